@@ -1,0 +1,91 @@
+/* cli.h: what the quizkit command's files share: the context, the message
+ * catalogue, terminal helpers and the data folder. The CLI uses only the
+ * public engine and content APIs. */
+#ifndef QK_CLI_H
+#define QK_CLI_H
+
+#include <stdio.h>
+
+#include "qk_content.h"
+#include "quizkit.h"
+
+/* Exit codes. */
+#define EXIT_OK 0
+#define EXIT_FAIL 1        /* an error the message explains */
+#define EXIT_USAGE 2       /* bad command line, or I/O problem with a named file */
+#define EXIT_INTERRUPTED 3 /* input ended mid-quiz; progress saved */
+#define EXIT_SIGINT 130
+
+typedef enum cli_msg {
+#define MSG(id, zh, en) id,
+#include "messages.def"
+#undef MSG
+    M__COUNT
+} cli_msg;
+
+typedef struct cli {
+    qk_lang lang;
+    const char *data_dir_opt; /* --data-dir as given */
+    char *data_dir;           /* resolved, created */
+    int color;                /* ANSI colours on stdout */
+} cli;
+
+const char *M(const cli *c, cli_msg id);
+/* printf of a catalogue message to a stream. */
+void out(const cli *c, FILE *f, cli_msg id, ...);
+/* "error: <text>" on stderr, text already formatted. */
+void err_text(const cli *c, const char *text);
+/* "error: <catalogue message>" on stderr. */
+void err(const cli *c, cli_msg id, ...);
+void warn_text(const cli *c, const char *text);
+
+/* --- terminal (term.c) --- */
+/* Installs the SIGINT handler; after Ctrl-C, reads return TERM_INTERRUPTED. */
+void term_init(void);
+int term_interrupted(void);
+#define TERM_LINE 1
+#define TERM_EOF 0
+#define TERM_TIMEOUT -1
+#define TERM_INTERRUPTED -2
+/* Reads one line from stdin (without the newline) into a buffer owned by the
+ * terminal module, waiting at most timeout_ms (negative: no limit). */
+int term_read_line(const char **line, int64_t timeout_ms);
+/* Reads a PIN: no echo on a terminal, one line from a pipe. */
+int term_read_secret(const cli *c, const char *prompt, const char **line);
+/* Prints s padded with spaces to width display columns. */
+void term_pad(FILE *f, const char *s, size_t width);
+/* Prints rows of tab-separated cells as an aligned table (header first). */
+void term_table(FILE *f, const char *const *rows, size_t n_rows, int bold_header, int color);
+/* "8", "8.5" or "8.33" for hundredths. */
+void fmt_points(char *buf, size_t n, qk_centi v);
+void fmt_duration(const cli *c, char *buf, size_t n, int64_t ms);
+void fmt_time(char *buf, size_t n, int64_t unix_ms);
+
+/* --- data folder and bundles (paths.c) --- */
+/* Resolves and creates the data folder; prints the error itself. */
+int data_dir_ready(cli *c);
+/* Opens the engine on <data>/progress.db; prints the error itself. */
+int engine_open(cli *c, qk_engine **e);
+/* Opens the bundle to play: --bundle FILE or installed ID, else the installed
+ * one, installing the sample bundle on first use. Prints errors itself. */
+int bundle_open_current(cli *c, const char *which, qk_bundle **b);
+/* Verifies FILE and copies it into <data>/bundles/<id>.qkb atomically. */
+int bundle_install(cli *c, const char *file, int quiet);
+/* Installed bundle files: caller frees with qk_strv_free. */
+int bundle_installed(cli *c, char ***paths, size_t *n);
+
+/* --- subcommands --- */
+int cmd_play(cli *c, int argc, char **argv);
+int cmd_history(cli *c, int argc, char **argv);
+int cmd_member(cli *c, int argc, char **argv);
+int cmd_bundle(cli *c, int argc, char **argv);
+
+/* Shared option parsing: returns 1 and sets *val for "--name VALUE" or
+ * "--name=VALUE" at argv[*i] (advancing *i), 0 if argv[*i] is not that option,
+ * -1 if the value is missing (after printing the error). */
+int opt_value(const cli *c, const char *cmd, int argc, char **argv, int *i, const char *name,
+              const char **val);
+int is_help(const char *arg);
+int parse_uint(const char *s, unsigned long long max, unsigned long long *out);
+
+#endif

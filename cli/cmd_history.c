@@ -1,0 +1,99 @@
+/* cmd_history.c: `quizkit history`: past attempts from the event log. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+int cmd_history(cli *c, int argc, char **argv)
+{
+    const char *member = NULL, *limit_s = NULL;
+    unsigned long long limit = 50;
+    for (int i = 1; i < argc; i++) {
+        int r;
+        if (is_help(argv[i])) {
+            out(c, stdout, M_HISTORY_USAGE);
+            return EXIT_OK;
+        } else if ((r = opt_value(c, "history", argc, argv, &i, "--member", &member)) ||
+                   (r = opt_value(c, "history", argc, argv, &i, "--limit", &limit_s))) {
+            if (r < 0)
+                return EXIT_USAGE;
+        } else if (argv[i][0] == '-') {
+            err(c, M_UNKNOWN_OPT, "history", argv[i]);
+            return EXIT_USAGE;
+        } else {
+            err(c, M_EXTRA_ARG, argv[i]);
+            return EXIT_USAGE;
+        }
+    }
+    if (limit_s && !parse_uint(limit_s, 1000000, &limit)) {
+        err(c, M_BAD_VALUE, "--limit", limit_s);
+        return EXIT_USAGE;
+    }
+    qk_engine *e = NULL;
+    if (engine_open(c, &e))
+        return EXIT_FAIL;
+    int status = EXIT_OK;
+    qk_member *m = NULL;
+    if (member && qk_member_get(e, member, &m) != QK_OK) {
+        err_text(c, qk_engine_errmsg(e));
+        qk_engine_close(e);
+        return EXIT_FAIL;
+    }
+    qk_member_free(m);
+    /* Theme titles come from the installed bundle when there is one. */
+    char **paths = NULL;
+    size_t n_paths = 0;
+    qk_bundle *b = NULL;
+    bundle_installed(c, &paths, &n_paths);
+    if (n_paths > 0 && qk_bundle_open(&b, paths[0], 0, c->lang) != QK_OK) {
+        qk_bundle_close(b);
+        b = NULL;
+    }
+    qk_attempt_row *rows = NULL;
+    size_t n = 0;
+    if (qk_history_list(e, member, &rows, &n) != QK_OK) {
+        err_text(c, qk_engine_errmsg(e));
+        status = EXIT_FAIL;
+    } else if (n == 0) {
+        out(c, stdout, M_H_NONE);
+    } else {
+        size_t shown = n < limit ? n : (size_t)limit;
+        char **lines = calloc(shown + 1, sizeof *lines);
+        for (size_t i = 0; lines && i <= shown; i++) {
+            lines[i] = malloc(768);
+            if (!lines[i])
+                break;
+            if (i == 0) {
+                snprintf(lines[i], 768, "%s", M(c, M_H_COLS));
+                continue;
+            }
+            const qk_attempt_row *r = &rows[i - 1];
+            char when[32], score[16], max[16], dur[48], right[32];
+            fmt_time(when, sizeof when, r->started_ms);
+            const qk_theme *t = b && r->theme[0] ? qk_bundle_theme_find(b, r->theme) : NULL;
+            const char *theme = t ? t->title : r->theme[0] ? r->theme : M(c, M_THEME_ALL);
+            const char *mode = M(c, strcmp(r->mode, "exam") == 0 ? M_MODE_EXAM : M_MODE_PRACTICE);
+            fmt_points(score, sizeof score, r->score);
+            snprintf(right, sizeof right, "%zu/%zu", r->correct, r->total);
+            const char *state;
+            if (r->finished_ms) {
+                fmt_points(max, sizeof max, r->max);
+                fmt_duration(c, dur, sizeof dur, r->duration_ms);
+                state = M(c, r->timed_out ? M_H_TIMEOUT : M_H_DONE);
+                snprintf(lines[i], 768, "%s\t%s\t%s\t%s/%s\t%s\t%s\t%s", when, theme, mode, score,
+                         max, right, dur, state);
+            } else {
+                snprintf(lines[i], 768, "%s\t%s\t%s\t%s\t%s\t-\t%s", when, theme, mode, score,
+                         right, M(c, M_H_OPEN));
+            }
+        }
+        if (lines)
+            term_table(stdout, (const char *const *)lines, shown + 1, 1, c->color);
+        qk_strv_free(lines, shown + 1);
+    }
+    qk_history_free(rows, n);
+    qk_bundle_close(b);
+    qk_strv_free(paths, n_paths);
+    qk_engine_close(e);
+    return status;
+}

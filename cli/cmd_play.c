@@ -1,0 +1,441 @@
+/* cmd_play.c: `quizkit play`: log in, choose a theme, answer, see the score.
+ * Works the same on a terminal and with answers piped on stdin. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+typedef struct play_opts {
+    const char *theme, *member, *bundle;
+    qk_session_spec spec;
+    int resume;
+} play_opts;
+
+static int parse_opts(cli *c, int argc, char **argv, play_opts *o)
+{
+    qk_session_spec init = QK_SESSION_SPEC_INIT;
+    o->spec = init;
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        int r;
+        unsigned long long u;
+        if (is_help(argv[i])) {
+            out(c, stdout, M_PLAY_USAGE);
+            return -1;
+        } else if (strcmp(argv[i], "--resume") == 0) {
+            o->resume = 1;
+        } else if ((r = opt_value(c, "play", argc, argv, &i, "--theme", &o->theme)) ||
+                   (r = opt_value(c, "play", argc, argv, &i, "--member", &o->member)) ||
+                   (r = opt_value(c, "play", argc, argv, &i, "--bundle", &o->bundle))) {
+            if (r < 0)
+                return EXIT_USAGE;
+        } else if ((r = opt_value(c, "play", argc, argv, &i, "--mode", &v))) {
+            if (r < 0)
+                return EXIT_USAGE;
+            o->spec.mode = qk_mode_parse(v);
+            if (o->spec.mode != QK_MODE_PRACTICE && o->spec.mode != QK_MODE_EXAM) {
+                err(c, M_BAD_VALUE, "--mode", v);
+                return EXIT_USAGE;
+            }
+        } else if ((r = opt_value(c, "play", argc, argv, &i, "--count", &v))) {
+            if (r < 0)
+                return EXIT_USAGE;
+            if (!parse_uint(v, 100000, &u)) {
+                err(c, M_BAD_VALUE, "--count", v);
+                return EXIT_USAGE;
+            }
+            o->spec.count = (size_t)u;
+        } else if ((r = opt_value(c, "play", argc, argv, &i, "--time-limit", &v))) {
+            if (r < 0)
+                return EXIT_USAGE;
+            if (!parse_uint(v, 24 * 60, &u) || u == 0) {
+                err(c, M_BAD_VALUE, "--time-limit", v);
+                return EXIT_USAGE;
+            }
+            o->spec.time_limit_s = (int)u * 60;
+        } else if ((r = opt_value(c, "play", argc, argv, &i, "--order", &v))) {
+            if (r < 0)
+                return EXIT_USAGE;
+            if (strcmp(v, "random") == 0)
+                o->spec.order = QK_ORDER_RANDOM;
+            else if (strcmp(v, "seq") == 0 || strcmp(v, "sequential") == 0)
+                o->spec.order = QK_ORDER_SEQUENTIAL;
+            else {
+                err(c, M_BAD_VALUE, "--order", v);
+                return EXIT_USAGE;
+            }
+        } else if ((r = opt_value(c, "play", argc, argv, &i, "--seed", &v))) {
+            if (r < 0)
+                return EXIT_USAGE;
+            if (!parse_uint(v, UINT64_MAX, &u)) {
+                err(c, M_BAD_VALUE, "--seed", v);
+                return EXIT_USAGE;
+            }
+            o->spec.seed = u;
+            o->spec.has_seed = 1;
+        } else if (argv[i][0] == '-') {
+            err(c, M_UNKNOWN_OPT, "play", argv[i]);
+            return EXIT_USAGE;
+        } else {
+            err(c, M_EXTRA_ARG, argv[i]);
+            return EXIT_USAGE;
+        }
+    }
+    return 0;
+}
+
+/* Asks for the PIN until it is right (a terminal) or once (a pipe). */
+static int login(cli *c, qk_engine *e, const char *id)
+{
+    qk_member *m = NULL;
+    if (qk_member_get(e, id, &m) != QK_OK) {
+        err_text(c, qk_engine_errmsg(e));
+        return EXIT_FAIL;
+    }
+    char prompt[256];
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+#endif
+    snprintf(prompt, sizeof prompt, M(c, M_PIN_PROMPT), m->name);
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+    int status = EXIT_FAIL;
+    for (;;) {
+        const char *pin = NULL;
+        int r = term_read_secret(c, prompt, &pin);
+        if (r == TERM_INTERRUPTED) {
+            status = EXIT_SIGINT;
+            break;
+        }
+        if (r != TERM_LINE) {
+            err(c, M_MISSING_ARG, "PIN");
+            break;
+        }
+        int rc = qk_member_login(e, id, pin, NULL);
+        if (rc == QK_OK) {
+            out(c, stdout, M_WELCOME, m->name);
+            status = EXIT_OK;
+            break;
+        }
+        err_text(c, qk_engine_errmsg(e));
+        if (rc != QK_EAUTH || !isatty(0))
+            break;
+    }
+    qk_member_free(m);
+    return status;
+}
+
+/* Lists the themes and reads a choice; *theme NULL means all themes. */
+static int choose_theme(cli *c, qk_bundle *b, const char **theme)
+{
+    const qk_bundle_info *info = qk_bundle_info_get(b);
+    size_t n = info->n_themes;
+    out(c, stdout, M_THEMES_HEAD);
+    for (size_t i = 0; i < n; i++) {
+        const qk_theme *t = qk_bundle_theme(b, i);
+        out(c, stdout, M_THEME_LINE, i + 1, t->title, "", t->n_questions);
+    }
+    out(c, stdout, M_THEME_LINE, n + 1, M(c, M_THEME_ALL), "", info->n_questions);
+    for (;;) {
+        out(c, stdout, M_THEME_PROMPT, n + 1);
+        fflush(stdout);
+        const char *line = NULL;
+        int r = term_read_line(&line, -1);
+        if (r == TERM_INTERRUPTED)
+            return EXIT_SIGINT;
+        if (r != TERM_LINE) {
+            fputc('\n', stdout);
+            return EXIT_INTERRUPTED;
+        }
+        if (!isatty(0))
+            printf("%s\n", line);
+        while (*line == ' ')
+            line++;
+        unsigned long long k;
+        const qk_theme *t = NULL;
+        if (parse_uint(line, n + 1, &k) && k >= 1) {
+            *theme = k <= n ? qk_bundle_theme(b, (size_t)k - 1)->id : NULL;
+            return 0;
+        }
+        if (*line && (t = qk_bundle_theme_find(b, line)) != NULL) {
+            *theme = t->id;
+            return 0;
+        }
+        out(c, stdout, M_THEME_BAD, n + 1);
+    }
+}
+
+static const char *type_name(const cli *c, qk_qtype t)
+{
+    switch (t) {
+    case QK_Q_SINGLE: return M(c, M_TYPE_SINGLE);
+    case QK_Q_MULTI: return M(c, M_TYPE_MULTI);
+    case QK_Q_JUDGE: return M(c, M_TYPE_JUDGE);
+    case QK_Q_FILL: return M(c, M_TYPE_FILL);
+    }
+    return "";
+}
+
+static void show_item(cli *c, qk_session *s, const qk_item *it)
+{
+    char pts[16];
+    fmt_points(pts, sizeof pts, (qk_centi)it->q->points * 100);
+    fputc('\n', stdout);
+    if (c->color)
+        fputs("\x1b[1;36m", stdout);
+    out(c, stdout, M_Q_HEAD, it->index + 1, it->total, type_name(c, it->q->type), pts);
+    int64_t left = qk_session_remaining_ms(s);
+    if (left >= 0) {
+        int sec = (int)(left / 1000);
+        out(c, stdout, M_Q_REMAINING, sec / 60, sec % 60);
+    }
+    if (c->color)
+        fputs("\x1b[0m", stdout);
+    fputc('\n', stdout);
+    printf("%s\n", it->q->stem);
+    for (size_t d = 0; d < it->q->n_options; d++)
+        printf("  %c. %s\n", (int)('A' + d), it->option_text[d]);
+}
+
+static void prompt(cli *c, const qk_item *it)
+{
+    switch (it->q->type) {
+    case QK_Q_SINGLE: out(c, stdout, M_PROMPT_SINGLE); break;
+    case QK_Q_MULTI: out(c, stdout, M_PROMPT_MULTI); break;
+    case QK_Q_JUDGE: out(c, stdout, M_PROMPT_JUDGE); break;
+    case QK_Q_FILL:
+        if (it->q->n_blanks > 1)
+            out(c, stdout, M_PROMPT_FILL_N, it->q->n_blanks);
+        else
+            out(c, stdout, M_PROMPT_FILL);
+        break;
+    }
+    fflush(stdout);
+}
+
+static void explain_problem(cli *c, const qk_item *it, qk_answer_problem p)
+{
+    switch (p) {
+    case QK_ANS_BAD_LETTER: out(c, stdout, M_ANS_BAD_LETTER, (int)('A' + it->q->n_options - 1)); break;
+    case QK_ANS_ONE_ONLY: out(c, stdout, M_ANS_ONE_ONLY); break;
+    case QK_ANS_NOT_JUDGE: out(c, stdout, M_ANS_NOT_JUDGE); break;
+    case QK_ANS_BLANK_COUNT: out(c, stdout, M_ANS_BLANK_COUNT, it->q->n_blanks); break;
+    case QK_ANS_BAD_ENCODING: out(c, stdout, M_ANS_ENCODING); break;
+    case QK_ANS_TOO_LONG: out(c, stdout, M_ANS_TOO_LONG); break;
+    default: out(c, stdout, M_ANS_EMPTY); break;
+    }
+}
+
+static void show_feedback(cli *c, const qk_feedback *fb, const qk_question *q)
+{
+    if (!fb->reveal) {
+        out(c, stdout, M_RECORDED);
+        return;
+    }
+    char pts[16];
+    fmt_points(pts, sizeof pts, fb->score);
+    const char *color = fb->correct ? "\x1b[32m" : fb->score > 0 ? "\x1b[33m" : "\x1b[31m";
+    if (c->color)
+        fputs(color, stdout);
+    if (fb->correct)
+        out(c, stdout, M_RIGHT, pts);
+    else if (fb->score > 0)
+        out(c, stdout, M_PARTIAL, pts, fb->right);
+    else
+        out(c, stdout, M_WRONG, fb->right);
+    if (c->color)
+        fputs("\x1b[0m", stdout);
+    if (fb->explanation)
+        out(c, stdout, M_EXPLAIN, fb->explanation);
+    if (q->source)
+        out(c, stdout, M_SOURCE, q->source);
+}
+
+static void show_summary(cli *c, qk_session *s, const qk_summary *sum)
+{
+    char score[16], max[16], dur[64];
+    fmt_points(score, sizeof score, sum->score);
+    fmt_points(max, sizeof max, sum->max);
+    fmt_duration(c, dur, sizeof dur, sum->duration_ms);
+    out(c, stdout, M_DONE_HEAD);
+    out(c, stdout, M_DONE_SCORE, score, max, sum->correct, sum->total, dur);
+    if (sum->mode != QK_MODE_EXAM)
+        return;
+    out(c, stdout, M_REVIEW_HEAD);
+    for (size_t i = 0; i < sum->total; i++) {
+        qk_item it;
+        qk_feedback fb;
+        if (qk_session_review(s, i, &it, &fb) != QK_OK)
+            break;
+        const char *mark = fb.given ? (fb.correct ? "✓" : "✗") : "·";
+        out(c, stdout, M_REVIEW_LINE, i + 1, mark, fb.given ? fb.given : M(c, M_NOT_ANSWERED),
+            fb.right);
+        printf("   %s\n", it.q->stem);
+        if (fb.explanation)
+            out(c, stdout, M_EXPLAIN, fb.explanation);
+    }
+}
+
+static int saved_exit(cli *c, qk_session *s, const play_opts *o, int code)
+{
+    char hint[160] = "";
+    if (o->member)
+        snprintf(hint, sizeof hint, " --member %s", o->member);
+    size_t total = 0;
+    qk_item it;
+    if (qk_session_review(s, 0, &it, NULL) == QK_OK)
+        total = it.total;
+    out(c, stdout, M_SAVED, qk_session_answered(s), total, hint);
+    return code;
+}
+
+static void warn_unfinished(cli *c, qk_engine *e, const char *member)
+{
+    qk_attempt_row *rows = NULL;
+    size_t n = 0;
+    if (qk_history_list(e, member, &rows, &n) != QK_OK)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        if (rows[i].finished_ms == 0) {
+            out(c, stdout, M_HAS_UNFINISHED);
+            break;
+        }
+    }
+    qk_history_free(rows, n);
+}
+
+/* Runs the question loop; returns an exit status. */
+static int run(cli *c, qk_session *s, const play_opts *o)
+{
+    int timed_out = 0;
+    for (;;) {
+        qk_item it;
+        int rc = qk_session_next(s, &it);
+        if (rc == QK_DONE)
+            break;
+        if (rc == QK_ETIMEOUT) {
+            timed_out = 1;
+            break;
+        }
+        if (rc != QK_ROW) {
+            err_text(c, qk_session_errmsg(s));
+            return EXIT_FAIL;
+        }
+        show_item(c, s, &it);
+        for (;;) {
+            prompt(c, &it);
+            const char *line = NULL;
+            int r = term_read_line(&line, qk_session_remaining_ms(s));
+            if (r == TERM_INTERRUPTED)
+                return saved_exit(c, s, o, EXIT_SIGINT);
+            if (r == TERM_EOF)
+                return saved_exit(c, s, o, EXIT_INTERRUPTED);
+            if (r == TERM_TIMEOUT) {
+                fputc('\n', stdout);
+                timed_out = 1;
+                break;
+            }
+            if (!isatty(0))
+                printf("%s\n", line); /* echo piped answers so the transcript reads well */
+            qk_feedback fb;
+            qk_answer_problem problem;
+            rc = qk_session_answer(s, line, &fb, &problem);
+            if (rc == QK_EINVAL) {
+                explain_problem(c, &it, problem);
+                continue;
+            }
+            if (rc == QK_ETIMEOUT) {
+                timed_out = 1;
+                break;
+            }
+            if (rc != QK_OK) {
+                err_text(c, qk_session_errmsg(s));
+                return EXIT_FAIL;
+            }
+            show_feedback(c, &fb, it.q);
+            break;
+        }
+        if (timed_out)
+            break;
+    }
+    if (timed_out)
+        out(c, stdout, M_TIMEUP);
+    qk_summary sum;
+    if (qk_session_finish(s, &sum) != QK_OK) {
+        err_text(c, qk_session_errmsg(s));
+        return EXIT_FAIL;
+    }
+    show_summary(c, s, &sum);
+    return EXIT_OK;
+}
+
+int cmd_play(cli *c, int argc, char **argv)
+{
+    play_opts o;
+    memset(&o, 0, sizeof o);
+    int status = parse_opts(c, argc, argv, &o);
+    if (status)
+        return status < 0 ? EXIT_OK : status;
+    qk_engine *e = NULL;
+    qk_bundle *b = NULL;
+    qk_session *s = NULL;
+    if ((status = engine_open(c, &e)) || (status = bundle_open_current(c, o.bundle, &b)))
+        goto out;
+    term_init();
+    if (o.member && (status = login(c, e, o.member)))
+        goto out;
+    int rc;
+    if (o.resume) {
+        rc = qk_session_resume(&s, e, b, o.member);
+    } else {
+        const char *theme = o.theme;
+        if (theme) {
+            const qk_theme *t = qk_bundle_theme_find(b, theme);
+            if (!t) {
+                err(c, M_BAD_VALUE, "--theme", theme);
+                status = EXIT_USAGE;
+                goto out;
+            }
+            theme = t->id;
+        } else if ((status = choose_theme(c, b, &theme))) {
+            goto out;
+        }
+        warn_unfinished(c, e, o.member);
+        o.spec.theme = theme;
+        rc = qk_session_start(&s, e, b, o.member, &o.spec);
+    }
+    if (rc != QK_OK) {
+        err_text(c, qk_session_errmsg(s));
+        status = EXIT_FAIL;
+        goto out;
+    }
+    const char *tid = qk_session_theme(s);
+    const qk_theme *t = tid ? qk_bundle_theme_find(b, tid) : NULL;
+    qk_item first;
+    size_t total = qk_session_review(s, 0, &first, NULL) == QK_OK ? first.total : 0;
+    char limit[64] = "";
+    int64_t left = qk_session_remaining_ms(s);
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+#endif
+    if (left >= 0)
+        snprintf(limit, sizeof limit, M(c, M_QUIZ_LIMIT), (int)((left + 59999) / 60000));
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+    fputc('\n', stdout);
+    out(c, stdout, M_QUIZ_HEAD, t ? t->title : M(c, M_THEME_ALL),
+        M(c, left >= 0 ? M_MODE_EXAM : M_MODE_PRACTICE), total, limit);
+    if (o.resume)
+        out(c, stdout, M_RESUMED, qk_session_answered(s), total);
+    status = run(c, s, &o);
+out:
+    qk_session_free(s);
+    qk_bundle_close(b);
+    qk_engine_close(e);
+    return status;
+}

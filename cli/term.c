@@ -1,0 +1,222 @@
+/* term.c: terminal input with timeouts and Ctrl-C, hidden PIN entry, and
+ * output aligned by display width (a Chinese character takes two columns).
+ *
+ * Input is read with read(2) and poll(2) rather than stdio so that an exam's
+ * time limit can interrupt a prompt and Ctrl-C can end it cleanly. The signal
+ * flag is the one piece of process-wide state: signals are process-wide. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+void term_init(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: a waiting poll() must return */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+int term_interrupted(void)
+{
+    return interrupted != 0;
+}
+
+#define LINE_MAX_BYTES 4096
+static char inbuf[LINE_MAX_BYTES * 2];
+static size_t inlen;
+static char line_out[LINE_MAX_BYTES + 1];
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Takes one line out of the buffer if there is one. A line longer than the
+ * limit is cut there (the rest is read as the next line). */
+static int take_line(const char **line, int at_eof)
+{
+    char *nl = memchr(inbuf, '\n', inlen);
+    size_t n;
+    if (nl)
+        n = (size_t)(nl - inbuf);
+    else if (inlen >= LINE_MAX_BYTES || (at_eof && inlen > 0))
+        n = inlen < LINE_MAX_BYTES ? inlen : LINE_MAX_BYTES;
+    else
+        return 0;
+    size_t take = n;
+    if (take > LINE_MAX_BYTES)
+        take = LINE_MAX_BYTES;
+    memcpy(line_out, inbuf, take);
+    line_out[take] = '\0';
+    if (take > 0 && line_out[take - 1] == '\r')
+        line_out[take - 1] = '\0';
+    size_t consumed = nl && n == take ? n + 1 : take;
+    memmove(inbuf, inbuf + consumed, inlen - consumed);
+    inlen -= consumed;
+    *line = line_out;
+    return 1;
+}
+
+int term_read_line(const char **line, int64_t timeout_ms)
+{
+    int64_t deadline = timeout_ms >= 0 ? now_ms() + timeout_ms : -1;
+    for (;;) {
+        if (interrupted)
+            return TERM_INTERRUPTED;
+        if (take_line(line, 0))
+            return TERM_LINE;
+        int wait = -1;
+        if (deadline >= 0) {
+            int64_t left = deadline - now_ms();
+            if (left <= 0)
+                return TERM_TIMEOUT;
+            wait = left > 1000000 ? 1000000 : (int)left;
+        }
+        struct pollfd p = {0, POLLIN, 0};
+        int r = poll(&p, 1, wait);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return TERM_EOF;
+        }
+        if (r == 0)
+            continue;
+        ssize_t got = read(0, inbuf + inlen, sizeof inbuf - inlen);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return take_line(line, 1) ? TERM_LINE : TERM_EOF;
+        inlen += (size_t)got;
+    }
+}
+
+int term_read_secret(const cli *c, const char *prompt, const char **line)
+{
+    (void)c;
+    struct termios old, quiet;
+    int tty = isatty(0) && tcgetattr(0, &old) == 0;
+    fputs(prompt, stderr);
+    fflush(stderr);
+    if (tty) {
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(0, TCSAFLUSH, &quiet);
+    }
+    int rc = term_read_line(line, -1);
+    if (tty) {
+        tcsetattr(0, TCSAFLUSH, &old);
+        fputc('\n', stderr);
+    }
+    return rc;
+}
+
+void term_pad(FILE *f, const char *s, size_t width)
+{
+    size_t w = qk_text_width(s, strlen(s));
+    fputs(s, f);
+    for (; w < width; w++)
+        fputc(' ', f);
+}
+
+void term_table(FILE *f, const char *const *rows, size_t n_rows, int bold_header, int color)
+{
+    enum { MAXCOL = 12 };
+    size_t widths[MAXCOL] = {0};
+    size_t ncol = 0;
+    for (size_t r = 0; r < n_rows; r++) {
+        size_t col = 0;
+        const char *p = rows[r];
+        for (;;) {
+            const char *tab = strchr(p, '\t');
+            size_t len = tab ? (size_t)(tab - p) : strlen(p);
+            if (col < MAXCOL) {
+                size_t w = qk_text_width(p, len);
+                if (w > widths[col])
+                    widths[col] = w;
+            }
+            col++;
+            if (!tab)
+                break;
+            p = tab + 1;
+        }
+        if (col > ncol)
+            ncol = col < MAXCOL ? col : MAXCOL;
+    }
+    for (size_t r = 0; r < n_rows; r++) {
+        if (r == 0 && bold_header && color)
+            fputs("\x1b[1m", f);
+        size_t col = 0;
+        const char *p = rows[r];
+        for (;;) {
+            const char *tab = strchr(p, '\t');
+            size_t len = tab ? (size_t)(tab - p) : strlen(p);
+            fwrite(p, 1, len, f);
+            if (!tab)
+                break;
+            size_t w = qk_text_width(p, len);
+            for (; w < widths[col < MAXCOL ? col : MAXCOL - 1] + 2; w++)
+                fputc(' ', f);
+            col++;
+            p = tab + 1;
+        }
+        if (r == 0 && bold_header && color)
+            fputs("\x1b[0m", f);
+        fputc('\n', f);
+    }
+}
+
+void fmt_points(char *buf, size_t n, qk_centi v)
+{
+    int neg = v < 0;
+    long a = neg ? -(long)v : (long)v;
+    if (a % 100 == 0)
+        snprintf(buf, n, "%s%ld", neg ? "-" : "", a / 100);
+    else if (a % 10 == 0)
+        snprintf(buf, n, "%s%ld.%ld", neg ? "-" : "", a / 100, (a % 100) / 10);
+    else
+        snprintf(buf, n, "%s%ld.%02ld", neg ? "-" : "", a / 100, a % 100);
+}
+
+void fmt_duration(const cli *c, char *buf, size_t n, int64_t ms)
+{
+    int s = (int)((ms + 500) / 1000);
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+#endif
+    if (s >= 60)
+        snprintf(buf, n, M(c, M_DUR_MS), s / 60, s % 60);
+    else
+        snprintf(buf, n, M(c, M_DUR_S), s);
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+}
+
+void fmt_time(char *buf, size_t n, int64_t unix_ms)
+{
+    time_t t = (time_t)(unix_ms / 1000);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(buf, n, "%Y-%m-%d %H:%M", &tm);
+}

@@ -1,0 +1,402 @@
+/* json_source.c: the native JSON source format (bundle.json + question files)
+ * and the build that turns a source folder into a bundle. The format is
+ * documented in docs/authoring.md and docs/source.schema.json. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "content_msg.h"
+#include "qk_content.h"
+
+typedef qk__cmsg cmsg;
+
+typedef struct ctx {
+    const char *file;
+    const char *text;
+    size_t len;
+    qk_lang lang;
+    qk_diag_fn fn;
+    void *payload;
+    size_t errors;
+    size_t warnings;
+} ctx;
+
+static const char *msg(const ctx *c, cmsg id)
+{
+    return qk__cmsg_text(c->lang, id);
+}
+
+static void report(ctx *c, qk_diag_level level, int line, int column, const char *text)
+{
+    qk_diag d = {level, c->file, line, column, text};
+    if (level == QK_DIAG_ERROR)
+        c->errors++;
+    else
+        c->warnings++;
+    if (c->fn)
+        c->fn(&d, c->payload);
+}
+
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+#endif
+static void diagf_at(ctx *c, qk_diag_level level, int line, int column, cmsg id, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, id);
+    vsnprintf(buf, sizeof buf, msg(c, id), ap);
+    va_end(ap);
+    report(c, level, line, column, buf);
+}
+#define diagf(c, level, line, ...) diagf_at(c, level, line, 0, __VA_ARGS__)
+
+/* A problem with one question: "question ID: <detail>". */
+static void qdiag(ctx *c, qk_diag_level level, int line, const char *qid, cmsg id, ...)
+{
+    char detail[768], buf[1024];
+    va_list ap;
+    va_start(ap, id);
+    vsnprintf(detail, sizeof detail, msg(c, id), ap);
+    va_end(ap);
+    snprintf(buf, sizeof buf, msg(c, QK_C_Q_PREFIX), qid, detail);
+    report(c, level, line, 0, buf);
+}
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+
+/* jansson does not keep positions of values, so a question's line is the line
+ * of its quoted id in the text: ids are unique, so this finds the right one. */
+static int line_of_string(const ctx *c, const char *s)
+{
+    size_t n = strlen(s);
+    if (!c->text || n == 0 || n + 2 > c->len)
+        return 0;
+    for (size_t i = 0; i + n + 2 <= c->len; i++) {
+        if (c->text[i] == '"' && memcmp(c->text + i + 1, s, n) == 0 && c->text[i + n + 1] == '"') {
+            int line = 1;
+            for (size_t k = 0; k < i; k++)
+                line += c->text[k] == '\n';
+            return line;
+        }
+    }
+    return 0;
+}
+
+static char *dup_str(const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s);
+    char *p = malloc(n + 1);
+    if (p)
+        memcpy(p, s, n + 1);
+    return p;
+}
+
+/* Optional string field; reports a type error. *ok cleared on error. */
+static const char *opt_string(ctx *c, json_t *obj, const char *key, int line, const char *qid, int *ok)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v || json_is_null(v))
+        return NULL;
+    if (!json_is_string(v)) {
+        qdiag(c, QK_DIAG_ERROR, line, qid, QK_C_FIELD_TYPE, key, msg(c, QK_C_T_STRING));
+        *ok = 0;
+        return NULL;
+    }
+    return json_string_value(v);
+}
+
+static qk_qtype parse_type(const char *s)
+{
+    static const struct {
+        const char *name;
+        qk_qtype t;
+    } names[] = {{"single", QK_Q_SINGLE}, {"单选", QK_Q_SINGLE}, {"单选题", QK_Q_SINGLE},
+                 {"multi", QK_Q_MULTI},   {"多选", QK_Q_MULTI},  {"多选题", QK_Q_MULTI},
+                 {"judge", QK_Q_JUDGE},   {"判断", QK_Q_JUDGE},  {"判断题", QK_Q_JUDGE},
+                 {"truefalse", QK_Q_JUDGE}, {"fill", QK_Q_FILL}, {"填空", QK_Q_FILL},
+                 {"填空题", QK_Q_FILL}};
+    for (size_t i = 0; s && i < sizeof names / sizeof names[0]; i++) {
+        if (strcmp(s, names[i].name) == 0)
+            return names[i].t;
+    }
+    return (qk_qtype)0;
+}
+
+static const char *const known_fields[] = {"id",     "type",   "stem",       "options",
+                                           "answer", "explanation", "source", "tags",
+                                           "points", "difficulty",  "shuffle", "scoring",
+                                           "theme"};
+
+static int parse_blank(json_t *v, qk_blank *b)
+{
+    if (json_is_string(v)) {
+        b->accepted = calloc(1, sizeof *b->accepted);
+        if (!b->accepted || !(b->accepted[0] = dup_str(json_string_value(v))))
+            return 0;
+        b->n_accepted = 1;
+        return 1;
+    }
+    if (!json_is_array(v) || json_array_size(v) == 0)
+        return 0;
+    size_t n = json_array_size(v);
+    b->accepted = calloc(n, sizeof *b->accepted);
+    if (!b->accepted)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *s = json_array_get(v, i);
+        if (!json_is_string(s) || !(b->accepted[i] = dup_str(json_string_value(s))))
+            return 0;
+        b->n_accepted = i + 1;
+    }
+    return 1;
+}
+
+/* Fills q's answer key from the "answer" field. Returns 0 after reporting. */
+static int parse_answer(ctx *c, json_t *ans, qk_question *q, int line)
+{
+    if (!ans) {
+        qdiag(c, QK_DIAG_ERROR, line, q->id, QK_C_FIELD_MISSING, "answer");
+        return 0;
+    }
+    if (q->type == QK_Q_FILL) {
+        json_t *arr = ans;
+        json_t *wrap = NULL;
+        if (json_is_string(ans)) { /* one blank with one accepted answer */
+            wrap = json_array();
+            json_array_append(wrap, ans);
+            arr = wrap;
+        }
+        size_t n = json_is_array(arr) ? json_array_size(arr) : 0;
+        int ok = n > 0 && n <= QK_MAX_BLANKS;
+        if (ok) {
+            q->blanks = calloc(n, sizeof *q->blanks);
+            ok = q->blanks != NULL;
+        }
+        for (size_t i = 0; ok && i < n; i++) {
+            q->n_blanks = i + 1;
+            ok = parse_blank(json_array_get(arr, i), &q->blanks[i]);
+        }
+        json_decref(wrap);
+        if (!ok)
+            qdiag(c, QK_DIAG_ERROR, line, q->id, QK_C_Q_FILL_ANSWER);
+        return ok;
+    }
+    /* Choice and true/false keys are read with the engine's own answer parser,
+     * so the author may write exactly what a member would type. */
+    char buf[64];
+    const char *text = NULL;
+    if (json_is_string(ans))
+        text = json_string_value(ans);
+    else if (json_is_boolean(ans) && q->type == QK_Q_JUDGE)
+        text = json_is_true(ans) ? "T" : "F";
+    if (!text) {
+        qdiag(c, QK_DIAG_ERROR, line, q->id, QK_C_FIELD_TYPE, "answer",
+              msg(c, q->type == QK_Q_JUDGE ? QK_C_T_BOOL : QK_C_T_STRING));
+        return 0;
+    }
+    snprintf(buf, sizeof buf, "%s", text);
+    qk_response r;
+    qk_answer_problem problem = QK_ANS_OK;
+    if (qk_response_parse(&r, q, NULL, text, &problem) != QK_OK) {
+        if (problem == QK_ANS_ONE_ONLY)
+            qdiag(c, QK_DIAG_ERROR, line, q->id, QK_C_Q_ANSWER_SINGLE, buf);
+        else if (q->type == QK_Q_JUDGE)
+            qdiag(c, QK_DIAG_ERROR, line, q->id, QK_C_FIELD_TYPE, "answer", msg(c, QK_C_T_BOOL));
+        else
+            qdiag(c, QK_DIAG_ERROR, line, q->id, QK_C_Q_LETTER, buf, q->n_options);
+        return 0;
+    }
+    if (q->type == QK_Q_JUDGE) {
+        q->judge_answer = r.judge;
+    } else {
+        for (size_t i = 0; i < q->n_options; i++)
+            q->options[i].correct = (r.choices >> i) & 1u;
+    }
+    qk_response_clear(&r);
+    return 1;
+}
+
+static int int_field(ctx *c, json_t *o, const char *key, int def, int line, const char *qid, int *ok)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v)
+        return def;
+    if (!json_is_integer(v) || json_integer_value(v) < -1000000 || json_integer_value(v) > 1000000) {
+        qdiag(c, QK_DIAG_ERROR, line, qid, QK_C_FIELD_TYPE, key, msg(c, QK_C_T_INT));
+        *ok = 0;
+        return def;
+    }
+    return (int)json_integer_value(v);
+}
+
+/* Builds one question from its JSON object; NULL after reporting a problem. */
+static qk_question *parse_question(ctx *c, json_t *o, size_t index, const char *default_theme,
+                                   int *line_out)
+{
+    json_t *idv = json_object_get(o, "id");
+    if (!json_is_string(idv) || !json_string_value(idv)[0]) {
+        diagf(c, QK_DIAG_ERROR, 0, QK_C_Q_NOID, index + 1);
+        return NULL;
+    }
+    const char *qid = json_string_value(idv);
+    int line = line_of_string(c, qid);
+    *line_out = line;
+    const char *key;
+    json_t *val;
+    json_object_foreach(o, key, val)
+    {
+        size_t k = 0;
+        while (k < sizeof known_fields / sizeof known_fields[0] && strcmp(key, known_fields[k]) != 0)
+            k++;
+        if (k == sizeof known_fields / sizeof known_fields[0])
+            qdiag(c, QK_DIAG_WARNING, line, qid, QK_C_UNKNOWN_FIELD, key);
+    }
+    qk_question *q = calloc(1, sizeof *q);
+    if (!q)
+        return NULL;
+    int ok = 1;
+    q->id = dup_str(qid);
+    const char *type = opt_string(c, o, "type", line, qid, &ok);
+    q->type = parse_type(type);
+    if (ok && !type) {
+        qdiag(c, QK_DIAG_ERROR, line, qid, QK_C_FIELD_MISSING, "type");
+        ok = 0;
+    } else if (ok && !q->type) {
+        qdiag(c, QK_DIAG_ERROR, line, qid, QK_C_Q_TYPE, type);
+        ok = 0;
+    }
+    const char *stem = opt_string(c, o, "stem", line, qid, &ok);
+    if (ok && !stem) {
+        qdiag(c, QK_DIAG_ERROR, line, qid, QK_C_FIELD_MISSING, "stem");
+        ok = 0;
+    }
+    q->stem = dup_str(stem);
+    q->explanation = dup_str(opt_string(c, o, "explanation", line, qid, &ok));
+    q->source = dup_str(opt_string(c, o, "source", line, qid, &ok));
+    const char *theme = opt_string(c, o, "theme", line, qid, &ok);
+    q->theme = dup_str(theme ? theme : default_theme ? default_theme : "");
+    q->points = int_field(c, o, "points", 1, line, qid, &ok);
+    q->difficulty = int_field(c, o, "difficulty", 0, line, qid, &ok);
+    json_t *sh = json_object_get(o, "shuffle");
+    q->shuffle = 1;
+    if (sh && !json_is_boolean(sh)) {
+        qdiag(c, QK_DIAG_ERROR, line, qid, QK_C_FIELD_TYPE, "shuffle", msg(c, QK_C_T_BOOL));
+        ok = 0;
+    } else if (sh) {
+        q->shuffle = json_is_true(sh);
+    }
+    const char *scoring = opt_string(c, o, "scoring", line, qid, &ok);
+    if (scoring && strcmp(scoring, "partial") == 0) {
+        q->scoring = QK_SCORE_PARTIAL;
+    } else if (scoring && strcmp(scoring, "all") != 0) {
+        qdiag(c, QK_DIAG_ERROR, line, qid, QK_C_Q_SCORING);
+        ok = 0;
+    }
+    json_t *opts = json_object_get(o, "options");
+    if (opts && !json_is_array(opts)) {
+        qdiag(c, QK_DIAG_ERROR, line, qid, QK_C_FIELD_TYPE, "options", msg(c, QK_C_T_ARRAY));
+        ok = 0;
+    } else if (opts) {
+        size_t n = json_array_size(opts);
+        q->options = calloc(n ? n : 1, sizeof *q->options);
+        if (!q->options)
+            ok = 0;
+        for (size_t i = 0; ok && i < n; i++) {
+            json_t *s = json_array_get(opts, i);
+            if (!json_is_string(s)) {
+                qdiag(c, QK_DIAG_ERROR, line, qid, QK_C_FIELD_TYPE, "options", msg(c, QK_C_T_STRING));
+                ok = 0;
+                break;
+            }
+            q->options[i].text = dup_str(json_string_value(s));
+            q->n_options = i + 1;
+        }
+    }
+    json_t *tags = json_object_get(o, "tags");
+    if (tags && json_is_array(tags) && json_array_size(tags) > 0) {
+        size_t n = json_array_size(tags);
+        q->tags = calloc(n, sizeof *q->tags);
+        for (size_t i = 0; q->tags && i < n; i++) {
+            json_t *s = json_array_get(tags, i);
+            if (!json_is_string(s))
+                break;
+            q->tags[i] = dup_str(json_string_value(s));
+            q->n_tags = i + 1;
+        }
+    } else if (tags && !json_is_array(tags)) {
+        qdiag(c, QK_DIAG_ERROR, line, qid, QK_C_FIELD_TYPE, "tags", msg(c, QK_C_T_ARRAY));
+        ok = 0;
+    }
+    if (ok && (q->type == QK_Q_SINGLE || q->type == QK_Q_MULTI) && q->n_options < 2) {
+        char why[256];
+        if (qk_question_check(q, c->lang, why, sizeof why) != QK_OK) {
+            qdiag(c, QK_DIAG_ERROR, line, qid, QK_C_BUILD, why);
+            ok = 0;
+        }
+    }
+    if (ok)
+        ok = parse_answer(c, json_object_get(o, "answer"), q, line);
+    if (ok) {
+        char why[256];
+        if (qk_question_check(q, c->lang, why, sizeof why) != QK_OK) {
+            qdiag(c, QK_DIAG_ERROR, line, qid, QK_C_BUILD, why);
+            ok = 0;
+        }
+    }
+    if (!ok) {
+        qk_question_free(q);
+        return NULL;
+    }
+    return q;
+}
+
+size_t qk_content_parse_questions(const char *file, const char *text, size_t len,
+                                  const char *default_theme, qk_lang lang, qk_diag_fn fn,
+                                  void *fn_payload, qk_question_sink add, void *add_payload)
+{
+    ctx c = {file, text, len, lang, fn, fn_payload, 0, 0};
+    json_error_t jerr;
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        diagf_at(&c, QK_DIAG_ERROR, jerr.line > 0 ? jerr.line : 0,
+                 jerr.column > 0 ? jerr.column : 0, QK_C_JSON, jerr.text);
+        return c.errors;
+    }
+    json_t *questions = NULL;
+    if (!json_is_object(root)) {
+        diagf(&c, QK_DIAG_ERROR, 1, QK_C_NOT_OBJECT);
+    } else {
+        json_t *th = json_object_get(root, "theme");
+        if (th && json_is_string(th))
+            default_theme = json_string_value(th);
+        questions = json_object_get(root, "questions");
+        if (!questions)
+            diagf(&c, QK_DIAG_ERROR, 1, QK_C_FIELD_MISSING, "questions");
+        else if (!json_is_array(questions))
+            diagf(&c, QK_DIAG_ERROR, line_of_string(&c, "questions"), QK_C_FIELD_TYPE, "questions",
+                  msg(&c, QK_C_T_ARRAY));
+    }
+    for (size_t i = 0; questions && json_is_array(questions) && i < json_array_size(questions); i++) {
+        json_t *o = json_array_get(questions, i);
+        if (!json_is_object(o)) {
+            diagf(&c, QK_DIAG_ERROR, 0, QK_C_Q_NOID, i + 1);
+            continue;
+        }
+        int line = 0;
+        qk_question *q = parse_question(&c, o, i, default_theme, &line);
+        if (q && add && add(q, line, add_payload) != QK_OK)
+            c.errors++;
+        qk_question_free(q);
+    }
+    json_decref(root);
+    return c.errors;
+}

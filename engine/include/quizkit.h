@@ -1,0 +1,16 @@
+/* quizkit.h: the whole public engine API (libquizkit). */
+#ifndef QUIZKIT_H
+#define QUIZKIT_H
+
+#include "quizkit/common.h"
+#include "quizkit/text.h"
+#include "quizkit/rng.h"
+#include "quizkit/uuid.h"
+#include "quizkit/question.h"
+#include "quizkit/bundle.h"
+#include "quizkit/engine.h"
+#include "quizkit/member.h"
+#include "quizkit/session.h"
+#include "quizkit/history.h"
+
+#endif

@@ -1,0 +1,92 @@
+/* quizkit/bundle.h: reading and writing content bundles (.qkb).
+ *
+ * A bundle is a SQLite file opened read-only and immutable. Its manifest names
+ * a SHA-256 digest of everything the engine reads (schema, themes, questions,
+ * options, blanks, tags, media); qk_bundle_verify() recomputes it, so a changed
+ * byte anywhere fails with QK_EDIGEST. The format is in docs/bundle-format.md.
+ *
+ * Lifecycle: qk_bundle_open -> (info, themes, questions) -> qk_bundle_close.
+ * Like sqlite3_open, qk_bundle_open sets *out even when it fails (unless out of
+ * memory) so that qk_bundle_errmsg() can say why; close it in every case. */
+#ifndef QUIZKIT_BUNDLE_H
+#define QUIZKIT_BUNDLE_H
+
+#include "common.h"
+#include "question.h"
+
+#define QK_BUNDLE_FORMAT 1
+
+typedef struct qk_bundle qk_bundle;
+
+typedef struct qk_bundle_info {
+    int format;
+    const char *id;
+    const char *version;
+    const char *title;
+    const char *language;
+    const char *publisher_key_id; /* "" while unsigned */
+    const char *content_digest;   /* "sha256:<hex>" */
+    const char *created;          /* ISO 8601 UTC */
+    int is_signed;
+    size_t n_themes;
+    size_t n_questions;
+    size_t n_media;
+} qk_bundle_info;
+
+typedef struct qk_theme {
+    const char *id;
+    const char *title;
+    const char *description;
+    size_t n_questions;
+} qk_theme;
+
+/* Flags for qk_bundle_open. */
+#define QK_BUNDLE_VERIFY 1u /* recompute the content digest before returning */
+
+int qk_bundle_open(qk_bundle **out, const char *path, unsigned flags, qk_lang lang);
+const char *qk_bundle_errmsg(const qk_bundle *b);
+/* Recomputes the digest: QK_OK, or QK_EDIGEST / QK_ECORRUPT with a message. */
+int qk_bundle_verify(qk_bundle *b);
+/* Owned by the bundle, valid until close. */
+const qk_bundle_info *qk_bundle_info_get(const qk_bundle *b);
+const qk_theme *qk_bundle_theme(const qk_bundle *b, size_t i);
+/* Finds a theme by id, or else by exact title; NULL if none. */
+const qk_theme *qk_bundle_theme_find(const qk_bundle *b, const char *id_or_title);
+/* Question ids of a theme (NULL theme: all), in authoring order. The caller frees
+ * the array and each id with qk_strv_free(). */
+int qk_bundle_question_ids(qk_bundle *b, const char *theme, char ***ids, size_t *n);
+/* Loads one question; caller frees with qk_question_free(). QK_ENOTFOUND if absent. */
+int qk_bundle_question(qk_bundle *b, const char *id, qk_question **out);
+void qk_bundle_close(qk_bundle *b);
+
+void qk_strv_free(char **v, size_t n);
+
+/* --- Writing (used by the authoring tools in content/) --- */
+typedef struct qk_bundle_writer qk_bundle_writer;
+
+typedef struct qk_manifest {
+    const char *id;       /* [a-z0-9._-]+ */
+    const char *version;  /* free text, e.g. "2026.11.1" */
+    const char *title;
+    const char *language; /* e.g. "zh-CN" */
+} qk_manifest;
+
+/* Starts a bundle that will appear at path only when committed: it is written
+ * to a temporary file beside it and renamed into place, so a failed build never
+ * leaves a partial file. *out is set even on failure (see errmsg). */
+int qk_bundle_writer_open(qk_bundle_writer **out, const char *path, qk_lang lang);
+const char *qk_bundle_writer_errmsg(const qk_bundle_writer *w);
+int qk_bundle_writer_manifest(qk_bundle_writer *w, const qk_manifest *m);
+int qk_bundle_writer_theme(qk_bundle_writer *w, const char *id, const char *title,
+                           const char *description);
+/* QK_EINVAL if the question is inconsistent, QK_EEXISTS for a duplicate id,
+ * QK_ENOTFOUND for an undeclared theme. */
+int qk_bundle_writer_question(qk_bundle_writer *w, const qk_question *q);
+int qk_bundle_writer_media(qk_bundle_writer *w, const char *name, const char *mime,
+                           const void *data, size_t len);
+/* Computes the digest, writes the manifest and renames into place. */
+int qk_bundle_writer_commit(qk_bundle_writer *w);
+/* Frees the writer; removes the temporary file if not committed. NULL is a no-op. */
+void qk_bundle_writer_free(qk_bundle_writer *w);
+
+#endif

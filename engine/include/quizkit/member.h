@@ -1,0 +1,45 @@
+/* quizkit/member.h: local members, their PINs and lockout.
+ *
+ * A PIN is never stored: only PBKDF2-HMAC-SHA256 of it with a random 16-byte
+ * salt. QK_MEMBER_MAX_FAILS wrong PINs in a row lock the member for
+ * QK_MEMBER_LOCK_MS; a right PIN resets the count. Adding a member and changing
+ * a PIN are also events in the log, so the roster can travel with sync. */
+#ifndef QUIZKIT_MEMBER_H
+#define QUIZKIT_MEMBER_H
+
+#include "engine.h"
+
+#define QK_MEMBER_MAX_FAILS 5
+#define QK_MEMBER_LOCK_MS (5 * 60 * 1000)
+#define QK_PIN_MIN 4
+#define QK_PIN_MAX 12
+#define QK_PBKDF2_ITERATIONS 60000
+
+typedef struct qk_member {
+    char *id;
+    char *name;
+    char *branch;
+    int64_t created_ms;
+    int failed;              /* wrong PINs in a row */
+    int64_t locked_until_ms; /* 0 when not locked */
+} qk_member;
+
+/* id: 1-32 of [A-Za-z0-9._-]; name: 1-64 characters; pin: QK_PIN_MIN..QK_PIN_MAX digits.
+ * QK_EEXISTS if the id is taken, QK_EINVAL with a message for bad fields. */
+int qk_member_add(qk_engine *e, const char *id, const char *name, const char *branch,
+                  const char *pin);
+/* Sets a new PIN and clears any lockout. */
+int qk_member_set_pin(qk_engine *e, const char *id, const char *pin);
+/* QK_OK; QK_EAUTH (wrong PIN; *remaining tries left before lockout); QK_ELOCKED
+ * (*remaining = milliseconds until unlocked); QK_ENOTFOUND. remaining may be NULL. */
+int qk_member_login(qk_engine *e, const char *id, const char *pin, int64_t *remaining);
+/* Caller frees with qk_member_free(). */
+int qk_member_get(qk_engine *e, const char *id, qk_member **out);
+/* All members ordered by id; caller frees with qk_member_list_free(). */
+int qk_member_list(qk_engine *e, qk_member ***out, size_t *n);
+void qk_member_free(qk_member *m);
+void qk_member_list_free(qk_member **v, size_t n);
+/* 1 if the string is an acceptable PIN. */
+int qk_pin_valid(const char *pin);
+
+#endif

@@ -1,0 +1,111 @@
+/* quizkit/session.h: quiz sessions (attempts).
+ *
+ * Lifecycle: start (or resume) -> next -> answer -> next ... -> finish -> free.
+ * qk_session_next returns QK_ROW with the next item or QK_DONE when every
+ * question is answered; it never fails for "no more". qk_session_answer records
+ * the answer durably in the event log before it returns the feedback.
+ *
+ * Every attempt is events: attempt.start (spec, seed, drawn question ids),
+ * one answer event each, attempt.finish. Resume replays them: the seed redraws
+ * the same questions in the same option order, the answer events restore what
+ * was given. Practice and exam are built; the other modes are reserved names so
+ * that daily quiz, challenge, review, spaced repetition, competitions and
+ * lessons fit the same spec and the same events. */
+#ifndef QUIZKIT_SESSION_H
+#define QUIZKIT_SESSION_H
+
+#include "bundle.h"
+#include "engine.h"
+
+typedef enum qk_mode {
+    QK_MODE_PRACTICE = 1, /* feedback and 解析 after each answer */
+    QK_MODE_EXAM = 2,     /* time limit; results only at the end */
+    /* Reserved for the modes to come; qk_session_start refuses them for now. */
+    QK_MODE_DAILY = 3,
+    QK_MODE_CHALLENGE = 4,
+    QK_MODE_REVIEW = 5,
+    QK_MODE_SRS = 6,
+    QK_MODE_COMPETITION = 7,
+    QK_MODE_LESSON = 8
+} qk_mode;
+
+const char *qk_mode_name(qk_mode m); /* "practice", "exam", ... */
+qk_mode qk_mode_parse(const char *name); /* 0 if unknown */
+
+typedef enum qk_order {
+    QK_ORDER_RANDOM = 0,    /* 随机: questions drawn and options shuffled by the seed */
+    QK_ORDER_SEQUENTIAL = 1 /* 顺序: authoring order, options as written */
+} qk_order;
+
+#define QK_SESSION_SPEC_VERSION 1
+typedef struct qk_session_spec {
+    int version;       /* QK_SESSION_SPEC_VERSION */
+    qk_mode mode;
+    const char *theme; /* theme id; NULL for all themes */
+    size_t count;      /* questions to draw; 0 or more than there are: all */
+    int time_limit_s;  /* 0: none. Exam with 0 gets 60 s per question */
+    qk_order order;
+    int has_seed;      /* 0: a fresh seed from the OS */
+    uint64_t seed;
+} qk_session_spec;
+#define QK_SESSION_SPEC_INIT {QK_SESSION_SPEC_VERSION, QK_MODE_PRACTICE, NULL, 10, 0, QK_ORDER_RANDOM, 0, 0}
+
+typedef struct qk_session qk_session;
+
+typedef struct qk_item {
+    size_t index; /* 0-based position in the attempt */
+    size_t total;
+    const qk_question *q;
+    const size_t *perm;        /* display position -> option index */
+    const char *option_text[QK_MAX_OPTIONS]; /* in display order */
+} qk_item;
+
+typedef struct qk_feedback {
+    int correct;
+    qk_centi score;
+    qk_centi max;
+    int reveal;              /* practice: show right/wrong now; exam: only at the end */
+    const char *given;       /* what was answered, display form; owned by the session */
+    const char *right;       /* the right answer, display form; owned by the session */
+    const char *explanation; /* may be NULL */
+} qk_feedback;
+
+typedef struct qk_summary {
+    char attempt_id[40];
+    qk_mode mode;
+    size_t total;
+    size_t answered;
+    size_t correct;
+    qk_centi score;
+    qk_centi max;
+    int64_t duration_ms;
+    int timed_out;
+} qk_summary;
+
+/* member_id NULL: a guest attempt. *out is set even on failure (see errmsg). */
+int qk_session_start(qk_session **out, qk_engine *e, qk_bundle *b, const char *member_id,
+                     const qk_session_spec *spec);
+/* Continues the member's latest unfinished attempt. QK_ENOTFOUND if there is none;
+ * QK_EVERSION if it was made with another bundle or version. */
+int qk_session_resume(qk_session **out, qk_engine *e, qk_bundle *b, const char *member_id);
+const char *qk_session_errmsg(const qk_session *s);
+int qk_session_next(qk_session *s, qk_item *out);
+/* QK_OK with feedback; QK_EINVAL for an answer that cannot be read (nothing is
+ * recorded; *problem says why); QK_ETIMEOUT once the time limit has passed. */
+int qk_session_answer(qk_session *s, const char *input, qk_feedback *fb,
+                      qk_answer_problem *problem);
+/* Milliseconds left before the time limit, or -1 when there is none. */
+int64_t qk_session_remaining_ms(qk_session *s);
+/* Number of answers already given (after resume: those restored). */
+size_t qk_session_answered(const qk_session *s);
+/* Records attempt.finish (once) and fills the summary. */
+int qk_session_finish(qk_session *s, qk_summary *out);
+/* After finish: item i with its feedback (what was given, right answer,
+ * explanation), for the end-of-exam review. QK_ENOTFOUND past the end;
+ * a question left unanswered has fb->given == NULL. */
+int qk_session_review(qk_session *s, size_t i, qk_item *item, qk_feedback *fb);
+const char *qk_session_attempt_id(const qk_session *s);
+const char *qk_session_theme(const qk_session *s);
+void qk_session_free(qk_session *s);
+
+#endif

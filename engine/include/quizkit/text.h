@@ -1,0 +1,29 @@
+/* quizkit/text.h: UTF-8 text helpers built on utf8proc.
+ *
+ * Folding makes typed answers comparable the way a person would judge them:
+ * NFKC (full-width digits and letters become ASCII), case folding, and all
+ * whitespace and punctuation removed, so "１９２１年" equals "1921年" and
+ * "Ａ，Ｂ" equals "a,b". Width is the number of terminal columns: CJK takes two. */
+#ifndef QUIZKIT_TEXT_H
+#define QUIZKIT_TEXT_H
+
+#include "common.h"
+
+/* Folds s[0..len) into a new NUL-terminated string in *out (caller frees with free()).
+ * QK_EINVAL if s is not valid UTF-8. */
+int qk_text_fold(char **out, const char *s, size_t len);
+
+/* NFKC only (no case folding, nothing removed); caller frees *out. */
+int qk_text_nfkc(char **out, const char *s, size_t len);
+
+/* 1 when s[0..len) is valid UTF-8 with no NUL, 0 otherwise. */
+int qk_text_valid(const char *s, size_t len);
+
+/* Display columns of s[0..len); invalid bytes count as one column each. */
+size_t qk_text_width(const char *s, size_t len);
+
+/* Length in bytes of the longest prefix of s that fits in max_cols columns,
+ * never splitting a character. */
+size_t qk_text_fit(const char *s, size_t len, size_t max_cols);
+
+#endif

@@ -1,0 +1,410 @@
+/* bundle.c: opening a bundle read-only, its manifest and themes, loading questions. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "bundle_format.h"
+
+struct qk_bundle {
+    sqlite3 *db;
+    qk_lang lang;
+    qk__err err;
+    char *path;
+    qk_bundle_info info;
+    char *strings[8]; /* owned manifest strings behind info */
+    qk_theme *themes;
+    sqlite3_stmt *q_stmt, *opt_stmt, *blank_stmt, *tag_stmt;
+};
+
+const char *qk_bundle_errmsg(const qk_bundle *b)
+{
+    return b ? b->err.msg : "out of memory";
+}
+
+const qk_bundle_info *qk_bundle_info_get(const qk_bundle *b)
+{
+    return &b->info;
+}
+
+const qk_theme *qk_bundle_theme(const qk_bundle *b, size_t i)
+{
+    return i < b->info.n_themes ? &b->themes[i] : NULL;
+}
+
+const qk_theme *qk_bundle_theme_find(const qk_bundle *b, const char *id_or_title)
+{
+    for (size_t i = 0; i < b->info.n_themes; i++) {
+        if (strcmp(b->themes[i].id, id_or_title) == 0)
+            return &b->themes[i];
+    }
+    for (size_t i = 0; i < b->info.n_themes; i++) {
+        if (strcmp(b->themes[i].title, id_or_title) == 0)
+            return &b->themes[i];
+    }
+    return NULL;
+}
+
+/* SQLite URI for path: '%', '?' and '#' must be escaped in the path part. */
+static char *file_uri(const char *path)
+{
+    qk__buf b = {0};
+    qk__buf_str(&b, "file:");
+    for (const char *p = path; *p; p++) {
+        if (*p == '%' || *p == '?' || *p == '#')
+            qk__buf_fmt(&b, "%%%02X", (unsigned char)*p);
+        else
+            qk__buf_add(&b, p, 1);
+    }
+    qk__buf_str(&b, "?mode=ro&immutable=1");
+    return qk__buf_take(&b);
+}
+
+static int corrupt(qk_bundle *b, const char *why)
+{
+    return qk__errf(&b->err, b->lang, QK_ECORRUPT, QK_M_BUNDLE_CORRUPT, b->path, why);
+}
+
+static int load_manifest(qk_bundle *b)
+{
+    static const char *const keys[] = {"id",         "version",          "title",
+                                       "language",   "publisher_key_id", "content_digest",
+                                       "created",    "format"};
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(b->db, "SELECT value FROM manifest WHERE key = ?", -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT)
+            return corrupt(b, sqlite3_errmsg(b->db));
+        if (strstr(sqlite3_errmsg(b->db), "no such table"))
+            return qk__errf(&b->err, b->lang, QK_ECORRUPT, QK_M_BUNDLE_NOT, b->path);
+        return qk__errf(&b->err, b->lang, QK_EIO, QK_M_BUNDLE_OPEN, b->path,
+                        sqlite3_errmsg(b->db));
+    }
+    int status = QK_OK;
+    for (size_t i = 0; i < 8 && status == QK_OK; i++) {
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, keys[i], -1, SQLITE_STATIC);
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW) {
+            b->strings[i] = qk__strdup((const char *)sqlite3_column_text(st, 0));
+            if (!b->strings[i])
+                status = QK_ENOMEM;
+        } else if (step == SQLITE_DONE) {
+            status = qk__errf(&b->err, b->lang, QK_ECORRUPT, QK_M_BUNDLE_FIELD, b->path, keys[i]);
+        } else {
+            status = corrupt(b, sqlite3_errmsg(b->db));
+        }
+    }
+    sqlite3_finalize(st);
+    if (status != QK_OK)
+        return status;
+    char *end = NULL;
+    long fmt = strtol(b->strings[7], &end, 10);
+    if (!end || *end || fmt != QK_BUNDLE_FORMAT)
+        return qk__errf(&b->err, b->lang, QK_EFORMAT, QK_M_BUNDLE_FORMAT, b->path, (int)fmt,
+                        QK_BUNDLE_FORMAT);
+    b->info.format = (int)fmt;
+    b->info.id = b->strings[0];
+    b->info.version = b->strings[1];
+    b->info.title = b->strings[2];
+    b->info.language = b->strings[3];
+    b->info.publisher_key_id = b->strings[4];
+    b->info.content_digest = b->strings[5];
+    b->info.created = b->strings[6];
+    return QK_OK;
+}
+
+static int count(qk_bundle *b, const char *sql, size_t *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(b->db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+        *out = (size_t)sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        return QK_OK;
+    }
+    int status = corrupt(b, sqlite3_errmsg(b->db));
+    sqlite3_finalize(st);
+    return status;
+}
+
+static int load_themes(qk_bundle *b)
+{
+    size_t n = 0;
+    int status = count(b, "SELECT count(*) FROM themes", &n);
+    if (status != QK_OK)
+        return status;
+    if ((status = count(b, "SELECT count(*) FROM questions", &b->info.n_questions)) != QK_OK ||
+        (status = count(b, "SELECT count(*) FROM media", &b->info.n_media)) != QK_OK ||
+        (status = count(b, "SELECT count(*) FROM signature", &n)) != QK_OK)
+        return status;
+    b->info.is_signed = n > 0;
+    if ((status = count(b, "SELECT count(*) FROM themes", &n)) != QK_OK)
+        return status;
+    b->themes = calloc(n ? n : 1, sizeof *b->themes);
+    if (!b->themes)
+        return QK_ENOMEM;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(b->db,
+                           "SELECT t.id, t.title, t.description,"
+                           " (SELECT count(*) FROM questions q WHERE q.theme = t.id)"
+                           " FROM themes t ORDER BY t.sort, t.id",
+                           -1, &st, NULL) != SQLITE_OK)
+        return corrupt(b, sqlite3_errmsg(b->db));
+    size_t i = 0;
+    int step;
+    while (i < n && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        qk_theme *t = &b->themes[i];
+        t->id = qk__strdup((const char *)sqlite3_column_text(st, 0));
+        t->title = qk__strdup((const char *)sqlite3_column_text(st, 1));
+        t->description = qk__strdup((const char *)sqlite3_column_text(st, 2));
+        t->n_questions = (size_t)sqlite3_column_int64(st, 3);
+        i++;
+        if (!t->id || !t->title || !t->description) {
+            status = QK_ENOMEM;
+            break;
+        }
+    }
+    b->info.n_themes = i;
+    sqlite3_finalize(st);
+    return status;
+}
+
+int qk_bundle_open(qk_bundle **out, const char *path, unsigned flags, qk_lang lang)
+{
+    qk_bundle *b = calloc(1, sizeof *b);
+    *out = b;
+    if (!b)
+        return QK_ENOMEM;
+    b->lang = lang;
+    b->path = qk__strdup(path);
+    if (!b->path)
+        return QK_ENOMEM;
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+        return qk__errf(&b->err, lang, QK_ENOTFOUND, QK_M_BUNDLE_OPEN, path,
+                        qk_strerror(QK_ENOTFOUND, lang));
+    char *uri = file_uri(path);
+    if (!uri)
+        return QK_ENOMEM;
+    int rc = sqlite3_open_v2(uri, &b->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+    free(uri);
+    if (rc != SQLITE_OK)
+        return qk__errf(&b->err, lang, QK_EIO, QK_M_BUNDLE_OPEN, path,
+                        b->db ? sqlite3_errmsg(b->db) : "?");
+    int status = load_manifest(b);
+    if (status == QK_OK)
+        status = load_themes(b);
+    if (status == QK_OK && (flags & QK_BUNDLE_VERIFY))
+        status = qk_bundle_verify(b);
+    return status;
+}
+
+int qk_bundle_verify(qk_bundle *b)
+{
+    char digest[QK__DIGEST_STRLEN + 1];
+    const char *sqlerr = NULL;
+    int rc = qk__bundle_digest(b->db, digest, &sqlerr);
+    if (rc == QK_ENOMEM)
+        return qk__errf(&b->err, b->lang, rc, QK_M_OOM);
+    if (rc != QK_OK)
+        return corrupt(b, sqlerr ? sqlerr : "?");
+    if (strcmp(digest, b->info.content_digest) != 0)
+        return qk__errf(&b->err, b->lang, QK_EDIGEST, QK_M_BUNDLE_DIGEST, b->path,
+                        b->info.content_digest, digest);
+    return QK_OK;
+}
+
+int qk_bundle_question_ids(qk_bundle *b, const char *theme, char ***ids, size_t *n)
+{
+    *ids = NULL;
+    *n = 0;
+    sqlite3_stmt *st = NULL;
+    const char *sql = theme ? "SELECT id FROM questions WHERE theme = ? ORDER BY sort, id"
+                            : "SELECT id FROM questions ORDER BY sort, id";
+    if (sqlite3_prepare_v2(b->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return corrupt(b, sqlite3_errmsg(b->db));
+    if (theme)
+        sqlite3_bind_text(st, 1, theme, -1, SQLITE_STATIC);
+    size_t cap = 0, len = 0;
+    char **v = NULL;
+    int status = QK_OK, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (len == cap) {
+            size_t ncap = cap ? cap * 2 : 64;
+            char **nv = realloc(v, ncap * sizeof *nv);
+            if (!nv) {
+                status = QK_ENOMEM;
+                break;
+            }
+            v = nv;
+            cap = ncap;
+        }
+        v[len] = qk__strdup((const char *)sqlite3_column_text(st, 0));
+        if (!v[len]) {
+            status = QK_ENOMEM;
+            break;
+        }
+        len++;
+    }
+    if (status == QK_OK && step != SQLITE_DONE)
+        status = corrupt(b, sqlite3_errmsg(b->db));
+    sqlite3_finalize(st);
+    if (status != QK_OK) {
+        qk_strv_free(v, len);
+        return status;
+    }
+    *ids = v;
+    *n = len;
+    return QK_OK;
+}
+
+static int prepare_cached(qk_bundle *b, sqlite3_stmt **st, const char *sql)
+{
+    if (!*st && sqlite3_prepare_v2(b->db, sql, -1, st, NULL) != SQLITE_OK)
+        return corrupt(b, sqlite3_errmsg(b->db));
+    sqlite3_reset(*st);
+    sqlite3_clear_bindings(*st);
+    return QK_OK;
+}
+
+static char *col_dup(sqlite3_stmt *st, int c)
+{
+    if (sqlite3_column_type(st, c) == SQLITE_NULL)
+        return NULL;
+    return qk__strdup((const char *)sqlite3_column_text(st, c));
+}
+
+static int load_children(qk_bundle *b, qk_question *q)
+{
+    int status, step;
+    if ((status = prepare_cached(b, &b->opt_stmt,
+                                 "SELECT text, correct FROM options WHERE question_id = ?"
+                                 " ORDER BY idx")) != QK_OK)
+        return status;
+    sqlite3_bind_text(b->opt_stmt, 1, q->id, -1, SQLITE_STATIC);
+    q->options = calloc(QK_MAX_OPTIONS, sizeof *q->options);
+    if (!q->options)
+        return QK_ENOMEM;
+    while ((step = sqlite3_step(b->opt_stmt)) == SQLITE_ROW) {
+        if (q->n_options == QK_MAX_OPTIONS)
+            return corrupt(b, q->id);
+        qk_option *o = &q->options[q->n_options++];
+        o->correct = sqlite3_column_int(b->opt_stmt, 1) != 0;
+        if (!(o->text = col_dup(b->opt_stmt, 0)))
+            return QK_ENOMEM;
+    }
+    if (step != SQLITE_DONE)
+        return corrupt(b, sqlite3_errmsg(b->db));
+
+    if ((status = prepare_cached(b, &b->blank_stmt,
+                                 "SELECT blank, accepted FROM blanks WHERE question_id = ?"
+                                 " ORDER BY blank, idx")) != QK_OK)
+        return status;
+    sqlite3_bind_text(b->blank_stmt, 1, q->id, -1, SQLITE_STATIC);
+    q->blanks = calloc(QK_MAX_BLANKS, sizeof *q->blanks);
+    if (!q->blanks)
+        return QK_ENOMEM;
+    while ((step = sqlite3_step(b->blank_stmt)) == SQLITE_ROW) {
+        int blank = sqlite3_column_int(b->blank_stmt, 0);
+        if (blank < 0 || blank >= QK_MAX_BLANKS || (size_t)blank > q->n_blanks)
+            return corrupt(b, q->id);
+        if ((size_t)blank == q->n_blanks)
+            q->n_blanks++;
+        qk_blank *bl = &q->blanks[blank];
+        char **nv = realloc(bl->accepted, (bl->n_accepted + 1) * sizeof *nv);
+        if (!nv)
+            return QK_ENOMEM;
+        bl->accepted = nv;
+        if (!(bl->accepted[bl->n_accepted] = col_dup(b->blank_stmt, 1)))
+            return QK_ENOMEM;
+        bl->n_accepted++;
+    }
+    if (step != SQLITE_DONE)
+        return corrupt(b, sqlite3_errmsg(b->db));
+
+    if ((status = prepare_cached(b, &b->tag_stmt,
+                                 "SELECT tag FROM tags WHERE question_id = ? ORDER BY tag")) !=
+        QK_OK)
+        return status;
+    sqlite3_bind_text(b->tag_stmt, 1, q->id, -1, SQLITE_STATIC);
+    while ((step = sqlite3_step(b->tag_stmt)) == SQLITE_ROW) {
+        char **nv = realloc(q->tags, (q->n_tags + 1) * sizeof *nv);
+        if (!nv)
+            return QK_ENOMEM;
+        q->tags = nv;
+        if (!(q->tags[q->n_tags] = col_dup(b->tag_stmt, 0)))
+            return QK_ENOMEM;
+        q->n_tags++;
+    }
+    if (step != SQLITE_DONE)
+        return corrupt(b, sqlite3_errmsg(b->db));
+    return QK_OK;
+}
+
+int qk_bundle_question(qk_bundle *b, const char *id, qk_question **out)
+{
+    *out = NULL;
+    int status = prepare_cached(b, &b->q_stmt,
+                                "SELECT id, theme, type, scoring, stem, explanation, source,"
+                                " points, difficulty, shuffle, judge_answer"
+                                " FROM questions WHERE id = ?");
+    if (status != QK_OK)
+        return status;
+    sqlite3_bind_text(b->q_stmt, 1, id, -1, SQLITE_STATIC);
+    int step = sqlite3_step(b->q_stmt);
+    if (step == SQLITE_DONE)
+        return qk__errf(&b->err, b->lang, QK_ENOTFOUND, QK_M_NO_QUESTION, id);
+    if (step != SQLITE_ROW)
+        return corrupt(b, sqlite3_errmsg(b->db));
+    qk_question *q = calloc(1, sizeof *q);
+    if (!q)
+        return QK_ENOMEM;
+    sqlite3_stmt *st = b->q_stmt;
+    q->id = col_dup(st, 0);
+    q->theme = col_dup(st, 1);
+    q->type = qk_qtype_parse((const char *)sqlite3_column_text(st, 2));
+    const char *scoring = (const char *)sqlite3_column_text(st, 3);
+    q->scoring = scoring && strcmp(scoring, "partial") == 0 ? QK_SCORE_PARTIAL : QK_SCORE_ALL;
+    q->stem = col_dup(st, 4);
+    q->explanation = col_dup(st, 5);
+    q->source = col_dup(st, 6);
+    q->points = sqlite3_column_int(st, 7);
+    q->difficulty = sqlite3_column_int(st, 8);
+    q->shuffle = sqlite3_column_int(st, 9) != 0;
+    q->judge_answer = sqlite3_column_int(st, 10) != 0;
+    if (!q->id || !q->theme || !q->stem) {
+        qk_question_free(q);
+        return QK_ENOMEM;
+    }
+    status = load_children(b, q);
+    if (status == QK_OK && q->type == 0)
+        status = corrupt(b, q->id);
+    if (status != QK_OK) {
+        qk_question_free(q);
+        return status;
+    }
+    *out = q;
+    return QK_OK;
+}
+
+void qk_bundle_close(qk_bundle *b)
+{
+    if (!b)
+        return;
+    sqlite3_finalize(b->q_stmt);
+    sqlite3_finalize(b->opt_stmt);
+    sqlite3_finalize(b->blank_stmt);
+    sqlite3_finalize(b->tag_stmt);
+    sqlite3_close(b->db);
+    for (size_t i = 0; i < b->info.n_themes; i++) {
+        free((char *)b->themes[i].id);
+        free((char *)b->themes[i].title);
+        free((char *)b->themes[i].description);
+    }
+    free(b->themes);
+    for (size_t i = 0; i < 8; i++)
+        free(b->strings[i]);
+    free(b->path);
+    free(b);
+}

@@ -1,0 +1,315 @@
+/* bundle_write.c: writing a bundle into a temporary file and renaming it into
+ * place on commit, so that a failed build never leaves a partial bundle. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bundle_format.h"
+
+struct qk_bundle_writer {
+    sqlite3 *db;
+    qk_lang lang;
+    qk__err err;
+    char *path;
+    char *tmp;
+    int have_manifest;
+    int committed;
+    int64_t n_themes;
+    int64_t n_questions;
+};
+
+const char *qk_bundle_writer_errmsg(const qk_bundle_writer *w)
+{
+    return w ? w->err.msg : "out of memory";
+}
+
+static int sqlfail(qk_bundle_writer *w, const char *what)
+{
+    return qk__errf(&w->err, w->lang, QK_EIO, QK_M_SQL, what, sqlite3_errmsg(w->db));
+}
+
+static int exec(qk_bundle_writer *w, const char *sql)
+{
+    return sqlite3_exec(w->db, sql, NULL, NULL, NULL) == SQLITE_OK ? QK_OK : sqlfail(w, sql);
+}
+
+int qk_bundle_writer_open(qk_bundle_writer **out, const char *path, qk_lang lang)
+{
+    qk_bundle_writer *w = calloc(1, sizeof *w);
+    *out = w;
+    if (!w)
+        return QK_ENOMEM;
+    w->lang = lang;
+    w->path = qk__strdup(path);
+    size_t n = strlen(path) + 16;
+    w->tmp = malloc(n);
+    if (!w->path || !w->tmp)
+        return QK_ENOMEM;
+    snprintf(w->tmp, n, "%s.tmp-XXXXXX", path);
+    int fd = mkstemp(w->tmp);
+    if (fd < 0) {
+        int e = errno;
+        free(w->tmp);
+        w->tmp = NULL;
+        return qk__errf(&w->err, lang, QK_EIO, QK_M_W_TEMP, path, strerror(e));
+    }
+    close(fd);
+    if (sqlite3_open_v2(w->tmp, &w->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+        return qk__errf(&w->err, lang, QK_EIO, QK_M_W_TEMP, w->tmp,
+                        w->db ? sqlite3_errmsg(w->db) : "?");
+    int rc = exec(w, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA page_size=4096;");
+    if (rc == QK_OK)
+        rc = exec(w, qk__bundle_schema);
+    if (rc == QK_OK)
+        rc = exec(w, "BEGIN");
+    return rc;
+}
+
+static int id_ok(const char *id)
+{
+    if (!id || !id[0] || strlen(id) > 128)
+        return 0;
+    for (const char *p = id; *p; p++) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' ||
+              *p == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+static int put_manifest(qk_bundle_writer *w, const char *key, const char *value)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = QK_OK;
+    if (sqlite3_prepare_v2(w->db, "INSERT OR REPLACE INTO manifest(key, value) VALUES (?, ?)", -1,
+                           &st, NULL) != SQLITE_OK)
+        return sqlfail(w, "manifest");
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = sqlfail(w, "manifest");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int qk_bundle_writer_manifest(qk_bundle_writer *w, const qk_manifest *m)
+{
+    if (!id_ok(m->id))
+        return qk__errf(&w->err, w->lang, QK_EINVAL, QK_M_W_ID, m->id ? m->id : "");
+    const char *fields[][2] = {{"version", m->version}, {"title", m->title}};
+    for (size_t i = 0; i < 2; i++) {
+        if (!fields[i][1] || !fields[i][1][0] || !qk_text_valid(fields[i][1], strlen(fields[i][1])))
+            return qk__errf(&w->err, w->lang, QK_EINVAL, QK_M_W_MANIFEST, fields[i][0]);
+    }
+    /* SOURCE_DATE_EPOCH makes builds reproducible (same sources, same digest). */
+    time_t now = time(NULL);
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    if (sde && *sde) {
+        char *end = NULL;
+        long long v = strtoll(sde, &end, 10);
+        if (end && !*end && v >= 0)
+            now = (time_t)v;
+    }
+    struct tm tm;
+    char created[32];
+    gmtime_r(&now, &tm);
+    strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char fmt[8];
+    snprintf(fmt, sizeof fmt, "%d", QK_BUNDLE_FORMAT);
+    int rc;
+    if ((rc = put_manifest(w, "format", fmt)) != QK_OK ||
+        (rc = put_manifest(w, "id", m->id)) != QK_OK ||
+        (rc = put_manifest(w, "version", m->version)) != QK_OK ||
+        (rc = put_manifest(w, "title", m->title)) != QK_OK ||
+        (rc = put_manifest(w, "language", m->language && *m->language ? m->language : "zh-CN")) !=
+            QK_OK ||
+        (rc = put_manifest(w, "publisher_key_id", "")) != QK_OK ||
+        (rc = put_manifest(w, "created", created)) != QK_OK)
+        return rc;
+    w->have_manifest = 1;
+    return QK_OK;
+}
+
+int qk_bundle_writer_theme(qk_bundle_writer *w, const char *id, const char *title,
+                           const char *description)
+{
+    if (!id_ok(id))
+        return qk__errf(&w->err, w->lang, QK_EINVAL, QK_M_W_ID, id ? id : "");
+    if (!title || !title[0] || !qk_text_valid(title, strlen(title)))
+        return qk__errf(&w->err, w->lang, QK_EINVAL, QK_M_W_MANIFEST, "title");
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(w->db, "INSERT INTO themes(id, sort, title, description) VALUES (?,?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return sqlfail(w, "themes");
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, w->n_themes);
+    sqlite3_bind_text(st, 3, title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, description ? description : "", -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (step == SQLITE_CONSTRAINT)
+        return qk__errf(&w->err, w->lang, QK_EEXISTS, QK_M_W_DUP_THEME, id);
+    if (step != SQLITE_DONE)
+        return sqlfail(w, "themes");
+    w->n_themes++;
+    return QK_OK;
+}
+
+static int theme_exists(qk_bundle_writer *w, const char *theme, int *yes)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(w->db, "SELECT 1 FROM themes WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
+        return sqlfail(w, "themes");
+    sqlite3_bind_text(st, 1, theme, -1, SQLITE_STATIC);
+    *yes = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return QK_OK;
+}
+
+static int step_done(qk_bundle_writer *w, sqlite3_stmt *st, const char *what)
+{
+    int step = sqlite3_step(st);
+    sqlite3_reset(st);
+    return step == SQLITE_DONE ? QK_OK : sqlfail(w, what);
+}
+
+static int insert_children(qk_bundle_writer *w, const qk_question *q)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = QK_OK;
+    if (sqlite3_prepare_v2(w->db, "INSERT INTO options(question_id, idx, text, correct) VALUES (?,?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return sqlfail(w, "options");
+    for (size_t i = 0; i < q->n_options && rc == QK_OK; i++) {
+        sqlite3_bind_text(st, 1, q->id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (int64_t)i);
+        sqlite3_bind_text(st, 3, q->options[i].text, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 4, q->options[i].correct ? 1 : 0);
+        rc = step_done(w, st, "options");
+    }
+    sqlite3_finalize(st);
+    if (rc != QK_OK)
+        return rc;
+    if (sqlite3_prepare_v2(w->db,
+                           "INSERT INTO blanks(question_id, blank, idx, accepted) VALUES (?,?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return sqlfail(w, "blanks");
+    for (size_t b = 0; b < q->n_blanks && rc == QK_OK; b++) {
+        for (size_t a = 0; a < q->blanks[b].n_accepted && rc == QK_OK; a++) {
+            sqlite3_bind_text(st, 1, q->id, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 2, (int64_t)b);
+            sqlite3_bind_int64(st, 3, (int64_t)a);
+            sqlite3_bind_text(st, 4, q->blanks[b].accepted[a], -1, SQLITE_STATIC);
+            rc = step_done(w, st, "blanks");
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc != QK_OK)
+        return rc;
+    if (sqlite3_prepare_v2(w->db, "INSERT OR IGNORE INTO tags(question_id, tag) VALUES (?,?)", -1,
+                           &st, NULL) != SQLITE_OK)
+        return sqlfail(w, "tags");
+    for (size_t t = 0; t < q->n_tags && rc == QK_OK; t++) {
+        sqlite3_bind_text(st, 1, q->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, q->tags[t], -1, SQLITE_STATIC);
+        rc = step_done(w, st, "tags");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int qk_bundle_writer_question(qk_bundle_writer *w, const qk_question *q)
+{
+    char why[256];
+    if (qk_question_check(q, w->lang, why, sizeof why) != QK_OK)
+        return qk__errf(&w->err, w->lang, QK_EINVAL, QK_M_W_QUESTION, q->id ? q->id : "?", why);
+    int yes = 0;
+    int rc = theme_exists(w, q->theme ? q->theme : "", &yes);
+    if (rc != QK_OK)
+        return rc;
+    if (!yes)
+        return qk__errf(&w->err, w->lang, QK_ENOTFOUND, QK_M_W_Q_THEME, q->id,
+                        q->theme ? q->theme : "");
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(w->db,
+                           "INSERT INTO questions(id, sort, theme, type, scoring, stem, explanation,"
+                           " source, points, difficulty, shuffle, judge_answer)"
+                           " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return sqlfail(w, "questions");
+    sqlite3_bind_text(st, 1, q->id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, w->n_questions);
+    sqlite3_bind_text(st, 3, q->theme, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, qk_qtype_name(q->type), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, q->scoring == QK_SCORE_PARTIAL ? "partial" : "all", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, q->stem, -1, SQLITE_STATIC);
+    if (q->explanation && q->explanation[0])
+        sqlite3_bind_text(st, 7, q->explanation, -1, SQLITE_STATIC);
+    if (q->source && q->source[0])
+        sqlite3_bind_text(st, 8, q->source, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 9, q->points);
+    sqlite3_bind_int(st, 10, q->difficulty);
+    sqlite3_bind_int(st, 11, q->shuffle ? 1 : 0);
+    if (q->type == QK_Q_JUDGE)
+        sqlite3_bind_int(st, 12, q->judge_answer ? 1 : 0);
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (step == SQLITE_CONSTRAINT)
+        return qk__errf(&w->err, w->lang, QK_EEXISTS, QK_M_W_DUP_Q, q->id);
+    if (step != SQLITE_DONE)
+        return sqlfail(w, "questions");
+    w->n_questions++;
+    return insert_children(w, q);
+}
+
+int qk_bundle_writer_media(qk_bundle_writer *w, const char *name, const char *mime,
+                           const void *data, size_t len)
+{
+    if (len > 64u * 1024 * 1024)
+        return qk__errf(&w->err, w->lang, QK_ELIMIT, QK_M_W_MANIFEST, name);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(w->db, "INSERT INTO media(name, mime, data) VALUES (?,?,?)", -1, &st,
+                           NULL) != SQLITE_OK)
+        return sqlfail(w, "media");
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, mime, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, data, (int)len, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return step == SQLITE_DONE ? QK_OK : sqlfail(w, "media");
+}
+
+int qk_bundle_writer_commit(qk_bundle_writer *w)
+{
+    if (!w->have_manifest || w->committed)
+        return qk__errf(&w->err, w->lang, QK_ESTATE, QK_M_W_STATE, "commit");
+    char digest[QK__DIGEST_STRLEN + 1];
+    const char *sqlerr = NULL;
+    int rc = qk__bundle_digest(w->db, digest, &sqlerr);
+    if (rc != QK_OK)
+        return qk__errf(&w->err, w->lang, QK_EIO, QK_M_SQL, "digest", sqlerr ? sqlerr : "?");
+    if ((rc = put_manifest(w, "content_digest", digest)) != QK_OK || (rc = exec(w, "COMMIT")) != QK_OK)
+        return rc;
+    if (sqlite3_close(w->db) != SQLITE_OK)
+        return sqlfail(w, "close");
+    w->db = NULL;
+    if (rename(w->tmp, w->path) != 0)
+        return qk__errf(&w->err, w->lang, QK_EIO, QK_M_W_RENAME, w->path, strerror(errno));
+    w->committed = 1;
+    return QK_OK;
+}
+
+void qk_bundle_writer_free(qk_bundle_writer *w)
+{
+    if (!w)
+        return;
+    sqlite3_close(w->db);
+    if (!w->committed && w->tmp)
+        unlink(w->tmp);
+    free(w->tmp);
+    free(w->path);
+    free(w);
+}

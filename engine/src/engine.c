@@ -1,0 +1,293 @@
+/* engine.c: the progress file: open, migrate, the device id, and appending events.
+ *
+ * Durability (DESIGN.md decision 3): WAL with synchronous=FULL, and each event
+ * is its own IMMEDIATE transaction, so the sequence number is taken and the row
+ * written under one write lock and is on disk before the caller shows feedback. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* Numbered migrations: migrations[i] takes the schema from version i to i+1.
+ * Never edit one that has shipped; append a new one. */
+static const char *const migrations[] = {
+    /* 0 -> 1 */
+    "CREATE TABLE device(id TEXT NOT NULL, created_ms INTEGER NOT NULL);\n"
+    "CREATE TABLE events(\n"
+    "  id TEXT PRIMARY KEY,\n"
+    "  device_id TEXT NOT NULL,\n"
+    "  seq INTEGER NOT NULL,\n"
+    "  member_id TEXT,\n"
+    "  bundle_id TEXT,\n"
+    "  bundle_version TEXT,\n"
+    "  kind TEXT NOT NULL,\n"
+    "  attempt_id TEXT,\n"
+    "  payload TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(payload)),\n"
+    "  created_ms INTEGER NOT NULL,\n"
+    "  UNIQUE(device_id, seq));\n"
+    "CREATE INDEX events_attempt ON events(attempt_id, seq);\n"
+    "CREATE INDEX events_member_kind ON events(member_id, kind, created_ms);\n"
+    "CREATE TRIGGER events_no_update BEFORE UPDATE ON events\n"
+    "  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;\n"
+    "CREATE TRIGGER events_no_delete BEFORE DELETE ON events\n"
+    "  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;\n"
+    "CREATE TABLE members(\n"
+    "  id TEXT PRIMARY KEY,\n"
+    "  name TEXT NOT NULL,\n"
+    "  branch TEXT NOT NULL DEFAULT '',\n"
+    "  pin_salt BLOB NOT NULL,\n"
+    "  pin_hash BLOB NOT NULL,\n"
+    "  pin_iter INTEGER NOT NULL,\n"
+    "  failed INTEGER NOT NULL DEFAULT 0,\n"
+    "  locked_until_ms INTEGER NOT NULL DEFAULT 0,\n"
+    "  created_ms INTEGER NOT NULL);\n",
+};
+#define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+const char *qk_engine_errmsg(const qk_engine *e)
+{
+    return e ? e->err.msg : "out of memory";
+}
+
+qk_lang qk_engine_lang(const qk_engine *e)
+{
+    return e->lang;
+}
+
+const char *qk_engine_device_id(const qk_engine *e)
+{
+    return e->device_id;
+}
+
+static int64_t system_ms(void *payload)
+{
+    (void)payload;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void qk_engine_set_clock(qk_engine *e, int64_t (*now_ms)(void *payload), void *payload)
+{
+    e->clock = now_ms ? now_ms : system_ms;
+    e->clock_payload = now_ms ? payload : NULL;
+}
+
+int64_t qk_engine_now_ms(qk_engine *e)
+{
+    return e->clock(e->clock_payload);
+}
+
+int qk__engine_sqlerr(qk_engine *e, int rc, const char *what)
+{
+    int code = rc & 0xff;
+    if (code == SQLITE_READONLY || code == SQLITE_CANTOPEN || code == SQLITE_PERM)
+        return qk__errf(&e->err, e->lang, QK_EREADONLY, QK_M_P_READONLY,
+                        sqlite3_db_filename(e->db, "main"));
+    if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
+        return qk__errf(&e->err, e->lang, QK_ECORRUPT, QK_M_P_NOTDB,
+                        sqlite3_db_filename(e->db, "main"));
+    if (code == SQLITE_NOMEM)
+        return qk__errf(&e->err, e->lang, QK_ENOMEM, QK_M_OOM);
+    return qk__errf(&e->err, e->lang, QK_EIO, QK_M_SQL, what, sqlite3_errmsg(e->db));
+}
+
+static int exec(qk_engine *e, const char *sql)
+{
+    int rc = sqlite3_exec(e->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? QK_OK : qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), sql);
+}
+
+int qk__engine_uuid(qk_engine *e, char out[QK_UUID_STRLEN + 1])
+{
+    uint8_t rnd[10];
+    int rc = qk_rng_bytes(e->rng, rnd, sizeof rnd);
+    if (rc != QK_OK)
+        return rc;
+    int64_t now = qk_engine_now_ms(e);
+    qk_uuid_v7(&e->uuids, (uint64_t)(now < 0 ? 0 : now), rnd, out);
+    return QK_OK;
+}
+
+static int migrate(qk_engine *e, const char *path)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(e->db, "PRAGMA user_version", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "user_version");
+    rc = sqlite3_step(st);
+    int version = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_finalize(st);
+    if (version < 0)
+        return qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "user_version");
+    if (version > N_MIGRATIONS)
+        return qk__errf(&e->err, e->lang, QK_EFORMAT, QK_M_P_NEWER, path, version, N_MIGRATIONS);
+    if (version == 0) {
+        /* A file with tables but no version is not ours: refuse rather than mix. */
+        st = NULL;
+        sqlite3_prepare_v2(e->db, "SELECT count(*) FROM sqlite_master", -1, &st, NULL);
+        int n = st && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+        sqlite3_finalize(st);
+        if (n != 0)
+            return qk__errf(&e->err, e->lang, QK_ECORRUPT, QK_M_P_NOTDB, path);
+    }
+    for (int v = version; v < N_MIGRATIONS; v++) {
+        int status = exec(e, "BEGIN IMMEDIATE");
+        if (status == QK_OK)
+            status = exec(e, migrations[v]);
+        if (status == QK_OK) {
+            char sql[48];
+            snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v + 1);
+            status = exec(e, sql);
+        }
+        if (status == QK_OK && v == 0) {
+            char id[QK_UUID_STRLEN + 1];
+            status = qk__engine_uuid(e, id);
+            if (status == QK_OK) {
+                st = NULL;
+                if (sqlite3_prepare_v2(e->db, "INSERT INTO device(id, created_ms) VALUES (?, ?)", -1,
+                                       &st, NULL) != SQLITE_OK)
+                    status = qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "device");
+                if (status == QK_OK) {
+                    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+                    sqlite3_bind_int64(st, 2, qk_engine_now_ms(e));
+                    if (sqlite3_step(st) != SQLITE_DONE)
+                        status = qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "device");
+                }
+                sqlite3_finalize(st);
+            }
+        }
+        if (status == QK_OK)
+            status = exec(e, "COMMIT");
+        if (status != QK_OK) {
+            sqlite3_exec(e->db, "ROLLBACK", NULL, NULL, NULL);
+            return status;
+        }
+    }
+    return QK_OK;
+}
+
+static int load_device(qk_engine *e)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(e->db, "SELECT id FROM device LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+        return qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "device");
+    int status = QK_OK;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == QK_UUID_STRLEN)
+        memcpy(e->device_id, sqlite3_column_text(st, 0), QK_UUID_STRLEN + 1);
+    else
+        status = qk__errf(&e->err, e->lang, QK_ECORRUPT, QK_M_P_NOTDB,
+                          sqlite3_db_filename(e->db, "main"));
+    sqlite3_finalize(st);
+    return status;
+}
+
+int qk_engine_open(qk_engine **out, const char *progress_path, qk_lang lang)
+{
+    qk_engine *e = calloc(1, sizeof *e);
+    *out = e;
+    if (!e)
+        return QK_ENOMEM;
+    e->lang = lang;
+    e->clock = system_ms;
+    int status = qk_rng_new_random(&e->rng);
+    if (status != QK_OK)
+        return qk__errf(&e->err, lang, status, QK_M_P_OPEN, progress_path, "entropy");
+    /* Writable is required: a read-only progress file would silently lose answers. */
+    if (access(progress_path, F_OK) == 0 && access(progress_path, W_OK) != 0)
+        return qk__errf(&e->err, lang, QK_EREADONLY, QK_M_P_READONLY, progress_path);
+    int rc = sqlite3_open_v2(progress_path, &e->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                             NULL);
+    if (rc != SQLITE_OK) {
+        const char *why = e->db ? sqlite3_errmsg(e->db) : "?";
+        return qk__errf(&e->err, lang, QK_EIO, QK_M_P_OPEN, progress_path, why);
+    }
+    sqlite3_busy_timeout(e->db, 5000);
+    sqlite3_extended_result_codes(e->db, 1);
+    status = exec(e, "PRAGMA journal_mode=WAL");
+    if (status == QK_OK)
+        status = exec(e, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+    if (status == QK_OK)
+        status = migrate(e, progress_path);
+    if (status == QK_OK)
+        status = load_device(e);
+    return status;
+}
+
+int qk_engine_event_count(qk_engine *e, int64_t *out)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(e->db, "SELECT count(*) FROM events", -1, &st, NULL) != SQLITE_OK)
+        return qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "events");
+    int status = QK_OK;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
+    else
+        status = qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "events");
+    sqlite3_finalize(st);
+    return status;
+}
+
+static void bind_opt(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+int qk__event_append(qk_engine *e, const qk__event *ev, char id_out[QK_UUID_STRLEN + 1])
+{
+    char id[QK_UUID_STRLEN + 1];
+    int status = qk__engine_uuid(e, id);
+    if (status != QK_OK)
+        return status;
+    if ((status = exec(e, "BEGIN IMMEDIATE")) != QK_OK)
+        return status;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(e->db,
+                           "INSERT INTO events(id, device_id, seq, member_id, bundle_id,"
+                           " bundle_version, kind, attempt_id, payload, created_ms)"
+                           " VALUES (?1, ?2,"
+                           " (SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE device_id = ?2),"
+                           " ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        status = qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "events");
+    } else {
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, e->device_id, -1, SQLITE_STATIC);
+        bind_opt(st, 3, ev->member_id);
+        bind_opt(st, 4, ev->bundle_id);
+        bind_opt(st, 5, ev->bundle_version);
+        bind_opt(st, 6, ev->kind);
+        bind_opt(st, 7, ev->attempt_id);
+        sqlite3_bind_text(st, 8, ev->payload ? ev->payload : "{}", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 9, qk_engine_now_ms(e));
+        if (sqlite3_step(st) != SQLITE_DONE)
+            status = qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "events");
+    }
+    sqlite3_finalize(st);
+    if (status == QK_OK)
+        status = exec(e, "COMMIT");
+    if (status != QK_OK) {
+        sqlite3_exec(e->db, "ROLLBACK", NULL, NULL, NULL);
+        return status;
+    }
+    if (id_out)
+        memcpy(id_out, id, sizeof id);
+    return QK_OK;
+}
+
+void qk_engine_close(qk_engine *e)
+{
+    if (!e)
+        return;
+    sqlite3_close(e->db);
+    qk_rng_free(e->rng);
+    free(e);
+}

@@ -1,0 +1,84 @@
+/* internal.h: helpers shared by the engine's files; not part of the public API. */
+#ifndef QK_INTERNAL_H
+#define QK_INTERNAL_H
+
+#include <sqlite3.h>
+#include <stdarg.h>
+
+#include "quizkit.h"
+
+/* The engine's message catalogue: format strings in zh-CN and en. */
+typedef enum qk__msg_id {
+#define MSG(id, zh, en) id,
+#include "messages.def"
+#undef MSG
+    QK__MSG_COUNT
+} qk__msg_id;
+
+const char *qk__msg(qk_lang lang, qk__msg_id id);
+
+/* A handle's last error message. */
+#define QK__ERRLEN 512
+typedef struct qk__err {
+    char msg[QK__ERRLEN];
+} qk__err;
+
+/* Formats catalogue message id into err and returns code. */
+int qk__errf(qk__err *err, qk_lang lang, int code, qk__msg_id id, ...);
+void qk__err_clear(qk__err *err);
+
+char *qk__strdup(const char *s);
+char *qk__strndup(const char *s, size_t n);
+
+/* A growable byte buffer; used to build JSON payloads and digests. */
+typedef struct qk__buf {
+    char *p;
+    size_t len, cap;
+    int oom;
+} qk__buf;
+void qk__buf_add(qk__buf *b, const void *data, size_t n);
+void qk__buf_str(qk__buf *b, const char *s);
+void qk__buf_fmt(qk__buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends s as a JSON string literal with quotes and escapes. */
+void qk__buf_json_str(qk__buf *b, const char *s);
+/* Takes the contents as a NUL-terminated string (NULL on OOM); resets b. */
+char *qk__buf_take(qk__buf *b);
+void qk__buf_free(qk__buf *b);
+
+/* The engine handle. */
+struct qk_engine {
+    sqlite3 *db;
+    qk_lang lang;
+    qk__err err;
+    char device_id[QK_UUID_STRLEN + 1];
+    int64_t (*clock)(void *payload);
+    void *clock_payload;
+    qk_rng *rng; /* OS-seeded: ids and salts */
+    qk_uuid_gen uuids;
+};
+
+/* One event to append. Strings may be NULL (stored as NULL). */
+typedef struct qk__event {
+    const char *member_id;
+    const char *bundle_id;
+    const char *bundle_version;
+    const char *kind;
+    const char *attempt_id;
+    const char *payload; /* JSON object text */
+} qk__event;
+
+/* Appends an event durably inside its own transaction and writes its id to
+ * id_out (may be NULL). */
+int qk__event_append(qk_engine *e, const qk__event *ev, char id_out[QK_UUID_STRLEN + 1]);
+/* Makes a new v7 UUID at the engine's clock. */
+int qk__engine_uuid(qk_engine *e, char out[QK_UUID_STRLEN + 1]);
+/* Maps a SQLite failure on the engine's database to a status with message. */
+int qk__engine_sqlerr(qk_engine *e, int rc, const char *what);
+
+/* A response as a person reads it (display letters, 对/错, blanks); caller frees. */
+int qk__response_display(char **out, const qk_question *q, const size_t *perm,
+                         const qk_response *r, qk_lang lang);
+
+int qk__hex_encode(char *out, size_t outlen, const unsigned char *in, size_t n);
+
+#endif

@@ -1,0 +1,350 @@
+/* member.c: the local roster, PIN hashing (PBKDF2-HMAC-SHA256) and lockout. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mbedtls/md.h>
+#include <mbedtls/pkcs5.h>
+
+#include "internal.h"
+
+#define SALT_LEN 16
+#define HASH_LEN 32
+
+int qk_pin_valid(const char *pin)
+{
+    size_t n = pin ? strlen(pin) : 0;
+    if (n < QK_PIN_MIN || n > QK_PIN_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (pin[i] < '0' || pin[i] > '9')
+            return 0;
+    }
+    return 1;
+}
+
+static int member_id_valid(const char *id)
+{
+    size_t n = id ? strlen(id) : 0;
+    if (n == 0 || n > 32)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = id[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+static int pin_hash(const char *pin, const unsigned char *salt, int iter, unsigned char out[HASH_LEN])
+{
+    int rc;
+#if MBEDTLS_VERSION_NUMBER >= 0x03030000
+    rc = mbedtls_pkcs5_pbkdf2_hmac_ext(MBEDTLS_MD_SHA256, (const unsigned char *)pin, strlen(pin),
+                                       salt, SALT_LEN, (unsigned)iter, HASH_LEN, out);
+#else
+    mbedtls_md_context_t md;
+    mbedtls_md_init(&md);
+    rc = mbedtls_md_setup(&md, mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), 1);
+    if (rc == 0)
+        rc = mbedtls_pkcs5_pbkdf2_hmac(&md, (const unsigned char *)pin, strlen(pin), salt, SALT_LEN,
+                                       (unsigned)iter, HASH_LEN, out);
+    mbedtls_md_free(&md);
+#endif
+    return rc == 0 ? QK_OK : QK_EIO;
+}
+
+/* Constant-time comparison: a PIN check must not leak how many bytes matched. */
+static int same(const unsigned char *a, const unsigned char *b, size_t n)
+{
+    unsigned char d = 0;
+    for (size_t i = 0; i < n; i++)
+        d |= a[i] ^ b[i];
+    return d == 0;
+}
+
+static int sqlerr(qk_engine *e, const char *what)
+{
+    return qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), what);
+}
+
+/* The pin event carries the salt and hash (never the PIN) so the roster can sync. */
+static char *pin_payload(const char *name, const char *branch, const unsigned char *salt,
+                         const unsigned char *hash, int iter)
+{
+    char hs[2 * SALT_LEN + 1], hh[2 * HASH_LEN + 1];
+    qk__hex_encode(hs, sizeof hs, salt, SALT_LEN);
+    qk__hex_encode(hh, sizeof hh, hash, HASH_LEN);
+    qk__buf b = {0};
+    qk__buf_str(&b, "{");
+    if (name) {
+        qk__buf_str(&b, "\"name\":");
+        qk__buf_json_str(&b, name);
+        qk__buf_str(&b, ",\"branch\":");
+        qk__buf_json_str(&b, branch ? branch : "");
+        qk__buf_str(&b, ",");
+    }
+    qk__buf_fmt(&b, "\"pin_salt\":\"%s\",\"pin_hash\":\"%s\",\"pin_iter\":%d}", hs, hh, iter);
+    return qk__buf_take(&b);
+}
+
+int qk_member_add(qk_engine *e, const char *id, const char *name, const char *branch,
+                  const char *pin)
+{
+    if (!member_id_valid(id))
+        return qk__errf(&e->err, e->lang, QK_EINVAL, QK_M_M_ID, id ? id : "");
+    size_t nlen = name ? strlen(name) : 0;
+    if (nlen == 0 || !qk_text_valid(name, nlen) || qk_text_width(name, nlen) > 128 ||
+        (branch && !qk_text_valid(branch, strlen(branch))))
+        return qk__errf(&e->err, e->lang, QK_EINVAL, QK_M_M_NAME);
+    if (!qk_pin_valid(pin))
+        return qk__errf(&e->err, e->lang, QK_EINVAL, QK_M_M_PIN, QK_PIN_MIN, QK_PIN_MAX);
+    unsigned char salt[SALT_LEN], hash[HASH_LEN];
+    int status = qk_rng_bytes(e->rng, salt, sizeof salt);
+    if (status == QK_OK)
+        status = pin_hash(pin, salt, QK_PBKDF2_ITERATIONS, hash);
+    if (status != QK_OK)
+        return qk__errf(&e->err, e->lang, status, QK_M_OOM);
+
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(e->db,
+                           "INSERT INTO members(id, name, branch, pin_salt, pin_hash, pin_iter,"
+                           " created_ms) VALUES (?,?,?,?,?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return sqlerr(e, "members");
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, branch ? branch : "", -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 4, salt, SALT_LEN, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 5, hash, HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_int(st, 6, QK_PBKDF2_ITERATIONS);
+    sqlite3_bind_int64(st, 7, qk_engine_now_ms(e));
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if ((step & 0xff) == SQLITE_CONSTRAINT)
+        return qk__errf(&e->err, e->lang, QK_EEXISTS, QK_M_M_EXISTS, id);
+    if (step != SQLITE_DONE)
+        return qk__engine_sqlerr(e, step, "members");
+    char *payload = pin_payload(name, branch, salt, hash, QK_PBKDF2_ITERATIONS);
+    if (!payload)
+        return qk__errf(&e->err, e->lang, QK_ENOMEM, QK_M_OOM);
+    qk__event ev = {.member_id = id, .kind = "member.added", .payload = payload};
+    status = qk__event_append(e, &ev, NULL);
+    free(payload);
+    return status;
+}
+
+int qk_member_set_pin(qk_engine *e, const char *id, const char *pin)
+{
+    if (!qk_pin_valid(pin))
+        return qk__errf(&e->err, e->lang, QK_EINVAL, QK_M_M_PIN, QK_PIN_MIN, QK_PIN_MAX);
+    unsigned char salt[SALT_LEN], hash[HASH_LEN];
+    int status = qk_rng_bytes(e->rng, salt, sizeof salt);
+    if (status == QK_OK)
+        status = pin_hash(pin, salt, QK_PBKDF2_ITERATIONS, hash);
+    if (status != QK_OK)
+        return qk__errf(&e->err, e->lang, status, QK_M_OOM);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(e->db,
+                           "UPDATE members SET pin_salt = ?, pin_hash = ?, pin_iter = ?, failed = 0,"
+                           " locked_until_ms = 0 WHERE id = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return sqlerr(e, "members");
+    sqlite3_bind_blob(st, 1, salt, SALT_LEN, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, hash, HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, QK_PBKDF2_ITERATIONS);
+    sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (step != SQLITE_DONE)
+        return qk__engine_sqlerr(e, step, "members");
+    if (sqlite3_changes(e->db) == 0)
+        return qk__errf(&e->err, e->lang, QK_ENOTFOUND, QK_M_M_NOTFOUND, id);
+    char *payload = pin_payload(NULL, NULL, salt, hash, QK_PBKDF2_ITERATIONS);
+    if (!payload)
+        return qk__errf(&e->err, e->lang, QK_ENOMEM, QK_M_OOM);
+    qk__event ev = {.member_id = id, .kind = "member.pin_changed", .payload = payload};
+    status = qk__event_append(e, &ev, NULL);
+    free(payload);
+    return status;
+}
+
+static int set_failures(qk_engine *e, const char *id, int failed, int64_t locked_until)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(e->db, "UPDATE members SET failed = ?, locked_until_ms = ? WHERE id = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return sqlerr(e, "members");
+    sqlite3_bind_int(st, 1, failed);
+    sqlite3_bind_int64(st, 2, locked_until);
+    sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return step == SQLITE_DONE ? QK_OK : qk__engine_sqlerr(e, step, "members");
+}
+
+static int locked_msg(qk_engine *e, const char *id, int64_t left_ms)
+{
+    int64_t s = (left_ms + 999) / 1000;
+    return qk__errf(&e->err, e->lang, QK_ELOCKED, QK_M_M_LOCKED, id, (int)(s / 60), (int)(s % 60));
+}
+
+int qk_member_login(qk_engine *e, const char *id, const char *pin, int64_t *remaining)
+{
+    int64_t dummy;
+    if (!remaining)
+        remaining = &dummy;
+    *remaining = 0;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(e->db,
+                           "SELECT pin_salt, pin_hash, pin_iter, failed, locked_until_ms"
+                           " FROM members WHERE id = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return sqlerr(e, "members");
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        if (step == SQLITE_DONE)
+            return qk__errf(&e->err, e->lang, QK_ENOTFOUND, QK_M_M_NOTFOUND, id);
+        return qk__engine_sqlerr(e, step, "members");
+    }
+    unsigned char salt[SALT_LEN], stored[HASH_LEN], hash[HASH_LEN];
+    int ok_shape = sqlite3_column_bytes(st, 0) == SALT_LEN && sqlite3_column_bytes(st, 1) == HASH_LEN;
+    if (ok_shape) {
+        memcpy(salt, sqlite3_column_blob(st, 0), SALT_LEN);
+        memcpy(stored, sqlite3_column_blob(st, 1), HASH_LEN);
+    }
+    int iter = sqlite3_column_int(st, 2);
+    int failed = sqlite3_column_int(st, 3);
+    int64_t locked_until = sqlite3_column_int64(st, 4);
+    sqlite3_finalize(st);
+    if (!ok_shape || iter < 1)
+        return qk__errf(&e->err, e->lang, QK_ECORRUPT, QK_M_P_NOTDB, "members");
+
+    int64_t now = qk_engine_now_ms(e);
+    if (locked_until > now) {
+        *remaining = locked_until - now;
+        return locked_msg(e, id, *remaining);
+    }
+    if (locked_until != 0) /* the lock has run out: a fresh set of tries */
+        failed = 0;
+    int status = QK_OK;
+    if (qk_pin_valid(pin) && pin_hash(pin, salt, iter, hash) == QK_OK && same(hash, stored, HASH_LEN))
+        return failed || locked_until ? set_failures(e, id, 0, 0) : QK_OK;
+
+    failed++;
+    if (failed >= QK_MEMBER_MAX_FAILS) {
+        status = set_failures(e, id, failed, now + QK_MEMBER_LOCK_MS);
+        if (status != QK_OK)
+            return status;
+        qk__event ev = {.member_id = id, .kind = "member.locked", .payload = "{}"};
+        status = qk__event_append(e, &ev, NULL);
+        if (status != QK_OK)
+            return status;
+        *remaining = QK_MEMBER_LOCK_MS;
+        return locked_msg(e, id, QK_MEMBER_LOCK_MS);
+    }
+    status = set_failures(e, id, failed, 0);
+    if (status != QK_OK)
+        return status;
+    *remaining = QK_MEMBER_MAX_FAILS - failed;
+    return qk__errf(&e->err, e->lang, QK_EAUTH, QK_M_M_WRONG, QK_MEMBER_MAX_FAILS - failed);
+}
+
+static qk_member *row_member(sqlite3_stmt *st)
+{
+    qk_member *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    m->id = qk__strdup((const char *)sqlite3_column_text(st, 0));
+    m->name = qk__strdup((const char *)sqlite3_column_text(st, 1));
+    m->branch = qk__strdup((const char *)sqlite3_column_text(st, 2));
+    m->created_ms = sqlite3_column_int64(st, 3);
+    m->failed = sqlite3_column_int(st, 4);
+    m->locked_until_ms = sqlite3_column_int64(st, 5);
+    if (!m->id || !m->name || !m->branch) {
+        qk_member_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+#define MEMBER_COLS "id, name, branch, created_ms, failed, locked_until_ms"
+
+int qk_member_get(qk_engine *e, const char *id, qk_member **out)
+{
+    *out = NULL;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(e->db, "SELECT " MEMBER_COLS " FROM members WHERE id = ?", -1, &st,
+                           NULL) != SQLITE_OK)
+        return sqlerr(e, "members");
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    int status = QK_OK;
+    if (step == SQLITE_ROW) {
+        *out = row_member(st);
+        if (!*out)
+            status = QK_ENOMEM;
+    } else if (step == SQLITE_DONE) {
+        status = qk__errf(&e->err, e->lang, QK_ENOTFOUND, QK_M_M_NOTFOUND, id);
+    } else {
+        status = qk__engine_sqlerr(e, step, "members");
+    }
+    sqlite3_finalize(st);
+    return status;
+}
+
+int qk_member_list(qk_engine *e, qk_member ***out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(e->db, "SELECT " MEMBER_COLS " FROM members ORDER BY id", -1, &st,
+                           NULL) != SQLITE_OK)
+        return sqlerr(e, "members");
+    qk_member **v = NULL;
+    size_t len = 0;
+    int status = QK_OK, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        qk_member **nv = realloc(v, (len + 1) * sizeof *nv);
+        if (!nv || !(nv[len] = row_member(st))) {
+            if (nv)
+                v = nv;
+            status = QK_ENOMEM;
+            break;
+        }
+        v = nv;
+        len++;
+    }
+    if (status == QK_OK && step != SQLITE_DONE)
+        status = qk__engine_sqlerr(e, step, "members");
+    sqlite3_finalize(st);
+    if (status != QK_OK) {
+        qk_member_list_free(v, len);
+        return status;
+    }
+    *out = v;
+    *n = len;
+    return QK_OK;
+}
+
+void qk_member_free(qk_member *m)
+{
+    if (!m)
+        return;
+    free(m->id);
+    free(m->name);
+    free(m->branch);
+    free(m);
+}
+
+void qk_member_list_free(qk_member **v, size_t n)
+{
+    if (!v)
+        return;
+    for (size_t i = 0; i < n; i++)
+        qk_member_free(v[i]);
+    free(v);
+}

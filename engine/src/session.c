@@ -1,0 +1,593 @@
+/* session.c: quiz attempts: draw, answer, finish, and resume by replaying events.
+ *
+ * The draw is a pure function of (bundle questions, spec, seed): the seeded
+ * generator first shuffles the theme's question list, then, question by
+ * question, the options of those that allow it. Resume and the server's
+ * re-scoring call the same draw() with the recorded seed. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+typedef struct slot {
+    qk_question *q;
+    size_t perm[QK_MAX_OPTIONS];
+    int answered;
+    qk_centi score, max;
+    int correct;
+    int64_t elapsed_ms;
+    char *given;
+    char *right;
+} slot;
+
+struct qk_session {
+    qk_engine *e;
+    qk_bundle *b;
+    qk_lang lang;
+    qk__err err;
+    char attempt_id[QK_UUID_STRLEN + 1];
+    char *member_id;
+    char *theme;
+    qk_mode mode;
+    qk_order order;
+    size_t count;
+    int time_limit_s;
+    uint64_t seed;
+    int64_t started_ms;
+    size_t n;
+    slot *slots;
+    size_t cur;    /* slot last handed out by next(), or n */
+    int presented; /* cur is valid */
+    struct timespec shown;
+    int finished;
+    int timed_out;
+    qk_summary summary;
+};
+
+static const char *const mode_names[] = {NULL,      "practice", "exam",        "daily",
+                                         "challenge", "review", "srs", "competition", "lesson"};
+
+const char *qk_mode_name(qk_mode m)
+{
+    return (unsigned)m < sizeof mode_names / sizeof mode_names[0] ? mode_names[m] : NULL;
+}
+
+qk_mode qk_mode_parse(const char *name)
+{
+    for (size_t i = 1; name && i < sizeof mode_names / sizeof mode_names[0]; i++) {
+        if (strcmp(name, mode_names[i]) == 0)
+            return (qk_mode)i;
+    }
+    return (qk_mode)0;
+}
+
+const char *qk_session_errmsg(const qk_session *s)
+{
+    return s ? s->err.msg : "out of memory";
+}
+
+const char *qk_session_attempt_id(const qk_session *s)
+{
+    return s->attempt_id;
+}
+
+const char *qk_session_theme(const qk_session *s)
+{
+    return s->theme;
+}
+
+size_t qk_session_answered(const qk_session *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->n; i++)
+        n += s->slots[i].answered ? 1 : 0;
+    return n;
+}
+
+static int64_t mono_ms(const struct timespec *since)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)(now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
+static qk_session *session_new(qk_engine *e, qk_bundle *b, const char *member_id)
+{
+    qk_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->e = e;
+    s->b = b;
+    s->lang = qk_engine_lang(e);
+    if (member_id && !(s->member_id = qk__strdup(member_id))) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* Draws the attempt's questions into s->slots (see the comment at the top). */
+static int draw(qk_session *s)
+{
+    char **ids = NULL;
+    size_t n_ids = 0, *order = NULL;
+    qk_rng *rng = NULL;
+    int status = qk_bundle_question_ids(s->b, s->theme, &ids, &n_ids);
+    if (status != QK_OK)
+        return qk__errf(&s->err, s->lang, status, QK_M_BUNDLE_CORRUPT, "bundle",
+                        qk_bundle_errmsg(s->b));
+    if (n_ids == 0) {
+        status = qk__errf(&s->err, s->lang, QK_ENOTFOUND, QK_M_EMPTY_THEME,
+                          s->theme ? s->theme : "*");
+        goto out;
+    }
+    size_t n = s->count == 0 || s->count > n_ids ? n_ids : s->count;
+    order = malloc(n_ids * sizeof *order);
+    s->slots = calloc(n, sizeof *s->slots);
+    if (!order || !s->slots) {
+        status = QK_ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < n_ids; i++)
+        order[i] = i;
+    if (s->order == QK_ORDER_RANDOM) {
+        if ((status = qk_rng_new_seeded(&rng, s->seed)) != QK_OK ||
+            (status = qk_rng_shuffle(rng, order, n_ids)) != QK_OK)
+            goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        slot *sl = &s->slots[i];
+        status = qk_bundle_question(s->b, ids[order[i]], &sl->q);
+        if (status != QK_OK) {
+            qk__errf(&s->err, s->lang, status, QK_M_BUNDLE_CORRUPT, "bundle",
+                     qk_bundle_errmsg(s->b));
+            goto out;
+        }
+        s->n = i + 1;
+        for (size_t k = 0; k < QK_MAX_OPTIONS; k++)
+            sl->perm[k] = k;
+        if (rng && sl->q->shuffle && sl->q->n_options > 1 &&
+            (status = qk_rng_shuffle(rng, sl->perm, sl->q->n_options)) != QK_OK)
+            goto out;
+    }
+out:
+    qk_rng_free(rng);
+    free(order);
+    qk_strv_free(ids, n_ids);
+    return status;
+}
+
+static int oom(qk_session *s)
+{
+    return qk__errf(&s->err, s->lang, QK_ENOMEM, QK_M_OOM);
+}
+
+int qk_session_start(qk_session **out, qk_engine *e, qk_bundle *b, const char *member_id,
+                     const qk_session_spec *spec)
+{
+    qk_session *s = session_new(e, b, member_id);
+    *out = s;
+    if (!s)
+        return QK_ENOMEM;
+    if (!spec || spec->version != QK_SESSION_SPEC_VERSION)
+        return qk__errf(&s->err, s->lang, QK_EINVAL, QK_M_S_SPEC);
+    if (spec->mode != QK_MODE_PRACTICE && spec->mode != QK_MODE_EXAM) {
+        const char *name = qk_mode_name(spec->mode);
+        return qk__errf(&s->err, s->lang, QK_EINVAL, QK_M_S_MODE, name ? name : "?");
+    }
+    if (spec->theme) {
+        const qk_theme *t = qk_bundle_theme_find(b, spec->theme);
+        if (!t)
+            return qk__errf(&s->err, s->lang, QK_ENOTFOUND, QK_M_NO_THEME, spec->theme);
+        if (!(s->theme = qk__strdup(t->id)))
+            return oom(s);
+    }
+    s->mode = spec->mode;
+    s->order = spec->order;
+    s->count = spec->count;
+    s->seed = spec->seed;
+    if (!spec->has_seed && qk_rng_os_seed(&s->seed) != QK_OK)
+        return qk__errf(&s->err, s->lang, QK_EIO, QK_M_P_OPEN, "seed", "entropy");
+    int status = draw(s);
+    if (status != QK_OK)
+        return status;
+    s->time_limit_s = spec->time_limit_s;
+    if (s->mode == QK_MODE_EXAM && s->time_limit_s <= 0)
+        s->time_limit_s = (int)(60 * s->n);
+    if (s->mode != QK_MODE_EXAM && spec->time_limit_s < 0)
+        s->time_limit_s = 0;
+
+    const qk_bundle_info *info = qk_bundle_info_get(b);
+    qk__buf p = {0};
+    qk__buf_str(&p, "{\"mode\":");
+    qk__buf_json_str(&p, qk_mode_name(s->mode));
+    qk__buf_str(&p, ",\"theme\":");
+    if (s->theme)
+        qk__buf_json_str(&p, s->theme);
+    else
+        qk__buf_str(&p, "null");
+    qk__buf_fmt(&p, ",\"count\":%zu,\"order\":\"%s\",\"time_limit_s\":%d,\"seed\":\"%llu\"",
+                s->count, s->order == QK_ORDER_RANDOM ? "random" : "sequential", s->time_limit_s,
+                (unsigned long long)s->seed);
+    qk__buf_str(&p, ",\"questions\":[");
+    for (size_t i = 0; i < s->n; i++) {
+        if (i)
+            qk__buf_str(&p, ",");
+        qk__buf_json_str(&p, s->slots[i].q->id);
+    }
+    qk__buf_str(&p, "]}");
+    char *payload = qk__buf_take(&p);
+    if (!payload)
+        return oom(s);
+    status = qk__engine_uuid(e, s->attempt_id);
+    if (status == QK_OK) {
+        qk__event ev = {.member_id = s->member_id,
+                        .bundle_id = info->id,
+                        .bundle_version = info->version,
+                        .kind = "attempt.start",
+                        .attempt_id = s->attempt_id,
+                        .payload = payload};
+        status = qk__event_append(e, &ev, NULL);
+        if (status != QK_OK)
+            snprintf(s->err.msg, sizeof s->err.msg, "%s", qk_engine_errmsg(e));
+    }
+    free(payload);
+    s->started_ms = qk_engine_now_ms(e);
+    s->cur = s->n;
+    return status;
+}
+
+static int engine_fail(qk_session *s, int status)
+{
+    snprintf(s->err.msg, sizeof s->err.msg, "%s", qk_engine_errmsg(s->e));
+    return status;
+}
+
+static int set_display(qk_session *s, slot *sl, const qk_response *r)
+{
+    free(sl->given);
+    sl->given = NULL;
+    if (qk__response_display(&sl->given, sl->q, sl->perm, r, s->lang) != QK_OK)
+        return oom(s);
+    return QK_OK;
+}
+
+/* Restores the answers of a resumed attempt from its answer events, re-scoring
+ * each from the raw response rather than trusting the stored score. */
+static int replay_answers(qk_session *s)
+{
+    sqlite3 *db = s->e->db;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT json_extract(payload, '$.i'), json_extract(payload, '$.q'),"
+                           " json_extract(payload, '$.response'),"
+                           " json_extract(payload, '$.elapsed_ms')"
+                           " FROM events WHERE attempt_id = ? AND kind = 'answer' ORDER BY seq",
+                           -1, &st, NULL) != SQLITE_OK)
+        return engine_fail(s, qk__engine_sqlerr(s->e, sqlite3_extended_errcode(db), "events"));
+    sqlite3_bind_text(st, 1, s->attempt_id, -1, SQLITE_STATIC);
+    int status = QK_OK, step;
+    while (status == QK_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t i = sqlite3_column_int64(st, 0);
+        const char *qid = (const char *)sqlite3_column_text(st, 1);
+        const char *resp = (const char *)sqlite3_column_text(st, 2);
+        if (i < 0 || (size_t)i >= s->n || !qid || !resp || strcmp(qid, s->slots[i].q->id) != 0) {
+            status = qk__errf(&s->err, s->lang, QK_ECORRUPT, QK_M_S_REPLAY, s->attempt_id);
+            break;
+        }
+        slot *sl = &s->slots[i];
+        qk_response r;
+        if (qk_response_parse(&r, sl->q, NULL, resp, NULL) != QK_OK) {
+            status = qk__errf(&s->err, s->lang, QK_ECORRUPT, QK_M_S_REPLAY, s->attempt_id);
+            break;
+        }
+        qk_response_score(sl->q, &r, &sl->score, &sl->max, &sl->correct);
+        sl->answered = 1;
+        sl->elapsed_ms = sqlite3_column_int64(st, 3);
+        status = set_display(s, sl, &r);
+        qk_response_clear(&r);
+    }
+    sqlite3_finalize(st);
+    return status;
+}
+
+int qk_session_resume(qk_session **out, qk_engine *e, qk_bundle *b, const char *member_id)
+{
+    qk_session *s = session_new(e, b, member_id);
+    *out = s;
+    if (!s)
+        return QK_ENOMEM;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(e->db,
+                           "SELECT s.attempt_id, s.bundle_id, s.bundle_version, s.created_ms,"
+                           " json_extract(s.payload, '$.mode'), json_extract(s.payload, '$.theme'),"
+                           " json_extract(s.payload, '$.count'), json_extract(s.payload, '$.order'),"
+                           " json_extract(s.payload, '$.time_limit_s'),"
+                           " json_extract(s.payload, '$.seed'), json_extract(s.payload, '$.questions')"
+                           " FROM events s WHERE s.kind = 'attempt.start' AND s.member_id IS ?"
+                           " AND NOT EXISTS (SELECT 1 FROM events f WHERE f.attempt_id = s.attempt_id"
+                           " AND f.kind = 'attempt.finish')"
+                           " ORDER BY s.created_ms DESC, s.seq DESC LIMIT 1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return engine_fail(s, qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "events"));
+    if (member_id)
+        sqlite3_bind_text(st, 1, member_id, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        if (step == SQLITE_DONE)
+            return qk__errf(&s->err, s->lang, QK_ENOTFOUND, QK_M_S_NONE);
+        return engine_fail(s, qk__engine_sqlerr(e, step, "events"));
+    }
+    const qk_bundle_info *info = qk_bundle_info_get(b);
+    const char *aid = (const char *)sqlite3_column_text(st, 0);
+    const char *bid = (const char *)sqlite3_column_text(st, 1);
+    const char *bver = (const char *)sqlite3_column_text(st, 2);
+    int status = QK_OK;
+    char *recorded = NULL;
+    if (!aid || strlen(aid) != QK_UUID_STRLEN) {
+        status = qk__errf(&s->err, s->lang, QK_ECORRUPT, QK_M_S_REPLAY, "?");
+    } else if (!bid || !bver || strcmp(bid, info->id) != 0 || strcmp(bver, info->version) != 0) {
+        memcpy(s->attempt_id, aid, QK_UUID_STRLEN + 1);
+        status = qk__errf(&s->err, s->lang, QK_EVERSION, QK_M_S_BUNDLE, bid ? bid : "?",
+                          bver ? bver : "?", info->id, info->version);
+    } else {
+        memcpy(s->attempt_id, aid, QK_UUID_STRLEN + 1);
+        s->started_ms = sqlite3_column_int64(st, 3);
+        s->mode = qk_mode_parse((const char *)sqlite3_column_text(st, 4));
+        const char *theme = (const char *)sqlite3_column_text(st, 5);
+        s->theme = theme ? qk__strdup(theme) : NULL;
+        s->count = (size_t)sqlite3_column_int64(st, 6);
+        const char *order = (const char *)sqlite3_column_text(st, 7);
+        s->order = order && strcmp(order, "sequential") == 0 ? QK_ORDER_SEQUENTIAL : QK_ORDER_RANDOM;
+        s->time_limit_s = sqlite3_column_int(st, 8);
+        const char *seed = (const char *)sqlite3_column_text(st, 9);
+        s->seed = seed ? strtoull(seed, NULL, 10) : 0;
+        recorded = qk__strdup((const char *)sqlite3_column_text(st, 10));
+        if ((theme && !s->theme) || !recorded)
+            status = oom(s);
+        else if (s->mode != QK_MODE_PRACTICE && s->mode != QK_MODE_EXAM)
+            status = qk__errf(&s->err, s->lang, QK_ECORRUPT, QK_M_S_REPLAY, s->attempt_id);
+    }
+    sqlite3_finalize(st);
+    if (status == QK_OK)
+        status = draw(s);
+    if (status == QK_OK) {
+        /* The redraw must give exactly the recorded questions, or the bundle changed. */
+        qk__buf ids = {0};
+        qk__buf_str(&ids, "[");
+        for (size_t i = 0; i < s->n; i++) {
+            if (i)
+                qk__buf_str(&ids, ",");
+            qk__buf_json_str(&ids, s->slots[i].q->id);
+        }
+        qk__buf_str(&ids, "]");
+        char *drawn = qk__buf_take(&ids);
+        if (!drawn)
+            status = oom(s);
+        else if (strcmp(drawn, recorded) != 0)
+            status = qk__errf(&s->err, s->lang, QK_EVERSION, QK_M_S_REPLAY, s->attempt_id);
+        free(drawn);
+    }
+    free(recorded);
+    if (status == QK_OK)
+        status = replay_answers(s);
+    s->cur = s->n;
+    return status;
+}
+
+int64_t qk_session_remaining_ms(qk_session *s)
+{
+    if (s->time_limit_s <= 0)
+        return -1;
+    int64_t left = s->started_ms + (int64_t)s->time_limit_s * 1000 - qk_engine_now_ms(s->e);
+    return left > 0 ? left : 0;
+}
+
+static int time_is_up(qk_session *s)
+{
+    if (qk_session_remaining_ms(s) == 0) {
+        s->timed_out = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static void fill_item(qk_session *s, size_t i, qk_item *out)
+{
+    slot *sl = &s->slots[i];
+    memset(out, 0, sizeof *out);
+    out->index = i;
+    out->total = s->n;
+    out->q = sl->q;
+    out->perm = sl->perm;
+    for (size_t d = 0; d < sl->q->n_options; d++)
+        out->option_text[d] = sl->q->options[sl->perm[d]].text;
+}
+
+int qk_session_next(qk_session *s, qk_item *out)
+{
+    if (s->finished)
+        return QK_DONE;
+    if (time_is_up(s))
+        return qk__errf(&s->err, s->lang, QK_ETIMEOUT, QK_M_S_TIMEOUT);
+    size_t i = 0;
+    while (i < s->n && s->slots[i].answered)
+        i++;
+    if (i == s->n) {
+        s->presented = 0;
+        return QK_DONE;
+    }
+    if (!s->presented || s->cur != i) {
+        s->cur = i;
+        s->presented = 1;
+        clock_gettime(CLOCK_MONOTONIC, &s->shown);
+    }
+    fill_item(s, i, out);
+    return QK_ROW;
+}
+
+static int fill_feedback(qk_session *s, slot *sl, qk_feedback *fb)
+{
+    if (!sl->right && qk_question_answer_text(&sl->right, sl->q, sl->perm, s->lang) != QK_OK)
+        return oom(s);
+    memset(fb, 0, sizeof *fb);
+    fb->correct = sl->correct;
+    fb->score = sl->score;
+    fb->max = sl->max ? sl->max : (qk_centi)sl->q->points * 100;
+    fb->reveal = s->mode != QK_MODE_EXAM || s->finished;
+    fb->given = sl->answered ? sl->given : NULL;
+    fb->right = sl->right;
+    fb->explanation = sl->q->explanation;
+    return QK_OK;
+}
+
+int qk_session_answer(qk_session *s, const char *input, qk_feedback *fb,
+                      qk_answer_problem *problem)
+{
+    qk_answer_problem dummy;
+    if (!problem)
+        problem = &dummy;
+    *problem = QK_ANS_OK;
+    if (s->finished)
+        return qk__errf(&s->err, s->lang, QK_ESTATE, QK_M_S_STATE);
+    if (!s->presented || s->cur >= s->n)
+        return qk__errf(&s->err, s->lang, QK_ESTATE, QK_M_S_DONE);
+    if (time_is_up(s))
+        return qk__errf(&s->err, s->lang, QK_ETIMEOUT, QK_M_S_TIMEOUT);
+    slot *sl = &s->slots[s->cur];
+    qk_response r;
+    int status = qk_response_parse(&r, sl->q, sl->perm, input, problem);
+    if (status != QK_OK)
+        return qk__errf(&s->err, s->lang, status, QK_M_S_BADANS);
+    char *canon = NULL;
+    qk_centi score, max;
+    int correct;
+    qk_response_score(sl->q, &r, &score, &max, &correct);
+    int64_t elapsed = mono_ms(&s->shown);
+    qk__buf p = {0};
+    if (qk_response_canonical(&canon, sl->q, &r) == QK_OK) {
+        qk__buf_fmt(&p, "{\"i\":%zu,\"q\":", s->cur);
+        qk__buf_json_str(&p, sl->q->id);
+        qk__buf_str(&p, ",\"response\":");
+        qk__buf_json_str(&p, canon);
+        qk__buf_fmt(&p, ",\"correct\":%s,\"score\":%d,\"max\":%d,\"elapsed_ms\":%lld}",
+                    correct ? "true" : "false", (int)score, (int)max, (long long)elapsed);
+    }
+    free(canon);
+    char *payload = qk__buf_take(&p);
+    if (!payload) {
+        qk_response_clear(&r);
+        return oom(s);
+    }
+    const qk_bundle_info *info = qk_bundle_info_get(s->b);
+    qk__event ev = {.member_id = s->member_id,
+                    .bundle_id = info->id,
+                    .bundle_version = info->version,
+                    .kind = "answer",
+                    .attempt_id = s->attempt_id,
+                    .payload = payload};
+    /* Durable first: feedback is only given for an answer that is on disk. */
+    status = qk__event_append(s->e, &ev, NULL);
+    free(payload);
+    if (status != QK_OK) {
+        qk_response_clear(&r);
+        return engine_fail(s, status);
+    }
+    sl->answered = 1;
+    sl->score = score;
+    sl->max = max;
+    sl->correct = correct;
+    sl->elapsed_ms = elapsed;
+    status = set_display(s, sl, &r);
+    qk_response_clear(&r);
+    s->presented = 0;
+    if (status == QK_OK && fb)
+        status = fill_feedback(s, sl, fb);
+    return status;
+}
+
+int qk_session_finish(qk_session *s, qk_summary *out)
+{
+    if (!s->finished) {
+        qk_summary *sum = &s->summary;
+        memset(sum, 0, sizeof *sum);
+        memcpy(sum->attempt_id, s->attempt_id, sizeof s->attempt_id);
+        sum->mode = s->mode;
+        sum->total = s->n;
+        int64_t active = 0;
+        for (size_t i = 0; i < s->n; i++) {
+            slot *sl = &s->slots[i];
+            sum->max += (qk_centi)sl->q->points * 100;
+            if (!sl->answered)
+                continue;
+            sum->answered++;
+            sum->correct += sl->correct ? 1 : 0;
+            sum->score += sl->score;
+            active += sl->elapsed_ms;
+        }
+        time_is_up(s);
+        sum->timed_out = s->timed_out;
+        if (s->mode == QK_MODE_EXAM) {
+            /* An exam runs on the wall clock from its start, capped by the limit. */
+            int64_t wall = qk_engine_now_ms(s->e) - s->started_ms;
+            int64_t cap = (int64_t)s->time_limit_s * 1000;
+            sum->duration_ms = wall < 0 ? 0 : wall > cap ? cap : wall;
+        } else {
+            sum->duration_ms = active; /* practice: time spent answering, across resumes */
+        }
+        const char *reason = s->timed_out ? "timeout"
+                             : sum->answered < sum->total ? "incomplete"
+                                                           : "done";
+        qk__buf p = {0};
+        qk__buf_fmt(&p,
+                    "{\"score\":%d,\"max\":%d,\"correct\":%zu,\"answered\":%zu,\"total\":%zu,"
+                    "\"duration_ms\":%lld,\"reason\":\"%s\"}",
+                    (int)sum->score, (int)sum->max, sum->correct, sum->answered, sum->total,
+                    (long long)sum->duration_ms, reason);
+        char *payload = qk__buf_take(&p);
+        if (!payload)
+            return oom(s);
+        const qk_bundle_info *info = qk_bundle_info_get(s->b);
+        qk__event ev = {.member_id = s->member_id,
+                        .bundle_id = info->id,
+                        .bundle_version = info->version,
+                        .kind = "attempt.finish",
+                        .attempt_id = s->attempt_id,
+                        .payload = payload};
+        int status = qk__event_append(s->e, &ev, NULL);
+        free(payload);
+        if (status != QK_OK)
+            return engine_fail(s, status);
+        s->finished = 1;
+    }
+    if (out)
+        *out = s->summary;
+    return QK_OK;
+}
+
+int qk_session_review(qk_session *s, size_t i, qk_item *item, qk_feedback *fb)
+{
+    if (i >= s->n)
+        return QK_ENOTFOUND;
+    if (item)
+        fill_item(s, i, item);
+    return fb ? fill_feedback(s, &s->slots[i], fb) : QK_OK;
+}
+
+void qk_session_free(qk_session *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n; i++) {
+        qk_question_free(s->slots[i].q);
+        free(s->slots[i].given);
+        free(s->slots[i].right);
+    }
+    free(s->slots);
+    free(s->member_id);
+    free(s->theme);
+    free(s);
+}
