@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# DESIGN.md: the engine depends on SQLite, mbedTLS, utf8proc and libc only, and
+# never includes a header from another folder of the project.
+set -u
+root=${1:-.}
+bad=0
+while IFS= read -r line; do
+    file=${line%%:*}
+    inc=$(printf '%s' "$line" | sed -E 's/.*#include[[:space:]]*[<"]([^>"]+)[>"].*/\1/')
+    case "$inc" in
+        sqlite3.h|mbedtls/*|utf8proc.h) ;;                 # allowed libraries
+        quizkit.h|quizkit/*|internal.h|bundle_format.h|messages.def|common.h|text.h|rng.h|uuid.h|question.h|bundle.h|engine.h|member.h|session.h|history.h) ;;
+        assert.h|ctype.h|errno.h|fcntl.h|limits.h|stdarg.h|stddef.h|stdint.h|stdio.h|stdlib.h|string.h|time.h|unistd.h|sys/stat.h|sys/types.h) ;;
+        *) echo "$file: includes <$inc>, which the engine may not use"; bad=1 ;;
+    esac
+done < <(grep -rnE '^[[:space:]]*#[[:space:]]*include' "$root/engine")
+[ $bad -eq 0 ] && echo "engine includes only its own headers, libc, SQLite, mbedTLS and utf8proc"
+exit $bad

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Bad input gets a clear one-line error, a non-zero exit, and loses nothing.
+. "$(dirname "$0")/lib.sh"
+mini_bundle
+
+run() { "$QK" "$@" >"$WORK/o" 2>&1; echo $?; }
+
+expect_eq "no command: usage, exit 2" "$(run)" 2
+expect_eq "unknown command exits 2" "$(run frobnicate)" 2
+expect_contains "unknown command named" "$WORK/o" "未知命令 \"frobnicate\""
+expect_eq "unknown option exits 2" "$(run play --colour)" 2
+expect_contains "unknown option named" "$WORK/o" "--colour"
+expect_eq "bad --lang exits 2" "$(run --lang fr play)" 2
+expect_eq "bad --mode exits 2" "$(run play --mode race)" 2
+expect_contains "bad mode named" "$WORK/o" "--mode 的值无效：race"
+expect_eq "bad --count exits 2" "$(run play --count -3)" 2
+expect_eq "unknown theme exits 2" "$(run play --bundle test.mini --theme 不存在)" 2
+expect_contains "unknown theme named" "$WORK/o" "--theme 的值无效：不存在"
+for c in play history member bundle; do
+    expect_eq "$c --help exits 0" "$(run $c --help)" 0
+done
+expect_eq "--version exits 0" "$(run --version)" 0
+
+expect_eq "nothing to resume exits 1" "$(run play --bundle test.mini --resume)" 1
+expect_contains "nothing to resume explained" "$WORK/o" "没有可以继续的答题"
+expect_eq "missing bundle file exits 1" "$(run play --bundle /nonexistent/x.qkb)" 1
+expect_contains "missing bundle named" "$WORK/o" "/nonexistent/x.qkb"
+
+# A damaged bundle is refused at install and nothing is installed.
+cp "$WORK/mini.qkb" "$WORK/bad.qkb"
+sqlite3 "$WORK/bad.qkb" "update options set correct = 1 - correct where question_id='q1'"
+sqlite3 "$WORK/bad.qkb" "update manifest set value='test.bad' where key='id'"
+expect_eq "tampered bundle refused" "$(run bundle install "$WORK/bad.qkb")" 1
+expect_contains "tampered bundle explained" "$WORK/o" "内容已被改动或损坏"
+expect_eq "tampered bundle not installed" "$(ls "$QUIZKIT_HOME/bundles" | grep -c bad)" 0
+expect_eq "tampered bundle refused by play --bundle" "$(run play --bundle "$WORK/bad.qkb" --theme t)" 1
+
+# A corrupt progress file is reported and left as it was.
+printf 'B\nAC\n对\n1921|南湖\nA\n' | "$QK" play --bundle test.mini --theme t --order seq >/dev/null 2>&1
+cp "$QUIZKIT_HOME/progress.db" "$WORK/saved.db"
+mkdir -p "$WORK/corrupt"
+head -c 4096 /dev/urandom >"$WORK/corrupt/progress.db"
+sum_before=$(md5sum <"$WORK/corrupt/progress.db")
+expect_eq "corrupt progress file exits 1" "$(run --data-dir "$WORK/corrupt" history)" 1
+expect_contains "corrupt progress file named" "$WORK/o" "$WORK/corrupt/progress.db"
+expect_eq "corrupt progress file untouched" "$(md5sum <"$WORK/corrupt/progress.db")" "$sum_before"
+
+# A data folder that is a file.
+touch "$WORK/afile"
+expect_eq "data dir that is a file exits 1" "$(run --data-dir "$WORK/afile" history)" 1
+expect_contains "data dir problem named" "$WORK/o" "无法使用数据文件夹"
+
+# A read-only progress file, as an unprivileged user (root could write it).
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+    ro="$WORK/ro"
+    mkdir -p "$ro"
+    cp "$WORK/saved.db" "$ro/progress.db"
+    chown -R 65534:65534 "$ro"
+    chmod 0555 "$ro"
+    chmod 0444 "$ro/progress.db"
+    chmod 0755 "$WORK"
+    code=$(printf 'B\n' | setpriv --reuid=65534 --regid=65534 --clear-groups \
+        "$QK" --data-dir "$ro" play --bundle "$WORK/mini.qkb" --theme t >"$WORK/o" 2>&1; echo $?)
+    expect_eq "read-only progress file exits 1" "$code" 1
+    expect_contains "read-only progress file explained" "$WORK/o" "只读"
+    expect_eq "read-only progress file unchanged" "$(sqlite3 "$ro/progress.db" 'select count(*) from events')" "$(sqlite3 "$WORK/saved.db" 'select count(*) from events')"
+fi
+
+# --data-dir and QUIZKIT_HOME choose where progress lives.
+printf 'A\n' | "$QK" --data-dir "$WORK/elsewhere" play --bundle "$WORK/mini.qkb" --theme u --order seq >/dev/null 2>&1
+expect_eq "--data-dir holds the progress file" "$(test -f "$WORK/elsewhere/progress.db" && echo yes)" yes
+finish

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Local members: add, list, PIN login, lockout after 5 wrong PINs, passwd, history.
+. "$(dirname "$0")/lib.sh"
+mini_bundle
+
+"$QK" member add 1001 --name 李晓红 --branch 护理支部 --pin 2468 >"$WORK/add" 2>&1
+expect_eq "member add exits 0" "$?" 0
+expect_contains "member add confirms" "$WORK/add" "已添加成员 1001（李晓红）"
+printf '1357\n' | "$QK" member add 1002 --name Tom --branch 医务支部 >/dev/null 2>&1
+expect_eq "PIN read from stdin" "$?" 0
+"$QK" member add 1001 --name 重复 --pin 1111 >"$WORK/dup" 2>&1
+expect_eq "duplicate id exits 1" "$?" 1
+expect_contains "duplicate id explained" "$WORK/dup" "成员编号 1001 已存在"
+"$QK" member add 1003 --name 王 --pin 12 >"$WORK/short" 2>&1
+expect_eq "short PIN exits 1" "$?" 1
+expect_contains "short PIN explained" "$WORK/short" "PIN 必须是 4 到 12 位数字"
+
+"$QK" member list >"$WORK/list"
+# Columns line up by display width: the branch column starts at the same column
+# on every row although the names differ in bytes.
+col() { python3 -c "import sys,unicodedata as u
+line=sys.argv[1]; i=line.index(sys.argv[2])
+print(sum(2 if u.east_asian_width(c) in 'WF' else 1 for c in line[:i]))" "$1" "$2"; }
+c1=$(col "$(grep 1001 "$WORK/list")" "护理支部")
+c2=$(col "$(grep 1002 "$WORK/list")" "医务支部")
+expect_eq "member list aligned by display width" "$c1" "$c2"
+
+printf '2468\n对\n' | "$QK" play --bundle test.mini --theme u --member 1001 >"$WORK/play" 2>&1
+expect_eq "play as member exits 0" "$?" 0
+expect_contains "member greeted" "$WORK/play" "李晓红，你好！"
+
+for i in 1 2 3 4; do
+    printf '0000\n' | "$QK" play --bundle test.mini --theme u --member 1001 >"$WORK/wrong$i" 2>&1
+done
+expect_contains "wrong PIN counts down" "$WORK/wrong4" "PIN 错误，还可尝试 1 次"
+printf '0000\n' | "$QK" play --bundle test.mini --theme u --member 1001 >"$WORK/lock" 2>&1
+expect_eq "fifth wrong PIN exits 1" "$?" 1
+expect_contains "fifth wrong PIN locks" "$WORK/lock" "成员 1001 已被锁定，请 5 分 0 秒后再试"
+printf '2468\nA\n' | "$QK" play --bundle test.mini --theme u --member 1001 >"$WORK/locked" 2>&1
+expect_eq "right PIN refused while locked" "$?" 1
+expect_contains "locked message" "$WORK/locked" "已被锁定"
+expect_eq "no attempt started while locked" "$(sql "select count(*) from events where kind='attempt.start' and member_id='1001'")" 1
+
+"$QK" member list >"$WORK/list2"
+expect_contains "list shows the lock" "$WORK/list2" "锁定中"
+"$QK" member passwd 1001 --pin 9753 >"$WORK/pw" 2>&1
+expect_contains "passwd confirms" "$WORK/pw" "已为 1001 设置新 PIN"
+printf '9753\n对\n' | "$QK" play --bundle test.mini --theme u --member 1001 >"$WORK/after" 2>&1
+expect_eq "new PIN works and unlocks" "$?" 0
+
+"$QK" history --member 1001 >"$WORK/hist" 2>&1
+expect_eq "member history lists two attempts" "$(grep -c '另一个主题' "$WORK/hist")" 2
+"$QK" history --member 9999 >"$WORK/nohist" 2>&1
+expect_eq "unknown member history exits 1" "$?" 1
+expect_contains "unknown member named" "$WORK/nohist" "没有成员 9999"
+expect_eq "no PIN in the progress file" "$(sql "select count(*) from events where payload like '%2468%' or payload like '%9753%'")" 0
+finish

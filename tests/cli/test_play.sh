@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# quizkit play driven through stdin: score, feedback, events in progress.db.
+. "$(dirname "$0")/lib.sh"
+mini_bundle
+
+# Practice, in order: q1 right, q2 partly right after one unreadable answer,
+# q3 right, q4 right in full-width digits, q5 wrong.
+printf 'B\nZ\nA\n对\n１９２１年|南湖\nB\n' |
+    "$QK" play --bundle test.mini --theme t --order seq --count 0 >"$WORK/out" 2>&1
+expect_eq "practice exits 0" "$?" 0
+expect_contains "header names theme and mode" "$WORK/out" "测试主题 · 练习 · 共 5 题"
+expect_contains "right answer confirmed" "$WORK/out" "✓ 回答正确（+1 分）"
+expect_contains "explanation shown in practice" "$WORK/out" "解析：1921年中共一大召开。"
+expect_contains "unreadable answer asked again" "$WORK/out" "没有这个选项，请输入 A 到 D 之间的字母。"
+expect_contains "partial credit shown" "$WORK/out" "◐ 部分正确（+1 分）。正确答案：AC"
+expect_contains "wrong answer shows the right one" "$WORK/out" "✗ 回答错误。正确答案：A"
+expect_contains "final score" "$WORK/out" "得分：5 / 7 分    答对：3 / 5 题"
+if iconv -f UTF-8 -t UTF-8 "$WORK/out" >/dev/null 2>&1; then ok "output is valid UTF-8"; else fail "output is not valid UTF-8"; fi
+expect_not_contains "no colour codes in a pipe" "$WORK/out" $'\x1b['
+
+expect_eq "one attempt started" "$(sql "select count(*) from events where kind='attempt.start'")" 1
+expect_eq "five answers recorded" "$(sql "select count(*) from events where kind='answer'")" 5
+expect_eq "unreadable answer not recorded" "$(sql "select count(*) from events where kind='answer' and json_extract(payload,'$.response')='Z'")" 0
+expect_eq "finish records the score" "$(sql "select json_extract(payload,'$.score')||'/'||json_extract(payload,'$.max') from events where kind='attempt.finish'")" "500/700"
+expect_eq "full-width answer stored as typed blanks" "$(sql "select json_extract(payload,'$.response') from events where kind='answer' and json_extract(payload,'$.q')='q4'")" "1921年|南湖"
+expect_eq "sequence numbers have no gaps" "$(sql "select max(seq)-min(seq)+1 = count(*) from events")" 1
+
+# Exam: no per-question verdicts, a review at the end.
+printf 'B\nAC\n错\n1921|南湖\nA\n' |
+    "$QK" play --bundle test.mini --theme t --order seq --mode exam >"$WORK/exam" 2>&1
+expect_eq "exam exits 0" "$?" 0
+expect_contains "exam has a time limit" "$WORK/exam" "限时 5 分钟"
+expect_not_contains "no verdict during the exam" "$WORK/exam" "回答正确"
+expect_contains "exam review at the end" "$WORK/exam" "—— 答题回顾 ——"
+expect_contains "review shows the wrong answer" "$WORK/exam" "3. ✗  你的答案：错  正确答案：对"
+expect_contains "exam score" "$WORK/exam" "得分：6 / 7 分"
+
+# English interface.
+printf 'B\nAC\nT\n1921|南湖\nA\n' |
+    "$QK" --lang en play --bundle test.mini --theme t --order seq >"$WORK/en" 2>&1
+expect_contains "English interface" "$WORK/en" "Score: 7 / 7    Right: 5 / 5"
+LANG=en_US.UTF-8 "$QK" play --help >"$WORK/help"
+expect_contains "English locale picks English" "$WORK/help" "usage: quizkit play"
+
+# Theme chosen from the list by number; the sample bundle is installed on first use.
+rm -rf "$QUIZKIT_HOME"
+QUIZKIT_SAMPLE_BUNDLE="$SAMPLE" bash -c "printf '1\nA\nA\nA\n' | '$QK' play --count 3 --order seq" >"$WORK/sample" 2>&1
+expect_eq "sample quiz exits 0" "$?" 0
+expect_contains "theme list shown" "$WORK/sample" "1. 3·5 学雷锋纪念日（16 题）"
+expect_contains "sample installed on first use" "$WORK/sample" "已安装示例题库"
+expect_contains "sample quiz ends with a score" "$WORK/sample" "答对："
+finish

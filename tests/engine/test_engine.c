@@ -1,0 +1,203 @@
+/* Tests for engine/src/engine.c: the progress file and its event log. */
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "support.h"
+
+static int setup(void **state)
+{
+    *state = qkt_tmpdir();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    qkt_rmrf(*state);
+    free(*state);
+    return 0;
+}
+
+static void new_file_gets_schema_wal_and_a_device_id(void **state)
+{
+    char *p = qkt_path(*state, "progress.db");
+    qk_engine *e = NULL;
+    assert_int_equal(qk_engine_open(&e, p, QK_LANG_EN), QK_OK);
+    char dev[64];
+    snprintf(dev, sizeof dev, "%s", qk_engine_device_id(e));
+    assert_true(qk_uuid_is_v7(dev));
+    qk_engine_close(e);
+
+    /* Reopening keeps the same device id: it identifies the device to the server. */
+    assert_int_equal(qk_engine_open(&e, p, QK_LANG_EN), QK_OK);
+    assert_string_equal(qk_engine_device_id(e), dev);
+    qk_engine_close(e);
+
+    sqlite3 *db = NULL;
+    sqlite3_open(p, &db);
+    sqlite3_stmt *st = NULL;
+    sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+    sqlite3_finalize(st);
+    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), QK_PROGRESS_SCHEMA);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    free(p);
+}
+
+static void events_cannot_be_changed_or_deleted(void **state)
+{
+    qk_engine *e = NULL;
+    qk_bundle *b = NULL;
+    qkt_open(*state, &e, &b);
+    assert_int_equal(qk_member_add(e, "m1", "张三", "一支部", "1234"), QK_OK);
+    int64_t n = 0;
+    assert_int_equal(qk_engine_event_count(e, &n), QK_OK);
+    assert_int_equal(n, 1);
+    qk_engine_close(e);
+    qk_bundle_close(b);
+
+    char *p = qkt_path(*state, "progress.db");
+    sqlite3 *db = NULL;
+    sqlite3_open(p, &db);
+    assert_int_not_equal(sqlite3_exec(db, "UPDATE events SET kind = 'x'", NULL, NULL, NULL), SQLITE_OK);
+    assert_non_null(strstr(sqlite3_errmsg(db), "append-only"));
+    assert_int_not_equal(sqlite3_exec(db, "DELETE FROM events", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    free(p);
+}
+
+static void sequence_numbers_count_up_per_device(void **state)
+{
+    qk_engine *e = NULL;
+    qk_bundle *b = NULL;
+    qkt_open(*state, &e, &b);
+    assert_int_equal(qk_member_add(e, "a", "甲", "", "1111"), QK_OK);
+    assert_int_equal(qk_member_add(e, "b", "乙", "", "2222"), QK_OK);
+    assert_int_equal(qk_member_set_pin(e, "a", "3333"), QK_OK);
+    qk_engine_close(e);
+    qk_bundle_close(b);
+    char *p = qkt_path(*state, "progress.db");
+    sqlite3 *db = NULL;
+    sqlite3_open(p, &db);
+    sqlite3_stmt *st = NULL;
+    sqlite3_prepare_v2(db, "SELECT seq, id FROM events ORDER BY seq", -1, &st, NULL);
+    int64_t want = 1;
+    char prev[64] = "";
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        assert_int_equal(sqlite3_column_int64(st, 0), want++);
+        const char *id = (const char *)sqlite3_column_text(st, 1);
+        assert_true(qk_uuid_is_v7(id));
+        assert_true(strcmp(prev, id) < 0); /* ids are time-ordered too */
+        snprintf(prev, sizeof prev, "%s", id);
+    }
+    assert_int_equal(want, 4);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    free(p);
+}
+
+/* Opens a read-only progress file; returns 0 when refused as it should be. */
+static int open_read_only(const char *p)
+{
+    qk_engine *e = NULL;
+    int rc = qk_engine_open(&e, p, QK_LANG_EN);
+    int ok = rc == QK_EREADONLY && strstr(qk_engine_errmsg(e), "read-only") != NULL;
+    qk_engine_close(e);
+    return ok ? 0 : 1;
+}
+
+static void read_only_file_is_refused_with_a_message(void **state)
+{
+    char *p = qkt_path(*state, "progress.db");
+    qk_engine *e = NULL;
+    assert_int_equal(qk_engine_open(&e, p, QK_LANG_EN), QK_OK);
+    qk_engine_close(e);
+    assert_int_equal(chmod(p, 0444), 0);
+    if (geteuid() != 0) {
+        assert_int_equal(open_read_only(p), 0);
+    } else {
+        /* Root may write anything, so check as an unprivileged user in a child. */
+        assert_int_equal(chown(*state, 65534, 65534), 0);
+        assert_int_equal(chown(p, 65534, 65534), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            if (setgid(65534) != 0 || setuid(65534) != 0)
+                _exit(2);
+            _exit(open_read_only(p));
+        }
+        int status = 0;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+    free(p);
+}
+
+static void garbage_file_is_not_touched(void **state)
+{
+    char *p = qkt_path(*state, "progress.db");
+    const char *junk = "not sqlite at all, a file someone put here by mistake ......... ";
+    qkt_write(p, junk);
+    qk_engine *e = NULL;
+    assert_int_equal(qk_engine_open(&e, p, QK_LANG_EN), QK_ECORRUPT);
+    assert_non_null(strstr(qk_engine_errmsg(e), "not a progress file"));
+    qk_engine_close(e);
+    FILE *f = fopen(p, "rb");
+    char buf[128] = "";
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    assert_int_equal(n, strlen(junk));
+    assert_string_equal(buf, junk);
+    free(p);
+}
+
+static void foreign_sqlite_file_is_refused(void **state)
+{
+    char *p = qkt_path(*state, "progress.db");
+    sqlite3 *db = NULL;
+    sqlite3_open(p, &db);
+    sqlite3_exec(db, "CREATE TABLE mine(x)", NULL, NULL, NULL);
+    sqlite3_close(db);
+    qk_engine *e = NULL;
+    assert_int_equal(qk_engine_open(&e, p, QK_LANG_EN), QK_ECORRUPT);
+    qk_engine_close(e);
+    free(p);
+}
+
+static void newer_schema_is_refused(void **state)
+{
+    char *p = qkt_path(*state, "progress.db");
+    qk_engine *e = NULL;
+    assert_int_equal(qk_engine_open(&e, p, QK_LANG_EN), QK_OK);
+    qk_engine_close(e);
+    sqlite3 *db = NULL;
+    sqlite3_open(p, &db);
+    sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL);
+    sqlite3_close(db);
+    assert_int_equal(qk_engine_open(&e, p, QK_LANG_EN), QK_EFORMAT);
+    assert_non_null(strstr(qk_engine_errmsg(e), "upgrade quizkit"));
+    qk_engine_close(e);
+    free(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(new_file_gets_schema_wal_and_a_device_id, setup, teardown),
+        cmocka_unit_test_setup_teardown(events_cannot_be_changed_or_deleted, setup, teardown),
+        cmocka_unit_test_setup_teardown(sequence_numbers_count_up_per_device, setup, teardown),
+        cmocka_unit_test_setup_teardown(read_only_file_is_refused_with_a_message, setup, teardown),
+        cmocka_unit_test_setup_teardown(garbage_file_is_not_touched, setup, teardown),
+        cmocka_unit_test_setup_teardown(foreign_sqlite_file_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(newer_schema_is_refused, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,155 @@
+/* Tests for engine/src/member.c: PINs and lockout. */
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "support.h"
+
+typedef struct fx {
+    char *dir;
+    qk_engine *e;
+    qk_bundle *b;
+    qkt_clock clock;
+} fx;
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    f->dir = qkt_tmpdir();
+    qkt_open(f->dir, &f->e, &f->b);
+    f->clock.now_ms = 1767225600000; /* 2026-01-01 */
+    qk_engine_set_clock(f->e, qkt_clock_fn, &f->clock);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    qk_engine_close(f->e);
+    qk_bundle_close(f->b);
+    qkt_rmrf(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
+static void right_pin_logs_in_wrong_pin_does_not(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(qk_member_add(f->e, "1001", "李护士", "护理支部", "2468"), QK_OK);
+    assert_int_equal(qk_member_login(f->e, "1001", "2468", NULL), QK_OK);
+    int64_t left = 0;
+    assert_int_equal(qk_member_login(f->e, "1001", "0000", &left), QK_EAUTH);
+    assert_int_equal(left, 4);
+    assert_non_null(strstr(qk_engine_errmsg(f->e), "4 tries left"));
+    assert_int_equal(qk_member_login(f->e, "nobody", "2468", NULL), QK_ENOTFOUND);
+}
+
+static void pin_is_never_stored_in_clear(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(qk_member_add(f->e, "1002", "王医生", "", "86428642"), QK_OK);
+    char *p = qkt_path(f->dir, "progress.db");
+    sqlite3 *db = NULL;
+    sqlite3_open(p, &db);
+    sqlite3_stmt *st = NULL;
+    /* Search every text and blob in the file's tables for the PIN. */
+    sqlite3_prepare_v2(db,
+                       "SELECT count(*) FROM members WHERE instr(CAST(pin_hash AS TEXT), '86428642')"
+                       " OR instr(name, '86428642') UNION ALL"
+                       " SELECT count(*) FROM events WHERE instr(payload, '86428642')",
+                       -1, &st, NULL);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        assert_int_equal(sqlite3_column_int(st, 0), 0);
+    sqlite3_finalize(st);
+    sqlite3_prepare_v2(db, "SELECT length(pin_salt), length(pin_hash), pin_iter FROM members", -1, &st,
+                       NULL);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 16);
+    assert_int_equal(sqlite3_column_int(st, 1), 32);
+    assert_int_equal(sqlite3_column_int(st, 2), QK_PBKDF2_ITERATIONS);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    free(p);
+}
+
+static void five_wrong_pins_lock_for_five_minutes(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(qk_member_add(f->e, "1003", "赵", "", "1357"), QK_OK);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(qk_member_login(f->e, "1003", "9999", NULL), QK_EAUTH);
+    int64_t left = 0;
+    assert_int_equal(qk_member_login(f->e, "1003", "9999", &left), QK_ELOCKED);
+    assert_int_equal(left, 5 * 60 * 1000);
+    /* Locked: even the right PIN is refused, and says how long is left. */
+    f->clock.now_ms += 60 * 1000;
+    assert_int_equal(qk_member_login(f->e, "1003", "1357", &left), QK_ELOCKED);
+    assert_int_equal(left, 4 * 60 * 1000);
+    assert_non_null(strstr(qk_engine_errmsg(f->e), "try again in 4 min 0 s"));
+    /* After five minutes the right PIN works again. */
+    f->clock.now_ms += 4 * 60 * 1000;
+    assert_int_equal(qk_member_login(f->e, "1003", "1357", NULL), QK_OK);
+    qk_member *m = NULL;
+    assert_int_equal(qk_member_get(f->e, "1003", &m), QK_OK);
+    assert_int_equal(m->failed, 0);
+    assert_int_equal(m->locked_until_ms, 0);
+    qk_member_free(m);
+}
+
+static void a_right_pin_resets_the_count(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(qk_member_add(f->e, "1004", "钱", "", "2222"), QK_OK);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(qk_member_login(f->e, "1004", "0000", NULL), QK_EAUTH);
+    assert_int_equal(qk_member_login(f->e, "1004", "2222", NULL), QK_OK);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(qk_member_login(f->e, "1004", "0000", NULL), QK_EAUTH);
+}
+
+static void new_pin_replaces_old_and_unlocks(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(qk_member_add(f->e, "1005", "孙", "", "1111"), QK_OK);
+    for (int i = 0; i < 5; i++)
+        qk_member_login(f->e, "1005", "0000", NULL);
+    assert_int_equal(qk_member_login(f->e, "1005", "1111", NULL), QK_ELOCKED);
+    assert_int_equal(qk_member_set_pin(f->e, "1005", "5555"), QK_OK);
+    assert_int_equal(qk_member_login(f->e, "1005", "5555", NULL), QK_OK);
+    assert_int_equal(qk_member_login(f->e, "1005", "1111", NULL), QK_EAUTH);
+    assert_int_equal(qk_member_set_pin(f->e, "nobody", "5555"), QK_ENOTFOUND);
+}
+
+static void bad_fields_are_refused_with_reasons(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(qk_member_add(f->e, "a b", "名", "", "1234"), QK_EINVAL);
+    assert_non_null(strstr(qk_engine_errmsg(f->e), "member id a b is invalid"));
+    assert_int_equal(qk_member_add(f->e, "ok", "", "", "1234"), QK_EINVAL);
+    assert_int_equal(qk_member_add(f->e, "ok", "名", "", "12"), QK_EINVAL);
+    assert_non_null(strstr(qk_engine_errmsg(f->e), "4 to 12 digits"));
+    assert_int_equal(qk_member_add(f->e, "ok", "名", "", "12ab"), QK_EINVAL);
+    assert_int_equal(qk_member_add(f->e, "ok", "名", "", "1234"), QK_OK);
+    assert_int_equal(qk_member_add(f->e, "ok", "别名", "", "1234"), QK_EEXISTS);
+    qk_member **v = NULL;
+    size_t n = 0;
+    assert_int_equal(qk_member_list(f->e, &v, &n), QK_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(v[0]->name, "名");
+    qk_member_list_free(v, n);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(right_pin_logs_in_wrong_pin_does_not, setup, teardown),
+        cmocka_unit_test_setup_teardown(pin_is_never_stored_in_clear, setup, teardown),
+        cmocka_unit_test_setup_teardown(five_wrong_pins_lock_for_five_minutes, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_right_pin_resets_the_count, setup, teardown),
+        cmocka_unit_test_setup_teardown(new_pin_replaces_old_and_unlocks, setup, teardown),
+        cmocka_unit_test_setup_teardown(bad_fields_are_refused_with_reasons, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,350 @@
+/* Tests for engine/src/session.c: practice, exam, time limits, resume. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "support.h"
+
+typedef struct fx {
+    char *dir;
+    qk_engine *e;
+    qk_bundle *b;
+    qkt_clock clock;
+} fx;
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    f->dir = qkt_tmpdir();
+    qkt_open(f->dir, &f->e, &f->b);
+    f->clock.now_ms = 1767225600000;
+    qk_engine_set_clock(f->e, qkt_clock_fn, &f->clock);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    qk_engine_close(f->e);
+    qk_bundle_close(f->b);
+    qkt_rmrf(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
+static qk_session_spec seq_spec(qk_mode mode, const char *theme)
+{
+    qk_session_spec s = QK_SESSION_SPEC_INIT;
+    s.mode = mode;
+    s.theme = theme;
+    s.order = QK_ORDER_SEQUENTIAL;
+    s.count = 0;
+    return s;
+}
+
+/* The right answers of theme t1 in authoring order. */
+static const char *const right_t1[] = {"B", "A C", "对", "1921年|南湖"};
+
+static int64_t events(fx *f)
+{
+    int64_t n = -1;
+    assert_int_equal(qk_engine_event_count(f->e, &n), QK_OK);
+    return n;
+}
+
+static void practice_scores_and_explains_each_answer(void **state)
+{
+    fx *f = *state;
+    qk_session_spec spec = seq_spec(QK_MODE_PRACTICE, "t1");
+    qk_session *s = NULL;
+    assert_int_equal(qk_session_start(&s, f->e, f->b, NULL, &spec), QK_OK);
+    qk_item it;
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(qk_session_next(s, &it), QK_ROW);
+        assert_int_equal(it.index, (size_t)i);
+        assert_int_equal(it.total, 4);
+        qk_feedback fb;
+        assert_int_equal(qk_session_answer(s, right_t1[i], &fb, NULL), QK_OK);
+        assert_true(fb.correct);
+        assert_true(fb.reveal);
+        assert_int_equal(fb.score, it.q->points * 100);
+    }
+    assert_int_equal(qk_session_next(s, &it), QK_DONE);
+    qk_summary sum;
+    assert_int_equal(qk_session_finish(s, &sum), QK_OK);
+    assert_int_equal(sum.total, 4);
+    assert_int_equal(sum.correct, 4);
+    assert_int_equal(sum.score, 600);
+    assert_int_equal(sum.max, 600);
+    assert_int_equal(sum.timed_out, 0);
+    assert_int_equal(events(f), 6); /* start, four answers, finish */
+    qk_session_free(s);
+}
+
+static void wrong_answer_shows_the_right_one(void **state)
+{
+    fx *f = *state;
+    qk_session_spec spec = seq_spec(QK_MODE_PRACTICE, "t1");
+    qk_session *s = NULL;
+    assert_int_equal(qk_session_start(&s, f->e, f->b, NULL, &spec), QK_OK);
+    qk_item it;
+    assert_int_equal(qk_session_next(s, &it), QK_ROW);
+    qk_feedback fb;
+    assert_int_equal(qk_session_answer(s, "c", &fb, NULL), QK_OK);
+    assert_false(fb.correct);
+    assert_int_equal(fb.score, 0);
+    assert_string_equal(fb.given, "C");
+    assert_string_equal(fb.right, "B");
+    assert_string_equal(fb.explanation, "解析");
+    assert_int_equal(qk_session_next(s, &it), QK_ROW);
+    assert_int_equal(qk_session_answer(s, "A", &fb, NULL), QK_OK); /* one of two: partial */
+    assert_false(fb.correct);
+    assert_int_equal(fb.score, 100);
+    assert_int_equal(fb.max, 200);
+    qk_session_free(s);
+}
+
+static void unreadable_answer_records_nothing(void **state)
+{
+    fx *f = *state;
+    qk_session_spec spec = seq_spec(QK_MODE_PRACTICE, "t1");
+    qk_session *s = NULL;
+    assert_int_equal(qk_session_start(&s, f->e, f->b, NULL, &spec), QK_OK);
+    qk_item it;
+    assert_int_equal(qk_session_next(s, &it), QK_ROW);
+    int64_t before = events(f);
+    qk_answer_problem p;
+    assert_int_equal(qk_session_answer(s, "Z", NULL, &p), QK_EINVAL);
+    assert_int_equal(p, QK_ANS_BAD_LETTER);
+    assert_int_equal(events(f), before);
+    assert_int_equal(qk_session_answered(s), 0);
+    /* still the same question */
+    assert_int_equal(qk_session_next(s, &it), QK_ROW);
+    assert_int_equal(it.index, 0);
+    qk_session_free(s);
+}
+
+static void exam_hides_results_until_the_end(void **state)
+{
+    fx *f = *state;
+    qk_session_spec spec = seq_spec(QK_MODE_EXAM, "t1");
+    qk_session *s = NULL;
+    assert_int_equal(qk_session_start(&s, f->e, f->b, NULL, &spec), QK_OK);
+    assert_int_equal(qk_session_remaining_ms(s), 4 * 60 * 1000); /* default: a minute a question */
+    qk_item it;
+    qk_feedback fb;
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(qk_session_next(s, &it), QK_ROW);
+        assert_int_equal(qk_session_answer(s, i == 0 ? "A" : right_t1[i], &fb, NULL), QK_OK);
+        assert_false(fb.reveal);
+    }
+    qk_summary sum;
+    assert_int_equal(qk_session_finish(s, &sum), QK_OK);
+    assert_int_equal(sum.correct, 3);
+    assert_int_equal(sum.score, 500);
+    assert_int_equal(qk_session_review(s, 0, &it, &fb), QK_OK);
+    assert_true(fb.reveal);
+    assert_string_equal(fb.given, "A");
+    assert_string_equal(fb.right, "B");
+    qk_session_free(s);
+}
+
+static void exam_time_limit_is_enforced_by_the_engine(void **state)
+{
+    fx *f = *state;
+    qk_session_spec spec = seq_spec(QK_MODE_EXAM, "t1");
+    spec.time_limit_s = 60;
+    qk_session *s = NULL;
+    assert_int_equal(qk_session_start(&s, f->e, f->b, NULL, &spec), QK_OK);
+    qk_item it;
+    assert_int_equal(qk_session_next(s, &it), QK_ROW);
+    assert_int_equal(qk_session_answer(s, "B", NULL, NULL), QK_OK);
+    assert_int_equal(qk_session_next(s, &it), QK_ROW);
+    f->clock.now_ms += 61 * 1000;
+    assert_int_equal(qk_session_remaining_ms(s), 0);
+    int64_t before = events(f);
+    assert_int_equal(qk_session_answer(s, "AC", NULL, NULL), QK_ETIMEOUT);
+    assert_int_equal(events(f), before); /* a late answer is not recorded */
+    assert_int_equal(qk_session_next(s, &it), QK_ETIMEOUT);
+    qk_summary sum;
+    assert_int_equal(qk_session_finish(s, &sum), QK_OK);
+    assert_true(sum.timed_out);
+    assert_int_equal(sum.answered, 1);
+    assert_int_equal(sum.score, 100);
+    assert_int_equal(sum.duration_ms, 60 * 1000);
+    qk_session_free(s);
+}
+
+static void same_seed_draws_the_same_quiz(void **state)
+{
+    fx *f = *state;
+    qk_session_spec spec = QK_SESSION_SPEC_INIT;
+    spec.has_seed = 1;
+    spec.seed = 99;
+    spec.count = 3;
+    qk_session *a = NULL, *b = NULL;
+    assert_int_equal(qk_session_start(&a, f->e, f->b, NULL, &spec), QK_OK);
+    assert_int_equal(qk_session_start(&b, f->e, f->b, NULL, &spec), QK_OK);
+    for (size_t i = 0; i < 3; i++) {
+        qk_item x, y;
+        assert_int_equal(qk_session_review(a, i, &x, NULL), QK_OK);
+        assert_int_equal(qk_session_review(b, i, &y, NULL), QK_OK);
+        assert_string_equal(x.q->id, y.q->id);
+        for (size_t d = 0; d < x.q->n_options; d++)
+            assert_string_equal(x.option_text[d], y.option_text[d]);
+    }
+    qk_session_free(a);
+    qk_session_free(b);
+}
+
+static void options_marked_no_shuffle_keep_their_order(void **state)
+{
+    fx *f = *state;
+    for (uint64_t seed = 1; seed < 20; seed++) {
+        qk_session_spec spec = QK_SESSION_SPEC_INIT;
+        spec.theme = "t2";
+        spec.has_seed = 1;
+        spec.seed = seed;
+        qk_session *s = NULL;
+        assert_int_equal(qk_session_start(&s, f->e, f->b, NULL, &spec), QK_OK);
+        qk_item it;
+        assert_int_equal(qk_session_next(s, &it), QK_ROW);
+        assert_string_equal(it.option_text[2], "以上都对");
+        qk_session_free(s);
+    }
+}
+
+static void resume_continues_with_every_answer_kept(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(qk_member_add(f->e, "m1", "张三", "", "1234"), QK_OK);
+    qk_session_spec spec = QK_SESSION_SPEC_INIT;
+    spec.theme = "t1";
+    spec.count = 4;
+    qk_session *s = NULL;
+    assert_int_equal(qk_session_start(&s, f->e, f->b, "m1", &spec), QK_OK);
+    char attempt[64], third[64], opts[4][64];
+    snprintf(attempt, sizeof attempt, "%s", qk_session_attempt_id(s));
+    qk_item it;
+    qk_feedback fb;
+    const char *given[2];
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(qk_session_next(s, &it), QK_ROW);
+        /* answer with display letter A (or 对 / anything for fill) */
+        const char *in = it.q->type == QK_Q_JUDGE ? "错" : it.q->type == QK_Q_FILL ? "x|y" : "A";
+        assert_int_equal(qk_session_answer(s, in, &fb, NULL), QK_OK);
+        given[i] = in;
+    }
+    assert_int_equal(qk_session_review(s, 2, &it, NULL), QK_OK);
+    snprintf(third, sizeof third, "%s", it.q->id);
+    for (size_t d = 0; d < it.q->n_options; d++)
+        snprintf(opts[d], sizeof opts[d], "%s", it.option_text[d]);
+    qk_session_free(s); /* like a crash: no finish event */
+
+    /* A guest has nothing to resume; the member has. */
+    assert_int_equal(qk_session_resume(&s, f->e, f->b, NULL), QK_ENOTFOUND);
+    qk_session_free(s);
+    assert_int_equal(qk_session_resume(&s, f->e, f->b, "m1"), QK_OK);
+    assert_string_equal(qk_session_attempt_id(s), attempt);
+    assert_int_equal(qk_session_answered(s), 2);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(qk_session_review(s, (size_t)i, &it, &fb), QK_OK);
+        assert_non_null(fb.given);
+        if (given[i][0] == 'A')
+            assert_string_equal(fb.given, "A");
+    }
+    assert_int_equal(qk_session_next(s, &it), QK_ROW);
+    assert_int_equal(it.index, 2);
+    assert_string_equal(it.q->id, third);
+    for (size_t d = 0; d < it.q->n_options; d++)
+        assert_string_equal(it.option_text[d], opts[d]); /* same shuffle */
+    qk_summary sum;
+    assert_int_equal(qk_session_finish(s, &sum), QK_OK);
+    assert_int_equal(sum.answered, 2);
+    qk_session_free(s);
+    /* finished: nothing left to resume */
+    assert_int_equal(qk_session_resume(&s, f->e, f->b, "m1"), QK_ENOTFOUND);
+    assert_non_null(strstr(qk_session_errmsg(s), "no unfinished attempt"));
+    qk_session_free(s);
+}
+
+static void resume_with_another_bundle_version_is_refused(void **state)
+{
+    fx *f = *state;
+    qk_session_spec spec = seq_spec(QK_MODE_PRACTICE, "t1");
+    qk_session *s = NULL;
+    assert_int_equal(qk_session_start(&s, f->e, f->b, NULL, &spec), QK_OK);
+    qk_session_free(s);
+
+    char *p = qkt_path(f->dir, "v2.qkb");
+    qk_bundle_writer *w = NULL;
+    assert_int_equal(qk_bundle_writer_open(&w, p, QK_LANG_EN), QK_OK);
+    qk_manifest m = {"test.fixture", "2", "Fixture v2", "zh-CN"};
+    assert_int_equal(qk_bundle_writer_manifest(w, &m), QK_OK);
+    assert_int_equal(qk_bundle_writer_theme(w, "t1", "主题一", NULL), QK_OK);
+    qk_question q = {.id = "j1", .theme = "t1", .type = QK_Q_JUDGE, .stem = "s", .points = 1};
+    assert_int_equal(qk_bundle_writer_question(w, &q), QK_OK);
+    assert_int_equal(qk_bundle_writer_commit(w), QK_OK);
+    qk_bundle_writer_free(w);
+    qk_bundle *b2 = NULL;
+    assert_int_equal(qk_bundle_open(&b2, p, 0, QK_LANG_EN), QK_OK);
+    assert_int_equal(qk_session_resume(&s, f->e, b2, NULL), QK_EVERSION);
+    assert_non_null(strstr(qk_session_errmsg(s), "version 1"));
+    qk_session_free(s);
+    qk_bundle_close(b2);
+    free(p);
+}
+
+static void bad_specs_are_refused(void **state)
+{
+    fx *f = *state;
+    qk_session *s = NULL;
+    qk_session_spec spec = QK_SESSION_SPEC_INIT;
+    spec.theme = "nope";
+    assert_int_equal(qk_session_start(&s, f->e, f->b, NULL, &spec), QK_ENOTFOUND);
+    assert_non_null(strstr(qk_session_errmsg(s), "no theme nope"));
+    qk_session_free(s);
+    spec.theme = NULL;
+    spec.mode = QK_MODE_CHALLENGE;
+    assert_int_equal(qk_session_start(&s, f->e, f->b, NULL, &spec), QK_EINVAL);
+    assert_non_null(strstr(qk_session_errmsg(s), "challenge"));
+    qk_session_free(s);
+    spec.mode = QK_MODE_PRACTICE;
+    spec.version = 0;
+    assert_int_equal(qk_session_start(&s, f->e, f->b, NULL, &spec), QK_EINVAL);
+    qk_session_free(s);
+    assert_int_equal(events(f), 0); /* nothing recorded for refused starts */
+}
+
+static void count_larger_than_the_theme_takes_all(void **state)
+{
+    fx *f = *state;
+    qk_session_spec spec = QK_SESSION_SPEC_INIT;
+    spec.count = 50;
+    qk_session *s = NULL;
+    assert_int_equal(qk_session_start(&s, f->e, f->b, NULL, &spec), QK_OK);
+    qk_item it;
+    assert_int_equal(qk_session_next(s, &it), QK_ROW);
+    assert_int_equal(it.total, 5);
+    qk_session_free(s);
+}
+
+int main(void)
+{
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(practice_scores_and_explains_each_answer),
+        T(wrong_answer_shows_the_right_one),
+        T(unreadable_answer_records_nothing),
+        T(exam_hides_results_until_the_end),
+        T(exam_time_limit_is_enforced_by_the_engine),
+        T(same_seed_draws_the_same_quiz),
+        T(options_marked_no_shuffle_keep_their_order),
+        T(resume_continues_with_every_answer_kept),
+        T(resume_with_another_bundle_version_is_refused),
+        T(bad_specs_are_refused),
+        T(count_larger_than_the_theme_takes_all),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

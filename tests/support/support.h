@@ -1,0 +1,39 @@
+/* support.h: helpers shared by the tests: temporary folders, a fixed clock and
+ * a small bundle with known answers, written through the real writer. */
+#ifndef QK_TEST_SUPPORT_H
+#define QK_TEST_SUPPORT_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <cmocka.h>
+
+#include "quizkit.h"
+
+/* A new empty folder under $TMPDIR (or /tmp); caller frees the string. */
+char *qkt_tmpdir(void);
+/* Removes a folder and everything in it. */
+void qkt_rmrf(const char *path);
+/* dir + "/" + name; caller frees. */
+char *qkt_path(const char *dir, const char *name);
+/* Writes text to a file (creating parents is the caller's job). */
+void qkt_write(const char *path, const char *text);
+
+/* A clock the test moves by hand. */
+typedef struct qkt_clock {
+    int64_t now_ms;
+} qkt_clock;
+int64_t qkt_clock_fn(void *payload);
+
+/* Fixture bundle "test.fixture" version "1":
+ *   theme "t1": s1 single (right: B of A-D), m1 multi (A and C of A-D, partial),
+ *               j1 judge (true), f1 fill (2 blanks: 1921|1921年 ; 嘉兴|南湖)
+ *   theme "t2": s2 single (right: A of A-C, shuffle off) */
+void qkt_build_fixture(const char *path);
+/* Opens the fixture (building it first) and an engine in dir. */
+void qkt_open(const char *dir, qk_engine **e, qk_bundle **b);
+
+#endif
