@@ -88,6 +88,8 @@ int qk_question_check(const qk_question *q, qk_lang lang, char *msg, size_t msgl
         CHECK_FAIL(QK_M_Q_UTF8);
     if (q->points < 1 || q->points > 100)
         CHECK_FAIL(QK_M_Q_POINTS);
+    if (q->difficulty < 0 || q->difficulty > 5)
+        CHECK_FAIL(QK_M_Q_DIFFICULTY);
     for (size_t i = 0; i < q->n_options; i++) {
         if (!q->options[i].text || !q->options[i].text[0])
             CHECK_FAIL(QK_M_Q_OPTION_EMPTY, (int)('A' + i));
