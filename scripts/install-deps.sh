@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(
     build-essential cmake pkg-config clang
     libsqlite3-dev libmbedtls-dev libutf8proc-dev libjansson-dev
-    libcmocka-dev sqlite3
+    libcmocka-dev sqlite3 python3 util-linux
 )
 
 missing=()
