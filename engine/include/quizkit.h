@@ -7,6 +7,7 @@
 #include "quizkit/rng.h"
 #include "quizkit/uuid.h"
 #include "quizkit/question.h"
+#include "quizkit/key.h"
 #include "quizkit/bundle.h"
 #include "quizkit/engine.h"
 #include "quizkit/member.h"

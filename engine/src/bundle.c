@@ -4,6 +4,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <mbedtls/pk.h>
+
 #include "bundle_format.h"
 
 struct qk_bundle {
@@ -15,6 +17,7 @@ struct qk_bundle {
     char *strings[8]; /* owned manifest strings behind info */
     qk_theme *themes;
     sqlite3_stmt *q_stmt, *opt_stmt, *blank_stmt, *tag_stmt;
+    char *signer;
 };
 
 const char *qk_bundle_errmsg(const qk_bundle *b)
@@ -139,6 +142,14 @@ static int load_themes(qk_bundle *b)
         (status = count(b, "SELECT count(*) FROM signature", &n)) != QK_OK)
         return status;
     b->info.is_signed = n > 0;
+    if (n > 0) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(b->db, "SELECT key_id FROM signature LIMIT 1", -1, &st, NULL) ==
+                SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+            b->signer = qk__strdup((const char *)sqlite3_column_text(st, 0));
+        sqlite3_finalize(st);
+    }
     if ((status = count(b, "SELECT count(*) FROM themes", &n)) != QK_OK)
         return status;
     b->themes = calloc(n ? n : 1, sizeof *b->themes);
@@ -200,19 +211,108 @@ int qk_bundle_open(qk_bundle **out, const char *path, unsigned flags, qk_lang la
     return status;
 }
 
+/* Reads manifest value key (NULL if absent); caller frees. */
+static char *manifest_value(qk_bundle *b, const char *key)
+{
+    sqlite3_stmt *st = NULL;
+    char *v = NULL;
+    if (sqlite3_prepare_v2(b->db, "SELECT value FROM manifest WHERE key = ?", -1, &st, NULL) ==
+        SQLITE_OK) {
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            v = qk__strdup((const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    return v;
+}
+
 int qk_bundle_verify(qk_bundle *b)
 {
-    char digest[QK__DIGEST_STRLEN + 1];
+    qk__digests d;
     const char *sqlerr = NULL;
-    int rc = qk__bundle_digest(b->db, digest, &sqlerr);
+    int rc = qk__bundle_digests(b->db, &d, &sqlerr);
     if (rc == QK_ENOMEM)
         return qk__errf(&b->err, b->lang, rc, QK_M_OOM);
     if (rc != QK_OK)
         return corrupt(b, sqlerr ? sqlerr : "?");
-    if (strcmp(digest, b->info.content_digest) != 0)
-        return qk__errf(&b->err, b->lang, QK_EDIGEST, QK_M_BUNDLE_DIGEST, b->path,
-                        b->info.content_digest, digest);
-    return QK_OK;
+    /* Name every section whose digest differs from the one the manifest holds. */
+    qk__buf changed = {0};
+    for (int s = 0; s < QK__SEC_COUNT; s++) {
+        char key[32];
+        snprintf(key, sizeof key, "digest.%s", qk__section_names[s]);
+        char *want = manifest_value(b, key);
+        if (!want || strcmp(want, d.section[s]) != 0) {
+            if (changed.len)
+                qk__buf_str(&changed, b->lang == QK_LANG_EN ? ", " : "、");
+            qk__buf_str(&changed, qk__msg(b->lang, qk__section_msgs[s]));
+        }
+        free(want);
+    }
+    if (!changed.len && strcmp(d.total, b->info.content_digest) != 0)
+        qk__buf_str(&changed, qk__msg(b->lang, QK_M_SEC_DIGEST));
+    char *what = qk__buf_take(&changed);
+    if (!what)
+        return qk__errf(&b->err, b->lang, QK_ENOMEM, QK_M_OOM);
+    rc = what[0] ? qk__errf(&b->err, b->lang, QK_EDIGEST, QK_M_BUNDLE_CHANGED, b->path, what)
+                 : QK_OK;
+    free(what);
+    return rc;
+}
+
+const char *qk_bundle_signer(const qk_bundle *b)
+{
+    return b->signer ? b->signer : "";
+}
+
+int qk_bundle_check_signature(qk_bundle *b, qk_key *const *trusted, size_t n)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(b->db, "SELECT key_id, algorithm, value FROM signature", -1, &st, NULL) !=
+        SQLITE_OK)
+        return corrupt(b, sqlite3_errmsg(b->db));
+    int status = QK_EUNSIGNED;
+    int step;
+    while (status != QK_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *kid = (const char *)sqlite3_column_text(st, 0);
+        const char *alg = (const char *)sqlite3_column_text(st, 1);
+        const unsigned char *sig = sqlite3_column_blob(st, 2);
+        size_t sig_len = (size_t)sqlite3_column_bytes(st, 2);
+        if (!kid || !alg || strcmp(alg, QK__SIG_ALG) != 0)
+            continue;
+        free(b->signer);
+        b->signer = qk__strdup(kid);
+        const qk_key *key = NULL;
+        for (size_t i = 0; i < n && !key; i++) {
+            if (strcmp(qk_key_id(trusted[i]), kid) == 0)
+                key = trusted[i];
+        }
+        if (!key) {
+            status = QK_EUNTRUSTED;
+            continue;
+        }
+        unsigned char hash[32];
+        const char *sqlerr = NULL;
+        if (qk__manifest_hash(b->db, hash, &sqlerr) != QK_OK) {
+            status = QK_ECORRUPT;
+            break;
+        }
+        /* The manifest must also name the key that signed it. */
+        int named = b->info.publisher_key_id && strcmp(b->info.publisher_key_id, kid) == 0;
+        if (named && mbedtls_pk_verify(qk__key_pk(key), MBEDTLS_MD_SHA256, hash, 0, sig, sig_len) == 0)
+            status = QK_OK;
+        else
+            status = QK_ESIGNATURE;
+    }
+    sqlite3_finalize(st);
+    switch (status) {
+    case QK_OK: return QK_OK;
+    case QK_EUNSIGNED: return qk__errf(&b->err, b->lang, status, QK_M_SIG_NONE, b->path);
+    case QK_EUNTRUSTED:
+        return qk__errf(&b->err, b->lang, status, QK_M_SIG_UNTRUSTED, b->path,
+                        b->signer ? b->signer : "?");
+    case QK_ESIGNATURE: return qk__errf(&b->err, b->lang, status, QK_M_SIG_BAD, b->path);
+    default: return corrupt(b, sqlite3_errmsg(b->db));
+    }
 }
 
 int qk_bundle_question_ids(qk_bundle *b, const char *theme, char ***ids, size_t *n)
@@ -406,5 +506,6 @@ void qk_bundle_close(qk_bundle *b)
     for (size_t i = 0; i < 8; i++)
         free(b->strings[i]);
     free(b->path);
+    free(b->signer);
     free(b);
 }

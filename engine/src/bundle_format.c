@@ -1,10 +1,13 @@
-/* bundle_format.c: the schema of bundle format 1 and the canonical digest.
+/* bundle_format.c: the schema of bundle format 1, the per-section digests and
+ * the canonical manifest that signatures cover.
  *
- * The digest is SHA-256 over a byte stream that names every table and row the
- * engine reads, in primary-key order, each value tagged with its type and
- * length-prefixed. Because the stream is built from the logical rows and not
- * from the file's pages, VACUUM or a different SQLite version does not change
- * it, while any change of content, answer keys, media, manifest or schema does. */
+ * Each section digest is SHA-256 over a byte stream of the section's logical
+ * rows, in primary-key order, each value tagged with its type and length-
+ * prefixed. Because the stream is built from rows and not from the file's
+ * pages, VACUUM or a different SQLite version changes nothing, while any change
+ * of a value the engine reads changes its section. content_digest is SHA-256
+ * over the section digests, and the signature covers the manifest that holds
+ * them all: one signature, and verification can still say what changed. */
 #include <string.h>
 
 #include <mbedtls/sha256.h>
@@ -28,12 +31,19 @@ const char qk__bundle_schema[] =
     "CREATE TABLE tags(question_id TEXT NOT NULL, tag TEXT NOT NULL, PRIMARY KEY(question_id, tag));\n"
     "CREATE TABLE media(name TEXT PRIMARY KEY, mime TEXT NOT NULL, data BLOB NOT NULL);\n";
 
-/* Every table whose rows are digested, with the order that makes rows canonical.
- * The manifest's own content_digest row is left out (it holds the result), and
- * so is the signature table (it signs the manifest, which holds the digest). */
-static const char *const digest_queries[] = {
+const char *const qk__section_names[QK__SEC_COUNT] = {
+    "schema", "manifest", "themes", "questions", "options", "blanks", "tags", "media"};
+
+const qk__msg_id qk__section_msgs[QK__SEC_COUNT] = {
+    QK_M_SEC_SCHEMA,  QK_M_SEC_MANIFEST, QK_M_SEC_THEMES, QK_M_SEC_QUESTIONS,
+    QK_M_SEC_OPTIONS, QK_M_SEC_BLANKS,   QK_M_SEC_TAGS,   QK_M_SEC_MEDIA};
+
+/* The rows of each section. The manifest section leaves out the digests it
+ * holds; the signature table is in no section (it signs the manifest). */
+static const char *const section_queries[QK__SEC_COUNT] = {
     "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name",
-    "SELECT key, value FROM manifest WHERE key <> 'content_digest' ORDER BY key",
+    "SELECT key, value FROM manifest WHERE key <> 'content_digest' AND key NOT LIKE 'digest.%'"
+    " ORDER BY key",
     "SELECT * FROM themes ORDER BY id",
     "SELECT * FROM questions ORDER BY id",
     "SELECT * FROM options ORDER BY question_id, idx",
@@ -46,6 +56,16 @@ typedef struct {
     mbedtls_sha256_context ctx;
 } hasher;
 
+static void h_start(hasher *h)
+{
+    mbedtls_sha256_init(&h->ctx);
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+    mbedtls_sha256_starts(&h->ctx, 0);
+#else
+    mbedtls_sha256_starts_ret(&h->ctx, 0);
+#endif
+}
+
 static void h_update(hasher *h, const void *p, size_t n)
 {
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000
@@ -53,6 +73,16 @@ static void h_update(hasher *h, const void *p, size_t n)
 #else
     mbedtls_sha256_update_ret(&h->ctx, p, n);
 #endif
+}
+
+static void h_finish(hasher *h, unsigned char out[32])
+{
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+    mbedtls_sha256_finish(&h->ctx, out);
+#else
+    mbedtls_sha256_finish_ret(&h->ctx, out);
+#endif
+    mbedtls_sha256_free(&h->ctx);
 }
 
 static void h_u64(hasher *h, uint64_t v)
@@ -63,6 +93,7 @@ static void h_u64(hasher *h, uint64_t v)
     h_update(h, b, 8);
 }
 
+/* A tagged, length-prefixed value. */
 static void h_field(hasher *h, char tag, const void *p, size_t n)
 {
     h_update(h, &tag, 1);
@@ -71,72 +102,81 @@ static void h_field(hasher *h, char tag, const void *p, size_t n)
         h_update(h, p, n);
 }
 
-int qk__bundle_digest(sqlite3 *db, char out[QK__DIGEST_STRLEN + 1], const char **sqlerr)
+/* Hashes every row of one query into h. */
+static int h_rows(hasher *h, sqlite3 *db, const char *sql, const char **sqlerr)
 {
-    hasher h;
-    int rc = QK_OK;
-    mbedtls_sha256_init(&h.ctx);
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
-    mbedtls_sha256_starts(&h.ctx, 0);
-#else
-    mbedtls_sha256_starts_ret(&h.ctx, 0);
-#endif
-    h_field(&h, 'V', "quizkit-bundle-v1", 17);
-    for (size_t q = 0; q < sizeof digest_queries / sizeof digest_queries[0] && rc == QK_OK; q++) {
-        sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(db, digest_queries[q], -1, &st, NULL) != SQLITE_OK) {
-            *sqlerr = sqlite3_errmsg(db);
-            rc = QK_ECORRUPT;
-            break;
-        }
-        h_field(&h, 'Q', digest_queries[q], strlen(digest_queries[q]));
-        int step;
-        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-            int ncol = sqlite3_column_count(st);
-            h_update(&h, "R", 1); /* row marker and column count */
-            h_u64(&h, (uint64_t)ncol);
-            for (int c = 0; c < ncol; c++) {
-                switch (sqlite3_column_type(st, c)) {
-                case SQLITE_NULL: h_field(&h, 'N', NULL, 0); break;
-                case SQLITE_INTEGER: {
-                    h_update(&h, "I", 1);
-                    h_u64(&h, (uint64_t)sqlite3_column_int64(st, c));
-                    break;
-                }
-                case SQLITE_FLOAT: {
-                    /* No float columns in format 1; hash the text form if one appears. */
-                    const unsigned char *t = sqlite3_column_text(st, c);
-                    h_field(&h, 'F', t, (size_t)sqlite3_column_bytes(st, c));
-                    break;
-                }
-                case SQLITE_TEXT: {
-                    const unsigned char *t = sqlite3_column_text(st, c);
-                    h_field(&h, 'T', t, (size_t)sqlite3_column_bytes(st, c));
-                    break;
-                }
-                default: {
-                    const void *b = sqlite3_column_blob(st, c);
-                    h_field(&h, 'B', b, (size_t)sqlite3_column_bytes(st, c));
-                }
-                }
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        *sqlerr = sqlite3_errmsg(db);
+        return QK_ECORRUPT;
+    }
+    h_field(h, 'Q', sql, strlen(sql));
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int ncol = sqlite3_column_count(st);
+        h_update(h, "R", 1); /* row marker and column count */
+        h_u64(h, (uint64_t)ncol);
+        for (int c = 0; c < ncol; c++) {
+            switch (sqlite3_column_type(st, c)) {
+            case SQLITE_NULL: h_field(h, 'N', NULL, 0); break;
+            case SQLITE_INTEGER:
+                h_update(h, "I", 1);
+                h_u64(h, (uint64_t)sqlite3_column_int64(st, c));
+                break;
+            case SQLITE_FLOAT: /* no float columns in format 1; hash the text form */
+                h_field(h, 'F', sqlite3_column_text(st, c), (size_t)sqlite3_column_bytes(st, c));
+                break;
+            case SQLITE_TEXT:
+                h_field(h, 'T', sqlite3_column_text(st, c), (size_t)sqlite3_column_bytes(st, c));
+                break;
+            default:
+                h_field(h, 'B', sqlite3_column_blob(st, c), (size_t)sqlite3_column_bytes(st, c));
             }
         }
-        if (step != SQLITE_DONE) {
-            *sqlerr = sqlite3_errmsg(db);
-            rc = step == SQLITE_NOMEM ? QK_ENOMEM : QK_ECORRUPT;
-        }
-        sqlite3_finalize(st);
+    }
+    int rc = QK_OK;
+    if (step != SQLITE_DONE) {
+        *sqlerr = sqlite3_errmsg(db);
+        rc = step == SQLITE_NOMEM ? QK_ENOMEM : QK_ECORRUPT;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static void to_digest(const unsigned char sum[32], char out[QK__DIGEST_STRLEN + 1])
+{
+    memcpy(out, "sha256:", 7);
+    qk__hex_encode(out + 7, 65, sum, 32);
+}
+
+int qk__bundle_digests(sqlite3 *db, qk__digests *out, const char **sqlerr)
+{
+    hasher total;
+    h_start(&total);
+    h_field(&total, 'V', "quizkit-bundle-v1", 17);
+    int rc = QK_OK;
+    for (int s = 0; s < QK__SEC_COUNT && rc == QK_OK; s++) {
+        hasher h;
+        h_start(&h);
+        rc = h_rows(&h, db, section_queries[s], sqlerr);
+        unsigned char sum[32];
+        h_finish(&h, sum);
+        to_digest(sum, out->section[s]);
+        h_field(&total, 'S', qk__section_names[s], strlen(qk__section_names[s]));
+        h_field(&total, 'D', out->section[s], QK__DIGEST_STRLEN);
     }
     unsigned char sum[32];
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
-    mbedtls_sha256_finish(&h.ctx, sum);
-#else
-    mbedtls_sha256_finish_ret(&h.ctx, sum);
-#endif
-    mbedtls_sha256_free(&h.ctx);
-    if (rc == QK_OK) {
-        memcpy(out, "sha256:", 7);
-        qk__hex_encode(out + 7, 65, sum, 32);
-    }
+    h_finish(&total, sum);
+    to_digest(sum, out->total);
+    return rc;
+}
+
+int qk__manifest_hash(sqlite3 *db, unsigned char out[32], const char **sqlerr)
+{
+    hasher h;
+    h_start(&h);
+    h_field(&h, 'V', "quizkit-manifest-v1", 19);
+    int rc = h_rows(&h, db, "SELECT key, value FROM manifest ORDER BY key", sqlerr);
+    h_finish(&h, out);
     return rc;
 }

@@ -1,5 +1,6 @@
-/* bundle_format.h: the bundle schema (format 1) and its digest, shared by the
- * reader and the writer so that the two can never disagree. */
+/* bundle_format.h: the bundle schema (format 1), its per-section digests and
+ * the signed manifest, shared by the reader and the writer so that the two can
+ * never disagree. See docs/bundle-format.md. */
 #ifndef QK_BUNDLE_FORMAT_H
 #define QK_BUNDLE_FORMAT_H
 
@@ -11,9 +12,37 @@ extern const char qk__bundle_schema[];
 /* "sha256:" + 64 hex + NUL */
 #define QK__DIGEST_STRLEN (7 + 64)
 
-/* Computes the canonical content digest of an open bundle database (see
- * docs/bundle-format.md). Returns QK_OK or a SQLite result code mapped to
- * QK_ECORRUPT/QK_ENOMEM; *sqlerr gets the SQLite message on failure. */
-int qk__bundle_digest(sqlite3 *db, char out[QK__DIGEST_STRLEN + 1], const char **sqlerr);
+/* Sections of the content, each with its own digest in the manifest
+ * (digest.<name>), so that a failed verification can say what changed. */
+typedef enum qk__section {
+    QK__SEC_SCHEMA,
+    QK__SEC_MANIFEST,
+    QK__SEC_THEMES,
+    QK__SEC_QUESTIONS,
+    QK__SEC_OPTIONS,
+    QK__SEC_BLANKS,
+    QK__SEC_TAGS,
+    QK__SEC_MEDIA,
+    QK__SEC_COUNT
+} qk__section;
+
+extern const char *const qk__section_names[QK__SEC_COUNT];
+/* Catalogue message naming each section for people. */
+extern const qk__msg_id qk__section_msgs[QK__SEC_COUNT];
+
+typedef struct qk__digests {
+    char section[QK__SEC_COUNT][QK__DIGEST_STRLEN + 1];
+    char total[QK__DIGEST_STRLEN + 1]; /* content_digest: over the section digests */
+} qk__digests;
+
+/* Computes every section digest and the total of an open bundle database.
+ * QK_OK, QK_ENOMEM, or QK_ECORRUPT with *sqlerr set. */
+int qk__bundle_digests(sqlite3 *db, qk__digests *out, const char **sqlerr);
+
+/* SHA-256 of the canonical manifest (every manifest row, ordered by key),
+ * which is what a signature signs. */
+int qk__manifest_hash(sqlite3 *db, unsigned char out[32], const char **sqlerr);
+
+#define QK__SIG_ALG "ecdsa-p256-sha256"
 
 #endif

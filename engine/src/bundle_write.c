@@ -7,6 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <mbedtls/pk.h>
+
 #include "bundle_format.h"
 
 struct qk_bundle_writer {
@@ -19,6 +21,7 @@ struct qk_bundle_writer {
     int committed;
     int64_t n_themes;
     int64_t n_questions;
+    const qk_key *key;
 };
 
 const char *qk_bundle_writer_errmsg(const qk_bundle_writer *w)
@@ -126,7 +129,6 @@ int qk_bundle_writer_manifest(qk_bundle_writer *w, const qk_manifest *m)
         (rc = put_manifest(w, "title", m->title)) != QK_OK ||
         (rc = put_manifest(w, "language", m->language && *m->language ? m->language : "zh-CN")) !=
             QK_OK ||
-        (rc = put_manifest(w, "publisher_key_id", "")) != QK_OK ||
         (rc = put_manifest(w, "created", created)) != QK_OK)
         return rc;
     w->have_manifest = 1;
@@ -282,16 +284,69 @@ int qk_bundle_writer_media(qk_bundle_writer *w, const char *name, const char *mi
     return step == SQLITE_DONE ? QK_OK : sqlfail(w, "media");
 }
 
+int qk_bundle_writer_sign(qk_bundle_writer *w, const qk_key *key)
+{
+    if (!qk_key_can_sign(key))
+        return qk__errf(&w->err, w->lang, QK_EINVAL, QK_M_SIG_FAIL, qk_key_id(key));
+    w->key = key;
+    return QK_OK;
+}
+
+static int sign_manifest(qk_bundle_writer *w)
+{
+    unsigned char hash[32], sig[MBEDTLS_PK_SIGNATURE_MAX_SIZE];
+    size_t sig_len = 0;
+    const char *sqlerr = NULL;
+    if (qk__manifest_hash(w->db, hash, &sqlerr) != QK_OK)
+        return qk__errf(&w->err, w->lang, QK_EIO, QK_M_SQL, "manifest", sqlerr ? sqlerr : "?");
+    qk_rng *rng = NULL;
+    int rc = qk_rng_new_random(&rng);
+    if (rc == QK_OK) {
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+        rc = mbedtls_pk_sign(qk__key_pk(w->key), MBEDTLS_MD_SHA256, hash, 0, sig, sizeof sig,
+                             &sig_len, qk__rng_fn, rng);
+#else
+        rc = mbedtls_pk_sign(qk__key_pk(w->key), MBEDTLS_MD_SHA256, hash, 0, sig, &sig_len,
+                             qk__rng_fn, rng);
+#endif
+        rc = rc == 0 ? QK_OK : QK_EIO;
+    }
+    qk_rng_free(rng);
+    if (rc != QK_OK)
+        return qk__errf(&w->err, w->lang, rc, QK_M_SIG_FAIL, qk_key_id(w->key));
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(w->db, "INSERT INTO signature(key_id, algorithm, value) VALUES (?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return sqlfail(w, "signature");
+    sqlite3_bind_text(st, 1, qk_key_id(w->key), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, QK__SIG_ALG, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, sig, (int)sig_len, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return step == SQLITE_DONE ? QK_OK : sqlfail(w, "signature");
+}
+
 int qk_bundle_writer_commit(qk_bundle_writer *w)
 {
     if (!w->have_manifest || w->committed)
         return qk__errf(&w->err, w->lang, QK_ESTATE, QK_M_W_STATE, "commit");
-    char digest[QK__DIGEST_STRLEN + 1];
-    const char *sqlerr = NULL;
-    int rc = qk__bundle_digest(w->db, digest, &sqlerr);
+    int rc = put_manifest(w, "publisher_key_id", w->key ? qk_key_id(w->key) : "");
     if (rc != QK_OK)
+        return rc;
+    qk__digests d;
+    const char *sqlerr = NULL;
+    if (qk__bundle_digests(w->db, &d, &sqlerr) != QK_OK)
         return qk__errf(&w->err, w->lang, QK_EIO, QK_M_SQL, "digest", sqlerr ? sqlerr : "?");
-    if ((rc = put_manifest(w, "content_digest", digest)) != QK_OK || (rc = exec(w, "COMMIT")) != QK_OK)
+    for (int s = 0; s < QK__SEC_COUNT && rc == QK_OK; s++) {
+        char key[32];
+        snprintf(key, sizeof key, "digest.%s", qk__section_names[s]);
+        rc = put_manifest(w, key, d.section[s]);
+    }
+    if (rc == QK_OK)
+        rc = put_manifest(w, "content_digest", d.total);
+    if (rc == QK_OK && w->key)
+        rc = sign_manifest(w);
+    if (rc != QK_OK || (rc = exec(w, "COMMIT")) != QK_OK)
         return rc;
     if (sqlite3_close(w->db) != SQLITE_OK)
         return sqlfail(w, "close");

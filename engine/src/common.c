@@ -40,6 +40,9 @@ const char *qk_strerror(int code, qk_lang lang)
         {QK_EDIGEST, "内容与摘要不符", "content does not match its digest"},
         {QK_EVERSION, "题库版本不符", "wrong bundle version"},
         {QK_ELIMIT, "超出限制", "limit exceeded"},
+        {QK_EUNSIGNED, "题库包未签名", "bundle is not signed"},
+        {QK_EUNTRUSTED, "签名密钥不受信任", "signed by an untrusted key"},
+        {QK_ESIGNATURE, "签名无效", "invalid signature"},
     };
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
         if (texts[i].code == code)

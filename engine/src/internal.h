@@ -75,6 +75,11 @@ int qk__engine_uuid(qk_engine *e, char out[QK_UUID_STRLEN + 1]);
 /* Maps a SQLite failure on the engine's database to a status with message. */
 int qk__engine_sqlerr(qk_engine *e, int rc, const char *what);
 
+/* mbedTLS-style random callback over a qk_rng. */
+int qk__rng_fn(void *rng, unsigned char *out, size_t n);
+/* The key's mbedtls_pk_context. */
+void *qk__key_pk(const qk_key *k);
+
 /* A response as a person reads it (display letters, 对/错, blanks); caller frees. */
 int qk__response_display(char **out, const qk_question *q, const size_t *perm,
                          const qk_response *r, qk_lang lang);

@@ -31,7 +31,7 @@ cp "$WORK/mini.qkb" "$WORK/bad.qkb"
 sqlite3 "$WORK/bad.qkb" "update options set correct = 1 - correct where question_id='q1'"
 sqlite3 "$WORK/bad.qkb" "update manifest set value='test.bad' where key='id'"
 expect_eq "tampered bundle refused" "$(run bundle install "$WORK/bad.qkb")" 1
-expect_contains "tampered bundle explained" "$WORK/o" "内容已被改动或损坏"
+expect_contains "tampered bundle explained" "$WORK/o" "已被改动或损坏，不符的部分：清单、选项与答案"
 expect_eq "tampered bundle not installed" "$(ls "$QUIZKIT_HOME/bundles" | grep -c bad)" 0
 expect_eq "tampered bundle refused by play --bundle" "$(run play --bundle "$WORK/bad.qkb" --theme t)" 1
 

@@ -12,6 +12,7 @@
 #define QUIZKIT_BUNDLE_H
 
 #include "common.h"
+#include "key.h"
 #include "question.h"
 
 #define QK_BUNDLE_FORMAT 1
@@ -45,8 +46,17 @@ typedef struct qk_theme {
 
 int qk_bundle_open(qk_bundle **out, const char *path, unsigned flags, qk_lang lang);
 const char *qk_bundle_errmsg(const qk_bundle *b);
-/* Recomputes the digest: QK_OK, or QK_EDIGEST / QK_ECORRUPT with a message. */
+/* Recomputes the digest of every section (schema, manifest, themes, questions,
+ * options and answer keys, fill-in answers, tags, media): QK_OK, or QK_EDIGEST
+ * with a message naming the sections that changed, or QK_ECORRUPT. */
 int qk_bundle_verify(qk_bundle *b);
+/* Checks the signature against trusted public keys: QK_OK, QK_EUNSIGNED,
+ * QK_EUNTRUSTED (signed, but by none of these keys) or QK_ESIGNATURE (the
+ * manifest does not match its signature). Pair it with qk_bundle_verify():
+ * the signature covers the manifest, the manifest covers the content. */
+int qk_bundle_check_signature(qk_bundle *b, qk_key *const *trusted, size_t n);
+/* Key id that signed the bundle, or "" when unsigned; owned by the bundle. */
+const char *qk_bundle_signer(const qk_bundle *b);
 /* Owned by the bundle, valid until close. */
 const qk_bundle_info *qk_bundle_info_get(const qk_bundle *b);
 const qk_theme *qk_bundle_theme(const qk_bundle *b, size_t i);
@@ -84,7 +94,10 @@ int qk_bundle_writer_theme(qk_bundle_writer *w, const char *id, const char *titl
 int qk_bundle_writer_question(qk_bundle_writer *w, const qk_question *q);
 int qk_bundle_writer_media(qk_bundle_writer *w, const char *name, const char *mime,
                            const void *data, size_t len);
-/* Computes the digest, writes the manifest and renames into place. */
+/* Signs the bundle with key on commit (the key must stay valid until then). */
+int qk_bundle_writer_sign(qk_bundle_writer *w, const qk_key *key);
+/* Computes the digests, writes the manifest, signs it if a key was given, and
+ * renames into place. */
 int qk_bundle_writer_commit(qk_bundle_writer *w);
 /* Frees the writer; removes the temporary file if not committed. NULL is a no-op. */
 void qk_bundle_writer_free(qk_bundle_writer *w);

@@ -31,6 +31,9 @@
 #define QK_EDIGEST -13  /* bundle content does not match its digest */
 #define QK_EVERSION -14 /* wrong bundle version for this attempt */
 #define QK_ELIMIT -15   /* a size or count limit was exceeded */
+#define QK_EUNSIGNED -16   /* a bundle carries no signature */
+#define QK_EUNTRUSTED -17  /* signed by a key that is not in the trust store */
+#define QK_ESIGNATURE -18  /* the signature does not match the manifest */
 
 typedef enum qk_lang {
     QK_LANG_ZH = 0, /* zh-CN, the default */
