@@ -28,6 +28,7 @@ typedef struct cli {
     const char *data_dir_opt; /* --data-dir as given */
     char *data_dir;           /* resolved, created */
     int color;                /* ANSI colours on stdout */
+    int allow_untrusted;      /* --allow-untrusted: developer escape hatch, warns */
 } cli;
 
 const char *M(const cli *c, cli_msg id);
@@ -69,8 +70,17 @@ int engine_open(cli *c, qk_engine **e);
 /* Opens the bundle to play: --bundle FILE or installed ID, else the installed
  * one, installing the sample bundle on first use. Prints errors itself. */
 int bundle_open_current(cli *c, const char *which, qk_bundle **b);
-/* Verifies FILE and copies it into <data>/bundles/<id>.qkb atomically. */
+/* Verifies FILE (digest and signature against the trust store), refuses a
+ * downgrade, and copies it into <data>/bundles/<id>.qkb atomically. */
 int bundle_install(cli *c, const char *file, int quiet);
+/* Opens a bundle and verifies its digest and its signature against the trust
+ * store (untrusted only with --allow-untrusted, with a warning). */
+int bundle_open_checked(cli *c, const char *path, qk_bundle **b);
+/* The trust store, <data>/trust/<key id>.pub. */
+int trust_load(cli *c, qk_key ***keys, size_t *n);
+void trust_free(qk_key **keys, size_t n);
+/* Copies a public key into the trust store; prints what it did. */
+int trust_add_file(cli *c, const char *pub, int dev_notice);
 /* Installed bundle files: caller frees with qk_strv_free. */
 int bundle_installed(cli *c, char ***paths, size_t *n);
 
@@ -79,6 +89,8 @@ int cmd_play(cli *c, int argc, char **argv);
 int cmd_history(cli *c, int argc, char **argv);
 int cmd_member(cli *c, int argc, char **argv);
 int cmd_bundle(cli *c, int argc, char **argv);
+int cmd_keygen(cli *c, int argc, char **argv);
+int cmd_trust(cli *c, int argc, char **argv);
 
 /* Shared option parsing: returns 1 and sets *val for "--name VALUE" or
  * "--name=VALUE" at argv[*i] (advancing *i), 0 if argv[*i] is not that option,

@@ -18,25 +18,28 @@ static void print_diag(const qk_diag *d, void *payload)
     fprintf(stderr, ": %s: %s\n", d->level == QK_DIAG_ERROR ? "error" : "warning", d->message);
 }
 
-static int bundle_build(cli *c, int argc, char **argv)
+/* build and check share everything but the output. */
+static int bundle_build(cli *c, int argc, char **argv, int check_only)
 {
-    const char *src = NULL, *outp = NULL;
+    const char *src = NULL, *outp = NULL, *keyp = NULL;
+    const char *cmd = check_only ? "bundle check" : "bundle build";
     int quiet = 0;
     for (int i = 2; i < argc; i++) {
         int r;
-        if (strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) {
+        if (!check_only && strcmp(argv[i], "-o") == 0) {
             if (i + 1 >= argc) {
-                err(c, M_UNKNOWN_OPT, "bundle build", argv[i]);
+                err(c, M_UNKNOWN_OPT, cmd, argv[i]);
                 return EXIT_USAGE;
             }
             outp = argv[++i];
-        } else if ((r = opt_value(c, "bundle build", argc, argv, &i, "--output", &outp))) {
+        } else if (!check_only && ((r = opt_value(c, cmd, argc, argv, &i, "--output", &outp)) ||
+                                   (r = opt_value(c, cmd, argc, argv, &i, "--key", &keyp)))) {
             if (r < 0)
                 return EXIT_USAGE;
         } else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) {
             quiet = 1;
         } else if (argv[i][0] == '-') {
-            err(c, M_UNKNOWN_OPT, "bundle build", argv[i]);
+            err(c, M_UNKNOWN_OPT, cmd, argv[i]);
             return EXIT_USAGE;
         } else if (!src) {
             src = argv[i];
@@ -46,31 +49,61 @@ static int bundle_build(cli *c, int argc, char **argv)
         }
     }
     if (!src) {
-        err(c, M_MISSING_ARG, "SRC_DIR");
+        err(c, M_MISSING_ARG, "SRC");
         return EXIT_USAGE;
     }
-    if (!outp) {
+    if (!outp && !check_only) {
         err(c, M_B_NEED_OUT);
         return EXIT_USAGE;
     }
+    qk_key *key = NULL;
+    if (keyp) {
+        char msg[512];
+        if (qk_key_load(&key, keyp, c->lang, msg, sizeof msg) != QK_OK) {
+            err_text(c, msg);
+            return EXIT_USAGE;
+        }
+        if (!qk_key_can_sign(key)) {
+            err(c, M_KEY_PUBLIC_ONLY, keyp);
+            qk_key_free(key);
+            return EXIT_USAGE;
+        }
+    }
+    qk_build_opts opts = QK_BUILD_OPTS_INIT;
+    opts.lang = c->lang;
+    opts.key = key;
+    opts.check_only = check_only;
+    opts.fn = print_diag;
+    opts.payload = c;
     qk_build_stats st;
-    int rc = qk_content_build(src, outp, c->lang, print_diag, c, &st);
-    if (rc == QK_OK) {
-        char warn[64] = "";
+    int rc = qk_content_build(src, outp, &opts, &st);
+    char warn[64] = "", sig[64] = "";
 #if defined(__GNUC__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 #endif
-        if (st.n_warnings)
-            snprintf(warn, sizeof warn, M(c, M_B_WARNINGS), st.n_warnings);
+    if (st.n_warnings)
+        snprintf(warn, sizeof warn, M(c, M_B_WARNINGS), st.n_warnings);
+    if (key)
+        snprintf(sig, sizeof sig, M(c, M_B_SIGNED), qk_key_id(key));
 #if defined(__GNUC__)
 #pragma GCC diagnostic pop
 #endif
-        if (!quiet || st.n_warnings)
+    qk_key_free(key);
+    if (rc == QK_OK) {
+        if (check_only)
+            out(c, stdout, M_B_CHECKED, st.n_themes, st.n_questions, warn);
+        else if (!quiet || st.n_warnings) {
             out(c, stdout, M_B_BUILT, outp, st.n_themes, st.n_questions, warn);
+            if (sig[0])
+                printf("%s\n", sig);
+        }
         return EXIT_OK;
     }
-    out(c, stderr, M_B_FAILED, st.n_errors, outp);
+    if (check_only)
+        out(c, stderr, M_B_CHECK_FAILED, st.n_errors);
+    else
+        out(c, stderr, M_B_FAILED, st.n_errors, outp);
     return rc == QK_EINVAL ? EXIT_FAIL : EXIT_USAGE;
 }
 
@@ -110,10 +143,19 @@ static int bundle_info(cli *c, int argc, char **argv)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 #endif
-    if (in->is_signed)
-        snprintf(sig, sizeof sig, M(c, M_I_SIGNED_BY), in->publisher_key_id);
-    else
+    qk_key **keys = NULL;
+    size_t nkeys = 0;
+    trust_load(c, &keys, &nkeys);
+    int sr = in->is_signed ? qk_bundle_check_signature(b, keys, nkeys) : QK_EUNSIGNED;
+    trust_free(keys, nkeys);
+    if (sr == QK_OK)
+        snprintf(sig, sizeof sig, M(c, M_I_TRUSTED), qk_bundle_signer(b));
+    else if (sr == QK_EUNTRUSTED)
+        snprintf(sig, sizeof sig, M(c, M_I_NOT_TRUSTED), qk_bundle_signer(b));
+    else if (sr == QK_EUNSIGNED)
         snprintf(sig, sizeof sig, "%s", M(c, M_I_UNSIGNED));
+    else
+        snprintf(sig, sizeof sig, "%s", qk_bundle_errmsg(b));
 #if defined(__GNUC__)
 #pragma GCC diagnostic pop
 #endif
@@ -139,7 +181,112 @@ static int bundle_info(cli *c, int argc, char **argv)
     qk_strv_free(rows, n + 1);
     printf("\n✓ %s\n", M(c, M_I_VERIFIED));
     qk_bundle_close(b);
-    return EXIT_OK;
+    return sr == QK_ESIGNATURE ? EXIT_FAIL : EXIT_OK;
+}
+
+static int bundle_verify(cli *c, int argc, char **argv)
+{
+    const char *file = NULL;
+    qk_key **keys = NULL;
+    size_t n = 0;
+    int status = EXIT_USAGE;
+    for (int i = 2; i < argc; i++) {
+        const char *v = NULL;
+        int r = opt_value(c, "bundle verify", argc, argv, &i, "--trust", &v);
+        if (r < 0)
+            goto out;
+        if (r > 0) {
+            qk_key *k = NULL;
+            char msg[512];
+            if (qk_key_load(&k, v, c->lang, msg, sizeof msg) != QK_OK) {
+                err_text(c, msg);
+                goto out;
+            }
+            qk_key **nv = realloc(keys, (n + 1) * sizeof *nv);
+            if (!nv) {
+                qk_key_free(k);
+                goto out;
+            }
+            keys = nv;
+            keys[n++] = k;
+        } else if (argv[i][0] == '-') {
+            err(c, M_UNKNOWN_OPT, "bundle verify", argv[i]);
+            goto out;
+        } else if (!file) {
+            file = argv[i];
+        } else {
+            err(c, M_EXTRA_ARG, argv[i]);
+            goto out;
+        }
+    }
+    if (!file) {
+        err(c, M_MISSING_ARG, "FILE.qkb");
+        goto out;
+    }
+    if (n == 0) {
+        err(c, M_V_NEED_TRUST);
+        goto out;
+    }
+    qk_bundle *b = NULL;
+    status = EXIT_FAIL;
+    if (qk_bundle_open(&b, file, QK_BUNDLE_VERIFY, c->lang) == QK_OK &&
+        qk_bundle_check_signature(b, keys, n) == QK_OK) {
+        out(c, stdout, M_V_OK, file, qk_bundle_signer(b));
+        status = EXIT_OK;
+    } else {
+        err_text(c, qk_bundle_errmsg(b));
+    }
+    qk_bundle_close(b);
+out:
+    trust_free(keys, n);
+    return status;
+}
+
+typedef struct diff_counts {
+    const cli *c;
+    size_t added, removed, changed;
+} diff_counts;
+
+static void print_change(qk_diff_kind kind, const char *id, const char *what, void *payload)
+{
+    diff_counts *d = payload;
+    const char *label = M(d->c, kind == QK_DIFF_ADDED     ? M_D_ADDED
+                                : kind == QK_DIFF_REMOVED ? M_D_REMOVED
+                                                          : M_D_CHANGED);
+    char mark = kind == QK_DIFF_ADDED ? '+' : kind == QK_DIFF_REMOVED ? '-' : '~';
+    printf("%c %s  %s%s%s\n", mark, label, id, what[0] ? "  " : "", what);
+    if (kind == QK_DIFF_ADDED)
+        d->added++;
+    else if (kind == QK_DIFF_REMOVED)
+        d->removed++;
+    else
+        d->changed++;
+}
+
+static int bundle_diff(cli *c, int argc, char **argv)
+{
+    if (argc != 4) {
+        err(c, M_MISSING_ARG, "OLD.qkb NEW.qkb");
+        return EXIT_USAGE;
+    }
+    qk_bundle *a = NULL, *b = NULL;
+    int status = EXIT_FAIL;
+    if (qk_bundle_open(&a, argv[2], QK_BUNDLE_VERIFY, c->lang) != QK_OK) {
+        err_text(c, qk_bundle_errmsg(a));
+    } else if (qk_bundle_open(&b, argv[3], QK_BUNDLE_VERIFY, c->lang) != QK_OK) {
+        err_text(c, qk_bundle_errmsg(b));
+    } else {
+        diff_counts d = {c, 0, 0, 0};
+        if (qk_content_diff(a, b, print_change, &d) == QK_OK) {
+            out(c, stdout, M_D_SUMMARY, d.added, d.removed, d.changed);
+            status = EXIT_OK;
+        } else {
+            err_text(c, qk_bundle_errmsg(b));
+        }
+    }
+    qk_bundle_close(a);
+    qk_bundle_close(b);
+    return status;
 }
 
 static int bundle_install_cmd(cli *c, int argc, char **argv)
@@ -212,7 +359,13 @@ int cmd_bundle(cli *c, int argc, char **argv)
         }
     }
     if (sub && strcmp(sub, "build") == 0)
-        return bundle_build(c, argc, argv);
+        return bundle_build(c, argc, argv, 0);
+    if (sub && strcmp(sub, "check") == 0)
+        return bundle_build(c, argc, argv, 1);
+    if (sub && strcmp(sub, "verify") == 0)
+        return bundle_verify(c, argc, argv);
+    if (sub && strcmp(sub, "diff") == 0)
+        return bundle_diff(c, argc, argv);
     if (sub && strcmp(sub, "info") == 0)
         return bundle_info(c, argc, argv);
     if (sub && strcmp(sub, "install") == 0)

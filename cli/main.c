@@ -43,6 +43,8 @@ int main(int argc, char **argv)
                 return EXIT_USAGE;
             lang_opt = v;
             bad_lang = strcmp(v, "zh") != 0 && strcmp(v, "zh-CN") != 0 && strcmp(v, "en") != 0;
+        } else if (i > 0 && strcmp(argv[i], "--allow-untrusted") == 0) {
+            c.allow_untrusted = 1;
         } else {
             rest[n++] = argv[i];
         }
@@ -72,6 +74,10 @@ int main(int argc, char **argv)
         status = cmd_member(&c, n - 1, rest + 1);
     } else if (strcmp(cmd, "bundle") == 0) {
         status = cmd_bundle(&c, n - 1, rest + 1);
+    } else if (strcmp(cmd, "keygen") == 0) {
+        status = cmd_keygen(&c, n - 1, rest + 1);
+    } else if (strcmp(cmd, "trust") == 0) {
+        status = cmd_trust(&c, n - 1, rest + 1);
     } else {
         err(&c, M_UNKNOWN_CMD, cmd);
         status = EXIT_USAGE;

@@ -201,24 +201,175 @@ static int copy_file(const char *from, const char *to, int *err_out)
     return rc;
 }
 
+void trust_free(qk_key **keys, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        qk_key_free(keys[i]);
+    free(keys);
+}
+
+int trust_load(cli *c, qk_key ***keys, size_t *n)
+{
+    *keys = NULL;
+    *n = 0;
+    if (data_dir_ready(c))
+        return EXIT_FAIL;
+    char *dir = join(c->data_dir, "trust");
+    DIR *d = dir ? opendir(dir) : NULL;
+    if (!d) {
+        free(dir);
+        return 0;
+    }
+    struct dirent *ent;
+    while ((ent = readdir(d)) != NULL) {
+        if (ent->d_name[0] == '.' || !ends_with(ent->d_name, ".pub"))
+            continue;
+        char *p = join(dir, ent->d_name);
+        qk_key *k = NULL;
+        char msg[512];
+        if (p && qk_key_load(&k, p, c->lang, msg, sizeof msg) == QK_OK) {
+            qk_key **nv = realloc(*keys, (*n + 1) * sizeof *nv);
+            if (nv) {
+                *keys = nv;
+                (*keys)[(*n)++] = k;
+                k = NULL;
+            }
+        } else if (p) {
+            warn_text(c, msg);
+        }
+        qk_key_free(k);
+        free(p);
+    }
+    closedir(d);
+    free(dir);
+    return 0;
+}
+
+int trust_add_file(cli *c, const char *pub, int dev_notice)
+{
+    if (data_dir_ready(c))
+        return EXIT_FAIL;
+    qk_key *k = NULL;
+    char msg[512];
+    if (qk_key_load(&k, pub, c->lang, msg, sizeof msg) != QK_OK) {
+        err_text(c, msg);
+        return EXIT_FAIL;
+    }
+    char *dir = join(c->data_dir, "trust");
+    char name[64];
+    snprintf(name, sizeof name, "%s.pub", qk_key_id(k));
+    char *dest = dir ? join(dir, name) : NULL;
+    char *tmp = dir ? join(dir, ".add.tmp") : NULL;
+    int status = EXIT_FAIL, e = 0;
+    if (!tmp) {
+        e = ENOMEM;
+    } else if (access(dest, F_OK) == 0) {
+        if (!dev_notice)
+            out(c, stdout, M_TRUST_ALREADY, qk_key_id(k));
+        status = 0;
+    } else if ((e = make_dirs(dir)) == 0 && copy_file(pub, tmp, &e) == 0 && rename(tmp, dest) == 0) {
+        out(c, dev_notice ? stderr : stdout, dev_notice ? M_TRUST_DEV : M_TRUST_ADDED, qk_key_id(k));
+        status = 0;
+    } else {
+        if (!e)
+            e = errno;
+        if (tmp)
+            unlink(tmp);
+    }
+    if (status)
+        err(c, M_DATA_DIR, dest ? dest : pub, strerror(e));
+    qk_key_free(k);
+    free(tmp);
+    free(dest);
+    free(dir);
+    return status;
+}
+
+int bundle_open_checked(cli *c, const char *path, qk_bundle **b)
+{
+    *b = NULL;
+    qk_key **keys = NULL;
+    size_t n = 0;
+    if (trust_load(c, &keys, &n))
+        return EXIT_FAIL;
+    int rc = qk_bundle_open(b, path, QK_BUNDLE_VERIFY, c->lang);
+    int status = EXIT_OK;
+    if (rc != QK_OK) {
+        err_text(c, qk_bundle_errmsg(*b));
+        status = EXIT_FAIL;
+    } else if ((rc = qk_bundle_check_signature(*b, keys, n)) != QK_OK) {
+        if ((rc == QK_EUNSIGNED || rc == QK_EUNTRUSTED) && c->allow_untrusted) {
+            char buf[1024];
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+#endif
+            snprintf(buf, sizeof buf, M(c, M_UNTRUSTED_WARN), qk_bundle_errmsg(*b));
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+            warn_text(c, buf);
+        } else {
+            err_text(c, qk_bundle_errmsg(*b));
+            if (rc == QK_EUNSIGNED || rc == QK_EUNTRUSTED)
+                fprintf(stderr, "  %s\n", M(c, M_UNTRUSTED_HINT));
+            status = EXIT_FAIL;
+        }
+    }
+    trust_free(keys, n);
+    if (status) {
+        qk_bundle_close(*b);
+        *b = NULL;
+    }
+    return status;
+}
+
+/* Refuses to replace an installed bundle with an older version, or the same
+ * version with other content. *same: the very same bundle is installed. */
+static int check_upgrade(cli *c, const char *dest, const qk_bundle_info *in, int *same)
+{
+    *same = 0;
+    if (access(dest, F_OK) != 0)
+        return 0;
+    qk_bundle *old = NULL;
+    int status = 0;
+    if (qk_bundle_open(&old, dest, 0, c->lang) == QK_OK) {
+        const qk_bundle_info *o = qk_bundle_info_get(old);
+        int cmp = qk_bundle_version_cmp(in->version, o->version);
+        if (cmp < 0) {
+            err(c, M_DOWNGRADE, o->id, o->version, in->version);
+            status = EXIT_FAIL;
+        } else if (cmp == 0 && strcmp(in->content_digest, o->content_digest) != 0) {
+            err(c, M_SAME_VERSION, o->id, o->version);
+            status = EXIT_FAIL;
+        } else if (cmp == 0) {
+            *same = 1;
+        }
+    } /* an unreadable installed copy is simply replaced */
+    qk_bundle_close(old);
+    return status;
+}
+
 int bundle_install(cli *c, const char *file, int quiet)
 {
     qk_bundle *b = NULL;
-    int rc = qk_bundle_open(&b, file, QK_BUNDLE_VERIFY, c->lang);
-    if (rc != QK_OK) {
-        err_text(c, qk_bundle_errmsg(b));
-        qk_bundle_close(b);
+    if (data_dir_ready(c) || bundle_open_checked(c, file, &b))
         return EXIT_FAIL;
-    }
     const qk_bundle_info *info = qk_bundle_info_get(b);
     char *dir = join(c->data_dir, "bundles");
     char name[200];
     snprintf(name, sizeof name, "%s.qkb", info->id);
     char *dest = dir ? join(dir, name) : NULL;
     char *tmp = dest ? join(dir, ".install.tmp") : NULL;
-    int status = EXIT_FAIL, e = 0;
+    int status = EXIT_FAIL, e = 0, same = 0;
     if (!tmp) {
         e = ENOMEM;
+    } else if (check_upgrade(c, dest, info, &same)) {
+        e = -1; /* already reported */
+    } else if (same) {
+        if (!quiet)
+            out(c, stdout, M_ALREADY_INSTALLED, info->id, info->version);
+        status = 0;
     } else if ((e = make_dirs(dir)) == 0) {
         /* Copy beside the target, then rename: an installed bundle is never half-written. */
         if (copy_file(file, tmp, &e) == 0 && rename(tmp, dest) == 0)
@@ -228,11 +379,11 @@ int bundle_install(cli *c, const char *file, int quiet)
         if (status)
             unlink(tmp);
     }
-    if (status)
+    if (status && e > 0)
         err(c, M_DATA_DIR, dest ? dest : file, strerror(e));
-    else if (quiet)
+    else if (!status && !same && quiet)
         out(c, stderr, M_SAMPLE_INSTALLED, info->title, info->version);
-    else
+    else if (!status && !same)
         out(c, stdout, M_INSTALLED, info->id, info->version, dest);
     qk_bundle_close(b);
     free(tmp);
@@ -254,26 +405,16 @@ static const char *sample_bundle(void)
     return NULL;
 }
 
-static int open_path(cli *c, const char *path, unsigned flags, qk_bundle **b)
-{
-    int rc = qk_bundle_open(b, path, flags, c->lang);
-    if (rc != QK_OK) {
-        err_text(c, qk_bundle_errmsg(*b));
-        qk_bundle_close(*b);
-        *b = NULL;
-        return EXIT_FAIL;
-    }
-    return 0;
-}
 
 int bundle_open_current(cli *c, const char *which, qk_bundle **b)
 {
     *b = NULL;
     if (data_dir_ready(c))
         return EXIT_FAIL;
-    /* A path given on the command line has not been verified: verify it now. */
+    /* Every bundle is verified when opened, installed or not: a file in the data
+     * folder can be changed after it was installed. */
     if (which && (strchr(which, '/') || ends_with(which, ".qkb")))
-        return open_path(c, which, QK_BUNDLE_VERIFY, b);
+        return bundle_open_checked(c, which, b);
     char **paths = NULL;
     size_t n = 0;
     bundle_installed(c, &paths, &n);
@@ -283,6 +424,18 @@ int bundle_open_current(cli *c, const char *which, qk_bundle **b)
             err(c, M_NO_BUNDLE);
             return EXIT_FAIL;
         }
+        /* The sample is signed with this build's development key, kept beside it. */
+        char *slash = strrchr(sample, '/');
+        char *pub = NULL;
+        if (slash) {
+            size_t dlen = (size_t)(slash - sample);
+            pub = malloc(dlen + 16);
+            if (pub)
+                snprintf(pub, dlen + 16, "%.*s/dev-key.pub", (int)dlen, sample);
+        }
+        if (pub && access(pub, R_OK) == 0)
+            trust_add_file(c, pub, 1);
+        free(pub);
         if (bundle_install(c, sample, 1))
             return EXIT_FAIL;
         bundle_installed(c, &paths, &n);
@@ -295,12 +448,12 @@ int bundle_open_current(cli *c, const char *which, qk_bundle **b)
         while (i < n && !ends_with(paths[i], name))
             i++;
         if (i < n)
-            status = open_path(c, paths[i], 0, b);
+            status = bundle_open_checked(c, paths[i], b);
         else
             err(c, M_BUNDLE_NOT_INSTALLED, which);
     } else if (n > 0) {
         /* Installed bundles were verified when installed; the first by id is the default. */
-        status = open_path(c, paths[0], 0, b);
+        status = bundle_open_checked(c, paths[0], b);
     } else {
         err(c, M_NO_BUNDLE);
     }

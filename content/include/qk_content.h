@@ -28,18 +28,49 @@ typedef struct qk_build_stats {
     size_t n_warnings;
 } qk_build_stats;
 
-/* Builds src_dir (holding bundle.json) into out_path.
- * QK_OK: built. QK_EINVAL: content errors (all reported). QK_EIO or others:
- * the folder or the output could not be read or written (also reported). */
-int qk_content_build(const char *src_dir, const char *out_path, qk_lang lang, qk_diag_fn fn,
-                     void *payload, qk_build_stats *stats);
+typedef enum qk_source_format {
+    QK_SRC_UNKNOWN = 0,
+    QK_SRC_JSON,  /* .json: the native format (docs/source.schema.json) */
+    QK_SRC_CSV,   /* .csv: a spreadsheet saved as CSV, UTF-8 or GBK */
+    QK_SRC_GIFT,  /* .gift: Moodle's GIFT */
+    QK_SRC_AIKEN  /* .txt: Aiken */
+} qk_source_format;
 
-/* Parses one JSON question file's text (for the builder and the fuzzer):
- * each question found is passed to add; problems go to fn. Returns the number
+/* The format a file name implies; QK_SRC_UNKNOWN if none. */
+qk_source_format qk_source_format_of(const char *path);
+
+#define QK_BUILD_OPTS_VERSION 1
+typedef struct qk_build_opts {
+    int version;       /* QK_BUILD_OPTS_VERSION */
+    qk_lang lang;
+    const qk_key *key; /* sign with this key; NULL: unsigned */
+    int check_only;    /* report problems, write nothing */
+    qk_diag_fn fn;     /* receives every problem; may be NULL */
+    void *payload;
+} qk_build_opts;
+#define QK_BUILD_OPTS_INIT {QK_BUILD_OPTS_VERSION, QK_LANG_ZH, NULL, 0, NULL, NULL}
+
+/* Builds src into out_path. src is a folder holding bundle.json, or a single
+ * question file (.csv, .json, .gift, .txt) whose name gives the bundle's id
+ * and title. QK_OK: built (or, with check_only, no errors). QK_EINVAL: content
+ * errors, all reported. QK_EIO and others: a file could not be read or
+ * written (reported too). Nothing is written unless the result is QK_OK. */
+int qk_content_build(const char *src, const char *out_path, const qk_build_opts *opts,
+                     qk_build_stats *stats);
+
+/* Parses one question file's UTF-8 text (for the builder and the fuzzers):
+ * each accepted question goes to add, each problem to fn. Returns the number
  * of errors found. */
 typedef int (*qk_question_sink)(const qk_question *q, int line, void *payload);
-size_t qk_content_parse_questions(const char *file, const char *text, size_t len,
-                                  const char *default_theme, qk_lang lang, qk_diag_fn fn,
-                                  void *fn_payload, qk_question_sink add, void *add_payload);
+size_t qk_content_parse(qk_source_format format, const char *file, const char *text, size_t len,
+                        const char *default_theme, qk_lang lang, qk_diag_fn fn, void *fn_payload,
+                        qk_question_sink add, void *add_payload);
+
+/* Differences between two bundles, by question id. */
+typedef enum qk_diff_kind { QK_DIFF_ADDED, QK_DIFF_REMOVED, QK_DIFF_CHANGED } qk_diff_kind;
+typedef void (*qk_diff_fn)(qk_diff_kind kind, const char *id, const char *what, void *payload);
+/* Calls fn for each question added, removed or changed (what names the changed
+ * fields, e.g. "stem,answer"). */
+int qk_content_diff(qk_bundle *old_b, qk_bundle *new_b, qk_diff_fn fn, void *payload);
 
 #endif

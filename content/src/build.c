@@ -1,28 +1,89 @@
-/* build.c: a source folder (bundle.json + question files) -> a bundle file. */
+/* build.c: a source folder (bundle.json + question files) or a single question
+ * file -> a bundle. Also the checks that need the whole build in view:
+ * themes, duplicates, long texts, media, and signing. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <stdarg.h>
+#include <time.h>
 
 #include <jansson.h>
 
-#include "content_msg.h"
-#include "qk_content.h"
+#include "import.h"
 
 #define MAX_SOURCE_FILE (64u * 1024 * 1024)
+#define MAX_MEDIA_FILE (16u * 1024 * 1024)
+#define LONG_OPTION 100 /* characters */
+#define LONG_STEM 1000
+
+typedef struct theme {
+    char *id, *title;
+    size_t n_questions;
+} theme;
+
+typedef struct seen {
+    char fp[65]; /* fingerprint of stem and options */
+    char *file, *id;
+    int line;
+} seen;
 
 typedef struct build {
-    qk_lang lang;
-    qk_diag_fn fn;
-    void *payload;
+    const qk_build_opts *o;
     qk_build_stats *stats;
     qk_bundle_writer *w;
-    const char *file; /* file being read, for the sink's diagnostics */
+    int single;       /* a single file: themes are declared as they appear */
+    theme *themes;
+    size_t n_themes;
+    seen *seen;
+    size_t n_seen, cap_seen;
+    char **media;     /* names already packed */
+    size_t n_media;
+    const char *file; /* file being read */
+    char *dir;        /* its folder, for media */
+    const char *default_theme;
 } build;
 
-/* Counts every diagnostic before passing it on, so the build's verdict does not
- * depend on who reported a problem. */
+qk_source_format qk_source_format_of(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    if (!dot)
+        return QK_SRC_UNKNOWN;
+    char ext[8];
+    size_t n = strlen(dot + 1);
+    if (n >= sizeof ext)
+        return QK_SRC_UNKNOWN;
+    for (size_t i = 0; i <= n; i++)
+        ext[i] = (char)(dot[1 + i] >= 'A' && dot[1 + i] <= 'Z' ? dot[1 + i] + 32 : dot[1 + i]);
+    if (strcmp(ext, "json") == 0)
+        return QK_SRC_JSON;
+    if (strcmp(ext, "csv") == 0 || strcmp(ext, "tsv") == 0)
+        return QK_SRC_CSV;
+    if (strcmp(ext, "gift") == 0)
+        return QK_SRC_GIFT;
+    if (strcmp(ext, "txt") == 0)
+        return QK_SRC_AIKEN;
+    return QK_SRC_UNKNOWN;
+}
+
+size_t qk_content_parse(qk_source_format format, const char *file, const char *text, size_t len,
+                        const char *default_theme, qk_lang lang, qk_diag_fn fn, void *fn_payload,
+                        qk_question_sink add, void *add_payload)
+{
+    qk__src s = {file, text, len, default_theme, lang, fn, fn_payload, add, add_payload, 0, NULL};
+    switch (format) {
+    case QK_SRC_JSON: qk__import_json(&s); break;
+    case QK_SRC_CSV: qk__import_csv(&s); break;
+    case QK_SRC_GIFT: qk__import_gift(&s); break;
+    case QK_SRC_AIKEN: qk__import_aiken(&s); break;
+    default: qk__diag(&s, QK_DIAG_ERROR, 0, 0, QK_C_UNKNOWN_FORMAT);
+    }
+    qk__label(&s, NULL);
+    return s.errors;
+}
+
+/* Counts every diagnostic before passing it on. */
 static void relay(const qk_diag *d, void *payload)
 {
     build *b = payload;
@@ -30,35 +91,41 @@ static void relay(const qk_diag *d, void *payload)
         b->stats->n_errors++;
     else
         b->stats->n_warnings++;
-    if (b->fn)
-        b->fn(d, b->payload);
+    if (b->o->fn)
+        b->o->fn(d, b->o->payload);
 }
 
-static void say(build *b, const char *file, int line, const char *text)
+#if defined(__GNUC__)
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+#endif
+
+static void say(build *b, qk_diag_level level, const char *file, int line, qk__cmsg id, ...)
+{
+    char text[1024];
+    va_list ap;
+    va_start(ap, id);
+    vsnprintf(text, sizeof text, qk__cmsg_text(b->o->lang, id), ap);
+    va_end(ap);
+    qk_diag d = {level, file, line, 0, text};
+    relay(&d, b);
+}
+
+static void say_text(build *b, const char *file, int line, const char *text)
 {
     qk_diag d = {QK_DIAG_ERROR, file, line, 0, text};
     relay(&d, b);
 }
 
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-#endif
-static void format_one(qk_lang lang, char *out, size_t n, qk__cmsg id, const char *arg)
+/* "question ID: ..." */
+static void qsay(build *b, qk_diag_level level, int line, const char *qid, qk__cmsg id, ...)
 {
-    snprintf(out, n, qk__cmsg_text(lang, id), arg);
+    char detail[768];
+    va_list ap;
+    va_start(ap, id);
+    vsnprintf(detail, sizeof detail, qk__cmsg_text(b->o->lang, id), ap);
+    va_end(ap);
+    say(b, level, b->file, line, QK_C_Q_PREFIX, qid, detail);
 }
-
-/* Reports catalogue message id with one string argument. */
-static void sayf(build *b, const char *file, int line, qk__cmsg id, const char *arg)
-{
-    char text[600];
-    format_one(b->lang, text, sizeof text, id, arg);
-    say(b, file, line, text);
-}
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
 
 static char *read_file(const char *path, size_t *len, int *err)
 {
@@ -115,15 +182,313 @@ static char *join(const char *dir, const char *name)
     return p;
 }
 
+static const theme *find_theme(const build *b, const char *key)
+{
+    for (size_t i = 0; i < b->n_themes; i++) {
+        if (strcmp(b->themes[i].id, key) == 0)
+            return &b->themes[i];
+    }
+    for (size_t i = 0; i < b->n_themes; i++) {
+        if (strcmp(b->themes[i].title, key) == 0)
+            return &b->themes[i];
+    }
+    return NULL;
+}
+
+static const theme *add_theme(build *b, const char *id, const char *title, const char *desc,
+                              const char *file, int line)
+{
+    if (qk_bundle_writer_theme(b->w, id, title, desc) != QK_OK) {
+        say_text(b, file, line, qk_bundle_writer_errmsg(b->w));
+        return NULL;
+    }
+    theme *nv = realloc(b->themes, (b->n_themes + 1) * sizeof *nv);
+    if (!nv)
+        return NULL;
+    b->themes = nv;
+    theme *t = &b->themes[b->n_themes++];
+    t->id = qk__dup(id);
+    t->title = qk__dup(title);
+    t->n_questions = 0;
+    b->stats->n_themes++;
+    return t;
+}
+
+/* A theme named in a single file that has no manifest: declared on first use,
+ * with an id made from its title so the id is the same in every build. */
+static const theme *auto_theme(build *b, const char *title, int line)
+{
+    const theme *t = find_theme(b, title);
+    if (t)
+        return t;
+    char *id = qk__hash_id("t-", title);
+    t = id ? add_theme(b, id, title, NULL, b->file, line) : NULL;
+    free(id);
+    return t;
+}
+
+static const char *mime_of(const char *name)
+{
+    static const struct {
+        const char *ext, *mime;
+    } types[] = {{".png", "image/png"},  {".jpg", "image/jpeg"}, {".jpeg", "image/jpeg"},
+                 {".mp3", "audio/mpeg"}, {".ogg", "audio/ogg"},  {".wav", "audio/wav"},
+                 {".m4a", "audio/mp4"}};
+    const char *dot = strrchr(name, '.');
+    for (size_t i = 0; dot && i < sizeof types / sizeof types[0]; i++) {
+        size_t n = strlen(types[i].ext);
+        if (strlen(dot) == n) {
+            size_t k = 0;
+            while (k < n && (dot[k] | 0x20) == types[i].ext[k])
+                k++;
+            if (k == n)
+                return types[i].mime;
+        }
+    }
+    return NULL;
+}
+
+/* Packs every medium referenced as ![caption](name) in text. */
+static void pack_media(build *b, const char *qid, const char *text, int line)
+{
+    for (const char *p = text ? strstr(text, "![") : NULL; p; p = strstr(p + 2, "![")) {
+        const char *close = strstr(p, "](");
+        const char *end = close ? strchr(close + 2, ')') : NULL;
+        if (!close || !end)
+            continue;
+        char *name = qk__dupn(close + 2, (size_t)(end - close - 2));
+        if (!name)
+            return;
+        int known = 0;
+        for (size_t i = 0; i < b->n_media && !known; i++)
+            known = strcmp(b->media[i], name) == 0;
+        const char *mime = mime_of(name);
+        if (known) {
+            /* already packed */
+        } else if (!mime || strstr(name, "..") || name[0] == '/') {
+            say(b, QK_DIAG_ERROR, b->file, line, QK_C_MEDIA_TYPE, qid, name);
+        } else {
+            char *path = join(b->dir, name);
+            size_t len = 0;
+            int err = 0;
+            char *data = path ? read_file(path, &len, &err) : NULL;
+            if (!data) {
+                say(b, QK_DIAG_ERROR, b->file, line, QK_C_MEDIA_MISSING, qid, name);
+            } else if (len > MAX_MEDIA_FILE) {
+                say(b, QK_DIAG_ERROR, b->file, line, QK_C_MEDIA_BIG, name);
+            } else if (qk_bundle_writer_media(b->w, name, mime, data, len) != QK_OK) {
+                say_text(b, b->file, line, qk_bundle_writer_errmsg(b->w));
+            } else {
+                char **nv = realloc(b->media, (b->n_media + 1) * sizeof *nv);
+                if (nv) {
+                    b->media = nv;
+                    b->media[b->n_media++] = name;
+                    name = NULL;
+                }
+            }
+            free(data);
+            free(path);
+        }
+        free(name);
+    }
+}
+
+static void remember(build *b, const qk_question *q, int line)
+{
+    /* fingerprint: folded stem and options, so spacing or width do not hide a copy */
+    size_t cap = 256, len = 0;
+    char *buf = malloc(cap);
+    const char *parts[QK_MAX_OPTIONS + 1];
+    size_t n = 0;
+    parts[n++] = q->stem;
+    for (size_t i = 0; i < q->n_options; i++)
+        parts[n++] = q->options[i].text;
+    for (size_t i = 0; buf && i < n; i++) {
+        char *f = NULL;
+        if (qk_text_fold(&f, parts[i], strlen(parts[i])) != QK_OK)
+            continue;
+        size_t fl = strlen(f);
+        if (len + fl + 2 > cap) {
+            cap = (len + fl + 2) * 2;
+            char *nb = realloc(buf, cap);
+            if (!nb) {
+                free(f);
+                break;
+            }
+            buf = nb;
+        }
+        memcpy(buf + len, f, fl);
+        len += fl;
+        buf[len++] = '\x1f';
+        free(f);
+    }
+    if (!buf)
+        return;
+    if (b->n_seen == b->cap_seen) {
+        size_t c = b->cap_seen ? b->cap_seen * 2 : 256;
+        seen *nv = realloc(b->seen, c * sizeof *nv);
+        if (!nv) {
+            free(buf);
+            return;
+        }
+        b->seen = nv;
+        b->cap_seen = c;
+    }
+    seen *s = &b->seen[b->n_seen++];
+    qk_sha256_hex(s->fp, buf, len);
+    s->file = qk__dup(b->file);
+    s->id = qk__dup(q->id);
+    s->line = line;
+    free(buf);
+}
+
 static int sink(const qk_question *q, int line, void *payload)
 {
     build *b = payload;
-    int rc = qk_bundle_writer_question(b->w, q);
-    if (rc != QK_OK) {
-        say(b, b->file, line, qk_bundle_writer_errmsg(b->w));
-        return rc;
+    const char *want = q->theme && q->theme[0] ? q->theme : b->default_theme;
+    const theme *t = NULL;
+    if (b->single)
+        t = auto_theme(b, want ? want : "", line);
+    else
+        t = want ? find_theme(b, want) : NULL;
+    qk_question copy = *q;
+    copy.theme = t ? t->id : (char *)(want ? want : "");
+    /* Warnings for text that is hard to read on a phone or the kiosk. */
+    size_t chars = qk_text_width(q->stem, strlen(q->stem));
+    if (chars / 2 > LONG_STEM)
+        qsay(b, QK_DIAG_WARNING, line, q->id, QK_C_LONG_STEM, chars / 2);
+    for (size_t i = 0; i < q->n_options; i++) {
+        size_t w = qk_text_width(q->options[i].text, strlen(q->options[i].text));
+        if (w > 2 * LONG_OPTION)
+            qsay(b, QK_DIAG_WARNING, line, q->id, QK_C_LONG_OPTION, (int)('A' + i), w / 2);
     }
+    if (qk_bundle_writer_question(b->w, &copy) != QK_OK) {
+        say_text(b, b->file, line, qk_bundle_writer_errmsg(b->w));
+        return QK_EINVAL;
+    }
+    if (t)
+        ((theme *)t)->n_questions++;
     b->stats->n_questions++;
+    remember(b, q, line);
+    pack_media(b, q->id, q->stem, line);
+    pack_media(b, q->id, q->explanation, line);
+    return QK_OK;
+}
+
+static int cmp_seen(const void *x, const void *y)
+{
+    const seen *a = x, *b = y;
+    int c = strcmp(a->fp, b->fp);
+    if (c)
+        return c;
+    c = strcmp(a->file, b->file);
+    return c ? c : a->line - b->line;
+}
+
+static void report_duplicates(build *b)
+{
+    if (b->n_seen > 1)
+        qsort(b->seen, b->n_seen, sizeof *b->seen, cmp_seen);
+    for (size_t i = 1; i < b->n_seen; i++) {
+        const seen *first = &b->seen[i - 1];
+        size_t k = i;
+        while (k > 0 && strcmp(b->seen[k - 1].fp, b->seen[i].fp) == 0)
+            k--;
+        first = &b->seen[k];
+        if (k != i) {
+            char detail[768];
+            snprintf(detail, sizeof detail, qk__cmsg_text(b->o->lang, QK_C_DUPLICATE), first->id,
+                     first->file, first->line);
+            say(b, QK_DIAG_ERROR, b->seen[i].file, b->seen[i].line, QK_C_Q_PREFIX, b->seen[i].id,
+                detail);
+        }
+    }
+}
+
+/* Reads, decodes and imports one question file. */
+static void import_file(build *b, const char *path, qk_source_format fmt)
+{
+    size_t len = 0;
+    int err = 0, converted = 0, bad_line = 0;
+    char *raw = read_file(path, &len, &err);
+    if (!raw) {
+        say(b, QK_DIAG_ERROR, path, 0, QK_C_READ, strerror(err));
+        return;
+    }
+    size_t ulen = 0;
+    char *text = fmt == QK_SRC_UNKNOWN ? NULL : qk__decode(raw, len, &ulen, &converted, &bad_line);
+    free(raw);
+    free(b->dir);
+    const char *slash = strrchr(path, '/');
+    b->dir = slash ? qk__dupn(path, (size_t)(slash - path)) : qk__dup(".");
+    b->file = path;
+    if (fmt == QK_SRC_UNKNOWN) {
+        say(b, QK_DIAG_ERROR, path, 0, QK_C_UNKNOWN_FORMAT);
+    } else if (!text) {
+        say(b, QK_DIAG_ERROR, path, bad_line, QK_C_ENCODING);
+    } else {
+        qk_content_parse(fmt, path, text, ulen, b->default_theme, b->o->lang, relay, b, sink, b);
+    }
+    free(text);
+}
+
+/* id and title from a file name: "学雷锋题库.csv" -> title 学雷锋题库; the id keeps
+ * ASCII letters and digits, or is made from the title. */
+static void names_from_file(const char *path, char **id, char **title)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *dot = strrchr(base, '.');
+    size_t n = dot && dot > base ? (size_t)(dot - base) : strlen(base);
+    *title = qk__dupn(base, n);
+    char *slug = malloc(n + 1);
+    size_t w = 0, alnum = 0;
+    for (size_t i = 0; slug && i < n; i++) {
+        char c = base[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c + 32);
+        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+            slug[w++] = c;
+            alnum++;
+        } else if ((c == '-' || c == '_' || c == '.' || c == ' ') && w > 0 && slug[w - 1] != '-') {
+            slug[w++] = '-';
+        }
+    }
+    while (w > 0 && slug[w - 1] == '-')
+        w--;
+    if (slug)
+        slug[w] = '\0';
+    /* Mostly Chinese names keep too little ASCII to tell bundles apart. */
+    if (!slug || alnum * 2 < n || w < 3) {
+        free(slug);
+        slug = *title ? qk__hash_id("bundle-", *title) : NULL;
+    }
+    *id = slug;
+}
+
+static int build_single(build *b, const char *src)
+{
+    qk_source_format fmt = qk_source_format_of(src);
+    char *id = NULL, *title = NULL;
+    names_from_file(src, &id, &title);
+    /* The version is the file's modification time, so a re-saved sheet is newer. */
+    struct stat sb;
+    char version[32] = "1";
+    if (stat(src, &sb) == 0) {
+        struct tm tm;
+        time_t t = sb.st_mtime;
+        gmtime_r(&t, &tm);
+        strftime(version, sizeof version, "%Y%m%d.%H%M%S", &tm);
+    }
+    qk_manifest m = {id, version, title, "zh-CN"};
+    if (!id || !title || qk_bundle_writer_manifest(b->w, &m) != QK_OK)
+        say_text(b, src, 0, qk_bundle_writer_errmsg(b->w));
+    b->single = 1;
+    b->default_theme = title;
+    import_file(b, src, fmt);
+    b->default_theme = NULL;
+    free(id);
+    free(title);
     return QK_OK;
 }
 
@@ -133,111 +498,134 @@ static const char *str_field(json_t *o, const char *key)
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-int qk_content_build(const char *src_dir, const char *out_path, qk_lang lang, qk_diag_fn fn,
-                     void *payload, qk_build_stats *stats)
+static int build_folder(build *b, const char *src)
 {
-    qk_build_stats local = {0};
-    if (!stats)
-        stats = &local;
-    memset(stats, 0, sizeof *stats);
-    build b = {lang, fn, payload, stats, NULL, NULL};
-    char *mpath = join(src_dir, "bundle.json");
-    char *text = NULL;
-    json_t *root = NULL;
-    int status = QK_OK;
-    char line[600];
-    if (!mpath)
-        return QK_ENOMEM;
-
-    struct stat sb;
-    if (stat(src_dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-        sayf(&b, src_dir, 0, QK_C_NOT_DIR, strerror(errno ? errno : ENOTDIR));
-        status = QK_EIO;
-        goto out;
-    }
+    char *mpath = join(src, "bundle.json");
     size_t len = 0;
     int err = 0;
-    text = read_file(mpath, &len, &err);
+    char *text = mpath ? read_file(mpath, &len, &err) : NULL;
     if (!text) {
-        sayf(&b, mpath, 0, QK_C_NO_MANIFEST, strerror(err));
-        status = QK_EIO;
-        goto out;
+        say(b, QK_DIAG_ERROR, mpath ? mpath : src, 0, QK_C_NO_MANIFEST, strerror(err));
+        free(mpath);
+        return QK_EIO;
     }
     json_error_t jerr;
-    root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    free(text);
     if (!root || !json_is_object(root)) {
         if (root) {
-            snprintf(line, sizeof line, "%s", qk__cmsg_text(lang, QK_C_JSON_TOP));
+            say(b, QK_DIAG_ERROR, mpath, 1, QK_C_JSON_TOP);
         } else {
-            char inner[sizeof line];
-            snprintf(inner, sizeof inner, "%s", jerr.text);
-            format_one(lang, line, sizeof line, QK_C_JSON, inner);
+            char msg[600];
+            snprintf(msg, sizeof msg, qk__cmsg_text(b->o->lang, QK_C_JSON), jerr.text);
+            qk_diag d = {QK_DIAG_ERROR, mpath, jerr.line, jerr.column, msg};
+            relay(&d, b);
         }
-        qk_diag d = {QK_DIAG_ERROR, mpath, root ? 1 : jerr.line, root ? 0 : jerr.column, line};
-        relay(&d, &b);
-        status = QK_EINVAL;
-        goto out;
+        json_decref(root);
+        free(mpath);
+        return QK_EINVAL;
     }
     qk_manifest m = {str_field(root, "id"), str_field(root, "version"), str_field(root, "title"),
                      str_field(root, "language")};
-    status = qk_bundle_writer_open(&b.w, out_path, lang);
-    if (status != QK_OK) {
-        say(&b, out_path, 0, qk_bundle_writer_errmsg(b.w));
-        goto out;
-    }
-    if (qk_bundle_writer_manifest(b.w, &m) != QK_OK)
-        say(&b, mpath, 1, qk_bundle_writer_errmsg(b.w));
-
+    if (qk_bundle_writer_manifest(b->w, &m) != QK_OK)
+        say_text(b, mpath, 1, qk_bundle_writer_errmsg(b->w));
     json_t *themes = json_object_get(root, "themes");
     size_t n_themes = json_is_array(themes) ? json_array_size(themes) : 0;
     if (n_themes == 0)
-        say(&b, mpath, 1, qk__cmsg_text(lang, QK_C_NO_THEMES));
+        say(b, QK_DIAG_ERROR, mpath, 1, QK_C_NO_THEMES);
     for (size_t i = 0; i < n_themes; i++) {
         json_t *t = json_array_get(themes, i);
-        const char *tid = str_field(t, "id");
-        if (qk_bundle_writer_theme(b.w, tid, str_field(t, "title"), str_field(t, "description")) !=
-            QK_OK)
-            say(&b, mpath, 0, qk_bundle_writer_errmsg(b.w));
-        else
-            stats->n_themes++;
+        add_theme(b, str_field(t, "id"), str_field(t, "title"), str_field(t, "description"), mpath,
+                  0);
     }
-
     json_t *files = json_object_get(root, "files");
     size_t n_files = json_is_array(files) ? json_array_size(files) : 0;
     if (n_files == 0)
-        say(&b, mpath, 1, qk__cmsg_text(lang, QK_C_NO_FILES));
+        say(b, QK_DIAG_ERROR, mpath, 1, QK_C_NO_FILES);
     for (size_t i = 0; i < n_files; i++) {
-        const char *name = json_string_value(json_array_get(files, i));
-        if (!name || strstr(name, "..")) {
-            say(&b, mpath, 0, qk__cmsg_text(lang, QK_C_BAD_FILE_NAME));
+        /* "file.csv" or {"path": "file.csv", "theme": "leifeng"} */
+        json_t *f = json_array_get(files, i);
+        const char *name = json_is_string(f) ? json_string_value(f) : str_field(f, "path");
+        if (!name || strstr(name, "..") || name[0] == '/') {
+            say(b, QK_DIAG_ERROR, mpath, 0, QK_C_BAD_FILE_NAME);
             continue;
         }
-        char *path = join(src_dir, name);
-        size_t flen = 0;
-        char *ftext = path ? read_file(path, &flen, &err) : NULL;
-        if (!ftext) {
-            sayf(&b, path ? path : name, 0, QK_C_READ, strerror(path ? err : ENOMEM));
-        } else {
-            b.file = path;
-            qk_content_parse_questions(path, ftext, flen, NULL, lang, relay, &b, sink, &b);
-        }
-        free(ftext);
+        b->default_theme = json_is_object(f) ? str_field(f, "theme") : NULL;
+        char *path = join(src, name);
+        if (path)
+            import_file(b, path, qk_source_format_of(name));
+        b->file = NULL;
         free(path);
+        b->default_theme = NULL;
     }
-    if (stats->n_questions == 0 && stats->n_errors == 0)
-        say(&b, mpath, 0, qk__cmsg_text(lang, QK_C_NO_QUESTIONS));
-    if (stats->n_errors > 0) {
-        status = QK_EINVAL;
-        goto out;
+    json_decref(root);
+    free(mpath);
+    return QK_OK;
+}
+
+int qk_content_build(const char *src, const char *out_path, const qk_build_opts *opts,
+                     qk_build_stats *stats)
+{
+    qk_build_stats local;
+    if (!stats)
+        stats = &local;
+    memset(stats, 0, sizeof *stats);
+    build b;
+    memset(&b, 0, sizeof b);
+    b.o = opts;
+    b.stats = stats;
+    int status = QK_OK;
+    char tmp_out[64] = "";
+    struct stat sb;
+    if (stat(src, &sb) != 0 || (!S_ISDIR(sb.st_mode) && !S_ISREG(sb.st_mode))) {
+        say(&b, QK_DIAG_ERROR, src, 0, QK_C_NOT_DIR, strerror(errno ? errno : ENOENT));
+        return QK_EIO;
     }
-    if (qk_bundle_writer_commit(b.w) != QK_OK) {
-        say(&b, out_path, 0, qk_bundle_writer_errmsg(b.w));
+    if (opts->check_only) {
+        /* The checks use the real writer, on a scratch file that is never committed. */
+        const char *tmpdir = getenv("TMPDIR");
+        snprintf(tmp_out, sizeof tmp_out, "%s/quizkit-check.qkb",
+                 tmpdir && *tmpdir && strlen(tmpdir) < 32 ? tmpdir : "/tmp");
+        out_path = tmp_out;
+    }
+    status = qk_bundle_writer_open(&b.w, out_path, opts->lang);
+    if (status != QK_OK) {
+        say_text(&b, out_path, 0, qk_bundle_writer_errmsg(b.w));
+        qk_bundle_writer_free(b.w);
+        return QK_EIO;
+    }
+    if (opts->key && qk_bundle_writer_sign(b.w, opts->key) != QK_OK)
+        say(&b, QK_DIAG_ERROR, src, 0, QK_C_KEY, qk_bundle_writer_errmsg(b.w));
+    status = S_ISDIR(sb.st_mode) ? build_folder(&b, src) : build_single(&b, src);
+    if (status == QK_OK) {
+        report_duplicates(&b);
+        if (stats->n_questions == 0 && stats->n_errors == 0)
+            say(&b, QK_DIAG_ERROR, src, 0, QK_C_NO_QUESTIONS);
+        for (size_t i = 0; i < b.n_themes && !b.single; i++) {
+            if (b.themes[i].n_questions == 0)
+                say(&b, QK_DIAG_WARNING, src, 0, QK_C_EMPTY_THEME, b.themes[i].id);
+        }
+        if (stats->n_errors > 0)
+            status = QK_EINVAL;
+        else if (!opts->check_only && qk_bundle_writer_commit(b.w) != QK_OK) {
+            say_text(&b, out_path, 0, qk_bundle_writer_errmsg(b.w));
+            status = QK_EIO;
+        }
+    } else if (stats->n_errors == 0) {
         status = QK_EIO;
     }
-out:
     qk_bundle_writer_free(b.w); /* removes the temporary file unless committed */
-    json_decref(root);
-    free(text);
-    free(mpath);
+    for (size_t i = 0; i < b.n_themes; i++) {
+        free(b.themes[i].id);
+        free(b.themes[i].title);
+    }
+    free(b.themes);
+    for (size_t i = 0; i < b.n_seen; i++) {
+        free(b.seen[i].file);
+        free(b.seen[i].id);
+    }
+    free(b.seen);
+    qk_strv_free(b.media, b.n_media);
+    free(b.dir);
     return status;
 }

@@ -9,67 +9,18 @@
 
 #include <jansson.h>
 
-#include "content_msg.h"
-#include "qk_content.h"
+#include "import.h"
 
 typedef qk__cmsg cmsg;
-
-typedef struct ctx {
-    const char *file;
-    const char *text;
-    size_t len;
-    qk_lang lang;
-    qk_diag_fn fn;
-    void *payload;
-    size_t errors;
-    size_t warnings;
-} ctx;
+typedef qk__src ctx;
 
 static const char *msg(const ctx *c, cmsg id)
 {
     return qk__cmsg_text(c->lang, id);
 }
 
-static void report(ctx *c, qk_diag_level level, int line, int column, const char *text)
-{
-    qk_diag d = {level, c->file, line, column, text};
-    if (level == QK_DIAG_ERROR)
-        c->errors++;
-    else
-        c->warnings++;
-    if (c->fn)
-        c->fn(&d, c->payload);
-}
-
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-#endif
-static void diagf_at(ctx *c, qk_diag_level level, int line, int column, cmsg id, ...)
-{
-    char buf[1024];
-    va_list ap;
-    va_start(ap, id);
-    vsnprintf(buf, sizeof buf, msg(c, id), ap);
-    va_end(ap);
-    report(c, level, line, column, buf);
-}
-#define diagf(c, level, line, ...) diagf_at(c, level, line, 0, __VA_ARGS__)
-
-/* A problem with one question: "question ID: <detail>". */
-static void qdiag(ctx *c, qk_diag_level level, int line, const char *qid, cmsg id, ...)
-{
-    char detail[768], buf[1024];
-    va_list ap;
-    va_start(ap, id);
-    vsnprintf(detail, sizeof detail, msg(c, id), ap);
-    va_end(ap);
-    snprintf(buf, sizeof buf, msg(c, QK_C_Q_PREFIX), qid, detail);
-    report(c, level, line, 0, buf);
-}
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
+#define diagf(c, level, line, ...) qk__diag(c, level, line, 0, __VA_ARGS__)
+#define qdiag qk__qdiag
 
 /* jansson does not keep positions of values, so a question's line is the line
  * of its quoted id in the text: ids are unique, so this finds the right one. */
@@ -89,17 +40,6 @@ static int line_of_string(const ctx *c, const char *s)
     return 0;
 }
 
-static char *dup_str(const char *s)
-{
-    if (!s)
-        return NULL;
-    size_t n = strlen(s);
-    char *p = malloc(n + 1);
-    if (p)
-        memcpy(p, s, n + 1);
-    return p;
-}
-
 /* Optional string field; reports a type error. *ok cleared on error. */
 static const char *opt_string(ctx *c, json_t *obj, const char *key, int line, const char *qid, int *ok)
 {
@@ -114,23 +54,6 @@ static const char *opt_string(ctx *c, json_t *obj, const char *key, int line, co
     return json_string_value(v);
 }
 
-static qk_qtype parse_type(const char *s)
-{
-    static const struct {
-        const char *name;
-        qk_qtype t;
-    } names[] = {{"single", QK_Q_SINGLE}, {"单选", QK_Q_SINGLE}, {"单选题", QK_Q_SINGLE},
-                 {"multi", QK_Q_MULTI},   {"多选", QK_Q_MULTI},  {"多选题", QK_Q_MULTI},
-                 {"judge", QK_Q_JUDGE},   {"判断", QK_Q_JUDGE},  {"判断题", QK_Q_JUDGE},
-                 {"truefalse", QK_Q_JUDGE}, {"fill", QK_Q_FILL}, {"填空", QK_Q_FILL},
-                 {"填空题", QK_Q_FILL}};
-    for (size_t i = 0; s && i < sizeof names / sizeof names[0]; i++) {
-        if (strcmp(s, names[i].name) == 0)
-            return names[i].t;
-    }
-    return (qk_qtype)0;
-}
-
 static const char *const known_fields[] = {"id",     "type",   "stem",       "options",
                                            "answer", "explanation", "source", "tags",
                                            "points", "difficulty",  "shuffle", "scoring",
@@ -140,7 +63,7 @@ static int parse_blank(json_t *v, qk_blank *b)
 {
     if (json_is_string(v)) {
         b->accepted = calloc(1, sizeof *b->accepted);
-        if (!b->accepted || !(b->accepted[0] = dup_str(json_string_value(v))))
+        if (!b->accepted || !(b->accepted[0] = qk__dup(json_string_value(v))))
             return 0;
         b->n_accepted = 1;
         return 1;
@@ -153,7 +76,7 @@ static int parse_blank(json_t *v, qk_blank *b)
         return 0;
     for (size_t i = 0; i < n; i++) {
         json_t *s = json_array_get(v, i);
-        if (!json_is_string(s) || !(b->accepted[i] = dup_str(json_string_value(s))))
+        if (!json_is_string(s) || !(b->accepted[i] = qk__dup(json_string_value(s))))
             return 0;
         b->n_accepted = i + 1;
     }
@@ -264,9 +187,9 @@ static qk_question *parse_question(ctx *c, json_t *o, size_t index, const char *
     if (!q)
         return NULL;
     int ok = 1;
-    q->id = dup_str(qid);
+    q->id = qk__dup(qid);
     const char *type = opt_string(c, o, "type", line, qid, &ok);
-    q->type = parse_type(type);
+    q->type = qk__type_from_name(type);
     if (ok && !type) {
         qdiag(c, QK_DIAG_ERROR, line, qid, QK_C_FIELD_MISSING, "type");
         ok = 0;
@@ -279,11 +202,11 @@ static qk_question *parse_question(ctx *c, json_t *o, size_t index, const char *
         qdiag(c, QK_DIAG_ERROR, line, qid, QK_C_FIELD_MISSING, "stem");
         ok = 0;
     }
-    q->stem = dup_str(stem);
-    q->explanation = dup_str(opt_string(c, o, "explanation", line, qid, &ok));
-    q->source = dup_str(opt_string(c, o, "source", line, qid, &ok));
+    q->stem = qk__dup(stem);
+    q->explanation = qk__dup(opt_string(c, o, "explanation", line, qid, &ok));
+    q->source = qk__dup(opt_string(c, o, "source", line, qid, &ok));
     const char *theme = opt_string(c, o, "theme", line, qid, &ok);
-    q->theme = dup_str(theme ? theme : default_theme ? default_theme : "");
+    q->theme = qk__dup(theme ? theme : default_theme ? default_theme : "");
     q->points = int_field(c, o, "points", 1, line, qid, &ok);
     q->difficulty = int_field(c, o, "difficulty", 0, line, qid, &ok);
     json_t *sh = json_object_get(o, "shuffle");
@@ -317,7 +240,7 @@ static qk_question *parse_question(ctx *c, json_t *o, size_t index, const char *
                 ok = 0;
                 break;
             }
-            q->options[i].text = dup_str(json_string_value(s));
+            q->options[i].text = qk__dup(json_string_value(s));
             q->n_options = i + 1;
         }
     }
@@ -329,7 +252,7 @@ static qk_question *parse_question(ctx *c, json_t *o, size_t index, const char *
             json_t *s = json_array_get(tags, i);
             if (!json_is_string(s))
                 break;
-            q->tags[i] = dup_str(json_string_value(s));
+            q->tags[i] = qk__dup(json_string_value(s));
             q->n_tags = i + 1;
         }
     } else if (tags && !json_is_array(tags)) {
@@ -345,13 +268,6 @@ static qk_question *parse_question(ctx *c, json_t *o, size_t index, const char *
     }
     if (ok)
         ok = parse_answer(c, json_object_get(o, "answer"), q, line);
-    if (ok) {
-        char why[256];
-        if (qk_question_check(q, c->lang, why, sizeof why) != QK_OK) {
-            qdiag(c, QK_DIAG_ERROR, line, qid, QK_C_BUILD, why);
-            ok = 0;
-        }
-    }
     if (!ok) {
         qk_question_free(q);
         return NULL;
@@ -359,44 +275,40 @@ static qk_question *parse_question(ctx *c, json_t *o, size_t index, const char *
     return q;
 }
 
-size_t qk_content_parse_questions(const char *file, const char *text, size_t len,
-                                  const char *default_theme, qk_lang lang, qk_diag_fn fn,
-                                  void *fn_payload, qk_question_sink add, void *add_payload)
+void qk__import_json(qk__src *c)
 {
-    ctx c = {file, text, len, lang, fn, fn_payload, 0, 0};
+    const char *default_theme = c->default_theme;
     json_error_t jerr;
-    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *root = json_loadb(c->text, c->len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
-        diagf_at(&c, QK_DIAG_ERROR, jerr.line > 0 ? jerr.line : 0,
-                 jerr.column > 0 ? jerr.column : 0, QK_C_JSON, jerr.text);
-        return c.errors;
+        qk__diag(c, QK_DIAG_ERROR, jerr.line > 0 ? jerr.line : 0, jerr.column > 0 ? jerr.column : 0,
+                 QK_C_JSON, jerr.text);
+        return;
     }
     json_t *questions = NULL;
     if (!json_is_object(root)) {
-        diagf(&c, QK_DIAG_ERROR, 1, QK_C_NOT_OBJECT);
+        diagf(c, QK_DIAG_ERROR, 1, QK_C_NOT_OBJECT);
     } else {
         json_t *th = json_object_get(root, "theme");
         if (th && json_is_string(th))
             default_theme = json_string_value(th);
         questions = json_object_get(root, "questions");
         if (!questions)
-            diagf(&c, QK_DIAG_ERROR, 1, QK_C_FIELD_MISSING, "questions");
+            diagf(c, QK_DIAG_ERROR, 1, QK_C_FIELD_MISSING, "questions");
         else if (!json_is_array(questions))
-            diagf(&c, QK_DIAG_ERROR, line_of_string(&c, "questions"), QK_C_FIELD_TYPE, "questions",
-                  msg(&c, QK_C_T_ARRAY));
+            diagf(c, QK_DIAG_ERROR, line_of_string(c, "questions"), QK_C_FIELD_TYPE, "questions",
+                  msg(c, QK_C_T_ARRAY));
     }
     for (size_t i = 0; questions && json_is_array(questions) && i < json_array_size(questions); i++) {
         json_t *o = json_array_get(questions, i);
         if (!json_is_object(o)) {
-            diagf(&c, QK_DIAG_ERROR, 0, QK_C_Q_NOID, i + 1);
+            diagf(c, QK_DIAG_ERROR, 0, QK_C_Q_NOID, i + 1);
             continue;
         }
         int line = 0;
-        qk_question *q = parse_question(&c, o, i, default_theme, &line);
-        if (q && add && add(q, line, add_payload) != QK_OK)
-            c.errors++;
-        qk_question_free(q);
+        qk_question *q = parse_question(c, o, i, default_theme, &line);
+        if (q)
+            qk__emit(c, q, line);
     }
     json_decref(root);
-    return c.errors;
 }

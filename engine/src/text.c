@@ -3,6 +3,8 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include <mbedtls/sha256.h>
+
 #include "internal.h"
 
 int qk_text_valid(const char *s, size_t len)
@@ -134,4 +136,15 @@ size_t qk_text_fit(const char *s, size_t len, size_t max_cols)
         off += (size_t)n;
     }
     return off;
+}
+
+void qk_sha256_hex(char out[65], const void *data, size_t len)
+{
+    unsigned char sum[32];
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+    mbedtls_sha256(data, len, sum, 0);
+#else
+    mbedtls_sha256_ret(data, len, sum, 0);
+#endif
+    qk__hex_encode(out, 65, sum, 32);
 }

@@ -29,9 +29,16 @@ expect_eq() {
 # sql QUERY: runs a query on the progress file
 sql() { sqlite3 "$QUIZKIT_HOME/progress.db" "$1"; }
 
-# The small fixture bundle with known answers, installed into the data folder.
+# A publisher key for the test bundles, trusted by the test's data folder.
+test_key() {
+    [ -f "$WORK/pub.key" ] || "$QK" keygen -o "$WORK/pub" >/dev/null || { fail "keygen"; return 1; }
+    "$QK" trust add "$WORK/pub.pub" >/dev/null || { fail "trust add"; return 1; }
+}
+
+# The small fixture bundle with known answers, signed and installed.
 mini_bundle() {
-    "$QK" bundle build "$TESTS/fixtures/mini" -o "$WORK/mini.qkb" --quiet >/dev/null || { fail "build mini"; return 1; }
+    test_key
+    "$QK" bundle build "$TESTS/fixtures/mini" -o "$WORK/mini.qkb" --key "$WORK/pub.key" --quiet >/dev/null || { fail "build mini"; return 1; }
     "$QK" bundle install "$WORK/mini.qkb" >/dev/null || { fail "install mini"; return 1; }
 }
 

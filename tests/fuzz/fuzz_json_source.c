@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > 1 << 20)
         return 0;
-    qk_content_parse_questions("fuzz.json", (const char *)data, size, "t", QK_LANG_EN, NULL, NULL,
-                               sink, NULL);
+    qk_content_parse(QK_SRC_JSON, "fuzz.json", (const char *)data, size, "t", QK_LANG_EN, NULL, NULL,
+                     sink, NULL);
     return 0;
 }

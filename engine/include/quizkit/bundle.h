@@ -71,6 +71,10 @@ void qk_bundle_close(qk_bundle *b);
 
 void qk_strv_free(char **v, size_t n);
 
+/* Orders bundle versions: numeric runs compare as numbers ("2026.10" after
+ * "2026.9"), other characters as bytes. <0, 0 or >0 like strcmp. */
+int qk_bundle_version_cmp(const char *a, const char *b);
+
 /* --- Writing (used by the authoring tools in content/) --- */
 typedef struct qk_bundle_writer qk_bundle_writer;
 

@@ -26,4 +26,7 @@ size_t qk_text_width(const char *s, size_t len);
  * never splitting a character. */
 size_t qk_text_fit(const char *s, size_t len, size_t max_cols);
 
+/* SHA-256 of data as 64 lowercase hex digits plus NUL. */
+void qk_sha256_hex(char out[65], const void *data, size_t len);
+
 #endif

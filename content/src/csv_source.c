@@ -1,0 +1,485 @@
+/* csv_source.c: question banks kept in WPS/Excel, saved as CSV.
+ *
+ * One row a question; the header row names the columns in Chinese or English
+ * in any order (see docs/authoring.md). Fields follow RFC 4180: quoted fields
+ * may hold commas, doubled quotes and line breaks; CRLF and LF both end rows;
+ * blank rows are skipped. Decoding (BOM, GBK) happens before this file sees
+ * the text. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "import.h"
+
+enum col {
+    COL_IGNORE = -2,
+    COL_UNKNOWN = -1,
+    COL_ID = 0,
+    COL_TYPE,
+    COL_STEM,
+    COL_ANSWER,
+    COL_EXPLANATION,
+    COL_THEME,
+    COL_TAGS,
+    COL_POINTS,
+    COL_DIFFICULTY,
+    COL_SOURCE,
+    COL_SCORING,
+    COL_OPT_A, /* .. COL_OPT_A + 7 */
+    COL_COUNT = COL_OPT_A + QK_MAX_OPTIONS
+};
+
+/* Header names, compared after folding (NFKC, case, spaces and punctuation
+ * removed), so "选项 A", "选项Ａ" and "Option A" all match. */
+static const struct {
+    const char *name;
+    int col;
+} headers[] = {
+    {"id", COL_ID}, {"编号", COL_ID}, {"题号", COL_ID}, {"试题编号", COL_ID},
+    {"序号", COL_IGNORE}, {"type", COL_TYPE}, {"题型", COL_TYPE}, {"类型", COL_TYPE},
+    {"题目类型", COL_TYPE}, {"试题类型", COL_TYPE}, {"questiontype", COL_TYPE},
+    {"stem", COL_STEM}, {"题干", COL_STEM}, {"题目", COL_STEM}, {"问题", COL_STEM},
+    {"题目内容", COL_STEM}, {"试题内容", COL_STEM}, {"question", COL_STEM},
+    {"answer", COL_ANSWER}, {"答案", COL_ANSWER}, {"正确答案", COL_ANSWER},
+    {"标准答案", COL_ANSWER}, {"参考答案", COL_ANSWER}, {"explanation", COL_EXPLANATION},
+    {"解析", COL_EXPLANATION}, {"答案解析", COL_EXPLANATION}, {"试题解析", COL_EXPLANATION},
+    {"analysis", COL_EXPLANATION}, {"feedback", COL_EXPLANATION}, {"theme", COL_THEME},
+    {"主题", COL_THEME}, {"分类", COL_THEME}, {"类别", COL_THEME}, {"category", COL_THEME},
+    {"tags", COL_TAGS}, {"tag", COL_TAGS}, {"标签", COL_TAGS}, {"知识点", COL_TAGS},
+    {"points", COL_POINTS}, {"分值", COL_POINTS}, {"分数", COL_POINTS}, {"score", COL_POINTS},
+    {"difficulty", COL_DIFFICULTY}, {"难度", COL_DIFFICULTY}, {"source", COL_SOURCE},
+    {"出处", COL_SOURCE}, {"来源", COL_SOURCE}, {"scoring", COL_SCORING},
+    {"计分方式", COL_SCORING}, {"计分", COL_SCORING},
+};
+
+static int column_of(const char *name)
+{
+    char *f = NULL;
+    if (qk_text_fold(&f, name, strlen(name)) != QK_OK)
+        return COL_UNKNOWN;
+    int col = COL_UNKNOWN;
+    if (!f[0]) {
+        col = COL_IGNORE; /* an unnamed column (often a trailing comma) */
+    } else {
+        for (size_t i = 0; i < sizeof headers / sizeof headers[0] && col == COL_UNKNOWN; i++) {
+            if (strcmp(f, headers[i].name) == 0)
+                col = headers[i].col;
+        }
+        /* Options: "A", "选项A", "optionA" ... up to H. */
+        const char *rest = NULL;
+        if (strncmp(f, "选项", strlen("选项")) == 0)
+            rest = f + strlen("选项");
+        else if (strncmp(f, "option", 6) == 0)
+            rest = f + 6;
+        else if (strlen(f) == 1)
+            rest = f;
+        if (col == COL_UNKNOWN && rest && rest[0] >= 'a' && rest[0] < 'a' + QK_MAX_OPTIONS &&
+            rest[1] == '\0')
+            col = COL_OPT_A + (rest[0] - 'a');
+    }
+    free(f);
+    return col;
+}
+
+/* One parsed row: fields point into buf. */
+typedef struct row {
+    char **fields;
+    size_t n, cap;
+    int line;
+} row;
+
+typedef struct reader {
+    const char *p, *end;
+    int line;
+    char sep;
+} reader;
+
+static int push(row *r, char *field)
+{
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 16;
+        char **nf = realloc(r->fields, cap * sizeof *nf);
+        if (!nf) {
+            free(field);
+            return 0;
+        }
+        r->fields = nf;
+        r->cap = cap;
+    }
+    r->fields[r->n++] = field;
+    return 1;
+}
+
+static void row_clear(row *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        free(r->fields[i]);
+    r->n = 0;
+}
+
+/* Reads one record. Returns 1 with a row, 0 at the end, -1 on an unclosed quote. */
+static int next_row(reader *rd, row *r)
+{
+    row_clear(r);
+    if (rd->p >= rd->end)
+        return 0;
+    r->line = rd->line;
+    for (;;) {
+        /* one field */
+        size_t cap = 64, len = 0;
+        char *buf = malloc(cap);
+        if (!buf)
+            return -1;
+        int quoted = rd->p < rd->end && *rd->p == '"';
+        if (quoted) {
+            rd->p++;
+            for (;;) {
+                if (rd->p >= rd->end) {
+                    free(buf);
+                    return -1;
+                }
+                char ch = *rd->p++;
+                if (ch == '"') {
+                    if (rd->p < rd->end && *rd->p == '"') {
+                        rd->p++;
+                    } else {
+                        break;
+                    }
+                } else if (ch == '\n') {
+                    rd->line++;
+                }
+                if (len + 2 > cap) {
+                    cap *= 2;
+                    char *nb = realloc(buf, cap);
+                    if (!nb) {
+                        free(buf);
+                        return -1;
+                    }
+                    buf = nb;
+                }
+                buf[len++] = ch;
+            }
+        }
+        /* unquoted part (or what follows a closing quote, kept as typed) */
+        while (rd->p < rd->end && *rd->p != rd->sep && *rd->p != '\n' && *rd->p != '\r') {
+            if (len + 2 > cap) {
+                cap *= 2;
+                char *nb = realloc(buf, cap);
+                if (!nb) {
+                    free(buf);
+                    return -1;
+                }
+                buf = nb;
+            }
+            buf[len++] = *rd->p++;
+        }
+        buf[len] = '\0';
+        /* Normalise line breaks inside a field to \n. */
+        size_t w = 0;
+        for (size_t i = 0; i < len; i++) {
+            if (buf[i] == '\r' && buf[i + 1] == '\n')
+                continue;
+            buf[w++] = buf[i];
+        }
+        buf[w] = '\0';
+        if (!push(r, buf))
+            return -1;
+        if (rd->p < rd->end && *rd->p == rd->sep) {
+            rd->p++;
+            continue;
+        }
+        if (rd->p < rd->end && *rd->p == '\r')
+            rd->p++;
+        if (rd->p < rd->end && *rd->p == '\n')
+            rd->p++;
+        rd->line++;
+        return 1;
+    }
+}
+
+static int row_blank(const row *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        for (const char *p = r->fields[i]; *p; p++) {
+            if (*p != ' ' && *p != '\t')
+                return 0;
+        }
+    }
+    return 1;
+}
+
+static const char *field(const row *r, const int *map, size_t ncols, int col)
+{
+    for (size_t i = 0; i < ncols && i < r->n; i++) {
+        if (map[i] == col)
+            return r->fields[i];
+    }
+    return NULL;
+}
+
+static int parse_int(const char *s, int *out)
+{
+    char *norm = NULL;
+    if (qk_text_nfkc(&norm, s, strlen(s)) != QK_OK)
+        return 0;
+    const char *p = norm;
+    while (*p == ' ')
+        p++;
+    long v = 0;
+    int digits = 0;
+    while (*p >= '0' && *p <= '9' && v < 1000000) {
+        v = v * 10 + (*p++ - '0');
+        digits++;
+    }
+    while (*p == ' ')
+        p++;
+    int ok = digits > 0 && *p == '\0';
+    free(norm);
+    if (ok)
+        *out = (int)v;
+    return ok;
+}
+
+static int difficulty_of(const char *s, int *out)
+{
+    static const struct {
+        const char *name;
+        int v;
+    } words[] = {{"易", 1}, {"简单", 1}, {"容易", 1}, {"较易", 2}, {"中", 3}, {"中等", 3},
+                 {"一般", 3}, {"较难", 4}, {"难", 5}, {"困难", 5}};
+    if (parse_int(s, out))
+        return 1;
+    char *f = NULL;
+    if (qk_text_fold(&f, s, strlen(s)) != QK_OK)
+        return 0;
+    int ok = 0;
+    for (size_t i = 0; i < sizeof words / sizeof words[0] && !ok; i++) {
+        if (strcmp(f, words[i].name) == 0) {
+            *out = words[i].v;
+            ok = 1;
+        }
+    }
+    free(f);
+    return ok;
+}
+
+/* Ids made from stems must be unique within the file: a small open-addressing
+ * set of the ids handed out so far. */
+typedef struct idset {
+    char **slots;
+    size_t cap, n;
+} idset;
+
+static uint64_t fnv(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static int idset_add(idset *s, const char *id)
+{
+    if (2 * (s->n + 1) > s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 256;
+        char **slots = calloc(cap, sizeof *slots);
+        if (!slots)
+            return -1;
+        for (size_t i = 0; i < s->cap; i++) {
+            if (s->slots[i]) {
+                size_t k = fnv(s->slots[i]) & (cap - 1);
+                while (slots[k])
+                    k = (k + 1) & (cap - 1);
+                slots[k] = s->slots[i];
+            }
+        }
+        free(s->slots);
+        s->slots = slots;
+        s->cap = cap;
+    }
+    size_t k = fnv(id) & (s->cap - 1);
+    while (s->slots[k]) {
+        if (strcmp(s->slots[k], id) == 0)
+            return 0;
+        k = (k + 1) & (s->cap - 1);
+    }
+    s->slots[k] = qk__dup(id);
+    s->n++;
+    return 1;
+}
+
+static void idset_free(idset *s)
+{
+    for (size_t i = 0; i < s->cap; i++)
+        free(s->slots[i]);
+    free(s->slots);
+}
+
+static char **split_tags(const char *s, size_t *n)
+{
+    char *norm = NULL;
+    *n = 0;
+    if (qk_text_nfkc(&norm, s, strlen(s)) != QK_OK)
+        return NULL;
+    char **v = NULL;
+    const char *p = norm;
+    while (*p) {
+        size_t len = 0;
+        while (p[len] && !strchr(",;| \t", p[len]) && strncmp(p + len, "、", strlen("、")) != 0)
+            len++;
+        if (len > 0) {
+            char **nv = realloc(v, (*n + 1) * sizeof *nv);
+            if (!nv)
+                break;
+            v = nv;
+            v[(*n)++] = qk__dupn(p, len);
+        }
+        p += len;
+        if (strncmp(p, "、", strlen("、")) == 0)
+            p += strlen("、");
+        else if (*p)
+            p++;
+    }
+    free(norm);
+    return v;
+}
+
+static void import_row(qk__src *s, const row *r, const int *map, size_t ncols, idset *ids)
+{
+    int line = r->line;
+    const char *stem = field(r, map, ncols, COL_STEM);
+    const char *type = field(r, map, ncols, COL_TYPE);
+    const char *id = field(r, map, ncols, COL_ID);
+    char *made = NULL;
+    qk__label(s, id && *id ? NULL : stem && *stem ? stem : NULL);
+    if (!id || !*id) {
+        /* No id column: derive one from the stem, so that editing options,
+         * answers or explanations keeps the id (and members' progress). */
+        made = qk__hash_id("q-", stem ? stem : "");
+        for (int k = 2; made && idset_add(ids, made) == 0; k++) {
+            char *base = qk__hash_id("q-", stem ? stem : "");
+            size_t n = strlen(base) + 16;
+            free(made);
+            made = malloc(n);
+            if (made)
+                snprintf(made, n, "%s-%d", base, k);
+            free(base);
+        }
+        id = made;
+    }
+    qk_question *q = calloc(1, sizeof *q);
+    if (!q || !id) {
+        free(q);
+        free(made);
+        return;
+    }
+    q->id = qk__dup(id);
+    q->type = qk__type_from_name(type);
+    q->stem = qk__dup(stem ? stem : "");
+    q->points = 1;
+    q->shuffle = 1;
+    const char *v;
+    int ok = 1;
+    if (!q->type) {
+        qk__qdiag(s, QK_DIAG_ERROR, line, q->id, QK_C_Q_TYPE, type ? type : "");
+        ok = 0;
+    }
+    if ((v = field(r, map, ncols, COL_EXPLANATION)) && *v)
+        q->explanation = qk__dup(v);
+    if ((v = field(r, map, ncols, COL_SOURCE)) && *v)
+        q->source = qk__dup(v);
+    v = field(r, map, ncols, COL_THEME);
+    q->theme = qk__dup(v && *v ? v : s->default_theme ? s->default_theme : "");
+    if ((v = field(r, map, ncols, COL_POINTS)) && *v && !parse_int(v, &q->points)) {
+        qk__qdiag(s, QK_DIAG_ERROR, line, q->id, QK_C_POINTS, "分值/points", v);
+        ok = 0;
+    }
+    if ((v = field(r, map, ncols, COL_DIFFICULTY)) && *v && !difficulty_of(v, &q->difficulty)) {
+        qk__qdiag(s, QK_DIAG_ERROR, line, q->id, QK_C_POINTS, "难度/difficulty", v);
+        ok = 0;
+    }
+    if ((v = field(r, map, ncols, COL_SCORING)) && *v) {
+        char *f = NULL;
+        if (qk_text_fold(&f, v, strlen(v)) == QK_OK &&
+            (strcmp(f, "partial") == 0 || strcmp(f, "部分") == 0 || strcmp(f, "部分得分") == 0))
+            q->scoring = QK_SCORE_PARTIAL;
+        free(f);
+    }
+    if ((v = field(r, map, ncols, COL_TAGS)) && *v)
+        q->tags = split_tags(v, &q->n_tags);
+    if (q->type == QK_Q_SINGLE || q->type == QK_Q_MULTI) {
+        /* Options are the non-empty option cells, A.. in order; a gap (A, B, D)
+         * is kept as written so that answer letters mean what the author saw. */
+        size_t last = 0;
+        for (int o = 0; o < QK_MAX_OPTIONS; o++) {
+            v = field(r, map, ncols, COL_OPT_A + o);
+            if (v && *v)
+                last = (size_t)o + 1;
+        }
+        q->options = calloc(last ? last : 1, sizeof *q->options);
+        for (size_t o = 0; q->options && o < last; o++) {
+            v = field(r, map, ncols, COL_OPT_A + (int)o);
+            q->options[o].text = qk__dup(v ? v : "");
+            q->n_options = o + 1;
+        }
+    }
+    const char *answer = field(r, map, ncols, COL_ANSWER);
+    if (ok)
+        qk__finish(s, q, answer, line);
+    else
+        qk_question_free(q);
+    free(made);
+    qk__label(s, NULL);
+}
+
+void qk__import_csv(qk__src *s)
+{
+    /* Tab-separated when the header has tabs and no commas (a "text" export). */
+    const char *nl = memchr(s->text, '\n', s->len);
+    size_t hl = nl ? (size_t)(nl - s->text) : s->len;
+    char sep = memchr(s->text, '\t', hl) && !memchr(s->text, ',', hl) ? '\t' : ',';
+    reader rd = {s->text, s->text + s->len, 1, sep};
+    row r = {NULL, 0, 0, 0};
+    int got;
+    /* The header is the first non-blank row. */
+    while ((got = next_row(&rd, &r)) == 1 && row_blank(&r))
+        ;
+    if (got != 1) {
+        if (got < 0)
+            qk__diag(s, QK_DIAG_ERROR, r.line, 0, QK_C_CSV_QUOTE);
+        else
+            qk__diag(s, QK_DIAG_ERROR, 1, 0, QK_C_CSV_NO_HEADER);
+        row_clear(&r);
+        free(r.fields);
+        return;
+    }
+    size_t ncols = r.n;
+    int *map = calloc(ncols, sizeof *map);
+    int have[COL_COUNT] = {0};
+    for (size_t i = 0; map && i < ncols; i++) {
+        map[i] = column_of(r.fields[i]);
+        if (map[i] >= 0)
+            have[map[i]] = 1;
+        else if (map[i] == COL_UNKNOWN)
+            qk__diag(s, QK_DIAG_WARNING, r.line, (int)i + 1, QK_C_CSV_EXTRA_COL, r.fields[i]);
+    }
+    int header_line = r.line;
+    const char *missing = !have[COL_TYPE] ? "题型/type" : !have[COL_STEM] ? "题干/stem"
+                          : !have[COL_ANSWER]                        ? "答案/answer"
+                                                                     : NULL;
+    if (map && missing) {
+        qk__diag(s, QK_DIAG_ERROR, header_line, 0, QK_C_CSV_MISSING_COL, missing);
+    } else if (map) {
+        idset ids = {NULL, 0, 0};
+        while ((got = next_row(&rd, &r)) == 1) {
+            if (!row_blank(&r))
+                import_row(s, &r, map, ncols, &ids);
+        }
+        if (got < 0)
+            qk__diag(s, QK_DIAG_ERROR, r.line, 0, QK_C_CSV_QUOTE);
+        idset_free(&ids);
+    }
+    free(map);
+    row_clear(&r);
+    free(r.fields);
+}

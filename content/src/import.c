@@ -1,0 +1,290 @@
+/* import.c: diagnostics, decoding (UTF-8, BOM, GBK/GB18030) and question
+ * finishing shared by every importer. */
+#include <errno.h>
+#include <iconv.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "import.h"
+
+char *qk__dupn(const char *s, size_t n)
+{
+    char *p = malloc(n + 1);
+    if (p) {
+        memcpy(p, s, n);
+        p[n] = '\0';
+    }
+    return p;
+}
+
+char *qk__dup(const char *s)
+{
+    return s ? qk__dupn(s, strlen(s)) : NULL;
+}
+
+void qk__diag_text(qk__src *s, qk_diag_level level, int line, const char *text)
+{
+    qk_diag d = {level, s->file, line, 0, text};
+    if (level == QK_DIAG_ERROR)
+        s->errors++;
+    if (s->fn)
+        s->fn(&d, s->fn_payload);
+}
+
+#if defined(__GNUC__)
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+#endif
+
+void qk__diag(qk__src *s, qk_diag_level level, int line, int column, qk__cmsg id, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, id);
+    vsnprintf(buf, sizeof buf, qk__cmsg_text(s->lang, id), ap);
+    va_end(ap);
+    qk_diag d = {level, s->file, line, column, buf};
+    if (level == QK_DIAG_ERROR)
+        s->errors++;
+    if (s->fn)
+        s->fn(&d, s->fn_payload);
+}
+
+void qk__label(qk__src *s, const char *stem)
+{
+    free(s->label);
+    s->label = NULL;
+    if (!stem)
+        return;
+    size_t len = strlen(stem);
+    size_t cut = qk_text_fit(stem, len, 24);
+    /* stop at the first line break */
+    const char *nl = memchr(stem, '\n', cut);
+    if (nl)
+        cut = (size_t)(nl - stem);
+    size_t n = cut + 16;
+    s->label = malloc(n);
+    if (s->label)
+        snprintf(s->label, n, "“%.*s%s”", (int)cut, stem, cut < len ? "…" : "");
+}
+
+void qk__qdiag(qk__src *s, qk_diag_level level, int line, const char *qid, qk__cmsg id, ...)
+{
+    if (s->label)
+        qid = s->label;
+    char detail[768], buf[1024];
+    va_list ap;
+    va_start(ap, id);
+    vsnprintf(detail, sizeof detail, qk__cmsg_text(s->lang, id), ap);
+    va_end(ap);
+    snprintf(buf, sizeof buf, qk__cmsg_text(s->lang, QK_C_Q_PREFIX), qid ? qid : "?", detail);
+    qk__diag_text(s, level, line, buf);
+}
+
+char *qk__decode(const char *raw, size_t len, size_t *out_len, int *converted, int *bad_line)
+{
+    *converted = 0;
+    *bad_line = 0;
+    if (len >= 3 && memcmp(raw, "\xef\xbb\xbf", 3) == 0) {
+        raw += 3;
+        len -= 3;
+    }
+    if (qk_text_valid(raw, len)) {
+        *out_len = len;
+        return qk__dupn(raw, len);
+    }
+    /* Not UTF-8: WPS and Excel on Chinese Windows save CSV in GBK; GB18030 is
+     * its superset and maps every byte sequence GBK can produce. */
+    iconv_t cd = iconv_open("UTF-8", "GB18030");
+    if (cd == (iconv_t)-1)
+        return NULL;
+    size_t cap = len * 2 + 16;
+    char *out = malloc(cap);
+    if (!out) {
+        iconv_close(cd);
+        return NULL;
+    }
+    char *in = (char *)raw, *o = out;
+    size_t in_left = len, out_left = cap - 1;
+    size_t r = iconv(cd, &in, &in_left, &o, &out_left);
+    iconv_close(cd);
+    if (r == (size_t)-1 || in_left > 0 || memchr(out, '\0', (size_t)(o - out))) {
+        /* Report the line of the first byte that was neither UTF-8 nor GB18030. */
+        size_t bad = (size_t)(in - raw);
+        int line = 1;
+        for (size_t i = 0; i < bad && i < len; i++)
+            line += raw[i] == '\n';
+        *bad_line = line;
+        free(out);
+        return NULL;
+    }
+    *o = '\0';
+    *out_len = (size_t)(o - out);
+    *converted = 1;
+    if (*out_len >= 3 && memcmp(out, "\xef\xbb\xbf", 3) == 0) { /* GB18030's own BOM */
+        memmove(out, out + 3, *out_len - 2);
+        *out_len -= 3;
+    }
+    return out;
+}
+
+qk_qtype qk__type_from_name(const char *name)
+{
+    static const struct {
+        const char *name;
+        qk_qtype t;
+    } names[] = {
+        {"single", QK_Q_SINGLE}, {"单选", QK_Q_SINGLE}, {"单选题", QK_Q_SINGLE},
+        {"单项选择", QK_Q_SINGLE}, {"单项选择题", QK_Q_SINGLE}, {"singlechoice", QK_Q_SINGLE},
+        {"multi", QK_Q_MULTI}, {"multiple", QK_Q_MULTI}, {"多选", QK_Q_MULTI},
+        {"多选题", QK_Q_MULTI}, {"多项选择", QK_Q_MULTI}, {"多项选择题", QK_Q_MULTI},
+        {"不定项", QK_Q_MULTI}, {"不定项选择", QK_Q_MULTI}, {"multiplechoice", QK_Q_MULTI},
+        {"judge", QK_Q_JUDGE}, {"判断", QK_Q_JUDGE}, {"判断题", QK_Q_JUDGE},
+        {"truefalse", QK_Q_JUDGE}, {"tf", QK_Q_JUDGE}, {"是非", QK_Q_JUDGE},
+        {"是非题", QK_Q_JUDGE}, {"fill", QK_Q_FILL}, {"填空", QK_Q_FILL},
+        {"填空题", QK_Q_FILL}, {"fillin", QK_Q_FILL}, {"blank", QK_Q_FILL},
+        {"shortanswer", QK_Q_FILL},
+    };
+    if (!name)
+        return (qk_qtype)0;
+    /* Compare folded: "Single choice", "单选题 " and "SINGLE" all match. */
+    char *f = NULL;
+    if (qk_text_fold(&f, name, strlen(name)) != QK_OK)
+        return (qk_qtype)0;
+    qk_qtype t = (qk_qtype)0;
+    for (size_t i = 0; i < sizeof names / sizeof names[0] && !t; i++) {
+        if (strcmp(f, names[i].name) == 0)
+            t = names[i].t;
+    }
+    free(f);
+    return t;
+}
+
+char *qk__hash_id(const char *prefix, const char *text)
+{
+    char *f = NULL;
+    if (qk_text_fold(&f, text, strlen(text)) != QK_OK)
+        f = qk__dup(text);
+    if (!f)
+        return NULL;
+    char hex[65];
+    qk_sha256_hex(hex, f, strlen(f));
+    free(f);
+    size_t n = strlen(prefix) + 12;
+    char *id = malloc(n);
+    if (id)
+        snprintf(id, n, "%s%.10s", prefix, hex);
+    return id;
+}
+
+int qk__emit(qk__src *s, qk_question *q, int line)
+{
+    char why[256];
+    int ok = 0;
+    if (qk_question_check(q, s->lang, why, sizeof why) != QK_OK)
+        qk__qdiag(s, QK_DIAG_ERROR, line, q->id, QK_C_BUILD, why);
+    else
+        ok = !s->add || s->add(q, line, s->add_payload) == QK_OK;
+    qk_question_free(q);
+    return ok;
+}
+
+/* Splits s at any of the separator bytes; trims spaces; keeps empty parts. */
+static size_t split(const char *s, const char *seps, char **parts, size_t max)
+{
+    size_t n = 0;
+    const char *start = s;
+    for (const char *p = s;; p++) {
+        if (*p == '\0' || strchr(seps, *p)) {
+            if (n == max)
+                return max + 1;
+            const char *a = start, *b = p;
+            while (a < b && (*a == ' ' || *a == '\t'))
+                a++;
+            while (b > a && (b[-1] == ' ' || b[-1] == '\t' || b[-1] == '\r' || b[-1] == '\n'))
+                b--;
+            parts[n++] = qk__dupn(a, (size_t)(b - a));
+            if (*p == '\0')
+                break;
+            start = p + 1;
+        }
+    }
+    return n;
+}
+
+static int fill_key(qk__src *s, qk_question *q, const char *answer, int line)
+{
+    char *norm = NULL;
+    if (qk_text_nfkc(&norm, answer, strlen(answer)) != QK_OK)
+        return 0;
+    char *blanks[QK_MAX_BLANKS + 1];
+    size_t nb = split(norm, "|;", blanks, QK_MAX_BLANKS);
+    free(norm);
+    if (nb > QK_MAX_BLANKS) {
+        for (size_t i = 0; i < QK_MAX_BLANKS; i++)
+            free(blanks[i]);
+        qk__qdiag(s, QK_DIAG_ERROR, line, q->id, QK_C_Q_FILL_ANSWER);
+        return 0;
+    }
+    q->blanks = calloc(nb, sizeof *q->blanks);
+    int ok = q->blanks != NULL;
+    for (size_t i = 0; i < nb; i++) {
+        if (ok) {
+            qk_blank *b = &q->blanks[i];
+            char *alts[33];
+            size_t na = split(blanks[i], "/", alts, 32);
+            if (na > 32)
+                na = 32;
+            b->accepted = calloc(na, sizeof *b->accepted);
+            for (size_t a = 0; a < na; a++) {
+                if (b->accepted && alts[a] && alts[a][0])
+                    b->accepted[b->n_accepted++] = alts[a];
+                else
+                    free(alts[a]);
+            }
+            q->n_blanks = i + 1;
+        }
+        free(blanks[i]);
+    }
+    return ok;
+}
+
+int qk__finish(qk__src *s, qk_question *q, const char *answer, int line)
+{
+    const char *a = answer ? answer : "";
+    while (*a == ' ' || *a == '\t')
+        a++;
+    if (!*a) {
+        qk__qdiag(s, QK_DIAG_ERROR, line, q->id, QK_C_EMPTY_ANSWER);
+        qk_question_free(q);
+        return 0;
+    }
+    if (q->type == QK_Q_FILL) {
+        if (!fill_key(s, q, a, line)) {
+            qk_question_free(q);
+            return 0;
+        }
+        return qk__emit(s, q, line);
+    }
+    qk_response r;
+    qk_answer_problem problem = QK_ANS_OK;
+    if (qk_response_parse(&r, q, NULL, a, &problem) != QK_OK) {
+        if (problem == QK_ANS_ONE_ONLY)
+            qk__qdiag(s, QK_DIAG_ERROR, line, q->id, QK_C_Q_ANSWER_SINGLE, a);
+        else if (q->type == QK_Q_JUDGE)
+            qk__qdiag(s, QK_DIAG_ERROR, line, q->id, QK_C_JUDGE_ANSWER, a);
+        else
+            qk__qdiag(s, QK_DIAG_ERROR, line, q->id, QK_C_Q_LETTER, a, q->n_options);
+        qk_question_free(q);
+        return 0;
+    }
+    if (q->type == QK_Q_JUDGE) {
+        q->judge_answer = r.judge;
+    } else {
+        for (size_t i = 0; i < q->n_options; i++)
+            q->options[i].correct = (r.choices >> i) & 1u;
+    }
+    qk_response_clear(&r);
+    return qk__emit(s, q, line);
+}

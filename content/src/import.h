@@ -1,0 +1,60 @@
+/* import.h: what the importers (JSON, CSV, GIFT, Aiken) share: the source
+ * being read, diagnostics with lines, text decoding, and finishing a question
+ * with the engine's own answer parser and checks. Internal to content/. */
+#ifndef QK_IMPORT_H
+#define QK_IMPORT_H
+
+#include "content_msg.h"
+#include "qk_content.h"
+
+typedef struct qk__src {
+    const char *file;
+    const char *text; /* UTF-8 */
+    size_t len;
+    const char *default_theme;
+    qk_lang lang;
+    qk_diag_fn fn;
+    void *fn_payload;
+    qk_question_sink add;
+    void *add_payload;
+    size_t errors;
+    char *label; /* how messages name the current question when its id was made up */
+} qk__src;
+
+/* Names the question in messages by the start of its stem (for rows whose id
+ * the author did not write); NULL returns to naming by id. */
+void qk__label(qk__src *s, const char *stem);
+
+void qk__import_json(qk__src *s);
+void qk__import_csv(qk__src *s);
+void qk__import_gift(qk__src *s);
+void qk__import_aiken(qk__src *s);
+
+/* Reports catalogue message id (printf arguments follow). */
+void qk__diag(qk__src *s, qk_diag_level level, int line, int column, qk__cmsg id, ...);
+/* Reports "question ID: <message>". */
+void qk__qdiag(qk__src *s, qk_diag_level level, int line, const char *qid, qk__cmsg id, ...);
+/* Reports ready text. */
+void qk__diag_text(qk__src *s, qk_diag_level level, int line, const char *text);
+
+/* Makes raw file bytes UTF-8: strips a BOM, accepts UTF-8, else converts from
+ * GB18030 (a superset of GBK). On bad bytes returns NULL and *bad_line says
+ * where; *converted is set when the input was GBK. Caller frees. */
+char *qk__decode(const char *raw, size_t len, size_t *out_len, int *converted, int *bad_line);
+
+/* Sets the answer key of q from text the way a member would type it (letters,
+ * 对/错, blanks separated by | or ；, alternatives in a blank by /), checks
+ * q with the engine, and passes it to the sink. Takes ownership of q.
+ * Reports problems at line and returns 0 if q was not accepted. */
+int qk__finish(qk__src *s, qk_question *q, const char *answer, int line);
+/* Checks q and passes it on (answer key already set). Takes ownership of q. */
+int qk__emit(qk__src *s, qk_question *q, int line);
+
+/* Question types by their Chinese or English names; 0 if unknown. */
+qk_qtype qk__type_from_name(const char *name);
+/* A stable id from text: prefix + 10 hex digits of SHA-256 of the folded text. */
+char *qk__hash_id(const char *prefix, const char *text);
+char *qk__dup(const char *s);
+char *qk__dupn(const char *s, size_t n);
+
+#endif
