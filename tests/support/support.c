@@ -137,3 +137,61 @@ void qkt_open(const char *dir, qk_engine **e, qk_bundle **b)
     free(bp);
     free(pp);
 }
+
+static void parsed_diag(const qk_diag *d, void *payload)
+{
+    qkt_parsed *p = payload;
+    if (d->level == QK_DIAG_ERROR)
+        p->errors++;
+    else
+        p->warnings++;
+    if (p->diag_len < sizeof p->diags)
+        p->diag_len += (size_t)snprintf(p->diags + p->diag_len, sizeof p->diags - p->diag_len,
+                                        "%d: %s: %s\n", d->line,
+                                        d->level == QK_DIAG_ERROR ? "error" : "warning", d->message);
+}
+
+static int parsed_add(const qk_question *q, int line, void *payload)
+{
+    qkt_parsed *p = payload;
+    if (p->n == sizeof p->q / sizeof p->q[0])
+        return QK_ELIMIT;
+    qkt_q *o = &p->q[p->n++];
+    memset(o, 0, sizeof *o);
+    snprintf(o->id, sizeof o->id, "%s", q->id);
+    snprintf(o->theme, sizeof o->theme, "%s", q->theme ? q->theme : "");
+    snprintf(o->stem, sizeof o->stem, "%s", q->stem);
+    snprintf(o->explanation, sizeof o->explanation, "%s", q->explanation ? q->explanation : "");
+    size_t len = 0;
+    for (size_t i = 0; i < q->n_options; i++)
+        len += (size_t)snprintf(o->options + len, sizeof o->options - len, "%s%s", i ? "|" : "",
+                                q->options[i].text);
+    char *ans = NULL;
+    if (qk_question_answer_text(&ans, q, NULL, QK_LANG_ZH) == QK_OK)
+        snprintf(o->answer, sizeof o->answer, "%s", ans);
+    free(ans);
+    o->type = q->type;
+    o->scoring = q->scoring;
+    o->points = q->points;
+    o->difficulty = q->difficulty;
+    o->n_tags = q->n_tags;
+    o->line = line;
+    return QK_OK;
+}
+
+void qkt_parse(qk_source_format fmt, const char *text, qkt_parsed *out)
+{
+    memset(out, 0, sizeof *out);
+    qk_content_parse(fmt, "t", text, strlen(text), "默认", QK_LANG_EN, parsed_diag, out, parsed_add,
+                     out);
+}
+
+const qkt_q *qkt_find(const qkt_parsed *p, const char *id)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        if (strcmp(p->q[i].id, id) == 0)
+            return &p->q[i];
+    }
+    fail_msg("no question %s; diagnostics:\n%s", id, p->diags);
+    return NULL;
+}

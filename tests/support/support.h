@@ -36,4 +36,28 @@ void qkt_build_fixture(const char *path);
 /* Opens the fixture (building it first) and an engine in dir. */
 void qkt_open(const char *dir, qk_engine **e, qk_bundle **b);
 
+/* --- importers: parse text and keep what came out --- */
+#include "qk_content.h"
+
+typedef struct qkt_q {
+    char id[80], theme[80], stem[512], options[512], answer[256], explanation[256];
+    qk_qtype type;
+    qk_scoring scoring;
+    int points, difficulty, line;
+    size_t n_tags;
+} qkt_q;
+
+typedef struct qkt_parsed {
+    qkt_q q[64];
+    size_t n;
+    char diags[8192]; /* "line: error|warning: message" lines */
+    size_t diag_len;
+    size_t errors, warnings;
+} qkt_parsed;
+
+/* Runs one importer over text; fills out (zeroed first). */
+void qkt_parse(qk_source_format fmt, const char *text, qkt_parsed *out);
+/* The parsed question with this id, or fails the test. */
+const qkt_q *qkt_find(const qkt_parsed *p, const char *id);
+
 #endif

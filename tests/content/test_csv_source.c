@@ -1,0 +1,172 @@
+/* Tests for content/src/csv_source.c (and the decoding in import.c). */
+#include <iconv.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../content/src/import.h" /* qk__decode */
+#include "support.h"
+
+static void columns_in_any_order_and_language(void **state)
+{
+    (void)state;
+    qkt_parsed p;
+    qkt_parse(QK_SRC_CSV,
+              "答案,Option B,选项 A,题干,编号,Type,分值,难度,标签,解析,出处\n"
+              "B,1921年,1919年,中共一大哪年召开？,x1,单选题,2,较难,党史、一大,一大在1921年。,党史读本\n",
+              &p);
+    assert_int_equal(p.errors, 0);
+    const qkt_q *q = qkt_find(&p, "x1");
+    assert_int_equal(q->type, QK_Q_SINGLE);
+    assert_string_equal(q->options, "1919年|1921年");
+    assert_string_equal(q->answer, "B");
+    assert_int_equal(q->points, 2);
+    assert_int_equal(q->difficulty, 4);
+    assert_int_equal(q->n_tags, 2);
+    assert_string_equal(q->explanation, "一大在1921年。");
+    assert_string_equal(q->theme, "默认"); /* no theme column: the file's default */
+}
+
+static void quotes_commas_newlines_crlf_and_blank_rows(void **state)
+{
+    (void)state;
+    qkt_parsed p;
+    qkt_parse(QK_SRC_CSV,
+              "id,type,stem,A,B,answer\r\n"
+              "\r\n"
+              "q1,single,\"有逗号, 有\"\"引号\"\"\r\n还有换行\",\"甲,乙\",丙,A\r\n"
+              ",,,,,\r\n"
+              "q2,judge,对吗,,,√\r\n",
+              &p);
+    assert_int_equal(p.errors, 0);
+    assert_int_equal(p.n, 2);
+    const qkt_q *q = qkt_find(&p, "q1");
+    assert_string_equal(q->stem, "有逗号, 有\"引号\"\n还有换行");
+    assert_string_equal(q->options, "甲,乙|丙");
+    assert_int_equal(q->line, 3);
+    assert_int_equal(qkt_find(&p, "q2")->line, 6); /* lines count the break inside q1 */
+}
+
+static void answers_written_the_ways_people_write_them(void **state)
+{
+    (void)state;
+    qkt_parsed p;
+    qkt_parse(QK_SRC_CSV,
+              "id,type,stem,A,B,C,D,answer,scoring\n"
+              "m1,多选,s1,a,b,c,d,\"A,B,D\",部分\n"
+              "m2,multi,s2,a,b,c,d,A、C,\n"
+              "j1,判断,s3,,,,,错误,\n"
+              "j2,判断,s4,,,,,T,\n"
+              "f1,填空,s5____,,,,,1921/1921年｜南湖；嘉兴,\n",
+              &p);
+    assert_int_equal(p.errors, 0);
+    assert_string_equal(qkt_find(&p, "m1")->answer, "ABD");
+    assert_int_equal(qkt_find(&p, "m1")->scoring, QK_SCORE_PARTIAL);
+    assert_string_equal(qkt_find(&p, "m2")->answer, "AC");
+    assert_string_equal(qkt_find(&p, "j1")->answer, "错");
+    assert_string_equal(qkt_find(&p, "j2")->answer, "对");
+    assert_string_equal(qkt_find(&p, "f1")->answer, "1921 / 1921年 | 南湖 | 嘉兴");
+}
+
+static void ids_made_from_stems_are_stable_and_unique(void **state)
+{
+    (void)state;
+    qkt_parsed a, b;
+    qkt_parse(QK_SRC_CSV, "type,stem,A,B,answer\nsingle,同一个题干,x,y,A\nsingle,另一个,x,y,B\n", &a);
+    qkt_parse(QK_SRC_CSV, "type,stem,A,B,answer\nsingle,同一个题干,x,改了选项,B\n", &b);
+    assert_int_equal(a.n, 2);
+    /* Editing options and answer keeps the id, so progress follows the question. */
+    assert_string_equal(a.q[0].id, b.q[0].id);
+    assert_string_not_equal(a.q[0].id, a.q[1].id);
+    qkt_parsed c;
+    qkt_parse(QK_SRC_CSV, "type,stem,A,B,answer\nsingle,同题,x,y,A\nsingle,同题,x,z,A\n", &c);
+    assert_int_equal(c.n, 2);
+    assert_string_not_equal(c.q[0].id, c.q[1].id);
+}
+
+static void every_row_problem_is_reported_with_its_line(void **state)
+{
+    (void)state;
+    qkt_parsed p;
+    qkt_parse(QK_SRC_CSV,
+              "type,stem,A,B,answer,points,colour\n"
+              "single,letter out of range,x,y,C,,\n"
+              "single,two answers,x,y,AB,,\n"
+              "essay,unknown type,,,x,,\n"
+              "judge,not a judgement,,,maybe,,\n"
+              "fill,no answer,,,,,\n"
+              "single,,x,y,A,,\n"
+              "single,bad points,x,y,A,lots,\n"
+              "single,ok,x,y,A,,red\n",
+              &p);
+    assert_int_equal(p.warnings, 1);
+    assert_non_null(strstr(p.diags, "1: warning: unknown column \"colour\" ignored"));
+    assert_non_null(strstr(p.diags, "2: error: question “letter out of range”: answer \"C\""));
+    assert_non_null(strstr(p.diags, "3: error: question “two answers”: a single-choice answer must be one letter"));
+    assert_non_null(strstr(p.diags, "4: error: question “unknown type”: unknown type \"essay\""));
+    assert_non_null(strstr(p.diags, "5: error: question “not a judgement”: a true/false answer must be"));
+    assert_non_null(strstr(p.diags, "6: error: question “no answer”: the answer is empty"));
+    assert_non_null(strstr(p.diags, "7: error:"));
+    assert_non_null(strstr(p.diags, "the stem is empty"));
+    assert_non_null(strstr(p.diags, "8: error: question “bad points”: \"分值/points\" must be a whole number"));
+    assert_int_equal(p.errors, 7);
+    assert_int_equal(p.n, 1);
+}
+
+static void missing_columns_and_unclosed_quotes(void **state)
+{
+    (void)state;
+    qkt_parsed p;
+    qkt_parse(QK_SRC_CSV, "题干,答案\nx,A\n", &p);
+    assert_int_equal(p.errors, 1);
+    assert_non_null(strstr(p.diags, "the header has no \"题型/type\" column"));
+    qkt_parse(QK_SRC_CSV, "type,stem,A,B,answer\nsingle,\"never closed,x,y,A\n", &p);
+    assert_non_null(strstr(p.diags, "2: error: a quoted field is not closed"));
+    qkt_parse(QK_SRC_CSV, "", &p);
+    assert_non_null(strstr(p.diags, "no header row"));
+}
+
+static void gbk_and_bom_are_decoded(void **state)
+{
+    (void)state;
+    const char *utf8 = "题型,题干,选项A,选项B,答案\r\n单选,雷锋原名叫什么？,雷正兴,雷明,A\r\n";
+    /* what WPS writes on Chinese Windows */
+    char gbk[256];
+    iconv_t cd = iconv_open("GBK", "UTF-8");
+    char *in = (char *)utf8, *o = gbk;
+    size_t il = strlen(utf8), ol = sizeof gbk;
+    assert_true(iconv(cd, &in, &il, &o, &ol) != (size_t)-1);
+    iconv_close(cd);
+    size_t glen = (size_t)(o - gbk);
+    assert_false(qk_text_valid(gbk, glen));
+    size_t n = 0;
+    int converted = 0, bad = 0;
+    char *text = qk__decode(gbk, glen, &n, &converted, &bad);
+    assert_non_null(text);
+    assert_true(converted);
+    assert_string_equal(text, utf8);
+    free(text);
+    char bom[256];
+    snprintf(bom, sizeof bom, "\xef\xbb\xbf%s", utf8);
+    text = qk__decode(bom, strlen(bom), &n, &converted, &bad);
+    assert_string_equal(text, utf8);
+    assert_false(converted);
+    free(text);
+    const char broken[] = "ok\nok\n\x81\x20\xff\n";
+    text = qk__decode(broken, sizeof broken - 1, &n, &converted, &bad);
+    assert_null(text);
+    assert_int_equal(bad, 3);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(columns_in_any_order_and_language),
+        cmocka_unit_test(quotes_commas_newlines_crlf_and_blank_rows),
+        cmocka_unit_test(answers_written_the_ways_people_write_them),
+        cmocka_unit_test(ids_made_from_stems_are_stable_and_unique),
+        cmocka_unit_test(every_row_problem_is_reported_with_its_line),
+        cmocka_unit_test(missing_columns_and_unclosed_quotes),
+        cmocka_unit_test(gbk_and_bom_are_decoded),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
