@@ -15,21 +15,25 @@
 #include "bundle_format.h"
 
 const char qk__bundle_schema[] =
-    "CREATE TABLE manifest(key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
+    "CREATE TABLE manifest(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;\n"
     "CREATE TABLE signature(key_id TEXT NOT NULL, algorithm TEXT NOT NULL, value BLOB NOT NULL);\n"
     "CREATE TABLE themes(id TEXT PRIMARY KEY, sort INTEGER NOT NULL, title TEXT NOT NULL,\n"
-    "  description TEXT NOT NULL DEFAULT '');\n"
+    "  description TEXT NOT NULL DEFAULT '') WITHOUT ROWID;\n"
     "CREATE TABLE questions(id TEXT PRIMARY KEY, sort INTEGER NOT NULL,\n"
     "  theme TEXT NOT NULL REFERENCES themes(id), type TEXT NOT NULL, scoring TEXT NOT NULL,\n"
     "  stem TEXT NOT NULL, explanation TEXT, source TEXT, points INTEGER NOT NULL,\n"
-    "  difficulty INTEGER NOT NULL, shuffle INTEGER NOT NULL, judge_answer INTEGER);\n"
+    "  difficulty INTEGER NOT NULL, shuffle INTEGER NOT NULL, judge_answer INTEGER) WITHOUT ROWID;\n"
     "CREATE INDEX questions_theme ON questions(theme, sort);\n"
     "CREATE TABLE options(question_id TEXT NOT NULL, idx INTEGER NOT NULL, text TEXT NOT NULL,\n"
-    "  correct INTEGER NOT NULL, PRIMARY KEY(question_id, idx));\n"
+    "  correct INTEGER NOT NULL, PRIMARY KEY(question_id, idx)) WITHOUT ROWID;\n"
     "CREATE TABLE blanks(question_id TEXT NOT NULL, blank INTEGER NOT NULL, idx INTEGER NOT NULL,\n"
-    "  accepted TEXT NOT NULL, PRIMARY KEY(question_id, blank, idx));\n"
-    "CREATE TABLE tags(question_id TEXT NOT NULL, tag TEXT NOT NULL, PRIMARY KEY(question_id, tag));\n"
+    "  accepted TEXT NOT NULL, PRIMARY KEY(question_id, blank, idx)) WITHOUT ROWID;\n"
+    "CREATE TABLE tags(question_id TEXT NOT NULL, tag TEXT NOT NULL, PRIMARY KEY(question_id, tag))"
+    " WITHOUT ROWID;\n"
     "CREATE TABLE media(name TEXT PRIMARY KEY, mime TEXT NOT NULL, data BLOB NOT NULL);\n";
+/* Every table keyed by what its rows are ordered by is WITHOUT ROWID, so the
+ * ordered scans of verification read the file sequentially. media keeps a
+ * rowid: its blobs are large, and SQLite stores large rows better that way. */
 
 const char *const qk__section_names[QK__SEC_COUNT] = {
     "schema", "manifest", "themes", "questions", "options", "blanks", "tags", "media"};
@@ -42,8 +46,7 @@ const qk__msg_id qk__section_msgs[QK__SEC_COUNT] = {
  * holds; the signature table is in no section (it signs the manifest). */
 static const char *const section_queries[QK__SEC_COUNT] = {
     "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name",
-    "SELECT key, value FROM manifest WHERE key <> 'content_digest' AND key NOT LIKE 'digest.%'"
-    " ORDER BY key",
+    "SELECT key, value FROM manifest WHERE key NOT LIKE 'digest.%' AND key <> 'content_digest' ORDER BY key",
     "SELECT * FROM themes ORDER BY id",
     "SELECT * FROM questions ORDER BY id",
     "SELECT * FROM options ORDER BY question_id, idx",

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang (ASan+UBSan) and runs each for a fixed
+# time on a copy of its seed corpus. CI runs it with a short time.
+#   scripts/fuzz.sh [SECONDS_PER_TARGET]   (default 60)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-60}
+build=${BUILD_DIR:-build-fuzz}
+CC=clang cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DQK_FUZZ=ON -DQK_SANITIZE=ON >/dev/null
+targets=(answer bundle json_source csv_source gift_source aiken_source)
+cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)" --target quizkit "${targets[@]/#/fuzz_}" >/dev/null
+work=$(mktemp -d "${TMPDIR:-/tmp}/qkfuzz-XXXXXX")
+trap 'rm -rf "$work"' EXIT
+failed=0
+for t in "${targets[@]}"; do
+    mkdir -p "$work/$t"
+    cp tests/fuzz/corpus/"$t"/* "$work/$t/" 2>/dev/null || true
+    if [ "$t" = bundle ]; then
+        ASAN_OPTIONS=detect_leaks=0 "$build/quizkit" bundle build tests/fixtures/mini -o "$work/$t/mini.qkb" --quiet
+    fi
+    if "$build/tests/fuzz_$t" -max_total_time="$secs" -max_len=65536 -timeout=10 \
+        -artifact_prefix="$work/" "$work/$t" >"$work/$t.log" 2>&1; then
+        echo "fuzz_$t: $(grep -Eo 'Done [0-9]+ runs.*' "$work/$t.log" | tail -1)"
+    else
+        echo "fuzz_$t: FAILED"
+        tail -40 "$work/$t.log"
+        failed=$((failed + 1))
+    fi
+done
+echo "$(( ${#targets[@]} - failed )) passed, $failed failed"
+[ "$failed" -eq 0 ]
