@@ -488,6 +488,42 @@ int qk_bundle_question(qk_bundle *b, const char *id, qk_question **out)
     return QK_OK;
 }
 
+int qk_bundle_media(qk_bundle *b, const char *name, void **data, size_t *len, char **mime)
+{
+    *data = NULL;
+    *len = 0;
+    *mime = NULL;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(b->db, "SELECT mime, data FROM media WHERE name = ?", -1, &st, NULL) !=
+        SQLITE_OK)
+        return corrupt(b, sqlite3_errmsg(b->db));
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    int status = QK_OK;
+    if (step == SQLITE_ROW) {
+        size_t n = (size_t)sqlite3_column_bytes(st, 1);
+        *mime = qk__strdup((const char *)sqlite3_column_text(st, 0));
+        *data = malloc(n ? n : 1);
+        if (!*mime || !*data) {
+            free(*mime);
+            free(*data);
+            *mime = NULL;
+            *data = NULL;
+            status = QK_ENOMEM;
+        } else {
+            if (n)
+                memcpy(*data, sqlite3_column_blob(st, 1), n);
+            *len = n;
+        }
+    } else if (step == SQLITE_DONE) {
+        status = qk__errf(&b->err, b->lang, QK_ENOTFOUND, QK_M_NO_MEDIA, name);
+    } else {
+        status = corrupt(b, sqlite3_errmsg(b->db));
+    }
+    sqlite3_finalize(st);
+    return status;
+}
+
 void qk_bundle_close(qk_bundle *b)
 {
     if (!b)

@@ -133,6 +133,16 @@ static void media_is_packed_or_missing_media_named(void **state)
     qk_bundle *b = NULL;
     assert_int_equal(qk_bundle_open(&b, dst, QK_BUNDLE_VERIFY, QK_LANG_EN), QK_OK);
     assert_int_equal(qk_bundle_info_get(b)->n_media, 1);
+    void *data = NULL;
+    size_t len = 0;
+    char *mime = NULL;
+    assert_int_equal(qk_bundle_media(b, "leifeng.png", &data, &len, &mime), QK_OK);
+    assert_string_equal(mime, "image/png");
+    assert_int_equal(len, strlen("\x89PNG\r\n\x1a\n fake image"));
+    assert_memory_equal(data, "\x89PNG", 4);
+    free(data);
+    free(mime);
+    assert_int_equal(qk_bundle_media(b, "nope.png", &data, &len, &mime), QK_ENOTFOUND);
     qk_bundle_close(b);
     free(src);
     free(m);

@@ -67,6 +67,10 @@ const qk_theme *qk_bundle_theme_find(const qk_bundle *b, const char *id_or_title
 int qk_bundle_question_ids(qk_bundle *b, const char *theme, char ***ids, size_t *n);
 /* Loads one question; caller frees with qk_question_free(). QK_ENOTFOUND if absent. */
 int qk_bundle_question(qk_bundle *b, const char *id, qk_question **out);
+/* Loads a medium (image or audio) by the name questions use in ![caption](name).
+ * *data (len bytes) and *mime are new copies the caller frees with free().
+ * QK_ENOTFOUND if the bundle has no such medium. */
+int qk_bundle_media(qk_bundle *b, const char *name, void **data, size_t *len, char **mime);
 void qk_bundle_close(qk_bundle *b);
 
 void qk_strv_free(char **v, size_t n);
