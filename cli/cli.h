@@ -34,6 +34,8 @@ typedef struct cli {
 const char *M(const cli *c, cli_msg id);
 /* printf of a catalogue message to a stream. */
 void out(const cli *c, FILE *f, cli_msg id, ...);
+/* snprintf of a catalogue message into buf. */
+void msgf(const cli *c, char *buf, size_t n, cli_msg id, ...);
 /* "error: <text>" on stderr, text already formatted. */
 void err_text(const cli *c, const char *text);
 /* "error: <catalogue message>" on stderr. */

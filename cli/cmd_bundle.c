@@ -78,17 +78,10 @@ static int bundle_build(cli *c, int argc, char **argv, int check_only)
     qk_build_stats st;
     int rc = qk_content_build(src, outp, &opts, &st);
     char warn[64] = "", sig[64] = "";
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-#endif
     if (st.n_warnings)
-        snprintf(warn, sizeof warn, M(c, M_B_WARNINGS), st.n_warnings);
+        msgf(c, warn, sizeof warn, M_B_WARNINGS, st.n_warnings);
     if (key)
-        snprintf(sig, sizeof sig, M(c, M_B_SIGNED), qk_key_id(key));
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
+        msgf(c, sig, sizeof sig, M_B_SIGNED, qk_key_id(key));
     qk_key_free(key);
     if (rc == QK_OK) {
         if (check_only)
@@ -139,26 +132,19 @@ static int bundle_info(cli *c, int argc, char **argv)
     kv(c, M_I_FORMAT, fmt);
     kv(c, M_I_CREATED, in->created);
     kv(c, M_I_DIGEST, in->content_digest);
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-#endif
     qk_key **keys = NULL;
     size_t nkeys = 0;
     trust_load(c, &keys, &nkeys);
     int sr = in->is_signed ? qk_bundle_check_signature(b, keys, nkeys) : QK_EUNSIGNED;
     trust_free(keys, nkeys);
     if (sr == QK_OK)
-        snprintf(sig, sizeof sig, M(c, M_I_TRUSTED), qk_bundle_signer(b));
+        msgf(c, sig, sizeof sig, M_I_TRUSTED, qk_bundle_signer(b));
     else if (sr == QK_EUNTRUSTED)
-        snprintf(sig, sizeof sig, M(c, M_I_NOT_TRUSTED), qk_bundle_signer(b));
+        msgf(c, sig, sizeof sig, M_I_NOT_TRUSTED, qk_bundle_signer(b));
     else if (sr == QK_EUNSIGNED)
         snprintf(sig, sizeof sig, "%s", M(c, M_I_UNSIGNED));
     else
         snprintf(sig, sizeof sig, "%s", qk_bundle_errmsg(b));
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
     kv(c, M_I_SIGNED, sig);
     snprintf(num, sizeof num, "%zu", in->n_questions);
     kv(c, M_I_QUESTIONS, num);
@@ -330,14 +316,7 @@ static int bundle_list(cli *c)
                      in->n_questions, paths[i - 1]);
         } else {
             char why[600];
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-#endif
-            snprintf(why, sizeof why, M(c, M_L_BROKEN), qk_bundle_errmsg(b));
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
+            msgf(c, why, sizeof why, M_L_BROKEN, qk_bundle_errmsg(b));
             snprintf(rows[i], 1024, "?\t?\t%s\t-\t%s", why, paths[i - 1]);
         }
         qk_bundle_close(b);

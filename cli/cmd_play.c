@@ -94,14 +94,7 @@ static int login(cli *c, qk_engine *e, const char *id)
         return EXIT_FAIL;
     }
     char prompt[256];
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-#endif
-    snprintf(prompt, sizeof prompt, M(c, M_PIN_PROMPT), m->name);
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
+    msgf(c, prompt, sizeof prompt, M_PIN_PROMPT, m->name);
     int status = EXIT_FAIL;
     for (;;) {
         const char *pin = NULL;
@@ -418,15 +411,8 @@ int cmd_play(cli *c, int argc, char **argv)
     size_t total = qk_session_review(s, 0, &first, NULL) == QK_OK ? first.total : 0;
     char limit[64] = "";
     int64_t left = qk_session_remaining_ms(s);
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-#endif
     if (left >= 0)
-        snprintf(limit, sizeof limit, M(c, M_QUIZ_LIMIT), (int)((left + 59999) / 60000));
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
+        msgf(c, limit, sizeof limit, M_QUIZ_LIMIT, (int)((left + 59999) / 60000));
     fputc('\n', stdout);
     out(c, stdout, M_QUIZ_HEAD, t ? t->title : M(c, M_THEME_ALL),
         M(c, left >= 0 ? M_MODE_EXAM : M_MODE_PRACTICE), total, limit);

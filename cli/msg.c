@@ -28,6 +28,14 @@ void out(const cli *c, FILE *f, cli_msg id, ...)
     va_end(ap);
 }
 
+void msgf(const cli *c, char *buf, size_t n, cli_msg id, ...)
+{
+    va_list ap;
+    va_start(ap, id);
+    vsnprintf(buf, n, M(c, id), ap);
+    va_end(ap);
+}
+
 void err_text(const cli *c, const char *text)
 {
     fflush(stdout);

@@ -300,14 +300,7 @@ int bundle_open_checked(cli *c, const char *path, qk_bundle **b)
     } else if ((rc = qk_bundle_check_signature(*b, keys, n)) != QK_OK) {
         if ((rc == QK_EUNSIGNED || rc == QK_EUNTRUSTED) && c->allow_untrusted) {
             char buf[1024];
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-#endif
-            snprintf(buf, sizeof buf, M(c, M_UNTRUSTED_WARN), qk_bundle_errmsg(*b));
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
+            msgf(c, buf, sizeof buf, M_UNTRUSTED_WARN, qk_bundle_errmsg(*b));
             warn_text(c, buf);
         } else {
             err_text(c, qk_bundle_errmsg(*b));

@@ -200,17 +200,10 @@ void fmt_points(char *buf, size_t n, qk_centi v)
 void fmt_duration(const cli *c, char *buf, size_t n, int64_t ms)
 {
     int s = (int)((ms + 500) / 1000);
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-#endif
     if (s >= 60)
-        snprintf(buf, n, M(c, M_DUR_MS), s / 60, s % 60);
+        msgf(c, buf, n, M_DUR_MS, s / 60, s % 60);
     else
-        snprintf(buf, n, M(c, M_DUR_S), s);
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
+        msgf(c, buf, n, M_DUR_S, s);
 }
 
 void fmt_time(char *buf, size_t n, int64_t unix_ms)

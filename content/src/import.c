@@ -250,6 +250,29 @@ static int fill_key(qk__src *s, qk_question *q, const char *answer, int line)
     return ok;
 }
 
+int qk__choice_key(qk__src *s, qk_question *q, const char *a, int line)
+{
+    qk_response r;
+    qk_answer_problem problem = QK_ANS_OK;
+    if (qk_response_parse(&r, q, NULL, a, &problem) != QK_OK) {
+        if (problem == QK_ANS_ONE_ONLY)
+            qk__qdiag(s, QK_DIAG_ERROR, line, q->id, QK_C_Q_ANSWER_SINGLE, a);
+        else if (q->type == QK_Q_JUDGE)
+            qk__qdiag(s, QK_DIAG_ERROR, line, q->id, QK_C_JUDGE_ANSWER, a);
+        else
+            qk__qdiag(s, QK_DIAG_ERROR, line, q->id, QK_C_Q_LETTER, a, q->n_options);
+        return 0;
+    }
+    if (q->type == QK_Q_JUDGE) {
+        q->judge_answer = r.judge;
+    } else {
+        for (size_t i = 0; i < q->n_options; i++)
+            q->options[i].correct = (r.choices >> i) & 1u;
+    }
+    qk_response_clear(&r);
+    return 1;
+}
+
 int qk__finish(qk__src *s, qk_question *q, const char *answer, int line)
 {
     const char *a = answer ? answer : "";
@@ -267,24 +290,9 @@ int qk__finish(qk__src *s, qk_question *q, const char *answer, int line)
         }
         return qk__emit(s, q, line);
     }
-    qk_response r;
-    qk_answer_problem problem = QK_ANS_OK;
-    if (qk_response_parse(&r, q, NULL, a, &problem) != QK_OK) {
-        if (problem == QK_ANS_ONE_ONLY)
-            qk__qdiag(s, QK_DIAG_ERROR, line, q->id, QK_C_Q_ANSWER_SINGLE, a);
-        else if (q->type == QK_Q_JUDGE)
-            qk__qdiag(s, QK_DIAG_ERROR, line, q->id, QK_C_JUDGE_ANSWER, a);
-        else
-            qk__qdiag(s, QK_DIAG_ERROR, line, q->id, QK_C_Q_LETTER, a, q->n_options);
+    if (!qk__choice_key(s, q, a, line)) {
         qk_question_free(q);
         return 0;
     }
-    if (q->type == QK_Q_JUDGE) {
-        q->judge_answer = r.judge;
-    } else {
-        for (size_t i = 0; i < q->n_options; i++)
-            q->options[i].correct = (r.choices >> i) & 1u;
-    }
-    qk_response_clear(&r);
     return qk__emit(s, q, line);
 }

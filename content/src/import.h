@@ -47,6 +47,10 @@ char *qk__decode(const char *raw, size_t len, size_t *out_len, int *converted, i
  * q with the engine, and passes it to the sink. Takes ownership of q.
  * Reports problems at line and returns 0 if q was not accepted. */
 int qk__finish(qk__src *s, qk_question *q, const char *answer, int line);
+/* Sets the answer key of a choice or true/false question from text, read by
+ * the engine's own answer parser so authors write what a member would type.
+ * Reports a problem at line and returns 0 when the text cannot be read. */
+int qk__choice_key(qk__src *s, qk_question *q, const char *text, int line);
 /* Checks q and passes it on (answer key already set). Takes ownership of q. */
 int qk__emit(qk__src *s, qk_question *q, int line);
 

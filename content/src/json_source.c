@@ -113,9 +113,6 @@ static int parse_answer(ctx *c, json_t *ans, qk_question *q, int line)
             qdiag(c, QK_DIAG_ERROR, line, q->id, QK_C_Q_FILL_ANSWER);
         return ok;
     }
-    /* Choice and true/false keys are read with the engine's own answer parser,
-     * so the author may write exactly what a member would type. */
-    char buf[64];
     const char *text = NULL;
     if (json_is_string(ans))
         text = json_string_value(ans);
@@ -126,26 +123,7 @@ static int parse_answer(ctx *c, json_t *ans, qk_question *q, int line)
               msg(c, q->type == QK_Q_JUDGE ? QK_C_T_BOOL : QK_C_T_STRING));
         return 0;
     }
-    snprintf(buf, sizeof buf, "%s", text);
-    qk_response r;
-    qk_answer_problem problem = QK_ANS_OK;
-    if (qk_response_parse(&r, q, NULL, text, &problem) != QK_OK) {
-        if (problem == QK_ANS_ONE_ONLY)
-            qdiag(c, QK_DIAG_ERROR, line, q->id, QK_C_Q_ANSWER_SINGLE, buf);
-        else if (q->type == QK_Q_JUDGE)
-            qdiag(c, QK_DIAG_ERROR, line, q->id, QK_C_FIELD_TYPE, "answer", msg(c, QK_C_T_BOOL));
-        else
-            qdiag(c, QK_DIAG_ERROR, line, q->id, QK_C_Q_LETTER, buf, q->n_options);
-        return 0;
-    }
-    if (q->type == QK_Q_JUDGE) {
-        q->judge_answer = r.judge;
-    } else {
-        for (size_t i = 0; i < q->n_options; i++)
-            q->options[i].correct = (r.choices >> i) & 1u;
-    }
-    qk_response_clear(&r);
-    return 1;
+    return qk__choice_key(c, q, text, line);
 }
 
 static int int_field(ctx *c, json_t *o, const char *key, int def, int line, const char *qid, int *ok)

@@ -55,6 +55,16 @@ static int pin_hash(const char *pin, const unsigned char *salt, int iter, unsign
     return rc == 0 ? QK_OK : QK_EIO;
 }
 
+/* A fresh random salt and the PIN's hash under it. */
+static int new_pin_hash(qk_engine *e, const char *pin, unsigned char salt[SALT_LEN],
+                        unsigned char hash[HASH_LEN])
+{
+    int status = qk_rng_bytes(e->rng, salt, SALT_LEN);
+    if (status == QK_OK)
+        status = pin_hash(pin, salt, QK_PBKDF2_ITERATIONS, hash);
+    return status == QK_OK ? QK_OK : qk__errf(&e->err, e->lang, status, QK_M_OOM);
+}
+
 /* Constant-time comparison: a PIN check must not leak how many bytes matched. */
 static int same(const unsigned char *a, const unsigned char *b, size_t n)
 {
@@ -101,11 +111,9 @@ int qk_member_add(qk_engine *e, const char *id, const char *name, const char *br
     if (!qk_pin_valid(pin))
         return qk__errf(&e->err, e->lang, QK_EINVAL, QK_M_M_PIN, QK_PIN_MIN, QK_PIN_MAX);
     unsigned char salt[SALT_LEN], hash[HASH_LEN];
-    int status = qk_rng_bytes(e->rng, salt, sizeof salt);
-    if (status == QK_OK)
-        status = pin_hash(pin, salt, QK_PBKDF2_ITERATIONS, hash);
+    int status = new_pin_hash(e, pin, salt, hash);
     if (status != QK_OK)
-        return qk__errf(&e->err, e->lang, status, QK_M_OOM);
+        return status;
 
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(e->db,
@@ -140,11 +148,9 @@ int qk_member_set_pin(qk_engine *e, const char *id, const char *pin)
     if (!qk_pin_valid(pin))
         return qk__errf(&e->err, e->lang, QK_EINVAL, QK_M_M_PIN, QK_PIN_MIN, QK_PIN_MAX);
     unsigned char salt[SALT_LEN], hash[HASH_LEN];
-    int status = qk_rng_bytes(e->rng, salt, sizeof salt);
-    if (status == QK_OK)
-        status = pin_hash(pin, salt, QK_PBKDF2_ITERATIONS, hash);
+    int status = new_pin_hash(e, pin, salt, hash);
     if (status != QK_OK)
-        return qk__errf(&e->err, e->lang, status, QK_M_OOM);
+        return status;
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(e->db,
                            "UPDATE members SET pin_salt = ?, pin_hash = ?, pin_iter = ?, failed = 0,"

@@ -33,18 +33,8 @@ static int run(const char *src, const char *dst, int check, const qk_key *key, o
     return qk_content_build(src, dst, &opts, st);
 }
 
-static int setup(void **state)
-{
-    *state = qkt_tmpdir();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    qkt_rmrf(*state);
-    free(*state);
-    return 0;
-}
+#define setup qkt_setup_tmpdir
+#define teardown qkt_teardown_tmpdir
 
 static void one_spreadsheet_is_a_whole_bundle(void **state)
 {

@@ -8,18 +8,8 @@
 
 #include "support.h"
 
-static int setup(void **state)
-{
-    *state = qkt_tmpdir();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    qkt_rmrf(*state);
-    free(*state);
-    return 0;
-}
+#define setup qkt_setup_tmpdir
+#define teardown qkt_teardown_tmpdir
 
 static void written_bundle_reads_back(void **state)
 {

@@ -8,18 +8,8 @@
 #include "../../engine/src/bundle_format.h" /* to forge digests the way an attacker could */
 #include "support.h"
 
-static int setup(void **state)
-{
-    *state = qkt_tmpdir();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    qkt_rmrf(*state);
-    free(*state);
-    return 0;
-}
+#define setup qkt_setup_tmpdir
+#define teardown qkt_teardown_tmpdir
 
 static void keys_round_trip_through_pem_files(void **state)
 {

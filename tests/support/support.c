@@ -16,6 +16,19 @@ char *qkt_tmpdir(void)
     return tmpl;
 }
 
+int qkt_setup_tmpdir(void **state)
+{
+    *state = qkt_tmpdir();
+    return 0;
+}
+
+int qkt_teardown_tmpdir(void **state)
+{
+    qkt_rmrf(*state);
+    free(*state);
+    return 0;
+}
+
 void qkt_rmrf(const char *path)
 {
     DIR *d = opendir(path);

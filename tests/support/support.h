@@ -15,6 +15,9 @@
 
 /* A new empty folder under $TMPDIR (or /tmp); caller frees the string. */
 char *qkt_tmpdir(void);
+/* cmocka fixtures: *state becomes a new temporary folder, removed afterwards. */
+int qkt_setup_tmpdir(void **state);
+int qkt_teardown_tmpdir(void **state);
 /* Removes a folder and everything in it. */
 void qkt_rmrf(const char *path);
 /* dir + "/" + name; caller frees. */

@@ -1,4 +1,6 @@
-/* Fuzz target: a gift question file as staff might save it, in any encoding. */
+/* Fuzz target for one question-file importer, chosen at build time with
+ * -DQK_FUZZ_FORMAT=QK_SRC_CSV (or _JSON, _GIFT, _AIKEN): raw bytes as staff
+ * might save them, in any encoding, decoded and imported. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,7 +13,7 @@ static int sink(const qk_question *q, int line, void *payload)
     (void)line;
     (void)payload;
     char msg[256];
-    /* Whatever the importer passes on must be a consistent question. */
+    /* Whatever an importer passes on must be a consistent question. */
     if (qk_question_check(q, QK_LANG_EN, msg, sizeof msg) != QK_OK)
         abort();
     return QK_OK;
@@ -26,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *text = qk__decode((const char *)data, size, &len, &converted, &bad);
     if (!text)
         return 0;
-    qk_content_parse(QK_SRC_GIFT, "fuzz", text, len, "t", QK_LANG_EN, NULL, NULL, sink, NULL);
+    qk_content_parse(QK_FUZZ_FORMAT, "fuzz", text, len, "t", QK_LANG_EN, NULL, NULL, sink, NULL);
     free(text);
     return 0;
 }
