@@ -35,12 +35,16 @@ int main(int argc, char **argv)
         const char *v = NULL;
         int r;
         if (i > 0 && (r = opt_value(&c, "quizkit", argc, argv, &i, "--data-dir", &v)) != 0) {
-            if (r < 0)
+            if (r < 0) {
+                free(rest);
                 return EXIT_USAGE;
+            }
             c.data_dir_opt = v;
         } else if (i > 0 && (r = opt_value(&c, "quizkit", argc, argv, &i, "--lang", &v)) != 0) {
-            if (r < 0)
+            if (r < 0) {
+                free(rest);
                 return EXIT_USAGE;
+            }
             lang_opt = v;
             bad_lang = strcmp(v, "zh") != 0 && strcmp(v, "zh-CN") != 0 && strcmp(v, "en") != 0;
         } else if (i > 0 && strcmp(argv[i], "--allow-untrusted") == 0) {

@@ -413,6 +413,8 @@ int bundle_open_current(cli *c, const char *which, qk_bundle **b)
     bundle_installed(c, &paths, &n);
     if (n == 0 && !which) {
         const char *sample = sample_bundle();
+        qk_strv_free(paths, n);
+        paths = NULL;
         if (!sample) {
             err(c, M_NO_BUNDLE);
             return EXIT_FAIL;

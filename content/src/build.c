@@ -390,11 +390,10 @@ static void report_duplicates(build *b)
     if (b->n_seen > 1)
         qsort(b->seen, b->n_seen, sizeof *b->seen, cmp_seen);
     for (size_t i = 1; i < b->n_seen; i++) {
-        const seen *first = &b->seen[i - 1];
         size_t k = i;
         while (k > 0 && strcmp(b->seen[k - 1].fp, b->seen[i].fp) == 0)
             k--;
-        first = &b->seen[k];
+        const seen *first = &b->seen[k];
         if (k != i) {
             char detail[768];
             snprintf(detail, sizeof detail, qk__cmsg_text(b->o->lang, QK_C_DUPLICATE), first->id,

@@ -387,7 +387,7 @@ void qk_response_score(const qk_question *q, const qk_response *r, qk_centi *sco
         right = r->choices == m;
         if (right)
             got = full;
-        else if (q->type == QK_Q_MULTI && q->scoring == QK_SCORE_PARTIAL && r->choices &&
+        else if (q->type == QK_Q_MULTI && q->scoring == QK_SCORE_PARTIAL && r->choices && m &&
                  (r->choices & ~m) == 0)
             got = full * popcount(r->choices) / popcount(m); /* no wrong option chosen */
         break;
@@ -400,10 +400,10 @@ void qk_response_score(const qk_question *q, const qk_response *r, qk_centi *sco
         size_t n_right = 0;
         for (size_t i = 0; i < q->n_blanks && i < r->n_blanks; i++)
             n_right += blank_right(&q->blanks[i], r->blanks[i]) ? 1 : 0;
-        right = n_right == q->n_blanks && r->n_blanks == q->n_blanks;
+        right = q->n_blanks > 0 && n_right == q->n_blanks && r->n_blanks == q->n_blanks;
         if (right)
             got = full;
-        else if (q->scoring == QK_SCORE_PARTIAL)
+        else if (q->scoring == QK_SCORE_PARTIAL && q->n_blanks > 0)
             got = (qk_centi)((int64_t)full * (int64_t)n_right / (int64_t)q->n_blanks);
         break;
     }

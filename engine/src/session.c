@@ -345,10 +345,11 @@ int qk_session_resume(qk_session **out, qk_engine *e, qk_bundle *b, const char *
         s->time_limit_s = sqlite3_column_int(st, 8);
         const char *seed = (const char *)sqlite3_column_text(st, 9);
         s->seed = seed ? strtoull(seed, NULL, 10) : 0;
-        recorded = qk__strdup((const char *)sqlite3_column_text(st, 10));
-        if ((theme && !s->theme) || !recorded)
+        const char *questions = (const char *)sqlite3_column_text(st, 10);
+        recorded = questions ? qk__strdup(questions) : NULL;
+        if ((theme && !s->theme) || (questions && !recorded))
             status = oom(s);
-        else if (s->mode != QK_MODE_PRACTICE && s->mode != QK_MODE_EXAM)
+        else if (!questions || (s->mode != QK_MODE_PRACTICE && s->mode != QK_MODE_EXAM))
             status = qk__errf(&s->err, s->lang, QK_ECORRUPT, QK_M_S_REPLAY, s->attempt_id);
     }
     sqlite3_finalize(st);

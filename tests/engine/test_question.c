@@ -197,6 +197,25 @@ static void check_catches_inconsistent_questions(void **state)
     assert_non_null(strstr(msg, "第 1 个空"));
 }
 
+/* A damaged bundle (one not built by our writer) must not crash scoring. */
+static void inconsistent_questions_score_zero_instead_of_crashing(void **state)
+{
+    (void)state;
+    qk_option none_right[2] = {{"a", 0}, {"b", 0}};
+    qk_question m = {.id = "m", .type = QK_Q_MULTI, .scoring = QK_SCORE_PARTIAL, .stem = "x",
+                     .points = 2, .n_options = 2, .options = none_right};
+    qk_response r = {.type = QK_Q_MULTI, .choices = 1u};
+    qk_centi s = -1, mx;
+    int ok;
+    qk_response_score(&m, &r, &s, &mx, &ok);
+    assert_int_equal(s, 0);
+    qk_question f = {.id = "f", .type = QK_Q_FILL, .scoring = QK_SCORE_PARTIAL, .stem = "x",
+                     .points = 1, .n_blanks = 0};
+    qk_response rf = {.type = QK_Q_FILL};
+    qk_response_score(&f, &rf, &s, &mx, &ok);
+    assert_int_equal(s, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -208,6 +227,7 @@ int main(void)
         cmocka_unit_test(fill_compares_after_folding),
         cmocka_unit_test(single_blank_takes_the_whole_line),
         cmocka_unit_test(check_catches_inconsistent_questions),
+        cmocka_unit_test(inconsistent_questions_score_zero_instead_of_crashing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

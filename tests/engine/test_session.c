@@ -1,4 +1,5 @@
 /* Tests for engine/src/session.c: practice, exam, time limits, resume. */
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -296,6 +297,28 @@ static void resume_with_another_bundle_version_is_refused(void **state)
     free(p);
 }
 
+static void damaged_attempt_record_is_reported_as_damaged(void **state)
+{
+    fx *f = *state;
+    const qk_bundle_info *in = qk_bundle_info_get(f->b);
+    char *p = qkt_path(f->dir, "progress.db");
+    sqlite3 *db = NULL;
+    sqlite3_open(p, &db);
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO events(id, device_id, seq, bundle_id, bundle_version, kind, attempt_id,"
+             " payload, created_ms) VALUES ('e1', 'd', 1, '%s', '%s', 'attempt.start',"
+             " '01234567-89ab-7def-8123-456789abcdef', '{\"mode\":\"practice\"}', 1)",
+             in->id, in->version);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    free(p);
+    qk_session *s = NULL;
+    assert_int_equal(qk_session_resume(&s, f->e, f->b, NULL), QK_ECORRUPT);
+    assert_non_null(strstr(qk_session_errmsg(s), "cannot resume attempt"));
+    qk_session_free(s);
+}
+
 static void bad_specs_are_refused(void **state)
 {
     fx *f = *state;
@@ -343,6 +366,7 @@ int main(void)
         T(options_marked_no_shuffle_keep_their_order),
         T(resume_continues_with_every_answer_kept),
         T(resume_with_another_bundle_version_is_refused),
+        T(damaged_attempt_record_is_reported_as_damaged),
         T(bad_specs_are_refused),
         T(count_larger_than_the_theme_takes_all),
     };
