@@ -479,7 +479,7 @@ static int build_single(build *b, const char *src)
         gmtime_r(&t, &tm);
         strftime(version, sizeof version, "%Y%m%d.%H%M%S", &tm);
     }
-    qk_manifest m = {id, version, title, "zh-CN"};
+    qk_manifest m = {id, version, title, "zh-CN", 0};
     if (!id || !title || qk_bundle_writer_manifest(b->w, &m) != QK_OK)
         say_text(b, src, 0, qk_bundle_writer_errmsg(b->w));
     b->single = 1;
@@ -524,8 +524,10 @@ static int build_folder(build *b, const char *src)
         free(mpath);
         return QK_EINVAL;
     }
+    json_t *daily = json_object_get(root, "daily_count");
     qk_manifest m = {str_field(root, "id"), str_field(root, "version"), str_field(root, "title"),
-                     str_field(root, "language")};
+                     str_field(root, "language"),
+                     json_is_integer(daily) ? (int)json_integer_value(daily) : 0};
     if (qk_bundle_writer_manifest(b->w, &m) != QK_OK)
         say_text(b, mpath, 1, qk_bundle_writer_errmsg(b->w));
     json_t *themes = json_object_get(root, "themes");

@@ -13,5 +13,6 @@
 #include "quizkit/member.h"
 #include "quizkit/session.h"
 #include "quizkit/history.h"
+#include "quizkit/study.h"
 
 #endif

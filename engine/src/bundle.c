@@ -68,6 +68,21 @@ static int corrupt(qk_bundle *b, const char *why)
     return qk__errf(&b->err, b->lang, QK_ECORRUPT, QK_M_BUNDLE_CORRUPT, b->path, why);
 }
 
+/* Reads manifest value key (NULL if absent); caller frees. */
+static char *manifest_value(qk_bundle *b, const char *key)
+{
+    sqlite3_stmt *st = NULL;
+    char *v = NULL;
+    if (sqlite3_prepare_v2(b->db, "SELECT value FROM manifest WHERE key = ?", -1, &st, NULL) ==
+        SQLITE_OK) {
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            v = qk__strdup((const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    return v;
+}
+
 static int load_manifest(qk_bundle *b)
 {
     static const char *const keys[] = {"id",         "version",          "title",
@@ -114,6 +129,11 @@ static int load_manifest(qk_bundle *b)
     b->info.publisher_key_id = b->strings[4];
     b->info.content_digest = b->strings[5];
     b->info.created = b->strings[6];
+    char *daily = manifest_value(b, "daily_count");
+    b->info.daily_count = daily ? (int)strtol(daily, NULL, 10) : 0;
+    if (b->info.daily_count < 0 || b->info.daily_count > 1000)
+        b->info.daily_count = 0;
+    free(daily);
     return QK_OK;
 }
 
@@ -209,21 +229,6 @@ int qk_bundle_open(qk_bundle **out, const char *path, unsigned flags, qk_lang la
     if (status == QK_OK && (flags & QK_BUNDLE_VERIFY))
         status = qk_bundle_verify(b);
     return status;
-}
-
-/* Reads manifest value key (NULL if absent); caller frees. */
-static char *manifest_value(qk_bundle *b, const char *key)
-{
-    sqlite3_stmt *st = NULL;
-    char *v = NULL;
-    if (sqlite3_prepare_v2(b->db, "SELECT value FROM manifest WHERE key = ?", -1, &st, NULL) ==
-        SQLITE_OK) {
-        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW)
-            v = qk__strdup((const char *)sqlite3_column_text(st, 0));
-    }
-    sqlite3_finalize(st);
-    return v;
 }
 
 int qk_bundle_verify(qk_bundle *b)

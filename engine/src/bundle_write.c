@@ -131,6 +131,12 @@ int qk_bundle_writer_manifest(qk_bundle_writer *w, const qk_manifest *m)
             QK_OK ||
         (rc = put_manifest(w, "created", created)) != QK_OK)
         return rc;
+    if (m->daily_count > 0) {
+        char n[16];
+        snprintf(n, sizeof n, "%d", m->daily_count);
+        if ((rc = put_manifest(w, "daily_count", n)) != QK_OK)
+            return rc;
+    }
     w->have_manifest = 1;
     return QK_OK;
 }

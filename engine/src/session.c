@@ -18,6 +18,7 @@ typedef struct slot {
     qk_centi score, max;
     int correct;
     int64_t elapsed_ms;
+    int timed_out; /* challenge: no answer within the question's time */
     char *given;
     char *right;
 } slot;
@@ -41,6 +42,11 @@ struct qk_session {
     size_t cur;    /* slot last handed out by next(), or n */
     int presented; /* cur is valid */
     struct timespec shown;
+    int64_t shown_ms;  /* engine clock when the current item was handed out */
+    char **fixed;      /* review: the questions to ask, in order (else drawn from a theme) */
+    size_t n_fixed;
+    int ended;         /* challenge: a wrong answer ended the run */
+    char day[11];      /* daily: the Beijing day the set belongs to */
     int finished;
     int timed_out;
     qk_summary summary;
@@ -108,16 +114,31 @@ static qk_session *session_new(qk_engine *e, qk_bundle *b, const char *member_id
     return s;
 }
 
-/* Draws the attempt's questions into s->slots (see the comment at the top). */
+/* Draws the attempt's questions into s->slots (see the comment at the top).
+ * A review asks a fixed list in its order; the seed still shuffles options. */
 static int draw(qk_session *s)
 {
     char **ids = NULL;
     size_t n_ids = 0, *order = NULL;
     qk_rng *rng = NULL;
-    int status = qk_bundle_question_ids(s->b, s->theme, &ids, &n_ids);
-    if (status != QK_OK)
+    int status = QK_OK;
+    if (s->fixed) {
+        ids = calloc(s->n_fixed ? s->n_fixed : 1, sizeof *ids);
+        for (size_t i = 0; ids && i < s->n_fixed; i++) {
+            if (!(ids[i] = qk__strdup(s->fixed[i])))
+                break;
+            n_ids = i + 1;
+        }
+        if (!ids || n_ids != s->n_fixed)
+            status = QK_ENOMEM;
+    } else {
+        status = qk_bundle_question_ids(s->b, s->theme, &ids, &n_ids);
+    }
+    if (status != QK_OK) {
+        qk_strv_free(ids, n_ids);
         return qk__errf(&s->err, s->lang, status, QK_M_BUNDLE_CORRUPT, "bundle",
                         qk_bundle_errmsg(s->b));
+    }
     if (n_ids == 0) {
         status = qk__errf(&s->err, s->lang, QK_ENOTFOUND, QK_M_EMPTY_THEME,
                           s->theme ? s->theme : "*");
@@ -134,7 +155,7 @@ static int draw(qk_session *s)
         order[i] = i;
     if (s->order == QK_ORDER_RANDOM) {
         if ((status = qk_rng_new_seeded(&rng, s->seed)) != QK_OK ||
-            (status = qk_rng_shuffle(rng, order, n_ids)) != QK_OK)
+            (!s->fixed && (status = qk_rng_shuffle(rng, order, n_ids)) != QK_OK))
             goto out;
     }
     for (size_t i = 0; i < n; i++) {
@@ -164,6 +185,73 @@ static int oom(qk_session *s)
     return qk__errf(&s->err, s->lang, QK_ENOMEM, QK_M_OOM);
 }
 
+/* Mode-specific parts of a new attempt's spec:
+ * - daily: the set is drawn by a seed made from the member, the Beijing day
+ *   and the bundle, so starting again the same day gives the same questions,
+ *   and the next day gives new ones; the bundle sets how many;
+ * - challenge: every question of the theme in random order (the run ends at
+ *   the first wrong answer);
+ * - review: the wrong-answer book, most recently missed first. */
+static int prepare_mode(qk_session *s, const qk_session_spec *spec)
+{
+    const qk_bundle_info *info = qk_bundle_info_get(s->b);
+    switch (s->mode) {
+    case QK_MODE_DAILY: {
+        qk_beijing_date(qk_engine_now_ms(s->e), s->day);
+        qk__buf k = {0};
+        qk__buf_str(&k, "daily\x1f");
+        qk__buf_str(&k, s->member_id ? s->member_id : "");
+        qk__buf_str(&k, "\x1f");
+        qk__buf_str(&k, s->day);
+        qk__buf_str(&k, "\x1f");
+        qk__buf_str(&k, info->id);
+        char *key = qk__buf_take(&k);
+        if (!key)
+            return oom(s);
+        char hex[65];
+        qk_sha256_hex(hex, key, strlen(key));
+        free(key);
+        s->seed = 0;
+        for (int i = 0; i < 16; i++) /* the first 64 bits of the hash */
+            s->seed = s->seed << 4 | (uint64_t)(hex[i] <= '9' ? hex[i] - '0' : hex[i] - 'a' + 10);
+        s->order = QK_ORDER_RANDOM;
+        s->count = info->daily_count > 0 ? (size_t)info->daily_count : QK_DAILY_DEFAULT_COUNT;
+        break;
+    }
+    case QK_MODE_CHALLENGE:
+        s->order = QK_ORDER_RANDOM;
+        s->count = 0;
+        break;
+    case QK_MODE_REVIEW: {
+        qk_wrong *book = NULL;
+        size_t n = 0;
+        int rc = qk_wrongbook_list(s->e, s->member_id, &book, &n);
+        if (rc != QK_OK)
+            return qk__errf(&s->err, s->lang, rc, QK_M_SQL, "wrongbook", qk_engine_errmsg(s->e));
+        size_t limit = spec->count ? spec->count : n;
+        s->fixed = calloc(n ? n : 1, sizeof *s->fixed);
+        for (size_t i = 0; s->fixed && i < n && s->n_fixed < limit; i++) {
+            /* Only questions this bundle still has (ids are stable across versions). */
+            qk_question *q = NULL;
+            if (qk_bundle_question(s->b, book[i].question_id, &q) == QK_OK &&
+                (!s->theme || strcmp(q->theme, s->theme) == 0))
+                s->fixed[s->n_fixed++] = qk__strdup(book[i].question_id);
+            qk_question_free(q);
+        }
+        qk_wrongbook_free(book, n);
+        if (!s->fixed)
+            return oom(s);
+        if (s->n_fixed == 0)
+            return qk__errf(&s->err, s->lang, QK_ENOTFOUND, QK_M_S_NO_WRONG);
+        s->order = QK_ORDER_RANDOM;
+        s->count = 0;
+        break;
+    }
+    default: break;
+    }
+    return QK_OK;
+}
+
 int qk_session_start(qk_session **out, qk_engine *e, qk_bundle *b, const char *member_id,
                      const qk_session_spec *spec)
 {
@@ -173,7 +261,9 @@ int qk_session_start(qk_session **out, qk_engine *e, qk_bundle *b, const char *m
         return QK_ENOMEM;
     if (!spec || spec->version != QK_SESSION_SPEC_VERSION)
         return qk__errf(&s->err, s->lang, QK_EINVAL, QK_M_S_SPEC);
-    if (spec->mode != QK_MODE_PRACTICE && spec->mode != QK_MODE_EXAM) {
+    if (spec->mode != QK_MODE_PRACTICE && spec->mode != QK_MODE_EXAM &&
+        spec->mode != QK_MODE_DAILY && spec->mode != QK_MODE_CHALLENGE &&
+        spec->mode != QK_MODE_REVIEW) {
         const char *name = qk_mode_name(spec->mode);
         return qk__errf(&s->err, s->lang, QK_EINVAL, QK_M_S_MODE, name ? name : "?");
     }
@@ -190,13 +280,17 @@ int qk_session_start(qk_session **out, qk_engine *e, qk_bundle *b, const char *m
     s->seed = spec->seed;
     if (!spec->has_seed && qk_rng_os_seed(&s->seed) != QK_OK)
         return qk__errf(&s->err, s->lang, QK_EIO, QK_M_P_OPEN, "seed", "entropy");
-    int status = draw(s);
+    int status = prepare_mode(s, spec);
+    if (status == QK_OK)
+        status = draw(s);
     if (status != QK_OK)
         return status;
     s->time_limit_s = spec->time_limit_s;
     if (s->mode == QK_MODE_EXAM && s->time_limit_s <= 0)
         s->time_limit_s = (int)(60 * s->n);
-    if (s->mode != QK_MODE_EXAM && spec->time_limit_s < 0)
+    if (s->mode == QK_MODE_CHALLENGE && s->time_limit_s <= 0)
+        s->time_limit_s = QK_CHALLENGE_DEFAULT_SECONDS; /* per question */
+    if (s->mode != QK_MODE_EXAM && s->mode != QK_MODE_CHALLENGE)
         s->time_limit_s = 0;
 
     const qk_bundle_info *info = qk_bundle_info_get(b);
@@ -211,6 +305,8 @@ int qk_session_start(qk_session **out, qk_engine *e, qk_bundle *b, const char *m
     qk__buf_fmt(&p, ",\"count\":%zu,\"order\":\"%s\",\"time_limit_s\":%d,\"seed\":\"%llu\"",
                 s->count, s->order == QK_ORDER_RANDOM ? "random" : "sequential", s->time_limit_s,
                 (unsigned long long)s->seed);
+    if (s->day[0])
+        qk__buf_fmt(&p, ",\"day\":\"%s\"", s->day);
     qk__buf_str(&p, ",\"questions\":[");
     for (size_t i = 0; i < s->n; i++) {
         if (i)
@@ -254,6 +350,31 @@ static int set_display(qk_session *s, slot *sl, const qk_response *r)
     return QK_OK;
 }
 
+/* A review's question list comes from its attempt.start record: the book may
+ * have changed since, but the attempt asks what it asked when it began. */
+static int load_fixed(qk_session *s, const char *json_ids)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->e->db, "SELECT value FROM json_each(?)", -1, &st, NULL) != SQLITE_OK)
+        return engine_fail(s, qk__engine_sqlerr(s->e, sqlite3_extended_errcode(s->e->db), "json"));
+    sqlite3_bind_text(st, 1, json_ids, -1, SQLITE_STATIC);
+    int status = QK_OK;
+    while (status == QK_OK && sqlite3_step(st) == SQLITE_ROW) {
+        char **nv = realloc(s->fixed, (s->n_fixed + 1) * sizeof *nv);
+        if (!nv) {
+            status = oom(s);
+            break;
+        }
+        s->fixed = nv;
+        if (!(s->fixed[s->n_fixed] = qk__strdup((const char *)sqlite3_column_text(st, 0))))
+            status = oom(s);
+        else
+            s->n_fixed++;
+    }
+    sqlite3_finalize(st);
+    return status;
+}
+
 /* Restores the answers of a resumed attempt from its answer events, re-scoring
  * each from the raw response rather than trusting the stored score. */
 static int replay_answers(qk_session *s)
@@ -263,7 +384,7 @@ static int replay_answers(qk_session *s)
     if (sqlite3_prepare_v2(db,
                            "SELECT json_extract(payload, '$.i'), json_extract(payload, '$.q'),"
                            " json_extract(payload, '$.response'),"
-                           " json_extract(payload, '$.elapsed_ms')"
+                           " json_extract(payload, '$.elapsed_ms'), json_extract(payload, '$.timeout')"
                            " FROM events WHERE attempt_id = ? AND kind = 'answer' ORDER BY seq",
                            -1, &st, NULL) != SQLITE_OK)
         return engine_fail(s, qk__engine_sqlerr(s->e, sqlite3_extended_errcode(db), "events"));
@@ -273,11 +394,19 @@ static int replay_answers(qk_session *s)
         int64_t i = sqlite3_column_int64(st, 0);
         const char *qid = (const char *)sqlite3_column_text(st, 1);
         const char *resp = (const char *)sqlite3_column_text(st, 2);
-        if (i < 0 || (size_t)i >= s->n || !qid || !resp || strcmp(qid, s->slots[i].q->id) != 0) {
+        int timeout = sqlite3_column_int(st, 4);
+        if (i < 0 || (size_t)i >= s->n || !qid || (!resp && !timeout) ||
+            strcmp(qid, s->slots[i].q->id) != 0) {
             status = qk__errf(&s->err, s->lang, QK_ECORRUPT, QK_M_S_REPLAY, s->attempt_id);
             break;
         }
         slot *sl = &s->slots[i];
+        if (timeout) {
+            sl->answered = sl->timed_out = 1;
+            sl->max = (qk_centi)sl->q->points * 100;
+            s->ended |= s->mode == QK_MODE_CHALLENGE;
+            continue;
+        }
         qk_response r;
         if (qk_response_parse(&r, sl->q, NULL, resp, NULL) != QK_OK) {
             status = qk__errf(&s->err, s->lang, QK_ECORRUPT, QK_M_S_REPLAY, s->attempt_id);
@@ -286,6 +415,7 @@ static int replay_answers(qk_session *s)
         qk_response_score(sl->q, &r, &sl->score, &sl->max, &sl->correct);
         sl->answered = 1;
         sl->elapsed_ms = sqlite3_column_int64(st, 3);
+        s->ended |= s->mode == QK_MODE_CHALLENGE && !sl->correct;
         status = set_display(s, sl, &r);
         qk_response_clear(&r);
     }
@@ -349,8 +479,10 @@ int qk_session_resume(qk_session **out, qk_engine *e, qk_bundle *b, const char *
         recorded = questions ? qk__strdup(questions) : NULL;
         if ((theme && !s->theme) || (questions && !recorded))
             status = oom(s);
-        else if (!questions || (s->mode != QK_MODE_PRACTICE && s->mode != QK_MODE_EXAM))
+        else if (!questions || s->mode < QK_MODE_PRACTICE || s->mode > QK_MODE_REVIEW)
             status = qk__errf(&s->err, s->lang, QK_ECORRUPT, QK_M_S_REPLAY, s->attempt_id);
+        else if (s->mode == QK_MODE_REVIEW)
+            status = load_fixed(s, questions);
     }
     sqlite3_finalize(st);
     if (status == QK_OK)
@@ -383,13 +515,18 @@ int64_t qk_session_remaining_ms(qk_session *s)
 {
     if (s->time_limit_s <= 0)
         return -1;
-    int64_t left = s->started_ms + (int64_t)s->time_limit_s * 1000 - qk_engine_now_ms(s->e);
+    int64_t limit = (int64_t)s->time_limit_s * 1000, left;
+    if (s->mode == QK_MODE_CHALLENGE) /* the limit is per question */
+        left = s->presented ? s->shown_ms + limit - qk_engine_now_ms(s->e) : limit;
+    else
+        left = s->started_ms + limit - qk_engine_now_ms(s->e);
     return left > 0 ? left : 0;
 }
 
+/* The whole attempt's time is up (exams); a challenge's limit is per question. */
 static int time_is_up(qk_session *s)
 {
-    if (qk_session_remaining_ms(s) == 0) {
+    if (s->mode == QK_MODE_EXAM && qk_session_remaining_ms(s) == 0) {
         s->timed_out = 1;
         return 1;
     }
@@ -410,7 +547,7 @@ static void fill_item(qk_session *s, size_t i, qk_item *out)
 
 int qk_session_next(qk_session *s, qk_item *out)
 {
-    if (s->finished)
+    if (s->finished || s->ended)
         return QK_DONE;
     if (time_is_up(s))
         return qk__errf(&s->err, s->lang, QK_ETIMEOUT, QK_M_S_TIMEOUT);
@@ -425,6 +562,7 @@ int qk_session_next(qk_session *s, qk_item *out)
         s->cur = i;
         s->presented = 1;
         clock_gettime(CLOCK_MONOTONIC, &s->shown);
+        s->shown_ms = qk_engine_now_ms(s->e);
     }
     fill_item(s, i, out);
     return QK_ROW;
@@ -439,10 +577,72 @@ static int fill_feedback(qk_session *s, slot *sl, qk_feedback *fb)
     fb->score = sl->score;
     fb->max = sl->max ? sl->max : (qk_centi)sl->q->points * 100;
     fb->reveal = s->mode != QK_MODE_EXAM || s->finished;
-    fb->given = sl->answered ? sl->given : NULL;
+    fb->timed_out = sl->timed_out;
+    fb->given = sl->answered && !sl->timed_out ? sl->given : NULL;
     fb->right = sl->right;
     fb->explanation = sl->q->explanation;
     return QK_OK;
+}
+
+/* Writes the answer event for the current slot (r NULL: the question's time
+ * ran out) and updates the slot. Durable first: feedback is only given for an
+ * answer that is on disk. */
+static int record(qk_session *s, const qk_response *r, qk_feedback *fb)
+{
+    slot *sl = &s->slots[s->cur];
+    qk_centi score = 0, max = (qk_centi)sl->q->points * 100;
+    int correct = 0;
+    char *canon = NULL;
+    if (r) {
+        qk_response_score(sl->q, r, &score, &max, &correct);
+        if (qk_response_canonical(&canon, sl->q, r) != QK_OK)
+            return oom(s);
+    }
+    int64_t elapsed = mono_ms(&s->shown);
+    qk__buf p = {0};
+    qk__buf_fmt(&p, "{\"i\":%zu,\"q\":", s->cur);
+    qk__buf_json_str(&p, sl->q->id);
+    qk__buf_str(&p, ",\"response\":");
+    if (canon)
+        qk__buf_json_str(&p, canon);
+    else
+        qk__buf_str(&p, "null");
+    qk__buf_fmt(&p, ",\"correct\":%s,\"score\":%d,\"max\":%d,\"elapsed_ms\":%lld%s}",
+                correct ? "true" : "false", (int)score, (int)max, (long long)elapsed,
+                r ? "" : ",\"timeout\":true");
+    free(canon);
+    char *payload = qk__buf_take(&p);
+    if (!payload)
+        return oom(s);
+    const qk_bundle_info *info = qk_bundle_info_get(s->b);
+    qk__event ev = {.member_id = s->member_id,
+                    .bundle_id = info->id,
+                    .bundle_version = info->version,
+                    .kind = "answer",
+                    .attempt_id = s->attempt_id,
+                    .payload = payload};
+    int status = qk__event_append(s->e, &ev, NULL);
+    free(payload);
+    if (status != QK_OK)
+        return engine_fail(s, status);
+    sl->answered = 1;
+    sl->timed_out = !r;
+    sl->score = score;
+    sl->max = max;
+    sl->correct = correct;
+    sl->elapsed_ms = elapsed;
+    s->ended |= s->mode == QK_MODE_CHALLENGE && !correct; /* the run ends at the first miss */
+    status = r ? set_display(s, sl, r) : QK_OK;
+    s->presented = 0;
+    if (status == QK_OK && fb)
+        status = fill_feedback(s, sl, fb);
+    return status;
+}
+
+/* A challenge question whose own time has run out. */
+static int question_expired(qk_session *s)
+{
+    return s->mode == QK_MODE_CHALLENGE && s->presented && qk_session_remaining_ms(s) == 0;
 }
 
 int qk_session_answer(qk_session *s, const char *input, qk_feedback *fb,
@@ -452,62 +652,29 @@ int qk_session_answer(qk_session *s, const char *input, qk_feedback *fb,
     if (!problem)
         problem = &dummy;
     *problem = QK_ANS_OK;
-    if (s->finished)
+    if (s->finished || s->ended)
         return qk__errf(&s->err, s->lang, QK_ESTATE, QK_M_S_STATE);
     if (!s->presented || s->cur >= s->n)
         return qk__errf(&s->err, s->lang, QK_ESTATE, QK_M_S_DONE);
     if (time_is_up(s))
         return qk__errf(&s->err, s->lang, QK_ETIMEOUT, QK_M_S_TIMEOUT);
+    if (question_expired(s))
+        return record(s, NULL, fb); /* too late: counts as a miss, whatever was typed */
     slot *sl = &s->slots[s->cur];
     qk_response r;
     int status = qk_response_parse(&r, sl->q, sl->perm, input, problem);
     if (status != QK_OK)
         return qk__errf(&s->err, s->lang, status, QK_M_S_BADANS);
-    char *canon = NULL;
-    qk_centi score, max;
-    int correct;
-    qk_response_score(sl->q, &r, &score, &max, &correct);
-    int64_t elapsed = mono_ms(&s->shown);
-    qk__buf p = {0};
-    if (qk_response_canonical(&canon, sl->q, &r) == QK_OK) {
-        qk__buf_fmt(&p, "{\"i\":%zu,\"q\":", s->cur);
-        qk__buf_json_str(&p, sl->q->id);
-        qk__buf_str(&p, ",\"response\":");
-        qk__buf_json_str(&p, canon);
-        qk__buf_fmt(&p, ",\"correct\":%s,\"score\":%d,\"max\":%d,\"elapsed_ms\":%lld}",
-                    correct ? "true" : "false", (int)score, (int)max, (long long)elapsed);
-    }
-    free(canon);
-    char *payload = qk__buf_take(&p);
-    if (!payload) {
-        qk_response_clear(&r);
-        return oom(s);
-    }
-    const qk_bundle_info *info = qk_bundle_info_get(s->b);
-    qk__event ev = {.member_id = s->member_id,
-                    .bundle_id = info->id,
-                    .bundle_version = info->version,
-                    .kind = "answer",
-                    .attempt_id = s->attempt_id,
-                    .payload = payload};
-    /* Durable first: feedback is only given for an answer that is on disk. */
-    status = qk__event_append(s->e, &ev, NULL);
-    free(payload);
-    if (status != QK_OK) {
-        qk_response_clear(&r);
-        return engine_fail(s, status);
-    }
-    sl->answered = 1;
-    sl->score = score;
-    sl->max = max;
-    sl->correct = correct;
-    sl->elapsed_ms = elapsed;
-    status = set_display(s, sl, &r);
+    status = record(s, &r, fb);
     qk_response_clear(&r);
-    s->presented = 0;
-    if (status == QK_OK && fb)
-        status = fill_feedback(s, sl, fb);
     return status;
+}
+
+int qk_session_expire(qk_session *s, qk_feedback *fb)
+{
+    if (s->finished || s->ended || !question_expired(s))
+        return qk__errf(&s->err, s->lang, QK_ESTATE, QK_M_S_STATE);
+    return record(s, NULL, fb);
 }
 
 int qk_session_finish(qk_session *s, qk_summary *out)
@@ -531,7 +698,7 @@ int qk_session_finish(qk_session *s, qk_summary *out)
         }
         time_is_up(s);
         sum->timed_out = s->timed_out;
-        if (s->mode == QK_MODE_EXAM) {
+        if (s->mode == QK_MODE_EXAM && s->time_limit_s > 0) {
             /* An exam runs on the wall clock from its start, capped by the limit. */
             int64_t wall = qk_engine_now_ms(s->e) - s->started_ms;
             int64_t cap = (int64_t)s->time_limit_s * 1000;
@@ -539,7 +706,8 @@ int qk_session_finish(qk_session *s, qk_summary *out)
         } else {
             sum->duration_ms = active; /* practice: time spent answering, across resumes */
         }
-        const char *reason = s->timed_out ? "timeout"
+        const char *reason = s->timed_out                   ? "timeout"
+                             : s->ended                     ? "ended"
                              : sum->answered < sum->total ? "incomplete"
                                                            : "done";
         qk__buf p = {0};
@@ -588,6 +756,7 @@ void qk_session_free(qk_session *s)
         free(s->slots[i].right);
     }
     free(s->slots);
+    qk_strv_free(s->fixed, s->n_fixed);
     free(s->member_id);
     free(s->theme);
     free(s);

@@ -281,7 +281,7 @@ static void resume_with_another_bundle_version_is_refused(void **state)
     char *p = qkt_path(f->dir, "v2.qkb");
     qk_bundle_writer *w = NULL;
     assert_int_equal(qk_bundle_writer_open(&w, p, QK_LANG_EN), QK_OK);
-    qk_manifest m = {"test.fixture", "2", "Fixture v2", "zh-CN"};
+    qk_manifest m = {"test.fixture", "2", "Fixture v2", "zh-CN", 0};
     assert_int_equal(qk_bundle_writer_manifest(w, &m), QK_OK);
     assert_int_equal(qk_bundle_writer_theme(w, "t1", "主题一", NULL), QK_OK);
     qk_question q = {.id = "j1", .theme = "t1", .type = QK_Q_JUDGE, .stem = "s", .points = 1};
@@ -329,9 +329,9 @@ static void bad_specs_are_refused(void **state)
     assert_non_null(strstr(qk_session_errmsg(s), "no theme nope"));
     qk_session_free(s);
     spec.theme = NULL;
-    spec.mode = QK_MODE_CHALLENGE;
+    spec.mode = QK_MODE_SRS;
     assert_int_equal(qk_session_start(&s, f->e, f->b, NULL, &spec), QK_EINVAL);
-    assert_non_null(strstr(qk_session_errmsg(s), "challenge"));
+    assert_non_null(strstr(qk_session_errmsg(s), "srs"));
     qk_session_free(s);
     spec.mode = QK_MODE_PRACTICE;
     spec.version = 0;

@@ -32,6 +32,7 @@ typedef struct qk_bundle_info {
     size_t n_themes;
     size_t n_questions;
     size_t n_media;
+    int daily_count; /* questions in the daily quiz; 0: the default */
 } qk_bundle_info;
 
 typedef struct qk_theme {
@@ -87,6 +88,7 @@ typedef struct qk_manifest {
     const char *version;  /* free text, e.g. "2026.11.1" */
     const char *title;
     const char *language; /* e.g. "zh-CN" */
+    int daily_count;      /* questions in the daily quiz; 0: the default */
 } qk_manifest;
 
 /* Starts a bundle that will appear at path only when committed: it is written

@@ -16,14 +16,15 @@
 
 #include "bundle.h"
 #include "engine.h"
+#include "study.h"
 
 typedef enum qk_mode {
     QK_MODE_PRACTICE = 1, /* feedback and 解析 after each answer */
     QK_MODE_EXAM = 2,     /* time limit; results only at the end */
+    QK_MODE_DAILY = 3,     /* 每日答题: the day's set, the same all day (Beijing time) */
+    QK_MODE_CHALLENGE = 4, /* 挑战答题: until the first miss; time_limit_s is per question */
+    QK_MODE_REVIEW = 5,    /* 错题本: the wrong-answer book; count limits it */
     /* Reserved for the modes to come; qk_session_start refuses them for now. */
-    QK_MODE_DAILY = 3,
-    QK_MODE_CHALLENGE = 4,
-    QK_MODE_REVIEW = 5,
     QK_MODE_SRS = 6,
     QK_MODE_COMPETITION = 7,
     QK_MODE_LESSON = 8
@@ -43,7 +44,8 @@ typedef struct qk_session_spec {
     qk_mode mode;
     const char *theme; /* theme id; NULL for all themes */
     size_t count;      /* questions to draw; 0 or more than there are: all */
-    int time_limit_s;  /* 0: none. Exam with 0 gets 60 s per question */
+    int time_limit_s;  /* 0: none. Exam with 0 gets 60 s per question; challenge: per
+                          question, 0 gets QK_CHALLENGE_DEFAULT_SECONDS */
     qk_order order;
     int has_seed;      /* 0: a fresh seed from the OS */
     uint64_t seed;
@@ -65,6 +67,7 @@ typedef struct qk_feedback {
     qk_centi score;
     qk_centi max;
     int reveal;              /* practice: show right/wrong now; exam: only at the end */
+    int timed_out;           /* challenge: the question's time ran out (a miss) */
     const char *given;       /* what was answered, display form; owned by the session */
     const char *right;       /* the right answer, display form; owned by the session */
     const char *explanation; /* may be NULL */
@@ -94,7 +97,12 @@ int qk_session_next(qk_session *s, qk_item *out);
  * recorded; *problem says why); QK_ETIMEOUT once the time limit has passed. */
 int qk_session_answer(qk_session *s, const char *input, qk_feedback *fb,
                       qk_answer_problem *problem);
-/* Milliseconds left before the time limit, or -1 when there is none. */
+/* Challenge: records the current question as missed once its own time has run
+ * out (the UI calls it when its countdown reaches zero); the run then ends.
+ * QK_ESTATE if there is time left. */
+int qk_session_expire(qk_session *s, qk_feedback *fb);
+/* Milliseconds left before the time limit (for a challenge: the current
+ * question's), or -1 when there is none. */
 int64_t qk_session_remaining_ms(qk_session *s);
 /* Number of answers already given (after resume: those restored). */
 size_t qk_session_answered(const qk_session *s);

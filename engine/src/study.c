@@ -1,0 +1,190 @@
+/* study.c: the Beijing day, the wrong-answer book and the best challenge run,
+ * all derived from answer events. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+#define BEIJING_OFFSET_MS (8LL * 3600 * 1000)
+#define DAY_MS (86400LL * 1000)
+
+int64_t qk_beijing_day(int64_t unix_ms)
+{
+    int64_t t = unix_ms + BEIJING_OFFSET_MS;
+    return t >= 0 ? t / DAY_MS : -((-t + DAY_MS - 1) / DAY_MS);
+}
+
+void qk_beijing_date(int64_t unix_ms, char out[11])
+{
+    time_t t = (time_t)(qk_beijing_day(unix_ms) * 86400);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+typedef struct row {
+    char *qid;
+    char *response;
+    int correct;
+    int64_t ms;
+    int64_t order; /* position in the log, to keep same-millisecond answers in order */
+} row;
+
+static int cmp_rows(const void *a, const void *b)
+{
+    const row *x = a, *y = b;
+    int c = strcmp(x->qid, y->qid);
+    if (c)
+        return c;
+    if (x->ms != y->ms)
+        return x->ms < y->ms ? -1 : 1;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static int cmp_wrong(const void *a, const void *b)
+{
+    const qk_wrong *x = a, *y = b;
+    if (x->last_wrong_ms != y->last_wrong_ms)
+        return x->last_wrong_ms > y->last_wrong_ms ? -1 : 1;
+    return strcmp(x->question_id, y->question_id);
+}
+
+void qk_wrongbook_free(qk_wrong *v, size_t n)
+{
+    if (!v)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].question_id);
+        free(v[i].given);
+    }
+    free(v);
+}
+
+int qk_wrongbook_list(qk_engine *e, const char *member_id, qk_wrong **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(e->db,
+                           "SELECT json_extract(payload, '$.q'), json_extract(payload, '$.response'),"
+                           " json_extract(payload, '$.correct'), created_ms, rowid FROM events"
+                           " WHERE kind = 'answer' AND member_id IS ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "wrongbook");
+    if (member_id)
+        sqlite3_bind_text(st, 1, member_id, -1, SQLITE_STATIC);
+    row *rows = NULL;
+    size_t len = 0, cap = 0;
+    int status = QK_OK, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *q = (const char *)sqlite3_column_text(st, 0);
+        const char *r = (const char *)sqlite3_column_text(st, 1);
+        if (!q || !r)
+            continue;
+        if (len == cap) {
+            size_t c = cap ? cap * 2 : 256;
+            row *nv = realloc(rows, c * sizeof *nv);
+            if (!nv) {
+                status = QK_ENOMEM;
+                break;
+            }
+            rows = nv;
+            cap = c;
+        }
+        rows[len].qid = qk__strdup(q);
+        rows[len].response = qk__strdup(r);
+        rows[len].correct = sqlite3_column_int(st, 2);
+        rows[len].ms = sqlite3_column_int64(st, 3);
+        rows[len].order = sqlite3_column_int64(st, 4);
+        len++;
+        if (!rows[len - 1].qid || !rows[len - 1].response) {
+            status = QK_ENOMEM;
+            break;
+        }
+    }
+    if (status == QK_OK && step != SQLITE_DONE)
+        status = qk__engine_sqlerr(e, step, "wrongbook");
+    sqlite3_finalize(st);
+
+    /* Walk each question's answers in time order: a wrong answer puts it in the
+     * book and resets its count; a right answer on a new day counts one more;
+     * QK_WRONGBOOK_RIGHT_DAYS such days take it out. O(n log n) for the sort. */
+    qk_wrong *v = NULL;
+    size_t nv = 0;
+    if (status == QK_OK && len > 0) {
+        qsort(rows, len, sizeof *rows, cmp_rows);
+        v = calloc(len, sizeof *v);
+        if (!v)
+            status = QK_ENOMEM;
+        for (size_t i = 0; v && i < len;) {
+            size_t j = i;
+            qk_wrong w = {NULL, NULL, 0, 0, 0};
+            int in_book = 0;
+            int64_t last_right_day = INT64_MIN;
+            const char *given = NULL;
+            for (; j < len && strcmp(rows[j].qid, rows[i].qid) == 0; j++) {
+                if (!rows[j].correct) {
+                    in_book = 1;
+                    w.times_wrong++;
+                    w.right_days = 0;
+                    w.last_wrong_ms = rows[j].ms;
+                    given = rows[j].response;
+                    last_right_day = INT64_MIN;
+                } else if (in_book) {
+                    int64_t day = qk_beijing_day(rows[j].ms);
+                    if (day != last_right_day) {
+                        w.right_days++;
+                        last_right_day = day;
+                    }
+                    if (w.right_days >= QK_WRONGBOOK_RIGHT_DAYS)
+                        in_book = 0;
+                }
+            }
+            if (in_book) {
+                w.question_id = qk__strdup(rows[i].qid);
+                w.given = qk__strdup(given);
+                v[nv++] = w;
+            }
+            i = j;
+        }
+        if (v)
+            qsort(v, nv, sizeof *v, cmp_wrong);
+    }
+    for (size_t i = 0; i < len; i++) {
+        free(rows[i].qid);
+        free(rows[i].response);
+    }
+    free(rows);
+    if (status != QK_OK) {
+        qk_wrongbook_free(v, nv);
+        return status;
+    }
+    *out = v;
+    *n = nv;
+    return QK_OK;
+}
+
+int qk_challenge_best(qk_engine *e, const char *member_id, size_t *best)
+{
+    *best = 0;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(e->db,
+                           "SELECT COALESCE(MAX(json_extract(f.payload, '$.correct')), 0)"
+                           " FROM events f JOIN events s ON s.attempt_id = f.attempt_id"
+                           " AND s.kind = 'attempt.start'"
+                           " WHERE f.kind = 'attempt.finish' AND f.member_id IS ?"
+                           " AND json_extract(s.payload, '$.mode') = 'challenge'",
+                           -1, &st, NULL) != SQLITE_OK)
+        return qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "challenge");
+    if (member_id)
+        sqlite3_bind_text(st, 1, member_id, -1, SQLITE_STATIC);
+    int status = QK_OK;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *best = (size_t)sqlite3_column_int64(st, 0);
+    else
+        status = qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "challenge");
+    sqlite3_finalize(st);
+    return status;
+}
