@@ -10,6 +10,7 @@ typedef struct play_opts {
     const char *theme, *member, *bundle;
     qk_session_spec spec;
     int resume;
+    int question_s; /* challenge: seconds per question */
 } play_opts;
 
 static int parse_opts(cli *c, int argc, char **argv, play_opts *o)
@@ -34,7 +35,7 @@ static int parse_opts(cli *c, int argc, char **argv, play_opts *o)
             if (r < 0)
                 return EXIT_USAGE;
             o->spec.mode = qk_mode_parse(v);
-            if (o->spec.mode != QK_MODE_PRACTICE && o->spec.mode != QK_MODE_EXAM) {
+            if (o->spec.mode < QK_MODE_PRACTICE || o->spec.mode > QK_MODE_REVIEW) {
                 err(c, M_BAD_VALUE, "--mode", v);
                 return EXIT_USAGE;
             }
@@ -54,6 +55,14 @@ static int parse_opts(cli *c, int argc, char **argv, play_opts *o)
                 return EXIT_USAGE;
             }
             o->spec.time_limit_s = (int)u * 60;
+        } else if ((r = opt_value(c, "play", argc, argv, &i, "--question-time", &v))) {
+            if (r < 0)
+                return EXIT_USAGE;
+            if (!parse_uint(v, 3600, &u) || u == 0) {
+                err(c, M_BAD_VALUE, "--question-time", v);
+                return EXIT_USAGE;
+            }
+            o->question_s = (int)u;
         } else if ((r = opt_value(c, "play", argc, argv, &i, "--order", &v))) {
             if (r < 0)
                 return EXIT_USAGE;
@@ -161,6 +170,17 @@ static int choose_theme(cli *c, qk_bundle *b, const char **theme)
     }
 }
 
+static const char *mode_label(const cli *c, qk_mode m)
+{
+    switch (m) {
+    case QK_MODE_EXAM: return M(c, M_MODE_EXAM);
+    case QK_MODE_DAILY: return M(c, M_MODE_DAILY);
+    case QK_MODE_CHALLENGE: return M(c, M_MODE_CHALLENGE);
+    case QK_MODE_REVIEW: return M(c, M_MODE_REVIEW);
+    default: return M(c, M_MODE_PRACTICE);
+    }
+}
+
 static const char *type_name(const cli *c, qk_qtype t)
 {
     switch (t) {
@@ -228,6 +248,12 @@ static void show_feedback(cli *c, const qk_feedback *fb, const qk_question *q)
         out(c, stdout, M_RECORDED);
         return;
     }
+    if (fb->timed_out) {
+        out(c, stdout, M_Q_TIMEOUT, fb->right);
+        if (fb->explanation)
+            out(c, stdout, M_EXPLAIN, fb->explanation);
+        return;
+    }
     char pts[16];
     fmt_points(pts, sizeof pts, fb->score);
     const char *color = fb->correct ? "\x1b[32m" : fb->score > 0 ? "\x1b[33m" : "\x1b[31m";
@@ -247,7 +273,8 @@ static void show_feedback(cli *c, const qk_feedback *fb, const qk_question *q)
         out(c, stdout, M_SOURCE, q->source);
 }
 
-static void show_summary(cli *c, qk_session *s, const qk_summary *sum)
+static void show_summary(cli *c, qk_engine *e, qk_session *s, const qk_summary *sum,
+                         const char *member)
 {
     char score[16], max[16], dur[64];
     fmt_points(score, sizeof score, sum->score);
@@ -255,6 +282,11 @@ static void show_summary(cli *c, qk_session *s, const qk_summary *sum)
     fmt_duration(c, dur, sizeof dur, sum->duration_ms);
     out(c, stdout, M_DONE_HEAD);
     out(c, stdout, M_DONE_SCORE, score, max, sum->correct, sum->total, dur);
+    if (sum->mode == QK_MODE_CHALLENGE) {
+        size_t best = 0;
+        qk_challenge_best(e, member, &best);
+        out(c, stdout, M_CHALLENGE_RUN, sum->correct, best);
+    }
     if (sum->mode != QK_MODE_EXAM)
         return;
     out(c, stdout, M_REVIEW_HEAD);
@@ -301,7 +333,7 @@ static void warn_unfinished(cli *c, qk_engine *e, const char *member)
 }
 
 /* Runs the question loop; returns an exit status. */
-static int run(cli *c, qk_session *s, const play_opts *o)
+static int run(cli *c, qk_engine *e, qk_session *s, const play_opts *o)
 {
     int timed_out = 0;
     for (;;) {
@@ -328,6 +360,12 @@ static int run(cli *c, qk_session *s, const play_opts *o)
                 return saved_exit(c, s, o, EXIT_INTERRUPTED);
             if (r == TERM_TIMEOUT) {
                 fputc('\n', stdout);
+                qk_feedback fb;
+                /* A challenge question's own time ran out: a miss, the run ends. */
+                if (qk_session_expire(s, &fb) == QK_OK) {
+                    show_feedback(c, &fb, it.q);
+                    break;
+                }
                 timed_out = 1;
                 break;
             }
@@ -361,7 +399,7 @@ static int run(cli *c, qk_session *s, const play_opts *o)
         err_text(c, qk_session_errmsg(s));
         return EXIT_FAIL;
     }
-    show_summary(c, s, &sum);
+    show_summary(c, e, s, &sum, o->member);
     return EXIT_OK;
 }
 
@@ -393,11 +431,14 @@ int cmd_play(cli *c, int argc, char **argv)
                 goto out;
             }
             theme = t->id;
-        } else if ((status = choose_theme(c, b, &theme))) {
+        } else if (o.spec.mode != QK_MODE_DAILY && o.spec.mode != QK_MODE_REVIEW &&
+                   (status = choose_theme(c, b, &theme))) {
             goto out;
         }
         warn_unfinished(c, e, o.member);
         o.spec.theme = theme;
+        if (o.spec.mode == QK_MODE_CHALLENGE)
+            o.spec.time_limit_s = o.question_s;
         rc = qk_session_start(&s, e, b, o.member, &o.spec);
     }
     if (rc != QK_OK) {
@@ -414,11 +455,19 @@ int cmd_play(cli *c, int argc, char **argv)
     if (left >= 0)
         msgf(c, limit, sizeof limit, M_QUIZ_LIMIT, (int)((left + 59999) / 60000));
     fputc('\n', stdout);
-    out(c, stdout, M_QUIZ_HEAD, t ? t->title : M(c, M_THEME_ALL),
-        M(c, left >= 0 ? M_MODE_EXAM : M_MODE_PRACTICE), total, limit);
+    qk_mode mode = qk_session_mode(s);
+    if (mode == QK_MODE_CHALLENGE)
+        limit[0] = '\0'; /* the limit is per question, shown with each one */
+    out(c, stdout, M_QUIZ_HEAD, t ? t->title : M(c, M_THEME_ALL), mode_label(c, mode), total,
+        limit);
+    if (mode == QK_MODE_DAILY) {
+        char day[11];
+        qk_beijing_date(qk_engine_now_ms(e), day);
+        out(c, stdout, M_DAILY_DAY, day);
+    }
     if (o.resume)
         out(c, stdout, M_RESUMED, qk_session_answered(s), total);
-    status = run(c, s, &o);
+    status = run(c, e, s, &o);
 out:
     qk_session_free(s);
     qk_bundle_close(b);

@@ -80,10 +80,6 @@ int qk__rng_fn(void *rng, unsigned char *out, size_t n);
 /* The key's mbedtls_pk_context. */
 void *qk__key_pk(const qk_key *k);
 
-/* A response as a person reads it (display letters, 对/错, blanks); caller frees. */
-int qk__response_display(char **out, const qk_question *q, const size_t *perm,
-                         const qk_response *r, qk_lang lang);
-
 int qk__hex_encode(char *out, size_t outlen, const unsigned char *in, size_t n);
 
 #endif

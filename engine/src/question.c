@@ -425,7 +425,7 @@ static void add_letters(qk__buf *b, const qk_question *q, const size_t *perm, ui
     }
 }
 
-int qk__response_display(char **out, const qk_question *q, const size_t *perm,
+int qk_response_text(char **out, const qk_question *q, const size_t *perm,
                          const qk_response *r, qk_lang lang)
 {
     qk__buf b = {0};

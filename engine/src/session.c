@@ -84,6 +84,11 @@ const char *qk_session_theme(const qk_session *s)
     return s->theme;
 }
 
+qk_mode qk_session_mode(const qk_session *s)
+{
+    return s->mode;
+}
+
 size_t qk_session_answered(const qk_session *s)
 {
     size_t n = 0;
@@ -189,8 +194,8 @@ static int oom(qk_session *s)
  * - daily: the set is drawn by a seed made from the member, the Beijing day
  *   and the bundle, so starting again the same day gives the same questions,
  *   and the next day gives new ones; the bundle sets how many;
- * - challenge: every question of the theme in random order (the run ends at
- *   the first wrong answer);
+ * - challenge: every question of the theme, in random order unless asked
+ *   otherwise (the run ends at the first wrong answer);
  * - review: the wrong-answer book, most recently missed first. */
 static int prepare_mode(qk_session *s, const qk_session_spec *spec)
 {
@@ -219,8 +224,7 @@ static int prepare_mode(qk_session *s, const qk_session_spec *spec)
         break;
     }
     case QK_MODE_CHALLENGE:
-        s->order = QK_ORDER_RANDOM;
-        s->count = 0;
+        s->count = 0; /* as long as the member keeps answering right */
         break;
     case QK_MODE_REVIEW: {
         qk_wrong *book = NULL;
@@ -243,7 +247,6 @@ static int prepare_mode(qk_session *s, const qk_session_spec *spec)
             return oom(s);
         if (s->n_fixed == 0)
             return qk__errf(&s->err, s->lang, QK_ENOTFOUND, QK_M_S_NO_WRONG);
-        s->order = QK_ORDER_RANDOM;
         s->count = 0;
         break;
     }
@@ -345,7 +348,7 @@ static int set_display(qk_session *s, slot *sl, const qk_response *r)
 {
     free(sl->given);
     sl->given = NULL;
-    if (qk__response_display(&sl->given, sl->q, sl->perm, r, s->lang) != QK_OK)
+    if (qk_response_text(&sl->given, sl->q, sl->perm, r, s->lang) != QK_OK)
         return oom(s);
     return QK_OK;
 }

@@ -105,6 +105,11 @@ int qk_response_canonical(char **out, const qk_question *q, const qk_response *r
 void qk_response_score(const qk_question *q, const qk_response *r, qk_centi *score, qk_centi *max,
                        int *correct);
 
+/* A response as a person reads it, in display order (perm as below): "C",
+ * "对", "1921 | 嘉兴". Caller frees *out. */
+int qk_response_text(char **out, const qk_question *q, const size_t *perm, const qk_response *r,
+                     qk_lang lang);
+
 /* The right answer as a person reads it, in display order (perm as above):
  * "B", "ACD", "对", "1921|嘉兴". Caller frees *out. */
 int qk_question_answer_text(char **out, const qk_question *q, const size_t *perm, qk_lang lang);

@@ -114,6 +114,7 @@ int qk_session_finish(qk_session *s, qk_summary *out);
 int qk_session_review(qk_session *s, size_t i, qk_item *item, qk_feedback *fb);
 const char *qk_session_attempt_id(const qk_session *s);
 const char *qk_session_theme(const qk_session *s);
+qk_mode qk_session_mode(const qk_session *s);
 void qk_session_free(qk_session *s);
 
 #endif

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Study modes in the terminal: daily quiz, challenge, wrong-answer book and review.
+. "$(dirname "$0")/lib.sh"
+mini_bundle
+"$QK" member add m1 --name 张三 --pin 1234 >/dev/null
+
+# Daily: the same set when started again the same day.
+qs() { grep -E '^第 [0-9]+/[0-9]+ 题' -A1 "$1" | grep -vE '^第|^--' ; }
+printf '1234\nA\nA\nA\nA\nA\nA\nA\nA\nA\nA\n' | "$QK" play --mode daily --member m1 >"$WORK/d1" 2>&1
+printf '1234\nA\nA\nA\nA\nA\nA\nA\nA\nA\nA\n' | "$QK" play --mode daily --member m1 >"$WORK/d2" 2>&1
+expect_contains "daily quiz named" "$WORK/d1" "每日答题"
+expect_contains "daily quiz says the set is today's" "$WORK/d1" "当天重新开始仍是同一组题"
+expect_eq "same questions when started again today" "$(qs "$WORK/d1" | md5sum)" "$(qs "$WORK/d2" | md5sum)"
+expect_contains "the daily set has the default 5 of the bundle's 6 questions" "$WORK/d1" "每日答题 · 共 5 题"
+
+# Challenge in order: q1 right, q2 wrong ends the run.
+printf 'B\nA\n对\n' | "$QK" play --mode challenge --theme t --order seq >"$WORK/c" 2>&1
+expect_eq "challenge exits 0" "$?" 0
+expect_contains "run length and best shown" "$WORK/c" "本次连续答对 1 题，最好成绩 1 题。"
+expect_not_contains "no question after the miss" "$WORK/c" "第 3/"
+expect_contains "challenge shows the per-question countdown" "$WORK/c" "剩余 0:20"
+
+# The miss is in the guest's wrong-answer book; a review drills it.
+"$QK" review --list >"$WORK/w" 2>&1
+expect_contains "book lists the missed question" "$WORK/w" "哪些是偶数？"
+expect_contains "book shows the given and the right answer" "$WORK/w" "A         AC"
+printf 'AC\n' | "$QK" review --order seq >"$WORK/r" 2>&1
+expect_eq "review exits 0" "$?" 0
+expect_contains "review is named" "$WORK/r" "错题复习"
+expect_contains "review asks the missed question" "$WORK/r" "哪些是偶数？"
+expect_contains "review scored" "$WORK/r" "答对：1 / 1 题"
+"$QK" review --list >"$WORK/w2" 2>&1
+expect_contains "one right day is not enough to leave the book" "$WORK/w2" "哪些是偶数？"
+"$QK" review --member m1 --list >"$WORK/w3" 2>&1
+expect_contains "each member has their own book" "$WORK/w3" "错题本是空的"
+
+# Challenge timeout: a question left unanswered past its time ends the run.
+mkfifo "$WORK/in"
+"$QK" play --mode challenge --theme u --question-time 1 <"$WORK/in" >"$WORK/t" 2>&1 &
+pid=$!
+exec 3>"$WORK/in"
+wait "$pid"
+code=$?
+exec 3>&-
+expect_eq "timed-out challenge exits 0" "$code" 0
+expect_contains "time-out is a miss" "$WORK/t" "时间到，本题未作答"
+finish
