@@ -93,6 +93,7 @@ int cmd_member(cli *c, int argc, char **argv);
 int cmd_bundle(cli *c, int argc, char **argv);
 int cmd_keygen(cli *c, int argc, char **argv);
 int cmd_review(cli *c, int argc, char **argv);
+int cmd_points(cli *c, int argc, char **argv);
 int cmd_trust(cli *c, int argc, char **argv);
 
 /* Shared option parsing: returns 1 and sets *val for "--name VALUE" or

@@ -282,6 +282,8 @@ static void show_summary(cli *c, qk_engine *e, qk_session *s, const qk_summary *
     fmt_duration(c, dur, sizeof dur, sum->duration_ms);
     out(c, stdout, M_DONE_HEAD);
     out(c, stdout, M_DONE_SCORE, score, max, sum->correct, sum->total, dur);
+    if (sum->points > 0)
+        out(c, stdout, M_P_EARNED, sum->points);
     if (sum->mode == QK_MODE_CHALLENGE) {
         size_t best = 0;
         qk_challenge_best(e, member, &best);

@@ -539,6 +539,18 @@ static int build_folder(build *b, const char *src)
         add_theme(b, str_field(t, "id"), str_field(t, "title"), str_field(t, "description"), mpath,
                   0);
     }
+    /* "points": [{"activity": "daily", "points": 1, "daily_cap": 5}, ...] */
+    json_t *rules = json_object_get(root, "points");
+    for (size_t i = 0; json_is_array(rules) && i < json_array_size(rules); i++) {
+        json_t *r = json_array_get(rules, i);
+        json_t *pts = json_object_get(r, "points"), *cap = json_object_get(r, "daily_cap");
+        if (!json_is_integer(pts) || !json_is_integer(cap) ||
+            qk_bundle_writer_point_rule(b->w, str_field(r, "activity"), (int)json_integer_value(pts),
+                                        (int)json_integer_value(cap)) != QK_OK) {
+            qk_bundle_writer_point_rule(b->w, str_field(r, "activity"), -1, -1); /* for the message */
+            say_text(b, mpath, 0, qk_bundle_writer_errmsg(b->w));
+        }
+    }
     json_t *files = json_object_get(root, "files");
     size_t n_files = json_is_array(files) ? json_array_size(files) : 0;
     if (n_files == 0)

@@ -14,5 +14,6 @@
 #include "quizkit/session.h"
 #include "quizkit/history.h"
 #include "quizkit/study.h"
+#include "quizkit/points.h"
 
 #endif

@@ -581,3 +581,49 @@ int qk_bundle_version_cmp(const char *a, const char *b)
     }
     return *a ? 1 : *b ? -1 : 0;
 }
+
+static const char *const activity_names[QK_ACT_COUNT] = {"daily", "challenge", "lesson",
+                                                         "competition", "streak"};
+
+const char *qk_activity_name(qk_activity a)
+{
+    return (unsigned)a < QK_ACT_COUNT ? activity_names[a] : "?";
+}
+
+qk_activity qk_activity_parse(const char *name)
+{
+    for (int a = 0; name && a < QK_ACT_COUNT; a++) {
+        if (strcmp(name, activity_names[a]) == 0)
+            return (qk_activity)a;
+    }
+    return QK_ACT_COUNT;
+}
+
+void qk_point_rules(qk_bundle *b, qk_point_rule rules[QK_ACT_COUNT])
+{
+    /* Defaults in the spirit of the national study apps: a point a right
+     * answer, small daily caps so that steady study beats one long session. */
+    static const qk_point_rule defaults[QK_ACT_COUNT] = {
+        {1, 5}, /* daily quiz: 1 a right answer, 5 a day */
+        {1, 6}, /* challenge: 1 a right answer in the run, 6 a day */
+        {2, 6}, /* lesson: 2 a lesson, 6 a day */
+        {3, 3}, /* competition: 3 for taking part, once a day */
+        {1, 1}, /* streak: 1 a day from the second day in a row */
+    };
+    memcpy(rules, defaults, sizeof defaults);
+    sqlite3_stmt *st = NULL;
+    if (!b || sqlite3_prepare_v2(b->db, "SELECT activity, points, daily_cap FROM point_rules", -1,
+                                 &st, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return;
+    }
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        qk_activity a = qk_activity_parse((const char *)sqlite3_column_text(st, 0));
+        int points = sqlite3_column_int(st, 1), cap = sqlite3_column_int(st, 2);
+        if (a < QK_ACT_COUNT && points >= 0 && points <= 1000 && cap >= 0 && cap <= 1000) {
+            rules[a].points = points;
+            rules[a].daily_cap = cap;
+        }
+    }
+    sqlite3_finalize(st);
+}

@@ -30,17 +30,19 @@ const char qk__bundle_schema[] =
     "  accepted TEXT NOT NULL, PRIMARY KEY(question_id, blank, idx)) WITHOUT ROWID;\n"
     "CREATE TABLE tags(question_id TEXT NOT NULL, tag TEXT NOT NULL, PRIMARY KEY(question_id, tag))"
     " WITHOUT ROWID;\n"
-    "CREATE TABLE media(name TEXT PRIMARY KEY, mime TEXT NOT NULL, data BLOB NOT NULL);\n";
+    "CREATE TABLE media(name TEXT PRIMARY KEY, mime TEXT NOT NULL, data BLOB NOT NULL);\n"
+    "CREATE TABLE point_rules(activity TEXT PRIMARY KEY, points INTEGER NOT NULL,\n"
+    "  daily_cap INTEGER NOT NULL) WITHOUT ROWID;\n";
 /* Every table keyed by what its rows are ordered by is WITHOUT ROWID, so the
  * ordered scans of verification read the file sequentially. media keeps a
  * rowid: its blobs are large, and SQLite stores large rows better that way. */
 
 const char *const qk__section_names[QK__SEC_COUNT] = {
-    "schema", "manifest", "themes", "questions", "options", "blanks", "tags", "media"};
+    "schema", "manifest", "themes", "questions", "options", "blanks", "tags", "media", "rules"};
 
 const qk__msg_id qk__section_msgs[QK__SEC_COUNT] = {
     QK_M_SEC_SCHEMA,  QK_M_SEC_MANIFEST, QK_M_SEC_THEMES, QK_M_SEC_QUESTIONS,
-    QK_M_SEC_OPTIONS, QK_M_SEC_BLANKS,   QK_M_SEC_TAGS,   QK_M_SEC_MEDIA};
+    QK_M_SEC_OPTIONS, QK_M_SEC_BLANKS,   QK_M_SEC_TAGS,   QK_M_SEC_MEDIA, QK_M_SEC_RULES};
 
 /* The rows of each section. The manifest section leaves out the digests it
  * holds; the signature table is in no section (it signs the manifest). */
@@ -53,6 +55,7 @@ static const char *const section_queries[QK__SEC_COUNT] = {
     "SELECT * FROM blanks ORDER BY question_id, blank, idx",
     "SELECT * FROM tags ORDER BY question_id, tag",
     "SELECT * FROM media ORDER BY name",
+    "SELECT * FROM point_rules ORDER BY activity",
 };
 
 typedef struct {

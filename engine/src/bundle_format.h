@@ -23,6 +23,7 @@ typedef enum qk__section {
     QK__SEC_BLANKS,
     QK__SEC_TAGS,
     QK__SEC_MEDIA,
+    QK__SEC_RULES,
     QK__SEC_COUNT
 } qk__section;
 

@@ -290,6 +290,26 @@ int qk_bundle_writer_media(qk_bundle_writer *w, const char *name, const char *mi
     return step == SQLITE_DONE ? QK_OK : sqlfail(w, "media");
 }
 
+int qk_bundle_writer_point_rule(qk_bundle_writer *w, const char *activity, int points,
+                                int daily_cap)
+{
+    if (qk_activity_parse(activity) == QK_ACT_COUNT || points < 0 || points > 1000 ||
+        daily_cap < 0 || daily_cap > 1000)
+        return qk__errf(&w->err, w->lang, QK_EINVAL, QK_M_W_RULE, activity ? activity : "");
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(w->db,
+                           "INSERT OR REPLACE INTO point_rules(activity, points, daily_cap)"
+                           " VALUES (?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return sqlfail(w, "point_rules");
+    sqlite3_bind_text(st, 1, activity, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, points);
+    sqlite3_bind_int(st, 3, daily_cap);
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return step == SQLITE_DONE ? QK_OK : sqlfail(w, "point_rules");
+}
+
 int qk_bundle_writer_sign(qk_bundle_writer *w, const qk_key *key)
 {
     if (!qk_key_can_sign(key))

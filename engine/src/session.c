@@ -722,6 +722,19 @@ int qk_session_finish(qk_session *s, qk_summary *out)
         char *payload = qk__buf_take(&p);
         if (!payload)
             return oom(s);
+        /* Points first, then the finish: a crash in between finishes the attempt
+         * again on resume, and the award, keyed by the attempt, is not repeated. */
+        qk_activity act = s->mode == QK_MODE_DAILY       ? QK_ACT_DAILY
+                          : s->mode == QK_MODE_CHALLENGE ? QK_ACT_CHALLENGE
+                                                         : QK_ACT_COUNT;
+        int status = act < QK_ACT_COUNT ? qk_points_award(s->e, s->b, s->member_id, act,
+                                                          (int)sum->correct, s->attempt_id,
+                                                          &sum->points)
+                                        : QK_OK;
+        if (status != QK_OK) {
+            free(payload);
+            return engine_fail(s, status);
+        }
         const qk_bundle_info *info = qk_bundle_info_get(s->b);
         qk__event ev = {.member_id = s->member_id,
                         .bundle_id = info->id,
@@ -729,7 +742,7 @@ int qk_session_finish(qk_session *s, qk_summary *out)
                         .kind = "attempt.finish",
                         .attempt_id = s->attempt_id,
                         .payload = payload};
-        int status = qk__event_append(s->e, &ev, NULL);
+        status = qk__event_append(s->e, &ev, NULL);
         free(payload);
         if (status != QK_OK)
             return engine_fail(s, status);

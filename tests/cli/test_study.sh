@@ -44,4 +44,13 @@ code=$?
 exec 3>&-
 expect_eq "timed-out challenge exits 0" "$code" 0
 expect_contains "time-out is a miss" "$WORK/t" "时间到，本题未作答"
+# Points: a member's challenge run of one right answer earns 1 point (1 a right answer).
+printf '1234\nB\nA\n' | "$QK" play --mode challenge --theme t --order seq --member m1 >"$WORK/pc" 2>&1
+expect_contains "the run says what it earned" "$WORK/pc" "本次获得 1 学习积分"
+"$QK" points --member m1 >"$WORK/p" 2>&1
+expect_eq "points exits 0" "$?" 0
+expect_contains "challenge points against the cap" "$WORK/p" "挑战答题  1         6"
+expect_contains "totals and streak" "$WORK/p" "今日共 1 分，累计 1 分，已连续学习 1 天"
+"$QK" points >"$WORK/g" 2>&1
+expect_contains "guests earn no points" "$WORK/g" "游客不累计积分"
 finish

@@ -106,6 +106,10 @@ int qk_bundle_writer_media(qk_bundle_writer *w, const char *name, const char *mi
                            const void *data, size_t len);
 /* Signs the bundle with key on commit (the key must stay valid until then). */
 int qk_bundle_writer_sign(qk_bundle_writer *w, const qk_key *key);
+/* Sets the points rule of an activity by its name ("daily", "challenge",
+ * "lesson", "competition", "streak"); QK_EINVAL for an unknown one. */
+int qk_bundle_writer_point_rule(qk_bundle_writer *w, const char *activity, int points,
+                                int daily_cap);
 /* Computes the digests, writes the manifest, signs it if a key was given, and
  * renames into place. */
 int qk_bundle_writer_commit(qk_bundle_writer *w);

@@ -16,6 +16,7 @@
 
 #include "bundle.h"
 #include "engine.h"
+#include "points.h"
 #include "study.h"
 
 typedef enum qk_mode {
@@ -83,6 +84,7 @@ typedef struct qk_summary {
     qk_centi max;
     int64_t duration_ms;
     int timed_out;
+    int points; /* points awarded for this attempt (daily quiz, challenge), after caps */
 } qk_summary;
 
 /* member_id NULL: a guest attempt. *out is set even on failure (see errmsg). */

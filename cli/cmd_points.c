@@ -1,0 +1,72 @@
+/* cmd_points.c: `quizkit points`: today's points against each cap, total, streak. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+int cmd_points(cli *c, int argc, char **argv)
+{
+    const char *member = NULL, *which = NULL;
+    for (int i = 1; i < argc; i++) {
+        int r;
+        if (is_help(argv[i])) {
+            out(c, stdout, M_POINTS_USAGE);
+            return EXIT_OK;
+        } else if ((r = opt_value(c, "points", argc, argv, &i, "--member", &member)) ||
+                   (r = opt_value(c, "points", argc, argv, &i, "--bundle", &which))) {
+            if (r < 0)
+                return EXIT_USAGE;
+        } else if (argv[i][0] == '-') {
+            err(c, M_UNKNOWN_OPT, "points", argv[i]);
+            return EXIT_USAGE;
+        } else {
+            err(c, M_EXTRA_ARG, argv[i]);
+            return EXIT_USAGE;
+        }
+    }
+    if (!member) {
+        out(c, stdout, M_P_GUEST);
+        return EXIT_OK;
+    }
+    qk_engine *e = NULL;
+    qk_bundle *b = NULL;
+    qk_member *m = NULL;
+    int status = EXIT_FAIL;
+    qk_points_summary sum;
+    if (engine_open(c, &e) || bundle_open_current(c, which, &b)) {
+        /* reported */
+    } else if (qk_member_get(e, member, &m) != QK_OK ||
+               qk_points_summary_get(e, b, member, &sum) != QK_OK) {
+        err_text(c, qk_engine_errmsg(e));
+    } else {
+        static const cli_msg names[QK_ACT_COUNT] = {M_P_DAILY, M_P_CHALLENGE, M_P_LESSON,
+                                                    M_P_COMPETITION, M_P_STREAK};
+        static const cli_msg rules[QK_ACT_COUNT] = {M_P_RULE_EACH, M_P_RULE_EACH, M_P_RULE_LESSON,
+                                                    M_P_RULE_COMP, M_P_RULE_STREAK};
+        char *rows[QK_ACT_COUNT + 1];
+        rows[0] = strdup(M(c, M_P_COLS));
+        for (int a = 0; a < QK_ACT_COUNT; a++) {
+            char rule[128];
+            msgf(c, rule, sizeof rule, rules[a], sum.rules[a].points);
+            rows[a + 1] = malloc(512);
+            if (rows[a + 1])
+                snprintf(rows[a + 1], 512, "%s\t%d\t%d\t%s", M(c, names[a]), sum.today[a],
+                         sum.rules[a].daily_cap, rule);
+        }
+        int ok = 1;
+        for (int a = 0; a <= QK_ACT_COUNT; a++)
+            ok &= rows[a] != NULL;
+        if (ok) {
+            out(c, stdout, M_WELCOME, m->name);
+            term_table(stdout, (const char *const *)rows, QK_ACT_COUNT + 1, 1, c->color);
+            out(c, stdout, M_P_TOTALS, sum.today_total, (long long)sum.total, sum.streak_days);
+            status = EXIT_OK;
+        }
+        for (int a = 0; a <= QK_ACT_COUNT; a++)
+            free(rows[a]);
+    }
+    qk_member_free(m);
+    qk_bundle_close(b);
+    qk_engine_close(e);
+    return status;
+}

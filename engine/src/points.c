@@ -1,0 +1,207 @@
+/* points.c: the points ledger and study streaks, as events. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Points already awarded today to member for activity a. */
+static int awarded_today(qk_engine *e, const char *member, qk_activity a, const char *day, int *out)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(e->db,
+                           "SELECT COALESCE(SUM(json_extract(payload, '$.amount')), 0) FROM events"
+                           " WHERE kind = 'points.award' AND member_id = ?"
+                           " AND json_extract(payload, '$.activity') = ?"
+                           " AND json_extract(payload, '$.day') = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "points");
+    sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, qk_activity_name(a), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, day, -1, SQLITE_STATIC);
+    int status = QK_OK;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *out = sqlite3_column_int(st, 0);
+    else
+        status = qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "points");
+    sqlite3_finalize(st);
+    return status;
+}
+
+static int already_awarded(qk_engine *e, const char *member, qk_activity a, const char *ref,
+                           int *yes)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(e->db,
+                           "SELECT 1 FROM events WHERE kind = 'points.award' AND member_id = ?"
+                           " AND json_extract(payload, '$.activity') = ?"
+                           " AND json_extract(payload, '$.ref') = ? LIMIT 1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "points");
+    sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, qk_activity_name(a), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, ref, -1, SQLITE_STATIC);
+    *yes = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return QK_OK;
+}
+
+static int append_award(qk_engine *e, const char *member, qk_activity a, int amount,
+                        const char *day, const char *ref)
+{
+    qk__buf p = {0};
+    qk__buf_fmt(&p, "{\"activity\":\"%s\",\"amount\":%d,\"day\":\"%s\",\"ref\":",
+                qk_activity_name(a), amount, day);
+    qk__buf_json_str(&p, ref);
+    qk__buf_str(&p, "}");
+    char *payload = qk__buf_take(&p);
+    if (!payload)
+        return qk__errf(&e->err, e->lang, QK_ENOMEM, QK_M_OOM);
+    qk__event ev = {.member_id = member, .kind = "points.award", .payload = payload};
+    int status = qk__event_append(e, &ev, NULL);
+    free(payload);
+    return status;
+}
+
+/* Distinct Beijing days with answers of member, newest first, into days[]. */
+static int study_days(qk_engine *e, const char *member, int64_t **days, size_t *n)
+{
+    *days = NULL;
+    *n = 0;
+    sqlite3_stmt *st = NULL;
+    /* (created_ms + 8 h) / 1 day, floored, is the Beijing day (see qk_beijing_day). */
+    if (sqlite3_prepare_v2(e->db,
+                           "SELECT DISTINCT (created_ms + 28800000) / 86400000 AS d FROM events"
+                           " WHERE kind = 'answer' AND member_id = ? AND created_ms >= 0"
+                           " ORDER BY d DESC",
+                           -1, &st, NULL) != SQLITE_OK)
+        return qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "streak");
+    sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+    size_t cap = 0;
+    int status = QK_OK;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 64;
+            int64_t *nv = realloc(*days, cap * sizeof *nv);
+            if (!nv) {
+                status = QK_ENOMEM;
+                break;
+            }
+            *days = nv;
+        }
+        (*days)[(*n)++] = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    return status;
+}
+
+/* Consecutive study days ending today, or yesterday when today has none yet
+ * (the streak is not broken until the day is over). */
+static int streak(qk_engine *e, const char *member, int *out)
+{
+    int64_t *days = NULL;
+    size_t n = 0;
+    int status = study_days(e, member, &days, &n);
+    *out = 0;
+    if (status == QK_OK && n > 0) {
+        int64_t today = qk_beijing_day(qk_engine_now_ms(e));
+        int64_t expect = days[0] == today ? today : today - 1;
+        for (size_t i = 0; i < n && days[i] == expect; i++, expect--)
+            (*out)++;
+    }
+    free(days);
+    return status;
+}
+
+int qk_points_award(qk_engine *e, qk_bundle *b, const char *member_id, qk_activity a, int units,
+                    const char *ref, int *awarded)
+{
+    int dummy;
+    if (!awarded)
+        awarded = &dummy;
+    *awarded = 0;
+    if (!member_id || units <= 0) /* guests earn no points */
+        return QK_OK;
+    if ((unsigned)a >= QK_ACT_COUNT)
+        return qk__errf(&e->err, e->lang, QK_EINVAL, QK_M_P_ACTIVITY, "?");
+    qk_point_rule rules[QK_ACT_COUNT];
+    qk_point_rules(b, rules);
+    char day[11];
+    qk_beijing_date(qk_engine_now_ms(e), day);
+    int yes = 0, today = 0;
+    int status = already_awarded(e, member_id, a, ref, &yes);
+    if (status != QK_OK || yes)
+        return status; /* e.g. a session finished again after a crash */
+    if ((status = awarded_today(e, member_id, a, day, &today)) != QK_OK)
+        return status;
+    int64_t want = (int64_t)units * rules[a].points;
+    int room = rules[a].daily_cap - today;
+    int amount = room <= 0 ? 0 : want > room ? room : (int)want;
+    if (amount > 0 && (status = append_award(e, member_id, a, amount, day, ref)) != QK_OK)
+        return status;
+    *awarded = amount;
+    /* A streak of two days or more earns its bonus once a day, with the first
+     * activity of the day that earns anything. */
+    int days = 0, bonus_today = 0;
+    if (status == QK_OK && a != QK_ACT_STREAK && (status = streak(e, member_id, &days)) == QK_OK &&
+        days >= 2 && (status = awarded_today(e, member_id, QK_ACT_STREAK, day, &bonus_today)) == QK_OK &&
+        bonus_today < rules[QK_ACT_STREAK].daily_cap) {
+        int bonus = rules[QK_ACT_STREAK].points;
+        if (bonus > rules[QK_ACT_STREAK].daily_cap - bonus_today)
+            bonus = rules[QK_ACT_STREAK].daily_cap - bonus_today;
+        if (bonus > 0)
+            status = append_award(e, member_id, QK_ACT_STREAK, bonus, day, day);
+    }
+    return status;
+}
+
+int qk_points_correct(qk_engine *e, const char *member_id, qk_activity a, int amount,
+                      const char *reason)
+{
+    if ((unsigned)a >= QK_ACT_COUNT)
+        return qk__errf(&e->err, e->lang, QK_EINVAL, QK_M_P_ACTIVITY, "?");
+    char day[11];
+    qk_beijing_date(qk_engine_now_ms(e), day);
+    qk__buf p = {0};
+    qk__buf_fmt(&p, "{\"activity\":\"%s\",\"amount\":%d,\"day\":\"%s\",\"reason\":",
+                qk_activity_name(a), amount, day);
+    qk__buf_json_str(&p, reason ? reason : "");
+    qk__buf_str(&p, "}");
+    char *payload = qk__buf_take(&p);
+    if (!payload)
+        return qk__errf(&e->err, e->lang, QK_ENOMEM, QK_M_OOM);
+    qk__event ev = {.member_id = member_id, .kind = "points.correction", .payload = payload};
+    int status = qk__event_append(e, &ev, NULL);
+    free(payload);
+    return status;
+}
+
+int qk_points_summary_get(qk_engine *e, qk_bundle *b, const char *member_id,
+                          qk_points_summary *out)
+{
+    memset(out, 0, sizeof *out);
+    qk_point_rules(b, out->rules);
+    if (!member_id)
+        return QK_OK;
+    char day[11];
+    qk_beijing_date(qk_engine_now_ms(e), day);
+    int status = QK_OK;
+    for (int a = 0; a < QK_ACT_COUNT && status == QK_OK; a++) {
+        status = awarded_today(e, member_id, (qk_activity)a, day, &out->today[a]);
+        out->today_total += out->today[a];
+    }
+    sqlite3_stmt *st = NULL;
+    if (status == QK_OK &&
+        sqlite3_prepare_v2(e->db,
+                           "SELECT COALESCE(SUM(json_extract(payload, '$.amount')), 0) FROM events"
+                           " WHERE kind IN ('points.award', 'points.correction') AND member_id = ?",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, member_id, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            out->total = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    if (status == QK_OK)
+        status = streak(e, member_id, &out->streak_days);
+    return status;
+}
