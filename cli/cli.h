@@ -86,6 +86,16 @@ int trust_add_file(cli *c, const char *pub, int dev_notice);
 /* Installed bundle files: caller frees with qk_strv_free. */
 int bundle_installed(cli *c, char ***paths, size_t *n);
 
+/* --- questions on the terminal (quiz_ui.c) --- */
+const char *qtype_label(const cli *c, qk_qtype t);
+void show_options(const qk_question *q, const char *const *option_text);
+void answer_prompt(cli *c, const qk_question *q);
+void explain_problem(cli *c, const qk_question *q, qk_answer_problem p);
+void show_feedback(cli *c, const qk_feedback *fb, const qk_question *q);
+
+/* Asks for the member's PIN and logs in (cmd_play.c); prints errors itself. */
+int member_login(cli *c, qk_engine *e, const char *id);
+
 /* --- subcommands --- */
 int cmd_play(cli *c, int argc, char **argv);
 int cmd_history(cli *c, int argc, char **argv);
@@ -94,6 +104,7 @@ int cmd_bundle(cli *c, int argc, char **argv);
 int cmd_keygen(cli *c, int argc, char **argv);
 int cmd_review(cli *c, int argc, char **argv);
 int cmd_points(cli *c, int argc, char **argv);
+int cmd_lesson(cli *c, int argc, char **argv);
 int cmd_trust(cli *c, int argc, char **argv);
 
 /* Shared option parsing: returns 1 and sets *val for "--name VALUE" or

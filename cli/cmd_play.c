@@ -95,7 +95,7 @@ static int parse_opts(cli *c, int argc, char **argv, play_opts *o)
 }
 
 /* Asks for the PIN until it is right (a terminal) or once (a pipe). */
-static int login(cli *c, qk_engine *e, const char *id)
+int member_login(cli *c, qk_engine *e, const char *id)
 {
     qk_member *m = NULL;
     if (qk_member_get(e, id, &m) != QK_OK) {
@@ -181,17 +181,6 @@ static const char *mode_label(const cli *c, qk_mode m)
     }
 }
 
-static const char *type_name(const cli *c, qk_qtype t)
-{
-    switch (t) {
-    case QK_Q_SINGLE: return M(c, M_TYPE_SINGLE);
-    case QK_Q_MULTI: return M(c, M_TYPE_MULTI);
-    case QK_Q_JUDGE: return M(c, M_TYPE_JUDGE);
-    case QK_Q_FILL: return M(c, M_TYPE_FILL);
-    }
-    return "";
-}
-
 static void show_item(cli *c, qk_session *s, const qk_item *it)
 {
     char pts[16];
@@ -199,7 +188,7 @@ static void show_item(cli *c, qk_session *s, const qk_item *it)
     fputc('\n', stdout);
     if (c->color)
         fputs("\x1b[1;36m", stdout);
-    out(c, stdout, M_Q_HEAD, it->index + 1, it->total, type_name(c, it->q->type), pts);
+    out(c, stdout, M_Q_HEAD, it->index + 1, it->total, qtype_label(c, it->q->type), pts);
     int64_t left = qk_session_remaining_ms(s);
     if (left >= 0) {
         int sec = (int)(left / 1000);
@@ -209,68 +198,7 @@ static void show_item(cli *c, qk_session *s, const qk_item *it)
         fputs("\x1b[0m", stdout);
     fputc('\n', stdout);
     printf("%s\n", it->q->stem);
-    for (size_t d = 0; d < it->q->n_options; d++)
-        printf("  %c. %s\n", (int)('A' + d), it->option_text[d]);
-}
-
-static void prompt(cli *c, const qk_item *it)
-{
-    switch (it->q->type) {
-    case QK_Q_SINGLE: out(c, stdout, M_PROMPT_SINGLE); break;
-    case QK_Q_MULTI: out(c, stdout, M_PROMPT_MULTI); break;
-    case QK_Q_JUDGE: out(c, stdout, M_PROMPT_JUDGE); break;
-    case QK_Q_FILL:
-        if (it->q->n_blanks > 1)
-            out(c, stdout, M_PROMPT_FILL_N, it->q->n_blanks);
-        else
-            out(c, stdout, M_PROMPT_FILL);
-        break;
-    }
-    fflush(stdout);
-}
-
-static void explain_problem(cli *c, const qk_item *it, qk_answer_problem p)
-{
-    switch (p) {
-    case QK_ANS_BAD_LETTER: out(c, stdout, M_ANS_BAD_LETTER, (int)('A' + it->q->n_options - 1)); break;
-    case QK_ANS_ONE_ONLY: out(c, stdout, M_ANS_ONE_ONLY); break;
-    case QK_ANS_NOT_JUDGE: out(c, stdout, M_ANS_NOT_JUDGE); break;
-    case QK_ANS_BLANK_COUNT: out(c, stdout, M_ANS_BLANK_COUNT, it->q->n_blanks); break;
-    case QK_ANS_BAD_ENCODING: out(c, stdout, M_ANS_ENCODING); break;
-    case QK_ANS_TOO_LONG: out(c, stdout, M_ANS_TOO_LONG); break;
-    default: out(c, stdout, M_ANS_EMPTY); break;
-    }
-}
-
-static void show_feedback(cli *c, const qk_feedback *fb, const qk_question *q)
-{
-    if (!fb->reveal) {
-        out(c, stdout, M_RECORDED);
-        return;
-    }
-    if (fb->timed_out) {
-        out(c, stdout, M_Q_TIMEOUT, fb->right);
-        if (fb->explanation)
-            out(c, stdout, M_EXPLAIN, fb->explanation);
-        return;
-    }
-    char pts[16];
-    fmt_points(pts, sizeof pts, fb->score);
-    const char *color = fb->correct ? "\x1b[32m" : fb->score > 0 ? "\x1b[33m" : "\x1b[31m";
-    if (c->color)
-        fputs(color, stdout);
-    if (fb->correct)
-        out(c, stdout, M_RIGHT, pts);
-    else if (fb->score > 0)
-        out(c, stdout, M_PARTIAL, pts, fb->right);
-    else
-        out(c, stdout, M_WRONG, fb->right);
-    if (c->color)
-        fputs("\x1b[0m", stdout);
-    if (fb->explanation)
-        out(c, stdout, M_EXPLAIN, fb->explanation);
-    if (q->source)
-        out(c, stdout, M_SOURCE, q->source);
+    show_options(it->q, it->option_text);
 }
 
 static void show_summary(cli *c, qk_engine *e, qk_session *s, const qk_summary *sum,
@@ -353,7 +281,7 @@ static int run(cli *c, qk_engine *e, qk_session *s, const play_opts *o)
         }
         show_item(c, s, &it);
         for (;;) {
-            prompt(c, &it);
+            answer_prompt(c, it.q);
             const char *line = NULL;
             int r = term_read_line(&line, qk_session_remaining_ms(s));
             if (r == TERM_INTERRUPTED)
@@ -377,7 +305,7 @@ static int run(cli *c, qk_engine *e, qk_session *s, const play_opts *o)
             qk_answer_problem problem;
             rc = qk_session_answer(s, line, &fb, &problem);
             if (rc == QK_EINVAL) {
-                explain_problem(c, &it, problem);
+                explain_problem(c, it.q, problem);
                 continue;
             }
             if (rc == QK_ETIMEOUT) {
@@ -418,7 +346,7 @@ int cmd_play(cli *c, int argc, char **argv)
     if ((status = engine_open(c, &e)) || (status = bundle_open_current(c, o.bundle, &b)))
         goto out;
     term_init();
-    if (o.member && (status = login(c, e, o.member)))
+    if (o.member && (status = member_login(c, e, o.member)))
         goto out;
     int rc;
     if (o.resume) {

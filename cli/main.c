@@ -78,6 +78,8 @@ int main(int argc, char **argv)
         status = cmd_member(&c, n - 1, rest + 1);
     } else if (strcmp(cmd, "bundle") == 0) {
         status = cmd_bundle(&c, n - 1, rest + 1);
+    } else if (strcmp(cmd, "lesson") == 0) {
+        status = cmd_lesson(&c, n - 1, rest + 1);
     } else if (strcmp(cmd, "points") == 0) {
         status = cmd_points(&c, n - 1, rest + 1);
     } else if (strcmp(cmd, "review") == 0) {

@@ -24,6 +24,7 @@ typedef void (*qk_diag_fn)(const qk_diag *d, void *payload);
 typedef struct qk_build_stats {
     size_t n_themes;
     size_t n_questions;
+    size_t n_lessons;
     size_t n_errors;
     size_t n_warnings;
 } qk_build_stats;
@@ -33,7 +34,8 @@ typedef enum qk_source_format {
     QK_SRC_JSON,  /* .json: the native format (docs/source.schema.json) */
     QK_SRC_CSV,   /* .csv: a spreadsheet saved as CSV, UTF-8 or GBK */
     QK_SRC_GIFT,  /* .gift: Moodle's GIFT */
-    QK_SRC_AIKEN  /* .txt: Aiken */
+    QK_SRC_AIKEN, /* .txt: Aiken */
+    QK_SRC_LESSON /* .md: an interactive lesson in Markdown */
 } qk_source_format;
 
 /* The format a file name implies; QK_SRC_UNKNOWN if none. */

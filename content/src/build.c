@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "import.h"
+#include "lesson_source.h"
 
 #define MAX_SOURCE_FILE (64u * 1024 * 1024)
 #define MAX_MEDIA_FILE (16u * 1024 * 1024)
@@ -64,6 +65,8 @@ qk_source_format qk_source_format_of(const char *path)
         return QK_SRC_GIFT;
     if (strcmp(ext, "txt") == 0)
         return QK_SRC_AIKEN;
+    if (strcmp(ext, "md") == 0)
+        return QK_SRC_LESSON;
     return QK_SRC_UNKNOWN;
 }
 
@@ -77,6 +80,12 @@ size_t qk_content_parse(qk_source_format format, const char *file, const char *t
     case QK_SRC_CSV: qk__import_csv(&s); break;
     case QK_SRC_GIFT: qk__import_gift(&s); break;
     case QK_SRC_AIKEN: qk__import_aiken(&s); break;
+    case QK_SRC_LESSON: {
+        qk__lesson l;
+        qk__parse_lesson(&s, "lesson", &l);
+        qk__lesson_free(&l);
+        break;
+    }
     default: qk__diag(&s, QK_DIAG_ERROR, 0, 0, QK_C_UNKNOWN_FORMAT);
     }
     qk__label(&s, NULL);
@@ -404,6 +413,60 @@ static void report_duplicates(build *b)
     }
 }
 
+/* A lesson file: parse and check it, then write it with its checkpoint
+ * questions and the media its pages show. */
+static void import_lesson(build *b, const char *path, const char *text, size_t len)
+{
+    qk__src src = {path, text, len, b->default_theme, b->o->lang, relay, b, NULL, NULL, 0, NULL};
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    char *stem = qk__dupn(base, strrchr(base, '.') ? (size_t)(strrchr(base, '.') - base) : strlen(base));
+    qk__lesson l;
+    memset(&l, 0, sizeof l);
+    size_t before = b->stats->n_errors;
+    if (stem && qk__parse_lesson(&src, stem, &l) == 0) {
+        const char *want = l.theme ? l.theme : b->default_theme;
+        const theme *t = b->single ? auto_theme(b, want ? want : l.title ? l.title : "", 1)
+                                   : want ? find_theme(b, want) : NULL;
+        if (!t) {
+            say(b, QK_DIAG_ERROR, path, 1, QK_C_L_THEME, l.id ? l.id : "?", want ? want : "");
+        } else if (b->stats->n_errors == before) {
+            qk_lesson_step_src *steps = calloc(l.n_steps, sizeof *steps);
+            qk_lesson_choice_src *choices = calloc(l.n_steps * QK_LESSON_MAX_CHOICES + 1, sizeof *choices);
+            for (size_t i = 0; steps && choices && i < l.n_steps; i++) {
+                qk__lstep *ls = &l.steps[i];
+                if (ls->question) {
+                    free(ls->question->theme);
+                    ls->question->theme = qk__dup(t->id);
+                }
+                qk_lesson_choice_src *cs = choices + i * QK_LESSON_MAX_CHOICES;
+                for (size_t c = 0; c < ls->n_choices; c++) {
+                    qk__lchoice *lc = &ls->choices[c];
+                    qk_lesson_choice_src x = {lc->text, lc->target, lc->delta, lc->has_min,
+                                              lc->min_score, lc->has_max, lc->max_score};
+                    cs[c] = x;
+                }
+                qk_lesson_step_src st = {ls->id, ls->type, ls->body, ls->next, ls->score,
+                                         ls->question, ls->n_choices, cs};
+                steps[i] = st;
+                b->file = path;
+                pack_media(b, l.id, ls->body, ls->line);
+            }
+            qk_lesson_src src_l = {l.id, t->id, l.title, l.kind, l.completion, l.scoring,
+                                   l.minutes > 0 ? l.minutes : 5, l.n_steps, steps};
+            if (!steps || !choices)
+                say(b, QK_DIAG_ERROR, path, 0, QK_C_READ, strerror(ENOMEM));
+            else if (qk_bundle_writer_lesson(b->w, &src_l) != QK_OK)
+                say_text(b, path, 1, qk_bundle_writer_errmsg(b->w));
+            else
+                b->stats->n_lessons++;
+            free(steps);
+            free(choices);
+        }
+    }
+    qk__lesson_free(&l);
+    free(stem);
+}
+
 /* Reads, decodes and imports one question file. */
 static void import_file(build *b, const char *path, qk_source_format fmt)
 {
@@ -425,6 +488,8 @@ static void import_file(build *b, const char *path, qk_source_format fmt)
         say(b, QK_DIAG_ERROR, path, 0, QK_C_UNKNOWN_FORMAT);
     } else if (!text) {
         say(b, QK_DIAG_ERROR, path, bad_line, QK_C_ENCODING);
+    } else if (fmt == QK_SRC_LESSON) {
+        import_lesson(b, path, text, ulen);
     } else {
         qk_content_parse(fmt, path, text, ulen, b->default_theme, b->o->lang, relay, b, sink, b);
     }
@@ -612,7 +677,7 @@ int qk_content_build(const char *src, const char *out_path, const qk_build_opts 
     status = S_ISDIR(sb.st_mode) ? build_folder(&b, src) : build_single(&b, src);
     if (status == QK_OK) {
         report_duplicates(&b);
-        if (stats->n_questions == 0 && stats->n_errors == 0)
+        if (stats->n_questions == 0 && stats->n_lessons == 0 && stats->n_errors == 0)
             say(&b, QK_DIAG_ERROR, src, 0, QK_C_NO_QUESTIONS);
         for (size_t i = 0; i < b.n_themes && !b.single; i++) {
             if (b.themes[i].n_questions == 0)

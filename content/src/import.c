@@ -213,7 +213,7 @@ static size_t split(const char *s, const char *seps, char **parts, size_t max)
     return n;
 }
 
-static int fill_key(qk__src *s, qk_question *q, const char *answer, int line)
+int qk__fill_key(qk__src *s, qk_question *q, const char *answer, int line)
 {
     char *norm = NULL;
     if (qk_text_nfkc(&norm, answer, strlen(answer)) != QK_OK)
@@ -284,7 +284,7 @@ int qk__finish(qk__src *s, qk_question *q, const char *answer, int line)
         return 0;
     }
     if (q->type == QK_Q_FILL) {
-        if (!fill_key(s, q, a, line)) {
+        if (!qk__fill_key(s, q, a, line)) {
             qk_question_free(q);
             return 0;
         }

@@ -51,6 +51,8 @@ int qk__finish(qk__src *s, qk_question *q, const char *answer, int line);
  * the engine's own answer parser so authors write what a member would type.
  * Reports a problem at line and returns 0 when the text cannot be read. */
 int qk__choice_key(qk__src *s, qk_question *q, const char *text, int line);
+/* Sets a fill-in key from "1921/1921年|南湖" (blanks by | or ；, alternatives by /). */
+int qk__fill_key(qk__src *s, qk_question *q, const char *answer, int line);
 /* Checks q and passes it on (answer key already set). Takes ownership of q. */
 int qk__emit(qk__src *s, qk_question *q, int line);
 

@@ -15,5 +15,6 @@
 #include "quizkit/history.h"
 #include "quizkit/study.h"
 #include "quizkit/points.h"
+#include "quizkit/lesson.h"
 
 #endif

@@ -157,7 +157,11 @@ static int load_themes(qk_bundle *b)
     int status = count(b, "SELECT count(*) FROM themes", &n);
     if (status != QK_OK)
         return status;
-    if ((status = count(b, "SELECT count(*) FROM questions", &b->info.n_questions)) != QK_OK ||
+    if ((status = count(b,
+                        "SELECT count(*) FROM questions WHERE id NOT IN (SELECT question_id"
+                        " FROM lesson_steps WHERE question_id IS NOT NULL)",
+                        &b->info.n_questions)) != QK_OK ||
+        (status = count(b, "SELECT count(*) FROM lessons", &b->info.n_lessons)) != QK_OK ||
         (status = count(b, "SELECT count(*) FROM media", &b->info.n_media)) != QK_OK ||
         (status = count(b, "SELECT count(*) FROM signature", &n)) != QK_OK)
         return status;
@@ -178,7 +182,8 @@ static int load_themes(qk_bundle *b)
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(b->db,
                            "SELECT t.id, t.title, t.description,"
-                           " (SELECT count(*) FROM questions q WHERE q.theme = t.id)"
+                           " (SELECT count(*) FROM questions q WHERE q.theme = t.id AND q.id NOT IN"
+                           "  (SELECT question_id FROM lesson_steps WHERE question_id IS NOT NULL))"
                            " FROM themes t ORDER BY t.sort, t.id",
                            -1, &st, NULL) != SQLITE_OK)
         return corrupt(b, sqlite3_errmsg(b->db));
@@ -325,8 +330,13 @@ int qk_bundle_question_ids(qk_bundle *b, const char *theme, char ***ids, size_t 
     *ids = NULL;
     *n = 0;
     sqlite3_stmt *st = NULL;
-    const char *sql = theme ? "SELECT id FROM questions WHERE theme = ? ORDER BY sort, id"
-                            : "SELECT id FROM questions ORDER BY sort, id";
+    /* Checkpoint questions belong to their lessons, not to quizzes. */
+    const char *sql = theme ? "SELECT id FROM questions WHERE theme = ? AND id NOT IN"
+                              " (SELECT question_id FROM lesson_steps WHERE question_id IS NOT NULL)"
+                              " ORDER BY sort, id"
+                            : "SELECT id FROM questions WHERE id NOT IN"
+                              " (SELECT question_id FROM lesson_steps WHERE question_id IS NOT NULL)"
+                              " ORDER BY sort, id";
     if (sqlite3_prepare_v2(b->db, sql, -1, &st, NULL) != SQLITE_OK)
         return corrupt(b, sqlite3_errmsg(b->db));
     if (theme)
@@ -626,4 +636,9 @@ void qk_point_rules(qk_bundle *b, qk_point_rule rules[QK_ACT_COUNT])
         }
     }
     sqlite3_finalize(st);
+}
+
+sqlite3 *qk__bundle_db(qk_bundle *b)
+{
+    return b->db;
 }

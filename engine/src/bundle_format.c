@@ -32,17 +32,30 @@ const char qk__bundle_schema[] =
     " WITHOUT ROWID;\n"
     "CREATE TABLE media(name TEXT PRIMARY KEY, mime TEXT NOT NULL, data BLOB NOT NULL);\n"
     "CREATE TABLE point_rules(activity TEXT PRIMARY KEY, points INTEGER NOT NULL,\n"
-    "  daily_cap INTEGER NOT NULL) WITHOUT ROWID;\n";
+    "  daily_cap INTEGER NOT NULL) WITHOUT ROWID;\n"
+    "CREATE TABLE lessons(id TEXT PRIMARY KEY, sort INTEGER NOT NULL,\n"
+    "  theme TEXT NOT NULL REFERENCES themes(id), title TEXT NOT NULL, kind TEXT NOT NULL,\n"
+    "  minutes INTEGER NOT NULL, completion TEXT NOT NULL, scoring TEXT NOT NULL,\n"
+    "  start TEXT NOT NULL) WITHOUT ROWID;\n"
+    "CREATE TABLE lesson_steps(lesson_id TEXT NOT NULL, step_id TEXT NOT NULL,\n"
+    "  sort INTEGER NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL, next TEXT,\n"
+    "  score INTEGER NOT NULL, question_id TEXT, PRIMARY KEY(lesson_id, step_id)) WITHOUT ROWID;\n"
+    "CREATE TABLE lesson_choices(lesson_id TEXT NOT NULL, step_id TEXT NOT NULL,\n"
+    "  idx INTEGER NOT NULL, text TEXT NOT NULL, target TEXT NOT NULL, delta INTEGER NOT NULL,\n"
+    "  min_score INTEGER, max_score INTEGER, PRIMARY KEY(lesson_id, step_id, idx))\n"
+    "  WITHOUT ROWID;\n";
 /* Every table keyed by what its rows are ordered by is WITHOUT ROWID, so the
  * ordered scans of verification read the file sequentially. media keeps a
  * rowid: its blobs are large, and SQLite stores large rows better that way. */
 
 const char *const qk__section_names[QK__SEC_COUNT] = {
-    "schema", "manifest", "themes", "questions", "options", "blanks", "tags", "media", "rules"};
+    "schema", "manifest", "themes", "questions", "options", "blanks", "tags", "media", "rules",
+    "lessons", "steps", "choices"};
 
 const qk__msg_id qk__section_msgs[QK__SEC_COUNT] = {
     QK_M_SEC_SCHEMA,  QK_M_SEC_MANIFEST, QK_M_SEC_THEMES, QK_M_SEC_QUESTIONS,
-    QK_M_SEC_OPTIONS, QK_M_SEC_BLANKS,   QK_M_SEC_TAGS,   QK_M_SEC_MEDIA, QK_M_SEC_RULES};
+    QK_M_SEC_OPTIONS, QK_M_SEC_BLANKS,   QK_M_SEC_TAGS,   QK_M_SEC_MEDIA, QK_M_SEC_RULES,
+    QK_M_SEC_LESSONS, QK_M_SEC_LESSONS, QK_M_SEC_LESSONS};
 
 /* The rows of each section. The manifest section leaves out the digests it
  * holds; the signature table is in no section (it signs the manifest). */
@@ -56,6 +69,9 @@ static const char *const section_queries[QK__SEC_COUNT] = {
     "SELECT * FROM tags ORDER BY question_id, tag",
     "SELECT * FROM media ORDER BY name",
     "SELECT * FROM point_rules ORDER BY activity",
+    "SELECT * FROM lessons ORDER BY id",
+    "SELECT * FROM lesson_steps ORDER BY lesson_id, step_id",
+    "SELECT * FROM lesson_choices ORDER BY lesson_id, step_id, idx",
 };
 
 typedef struct {

@@ -24,6 +24,9 @@ typedef enum qk__section {
     QK__SEC_TAGS,
     QK__SEC_MEDIA,
     QK__SEC_RULES,
+    QK__SEC_LESSONS,
+    QK__SEC_STEPS,
+    QK__SEC_CHOICES,
     QK__SEC_COUNT
 } qk__section;
 

@@ -21,6 +21,7 @@ struct qk_bundle_writer {
     int committed;
     int64_t n_themes;
     int64_t n_questions;
+    int64_t n_lessons;
     const qk_key *key;
 };
 
@@ -308,6 +309,93 @@ int qk_bundle_writer_point_rule(qk_bundle_writer *w, const char *activity, int p
     int step = sqlite3_step(st);
     sqlite3_finalize(st);
     return step == SQLITE_DONE ? QK_OK : sqlfail(w, "point_rules");
+}
+
+int qk_bundle_writer_lesson(qk_bundle_writer *w, const qk_lesson_src *l)
+{
+    if (!id_ok(l->id) || l->n_steps == 0)
+        return qk__errf(&w->err, w->lang, QK_EINVAL, QK_M_W_ID, l->id ? l->id : "");
+    sqlite3_stmt *st = NULL;
+    int rc = QK_OK;
+    if (sqlite3_prepare_v2(w->db,
+                           "INSERT INTO lessons(id, sort, theme, title, kind, minutes, completion,"
+                           " scoring, start) VALUES (?,?,?,?,?,?,?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return sqlfail(w, "lessons");
+    sqlite3_bind_text(st, 1, l->id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, w->n_lessons);
+    sqlite3_bind_text(st, 3, l->theme, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, l->title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, l->kind, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 6, l->minutes);
+    sqlite3_bind_text(st, 7, l->completion, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, l->scoring, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 9, l->steps[0].id, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if ((step & 0xff) == SQLITE_CONSTRAINT)
+        return qk__errf(&w->err, w->lang, QK_EEXISTS, QK_M_W_DUP_Q, l->id);
+    if (step != SQLITE_DONE)
+        return sqlfail(w, "lessons");
+    w->n_lessons++;
+    sqlite3_stmt *ss = NULL, *cs = NULL;
+    if (sqlite3_prepare_v2(w->db,
+                           "INSERT INTO lesson_steps(lesson_id, step_id, sort, type, body, next,"
+                           " score, question_id) VALUES (?,?,?,?,?,?,?,?)",
+                           -1, &ss, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(w->db,
+                           "INSERT INTO lesson_choices(lesson_id, step_id, idx, text, target, delta,"
+                           " min_score, max_score) VALUES (?,?,?,?,?,?,?,?)",
+                           -1, &cs, NULL) != SQLITE_OK) {
+        sqlite3_finalize(ss);
+        return sqlfail(w, "lesson_steps");
+    }
+    for (size_t i = 0; i < l->n_steps && rc == QK_OK; i++) {
+        const qk_lesson_step_src *sp = &l->steps[i];
+        if (sp->type == QK_STEP_QUESTION && sp->question) {
+            rc = qk_bundle_writer_question(w, sp->question);
+            if (rc != QK_OK)
+                break;
+        }
+        sqlite3_bind_text(ss, 1, l->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ss, 2, sp->id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(ss, 3, (int64_t)i);
+        sqlite3_bind_text(ss, 4, qk_step_type_name(sp->type), -1, SQLITE_STATIC);
+        sqlite3_bind_text(ss, 5, sp->body ? sp->body : "", -1, SQLITE_STATIC);
+        if (sp->next)
+            sqlite3_bind_text(ss, 6, sp->next, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(ss, 6);
+        sqlite3_bind_int(ss, 7, sp->score);
+        if (sp->question)
+            sqlite3_bind_text(ss, 8, sp->question->id, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(ss, 8);
+        rc = step_done(w, ss, "lesson_steps");
+        sqlite3_clear_bindings(ss);
+        for (size_t c = 0; c < sp->n_choices && rc == QK_OK; c++) {
+            const qk_lesson_choice_src *ch = &sp->choices[c];
+            sqlite3_bind_text(cs, 1, l->id, -1, SQLITE_STATIC);
+            sqlite3_bind_text(cs, 2, sp->id, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(cs, 3, (int64_t)c);
+            sqlite3_bind_text(cs, 4, ch->text, -1, SQLITE_STATIC);
+            sqlite3_bind_text(cs, 5, ch->target, -1, SQLITE_STATIC);
+            sqlite3_bind_int(cs, 6, ch->delta);
+            if (ch->has_min)
+                sqlite3_bind_int(cs, 7, ch->min_score);
+            else
+                sqlite3_bind_null(cs, 7);
+            if (ch->has_max)
+                sqlite3_bind_int(cs, 8, ch->max_score);
+            else
+                sqlite3_bind_null(cs, 8);
+            rc = step_done(w, cs, "lesson_choices");
+            sqlite3_clear_bindings(cs);
+        }
+    }
+    sqlite3_finalize(ss);
+    sqlite3_finalize(cs);
+    return rc;
 }
 
 int qk_bundle_writer_sign(qk_bundle_writer *w, const qk_key *key)

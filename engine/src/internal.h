@@ -75,6 +75,9 @@ int qk__engine_uuid(qk_engine *e, char out[QK_UUID_STRLEN + 1]);
 /* Maps a SQLite failure on the engine's database to a status with message. */
 int qk__engine_sqlerr(qk_engine *e, int rc, const char *what);
 
+/* The bundle's read-only database, for engine modules that read their own tables. */
+sqlite3 *qk__bundle_db(qk_bundle *b);
+
 /* mbedTLS-style random callback over a qk_rng. */
 int qk__rng_fn(void *rng, unsigned char *out, size_t n);
 /* The key's mbedtls_pk_context. */

@@ -33,6 +33,7 @@ typedef struct qk_bundle_info {
     size_t n_questions;
     size_t n_media;
     int daily_count; /* questions in the daily quiz; 0: the default */
+    size_t n_lessons;
 } qk_bundle_info;
 
 typedef struct qk_theme {
