@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Lessons in the terminal, and the issue's whole day: today's quiz, a scenario
+# lesson with a wrong turn and then the right one, the wrong-answer book, and
+# today's points against each cap, all without a network.
+. "$(dirname "$0")/lib.sh"
+export QUIZKIT_SAMPLE_BUNDLE="$SAMPLE"
+"$QK" member add 2001 --name 王护士 --branch 护理支部 --pin 2468 >/dev/null 2>&1
+
+"$QK" lesson list >"$WORK/l" 2>&1
+expect_eq "lesson list exits 0" "$?" 0
+expect_contains "the scenario lesson is listed" "$WORK/l" "情景党课：值班时遇到需要帮助的居民"
+expect_contains "kinds shown" "$WORK/l" "故事"
+
+# Today's five questions: answers chosen to miss at least one.
+printf '2468\nA\nA\nA\nA\nA\nA\nA\nA\nA\nA\n对\n错\nx\n' | "$QK" play --mode daily --member 2001 >"$WORK/d" 2>&1
+expect_contains "today's quiz has five questions" "$WORK/d" "每日答题 · 共 5 题"
+
+# The scenario: take the wrong turn (blood pressure only), then call 120.
+printf '2468\n\n2\n\n1\n\nABD\n' | "$QK" lesson start lesson-duty-scenario --member 2001 >"$WORK/s" 2>&1
+expect_eq "lesson exits 0" "$?" 0
+expect_contains "the wrong turn's consequence is shown" "$WORK/s" "这时你注意到他的嘴角有些歪"
+expect_contains "the checkpoint is answered" "$WORK/s" "✓ 回答正确（+2 分）"
+expect_contains "the lesson ends with its score" "$WORK/s" "本课得分：3"
+expect_contains "the lesson is completed" "$WORK/s" "已完成本课"
+
+# Kill-safe: leave a lesson half way and resume it.
+printf '2468\n\n2\n' | "$QK" lesson start lesson-duty-scenario --member 2001 >"$WORK/h" 2>&1
+expect_eq "input ending mid-lesson exits 3" "$?" 3
+expect_contains "says how to resume" "$WORK/h" "quizkit lesson resume lesson-duty-scenario --member 2001"
+printf '2468\n\n1\n\nABD\n' | "$QK" lesson resume lesson-duty-scenario --member 2001 >"$WORK/r" 2>&1
+expect_eq "resume exits 0" "$?" 0
+expect_not_contains "resume does not start over" "$WORK/r" "你首先怎么做？"
+expect_contains "resume reaches the end" "$WORK/r" "本课结束"
+
+# The wrong-answer book holds what was missed in today's quiz.
+"$QK" review --list --member 2001 >"$WORK/w" 2>&1
+expect_not_contains "the book is not empty" "$WORK/w" "错题本是空的"
+expect_contains "the book has its columns" "$WORK/w" "你的答案"
+
+# Today's points against each cap.
+"$QK" points --member 2001 >"$WORK/p" 2>&1
+expect_contains "lesson points, once" "$WORK/p" "学习党课  2         6"
+expect_contains "daily quiz within its cap" "$WORK/p" "每日答题"
+expect_contains "streak" "$WORK/p" "已连续学习 1 天"
+
+# Markdown shown readably, in a pipe: headings, lists, images named.
+printf '\n\n\n\n\n' | "$QK" lesson start lesson-leifeng-story >"$WORK/st" 2>&1
+expect_contains "heading rendered" "$WORK/st" "【从望城走出来的孩子】"
+expect_contains "list rendered" "$WORK/st" "  • 一个人的作用"
+expect_contains "bold rendered as text" "$WORK/st" "原名雷正兴。"
+"$QK" lesson start no-such-lesson >"$WORK/n" 2>&1
+expect_eq "unknown lesson exits 1" "$?" 1
+expect_contains "unknown lesson named" "$WORK/n" "没有党课 no-such-lesson"
+finish

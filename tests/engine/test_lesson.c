@@ -1,0 +1,224 @@
+/* Tests for engine/src/lesson.c on the sample lessons: every path of the
+ * scenario walked with its score, completion rules, resume, points. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "support.h"
+
+typedef struct fx {
+    char *dir;
+    qk_engine *e;
+    qk_bundle *b;
+} fx;
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    f->dir = qkt_tmpdir();
+    char *out = qkt_path(f->dir, "samples.qkb"), *pp = qkt_path(f->dir, "progress.db");
+    qk_build_opts o = QK_BUILD_OPTS_INIT;
+    qk_build_stats st;
+    assert_int_equal(qk_content_build(QKT_SOURCE_DIR "/content/samples", out, &o, &st), QK_OK);
+    assert_int_equal(st.n_lessons, 3);
+    assert_int_equal(qk_bundle_open(&f->b, out, QK_BUNDLE_VERIFY, QK_LANG_EN), QK_OK);
+    assert_int_equal(qk_engine_open(&f->e, pp, QK_LANG_EN), QK_OK);
+    assert_int_equal(qk_member_add(f->e, "m1", "张三", "", "1234"), QK_OK);
+    free(out);
+    free(pp);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    qk_engine_close(f->e);
+    qk_bundle_close(f->b);
+    qkt_rmrf(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
+/* Answers a checkpoint right (right = 1) or wrong, by its own key. */
+static void checkpoint(qk_lesson *l, const qk_lesson_view *v, int right)
+{
+    const qk_question *q = v->question;
+    char buf[16] = "";
+    if (q->type == QK_Q_JUDGE) {
+        snprintf(buf, sizeof buf, "%s", (q->judge_answer != 0) == right ? "T" : "F");
+    } else {
+        size_t n = 0;
+        for (size_t i = 0; i < q->n_options; i++) {
+            if (q->options[i].correct == right)
+                buf[n++] = (char)('A' + i);
+            if (!right && n)
+                break;
+        }
+        buf[n] = '\0';
+    }
+    qk_feedback fb;
+    assert_int_equal(qk_lesson_answer(l, buf, &fb, NULL), QK_OK);
+    assert_int_equal(fb.correct, right);
+}
+
+/* Walks a lesson taking the given choices (1-based) in turn; pages go on,
+ * checkpoints are answered right. Returns the final score. */
+static int walk(fx *f, const char *id, const char *member, const int *choices, size_t n,
+                int *completed)
+{
+    qk_lesson *l = NULL;
+    assert_int_equal(qk_lesson_open(&l, f->e, f->b, member, id, 0), QK_OK);
+    size_t next = 0;
+    qk_lesson_view v;
+    for (int guard = 0; guard < 100; guard++) {
+        qk_lesson_current(l, &v);
+        if (v.type == QK_STEP_END)
+            break;
+        if (v.type == QK_STEP_PAGE)
+            assert_int_equal(qk_lesson_continue(l), QK_OK);
+        else if (v.type == QK_STEP_QUESTION)
+            checkpoint(l, &v, 1);
+        else {
+            assert_true(next < n);
+            assert_int_equal(qk_lesson_choose(l, (size_t)choices[next++] - 1), QK_OK);
+        }
+    }
+    assert_int_equal(v.type, QK_STEP_END);
+    assert_true(v.finished);
+    assert_int_equal(next, n); /* every planned choice was made */
+    *completed = v.completed;
+    qk_lesson_free(l);
+    return v.score;
+}
+
+static void every_path_of_the_scenario_scores_as_designed(void **state)
+{
+    fx *f = *state;
+    static const struct {
+        int choices[4];
+        size_t n;
+        int score;
+    } paths[] = {
+        {{1, 1}, 2, 2 + 2 + 2},               /* assess, call, checkpoint (2 points) */
+        {{2, 1}, 2, -1 + 2 + 2},              /* blood pressure only, then call */
+        {{3, 1}, 2, -2 + 2 + 2},              /* sent to the queue, then call */
+        {{1, 2, 1}, 3, 2 - 1 + 2 + 2},        /* assess, family drives (a wrong turn), call */
+        {{2, 3, 1}, 3, -1 - 2 + 2 + 2},       /* below zero, "give water" is offered: 3rd */
+        {{3, 2, 3, 1}, 4, -2 - 1 - 2 + 2 + 2}, /* every wrong turn, then the right one */
+    };
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        int completed = 0;
+        int score = walk(f, "lesson-duty-scenario", NULL, paths[i].choices, paths[i].n, &completed);
+        assert_int_equal(score, paths[i].score);
+        assert_true(completed); /* completion: an end reached */
+    }
+}
+
+static void choices_depend_on_the_score(void **state)
+{
+    fx *f = *state;
+    qk_lesson *l = NULL;
+    qk_lesson_view v;
+    assert_int_equal(qk_lesson_open(&l, f->e, f->b, NULL, "lesson-duty-scenario", 0), QK_OK);
+    assert_int_equal(qk_lesson_continue(l), QK_OK);
+    assert_int_equal(qk_lesson_choose(l, 0), QK_OK); /* assess: +2 */
+    assert_int_equal(qk_lesson_continue(l), QK_OK);
+    qk_lesson_current(l, &v);
+    assert_int_equal(v.type, QK_STEP_CHOICE);
+    assert_int_equal(v.n_choices, 2); /* "give water" only below zero */
+    assert_int_equal(qk_lesson_choose(l, 2), QK_EINVAL);
+    assert_int_equal(qk_lesson_continue(l), QK_ESTATE); /* not a page */
+    qk_lesson_free(l);
+}
+
+static void story_completes_when_every_page_is_seen(void **state)
+{
+    fx *f = *state;
+    int completed = 0;
+    assert_int_equal(walk(f, "lesson-leifeng-story", "m1", NULL, 0, &completed), 0);
+    assert_true(completed);
+    qk_points_summary p;
+    assert_int_equal(qk_points_summary_get(f->e, f->b, "m1", &p), QK_OK);
+    assert_int_equal(p.today[QK_ACT_LESSON], 2);
+    /* The same lesson again earns nothing more. */
+    walk(f, "lesson-leifeng-story", "m1", NULL, 0, &completed);
+    assert_int_equal(qk_points_summary_get(f->e, f->b, "m1", &p), QK_OK);
+    assert_int_equal(p.today[QK_ACT_LESSON], 2);
+}
+
+static void theory_needs_every_checkpoint_right(void **state)
+{
+    fx *f = *state;
+    qk_lesson *l = NULL;
+    qk_lesson_view v;
+    assert_int_equal(qk_lesson_open(&l, f->e, f->b, NULL, "lesson-sanhui-theory", 0), QK_OK);
+    int wrong_once = 1;
+    for (int guard = 0; guard < 20; guard++) {
+        qk_lesson_current(l, &v);
+        if (v.type == QK_STEP_END)
+            break;
+        if (v.type == QK_STEP_PAGE)
+            qk_lesson_continue(l);
+        else if (v.type == QK_STEP_QUESTION) {
+            checkpoint(l, &v, !wrong_once);
+            wrong_once = 0;
+        }
+    }
+    assert_true(v.finished);
+    assert_false(v.completed);
+    assert_int_equal(v.score, 2); /* path scoring: the two right checkpoints, 1 point each */
+    qk_lesson_free(l);
+    int completed = 0;
+    assert_int_equal(walk(f, "lesson-sanhui-theory", NULL, NULL, 0, &completed), 3);
+    assert_true(completed);
+}
+
+static void a_lesson_resumes_where_it_was_left(void **state)
+{
+    fx *f = *state;
+    qk_lesson *l = NULL;
+    qk_lesson_view v;
+    assert_int_equal(qk_lesson_open(&l, f->e, f->b, "m1", "lesson-duty-scenario", 0), QK_OK);
+    assert_int_equal(qk_lesson_continue(l), QK_OK);
+    assert_int_equal(qk_lesson_choose(l, 1), QK_OK); /* blood pressure only: -1 */
+    qk_lesson_free(l);                               /* like a kill: nothing more written */
+    assert_int_equal(qk_lesson_open(&l, f->e, f->b, NULL, "lesson-duty-scenario", 1), QK_ENOTFOUND);
+    qk_lesson_free(l);
+    assert_int_equal(qk_lesson_open(&l, f->e, f->b, "m1", "lesson-duty-scenario", 1), QK_OK);
+    qk_lesson_current(l, &v);
+    assert_string_equal(v.step_id, "pressure");
+    assert_int_equal(v.score, -1);
+    assert_int_equal(qk_lesson_continue(l), QK_OK);
+    qk_lesson_current(l, &v);
+    assert_int_equal(v.n_choices, 3); /* below zero: the third choice is offered */
+    qk_lesson_free(l);
+    assert_int_equal(qk_lesson_open(&l, f->e, f->b, "m1", "no-such-lesson", 0), QK_ENOTFOUND);
+    qk_lesson_free(l);
+}
+
+static void checkpoint_questions_stay_out_of_quizzes(void **state)
+{
+    fx *f = *state;
+    char **ids = NULL;
+    size_t n = 0;
+    assert_int_equal(qk_bundle_question_ids(f->b, NULL, &ids, &n), QK_OK);
+    assert_int_equal(n, 200);
+    for (size_t i = 0; i < n; i++)
+        assert_null(strstr(ids[i], "lesson-"));
+    qk_strv_free(ids, n);
+}
+
+int main(void)
+{
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(every_path_of_the_scenario_scores_as_designed),
+        T(choices_depend_on_the_score),
+        T(story_completes_when_every_page_is_seen),
+        T(theory_needs_every_checkpoint_right),
+        T(a_lesson_resumes_where_it_was_left),
+        T(checkpoint_questions_stay_out_of_quizzes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
