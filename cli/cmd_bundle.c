@@ -85,9 +85,9 @@ static int bundle_build(cli *c, int argc, char **argv, int check_only)
     qk_key_free(key);
     if (rc == QK_OK) {
         if (check_only)
-            out(c, stdout, M_B_CHECKED, st.n_themes, st.n_questions, warn);
+            out(c, stdout, M_B_CHECKED, st.n_themes, st.n_questions, st.n_lessons, warn);
         else if (!quiet || st.n_warnings) {
-            out(c, stdout, M_B_BUILT, outp, st.n_themes, st.n_questions, warn);
+            out(c, stdout, M_B_BUILT, outp, st.n_themes, st.n_questions, st.n_lessons, warn);
             if (sig[0])
                 printf("%s\n", sig);
         }

@@ -24,7 +24,7 @@ expect_contains "CSV duplicate points at the first" "$WORK/c" "bad.csv:8）重�
 "$QK" --lang en bundle check "$F/csv/good.csv" >"$WORK/c" 2>&1
 expect_eq "check of a good file exits 0" "$?" 0
 expect_contains "unknown column is a warning" "$WORK/c" "good.csv:1:10: warning: unknown column"
-expect_contains "check counts" "$WORK/c" "checked: 2 themes, 5 questions, no errors"
+expect_contains "check counts" "$WORK/c" "checked: 2 themes, 5 questions, 0 lessons, no errors"
 "$QK" bundle build "$WORK/nowhere" -o "$WORK/x.qkb" >"$WORK/n" 2>&1
 expect_eq "missing source exits 2" "$?" 2
 "$QK" bundle build "$F/mini" >"$WORK/n" 2>&1
