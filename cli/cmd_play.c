@@ -35,7 +35,7 @@ static int parse_opts(cli *c, int argc, char **argv, play_opts *o)
             if (r < 0)
                 return EXIT_USAGE;
             o->spec.mode = qk_mode_parse(v);
-            if (o->spec.mode < QK_MODE_PRACTICE || o->spec.mode > QK_MODE_REVIEW) {
+            if (o->spec.mode < QK_MODE_PRACTICE || o->spec.mode > QK_MODE_SRS) {
                 err(c, M_BAD_VALUE, "--mode", v);
                 return EXIT_USAGE;
             }
@@ -177,6 +177,7 @@ static const char *mode_label(const cli *c, qk_mode m)
     case QK_MODE_DAILY: return M(c, M_MODE_DAILY);
     case QK_MODE_CHALLENGE: return M(c, M_MODE_CHALLENGE);
     case QK_MODE_REVIEW: return M(c, M_MODE_REVIEW);
+    case QK_MODE_SRS: return M(c, M_MODE_SRS);
     default: return M(c, M_MODE_PRACTICE);
     }
 }
@@ -362,6 +363,7 @@ int cmd_play(cli *c, int argc, char **argv)
             }
             theme = t->id;
         } else if (o.spec.mode != QK_MODE_DAILY && o.spec.mode != QK_MODE_REVIEW &&
+                   o.spec.mode != QK_MODE_SRS &&
                    (status = choose_theme(c, b, &theme))) {
             goto out;
         }

@@ -75,7 +75,7 @@ static int list_book(cli *c, const char *member, const char *which)
 
 int cmd_review(cli *c, int argc, char **argv)
 {
-    int list = 0;
+    int list = 0, due = 0;
     const char *member = NULL, *which = NULL;
     for (int i = 1; i < argc; i++) {
         const char *v;
@@ -85,6 +85,8 @@ int cmd_review(cli *c, int argc, char **argv)
         }
         if (strcmp(argv[i], "--list") == 0)
             list = 1;
+        else if (strcmp(argv[i], "--due") == 0)
+            due = 1;
         else if (opt_value(c, "review", argc, argv, &i, "--member", &v) > 0)
             member = v;
         else if (opt_value(c, "review", argc, argv, &i, "--bundle", &v) > 0)
@@ -99,9 +101,11 @@ int cmd_review(cli *c, int argc, char **argv)
     int n = 0;
     args[n++] = (char *)"play";
     args[n++] = (char *)"--mode";
-    args[n++] = (char *)"review";
-    for (int i = 1; i < argc; i++)
-        args[n++] = argv[i];
+    args[n++] = (char *)(due ? "srs" : "review");
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--due") != 0)
+            args[n++] = argv[i];
+    }
     int status = cmd_play(c, n, args);
     free(args);
     return status;

@@ -226,6 +226,31 @@ static int prepare_mode(qk_session *s, const qk_session_spec *spec)
     case QK_MODE_CHALLENGE:
         s->count = 0; /* as long as the member keeps answering right */
         break;
+    case QK_MODE_SRS: {
+        /* The questions SM-2 says are due today or earlier, soonest first. */
+        qk_srs_item *due = NULL;
+        size_t n = 0;
+        int rc = qk_srs_list(s->e, s->member_id, &due, &n);
+        if (rc != QK_OK)
+            return qk__errf(&s->err, s->lang, rc, QK_M_SQL, "srs", qk_engine_errmsg(s->e));
+        int64_t today = qk_beijing_day(qk_engine_now_ms(s->e));
+        size_t limit = spec->count ? spec->count : n;
+        s->fixed = calloc(n ? n : 1, sizeof *s->fixed);
+        for (size_t i = 0; s->fixed && i < n && s->n_fixed < limit && due[i].due_day <= today; i++) {
+            qk_question *q = NULL;
+            if (qk_bundle_question(s->b, due[i].question_id, &q) == QK_OK &&
+                (!s->theme || strcmp(q->theme, s->theme) == 0))
+                s->fixed[s->n_fixed++] = qk__strdup(due[i].question_id);
+            qk_question_free(q);
+        }
+        qk_srs_free(due, n);
+        if (!s->fixed)
+            return oom(s);
+        if (s->n_fixed == 0)
+            return qk__errf(&s->err, s->lang, QK_ENOTFOUND, QK_M_S_NO_DUE);
+        s->count = 0;
+        break;
+    }
     case QK_MODE_REVIEW: {
         qk_wrong *book = NULL;
         size_t n = 0;
@@ -266,7 +291,7 @@ int qk_session_start(qk_session **out, qk_engine *e, qk_bundle *b, const char *m
         return qk__errf(&s->err, s->lang, QK_EINVAL, QK_M_S_SPEC);
     if (spec->mode != QK_MODE_PRACTICE && spec->mode != QK_MODE_EXAM &&
         spec->mode != QK_MODE_DAILY && spec->mode != QK_MODE_CHALLENGE &&
-        spec->mode != QK_MODE_REVIEW) {
+        spec->mode != QK_MODE_REVIEW && spec->mode != QK_MODE_SRS) {
         const char *name = qk_mode_name(spec->mode);
         return qk__errf(&s->err, s->lang, QK_EINVAL, QK_M_S_MODE, name ? name : "?");
     }
@@ -482,9 +507,9 @@ int qk_session_resume(qk_session **out, qk_engine *e, qk_bundle *b, const char *
         recorded = questions ? qk__strdup(questions) : NULL;
         if ((theme && !s->theme) || (questions && !recorded))
             status = oom(s);
-        else if (!questions || s->mode < QK_MODE_PRACTICE || s->mode > QK_MODE_REVIEW)
+        else if (!questions || s->mode < QK_MODE_PRACTICE || s->mode > QK_MODE_SRS)
             status = qk__errf(&s->err, s->lang, QK_ECORRUPT, QK_M_S_REPLAY, s->attempt_id);
-        else if (s->mode == QK_MODE_REVIEW)
+        else if (s->mode == QK_MODE_REVIEW || s->mode == QK_MODE_SRS)
             status = load_fixed(s, questions);
     }
     sqlite3_finalize(st);

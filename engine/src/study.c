@@ -188,3 +188,120 @@ int qk_challenge_best(qk_engine *e, const char *member_id, size_t *best)
     sqlite3_finalize(st);
     return status;
 }
+
+void qk_srs_step(int grade, int *repetitions, double *ef, int *interval_days)
+{
+    if (grade >= 3) {
+        if (*repetitions == 0)
+            *interval_days = 1;
+        else if (*repetitions == 1)
+            *interval_days = 6;
+        else
+            *interval_days = (int)(*interval_days * *ef + 0.5);
+        (*repetitions)++;
+    } else {
+        *repetitions = 0;
+        *interval_days = 1;
+    }
+    int d = 5 - grade;
+    *ef += 0.1 - d * (0.08 + d * 0.02);
+    if (*ef < 1.3)
+        *ef = 1.3;
+}
+
+void qk_srs_free(qk_srs_item *v, size_t n)
+{
+    if (!v)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(v[i].question_id);
+    free(v);
+}
+
+static int cmp_due(const void *a, const void *b)
+{
+    const qk_srs_item *x = a, *y = b;
+    if (x->due_day != y->due_day)
+        return x->due_day < y->due_day ? -1 : 1;
+    return strcmp(x->question_id, y->question_id);
+}
+
+int qk_srs_list(qk_engine *e, const char *member_id, qk_srs_item **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = NULL;
+    /* Answers by question and time; score/max tells right, partly right, wrong. */
+    if (sqlite3_prepare_v2(e->db,
+                           "SELECT json_extract(payload, '$.q'), json_extract(payload, '$.correct'),"
+                           " json_extract(payload, '$.score'), created_ms FROM events"
+                           " WHERE kind = 'answer' AND member_id IS ?"
+                           " ORDER BY json_extract(payload, '$.q'), created_ms, seq",
+                           -1, &st, NULL) != SQLITE_OK)
+        return qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "srs");
+    if (member_id)
+        sqlite3_bind_text(st, 1, member_id, -1, SQLITE_STATIC);
+    qk_srs_item *v = NULL;
+    size_t len = 0, cap = 0;
+    int status = QK_OK;
+    char *cur = NULL;
+    int64_t last_day = INT64_MIN;
+    qk_srs_item item;
+    memset(&item, 0, sizeof item);
+    for (;;) {
+        int step = sqlite3_step(st);
+        const char *q = step == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+        if (step == SQLITE_ROW && !q)
+            continue;
+        /* A new question (or the end): keep the finished one. */
+        if (cur && (!q || strcmp(q, cur) != 0)) {
+            if (len == cap) {
+                cap = cap ? cap * 2 : 64;
+                qk_srs_item *nv = realloc(v, cap * sizeof *nv);
+                if (!nv) {
+                    status = QK_ENOMEM;
+                    free(cur);
+                    cur = NULL;
+                    break;
+                }
+                v = nv;
+            }
+            item.question_id = cur;
+            item.due_day = last_day + item.interval_days;
+            v[len++] = item;
+            cur = NULL;
+        }
+        if (step != SQLITE_ROW) {
+            if (step != SQLITE_DONE)
+                status = qk__engine_sqlerr(e, step, "srs");
+            break;
+        }
+        if (!cur) {
+            cur = qk__strdup(q);
+            if (!cur) {
+                status = QK_ENOMEM;
+                break;
+            }
+            memset(&item, 0, sizeof item);
+            item.ef = 2.5;
+            last_day = INT64_MIN;
+        }
+        int64_t day = qk_beijing_day(sqlite3_column_int64(st, 3));
+        if (day == last_day)
+            continue; /* one repetition a day: the first answer counts */
+        int grade = sqlite3_column_int(st, 1) ? 4 : sqlite3_column_int(st, 2) > 0 ? 3 : 1;
+        qk_srs_step(grade, &item.repetitions, &item.ef, &item.interval_days);
+        last_day = day;
+    }
+    sqlite3_finalize(st);
+    free(cur);
+    if (status != QK_OK) {
+        qk_srs_free(v, len);
+        return status;
+    }
+    if (len > 1)
+        qsort(v, len, sizeof *v, cmp_due);
+    *out = v;
+    *n = len;
+    return QK_OK;
+}

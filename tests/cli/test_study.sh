@@ -34,6 +34,11 @@ expect_contains "one right day is not enough to leave the book" "$WORK/w2" "哪�
 "$QK" review --member m1 --list >"$WORK/w3" 2>&1
 expect_contains "each member has their own book" "$WORK/w3" "错题本是空的"
 
+# Spaced review: nothing is due on the day of the first answers.
+"$QK" review --due >"$WORK/due" 2>&1
+expect_eq "nothing due today exits 1" "$?" 1
+expect_contains "nothing due explained" "$WORK/due" "今天没有到期需要复习的题目"
+
 # Challenge timeout: a question left unanswered past its time ends the run.
 mkfifo "$WORK/in"
 "$QK" play --mode challenge --theme u --question-time 1 <"$WORK/in" >"$WORK/t" 2>&1 &

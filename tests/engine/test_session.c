@@ -329,9 +329,9 @@ static void bad_specs_are_refused(void **state)
     assert_non_null(strstr(qk_session_errmsg(s), "no theme nope"));
     qk_session_free(s);
     spec.theme = NULL;
-    spec.mode = QK_MODE_SRS;
+    spec.mode = QK_MODE_COMPETITION;
     assert_int_equal(qk_session_start(&s, f->e, f->b, NULL, &spec), QK_EINVAL);
-    assert_non_null(strstr(qk_session_errmsg(s), "srs"));
+    assert_non_null(strstr(qk_session_errmsg(s), "competition"));
     qk_session_free(s);
     spec.mode = QK_MODE_PRACTICE;
     spec.version = 0;

@@ -312,6 +312,79 @@ static void review_drills_the_book_and_resumes_its_own_list(void **state)
     qk_session_free(s);
 }
 
+/* Worked examples of SM-2 as Wozniak describes it: with grade 4 the factor
+ * stays 2.5 and the intervals are 1, 6, 15 days; grade 5 raises it by 0.1 a
+ * time; grade 3 lowers it by 0.14; a miss restarts at 1 day, never below 1.3. */
+static void sm2_worked_examples(void **state)
+{
+    (void)state;
+    int n = 0, i = 0;
+    double ef = 2.5;
+    qk_srs_step(4, &n, &ef, &i);
+    assert_int_equal(i, 1);
+    qk_srs_step(4, &n, &ef, &i);
+    assert_int_equal(i, 6);
+    qk_srs_step(4, &n, &ef, &i);
+    assert_int_equal(i, 15);
+    assert_true(ef > 2.499 && ef < 2.501);
+    n = 0, i = 0, ef = 2.5;
+    qk_srs_step(5, &n, &ef, &i); /* I=1, EF 2.6 */
+    qk_srs_step(5, &n, &ef, &i); /* I=6, EF 2.7 */
+    qk_srs_step(5, &n, &ef, &i); /* I=round(6 x 2.7)=16, EF 2.8 */
+    assert_int_equal(i, 16);
+    assert_true(ef > 2.799 && ef < 2.801);
+    qk_srs_step(3, &n, &ef, &i); /* I=round(16 x 2.8)=45, EF 2.66 */
+    assert_int_equal(i, 45);
+    assert_true(ef > 2.659 && ef < 2.661);
+    qk_srs_step(1, &n, &ef, &i); /* a miss: back to 1 day, EF 2.66 - 0.54 = 2.12 */
+    assert_int_equal(i, 1);
+    assert_int_equal(n, 0);
+    assert_true(ef > 2.119 && ef < 2.121);
+    for (int k = 0; k < 5; k++)
+        qk_srs_step(0, &n, &ef, &i);
+    assert_true(ef > 1.299 && ef < 1.301);
+}
+
+static void srs_schedule_and_due_review(void **state)
+{
+    fx *f = *state;
+    practise(f, "s1", 1); /* day 0: right, due day 1 */
+    practise(f, "s2", 0); /* day 0: wrong, due day 1 */
+    qk_srs_item *v = NULL;
+    size_t n = 0;
+    assert_int_equal(qk_srs_list(f->e, "m1", &v, &n), QK_OK);
+    int64_t today = qk_beijing_day(f->clock.now_ms);
+    assert_true(n >= 2);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(v[i].due_day, today + 1);
+    qk_srs_free(v, n);
+    /* Nothing is due today. */
+    qk_session_spec spec = QK_SESSION_SPEC_INIT;
+    spec.mode = QK_MODE_SRS;
+    qk_session *s = NULL;
+    assert_int_equal(qk_session_start(&s, f->e, f->b, "m1", &spec), QK_ENOTFOUND);
+    qk_session_free(s);
+    /* Tomorrow they are; s1 right again: next due 6 days later. */
+    f->clock.now_ms += 24 * HOUR;
+    assert_int_equal(qk_session_start(&s, f->e, f->b, "m1", &spec), QK_OK);
+    qk_item it;
+    assert_int_equal(qk_session_next(s, &it), QK_ROW);
+    assert_true(it.total >= 2);
+    qk_session_free(s);
+    practise(f, "s1", 1);
+    assert_int_equal(qk_srs_list(f->e, "m1", &v, &n), QK_OK);
+    int found = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(v[i].question_id, "s1") == 0) {
+            found = 1;
+            assert_int_equal(v[i].interval_days, 6);
+            assert_int_equal(v[i].due_day, today + 1 + 6);
+        }
+    }
+    assert_true(found);
+    qk_srs_free(v, n);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -323,6 +396,8 @@ int main(void)
         T(challenge_question_time_is_enforced_by_the_engine),
         T(wrong_book_entry_and_exit),
         T(review_drills_the_book_and_resumes_its_own_list),
+        cmocka_unit_test(sm2_worked_examples),
+        T(srs_schedule_and_due_review),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,8 +25,8 @@ typedef enum qk_mode {
     QK_MODE_DAILY = 3,     /* 每日答题: the day's set, the same all day (Beijing time) */
     QK_MODE_CHALLENGE = 4, /* 挑战答题: until the first miss; time_limit_s is per question */
     QK_MODE_REVIEW = 5,    /* 错题本: the wrong-answer book; count limits it */
+    QK_MODE_SRS = 6,       /* spaced repetition: what SM-2 says is due today */
     /* Reserved for the modes to come; qk_session_start refuses them for now. */
-    QK_MODE_SRS = 6,
     QK_MODE_COMPETITION = 7,
     QK_MODE_LESSON = 8
 } qk_mode;

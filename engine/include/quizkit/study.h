@@ -32,6 +32,28 @@ typedef struct qk_wrong {
 int qk_wrongbook_list(qk_engine *e, const char *member_id, qk_wrong **out, size_t *n);
 void qk_wrongbook_free(qk_wrong *v, size_t n);
 
+/* --- spaced repetition (SM-2) ---
+ * Every question the member has answered is scheduled by SM-2 (Wozniak,
+ * 1990): grade q 0..5 (a right answer is 4, a partly right one 3, a wrong one
+ * 1); with q >= 3 the interval goes 1 day, 6 days, then round(I x EF) and the
+ * repetition count grows; with q < 3 it starts again at 1 day; after each
+ * repetition EF += 0.1 - (5 - q)(0.08 + (5 - q) 0.02), never below 1.3. Only
+ * the first answer of a Beijing day counts as that day's repetition. */
+typedef struct qk_srs_item {
+    char *question_id;
+    int repetitions;
+    double ef;
+    int interval_days;
+    int64_t due_day;  /* Beijing day number (qk_beijing_day) when it is due */
+} qk_srs_item;
+
+/* One SM-2 step, exposed for tests against worked examples. */
+void qk_srs_step(int grade, int *repetitions, double *ef, int *interval_days);
+
+/* The member's schedule, soonest due first. Caller frees with qk_srs_free(). */
+int qk_srs_list(qk_engine *e, const char *member_id, qk_srs_item **out, size_t *n);
+void qk_srs_free(qk_srs_item *v, size_t n);
+
 /* The longest run of right answers in the member's finished challenges. */
 int qk_challenge_best(qk_engine *e, const char *member_id, size_t *best);
 
