@@ -130,25 +130,37 @@ int member_login(cli *c, qk_engine *e, const char *id)
     return status;
 }
 
-/* Lists the themes and reads a choice; *theme NULL means all themes. */
-static int choose_theme(cli *c, qk_bundle *b, const char **theme)
+/* Lists the themes and reads a choice; *theme NULL means all themes. A theme
+ * whose themed day is today (e.g. 学雷锋纪念日 on 5 March) comes first. */
+static int choose_theme(cli *c, qk_engine *e, qk_bundle *b, const char **theme)
 {
     const qk_bundle_info *info = qk_bundle_info_get(b);
     size_t n = info->n_themes;
-    out(c, stdout, M_THEMES_HEAD);
+    const qk_theme *today = qk_bundle_theme_today(b, qk_engine_now_ms(e));
+    const qk_theme **order = calloc(n ? n : 1, sizeof *order);
+    if (!order)
+        return EXIT_FAIL;
+    size_t k = 0;
+    if (today)
+        order[k++] = today;
     for (size_t i = 0; i < n; i++) {
-        const qk_theme *t = qk_bundle_theme(b, i);
-        out(c, stdout, M_THEME_LINE, i + 1, t->title, "", t->n_questions);
+        if (qk_bundle_theme(b, i) != today)
+            order[k++] = qk_bundle_theme(b, i);
     }
+    out(c, stdout, M_THEMES_HEAD);
+    for (size_t i = 0; i < n; i++)
+        out(c, stdout, M_THEME_LINE, i + 1, order[i]->title, order[i] == today ? M(c, M_THEME_TODAY) : "",
+            order[i]->n_questions);
     out(c, stdout, M_THEME_LINE, n + 1, M(c, M_THEME_ALL), "", info->n_questions);
     for (;;) {
         out(c, stdout, M_THEME_PROMPT, n + 1);
         fflush(stdout);
         const char *line = NULL;
         int r = term_read_line(&line, -1);
-        if (r == TERM_INTERRUPTED)
-            return EXIT_SIGINT;
         if (r != TERM_LINE) {
+            free(order);
+            if (r == TERM_INTERRUPTED)
+                return EXIT_SIGINT;
             fputc('\n', stdout);
             return EXIT_INTERRUPTED;
         }
@@ -156,14 +168,16 @@ static int choose_theme(cli *c, qk_bundle *b, const char **theme)
             printf("%s\n", line);
         while (*line == ' ')
             line++;
-        unsigned long long k;
+        unsigned long long pick;
         const qk_theme *t = NULL;
-        if (parse_uint(line, n + 1, &k) && k >= 1) {
-            *theme = k <= n ? qk_bundle_theme(b, (size_t)k - 1)->id : NULL;
+        if (parse_uint(line, n + 1, &pick) && pick >= 1) {
+            *theme = pick <= n ? order[pick - 1]->id : NULL;
+            free(order);
             return 0;
         }
         if (*line && (t = qk_bundle_theme_find(b, line)) != NULL) {
             *theme = t->id;
+            free(order);
             return 0;
         }
         out(c, stdout, M_THEME_BAD, n + 1);
@@ -364,7 +378,7 @@ int cmd_play(cli *c, int argc, char **argv)
             theme = t->id;
         } else if (o.spec.mode != QK_MODE_DAILY && o.spec.mode != QK_MODE_REVIEW &&
                    o.spec.mode != QK_MODE_SRS &&
-                   (status = choose_theme(c, b, &theme))) {
+                   (status = choose_theme(c, e, b, &theme))) {
             goto out;
         }
         warn_unfinished(c, e, o.member);

@@ -601,8 +601,21 @@ static int build_folder(build *b, const char *src)
         say(b, QK_DIAG_ERROR, mpath, 1, QK_C_NO_THEMES);
     for (size_t i = 0; i < n_themes; i++) {
         json_t *t = json_array_get(themes, i);
-        add_theme(b, str_field(t, "id"), str_field(t, "title"), str_field(t, "description"), mpath,
-                  0);
+        const theme *added = add_theme(b, str_field(t, "id"), str_field(t, "title"),
+                                       str_field(t, "description"), mpath, 0);
+        /* "active": "03-05" or ["05-12", "08-19", "03-01..03-10"]: its themed days */
+        json_t *act = json_object_get(t, "active");
+        char days[256] = "";
+        size_t used = 0;
+        if (json_is_string(act))
+            snprintf(days, sizeof days, "%s", json_string_value(act));
+        for (size_t k = 0; json_is_array(act) && k < json_array_size(act); k++) {
+            const char *d = json_string_value(json_array_get(act, k));
+            used += (size_t)snprintf(days + used, used < sizeof days ? sizeof days - used : 0,
+                                     "%s%s", k ? "," : "", d ? d : "?");
+        }
+        if (added && act && qk_bundle_writer_theme_days(b->w, added->id, days) != QK_OK)
+            say_text(b, mpath, 0, qk_bundle_writer_errmsg(b->w));
     }
     /* "points": [{"activity": "daily", "points": 1, "daily_cap": 5}, ...] */
     json_t *rules = json_object_get(root, "points");

@@ -181,7 +181,7 @@ static int load_themes(qk_bundle *b)
         return QK_ENOMEM;
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(b->db,
-                           "SELECT t.id, t.title, t.description,"
+                           "SELECT t.id, t.title, t.description, t.active,"
                            " (SELECT count(*) FROM questions q WHERE q.theme = t.id AND q.id NOT IN"
                            "  (SELECT question_id FROM lesson_steps WHERE question_id IS NOT NULL))"
                            " FROM themes t ORDER BY t.sort, t.id",
@@ -194,9 +194,10 @@ static int load_themes(qk_bundle *b)
         t->id = qk__strdup((const char *)sqlite3_column_text(st, 0));
         t->title = qk__strdup((const char *)sqlite3_column_text(st, 1));
         t->description = qk__strdup((const char *)sqlite3_column_text(st, 2));
-        t->n_questions = (size_t)sqlite3_column_int64(st, 3);
+        t->active = qk__strdup((const char *)sqlite3_column_text(st, 3));
+        t->n_questions = (size_t)sqlite3_column_int64(st, 4);
         i++;
-        if (!t->id || !t->title || !t->description) {
+        if (!t->id || !t->title || !t->description || !t->active) {
             status = QK_ENOMEM;
             break;
         }
@@ -552,6 +553,7 @@ void qk_bundle_close(qk_bundle *b)
         free((char *)b->themes[i].id);
         free((char *)b->themes[i].title);
         free((char *)b->themes[i].description);
+        free((char *)b->themes[i].active);
     }
     free(b->themes);
     for (size_t i = 0; i < 8; i++)
@@ -641,4 +643,69 @@ void qk_point_rules(qk_bundle *b, qk_point_rule rules[QK_ACT_COUNT])
 sqlite3 *qk__bundle_db(qk_bundle *b)
 {
     return b->db;
+}
+
+/* "MM-DD" -> month * 100 + day, or -1. */
+static int month_day(const char *s, size_t n)
+{
+    if (n != 5 || s[2] != '-')
+        return -1;
+    for (int i = 0; i < 5; i++) {
+        if (i != 2 && (s[i] < '0' || s[i] > '9'))
+            return -1;
+    }
+    int m = (s[0] - '0') * 10 + (s[1] - '0'), d = (s[3] - '0') * 10 + (s[4] - '0');
+    return m >= 1 && m <= 12 && d >= 1 && d <= 31 ? m * 100 + d : -1;
+}
+
+/* Calls back for each "from..to" range of a spec; returns 0 on a malformed one. */
+static int day_ranges(const char *spec, int md, int *hit)
+{
+    const char *p = spec;
+    *hit = 0;
+    while (p && *p) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        while (len && *p == ' ') {
+            p++;
+            len--;
+        }
+        while (len && p[len - 1] == ' ')
+            len--;
+        const char *dots = NULL;
+        for (size_t i = 0; i + 1 < len; i++) {
+            if (p[i] == '.' && p[i + 1] == '.') {
+                dots = p + i;
+                break;
+            }
+        }
+        int from = month_day(p, dots ? (size_t)(dots - p) : len);
+        int to = dots ? month_day(dots + 2, len - (size_t)(dots - p) - 2) : from;
+        if (from < 0 || to < 0)
+            return 0;
+        /* A range may run over the new year ("12-25..01-05"). */
+        if (from <= to ? (md >= from && md <= to) : (md >= from || md <= to))
+            *hit = 1;
+        p = comma ? comma + 1 : NULL;
+    }
+    return 1;
+}
+
+int qk_theme_days_valid(const char *spec)
+{
+    int hit;
+    return spec && day_ranges(spec, 0, &hit);
+}
+
+const qk_theme *qk_bundle_theme_today(const qk_bundle *b, int64_t unix_ms)
+{
+    char date[11];
+    qk_beijing_date(unix_ms, date);
+    int md = month_day(date + 5, 5);
+    for (size_t i = 0; i < b->info.n_themes; i++) {
+        int hit = 0;
+        if (b->themes[i].active[0] && day_ranges(b->themes[i].active, md, &hit) && hit)
+            return &b->themes[i];
+    }
+    return NULL;
 }

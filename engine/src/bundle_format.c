@@ -18,7 +18,7 @@ const char qk__bundle_schema[] =
     "CREATE TABLE manifest(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;\n"
     "CREATE TABLE signature(key_id TEXT NOT NULL, algorithm TEXT NOT NULL, value BLOB NOT NULL);\n"
     "CREATE TABLE themes(id TEXT PRIMARY KEY, sort INTEGER NOT NULL, title TEXT NOT NULL,\n"
-    "  description TEXT NOT NULL DEFAULT '') WITHOUT ROWID;\n"
+    "  description TEXT NOT NULL DEFAULT '', active TEXT NOT NULL DEFAULT '') WITHOUT ROWID;\n"
     "CREATE TABLE questions(id TEXT PRIMARY KEY, sort INTEGER NOT NULL,\n"
     "  theme TEXT NOT NULL REFERENCES themes(id), type TEXT NOT NULL, scoring TEXT NOT NULL,\n"
     "  stem TEXT NOT NULL, explanation TEXT, source TEXT, points INTEGER NOT NULL,\n"

@@ -167,6 +167,24 @@ int qk_bundle_writer_theme(qk_bundle_writer *w, const char *id, const char *titl
     return QK_OK;
 }
 
+int qk_bundle_writer_theme_days(qk_bundle_writer *w, const char *id, const char *days)
+{
+    if (!qk_theme_days_valid(days))
+        return qk__errf(&w->err, w->lang, QK_EINVAL, QK_M_W_DAYS, id, days ? days : "");
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(w->db, "UPDATE themes SET active = ? WHERE id = ?", -1, &st, NULL) !=
+        SQLITE_OK)
+        return sqlfail(w, "themes");
+    sqlite3_bind_text(st, 1, days, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (step != SQLITE_DONE)
+        return sqlfail(w, "themes");
+    return sqlite3_changes(w->db) ? QK_OK
+                                  : qk__errf(&w->err, w->lang, QK_ENOTFOUND, QK_M_NO_THEME, id);
+}
+
 static int theme_exists(qk_bundle_writer *w, const char *theme, int *yes)
 {
     sqlite3_stmt *st = NULL;

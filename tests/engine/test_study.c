@@ -385,6 +385,45 @@ static void srs_schedule_and_due_review(void **state)
     qk_srs_free(v, n);
 }
 
+static void themed_days_follow_the_beijing_calendar(void **state)
+{
+    fx *f = *state;
+    assert_true(qk_theme_days_valid("03-05"));
+    assert_true(qk_theme_days_valid("05-12, 08-19"));
+    assert_true(qk_theme_days_valid("12-25..01-05"));
+    assert_false(qk_theme_days_valid("3月5日"));
+    assert_false(qk_theme_days_valid("13-01"));
+    char *p = qkt_path(f->dir, "days.qkb");
+    qk_bundle_writer *w = NULL;
+    assert_int_equal(qk_bundle_writer_open(&w, p, QK_LANG_EN), QK_OK);
+    qk_manifest m = {"days", "1", "D", "zh-CN", 0};
+    assert_int_equal(qk_bundle_writer_manifest(w, &m), QK_OK);
+    assert_int_equal(qk_bundle_writer_theme(w, "lf", "学雷锋", NULL), QK_OK);
+    assert_int_equal(qk_bundle_writer_theme(w, "yh", "护士节与医师节", NULL), QK_OK);
+    assert_int_equal(qk_bundle_writer_theme(w, "ny", "元旦前后", NULL), QK_OK);
+    assert_int_equal(qk_bundle_writer_theme_days(w, "lf", "03-05"), QK_OK);
+    assert_int_equal(qk_bundle_writer_theme_days(w, "yh", "05-12,08-19"), QK_OK);
+    assert_int_equal(qk_bundle_writer_theme_days(w, "ny", "12-30..01-02"), QK_OK);
+    assert_int_equal(qk_bundle_writer_theme_days(w, "lf", "March 5"), QK_EINVAL);
+    qk_question q = {.id = "j", .theme = "lf", .type = QK_Q_JUDGE, .stem = "s", .points = 1};
+    assert_int_equal(qk_bundle_writer_question(w, &q), QK_OK);
+    assert_int_equal(qk_bundle_writer_commit(w), QK_OK);
+    qk_bundle_writer_free(w);
+    qk_bundle *b = NULL;
+    assert_int_equal(qk_bundle_open(&b, p, QK_BUNDLE_VERIFY, QK_LANG_EN), QK_OK);
+    const qk_theme *t = qk_bundle_theme_today(b, MAR5_10AM);
+    assert_non_null(t);
+    assert_string_equal(t->id, "lf");
+    /* 23:30 Beijing on 4 March is still the 4th: no themed day yet */
+    assert_null(qk_bundle_theme_today(b, MAR5_10AM - 10 * HOUR - 30 * 60 * 1000));
+    /* 19 August (医师节) */
+    assert_string_equal(qk_bundle_theme_today(b, MAR5_10AM + 167 * 24 * HOUR)->id, "yh");
+    /* across the new year */
+    assert_string_equal(qk_bundle_theme_today(b, MAR5_10AM - 63 * 24 * HOUR)->id, "ny");
+    qk_bundle_close(b);
+    free(p);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -398,6 +437,7 @@ int main(void)
         T(review_drills_the_book_and_resumes_its_own_list),
         cmocka_unit_test(sm2_worked_examples),
         T(srs_schedule_and_due_review),
+        T(themed_days_follow_the_beijing_calendar),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -41,6 +41,7 @@ typedef struct qk_theme {
     const char *title;
     const char *description;
     size_t n_questions;
+    const char *active; /* themed days: "03-05" or "05-12,08-19" or "03-01..03-10"; "" none */
 } qk_theme;
 
 /* Flags for qk_bundle_open. */
@@ -64,6 +65,12 @@ const qk_bundle_info *qk_bundle_info_get(const qk_bundle *b);
 const qk_theme *qk_bundle_theme(const qk_bundle *b, size_t i);
 /* Finds a theme by id, or else by exact title; NULL if none. */
 const qk_theme *qk_bundle_theme_find(const qk_bundle *b, const char *id_or_title);
+/* The theme whose themed day (Beijing date) includes unix_ms, e.g. 学雷锋纪念日
+ * on 5 March; NULL when none is active. */
+const qk_theme *qk_bundle_theme_today(const qk_bundle *b, int64_t unix_ms);
+/* 1 if the themed-day spec ("MM-DD", "MM-DD..MM-DD", comma-separated) is well formed. */
+int qk_theme_days_valid(const char *spec);
+
 /* Question ids of a theme (NULL theme: all), in authoring order. The caller frees
  * the array and each id with qk_strv_free(). */
 int qk_bundle_question_ids(qk_bundle *b, const char *theme, char ***ids, size_t *n);
@@ -100,6 +107,8 @@ const char *qk_bundle_writer_errmsg(const qk_bundle_writer *w);
 int qk_bundle_writer_manifest(qk_bundle_writer *w, const qk_manifest *m);
 int qk_bundle_writer_theme(qk_bundle_writer *w, const char *id, const char *title,
                            const char *description);
+/* Sets the themed days of a declared theme (see qk_theme.active). */
+int qk_bundle_writer_theme_days(qk_bundle_writer *w, const char *id, const char *days);
 /* QK_EINVAL if the question is inconsistent, QK_EEXISTS for a duplicate id,
  * QK_ENOTFOUND for an undeclared theme. */
 int qk_bundle_writer_question(qk_bundle_writer *w, const qk_question *q);
