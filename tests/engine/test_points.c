@@ -4,38 +4,21 @@
 
 #include "support.h"
 
-typedef struct fx {
-    char *dir;
-    qk_engine *e;
-    qk_bundle *b;
-    qkt_clock clock;
-} fx;
+typedef qkt_fx fx;
 
 #define MAR5_10AM 1772676000000LL
 #define DAY (24LL * 3600 * 1000)
 
 static int setup(void **state)
 {
-    fx *f = calloc(1, sizeof *f);
-    f->dir = qkt_tmpdir();
-    qkt_open(f->dir, &f->e, &f->b);
+    qkt_fx_setup(state);
+    qkt_fx *f = *state;
     f->clock.now_ms = MAR5_10AM;
-    qk_engine_set_clock(f->e, qkt_clock_fn, &f->clock);
     assert_int_equal(qk_member_add(f->e, "m1", "张三", "", "1234"), QK_OK);
-    *state = f;
     return 0;
 }
 
-static int teardown(void **state)
-{
-    fx *f = *state;
-    qk_engine_close(f->e);
-    qk_bundle_close(f->b);
-    qkt_rmrf(f->dir);
-    free(f->dir);
-    free(f);
-    return 0;
-}
+#define teardown qkt_fx_teardown
 
 /* A daily quiz with `right` right answers (the fixture's daily set is all 5). */
 static qk_summary daily(fx *f, const char *member, int right)

@@ -5,34 +5,11 @@
 
 #include "support.h"
 
-typedef struct fx {
-    char *dir;
-    qk_engine *e;
-    qk_bundle *b;
-    qkt_clock clock;
-} fx;
+typedef qkt_fx fx;
 
-static int setup(void **state)
-{
-    fx *f = calloc(1, sizeof *f);
-    f->dir = qkt_tmpdir();
-    qkt_open(f->dir, &f->e, &f->b);
-    f->clock.now_ms = 1767225600000;
-    qk_engine_set_clock(f->e, qkt_clock_fn, &f->clock);
-    *state = f;
-    return 0;
-}
+#define setup qkt_fx_setup
 
-static int teardown(void **state)
-{
-    fx *f = *state;
-    qk_engine_close(f->e);
-    qk_bundle_close(f->b);
-    qkt_rmrf(f->dir);
-    free(f->dir);
-    free(f);
-    return 0;
-}
+#define teardown qkt_fx_teardown
 
 static qk_session_spec seq_spec(qk_mode mode, const char *theme)
 {

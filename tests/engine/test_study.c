@@ -5,12 +5,7 @@
 
 #include "support.h"
 
-typedef struct fx {
-    char *dir;
-    qk_engine *e;
-    qk_bundle *b;
-    qkt_clock clock;
-} fx;
+typedef qkt_fx fx;
 
 /* 2026-03-05 10:00 Beijing time = 02:00 UTC */
 #define MAR5_10AM 1772676000000LL
@@ -18,27 +13,15 @@ typedef struct fx {
 
 static int setup(void **state)
 {
-    fx *f = calloc(1, sizeof *f);
-    f->dir = qkt_tmpdir();
-    qkt_open(f->dir, &f->e, &f->b);
+    qkt_fx_setup(state);
+    qkt_fx *f = *state;
     f->clock.now_ms = MAR5_10AM;
-    qk_engine_set_clock(f->e, qkt_clock_fn, &f->clock);
     assert_int_equal(qk_member_add(f->e, "m1", "张三", "", "1234"), QK_OK);
     assert_int_equal(qk_member_add(f->e, "m2", "李四", "", "1234"), QK_OK);
-    *state = f;
     return 0;
 }
 
-static int teardown(void **state)
-{
-    fx *f = *state;
-    qk_engine_close(f->e);
-    qk_bundle_close(f->b);
-    qkt_rmrf(f->dir);
-    free(f->dir);
-    free(f);
-    return 0;
-}
+#define teardown qkt_fx_teardown
 
 static void beijing_days_turn_at_beijing_midnight(void **state)
 {

@@ -208,3 +208,26 @@ const qkt_q *qkt_find(const qkt_parsed *p, const char *id)
     fail_msg("no question %s; diagnostics:\n%s", id, p->diags);
     return NULL;
 }
+
+int qkt_fx_setup(void **state)
+{
+    qkt_fx *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    f->dir = qkt_tmpdir();
+    qkt_open(f->dir, &f->e, &f->b);
+    f->clock.now_ms = 1767225600000; /* 2026-01-01 */
+    qk_engine_set_clock(f->e, qkt_clock_fn, &f->clock);
+    *state = f;
+    return 0;
+}
+
+int qkt_fx_teardown(void **state)
+{
+    qkt_fx *f = *state;
+    qk_engine_close(f->e);
+    qk_bundle_close(f->b);
+    qkt_rmrf(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}

@@ -31,6 +31,17 @@ typedef struct qkt_clock {
 } qkt_clock;
 int64_t qkt_clock_fn(void *payload);
 
+/* A cmocka fixture: the fixture bundle and a fresh engine in a temporary
+ * folder, with a hand-moved clock starting at 2026-01-01 00:00 UTC. */
+typedef struct qkt_fx {
+    char *dir;
+    qk_engine *e;
+    qk_bundle *b;
+    qkt_clock clock;
+} qkt_fx;
+int qkt_fx_setup(void **state);
+int qkt_fx_teardown(void **state);
+
 /* Fixture bundle "test.fixture" version "1":
  *   theme "t1": s1 single (right: B of A-D), m1 multi (A and C of A-D, partial),
  *               j1 judge (true), f1 fill (2 blanks: 1921|1921年 ; 嘉兴|南湖)
