@@ -105,6 +105,10 @@ int cmd_keygen(cli *c, int argc, char **argv);
 int cmd_review(cli *c, int argc, char **argv);
 int cmd_points(cli *c, int argc, char **argv);
 int cmd_lesson(cli *c, int argc, char **argv);
+int cmd_export(cli *c, int argc, char **argv);
+int cmd_import_ack(cli *c, int argc, char **argv);
+int cmd_status(cli *c, int argc, char **argv);
+int cmd_admin(cli *c, int argc, char **argv);
 int cmd_trust(cli *c, int argc, char **argv);
 
 /* Shared option parsing: returns 1 and sets *val for "--name VALUE" or

@@ -78,6 +78,14 @@ int main(int argc, char **argv)
         status = cmd_member(&c, n - 1, rest + 1);
     } else if (strcmp(cmd, "bundle") == 0) {
         status = cmd_bundle(&c, n - 1, rest + 1);
+    } else if (strcmp(cmd, "export") == 0) {
+        status = cmd_export(&c, n - 1, rest + 1);
+    } else if (strcmp(cmd, "import-ack") == 0) {
+        status = cmd_import_ack(&c, n - 1, rest + 1);
+    } else if (strcmp(cmd, "status") == 0) {
+        status = cmd_status(&c, n - 1, rest + 1);
+    } else if (strcmp(cmd, "admin") == 0) {
+        status = cmd_admin(&c, n - 1, rest + 1);
     } else if (strcmp(cmd, "lesson") == 0) {
         status = cmd_lesson(&c, n - 1, rest + 1);
     } else if (strcmp(cmd, "points") == 0) {

@@ -5,7 +5,7 @@ set -euo pipefail
 
 PKGS=(
     build-essential cmake pkg-config clang
-    libsqlite3-dev libmbedtls-dev libutf8proc-dev libjansson-dev
+    libsqlite3-dev libmbedtls-dev libutf8proc-dev libjansson-dev zlib1g-dev
     libcmocka-dev sqlite3 python3 util-linux
 )
 

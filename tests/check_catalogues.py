@@ -6,7 +6,8 @@ import re
 import sys
 
 root = sys.argv[1] if len(sys.argv) > 1 else "."
-files = ["engine/src/messages.def", "content/src/messages.def", "cli/messages.def"]
+files = ["engine/src/messages.def", "content/src/messages.def", "cli/messages.def",
+         "sync/src/messages.def"]
 spec = re.compile(r"%(?:%|[-+ #0]*\d*(?:\.\d+)?(?:hh|h|ll|l|z|j|t)?[diouxXcspfeEgG])")
 string = re.compile(r'"((?:[^"\\]|\\.)*)"')
 bad = 0

@@ -46,6 +46,9 @@ static const char *const migrations[] = {
     "  failed INTEGER NOT NULL DEFAULT 0,\n"
     "  locked_until_ms INTEGER NOT NULL DEFAULT 0,\n"
     "  created_ms INTEGER NOT NULL);\n",
+    /* 1 -> 2: what the server has acknowledged */
+    "CREATE TABLE sync_state(key TEXT PRIMARY KEY, value INTEGER NOT NULL);\n"
+    "INSERT INTO sync_state(key, value) VALUES ('acked_seq', 0);\n",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -281,6 +284,78 @@ int qk__event_append(qk_engine *e, const qk__event *ev, char id_out[QK_UUID_STRL
     if (id_out)
         memcpy(id_out, id, sizeof id);
     return QK_OK;
+}
+
+int qk_events_each(qk_engine *e, int64_t after_seq, int (*fn)(const qk_event_row *ev, void *payload),
+                   void *payload)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(e->db,
+                           "SELECT id, device_id, member_id, bundle_id, bundle_version, kind,"
+                           " attempt_id, payload, seq, created_ms FROM events"
+                           " WHERE device_id = ? AND seq > ? ORDER BY seq",
+                           -1, &st, NULL) != SQLITE_OK)
+        return qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "events");
+    sqlite3_bind_text(st, 1, e->device_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, after_seq);
+    int rc = QK_OK, step;
+    while (rc == QK_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        qk_event_row r;
+        r.id = (const char *)sqlite3_column_text(st, 0);
+        r.device_id = (const char *)sqlite3_column_text(st, 1);
+        r.member_id = (const char *)sqlite3_column_text(st, 2);
+        r.bundle_id = (const char *)sqlite3_column_text(st, 3);
+        r.bundle_version = (const char *)sqlite3_column_text(st, 4);
+        r.kind = (const char *)sqlite3_column_text(st, 5);
+        r.attempt_id = (const char *)sqlite3_column_text(st, 6);
+        r.payload = (const char *)sqlite3_column_text(st, 7);
+        r.seq = sqlite3_column_int64(st, 8);
+        r.created_ms = sqlite3_column_int64(st, 9);
+        rc = fn(&r, payload);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int qk_engine_sync_state(qk_engine *e, int64_t *acked_seq, int64_t *last_seq)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(e->db,
+                           "SELECT (SELECT value FROM sync_state WHERE key = 'acked_seq'),"
+                           " (SELECT COALESCE(MAX(seq), 0) FROM events WHERE device_id = ?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "sync_state");
+    sqlite3_bind_text(st, 1, e->device_id, -1, SQLITE_STATIC);
+    int rc = QK_OK;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *acked_seq = sqlite3_column_int64(st, 0);
+        *last_seq = sqlite3_column_int64(st, 1);
+    } else {
+        rc = qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "sync_state");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int qk_engine_set_acked(qk_engine *e, int64_t acked_seq)
+{
+    int64_t acked = 0, last = 0;
+    int rc = qk_engine_sync_state(e, &acked, &last);
+    if (rc != QK_OK)
+        return rc;
+    if (acked_seq < 0 || acked_seq > last)
+        return qk__errf(&e->err, e->lang, QK_EINVAL, QK_M_ACK_RANGE, (long long)acked_seq,
+                        (long long)last);
+    if (acked_seq <= acked)
+        return QK_OK; /* acknowledgements only move forward */
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(e->db, "UPDATE sync_state SET value = ? WHERE key = 'acked_seq'", -1,
+                           &st, NULL) != SQLITE_OK)
+        return qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "sync_state");
+    sqlite3_bind_int64(st, 1, acked_seq);
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return step == SQLITE_DONE ? QK_OK : qk__engine_sqlerr(e, step, "sync_state");
 }
 
 void qk_engine_close(qk_engine *e)

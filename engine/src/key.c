@@ -187,6 +187,63 @@ int qk_key_can_sign(const qk_key *k)
     return k->can_sign;
 }
 
+int qk_key_sign(const qk_key *k, const unsigned char hash[32], unsigned char *sig, size_t *sig_len)
+{
+    unsigned char buf[MBEDTLS_PK_SIGNATURE_MAX_SIZE];
+    size_t n = 0;
+    qk_rng *rng = NULL;
+    if (!k->can_sign || qk_rng_new_random(&rng) != QK_OK)
+        return QK_EINVAL;
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+    int rc = mbedtls_pk_sign((mbedtls_pk_context *)&k->pk, MBEDTLS_MD_SHA256, hash, 32, buf,
+                             sizeof buf, &n, qk__rng_fn, rng);
+#else
+    int rc = mbedtls_pk_sign((mbedtls_pk_context *)&k->pk, MBEDTLS_MD_SHA256, hash, 32, buf, &n,
+                             qk__rng_fn, rng);
+#endif
+    qk_rng_free(rng);
+    if (rc != 0 || n > QK_KEY_SIG_MAX)
+        return QK_EIO;
+    memcpy(sig, buf, n);
+    *sig_len = n;
+    return QK_OK;
+}
+
+int qk_key_verify(const qk_key *k, const unsigned char hash[32], const unsigned char *sig,
+                  size_t sig_len)
+{
+    return mbedtls_pk_verify((mbedtls_pk_context *)&k->pk, MBEDTLS_MD_SHA256, hash, 32, sig,
+                             sig_len) == 0
+               ? QK_OK
+               : QK_ESIGNATURE;
+}
+
+int qk_key_public_pem(const qk_key *k, char **out)
+{
+    unsigned char pem[1024];
+    *out = NULL;
+    if (mbedtls_pk_write_pubkey_pem((mbedtls_pk_context *)&k->pk, pem, sizeof pem) != 0)
+        return QK_EINVAL;
+    *out = qk__strdup((const char *)pem);
+    return *out ? QK_OK : QK_ENOMEM;
+}
+
+int qk_key_from_pem(qk_key **out, const char *pem)
+{
+    *out = NULL;
+    qk_key *k = calloc(1, sizeof *k);
+    if (!k)
+        return QK_ENOMEM;
+    mbedtls_pk_init(&k->pk);
+    if (mbedtls_pk_parse_public_key(&k->pk, (const unsigned char *)pem, strlen(pem) + 1) != 0 ||
+        !is_p256(k) || compute_id(k) != QK_OK) {
+        qk_key_free(k);
+        return QK_EINVAL;
+    }
+    *out = k;
+    return QK_OK;
+}
+
 void *qk__key_pk(const qk_key *k)
 {
     return (void *)&k->pk;

@@ -16,7 +16,7 @@
 typedef struct qk_engine qk_engine;
 
 /* Schema version this library writes (PRAGMA user_version). */
-#define QK_PROGRESS_SCHEMA 1
+#define QK_PROGRESS_SCHEMA 2
 
 int qk_engine_open(qk_engine **out, const char *progress_path, qk_lang lang);
 const char *qk_engine_errmsg(const qk_engine *e);
@@ -27,6 +27,26 @@ const char *qk_engine_device_id(const qk_engine *e);
  * device that knows its clock is off; NULL restores the system clock. */
 void qk_engine_set_clock(qk_engine *e, int64_t (*now_ms)(void *payload), void *payload);
 int64_t qk_engine_now_ms(qk_engine *e);
+/* One event as stored (for sync). Strings may be NULL; owned by the engine
+ * during the callback only. */
+typedef struct qk_event_row {
+    const char *id, *device_id, *member_id, *bundle_id, *bundle_version, *kind, *attempt_id;
+    const char *payload; /* JSON object text */
+    int64_t seq;
+    int64_t created_ms;
+} qk_event_row;
+
+/* Calls fn for this device's events with seq > after_seq, in seq order; a
+ * non-zero return from fn stops and is returned. */
+int qk_events_each(qk_engine *e, int64_t after_seq, int (*fn)(const qk_event_row *ev, void *payload),
+                   void *payload);
+/* The highest sequence number the server has acknowledged (0: none), and the
+ * highest this device has written. */
+int qk_engine_sync_state(qk_engine *e, int64_t *acked_seq, int64_t *last_seq);
+/* Records an acknowledgement; it only moves forward, and never past last_seq
+ * (QK_EINVAL). */
+int qk_engine_set_acked(qk_engine *e, int64_t acked_seq);
+
 /* Number of events in the log (all kinds). */
 int qk_engine_event_count(qk_engine *e, int64_t *out);
 /* Closes the engine; NULL is a no-op. */

@@ -25,6 +25,17 @@ int qk_key_write(const qk_key *k, const char *private_path, const char *public_p
 const char *qk_key_id(const qk_key *k);
 /* 1 if the key can sign. */
 int qk_key_can_sign(const qk_key *k);
+/* Signs a SHA-256 digest (DER ECDSA signature into sig, at most
+ * QK_KEY_SIG_MAX bytes, *sig_len set). */
+#define QK_KEY_SIG_MAX 80
+int qk_key_sign(const qk_key *k, const unsigned char hash[32], unsigned char *sig, size_t *sig_len);
+/* QK_OK if sig is k's signature of hash, QK_ESIGNATURE otherwise. */
+int qk_key_verify(const qk_key *k, const unsigned char hash[32], const unsigned char *sig,
+                  size_t sig_len);
+/* The public key as PEM text; caller frees. */
+int qk_key_public_pem(const qk_key *k, char **out);
+/* Reads a public key from PEM text. */
+int qk_key_from_pem(qk_key **out, const char *pem);
 void qk_key_free(qk_key *k);
 
 #endif

@@ -1,0 +1,208 @@
+/* cmd_sync.c: moving events by file: `quizkit export`, `quizkit import-ack`,
+ * `quizkit status` on the device and `quizkit admin import` on the server. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "qk_sync.h"
+
+/* The device's signing key, <data>/device.key (0600), made on first use. */
+static int device_key(cli *c, qk_key **k)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/device.key", c->data_dir);
+    char msg[512];
+    if (access(path, F_OK) == 0) {
+        if (qk_key_load(k, path, c->lang, msg, sizeof msg) != QK_OK) {
+            err_text(c, msg);
+            return EXIT_FAIL;
+        }
+        return 0;
+    }
+    if (qk_key_generate(k) != QK_OK || qk_key_write(*k, path, NULL, c->lang, msg, sizeof msg) != QK_OK) {
+        err_text(c, msg);
+        qk_key_free(*k);
+        *k = NULL;
+        return EXIT_FAIL;
+    }
+    return 0;
+}
+
+static int help_or_args(cli *c, int argc, char **argv, int need)
+{
+    for (int i = 1; i < argc; i++) {
+        if (is_help(argv[i])) {
+            out(c, stdout, M_SYNC_USAGE);
+            return EXIT_OK;
+        }
+    }
+    if (argc - 1 < need) {
+        out(c, stderr, M_SYNC_USAGE);
+        return EXIT_USAGE;
+    }
+    return -1;
+}
+
+int cmd_export(cli *c, int argc, char **argv)
+{
+    int r = help_or_args(c, argc, argv, 0);
+    if (r >= 0)
+        return r;
+    const char *outp = NULL;
+    for (int i = 1; i < argc; i++) {
+        int k;
+        if ((k = opt_value(c, "export", argc, argv, &i, "--out", &outp))) {
+            if (k < 0)
+                return EXIT_USAGE;
+        } else {
+            err(c, M_UNKNOWN_OPT, "export", argv[i]);
+            return EXIT_USAGE;
+        }
+    }
+    if (!outp) {
+        err(c, M_MISSING_ARG, "--out FILE");
+        return EXIT_USAGE;
+    }
+    qk_engine *e = NULL;
+    qk_key *k = NULL;
+    int status = EXIT_FAIL;
+    int64_t acked = 0, last = 0;
+    if (engine_open(c, &e) || device_key(c, &k) || qk_engine_sync_state(e, &acked, &last) != QK_OK)
+        goto out;
+    size_t n = 0;
+    char msg[600];
+    if (qk_batch_export(e, k, outp, acked, &n, msg, sizeof msg) != QK_OK) {
+        err_text(c, msg);
+        goto out;
+    }
+    if (n == 0)
+        out(c, stdout, M_EXPORT_NONE, (long long)last);
+    else
+        out(c, stdout, M_EXPORTED, n, outp, qk_engine_device_id(e));
+    status = EXIT_OK;
+out:
+    qk_key_free(k);
+    qk_engine_close(e);
+    return status;
+}
+
+int cmd_import_ack(cli *c, int argc, char **argv)
+{
+    int r = help_or_args(c, argc, argv, 1);
+    if (r >= 0)
+        return r;
+    if (argc > 2) {
+        err(c, M_EXTRA_ARG, argv[2]);
+        return EXIT_USAGE;
+    }
+    qk_engine *e = NULL;
+    if (engine_open(c, &e))
+        return EXIT_FAIL;
+    int64_t acked = 0, last = 0;
+    char msg[600];
+    int status = EXIT_FAIL;
+    if (qk_ack_apply(e, argv[1], &acked, msg, sizeof msg) != QK_OK) {
+        err_text(c, msg);
+    } else if (qk_engine_sync_state(e, &acked, &last) == QK_OK) {
+        out(c, stdout, M_ACKED, (long long)acked, (long long)(last - acked));
+        status = EXIT_OK;
+    }
+    qk_engine_close(e);
+    return status;
+}
+
+int cmd_status(cli *c, int argc, char **argv)
+{
+    int r = help_or_args(c, argc, argv, 0);
+    if (r >= 0)
+        return r;
+    (void)argv;
+    qk_engine *e = NULL;
+    if (engine_open(c, &e))
+        return EXIT_FAIL;
+    int64_t acked = 0, last = 0;
+    int status = EXIT_FAIL;
+    if (qk_engine_sync_state(e, &acked, &last) == QK_OK) {
+        out(c, stdout, M_STATUS, qk_engine_device_id(e), (long long)last, (long long)acked,
+            (long long)(last - acked));
+        status = EXIT_OK;
+    } else {
+        err_text(c, qk_engine_errmsg(e));
+    }
+    qk_engine_close(e);
+    return status;
+}
+
+static int admin_import(cli *c, int argc, char **argv)
+{
+    const char *db = NULL, *ack_dir = ".";
+    const char *files[256];
+    int n = 0;
+    for (int i = 2; i < argc; i++) {
+        int k;
+        if ((k = opt_value(c, "admin import", argc, argv, &i, "--db", &db)) ||
+            (k = opt_value(c, "admin import", argc, argv, &i, "--ack-dir", &ack_dir))) {
+            if (k < 0)
+                return EXIT_USAGE;
+        } else if (argv[i][0] == '-') {
+            err(c, M_UNKNOWN_OPT, "admin import", argv[i]);
+            return EXIT_USAGE;
+        } else if (n < 256) {
+            files[n++] = argv[i];
+        }
+    }
+    if (!db || n == 0) {
+        out(c, stderr, M_ADMIN_USAGE);
+        return EXIT_USAGE;
+    }
+    qk_store *s = NULL;
+    if (qk_store_open(&s, db, c->lang) != QK_OK) {
+        err_text(c, qk_store_errmsg(s));
+        qk_store_close(s);
+        return EXIT_FAIL;
+    }
+    int status = EXIT_OK;
+    for (int f = 0; f < n; f++) {
+        qk_import_result res;
+        if (qk_store_import(s, files[f], &res) != QK_OK) {
+            err_text(c, qk_store_errmsg(s));
+            status = EXIT_FAIL;
+            continue;
+        }
+        out(c, stdout, M_IMPORTED, files[f], res.device_id, res.received, res.inserted,
+            res.duplicates, res.conflicts, (long long)res.acked_seq);
+        for (size_t g = 0; g < res.n_gaps; g++)
+            out(c, stdout, M_GAP, (long long)res.gaps[g][0], (long long)res.gaps[g][1]);
+        char ack[4096];
+        snprintf(ack, sizeof ack, "%s/ack-%s.json", ack_dir, res.device_id);
+        if (qk_store_write_ack(s, res.device_id, ack) != QK_OK) {
+            err_text(c, qk_store_errmsg(s));
+            status = EXIT_FAIL;
+        } else {
+            out(c, stdout, M_ACK_WRITTEN, ack);
+        }
+        if (res.conflicts)
+            status = EXIT_FAIL;
+    }
+    qk_store_close(s);
+    return status;
+}
+
+int cmd_admin(cli *c, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (is_help(argv[i])) {
+            out(c, stdout, M_SYNC_USAGE);
+            return EXIT_OK;
+        }
+    }
+    if (argc > 1 && strcmp(argv[1], "import") == 0)
+        return admin_import(c, argc, argv);
+    if (argc > 1)
+        err(c, M_UNKNOWN_CMD, argv[1]);
+    out(c, stderr, M_ADMIN_USAGE);
+    return EXIT_USAGE;
+}

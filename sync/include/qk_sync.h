@@ -1,0 +1,60 @@
+/* qk_sync.h: moving events from devices to the server.
+ *
+ * The file transport, for kiosks that never see a network: the device
+ * exports every event the server has not acknowledged into one batch file
+ * (gzip; a header line naming the device, its public key, the range of
+ * sequence numbers and a signature over the SHA-256 of the body; then the
+ * events as JSON). The server imports it with the same idempotency rules as
+ * the network will use: an event id seen before with the same content
+ * changes nothing, the same id with other content is a conflict, and the
+ * device's acknowledgement is the highest contiguous sequence number it has.
+ * The acknowledgement travels back as a small file. See docs/protocol.md. */
+#ifndef QK_SYNC_H
+#define QK_SYNC_H
+
+#include "quizkit.h"
+
+#define QK_BATCH_FORMAT "quizkit-batch"
+#define QK_ACK_FORMAT "quizkit-ack"
+
+/* Writes the device's unacknowledged events (seq > acked) into path, signed
+ * with the device key. *n gets the number of events (0: nothing to export,
+ * and no file is written). Errors go to msg. */
+int qk_batch_export(qk_engine *e, const qk_key *device_key, const char *path, int64_t after_seq,
+                    size_t *n, char *msg, size_t msglen);
+
+/* --- the server's store --- */
+typedef struct qk_store qk_store;
+
+/* spec: "sqlite:PATH" (created on first use, WAL). *out is set even on
+ * failure (see qk_store_errmsg). */
+int qk_store_open(qk_store **out, const char *spec, qk_lang lang);
+const char *qk_store_errmsg(const qk_store *s);
+void qk_store_close(qk_store *s);
+
+#define QK_MAX_GAPS 16
+typedef struct qk_import_result {
+    char device_id[QK_UUID_STRLEN + 1];
+    size_t received;   /* events in the batch */
+    size_t inserted;   /* new */
+    size_t duplicates; /* seen before, same content */
+    size_t conflicts;  /* same id (or device and seq), other content: refused */
+    int64_t acked_seq; /* highest contiguous sequence number now held */
+    size_t n_gaps;     /* ranges missing below the highest held */
+    int64_t gaps[QK_MAX_GAPS][2];
+} qk_import_result;
+
+/* Verifies and imports a batch file in one transaction. QK_ECORRUPT for a
+ * damaged or altered file (nothing imported); QK_ESIGNATURE when the device's
+ * key differs from the one it used before. */
+int qk_store_import(qk_store *s, const char *batch_path, qk_import_result *r);
+/* Writes the acknowledgement file for a device. */
+int qk_store_write_ack(qk_store *s, const char *device_id, const char *path);
+/* Events the store holds (all devices). */
+int qk_store_event_count(qk_store *s, int64_t *n);
+
+/* Device side: reads an acknowledgement file and records it. QK_EINVAL when it
+ * is for another device; *acked gets the device's acknowledged seq after. */
+int qk_ack_apply(qk_engine *e, const char *ack_path, int64_t *acked, char *msg, size_t msglen);
+
+#endif

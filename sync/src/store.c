@@ -1,0 +1,209 @@
+/* store.c: importing batches into the server's store, whatever the backend:
+ * verification, idempotency by event id, and the contiguous acknowledgement. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+#include "sync_msg.h"
+
+int qk_store_open(qk_store **out, const char *spec, qk_lang lang)
+{
+    qk_store *s = calloc(1, sizeof *s);
+    *out = s;
+    if (!s)
+        return QK_ENOMEM;
+    s->lang = lang;
+    s->where = strdup(spec ? spec : "");
+    if (!spec || strncmp(spec, "sqlite:", 7) != 0 || !spec[7]) {
+        qk__ymsgf(lang, s->err, sizeof s->err, QK_Y_SPEC, spec ? spec : "");
+        return QK_EINVAL;
+    }
+    s->ops = &qk__sqlite_store;
+    return qk__sqlite_store_open(s, spec + 7);
+}
+
+const char *qk_store_errmsg(const qk_store *s)
+{
+    return s ? s->err : "out of memory";
+}
+
+void qk_store_close(qk_store *s)
+{
+    if (!s)
+        return;
+    if (s->ops && s->impl)
+        s->ops->close(s);
+    free(s->where);
+    free(s);
+}
+
+int qk_store_event_count(qk_store *s, int64_t *n)
+{
+    return s->ops->count(s, n);
+}
+
+/* Parses and verifies a batch file: the header's signature over the body's
+ * SHA-256, made with the key the header carries. */
+static int read_batch(qk_store *s, const char *path, json_t **head_out, json_t **events_out)
+{
+    size_t len = 0;
+    int err = 0;
+    char *text = qk__read_maybe_gz(path, &len, &err);
+    if (!text) {
+        if (err == EILSEQ)
+            qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_NOT_BATCH, path);
+        else
+            qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_READ, path, strerror(err));
+        return err == EILSEQ ? QK_ECORRUPT : QK_EIO;
+    }
+    char *nl = memchr(text, '\n', len);
+    json_error_t jerr;
+    json_t *head = nl ? json_loadb(text, (size_t)(nl - text), 0, &jerr) : NULL;
+    const char *fmt = json_string_value(json_object_get(head, "format"));
+    const char *pem = json_string_value(json_object_get(head, "device_key"));
+    const char *want = json_string_value(json_object_get(head, "body_sha256"));
+    const char *sig_hex = json_string_value(json_object_get(head, "signature"));
+    int rc = QK_OK;
+    if (!fmt || strcmp(fmt, QK_BATCH_FORMAT) != 0 || !pem || !want || !sig_hex) {
+        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_NOT_BATCH, path);
+        rc = QK_ECORRUPT;
+    } else {
+        /* The body is everything after the header line, without the last newline. */
+        const char *body = nl + 1;
+        size_t blen = len - (size_t)(body - text);
+        if (blen && body[blen - 1] == '\n')
+            blen--;
+        char got[65];
+        qk_sha256_hex(got, body, blen);
+        unsigned char hash[32], sig[QK_KEY_SIG_MAX];
+        long sig_len = qk__unhex(sig, sizeof sig, sig_hex);
+        qk_key *k = NULL;
+        if (strcmp(got, want) != 0 || qk__unhex(hash, sizeof hash, got) != 32 || sig_len <= 0 ||
+            qk_key_from_pem(&k, pem) != QK_OK ||
+            qk_key_verify(k, hash, sig, (size_t)sig_len) != QK_OK) {
+            qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_ALTERED, path);
+            rc = QK_ECORRUPT;
+        } else {
+            *events_out = json_loadb(body, blen, 0, &jerr);
+            if (!json_is_array(*events_out)) {
+                json_decref(*events_out);
+                *events_out = NULL;
+                qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_NOT_BATCH, path);
+                rc = QK_ECORRUPT;
+            }
+        }
+        qk_key_free(k);
+    }
+    free(text);
+    if (rc != QK_OK) {
+        json_decref(head);
+        return rc;
+    }
+    *head_out = head;
+    return QK_OK;
+}
+
+/* Every event of a batch must come from the device that signed it. */
+static int event_ok(json_t *ev, const char *device)
+{
+    const char *id = json_string_value(json_object_get(ev, "id"));
+    const char *dev = json_string_value(json_object_get(ev, "device_id"));
+    const char *kind = json_string_value(json_object_get(ev, "kind"));
+    json_t *seq = json_object_get(ev, "seq"), *ms = json_object_get(ev, "created_ms");
+    return id && qk_uuid_is_v7(id) && dev && strcmp(dev, device) == 0 && kind && *kind &&
+           json_is_integer(seq) && json_integer_value(seq) > 0 && json_is_integer(ms) &&
+           json_is_object(json_object_get(ev, "payload"));
+}
+
+int qk_store_import(qk_store *s, const char *batch_path, qk_import_result *r)
+{
+    memset(r, 0, sizeof *r);
+    json_t *head = NULL, *events = NULL;
+    int rc = read_batch(s, batch_path, &head, &events);
+    if (rc != QK_OK)
+        return rc;
+    const char *device = json_string_value(json_object_get(head, "device_id"));
+    const char *pem = json_string_value(json_object_get(head, "device_key"));
+    if (!device || !qk_uuid_is_v7(device)) {
+        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_NOT_BATCH, batch_path);
+        rc = QK_ECORRUPT;
+        goto out;
+    }
+    snprintf(r->device_id, sizeof r->device_id, "%s", device);
+    for (size_t i = 0; i < json_array_size(events); i++) {
+        if (!event_ok(json_array_get(events, i), device)) {
+            qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_NOT_BATCH, batch_path);
+            rc = QK_ECORRUPT;
+            goto out;
+        }
+    }
+    if ((rc = s->ops->begin(s)) != QK_OK)
+        goto out;
+    /* A device keeps the key it first signed with (pinned on first sight). */
+    char *known = NULL;
+    rc = s->ops->device_key(s, device, &known);
+    if (rc == QK_OK && known && strcmp(known, pem) != 0) {
+        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_KEY_CHANGED, device);
+        rc = QK_ESIGNATURE;
+    }
+    free(known);
+    for (size_t i = 0; rc == QK_OK && i < json_array_size(events); i++) {
+        int outcome = 0;
+        rc = s->ops->put_event(s, json_array_get(events, i), &outcome);
+        r->received++;
+        r->inserted += outcome == QK_PUT_INSERTED;
+        r->duplicates += outcome == QK_PUT_DUPLICATE;
+        r->conflicts += outcome == QK_PUT_CONFLICT;
+    }
+    /* The acknowledgement: the highest n with 1..n all held; gaps above it. */
+    int64_t *seqs = NULL;
+    size_t n = 0;
+    if (rc == QK_OK)
+        rc = s->ops->held_seqs(s, device, &seqs, &n);
+    int64_t expect = 1;
+    for (size_t i = 0; rc == QK_OK && i < n; i++) {
+        if (seqs[i] > expect && r->n_gaps < QK_MAX_GAPS) {
+            r->gaps[r->n_gaps][0] = expect;
+            r->gaps[r->n_gaps][1] = seqs[i] - 1;
+            r->n_gaps++;
+        }
+        if (seqs[i] == expect && r->n_gaps == 0)
+            r->acked_seq = seqs[i];
+        expect = seqs[i] + 1;
+    }
+    free(seqs);
+    if (rc == QK_OK)
+        rc = s->ops->set_device(s, device, pem, r->acked_seq);
+    if (rc == QK_OK)
+        rc = s->ops->commit(s);
+    else
+        s->ops->rollback(s);
+out:
+    json_decref(head);
+    json_decref(events);
+    return rc;
+}
+
+int qk_store_write_ack(qk_store *s, const char *device_id, const char *path)
+{
+    int64_t *seqs = NULL;
+    size_t n = 0;
+    int rc = s->ops->held_seqs(s, device_id, &seqs, &n);
+    if (rc != QK_OK)
+        return rc;
+    int64_t acked = 0;
+    for (size_t i = 0; i < n && seqs[i] == acked + 1; i++)
+        acked = seqs[i];
+    free(seqs);
+    json_t *o = json_pack("{s:s, s:i, s:s, s:I}", "format", QK_ACK_FORMAT, "version", 1,
+                          "device_id", device_id, "acked_seq", (json_int_t)acked);
+    if (!o || json_dump_file(o, path, JSON_INDENT(2)) != 0) {
+        json_decref(o);
+        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_WRITE, path, strerror(errno ? errno : EIO));
+        return QK_EIO;
+    }
+    json_decref(o);
+    return QK_OK;
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# A kiosk that never sees a network: export to a file, import on the server,
+# bring the acknowledgement back; nothing lost, nothing counted twice.
+. "$(dirname "$0")/lib.sh"
+mini_bundle
+SRV="$WORK/server"
+mkdir -p "$SRV"
+
+printf 'B\nAC\n对\n1921|南湖\nA\n' | "$QK" play --bundle test.mini --theme t --order seq >/dev/null 2>&1
+"$QK" status >"$WORK/s0"
+expect_contains "status shows pending events" "$WORK/s0" "记录 7 条，服务器已确认 0 条，待同步 7 条"
+
+"$QK" export --out "$WORK/stick.qkd" >"$WORK/e" 2>&1
+expect_eq "export exits 0" "$?" 0
+expect_contains "export counts" "$WORK/e" "已导出 7 条记录"
+expect_eq "device key kept private" "$(stat -c %a "$QUIZKIT_HOME/device.key")" 600
+
+"$QK" admin import "$WORK/stick.qkd" --db "sqlite:$SRV/server.db" --ack-dir "$SRV" >"$WORK/i" 2>&1
+expect_eq "server import exits 0" "$?" 0
+expect_contains "server counts" "$WORK/i" "收到 7 条，新增 7 条，重复 0 条，冲突 0 条；已确认到第 7 条"
+"$QK" admin import "$WORK/stick.qkd" --db "sqlite:$SRV/server.db" --ack-dir "$SRV" >"$WORK/i2" 2>&1
+expect_contains "the same file again changes nothing" "$WORK/i2" "新增 0 条，重复 7 条"
+expect_eq "each event once on the server" "$(sqlite3 "$SRV/server.db" 'select count(*), count(distinct id) from events')" "7|7"
+expect_eq "server holds the answers as given" "$(sqlite3 "$SRV/server.db" "select json_extract(payload,'\$.response') from events where kind='answer' and json_extract(payload,'\$.q')='q4'")" "1921|南湖"
+
+"$QK" import-ack "$SRV"/ack-*.json >"$WORK/a" 2>&1
+expect_contains "acknowledgement applied" "$WORK/a" "服务器已确认到第 7 条，尚待同步 0 条"
+"$QK" export --out "$WORK/again.qkd" >"$WORK/e2" 2>&1
+expect_contains "nothing left to export" "$WORK/e2" "没有需要导出的记录"
+expect_eq "no empty file written" "$(test -e "$WORK/again.qkd" && echo yes || echo no)" no
+
+# A damaged stick file is refused whole.
+"$QK" play --bundle test.mini --theme u --order seq <<<'对' >/dev/null 2>&1
+"$QK" export --out "$WORK/next.qkd" >/dev/null 2>&1
+python3 - "$WORK/next.qkd" <<'PY'
+import gzip, sys
+p = sys.argv[1]
+data = gzip.open(p).read().replace(b'"response":"T"', b'"response":"F"')
+gzip.open(p, "wb").write(data)
+PY
+"$QK" admin import "$WORK/next.qkd" --db "sqlite:$SRV/server.db" --ack-dir "$SRV" >"$WORK/bad" 2>&1
+expect_eq "altered file refused" "$?" 1
+expect_contains "altered file explained" "$WORK/bad" "内容与签名不符"
+expect_eq "nothing of it imported" "$(sqlite3 "$SRV/server.db" 'select count(*) from events')" 7
+"$QK" admin import "$WORK/next.qkd" >"$WORK/u" 2>&1
+expect_eq "admin import without --db is a usage error" "$?" 2
+finish

@@ -1,0 +1,250 @@
+/* Tests for sync/src/batch.c, store.c and store_sqlite.c: the file transport.
+ * Real progress files, a real server store, real signatures. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <zlib.h>
+
+#include "../../sync/src/sync_msg.h"
+#include "qk_sync.h"
+#include "support.h"
+
+typedef struct sx {
+    char *dir, *db, *batch, *ack;
+    qk_engine *e;
+    qk_bundle *b;
+    qk_key *key;
+    qk_store *store;
+} sx;
+
+static void play(sx *x, int answers)
+{
+    qk_session_spec spec = QK_SESSION_SPEC_INIT;
+    spec.theme = "t1";
+    spec.order = QK_ORDER_SEQUENTIAL;
+    qk_session *s = NULL;
+    assert_int_equal(qk_session_start(&s, x->e, x->b, NULL, &spec), QK_OK);
+    qk_item it;
+    for (int i = 0; i < answers && qk_session_next(s, &it) == QK_ROW; i++) {
+        const char *in = it.q->type == QK_Q_JUDGE ? "对" : it.q->type == QK_Q_FILL ? "1921|南湖" : "A";
+        assert_int_equal(qk_session_answer(s, in, NULL, NULL), QK_OK);
+    }
+    qk_session_free(s);
+}
+
+static int setup(void **state)
+{
+    sx *x = calloc(1, sizeof *x);
+    x->dir = qkt_tmpdir();
+    qkt_open(x->dir, &x->e, &x->b);
+    x->db = qkt_path(x->dir, "server.db");
+    x->batch = qkt_path(x->dir, "batch.qkd");
+    x->ack = qkt_path(x->dir, "ack.json");
+    assert_int_equal(qk_key_generate(&x->key), QK_OK);
+    char spec[4200];
+    snprintf(spec, sizeof spec, "sqlite:%s", x->db);
+    assert_int_equal(qk_store_open(&x->store, spec, QK_LANG_EN), QK_OK);
+    *state = x;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    sx *x = *state;
+    qk_store_close(x->store);
+    qk_key_free(x->key);
+    qk_engine_close(x->e);
+    qk_bundle_close(x->b);
+    qkt_rmrf(x->dir);
+    free(x->dir);
+    free(x->db);
+    free(x->batch);
+    free(x->ack);
+    free(x);
+    return 0;
+}
+
+static size_t export(sx *x, int64_t after)
+{
+    size_t n = 0;
+    char msg[512];
+    assert_int_equal(qk_batch_export(x->e, x->key, x->batch, after, &n, msg, sizeof msg), QK_OK);
+    return n;
+}
+
+static void a_batch_travels_and_comes_back_acknowledged(void **state)
+{
+    sx *x = *state;
+    play(x, 3); /* start + 3 answers = 4 events */
+    assert_int_equal(export(x, 0), 4);
+    qk_import_result r;
+    assert_int_equal(qk_store_import(x->store, x->batch, &r), QK_OK);
+    assert_string_equal(r.device_id, qk_engine_device_id(x->e));
+    assert_int_equal(r.received, 4);
+    assert_int_equal(r.inserted, 4);
+    assert_int_equal(r.acked_seq, 4);
+    assert_int_equal(r.n_gaps, 0);
+    /* Importing the same file again changes nothing. */
+    assert_int_equal(qk_store_import(x->store, x->batch, &r), QK_OK);
+    assert_int_equal(r.inserted, 0);
+    assert_int_equal(r.duplicates, 4);
+    int64_t n = 0;
+    assert_int_equal(qk_store_event_count(x->store, &n), QK_OK);
+    assert_int_equal(n, 4);
+    /* The acknowledgement goes back; then only new events are exported. */
+    assert_int_equal(qk_store_write_ack(x->store, r.device_id, x->ack), QK_OK);
+    int64_t acked = 0;
+    char msg[512];
+    assert_int_equal(qk_ack_apply(x->e, x->ack, &acked, msg, sizeof msg), QK_OK);
+    assert_int_equal(acked, 4);
+    assert_int_equal(export(x, acked), 0);
+    play(x, 1);
+    assert_int_equal(export(x, acked), 2);
+    assert_int_equal(qk_store_import(x->store, x->batch, &r), QK_OK);
+    assert_int_equal(r.inserted, 2);
+    assert_int_equal(r.acked_seq, 6);
+}
+
+static void gaps_hold_back_the_acknowledgement(void **state)
+{
+    sx *x = *state;
+    play(x, 4);
+    assert_int_equal(export(x, 2), 3); /* 3..5 only, as if the first file was lost */
+    qk_import_result r;
+    assert_int_equal(qk_store_import(x->store, x->batch, &r), QK_OK);
+    assert_int_equal(r.acked_seq, 0);
+    assert_int_equal(r.n_gaps, 1);
+    assert_int_equal(r.gaps[0][0], 1);
+    assert_int_equal(r.gaps[0][1], 2);
+    assert_int_equal(export(x, 0), 5); /* the device sends all unacknowledged ones */
+    assert_int_equal(qk_store_import(x->store, x->batch, &r), QK_OK);
+    assert_int_equal(r.inserted, 2);
+    assert_int_equal(r.duplicates, 3);
+    assert_int_equal(r.acked_seq, 5);
+    assert_int_equal(r.n_gaps, 0);
+}
+
+/* Rewrites the batch body with edit applied to the first event, re-signed
+ * with key (a device that lies) or not re-signed (a damaged file). */
+static void rewrite(sx *x, const qk_key *key, const char *new_payload)
+{
+    size_t len = 0;
+    int err = 0;
+    char *text = qk__read_maybe_gz(x->batch, &len, &err);
+    assert_non_null(text);
+    char *nl = strchr(text, '\n');
+    json_error_t jerr;
+    json_t *head = json_loadb(text, (size_t)(nl - text), 0, &jerr);
+    json_t *events = json_loads(nl + 1, 0, &jerr);
+    json_object_set_new(json_array_get(events, 0), "payload", json_loads(new_payload, 0, &jerr));
+    char *body = json_dumps(events, JSON_COMPACT | JSON_ENSURE_ASCII);
+    char hex[65];
+    qk_sha256_hex(hex, body, strlen(body));
+    if (key) {
+        unsigned char hash[32], sig[QK_KEY_SIG_MAX];
+        size_t sl = 0;
+        qk__unhex(hash, sizeof hash, hex);
+        assert_int_equal(qk_key_sign(key, hash, sig, &sl), QK_OK);
+        char sig_hex[2 * QK_KEY_SIG_MAX + 1];
+        qk__hex(sig_hex, sig, sl);
+        json_object_set_new(head, "body_sha256", json_string(hex));
+        json_object_set_new(head, "signature", json_string(sig_hex));
+        char *pem = NULL;
+        qk_key_public_pem(key, &pem);
+        json_object_set_new(head, "device_key", json_string(pem));
+        free(pem);
+    }
+    char *h = json_dumps(head, JSON_COMPACT);
+    gzFile g = gzopen(x->batch, "wb");
+    gzputs(g, h);
+    gzputc(g, '\n');
+    gzputs(g, body);
+    gzputc(g, '\n');
+    gzclose(g);
+    free(h);
+    free(body);
+    json_decref(head);
+    json_decref(events);
+    free(text);
+}
+
+static void an_altered_file_is_refused_whole(void **state)
+{
+    sx *x = *state;
+    play(x, 2);
+    export(x, 0);
+    rewrite(x, NULL, "{\"forged\":true}");
+    qk_import_result r;
+    assert_int_equal(qk_store_import(x->store, x->batch, &r), QK_ECORRUPT);
+    assert_non_null(strstr(qk_store_errmsg(x->store), "does not match its signature"));
+    int64_t n = -1;
+    qk_store_event_count(x->store, &n);
+    assert_int_equal(n, 0);
+    /* Not a batch at all. */
+    qkt_write(x->batch, "hello");
+    assert_int_equal(qk_store_import(x->store, x->batch, &r), QK_ECORRUPT);
+}
+
+static void same_id_other_content_is_a_conflict(void **state)
+{
+    sx *x = *state;
+    play(x, 2);
+    export(x, 0);
+    qk_import_result r;
+    assert_int_equal(qk_store_import(x->store, x->batch, &r), QK_OK);
+    rewrite(x, x->key, "{\"mode\":\"exam\"}"); /* the device signs a changed event */
+    assert_int_equal(qk_store_import(x->store, x->batch, &r), QK_OK);
+    assert_int_equal(r.conflicts, 1);
+    assert_int_equal(r.duplicates, 2);
+    assert_int_equal(r.inserted, 0);
+}
+
+static void a_device_keeps_its_key(void **state)
+{
+    sx *x = *state;
+    play(x, 1);
+    export(x, 0);
+    qk_import_result r;
+    assert_int_equal(qk_store_import(x->store, x->batch, &r), QK_OK);
+    qk_key *other = NULL;
+    qk_key_generate(&other);
+    size_t n = 0;
+    char msg[512];
+    assert_int_equal(qk_batch_export(x->e, other, x->batch, 0, &n, msg, sizeof msg), QK_OK);
+    assert_int_equal(qk_store_import(x->store, x->batch, &r), QK_ESIGNATURE);
+    assert_non_null(strstr(qk_store_errmsg(x->store), "another key"));
+    qk_key_free(other);
+}
+
+static void acknowledgements_are_checked_on_the_device(void **state)
+{
+    sx *x = *state;
+    play(x, 1);
+    char msg[512];
+    int64_t acked = 0;
+    qkt_write(x->ack, "{\"format\":\"quizkit-ack\",\"device_id\":\"01234567-89ab-7def-8123-456789abcdef\",\"acked_seq\":1}");
+    assert_int_equal(qk_ack_apply(x->e, x->ack, &acked, msg, sizeof msg), QK_EINVAL);
+    assert_non_null(strstr(msg, "is for device"));
+    char text[256];
+    snprintf(text, sizeof text, "{\"format\":\"quizkit-ack\",\"device_id\":\"%s\",\"acked_seq\":99}",
+             qk_engine_device_id(x->e));
+    qkt_write(x->ack, text);
+    assert_int_equal(qk_ack_apply(x->e, x->ack, &acked, msg, sizeof msg), QK_EINVAL);
+    qkt_write(x->ack, "not json");
+    assert_int_equal(qk_ack_apply(x->e, x->ack, &acked, msg, sizeof msg), QK_ECORRUPT);
+}
+
+int main(void)
+{
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(a_batch_travels_and_comes_back_acknowledged),
+        T(gaps_hold_back_the_acknowledgement),
+        T(an_altered_file_is_refused_whole),
+        T(same_id_other_content_is_a_conflict),
+        T(a_device_keeps_its_key),
+        T(acknowledgements_are_checked_on_the_device),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
