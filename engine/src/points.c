@@ -205,3 +205,155 @@ int qk_points_summary_get(qk_engine *e, qk_bundle *b, const char *member_id,
         status = streak(e, member_id, &out->streak_days);
     return status;
 }
+
+/* --- recomputation from raw events (the server's check) --- */
+
+typedef struct day_award {
+    int64_t day;
+    int amount[QK_ACT_COUNT];
+} day_award;
+
+typedef struct replay {
+    qk_point_rule rules[QK_ACT_COUNT];
+    day_award *days;
+    size_t n_days, cap_days;
+    int64_t *study;       /* distinct study days so far, ascending */
+    size_t n_study, cap_study;
+    char **lessons;       /* lessons already rewarded */
+    size_t n_lessons;
+    int64_t total;
+} replay;
+
+static day_award *day_of(replay *r, int64_t day)
+{
+    for (size_t i = 0; i < r->n_days; i++) {
+        if (r->days[i].day == day)
+            return &r->days[i];
+    }
+    if (r->n_days == r->cap_days) {
+        size_t cap = r->cap_days ? r->cap_days * 2 : 16;
+        day_award *nv = realloc(r->days, cap * sizeof *nv);
+        if (!nv)
+            return NULL;
+        r->days = nv;
+        r->cap_days = cap;
+    }
+    day_award *d = &r->days[r->n_days++];
+    memset(d, 0, sizeof *d);
+    d->day = day;
+    return d;
+}
+
+static void note_study_day(replay *r, int64_t day)
+{
+    if (r->n_study && r->study[r->n_study - 1] >= day)
+        return; /* events come in time order */
+    if (r->n_study == r->cap_study) {
+        size_t cap = r->cap_study ? r->cap_study * 2 : 64;
+        int64_t *nv = realloc(r->study, cap * sizeof *nv);
+        if (!nv)
+            return;
+        r->study = nv;
+        r->cap_study = cap;
+    }
+    r->study[r->n_study++] = day;
+}
+
+static int streak_at(const replay *r, int64_t day)
+{
+    int n = 0;
+    int64_t expect = r->n_study && r->study[r->n_study - 1] == day ? day : day - 1;
+    for (size_t i = r->n_study; i > 0 && r->study[i - 1] == expect; i--, expect--)
+        n++;
+    return n;
+}
+
+/* The same rule as qk_points_award: capped per day, then the streak bonus. */
+static void award(replay *r, qk_activity a, int units, int64_t day)
+{
+    day_award *d = day_of(r, day);
+    if (!d || units <= 0)
+        return;
+    int64_t want = (int64_t)units * r->rules[a].points;
+    int room = r->rules[a].daily_cap - d->amount[a];
+    int amount = room <= 0 ? 0 : want > room ? room : (int)want;
+    d->amount[a] += amount;
+    r->total += amount;
+    if (streak_at(r, day) >= 2 && d->amount[QK_ACT_STREAK] < r->rules[QK_ACT_STREAK].daily_cap) {
+        int bonus = r->rules[QK_ACT_STREAK].points;
+        if (bonus > r->rules[QK_ACT_STREAK].daily_cap - d->amount[QK_ACT_STREAK])
+            bonus = r->rules[QK_ACT_STREAK].daily_cap - d->amount[QK_ACT_STREAK];
+        d->amount[QK_ACT_STREAK] += bonus;
+        r->total += bonus;
+    }
+}
+
+int qk_points_recompute(const char *events_db, qk_bundle *b, const char *member_id,
+                        int64_t *total, char *msg, size_t msglen)
+{
+    *total = 0;
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(events_db, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        snprintf(msg, msglen, "%s: %s", events_db, db ? sqlite3_errmsg(db) : "?");
+        sqlite3_close(db);
+        return QK_EIO;
+    }
+    replay r;
+    memset(&r, 0, sizeof r);
+    qk_point_rules(b, r.rules);
+    sqlite3_stmt *st = NULL;
+    /* attempt.finish carries the mode of its attempt through the start event */
+    int rc = sqlite3_prepare_v2(
+        db,
+        "SELECT e.kind, e.created_ms, json_extract(e.payload, '$.correct'),"
+        " json_extract(e.payload, '$.completed'), json_extract(e.payload, '$.lesson'),"
+        " json_extract(e.payload, '$.amount'),"
+        " (SELECT json_extract(s.payload, '$.mode') FROM events s"
+        "   WHERE s.attempt_id = e.attempt_id AND s.kind = 'attempt.start')"
+        " FROM events e WHERE e.member_id = ? AND e.kind IN ('answer', 'attempt.finish',"
+        " 'lesson.finish', 'points.correction') ORDER BY e.created_ms, e.device_id, e.seq",
+        -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(msg, msglen, "%s: %s", events_db, sqlite3_errmsg(db));
+        sqlite3_close(db);
+        return QK_ECORRUPT;
+    }
+    sqlite3_bind_text(st, 1, member_id, -1, SQLITE_STATIC);
+    int status = QK_OK;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *kind = (const char *)sqlite3_column_text(st, 0);
+        int64_t day = qk_beijing_day(sqlite3_column_int64(st, 1));
+        if (strcmp(kind, "answer") == 0) {
+            note_study_day(&r, day);
+        } else if (strcmp(kind, "attempt.finish") == 0) {
+            const char *mode = (const char *)sqlite3_column_text(st, 6);
+            int units = sqlite3_column_int(st, 2);
+            if (mode && strcmp(mode, "daily") == 0)
+                award(&r, QK_ACT_DAILY, units, day);
+            else if (mode && strcmp(mode, "challenge") == 0)
+                award(&r, QK_ACT_CHALLENGE, units, day);
+        } else if (strcmp(kind, "lesson.finish") == 0 && sqlite3_column_int(st, 3)) {
+            const char *lesson = (const char *)sqlite3_column_text(st, 4);
+            int seen = 0;
+            for (size_t i = 0; lesson && i < r.n_lessons && !seen; i++)
+                seen = strcmp(r.lessons[i], lesson) == 0;
+            if (lesson && !seen) {
+                char **nv = realloc(r.lessons, (r.n_lessons + 1) * sizeof *nv);
+                if (nv) {
+                    r.lessons = nv;
+                    r.lessons[r.n_lessons++] = qk__strdup(lesson);
+                    award(&r, QK_ACT_LESSON, 1, day);
+                }
+            }
+        } else if (strcmp(kind, "points.correction") == 0) {
+            r.total += sqlite3_column_int64(st, 5);
+        }
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    *total = r.total;
+    free(r.days);
+    free(r.study);
+    qk_strv_free(r.lessons, r.n_lessons);
+    return status;
+}

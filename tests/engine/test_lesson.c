@@ -145,6 +145,13 @@ static void story_completes_when_every_page_is_seen(void **state)
     walk(f, "lesson-leifeng-story", "m1", NULL, 0, &completed);
     assert_int_equal(qk_points_summary_get(f->e, f->b, "m1", &p), QK_OK);
     assert_int_equal(p.today[QK_ACT_LESSON], 2);
+    /* and recomputing from the raw events (as the server does) agrees */
+    char *db = qkt_path(f->dir, "progress.db");
+    int64_t total = -1;
+    char msg[256];
+    assert_int_equal(qk_points_recompute(db, f->b, "m1", &total, msg, sizeof msg), QK_OK);
+    assert_int_equal(total, p.total);
+    free(db);
 }
 
 static void theory_needs_every_checkpoint_right(void **state)

@@ -235,6 +235,64 @@ static void acknowledgements_are_checked_on_the_device(void **state)
     assert_int_equal(qk_ack_apply(x->e, x->ack, &acked, msg, sizeof msg), QK_ECORRUPT);
 }
 
+/* The same rules over the same events give the same points on the device and
+ * on the server: several days of daily quizzes and challenges for a member,
+ * with caps hit and a streak, exported and imported by file. */
+static void server_recomputes_the_device_points(void **state)
+{
+    sx *x = *state;
+    qkt_clock clock = {1772676000000LL}; /* 2026-03-05 10:00 Beijing */
+    qk_engine_set_clock(x->e, qkt_clock_fn, &clock);
+    assert_int_equal(qk_member_add(x->e, "m1", "张三", "", "1234"), QK_OK);
+    for (int day = 0; day < 3; day++) {
+        for (int round = 0; round < 2; round++) {
+            qk_session_spec spec = QK_SESSION_SPEC_INIT;
+            spec.mode = round ? QK_MODE_CHALLENGE : QK_MODE_DAILY;
+            spec.order = QK_ORDER_SEQUENTIAL;
+            spec.theme = round ? "t1" : NULL;
+            qk_session *s = NULL;
+            assert_int_equal(qk_session_start(&s, x->e, x->b, "m1", &spec), QK_OK);
+            qk_item it;
+            while (qk_session_next(s, &it) == QK_ROW) {
+                const qk_question *q = it.q;
+                char in[16] = "A";
+                if (q->type == QK_Q_JUDGE)
+                    snprintf(in, sizeof in, "%s", q->judge_answer ? "对" : "错");
+                else if (q->type == QK_Q_FILL)
+                    snprintf(in, sizeof in, "1921|南湖");
+                else {
+                    size_t n = 0;
+                    for (size_t d = 0; d < q->n_options; d++) {
+                        if (q->options[it.perm[d]].correct)
+                            in[n++] = (char)('A' + d);
+                    }
+                    in[n] = '\0';
+                }
+                assert_int_equal(qk_session_answer(s, in, NULL, NULL), QK_OK);
+                clock.now_ms += 1000;
+            }
+            assert_int_equal(qk_session_finish(s, NULL), QK_OK);
+            qk_session_free(s);
+        }
+        clock.now_ms += 24LL * 3600 * 1000;
+    }
+    qk_points_summary p;
+    assert_int_equal(qk_points_summary_get(x->e, x->b, "m1", &p), QK_OK);
+    /* daily 5/day (capped) + challenge 4/day + streak 1 on days 2 and 3 */
+    assert_int_equal(p.total, 3 * 5 + 3 * 4 + 2);
+    char *progress = qkt_path(x->dir, "progress.db");
+    int64_t device_total = -1, server_total = -1;
+    char msg[256];
+    assert_int_equal(qk_points_recompute(progress, x->b, "m1", &device_total, msg, sizeof msg), QK_OK);
+    assert_int_equal(device_total, p.total);
+    assert_true(export(x, 0) > 0);
+    qk_import_result r;
+    assert_int_equal(qk_store_import(x->store, x->batch, &r), QK_OK);
+    assert_int_equal(qk_points_recompute(x->db, x->b, "m1", &server_total, msg, sizeof msg), QK_OK);
+    assert_int_equal(server_total, p.total);
+    free(progress);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -245,6 +303,7 @@ int main(void)
         T(same_id_other_content_is_a_conflict),
         T(a_device_keeps_its_key),
         T(acknowledgements_are_checked_on_the_device),
+        T(server_recomputes_the_device_points),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -57,4 +57,13 @@ int qk_points_correct(qk_engine *e, const char *member_id, qk_activity a, int am
 int qk_points_award(qk_engine *e, qk_bundle *b, const char *member_id, qk_activity a, int units,
                     const char *ref, int *awarded);
 
+/* Recomputes a member's points from the raw events in any SQLite database
+ * with an events table of the progress file's shape (a device's progress.db
+ * or the server's store): attempts, answers and lessons are replayed in time
+ * order under the bundle's rules and caps, ignoring the award events the
+ * device wrote, so the server can check the device's ledger. Corrections
+ * count. *total gets the result; messages go to msg. */
+int qk_points_recompute(const char *events_db, qk_bundle *b, const char *member_id,
+                        int64_t *total, char *msg, size_t msglen);
+
 #endif
