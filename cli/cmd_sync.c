@@ -138,13 +138,14 @@ int cmd_status(cli *c, int argc, char **argv)
 
 static int admin_import(cli *c, int argc, char **argv)
 {
-    const char *db = NULL, *ack_dir = ".";
+    const char *db = NULL, *ack_dir = ".", *bundles = NULL;
     const char *files[256];
     int n = 0;
     for (int i = 2; i < argc; i++) {
         int k;
         if ((k = opt_value(c, "admin import", argc, argv, &i, "--db", &db)) ||
-            (k = opt_value(c, "admin import", argc, argv, &i, "--ack-dir", &ack_dir))) {
+            (k = opt_value(c, "admin import", argc, argv, &i, "--ack-dir", &ack_dir)) ||
+            (k = opt_value(c, "admin import", argc, argv, &i, "--bundles", &bundles))) {
             if (k < 0)
                 return EXIT_USAGE;
         } else if (argv[i][0] == '-') {
@@ -164,6 +165,7 @@ static int admin_import(cli *c, int argc, char **argv)
         qk_store_close(s);
         return EXIT_FAIL;
     }
+    qk_store_set_bundles(s, bundles);
     int status = EXIT_OK;
     for (int f = 0; f < n; f++) {
         qk_import_result res;
@@ -176,6 +178,8 @@ static int admin_import(cli *c, int argc, char **argv)
             res.duplicates, res.conflicts, (long long)res.acked_seq);
         for (size_t g = 0; g < res.n_gaps; g++)
             out(c, stdout, M_GAP, (long long)res.gaps[g][0], (long long)res.gaps[g][1]);
+        if (res.rescored || res.unscored)
+            out(c, stdout, M_RESCORED, res.rescored, res.mismatches, res.unscored);
         char ack[4096];
         snprintf(ack, sizeof ack, "%s/ack-%s.json", ack_dir, res.device_id);
         if (qk_store_write_ack(s, res.device_id, ack) != QK_OK) {

@@ -380,11 +380,11 @@ static int set_display(qk_session *s, slot *sl, const qk_response *r)
 
 /* A review's question list comes from its attempt.start record: the book may
  * have changed since, but the attempt asks what it asked when it began. */
-static int load_fixed(qk_session *s, const char *json_ids)
+static int load_fixed(qk_session *s, sqlite3 *db, const char *json_ids)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->e->db, "SELECT value FROM json_each(?)", -1, &st, NULL) != SQLITE_OK)
-        return engine_fail(s, qk__engine_sqlerr(s->e, sqlite3_extended_errcode(s->e->db), "json"));
+    if (sqlite3_prepare_v2(db, "SELECT value FROM json_each(?)", -1, &st, NULL) != SQLITE_OK)
+        return qk__errf(&s->err, s->lang, QK_EIO, QK_M_SQL, "json", sqlite3_errmsg(db));
     sqlite3_bind_text(st, 1, json_ids, -1, SQLITE_STATIC);
     int status = QK_OK;
     while (status == QK_OK && sqlite3_step(st) == SQLITE_ROW) {
@@ -405,9 +405,8 @@ static int load_fixed(qk_session *s, const char *json_ids)
 
 /* Restores the answers of a resumed attempt from its answer events, re-scoring
  * each from the raw response rather than trusting the stored score. */
-static int replay_answers(qk_session *s)
+static int replay_answers(qk_session *s, sqlite3 *db)
 {
-    sqlite3 *db = s->e->db;
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db,
                            "SELECT json_extract(payload, '$.i'), json_extract(payload, '$.q'),"
@@ -415,7 +414,7 @@ static int replay_answers(qk_session *s)
                            " json_extract(payload, '$.elapsed_ms'), json_extract(payload, '$.timeout')"
                            " FROM events WHERE attempt_id = ? AND kind = 'answer' ORDER BY seq",
                            -1, &st, NULL) != SQLITE_OK)
-        return engine_fail(s, qk__engine_sqlerr(s->e, sqlite3_extended_errcode(db), "events"));
+        return qk__errf(&s->err, s->lang, QK_EIO, QK_M_SQL, "events", sqlite3_errmsg(db));
     sqlite3_bind_text(st, 1, s->attempt_id, -1, SQLITE_STATIC);
     int status = QK_OK, step;
     while (status == QK_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -510,7 +509,7 @@ int qk_session_resume(qk_session **out, qk_engine *e, qk_bundle *b, const char *
         else if (!questions || s->mode < QK_MODE_PRACTICE || s->mode > QK_MODE_SRS)
             status = qk__errf(&s->err, s->lang, QK_ECORRUPT, QK_M_S_REPLAY, s->attempt_id);
         else if (s->mode == QK_MODE_REVIEW || s->mode == QK_MODE_SRS)
-            status = load_fixed(s, questions);
+            status = load_fixed(s, e->db, questions);
     }
     sqlite3_finalize(st);
     if (status == QK_OK)
@@ -534,7 +533,7 @@ int qk_session_resume(qk_session **out, qk_engine *e, qk_bundle *b, const char *
     }
     free(recorded);
     if (status == QK_OK)
-        status = replay_answers(s);
+        status = replay_answers(s, e->db);
     s->cur = s->n;
     return status;
 }
@@ -801,4 +800,114 @@ void qk_session_free(qk_session *s)
     free(s->member_id);
     free(s->theme);
     free(s);
+}
+
+/* --- re-scoring on the server (DESIGN.md decision 4: the server is the judge) --- */
+
+int qk_attempt_rescore(const char *events_db, qk_bundle *b, const char *attempt_id,
+                       qk_rescore *out, qk_lang lang, char *msg, size_t msglen)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(events_db, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        snprintf(msg, msglen, "%s: %s", events_db, db ? sqlite3_errmsg(db) : "?");
+        sqlite3_close(db);
+        return QK_EIO;
+    }
+    qk_session *s = calloc(1, sizeof *s);
+    sqlite3_stmt *st = NULL;
+    int status = s ? QK_OK : QK_ENOMEM;
+    char *recorded = NULL;
+    if (status == QK_OK) {
+        s->b = b;
+        s->lang = lang;
+        snprintf(s->attempt_id, sizeof s->attempt_id, "%s", attempt_id);
+        if (sqlite3_prepare_v2(db,
+                               "SELECT bundle_id, bundle_version, json_extract(payload, '$.mode'),"
+                               " json_extract(payload, '$.theme'), json_extract(payload, '$.count'),"
+                               " json_extract(payload, '$.order'), json_extract(payload, '$.seed'),"
+                               " json_extract(payload, '$.questions') FROM events"
+                               " WHERE attempt_id = ? AND kind = 'attempt.start'",
+                               -1, &st, NULL) != SQLITE_OK)
+            status = qk__errf(&s->err, lang, QK_EIO, QK_M_SQL, "events", sqlite3_errmsg(db));
+    }
+    if (status == QK_OK) {
+        sqlite3_bind_text(st, 1, attempt_id, -1, SQLITE_STATIC);
+        const qk_bundle_info *info = qk_bundle_info_get(b);
+        if (sqlite3_step(st) != SQLITE_ROW) {
+            status = qk__errf(&s->err, lang, QK_ENOTFOUND, QK_M_S_REPLAY, attempt_id);
+        } else {
+            const char *bid = (const char *)sqlite3_column_text(st, 0);
+            const char *bver = (const char *)sqlite3_column_text(st, 1);
+            if (!bid || !bver || strcmp(bid, info->id) != 0 || strcmp(bver, info->version) != 0) {
+                status = qk__errf(&s->err, lang, QK_EVERSION, QK_M_S_BUNDLE, bid ? bid : "?",
+                                  bver ? bver : "?", info->id, info->version);
+            } else {
+                s->mode = qk_mode_parse((const char *)sqlite3_column_text(st, 2));
+                const char *theme = (const char *)sqlite3_column_text(st, 3);
+                s->theme = theme ? qk__strdup(theme) : NULL;
+                s->count = (size_t)sqlite3_column_int64(st, 4);
+                const char *order = (const char *)sqlite3_column_text(st, 5);
+                s->order = order && strcmp(order, "sequential") == 0 ? QK_ORDER_SEQUENTIAL
+                                                                     : QK_ORDER_RANDOM;
+                const char *seed = (const char *)sqlite3_column_text(st, 6);
+                s->seed = seed ? strtoull(seed, NULL, 10) : 0;
+                const char *q = (const char *)sqlite3_column_text(st, 7);
+                recorded = q ? qk__strdup(q) : NULL;
+                if (!recorded)
+                    status = qk__errf(&s->err, lang, QK_ECORRUPT, QK_M_S_REPLAY, attempt_id);
+                else if (s->mode == QK_MODE_REVIEW || s->mode == QK_MODE_SRS)
+                    status = load_fixed(s, db, recorded);
+            }
+        }
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    /* The same draw as on the device, then every raw answer scored again. */
+    if (status == QK_OK)
+        status = draw(s);
+    if (status == QK_OK) {
+        qk__buf ids = {0};
+        qk__buf_str(&ids, "[");
+        for (size_t i = 0; i < s->n; i++) {
+            if (i)
+                qk__buf_str(&ids, ",");
+            qk__buf_json_str(&ids, s->slots[i].q->id);
+        }
+        qk__buf_str(&ids, "]");
+        char *drawn = qk__buf_take(&ids);
+        if (!drawn || strcmp(drawn, recorded) != 0)
+            status = qk__errf(&s->err, lang, QK_EVERSION, QK_M_S_REPLAY, attempt_id);
+        free(drawn);
+    }
+    if (status == QK_OK)
+        status = replay_answers(s, db);
+    if (status == QK_OK) {
+        for (size_t i = 0; i < s->n; i++) {
+            out->max += (qk_centi)s->slots[i].q->points * 100;
+            if (s->slots[i].answered) {
+                out->answered++;
+                out->correct += s->slots[i].correct ? 1 : 0;
+                out->server_score += s->slots[i].score;
+            }
+        }
+        if (sqlite3_prepare_v2(db,
+                               "SELECT json_extract(payload, '$.score') FROM events"
+                               " WHERE attempt_id = ? AND kind = 'attempt.finish'",
+                               -1, &st, NULL) == SQLITE_OK) {
+            sqlite3_bind_text(st, 1, attempt_id, -1, SQLITE_STATIC);
+            if (sqlite3_step(st) == SQLITE_ROW) {
+                out->finished = 1;
+                out->device_score = (qk_centi)sqlite3_column_int64(st, 0);
+                out->mismatch = out->device_score != out->server_score;
+            }
+        }
+        sqlite3_finalize(st);
+    }
+    if (status != QK_OK && s)
+        snprintf(msg, msglen, "%s", s->err.msg);
+    free(recorded);
+    qk_session_free(s);
+    sqlite3_close(db);
+    return status;
 }

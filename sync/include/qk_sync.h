@@ -42,12 +42,18 @@ typedef struct qk_import_result {
     int64_t acked_seq; /* highest contiguous sequence number now held */
     size_t n_gaps;     /* ranges missing below the highest held */
     int64_t gaps[QK_MAX_GAPS][2];
+    size_t rescored;   /* finished attempts scored again from their raw answers */
+    size_t mismatches; /* of those, the device's score differed: flagged, not trusted */
+    size_t unscored;   /* no bundle of the attempt's id and version on the server */
 } qk_import_result;
 
 /* Verifies and imports a batch file in one transaction. QK_ECORRUPT for a
  * damaged or altered file (nothing imported); QK_ESIGNATURE when the device's
  * key differs from the one it used before. */
 int qk_store_import(qk_store *s, const char *batch_path, qk_import_result *r);
+/* Where the server keeps published bundles (.qkb files): attempts are re-scored
+ * with the bundle of their id and version. Without it nothing is re-scored. */
+void qk_store_set_bundles(qk_store *s, const char *dir);
 /* Writes the acknowledgement file for a device. */
 int qk_store_write_ack(qk_store *s, const char *device_id, const char *path);
 /* Events the store holds (all devices). */

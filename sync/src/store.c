@@ -2,6 +2,7 @@
  * verification, idempotency by event id, and the contiguous acknowledgement. */
 #include <errno.h>
 #include <stdio.h>
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,7 +37,74 @@ void qk_store_close(qk_store *s)
     if (s->ops && s->impl)
         s->ops->close(s);
     free(s->where);
+    free(s->bundles);
     free(s);
+}
+
+void qk_store_set_bundles(qk_store *s, const char *dir)
+{
+    free(s->bundles);
+    s->bundles = dir ? strdup(dir) : NULL;
+}
+
+/* Opens the published bundle with this id and version, or NULL. */
+static qk_bundle *find_bundle(qk_store *s, const char *id, const char *version)
+{
+    DIR *d = s->bundles ? opendir(s->bundles) : NULL;
+    if (!d)
+        return NULL;
+    qk_bundle *found = NULL;
+    struct dirent *ent;
+    while (!found && (ent = readdir(d)) != NULL) {
+        size_t n = strlen(ent->d_name);
+        if (n < 5 || strcmp(ent->d_name + n - 4, ".qkb") != 0)
+            continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", s->bundles, ent->d_name);
+        qk_bundle *b = NULL;
+        if (qk_bundle_open(&b, path, 0, s->lang) == QK_OK &&
+            strcmp(qk_bundle_info_get(b)->id, id) == 0 &&
+            strcmp(qk_bundle_info_get(b)->version, version) == 0)
+            found = b;
+        else
+            qk_bundle_close(b);
+    }
+    closedir(d);
+    return found;
+}
+
+/* The server is the judge: every newly received finished attempt is scored
+ * again from its raw answers, and both scores are kept. */
+static void rescore(qk_store *s, json_t *events, const size_t *inserted, qk_import_result *r)
+{
+    for (size_t i = 0; i < json_array_size(events); i++) {
+        json_t *ev = json_array_get(events, i);
+        const char *kind = json_string_value(json_object_get(ev, "kind"));
+        const char *attempt = json_string_value(json_object_get(ev, "attempt_id"));
+        const char *bid = json_string_value(json_object_get(ev, "bundle_id"));
+        const char *bver = json_string_value(json_object_get(ev, "bundle_version"));
+        if (!inserted[i] || !kind || strcmp(kind, "attempt.finish") != 0 || !attempt || !bid ||
+            !bver)
+            continue;
+        qk_bundle *b = find_bundle(s, bid, bver);
+        qk_rescore res;
+        char msg[512] = "";
+        if (!b) {
+            r->unscored++;
+            s->ops->put_score(s, attempt, NULL, "bundle not on the server");
+            continue;
+        }
+        if (qk_attempt_rescore(s->ops->path(s), b, attempt, &res, s->lang, msg, sizeof msg) ==
+            QK_OK) {
+            r->rescored++;
+            r->mismatches += res.mismatch ? 1 : 0;
+            s->ops->put_score(s, attempt, &res, res.mismatch ? "device score differs" : "");
+        } else {
+            r->unscored++;
+            s->ops->put_score(s, attempt, NULL, msg);
+        }
+        qk_bundle_close(b);
+    }
 }
 
 int qk_store_event_count(qk_store *s, int64_t *n)
@@ -149,9 +217,13 @@ int qk_store_import(qk_store *s, const char *batch_path, qk_import_result *r)
         rc = QK_ESIGNATURE;
     }
     free(known);
+    size_t *fresh = calloc(json_array_size(events) + 1, sizeof *fresh);
+    if (!fresh)
+        rc = QK_ENOMEM;
     for (size_t i = 0; rc == QK_OK && i < json_array_size(events); i++) {
         int outcome = 0;
         rc = s->ops->put_event(s, json_array_get(events, i), &outcome);
+        fresh[i] = outcome == QK_PUT_INSERTED;
         r->received++;
         r->inserted += outcome == QK_PUT_INSERTED;
         r->duplicates += outcome == QK_PUT_DUPLICATE;
@@ -180,6 +252,9 @@ int qk_store_import(qk_store *s, const char *batch_path, qk_import_result *r)
         rc = s->ops->commit(s);
     else
         s->ops->rollback(s);
+    if (rc == QK_OK)
+        rescore(s, events, fresh, r);
+    free(fresh);
 out:
     json_decref(head);
     json_decref(events);

@@ -22,6 +22,10 @@ typedef struct qk_store_ops {
     /* The device's held sequence numbers, ascending; caller frees. */
     int (*held_seqs)(qk_store *s, const char *device_id, int64_t **seqs, size_t *n);
     int (*count)(qk_store *s, int64_t *n);
+    /* Records a re-scoring; the device's and the server's scores are both kept. */
+    int (*put_score)(qk_store *s, const char *attempt_id, const qk_rescore *r, const char *note);
+    /* The database file another connection can read (for the engine's re-scoring). */
+    const char *(*path)(qk_store *s);
     void (*close)(qk_store *s);
 } qk_store_ops;
 
@@ -30,6 +34,7 @@ struct qk_store {
     qk_lang lang;
     char err[512];
     char *where; /* the spec, for messages */
+    char *bundles; /* folder of published bundles, or NULL */
     void *impl;
 };
 

@@ -18,7 +18,10 @@ static const char schema[] =
     "  attempt_id TEXT, payload TEXT NOT NULL, created_ms INTEGER NOT NULL,\n"
     "  received_ms INTEGER NOT NULL, UNIQUE(device_id, seq));\n"
     "CREATE TABLE IF NOT EXISTS devices(id TEXT PRIMARY KEY, public_key TEXT NOT NULL,\n"
-    "  acked_seq INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL);\n";
+    "  acked_seq INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL);\n"
+    "CREATE TABLE IF NOT EXISTS attempt_scores(attempt_id TEXT PRIMARY KEY,\n"
+    "  device_score INTEGER, server_score INTEGER, max INTEGER, mismatch INTEGER NOT NULL,\n"
+    "  note TEXT NOT NULL, rescored_ms INTEGER NOT NULL);\n";
 
 static sqlite3 *db_of(qk_store *s)
 {
@@ -227,11 +230,40 @@ static int count(qk_store *s, int64_t *n)
     return QK_OK;
 }
 
+static int put_score(qk_store *s, const char *attempt_id, const qk_rescore *r, const char *note)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db_of(s),
+                           "INSERT OR REPLACE INTO attempt_scores(attempt_id, device_score,"
+                           " server_score, max, mismatch, note, rescored_ms)"
+                           " VALUES (?,?,?,?,?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail(s, "attempt_scores");
+    sqlite3_bind_text(st, 1, attempt_id, -1, SQLITE_STATIC);
+    if (r) {
+        sqlite3_bind_int(st, 2, r->device_score);
+        sqlite3_bind_int(st, 3, r->server_score);
+        sqlite3_bind_int(st, 4, r->max);
+    }
+    sqlite3_bind_int(st, 5, r ? r->mismatch : 0);
+    sqlite3_bind_text(st, 6, note ? note : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, now_ms());
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return step == SQLITE_DONE ? QK_OK : fail(s, "attempt_scores");
+}
+
+static const char *path_of(qk_store *s)
+{
+    return sqlite3_db_filename(db_of(s), "main");
+}
+
 static void close_store(qk_store *s)
 {
     sqlite3_close(db_of(s));
     s->impl = NULL;
 }
 
-const qk_store_ops qk__sqlite_store = {begin, commit, rollback, device_key, set_device,
-                                       put_event, held_seqs, count, close_store};
+const qk_store_ops qk__sqlite_store = {begin,     commit, rollback,  device_key, set_device,
+                                       put_event, held_seqs, count, put_score, path_of,
+                                       close_store};

@@ -15,8 +15,11 @@ expect_eq "export exits 0" "$?" 0
 expect_contains "export counts" "$WORK/e" "已导出 7 条记录"
 expect_eq "device key kept private" "$(stat -c %a "$QUIZKIT_HOME/device.key")" 600
 
-"$QK" admin import "$WORK/stick.qkd" --db "sqlite:$SRV/server.db" --ack-dir "$SRV" >"$WORK/i" 2>&1
+mkdir -p "$SRV/bundles" && cp "$WORK/mini.qkb" "$SRV/bundles/"
+"$QK" admin import "$WORK/stick.qkd" --db "sqlite:$SRV/server.db" --ack-dir "$SRV" --bundles "$SRV/bundles" >"$WORK/i" 2>&1
 expect_eq "server import exits 0" "$?" 0
+expect_contains "the server re-scores the attempt" "$WORK/i" "重新评分 1 次答题，其中 0 次与设备的分数不符"
+expect_eq "both scores kept" "$(sqlite3 "$SRV/server.db" 'select device_score, server_score, mismatch from attempt_scores')" "700|700|0"
 expect_contains "server counts" "$WORK/i" "收到 7 条，新增 7 条，重复 0 条，冲突 0 条；已确认到第 7 条"
 "$QK" admin import "$WORK/stick.qkd" --db "sqlite:$SRV/server.db" --ack-dir "$SRV" >"$WORK/i2" 2>&1
 expect_contains "the same file again changes nothing" "$WORK/i2" "新增 0 条，重复 7 条"

@@ -127,7 +127,19 @@ static void gaps_hold_back_the_acknowledgement(void **state)
 
 /* Rewrites the batch body with edit applied to the first event, re-signed
  * with key (a device that lies) or not re-signed (a damaged file). */
+static void rewrite_at(sx *x, const qk_key *key, const char *new_payload, int last);
+
 static void rewrite(sx *x, const qk_key *key, const char *new_payload)
+{
+    rewrite_at(x, key, new_payload, 0);
+}
+
+static void rewrite_last(sx *x, const qk_key *key, const char *new_payload)
+{
+    rewrite_at(x, key, new_payload, 1);
+}
+
+static void rewrite_at(sx *x, const qk_key *key, const char *new_payload, int last)
 {
     size_t len = 0;
     int err = 0;
@@ -137,7 +149,8 @@ static void rewrite(sx *x, const qk_key *key, const char *new_payload)
     json_error_t jerr;
     json_t *head = json_loadb(text, (size_t)(nl - text), 0, &jerr);
     json_t *events = json_loads(nl + 1, 0, &jerr);
-    json_object_set_new(json_array_get(events, 0), "payload", json_loads(new_payload, 0, &jerr));
+    size_t at = last ? json_array_size(events) - 1 : 0;
+    json_object_set_new(json_array_get(events, at), "payload", json_loads(new_payload, 0, &jerr));
     char *body = json_dumps(events, JSON_COMPACT | JSON_ENSURE_ASCII);
     char hex[65];
     qk_sha256_hex(hex, body, strlen(body));
@@ -293,6 +306,85 @@ static void server_recomputes_the_device_points(void **state)
     free(progress);
 }
 
+/* The server scores every finished attempt again from its raw answers; a
+ * device that reports another score is flagged, not trusted. */
+static void the_server_rescores_attempts_and_flags_lies(void **state)
+{
+    sx *x = *state;
+    qk_store_set_bundles(x->store, x->dir); /* fixture.qkb lives there */
+    qk_session_spec spec = QK_SESSION_SPEC_INIT; /* random order and options: the seed matters */
+    spec.theme = "t1";
+    qk_session *s = NULL;
+    assert_int_equal(qk_session_start(&s, x->e, x->b, NULL, &spec), QK_OK);
+    qk_item it;
+    while (qk_session_next(s, &it) == QK_ROW) {
+        const char *in = it.q->type == QK_Q_JUDGE ? "对" : it.q->type == QK_Q_FILL ? "1921|嘉兴" : "B";
+        assert_int_equal(qk_session_answer(s, in, NULL, NULL), QK_OK);
+    }
+    qk_summary sum;
+    assert_int_equal(qk_session_finish(s, &sum), QK_OK);
+    char attempt[64];
+    snprintf(attempt, sizeof attempt, "%s", qk_session_attempt_id(s));
+    qk_session_free(s);
+    assert_int_equal(export(x, 0), 6);
+    qk_import_result r;
+    assert_int_equal(qk_store_import(x->store, x->batch, &r), QK_OK);
+    assert_int_equal(r.rescored, 1);
+    assert_int_equal(r.mismatches, 0);
+    qk_rescore res;
+    char msg[256];
+    assert_int_equal(qk_attempt_rescore(x->db, x->b, attempt, &res, QK_LANG_EN, msg, sizeof msg), QK_OK);
+    assert_true(res.finished);
+    assert_int_equal(res.server_score, sum.score);
+    assert_int_equal(res.device_score, sum.score);
+    assert_int_equal(res.answered, 4);
+    /* Another device-side copy of the log claims full marks for the same attempt. */
+    qk_store *other = NULL;
+    char *db2 = qkt_path(x->dir, "server2.db");
+    char spec2[4200];
+    snprintf(spec2, sizeof spec2, "sqlite:%s", db2);
+    assert_int_equal(qk_store_open(&other, spec2, QK_LANG_EN), QK_OK);
+    qk_store_set_bundles(other, x->dir);
+    size_t len = 0;
+    int err = 0;
+    char *text = qk__read_maybe_gz(x->batch, &len, &err);
+    char *nl = strchr(text, '\n');
+    json_error_t jerr;
+    json_t *events = json_loads(nl + 1, 0, &jerr);
+    json_t *finish = json_array_get(events, json_array_size(events) - 1);
+    char *lie = NULL;
+    {
+        json_t *p = json_deep_copy(json_object_get(finish, "payload"));
+        json_object_set_new(p, "score", json_integer(600));
+        lie = json_dumps(p, JSON_COMPACT);
+        json_decref(p);
+    }
+    json_decref(events);
+    free(text);
+    /* put the lie at the first event's place: rewrite() edits event 0, so move it */
+    rewrite_last(x, x->key, lie);
+    free(lie);
+    assert_int_equal(qk_store_import(other, x->batch, &r), QK_OK);
+    assert_int_equal(r.rescored, 1);
+    assert_int_equal(r.mismatches, 1);
+    qk_store_close(other);
+    /* Without the bundle on the server an attempt cannot be scored, and says so. */
+    qk_store_set_bundles(x->store, "/nonexistent");
+    play(x, 1);
+    qk_session_spec again = QK_SESSION_SPEC_INIT;
+    again.theme = "t2";
+    assert_int_equal(qk_session_start(&s, x->e, x->b, NULL, &again), QK_OK);
+    assert_int_equal(qk_session_next(s, &it), QK_ROW);
+    assert_int_equal(qk_session_answer(s, "A", NULL, NULL), QK_OK);
+    assert_int_equal(qk_session_finish(s, NULL), QK_OK);
+    qk_session_free(s);
+    assert_true(export(x, 6) > 0);
+    assert_int_equal(qk_store_import(x->store, x->batch, &r), QK_OK);
+    assert_int_equal(r.rescored, 0);
+    assert_int_equal(r.unscored, 1);
+    free(db2);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -304,6 +396,7 @@ int main(void)
         T(a_device_keeps_its_key),
         T(acknowledgements_are_checked_on_the_device),
         T(server_recomputes_the_device_points),
+        T(the_server_rescores_attempts_and_flags_lies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

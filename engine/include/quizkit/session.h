@@ -119,4 +119,20 @@ const char *qk_session_theme(const qk_session *s);
 qk_mode qk_session_mode(const qk_session *s);
 void qk_session_free(qk_session *s);
 
+/* Re-scores a finished (or unfinished) attempt from the raw events in any
+ * database with the progress file's events table (the server's store): the
+ * recorded seed redraws the questions, every raw answer is scored again with
+ * this engine, and the device's own finish score is compared. QK_EVERSION
+ * when the bundle is not the attempt's id and version. */
+typedef struct qk_rescore {
+    qk_centi server_score; /* from the raw answers */
+    qk_centi device_score; /* what the device's attempt.finish said */
+    qk_centi max;
+    size_t answered, correct;
+    int finished;          /* an attempt.finish event is held */
+    int mismatch;          /* finished, and the two scores differ */
+} qk_rescore;
+int qk_attempt_rescore(const char *events_db, qk_bundle *b, const char *attempt_id,
+                       qk_rescore *out, qk_lang lang, char *msg, size_t msglen);
+
 #endif
