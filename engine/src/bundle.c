@@ -229,6 +229,9 @@ int qk_bundle_open(qk_bundle **out, const char *path, unsigned flags, qk_lang la
     if (rc != SQLITE_OK)
         return qk__errf(&b->err, lang, QK_EIO, QK_M_BUNDLE_OPEN, path,
                         b->db ? sqlite3_errmsg(b->db) : "?");
+    /* A bundle never changes under us: reading it through a memory map saves a
+     * copy per page during verification. */
+    sqlite3_exec(b->db, "PRAGMA mmap_size=268435456", NULL, NULL, NULL);
     int status = load_manifest(b);
     if (status == QK_OK)
         status = load_themes(b);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <mbedtls/pk.h>
@@ -483,6 +484,10 @@ int qk_bundle_writer_commit(qk_bundle_writer *w)
     if (sqlite3_close(w->db) != SQLITE_OK)
         return sqlfail(w, "close");
     w->db = NULL;
+    /* mkstemp made it private; a bundle is for distribution (umask applies). */
+    mode_t mask = umask(0);
+    umask(mask);
+    chmod(w->tmp, 0666 & ~mask);
     if (rename(w->tmp, w->path) != 0)
         return qk__errf(&w->err, w->lang, QK_EIO, QK_M_W_RENAME, w->path, strerror(errno));
     w->committed = 1;

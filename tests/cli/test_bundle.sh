@@ -50,6 +50,7 @@ expect_eq "keygen never overwrites" "$?" 1
 expect_eq "a public key cannot sign" "$?" 2
 "$QK" bundle build "$F/mini" -o "$WORK/mini.qkb" --key "$WORK/pub.key" >"$WORK/s" 2>&1
 expect_contains "build says it signed" "$WORK/s" "已用密钥 $kid 签名"
+expect_eq "a built bundle is readable by others (for distribution)" "$(umask 022; "$QK" bundle build "$F/mini" -o "$WORK/perm.qkb" --quiet; stat -c %a "$WORK/perm.qkb")" 644
 "$QK" bundle verify "$WORK/mini.qkb" --trust "$WORK/pub.pub" >"$WORK/v" 2>&1
 expect_eq "verify with the right key exits 0" "$?" 0
 "$QK" bundle verify "$WORK/mini.qkb" --trust "$WORK/other.pub" >"$WORK/v" 2>&1
