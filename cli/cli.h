@@ -59,6 +59,15 @@ int term_read_secret(const cli *c, const char *prompt, const char **line);
 void term_pad(FILE *f, const char *s, size_t width);
 /* Prints rows of tab-separated cells as an aligned table (header first). */
 void term_table(FILE *f, const char *const *rows, size_t n_rows, int bold_header, int color);
+/* A table built row by row: the first row is the header; cells are separated
+ * by tabs. table_print aligns it by display width (term_table). */
+typedef struct table {
+    char **rows;
+    size_t n, cap;
+} table;
+void table_add(table *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void table_print(const cli *c, const table *t);
+void table_free(table *t);
 /* "8", "8.5" or "8.33" for hundredths. */
 void fmt_points(char *buf, size_t n, qk_centi v);
 void fmt_duration(const cli *c, char *buf, size_t n, int64_t ms);
@@ -88,6 +97,7 @@ int bundle_installed(cli *c, char ***paths, size_t *n);
 
 /* --- questions on the terminal (quiz_ui.c) --- */
 const char *qtype_label(const cli *c, qk_qtype t);
+const char *mode_label(const cli *c, qk_mode m); /* 练习, 考试, 每日答题, ... */
 void show_options(const qk_question *q, const char *const *option_text);
 void answer_prompt(cli *c, const qk_question *q);
 void explain_problem(cli *c, const qk_question *q, qk_answer_problem p);

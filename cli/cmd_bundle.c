@@ -149,22 +149,14 @@ static int bundle_info(cli *c, int argc, char **argv)
     snprintf(num, sizeof num, "%zu", in->n_questions);
     kv(c, M_I_QUESTIONS, num);
     printf("\n");
-    size_t n = in->n_themes;
-    char **rows = calloc(n + 1, sizeof *rows);
-    for (size_t i = 0; rows && i <= n; i++) {
-        rows[i] = malloc(512);
-        if (!rows[i])
-            break;
-        if (i == 0) {
-            snprintf(rows[i], 512, "%s", M(c, M_I_THEME_COLS));
-        } else {
-            const qk_theme *t = qk_bundle_theme(b, i - 1);
-            snprintf(rows[i], 512, "%s\t%s\t%zu", t->id, t->title, t->n_questions);
-        }
+    table t = {0};
+    table_add(&t, "%s", M(c, M_I_THEME_COLS));
+    for (size_t i = 0; i < in->n_themes; i++) {
+        const qk_theme *th = qk_bundle_theme(b, i);
+        table_add(&t, "%s\t%s\t%zu", th->id, th->title, th->n_questions);
     }
-    if (rows)
-        term_table(stdout, (const char *const *)rows, n + 1, 1, c->color);
-    qk_strv_free(rows, n + 1);
+    table_print(c, &t);
+    table_free(&t);
     printf("\n✓ %s\n", M(c, M_I_VERIFIED));
     qk_bundle_close(b);
     return sr == QK_ESIGNATURE ? EXIT_FAIL : EXIT_OK;
@@ -300,30 +292,23 @@ static int bundle_list(cli *c)
         out(c, stdout, M_L_NONE);
         return EXIT_OK;
     }
-    char **rows = calloc(n + 1, sizeof *rows);
-    for (size_t i = 0; rows && i <= n; i++) {
-        rows[i] = malloc(1024);
-        if (!rows[i])
-            break;
-        if (i == 0) {
-            snprintf(rows[i], 1024, "%s", M(c, M_L_COLS));
-            continue;
-        }
+    table t = {0};
+    table_add(&t, "%s", M(c, M_L_COLS));
+    for (size_t i = 0; i < n; i++) {
         qk_bundle *b = NULL;
-        if (qk_bundle_open(&b, paths[i - 1], 0, c->lang) == QK_OK) {
+        if (qk_bundle_open(&b, paths[i], 0, c->lang) == QK_OK) {
             const qk_bundle_info *in = qk_bundle_info_get(b);
-            snprintf(rows[i], 1024, "%s\t%s\t%s\t%zu\t%s", in->id, in->version, in->title,
-                     in->n_questions, paths[i - 1]);
+            table_add(&t, "%s\t%s\t%s\t%zu\t%s", in->id, in->version, in->title,
+                      in->n_questions, paths[i]);
         } else {
             char why[600];
             msgf(c, why, sizeof why, M_L_BROKEN, qk_bundle_errmsg(b));
-            snprintf(rows[i], 1024, "?\t?\t%s\t-\t%s", why, paths[i - 1]);
+            table_add(&t, "?\t?\t%s\t-\t%s", why, paths[i]);
         }
         qk_bundle_close(b);
     }
-    if (rows)
-        term_table(stdout, (const char *const *)rows, n + 1, 1, c->color);
-    qk_strv_free(rows, n + 1);
+    table_print(c, &t);
+    table_free(&t);
     qk_strv_free(paths, n);
     return EXIT_OK;
 }

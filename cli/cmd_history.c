@@ -58,21 +58,15 @@ int cmd_history(cli *c, int argc, char **argv)
         out(c, stdout, M_H_NONE);
     } else {
         size_t shown = n < limit ? n : (size_t)limit;
-        char **lines = calloc(shown + 1, sizeof *lines);
-        for (size_t i = 0; lines && i <= shown; i++) {
-            lines[i] = malloc(768);
-            if (!lines[i])
-                break;
-            if (i == 0) {
-                snprintf(lines[i], 768, "%s", M(c, M_H_COLS));
-                continue;
-            }
-            const qk_attempt_row *r = &rows[i - 1];
+        table lines = {0};
+        table_add(&lines, "%s", M(c, M_H_COLS));
+        for (size_t i = 0; i < shown; i++) {
+            const qk_attempt_row *r = &rows[i];
             char when[32], score[16], max[16], dur[48], right[32];
             fmt_time(when, sizeof when, r->started_ms);
             const qk_theme *t = b && r->theme[0] ? qk_bundle_theme_find(b, r->theme) : NULL;
             const char *theme = t ? t->title : r->theme[0] ? r->theme : M(c, M_THEME_ALL);
-            const char *mode = M(c, strcmp(r->mode, "exam") == 0 ? M_MODE_EXAM : M_MODE_PRACTICE);
+            const char *mode = mode_label(c, qk_mode_parse(r->mode));
             fmt_points(score, sizeof score, r->score);
             snprintf(right, sizeof right, "%zu/%zu", r->correct, r->total);
             const char *state;
@@ -80,16 +74,15 @@ int cmd_history(cli *c, int argc, char **argv)
                 fmt_points(max, sizeof max, r->max);
                 fmt_duration(c, dur, sizeof dur, r->duration_ms);
                 state = M(c, r->timed_out ? M_H_TIMEOUT : M_H_DONE);
-                snprintf(lines[i], 768, "%s\t%s\t%s\t%s/%s\t%s\t%s\t%s", when, theme, mode, score,
-                         max, right, dur, state);
+                table_add(&lines, "%s\t%s\t%s\t%s/%s\t%s\t%s\t%s", when, theme, mode, score, max,
+                          right, dur, state);
             } else {
-                snprintf(lines[i], 768, "%s\t%s\t%s\t%s\t%s\t-\t%s", when, theme, mode, score,
-                         right, M(c, M_H_OPEN));
+                table_add(&lines, "%s\t%s\t%s\t%s\t%s\t-\t%s", when, theme, mode, score, right,
+                          M(c, M_H_OPEN));
             }
         }
-        if (lines)
-            term_table(stdout, (const char *const *)lines, shown + 1, 1, c->color);
-        qk_strv_free(lines, shown + 1);
+        table_print(c, &lines);
+        table_free(&lines);
     }
     qk_history_free(rows, n);
     qk_bundle_close(b);

@@ -87,28 +87,21 @@ static int list_lessons(cli *c, const char *which)
     } else if (n == 0) {
         out(c, stdout, M_L_NONE_LESSONS);
     } else {
-        char **rows = calloc(n + 1, sizeof *rows);
-        for (size_t i = 0; rows && i <= n; i++) {
-            rows[i] = malloc(768);
-            if (!rows[i])
-                break;
-            if (i == 0) {
-                snprintf(rows[0], 768, "%s", M(c, M_LS_COLS));
-                continue;
-            }
-            const qk_lesson_info *l = &v[i - 1];
+        table rows = {0};
+        table_add(&rows, "%s", M(c, M_LS_COLS));
+        for (size_t i = 0; i < n; i++) {
+            const qk_lesson_info *l = &v[i];
             const qk_theme *t = qk_bundle_theme_find(b, l->theme);
             char mins[32];
             msgf(c, mins, sizeof mins, M_L_MINUTES, l->minutes);
             cli_msg kind = strcmp(l->kind, "scenario") == 0 ? M_L_KIND_SCENARIO
                            : strcmp(l->kind, "theory") == 0 ? M_L_KIND_THEORY
                                                             : M_L_KIND_STORY;
-            snprintf(rows[i], 768, "%s\t%s\t%s\t%s\t%s", l->id, l->title, M(c, kind), mins,
-                     t ? t->title : l->theme);
+            table_add(&rows, "%s\t%s\t%s\t%s\t%s", l->id, l->title, M(c, kind), mins,
+                      t ? t->title : l->theme);
         }
-        if (rows)
-            term_table(stdout, (const char *const *)rows, n + 1, 1, c->color);
-        qk_strv_free(rows, n + 1);
+        table_print(c, &rows);
+        table_free(&rows);
     }
     qk_lesson_info_free(v, n);
     qk_bundle_close(b);

@@ -135,24 +135,14 @@ static int member_list(cli *c, int argc, char **argv)
     } else if (n == 0) {
         out(c, stdout, M_M_NONE);
     } else {
-        char **rows = calloc(n + 1, sizeof *rows);
         int64_t now = qk_engine_now_ms(e);
-        for (size_t i = 0; rows && i <= n; i++) {
-            size_t len = 512;
-            rows[i] = malloc(len);
-            if (!rows[i])
-                break;
-            if (i == 0) {
-                snprintf(rows[i], len, "%s", M(c, M_M_COLS));
-                continue;
-            }
-            const qk_member *m = v[i - 1];
-            snprintf(rows[i], len, "%s\t%s\t%s\t%s", m->id, m->name, m->branch,
-                     M(c, m->locked_until_ms > now ? M_M_LOCKED : M_M_OK));
-        }
-        if (rows)
-            term_table(stdout, (const char *const *)rows, n + 1, 1, c->color);
-        qk_strv_free(rows, n + 1);
+        table t = {0};
+        table_add(&t, "%s", M(c, M_M_COLS));
+        for (size_t i = 0; i < n; i++)
+            table_add(&t, "%s\t%s\t%s\t%s", v[i]->id, v[i]->name, v[i]->branch,
+                      M(c, v[i]->locked_until_ms > now ? M_M_LOCKED : M_M_OK));
+        table_print(c, &t);
+        table_free(&t);
     }
     qk_member_list_free(v, n);
     qk_engine_close(e);

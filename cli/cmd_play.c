@@ -184,18 +184,6 @@ static int choose_theme(cli *c, qk_engine *e, qk_bundle *b, const char **theme)
     }
 }
 
-static const char *mode_label(const cli *c, qk_mode m)
-{
-    switch (m) {
-    case QK_MODE_EXAM: return M(c, M_MODE_EXAM);
-    case QK_MODE_DAILY: return M(c, M_MODE_DAILY);
-    case QK_MODE_CHALLENGE: return M(c, M_MODE_CHALLENGE);
-    case QK_MODE_REVIEW: return M(c, M_MODE_REVIEW);
-    case QK_MODE_SRS: return M(c, M_MODE_SRS);
-    default: return M(c, M_MODE_PRACTICE);
-    }
-}
-
 static void show_item(cli *c, qk_session *s, const qk_item *it)
 {
     char pts[16];

@@ -43,27 +43,19 @@ int cmd_points(cli *c, int argc, char **argv)
                                                     M_P_COMPETITION, M_P_STREAK};
         static const cli_msg rules[QK_ACT_COUNT] = {M_P_RULE_EACH, M_P_RULE_EACH, M_P_RULE_LESSON,
                                                     M_P_RULE_COMP, M_P_RULE_STREAK};
-        char *rows[QK_ACT_COUNT + 1];
-        rows[0] = strdup(M(c, M_P_COLS));
+        table t = {0};
+        table_add(&t, "%s", M(c, M_P_COLS));
         for (int a = 0; a < QK_ACT_COUNT; a++) {
             char rule[128];
             msgf(c, rule, sizeof rule, rules[a], sum.rules[a].points);
-            rows[a + 1] = malloc(512);
-            if (rows[a + 1])
-                snprintf(rows[a + 1], 512, "%s\t%d\t%d\t%s", M(c, names[a]), sum.today[a],
-                         sum.rules[a].daily_cap, rule);
+            table_add(&t, "%s\t%d\t%d\t%s", M(c, names[a]), sum.today[a], sum.rules[a].daily_cap,
+                      rule);
         }
-        int ok = 1;
-        for (int a = 0; a <= QK_ACT_COUNT; a++)
-            ok &= rows[a] != NULL;
-        if (ok) {
-            out(c, stdout, M_WELCOME, m->name);
-            term_table(stdout, (const char *const *)rows, QK_ACT_COUNT + 1, 1, c->color);
-            out(c, stdout, M_P_TOTALS, sum.today_total, (long long)sum.total, sum.streak_days);
-            status = EXIT_OK;
-        }
-        for (int a = 0; a <= QK_ACT_COUNT; a++)
-            free(rows[a]);
+        out(c, stdout, M_WELCOME, m->name);
+        table_print(c, &t);
+        table_free(&t);
+        out(c, stdout, M_P_TOTALS, sum.today_total, (long long)sum.total, sum.streak_days);
+        status = EXIT_OK;
     }
     qk_member_free(m);
     qk_bundle_close(b);

@@ -25,24 +25,20 @@ static int list_book(cli *c, const char *member, const char *which)
     } else if (n == 0) {
         out(c, stdout, M_W_NONE);
     } else {
-        char **rows = calloc(n + 1, sizeof *rows);
-        size_t shown = 1;
-        for (size_t i = 0; rows && i <= n; i++) {
-            if (i == 0) {
-                rows[0] = strdup(M(c, M_W_COLS));
-                continue;
-            }
+        table t = {0};
+        table_add(&t, "%s", M(c, M_W_COLS));
+        for (size_t i = 0; i < n; i++) {
             qk_question *q = NULL;
-            if (qk_bundle_question(b, w[i - 1].question_id, &q) != QK_OK)
+            if (qk_bundle_question(b, w[i].question_id, &q) != QK_OK)
                 continue; /* no longer in this bundle */
             qk_response r;
             char *given = NULL, *right = NULL, when[32];
-            if (w[i - 1].given && qk_response_parse(&r, q, NULL, w[i - 1].given, NULL) == QK_OK) {
+            if (w[i].given && qk_response_parse(&r, q, NULL, w[i].given, NULL) == QK_OK) {
                 qk_response_text(&given, q, NULL, &r, c->lang);
                 qk_response_clear(&r);
             }
             qk_question_answer_text(&right, q, NULL, c->lang);
-            fmt_time(when, sizeof when, w[i - 1].last_wrong_ms);
+            fmt_time(when, sizeof when, w[i].last_wrong_ms);
             /* The stem, cut to fit a line, on one line. */
             char stem[128];
             size_t cut = qk_text_fit(q->stem, strlen(q->stem), 40);
@@ -51,20 +47,17 @@ static int list_book(cli *c, const char *member, const char *which)
                 if (*p == '\n' || *p == '\t')
                     *p = ' ';
             }
-            rows[shown] = malloc(1024);
-            if (rows[shown])
-                snprintf(rows[shown++], 1024, "%s\t%s\t%s\t%d\t%s", stem,
-                         given ? given : M(c, M_W_TIMEOUT), right ? right : "", w[i - 1].times_wrong,
-                         when);
+            table_add(&t, "%s\t%s\t%s\t%d\t%s", stem, given ? given : M(c, M_W_TIMEOUT),
+                      right ? right : "", w[i].times_wrong, when);
             free(given);
             free(right);
             qk_question_free(q);
         }
-        if (rows && shown > 1)
-            term_table(stdout, (const char *const *)rows, shown, 1, c->color);
+        if (t.n > 1)
+            table_print(c, &t);
         else
             out(c, stdout, M_W_NONE);
-        qk_strv_free(rows, n + 1);
+        table_free(&t);
     }
     qk_wrongbook_free(w, n);
     qk_member_free(m);

@@ -15,20 +15,12 @@ static int trust_list(cli *c)
         out(c, stdout, M_TRUST_NONE);
         return EXIT_OK;
     }
-    char **rows = calloc(n + 1, sizeof *rows);
-    for (size_t i = 0; rows && i <= n; i++) {
-        rows[i] = malloc(1024);
-        if (!rows[i])
-            break;
-        if (i == 0)
-            snprintf(rows[i], 1024, "%s", M(c, M_TRUST_COLS));
-        else
-            snprintf(rows[i], 1024, "%s\t%s/trust/%s.pub", qk_key_id(keys[i - 1]), c->data_dir,
-                     qk_key_id(keys[i - 1]));
-    }
-    if (rows)
-        term_table(stdout, (const char *const *)rows, n + 1, 1, c->color);
-    qk_strv_free(rows, n + 1);
+    table t = {0};
+    table_add(&t, "%s", M(c, M_TRUST_COLS));
+    for (size_t i = 0; i < n; i++)
+        table_add(&t, "%s\t%s/trust/%s.pub", qk_key_id(keys[i]), c->data_dir, qk_key_id(keys[i]));
+    table_print(c, &t);
+    table_free(&t);
     trust_free(keys, n);
     return EXIT_OK;
 }

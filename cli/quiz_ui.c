@@ -81,3 +81,15 @@ void show_options(const qk_question *q, const char *const *option_text)
     for (size_t d = 0; d < q->n_options; d++)
         printf("  %c. %s\n", (int)('A' + d), option_text[d]);
 }
+
+const char *mode_label(const cli *c, qk_mode m)
+{
+    switch (m) {
+    case QK_MODE_EXAM: return M(c, M_MODE_EXAM);
+    case QK_MODE_DAILY: return M(c, M_MODE_DAILY);
+    case QK_MODE_CHALLENGE: return M(c, M_MODE_CHALLENGE);
+    case QK_MODE_REVIEW: return M(c, M_MODE_REVIEW);
+    case QK_MODE_SRS: return M(c, M_MODE_SRS);
+    default: return M(c, M_MODE_PRACTICE);
+    }
+}

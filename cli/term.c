@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
@@ -183,6 +184,38 @@ void term_table(FILE *f, const char *const *rows, size_t n_rows, int bold_header
             fputs("\x1b[0m", f);
         fputc('\n', f);
     }
+}
+
+void table_add(table *t, const char *fmt, ...)
+{
+    char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 16;
+        char **nv = realloc(t->rows, cap * sizeof *nv);
+        if (!nv)
+            return; /* out of memory: the row is left out */
+        t->rows = nv;
+        t->cap = cap;
+    }
+    if ((t->rows[t->n] = strdup(buf)) != NULL)
+        t->n++;
+}
+
+void table_print(const cli *c, const table *t)
+{
+    if (t->n)
+        term_table(stdout, (const char *const *)t->rows, t->n, 1, c->color);
+}
+
+void table_free(table *t)
+{
+    qk_strv_free(t->rows, t->n);
+    t->rows = NULL;
+    t->n = t->cap = 0;
 }
 
 void fmt_points(char *buf, size_t n, qk_centi v)

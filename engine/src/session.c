@@ -190,6 +190,32 @@ static int oom(qk_session *s)
     return qk__errf(&s->err, s->lang, QK_ENOMEM, QK_M_OOM);
 }
 
+/* Review and spaced repetition ask a fixed list: ids, in their order, that
+ * this bundle still has (ids are stable across versions) and that belong to
+ * the theme asked for, at most limit of them (0: all). empty_msg when none. */
+static int keep_known(qk_session *s, const char *const *ids, size_t n, size_t limit,
+                      qk__msg_id empty_msg)
+{
+    s->fixed = calloc(n ? n : 1, sizeof *s->fixed);
+    if (!s->fixed)
+        return oom(s);
+    for (size_t i = 0; i < n && (!limit || s->n_fixed < limit); i++) {
+        qk_question *q = NULL;
+        int keep = qk_bundle_question(s->b, ids[i], &q) == QK_OK &&
+                   (!s->theme || strcmp(q->theme, s->theme) == 0);
+        qk_question_free(q);
+        if (!keep)
+            continue;
+        if (!(s->fixed[s->n_fixed] = qk__strdup(ids[i])))
+            return oom(s);
+        s->n_fixed++;
+    }
+    if (s->n_fixed == 0)
+        return qk__errf(&s->err, s->lang, QK_ENOTFOUND, empty_msg);
+    s->count = 0;
+    return QK_OK;
+}
+
 /* Mode-specific parts of a new attempt's spec:
  * - daily: the set is drawn by a seed made from the member, the Beijing day
  *   and the bundle, so starting again the same day gives the same questions,
@@ -229,27 +255,18 @@ static int prepare_mode(qk_session *s, const qk_session_spec *spec)
     case QK_MODE_SRS: {
         /* The questions SM-2 says are due today or earlier, soonest first. */
         qk_srs_item *due = NULL;
-        size_t n = 0;
+        size_t n = 0, n_due = 0;
         int rc = qk_srs_list(s->e, s->member_id, &due, &n);
         if (rc != QK_OK)
             return qk__errf(&s->err, s->lang, rc, QK_M_SQL, "srs", qk_engine_errmsg(s->e));
         int64_t today = qk_beijing_day(qk_engine_now_ms(s->e));
-        size_t limit = spec->count ? spec->count : n;
-        s->fixed = calloc(n ? n : 1, sizeof *s->fixed);
-        for (size_t i = 0; s->fixed && i < n && s->n_fixed < limit && due[i].due_day <= today; i++) {
-            qk_question *q = NULL;
-            if (qk_bundle_question(s->b, due[i].question_id, &q) == QK_OK &&
-                (!s->theme || strcmp(q->theme, s->theme) == 0))
-                s->fixed[s->n_fixed++] = qk__strdup(due[i].question_id);
-            qk_question_free(q);
-        }
+        const char **ids = calloc(n ? n : 1, sizeof *ids);
+        for (size_t i = 0; ids && i < n && due[i].due_day <= today; i++)
+            ids[n_due++] = due[i].question_id;
+        rc = ids ? keep_known(s, ids, n_due, spec->count, QK_M_S_NO_DUE) : oom(s);
+        free(ids);
         qk_srs_free(due, n);
-        if (!s->fixed)
-            return oom(s);
-        if (s->n_fixed == 0)
-            return qk__errf(&s->err, s->lang, QK_ENOTFOUND, QK_M_S_NO_DUE);
-        s->count = 0;
-        break;
+        return rc;
     }
     case QK_MODE_REVIEW: {
         qk_wrong *book = NULL;
@@ -257,23 +274,13 @@ static int prepare_mode(qk_session *s, const qk_session_spec *spec)
         int rc = qk_wrongbook_list(s->e, s->member_id, &book, &n);
         if (rc != QK_OK)
             return qk__errf(&s->err, s->lang, rc, QK_M_SQL, "wrongbook", qk_engine_errmsg(s->e));
-        size_t limit = spec->count ? spec->count : n;
-        s->fixed = calloc(n ? n : 1, sizeof *s->fixed);
-        for (size_t i = 0; s->fixed && i < n && s->n_fixed < limit; i++) {
-            /* Only questions this bundle still has (ids are stable across versions). */
-            qk_question *q = NULL;
-            if (qk_bundle_question(s->b, book[i].question_id, &q) == QK_OK &&
-                (!s->theme || strcmp(q->theme, s->theme) == 0))
-                s->fixed[s->n_fixed++] = qk__strdup(book[i].question_id);
-            qk_question_free(q);
-        }
+        const char **ids = calloc(n ? n : 1, sizeof *ids);
+        for (size_t i = 0; ids && i < n; i++)
+            ids[i] = book[i].question_id;
+        rc = ids ? keep_known(s, ids, n, spec->count, QK_M_S_NO_WRONG) : oom(s);
+        free(ids);
         qk_wrongbook_free(book, n);
-        if (!s->fixed)
-            return oom(s);
-        if (s->n_fixed == 0)
-            return qk__errf(&s->err, s->lang, QK_ENOTFOUND, QK_M_S_NO_WRONG);
-        s->count = 0;
-        break;
+        return rc;
     }
     default: break;
     }

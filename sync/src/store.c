@@ -74,9 +74,11 @@ static qk_bundle *find_bundle(qk_store *s, const char *id, const char *version)
 }
 
 /* The server is the judge: every newly received finished attempt is scored
- * again from its raw answers, and both scores are kept. */
+ * again from its raw answers, and both scores are kept. A batch's attempts
+ * nearly always share one bundle, so the last one opened is kept for the next. */
 static void rescore(qk_store *s, json_t *events, const size_t *inserted, qk_import_result *r)
 {
+    qk_bundle *b = NULL;
     for (size_t i = 0; i < json_array_size(events); i++) {
         json_t *ev = json_array_get(events, i);
         const char *kind = json_string_value(json_object_get(ev, "kind"));
@@ -86,16 +88,18 @@ static void rescore(qk_store *s, json_t *events, const size_t *inserted, qk_impo
         if (!inserted[i] || !kind || strcmp(kind, "attempt.finish") != 0 || !attempt || !bid ||
             !bver)
             continue;
-        qk_bundle *b = find_bundle(s, bid, bver);
+        if (!b || strcmp(qk_bundle_info_get(b)->id, bid) != 0 ||
+            strcmp(qk_bundle_info_get(b)->version, bver) != 0) {
+            qk_bundle_close(b);
+            b = find_bundle(s, bid, bver);
+        }
         qk_rescore res;
         char msg[512] = "";
         if (!b) {
             r->unscored++;
             s->ops->put_score(s, attempt, NULL, "bundle not on the server");
-            continue;
-        }
-        if (qk_attempt_rescore(s->ops->path(s), b, attempt, &res, s->lang, msg, sizeof msg) ==
-            QK_OK) {
+        } else if (qk_attempt_rescore(s->ops->path(s), b, attempt, &res, s->lang, msg,
+                                      sizeof msg) == QK_OK) {
             r->rescored++;
             r->mismatches += res.mismatch ? 1 : 0;
             s->ops->put_score(s, attempt, &res, res.mismatch ? "device score differs" : "");
@@ -103,8 +107,8 @@ static void rescore(qk_store *s, json_t *events, const size_t *inserted, qk_impo
             r->unscored++;
             s->ops->put_score(s, attempt, NULL, msg);
         }
-        qk_bundle_close(b);
     }
+    qk_bundle_close(b);
 }
 
 int qk_store_event_count(qk_store *s, int64_t *n)

@@ -56,6 +56,9 @@ expect_contains "the run says what it earned" "$WORK/pc" "本次获得 1 学习�
 expect_eq "points exits 0" "$?" 0
 expect_contains "challenge points against the cap" "$WORK/p" "挑战答题  1         6"
 expect_contains "totals and streak" "$WORK/p" "今日共 1 分，累计 1 分，已连续学习 1 天"
+"$QK" history --member m1 >"$WORK/h" 2>&1
+expect_contains "history names the challenge" "$WORK/h" "挑战答题"
+expect_contains "history names the daily quiz" "$WORK/h" "每日答题"
 "$QK" points >"$WORK/g" 2>&1
 expect_contains "guests earn no points" "$WORK/g" "游客不累计积分"
 finish
