@@ -75,4 +75,11 @@ typedef void (*qk_diff_fn)(qk_diff_kind kind, const char *id, const char *what, 
  * fields, e.g. "stem,answer"). */
 int qk_content_diff(qk_bundle *old_b, qk_bundle *new_b, qk_diff_fn fn, void *payload);
 
+/* Text from WPS/Excel on Chinese Windows: UTF-8 with or without BOM, or GBK.
+ * UTF-8 copy of raw (BOM removed; GB18030 converted, *converted = 1). NULL
+ * when it is neither, with *bad_line the line of the first bad byte (or 0 when
+ * out of memory). Caller frees. */
+char *qk_text_decode(const char *raw, size_t len, size_t *out_len, int *converted, int *bad_line);
+
+
 #endif

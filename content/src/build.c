@@ -478,7 +478,7 @@ static void import_file(build *b, const char *path, qk_source_format fmt)
         return;
     }
     size_t ulen = 0;
-    char *text = fmt == QK_SRC_UNKNOWN ? NULL : qk__decode(raw, len, &ulen, &converted, &bad_line);
+    char *text = fmt == QK_SRC_UNKNOWN ? NULL : qk_text_decode(raw, len, &ulen, &converted, &bad_line);
     free(raw);
     free(b->dir);
     const char *slash = strrchr(path, '/');

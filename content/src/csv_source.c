@@ -81,132 +81,7 @@ static int column_of(const char *name)
     return col;
 }
 
-/* One parsed row: fields point into buf. */
-typedef struct row {
-    char **fields;
-    size_t n, cap;
-    int line;
-} row;
-
-typedef struct reader {
-    const char *p, *end;
-    int line;
-    char sep;
-} reader;
-
-static int push(row *r, char *field)
-{
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 16;
-        char **nf = realloc(r->fields, cap * sizeof *nf);
-        if (!nf) {
-            free(field);
-            return 0;
-        }
-        r->fields = nf;
-        r->cap = cap;
-    }
-    r->fields[r->n++] = field;
-    return 1;
-}
-
-static void row_clear(row *r)
-{
-    for (size_t i = 0; i < r->n; i++)
-        free(r->fields[i]);
-    r->n = 0;
-}
-
-/* Reads one record. Returns 1 with a row, 0 at the end, -1 on an unclosed quote. */
-static int next_row(reader *rd, row *r)
-{
-    row_clear(r);
-    if (rd->p >= rd->end)
-        return 0;
-    r->line = rd->line;
-    for (;;) {
-        /* one field */
-        size_t cap = 64, len = 0;
-        char *buf = malloc(cap);
-        if (!buf)
-            return -1;
-        int quoted = rd->p < rd->end && *rd->p == '"';
-        if (quoted) {
-            rd->p++;
-            for (;;) {
-                if (rd->p >= rd->end) {
-                    free(buf);
-                    return -1;
-                }
-                char ch = *rd->p++;
-                if (ch == '"') {
-                    if (rd->p < rd->end && *rd->p == '"') {
-                        rd->p++;
-                    } else {
-                        break;
-                    }
-                } else if (ch == '\n') {
-                    rd->line++;
-                }
-                if (len + 2 > cap) {
-                    cap *= 2;
-                    char *nb = realloc(buf, cap);
-                    if (!nb) {
-                        free(buf);
-                        return -1;
-                    }
-                    buf = nb;
-                }
-                buf[len++] = ch;
-            }
-        }
-        /* unquoted part (or what follows a closing quote, kept as typed) */
-        while (rd->p < rd->end && *rd->p != rd->sep && *rd->p != '\n' && *rd->p != '\r') {
-            if (len + 2 > cap) {
-                cap *= 2;
-                char *nb = realloc(buf, cap);
-                if (!nb) {
-                    free(buf);
-                    return -1;
-                }
-                buf = nb;
-            }
-            buf[len++] = *rd->p++;
-        }
-        buf[len] = '\0';
-        /* Normalise line breaks inside a field to \n. */
-        size_t w = 0;
-        for (size_t i = 0; i < len; i++) {
-            if (buf[i] == '\r' && buf[i + 1] == '\n')
-                continue;
-            buf[w++] = buf[i];
-        }
-        buf[w] = '\0';
-        if (!push(r, buf))
-            return -1;
-        if (rd->p < rd->end && *rd->p == rd->sep) {
-            rd->p++;
-            continue;
-        }
-        if (rd->p < rd->end && *rd->p == '\r')
-            rd->p++;
-        if (rd->p < rd->end && *rd->p == '\n')
-            rd->p++;
-        rd->line++;
-        return 1;
-    }
-}
-
-static int row_blank(const row *r)
-{
-    for (size_t i = 0; i < r->n; i++) {
-        for (const char *p = r->fields[i]; *p; p++) {
-            if (*p != ' ' && *p != '\t')
-                return 0;
-        }
-    }
-    return 1;
-}
+typedef qk_csv_row row;
 
 static const char *field(const row *r, const int *map, size_t ncols, int col)
 {
@@ -435,22 +310,19 @@ static void import_row(qk__src *s, const row *r, const int *map, size_t ncols, i
 void qk__import_csv(qk__src *s)
 {
     /* Tab-separated when the header has tabs and no commas (a "text" export). */
-    const char *nl = memchr(s->text, '\n', s->len);
-    size_t hl = nl ? (size_t)(nl - s->text) : s->len;
-    char sep = memchr(s->text, '\t', hl) && !memchr(s->text, ',', hl) ? '\t' : ',';
-    reader rd = {s->text, s->text + s->len, 1, sep};
+    qk_csv rd;
+    qk_csv_init(&rd, s->text, s->len);
     row r = {NULL, 0, 0, 0};
     int got;
     /* The header is the first non-blank row. */
-    while ((got = next_row(&rd, &r)) == 1 && row_blank(&r))
+    while ((got = qk_csv_next(&rd, &r)) == 1 && qk_csv_blank(&r))
         ;
     if (got != 1) {
         if (got < 0)
             qk__diag(s, QK_DIAG_ERROR, r.line, 0, QK_C_CSV_QUOTE);
         else
             qk__diag(s, QK_DIAG_ERROR, 1, 0, QK_C_CSV_NO_HEADER);
-        row_clear(&r);
-        free(r.fields);
+        qk_csv_row_free(&r);
         return;
     }
     size_t ncols = r.n;
@@ -471,8 +343,8 @@ void qk__import_csv(qk__src *s)
         qk__diag(s, QK_DIAG_ERROR, header_line, 0, QK_C_CSV_MISSING_COL, missing);
     } else if (map) {
         idset ids = {NULL, 0, 0};
-        while ((got = next_row(&rd, &r)) == 1) {
-            if (!row_blank(&r))
+        while ((got = qk_csv_next(&rd, &r)) == 1) {
+            if (!qk_csv_blank(&r))
                 import_row(s, &r, map, ncols, &ids);
         }
         if (got < 0)
@@ -480,6 +352,5 @@ void qk__import_csv(qk__src *s)
         idset_free(&ids);
     }
     free(map);
-    row_clear(&r);
-    free(r.fields);
+    qk_csv_row_free(&r);
 }

@@ -82,7 +82,7 @@ void qk__qdiag(qk__src *s, qk_diag_level level, int line, const char *qid, qk__c
     qk__diag_text(s, level, line, buf);
 }
 
-char *qk__decode(const char *raw, size_t len, size_t *out_len, int *converted, int *bad_line)
+char *qk_text_decode(const char *raw, size_t len, size_t *out_len, int *converted, int *bad_line)
 {
     *converted = 0;
     *bad_line = 0;
@@ -128,6 +128,7 @@ char *qk__decode(const char *raw, size_t len, size_t *out_len, int *converted, i
     }
     return out;
 }
+
 
 qk_qtype qk__type_from_name(const char *name)
 {

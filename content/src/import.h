@@ -40,7 +40,6 @@ void qk__diag_text(qk__src *s, qk_diag_level level, int line, const char *text);
 /* Makes raw file bytes UTF-8: strips a BOM, accepts UTF-8, else converts from
  * GB18030 (a superset of GBK). On bad bytes returns NULL and *bad_line says
  * where; *converted is set when the input was GBK. Caller frees. */
-char *qk__decode(const char *raw, size_t len, size_t *out_len, int *converted, int *bad_line);
 
 /* Sets the answer key of q from text the way a member would type it (letters,
  * 对/错, blanks separated by | or ；, alternatives in a blank by /), checks

@@ -4,6 +4,7 @@
 
 #include "quizkit/common.h"
 #include "quizkit/text.h"
+#include "quizkit/csv.h"
 #include "quizkit/rng.h"
 #include "quizkit/uuid.h"
 #include "quizkit/question.h"

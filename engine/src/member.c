@@ -354,3 +354,113 @@ void qk_member_list_free(qk_member **v, size_t n)
         qk_member_free(v[i]);
     free(v);
 }
+
+/* --- hashes that travel: the roster and the server's own accounts --- */
+
+static int random_salt(unsigned char salt[SALT_LEN])
+{
+    qk_rng *rng = NULL;
+    int rc = qk_rng_new_random(&rng);
+    if (rc == QK_OK)
+        rc = qk_rng_bytes(rng, salt, SALT_LEN);
+    qk_rng_free(rng);
+    return rc;
+}
+
+int qk_pin_hash_new(const char *pin, char salt_hex[33], char hash_hex[65], int *iter)
+{
+    unsigned char salt[SALT_LEN], hash[HASH_LEN];
+    int rc = random_salt(salt);
+    if (rc == QK_OK)
+        rc = pin_hash(pin, salt, QK_PBKDF2_ITERATIONS, hash);
+    if (rc != QK_OK)
+        return rc;
+    qk__hex_encode(salt_hex, 33, salt, SALT_LEN);
+    qk__hex_encode(hash_hex, 65, hash, HASH_LEN);
+    *iter = QK_PBKDF2_ITERATIONS;
+    return QK_OK;
+}
+
+static int unhex(unsigned char *out, size_t n, const char *hex)
+{
+    if (!hex || strlen(hex) != 2 * n)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned v = 0;
+        for (int k = 0; k < 2; k++) {
+            char c = hex[2 * i + (size_t)k];
+            unsigned d = c >= '0' && c <= '9'   ? (unsigned)(c - '0')
+                         : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+                         : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10)
+                                                : 16u;
+            if (d > 15)
+                return 0;
+            v = v * 16 + d;
+        }
+        out[i] = (unsigned char)v;
+    }
+    return 1;
+}
+
+int qk_secret_hash(const char *secret, char *out, size_t outlen)
+{
+    char salt[33], hash[65];
+    int iter = 0;
+    int rc = qk_pin_hash_new(secret, salt, hash, &iter);
+    if (rc != QK_OK)
+        return rc;
+    int n = snprintf(out, outlen, "pbkdf2-sha256$%d$%s$%s", iter, salt, hash);
+    return n > 0 && (size_t)n < outlen ? QK_OK : QK_ELIMIT;
+}
+
+int qk_secret_verify(const char *secret, const char *stored)
+{
+    static const char prefix[] = "pbkdf2-sha256$";
+    unsigned char salt[SALT_LEN], want[HASH_LEN], got[HASH_LEN];
+    if (!secret || !stored || strncmp(stored, prefix, sizeof prefix - 1) != 0)
+        return 0;
+    const char *p = stored + sizeof prefix - 1;
+    long iter = 0;
+    while (*p >= '0' && *p <= '9' && iter <= 10000000)
+        iter = iter * 10 + (*p++ - '0');
+    if (*p != '$' || iter < 1 || iter > 10000000 || strlen(p + 1) != 2 * SALT_LEN + 1 + 2 * HASH_LEN ||
+        p[1 + 2 * SALT_LEN] != '$')
+        return 0;
+    char salt_hex[2 * SALT_LEN + 1];
+    memcpy(salt_hex, p + 1, 2 * SALT_LEN);
+    salt_hex[2 * SALT_LEN] = '\0';
+    if (!unhex(salt, SALT_LEN, salt_hex) || !unhex(want, HASH_LEN, p + 2 + 2 * SALT_LEN))
+        return 0;
+    return pin_hash(secret, salt, (int)iter, got) == QK_OK && same(got, want, HASH_LEN);
+}
+
+int qk_member_apply(qk_engine *e, const char *id, const char *name, const char *branch,
+                    const char *salt_hex, const char *hash_hex, int iter)
+{
+    unsigned char salt[SALT_LEN], hash[HASH_LEN];
+    if (!member_id_valid(id))
+        return qk__errf(&e->err, e->lang, QK_EINVAL, QK_M_M_ID, id ? id : "");
+    if (!name || !*name || !qk_text_valid(name, strlen(name)) || iter < 1 ||
+        !unhex(salt, SALT_LEN, salt_hex) || !unhex(hash, HASH_LEN, hash_hex))
+        return qk__errf(&e->err, e->lang, QK_EINVAL, QK_M_M_NAME);
+    sqlite3_stmt *st = NULL;
+    /* A changed PIN clears the lockout, as a PIN set here would. */
+    if (sqlite3_prepare_v2(e->db,
+                           "INSERT INTO members(id, name, branch, pin_salt, pin_hash, pin_iter,"
+                           " created_ms) VALUES (?1,?2,?3,?4,?5,?6,?7) ON CONFLICT(id) DO UPDATE SET"
+                           " name = ?2, branch = ?3, failed = CASE WHEN pin_hash = ?5 THEN failed"
+                           " ELSE 0 END, locked_until_ms = CASE WHEN pin_hash = ?5 THEN"
+                           " locked_until_ms ELSE 0 END, pin_salt = ?4, pin_hash = ?5, pin_iter = ?6",
+                           -1, &st, NULL) != SQLITE_OK)
+        return sqlerr(e, "members");
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, branch ? branch : "", -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 4, salt, SALT_LEN, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 5, hash, HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_int(st, 6, iter);
+    sqlite3_bind_int64(st, 7, qk_engine_now_ms(e));
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return step == SQLITE_DONE ? QK_OK : qk__engine_sqlerr(e, step, "members");
+}

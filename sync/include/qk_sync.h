@@ -26,6 +26,39 @@ int qk_batch_export(qk_engine *e, const qk_key *device_key, const char *path, in
 /* --- the server's store --- */
 typedef struct qk_store qk_store;
 
+#define QK_NAME_MAX 64
+/* An account on the server: an admin (every branch) or a branch's leader. */
+typedef struct qk_user {
+    char name[QK_NAME_MAX + 1];
+    char role[16]; /* "admin" or "leader" */
+    char branch[QK_NAME_MAX + 1];
+    char pw_hash[160];
+} qk_user;
+
+/* A member on a branch's roster: the PIN travels only as its PBKDF2 hash. */
+typedef struct qk_roster_member {
+    char id[QK_NAME_MAX + 1];
+    char name[4 * QK_NAME_MAX + 1];
+    char branch[QK_NAME_MAX + 1];
+    char dept[4 * QK_NAME_MAX + 1];
+    char pin_salt[33];
+    char pin_hash[65];
+    int pin_iter;
+} qk_roster_member;
+
+/* A bundle published on the server. */
+typedef struct qk_published {
+    char id[QK_NAME_MAX + 1];
+    char version[QK_NAME_MAX + 1];
+    char title[4 * QK_NAME_MAX + 1];
+    char sha256[65];
+    char key_id[33];
+    char file[512]; /* path on the server */
+    int64_t size;
+    int64_t published_ms;
+    char by[QK_NAME_MAX + 1];
+} qk_published;
+
 /* spec: "sqlite:PATH" (created on first use, WAL). *out is set even on
  * failure (see qk_store_errmsg). */
 int qk_store_open(qk_store **out, const char *spec, qk_lang lang);

@@ -177,68 +177,87 @@ static int read_batch(qk_store *s, const char *path, json_t **head_out, json_t *
     return QK_OK;
 }
 
-/* Every event of a batch must come from the device that signed it. */
-static int event_ok(json_t *ev, const char *device)
+/* 1 when the event has every field of the protocol with the right type and
+ * comes from device; otherwise 0 and why names the field. */
+int qk__event_valid(json_t *ev, const char *device, char *why, size_t whylen)
 {
+    static const char *const opt_str[] = {"member_id", "bundle_id", "bundle_version", "attempt_id"};
+    const char *bad = NULL;
     const char *id = json_string_value(json_object_get(ev, "id"));
     const char *dev = json_string_value(json_object_get(ev, "device_id"));
     const char *kind = json_string_value(json_object_get(ev, "kind"));
     json_t *seq = json_object_get(ev, "seq"), *ms = json_object_get(ev, "created_ms");
-    return id && qk_uuid_is_v7(id) && dev && strcmp(dev, device) == 0 && kind && *kind &&
-           json_is_integer(seq) && json_integer_value(seq) > 0 && json_is_integer(ms) &&
-           json_is_object(json_object_get(ev, "payload"));
+    if (!json_is_object(ev))
+        bad = "event";
+    else if (!id || !qk_uuid_is_v7(id))
+        bad = "id";
+    else if (!dev || strcmp(dev, device) != 0)
+        bad = "device_id";
+    else if (!json_is_integer(seq) || json_integer_value(seq) <= 0)
+        bad = "seq";
+    else if (!kind || !*kind || strlen(kind) > 64)
+        bad = "kind";
+    else if (!json_is_integer(ms) || json_integer_value(ms) < 0)
+        bad = "created_ms";
+    else if (!json_is_object(json_object_get(ev, "payload")))
+        bad = "payload";
+    for (size_t i = 0; !bad && i < sizeof opt_str / sizeof opt_str[0]; i++) {
+        json_t *v = json_object_get(ev, opt_str[i]);
+        if (v && !json_is_null(v) && (!json_is_string(v) || json_string_length(v) > 256))
+            bad = opt_str[i];
+    }
+    if (bad && why)
+        snprintf(why, whylen, "%s", bad);
+    return bad == NULL;
 }
 
-int qk_store_import(qk_store *s, const char *batch_path, qk_import_result *r)
+int qk__store_ingest(qk_store *s, const char *device, const char *pem, json_t *events,
+                     qk_import_result *r, json_t *conflicts)
 {
     memset(r, 0, sizeof *r);
-    json_t *head = NULL, *events = NULL;
-    int rc = read_batch(s, batch_path, &head, &events);
+    snprintf(r->device_id, sizeof r->device_id, "%s", device);
+    int rc = s->ops->begin(s);
     if (rc != QK_OK)
         return rc;
-    const char *device = json_string_value(json_object_get(head, "device_id"));
-    const char *pem = json_string_value(json_object_get(head, "device_key"));
-    if (!device || !qk_uuid_is_v7(device)) {
-        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_NOT_BATCH, batch_path);
-        rc = QK_ECORRUPT;
-        goto out;
-    }
-    snprintf(r->device_id, sizeof r->device_id, "%s", device);
-    for (size_t i = 0; i < json_array_size(events); i++) {
-        if (!event_ok(json_array_get(events, i), device)) {
-            qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_NOT_BATCH, batch_path);
-            rc = QK_ECORRUPT;
-            goto out;
-        }
-    }
-    if ((rc = s->ops->begin(s)) != QK_OK)
-        goto out;
     /* A device keeps the key it first signed with (pinned on first sight). */
-    char *known = NULL;
-    rc = s->ops->device_key(s, device, &known);
-    if (rc == QK_OK && known && strcmp(known, pem) != 0) {
-        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_KEY_CHANGED, device);
-        rc = QK_ESIGNATURE;
+    if (pem) {
+        char *known = NULL;
+        rc = s->ops->device_key(s, device, &known);
+        if (rc == QK_OK && known && *known && strcmp(known, pem) != 0) {
+            qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_KEY_CHANGED, device);
+            rc = QK_ESIGNATURE;
+        }
+        free(known);
     }
-    free(known);
+    qk_device_rec dev = {0};
+    int known_dev = rc == QK_OK && s->ops->device_get(s, device, &dev) == QK_OK;
     size_t *fresh = calloc(json_array_size(events) + 1, sizeof *fresh);
     if (!fresh)
         rc = QK_ENOMEM;
     for (size_t i = 0; rc == QK_OK && i < json_array_size(events); i++) {
         int outcome = 0;
-        rc = s->ops->put_event(s, json_array_get(events, i), &outcome);
+        json_t *ev = json_array_get(events, i);
+        rc = s->ops->put_event(s, ev, &outcome);
         fresh[i] = outcome == QK_PUT_INSERTED;
         r->received++;
         r->inserted += outcome == QK_PUT_INSERTED;
         r->duplicates += outcome == QK_PUT_DUPLICATE;
         r->conflicts += outcome == QK_PUT_CONFLICT;
+        if (outcome == QK_PUT_CONFLICT && conflicts)
+            json_array_append(conflicts, json_object_get(ev, "id"));
+        const char *kind = json_string_value(json_object_get(ev, "kind"));
+        if (rc == QK_OK && outcome == QK_PUT_INSERTED && known_dev &&
+            strncmp(kind, "member.", 7) == 0)
+            rc = s->ops->member_event(s, dev.branch, ev);
     }
     /* The acknowledgement: the highest n with 1..n all held; gaps above it. */
     int64_t *seqs = NULL;
     size_t n = 0;
+    int64_t base = known_dev ? dev.acked_seq : 0;
     if (rc == QK_OK)
-        rc = s->ops->held_seqs(s, device, &seqs, &n);
-    int64_t expect = 1;
+        rc = s->ops->held_seqs(s, device, base, &seqs, &n);
+    r->acked_seq = base;
+    int64_t expect = base + 1;
     for (size_t i = 0; rc == QK_OK && i < n; i++) {
         if (seqs[i] > expect && r->n_gaps < QK_MAX_GAPS) {
             r->gaps[r->n_gaps][0] = expect;
@@ -259,7 +278,30 @@ int qk_store_import(qk_store *s, const char *batch_path, qk_import_result *r)
     if (rc == QK_OK)
         rescore(s, events, fresh, r);
     free(fresh);
-out:
+    return rc;
+}
+
+int qk_store_import(qk_store *s, const char *batch_path, qk_import_result *r)
+{
+    memset(r, 0, sizeof *r);
+    json_t *head = NULL, *events = NULL;
+    int rc = read_batch(s, batch_path, &head, &events);
+    if (rc != QK_OK)
+        return rc;
+    const char *device = json_string_value(json_object_get(head, "device_id"));
+    const char *pem = json_string_value(json_object_get(head, "device_key"));
+    if (!device || !qk_uuid_is_v7(device)) {
+        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_NOT_BATCH, batch_path);
+        rc = QK_ECORRUPT;
+    }
+    for (size_t i = 0; rc == QK_OK && i < json_array_size(events); i++) {
+        if (!qk__event_valid(json_array_get(events, i), device, NULL, 0)) {
+            qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_NOT_BATCH, batch_path);
+            rc = QK_ECORRUPT;
+        }
+    }
+    if (rc == QK_OK)
+        rc = qk__store_ingest(s, device, pem, events, r, NULL);
     json_decref(head);
     json_decref(events);
     return rc;
@@ -269,7 +311,7 @@ int qk_store_write_ack(qk_store *s, const char *device_id, const char *path)
 {
     int64_t *seqs = NULL;
     size_t n = 0;
-    int rc = s->ops->held_seqs(s, device_id, &seqs, &n);
+    int rc = s->ops->held_seqs(s, device_id, 0, &seqs, &n);
     if (rc != QK_OK)
         return rc;
     int64_t acked = 0;

@@ -10,6 +10,15 @@
 
 enum { QK_PUT_INSERTED = 0, QK_PUT_DUPLICATE = 1, QK_PUT_CONFLICT = 2 };
 
+/* A device as the server knows it (enrolled, or first seen in a batch file). */
+typedef struct qk_device_rec {
+    char id[QK_UUID_STRLEN + 1];
+    char branch[QK_NAME_MAX + 1];
+    char name[QK_NAME_MAX + 1];
+    int revoked;
+    int64_t acked_seq;
+} qk_device_rec;
+
 typedef struct qk_store_ops {
     int (*begin)(qk_store *s);
     int (*commit)(qk_store *s);
@@ -20,10 +29,52 @@ typedef struct qk_store_ops {
     /* Inserts one event unless held; *outcome says which of QK_PUT_*. */
     int (*put_event)(qk_store *s, json_t *ev, int *outcome);
     /* The device's held sequence numbers, ascending; caller frees. */
-    int (*held_seqs)(qk_store *s, const char *device_id, int64_t **seqs, size_t *n);
+    int (*held_seqs)(qk_store *s, const char *device_id, int64_t after, int64_t **seqs, size_t *n);
     int (*count)(qk_store *s, int64_t *n);
     /* Records a re-scoring; the device's and the server's scores are both kept. */
     int (*put_score)(qk_store *s, const char *attempt_id, const qk_rescore *r, const char *note);
+    /* A member event from a device of this branch: member.added puts a member
+     * the server does not know on the roster; member.pin_changed updates the
+     * PIN hash. Both move the roster cursor so other kiosks pull them. */
+    int (*member_event)(qk_store *s, const char *branch, json_t *ev);
+
+    /* Accounts. QK_EEXISTS when taken; QK_ENOTFOUND for an unknown branch. */
+    int (*branch_add)(qk_store *s, const char *id, const char *name);
+    int (*branch_list)(qk_store *s, json_t **out); /* [{id, name, members, devices}] */
+    int (*user_add)(qk_store *s, const qk_user *u);
+    int (*user_get)(qk_store *s, const char *name, qk_user *u); /* QK_ENOTFOUND */
+    int (*user_count)(qk_store *s, int64_t *n);
+    int (*token_put)(qk_store *s, const char *token_hash, const char *user, int64_t expires_ms);
+    int (*token_user)(qk_store *s, const char *token_hash, int64_t now_ms, qk_user *u);
+    /* Roster: add or update (bumps the cursor); list one branch after a cursor. */
+    int (*member_put)(qk_store *s, const qk_roster_member *m);
+    int (*roster)(qk_store *s, const char *branch, int64_t after, int limit, json_t **members,
+                  int64_t *cursor);
+    /* Enrolment codes (only their hash is kept) and device tokens (the same). */
+    int (*code_put)(qk_store *s, const char *code_hash, const char *branch, const char *by,
+                    int64_t expires_ms);
+    /* Marks the code used by device_id; QK_ENOTFOUND unknown, QK_ETIMEOUT
+     * expired, QK_ESTATE used already. branch gets the code's branch. */
+    int (*code_take)(qk_store *s, const char *code_hash, const char *device_id, int64_t now_ms,
+                     char branch[QK_NAME_MAX + 1]);
+    /* QK_EEXISTS when the device is enrolled with another key. */
+    int (*device_enrol)(qk_store *s, const qk_device_rec *d, const char *pem,
+                        const char *token_hash);
+    int (*device_auth)(qk_store *s, const char *token_hash, qk_device_rec *d); /* QK_ENOTFOUND */
+    int (*device_get)(qk_store *s, const char *id, qk_device_rec *d);          /* QK_ENOTFOUND */
+    int (*device_revoke)(qk_store *s, const char *id);
+    int (*device_list)(qk_store *s, const char *branch, json_t **out); /* branch NULL: all */
+    /* Counts a failure under key within a window and returns the count so far
+     * (add 0 only reads it). Several server instances share it. */
+    int (*throttle)(qk_store *s, const char *key, int64_t now_ms, int64_t window_ms, int add,
+                    int *count);
+    /* Published bundles. */
+    int (*bundle_put)(qk_store *s, const qk_published *p);
+    int (*bundle_list)(qk_store *s, json_t **out);
+    int (*bundle_get)(qk_store *s, const char *id, const char *version, qk_published *p);
+    /* A consistent copy of the whole store while it is in use. */
+    int (*backup)(qk_store *s, const char *dest);
+
     /* The database file another connection can read (for the engine's re-scoring). */
     const char *(*path)(qk_store *s);
     void (*close)(qk_store *s);
@@ -39,6 +90,16 @@ struct qk_store {
 };
 
 extern const qk_store_ops qk__sqlite_store;
+
+/* Imports events already parsed (from a file or a request) for one device, in
+ * one transaction. pem: the device's key to pin (NULL when it is enrolled).
+ * conflicts, when not NULL, gets the ids refused as conflicts. */
+int qk__store_ingest(qk_store *s, const char *device, const char *pem, json_t *events,
+                     qk_import_result *r, json_t *conflicts);
+/* 1 when the event has every field of the protocol with the right type and
+ * comes from device; otherwise 0 with the field named in why. */
+int qk__event_valid(json_t *ev, const char *device, char *why, size_t whylen);
+int64_t qk__now_ms(void);
 int qk__sqlite_store_open(qk_store *s, const char *path);
 
 #endif

@@ -1,6 +1,7 @@
 /* store_sqlite.c: the embedded SQLite backend of the server's store (one
  * file, WAL, created on first use). Events are keyed by their UUIDv7 id,
- * which keeps inserts at the right edge of the index (DESIGN.md decision 2). */
+ * which keeps inserts at the right edge of the index (DESIGN.md decision 2).
+ * One store is one connection: the server opens one per worker thread. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,9 @@
 #include "store.h"
 #include "sync_msg.h"
 
-static const char schema[] =
+/* Numbered migrations; PRAGMA user_version says how many have run. */
+static const char *const migrations[] = {
+    /* 1: the file transport */
     "CREATE TABLE IF NOT EXISTS events(\n"
     "  id TEXT PRIMARY KEY, device_id TEXT NOT NULL, seq INTEGER NOT NULL,\n"
     "  member_id TEXT, bundle_id TEXT, bundle_version TEXT, kind TEXT NOT NULL,\n"
@@ -21,11 +24,48 @@ static const char schema[] =
     "  acked_seq INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL);\n"
     "CREATE TABLE IF NOT EXISTS attempt_scores(attempt_id TEXT PRIMARY KEY,\n"
     "  device_score INTEGER, server_score INTEGER, max INTEGER, mismatch INTEGER NOT NULL,\n"
-    "  note TEXT NOT NULL, rescored_ms INTEGER NOT NULL);\n";
+    "  note TEXT NOT NULL, rescored_ms INTEGER NOT NULL);\n",
+    /* 2: the network: branches, accounts, roster, enrolment, bundles */
+    "CREATE TABLE branches(id TEXT PRIMARY KEY, name TEXT NOT NULL, created_ms INTEGER NOT NULL);\n"
+    "CREATE TABLE users(name TEXT PRIMARY KEY, role TEXT NOT NULL CHECK(role IN ('admin','leader')),\n"
+    "  branch_id TEXT REFERENCES branches(id), pw_hash TEXT NOT NULL, created_ms INTEGER NOT NULL);\n"
+    "CREATE TABLE sessions(token_hash TEXT PRIMARY KEY, user TEXT NOT NULL REFERENCES users(name),\n"
+    "  expires_ms INTEGER NOT NULL);\n"
+    "CREATE TABLE members(id TEXT PRIMARY KEY, branch_id TEXT NOT NULL REFERENCES branches(id),\n"
+    "  name TEXT NOT NULL, dept TEXT NOT NULL DEFAULT '', pin_salt TEXT NOT NULL,\n"
+    "  pin_hash TEXT NOT NULL, pin_iter INTEGER NOT NULL, roster_seq INTEGER NOT NULL,\n"
+    "  updated_ms INTEGER NOT NULL);\n"
+    "CREATE INDEX members_roster ON members(branch_id, roster_seq);\n"
+    "CREATE TABLE enrol_codes(code_hash TEXT PRIMARY KEY, branch_id TEXT NOT NULL,\n"
+    "  created_by TEXT NOT NULL, expires_ms INTEGER NOT NULL, used_ms INTEGER, device_id TEXT);\n"
+    "ALTER TABLE devices ADD COLUMN branch_id TEXT;\n"
+    "ALTER TABLE devices ADD COLUMN name TEXT NOT NULL DEFAULT '';\n"
+    "ALTER TABLE devices ADD COLUMN token_hash TEXT;\n"
+    "ALTER TABLE devices ADD COLUMN enrolled_ms INTEGER;\n"
+    "ALTER TABLE devices ADD COLUMN revoked_ms INTEGER;\n"
+    "CREATE UNIQUE INDEX devices_token ON devices(token_hash);\n"
+    "CREATE TABLE throttle(key TEXT PRIMARY KEY, window_start_ms INTEGER NOT NULL,\n"
+    "  count INTEGER NOT NULL);\n"
+    "CREATE TABLE bundles(id TEXT NOT NULL, version TEXT NOT NULL, title TEXT NOT NULL,\n"
+    "  sha256 TEXT NOT NULL, key_id TEXT NOT NULL, file TEXT NOT NULL, size INTEGER NOT NULL,\n"
+    "  published_ms INTEGER NOT NULL, published_by TEXT NOT NULL, PRIMARY KEY(id, version));\n",
+};
+#define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
+
+/* Statements prepared once per connection. */
+enum {
+    S_DEVICE_KEY, S_SET_DEVICE, S_PUT_EVENT, S_SAME_EVENT, S_HELD, S_PUT_SCORE,
+    S_DEVICE_BRANCH, S_MEMBER_PIN, S_MEMBER_NEW, S_COUNT
+};
+
+typedef struct sq {
+    sqlite3 *db;
+    sqlite3_stmt *st[S_COUNT];
+} sq;
 
 static sqlite3 *db_of(qk_store *s)
 {
-    return s->impl;
+    return ((sq *)s->impl)->db;
 }
 
 static int fail(qk_store *s, const char *what)
@@ -41,21 +81,113 @@ static int exec(qk_store *s, const char *sql)
     return sqlite3_exec(db_of(s), sql, NULL, NULL, NULL) == SQLITE_OK ? QK_OK : fail(s, sql);
 }
 
+/* A cached statement, reset and unbound; NULL (and s->err set) on failure. */
+static sqlite3_stmt *cached(qk_store *s, int which, const char *sql)
+{
+    sq *q = s->impl;
+    if (!q->st[which]) {
+        if (sqlite3_prepare_v3(q->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &q->st[which], NULL) !=
+            SQLITE_OK) {
+            fail(s, sql);
+            return NULL;
+        }
+    } else {
+        sqlite3_reset(q->st[which]);
+        sqlite3_clear_bindings(q->st[which]);
+    }
+    return q->st[which];
+}
+
+/* A one-off statement; NULL (and s->err set) on failure. */
+static sqlite3_stmt *prep(qk_store *s, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db_of(s), sql, -1, &st, NULL) != SQLITE_OK) {
+        fail(s, sql);
+        return NULL;
+    }
+    return st;
+}
+
+/* Steps a statement that returns no rows (or whose rows are ignored). */
+static int run(qk_store *s, sqlite3_stmt *st, const char *what, int finalize)
+{
+    int step = sqlite3_step(st);
+    int rc = step == SQLITE_DONE || step == SQLITE_ROW ? QK_OK
+             : (step & 0xff) == SQLITE_CONSTRAINT   ? QK_EEXISTS
+                                                    : fail(s, what);
+    if (finalize)
+        sqlite3_finalize(st);
+    else
+        sqlite3_reset(st);
+    return rc;
+}
+
+static void text(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static void copy_col(char *dst, size_t n, sqlite3_stmt *st, int col)
+{
+    const char *v = (const char *)sqlite3_column_text(st, col);
+    snprintf(dst, n, "%s", v ? v : "");
+}
+
+int64_t qk__now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int qk__sqlite_store_open(qk_store *s, const char *path)
 {
-    sqlite3 *db = NULL;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE, path, db ? sqlite3_errmsg(db) : "?");
-        sqlite3_close(db);
+    sq *q = calloc(1, sizeof *q);
+    if (!q)
+        return QK_ENOMEM;
+    if (sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE, path,
+                  q->db ? sqlite3_errmsg(q->db) : "?");
+        sqlite3_close(q->db);
+        free(q);
         return QK_EIO;
     }
-    s->impl = db;
-    sqlite3_busy_timeout(db, 5000);
+    s->impl = q;
+    sqlite3_busy_timeout(q->db, 10000);
     int rc = exec(s, "PRAGMA journal_mode=WAL");
     if (rc == QK_OK)
         rc = exec(s, "PRAGMA synchronous=FULL");
     if (rc == QK_OK)
-        rc = exec(s, schema);
+        rc = exec(s, "PRAGMA foreign_keys=ON");
+    /* Migrations run under one write lock, so two servers starting at once
+     * do not both run them. */
+    if (rc == QK_OK)
+        rc = exec(s, "BEGIN IMMEDIATE");
+    if (rc == QK_OK) {
+        sqlite3_stmt *st = prep(s, "PRAGMA user_version");
+        int have = st && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+        sqlite3_finalize(st);
+        if (have < 0 || have > N_MIGRATIONS) {
+            qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE, path, "schema version");
+            rc = QK_EFORMAT;
+        }
+        for (int m = have; rc == QK_OK && m < N_MIGRATIONS; m++) {
+            char ver[64];
+            snprintf(ver, sizeof ver, "PRAGMA user_version=%d", m + 1);
+            rc = exec(s, migrations[m]);
+            if (rc == QK_OK)
+                rc = exec(s, ver);
+        }
+        if (rc == QK_OK)
+            rc = exec(s, "COMMIT");
+        else
+            sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+    }
     return rc;
 }
 
@@ -77,131 +209,95 @@ static void rollback(qk_store *s)
 static int device_key(qk_store *s, const char *device_id, char **pem)
 {
     *pem = NULL;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db_of(s), "SELECT public_key FROM devices WHERE id = ?", -1, &st, NULL) !=
-        SQLITE_OK)
-        return fail(s, "devices");
-    sqlite3_bind_text(st, 1, device_id, -1, SQLITE_STATIC);
+    sqlite3_stmt *st = cached(s, S_DEVICE_KEY, "SELECT public_key FROM devices WHERE id = ?");
+    if (!st)
+        return QK_EIO;
+    text(st, 1, device_id);
     if (sqlite3_step(st) == SQLITE_ROW)
         *pem = strdup((const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return QK_OK;
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int set_device(qk_store *s, const char *device_id, const char *pem, int64_t acked_seq)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db_of(s),
-                           "INSERT INTO devices(id, public_key, acked_seq, last_seen_ms)"
-                           " VALUES (?1, ?2, ?3, ?4) ON CONFLICT(id) DO UPDATE SET"
-                           " acked_seq = MAX(acked_seq, ?3), last_seen_ms = ?4",
-                           -1, &st, NULL) != SQLITE_OK)
-        return fail(s, "devices");
-    sqlite3_bind_text(st, 1, device_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, pem, -1, SQLITE_STATIC);
+    sqlite3_stmt *st = cached(s, S_SET_DEVICE,
+                              "INSERT INTO devices(id, public_key, acked_seq, last_seen_ms)"
+                              " VALUES (?1, ?2, ?3, ?4) ON CONFLICT(id) DO UPDATE SET"
+                              " acked_seq = MAX(acked_seq, ?3), last_seen_ms = ?4");
+    if (!st)
+        return QK_EIO;
+    text(st, 1, device_id);
+    text(st, 2, pem ? pem : "");
     sqlite3_bind_int64(st, 3, acked_seq);
-    sqlite3_bind_int64(st, 4, now_ms());
-    int step = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return step == SQLITE_DONE ? QK_OK : fail(s, "devices");
+    sqlite3_bind_int64(st, 4, qk__now_ms());
+    return run(s, st, "devices", 0);
 }
 
-static void bind_str(sqlite3_stmt *st, int i, json_t *o, const char *key)
+/* The columns an event is stored and compared by, bound from its JSON. */
+static void bind_event(sqlite3_stmt *st, json_t *ev, const char *payload)
 {
-    const char *v = json_string_value(json_object_get(o, key));
-    if (v)
-        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-/* Canonical payload text, so the same event always compares equal. */
-static char *payload_text(json_t *ev)
-{
-    return json_dumps(json_object_get(ev, "payload"), JSON_COMPACT | JSON_SORT_KEYS);
+    static const char *const keys[] = {"id", "device_id", NULL, "member_id", "bundle_id",
+                                       "bundle_version", "kind", "attempt_id"};
+    for (int i = 0; i < 8; i++) {
+        if (keys[i])
+            text(st, i + 1, json_string_value(json_object_get(ev, keys[i])));
+    }
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)json_integer_value(json_object_get(ev, "seq")));
+    sqlite3_bind_text(st, 9, payload, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 10, (sqlite3_int64)json_integer_value(json_object_get(ev, "created_ms")));
 }
 
 static int put_event(qk_store *s, json_t *ev, int *outcome)
 {
-    char *payload = payload_text(ev);
+    /* Canonical payload text, so the same event always compares equal. */
+    char *payload = json_dumps(json_object_get(ev, "payload"), JSON_COMPACT | JSON_SORT_KEYS);
     if (!payload)
         return QK_ENOMEM;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db_of(s),
-                           "INSERT OR IGNORE INTO events(id, device_id, seq, member_id, bundle_id,"
-                           " bundle_version, kind, attempt_id, payload, created_ms, received_ms)"
-                           " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                           -1, &st, NULL) != SQLITE_OK) {
-        free(payload);
-        return fail(s, "events");
+    sqlite3_stmt *st = cached(s, S_PUT_EVENT,
+                              "INSERT OR IGNORE INTO events(id, device_id, seq, member_id, bundle_id,"
+                              " bundle_version, kind, attempt_id, payload, created_ms, received_ms)"
+                              " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)");
+    int rc = st ? QK_OK : QK_EIO;
+    if (st) {
+        bind_event(st, ev, payload);
+        sqlite3_bind_int64(st, 11, qk__now_ms());
+        rc = run(s, st, "events", 0);
     }
-    bind_str(st, 1, ev, "id");
-    bind_str(st, 2, ev, "device_id");
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)json_integer_value(json_object_get(ev, "seq")));
-    bind_str(st, 4, ev, "member_id");
-    bind_str(st, 5, ev, "bundle_id");
-    bind_str(st, 6, ev, "bundle_version");
-    bind_str(st, 7, ev, "kind");
-    bind_str(st, 8, ev, "attempt_id");
-    sqlite3_bind_text(st, 9, payload, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 10, (sqlite3_int64)json_integer_value(json_object_get(ev, "created_ms")));
-    sqlite3_bind_int64(st, 11, now_ms());
-    int step = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (step != SQLITE_DONE) {
-        free(payload);
-        return fail(s, "events");
-    }
-    if (sqlite3_changes(db_of(s)) == 1) {
+    if (rc == QK_OK && sqlite3_changes(db_of(s)) == 1) {
         *outcome = QK_PUT_INSERTED;
-        free(payload);
-        return QK_OK;
+    } else if (rc == QK_OK) {
+        /* Held already (by id, or by device and seq): the same content is a
+         * harmless resend; anything else is a conflict and is not stored. */
+        st = cached(s, S_SAME_EVENT,
+                    "SELECT count(*) FROM events WHERE id = ?1 AND device_id = ?2 AND seq = ?3"
+                    " AND member_id IS ?4 AND bundle_id IS ?5 AND bundle_version IS ?6"
+                    " AND kind = ?7 AND attempt_id IS ?8 AND payload = ?9 AND created_ms = ?10");
+        if (!st) {
+            rc = QK_EIO;
+        } else {
+            bind_event(st, ev, payload);
+            if (sqlite3_step(st) == SQLITE_ROW)
+                *outcome = sqlite3_column_int(st, 0) == 1 ? QK_PUT_DUPLICATE : QK_PUT_CONFLICT;
+            else
+                rc = fail(s, "events");
+            sqlite3_reset(st);
+        }
     }
-    /* Held already (by id, or by device and seq): the same content is a
-     * harmless resend; anything else is a conflict and is not stored. */
-    st = NULL;
-    int rc = QK_OK;
-    if (sqlite3_prepare_v2(db_of(s),
-                           "SELECT count(*) FROM events WHERE id = ? AND device_id = ? AND seq = ?"
-                           " AND kind = ? AND payload = ? AND created_ms = ?"
-                           " AND member_id IS ? AND attempt_id IS ?",
-                           -1, &st, NULL) != SQLITE_OK) {
-        free(payload);
-        return fail(s, "events");
-    }
-    bind_str(st, 1, ev, "id");
-    bind_str(st, 2, ev, "device_id");
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)json_integer_value(json_object_get(ev, "seq")));
-    bind_str(st, 4, ev, "kind");
-    sqlite3_bind_text(st, 5, payload, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, (sqlite3_int64)json_integer_value(json_object_get(ev, "created_ms")));
-    bind_str(st, 7, ev, "member_id");
-    bind_str(st, 8, ev, "attempt_id");
-    if (sqlite3_step(st) == SQLITE_ROW)
-        *outcome = sqlite3_column_int(st, 0) == 1 ? QK_PUT_DUPLICATE : QK_PUT_CONFLICT;
-    else
-        rc = fail(s, "events");
-    sqlite3_finalize(st);
     free(payload);
     return rc;
 }
 
-static int held_seqs(qk_store *s, const char *device_id, int64_t **seqs, size_t *n)
+static int held_seqs(qk_store *s, const char *device_id, int64_t after, int64_t **seqs, size_t *n)
 {
     *seqs = NULL;
     *n = 0;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db_of(s), "SELECT seq FROM events WHERE device_id = ? ORDER BY seq", -1,
-                           &st, NULL) != SQLITE_OK)
-        return fail(s, "events");
-    sqlite3_bind_text(st, 1, device_id, -1, SQLITE_STATIC);
+    sqlite3_stmt *st = cached(s, S_HELD,
+                              "SELECT seq FROM events WHERE device_id = ? AND seq > ? ORDER BY seq");
+    if (!st)
+        return QK_EIO;
+    text(st, 1, device_id);
+    sqlite3_bind_int64(st, 2, after);
     size_t cap = 0;
     int rc = QK_OK;
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -216,15 +312,15 @@ static int held_seqs(qk_store *s, const char *device_id, int64_t **seqs, size_t 
         }
         (*seqs)[(*n)++] = sqlite3_column_int64(st, 0);
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc;
 }
 
 static int count(qk_store *s, int64_t *n)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db_of(s), "SELECT count(*) FROM events", -1, &st, NULL) != SQLITE_OK)
-        return fail(s, "events");
+    sqlite3_stmt *st = prep(s, "SELECT count(*) FROM events");
+    if (!st)
+        return QK_EIO;
     *n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_finalize(st);
     return QK_OK;
@@ -232,25 +328,481 @@ static int count(qk_store *s, int64_t *n)
 
 static int put_score(qk_store *s, const char *attempt_id, const qk_rescore *r, const char *note)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db_of(s),
-                           "INSERT OR REPLACE INTO attempt_scores(attempt_id, device_score,"
-                           " server_score, max, mismatch, note, rescored_ms)"
-                           " VALUES (?,?,?,?,?,?,?)",
-                           -1, &st, NULL) != SQLITE_OK)
-        return fail(s, "attempt_scores");
-    sqlite3_bind_text(st, 1, attempt_id, -1, SQLITE_STATIC);
+    sqlite3_stmt *st = cached(s, S_PUT_SCORE,
+                              "INSERT OR REPLACE INTO attempt_scores(attempt_id, device_score,"
+                              " server_score, max, mismatch, note, rescored_ms)"
+                              " VALUES (?,?,?,?,?,?,?)");
+    if (!st)
+        return QK_EIO;
+    text(st, 1, attempt_id);
     if (r) {
         sqlite3_bind_int(st, 2, r->device_score);
         sqlite3_bind_int(st, 3, r->server_score);
         sqlite3_bind_int(st, 4, r->max);
     }
     sqlite3_bind_int(st, 5, r ? r->mismatch : 0);
-    sqlite3_bind_text(st, 6, note ? note : "", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 7, now_ms());
-    int step = sqlite3_step(st);
+    text(st, 6, note ? note : "");
+    sqlite3_bind_int64(st, 7, qk__now_ms());
+    return run(s, st, "attempt_scores", 0);
+}
+
+/* The next roster cursor: one counter for the whole store. */
+#define NEXT_ROSTER_SEQ "(SELECT coalesce(max(roster_seq), 0) + 1 FROM members)"
+
+static int member_event(qk_store *s, const char *branch, json_t *ev)
+{
+    const char *kind = json_string_value(json_object_get(ev, "kind"));
+    const char *member = json_string_value(json_object_get(ev, "member_id"));
+    json_t *p = json_object_get(ev, "payload");
+    const char *salt = json_string_value(json_object_get(p, "pin_salt"));
+    const char *hash = json_string_value(json_object_get(p, "pin_hash"));
+    json_int_t iter = json_integer_value(json_object_get(p, "pin_iter"));
+    if (!branch || !*branch || !member || !salt || !hash || strlen(salt) != 32 ||
+        strlen(hash) != 64 || iter < 1 || iter > 10000000)
+        return QK_OK; /* nothing the roster can use */
+    sqlite3_stmt *st;
+    if (strcmp(kind, "member.pin_changed") == 0) {
+        st = cached(s, S_MEMBER_PIN,
+                    "UPDATE members SET pin_salt = ?1, pin_hash = ?2, pin_iter = ?3, roster_seq = "
+                    NEXT_ROSTER_SEQ ", updated_ms = ?5 WHERE id = ?4 AND branch_id = ?6"
+                    " AND pin_hash <> ?2");
+    } else {
+        const char *name = json_string_value(json_object_get(p, "name"));
+        if (!name || !*name)
+            return QK_OK;
+        st = cached(s, S_MEMBER_NEW,
+                    "INSERT OR IGNORE INTO members(pin_salt, pin_hash, pin_iter, id, updated_ms,"
+                    " branch_id, name, roster_seq) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+                    NEXT_ROSTER_SEQ " WHERE EXISTS (SELECT 1 FROM branches WHERE id = ?6)");
+        if (st)
+            text(st, 7, name);
+    }
+    if (!st)
+        return QK_EIO;
+    text(st, 1, salt);
+    text(st, 2, hash);
+    sqlite3_bind_int64(st, 3, iter);
+    text(st, 4, member);
+    sqlite3_bind_int64(st, 5, qk__now_ms());
+    text(st, 6, branch);
+    int rc = run(s, st, "members", 0);
+    return rc == QK_EEXISTS ? QK_OK : rc;
+}
+
+/* --- accounts --- */
+
+static int branch_add(qk_store *s, const char *id, const char *name)
+{
+    sqlite3_stmt *st = prep(s, "INSERT INTO branches(id, name, created_ms) VALUES (?,?,?)");
+    if (!st)
+        return QK_EIO;
+    text(st, 1, id);
+    text(st, 2, name);
+    sqlite3_bind_int64(st, 3, qk__now_ms());
+    return run(s, st, "branches", 1);
+}
+
+/* Rows of a query as a JSON array of objects named by the columns. */
+static int rows_json(qk_store *s, sqlite3_stmt *st, json_t **out)
+{
+    json_t *a = json_array();
+    int step;
+    while (a && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *o = json_object();
+        for (int c = 0; o && c < sqlite3_column_count(st); c++) {
+            json_t *v;
+            switch (sqlite3_column_type(st, c)) {
+            case SQLITE_INTEGER: v = json_integer(sqlite3_column_int64(st, c)); break;
+            case SQLITE_NULL: v = json_null(); break;
+            default: v = json_string((const char *)sqlite3_column_text(st, c)); break;
+            }
+            json_object_set_new(o, sqlite3_column_name(st, c), v ? v : json_null());
+        }
+        json_array_append_new(a, o);
+    }
+    int rc = !a ? QK_ENOMEM : step == SQLITE_DONE ? QK_OK : fail(s, "query");
     sqlite3_finalize(st);
-    return step == SQLITE_DONE ? QK_OK : fail(s, "attempt_scores");
+    if (rc != QK_OK) {
+        json_decref(a);
+        a = NULL;
+    }
+    *out = a;
+    return rc;
+}
+
+static int branch_list(qk_store *s, json_t **out)
+{
+    sqlite3_stmt *st = prep(s, "SELECT b.id, b.name,"
+                               " (SELECT count(*) FROM members m WHERE m.branch_id = b.id) AS members,"
+                               " (SELECT count(*) FROM devices d WHERE d.branch_id = b.id"
+                               "  AND d.revoked_ms IS NULL) AS devices"
+                               " FROM branches b ORDER BY b.id");
+    return st ? rows_json(s, st, out) : QK_EIO;
+}
+
+static int user_add(qk_store *s, const qk_user *u)
+{
+    sqlite3_stmt *st = prep(s, "INSERT INTO users(name, role, branch_id, pw_hash, created_ms)"
+                               " VALUES (?,?,?,?,?)");
+    if (!st)
+        return QK_EIO;
+    text(st, 1, u->name);
+    text(st, 2, u->role);
+    text(st, 3, u->branch[0] ? u->branch : NULL);
+    text(st, 4, u->pw_hash);
+    sqlite3_bind_int64(st, 5, qk__now_ms());
+    return run(s, st, "users", 1);
+}
+
+static int user_row(qk_store *s, sqlite3_stmt *st, qk_user *u)
+{
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        copy_col(u->name, sizeof u->name, st, 0);
+        copy_col(u->role, sizeof u->role, st, 1);
+        copy_col(u->branch, sizeof u->branch, st, 2);
+        copy_col(u->pw_hash, sizeof u->pw_hash, st, 3);
+    }
+    int rc = step == SQLITE_ROW ? QK_OK : step == SQLITE_DONE ? QK_ENOTFOUND : fail(s, "users");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int user_get(qk_store *s, const char *name, qk_user *u)
+{
+    sqlite3_stmt *st = prep(s, "SELECT name, role, branch_id, pw_hash FROM users WHERE name = ?");
+    if (!st)
+        return QK_EIO;
+    text(st, 1, name);
+    return user_row(s, st, u);
+}
+
+static int user_count(qk_store *s, int64_t *n)
+{
+    sqlite3_stmt *st = prep(s, "SELECT count(*) FROM users");
+    if (!st)
+        return QK_EIO;
+    *n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    return QK_OK;
+}
+
+static int token_put(qk_store *s, const char *token_hash, const char *user, int64_t expires_ms)
+{
+    sqlite3_stmt *st = prep(s, "INSERT INTO sessions(token_hash, user, expires_ms) VALUES (?,?,?)");
+    if (!st)
+        return QK_EIO;
+    text(st, 1, token_hash);
+    text(st, 2, user);
+    sqlite3_bind_int64(st, 3, expires_ms);
+    int rc = run(s, st, "sessions", 1);
+    /* Old sessions go as new ones come. */
+    if (rc == QK_OK && (st = prep(s, "DELETE FROM sessions WHERE expires_ms < ?")) != NULL) {
+        sqlite3_bind_int64(st, 1, qk__now_ms());
+        run(s, st, "sessions", 1);
+    }
+    return rc;
+}
+
+static int token_user(qk_store *s, const char *token_hash, int64_t now_ms, qk_user *u)
+{
+    sqlite3_stmt *st = prep(s, "SELECT u.name, u.role, u.branch_id, u.pw_hash FROM sessions t"
+                               " JOIN users u ON u.name = t.user"
+                               " WHERE t.token_hash = ? AND t.expires_ms > ?");
+    if (!st)
+        return QK_EIO;
+    text(st, 1, token_hash);
+    sqlite3_bind_int64(st, 2, now_ms);
+    return user_row(s, st, u);
+}
+
+static int member_put(qk_store *s, const qk_roster_member *m)
+{
+    sqlite3_stmt *st = prep(s, "INSERT INTO members(id, branch_id, name, dept, pin_salt, pin_hash,"
+                               " pin_iter, roster_seq, updated_ms) VALUES (?1,?2,?3,?4,?5,?6,?7, "
+                               NEXT_ROSTER_SEQ ", ?8) ON CONFLICT(id) DO UPDATE SET"
+                               " branch_id = ?2, name = ?3, dept = ?4, pin_salt = ?5,"
+                               " pin_hash = ?6, pin_iter = ?7, roster_seq = " NEXT_ROSTER_SEQ
+                               ", updated_ms = ?8");
+    if (!st)
+        return QK_EIO;
+    text(st, 1, m->id);
+    text(st, 2, m->branch);
+    text(st, 3, m->name);
+    text(st, 4, m->dept);
+    text(st, 5, m->pin_salt);
+    text(st, 6, m->pin_hash);
+    sqlite3_bind_int(st, 7, m->pin_iter);
+    sqlite3_bind_int64(st, 8, qk__now_ms());
+    int rc = run(s, st, "members", 1);
+    if (rc == QK_EEXISTS) { /* the only constraint left is the branch */
+        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_NO_BRANCH, m->branch);
+        rc = QK_ENOTFOUND;
+    }
+    return rc;
+}
+
+static int roster(qk_store *s, const char *branch, int64_t after, int limit, json_t **members,
+                  int64_t *cursor)
+{
+    sqlite3_stmt *st = prep(s, "SELECT id, name, branch_id AS branch, dept, pin_salt, pin_hash,"
+                               " pin_iter, roster_seq AS cursor FROM members"
+                               " WHERE branch_id = ? AND roster_seq > ? ORDER BY roster_seq LIMIT ?");
+    if (!st)
+        return QK_EIO;
+    text(st, 1, branch);
+    sqlite3_bind_int64(st, 2, after);
+    sqlite3_bind_int(st, 3, limit);
+    int rc = rows_json(s, st, members);
+    *cursor = after;
+    size_t n = rc == QK_OK ? json_array_size(*members) : 0;
+    if (n)
+        *cursor = json_integer_value(json_object_get(json_array_get(*members, n - 1), "cursor"));
+    return rc;
+}
+
+static int code_put(qk_store *s, const char *code_hash, const char *branch, const char *by,
+                    int64_t expires_ms)
+{
+    sqlite3_stmt *st = prep(s, "INSERT INTO enrol_codes(code_hash, branch_id, created_by, expires_ms)"
+                               " VALUES (?,?,?,?)");
+    if (!st)
+        return QK_EIO;
+    text(st, 1, code_hash);
+    text(st, 2, branch);
+    text(st, 3, by);
+    sqlite3_bind_int64(st, 4, expires_ms);
+    return run(s, st, "enrol_codes", 1);
+}
+
+static int code_take(qk_store *s, const char *code_hash, const char *device_id, int64_t now_ms,
+                     char branch[QK_NAME_MAX + 1])
+{
+    sqlite3_stmt *st = prep(s, "SELECT branch_id, expires_ms, used_ms FROM enrol_codes"
+                               " WHERE code_hash = ?");
+    if (!st)
+        return QK_EIO;
+    text(st, 1, code_hash);
+    int step = sqlite3_step(st);
+    int rc = step == SQLITE_ROW ? QK_OK : step == SQLITE_DONE ? QK_ENOTFOUND : fail(s, "codes");
+    if (rc == QK_OK) {
+        copy_col(branch, QK_NAME_MAX + 1, st, 0);
+        if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+            rc = QK_ESTATE;
+        else if (sqlite3_column_int64(st, 1) <= now_ms)
+            rc = QK_ETIMEOUT;
+    }
+    sqlite3_finalize(st);
+    if (rc != QK_OK)
+        return rc;
+    st = prep(s, "UPDATE enrol_codes SET used_ms = ?, device_id = ? WHERE code_hash = ?"
+                 " AND used_ms IS NULL");
+    if (!st)
+        return QK_EIO;
+    sqlite3_bind_int64(st, 1, now_ms);
+    text(st, 2, device_id);
+    text(st, 3, code_hash);
+    rc = run(s, st, "codes", 1);
+    return rc == QK_OK && sqlite3_changes(db_of(s)) != 1 ? QK_ESTATE : rc;
+}
+
+static int device_enrol(qk_store *s, const qk_device_rec *d, const char *pem, const char *token_hash)
+{
+    char *known = NULL;
+    int rc = device_key(s, d->id, &known);
+    if (rc == QK_OK && known && *known && strcmp(known, pem) != 0)
+        rc = QK_EEXISTS;
+    free(known);
+    if (rc != QK_OK)
+        return rc;
+    /* A device seen before by file keeps its events and acknowledgement. */
+    sqlite3_stmt *st = prep(s, "INSERT INTO devices(id, public_key, acked_seq, last_seen_ms,"
+                               " branch_id, name, token_hash, enrolled_ms)"
+                               " VALUES (?1,?2,0,?3,?4,?5,?6,?3) ON CONFLICT(id) DO UPDATE SET"
+                               " public_key = ?2, branch_id = ?4, name = ?5, token_hash = ?6,"
+                               " enrolled_ms = ?3, revoked_ms = NULL");
+    if (!st)
+        return QK_EIO;
+    text(st, 1, d->id);
+    text(st, 2, pem);
+    sqlite3_bind_int64(st, 3, qk__now_ms());
+    text(st, 4, d->branch);
+    text(st, 5, d->name);
+    text(st, 6, token_hash);
+    return run(s, st, "devices", 1);
+}
+
+static int device_row(qk_store *s, sqlite3_stmt *st, qk_device_rec *d)
+{
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        copy_col(d->id, sizeof d->id, st, 0);
+        copy_col(d->branch, sizeof d->branch, st, 1);
+        copy_col(d->name, sizeof d->name, st, 2);
+        d->revoked = sqlite3_column_type(st, 3) != SQLITE_NULL;
+        d->acked_seq = sqlite3_column_int64(st, 4);
+    }
+    int rc = step == SQLITE_ROW ? QK_OK : step == SQLITE_DONE ? QK_ENOTFOUND : fail(s, "devices");
+    sqlite3_reset(st);
+    return rc;
+}
+
+#define DEVICE_COLS "SELECT id, branch_id, name, revoked_ms, acked_seq FROM devices "
+
+static int device_auth(qk_store *s, const char *token_hash, qk_device_rec *d)
+{
+    sqlite3_stmt *st = prep(s, DEVICE_COLS "WHERE token_hash = ?");
+    if (!st)
+        return QK_EIO;
+    text(st, 1, token_hash);
+    int rc = device_row(s, st, d);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int device_get(qk_store *s, const char *id, qk_device_rec *d)
+{
+    sqlite3_stmt *st = prep(s, DEVICE_COLS "WHERE id = ?");
+    if (!st)
+        return QK_EIO;
+    text(st, 1, id);
+    int rc = device_row(s, st, d);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int device_revoke(qk_store *s, const char *id)
+{
+    sqlite3_stmt *st = prep(s, "UPDATE devices SET revoked_ms = ?, token_hash = NULL WHERE id = ?");
+    if (!st)
+        return QK_EIO;
+    sqlite3_bind_int64(st, 1, qk__now_ms());
+    text(st, 2, id);
+    int rc = run(s, st, "devices", 1);
+    return rc == QK_OK && sqlite3_changes(db_of(s)) == 0 ? QK_ENOTFOUND : rc;
+}
+
+static int device_list(qk_store *s, const char *branch, json_t **out)
+{
+    sqlite3_stmt *st = prep(s, "SELECT id, branch_id AS branch, name, acked_seq, last_seen_ms,"
+                               " enrolled_ms, revoked_ms,"
+                               " (SELECT max(seq) FROM events e WHERE e.device_id = d.id) AS last_seq"
+                               " FROM devices d WHERE ?1 IS NULL OR branch_id = ?1 ORDER BY id");
+    if (!st)
+        return QK_EIO;
+    text(st, 1, branch);
+    return rows_json(s, st, out);
+}
+
+static int throttle(qk_store *s, const char *key, int64_t now_ms, int64_t window_ms, int add,
+                    int *n)
+{
+    sqlite3_stmt *st;
+    if (add) {
+        st = prep(s, "INSERT INTO throttle(key, window_start_ms, count) VALUES (?1, ?2, ?3)"
+                     " ON CONFLICT(key) DO UPDATE SET count = CASE WHEN window_start_ms <= ?2 - ?4"
+                     " THEN ?3 ELSE count + ?3 END, window_start_ms = CASE WHEN window_start_ms"
+                     " <= ?2 - ?4 THEN ?2 ELSE window_start_ms END");
+        if (!st)
+            return QK_EIO;
+        text(st, 1, key);
+        sqlite3_bind_int64(st, 2, now_ms);
+        sqlite3_bind_int(st, 3, add);
+        sqlite3_bind_int64(st, 4, window_ms);
+        int rc = run(s, st, "throttle", 1);
+        if (rc != QK_OK)
+            return rc;
+    }
+    st = prep(s, "SELECT CASE WHEN window_start_ms > ?2 - ?3 THEN count ELSE 0 END"
+                 " FROM throttle WHERE key = ?1");
+    if (!st)
+        return QK_EIO;
+    text(st, 1, key);
+    sqlite3_bind_int64(st, 2, now_ms);
+    sqlite3_bind_int64(st, 3, window_ms);
+    *n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    sqlite3_finalize(st);
+    return QK_OK;
+}
+
+static int bundle_put(qk_store *s, const qk_published *p)
+{
+    sqlite3_stmt *st = prep(s, "INSERT INTO bundles(id, version, title, sha256, key_id, file, size,"
+                               " published_ms, published_by) VALUES (?,?,?,?,?,?,?,?,?)");
+    if (!st)
+        return QK_EIO;
+    text(st, 1, p->id);
+    text(st, 2, p->version);
+    text(st, 3, p->title);
+    text(st, 4, p->sha256);
+    text(st, 5, p->key_id);
+    text(st, 6, p->file);
+    sqlite3_bind_int64(st, 7, p->size);
+    sqlite3_bind_int64(st, 8, p->published_ms);
+    text(st, 9, p->by);
+    return run(s, st, "bundles", 1);
+}
+
+static int bundle_list(qk_store *s, json_t **out)
+{
+    sqlite3_stmt *st = prep(s, "SELECT id, version, title, sha256, key_id, size, published_ms"
+                               " FROM bundles ORDER BY id, published_ms");
+    return st ? rows_json(s, st, out) : QK_EIO;
+}
+
+static int bundle_get(qk_store *s, const char *id, const char *version, qk_published *p)
+{
+    sqlite3_stmt *st = prep(s, "SELECT id, version, title, sha256, key_id, file, size, published_ms,"
+                               " published_by FROM bundles WHERE id = ?1 AND (version = ?2 OR"
+                               " (?2 IS NULL)) ORDER BY published_ms DESC LIMIT 1");
+    if (!st)
+        return QK_EIO;
+    text(st, 1, id);
+    text(st, 2, version);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        copy_col(p->id, sizeof p->id, st, 0);
+        copy_col(p->version, sizeof p->version, st, 1);
+        copy_col(p->title, sizeof p->title, st, 2);
+        copy_col(p->sha256, sizeof p->sha256, st, 3);
+        copy_col(p->key_id, sizeof p->key_id, st, 4);
+        copy_col(p->file, sizeof p->file, st, 5);
+        p->size = sqlite3_column_int64(st, 6);
+        p->published_ms = sqlite3_column_int64(st, 7);
+        copy_col(p->by, sizeof p->by, st, 8);
+    }
+    int rc = step == SQLITE_ROW ? QK_OK : step == SQLITE_DONE ? QK_ENOTFOUND : fail(s, "bundles");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int backup(qk_store *s, const char *dest)
+{
+    sqlite3 *to = NULL;
+    int rc = QK_OK;
+    if (sqlite3_open(dest, &to) != SQLITE_OK) {
+        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE, dest, to ? sqlite3_errmsg(to) : "?");
+        sqlite3_close(to);
+        return QK_EIO;
+    }
+    sqlite3_backup *b = sqlite3_backup_init(to, "main", db_of(s), "main");
+    if (!b) {
+        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE, dest, sqlite3_errmsg(to));
+        rc = QK_EIO;
+    } else {
+        /* Small steps, so writers are held up only briefly. */
+        int step;
+        while ((step = sqlite3_backup_step(b, 256)) == SQLITE_OK || step == SQLITE_BUSY ||
+               step == SQLITE_LOCKED)
+            sqlite3_sleep(step == SQLITE_OK ? 0 : 20);
+        sqlite3_backup_finish(b);
+        if (step != SQLITE_DONE) {
+            qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE, dest, sqlite3_errstr(step));
+            rc = QK_EIO;
+        }
+    }
+    sqlite3_close(to);
+    return rc;
 }
 
 static const char *path_of(qk_store *s)
@@ -260,10 +812,46 @@ static const char *path_of(qk_store *s)
 
 static void close_store(qk_store *s)
 {
-    sqlite3_close(db_of(s));
+    sq *q = s->impl;
+    for (int i = 0; i < S_COUNT; i++)
+        sqlite3_finalize(q->st[i]);
+    sqlite3_close(q->db);
+    free(q);
     s->impl = NULL;
 }
 
-const qk_store_ops qk__sqlite_store = {begin,     commit, rollback,  device_key, set_device,
-                                       put_event, held_seqs, count, put_score, path_of,
-                                       close_store};
+const qk_store_ops qk__sqlite_store = {
+    .begin = begin,
+    .commit = commit,
+    .rollback = rollback,
+    .device_key = device_key,
+    .set_device = set_device,
+    .put_event = put_event,
+    .held_seqs = held_seqs,
+    .count = count,
+    .put_score = put_score,
+    .member_event = member_event,
+    .branch_add = branch_add,
+    .branch_list = branch_list,
+    .user_add = user_add,
+    .user_get = user_get,
+    .user_count = user_count,
+    .token_put = token_put,
+    .token_user = token_user,
+    .member_put = member_put,
+    .roster = roster,
+    .code_put = code_put,
+    .code_take = code_take,
+    .device_enrol = device_enrol,
+    .device_auth = device_auth,
+    .device_get = device_get,
+    .device_revoke = device_revoke,
+    .device_list = device_list,
+    .throttle = throttle,
+    .bundle_put = bundle_put,
+    .bundle_list = bundle_list,
+    .bundle_get = bundle_get,
+    .backup = backup,
+    .path = path_of,
+    .close = close_store,
+};

@@ -140,19 +140,19 @@ static void gbk_and_bom_are_decoded(void **state)
     assert_false(qk_text_valid(gbk, glen));
     size_t n = 0;
     int converted = 0, bad = 0;
-    char *text = qk__decode(gbk, glen, &n, &converted, &bad);
+    char *text = qk_text_decode(gbk, glen, &n, &converted, &bad);
     assert_non_null(text);
     assert_true(converted);
     assert_string_equal(text, utf8);
     free(text);
     char bom[256];
     snprintf(bom, sizeof bom, "\xef\xbb\xbf%s", utf8);
-    text = qk__decode(bom, strlen(bom), &n, &converted, &bad);
+    text = qk_text_decode(bom, strlen(bom), &n, &converted, &bad);
     assert_string_equal(text, utf8);
     assert_false(converted);
     free(text);
     const char broken[] = "ok\nok\n\x81\x20\xff\n";
-    text = qk__decode(broken, sizeof broken - 1, &n, &converted, &bad);
+    text = qk_text_decode(broken, sizeof broken - 1, &n, &converted, &bad);
     assert_null(text);
     assert_int_equal(bad, 3);
 }

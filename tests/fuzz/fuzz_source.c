@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     size_t len = 0;
     int converted = 0, bad = 0;
-    char *text = qk__decode((const char *)data, size, &len, &converted, &bad);
+    char *text = qk_text_decode((const char *)data, size, &len, &converted, &bad);
     if (!text)
         return 0;
     qk_content_parse(QK_FUZZ_FORMAT, "fuzz", text, len, "t", QK_LANG_EN, NULL, NULL, sink, NULL);

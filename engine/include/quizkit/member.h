@@ -42,4 +42,16 @@ void qk_member_list_free(qk_member **v, size_t n);
 /* 1 if the string is an acceptable PIN. */
 int qk_pin_valid(const char *pin);
 
+/* The roster travels as hashes: a fresh salt and the PIN's PBKDF2 hash, in hex
+ * (the server makes these for members it adds). */
+int qk_pin_hash_new(const char *pin, char salt_hex[33], char hash_hex[65], int *iter);
+/* Adds or updates a member from the server's roster (no event: the roster is
+ * the server's, not this device's doing). A changed PIN clears any lockout. */
+int qk_member_apply(qk_engine *e, const char *id, const char *name, const char *branch,
+                    const char *salt_hex, const char *hash_hex, int iter);
+/* Passwords of the server's accounts: "pbkdf2-sha256$ITER$SALT$HASH" (hex). */
+int qk_secret_hash(const char *secret, char *out, size_t outlen);
+/* 1 when secret matches stored (constant-time comparison), else 0. */
+int qk_secret_verify(const char *secret, const char *stored);
+
 #endif
