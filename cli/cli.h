@@ -120,6 +120,13 @@ int cmd_import_ack(cli *c, int argc, char **argv);
 int cmd_status(cli *c, int argc, char **argv);
 int cmd_admin(cli *c, int argc, char **argv);
 int cmd_trust(cli *c, int argc, char **argv);
+int cmd_serve(cli *c, int argc, char **argv);
+int cmd_enroll(cli *c, int argc, char **argv);
+int cmd_sync(cli *c, int argc, char **argv);
+int admin_server(cli *c, int argc, char **argv); /* admin init|branch|leader|member|code|device|backup|bundle */
+/* The device's signing key, <data>/device.key (0600), made on first use. */
+int device_key(cli *c, qk_key **k);
+void status_server(cli *c);
 
 /* Shared option parsing: returns 1 and sets *val for "--name VALUE" or
  * "--name=VALUE" at argv[*i] (advancing *i), 0 if argv[*i] is not that option,

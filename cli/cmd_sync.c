@@ -10,7 +10,7 @@
 #include "qk_sync.h"
 
 /* The device's signing key, <data>/device.key (0600), made on first use. */
-static int device_key(cli *c, qk_key **k)
+int device_key(cli *c, qk_key **k)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/device.key", c->data_dir);
@@ -128,6 +128,7 @@ int cmd_status(cli *c, int argc, char **argv)
     if (qk_engine_sync_state(e, &acked, &last) == QK_OK) {
         out(c, stdout, M_STATUS, qk_engine_device_id(e), (long long)last, (long long)acked,
             (long long)(last - acked));
+        status_server(c);
         status = EXIT_OK;
     } else {
         err_text(c, qk_engine_errmsg(e));
@@ -197,16 +198,18 @@ static int admin_import(cli *c, int argc, char **argv)
 
 int cmd_admin(cli *c, int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        if (is_help(argv[i])) {
-            out(c, stdout, M_SYNC_USAGE);
-            return EXIT_OK;
-        }
+    if (argc < 2 || is_help(argv[1])) {
+        out(c, argc < 2 ? stderr : stdout, M_ADMIN_USAGE);
+        return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
     if (argc > 1 && strcmp(argv[1], "import") == 0)
         return admin_import(c, argc, argv);
-    if (argc > 1)
+    if (argc > 1) {
+        int r = admin_server(c, argc, argv);
+        if (r >= 0)
+            return r;
         err(c, M_UNKNOWN_CMD, argv[1]);
+    }
     out(c, stderr, M_ADMIN_USAGE);
     return EXIT_USAGE;
 }

@@ -96,6 +96,12 @@ int main(int argc, char **argv)
         status = cmd_keygen(&c, n - 1, rest + 1);
     } else if (strcmp(cmd, "trust") == 0) {
         status = cmd_trust(&c, n - 1, rest + 1);
+    } else if (strcmp(cmd, "serve") == 0) {
+        status = cmd_serve(&c, n - 1, rest + 1);
+    } else if (strcmp(cmd, "enroll") == 0) {
+        status = cmd_enroll(&c, n - 1, rest + 1);
+    } else if (strcmp(cmd, "sync") == 0) {
+        status = cmd_sync(&c, n - 1, rest + 1);
     } else {
         err(&c, M_UNKNOWN_CMD, cmd);
         status = EXIT_USAGE;

@@ -43,6 +43,7 @@ const char *qk_strerror(int code, qk_lang lang)
         {QK_EUNSIGNED, "题库包未签名", "bundle is not signed"},
         {QK_EUNTRUSTED, "签名密钥不受信任", "signed by an untrusted key"},
         {QK_ESIGNATURE, "签名无效", "invalid signature"},
+        {QK_EPERM, "无权执行此操作", "not allowed"},
     };
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
         if (texts[i].code == code)

@@ -22,11 +22,16 @@ static const char *const catalogue[QK_Y_COUNT][2] = {
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 #endif
 
+void qk__ymsgv(qk_lang lang, char *buf, size_t n, qk__ymsg id, va_list ap)
+{
+    vsnprintf(buf, n, catalogue[id][lang == QK_LANG_EN ? 1 : 0], ap);
+}
+
 void qk__ymsgf(qk_lang lang, char *buf, size_t n, qk__ymsg id, ...)
 {
     va_list ap;
     va_start(ap, id);
-    vsnprintf(buf, n, catalogue[id][lang == QK_LANG_EN ? 1 : 0], ap);
+    qk__ymsgv(lang, buf, n, id, ap);
     va_end(ap);
 }
 
@@ -115,6 +120,7 @@ static json_t *str_or_null(const char *s)
 typedef struct collect {
     json_t *events;
     int64_t first, last;
+    size_t max_events, max_bytes, bytes;
 } collect;
 
 static int add_event(const qk_event_row *ev, void *payload)
@@ -133,6 +139,26 @@ static int add_event(const qk_event_row *ev, void *payload)
     if (!c->first)
         c->first = ev->seq;
     c->last = ev->seq;
+    /* A rough size: the fields as text plus the JSON around them. */
+    c->bytes += strlen(ev->payload ? ev->payload : "") + strlen(ev->kind) + 400;
+    if ((c->max_events && json_array_size(c->events) >= c->max_events) ||
+        (c->max_bytes && c->bytes >= c->max_bytes))
+        return QK_DONE;
+    return QK_OK;
+}
+
+int qk__collect_events(qk_engine *e, int64_t after, size_t max_events, size_t max_bytes,
+                       json_t **events, int64_t *last)
+{
+    collect c = {json_array(), 0, 0, max_events, max_bytes, 0};
+    int rc = c.events ? qk_events_each(e, after, add_event, &c) : QK_ENOMEM;
+    if (rc != QK_OK && rc != QK_DONE) {
+        json_decref(c.events);
+        *events = NULL;
+        return rc;
+    }
+    *events = c.events;
+    *last = c.last;
     return QK_OK;
 }
 
@@ -141,7 +167,7 @@ int qk_batch_export(qk_engine *e, const qk_key *device_key, const char *path, in
 {
     qk_lang lang = qk_engine_lang(e);
     *n = 0;
-    collect c = {json_array(), 0, 0};
+    collect c = {json_array(), 0, 0, 0, 0, 0};
     int rc = c.events ? qk_events_each(e, after_seq, add_event, &c) : QK_ENOMEM;
     if (rc != QK_OK) {
         snprintf(msg, msglen, "%s", qk_engine_errmsg(e));

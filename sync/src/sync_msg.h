@@ -2,9 +2,11 @@
 #ifndef QK_SYNC_MSG_H
 #define QK_SYNC_MSG_H
 
+#include <stdarg.h>
 #include <stdio.h>
 
 #include "quizkit/common.h"
+#include <stdint.h>
 
 typedef enum {
 #define MSG(id, zh, en) id,
@@ -15,6 +17,7 @@ typedef enum {
 
 /* Formats catalogue message id into buf. */
 void qk__ymsgf(qk_lang lang, char *buf, size_t n, qk__ymsg id, ...);
+void qk__ymsgv(qk_lang lang, char *buf, size_t n, qk__ymsg id, va_list ap);
 
 /* Lowercase hex of n bytes into out (2n+1); and back (returns bytes or -1). */
 void qk__hex(char *out, const unsigned char *in, size_t n);
@@ -22,5 +25,12 @@ long qk__unhex(unsigned char *out, size_t cap, const char *hex);
 
 /* Reads a whole file, gunzipping it when it is gzip (zlib). Caller frees. */
 char *qk__read_maybe_gz(const char *path, size_t *len, int *err);
+
+/* The device's events after seq `after`, in order, at most max_events and
+ * about max_bytes of JSON (0: no bound). *last gets the last seq taken. */
+typedef struct qk_engine qk_engine;
+typedef struct json_t json_t;
+int qk__collect_events(qk_engine *e, int64_t after, size_t max_events, size_t max_bytes,
+                       json_t **events, int64_t *last);
 
 #endif

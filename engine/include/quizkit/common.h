@@ -34,6 +34,7 @@
 #define QK_EUNSIGNED -16   /* a bundle carries no signature */
 #define QK_EUNTRUSTED -17  /* signed by a key that is not in the trust store */
 #define QK_ESIGNATURE -18  /* the signature does not match the manifest */
+#define QK_EPERM -19       /* the caller may not do this (another branch, a revoked token) */
 
 typedef enum qk_lang {
     QK_LANG_ZH = 0, /* zh-CN, the default */

@@ -1,0 +1,350 @@
+/* cmd_net.c: the device on the network: `quizkit enroll` and `quizkit sync`,
+ * and the server part of `quizkit status`. */
+#define _DEFAULT_SOURCE /* realpath */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "qk_client.h"
+
+static char *conf_path(cli *c)
+{
+    if (data_dir_ready(c))
+        return NULL;
+    size_t n = strlen(c->data_dir) + 16;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/server.json", c->data_dir);
+    return p;
+}
+
+int cmd_enroll(cli *c, int argc, char **argv)
+{
+    const char *pos[2] = {NULL, NULL}, *cacert = NULL, *pin = NULL, *name = NULL;
+    int npos = 0;
+    for (int i = 1; i < argc; i++) {
+        int k;
+        if (is_help(argv[i])) {
+            out(c, stdout, M_ENROLL_USAGE);
+            return EXIT_OK;
+        }
+        if ((k = opt_value(c, "enroll", argc, argv, &i, "--cacert", &cacert)) ||
+            (k = opt_value(c, "enroll", argc, argv, &i, "--pin", &pin)) ||
+            (k = opt_value(c, "enroll", argc, argv, &i, "--name", &name))) {
+            if (k < 0)
+                return EXIT_USAGE;
+        } else if (argv[i][0] == '-') {
+            err(c, M_UNKNOWN_OPT, "enroll", argv[i]);
+            return EXIT_USAGE;
+        } else if (npos < 2) {
+            pos[npos++] = argv[i];
+        } else {
+            err(c, M_EXTRA_ARG, argv[i]);
+            return EXIT_USAGE;
+        }
+    }
+    if (npos < 2) {
+        out(c, stderr, M_ENROLL_USAGE);
+        return EXIT_USAGE;
+    }
+    qk_client_conf conf = {0};
+    snprintf(conf.url, sizeof conf.url, "%s", pos[0]);
+    if (cacert) {
+        /* Kept as an absolute path: sync may run from another folder. */
+        char *abs = realpath(cacert, NULL);
+        if (!abs) {
+            err(c, M_DATA_DIR, cacert, strerror(errno));
+            return EXIT_FAIL;
+        }
+        snprintf(conf.cacert, sizeof conf.cacert, "%s", abs);
+        free(abs);
+    }
+    if (pin)
+        snprintf(conf.pin, sizeof conf.pin, "%s", pin);
+    char msg[1024];
+    qk_engine *e = NULL;
+    qk_key *k = NULL;
+    qk_client *cl = NULL;
+    char *pem = NULL, *path = NULL;
+    int status = EXIT_FAIL;
+    if (qk_client_new(&cl, &conf, c->lang, msg, sizeof msg) != QK_OK) {
+        err_text(c, msg);
+        return EXIT_USAGE;
+    }
+    if (engine_open(c, &e) || device_key(c, &k) || qk_key_public_pem(k, &pem) != QK_OK ||
+        !(path = conf_path(c)))
+        goto out;
+    char host[256];
+    if (!name && gethostname(host, sizeof host) == 0) {
+        host[sizeof host - 1] = '\0';
+        name = host;
+    }
+    if (qk_client_enroll(cl, e, pos[1], name, pem, &conf, msg, sizeof msg) != QK_OK ||
+        qk_client_conf_save(&conf, path, msg, sizeof msg) != QK_OK) {
+        err_text(c, msg);
+        goto out;
+    }
+    out(c, stdout, M_ENROLLED, conf.device_id, conf.branch, conf.url);
+    status = EXIT_OK;
+out:
+    free(pem);
+    free(path);
+    qk_key_free(k);
+    qk_engine_close(e);
+    qk_client_free(cl);
+    return status;
+}
+
+static void progress(void *ctx, int64_t done, int64_t total)
+{
+    cli *c = ctx;
+    if (!isatty(2) || total <= 0)
+        return;
+    char bar[31];
+    int fill = (int)(done * 30 / total);
+    for (int i = 0; i < 30; i++)
+        bar[i] = i < fill ? '#' : ' ';
+    bar[30] = '\0';
+    char line[256];
+    msgf(c, line, sizeof line, M_SYNC_PROGRESS, bar, (long long)done, (long long)total);
+    fputs(line, stderr);
+    if (done >= total)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Installs the catalogue's bundles this device lacks or has older; the
+ * catalogue is kept in <data>/catalogue.json for `status`. */
+static int pull_bundles(cli *c, qk_client *cl, char *msg, size_t n)
+{
+    json_t *cat = NULL;
+    int rc = qk_client_catalogue(cl, &cat, msg, n);
+    if (rc != QK_OK)
+        return rc;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/catalogue.json", c->data_dir);
+    json_dump_file(cat, path, JSON_INDENT(2));
+    char **inst = NULL;
+    size_t ninst = 0;
+    bundle_installed(c, &inst, &ninst);
+    size_t i;
+    json_t *b;
+    json_array_foreach(cat, i, b)
+    {
+        const char *id = json_string_value(json_object_get(b, "id"));
+        const char *ver = json_string_value(json_object_get(b, "version"));
+        const char *sha = json_string_value(json_object_get(b, "sha256"));
+        if (!id || !ver || !sha)
+            continue;
+        /* Only the newest published version of each id matters. */
+        json_t *later;
+        size_t j;
+        int superseded = 0;
+        json_array_foreach(cat, j, later)
+        {
+            if (j > i && json_string_value(json_object_get(later, "id")) &&
+                strcmp(json_string_value(json_object_get(later, "id")), id) == 0)
+                superseded = 1;
+        }
+        int have = 0;
+        for (size_t k = 0; k < ninst && !have; k++) {
+            qk_bundle *ob = NULL;
+            if (qk_bundle_open(&ob, inst[k], 0, c->lang) == QK_OK &&
+                strcmp(qk_bundle_info_get(ob)->id, id) == 0 &&
+                strcmp(qk_bundle_info_get(ob)->version, ver) == 0)
+                have = 1;
+            qk_bundle_close(ob);
+        }
+        if (superseded || have)
+            continue;
+        char dest[4096];
+        snprintf(dest, sizeof dest, "%s/download-%s-%s.qkb", c->data_dir, id, ver);
+        rc = qk_client_download(cl, id, ver, sha, dest, NULL, NULL, msg, n);
+        if (rc != QK_OK)
+            break;
+        /* Verified against the trust store and swapped in atomically. */
+        if (bundle_install(c, dest, 1) == EXIT_OK)
+            out(c, stdout, M_SYNC_BUNDLE, id, ver);
+        unlink(dest);
+    }
+    for (size_t k = 0; k < ninst; k++)
+        free(inst[k]);
+    free(inst);
+    json_decref(cat);
+    return rc;
+}
+
+/* One sync: clock, push, roster, bundles. */
+static int sync_once(cli *c, qk_client_conf *conf, const char *path, qk_client **clp, char *msg,
+                     size_t n)
+{
+    qk_engine *e = NULL;
+    if (engine_open(c, &e))
+        return QK_EIO;
+    qk_client *cl = *clp;
+    int rc = QK_OK;
+    if (!cl && (rc = qk_client_new(&cl, conf, c->lang, msg, n)) != QK_OK) {
+        qk_engine_close(e);
+        return rc;
+    }
+    *clp = cl;
+    qk_push_result pr = {0};
+    size_t changed = 0;
+    int64_t offset = 0;
+    if ((rc = qk_client_clock_offset(cl, &offset, msg, n)) == QK_OK &&
+        (rc = qk_client_push(cl, e, progress, c, &pr, msg, n)) == QK_OK &&
+        (rc = qk_client_pull_roster(cl, e, conf, &changed, msg, n)) == QK_OK &&
+        (rc = pull_bundles(c, cl, msg, n)) == QK_OK) {
+        conf->clock_offset_ms = offset;
+        conf->last_sync_ms = wall_ms();
+        out(c, stdout, M_SYNC_DONE, (long long)pr.sent, pr.batches, (long long)pr.acked_seq,
+            (long long)pr.pending, changed, (long long)offset);
+        fflush(stdout);
+    }
+    /* The cursor and times are kept even after a failure part-way. */
+    char m2[512];
+    qk_client_conf_save(conf, path, m2, sizeof m2);
+    qk_engine_close(e);
+    return rc;
+}
+
+int cmd_sync(cli *c, int argc, char **argv)
+{
+    int watch = 0, retry = 1;
+    const char *interval_s = NULL;
+    for (int i = 1; i < argc; i++) {
+        int k;
+        if (is_help(argv[i])) {
+            out(c, stdout, M_SYNC_NET_USAGE);
+            return EXIT_OK;
+        }
+        if (strcmp(argv[i], "--once") == 0) {
+            watch = 0;
+        } else if (strcmp(argv[i], "--watch") == 0) {
+            watch = 1;
+        } else if (strcmp(argv[i], "--no-retry") == 0) {
+            retry = 0;
+        } else if ((k = opt_value(c, "sync", argc, argv, &i, "--interval", &interval_s))) {
+            if (k < 0)
+                return EXIT_USAGE;
+        } else {
+            err(c, M_UNKNOWN_OPT, "sync", argv[i]);
+            return EXIT_USAGE;
+        }
+    }
+    unsigned long long interval = 60;
+    if (interval_s && (!parse_uint(interval_s, 86400, &interval) || interval == 0)) {
+        err(c, M_BAD_VALUE, "--interval", interval_s);
+        return EXIT_USAGE;
+    }
+    char *path = conf_path(c);
+    qk_client_conf conf;
+    char msg[1024];
+    int rc = path ? qk_client_conf_load(&conf, path, msg, sizeof msg) : QK_EIO;
+    if (rc != QK_OK) {
+        if (rc == QK_ENOTFOUND)
+            err(c, M_NOT_ENROLLED);
+        else if (path)
+            err(c, M_DATA_DIR, path, "server.json");
+        free(path);
+        return EXIT_FAIL;
+    }
+    term_init();
+    qk_client *cl = NULL;
+    unsigned seed = (unsigned)wall_ms() ^ (unsigned)getpid();
+    int failures = 0;
+    for (;;) {
+        rc = sync_once(c, &conf, path, &cl, msg, sizeof msg);
+        if (rc == QK_OK)
+            failures = 0;
+        int again = rc != QK_OK && retry && cl && qk_client_retryable(cl) &&
+                    (watch || failures < 4);
+        if (rc != QK_OK && !again && !watch)
+            break;
+        if (rc == QK_OK && !watch)
+            break;
+        /* Exponential backoff with full jitter (1 s, 2 s, 4 s ... up to 5 min),
+         * so a room of kiosks does not hammer a server that comes back. */
+        int wait_s = (int)interval;
+        if (rc != QK_OK) {
+            int cap = failures < 8 ? 1 << failures : 300;
+            cap = cap > 300 ? 300 : cap;
+            wait_s = 1 + (int)(rand_r(&seed) % (unsigned)cap);
+            failures++;
+            out(c, stderr, M_SYNC_RETRY, msg, wait_s);
+        }
+        for (int s = 0; s < wait_s * 10 && !term_interrupted(); s++) {
+            struct timespec ts = {0, 100 * 1000000};
+            nanosleep(&ts, NULL);
+        }
+        if (term_interrupted())
+            break;
+    }
+    if (rc != QK_OK)
+        err_text(c, msg);
+    qk_client_free(cl);
+    free(path);
+    if (term_interrupted())
+        return EXIT_SIGINT;
+    return rc == QK_OK ? EXIT_OK : EXIT_FAIL;
+}
+
+/* The server part of `quizkit status`. */
+void status_server(cli *c)
+{
+    char *path = conf_path(c);
+    qk_client_conf conf;
+    char msg[512], when[64];
+    if (!path || qk_client_conf_load(&conf, path, msg, sizeof msg) != QK_OK) {
+        out(c, stdout, M_STATUS_NO_SERVER);
+    } else {
+        if (conf.last_sync_ms)
+            fmt_time(when, sizeof when, conf.last_sync_ms);
+        else
+            snprintf(when, sizeof when, "%s", M(c, M_STATUS_NEVER));
+        out(c, stdout, M_STATUS_SERVER, conf.url, conf.branch, when,
+            (long long)conf.clock_offset_ms);
+    }
+    /* Installed bundles, and whether the last catalogue had newer ones. */
+    char cat_path[4096];
+    snprintf(cat_path, sizeof cat_path, "%s/catalogue.json", c->data_dir);
+    json_error_t je;
+    json_t *cat = json_load_file(cat_path, 0, &je);
+    char **inst = NULL;
+    size_t ninst = 0;
+    bundle_installed(c, &inst, &ninst);
+    for (size_t k = 0; k < ninst; k++) {
+        qk_bundle *b = NULL;
+        if (qk_bundle_open(&b, inst[k], 0, c->lang) == QK_OK) {
+            const qk_bundle_info *info = qk_bundle_info_get(b);
+            char waiting[160] = "";
+            size_t i;
+            json_t *e;
+            json_array_foreach(cat, i, e)
+            {
+                const char *id = json_string_value(json_object_get(e, "id"));
+                const char *ver = json_string_value(json_object_get(e, "version"));
+                if (id && ver && strcmp(id, info->id) == 0 && strcmp(ver, info->version) != 0)
+                    msgf(c, waiting, sizeof waiting, M_STATUS_UPDATE, ver);
+            }
+            out(c, stdout, M_STATUS_BUNDLE, info->id, info->version, waiting);
+        }
+        qk_bundle_close(b);
+        free(inst[k]);
+    }
+    free(inst);
+    json_decref(cat);
+    free(path);
+}

@@ -1,0 +1,432 @@
+/* cmd_server.c: the central server: `quizkit serve` and the `quizkit admin`
+ * commands that work on its database directly (--db). */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "qk_server.h"
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+    stop_signal = sig;
+}
+
+static char *data_file(cli *c, const char *name)
+{
+    if (data_dir_ready(c))
+        return NULL;
+    size_t n = strlen(c->data_dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", c->data_dir, name);
+    return p;
+}
+
+int cmd_serve(cli *c, int argc, char **argv)
+{
+    qk_server_config cfg = {0};
+    cfg.lang = c->lang;
+    const char *port_s = NULL, *threads_s = NULL, *log_path = NULL, *port_file = NULL,
+               *config = NULL;
+    /* The config file first, so options on the command line win. */
+    for (int i = 1; i < argc; i++) {
+        if (is_help(argv[i])) {
+            out(c, stdout, M_SERVE_USAGE);
+            return EXIT_OK;
+        }
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            config = argv[i + 1];
+    }
+    char msg[1024];
+    if (config && qk_server_config_load(&cfg, config, msg, sizeof msg) != QK_OK) {
+        err_text(c, msg);
+        qk_server_config_free(&cfg);
+        return EXIT_USAGE;
+    }
+    for (int i = 1; i < argc; i++) {
+        int k;
+        const char *ignored;
+        if ((k = opt_value(c, "serve", argc, argv, &i, "--db", &cfg.db)) ||
+            (k = opt_value(c, "serve", argc, argv, &i, "--listen", &cfg.listen)) ||
+            (k = opt_value(c, "serve", argc, argv, &i, "--port", &port_s)) ||
+            (k = opt_value(c, "serve", argc, argv, &i, "--tls-cert", &cfg.tls_cert)) ||
+            (k = opt_value(c, "serve", argc, argv, &i, "--tls-key", &cfg.tls_key)) ||
+            (k = opt_value(c, "serve", argc, argv, &i, "--threads", &threads_s)) ||
+            (k = opt_value(c, "serve", argc, argv, &i, "--bundles", &cfg.bundles)) ||
+            (k = opt_value(c, "serve", argc, argv, &i, "--trust", &cfg.trust)) ||
+            (k = opt_value(c, "serve", argc, argv, &i, "--log", &log_path)) ||
+            (k = opt_value(c, "serve", argc, argv, &i, "--port-file", &port_file)) ||
+            (k = opt_value(c, "serve", argc, argv, &i, "--config", &ignored))) {
+            if (k < 0) {
+                qk_server_config_free(&cfg);
+                return EXIT_USAGE;
+            }
+        } else if (strcmp(argv[i], "--insecure-listen") == 0) {
+            cfg.insecure_listen = 1;
+        } else {
+            err(c, M_UNKNOWN_OPT, "serve", argv[i]);
+            qk_server_config_free(&cfg);
+            return EXIT_USAGE;
+        }
+    }
+    unsigned long long v;
+    if (port_s) {
+        if (!parse_uint(port_s, 65535, &v)) {
+            err(c, M_BAD_VALUE, "--port", port_s);
+            qk_server_config_free(&cfg);
+            return EXIT_USAGE;
+        }
+        cfg.port = (unsigned)v;
+    } else if (!config) {
+        cfg.port = cfg.tls_cert ? 8443 : 8080;
+    }
+    if (threads_s) {
+        if (!parse_uint(threads_s, 256, &v) || v == 0) {
+            err(c, M_BAD_VALUE, "--threads", threads_s);
+            qk_server_config_free(&cfg);
+            return EXIT_USAGE;
+        }
+        cfg.threads = (unsigned)v;
+    }
+    if (!cfg.tls_cert != !cfg.tls_key) {
+        err(c, M_SERVE_TLS_PAIR);
+        qk_server_config_free(&cfg);
+        return EXIT_USAGE;
+    }
+    if (!cfg.listen)
+        cfg.listen = cfg.tls_cert ? "0.0.0.0" : "127.0.0.1";
+    if (!cfg.tls_cert && !cfg.insecure_listen && strncmp(cfg.listen, "127.", 4) != 0 &&
+        strcmp(cfg.listen, "::1") != 0) {
+        err(c, M_SERVE_PLAIN_PUBLIC, cfg.listen);
+        qk_server_config_free(&cfg);
+        return EXIT_USAGE;
+    }
+    char *db_default = NULL, *trust_default = NULL;
+    if (!cfg.db) {
+        char *p = data_file(c, "server.db");
+        size_t n = p ? strlen(p) + 8 : 0;
+        db_default = p ? malloc(n) : NULL;
+        if (db_default)
+            snprintf(db_default, n, "sqlite:%s", p);
+        free(p);
+        cfg.db = db_default;
+    }
+    if (!cfg.trust)
+        cfg.trust = trust_default = data_file(c, "trust");
+    FILE *log = log_path ? fopen(log_path, "a") : stderr;
+    int status = EXIT_FAIL;
+    if (!cfg.db || !log) {
+        if (!log)
+            err(c, M_DATA_DIR, log_path, strerror(errno));
+        goto out;
+    }
+    cfg.log = log;
+    /* The first start makes the first admin. */
+    qk_store *s = NULL;
+    if (qk_store_open(&s, cfg.db, c->lang) != QK_OK) {
+        err_text(c, qk_store_errmsg(s));
+        qk_store_close(s);
+        goto out;
+    }
+    char pw[32];
+    if (qk_admin_init(s, "admin", pw, sizeof pw) == QK_OK)
+        out(c, stdout, M_SERVE_ADMIN, "admin", pw);
+    qk_store_close(s);
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    qk_server *srv = qk_server_start(&cfg, msg, sizeof msg);
+    if (!srv) {
+        err_text(c, msg);
+        goto out;
+    }
+    unsigned port = qk_server_port(srv);
+    out(c, stdout, M_SERVE_LISTENING, cfg.tls_cert ? "https" : "http", cfg.listen, port, cfg.db);
+    fflush(stdout);
+    if (port_file) {
+        char tmp[4096];
+        snprintf(tmp, sizeof tmp, "%s.tmp", port_file);
+        FILE *f = fopen(tmp, "w");
+        if (f) {
+            fprintf(f, "%u\n", port);
+            fclose(f);
+            rename(tmp, port_file);
+        }
+    }
+    while (!stop_signal)
+        pause();
+    out(c, stderr, M_SERVE_STOPPING);
+    qk_server_stop(srv, 10000);
+    out(c, stderr, M_SERVE_STOPPED);
+    status = EXIT_OK;
+out:
+    if (log && log != stderr)
+        fclose(log);
+    free(db_default);
+    free(trust_default);
+    qk_server_config_free(&cfg);
+    return status;
+}
+
+/* --- admin on the database --- */
+
+typedef struct aopts {
+    const char *db, *branch, *pin, *dept, *ttl, *password_file, *user, *trust, *bundles;
+    const char *pos[4];
+    int npos;
+} aopts;
+
+static int admin_opts(cli *c, int argc, char **argv, int first, aopts *o)
+{
+    for (int i = first; i < argc; i++) {
+        int k;
+        if ((k = opt_value(c, "admin", argc, argv, &i, "--db", &o->db)) ||
+            (k = opt_value(c, "admin", argc, argv, &i, "--branch", &o->branch)) ||
+            (k = opt_value(c, "admin", argc, argv, &i, "--pin", &o->pin)) ||
+            (k = opt_value(c, "admin", argc, argv, &i, "--dept", &o->dept)) ||
+            (k = opt_value(c, "admin", argc, argv, &i, "--ttl", &o->ttl)) ||
+            (k = opt_value(c, "admin", argc, argv, &i, "--password-file", &o->password_file)) ||
+            (k = opt_value(c, "admin", argc, argv, &i, "--user", &o->user)) ||
+            (k = opt_value(c, "admin", argc, argv, &i, "--trust", &o->trust)) ||
+            (k = opt_value(c, "admin", argc, argv, &i, "--bundles", &o->bundles))) {
+            if (k < 0)
+                return EXIT_USAGE;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            err(c, M_UNKNOWN_OPT, "admin", argv[i]);
+            return EXIT_USAGE;
+        } else if (o->npos < 4) {
+            o->pos[o->npos++] = argv[i];
+        } else {
+            err(c, M_EXTRA_ARG, argv[i]);
+            return EXIT_USAGE;
+        }
+    }
+    if (!o->db) {
+        err(c, M_MISSING_ARG, "--db sqlite:PATH");
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* A new account's password: from a file (first line) or typed twice. */
+static int read_password(cli *c, const char *file, const char *user, char *pw, size_t n)
+{
+    if (file) {
+        FILE *f = fopen(file, "r");
+        if (!f || !fgets(pw, (int)n, f)) {
+            err(c, M_DATA_DIR, file, strerror(errno ? errno : EIO));
+            if (f)
+                fclose(f);
+            return EXIT_FAIL;
+        }
+        fclose(f);
+        pw[strcspn(pw, "\r\n")] = '\0';
+        return 0;
+    }
+    char prompt[256];
+    msgf(c, prompt, sizeof prompt, M_PASSWORD_PROMPT, user);
+    const char *line = NULL;
+    if (term_read_secret(c, prompt, &line) != 0 || !line)
+        return EXIT_INTERRUPTED;
+    snprintf(pw, n, "%s", line);
+    return 0;
+}
+
+static int store_fail(cli *c, qk_store *s)
+{
+    err_text(c, qk_store_errmsg(s));
+    return EXIT_FAIL;
+}
+
+static void print_json_rows(cli *c, json_t *rows, const char *const *cols, size_t ncols)
+{
+    table t = {0};
+    char line[1024];
+    size_t w = 0;
+    for (size_t k = 0; k < ncols; k++)
+        w += (size_t)snprintf(line + w, sizeof line - w, "%s%s", k ? "\t" : "", cols[k]);
+    table_add(&t, "%s", line);
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r)
+    {
+        w = 0;
+        for (size_t k = 0; k < ncols && w < sizeof line; k++) {
+            json_t *v = json_object_get(r, cols[k]);
+            char val[256];
+            if (json_is_string(v))
+                snprintf(val, sizeof val, "%s", json_string_value(v));
+            else if (json_is_integer(v) && strstr(cols[k], "_ms"))
+                fmt_time(val, sizeof val, (int64_t)json_integer_value(v));
+            else if (json_is_integer(v))
+                snprintf(val, sizeof val, "%lld", (long long)json_integer_value(v));
+            else
+                snprintf(val, sizeof val, "-");
+            w += (size_t)snprintf(line + w, sizeof line - w, "%s%s", k ? "\t" : "", val);
+        }
+        table_add(&t, "%s", line);
+    }
+    table_print(c, &t);
+    table_free(&t);
+}
+
+/* Returns -1 when argv[1] is not one of these commands. */
+int admin_server(cli *c, int argc, char **argv)
+{
+    static const char *const known[] = {"init", "branch", "leader", "admin", "member",
+                                        "code", "device", "backup", "bundle"};
+    int found = 0;
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        found |= strcmp(argv[1], known[i]) == 0;
+    if (!found)
+        return -1;
+    const char *cmd = argv[1];
+    /* Two-word commands: "branch add", "member import", ... */
+    const char *sub = argc > 2 && argv[2][0] != '-' &&
+                              (strcmp(cmd, "branch") == 0 || strcmp(cmd, "leader") == 0 ||
+                               strcmp(cmd, "admin") == 0 || strcmp(cmd, "member") == 0 ||
+                               strcmp(cmd, "device") == 0 || strcmp(cmd, "bundle") == 0)
+                          ? argv[2]
+                          : "";
+    aopts o = {0};
+    int r = admin_opts(c, argc, argv, *sub ? 3 : 2, &o);
+    if (r)
+        return r;
+    qk_store *s = NULL;
+    if (qk_store_open(&s, o.db, c->lang) != QK_OK) {
+        r = store_fail(c, s);
+        qk_store_close(s);
+        return r;
+    }
+    int rc = QK_OK;
+    r = EXIT_OK;
+    if (strcmp(cmd, "init") == 0 && o.npos == 0) {
+        char pw[32];
+        const char *user = o.user ? o.user : "admin";
+        if ((rc = qk_admin_init(s, user, pw, sizeof pw)) == QK_OK)
+            out(c, stdout, M_ADMIN_INIT, user, pw);
+    } else if (strcmp(cmd, "branch") == 0 && strcmp(sub, "add") == 0 && o.npos == 2) {
+        if ((rc = qk_admin_branch_add(s, o.pos[0], o.pos[1])) == QK_OK)
+            out(c, stdout, M_ADMIN_OK_BRANCH, o.pos[0], o.pos[1]);
+    } else if (strcmp(cmd, "branch") == 0 && strcmp(sub, "list") == 0 && o.npos == 0) {
+        json_t *rows = NULL;
+        static const char *const cols[] = {"id", "name", "members", "devices"};
+        if ((rc = qk_admin_branches(s, &rows)) == QK_OK)
+            print_json_rows(c, rows, cols, 4);
+        json_decref(rows);
+    } else if ((strcmp(cmd, "leader") == 0 || strcmp(cmd, "admin") == 0) &&
+               strcmp(sub, "add") == 0 && o.npos == 1) {
+        int leader = strcmp(cmd, "leader") == 0;
+        char pw[256];
+        if (leader && !o.branch) {
+            err(c, M_MISSING_ARG, "--branch");
+            r = EXIT_USAGE;
+        } else if ((r = read_password(c, o.password_file, o.pos[0], pw, sizeof pw)) == 0 &&
+                   (rc = qk_admin_user_add(s, o.pos[0], cmd, o.branch, pw)) == QK_OK) {
+            out(c, stdout, M_ADMIN_OK_USER, M(c, leader ? M_ROLE_LEADER : M_ROLE_ADMIN), o.pos[0]);
+        }
+    } else if (strcmp(cmd, "member") == 0 && strcmp(sub, "add") == 0 && o.npos == 2) {
+        qk_roster_member m = {0};
+        snprintf(m.id, sizeof m.id, "%s", o.pos[0]);
+        snprintf(m.name, sizeof m.name, "%s", o.pos[1]);
+        snprintf(m.branch, sizeof m.branch, "%s", o.branch ? o.branch : "");
+        snprintf(m.dept, sizeof m.dept, "%s", o.dept ? o.dept : "");
+        if (!o.branch || !o.pin) {
+            err(c, M_MISSING_ARG, !o.branch ? "--branch" : "--pin");
+            r = EXIT_USAGE;
+        } else if ((rc = qk_admin_member_add(s, &m, o.pin)) == QK_OK) {
+            out(c, stdout, M_ADMIN_OK_MEMBER, m.id, m.name, m.branch);
+        }
+    } else if (strcmp(cmd, "member") == 0 && strcmp(sub, "import") == 0 && o.npos == 1) {
+        FILE *f = fopen(o.pos[0], "rb");
+        char *raw = NULL, *text = NULL;
+        size_t len = 0, cap = 0, tlen = 0;
+        int converted = 0, bad_line = 0;
+        while (f && !feof(f)) {
+            if (len + 65536 > cap) {
+                char *nr = realloc(raw, cap = cap ? cap * 2 : 131072);
+                if (!nr)
+                    break;
+                raw = nr;
+            }
+            len += fread(raw + len, 1, cap - len, f);
+            if (ferror(f))
+                break;
+        }
+        if (!f || ferror(f)) {
+            err(c, M_DATA_DIR, o.pos[0], strerror(errno ? errno : EIO));
+            r = EXIT_FAIL;
+        } else if (!(text = qk_text_decode(raw ? raw : "", len, &tlen, &converted, &bad_line))) {
+            char why[512];
+            snprintf(why, sizeof why, "%s:%d: %s", o.pos[0], bad_line,
+                     c->lang == QK_LANG_EN ? "neither UTF-8 nor GBK text" : "既不是 UTF-8 也不是 GBK 文本");
+            err_text(c, why);
+            r = EXIT_FAIL;
+        } else {
+            size_t added = 0;
+            if ((rc = qk_admin_roster_import(s, text, tlen, o.pos[0], o.branch, NULL, &added)) ==
+                QK_OK) {
+                out(c, stdout, M_ADMIN_OK_IMPORT, o.pos[0], added);
+            }
+        }
+        if (f)
+            fclose(f);
+        free(raw);
+        free(text);
+    } else if (strcmp(cmd, "code") == 0 && o.npos == 0) {
+        unsigned long long hours = 24;
+        if (!o.branch) {
+            err(c, M_MISSING_ARG, "--branch");
+            r = EXIT_USAGE;
+        } else if (o.ttl && (!parse_uint(o.ttl, 720, &hours) || hours == 0)) {
+            err(c, M_BAD_VALUE, "--ttl", o.ttl);
+            r = EXIT_USAGE;
+        } else {
+            char code[QK_CODE_LEN + 1], until[64];
+            int64_t exp = 0;
+            if ((rc = qk_admin_code_new(s, o.branch, "cli", (int64_t)hours * 3600 * 1000, code,
+                                        &exp)) == QK_OK) {
+                fmt_time(until, sizeof until, exp);
+                out(c, stdout, M_ADMIN_CODE, code, o.branch, until, code);
+            }
+        }
+    } else if (strcmp(cmd, "device") == 0 && strcmp(sub, "list") == 0 && o.npos == 0) {
+        json_t *rows = NULL;
+        static const char *const cols[] = {"id", "branch", "name", "acked_seq", "last_seq",
+                                           "last_seen_ms", "revoked_ms"};
+        if ((rc = qk_admin_devices(s, o.branch, &rows)) == QK_OK)
+            print_json_rows(c, rows, cols, 7);
+        json_decref(rows);
+    } else if (strcmp(cmd, "device") == 0 && strcmp(sub, "revoke") == 0 && o.npos == 1) {
+        if ((rc = qk_admin_device_revoke(s, o.pos[0])) == QK_OK)
+            out(c, stdout, M_ADMIN_REVOKED, o.pos[0]);
+    } else if (strcmp(cmd, "backup") == 0 && o.npos == 1) {
+        if ((rc = qk_admin_backup(s, o.pos[0])) == QK_OK)
+            out(c, stdout, M_ADMIN_BACKUP, o.pos[0]);
+    } else if (strcmp(cmd, "bundle") == 0 && strcmp(sub, "publish") == 0 && o.npos == 1) {
+        char *trust = o.trust ? NULL : data_file(c, "trust");
+        char *bundles = o.bundles ? NULL : qk_server_bundles_dir(o.db);
+        qk_published p;
+        if ((rc = qk_admin_bundle_publish(s, o.pos[0], o.bundles ? o.bundles : bundles,
+                                          o.trust ? o.trust : trust, "cli", &p)) == QK_OK)
+            out(c, stdout, M_ADMIN_PUBLISHED, p.id, p.version, (long long)p.size, p.key_id);
+        free(trust);
+        free(bundles);
+    } else {
+        out(c, stderr, M_ADMIN_USAGE);
+        r = EXIT_USAGE;
+    }
+    if (rc != QK_OK)
+        r = store_fail(c, s);
+    qk_store_close(s);
+    return r;
+}

@@ -1,0 +1,89 @@
+/* qk_server.h: the branch's central server (`quizkit serve`) and the
+ * administration it needs, on its store.
+ *
+ * The admin functions are what both `quizkit admin ... --db` (working on the
+ * database directly) and the HTTP handlers call, so the rules live in one
+ * place. They set qk_store_errmsg() on failure. API: docs/protocol.md. */
+#ifndef QK_SERVER_H
+#define QK_SERVER_H
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "qk_sync.h"
+
+/* ids of branches, accounts and members: 1-32 of [A-Za-z0-9._-]. */
+int qk_ident_valid(const char *id);
+
+/* Creates the first admin account with a random password (written to pw,
+ * at least 25 bytes) when the store has no account yet; QK_EEXISTS otherwise. */
+int qk_admin_init(qk_store *s, const char *user, char *pw, size_t pwlen);
+int qk_admin_branch_add(qk_store *s, const char *id, const char *name);
+/* role: "admin" or "leader" (a leader needs a branch); password >= 8 characters. */
+int qk_admin_user_add(qk_store *s, const char *name, const char *role, const char *branch,
+                      const char *password);
+/* 1 when the password is right for the account (u filled), else 0. */
+int qk_admin_login(qk_store *s, const char *name, const char *password, qk_user *u);
+int qk_admin_member_add(qk_store *s, const qk_roster_member *m, const char *pin);
+/* A roster CSV (UTF-8; columns 编号/id, 姓名/name, 支部/branch, 科室/dept,
+ * PIN/初始PIN in any order). All rows or none: the first bad row is named
+ * as label:line in the error. branch, when not NULL, is the branch of rows
+ * that have none; only_branch, when not NULL, refuses rows of another. */
+int qk_admin_roster_import(qk_store *s, const char *csv, size_t len, const char *label,
+                           const char *branch, const char *only_branch, size_t *added);
+/* A one-time enrolment code (e.g. "K7QF-9MZP") for a branch, valid ttl_ms. */
+#define QK_CODE_LEN 9
+int qk_admin_code_new(qk_store *s, const char *branch, const char *by, int64_t ttl_ms,
+                      char code[QK_CODE_LEN + 1], int64_t *expires_ms);
+int qk_admin_device_revoke(qk_store *s, const char *device_id);
+int qk_admin_backup(qk_store *s, const char *dest);
+/* Checks a bundle (digests, and a signature by a key in trust_dir) and copies
+ * it into bundles_dir as ID-VERSION.qkb. QK_EEXISTS when that version is
+ * published with other content. */
+int qk_admin_bundle_publish(qk_store *s, const char *file, const char *bundles_dir,
+                            const char *trust_dir, const char *by, qk_published *out);
+int qk_admin_branches(qk_store *s, json_t **out);
+/* Where published bundles live by default: "bundles" beside the database
+ * file of spec. Caller frees. */
+char *qk_server_bundles_dir(const char *db_spec);
+int qk_admin_devices(qk_store *s, const char *branch, json_t **out);
+
+/* Device enrolment: exchanges a code for a token (64 hex characters; the
+ * store keeps only its SHA-256). QK_ENOTFOUND, QK_ETIMEOUT (expired),
+ * QK_ESTATE (used), QK_EEXISTS (device enrolled with another key). */
+int qk_enrol(qk_store *s, const char *code, const char *device_id, const char *name,
+             const char *pem, char token[65], char branch[QK_NAME_MAX + 1]);
+
+typedef struct qk_server_config {
+    const char *listen;   /* address; default 127.0.0.1, or 0.0.0.0 with TLS */
+    unsigned port;        /* default 8443 with TLS, 8080 without */
+    const char *db;       /* store spec, "sqlite:PATH" */
+    const char *tls_cert; /* PEM files; both or neither */
+    const char *tls_key;
+    int insecure_listen; /* allow plain HTTP on an address other than loopback */
+    unsigned threads;    /* worker threads (default 4) */
+    unsigned max_conn;   /* connections at once (default 256) */
+    unsigned timeout_s;  /* idle connection timeout (default 30) */
+    const char *bundles; /* published bundles (default: beside the database) */
+    const char *trust;   /* folder of *.pub keys bundles must be signed by */
+    qk_lang lang;
+    FILE *log; /* one line per request; NULL: none */
+    char *owned; /* what qk_server_config_load read (internal) */
+} qk_server_config;
+
+typedef struct qk_server qk_server;
+
+/* Reads "key = value" lines (# comments) into c; strings point into a buffer
+ * the config keeps until qk_server_config_free. Errors name file:line. */
+int qk_server_config_load(qk_server_config *c, const char *path, char *msg, size_t n);
+void qk_server_config_free(qk_server_config *c);
+
+/* Starts listening (threads in the background). NULL on failure, with why. */
+qk_server *qk_server_start(const qk_server_config *c, char *msg, size_t n);
+unsigned qk_server_port(const qk_server *srv);
+/* Stops taking connections, lets requests in flight finish (up to grace_ms),
+ * then stops. */
+void qk_server_stop(qk_server *srv, int grace_ms);
+
+#endif

@@ -1,0 +1,450 @@
+/* admin.c: the server's administration on its store: the first admin,
+ * branches, accounts, the roster (one by one or from a CSV), enrolment codes,
+ * device tokens, published bundles and backups. The CLI's --db mode and the
+ * HTTP handlers both come here, so each rule is written once. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "qk_server.h"
+#include "store.h"
+#include "sync_msg.h"
+
+int qk_ident_valid(const char *id)
+{
+    size_t n = id ? strlen(id) : 0;
+    if (n == 0 || n > 32)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = id[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+static int name_valid(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    return n > 0 && qk_text_valid(s, n) && qk_text_width(s, n) <= 128 && !strpbrk(s, "\r\n\t");
+}
+
+static int bad_ident(qk_store *s, const char *what, const char *id)
+{
+    qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_BAD_ID, what, id ? id : "");
+    return QK_EINVAL;
+}
+
+static int say(qk_store *s, int rc, qk__ymsg id, const char *a, const char *b)
+{
+    qk__ymsgf(s->lang, s->err, sizeof s->err, id, a, b);
+    return rc;
+}
+
+/* Random bytes from the OS, as hex. */
+static int random_hex(char *out, size_t bytes)
+{
+    unsigned char buf[64];
+    qk_rng *rng = NULL;
+    int rc = bytes <= sizeof buf ? qk_rng_new_random(&rng) : QK_EINVAL;
+    if (rc == QK_OK)
+        rc = qk_rng_bytes(rng, buf, bytes);
+    qk_rng_free(rng);
+    if (rc == QK_OK)
+        qk__hex(out, buf, bytes);
+    return rc;
+}
+
+int qk_admin_init(qk_store *s, const char *user, char *pw, size_t pwlen)
+{
+    int64_t n = 0;
+    int rc = s->ops->user_count(s, &n);
+    if (rc != QK_OK)
+        return rc;
+    if (n > 0) {
+        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_HAS_USERS);
+        return QK_EEXISTS;
+    }
+    char hex[33];
+    if (pwlen < 25 || (rc = random_hex(hex, 12)) != QK_OK)
+        return rc != QK_OK ? rc : QK_EINVAL;
+    /* 24 hex digits in groups of four: 96 random bits, easy to copy. */
+    size_t w = 0;
+    for (size_t i = 0; i < 24; i++) {
+        if (i && i % 4 == 0)
+            pw[w++] = '-';
+        pw[w++] = hex[i];
+    }
+    pw[w] = '\0';
+    return qk_admin_user_add(s, user ? user : "admin", "admin", NULL, pw);
+}
+
+int qk_admin_branch_add(qk_store *s, const char *id, const char *name)
+{
+    if (!qk_ident_valid(id))
+        return bad_ident(s, s->lang == QK_LANG_EN ? "branch id" : "支部编号", id);
+    if (!name_valid(name))
+        return say(s, QK_EINVAL, QK_Y_BAD_NAME, s->lang == QK_LANG_EN ? "the name" : "名称", NULL);
+    int rc = s->ops->branch_add(s, id, name);
+    if (rc == QK_EEXISTS)
+        say(s, rc, QK_Y_EXISTS, s->lang == QK_LANG_EN ? "branch" : "支部", id);
+    return rc;
+}
+
+int qk_admin_user_add(qk_store *s, const char *name, const char *role, const char *branch,
+                      const char *password)
+{
+    if (!qk_ident_valid(name))
+        return bad_ident(s, s->lang == QK_LANG_EN ? "account" : "账号", name);
+    int is_admin = role && strcmp(role, "admin") == 0;
+    if (!role || (!is_admin && strcmp(role, "leader") != 0) || (!is_admin && !branch))
+        return say(s, QK_EINVAL, QK_Y_BAD_ROLE, NULL, NULL);
+    if (!password || strlen(password) < 8)
+        return say(s, QK_EINVAL, QK_Y_SHORT_PW, NULL, NULL);
+    qk_user u = {0};
+    snprintf(u.name, sizeof u.name, "%s", name);
+    snprintf(u.role, sizeof u.role, "%s", role);
+    snprintf(u.branch, sizeof u.branch, "%s", branch && !is_admin ? branch : "");
+    int rc = qk_secret_hash(password, u.pw_hash, sizeof u.pw_hash);
+    if (rc != QK_OK)
+        return rc;
+    rc = s->ops->user_add(s, &u);
+    if (rc == QK_EEXISTS) {
+        /* Either the name is taken or the branch does not exist. */
+        qk_user other;
+        if (s->ops->user_get(s, name, &other) == QK_OK)
+            return say(s, rc, QK_Y_EXISTS, s->lang == QK_LANG_EN ? "account" : "账号", name);
+        return say(s, QK_ENOTFOUND, QK_Y_NOT_FOUND, s->lang == QK_LANG_EN ? "branch" : "支部",
+                   branch);
+    }
+    return rc;
+}
+
+int qk_admin_login(qk_store *s, const char *name, const char *password, qk_user *u)
+{
+    /* An unknown account costs the same time as a wrong password. */
+    static const char dummy[] = "pbkdf2-sha256$60000$00000000000000000000000000000000$"
+                                "0000000000000000000000000000000000000000000000000000000000000000";
+    int found = qk_ident_valid(name) && s->ops->user_get(s, name, u) == QK_OK;
+    int ok = qk_secret_verify(password ? password : "", found ? u->pw_hash : dummy);
+    return found && ok;
+}
+
+int qk_admin_member_add(qk_store *s, const qk_roster_member *m, const char *pin)
+{
+    if (!qk_ident_valid(m->id))
+        return bad_ident(s, s->lang == QK_LANG_EN ? "member id" : "成员编号", m->id);
+    if (!name_valid(m->name))
+        return say(s, QK_EINVAL, QK_Y_BAD_NAME, s->lang == QK_LANG_EN ? "the name" : "姓名", NULL);
+    if (m->dept[0] && !name_valid(m->dept))
+        return say(s, QK_EINVAL, QK_Y_BAD_NAME, s->lang == QK_LANG_EN ? "the department" : "科室",
+                   NULL);
+    if (!qk_ident_valid(m->branch))
+        return bad_ident(s, s->lang == QK_LANG_EN ? "branch id" : "支部编号", m->branch);
+    if (!qk_pin_valid(pin))
+        return say(s, QK_EINVAL, QK_Y_BAD_PIN, NULL, NULL);
+    qk_roster_member r = *m;
+    int rc = qk_pin_hash_new(pin, r.pin_salt, r.pin_hash, &r.pin_iter);
+    return rc == QK_OK ? s->ops->member_put(s, &r) : rc;
+}
+
+/* Which roster field a CSV header names (-1: none). */
+static int roster_col(const char *h)
+{
+    static const struct {
+        const char *name;
+        int col;
+    } names[] = {{"编号", 0}, {"工号", 0}, {"党员编号", 0}, {"id", 0},     {"ID", 0},
+                 {"姓名", 1}, {"name", 1}, {"支部", 2},     {"branch", 2}, {"科室", 3},
+                 {"部门", 3}, {"dept", 3}, {"department", 3}, {"PIN", 4},  {"pin", 4},
+                 {"初始PIN", 4}, {"初始密码", 4}};
+    while (*h == ' ')
+        h++;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (strcmp(h, names[i].name) == 0)
+            return names[i].col;
+    }
+    return -1;
+}
+
+int qk_admin_roster_import(qk_store *s, const char *csv, size_t len, const char *label,
+                           const char *branch, const char *only_branch, size_t *added)
+{
+    *added = 0;
+    if (len >= 3 && memcmp(csv, "\xef\xbb\xbf", 3) == 0) {
+        csv += 3;
+        len -= 3;
+    }
+    qk_csv rd;
+    qk_csv_init(&rd, csv, len);
+    qk_csv_row r = {0};
+    int got, map[8] = {-1, -1, -1, -1, -1, -1, -1, -1};
+    while ((got = qk_csv_next(&rd, &r)) == 1 && qk_csv_blank(&r))
+        ;
+    char why[sizeof s->err];
+    int rc = QK_OK;
+    if (got != 1) {
+        qk__ymsgf(s->lang, why, sizeof why, got < 0 ? QK_Y_CSV_QUOTE : QK_Y_CSV_EMPTY);
+        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_CSV_AT, label, r.line ? r.line : 1, why);
+        qk_csv_row_free(&r);
+        return QK_EINVAL;
+    }
+    int cols[5] = {-1, -1, -1, -1, -1};
+    for (size_t i = 0; i < r.n && i < 8; i++) {
+        map[i] = roster_col(r.fields[i]);
+        if (map[i] >= 0 && cols[map[i]] < 0)
+            cols[map[i]] = (int)i;
+    }
+    if (cols[0] < 0 || cols[1] < 0) {
+        qk__ymsgf(s->lang, why, sizeof why, QK_Y_CSV_COLS);
+        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_CSV_AT, label, r.line, why);
+        qk_csv_row_free(&r);
+        return QK_EINVAL;
+    }
+    if ((rc = s->ops->begin(s)) != QK_OK) {
+        qk_csv_row_free(&r);
+        return rc;
+    }
+    while (rc == QK_OK && (got = qk_csv_next(&rd, &r)) == 1) {
+        if (qk_csv_blank(&r))
+            continue;
+        qk_roster_member m = {0};
+        const char *f[5];
+        for (int k = 0; k < 5; k++)
+            f[k] = cols[k] >= 0 && (size_t)cols[k] < r.n ? r.fields[cols[k]] : "";
+        snprintf(m.id, sizeof m.id, "%s", f[0]);
+        snprintf(m.name, sizeof m.name, "%s", f[1]);
+        snprintf(m.branch, sizeof m.branch, "%s", *f[2] ? f[2] : branch ? branch : "");
+        snprintf(m.dept, sizeof m.dept, "%s", f[3]);
+        if (only_branch && strcmp(m.branch, only_branch) != 0) {
+            qk__ymsgf(s->lang, why, sizeof why, QK_Y_OTHER_BRANCH, m.branch, only_branch);
+            rc = QK_EPERM;
+        } else {
+            rc = qk_admin_member_add(s, &m, f[4]);
+            snprintf(why, sizeof why, "%s", s->err);
+        }
+        if (rc != QK_OK)
+            qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_CSV_AT, label, r.line, why);
+        else
+            (*added)++;
+    }
+    if (rc == QK_OK && got < 0) {
+        qk__ymsgf(s->lang, why, sizeof why, QK_Y_CSV_QUOTE);
+        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_CSV_AT, label, r.line, why);
+        rc = QK_EINVAL;
+    }
+    qk_csv_row_free(&r);
+    if (rc == QK_OK)
+        rc = s->ops->commit(s);
+    else
+        s->ops->rollback(s);
+    if (rc != QK_OK)
+        *added = 0;
+    return rc;
+}
+
+int qk_admin_code_new(qk_store *s, const char *branch, const char *by, int64_t ttl_ms,
+                      char code[QK_CODE_LEN + 1], int64_t *expires_ms)
+{
+    /* 8 characters from 31 that are hard to confuse (no 0/O, 1/I/L): about 40
+     * bits, enough for a code that expires and whose guesses are throttled. */
+    static const char alphabet[] = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+    unsigned char raw[8];
+    qk_rng *rng = NULL;
+    int rc = qk_rng_new_random(&rng);
+    for (size_t i = 0; rc == QK_OK && i < 8; i++) {
+        uint32_t v = 0;
+        rc = qk_rng_below(rng, 31, &v);
+        raw[i] = (unsigned char)alphabet[v];
+    }
+    qk_rng_free(rng);
+    if (rc != QK_OK)
+        return rc;
+    snprintf(code, QK_CODE_LEN + 1, "%.4s-%.4s", (const char *)raw, (const char *)raw + 4);
+    char norm[9], hash[65];
+    memcpy(norm, raw, 8);
+    norm[8] = '\0';
+    qk_sha256_hex(hash, norm, 8);
+    *expires_ms = qk__now_ms() + ttl_ms;
+    rc = s->ops->code_put(s, hash, branch, by ? by : "", *expires_ms);
+    if (rc == QK_EEXISTS)
+        return say(s, QK_ENOTFOUND, QK_Y_NOT_FOUND, s->lang == QK_LANG_EN ? "branch" : "支部",
+                   branch);
+    return rc;
+}
+
+int qk_enrol(qk_store *s, const char *code, const char *device_id, const char *name,
+             const char *pem, char token[65], char branch[QK_NAME_MAX + 1])
+{
+    /* Codes are typed by hand: case and separators do not matter. */
+    char norm[9] = {0};
+    size_t n = 0;
+    for (const char *p = code ? code : ""; *p && n < 9; p++) {
+        if (*p == '-' || *p == ' ')
+            continue;
+        norm[n++] = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+    }
+    char hash[65];
+    qk_sha256_hex(hash, norm, n);
+    int rc = n == 8 ? s->ops->begin(s) : QK_ENOTFOUND;
+    if (rc == QK_OK) {
+        rc = s->ops->code_take(s, hash, device_id, qk__now_ms(), branch);
+        qk_device_rec d = {0};
+        snprintf(d.id, sizeof d.id, "%s", device_id);
+        snprintf(d.branch, sizeof d.branch, "%s", branch);
+        snprintf(d.name, sizeof d.name, "%s", name ? name : "");
+        char token_hash[65];
+        if (rc == QK_OK && (rc = random_hex(token, 32)) == QK_OK) {
+            qk_sha256_hex(token_hash, token, 64);
+            rc = s->ops->device_enrol(s, &d, pem, token_hash);
+        }
+        if (rc == QK_OK)
+            rc = s->ops->commit(s);
+        else
+            s->ops->rollback(s);
+    }
+    switch (rc) {
+    case QK_ENOTFOUND: return say(s, rc, QK_Y_CODE_UNKNOWN, NULL, NULL);
+    case QK_ETIMEOUT: return say(s, rc, QK_Y_CODE_EXPIRED, NULL, NULL);
+    case QK_ESTATE: return say(s, rc, QK_Y_CODE_USED, NULL, NULL);
+    case QK_EEXISTS: return say(s, rc, QK_Y_DEVICE_KEY, device_id, NULL);
+    default: return rc;
+    }
+}
+
+int qk_admin_device_revoke(qk_store *s, const char *device_id)
+{
+    int rc = s->ops->device_revoke(s, device_id);
+    if (rc == QK_ENOTFOUND)
+        say(s, rc, QK_Y_NOT_FOUND, s->lang == QK_LANG_EN ? "device" : "设备", device_id);
+    return rc;
+}
+
+int qk_admin_backup(qk_store *s, const char *dest)
+{
+    if (access(dest, F_OK) == 0)
+        return say(s, QK_EEXISTS, QK_Y_EXISTS, s->lang == QK_LANG_EN ? "file" : "文件", dest);
+    return s->ops->backup(s, dest);
+}
+
+int qk_admin_branches(qk_store *s, json_t **out)
+{
+    return s->ops->branch_list(s, out);
+}
+
+int qk_admin_devices(qk_store *s, const char *branch, json_t **out)
+{
+    return s->ops->device_list(s, branch, out);
+}
+
+/* Public keys (*.pub) of a trust folder. */
+static size_t load_keys(const char *dir, qk_key **keys, size_t cap)
+{
+    size_t n = 0;
+    DIR *d = dir ? opendir(dir) : NULL;
+    struct dirent *ent;
+    while (d && n < cap && (ent = readdir(d)) != NULL) {
+        size_t len = strlen(ent->d_name);
+        if (len < 5 || strcmp(ent->d_name + len - 4, ".pub") != 0)
+            continue;
+        char path[4096], msg[256];
+        snprintf(path, sizeof path, "%s/%s", dir, ent->d_name);
+        if (qk_key_load(&keys[n], path, QK_LANG_EN, msg, sizeof msg) == QK_OK)
+            n++;
+    }
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* SHA-256 of a whole file, in hex. */
+static int file_sha256(const char *path, char out[65], int64_t *size)
+{
+    size_t len = 0;
+    int err = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return QK_EIO;
+    char *buf = NULL;
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && st.st_size > 0 && (buf = malloc((size_t)st.st_size)) != NULL)
+        len = fread(buf, 1, (size_t)st.st_size, f);
+    err = !buf || len != (size_t)st.st_size;
+    fclose(f);
+    if (!err) {
+        qk_sha256_hex(out, buf, len);
+        *size = (int64_t)len;
+    }
+    free(buf);
+    return err ? QK_EIO : QK_OK;
+}
+
+static int copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
+    char buf[65536];
+    size_t n;
+    int ok = in && out;
+    while (ok && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        ok = fwrite(buf, 1, n, out) == n;
+    ok = ok && !ferror(in) && fflush(out) == 0 && fsync(fileno(out)) == 0;
+    if (in)
+        fclose(in);
+    if (out && fclose(out) != 0)
+        ok = 0;
+    return ok ? QK_OK : QK_EIO;
+}
+
+int qk_admin_bundle_publish(qk_store *s, const char *file, const char *bundles_dir,
+                            const char *trust_dir, const char *by, qk_published *out)
+{
+    memset(out, 0, sizeof *out);
+    qk_bundle *b = NULL;
+    qk_key *keys[64];
+    size_t nkeys = load_keys(trust_dir, keys, 64);
+    int rc = qk_bundle_open(&b, file, QK_BUNDLE_VERIFY, s->lang);
+    if (rc == QK_OK)
+        rc = qk_bundle_check_signature(b, keys, nkeys);
+    for (size_t i = 0; i < nkeys; i++)
+        qk_key_free(keys[i]);
+    if (rc != QK_OK) {
+        say(s, rc, QK_Y_BUNDLE_BAD, file, qk_bundle_errmsg(b));
+        qk_bundle_close(b);
+        return rc;
+    }
+    const qk_bundle_info *info = qk_bundle_info_get(b);
+    snprintf(out->id, sizeof out->id, "%s", info->id);
+    snprintf(out->version, sizeof out->version, "%s", info->version);
+    snprintf(out->title, sizeof out->title, "%s", info->title);
+    snprintf(out->key_id, sizeof out->key_id, "%s", info->publisher_key_id);
+    qk_bundle_close(b);
+    snprintf(out->by, sizeof out->by, "%s", by ? by : "");
+    out->published_ms = qk__now_ms();
+    if ((rc = file_sha256(file, out->sha256, &out->size)) != QK_OK)
+        return say(s, rc, QK_Y_READ, file, strerror(errno ? errno : EIO));
+    qk_published old;
+    if (s->ops->bundle_get(s, out->id, out->version, &old) == QK_OK) {
+        if (strcmp(old.sha256, out->sha256) == 0) {
+            *out = old; /* the same file again: nothing to do */
+            return QK_OK;
+        }
+        return say(s, QK_EEXISTS, QK_Y_BUNDLE_SAME, out->id, out->version);
+    }
+    mkdir(bundles_dir, 0755);
+    char tmp[600];
+    snprintf(out->file, sizeof out->file, "%s/%s-%s.qkb", bundles_dir, out->id, out->version);
+    snprintf(tmp, sizeof tmp, "%s.tmp", out->file);
+    if (copy_file(file, tmp) != QK_OK || rename(tmp, out->file) != 0) {
+        unlink(tmp);
+        return say(s, QK_EIO, QK_Y_WRITE, out->file, strerror(errno ? errno : EIO));
+    }
+    rc = s->ops->bundle_put(s, out);
+    if (rc != QK_OK)
+        unlink(out->file);
+    return rc;
+}

@@ -1,0 +1,863 @@
+/* api.c: the central server's API v1 (docs/protocol.md): routing,
+ * authentication and authorisation, and one handler per endpoint. Handlers
+ * run in the HTTP layer's worker threads; each thread has its own store
+ * connection. Every rule lives in admin.c or store.c, not here. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "qk_server.h"
+#include "request.h"
+#include "store.h"
+#include "sync_msg.h"
+
+#define SESSION_MS (12LL * 3600 * 1000)
+#define THROTTLE_WINDOW_MS (15LL * 60 * 1000)
+#define THROTTLE_MAX 10
+#define ROSTER_PAGE 500
+#define BUNDLE_MAX_BYTES ((size_t)64 * 1024 * 1024)
+#define SMALL_BODY ((size_t)64 * 1024)
+#define ROSTER_CSV_MAX ((size_t)4 * 1024 * 1024)
+
+struct qk_server {
+    qk_http *http;
+    pthread_key_t key;
+    char *db, *bundles, *trust;
+    qk_lang lang;
+};
+
+typedef enum { WHO_NONE, WHO_DEVICE, WHO_USER } who_kind;
+
+/* One request as the handlers see it. */
+typedef struct call {
+    qk_server *srv;
+    qk_store *s;
+    qk_http_req *rq;
+    qk_http_resp *rs;
+    qk_lang lang;
+    who_kind who;
+    qk_device_rec dev;
+    qk_user user;
+    const char *rest; /* the path after the route's prefix */
+} call;
+
+/* --- helpers --- */
+
+static void close_store(void *p)
+{
+    qk_store_close(p);
+}
+
+static qk_store *thread_store(qk_server *srv, char *msg, size_t n)
+{
+    qk_store *s = pthread_getspecific(srv->key);
+    if (s)
+        return s;
+    if (qk_store_open(&s, srv->db, srv->lang) != QK_OK) {
+        snprintf(msg, n, "%s", qk_store_errmsg(s));
+        qk_store_close(s);
+        return NULL;
+    }
+    qk_store_set_bundles(s, srv->bundles);
+    pthread_setspecific(srv->key, s);
+    return s;
+}
+
+static void fail(call *c, int status, const char *code, const char *msg)
+{
+    qk_http_error(c->rs, status, code, msg);
+}
+
+static void failf(call *c, int status, const char *code, qk__ymsg id, ...)
+{
+    char buf[600];
+    va_list ap;
+    va_start(ap, id);
+    qk__ymsgv(c->lang, buf, sizeof buf, id, ap);
+    va_end(ap);
+    fail(c, status, code, buf);
+}
+
+/* Maps a store or admin failure to a status, with the store's message. */
+static void fail_rc(call *c, int rc)
+{
+    static const struct {
+        int rc, status;
+        const char *code;
+    } map[] = {{QK_EINVAL, 400, "bad_request"}, {QK_ENOTFOUND, 404, "not_found"},
+               {QK_EEXISTS, 409, "conflict"},   {QK_EPERM, 403, "forbidden"},
+               {QK_ETIMEOUT, 410, "expired"},   {QK_ESTATE, 409, "used"},
+               {QK_EDIGEST, 422, "bad_bundle"}, {QK_ECORRUPT, 422, "bad_bundle"},
+               {QK_EUNSIGNED, 422, "untrusted"}, {QK_EUNTRUSTED, 422, "untrusted"},
+               {QK_ESIGNATURE, 422, "bad_signature"}, {QK_ELIMIT, 413, "too_large"}};
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+        if (map[i].rc == rc) {
+            fail(c, map[i].status, map[i].code, qk_store_errmsg(c->s));
+            return;
+        }
+    }
+    fail(c, 500, "server_error", qk_store_errmsg(c->s));
+}
+
+static void ok(call *c, int status, json_t *body)
+{
+    qk_http_json(c->rs, status, body);
+}
+
+static int method(const call *c, const char *m)
+{
+    return strcmp(c->rq->method, m) == 0;
+}
+
+/* The request's JSON object (gunzipped when sent so); NULL after answering. */
+static json_t *body_json(call *c)
+{
+    char why[600];
+    const char *enc = qk_http_header(c->rq, "Content-Encoding");
+    const char *body = c->rq->body;
+    size_t len = c->rq->body_len;
+    char *plain = NULL;
+    if (enc && strcmp(enc, "gzip") == 0) {
+        int rc = qk__gunzip(body, len, QK_BATCH_MAX_BYTES, &plain, &len);
+        if (rc == QK_ELIMIT) {
+            fail(c, 413, "too_large", "the inflated body is larger than 1 MiB");
+            return NULL;
+        }
+        if (rc != QK_OK) {
+            failf(c, 400, "bad_gzip", QK_Y_API_GZIP);
+            return NULL;
+        }
+        body = plain;
+    } else if (enc && strcmp(enc, "identity") != 0) {
+        fail(c, 415, "unsupported_encoding", "Content-Encoding must be gzip or identity");
+        return NULL;
+    }
+    json_t *j = qk__parse_json(body, len, c->lang, why, sizeof why);
+    free(plain);
+    if (!j)
+        fail(c, 400, "bad_json", why);
+    return j;
+}
+
+/* A string field (NULL after answering 400 when required and absent). */
+static const char *field(call *c, json_t *o, const char *name, int required)
+{
+    json_t *v = json_object_get(o, name);
+    if (json_is_string(v))
+        return json_string_value(v);
+    if (required || (v && !json_is_null(v))) {
+        failf(c, 400, "bad_field", QK_Y_API_FIELD, name);
+        return NULL;
+    }
+    return "";
+}
+
+static int need_user(call *c, int admin_only)
+{
+    if (c->who != WHO_USER) {
+        failf(c, c->who == WHO_NONE ? 401 : 403, c->who == WHO_NONE ? "unauthorized" : "forbidden",
+              c->who == WHO_NONE ? QK_Y_API_AUTH : QK_Y_API_FORBIDDEN,
+              c->lang == QK_LANG_EN ? "leaders and admins only" : "仅限支部书记和管理员");
+        return 0;
+    }
+    if (admin_only && strcmp(c->user.role, "admin") != 0) {
+        failf(c, 403, "forbidden", QK_Y_API_FORBIDDEN,
+              c->lang == QK_LANG_EN ? "admins only" : "仅限管理员");
+        return 0;
+    }
+    return 1;
+}
+
+static int is_admin(const call *c)
+{
+    return c->who == WHO_USER && strcmp(c->user.role, "admin") == 0;
+}
+
+/* The branch a leader's request is about: their own; an admin names one. */
+static const char *branch_for(call *c, const char *asked)
+{
+    if (is_admin(c))
+        return asked && *asked ? asked : NULL;
+    if (asked && *asked && strcmp(asked, c->user.branch) != 0) {
+        char what[200];
+        snprintf(what, sizeof what,
+                 c->lang == QK_LANG_EN ? "you manage branch \"%s\" only" : "您只能管理支部“%s”",
+                 c->user.branch);
+        failf(c, 403, "forbidden", QK_Y_API_FORBIDDEN, what);
+        return NULL;
+    }
+    return c->user.branch;
+}
+
+static int need_device(call *c)
+{
+    if (c->who == WHO_DEVICE)
+        return 1;
+    failf(c, c->who == WHO_NONE ? 401 : 403, c->who == WHO_NONE ? "unauthorized" : "forbidden",
+          c->who == WHO_NONE ? QK_Y_API_AUTH : QK_Y_API_FORBIDDEN,
+          c->lang == QK_LANG_EN ? "enrolled devices only" : "仅限已注册的设备");
+    return 0;
+}
+
+/* Failures counted per address and per account; 1 when over the limit. */
+static int throttled(call *c, const char *what, const char *account)
+{
+    char key[200];
+    int n = 0, worst = 0;
+    snprintf(key, sizeof key, "%s:addr:%s", what, c->rq->addr);
+    if (c->s->ops->throttle(c->s, key, qk__now_ms(), THROTTLE_WINDOW_MS, 0, &n) == QK_OK)
+        worst = n;
+    if (account) {
+        snprintf(key, sizeof key, "%s:account:%s", what, account);
+        if (c->s->ops->throttle(c->s, key, qk__now_ms(), THROTTLE_WINDOW_MS, 0, &n) == QK_OK &&
+            n > worst)
+            worst = n;
+    }
+    if (worst < THROTTLE_MAX)
+        return 0;
+    char secs[16];
+    snprintf(secs, sizeof secs, "%lld", THROTTLE_WINDOW_MS / 1000);
+    failf(c, 429, "rate_limited", QK_Y_API_THROTTLED, (int)(THROTTLE_WINDOW_MS / 60000));
+    qk_http_add_header(c->rs, "Retry-After", secs);
+    return 1;
+}
+
+static void count_failure(call *c, const char *what, const char *account)
+{
+    char key[200];
+    int n;
+    snprintf(key, sizeof key, "%s:addr:%s", what, c->rq->addr);
+    c->s->ops->throttle(c->s, key, qk__now_ms(), THROTTLE_WINDOW_MS, 1, &n);
+    if (account) {
+        snprintf(key, sizeof key, "%s:account:%s", what, account);
+        c->s->ops->throttle(c->s, key, qk__now_ms(), THROTTLE_WINDOW_MS, 1, &n);
+    }
+}
+
+static void authenticate(call *c)
+{
+    const char *h = qk_http_header(c->rq, "Authorization");
+    if (!h || strncmp(h, "Bearer ", 7) != 0)
+        return;
+    const char *tok = h + 7;
+    char hash[65];
+    qk_sha256_hex(hash, tok, strlen(tok));
+    if (strncmp(tok, "s-", 2) == 0) {
+        if (c->s->ops->token_user(c->s, hash, qk__now_ms(), &c->user) == QK_OK) {
+            c->who = WHO_USER;
+            snprintf(c->rq->who, sizeof c->rq->who, "user:%s", c->user.name);
+        }
+    } else if (c->s->ops->device_auth(c->s, hash, &c->dev) == QK_OK && !c->dev.revoked) {
+        c->who = WHO_DEVICE;
+        snprintf(c->rq->who, sizeof c->rq->who, "device:%s", c->dev.id);
+    }
+}
+
+/* --- handlers --- */
+
+static void h_time(call *c)
+{
+    ok(c, 200, json_pack("{s:I, s:i}", "server_ms", (json_int_t)qk__now_ms(), "api", 1));
+}
+
+static void h_login(call *c)
+{
+    json_t *j = body_json(c);
+    const char *user = j ? field(c, j, "user", 1) : NULL;
+    const char *pw = user ? field(c, j, "password", 1) : NULL;
+    if (pw && !throttled(c, "login", user)) {
+        qk_user u;
+        if (!qk_admin_login(c->s, user, pw, &u)) {
+            count_failure(c, "login", user);
+            failf(c, 401, "wrong_login", QK_Y_API_LOGIN);
+        } else {
+            char raw[65], token[68], hash[65];
+            unsigned char rnd[32];
+            qk_rng *rng = NULL;
+            int rc = qk_rng_new_random(&rng);
+            if (rc == QK_OK)
+                rc = qk_rng_bytes(rng, rnd, sizeof rnd);
+            qk_rng_free(rng);
+            qk__hex(raw, rnd, sizeof rnd);
+            snprintf(token, sizeof token, "s-%s", raw);
+            qk_sha256_hex(hash, token, strlen(token));
+            int64_t exp = qk__now_ms() + SESSION_MS;
+            if (rc == QK_OK)
+                rc = c->s->ops->token_put(c->s, hash, u.name, exp);
+            if (rc != QK_OK)
+                fail_rc(c, rc);
+            else
+                ok(c, 200, json_pack("{s:s, s:s, s:s, s:s?, s:I}", "token", token, "user", u.name,
+                                     "role", u.role, "branch", u.branch[0] ? u.branch : NULL,
+                                     "expires_ms", (json_int_t)exp));
+        }
+    }
+    json_decref(j);
+}
+
+static void h_branches(call *c)
+{
+    if (!need_user(c, method(c, "POST")))
+        return;
+    if (method(c, "GET")) {
+        json_t *all = NULL;
+        int rc = qk_admin_branches(c->s, &all);
+        if (rc != QK_OK)
+            return fail_rc(c, rc);
+        json_t *mine = json_array();
+        size_t i;
+        json_t *b;
+        json_array_foreach(all, i, b)
+        {
+            if (is_admin(c) || strcmp(json_string_value(json_object_get(b, "id")), c->user.branch) == 0)
+                json_array_append(mine, b);
+        }
+        json_decref(all);
+        return ok(c, 200, json_pack("{s:o}", "branches", mine));
+    }
+    json_t *j = body_json(c);
+    const char *id = j ? field(c, j, "id", 1) : NULL;
+    const char *name = id ? field(c, j, "name", 1) : NULL;
+    int rc;
+    if (name && (rc = qk_admin_branch_add(c->s, id, name)) != QK_OK)
+        fail_rc(c, rc);
+    else if (name)
+        ok(c, 201, json_pack("{s:s, s:s}", "id", id, "name", name));
+    json_decref(j);
+}
+
+static void h_users(call *c)
+{
+    if (!need_user(c, 1))
+        return;
+    json_t *j = body_json(c);
+    const char *name = j ? field(c, j, "name", 1) : NULL;
+    const char *role = name ? field(c, j, "role", 1) : NULL;
+    const char *branch = role ? field(c, j, "branch", 0) : NULL;
+    const char *pw = branch ? field(c, j, "password", 1) : NULL;
+    int rc;
+    if (pw && (rc = qk_admin_user_add(c->s, name, role, *branch ? branch : NULL, pw)) != QK_OK)
+        fail_rc(c, rc);
+    else if (pw)
+        ok(c, 201, json_pack("{s:s, s:s, s:s?}", "name", name, "role", role, "branch",
+                             *branch ? branch : NULL));
+    json_decref(j);
+}
+
+static void h_members(call *c)
+{
+    if (!need_user(c, 0))
+        return;
+    if (method(c, "GET")) {
+        const char *branch = branch_for(c, qk_http_query(c->rq, "branch"));
+        if (!branch && !is_admin(c))
+            return;
+        if (!branch)
+            return failf(c, 400, "bad_field", QK_Y_API_FIELD, "branch");
+        json_t *rows = NULL;
+        int64_t cursor = 0;
+        int rc = c->s->ops->roster(c->s, branch, 0, 100000, &rows, &cursor);
+        if (rc != QK_OK)
+            return fail_rc(c, rc);
+        size_t i;
+        json_t *m;
+        json_array_foreach(rows, i, m)
+        {
+            json_object_del(m, "pin_salt");
+            json_object_del(m, "pin_hash");
+            json_object_del(m, "pin_iter");
+            json_object_del(m, "cursor");
+        }
+        return ok(c, 200, json_pack("{s:o}", "members", rows));
+    }
+    json_t *j = body_json(c);
+    const char *id = j ? field(c, j, "id", 1) : NULL;
+    const char *name = id ? field(c, j, "name", 1) : NULL;
+    const char *asked = name ? field(c, j, "branch", 0) : NULL;
+    const char *dept = asked ? field(c, j, "dept", 0) : NULL;
+    const char *pin = dept ? field(c, j, "pin", 1) : NULL;
+    const char *branch = pin ? branch_for(c, asked) : NULL;
+    if (pin && !branch && is_admin(c))
+        failf(c, 400, "bad_field", QK_Y_API_FIELD, "branch");
+    if (branch) {
+        qk_roster_member m = {0};
+        snprintf(m.id, sizeof m.id, "%s", id);
+        snprintf(m.name, sizeof m.name, "%s", name);
+        snprintf(m.branch, sizeof m.branch, "%s", branch);
+        snprintf(m.dept, sizeof m.dept, "%s", dept);
+        int rc = qk_admin_member_add(c->s, &m, pin);
+        if (rc != QK_OK)
+            fail_rc(c, rc);
+        else
+            ok(c, 201, json_pack("{s:s, s:s, s:s}", "id", id, "name", name, "branch", branch));
+    }
+    json_decref(j);
+}
+
+static void h_members_import(call *c)
+{
+    if (!need_user(c, 0))
+        return;
+    const char *asked = qk_http_query(c->rq, "branch");
+    const char *branch = branch_for(c, asked);
+    if (!branch && !is_admin(c))
+        return;
+    size_t added = 0;
+    int rc = qk_admin_roster_import(c->s, c->rq->body ? c->rq->body : "", c->rq->body_len,
+                                    "roster.csv", branch, is_admin(c) ? NULL : c->user.branch,
+                                    &added);
+    if (rc != QK_OK)
+        return fail_rc(c, rc);
+    ok(c, 200, json_pack("{s:I}", "imported", (json_int_t)added));
+}
+
+static void h_codes(call *c)
+{
+    if (!need_user(c, 0))
+        return;
+    json_t *j = body_json(c);
+    const char *asked = j ? field(c, j, "branch", 0) : NULL;
+    const char *branch = asked ? branch_for(c, asked) : NULL;
+    json_t *ttl = j ? json_object_get(j, "ttl_s") : NULL;
+    json_int_t ttl_s = ttl ? json_integer_value(ttl) : 24 * 3600;
+    if (asked && !branch && is_admin(c)) {
+        failf(c, 400, "bad_field", QK_Y_API_FIELD, "branch");
+    } else if (branch && ((ttl && !json_is_integer(ttl)) || ttl_s < 60 || ttl_s > 30 * 24 * 3600)) {
+        failf(c, 400, "bad_field", QK_Y_API_FIELD, "ttl_s (60..2592000)");
+    } else if (branch) {
+        char code[QK_CODE_LEN + 1];
+        int64_t exp = 0;
+        int rc = qk_admin_code_new(c->s, branch, c->user.name, ttl_s * 1000, code, &exp);
+        if (rc != QK_OK)
+            fail_rc(c, rc);
+        else
+            ok(c, 201, json_pack("{s:s, s:s, s:I}", "code", code, "branch", branch, "expires_ms",
+                                 (json_int_t)exp));
+    }
+    json_decref(j);
+}
+
+static void h_enroll(call *c)
+{
+    json_t *j = body_json(c);
+    const char *code = j ? field(c, j, "code", 1) : NULL;
+    const char *dev = code ? field(c, j, "device_id", 1) : NULL;
+    const char *name = dev ? field(c, j, "name", 0) : NULL;
+    const char *pem = name ? field(c, j, "public_key", 1) : NULL;
+    qk_key *k = NULL;
+    if (pem && !qk_uuid_is_v7(dev)) {
+        failf(c, 400, "bad_field", QK_Y_API_FIELD, "device_id");
+    } else if (pem && (strlen(name) > QK_NAME_MAX || !qk_text_valid(name, strlen(name)))) {
+        failf(c, 400, "bad_field", QK_Y_API_FIELD, "name");
+    } else if (pem && qk_key_from_pem(&k, pem) != QK_OK) {
+        failf(c, 400, "bad_field", QK_Y_API_FIELD, "public_key");
+    } else if (pem && !throttled(c, "enrol", NULL)) {
+        char token[65], branch[QK_NAME_MAX + 1];
+        int rc = qk_enrol(c->s, code, dev, name, pem, token, branch);
+        if (rc == QK_ENOTFOUND || rc == QK_ETIMEOUT || rc == QK_ESTATE)
+            count_failure(c, "enrol", NULL);
+        if (rc != QK_OK) {
+            fail_rc(c, rc);
+        } else {
+            snprintf(c->rq->who, sizeof c->rq->who, "device:%s", dev);
+            ok(c, 201, json_pack("{s:s, s:s, s:s}", "device_id", dev, "token", token, "branch",
+                                 branch));
+        }
+    }
+    qk_key_free(k);
+    json_decref(j);
+}
+
+static void h_devices(call *c)
+{
+    if (!need_user(c, 0))
+        return;
+    if (method(c, "GET")) {
+        const char *branch = branch_for(c, qk_http_query(c->rq, "branch"));
+        if (!branch && !is_admin(c))
+            return;
+        json_t *rows = NULL;
+        int rc = qk_admin_devices(c->s, branch, &rows);
+        return rc == QK_OK ? ok(c, 200, json_pack("{s:o}", "devices", rows)) : fail_rc(c, rc);
+    }
+    /* POST /devices/{id}/revoke */
+    char id[QK_UUID_STRLEN + 1];
+    const char *slash = strchr(c->rest, '/');
+    if (!slash || strcmp(slash, "/revoke") != 0 || (size_t)(slash - c->rest) > QK_UUID_STRLEN)
+        return failf(c, 404, "not_found", QK_Y_API_NOT_FOUND, c->rq->method, c->rq->path);
+    snprintf(id, sizeof id, "%.*s", (int)(slash - c->rest), c->rest);
+    qk_device_rec d;
+    int rc = c->s->ops->device_get(c->s, id, &d);
+    if (rc == QK_OK && !is_admin(c) && strcmp(d.branch, c->user.branch) != 0)
+        rc = QK_ENOTFOUND; /* another branch's devices do not exist for a leader */
+    if (rc == QK_OK)
+        rc = qk_admin_device_revoke(c->s, id);
+    else
+        qk__ymsgf(c->lang, c->s->err, sizeof c->s->err, QK_Y_NOT_FOUND,
+                  c->lang == QK_LANG_EN ? "device" : "设备", id);
+    if (rc != QK_OK)
+        return fail_rc(c, rc);
+    ok(c, 200, json_pack("{s:s, s:b}", "device_id", id, "revoked", 1));
+}
+
+static void h_events(call *c)
+{
+    if (!need_device(c))
+        return;
+    char why[600];
+    const char *enc = qk_http_header(c->rq, "Content-Encoding");
+    const char *body = c->rq->body;
+    size_t len = c->rq->body_len;
+    char *plain = NULL;
+    if (enc && strcmp(enc, "gzip") == 0) {
+        int rc = qk__gunzip(body, len, QK_BATCH_MAX_BYTES, &plain, &len);
+        if (rc == QK_ELIMIT)
+            return fail(c, 413, "too_large", "the inflated body is larger than 1 MiB");
+        if (rc != QK_OK)
+            return failf(c, 400, "bad_gzip", QK_Y_API_GZIP);
+        body = plain;
+    }
+    int forbidden = 0;
+    json_t *events = qk__parse_upload(body, len, c->dev.id, c->lang, why, sizeof why, &forbidden);
+    free(plain);
+    if (!events)
+        return fail(c, forbidden ? 403 : 400, forbidden ? "forbidden" : "bad_event", why);
+    qk_import_result r;
+    json_t *conflicts = json_array();
+    int rc = qk__store_ingest(c->s, c->dev.id, NULL, events, &r, conflicts);
+    json_decref(events);
+    if (rc != QK_OK) {
+        json_decref(conflicts);
+        return fail_rc(c, rc);
+    }
+    json_t *gaps = json_array();
+    for (size_t g = 0; g < r.n_gaps; g++)
+        json_array_append_new(gaps, json_pack("[I, I]", (json_int_t)r.gaps[g][0],
+                                              (json_int_t)r.gaps[g][1]));
+    json_t *conf = json_array();
+    size_t i;
+    json_t *id;
+    char cmsg[200];
+    qk__ymsgf(c->lang, cmsg, sizeof cmsg, QK_Y_API_CONFLICT);
+    json_array_foreach(conflicts, i, id)
+    {
+        json_array_append_new(conf, json_pack("{s:O, s:i, s:s}", "id", id, "status", 409, "error",
+                                              cmsg));
+    }
+    json_decref(conflicts);
+    ok(c, 200, json_pack("{s:I, s:I, s:I, s:o, s:I, s:o, s:I, s:I, s:I}", "received",
+                         (json_int_t)r.received, "inserted", (json_int_t)r.inserted, "duplicates",
+                         (json_int_t)r.duplicates, "conflicts", conf, "acked_seq",
+                         (json_int_t)r.acked_seq, "gaps", gaps, "rescored", (json_int_t)r.rescored,
+                         "mismatches", (json_int_t)r.mismatches, "unscored",
+                         (json_int_t)r.unscored));
+}
+
+static void h_device(call *c)
+{
+    if (!need_device(c))
+        return;
+    ok(c, 200, json_pack("{s:s, s:s, s:s, s:I, s:I}", "device_id", c->dev.id, "branch",
+                         c->dev.branch, "name", c->dev.name, "acked_seq",
+                         (json_int_t)c->dev.acked_seq, "server_ms", (json_int_t)qk__now_ms()));
+}
+
+static void h_roster(call *c)
+{
+    if (!need_device(c))
+        return;
+    const char *after_s = qk_http_query(c->rq, "after");
+    char *end = NULL;
+    long long after = after_s ? strtoll(after_s, &end, 10) : 0;
+    if (after_s && (!*after_s || *end || after < 0))
+        return failf(c, 400, "bad_field", QK_Y_API_FIELD, "after");
+    json_t *rows = NULL;
+    int64_t cursor = 0;
+    int rc = c->s->ops->roster(c->s, c->dev.branch, after, ROSTER_PAGE, &rows, &cursor);
+    if (rc != QK_OK)
+        return fail_rc(c, rc);
+    size_t n = json_array_size(rows);
+    size_t i;
+    json_t *m;
+    json_array_foreach(rows, i, m) json_object_del(m, "cursor");
+    ok(c, 200, json_pack("{s:o, s:I, s:b}", "members", rows, "cursor", (json_int_t)cursor, "more",
+                         n == ROSTER_PAGE));
+}
+
+static void h_bundle_publish(call *c)
+{
+    if (!need_user(c, 0))
+        return;
+    char tmp[4096];
+    mkdir(c->srv->bundles, 0755);
+    snprintf(tmp, sizeof tmp, "%s/.upload-XXXXXX", c->srv->bundles);
+    int fd = mkstemp(tmp);
+    if (fd < 0)
+        return fail(c, 500, "server_error", strerror(errno));
+    size_t w = 0;
+    while (w < c->rq->body_len) {
+        ssize_t k = write(fd, c->rq->body + w, c->rq->body_len - w);
+        if (k <= 0)
+            break;
+        w += (size_t)k;
+    }
+    close(fd);
+    qk_published p;
+    int rc = w == c->rq->body_len
+                 ? qk_admin_bundle_publish(c->s, tmp, c->srv->bundles, c->srv->trust, c->user.name, &p)
+                 : QK_EIO;
+    unlink(tmp);
+    if (rc != QK_OK)
+        return fail_rc(c, rc);
+    ok(c, 201, json_pack("{s:s, s:s, s:s, s:s, s:I}", "id", p.id, "version", p.version, "sha256",
+                         p.sha256, "key_id", p.key_id, "size", (json_int_t)p.size));
+}
+
+/* GET /bundles/{id}[/{version}]: the file, with ETag and Range. */
+static void h_bundle_get(call *c)
+{
+    char id[QK_NAME_MAX + 1], version[QK_NAME_MAX + 1] = "";
+    const char *slash = strchr(c->rest, '/');
+    size_t idlen = slash ? (size_t)(slash - c->rest) : strlen(c->rest);
+    if (idlen == 0 || idlen > QK_NAME_MAX || (slash && strlen(slash + 1) > QK_NAME_MAX))
+        return failf(c, 404, "not_found", QK_Y_API_NOT_FOUND, c->rq->method, c->rq->path);
+    snprintf(id, sizeof id, "%.*s", (int)idlen, c->rest);
+    if (slash)
+        snprintf(version, sizeof version, "%s", slash + 1);
+    qk_published p;
+    int rc = c->s->ops->bundle_get(c->s, id, version[0] ? version : NULL, &p);
+    if (rc != QK_OK) {
+        qk__ymsgf(c->lang, c->s->err, sizeof c->s->err, QK_Y_NOT_FOUND,
+                  c->lang == QK_LANG_EN ? "bundle" : "内容包", c->rest);
+        return fail_rc(c, rc);
+    }
+    char etag[70];
+    snprintf(etag, sizeof etag, "\"%s\"", p.sha256);
+    qk_http_add_header(c->rs, "ETag", etag);
+    qk_http_add_header(c->rs, "Accept-Ranges", "bytes");
+    const char *inm = qk_http_header(c->rq, "If-None-Match");
+    if (inm && strcmp(inm, etag) == 0) {
+        c->rs->status = 304;
+        return;
+    }
+    uint64_t from = 0, to = (uint64_t)p.size - 1;
+    const char *range = qk_http_header(c->rq, "Range");
+    int partial = 0;
+    if (range) {
+        unsigned long long a = 0, b = to;
+        char *e1 = NULL, *e2 = NULL;
+        if (strncmp(range, "bytes=", 6) == 0) {
+            a = strtoull(range + 6, &e1, 10);
+            if (e1 && *e1 == '-') {
+                if (e1[1])
+                    b = strtoull(e1 + 1, &e2, 10);
+                if ((e2 && *e2) || e1 == range + 6)
+                    e1 = NULL;
+            } else {
+                e1 = NULL;
+            }
+        }
+        if (!e1 || a > b || a >= (uint64_t)p.size) {
+            char cr[64];
+            snprintf(cr, sizeof cr, "bytes */%lld", (long long)p.size);
+            failf(c, 416, "bad_range", QK_Y_API_RANGE);
+            qk_http_add_header(c->rs, "Content-Range", cr);
+            return;
+        }
+        from = a;
+        to = b < (uint64_t)p.size ? b : (uint64_t)p.size - 1;
+        partial = 1;
+    }
+    int fd = open(p.file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return fail(c, 500, "server_error", strerror(errno));
+    c->rs->status = partial ? 206 : 200;
+    c->rs->fd = fd;
+    c->rs->off = from;
+    c->rs->flen = to - from + 1;
+    c->rs->type = "application/vnd.quizkit.bundle";
+    if (partial) {
+        char cr[96];
+        snprintf(cr, sizeof cr, "bytes %llu-%llu/%lld", (unsigned long long)from,
+                 (unsigned long long)to, (long long)p.size);
+        qk_http_add_header(c->rs, "Content-Range", cr);
+    }
+}
+
+static void h_bundles(call *c)
+{
+    if (c->who == WHO_NONE)
+        return failf(c, 401, "unauthorized", QK_Y_API_AUTH);
+    if (method(c, "POST"))
+        return h_bundle_publish(c);
+    if (*c->rest)
+        return h_bundle_get(c);
+    json_t *rows = NULL;
+    int rc = c->s->ops->bundle_list(c->s, &rows);
+    rc == QK_OK ? ok(c, 200, json_pack("{s:o}", "bundles", rows)) : fail_rc(c, rc);
+}
+
+/* --- routing --- */
+
+typedef struct route {
+    const char *method; /* NULL: GET or POST */
+    const char *path;   /* ends with '/' for a prefix */
+    void (*fn)(call *c);
+    size_t max_body;
+} route;
+
+static const route routes[] = {
+    {"GET", "/api/v1/time", h_time, 0},
+    {"POST", "/api/v1/login", h_login, SMALL_BODY},
+    {NULL, "/api/v1/branches", h_branches, SMALL_BODY},
+    {"POST", "/api/v1/users", h_users, SMALL_BODY},
+    {"POST", "/api/v1/members/import", h_members_import, ROSTER_CSV_MAX},
+    {NULL, "/api/v1/members", h_members, SMALL_BODY},
+    {"POST", "/api/v1/enrol-codes", h_codes, SMALL_BODY},
+    {"POST", "/api/v1/enroll", h_enroll, SMALL_BODY},
+    {"GET", "/api/v1/devices", h_devices, 0},
+    {"POST", "/api/v1/devices/", h_devices, SMALL_BODY},
+    {"POST", "/api/v1/events", h_events, QK_BATCH_MAX_BYTES},
+    {"GET", "/api/v1/device", h_device, 0},
+    {"GET", "/api/v1/roster", h_roster, 0},
+    {NULL, "/api/v1/bundles", h_bundles, BUNDLE_MAX_BYTES},
+    {"GET", "/api/v1/bundles/", h_bundles, 0},
+};
+
+static const route *find_route(const char *m, const char *path, const char **rest, int *wrong_method)
+{
+    *wrong_method = 0;
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        const route *r = &routes[i];
+        size_t n = strlen(r->path);
+        int prefix = r->path[n - 1] == '/';
+        if (prefix ? strncmp(path, r->path, n) != 0 || !path[n] : strcmp(path, r->path) != 0)
+            continue;
+        if (r->method ? strcmp(m, r->method) != 0 : strcmp(m, "GET") != 0 && strcmp(m, "POST") != 0) {
+            *wrong_method = 1;
+            continue;
+        }
+        *rest = prefix ? path + n : "";
+        return r;
+    }
+    return NULL;
+}
+
+static size_t body_limit(void *ctx, const char *m, const char *path)
+{
+    (void)ctx;
+    const char *rest;
+    int wrong;
+    const route *r = find_route(m, path, &rest, &wrong);
+    return r ? r->max_body : 0;
+}
+
+static void handle(void *ctx, qk_http_req *rq, qk_http_resp *rs)
+{
+    qk_server *srv = ctx;
+    call c = {.srv = srv, .rq = rq, .rs = rs, .lang = srv->lang};
+    const char *al = qk_http_header(rq, "Accept-Language");
+    if (al)
+        c.lang = strncmp(al, "en", 2) == 0 ? QK_LANG_EN : strncmp(al, "zh", 2) == 0 ? QK_LANG_ZH : c.lang;
+    int wrong = 0;
+    const route *r = find_route(rq->method, rq->path, &c.rest, &wrong);
+    if (!r) {
+        if (wrong)
+            return fail(&c, 405, "method_not_allowed", rq->method);
+        return failf(&c, 404, "not_found", QK_Y_API_NOT_FOUND, rq->method, rq->path);
+    }
+    char msg[600];
+    c.s = thread_store(srv, msg, sizeof msg);
+    if (!c.s)
+        return fail(&c, 503, "store_unavailable", msg);
+    c.s->lang = c.lang;
+    authenticate(&c);
+    r->fn(&c);
+}
+
+/* --- the server --- */
+
+char *qk_server_bundles_dir(const char *db_spec)
+{
+    /* sqlite:/srv/qk/server.db -> /srv/qk/bundles */
+    const char *path = strncmp(db_spec, "sqlite:", 7) == 0 ? db_spec + 7 : ".";
+    const char *sl = strrchr(path, '/');
+    size_t dl = sl ? (size_t)(sl - path) : 0;
+    size_t len = dl + 16;
+    char *dir = malloc(len);
+    if (dir)
+        snprintf(dir, len, "%.*s%sbundles", (int)dl, path, sl ? "/" : "");
+    return dir;
+}
+
+qk_server *qk_server_start(const qk_server_config *cfg, char *msg, size_t n)
+{
+    qk_server *srv = calloc(1, sizeof *srv);
+    if (!srv) {
+        snprintf(msg, n, "out of memory");
+        return NULL;
+    }
+    srv->lang = cfg->lang;
+    srv->db = strdup(cfg->db ? cfg->db : "");
+    srv->trust = cfg->trust ? strdup(cfg->trust) : NULL;
+    srv->bundles = cfg->bundles ? strdup(cfg->bundles) : qk_server_bundles_dir(srv->db);
+    pthread_key_create(&srv->key, close_store);
+    /* Open the store once here, so a bad database fails at start, not on the
+     * first request. */
+    qk_store *s = NULL;
+    if (qk_store_open(&s, srv->db, srv->lang) != QK_OK) {
+        snprintf(msg, n, "%s", qk_store_errmsg(s));
+        qk_store_close(s);
+        qk_server_stop(srv, 0);
+        return NULL;
+    }
+    qk_store_close(s);
+    char *cert = NULL, *key = NULL;
+    if (cfg->tls_cert && cfg->tls_key) {
+        size_t len;
+        int err = 0;
+        cert = qk__read_maybe_gz(cfg->tls_cert, &len, &err);
+        if (cert)
+            key = qk__read_maybe_gz(cfg->tls_key, &len, &err);
+        if (!cert || !key) {
+            qk__ymsgf(srv->lang, msg, n, QK_Y_READ, cert ? cfg->tls_key : cfg->tls_cert,
+                      strerror(err ? err : EIO));
+            free(cert);
+            free(key);
+            qk_server_stop(srv, 0);
+            return NULL;
+        }
+    }
+    qk_http_opts o = {cfg->listen, cfg->port, cert, key, cfg->threads, cfg->max_conn,
+                      cfg->timeout_s, cfg->log};
+    srv->http = qk_http_start(&o, handle, body_limit, srv, msg, n);
+    free(cert);
+    free(key);
+    if (!srv->http) {
+        qk_server_stop(srv, 0);
+        return NULL;
+    }
+    return srv;
+}
+
+unsigned qk_server_port(const qk_server *srv)
+{
+    return qk_http_port(srv->http);
+}
+
+void qk_server_stop(qk_server *srv, int grace_ms)
+{
+    if (!srv)
+        return;
+    qk_http_stop(srv->http, grace_ms);
+    pthread_key_delete(srv->key);
+    free(srv->db);
+    free(srv->bundles);
+    free(srv->trust);
+    free(srv);
+}

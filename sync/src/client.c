@@ -1,0 +1,571 @@
+/* client.c: the device's HTTPS client on libcurl (see qk_client.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <zlib.h>
+
+#include "qk_client.h"
+#include "request.h"
+#include "store.h"
+#include "sync_msg.h"
+
+struct qk_client {
+    CURL *curl;
+    qk_client_conf conf;
+    qk_lang lang;
+    long status;     /* of the last request; 0 when it never got an answer */
+    int retryable;   /* the last failure may go away by itself */
+};
+
+typedef struct buf {
+    char *p;
+    size_t len, cap, max;
+} buf;
+
+static size_t on_data(char *data, size_t size, size_t nmemb, void *ud)
+{
+    buf *b = ud;
+    size_t n = size * nmemb;
+    if (b->len + n > b->max)
+        return 0; /* an answer this big is not ours: abort */
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 4096;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *np = realloc(b->p, cap);
+        if (!np)
+            return 0;
+        b->p = np;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, data, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+    return n;
+}
+
+static int url_ok(const char *url)
+{
+    if (strncmp(url, "https://", 8) == 0)
+        return url[8] != '\0';
+    static const char *const local[] = {"http://127.", "http://localhost", "http://[::1]"};
+    for (size_t i = 0; i < 3; i++) {
+        if (strncmp(url, local[i], strlen(local[i])) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int qk_client_new(qk_client **out, const qk_client_conf *conf, qk_lang lang, char *msg, size_t n)
+{
+    *out = NULL;
+    if (!url_ok(conf->url)) {
+        qk__ymsgf(lang, msg, n, QK_Y_URL, conf->url);
+        return QK_EINVAL;
+    }
+    static int inited;
+    if (!inited) {
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        inited = 1;
+    }
+    qk_client *c = calloc(1, sizeof *c);
+    if (!c || !(c->curl = curl_easy_init())) {
+        free(c);
+        qk__ymsgf(lang, msg, n, QK_Y_OOM);
+        return QK_ENOMEM;
+    }
+    c->conf = *conf;
+    c->lang = lang;
+    /* Strip a trailing slash so paths join cleanly. */
+    size_t ul = strlen(c->conf.url);
+    while (ul > 0 && c->conf.url[ul - 1] == '/')
+        c->conf.url[--ul] = '\0';
+    *out = c;
+    return QK_OK;
+}
+
+void qk_client_free(qk_client *c)
+{
+    if (!c)
+        return;
+    curl_easy_cleanup(c->curl);
+    free(c);
+}
+
+int qk_client_retryable(const qk_client *c)
+{
+    return c->retryable;
+}
+
+/* One request. body may be NULL. *reply gets the parsed JSON answer of a 2xx
+ * (NULL allowed). A non-2xx answer becomes msg with the server's message. */
+static int request(qk_client *c, const char *method, const char *path, const void *body,
+                   size_t len, const char *ctype, int gzip, json_t **reply, char *msg, size_t n)
+{
+    CURL *h = c->curl;
+    curl_easy_reset(h);
+    char url[1024];
+    snprintf(url, sizeof url, "%s%s", c->conf.url, path);
+    buf b = {NULL, 0, 0, (size_t)16 * 1024 * 1024};
+    struct curl_slist *hdr = NULL;
+    char auth[128];
+    if (c->conf.token[0]) {
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", c->conf.token);
+        hdr = curl_slist_append(hdr, auth);
+    }
+    hdr = curl_slist_append(hdr, c->lang == QK_LANG_EN ? "Accept-Language: en" : "Accept-Language: zh-CN");
+    char ct[128];
+    if (ctype) {
+        snprintf(ct, sizeof ct, "Content-Type: %s", ctype);
+        hdr = curl_slist_append(hdr, ct);
+    }
+    if (gzip)
+        hdr = curl_slist_append(hdr, "Content-Encoding: gzip");
+    hdr = curl_slist_append(hdr, "Expect:");
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+    if (body) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    } else if (strcmp(method, "POST") == 0) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
+    }
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+    /* Slow is fine, stalled is not: under 100 B/s for 30 s ends the request. */
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 100L);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 30L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (c->conf.cacert[0])
+        curl_easy_setopt(h, CURLOPT_CAINFO, c->conf.cacert);
+    if (c->conf.pin[0])
+        curl_easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, c->conf.pin);
+    char errbuf[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    CURLcode cr = curl_easy_perform(h);
+    curl_slist_free_all(hdr);
+    c->status = 0;
+    c->retryable = 0;
+    if (reply)
+        *reply = NULL;
+    if (cr != CURLE_OK) {
+        /* TLS trust problems will not go away by waiting. */
+        c->retryable = cr != CURLE_PEER_FAILED_VERIFICATION && cr != CURLE_SSL_PINNEDPUBKEYNOTMATCH &&
+                       cr != CURLE_SSL_CACERT_BADFILE && cr != CURLE_URL_MALFORMAT &&
+                       cr != CURLE_UNSUPPORTED_PROTOCOL;
+        qk__ymsgf(c->lang, msg, n, QK_Y_NET, c->conf.url, errbuf[0] ? errbuf : curl_easy_strerror(cr));
+        free(b.p);
+        return QK_EIO;
+    }
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &c->status);
+    json_error_t je;
+    json_t *j = b.len ? json_loadb(b.p, b.len, 0, &je) : NULL;
+    free(b.p);
+    if (c->status < 200 || c->status > 299) {
+        c->retryable = c->status >= 500 || c->status == 429 || c->status == 408;
+        const char *m = json_string_value(json_object_get(json_object_get(j, "error"), "message"));
+        qk__ymsgf(c->lang, msg, n, QK_Y_HTTP, c->status, m ? m : "?");
+        json_decref(j);
+        return c->status == 401 || c->status == 403 ? QK_EPERM
+               : c->status == 404                    ? QK_ENOTFOUND
+               : c->status == 409                    ? QK_EEXISTS
+                                                     : QK_EIO;
+    }
+    if (reply && !json_is_object(j)) {
+        json_decref(j);
+        c->retryable = 1;
+        qk__ymsgf(c->lang, msg, n, QK_Y_BAD_REPLY);
+        return QK_EIO;
+    }
+    if (reply)
+        *reply = j;
+    else
+        json_decref(j);
+    return QK_OK;
+}
+
+static int post_json(qk_client *c, const char *path, json_t *body, json_t **reply, char *msg,
+                     size_t n)
+{
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    if (!text) {
+        qk__ymsgf(c->lang, msg, n, QK_Y_OOM);
+        return QK_ENOMEM;
+    }
+    int rc = request(c, "POST", path, text, strlen(text), "application/json", 0, reply, msg, n);
+    free(text);
+    return rc;
+}
+
+int qk_client_enroll(qk_client *c, qk_engine *e, const char *code, const char *name,
+                     const char *device_pem, qk_client_conf *conf, char *msg, size_t n)
+{
+    json_t *reply = NULL;
+    int rc = post_json(c, "/api/v1/enroll",
+                       json_pack("{s:s, s:s, s:s, s:s}", "code", code, "device_id",
+                                 qk_engine_device_id(e), "name", name ? name : "", "public_key",
+                                 device_pem),
+                       &reply, msg, n);
+    if (rc != QK_OK)
+        return rc;
+    const char *token = json_string_value(json_object_get(reply, "token"));
+    const char *branch = json_string_value(json_object_get(reply, "branch"));
+    if (!token || !branch || strlen(token) >= sizeof conf->token) {
+        json_decref(reply);
+        qk__ymsgf(c->lang, msg, n, QK_Y_BAD_REPLY);
+        return QK_EIO;
+    }
+    snprintf(conf->token, sizeof conf->token, "%s", token);
+    snprintf(conf->branch, sizeof conf->branch, "%s", branch);
+    snprintf(conf->device_id, sizeof conf->device_id, "%s", qk_engine_device_id(e));
+    conf->roster_cursor = 0;
+    c->conf = *conf;
+    json_decref(reply);
+    return QK_OK;
+}
+
+/* gzip of a buffer in memory. */
+static char *gzip(const char *in, size_t n, size_t *out_len)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return NULL;
+    size_t cap = deflateBound(&z, (uLong)n) + 64;
+    char *out = malloc(cap);
+    z.next_in = (Bytef *)(uintptr_t)in;
+    z.avail_in = (uInt)n;
+    z.next_out = (Bytef *)out;
+    z.avail_out = (uInt)cap;
+    int zr = out ? deflate(&z, Z_FINISH) : Z_MEM_ERROR;
+    *out_len = cap - z.avail_out;
+    deflateEnd(&z);
+    if (zr != Z_STREAM_END) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+int qk_client_push(qk_client *c, qk_engine *e, qk_progress_fn fn, void *ctx, qk_push_result *r,
+                   char *msg, size_t n)
+{
+    memset(r, 0, sizeof *r);
+    int64_t acked = 0, last = 0;
+    int rc = qk_engine_sync_state(e, &acked, &last);
+    if (rc != QK_OK) {
+        snprintf(msg, n, "%s", qk_engine_errmsg(e));
+        return rc;
+    }
+    /* The server may hold more than we know (an answer lost on the way back):
+     * ask it first, so nothing is sent twice needlessly. */
+    json_t *dev = NULL;
+    rc = request(c, "GET", "/api/v1/device", NULL, 0, NULL, 0, &dev, msg, n);
+    if (rc != QK_OK)
+        return rc;
+    json_int_t server_acked = json_integer_value(json_object_get(dev, "acked_seq"));
+    json_decref(dev);
+    if (server_acked > acked && server_acked <= last && qk_engine_set_acked(e, server_acked) == QK_OK)
+        acked = server_acked;
+    int64_t start = acked, total = last - acked;
+    if (fn && total > 0)
+        fn(ctx, 0, total);
+    while (acked < last) {
+        json_t *events = NULL;
+        int64_t upto = 0;
+        rc = qk__collect_events(e, acked, QK_BATCH_MAX_EVENTS, QK_BATCH_MAX_BYTES * 3 / 4, &events,
+                                &upto);
+        if (rc != QK_OK) {
+            snprintf(msg, n, "%s", qk_engine_errmsg(e));
+            return rc;
+        }
+        size_t count = json_array_size(events);
+        json_t *body = json_pack("{s:o}", "events", events);
+        char *text = body ? json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+        json_decref(body);
+        size_t zlen = 0;
+        char *z = text ? gzip(text, strlen(text), &zlen) : NULL;
+        free(text);
+        if (!z) {
+            qk__ymsgf(c->lang, msg, n, QK_Y_OOM);
+            return QK_ENOMEM;
+        }
+        json_t *reply = NULL;
+        rc = request(c, "POST", "/api/v1/events", z, zlen, "application/json", 1, &reply, msg, n);
+        free(z);
+        if (rc != QK_OK)
+            return rc;
+        r->batches++;
+        r->sent += (int64_t)count;
+        json_int_t now_acked = json_integer_value(json_object_get(reply, "acked_seq"));
+        r->conflicts += (int64_t)json_array_size(json_object_get(reply, "conflicts"));
+        json_decref(reply);
+        if (now_acked > acked && now_acked <= last) {
+            if ((rc = qk_engine_set_acked(e, now_acked)) != QK_OK) {
+                snprintf(msg, n, "%s", qk_engine_errmsg(e));
+                return rc;
+            }
+            acked = now_acked;
+        }
+        if (fn)
+            fn(ctx, acked - start, total);
+        if (acked < upto) {
+            /* The server did not take the batch in full (conflicts): sending it
+             * again would not help. */
+            qk__ymsgf(c->lang, msg, n, QK_Y_CONFLICTS, (long long)(r->conflicts ? r->conflicts : 1));
+            r->acked_seq = acked;
+            r->pending = last - acked;
+            return QK_EEXISTS;
+        }
+    }
+    r->acked_seq = acked;
+    r->pending = last - acked;
+    return QK_OK;
+}
+
+int qk_client_pull_roster(qk_client *c, qk_engine *e, qk_client_conf *conf, size_t *changed,
+                          char *msg, size_t n)
+{
+    *changed = 0;
+    for (;;) {
+        char path[128];
+        snprintf(path, sizeof path, "/api/v1/roster?after=%lld", (long long)conf->roster_cursor);
+        json_t *reply = NULL;
+        int rc = request(c, "GET", path, NULL, 0, NULL, 0, &reply, msg, n);
+        if (rc != QK_OK)
+            return rc;
+        json_t *members = json_object_get(reply, "members");
+        size_t i;
+        json_t *m;
+        json_array_foreach(members, i, m)
+        {
+            rc = qk_member_apply(e, json_string_value(json_object_get(m, "id")),
+                                 json_string_value(json_object_get(m, "name")),
+                                 json_string_value(json_object_get(m, "branch")),
+                                 json_string_value(json_object_get(m, "pin_salt")),
+                                 json_string_value(json_object_get(m, "pin_hash")),
+                                 (int)json_integer_value(json_object_get(m, "pin_iter")));
+            if (rc != QK_OK) {
+                snprintf(msg, n, "%s", qk_engine_errmsg(e));
+                json_decref(reply);
+                return rc;
+            }
+            (*changed)++;
+        }
+        conf->roster_cursor = json_integer_value(json_object_get(reply, "cursor"));
+        int more = json_is_true(json_object_get(reply, "more"));
+        json_decref(reply);
+        if (!more)
+            return QK_OK;
+    }
+}
+
+int qk_client_clock_offset(qk_client *c, int64_t *offset_ms, char *msg, size_t n)
+{
+    int64_t before = qk__now_ms();
+    json_t *reply = NULL;
+    int rc = request(c, "GET", "/api/v1/time", NULL, 0, NULL, 0, &reply, msg, n);
+    if (rc != QK_OK)
+        return rc;
+    int64_t after = qk__now_ms();
+    json_int_t server = json_integer_value(json_object_get(reply, "server_ms"));
+    json_decref(reply);
+    /* The server read its clock about half-way through the round trip. */
+    *offset_ms = server - (before + (after - before) / 2);
+    return QK_OK;
+}
+
+int qk_client_catalogue(qk_client *c, json_t **bundles, char *msg, size_t n)
+{
+    json_t *reply = NULL;
+    int rc = request(c, "GET", "/api/v1/bundles", NULL, 0, NULL, 0, &reply, msg, n);
+    if (rc != QK_OK)
+        return rc;
+    *bundles = json_incref(json_object_get(reply, "bundles"));
+    json_decref(reply);
+    if (!json_is_array(*bundles)) {
+        json_decref(*bundles);
+        *bundles = NULL;
+        qk__ymsgf(c->lang, msg, n, QK_Y_BAD_REPLY);
+        return QK_EIO;
+    }
+    return QK_OK;
+}
+
+typedef struct dl {
+    FILE *f;
+    qk_progress_fn fn;
+    void *ctx;
+    int64_t base, total;
+} dl;
+
+static size_t on_file(char *data, size_t size, size_t nmemb, void *ud)
+{
+    return fwrite(data, size, nmemb, ((dl *)ud)->f) * size;
+}
+
+static int on_xfer(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ult, curl_off_t uln)
+{
+    (void)ult;
+    (void)uln;
+    dl *d = ud;
+    if (d->fn && dltotal > 0)
+        d->fn(d->ctx, d->base + dlnow, d->base + dltotal);
+    return 0;
+}
+
+int qk_client_download(qk_client *c, const char *id, const char *version, const char *sha256,
+                       const char *dest, qk_progress_fn fn, void *ctx, char *msg, size_t n)
+{
+    char part[4096], url[1024];
+    snprintf(part, sizeof part, "%s.part", dest);
+    struct stat st;
+    int64_t have = stat(part, &st) == 0 ? (int64_t)st.st_size : 0;
+    dl d = {fopen(part, "ab"), fn, ctx, have, 0};
+    if (!d.f) {
+        qk__ymsgf(c->lang, msg, n, QK_Y_WRITE, part, strerror(errno));
+        return QK_EIO;
+    }
+    snprintf(url, sizeof url, "%s/api/v1/bundles/%s/%s", c->conf.url, id, version);
+    CURL *h = c->curl;
+    curl_easy_reset(h);
+    struct curl_slist *hdr = NULL;
+    char auth[128];
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", c->conf.token);
+    hdr = curl_slist_append(hdr, auth);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+    char range[64];
+    if (have > 0) {
+        snprintf(range, sizeof range, "%lld-", (long long)have);
+        curl_easy_setopt(h, CURLOPT_RANGE, range);
+    }
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_file);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &d);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_xfer);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, &d);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 100L);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 30L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_FAILONERROR, 1L);
+    if (c->conf.cacert[0])
+        curl_easy_setopt(h, CURLOPT_CAINFO, c->conf.cacert);
+    if (c->conf.pin[0])
+        curl_easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, c->conf.pin);
+    char errbuf[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    CURLcode cr = curl_easy_perform(h);
+    curl_slist_free_all(hdr);
+    int closed = fclose(d.f);
+    long status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    if (cr == CURLE_HTTP_RETURNED_ERROR && status == 416 && have > 0) {
+        /* The part file is whole (or from another file): check it below. */
+        cr = CURLE_OK;
+    }
+    if (cr != CURLE_OK || closed != 0) {
+        c->retryable = 1;
+        qk__ymsgf(c->lang, msg, n, QK_Y_NET, c->conf.url, errbuf[0] ? errbuf : curl_easy_strerror(cr));
+        return QK_EIO;
+    }
+    size_t len = 0;
+    int err = 0;
+    FILE *f = fopen(part, "rb");
+    char *data = NULL;
+    if (f && fstat(fileno(f), &st) == 0 && (data = malloc((size_t)st.st_size + 1)) != NULL)
+        len = fread(data, 1, (size_t)st.st_size, f);
+    if (f)
+        fclose(f);
+    (void)err;
+    char got[65] = "";
+    if (data)
+        qk_sha256_hex(got, data, len);
+    free(data);
+    if (strcmp(got, sha256) != 0) {
+        unlink(part); /* start over next time */
+        c->retryable = 1;
+        qk__ymsgf(c->lang, msg, n, QK_Y_SHA, dest);
+        return QK_ECORRUPT;
+    }
+    if (rename(part, dest) != 0) {
+        qk__ymsgf(c->lang, msg, n, QK_Y_WRITE, dest, strerror(errno));
+        return QK_EIO;
+    }
+    return QK_OK;
+}
+
+/* --- the stored settings --- */
+
+int qk_client_conf_load(qk_client_conf *c, const char *path, char *msg, size_t n)
+{
+    memset(c, 0, sizeof *c);
+    json_error_t je;
+    json_t *j = json_load_file(path, 0, &je);
+    if (!j) {
+        snprintf(msg, n, "%s", path);
+        return errno == ENOENT || access(path, F_OK) != 0 ? QK_ENOTFOUND : QK_ECORRUPT;
+    }
+    const char *url = json_string_value(json_object_get(j, "url"));
+    const char *token = json_string_value(json_object_get(j, "token"));
+    const char *dev = json_string_value(json_object_get(j, "device_id"));
+    int rc = url && token && dev ? QK_OK : QK_ECORRUPT;
+    if (rc == QK_OK) {
+        snprintf(c->url, sizeof c->url, "%s", url);
+        snprintf(c->token, sizeof c->token, "%s", token);
+        snprintf(c->device_id, sizeof c->device_id, "%s", dev);
+        const char *s;
+        if ((s = json_string_value(json_object_get(j, "cacert"))))
+            snprintf(c->cacert, sizeof c->cacert, "%s", s);
+        if ((s = json_string_value(json_object_get(j, "pin"))))
+            snprintf(c->pin, sizeof c->pin, "%s", s);
+        if ((s = json_string_value(json_object_get(j, "branch"))))
+            snprintf(c->branch, sizeof c->branch, "%s", s);
+        c->roster_cursor = json_integer_value(json_object_get(j, "roster_cursor"));
+        c->last_sync_ms = json_integer_value(json_object_get(j, "last_sync_ms"));
+        c->clock_offset_ms = json_integer_value(json_object_get(j, "clock_offset_ms"));
+    } else {
+        snprintf(msg, n, "%s", path);
+    }
+    json_decref(j);
+    return rc;
+}
+
+int qk_client_conf_save(const qk_client_conf *c, const char *path, char *msg, size_t n)
+{
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "url", c->url, "token",
+                          c->token, "device_id", c->device_id, "branch", c->branch, "cacert",
+                          c->cacert, "pin", c->pin, "roster_cursor", (json_int_t)c->roster_cursor,
+                          "last_sync_ms", (json_int_t)c->last_sync_ms, "clock_offset_ms",
+                          (json_int_t)c->clock_offset_ms);
+    char *text = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
+    json_decref(j);
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int fd = text ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : -1;
+    size_t len = text ? strlen(text) : 0;
+    int ok = fd >= 0 && write(fd, text, len) == (ssize_t)len && write(fd, "\n", 1) == 1 &&
+             fsync(fd) == 0;
+    if (fd >= 0 && close(fd) != 0)
+        ok = 0;
+    free(text);
+    if (!ok || rename(tmp, path) != 0) {
+        qk__ymsgf(QK_LANG_EN, msg, n, QK_Y_WRITE, path, strerror(errno ? errno : EIO));
+        unlink(tmp);
+        return QK_EIO;
+    }
+    return QK_OK;
+}

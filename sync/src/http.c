@@ -1,0 +1,307 @@
+/* http.c: the HTTP layer on libmicrohttpd (see http.h). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "http.h"
+
+struct qk_http {
+    struct MHD_Daemon *d;
+    qk_http_handler handler;
+    qk_http_limit limit;
+    void *ctx;
+    FILE *log;
+    pthread_mutex_t log_lock;
+    atomic_int in_flight;
+    MHD_socket quiesced;
+};
+
+/* Per request: the body as it arrives. */
+typedef struct pending {
+    char *buf;
+    size_t len, cap, max;
+    int too_big;
+    struct timespec start;
+} pending;
+
+int qk_http_is_loopback(const char *addr)
+{
+    return strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0 ||
+           strncmp(addr, "::ffff:127.", 11) == 0;
+}
+
+const char *qk_http_header(const qk_http_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *qk_http_query(const qk_http_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+void qk_http_add_header(qk_http_resp *r, const char *name, const char *value)
+{
+    if (r->n_headers < 4) {
+        snprintf(r->headers[r->n_headers][0], sizeof r->headers[0][0], "%s", name);
+        snprintf(r->headers[r->n_headers][1], sizeof r->headers[0][1], "%s", value);
+        r->n_headers++;
+    }
+}
+
+void qk_http_json(qk_http_resp *r, int status, json_t *body)
+{
+    free(r->body);
+    r->status = status;
+    r->body = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    r->len = r->body ? strlen(r->body) : 0;
+    r->type = "application/json";
+    json_decref(body);
+    if (!r->body) {
+        r->status = 500;
+        r->body = strdup("{\"error\":{\"code\":\"server_error\",\"message\":\"out of memory\"}}");
+        r->len = r->body ? strlen(r->body) : 0;
+    }
+}
+
+void qk_http_error(qk_http_resp *r, int status, const char *code, const char *message)
+{
+    qk_http_json(r, status, json_pack("{s:{s:s, s:s}}", "error", "code", code, "message",
+                                      message ? message : code));
+}
+
+static void client_addr(struct MHD_Connection *c, char *out, size_t n)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf(out, n, "?");
+    if (!ci || !ci->client_addr)
+        return;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out, (socklen_t)n);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
+                  (socklen_t)n);
+}
+
+static double ms_since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static void log_line(qk_http *s, const qk_http_req *rq, const qk_http_resp *rs, const pending *p)
+{
+    if (!s->log)
+        return;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    struct tm tm;
+    gmtime_r(&now.tv_sec, &tm);
+    char ts[32];
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+    pthread_mutex_lock(&s->log_lock);
+    fprintf(s->log, "%s.%03ldZ addr=%s method=%s path=%s status=%d in=%zu out=%llu ms=%.1f%s%s\n",
+            ts, now.tv_nsec / 1000000, rq->addr, rq->method, rq->path, rs->status, p->len,
+            (unsigned long long)(rs->fd >= 0 ? rs->flen : rs->len), ms_since(&p->start),
+            rq->who[0] ? " who=" : "", rq->who);
+    fflush(s->log);
+    pthread_mutex_unlock(&s->log_lock);
+}
+
+static enum MHD_Result send_resp(struct MHD_Connection *c, qk_http_resp *rs)
+{
+    struct MHD_Response *r;
+    if (rs->fd >= 0) {
+        r = MHD_create_response_from_fd_at_offset64(rs->flen, rs->fd, rs->off);
+        rs->fd = -1; /* MHD closes it */
+        free(rs->body);
+    } else {
+        r = MHD_create_response_from_buffer(rs->len, rs->body ? rs->body : (void *)"",
+                                            rs->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    }
+    rs->body = NULL;
+    if (!r)
+        return MHD_NO;
+    if (rs->type)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rs->type);
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    for (int i = 0; i < rs->n_headers; i++)
+        MHD_add_response_header(r, rs->headers[i][0], rs->headers[i][1]);
+    enum MHD_Result ok = MHD_queue_response(c, (unsigned)rs->status, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
+{
+    (void)version;
+    qk_http *s = cls;
+    pending *p = *con_cls;
+    if (!p) {
+        /* First call: headers only. Refuse an oversized body before reading it. */
+        p = calloc(1, sizeof *p);
+        if (!p)
+            return MHD_NO;
+        clock_gettime(CLOCK_MONOTONIC, &p->start);
+        p->max = s->limit ? s->limit(s->ctx, method, url) : 0;
+        *con_cls = p;
+        atomic_fetch_add(&s->in_flight, 1);
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        if (cl && strtoull(cl, NULL, 10) > p->max)
+            p->too_big = 1;
+        else
+            return MHD_YES;
+    }
+    if (*upload_size) {
+        if (!p->too_big && p->len + *upload_size > p->max)
+            p->too_big = 1;
+        if (!p->too_big) {
+            if (p->len + *upload_size + 1 > p->cap) {
+                size_t cap = p->cap ? p->cap : 16384;
+                while (cap < p->len + *upload_size + 1)
+                    cap *= 2;
+                char *nb = realloc(p->buf, cap);
+                if (!nb)
+                    return MHD_NO;
+                p->buf = nb;
+                p->cap = cap;
+            }
+            memcpy(p->buf + p->len, upload, *upload_size);
+            p->len += *upload_size;
+            p->buf[p->len] = '\0';
+        }
+        *upload_size = 0;
+        if (!p->too_big)
+            return MHD_YES;
+    }
+    qk_http_req rq = {.method = method, .path = url, .body = p->buf, .body_len = p->len, .conn = c};
+    client_addr(c, rq.addr, sizeof rq.addr);
+    rq.loopback = qk_http_is_loopback(rq.addr);
+    qk_http_resp rs = {.status = 500, .fd = -1};
+    if (p->too_big) {
+        char m[128];
+        snprintf(m, sizeof m, "the request body is larger than %zu bytes", p->max);
+        qk_http_error(&rs, 413, "too_large", m);
+    } else {
+        s->handler(s->ctx, &rq, &rs);
+    }
+    log_line(s, &rq, &rs, p);
+    if (rs.fd >= 0 && rs.status >= 300) {
+        close(rs.fd);
+        rs.fd = -1;
+    }
+    return send_resp(c, &rs);
+}
+
+static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
+                    enum MHD_RequestTerminationCode why)
+{
+    (void)c;
+    (void)why;
+    qk_http *s = cls;
+    pending *p = *con_cls;
+    if (p) {
+        free(p->buf);
+        free(p);
+        *con_cls = NULL;
+        atomic_fetch_sub(&s->in_flight, 1);
+    }
+}
+
+qk_http *qk_http_start(const qk_http_opts *o, qk_http_handler h, qk_http_limit lim, void *ctx,
+                       char *msg, size_t n)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    const char *addr = o->listen ? o->listen : "127.0.0.1";
+    int v6 = strchr(addr, ':') != NULL;
+    if (v6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons((uint16_t)o->port);
+        if (inet_pton(AF_INET6, addr, &a->sin6_addr) != 1)
+            goto bad_addr;
+    } else {
+        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+        a->sin_family = AF_INET;
+        a->sin_port = htons((uint16_t)o->port);
+        if (inet_pton(AF_INET, addr, &a->sin_addr) != 1)
+            goto bad_addr;
+    }
+    qk_http *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(msg, n, "out of memory");
+        return NULL;
+    }
+    s->handler = h;
+    s->limit = lim;
+    s->ctx = ctx;
+    s->log = o->log;
+    s->quiesced = MHD_INVALID_SOCKET;
+    pthread_mutex_init(&s->log_lock, NULL);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+                     (v6 ? MHD_USE_IPv6 : 0);
+    int tls = o->cert_pem && o->key_pem;
+    if (tls)
+        flags |= MHD_USE_TLS;
+    struct MHD_OptionItem opts[] = {
+        {MHD_OPTION_SOCK_ADDR, 0, &ss},
+        {MHD_OPTION_THREAD_POOL_SIZE, o->threads ? o->threads : 4, NULL},
+        {MHD_OPTION_CONNECTION_LIMIT, o->max_conn ? o->max_conn : 256, NULL},
+        {MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s ? o->timeout_s : 30, NULL},
+        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_done, s},
+        {tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, (void *)o->cert_pem},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)o->key_pem},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    s->d = MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, on_request, s, MHD_OPTION_ARRAY,
+                            opts, MHD_OPTION_END);
+    if (!s->d) {
+        snprintf(msg, n, "cannot listen on %s port %u (%s)", addr, o->port,
+                 errno ? strerror(errno) : tls ? "check the certificate and key" : "?");
+        pthread_mutex_destroy(&s->log_lock);
+        free(s);
+        return NULL;
+    }
+    return s;
+bad_addr:
+    snprintf(msg, n, "\"%s\" is not an IP address", addr);
+    return NULL;
+}
+
+unsigned qk_http_port(const qk_http *s)
+{
+    const union MHD_DaemonInfo *i = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+    return i ? i->port : 0;
+}
+
+void qk_http_stop(qk_http *s, int grace_ms)
+{
+    if (!s)
+        return;
+    /* Stop accepting, let the requests in flight finish, then stop. */
+    s->quiesced = MHD_quiesce_daemon(s->d);
+    for (int waited = 0; atomic_load(&s->in_flight) > 0 && waited < grace_ms; waited += 10) {
+        struct timespec ts = {0, 10 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    MHD_stop_daemon(s->d);
+    if (s->quiesced != MHD_INVALID_SOCKET)
+        close(s->quiesced);
+    pthread_mutex_destroy(&s->log_lock);
+    free(s);
+}

@@ -1,0 +1,67 @@
+/* http.h: a small HTTP(S) server on libmicrohttpd, shared by the central
+ * server and the kiosk: a thread pool, bounded connections and bodies,
+ * timeouts, one log line per request, and a shutdown that lets requests in
+ * flight finish. Handlers see a whole request and fill a response. Internal. */
+#ifndef QK_HTTP_H
+#define QK_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+typedef struct qk_http_req {
+    const char *method;
+    const char *path; /* without the query */
+    const char *body; /* NUL-terminated copy (NULL when empty) */
+    size_t body_len;
+    char addr[64];   /* the client's address */
+    int loopback;    /* the client is on this machine */
+    void *conn;      /* for qk_http_header / qk_http_query */
+    char who[96];    /* filled by the handler, for the log */
+} qk_http_req;
+
+typedef struct qk_http_resp {
+    int status;
+    char *body; /* malloc'd; freed by the server */
+    size_t len;
+    const char *type;
+    int fd; /* when >= 0: send [off, off+flen) of this file instead of body */
+    uint64_t off, flen;
+    char headers[4][2][160]; /* extra headers */
+    int n_headers;
+} qk_http_resp;
+
+/* What the server calls for each request, in a worker thread. */
+typedef void (*qk_http_handler)(void *ctx, qk_http_req *req, qk_http_resp *resp);
+/* The largest body a request may have (0: none), decided before it is read. */
+typedef size_t (*qk_http_limit)(void *ctx, const char *method, const char *path);
+
+typedef struct qk_http_opts {
+    const char *listen;
+    unsigned port;
+    const char *cert_pem, *key_pem; /* TLS when both are set */
+    unsigned threads, max_conn, timeout_s;
+    FILE *log;
+} qk_http_opts;
+
+typedef struct qk_http qk_http;
+
+qk_http *qk_http_start(const qk_http_opts *o, qk_http_handler h, qk_http_limit lim, void *ctx,
+                       char *msg, size_t n);
+unsigned qk_http_port(const qk_http *s);
+void qk_http_stop(qk_http *s, int grace_ms);
+
+const char *qk_http_header(const qk_http_req *r, const char *name);
+const char *qk_http_query(const qk_http_req *r, const char *name);
+
+/* Response helpers. */
+void qk_http_json(qk_http_resp *r, int status, json_t *body); /* steals body */
+void qk_http_error(qk_http_resp *r, int status, const char *code, const char *message);
+void qk_http_add_header(qk_http_resp *r, const char *name, const char *value);
+
+/* 1 when the address text is a loopback address. */
+int qk_http_is_loopback(const char *addr);
+
+#endif

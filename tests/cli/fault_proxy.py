@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""A fault-injecting HTTP proxy for the sync tests: it sits between a device
+and the real quizkit server on loopback and misbehaves on purpose.
+
+usage: fault_proxy.py UPSTREAM_PORT PORT_FILE MODE
+MODE: drop-after-send[:N]  forward the first N POST /api/v1/events, then cut
+                           the connection before the answer reaches the device
+      status:CODE:N        answer the first N requests with CODE (500, 503)
+      slow:SECONDS         wait before every answer
+      pass                 forward everything
+"""
+import http.client
+import http.server
+import socketserver
+import sys
+import threading
+import time
+
+upstream = int(sys.argv[1])
+port_file = sys.argv[2]
+mode = sys.argv[3]
+lock = threading.Lock()
+count = {"n": 0}
+
+
+def take(limit):
+    with lock:
+        count["n"] += 1
+        return count["n"] <= limit
+
+
+class Proxy(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def forward(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        if mode.startswith("status:"):
+            _, code, n = mode.split(":")
+            if take(int(n)):
+                payload = b'{"error":{"code":"injected","message":"injected failure"}}'
+                self.send_response(int(code))
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+                return
+        if mode.startswith("slow:"):
+            time.sleep(float(mode.split(":")[1]))
+        conn = http.client.HTTPConnection("127.0.0.1", upstream, timeout=30)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+        try:
+            conn.request(self.command, self.path, body=body, headers=headers)
+            resp = conn.getresponse()
+            data = resp.read()
+        except OSError:
+            # The server is gone: so is the device's connection.
+            self.close_connection = True
+            self.connection.shutdown(2)
+            return
+        if mode.startswith("drop-after-send") and self.command == "POST" and \
+                self.path.startswith("/api/v1/events"):
+            n = int(mode.split(":")[1]) if ":" in mode else 1
+            if take(n):
+                # The server has committed the batch; the device never hears.
+                self.close_connection = True
+                self.connection.shutdown(2)
+                return
+        self.send_response(resp.status)
+        for k, v in resp.getheaders():
+            if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = forward
+    do_POST = forward
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+
+
+srv = Server(("127.0.0.1", 0), Proxy)
+with open(port_file + ".tmp", "w") as f:
+    f.write(str(srv.server_address[1]))
+import os
+os.rename(port_file + ".tmp", port_file)
+srv.serve_forever()
