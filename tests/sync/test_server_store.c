@@ -1,0 +1,361 @@
+/* Tests for the server's store and its administration (sync/src/admin.c,
+ * store.c, store_sqlite.c): real SQLite files, real PBKDF2, real keys. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "../../sync/src/store.h"
+#include "qk_server.h"
+#include "support.h"
+
+typedef struct fx {
+    char *dir, *path;
+    char spec[4200];
+    qk_store *s;
+} fx;
+
+static int setup(void **state)
+{
+    fx *x = calloc(1, sizeof *x);
+    x->dir = qkt_tmpdir();
+    x->path = qkt_path(x->dir, "server.db");
+    snprintf(x->spec, sizeof x->spec, "sqlite:%s", x->path);
+    assert_int_equal(qk_store_open(&x->s, x->spec, QK_LANG_EN), QK_OK);
+    assert_int_equal(qk_admin_branch_add(x->s, "b1", "第一党支部"), QK_OK);
+    assert_int_equal(qk_admin_branch_add(x->s, "b2", "第二党支部"), QK_OK);
+    *state = x;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *x = *state;
+    qk_store_close(x->s);
+    qkt_rmrf(x->dir);
+    free(x->dir);
+    free(x->path);
+    free(x);
+    return 0;
+}
+
+static void sql(fx *x, const char *q)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(x->path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    assert_int_equal(sqlite3_exec(db, q, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static int64_t sql_int(fx *x, const char *q)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open(x->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+static char *new_pem(void)
+{
+    qk_key *k = NULL;
+    char *pem = NULL;
+    assert_int_equal(qk_key_generate(&k), QK_OK);
+    assert_int_equal(qk_key_public_pem(k, &pem), QK_OK);
+    qk_key_free(k);
+    return pem;
+}
+
+static void enrol_ok(fx *x, const char *device, const char *pem, char token[65])
+{
+    char code[QK_CODE_LEN + 1], branch[QK_NAME_MAX + 1];
+    int64_t exp;
+    assert_int_equal(qk_admin_code_new(x->s, "b1", "li", 3600000, code, &exp), QK_OK);
+    assert_int_equal(qk_enrol(x->s, code, device, "kiosk", pem, token, branch), QK_OK);
+    assert_string_equal(branch, "b1");
+}
+
+static const char dev1[] = "01930000-0000-7000-8000-0000000000d1";
+
+/* A store made by the file-transport version (no user_version) is migrated
+ * and keeps its events. */
+static void test_migrates_old_store(void **state)
+{
+    fx *x = *state;
+    char *old = qkt_path(x->dir, "old.db"), spec[4200];
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(old, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "CREATE TABLE events(id TEXT PRIMARY KEY, device_id TEXT NOT NULL, seq INTEGER"
+                     " NOT NULL, member_id TEXT, bundle_id TEXT, bundle_version TEXT, kind TEXT NOT"
+                     " NULL, attempt_id TEXT, payload TEXT NOT NULL, created_ms INTEGER NOT NULL,"
+                     " received_ms INTEGER NOT NULL, UNIQUE(device_id, seq));"
+                     "CREATE TABLE devices(id TEXT PRIMARY KEY, public_key TEXT NOT NULL, acked_seq"
+                     " INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL);"
+                     "INSERT INTO events VALUES('e1','d1',1,NULL,NULL,NULL,'answer',NULL,'{}',1,1);"
+                     "INSERT INTO devices VALUES('d1','pem',1,1);",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    snprintf(spec, sizeof spec, "sqlite:%s", old);
+    qk_store *s = NULL;
+    assert_int_equal(qk_store_open(&s, spec, QK_LANG_EN), QK_OK);
+    int64_t n = 0;
+    assert_int_equal(qk_store_event_count(s, &n), QK_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(qk_admin_branch_add(s, "b9", "新支部"), QK_OK);
+    qk_store_close(s);
+    /* Opening again runs nothing twice. */
+    assert_int_equal(qk_store_open(&s, spec, QK_LANG_EN), QK_OK);
+    qk_store_close(s);
+    free(old);
+}
+
+static void test_codes_single_use_and_expiry(void **state)
+{
+    fx *x = *state;
+    char code[QK_CODE_LEN + 1], branch[QK_NAME_MAX + 1], token[65];
+    int64_t exp;
+    char *pem = new_pem();
+    assert_int_equal(qk_admin_code_new(x->s, "b1", "li", 3600000, code, &exp), QK_OK);
+    assert_int_equal(strlen(code), 9);
+    assert_int_equal(code[4], '-');
+    /* Typed by hand: lower case and no dash still work. */
+    char typed[16];
+    snprintf(typed, sizeof typed, "%.4s %.4s", code, code + 5);
+    for (char *p = typed; *p; p++)
+        *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    assert_int_equal(qk_enrol(x->s, typed, dev1, "kiosk", pem, token, branch), QK_OK);
+    assert_int_equal(qk_enrol(x->s, code, "01930000-0000-7000-8000-0000000000d2", "k2", pem, token,
+                              branch),
+                     QK_ESTATE);
+    assert_string_equal(qk_store_errmsg(x->s), "the enrolment code has been used");
+    assert_int_equal(qk_enrol(x->s, "ZZZZ-ZZZZ", dev1, "k", pem, token, branch), QK_ENOTFOUND);
+    assert_int_equal(qk_admin_code_new(x->s, "b1", "li", 3600000, code, &exp), QK_OK);
+    sql(x, "UPDATE enrol_codes SET expires_ms = 1 WHERE used_ms IS NULL");
+    assert_int_equal(qk_enrol(x->s, code, dev1, "k", pem, token, branch), QK_ETIMEOUT);
+    /* A code for a branch that does not exist is refused when made. */
+    assert_int_equal(qk_admin_code_new(x->s, "nope", "li", 3600000, code, &exp), QK_ENOTFOUND);
+    free(pem);
+}
+
+static void test_tokens_hashed_and_revocable(void **state)
+{
+    fx *x = *state;
+    char token[65], hash[65], q[300];
+    char *pem = new_pem();
+    enrol_ok(x, dev1, pem, token);
+    snprintf(q, sizeof q, "SELECT count(*) FROM devices WHERE token_hash = '%s'", token);
+    assert_int_equal(sql_int(x, q), 0); /* never the token itself */
+    qk_sha256_hex(hash, token, strlen(token));
+    qk_device_rec d;
+    assert_int_equal(x->s->ops->device_auth(x->s, hash, &d), QK_OK);
+    assert_string_equal(d.id, dev1);
+    assert_string_equal(d.branch, "b1");
+    /* Enrolling the same device again with another key is refused. */
+    char *other = new_pem();
+    char code[QK_CODE_LEN + 1], branch[QK_NAME_MAX + 1], t2[65];
+    int64_t exp;
+    assert_int_equal(qk_admin_code_new(x->s, "b1", "li", 3600000, code, &exp), QK_OK);
+    assert_int_equal(qk_enrol(x->s, code, dev1, "k", other, t2, branch), QK_EEXISTS);
+    assert_int_equal(qk_admin_device_revoke(x->s, dev1), QK_OK);
+    assert_int_equal(x->s->ops->device_auth(x->s, hash, &d), QK_ENOTFOUND);
+    assert_int_equal(qk_admin_device_revoke(x->s, "01930000-0000-7000-8000-0000000000ff"),
+                     QK_ENOTFOUND);
+    free(pem);
+    free(other);
+}
+
+static void test_accounts_and_login(void **state)
+{
+    fx *x = *state;
+    qk_user u;
+    assert_int_equal(qk_admin_user_add(x->s, "li", "leader", "b1", "leader-pass"), QK_OK);
+    assert_int_equal(qk_admin_user_add(x->s, "li", "leader", "b1", "leader-pass"), QK_EEXISTS);
+    assert_int_equal(qk_admin_user_add(x->s, "wang", "leader", "b7", "leader-pass"), QK_ENOTFOUND);
+    assert_int_equal(qk_admin_user_add(x->s, "zhao", "leader", NULL, "leader-pass"), QK_EINVAL);
+    assert_int_equal(qk_admin_user_add(x->s, "zhao", "admin", NULL, "short"), QK_EINVAL);
+    assert_true(qk_admin_login(x->s, "li", "leader-pass", &u));
+    assert_string_equal(u.role, "leader");
+    assert_string_equal(u.branch, "b1");
+    assert_false(qk_admin_login(x->s, "li", "leader-pasS", &u));
+    assert_false(qk_admin_login(x->s, "nobody", "leader-pass", &u));
+    /* The first admin is made once. */
+    char pw[32];
+    assert_int_equal(qk_admin_init(x->s, "admin", pw, sizeof pw), QK_EEXISTS);
+}
+
+static void test_first_admin(void **state)
+{
+    fx *x = *state;
+    char pw[32];
+    assert_int_equal(qk_admin_init(x->s, "admin", pw, sizeof pw), QK_OK);
+    assert_int_equal(strlen(pw), 29); /* 24 hex digits in groups of four */
+    qk_user u;
+    assert_true(qk_admin_login(x->s, "admin", pw, &u));
+    assert_string_equal(u.role, "admin");
+    assert_int_equal(sql_int(x, "SELECT count(*) FROM users WHERE pw_hash LIKE 'pbkdf2-sha256$%'"), 1);
+}
+
+static void test_roster_cursor_and_pin_events(void **state)
+{
+    fx *x = *state;
+    const char *csv = "\xef\xbb\xbf编号,姓名,支部,科室,PIN\r\nm1,张三,b1,内科,1234\r\n"
+                      "m2,\"李,四\",b1,护理部,5678\r\nm3,王五,,药房,1111\r\nm9,赵六,b2,,2222\r\n";
+    size_t added = 0;
+    assert_int_equal(qk_admin_roster_import(x->s, csv, strlen(csv), "r.csv", "b1", NULL, &added), QK_OK);
+    assert_int_equal(added, 4);
+    json_t *page = NULL;
+    int64_t cursor = 0;
+    assert_int_equal(x->s->ops->roster(x->s, "b1", 0, 2, &page, &cursor), QK_OK);
+    assert_int_equal(json_array_size(page), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(page, 1), "name")), "李,四");
+    json_decref(page);
+    int64_t c2 = 0;
+    assert_int_equal(x->s->ops->roster(x->s, "b1", cursor, 2, &page, &c2), QK_OK);
+    assert_int_equal(json_array_size(page), 1); /* m3; m9 is b2's */
+    assert_string_equal(json_string_value(json_object_get(json_array_get(page, 0), "id")), "m3");
+    json_decref(page);
+    /* A PIN changed on a kiosk of b1 moves m1 past the cursor. */
+    json_t *ev = json_pack("{s:s, s:s, s:{s:s, s:s, s:i}}", "kind", "member.pin_changed", "member_id",
+                           "m1", "payload", "pin_salt", "00112233445566778899aabbccddeeff",
+                           "pin_hash", "aa00000000000000000000000000000000000000000000000000000000000000",
+                           "pin_iter", 60000);
+    assert_int_equal(x->s->ops->member_event(x->s, "b1", ev), QK_OK);
+    /* ... but a kiosk of b2 cannot change b1's members. */
+    json_object_set_new(json_object_get(ev, "payload"), "pin_hash",
+                        json_string("bb00000000000000000000000000000000000000000000000000000000000000"));
+    assert_int_equal(x->s->ops->member_event(x->s, "b2", ev), QK_OK);
+    json_decref(ev);
+    int64_t c3 = 0;
+    assert_int_equal(x->s->ops->roster(x->s, "b1", c2, 10, &page, &c3), QK_OK);
+    assert_int_equal(json_array_size(page), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(page, 0), "pin_hash")),
+                        "aa00000000000000000000000000000000000000000000000000000000000000");
+    json_decref(page);
+}
+
+static void test_roster_all_or_nothing(void **state)
+{
+    fx *x = *state;
+    const char *csv = "id,name,PIN\nm1,Zhang,1234\nm2,,5678\nm3,Wang,1111\n";
+    size_t added = 9;
+    assert_int_equal(qk_admin_roster_import(x->s, csv, strlen(csv), "r.csv", "b1", NULL, &added),
+                     QK_EINVAL);
+    assert_int_equal(added, 0);
+    assert_non_null(strstr(qk_store_errmsg(x->s), "r.csv:3: "));
+    assert_int_equal(sql_int(x, "SELECT count(*) FROM members"), 0);
+    /* A leader's import cannot reach another branch. */
+    const char *other = "id,name,branch,PIN\nm1,Zhang,b2,1234\n";
+    assert_int_equal(qk_admin_roster_import(x->s, other, strlen(other), "r.csv", "b1", "b1", &added),
+                     QK_EPERM);
+    const char *nocols = "foo,bar\n1,2\n";
+    assert_int_equal(qk_admin_roster_import(x->s, nocols, strlen(nocols), "r.csv", "b1", NULL, &added),
+                     QK_EINVAL);
+    assert_non_null(strstr(qk_store_errmsg(x->s), "r.csv:1: "));
+}
+
+static void test_throttle_window(void **state)
+{
+    fx *x = *state;
+    int n = 0;
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(x->s->ops->throttle(x->s, "login:addr:1.2.3.4", 1000000 + i, 60000, 1, &n), QK_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(x->s->ops->throttle(x->s, "login:addr:1.2.3.4", 1050000, 60000, 0, &n), QK_OK);
+    assert_int_equal(n, 3);
+    /* A new window starts over. */
+    assert_int_equal(x->s->ops->throttle(x->s, "login:addr:1.2.3.4", 1070000, 60000, 0, &n), QK_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(x->s->ops->throttle(x->s, "login:addr:1.2.3.4", 1070000, 60000, 1, &n), QK_OK);
+    assert_int_equal(n, 1);
+}
+
+static json_t *event(int seq, const char *id)
+{
+    return json_pack("{s:s, s:s, s:i, s:s, s:I, s:{s:s}}", "id", id, "device_id", dev1, "seq", seq,
+                     "kind", "answer", "created_ms", (json_int_t)1764460800000 + seq, "payload", "q",
+                     "q1");
+}
+
+static void test_ingest_ack_and_gaps(void **state)
+{
+    fx *x = *state;
+    char token[65];
+    char *pem = new_pem();
+    enrol_ok(x, dev1, pem, token);
+    json_t *evs = json_array();
+    json_array_append_new(evs, event(1, "01930000-0000-7000-8000-000000000001"));
+    json_array_append_new(evs, event(2, "01930000-0000-7000-8000-000000000002"));
+    json_array_append_new(evs, event(4, "01930000-0000-7000-8000-000000000004"));
+    qk_import_result r;
+    json_t *conflicts = json_array();
+    assert_int_equal(qk__store_ingest(x->s, dev1, NULL, evs, &r, conflicts), QK_OK);
+    assert_int_equal(r.inserted, 3);
+    assert_int_equal(r.acked_seq, 2);
+    assert_int_equal(r.n_gaps, 1);
+    assert_int_equal(r.gaps[0][0], 3);
+    assert_int_equal(r.gaps[0][1], 3);
+    /* The whole batch again: all duplicates, nothing changes. */
+    assert_int_equal(qk__store_ingest(x->s, dev1, NULL, evs, &r, conflicts), QK_OK);
+    assert_int_equal(r.inserted, 0);
+    assert_int_equal(r.duplicates, 3);
+    assert_int_equal(json_array_size(conflicts), 0);
+    json_decref(evs);
+    /* The missing one arrives, plus a conflicting copy of seq 1. */
+    evs = json_array();
+    json_array_append_new(evs, event(3, "01930000-0000-7000-8000-000000000003"));
+    json_t *bad = event(1, "01930000-0000-7000-8000-000000000001");
+    json_object_set_new(json_object_get(bad, "payload"), "q", json_string("q2"));
+    json_array_append_new(evs, bad);
+    assert_int_equal(qk__store_ingest(x->s, dev1, NULL, evs, &r, conflicts), QK_OK);
+    assert_int_equal(r.inserted, 1);
+    assert_int_equal(r.conflicts, 1);
+    assert_string_equal(json_string_value(json_array_get(conflicts, 0)),
+                        "01930000-0000-7000-8000-000000000001");
+    assert_int_equal(r.acked_seq, 4);
+    assert_int_equal(r.n_gaps, 0);
+    assert_int_equal(sql_int(x, "SELECT payload = '{\"q\":\"q1\"}' FROM events WHERE seq = 1"), 1);
+    json_decref(evs);
+    json_decref(conflicts);
+    free(pem);
+}
+
+static void test_backup_is_consistent(void **state)
+{
+    fx *x = *state;
+    char *dest = qkt_path(x->dir, "backup.db");
+    assert_int_equal(qk_admin_backup(x->s, dest), QK_OK);
+    assert_int_equal(qk_admin_backup(x->s, dest), QK_EEXISTS); /* never overwrites */
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open(dest, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM branches", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 2);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    free(dest);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_migrates_old_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_codes_single_use_and_expiry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tokens_hashed_and_revocable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_accounts_and_login, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_first_admin, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_roster_cursor_and_pin_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_roster_all_or_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_throttle_window, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ingest_ack_and_gaps, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_backup_is_consistent, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
