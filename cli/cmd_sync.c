@@ -9,11 +9,13 @@
 #include "cli.h"
 #include "qk_sync.h"
 
-/* The device's signing key, <data>/device.key (0600), made on first use. */
-int device_key(cli *c, qk_key **k)
+/* A signing key in the data folder (0600), made on first use. */
+static int own_key(cli *c, const char *name, qk_key **k)
 {
+    if (data_dir_ready(c))
+        return EXIT_FAIL;
     char path[4096];
-    snprintf(path, sizeof path, "%s/device.key", c->data_dir);
+    snprintf(path, sizeof path, "%s/%s", c->data_dir, name);
     char msg[512];
     if (access(path, F_OK) == 0) {
         if (qk_key_load(k, path, c->lang, msg, sizeof msg) != QK_OK) {
@@ -29,6 +31,26 @@ int device_key(cli *c, qk_key **k)
         return EXIT_FAIL;
     }
     return 0;
+}
+
+/* The device's key: signs its batch files, identifies it at enrolment. */
+int device_key(cli *c, qk_key **k)
+{
+    return own_key(c, "device.key", k);
+}
+
+/* Reads a small text file whole; NULL when absent. Caller frees. */
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = malloc(8192);
+    size_t n = buf ? fread(buf, 1, 8191, f) : 0;
+    fclose(f);
+    if (buf)
+        buf[n] = '\0';
+    return buf;
 }
 
 static int help_or_args(cli *c, int argc, char **argv, int need)
@@ -94,22 +116,52 @@ int cmd_import_ack(cli *c, int argc, char **argv)
     int r = help_or_args(c, argc, argv, 1);
     if (r >= 0)
         return r;
-    if (argc > 2) {
-        err(c, M_EXTRA_ARG, argv[2]);
-        return EXIT_USAGE;
+    const char *file = NULL, *key_file = NULL;
+    for (int i = 1; i < argc; i++) {
+        int k;
+        if ((k = opt_value(c, "import-ack", argc, argv, &i, "--server-key", &key_file))) {
+            if (k < 0)
+                return EXIT_USAGE;
+        } else if (argv[i][0] == '-') {
+            err(c, M_UNKNOWN_OPT, "import-ack", argv[i]);
+            return EXIT_USAGE;
+        } else if (!file) {
+            file = argv[i];
+        } else {
+            err(c, M_EXTRA_ARG, argv[i]);
+            return EXIT_USAGE;
+        }
     }
     qk_engine *e = NULL;
-    if (engine_open(c, &e))
+    if (!file || engine_open(c, &e))
+        return file ? EXIT_FAIL : EXIT_USAGE;
+    /* The server's key: given, or remembered from the first acknowledgement. */
+    char pinned_path[4096];
+    snprintf(pinned_path, sizeof pinned_path, "%s/ack-server.pem", c->data_dir);
+    char *expected = key_file ? slurp(key_file) : slurp(pinned_path);
+    if (key_file && !expected) {
+        err(c, M_DATA_DIR, key_file, strerror(errno));
+        qk_engine_close(e);
         return EXIT_FAIL;
+    }
     int64_t acked = 0, last = 0;
-    char msg[600];
+    char msg[600], *server_pem = NULL;
     int status = EXIT_FAIL;
-    if (qk_ack_apply(e, argv[1], &acked, msg, sizeof msg) != QK_OK) {
+    if (qk_ack_apply(e, file, expected, &server_pem, &acked, msg, sizeof msg) != QK_OK) {
         err_text(c, msg);
     } else if (qk_engine_sync_state(e, &acked, &last) == QK_OK) {
+        if (!expected || key_file) {
+            FILE *f = fopen(pinned_path, "w");
+            if (f) {
+                fputs(server_pem, f);
+                fclose(f);
+            }
+        }
         out(c, stdout, M_ACKED, (long long)acked, (long long)(last - acked));
         status = EXIT_OK;
     }
+    free(server_pem);
+    free(expected);
     qk_engine_close(e);
     return status;
 }
@@ -139,14 +191,15 @@ int cmd_status(cli *c, int argc, char **argv)
 
 static int admin_import(cli *c, int argc, char **argv)
 {
-    const char *db = NULL, *ack_dir = ".", *bundles = NULL;
+    const char *db = NULL, *ack_dir = ".", *bundles = NULL, *key_path = NULL;
     const char *files[256];
     int n = 0;
     for (int i = 2; i < argc; i++) {
         int k;
         if ((k = opt_value(c, "admin import", argc, argv, &i, "--db", &db)) ||
             (k = opt_value(c, "admin import", argc, argv, &i, "--ack-dir", &ack_dir)) ||
-            (k = opt_value(c, "admin import", argc, argv, &i, "--bundles", &bundles))) {
+            (k = opt_value(c, "admin import", argc, argv, &i, "--bundles", &bundles)) ||
+            (k = opt_value(c, "admin import", argc, argv, &i, "--key", &key_path))) {
             if (k < 0)
                 return EXIT_USAGE;
         } else if (argv[i][0] == '-') {
@@ -160,10 +213,20 @@ static int admin_import(cli *c, int argc, char **argv)
         out(c, stderr, M_ADMIN_USAGE);
         return EXIT_USAGE;
     }
+    /* The server's key signs the acknowledgements. */
+    qk_key *skey = NULL;
+    char msg[512];
+    if (key_path ? qk_key_load(&skey, key_path, c->lang, msg, sizeof msg) != QK_OK
+                 : own_key(c, "server.key", &skey) != 0) {
+        if (key_path)
+            err_text(c, msg);
+        return EXIT_FAIL;
+    }
     qk_store *s = NULL;
     if (qk_store_open(&s, db, c->lang) != QK_OK) {
         err_text(c, qk_store_errmsg(s));
         qk_store_close(s);
+        qk_key_free(skey);
         return EXIT_FAIL;
     }
     qk_store_set_bundles(s, bundles);
@@ -183,7 +246,7 @@ static int admin_import(cli *c, int argc, char **argv)
             out(c, stdout, M_RESCORED, res.rescored, res.mismatches, res.unscored);
         char ack[4096];
         snprintf(ack, sizeof ack, "%s/ack-%s.json", ack_dir, res.device_id);
-        if (qk_store_write_ack(s, res.device_id, ack) != QK_OK) {
+        if (qk_store_write_ack(s, res.device_id, skey, ack) != QK_OK) {
             err_text(c, qk_store_errmsg(s));
             status = EXIT_FAIL;
         } else {
@@ -193,6 +256,7 @@ static int admin_import(cli *c, int argc, char **argv)
             status = EXIT_FAIL;
     }
     qk_store_close(s);
+    qk_key_free(skey);
     return status;
 }
 

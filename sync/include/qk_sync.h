@@ -87,13 +87,20 @@ int qk_store_import(qk_store *s, const char *batch_path, qk_import_result *r);
 /* Where the server keeps published bundles (.qkb files): attempts are re-scored
  * with the bundle of their id and version. Without it nothing is re-scored. */
 void qk_store_set_bundles(qk_store *s, const char *dir);
-/* Writes the acknowledgement file for a device. */
-int qk_store_write_ack(qk_store *s, const char *device_id, const char *path);
+/* Writes the acknowledgement file for a device, signed with the server's key:
+ * a forged acknowledgement would make a kiosk stop sending events the server
+ * never got. */
+int qk_store_write_ack(qk_store *s, const char *device_id, const qk_key *server_key,
+                       const char *path);
 /* Events the store holds (all devices). */
 int qk_store_event_count(qk_store *s, int64_t *n);
 
-/* Device side: reads an acknowledgement file and records it. QK_EINVAL when it
+/* Device side: reads an acknowledgement file, checks its signature and records
+ * it. expected_pem: the server key this device trusts (NULL on first use: any
+ * valid signature, and *server_pem gets the key to remember; caller frees).
+ * QK_ESIGNATURE for a bad signature or another server's key; QK_EINVAL when it
  * is for another device; *acked gets the device's acknowledged seq after. */
-int qk_ack_apply(qk_engine *e, const char *ack_path, int64_t *acked, char *msg, size_t msglen);
+int qk_ack_apply(qk_engine *e, const char *ack_path, const char *expected_pem, char **server_pem,
+                 int64_t *acked, char *msg, size_t msglen);
 
 #endif

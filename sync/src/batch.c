@@ -230,9 +230,12 @@ int qk_batch_export(qk_engine *e, const qk_key *device_key, const char *path, in
     return written ? QK_OK : QK_EIO;
 }
 
-int qk_ack_apply(qk_engine *e, const char *ack_path, int64_t *acked, char *msg, size_t msglen)
+int qk_ack_apply(qk_engine *e, const char *ack_path, const char *expected_pem, char **server_pem,
+                 int64_t *acked, char *msg, size_t msglen)
 {
     qk_lang lang = qk_engine_lang(e);
+    if (server_pem)
+        *server_pem = NULL;
     size_t len = 0;
     int err = 0;
     char *text = qk__read_maybe_gz(ack_path, &len, &err);
@@ -245,19 +248,35 @@ int qk_ack_apply(qk_engine *e, const char *ack_path, int64_t *acked, char *msg, 
     free(text);
     const char *fmt = json_string_value(json_object_get(o, "format"));
     const char *dev = json_string_value(json_object_get(o, "device_id"));
+    const char *pem = json_string_value(json_object_get(o, "server_key"));
+    const char *sig_hex = json_string_value(json_object_get(o, "signature"));
     json_t *seq = json_object_get(o, "acked_seq");
     int rc;
+    qk_key *k = NULL;
+    unsigned char hash[32], sig[QK_KEY_SIG_MAX];
+    long sig_len = sig_hex ? qk__unhex(sig, sizeof sig, sig_hex) : -1;
     if (!fmt || strcmp(fmt, QK_ACK_FORMAT) != 0 || !dev || !json_is_integer(seq)) {
         qk__ymsgf(lang, msg, msglen, QK_Y_NOT_ACK, ack_path);
         rc = QK_ECORRUPT;
     } else if (strcmp(dev, qk_engine_device_id(e)) != 0) {
         qk__ymsgf(lang, msg, msglen, QK_Y_OTHER_DEVICE, dev, qk_engine_device_id(e));
         rc = QK_EINVAL;
+    } else if (!pem || sig_len <= 0 || qk_key_from_pem(&k, pem) != QK_OK ||
+               (qk__ack_digest(hash, dev, (int64_t)json_integer_value(seq)),
+                qk_key_verify(k, hash, sig, (size_t)sig_len) != QK_OK)) {
+        qk__ymsgf(lang, msg, msglen, QK_Y_ACK_SIG, ack_path);
+        rc = QK_ESIGNATURE;
+    } else if (expected_pem && strcmp(expected_pem, pem) != 0) {
+        qk__ymsgf(lang, msg, msglen, QK_Y_ACK_OTHER_SERVER, ack_path, qk_key_id(k));
+        rc = QK_ESIGNATURE;
     } else {
         rc = qk_engine_set_acked(e, (int64_t)json_integer_value(seq));
         if (rc != QK_OK)
             snprintf(msg, msglen, "%s", qk_engine_errmsg(e));
+        else if (server_pem)
+            *server_pem = strdup(pem);
     }
+    qk_key_free(k);
     json_decref(o);
     int64_t last = 0;
     if (rc == QK_OK)

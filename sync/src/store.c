@@ -307,7 +307,17 @@ int qk_store_import(qk_store *s, const char *batch_path, qk_import_result *r)
     return rc;
 }
 
-int qk_store_write_ack(qk_store *s, const char *device_id, const char *path)
+/* What an acknowledgement's signature covers. */
+void qk__ack_digest(unsigned char out[32], const char *device_id, int64_t acked)
+{
+    char text[128], hex[65];
+    snprintf(text, sizeof text, "%s\n%s\n%lld", QK_ACK_FORMAT, device_id, (long long)acked);
+    qk_sha256_hex(hex, text, strlen(text));
+    qk__unhex(out, 32, hex);
+}
+
+int qk_store_write_ack(qk_store *s, const char *device_id, const qk_key *server_key,
+                       const char *path)
 {
     int64_t *seqs = NULL;
     size_t n = 0;
@@ -318,8 +328,20 @@ int qk_store_write_ack(qk_store *s, const char *device_id, const char *path)
     for (size_t i = 0; i < n && seqs[i] == acked + 1; i++)
         acked = seqs[i];
     free(seqs);
-    json_t *o = json_pack("{s:s, s:i, s:s, s:I}", "format", QK_ACK_FORMAT, "version", 1,
-                          "device_id", device_id, "acked_seq", (json_int_t)acked);
+    unsigned char hash[32], sig[QK_KEY_SIG_MAX];
+    size_t sig_len = 0;
+    char sig_hex[2 * QK_KEY_SIG_MAX + 1], *pem = NULL;
+    qk__ack_digest(hash, device_id, acked);
+    if (qk_key_sign(server_key, hash, sig, &sig_len) != QK_OK ||
+        qk_key_public_pem(server_key, &pem) != QK_OK) {
+        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_OOM);
+        return QK_EINVAL;
+    }
+    qk__hex(sig_hex, sig, sig_len);
+    json_t *o = json_pack("{s:s, s:i, s:s, s:I, s:s, s:s, s:s}", "format", QK_ACK_FORMAT, "version", 2,
+                          "device_id", device_id, "acked_seq", (json_int_t)acked, "server_key", pem,
+                          "server_key_id", qk_key_id(server_key), "signature", sig_hex);
+    free(pem);
     if (!o || json_dump_file(o, path, JSON_INDENT(2)) != 0) {
         json_decref(o);
         qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_WRITE, path, strerror(errno ? errno : EIO));

@@ -26,6 +26,9 @@ long qk__unhex(unsigned char *out, size_t cap, const char *hex);
 /* Reads a whole file, gunzipping it when it is gzip (zlib). Caller frees. */
 char *qk__read_maybe_gz(const char *path, size_t *len, int *err);
 
+/* The SHA-256 an acknowledgement's signature covers. */
+void qk__ack_digest(unsigned char out[32], const char *device_id, int64_t acked);
+
 /* The device's events after seq `after`, in order, at most max_events and
  * about max_bytes of JSON (0: no bound). *last gets the last seq taken. */
 typedef struct qk_engine qk_engine;

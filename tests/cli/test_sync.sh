@@ -47,4 +47,27 @@ expect_contains "altered file explained" "$WORK/bad" "内容与签名不符"
 expect_eq "nothing of it imported" "$(sqlite3 "$SRV/server.db" 'select count(*) from events')" 7
 "$QK" admin import "$WORK/next.qkd" >"$WORK/u" 2>&1
 expect_eq "admin import without --db is a usage error" "$?" 2
+
+# Acknowledgements are signed by the server: an edited one, or one from
+# another server than the first, is refused and the device keeps its events.
+"$QK" export --out "$WORK/third.qkd" >/dev/null 2>&1
+"$QK" admin import "$WORK/third.qkd" --db "sqlite:$SRV/server.db" --ack-dir "$SRV" >/dev/null 2>&1
+ACK=$(ls "$SRV"/ack-*.json)
+expect_contains "the acknowledgement carries a signature" "$ACK" '"signature"'
+python3 - "$ACK" "$WORK/forged.json" <<'PY'
+import json, sys
+a = json.load(open(sys.argv[1])); a["acked_seq"] -= 1; json.dump(a, open(sys.argv[2], "w"))
+PY
+"$QK" import-ack "$WORK/forged.json" >"$WORK/f" 2>&1
+expect_eq "forged acknowledgement refused" "$?" 1
+expect_contains "forged acknowledgement explained" "$WORK/f" "签名无效"
+"$QK" keygen -o "$WORK/rogue" >/dev/null
+"$QK" admin import "$WORK/third.qkd" --db "sqlite:$SRV/server.db" --ack-dir "$WORK" --key "$WORK/rogue.key" >/dev/null 2>&1
+"$QK" import-ack "$WORK/ack-"*.json >"$WORK/f" 2>&1
+expect_eq "another server's acknowledgement refused" "$?" 1
+expect_contains "another server named" "$WORK/f" "由另一台服务器"
+"$QK" status >"$WORK/s1"
+expect_contains "events still pending after refused acks" "$WORK/s1" "服务器已确认 7 条，待同步 3 条"
+"$QK" import-ack "$ACK" >"$WORK/f" 2>&1
+expect_contains "the real acknowledgement applies" "$WORK/f" "尚待同步 0 条"
 finish

@@ -67,6 +67,21 @@ void qkt_write(const char *path, const char *text)
     fclose(f);
 }
 
+char *qkt_read(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    assert_non_null(buf);
+    *len = fread(buf, 1, (size_t)n, f);
+    buf[*len] = '\0';
+    fclose(f);
+    return buf;
+}
+
 int64_t qkt_clock_fn(void *payload)
 {
     return ((qkt_clock *)payload)->now_ms;

@@ -24,6 +24,8 @@ void qkt_rmrf(const char *path);
 char *qkt_path(const char *dir, const char *name);
 /* Writes text to a file (creating parents is the caller's job). */
 void qkt_write(const char *path, const char *text);
+/* A whole file, NUL-terminated; caller frees. */
+char *qkt_read(const char *path, size_t *len);
 
 /* A clock the test moves by hand. */
 typedef struct qkt_clock {

@@ -93,10 +93,10 @@ static void a_batch_travels_and_comes_back_acknowledged(void **state)
     assert_int_equal(qk_store_event_count(x->store, &n), QK_OK);
     assert_int_equal(n, 4);
     /* The acknowledgement goes back; then only new events are exported. */
-    assert_int_equal(qk_store_write_ack(x->store, r.device_id, x->ack), QK_OK);
+    assert_int_equal(qk_store_write_ack(x->store, r.device_id, x->key, x->ack), QK_OK);
     int64_t acked = 0;
     char msg[512];
-    assert_int_equal(qk_ack_apply(x->e, x->ack, &acked, msg, sizeof msg), QK_OK);
+    assert_int_equal(qk_ack_apply(x->e, x->ack, NULL, NULL, &acked, msg, sizeof msg), QK_OK);
     assert_int_equal(acked, 4);
     assert_int_equal(export(x, acked), 0);
     play(x, 1);
@@ -237,15 +237,63 @@ static void acknowledgements_are_checked_on_the_device(void **state)
     char msg[512];
     int64_t acked = 0;
     qkt_write(x->ack, "{\"format\":\"quizkit-ack\",\"device_id\":\"01234567-89ab-7def-8123-456789abcdef\",\"acked_seq\":1}");
-    assert_int_equal(qk_ack_apply(x->e, x->ack, &acked, msg, sizeof msg), QK_EINVAL);
+    assert_int_equal(qk_ack_apply(x->e, x->ack, NULL, NULL, &acked, msg, sizeof msg), QK_EINVAL);
     assert_non_null(strstr(msg, "is for device"));
     char text[256];
     snprintf(text, sizeof text, "{\"format\":\"quizkit-ack\",\"device_id\":\"%s\",\"acked_seq\":99}",
              qk_engine_device_id(x->e));
     qkt_write(x->ack, text);
-    assert_int_equal(qk_ack_apply(x->e, x->ack, &acked, msg, sizeof msg), QK_EINVAL);
+    /* Unsigned: refused, and nothing moves. */
+    assert_int_equal(qk_ack_apply(x->e, x->ack, NULL, NULL, &acked, msg, sizeof msg), QK_ESIGNATURE);
+    assert_non_null(strstr(msg, "no valid signature"));
     qkt_write(x->ack, "not json");
-    assert_int_equal(qk_ack_apply(x->e, x->ack, &acked, msg, sizeof msg), QK_ECORRUPT);
+    assert_int_equal(qk_ack_apply(x->e, x->ack, NULL, NULL, &acked, msg, sizeof msg), QK_ECORRUPT);
+}
+
+/* A signed acknowledgement cannot be edited, and a device that knows its
+ * server's key refuses another server's. */
+static void acknowledgements_are_signed(void **state)
+{
+    sx *x = *state;
+    play(x, 2);
+    size_t n = 0;
+    char msg[512];
+    assert_int_equal(qk_batch_export(x->e, x->key, x->batch, 0, &n, msg, sizeof msg), QK_OK);
+    qk_import_result r;
+    assert_int_equal(qk_store_import(x->store, x->batch, &r), QK_OK);
+    qk_key *server = NULL, *other = NULL;
+    assert_int_equal(qk_key_generate(&server), QK_OK);
+    assert_int_equal(qk_key_generate(&other), QK_OK);
+    char *server_pem = NULL, *got = NULL;
+    assert_int_equal(qk_key_public_pem(server, &server_pem), QK_OK);
+    /* Edited after signing: the count no longer matches the signature. */
+    assert_int_equal(qk_store_write_ack(x->store, r.device_id, server, x->ack), QK_OK);
+    json_error_t je;
+    json_t *ack = json_load_file(x->ack, 0, &je);
+    json_int_t held = json_integer_value(json_object_get(ack, "acked_seq"));
+    assert_true(held > 1);
+    json_object_set_new(ack, "acked_seq", json_integer(held - 1));
+    assert_int_equal(json_dump_file(ack, x->ack, 0), 0);
+    json_decref(ack);
+    int64_t acked = 0;
+    assert_int_equal(qk_ack_apply(x->e, x->ack, NULL, &got, &acked, msg, sizeof msg), QK_ESIGNATURE);
+    assert_null(got);
+    /* Signed by another server than the one this device trusts. */
+    assert_int_equal(qk_store_write_ack(x->store, r.device_id, other, x->ack), QK_OK);
+    assert_int_equal(qk_ack_apply(x->e, x->ack, server_pem, &got, &acked, msg, sizeof msg), QK_ESIGNATURE);
+    assert_non_null(strstr(msg, "another server"));
+    int64_t still = 0, last = 0;
+    assert_int_equal(qk_engine_sync_state(x->e, &still, &last), QK_OK);
+    assert_int_equal(still, 0);
+    /* The real one: applied, and its key handed back to remember. */
+    assert_int_equal(qk_store_write_ack(x->store, r.device_id, server, x->ack), QK_OK);
+    assert_int_equal(qk_ack_apply(x->e, x->ack, server_pem, &got, &acked, msg, sizeof msg), QK_OK);
+    assert_int_equal(acked, held);
+    assert_string_equal(got, server_pem);
+    free(got);
+    free(server_pem);
+    qk_key_free(server);
+    qk_key_free(other);
 }
 
 /* The same rules over the same events give the same points on the device and
@@ -395,6 +443,7 @@ int main(void)
         T(same_id_other_content_is_a_conflict),
         T(a_device_keeps_its_key),
         T(acknowledgements_are_checked_on_the_device),
+        T(acknowledgements_are_signed),
         T(server_recomputes_the_device_points),
         T(the_server_rescores_attempts_and_flags_lies),
     };
