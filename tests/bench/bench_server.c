@@ -128,7 +128,8 @@ static double raw_insert(const char *path, dev *devs, int n, int batches)
 
 int main(int argc, char **argv)
 {
-    int n = argc > 1 ? atoi(argv[1]) : 50, batches = argc > 2 ? atoi(argv[2]) : 10;
+    int n = argc > 1 ? (int)strtol(argv[1], NULL, 10) : 50;
+    int batches = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 10;
     if (n < 1 || n > 1000 || batches < 1) {
         fprintf(stderr, "usage: bench_server [DEVICES] [BATCHES_PER_DEVICE]\n");
         return 2;
