@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "qk_client.h"
 #include "qk_server.h"
 
 static volatile sig_atomic_t stop_signal;
@@ -181,6 +182,7 @@ out:
 
 typedef struct aopts {
     const char *db, *branch, *pin, *dept, *ttl, *password_file, *user, *trust, *bundles;
+    const char *server, *cacert;
     const char *pos[4];
     int npos;
 } aopts;
@@ -197,7 +199,9 @@ static int admin_opts(cli *c, int argc, char **argv, int first, aopts *o)
             (k = opt_value(c, "admin", argc, argv, &i, "--password-file", &o->password_file)) ||
             (k = opt_value(c, "admin", argc, argv, &i, "--user", &o->user)) ||
             (k = opt_value(c, "admin", argc, argv, &i, "--trust", &o->trust)) ||
-            (k = opt_value(c, "admin", argc, argv, &i, "--bundles", &o->bundles))) {
+            (k = opt_value(c, "admin", argc, argv, &i, "--bundles", &o->bundles)) ||
+            (k = opt_value(c, "admin", argc, argv, &i, "--server", &o->server)) ||
+            (k = opt_value(c, "admin", argc, argv, &i, "--cacert", &o->cacert))) {
             if (k < 0)
                 return EXIT_USAGE;
         } else if (argv[i][0] == '-' && argv[i][1]) {
@@ -210,8 +214,8 @@ static int admin_opts(cli *c, int argc, char **argv, int first, aopts *o)
             return EXIT_USAGE;
         }
     }
-    if (!o->db) {
-        err(c, M_MISSING_ARG, "--db sqlite:PATH");
+    if (!o->db && !o->server) {
+        err(c, M_MISSING_ARG, "--db sqlite:PATH | --server URL");
         return EXIT_USAGE;
     }
     return 0;
@@ -279,6 +283,189 @@ static void print_json_rows(cli *c, json_t *rows, const char *const *cols, size_
     table_free(&t);
 }
 
+/* Reads a whole file (a roster, a bundle); NULL with errno set. */
+static char *read_all(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t cap = 0;
+    *len = 0;
+    while (f && !feof(f) && !ferror(f)) {
+        if (*len + 65536 > cap) {
+            char *nb = realloc(buf, cap = cap ? cap * 2 : 131072);
+            if (!nb)
+                break;
+            buf = nb;
+        }
+        *len += fread(buf + *len, 1, cap - *len, f);
+    }
+    int bad = !f || ferror(f);
+    if (f)
+        fclose(f);
+    if (bad) {
+        free(buf);
+        return NULL;
+    }
+    return buf ? buf : calloc(1, 1);
+}
+
+/* The same commands through the server's API, for leaders who have no access
+ * to its database: log in, call, print what came back. */
+static int admin_remote(cli *c, const char *cmd, const char *sub, const aopts *o)
+{
+    if (strcmp(cmd, "init") == 0 || strcmp(cmd, "backup") == 0) {
+        err(c, M_ADMIN_NEEDS_DB, cmd);
+        return EXIT_USAGE;
+    }
+    if (!o->user) {
+        err(c, M_MISSING_ARG, "--user");
+        return EXIT_USAGE;
+    }
+    qk_client_conf conf = {0};
+    snprintf(conf.url, sizeof conf.url, "%s", o->server);
+    if (o->cacert)
+        snprintf(conf.cacert, sizeof conf.cacert, "%s", o->cacert);
+    char msg[1024];
+    qk_client *cl = NULL;
+    if (qk_client_new(&cl, &conf, c->lang, msg, sizeof msg) != QK_OK) {
+        err_text(c, msg);
+        return EXIT_USAGE;
+    }
+    /* The login password: QUIZKIT_PASSWORD (scripts) or typed. */
+    const char *pw = getenv("QUIZKIT_PASSWORD");
+    char prompt[256];
+    if (!pw) {
+        msgf(c, prompt, sizeof prompt, M_LOGIN_PROMPT, o->user, o->server);
+        if (term_read_secret(c, prompt, &pw) != 0 || !pw) {
+            qk_client_free(cl);
+            return EXIT_INTERRUPTED;
+        }
+    }
+    int r = EXIT_OK, rc = qk_client_login(cl, o->user, pw, msg, sizeof msg);
+    json_t *reply = NULL, *body = NULL;
+    char path[512], newpw[256];
+    char *data = NULL;
+    size_t len = 0;
+    if (rc != QK_OK) {
+        /* reported below */
+    } else if (strcmp(cmd, "branch") == 0 && strcmp(sub, "add") == 0 && o->npos == 2) {
+        body = json_pack("{s:s, s:s}", "id", o->pos[0], "name", o->pos[1]);
+        snprintf(path, sizeof path, "/api/v1/branches");
+    } else if (strcmp(cmd, "branch") == 0 && strcmp(sub, "list") == 0 && o->npos == 0) {
+        static const char *const cols[] = {"id", "name", "members", "devices"};
+        if ((rc = qk_client_call(cl, "GET", "/api/v1/branches", NULL, 0, NULL, &reply, msg,
+                                 sizeof msg)) == QK_OK)
+            print_json_rows(c, json_object_get(reply, "branches"), cols, 4);
+    } else if ((strcmp(cmd, "leader") == 0 || strcmp(cmd, "admin") == 0) &&
+               strcmp(sub, "add") == 0 && o->npos == 1) {
+        if ((r = read_password(c, o->password_file, o->pos[0], newpw, sizeof newpw)) == 0) {
+            body = json_pack("{s:s, s:s, s:s?, s:s}", "name", o->pos[0], "role", cmd, "branch",
+                             o->branch, "password", newpw);
+            snprintf(path, sizeof path, "/api/v1/users");
+        }
+    } else if (strcmp(cmd, "member") == 0 && strcmp(sub, "add") == 0 && o->npos == 2) {
+        if (!o->pin) {
+            err(c, M_MISSING_ARG, "--pin");
+            r = EXIT_USAGE;
+        } else {
+            body = json_pack("{s:s, s:s, s:s?, s:s?, s:s}", "id", o->pos[0], "name", o->pos[1],
+                             "branch", o->branch, "dept", o->dept, "pin", o->pin);
+            snprintf(path, sizeof path, "/api/v1/members");
+        }
+    } else if (strcmp(cmd, "member") == 0 && strcmp(sub, "import") == 0 && o->npos == 1) {
+        char *raw = read_all(o->pos[0], &len);
+        int converted = 0, bad_line = 0;
+        size_t tlen = 0;
+        if (!raw) {
+            err(c, M_DATA_DIR, o->pos[0], strerror(errno ? errno : EIO));
+            r = EXIT_FAIL;
+        } else if (!(data = qk_text_decode(raw, len, &tlen, &converted, &bad_line))) {
+            char why[512];
+            snprintf(why, sizeof why, "%s:%d: %s", o->pos[0], bad_line,
+                     c->lang == QK_LANG_EN ? "neither UTF-8 nor GBK text" : "既不是 UTF-8 也不是 GBK 文本");
+            err_text(c, why);
+            r = EXIT_FAIL;
+        } else {
+            snprintf(path, sizeof path, "/api/v1/members/import%s%s", o->branch ? "?branch=" : "",
+                     o->branch ? o->branch : "");
+            if ((rc = qk_client_call(cl, "POST", path, data, tlen, "text/csv", &reply, msg,
+                                     sizeof msg)) == QK_OK)
+                out(c, stdout, M_ADMIN_OK_IMPORT, o->pos[0],
+                    (size_t)json_integer_value(json_object_get(reply, "imported")));
+        }
+        free(raw);
+    } else if (strcmp(cmd, "code") == 0 && o->npos == 0) {
+        unsigned long long hours = 24;
+        if (o->ttl && (!parse_uint(o->ttl, 720, &hours) || hours == 0)) {
+            err(c, M_BAD_VALUE, "--ttl", o->ttl);
+            r = EXIT_USAGE;
+        } else {
+            json_t *req = json_pack("{s:s?, s:I}", "branch", o->branch, "ttl_s", (json_int_t)hours * 3600);
+            char *text = json_dumps(req, JSON_COMPACT);
+            json_decref(req);
+            if ((rc = qk_client_call(cl, "POST", "/api/v1/enrol-codes", text, strlen(text),
+                                     "application/json", &reply, msg, sizeof msg)) == QK_OK) {
+                char until[64];
+                const char *code = json_string_value(json_object_get(reply, "code"));
+                fmt_time(until, sizeof until, (int64_t)json_integer_value(json_object_get(reply, "expires_ms")));
+                out(c, stdout, M_ADMIN_CODE, code, json_string_value(json_object_get(reply, "branch")),
+                    until, code);
+            }
+            free(text);
+        }
+    } else if (strcmp(cmd, "device") == 0 && strcmp(sub, "list") == 0 && o->npos == 0) {
+        static const char *const cols[] = {"id", "branch", "name", "acked_seq", "last_seq",
+                                           "last_seen_ms", "revoked_ms"};
+        snprintf(path, sizeof path, "/api/v1/devices%s%s", o->branch ? "?branch=" : "",
+                 o->branch ? o->branch : "");
+        if ((rc = qk_client_call(cl, "GET", path, NULL, 0, NULL, &reply, msg, sizeof msg)) == QK_OK)
+            print_json_rows(c, json_object_get(reply, "devices"), cols, 7);
+    } else if (strcmp(cmd, "device") == 0 && strcmp(sub, "revoke") == 0 && o->npos == 1) {
+        snprintf(path, sizeof path, "/api/v1/devices/%s/revoke", o->pos[0]);
+        if ((rc = qk_client_call(cl, "POST", path, NULL, 0, NULL, &reply, msg, sizeof msg)) == QK_OK)
+            out(c, stdout, M_ADMIN_REVOKED, o->pos[0]);
+    } else if (strcmp(cmd, "bundle") == 0 && strcmp(sub, "publish") == 0 && o->npos == 1) {
+        if (!(data = read_all(o->pos[0], &len))) {
+            err(c, M_DATA_DIR, o->pos[0], strerror(errno ? errno : EIO));
+            r = EXIT_FAIL;
+        } else if ((rc = qk_client_call(cl, "POST", "/api/v1/bundles", data, len,
+                                        "application/vnd.quizkit.bundle", &reply, msg,
+                                        sizeof msg)) == QK_OK) {
+            out(c, stdout, M_ADMIN_PUBLISHED, json_string_value(json_object_get(reply, "id")),
+                json_string_value(json_object_get(reply, "version")),
+                (long long)json_integer_value(json_object_get(reply, "size")),
+                json_string_value(json_object_get(reply, "key_id")));
+        }
+    } else {
+        err(c, M_ADMIN_NEEDS_DB, cmd);
+        r = EXIT_USAGE;
+    }
+    /* Commands that only send a JSON body and print their own line. */
+    if (rc == QK_OK && r == EXIT_OK && body) {
+        char *text = json_dumps(body, JSON_COMPACT);
+        rc = qk_client_call(cl, "POST", path, text, strlen(text), "application/json", &reply, msg,
+                            sizeof msg);
+        free(text);
+        if (rc == QK_OK && strcmp(path, "/api/v1/users") == 0)
+            out(c, stdout, M_ADMIN_OK_USER,
+                M(c, strcmp(cmd, "leader") == 0 ? M_ROLE_LEADER : M_ROLE_ADMIN), o->pos[0]);
+        else if (rc == QK_OK && strcmp(path, "/api/v1/branches") == 0)
+            out(c, stdout, M_ADMIN_OK_BRANCH, o->pos[0], o->pos[1]);
+        else if (rc == QK_OK && strcmp(path, "/api/v1/members") == 0)
+            out(c, stdout, M_ADMIN_OK_MEMBER, o->pos[0], o->pos[1],
+                json_string_value(json_object_get(reply, "branch")));
+    }
+    if (rc != QK_OK) {
+        err_text(c, msg);
+        r = EXIT_FAIL;
+    }
+    json_decref(body);
+    json_decref(reply);
+    free(data);
+    qk_client_free(cl);
+    return r;
+}
+
 /* Returns -1 when argv[1] is not one of these commands. */
 int admin_server(cli *c, int argc, char **argv)
 {
@@ -301,6 +488,8 @@ int admin_server(cli *c, int argc, char **argv)
     int r = admin_opts(c, argc, argv, *sub ? 3 : 2, &o);
     if (r)
         return r;
+    if (o.server && !o.db)
+        return admin_remote(c, cmd, sub, &o);
     qk_store *s = NULL;
     if (qk_store_open(&s, o.db, c->lang) != QK_OK) {
         r = store_fail(c, s);

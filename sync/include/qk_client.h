@@ -13,6 +13,7 @@
 #include "quizkit.h"
 
 typedef struct qk_client qk_client;
+typedef struct json_t json_t;
 
 /* What `quizkit enroll` stores in <data>/server.json (mode 0600). */
 typedef struct qk_client_conf {
@@ -60,12 +61,19 @@ int qk_client_pull_roster(qk_client *c, qk_engine *e, qk_client_conf *conf, size
 /* The server's clock minus ours, in milliseconds. */
 int qk_client_clock_offset(qk_client *c, int64_t *offset_ms, char *msg, size_t n);
 /* The server's catalogue: a JSON array of {id, version, title, sha256, size}. */
-typedef struct json_t json_t;
 int qk_client_catalogue(qk_client *c, json_t **bundles, char *msg, size_t n);
 /* Downloads a published bundle to dest, resuming dest.part with a Range
  * request; checks the SHA-256 the catalogue gave. */
 int qk_client_download(qk_client *c, const char *id, const char *version, const char *sha256,
                        const char *dest, qk_progress_fn fn, void *ctx, char *msg, size_t n);
+
+/* Logs a leader or admin in; later calls carry the session token. */
+int qk_client_login(qk_client *c, const char *user, const char *password, char *msg, size_t n);
+/* Any API call: path under the server (e.g. "/api/v1/branches"), body may be
+ * NULL. *reply gets the JSON answer of a 2xx; other answers become msg.
+ * QK_EPERM for 401/403, QK_ENOTFOUND for 404, QK_EEXISTS for 409. */
+int qk_client_call(qk_client *c, const char *method, const char *path, const void *body,
+                   size_t len, const char *ctype, json_t **reply, char *msg, size_t n);
 
 /* 1 when a failure is worth retrying later (network, 5xx, 429). */
 int qk_client_retryable(const qk_client *c);

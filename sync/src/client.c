@@ -209,6 +209,28 @@ static int post_json(qk_client *c, const char *path, json_t *body, json_t **repl
     return rc;
 }
 
+int qk_client_call(qk_client *c, const char *method, const char *path, const void *body,
+                   size_t len, const char *ctype, json_t **reply, char *msg, size_t n)
+{
+    return request(c, method, path, body, len, ctype, 0, reply, msg, n);
+}
+
+int qk_client_login(qk_client *c, const char *user, const char *password, char *msg, size_t n)
+{
+    json_t *reply = NULL;
+    int rc = post_json(c, "/api/v1/login", json_pack("{s:s, s:s}", "user", user, "password", password),
+                       &reply, msg, n);
+    const char *token = json_string_value(json_object_get(reply, "token"));
+    if (rc == QK_OK && (!token || strlen(token) >= sizeof c->conf.token)) {
+        qk__ymsgf(c->lang, msg, n, QK_Y_BAD_REPLY);
+        rc = QK_EIO;
+    }
+    if (rc == QK_OK)
+        snprintf(c->conf.token, sizeof c->conf.token, "%s", token);
+    json_decref(reply);
+    return rc;
+}
+
 int qk_client_enroll(qk_client *c, qk_engine *e, const char *code, const char *name,
                      const char *device_pem, qk_client_conf *conf, char *msg, size_t n)
 {

@@ -122,6 +122,23 @@ expect_eq "oversized body" "$(C -H "Authorization: Bearer $TOK" --data-binary @"
 expect_eq "unknown endpoint" "$(C "$URL/api/v1/nothing")" 404
 expect_eq "server time needs no login" "$(C "$URL/api/v1/time")" 200
 
+# A whole batch the server holds already: every event a duplicate, nothing new.
+python3 - "$QUIZKIT_HOME/progress.db" >"$WORK/dups.json" <<'PY'
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+rows = db.execute("select id, device_id, seq, member_id, bundle_id, bundle_version, kind, attempt_id,"
+                  " payload, created_ms from events order by seq limit 20").fetchall()
+keys = ["id", "device_id", "seq", "member_id", "bundle_id", "bundle_version", "kind", "attempt_id",
+        "payload", "created_ms"]
+evs = [dict(zip(keys, r)) for r in rows]
+for e in evs:
+    e["payload"] = json.loads(e["payload"])
+print(json.dumps({"events": evs}, ensure_ascii=False))
+PY
+expect_eq "a batch of duplicates is accepted" "$(C -H "Authorization: Bearer $TOK" --data-binary @"$WORK/dups.json" "$URL/api/v1/events")" 200
+expect_contains "and changes nothing" "$WORK/body" '"received":20,"inserted":0,"duplicates":20,"conflicts":[]'
+expect_eq "still each event once" "$(sqlite3 "$SRV/server.db" 'select count(*) = count(distinct id) from events')" 1
+
 # Authorisation matrix.
 LT=$(curl -s --cacert "$WORK/ca.pem" --data-binary '{"user":"li","password":"leader-pass-1"}' "$URL/api/v1/login" |
     python3 -c 'import json,sys;print(json.load(sys.stdin)["token"])')
@@ -153,6 +170,33 @@ expect_eq "downloaded bytes intact" "$(sha256sum <"$WORK/body" | cut -d' ' -f1)"
 expect_eq "If-None-Match" "$(C -H "Authorization: Bearer $TOK" -H "If-None-Match: \"$SHA\"" "$URL/api/v1/bundles/test.mini")" 304
 expect_eq "Range" "$(C -H "Authorization: Bearer $TOK" -H 'Range: bytes=100-' "$URL/api/v1/bundles/test.mini")" 206
 expect_eq "Range body" "$(stat -c %s "$WORK/body")" "$(( $(stat -c %s "$WORK/mini.qkb") - 100 ))"
+
+# A leader without the database works through the API from the CLI (after the
+# rate-limit window above has passed).
+sqlite3 "$SRV/server.db" "delete from throttle"
+R() { QUIZKIT_PASSWORD=leader-pass-1 "$QK" admin "$@" --server "$URL" --user li --cacert "$WORK/ca.pem"; }
+R code >"$WORK/o" 2>&1
+expect_contains "leader makes a code remotely" "$WORK/o" "（支部 b1，"
+R member add m5 "孙七" --pin 2468 --dept 检验科 >"$WORK/o" 2>&1
+expect_contains "leader adds a member remotely" "$WORK/o" "已添加成员 m5（孙七），支部 b1"
+printf '编号,姓名,PIN\nm6,周八,1357\n' >"$WORK/r2.csv"
+R member import "$WORK/r2.csv" >"$WORK/o" 2>&1
+expect_contains "leader imports a roster remotely" "$WORK/o" "导入 1 名成员"
+expect_eq "imported into the leader's branch" "$(sqlite3 "$SRV/server.db" "select branch_id from members where id='m6'")" b1
+R branch add b3 "第三党支部" >"$WORK/o" 2>&1
+expect_eq "leader cannot add branches remotely" "$?" 1
+expect_contains "and is told why" "$WORK/o" "服务器回答 403"
+R bundle publish "$SAMPLE" >"$WORK/o" 2>&1
+expect_eq "a bundle signed by a key the server does not trust is refused" "$?" 1
+expect_contains "with the reason" "$WORK/o" "服务器回答 422"
+R bundle publish "$WORK/mini.qkb" >"$WORK/o" 2>&1
+expect_contains "publishing the same file again is harmless" "$WORK/o" "已发布 test.mini 版本 1"
+R device list >"$WORK/o" 2>&1
+expect_contains "leader lists own devices" "$WORK/o" "kiosk-1"
+QUIZKIT_PASSWORD=wrong "$QK" admin code --server "$URL" --user li --cacert "$WORK/ca.pem" >"$WORK/o" 2>&1
+expect_eq "wrong password refused" "$?" 1
+R backup "$WORK/x.db" >"$WORK/o" 2>&1
+expect_contains "database-only commands say so" "$WORK/o" "只能直接操作数据库"
 
 # Revoked devices are shut out.
 "$QK" admin device revoke "$DEV" --db "$DB" >/dev/null
@@ -226,13 +270,26 @@ expect_eq "500 once: retried, then synced" "$?" 0
 expect_eq "every event once after 5xx" "$(server_has)" "$(device_has)|$(device_has)"
 kill "$PPID_"
 
+# A device whose clock is three days slow: its events keep their own times,
+# the server takes them, and the device records the offset.
+faketime -f '-3d' bash -c 'printf "B\nAC\n对\n1921|南湖\nA\n" | "$0" play --bundle test.mini --theme t --order seq' "$QK" >/dev/null 2>&1
+proxy pass
+faketime -f '-3d' "$QK" sync >"$WORK/o" 2>&1
+expect_eq "sync with a clock three days slow" "$?" 0
+OFF=$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["clock_offset_ms"])' "$QUIZKIT_HOME/server.json")
+expect_eq "clock offset recorded (about +3 days)" "$([ "$OFF" -gt 259000000 ] && [ "$OFF" -lt 259400000 ] && echo yes)" yes
+expect_eq "events keep the device's time; the server notes its own" \
+    "$(sqlite3 "$SRV/server.db" 'select count(*) > 0 from events where received_ms - created_ms > 259000000')" 1
+expect_eq "every event once with a skewed clock" "$(server_has)" "$(device_has)|$(device_has)"
+kill "$PPID_"
+
 # Kill the server in the middle of a sync; restart; nothing lost or doubled.
 play_n 300
 proxy slow:0.3
 "$QK" sync --no-retry >"$WORK/o" 2>&1 &
 SY=$!
 sleep 0.5
-kill -9 "$SPID"
+{ kill -9 "$SPID"; wait "$SPID"; } 2>/dev/null
 wait "$SY"
 expect_eq "sync fails while the server is gone" "$?" 1
 start_server
