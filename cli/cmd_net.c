@@ -329,16 +329,20 @@ void status_server(cli *c)
         qk_bundle *b = NULL;
         if (qk_bundle_open(&b, inst[k], 0, c->lang) == QK_OK) {
             const qk_bundle_info *info = qk_bundle_info_get(b);
+            /* The catalogue lists versions in publishing order: the last of
+             * this id is the one devices should have. */
             char waiting[160] = "";
+            const char *latest = NULL;
             size_t i;
             json_t *e;
             json_array_foreach(cat, i, e)
             {
                 const char *id = json_string_value(json_object_get(e, "id"));
-                const char *ver = json_string_value(json_object_get(e, "version"));
-                if (id && ver && strcmp(id, info->id) == 0 && strcmp(ver, info->version) != 0)
-                    msgf(c, waiting, sizeof waiting, M_STATUS_UPDATE, ver);
+                if (id && strcmp(id, info->id) == 0)
+                    latest = json_string_value(json_object_get(e, "version"));
             }
+            if (latest && strcmp(latest, info->version) != 0)
+                msgf(c, waiting, sizeof waiting, M_STATUS_UPDATE, latest);
             out(c, stdout, M_STATUS_BUNDLE, info->id, info->version, waiting);
         }
         qk_bundle_close(b);

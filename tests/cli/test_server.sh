@@ -94,6 +94,23 @@ expect_not_contains "other branches' members are not sent" "$WORK/o" "王五"
 expect_contains "status shows the server" "$WORK/o" "服务器 $URL（支部 b1）"
 expect_not_contains "status shows a last sync" "$WORK/o" "上次成功同步：从未"
 
+# A new version published on the server reaches the kiosk on its next sync:
+# downloaded (resuming a partial file with Range), checked, installed.
+cp -r "$TESTS/fixtures/mini" "$WORK/mini2"
+sed -i 's/"version": "1"/"version": "2"/' "$WORK/mini2/bundle.json"
+"$QK" bundle build "$WORK/mini2" -o "$WORK/mini2.qkb" --key "$WORK/pub.key" --quiet >/dev/null
+"$QK" admin bundle publish "$WORK/mini2.qkb" --db "$DB" --trust "$SRV/trust" >/dev/null 2>&1
+"$QK" status >"$WORK/o"
+head -c 3000 "$WORK/mini2.qkb" >"$QUIZKIT_HOME/download-test.mini-2.qkb.part"
+"$QK" sync >"$WORK/o" 2>&1
+expect_contains "new version downloaded and installed" "$WORK/o" "已下载并安装题库包 test.mini 版本 2"
+expect_contains "the download resumed where it stopped" "$SRV/access.log" "path=/api/v1/bundles/test.mini/2 status=206"
+"$QK" bundle list >"$WORK/o" 2>&1
+expect_contains "installed version is 2" "$WORK/o" "test.mini"
+"$QK" status >"$WORK/o"
+expect_contains "status shows version 2" "$WORK/o" "已安装题库包 test.mini 版本 2"
+expect_not_contains "no update waiting" "$WORK/o" "服务器上有新版本"
+
 # A PIN changed on this kiosk travels to the server's roster.
 printf '4321\n4321\n' | "$QK" member passwd m1 >/dev/null 2>&1
 OLD=$(sqlite3 "$SRV/server.db" "select pin_hash from members where id='m1'")
@@ -165,10 +182,10 @@ expect_eq "failed logins are rate-limited" "$(C --data-binary '{"user":"li","pas
 expect_eq "catalogue" "$(C -H "Authorization: Bearer $TOK" "$URL/api/v1/bundles")" 200
 SHA=$(sha256sum "$WORK/mini.qkb" | cut -d' ' -f1)
 expect_contains "catalogue lists the bundle" "$WORK/body" "$SHA"
-expect_eq "download" "$(C -H "Authorization: Bearer $TOK" "$URL/api/v1/bundles/test.mini")" 200
+expect_eq "download" "$(C -H "Authorization: Bearer $TOK" "$URL/api/v1/bundles/test.mini/1")" 200
 expect_eq "downloaded bytes intact" "$(sha256sum <"$WORK/body" | cut -d' ' -f1)" "$SHA"
-expect_eq "If-None-Match" "$(C -H "Authorization: Bearer $TOK" -H "If-None-Match: \"$SHA\"" "$URL/api/v1/bundles/test.mini")" 304
-expect_eq "Range" "$(C -H "Authorization: Bearer $TOK" -H 'Range: bytes=100-' "$URL/api/v1/bundles/test.mini")" 206
+expect_eq "If-None-Match" "$(C -H "Authorization: Bearer $TOK" -H "If-None-Match: \"$SHA\"" "$URL/api/v1/bundles/test.mini/1")" 304
+expect_eq "Range" "$(C -H "Authorization: Bearer $TOK" -H 'Range: bytes=100-' "$URL/api/v1/bundles/test.mini/1")" 206
 expect_eq "Range body" "$(stat -c %s "$WORK/body")" "$(( $(stat -c %s "$WORK/mini.qkb") - 100 ))"
 
 # A leader without the database works through the API from the CLI (after the
