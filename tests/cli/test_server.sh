@@ -288,17 +288,23 @@ expect_eq "every event once after 5xx" "$(server_has)" "$(device_has)|$(device_h
 kill "$PPID_"
 
 # A device whose clock is three days slow: its events keep their own times,
-# the server takes them, and the device records the offset.
-faketime -f '-3d' bash -c 'printf "B\nAC\n对\n1921|南湖\nA\n" | "$0" play --bundle test.mini --theme t --order seq' "$QK" >/dev/null 2>&1
-proxy pass
-faketime -f '-3d' "$QK" sync >"$WORK/o" 2>&1
-expect_eq "sync with a clock three days slow" "$?" 0
-OFF=$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["clock_offset_ms"])' "$QUIZKIT_HOME/server.json")
-expect_eq "clock offset recorded (about +3 days)" "$([ "$OFF" -gt 259000000 ] && [ "$OFF" -lt 259400000 ] && echo yes)" yes
-expect_eq "events keep the device's time; the server notes its own" \
-    "$(sqlite3 "$SRV/server.db" 'select count(*) > 0 from events where received_ms - created_ms > 259000000')" 1
-expect_eq "every event once with a skewed clock" "$(server_has)" "$(device_has)|$(device_has)"
-kill "$PPID_"
+# the server takes them, and the device records the offset. libfaketime moves
+# the device's clock; it cannot preload into an AddressSanitizer binary (both
+# hook the process start and deadlock), so the sanitizer run says so instead.
+if nm -D "$QK" 2>/dev/null | grep -q __asan_init; then
+    echo "ok - clock skew: not run under AddressSanitizer (libfaketime cannot preload into it); the plain build runs it"
+else
+    faketime -f '-3d' bash -c 'printf "B\nAC\n对\n1921|南湖\nA\n" | "$0" play --bundle test.mini --theme t --order seq' "$QK" >/dev/null 2>&1
+    proxy pass
+    faketime -f '-3d' "$QK" sync >"$WORK/o" 2>&1
+    expect_eq "sync with a clock three days slow" "$?" 0
+    OFF=$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["clock_offset_ms"])' "$QUIZKIT_HOME/server.json")
+    expect_eq "clock offset recorded (about +3 days)" "$([ "$OFF" -gt 259000000 ] && [ "$OFF" -lt 259400000 ] && echo yes)" yes
+    expect_eq "events keep the device's time; the server notes its own" \
+        "$(sqlite3 "$SRV/server.db" 'select count(*) > 0 from events where received_ms - created_ms > 259000000')" 1
+    expect_eq "every event once with a skewed clock" "$(server_has)" "$(device_has)|$(device_has)"
+    kill "$PPID_"
+fi
 
 # Kill the server in the middle of a sync; restart; nothing lost or doubled.
 play_n 300
