@@ -629,6 +629,14 @@ static int build_folder(build *b, const char *src)
             say_text(b, mpath, 0, qk_bundle_writer_errmsg(b->w));
         }
     }
+    /* "competitions": [{"id": ..., "title": ..., ...}] (quizkit/competition.h) */
+    json_t *comps = json_object_get(root, "competitions");
+    for (size_t i = 0; json_is_array(comps) && i < json_array_size(comps); i++) {
+        char *spec = json_dumps(json_array_get(comps, i), JSON_COMPACT | JSON_SORT_KEYS);
+        if (!spec || qk_bundle_writer_competition(b->w, spec) != QK_OK)
+            say_text(b, mpath, 0, qk_bundle_writer_errmsg(b->w));
+        free(spec);
+    }
     json_t *files = json_object_get(root, "files");
     size_t n_files = json_is_array(files) ? json_array_size(files) : 0;
     if (n_files == 0)

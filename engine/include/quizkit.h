@@ -17,5 +17,6 @@
 #include "quizkit/study.h"
 #include "quizkit/points.h"
 #include "quizkit/lesson.h"
+#include "quizkit/competition.h"
 
 #endif

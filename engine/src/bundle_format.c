@@ -43,6 +43,8 @@ const char qk__bundle_schema[] =
     "CREATE TABLE lesson_choices(lesson_id TEXT NOT NULL, step_id TEXT NOT NULL,\n"
     "  idx INTEGER NOT NULL, text TEXT NOT NULL, target TEXT NOT NULL, delta INTEGER NOT NULL,\n"
     "  min_score INTEGER, max_score INTEGER, PRIMARY KEY(lesson_id, step_id, idx))\n"
+    "  WITHOUT ROWID;\n"
+    "CREATE TABLE competitions(id TEXT PRIMARY KEY, sort INTEGER NOT NULL, spec TEXT NOT NULL)\n"
     "  WITHOUT ROWID;\n";
 /* Every table keyed by what its rows are ordered by is WITHOUT ROWID, so the
  * ordered scans of verification read the file sequentially. media keeps a
@@ -50,12 +52,12 @@ const char qk__bundle_schema[] =
 
 const char *const qk__section_names[QK__SEC_COUNT] = {
     "schema", "manifest", "themes", "questions", "options", "blanks", "tags", "media", "rules",
-    "lessons", "steps", "choices"};
+    "lessons", "steps", "choices", "competitions"};
 
 const qk__msg_id qk__section_msgs[QK__SEC_COUNT] = {
     QK_M_SEC_SCHEMA,  QK_M_SEC_MANIFEST, QK_M_SEC_THEMES, QK_M_SEC_QUESTIONS,
     QK_M_SEC_OPTIONS, QK_M_SEC_BLANKS,   QK_M_SEC_TAGS,   QK_M_SEC_MEDIA, QK_M_SEC_RULES,
-    QK_M_SEC_LESSONS, QK_M_SEC_LESSONS, QK_M_SEC_LESSONS};
+    QK_M_SEC_LESSONS, QK_M_SEC_LESSONS, QK_M_SEC_LESSONS, QK_M_SEC_COMPETITIONS};
 
 /* The rows of each section. The manifest section leaves out the digests it
  * holds; the signature table is in no section (it signs the manifest). */
@@ -72,6 +74,7 @@ static const char *const section_queries[QK__SEC_COUNT] = {
     "SELECT * FROM lessons ORDER BY id",
     "SELECT * FROM lesson_steps ORDER BY lesson_id, step_id",
     "SELECT * FROM lesson_choices ORDER BY lesson_id, step_id, idx",
+    "SELECT * FROM competitions ORDER BY id",
 };
 
 /* Rows are fed as many small fields; batching them into one buffer before

@@ -27,6 +27,7 @@ typedef enum qk__section {
     QK__SEC_LESSONS,
     QK__SEC_STEPS,
     QK__SEC_CHOICES,
+    QK__SEC_COMPETITIONS,
     QK__SEC_COUNT
 } qk__section;
 

@@ -330,6 +330,55 @@ int qk_bundle_writer_point_rule(qk_bundle_writer *w, const char *activity, int p
     return step == SQLITE_DONE ? QK_OK : sqlfail(w, "point_rules");
 }
 
+int qk_bundle_writer_competition(qk_bundle_writer *w, const char *spec_json)
+{
+    qk_competition *c = NULL;
+    char msg[512];
+    int rc = qk_competition_parse(&c, spec_json, w->lang, msg, sizeof msg);
+    if (rc != QK_OK)
+        return qk__errf(&w->err, w->lang, rc, QK_M_W_COMP, msg);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(w->db,
+                           "INSERT INTO competitions(id, sort, spec) VALUES"
+                           " (?, (SELECT count(*) FROM competitions), ?)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        qk_competition_free(c);
+        return sqlfail(w, "competitions");
+    }
+    sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, spec_json, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if ((step & 0xff) == SQLITE_CONSTRAINT)
+        rc = qk__errf(&w->err, w->lang, QK_EEXISTS, QK_M_W_DUP_COMP, c->id);
+    else if (step != SQLITE_DONE)
+        rc = sqlfail(w, "competitions");
+    qk_competition_free(c);
+    return rc;
+}
+
+/* Every theme and question a competition names must be in the bundle. */
+static int check_competitions(qk_bundle_writer *w)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(w->db,
+                           "SELECT c.id, 'theme', json_extract(c.spec, '$.theme') FROM competitions c"
+                           " WHERE json_extract(c.spec, '$.theme') IS NOT NULL AND NOT EXISTS"
+                           " (SELECT 1 FROM themes t WHERE t.id = json_extract(c.spec, '$.theme'))"
+                           " UNION ALL SELECT c.id, 'question', j.value FROM competitions c,"
+                           " json_each(c.spec, '$.questions') j WHERE NOT EXISTS"
+                           " (SELECT 1 FROM questions q WHERE q.id = j.value) LIMIT 1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return sqlfail(w, "competitions");
+    int rc = QK_OK;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        rc = qk__errf(&w->err, w->lang, QK_EINVAL, QK_M_W_COMP_REF,
+                      (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+                      (const char *)sqlite3_column_text(st, 2));
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int qk_bundle_writer_lesson(qk_bundle_writer *w, const qk_lesson_src *l)
 {
     if (!id_ok(l->id) || l->n_steps == 0)
@@ -463,7 +512,9 @@ int qk_bundle_writer_commit(qk_bundle_writer *w)
 {
     if (!w->have_manifest || w->committed)
         return qk__errf(&w->err, w->lang, QK_ESTATE, QK_M_W_STATE, "commit");
-    int rc = put_manifest(w, "publisher_key_id", w->key ? qk_key_id(w->key) : "");
+    int rc = check_competitions(w);
+    if (rc == QK_OK)
+        rc = put_manifest(w, "publisher_key_id", w->key ? qk_key_id(w->key) : "");
     if (rc != QK_OK)
         return rc;
     qk__digests d;

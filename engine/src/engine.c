@@ -81,6 +81,21 @@ void qk_engine_set_clock(qk_engine *e, int64_t (*now_ms)(void *payload), void *p
     e->clock_payload = now_ms ? payload : NULL;
 }
 
+void qk_engine_set_mono_clock(qk_engine *e, int64_t (*mono_ms)(void *payload), void *payload)
+{
+    e->mono = mono_ms;
+    e->mono_payload = payload;
+}
+
+int64_t qk_engine_mono_ms(qk_engine *e)
+{
+    if (e->mono)
+        return e->mono(e->mono_payload);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int64_t qk_engine_now_ms(qk_engine *e)
 {
     return e->clock(e->clock_payload);

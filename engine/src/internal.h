@@ -53,6 +53,8 @@ struct qk_engine {
     char device_id[QK_UUID_STRLEN + 1];
     int64_t (*clock)(void *payload);
     void *clock_payload;
+    int64_t (*mono)(void *payload); /* NULL: CLOCK_MONOTONIC */
+    void *mono_payload;
     qk_rng *rng; /* OS-seeded: ids and salts */
     qk_uuid_gen uuids;
 };

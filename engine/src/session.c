@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "internal.h"
+#include "quizkit/competition.h"
 
 typedef struct slot {
     qk_question *q;
@@ -19,6 +20,8 @@ typedef struct slot {
     int correct;
     int64_t elapsed_ms;
     int timed_out; /* challenge: no answer within the question's time */
+    int comp_points; /* competition: this answer's points */
+    int fast;        /* competition: faster than the floor (flagged) */
     char *given;
     char *right;
 } slot;
@@ -47,10 +50,15 @@ struct qk_session {
     size_t n_fixed;
     int ended;         /* challenge: a wrong answer ended the run */
     char day[11];      /* daily: the Beijing day the set belongs to */
+    qk_competition *comp; /* competition mode: its definition */
+    int64_t shown_mono;   /* competition: monotonic clock when the item was handed out */
     int finished;
     int timed_out;
     qk_summary summary;
 };
+
+static int engine_fail(qk_session *s, int status);
+static void recount_competition(qk_session *s);
 
 static const char *const mode_names[] = {NULL,      "practice", "exam",        "daily",
                                          "challenge", "review", "srs", "competition", "lesson"};
@@ -216,6 +224,56 @@ static int keep_known(qk_session *s, const char *const *ids, size_t n, size_t li
     return QK_OK;
 }
 
+/* A competition entry: the window, guests, the member's counted entries, then
+ * the shared question set in this entrant's own order (shuffled by the
+ * entrant's seed; options too, by draw()). */
+static int prepare_competition(qk_session *s, const qk_session_spec *spec)
+{
+    if (!spec->competition)
+        return qk__errf(&s->err, s->lang, QK_EINVAL, QK_M_S_SPEC);
+    int rc = qk_competition_get(s->b, spec->competition, &s->comp);
+    if (rc != QK_OK)
+        return qk__errf(&s->err, s->lang, rc, QK_M_C_NONE, spec->competition);
+    qk_comp_state st = qk_competition_state(s->comp, qk_engine_now_ms(s->e));
+    if (st != QK_COMP_OPEN)
+        return qk__errf(&s->err, s->lang, QK_ESTATE,
+                        st == QK_COMP_UPCOMING ? QK_M_C_NOT_OPEN : QK_M_C_CLOSED, s->comp->title);
+    if (!s->member_id && !s->comp->guests)
+        return qk__errf(&s->err, s->lang, QK_EPERM, QK_M_C_NO_GUESTS, s->comp->title);
+    int entries = 0;
+    if (s->member_id && (rc = qk_competition_entries(s->e, s->comp->id, s->member_id, &entries)) != QK_OK)
+        return engine_fail(s, rc);
+    if (s->member_id && entries >= s->comp->attempts)
+        return qk__errf(&s->err, s->lang, QK_ELIMIT, QK_M_C_DONE, s->comp->title, s->comp->attempts);
+    char **ids = NULL;
+    size_t n = 0, *order = NULL;
+    qk_rng *rng = NULL;
+    rc = qk_competition_question_set(s->comp, s->b, &ids, &n);
+    if (rc != QK_OK)
+        return qk__errf(&s->err, s->lang, rc, QK_M_C_NONE, s->comp->id);
+    if (!(order = malloc(n * sizeof *order)) || !(s->fixed = calloc(n, sizeof *s->fixed)))
+        rc = QK_ENOMEM;
+    for (size_t i = 0; rc == QK_OK && i < n; i++)
+        order[i] = i;
+    if (rc == QK_OK && s->order == QK_ORDER_RANDOM &&
+        (rc = qk_rng_new_seeded(&rng, s->seed ^ 0x636f6d70u)) == QK_OK)
+        rc = qk_rng_shuffle(rng, order, n);
+    for (size_t i = 0; rc == QK_OK && i < n; i++) {
+        s->fixed[i] = ids[order[i]];
+        ids[order[i]] = NULL;
+        s->n_fixed = i + 1;
+    }
+    qk_rng_free(rng);
+    free(order);
+    qk_strv_free(ids, n);
+    if (rc != QK_OK)
+        return oom(s);
+    free(s->theme);
+    s->theme = s->comp->theme ? qk__strdup(s->comp->theme) : NULL;
+    s->count = 0;
+    return QK_OK;
+}
+
 /* Mode-specific parts of a new attempt's spec:
  * - daily: the set is drawn by a seed made from the member, the Beijing day
  *   and the bundle, so starting again the same day gives the same questions,
@@ -252,6 +310,8 @@ static int prepare_mode(qk_session *s, const qk_session_spec *spec)
     case QK_MODE_CHALLENGE:
         s->count = 0; /* as long as the member keeps answering right */
         break;
+    case QK_MODE_COMPETITION:
+        return prepare_competition(s, spec);
     case QK_MODE_SRS: {
         /* The questions SM-2 says are due today or earlier, soonest first. */
         qk_srs_item *due = NULL;
@@ -298,7 +358,8 @@ int qk_session_start(qk_session **out, qk_engine *e, qk_bundle *b, const char *m
         return qk__errf(&s->err, s->lang, QK_EINVAL, QK_M_S_SPEC);
     if (spec->mode != QK_MODE_PRACTICE && spec->mode != QK_MODE_EXAM &&
         spec->mode != QK_MODE_DAILY && spec->mode != QK_MODE_CHALLENGE &&
-        spec->mode != QK_MODE_REVIEW && spec->mode != QK_MODE_SRS) {
+        spec->mode != QK_MODE_REVIEW && spec->mode != QK_MODE_SRS &&
+        spec->mode != QK_MODE_COMPETITION) {
         const char *name = qk_mode_name(spec->mode);
         return qk__errf(&s->err, s->lang, QK_EINVAL, QK_M_S_MODE, name ? name : "?");
     }
@@ -325,7 +386,9 @@ int qk_session_start(qk_session **out, qk_engine *e, qk_bundle *b, const char *m
         s->time_limit_s = (int)(60 * s->n);
     if (s->mode == QK_MODE_CHALLENGE && s->time_limit_s <= 0)
         s->time_limit_s = QK_CHALLENGE_DEFAULT_SECONDS; /* per question */
-    if (s->mode != QK_MODE_EXAM && s->mode != QK_MODE_CHALLENGE)
+    if (s->mode == QK_MODE_COMPETITION)
+        s->time_limit_s = s->comp->seconds; /* per question, the definition's */
+    else if (s->mode != QK_MODE_EXAM && s->mode != QK_MODE_CHALLENGE)
         s->time_limit_s = 0;
 
     const qk_bundle_info *info = qk_bundle_info_get(b);
@@ -342,6 +405,10 @@ int qk_session_start(qk_session **out, qk_engine *e, qk_bundle *b, const char *m
                 (unsigned long long)s->seed);
     if (s->day[0])
         qk__buf_fmt(&p, ",\"day\":\"%s\"", s->day);
+    if (s->comp) {
+        qk__buf_str(&p, ",\"competition\":");
+        qk__buf_json_str(&p, s->comp->id);
+    }
     qk__buf_str(&p, ",\"questions\":[");
     for (size_t i = 0; i < s->n; i++) {
         if (i)
@@ -469,7 +536,8 @@ int qk_session_resume(qk_session **out, qk_engine *e, qk_bundle *b, const char *
                            " json_extract(s.payload, '$.mode'), json_extract(s.payload, '$.theme'),"
                            " json_extract(s.payload, '$.count'), json_extract(s.payload, '$.order'),"
                            " json_extract(s.payload, '$.time_limit_s'),"
-                           " json_extract(s.payload, '$.seed'), json_extract(s.payload, '$.questions')"
+                           " json_extract(s.payload, '$.seed'), json_extract(s.payload, '$.questions'),"
+                           " json_extract(s.payload, '$.competition')"
                            " FROM events s WHERE s.kind = 'attempt.start' AND s.member_id IS ?"
                            " AND NOT EXISTS (SELECT 1 FROM events f WHERE f.attempt_id = s.attempt_id"
                            " AND f.kind = 'attempt.finish')"
@@ -513,10 +581,15 @@ int qk_session_resume(qk_session **out, qk_engine *e, qk_bundle *b, const char *
         recorded = questions ? qk__strdup(questions) : NULL;
         if ((theme && !s->theme) || (questions && !recorded))
             status = oom(s);
-        else if (!questions || s->mode < QK_MODE_PRACTICE || s->mode > QK_MODE_SRS)
+        else if (!questions || s->mode < QK_MODE_PRACTICE || s->mode > QK_MODE_COMPETITION)
             status = qk__errf(&s->err, s->lang, QK_ECORRUPT, QK_M_S_REPLAY, s->attempt_id);
-        else if (s->mode == QK_MODE_REVIEW || s->mode == QK_MODE_SRS)
+        else if (s->mode == QK_MODE_REVIEW || s->mode == QK_MODE_SRS ||
+                 s->mode == QK_MODE_COMPETITION)
             status = load_fixed(s, e->db, questions);
+        const char *comp = (const char *)sqlite3_column_text(st, 11);
+        if (status == QK_OK && s->mode == QK_MODE_COMPETITION &&
+            (!comp || qk_competition_get(b, comp, &s->comp) != QK_OK))
+            status = qk__errf(&s->err, s->lang, QK_EVERSION, QK_M_S_REPLAY, s->attempt_id);
     }
     sqlite3_finalize(st);
     if (status == QK_OK)
@@ -541,6 +614,7 @@ int qk_session_resume(qk_session **out, qk_engine *e, qk_bundle *b, const char *
     free(recorded);
     if (status == QK_OK)
         status = replay_answers(s, e->db);
+    recount_competition(s);
     s->cur = s->n;
     return status;
 }
@@ -550,7 +624,9 @@ int64_t qk_session_remaining_ms(qk_session *s)
     if (s->time_limit_s <= 0)
         return -1;
     int64_t limit = (int64_t)s->time_limit_s * 1000, left;
-    if (s->mode == QK_MODE_CHALLENGE) /* the limit is per question */
+    if (s->mode == QK_MODE_COMPETITION) /* per question, on the monotonic clock */
+        left = s->presented ? s->shown_mono + limit - qk_engine_mono_ms(s->e) : limit;
+    else if (s->mode == QK_MODE_CHALLENGE) /* the limit is per question */
         left = s->presented ? s->shown_ms + limit - qk_engine_now_ms(s->e) : limit;
     else
         left = s->started_ms + limit - qk_engine_now_ms(s->e);
@@ -597,6 +673,7 @@ int qk_session_next(qk_session *s, qk_item *out)
         s->presented = 1;
         clock_gettime(CLOCK_MONOTONIC, &s->shown);
         s->shown_ms = qk_engine_now_ms(s->e);
+        s->shown_mono = qk_engine_mono_ms(s->e);
     }
     fill_item(s, i, out);
     return QK_ROW;
@@ -618,6 +695,36 @@ static int fill_feedback(qk_session *s, slot *sl, qk_feedback *fb)
     return QK_OK;
 }
 
+/* Fully right answers in a row just before the current one (streak bonus). */
+static int streak_before(const qk_session *s)
+{
+    int k = 0;
+    for (size_t i = s->cur; i > 0; i--) {
+        const slot *sl = &s->slots[i - 1];
+        if (!sl->answered || sl->timed_out || sl->score != sl->max || sl->max == 0)
+            break;
+        k++;
+    }
+    return k;
+}
+
+/* Competition points of every answered slot again, in order, from the raw
+ * scores and times (after a resume, and on the server). */
+static void recount_competition(qk_session *s)
+{
+    size_t cur = s->cur;
+    for (size_t i = 0; s->comp && i < s->n; i++) {
+        slot *sl = &s->slots[i];
+        s->cur = i;
+        sl->comp_points = sl->answered && !sl->timed_out
+                              ? qk_competition_answer_points(s->comp, sl->score, sl->max,
+                                                             sl->elapsed_ms, streak_before(s))
+                              : 0;
+        sl->fast = sl->answered && !sl->timed_out && sl->elapsed_ms < s->comp->min_ms;
+    }
+    s->cur = cur;
+}
+
 /* Writes the answer event for the current slot (r NULL: the question's time
  * ran out) and updates the slot. Durable first: feedback is only given for an
  * answer that is on disk. */
@@ -632,7 +739,12 @@ static int record(qk_session *s, const qk_response *r, qk_feedback *fb)
         if (qk_response_canonical(&canon, sl->q, r) != QK_OK)
             return oom(s);
     }
-    int64_t elapsed = mono_ms(&s->shown);
+    int64_t elapsed = s->comp ? qk_engine_mono_ms(s->e) - s->shown_mono : mono_ms(&s->shown);
+    int comp_points = 0, fast = 0;
+    if (s->comp && r) {
+        comp_points = qk_competition_answer_points(s->comp, score, max, elapsed, streak_before(s));
+        fast = elapsed < s->comp->min_ms;
+    }
     qk__buf p = {0};
     qk__buf_fmt(&p, "{\"i\":%zu,\"q\":", s->cur);
     qk__buf_json_str(&p, sl->q->id);
@@ -641,9 +753,12 @@ static int record(qk_session *s, const qk_response *r, qk_feedback *fb)
         qk__buf_json_str(&p, canon);
     else
         qk__buf_str(&p, "null");
-    qk__buf_fmt(&p, ",\"correct\":%s,\"score\":%d,\"max\":%d,\"elapsed_ms\":%lld%s}",
+    qk__buf_fmt(&p, ",\"correct\":%s,\"score\":%d,\"max\":%d,\"elapsed_ms\":%lld%s",
                 correct ? "true" : "false", (int)score, (int)max, (long long)elapsed,
                 r ? "" : ",\"timeout\":true");
+    if (s->comp)
+        qk__buf_fmt(&p, ",\"points\":%d%s", comp_points, fast ? ",\"fast\":true" : "");
+    qk__buf_str(&p, "}");
     free(canon);
     char *payload = qk__buf_take(&p);
     if (!payload)
@@ -665,6 +780,8 @@ static int record(qk_session *s, const qk_response *r, qk_feedback *fb)
     sl->max = max;
     sl->correct = correct;
     sl->elapsed_ms = elapsed;
+    sl->comp_points = comp_points;
+    sl->fast = fast;
     s->ended |= s->mode == QK_MODE_CHALLENGE && !correct; /* the run ends at the first miss */
     status = r ? set_display(s, sl, r) : QK_OK;
     s->presented = 0;
@@ -676,6 +793,9 @@ static int record(qk_session *s, const qk_response *r, qk_feedback *fb)
 /* A challenge question whose own time has run out. */
 static int question_expired(qk_session *s)
 {
+    if (s->mode == QK_MODE_COMPETITION) /* an answer at exactly the limit still counts */
+        return s->presented &&
+               qk_engine_mono_ms(s->e) - s->shown_mono > (int64_t)s->time_limit_s * 1000;
     return s->mode == QK_MODE_CHALLENGE && s->presented && qk_session_remaining_ms(s) == 0;
 }
 
@@ -729,7 +849,14 @@ int qk_session_finish(qk_session *s, qk_summary *out)
             sum->correct += sl->correct ? 1 : 0;
             sum->score += sl->score;
             active += sl->elapsed_ms;
+            sum->comp_points += sl->comp_points;
+            sum->flagged |= sl->fast;
+            /* A question left to run out counts its whole time. */
+            sum->answer_ms += sl->timed_out && s->comp ? (int64_t)s->comp->seconds * 1000
+                                                       : sl->elapsed_ms;
         }
+        if (s->comp) /* unanswered questions count their whole time too */
+            sum->answer_ms += (int64_t)(sum->total - sum->answered) * s->comp->seconds * 1000;
         time_is_up(s);
         sum->timed_out = s->timed_out;
         if (s->mode == QK_MODE_EXAM && s->time_limit_s > 0) {
@@ -750,18 +877,28 @@ int qk_session_finish(qk_session *s, qk_summary *out)
                     "\"duration_ms\":%lld,\"reason\":\"%s\"}",
                     (int)sum->score, (int)sum->max, sum->correct, sum->answered, sum->total,
                     (long long)sum->duration_ms, reason);
+        if (s->comp) {
+            p.len--; /* reopen the object */
+            qk__buf_str(&p, ",\"competition\":");
+            qk__buf_json_str(&p, s->comp->id);
+            qk__buf_fmt(&p, ",\"comp_points\":%d,\"answer_ms\":%lld,\"flagged\":%d}",
+                        sum->comp_points, (long long)sum->answer_ms, sum->flagged);
+        }
         char *payload = qk__buf_take(&p);
         if (!payload)
             return oom(s);
         /* Points first, then the finish: a crash in between finishes the attempt
          * again on resume, and the award, keyed by the attempt, is not repeated. */
-        qk_activity act = s->mode == QK_MODE_DAILY       ? QK_ACT_DAILY
-                          : s->mode == QK_MODE_CHALLENGE ? QK_ACT_CHALLENGE
-                                                         : QK_ACT_COUNT;
-        int status = act < QK_ACT_COUNT ? qk_points_award(s->e, s->b, s->member_id, act,
-                                                          (int)sum->correct, s->attempt_id,
-                                                          &sum->points)
-                                        : QK_OK;
+        qk_activity act = s->mode == QK_MODE_DAILY         ? QK_ACT_DAILY
+                          : s->mode == QK_MODE_CHALLENGE   ? QK_ACT_CHALLENGE
+                          : s->mode == QK_MODE_COMPETITION ? QK_ACT_COMPETITION
+                                                           : QK_ACT_COUNT;
+        /* Competitions earn study points for taking part, not per answer. */
+        int units = act == QK_ACT_COMPETITION ? 1 : (int)sum->correct;
+        int status = act < QK_ACT_COUNT && s->member_id
+                         ? qk_points_award(s->e, s->b, s->member_id, act, units, s->attempt_id,
+                                           &sum->points)
+                         : QK_OK;
         if (status != QK_OK) {
             free(payload);
             return engine_fail(s, status);
@@ -804,6 +941,7 @@ void qk_session_free(qk_session *s)
     }
     free(s->slots);
     qk_strv_free(s->fixed, s->n_fixed);
+    qk_competition_free(s->comp);
     free(s->member_id);
     free(s->theme);
     free(s);
@@ -833,7 +971,8 @@ int qk_attempt_rescore(const char *events_db, qk_bundle *b, const char *attempt_
                                "SELECT bundle_id, bundle_version, json_extract(payload, '$.mode'),"
                                " json_extract(payload, '$.theme'), json_extract(payload, '$.count'),"
                                " json_extract(payload, '$.order'), json_extract(payload, '$.seed'),"
-                               " json_extract(payload, '$.questions') FROM events"
+                               " json_extract(payload, '$.questions'),"
+                               " json_extract(payload, '$.competition') FROM events"
                                " WHERE attempt_id = ? AND kind = 'attempt.start'",
                                -1, &st, NULL) != SQLITE_OK)
             status = qk__errf(&s->err, lang, QK_EIO, QK_M_SQL, "events", sqlite3_errmsg(db));
@@ -861,10 +1000,15 @@ int qk_attempt_rescore(const char *events_db, qk_bundle *b, const char *attempt_
                 s->seed = seed ? strtoull(seed, NULL, 10) : 0;
                 const char *q = (const char *)sqlite3_column_text(st, 7);
                 recorded = q ? qk__strdup(q) : NULL;
+                const char *comp = (const char *)sqlite3_column_text(st, 8);
                 if (!recorded)
                     status = qk__errf(&s->err, lang, QK_ECORRUPT, QK_M_S_REPLAY, attempt_id);
-                else if (s->mode == QK_MODE_REVIEW || s->mode == QK_MODE_SRS)
+                else if (s->mode == QK_MODE_REVIEW || s->mode == QK_MODE_SRS ||
+                         s->mode == QK_MODE_COMPETITION)
                     status = load_fixed(s, db, recorded);
+                if (status == QK_OK && s->mode == QK_MODE_COMPETITION &&
+                    (!comp || qk_competition_get(b, comp, &s->comp) != QK_OK))
+                    status = qk__errf(&s->err, lang, QK_EVERSION, QK_M_S_REPLAY, attempt_id);
             }
         }
     }
@@ -889,24 +1033,31 @@ int qk_attempt_rescore(const char *events_db, qk_bundle *b, const char *attempt_
     }
     if (status == QK_OK)
         status = replay_answers(s, db);
+    recount_competition(s);
     if (status == QK_OK) {
+        out->competition = s->comp != NULL;
         for (size_t i = 0; i < s->n; i++) {
             out->max += (qk_centi)s->slots[i].q->points * 100;
             if (s->slots[i].answered) {
                 out->answered++;
                 out->correct += s->slots[i].correct ? 1 : 0;
                 out->server_score += s->slots[i].score;
+                out->server_points += s->slots[i].comp_points;
+                out->flagged |= s->slots[i].fast;
             }
         }
         if (sqlite3_prepare_v2(db,
-                               "SELECT json_extract(payload, '$.score') FROM events"
+                               "SELECT json_extract(payload, '$.score'),"
+                               " json_extract(payload, '$.comp_points') FROM events"
                                " WHERE attempt_id = ? AND kind = 'attempt.finish'",
                                -1, &st, NULL) == SQLITE_OK) {
             sqlite3_bind_text(st, 1, attempt_id, -1, SQLITE_STATIC);
             if (sqlite3_step(st) == SQLITE_ROW) {
                 out->finished = 1;
                 out->device_score = (qk_centi)sqlite3_column_int64(st, 0);
-                out->mismatch = out->device_score != out->server_score;
+                out->device_points = sqlite3_column_int(st, 1);
+                out->mismatch = out->device_score != out->server_score ||
+                                (out->competition && out->device_points != out->server_points);
             }
         }
         sqlite3_finalize(st);

@@ -306,9 +306,12 @@ static void bad_specs_are_refused(void **state)
     assert_non_null(strstr(qk_session_errmsg(s), "no theme nope"));
     qk_session_free(s);
     spec.theme = NULL;
-    spec.mode = QK_MODE_COMPETITION;
+    spec.mode = QK_MODE_LESSON; /* lessons have their own runs */
     assert_int_equal(qk_session_start(&s, f->e, f->b, NULL, &spec), QK_EINVAL);
-    assert_non_null(strstr(qk_session_errmsg(s), "competition"));
+    assert_non_null(strstr(qk_session_errmsg(s), "lesson"));
+    qk_session_free(s);
+    spec.mode = QK_MODE_COMPETITION; /* without naming the competition */
+    assert_int_equal(qk_session_start(&s, f->e, f->b, NULL, &spec), QK_EINVAL);
     qk_session_free(s);
     spec.mode = QK_MODE_PRACTICE;
     spec.version = 0;

@@ -150,6 +150,15 @@ void qkt_build_fixture(const char *path)
 
     const char *const abc[] = {"一", "二", "以上都对"};
     add_choice(w, "s2", "t2", QK_Q_SINGLE, "单选二", abc, 3, 1u, QK_SCORE_ALL, 0);
+    assert_int_equal(qk_bundle_writer_competition(
+                         w, "{\"id\":\"c-fixed\",\"title\":\"固定题竞赛\",\"questions\":[\"s1\",\"j1\",\"m1\"],"
+                            "\"seconds\":20,\"opens\":\"2026-03-05 08:00\",\"closes\":\"2026-03-12 20:00\"}"),
+                     QK_OK);
+    assert_int_equal(qk_bundle_writer_competition(
+                         w, "{\"id\":\"c-draw\",\"title\":\"抽题竞赛\",\"theme\":\"t1\",\"count\":3,"
+                            "\"seed\":42,\"seconds\":10,\"full_within\":0.25,\"streak_bonus\":100,"
+                            "\"streak_max\":300,\"guests\":true,\"attempts\":2,\"teams\":\"branch\"}"),
+                     QK_OK);
     assert_int_equal(qk_bundle_writer_commit(w), QK_OK);
     qk_bundle_writer_free(w);
 }

@@ -47,7 +47,11 @@ int qkt_fx_teardown(void **state);
 /* Fixture bundle "test.fixture" version "1":
  *   theme "t1": s1 single (right: B of A-D), m1 multi (A and C of A-D, partial),
  *               j1 judge (true), f1 fill (2 blanks: 1921|1921年 ; 嘉兴|南湖)
- *   theme "t2": s2 single (right: A of A-C, shuffle off) */
+ *   theme "t2": s2 single (right: A of A-C, shuffle off)
+ *   competitions: "c-fixed" (s1, j1, m1; 20 s; 2026-03-05 08:00 to 03-12 20:00
+ *   Beijing; members only, one entry) and "c-draw" (3 drawn from t1 by seed 42;
+ *   10 s; full points in the first quarter; streak bonus 100 up to 300; guests;
+ *   two entries; teams by branch) */
 void qkt_build_fixture(const char *path);
 /* Opens the fixture (building it first) and an engine in dir. */
 void qkt_open(const char *dir, qk_engine **e, qk_bundle **b);

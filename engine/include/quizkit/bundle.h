@@ -118,6 +118,9 @@ int qk_bundle_writer_media(qk_bundle_writer *w, const char *name, const char *mi
 int qk_bundle_writer_sign(qk_bundle_writer *w, const qk_key *key);
 /* Sets the points rule of an activity by its name ("daily", "challenge",
  * "lesson", "competition", "streak"); QK_EINVAL for an unknown one. */
+/* A competition definition (JSON object; see quizkit/competition.h), checked
+ * when added; its theme and questions are checked at commit. */
+int qk_bundle_writer_competition(qk_bundle_writer *w, const char *spec_json);
 int qk_bundle_writer_point_rule(qk_bundle_writer *w, const char *activity, int points,
                                 int daily_cap);
 /* Computes the digests, writes the manifest, signs it if a key was given, and

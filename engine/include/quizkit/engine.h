@@ -27,6 +27,10 @@ const char *qk_engine_device_id(const qk_engine *e);
  * device that knows its clock is off; NULL restores the system clock. */
 void qk_engine_set_clock(qk_engine *e, int64_t (*now_ms)(void *payload), void *payload);
 int64_t qk_engine_now_ms(qk_engine *e);
+/* The monotonic clock that times answers in competitions (CLOCK_MONOTONIC
+ * unless a test sets another); it never jumps when the wall clock is set. */
+void qk_engine_set_mono_clock(qk_engine *e, int64_t (*mono_ms)(void *payload), void *payload);
+int64_t qk_engine_mono_ms(qk_engine *e);
 /* One event as stored (for sync). Strings may be NULL; owned by the engine
  * during the callback only. */
 typedef struct qk_event_row {

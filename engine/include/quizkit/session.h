@@ -15,6 +15,7 @@
 #define QUIZKIT_SESSION_H
 
 #include "bundle.h"
+#include "competition.h"
 #include "engine.h"
 #include "points.h"
 #include "study.h"
@@ -26,8 +27,8 @@ typedef enum qk_mode {
     QK_MODE_CHALLENGE = 4, /* 挑战答题: until the first miss; time_limit_s is per question */
     QK_MODE_REVIEW = 5,    /* 错题本: the wrong-answer book; count limits it */
     QK_MODE_SRS = 6,       /* spaced repetition: what SM-2 says is due today */
-    /* Reserved for the modes to come; qk_session_start refuses them for now. */
-    QK_MODE_COMPETITION = 7,
+    QK_MODE_COMPETITION = 7, /* 知识竞赛: spec.competition names it; time per question */
+    /* Reserved: lessons have their own runs (quizkit/lesson.h). */
     QK_MODE_LESSON = 8
 } qk_mode;
 
@@ -50,8 +51,9 @@ typedef struct qk_session_spec {
     qk_order order;
     int has_seed;      /* 0: a fresh seed from the OS */
     uint64_t seed;
+    const char *competition; /* competition mode: the competition's id */
 } qk_session_spec;
-#define QK_SESSION_SPEC_INIT {QK_SESSION_SPEC_VERSION, QK_MODE_PRACTICE, NULL, 10, 0, QK_ORDER_RANDOM, 0, 0}
+#define QK_SESSION_SPEC_INIT {QK_SESSION_SPEC_VERSION, QK_MODE_PRACTICE, NULL, 10, 0, QK_ORDER_RANDOM, 0, 0, NULL}
 
 typedef struct qk_session qk_session;
 
@@ -84,7 +86,10 @@ typedef struct qk_summary {
     qk_centi max;
     int64_t duration_ms;
     int timed_out;
-    int points; /* points awarded for this attempt (daily quiz, challenge), after caps */
+    int points; /* study points awarded for this attempt (daily, challenge, competition) */
+    int comp_points;   /* competition: the entry's points (speed scoring) */
+    int64_t answer_ms; /* competition: total answer time (ties) */
+    int flagged;       /* competition: an answer faster than the floor */
 } qk_summary;
 
 /* member_id NULL: a guest attempt. *out is set even on failure (see errmsg). */
@@ -130,7 +135,10 @@ typedef struct qk_rescore {
     qk_centi max;
     size_t answered, correct;
     int finished;          /* an attempt.finish event is held */
-    int mismatch;          /* finished, and the two scores differ */
+    int mismatch;          /* finished, and the two scores (or competition points) differ */
+    int competition;       /* a competition entry: the points below apply */
+    int server_points, device_points;
+    int flagged;           /* an answer faster than the competition's floor */
 } qk_rescore;
 int qk_attempt_rescore(const char *events_db, qk_bundle *b, const char *attempt_id,
                        qk_rescore *out, qk_lang lang, char *msg, size_t msglen);
