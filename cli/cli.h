@@ -72,6 +72,8 @@ void table_free(table *t);
 void fmt_points(char *buf, size_t n, qk_centi v);
 void fmt_duration(const cli *c, char *buf, size_t n, int64_t ms);
 void fmt_time(char *buf, size_t n, int64_t unix_ms);
+/* The same in Beijing time (competition windows are defined in it). */
+void fmt_time_beijing(char *buf, size_t n, int64_t unix_ms);
 
 /* --- data folder and bundles (paths.c) --- */
 /* Resolves and creates the data folder; prints the error itself. */
@@ -121,6 +123,7 @@ int cmd_status(cli *c, int argc, char **argv);
 int cmd_admin(cli *c, int argc, char **argv);
 int cmd_trust(cli *c, int argc, char **argv);
 int cmd_serve(cli *c, int argc, char **argv);
+int cmd_compete(cli *c, int argc, char **argv);
 int cmd_enroll(cli *c, int argc, char **argv);
 int cmd_sync(cli *c, int argc, char **argv);
 int admin_server(cli *c, int argc, char **argv); /* admin init|branch|leader|member|code|device|backup|bundle */

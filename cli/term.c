@@ -239,6 +239,14 @@ void fmt_duration(const cli *c, char *buf, size_t n, int64_t ms)
         msgf(c, buf, n, M_DUR_S, s);
 }
 
+void fmt_time_beijing(char *buf, size_t n, int64_t unix_ms)
+{
+    time_t t = (time_t)(unix_ms / 1000 + 8 * 3600); /* UTC+8, no daylight saving */
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, n, "%Y-%m-%d %H:%M", &tm);
+}
+
 void fmt_time(char *buf, size_t n, int64_t unix_ms)
 {
     time_t t = (time_t)(unix_ms / 1000);

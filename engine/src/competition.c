@@ -442,12 +442,13 @@ int qk_competition_question_set(const qk_competition *c, qk_bundle *b, char ***i
 
 int qk_competition_entries(qk_engine *e, const char *comp_id, const char *member_id, int *n)
 {
+    /* Entries begun count, finished or not: leaving half-way (or pulling the
+     * plug) and starting again with the questions known would not be fair. */
     sqlite3_stmt *st = NULL;
     *n = 0;
     if (sqlite3_prepare_v2(e->db,
-                           "SELECT count(*) FROM events f JOIN events s ON s.attempt_id = f.attempt_id"
-                           " AND s.kind = 'attempt.start' WHERE f.kind = 'attempt.finish'"
-                           " AND json_extract(s.payload, '$.competition') = ?1 AND f.member_id IS ?2",
+                           "SELECT count(*) FROM events s WHERE s.kind = 'attempt.start'"
+                           " AND json_extract(s.payload, '$.competition') = ?1 AND s.member_id IS ?2",
                            -1, &st, NULL) != SQLITE_OK)
         return qk__engine_sqlerr(e, sqlite3_errcode(e->db), "events");
     sqlite3_bind_text(st, 1, comp_id, -1, SQLITE_STATIC);
@@ -548,5 +549,21 @@ int qk_competition_board(qk_engine *e, const qk_competition *c, qk_board_row **r
     board_rank(v, len);
     *rows = v;
     *n = len;
+    return QK_OK;
+}
+
+int qk_competition_check(qk_engine *e, const qk_competition *c, const char *member_id)
+{
+    qk_comp_state st = qk_competition_state(c, qk_engine_now_ms(e));
+    if (st != QK_COMP_OPEN)
+        return qk__errf(&e->err, e->lang, QK_ESTATE,
+                        st == QK_COMP_UPCOMING ? QK_M_C_NOT_OPEN : QK_M_C_CLOSED, c->title);
+    if (!member_id && !c->guests)
+        return qk__errf(&e->err, e->lang, QK_EPERM, QK_M_C_NO_GUESTS, c->title);
+    int entries = 0, rc;
+    if (member_id && (rc = qk_competition_entries(e, c->id, member_id, &entries)) != QK_OK)
+        return rc;
+    if (member_id && entries >= c->attempts)
+        return qk__errf(&e->err, e->lang, QK_ELIMIT, QK_M_C_DONE, c->title, c->attempts);
     return QK_OK;
 }

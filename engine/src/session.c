@@ -234,17 +234,8 @@ static int prepare_competition(qk_session *s, const qk_session_spec *spec)
     int rc = qk_competition_get(s->b, spec->competition, &s->comp);
     if (rc != QK_OK)
         return qk__errf(&s->err, s->lang, rc, QK_M_C_NONE, spec->competition);
-    qk_comp_state st = qk_competition_state(s->comp, qk_engine_now_ms(s->e));
-    if (st != QK_COMP_OPEN)
-        return qk__errf(&s->err, s->lang, QK_ESTATE,
-                        st == QK_COMP_UPCOMING ? QK_M_C_NOT_OPEN : QK_M_C_CLOSED, s->comp->title);
-    if (!s->member_id && !s->comp->guests)
-        return qk__errf(&s->err, s->lang, QK_EPERM, QK_M_C_NO_GUESTS, s->comp->title);
-    int entries = 0;
-    if (s->member_id && (rc = qk_competition_entries(s->e, s->comp->id, s->member_id, &entries)) != QK_OK)
+    if ((rc = qk_competition_check(s->e, s->comp, s->member_id)) != QK_OK)
         return engine_fail(s, rc);
-    if (s->member_id && entries >= s->comp->attempts)
-        return qk__errf(&s->err, s->lang, QK_ELIMIT, QK_M_C_DONE, s->comp->title, s->comp->attempts);
     char **ids = NULL;
     size_t n = 0, *order = NULL;
     qk_rng *rng = NULL;
@@ -692,6 +683,9 @@ static int fill_feedback(qk_session *s, slot *sl, qk_feedback *fb)
     fb->given = sl->answered && !sl->timed_out ? sl->given : NULL;
     fb->right = sl->right;
     fb->explanation = sl->q->explanation;
+    fb->comp_points = sl->comp_points;
+    fb->elapsed_ms = sl->elapsed_ms;
+    fb->fast = sl->fast;
     return QK_OK;
 }
 

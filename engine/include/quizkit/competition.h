@@ -70,6 +70,11 @@ int qk_competition_answer_points(const qk_competition *c, qk_centi score, qk_cen
 /* The question ids shared by every entrant (before each one's own shuffle). */
 int qk_competition_question_set(const qk_competition *c, qk_bundle *b, char ***ids, size_t *n);
 
+/* Whether member_id (NULL: a guest) may enter now: QK_OK, or QK_ESTATE (not
+ * open), QK_EPERM (members only), QK_ELIMIT (entries used up), with the
+ * reason in qk_engine_errmsg(). */
+int qk_competition_check(qk_engine *e, const qk_competition *c, const char *member_id);
+
 /* One row of a leaderboard. */
 typedef struct qk_board_row {
     char *member_id; /* NULL: a guest */
@@ -88,7 +93,8 @@ typedef struct qk_board_row {
  * (their counted one), guests' entries too, ranked. */
 int qk_competition_board(qk_engine *e, const qk_competition *c, qk_board_row **rows, size_t *n);
 void qk_board_free(qk_board_row *rows, size_t n);
-/* Finished entries of a member in a competition on this device. */
+/* Entries a member has begun in a competition on this device (finished or
+ * not: they all count against the attempts allowed). */
 int qk_competition_entries(qk_engine *e, const char *comp_id, const char *member_id, int *n);
 
 #endif

@@ -74,6 +74,9 @@ typedef struct qk_feedback {
     const char *given;       /* what was answered, display form; owned by the session */
     const char *right;       /* the right answer, display form; owned by the session */
     const char *explanation; /* may be NULL */
+    int comp_points;         /* competition: this answer's points */
+    int64_t elapsed_ms;      /* how long the answer took */
+    int fast;                /* competition: faster than the floor (flagged) */
 } qk_feedback;
 
 typedef struct qk_summary {
