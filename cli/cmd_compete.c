@@ -6,6 +6,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "cli.h"
 
 #define MAX_PLAYERS 8
@@ -458,6 +460,48 @@ done:
     return status;
 }
 
+/* The branch board from the last sync, if there is one. */
+static void server_board(cli *c, const qk_competition *def)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/boards/%s.json", c->data_dir, def->id);
+    json_error_t je;
+    json_t *b = json_load_file(path, 0, &je);
+    if (!b)
+        return;
+    char when[64];
+    fmt_time(when, sizeof when, (int64_t)json_integer_value(json_object_get(b, "server_ms")));
+    const char *branch = json_string_value(json_object_get(b, "branch"));
+    out(c, stdout, M_C_SERVER_BOARD, branch ? branch : "*", when);
+    json_t *entries = json_object_get(b, "entries");
+    table t = {0};
+    table_add(&t, "%s", M(c, M_C_BOARD_HEAD));
+    size_t i;
+    json_t *r;
+    json_array_foreach(entries, i, r)
+    {
+        const char *team = def->teams == QK_TEAMS_DEPT ? json_string_value(json_object_get(r, "dept"))
+                                                       : json_string_value(json_object_get(r, "branch"));
+        table_add(&t, "%lld\t%s\t%s\t%lld\t-\t%.1fs\t%s",
+                  (long long)json_integer_value(json_object_get(r, "rank")),
+                  json_string_value(json_object_get(r, "name")), team && *team ? team : "-",
+                  (long long)json_integer_value(json_object_get(r, "points")),
+                  (double)json_integer_value(json_object_get(r, "answer_ms")) / 1000.0,
+                  json_is_true(json_object_get(r, "flagged")) ? M(c, M_C_FLAG) : "");
+    }
+    table_print(c, &t);
+    table_free(&t);
+    json_t *teams = json_object_get(b, "teams");
+    json_array_foreach(teams, i, r)
+    {
+        out(c, stdout, M_C_TEAM_LINE, (int)json_integer_value(json_object_get(r, "rank")),
+            json_string_value(json_object_get(r, "team")),
+            (int)json_integer_value(json_object_get(r, "members")),
+            json_real_value(json_object_get(r, "points_mean")));
+    }
+    json_decref(b);
+}
+
 static int board(cli *c, const char *comp)
 {
     qk_engine *e = NULL;
@@ -477,6 +521,8 @@ static int board(cli *c, const char *comp)
         goto out;
     }
     printf("%s\n", def->title);
+    server_board(c, def);
+    out(c, stdout, M_C_LOCAL_BOARD);
     if (n == 0) {
         out(c, stdout, M_C_BOARD_EMPTY);
     } else {

@@ -2,6 +2,7 @@
  * and the server part of `quizkit status`. */
 #define _DEFAULT_SOURCE /* realpath */
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -186,7 +187,49 @@ static int pull_bundles(cli *c, qk_client *cl, char *msg, size_t n)
     return rc;
 }
 
-/* One sync: clock, push, roster, bundles. */
+/* The branch leaderboards of the installed bundles' competitions, kept in
+ * <data>/boards/ID.json for `compete board` to show offline. A competition
+ * the server does not know yet is skipped. */
+static int pull_boards(cli *c, qk_client *cl, char *msg, size_t n)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/boards", c->data_dir);
+    mkdir(dir, 0755);
+    char **inst = NULL;
+    size_t ninst = 0;
+    bundle_installed(c, &inst, &ninst);
+    int rc = QK_OK;
+    for (size_t k = 0; k < ninst && rc == QK_OK; k++) {
+        qk_bundle *b = NULL;
+        qk_competition **v = NULL;
+        size_t nc = 0;
+        if (qk_bundle_open(&b, inst[k], 0, c->lang) == QK_OK && qk_competitions(b, &v, &nc) == QK_OK) {
+            for (size_t i = 0; i < nc && rc == QK_OK; i++) {
+                char path[512];
+                snprintf(path, sizeof path, "/api/v1/competitions/%s/leaderboard", v[i]->id);
+                json_t *board = NULL;
+                rc = qk_client_call(cl, "GET", path, NULL, 0, NULL, &board, msg, n);
+                if (rc == QK_ENOTFOUND) {
+                    rc = QK_OK;
+                    continue;
+                }
+                char file[4200];
+                snprintf(file, sizeof file, "%s/%s.json", dir, v[i]->id);
+                if (rc == QK_OK)
+                    json_dump_file(board, file, JSON_INDENT(1));
+                json_decref(board);
+            }
+        }
+        qk_competition_list_free(v, nc);
+        qk_bundle_close(b);
+    }
+    for (size_t k = 0; k < ninst; k++)
+        free(inst[k]);
+    free(inst);
+    return rc;
+}
+
+/* One sync: clock, push, roster, bundles, leaderboards. */
 static int sync_once(cli *c, qk_client_conf *conf, const char *path, qk_client **clp, char *msg,
                      size_t n)
 {
@@ -206,7 +249,7 @@ static int sync_once(cli *c, qk_client_conf *conf, const char *path, qk_client *
     if ((rc = qk_client_clock_offset(cl, &offset, msg, n)) == QK_OK &&
         (rc = qk_client_push(cl, e, progress, c, &pr, msg, n)) == QK_OK &&
         (rc = qk_client_pull_roster(cl, e, conf, &changed, msg, n)) == QK_OK &&
-        (rc = pull_bundles(c, cl, msg, n)) == QK_OK) {
+        (rc = pull_bundles(c, cl, msg, n)) == QK_OK && (rc = pull_boards(c, cl, msg, n)) == QK_OK) {
         conf->clock_offset_ms = offset;
         conf->last_sync_ms = wall_ms();
         out(c, stdout, M_SYNC_DONE, (long long)pr.sent, pr.batches, (long long)pr.acked_seq,

@@ -1030,8 +1030,14 @@ int qk_attempt_rescore(const char *events_db, qk_bundle *b, const char *attempt_
     recount_competition(s);
     if (status == QK_OK) {
         out->competition = s->comp != NULL;
+        if (s->comp)
+            snprintf(out->competition_id, sizeof out->competition_id, "%s", s->comp->id);
         for (size_t i = 0; i < s->n; i++) {
             out->max += (qk_centi)s->slots[i].q->points * 100;
+            if (s->comp)
+                out->answer_ms += !s->slots[i].answered || s->slots[i].timed_out
+                                      ? (int64_t)s->comp->seconds * 1000
+                                      : s->slots[i].elapsed_ms;
             if (s->slots[i].answered) {
                 out->answered++;
                 out->correct += s->slots[i].correct ? 1 : 0;

@@ -702,6 +702,145 @@ static void h_bundles(call *c)
     rc == QK_OK ? ok(c, 200, json_pack("{s:o}", "bundles", rows)) : fail_rc(c, rc);
 }
 
+/* The definition of a competition from the newest published bundle that has it. */
+static qk_competition *find_competition(call *c, const char *id)
+{
+    json_t *list = NULL;
+    qk_competition *def = NULL;
+    if (c->s->ops->bundle_list(c->s, &list) != QK_OK)
+        return NULL;
+    for (size_t i = json_array_size(list); !def && i > 0; i--) {
+        json_t *b = json_array_get(list, i - 1);
+        qk_published p;
+        qk_bundle *bun = NULL;
+        if (c->s->ops->bundle_get(c->s, json_string_value(json_object_get(b, "id")),
+                                  json_string_value(json_object_get(b, "version")), &p) == QK_OK &&
+            qk_bundle_open(&bun, p.file, 0, c->lang) == QK_OK)
+            qk_competition_get(bun, id, &def);
+        qk_bundle_close(bun);
+    }
+    json_decref(list);
+    return def;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+    json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+    json_int_t px = json_integer_value(json_object_get(x, "points"));
+    json_int_t py = json_integer_value(json_object_get(y, "points"));
+    if (px != py)
+        return px > py ? -1 : 1;
+    json_int_t tx = json_integer_value(json_object_get(x, "answer_ms"));
+    json_int_t ty = json_integer_value(json_object_get(y, "answer_ms"));
+    if (tx != ty)
+        return tx < ty ? -1 : 1;
+    json_int_t fx = json_integer_value(json_object_get(x, "finished_ms"));
+    json_int_t fy = json_integer_value(json_object_get(y, "finished_ms"));
+    return fx < fy ? -1 : fx > fy;
+}
+
+static int cmp_team(const void *a, const void *b)
+{
+    double x = json_real_value(json_object_get(*(json_t *const *)a, "points_mean"));
+    double y = json_real_value(json_object_get(*(json_t *const *)b, "points_mean"));
+    return x > y ? -1 : x < y;
+}
+
+/* GET /competitions/{id}/leaderboard: the merged board of the caller's branch
+ * (an admin: every branch, or ?branch=), ranked by the server's own points. */
+static void h_leaderboard(call *c)
+{
+    if (c->who == WHO_NONE)
+        return failf(c, 401, "unauthorized", QK_Y_API_AUTH);
+    const char *slash = strchr(c->rest, '/');
+    if (!slash || strcmp(slash, "/leaderboard") != 0 || slash == c->rest ||
+        (size_t)(slash - c->rest) > QK_NAME_MAX)
+        return failf(c, 404, "not_found", QK_Y_API_NOT_FOUND, c->rq->method, c->rq->path);
+    char id[QK_NAME_MAX + 1];
+    snprintf(id, sizeof id, "%.*s", (int)(slash - c->rest), c->rest);
+    const char *branch;
+    if (c->who == WHO_DEVICE) {
+        branch = c->dev.branch;
+    } else {
+        branch = branch_for(c, qk_http_query(c->rq, "branch"));
+        if (!branch && !is_admin(c))
+            return;
+    }
+    qk_competition *def = find_competition(c, id);
+    if (!def) {
+        qk__ymsgf(c->lang, c->s->err, sizeof c->s->err, QK_Y_NOT_FOUND,
+                  c->lang == QK_LANG_EN ? "competition" : "竞赛", id);
+        return fail_rc(c, QK_ENOTFOUND);
+    }
+    json_t *rows = NULL;
+    int64_t guests = 0, unscored = 0;
+    int rc = c->s->ops->entries(c->s, id, branch, &rows, &guests, &unscored);
+    if (rc != QK_OK) {
+        qk_competition_free(def);
+        return fail_rc(c, rc);
+    }
+    size_t n = json_array_size(rows);
+    json_t **v = calloc(n ? n : 1, sizeof *v);
+    for (size_t i = 0; v && i < n; i++)
+        v[i] = json_array_get(rows, i);
+    if (v)
+        qsort(v, n, sizeof *v, cmp_entry);
+    json_t *ranked = json_array(), *teams = json_object();
+    for (size_t i = 0; v && i < n; i++) {
+        int rank = (int)i + 1;
+        if (i > 0 && cmp_entry(&v[i], &v[i - 1]) == 0)
+            rank = (int)json_integer_value(json_object_get(v[i - 1], "rank"));
+        json_object_set_new(v[i], "rank", json_integer(rank));
+        json_object_set_new(v[i], "flagged", json_boolean(json_integer_value(json_object_get(v[i], "flagged"))));
+        json_object_set_new(v[i], "mismatch", json_boolean(json_integer_value(json_object_get(v[i], "mismatch"))));
+        json_array_append(ranked, v[i]);
+        const char *team = def->teams == QK_TEAMS_DEPT     ? json_string_value(json_object_get(v[i], "dept"))
+                           : def->teams == QK_TEAMS_BRANCH ? json_string_value(json_object_get(v[i], "branch"))
+                                                           : NULL;
+        if (team && *team) {
+            json_t *t = json_object_get(teams, team);
+            if (!t) {
+                t = json_pack("{s:s, s:i, s:I}", "team", team, "members", 0, "points_total", (json_int_t)0);
+                json_object_set_new(teams, team, t);
+            }
+            json_object_set_new(t, "members", json_integer(json_integer_value(json_object_get(t, "members")) + 1));
+            json_object_set_new(t, "points_total",
+                                json_integer(json_integer_value(json_object_get(t, "points_total")) +
+                                             json_integer_value(json_object_get(v[i], "points"))));
+        }
+    }
+    /* Teams rank by their members' mean points, so size does not decide. */
+    size_t nt = json_object_size(teams), k = 0;
+    json_t **tv = calloc(nt ? nt : 1, sizeof *tv);
+    const char *key;
+    json_t *t;
+    json_object_foreach(teams, key, t)
+    {
+        json_object_set_new(t, "points_mean",
+                            json_real((double)json_integer_value(json_object_get(t, "points_total")) /
+                                      (double)json_integer_value(json_object_get(t, "members"))));
+        if (tv)
+            tv[k++] = t;
+    }
+    if (tv)
+        qsort(tv, k, sizeof *tv, cmp_team);
+    json_t *team_list = json_array();
+    for (size_t i = 0; tv && i < k; i++) {
+        json_object_set_new(tv[i], "rank", json_integer((json_int_t)i + 1));
+        json_array_append(team_list, tv[i]);
+    }
+    static const char *const team_names[] = {"none", "dept", "branch"};
+    ok(c, 200, json_pack("{s:{s:s, s:s, s:s}, s:s?, s:o, s:o, s:I, s:I, s:I}", "competition", "id", def->id,
+                         "title", def->title, "teams", team_names[def->teams], "branch", branch,
+                         "entries", ranked, "teams", team_list, "guest_entries", (json_int_t)guests,
+                         "unscored", (json_int_t)unscored, "server_ms", (json_int_t)qk__now_ms()));
+    free(v);
+    free(tv);
+    json_decref(rows);
+    json_decref(teams);
+    qk_competition_free(def);
+}
+
 /* --- routing --- */
 
 typedef struct route {
@@ -727,6 +866,7 @@ static const route routes[] = {
     {"GET", "/api/v1/roster", h_roster, 0},
     {NULL, "/api/v1/bundles", h_bundles, BUNDLE_MAX_BYTES},
     {"GET", "/api/v1/bundles/", h_bundles, 0},
+    {"GET", "/api/v1/competitions/", h_leaderboard, 0},
 };
 
 static const route *find_route(const char *m, const char *path, const char **rest, int *wrong_method)

@@ -97,15 +97,15 @@ static void rescore(qk_store *s, json_t *events, const size_t *inserted, qk_impo
         char msg[512] = "";
         if (!b) {
             r->unscored++;
-            s->ops->put_score(s, attempt, NULL, "bundle not on the server");
+            s->ops->put_score(s, ev, NULL, "bundle not on the server");
         } else if (qk_attempt_rescore(s->ops->path(s), b, attempt, &res, s->lang, msg,
                                       sizeof msg) == QK_OK) {
             r->rescored++;
             r->mismatches += res.mismatch ? 1 : 0;
-            s->ops->put_score(s, attempt, &res, res.mismatch ? "device score differs" : "");
+            s->ops->put_score(s, ev, &res, res.mismatch ? "device score differs" : "");
         } else {
             r->unscored++;
-            s->ops->put_score(s, attempt, NULL, msg);
+            s->ops->put_score(s, ev, NULL, msg);
         }
     }
     qk_bundle_close(b);

@@ -31,8 +31,9 @@ typedef struct qk_store_ops {
     /* The device's held sequence numbers, ascending; caller frees. */
     int (*held_seqs)(qk_store *s, const char *device_id, int64_t after, int64_t **seqs, size_t *n);
     int (*count)(qk_store *s, int64_t *n);
-    /* Records a re-scoring; the device's and the server's scores are both kept. */
-    int (*put_score)(qk_store *s, const char *attempt_id, const qk_rescore *r, const char *note);
+    /* Records a re-scoring of the attempt a finish event closes; the device's
+     * and the server's scores (and competition points) are both kept. */
+    int (*put_score)(qk_store *s, json_t *finish, const qk_rescore *r, const char *note);
     /* A member event from a device of this branch: member.added puts a member
      * the server does not know on the roster; member.pin_changed updates the
      * PIN hash. Both move the roster cursor so other kiosks pull them. */
@@ -72,6 +73,13 @@ typedef struct qk_store_ops {
     int (*bundle_put)(qk_store *s, const qk_published *p);
     int (*bundle_list)(qk_store *s, json_t **out);
     int (*bundle_get)(qk_store *s, const char *id, const char *version, qk_published *p);
+    /* A competition's counted entries: each member's first finished entry
+     * (across all devices), with the server's own points; branch NULL: all.
+     * Rows: member_id, name, branch, dept, points, answer_ms, finished_ms,
+     * flagged, mismatch, device_id; unranked. *guests and *unscored count
+     * guest entries and entries the server could not score. */
+    int (*entries)(qk_store *s, const char *competition, const char *branch, json_t **rows,
+                   int64_t *guests, int64_t *unscored);
     /* A consistent copy of the whole store while it is in use. */
     int (*backup)(qk_store *s, const char *dest);
 

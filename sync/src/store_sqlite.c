@@ -50,6 +50,16 @@ static const char *const migrations[] = {
     "CREATE TABLE bundles(id TEXT NOT NULL, version TEXT NOT NULL, title TEXT NOT NULL,\n"
     "  sha256 TEXT NOT NULL, key_id TEXT NOT NULL, file TEXT NOT NULL, size INTEGER NOT NULL,\n"
     "  published_ms INTEGER NOT NULL, published_by TEXT NOT NULL, PRIMARY KEY(id, version));\n",
+    /* 3: competition entries, as the server scored them */
+    "ALTER TABLE attempt_scores ADD COLUMN member_id TEXT;\n"
+    "ALTER TABLE attempt_scores ADD COLUMN device_id TEXT;\n"
+    "ALTER TABLE attempt_scores ADD COLUMN finished_ms INTEGER;\n"
+    "ALTER TABLE attempt_scores ADD COLUMN competition TEXT;\n"
+    "ALTER TABLE attempt_scores ADD COLUMN server_points INTEGER;\n"
+    "ALTER TABLE attempt_scores ADD COLUMN device_points INTEGER;\n"
+    "ALTER TABLE attempt_scores ADD COLUMN answer_ms INTEGER;\n"
+    "ALTER TABLE attempt_scores ADD COLUMN flagged INTEGER NOT NULL DEFAULT 0;\n"
+    "CREATE INDEX attempt_scores_competition ON attempt_scores(competition, member_id, finished_ms);\n",
 };
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
@@ -327,15 +337,16 @@ static int count(qk_store *s, int64_t *n)
     return QK_OK;
 }
 
-static int put_score(qk_store *s, const char *attempt_id, const qk_rescore *r, const char *note)
+static int put_score(qk_store *s, json_t *finish, const qk_rescore *r, const char *note)
 {
     sqlite3_stmt *st = cached(s, S_PUT_SCORE,
                               "INSERT OR REPLACE INTO attempt_scores(attempt_id, device_score,"
-                              " server_score, max, mismatch, note, rescored_ms)"
-                              " VALUES (?,?,?,?,?,?,?)");
+                              " server_score, max, mismatch, note, rescored_ms, member_id, device_id,"
+                              " finished_ms, competition, server_points, device_points, answer_ms,"
+                              " flagged) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!st)
         return QK_EIO;
-    text(st, 1, attempt_id);
+    text(st, 1, json_string_value(json_object_get(finish, "attempt_id")));
     if (r) {
         sqlite3_bind_int(st, 2, r->device_score);
         sqlite3_bind_int(st, 3, r->server_score);
@@ -344,6 +355,20 @@ static int put_score(qk_store *s, const char *attempt_id, const qk_rescore *r, c
     sqlite3_bind_int(st, 5, r ? r->mismatch : 0);
     text(st, 6, note ? note : "");
     sqlite3_bind_int64(st, 7, qk__now_ms());
+    text(st, 8, json_string_value(json_object_get(finish, "member_id")));
+    text(st, 9, json_string_value(json_object_get(finish, "device_id")));
+    sqlite3_bind_int64(st, 10, (sqlite3_int64)json_integer_value(json_object_get(finish, "created_ms")));
+    if (r && r->competition) {
+        text(st, 11, r->competition_id);
+        sqlite3_bind_int(st, 12, r->server_points);
+        sqlite3_bind_int(st, 13, r->device_points);
+        sqlite3_bind_int64(st, 14, r->answer_ms);
+        sqlite3_bind_int(st, 15, r->flagged);
+    } else {
+        /* Not scored here (bundle missing): still an entry of its competition. */
+        text(st, 11, json_string_value(json_object_get(json_object_get(finish, "payload"), "competition")));
+        sqlite3_bind_int(st, 15, 0);
+    }
     return run(s, st, "attempt_scores", 0);
 }
 
@@ -726,6 +751,37 @@ static int throttle(qk_store *s, const char *key, int64_t now_ms, int64_t window
     return QK_OK;
 }
 
+static int entries(qk_store *s, const char *competition, const char *branch, json_t **rows,
+                   int64_t *guests, int64_t *unscored)
+{
+    sqlite3_stmt *st = prep(s, "SELECT a.member_id, m.name, m.branch_id AS branch, m.dept,"
+                               " a.server_points AS points, a.answer_ms, a.finished_ms, a.flagged,"
+                               " a.mismatch, a.device_id FROM attempt_scores a"
+                               " JOIN members m ON m.id = a.member_id"
+                               " WHERE a.competition = ?1 AND a.server_points IS NOT NULL"
+                               " AND (?2 IS NULL OR m.branch_id = ?2)"
+                               " AND a.attempt_id = (SELECT b.attempt_id FROM attempt_scores b"
+                               "  WHERE b.competition = ?1 AND b.member_id = a.member_id"
+                               "  ORDER BY b.finished_ms, b.attempt_id LIMIT 1)");
+    if (!st)
+        return QK_EIO;
+    text(st, 1, competition);
+    text(st, 2, branch);
+    int rc = rows_json(s, st, rows);
+    *guests = *unscored = 0;
+    if (rc == QK_OK && (st = prep(s, "SELECT coalesce(sum(member_id IS NULL), 0),"
+                                     " coalesce(sum(member_id IS NOT NULL AND server_points IS NULL), 0)"
+                                     " FROM attempt_scores WHERE competition = ?1")) != NULL) {
+        text(st, 1, competition);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            *guests = sqlite3_column_int64(st, 0);
+            *unscored = sqlite3_column_int64(st, 1);
+        }
+        sqlite3_finalize(st);
+    }
+    return rc;
+}
+
 static int bundle_put(qk_store *s, const qk_published *p)
 {
     sqlite3_stmt *st = prep(s, "INSERT INTO bundles(id, version, title, sha256, key_id, file, size,"
@@ -849,6 +905,7 @@ const qk_store_ops qk__sqlite_store = {
     .device_revoke = device_revoke,
     .device_list = device_list,
     .throttle = throttle,
+    .entries = entries,
     .bundle_put = bundle_put,
     .bundle_list = bundle_list,
     .bundle_get = bundle_get,

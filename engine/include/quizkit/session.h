@@ -140,7 +140,9 @@ typedef struct qk_rescore {
     int finished;          /* an attempt.finish event is held */
     int mismatch;          /* finished, and the two scores (or competition points) differ */
     int competition;       /* a competition entry: the points below apply */
+    char competition_id[72];
     int server_points, device_points;
+    int64_t answer_ms;     /* total answer time, misses counting their whole limit */
     int flagged;           /* an answer faster than the competition's floor */
 } qk_rescore;
 int qk_attempt_rescore(const char *events_db, qk_bundle *b, const char *attempt_id,

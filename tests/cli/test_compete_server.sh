@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Issue 6's whole story: four members play a 4-player hot-seat round on one
+# kiosk with no network; another member plays on a phone (and one member a
+# second time there); both sync; the branch leaderboard on the server ranks
+# them all with points the server computed itself, counts one entry per
+# member, catches a tampered total, and keeps branches apart.
+. "$(dirname "$0")/lib.sh"
+SRV="$WORK/srv"
+DB="sqlite:$SRV/server.db"
+mkdir -p "$SRV/trust"
+PIDS=()
+trap 'for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done' EXIT
+
+export QUIZKIT_HOME="$WORK/kiosk"
+mini_bundle
+cp "$WORK/pub.pub" "$SRV/trust/"
+"$QK" serve --db "$DB" --port 0 --port-file "$SRV/port" --trust "$SRV/trust" --log "$SRV/log" >"$SRV/out" 2>&1 &
+PIDS+=("$!")
+for _ in $(seq 100); do [ -s "$SRV/port" ] && break; sleep 0.05; done
+URL="http://127.0.0.1:$(cat "$SRV/port")"
+A() { "$QK" admin "$@" --db "$DB"; }
+A branch add b1 "第一党支部" >/dev/null
+A branch add b2 "第二党支部" >/dev/null
+printf '编号,姓名,支部,科室,PIN\nm1,张三,b1,内科,1111\nm2,李四,b1,内科,2222\nm3,王五,b1,护理部,3333\nm4,赵六,b1,护理部,4444\nm5,孙七,b1,药房,5555\nm9,周九,b2,内科,9999\n' >"$WORK/roster.csv"
+A member import "$WORK/roster.csv" >/dev/null
+A bundle publish "$WORK/mini.qkb" --trust "$SRV/trust" >/dev/null
+printf 'leader-pass-1\n' >"$WORK/pw"
+A leader add li --branch b1 --password-file "$WORK/pw" >/dev/null
+code() { A code --branch "$1" | grep -o '[A-Z0-9]\{4\}-[A-Z0-9]\{4\}' | head -1; }
+
+# The kiosk enrols and syncs once (for the roster), then the network is gone.
+"$QK" enroll "$URL" "$(code b1)" --name kiosk >/dev/null 2>&1 || fail "enrol kiosk"
+"$QK" sync >/dev/null 2>&1 || fail "first kiosk sync"
+
+# Four members, one screen: PINs, then turn by turn (Enter, answer), a hand-over
+# Enter between players and after each scoreboard.
+hotseat_input() {
+    printf '1111\n2222\n3333\n4444\n'
+    # question 1: m1 right, m2 right, m3 wrong, m4 right; question 2: all right
+    for q in 1 2; do
+        for p in 1 2 3 4; do
+            ans=对; [ "$q$p" = 13 ] && ans=错
+            printf '\n%s\n' "$ans"
+            [ "$p" -lt 4 ] && printf '\n'
+        done
+        [ "$q" -lt 2 ] && printf '\n'
+    done
+}
+hotseat_input | "$QK" compete hotseat mini-cup --players m1,m2,m3,m4 --preset 4p >"$WORK/h" 2>&1
+expect_eq "4-player hot-seat on the kiosk" "$?" 0
+expect_contains "a podium of four" "$WORK/h" "第 4 名"
+expect_eq "four entries in the kiosk's log" \
+    "$(sql "select count(*) from events where kind='attempt.finish' and json_extract(payload,'\$.competition')='mini-cup'")" 4
+
+# A phone of the same branch: m5 plays there, and m1 a second time.
+PHONE="$WORK/phone"
+"$QK" --data-dir "$PHONE" bundle install "$WORK/mini.qkb" >/dev/null 2>&1
+"$QK" --data-dir "$PHONE" trust add "$WORK/pub.pub" >/dev/null 2>&1
+"$QK" --data-dir "$PHONE" bundle install "$WORK/mini.qkb" >/dev/null 2>&1
+"$QK" --data-dir "$PHONE" enroll "$URL" "$(code b1)" --name phone >/dev/null 2>&1 || fail "enrol phone"
+"$QK" --data-dir "$PHONE" sync >/dev/null 2>&1
+printf '5555\n\n对\n对\n' | "$QK" --data-dir "$PHONE" compete start mini-cup --member m5 >"$WORK/p5" 2>&1
+expect_eq "m5 plays on the phone" "$?" 0
+printf '1111\n\n对\n对\n' | "$QK" --data-dir "$PHONE" compete start mini-cup --member m1 >"$WORK/p1" 2>&1
+expect_eq "m1 can play again on another device (it does not know)" "$?" 0
+# The phone claims a total its answers do not give (the log edited by hand).
+sqlite3 "$PHONE/progress.db" "drop trigger events_no_update;
+  update events set payload = json_set(payload, '\$.comp_points', 99999)
+  where kind = 'attempt.finish' and member_id = 'm5'"
+
+# A kiosk of the other branch.
+OTHER="$WORK/other"
+"$QK" --data-dir "$OTHER" trust add "$WORK/pub.pub" >/dev/null 2>&1
+"$QK" --data-dir "$OTHER" bundle install "$WORK/mini.qkb" >/dev/null 2>&1
+"$QK" --data-dir "$OTHER" enroll "$URL" "$(code b2)" --name other >/dev/null 2>&1 || fail "enrol other"
+"$QK" --data-dir "$OTHER" sync >/dev/null 2>&1
+printf '9999\n\n对\n对\n' | "$QK" --data-dir "$OTHER" compete start mini-cup --member m9 >/dev/null 2>&1
+
+# The network is back.
+"$QK" --data-dir "$PHONE" sync >"$WORK/s" 2>&1 || fail "phone sync: $(cat "$WORK/s")"
+"$QK" sync >"$WORK/s" 2>&1 || fail "kiosk sync: $(cat "$WORK/s")"
+"$QK" --data-dir "$OTHER" sync >/dev/null 2>&1 || fail "other sync"
+"$QK" --data-dir "$PHONE" sync >/dev/null 2>&1 # again, to fetch the board with the kiosk's entries
+
+LT=$(curl -s --data-binary '{"user":"li","password":"leader-pass-1"}' "$URL/api/v1/login" |
+    python3 -c 'import json,sys;print(json.load(sys.stdin)["token"])')
+curl -s -H "Authorization: Bearer $LT" "$URL/api/v1/competitions/mini-cup/leaderboard" >"$WORK/board.json"
+board() { python3 -c "import json,sys; b=json.load(open('$WORK/board.json')); print($1)"; }
+expect_eq "the branch board has all five members" "$(board "len(b['entries'])")" 5
+expect_eq "ranked by points, then answer time" \
+    "$(board "all((x['points'], -x['answer_ms']) >= (y['points'], -y['answer_ms']) for x, y in zip(b['entries'], b['entries'][1:]))")" True
+expect_eq "ranks start at 1" "$(board "b['entries'][0]['rank']")" 1
+expect_eq "m3 (one wrong) is last" "$(board "b['entries'][-1]['member_id']")" m3
+expect_eq "m1 counts once: the kiosk entry, the first finished" \
+    "$(board "[e['device_id'] for e in b['entries'] if e['member_id']=='m1'][0]")" \
+    "$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["device_id"])' "$QUIZKIT_HOME/server.json")"
+expect_eq "the tampered total is not trusted" "$(board "[e['points'] for e in b['entries'] if e['member_id']=='m5'][0] < 3000")" True
+expect_eq "and it is flagged" "$(board "[e['mismatch'] for e in b['entries'] if e['member_id']=='m5'][0]")" True
+expect_eq "the other branch is not in this board" "$(board "'m9' in [e['member_id'] for e in b['entries']]")" False
+expect_eq "teams: none for this competition" "$(board "b['competition']['teams']")" none
+expect_eq "the server stored its own points for every entry" \
+    "$(sqlite3 "$SRV/server.db" "select count(*) from attempt_scores where competition='mini-cup' and server_points is not null")" 7
+expect_eq "points match the devices' for untampered entries" \
+    "$(sqlite3 "$SRV/server.db" "select count(*) from attempt_scores where competition='mini-cup' and mismatch = 0")" 6
+
+AT=$(curl -s --data-binary "{\"user\":\"admin\",\"password\":\"$(sed -n 's/.*初始密码：\([0-9a-f-]*\).*/\1/p' "$SRV/out")\"}" "$URL/api/v1/login" |
+    python3 -c 'import json,sys;print(json.load(sys.stdin)["token"])')
+curl -s -H "Authorization: Bearer $AT" "$URL/api/v1/competitions/mini-cup/leaderboard" >"$WORK/board.json"
+expect_eq "an admin sees both branches" "$(board "len(b['entries'])")" 6
+expect_eq "a leader cannot ask for another branch" \
+    "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $LT" "$URL/api/v1/competitions/mini-cup/leaderboard?branch=b2")" 403
+expect_eq "unknown competition" \
+    "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $LT" "$URL/api/v1/competitions/nope/leaderboard")" 404
+
+# Offline again, the devices show the branch board from their last sync.
+"$QK" --data-dir "$PHONE" compete board mini-cup >"$WORK/o" 2>&1
+expect_contains "phone shows the server's board" "$WORK/o" "支部排行榜（服务器计分，支部 b1"
+expect_contains "with the kiosk's players" "$WORK/o" "赵六"
+finish
