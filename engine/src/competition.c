@@ -149,11 +149,12 @@ int qk_competition_parse(qk_competition **out, const char *json, qk_lang lang, c
     char tb[16];
     const char *id = "";
     /* id, title: required strings */
-    if (rc == QK_OK && (field(db, json, "$", &f, tb, sizeof tb) != QK_OK || !f.type ||
-                        strcmp(f.type, "object") != 0))
-        rc = bad(lang, msg, msglen, "", "{...}");
-    if (rc == QK_OK)
+    if (rc == QK_OK) {
+        if (field(db, json, "$", &f, tb, sizeof tb) != QK_OK || !f.type ||
+            strcmp(f.type, "object") != 0)
+            rc = bad(lang, msg, msglen, "", "{...}");
         jf_clear(&f);
+    }
     if (rc == QK_OK) {
         field(db, json, "$.id", &f, tb, sizeof tb);
         if (!f.type || strcmp(f.type, "text") != 0 || !*f.text || strlen(f.text) > 64)
