@@ -34,7 +34,7 @@ static int list(cli *c)
     int status = EXIT_FAIL;
     if (engine_open(c, &e) || bundle_open_current(c, NULL, &b))
         goto out;
-    if (qk_competitions(b, &v, &n) != QK_OK) {
+    if (qk_competitions_all(e, b, &v, &n) != QK_OK) {
         err_text(c, qk_bundle_errmsg(b));
         goto out;
     }
@@ -176,7 +176,7 @@ static void show_rank(cli *c, qk_engine *e, qk_bundle *b, const char *comp, cons
     qk_competition *def = NULL;
     qk_board_row *rows = NULL;
     size_t n = 0;
-    if (qk_competition_get(b, comp, &def) == QK_OK && qk_competition_board(e, def, &rows, &n) == QK_OK) {
+    if (qk_competition_find(e, b, comp, &def) == QK_OK && qk_competition_board(e, def, &rows, &n) == QK_OK) {
         for (size_t i = 0; i < n; i++) {
             if (strcmp(rows[i].attempt_id, attempt) == 0)
                 out(c, stdout, M_C_RANK, rows[i].rank, n);
@@ -205,7 +205,7 @@ static int solo(cli *c, const char *comp, const char *member, int guest)
     int status = EXIT_FAIL;
     if (engine_open(c, &e) || bundle_open_current(c, NULL, &b))
         goto out;
-    if (qk_competition_get(b, comp, &def) != QK_OK) {
+    if (qk_competition_find(e, b, comp, &def) != QK_OK) {
         err(c, M_C_NOT_FOUND, comp);
         goto out;
     }
@@ -377,7 +377,7 @@ static int hotseat(cli *c, const char *comp, const char *players, const char *mo
     }
     status = EXIT_FAIL;
     qk_competition *def = NULL;
-    if (qk_competition_get(b, comp, &def) != QK_OK) {
+    if (qk_competition_find(e, b, comp, &def) != QK_OK) {
         err(c, M_C_NOT_FOUND, comp);
         goto close;
     }
@@ -512,7 +512,7 @@ static int board(cli *c, const char *comp)
     int status = EXIT_FAIL;
     if (engine_open(c, &e) || bundle_open_current(c, NULL, &b))
         goto out;
-    if (qk_competition_get(b, comp, &def) != QK_OK) {
+    if (qk_competition_find(e, b, comp, &def) != QK_OK) {
         err(c, M_C_NOT_FOUND, comp);
         goto out;
     }

@@ -190,7 +190,7 @@ static int pull_bundles(cli *c, qk_client *cl, char *msg, size_t n)
 /* The branch leaderboards of the installed bundles' competitions, kept in
  * <data>/boards/ID.json for `compete board` to show offline. A competition
  * the server does not know yet is skipped. */
-static int pull_boards(cli *c, qk_client *cl, char *msg, size_t n)
+static int pull_boards(cli *c, qk_engine *e, qk_client *cl, char *msg, size_t n)
 {
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/boards", c->data_dir);
@@ -203,7 +203,8 @@ static int pull_boards(cli *c, qk_client *cl, char *msg, size_t n)
         qk_bundle *b = NULL;
         qk_competition **v = NULL;
         size_t nc = 0;
-        if (qk_bundle_open(&b, inst[k], 0, c->lang) == QK_OK && qk_competitions(b, &v, &nc) == QK_OK) {
+        if (qk_bundle_open(&b, inst[k], 0, c->lang) == QK_OK &&
+            qk_competitions_all(e, b, &v, &nc) == QK_OK) {
             for (size_t i = 0; i < nc && rc == QK_OK; i++) {
                 char path[512];
                 snprintf(path, sizeof path, "/api/v1/competitions/%s/leaderboard", v[i]->id);
@@ -229,7 +230,45 @@ static int pull_boards(cli *c, qk_client *cl, char *msg, size_t n)
     return rc;
 }
 
-/* One sync: clock, push, roster, bundles, leaderboards. */
+/* Competitions leaders published for this branch, kept for the installed
+ * bundle they belong to. *got counts the new or changed ones. */
+static int pull_competitions(cli *c, qk_engine *e, qk_client *cl, size_t *got, char *msg, size_t n)
+{
+    *got = 0;
+    json_t *reply = NULL;
+    int rc = qk_client_call(cl, "GET", "/api/v1/competitions", NULL, 0, NULL, &reply, msg, n);
+    if (rc != QK_OK)
+        return rc;
+    char **inst = NULL;
+    size_t ninst = 0;
+    bundle_installed(c, &inst, &ninst);
+    size_t i;
+    json_t *r;
+    json_array_foreach(json_object_get(reply, "competitions"), i, r)
+    {
+        const char *bid = json_string_value(json_object_get(r, "bundle_id"));
+        char *spec = json_dumps(json_object_get(r, "spec"), JSON_COMPACT | JSON_SORT_KEYS);
+        for (size_t k = 0; bid && spec && k < ninst; k++) {
+            qk_bundle *b = NULL;
+            if (qk_bundle_open(&b, inst[k], 0, c->lang) == QK_OK &&
+                strcmp(qk_bundle_info_get(b)->id, bid) == 0) {
+                if (qk_competition_save(e, b, spec) == QK_OK)
+                    (*got)++;
+                else
+                    warn_text(c, qk_engine_errmsg(e));
+            }
+            qk_bundle_close(b);
+        }
+        free(spec);
+    }
+    for (size_t k = 0; k < ninst; k++)
+        free(inst[k]);
+    free(inst);
+    json_decref(reply);
+    return QK_OK;
+}
+
+/* One sync: clock, push, roster, bundles, competitions, leaderboards. */
 static int sync_once(cli *c, qk_client_conf *conf, const char *path, qk_client **clp, char *msg,
                      size_t n)
 {
@@ -244,12 +283,14 @@ static int sync_once(cli *c, qk_client_conf *conf, const char *path, qk_client *
     }
     *clp = cl;
     qk_push_result pr = {0};
-    size_t changed = 0;
+    size_t changed = 0, comps = 0;
     int64_t offset = 0;
     if ((rc = qk_client_clock_offset(cl, &offset, msg, n)) == QK_OK &&
         (rc = qk_client_push(cl, e, progress, c, &pr, msg, n)) == QK_OK &&
         (rc = qk_client_pull_roster(cl, e, conf, &changed, msg, n)) == QK_OK &&
-        (rc = pull_bundles(c, cl, msg, n)) == QK_OK && (rc = pull_boards(c, cl, msg, n)) == QK_OK) {
+        (rc = pull_bundles(c, cl, msg, n)) == QK_OK &&
+        (rc = pull_competitions(c, e, cl, &comps, msg, n)) == QK_OK &&
+        (rc = pull_boards(c, e, cl, msg, n)) == QK_OK) {
         conf->clock_offset_ms = offset;
         conf->last_sync_ms = wall_ms();
         out(c, stdout, M_SYNC_DONE, (long long)pr.sent, pr.batches, (long long)pr.acked_seq,

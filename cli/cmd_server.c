@@ -182,7 +182,7 @@ out:
 
 typedef struct aopts {
     const char *db, *branch, *pin, *dept, *ttl, *password_file, *user, *trust, *bundles;
-    const char *server, *cacert;
+    const char *server, *cacert, *bundle;
     const char *pos[4];
     int npos;
 } aopts;
@@ -201,7 +201,8 @@ static int admin_opts(cli *c, int argc, char **argv, int first, aopts *o)
             (k = opt_value(c, "admin", argc, argv, &i, "--trust", &o->trust)) ||
             (k = opt_value(c, "admin", argc, argv, &i, "--bundles", &o->bundles)) ||
             (k = opt_value(c, "admin", argc, argv, &i, "--server", &o->server)) ||
-            (k = opt_value(c, "admin", argc, argv, &i, "--cacert", &o->cacert))) {
+            (k = opt_value(c, "admin", argc, argv, &i, "--cacert", &o->cacert)) ||
+            (k = opt_value(c, "admin", argc, argv, &i, "--bundle", &o->bundle))) {
             if (k < 0)
                 return EXIT_USAGE;
         } else if (argv[i][0] == '-' && argv[i][1]) {
@@ -394,6 +395,28 @@ static int admin_remote(cli *c, const char *cmd, const char *sub, const aopts *o
                     (size_t)json_integer_value(json_object_get(reply, "imported")));
         }
         free(raw);
+    } else if (strcmp(cmd, "competition") == 0 && strcmp(sub, "add") == 0 && o->npos == 1) {
+        json_error_t je;
+        json_t *spec = json_load_file(o->pos[0], 0, &je);
+        if (!o->bundle) {
+            err(c, M_MISSING_ARG, "--bundle ID");
+            r = EXIT_USAGE;
+        } else if (!spec) {
+            char why[600];
+            snprintf(why, sizeof why, "%s:%d: %s", o->pos[0], je.line, je.text);
+            err_text(c, why);
+            r = EXIT_FAIL;
+        } else {
+            json_t *req = json_pack("{s:s, s:s?, s:O}", "bundle_id", o->bundle, "branch", o->branch, "spec", spec);
+            char *text = json_dumps(req, JSON_COMPACT);
+            json_decref(req);
+            if ((rc = qk_client_call(cl, "POST", "/api/v1/competitions", text, strlen(text),
+                                     "application/json", &reply, msg, sizeof msg)) == QK_OK)
+                out(c, stdout, M_ADMIN_COMP_ADDED, o->pos[0], o->bundle,
+                    json_string_value(json_object_get(reply, "branch")) ? json_string_value(json_object_get(reply, "branch")) : "*");
+            free(text);
+        }
+        json_decref(spec);
     } else if (strcmp(cmd, "code") == 0 && o->npos == 0) {
         unsigned long long hours = 24;
         if (o->ttl && (!parse_uint(o->ttl, 720, &hours) || hours == 0)) {
@@ -469,8 +492,8 @@ static int admin_remote(cli *c, const char *cmd, const char *sub, const aopts *o
 /* Returns -1 when argv[1] is not one of these commands. */
 int admin_server(cli *c, int argc, char **argv)
 {
-    static const char *const known[] = {"init", "branch", "leader", "admin", "member",
-                                        "code", "device", "backup", "bundle"};
+    static const char *const known[] = {"init",   "branch", "leader", "admin",      "member",
+                                        "code",   "device", "backup", "bundle", "competition"};
     int found = 0;
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         found |= strcmp(argv[1], known[i]) == 0;
@@ -481,7 +504,8 @@ int admin_server(cli *c, int argc, char **argv)
     const char *sub = argc > 2 && argv[2][0] != '-' &&
                               (strcmp(cmd, "branch") == 0 || strcmp(cmd, "leader") == 0 ||
                                strcmp(cmd, "admin") == 0 || strcmp(cmd, "member") == 0 ||
-                               strcmp(cmd, "device") == 0 || strcmp(cmd, "bundle") == 0)
+                               strcmp(cmd, "device") == 0 || strcmp(cmd, "bundle") == 0 ||
+                               strcmp(cmd, "competition") == 0)
                           ? argv[2]
                           : "";
     aopts o = {0};
@@ -598,6 +622,25 @@ int admin_server(cli *c, int argc, char **argv)
     } else if (strcmp(cmd, "device") == 0 && strcmp(sub, "revoke") == 0 && o.npos == 1) {
         if ((rc = qk_admin_device_revoke(s, o.pos[0])) == QK_OK)
             out(c, stdout, M_ADMIN_REVOKED, o.pos[0]);
+    } else if (strcmp(cmd, "competition") == 0 && strcmp(sub, "add") == 0 && o.npos == 1) {
+        size_t len = 0;
+        char *spec = read_all(o.pos[0], &len);
+        if (!o.bundle) {
+            err(c, M_MISSING_ARG, "--bundle ID");
+            r = EXIT_USAGE;
+        } else if (!spec) {
+            err(c, M_DATA_DIR, o.pos[0], strerror(errno ? errno : EIO));
+            r = EXIT_FAIL;
+        } else if ((rc = qk_admin_competition_add(s, spec, o.bundle, o.branch, "cli")) == QK_OK) {
+            out(c, stdout, M_ADMIN_COMP_ADDED, o.pos[0], o.bundle, o.branch ? o.branch : "*");
+        }
+        free(spec);
+    } else if (strcmp(cmd, "competition") == 0 && strcmp(sub, "list") == 0 && o.npos == 0) {
+        json_t *rows = NULL;
+        static const char *const cols[] = {"id", "bundle_id", "branch", "published_by", "published_ms"};
+        if ((rc = qk_admin_competitions(s, o.branch, &rows)) == QK_OK)
+            print_json_rows(c, rows, cols, 5);
+        json_decref(rows);
     } else if (strcmp(cmd, "backup") == 0 && o.npos == 1) {
         if ((rc = qk_admin_backup(s, o.pos[0])) == QK_OK)
             out(c, stdout, M_ADMIN_BACKUP, o.pos[0]);

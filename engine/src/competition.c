@@ -204,17 +204,17 @@ int qk_competition_parse(qk_competition **out, const char *json, qk_lang lang, c
                 while (rc == QK_OK && sqlite3_step(st) == SQLITE_ROW) {
                     const char *t = (const char *)sqlite3_column_text(st, 0);
                     const char *v = (const char *)sqlite3_column_text(st, 1);
-                    char **nv = realloc(c->questions, (c->n_questions + 1) * sizeof *nv);
                     if (!t || strcmp(t, "text") != 0 || !v || !*v) {
                         rc = bad(lang, msg, msglen, id, "questions[]");
-                    } else if (!nv || !(nv[c->n_questions] = qk__strdup(v))) {
-                        if (nv)
-                            c->questions = nv;
-                        rc = QK_ENOMEM;
-                    } else {
-                        c->questions = nv;
-                        c->n_questions++;
+                        break;
                     }
+                    char **nv = realloc(c->questions, (c->n_questions + 1) * sizeof *nv);
+                    if (nv)
+                        c->questions = nv;
+                    if (!nv || !(nv[c->n_questions] = qk__strdup(v)))
+                        rc = QK_ENOMEM;
+                    else
+                        c->n_questions++;
                 }
                 sqlite3_finalize(st);
             }
@@ -295,18 +295,21 @@ int qk_competition_parse(qk_competition **out, const char *json, qk_lang lang, c
     return QK_OK;
 }
 
-static int load(qk_bundle *b, const char *id, qk_competition ***out, size_t *n)
+/* Definitions from a table with a spec column: the bundle's (in authoring
+ * order), or those a server published for this bundle (in a progress file or
+ * the server's own store). */
+static int load_from(sqlite3 *db, const char *sql, const char *id, const char *bundle_id,
+                     qk_competition ***out, size_t *n)
 {
     *out = NULL;
     *n = 0;
-    sqlite3 *db = qk__bundle_db(b);
     sqlite3_stmt *st = NULL;
-    /* A bundle built before competitions existed simply has none. */
-    if (sqlite3_prepare_v2(db,
-                           "SELECT spec FROM competitions WHERE ?1 IS NULL OR id = ?1 ORDER BY sort",
-                           -1, &st, NULL) != SQLITE_OK)
+    /* A file made before competitions existed simply has none. */
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
         return id ? QK_ENOTFOUND : QK_OK;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (bundle_id)
+        sqlite3_bind_text(st, 2, bundle_id, -1, SQLITE_STATIC);
     int rc = QK_OK;
     qk_competition **v = NULL;
     size_t len = 0;
@@ -334,9 +337,113 @@ static int load(qk_bundle *b, const char *id, qk_competition ***out, size_t *n)
     return QK_OK;
 }
 
+static const char bundle_sql[] =
+    "SELECT spec FROM competitions WHERE ?1 IS NULL OR id = ?1 ORDER BY sort";
+static const char published_sql[] =
+    "SELECT spec FROM competitions WHERE (?1 IS NULL OR id = ?1) AND bundle_id = ?2 ORDER BY id";
+
+static int load(qk_bundle *b, const char *id, qk_competition ***out, size_t *n)
+{
+    return load_from(qk__bundle_db(b), bundle_sql, id, NULL, out, n);
+}
+
 int qk_competitions(qk_bundle *b, qk_competition ***out, size_t *n)
 {
     return load(b, NULL, out, n);
+}
+
+int qk__competition_published(sqlite3 *db, const char *bundle_id, const char *id,
+                              qk_competition **out)
+{
+    qk_competition **v = NULL;
+    size_t n = 0;
+    *out = NULL;
+    int rc = load_from(db, published_sql, id, bundle_id, &v, &n);
+    if (rc == QK_OK && n == 0)
+        rc = QK_ENOTFOUND;
+    if (rc == QK_OK) {
+        *out = v[0];
+        v[0] = NULL;
+    }
+    qk_competition_list_free(v, n);
+    return rc;
+}
+
+int qk_competitions_all(qk_engine *e, qk_bundle *b, qk_competition ***out, size_t *n)
+{
+    qk_competition **v = NULL, **w = NULL;
+    size_t nv = 0, nw = 0;
+    int rc = load(b, NULL, &v, &nv);
+    if (rc == QK_OK)
+        rc = load_from(e->db, published_sql, NULL, qk_bundle_info_get(b)->id, &w, &nw);
+    qk_competition **all = rc == QK_OK ? realloc(v, (nv + nw + 1) * sizeof *all) : NULL;
+    if (rc == QK_OK && !all)
+        rc = QK_ENOMEM;
+    if (rc != QK_OK) {
+        qk_competition_list_free(v, nv);
+        qk_competition_list_free(w, nw);
+        return rc;
+    }
+    /* The bundle's come first; a published one with the same id is ignored. */
+    size_t k = nv;
+    for (size_t i = 0; i < nw; i++) {
+        int dup = 0;
+        for (size_t j = 0; j < nv; j++)
+            dup |= strcmp(all[j]->id, w[i]->id) == 0;
+        if (dup)
+            qk_competition_free(w[i]);
+        else
+            all[k++] = w[i];
+    }
+    free(w);
+    *out = all;
+    *n = k;
+    return QK_OK;
+}
+
+int qk_competition_find(qk_engine *e, qk_bundle *b, const char *id, qk_competition **out)
+{
+    int rc = qk_competition_get(b, id, out);
+    if (rc == QK_ENOTFOUND)
+        rc = qk__competition_published(e->db, qk_bundle_info_get(b)->id, id, out);
+    return rc;
+}
+
+int qk_competition_save(qk_engine *e, qk_bundle *b, const char *spec_json)
+{
+    qk_competition *c = NULL;
+    char msg[256];
+    int rc = qk_competition_parse(&c, spec_json, e->lang, msg, sizeof msg);
+    if (rc != QK_OK) {
+        snprintf(e->err.msg, sizeof e->err.msg, "%s", msg);
+        return rc;
+    }
+    /* Its questions must be in this bundle, or nobody could play it here. */
+    char **ids = NULL;
+    size_t n = 0;
+    rc = qk_competition_question_set(c, b, &ids, &n);
+    qk_strv_free(ids, n);
+    if (rc != QK_OK) {
+        rc = qk__errf(&e->err, e->lang, rc, QK_M_C_NONE, c->id);
+        qk_competition_free(c);
+        return rc;
+    }
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(e->db,
+                           "INSERT OR REPLACE INTO competitions(id, bundle_id, spec, received_ms)"
+                           " VALUES (?,?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        qk_competition_free(c);
+        return qk__engine_sqlerr(e, sqlite3_errcode(e->db), "competitions");
+    }
+    sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, qk_bundle_info_get(b)->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, spec_json, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, qk_engine_now_ms(e));
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    qk_competition_free(c);
+    return step == SQLITE_DONE ? QK_OK : qk__engine_sqlerr(e, step, "competitions");
 }
 
 int qk_competition_get(qk_bundle *b, const char *id, qk_competition **out)
@@ -503,7 +610,7 @@ int qk_competition_board(qk_engine *e, const qk_competition *c, qk_board_row **r
             "SELECT f.member_id, coalesce(m.name, ''), coalesce(m.branch, ''), f.attempt_id,"
             " json_extract(f.payload, '$.comp_points'), json_extract(f.payload, '$.answer_ms'),"
             " f.created_ms, json_extract(f.payload, '$.correct'), json_extract(f.payload, '$.total'),"
-            " json_extract(f.payload, '$.flagged')"
+            " json_extract(f.payload, '$.flagged'), coalesce(m.dept, '')"
             " FROM events f JOIN events s ON s.attempt_id = f.attempt_id AND s.kind = 'attempt.start'"
             " LEFT JOIN members m ON m.id = f.member_id"
             " WHERE f.kind = 'attempt.finish' AND json_extract(s.payload, '$.competition') = ?1"
@@ -530,6 +637,7 @@ int qk_competition_board(qk_engine *e, const qk_competition *c, qk_board_row **r
         r->member_id = mid ? qk__strdup(mid) : NULL;
         r->name = qk__strdup((const char *)sqlite3_column_text(st, 1));
         r->team = qk__strdup(c->teams == QK_TEAMS_BRANCH ? (const char *)sqlite3_column_text(st, 2)
+                             : c->teams == QK_TEAMS_DEPT ? (const char *)sqlite3_column_text(st, 10)
                                                          : "");
         snprintf(r->attempt_id, sizeof r->attempt_id, "%s", (const char *)sqlite3_column_text(st, 3));
         r->points = sqlite3_column_int(st, 4);

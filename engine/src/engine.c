@@ -49,6 +49,11 @@ static const char *const migrations[] = {
     /* 1 -> 2: what the server has acknowledged */
     "CREATE TABLE sync_state(key TEXT PRIMARY KEY, value INTEGER NOT NULL);\n"
     "INSERT INTO sync_state(key, value) VALUES ('acked_seq', 0);\n",
+    /* 2 -> 3: departments on the roster (team rankings), competitions a
+     * leader published on the server for this device's branch */
+    "ALTER TABLE members ADD COLUMN dept TEXT NOT NULL DEFAULT '';\n"
+    "CREATE TABLE competitions(id TEXT PRIMARY KEY, bundle_id TEXT NOT NULL,\n"
+    "  spec TEXT NOT NULL, received_ms INTEGER NOT NULL);\n",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -79,6 +79,11 @@ int qk__engine_sqlerr(qk_engine *e, int rc, const char *what);
 
 /* The bundle's read-only database, for engine modules that read their own tables. */
 sqlite3 *qk__bundle_db(qk_bundle *b);
+typedef struct qk_competition qk_competition;
+/* A competition a server published for bundle_id, from any database with
+ * the competitions(id, bundle_id, spec) table (progress file or server store). */
+int qk__competition_published(sqlite3 *db, const char *bundle_id, const char *id,
+                              qk_competition **out);
 
 /* mbedTLS-style random callback over a qk_rng. */
 int qk__rng_fn(void *rng, unsigned char *out, size_t n);

@@ -435,7 +435,7 @@ int qk_secret_verify(const char *secret, const char *stored)
 }
 
 int qk_member_apply(qk_engine *e, const char *id, const char *name, const char *branch,
-                    const char *salt_hex, const char *hash_hex, int iter)
+                    const char *dept, const char *salt_hex, const char *hash_hex, int iter)
 {
     unsigned char salt[SALT_LEN], hash[HASH_LEN];
     if (!member_id_valid(id))
@@ -447,8 +447,8 @@ int qk_member_apply(qk_engine *e, const char *id, const char *name, const char *
     /* A changed PIN clears the lockout, as a PIN set here would. */
     if (sqlite3_prepare_v2(e->db,
                            "INSERT INTO members(id, name, branch, pin_salt, pin_hash, pin_iter,"
-                           " created_ms) VALUES (?1,?2,?3,?4,?5,?6,?7) ON CONFLICT(id) DO UPDATE SET"
-                           " name = ?2, branch = ?3, failed = CASE WHEN pin_hash = ?5 THEN failed"
+                           " created_ms, dept) VALUES (?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(id) DO UPDATE"
+                           " SET name = ?2, branch = ?3, dept = ?8, failed = CASE WHEN pin_hash = ?5 THEN failed"
                            " ELSE 0 END, locked_until_ms = CASE WHEN pin_hash = ?5 THEN"
                            " locked_until_ms ELSE 0 END, pin_salt = ?4, pin_hash = ?5, pin_iter = ?6",
                            -1, &st, NULL) != SQLITE_OK)
@@ -460,6 +460,7 @@ int qk_member_apply(qk_engine *e, const char *id, const char *name, const char *
     sqlite3_bind_blob(st, 5, hash, HASH_LEN, SQLITE_STATIC);
     sqlite3_bind_int(st, 6, iter);
     sqlite3_bind_int64(st, 7, qk_engine_now_ms(e));
+    sqlite3_bind_text(st, 8, dept ? dept : "", -1, SQLITE_STATIC);
     int step = sqlite3_step(st);
     sqlite3_finalize(st);
     return step == SQLITE_DONE ? QK_OK : qk__engine_sqlerr(e, step, "members");

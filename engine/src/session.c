@@ -231,7 +231,7 @@ static int prepare_competition(qk_session *s, const qk_session_spec *spec)
 {
     if (!spec->competition)
         return qk__errf(&s->err, s->lang, QK_EINVAL, QK_M_S_SPEC);
-    int rc = qk_competition_get(s->b, spec->competition, &s->comp);
+    int rc = qk_competition_find(s->e, s->b, spec->competition, &s->comp);
     if (rc != QK_OK)
         return qk__errf(&s->err, s->lang, rc, QK_M_C_NONE, spec->competition);
     if ((rc = qk_competition_check(s->e, s->comp, s->member_id)) != QK_OK)
@@ -579,7 +579,7 @@ int qk_session_resume(qk_session **out, qk_engine *e, qk_bundle *b, const char *
             status = load_fixed(s, e->db, questions);
         const char *comp = (const char *)sqlite3_column_text(st, 11);
         if (status == QK_OK && s->mode == QK_MODE_COMPETITION &&
-            (!comp || qk_competition_get(b, comp, &s->comp) != QK_OK))
+            (!comp || qk_competition_find(e, b, comp, &s->comp) != QK_OK))
             status = qk__errf(&s->err, s->lang, QK_EVERSION, QK_M_S_REPLAY, s->attempt_id);
     }
     sqlite3_finalize(st);
@@ -1001,7 +1001,8 @@ int qk_attempt_rescore(const char *events_db, qk_bundle *b, const char *attempt_
                          s->mode == QK_MODE_COMPETITION)
                     status = load_fixed(s, db, recorded);
                 if (status == QK_OK && s->mode == QK_MODE_COMPETITION &&
-                    (!comp || qk_competition_get(b, comp, &s->comp) != QK_OK))
+                    (!comp || (qk_competition_get(b, comp, &s->comp) != QK_OK &&
+                               qk__competition_published(db, info->id, comp, &s->comp) != QK_OK)))
                     status = qk__errf(&s->err, lang, QK_EVERSION, QK_M_S_REPLAY, attempt_id);
             }
         }

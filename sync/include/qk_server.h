@@ -44,6 +44,13 @@ int qk_admin_backup(qk_store *s, const char *dest);
 int qk_admin_bundle_publish(qk_store *s, const char *file, const char *bundles_dir,
                             const char *trust_dir, const char *by, qk_published *out);
 int qk_admin_branches(qk_store *s, json_t **out);
+/* Publishes a competition (JSON definition) for a branch (NULL: all), checked
+ * against the newest published version of bundle_id. QK_EEXISTS when the id
+ * is taken (here or in the bundle). */
+int qk_admin_competition_add(qk_store *s, const char *spec_json, const char *bundle_id,
+                             const char *branch, const char *by);
+/* Published competitions for a branch (NULL: all of them). */
+int qk_admin_competitions(qk_store *s, const char *branch, json_t **out);
 /* Where published bundles live by default: "bundles" beside the database
  * file of spec. Caller frees. */
 char *qk_server_bundles_dir(const char *db_spec);

@@ -448,3 +448,63 @@ int qk_admin_bundle_publish(qk_store *s, const char *file, const char *bundles_d
         unlink(out->file);
     return rc;
 }
+
+int qk_admin_competition_add(qk_store *s, const char *spec_json, const char *bundle_id,
+                             const char *branch, const char *by)
+{
+    qk_competition *c = NULL;
+    char msg[300];
+    int rc = qk_competition_parse(&c, spec_json, s->lang, msg, sizeof msg);
+    if (rc != QK_OK)
+        return say(s, rc, QK_Y_COMP_BAD, msg, NULL);
+    /* Checked against the newest published version of its bundle. */
+    qk_published p;
+    qk_bundle *b = NULL;
+    rc = s->ops->bundle_get(s, bundle_id, NULL, &p);
+    if (rc == QK_OK && (rc = qk_bundle_open(&b, p.file, 0, s->lang)) == QK_OK) {
+        char **ids = NULL;
+        size_t n = 0;
+        qk_competition *same = NULL;
+        if (qk_competition_get(b, c->id, &same) == QK_OK) {
+            rc = QK_EEXISTS;
+        } else if ((rc = qk_competition_question_set(c, b, &ids, &n)) != QK_OK) {
+            say(s, QK_EINVAL, QK_Y_COMP_QUESTIONS, c->id, bundle_id);
+            rc = QK_EINVAL;
+        }
+        qk_competition_free(same);
+        qk_strv_free(ids, n);
+    } else if (rc == QK_ENOTFOUND) {
+        say(s, rc, QK_Y_NOT_FOUND, s->lang == QK_LANG_EN ? "published bundle" : "已发布的题库", bundle_id);
+    }
+    qk_bundle_close(b);
+    if (rc == QK_OK && branch && !qk_ident_valid(branch))
+        rc = bad_ident(s, s->lang == QK_LANG_EN ? "branch id" : "支部编号", branch);
+    if (rc == QK_OK) {
+        rc = s->ops->competition_put(s, c->id, bundle_id, spec_json, branch, by ? by : "");
+        if (rc == QK_EEXISTS) {
+            /* The id is taken, or the branch does not exist. */
+            json_t *all = NULL;
+            int taken = 0;
+            if (s->ops->competition_list(s, NULL, &all) == QK_OK) {
+                size_t i;
+                json_t *r;
+                json_array_foreach(all, i, r)
+                {
+                    taken |= strcmp(json_string_value(json_object_get(r, "id")), c->id) == 0;
+                }
+            }
+            json_decref(all);
+            if (!taken)
+                rc = say(s, QK_ENOTFOUND, QK_Y_NOT_FOUND, s->lang == QK_LANG_EN ? "branch" : "支部", branch);
+        }
+    }
+    if (rc == QK_EEXISTS)
+        say(s, rc, QK_Y_EXISTS, s->lang == QK_LANG_EN ? "competition" : "竞赛", c->id);
+    qk_competition_free(c);
+    return rc;
+}
+
+int qk_admin_competitions(qk_store *s, const char *branch, json_t **out)
+{
+    return s->ops->competition_list(s, branch, out);
+}

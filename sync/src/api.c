@@ -702,13 +702,27 @@ static void h_bundles(call *c)
     rc == QK_OK ? ok(c, 200, json_pack("{s:o}", "bundles", rows)) : fail_rc(c, rc);
 }
 
-/* The definition of a competition from the newest published bundle that has it. */
+/* The definition of a competition: published on the server, or from the
+ * newest published bundle that has it. */
 static qk_competition *find_competition(call *c, const char *id)
 {
     json_t *list = NULL;
     qk_competition *def = NULL;
-    if (c->s->ops->bundle_list(c->s, &list) != QK_OK)
-        return NULL;
+    char msg[256];
+    if (qk_admin_competitions(c->s, NULL, &list) == QK_OK) {
+        size_t i;
+        json_t *r;
+        json_array_foreach(list, i, r)
+        {
+            if (!def && strcmp(json_string_value(json_object_get(r, "id")), id) == 0)
+                qk_competition_parse(&def, json_string_value(json_object_get(r, "spec")), c->lang,
+                                     msg, sizeof msg);
+        }
+    }
+    json_decref(list);
+    list = NULL;
+    if (def || c->s->ops->bundle_list(c->s, &list) != QK_OK)
+        return def;
     for (size_t i = json_array_size(list); !def && i > 0; i--) {
         json_t *b = json_array_get(list, i - 1);
         qk_published p;
@@ -841,6 +855,52 @@ static void h_leaderboard(call *c)
     qk_competition_free(def);
 }
 
+/* GET: the competitions published for the caller's branch; POST (leaders,
+ * admins): publish one, {"bundle_id", "branch", "spec": {...}}. */
+static void h_competitions(call *c)
+{
+    if (c->who == WHO_NONE)
+        return failf(c, 401, "unauthorized", QK_Y_API_AUTH);
+    if (method(c, "GET")) {
+        const char *branch = c->who == WHO_DEVICE ? c->dev.branch : is_admin(c) ? NULL : c->user.branch;
+        json_t *rows = NULL;
+        int rc = qk_admin_competitions(c->s, branch, &rows);
+        if (rc != QK_OK)
+            return fail_rc(c, rc);
+        size_t i;
+        json_t *r;
+        json_error_t je;
+        json_array_foreach(rows, i, r)
+        {
+            json_t *spec = json_loads(json_string_value(json_object_get(r, "spec")), 0, &je);
+            json_object_set_new(r, "spec", spec ? spec : json_null());
+        }
+        return ok(c, 200, json_pack("{s:o}", "competitions", rows));
+    }
+    if (!need_user(c, 0))
+        return;
+    json_t *j = body_json(c);
+    const char *bundle = j ? field(c, j, "bundle_id", 1) : NULL;
+    const char *asked = bundle ? field(c, j, "branch", 0) : NULL;
+    json_t *spec = j ? json_object_get(j, "spec") : NULL;
+    if (asked && !json_is_object(spec)) {
+        failf(c, 400, "bad_field", QK_Y_API_FIELD, "spec");
+    } else if (asked) {
+        const char *branch = branch_for(c, asked);
+        if (branch || is_admin(c)) {
+            char *text = json_dumps(spec, JSON_COMPACT | JSON_SORT_KEYS);
+            int rc = text ? qk_admin_competition_add(c->s, text, bundle, branch, c->user.name) : QK_ENOMEM;
+            if (rc != QK_OK)
+                fail_rc(c, rc);
+            else
+                ok(c, 201, json_pack("{s:O, s:s, s:s?}", "id", json_object_get(spec, "id"), "bundle_id",
+                                     bundle, "branch", branch));
+            free(text);
+        }
+    }
+    json_decref(j);
+}
+
 /* --- routing --- */
 
 typedef struct route {
@@ -867,6 +927,7 @@ static const route routes[] = {
     {NULL, "/api/v1/bundles", h_bundles, BUNDLE_MAX_BYTES},
     {"GET", "/api/v1/bundles/", h_bundles, 0},
     {"GET", "/api/v1/competitions/", h_leaderboard, 0},
+    {NULL, "/api/v1/competitions", h_competitions, SMALL_BODY},
 };
 
 static const route *find_route(const char *m, const char *path, const char **rest, int *wrong_method)

@@ -376,6 +376,7 @@ int qk_client_pull_roster(qk_client *c, qk_engine *e, qk_client_conf *conf, size
             rc = qk_member_apply(e, json_string_value(json_object_get(m, "id")),
                                  json_string_value(json_object_get(m, "name")),
                                  json_string_value(json_object_get(m, "branch")),
+                                 json_string_value(json_object_get(m, "dept")),
                                  json_string_value(json_object_get(m, "pin_salt")),
                                  json_string_value(json_object_get(m, "pin_hash")),
                                  (int)json_integer_value(json_object_get(m, "pin_iter")));

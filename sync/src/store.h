@@ -80,6 +80,12 @@ typedef struct qk_store_ops {
      * guest entries and entries the server could not score. */
     int (*entries)(qk_store *s, const char *competition, const char *branch, json_t **rows,
                    int64_t *guests, int64_t *unscored);
+    /* Competitions published on the server; branch NULL: for every branch.
+     * QK_EEXISTS when the id is taken. */
+    int (*competition_put)(qk_store *s, const char *id, const char *bundle_id, const char *spec,
+                           const char *branch, const char *by);
+    /* [{id, bundle_id, spec, branch, published_by, published_ms}] */
+    int (*competition_list)(qk_store *s, const char *branch, json_t **out);
     /* A consistent copy of the whole store while it is in use. */
     int (*backup)(qk_store *s, const char *dest);
 

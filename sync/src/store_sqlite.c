@@ -60,6 +60,10 @@ static const char *const migrations[] = {
     "ALTER TABLE attempt_scores ADD COLUMN answer_ms INTEGER;\n"
     "ALTER TABLE attempt_scores ADD COLUMN flagged INTEGER NOT NULL DEFAULT 0;\n"
     "CREATE INDEX attempt_scores_competition ON attempt_scores(competition, member_id, finished_ms);\n",
+    /* 4: competitions leaders publish for a branch (or an admin for all) */
+    "CREATE TABLE competitions(id TEXT PRIMARY KEY, bundle_id TEXT NOT NULL, spec TEXT NOT NULL,\n"
+    "  branch_id TEXT REFERENCES branches(id), published_by TEXT NOT NULL,\n"
+    "  published_ms INTEGER NOT NULL);\n",
 };
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
@@ -782,6 +786,34 @@ static int entries(qk_store *s, const char *competition, const char *branch, jso
     return rc;
 }
 
+static int competition_put(qk_store *s, const char *id, const char *bundle_id, const char *spec,
+                           const char *branch, const char *by)
+{
+    sqlite3_stmt *st = prep(s, "INSERT INTO competitions(id, bundle_id, spec, branch_id, published_by,"
+                               " published_ms) VALUES (?,?,?,?,?,?)");
+    if (!st)
+        return QK_EIO;
+    text(st, 1, id);
+    text(st, 2, bundle_id);
+    text(st, 3, spec);
+    text(st, 4, branch);
+    text(st, 5, by);
+    sqlite3_bind_int64(st, 6, qk__now_ms());
+    return run(s, st, "competitions", 1);
+}
+
+static int competition_list(qk_store *s, const char *branch, json_t **out)
+{
+    /* branch NULL: every competition (an admin); else those for the branch or all. */
+    sqlite3_stmt *st = prep(s, "SELECT id, bundle_id, spec, branch_id AS branch, published_by,"
+                               " published_ms FROM competitions WHERE ?1 IS NULL OR branch_id IS NULL"
+                               " OR branch_id = ?1 ORDER BY published_ms");
+    if (!st)
+        return QK_EIO;
+    text(st, 1, branch);
+    return rows_json(s, st, out);
+}
+
 static int bundle_put(qk_store *s, const qk_published *p)
 {
     sqlite3_stmt *st = prep(s, "INSERT INTO bundles(id, version, title, sha256, key_id, file, size,"
@@ -906,6 +938,8 @@ const qk_store_ops qk__sqlite_store = {
     .device_list = device_list,
     .throttle = throttle,
     .entries = entries,
+    .competition_put = competition_put,
+    .competition_list = competition_list,
     .bundle_put = bundle_put,
     .bundle_list = bundle_list,
     .bundle_get = bundle_get,

@@ -112,6 +112,32 @@ expect_eq "a leader cannot ask for another branch" \
 expect_eq "unknown competition" \
     "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $LT" "$URL/api/v1/competitions/nope/leaderboard")" 404
 
+# A leader publishes a competition for the branch; its kiosks receive it.
+R() { QUIZKIT_PASSWORD=leader-pass-1 "$QK" admin "$@" --server "$URL" --user li; }
+printf '{"id": "b1-yuedu", "title": "一支部月度竞赛", "questions": ["q3", "u1"], "seconds": 25}\n' >"$WORK/comp.json"
+R competition add "$WORK/comp.json" --bundle test.mini >"$WORK/o" 2>&1
+expect_contains "leader publishes a competition" "$WORK/o" "已发布竞赛"
+R competition add "$WORK/comp.json" --bundle test.mini >"$WORK/o" 2>&1
+expect_contains "the same id twice is refused" "$WORK/o" "服务器回答 409"
+printf '{"id": "x", "title": "x", "questions": ["nope"]}\n' >"$WORK/bad.json"
+R competition add "$WORK/bad.json" --bundle test.mini >"$WORK/o" 2>&1
+expect_contains "questions must be in the bundle" "$WORK/o" "不在题库 test.mini 的最新版本中"
+R competition add "$WORK/comp.json" --bundle nope >"$WORK/o" 2>&1
+expect_contains "the bundle must be published" "$WORK/o" "服务器回答 404"
+R competition add "$WORK/comp.json" --bundle test.mini --branch b2 >"$WORK/o" 2>&1
+expect_contains "a leader publishes for own branch only" "$WORK/o" "服务器回答 403"
+"$QK" sync >/dev/null 2>&1
+"$QK" compete list >"$WORK/o" 2>&1
+expect_contains "the kiosk received it" "$WORK/o" "一支部月度竞赛"
+printf '2222\n\n对\n对\n' | "$QK" compete start b1-yuedu --member m2 >"$WORK/o" 2>&1
+expect_eq "and plays it" "$?" 0
+"$QK" sync >/dev/null 2>&1
+curl -s -H "Authorization: Bearer $LT" "$URL/api/v1/competitions/b1-yuedu/leaderboard" >"$WORK/board.json"
+expect_eq "the server scored the published competition" "$(board "b['entries'][0]['member_id'], b['entries'][0]['points'] > 0, b['entries'][0]['mismatch']")" "m2 True False"
+"$QK" --data-dir "$OTHER" sync >/dev/null 2>&1
+"$QK" --data-dir "$OTHER" compete list >"$WORK/o" 2>&1
+expect_not_contains "another branch does not receive it" "$WORK/o" "一支部月度竞赛"
+
 # Offline again, the devices show the branch board from their last sync.
 "$QK" --data-dir "$PHONE" compete board mini-cup >"$WORK/o" 2>&1
 expect_contains "phone shows the server's board" "$WORK/o" "支部排行榜（服务器计分，支部 b1"

@@ -31,7 +31,7 @@ typedef enum qk_team_mode {
     QK_TEAMS_BRANCH    /* by branch (支部) */
 } qk_team_mode;
 
-typedef struct qk_competition {
+struct qk_competition {
     char *id, *title, *theme; /* theme may be NULL */
     int64_t opens_ms, closes_ms; /* 0: no bound */
     char **questions;            /* a fixed set, or NULL: drawn from the theme */
@@ -46,7 +46,8 @@ typedef struct qk_competition {
     int attempts;                /* entries that count per member */
     qk_team_mode teams;
     int guests;                  /* residents without an account may play */
-} qk_competition;
+};
+typedef struct qk_competition qk_competition;
 
 /* Parses a definition (JSON object text). QK_EINVAL with a message naming the
  * field. Times are "YYYY-MM-DD HH:MM" in Beijing time. Caller frees. */
@@ -58,6 +59,15 @@ void qk_competition_list_free(qk_competition **v, size_t n);
 int qk_competitions(qk_bundle *b, qk_competition ***out, size_t *n);
 /* One by id; QK_ENOTFOUND. */
 int qk_competition_get(qk_bundle *b, const char *id, qk_competition **out);
+
+/* Leaders may also publish competitions on the server for their branch; a
+ * device keeps those it received for a bundle in its progress file. Saving
+ * checks the definition and that its questions are in b. */
+int qk_competition_save(qk_engine *e, qk_bundle *b, const char *spec_json);
+/* The bundle's competitions, then those published for it (by id). */
+int qk_competitions_all(qk_engine *e, qk_bundle *b, qk_competition ***out, size_t *n);
+/* One by id, from the bundle or the published ones; QK_ENOTFOUND. */
+int qk_competition_find(qk_engine *e, qk_bundle *b, const char *id, qk_competition **out);
 
 typedef enum { QK_COMP_UPCOMING, QK_COMP_OPEN, QK_COMP_CLOSED } qk_comp_state;
 qk_comp_state qk_competition_state(const qk_competition *c, int64_t now_ms);

@@ -16,7 +16,7 @@
 typedef struct qk_engine qk_engine;
 
 /* Schema version this library writes (PRAGMA user_version). */
-#define QK_PROGRESS_SCHEMA 2
+#define QK_PROGRESS_SCHEMA 3
 
 int qk_engine_open(qk_engine **out, const char *progress_path, qk_lang lang);
 const char *qk_engine_errmsg(const qk_engine *e);

@@ -48,7 +48,7 @@ int qk_pin_hash_new(const char *pin, char salt_hex[33], char hash_hex[65], int *
 /* Adds or updates a member from the server's roster (no event: the roster is
  * the server's, not this device's doing). A changed PIN clears any lockout. */
 int qk_member_apply(qk_engine *e, const char *id, const char *name, const char *branch,
-                    const char *salt_hex, const char *hash_hex, int iter);
+                    const char *dept, const char *salt_hex, const char *hash_hex, int iter);
 /* Passwords of the server's accounts: "pbkdf2-sha256$ITER$SALT$HASH" (hex). */
 int qk_secret_hash(const char *secret, char *out, size_t outlen);
 /* 1 when secret matches stored (constant-time comparison), else 0. */
