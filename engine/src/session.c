@@ -530,6 +530,9 @@ int qk_session_resume(qk_session **out, qk_engine *e, qk_bundle *b, const char *
                            " json_extract(s.payload, '$.seed'), json_extract(s.payload, '$.questions'),"
                            " json_extract(s.payload, '$.competition')"
                            " FROM events s WHERE s.kind = 'attempt.start' AND s.member_id IS ?"
+                           /* A competition entry is not resumed: its clock cannot be
+                            * stopped; the UI ends an entry it leaves. */
+                           " AND json_extract(s.payload, '$.mode') IS NOT 'competition'"
                            " AND NOT EXISTS (SELECT 1 FROM events f WHERE f.attempt_id = s.attempt_id"
                            " AND f.kind = 'attempt.finish')"
                            " ORDER BY s.created_ms DESC, s.seq DESC LIMIT 1",
@@ -955,6 +958,7 @@ int qk_attempt_rescore(const char *events_db, qk_bundle *b, const char *attempt_
     }
     qk_session *s = calloc(1, sizeof *s);
     sqlite3_stmt *st = NULL;
+    int64_t start_ms = 0;
     int status = s ? QK_OK : QK_ENOMEM;
     char *recorded = NULL;
     if (status == QK_OK) {
@@ -966,7 +970,7 @@ int qk_attempt_rescore(const char *events_db, qk_bundle *b, const char *attempt_
                                " json_extract(payload, '$.theme'), json_extract(payload, '$.count'),"
                                " json_extract(payload, '$.order'), json_extract(payload, '$.seed'),"
                                " json_extract(payload, '$.questions'),"
-                               " json_extract(payload, '$.competition') FROM events"
+                               " json_extract(payload, '$.competition'), created_ms FROM events"
                                " WHERE attempt_id = ? AND kind = 'attempt.start'",
                                -1, &st, NULL) != SQLITE_OK)
             status = qk__errf(&s->err, lang, QK_EIO, QK_M_SQL, "events", sqlite3_errmsg(db));
@@ -995,6 +999,7 @@ int qk_attempt_rescore(const char *events_db, qk_bundle *b, const char *attempt_
                 const char *q = (const char *)sqlite3_column_text(st, 7);
                 recorded = q ? qk__strdup(q) : NULL;
                 const char *comp = (const char *)sqlite3_column_text(st, 8);
+                start_ms = sqlite3_column_int64(st, 9);
                 if (!recorded)
                     status = qk__errf(&s->err, lang, QK_ECORRUPT, QK_M_S_REPLAY, attempt_id);
                 else if (s->mode == QK_MODE_REVIEW || s->mode == QK_MODE_SRS ||
@@ -1031,8 +1036,11 @@ int qk_attempt_rescore(const char *events_db, qk_bundle *b, const char *attempt_
     recount_competition(s);
     if (status == QK_OK) {
         out->competition = s->comp != NULL;
-        if (s->comp)
+        if (s->comp) {
             snprintf(out->competition_id, sizeof out->competition_id, "%s", s->comp->id);
+            /* Begun outside the window by the device's clock: flagged. */
+            out->outside_window = qk_competition_state(s->comp, start_ms) != QK_COMP_OPEN;
+        }
         for (size_t i = 0; i < s->n; i++) {
             out->max += (qk_centi)s->slots[i].q->points * 100;
             if (s->comp)

@@ -64,6 +64,8 @@ static const char *const migrations[] = {
     "CREATE TABLE competitions(id TEXT PRIMARY KEY, bundle_id TEXT NOT NULL, spec TEXT NOT NULL,\n"
     "  branch_id TEXT REFERENCES branches(id), published_by TEXT NOT NULL,\n"
     "  published_ms INTEGER NOT NULL);\n",
+    /* 5: entries begun outside their competition's window */
+    "ALTER TABLE attempt_scores ADD COLUMN outside_window INTEGER NOT NULL DEFAULT 0;\n",
 };
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
@@ -347,7 +349,7 @@ static int put_score(qk_store *s, json_t *finish, const qk_rescore *r, const cha
                               "INSERT OR REPLACE INTO attempt_scores(attempt_id, device_score,"
                               " server_score, max, mismatch, note, rescored_ms, member_id, device_id,"
                               " finished_ms, competition, server_points, device_points, answer_ms,"
-                              " flagged) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                              " flagged, outside_window) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!st)
         return QK_EIO;
     text(st, 1, json_string_value(json_object_get(finish, "attempt_id")));
@@ -368,10 +370,12 @@ static int put_score(qk_store *s, json_t *finish, const qk_rescore *r, const cha
         sqlite3_bind_int(st, 13, r->device_points);
         sqlite3_bind_int64(st, 14, r->answer_ms);
         sqlite3_bind_int(st, 15, r->flagged);
+        sqlite3_bind_int(st, 16, r->outside_window);
     } else {
         /* Not scored here (bundle missing): still an entry of its competition. */
         text(st, 11, json_string_value(json_object_get(json_object_get(finish, "payload"), "competition")));
         sqlite3_bind_int(st, 15, 0);
+        sqlite3_bind_int(st, 16, 0);
     }
     return run(s, st, "attempt_scores", 0);
 }
@@ -763,10 +767,10 @@ static int entries(qk_store *s, const char *competition, const char *branch, jso
                                " a.mismatch, a.device_id FROM attempt_scores a"
                                " JOIN members m ON m.id = a.member_id"
                                " WHERE a.competition = ?1 AND a.server_points IS NOT NULL"
-                               " AND (?2 IS NULL OR m.branch_id = ?2)"
+                               " AND (?2 IS NULL OR m.branch_id = ?2) AND a.outside_window = 0"
                                " AND a.attempt_id = (SELECT b.attempt_id FROM attempt_scores b"
                                "  WHERE b.competition = ?1 AND b.member_id = a.member_id"
-                               "  ORDER BY b.finished_ms, b.attempt_id LIMIT 1)");
+                               "  AND b.outside_window = 0 ORDER BY b.finished_ms, b.attempt_id LIMIT 1)");
     if (!st)
         return QK_EIO;
     text(st, 1, competition);
@@ -774,7 +778,8 @@ static int entries(qk_store *s, const char *competition, const char *branch, jso
     int rc = rows_json(s, st, rows);
     *guests = *unscored = 0;
     if (rc == QK_OK && (st = prep(s, "SELECT coalesce(sum(member_id IS NULL), 0),"
-                                     " coalesce(sum(member_id IS NOT NULL AND server_points IS NULL), 0)"
+                                     " coalesce(sum(member_id IS NOT NULL AND (server_points IS NULL"
+                                     " OR outside_window)), 0)"
                                      " FROM attempt_scores WHERE competition = ?1")) != NULL) {
         text(st, 1, competition);
         if (sqlite3_step(st) == SQLITE_ROW) {

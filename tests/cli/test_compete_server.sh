@@ -138,6 +138,20 @@ expect_eq "the server scored the published competition" "$(board "b['entries'][0
 "$QK" --data-dir "$OTHER" compete list >"$WORK/o" 2>&1
 expect_not_contains "another branch does not receive it" "$WORK/o" "一支部月度竞赛"
 
+# Team rankings by department: the roster's departments reach the kiosk, and
+# the server ranks departments by their members' mean points.
+printf '{"id": "b1-keshi", "title": "科室对抗赛", "questions": ["q3", "u1"], "seconds": 25, "teams": "dept"}\n' >"$WORK/keshi.json"
+R competition add "$WORK/keshi.json" --bundle test.mini >/dev/null 2>&1
+"$QK" sync >/dev/null 2>&1
+printf '1111\n\n对\n对\n' | "$QK" compete start b1-keshi --member m1 >/dev/null 2>&1
+printf '2222\n\n对\n对\n' | "$QK" compete start b1-keshi --member m2 >/dev/null 2>&1
+printf '3333\n\n对\n错\n' | "$QK" compete start b1-keshi --member m3 >/dev/null 2>&1
+"$QK" compete board b1-keshi >"$WORK/o" 2>&1
+expect_contains "the kiosk's own board shows departments" "$WORK/o" "护理部"
+"$QK" sync >/dev/null 2>&1
+curl -s -H "Authorization: Bearer $LT" "$URL/api/v1/competitions/b1-keshi/leaderboard" >"$WORK/board.json"
+expect_eq "departments ranked by mean points" "$(board "[(t['team'], t['members']) for t in b['teams']]")" "[('内科', 2), ('护理部', 1)]"
+
 # Offline again, the devices show the branch board from their last sync.
 "$QK" --data-dir "$PHONE" compete board mini-cup >"$WORK/o" 2>&1
 expect_contains "phone shows the server's board" "$WORK/o" "支部排行榜（服务器计分，支部 b1"

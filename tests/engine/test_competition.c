@@ -396,8 +396,37 @@ static void rescoring_catches_a_tampered_total(void **state)
     assert_int_equal(r.device_points, 3000);
     assert_int_equal(r.server_points, sum.comp_points);
     assert_true(r.mismatch);
+    assert_false(r.outside_window);
+    /* Begun (by the device's clock) before the window opened: flagged. */
+    h = NULL;
+    assert_int_equal(sqlite3_open(copy, &h), SQLITE_OK);
+    snprintf(sql, sizeof sql, "UPDATE events SET created_ms = %lld WHERE kind = 'attempt.start'"
+             " AND attempt_id = '%s'", (long long)MAR5_8AM_BJ - 1, sum.attempt_id);
+    assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+    assert_int_equal(qk_attempt_rescore(copy, f->base.b, sum.attempt_id, &r, QK_LANG_EN, msg, sizeof msg), QK_OK);
+    assert_true(r.outside_window);
     free(copy);
     free(db);
+}
+
+/* An entry cut off (the program killed) is not resumed like a quiz: its
+ * clock cannot be stopped. It still counts as begun. */
+static void entries_are_not_resumed(void **state)
+{
+    cfx *f = *state;
+    qk_session_spec spec = QK_SESSION_SPEC_INIT;
+    spec.mode = QK_MODE_COMPETITION;
+    spec.competition = "c-fixed";
+    qk_session *s = NULL;
+    assert_int_equal(qk_session_start(&s, f->base.e, f->base.b, "m1", &spec), QK_OK);
+    qk_item it;
+    assert_int_equal(qk_session_next(s, &it), QK_ROW);
+    qk_session_free(s); /* as if the power went */
+    assert_int_equal(qk_session_resume(&s, f->base.e, f->base.b, "m1"), QK_ENOTFOUND);
+    qk_session_free(s);
+    assert_int_equal(qk_session_start(&s, f->base.e, f->base.b, "m1", &spec), QK_ELIMIT);
+    qk_session_free(s);
 }
 
 int main(void)
@@ -412,6 +441,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(the_question_set_is_shared, setup, teardown),
         cmocka_unit_test_setup_teardown(the_board_ranks_counted_entries, setup, teardown),
         cmocka_unit_test_setup_teardown(rescoring_catches_a_tampered_total, setup, teardown),
+        cmocka_unit_test_setup_teardown(entries_are_not_resumed, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -144,6 +144,7 @@ typedef struct qk_rescore {
     int server_points, device_points;
     int64_t answer_ms;     /* total answer time, misses counting their whole limit */
     int flagged;           /* an answer faster than the competition's floor */
+    int outside_window;    /* begun outside the competition's window (device clock) */
 } qk_rescore;
 int qk_attempt_rescore(const char *events_db, qk_bundle *b, const char *attempt_id,
                        qk_rescore *out, qk_lang lang, char *msg, size_t msglen);
