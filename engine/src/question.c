@@ -44,10 +44,10 @@ qk_qtype qk_qtype_parse(const char *name)
     return (qk_qtype)0;
 }
 
-static int id_valid(const char *id)
+int qk_id_valid(const char *id, size_t max)
 {
     size_t n = id ? strlen(id) : 0;
-    if (n == 0 || n > 64)
+    if (n == 0 || n > max)
         return 0;
     for (size_t i = 0; i < n; i++) {
         char c = id[i];
@@ -56,6 +56,11 @@ static int id_valid(const char *id)
             return 0;
     }
     return 1;
+}
+
+static int id_valid(const char *id)
+{
+    return qk_id_valid(id, 64);
 }
 
 static int utf8_ok(const char *s)

@@ -16,16 +16,7 @@
 
 int qk_ident_valid(const char *id)
 {
-    size_t n = id ? strlen(id) : 0;
-    if (n == 0 || n > 32)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = id[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-'))
-            return 0;
-    }
-    return 1;
+    return qk_id_valid(id, 32); /* the same rule as the engine's member ids */
 }
 
 static int name_valid(const char *s)

@@ -114,29 +114,41 @@ static int method(const call *c, const char *m)
     return strcmp(c->rq->method, m) == 0;
 }
 
-/* The request's JSON object (gunzipped when sent so); NULL after answering. */
-static json_t *body_json(call *c)
+/* The request body as sent, gunzipped when Content-Encoding says gzip (*plain
+ * then holds it; caller frees). 0, or -1 after answering. */
+static int plain_body(call *c, const char **body, size_t *len, char **plain)
 {
-    char why[600];
     const char *enc = qk_http_header(c->rq, "Content-Encoding");
-    const char *body = c->rq->body;
-    size_t len = c->rq->body_len;
-    char *plain = NULL;
+    *body = c->rq->body;
+    *len = c->rq->body_len;
+    *plain = NULL;
     if (enc && strcmp(enc, "gzip") == 0) {
-        int rc = qk__gunzip(body, len, QK_BATCH_MAX_BYTES, &plain, &len);
+        int rc = qk__gunzip(*body, *len, QK_BATCH_MAX_BYTES, plain, len);
         if (rc == QK_ELIMIT) {
             fail(c, 413, "too_large", "the inflated body is larger than 1 MiB");
-            return NULL;
+            return -1;
         }
         if (rc != QK_OK) {
             failf(c, 400, "bad_gzip", QK_Y_API_GZIP);
-            return NULL;
+            return -1;
         }
-        body = plain;
+        *body = *plain;
     } else if (enc && strcmp(enc, "identity") != 0) {
         fail(c, 415, "unsupported_encoding", "Content-Encoding must be gzip or identity");
-        return NULL;
+        return -1;
     }
+    return 0;
+}
+
+/* The request's JSON object; NULL after answering. */
+static json_t *body_json(call *c)
+{
+    char why[600];
+    const char *body;
+    size_t len;
+    char *plain;
+    if (plain_body(c, &body, &len, &plain))
+        return NULL;
     json_t *j = qk__parse_json(body, len, c->lang, why, sizeof why);
     free(plain);
     if (!j)
@@ -510,18 +522,11 @@ static void h_events(call *c)
     if (!need_device(c))
         return;
     char why[600];
-    const char *enc = qk_http_header(c->rq, "Content-Encoding");
-    const char *body = c->rq->body;
-    size_t len = c->rq->body_len;
-    char *plain = NULL;
-    if (enc && strcmp(enc, "gzip") == 0) {
-        int rc = qk__gunzip(body, len, QK_BATCH_MAX_BYTES, &plain, &len);
-        if (rc == QK_ELIMIT)
-            return fail(c, 413, "too_large", "the inflated body is larger than 1 MiB");
-        if (rc != QK_OK)
-            return failf(c, 400, "bad_gzip", QK_Y_API_GZIP);
-        body = plain;
-    }
+    const char *body;
+    size_t len;
+    char *plain;
+    if (plain_body(c, &body, &len, &plain))
+        return;
     int forbidden = 0;
     json_t *events = qk__parse_upload(body, len, c->dev.id, c->lang, why, sizeof why, &forbidden);
     free(plain);

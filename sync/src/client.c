@@ -103,6 +103,24 @@ int qk_client_retryable(const qk_client *c)
     return c->retryable;
 }
 
+/* What every transfer sets: timeouts, TLS verification and the pin. */
+static void set_common(qk_client *c, CURL *h, char *errbuf)
+{
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+    /* Slow is fine, stalled is not: under 100 B/s for 30 s ends the transfer. */
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 100L);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 30L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (c->conf.cacert[0])
+        curl_easy_setopt(h, CURLOPT_CAINFO, c->conf.cacert);
+    if (c->conf.pin[0])
+        curl_easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, c->conf.pin);
+    errbuf[0] = '\0';
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+}
+
 /* One request. body may be NULL. *reply gets the parsed JSON answer of a 2xx
  * (NULL allowed). A non-2xx answer becomes msg with the server's message. */
 static int request(qk_client *c, const char *method, const char *path, const void *body,
@@ -140,19 +158,8 @@ static int request(qk_client *c, const char *method, const char *path, const voi
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
-    /* Slow is fine, stalled is not: under 100 B/s for 30 s ends the request. */
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 100L);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 30L);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (c->conf.cacert[0])
-        curl_easy_setopt(h, CURLOPT_CAINFO, c->conf.cacert);
-    if (c->conf.pin[0])
-        curl_easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, c->conf.pin);
-    char errbuf[CURL_ERROR_SIZE] = "";
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    char errbuf[CURL_ERROR_SIZE];
+    set_common(c, h, errbuf);
     CURLcode cr = curl_easy_perform(h);
     curl_slist_free_all(hdr);
     c->status = 0;
@@ -480,17 +487,9 @@ int qk_client_download(qk_client *c, const char *id, const char *version, const 
     curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_xfer);
     curl_easy_setopt(h, CURLOPT_XFERINFODATA, &d);
     curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 100L);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 30L);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_FAILONERROR, 1L);
-    if (c->conf.cacert[0])
-        curl_easy_setopt(h, CURLOPT_CAINFO, c->conf.cacert);
-    if (c->conf.pin[0])
-        curl_easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, c->conf.pin);
-    char errbuf[CURL_ERROR_SIZE] = "";
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    char errbuf[CURL_ERROR_SIZE];
+    set_common(c, h, errbuf);
     CURLcode cr = curl_easy_perform(h);
     curl_slist_free_all(hdr);
     int closed = fclose(d.f);

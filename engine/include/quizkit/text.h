@@ -18,6 +18,9 @@ int qk_text_nfkc(char **out, const char *s, size_t len);
 
 /* 1 when s[0..len) is valid UTF-8 with no NUL, 0 otherwise. */
 int qk_text_valid(const char *s, size_t len);
+/* 1 when s is an id: 1 to max characters of [A-Za-z0-9._-] (question, member,
+ * branch and account ids all follow this rule, with their own max). */
+int qk_id_valid(const char *s, size_t max);
 
 /* Display columns of s[0..len); invalid bytes count as one column each. */
 size_t qk_text_width(const char *s, size_t len);
