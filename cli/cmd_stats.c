@@ -1,0 +1,201 @@
+/* cmd_stats.c: `quizkit stats`: participation statistics for leaders, as a
+ * table aligned by display width, CSV for Excel/WPS, or JSON. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "qk_stats.h"
+
+/* A value as text: integers as they are, reals with one decimal, null empty. */
+static void cell(json_t *v, char *buf, size_t n)
+{
+    if (json_is_integer(v))
+        snprintf(buf, n, "%lld", (long long)json_integer_value(v));
+    else if (json_is_real(v))
+        snprintf(buf, n, "%.1f", json_real_value(v));
+    else if (json_is_string(v))
+        snprintf(buf, n, "%s", json_string_value(v));
+    else
+        buf[0] = '\0';
+}
+
+/* RFC 4180: quoted when it holds a comma, quote or line break. */
+static void csv_field(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static void write_csv(cli *c, FILE *f, json_t *t)
+{
+    fputs("\xef\xbb\xbf", f); /* the BOM Excel needs to read UTF-8 */
+    size_t i, k;
+    json_t *col, *row, *v;
+    json_array_foreach(json_object_get(t, "columns"), i, col)
+    {
+        if (i)
+            fputc(',', f);
+        csv_field(f, json_string_value(json_object_get(col, c->lang == QK_LANG_EN ? "en" : "zh")));
+    }
+    fputs("\r\n", f);
+    json_array_foreach(json_object_get(t, "rows"), i, row)
+    {
+        json_array_foreach(row, k, v)
+        {
+            char buf[512];
+            cell(v, buf, sizeof buf);
+            if (k)
+                fputc(',', f);
+            csv_field(f, buf);
+        }
+        fputs("\r\n", f);
+    }
+}
+
+static void write_table(cli *c, json_t *t)
+{
+    table tb = {0};
+    char line[4096];
+    size_t w = 0, i, k;
+    json_t *col, *row, *v;
+    json_array_foreach(json_object_get(t, "columns"), i, col)
+    {
+        w += (size_t)snprintf(line + w, sizeof line - w, "%s%s", i ? "\t" : "",
+                              json_string_value(json_object_get(col, c->lang == QK_LANG_EN ? "en" : "zh")));
+    }
+    table_add(&tb, "%s", line);
+    json_array_foreach(json_object_get(t, "rows"), i, row)
+    {
+        w = 0;
+        json_array_foreach(row, k, v)
+        {
+            char buf[512];
+            cell(v, buf, sizeof buf);
+            /* tabs separate the table's columns: none inside a value */
+            for (char *p = buf; *p; p++)
+                if (*p == '\t' || *p == '\n')
+                    *p = ' ';
+            if (w < sizeof line)
+                w += (size_t)snprintf(line + w, sizeof line - w, "%s%s", k ? "\t" : "", buf[0] ? buf : "-");
+        }
+        table_add(&tb, "%s", line);
+    }
+    table_print(c, &tb);
+    table_free(&tb);
+}
+
+int cmd_stats(cli *c, int argc, char **argv)
+{
+    const char *subject = NULL, *from = NULL, *to = NULL, *outp = NULL;
+    int local = 0, csv = 0, as_json = 0;
+    for (int i = 1; i < argc; i++) {
+        int k;
+        if (is_help(argv[i])) {
+            out(c, stdout, M_STATS_USAGE);
+            return EXIT_OK;
+        }
+        if ((k = opt_value(c, "stats", argc, argv, &i, "--from", &from)) ||
+            (k = opt_value(c, "stats", argc, argv, &i, "--to", &to)) ||
+            (k = opt_value(c, "stats", argc, argv, &i, "--out", &outp))) {
+            if (k < 0)
+                return EXIT_USAGE;
+        } else if (strcmp(argv[i], "--local") == 0) {
+            local = 1;
+        } else if (strcmp(argv[i], "--csv") == 0) {
+            csv = 1;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            as_json = 1;
+        } else if (argv[i][0] == '-') {
+            err(c, M_UNKNOWN_OPT, "stats", argv[i]);
+            return EXIT_USAGE;
+        } else if (!subject) {
+            subject = argv[i];
+        } else {
+            err(c, M_EXTRA_ARG, argv[i]);
+            return EXIT_USAGE;
+        }
+    }
+    qk_stats_query q = {0};
+    if (!subject || (q.subject = qk_stats_subject_parse(subject)) == QK_STATS_COUNT) {
+        if (subject)
+            err(c, M_BAD_VALUE, "SUBJECT", subject);
+        out(c, stderr, M_STATS_USAGE);
+        return EXIT_USAGE;
+    }
+    if (!local) {
+        err(c, M_STATS_NEED_SOURCE);
+        return EXIT_USAGE;
+    }
+    if (csv && as_json) {
+        err(c, M_EXTRA_ARG, "--json");
+        return EXIT_USAGE;
+    }
+    qk_engine *e = NULL;
+    if (engine_open(c, &e)) /* also brings an older progress file up to date */
+        return EXIT_FAIL;
+    qk_stats_this_month(qk_engine_now_ms(e), &q.from_day, &q.to_day);
+    qk_engine_close(e);
+    if ((from && qk_stats_parse_day(from, &q.from_day)) || (to && qk_stats_parse_day(to, &q.to_day))) {
+        err(c, M_BAD_VALUE, from && qk_stats_parse_day(from, &q.from_day) ? "--from" : "--to",
+            from && qk_stats_parse_day(from, &q.from_day) ? from : to);
+        return EXIT_USAGE;
+    }
+    if (q.to_day < q.from_day) {
+        err(c, M_BAD_VALUE, "--to", to ? to : "");
+        return EXIT_USAGE;
+    }
+    char path[4096], msg[600];
+    snprintf(path, sizeof path, "%s/progress.db", c->data_dir);
+    json_t *t = NULL;
+    if (qk_stats_local(path, &q, c->lang, &t, msg, sizeof msg) != QK_OK) {
+        err_text(c, msg);
+        return EXIT_FAIL;
+    }
+    FILE *f = stdout;
+    char tmp[4200];
+    if (outp) {
+        snprintf(tmp, sizeof tmp, "%s.part", outp);
+        if (!(f = fopen(tmp, "wb"))) {
+            err(c, M_DATA_DIR, outp, strerror(errno));
+            json_decref(t);
+            return EXIT_FAIL;
+        }
+    }
+    if (csv) {
+        write_csv(c, f, t);
+    } else if (as_json) {
+        json_dumpf(t, f, JSON_INDENT(2));
+        fputc('\n', f);
+    } else {
+        out(c, f, M_STATS_PERIOD, json_string_value(json_object_get(t, "from")),
+            json_string_value(json_object_get(t, "to")));
+        fflush(f);
+        write_table(c, t);
+    }
+    int status = EXIT_OK;
+    if (outp) {
+        /* Written whole, then renamed: a half-written report never appears. */
+        if (fclose(f) != 0 || rename(tmp, outp) != 0) {
+            err(c, M_DATA_DIR, outp, strerror(errno));
+            unlink(tmp);
+            status = EXIT_FAIL;
+        } else {
+            out(c, stderr, M_STATS_WRITTEN, outp, json_array_size(json_object_get(t, "rows")));
+        }
+    }
+    json_decref(t);
+    return status;
+}

@@ -1,0 +1,48 @@
+/* qk_stats.h: participation statistics for branch leaders (issue 7).
+ *
+ * Subjects: participation, members, inactive, themes, trend (questions to
+ * come). Days are Beijing days (UTC+8): an answer at 23:30 Beijing time on
+ * the 31st belongs to the 31st, whatever the device's zone. A period is
+ * from..to inclusive, as day numbers since 1970-01-01 (Beijing).
+ *
+ * Results are tables as JSON, the same shape for the terminal, CSV, JSON and
+ * (later) the server's API and XLSX:
+ *   {"subject": "...", "from": "YYYY-MM-DD", "to": "YYYY-MM-DD",
+ *    "columns": [{"key": "...", "zh": "...", "en": "..."}],
+ *    "rows": [[...], ...], "summary": {...}}
+ * Activity is quiz attempts, answers and lessons; roster changes and points
+ * are not activity. Guests (no member id) are left out. */
+#ifndef QK_STATS_H
+#define QK_STATS_H
+
+#include <jansson.h>
+
+#include "quizkit.h"
+
+typedef enum qk_stats_subject {
+    QK_STATS_PARTICIPATION = 0,
+    QK_STATS_MEMBERS,
+    QK_STATS_INACTIVE,
+    QK_STATS_THEMES,
+    QK_STATS_TREND,
+    QK_STATS_COUNT
+} qk_stats_subject;
+
+const char *qk_stats_subject_name(qk_stats_subject s);
+qk_stats_subject qk_stats_subject_parse(const char *name); /* QK_STATS_COUNT if unknown */
+
+typedef struct qk_stats_query {
+    qk_stats_subject subject;
+    int64_t from_day, to_day; /* Beijing day numbers, inclusive */
+} qk_stats_query;
+
+/* "YYYY-MM-DD" -> Beijing day number; 0 on success. */
+int qk_stats_parse_day(const char *s, int64_t *day);
+/* The Beijing month around now: first and last day. */
+void qk_stats_this_month(int64_t now_ms, int64_t *from_day, int64_t *to_day);
+
+/* Statistics of one device's progress file (a kiosk that is never online). */
+int qk_stats_local(const char *progress_path, const qk_stats_query *q, qk_lang lang, json_t **out,
+                   char *msg, size_t msglen);
+
+#endif

@@ -1,0 +1,283 @@
+/* stats.c: participation statistics (qk_stats.h). Each subject is one SQL
+ * query over the events; the local progress file and (later) the server's
+ * store share the events' shape, so the queries only differ in where the
+ * roster lives. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "qk_stats.h"
+
+#define DAY_MS 86400000LL
+#define BJ_MS 28800000LL /* UTC+8 */
+
+static const char *const subject_names[QK_STATS_COUNT] = {"participation", "members", "inactive",
+                                                          "themes", "trend"};
+
+const char *qk_stats_subject_name(qk_stats_subject s)
+{
+    return (unsigned)s < QK_STATS_COUNT ? subject_names[s] : NULL;
+}
+
+qk_stats_subject qk_stats_subject_parse(const char *name)
+{
+    for (int i = 0; name && i < QK_STATS_COUNT; i++) {
+        if (strcmp(name, subject_names[i]) == 0)
+            return (qk_stats_subject)i;
+    }
+    return QK_STATS_COUNT;
+}
+
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+}
+
+static void civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+static void day_text(int64_t day, char out[16])
+{
+    int y, m, d;
+    civil_from_days(day, &y, &m, &d);
+    snprintf(out, 16, "%04d-%02d-%02d", y % 10000, m, d);
+}
+
+int qk_stats_parse_day(const char *s, int64_t *day)
+{
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+        return -1;
+    for (int i = 0; i < 10; i++) {
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+            return -1;
+    }
+    int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0'), m = (s[5] - '0') * 10 + (s[6] - '0'), d = (s[8] - '0') * 10 + (s[9] - '0');
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1] || (m == 2 && d == 29 && !leap))
+        return -1;
+    *day = days_from_civil(y, m, d);
+    return 0;
+}
+
+void qk_stats_this_month(int64_t now_ms, int64_t *from_day, int64_t *to_day)
+{
+    int64_t today = (now_ms + BJ_MS) / DAY_MS;
+    int y, m, d;
+    civil_from_days(today, &y, &m, &d);
+    *from_day = days_from_civil(y, m, 1);
+    *to_day = (m == 12 ? days_from_civil(y + 1, 1, 1) : days_from_civil(y, m + 1, 1)) - 1;
+}
+
+typedef struct col {
+    const char *key, *zh, *en;
+} col;
+
+static json_t *columns(const col *c, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "key", c[i].key, "zh", c[i].zh, "en",
+                                           c[i].en));
+    return a;
+}
+
+/* Runs sql with the period bound as ?1 (from, ms) and ?2 (to, exclusive ms);
+ * each result row becomes an array. */
+static int rows(sqlite3 *db, const char *sql, const qk_stats_query *q, qk_lang lang, json_t *out,
+                char *msg, size_t n)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        snprintf(msg, n, "stats: %s", sqlite3_errmsg(db));
+        return QK_EIO;
+    }
+    sqlite3_bind_int64(st, 1, q->from_day * DAY_MS - BJ_MS);
+    sqlite3_bind_int64(st, 2, (q->to_day + 1) * DAY_MS - BJ_MS);
+    /* Labels some subjects put in their rows. */
+    int en = lang == QK_LANG_EN;
+    if (sqlite3_bind_parameter_count(st) >= 5) {
+        sqlite3_bind_text(st, 3, en ? "all" : "全部", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, en ? "theme" : "主题", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, en ? "competition" : "竞赛", -1, SQLITE_STATIC);
+    }
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *r = json_array();
+        for (int c = 0; c < sqlite3_column_count(st); c++) {
+            switch (sqlite3_column_type(st, c)) {
+            case SQLITE_INTEGER: json_array_append_new(r, json_integer(sqlite3_column_int64(st, c))); break;
+            case SQLITE_FLOAT: json_array_append_new(r, json_real(sqlite3_column_double(st, c))); break;
+            case SQLITE_NULL: json_array_append_new(r, json_null()); break;
+            default: json_array_append_new(r, json_string((const char *)sqlite3_column_text(st, c)));
+            }
+        }
+        json_array_append_new(out, r);
+    }
+    int rc = step == SQLITE_DONE ? QK_OK : QK_EIO;
+    if (rc != QK_OK)
+        snprintf(msg, n, "stats: %s", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Activity in the period: attempts, answers and lessons of members on the roster. */
+#define ACT                                                                                        \
+    "act AS (SELECT member_id, kind, attempt_id, payload, (created_ms + 28800000) / 86400000 AS day" \
+    " FROM events WHERE member_id IN (SELECT id FROM members)"                                       \
+    " AND (kind = 'answer' OR kind LIKE 'attempt.%' OR kind LIKE 'lesson.%')"                        \
+    " AND created_ms >= ?1 AND created_ms < ?2)"
+/* Finished attempts in the period with their mode, theme and competition. */
+#define FIN                                                                                        \
+    "fin AS (SELECT f.member_id, f.attempt_id, json_extract(s.payload, '$.mode') AS mode,"           \
+    " json_extract(s.payload, '$.theme') AS theme, json_extract(s.payload, '$.competition') AS comp," \
+    " json_extract(f.payload, '$.score') AS score, json_extract(f.payload, '$.max') AS max"          \
+    " FROM events f JOIN events s ON s.attempt_id = f.attempt_id AND s.kind = 'attempt.start'"       \
+    " WHERE f.kind = 'attempt.finish' AND f.member_id IN (SELECT id FROM members)"                   \
+    " AND f.created_ms >= ?1 AND f.created_ms < ?2)"
+/* The last day each member was active, ever. */
+#define LAST                                                                                       \
+    "last AS (SELECT member_id, date(max(created_ms + 28800000) / 1000, 'unixepoch') AS day"         \
+    " FROM events WHERE member_id IS NOT NULL AND (kind = 'answer' OR kind LIKE 'attempt.%'"          \
+    " OR kind LIKE 'lesson.%') GROUP BY member_id)"
+
+static const char sql_participation[] =
+    "WITH " ACT ", " FIN ", roster AS (SELECT count(*) AS n FROM members)"
+    " SELECT ?3, '', (SELECT n FROM roster), count(DISTINCT member_id),"
+    " round(100.0 * count(DISTINCT member_id) / max((SELECT n FROM roster), 1), 1),"
+    " round(1.0 * count(DISTINCT member_id || '/' || day) / max(count(DISTINCT member_id), 1), 1),"
+    " (SELECT count(*) FROM fin) FROM act"
+    " UNION ALL SELECT ?4, theme, (SELECT n FROM roster), count(DISTINCT member_id),"
+    " round(100.0 * count(DISTINCT member_id) / max((SELECT n FROM roster), 1), 1), NULL, count(*)"
+    " FROM fin WHERE theme IS NOT NULL AND comp IS NULL GROUP BY theme"
+    " UNION ALL SELECT ?5, comp, (SELECT n FROM roster), count(DISTINCT member_id),"
+    " round(100.0 * count(DISTINCT member_id) / max((SELECT n FROM roster), 1), 1), NULL, count(*)"
+    " FROM fin WHERE comp IS NOT NULL GROUP BY comp";
+
+static const col cols_participation[] = {
+    {"scope", "范围", "scope"},          {"name", "名称", "name"},
+    {"roster", "名单人数", "on roster"}, {"active", "参与人数", "active"},
+    {"rate_pct", "参与率%", "rate %"},   {"days_per_member", "人均活跃天数", "active days each"},
+    {"attempts", "答题次数", "attempts"}};
+
+static const char sql_members[] =
+    "WITH " ACT ", " FIN ", " LAST
+    " SELECT m.id, m.name, m.dept,"
+    " (SELECT count(*) FROM fin WHERE fin.member_id = m.id),"
+    " (SELECT count(*) FROM act WHERE act.member_id = m.id AND kind = 'answer'),"
+    " (SELECT round(100.0 * sum(json_extract(payload, '$.correct')) / count(*), 1) FROM act"
+    "  WHERE act.member_id = m.id AND kind = 'answer'),"
+    " (SELECT round(100.0 * avg(1.0 * score / max), 1) FROM fin WHERE fin.member_id = m.id AND max > 0),"
+    " (SELECT round(100.0 * max(1.0 * score / max), 1) FROM fin WHERE fin.member_id = m.id AND max > 0),"
+    " (SELECT count(*) FROM act WHERE act.member_id = m.id AND kind = 'lesson.finish'),"
+    " (SELECT coalesce(sum(json_extract(payload, '$.amount')), 0) FROM events p"
+    "  WHERE p.member_id = m.id AND p.kind IN ('points.award', 'points.correction')"
+    "  AND p.created_ms >= ?1 AND p.created_ms < ?2),"
+    " (SELECT count(DISTINCT day) FROM act WHERE act.member_id = m.id),"
+    " (SELECT day FROM last WHERE last.member_id = m.id)"
+    " FROM members m ORDER BY m.id";
+
+static const col cols_members[] = {
+    {"member_id", "编号", "id"},          {"name", "姓名", "name"},
+    {"dept", "科室", "department"},        {"attempts", "答题次数", "attempts"},
+    {"answers", "答题数", "answers"},      {"accuracy_pct", "正确率%", "accuracy %"},
+    {"avg_score_pct", "平均得分%", "average score %"}, {"best_score_pct", "最高得分%", "best score %"},
+    {"lessons", "完成党课", "lessons"},    {"points", "积分", "points"},
+    {"active_days", "活跃天数", "active days"}, {"last_active", "最近参与", "last active"}};
+
+static const char sql_inactive[] =
+    "WITH " ACT ", " LAST
+    " SELECT m.id, m.name, m.dept, (SELECT day FROM last WHERE last.member_id = m.id)"
+    " FROM members m WHERE m.id NOT IN (SELECT member_id FROM act)"
+    " ORDER BY (SELECT day FROM last WHERE last.member_id = m.id) IS NOT NULL,"
+    " (SELECT day FROM last WHERE last.member_id = m.id), m.id";
+
+static const col cols_inactive[] = {{"member_id", "编号", "id"},
+                                    {"name", "姓名", "name"},
+                                    {"dept", "科室", "department"},
+                                    {"last_active", "最近参与", "last active"}};
+
+static const char sql_themes[] =
+    "WITH " FIN " SELECT coalesce(comp, theme, '*'), CASE WHEN comp IS NOT NULL THEN ?5"
+    " ELSE mode END, count(*), count(DISTINCT member_id),"
+    " round(100.0 * avg(1.0 * score / max), 1),"
+    " sum(1.0 * score / max < 0.6), sum(1.0 * score / max >= 0.6 AND 1.0 * score / max < 0.8),"
+    " sum(1.0 * score / max >= 0.8 AND 1.0 * score / max < 1), sum(score = max)"
+    " FROM fin WHERE max > 0 GROUP BY 1, 2 ORDER BY 3 DESC, 1";
+
+static const col cols_themes[] = {
+    {"theme", "主题或竞赛", "theme or competition"}, {"mode", "方式", "mode"},
+    {"attempts", "答题次数", "attempts"}, {"members", "参与人数", "members"},
+    {"avg_score_pct", "平均得分%", "average score %"}, {"under_60", "<60%", "<60%"},
+    {"from_60", "60–79%", "60-79%"}, {"from_80", "80–99%", "80-99%"}, {"full", "满分", "full marks"}};
+
+/* Weeks start on Monday (1970-01-01 was a Thursday: day + 3 is 0 on Mondays mod 7). */
+static const char sql_trend[] =
+    "WITH " ACT " SELECT date((day - (day + 3) % 7) * 86400, 'unixepoch') AS week,"
+    " count(DISTINCT member_id), sum(kind = 'attempt.finish'), sum(kind = 'answer'),"
+    " sum(kind = 'lesson.finish') FROM act GROUP BY week ORDER BY week";
+
+static const col cols_trend[] = {{"week", "周（周一）", "week (Monday)"},
+                                 {"active", "参与人数", "active members"},
+                                 {"attempts", "答题次数", "attempts"},
+                                 {"answers", "答题数", "answers"},
+                                 {"lessons", "完成党课", "lessons"}};
+
+int qk_stats_local(const char *progress_path, const qk_stats_query *q, qk_lang lang, json_t **out,
+                   char *msg, size_t msglen)
+{
+    *out = NULL;
+    if ((unsigned)q->subject >= QK_STATS_COUNT || q->to_day < q->from_day) {
+        snprintf(msg, msglen, "stats: bad query");
+        return QK_EINVAL;
+    }
+    sqlite3 *db = NULL;
+    char uri[4200];
+    snprintf(uri, sizeof uri, "file:%s?mode=ro", progress_path);
+    if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) != SQLITE_OK) {
+        snprintf(msg, msglen, "%s: %s", progress_path, db ? sqlite3_errmsg(db) : "?");
+        sqlite3_close(db);
+        return QK_EIO;
+    }
+    sqlite3_busy_timeout(db, 5000);
+    static const struct {
+        const char *sql;
+        const col *cols;
+        size_t n;
+    } subj[QK_STATS_COUNT] = {
+        {sql_participation, cols_participation, sizeof cols_participation / sizeof(col)},
+        {sql_members, cols_members, sizeof cols_members / sizeof(col)},
+        {sql_inactive, cols_inactive, sizeof cols_inactive / sizeof(col)},
+        {sql_themes, cols_themes, sizeof cols_themes / sizeof(col)},
+        {sql_trend, cols_trend, sizeof cols_trend / sizeof(col)},
+    };
+    char from[16], to[16];
+    day_text(q->from_day, from);
+    day_text(q->to_day, to);
+    json_t *r = json_array();
+    int rc = rows(db, subj[q->subject].sql, q, lang, r, msg, msglen);
+    sqlite3_close(db);
+    if (rc != QK_OK) {
+        json_decref(r);
+        return rc;
+    }
+    *out = json_pack("{s:s, s:s, s:s, s:o, s:o}", "subject", subject_names[q->subject], "from", from,
+                     "to", to, "columns", columns(subj[q->subject].cols, subj[q->subject].n), "rows", r);
+    return *out ? QK_OK : QK_ENOMEM;
+}

@@ -1,0 +1,223 @@
+/* Tests for the participation statistics (sync/src/stats.c) on a small
+ * hand-computed data set in a real progress file: four members, March 2026,
+ * one answer near midnight on each side of the month's end (Beijing time). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "qk_stats.h"
+#include "support.h"
+
+#define BJ(d, h, m) (1772323200000LL + ((int64_t)(d) - 1) * 86400000LL + (h) * 3600000LL + (m) * 60000LL - 28800000LL)
+/* BJ(1, 0, 0) = 2026-03-01 00:00 Beijing. */
+
+typedef struct sfx {
+    qkt_fx base;
+    char *path;
+} sfx;
+
+static void member(qk_engine *e, const char *id, const char *name, const char *dept)
+{
+    char salt[33], hash[65];
+    int iter = 0;
+    assert_int_equal(qk_pin_hash_new("1234", salt, hash, &iter), QK_OK);
+    assert_int_equal(qk_member_apply(e, id, name, "b1", dept, salt, hash, iter), QK_OK);
+}
+
+/* A practice attempt on theme t1 in authoring order: s1 (1 point), m1 (2),
+ * j1 (1), f1 (2). */
+static void attempt(sfx *f, const char *who, int64_t at, int all_right)
+{
+    f->base.clock.now_ms = at;
+    qk_session_spec spec = QK_SESSION_SPEC_INIT;
+    spec.theme = "t1";
+    spec.order = QK_ORDER_SEQUENTIAL;
+    spec.count = 0;
+    qk_session *s = NULL;
+    assert_int_equal(qk_session_start(&s, f->base.e, f->base.b, who, &spec), QK_OK);
+    static const char *const right[] = {"B", "AC", "对", "1921|南湖"};
+    static const char *const half[] = {"B", "B", "对", "1900|x"}; /* 2 of 6 points */
+    qk_item it;
+    for (int i = 0; qk_session_next(s, &it) == QK_ROW; i++)
+        assert_int_equal(qk_session_answer(s, all_right ? right[i] : half[i], NULL, NULL), QK_OK);
+    assert_int_equal(qk_session_finish(s, NULL), QK_OK);
+    qk_session_free(s);
+}
+
+static int setup(void **state)
+{
+    sfx *f = calloc(1, sizeof *f);
+    void *inner = NULL;
+    qkt_fx_setup(&inner);
+    f->base = *(qkt_fx *)inner;
+    free(inner);
+    qk_engine_set_clock(f->base.e, qkt_clock_fn, &f->base.clock);
+    f->path = qkt_path(f->base.dir, "progress.db");
+    member(f->base.e, "m1", "张三", "内科");
+    member(f->base.e, "m2", "李四", "护理部");
+    member(f->base.e, "m3", "王五", "内科");
+    member(f->base.e, "m4", "赵六", "药房");
+    attempt(f, "m1", BJ(5, 10, 0), 1);   /* Thu 5 March: 100% */
+    attempt(f, "m1", BJ(6, 9, 0), 0);    /* Fri 6 March: 2 of 6 points */
+    attempt(f, "m2", BJ(31, 23, 30), 1); /* Tue 31 March, 23:30 Beijing (15:30 UTC) */
+    attempt(f, "m3", BJ(32, 0, 10), 1);  /* 1 April 00:10 Beijing: still 31 March in UTC */
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    sfx *f = *state;
+    qk_engine_close(f->base.e);
+    qk_bundle_close(f->base.b);
+    qkt_rmrf(f->base.dir);
+    free(f->base.dir);
+    free(f->path);
+    free(f);
+    return 0;
+}
+
+static json_t *run(sfx *f, qk_stats_subject subject, const char *from, const char *to)
+{
+    qk_stats_query q = {subject, 0, 0};
+    assert_int_equal(qk_stats_parse_day(from, &q.from_day), 0);
+    assert_int_equal(qk_stats_parse_day(to, &q.to_day), 0);
+    json_t *t = NULL;
+    char msg[256];
+    assert_int_equal(qk_stats_local(f->path, &q, QK_LANG_EN, &t, msg, sizeof msg), QK_OK);
+    return t;
+}
+
+static json_t *row(json_t *t, size_t i)
+{
+    return json_array_get(json_object_get(t, "rows"), i);
+}
+
+static json_int_t ival(json_t *r, size_t i)
+{
+    return json_integer_value(json_array_get(r, i));
+}
+
+static double rval(json_t *r, size_t i)
+{
+    return json_number_value(json_array_get(r, i));
+}
+
+static const char *sval(json_t *r, size_t i)
+{
+    return json_string_value(json_array_get(r, i));
+}
+
+static void participation_in_beijing_days(void **state)
+{
+    sfx *f = *state;
+    json_t *t = run(f, QK_STATS_PARTICIPATION, "2026-03-01", "2026-03-31");
+    json_t *all = row(t, 0);
+    assert_string_equal(sval(all, 0), "all");
+    assert_int_equal(ival(all, 2), 4);      /* on the roster */
+    assert_int_equal(ival(all, 3), 2);      /* m1 and m2; m3's answer was on 1 April (Beijing) */
+    assert_true(rval(all, 4) == 50.0);      /* rate % */
+    assert_true(rval(all, 5) == 1.5);       /* active days: m1 two, m2 one */
+    assert_int_equal(ival(all, 6), 3);      /* attempts */
+    json_t *theme = row(t, 1);
+    assert_string_equal(sval(theme, 0), "theme");
+    assert_string_equal(sval(theme, 1), "t1");
+    assert_int_equal(ival(theme, 3), 2);
+    json_decref(t);
+    /* April holds m3's answer. */
+    t = run(f, QK_STATS_PARTICIPATION, "2026-04-01", "2026-04-30");
+    assert_int_equal(ival(row(t, 0), 3), 1);
+    assert_string_equal(json_string_value(json_object_get(t, "from")), "2026-04-01");
+    json_decref(t);
+}
+
+static void members_figures(void **state)
+{
+    sfx *f = *state;
+    json_t *t = run(f, QK_STATS_MEMBERS, "2026-03-01", "2026-03-31");
+    assert_int_equal(json_array_size(json_object_get(t, "rows")), 4);
+    json_t *m1 = row(t, 0);
+    assert_string_equal(sval(m1, 0), "m1");
+    assert_string_equal(sval(m1, 2), "内科");
+    assert_int_equal(ival(m1, 3), 2);        /* attempts */
+    assert_int_equal(ival(m1, 4), 8);        /* answers */
+    assert_true(rval(m1, 5) == 75.0);        /* 6 of 8 right */
+    assert_true(rval(m1, 6) == 66.7);        /* (100 + 33.3) / 2 */
+    assert_true(rval(m1, 7) == 100.0);       /* best */
+    assert_int_equal(ival(m1, 10), 2);       /* active days */
+    assert_string_equal(sval(m1, 11), "2026-03-06");
+    json_t *m3 = row(t, 2);
+    assert_int_equal(ival(m3, 3), 0);
+    assert_string_equal(sval(m3, 11), "2026-04-01"); /* last active, ever */
+    assert_true(json_is_null(json_array_get(row(t, 3), 11))); /* m4: never */
+    json_decref(t);
+}
+
+static void inactive_members(void **state)
+{
+    sfx *f = *state;
+    json_t *t = run(f, QK_STATS_INACTIVE, "2026-03-01", "2026-03-31");
+    assert_int_equal(json_array_size(json_object_get(t, "rows")), 2);
+    assert_string_equal(sval(row(t, 0), 0), "m4"); /* never active first */
+    assert_string_equal(sval(row(t, 1), 0), "m3");
+    assert_string_equal(sval(row(t, 1), 3), "2026-04-01");
+    json_decref(t);
+}
+
+static void themes_and_distribution(void **state)
+{
+    sfx *f = *state;
+    json_t *t = run(f, QK_STATS_THEMES, "2026-03-01", "2026-03-31");
+    json_t *r = row(t, 0);
+    assert_string_equal(sval(r, 0), "t1");
+    assert_string_equal(sval(r, 1), "practice");
+    assert_int_equal(ival(r, 2), 3);
+    assert_int_equal(ival(r, 3), 2);
+    assert_true(rval(r, 4) == 77.8); /* (100 + 33.3 + 100) / 3 */
+    assert_int_equal(ival(r, 5), 1); /* under 60% */
+    assert_int_equal(ival(r, 6), 0);
+    assert_int_equal(ival(r, 7), 0);
+    assert_int_equal(ival(r, 8), 2); /* full marks */
+    json_decref(t);
+}
+
+static void weekly_trend(void **state)
+{
+    sfx *f = *state;
+    json_t *t = run(f, QK_STATS_TREND, "2026-03-01", "2026-03-31");
+    assert_int_equal(json_array_size(json_object_get(t, "rows")), 2);
+    assert_string_equal(sval(row(t, 0), 0), "2026-03-02"); /* the Monday of 5 and 6 March */
+    assert_int_equal(ival(row(t, 0), 1), 1);
+    assert_int_equal(ival(row(t, 0), 2), 2);
+    assert_int_equal(ival(row(t, 0), 3), 8);
+    assert_string_equal(sval(row(t, 1), 0), "2026-03-30");
+    assert_int_equal(ival(row(t, 1), 3), 4);
+    json_decref(t);
+}
+
+static void periods_and_days(void **state)
+{
+    (void)state;
+    int64_t d = 0, from = 0, to = 0;
+    assert_int_equal(qk_stats_parse_day("2026-02-29", &d), -1);
+    assert_int_equal(qk_stats_parse_day("2024-02-29", &d), 0);
+    assert_int_equal(qk_stats_parse_day("2026-3-1", &d), -1);
+    /* 31 March 16:30 UTC is already 1 April in Beijing: April's month. */
+    qk_stats_this_month(1774974600000LL, &from, &to);
+    assert_int_equal(qk_stats_parse_day("2026-04-01", &d), 0);
+    assert_int_equal(from, d);
+    assert_int_equal(qk_stats_parse_day("2026-04-30", &d), 0);
+    assert_int_equal(to, d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(participation_in_beijing_days, setup, teardown),
+        cmocka_unit_test_setup_teardown(members_figures, setup, teardown),
+        cmocka_unit_test_setup_teardown(inactive_members, setup, teardown),
+        cmocka_unit_test_setup_teardown(themes_and_distribution, setup, teardown),
+        cmocka_unit_test_setup_teardown(weekly_trend, setup, teardown),
+        cmocka_unit_test(periods_and_days),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
