@@ -160,7 +160,12 @@ int cmd_stats(cli *c, int argc, char **argv)
     char path[4096], msg[600];
     snprintf(path, sizeof path, "%s/progress.db", c->data_dir);
     json_t *t = NULL;
-    if (qk_stats_local(path, &q, c->lang, &t, msg, sizeof msg) != QK_OK) {
+    qk_bundle *b = NULL;
+    if (q.subject == QK_STATS_QUESTIONS && bundle_open_current(c, NULL, &b) == 0)
+        q.bundle = b; /* stems for the questions */
+    int rc = qk_stats_local(path, &q, c->lang, &t, msg, sizeof msg);
+    qk_bundle_close(b);
+    if (rc != QK_OK) {
         err_text(c, msg);
         return EXIT_FAIL;
     }

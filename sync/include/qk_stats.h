@@ -1,7 +1,11 @@
 /* qk_stats.h: participation statistics for branch leaders (issue 7).
  *
- * Subjects: participation, members, inactive, themes, trend (questions to
- * come). Days are Beijing days (UTC+8): an answer at 23:30 Beijing time on
+ * Subjects: participation, members, inactive, themes, trend, and questions
+ * (item analysis like Moodle's quiz statistics: facility index = share right;
+ * discrimination index = facility among the strongest 27% of members (by
+ * their share of right answers in the period; at least one member, ties by
+ * id; shown from four members up) minus among the weakest 27%;
+ * the most chosen wrong answer), hardest first. Days are Beijing days (UTC+8): an answer at 23:30 Beijing time on
  * the 31st belongs to the 31st, whatever the device's zone. A period is
  * from..to inclusive, as day numbers since 1970-01-01 (Beijing).
  *
@@ -25,6 +29,7 @@ typedef enum qk_stats_subject {
     QK_STATS_INACTIVE,
     QK_STATS_THEMES,
     QK_STATS_TREND,
+    QK_STATS_QUESTIONS,
     QK_STATS_COUNT
 } qk_stats_subject;
 
@@ -34,6 +39,7 @@ qk_stats_subject qk_stats_subject_parse(const char *name); /* QK_STATS_COUNT if 
 typedef struct qk_stats_query {
     qk_stats_subject subject;
     int64_t from_day, to_day; /* Beijing day numbers, inclusive */
+    qk_bundle *bundle;        /* optional: question stems for the questions subject */
 } qk_stats_query;
 
 /* "YYYY-MM-DD" -> Beijing day number; 0 on success. */

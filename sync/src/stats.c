@@ -14,7 +14,7 @@
 #define BJ_MS 28800000LL /* UTC+8 */
 
 static const char *const subject_names[QK_STATS_COUNT] = {"participation", "members", "inactive",
-                                                          "themes", "trend"};
+                                                          "themes", "trend", "questions"};
 
 const char *qk_stats_subject_name(qk_stats_subject s)
 {
@@ -239,6 +239,47 @@ static const col cols_trend[] = {{"week", "周（周一）", "week (Monday)"},
                                  {"answers", "答题数", "answers"},
                                  {"lessons", "完成党课", "lessons"}};
 
+static const char sql_questions[] =
+    "WITH ans AS (SELECT member_id, json_extract(payload, '$.q') AS q,"
+    " json_extract(payload, '$.correct') AS ok, json_extract(payload, '$.response') AS resp"
+    " FROM events WHERE kind = 'answer' AND member_id IN (SELECT id FROM members)"
+    " AND created_ms >= ?1 AND created_ms < ?2),"
+    " ability AS (SELECT member_id, avg(ok) AS a FROM ans GROUP BY member_id),"
+    /* the weakest and strongest 27% (at least one each), ties by id */
+    " ranked AS (SELECT member_id, row_number() OVER (ORDER BY a, member_id) AS rn,"
+    " count(*) OVER () AS n FROM ability),"
+    " wrong AS (SELECT q, resp, count(*) AS c, row_number() OVER (PARTITION BY q ORDER BY count(*) DESC,"
+    " resp) AS k FROM ans WHERE NOT ok AND resp IS NOT NULL GROUP BY q, resp)"
+    " SELECT a.q, count(*), count(DISTINCT a.member_id), round(avg(a.ok), 2),"
+    " CASE WHEN max(r.n) >= 4 THEN round(avg(CASE WHEN r.rn > r.n - (27 * r.n + 99) / 100 THEN a.ok END)"
+    " - avg(CASE WHEN r.rn <= (27 * r.n + 99) / 100 THEN a.ok END), 2) END,"
+    " (SELECT resp || ' (' || c || ')' FROM wrong w WHERE w.q = a.q AND w.k = 1)"
+    " FROM ans a JOIN ranked r ON r.member_id = a.member_id GROUP BY a.q"
+    " ORDER BY avg(a.ok), count(*) DESC, a.q";
+
+static const col cols_questions[] = {
+    {"question_id", "题目", "question"},       {"answers", "作答次数", "answers"},
+    {"members", "作答人数", "members"},         {"facility", "难度系数（答对率）", "facility"},
+    {"discrimination", "区分度", "discrimination"}, {"top_wrong", "最常见错答（次数）", "most chosen wrong answer"},
+    {"stem", "题干", "stem"}};
+
+/* Adds each question's stem from the bundle (the last column). */
+static void add_stems(json_t *rows_, qk_bundle *b)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows_, i, r)
+    {
+        qk_question *q = NULL;
+        const char *id = json_string_value(json_array_get(r, 0));
+        if (b && id && qk_bundle_question(b, id, &q) == QK_OK)
+            json_array_append_new(r, json_string(q->stem));
+        else
+            json_array_append_new(r, json_null());
+        qk_question_free(q);
+    }
+}
+
 int qk_stats_local(const char *progress_path, const qk_stats_query *q, qk_lang lang, json_t **out,
                    char *msg, size_t msglen)
 {
@@ -266,6 +307,7 @@ int qk_stats_local(const char *progress_path, const qk_stats_query *q, qk_lang l
         {sql_inactive, cols_inactive, sizeof cols_inactive / sizeof(col)},
         {sql_themes, cols_themes, sizeof cols_themes / sizeof(col)},
         {sql_trend, cols_trend, sizeof cols_trend / sizeof(col)},
+        {sql_questions, cols_questions, sizeof cols_questions / sizeof(col)},
     };
     char from[16], to[16];
     day_text(q->from_day, from);
@@ -277,6 +319,8 @@ int qk_stats_local(const char *progress_path, const qk_stats_query *q, qk_lang l
         json_decref(r);
         return rc;
     }
+    if (q->subject == QK_STATS_QUESTIONS)
+        add_stems(r, q->bundle);
     *out = json_pack("{s:s, s:s, s:s, s:o, s:o}", "subject", subject_names[q->subject], "from", from,
                      "to", to, "columns", columns(subj[q->subject].cols, subj[q->subject].n), "rows", r);
     return *out ? QK_OK : QK_ENOMEM;

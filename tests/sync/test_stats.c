@@ -78,7 +78,7 @@ static int teardown(void **state)
 
 static json_t *run(sfx *f, qk_stats_subject subject, const char *from, const char *to)
 {
-    qk_stats_query q = {subject, 0, 0};
+    qk_stats_query q = {subject, 0, 0, f->base.b};
     assert_int_equal(qk_stats_parse_day(from, &q.from_day), 0);
     assert_int_equal(qk_stats_parse_day(to, &q.to_day), 0);
     json_t *t = NULL;
@@ -194,6 +194,43 @@ static void weekly_trend(void **state)
     json_decref(t);
 }
 
+static void item_analysis(void **state)
+{
+    sfx *f = *state;
+    json_t *t = run(f, QK_STATS_QUESTIONS, "2026-03-01", "2026-03-31");
+    assert_int_equal(json_array_size(json_object_get(t, "rows")), 4);
+    json_t *r = row(t, 0); /* hardest first: f1 and m1 at 2 of 3, f1 by id */
+    assert_string_equal(sval(r, 0), "f1");
+    assert_int_equal(ival(r, 1), 3);
+    assert_int_equal(ival(r, 2), 2);
+    assert_true(rval(r, 3) == 0.67);
+    assert_true(json_is_null(json_array_get(r, 4))); /* two members: no discrimination */
+    assert_string_equal(sval(r, 5), "1900|x (1)");
+    assert_string_equal(sval(r, 6), "____年在____"); /* the stem, from the bundle */
+    assert_string_equal(sval(row(t, 1), 0), "m1");
+    assert_string_equal(sval(row(t, 1), 5), "B (1)");
+    assert_true(rval(row(t, 3), 3) == 1.0);
+    json_decref(t);
+    /* May: two strong members, two weak ones. */
+    attempt(f, "m1", BJ(62, 10, 0), 1);
+    attempt(f, "m2", BJ(62, 11, 0), 1);
+    attempt(f, "m3", BJ(62, 12, 0), 0);
+    attempt(f, "m4", BJ(62, 13, 0), 0);
+    t = run(f, QK_STATS_QUESTIONS, "2026-05-01", "2026-05-31");
+    size_t i;
+    json_t *q;
+    json_array_foreach(json_object_get(t, "rows"), i, q)
+    {
+        if (strcmp(sval(q, 0), "m1") == 0) {
+            assert_true(rval(q, 3) == 0.5);
+            assert_true(rval(q, 4) == 1.0); /* the strong got it, the weak did not */
+        }
+        if (strcmp(sval(q, 0), "s1") == 0)
+            assert_true(rval(q, 4) == 0.0); /* everyone got it: it tells them apart not at all */
+    }
+    json_decref(t);
+}
+
 static void periods_and_days(void **state)
 {
     (void)state;
@@ -217,6 +254,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(inactive_members, setup, teardown),
         cmocka_unit_test_setup_teardown(themes_and_distribution, setup, teardown),
         cmocka_unit_test_setup_teardown(weekly_trend, setup, teardown),
+        cmocka_unit_test_setup_teardown(item_analysis, setup, teardown),
         cmocka_unit_test(periods_and_days),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
