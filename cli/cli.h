@@ -125,6 +125,7 @@ int cmd_trust(cli *c, int argc, char **argv);
 int cmd_serve(cli *c, int argc, char **argv);
 int cmd_compete(cli *c, int argc, char **argv);
 int cmd_stats(cli *c, int argc, char **argv);
+int cmd_report(cli *c, int argc, char **argv);
 int cmd_enroll(cli *c, int argc, char **argv);
 int cmd_sync(cli *c, int argc, char **argv);
 int admin_server(cli *c, int argc, char **argv); /* admin init|branch|leader|member|code|device|backup|bundle */

@@ -97,9 +97,105 @@ static void write_table(cli *c, json_t *t)
     table_free(&tb);
 }
 
+/* The period: --from/--to, or this month (Beijing). 0, or an exit status. */
+static int period(cli *c, const char *from, const char *to, qk_stats_query *q)
+{
+    qk_engine *e = NULL;
+    if (engine_open(c, &e)) /* also brings an older progress file up to date */
+        return EXIT_FAIL;
+    qk_stats_this_month(qk_engine_now_ms(e), &q->from_day, &q->to_day);
+    qk_engine_close(e);
+    if (from && qk_stats_parse_day(from, &q->from_day)) {
+        err(c, M_BAD_VALUE, "--from", from);
+        return EXIT_USAGE;
+    }
+    if (to && qk_stats_parse_day(to, &q->to_day)) {
+        err(c, M_BAD_VALUE, "--to", to);
+        return EXIT_USAGE;
+    }
+    if (q->to_day < q->from_day) {
+        err(c, M_BAD_VALUE, "--to", to ? to : "");
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* One subject's table from this device's records. */
+static int local_table(cli *c, qk_stats_query *q, json_t **t)
+{
+    char path[4096], msg[600];
+    snprintf(path, sizeof path, "%s/progress.db", c->data_dir);
+    qk_bundle *b = NULL;
+    if (q->subject == QK_STATS_QUESTIONS && bundle_open_current(c, NULL, &b) == 0)
+        q->bundle = b; /* stems for the questions */
+    int rc = qk_stats_local(path, q, c->lang, t, msg, sizeof msg);
+    qk_bundle_close(b);
+    q->bundle = NULL;
+    if (rc != QK_OK) {
+        err_text(c, msg);
+        return EXIT_FAIL;
+    }
+    return 0;
+}
+
+static int write_xlsx(cli *c, const char *path, json_t *const *tables, size_t n)
+{
+    char msg[600];
+    if (qk_stats_xlsx(path, tables, n, c->lang, msg, sizeof msg) != QK_OK) {
+        err_text(c, msg);
+        return EXIT_FAIL;
+    }
+    out(c, stderr, M_STATS_XLSX, path, n);
+    return EXIT_OK;
+}
+
+/* `quizkit report --xlsx FILE --local`: every subject in one workbook. */
+int cmd_report(cli *c, int argc, char **argv)
+{
+    const char *from = NULL, *to = NULL, *xlsx = NULL;
+    int local = 0;
+    for (int i = 1; i < argc; i++) {
+        int k;
+        if (is_help(argv[i])) {
+            out(c, stdout, M_REPORT_USAGE);
+            return EXIT_OK;
+        }
+        if ((k = opt_value(c, "report", argc, argv, &i, "--from", &from)) ||
+            (k = opt_value(c, "report", argc, argv, &i, "--to", &to)) ||
+            (k = opt_value(c, "report", argc, argv, &i, "--xlsx", &xlsx))) {
+            if (k < 0)
+                return EXIT_USAGE;
+        } else if (strcmp(argv[i], "--local") == 0) {
+            local = 1;
+        } else {
+            err(c, M_UNKNOWN_OPT, "report", argv[i]);
+            return EXIT_USAGE;
+        }
+    }
+    if (!xlsx || !local) {
+        err(c, M_MISSING_ARG, !xlsx ? "--xlsx FILE" : "--local");
+        out(c, stderr, M_REPORT_USAGE);
+        return EXIT_USAGE;
+    }
+    qk_stats_query q = {0};
+    int status = period(c, from, to, &q);
+    if (status)
+        return status;
+    json_t *tables[QK_STATS_COUNT] = {0};
+    for (int s = 0; s < QK_STATS_COUNT && status == 0; s++) {
+        q.subject = (qk_stats_subject)s;
+        status = local_table(c, &q, &tables[s]);
+    }
+    if (status == 0)
+        status = write_xlsx(c, xlsx, tables, QK_STATS_COUNT);
+    for (int s = 0; s < QK_STATS_COUNT; s++)
+        json_decref(tables[s]);
+    return status;
+}
+
 int cmd_stats(cli *c, int argc, char **argv)
 {
-    const char *subject = NULL, *from = NULL, *to = NULL, *outp = NULL;
+    const char *subject = NULL, *from = NULL, *to = NULL, *outp = NULL, *xlsx = NULL;
     int local = 0, csv = 0, as_json = 0;
     for (int i = 1; i < argc; i++) {
         int k;
@@ -109,7 +205,8 @@ int cmd_stats(cli *c, int argc, char **argv)
         }
         if ((k = opt_value(c, "stats", argc, argv, &i, "--from", &from)) ||
             (k = opt_value(c, "stats", argc, argv, &i, "--to", &to)) ||
-            (k = opt_value(c, "stats", argc, argv, &i, "--out", &outp))) {
+            (k = opt_value(c, "stats", argc, argv, &i, "--out", &outp)) ||
+            (k = opt_value(c, "stats", argc, argv, &i, "--xlsx", &xlsx))) {
             if (k < 0)
                 return EXIT_USAGE;
         } else if (strcmp(argv[i], "--local") == 0) {
@@ -143,31 +240,14 @@ int cmd_stats(cli *c, int argc, char **argv)
         err(c, M_EXTRA_ARG, "--json");
         return EXIT_USAGE;
     }
-    qk_engine *e = NULL;
-    if (engine_open(c, &e)) /* also brings an older progress file up to date */
-        return EXIT_FAIL;
-    qk_stats_this_month(qk_engine_now_ms(e), &q.from_day, &q.to_day);
-    qk_engine_close(e);
-    if ((from && qk_stats_parse_day(from, &q.from_day)) || (to && qk_stats_parse_day(to, &q.to_day))) {
-        err(c, M_BAD_VALUE, from && qk_stats_parse_day(from, &q.from_day) ? "--from" : "--to",
-            from && qk_stats_parse_day(from, &q.from_day) ? from : to);
-        return EXIT_USAGE;
-    }
-    if (q.to_day < q.from_day) {
-        err(c, M_BAD_VALUE, "--to", to ? to : "");
-        return EXIT_USAGE;
-    }
-    char path[4096], msg[600];
-    snprintf(path, sizeof path, "%s/progress.db", c->data_dir);
+    int status = period(c, from, to, &q);
     json_t *t = NULL;
-    qk_bundle *b = NULL;
-    if (q.subject == QK_STATS_QUESTIONS && bundle_open_current(c, NULL, &b) == 0)
-        q.bundle = b; /* stems for the questions */
-    int rc = qk_stats_local(path, &q, c->lang, &t, msg, sizeof msg);
-    qk_bundle_close(b);
-    if (rc != QK_OK) {
-        err_text(c, msg);
-        return EXIT_FAIL;
+    if (status || (status = local_table(c, &q, &t)) != 0)
+        return status;
+    if (xlsx) {
+        status = write_xlsx(c, xlsx, &t, 1);
+        json_decref(t);
+        return status;
     }
     FILE *f = stdout;
     char tmp[4200];
@@ -190,7 +270,6 @@ int cmd_stats(cli *c, int argc, char **argv)
         fflush(f);
         write_table(c, t);
     }
-    int status = EXIT_OK;
     if (outp) {
         /* Written whole, then renamed: a half-written report never appears. */
         if (fclose(f) != 0 || rename(tmp, outp) != 0) {

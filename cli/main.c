@@ -96,6 +96,8 @@ int main(int argc, char **argv)
         status = cmd_keygen(&c, n - 1, rest + 1);
     } else if (strcmp(cmd, "trust") == 0) {
         status = cmd_trust(&c, n - 1, rest + 1);
+    } else if (strcmp(cmd, "report") == 0) {
+        status = cmd_report(&c, n - 1, rest + 1);
     } else if (strcmp(cmd, "stats") == 0) {
         status = cmd_stats(&c, n - 1, rest + 1);
     } else if (strcmp(cmd, "compete") == 0) {

@@ -51,4 +51,11 @@ void qk_stats_this_month(int64_t now_ms, int64_t *from_day, int64_t *to_day);
 int qk_stats_local(const char *progress_path, const qk_stats_query *q, qk_lang lang, json_t **out,
                    char *msg, size_t msglen);
 
+/* A workbook: a summary sheet first (from the participation and inactive
+ * tables when given), then one sheet per table; header rows frozen and bold,
+ * column widths fitted to Chinese text, numbers as numbers. Written to a
+ * temporary name and renamed. */
+int qk_stats_xlsx(const char *path, json_t *const *tables, size_t n, qk_lang lang, char *msg,
+                  size_t msglen);
+
 #endif

@@ -28,6 +28,29 @@ expect_eq "CSV reads back: header, quoted name with a comma, Chinese intact" "$(
 "$QK" stats members --local --json >"$WORK/m.json"
 expect_eq "members as JSON" "$(python3 -c 'import json,sys;t=json.load(open(sys.argv[1]));r=t["rows"][0];print(r[0], r[3], r[4], r[5])' "$WORK/m.json")" "m1 1 5 100.0"
 
+# The monthly report as an Excel workbook, read back from its XML.
+"$QK" report --xlsx "$WORK/report.xlsx" --local 2>"$WORK/e"
+expect_eq "report written" "$?" 0
+python3 - "$WORK/report.xlsx" >"$WORK/x" <<'PY'
+import re, sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+names = re.findall(r'<sheet name="([^"]+)"', z.read("xl/workbook.xml").decode())
+strings = re.findall(r"<t[^>]*>([^<]*)</t>", z.read("xl/sharedStrings.xml").decode())
+part = z.read("xl/worksheets/sheet2.xml").decode()
+cells = dict(re.findall(r'<c r="([A-Z]+[0-9]+)"[^>]*><v>([^<]*)</v>', part))
+frozen = 'state="frozen"' in part
+print(" ".join(names))
+print("张三" in strings, "李,四" in strings, "参与率%" in strings, frozen)
+print(cells.get("C2"), cells.get("D2"), cells.get("E2"))
+PY
+expect_eq "one sheet per subject, the summary first" "$(sed -n 1p "$WORK/x")" "汇总 参与率 成员 未参与 主题与竞赛 每周趋势 逐题分析"
+expect_eq "Chinese text intact, header frozen" "$(sed -n 2p "$WORK/x")" "True True True True"
+expect_eq "the participation sheet holds the numbers (roster, active, rate)" "$(sed -n 3p "$WORK/x")" "2 1 50"
+"$QK" stats trend --local --xlsx "$WORK/trend.xlsx" 2>/dev/null
+expect_eq "one subject as a workbook" "$(python3 -c 'import sys,zipfile;print(len([n for n in zipfile.ZipFile(sys.argv[1]).namelist() if n.startswith("xl/worksheets/sheet")]))' "$WORK/trend.xlsx")" 2
+"$QK" report --local >"$WORK/o" 2>&1
+expect_eq "report without --xlsx is a usage error" "$?" 2
+
 "$QK" stats nonsense --local >"$WORK/o" 2>&1
 expect_eq "unknown subject is a usage error" "$?" 2
 "$QK" stats members --local --from 2026-02-30 >"$WORK/o" 2>&1
