@@ -8,61 +8,20 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "qk_client.h"
 #include "qk_stats.h"
 
-/* A value as text: integers as they are, reals with one decimal, null empty. */
+/* A value as text: integers as they are, reals as short as they print, null empty. */
 static void cell(json_t *v, char *buf, size_t n)
 {
     if (json_is_integer(v))
         snprintf(buf, n, "%lld", (long long)json_integer_value(v));
     else if (json_is_real(v))
-        snprintf(buf, n, "%.1f", json_real_value(v));
+        snprintf(buf, n, "%g", json_real_value(v));
     else if (json_is_string(v))
         snprintf(buf, n, "%s", json_string_value(v));
     else
         buf[0] = '\0';
-}
-
-/* RFC 4180: quoted when it holds a comma, quote or line break. */
-static void csv_field(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
-static void write_csv(cli *c, FILE *f, json_t *t)
-{
-    fputs("\xef\xbb\xbf", f); /* the BOM Excel needs to read UTF-8 */
-    size_t i, k;
-    json_t *col, *row, *v;
-    json_array_foreach(json_object_get(t, "columns"), i, col)
-    {
-        if (i)
-            fputc(',', f);
-        csv_field(f, json_string_value(json_object_get(col, c->lang == QK_LANG_EN ? "en" : "zh")));
-    }
-    fputs("\r\n", f);
-    json_array_foreach(json_object_get(t, "rows"), i, row)
-    {
-        json_array_foreach(row, k, v)
-        {
-            char buf[512];
-            cell(v, buf, sizeof buf);
-            if (k)
-                fputc(',', f);
-            csv_field(f, buf);
-        }
-        fputs("\r\n", f);
-    }
 }
 
 static void write_table(cli *c, json_t *t)
@@ -120,6 +79,53 @@ static int period(cli *c, const char *from, const char *to, qk_stats_query *q)
     return 0;
 }
 
+/* Where the figures come from: this device, or a server (leader login). */
+typedef struct source {
+    int local;
+    const char *server, *user, *cacert, *branch;
+    qk_client *cl; /* logged in, once */
+} source;
+
+static int server_table(cli *c, source *src, const qk_stats_query *q, json_t **t)
+{
+    char msg[1024];
+    if (!src->cl) {
+        qk_client_conf conf = {0};
+        snprintf(conf.url, sizeof conf.url, "%s", src->server);
+        if (src->cacert)
+            snprintf(conf.cacert, sizeof conf.cacert, "%s", src->cacert);
+        if (!src->user) {
+            err(c, M_MISSING_ARG, "--user");
+            return EXIT_USAGE;
+        }
+        if (qk_client_new(&src->cl, &conf, c->lang, msg, sizeof msg) != QK_OK) {
+            err_text(c, msg);
+            return EXIT_USAGE;
+        }
+        const char *pw = getenv("QUIZKIT_PASSWORD");
+        char prompt[256];
+        if (!pw) {
+            msgf(c, prompt, sizeof prompt, M_LOGIN_PROMPT, src->user, src->server);
+            if (term_read_secret(c, prompt, &pw) != 0 || !pw)
+                return EXIT_INTERRUPTED;
+        }
+        if (qk_client_login(src->cl, src->user, pw, msg, sizeof msg) != QK_OK) {
+            err_text(c, msg);
+            return EXIT_FAIL;
+        }
+    }
+    char path[512], from[16], to[16];
+    qk_stats_day_text(q->from_day, from);
+    qk_stats_day_text(q->to_day, to);
+    snprintf(path, sizeof path, "/api/v1/stats/%s?from=%s&to=%s%s%s", qk_stats_subject_name(q->subject),
+             from, to, src->branch ? "&branch=" : "", src->branch ? src->branch : "");
+    if (qk_client_call(src->cl, "GET", path, NULL, 0, NULL, t, msg, sizeof msg) != QK_OK) {
+        err_text(c, msg);
+        return EXIT_FAIL;
+    }
+    return 0;
+}
+
 /* One subject's table from this device's records. */
 static int local_table(cli *c, qk_stats_query *q, json_t **t)
 {
@@ -150,30 +156,48 @@ static int write_xlsx(cli *c, const char *path, json_t *const *tables, size_t n)
 }
 
 /* `quizkit report --xlsx FILE --local`: every subject in one workbook. */
+static int table_for(cli *c, source *src, qk_stats_query *q, json_t **t)
+{
+    return src->local ? local_table(c, q, t) : server_table(c, src, q, t);
+}
+
+/* The source options; 1 when argv[*i] was one of them (k < 0: bad). */
+static int source_opt(cli *c, const char *cmd, int argc, char **argv, int *i, source *src, int *k)
+{
+    if (strcmp(argv[*i], "--local") == 0) {
+        src->local = 1;
+        *k = 1;
+        return 1;
+    }
+    return (*k = opt_value(c, cmd, argc, argv, i, "--server", &src->server)) ||
+           (*k = opt_value(c, cmd, argc, argv, i, "--user", &src->user)) ||
+           (*k = opt_value(c, cmd, argc, argv, i, "--cacert", &src->cacert)) ||
+           (*k = opt_value(c, cmd, argc, argv, i, "--branch", &src->branch));
+}
+
 int cmd_report(cli *c, int argc, char **argv)
 {
     const char *from = NULL, *to = NULL, *xlsx = NULL;
-    int local = 0;
+    source src = {0};
     for (int i = 1; i < argc; i++) {
         int k;
         if (is_help(argv[i])) {
             out(c, stdout, M_REPORT_USAGE);
             return EXIT_OK;
         }
-        if ((k = opt_value(c, "report", argc, argv, &i, "--from", &from)) ||
+        if (source_opt(c, "report", argc, argv, &i, &src, &k) ||
+            (k = opt_value(c, "report", argc, argv, &i, "--from", &from)) ||
             (k = opt_value(c, "report", argc, argv, &i, "--to", &to)) ||
             (k = opt_value(c, "report", argc, argv, &i, "--xlsx", &xlsx))) {
             if (k < 0)
                 return EXIT_USAGE;
-        } else if (strcmp(argv[i], "--local") == 0) {
-            local = 1;
         } else {
             err(c, M_UNKNOWN_OPT, "report", argv[i]);
             return EXIT_USAGE;
         }
     }
-    if (!xlsx || !local) {
-        err(c, M_MISSING_ARG, !xlsx ? "--xlsx FILE" : "--local");
+    if (!xlsx || (!src.local == !src.server)) {
+        err(c, M_MISSING_ARG, !xlsx ? "--xlsx FILE" : "--local | --server URL");
         out(c, stderr, M_REPORT_USAGE);
         return EXIT_USAGE;
     }
@@ -184,33 +208,34 @@ int cmd_report(cli *c, int argc, char **argv)
     json_t *tables[QK_STATS_COUNT] = {0};
     for (int s = 0; s < QK_STATS_COUNT && status == 0; s++) {
         q.subject = (qk_stats_subject)s;
-        status = local_table(c, &q, &tables[s]);
+        status = table_for(c, &src, &q, &tables[s]);
     }
     if (status == 0)
         status = write_xlsx(c, xlsx, tables, QK_STATS_COUNT);
     for (int s = 0; s < QK_STATS_COUNT; s++)
         json_decref(tables[s]);
+    qk_client_free(src.cl);
     return status;
 }
 
 int cmd_stats(cli *c, int argc, char **argv)
 {
     const char *subject = NULL, *from = NULL, *to = NULL, *outp = NULL, *xlsx = NULL;
-    int local = 0, csv = 0, as_json = 0;
+    int csv = 0, as_json = 0;
+    source src = {0};
     for (int i = 1; i < argc; i++) {
         int k;
         if (is_help(argv[i])) {
             out(c, stdout, M_STATS_USAGE);
             return EXIT_OK;
         }
-        if ((k = opt_value(c, "stats", argc, argv, &i, "--from", &from)) ||
+        if (source_opt(c, "stats", argc, argv, &i, &src, &k) ||
+            (k = opt_value(c, "stats", argc, argv, &i, "--from", &from)) ||
             (k = opt_value(c, "stats", argc, argv, &i, "--to", &to)) ||
             (k = opt_value(c, "stats", argc, argv, &i, "--out", &outp)) ||
             (k = opt_value(c, "stats", argc, argv, &i, "--xlsx", &xlsx))) {
             if (k < 0)
                 return EXIT_USAGE;
-        } else if (strcmp(argv[i], "--local") == 0) {
-            local = 1;
         } else if (strcmp(argv[i], "--csv") == 0) {
             csv = 1;
         } else if (strcmp(argv[i], "--json") == 0) {
@@ -232,7 +257,7 @@ int cmd_stats(cli *c, int argc, char **argv)
         out(c, stderr, M_STATS_USAGE);
         return EXIT_USAGE;
     }
-    if (!local) {
+    if (!src.local == !src.server) {
         err(c, M_STATS_NEED_SOURCE);
         return EXIT_USAGE;
     }
@@ -242,7 +267,10 @@ int cmd_stats(cli *c, int argc, char **argv)
     }
     int status = period(c, from, to, &q);
     json_t *t = NULL;
-    if (status || (status = local_table(c, &q, &t)) != 0)
+    if (!status)
+        status = table_for(c, &src, &q, &t);
+    qk_client_free(src.cl);
+    if (status)
         return status;
     if (xlsx) {
         status = write_xlsx(c, xlsx, &t, 1);
@@ -260,7 +288,11 @@ int cmd_stats(cli *c, int argc, char **argv)
         }
     }
     if (csv) {
-        write_csv(c, f, t);
+        size_t len = 0;
+        char *text = qk_stats_csv(t, c->lang, &len);
+        if (text)
+            fwrite(text, 1, len, f);
+        free(text);
     } else if (as_json) {
         json_dumpf(t, f, JSON_INDENT(2));
         fputc('\n', f);

@@ -44,12 +44,23 @@ typedef struct qk_stats_query {
 
 /* "YYYY-MM-DD" -> Beijing day number; 0 on success. */
 int qk_stats_parse_day(const char *s, int64_t *day);
+/* A day number as "YYYY-MM-DD". */
+void qk_stats_day_text(int64_t day, char out[16]);
 /* The Beijing month around now: first and last day. */
 void qk_stats_this_month(int64_t now_ms, int64_t *from_day, int64_t *to_day);
 
 /* Statistics of one device's progress file (a kiosk that is never online). */
 int qk_stats_local(const char *progress_path, const qk_stats_query *q, qk_lang lang, json_t **out,
                    char *msg, size_t msglen);
+
+/* Statistics of the server's store (a SQLite file) for one branch (NULL:
+ * every branch), with the scores the server computed itself. */
+int qk_stats_server(const char *store_path, const char *branch, const qk_stats_query *q,
+                    qk_lang lang, json_t **out, char *msg, size_t msglen);
+
+/* The table as CSV: UTF-8 with a BOM (so Excel and WPS read Chinese right),
+ * RFC 4180 quoting, CRLF. Caller frees. */
+char *qk_stats_csv(json_t *table, qk_lang lang, size_t *len);
 
 /* A workbook: a summary sheet first (from the participation and inactive
  * tables when given), then one sheet per table; header rows frozen and bold,

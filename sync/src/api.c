@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "qk_stats.h"
 #include "qk_server.h"
 #include "request.h"
 #include "store.h"
@@ -906,6 +907,77 @@ static void h_competitions(call *c)
     json_decref(j);
 }
 
+/* GET /stats/{subject}?from=&to=&branch=&format=json|csv|xlsx: a branch's
+ * statistics from the server's own scores (leaders: their branch only). */
+static void h_stats(call *c)
+{
+    if (!need_user(c, 0))
+        return;
+    qk_stats_query q = {0};
+    if ((q.subject = qk_stats_subject_parse(c->rest)) == QK_STATS_COUNT)
+        return failf(c, 404, "not_found", QK_Y_API_NOT_FOUND, c->rq->method, c->rq->path);
+    const char *branch = branch_for(c, qk_http_query(c->rq, "branch"));
+    if (!branch && !is_admin(c))
+        return;
+    const char *from = qk_http_query(c->rq, "from"), *to = qk_http_query(c->rq, "to");
+    qk_stats_this_month(qk__now_ms(), &q.from_day, &q.to_day);
+    if (from && qk_stats_parse_day(from, &q.from_day))
+        return failf(c, 400, "bad_field", QK_Y_API_FIELD, "from (YYYY-MM-DD)");
+    if (to && qk_stats_parse_day(to, &q.to_day))
+        return failf(c, 400, "bad_field", QK_Y_API_FIELD, "to (YYYY-MM-DD)");
+    if (q.to_day < q.from_day)
+        return failf(c, 400, "bad_field", QK_Y_API_FIELD, "to (not before from)");
+    const char *format = qk_http_query(c->rq, "format");
+    if (format && strcmp(format, "json") != 0 && strcmp(format, "csv") != 0 &&
+        strcmp(format, "xlsx") != 0)
+        return failf(c, 400, "bad_field", QK_Y_API_FIELD, "format (json, csv, xlsx)");
+    json_t *t = NULL;
+    char msg[600];
+    if (qk_stats_server(c->s->ops->path(c->s), branch, &q, c->lang, &t, msg, sizeof msg) != QK_OK)
+        return fail(c, 500, "server_error", msg);
+    char disp[160];
+    snprintf(disp, sizeof disp, "attachment; filename=\"quizkit-%s-%s.%s\"", c->rest,
+             json_string_value(json_object_get(t, "from")), format ? format : "json");
+    if (format && strcmp(format, "csv") == 0) {
+        size_t len = 0;
+        char *text = qk_stats_csv(t, c->lang, &len);
+        json_decref(t);
+        if (!text)
+            return fail(c, 500, "server_error", "out of memory");
+        c->rs->status = 200;
+        c->rs->body = text;
+        c->rs->len = len;
+        c->rs->type = "text/csv; charset=utf-8";
+        qk_http_add_header(c->rs, "Content-Disposition", disp);
+        return;
+    }
+    if (format && strcmp(format, "xlsx") == 0) {
+        char path[] = "/tmp/quizkit-stats-XXXXXX";
+        int fd = mkstemp(path);
+        if (fd >= 0)
+            close(fd);
+        int rc = fd >= 0 ? qk_stats_xlsx(path, &t, 1, c->lang, msg, sizeof msg) : QK_EIO;
+        json_decref(t);
+        int file = rc == QK_OK ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+        struct stat st;
+        if (file < 0 || fstat(file, &st) != 0) {
+            if (file >= 0)
+                close(file);
+            unlink(path);
+            return fail(c, 500, "server_error", rc == QK_OK ? strerror(errno) : msg);
+        }
+        unlink(path); /* the open file stays readable until sent */
+        c->rs->status = 200;
+        c->rs->fd = file;
+        c->rs->off = 0;
+        c->rs->flen = (uint64_t)st.st_size;
+        c->rs->type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+        qk_http_add_header(c->rs, "Content-Disposition", disp);
+        return;
+    }
+    ok(c, 200, t);
+}
+
 /* --- routing --- */
 
 typedef struct route {
@@ -933,6 +1005,7 @@ static const route routes[] = {
     {"GET", "/api/v1/bundles/", h_bundles, 0},
     {"GET", "/api/v1/competitions/", h_leaderboard, 0},
     {NULL, "/api/v1/competitions", h_competitions, SMALL_BODY},
+    {"GET", "/api/v1/stats/", h_stats, 0},
 };
 
 static const route *find_route(const char *m, const char *path, const char **rest, int *wrong_method)

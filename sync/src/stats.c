@@ -52,7 +52,7 @@ static void civil_from_days(int64_t z, int *y, int *m, int *d)
     *y = (int)(yoe + era * 400 + (*m <= 2));
 }
 
-static void day_text(int64_t day, char out[16])
+void qk_stats_day_text(int64_t day, char out[16])
 {
     int y, m, d;
     civil_from_days(day, &y, &m, &d);
@@ -98,13 +98,33 @@ static json_t *columns(const col *c, size_t n)
     return a;
 }
 
+/* Where the roster and the scores come from: a device's own file (its
+ * members; the scores it gave), or the server's store (a branch's members, ?6,
+ * or all; the server's own re-scored scores). */
+static const char local_prefix[] =
+    "WITH roster AS (SELECT id, name, dept FROM members),"
+    " scores AS (SELECT attempt_id, json_extract(payload, '$.score') AS score,"
+    " json_extract(payload, '$.max') AS max FROM events WHERE kind = 'attempt.finish'), ";
+static const char server_prefix[] =
+    "WITH roster AS (SELECT id, name, dept FROM members WHERE ?6 IS NULL OR branch_id = ?6),"
+    " scores AS (SELECT e.attempt_id, coalesce(a.server_score, json_extract(e.payload, '$.score'))"
+    " AS score, coalesce(a.max, json_extract(e.payload, '$.max')) AS max FROM events e"
+    " LEFT JOIN attempt_scores a ON a.attempt_id = e.attempt_id WHERE e.kind = 'attempt.finish'), ";
+
 /* Runs sql with the period bound as ?1 (from, ms) and ?2 (to, exclusive ms);
  * each result row becomes an array. */
-static int rows(sqlite3 *db, const char *sql, const qk_stats_query *q, qk_lang lang, json_t *out,
-                char *msg, size_t n)
+static int rows(sqlite3 *db, const char *prefix, const char *body, const qk_stats_query *q,
+                const char *branch, qk_lang lang, json_t *out, char *msg, size_t n)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+    size_t len = strlen(prefix) + strlen(body) + 1;
+    char *sql = malloc(len);
+    if (!sql)
+        return QK_ENOMEM;
+    snprintf(sql, len, "%s%s", prefix, body);
+    int prc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    free(sql);
+    if (prc != SQLITE_OK) {
         snprintf(msg, n, "stats: %s", sqlite3_errmsg(db));
         return QK_EIO;
     }
@@ -112,11 +132,14 @@ static int rows(sqlite3 *db, const char *sql, const qk_stats_query *q, qk_lang l
     sqlite3_bind_int64(st, 2, (q->to_day + 1) * DAY_MS - BJ_MS);
     /* Labels some subjects put in their rows. */
     int en = lang == QK_LANG_EN;
-    if (sqlite3_bind_parameter_count(st) >= 5) {
+    int np = sqlite3_bind_parameter_count(st);
+    if (np >= 5) {
         sqlite3_bind_text(st, 3, en ? "all" : "全部", -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 4, en ? "theme" : "主题", -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 5, en ? "competition" : "竞赛", -1, SQLITE_STATIC);
     }
+    if (np >= 6 && branch)
+        sqlite3_bind_text(st, 6, branch, -1, SQLITE_STATIC);
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         json_t *r = json_array();
@@ -140,16 +163,17 @@ static int rows(sqlite3 *db, const char *sql, const qk_stats_query *q, qk_lang l
 /* Activity in the period: attempts, answers and lessons of members on the roster. */
 #define ACT                                                                                        \
     "act AS (SELECT member_id, kind, attempt_id, payload, (created_ms + 28800000) / 86400000 AS day" \
-    " FROM events WHERE member_id IN (SELECT id FROM members)"                                       \
+    " FROM events WHERE member_id IN (SELECT id FROM roster)"                                        \
     " AND (kind = 'answer' OR kind LIKE 'attempt.%' OR kind LIKE 'lesson.%')"                        \
     " AND created_ms >= ?1 AND created_ms < ?2)"
 /* Finished attempts in the period with their mode, theme and competition. */
 #define FIN                                                                                        \
     "fin AS (SELECT f.member_id, f.attempt_id, json_extract(s.payload, '$.mode') AS mode,"           \
     " json_extract(s.payload, '$.theme') AS theme, json_extract(s.payload, '$.competition') AS comp," \
-    " json_extract(f.payload, '$.score') AS score, json_extract(f.payload, '$.max') AS max"          \
+    " sc.score AS score, sc.max AS max"                                                              \
     " FROM events f JOIN events s ON s.attempt_id = f.attempt_id AND s.kind = 'attempt.start'"       \
-    " WHERE f.kind = 'attempt.finish' AND f.member_id IN (SELECT id FROM members)"                   \
+    " JOIN scores sc ON sc.attempt_id = f.attempt_id"                                                \
+    " WHERE f.kind = 'attempt.finish' AND f.member_id IN (SELECT id FROM roster)"                    \
     " AND f.created_ms >= ?1 AND f.created_ms < ?2)"
 /* The last day each member was active, ever. */
 #define LAST                                                                                       \
@@ -158,16 +182,16 @@ static int rows(sqlite3 *db, const char *sql, const qk_stats_query *q, qk_lang l
     " OR kind LIKE 'lesson.%') GROUP BY member_id)"
 
 static const char sql_participation[] =
-    "WITH " ACT ", " FIN ", roster AS (SELECT count(*) AS n FROM members)"
-    " SELECT ?3, '', (SELECT n FROM roster), count(DISTINCT member_id),"
-    " round(100.0 * count(DISTINCT member_id) / max((SELECT n FROM roster), 1), 1),"
+    ACT ", " FIN ", rn AS (SELECT count(*) AS n FROM roster)"
+    " SELECT ?3, '', (SELECT n FROM rn), count(DISTINCT member_id),"
+    " round(100.0 * count(DISTINCT member_id) / max((SELECT n FROM rn), 1), 1),"
     " round(1.0 * count(DISTINCT member_id || '/' || day) / max(count(DISTINCT member_id), 1), 1),"
     " (SELECT count(*) FROM fin) FROM act"
-    " UNION ALL SELECT ?4, theme, (SELECT n FROM roster), count(DISTINCT member_id),"
-    " round(100.0 * count(DISTINCT member_id) / max((SELECT n FROM roster), 1), 1), NULL, count(*)"
+    " UNION ALL SELECT ?4, theme, (SELECT n FROM rn), count(DISTINCT member_id),"
+    " round(100.0 * count(DISTINCT member_id) / max((SELECT n FROM rn), 1), 1), NULL, count(*)"
     " FROM fin WHERE theme IS NOT NULL AND comp IS NULL GROUP BY theme"
-    " UNION ALL SELECT ?5, comp, (SELECT n FROM roster), count(DISTINCT member_id),"
-    " round(100.0 * count(DISTINCT member_id) / max((SELECT n FROM roster), 1), 1), NULL, count(*)"
+    " UNION ALL SELECT ?5, comp, (SELECT n FROM rn), count(DISTINCT member_id),"
+    " round(100.0 * count(DISTINCT member_id) / max((SELECT n FROM rn), 1), 1), NULL, count(*)"
     " FROM fin WHERE comp IS NOT NULL GROUP BY comp";
 
 static const col cols_participation[] = {
@@ -177,7 +201,7 @@ static const col cols_participation[] = {
     {"attempts", "答题次数", "attempts"}};
 
 static const char sql_members[] =
-    "WITH " ACT ", " FIN ", " LAST
+    ACT ", " FIN ", " LAST
     " SELECT m.id, m.name, m.dept,"
     " (SELECT count(*) FROM fin WHERE fin.member_id = m.id),"
     " (SELECT count(*) FROM act WHERE act.member_id = m.id AND kind = 'answer'),"
@@ -191,7 +215,7 @@ static const char sql_members[] =
     "  AND p.created_ms >= ?1 AND p.created_ms < ?2),"
     " (SELECT count(DISTINCT day) FROM act WHERE act.member_id = m.id),"
     " (SELECT day FROM last WHERE last.member_id = m.id)"
-    " FROM members m ORDER BY m.id";
+    " FROM roster m ORDER BY m.id";
 
 static const col cols_members[] = {
     {"member_id", "编号", "id"},          {"name", "姓名", "name"},
@@ -202,9 +226,9 @@ static const col cols_members[] = {
     {"active_days", "活跃天数", "active days"}, {"last_active", "最近参与", "last active"}};
 
 static const char sql_inactive[] =
-    "WITH " ACT ", " LAST
+    ACT ", " LAST
     " SELECT m.id, m.name, m.dept, (SELECT day FROM last WHERE last.member_id = m.id)"
-    " FROM members m WHERE m.id NOT IN (SELECT member_id FROM act)"
+    " FROM roster m WHERE m.id NOT IN (SELECT member_id FROM act)"
     " ORDER BY (SELECT day FROM last WHERE last.member_id = m.id) IS NOT NULL,"
     " (SELECT day FROM last WHERE last.member_id = m.id), m.id";
 
@@ -214,7 +238,7 @@ static const col cols_inactive[] = {{"member_id", "编号", "id"},
                                     {"last_active", "最近参与", "last active"}};
 
 static const char sql_themes[] =
-    "WITH " FIN " SELECT coalesce(comp, theme, '*'), CASE WHEN comp IS NOT NULL THEN ?5"
+    FIN " SELECT coalesce(comp, theme, '*'), CASE WHEN comp IS NOT NULL THEN ?5"
     " ELSE mode END, count(*), count(DISTINCT member_id),"
     " round(100.0 * avg(1.0 * score / max), 1),"
     " sum(1.0 * score / max < 0.6), sum(1.0 * score / max >= 0.6 AND 1.0 * score / max < 0.8),"
@@ -229,7 +253,7 @@ static const col cols_themes[] = {
 
 /* Weeks start on Monday (1970-01-01 was a Thursday: day + 3 is 0 on Mondays mod 7). */
 static const char sql_trend[] =
-    "WITH " ACT " SELECT date((day - (day + 3) % 7) * 86400, 'unixepoch') AS week,"
+    ACT " SELECT date((day - (day + 3) % 7) * 86400, 'unixepoch') AS week,"
     " count(DISTINCT member_id), sum(kind = 'attempt.finish'), sum(kind = 'answer'),"
     " sum(kind = 'lesson.finish') FROM act GROUP BY week ORDER BY week";
 
@@ -240,9 +264,9 @@ static const col cols_trend[] = {{"week", "周（周一）", "week (Monday)"},
                                  {"lessons", "完成党课", "lessons"}};
 
 static const char sql_questions[] =
-    "WITH ans AS (SELECT member_id, json_extract(payload, '$.q') AS q,"
+    "ans AS (SELECT member_id, json_extract(payload, '$.q') AS q,"
     " json_extract(payload, '$.correct') AS ok, json_extract(payload, '$.response') AS resp"
-    " FROM events WHERE kind = 'answer' AND member_id IN (SELECT id FROM members)"
+    " FROM events WHERE kind = 'answer' AND member_id IN (SELECT id FROM roster)"
     " AND created_ms >= ?1 AND created_ms < ?2),"
     " ability AS (SELECT member_id, avg(ok) AS a FROM ans GROUP BY member_id),"
     /* the weakest and strongest 27% (at least one each), ties by id */
@@ -280,8 +304,8 @@ static void add_stems(json_t *rows_, qk_bundle *b)
     }
 }
 
-int qk_stats_local(const char *progress_path, const qk_stats_query *q, qk_lang lang, json_t **out,
-                   char *msg, size_t msglen)
+static int run_stats(const char *db_path, const char *prefix, const char *branch,
+                     const qk_stats_query *q, qk_lang lang, json_t **out, char *msg, size_t msglen)
 {
     *out = NULL;
     if ((unsigned)q->subject >= QK_STATS_COUNT || q->to_day < q->from_day) {
@@ -290,9 +314,9 @@ int qk_stats_local(const char *progress_path, const qk_stats_query *q, qk_lang l
     }
     sqlite3 *db = NULL;
     char uri[4200];
-    snprintf(uri, sizeof uri, "file:%s?mode=ro", progress_path);
+    snprintf(uri, sizeof uri, "file:%s?mode=ro", db_path);
     if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) != SQLITE_OK) {
-        snprintf(msg, msglen, "%s: %s", progress_path, db ? sqlite3_errmsg(db) : "?");
+        snprintf(msg, msglen, "%s: %s", db_path, db ? sqlite3_errmsg(db) : "?");
         sqlite3_close(db);
         return QK_EIO;
     }
@@ -310,10 +334,10 @@ int qk_stats_local(const char *progress_path, const qk_stats_query *q, qk_lang l
         {sql_questions, cols_questions, sizeof cols_questions / sizeof(col)},
     };
     char from[16], to[16];
-    day_text(q->from_day, from);
-    day_text(q->to_day, to);
+    qk_stats_day_text(q->from_day, from);
+    qk_stats_day_text(q->to_day, to);
     json_t *r = json_array();
-    int rc = rows(db, subj[q->subject].sql, q, lang, r, msg, msglen);
+    int rc = rows(db, prefix, subj[q->subject].sql, q, branch, lang, r, msg, msglen);
     sqlite3_close(db);
     if (rc != QK_OK) {
         json_decref(r);
@@ -321,7 +345,86 @@ int qk_stats_local(const char *progress_path, const qk_stats_query *q, qk_lang l
     }
     if (q->subject == QK_STATS_QUESTIONS)
         add_stems(r, q->bundle);
-    *out = json_pack("{s:s, s:s, s:s, s:o, s:o}", "subject", subject_names[q->subject], "from", from,
-                     "to", to, "columns", columns(subj[q->subject].cols, subj[q->subject].n), "rows", r);
+    *out = json_pack("{s:s, s:s, s:s, s:s?, s:o, s:o}", "subject", subject_names[q->subject], "from",
+                     from, "to", to, "branch", branch, "columns",
+                     columns(subj[q->subject].cols, subj[q->subject].n), "rows", r);
     return *out ? QK_OK : QK_ENOMEM;
+}
+
+int qk_stats_local(const char *progress_path, const qk_stats_query *q, qk_lang lang, json_t **out,
+                   char *msg, size_t msglen)
+{
+    return run_stats(progress_path, local_prefix, NULL, q, lang, out, msg, msglen);
+}
+
+int qk_stats_server(const char *store_path, const char *branch, const qk_stats_query *q,
+                    qk_lang lang, json_t **out, char *msg, size_t msglen)
+{
+    return run_stats(store_path, server_prefix, branch, q, lang, out, msg, msglen);
+}
+
+/* A value as text: integers as they are, reals with one decimal (two for the
+ * indices), null empty. */
+static void cell_text(json_t *v, char *buf, size_t n)
+{
+    if (json_is_integer(v))
+        snprintf(buf, n, "%lld", (long long)json_integer_value(v));
+    else if (json_is_real(v))
+        snprintf(buf, n, "%g", json_real_value(v));
+    else if (json_is_string(v))
+        snprintf(buf, n, "%s", json_string_value(v));
+    else
+        buf[0] = '\0';
+}
+
+static void csv_field(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+char *qk_stats_csv(json_t *t, qk_lang lang, size_t *len)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    if (!f)
+        return NULL;
+    fputs("\xef\xbb\xbf", f); /* the BOM Excel needs to read UTF-8 */
+    size_t i, k;
+    json_t *head, *row, *v;
+    json_array_foreach(json_object_get(t, "columns"), i, head)
+    {
+        if (i)
+            fputc(',', f);
+        csv_field(f, json_string_value(json_object_get(head, lang == QK_LANG_EN ? "en" : "zh")));
+    }
+    fputs("\r\n", f);
+    json_array_foreach(json_object_get(t, "rows"), i, row)
+    {
+        json_array_foreach(row, k, v)
+        {
+            char cellbuf[1024];
+            cell_text(v, cellbuf, sizeof cellbuf);
+            if (k)
+                fputc(',', f);
+            csv_field(f, cellbuf);
+        }
+        fputs("\r\n", f);
+    }
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
+    *len = n;
+    return buf;
 }

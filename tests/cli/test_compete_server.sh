@@ -152,6 +152,30 @@ expect_contains "the kiosk's own board shows departments" "$WORK/o" "护理部"
 curl -s -H "Authorization: Bearer $LT" "$URL/api/v1/competitions/b1-keshi/leaderboard" >"$WORK/board.json"
 expect_eq "departments ranked by mean points" "$(board "[(t['team'], t['members']) for t in b['teams']]")" "[('内科', 2), ('护理部', 1)]"
 
+# Branch statistics from the server, for the leader only for their branch.
+S() { QUIZKIT_PASSWORD=leader-pass-1 "$QK" stats "$@" --server "$URL" --user li; }
+S participation --json >"$WORK/p.json" 2>&1
+expect_eq "the leader's branch: five on the roster, all took part" \
+    "$(python3 -c 'import json,sys;r=json.load(open(sys.argv[1]))["rows"][0];print(r[2], r[3], r[4])' "$WORK/p.json")" "5 5 100.0"
+S inactive --json >"$WORK/i.json" 2>&1
+expect_eq "nobody in b1 left out" "$(python3 -c 'import json,sys;print(len(json.load(open(sys.argv[1]))["rows"]))' "$WORK/i.json")" 0
+S members --branch b2 >"$WORK/o" 2>&1
+expect_contains "another branch's figures are refused" "$WORK/o" "服务器回答 403"
+QUIZKIT_PASSWORD="$(sed -n 's/.*初始密码：\([0-9a-f-]*\).*/\1/p' "$SRV/out")" "$QK" stats participation --json \
+    --server "$URL" --user admin >"$WORK/a.json" 2>&1
+expect_eq "an admin sees every branch" "$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["rows"][0][2])' "$WORK/a.json")" 6
+curl -s -o "$WORK/api.csv" -H "Authorization: Bearer $LT" "$URL/api/v1/stats/members?format=csv"
+expect_eq "CSV from the API starts with the BOM" "$(head -c 3 "$WORK/api.csv" | od -An -tx1 | tr -d ' \n')" efbbbf
+expect_contains "and holds the branch's members" "$WORK/api.csv" "孙七"
+curl -s -o "$WORK/api.xlsx" -H "Authorization: Bearer $LT" "$URL/api/v1/stats/trend?format=xlsx"
+expect_eq "XLSX from the API" "$(python3 -c 'import sys,zipfile;print(len([n for n in zipfile.ZipFile(sys.argv[1]).namelist() if n.startswith("xl/worksheets/")]))' "$WORK/api.xlsx")" 2
+DT=$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["token"])' "$QUIZKIT_HOME/server.json")
+expect_eq "devices get no statistics" "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $DT" "$URL/api/v1/stats/members")" 403
+expect_eq "bad dates are named" "$(curl -s -o "$WORK/b" -w '%{http_code}' -H "Authorization: Bearer $LT" "$URL/api/v1/stats/members?from=2026-13-01")" 400
+QUIZKIT_PASSWORD=leader-pass-1 "$QK" report --xlsx "$WORK/branch.xlsx" --server "$URL" --user li 2>"$WORK/e"
+expect_eq "the monthly report from the server" "$?" 0
+expect_eq "with every sheet" "$(python3 -c 'import sys,zipfile;print(len([n for n in zipfile.ZipFile(sys.argv[1]).namelist() if n.startswith("xl/worksheets/")]))' "$WORK/branch.xlsx")" 7
+
 # Offline again, the devices show the branch board from their last sync.
 "$QK" --data-dir "$PHONE" compete board mini-cup >"$WORK/o" 2>&1
 expect_contains "phone shows the server's board" "$WORK/o" "支部排行榜（服务器计分，支部 b1"
