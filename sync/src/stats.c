@@ -272,14 +272,16 @@ static const char sql_questions[] =
     /* the weakest and strongest 27% (at least one each), ties by id */
     " ranked AS (SELECT member_id, row_number() OVER (ORDER BY a, member_id) AS rn,"
     " count(*) OVER () AS n FROM ability),"
-    " wrong AS (SELECT q, resp, count(*) AS c, row_number() OVER (PARTITION BY q ORDER BY count(*) DESC,"
-    " resp) AS k FROM ans WHERE NOT ok AND resp IS NOT NULL GROUP BY q, resp)"
-    " SELECT a.q, count(*), count(DISTINCT a.member_id), round(avg(a.ok), 2),"
-    " CASE WHEN max(r.n) >= 4 THEN round(avg(CASE WHEN r.rn > r.n - (27 * r.n + 99) / 100 THEN a.ok END)"
-    " - avg(CASE WHEN r.rn <= (27 * r.n + 99) / 100 THEN a.ok END), 2) END,"
-    " (SELECT resp || ' (' || c || ')' FROM wrong w WHERE w.q = a.q AND w.k = 1)"
-    " FROM ans a JOIN ranked r ON r.member_id = a.member_id GROUP BY a.q"
-    " ORDER BY avg(a.ok), count(*) DESC, a.q";
+    " wrong AS (SELECT q, resp, c FROM (SELECT q, resp, count(*) AS c, row_number() OVER"
+    " (PARTITION BY q ORDER BY count(*) DESC, resp) AS k FROM ans WHERE NOT ok AND resp IS NOT NULL"
+    " GROUP BY q, resp) WHERE k = 1),"
+    " per AS (SELECT a.q, count(*) AS n, count(DISTINCT a.member_id) AS members, avg(a.ok) AS fac,"
+    " max(r.n) AS nm, avg(CASE WHEN r.rn > r.n - (27 * r.n + 99) / 100 THEN a.ok END) AS hi,"
+    " avg(CASE WHEN r.rn <= (27 * r.n + 99) / 100 THEN a.ok END) AS lo"
+    " FROM ans a JOIN ranked r ON r.member_id = a.member_id GROUP BY a.q)"
+    " SELECT per.q, n, members, round(fac, 2), CASE WHEN nm >= 4 THEN round(hi - lo, 2) END,"
+    " w.resp || ' (' || w.c || ')' FROM per LEFT JOIN wrong w ON w.q = per.q"
+    " ORDER BY fac, n DESC, per.q";
 
 static const col cols_questions[] = {
     {"question_id", "题目", "question"},       {"answers", "作答次数", "answers"},
