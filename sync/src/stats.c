@@ -200,22 +200,25 @@ static const col cols_participation[] = {
     {"rate_pct", "参与率%", "rate %"},   {"days_per_member", "人均活跃天数", "active days each"},
     {"attempts", "答题次数", "attempts"}};
 
+/* One pass over the period's events per figure, joined to the roster. */
 static const char sql_members[] =
-    ACT ", " FIN ", " LAST
-    " SELECT m.id, m.name, m.dept,"
-    " (SELECT count(*) FROM fin WHERE fin.member_id = m.id),"
-    " (SELECT count(*) FROM act WHERE act.member_id = m.id AND kind = 'answer'),"
-    " (SELECT round(100.0 * sum(json_extract(payload, '$.correct')) / count(*), 1) FROM act"
-    "  WHERE act.member_id = m.id AND kind = 'answer'),"
-    " (SELECT round(100.0 * avg(1.0 * score / max), 1) FROM fin WHERE fin.member_id = m.id AND max > 0),"
-    " (SELECT round(100.0 * max(1.0 * score / max), 1) FROM fin WHERE fin.member_id = m.id AND max > 0),"
-    " (SELECT count(*) FROM act WHERE act.member_id = m.id AND kind = 'lesson.finish'),"
-    " (SELECT coalesce(sum(json_extract(payload, '$.amount')), 0) FROM events p"
-    "  WHERE p.member_id = m.id AND p.kind IN ('points.award', 'points.correction')"
-    "  AND p.created_ms >= ?1 AND p.created_ms < ?2),"
-    " (SELECT count(DISTINCT day) FROM act WHERE act.member_id = m.id),"
-    " (SELECT day FROM last WHERE last.member_id = m.id)"
-    " FROM roster m ORDER BY m.id";
+    ACT ", " FIN ", " LAST ","
+    " agg AS (SELECT member_id, sum(kind = 'answer') AS answers,"
+    " round(100.0 * avg(CASE WHEN kind = 'answer' THEN json_extract(payload, '$.correct') END), 1)"
+    " AS acc, sum(kind = 'lesson.finish') AS lessons, count(DISTINCT day) AS days"
+    " FROM act GROUP BY member_id),"
+    " fa AS (SELECT member_id, count(*) AS attempts,"
+    " round(100.0 * avg(CASE WHEN max > 0 THEN 1.0 * score / max END), 1) AS avg_pct,"
+    " round(100.0 * max(CASE WHEN max > 0 THEN 1.0 * score / max END), 1) AS best_pct"
+    " FROM fin GROUP BY member_id),"
+    " pts AS (SELECT member_id, sum(json_extract(payload, '$.amount')) AS points FROM events"
+    " WHERE kind IN ('points.award', 'points.correction') AND created_ms >= ?1 AND created_ms < ?2"
+    " GROUP BY member_id)"
+    " SELECT m.id, m.name, m.dept, coalesce(fa.attempts, 0), coalesce(agg.answers, 0), agg.acc,"
+    " fa.avg_pct, fa.best_pct, coalesce(agg.lessons, 0), coalesce(pts.points, 0),"
+    " coalesce(agg.days, 0), last.day"
+    " FROM roster m LEFT JOIN agg ON agg.member_id = m.id LEFT JOIN fa ON fa.member_id = m.id"
+    " LEFT JOIN pts ON pts.member_id = m.id LEFT JOIN last ON last.member_id = m.id ORDER BY m.id";
 
 static const col cols_members[] = {
     {"member_id", "编号", "id"},          {"name", "姓名", "name"},
