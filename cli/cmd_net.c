@@ -126,6 +126,40 @@ static int64_t wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* {bundle id: version} of the bundles installed here. */
+static json_t *installed_versions(cli *c)
+{
+    json_t *v = json_object();
+    char **inst = NULL;
+    size_t ninst = 0;
+    bundle_installed(c, &inst, &ninst);
+    for (size_t k = 0; k < ninst; k++) {
+        qk_bundle *b = NULL;
+        if (qk_bundle_open(&b, inst[k], 0, c->lang) == QK_OK)
+            json_object_set_new(v, qk_bundle_info_get(b)->id,
+                                json_string(qk_bundle_info_get(b)->version));
+        qk_bundle_close(b);
+        free(inst[k]);
+    }
+    free(inst);
+    return v;
+}
+
+/* {bundle id: catalogue entry} of the newest published version of each id
+ * (the catalogue lists versions in publishing order). */
+static json_t *latest_published(json_t *cat)
+{
+    json_t *v = json_object(), *e;
+    size_t i;
+    json_array_foreach(cat, i, e)
+    {
+        const char *id = json_string_value(json_object_get(e, "id"));
+        if (id)
+            json_object_set(v, id, e);
+    }
+    return v;
+}
+
 /* Installs the catalogue's bundles this device lacks or has older; the
  * catalogue is kept in <data>/catalogue.json for `status`. */
 static int pull_bundles(cli *c, qk_client *cl, char *msg, size_t n)
@@ -137,38 +171,15 @@ static int pull_bundles(cli *c, qk_client *cl, char *msg, size_t n)
     char path[4096];
     snprintf(path, sizeof path, "%s/catalogue.json", c->data_dir);
     json_dump_file(cat, path, JSON_INDENT(2));
-    char **inst = NULL;
-    size_t ninst = 0;
-    bundle_installed(c, &inst, &ninst);
-    size_t i;
+    json_t *have = installed_versions(c), *wanted = latest_published(cat);
+    const char *id;
     json_t *b;
-    json_array_foreach(cat, i, b)
+    json_object_foreach(wanted, id, b)
     {
-        const char *id = json_string_value(json_object_get(b, "id"));
         const char *ver = json_string_value(json_object_get(b, "version"));
         const char *sha = json_string_value(json_object_get(b, "sha256"));
-        if (!id || !ver || !sha)
-            continue;
-        /* Only the newest published version of each id matters. */
-        json_t *later;
-        size_t j;
-        int superseded = 0;
-        json_array_foreach(cat, j, later)
-        {
-            if (j > i && json_string_value(json_object_get(later, "id")) &&
-                strcmp(json_string_value(json_object_get(later, "id")), id) == 0)
-                superseded = 1;
-        }
-        int have = 0;
-        for (size_t k = 0; k < ninst && !have; k++) {
-            qk_bundle *ob = NULL;
-            if (qk_bundle_open(&ob, inst[k], 0, c->lang) == QK_OK &&
-                strcmp(qk_bundle_info_get(ob)->id, id) == 0 &&
-                strcmp(qk_bundle_info_get(ob)->version, ver) == 0)
-                have = 1;
-            qk_bundle_close(ob);
-        }
-        if (superseded || have)
+        const char *mine = json_string_value(json_object_get(have, id));
+        if (!ver || !sha || (mine && strcmp(mine, ver) == 0))
             continue;
         char dest[4096];
         snprintf(dest, sizeof dest, "%s/download-%s-%s.qkb", c->data_dir, id, ver);
@@ -180,9 +191,8 @@ static int pull_bundles(cli *c, qk_client *cl, char *msg, size_t n)
             out(c, stdout, M_SYNC_BUNDLE, id, ver);
         unlink(dest);
     }
-    for (size_t k = 0; k < ninst; k++)
-        free(inst[k]);
-    free(inst);
+    json_decref(have);
+    json_decref(wanted);
     json_decref(cat);
     return rc;
 }
@@ -406,33 +416,19 @@ void status_server(cli *c)
     snprintf(cat_path, sizeof cat_path, "%s/catalogue.json", c->data_dir);
     json_error_t je;
     json_t *cat = json_load_file(cat_path, 0, &je);
-    char **inst = NULL;
-    size_t ninst = 0;
-    bundle_installed(c, &inst, &ninst);
-    for (size_t k = 0; k < ninst; k++) {
-        qk_bundle *b = NULL;
-        if (qk_bundle_open(&b, inst[k], 0, c->lang) == QK_OK) {
-            const qk_bundle_info *info = qk_bundle_info_get(b);
-            /* The catalogue lists versions in publishing order: the last of
-             * this id is the one devices should have. */
-            char waiting[160] = "";
-            const char *latest = NULL;
-            size_t i;
-            json_t *e;
-            json_array_foreach(cat, i, e)
-            {
-                const char *id = json_string_value(json_object_get(e, "id"));
-                if (id && strcmp(id, info->id) == 0)
-                    latest = json_string_value(json_object_get(e, "version"));
-            }
-            if (latest && strcmp(latest, info->version) != 0)
-                msgf(c, waiting, sizeof waiting, M_STATUS_UPDATE, latest);
-            out(c, stdout, M_STATUS_BUNDLE, info->id, info->version, waiting);
-        }
-        qk_bundle_close(b);
-        free(inst[k]);
+    json_t *have = installed_versions(c), *latest = latest_published(cat);
+    const char *id;
+    json_t *ver;
+    json_object_foreach(have, id, ver)
+    {
+        char waiting[160] = "";
+        const char *newest = json_string_value(json_object_get(json_object_get(latest, id), "version"));
+        if (newest && strcmp(newest, json_string_value(ver)) != 0)
+            msgf(c, waiting, sizeof waiting, M_STATUS_UPDATE, newest);
+        out(c, stdout, M_STATUS_BUNDLE, id, json_string_value(ver), waiting);
     }
-    free(inst);
+    json_decref(have);
+    json_decref(latest);
     json_decref(cat);
     free(path);
 }

@@ -310,6 +310,30 @@ static char *read_all(const char *path, size_t *len)
     return buf ? buf : calloc(1, 1);
 }
 
+/* A roster file as UTF-8 (WPS/Excel save GBK too): 0, or an exit status
+ * after saying what is wrong and where. */
+static int read_roster(cli *c, const char *path, char **text, size_t *len)
+{
+    size_t rawlen = 0;
+    int converted = 0, bad_line = 0;
+    char *raw = read_all(path, &rawlen);
+    *text = NULL;
+    if (!raw) {
+        err(c, M_DATA_DIR, path, strerror(errno ? errno : EIO));
+        return EXIT_FAIL;
+    }
+    *text = qk_text_decode(raw, rawlen, len, &converted, &bad_line);
+    free(raw);
+    if (!*text) {
+        char why[512];
+        snprintf(why, sizeof why, "%s:%d: %s", path, bad_line,
+                 c->lang == QK_LANG_EN ? "neither UTF-8 nor GBK text" : "既不是 UTF-8 也不是 GBK 文本");
+        err_text(c, why);
+        return EXIT_FAIL;
+    }
+    return 0;
+}
+
 /* The same commands through the server's API, for leaders who have no access
  * to its database: log in, call, print what came back. */
 static int admin_remote(cli *c, const char *cmd, const char *sub, const aopts *o)
@@ -374,19 +398,8 @@ static int admin_remote(cli *c, const char *cmd, const char *sub, const aopts *o
             snprintf(path, sizeof path, "/api/v1/members");
         }
     } else if (strcmp(cmd, "member") == 0 && strcmp(sub, "import") == 0 && o->npos == 1) {
-        char *raw = read_all(o->pos[0], &len);
-        int converted = 0, bad_line = 0;
         size_t tlen = 0;
-        if (!raw) {
-            err(c, M_DATA_DIR, o->pos[0], strerror(errno ? errno : EIO));
-            r = EXIT_FAIL;
-        } else if (!(data = qk_text_decode(raw, len, &tlen, &converted, &bad_line))) {
-            char why[512];
-            snprintf(why, sizeof why, "%s:%d: %s", o->pos[0], bad_line,
-                     c->lang == QK_LANG_EN ? "neither UTF-8 nor GBK text" : "既不是 UTF-8 也不是 GBK 文本");
-            err_text(c, why);
-            r = EXIT_FAIL;
-        } else {
+        if ((r = read_roster(c, o->pos[0], &data, &tlen)) == 0) {
             snprintf(path, sizeof path, "/api/v1/members/import%s%s", o->branch ? "?branch=" : "",
                      o->branch ? o->branch : "");
             if ((rc = qk_client_call(cl, "POST", path, data, tlen, "text/csv", &reply, msg,
@@ -394,7 +407,6 @@ static int admin_remote(cli *c, const char *cmd, const char *sub, const aopts *o
                 out(c, stdout, M_ADMIN_OK_IMPORT, o->pos[0],
                     (size_t)json_integer_value(json_object_get(reply, "imported")));
         }
-        free(raw);
     } else if (strcmp(cmd, "competition") == 0 && strcmp(sub, "add") == 0 && o->npos == 1) {
         json_error_t je;
         json_t *spec = json_load_file(o->pos[0], 0, &je);
@@ -560,40 +572,11 @@ int admin_server(cli *c, int argc, char **argv)
             out(c, stdout, M_ADMIN_OK_MEMBER, m.id, m.name, m.branch);
         }
     } else if (strcmp(cmd, "member") == 0 && strcmp(sub, "import") == 0 && o.npos == 1) {
-        FILE *f = fopen(o.pos[0], "rb");
-        char *raw = NULL, *text = NULL;
-        size_t len = 0, cap = 0, tlen = 0;
-        int converted = 0, bad_line = 0;
-        while (f && !feof(f)) {
-            if (len + 65536 > cap) {
-                char *nr = realloc(raw, cap = cap ? cap * 2 : 131072);
-                if (!nr)
-                    break;
-                raw = nr;
-            }
-            len += fread(raw + len, 1, cap - len, f);
-            if (ferror(f))
-                break;
-        }
-        if (!f || ferror(f)) {
-            err(c, M_DATA_DIR, o.pos[0], strerror(errno ? errno : EIO));
-            r = EXIT_FAIL;
-        } else if (!(text = qk_text_decode(raw ? raw : "", len, &tlen, &converted, &bad_line))) {
-            char why[512];
-            snprintf(why, sizeof why, "%s:%d: %s", o.pos[0], bad_line,
-                     c->lang == QK_LANG_EN ? "neither UTF-8 nor GBK text" : "既不是 UTF-8 也不是 GBK 文本");
-            err_text(c, why);
-            r = EXIT_FAIL;
-        } else {
-            size_t added = 0;
-            if ((rc = qk_admin_roster_import(s, text, tlen, o.pos[0], o.branch, NULL, &added)) ==
-                QK_OK) {
-                out(c, stdout, M_ADMIN_OK_IMPORT, o.pos[0], added);
-            }
-        }
-        if (f)
-            fclose(f);
-        free(raw);
+        char *text = NULL;
+        size_t tlen = 0, added = 0;
+        if ((r = read_roster(c, o.pos[0], &text, &tlen)) == 0 &&
+            (rc = qk_admin_roster_import(s, text, tlen, o.pos[0], o.branch, NULL, &added)) == QK_OK)
+            out(c, stdout, M_ADMIN_OK_IMPORT, o.pos[0], added);
         free(text);
     } else if (strcmp(cmd, "code") == 0 && o.npos == 0) {
         unsigned long long hours = 24;

@@ -11,19 +11,6 @@
 #include "qk_client.h"
 #include "qk_stats.h"
 
-/* A value as text: integers as they are, reals as short as they print, null empty. */
-static void cell(json_t *v, char *buf, size_t n)
-{
-    if (json_is_integer(v))
-        snprintf(buf, n, "%lld", (long long)json_integer_value(v));
-    else if (json_is_real(v))
-        snprintf(buf, n, "%g", json_real_value(v));
-    else if (json_is_string(v))
-        snprintf(buf, n, "%s", json_string_value(v));
-    else
-        buf[0] = '\0';
-}
-
 static void write_table(cli *c, json_t *t)
 {
     table tb = {0};
@@ -42,7 +29,7 @@ static void write_table(cli *c, json_t *t)
         json_array_foreach(row, k, v)
         {
             char buf[512];
-            cell(v, buf, sizeof buf);
+            qk_stats_cell_text(v, buf, sizeof buf);
             /* tabs separate the table's columns: none inside a value */
             for (char *p = buf; *p; p++)
                 if (*p == '\t' || *p == '\n')

@@ -27,40 +27,21 @@ void qk_competition_list_free(qk_competition **v, size_t n)
     free(v);
 }
 
-/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 /* "YYYY-MM-DD HH:MM" (or "YYYY-MM-DDTHH:MM") in Beijing time -> unix ms. */
 static int beijing_ms(const char *s, int64_t *out)
 {
-    int y, mo, d, h, mi;
-    char sep;
-    if (strlen(s) != 16 || s[4] != '-' || s[7] != '-' || s[13] != ':')
+    int64_t day = 0;
+    if (strlen(s) != 16 || (s[10] != ' ' && s[10] != 'T') || s[13] != ':' ||
+        qk_beijing_parse_date(s, &day) != 0)
         return 0;
-    for (int i = 0; i < 16; i++) {
-        if (i != 4 && i != 7 && i != 10 && i != 13 && (s[i] < '0' || s[i] > '9'))
+    for (int i = 11; i < 16; i++) {
+        if (i != 13 && (s[i] < '0' || s[i] > '9'))
             return 0;
     }
-    y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-    mo = (s[5] - '0') * 10 + (s[6] - '0');
-    d = (s[8] - '0') * 10 + (s[9] - '0');
-    sep = s[10];
-    h = (s[11] - '0') * 10 + (s[12] - '0');
-    mi = (s[14] - '0') * 10 + (s[15] - '0');
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if ((sep != ' ' && sep != 'T') || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
-        (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) || h > 23 ||
-        mi > 59)
+    int h = (s[11] - '0') * 10 + (s[12] - '0'), mi = (s[14] - '0') * 10 + (s[15] - '0');
+    if (h > 23 || mi > 59)
         return 0;
-    *out = (days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 - 8 * 3600) * 1000;
+    *out = (day * 86400 + h * 3600 + mi * 60 - 8 * 3600) * 1000;
     return 1;
 }
 

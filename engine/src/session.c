@@ -443,6 +443,30 @@ static int set_display(qk_session *s, slot *sl, const qk_response *r)
     return QK_OK;
 }
 
+/* Draws an attempt again (resume, re-scoring): it must give exactly the
+ * questions its attempt.start recorded, or the bundle changed under it. */
+static int redraw(qk_session *s, const char *recorded)
+{
+    int status = draw(s);
+    if (status != QK_OK)
+        return status;
+    qk__buf ids = {0};
+    qk__buf_str(&ids, "[");
+    for (size_t i = 0; i < s->n; i++) {
+        if (i)
+            qk__buf_str(&ids, ",");
+        qk__buf_json_str(&ids, s->slots[i].q->id);
+    }
+    qk__buf_str(&ids, "]");
+    char *drawn = qk__buf_take(&ids);
+    if (!drawn)
+        status = oom(s);
+    else if (!recorded || strcmp(drawn, recorded) != 0)
+        status = qk__errf(&s->err, s->lang, QK_EVERSION, QK_M_S_REPLAY, s->attempt_id);
+    free(drawn);
+    return status;
+}
+
 /* A review's question list comes from its attempt.start record: the book may
  * have changed since, but the attempt asks what it asked when it began. */
 static int load_fixed(qk_session *s, sqlite3 *db, const char *json_ids)
@@ -587,24 +611,7 @@ int qk_session_resume(qk_session **out, qk_engine *e, qk_bundle *b, const char *
     }
     sqlite3_finalize(st);
     if (status == QK_OK)
-        status = draw(s);
-    if (status == QK_OK) {
-        /* The redraw must give exactly the recorded questions, or the bundle changed. */
-        qk__buf ids = {0};
-        qk__buf_str(&ids, "[");
-        for (size_t i = 0; i < s->n; i++) {
-            if (i)
-                qk__buf_str(&ids, ",");
-            qk__buf_json_str(&ids, s->slots[i].q->id);
-        }
-        qk__buf_str(&ids, "]");
-        char *drawn = qk__buf_take(&ids);
-        if (!drawn)
-            status = oom(s);
-        else if (strcmp(drawn, recorded) != 0)
-            status = qk__errf(&s->err, s->lang, QK_EVERSION, QK_M_S_REPLAY, s->attempt_id);
-        free(drawn);
-    }
+        status = redraw(s, recorded);
     free(recorded);
     if (status == QK_OK)
         status = replay_answers(s, e->db);
@@ -1016,21 +1023,7 @@ int qk_attempt_rescore(const char *events_db, qk_bundle *b, const char *attempt_
     st = NULL;
     /* The same draw as on the device, then every raw answer scored again. */
     if (status == QK_OK)
-        status = draw(s);
-    if (status == QK_OK) {
-        qk__buf ids = {0};
-        qk__buf_str(&ids, "[");
-        for (size_t i = 0; i < s->n; i++) {
-            if (i)
-                qk__buf_str(&ids, ",");
-            qk__buf_json_str(&ids, s->slots[i].q->id);
-        }
-        qk__buf_str(&ids, "]");
-        char *drawn = qk__buf_take(&ids);
-        if (!drawn || strcmp(drawn, recorded) != 0)
-            status = qk__errf(&s->err, lang, QK_EVERSION, QK_M_S_REPLAY, attempt_id);
-        free(drawn);
-    }
+        status = redraw(s, recorded);
     if (status == QK_OK)
         status = replay_answers(s, db);
     recount_competition(s);

@@ -58,6 +58,10 @@ int qk_stats_local(const char *progress_path, const qk_stats_query *q, qk_lang l
 int qk_stats_server(const char *store_path, const char *branch, const qk_stats_query *q,
                     qk_lang lang, json_t **out, char *msg, size_t msglen);
 
+/* One cell as text: integers as they are, reals as short as they print,
+ * null empty (CSV and the terminal table both use it). */
+void qk_stats_cell_text(json_t *v, char *buf, size_t n);
+
 /* The table as CSV: UTF-8 with a BOM (so Excel and WPS read Chinese right),
  * RFC 4180 quoting, CRLF. Caller frees. */
 char *qk_stats_csv(json_t *table, qk_lang lang, size_t *len);

@@ -30,59 +30,19 @@ qk_stats_subject qk_stats_subject_parse(const char *name)
     return QK_STATS_COUNT;
 }
 
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
-}
-
-static void civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
 void qk_stats_day_text(int64_t day, char out[16])
 {
-    int y, m, d;
-    civil_from_days(day, &y, &m, &d);
-    snprintf(out, 16, "%04d-%02d-%02d", y % 10000, m, d);
+    qk_beijing_date(day * DAY_MS - BJ_MS, out); /* the day's first moment in Beijing */
 }
 
 int qk_stats_parse_day(const char *s, int64_t *day)
 {
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-        return -1;
-    for (int i = 0; i < 10; i++) {
-        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-            return -1;
-    }
-    int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0'), m = (s[5] - '0') * 10 + (s[6] - '0'), d = (s[8] - '0') * 10 + (s[9] - '0');
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1] || (m == 2 && d == 29 && !leap))
-        return -1;
-    *day = days_from_civil(y, m, d);
-    return 0;
+    return s && strlen(s) == 10 ? qk_beijing_parse_date(s, day) : -1;
 }
 
 void qk_stats_this_month(int64_t now_ms, int64_t *from_day, int64_t *to_day)
 {
-    int64_t today = (now_ms + BJ_MS) / DAY_MS;
-    int y, m, d;
-    civil_from_days(today, &y, &m, &d);
-    *from_day = days_from_civil(y, m, 1);
-    *to_day = (m == 12 ? days_from_civil(y + 1, 1, 1) : days_from_civil(y, m + 1, 1)) - 1;
+    qk_beijing_month(now_ms, from_day, to_day);
 }
 
 typedef struct col {
@@ -368,9 +328,7 @@ int qk_stats_server(const char *store_path, const char *branch, const qk_stats_q
     return run_stats(store_path, server_prefix, branch, q, lang, out, msg, msglen);
 }
 
-/* A value as text: integers as they are, reals with one decimal (two for the
- * indices), null empty. */
-static void cell_text(json_t *v, char *buf, size_t n)
+void qk_stats_cell_text(json_t *v, char *buf, size_t n)
 {
     if (json_is_integer(v))
         snprintf(buf, n, "%lld", (long long)json_integer_value(v));
@@ -419,7 +377,7 @@ char *qk_stats_csv(json_t *t, qk_lang lang, size_t *len)
         json_array_foreach(row, k, v)
         {
             char cellbuf[1024];
-            cell_text(v, cellbuf, sizeof cellbuf);
+            qk_stats_cell_text(v, cellbuf, sizeof cellbuf);
             if (k)
                 fputc(',', f);
             csv_field(f, cellbuf);

@@ -14,6 +14,11 @@
  * 1970-01-01, and as "YYYY-MM-DD" (out needs 11 bytes). */
 int64_t qk_beijing_day(int64_t unix_ms);
 void qk_beijing_date(int64_t unix_ms, char out[11]);
+/* The day number of "YYYY-MM-DD" (only its first ten characters are read):
+ * 0, or -1 for anything but a real calendar date. */
+int qk_beijing_parse_date(const char *s, int64_t *day);
+/* The first and last day of the Beijing month unix_ms falls in. */
+void qk_beijing_month(int64_t unix_ms, int64_t *first_day, int64_t *last_day);
 
 typedef struct qk_wrong {
     char *question_id;
