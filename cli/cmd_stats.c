@@ -192,14 +192,19 @@ int cmd_report(cli *c, int argc, char **argv)
     int status = period(c, from, to, &q);
     if (status)
         return status;
+    /* Every subject; the flagged attempts only from the server (a device
+     * does not re-score its own). */
     json_t *tables[QK_STATS_COUNT] = {0};
+    size_t n = 0;
     for (int s = 0; s < QK_STATS_COUNT && status == 0; s++) {
+        if (s == QK_STATS_FLAGGED && src.local)
+            continue;
         q.subject = (qk_stats_subject)s;
-        status = table_for(c, &src, &q, &tables[s]);
+        status = table_for(c, &src, &q, &tables[n++]);
     }
     if (status == 0)
-        status = write_xlsx(c, xlsx, tables, QK_STATS_COUNT);
-    for (int s = 0; s < QK_STATS_COUNT; s++)
+        status = write_xlsx(c, xlsx, tables, n);
+    for (size_t s = 0; s < n; s++)
         json_decref(tables[s]);
     qk_client_free(src.cl);
     return status;

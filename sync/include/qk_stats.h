@@ -30,6 +30,7 @@ typedef enum qk_stats_subject {
     QK_STATS_THEMES,
     QK_STATS_TREND,
     QK_STATS_QUESTIONS,
+    QK_STATS_FLAGGED, /* the server only: attempts whose scores it doubts */
     QK_STATS_COUNT
 } qk_stats_subject;
 

@@ -13,8 +13,8 @@
 #define DAY_MS 86400000LL
 #define BJ_MS 28800000LL /* UTC+8 */
 
-static const char *const subject_names[QK_STATS_COUNT] = {"participation", "members", "inactive",
-                                                          "themes", "trend", "questions"};
+static const char *const subject_names[QK_STATS_COUNT] = {
+    "participation", "members", "inactive", "themes", "trend", "questions", "flagged"};
 
 const char *qk_stats_subject_name(qk_stats_subject s)
 {
@@ -58,21 +58,214 @@ static json_t *columns(const col *c, size_t n)
     return a;
 }
 
-/* Where the roster and the scores come from: a device's own file (its
- * members; the scores it gave), or the server's store (a branch's members, ?6,
- * or all; the server's own re-scored scores). */
-static const char local_prefix[] =
-    "WITH roster AS (SELECT id, name, dept FROM members),"
-    " scores AS (SELECT attempt_id, json_extract(payload, '$.score') AS score,"
-    " json_extract(payload, '$.max') AS max FROM events WHERE kind = 'attempt.finish'), ";
-static const char server_prefix[] =
-    "WITH roster AS (SELECT id, name, dept FROM members WHERE ?6 IS NULL OR branch_id = ?6),"
-    " scores AS (SELECT e.attempt_id, coalesce(a.server_score, json_extract(e.payload, '$.score'))"
-    " AS score, coalesce(a.max, json_extract(e.payload, '$.max')) AS max FROM events e"
-    " LEFT JOIN attempt_scores a ON a.attempt_id = e.attempt_id WHERE e.kind = 'attempt.finish'), ";
+/* Roll-ups: the statistics read small tables that are brought up to date
+ * with the events received since the last time (a high-water mark per
+ * source), never a scan of every event per request. They are derived data
+ * (the stat_ tables in the progress file or the server's store): dropping
+ * them rebuilds them from the events on the next query. Days are Beijing
+ * days; guests are kept under 'guest:DEVICE' so they count in anonymous
+ * totals only. */
+#define ROLLUP_VERSION 1
+#define DAY_OF(ms) "((" ms " + 28800000) / 86400000)"
+#define ACTIVITY(k) "(" k " = 'answer' OR " k " LIKE 'attempt.%' OR " k " LIKE 'lesson.%')"
+#define WHO "coalesce(member_id, 'guest:' || device_id)"
 
-/* Runs sql with the period bound as ?1 (from, ms) and ?2 (to, exclusive ms);
- * each result row becomes an array. */
+static const char rollup_schema[] =
+    "CREATE TABLE IF NOT EXISTS stat_state(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+    /* per member (or guest device) and day */
+    "CREATE TABLE IF NOT EXISTS stat_day(day INTEGER NOT NULL, member_id TEXT NOT NULL,"
+    " acts INTEGER NOT NULL DEFAULT 0, answers INTEGER NOT NULL DEFAULT 0,"
+    " correct INTEGER NOT NULL DEFAULT 0, lessons INTEGER NOT NULL DEFAULT 0,"
+    " points INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0,"
+    " scored INTEGER NOT NULL DEFAULT 0, pct_sum REAL NOT NULL DEFAULT 0, best_pct REAL,"
+    " PRIMARY KEY(day, member_id)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS stat_day_member ON stat_day(member_id, day);"
+    /* per member, day, mode, theme and competition ('' when none) */
+    "CREATE TABLE IF NOT EXISTS stat_attempts(day INTEGER NOT NULL, member_id TEXT NOT NULL,"
+    " mode TEXT NOT NULL, theme TEXT NOT NULL, comp TEXT NOT NULL,"
+    " started INTEGER NOT NULL DEFAULT 0, scored INTEGER NOT NULL DEFAULT 0,"
+    " pct_sum REAL NOT NULL DEFAULT 0, h0 INTEGER NOT NULL DEFAULT 0,"
+    " h1 INTEGER NOT NULL DEFAULT 0, h2 INTEGER NOT NULL DEFAULT 0, h3 INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY(day, member_id, mode, theme, comp)) WITHOUT ROWID;"
+    /* per question, member and day; the wrong answers per question, day and
+     * branch ('' on a device) */
+    "CREATE TABLE IF NOT EXISTS stat_answers(day INTEGER NOT NULL, q TEXT NOT NULL,"
+    " member_id TEXT NOT NULL, n INTEGER NOT NULL, ok INTEGER NOT NULL,"
+    " PRIMARY KEY(day, q, member_id)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS stat_wrong(day INTEGER NOT NULL, q TEXT NOT NULL,"
+    " grp TEXT NOT NULL, resp TEXT NOT NULL, n INTEGER NOT NULL,"
+    " PRIMARY KEY(day, grp, q, resp)) WITHOUT ROWID;";
+
+/* The events received since the last time (rowid in ?1..?2). */
+#define NEW_EVENTS "FROM events WHERE rowid > ?1 AND rowid <= ?2"
+#define TRUTH(x) "coalesce(json_extract(" x ", '$.correct'), 0)"
+
+static const char roll_day[] =
+    "INSERT INTO stat_day(day, member_id, acts, answers, correct, lessons, points)"
+    " SELECT " DAY_OF("created_ms") ", " WHO ", sum(" ACTIVITY("kind") "), sum(kind = 'answer'),"
+    " sum(CASE WHEN kind = 'answer' THEN " TRUTH("payload") " ELSE 0 END),"
+    " sum(kind = 'lesson.finish'), sum(CASE WHEN kind IN ('points.award', 'points.correction')"
+    " THEN coalesce(json_extract(payload, '$.amount'), 0) ELSE 0 END) " NEW_EVENTS
+    " AND (" ACTIVITY("kind") " OR kind IN ('points.award', 'points.correction')) GROUP BY 1, 2"
+    " ON CONFLICT(day, member_id) DO UPDATE SET acts = acts + excluded.acts,"
+    " answers = answers + excluded.answers, correct = correct + excluded.correct,"
+    " lessons = lessons + excluded.lessons, points = points + excluded.points";
+
+static const char roll_started[] =
+    "INSERT INTO stat_attempts(day, member_id, mode, theme, comp, started)"
+    " SELECT " DAY_OF("created_ms") ", " WHO ", coalesce(json_extract(payload, '$.mode'), ''),"
+    " coalesce(json_extract(payload, '$.theme'), ''),"
+    " coalesce(json_extract(payload, '$.competition'), ''), count(*) " NEW_EVENTS
+    " AND kind = 'attempt.start' GROUP BY 1, 2, 3, 4, 5"
+    " ON CONFLICT(day, member_id, mode, theme, comp) DO UPDATE SET started = started + excluded.started";
+
+static const char roll_answers[] =
+    "INSERT INTO stat_answers(day, q, member_id, n, ok)"
+    " SELECT day, q, who, count(*), sum(ok) FROM (SELECT " DAY_OF("created_ms") " AS day,"
+    " json_extract(payload, '$.q') AS q, " WHO " AS who, " TRUTH("payload") " AS ok " NEW_EVENTS
+    " AND kind = 'answer') WHERE q IS NOT NULL GROUP BY 1, 2, 3"
+    " ON CONFLICT(day, q, member_id) DO UPDATE SET n = n + excluded.n, ok = ok + excluded.ok";
+
+/* GRP: the member's branch on the server, '' on a device. */
+#define ROLL_WRONG(GRP)                                                                            \
+    "INSERT INTO stat_wrong(day, q, grp, resp, n)"                                                 \
+    " SELECT day, q, grp, resp, count(*) FROM (SELECT " DAY_OF("created_ms") " AS day,"            \
+    " json_extract(payload, '$.q') AS q, " GRP " AS grp, json_extract(payload, '$.response') AS resp " \
+    NEW_EVENTS " AND kind = 'answer' AND member_id IS NOT NULL AND NOT " TRUTH("payload") ")"       \
+    " WHERE q IS NOT NULL AND resp IS NOT NULL AND grp IS NOT NULL GROUP BY 1, 2, 3, 4"            \
+    " ON CONFLICT(day, grp, q, resp) DO UPDATE SET n = n + excluded.n"
+
+/* Finished attempts with their score: a device's own (from the finish
+ * event), or the server's re-scored one (attempt_scores), received since the
+ * last time (rowid of the source in ?1..?2). */
+#define LOCAL_SCORES                                                                               \
+    "WITH sc AS (SELECT attempt_id, " WHO " AS who, created_ms AS ms,"                             \
+    " json_extract(payload, '$.score') AS score, json_extract(payload, '$.max') AS max " NEW_EVENTS \
+    " AND kind = 'attempt.finish'), "
+#define SERVER_SCORES                                                                              \
+    "WITH sc AS (SELECT a.attempt_id, coalesce(a.member_id, 'guest:' || a.device_id) AS who,"      \
+    " a.finished_ms AS ms, coalesce(a.server_score, json_extract(e.payload, '$.score')) AS score,"   \
+    " coalesce(a.max, json_extract(e.payload, '$.max')) AS max FROM attempt_scores a"              \
+    " LEFT JOIN events e ON e.attempt_id = a.attempt_id AND e.kind = 'attempt.finish'"             \
+    " WHERE a.rowid > ?1 AND a.rowid <= ?2), "
+#define PCT                                                                                        \
+    "pc AS (SELECT attempt_id, who, " DAY_OF("ms") " AS day,"                                      \
+    " CASE WHEN max > 0 THEN 1.0 * score / max END AS pct FROM sc)"
+
+#define ROLL_SCORED_DAY                                                                            \
+    PCT " INSERT INTO stat_day(day, member_id, attempts, scored, pct_sum, best_pct)"               \
+    " SELECT day, who, count(*), count(pct), total(pct), max(pct) FROM pc WHERE true GROUP BY 1, 2" \
+    " ON CONFLICT(day, member_id) DO UPDATE SET attempts = attempts + excluded.attempts,"          \
+    " scored = scored + excluded.scored, pct_sum = pct_sum + excluded.pct_sum,"                    \
+    " best_pct = CASE WHEN best_pct IS NULL OR excluded.best_pct > best_pct"                       \
+    " THEN excluded.best_pct ELSE best_pct END"
+#define ROLL_SCORED_THEMES                                                                         \
+    PCT " INSERT INTO stat_attempts(day, member_id, mode, theme, comp, scored, pct_sum, h0, h1, h2, h3)" \
+    " SELECT pc.day, pc.who, coalesce(json_extract(s.payload, '$.mode'), ''),"                     \
+    " coalesce(json_extract(s.payload, '$.theme'), ''),"                                          \
+    " coalesce(json_extract(s.payload, '$.competition'), ''), count(pct), total(pct),"            \
+    " count(CASE WHEN pct < 0.6 THEN 1 END), count(CASE WHEN pct >= 0.6 AND pct < 0.8 THEN 1 END)," \
+    " count(CASE WHEN pct >= 0.8 AND pct < 1 THEN 1 END), count(CASE WHEN pct >= 1 THEN 1 END)"    \
+    " FROM pc LEFT JOIN events s ON s.attempt_id = pc.attempt_id AND s.kind = 'attempt.start'"     \
+    " WHERE true GROUP BY 1, 2, 3, 4, 5"                                                          \
+    " ON CONFLICT(day, member_id, mode, theme, comp) DO UPDATE SET scored = scored + excluded.scored," \
+    " pct_sum = pct_sum + excluded.pct_sum, h0 = h0 + excluded.h0, h1 = h1 + excluded.h1,"         \
+    " h2 = h2 + excluded.h2, h3 = h3 + excluded.h3"
+
+typedef struct backend {
+    const char *scores_table;            /* where finished attempts' scores are */
+    const char *roll_wrong;              /* per-branch wrong answers */
+    const char *scored_day, *scored_themes;
+    const char *prefix;                  /* the roster and guests for a query */
+} backend;
+
+static const backend local_backend = {
+    "events", ROLL_WRONG("''"), LOCAL_SCORES ROLL_SCORED_DAY, LOCAL_SCORES ROLL_SCORED_THEMES,
+    "WITH roster AS (SELECT id, name, dept FROM members),"
+    " guests AS (SELECT 'guest:' || id AS k FROM device), groups AS (SELECT '' AS g), "};
+static const backend server_backend = {
+    "attempt_scores",
+    ROLL_WRONG("(SELECT m.branch_id FROM members m WHERE m.id = events.member_id)"),
+    SERVER_SCORES ROLL_SCORED_DAY, SERVER_SCORES ROLL_SCORED_THEMES,
+    "WITH roster AS (SELECT id, name, dept FROM members WHERE ?6 IS NULL OR branch_id = ?6),"
+    " guests AS (SELECT 'guest:' || id AS k FROM devices WHERE ?6 IS NULL OR branch_id = ?6),"
+    " groups AS (SELECT id AS g FROM branches WHERE ?6 IS NULL OR id = ?6), "};
+
+static int exec_range(sqlite3 *db, const char *sql, int64_t lo, int64_t hi)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, lo);
+    sqlite3_bind_int64(st, 2, hi);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int64_t scalar(sqlite3 *db, const char *sql, int64_t dflt)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t v = dflt;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
+        sqlite3_column_type(st, 0) != SQLITE_NULL)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static int set_state(sqlite3 *db, const char *key, int64_t v)
+{
+    char sql[160];
+    snprintf(sql, sizeof sql,
+             "INSERT OR REPLACE INTO stat_state(key, value) VALUES ('%s', %lld)", key, (long long)v);
+    return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+/* Brings the roll-ups up to date with what arrived since the last time, in
+ * one transaction (a crash leaves them as they were). */
+static int refresh(sqlite3 *db, const backend *be, char *msg, size_t n)
+{
+    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+    if (rc == 0 && sqlite3_exec(db, rollup_schema, NULL, NULL, NULL) != SQLITE_OK)
+        rc = -1;
+    if (rc == 0 && scalar(db, "SELECT value FROM stat_state WHERE key = 'version'", 0) != ROLLUP_VERSION) {
+        /* another definition (or none yet): build again from the start */
+        rc = sqlite3_exec(db, "DELETE FROM stat_state; DELETE FROM stat_day; DELETE FROM stat_attempts;"
+                              " DELETE FROM stat_answers; DELETE FROM stat_wrong;",
+                          NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+        if (rc == 0)
+            rc = set_state(db, "version", ROLLUP_VERSION);
+    }
+    char sql[128];
+    int64_t ev_from = scalar(db, "SELECT value FROM stat_state WHERE key = 'events'", 0);
+    int64_t ev_to = scalar(db, "SELECT max(rowid) FROM events", 0);
+    snprintf(sql, sizeof sql, "SELECT max(rowid) FROM %s", be->scores_table);
+    int64_t sc_from = scalar(db, "SELECT value FROM stat_state WHERE key = 'scores'", 0);
+    int64_t sc_to = scalar(db, sql, 0);
+    if (rc == 0 && ev_to > ev_from) {
+        if (exec_range(db, roll_day, ev_from, ev_to) || exec_range(db, roll_started, ev_from, ev_to) ||
+            exec_range(db, roll_answers, ev_from, ev_to) || exec_range(db, be->roll_wrong, ev_from, ev_to) ||
+            set_state(db, "events", ev_to))
+            rc = -1;
+    }
+    if (rc == 0 && sc_to > sc_from) {
+        if (exec_range(db, be->scored_day, sc_from, sc_to) ||
+            exec_range(db, be->scored_themes, sc_from, sc_to) || set_state(db, "scores", sc_to))
+            rc = -1;
+    }
+    if (rc == 0 && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rc = -1;
+    if (rc != 0) {
+        snprintf(msg, n, "stats: %s", sqlite3_errmsg(db));
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return QK_EIO;
+    }
+    return QK_OK;
+}
+
+/* Runs a subject's query with the period bound as ?1 and ?2 (Beijing day
+ * numbers, inclusive); each result row becomes an array. */
 static int rows(sqlite3 *db, const char *prefix, const char *body, const qk_stats_query *q,
                 const char *branch, qk_lang lang, json_t *out, char *msg, size_t n)
 {
@@ -88,8 +281,8 @@ static int rows(sqlite3 *db, const char *prefix, const char *body, const qk_stat
         snprintf(msg, n, "stats: %s", sqlite3_errmsg(db));
         return QK_EIO;
     }
-    sqlite3_bind_int64(st, 1, q->from_day * DAY_MS - BJ_MS);
-    sqlite3_bind_int64(st, 2, (q->to_day + 1) * DAY_MS - BJ_MS);
+    sqlite3_bind_int64(st, 1, q->from_day);
+    sqlite3_bind_int64(st, 2, q->to_day);
     /* Labels some subjects put in their rows. */
     int en = lang == QK_LANG_EN;
     int np = sqlite3_bind_parameter_count(st);
@@ -100,6 +293,8 @@ static int rows(sqlite3 *db, const char *prefix, const char *body, const qk_stat
     }
     if (np >= 6 && branch)
         sqlite3_bind_text(st, 6, branch, -1, SQLITE_STATIC);
+    if (np >= 7)
+        sqlite3_bind_text(st, 7, en ? "guests (anonymous)" : "访客（匿名）", -1, SQLITE_STATIC);
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         json_t *r = json_array();
@@ -120,39 +315,29 @@ static int rows(sqlite3 *db, const char *prefix, const char *body, const qk_stat
     return rc;
 }
 
-/* Activity in the period: attempts, answers and lessons of members on the roster. */
-#define ACT                                                                                        \
-    "act AS (SELECT member_id, kind, attempt_id, payload, (created_ms + 28800000) / 86400000 AS day" \
-    " FROM events WHERE member_id IN (SELECT id FROM roster)"                                        \
-    " AND (kind = 'answer' OR kind LIKE 'attempt.%' OR kind LIKE 'lesson.%')"                        \
-    " AND created_ms >= ?1 AND created_ms < ?2)"
-/* Finished attempts in the period with their mode, theme and competition. */
-#define FIN                                                                                        \
-    "fin AS (SELECT f.member_id, f.attempt_id, json_extract(s.payload, '$.mode') AS mode,"           \
-    " json_extract(s.payload, '$.theme') AS theme, json_extract(s.payload, '$.competition') AS comp," \
-    " sc.score AS score, sc.max AS max"                                                              \
-    " FROM events f JOIN events s ON s.attempt_id = f.attempt_id AND s.kind = 'attempt.start'"       \
-    " JOIN scores sc ON sc.attempt_id = f.attempt_id"                                                \
-    " WHERE f.kind = 'attempt.finish' AND f.member_id IN (SELECT id FROM roster)"                    \
-    " AND f.created_ms >= ?1 AND f.created_ms < ?2)"
-/* The last day each member was active, ever. */
-#define LAST                                                                                       \
-    "last AS (SELECT member_id, date(max(created_ms + 28800000) / 1000, 'unixepoch') AS day"         \
-    " FROM events WHERE member_id IS NOT NULL AND (kind = 'answer' OR kind LIKE 'attempt.%'"          \
-    " OR kind LIKE 'lesson.%') GROUP BY member_id)"
+/* The period's rows of members on the roster. */
+#define IN_PERIOD "day BETWEEN ?1 AND ?2 AND member_id IN (SELECT id FROM roster)"
+/* The last day a member was active, ever. */
+#define LAST(m)                                                                                    \
+    "(SELECT date(max(s.day) * 86400, 'unixepoch') FROM stat_day s WHERE s.member_id = " m        \
+    " AND s.acts > 0)"
 
 static const char sql_participation[] =
-    ACT ", " FIN ", rn AS (SELECT count(*) AS n FROM roster)"
+    "d AS (SELECT member_id FROM stat_day WHERE acts > 0 AND " IN_PERIOD "),"
+    " t AS (SELECT * FROM stat_attempts WHERE " IN_PERIOD "),"
+    " rn AS (SELECT count(*) AS n FROM roster)"
     " SELECT ?3, '', (SELECT n FROM rn), count(DISTINCT member_id),"
     " round(100.0 * count(DISTINCT member_id) / max((SELECT n FROM rn), 1), 1),"
-    " round(1.0 * count(DISTINCT member_id || '/' || day) / max(count(DISTINCT member_id), 1), 1),"
-    " (SELECT count(*) FROM fin) FROM act"
-    " UNION ALL SELECT ?4, theme, (SELECT n FROM rn), count(DISTINCT member_id),"
-    " round(100.0 * count(DISTINCT member_id) / max((SELECT n FROM rn), 1), 1), NULL, count(*)"
-    " FROM fin WHERE theme IS NOT NULL AND comp IS NULL GROUP BY theme"
-    " UNION ALL SELECT ?5, comp, (SELECT n FROM rn), count(DISTINCT member_id),"
-    " round(100.0 * count(DISTINCT member_id) / max((SELECT n FROM rn), 1), 1), NULL, count(*)"
-    " FROM fin WHERE comp IS NOT NULL GROUP BY comp";
+    " round(1.0 * count(*) / max(count(DISTINCT member_id), 1), 1),"
+    " (SELECT coalesce(sum(attempts), 0) FROM stat_day WHERE " IN_PERIOD ") FROM d"
+    " UNION ALL SELECT * FROM (SELECT ?4, theme, (SELECT n FROM rn), count(DISTINCT member_id),"
+    " round(100.0 * count(DISTINCT member_id) / max((SELECT n FROM rn), 1), 1), NULL, sum(scored)"
+    " FROM t WHERE theme <> '' AND comp = '' GROUP BY theme HAVING sum(scored) > 0 ORDER BY theme)"
+    " UNION ALL SELECT * FROM (SELECT ?5, comp, (SELECT n FROM rn), count(DISTINCT member_id),"
+    " round(100.0 * count(DISTINCT member_id) / max((SELECT n FROM rn), 1), 1), NULL, sum(scored)"
+    " FROM t WHERE comp <> '' GROUP BY comp HAVING sum(scored) > 0 ORDER BY comp)"
+    " UNION ALL SELECT ?7, '', NULL, NULL, NULL, NULL, coalesce(sum(attempts), 0) FROM stat_day"
+    " WHERE day BETWEEN ?1 AND ?2 AND member_id IN (SELECT k FROM guests)";
 
 static const col cols_participation[] = {
     {"scope", "范围", "scope"},          {"name", "名称", "name"},
@@ -160,25 +345,15 @@ static const col cols_participation[] = {
     {"rate_pct", "参与率%", "rate %"},   {"days_per_member", "人均活跃天数", "active days each"},
     {"attempts", "答题次数", "attempts"}};
 
-/* One pass over the period's events per figure, joined to the roster. */
 static const char sql_members[] =
-    ACT ", " FIN ", " LAST ","
-    " agg AS (SELECT member_id, sum(kind = 'answer') AS answers,"
-    " round(100.0 * avg(CASE WHEN kind = 'answer' THEN json_extract(payload, '$.correct') END), 1)"
-    " AS acc, sum(kind = 'lesson.finish') AS lessons, count(DISTINCT day) AS days"
-    " FROM act GROUP BY member_id),"
-    " fa AS (SELECT member_id, count(*) AS attempts,"
-    " round(100.0 * avg(CASE WHEN max > 0 THEN 1.0 * score / max END), 1) AS avg_pct,"
-    " round(100.0 * max(CASE WHEN max > 0 THEN 1.0 * score / max END), 1) AS best_pct"
-    " FROM fin GROUP BY member_id),"
-    " pts AS (SELECT member_id, sum(json_extract(payload, '$.amount')) AS points FROM events"
-    " WHERE kind IN ('points.award', 'points.correction') AND created_ms >= ?1 AND created_ms < ?2"
+    "d AS (SELECT member_id, sum(answers) AS answers, sum(correct) AS correct, sum(lessons) AS lessons,"
+    " sum(points) AS points, sum(acts > 0) AS days, sum(attempts) AS attempts, sum(scored) AS scored,"
+    " sum(pct_sum) AS pct_sum, max(best_pct) AS best FROM stat_day WHERE " IN_PERIOD
     " GROUP BY member_id)"
-    " SELECT m.id, m.name, m.dept, coalesce(fa.attempts, 0), coalesce(agg.answers, 0), agg.acc,"
-    " fa.avg_pct, fa.best_pct, coalesce(agg.lessons, 0), coalesce(pts.points, 0),"
-    " coalesce(agg.days, 0), last.day"
-    " FROM roster m LEFT JOIN agg ON agg.member_id = m.id LEFT JOIN fa ON fa.member_id = m.id"
-    " LEFT JOIN pts ON pts.member_id = m.id LEFT JOIN last ON last.member_id = m.id ORDER BY m.id";
+    " SELECT m.id, m.name, m.dept, coalesce(d.attempts, 0), coalesce(d.answers, 0),"
+    " round(100.0 * d.correct / nullif(d.answers, 0), 1), round(100.0 * d.pct_sum / nullif(d.scored, 0), 1),"
+    " round(100.0 * d.best, 1), coalesce(d.lessons, 0), coalesce(d.points, 0), coalesce(d.days, 0), "
+    LAST("m.id") " FROM roster m LEFT JOIN d ON d.member_id = m.id ORDER BY m.id";
 
 static const col cols_members[] = {
     {"member_id", "编号", "id"},          {"name", "姓名", "name"},
@@ -189,11 +364,9 @@ static const col cols_members[] = {
     {"active_days", "活跃天数", "active days"}, {"last_active", "最近参与", "last active"}};
 
 static const char sql_inactive[] =
-    ACT ", " LAST
-    " SELECT m.id, m.name, m.dept, (SELECT day FROM last WHERE last.member_id = m.id)"
-    " FROM roster m WHERE m.id NOT IN (SELECT member_id FROM act)"
-    " ORDER BY (SELECT day FROM last WHERE last.member_id = m.id) IS NOT NULL,"
-    " (SELECT day FROM last WHERE last.member_id = m.id), m.id";
+    "out AS (SELECT m.id, m.name, m.dept, " LAST("m.id") " AS last FROM roster m"
+    " WHERE m.id NOT IN (SELECT member_id FROM stat_day WHERE acts > 0 AND day BETWEEN ?1 AND ?2))"
+    " SELECT * FROM out ORDER BY last IS NOT NULL, last, id";
 
 static const col cols_inactive[] = {{"member_id", "编号", "id"},
                                     {"name", "姓名", "name"},
@@ -201,24 +374,27 @@ static const col cols_inactive[] = {{"member_id", "编号", "id"},
                                     {"last_active", "最近参与", "last active"}};
 
 static const char sql_themes[] =
-    FIN " SELECT coalesce(comp, theme, '*'), CASE WHEN comp IS NOT NULL THEN ?5"
-    " ELSE mode END, count(*), count(DISTINCT member_id),"
-    " round(100.0 * avg(1.0 * score / max), 1),"
-    " sum(1.0 * score / max < 0.6), sum(1.0 * score / max >= 0.6 AND 1.0 * score / max < 0.8),"
-    " sum(1.0 * score / max >= 0.8 AND 1.0 * score / max < 1), sum(score = max)"
-    " FROM fin WHERE max > 0 GROUP BY 1, 2 ORDER BY 3 DESC, 1";
+    "t AS (SELECT * FROM stat_attempts WHERE " IN_PERIOD ")"
+    " SELECT CASE WHEN comp <> '' THEN comp WHEN theme <> '' THEN theme ELSE '*' END,"
+    " CASE WHEN comp <> '' THEN ?5 ELSE mode END, sum(scored), count(DISTINCT CASE WHEN scored > 0"
+    " THEN member_id END), round(100.0 * sum(pct_sum) / nullif(sum(scored), 0), 1),"
+    " sum(h0), sum(h1), sum(h2), sum(h3),"
+    " round(min(100.0, 100.0 * sum(scored) / nullif(sum(started), 0)), 1)"
+    " FROM t GROUP BY 1, 2 HAVING sum(scored) > 0 ORDER BY 3 DESC, 1";
 
 static const col cols_themes[] = {
     {"theme", "主题或竞赛", "theme or competition"}, {"mode", "方式", "mode"},
     {"attempts", "答题次数", "attempts"}, {"members", "参与人数", "members"},
     {"avg_score_pct", "平均得分%", "average score %"}, {"under_60", "<60%", "<60%"},
-    {"from_60", "60–79%", "60-79%"}, {"from_80", "80–99%", "80-99%"}, {"full", "满分", "full marks"}};
+    {"from_60", "60–79%", "60-79%"}, {"from_80", "80–99%", "80-99%"}, {"full", "满分", "full marks"},
+    {"completion_pct", "完成率%", "completion %"}};
 
 /* Weeks start on Monday (1970-01-01 was a Thursday: day + 3 is 0 on Mondays mod 7). */
 static const char sql_trend[] =
-    ACT " SELECT date((day - (day + 3) % 7) * 86400, 'unixepoch') AS week,"
-    " count(DISTINCT member_id), sum(kind = 'attempt.finish'), sum(kind = 'answer'),"
-    " sum(kind = 'lesson.finish') FROM act GROUP BY week ORDER BY week";
+    "d AS (SELECT * FROM stat_day WHERE " IN_PERIOD ")"
+    " SELECT date((day - (day + 3) % 7) * 86400, 'unixepoch') AS week,"
+    " count(DISTINCT CASE WHEN acts > 0 THEN member_id END), sum(attempts), sum(answers), sum(lessons)"
+    " FROM d GROUP BY week HAVING sum(acts) > 0 ORDER BY week";
 
 static const col cols_trend[] = {{"week", "周（周一）", "week (Monday)"},
                                  {"active", "参与人数", "active members"},
@@ -227,21 +403,23 @@ static const col cols_trend[] = {{"week", "周（周一）", "week (Monday)"},
                                  {"lessons", "完成党课", "lessons"}};
 
 static const char sql_questions[] =
-    "ans AS (SELECT member_id, json_extract(payload, '$.q') AS q,"
-    " json_extract(payload, '$.correct') AS ok, json_extract(payload, '$.response') AS resp"
-    " FROM events WHERE kind = 'answer' AND member_id IN (SELECT id FROM roster)"
-    " AND created_ms >= ?1 AND created_ms < ?2),"
-    " ability AS (SELECT member_id, avg(ok) AS a FROM ans GROUP BY member_id),"
+    "a AS (SELECT q, member_id, n, ok FROM stat_answers WHERE " IN_PERIOD "),"
+    " ability AS (SELECT member_id, 1.0 * sum(correct) / sum(answers) AS a FROM stat_day"
+    " WHERE answers > 0 AND " IN_PERIOD " GROUP BY member_id),"
     /* the weakest and strongest 27% (at least one each), ties by id */
-    " ranked AS (SELECT member_id, row_number() OVER (ORDER BY a, member_id) AS rn,"
+    " ranked AS (SELECT member_id, (row_number() OVER (ORDER BY a, member_id) >"
+    " count(*) OVER () - (27 * count(*) OVER () + 99) / 100) AS top,"
+    " (row_number() OVER (ORDER BY a, member_id) <= (27 * count(*) OVER () + 99) / 100) AS bottom,"
     " count(*) OVER () AS n FROM ability),"
-    " wrong AS (SELECT q, resp, c FROM (SELECT q, resp, count(*) AS c, row_number() OVER"
-    " (PARTITION BY q ORDER BY count(*) DESC, resp) AS k FROM ans WHERE NOT ok AND resp IS NOT NULL"
-    " GROUP BY q, resp) WHERE k = 1),"
-    " per AS (SELECT a.q, count(*) AS n, count(DISTINCT a.member_id) AS members, avg(a.ok) AS fac,"
-    " max(r.n) AS nm, avg(CASE WHEN r.rn > r.n - (27 * r.n + 99) / 100 THEN a.ok END) AS hi,"
-    " avg(CASE WHEN r.rn <= (27 * r.n + 99) / 100 THEN a.ok END) AS lo"
-    " FROM ans a JOIN ranked r ON r.member_id = a.member_id GROUP BY a.q)"
+    " top AS (SELECT member_id FROM ranked WHERE top), bottom AS (SELECT member_id FROM ranked WHERE bottom),"
+    " per AS (SELECT q, sum(n) AS n, count(DISTINCT member_id) AS members,"
+    " 1.0 * sum(ok) / sum(n) AS fac, (SELECT count(*) FROM ranked) AS nm,"
+    " 1.0 * sum(CASE WHEN member_id IN top THEN ok END) / sum(CASE WHEN member_id IN top THEN n END) AS hi,"
+    " 1.0 * sum(CASE WHEN member_id IN bottom THEN ok END)"
+    " / sum(CASE WHEN member_id IN bottom THEN n END) AS lo FROM a GROUP BY q),"
+    " wrong AS (SELECT q, resp, c FROM (SELECT q, resp, sum(n) AS c, row_number() OVER"
+    " (PARTITION BY q ORDER BY sum(n) DESC, resp) AS k FROM stat_wrong"
+    " WHERE day BETWEEN ?1 AND ?2 AND grp IN (SELECT g FROM groups) GROUP BY q, resp) WHERE k = 1)"
     " SELECT per.q, n, members, round(fac, 2), CASE WHEN nm >= 4 THEN round(hi - lo, 2) END,"
     " w.resp || ' (' || w.c || ')' FROM per LEFT JOIN wrong w ON w.q = per.q"
     " ORDER BY fac, n DESC, per.q";
@@ -251,6 +429,26 @@ static const col cols_questions[] = {
     {"members", "作答人数", "members"},         {"facility", "难度系数（答对率）", "facility"},
     {"discrimination", "区分度", "discrimination"}, {"top_wrong", "最常见错答（次数）", "most chosen wrong answer"},
     {"stem", "题干", "stem"}};
+
+/* Attempts whose scores the server doubts: the device's total differs from
+ * the server's, answers faster than a competition allows, or begun outside
+ * its window. Listed apart; the figures use the server's scores. */
+static const char sql_flagged[] =
+    "f AS (SELECT * FROM attempt_scores WHERE (mismatch OR flagged OR outside_window)"
+    " AND finished_ms >= ?1 * 86400000 - 28800000 AND finished_ms < (?2 + 1) * 86400000 - 28800000)"
+    " SELECT date((f.finished_ms + 28800000) / 1000, 'unixepoch'), f.member_id, m.name, f.attempt_id,"
+    " f.competition, f.device_score, f.server_score, f.max, f.device_points, f.server_points,"
+    " f.mismatch, f.flagged, f.outside_window,"
+    " f.device_id FROM f JOIN roster m ON m.id = f.member_id ORDER BY f.finished_ms, f.attempt_id";
+
+static const col cols_flagged[] = {
+    {"day", "日期", "day"},                    {"member_id", "编号", "id"},
+    {"name", "姓名", "name"},                  {"attempt_id", "答题记录", "attempt"},
+    {"competition", "竞赛", "competition"},    {"device_score", "终端得分", "device score"},
+    {"server_score", "服务器得分", "server score"}, {"max", "满分", "max"},
+    {"device_points", "终端竞赛积分", "device points"}, {"server_points", "服务器竞赛积分", "server points"},
+    {"mismatch", "得分不符", "scores differ"}, {"too_fast", "答题过快", "too fast"},
+    {"outside_window", "不在竞赛时段", "outside window"}, {"device_id", "终端", "device"}};
 
 /* Adds each question's stem from the bundle (the last column). */
 static void add_stems(json_t *rows_, qk_bundle *b)
@@ -269,7 +467,7 @@ static void add_stems(json_t *rows_, qk_bundle *b)
     }
 }
 
-static int run_stats(const char *db_path, const char *prefix, const char *branch,
+static int run_stats(const char *db_path, const backend *be, const char *branch,
                      const qk_stats_query *q, qk_lang lang, json_t **out, char *msg, size_t msglen)
 {
     *out = NULL;
@@ -277,15 +475,20 @@ static int run_stats(const char *db_path, const char *prefix, const char *branch
         snprintf(msg, msglen, "stats: bad query");
         return QK_EINVAL;
     }
+    if (q->subject == QK_STATS_FLAGGED && be != &server_backend) {
+        snprintf(msg, msglen,
+                 lang == QK_LANG_EN
+                     ? "stats flagged: only the server re-scores attempts; ask it with --server"
+                     : "stats flagged：只有服务器会复核得分，请用 --server 查询");
+        return QK_EINVAL;
+    }
     sqlite3 *db = NULL;
-    char uri[4200];
-    snprintf(uri, sizeof uri, "file:%s?mode=ro", db_path);
-    if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) != SQLITE_OK) {
+    if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
         snprintf(msg, msglen, "%s: %s", db_path, db ? sqlite3_errmsg(db) : "?");
         sqlite3_close(db);
         return QK_EIO;
     }
-    sqlite3_busy_timeout(db, 5000);
+    sqlite3_busy_timeout(db, 10000);
     static const struct {
         const char *sql;
         const col *cols;
@@ -297,12 +500,15 @@ static int run_stats(const char *db_path, const char *prefix, const char *branch
         {sql_themes, cols_themes, sizeof cols_themes / sizeof(col)},
         {sql_trend, cols_trend, sizeof cols_trend / sizeof(col)},
         {sql_questions, cols_questions, sizeof cols_questions / sizeof(col)},
+        {sql_flagged, cols_flagged, sizeof cols_flagged / sizeof(col)},
     };
     char from[16], to[16];
     qk_stats_day_text(q->from_day, from);
     qk_stats_day_text(q->to_day, to);
     json_t *r = json_array();
-    int rc = rows(db, prefix, subj[q->subject].sql, q, branch, lang, r, msg, msglen);
+    int rc = refresh(db, be, msg, msglen);
+    if (rc == QK_OK)
+        rc = rows(db, be->prefix, subj[q->subject].sql, q, branch, lang, r, msg, msglen);
     sqlite3_close(db);
     if (rc != QK_OK) {
         json_decref(r);
@@ -319,13 +525,13 @@ static int run_stats(const char *db_path, const char *prefix, const char *branch
 int qk_stats_local(const char *progress_path, const qk_stats_query *q, qk_lang lang, json_t **out,
                    char *msg, size_t msglen)
 {
-    return run_stats(progress_path, local_prefix, NULL, q, lang, out, msg, msglen);
+    return run_stats(progress_path, &local_backend, NULL, q, lang, out, msg, msglen);
 }
 
 int qk_stats_server(const char *store_path, const char *branch, const qk_stats_query *q,
                     qk_lang lang, json_t **out, char *msg, size_t msglen)
 {
-    return run_stats(store_path, server_prefix, branch, q, lang, out, msg, msglen);
+    return run_stats(store_path, &server_backend, branch, q, lang, out, msg, msglen);
 }
 
 void qk_stats_cell_text(json_t *v, char *buf, size_t n)

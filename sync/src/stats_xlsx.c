@@ -15,7 +15,8 @@ static const char *sheet_name(const char *subject, qk_lang lang)
         const char *subject, *zh, *en;
     } names[] = {{"participation", "参与率", "Participation"}, {"members", "成员", "Members"},
                  {"inactive", "未参与", "Inactive"},           {"themes", "主题与竞赛", "Themes"},
-                 {"trend", "每周趋势", "Trend"},               {"questions", "逐题分析", "Questions"}};
+                 {"trend", "每周趋势", "Trend"},               {"questions", "逐题分析", "Questions"},
+                 {"flagged", "存疑记录", "Flagged"}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (strcmp(names[i].subject, subject) == 0)
             return lang == QK_LANG_EN ? names[i].en : names[i].zh;

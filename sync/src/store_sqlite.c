@@ -66,6 +66,11 @@ static const char *const migrations[] = {
     "  published_ms INTEGER NOT NULL);\n",
     /* 5: entries begun outside their competition's window */
     "ALTER TABLE attempt_scores ADD COLUMN outside_window INTEGER NOT NULL DEFAULT 0;\n",
+    /* 6: an attempt's events found by its id (re-scoring, statistics), and
+     * the doubtful scores by day */
+    "CREATE INDEX events_attempt ON events(attempt_id, kind);\n"
+    "CREATE INDEX attempt_scores_doubt ON attempt_scores(finished_ms)\n"
+    "  WHERE mismatch OR flagged OR outside_window;\n",
 };
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 

@@ -159,6 +159,15 @@ expect_eq "the leader's branch: five on the roster, all took part" \
     "$(python3 -c 'import json,sys;r=json.load(open(sys.argv[1]))["rows"][0];print(r[2], r[3], r[4])' "$WORK/p.json")" "5 5 100.0"
 S inactive --json >"$WORK/i.json" 2>&1
 expect_eq "nobody in b1 left out" "$(python3 -c 'import json,sys;print(len(json.load(open(sys.argv[1]))["rows"]))' "$WORK/i.json")" 0
+S flagged --json >"$WORK/f.json" 2>&1
+expect_eq "the tampered entry is listed apart, with both totals" \
+    "$(python3 -c 'import json,sys;r=json.load(open(sys.argv[1]))["rows"];print([(x[1], x[4], x[8] != x[9]) for x in r if x[10]])' "$WORK/f.json")" \
+    "[('m5', 'mini-cup', True)]"
+expect_eq "every listed entry is doubtful (scores differ, too fast or outside the window)" \
+    "$(python3 -c 'import json,sys;r=json.load(open(sys.argv[1]))["rows"];print(len(r) > 0 and all(x[10] or x[11] or x[12] for x in r))' "$WORK/f.json")" True
+"$QK" stats flagged --local >"$WORK/o" 2>&1
+expect_eq "a kiosk cannot list flagged attempts (it does not re-score)" "$?" 1
+expect_contains "and says to ask the server" "$WORK/o" "--server"
 S members --branch b2 >"$WORK/o" 2>&1
 expect_contains "another branch's figures are refused" "$WORK/o" "服务器回答 403"
 QUIZKIT_PASSWORD="$(sed -n 's/.*初始密码：\([0-9a-f-]*\).*/\1/p' "$SRV/out")" "$QK" stats participation --json \
@@ -174,7 +183,7 @@ expect_eq "devices get no statistics" "$(curl -s -o /dev/null -w '%{http_code}' 
 expect_eq "bad dates are named" "$(curl -s -o "$WORK/b" -w '%{http_code}' -H "Authorization: Bearer $LT" "$URL/api/v1/stats/members?from=2026-13-01")" 400
 QUIZKIT_PASSWORD=leader-pass-1 "$QK" report --xlsx "$WORK/branch.xlsx" --server "$URL" --user li 2>"$WORK/e"
 expect_eq "the monthly report from the server" "$?" 0
-expect_eq "with every sheet" "$(python3 -c 'import sys,zipfile;print(len([n for n in zipfile.ZipFile(sys.argv[1]).namelist() if n.startswith("xl/worksheets/")]))' "$WORK/branch.xlsx")" 7
+expect_eq "with every sheet" "$(python3 -c 'import sys,zipfile;print(len([n for n in zipfile.ZipFile(sys.argv[1]).namelist() if n.startswith("xl/worksheets/")]))' "$WORK/branch.xlsx")" 8
 
 # Offline again, the devices show the branch board from their last sync.
 "$QK" --data-dir "$PHONE" compete board mini-cup >"$WORK/o" 2>&1

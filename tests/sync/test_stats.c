@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
 #include "qk_stats.h"
 #include "support.h"
 
@@ -231,6 +233,61 @@ static void item_analysis(void **state)
     json_decref(t);
 }
 
+/* A resident's quiz at the kiosk (no member id) shows in the anonymous
+ * total and nowhere else. */
+static void guests_only_in_anonymous_totals(void **state)
+{
+    sfx *f = *state;
+    attempt(f, NULL, BJ(10, 15, 0), 1);
+    json_t *t = run(f, QK_STATS_PARTICIPATION, "2026-03-01", "2026-03-31");
+    size_t n = json_array_size(json_object_get(t, "rows"));
+    json_t *guests = row(t, n - 1);
+    assert_string_equal(sval(guests, 0), "guests (anonymous)");
+    assert_int_equal(ival(guests, 6), 1);
+    assert_true(json_is_null(json_array_get(guests, 3))); /* no head count for guests */
+    assert_int_equal(ival(row(t, 0), 3), 2);              /* members active: still m1 and m2 */
+    assert_int_equal(ival(row(t, 0), 6), 3);              /* members' attempts: still 3 */
+    json_decref(t);
+    t = run(f, QK_STATS_THEMES, "2026-03-01", "2026-03-31");
+    assert_int_equal(ival(row(t, 0), 2), 3);
+    json_decref(t);
+    t = run(f, QK_STATS_QUESTIONS, "2026-03-01", "2026-03-31");
+    assert_int_equal(ival(row(t, 0), 1), 3); /* f1: the members' three answers only */
+    json_decref(t);
+}
+
+/* The figures follow new events (the roll-ups take in only what is new),
+ * and come out the same when the roll-ups are thrown away and rebuilt. */
+static void rollups_follow_and_rebuild(void **state)
+{
+    sfx *f = *state;
+    json_t *t = run(f, QK_STATS_MEMBERS, "2026-03-01", "2026-03-31");
+    assert_int_equal(ival(row(t, 3), 3), 0); /* m4: no attempts yet */
+    json_decref(t);
+    attempt(f, "m4", BJ(20, 8, 0), 0);
+    attempt(f, "m4", BJ(20, 9, 0), 1);
+    t = run(f, QK_STATS_MEMBERS, "2026-03-01", "2026-03-31");
+    json_t *m4 = row(t, 3);
+    assert_int_equal(ival(m4, 3), 2);
+    assert_int_equal(ival(m4, 4), 8);
+    assert_true(rval(m4, 6) == 66.7);
+    assert_true(rval(m4, 7) == 100.0);
+    assert_string_equal(sval(m4, 11), "2026-03-20");
+    char *before = json_dumps(t, JSON_SORT_KEYS);
+    json_decref(t);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "DROP TABLE stat_day; DROP TABLE stat_state", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    t = run(f, QK_STATS_MEMBERS, "2026-03-01", "2026-03-31");
+    char *after = json_dumps(t, JSON_SORT_KEYS);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    json_decref(t);
+}
+
 static void periods_and_days(void **state)
 {
     (void)state;
@@ -255,6 +312,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(themes_and_distribution, setup, teardown),
         cmocka_unit_test_setup_teardown(weekly_trend, setup, teardown),
         cmocka_unit_test_setup_teardown(item_analysis, setup, teardown),
+        cmocka_unit_test_setup_teardown(guests_only_in_anonymous_totals, setup, teardown),
+        cmocka_unit_test_setup_teardown(rollups_follow_and_rebuild, setup, teardown),
         cmocka_unit_test(periods_and_days),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
