@@ -60,6 +60,8 @@ int cmd_serve(cli *c, int argc, char **argv)
             (k = opt_value(c, "serve", argc, argv, &i, "--threads", &threads_s)) ||
             (k = opt_value(c, "serve", argc, argv, &i, "--bundles", &cfg.bundles)) ||
             (k = opt_value(c, "serve", argc, argv, &i, "--trust", &cfg.trust)) ||
+            (k = opt_value(c, "serve", argc, argv, &i, "--web", &cfg.web)) ||
+            (k = opt_value(c, "serve", argc, argv, &i, "--chartjs", &cfg.chartjs)) ||
             (k = opt_value(c, "serve", argc, argv, &i, "--log", &log_path)) ||
             (k = opt_value(c, "serve", argc, argv, &i, "--port-file", &port_file)) ||
             (k = opt_value(c, "serve", argc, argv, &i, "--config", &ignored))) {

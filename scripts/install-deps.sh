@@ -8,14 +8,29 @@ PKGS=(
     libsqlite3-dev libmbedtls-dev libutf8proc-dev libjansson-dev zlib1g-dev
     libmicrohttpd-dev libcurl4-openssl-dev openssl curl faketime libxlsxwriter-dev unzip
     libcmocka-dev sqlite3 python3 util-linux
+    libjs-chart.js chromium fonts-noto-cjk
 )
+# Node.js and npm run the browser tests (playwright-core drives chromium);
+# Debian's own when the machine has none.
+command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)
 
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# The browser tests' one npm package, at the version package-lock.json pins.
+web_tests() {
+    local dir
+    dir="$(cd "$(dirname "$0")/.." && pwd)/tests/web"
+    if [ ! -d "$dir/node_modules/playwright-core" ]; then
+        echo "install-deps: npm ci in tests/web"
+        (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
     echo "install-deps: all packages present"
+    web_tests
     exit 0
 fi
 
@@ -24,3 +39,4 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 echo "install-deps: installing ${missing[*]}"
 $SUDO apt-get update -q
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+web_tests

@@ -74,6 +74,8 @@ typedef struct qk_server_config {
     unsigned timeout_s;  /* idle connection timeout (default 30) */
     const char *bundles; /* published bundles (default: beside the database) */
     const char *trust;   /* folder of *.pub keys bundles must be signed by */
+    const char *web;     /* the pages (web/dashboard); default: where they were built from */
+    const char *chartjs; /* Chart.js for the dashboard (default: Debian's libjs-chart.js) */
     qk_lang lang;
     FILE *log; /* one line per request; NULL: none */
     char *owned; /* what qk_server_config_load read (internal) */

@@ -28,9 +28,14 @@
 struct qk_server {
     qk_http *http;
     pthread_key_t key;
-    char *db, *bundles, *trust;
+    char *db, *bundles, *trust, *web, *chartjs;
     qk_lang lang;
 };
+
+#ifndef QK_WEB_DIR
+#define QK_WEB_DIR "/usr/share/quizkit/web"
+#endif
+#define CHARTJS_DEFAULT "/usr/share/javascript/chart.js/chart.min.js"
 
 typedef enum { WHO_NONE, WHO_DEVICE, WHO_USER } who_kind;
 
@@ -978,6 +983,57 @@ static void h_stats(call *c)
     ok(c, 200, t);
 }
 
+/* GET /report?from=&to=&branch=: the monthly report as one workbook, every
+ * subject a sheet after a summary (what `quizkit report --server` writes). */
+static void h_report(call *c)
+{
+    if (!need_user(c, 0))
+        return;
+    const char *branch = branch_for(c, qk_http_query(c->rq, "branch"));
+    if (!branch && !is_admin(c))
+        return;
+    qk_stats_query q = {0};
+    const char *from = qk_http_query(c->rq, "from"), *to = qk_http_query(c->rq, "to");
+    qk_stats_this_month(qk__now_ms(), &q.from_day, &q.to_day);
+    if (from && qk_stats_parse_day(from, &q.from_day))
+        return failf(c, 400, "bad_field", QK_Y_API_FIELD, "from (YYYY-MM-DD)");
+    if (to && qk_stats_parse_day(to, &q.to_day))
+        return failf(c, 400, "bad_field", QK_Y_API_FIELD, "to (YYYY-MM-DD)");
+    if (q.to_day < q.from_day)
+        return failf(c, 400, "bad_field", QK_Y_API_FIELD, "to (not before from)");
+    json_t *t[QK_STATS_COUNT] = {0};
+    char msg[600];
+    int rc = QK_OK;
+    for (int i = 0; i < QK_STATS_COUNT && rc == QK_OK; i++) {
+        q.subject = (qk_stats_subject)i;
+        rc = qk_stats_server(c->s->ops->path(c->s), branch, &q, c->lang, &t[i], msg, sizeof msg);
+    }
+    char path[] = "/tmp/quizkit-report-XXXXXX";
+    int fd = rc == QK_OK ? mkstemp(path) : -1;
+    if (fd >= 0) {
+        close(fd);
+        rc = qk_stats_xlsx(path, t, QK_STATS_COUNT, c->lang, msg, sizeof msg);
+    } else if (rc == QK_OK) {
+        rc = QK_EIO;
+        snprintf(msg, sizeof msg, "%s", strerror(errno));
+    }
+    char disp[160];
+    char day[16];
+    qk_stats_day_text(q.from_day, day);
+    snprintf(disp, sizeof disp, "attachment; filename=\"quizkit-report-%s%s%s.xlsx\"", day,
+             branch ? "-" : "", branch ? branch : "");
+    for (int i = 0; i < QK_STATS_COUNT; i++)
+        json_decref(t[i]);
+    if (rc != QK_OK) {
+        if (fd >= 0)
+            unlink(path);
+        return fail(c, 500, "server_error", msg);
+    }
+    qk_http_send_file(c->rs, path, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    unlink(path); /* the open file stays readable until sent */
+    qk_http_add_header(c->rs, "Content-Disposition", disp);
+}
+
 /* --- routing --- */
 
 typedef struct route {
@@ -1006,6 +1062,7 @@ static const route routes[] = {
     {"GET", "/api/v1/competitions/", h_leaderboard, 0},
     {NULL, "/api/v1/competitions", h_competitions, SMALL_BODY},
     {"GET", "/api/v1/stats/", h_stats, 0},
+    {"GET", "/api/v1/report", h_report, 0},
 };
 
 static const route *find_route(const char *m, const char *path, const char **rest, int *wrong_method)
@@ -1036,6 +1093,26 @@ static size_t body_limit(void *ctx, const char *m, const char *path)
     return r ? r->max_body : 0;
 }
 
+/* The dashboard's pages, as they are in web/dashboard, and Chart.js from
+ * where the system keeps it; nothing comes from elsewhere. */
+static void pages(qk_server *srv, qk_http_req *rq, qk_http_resp *rs)
+{
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s/dashboard", srv->web);
+    if (strcmp(rq->path, "/") == 0 || strcmp(rq->path, "/dashboard") == 0) {
+        rs->status = 302;
+        qk_http_add_header(rs, "Location", "/dashboard/");
+    } else if (strcmp(rq->path, "/dashboard/") == 0) {
+        qk_http_static(rs, dir, "index.html");
+    } else if (strncmp(rq->path, "/dashboard/", 11) == 0) {
+        qk_http_static(rs, dir, rq->path + 11);
+    } else if (strcmp(rq->path, "/vendor/chart.js") == 0) {
+        qk_http_send_file(rs, srv->chartjs, "text/javascript; charset=utf-8");
+    } else {
+        qk_http_error(rs, 404, "not_found", rq->path);
+    }
+}
+
 static void handle(void *ctx, qk_http_req *rq, qk_http_resp *rs)
 {
     qk_server *srv = ctx;
@@ -1043,6 +1120,8 @@ static void handle(void *ctx, qk_http_req *rq, qk_http_resp *rs)
     const char *al = qk_http_header(rq, "Accept-Language");
     if (al)
         c.lang = strncmp(al, "en", 2) == 0 ? QK_LANG_EN : strncmp(al, "zh", 2) == 0 ? QK_LANG_ZH : c.lang;
+    if (strncmp(rq->path, "/api/", 5) != 0 && strcmp(rq->method, "GET") == 0)
+        return pages(srv, rq, rs);
     int wrong = 0;
     const route *r = find_route(rq->method, rq->path, &c.rest, &wrong);
     if (!r) {
@@ -1085,6 +1164,8 @@ qk_server *qk_server_start(const qk_server_config *cfg, char *msg, size_t n)
     srv->db = strdup(cfg->db ? cfg->db : "");
     srv->trust = cfg->trust ? strdup(cfg->trust) : NULL;
     srv->bundles = cfg->bundles ? strdup(cfg->bundles) : qk_server_bundles_dir(srv->db);
+    srv->web = strdup(cfg->web ? cfg->web : QK_WEB_DIR);
+    srv->chartjs = strdup(cfg->chartjs ? cfg->chartjs : CHARTJS_DEFAULT);
     pthread_key_create(&srv->key, close_store);
     /* Open the store once here, so a bad database fails at start, not on the
      * first request. */
@@ -1138,5 +1219,7 @@ void qk_server_stop(qk_server *srv, int grace_ms)
     free(srv->db);
     free(srv->bundles);
     free(srv->trust);
+    free(srv->web);
+    free(srv->chartjs);
     free(srv);
 }

@@ -74,6 +74,10 @@ int qk_server_config_load(qk_server_config *c, const char *path, char *msg, size
             c->bundles = val;
         else if (strcmp(key, "trust") == 0)
             c->trust = val;
+        else if (strcmp(key, "web") == 0)
+            c->web = val;
+        else if (strcmp(key, "chartjs") == 0)
+            c->chartjs = val;
         else if (strcmp(key, "threads") == 0)
             ok = number(val, 256, &c->threads) && c->threads > 0;
         else if (strcmp(key, "max-connections") == 0)

@@ -61,6 +61,13 @@ void qk_http_json(qk_http_resp *r, int status, json_t *body); /* steals body */
 void qk_http_error(qk_http_resp *r, int status, const char *code, const char *message);
 void qk_http_add_header(qk_http_resp *r, const char *name, const char *value);
 
+/* Serves a file as it is: root/rel, where rel is one or two plain names
+ * ([A-Za-z0-9._-], not starting with '.'), so nothing outside root can be
+ * named; the type from the extension. 404 JSON when there is no such file. */
+void qk_http_static(qk_http_resp *r, const char *root, const char *rel);
+/* Serves one named file (a vendor script the system provides). */
+void qk_http_send_file(qk_http_resp *r, const char *path, const char *type);
+
 /* 1 when the address text is a loopback address. */
 int qk_http_is_loopback(const char *addr);
 

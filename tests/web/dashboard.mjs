@@ -1,0 +1,168 @@
+// The leaders' dashboard in a real browser: Debian's chromium, headless, kept
+// off every network but loopback, driven by playwright-core.
+//
+// usage: node dashboard.mjs URL LEADER PASSWORD ADMIN ADMIN_PASSWORD ARTIFACTS
+// Prints one "ok - ..." or "FAIL - ..." line per check; exits 1 on a failure.
+import { chromium } from 'playwright-core';
+import { mkdirSync, readFileSync } from 'node:fs';
+
+const [url, leader, leaderPw, admin, adminPw, artifacts] = process.argv.slice(2);
+mkdirSync(artifacts, { recursive: true });
+let fails = 0, passes = 0;
+const ok = name => { passes++; console.log(`ok - ${name}`); };
+const bad = (name, why) => { fails++; console.log(`FAIL - ${name}: ${why}`); };
+const expectEq = (name, got, want) => {
+  const g = JSON.stringify(got), w = JSON.stringify(want);
+  g === w ? ok(name) : bad(name, `got ${g}, want ${w}`);
+};
+const expectTrue = (name, v, why = '') => (v ? ok(name) : bad(name, why || 'false'));
+
+/* What the API itself says, to hold the page against. */
+async function apiJson(path, token) {
+  const r = await fetch(url + path, { headers: { Authorization: `Bearer ${token}` } });
+  return { status: r.status, body: await r.json() };
+}
+async function token(user, password) {
+  const r = await fetch(`${url}/api/v1/login`, { method: 'POST', body: JSON.stringify({ user, password }) });
+  return (await r.json()).token;
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: [
+    '--no-sandbox', // CI runs as root
+    '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    '--disable-default-apps', '--no-first-run', '--metrics-recording-only',
+  ],
+});
+const origin = new URL(url).origin;
+const foreign = [];
+async function newPage(viewport) {
+  const context = await browser.newContext({ viewport, locale: 'zh-CN', acceptDownloads: true });
+  const page = await context.newPage();
+  page.on('request', r => {
+    const u = r.url();
+    if (!u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:')) foreign.push(u);
+  });
+  page.on('pageerror', e => bad('no script errors', e.message));
+  return page;
+}
+const loaded = (page, n) => page.waitForFunction(k => window.qkDash && window.qkDash.loads >= k, n,
+                                                 { timeout: 15000 });
+
+try {
+  const page = await newPage({ width: 1366, height: 900 });
+  await page.goto(`${url}/`);
+  expectEq('the server root leads to the dashboard', new URL(page.url()).pathname, '/dashboard/');
+  expectEq('the page is in Chinese first', await page.locator('h1').textContent(), '学习参与统计');
+  expectTrue('the login form shows', await page.locator('#login-form').isVisible());
+  await page.screenshot({ path: `${artifacts}/dashboard-login.png` });
+
+  await page.fill('#user', leader);
+  await page.fill('#password', 'not-the-password');
+  await page.click('#login-btn');
+  await page.locator('#login-error').waitFor({ state: 'visible' });
+  expectTrue('a wrong password is refused with a message',
+             (await page.locator('#login-error').textContent()).length > 0);
+  expectTrue('and the figures stay hidden', !(await page.locator('#dash-view').isVisible()));
+
+  await page.fill('#password', leaderPw);
+  await page.click('#login-btn');
+  await loaded(page, 1);
+  const lt = await token(leader, leaderPw);
+  const part = (await apiJson(`/api/v1/stats/participation`, lt)).body;
+  const all = part.rows[0];
+  expectEq("this month's period, as the API has it", await page.locator('#status').textContent(),
+           `${part.from} 至 ${part.to}（北京时间）`);
+  expectEq('the participation rate is the API\'s', await page.locator('#kpi-rate').textContent(), `${all[4]}%`);
+  expectEq('active of roster', await page.locator('#kpi-active').textContent(), `${all[3]} / ${all[2]}`);
+  expectEq('the rate chart draws those numbers',
+           await page.evaluate(() => window.qkDash.state.charts.rate.data.datasets[0].data),
+           [all[3], all[2] - all[3]]);
+  const inactive = (await apiJson(`/api/v1/stats/inactive`, lt)).body;
+  expectTrue('someone has not taken part (the test data has them)', inactive.rows.length > 0);
+  expectEq('the inactive list names them', await page.locator('#inactive tbody tr td:nth-child(2)').allTextContents(),
+           inactive.rows.map(r => r[1]));
+  const trend = (await apiJson(`/api/v1/stats/trend`, lt)).body;
+  expectEq('the weekly trend chart has the API\'s weeks',
+           await page.evaluate(() => window.qkDash.state.charts.trend.data.labels), trend.rows.map(r => r[0]));
+  const questions = (await apiJson(`/api/v1/stats/questions`, lt)).body;
+  expectEq('the difficult questions, hardest first',
+           await page.locator('#questions tbody tr td:first-child').allTextContents(),
+           questions.rows.slice(0, 10).map(r => r[0]));
+  const members = await page.locator('#members tbody tr td:nth-child(2)').allTextContents();
+  expectTrue('the leader sees only their branch (no 周九 of b2)', members.length > 0 && !members.includes('周九'),
+             JSON.stringify(members));
+  expectTrue('no branch picker for a leader', !(await page.locator('#branch-box').isVisible()));
+  expectEq('another branch through the API is refused',
+           await page.evaluate(async () => (await fetch('/api/v1/stats/members?branch=b2', {
+             headers: { Authorization: `Bearer ${sessionStorage.getItem('qk.token')}` } })).status), 403);
+  await page.screenshot({ path: `${artifacts}/dashboard-zh.png`, fullPage: true });
+
+  // Sorting: by attempts, most first (a second click).
+  const th = page.locator('#members th[data-col="3"]');
+  await th.click();
+  await th.click();
+  const attempts = (await page.locator('#members tbody tr td:nth-child(4)').allTextContents()).map(Number);
+  expectTrue('members sort by attempts, most first', attempts.every((v, i) => i === 0 || attempts[i - 1] >= v),
+             JSON.stringify(attempts));
+
+  // The report as an Excel workbook, and a table as CSV.
+  const [xlsx] = await Promise.all([page.waitForEvent('download'), page.click('#xlsx')]);
+  await xlsx.saveAs(`${artifacts}/report.xlsx`);
+  expectTrue('the XLSX report downloads with its name', /^quizkit-report-.*\.xlsx$/.test(xlsx.suggestedFilename()),
+             xlsx.suggestedFilename());
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.click('button[data-csv="inactive"]')]);
+  await csv.saveAs(`${artifacts}/inactive.csv`);
+  const text = readFileSync(`${artifacts}/inactive.csv`);
+  expectTrue('the CSV starts with the BOM and holds the names',
+             text[0] === 0xef && text[1] === 0xbb && text[2] === 0xbf &&
+             inactive.rows.every(r => text.toString('utf8').includes(r[1])));
+
+  // English, then a phone.
+  await page.click('#lang');
+  await loaded(page, 2);
+  expectEq('English on request', await page.locator('h1').textContent(), 'Study participation');
+  expectTrue('with the period in English', (await page.locator('#status').textContent()).includes('(Beijing time)'));
+  await page.screenshot({ path: `${artifacts}/dashboard-en.png`, fullPage: true });
+  await page.click('#lang');
+  await loaded(page, 3);
+
+  const phone = await newPage({ width: 390, height: 844 });
+  await phone.goto(`${url}/dashboard/`);
+  await phone.fill('#user', leader);
+  await phone.fill('#password', leaderPw);
+  await phone.click('#login-btn');
+  await loaded(phone, 1);
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expectTrue('on a phone the page fits the width', overflow <= 0, `${overflow}px too wide`);
+  await phone.screenshot({ path: `${artifacts}/dashboard-phone.png`, fullPage: true });
+
+  // Sign out: the figures go, and a reload does not bring them back.
+  await page.click('#logout');
+  expectTrue('signing out shows the login again', await page.locator('#login-form').isVisible());
+  await page.reload();
+  expectTrue('and stays signed out after a reload', !(await page.locator('#dash-view').isVisible()));
+
+  // An admin picks a branch.
+  await page.fill('#user', admin);
+  await page.fill('#password', adminPw);
+  await page.click('#login-btn');
+  await loaded(page, 1);
+  expectTrue('an admin gets the branch picker', await page.locator('#branch-box').isVisible());
+  await page.selectOption('#branch', 'b2');
+  await page.click('#controls button[type="submit"]');
+  await loaded(page, 2);
+  expectTrue("and sees the other branch's members",
+             (await page.locator('#members tbody').textContent()).includes('周九'));
+
+  expectEq('nothing was fetched from anywhere but the server', foreign, []);
+} catch (e) {
+  bad('the walk-through finished', e.stack || String(e));
+} finally {
+  await browser.close();
+}
+console.log(`${passes} passed, ${fails} failed`);
+process.exit(fails ? 1 : 0);

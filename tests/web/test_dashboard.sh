@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Issue 7's "done means" in a real browser: a branch leader with only a
+# browser opens the dashboard that `quizkit serve` serves, sees this month's
+# participation rate and who has not taken part (the numbers the API gives),
+# and downloads the Excel report, which holds the Chinese names and the
+# figures. Screenshots go to $QK_ARTIFACTS (default build/artifacts).
+. "$(dirname "$0")/../cli/lib.sh"
+ART=${QK_ARTIFACTS:-$(dirname "$QK")/artifacts}
+SRV="$WORK/srv"
+DB="sqlite:$SRV/server.db"
+mkdir -p "$SRV/trust" "$ART"
+PIDS=()
+trap 'for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$WORK"' EXIT
+
+export QUIZKIT_HOME="$WORK/kiosk"
+mini_bundle
+cp "$WORK/pub.pub" "$SRV/trust/"
+"$QK" serve --db "$DB" --port 0 --port-file "$SRV/port" --trust "$SRV/trust" --log "$SRV/log" >"$SRV/out" 2>&1 &
+PIDS+=("$!")
+for _ in $(seq 100); do [ -s "$SRV/port" ] && break; sleep 0.05; done
+URL="http://127.0.0.1:$(cat "$SRV/port")"
+ADMIN_PW=$(sed -n 's/.*初始密码：\([0-9a-f-]*\).*/\1/p' "$SRV/out")
+A() { "$QK" admin "$@" --db "$DB"; }
+A branch add b1 "第一党支部" >/dev/null
+A branch add b2 "第二党支部" >/dev/null
+printf '编号,姓名,支部,科室,PIN\nm1,张三,b1,内科,1111\nm2,李四,b1,内科,2222\nm3,王五,b1,护理部,3333\nm4,赵六,b1,护理部,4444\nm9,周九,b2,内科,9999\n' >"$WORK/roster.csv"
+A member import "$WORK/roster.csv" >/dev/null
+printf 'leader-pass-1\n' >"$WORK/pw"
+A leader add li --branch b1 --password-file "$WORK/pw" >/dev/null
+"$QK" enroll "$URL" "$(A code --branch b1 | grep -o '[A-Z0-9]\{4\}-[A-Z0-9]\{4\}' | head -1)" --name kiosk >/dev/null 2>&1 || fail "enrol"
+"$QK" sync >/dev/null 2>&1 || fail "roster sync"
+# m1 answers all right, m2 one wrong; m3 and m4 do not take part this month.
+printf '1111\nB\nAC\n对\n1921|南湖\nA\n' | "$QK" play --bundle test.mini --theme t --order seq --member m1 >/dev/null 2>&1
+printf '2222\nA\nAC\n对\n1921|南湖\nA\n' | "$QK" play --bundle test.mini --theme t --order seq --member m2 >/dev/null 2>&1
+"$QK" sync >/dev/null 2>&1 || fail "sync the answers"
+
+if ! command -v node >/dev/null || [ ! -d "$TESTS/web/node_modules/playwright-core" ]; then
+    fail "node and playwright-core are needed (scripts/install-deps.sh installs them)"
+    finish
+    exit 1
+fi
+node "$TESTS/web/dashboard.mjs" "$URL" li leader-pass-1 admin "$ADMIN_PW" "$ART" | tee "$WORK/web"
+PASSES=$((PASSES + $(grep -c '^ok - ' "$WORK/web")))
+FAILS=$((FAILS + $(grep -c '^FAIL - ' "$WORK/web")))
+grep -q ' passed, ' "$WORK/web" || fail "the browser test ran to its end"
+
+# The downloaded report, read back from its XML.
+python3 - "$ART/report.xlsx" >"$WORK/x" 2>&1 <<'PY'
+import re, sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+names = re.findall(r'<sheet name="([^"]+)"', z.read("xl/workbook.xml").decode())
+strings = re.findall(r"<t[^>]*>([^<]*)</t>", z.read("xl/sharedStrings.xml").decode())
+cells = dict(re.findall(r'<c r="([A-Z]+[0-9]+)"[^>]*><v>([^<]*)</v>', z.read("xl/worksheets/sheet2.xml").decode()))
+print(" ".join(names))
+print("王五" in strings, "赵六" in strings, "周九" in strings)
+print(cells.get("C2"), cells.get("D2"), cells.get("E2"))
+PY
+expect_eq "the downloaded report has every sheet" "$(sed -n 1p "$WORK/x")" "汇总 参与率 成员 未参与 主题与竞赛 每周趋势 逐题分析 存疑记录"
+expect_eq "with the Chinese names of those who did not take part, not another branch's" "$(sed -n 2p "$WORK/x")" "True True False"
+expect_eq "and the branch's figures (roster, active, rate)" "$(sed -n 3p "$WORK/x")" "4 2 50"
+expect_contains "the dashboard's requests are in the server log" "$SRV/log" "path=/vendor/chart.js status=200"
+finish
