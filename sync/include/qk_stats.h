@@ -59,6 +59,10 @@ int qk_stats_local(const char *progress_path, const qk_stats_query *q, qk_lang l
 int qk_stats_server(const char *store_path, const char *branch, const qk_stats_query *q,
                     qk_lang lang, json_t **out, char *msg, size_t msglen);
 
+/* Fills the stems (the questions table's last column) still unknown from
+ * this bundle. */
+void qk_stats_fill_stems(json_t *rows, qk_bundle *b);
+
 /* One cell as text: integers as they are, reals as short as they print,
  * null empty (CSV and the terminal table both use it). */
 void qk_stats_cell_text(json_t *v, char *buf, size_t n);

@@ -912,6 +912,25 @@ static void h_competitions(call *c)
     json_decref(j);
 }
 
+/* The questions' stems from the published bundles, newest first. */
+static void server_stems(call *c, json_t *table)
+{
+    json_t *list = NULL;
+    if (c->s->ops->bundle_list(c->s, &list) != QK_OK)
+        return;
+    for (size_t i = json_array_size(list); i > 0; i--) {
+        json_t *b = json_array_get(list, i - 1);
+        qk_published p;
+        qk_bundle *bun = NULL;
+        if (c->s->ops->bundle_get(c->s, json_string_value(json_object_get(b, "id")),
+                                  json_string_value(json_object_get(b, "version")), &p) == QK_OK &&
+            qk_bundle_open(&bun, p.file, 0, c->lang) == QK_OK)
+            qk_stats_fill_stems(json_object_get(table, "rows"), bun);
+        qk_bundle_close(bun);
+    }
+    json_decref(list);
+}
+
 /* GET /stats/{subject}?from=&to=&branch=&format=json|csv|xlsx: a branch's
  * statistics from the server's own scores (leaders: their branch only). */
 static void h_stats(call *c)
@@ -940,6 +959,8 @@ static void h_stats(call *c)
     char msg[600];
     if (qk_stats_server(c->s->ops->path(c->s), branch, &q, c->lang, &t, msg, sizeof msg) != QK_OK)
         return fail(c, 500, "server_error", msg);
+    if (q.subject == QK_STATS_QUESTIONS)
+        server_stems(c, t);
     char disp[160];
     snprintf(disp, sizeof disp, "attachment; filename=\"quizkit-%s-%s.%s\"", c->rest,
              json_string_value(json_object_get(t, "from")), format ? format : "json");
@@ -1007,6 +1028,8 @@ static void h_report(call *c)
     for (int i = 0; i < QK_STATS_COUNT && rc == QK_OK; i++) {
         q.subject = (qk_stats_subject)i;
         rc = qk_stats_server(c->s->ops->path(c->s), branch, &q, c->lang, &t[i], msg, sizeof msg);
+        if (rc == QK_OK && i == QK_STATS_QUESTIONS)
+            server_stems(c, t[i]);
     }
     char path[] = "/tmp/quizkit-report-XXXXXX";
     int fd = rc == QK_OK ? mkstemp(path) : -1;

@@ -450,8 +450,19 @@ static const col cols_flagged[] = {
     {"mismatch", "得分不符", "scores differ"}, {"too_fast", "答题过快", "too fast"},
     {"outside_window", "不在竞赛时段", "outside window"}, {"device_id", "终端", "device"}};
 
-/* Adds each question's stem from the bundle (the last column). */
+/* Adds each question's stem from the bundle (the last column; null when
+ * not known). */
 static void add_stems(json_t *rows_, qk_bundle *b)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows_, i, r)
+        json_array_append_new(r, json_null());
+    if (b)
+        qk_stats_fill_stems(rows_, b);
+}
+
+void qk_stats_fill_stems(json_t *rows_, qk_bundle *b)
 {
     size_t i;
     json_t *r;
@@ -459,10 +470,9 @@ static void add_stems(json_t *rows_, qk_bundle *b)
     {
         qk_question *q = NULL;
         const char *id = json_string_value(json_array_get(r, 0));
-        if (b && id && qk_bundle_question(b, id, &q) == QK_OK)
-            json_array_append_new(r, json_string(q->stem));
-        else
-            json_array_append_new(r, json_null());
+        size_t last = json_array_size(r) - 1;
+        if (id && json_is_null(json_array_get(r, last)) && qk_bundle_question(b, id, &q) == QK_OK)
+            json_array_set_new(r, last, json_string(q->stem));
         qk_question_free(q);
     }
 }

@@ -92,6 +92,10 @@ try {
   expectEq('the difficult questions, hardest first',
            await page.locator('#questions tbody tr td:first-child').allTextContents(),
            questions.rows.slice(0, 10).map(r => r[0]));
+  expectTrue('the API knows the stems from the published bundle', questions.rows.every(r => r[6]));
+  expectEq('and the list shows them',
+           await page.locator('#questions tbody tr td:nth-child(2)').allTextContents(),
+           questions.rows.slice(0, 10).map(r => r[6]));
   const members = await page.locator('#members tbody tr td:nth-child(2)').allTextContents();
   expectTrue('the leader sees only their branch (no 周九 of b2)', members.length > 0 && !members.includes('周九'),
              JSON.stringify(members));
