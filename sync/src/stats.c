@@ -92,6 +92,11 @@ static const char rollup_schema[] =
     "CREATE TABLE IF NOT EXISTS stat_answers(day INTEGER NOT NULL, q TEXT NOT NULL,"
     " member_id TEXT NOT NULL, n INTEGER NOT NULL, ok INTEGER NOT NULL,"
     " PRIMARY KEY(day, q, member_id)) WITHOUT ROWID;"
+    /* the same per calendar month (Beijing; year * 12 + month - 1): a month's
+     * item analysis reads one row per question and member */
+    "CREATE TABLE IF NOT EXISTS stat_answers_month(month INTEGER NOT NULL, q TEXT NOT NULL,"
+    " member_id TEXT NOT NULL, n INTEGER NOT NULL, ok INTEGER NOT NULL,"
+    " PRIMARY KEY(month, q, member_id)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS stat_wrong(day INTEGER NOT NULL, q TEXT NOT NULL,"
     " grp TEXT NOT NULL, resp TEXT NOT NULL, n INTEGER NOT NULL,"
     " PRIMARY KEY(day, grp, q, resp)) WITHOUT ROWID;";
@@ -125,6 +130,17 @@ static const char roll_answers[] =
     " json_extract(payload, '$.q') AS q, " WHO " AS who, " TRUTH("payload") " AS ok " NEW_EVENTS
     " AND kind = 'answer') WHERE q IS NOT NULL GROUP BY 1, 2, 3"
     " ON CONFLICT(day, q, member_id) DO UPDATE SET n = n + excluded.n, ok = ok + excluded.ok";
+
+#define MONTH_OF(day)                                                                              \
+    "(CAST(strftime('%Y', " day " * 86400, 'unixepoch') AS INTEGER) * 12"                          \
+    " + CAST(strftime('%m', " day " * 86400, 'unixepoch') AS INTEGER) - 1)"
+
+static const char roll_answers_month[] =
+    "INSERT INTO stat_answers_month(month, q, member_id, n, ok)"
+    " SELECT " MONTH_OF("day") ", q, who, count(*), sum(ok) FROM (SELECT " DAY_OF("created_ms") " AS day,"
+    " json_extract(payload, '$.q') AS q, " WHO " AS who, " TRUTH("payload") " AS ok " NEW_EVENTS
+    " AND kind = 'answer') WHERE q IS NOT NULL GROUP BY 1, 2, 3"
+    " ON CONFLICT(month, q, member_id) DO UPDATE SET n = n + excluded.n, ok = ok + excluded.ok";
 
 /* GRP: the member's branch on the server, '' on a device. */
 #define ROLL_WRONG(GRP)                                                                            \
@@ -232,7 +248,7 @@ static int refresh(sqlite3 *db, const backend *be, char *msg, size_t n)
     if (rc == 0 && scalar(db, "SELECT value FROM stat_state WHERE key = 'version'", 0) != ROLLUP_VERSION) {
         /* another definition (or none yet): build again from the start */
         rc = sqlite3_exec(db, "DELETE FROM stat_state; DELETE FROM stat_day; DELETE FROM stat_attempts;"
-                              " DELETE FROM stat_answers; DELETE FROM stat_wrong;",
+                              " DELETE FROM stat_answers; DELETE FROM stat_answers_month; DELETE FROM stat_wrong;",
                           NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
         if (rc == 0)
             rc = set_state(db, "version", ROLLUP_VERSION);
@@ -245,7 +261,9 @@ static int refresh(sqlite3 *db, const backend *be, char *msg, size_t n)
     int64_t sc_to = scalar(db, sql, 0);
     if (rc == 0 && ev_to > ev_from) {
         if (exec_range(db, roll_day, ev_from, ev_to) || exec_range(db, roll_started, ev_from, ev_to) ||
-            exec_range(db, roll_answers, ev_from, ev_to) || exec_range(db, be->roll_wrong, ev_from, ev_to) ||
+            exec_range(db, roll_answers, ev_from, ev_to) ||
+            exec_range(db, roll_answers_month, ev_from, ev_to) ||
+            exec_range(db, be->roll_wrong, ev_from, ev_to) ||
             set_state(db, "events", ev_to))
             rc = -1;
     }
@@ -262,6 +280,39 @@ static int refresh(sqlite3 *db, const backend *be, char *msg, size_t n)
         return QK_EIO;
     }
     return QK_OK;
+}
+
+/* A day's month as year * 12 + month - 1, and a month's first day. */
+static int64_t month_of(int64_t day)
+{
+    char t[16];
+    qk_stats_day_text(day, t);
+    return strtol(t, NULL, 10) * 12 + strtol(t + 5, NULL, 10) - 1;
+}
+
+static int64_t month_start(int64_t month)
+{
+    char t[16];
+    int64_t day = 0;
+    snprintf(t, sizeof t, "%04d-%02d-01", (int)(month / 12), (int)(month % 12) + 1);
+    qk_stats_parse_day(t, &day);
+    return day;
+}
+
+/* The whole months inside from..to (m1..m2; none when m1 > m2) and the days
+ * left around them: from..edge1 before, edge2..to after. */
+static void whole_months(int64_t from, int64_t to, int64_t *m1, int64_t *m2, int64_t *edge1,
+                         int64_t *edge2)
+{
+    *m1 = month_of(from) + (month_start(month_of(from)) == from ? 0 : 1);
+    *m2 = month_of(to) - (month_start(month_of(to) + 1) == to + 1 ? 0 : 1);
+    if (*m1 > *m2) { /* no whole month: every day from the daily roll-up */
+        *edge1 = to;
+        *edge2 = to + 1;
+    } else {
+        *edge1 = month_start(*m1) - 1;
+        *edge2 = month_start(*m2 + 1);
+    }
 }
 
 /* Runs a subject's query with the period bound as ?1 and ?2 (Beijing day
@@ -295,6 +346,14 @@ static int rows(sqlite3 *db, const char *prefix, const char *body, const qk_stat
         sqlite3_bind_text(st, 6, branch, -1, SQLITE_STATIC);
     if (np >= 7)
         sqlite3_bind_text(st, 7, en ? "guests (anonymous)" : "访客（匿名）", -1, SQLITE_STATIC);
+    if (np >= 11) {
+        int64_t m1, m2, edge1, edge2;
+        whole_months(q->from_day, q->to_day, &m1, &m2, &edge1, &edge2);
+        sqlite3_bind_int64(st, 8, m1);
+        sqlite3_bind_int64(st, 9, m2);
+        sqlite3_bind_int64(st, 10, edge1);
+        sqlite3_bind_int64(st, 11, edge2);
+    }
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         json_t *r = json_array();
@@ -403,7 +462,11 @@ static const col cols_trend[] = {{"week", "周（周一）", "week (Monday)"},
                                  {"lessons", "完成党课", "lessons"}};
 
 static const char sql_questions[] =
-    "a AS (SELECT q, member_id, n, ok FROM stat_answers WHERE " IN_PERIOD "),"
+    /* whole months from the monthly roll-up (?8..?9), the days around them
+     * from the daily one (?1..?10 and ?11..?2) */
+    "a AS (SELECT q, member_id, n, ok FROM stat_answers_month WHERE month BETWEEN ?8 AND ?9"
+    " AND member_id IN (SELECT id FROM roster) UNION ALL SELECT q, member_id, n, ok FROM stat_answers"
+    " WHERE (day BETWEEN ?1 AND ?10 OR day BETWEEN ?11 AND ?2) AND member_id IN (SELECT id FROM roster)),"
     " ability AS (SELECT member_id, 1.0 * sum(correct) / sum(answers) AS a FROM stat_day"
     " WHERE answers > 0 AND " IN_PERIOD " GROUP BY member_id),"
     /* the weakest and strongest 27% (at least one each), ties by id */

@@ -233,6 +233,35 @@ static void item_analysis(void **state)
     json_decref(t);
 }
 
+static json_int_t answers_of(sfx *f, const char *qid, const char *from, const char *to)
+{
+    json_t *t = run(f, QK_STATS_QUESTIONS, from, to);
+    json_int_t n = 0;
+    size_t i;
+    json_t *r;
+    json_array_foreach(json_object_get(t, "rows"), i, r)
+    {
+        if (strcmp(sval(r, 0), qid) == 0)
+            n = ival(r, 1);
+    }
+    json_decref(t);
+    return n;
+}
+
+/* Whole months come from the monthly roll-up, the days around them from the
+ * daily one: any period counts each answer once. */
+static void item_analysis_over_any_period(void **state)
+{
+    sfx *f = *state;
+    assert_int_equal(answers_of(f, "f1", "2026-03-01", "2026-03-31"), 3);  /* one whole month */
+    assert_int_equal(answers_of(f, "f1", "2026-03-01", "2026-04-01"), 4);  /* and a day after */
+    assert_int_equal(answers_of(f, "f1", "2026-03-06", "2026-04-01"), 3);  /* no whole month */
+    assert_int_equal(answers_of(f, "f1", "2026-02-15", "2026-04-30"), 4);  /* two whole, days before */
+    assert_int_equal(answers_of(f, "f1", "2026-03-06", "2026-03-06"), 1);  /* one day */
+    assert_int_equal(answers_of(f, "f1", "2026-03-07", "2026-03-30"), 0);
+    assert_int_equal(answers_of(f, "f1", "2025-12-31", "2026-03-05"), 1);  /* across a new year */
+}
+
 /* A resident's quiz at the kiosk (no member id) shows in the anonymous
  * total and nowhere else. */
 static void guests_only_in_anonymous_totals(void **state)
@@ -312,6 +341,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(themes_and_distribution, setup, teardown),
         cmocka_unit_test_setup_teardown(weekly_trend, setup, teardown),
         cmocka_unit_test_setup_teardown(item_analysis, setup, teardown),
+        cmocka_unit_test_setup_teardown(item_analysis_over_any_period, setup, teardown),
         cmocka_unit_test_setup_teardown(guests_only_in_anonymous_totals, setup, teardown),
         cmocka_unit_test_setup_teardown(rollups_follow_and_rebuild, setup, teardown),
         cmocka_unit_test(periods_and_days),
