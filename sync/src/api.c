@@ -931,6 +931,27 @@ static void server_stems(call *c, json_t *table)
     json_decref(list);
 }
 
+/* The branch (leaders: their own; admins: ?branch= or all) and the period
+ * (?from=&to=, this month by default) of a statistics request; 0 when the
+ * request was refused (the answer is set). */
+static int stats_scope(call *c, const char **branch, qk_stats_query *q)
+{
+    *branch = branch_for(c, qk_http_query(c->rq, "branch"));
+    if (!*branch && !is_admin(c))
+        return 0;
+    const char *from = qk_http_query(c->rq, "from"), *to = qk_http_query(c->rq, "to");
+    qk_stats_this_month(qk__now_ms(), &q->from_day, &q->to_day);
+    if (from && qk_stats_parse_day(from, &q->from_day))
+        failf(c, 400, "bad_field", QK_Y_API_FIELD, "from (YYYY-MM-DD)");
+    else if (to && qk_stats_parse_day(to, &q->to_day))
+        failf(c, 400, "bad_field", QK_Y_API_FIELD, "to (YYYY-MM-DD)");
+    else if (q->to_day < q->from_day)
+        failf(c, 400, "bad_field", QK_Y_API_FIELD, "to (not before from)");
+    else
+        return 1;
+    return 0;
+}
+
 /* GET /stats/{subject}?from=&to=&branch=&format=json|csv|xlsx: a branch's
  * statistics from the server's own scores (leaders: their branch only). */
 static void h_stats(call *c)
@@ -940,17 +961,9 @@ static void h_stats(call *c)
     qk_stats_query q = {0};
     if ((q.subject = qk_stats_subject_parse(c->rest)) == QK_STATS_COUNT)
         return failf(c, 404, "not_found", QK_Y_API_NOT_FOUND, c->rq->method, c->rq->path);
-    const char *branch = branch_for(c, qk_http_query(c->rq, "branch"));
-    if (!branch && !is_admin(c))
+    const char *branch = NULL;
+    if (!stats_scope(c, &branch, &q))
         return;
-    const char *from = qk_http_query(c->rq, "from"), *to = qk_http_query(c->rq, "to");
-    qk_stats_this_month(qk__now_ms(), &q.from_day, &q.to_day);
-    if (from && qk_stats_parse_day(from, &q.from_day))
-        return failf(c, 400, "bad_field", QK_Y_API_FIELD, "from (YYYY-MM-DD)");
-    if (to && qk_stats_parse_day(to, &q.to_day))
-        return failf(c, 400, "bad_field", QK_Y_API_FIELD, "to (YYYY-MM-DD)");
-    if (q.to_day < q.from_day)
-        return failf(c, 400, "bad_field", QK_Y_API_FIELD, "to (not before from)");
     const char *format = qk_http_query(c->rq, "format");
     if (format && strcmp(format, "json") != 0 && strcmp(format, "csv") != 0 &&
         strcmp(format, "xlsx") != 0)
@@ -1010,18 +1023,10 @@ static void h_report(call *c)
 {
     if (!need_user(c, 0))
         return;
-    const char *branch = branch_for(c, qk_http_query(c->rq, "branch"));
-    if (!branch && !is_admin(c))
-        return;
+    const char *branch = NULL;
     qk_stats_query q = {0};
-    const char *from = qk_http_query(c->rq, "from"), *to = qk_http_query(c->rq, "to");
-    qk_stats_this_month(qk__now_ms(), &q.from_day, &q.to_day);
-    if (from && qk_stats_parse_day(from, &q.from_day))
-        return failf(c, 400, "bad_field", QK_Y_API_FIELD, "from (YYYY-MM-DD)");
-    if (to && qk_stats_parse_day(to, &q.to_day))
-        return failf(c, 400, "bad_field", QK_Y_API_FIELD, "to (YYYY-MM-DD)");
-    if (q.to_day < q.from_day)
-        return failf(c, 400, "bad_field", QK_Y_API_FIELD, "to (not before from)");
+    if (!stats_scope(c, &branch, &q))
+        return;
     json_t *t[QK_STATS_COUNT] = {0};
     char msg[600];
     int rc = QK_OK;

@@ -42,6 +42,23 @@ mini_bundle() {
     "$QK" bundle install "$WORK/mini.qkb" >/dev/null || { fail "install mini"; return 1; }
 }
 
+# serve_test: a server on a free loopback port with its database and trust
+# folder in $WORK/srv, the test key trusted for publishing. Sets SRV, DB, URL
+# and ADMIN_PW; the server is killed when the test ends.
+serve_test() {
+    SRV="$WORK/srv"
+    DB="sqlite:$SRV/server.db"
+    mkdir -p "$SRV/trust"
+    [ -f "$WORK/pub.pub" ] && cp "$WORK/pub.pub" "$SRV/trust/"
+    "$QK" serve --db "$DB" --port 0 --port-file "$SRV/port" --trust "$SRV/trust" --log "$SRV/log" \
+        >"$SRV/out" 2>&1 &
+    SERVER_PID=$!
+    trap 'kill -9 "$SERVER_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
+    for _ in $(seq 100); do [ -s "$SRV/port" ] && break; sleep 0.05; done
+    URL="http://127.0.0.1:$(cat "$SRV/port")"
+    ADMIN_PW=$(sed -n 's/.*初始密码：\([0-9a-f-]*\).*/\1/p' "$SRV/out")
+}
+
 finish() {
     echo "$PASSES passed, $FAILS failed"
     [ "$FAILS" -eq 0 ]

@@ -5,19 +5,9 @@
 # them all with points the server computed itself, counts one entry per
 # member, catches a tampered total, and keeps branches apart.
 . "$(dirname "$0")/lib.sh"
-SRV="$WORK/srv"
-DB="sqlite:$SRV/server.db"
-mkdir -p "$SRV/trust"
-PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done' EXIT
-
 export QUIZKIT_HOME="$WORK/kiosk"
 mini_bundle
-cp "$WORK/pub.pub" "$SRV/trust/"
-"$QK" serve --db "$DB" --port 0 --port-file "$SRV/port" --trust "$SRV/trust" --log "$SRV/log" >"$SRV/out" 2>&1 &
-PIDS+=("$!")
-for _ in $(seq 100); do [ -s "$SRV/port" ] && break; sleep 0.05; done
-URL="http://127.0.0.1:$(cat "$SRV/port")"
+serve_test
 A() { "$QK" admin "$@" --db "$DB"; }
 A branch add b1 "第一党支部" >/dev/null
 A branch add b2 "第二党支部" >/dev/null
@@ -103,7 +93,7 @@ expect_eq "the server stored its own points for every entry" \
 expect_eq "points match the devices' for untampered entries" \
     "$(sqlite3 "$SRV/server.db" "select count(*) from attempt_scores where competition='mini-cup' and mismatch = 0")" 6
 
-AT=$(curl -s --data-binary "{\"user\":\"admin\",\"password\":\"$(sed -n 's/.*初始密码：\([0-9a-f-]*\).*/\1/p' "$SRV/out")\"}" "$URL/api/v1/login" |
+AT=$(curl -s --data-binary "{\"user\":\"admin\",\"password\":\"$ADMIN_PW\"}" "$URL/api/v1/login" |
     python3 -c 'import json,sys;print(json.load(sys.stdin)["token"])')
 curl -s -H "Authorization: Bearer $AT" "$URL/api/v1/competitions/mini-cup/leaderboard" >"$WORK/board.json"
 expect_eq "an admin sees both branches" "$(board "len(b['entries'])")" 6
@@ -170,7 +160,7 @@ expect_eq "a kiosk cannot list flagged attempts (it does not re-score)" "$?" 1
 expect_contains "and says to ask the server" "$WORK/o" "--server"
 S members --branch b2 >"$WORK/o" 2>&1
 expect_contains "another branch's figures are refused" "$WORK/o" "服务器回答 403"
-QUIZKIT_PASSWORD="$(sed -n 's/.*初始密码：\([0-9a-f-]*\).*/\1/p' "$SRV/out")" "$QK" stats participation --json \
+QUIZKIT_PASSWORD="$ADMIN_PW" "$QK" stats participation --json \
     --server "$URL" --user admin >"$WORK/a.json" 2>&1
 expect_eq "an admin sees every branch" "$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["rows"][0][2])' "$WORK/a.json")" 6
 curl -s -o "$WORK/api.csv" -H "Authorization: Bearer $LT" "$URL/api/v1/stats/members?format=csv"

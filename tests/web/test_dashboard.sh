@@ -6,20 +6,10 @@
 # figures. Screenshots go to $QK_ARTIFACTS (default build/artifacts).
 . "$(dirname "$0")/../cli/lib.sh"
 ART=${QK_ARTIFACTS:-$(dirname "$QK")/artifacts}
-SRV="$WORK/srv"
-DB="sqlite:$SRV/server.db"
-mkdir -p "$SRV/trust" "$ART"
-PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$WORK"' EXIT
-
+mkdir -p "$ART"
 export QUIZKIT_HOME="$WORK/kiosk"
 mini_bundle
-cp "$WORK/pub.pub" "$SRV/trust/"
-"$QK" serve --db "$DB" --port 0 --port-file "$SRV/port" --trust "$SRV/trust" --log "$SRV/log" >"$SRV/out" 2>&1 &
-PIDS+=("$!")
-for _ in $(seq 100); do [ -s "$SRV/port" ] && break; sleep 0.05; done
-URL="http://127.0.0.1:$(cat "$SRV/port")"
-ADMIN_PW=$(sed -n 's/.*初始密码：\([0-9a-f-]*\).*/\1/p' "$SRV/out")
+serve_test
 A() { "$QK" admin "$@" --db "$DB"; }
 A branch add b1 "第一党支部" >/dev/null
 A branch add b2 "第二党支部" >/dev/null
