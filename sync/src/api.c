@@ -713,6 +713,37 @@ static void h_bundles(call *c)
     rc == QK_OK ? ok(c, 200, json_pack("{s:o}", "bundles", rows)) : fail_rc(c, rc);
 }
 
+/* Calls fn with each published bundle, newest first, until it returns 1. */
+static void each_published(call *c, int (*fn)(qk_bundle *b, void *arg), void *arg)
+{
+    json_t *list = NULL;
+    if (c->s->ops->bundle_list(c->s, &list) != QK_OK)
+        return;
+    int done = 0;
+    for (size_t i = json_array_size(list); !done && i > 0; i--) {
+        json_t *b = json_array_get(list, i - 1);
+        qk_published p;
+        qk_bundle *bun = NULL;
+        if (c->s->ops->bundle_get(c->s, json_string_value(json_object_get(b, "id")),
+                                  json_string_value(json_object_get(b, "version")), &p) == QK_OK &&
+            qk_bundle_open(&bun, p.file, 0, c->lang) == QK_OK)
+            done = fn(bun, arg);
+        qk_bundle_close(bun);
+    }
+    json_decref(list);
+}
+
+struct comp_find {
+    const char *id;
+    qk_competition **def;
+};
+
+static int competition_in(qk_bundle *b, void *arg)
+{
+    struct comp_find *f = arg;
+    return qk_competition_get(b, f->id, f->def) == QK_OK && *f->def;
+}
+
 /* The definition of a competition: published on the server, or from the
  * newest published bundle that has it. */
 static qk_competition *find_competition(call *c, const char *id)
@@ -731,20 +762,8 @@ static qk_competition *find_competition(call *c, const char *id)
         }
     }
     json_decref(list);
-    list = NULL;
-    if (def || c->s->ops->bundle_list(c->s, &list) != QK_OK)
-        return def;
-    for (size_t i = json_array_size(list); !def && i > 0; i--) {
-        json_t *b = json_array_get(list, i - 1);
-        qk_published p;
-        qk_bundle *bun = NULL;
-        if (c->s->ops->bundle_get(c->s, json_string_value(json_object_get(b, "id")),
-                                  json_string_value(json_object_get(b, "version")), &p) == QK_OK &&
-            qk_bundle_open(&bun, p.file, 0, c->lang) == QK_OK)
-            qk_competition_get(bun, id, &def);
-        qk_bundle_close(bun);
-    }
-    json_decref(list);
+    if (!def)
+        each_published(c, competition_in, &(struct comp_find){id, &def});
     return def;
 }
 
@@ -913,22 +932,15 @@ static void h_competitions(call *c)
 }
 
 /* The questions' stems from the published bundles, newest first. */
+static int stems_from(qk_bundle *b, void *table)
+{
+    qk_stats_fill_stems(json_object_get(table, "rows"), b);
+    return 0;
+}
+
 static void server_stems(call *c, json_t *table)
 {
-    json_t *list = NULL;
-    if (c->s->ops->bundle_list(c->s, &list) != QK_OK)
-        return;
-    for (size_t i = json_array_size(list); i > 0; i--) {
-        json_t *b = json_array_get(list, i - 1);
-        qk_published p;
-        qk_bundle *bun = NULL;
-        if (c->s->ops->bundle_get(c->s, json_string_value(json_object_get(b, "id")),
-                                  json_string_value(json_object_get(b, "version")), &p) == QK_OK &&
-            qk_bundle_open(&bun, p.file, 0, c->lang) == QK_OK)
-            qk_stats_fill_stems(json_object_get(table, "rows"), bun);
-        qk_bundle_close(bun);
-    }
-    json_decref(list);
+    each_published(c, stems_from, table);
 }
 
 /* The branch (leaders: their own; admins: ?branch= or all) and the period

@@ -59,6 +59,20 @@ serve_test() {
     ADMIN_PW=$(sed -n 's/.*初始密码：\([0-9a-f-]*\).*/\1/p' "$SRV/out")
 }
 
+# branch_fixture ROWS: on the test server, branches b1 and b2, the roster
+# rows given ("id,name,branch,dept,PIN" lines), the mini bundle published,
+# and the leader li of b1 (password leader-pass-1). A runs admin commands.
+A() { "$QK" admin "$@" --db "$DB"; }
+branch_fixture() {
+    A branch add b1 "第一党支部" >/dev/null
+    A branch add b2 "第二党支部" >/dev/null
+    printf '编号,姓名,支部,科室,PIN\n%b' "$1" >"$WORK/roster.csv"
+    A member import "$WORK/roster.csv" >/dev/null || fail "roster import"
+    A bundle publish "$WORK/mini.qkb" --trust "$SRV/trust" >/dev/null || fail "publish mini"
+    printf 'leader-pass-1\n' >"$WORK/pw"
+    A leader add li --branch b1 --password-file "$WORK/pw" >/dev/null || fail "leader li"
+}
+
 finish() {
     echo "$PASSES passed, $FAILS failed"
     [ "$FAILS" -eq 0 ]

@@ -8,14 +8,7 @@
 export QUIZKIT_HOME="$WORK/kiosk"
 mini_bundle
 serve_test
-A() { "$QK" admin "$@" --db "$DB"; }
-A branch add b1 "第一党支部" >/dev/null
-A branch add b2 "第二党支部" >/dev/null
-printf '编号,姓名,支部,科室,PIN\nm1,张三,b1,内科,1111\nm2,李四,b1,内科,2222\nm3,王五,b1,护理部,3333\nm4,赵六,b1,护理部,4444\nm5,孙七,b1,药房,5555\nm9,周九,b2,内科,9999\n' >"$WORK/roster.csv"
-A member import "$WORK/roster.csv" >/dev/null
-A bundle publish "$WORK/mini.qkb" --trust "$SRV/trust" >/dev/null
-printf 'leader-pass-1\n' >"$WORK/pw"
-A leader add li --branch b1 --password-file "$WORK/pw" >/dev/null
+branch_fixture 'm1,张三,b1,内科,1111\nm2,李四,b1,内科,2222\nm3,王五,b1,护理部,3333\nm4,赵六,b1,护理部,4444\nm5,孙七,b1,药房,5555\nm9,周九,b2,内科,9999\n'
 code() { A code --branch "$1" | grep -o '[A-Z0-9]\{4\}-[A-Z0-9]\{4\}' | head -1; }
 
 # The kiosk enrols and syncs once (for the roster), then the network is gone.
