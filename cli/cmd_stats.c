@@ -43,24 +43,71 @@ static void write_table(cli *c, json_t *t)
     table_free(&tb);
 }
 
-/* The period: --from/--to, or this month (Beijing). 0, or an exit status. */
-static int period(cli *c, const char *from, const char *to, qk_stats_query *q)
+/* The period options: --from/--to, --month YYYY-MM, --week DAY (Monday to
+ * Sunday around it), --days N (the last N days up to today). */
+typedef struct period_opts {
+    const char *from, *to, *month, *week, *days;
+} period_opts;
+
+static int period_opt(cli *c, const char *cmd, int argc, char **argv, int *i, period_opts *p, int *k)
 {
+    return (*k = opt_value(c, cmd, argc, argv, i, "--from", &p->from)) ||
+           (*k = opt_value(c, cmd, argc, argv, i, "--to", &p->to)) ||
+           (*k = opt_value(c, cmd, argc, argv, i, "--month", &p->month)) ||
+           (*k = opt_value(c, cmd, argc, argv, i, "--week", &p->week)) ||
+           (*k = opt_value(c, cmd, argc, argv, i, "--days", &p->days));
+}
+
+/* The period in Beijing days: from the options, or this month. 0, or an
+ * exit status. */
+static int period(cli *c, const period_opts *p, qk_stats_query *q)
+{
+    int kinds = (p->from || p->to) + !!p->month + !!p->week + !!p->days;
+    if (kinds > 1) {
+        err(c, M_STATS_ONE_PERIOD);
+        return EXIT_USAGE;
+    }
     qk_engine *e = NULL;
     if (engine_open(c, &e)) /* also brings an older progress file up to date */
         return EXIT_FAIL;
-    qk_stats_this_month(qk_engine_now_ms(e), &q->from_day, &q->to_day);
+    int64_t now = qk_engine_now_ms(e);
     qk_engine_close(e);
-    if (from && qk_stats_parse_day(from, &q->from_day)) {
-        err(c, M_BAD_VALUE, "--from", from);
+    qk_stats_this_month(now, &q->from_day, &q->to_day);
+    char first[16];
+    unsigned long long n = 0;
+    if (p->month) {
+        snprintf(first, sizeof first, "%.7s-01", p->month);
+        if (strlen(p->month) != 7 || qk_stats_parse_day(first, &q->from_day)) {
+            err(c, M_BAD_VALUE, "--month", p->month);
+            return EXIT_USAGE;
+        }
+        /* the month around its first day, at noon Beijing time */
+        qk_stats_this_month(q->from_day * 86400000LL + 4 * 3600000LL, &q->from_day, &q->to_day);
+    } else if (p->week) {
+        if (qk_stats_parse_day(p->week, &q->from_day)) {
+            err(c, M_BAD_VALUE, "--week", p->week);
+            return EXIT_USAGE;
+        }
+        q->from_day -= (q->from_day + 3) % 7; /* back to Monday (day 0 was a Thursday) */
+        q->to_day = q->from_day + 6;
+    } else if (p->days) {
+        if (!parse_uint(p->days, 3660, &n) || n == 0) {
+            err(c, M_BAD_VALUE, "--days", p->days);
+            return EXIT_USAGE;
+        }
+        q->to_day = qk_beijing_day(now);
+        q->from_day = q->to_day - (int64_t)n + 1;
+    }
+    if (p->from && qk_stats_parse_day(p->from, &q->from_day)) {
+        err(c, M_BAD_VALUE, "--from", p->from);
         return EXIT_USAGE;
     }
-    if (to && qk_stats_parse_day(to, &q->to_day)) {
-        err(c, M_BAD_VALUE, "--to", to);
+    if (p->to && qk_stats_parse_day(p->to, &q->to_day)) {
+        err(c, M_BAD_VALUE, "--to", p->to);
         return EXIT_USAGE;
     }
     if (q->to_day < q->from_day) {
-        err(c, M_BAD_VALUE, "--to", to ? to : "");
+        err(c, M_BAD_VALUE, "--to", p->to ? p->to : "");
         return EXIT_USAGE;
     }
     return 0;
@@ -164,7 +211,8 @@ static int source_opt(cli *c, const char *cmd, int argc, char **argv, int *i, so
 
 int cmd_report(cli *c, int argc, char **argv)
 {
-    const char *from = NULL, *to = NULL, *xlsx = NULL;
+    const char *xlsx = NULL;
+    period_opts po = {0};
     source src = {0};
     for (int i = 1; i < argc; i++) {
         int k;
@@ -173,8 +221,7 @@ int cmd_report(cli *c, int argc, char **argv)
             return EXIT_OK;
         }
         if (source_opt(c, "report", argc, argv, &i, &src, &k) ||
-            (k = opt_value(c, "report", argc, argv, &i, "--from", &from)) ||
-            (k = opt_value(c, "report", argc, argv, &i, "--to", &to)) ||
+            period_opt(c, "report", argc, argv, &i, &po, &k) ||
             (k = opt_value(c, "report", argc, argv, &i, "--xlsx", &xlsx))) {
             if (k < 0)
                 return EXIT_USAGE;
@@ -189,7 +236,7 @@ int cmd_report(cli *c, int argc, char **argv)
         return EXIT_USAGE;
     }
     qk_stats_query q = {0};
-    int status = period(c, from, to, &q);
+    int status = period(c, &po, &q);
     if (status)
         return status;
     /* Every subject; the flagged attempts only from the server (a device
@@ -210,9 +257,60 @@ int cmd_report(cli *c, int argc, char **argv)
     return status;
 }
 
+/* --sort KEY (or -KEY, most first): a column's key as in --json. Empty
+ * cells go last either way. */
+static int sort_col, sort_desc;
+
+static int cmp_rows(const void *a, const void *b)
+{
+    json_t *x = json_array_get(*(json_t *const *)a, (size_t)sort_col);
+    json_t *y = json_array_get(*(json_t *const *)b, (size_t)sort_col);
+    if (json_is_null(x) || json_is_null(y))
+        return json_is_null(x) - json_is_null(y);
+    int c;
+    if (json_is_number(x) && json_is_number(y)) {
+        double dx = json_number_value(x), dy = json_number_value(y);
+        c = dx < dy ? -1 : dx > dy;
+    } else {
+        c = strcmp(json_string_value(x) ? json_string_value(x) : "",
+                   json_string_value(y) ? json_string_value(y) : "");
+    }
+    return sort_desc ? -c : c;
+}
+
+static int sort_rows(json_t *t, const char *key)
+{
+    sort_desc = key[0] == '-';
+    const char *name = key + sort_desc;
+    sort_col = -1;
+    size_t i;
+    json_t *col;
+    json_array_foreach(json_object_get(t, "columns"), i, col)
+    {
+        if (strcmp(json_string_value(json_object_get(col, "key")), name) == 0)
+            sort_col = (int)i;
+    }
+    if (sort_col < 0)
+        return -1;
+    json_t *rows = json_object_get(t, "rows");
+    size_t n = json_array_size(rows);
+    json_t **v = malloc((n ? n : 1) * sizeof *v);
+    if (!v)
+        return -1;
+    for (i = 0; i < n; i++)
+        v[i] = json_incref(json_array_get(rows, i));
+    qsort(v, n, sizeof *v, cmp_rows);
+    json_array_clear(rows);
+    for (i = 0; i < n; i++)
+        json_array_append_new(rows, v[i]);
+    free(v);
+    return 0;
+}
+
 int cmd_stats(cli *c, int argc, char **argv)
 {
-    const char *subject = NULL, *from = NULL, *to = NULL, *outp = NULL, *xlsx = NULL;
+    const char *subject = NULL, *outp = NULL, *xlsx = NULL, *sort = NULL;
+    period_opts po = {0};
     int csv = 0, as_json = 0;
     source src = {0};
     for (int i = 1; i < argc; i++) {
@@ -222,8 +320,8 @@ int cmd_stats(cli *c, int argc, char **argv)
             return EXIT_OK;
         }
         if (source_opt(c, "stats", argc, argv, &i, &src, &k) ||
-            (k = opt_value(c, "stats", argc, argv, &i, "--from", &from)) ||
-            (k = opt_value(c, "stats", argc, argv, &i, "--to", &to)) ||
+            period_opt(c, "stats", argc, argv, &i, &po, &k) ||
+            (k = opt_value(c, "stats", argc, argv, &i, "--sort", &sort)) ||
             (k = opt_value(c, "stats", argc, argv, &i, "--out", &outp)) ||
             (k = opt_value(c, "stats", argc, argv, &i, "--xlsx", &xlsx))) {
             if (k < 0)
@@ -257,10 +355,14 @@ int cmd_stats(cli *c, int argc, char **argv)
         err(c, M_EXTRA_ARG, "--json");
         return EXIT_USAGE;
     }
-    int status = period(c, from, to, &q);
+    int status = period(c, &po, &q);
     json_t *t = NULL;
     if (!status)
         status = table_for(c, &src, &q, &t);
+    if (!status && sort && sort_rows(t, sort) != 0) {
+        err(c, M_BAD_VALUE, "--sort", sort);
+        status = EXIT_USAGE;
+    }
     qk_client_free(src.cl);
     if (status)
         return status;

@@ -197,13 +197,15 @@ typedef struct backend {
 
 static const backend local_backend = {
     "events", ROLL_WRONG("''"), LOCAL_SCORES ROLL_SCORED_DAY, LOCAL_SCORES ROLL_SCORED_THEMES,
-    "WITH roster AS (SELECT id, name, dept FROM members),"
+    "WITH roster AS (SELECT id, name, dept, branch FROM members),"
+    " bnames AS (SELECT '' AS id, '' AS name WHERE 0),"
     " guests AS (SELECT 'guest:' || id AS k FROM device), groups AS (SELECT '' AS g), "};
 static const backend server_backend = {
     "attempt_scores",
     ROLL_WRONG("(SELECT m.branch_id FROM members m WHERE m.id = events.member_id)"),
     SERVER_SCORES ROLL_SCORED_DAY, SERVER_SCORES ROLL_SCORED_THEMES,
-    "WITH roster AS (SELECT id, name, dept FROM members WHERE ?6 IS NULL OR branch_id = ?6),"
+    "WITH roster AS (SELECT id, name, dept, branch_id AS branch FROM members"
+    " WHERE ?6 IS NULL OR branch_id = ?6), bnames AS (SELECT id, name FROM branches),"
     " guests AS (SELECT 'guest:' || id AS k FROM devices WHERE ?6 IS NULL OR branch_id = ?6),"
     " groups AS (SELECT id AS g FROM branches WHERE ?6 IS NULL OR id = ?6), "};
 
@@ -346,6 +348,8 @@ static int rows(sqlite3 *db, const char *prefix, const char *body, const qk_stat
         sqlite3_bind_text(st, 6, branch, -1, SQLITE_STATIC);
     if (np >= 7)
         sqlite3_bind_text(st, 7, en ? "guests (anonymous)" : "访客（匿名）", -1, SQLITE_STATIC);
+    if (np >= 12)
+        sqlite3_bind_text(st, 12, en ? "branch" : "支部", -1, SQLITE_STATIC);
     if (np >= 11) {
         int64_t m1, m2, edge1, edge2;
         whole_months(q->from_day, q->to_day, &m1, &m2, &edge1, &edge2);
@@ -395,6 +399,15 @@ static const char sql_participation[] =
     " UNION ALL SELECT * FROM (SELECT ?5, comp, (SELECT n FROM rn), count(DISTINCT member_id),"
     " round(100.0 * count(DISTINCT member_id) / max((SELECT n FROM rn), 1), 1), NULL, sum(scored)"
     " FROM t WHERE comp <> '' GROUP BY comp HAVING sum(scored) > 0 ORDER BY comp)"
+    /* branches side by side, when the roster has more than one (an admin's view) */
+    " UNION ALL SELECT * FROM (SELECT ?12, coalesce((SELECT name FROM bnames WHERE id = r.branch)"
+    " || '（' || r.branch || '）', r.branch), count(*), count(a.member_id),"
+    " round(100.0 * count(a.member_id) / count(*), 1),"
+    " round(1.0 * sum(a.days) / max(count(a.member_id), 1), 1), coalesce(sum(a.attempts), 0)"
+    " FROM roster r LEFT JOIN (SELECT member_id, count(*) AS days, sum(attempts) AS attempts"
+    " FROM stat_day WHERE acts > 0 AND day BETWEEN ?1 AND ?2 GROUP BY member_id) a"
+    " ON a.member_id = r.id WHERE (SELECT count(DISTINCT branch) FROM roster) > 1"
+    " GROUP BY r.branch ORDER BY r.branch)"
     " UNION ALL SELECT ?7, '', NULL, NULL, NULL, NULL, coalesce(sum(attempts), 0) FROM stat_day"
     " WHERE day BETWEEN ?1 AND ?2 AND member_id IN (SELECT k FROM guests)";
 

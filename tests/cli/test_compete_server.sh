@@ -156,6 +156,11 @@ expect_contains "another branch's figures are refused" "$WORK/o" "服务器回�
 QUIZKIT_PASSWORD="$ADMIN_PW" "$QK" stats participation --json \
     --server "$URL" --user admin >"$WORK/a.json" 2>&1
 expect_eq "an admin sees every branch" "$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["rows"][0][2])' "$WORK/a.json")" 6
+expect_eq "and the branches side by side (roster, active)" \
+    "$(python3 -c 'import json,sys;print([(r[1], r[2], r[3]) for r in json.load(open(sys.argv[1]))["rows"] if r[0] == "支部"])' "$WORK/a.json")" \
+    "[('第一党支部（b1）', 5, 5), ('第二党支部（b2）', 1, 1)]"
+expect_eq "a leader's own figures have no branch rows" \
+    "$(python3 -c 'import json,sys;print(sum(r[0] == "支部" for r in json.load(open(sys.argv[1]))["rows"]))' "$WORK/p.json")" 0
 curl -s -o "$WORK/api.csv" -H "Authorization: Bearer $LT" "$URL/api/v1/stats/members?format=csv"
 expect_eq "CSV from the API starts with the BOM" "$(head -c 3 "$WORK/api.csv" | od -An -tx1 | tr -d ' \n')" efbbbf
 expect_contains "and holds the branch's members" "$WORK/api.csv" "孙七"

@@ -59,4 +59,26 @@ expect_contains "bad date named" "$WORK/o" "--from 的值无效：2026-02-30"
 expect_eq "an empty period is refused" "$?" 2
 "$QK" stats members >"$WORK/o" 2>&1
 expect_contains "the data source must be said" "$WORK/o" "--local"
+
+# The period another way: a month, a week, the last N days.
+per() { "$QK" stats trend --local --json "$@" | python3 -c 'import json,sys;t=json.load(sys.stdin);print(t["from"], t["to"])'; }
+expect_eq "--month is the whole month" "$(per --month 2026-02)" "2026-02-01 2026-02-28"
+expect_eq "--week is Monday to Sunday around the day" "$(per --week 2026-11-05)" "2026-11-02 2026-11-08"
+expect_eq "--week on a Sunday" "$(per --week 2026-11-08)" "2026-11-02 2026-11-08"
+expect_eq "--days 30 ends today (Beijing)" "$(per --days 30)" \
+    "$(python3 -c 'from datetime import *;d=datetime.now(timezone(timedelta(hours=8))).date();print(d-timedelta(days=29), d)')"
+"$QK" stats inactive --local --month 2026-13 >"$WORK/o" 2>&1
+expect_eq "a bad month is a usage error" "$?" 2
+expect_contains "and is named" "$WORK/o" "--month 的值无效：2026-13"
+"$QK" stats inactive --local --month 2026-11 --days 7 >"$WORK/o" 2>&1
+expect_contains "one way of giving the period" "$WORK/o" "只能用一种方式"
+
+# Sorting by a column.
+"$QK" member add m3 --name 王五 --pin 1357 >/dev/null 2>&1
+printf '1357\nA\nB\n错\n1900|x\nB\n' | "$QK" play --bundle test.mini --theme t --order seq --member m3 >/dev/null 2>&1
+srt() { "$QK" stats members --local --json --sort "$1" | python3 -c 'import json,sys;print(" ".join(r[0] for r in json.load(sys.stdin)["rows"]))'; }
+expect_eq "--sort -accuracy_pct: most accurate first, no answers last" "$(srt -accuracy_pct)" "m1 m3 m2"
+expect_eq "--sort name" "$(srt member_id)" "m1 m2 m3"
+"$QK" stats members --local --sort nonsense >"$WORK/o" 2>&1
+expect_eq "an unknown column is a usage error" "$?" 2
 finish

@@ -100,6 +100,7 @@ try {
   expectTrue('the leader sees only their branch (no 周九 of b2)', members.length > 0 && !members.includes('周九'),
              JSON.stringify(members));
   expectTrue('no branch picker for a leader', !(await page.locator('#branch-box').isVisible()));
+  expectTrue('nor a table of branches', !(await page.locator('#branches-card').isVisible()));
   expectEq('another branch through the API is refused',
            await page.evaluate(async () => (await fetch('/api/v1/stats/members?branch=b2', {
              headers: { Authorization: `Bearer ${sessionStorage.getItem('qk.token')}` } })).status), 403);
@@ -156,6 +157,9 @@ try {
   await page.click('#login-btn');
   await loaded(page, 1);
   expectTrue('an admin gets the branch picker', await page.locator('#branch-box').isVisible());
+  expectEq('and every branch side by side',
+           await page.locator('#branches tbody tr td:first-child').allTextContents(),
+           ['第一党支部（b1）', '第二党支部（b2）']);
   await page.selectOption('#branch', 'b2');
   await page.click('#controls button[type="submit"]');
   await loaded(page, 2);

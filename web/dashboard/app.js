@@ -20,6 +20,7 @@ const TEXT = {
     never: '从未参与', needLogin: '请输入账号和密码。', badDates: '请选择开始和结束日期，结束不早于开始。',
     downloading: '正在生成文件……', downloaded: name => `已下载 ${name}`, other: 'English',
     sessionOver: '登录已过期，请重新登录。', failed: msg => `出错了：${msg}`,
+    branchesTitle: '各支部参与情况', branchScope: '支部',
   },
   en: {
     title: 'Study participation', logout: 'Sign out', loginTitle: 'Branch leader sign-in', user: 'Account',
@@ -39,6 +40,7 @@ const TEXT = {
     badDates: 'Pick a start and an end date, the end not before the start.',
     downloading: 'Preparing the file…', downloaded: name => `Downloaded ${name}`, other: '中文',
     sessionOver: 'Your session has ended; please sign in again.', failed: msg => `Something went wrong: ${msg}`,
+    branchesTitle: 'Branches side by side', branchScope: 'branch',
   },
 };
 
@@ -210,6 +212,10 @@ async function load(ev) {
     const [part, inactive, trend, questions, members] = await Promise.all(
       ['participation', 'inactive', 'trend', 'questions', 'members'].map(stats));
     drawParticipation(part);
+    /* an admin's view of every branch: one row each */
+    const branches = part.rows.filter(r => r[0] === t('branchScope'));
+    drawTable($('branches'), { ...part, rows: branches }, [1, 2, 3, 4, 5, 6]);
+    $('branches-card').hidden = branches.length === 0;
     drawTrend(trend);
     drawTable($('inactive'), inactive, [0, 1, 2, 3], row => [row[0], row[1], row[2], row[3] || t('never')]);
     $('inactive-empty').hidden = inactive.rows.length > 0;
