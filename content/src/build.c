@@ -616,6 +616,10 @@ static int build_folder(build *b, const char *src)
         }
         if (added && act && qk_bundle_writer_theme_days(b->w, added->id, days) != QK_OK)
             say_text(b, mpath, 0, qk_bundle_writer_errmsg(b->w));
+        /* "guests": true opens the theme to residents without an account */
+        if (added && json_is_true(json_object_get(t, "guests")) &&
+            qk_bundle_writer_theme_guests(b->w, added->id) != QK_OK)
+            say_text(b, mpath, 0, qk_bundle_writer_errmsg(b->w));
     }
     /* "points": [{"activity": "daily", "points": 1, "daily_cap": 5}, ...] */
     json_t *rules = json_object_get(root, "points");

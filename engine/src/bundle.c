@@ -204,6 +204,16 @@ static int load_themes(qk_bundle *b)
     }
     b->info.n_themes = i;
     sqlite3_finalize(st);
+    /* "guest_themes": the ids of the themes open to guests, comma-separated */
+    char *guests = status == QK_OK ? manifest_value(b, "guest_themes") : NULL;
+    for (size_t k = 0; guests && k < b->info.n_themes; k++) {
+        size_t len = strlen(b->themes[k].id);
+        for (const char *p = guests; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
+            if (strncmp(p, b->themes[k].id, len) == 0 && (p[len] == ',' || p[len] == '\0'))
+                b->themes[k].guests = 1;
+        }
+    }
+    free(guests);
     return status;
 }
 

@@ -186,6 +186,29 @@ int qk_bundle_writer_theme_days(qk_bundle_writer *w, const char *id, const char 
                                   : qk__errf(&w->err, w->lang, QK_ENOTFOUND, QK_M_NO_THEME, id);
 }
 
+static int theme_exists(qk_bundle_writer *w, const char *theme, int *yes);
+
+int qk_bundle_writer_theme_guests(qk_bundle_writer *w, const char *id)
+{
+    int yes = 0;
+    int rc = theme_exists(w, id, &yes);
+    if (rc != QK_OK)
+        return rc;
+    if (!yes)
+        return qk__errf(&w->err, w->lang, QK_ENOTFOUND, QK_M_NO_THEME, id);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(w->db,
+                           "INSERT INTO manifest(key, value) VALUES ('guest_themes', ?1)"
+                           " ON CONFLICT(key) DO UPDATE SET value = value || ',' || excluded.value"
+                           " WHERE instr(',' || value || ',', ',' || excluded.value || ',') = 0",
+                           -1, &st, NULL) != SQLITE_OK)
+        return sqlfail(w, "manifest");
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return step == SQLITE_DONE ? QK_OK : sqlfail(w, "manifest");
+}
+
 static int theme_exists(qk_bundle_writer *w, const char *theme, int *yes)
 {
     sqlite3_stmt *st = NULL;

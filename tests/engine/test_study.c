@@ -368,7 +368,7 @@ static void srs_schedule_and_due_review(void **state)
     qk_srs_free(v, n);
 }
 
-static void themed_days_follow_the_beijing_calendar(void **state)
+static void themed_days_and_guest_themes(void **state)
 {
     fx *f = *state;
     assert_true(qk_theme_days_valid("03-05"));
@@ -388,6 +388,11 @@ static void themed_days_follow_the_beijing_calendar(void **state)
     assert_int_equal(qk_bundle_writer_theme_days(w, "yh", "05-12,08-19"), QK_OK);
     assert_int_equal(qk_bundle_writer_theme_days(w, "ny", "12-30..01-02"), QK_OK);
     assert_int_equal(qk_bundle_writer_theme_days(w, "lf", "March 5"), QK_EINVAL);
+    /* themes open to guests (residents at the kiosk) */
+    assert_int_equal(qk_bundle_writer_theme_guests(w, "yh"), QK_OK);
+    assert_int_equal(qk_bundle_writer_theme_guests(w, "ny"), QK_OK);
+    assert_int_equal(qk_bundle_writer_theme_guests(w, "yh"), QK_OK); /* twice: still once */
+    assert_int_equal(qk_bundle_writer_theme_guests(w, "nope"), QK_ENOTFOUND);
     qk_question q = {.id = "j", .theme = "lf", .type = QK_Q_JUDGE, .stem = "s", .points = 1};
     assert_int_equal(qk_bundle_writer_question(w, &q), QK_OK);
     assert_int_equal(qk_bundle_writer_commit(w), QK_OK);
@@ -403,6 +408,9 @@ static void themed_days_follow_the_beijing_calendar(void **state)
     assert_string_equal(qk_bundle_theme_today(b, MAR5_10AM + 167 * 24 * HOUR)->id, "yh");
     /* across the new year */
     assert_string_equal(qk_bundle_theme_today(b, MAR5_10AM - 63 * 24 * HOUR)->id, "ny");
+    assert_false(qk_bundle_theme_find(b, "lf")->guests);
+    assert_true(qk_bundle_theme_find(b, "yh")->guests);
+    assert_true(qk_bundle_theme_find(b, "ny")->guests);
     qk_bundle_close(b);
     free(p);
 }
@@ -420,7 +428,7 @@ int main(void)
         T(review_drills_the_book_and_resumes_its_own_list),
         cmocka_unit_test(sm2_worked_examples),
         T(srs_schedule_and_due_review),
-        T(themed_days_follow_the_beijing_calendar),
+        T(themed_days_and_guest_themes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -42,6 +42,7 @@ typedef struct qk_theme {
     const char *description;
     size_t n_questions;
     const char *active; /* themed days: "03-05" or "05-12,08-19" or "03-01..03-10"; "" none */
+    int guests;         /* open to guests (residents without an account, e.g. at a kiosk) */
 } qk_theme;
 
 /* Flags for qk_bundle_open. */
@@ -107,6 +108,9 @@ const char *qk_bundle_writer_errmsg(const qk_bundle_writer *w);
 int qk_bundle_writer_manifest(qk_bundle_writer *w, const qk_manifest *m);
 int qk_bundle_writer_theme(qk_bundle_writer *w, const char *id, const char *title,
                            const char *description);
+/* Opens a declared theme to guests (manifest key guest_themes, so readers
+ * that do not know it ignore it). */
+int qk_bundle_writer_theme_guests(qk_bundle_writer *w, const char *id);
 /* Sets the themed days of a declared theme (see qk_theme.active). */
 int qk_bundle_writer_theme_days(qk_bundle_writer *w, const char *id, const char *days);
 /* QK_EINVAL if the question is inconsistent, QK_EEXISTS for a duplicate id,
