@@ -123,6 +123,7 @@ int cmd_status(cli *c, int argc, char **argv);
 int cmd_admin(cli *c, int argc, char **argv);
 int cmd_trust(cli *c, int argc, char **argv);
 int cmd_serve(cli *c, int argc, char **argv);
+int cmd_kiosk(cli *c, int argc, char **argv);
 int cmd_compete(cli *c, int argc, char **argv);
 int cmd_stats(cli *c, int argc, char **argv);
 int cmd_report(cli *c, int argc, char **argv);

@@ -361,6 +361,7 @@ int cmd_stats(cli *c, int argc, char **argv)
         status = table_for(c, &src, &q, &t);
     if (!status && sort && sort_rows(t, sort) != 0) {
         err(c, M_BAD_VALUE, "--sort", sort);
+        json_decref(t);
         status = EXIT_USAGE;
     }
     qk_client_free(src.cl);

@@ -102,6 +102,8 @@ int main(int argc, char **argv)
         status = cmd_stats(&c, n - 1, rest + 1);
     } else if (strcmp(cmd, "compete") == 0) {
         status = cmd_compete(&c, n - 1, rest + 1);
+    } else if (strcmp(cmd, "kiosk") == 0) {
+        status = cmd_kiosk(&c, n - 1, rest + 1);
     } else if (strcmp(cmd, "serve") == 0) {
         status = cmd_serve(&c, n - 1, rest + 1);
     } else if (strcmp(cmd, "enroll") == 0) {

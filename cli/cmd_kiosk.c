@@ -1,0 +1,132 @@
+/* cmd_kiosk.c: `quizkit kiosk`: the touch-screen front end. The engine runs
+ * behind a local JSON API on 127.0.0.1 (sync/src/kiosk.c) and the pages in
+ * web/kiosk show it; --open starts Chromium in kiosk mode on it. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "qk_kiosk.h"
+
+static volatile sig_atomic_t kiosk_stop;
+
+static void on_signal(int sig)
+{
+    kiosk_stop = sig;
+}
+
+/* Chromium full screen on the kiosk's page, in the background; the kiosk
+ * keeps serving when the browser is closed. */
+static void open_browser(cli *c, const char *url)
+{
+    static const char *const browsers[] = {"chromium", "chromium-browser", "google-chrome"};
+    char app[128];
+    snprintf(app, sizeof app, "--app=%s", url);
+    pid_t pid = fork();
+    if (pid == 0) {
+        setsid();
+        for (size_t i = 0; i < sizeof browsers / sizeof browsers[0]; i++)
+            execlp(browsers[i], browsers[i], "--kiosk", app, "--no-first-run",
+                   "--disable-translate", "--noerrdialogs", "--disable-pinch", (char *)NULL);
+        _exit(127);
+    }
+    if (pid < 0)
+        err(c, M_KIOSK_NO_BROWSER, strerror(errno));
+}
+
+int cmd_kiosk(cli *c, int argc, char **argv)
+{
+    const char *port_s = NULL, *idle_s = NULL, *which = NULL, *port_file = NULL, *log_path = NULL;
+    int start_browser = 0;
+    qk_kiosk_config cfg = {0};
+    for (int i = 1; i < argc; i++) {
+        int k;
+        if (is_help(argv[i])) {
+            out(c, stdout, M_KIOSK_USAGE);
+            return EXIT_OK;
+        }
+        if ((k = opt_value(c, "kiosk", argc, argv, &i, "--port", &port_s)) ||
+            (k = opt_value(c, "kiosk", argc, argv, &i, "--idle", &idle_s)) ||
+            (k = opt_value(c, "kiosk", argc, argv, &i, "--bundle", &which)) ||
+            (k = opt_value(c, "kiosk", argc, argv, &i, "--web", &cfg.web)) ||
+            (k = opt_value(c, "kiosk", argc, argv, &i, "--port-file", &port_file)) ||
+            (k = opt_value(c, "kiosk", argc, argv, &i, "--log", &log_path))) {
+            if (k < 0)
+                return EXIT_USAGE;
+        } else if (strcmp(argv[i], "--open") == 0) {
+            start_browser = 1;
+        } else {
+            err(c, M_UNKNOWN_OPT, "kiosk", argv[i]);
+            return EXIT_USAGE;
+        }
+    }
+    unsigned long long v = 8090;
+    if (port_s && !parse_uint(port_s, 65535, &v)) {
+        err(c, M_BAD_VALUE, "--port", port_s);
+        return EXIT_USAGE;
+    }
+    cfg.port = (unsigned)v;
+    v = 90;
+    if (idle_s && (!parse_uint(idle_s, 3600, &v) || v < 1)) {
+        err(c, M_BAD_VALUE, "--idle", idle_s);
+        return EXIT_USAGE;
+    }
+    cfg.idle_s = (int)v;
+    cfg.lang = c->lang;
+    qk_engine *e = NULL;
+    qk_bundle *b = NULL;
+    FILE *log = NULL;
+    int status = engine_open(c, &e);
+    if (!status)
+        status = bundle_open_current(c, which, &b);
+    if (!status && log_path && !(log = fopen(log_path, "a"))) {
+        err(c, M_DATA_DIR, log_path, strerror(errno));
+        status = EXIT_FAIL;
+    }
+    if (status)
+        goto out;
+    cfg.log = log;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGCHLD, SIG_IGN); /* the browser is not waited for */
+    char msg[1024];
+    qk_kiosk *k = qk_kiosk_start(e, b, &cfg, msg, sizeof msg);
+    if (!k) {
+        err_text(c, msg);
+        status = EXIT_FAIL;
+        goto out;
+    }
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/", qk_kiosk_port(k));
+    out(c, stdout, M_KIOSK_LISTENING, url, cfg.idle_s);
+    fflush(stdout);
+    if (port_file) {
+        char tmp[4200];
+        snprintf(tmp, sizeof tmp, "%s.tmp", port_file);
+        FILE *f = fopen(tmp, "w");
+        if (f) {
+            fprintf(f, "%u\n", qk_kiosk_port(k));
+            fclose(f);
+            rename(tmp, port_file);
+        }
+    }
+    if (start_browser)
+        open_browser(c, url);
+    while (!kiosk_stop)
+        pause();
+    qk_kiosk_stop(k);
+    out(c, stderr, M_KIOSK_STOPPED);
+out:
+    if (log)
+        fclose(log);
+    qk_bundle_close(b);
+    qk_engine_close(e);
+    return status;
+}

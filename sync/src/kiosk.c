@@ -1,0 +1,539 @@
+/* kiosk.c: the kiosk's local JSON API (qk_kiosk.h). One engine behind one
+ * lock: a kiosk has one screen, so requests take turns. */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+#include "qk_kiosk.h"
+#include "sync_msg.h"
+
+#ifndef QK_WEB_DIR
+#define QK_WEB_DIR "/usr/share/quizkit/web"
+#endif
+#define MAX_SCREENS 8
+#define SMALL_BODY ((size_t)16 * 1024)
+
+/* A screen session: a member (or a guest) from login to logout. */
+typedef struct screen {
+    char token[68];
+    char *member; /* NULL: a guest */
+    char *name;
+    int64_t last_ms;
+    qk_session *quiz;
+} screen;
+
+struct qk_kiosk {
+    qk_http *http;
+    qk_engine *e;
+    qk_bundle *b;
+    char *web;
+    int idle_s;
+    qk_lang lang;
+    pthread_mutex_t lock;
+    screen screens[MAX_SCREENS];
+};
+
+/* One request as the handlers see it. */
+typedef struct call {
+    qk_kiosk *k;
+    qk_http_req *rq;
+    qk_http_resp *rs;
+    qk_lang lang;
+    json_t *body; /* the JSON object sent, or NULL */
+    screen *sc;   /* the caller's screen session, when it named a live one */
+} call;
+
+static void fail(call *c, int status, const char *code, qk__ymsg id, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, id);
+    qk__ymsgv(c->lang, msg, sizeof msg, id, ap);
+    va_end(ap);
+    qk_http_error(c->rs, status, code, msg);
+}
+
+static void ok(call *c, json_t *body)
+{
+    qk_http_json(c->rs, 200, body);
+}
+
+static void end_screen(screen *sc)
+{
+    qk_session_free(sc->quiz);
+    free(sc->member);
+    free(sc->name);
+    memset(sc, 0, sizeof *sc);
+}
+
+/* Ends the screens left idle longer than the kiosk allows. */
+static void expire_idle(qk_kiosk *k)
+{
+    int64_t now = qk_engine_now_ms(k->e);
+    for (int i = 0; i < MAX_SCREENS; i++) {
+        if (k->screens[i].token[0] && now - k->screens[i].last_ms > (int64_t)k->idle_s * 1000)
+            end_screen(&k->screens[i]);
+    }
+}
+
+static screen *find_screen(qk_kiosk *k, const char *token)
+{
+    for (int i = 0; token && *token && i < MAX_SCREENS; i++) {
+        if (k->screens[i].token[0] && strcmp(k->screens[i].token, token) == 0)
+            return &k->screens[i];
+    }
+    return NULL;
+}
+
+/* A new screen session (the oldest idle one makes room when all are taken). */
+static screen *new_screen(call *c, const char *member, const char *name)
+{
+    qk_kiosk *k = c->k;
+    screen *sc = NULL;
+    for (int i = 0; !sc && i < MAX_SCREENS; i++) {
+        if (!k->screens[i].token[0])
+            sc = &k->screens[i];
+    }
+    if (!sc) {
+        fail(c, 503, "busy", QK_Y_K_BUSY);
+        return NULL;
+    }
+    unsigned char raw[32];
+    qk_rng *rng = NULL;
+    if (qk_rng_new_random(&rng) != QK_OK || qk_rng_bytes(rng, raw, sizeof raw) != QK_OK) {
+        qk_rng_free(rng);
+        qk_http_error(c->rs, 500, "server_error", "no randomness");
+        return NULL;
+    }
+    qk_rng_free(rng);
+    qk__hex(sc->token, raw, sizeof raw);
+    sc->member = member ? strdup(member) : NULL;
+    sc->name = name ? strdup(name) : NULL;
+    sc->last_ms = qk_engine_now_ms(k->e);
+    return sc;
+}
+
+static int need_screen(call *c)
+{
+    if (!c->sc) {
+        fail(c, 401, "no_session", QK_Y_K_SESSION);
+        return 0;
+    }
+    return 1;
+}
+
+static const char *field(call *c, const char *name)
+{
+    const char *v = json_string_value(json_object_get(c->body, name));
+    if (!v)
+        fail(c, 400, "bad_field", QK_Y_K_FIELD, name);
+    return v;
+}
+
+/* --- what the screens show --- */
+
+static json_t *theme_json(const qk_theme *t, int64_t now, const qk_bundle *b)
+{
+    const qk_theme *today = qk_bundle_theme_today(b, now);
+    return json_pack("{s:s, s:s, s:s, s:I, s:b, s:b, s:s}", "id", t->id, "title", t->title,
+                     "description", t->description, "questions", (json_int_t)t->n_questions,
+                     "guests", t->guests, "today", today == t, "active", t->active);
+}
+
+static json_t *item_json(call *c, qk_session *s, const qk_item *it)
+{
+    static const char *const types[] = {"", "single", "multi", "judge", "fill"};
+    json_t *opts = json_array();
+    for (size_t i = 0; it->q->type != QK_Q_JUDGE && i < it->q->n_options; i++)
+        json_array_append_new(opts, json_pack("{s:s, s:s}", "key", (char[]){(char)('A' + i), 0},
+                                              "text", it->option_text[i]));
+    const char *tid = qk_session_theme(s);
+    const qk_theme *t = tid ? qk_bundle_theme_find(c->k->b, tid) : NULL;
+    return json_pack("{s:I, s:I, s:s, s:s, s:o, s:I, s:I, s:s, s:s?}", "index", (json_int_t)it->index,
+                     "total", (json_int_t)it->total, "type", types[it->q->type], "stem", it->q->stem,
+                     "options", opts, "blanks", (json_int_t)it->q->n_blanks, "remaining_ms",
+                     (json_int_t)qk_session_remaining_ms(s), "mode", qk_mode_name(qk_session_mode(s)),
+                     "theme", t ? t->title : NULL);
+}
+
+/* The current question of the screen's quiz, or done when all are answered. */
+static json_t *quiz_state(call *c)
+{
+    qk_item it;
+    int rc = qk_session_next(c->sc->quiz, &it);
+    if (rc == QK_ROW)
+        return json_pack("{s:b, s:o}", "done", 0, "item", item_json(c, c->sc->quiz, &it));
+    return json_pack("{s:b}", "done", 1);
+}
+
+static json_t *feedback_json(const qk_feedback *fb)
+{
+    if (!fb->reveal) /* an exam: nothing until the end */
+        return json_pack("{s:b}", "reveal", 0);
+    return json_pack("{s:b, s:b, s:b, s:I, s:I, s:s?, s:s?, s:s?}", "reveal", 1, "correct",
+                     fb->correct, "timed_out", fb->timed_out, "score", (json_int_t)fb->score, "max",
+                     (json_int_t)fb->max, "given", fb->given, "right", fb->right, "explanation",
+                     fb->explanation);
+}
+
+/* --- handlers --- */
+
+static void h_home(call *c)
+{
+    qk_kiosk *k = c->k;
+    const qk_bundle_info *info = qk_bundle_info_get(k->b);
+    int64_t now = qk_engine_now_ms(k->e);
+    const qk_theme *today = qk_bundle_theme_today(k->b, now);
+    char day[11];
+    qk_beijing_date(now, day);
+    qk_competition **comps = NULL;
+    size_t n = 0;
+    json_t *open = json_array();
+    if (qk_competitions_all(k->e, k->b, &comps, &n) == QK_OK) {
+        for (size_t i = 0; i < n; i++) {
+            if (qk_competition_state(comps[i], now) == QK_COMP_OPEN)
+                json_array_append_new(open, json_pack("{s:s, s:s, s:b}", "id", comps[i]->id, "title",
+                                                      comps[i]->title, "guests", comps[i]->guests));
+        }
+        qk_competition_list_free(comps, n);
+    }
+    int64_t acked = 0, last = 0;
+    qk_engine_sync_state(k->e, &acked, &last);
+    ok(c, json_pack("{s:{s:s, s:s, s:s}, s:s, s:o, s:o, s:{s:I}, s:i}", "bundle", "id", info->id,
+                    "version", info->version, "title", info->title, "today", day, "themed_day",
+                    today ? theme_json(today, now, k->b) : json_null(), "competitions", open, "sync",
+                    "pending", (json_int_t)(last - acked), "idle_seconds", k->idle_s));
+}
+
+static void h_login(call *c)
+{
+    const char *id = field(c, "member");
+    const char *pin = id ? field(c, "pin") : NULL;
+    if (!pin)
+        return;
+    int64_t remaining = 0;
+    int rc = qk_member_login(c->k->e, id, pin, &remaining);
+    if (rc == QK_ELOCKED) {
+        char after[32];
+        snprintf(after, sizeof after, "%lld", (long long)((remaining + 999) / 1000));
+        qk_http_add_header(c->rs, "Retry-After", after);
+        return fail(c, 423, "locked", QK_Y_K_LOCKED, (int)((remaining + 59999) / 60000));
+    }
+    if (rc == QK_EAUTH)
+        return fail(c, 401, "wrong_pin", QK_Y_K_WRONG_PIN, (int)remaining);
+    if (rc != QK_OK)
+        return fail(c, 401, "wrong_pin", QK_Y_K_NO_MEMBER);
+    qk_member *m = NULL;
+    qk_member_get(c->k->e, id, &m);
+    screen *sc = new_screen(c, id, m ? m->name : id);
+    qk_member_free(m);
+    if (!sc)
+        return;
+    ok(c, json_pack("{s:s, s:{s:s, s:s}}", "token", sc->token, "member", "id", sc->member, "name",
+                    sc->name));
+}
+
+static void h_guest(call *c)
+{
+    screen *sc = new_screen(c, NULL, NULL);
+    if (sc)
+        ok(c, json_pack("{s:s, s:b}", "token", sc->token, "guest", 1));
+}
+
+static void h_logout(call *c)
+{
+    if (c->sc)
+        end_screen(c->sc);
+    ok(c, json_pack("{s:b}", "ok", 1));
+}
+
+static void h_themes(call *c)
+{
+    if (!need_screen(c))
+        return;
+    const qk_bundle_info *info = qk_bundle_info_get(c->k->b);
+    int64_t now = qk_engine_now_ms(c->k->e);
+    json_t *list = json_array();
+    for (size_t i = 0; i < info->n_themes; i++) {
+        const qk_theme *t = qk_bundle_theme(c->k->b, i);
+        if (t->n_questions > 0 && (c->sc->member || t->guests))
+            json_array_append_new(list, theme_json(t, now, c->k->b));
+    }
+    ok(c, json_pack("{s:o, s:b}", "themes", list, "guest", !c->sc->member));
+}
+
+static void h_me(call *c)
+{
+    if (!need_screen(c))
+        return;
+    if (!c->sc->member)
+        return fail(c, 403, "members_only", QK_Y_K_MEMBERS_ONLY);
+    qk_points_summary ps;
+    if (qk_points_summary_get(c->k->e, c->k->b, c->sc->member, &ps) != QK_OK)
+        return qk_http_error(c->rs, 500, "server_error", qk_engine_errmsg(c->k->e));
+    json_t *acts = json_array();
+    for (int a = 0; a < QK_ACT_COUNT; a++)
+        json_array_append_new(acts, json_pack("{s:s, s:i, s:i, s:i}", "activity",
+                                              qk_activity_name((qk_activity)a), "today", ps.today[a],
+                                              "cap", ps.rules[a].daily_cap, "points",
+                                              ps.rules[a].points));
+    qk_attempt_row *rows = NULL;
+    size_t n = 0;
+    json_t *hist = json_array();
+    if (qk_history_list(c->k->e, c->sc->member, &rows, &n) == QK_OK) {
+        for (size_t i = 0; i < n && i < 10; i++) {
+            const qk_theme *t = rows[i].theme[0] ? qk_bundle_theme_find(c->k->b, rows[i].theme) : NULL;
+            json_array_append_new(
+                hist, json_pack("{s:s, s:s, s:I, s:b, s:I, s:I, s:I, s:I}", "mode", rows[i].mode, "theme",
+                                t ? t->title : rows[i].theme, "started_ms", (json_int_t)rows[i].started_ms,
+                                "finished", rows[i].finished_ms != 0, "answered",
+                                (json_int_t)rows[i].answered, "correct", (json_int_t)rows[i].correct,
+                                "score", (json_int_t)rows[i].score, "max", (json_int_t)rows[i].max));
+        }
+        qk_history_free(rows, n);
+    }
+    ok(c, json_pack("{s:{s:s, s:s}, s:i, s:I, s:i, s:o, s:o}", "member", "id", c->sc->member,
+                    "name", c->sc->name, "today_total", ps.today_total, "total",
+                    (json_int_t)ps.total, "streak_days", ps.streak_days, "activities", acts,
+                    "history", hist));
+}
+
+/* POST /quiz {mode, theme}: a member's unfinished quiz resumes whatever was
+ * asked (it is theirs to finish first); otherwise a new one starts. */
+static void h_quiz_start(call *c)
+{
+    if (!need_screen(c))
+        return;
+    qk_kiosk *k = c->k;
+    screen *sc = c->sc;
+    int resumed = 0;
+    if (!sc->quiz && sc->member) {
+        qk_session *s = NULL;
+        if (qk_session_resume(&s, k->e, k->b, sc->member) == QK_OK &&
+            qk_session_mode(s) != QK_MODE_COMPETITION) {
+            sc->quiz = s;
+            resumed = 1;
+        } else {
+            qk_session_free(s);
+        }
+    }
+    if (!sc->quiz) {
+        const char *mode_s = field(c, "mode");
+        if (!mode_s)
+            return;
+        qk_session_spec spec = QK_SESSION_SPEC_INIT;
+        spec.mode = qk_mode_parse(mode_s);
+        if (spec.mode != QK_MODE_DAILY && spec.mode != QK_MODE_PRACTICE && spec.mode != QK_MODE_EXAM &&
+            spec.mode != QK_MODE_CHALLENGE && spec.mode != QK_MODE_REVIEW)
+            return fail(c, 400, "bad_field", QK_Y_K_BAD_MODE, mode_s);
+        const char *tid = json_string_value(json_object_get(c->body, "theme"));
+        const qk_theme *t = tid ? qk_bundle_theme_find(k->b, tid) : NULL;
+        if (tid && !t)
+            return fail(c, 404, "no_theme", QK_Y_K_NO_THEME, tid);
+        if (!sc->member && (!t || !t->guests || spec.mode == QK_MODE_REVIEW))
+            return fail(c, 403, "guest_theme", QK_Y_K_GUEST_THEME);
+        spec.theme = t ? t->id : NULL;
+        if (spec.mode == QK_MODE_DAILY || spec.mode == QK_MODE_REVIEW)
+            spec.theme = NULL;
+        qk_session *s = NULL;
+        if (qk_session_start(&s, k->e, k->b, sc->member, &spec) != QK_OK) {
+            qk_http_error(c->rs, 409, "cannot_start", qk_session_errmsg(s));
+            qk_session_free(s);
+            return;
+        }
+        sc->quiz = s;
+    }
+    json_t *st = quiz_state(c);
+    json_object_set_new(st, "resumed", json_boolean(resumed));
+    json_object_set_new(st, "answered", json_integer((json_int_t)qk_session_answered(sc->quiz)));
+    ok(c, st);
+}
+
+static void h_quiz_get(call *c)
+{
+    if (!need_screen(c))
+        return;
+    if (!c->sc->quiz)
+        return fail(c, 404, "no_quiz", QK_Y_K_NO_QUIZ);
+    ok(c, quiz_state(c));
+}
+
+static void h_quiz_answer(call *c)
+{
+    if (!need_screen(c))
+        return;
+    if (!c->sc->quiz)
+        return fail(c, 404, "no_quiz", QK_Y_K_NO_QUIZ);
+    const char *resp = field(c, "response");
+    if (!resp)
+        return;
+    qk_item it;
+    if (qk_session_next(c->sc->quiz, &it) != QK_ROW)
+        return ok(c, json_pack("{s:b}", "done", 1));
+    qk_feedback fb;
+    qk_answer_problem problem = QK_ANS_OK;
+    int rc = qk_session_answer(c->sc->quiz, resp, &fb, &problem);
+    if (rc == QK_EINVAL)
+        return fail(c, 400, "bad_answer", QK_Y_K_BAD_ANSWER);
+    if (rc == QK_ETIMEOUT) {
+        json_t *st = json_pack("{s:b, s:b}", "done", 1, "time_up", 1);
+        return ok(c, st);
+    }
+    if (rc != QK_OK)
+        return qk_http_error(c->rs, 500, "server_error", qk_session_errmsg(c->sc->quiz));
+    json_t *st = quiz_state(c);
+    json_object_set_new(st, "feedback", feedback_json(&fb));
+    ok(c, st);
+}
+
+static void h_quiz_expire(call *c)
+{
+    if (!need_screen(c))
+        return;
+    if (!c->sc->quiz)
+        return fail(c, 404, "no_quiz", QK_Y_K_NO_QUIZ);
+    qk_feedback fb;
+    if (qk_session_expire(c->sc->quiz, &fb) != QK_OK)
+        return qk_http_error(c->rs, 409, "time_left", qk_session_errmsg(c->sc->quiz));
+    json_t *st = quiz_state(c);
+    json_object_set_new(st, "feedback", feedback_json(&fb));
+    ok(c, st);
+}
+
+static void h_quiz_finish(call *c)
+{
+    if (!need_screen(c))
+        return;
+    qk_session *s = c->sc->quiz;
+    if (!s)
+        return fail(c, 404, "no_quiz", QK_Y_K_NO_QUIZ);
+    qk_summary sum;
+    if (qk_session_finish(s, &sum) != QK_OK)
+        return qk_http_error(c->rs, 500, "server_error", qk_session_errmsg(s));
+    json_t *review = json_array();
+    qk_item it;
+    qk_feedback fb;
+    for (size_t i = 0; qk_session_review(s, i, &it, &fb) == QK_OK; i++)
+        json_array_append_new(review, json_pack("{s:s, s:b, s:s?, s:s?, s:s?}", "stem", it.q->stem,
+                                                "correct", fb.given && fb.correct, "given", fb.given,
+                                                "right", fb.right, "explanation", fb.explanation));
+    ok(c, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:b, s:i, s:o}", "attempt_id",
+                    sum.attempt_id, "mode", qk_mode_name(sum.mode), "total", (json_int_t)sum.total,
+                    "answered", (json_int_t)sum.answered, "correct", (json_int_t)sum.correct, "score",
+                    (json_int_t)sum.score, "max", (json_int_t)sum.max, "timed_out", sum.timed_out,
+                    "points", sum.points, "review", review));
+    qk_session_free(s);
+    c->sc->quiz = NULL;
+}
+
+/* --- routing --- */
+
+typedef struct route {
+    const char *method, *path;
+    void (*fn)(call *c);
+} route;
+
+static const route routes[] = {
+    {"GET", "/api/home", h_home},          {"POST", "/api/login", h_login},
+    {"POST", "/api/guest", h_guest},        {"POST", "/api/logout", h_logout},
+    {"GET", "/api/themes", h_themes},       {"GET", "/api/me", h_me},
+    {"POST", "/api/quiz", h_quiz_start},    {"GET", "/api/quiz", h_quiz_get},
+    {"POST", "/api/quiz/answer", h_quiz_answer}, {"POST", "/api/quiz/expire", h_quiz_expire},
+    {"POST", "/api/quiz/finish", h_quiz_finish},
+};
+
+static size_t body_limit(void *ctx, const char *m, const char *path)
+{
+    (void)ctx;
+    (void)path;
+    return strcmp(m, "POST") == 0 ? SMALL_BODY : 0;
+}
+
+static void handle(void *ctx, qk_http_req *rq, qk_http_resp *rs)
+{
+    qk_kiosk *k = ctx;
+    call c = {.k = k, .rq = rq, .rs = rs, .lang = k->lang};
+    const char *al = qk_http_header(rq, "Accept-Language");
+    if (al)
+        c.lang = strncmp(al, "en", 2) == 0 ? QK_LANG_EN : strncmp(al, "zh", 2) == 0 ? QK_LANG_ZH : c.lang;
+    if (!rq->loopback)
+        return fail(&c, 403, "loopback_only", QK_Y_K_LOOPBACK);
+    if (strncmp(rq->path, "/api/", 5) != 0) {
+        char dir[4200];
+        snprintf(dir, sizeof dir, "%s/kiosk", k->web);
+        if (strcmp(rq->method, "GET") != 0)
+            return fail(&c, 405, "method_not_allowed", QK_Y_K_NOT_FOUND, rq->method, rq->path);
+        return qk_http_static(rs, dir, strcmp(rq->path, "/") == 0 ? "index.html" : rq->path + 1);
+    }
+    const route *r = NULL;
+    for (size_t i = 0; !r && i < sizeof routes / sizeof routes[0]; i++) {
+        if (strcmp(routes[i].path, rq->path) == 0 && strcmp(routes[i].method, rq->method) == 0)
+            r = &routes[i];
+    }
+    if (!r)
+        return fail(&c, 404, "not_found", QK_Y_K_NOT_FOUND, rq->method, rq->path);
+    if (strcmp(rq->method, "POST") == 0 && rq->body_len > 0) {
+        json_error_t jerr;
+        c.body = json_loadb(rq->body, rq->body_len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!json_is_object(c.body)) {
+            json_decref(c.body);
+            return fail(&c, 400, "bad_json", QK_Y_K_JSON);
+        }
+    }
+    pthread_mutex_lock(&k->lock);
+    expire_idle(k);
+    c.sc = find_screen(k, qk_http_header(rq, "X-Kiosk-Session"));
+    if (c.sc) {
+        c.sc->last_ms = qk_engine_now_ms(k->e);
+        snprintf(rq->who, sizeof rq->who, "%s", c.sc->member ? c.sc->member : "guest");
+    }
+    r->fn(&c);
+    pthread_mutex_unlock(&k->lock);
+    json_decref(c.body);
+}
+
+qk_kiosk *qk_kiosk_start(qk_engine *e, qk_bundle *b, const qk_kiosk_config *cfg, char *msg,
+                         size_t n)
+{
+    qk_kiosk *k = calloc(1, sizeof *k);
+    if (!k) {
+        snprintf(msg, n, "out of memory");
+        return NULL;
+    }
+    k->e = e;
+    k->b = b;
+    k->lang = cfg->lang;
+    k->idle_s = cfg->idle_s > 0 ? cfg->idle_s : 90;
+    k->web = strdup(cfg->web ? cfg->web : QK_WEB_DIR);
+    pthread_mutex_init(&k->lock, NULL);
+    /* 127.0.0.1 only: the kiosk's screen is this machine's browser */
+    qk_http_opts o = {"127.0.0.1", cfg->port, NULL, NULL, 2, 64, 60, cfg->log};
+    k->http = qk_http_start(&o, handle, body_limit, k, msg, n);
+    if (!k->http) {
+        qk_kiosk_stop(k);
+        return NULL;
+    }
+    return k;
+}
+
+unsigned qk_kiosk_port(const qk_kiosk *k)
+{
+    return qk_http_port(k->http);
+}
+
+void qk_kiosk_stop(qk_kiosk *k)
+{
+    if (!k)
+        return;
+    if (k->http)
+        qk_http_stop(k->http, 2000);
+    for (int i = 0; i < MAX_SCREENS; i++) {
+        if (k->screens[i].token[0])
+            end_screen(&k->screens[i]);
+    }
+    pthread_mutex_destroy(&k->lock);
+    free(k->web);
+    free(k);
+}

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# The kiosk's local API with the real kiosk server: every endpoint, and bad
+# input answered with a 4xx JSON error that says what is wrong (malformed
+# JSON, wrong member, locked PIN, expired session, guests outside their
+# themes); the API listens on 127.0.0.1 only.
+. "$(dirname "$0")/lib.sh"
+"$QK" member add m1 --name 张三 --pin 1234 >/dev/null 2>&1
+"$QK" member add m2 --name 李四 --pin 5678 >/dev/null 2>&1
+"$QK" kiosk --port 0 --port-file "$WORK/port" --idle 3 >"$WORK/out" 2>&1 &
+KPID=$!
+trap 'kill -9 "$KPID" 2>/dev/null; rm -rf "$WORK"' EXIT
+for _ in $(seq 100); do [ -s "$WORK/port" ] && break; sleep 0.05; done
+K="http://127.0.0.1:$(cat "$WORK/port")"
+expect_contains "it says where it runs" "$WORK/out" "一体机界面已启动：http://127.0.0.1:"
+
+# call METHOD PATH [BODY] [TOKEN]: prints the status, the body goes to $WORK/b
+call() {
+    curl -s -o "$WORK/b" -w '%{http_code}' -X "$1" ${4:+-H "X-Kiosk-Session: $4"} ${3:+--data-binary "$3"} "$K$2"
+}
+j() { python3 -c "import json,sys; d=json.load(open('$WORK/b')); print($1)"; }
+# a readable answer to the question in the last reply: 对, x in each blank, or A
+answer() { j '{"judge": "对", "fill": "|".join(["x"] * d["item"]["blanks"])}.get(d["item"]["type"], "A")'; }
+token() { call POST /api/login "{\"member\":\"$1\",\"pin\":\"$2\"}" >/dev/null; j 'd["token"]'; }
+
+expect_eq "home" "$(call GET /api/home)" 200
+expect_eq "home names the bundle and the idle time" "$(j 'd["bundle"]["id"], d["idle_seconds"]')" "cn.quizkit.samples 3"
+expect_eq "the page itself" "$(call GET /)" 200
+expect_contains "is the kiosk's" "$WORK/b" "党员学习一体机"
+expect_eq "no way out of the web folder" "$(curl -s -o /dev/null -w '%{http_code}' --path-as-is "$K/../../etc/passwd")" 404
+expect_eq "unknown endpoint" "$(call GET /api/nope)" 404
+expect_eq "with a JSON error" "$(j 'd["error"]["code"]')" not_found
+
+expect_eq "malformed JSON" "$(call POST /api/login '{"member":')" 400
+expect_eq "is named" "$(j 'd["error"]["code"]')" bad_json
+expect_eq "a JSON array is not an object" "$(call POST /api/login '[1]')" 400
+expect_eq "a missing field" "$(call POST /api/login '{"member":"m1"}')" 400
+expect_contains "is named" "$WORK/b" "pin"
+expect_eq "an unknown member" "$(call POST /api/login '{"member":"zz","pin":"1234"}')" 401
+expect_contains "gets the same answer as a wrong PIN (ids are not revealed)" "$WORK/b" "编号或 PIN 不对"
+for i in 1 2 3 4; do call POST /api/login '{"member":"m2","pin":"0000"}' >/dev/null; done
+expect_contains "tries left are counted down" "$WORK/b" "再错 1 次"
+expect_eq "the fifth wrong PIN locks" "$(call POST /api/login '{"member":"m2","pin":"0000"}')" 423
+expect_contains "and says for how long" "$WORK/b" "5 分钟后再试"
+expect_eq "the right PIN does not open a locked member" "$(call POST /api/login '{"member":"m2","pin":"5678"}')" 423
+
+T=$(token m1 1234)
+expect_eq "a token of 64 hex digits" "${#T}" 64
+expect_eq "themes" "$(call GET /api/themes "" "$T")" 200
+expect_eq "a member sees every theme" "$(j 'len(d["themes"]) > 1')" True
+expect_eq "me" "$(call GET /api/me "" "$T")" 200
+expect_eq "me: who and the caps" "$(j 'd["member"]["name"], len(d["activities"])')" "张三 5"
+expect_eq "no quiz yet" "$(call GET /api/quiz "" "$T")" 404
+expect_eq "answering without a quiz" "$(call POST /api/quiz/answer '{"response":"A"}' "$T")" 404
+expect_eq "a bad mode" "$(call POST /api/quiz '{"mode":"nap"}' "$T")" 400
+expect_contains "is named" "$WORK/b" "nap"
+expect_eq "an unknown theme" "$(call POST /api/quiz '{"mode":"practice","theme":"nope"}' "$T")" 404
+expect_eq "a practice quiz starts" "$(call POST /api/quiz '{"mode":"practice","theme":"jiankang"}' "$T")" 200
+expect_eq "with its first question" "$(j 'd["item"]["index"], d["done"]')" "0 False"
+expect_eq "the current question again" "$(call GET /api/quiz "" "$T")" 200
+A1=$(answer)
+expect_eq "an empty answer is refused" "$(call POST /api/quiz/answer '{"response":""}' "$T")" 400
+expect_eq "as unreadable" "$(j 'd["error"]["code"]')" bad_answer
+expect_eq "an answer" "$(call POST /api/quiz/answer "{\"response\":\"$A1\"}" "$T")" 200
+expect_eq "practice shows the feedback and the next question" "$(j '"correct" in d["feedback"], d["item"]["index"]')" "True 1"
+expect_eq "no time left to expire outside a challenge" "$(call POST /api/quiz/expire "" "$T")" 409
+expect_eq "finish" "$(call POST /api/quiz/finish "" "$T")" 200
+expect_eq "the summary: 1 answered, a review of every question" "$(j 'd["answered"], len(d["review"]) == d["total"]')" "1 True"
+expect_eq "the exam keeps its feedback for the end" "$(call POST /api/quiz '{"mode":"exam","theme":"jiankang"}' "$T")" 200
+expect_eq "with a time limit" "$(j 'd["item"]["remaining_ms"] > 0')" True
+call POST /api/quiz/answer "{\"response\":\"$(answer)\"}" "$T" >/dev/null
+expect_eq "no feedback in an exam" "$(j 'd["feedback"]')" "{'reveal': False}"
+
+G=$(call POST /api/guest >/dev/null; j 'd["token"]')
+expect_eq "a guest sees only the residents' themes" "$(call GET /api/themes "" "$G"; echo; j '[t["id"] for t in d["themes"]]')" "200
+['jiankang']"
+expect_eq "a guest cannot take a members' theme" "$(call POST /api/quiz '{"mode":"practice","theme":"dangshi"}' "$G")" 403
+expect_eq "nor the daily quiz" "$(call POST /api/quiz '{"mode":"daily"}' "$G")" 403
+expect_eq "nor see a member's page" "$(call GET /api/me "" "$G")" 403
+expect_eq "a guest quiz" "$(call POST /api/quiz '{"mode":"practice","theme":"jiankang"}' "$G")" 200
+call POST /api/quiz/answer "{\"response\":\"$(answer)\"}" "$G" >/dev/null
+expect_eq "keeps no member id" "$(sql "select count(*) from events where kind='answer' and member_id is null")" 1
+
+expect_eq "logout" "$(call POST /api/logout "" "$G")" 200
+expect_eq "ends the session" "$(call GET /api/themes "" "$G")" 401
+expect_eq "a made-up token is refused" "$(call GET /api/themes "" "0123456789abcdef")" 401
+sleep 4
+expect_eq "a session left idle past --idle expires" "$(call GET /api/me "" "$T")" 401
+expect_contains "and says so" "$WORK/b" "长时间未操作"
+T=$(token m1 1234)
+expect_eq "the unfinished exam resumes at the next login" "$(call POST /api/quiz '{"mode":"daily"}' "$T"; echo; j 'd["resumed"], d["answered"], d["item"]["mode"]')" "200
+True 1 exam"
+
+ADDR=$(hostname -I 2>/dev/null | awk '{print $1}')
+if [ -n "$ADDR" ]; then
+    curl -s -o /dev/null --max-time 3 "http://$ADDR:$(cat "$WORK/port")/api/home"
+    expect_eq "nothing answers on the machine's network address ($ADDR)" "$?" 7
+else
+    ok "no network address on this machine: 127.0.0.1 is all there is"
+fi
+kill -TERM "$KPID"
+wait "$KPID"
+expect_eq "SIGTERM stops the kiosk cleanly" "$?" 0
+expect_contains "and it says so" "$WORK/out" "一体机界面已停止"
+"$QK" kiosk --port nope >"$WORK/o" 2>&1
+expect_eq "a bad port is a usage error" "$?" 2
+"$QK" kiosk --help >"$WORK/o" 2>&1
+expect_contains "--help explains --open" "$WORK/o" "chromium --kiosk --app="
+finish

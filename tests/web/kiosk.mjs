@@ -1,0 +1,212 @@
+// The kiosk in a real browser (Debian's chromium, headless, off every network
+// but loopback), walked as people at the service station would: a resident's
+// guest quiz, a member's wrong then right PIN on the keypad, the daily quiz,
+// "me", a quiz left half-way and resumed, the idle sign-out, and the screens
+// at kiosk and phone sizes.
+//
+// usage: node kiosk.mjs URL ARTIFACTS
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+
+const [url, artifacts] = process.argv.slice(2);
+mkdirSync(artifacts, { recursive: true });
+let fails = 0, passes = 0;
+const ok = name => { passes++; console.log(`ok - ${name}`); };
+const bad = (name, why) => { fails++; console.log(`FAIL - ${name}: ${why}`); };
+const expectEq = (name, got, want) => {
+  const g = JSON.stringify(got), w = JSON.stringify(want);
+  g === w ? ok(name) : bad(name, `got ${g}, want ${w}`);
+};
+const expectTrue = (name, v, why = '') => (v ? ok(name) : bad(name, why || 'false'));
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+         '--disable-background-networking', '--disable-component-update', '--disable-sync',
+         '--disable-default-apps', '--no-first-run'],
+});
+const origin = new URL(url).origin;
+const foreign = [];
+async function newPage(viewport) {
+  const context = await browser.newContext({ viewport, locale: 'zh-CN', hasTouch: true });
+  const page = await context.newPage();
+  page.on('request', r => { if (!r.url().startsWith(origin)) foreign.push(r.url()); });
+  page.on('pageerror', e => bad('no script errors', e.message));
+  return page;
+}
+const screen = page => page.evaluate(() => window.qkKiosk.screen);
+const waitScreen = (page, name) => page.waitForFunction(n => window.qkKiosk.screen === n, name, { timeout: 10000 });
+const shot = (page, name) => page.screenshot({ path: `${artifacts}/kiosk-${name}.png` });
+
+/* Answers whatever is asked (the first option, 对, or "x" in each blank) until the result. */
+async function answerAll(page, shots) {
+  for (let n = 0; n < 40 && (await screen(page)) === 'quiz'; n++) {
+    const item = await page.evaluate(() => window.qkKiosk.state.quiz.item);
+    if (item.type === 'fill') {
+      for (const input of await page.locator('#q-blanks input').all()) await input.fill('x');
+    } else {
+      await page.locator('#q-options .option').first().click();
+    }
+    if (shots && n === 0) await shot(page, `${shots}-question`);
+    await page.click('#q-submit');
+    await page.waitForFunction(() => !document.getElementById('q-next').hidden ||
+      window.qkKiosk.screen !== 'quiz' || document.getElementById('q-feedback').hidden, null, { timeout: 5000 });
+    if (!(await page.locator('#q-next').isHidden())) {
+      if (shots && n === 0) await shot(page, `${shots}-feedback`);
+      await page.click('#q-next');
+    }
+    await page.waitForTimeout(50);
+  }
+  await waitScreen(page, 'result');
+}
+
+async function keypad(page, text) {
+  for (const ch of text) {
+    if (/[a-z]/i.test(ch)) {
+      if (await page.locator('.key[data-key="fn:letters"]').count()) await page.click('.key[data-key="fn:letters"]');
+      await page.click(`.key[data-key="${ch.toUpperCase()}"]`);
+    } else {
+      if (await page.locator('.key[data-key="fn:digits"]').count()) await page.click('.key[data-key="fn:digits"]');
+      await page.click(`.key[data-key="${ch}"]`);
+    }
+  }
+}
+
+async function login(page, member, pin) {
+  await page.click('#go-login');
+  await waitScreen(page, 'login');
+  await keypad(page, member);
+  await page.click('#f-pin');
+  await keypad(page, pin);
+  await page.click('#login-ok');
+}
+
+try {
+  const page = await newPage({ width: 1080, height: 1920 });
+  await page.goto(url);
+  await page.locator('#sync-status').filter({ hasText: /同步/ }).waitFor();
+  expectEq('the home screen is in Chinese', await page.locator('.hero').textContent(), '欢迎来学习');
+  expectTrue('it lists the open competitions', (await page.locator('#comp-list li').count()) > 0);
+  expectTrue('and the sync status', (await page.locator('#sync-status').textContent()).length > 0);
+  const targets = await page.evaluate(() => [...document.querySelectorAll('button:not([hidden])')]
+    .filter(b => b.offsetParent).map(b => Math.min(b.offsetWidth, b.offsetHeight)));
+  expectTrue('every button is at least 48 px', targets.every(s => s >= 48), JSON.stringify(targets));
+  await shot(page, 'home-portrait');
+
+  // A resident: health themes only, a quiz, nothing personal.
+  await page.click('#go-guest');
+  await waitScreen(page, 'menu');
+  const guestThemes = await page.locator('#theme-list .tile .t').allTextContents();
+  expectEq('a guest sees only the themes open to residents', guestThemes, ['居民健康知识']);
+  expectEq('and no member modes', await page.locator('#menu-modes .tile').count(), 0);
+  await shot(page, 'guest-menu');
+  await page.locator('#theme-list .tile').first().click();
+  await waitScreen(page, 'quiz');
+  await answerAll(page, 'guest');
+  expectTrue('the guest quiz ends with a score', /%$/.test(await page.locator('#r-score').textContent()));
+  await shot(page, 'guest-result');
+  await page.click('#done');
+  await waitScreen(page, 'home');
+  expectEq('"done" signs the guest out', await page.evaluate(() => window.qkKiosk.state.token), null);
+
+  // A member: a wrong PIN, then the right one.
+  await login(page, 'm1', '9999');
+  await page.locator('#login-error').waitFor({ state: 'visible' });
+  expectTrue('a wrong PIN is refused, saying how many tries are left',
+             (await page.locator('#login-error').textContent()).includes('再错 4 次'));
+  expectEq('the member id was typed on the keypad', await page.locator('#v-member').textContent(), 'm1');
+  await shot(page, 'login-wrong-pin');
+  await keypad(page, '1234');
+  await page.click('#login-ok');
+  await waitScreen(page, 'menu');
+  expectEq('the right PIN opens the study menu', await page.locator('#menu-title').textContent(), '张三，你好');
+  expectTrue('with every theme', (await page.locator('#theme-list .tile').count()) > 1);
+  await shot(page, 'member-menu');
+
+  // The daily quiz.
+  await page.click('.tile.mode-daily');
+  await waitScreen(page, 'quiz');
+  expectEq('the daily quiz has five questions', (await page.locator('#q-progress').textContent()), '第 1 / 5 题');
+  await answerAll(page, 'daily');
+  await shot(page, 'daily-result');
+  const detail = await page.locator('#r-detail').textContent();
+  expectTrue('the result says how many were right', /答对 \d \/ 5 题/.test(detail), detail);
+
+  // Me: what the engine says about today.
+  await page.click('#r-again');
+  await waitScreen(page, 'menu');
+  await page.click('.tile.mode-me');
+  await waitScreen(page, 'me');
+  const me = await page.evaluate(async () => (await fetch('/api/me', {
+    headers: { 'X-Kiosk-Session': window.qkKiosk.state.token } })).json());
+  expectEq("today's points are the engine's", await page.locator('#me-today').textContent(), String(me.today_total));
+  expectEq('one bar per activity with its cap', await page.locator('#me-caps .cap').count(), me.activities.length);
+  expectTrue('the daily quiz is in the history', (await page.locator('#me-history li').count()) >= 1);
+  await shot(page, 'me');
+
+  // A practice quiz left half-way resumes at the next login.
+  await page.click('#me-back');
+  await waitScreen(page, 'menu');
+  await page.locator('#theme-list .tile').first().click();
+  await waitScreen(page, 'quiz');
+  const first = await page.evaluate(() => window.qkKiosk.state.quiz.item);
+  await page.locator('#q-options .option').first().click().catch(() => {});
+  if (first.type === 'fill') for (const input of await page.locator('#q-blanks input').all()) await input.fill('x');
+  await page.click('#q-submit');
+  await page.locator('#q-next').waitFor({ state: 'visible' });
+  await page.click('#done');
+  await waitScreen(page, 'home');
+  await login(page, 'm1', '1234');
+  await waitScreen(page, 'menu');
+  await page.locator('#theme-list .tile').first().click();
+  await waitScreen(page, 'quiz');
+  expectTrue('the half-done quiz resumes for the same member',
+             (await page.locator('#q-error').textContent()).includes('已答 1 题'));
+  expectEq('at its second question', await page.locator('#q-progress').textContent(), `第 2 / ${first.total} 题`);
+  await shot(page, 'resumed');
+
+  // Left alone: the countdown shows, then the screen signs out by itself.
+  const token = await page.evaluate(() => window.qkKiosk.state.token);
+  await page.locator('#idle').waitFor({ state: 'visible', timeout: 20000 });
+  expectTrue('an idle countdown shows', /秒后自动退出登录/.test(await page.locator('#idle-text').textContent()));
+  await shot(page, 'idle-countdown');
+  await waitScreen(page, 'home');
+  expectEq('then the kiosk is back home, signed out', await page.evaluate(() => window.qkKiosk.state.token), null);
+  const status = await page.evaluate(async tk => (await fetch('/api/me', { headers: { 'X-Kiosk-Session': tk } })).status, token);
+  expectEq('and the old session is gone on the server too', status, 401);
+
+  // English on the home screen.
+  await page.click('#lang');
+  expectEq('English on request', await page.locator('.hero').textContent(), 'Welcome');
+  await page.click('#lang');
+
+  // Landscape and a phone.
+  const wide = await newPage({ width: 1920, height: 1080 });
+  await wide.goto(url);
+  await wide.locator('#sync-status').filter({ hasText: /同步/ }).waitFor();
+  await shot(wide, 'home-landscape');
+  const phone = await newPage({ width: 390, height: 844 });
+  await phone.goto(url);
+  await phone.locator('#sync-status').filter({ hasText: /同步/ }).waitFor();
+  await shot(phone, 'home-phone');
+  await phone.click('#go-guest');
+  await waitScreen(phone, 'menu');
+  await phone.locator('#theme-list .tile').first().click();
+  await waitScreen(phone, 'quiz');
+  await shot(phone, 'quiz-phone');
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expectTrue('on a phone nothing is wider than the screen', overflow <= 0, `${overflow}px`);
+  await phone.click('#done');
+  await login(phone, 'm1', '1234');
+  await waitScreen(phone, 'menu');
+  await shot(phone, 'menu-phone');
+
+  expectEq('nothing was fetched from anywhere but the kiosk', foreign, []);
+} catch (e) {
+  bad('the walk-through finished', e.stack || String(e));
+} finally {
+  await browser.close();
+}
+console.log(`${passes} passed, ${fails} failed`);
+process.exit(fails ? 1 : 0);

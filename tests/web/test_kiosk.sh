@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The kiosk (issue 8) in a real browser: `quizkit kiosk` on loopback with the
+# sample bundle and two members; tests/web/kiosk.mjs walks it. Screenshots go
+# to $QK_ARTIFACTS (default build/artifacts).
+. "$(dirname "$0")/../cli/lib.sh"
+ART=${QK_ARTIFACTS:-$(dirname "$QK")/artifacts}
+mkdir -p "$ART"
+"$QK" member add m1 --name 张三 --pin 1234 >/dev/null 2>&1 || fail "member m1"
+"$QK" member add m2 --name 李四 --pin 5678 >/dev/null 2>&1 || fail "member m2"
+"$QK" kiosk --port 0 --port-file "$WORK/port" --idle 8 --log "$WORK/log" >"$WORK/out" 2>&1 &
+KPID=$!
+trap 'kill -9 "$KPID" 2>/dev/null; rm -rf "$WORK"' EXIT
+for _ in $(seq 100); do [ -s "$WORK/port" ] && break; sleep 0.05; done
+[ -s "$WORK/port" ] || { fail "the kiosk started: $(cat "$WORK/out")"; finish; exit 1; }
+URL="http://127.0.0.1:$(cat "$WORK/port")/"
+
+if ! command -v node >/dev/null || [ ! -d "$TESTS/web/node_modules/playwright-core" ]; then
+    fail "node and playwright-core are needed (scripts/install-deps.sh installs them)"
+    finish
+    exit 1
+fi
+node "$TESTS/web/kiosk.mjs" "$URL" "$ART" | tee "$WORK/web"
+PASSES=$((PASSES + $(grep -c '^ok - ' "$WORK/web")))
+FAILS=$((FAILS + $(grep -c '^FAIL - ' "$WORK/web")))
+grep -q ' passed, ' "$WORK/web" || fail "the browser test ran to its end"
+
+# What the walk left in the progress file: the guest's quiz without a member,
+# the member's daily quiz, the half-done practice.
+expect_eq "a guest attempt, with no member id" \
+    "$(sql "select count(*) from events where kind='attempt.finish' and member_id is null")" 1
+expect_eq "m1's daily quiz, finished" \
+    "$(sql "select count(*) from events e where kind='attempt.finish' and member_id='m1' and exists (select 1 from events s where s.attempt_id=e.attempt_id and s.kind='attempt.start' and json_extract(s.payload,'\$.mode')='daily')")" 1
+expect_eq "one practice left unfinished (resumed, not restarted)" \
+    "$(sql "select count(*) from events s where kind='attempt.start' and member_id='m1' and json_extract(payload,'\$.mode')='practice' and not exists (select 1 from events f where f.attempt_id=s.attempt_id and f.kind='attempt.finish')")" 1
+expect_contains "the kiosk logs each request" "$WORK/log" "path=/api/login status=401"
+finish

@@ -1,0 +1,543 @@
+/* The kiosk's screens. Everything that counts (scores, time limits, who may
+ * take what, when a session ends) is decided by the engine behind /api; this
+ * page shows what it answers and sends what was touched. Plain JavaScript,
+ * no build step, nothing fetched from elsewhere. */
+'use strict';
+
+const TEXT = {
+  zh: {
+    brand: '党员学习一体机', done: '完成，退出', welcome: '欢迎来学习',
+    welcomeSub: '党员请登录答题、学习；居民可以访客身份参加健康知识答题。', memberLogin: '党员登录',
+    guest: '居民访客', openComps: '正在进行的知识竞赛', loginTitle: '党员登录', memberId: '党员编号',
+    pin: 'PIN 密码', back: '返回', login: '登录', themes: '选择主题', submit: '提交答案', next: '下一题',
+    resultTitle: '答题结束', again: '继续学习', meTitle: '我的学习', todayPoints: '今日积分',
+    totalPoints: '累计积分', streak: '连续学习', history: '最近答题', stay: '我还在，继续', other: 'English',
+    themedDay: t => `今日主题：<strong>${t}</strong>`, pending: n => `待同步 ${n} 条学习记录`, synced: '学习记录已全部同步',
+    hello: name => `${name}，你好`, guestWho: '访客', guestMenu: '健康知识答题（访客）',
+    daily: ['每日答题', '每天 5 题，答对得积分'], challenge: ['挑战答题', '连续答对，答错即止'],
+    review: ['错题本', '复习答错过的题'], me: ['我的学习', '积分、连续学习天数、答题记录'],
+    practice: '主题练习', exam: '模拟考试', practiceHint: '点主题开始练习', examHint: '点主题开始考试（限时，结束后看结果）',
+    questions: n => `${n} 道题`, todayTag: '今日主题', progress: (i, n) => `第 ${i} / ${n} 题`,
+    judgeTrue: '对', judgeFalse: '错', blank: i => `第 ${i} 空`, right: '回答正确！', wrong: '回答错误',
+    timeUp: '时间到', rightAnswer: a => `正确答案：${a}`, yourAnswer: a => `你的答案：${a}`,
+    seeResult: '查看结果', resumed: n => `继续上次未完成的答题（已答 ${n} 题）`,
+    scoreDetail: (c, n, p) => `答对 ${c} / ${n} 题${p > 0 ? `，获得 ${p} 积分` : ''}`, unanswered: '未作答',
+    idle: s => `${s} 秒后自动退出登录`, signedOut: '已因长时间未操作自动退出登录。', pinDigits: '请用数字键盘输入 PIN',
+    needBoth: '请输入党员编号和 PIN', days: n => `${n} 天`, pts: n => `${n} 分`,
+    acts: { daily: '每日答题', challenge: '挑战答题', lesson: '党课', competition: '知识竞赛', streak: '连续学习' },
+    modes: { daily: '每日答题', practice: '练习', exam: '考试', challenge: '挑战', review: '错题本', competition: '竞赛', lesson: '党课' },
+    letters: 'ABC', digits: '123', del: '删除', noThemes: '暂时没有可选的主题',
+    types: { single: '单选题', multi: '多选题（可选多项）', judge: '判断题', fill: '填空题' },
+  },
+  en: {
+    brand: 'Study kiosk', done: 'Done, sign out', welcome: 'Welcome',
+    welcomeSub: 'Members sign in to study; residents can take the health quiz as guests.', memberLogin: 'Member sign-in',
+    guest: 'Resident (guest)', openComps: 'Competitions open now', loginTitle: 'Member sign-in', memberId: 'Member id',
+    pin: 'PIN', back: 'Back', login: 'Sign in', themes: 'Pick a theme', submit: 'Submit', next: 'Next',
+    resultTitle: 'Finished', again: 'Keep studying', meTitle: 'My study', todayPoints: 'Points today',
+    totalPoints: 'Total points', streak: 'Streak', history: 'Recent quizzes', stay: "I'm still here", other: '中文',
+    themedDay: t => `Today's theme: <strong>${t}</strong>`, pending: n => `${n} records waiting to sync`, synced: 'All records synced',
+    hello: name => `Hello, ${name}`, guestWho: 'Guest', guestMenu: 'Health quiz (guest)',
+    daily: ['Daily quiz', '5 a day, points for right answers'], challenge: ['Challenge', 'Right in a row until the first miss'],
+    review: ['Wrong-answer book', 'Go over what you missed'], me: ['My study', 'Points, streak, history'],
+    practice: 'Practice', exam: 'Exam', practiceHint: 'Tap a theme to practise', examHint: 'Tap a theme for a timed exam',
+    questions: n => `${n} questions`, todayTag: "Today's theme", progress: (i, n) => `Question ${i} of ${n}`,
+    judgeTrue: 'True', judgeFalse: 'False', blank: i => `Blank ${i}`, right: 'Right!', wrong: 'Not right',
+    timeUp: 'Time is up', rightAnswer: a => `Answer: ${a}`, yourAnswer: a => `Yours: ${a}`,
+    seeResult: 'See the result', resumed: n => `Picking up where you left off (${n} answered)`,
+    scoreDetail: (c, n, p) => `${c} of ${n} right${p > 0 ? `, ${p} points` : ''}`, unanswered: 'not answered',
+    idle: s => `Signing out in ${s} s`, signedOut: 'Signed out after being left idle.', pinDigits: 'Use the number keys for the PIN',
+    needBoth: 'Enter your member id and PIN', days: n => `${n} days`, pts: n => `${n} pts`,
+    acts: { daily: 'Daily quiz', challenge: 'Challenge', lesson: 'Lessons', competition: 'Competitions', streak: 'Streak' },
+    modes: { daily: 'Daily', practice: 'Practice', exam: 'Exam', challenge: 'Challenge', review: 'Review', competition: 'Competition', lesson: 'Lesson' },
+    letters: 'ABC', digits: '123', del: 'Delete', noThemes: 'No themes to choose from yet',
+    types: { single: 'One answer', multi: 'One or more answers', judge: 'True or false', fill: 'Fill in' },
+  },
+};
+
+const $ = id => document.getElementById(id);
+const state = {
+  lang: 'zh', token: null, member: null, guest: false, home: null, idleSeconds: 90,
+  lastTouch: Date.now(), field: 'member', typed: { member: '', pin: '' }, letters: false,
+  themeMode: 'practice', quiz: null, chosen: new Set(), timer: null, deadline: 0,
+};
+window.qkKiosk = { state, screen: 'home' };
+const t = k => TEXT[state.lang][k];
+
+/* --- the API --- */
+
+class ApiError extends Error {
+  constructor(status, code, message) { super(message); this.status = status; this.code = code; }
+}
+
+async function api(method, path, body) {
+  const headers = { 'Accept-Language': state.lang === 'en' ? 'en' : 'zh-CN' };
+  if (state.token) headers['X-Kiosk-Session'] = state.token;
+  const r = await fetch(path, { method, headers, body: body ? JSON.stringify(body) : undefined });
+  const j = await r.json();
+  if (!r.ok) {
+    const e = new ApiError(r.status, j.error && j.error.code, (j.error && j.error.message) || `HTTP ${r.status}`);
+    if (e.code === 'no_session' && state.token) {
+      reset();
+      show('home');
+      loadHome(t('signedOut'));
+    }
+    throw e;
+  }
+  return j;
+}
+
+/* --- screens --- */
+
+function show(name) {
+  for (const s of document.querySelectorAll('.screen')) s.hidden = s.id !== `s-${name}`;
+  window.qkKiosk.screen = name;
+  $('done').hidden = !state.token;
+  $('who').hidden = !state.token;
+  $('who').textContent = state.member ? TEXT[state.lang].hello(state.member.name) : t('guestWho');
+  $('app').scrollTop = 0;
+}
+
+function applyLang() {
+  document.documentElement.lang = state.lang === 'en' ? 'en' : 'zh-CN';
+  for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  $('lang').textContent = t('other');
+  drawKeypad();
+}
+
+function reset() {
+  clearTimer();
+  state.token = null;
+  state.member = null;
+  state.guest = false;
+  state.quiz = null;
+  state.typed = { member: '', pin: '' };
+  $('idle').hidden = true;
+}
+
+/* --- home --- */
+
+async function loadHome(notice) {
+  const h = await api('GET', '/api/home');
+  state.home = h;
+  state.idleSeconds = h.idle_seconds;
+  const day = $('themed-day');
+  day.hidden = !h.themed_day;
+  if (h.themed_day) day.innerHTML = TEXT[state.lang].themedDay(escapeHtml(h.themed_day.title));
+  $('open-comps').hidden = h.competitions.length === 0;
+  $('comp-list').replaceChildren(...h.competitions.map(c => li(c.title)));
+  $('sync-status').textContent = notice || (h.sync.pending > 0 ? TEXT[state.lang].pending(h.sync.pending) : t('synced'));
+}
+
+function li(text) {
+  const el = document.createElement('li');
+  el.textContent = text;
+  return el;
+}
+
+function escapeHtml(s) {
+  return s.replace(/[&<>"']/g, ch => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[ch]));
+}
+
+/* --- login on the keypad --- */
+
+function drawKeypad() {
+  const pad = $('keypad');
+  const keys = state.letters && state.field === 'member'
+    ? [...'ABCDEFGHIJKLMNOPQRSTUVWXYZ'.split(''), ['fn:digits', t('digits')], ['fn:del', '⌫']]
+    : ['1', '2', '3', '4', '5', '6', '7', '8', '9', state.field === 'member' ? ['fn:letters', t('letters')] : ['fn:none', ''], '0', ['fn:del', '⌫']];
+  pad.className = state.letters && state.field === 'member' ? 'keypad letters' : 'keypad';
+  pad.replaceChildren(...keys.map(k => {
+    const b = document.createElement('button');
+    b.type = 'button';
+    const [value, label] = Array.isArray(k) ? k : [k, k];
+    b.className = value.startsWith('fn:') ? 'key fn' : 'key';
+    b.textContent = label;
+    b.dataset.key = value;
+    if (value === 'fn:del') b.setAttribute('aria-label', t('del'));
+    if (value === 'fn:none') b.disabled = true;
+    return b;
+  }));
+}
+
+function drawFields() {
+  $('v-member').textContent = state.typed.member;
+  $('v-pin').textContent = '●'.repeat(state.typed.pin.length);
+  $('f-member').classList.toggle('active', state.field === 'member');
+  $('f-pin').classList.toggle('active', state.field === 'pin');
+}
+
+function onKey(key) {
+  const f = state.field;
+  if (key === 'fn:letters') state.letters = true;
+  else if (key === 'fn:digits') state.letters = false;
+  else if (key === 'fn:del') state.typed[f] = state.typed[f].slice(0, -1);
+  else if (!key.startsWith('fn:') && state.typed[f].length < (f === 'pin' ? 12 : 32)) state.typed[f] += f === 'member' ? key.toLowerCase() : key;
+  drawKeypad();
+  drawFields();
+}
+
+function pickField(f) {
+  state.field = f;
+  state.letters = false;
+  drawKeypad();
+  drawFields();
+}
+
+async function signIn() {
+  const err = $('login-error');
+  err.hidden = true;
+  if (!state.typed.member || !state.typed.pin) {
+    err.textContent = t('needBoth');
+    err.hidden = false;
+    return;
+  }
+  try {
+    const j = await api('POST', '/api/login', { member: state.typed.member, pin: state.typed.pin });
+    state.token = j.token;
+    state.member = j.member;
+    state.guest = false;
+    state.lastTouch = Date.now();
+    await openMenu();
+  } catch (e) {
+    err.textContent = e.message;
+    err.hidden = false;
+    state.typed.pin = '';
+    pickField('pin');
+  }
+}
+
+async function asGuest() {
+  const j = await api('POST', '/api/guest');
+  state.token = j.token;
+  state.member = null;
+  state.guest = true;
+  state.lastTouch = Date.now();
+  await openMenu();
+}
+
+async function signOut() {
+  try { if (state.token) await api('POST', '/api/logout'); } catch (e) { /* gone already */ }
+  reset();
+  show('home');
+  await loadHome();
+}
+
+/* --- the study menu --- */
+
+function tile(title, desc, onTap, extra) {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.className = `tile ${extra || ''}`;
+  const tt = document.createElement('span');
+  tt.className = 't';
+  tt.textContent = title;
+  const dd = document.createElement('span');
+  dd.className = 'd';
+  dd.textContent = desc;
+  b.append(tt, dd);
+  b.addEventListener('click', onTap);
+  return b;
+}
+
+async function openMenu() {
+  const j = await api('GET', '/api/themes');
+  $('menu-title').textContent = state.guest ? t('guestMenu') : TEXT[state.lang].hello(state.member.name);
+  const modes = $('menu-modes');
+  if (state.guest) {
+    modes.replaceChildren();
+  } else {
+    const L = TEXT[state.lang];
+    modes.replaceChildren(
+      tile(L.daily[0], L.daily[1], () => startQuiz('daily'), 'mode-daily'),
+      tile(L.challenge[0], L.challenge[1], () => startQuiz('challenge'), 'mode-challenge'),
+      tile(L.review[0], L.review[1], () => startQuiz('review'), 'mode-review'),
+      tile(L.me[0], L.me[1], openMe, 'mode-me'),
+      tile(L.practice, L.practiceHint, () => setThemeMode('practice'), 'mode-practice'),
+      tile(L.exam, L.examHint, () => setThemeMode('exam'), 'mode-exam'));
+  }
+  state.themes = j.themes;
+  drawThemes();
+  show('menu');
+}
+
+function setThemeMode(m) {
+  state.themeMode = m;
+  drawThemes();
+}
+
+function drawThemes() {
+  const L = TEXT[state.lang];
+  $('themes-title').textContent = `${t('themes')} · ${state.themeMode === 'exam' ? L.exam : L.practice}`;
+  const list = (state.themes || []).map(th =>
+    tile(th.title, `${th.today ? L.todayTag + ' · ' : ''}${L.questions(th.questions)}`,
+         () => startQuiz(state.themeMode, th.id), th.today ? 'today' : ''));
+  $('theme-list').replaceChildren(...(list.length ? list : [li(t('noThemes'))]));
+  for (const [i, th] of (state.themes || []).entries()) list[i] && (list[i].dataset.theme = th.id);
+}
+
+/* --- a quiz --- */
+
+async function startQuiz(mode, theme) {
+  const j = await api('POST', '/api/quiz', theme ? { mode, theme } : { mode });
+  state.quiz = { mode, resumed: j.resumed };
+  show('quiz');
+  if (j.resumed && j.answered > 0) flash(TEXT[state.lang].resumed(j.answered));
+  else $('q-error').hidden = true;
+  if (j.done) return finishQuiz();
+  drawItem(j.item);
+}
+
+function flash(msg) {
+  const el = $('q-error');
+  el.textContent = msg;
+  el.hidden = false;
+  el.classList.add('info');
+}
+
+function drawItem(item) {
+  state.quiz.item = item;
+  state.chosen = new Set();
+  $('q-progress').textContent = TEXT[state.lang].progress(item.index + 1, item.total);
+  $('q-theme').textContent = `${t('types')[item.type]} · ${item.theme || t('modes')[item.mode] || ''}`;
+  $('q-stem').textContent = item.stem;
+  $('q-feedback').hidden = true;
+  $('q-next').hidden = true;
+  $('q-submit').hidden = false;
+  $('q-submit').disabled = item.type !== 'fill';
+  const opts = $('q-options');
+  opts.className = item.type === 'judge' ? 'options judge' : 'options';
+  const choices = item.type === 'judge'
+    ? [{ key: '对', text: t('judgeTrue') }, { key: '错', text: t('judgeFalse') }]
+    : item.options;
+  opts.replaceChildren(...choices.map(o => {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'option';
+    b.dataset.key = o.key;
+    if (item.type !== 'judge') {
+      const k = document.createElement('span');
+      k.className = 'k';
+      k.textContent = o.key;
+      b.append(k);
+    }
+    const tx = document.createElement('span');
+    tx.textContent = o.text;
+    b.append(tx);
+    b.addEventListener('click', () => choose(o.key));
+    return b;
+  }));
+  const blanks = $('q-blanks');
+  blanks.replaceChildren(...Array.from({ length: item.type === 'fill' ? item.blanks : 0 }, (_, i) => {
+    const input = document.createElement('input');
+    input.placeholder = TEXT[state.lang].blank(i + 1);
+    input.setAttribute('aria-label', TEXT[state.lang].blank(i + 1));
+    input.className = 'blank';
+    return input;
+  }));
+  startTimer(item.remaining_ms);
+}
+
+function choose(key) {
+  const item = state.quiz.item;
+  if (!$('q-feedback').hidden) return; /* answered already */
+  if (item.type === 'multi') {
+    state.chosen.has(key) ? state.chosen.delete(key) : state.chosen.add(key);
+  } else {
+    state.chosen = new Set([key]);
+  }
+  for (const b of $('q-options').children) b.classList.toggle('chosen', state.chosen.has(b.dataset.key));
+  $('q-submit').disabled = state.chosen.size === 0;
+}
+
+function response() {
+  const item = state.quiz.item;
+  if (item.type === 'fill') return [...document.querySelectorAll('#q-blanks input')].map(i => i.value.trim()).join('|');
+  return [...state.chosen].sort().join('');
+}
+
+async function submit() {
+  $('q-submit').disabled = true;
+  try {
+    const j = await api('POST', '/api/quiz/answer', { response: response() });
+    $('q-error').hidden = true;
+    afterAnswer(j);
+  } catch (e) {
+    flash(e.message);
+    $('q-submit').disabled = false;
+  }
+}
+
+function afterAnswer(j) {
+  clearTimer();
+  if (j.time_up) return finishQuiz();
+  const fb = j.feedback;
+  state.quiz.next = j;
+  if (!fb || !fb.reveal) return j.done ? finishQuiz() : drawItem(j.item);
+  const box = $('q-feedback');
+  const L = TEXT[state.lang];
+  box.className = `feedback ${fb.correct ? 'ok' : 'bad'}`;
+  box.replaceChildren();
+  const v = document.createElement('div');
+  v.className = 'verdict';
+  v.textContent = fb.timed_out ? t('timeUp') : fb.correct ? t('right') : t('wrong');
+  box.append(v);
+  if (!fb.correct) {
+    if (fb.given) box.append(div(L.yourAnswer(fb.given)));
+    if (fb.right) box.append(div(L.rightAnswer(fb.right)));
+  }
+  if (fb.explanation) box.append(div(fb.explanation));
+  box.hidden = false;
+  for (const b of $('q-options').children) {
+    if (!fb.correct && state.chosen.has(b.dataset.key)) b.classList.add('wrong');
+  }
+  $('q-submit').hidden = true;
+  $('q-next').hidden = false;
+  $('q-next').textContent = j.done ? t('seeResult') : t('next');
+}
+
+function div(text) {
+  const d = document.createElement('div');
+  d.textContent = text;
+  return d;
+}
+
+function next() {
+  const j = state.quiz.next;
+  if (j.done) finishQuiz();
+  else drawItem(j.item);
+}
+
+async function finishQuiz() {
+  clearTimer();
+  const s = await api('POST', '/api/quiz/finish');
+  const L = TEXT[state.lang];
+  $('r-score').textContent = s.max > 0 ? `${Math.round((100 * s.score) / s.max)}%` : '–';
+  $('r-detail').textContent = L.scoreDetail(s.correct, s.total, s.points);
+  $('r-review').replaceChildren(...s.review.map(r => {
+    const el = document.createElement('li');
+    const stem = div(r.stem);
+    const ans = document.createElement('div');
+    ans.className = r.correct ? 'right' : 'wrong';
+    ans.textContent = `${r.correct ? '✔' : '✘'} ${L.yourAnswer(r.given || L.unanswered)}${r.correct ? '' : ' · ' + L.rightAnswer(r.right || '')}`;
+    el.append(stem, ans);
+    return el;
+  }));
+  state.quiz = null;
+  show('result');
+}
+
+/* The time left comes from the engine; the page only counts it down. */
+function startTimer(ms) {
+  clearTimer();
+  const el = $('q-timer');
+  el.hidden = ms < 0;
+  if (ms < 0) return;
+  state.deadline = Date.now() + ms;
+  const tick = async () => {
+    const left = Math.max(0, Math.ceil((state.deadline - Date.now()) / 1000));
+    el.textContent = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}`;
+    el.classList.toggle('low', left <= 5);
+    if (left > 0) return;
+    clearTimer();
+    if (state.quiz && state.quiz.mode === 'challenge') {
+      try { afterAnswer(await api('POST', '/api/quiz/expire')); } catch (e) { flash(e.message); }
+    } else {
+      finishQuiz();
+    }
+  };
+  tick();
+  state.timer = setInterval(tick, 250);
+}
+
+function clearTimer() {
+  if (state.timer) clearInterval(state.timer);
+  state.timer = null;
+}
+
+/* --- me --- */
+
+async function openMe() {
+  const m = await api('GET', '/api/me');
+  const L = TEXT[state.lang];
+  $('me-today').textContent = String(m.today_total);
+  $('me-total').textContent = String(m.total);
+  $('me-streak').textContent = L.days(m.streak_days);
+  $('me-caps').replaceChildren(...m.activities.map(a => {
+    const row = document.createElement('div');
+    row.className = 'cap';
+    const bar = document.createElement('div');
+    bar.className = 'bar';
+    const fill = document.createElement('span');
+    fill.style.width = `${a.cap > 0 ? Math.min(100, (100 * a.today) / a.cap) : 0}%`;
+    bar.append(fill);
+    row.append(div(L.acts[a.activity] || a.activity), bar, div(`${a.today} / ${a.cap}`));
+    return row;
+  }));
+  $('me-history').replaceChildren(...m.history.map(h => {
+    const el = document.createElement('li');
+    const when = new Date(h.started_ms + 8 * 3600 * 1000).toISOString().slice(5, 16).replace('T', ' ');
+    el.append(div(`${when} · ${L.modes[h.mode] || h.mode}${h.theme ? ' · ' + h.theme : ''}`),
+              div(h.max > 0 ? `${Math.round((100 * h.score) / h.max)}%` : '–'));
+    return el;
+  }));
+  show('me');
+}
+
+/* --- the idle countdown: the shared screen signs out by itself --- */
+
+function touched() {
+  state.lastTouch = Date.now();
+  $('idle').hidden = true;
+}
+
+function idleTick() {
+  if (!state.token) return;
+  const left = Math.ceil(state.idleSeconds - (Date.now() - state.lastTouch) / 1000);
+  const warnFrom = Math.min(15, Math.max(3, Math.floor(state.idleSeconds / 3)));
+  if (left <= 0) {
+    $('idle').hidden = true;
+    signOut().then(() => { $('sync-status').textContent = t('signedOut'); });
+  } else if (left <= warnFrom) {
+    $('idle-text').textContent = TEXT[state.lang].idle(left);
+    $('idle').hidden = false;
+  }
+}
+
+/* --- wiring --- */
+
+document.addEventListener('DOMContentLoaded', () => {
+  applyLang();
+  drawFields();
+  $('go-login').addEventListener('click', () => {
+    state.typed = { member: '', pin: '' };
+    $('login-error').hidden = true;
+    pickField('member');
+    show('login');
+  });
+  $('go-guest').addEventListener('click', () => asGuest().catch(e => { $('sync-status').textContent = e.message; }));
+  $('login-back').addEventListener('click', () => show('home'));
+  $('login-ok').addEventListener('click', signIn);
+  $('f-member').addEventListener('click', () => pickField('member'));
+  $('f-pin').addEventListener('click', () => pickField('pin'));
+  $('keypad').addEventListener('click', ev => {
+    const b = ev.target.closest('.key');
+    if (b && !b.disabled) onKey(b.dataset.key);
+  });
+  $('q-submit').addEventListener('click', submit);
+  $('q-next').addEventListener('click', next);
+  $('r-again').addEventListener('click', () => openMenu());
+  $('me-back').addEventListener('click', () => openMenu());
+  $('done').addEventListener('click', signOut);
+  $('idle-stay').addEventListener('click', touched);
+  $('lang').addEventListener('click', () => {
+    state.lang = state.lang === 'en' ? 'zh' : 'en';
+    applyLang();
+    drawFields();
+    if (!state.token) loadHome();
+  });
+  for (const ev of ['pointerdown', 'keydown']) document.addEventListener(ev, touched, true);
+  setInterval(idleTick, 1000);
+  show('home');
+  loadHome().catch(e => { $('sync-status').textContent = e.message; });
+});
