@@ -22,6 +22,9 @@
  *   POST /api/quiz/answer {response}  feedback as the mode says, then the next
  *   POST /api/quiz/expire           a challenge question's time ran out
  *   POST /api/quiz/finish           -> the summary
+ *   GET  /api/lessons, POST /api/lesson {id}, GET /api/lesson,
+ *   POST /api/lesson/continue, /choose {index}, /answer {response}
+ *   GET  /api/media/NAME            a picture from the bundle
  * The token goes in the header X-Kiosk-Session. */
 #ifndef QK_KIOSK_H
 #define QK_KIOSK_H

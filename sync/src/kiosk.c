@@ -22,6 +22,7 @@ typedef struct screen {
     char *name;
     int64_t last_ms;
     qk_session *quiz;
+    qk_lesson *lesson;
 } screen;
 
 struct qk_kiosk {
@@ -63,6 +64,7 @@ static void ok(call *c, json_t *body)
 static void end_screen(screen *sc)
 {
     qk_session_free(sc->quiz);
+    qk_lesson_free(sc->lesson);
     free(sc->member);
     free(sc->name);
     memset(sc, 0, sizeof *sc);
@@ -428,6 +430,197 @@ static void h_quiz_finish(call *c)
     c->sc->quiz = NULL;
 }
 
+/* --- lessons --- */
+
+/* May this screen take the lesson? Members: any; guests: those of the themes
+ * open to residents. */
+static int lesson_allowed(call *c, const qk_lesson_info *l)
+{
+    const qk_theme *t = qk_bundle_theme_find(c->k->b, l->theme);
+    return c->sc->member || (t && t->guests);
+}
+
+static void h_lessons(call *c)
+{
+    if (!need_screen(c))
+        return;
+    qk_lesson_info *v = NULL;
+    size_t n = 0;
+    if (qk_bundle_lessons(c->k->b, &v, &n) != QK_OK)
+        return qk_http_error(c->rs, 500, "server_error", "lessons");
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        if (!lesson_allowed(c, &v[i]))
+            continue;
+        const qk_theme *t = qk_bundle_theme_find(c->k->b, v[i].theme);
+        json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:i}", "id", v[i].id, "title",
+                                              v[i].title, "kind", v[i].kind, "theme",
+                                              t ? t->title : v[i].theme, "minutes", v[i].minutes));
+    }
+    qk_lesson_info_free(v, n);
+    ok(c, json_pack("{s:o}", "lessons", list));
+}
+
+/* The current step as the screen shows it. */
+static json_t *lesson_view(call *c)
+{
+    static const char *const types[] = {"", "single", "multi", "judge", "fill"};
+    qk_lesson_view v;
+    if (qk_lesson_current(c->sc->lesson, &v) != QK_OK)
+        return NULL;
+    json_t *choices = json_array();
+    for (size_t i = 0; i < v.n_choices; i++)
+        json_array_append_new(choices, json_string(v.choice_text[i]));
+    json_t *q = json_null();
+    if (v.type == QK_STEP_QUESTION && v.question) {
+        json_t *opts = json_array();
+        for (size_t i = 0; v.question->type != QK_Q_JUDGE && i < v.question->n_options; i++)
+            json_array_append_new(opts, json_pack("{s:s, s:s}", "key", (char[]){(char)('A' + i), 0},
+                                                  "text", v.option_text[i]));
+        q = json_pack("{s:s, s:s, s:o, s:I}", "type", types[v.question->type], "stem",
+                      v.question->stem, "options", opts, "blanks", (json_int_t)v.question->n_blanks);
+    }
+    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:i, s:b, s:b}", "step", v.step_id, "type",
+                     qk_step_type_name(v.type), "body", v.body ? v.body : "", "choices", choices,
+                     "question", q, "score", v.score, "finished", v.finished, "completed",
+                     v.completed);
+}
+
+static void lesson_reply(call *c, json_t *extra)
+{
+    json_t *v = lesson_view(c);
+    if (!v) {
+        json_decref(extra);
+        return qk_http_error(c->rs, 500, "server_error", qk_lesson_errmsg(c->sc->lesson));
+    }
+    if (extra)
+        json_object_update_new(v, extra);
+    ok(c, v);
+}
+
+/* POST /lesson {id}: continues the member's unfinished run of it, or starts one. */
+static void h_lesson_open(call *c)
+{
+    if (!need_screen(c))
+        return;
+    const char *id = field(c, "id");
+    if (!id)
+        return;
+    qk_lesson_info *v = NULL;
+    size_t n = 0;
+    int found = 0, allowed = 0;
+    if (qk_bundle_lessons(c->k->b, &v, &n) == QK_OK) {
+        for (size_t i = 0; i < n; i++) {
+            if (strcmp(v[i].id, id) == 0) {
+                found = 1;
+                allowed = lesson_allowed(c, &v[i]);
+            }
+        }
+    }
+    qk_lesson_info_free(v, n);
+    if (!found)
+        return fail(c, 404, "no_lesson", QK_Y_K_NO_LESSON, id);
+    if (!allowed)
+        return fail(c, 403, "guest_theme", QK_Y_K_GUEST_THEME);
+    qk_lesson_free(c->sc->lesson);
+    c->sc->lesson = NULL;
+    qk_lesson *l = NULL;
+    int resumed = c->sc->member && qk_lesson_open(&l, c->k->e, c->k->b, c->sc->member, id, 1) == QK_OK;
+    if (!resumed) {
+        qk_lesson_free(l);
+        l = NULL;
+        if (qk_lesson_open(&l, c->k->e, c->k->b, c->sc->member, id, 0) != QK_OK) {
+            qk_http_error(c->rs, 409, "cannot_start", qk_lesson_errmsg(l));
+            qk_lesson_free(l);
+            return;
+        }
+    }
+    c->sc->lesson = l;
+    lesson_reply(c, json_pack("{s:b}", "resumed", resumed));
+}
+
+static int need_lesson(call *c)
+{
+    if (!need_screen(c))
+        return 0;
+    if (!c->sc->lesson) {
+        fail(c, 404, "no_lesson", QK_Y_K_NO_LESSON, "-");
+        return 0;
+    }
+    return 1;
+}
+
+static void h_lesson_get(call *c)
+{
+    if (need_lesson(c))
+        lesson_reply(c, NULL);
+}
+
+static void h_lesson_continue(call *c)
+{
+    if (!need_lesson(c))
+        return;
+    if (qk_lesson_continue(c->sc->lesson) != QK_OK)
+        return qk_http_error(c->rs, 409, "not_a_page", qk_lesson_errmsg(c->sc->lesson));
+    lesson_reply(c, NULL);
+}
+
+static void h_lesson_choose(call *c)
+{
+    if (!need_lesson(c))
+        return;
+    json_t *i = json_object_get(c->body, "index");
+    if (!json_is_integer(i) || json_integer_value(i) < 0)
+        return fail(c, 400, "bad_field", QK_Y_K_FIELD, "index");
+    if (qk_lesson_choose(c->sc->lesson, (size_t)json_integer_value(i)) != QK_OK)
+        return qk_http_error(c->rs, 409, "bad_choice", qk_lesson_errmsg(c->sc->lesson));
+    lesson_reply(c, NULL);
+}
+
+static void h_lesson_answer(call *c)
+{
+    if (!need_lesson(c))
+        return;
+    const char *resp = field(c, "response");
+    if (!resp)
+        return;
+    qk_feedback fb;
+    qk_answer_problem problem = QK_ANS_OK;
+    int rc = qk_lesson_answer(c->sc->lesson, resp, &fb, &problem);
+    if (rc == QK_EINVAL)
+        return fail(c, 400, "bad_answer", QK_Y_K_BAD_ANSWER);
+    if (rc != QK_OK)
+        return qk_http_error(c->rs, 409, "not_a_question", qk_lesson_errmsg(c->sc->lesson));
+    fb.reveal = 1; /* a checkpoint always says how it went */
+    lesson_reply(c, json_pack("{s:o}", "feedback", feedback_json(&fb)));
+}
+
+/* GET /media/NAME: a picture from the bundle (lesson pages). */
+static void h_media(call *c)
+{
+    const char *name = c->rq->path + strlen("/api/media/");
+    void *data = NULL;
+    size_t len = 0;
+    char *mime = NULL;
+    if (!*name || qk_bundle_media(c->k->b, name, &data, &len, &mime) != QK_OK) {
+        free(data);
+        free(mime);
+        return fail(c, 404, "not_found", QK_Y_K_NOT_FOUND, c->rq->method, c->rq->path);
+    }
+    c->rs->status = 200;
+    c->rs->body = data;
+    c->rs->len = len;
+    /* the type is the bundle's own word; only pictures are served as such */
+    c->rs->type = mime && strncmp(mime, "image/", 6) == 0 && !strchr(mime, ';') && !strchr(mime, '\n')
+                      ? (strcmp(mime, "image/png") == 0    ? "image/png"
+                         : strcmp(mime, "image/jpeg") == 0 ? "image/jpeg"
+                         : strcmp(mime, "image/webp") == 0 ? "image/webp"
+                         : strcmp(mime, "image/gif") == 0  ? "image/gif"
+                                                           : "application/octet-stream")
+                      : "application/octet-stream";
+    free(mime);
+}
+
 /* --- routing --- */
 
 typedef struct route {
@@ -442,7 +635,12 @@ static const route routes[] = {
     {"POST", "/api/quiz", h_quiz_start},    {"GET", "/api/quiz", h_quiz_get},
     {"POST", "/api/quiz/answer", h_quiz_answer}, {"POST", "/api/quiz/expire", h_quiz_expire},
     {"POST", "/api/quiz/finish", h_quiz_finish},
+    {"GET", "/api/lessons", h_lessons},      {"POST", "/api/lesson", h_lesson_open},
+    {"GET", "/api/lesson", h_lesson_get},    {"POST", "/api/lesson/continue", h_lesson_continue},
+    {"POST", "/api/lesson/choose", h_lesson_choose}, {"POST", "/api/lesson/answer", h_lesson_answer},
 };
+
+static const route media_route = {"GET", "/api/media/", h_media};
 
 static size_t body_limit(void *ctx, const char *m, const char *path)
 {
@@ -472,6 +670,8 @@ static void handle(void *ctx, qk_http_req *rq, qk_http_resp *rs)
         if (strcmp(routes[i].path, rq->path) == 0 && strcmp(routes[i].method, rq->method) == 0)
             r = &routes[i];
     }
+    if (!r && strcmp(rq->method, "GET") == 0 && strncmp(rq->path, "/api/media/", 11) == 0)
+        r = &media_route;
     if (!r)
         return fail(&c, 404, "not_found", QK_Y_K_NOT_FOUND, rq->method, rq->path);
     if (strcmp(rq->method, "POST") == 0 && rq->body_len > 0) {

@@ -80,6 +80,22 @@ expect_eq "a guest quiz" "$(call POST /api/quiz '{"mode":"practice","theme":"jia
 call POST /api/quiz/answer "{\"response\":\"$(answer)\"}" "$G" >/dev/null
 expect_eq "keeps no member id" "$(sql "select count(*) from events where kind='answer' and member_id is null")" 1
 
+expect_eq "lessons for a guest: the residents' theme only" "$(call GET /api/lessons "" "$G"; echo; j '[l["id"] for l in d["lessons"]]')" "200
+['lesson-duty-scenario']"
+expect_eq "a guest cannot open a members' lesson" "$(call POST /api/lesson '{"id":"lesson-leifeng-story"}' "$G")" 403
+expect_eq "an unknown lesson" "$(call POST /api/lesson '{"id":"nope"}' "$G")" 404
+expect_eq "no lesson open yet" "$(call POST /api/lesson/continue "" "$G")" 404
+expect_eq "the scenario lesson opens" "$(call POST /api/lesson '{"id":"lesson-duty-scenario"}' "$G")" 200
+expect_eq "on its first page" "$(j 'd["type"], d["step"]')" "page start"
+expect_eq "a choice on a page is refused" "$(call POST /api/lesson/choose '{"index":0}' "$G")" 409
+expect_eq "continue" "$(call POST /api/lesson/continue "" "$G")" 200
+expect_eq "to the choice, with its options" "$(j 'd["type"], len(d["choices"])')" "choice 3"
+expect_eq "a bad choice index" "$(call POST /api/lesson/choose '{"index":"x"}' "$G")" 400
+expect_eq "one past the last choice" "$(call POST /api/lesson/choose '{"index":3}' "$G")" 409
+expect_eq "a choice" "$(call POST /api/lesson/choose '{"index":0}' "$G")" 200
+expect_eq "leads on, with its score" "$(j 'd["step"], d["score"]')" "assess 2"
+expect_eq "an unknown picture" "$(call GET /api/media/nope.png)" 404
+
 expect_eq "logout" "$(call POST /api/logout "" "$G")" 200
 expect_eq "ends the session" "$(call GET /api/themes "" "$G")" 401
 expect_eq "a made-up token is refused" "$(call GET /api/themes "" "0123456789abcdef")" 401

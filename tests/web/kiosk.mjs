@@ -99,7 +99,8 @@ try {
   await waitScreen(page, 'menu');
   const guestThemes = await page.locator('#theme-list .tile .t').allTextContents();
   expectEq('a guest sees only the themes open to residents', guestThemes, ['居民健康知识']);
-  expectEq('and no member modes', await page.locator('#menu-modes .tile').count(), 0);
+  expectEq('and, of the study modes, only the lessons (those of the residents\' themes)',
+           await page.locator('#menu-modes .tile').evaluateAll(ts => ts.map(t => t.className.trim())), ['tile mode-lessons']);
   await shot(page, 'guest-menu');
   await page.locator('#theme-list .tile').first().click();
   await waitScreen(page, 'quiz');
@@ -145,14 +146,48 @@ try {
   expectTrue('the daily quiz is in the history', (await page.locator('#me-history li').count()) >= 1);
   await shot(page, 'me');
 
-  // A practice quiz left half-way resumes at the next login.
+  // A scenario lesson: story pages, choices, a checkpoint question, the end.
   await page.click('#me-back');
   await waitScreen(page, 'menu');
+  await page.click('.tile.mode-lessons');
+  await waitScreen(page, 'lessons');
+  expectTrue('the lessons are listed', (await page.locator('#lesson-list .tile').count()) >= 3);
+  await page.click('#lesson-list .tile[data-lesson="lesson-duty-scenario"]');
+  await waitScreen(page, 'lesson');
+  await shot(page, 'lesson-page');
+  const seen = new Set();
+  for (let n = 0; n < 40 && !(await page.locator('#l-end').isVisible()); n++) {
+    const v = await page.evaluate(() => window.qkKiosk.state.lesson.view);
+    seen.add(v.type);
+    if (v.type === 'page') {
+      await page.click('#l-next');
+    } else if (v.type === 'choice') {
+      if (!seen.has('shot-choice')) { await shot(page, 'lesson-choice'); seen.add('shot-choice'); }
+      await page.locator('#l-choices .option').first().click();
+    } else if (v.type === 'question') {
+      if (v.question.type === 'fill') for (const i of await page.locator('#l-blanks input').all()) await i.fill('x');
+      else await page.locator('#l-options .option').first().click();
+      await page.click('#l-submit');
+      await page.locator('#l-feedback').waitFor({ state: 'visible' });
+      await shot(page, 'lesson-checkpoint');
+      await page.click('#l-next');
+    }
+    await page.waitForFunction(prev => window.qkKiosk.state.lesson.view !== prev || window.qkKiosk.state.lesson.after,
+                               v, { timeout: 5000 }).catch(() => {});
+  }
+  expectTrue('the lesson walks pages, choices and a checkpoint to its end',
+             seen.has('page') && seen.has('choice') && seen.has('question') && await page.locator('#l-end').isVisible(),
+             JSON.stringify([...seen]));
+  await shot(page, 'lesson-end');
+  await page.click('#l-end');
+  await waitScreen(page, 'menu');
+
+  // A practice quiz left half-way resumes at the next login.
   await page.locator('#theme-list .tile').first().click();
   await waitScreen(page, 'quiz');
   const first = await page.evaluate(() => window.qkKiosk.state.quiz.item);
-  await page.locator('#q-options .option').first().click().catch(() => {});
   if (first.type === 'fill') for (const input of await page.locator('#q-blanks input').all()) await input.fill('x');
+  else await page.locator('#q-options .option').first().click();
   await page.click('#q-submit');
   await page.locator('#q-next').waitFor({ state: 'visible' });
   await page.click('#done');

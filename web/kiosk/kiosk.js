@@ -28,6 +28,9 @@ const TEXT = {
     modes: { daily: '每日答题', practice: '练习', exam: '考试', challenge: '挑战', review: '错题本', competition: '竞赛', lesson: '党课' },
     letters: 'ABC', digits: '123', del: '删除', noThemes: '暂时没有可选的主题',
     types: { single: '单选题', multi: '多选题（可选多项）', judge: '判断题', fill: '填空题' },
+    lessonsTitle: '党课', continue: '继续', lessonDone: '学完了，返回', lessons: ['党课', '故事、情景选择和小测验'],
+    minutes: n => `约 ${n} 分钟`, lessonScore: n => `得分 ${n}`, lessonCompleted: '本课已完成！',
+    lessonResumed: '接着上次的地方继续', kinds: { story: '故事', scenario: '情景', theory: '理论' },
   },
   en: {
     brand: 'Study kiosk', done: 'Done, sign out', welcome: 'Welcome',
@@ -52,6 +55,9 @@ const TEXT = {
     modes: { daily: 'Daily', practice: 'Practice', exam: 'Exam', challenge: 'Challenge', review: 'Review', competition: 'Competition', lesson: 'Lesson' },
     letters: 'ABC', digits: '123', del: 'Delete', noThemes: 'No themes to choose from yet',
     types: { single: 'One answer', multi: 'One or more answers', judge: 'True or false', fill: 'Fill in' },
+    lessonsTitle: 'Lessons', continue: 'Continue', lessonDone: 'Done, back', lessons: ['Lessons', 'Stories, scenario choices and checkpoints'],
+    minutes: n => `about ${n} min`, lessonScore: n => `Score ${n}`, lessonCompleted: 'Lesson completed!',
+    lessonResumed: 'Picking up where you left off', kinds: { story: 'Story', scenario: 'Scenario', theory: 'Theory' },
   },
 };
 
@@ -244,14 +250,17 @@ async function openMenu() {
   const j = await api('GET', '/api/themes');
   $('menu-title').textContent = state.guest ? t('guestMenu') : TEXT[state.lang].hello(state.member.name);
   const modes = $('menu-modes');
+  const L0 = TEXT[state.lang];
+  const lessonsTile = tile(L0.lessons[0], L0.lessons[1], openLessons, 'mode-lessons');
   if (state.guest) {
-    modes.replaceChildren();
+    modes.replaceChildren(lessonsTile);
   } else {
     const L = TEXT[state.lang];
     modes.replaceChildren(
       tile(L.daily[0], L.daily[1], () => startQuiz('daily'), 'mode-daily'),
       tile(L.challenge[0], L.challenge[1], () => startQuiz('challenge'), 'mode-challenge'),
       tile(L.review[0], L.review[1], () => startQuiz('review'), 'mode-review'),
+      lessonsTile,
       tile(L.me[0], L.me[1], openMe, 'mode-me'),
       tile(L.practice, L.practiceHint, () => setThemeMode('practice'), 'mode-practice'),
       tile(L.exam, L.examHint, () => setThemeMode('exam'), 'mode-exam'));
@@ -455,6 +464,145 @@ function clearTimer() {
   state.timer = null;
 }
 
+/* --- lessons --- */
+
+/* A safe rendering of a lesson page's Markdown: text is escaped first, then
+ * paragraphs, **bold** and pictures from the bundle (![caption](name)). */
+function markdown(md) {
+  const esc = escapeHtml(md || '');
+  return esc.split(/\n\s*\n/).map(par => {
+    const html = par
+      .replace(/!\[([^\]]*)\]\(([^)\s]+)\)/g, (_, alt, src) => `<img alt="${alt}" src="/api/media/${encodeURIComponent(src)}">`)
+      .replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>')
+      .replace(/\n/g, '<br>');
+    return `<p>${html}</p>`;
+  }).join('');
+}
+
+async function openLessons() {
+  const j = await api('GET', '/api/lessons');
+  const L = TEXT[state.lang];
+  state.lessonTitles = Object.fromEntries(j.lessons.map(l => [l.id, l.title]));
+  $('lesson-list').replaceChildren(...(j.lessons.length ? j.lessons.map(l => {
+    const b = tile(l.title, `${L.kinds[l.kind] || l.kind} · ${l.theme} · ${L.minutes(l.minutes)}`, () => openLesson(l.id));
+    b.dataset.lesson = l.id;
+    return b;
+  }) : [li(t('noThemes'))]));
+  show('lessons');
+}
+
+async function openLesson(id) {
+  const v = await api('POST', '/api/lesson', { id });
+  state.lesson = { id, title: (state.lessonTitles || {})[id] };
+  show('lesson');
+  drawStep(v);
+  if (v.resumed) {
+    $('l-error').textContent = t('lessonResumed');
+    $('l-error').hidden = false;
+  }
+}
+
+function drawStep(v) {
+  state.lesson.view = v;
+  state.chosen = new Set();
+  $('l-error').hidden = true;
+  $('l-feedback').hidden = true;
+  $('l-title').textContent = state.lesson.title || '';
+  $('l-score').textContent = v.score ? TEXT[state.lang].lessonScore(v.score) : '';
+  $('l-body').innerHTML = v.type === 'question' ? '' : markdown(v.body);
+  $('l-choices').replaceChildren(...(v.type === 'choice' ? v.choices.map((text, i) => {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'option';
+    b.textContent = text;
+    b.addEventListener('click', () => choosePath(i));
+    return b;
+  }) : []));
+  $('l-question').hidden = v.type !== 'question';
+  if (v.type === 'question') drawCheckpoint(v.question);
+  $('l-submit').hidden = v.type !== 'question';
+  $('l-submit').disabled = !(v.question && v.question.type === 'fill');
+  $('l-next').hidden = v.type !== 'page';
+  $('l-end').hidden = v.type !== 'end';
+  if (v.type === 'end' && v.completed) {
+    const done = div(t('lessonCompleted'));
+    done.className = 'verdict';
+    $('l-feedback').className = 'feedback ok';
+    $('l-feedback').replaceChildren(done);
+    $('l-feedback').hidden = false;
+  }
+  $('app').scrollTop = 0;
+}
+
+function drawCheckpoint(q) {
+  $('l-stem').textContent = q.stem;
+  const choices = q.type === 'judge' ? [{ key: '对', text: t('judgeTrue') }, { key: '错', text: t('judgeFalse') }] : q.options;
+  const opts = $('l-options');
+  opts.className = q.type === 'judge' ? 'options judge' : 'options';
+  opts.replaceChildren(...choices.map(o => {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'option';
+    b.dataset.key = o.key;
+    b.textContent = q.type === 'judge' ? o.text : `${o.key}. ${o.text}`;
+    b.addEventListener('click', () => {
+      if (!$('l-feedback').hidden) return;
+      if (q.type === 'multi') state.chosen.has(o.key) ? state.chosen.delete(o.key) : state.chosen.add(o.key);
+      else state.chosen = new Set([o.key]);
+      for (const x of opts.children) x.classList.toggle('chosen', state.chosen.has(x.dataset.key));
+      $('l-submit').disabled = state.chosen.size === 0;
+    });
+    return b;
+  }));
+  $('l-blanks').replaceChildren(...Array.from({ length: q.type === 'fill' ? q.blanks : 0 }, (_, i) => {
+    const input = document.createElement('input');
+    input.placeholder = TEXT[state.lang].blank(i + 1);
+    return input;
+  }));
+}
+
+async function choosePath(i) {
+  try { drawStep(await api('POST', '/api/lesson/choose', { index: i })); }
+  catch (e) { $('l-error').textContent = e.message; $('l-error').hidden = false; }
+}
+
+async function lessonAnswer() {
+  const q = state.lesson.view.question;
+  const resp = q.type === 'fill' ? [...document.querySelectorAll('#l-blanks input')].map(x => x.value.trim()).join('|')
+                                 : [...state.chosen].sort().join('');
+  $('l-submit').disabled = true;
+  try {
+    const v = await api('POST', '/api/lesson/answer', { response: resp });
+    const fb = v.feedback;
+    const L = TEXT[state.lang];
+    const box = $('l-feedback');
+    box.className = `feedback ${fb.correct ? 'ok' : 'bad'}`;
+    const verdict = div(fb.correct ? t('right') : t('wrong'));
+    verdict.className = 'verdict';
+    box.replaceChildren(verdict);
+    if (!fb.correct && fb.right) box.append(div(L.rightAnswer(fb.right)));
+    if (fb.explanation) box.append(div(fb.explanation));
+    box.hidden = false;
+    state.lesson.after = v;
+    $('l-submit').hidden = true;
+    $('l-next').hidden = false;
+  } catch (e) {
+    $('l-error').textContent = e.message;
+    $('l-error').hidden = false;
+    $('l-submit').disabled = false;
+  }
+}
+
+async function lessonNext() {
+  if (state.lesson.after) { /* the answer already moved the lesson on */
+    const v = state.lesson.after;
+    state.lesson.after = null;
+    return drawStep(v);
+  }
+  try { drawStep(await api('POST', '/api/lesson/continue')); }
+  catch (e) { $('l-error').textContent = e.message; $('l-error').hidden = false; }
+}
+
 /* --- me --- */
 
 async function openMe() {
@@ -528,6 +676,10 @@ document.addEventListener('DOMContentLoaded', () => {
   $('q-next').addEventListener('click', next);
   $('r-again').addEventListener('click', () => openMenu());
   $('me-back').addEventListener('click', () => openMenu());
+  $('lessons-back').addEventListener('click', () => openMenu());
+  $('l-next').addEventListener('click', lessonNext);
+  $('l-submit').addEventListener('click', lessonAnswer);
+  $('l-end').addEventListener('click', () => openMenu());
   $('done').addEventListener('click', signOut);
   $('idle-stay').addEventListener('click', touched);
   $('lang').addEventListener('click', () => {
