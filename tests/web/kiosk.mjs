@@ -50,8 +50,10 @@ async function answerAll(page, shots) {
     }
     if (shots && n === 0) await shot(page, `${shots}-question`);
     await page.click('#q-submit');
-    await page.waitForFunction(() => !document.getElementById('q-next').hidden ||
-      window.qkKiosk.screen !== 'quiz' || document.getElementById('q-feedback').hidden, null, { timeout: 5000 });
+    /* the engine's answer: feedback (and a Next button), the next question (an exam), or the end */
+    await page.waitForFunction(before => !document.getElementById('q-next').hidden ||
+      window.qkKiosk.screen !== 'quiz' || !window.qkKiosk.state.quiz ||
+      window.qkKiosk.state.quiz.item.index !== before, item.index, { timeout: 5000 });
     if (!(await page.locator('#q-next').isHidden())) {
       if (shots && n === 0) await shot(page, `${shots}-feedback`);
       await page.click('#q-next');
@@ -203,7 +205,7 @@ try {
 
   // Left alone: the countdown shows, then the screen signs out by itself.
   const token = await page.evaluate(() => window.qkKiosk.state.token);
-  await page.locator('#idle').waitFor({ state: 'visible', timeout: 20000 });
+  await page.locator('#idle').waitFor({ state: 'visible', timeout: 30000 });
   expectTrue('an idle countdown shows', /秒后自动退出登录/.test(await page.locator('#idle-text').textContent()));
   await shot(page, 'idle-countdown');
   await waitScreen(page, 'home');

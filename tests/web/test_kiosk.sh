@@ -7,7 +7,7 @@ ART=${QK_ARTIFACTS:-$(dirname "$QK")/artifacts}
 mkdir -p "$ART"
 "$QK" member add m1 --name 张三 --pin 1234 >/dev/null 2>&1 || fail "member m1"
 "$QK" member add m2 --name 李四 --pin 5678 >/dev/null 2>&1 || fail "member m2"
-"$QK" kiosk --port 0 --port-file "$WORK/port" --idle 8 --log "$WORK/log" >"$WORK/out" 2>&1 &
+"$QK" kiosk --port 0 --port-file "$WORK/port" --idle 12 --log "$WORK/log" >"$WORK/out" 2>&1 &
 KPID=$!
 trap 'kill -9 "$KPID" 2>/dev/null; rm -rf "$WORK"' EXIT
 for _ in $(seq 100); do [ -s "$WORK/port" ] && break; sleep 0.05; done
