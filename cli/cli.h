@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 
+#include "qk_client.h"
 #include "qk_content.h"
 #include "quizkit.h"
 
@@ -124,6 +125,12 @@ int cmd_admin(cli *c, int argc, char **argv);
 int cmd_trust(cli *c, int argc, char **argv);
 int cmd_serve(cli *c, int argc, char **argv);
 int cmd_kiosk(cli *c, int argc, char **argv);
+/* <data>/server.json (NULL when the data folder is not usable). */
+char *net_conf_path(cli *c);
+/* One sync with the server: clock, push, roster, bundles, competitions,
+ * leaderboards; the cursor and times are saved to path even after a failure. */
+int net_sync_once(cli *c, qk_client_conf *conf, const char *path, qk_client **clp, char *msg,
+                  size_t n);
 int cmd_compete(cli *c, int argc, char **argv);
 int cmd_stats(cli *c, int argc, char **argv);
 int cmd_report(cli *c, int argc, char **argv);

@@ -2,10 +2,12 @@
  * behind a local JSON API on 127.0.0.1 (sync/src/kiosk.c) and the pages in
  * web/kiosk show it; --open starts Chromium in kiosk mode on it. */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -37,11 +39,59 @@ static void open_browser(cli *c, const char *url)
         err(c, M_KIOSK_NO_BROWSER, strerror(errno));
 }
 
+/* Background sync while the kiosk runs: whenever the server is reachable,
+ * every interval (after a failure sooner, then backing off up to the
+ * interval). Its own engine connection; the progress file is shared safely
+ * (SQLite WAL). */
+typedef struct syncer {
+    cli *c;
+    int interval_s;
+    volatile sig_atomic_t stop;
+    pthread_t thread;
+} syncer;
+
+static void *sync_loop(void *arg)
+{
+    syncer *sy = arg;
+    int wait_s = 1, failures = 0;
+    qk_client *cl = NULL;
+    while (!sy->stop) {
+        for (int t = 0; t < wait_s * 10 && !sy->stop; t++) {
+            struct timespec ts = {0, 100 * 1000000};
+            nanosleep(&ts, NULL);
+        }
+        if (sy->stop)
+            break;
+        char *path = net_conf_path(sy->c);
+        qk_client_conf conf;
+        char msg[1024];
+        int rc = path ? qk_client_conf_load(&conf, path, msg, sizeof msg) : QK_EIO;
+        if (rc == QK_OK)
+            rc = net_sync_once(sy->c, &conf, path, &cl, msg, sizeof msg);
+        free(path);
+        if (rc == QK_OK) {
+            failures = 0;
+            wait_s = sy->interval_s;
+        } else {
+            /* not enrolled, or the server is away: try again later */
+            wait_s = failures < 8 ? 1 << failures : sy->interval_s;
+            wait_s = wait_s > sy->interval_s ? sy->interval_s : wait_s;
+            failures++;
+            qk_client_free(cl); /* a fresh connection next time */
+            cl = NULL;
+        }
+    }
+    qk_client_free(cl);
+    return NULL;
+}
+
 int cmd_kiosk(cli *c, int argc, char **argv)
 {
     const char *port_s = NULL, *idle_s = NULL, *which = NULL, *port_file = NULL, *log_path = NULL;
+    const char *sync_s = NULL;
     int start_browser = 0;
     qk_kiosk_config cfg = {0};
+    char *server_conf = NULL;
     for (int i = 1; i < argc; i++) {
         int k;
         if (is_help(argv[i])) {
@@ -53,6 +103,7 @@ int cmd_kiosk(cli *c, int argc, char **argv)
             (k = opt_value(c, "kiosk", argc, argv, &i, "--bundle", &which)) ||
             (k = opt_value(c, "kiosk", argc, argv, &i, "--web", &cfg.web)) ||
             (k = opt_value(c, "kiosk", argc, argv, &i, "--port-file", &port_file)) ||
+            (k = opt_value(c, "kiosk", argc, argv, &i, "--sync-interval", &sync_s)) ||
             (k = opt_value(c, "kiosk", argc, argv, &i, "--log", &log_path))) {
             if (k < 0)
                 return EXIT_USAGE;
@@ -75,6 +126,12 @@ int cmd_kiosk(cli *c, int argc, char **argv)
         return EXIT_USAGE;
     }
     cfg.idle_s = (int)v;
+    v = 60;
+    if (sync_s && !parse_uint(sync_s, 86400, &v)) {
+        err(c, M_BAD_VALUE, "--sync-interval", sync_s);
+        return EXIT_USAGE;
+    }
+    syncer sy = {c, (int)v, 0, 0};
     cfg.lang = c->lang;
     qk_engine *e = NULL;
     qk_bundle *b = NULL;
@@ -89,6 +146,8 @@ int cmd_kiosk(cli *c, int argc, char **argv)
     if (status)
         goto out;
     cfg.log = log;
+    server_conf = net_conf_path(c);
+    cfg.server_conf = server_conf;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -119,11 +178,17 @@ int cmd_kiosk(cli *c, int argc, char **argv)
     }
     if (start_browser)
         open_browser(c, url);
+    int syncing = sy.interval_s > 0 && pthread_create(&sy.thread, NULL, sync_loop, &sy) == 0;
     while (!kiosk_stop)
         pause();
+    if (syncing) {
+        sy.stop = 1;
+        pthread_join(sy.thread, NULL);
+    }
     qk_kiosk_stop(k);
     out(c, stderr, M_KIOSK_STOPPED);
 out:
+    free(server_conf);
     if (log)
         fclose(log);
     qk_bundle_close(b);

@@ -13,7 +13,7 @@
 #include "cli.h"
 #include "qk_client.h"
 
-static char *conf_path(cli *c)
+char *net_conf_path(cli *c)
 {
     if (data_dir_ready(c))
         return NULL;
@@ -78,7 +78,7 @@ int cmd_enroll(cli *c, int argc, char **argv)
         return EXIT_USAGE;
     }
     if (engine_open(c, &e) || device_key(c, &k) || qk_key_public_pem(k, &pem) != QK_OK ||
-        !(path = conf_path(c)))
+        !(path = net_conf_path(c)))
         goto out;
     char host[256];
     if (!name && gethostname(host, sizeof host) == 0) {
@@ -279,7 +279,7 @@ static int pull_competitions(cli *c, qk_engine *e, qk_client *cl, size_t *got, c
 }
 
 /* One sync: clock, push, roster, bundles, competitions, leaderboards. */
-static int sync_once(cli *c, qk_client_conf *conf, const char *path, qk_client **clp, char *msg,
+int net_sync_once(cli *c, qk_client_conf *conf, const char *path, qk_client **clp, char *msg,
                      size_t n)
 {
     qk_engine *e = NULL;
@@ -343,7 +343,7 @@ int cmd_sync(cli *c, int argc, char **argv)
         err(c, M_BAD_VALUE, "--interval", interval_s);
         return EXIT_USAGE;
     }
-    char *path = conf_path(c);
+    char *path = net_conf_path(c);
     qk_client_conf conf;
     char msg[1024];
     int rc = path ? qk_client_conf_load(&conf, path, msg, sizeof msg) : QK_EIO;
@@ -360,7 +360,7 @@ int cmd_sync(cli *c, int argc, char **argv)
     unsigned seed = (unsigned)wall_ms() ^ (unsigned)getpid();
     int failures = 0;
     for (;;) {
-        rc = sync_once(c, &conf, path, &cl, msg, sizeof msg);
+        rc = net_sync_once(c, &conf, path, &cl, msg, sizeof msg);
         if (rc == QK_OK)
             failures = 0;
         int again = rc != QK_OK && retry && cl && qk_client_retryable(cl) &&
@@ -398,7 +398,7 @@ int cmd_sync(cli *c, int argc, char **argv)
 /* The server part of `quizkit status`. */
 void status_server(cli *c)
 {
-    char *path = conf_path(c);
+    char *path = net_conf_path(c);
     qk_client_conf conf;
     char msg[512], when[64];
     if (!path || qk_client_conf_load(&conf, path, msg, sizeof msg) != QK_OK) {

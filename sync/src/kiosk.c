@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "http.h"
+#include "qk_client.h"
 #include "qk_kiosk.h"
 #include "sync_msg.h"
 
@@ -29,7 +30,7 @@ struct qk_kiosk {
     qk_http *http;
     qk_engine *e;
     qk_bundle *b;
-    char *web;
+    char *web, *server_conf;
     int idle_s;
     qk_lang lang;
     pthread_mutex_t lock;
@@ -203,10 +204,16 @@ static void h_home(call *c)
     }
     int64_t acked = 0, last = 0;
     qk_engine_sync_state(k->e, &acked, &last);
-    ok(c, json_pack("{s:{s:s, s:s, s:s}, s:s, s:o, s:o, s:{s:I}, s:i}", "bundle", "id", info->id,
-                    "version", info->version, "title", info->title, "today", day, "themed_day",
-                    today ? theme_json(today, now, k->b) : json_null(), "competitions", open, "sync",
-                    "pending", (json_int_t)(last - acked), "idle_seconds", k->idle_s));
+    /* enrolled with a server, and when it last synced (kept by the sync in server.json) */
+    qk_client_conf conf;
+    char msg[256];
+    int enrolled = k->server_conf && qk_client_conf_load(&conf, k->server_conf, msg, sizeof msg) == QK_OK;
+    ok(c, json_pack("{s:{s:s, s:s, s:s}, s:s, s:o, s:o, s:{s:I, s:b, s:I}, s:i}", "bundle", "id",
+                    info->id, "version", info->version, "title", info->title, "today", day,
+                    "themed_day", today ? theme_json(today, now, k->b) : json_null(), "competitions",
+                    open, "sync", "pending", (json_int_t)(last - acked), "enrolled", enrolled,
+                    "last_sync_ms", (json_int_t)(enrolled ? conf.last_sync_ms : 0), "idle_seconds",
+                    k->idle_s));
 }
 
 static void h_login(call *c)
@@ -707,6 +714,7 @@ qk_kiosk *qk_kiosk_start(qk_engine *e, qk_bundle *b, const qk_kiosk_config *cfg,
     k->lang = cfg->lang;
     k->idle_s = cfg->idle_s > 0 ? cfg->idle_s : 90;
     k->web = strdup(cfg->web ? cfg->web : QK_WEB_DIR);
+    k->server_conf = cfg->server_conf ? strdup(cfg->server_conf) : NULL;
     pthread_mutex_init(&k->lock, NULL);
     /* 127.0.0.1 only: the kiosk's screen is this machine's browser */
     qk_http_opts o = {"127.0.0.1", cfg->port, NULL, NULL, 2, 64, 60, cfg->log};
@@ -735,5 +743,6 @@ void qk_kiosk_stop(qk_kiosk *k)
     }
     pthread_mutex_destroy(&k->lock);
     free(k->web);
+    free(k->server_conf);
     free(k);
 }

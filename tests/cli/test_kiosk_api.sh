@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 "$QK" member add m1 --name 张三 --pin 1234 >/dev/null 2>&1
 "$QK" member add m2 --name 李四 --pin 5678 >/dev/null 2>&1
-"$QK" kiosk --port 0 --port-file "$WORK/port" --idle 3 >"$WORK/out" 2>&1 &
+"$QK" kiosk --port 0 --port-file "$WORK/port" --idle 6 >"$WORK/out" 2>&1 &
 KPID=$!
 trap 'kill -9 "$KPID" 2>/dev/null; rm -rf "$WORK"' EXIT
 for _ in $(seq 100); do [ -s "$WORK/port" ] && break; sleep 0.05; done
@@ -23,7 +23,7 @@ answer() { j '{"judge": "对", "fill": "|".join(["x"] * d["item"]["blanks"])}.ge
 token() { call POST /api/login "{\"member\":\"$1\",\"pin\":\"$2\"}" >/dev/null; j 'd["token"]'; }
 
 expect_eq "home" "$(call GET /api/home)" 200
-expect_eq "home names the bundle and the idle time" "$(j 'd["bundle"]["id"], d["idle_seconds"]')" "cn.quizkit.samples 3"
+expect_eq "home names the bundle and the idle time" "$(j 'd["bundle"]["id"], d["idle_seconds"]')" "cn.quizkit.samples 6"
 expect_eq "the page itself" "$(call GET /)" 200
 expect_contains "is the kiosk's" "$WORK/b" "党员学习一体机"
 expect_eq "no way out of the web folder" "$(curl -s -o /dev/null -w '%{http_code}' --path-as-is "$K/../../etc/passwd")" 404
@@ -99,7 +99,7 @@ expect_eq "an unknown picture" "$(call GET /api/media/nope.png)" 404
 expect_eq "logout" "$(call POST /api/logout "" "$G")" 200
 expect_eq "ends the session" "$(call GET /api/themes "" "$G")" 401
 expect_eq "a made-up token is refused" "$(call GET /api/themes "" "0123456789abcdef")" 401
-sleep 4
+sleep 7
 expect_eq "a session left idle past --idle expires" "$(call GET /api/me "" "$T")" 401
 expect_contains "and says so" "$WORK/b" "长时间未操作"
 T=$(token m1 1234)

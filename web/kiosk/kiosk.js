@@ -13,6 +13,7 @@ const TEXT = {
     resultTitle: '答题结束', again: '继续学习', meTitle: '我的学习', todayPoints: '今日积分',
     totalPoints: '累计积分', streak: '连续学习', history: '最近答题', stay: '我还在，继续', other: 'English',
     themedDay: t => `今日主题：<strong>${t}</strong>`, pending: n => `待同步 ${n} 条学习记录`, synced: '学习记录已全部同步',
+    lastSync: w => `上次同步 ${w}`, offline: '本机未连接服务器，学习记录保存在本机', neverSynced: '尚未同步',
     hello: name => `${name}，你好`, guestWho: '访客', guestMenu: '健康知识答题（访客）',
     daily: ['每日答题', '每天 5 题，答对得积分'], challenge: ['挑战答题', '连续答对，答错即止'],
     review: ['错题本', '复习答错过的题'], me: ['我的学习', '积分、连续学习天数、答题记录'],
@@ -40,6 +41,7 @@ const TEXT = {
     resultTitle: 'Finished', again: 'Keep studying', meTitle: 'My study', todayPoints: 'Points today',
     totalPoints: 'Total points', streak: 'Streak', history: 'Recent quizzes', stay: "I'm still here", other: '中文',
     themedDay: t => `Today's theme: <strong>${t}</strong>`, pending: n => `${n} records waiting to sync`, synced: 'All records synced',
+    lastSync: w => `last sync ${w}`, offline: 'Not connected to a server; records are kept here', neverSynced: 'not synced yet',
     hello: name => `Hello, ${name}`, guestWho: 'Guest', guestMenu: 'Health quiz (guest)',
     daily: ['Daily quiz', '5 a day, points for right answers'], challenge: ['Challenge', 'Right in a row until the first miss'],
     review: ['Wrong-answer book', 'Go over what you missed'], me: ['My study', 'Points, streak, history'],
@@ -132,7 +134,18 @@ async function loadHome(notice) {
   if (h.themed_day) day.innerHTML = TEXT[state.lang].themedDay(escapeHtml(h.themed_day.title));
   $('open-comps').hidden = h.competitions.length === 0;
   $('comp-list').replaceChildren(...h.competitions.map(c => li(c.title)));
-  $('sync-status').textContent = notice || (h.sync.pending > 0 ? TEXT[state.lang].pending(h.sync.pending) : t('synced'));
+  $('sync-status').textContent = notice || syncText(h.sync);
+}
+
+/* The sync status line: what waits, and when the server last took it. */
+function syncText(s) {
+  const L = TEXT[state.lang];
+  const waiting = s.pending > 0 ? L.pending(s.pending) : t('synced');
+  if (!s.enrolled) return s.pending > 0 ? `${t('offline')} · ${waiting}` : t('offline');
+  const when = s.last_sync_ms > 0
+    ? L.lastSync(new Date(s.last_sync_ms + 8 * 3600 * 1000).toISOString().slice(5, 16).replace('T', ' '))
+    : t('neverSynced');
+  return `${waiting} · ${when}`;
 }
 
 function li(text) {
