@@ -14,16 +14,37 @@
 #define QK_WEB_DIR "/usr/share/quizkit/web"
 #endif
 #define MAX_SCREENS 8
+#define MAX_PLAYERS 8
 #define SMALL_BODY ((size_t)16 * 1024)
 
-/* A screen session: a member (or a guest) from login to logout. */
+/* A hot-seat game: players take turns at one screen, each with their own
+ * competition entry (the same questions in the same order). */
+typedef enum { HS_HANDOVER, HS_QUESTION, HS_FEEDBACK, HS_SCOREBOARD, HS_PODIUM } hs_phase;
+typedef struct hs_player {
+    char *member; /* NULL: a guest */
+    char *name;
+    qk_session *s;
+    int points;
+    size_t correct;
+    int64_t answer_ms;
+} hs_player;
+typedef struct hotseat {
+    char *competition, *title;
+    hs_player p[MAX_PLAYERS];
+    size_t n, q, total, turn; /* question q (0-based), whose turn */
+    hs_phase phase;
+    json_t *last_feedback;
+} hotseat;
+
+/* A screen session: a member (or a guest, or a hot-seat game) from login to logout. */
 typedef struct screen {
     char token[68];
-    char *member; /* NULL: a guest */
+    char *member; /* NULL: a guest (or the players of a game) */
     char *name;
     int64_t last_ms;
     qk_session *quiz;
     qk_lesson *lesson;
+    hotseat *game;
 } screen;
 
 struct qk_kiosk {
@@ -62,8 +83,27 @@ static void ok(call *c, json_t *body)
     qk_http_json(c->rs, 200, body);
 }
 
+static void end_game(hotseat *g)
+{
+    if (!g)
+        return;
+    for (size_t i = 0; i < g->n; i++) {
+        /* a game left half-way ends every entry as it stands; they count */
+        if (g->phase != HS_PODIUM && g->p[i].s)
+            qk_session_finish(g->p[i].s, NULL);
+        qk_session_free(g->p[i].s);
+        free(g->p[i].member);
+        free(g->p[i].name);
+    }
+    json_decref(g->last_feedback);
+    free(g->competition);
+    free(g->title);
+    free(g);
+}
+
 static void end_screen(screen *sc)
 {
+    end_game(sc->game);
     qk_session_free(sc->quiz);
     qk_lesson_free(sc->lesson);
     free(sc->member);
@@ -175,10 +215,11 @@ static json_t *feedback_json(const qk_feedback *fb)
 {
     if (!fb->reveal) /* an exam: nothing until the end */
         return json_pack("{s:b}", "reveal", 0);
-    return json_pack("{s:b, s:b, s:b, s:I, s:I, s:s?, s:s?, s:s?}", "reveal", 1, "correct",
+    return json_pack("{s:b, s:b, s:b, s:I, s:I, s:s?, s:s?, s:s?, s:i, s:I}", "reveal", 1, "correct",
                      fb->correct, "timed_out", fb->timed_out, "score", (json_int_t)fb->score, "max",
                      (json_int_t)fb->max, "given", fb->given, "right", fb->right, "explanation",
-                     fb->explanation);
+                     fb->explanation, "points", fb->comp_points, "elapsed_ms",
+                     (json_int_t)fb->elapsed_ms);
 }
 
 /* --- handlers --- */
@@ -428,11 +469,12 @@ static void h_quiz_finish(call *c)
         json_array_append_new(review, json_pack("{s:s, s:b, s:s?, s:s?, s:s?}", "stem", it.q->stem,
                                                 "correct", fb.given && fb.correct, "given", fb.given,
                                                 "right", fb.right, "explanation", fb.explanation));
-    ok(c, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:b, s:i, s:o}", "attempt_id",
+    ok(c, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:b, s:i, s:i, s:I, s:o}", "attempt_id",
                     sum.attempt_id, "mode", qk_mode_name(sum.mode), "total", (json_int_t)sum.total,
                     "answered", (json_int_t)sum.answered, "correct", (json_int_t)sum.correct, "score",
                     (json_int_t)sum.score, "max", (json_int_t)sum.max, "timed_out", sum.timed_out,
-                    "points", sum.points, "review", review));
+                    "points", sum.points, "comp_points", sum.comp_points, "answer_ms",
+                    (json_int_t)sum.answer_ms, "review", review));
     qk_session_free(s);
     c->sc->quiz = NULL;
 }
@@ -628,6 +670,337 @@ static void h_media(call *c)
     free(mime);
 }
 
+/* --- competitions: solo entries and hot-seat games --- */
+
+static json_t *board_json(call *c, const qk_competition *def)
+{
+    qk_board_row *rows = NULL;
+    size_t n = 0;
+    json_t *a = json_array();
+    if (qk_competition_board(c->k->e, def, &rows, &n) == QK_OK) {
+        for (size_t i = 0; i < n && i < 10; i++)
+            json_array_append_new(a, json_pack("{s:i, s:s, s:i, s:I, s:I}", "rank", rows[i].rank,
+                                               "name", rows[i].member_id ? rows[i].name : "",
+                                               "points", rows[i].points, "correct",
+                                               (json_int_t)rows[i].correct, "answer_ms",
+                                               (json_int_t)rows[i].answer_ms));
+    }
+    qk_board_free(rows, n);
+    return a;
+}
+
+/* The competition by id, open now, with whether the engine lets each
+ * player enter (window, attempts, guests); 0 after answering. */
+static int open_competition(call *c, const char *id, qk_competition **def)
+{
+    *def = NULL;
+    if (qk_competition_find(c->k->e, c->k->b, id, def) != QK_OK) {
+        fail(c, 404, "no_competition", QK_Y_K_NO_COMP, id);
+        return 0;
+    }
+    return 1;
+}
+
+static int entry_start(call *c, const char *comp, const char *member, uint64_t seed, int shared,
+                       qk_session **s)
+{
+    qk_session_spec spec = QK_SESSION_SPEC_INIT;
+    spec.mode = QK_MODE_COMPETITION;
+    spec.competition = comp;
+    spec.has_seed = shared;
+    spec.seed = seed;
+    if (qk_session_start(s, c->k->e, c->k->b, member, &spec) != QK_OK) {
+        qk_http_error(c->rs, 409, "cannot_enter", qk_session_errmsg(*s));
+        qk_session_free(*s);
+        *s = NULL;
+        return 0;
+    }
+    return 1;
+}
+
+/* GET /competitions: those open now, with the local leaderboard. */
+static void h_competitions(call *c)
+{
+    qk_competition **v = NULL;
+    size_t n = 0;
+    int64_t now = qk_engine_now_ms(c->k->e);
+    json_t *list = json_array();
+    if (qk_competitions_all(c->k->e, c->k->b, &v, &n) == QK_OK) {
+        for (size_t i = 0; i < n; i++) {
+            if (qk_competition_state(v[i], now) != QK_COMP_OPEN)
+                continue;
+            char **ids = NULL;
+            size_t nq = 0;
+            qk_competition_question_set(v[i], c->k->b, &ids, &nq);
+            qk_strv_free(ids, nq);
+            json_array_append_new(list, json_pack("{s:s, s:s, s:I, s:i, s:b, s:o}", "id", v[i]->id,
+                                                  "title", v[i]->title, "questions", (json_int_t)nq,
+                                                  "seconds", v[i]->seconds, "guests", v[i]->guests,
+                                                  "board", board_json(c, v[i])));
+        }
+        qk_competition_list_free(v, n);
+    }
+    ok(c, json_pack("{s:o}", "competitions", list));
+}
+
+/* POST /compete {id}: a solo entry for the signed-in member (or a guest, when
+ * the competition lets them); then the quiz endpoints run it. */
+static void h_compete(call *c)
+{
+    if (!need_screen(c))
+        return;
+    const char *id = field(c, "id");
+    qk_competition *def = NULL;
+    if (!id || !open_competition(c, id, &def))
+        return;
+    int rc = qk_competition_check(c->k->e, def, c->sc->member);
+    qk_competition_free(def);
+    if (rc != QK_OK)
+        return qk_http_error(c->rs, 409, "cannot_enter", qk_engine_errmsg(c->k->e));
+    qk_session_free(c->sc->quiz);
+    c->sc->quiz = NULL;
+    if (!entry_start(c, id, c->sc->member, 0, 0, &c->sc->quiz))
+        return;
+    ok(c, quiz_state(c));
+}
+
+static json_t *players_json(const hotseat *g)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < g->n; i++)
+        json_array_append_new(a, json_pack("{s:s, s:b, s:i, s:I, s:I}", "name", g->p[i].name, "guest",
+                                           !g->p[i].member, "points", g->p[i].points, "correct",
+                                           (json_int_t)g->p[i].correct, "answer_ms",
+                                           (json_int_t)g->p[i].answer_ms));
+    return a;
+}
+
+static const char *const phase_names[] = {"handover", "question", "feedback", "scoreboard", "podium"};
+
+static void game_reply(call *c, json_t *extra)
+{
+    hotseat *g = c->sc->game;
+    json_t *st = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:o}", "competition", g->competition,
+                           "title", g->title, "phase", phase_names[g->phase], "question",
+                           (json_int_t)g->q, "total", (json_int_t)g->total, "turn", (json_int_t)g->turn,
+                           "player", g->p[g->turn].name, "players", players_json(g));
+    if (g->last_feedback && g->phase == HS_FEEDBACK)
+        json_object_set(st, "feedback", g->last_feedback);
+    if (g->phase == HS_PODIUM) { /* with the kiosk's own leaderboard */
+        qk_competition *def = NULL;
+        json_object_set_new(st, "board", qk_competition_find(c->k->e, c->k->b, g->competition, &def) == QK_OK
+                                             ? board_json(c, def)
+                                             : json_array());
+        qk_competition_free(def);
+    }
+    if (extra)
+        json_object_update_new(st, extra);
+    ok(c, st);
+}
+
+/* POST /hotseat {competition, players: [{member, pin} | {guest: true}]}: every
+ * player signs in (each PIN checked, with its lockout) before the game
+ * starts; the game gets its own screen token. */
+static void h_hotseat_new(call *c)
+{
+    const char *id = field(c, "competition");
+    json_t *players = json_object_get(c->body, "players");
+    if (!id)
+        return;
+    if (!json_is_array(players) || json_array_size(players) < 2 || json_array_size(players) > MAX_PLAYERS)
+        return fail(c, 400, "bad_field", QK_Y_K_FIELD, "players (2-8)");
+    qk_competition *def = NULL;
+    if (!open_competition(c, id, &def))
+        return;
+    hotseat *g = calloc(1, sizeof *g);
+    int good = g != NULL;
+    size_t guests = 0;
+    for (size_t i = 0; good && i < json_array_size(players); i++) {
+        json_t *pl = json_array_get(players, i);
+        const char *m = json_string_value(json_object_get(pl, "member"));
+        const char *pin = json_string_value(json_object_get(pl, "pin"));
+        hs_player *p = &g->p[g->n++];
+        if (!m) {
+            char name[64];
+            qk__ymsgf(c->lang, name, sizeof name, QK_Y_K_GUEST_N, (int)++guests);
+            p->name = strdup(name);
+        } else {
+            for (size_t k = 0; good && k < i; k++) {
+                if (g->p[k].member && strcmp(g->p[k].member, m) == 0) {
+                    fail(c, 400, "same_player", QK_Y_K_SAME_PLAYER, m);
+                    good = 0;
+                }
+            }
+            int64_t remaining = 0;
+            int rc = good ? qk_member_login(c->k->e, m, pin ? pin : "", &remaining) : QK_OK;
+            if (good && rc != QK_OK) {
+                if (rc == QK_ELOCKED)
+                    fail(c, 423, "locked", QK_Y_K_LOCKED, (int)((remaining + 59999) / 60000));
+                else
+                    fail(c, 401, "wrong_pin", QK_Y_K_PLAYER_PIN, m);
+                good = 0;
+            }
+            qk_member *mm = NULL;
+            qk_member_get(c->k->e, m, &mm);
+            p->member = strdup(m);
+            p->name = strdup(mm ? mm->name : m);
+            qk_member_free(mm);
+        }
+        if (good && qk_competition_check(c->k->e, def, p->member) != QK_OK) {
+            qk_http_error(c->rs, 409, "cannot_enter", qk_engine_errmsg(c->k->e));
+            good = 0;
+        }
+    }
+    if (good) {
+        char **ids = NULL;
+        qk_competition_question_set(def, c->k->b, &ids, &g->total);
+        qk_strv_free(ids, g->total);
+        g->competition = strdup(id);
+        g->title = strdup(def->title);
+        /* one shared order: everyone sees the same question at the same step */
+        uint64_t seed = 0;
+        qk_rng_os_seed(&seed);
+        for (size_t i = 0; good && i < g->n; i++)
+            good = entry_start(c, id, g->p[i].member, seed, 1, &g->p[i].s);
+    }
+    qk_competition_free(def);
+    screen *sc = good ? new_screen(c, NULL, NULL) : NULL;
+    if (!sc) {
+        if (g)
+            g->phase = HS_PODIUM; /* nothing was played: end the entries begun as they are */
+        end_game(g);
+        return;
+    }
+    sc->game = g;
+    c->sc = sc;
+    game_reply(c, json_pack("{s:s}", "token", sc->token));
+}
+
+static int need_game(call *c, hs_phase phase)
+{
+    if (!need_screen(c))
+        return 0;
+    if (!c->sc->game) {
+        fail(c, 404, "no_game", QK_Y_K_NO_GAME);
+        return 0;
+    }
+    if (phase != c->sc->game->phase) {
+        fail(c, 409, "wrong_phase", QK_Y_K_PHASE, phase_names[c->sc->game->phase]);
+        return 0;
+    }
+    return 1;
+}
+
+static void h_hotseat_get(call *c)
+{
+    if (!need_screen(c))
+        return;
+    if (!c->sc->game)
+        return fail(c, 404, "no_game", QK_Y_K_NO_GAME);
+    game_reply(c, NULL);
+}
+
+/* POST /hotseat/reveal: the player whose turn it is is ready; their question
+ * (and its clock) starts now. */
+static void h_hotseat_reveal(call *c)
+{
+    if (!need_game(c, HS_HANDOVER))
+        return;
+    hotseat *g = c->sc->game;
+    qk_item it;
+    if (qk_session_next(g->p[g->turn].s, &it) != QK_ROW)
+        return qk_http_error(c->rs, 500, "server_error", qk_session_errmsg(g->p[g->turn].s));
+    g->phase = HS_QUESTION;
+    game_reply(c, json_pack("{s:o}", "item", item_json(c, g->p[g->turn].s, &it)));
+}
+
+/* After a player's answer (or their time ran out): their points, then the
+ * next player's handover, or the scoreboard after everyone. */
+static void after_turn(call *c, const qk_feedback *fb)
+{
+    hotseat *g = c->sc->game;
+    hs_player *p = &g->p[g->turn];
+    p->points += fb->comp_points;
+    p->correct += fb->correct ? 1 : 0;
+    p->answer_ms += fb->elapsed_ms;
+    json_decref(g->last_feedback);
+    g->last_feedback = feedback_json(fb);
+    g->phase = HS_FEEDBACK;
+    game_reply(c, NULL);
+}
+
+static void h_hotseat_answer(call *c)
+{
+    if (!need_game(c, HS_QUESTION))
+        return;
+    const char *resp = field(c, "response");
+    if (!resp)
+        return;
+    hotseat *g = c->sc->game;
+    qk_feedback fb;
+    qk_answer_problem problem = QK_ANS_OK;
+    int rc = qk_session_answer(g->p[g->turn].s, resp, &fb, &problem);
+    if (rc == QK_EINVAL)
+        return fail(c, 400, "bad_answer", QK_Y_K_BAD_ANSWER);
+    if (rc == QK_ETIMEOUT) /* too late: the question counts as missed */
+        rc = qk_session_expire(g->p[g->turn].s, &fb);
+    if (rc != QK_OK)
+        return qk_http_error(c->rs, 500, "server_error", qk_session_errmsg(g->p[g->turn].s));
+    fb.reveal = 1;
+    after_turn(c, &fb);
+}
+
+static void h_hotseat_expire(call *c)
+{
+    if (!need_game(c, HS_QUESTION))
+        return;
+    hotseat *g = c->sc->game;
+    qk_feedback fb;
+    if (qk_session_expire(g->p[g->turn].s, &fb) != QK_OK)
+        return qk_http_error(c->rs, 409, "time_left", qk_session_errmsg(g->p[g->turn].s));
+    fb.reveal = 1;
+    after_turn(c, &fb);
+}
+
+/* POST /hotseat/continue: from a player's feedback to the next player, from
+ * the scoreboard to the next question, and after the last to the podium. */
+static void h_hotseat_continue(call *c)
+{
+    if (!need_screen(c))
+        return;
+    hotseat *g = c->sc->game;
+    if (!g)
+        return fail(c, 404, "no_game", QK_Y_K_NO_GAME);
+    if (g->phase == HS_FEEDBACK) {
+        g->turn++;
+        if (g->turn < g->n) {
+            g->phase = HS_HANDOVER;
+        } else {
+            g->turn = 0;
+            g->q++;
+            g->phase = HS_SCOREBOARD;
+        }
+    } else if (g->phase == HS_SCOREBOARD) {
+        if (g->q < g->total) {
+            g->phase = HS_HANDOVER;
+        } else {
+            /* the engine's totals (a miss counts its whole time) decide the podium */
+            for (size_t i = 0; i < g->n; i++) {
+                qk_summary sum;
+                if (qk_session_finish(g->p[i].s, &sum) == QK_OK) {
+                    g->p[i].points = sum.comp_points;
+                    g->p[i].answer_ms = sum.answer_ms;
+                    g->p[i].correct = sum.correct;
+                }
+            }
+            g->phase = HS_PODIUM;
+        }
+    } else {
+        return fail(c, 409, "wrong_phase", QK_Y_K_PHASE, phase_names[g->phase]);
+    }
+    game_reply(c, NULL);
+}
+
 /* --- routing --- */
 
 typedef struct route {
@@ -645,6 +1018,10 @@ static const route routes[] = {
     {"GET", "/api/lessons", h_lessons},      {"POST", "/api/lesson", h_lesson_open},
     {"GET", "/api/lesson", h_lesson_get},    {"POST", "/api/lesson/continue", h_lesson_continue},
     {"POST", "/api/lesson/choose", h_lesson_choose}, {"POST", "/api/lesson/answer", h_lesson_answer},
+    {"GET", "/api/competitions", h_competitions}, {"POST", "/api/compete", h_compete},
+    {"POST", "/api/hotseat", h_hotseat_new},  {"GET", "/api/hotseat", h_hotseat_get},
+    {"POST", "/api/hotseat/reveal", h_hotseat_reveal}, {"POST", "/api/hotseat/answer", h_hotseat_answer},
+    {"POST", "/api/hotseat/expire", h_hotseat_expire}, {"POST", "/api/hotseat/continue", h_hotseat_continue},
 };
 
 static const route media_route = {"GET", "/api/media/", h_media};

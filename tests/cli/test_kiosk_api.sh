@@ -113,6 +113,52 @@ if [ -n "$ADDR" ]; then
 else
     ok "no network address on this machine: 127.0.0.1 is all there is"
 fi
+# Competitions: the open ones with their boards; a 4-player hot-seat game
+# with a member and three guests, turn by turn, to the podium.
+expect_eq "open competitions" "$(call GET /api/competitions; echo; j 'sorted(c["id"] for c in d["competitions"])')" "200
+['dangzhang-keshi', 'jiankang-changshe']"
+expect_eq "a game needs 2 to 8 players" "$(call POST /api/hotseat '{"competition":"jiankang-changshe","players":[{"guest":true}]}')" 400
+expect_eq "an unknown competition" "$(call POST /api/hotseat '{"competition":"nope","players":[{"guest":true},{"guest":true}]}')" 404
+expect_eq "a player's wrong PIN stops the game before it starts" \
+    "$(call POST /api/hotseat '{"competition":"jiankang-changshe","players":[{"member":"m1","pin":"0000"},{"guest":true}]}')" 401
+expect_contains "naming the player" "$WORK/b" "m1"
+expect_eq "the same member twice" \
+    "$(call POST /api/hotseat '{"competition":"jiankang-changshe","players":[{"member":"m1","pin":"1234"},{"member":"m1","pin":"1234"}]}')" 400
+expect_eq "guests cannot play a members-only competition" \
+    "$(call POST /api/hotseat '{"competition":"dangzhang-keshi","players":[{"guest":true},{"guest":true}]}')" 409
+expect_eq "a 4-player game starts" \
+    "$(call POST /api/hotseat '{"competition":"jiankang-changshe","players":[{"member":"m1","pin":"1234"},{"guest":true},{"guest":true},{"guest":true}]}')" 200
+H=$(j 'd["token"]')
+expect_eq "at the first player's handover" "$(j 'd["phase"], d["player"], d["total"], len(d["players"])')" "handover 张三 8 4"
+expect_eq "no answer before the question is shown" "$(call POST /api/hotseat/answer '{"response":"A"}' "$H")" 409
+expect_contains "the phase is named" "$WORK/b" "handover"
+turns=0
+for _ in $(seq 200); do
+    call GET /api/hotseat "" "$H" >/dev/null
+    phase=$(j 'd["phase"]')
+    case "$phase" in
+        handover) call POST /api/hotseat/reveal "" "$H" >/dev/null
+                  call POST /api/hotseat/answer "{\"response\":\"$(answer)\"}" "$H" >/dev/null
+                  turns=$((turns + 1)) ;;
+        feedback|scoreboard) call POST /api/hotseat/continue "" "$H" >/dev/null ;;
+        podium) break ;;
+    esac
+done
+expect_eq "every player answered every question" "$turns" 32
+expect_eq "the podium with the kiosk's board" "$(j 'd["phase"], len(d["board"]) >= 4')" "podium True"
+expect_eq "four entries recorded, three without a member" \
+    "$(sql "select count(*), sum(member_id is null) from events where kind='attempt.finish' and json_extract(payload,'\$.competition')='jiankang-changshe'")" "4|3"
+T=$(token m1 1234)
+expect_eq "a solo entry" "$(call POST /api/compete '{"id":"dangzhang-keshi"}' "$T"; echo; j 'd["item"]["mode"], 0 < d["item"]["remaining_ms"] <= 20000')" "200
+competition True"
+call POST /api/quiz/answer "{\"response\":\"$(answer)\"}" "$T" >/dev/null
+expect_eq "each answer says its points and time" "$(j '"points" in d["feedback"], d["feedback"]["elapsed_ms"] >= 0')" "True True"
+expect_eq "leaving part-way ends the entry with what was answered" "$(call POST /api/quiz/finish "" "$T"; echo; j 'd["mode"], d["answered"]')" "200
+competition 1"
+expect_eq "one entry only" "$(call POST /api/compete '{"id":"dangzhang-keshi"}' "$T")" 409
+expect_eq "m1 has used the entry this competition allows" \
+    "$(call POST /api/hotseat '{"competition":"jiankang-changshe","players":[{"member":"m1","pin":"1234"},{"guest":true}]}')" 409
+
 kill -TERM "$KPID"
 wait "$KPID"
 expect_eq "SIGTERM stops the kiosk cleanly" "$?" 0

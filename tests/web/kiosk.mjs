@@ -88,7 +88,7 @@ try {
   const page = await newPage({ width: 1080, height: 1920 });
   await page.goto(url);
   await page.locator('#sync-status').filter({ hasText: /同步/ }).waitFor();
-  expectEq('the home screen is in Chinese', await page.locator('.hero').textContent(), '欢迎来学习');
+  expectEq('the home screen is in Chinese', await page.locator('#s-home .hero').textContent(), '欢迎来学习');
   expectTrue('it lists the open competitions', (await page.locator('#comp-list li').count()) > 0);
   expectTrue('and the sync status', (await page.locator('#sync-status').textContent()).length > 0);
   const targets = await page.evaluate(() => [...document.querySelectorAll('button:not([hidden])')]
@@ -101,8 +101,9 @@ try {
   await waitScreen(page, 'menu');
   const guestThemes = await page.locator('#theme-list .tile .t').allTextContents();
   expectEq('a guest sees only the themes open to residents', guestThemes, ['居民健康知识']);
-  expectEq('and, of the study modes, only the lessons (those of the residents\' themes)',
-           await page.locator('#menu-modes .tile').evaluateAll(ts => ts.map(t => t.className.trim())), ['tile mode-lessons']);
+  expectEq('and, of the study modes, only lessons and competitions (those open to residents)',
+           await page.locator('#menu-modes .tile').evaluateAll(ts => ts.map(t => t.className.trim())),
+           ['tile mode-lessons', 'tile mode-comps']);
   await shot(page, 'guest-menu');
   await page.locator('#theme-list .tile').first().click();
   await waitScreen(page, 'quiz');
@@ -213,9 +214,65 @@ try {
   const status = await page.evaluate(async tk => (await fetch('/api/me', { headers: { 'X-Kiosk-Session': tk } })).status, token);
   expectEq('and the old session is gone on the server too', status, 401);
 
+  // Two members, one screen: a 1v1 round of the residents' health competition.
+  await page.click('#go-hotseat');
+  await waitScreen(page, 'hs-setup');
+  await page.click('#hs-comps .tile[data-comp="jiankang-changshe"]');
+  await page.click('#hs-2');
+  for (const [i, who, pin] of [[0, 'm1', '1234'], [1, 'm2', '5678']]) {
+    await page.click(`#hs-slots .slot[data-slot="${i}"] .join-member`);
+    await waitScreen(page, 'login');
+    await keypad(page, who);
+    await page.click('#f-pin');
+    await keypad(page, pin);
+    await page.click('#login-ok');
+    await waitScreen(page, 'hs-setup');
+  }
+  expectEq('both players joined', await page.locator('#hs-slots .slot.joined').count(), 2);
+  await shot(page, 'hotseat-setup');
+  await page.click('#hs-start');
+  await waitScreen(page, 'hs-turn');
+  expectEq("the first turn is 张三's, privately", await page.locator('#hs-turn-text').textContent(), '请 张三 答第 1 / 8 题');
+  await shot(page, 'hotseat-handover');
+  const turns = [];
+  for (let n = 0; n < 80; n++) {
+    const sc = await screen(page);
+    const phase = await page.evaluate(() => window.qkKiosk.game && window.qkKiosk.game.phase);
+    if (phase === 'podium') break;
+    if (sc === 'hs-turn') {
+      await page.click('#hs-ready');
+      await waitScreen(page, 'quiz');
+      const item = await page.evaluate(() => window.qkKiosk.state.quiz.item);
+      if (n < 2) await shot(page, 'hotseat-question');
+      if (item.type === 'fill') for (const i of await page.locator('#q-blanks input').all()) await i.fill('x');
+      else await page.locator('#q-options .option').first().click();
+      await page.click('#q-submit');
+      await waitScreen(page, 'hs-board');
+      turns.push(await page.evaluate(() => window.qkKiosk.game.player));
+      if (n < 3) await shot(page, 'hotseat-feedback');
+    } else if (sc === 'hs-board') {
+      const before = await page.evaluate(() => window.qkKiosk.game.phase + window.qkKiosk.game.turn + window.qkKiosk.game.question);
+      if (phase === 'scoreboard' && turns.length === 2) await shot(page, 'hotseat-scoreboard');
+      await page.click('#hs-continue');
+      await page.waitForFunction(b => window.qkKiosk.game.phase + window.qkKiosk.game.turn + window.qkKiosk.game.question !== b, before);
+    }
+  }
+  expectEq('they took turns, question by question', turns.slice(0, 4), ['张三', '李四', '张三', '李四']);
+  expectEq('eight questions each', turns.length, 16);
+  await waitScreen(page, 'hs-board');
+  expectEq('the podium', await page.locator('#hs-board-title').textContent(), '最终排名');
+  const game = await page.evaluate(() => window.qkKiosk.game);
+  const ranked = [...game.players].sort((a, b) => b.points - a.points || a.answer_ms - b.answer_ms).map(p => p.name);
+  expectEq('ranks the players by the engine\'s points, then time',
+           (await page.locator('#hs-scores li').allTextContents()).map(t => t.replace(/^\d/, '').replace(/\d+ 分$/, '')), ranked);
+  expectTrue('and shows the kiosk\'s leaderboard with both', (await page.locator('#hs-local-list li').count()) >= 2);
+  await shot(page, 'hotseat-podium');
+  await page.click('#hs-continue');
+  await waitScreen(page, 'home');
+
   // English on the home screen.
   await page.click('#lang');
-  expectEq('English on request', await page.locator('.hero').textContent(), 'Welcome');
+  expectEq('English on request', await page.locator('#s-home .hero').textContent(), 'Welcome');
   await page.click('#lang');
 
   // Landscape and a phone.

@@ -32,6 +32,16 @@ const TEXT = {
     lessonsTitle: '党课', continue: '继续', lessonDone: '学完了，返回', lessons: ['党课', '故事、情景选择和小测验'],
     minutes: n => `约 ${n} 分钟`, lessonScore: n => `得分 ${n}`, lessonCompleted: '本课已完成！',
     lessonResumed: '接着上次的地方继续', kinds: { story: '故事', scenario: '情景', theory: '理论' },
+    hotseat: '同屏对战（2–4 人）', compsTitle: '知识竞赛', hotseatTitle: '同屏对战', pickComp: '选择竞赛',
+    pickPlayers: '几人对战', oneVsOne: '双人（1 对 1）', fourPlayers: '四人', startGame: '开始对战',
+    lookAway: '其他选手请回避，不要看屏幕。', ready: '我准备好了', localBoard: '本机排行榜',
+    comps: ['知识竞赛', '限时抢答，本机排行榜'], soloStart: '个人赛，开始', slot: n => `选手 ${n}`,
+    join: '党员加入', joinGuest: '访客加入', joinTitle: n => `选手 ${n} 登录`,
+    turnText: (name, q, n) => `请 ${name} 答第 ${q} / ${n} 题`, gained: (p, sec) => `得 ${p} 分，用时 ${sec} 秒`,
+    scoreboardTitle: (q, n) => `第 ${q} / ${n} 题后的比分`, podiumTitle: '最终排名', nextPlayer: '交给下一位',
+    nextQuestion: '下一题', seePodium: '查看排名', perQuestion: (n, sec) => `${n} 题，每题 ${sec} 秒`,
+    noComps: '现在没有进行中的竞赛', compPoints: p => `，竞赛得分 ${p}`, guestsToo: '访客可参加',
+    pts2: p => `${p} 分`, joined: '已加入', fillSlots: '请每位选手加入后开始',
   },
   en: {
     brand: 'Study kiosk', done: 'Done, sign out', welcome: 'Welcome',
@@ -60,6 +70,16 @@ const TEXT = {
     lessonsTitle: 'Lessons', continue: 'Continue', lessonDone: 'Done, back', lessons: ['Lessons', 'Stories, scenario choices and checkpoints'],
     minutes: n => `about ${n} min`, lessonScore: n => `Score ${n}`, lessonCompleted: 'Lesson completed!',
     lessonResumed: 'Picking up where you left off', kinds: { story: 'Story', scenario: 'Scenario', theory: 'Theory' },
+    hotseat: 'Play together (2–4 players)', compsTitle: 'Competitions', hotseatTitle: 'Play together', pickComp: 'Pick a competition',
+    pickPlayers: 'How many players', oneVsOne: 'Two (1 vs 1)', fourPlayers: 'Four', startGame: 'Start',
+    lookAway: 'Everyone else, please look away.', ready: "I'm ready", localBoard: 'Leaderboard on this kiosk',
+    comps: ['Competitions', 'Timed questions, leaderboard'], soloStart: 'Play solo', slot: n => `Player ${n}`,
+    join: 'Member joins', joinGuest: 'Guest joins', joinTitle: n => `Player ${n} signs in`,
+    turnText: (name, q, n) => `${name}: question ${q} of ${n}`, gained: (p, sec) => `${p} points in ${sec} s`,
+    scoreboardTitle: (q, n) => `Scores after ${q} of ${n}`, podiumTitle: 'Final ranking', nextPlayer: 'Next player',
+    nextQuestion: 'Next question', seePodium: 'See the ranking', perQuestion: (n, sec) => `${n} questions, ${sec} s each`,
+    noComps: 'No competition open now', compPoints: p => `, ${p} competition points`, guestsToo: 'guests welcome',
+    pts2: p => `${p} pts`, joined: 'joined', fillSlots: 'Every player joins, then start',
   },
 };
 
@@ -102,7 +122,8 @@ function show(name) {
   window.qkKiosk.screen = name;
   $('done').hidden = !state.token;
   $('who').hidden = !state.token;
-  $('who').textContent = state.member ? TEXT[state.lang].hello(state.member.name) : t('guestWho');
+  $('who').textContent = state.member ? TEXT[state.lang].hello(state.member.name)
+    : state.game ? t('hotseatTitle') : t('guestWho');
   $('app').scrollTop = 0;
 }
 
@@ -119,6 +140,8 @@ function reset() {
   state.member = null;
   state.guest = false;
   state.quiz = null;
+  state.game = null;
+  state.joining = null;
   state.typed = { member: '', pin: '' };
   $('idle').hidden = true;
 }
@@ -211,6 +234,13 @@ async function signIn() {
     err.hidden = false;
     return;
   }
+  if (state.joining !== null && state.joining !== undefined) { /* a hot-seat player: checked when the game starts */
+    state.setup.slots[state.joining] = { member: state.typed.member, pin: state.typed.pin, label: state.typed.member };
+    state.joining = null;
+    drawSetup();
+    show('hs-setup');
+    return;
+  }
   try {
     const j = await api('POST', '/api/login', { member: state.typed.member, pin: state.typed.pin });
     state.token = j.token;
@@ -266,7 +296,7 @@ async function openMenu() {
   const L0 = TEXT[state.lang];
   const lessonsTile = tile(L0.lessons[0], L0.lessons[1], openLessons, 'mode-lessons');
   if (state.guest) {
-    modes.replaceChildren(lessonsTile);
+    modes.replaceChildren(lessonsTile, tile(L0.comps[0], L0.comps[1], openComps, 'mode-comps'));
   } else {
     const L = TEXT[state.lang];
     modes.replaceChildren(
@@ -274,6 +304,7 @@ async function openMenu() {
       tile(L.challenge[0], L.challenge[1], () => startQuiz('challenge'), 'mode-challenge'),
       tile(L.review[0], L.review[1], () => startQuiz('review'), 'mode-review'),
       lessonsTile,
+      tile(L.comps[0], L.comps[1], openComps, 'mode-comps'),
       tile(L.me[0], L.me[1], openMe, 'mode-me'),
       tile(L.practice, L.practiceHint, () => setThemeMode('practice'), 'mode-practice'),
       tile(L.exam, L.examHint, () => setThemeMode('exam'), 'mode-exam'));
@@ -321,7 +352,7 @@ function drawItem(item) {
   state.quiz.item = item;
   state.chosen = new Set();
   $('q-progress').textContent = TEXT[state.lang].progress(item.index + 1, item.total);
-  $('q-theme').textContent = `${t('types')[item.type]} · ${item.theme || t('modes')[item.mode] || ''}`;
+  $('q-theme').textContent = `${state.game ? state.game.player + ' · ' : ''}${t('types')[item.type]} · ${item.theme || t('modes')[item.mode] || ''}`;
   $('q-stem').textContent = item.stem;
   $('q-feedback').hidden = true;
   $('q-next').hidden = true;
@@ -380,6 +411,7 @@ function response() {
 
 async function submit() {
   $('q-submit').disabled = true;
+  if (state.game) return gameAnswer();
   try {
     const j = await api('POST', '/api/quiz/answer', { response: response() });
     $('q-error').hidden = true;
@@ -408,6 +440,7 @@ function afterAnswer(j) {
     if (fb.given) box.append(div(L.yourAnswer(fb.given)));
     if (fb.right) box.append(div(L.rightAnswer(fb.right)));
   }
+  if (state.quiz.mode === 'competition') box.append(div(L.gained(fb.points, (fb.elapsed_ms / 1000).toFixed(1))));
   if (fb.explanation) box.append(div(fb.explanation));
   box.hidden = false;
   for (const b of $('q-options').children) {
@@ -435,7 +468,8 @@ async function finishQuiz() {
   const s = await api('POST', '/api/quiz/finish');
   const L = TEXT[state.lang];
   $('r-score').textContent = s.max > 0 ? `${Math.round((100 * s.score) / s.max)}%` : '–';
-  $('r-detail').textContent = L.scoreDetail(s.correct, s.total, s.points);
+  $('r-detail').textContent = L.scoreDetail(s.correct, s.total, s.points) +
+    (s.mode === 'competition' ? L.compPoints(s.comp_points) : '');
   $('r-review').replaceChildren(...s.review.map(r => {
     const el = document.createElement('li');
     const stem = div(r.stem);
@@ -462,7 +496,9 @@ function startTimer(ms) {
     el.classList.toggle('low', left <= 5);
     if (left > 0) return;
     clearTimer();
-    if (state.quiz && state.quiz.mode === 'challenge') {
+    if (state.game) {
+      try { drawGame(await api('POST', '/api/hotseat/expire')); } catch (e) { flash(e.message); }
+    } else if (state.quiz && (state.quiz.mode === 'challenge' || state.quiz.mode === 'competition')) {
       try { afterAnswer(await api('POST', '/api/quiz/expire')); } catch (e) { flash(e.message); }
     } else {
       finishQuiz();
@@ -616,6 +652,207 @@ async function lessonNext() {
   catch (e) { $('l-error').textContent = e.message; $('l-error').hidden = false; }
 }
 
+/* --- competitions --- */
+
+function boardList(el, rows) {
+  el.replaceChildren(...rows.map(r => {
+    const x = document.createElement('li');
+    const pts = document.createElement('span');
+    pts.className = 'pts';
+    pts.textContent = TEXT[state.lang].pts2(r.points);
+    x.append(document.createTextNode(r.name || t('guestWho')), pts);
+    return x;
+  }));
+}
+
+async function openComps() {
+  const j = await api('GET', '/api/competitions');
+  const L = TEXT[state.lang];
+  const cards = j.competitions.filter(c => state.member || c.guests).map(c => {
+    const card = document.createElement('div');
+    card.className = 'comp-card';
+    const h = document.createElement('h2');
+    h.textContent = c.title;
+    const info = div(`${L.perQuestion(c.questions, c.seconds)}${c.guests ? ' · ' + L.guestsToo : ''}`);
+    info.className = 'muted';
+    const list = document.createElement('ol');
+    list.className = 'scores small';
+    boardList(list, c.board.slice(0, 3));
+    const go = document.createElement('button');
+    go.type = 'button';
+    go.className = 'big primary';
+    go.textContent = L.soloStart;
+    go.dataset.comp = c.id;
+    go.addEventListener('click', () => startSolo(c.id));
+    card.append(h, info, list, go);
+    return card;
+  });
+  $('comp-tiles').replaceChildren(...(cards.length ? cards : [li(t('noComps'))]));
+  show('comps');
+}
+
+async function startSolo(id) {
+  try {
+    const j = await api('POST', '/api/compete', { id });
+    state.quiz = { mode: 'competition' };
+    show('quiz');
+    $('q-error').hidden = true;
+    drawItem(j.item);
+  } catch (e) {
+    $('comp-tiles').prepend(Object.assign(div(e.message), { className: 'error' }));
+  }
+}
+
+/* --- hot-seat: several players, one screen --- */
+
+async function openSetup() {
+  const j = await api('GET', '/api/competitions');
+  state.setup = { comps: j.competitions, comp: j.competitions[0] || null, size: 2, slots: [null, null] };
+  drawSetup();
+  show('hs-setup');
+}
+
+function drawSetup() {
+  const st = state.setup;
+  const L = TEXT[state.lang];
+  $('hs-comps').replaceChildren(...(st.comps.length ? st.comps.map(c => {
+    const b = tile(c.title, L.perQuestion(c.questions, c.seconds), () => { st.comp = c; drawSetup(); },
+                   st.comp && st.comp.id === c.id ? 'picked' : '');
+    b.dataset.comp = c.id;
+    return b;
+  }) : [li(t('noComps'))]));
+  $('hs-2').classList.toggle('picked', st.size === 2);
+  $('hs-4').classList.toggle('picked', st.size === 4);
+  $('hs-slots').replaceChildren(...st.slots.map((slot, i) => {
+    const box = document.createElement('div');
+    box.className = slot ? 'slot joined' : 'slot';
+    box.dataset.slot = String(i);
+    const who = div(slot ? `${L.slot(i + 1)}：${slot.label} ✔` : L.slot(i + 1));
+    who.className = 'who';
+    box.append(who);
+    const join = document.createElement('button');
+    join.type = 'button';
+    join.className = 'join-member';
+    join.textContent = t('join');
+    join.addEventListener('click', () => {
+      state.joining = i;
+      state.typed = { member: '', pin: '' };
+      $('login-error').hidden = true;
+      pickField('member');
+      show('login');
+    });
+    box.append(join);
+    if (st.comp && st.comp.guests) {
+      const g = document.createElement('button');
+      g.type = 'button';
+      g.className = 'join-guest';
+      g.textContent = t('joinGuest');
+      g.addEventListener('click', () => { st.slots[i] = { guest: true, label: t('guestWho') }; drawSetup(); });
+      box.append(g);
+    }
+    return box;
+  }));
+  $('hs-start').disabled = !st.comp || st.slots.some(x => !x);
+}
+
+function setSize(n) {
+  const st = state.setup;
+  st.size = n;
+  st.slots = Array.from({ length: n }, (_, i) => st.slots[i] || null);
+  drawSetup();
+}
+
+async function startGame() {
+  const st = state.setup;
+  $('hs-error').hidden = true;
+  try {
+    const players = st.slots.map(x => (x.guest ? { guest: true } : { member: x.member, pin: x.pin }));
+    const g = await api('POST', '/api/hotseat', { competition: st.comp.id, players });
+    state.token = g.token;
+    state.member = null;
+    state.guest = false;
+    state.game = g;
+    state.lastTouch = Date.now();
+    drawGame(g);
+  } catch (e) {
+    $('hs-error').textContent = e.message;
+    $('hs-error').hidden = false;
+    /* a wrong PIN: that player signs in again */
+    st.slots = st.slots.map(x => (x && !x.guest && e.message.includes(x.member) ? null : x));
+    drawSetup();
+  }
+}
+
+function scores(g, el) {
+  const order = [...g.players].sort((a, b) => b.points - a.points || a.answer_ms - b.answer_ms);
+  const medals = ['gold', 'silver', 'bronze'];
+  el.replaceChildren(...order.map((p, i) => {
+    const x = document.createElement('li');
+    const pts = document.createElement('span');
+    pts.className = 'pts';
+    pts.textContent = TEXT[state.lang].pts2(p.points);
+    if (g.phase === 'podium' && i < 3) {
+      const m = document.createElement('span');
+      m.className = `medal ${medals[i]}`;
+      m.textContent = String(i + 1);
+      x.append(m);
+    }
+    x.append(document.createTextNode(p.name), pts);
+    return x;
+  }));
+}
+
+/* Every game screen follows the engine's phase. */
+function drawGame(g) {
+  state.game = g;
+  window.qkKiosk.game = g;
+  const L = TEXT[state.lang];
+  clearTimer();
+  if (g.phase === 'handover') {
+    $('hs-turn-text').textContent = L.turnText(g.player, g.question + 1, g.total);
+    show('hs-turn');
+  } else if (g.phase === 'question') {
+    state.quiz = { mode: 'competition' };
+    show('quiz');
+    $('q-error').hidden = true;
+    drawItem(g.item);
+  } else {
+    $('hs-gain').hidden = g.phase !== 'feedback';
+    if (g.phase === 'feedback') {
+      const fb = g.feedback;
+      $('hs-gain').className = `feedback ${fb.correct ? 'ok' : 'bad'}`;
+      const v = div(fb.timed_out ? t('timeUp') : fb.correct ? t('right') : t('wrong'));
+      v.className = 'verdict';
+      $('hs-gain').replaceChildren(v, div(`${g.player}：${L.gained(fb.points, (fb.elapsed_ms / 1000).toFixed(1))}`));
+      if (!fb.correct && fb.right) $('hs-gain').append(div(L.rightAnswer(fb.right)));
+    }
+    $('hs-board-title').textContent = g.phase === 'podium' ? t('podiumTitle')
+      : L.scoreboardTitle(g.phase === 'feedback' ? g.question + 1 : g.question, g.total);
+    scores(g, $('hs-scores'));
+    $('hs-local').hidden = g.phase !== 'podium';
+    if (g.phase === 'podium') boardList($('hs-local-list'), g.board || []);
+    const last = g.turn + 1 >= g.players.length;
+    $('hs-continue').textContent = g.phase === 'podium' ? t('done')
+      : g.phase === 'feedback' ? (last ? t('nextQuestion') : t('nextPlayer'))
+      : g.question >= g.total ? t('seePodium') : t('nextQuestion');
+    show('hs-board');
+  }
+}
+
+async function gameAnswer() {
+  try {
+    drawGame(await api('POST', '/api/hotseat/answer', { response: response() }));
+  } catch (e) {
+    flash(e.message);
+    $('q-submit').disabled = false;
+  }
+}
+
+async function gameContinue() {
+  if (state.game.phase === 'podium') return signOut();
+  drawGame(await api('POST', '/api/hotseat/continue'));
+}
+
 /* --- me --- */
 
 async function openMe() {
@@ -671,13 +908,17 @@ document.addEventListener('DOMContentLoaded', () => {
   applyLang();
   drawFields();
   $('go-login').addEventListener('click', () => {
+    state.joining = null;
     state.typed = { member: '', pin: '' };
     $('login-error').hidden = true;
     pickField('member');
     show('login');
   });
   $('go-guest').addEventListener('click', () => asGuest().catch(e => { $('sync-status').textContent = e.message; }));
-  $('login-back').addEventListener('click', () => show('home'));
+  $('login-back').addEventListener('click', () => {
+    if (state.joining !== null && state.joining !== undefined) { state.joining = null; show('hs-setup'); }
+    else show('home');
+  });
   $('login-ok').addEventListener('click', signIn);
   $('f-member').addEventListener('click', () => pickField('member'));
   $('f-pin').addEventListener('click', () => pickField('pin'));
@@ -693,6 +934,14 @@ document.addEventListener('DOMContentLoaded', () => {
   $('l-next').addEventListener('click', lessonNext);
   $('l-submit').addEventListener('click', lessonAnswer);
   $('l-end').addEventListener('click', () => openMenu());
+  $('comps-back').addEventListener('click', () => openMenu());
+  $('go-hotseat').addEventListener('click', () => openSetup().catch(e => { $('sync-status').textContent = e.message; }));
+  $('hs-2').addEventListener('click', () => setSize(2));
+  $('hs-4').addEventListener('click', () => setSize(4));
+  $('hs-back').addEventListener('click', () => { state.setup = null; show('home'); });
+  $('hs-start').addEventListener('click', startGame);
+  $('hs-ready').addEventListener('click', async () => drawGame(await api('POST', '/api/hotseat/reveal')));
+  $('hs-continue').addEventListener('click', gameContinue);
   $('done').addEventListener('click', signOut);
   $('idle-stay').addEventListener('click', touched);
   $('lang').addEventListener('click', () => {
