@@ -163,6 +163,22 @@ kill -TERM "$KPID"
 wait "$KPID"
 expect_eq "SIGTERM stops the kiosk cleanly" "$?" 0
 expect_contains "and it says so" "$WORK/out" "一体机界面已停止"
+# On 5 March (学雷锋纪念日) the home screen leads with the themed day and that
+# week's competition. libfaketime moves the kiosk's clock (not under
+# AddressSanitizer, which it cannot preload into; the plain build runs it).
+if nm -D "$QK" 2>/dev/null | grep -q __asan_init; then
+    echo "ok - themed day: not run under AddressSanitizer (libfaketime cannot preload into it); the plain build runs it"
+else
+    faketime '2027-03-05 10:00:00' "$QK" kiosk --port 0 --port-file "$WORK/port2" >"$WORK/out2" 2>&1 &
+    K2PID=$!
+    for _ in $(seq 100); do [ -s "$WORK/port2" ] && break; sleep 0.05; done
+    curl -s -o "$WORK/b" "http://127.0.0.1:$(cat "$WORK/port2")/api/home"
+    expect_eq "5 March: the themed day is 学雷锋" "$(j 'd["themed_day"]["id"], d["today"]')" "leifeng 2027-03-05"
+    expect_eq "and the 学雷锋 competition is open, the 2026 one closed" \
+        "$(j 'sorted(c["id"] for c in d["competitions"])')" "['jiankang-changshe', 'leifeng-2027']"
+    kill -TERM "$K2PID"
+    wait "$K2PID"
+fi
 "$QK" kiosk --port nope >"$WORK/o" 2>&1
 expect_eq "a bad port is a usage error" "$?" 2
 "$QK" kiosk --help >"$WORK/o" 2>&1

@@ -8,7 +8,7 @@
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 
-const [url, artifacts] = process.argv.slice(2);
+const [url, artifacts, themedUrl] = process.argv.slice(2);
 mkdirSync(artifacts, { recursive: true });
 let fails = 0, passes = 0;
 const ok = name => { passes++; console.log(`ok - ${name}`); };
@@ -296,7 +296,15 @@ try {
   await waitScreen(phone, 'menu');
   await shot(phone, 'menu-phone');
 
-  expectEq('nothing was fetched from anywhere but the kiosk', foreign, []);
+  if (themedUrl) { /* a kiosk whose clock says 5 March */
+    const day = await newPage({ width: 1080, height: 1920 });
+    await day.goto(themedUrl);
+    await day.locator('#themed-day').waitFor({ state: 'visible' });
+    expectTrue('on 5 March the home screen leads with 学雷锋纪念日',
+               (await day.locator('#themed-day').textContent()).includes('学雷锋'));
+    await shot(day, 'home-themed-day');
+  }
+  expectEq('nothing was fetched from anywhere but the kiosk', foreign.filter(u => !themedUrl || !u.startsWith(new URL(themedUrl).origin)), []);
 } catch (e) {
   bad('the walk-through finished', e.stack || String(e));
 } finally {
