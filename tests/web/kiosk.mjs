@@ -128,6 +128,11 @@ try {
   expectTrue('with every theme', (await page.locator('#theme-list .tile').count()) > 1);
   await shot(page, 'member-menu');
 
+  // An empty wrong-answer book says so.
+  await page.click('.tile.mode-review');
+  await page.locator('#menu-error').waitFor({ state: 'visible' });
+  expectTrue('an empty wrong-answer book says so', (await page.locator('#menu-error').textContent()).includes('错题本是空的'));
+
   // The daily quiz.
   await page.click('.tile.mode-daily');
   await waitScreen(page, 'quiz');
@@ -280,6 +285,13 @@ try {
   await wide.goto(url);
   await wide.locator('#sync-status').filter({ hasText: /同步/ }).waitFor();
   await shot(wide, 'home-landscape');
+  await wide.click('#go-guest');
+  await waitScreen(wide, 'menu');
+  await shot(wide, 'menu-landscape');
+  await wide.locator('#theme-list .tile').first().click();
+  await waitScreen(wide, 'quiz');
+  await shot(wide, 'quiz-landscape');
+  await wide.click('#done');
   const phone = await newPage({ width: 390, height: 844 });
   await phone.goto(url);
   await phone.locator('#sync-status').filter({ hasText: /同步/ }).waitFor();
@@ -295,6 +307,18 @@ try {
   await login(phone, 'm1', '1234');
   await waitScreen(phone, 'menu');
   await shot(phone, 'menu-phone');
+  await phone.click('.tile.mode-me');
+  await waitScreen(phone, 'me');
+  await shot(phone, 'me-phone');
+  await phone.click('#me-back');
+  await waitScreen(phone, 'menu');
+  await phone.click('.tile.mode-lessons');
+  await waitScreen(phone, 'lessons');
+  await phone.locator('#lesson-list .tile').first().click();
+  await waitScreen(phone, 'lesson');
+  await shot(phone, 'lesson-phone');
+  const overflow2 = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expectTrue('a lesson fits the phone too', overflow2 <= 0, `${overflow2}px`);
 
   if (themedUrl) { /* a kiosk whose clock says 5 March */
     const day = await newPage({ width: 1080, height: 1920 });

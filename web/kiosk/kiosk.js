@@ -274,6 +274,22 @@ async function signOut() {
 
 /* --- the study menu --- */
 
+/* A menu action that may be refused (an empty wrong-answer book, an entry
+ * already used): the engine's reason shows above the menu. */
+function guarded(fn) {
+  return async () => {
+    $('menu-error').hidden = true;
+    try {
+      await fn();
+    } catch (e) {
+      if (e.code === 'no_session') return;
+      $('menu-error').textContent = e.message;
+      $('menu-error').hidden = false;
+      if (window.qkKiosk.screen !== 'menu') show('menu');
+    }
+  };
+}
+
 function tile(title, desc, onTap, extra) {
   const b = document.createElement('button');
   b.type = 'button';
@@ -285,12 +301,13 @@ function tile(title, desc, onTap, extra) {
   dd.className = 'd';
   dd.textContent = desc;
   b.append(tt, dd);
-  b.addEventListener('click', onTap);
+  b.addEventListener('click', guarded(onTap));
   return b;
 }
 
 async function openMenu() {
   const j = await api('GET', '/api/themes');
+  $('menu-error').hidden = true;
   $('menu-title').textContent = state.guest ? t('guestMenu') : TEXT[state.lang].hello(state.member.name);
   const modes = $('menu-modes');
   const L0 = TEXT[state.lang];
