@@ -570,7 +570,8 @@ static int row_cmp(const void *a, const void *b)
 
 static void board_rank(qk_board_row *rows, size_t n)
 {
-    qsort(rows, n, sizeof *rows, row_cmp);
+    if (n > 1) /* an empty board may have no array at all */
+        qsort(rows, n, sizeof *rows, row_cmp);
     for (size_t i = 0; i < n; i++) {
         rows[i].rank = i > 0 && rows[i].points == rows[i - 1].points &&
                                rows[i].answer_ms == rows[i - 1].answer_ms &&

@@ -189,4 +189,6 @@ fi
 expect_eq "a bad port is a usage error" "$?" 2
 "$QK" kiosk --help >"$WORK/o" 2>&1
 expect_contains "--help explains --open" "$WORK/o" "chromium --kiosk --app="
+# What the kiosk printed, when something failed (a sanitizer report, say).
+[ "$FAILS" -gt 0 ] && sed 's/^/    kiosk| /' "$WORK/out"
 finish

@@ -335,6 +335,17 @@ static void the_board_ranks_counted_entries(void **state)
     cfx *f = *state;
     const int64_t fast[] = {2000, 2000, 2000}, slow[] = {4000, 4000, 4000};
     const int all[] = {1, 1, 1}, two[] = {1, 1, 0};
+    {
+        /* before anyone has played: an empty board */
+        qk_competition *c0 = NULL;
+        qk_board_row *r0 = NULL;
+        size_t n0 = 7;
+        assert_int_equal(qk_competition_get(f->base.b, "c-draw", &c0), QK_OK);
+        assert_int_equal(qk_competition_board(f->base.e, c0, &r0, &n0), QK_OK);
+        assert_int_equal(n0, 0);
+        qk_board_free(r0, n0);
+        qk_competition_free(c0);
+    }
     play(f, "c-draw", "m1", slow, all, 11);  /* 3 right, slower */
     play(f, "c-draw", "m2", fast, all, 12);  /* 3 right, faster: first */
     play(f, "c-draw", "m3", fast, two, 13);  /* 2 right */
