@@ -1093,6 +1093,16 @@ qk_kiosk *qk_kiosk_start(qk_engine *e, qk_bundle *b, const qk_kiosk_config *cfg,
     k->web = strdup(cfg->web ? cfg->web : QK_WEB_DIR);
     k->server_conf = cfg->server_conf ? strdup(cfg->server_conf) : NULL;
     pthread_mutex_init(&k->lock, NULL);
+    /* without its pages a kiosk shows nothing: say where they were looked for */
+    char page[4300];
+    snprintf(page, sizeof page, "%s/kiosk/index.html", k->web);
+    FILE *f = fopen(page, "rb");
+    if (!f) {
+        qk__ymsgf(k->lang, msg, n, QK_Y_K_NO_PAGES, page);
+        qk_kiosk_stop(k);
+        return NULL;
+    }
+    fclose(f);
     /* 127.0.0.1 only: the kiosk's screen is this machine's browser */
     qk_http_opts o = {"127.0.0.1", cfg->port, NULL, NULL, 2, 64, 60, cfg->log};
     k->http = qk_http_start(&o, handle, body_limit, k, msg, n);

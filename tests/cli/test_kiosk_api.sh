@@ -70,6 +70,11 @@ expect_eq "practice shows the feedback and the next question" "$(j '"correct" in
 expect_eq "no time left to expire outside a challenge" "$(call POST /api/quiz/expire "" "$T")" 409
 expect_eq "finish" "$(call POST /api/quiz/finish "" "$T")" 200
 expect_eq "the summary: 1 answered, a review of every question" "$(j 'd["answered"], len(d["review"]) == d["total"]')" "1 True"
+expect_eq "a challenge: one question at a time, each on its own clock" \
+    "$(call POST /api/quiz '{"mode":"challenge"}' "$T"; echo; j 'd["item"]["mode"], 0 < d["item"]["remaining_ms"] <= 20000')" "200
+challenge True"
+expect_eq "its time cannot be declared over early" "$(call POST /api/quiz/expire "" "$T")" 409
+expect_eq "the challenge ends" "$(call POST /api/quiz/finish "" "$T")" 200
 expect_eq "the exam keeps its feedback for the end" "$(call POST /api/quiz '{"mode":"exam","theme":"jiankang"}' "$T")" 200
 expect_eq "with a time limit" "$(j 'd["item"]["remaining_ms"] > 0')" True
 call POST /api/quiz/answer "{\"response\":\"$(answer)\"}" "$T" >/dev/null
@@ -185,6 +190,9 @@ else
     kill -TERM "$K2PID"
     wait "$K2PID"
 fi
+"$QK" kiosk --port 0 --web "$WORK/nowhere" >"$WORK/o" 2>&1
+expect_eq "without its pages the kiosk does not start" "$?" 1
+expect_contains "and says where it looked" "$WORK/o" "$WORK/nowhere/kiosk/index.html"
 "$QK" kiosk --port nope >"$WORK/o" 2>&1
 expect_eq "a bad port is a usage error" "$?" 2
 "$QK" kiosk --help >"$WORK/o" 2>&1
