@@ -125,6 +125,11 @@ int cmd_admin(cli *c, int argc, char **argv);
 int cmd_trust(cli *c, int argc, char **argv);
 int cmd_serve(cli *c, int argc, char **argv);
 int cmd_kiosk(cli *c, int argc, char **argv);
+/* A long-running command (serve, kiosk): SIGTERM and SIGINT call on_stop;
+ * a closed connection's SIGPIPE is ignored. */
+void serve_signals(void (*on_stop)(int));
+/* Writes the port in use to path (a temporary file renamed into place). */
+void write_port_file(const char *path, unsigned port);
 /* <data>/server.json (NULL when the data folder is not usable). */
 char *net_conf_path(cli *c);
 /* One sync with the server: clock, push, roster, bundles, competitions,

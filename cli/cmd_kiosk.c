@@ -148,12 +148,7 @@ int cmd_kiosk(cli *c, int argc, char **argv)
     cfg.log = log;
     server_conf = net_conf_path(c);
     cfg.server_conf = server_conf;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    serve_signals(on_signal);
     signal(SIGCHLD, SIG_IGN); /* the browser is not waited for */
     char msg[1024];
     qk_kiosk *k = qk_kiosk_start(e, b, &cfg, msg, sizeof msg);
@@ -166,16 +161,8 @@ int cmd_kiosk(cli *c, int argc, char **argv)
     snprintf(url, sizeof url, "http://127.0.0.1:%u/", qk_kiosk_port(k));
     out(c, stdout, M_KIOSK_LISTENING, url, cfg.idle_s);
     fflush(stdout);
-    if (port_file) {
-        char tmp[4200];
-        snprintf(tmp, sizeof tmp, "%s.tmp", port_file);
-        FILE *f = fopen(tmp, "w");
-        if (f) {
-            fprintf(f, "%u\n", qk_kiosk_port(k));
-            fclose(f);
-            rename(tmp, port_file);
-        }
-    }
+    if (port_file)
+        write_port_file(port_file, qk_kiosk_port(k));
     if (start_browser)
         open_browser(c, url);
     int syncing = sy.interval_s > 0 && pthread_create(&sy.thread, NULL, sync_loop, &sy) == 0;

@@ -141,12 +141,7 @@ int cmd_serve(cli *c, int argc, char **argv)
         out(c, stdout, M_SERVE_ADMIN, "admin", pw);
     qk_store_close(s);
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    serve_signals(on_stop);
     qk_server *srv = qk_server_start(&cfg, msg, sizeof msg);
     if (!srv) {
         err_text(c, msg);
@@ -155,16 +150,8 @@ int cmd_serve(cli *c, int argc, char **argv)
     unsigned port = qk_server_port(srv);
     out(c, stdout, M_SERVE_LISTENING, cfg.tls_cert ? "https" : "http", cfg.listen, port, cfg.db);
     fflush(stdout);
-    if (port_file) {
-        char tmp[4096];
-        snprintf(tmp, sizeof tmp, "%s.tmp", port_file);
-        FILE *f = fopen(tmp, "w");
-        if (f) {
-            fprintf(f, "%u\n", port);
-            fclose(f);
-            rename(tmp, port_file);
-        }
-    }
+    if (port_file)
+        write_port_file(port_file, port);
     while (!stop_signal)
         pause();
     out(c, stderr, M_SERVE_STOPPING);

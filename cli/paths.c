@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -454,4 +455,26 @@ int bundle_open_current(cli *c, const char *which, qk_bundle **b)
     }
     qk_strv_free(paths, n);
     return status;
+}
+
+void serve_signals(void (*on_stop)(int))
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+void write_port_file(const char *path, unsigned port)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (f) {
+        fprintf(f, "%u\n", port);
+        if (fclose(f) == 0)
+            rename(tmp, path); /* whole or not at all: scripts poll for it */
+    }
 }

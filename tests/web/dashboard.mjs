@@ -3,19 +3,11 @@
 //
 // usage: node dashboard.mjs URL LEADER PASSWORD ADMIN ADMIN_PASSWORD ARTIFACTS
 // Prints one "ok - ..." or "FAIL - ..." line per check; exits 1 on a failure.
-import { chromium } from 'playwright-core';
 import { mkdirSync, readFileSync } from 'node:fs';
+import { bad, expectEq, expectTrue, finish, launch, newPage as open } from './harness.mjs';
 
 const [url, leader, leaderPw, admin, adminPw, artifacts] = process.argv.slice(2);
 mkdirSync(artifacts, { recursive: true });
-let fails = 0, passes = 0;
-const ok = name => { passes++; console.log(`ok - ${name}`); };
-const bad = (name, why) => { fails++; console.log(`FAIL - ${name}: ${why}`); };
-const expectEq = (name, got, want) => {
-  const g = JSON.stringify(got), w = JSON.stringify(want);
-  g === w ? ok(name) : bad(name, `got ${g}, want ${w}`);
-};
-const expectTrue = (name, v, why = '') => (v ? ok(name) : bad(name, why || 'false'));
 
 /* What the API itself says, to hold the page against. */
 async function apiJson(path, token) {
@@ -27,28 +19,9 @@ async function token(user, password) {
   return (await r.json()).token;
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--no-sandbox', // CI runs as root
-    '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--disable-default-apps', '--no-first-run', '--metrics-recording-only',
-  ],
-});
-const origin = new URL(url).origin;
+const browser = await launch();
 const foreign = [];
-async function newPage(viewport) {
-  const context = await browser.newContext({ viewport, locale: 'zh-CN', acceptDownloads: true });
-  const page = await context.newPage();
-  page.on('request', r => {
-    const u = r.url();
-    if (!u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:')) foreign.push(u);
-  });
-  page.on('pageerror', e => bad('no script errors', e.message));
-  return page;
-}
+const newPage = viewport => open(browser, viewport, [new URL(url).origin], foreign, { acceptDownloads: true });
 const loaded = (page, n) => page.waitForFunction(k => window.qkDash && window.qkDash.loads >= k, n,
                                                  { timeout: 15000 });
 
@@ -172,5 +145,4 @@ try {
 } finally {
   await browser.close();
 }
-console.log(`${passes} passed, ${fails} failed`);
-process.exit(fails ? 1 : 0);
+finish();
