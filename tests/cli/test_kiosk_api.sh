@@ -190,6 +190,18 @@ else
     kill -TERM "$K2PID"
     wait "$K2PID"
 fi
+# --open starts the browser full screen on the kiosk's page (a stand-in
+# chromium first on PATH records how it was started).
+mkdir -p "$WORK/bin"
+printf '#!/bin/sh\necho "$@" >"%s/browser-args"\n' "$WORK" >"$WORK/bin/chromium"
+chmod +x "$WORK/bin/chromium"
+PATH="$WORK/bin:$PATH" "$QK" kiosk --open --port 0 --port-file "$WORK/port3" >"$WORK/out3" 2>&1 &
+K3PID=$!
+for _ in $(seq 100); do [ -s "$WORK/browser-args" ] && break; sleep 0.05; done
+expect_contains "--open starts chromium in kiosk mode on the page" "$WORK/browser-args" \
+    "--kiosk --app=http://127.0.0.1:$(cat "$WORK/port3")/"
+kill -TERM "$K3PID"
+wait "$K3PID"
 "$QK" kiosk --port 0 --web "$WORK/nowhere" >"$WORK/o" 2>&1
 expect_eq "without its pages the kiosk does not start" "$?" 1
 expect_contains "and says where it looked" "$WORK/o" "$WORK/nowhere/kiosk/index.html"
