@@ -27,12 +27,18 @@ static void open_browser(cli *c, const char *url)
     static const char *const browsers[] = {"chromium", "chromium-browser", "google-chrome"};
     char app[128];
     snprintf(app, sizeof app, "--app=%s", url);
+    /* Chromium will not run as root with its sandbox; a kiosk should run as
+     * an ordinary user (docs/kiosk.md), but as root it still comes up. */
+    int root = geteuid() == 0;
+    if (root)
+        warn_text(c, M(c, M_KIOSK_ROOT));
     pid_t pid = fork();
     if (pid == 0) {
         setsid();
         for (size_t i = 0; i < sizeof browsers / sizeof browsers[0]; i++)
-            execlp(browsers[i], browsers[i], "--kiosk", app, "--no-first-run",
-                   "--disable-translate", "--noerrdialogs", "--disable-pinch", (char *)NULL);
+            execlp(browsers[i], browsers[i], "--kiosk", app, "--start-fullscreen", "--no-first-run",
+                   "--disable-features=Translate,TranslateUI", "--noerrdialogs", "--disable-pinch",
+                   root ? "--no-sandbox" : "--disable-sync", (char *)NULL);
         _exit(127);
     }
     if (pid < 0)
