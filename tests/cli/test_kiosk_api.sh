@@ -105,6 +105,18 @@ expect_eq "one past the last choice" "$(call POST /api/lesson/choose '{"index":3
 expect_eq "a choice" "$(call POST /api/lesson/choose '{"index":0}' "$G")" 200
 expect_eq "leads on, with its score" "$(j 'd["step"], d["score"]')" "assess 2"
 expect_eq "an unknown picture" "$(call GET /api/media/nope.png)" 404
+# A member's lesson left part-way continues at the next visit, on the same step.
+T=$(token m3 2468)
+call POST /api/lesson '{"id":"lesson-duty-scenario"}' "$T" >/dev/null
+call POST /api/lesson/continue "" "$T" >/dev/null
+call POST /api/lesson/choose '{"index":1}' "$T" >/dev/null
+STEP=$(j 'd["step"]')
+call POST /api/logout "" "$T" >/dev/null
+T=$(token m3 2468)
+expect_eq "a lesson left part-way resumes on its step, with its score" \
+    "$(call POST /api/lesson '{"id":"lesson-duty-scenario"}' "$T"; echo; j 'd["resumed"], d["step"], d["score"]')" "200
+True $STEP -1"
+call POST /api/logout "" "$T" >/dev/null
 
 expect_eq "logout" "$(call POST /api/logout "" "$G")" 200
 expect_eq "ends the session" "$(call GET /api/themes "" "$G")" 401
