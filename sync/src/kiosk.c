@@ -185,17 +185,23 @@ static json_t *theme_json(const qk_theme *t, int64_t now, const qk_bundle *b)
                      "guests", t->guests, "today", today == t, "active", t->active);
 }
 
+/* The options as shown (display order, lettered A, B, ...); none for true/false. */
+static json_t *options_json(const qk_question *q, const char *const *option_text)
+{
+    json_t *opts = json_array();
+    for (size_t i = 0; q->type != QK_Q_JUDGE && i < q->n_options; i++)
+        json_array_append_new(opts, json_pack("{s:s, s:s}", "key", (char[]){(char)('A' + i), 0},
+                                              "text", option_text[i]));
+    return opts;
+}
+
 static json_t *item_json(call *c, qk_session *s, const qk_item *it)
 {
-    static const char *const types[] = {"", "single", "multi", "judge", "fill"};
-    json_t *opts = json_array();
-    for (size_t i = 0; it->q->type != QK_Q_JUDGE && i < it->q->n_options; i++)
-        json_array_append_new(opts, json_pack("{s:s, s:s}", "key", (char[]){(char)('A' + i), 0},
-                                              "text", it->option_text[i]));
+    json_t *opts = options_json(it->q, it->option_text);
     const char *tid = qk_session_theme(s);
     const qk_theme *t = tid ? qk_bundle_theme_find(c->k->b, tid) : NULL;
     return json_pack("{s:I, s:I, s:s, s:s, s:o, s:I, s:I, s:s, s:s?}", "index", (json_int_t)it->index,
-                     "total", (json_int_t)it->total, "type", types[it->q->type], "stem", it->q->stem,
+                     "total", (json_int_t)it->total, "type", qk_qtype_name(it->q->type), "stem", it->q->stem,
                      "options", opts, "blanks", (json_int_t)it->q->n_blanks, "remaining_ms",
                      (json_int_t)qk_session_remaining_ms(s), "mode", qk_mode_name(qk_session_mode(s)),
                      "theme", t ? t->title : NULL);
@@ -224,6 +230,8 @@ static json_t *feedback_json(const qk_feedback *fb)
 
 /* --- handlers --- */
 
+static json_t *open_competitions(call *c, int detail);
+
 static void h_home(call *c)
 {
     qk_kiosk *k = c->k;
@@ -232,17 +240,7 @@ static void h_home(call *c)
     const qk_theme *today = qk_bundle_theme_today(k->b, now);
     char day[11];
     qk_beijing_date(now, day);
-    qk_competition **comps = NULL;
-    size_t n = 0;
-    json_t *open = json_array();
-    if (qk_competitions_all(k->e, k->b, &comps, &n) == QK_OK) {
-        for (size_t i = 0; i < n; i++) {
-            if (qk_competition_state(comps[i], now) == QK_COMP_OPEN)
-                json_array_append_new(open, json_pack("{s:s, s:s, s:b}", "id", comps[i]->id, "title",
-                                                      comps[i]->title, "guests", comps[i]->guests));
-        }
-        qk_competition_list_free(comps, n);
-    }
+    json_t *open = open_competitions(c, 0);
     int64_t acked = 0, last = 0;
     qk_engine_sync_state(k->e, &acked, &last);
     /* enrolled with a server, and when it last synced (kept by the sync in server.json) */
@@ -513,7 +511,6 @@ static void h_lessons(call *c)
 /* The current step as the screen shows it. */
 static json_t *lesson_view(call *c)
 {
-    static const char *const types[] = {"", "single", "multi", "judge", "fill"};
     qk_lesson_view v;
     if (qk_lesson_current(c->sc->lesson, &v) != QK_OK)
         return NULL;
@@ -522,12 +519,9 @@ static json_t *lesson_view(call *c)
         json_array_append_new(choices, json_string(v.choice_text[i]));
     json_t *q = json_null();
     if (v.type == QK_STEP_QUESTION && v.question) {
-        json_t *opts = json_array();
-        for (size_t i = 0; v.question->type != QK_Q_JUDGE && i < v.question->n_options; i++)
-            json_array_append_new(opts, json_pack("{s:s, s:s}", "key", (char[]){(char)('A' + i), 0},
-                                                  "text", v.option_text[i]));
-        q = json_pack("{s:s, s:s, s:o, s:I}", "type", types[v.question->type], "stem",
-                      v.question->stem, "options", opts, "blanks", (json_int_t)v.question->n_blanks);
+        q = json_pack("{s:s, s:s, s:o, s:I}", "type", qk_qtype_name(v.question->type), "stem",
+                      v.question->stem, "options", options_json(v.question, v.option_text), "blanks",
+                      (json_int_t)v.question->n_blanks);
     }
     return json_pack("{s:s, s:s, s:s, s:o, s:o, s:i, s:b, s:b}", "step", v.step_id, "type",
                      qk_step_type_name(v.type), "body", v.body ? v.body : "", "choices", choices,
@@ -659,18 +653,57 @@ static void h_media(call *c)
     c->rs->status = 200;
     c->rs->body = data;
     c->rs->len = len;
-    /* the type is the bundle's own word; only pictures are served as such */
-    c->rs->type = mime && strncmp(mime, "image/", 6) == 0 && !strchr(mime, ';') && !strchr(mime, '\n')
-                      ? (strcmp(mime, "image/png") == 0    ? "image/png"
-                         : strcmp(mime, "image/jpeg") == 0 ? "image/jpeg"
-                         : strcmp(mime, "image/webp") == 0 ? "image/webp"
-                         : strcmp(mime, "image/gif") == 0  ? "image/gif"
-                                                           : "application/octet-stream")
-                      : "application/octet-stream";
+    /* the type is the bundle's own word: only the picture types we know are
+     * passed on (a constant string, never the bundle's text) */
+    static const char *const pictures[] = {"image/png", "image/jpeg", "image/webp", "image/gif"};
+    c->rs->type = "application/octet-stream";
+    for (size_t i = 0; mime && i < sizeof pictures / sizeof pictures[0]; i++) {
+        if (strcmp(mime, pictures[i]) == 0)
+            c->rs->type = pictures[i];
+    }
     free(mime);
 }
 
 /* --- competitions: solo entries and hot-seat games --- */
+
+static json_t *board_json(call *c, const qk_competition *def);
+
+/* How many questions every entrant of a competition gets. */
+static size_t question_count(call *c, const qk_competition *def)
+{
+    char **ids = NULL;
+    size_t n = 0;
+    if (qk_competition_question_set(def, c->k->b, &ids, &n) != QK_OK)
+        return 0;
+    qk_strv_free(ids, n);
+    return n;
+}
+
+/* The competitions open now (the bundle's and those published for the
+ * branch); detail adds the question count, time and local leaderboard. */
+static json_t *open_competitions(call *c, int detail)
+{
+    qk_competition **v = NULL;
+    size_t n = 0;
+    int64_t now = qk_engine_now_ms(c->k->e);
+    json_t *list = json_array();
+    if (qk_competitions_all(c->k->e, c->k->b, &v, &n) != QK_OK)
+        return list;
+    for (size_t i = 0; i < n; i++) {
+        if (qk_competition_state(v[i], now) != QK_COMP_OPEN)
+            continue;
+        json_t *o = json_pack("{s:s, s:s, s:b}", "id", v[i]->id, "title", v[i]->title, "guests",
+                              v[i]->guests);
+        if (detail) {
+            json_object_set_new(o, "questions", json_integer((json_int_t)question_count(c, v[i])));
+            json_object_set_new(o, "seconds", json_integer(v[i]->seconds));
+            json_object_set_new(o, "board", board_json(c, v[i]));
+        }
+        json_array_append_new(list, o);
+    }
+    qk_competition_list_free(v, n);
+    return list;
+}
 
 static json_t *board_json(call *c, const qk_competition *def)
 {
@@ -689,9 +722,9 @@ static json_t *board_json(call *c, const qk_competition *def)
     return a;
 }
 
-/* The competition by id, open now, with whether the engine lets each
- * player enter (window, attempts, guests); 0 after answering. */
-static int open_competition(call *c, const char *id, qk_competition **def)
+/* The competition by id (the bundle's or a published one); 0 after answering
+ * 404. Whether a player may enter now is qk_competition_check's to say. */
+static int find_competition(call *c, const char *id, qk_competition **def)
 {
     *def = NULL;
     if (qk_competition_find(c->k->e, c->k->b, id, def) != QK_OK) {
@@ -721,26 +754,7 @@ static int entry_start(call *c, const char *comp, const char *member, uint64_t s
 /* GET /competitions: those open now, with the local leaderboard. */
 static void h_competitions(call *c)
 {
-    qk_competition **v = NULL;
-    size_t n = 0;
-    int64_t now = qk_engine_now_ms(c->k->e);
-    json_t *list = json_array();
-    if (qk_competitions_all(c->k->e, c->k->b, &v, &n) == QK_OK) {
-        for (size_t i = 0; i < n; i++) {
-            if (qk_competition_state(v[i], now) != QK_COMP_OPEN)
-                continue;
-            char **ids = NULL;
-            size_t nq = 0;
-            qk_competition_question_set(v[i], c->k->b, &ids, &nq);
-            qk_strv_free(ids, nq);
-            json_array_append_new(list, json_pack("{s:s, s:s, s:I, s:i, s:b, s:o}", "id", v[i]->id,
-                                                  "title", v[i]->title, "questions", (json_int_t)nq,
-                                                  "seconds", v[i]->seconds, "guests", v[i]->guests,
-                                                  "board", board_json(c, v[i])));
-        }
-        qk_competition_list_free(v, n);
-    }
-    ok(c, json_pack("{s:o}", "competitions", list));
+    ok(c, json_pack("{s:o}", "competitions", open_competitions(c, 1)));
 }
 
 /* POST /compete {id}: a solo entry for the signed-in member (or a guest, when
@@ -751,7 +765,7 @@ static void h_compete(call *c)
         return;
     const char *id = field(c, "id");
     qk_competition *def = NULL;
-    if (!id || !open_competition(c, id, &def))
+    if (!id || !find_competition(c, id, &def))
         return;
     int rc = qk_competition_check(c->k->e, def, c->sc->member);
     qk_competition_free(def);
@@ -810,7 +824,7 @@ static void h_hotseat_new(call *c)
     if (!json_is_array(players) || json_array_size(players) < 2 || json_array_size(players) > MAX_PLAYERS)
         return fail(c, 400, "bad_field", QK_Y_K_FIELD, "players (2-8)");
     qk_competition *def = NULL;
-    if (!open_competition(c, id, &def))
+    if (!find_competition(c, id, &def))
         return;
     hotseat *g = calloc(1, sizeof *g);
     int good = g != NULL;
@@ -852,9 +866,7 @@ static void h_hotseat_new(call *c)
         }
     }
     if (good) {
-        char **ids = NULL;
-        qk_competition_question_set(def, c->k->b, &ids, &g->total);
-        qk_strv_free(ids, g->total);
+        g->total = question_count(c, def);
         g->competition = strdup(id);
         g->title = strdup(def->title);
         /* one shared order: everyone sees the same question at the same step */

@@ -367,25 +367,31 @@ function flash(msg) {
 
 function drawItem(item) {
   state.quiz.item = item;
-  state.chosen = new Set();
   $('q-progress').textContent = TEXT[state.lang].progress(item.index + 1, item.total);
   $('q-theme').textContent = `${state.game ? state.game.player + ' · ' : ''}${t('types')[item.type]} · ${item.theme || t('modes')[item.mode] || ''}`;
   $('q-stem').textContent = item.stem;
   $('q-feedback').hidden = true;
   $('q-next').hidden = true;
   $('q-submit').hidden = false;
-  $('q-submit').disabled = item.type !== 'fill';
-  const opts = $('q-options');
-  opts.className = item.type === 'judge' ? 'options judge' : 'options';
-  const choices = item.type === 'judge'
+  drawQuestion(item, $('q-options'), $('q-blanks'), $('q-feedback'), $('q-submit'));
+  startTimer(item.remaining_ms);
+}
+
+/* A question's choices (or true/false, or blanks) in the given places: the
+ * quiz, a lesson's checkpoint and a hot-seat turn all draw them the same
+ * way; taps are collected in state.chosen until the answer is sent. */
+function drawQuestion(q, opts, blanks, feedback, submit) {
+  state.chosen = new Set();
+  opts.className = q.type === 'judge' ? 'options judge' : 'options';
+  const choices = q.type === 'judge'
     ? [{ key: '对', text: t('judgeTrue') }, { key: '错', text: t('judgeFalse') }]
-    : item.options;
+    : q.options;
   opts.replaceChildren(...choices.map(o => {
     const b = document.createElement('button');
     b.type = 'button';
     b.className = 'option';
     b.dataset.key = o.key;
-    if (item.type !== 'judge') {
+    if (q.type !== 'judge') {
       const k = document.createElement('span');
       k.className = 'k';
       k.textContent = o.key;
@@ -394,36 +400,33 @@ function drawItem(item) {
     const tx = document.createElement('span');
     tx.textContent = o.text;
     b.append(tx);
-    b.addEventListener('click', () => choose(o.key));
+    b.addEventListener('click', () => {
+      if (!feedback.hidden) return; /* answered already */
+      if (q.type === 'multi') state.chosen.has(o.key) ? state.chosen.delete(o.key) : state.chosen.add(o.key);
+      else state.chosen = new Set([o.key]);
+      for (const x of opts.children) x.classList.toggle('chosen', state.chosen.has(x.dataset.key));
+      submit.disabled = state.chosen.size === 0;
+    });
     return b;
   }));
-  const blanks = $('q-blanks');
-  blanks.replaceChildren(...Array.from({ length: item.type === 'fill' ? item.blanks : 0 }, (_, i) => {
+  blanks.replaceChildren(...Array.from({ length: q.type === 'fill' ? q.blanks : 0 }, (_, i) => {
     const input = document.createElement('input');
     input.placeholder = TEXT[state.lang].blank(i + 1);
     input.setAttribute('aria-label', TEXT[state.lang].blank(i + 1));
     input.className = 'blank';
     return input;
   }));
-  startTimer(item.remaining_ms);
+  submit.disabled = q.type !== 'fill';
 }
 
-function choose(key) {
-  const item = state.quiz.item;
-  if (!$('q-feedback').hidden) return; /* answered already */
-  if (item.type === 'multi') {
-    state.chosen.has(key) ? state.chosen.delete(key) : state.chosen.add(key);
-  } else {
-    state.chosen = new Set([key]);
-  }
-  for (const b of $('q-options').children) b.classList.toggle('chosen', state.chosen.has(b.dataset.key));
-  $('q-submit').disabled = state.chosen.size === 0;
+/* The answer as the engine reads it: the letters chosen, 对/错, or the blanks joined with |. */
+function answerText(q, blanks) {
+  if (q.type === 'fill') return [...blanks.querySelectorAll('input')].map(i => i.value.trim()).join('|');
+  return [...state.chosen].sort().join('');
 }
 
 function response() {
-  const item = state.quiz.item;
-  if (item.type === 'fill') return [...document.querySelectorAll('#q-blanks input')].map(i => i.value.trim()).join('|');
-  return [...state.chosen].sort().join('');
+  return answerText(state.quiz.item, $('q-blanks'));
 }
 
 async function submit() {
@@ -587,7 +590,6 @@ function drawStep(v) {
   $('l-question').hidden = v.type !== 'question';
   if (v.type === 'question') drawCheckpoint(v.question);
   $('l-submit').hidden = v.type !== 'question';
-  $('l-submit').disabled = !(v.question && v.question.type === 'fill');
   $('l-next').hidden = v.type !== 'page';
   $('l-end').hidden = v.type !== 'end';
   if (v.type === 'end' && v.completed) {
@@ -602,29 +604,7 @@ function drawStep(v) {
 
 function drawCheckpoint(q) {
   $('l-stem').textContent = q.stem;
-  const choices = q.type === 'judge' ? [{ key: '对', text: t('judgeTrue') }, { key: '错', text: t('judgeFalse') }] : q.options;
-  const opts = $('l-options');
-  opts.className = q.type === 'judge' ? 'options judge' : 'options';
-  opts.replaceChildren(...choices.map(o => {
-    const b = document.createElement('button');
-    b.type = 'button';
-    b.className = 'option';
-    b.dataset.key = o.key;
-    b.textContent = q.type === 'judge' ? o.text : `${o.key}. ${o.text}`;
-    b.addEventListener('click', () => {
-      if (!$('l-feedback').hidden) return;
-      if (q.type === 'multi') state.chosen.has(o.key) ? state.chosen.delete(o.key) : state.chosen.add(o.key);
-      else state.chosen = new Set([o.key]);
-      for (const x of opts.children) x.classList.toggle('chosen', state.chosen.has(x.dataset.key));
-      $('l-submit').disabled = state.chosen.size === 0;
-    });
-    return b;
-  }));
-  $('l-blanks').replaceChildren(...Array.from({ length: q.type === 'fill' ? q.blanks : 0 }, (_, i) => {
-    const input = document.createElement('input');
-    input.placeholder = TEXT[state.lang].blank(i + 1);
-    return input;
-  }));
+  drawQuestion(q, $('l-options'), $('l-blanks'), $('l-feedback'), $('l-submit'));
 }
 
 async function choosePath(i) {
@@ -633,9 +613,7 @@ async function choosePath(i) {
 }
 
 async function lessonAnswer() {
-  const q = state.lesson.view.question;
-  const resp = q.type === 'fill' ? [...document.querySelectorAll('#l-blanks input')].map(x => x.value.trim()).join('|')
-                                 : [...state.chosen].sort().join('');
+  const resp = answerText(state.lesson.view.question, $('l-blanks'));
   $('l-submit').disabled = true;
   try {
     const v = await api('POST', '/api/lesson/answer', { response: resp });
