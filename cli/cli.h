@@ -30,6 +30,8 @@ typedef struct cli {
     char *data_dir;           /* resolved, created */
     int color;                /* ANSI colours on stdout */
     int allow_untrusted;      /* --allow-untrusted: developer escape hatch, warns */
+    qk_clock clock;           /* QUIZKIT_NOW or the system clock: every engine, store,
+                                 server and kiosk this command opens runs on it */
 } cli;
 
 const char *M(const cli *c, cli_msg id);
@@ -46,6 +48,8 @@ void warn_text(const cli *c, const char *text);
 /* --- terminal (term.c) --- */
 /* Installs the SIGINT handler; after Ctrl-C, reads return TERM_INTERRUPTED. */
 void term_init(void);
+/* The clock input deadlines are measured on (NULL: the system clock). */
+void term_set_clock(const qk_clock *clock);
 int term_interrupted(void);
 #define TERM_LINE 1
 #define TERM_EOF 0
@@ -72,9 +76,9 @@ void table_free(table *t);
 /* "8", "8.5" or "8.33" for hundredths. */
 void fmt_points(char *buf, size_t n, qk_centi v);
 void fmt_duration(const cli *c, char *buf, size_t n, int64_t ms);
+/* A time as people here read it: Beijing time, "YYYY-MM-DD HH:MM". Headers
+ * and labels say 北京时间 where a reader could take it for local time. */
 void fmt_time(char *buf, size_t n, int64_t unix_ms);
-/* The same in Beijing time (competition windows are defined in it). */
-void fmt_time_beijing(char *buf, size_t n, int64_t unix_ms);
 
 /* --- data folder and bundles (paths.c) --- */
 /* Resolves and creates the data folder; prints the error itself. */

@@ -49,8 +49,8 @@ static int list(cli *c)
     for (size_t i = 0; i < n; i++) {
         char window[80] = "", a[32], z[32];
         if (v[i]->opens_ms || v[i]->closes_ms) {
-            fmt_time_beijing(a, sizeof a, v[i]->opens_ms);
-            fmt_time_beijing(z, sizeof z, v[i]->closes_ms);
+            fmt_time(a, sizeof a, v[i]->opens_ms);
+            fmt_time(z, sizeof z, v[i]->closes_ms);
             snprintf(window, sizeof window, "%s – %s", v[i]->opens_ms ? a : "", v[i]->closes_ms ? z : "");
         } else {
             snprintf(window, sizeof window, "%s", M(c, M_C_ALWAYS));

@@ -139,6 +139,7 @@ int cmd_kiosk(cli *c, int argc, char **argv)
     }
     syncer sy = {c, (int)v, 0, 0};
     cfg.lang = c->lang;
+    cfg.clock = &c->clock;
     qk_engine *e = NULL;
     qk_bundle *b = NULL;
     FILE *log = NULL;

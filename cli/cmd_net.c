@@ -119,13 +119,6 @@ static void progress(void *ctx, int64_t done, int64_t total)
     fflush(stderr);
 }
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* {bundle id: version} of the bundles installed here. */
 static json_t *installed_versions(cli *c)
 {
@@ -287,7 +280,9 @@ int net_sync_once(cli *c, qk_client_conf *conf, const char *path, qk_client **cl
         return QK_EIO;
     qk_client *cl = *clp;
     int rc = QK_OK;
-    if (!cl && (rc = qk_client_new(&cl, conf, c->lang, msg, n)) != QK_OK) {
+    if (!cl && (rc = qk_client_new(&cl, conf, c->lang, msg, n)) == QK_OK)
+        qk_client_use_clock(cl, &c->clock);
+    if (!cl) {
         qk_engine_close(e);
         return rc;
     }
@@ -302,7 +297,7 @@ int net_sync_once(cli *c, qk_client_conf *conf, const char *path, qk_client **cl
         (rc = pull_competitions(c, e, cl, &comps, msg, n)) == QK_OK &&
         (rc = pull_boards(c, e, cl, msg, n)) == QK_OK) {
         conf->clock_offset_ms = offset;
-        conf->last_sync_ms = wall_ms();
+        conf->last_sync_ms = qk_clock_now_ms(&c->clock);
         out(c, stdout, M_SYNC_DONE, (long long)pr.sent, pr.batches, (long long)pr.acked_seq,
             (long long)pr.pending, changed, (long long)offset);
         fflush(stdout);
@@ -357,7 +352,7 @@ int cmd_sync(cli *c, int argc, char **argv)
     }
     term_init();
     qk_client *cl = NULL;
-    unsigned seed = (unsigned)wall_ms() ^ (unsigned)getpid();
+    unsigned seed = (unsigned)qk_clock_real_mono_ms() ^ (unsigned)getpid();
     int failures = 0;
     for (;;) {
         rc = net_sync_once(c, &conf, path, &cl, msg, sizeof msg);

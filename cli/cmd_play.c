@@ -369,7 +369,8 @@ int cmd_play(cli *c, int argc, char **argv)
                    (status = choose_theme(c, e, b, &theme))) {
             goto out;
         }
-        warn_unfinished(c, e, o.member);
+        if (o.spec.mode != QK_MODE_DAILY) /* the daily quiz continues today's itself */
+            warn_unfinished(c, e, o.member);
         o.spec.theme = theme;
         if (o.spec.mode == QK_MODE_CHALLENGE)
             o.spec.time_limit_s = o.question_s;
@@ -394,12 +395,13 @@ int cmd_play(cli *c, int argc, char **argv)
         limit[0] = '\0'; /* the limit is per question, shown with each one */
     out(c, stdout, M_QUIZ_HEAD, t ? t->title : M(c, M_THEME_ALL), mode_label(c, mode), total,
         limit);
-    if (mode == QK_MODE_DAILY) {
-        char day[11];
-        qk_beijing_date(qk_engine_now_ms(e), day);
-        out(c, stdout, M_DAILY_DAY, day);
-    }
-    if (o.resume)
+    const qk_expired_daily *old = qk_session_expired_daily(s);
+    if (old)
+        out(c, stdout, M_DAILY_EXPIRED, old->day, old->answered, old->total, old->correct,
+            old->points);
+    if (mode == QK_MODE_DAILY)
+        out(c, stdout, M_DAILY_DAY, qk_session_day(s));
+    if (qk_session_resumed(s))
         out(c, stdout, M_RESUMED, qk_session_answered(s), total);
     status = run(c, e, s, &o);
 out:

@@ -32,6 +32,7 @@ int cmd_serve(cli *c, int argc, char **argv)
 {
     qk_server_config cfg = {0};
     cfg.lang = c->lang;
+    cfg.clock = &c->clock;
     const char *port_s = NULL, *threads_s = NULL, *log_path = NULL, *port_file = NULL,
                *config = NULL;
     /* The config file first, so options on the command line win. */
@@ -521,6 +522,7 @@ int admin_server(cli *c, int argc, char **argv)
         qk_store_close(s);
         return r;
     }
+    qk_store_use_clock(s, &c->clock);
     int rc = QK_OK;
     r = EXIT_OK;
     if (strcmp(cmd, "init") == 0 && o.npos == 0) {

@@ -81,15 +81,14 @@ static int period(cli *c, const period_opts *p, qk_stats_query *q)
             err(c, M_BAD_VALUE, "--month", p->month);
             return EXIT_USAGE;
         }
-        /* the month around its first day, at noon Beijing time */
-        qk_stats_this_month(q->from_day * 86400000LL + 4 * 3600000LL, &q->from_day, &q->to_day);
+        qk_month_bounds(q->from_day, &q->from_day, &q->to_day);
     } else if (p->week) {
-        if (qk_stats_parse_day(p->week, &q->from_day)) {
+        int64_t day;
+        if (qk_stats_parse_day(p->week, &day)) {
             err(c, M_BAD_VALUE, "--week", p->week);
             return EXIT_USAGE;
         }
-        q->from_day -= (q->from_day + 3) % 7; /* back to Monday (day 0 was a Thursday) */
-        q->to_day = q->from_day + 6;
+        qk_week_bounds(day, &q->from_day, &q->to_day);
     } else if (p->days) {
         if (!parse_uint(p->days, 3660, &n) || n == 0) {
             err(c, M_BAD_VALUE, "--days", p->days);
@@ -148,7 +147,7 @@ static int server_table(cli *c, source *src, const qk_stats_query *q, json_t **t
             return EXIT_FAIL;
         }
     }
-    char path[512], from[16], to[16];
+    char path[512], from[QK_DATE_LEN], to[QK_DATE_LEN];
     qk_stats_day_text(q->from_day, from);
     qk_stats_day_text(q->to_day, to);
     snprintf(path, sizeof path, "/api/v1/stats/%s?from=%s&to=%s%s%s", qk_stats_subject_name(q->subject),

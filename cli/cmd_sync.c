@@ -230,6 +230,7 @@ static int admin_import(cli *c, int argc, char **argv)
         return EXIT_FAIL;
     }
     qk_store_set_bundles(s, bundles);
+    qk_store_use_clock(s, &c->clock);
     int status = EXIT_OK;
     for (int f = 0; f < n; f++) {
         qk_import_result res;

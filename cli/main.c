@@ -61,6 +61,14 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     setlocale(LC_CTYPE, "");
+    /* The one clock of this command (quizkit/clock.h). */
+    char clock_msg[512];
+    if (qk_clock_from_env(&c.clock, c.lang, clock_msg, sizeof clock_msg) != QK_OK) {
+        err_text(&c, clock_msg);
+        free(rest);
+        return EXIT_USAGE;
+    }
+    term_set_clock(&c.clock);
 
     int status;
     const char *cmd = n > 1 ? rest[1] : NULL;

@@ -91,7 +91,7 @@ int engine_open(cli *c, qk_engine **e)
     char *path = join(c->data_dir, "progress.db");
     if (!path)
         return EXIT_FAIL;
-    int rc = qk_engine_open(e, path, c->lang);
+    int rc = qk_engine_open_v2(e, path, c->lang, &c->clock);
     free(path);
     if (rc != QK_OK) {
         err_text(c, qk_engine_errmsg(*e));

@@ -45,11 +45,17 @@ static char inbuf[LINE_MAX_BYTES * 2];
 static size_t inlen;
 static char line_out[LINE_MAX_BYTES + 1];
 
+/* Input deadlines run on the command's clock, as the engine's timers do. */
+static const qk_clock *term_clock;
+
+void term_set_clock(const qk_clock *clock)
+{
+    term_clock = clock;
+}
+
 static int64_t now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return qk_clock_mono_ms(term_clock);
 }
 
 /* Takes one line out of the buffer if there is one. A line longer than the
@@ -239,18 +245,9 @@ void fmt_duration(const cli *c, char *buf, size_t n, int64_t ms)
         msgf(c, buf, n, M_DUR_S, s);
 }
 
-void fmt_time_beijing(char *buf, size_t n, int64_t unix_ms)
-{
-    time_t t = (time_t)(unix_ms / 1000 + 8 * 3600); /* UTC+8, no daylight saving */
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, n, "%Y-%m-%d %H:%M", &tm);
-}
-
 void fmt_time(char *buf, size_t n, int64_t unix_ms)
 {
-    time_t t = (time_t)(unix_ms / 1000);
-    struct tm tm;
-    localtime_r(&t, &tm);
-    strftime(buf, n, "%Y-%m-%d %H:%M", &tm);
+    char t[QK_TIME_LEN];
+    qk_beijing_time_text(unix_ms, 0, t);
+    snprintf(buf, n, "%s", t);
 }

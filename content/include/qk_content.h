@@ -49,8 +49,9 @@ typedef struct qk_build_opts {
     int check_only;    /* report problems, write nothing */
     qk_diag_fn fn;     /* receives every problem; may be NULL */
     void *payload;
+    const qk_clock *clock; /* the bundle's build time; NULL: the system clock */
 } qk_build_opts;
-#define QK_BUILD_OPTS_INIT {QK_BUILD_OPTS_VERSION, QK_LANG_ZH, NULL, 0, NULL, NULL}
+#define QK_BUILD_OPTS_INIT {QK_BUILD_OPTS_VERSION, QK_LANG_ZH, NULL, 0, NULL, NULL, NULL}
 
 /* Builds src into out_path. src is a folder holding bundle.json, or a single
  * question file (.csv, .json, .gift, .txt) whose name gives the bundle's id

@@ -7,7 +7,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <stdarg.h>
-#include <time.h>
 
 #include <jansson.h>
 
@@ -535,16 +534,23 @@ static int build_single(build *b, const char *src)
     qk_source_format fmt = qk_source_format_of(src);
     char *id = NULL, *title = NULL;
     names_from_file(src, &id, &title);
-    /* The version is the file's modification time, so a re-saved sheet is newer. */
+    /* The version is the file's modification time (Beijing), so a re-saved
+     * sheet is newer: "20261202.235930". */
     struct stat sb;
-    char version[32] = "1";
+    char version[QK_TIME_LEN] = "1";
     if (stat(src, &sb) == 0) {
-        struct tm tm;
-        time_t t = sb.st_mtime;
-        gmtime_r(&t, &tm);
-        strftime(version, sizeof version, "%Y%m%d.%H%M%S", &tm);
+        char t[QK_TIME_LEN];
+        qk_beijing_time_text((int64_t)sb.st_mtime * 1000, 1, t);
+        size_t k = 0;
+        for (const char *p = t; *p && k + 1 < sizeof version; p++) {
+            if (*p >= '0' && *p <= '9')
+                version[k++] = *p;
+            else if (*p == ' ')
+                version[k++] = '.';
+        }
+        version[k] = '\0';
     }
-    qk_manifest m = {id, version, title, "zh-CN", 0};
+    qk_manifest m = {id, version, title, "zh-CN", 0, qk_clock_now_ms(b->o->clock)};
     if (!id || !title || qk_bundle_writer_manifest(b->w, &m) != QK_OK)
         say_text(b, src, 0, qk_bundle_writer_errmsg(b->w));
     b->single = 1;
@@ -592,7 +598,8 @@ static int build_folder(build *b, const char *src)
     json_t *daily = json_object_get(root, "daily_count");
     qk_manifest m = {str_field(root, "id"), str_field(root, "version"), str_field(root, "title"),
                      str_field(root, "language"),
-                     json_is_integer(daily) ? (int)json_integer_value(daily) : 0};
+                     json_is_integer(daily) ? (int)json_integer_value(daily) : 0,
+                     qk_clock_now_ms(b->o->clock)};
     if (qk_bundle_writer_manifest(b->w, &m) != QK_OK)
         say_text(b, mpath, 1, qk_bundle_writer_errmsg(b->w));
     json_t *themes = json_object_get(root, "themes");

@@ -3,6 +3,8 @@
 #define QUIZKIT_H
 
 #include "quizkit/common.h"
+#include "quizkit/calendar.h"
+#include "quizkit/clock.h"
 #include "quizkit/text.h"
 #include "quizkit/csv.h"
 #include "quizkit/rng.h"

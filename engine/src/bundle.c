@@ -712,9 +712,7 @@ int qk_theme_days_valid(const char *spec)
 
 const qk_theme *qk_bundle_theme_today(const qk_bundle *b, int64_t unix_ms)
 {
-    char date[11];
-    qk_beijing_date(unix_ms, date);
-    int md = month_day(date + 5, 5);
+    int md = qk_month_day(qk_beijing_day(unix_ms));
     for (size_t i = 0; i < b->info.n_themes; i++) {
         int hit = 0;
         if (b->themes[i].active[0] && day_ranges(b->themes[i].active, md, &hit) && hit)

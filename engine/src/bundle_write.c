@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -110,18 +110,20 @@ int qk_bundle_writer_manifest(qk_bundle_writer *w, const qk_manifest *m)
             return qk__errf(&w->err, w->lang, QK_EINVAL, QK_M_W_MANIFEST, fields[i][0]);
     }
     /* SOURCE_DATE_EPOCH makes builds reproducible (same sources, same digest). */
-    time_t now = time(NULL);
+    int64_t now = m->created_ms ? m->created_ms : qk_clock_now_ms(NULL);
     const char *sde = getenv("SOURCE_DATE_EPOCH");
     if (sde && *sde) {
         char *end = NULL;
         long long v = strtoll(sde, &end, 10);
-        if (end && !*end && v >= 0)
-            now = (time_t)v;
+        if (end && !*end && v >= 0 && v < 253402300800LL) /* before the year 10000 */
+            now = (int64_t)v * 1000;
     }
-    struct tm tm;
-    char created[32];
-    gmtime_r(&now, &tm);
-    strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    /* UTC in the manifest (ISO 8601 with Z); screens show it in Beijing time. */
+    char created[QK_TIME_LEN + 4];
+    qk_beijing_time_text(now - QK_BEIJING_OFFSET_MS, 1, created);
+    created[10] = 'T';
+    size_t clen = strlen(created);
+    snprintf(created + clen, sizeof created - clen, "Z");
     char fmt[8];
     snprintf(fmt, sizeof fmt, "%d", QK_BUNDLE_FORMAT);
     int rc;

@@ -27,24 +27,6 @@ void qk_competition_list_free(qk_competition **v, size_t n)
     free(v);
 }
 
-/* "YYYY-MM-DD HH:MM" (or "YYYY-MM-DDTHH:MM") in Beijing time -> unix ms. */
-static int beijing_ms(const char *s, int64_t *out)
-{
-    int64_t day = 0;
-    if (strlen(s) != 16 || (s[10] != ' ' && s[10] != 'T') || s[13] != ':' ||
-        qk_beijing_parse_date(s, &day) != 0)
-        return 0;
-    for (int i = 11; i < 16; i++) {
-        if (i != 13 && (s[i] < '0' || s[i] > '9'))
-            return 0;
-    }
-    int h = (s[11] - '0') * 10 + (s[12] - '0'), mi = (s[14] - '0') * 10 + (s[15] - '0');
-    if (h > 23 || mi > 59)
-        return 0;
-    *out = (day * 86400 + h * 3600 + mi * 60 - 8 * 3600) * 1000;
-    return 1;
-}
-
 /* One field of the definition: its JSON type and value. */
 typedef struct jf {
     const char *type; /* "text", "integer", "real", "true", "false", "array", "null", NULL */
@@ -164,7 +146,7 @@ int qk_competition_parse(qk_competition **out, const char *json, qk_lang lang, c
     for (int k = 0; rc == QK_OK && k < 2; k++) {
         field(db, json, times[k], &f, tb, sizeof tb);
         int64_t *dst = k ? &c->closes_ms : &c->opens_ms;
-        if (f.type && (strcmp(f.type, "text") != 0 || !beijing_ms(f.text, dst)))
+        if (f.type && (strcmp(f.type, "text") != 0 || qk_beijing_parse_minute(f.text, dst) != 0))
             rc = bad(lang, msg, msglen, id, k ? "closes (YYYY-MM-DD HH:MM)" : "opens (YYYY-MM-DD HH:MM)");
         jf_clear(&f);
     }

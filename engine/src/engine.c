@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -72,18 +71,15 @@ const char *qk_engine_device_id(const qk_engine *e)
     return e->device_id;
 }
 
-static int64_t system_ms(void *payload)
+static int64_t clock_ms(void *payload)
 {
-    (void)payload;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return qk_clock_now_ms(payload);
 }
 
 void qk_engine_set_clock(qk_engine *e, int64_t (*now_ms)(void *payload), void *payload)
 {
-    e->clock = now_ms ? now_ms : system_ms;
-    e->clock_payload = now_ms ? payload : NULL;
+    e->clock = now_ms ? now_ms : clock_ms;
+    e->clock_payload = now_ms ? payload : &e->own_clock;
 }
 
 void qk_engine_set_mono_clock(qk_engine *e, int64_t (*mono_ms)(void *payload), void *payload)
@@ -92,13 +88,21 @@ void qk_engine_set_mono_clock(qk_engine *e, int64_t (*mono_ms)(void *payload), v
     e->mono_payload = payload;
 }
 
+void qk_engine_use_clock(qk_engine *e, const qk_clock *c)
+{
+    qk_clock sys = QK_CLOCK_SYSTEM;
+    e->own_clock = c ? *c : sys;
+    e->clock = clock_ms;
+    e->clock_payload = &e->own_clock;
+    e->mono = NULL;
+    e->mono_payload = NULL;
+}
+
 int64_t qk_engine_mono_ms(qk_engine *e)
 {
     if (e->mono)
         return e->mono(e->mono_payload);
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return qk_clock_mono_ms(&e->own_clock);
 }
 
 int64_t qk_engine_now_ms(qk_engine *e)
@@ -212,12 +216,18 @@ static int load_device(qk_engine *e)
 
 int qk_engine_open(qk_engine **out, const char *progress_path, qk_lang lang)
 {
+    return qk_engine_open_v2(out, progress_path, lang, NULL);
+}
+
+int qk_engine_open_v2(qk_engine **out, const char *progress_path, qk_lang lang,
+                      const qk_clock *clock)
+{
     qk_engine *e = calloc(1, sizeof *e);
     *out = e;
     if (!e)
         return QK_ENOMEM;
     e->lang = lang;
-    e->clock = system_ms;
+    qk_engine_use_clock(e, clock);
     int status = qk_rng_new_random(&e->rng);
     if (status != QK_OK)
         return qk__errf(&e->err, lang, status, QK_M_P_OPEN, progress_path, "entropy");
@@ -290,7 +300,7 @@ int qk__event_append(qk_engine *e, const qk__event *ev, char id_out[QK_UUID_STRL
         bind_opt(st, 6, ev->kind);
         bind_opt(st, 7, ev->attempt_id);
         sqlite3_bind_text(st, 8, ev->payload ? ev->payload : "{}", -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 9, qk_engine_now_ms(e));
+        sqlite3_bind_int64(st, 9, ev->at_ms ? ev->at_ms : qk_engine_now_ms(e));
         if (sqlite3_step(st) != SQLITE_DONE)
             status = qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "events");
     }

@@ -51,6 +51,7 @@ struct qk_engine {
     qk_lang lang;
     qk__err err;
     char device_id[QK_UUID_STRLEN + 1];
+    qk_clock own_clock; /* the host's clock (qk_engine_use_clock); system by default */
     int64_t (*clock)(void *payload);
     void *clock_payload;
     int64_t (*mono)(void *payload); /* NULL: CLOCK_MONOTONIC */
@@ -67,6 +68,7 @@ typedef struct qk__event {
     const char *kind;
     const char *attempt_id;
     const char *payload; /* JSON object text */
+    int64_t at_ms;       /* created_ms; 0: now by the engine's clock */
 } qk__event;
 
 /* Appends an event durably inside its own transaction and writes its id to
@@ -84,6 +86,11 @@ typedef struct qk_competition qk_competition;
  * the competitions(id, bundle_id, spec) table (progress file or server store). */
 int qk__competition_published(sqlite3 *db, const char *bundle_id, const char *id,
                               qk_competition **out);
+
+/* qk_points_award for an activity that belongs to a given Beijing day (an
+ * attempt's: the day it began), whatever the time now. */
+int qk__points_award_on(qk_engine *e, qk_bundle *b, const char *member_id, qk_activity a,
+                        int units, const char *ref, int64_t on_day, int *awarded);
 
 /* mbedTLS-style random callback over a qk_rng. */
 int qk__rng_fn(void *rng, unsigned char *out, size_t n);

@@ -63,20 +63,21 @@ static int append_award(qk_engine *e, const char *member, qk_activity a, int amo
     return status;
 }
 
-/* Distinct Beijing days with answers of member, newest first, into days[]. */
-static int study_days(qk_engine *e, const char *member, int64_t **days, size_t *n)
+/* Distinct Beijing days with answers of member up to and including day
+ * last, newest first, into days[]. An answer counts on its attempt's day. */
+static int study_days(qk_engine *e, const char *member, int64_t last, int64_t **days, size_t *n)
 {
     *days = NULL;
     *n = 0;
     sqlite3_stmt *st = NULL;
-    /* (created_ms + 8 h) / 1 day, floored, is the Beijing day (see qk_beijing_day). */
     if (sqlite3_prepare_v2(e->db,
-                           "SELECT DISTINCT (created_ms + 28800000) / 86400000 AS d FROM events"
-                           " WHERE kind = 'answer' AND member_id = ? AND created_ms >= 0"
+                           "SELECT DISTINCT " QK_SQL_BEIJING_DAY(QK_SQL_COUNTS_AT("e")) " AS d"
+                           " FROM events e WHERE e.kind = 'answer' AND e.member_id = ? AND d <= ?"
                            " ORDER BY d DESC",
                            -1, &st, NULL) != SQLITE_OK)
         return qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "streak");
     sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, last);
     size_t cap = 0;
     int status = QK_OK;
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -95,17 +96,16 @@ static int study_days(qk_engine *e, const char *member, int64_t **days, size_t *
     return status;
 }
 
-/* Consecutive study days ending today, or yesterday when today has none yet
- * (the streak is not broken until the day is over). */
-static int streak(qk_engine *e, const char *member, int *out)
+/* Consecutive study days ending on day, or on the day before when day has
+ * none yet (the streak is not broken until the day is over). */
+static int streak(qk_engine *e, const char *member, int64_t day, int *out)
 {
     int64_t *days = NULL;
     size_t n = 0;
-    int status = study_days(e, member, &days, &n);
+    int status = study_days(e, member, day, &days, &n);
     *out = 0;
     if (status == QK_OK && n > 0) {
-        int64_t today = qk_beijing_day(qk_engine_now_ms(e));
-        int64_t expect = days[0] == today ? today : today - 1;
+        int64_t expect = days[0] == day ? day : day - 1;
         for (size_t i = 0; i < n && days[i] == expect; i++, expect--)
             (*out)++;
     }
@@ -115,6 +115,13 @@ static int streak(qk_engine *e, const char *member, int *out)
 
 int qk_points_award(qk_engine *e, qk_bundle *b, const char *member_id, qk_activity a, int units,
                     const char *ref, int *awarded)
+{
+    return qk__points_award_on(e, b, member_id, a, units, ref,
+                               qk_beijing_day(qk_engine_now_ms(e)), awarded);
+}
+
+int qk__points_award_on(qk_engine *e, qk_bundle *b, const char *member_id, qk_activity a,
+                        int units, const char *ref, int64_t on_day, int *awarded)
 {
     int dummy;
     if (!awarded)
@@ -126,8 +133,8 @@ int qk_points_award(qk_engine *e, qk_bundle *b, const char *member_id, qk_activi
         return qk__errf(&e->err, e->lang, QK_EINVAL, QK_M_P_ACTIVITY, "?");
     qk_point_rule rules[QK_ACT_COUNT];
     qk_point_rules(b, rules);
-    char day[11];
-    qk_beijing_date(qk_engine_now_ms(e), day);
+    char day[QK_DATE_LEN];
+    qk_day_text(on_day, day);
     int yes = 0, today = 0;
     int status = already_awarded(e, member_id, a, ref, &yes);
     if (status != QK_OK || yes)
@@ -143,8 +150,9 @@ int qk_points_award(qk_engine *e, qk_bundle *b, const char *member_id, qk_activi
     /* A streak of two days or more earns its bonus once a day, with the first
      * activity of the day that earns anything. */
     int days = 0, bonus_today = 0;
-    if (status == QK_OK && a != QK_ACT_STREAK && (status = streak(e, member_id, &days)) == QK_OK &&
-        days >= 2 && (status = awarded_today(e, member_id, QK_ACT_STREAK, day, &bonus_today)) == QK_OK &&
+    if (status == QK_OK && a != QK_ACT_STREAK &&
+        (status = streak(e, member_id, on_day, &days)) == QK_OK && days >= 2 &&
+        (status = awarded_today(e, member_id, QK_ACT_STREAK, day, &bonus_today)) == QK_OK &&
         bonus_today < rules[QK_ACT_STREAK].daily_cap) {
         int bonus = rules[QK_ACT_STREAK].points;
         if (bonus > rules[QK_ACT_STREAK].daily_cap - bonus_today)
@@ -160,7 +168,7 @@ int qk_points_correct(qk_engine *e, const char *member_id, qk_activity a, int am
 {
     if ((unsigned)a >= QK_ACT_COUNT)
         return qk__errf(&e->err, e->lang, QK_EINVAL, QK_M_P_ACTIVITY, "?");
-    char day[11];
+    char day[QK_DATE_LEN];
     qk_beijing_date(qk_engine_now_ms(e), day);
     qk__buf p = {0};
     qk__buf_fmt(&p, "{\"activity\":\"%s\",\"amount\":%d,\"day\":\"%s\",\"reason\":",
@@ -183,8 +191,9 @@ int qk_points_summary_get(qk_engine *e, qk_bundle *b, const char *member_id,
     qk_point_rules(b, out->rules);
     if (!member_id)
         return QK_OK;
-    char day[11];
-    qk_beijing_date(qk_engine_now_ms(e), day);
+    int64_t today = qk_beijing_day(qk_engine_now_ms(e));
+    char day[QK_DATE_LEN];
+    qk_day_text(today, day);
     int status = QK_OK;
     for (int a = 0; a < QK_ACT_COUNT && status == QK_OK; a++) {
         status = awarded_today(e, member_id, (qk_activity)a, day, &out->today[a]);
@@ -202,7 +211,7 @@ int qk_points_summary_get(qk_engine *e, qk_bundle *b, const char *member_id,
     }
     sqlite3_finalize(st);
     if (status == QK_OK)
-        status = streak(e, member_id, &out->streak_days);
+        status = streak(e, member_id, today, &out->streak_days);
     return status;
 }
 
@@ -244,10 +253,15 @@ static day_award *day_of(replay *r, int64_t day)
     return d;
 }
 
+/* Keeps the study days sorted and distinct: an answer of an attempt begun
+ * before midnight can arrive after answers of the next day. */
 static void note_study_day(replay *r, int64_t day)
 {
-    if (r->n_study && r->study[r->n_study - 1] >= day)
-        return; /* events come in time order */
+    size_t i = r->n_study;
+    while (i > 0 && r->study[i - 1] > day)
+        i--;
+    if (i > 0 && r->study[i - 1] == day)
+        return;
     if (r->n_study == r->cap_study) {
         size_t cap = r->cap_study ? r->cap_study * 2 : 64;
         int64_t *nv = realloc(r->study, cap * sizeof *nv);
@@ -256,14 +270,20 @@ static void note_study_day(replay *r, int64_t day)
         r->study = nv;
         r->cap_study = cap;
     }
-    r->study[r->n_study++] = day;
+    memmove(&r->study[i + 1], &r->study[i], (r->n_study - i) * sizeof *r->study);
+    r->study[i] = day;
+    r->n_study++;
 }
 
+/* The streak as of day: study days up to it (see streak()). */
 static int streak_at(const replay *r, int64_t day)
 {
+    size_t i = r->n_study;
+    while (i > 0 && r->study[i - 1] > day)
+        i--;
     int n = 0;
-    int64_t expect = r->n_study && r->study[r->n_study - 1] == day ? day : day - 1;
-    for (size_t i = r->n_study; i > 0 && r->study[i - 1] == expect; i--, expect--)
+    int64_t expect = i > 0 && r->study[i - 1] == day ? day : day - 1;
+    for (; i > 0 && r->study[i - 1] == expect; i--, expect--)
         n++;
     return n;
 }
@@ -305,7 +325,7 @@ int qk_points_recompute(const char *events_db, qk_bundle *b, const char *member_
     /* attempt.finish carries the mode of its attempt through the start event */
     int rc = sqlite3_prepare_v2(
         db,
-        "SELECT e.kind, e.created_ms, json_extract(e.payload, '$.correct'),"
+        "SELECT e.kind, " QK_SQL_COUNTS_AT("e") ", json_extract(e.payload, '$.correct'),"
         " json_extract(e.payload, '$.completed'), json_extract(e.payload, '$.lesson'),"
         " json_extract(e.payload, '$.amount'),"
         " (SELECT json_extract(s.payload, '$.mode') FROM events s"
@@ -322,7 +342,7 @@ int qk_points_recompute(const char *events_db, qk_bundle *b, const char *member_
     int status = QK_OK;
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *kind = (const char *)sqlite3_column_text(st, 0);
-        int64_t day = qk_beijing_day(sqlite3_column_int64(st, 1));
+        int64_t day = qk_beijing_day(sqlite3_column_int64(st, 1)); /* the attempt's day */
         if (strcmp(kind, "answer") == 0) {
             note_study_day(&r, day);
         } else if (strcmp(kind, "attempt.finish") == 0) {

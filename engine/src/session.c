@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "internal.h"
 #include "quizkit/competition.h"
@@ -44,21 +43,31 @@ struct qk_session {
     slot *slots;
     size_t cur;    /* slot last handed out by next(), or n */
     int presented; /* cur is valid */
-    struct timespec shown;
     int64_t shown_ms;  /* engine clock when the current item was handed out */
     char **fixed;      /* review: the questions to ask, in order (else drawn from a theme) */
     size_t n_fixed;
     int ended;         /* challenge: a wrong answer ended the run */
-    char day[11];      /* daily: the Beijing day the set belongs to */
+    char day[QK_DATE_LEN]; /* daily: the Beijing day the set belongs to */
     qk_competition *comp; /* competition mode: its definition */
-    int64_t shown_mono;   /* competition: monotonic clock when the item was handed out */
+    int64_t shown_mono;   /* monotonic clock when the item was handed out */
     int finished;
     int timed_out;
+    int expired;          /* daily: finished because its day ended (reason "expired") */
+    int resumed;          /* continued from the log rather than begun */
+    qk_expired_daily closed; /* a past day's daily this call finished (day[0]: none) */
     qk_summary summary;
 };
 
 static int engine_fail(qk_session *s, int status);
 static void recount_competition(qk_session *s);
+/* Which unfinished attempt to continue (see resume_pick): mode 0: any;
+ * any_theme: every theme, else only theme (NULL: the all-themes attempts). */
+typedef struct pick {
+    qk_mode mode;
+    int any_theme;
+    const char *theme;
+} pick;
+static int resume_pick(qk_session *s, const pick *p);
 
 static const char *const mode_names[] = {NULL,      "practice", "exam",        "daily",
                                          "challenge", "review", "srs", "competition", "lesson"};
@@ -103,13 +112,6 @@ size_t qk_session_answered(const qk_session *s)
     for (size_t i = 0; i < s->n; i++)
         n += s->slots[i].answered ? 1 : 0;
     return n;
-}
-
-static int64_t mono_ms(const struct timespec *since)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (int64_t)(now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
 }
 
 static qk_session *session_new(qk_engine *e, qk_bundle *b, const char *member_id)
@@ -277,7 +279,7 @@ static int prepare_mode(qk_session *s, const qk_session_spec *spec)
     const qk_bundle_info *info = qk_bundle_info_get(s->b);
     switch (s->mode) {
     case QK_MODE_DAILY: {
-        qk_beijing_date(qk_engine_now_ms(s->e), s->day);
+        qk_beijing_date(s->started_ms, s->day);
         qk__buf k = {0};
         qk__buf_str(&k, "daily\x1f");
         qk__buf_str(&k, s->member_id ? s->member_id : "");
@@ -310,7 +312,7 @@ static int prepare_mode(qk_session *s, const qk_session_spec *spec)
         int rc = qk_srs_list(s->e, s->member_id, &due, &n);
         if (rc != QK_OK)
             return qk__errf(&s->err, s->lang, rc, QK_M_SQL, "srs", qk_engine_errmsg(s->e));
-        int64_t today = qk_beijing_day(qk_engine_now_ms(s->e));
+        int64_t today = qk_beijing_day(s->started_ms);
         const char **ids = calloc(n ? n : 1, sizeof *ids);
         for (size_t i = 0; ids && i < n && due[i].due_day <= today; i++)
             ids[n_due++] = due[i].question_id;
@@ -354,6 +356,22 @@ int qk_session_start(qk_session **out, qk_engine *e, qk_bundle *b, const char *m
         const char *name = qk_mode_name(spec->mode);
         return qk__errf(&s->err, s->lang, QK_EINVAL, QK_M_S_MODE, name ? name : "?");
     }
+    if (spec->mode == QK_MODE_DAILY) {
+        /* One daily quiz a day: today's, if begun, continues; past days'
+         * unfinished ones are finished on their own day (close_stale). */
+        qk_session *r = session_new(e, b, member_id);
+        pick p = {QK_MODE_DAILY, 1, NULL};
+        if (!r)
+            return oom(s);
+        int rc = resume_pick(r, &p);
+        if (rc == QK_OK) {
+            qk_session_free(s);
+            *out = r;
+            return QK_OK;
+        }
+        s->closed = r->closed;
+        qk_session_free(r);
+    }
     if (spec->theme) {
         const qk_theme *t = qk_bundle_theme_find(b, spec->theme);
         if (!t)
@@ -361,6 +379,9 @@ int qk_session_start(qk_session **out, qk_engine *e, qk_bundle *b, const char *m
         if (!(s->theme = qk__strdup(t->id)))
             return oom(s);
     }
+    /* One reading of the clock: the attempt's day (its daily set, points and
+     * statistics) is the day of its attempt.start event. */
+    s->started_ms = qk_engine_now_ms(e);
     s->mode = spec->mode;
     s->order = spec->order;
     s->count = spec->count;
@@ -417,13 +438,13 @@ int qk_session_start(qk_session **out, qk_engine *e, qk_bundle *b, const char *m
                         .bundle_version = info->version,
                         .kind = "attempt.start",
                         .attempt_id = s->attempt_id,
-                        .payload = payload};
+                        .payload = payload,
+                        .at_ms = s->started_ms};
         status = qk__event_append(e, &ev, NULL);
         if (status != QK_OK)
             snprintf(s->err.msg, sizeof s->err.msg, "%s", qk_engine_errmsg(e));
     }
     free(payload);
-    s->started_ms = qk_engine_now_ms(e);
     s->cur = s->n;
     return status;
 }
@@ -539,12 +560,11 @@ static int replay_answers(qk_session *s, sqlite3 *db)
     return status;
 }
 
-int qk_session_resume(qk_session **out, qk_engine *e, qk_bundle *b, const char *member_id)
+/* Loads attempt aid of the progress file into s: the spec from its
+ * attempt.start, the same draw, and the answers given. */
+static int load_attempt(qk_session *s, const char *aid)
 {
-    qk_session *s = session_new(e, b, member_id);
-    *out = s;
-    if (!s)
-        return QK_ENOMEM;
+    qk_engine *e = s->e;
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(e->db,
                            "SELECT s.attempt_id, s.bundle_id, s.bundle_version, s.created_ms,"
@@ -552,18 +572,11 @@ int qk_session_resume(qk_session **out, qk_engine *e, qk_bundle *b, const char *
                            " json_extract(s.payload, '$.count'), json_extract(s.payload, '$.order'),"
                            " json_extract(s.payload, '$.time_limit_s'),"
                            " json_extract(s.payload, '$.seed'), json_extract(s.payload, '$.questions'),"
-                           " json_extract(s.payload, '$.competition')"
-                           " FROM events s WHERE s.kind = 'attempt.start' AND s.member_id IS ?"
-                           /* A competition entry is not resumed: its clock cannot be
-                            * stopped; the UI ends an entry it leaves. */
-                           " AND json_extract(s.payload, '$.mode') IS NOT 'competition'"
-                           " AND NOT EXISTS (SELECT 1 FROM events f WHERE f.attempt_id = s.attempt_id"
-                           " AND f.kind = 'attempt.finish')"
-                           " ORDER BY s.created_ms DESC, s.seq DESC LIMIT 1",
+                           " json_extract(s.payload, '$.competition'), json_extract(s.payload, '$.day')"
+                           " FROM events s WHERE s.kind = 'attempt.start' AND s.attempt_id = ?",
                            -1, &st, NULL) != SQLITE_OK)
         return engine_fail(s, qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "events"));
-    if (member_id)
-        sqlite3_bind_text(st, 1, member_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 1, aid, -1, SQLITE_STATIC);
     int step = sqlite3_step(st);
     if (step != SQLITE_ROW) {
         sqlite3_finalize(st);
@@ -571,20 +584,16 @@ int qk_session_resume(qk_session **out, qk_engine *e, qk_bundle *b, const char *
             return qk__errf(&s->err, s->lang, QK_ENOTFOUND, QK_M_S_NONE);
         return engine_fail(s, qk__engine_sqlerr(e, step, "events"));
     }
-    const qk_bundle_info *info = qk_bundle_info_get(b);
-    const char *aid = (const char *)sqlite3_column_text(st, 0);
+    const qk_bundle_info *info = qk_bundle_info_get(s->b);
     const char *bid = (const char *)sqlite3_column_text(st, 1);
     const char *bver = (const char *)sqlite3_column_text(st, 2);
     int status = QK_OK;
     char *recorded = NULL;
-    if (!aid || strlen(aid) != QK_UUID_STRLEN) {
-        status = qk__errf(&s->err, s->lang, QK_ECORRUPT, QK_M_S_REPLAY, "?");
-    } else if (!bid || !bver || strcmp(bid, info->id) != 0 || strcmp(bver, info->version) != 0) {
-        memcpy(s->attempt_id, aid, QK_UUID_STRLEN + 1);
+    memcpy(s->attempt_id, aid, QK_UUID_STRLEN + 1);
+    if (!bid || !bver || strcmp(bid, info->id) != 0 || strcmp(bver, info->version) != 0) {
         status = qk__errf(&s->err, s->lang, QK_EVERSION, QK_M_S_BUNDLE, bid ? bid : "?",
                           bver ? bver : "?", info->id, info->version);
     } else {
-        memcpy(s->attempt_id, aid, QK_UUID_STRLEN + 1);
         s->started_ms = sqlite3_column_int64(st, 3);
         s->mode = qk_mode_parse((const char *)sqlite3_column_text(st, 4));
         const char *theme = (const char *)sqlite3_column_text(st, 5);
@@ -597,6 +606,9 @@ int qk_session_resume(qk_session **out, qk_engine *e, qk_bundle *b, const char *
         s->seed = seed ? strtoull(seed, NULL, 10) : 0;
         const char *questions = (const char *)sqlite3_column_text(st, 10);
         recorded = questions ? qk__strdup(questions) : NULL;
+        const char *day = (const char *)sqlite3_column_text(st, 12);
+        if (s->mode == QK_MODE_DAILY)
+            snprintf(s->day, sizeof s->day, "%s", day ? day : "");
         if ((theme && !s->theme) || (questions && !recorded))
             status = oom(s);
         else if (!questions || s->mode < QK_MODE_PRACTICE || s->mode > QK_MODE_COMPETITION)
@@ -606,7 +618,7 @@ int qk_session_resume(qk_session **out, qk_engine *e, qk_bundle *b, const char *
             status = load_fixed(s, e->db, questions);
         const char *comp = (const char *)sqlite3_column_text(st, 11);
         if (status == QK_OK && s->mode == QK_MODE_COMPETITION &&
-            (!comp || qk_competition_find(e, b, comp, &s->comp) != QK_OK))
+            (!comp || qk_competition_find(e, s->b, comp, &s->comp) != QK_OK))
             status = qk__errf(&s->err, s->lang, QK_EVERSION, QK_M_S_REPLAY, s->attempt_id);
     }
     sqlite3_finalize(st);
@@ -617,7 +629,171 @@ int qk_session_resume(qk_session **out, qk_engine *e, qk_bundle *b, const char *
         status = replay_answers(s, e->db);
     recount_competition(s);
     s->cur = s->n;
+    s->resumed = status == QK_OK;
     return status;
+}
+
+/* The Beijing day an attempt's set belongs to: its recorded day, else the
+ * day it began. */
+static int64_t attempt_day(const char *day_text, int64_t started_ms)
+{
+    int64_t day;
+    if (day_text && qk_beijing_parse_date(day_text, &day) == 0)
+        return day;
+    return qk_beijing_day(started_ms);
+}
+
+
+/* The member's unfinished attempts, newest first: fn(aid, mode, theme, day)
+ * for each until it returns non-zero. Competition entries never resume
+ * (their clock cannot be stopped; the UI ends an entry it leaves). */
+static int each_unfinished(qk_engine *e, const char *member,
+                           int (*fn)(void *arg, const char *aid, qk_mode mode, const char *theme,
+                                     int64_t day),
+                           void *arg)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(e->db,
+                           "SELECT s.attempt_id, json_extract(s.payload, '$.mode'),"
+                           " json_extract(s.payload, '$.theme'), json_extract(s.payload, '$.day'),"
+                           " s.created_ms FROM events s WHERE s.kind = 'attempt.start'"
+                           " AND s.member_id IS ?"
+                           " AND json_extract(s.payload, '$.mode') IS NOT 'competition'"
+                           " AND NOT EXISTS (SELECT 1 FROM events f WHERE f.attempt_id = s.attempt_id"
+                           " AND f.kind = 'attempt.finish')"
+                           " ORDER BY s.created_ms DESC, s.seq DESC",
+                           -1, &st, NULL) != SQLITE_OK)
+        return qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "events");
+    if (member)
+        sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+    int rc = 0, step;
+    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *aid = (const char *)sqlite3_column_text(st, 0);
+        if (!aid || strlen(aid) != QK_UUID_STRLEN)
+            continue;
+        rc = fn(arg, aid, qk_mode_parse((const char *)sqlite3_column_text(st, 1)),
+                (const char *)sqlite3_column_text(st, 2),
+                attempt_day((const char *)sqlite3_column_text(st, 3), sqlite3_column_int64(st, 4)));
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = qk__engine_sqlerr(e, step, "events");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+typedef struct found {
+    const pick *p;
+    int64_t today;
+    char aid[QK_UUID_STRLEN + 1];
+    char (*stale)[QK_UUID_STRLEN + 1]; /* past days' daily quizzes */
+    size_t n_stale;
+} found;
+
+static int find_one(void *arg, const char *aid, qk_mode mode, const char *theme, int64_t day)
+{
+    found *f = arg;
+    if (mode == QK_MODE_DAILY && day < f->today) {
+        void *nv = realloc(f->stale, (f->n_stale + 1) * sizeof *f->stale);
+        if (!nv)
+            return QK_ENOMEM;
+        f->stale = nv;
+        memcpy(f->stale[f->n_stale++], aid, QK_UUID_STRLEN + 1);
+        return 0;
+    }
+    if (f->aid[0] || (f->p->mode && mode != f->p->mode))
+        return 0;
+    if (!f->p->any_theme && mode != QK_MODE_DAILY && mode != QK_MODE_REVIEW &&
+        mode != QK_MODE_SRS &&
+        (theme ? !f->p->theme || strcmp(theme, f->p->theme) != 0 : f->p->theme != NULL))
+        return 0;
+    memcpy(f->aid, aid, QK_UUID_STRLEN + 1);
+    return 0;
+}
+
+/* Finishes the past days' daily quizzes of the member that f found (their
+ * points go to their own day); the newest one is described in s->closed. A
+ * quiz made with another bundle cannot be replayed and is left as it is. */
+static void close_stale(qk_session *s, const found *f)
+{
+    for (size_t i = f->n_stale; i > 0; i--) {
+        qk_session *old = session_new(s->e, s->b, s->member_id);
+        qk_summary sum;
+        if (old && load_attempt(old, f->stale[i - 1]) == QK_OK) {
+            old->expired = 1;
+            if (qk_session_finish(old, &sum) == QK_OK) {
+                snprintf(s->closed.day, sizeof s->closed.day, "%s", old->day);
+                s->closed.answered = sum.answered;
+                s->closed.correct = sum.correct;
+                s->closed.total = sum.total;
+                s->closed.points = sum.points;
+            }
+        }
+        qk_session_free(old);
+    }
+}
+
+/* Finds the attempt to continue for p (closing past days' daily quizzes on
+ * the way) and loads it into s. QK_ENOTFOUND when there is none. */
+static int resume_pick(qk_session *s, const pick *p)
+{
+    found f;
+    memset(&f, 0, sizeof f);
+    f.p = p;
+    f.today = qk_beijing_day(qk_engine_now_ms(s->e));
+    int rc = each_unfinished(s->e, s->member_id, find_one, &f);
+    if (rc == QK_OK)
+        close_stale(s, &f);
+    free(f.stale);
+    if (rc != QK_OK)
+        return engine_fail(s, rc);
+    if (!f.aid[0])
+        return qk__errf(&s->err, s->lang, QK_ENOTFOUND, QK_M_S_NONE);
+    return load_attempt(s, f.aid);
+}
+
+int qk_session_resume(qk_session **out, qk_engine *e, qk_bundle *b, const char *member_id)
+{
+    qk_session *s = session_new(e, b, member_id);
+    *out = s;
+    if (!s)
+        return QK_ENOMEM;
+    pick p = {(qk_mode)0, 1, NULL};
+    return resume_pick(s, &p);
+}
+
+int qk_session_resume_spec(qk_session **out, qk_engine *e, qk_bundle *b, const char *member_id,
+                           const qk_session_spec *spec)
+{
+    qk_session *s = session_new(e, b, member_id);
+    *out = s;
+    if (!s)
+        return QK_ENOMEM;
+    if (!spec || spec->version != QK_SESSION_SPEC_VERSION || !qk_mode_name(spec->mode))
+        return qk__errf(&s->err, s->lang, QK_EINVAL, QK_M_S_SPEC);
+    const char *theme = NULL;
+    if (spec->theme) {
+        const qk_theme *t = qk_bundle_theme_find(b, spec->theme);
+        if (!t)
+            return qk__errf(&s->err, s->lang, QK_ENOTFOUND, QK_M_NO_THEME, spec->theme);
+        theme = t->id;
+    }
+    pick p = {spec->mode, 0, theme};
+    return resume_pick(s, &p);
+}
+
+const qk_expired_daily *qk_session_expired_daily(const qk_session *s)
+{
+    return s->closed.day[0] ? &s->closed : NULL;
+}
+
+int qk_session_resumed(const qk_session *s)
+{
+    return s->resumed;
+}
+
+const char *qk_session_day(const qk_session *s)
+{
+    return s->day;
 }
 
 int64_t qk_session_remaining_ms(qk_session *s)
@@ -672,7 +848,6 @@ int qk_session_next(qk_session *s, qk_item *out)
     if (!s->presented || s->cur != i) {
         s->cur = i;
         s->presented = 1;
-        clock_gettime(CLOCK_MONOTONIC, &s->shown);
         s->shown_ms = qk_engine_now_ms(s->e);
         s->shown_mono = qk_engine_mono_ms(s->e);
     }
@@ -743,7 +918,7 @@ static int record(qk_session *s, const qk_response *r, qk_feedback *fb)
         if (qk_response_canonical(&canon, sl->q, r) != QK_OK)
             return oom(s);
     }
-    int64_t elapsed = s->comp ? qk_engine_mono_ms(s->e) - s->shown_mono : mono_ms(&s->shown);
+    int64_t elapsed = qk_engine_mono_ms(s->e) - s->shown_mono;
     int comp_points = 0, fast = 0;
     if (s->comp && r) {
         comp_points = qk_competition_answer_points(s->comp, score, max, elapsed, streak_before(s));
@@ -871,7 +1046,8 @@ int qk_session_finish(qk_session *s, qk_summary *out)
         } else {
             sum->duration_ms = active; /* practice: time spent answering, across resumes */
         }
-        const char *reason = s->timed_out                   ? "timeout"
+        const char *reason = s->expired                     ? "expired"
+                             : s->timed_out                 ? "timeout"
                              : s->ended                     ? "ended"
                              : sum->answered < sum->total ? "incomplete"
                                                            : "done";
@@ -900,8 +1076,9 @@ int qk_session_finish(qk_session *s, qk_summary *out)
         /* Competitions earn study points for taking part, not per answer. */
         int units = act == QK_ACT_COMPETITION ? 1 : (int)sum->correct;
         int status = act < QK_ACT_COUNT && s->member_id
-                         ? qk_points_award(s->e, s->b, s->member_id, act, units, s->attempt_id,
-                                           &sum->points)
+                         ? qk__points_award_on(s->e, s->b, s->member_id, act, units,
+                                               s->attempt_id, qk_beijing_day(s->started_ms),
+                                               &sum->points)
                          : QK_OK;
         if (status != QK_OK) {
             free(payload);

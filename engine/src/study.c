@@ -1,67 +1,10 @@
-/* study.c: the Beijing day, the wrong-answer book and the best challenge run,
- * all derived from answer events. */
+/* study.c: the wrong-answer book, spaced repetition and the best challenge
+ * run, all derived from answer events. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "internal.h"
-
-#define BEIJING_OFFSET_MS (8LL * 3600 * 1000)
-#define DAY_MS (86400LL * 1000)
-
-int64_t qk_beijing_day(int64_t unix_ms)
-{
-    int64_t t = unix_ms + BEIJING_OFFSET_MS;
-    return t >= 0 ? t / DAY_MS : -((-t + DAY_MS - 1) / DAY_MS);
-}
-
-void qk_beijing_date(int64_t unix_ms, char out[11])
-{
-    time_t t = (time_t)(qk_beijing_day(unix_ms) * 86400);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 11, "%Y-%m-%d", &tm);
-}
-
-/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-int qk_beijing_parse_date(const char *s, int64_t *day)
-{
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (!s || strlen(s) < 10 || s[4] != '-' || s[7] != '-')
-        return -1;
-    for (int i = 0; i < 10; i++) {
-        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-            return -1;
-    }
-    int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-    int m = (s[5] - '0') * 10 + (s[6] - '0'), d = (s[8] - '0') * 10 + (s[9] - '0');
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1] || (m == 2 && d == 29 && !leap))
-        return -1;
-    *day = days_from_civil(y, m, d);
-    return 0;
-}
-
-void qk_beijing_month(int64_t unix_ms, int64_t *first_day, int64_t *last_day)
-{
-    time_t t = (time_t)(qk_beijing_day(unix_ms) * 86400);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    int y = tm.tm_year + 1900, m = tm.tm_mon + 1;
-    *first_day = days_from_civil(y, m, 1);
-    *last_day = (m == 12 ? days_from_civil(y + 1, 1, 1) : days_from_civil(y, m + 1, 1)) - 1;
-}
 
 typedef struct row {
     char *qid;

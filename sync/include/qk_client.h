@@ -60,6 +60,8 @@ int qk_client_pull_roster(qk_client *c, qk_engine *e, qk_client_conf *conf, size
                           char *msg, size_t n);
 /* The server's clock minus ours, in milliseconds. */
 int qk_client_clock_offset(qk_client *c, int64_t *offset_ms, char *msg, size_t n);
+/* The device's clock the offset is measured against (copied; NULL: system). */
+void qk_client_use_clock(qk_client *c, const qk_clock *clock);
 /* The server's catalogue: a JSON array of {id, version, title, sha256, size}. */
 int qk_client_catalogue(qk_client *c, json_t **bundles, char *msg, size_t n);
 /* Downloads a published bundle to dest, resuming dest.part with a Range

@@ -40,6 +40,7 @@ typedef struct qk_kiosk_config {
     const char *server_conf; /* <data>/server.json: the sync status on the home screen (may be NULL) */
     qk_lang lang;
     FILE *log;       /* one line per request; NULL: none */
+    const qk_clock *clock; /* the log's times; screens run on the engine's clock */
 } qk_kiosk_config;
 
 typedef struct qk_kiosk qk_kiosk;

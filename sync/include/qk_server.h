@@ -78,6 +78,7 @@ typedef struct qk_server_config {
     const char *chartjs; /* Chart.js for the dashboard (default: Debian's libjs-chart.js) */
     qk_lang lang;
     FILE *log; /* one line per request; NULL: none */
+    const qk_clock *clock; /* the server's clock (copied); NULL: the system clock */
     char *owned; /* what qk_server_config_load read (internal) */
 } qk_server_config;
 

@@ -46,7 +46,7 @@ typedef struct qk_stats_query {
 /* "YYYY-MM-DD" -> Beijing day number; 0 on success. */
 int qk_stats_parse_day(const char *s, int64_t *day);
 /* A day number as "YYYY-MM-DD". */
-void qk_stats_day_text(int64_t day, char out[16]);
+void qk_stats_day_text(int64_t day, char out[QK_DATE_LEN]);
 /* The Beijing month around now: first and last day. */
 void qk_stats_this_month(int64_t now_ms, int64_t *from_day, int64_t *to_day);
 

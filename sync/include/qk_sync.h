@@ -87,6 +87,9 @@ int qk_store_import(qk_store *s, const char *batch_path, qk_import_result *r);
 /* Where the server keeps published bundles (.qkb files): attempts are re-scored
  * with the bundle of their id and version. Without it nothing is re-scored. */
 void qk_store_set_bundles(qk_store *s, const char *dir);
+/* The clock the store judges by (copied; NULL: the system clock): code
+ * expiry, sessions, throttling, receipt times, "this month". */
+void qk_store_use_clock(qk_store *s, const qk_clock *clock);
 /* Writes the acknowledgement file for a device, signed with the server's key:
  * a forged acknowledgement would make a kiosk stop sending events the server
  * never got. */

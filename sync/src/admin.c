@@ -261,7 +261,7 @@ int qk_admin_code_new(qk_store *s, const char *branch, const char *by, int64_t t
     memcpy(norm, raw, 8);
     norm[8] = '\0';
     qk_sha256_hex(hash, norm, 8);
-    *expires_ms = qk__now_ms() + ttl_ms;
+    *expires_ms = qk__store_now(s) + ttl_ms;
     rc = s->ops->code_put(s, hash, branch, by ? by : "", *expires_ms);
     if (rc == QK_EEXISTS)
         return say(s, QK_ENOTFOUND, QK_Y_NOT_FOUND, s->lang == QK_LANG_EN ? "branch" : "支部",
@@ -284,7 +284,7 @@ int qk_enrol(qk_store *s, const char *code, const char *device_id, const char *n
     qk_sha256_hex(hash, norm, n);
     int rc = n == 8 ? s->ops->begin(s) : QK_ENOTFOUND;
     if (rc == QK_OK) {
-        rc = s->ops->code_take(s, hash, device_id, qk__now_ms(), branch);
+        rc = s->ops->code_take(s, hash, device_id, qk__store_now(s), branch);
         qk_device_rec d = {0};
         snprintf(d.id, sizeof d.id, "%s", device_id);
         snprintf(d.branch, sizeof d.branch, "%s", branch);
@@ -415,7 +415,7 @@ int qk_admin_bundle_publish(qk_store *s, const char *file, const char *bundles_d
     snprintf(out->key_id, sizeof out->key_id, "%s", info->publisher_key_id);
     qk_bundle_close(b);
     snprintf(out->by, sizeof out->by, "%s", by ? by : "");
-    out->published_ms = qk__now_ms();
+    out->published_ms = qk__store_now(s);
     if ((rc = file_sha256(file, out->sha256, &out->size)) != QK_OK)
         return say(s, rc, QK_Y_READ, file, strerror(errno ? errno : EIO));
     qk_published old;

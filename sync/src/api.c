@@ -30,6 +30,7 @@ struct qk_server {
     pthread_key_t key;
     char *db, *bundles, *trust, *web, *chartjs;
     qk_lang lang;
+    qk_clock clock;
 };
 
 #ifndef QK_WEB_DIR
@@ -70,6 +71,7 @@ static qk_store *thread_store(qk_server *srv, char *msg, size_t n)
         return NULL;
     }
     qk_store_set_bundles(s, srv->bundles);
+    qk_store_use_clock(s, &srv->clock);
     pthread_setspecific(srv->key, s);
     return s;
 }
@@ -228,11 +230,11 @@ static int throttled(call *c, const char *what, const char *account)
     char key[200];
     int n = 0, worst = 0;
     snprintf(key, sizeof key, "%s:addr:%s", what, c->rq->addr);
-    if (c->s->ops->throttle(c->s, key, qk__now_ms(), THROTTLE_WINDOW_MS, 0, &n) == QK_OK)
+    if (c->s->ops->throttle(c->s, key, qk__store_now(c->s), THROTTLE_WINDOW_MS, 0, &n) == QK_OK)
         worst = n;
     if (account) {
         snprintf(key, sizeof key, "%s:account:%s", what, account);
-        if (c->s->ops->throttle(c->s, key, qk__now_ms(), THROTTLE_WINDOW_MS, 0, &n) == QK_OK &&
+        if (c->s->ops->throttle(c->s, key, qk__store_now(c->s), THROTTLE_WINDOW_MS, 0, &n) == QK_OK &&
             n > worst)
             worst = n;
     }
@@ -250,10 +252,10 @@ static void count_failure(call *c, const char *what, const char *account)
     char key[200];
     int n;
     snprintf(key, sizeof key, "%s:addr:%s", what, c->rq->addr);
-    c->s->ops->throttle(c->s, key, qk__now_ms(), THROTTLE_WINDOW_MS, 1, &n);
+    c->s->ops->throttle(c->s, key, qk__store_now(c->s), THROTTLE_WINDOW_MS, 1, &n);
     if (account) {
         snprintf(key, sizeof key, "%s:account:%s", what, account);
-        c->s->ops->throttle(c->s, key, qk__now_ms(), THROTTLE_WINDOW_MS, 1, &n);
+        c->s->ops->throttle(c->s, key, qk__store_now(c->s), THROTTLE_WINDOW_MS, 1, &n);
     }
 }
 
@@ -266,7 +268,7 @@ static void authenticate(call *c)
     char hash[65];
     qk_sha256_hex(hash, tok, strlen(tok));
     if (strncmp(tok, "s-", 2) == 0) {
-        if (c->s->ops->token_user(c->s, hash, qk__now_ms(), &c->user) == QK_OK) {
+        if (c->s->ops->token_user(c->s, hash, qk__store_now(c->s), &c->user) == QK_OK) {
             c->who = WHO_USER;
             snprintf(c->rq->who, sizeof c->rq->who, "user:%s", c->user.name);
         }
@@ -280,7 +282,7 @@ static void authenticate(call *c)
 
 static void h_time(call *c)
 {
-    ok(c, 200, json_pack("{s:I, s:i}", "server_ms", (json_int_t)qk__now_ms(), "api", 1));
+    ok(c, 200, json_pack("{s:I, s:i}", "server_ms", (json_int_t)qk__store_now(c->s), "api", 1));
 }
 
 static void h_login(call *c)
@@ -304,7 +306,7 @@ static void h_login(call *c)
             qk__hex(raw, rnd, sizeof rnd);
             snprintf(token, sizeof token, "s-%s", raw);
             qk_sha256_hex(hash, token, strlen(token));
-            int64_t exp = qk__now_ms() + SESSION_MS;
+            int64_t exp = qk__store_now(c->s) + SESSION_MS;
             if (rc == QK_OK)
                 rc = c->s->ops->token_put(c->s, hash, u.name, exp);
             if (rc != QK_OK)
@@ -575,7 +577,7 @@ static void h_device(call *c)
         return;
     ok(c, 200, json_pack("{s:s, s:s, s:s, s:I, s:I}", "device_id", c->dev.id, "branch",
                          c->dev.branch, "name", c->dev.name, "acked_seq",
-                         (json_int_t)c->dev.acked_seq, "server_ms", (json_int_t)qk__now_ms()));
+                         (json_int_t)c->dev.acked_seq, "server_ms", (json_int_t)qk__store_now(c->s)));
 }
 
 static void h_roster(call *c)
@@ -877,7 +879,7 @@ static void h_leaderboard(call *c)
     ok(c, 200, json_pack("{s:{s:s, s:s, s:s}, s:s?, s:o, s:o, s:I, s:I, s:I}", "competition", "id", def->id,
                          "title", def->title, "teams", team_names[def->teams], "branch", branch,
                          "entries", ranked, "teams", team_list, "guest_entries", (json_int_t)guests,
-                         "unscored", (json_int_t)unscored, "server_ms", (json_int_t)qk__now_ms()));
+                         "unscored", (json_int_t)unscored, "server_ms", (json_int_t)qk__store_now(c->s)));
     free(v);
     free(tv);
     json_decref(rows);
@@ -952,7 +954,7 @@ static int stats_scope(call *c, const char **branch, qk_stats_query *q)
     if (!*branch && !is_admin(c))
         return 0;
     const char *from = qk_http_query(c->rq, "from"), *to = qk_http_query(c->rq, "to");
-    qk_stats_this_month(qk__now_ms(), &q->from_day, &q->to_day);
+    qk_stats_this_month(qk__store_now(c->s), &q->from_day, &q->to_day);
     if (from && qk_stats_parse_day(from, &q->from_day))
         failf(c, 400, "bad_field", QK_Y_API_FIELD, "from (YYYY-MM-DD)");
     else if (to && qk_stats_parse_day(to, &q->to_day))
@@ -1058,7 +1060,7 @@ static void h_report(call *c)
         snprintf(msg, sizeof msg, "%s", strerror(errno));
     }
     char disp[160];
-    char day[16];
+    char day[QK_DATE_LEN];
     qk_stats_day_text(q.from_day, day);
     snprintf(disp, sizeof disp, "attachment; filename=\"quizkit-report-%s%s%s.xlsx\"", day,
              branch ? "-" : "", branch ? branch : "");
@@ -1206,6 +1208,8 @@ qk_server *qk_server_start(const qk_server_config *cfg, char *msg, size_t n)
     srv->bundles = cfg->bundles ? strdup(cfg->bundles) : qk_server_bundles_dir(srv->db);
     srv->web = strdup(cfg->web ? cfg->web : QK_WEB_DIR);
     srv->chartjs = strdup(cfg->chartjs ? cfg->chartjs : CHARTJS_DEFAULT);
+    qk_clock sys = QK_CLOCK_SYSTEM;
+    srv->clock = cfg->clock ? *cfg->clock : sys;
     pthread_key_create(&srv->key, close_store);
     /* Open the store once here, so a bad database fails at start, not on the
      * first request. */
@@ -1234,7 +1238,7 @@ qk_server *qk_server_start(const qk_server_config *cfg, char *msg, size_t n)
         }
     }
     qk_http_opts o = {cfg->listen, cfg->port, cert, key, cfg->threads, cfg->max_conn,
-                      cfg->timeout_s, cfg->log};
+                      cfg->timeout_s, cfg->log, &srv->clock};
     srv->http = qk_http_start(&o, handle, body_limit, srv, msg, n);
     free(cert);
     free(key);

@@ -21,6 +21,7 @@ struct qk_client {
     qk_lang lang;
     long status;     /* of the last request; 0 when it never got an answer */
     int retryable;   /* the last failure may go away by itself */
+    qk_clock clock;  /* the device's clock (qk_client_use_clock) */
 };
 
 typedef struct buf {
@@ -82,12 +83,19 @@ int qk_client_new(qk_client **out, const qk_client_conf *conf, qk_lang lang, cha
     }
     c->conf = *conf;
     c->lang = lang;
+    qk_client_use_clock(c, NULL);
     /* Strip a trailing slash so paths join cleanly. */
     size_t ul = strlen(c->conf.url);
     while (ul > 0 && c->conf.url[ul - 1] == '/')
         c->conf.url[--ul] = '\0';
     *out = c;
     return QK_OK;
+}
+
+void qk_client_use_clock(qk_client *c, const qk_clock *clock)
+{
+    qk_clock sys = QK_CLOCK_SYSTEM;
+    c->clock = clock ? *clock : sys;
 }
 
 void qk_client_free(qk_client *c)
@@ -404,12 +412,12 @@ int qk_client_pull_roster(qk_client *c, qk_engine *e, qk_client_conf *conf, size
 
 int qk_client_clock_offset(qk_client *c, int64_t *offset_ms, char *msg, size_t n)
 {
-    int64_t before = qk__now_ms();
+    int64_t before = qk_clock_now_ms(&c->clock);
     json_t *reply = NULL;
     int rc = request(c, "GET", "/api/v1/time", NULL, 0, NULL, 0, &reply, msg, n);
     if (rc != QK_OK)
         return rc;
-    int64_t after = qk__now_ms();
+    int64_t after = qk_clock_now_ms(&c->clock);
     json_int_t server = json_integer_value(json_object_get(reply, "server_ms"));
     json_decref(reply);
     /* The server read its clock about half-way through the round trip. */

@@ -22,6 +22,7 @@ struct qk_http {
     qk_http_limit limit;
     void *ctx;
     FILE *log;
+    qk_clock clock;
     pthread_mutex_t log_lock;
     atomic_int in_flight;
     MHD_socket quiesced;
@@ -32,7 +33,7 @@ typedef struct pending {
     char *buf;
     size_t len, cap, max;
     int too_big;
-    struct timespec start;
+    int64_t start; /* monotonic ms */
 } pending;
 
 int qk_http_is_loopback(const char *addr)
@@ -155,28 +156,21 @@ static void client_addr(struct MHD_Connection *c, char *out, size_t n)
                   (socklen_t)n);
 }
 
-static double ms_since(const struct timespec *t0)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
-}
-
+/* One line per request, its time in Beijing time with the offset written
+ * out (2026-12-02T23:59:30.123+08:00), so it reads the same on any machine. */
 static void log_line(qk_http *s, const qk_http_req *rq, const qk_http_resp *rs, const pending *p)
 {
     if (!s->log)
         return;
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    struct tm tm;
-    gmtime_r(&now.tv_sec, &tm);
-    char ts[32];
-    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+    int64_t now = qk_clock_now_ms(&s->clock);
+    char ts[QK_TIME_LEN];
+    qk_beijing_time_text(now, 1, ts);
+    ts[10] = 'T';
     pthread_mutex_lock(&s->log_lock);
-    fprintf(s->log, "%s.%03ldZ addr=%s method=%s path=%s status=%d in=%zu out=%llu ms=%.1f%s%s\n",
-            ts, now.tv_nsec / 1000000, rq->addr, rq->method, rq->path, rs->status, p->len,
-            (unsigned long long)(rs->fd >= 0 ? rs->flen : rs->len), ms_since(&p->start),
-            rq->who[0] ? " who=" : "", rq->who);
+    fprintf(s->log, "%s.%03d+08:00 addr=%s method=%s path=%s status=%d in=%zu out=%llu ms=%lld%s%s\n",
+            ts, (int)(((now % 1000) + 1000) % 1000), rq->addr, rq->method, rq->path, rs->status,
+            p->len, (unsigned long long)(rs->fd >= 0 ? rs->flen : rs->len),
+            (long long)(qk_clock_real_mono_ms() - p->start), rq->who[0] ? " who=" : "", rq->who);
     fflush(s->log);
     pthread_mutex_unlock(&s->log_lock);
 }
@@ -218,7 +212,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         p = calloc(1, sizeof *p);
         if (!p)
             return MHD_NO;
-        clock_gettime(CLOCK_MONOTONIC, &p->start);
+        p->start = qk_clock_real_mono_ms();
         p->max = s->limit ? s->limit(s->ctx, method, url) : 0;
         *con_cls = p;
         atomic_fetch_add(&s->in_flight, 1);
@@ -313,6 +307,8 @@ qk_http *qk_http_start(const qk_http_opts *o, qk_http_handler h, qk_http_limit l
     s->limit = lim;
     s->ctx = ctx;
     s->log = o->log;
+    qk_clock sys = QK_CLOCK_SYSTEM;
+    s->clock = o->clock ? *o->clock : sys;
     s->quiesced = MHD_INVALID_SOCKET;
     pthread_mutex_init(&s->log_lock, NULL);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |

@@ -11,6 +11,9 @@
 
 #include <jansson.h>
 
+#include "quizkit/calendar.h"
+#include "quizkit/clock.h"
+
 typedef struct qk_http_req {
     const char *method;
     const char *path; /* without the query */
@@ -44,6 +47,7 @@ typedef struct qk_http_opts {
     const char *cert_pem, *key_pem; /* TLS when both are set */
     unsigned threads, max_conn, timeout_s;
     FILE *log;
+    const qk_clock *clock; /* for the log's times (copied); NULL: the system clock */
 } qk_http_opts;
 
 typedef struct qk_http qk_http;

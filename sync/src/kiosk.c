@@ -238,7 +238,7 @@ static void h_home(call *c)
     const qk_bundle_info *info = qk_bundle_info_get(k->b);
     int64_t now = qk_engine_now_ms(k->e);
     const qk_theme *today = qk_bundle_theme_today(k->b, now);
-    char day[11];
+    char day[QK_DATE_LEN];
     qk_beijing_date(now, day);
     json_t *open = open_competitions(c, 0);
     int64_t acked = 0, last = 0;
@@ -247,8 +247,9 @@ static void h_home(call *c)
     qk_client_conf conf;
     char msg[256];
     int enrolled = k->server_conf && qk_client_conf_load(&conf, k->server_conf, msg, sizeof msg) == QK_OK;
-    ok(c, json_pack("{s:{s:s, s:s, s:s}, s:s, s:o, s:o, s:{s:I, s:b, s:I}, s:i}", "bundle", "id",
-                    info->id, "version", info->version, "title", info->title, "today", day,
+    ok(c, json_pack("{s:{s:s, s:s, s:s}, s:s, s:I, s:o, s:o, s:{s:I, s:b, s:I}, s:i}", "bundle",
+                    "id", info->id, "version", info->version, "title", info->title, "today", day,
+                    "now_ms", (json_int_t)now,
                     "themed_day", today ? theme_json(today, now, k->b) : json_null(), "competitions",
                     open, "sync", "pending", (json_int_t)(last - acked), "enrolled", enrolled,
                     "last_sync_ms", (json_int_t)(enrolled ? conf.last_sync_ms : 0), "idle_seconds",
@@ -1116,7 +1117,7 @@ qk_kiosk *qk_kiosk_start(qk_engine *e, qk_bundle *b, const qk_kiosk_config *cfg,
     }
     fclose(f);
     /* 127.0.0.1 only: the kiosk's screen is this machine's browser */
-    qk_http_opts o = {"127.0.0.1", cfg->port, NULL, NULL, 2, 64, 60, cfg->log};
+    qk_http_opts o = {"127.0.0.1", cfg->port, NULL, NULL, 2, 64, 60, cfg->log, cfg->clock};
     k->http = qk_http_start(&o, handle, body_limit, k, msg, n);
     if (!k->http) {
         qk_kiosk_stop(k);

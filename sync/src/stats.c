@@ -10,8 +10,6 @@
 
 #include "qk_stats.h"
 
-#define DAY_MS 86400000LL
-#define BJ_MS 28800000LL /* UTC+8 */
 
 static const char *const subject_names[QK_STATS_COUNT] = {
     "participation", "members", "inactive", "themes", "trend", "questions", "flagged"};
@@ -30,9 +28,9 @@ qk_stats_subject qk_stats_subject_parse(const char *name)
     return QK_STATS_COUNT;
 }
 
-void qk_stats_day_text(int64_t day, char out[16])
+void qk_stats_day_text(int64_t day, char out[QK_DATE_LEN])
 {
-    qk_beijing_date(day * DAY_MS - BJ_MS, out); /* the day's first moment in Beijing */
+    qk_day_text(day, out);
 }
 
 int qk_stats_parse_day(const char *s, int64_t *day)
@@ -65,8 +63,16 @@ static json_t *columns(const col *c, size_t n)
  * them rebuilds them from the events on the next query. Days are Beijing
  * days; guests are kept under 'guest:DEVICE' so they count in anonymous
  * totals only. */
-#define ROLLUP_VERSION 1
-#define DAY_OF(ms) "((" ms " + 28800000) / 86400000)"
+#define ROLLUP_VERSION 2
+#define DAY_OF(ms) QK_SQL_BEIJING_DAY(ms)
+/* The day an event of the events table counts on (DESIGN.md decision 10): an
+ * award's own day (the day of the attempt that earned it), else the day of
+ * the event's attempt's start (QK_SQL_COUNTS_AT), else its own. */
+#define EV_DAY                                                                                     \
+    "(CASE WHEN kind IN ('points.award', 'points.correction')"                                     \
+    " AND json_extract(payload, '$.day') IS NOT NULL"                                              \
+    " THEN CAST(julianday(json_extract(payload, '$.day')) - 2440587.5 AS INTEGER)"                 \
+    " ELSE " DAY_OF(QK_SQL_COUNTS_AT("events")) " END)"
 #define ACTIVITY(k) "(" k " = 'answer' OR " k " LIKE 'attempt.%' OR " k " LIKE 'lesson.%')"
 #define WHO "coalesce(member_id, 'guest:' || device_id)"
 
@@ -107,7 +113,7 @@ static const char rollup_schema[] =
 
 static const char roll_day[] =
     "INSERT INTO stat_day(day, member_id, acts, answers, correct, lessons, points)"
-    " SELECT " DAY_OF("created_ms") ", " WHO ", sum(" ACTIVITY("kind") "), sum(kind = 'answer'),"
+    " SELECT " EV_DAY ", " WHO ", sum(" ACTIVITY("kind") "), sum(kind = 'answer'),"
     " sum(CASE WHEN kind = 'answer' THEN " TRUTH("payload") " ELSE 0 END),"
     " sum(kind = 'lesson.finish'), sum(CASE WHEN kind IN ('points.award', 'points.correction')"
     " THEN coalesce(json_extract(payload, '$.amount'), 0) ELSE 0 END) " NEW_EVENTS
@@ -118,7 +124,7 @@ static const char roll_day[] =
 
 static const char roll_started[] =
     "INSERT INTO stat_attempts(day, member_id, mode, theme, comp, started)"
-    " SELECT " DAY_OF("created_ms") ", " WHO ", coalesce(json_extract(payload, '$.mode'), ''),"
+    " SELECT " EV_DAY ", " WHO ", coalesce(json_extract(payload, '$.mode'), ''),"
     " coalesce(json_extract(payload, '$.theme'), ''),"
     " coalesce(json_extract(payload, '$.competition'), ''), count(*) " NEW_EVENTS
     " AND kind = 'attempt.start' GROUP BY 1, 2, 3, 4, 5"
@@ -126,7 +132,7 @@ static const char roll_started[] =
 
 static const char roll_answers[] =
     "INSERT INTO stat_answers(day, q, member_id, n, ok)"
-    " SELECT day, q, who, count(*), sum(ok) FROM (SELECT " DAY_OF("created_ms") " AS day,"
+    " SELECT day, q, who, count(*), sum(ok) FROM (SELECT " EV_DAY " AS day,"
     " json_extract(payload, '$.q') AS q, " WHO " AS who, " TRUTH("payload") " AS ok " NEW_EVENTS
     " AND kind = 'answer') WHERE q IS NOT NULL GROUP BY 1, 2, 3"
     " ON CONFLICT(day, q, member_id) DO UPDATE SET n = n + excluded.n, ok = ok + excluded.ok";
@@ -137,7 +143,7 @@ static const char roll_answers[] =
 
 static const char roll_answers_month[] =
     "INSERT INTO stat_answers_month(month, q, member_id, n, ok)"
-    " SELECT " MONTH_OF("day") ", q, who, count(*), sum(ok) FROM (SELECT " DAY_OF("created_ms") " AS day,"
+    " SELECT " MONTH_OF("day") ", q, who, count(*), sum(ok) FROM (SELECT " EV_DAY " AS day,"
     " json_extract(payload, '$.q') AS q, " WHO " AS who, " TRUTH("payload") " AS ok " NEW_EVENTS
     " AND kind = 'answer') WHERE q IS NOT NULL GROUP BY 1, 2, 3"
     " ON CONFLICT(month, q, member_id) DO UPDATE SET n = n + excluded.n, ok = ok + excluded.ok";
@@ -145,7 +151,7 @@ static const char roll_answers_month[] =
 /* GRP: the member's branch on the server, '' on a device. */
 #define ROLL_WRONG(GRP)                                                                            \
     "INSERT INTO stat_wrong(day, q, grp, resp, n)"                                                 \
-    " SELECT day, q, grp, resp, count(*) FROM (SELECT " DAY_OF("created_ms") " AS day,"            \
+    " SELECT day, q, grp, resp, count(*) FROM (SELECT " EV_DAY " AS day,"            \
     " json_extract(payload, '$.q') AS q, " GRP " AS grp, json_extract(payload, '$.response') AS resp " \
     NEW_EVENTS " AND kind = 'answer' AND member_id IS NOT NULL AND NOT " TRUTH("payload") ")"       \
     " WHERE q IS NOT NULL AND resp IS NOT NULL AND grp IS NOT NULL GROUP BY 1, 2, 3, 4"            \
@@ -155,12 +161,14 @@ static const char roll_answers_month[] =
  * event), or the server's re-scored one (attempt_scores), received since the
  * last time (rowid of the source in ?1..?2). */
 #define LOCAL_SCORES                                                                               \
-    "WITH sc AS (SELECT attempt_id, " WHO " AS who, created_ms AS ms,"                             \
+    "WITH sc AS (SELECT attempt_id, " WHO " AS who, " QK_SQL_COUNTS_AT("events") " AS ms,"         \
     " json_extract(payload, '$.score') AS score, json_extract(payload, '$.max') AS max " NEW_EVENTS \
     " AND kind = 'attempt.finish'), "
 #define SERVER_SCORES                                                                              \
     "WITH sc AS (SELECT a.attempt_id, coalesce(a.member_id, 'guest:' || a.device_id) AS who,"      \
-    " a.finished_ms AS ms, coalesce(a.server_score, json_extract(e.payload, '$.score')) AS score,"   \
+    " coalesce((SELECT st.created_ms FROM events st WHERE st.attempt_id = a.attempt_id"           \
+    " AND st.kind = 'attempt.start'), a.finished_ms) AS ms,"                                       \
+    " coalesce(a.server_score, json_extract(e.payload, '$.score')) AS score,"                      \
     " coalesce(a.max, json_extract(e.payload, '$.max')) AS max FROM attempt_scores a"              \
     " LEFT JOIN events e ON e.attempt_id = a.attempt_id AND e.kind = 'attempt.finish'"             \
     " WHERE a.rowid > ?1 AND a.rowid <= ?2), "
@@ -304,18 +312,12 @@ static int refresh(sqlite3 *db, const backend *be, char *msg, size_t n)
 /* A day's month as year * 12 + month - 1, and a month's first day. */
 static int64_t month_of(int64_t day)
 {
-    char t[16];
-    qk_stats_day_text(day, t);
-    return strtol(t, NULL, 10) * 12 + strtol(t + 5, NULL, 10) - 1;
+    return qk_month_of_day(day);
 }
 
 static int64_t month_start(int64_t month)
 {
-    char t[16];
-    int64_t day = 0;
-    snprintf(t, sizeof t, "%04d-%02d-01", (int)(month / 12), (int)(month % 12) + 1);
-    qk_stats_parse_day(t, &day);
-    return day;
+    return qk_month_first_day(month);
 }
 
 /* The whole months inside from..to (m1..m2; none when m1 > m2) and the days
@@ -527,9 +529,11 @@ static const col cols_questions[] = {
  * the server's, answers faster than a competition allows, or begun outside
  * its window. Listed apart; the figures use the server's scores. */
 static const char sql_flagged[] =
-    "f AS (SELECT * FROM attempt_scores WHERE (mismatch OR flagged OR outside_window)"
-    " AND finished_ms >= ?1 * 86400000 - 28800000 AND finished_ms < (?2 + 1) * 86400000 - 28800000)"
-    " SELECT date((f.finished_ms + 28800000) / 1000, 'unixepoch'), f.member_id, m.name, f.attempt_id,"
+    "fa AS (SELECT a.*, " DAY_OF("coalesce((SELECT st.created_ms FROM events st"
+    " WHERE st.attempt_id = a.attempt_id AND st.kind = 'attempt.start'), a.finished_ms)") " AS day"
+    " FROM attempt_scores a WHERE (mismatch OR flagged OR outside_window)),"
+    " f AS (SELECT * FROM fa WHERE day BETWEEN ?1 AND ?2)"
+    " SELECT date(f.day * 86400, 'unixepoch'), f.member_id, m.name, f.attempt_id,"
     " f.competition, f.device_score, f.server_score, f.max, f.device_points, f.server_points,"
     " f.mismatch, f.flagged, f.outside_window,"
     " f.device_id FROM f JOIN roster m ON m.id = f.member_id ORDER BY f.finished_ms, f.attempt_id";
@@ -605,7 +609,7 @@ static int run_stats(const char *db_path, const backend *be, const char *branch,
         {sql_questions, cols_questions, sizeof cols_questions / sizeof(col)},
         {sql_flagged, cols_flagged, sizeof cols_flagged / sizeof(col)},
     };
-    char from[16], to[16];
+    char from[QK_DATE_LEN], to[QK_DATE_LEN];
     qk_stats_day_text(q->from_day, from);
     qk_stats_day_text(q->to_day, to);
     json_t *r = json_array();

@@ -16,6 +16,7 @@ int qk_store_open(qk_store **out, const char *spec, qk_lang lang)
     if (!s)
         return QK_ENOMEM;
     s->lang = lang;
+    qk_store_use_clock(s, NULL);
     s->where = strdup(spec ? spec : "");
     if (!spec || strncmp(spec, "sqlite:", 7) != 0 || !spec[7]) {
         qk__ymsgf(lang, s->err, sizeof s->err, QK_Y_SPEC, spec ? spec : "");
@@ -39,6 +40,17 @@ void qk_store_close(qk_store *s)
     free(s->where);
     free(s->bundles);
     free(s);
+}
+
+void qk_store_use_clock(qk_store *s, const qk_clock *clock)
+{
+    qk_clock sys = QK_CLOCK_SYSTEM;
+    s->clock = clock ? *clock : sys;
+}
+
+int64_t qk__store_now(const qk_store *s)
+{
+    return qk_clock_now_ms(&s->clock);
 }
 
 void qk_store_set_bundles(qk_store *s, const char *dir)

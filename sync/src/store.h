@@ -100,6 +100,7 @@ struct qk_store {
     char err[512];
     char *where; /* the spec, for messages */
     char *bundles; /* folder of published bundles, or NULL */
+    qk_clock clock; /* the server's clock (qk_store_use_clock) */
     void *impl;
 };
 
@@ -113,7 +114,8 @@ int qk__store_ingest(qk_store *s, const char *device, const char *pem, json_t *e
 /* 1 when the event has every field of the protocol with the right type and
  * comes from device; otherwise 0 with the field named in why. */
 int qk__event_valid(json_t *ev, const char *device, char *why, size_t whylen);
-int64_t qk__now_ms(void);
+/* The server's time: what its own clock says (never a device's). */
+int64_t qk__store_now(const qk_store *s);
 int qk__sqlite_store_open(qk_store *s, const char *path);
 
 #endif

@@ -159,13 +159,6 @@ static void copy_col(char *dst, size_t n, sqlite3_stmt *st, int col)
     snprintf(dst, n, "%s", v ? v : "");
 }
 
-int64_t qk__now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int qk__sqlite_store_open(qk_store *s, const char *path)
 {
     sq *q = calloc(1, sizeof *q);
@@ -252,7 +245,7 @@ static int set_device(qk_store *s, const char *device_id, const char *pem, int64
     text(st, 1, device_id);
     text(st, 2, pem ? pem : "");
     sqlite3_bind_int64(st, 3, acked_seq);
-    sqlite3_bind_int64(st, 4, qk__now_ms());
+    sqlite3_bind_int64(st, 4, qk__store_now(s));
     return run(s, st, "devices", 0);
 }
 
@@ -283,7 +276,7 @@ static int put_event(qk_store *s, json_t *ev, int *outcome)
     int rc = st ? QK_OK : QK_EIO;
     if (st) {
         bind_event(st, ev, payload);
-        sqlite3_bind_int64(st, 11, qk__now_ms());
+        sqlite3_bind_int64(st, 11, qk__store_now(s));
         rc = run(s, st, "events", 0);
     }
     if (rc == QK_OK && sqlite3_changes(db_of(s)) == 1) {
@@ -365,7 +358,7 @@ static int put_score(qk_store *s, json_t *finish, const qk_rescore *r, const cha
     }
     sqlite3_bind_int(st, 5, r ? r->mismatch : 0);
     text(st, 6, note ? note : "");
-    sqlite3_bind_int64(st, 7, qk__now_ms());
+    sqlite3_bind_int64(st, 7, qk__store_now(s));
     text(st, 8, json_string_value(json_object_get(finish, "member_id")));
     text(st, 9, json_string_value(json_object_get(finish, "device_id")));
     sqlite3_bind_int64(st, 10, (sqlite3_int64)json_integer_value(json_object_get(finish, "created_ms")));
@@ -422,7 +415,7 @@ static int member_event(qk_store *s, const char *branch, json_t *ev)
     text(st, 2, hash);
     sqlite3_bind_int64(st, 3, iter);
     text(st, 4, member);
-    sqlite3_bind_int64(st, 5, qk__now_ms());
+    sqlite3_bind_int64(st, 5, qk__store_now(s));
     text(st, 6, branch);
     int rc = run(s, st, "members", 0);
     return rc == QK_EEXISTS ? QK_OK : rc;
@@ -437,7 +430,7 @@ static int branch_add(qk_store *s, const char *id, const char *name)
         return QK_EIO;
     text(st, 1, id);
     text(st, 2, name);
-    sqlite3_bind_int64(st, 3, qk__now_ms());
+    sqlite3_bind_int64(st, 3, qk__store_now(s));
     return run(s, st, "branches", 1);
 }
 
@@ -489,7 +482,7 @@ static int user_add(qk_store *s, const qk_user *u)
     text(st, 2, u->role);
     text(st, 3, u->branch[0] ? u->branch : NULL);
     text(st, 4, u->pw_hash);
-    sqlite3_bind_int64(st, 5, qk__now_ms());
+    sqlite3_bind_int64(st, 5, qk__store_now(s));
     return run(s, st, "users", 1);
 }
 
@@ -537,7 +530,7 @@ static int token_put(qk_store *s, const char *token_hash, const char *user, int6
     int rc = run(s, st, "sessions", 1);
     /* Old sessions go as new ones come. */
     if (rc == QK_OK && (st = prep(s, "DELETE FROM sessions WHERE expires_ms < ?")) != NULL) {
-        sqlite3_bind_int64(st, 1, qk__now_ms());
+        sqlite3_bind_int64(st, 1, qk__store_now(s));
         run(s, st, "sessions", 1);
     }
     return rc;
@@ -572,7 +565,7 @@ static int member_put(qk_store *s, const qk_roster_member *m)
     text(st, 5, m->pin_salt);
     text(st, 6, m->pin_hash);
     sqlite3_bind_int(st, 7, m->pin_iter);
-    sqlite3_bind_int64(st, 8, qk__now_ms());
+    sqlite3_bind_int64(st, 8, qk__store_now(s));
     int rc = run(s, st, "members", 1);
     if (rc == QK_EEXISTS) { /* the only constraint left is the branch */
         qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_NO_BRANCH, m->branch);
@@ -664,7 +657,7 @@ static int device_enrol(qk_store *s, const qk_device_rec *d, const char *pem, co
         return QK_EIO;
     text(st, 1, d->id);
     text(st, 2, pem);
-    sqlite3_bind_int64(st, 3, qk__now_ms());
+    sqlite3_bind_int64(st, 3, qk__store_now(s));
     text(st, 4, d->branch);
     text(st, 5, d->name);
     text(st, 6, token_hash);
@@ -715,7 +708,7 @@ static int device_revoke(qk_store *s, const char *id)
     sqlite3_stmt *st = prep(s, "UPDATE devices SET revoked_ms = ?, token_hash = NULL WHERE id = ?");
     if (!st)
         return QK_EIO;
-    sqlite3_bind_int64(st, 1, qk__now_ms());
+    sqlite3_bind_int64(st, 1, qk__store_now(s));
     text(st, 2, id);
     int rc = run(s, st, "devices", 1);
     return rc == QK_OK && sqlite3_changes(db_of(s)) == 0 ? QK_ENOTFOUND : rc;
@@ -808,7 +801,7 @@ static int competition_put(qk_store *s, const char *id, const char *bundle_id, c
     text(st, 3, spec);
     text(st, 4, branch);
     text(st, 5, by);
-    sqlite3_bind_int64(st, 6, qk__now_ms());
+    sqlite3_bind_int64(st, 6, qk__store_now(s));
     return run(s, st, "competitions", 1);
 }
 

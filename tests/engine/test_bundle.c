@@ -138,7 +138,7 @@ static void failed_write_leaves_no_file(void **state)
     char *p = qkt_path(*state, "never.qkb");
     qk_bundle_writer *w = NULL;
     assert_int_equal(qk_bundle_writer_open(&w, p, QK_LANG_EN), QK_OK);
-    qk_manifest m = {"Bad Id", "1", "t", "zh-CN", 0};
+    qk_manifest m = {"Bad Id", "1", "t", "zh-CN", 0, 0};
     assert_int_equal(qk_bundle_writer_manifest(w, &m), QK_EINVAL);
     assert_non_null(strstr(qk_bundle_writer_errmsg(w), "bundle id Bad Id is invalid"));
     assert_int_equal(qk_bundle_writer_commit(w), QK_ESTATE);
@@ -161,7 +161,7 @@ static void writer_refuses_duplicates_and_unknown_themes(void **state)
     char *p = qkt_path(*state, "d.qkb");
     qk_bundle_writer *w = NULL;
     assert_int_equal(qk_bundle_writer_open(&w, p, QK_LANG_EN), QK_OK);
-    qk_manifest m = {"x", "1", "t", "zh-CN", 0};
+    qk_manifest m = {"x", "1", "t", "zh-CN", 0, 0};
     assert_int_equal(qk_bundle_writer_manifest(w, &m), QK_OK);
     assert_int_equal(qk_bundle_writer_theme(w, "a", "A", NULL), QK_OK);
     assert_int_equal(qk_bundle_writer_theme(w, "a", "A", NULL), QK_EEXISTS);

@@ -60,7 +60,7 @@ static char *signed_fixture(const char *dir, const char *name, const qk_key *key
     char *p = qkt_path(dir, name);
     qk_bundle_writer *w = NULL;
     assert_int_equal(qk_bundle_writer_open(&w, p, QK_LANG_EN), QK_OK);
-    qk_manifest m = {"s.fixture", "1", "Signed", "zh-CN", 0};
+    qk_manifest m = {"s.fixture", "1", "Signed", "zh-CN", 0, 0};
     assert_int_equal(qk_bundle_writer_manifest(w, &m), QK_OK);
     assert_int_equal(qk_bundle_writer_theme(w, "t", "T", NULL), QK_OK);
     qk_option o[2] = {{"甲", 1}, {"乙", 0}};

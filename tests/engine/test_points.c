@@ -132,7 +132,7 @@ static void rules_come_from_the_bundle(void **state)
     char *p = qkt_path(f->dir, "r.qkb");
     qk_bundle_writer *w = NULL;
     assert_int_equal(qk_bundle_writer_open(&w, p, QK_LANG_EN), QK_OK);
-    qk_manifest m = {"r", "1", "R", "zh-CN", 0};
+    qk_manifest m = {"r", "1", "R", "zh-CN", 0, 0};
     assert_int_equal(qk_bundle_writer_manifest(w, &m), QK_OK);
     assert_int_equal(qk_bundle_writer_theme(w, "t", "T", NULL), QK_OK);
     qk_question q = {.id = "j", .theme = "t", .type = QK_Q_JUDGE, .stem = "s", .points = 1};

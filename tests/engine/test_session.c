@@ -258,7 +258,7 @@ static void resume_with_another_bundle_version_is_refused(void **state)
     char *p = qkt_path(f->dir, "v2.qkb");
     qk_bundle_writer *w = NULL;
     assert_int_equal(qk_bundle_writer_open(&w, p, QK_LANG_EN), QK_OK);
-    qk_manifest m = {"test.fixture", "2", "Fixture v2", "zh-CN", 0};
+    qk_manifest m = {"test.fixture", "2", "Fixture v2", "zh-CN", 0, 0};
     assert_int_equal(qk_bundle_writer_manifest(w, &m), QK_OK);
     assert_int_equal(qk_bundle_writer_theme(w, "t1", "主题一", NULL), QK_OK);
     qk_question q = {.id = "j1", .theme = "t1", .type = QK_Q_JUDGE, .stem = "s", .points = 1};

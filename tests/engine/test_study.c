@@ -26,7 +26,7 @@ static int setup(void **state)
 static void beijing_days_turn_at_beijing_midnight(void **state)
 {
     (void)state;
-    char d[11];
+    char d[QK_DATE_LEN];
     qk_beijing_date(MAR5_10AM, d);
     assert_string_equal(d, "2026-03-05");
     /* 15:59:59 UTC on 4 March is 23:59:59 in Beijing; a second later it is the 5th. */
@@ -91,7 +91,7 @@ static void daily_count_comes_from_the_bundle(void **state)
     char *p = qkt_path(f->dir, "d.qkb");
     qk_bundle_writer *w = NULL;
     assert_int_equal(qk_bundle_writer_open(&w, p, QK_LANG_EN), QK_OK);
-    qk_manifest m = {"d", "1", "D", "zh-CN", 2};
+    qk_manifest m = {"d", "1", "D", "zh-CN", 2, 0};
     assert_int_equal(qk_bundle_writer_manifest(w, &m), QK_OK);
     assert_int_equal(qk_bundle_writer_theme(w, "t", "T", NULL), QK_OK);
     for (int i = 0; i < 6; i++) {
@@ -379,7 +379,7 @@ static void themed_days_and_guest_themes(void **state)
     char *p = qkt_path(f->dir, "days.qkb");
     qk_bundle_writer *w = NULL;
     assert_int_equal(qk_bundle_writer_open(&w, p, QK_LANG_EN), QK_OK);
-    qk_manifest m = {"days", "1", "D", "zh-CN", 0};
+    qk_manifest m = {"days", "1", "D", "zh-CN", 0, 0};
     assert_int_equal(qk_bundle_writer_manifest(w, &m), QK_OK);
     assert_int_equal(qk_bundle_writer_theme(w, "lf", "学雷锋", NULL), QK_OK);
     assert_int_equal(qk_bundle_writer_theme(w, "yh", "护士节与医师节", NULL), QK_OK);

@@ -116,7 +116,7 @@ void qkt_build_fixture(const char *path)
 {
     qk_bundle_writer *w = NULL;
     assert_int_equal(qk_bundle_writer_open(&w, path, QK_LANG_EN), QK_OK);
-    qk_manifest m = {"test.fixture", "1", "Fixture", "zh-CN", 0};
+    qk_manifest m = {"test.fixture", "1", "Fixture", "zh-CN", 0, 0};
     assert_int_equal(qk_bundle_writer_manifest(w, &m), QK_OK);
     assert_int_equal(qk_bundle_writer_theme(w, "t1", "主题一", "first"), QK_OK);
     assert_int_equal(qk_bundle_writer_theme(w, "t2", "主题二", NULL), QK_OK);

@@ -98,6 +98,8 @@ typedef struct qk_manifest {
     const char *title;
     const char *language; /* e.g. "zh-CN" */
     int daily_count;      /* questions in the daily quiz; 0: the default */
+    int64_t created_ms;   /* when it was built; 0: now by the system clock, or
+                             SOURCE_DATE_EPOCH when set (reproducible builds) */
 } qk_manifest;
 
 /* Starts a bundle that will appear at path only when committed: it is written

@@ -11,6 +11,7 @@
 #ifndef QUIZKIT_ENGINE_H
 #define QUIZKIT_ENGINE_H
 
+#include "clock.h"
 #include "common.h"
 
 typedef struct qk_engine qk_engine;
@@ -19,16 +20,23 @@ typedef struct qk_engine qk_engine;
 #define QK_PROGRESS_SCHEMA 3
 
 int qk_engine_open(qk_engine **out, const char *progress_path, qk_lang lang);
+/* The same on a clock (quizkit/clock.h; NULL: the system clock), which the
+ * engine copies; everything the engine records or decides by time reads it. */
+int qk_engine_open_v2(qk_engine **out, const char *progress_path, qk_lang lang,
+                      const qk_clock *clock);
 const char *qk_engine_errmsg(const qk_engine *e);
 qk_lang qk_engine_lang(const qk_engine *e);
 /* This device's id (a UUID made on first open); owned by the engine. */
 const char *qk_engine_device_id(const qk_engine *e);
-/* Replaces the wall clock (milliseconds since 1970 UTC). For tests and for a
- * device that knows its clock is off; NULL restores the system clock. */
+/* Uses clock (copied; NULL: the system clock) for both the time and the
+ * monotonic time. */
+void qk_engine_use_clock(qk_engine *e, const qk_clock *clock);
+/* Replaces the time with a callback (milliseconds since 1970 UTC), for unit
+ * tests that step time by hand; NULL returns to the engine's clock. */
 void qk_engine_set_clock(qk_engine *e, int64_t (*now_ms)(void *payload), void *payload);
 int64_t qk_engine_now_ms(qk_engine *e);
-/* The monotonic clock that times answers in competitions (CLOCK_MONOTONIC
- * unless a test sets another); it never jumps when the wall clock is set. */
+/* The monotonic clock that times answers (the engine's clock's monotonic
+ * time unless a test sets a callback); it never jumps when the wall clock is set. */
 void qk_engine_set_mono_clock(qk_engine *e, int64_t (*mono_ms)(void *payload), void *payload);
 int64_t qk_engine_mono_ms(qk_engine *e);
 /* One event as stored (for sync). Strings may be NULL; owned by the engine
@@ -50,6 +58,15 @@ int qk_engine_sync_state(qk_engine *e, int64_t *acked_seq, int64_t *last_seq);
 /* Records an acknowledgement; it only moves forward, and never past last_seq
  * (QK_EINVAL). */
 int qk_engine_set_acked(qk_engine *e, int64_t acked_seq);
+
+/* The time an event counts at, as SQL over a table of the events' shape
+ * (progress file or server store) aliased ev (DESIGN.md decision 10): an
+ * event of an attempt counts at the attempt's start, so an attempt begun at
+ * 23:58 and finished at 00:00:29 Beijing time belongs wholly to the first
+ * day; any other event at its own time. */
+#define QK_SQL_COUNTS_AT(ev)                                                                       \
+    "coalesce((SELECT s_.created_ms FROM events s_ WHERE s_.attempt_id = " ev ".attempt_id"        \
+    " AND s_.kind = 'attempt.start' LIMIT 1), " ev ".created_ms)"
 
 /* Number of events in the log (all kinds). */
 int qk_engine_event_count(qk_engine *e, int64_t *out);

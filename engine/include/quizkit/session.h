@@ -99,8 +99,37 @@ typedef struct qk_summary {
 int qk_session_start(qk_session **out, qk_engine *e, qk_bundle *b, const char *member_id,
                      const qk_session_spec *spec);
 /* Continues the member's latest unfinished attempt. QK_ENOTFOUND if there is none;
- * QK_EVERSION if it was made with another bundle or version. */
+ * QK_EVERSION if it was made with another bundle or version.
+ *
+ * Midnight (DESIGN.md decision 10): an attempt belongs to the Beijing day on
+ * which it began: its daily set, points, caps, streak and statistics. One
+ * still on screen at midnight goes on and is finished for that day. A daily
+ * quiz left unfinished when its day is over is not today's quiz: the next
+ * start or resume of the member finishes it (reason "expired") with the
+ * answers it has, its points counted on its own day, and never resumes it.
+ * Starting the daily quiz continues today's when it was begun (there is one
+ * daily set a day); qk_session_resumed() tells. Competition entries never
+ * resume. */
 int qk_session_resume(qk_session **out, qk_engine *e, qk_bundle *b, const char *member_id);
+/* The same, limited to what spec asks for: an unfinished attempt of its mode,
+ * and of its theme (NULL: the all-themes attempts; the daily quiz, review and
+ * spaced repetition have no theme). A screen that offers modes and themes
+ * continues only what the person chose. */
+int qk_session_resume_spec(qk_session **out, qk_engine *e, qk_bundle *b, const char *member_id,
+                           const qk_session_spec *spec);
+/* 1 when the session continues an attempt from the log. */
+int qk_session_resumed(const qk_session *s);
+/* The daily quiz's day ("YYYY-MM-DD", Beijing); "" for other modes. */
+const char *qk_session_day(const qk_session *s);
+
+/* A past day's daily quiz that a start or resume finished (see above). */
+typedef struct qk_expired_daily {
+    char day[QK_DATE_LEN]; /* the day it belongs to */
+    size_t answered, correct, total;
+    int points;            /* the points it earned, on its own day */
+} qk_expired_daily;
+/* NULL when the call finished none; owned by the session. */
+const qk_expired_daily *qk_session_expired_daily(const qk_session *s);
 const char *qk_session_errmsg(const qk_session *s);
 int qk_session_next(qk_session *s, qk_item *out);
 /* QK_OK with feedback; QK_EINVAL for an answer that cannot be read (nothing is

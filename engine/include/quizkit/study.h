@@ -1,24 +1,16 @@
-/* quizkit/study.h: study views derived from the event log: the Beijing
- * calendar day (daily quiz), the wrong-answer book (错题本) and the best
- * challenge run. Nothing here is stored: every view is recomputed from the
- * answer events, so the server can compute the same from synced events. */
+/* quizkit/study.h: study views derived from the event log: the
+ * wrong-answer book (错题本), spaced repetition and the best challenge run
+ * (days are Beijing days, quizkit/calendar.h). Nothing here is stored:
+ * every view is recomputed from the answer events, so the server can compute
+ * the same from synced events. */
 #ifndef QUIZKIT_STUDY_H
 #define QUIZKIT_STUDY_H
 
+#include "calendar.h"
 #include "engine.h"
 
 #define QK_DAILY_DEFAULT_COUNT 5
 #define QK_CHALLENGE_DEFAULT_SECONDS 20
-
-/* The day in Beijing time (UTC+8, no daylight saving) as days since
- * 1970-01-01, and as "YYYY-MM-DD" (out needs 11 bytes). */
-int64_t qk_beijing_day(int64_t unix_ms);
-void qk_beijing_date(int64_t unix_ms, char out[11]);
-/* The day number of "YYYY-MM-DD" (only its first ten characters are read):
- * 0, or -1 for anything but a real calendar date. */
-int qk_beijing_parse_date(const char *s, int64_t *day);
-/* The first and last day of the Beijing month unix_ms falls in. */
-void qk_beijing_month(int64_t unix_ms, int64_t *first_day, int64_t *last_day);
 
 typedef struct qk_wrong {
     char *question_id;
