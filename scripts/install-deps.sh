@@ -10,6 +10,8 @@ PKGS=(
     libcmocka-dev sqlite3 python3 util-linux
     libjs-chart.js chromium fonts-noto-cjk
 )
+# A 32-bit C library for the calendar's 32-bit check (tests/engine/calendar_32bit.sh).
+[ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ] && PKGS+=(gcc-multilib)
 # Node.js and npm run the browser tests (playwright-core drives chromium);
 # Debian's own when the machine has none.
 command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)

@@ -17,7 +17,8 @@ static int64_t floor_div(int64_t a, int64_t b)
 
 static int64_t floor_mod(int64_t a, int64_t b)
 {
-    return a - floor_div(a, b) * b;
+    int64_t r = a % b; /* never a - q * b: that overflows at INT64_MIN */
+    return r < 0 ? r + b : r;
 }
 
 int64_t qk_beijing_day(int64_t unix_ms)

@@ -211,10 +211,12 @@ static json_t *item_json(call *c, qk_session *s, const qk_item *it)
 static json_t *quiz_state(call *c)
 {
     qk_item it;
-    int rc = qk_session_next(c->sc->quiz, &it);
+    qk_session *s = c->sc->quiz;
+    int rc = qk_session_next(s, &it);
+    const char *day = qk_session_day(s)[0] ? qk_session_day(s) : NULL;
     if (rc == QK_ROW)
-        return json_pack("{s:b, s:o}", "done", 0, "item", item_json(c, c->sc->quiz, &it));
-    return json_pack("{s:b}", "done", 1);
+        return json_pack("{s:b, s:o, s:s?}", "done", 0, "item", item_json(c, s, &it), "day", day);
+    return json_pack("{s:b, s:s?}", "done", 1, "day", day);
 }
 
 static json_t *feedback_json(const qk_feedback *fb)
@@ -349,8 +351,10 @@ static void h_me(call *c)
                     "history", hist));
 }
 
-/* POST /quiz {mode, theme}: a member's unfinished quiz resumes whatever was
- * asked (it is theirs to finish first); otherwise a new one starts. */
+/* POST /quiz {mode, theme}: the member's unfinished quiz of that mode and
+ * theme continues (theirs to finish first); otherwise a new one starts. A
+ * past day's daily quiz is never today's (the engine finishes it on its own
+ * day and says so: "expired_daily"). */
 static void h_quiz_start(call *c)
 {
     if (!need_screen(c))
@@ -358,16 +362,7 @@ static void h_quiz_start(call *c)
     qk_kiosk *k = c->k;
     screen *sc = c->sc;
     int resumed = 0;
-    if (!sc->quiz && sc->member) {
-        qk_session *s = NULL;
-        if (qk_session_resume(&s, k->e, k->b, sc->member) == QK_OK &&
-            qk_session_mode(s) != QK_MODE_COMPETITION) {
-            sc->quiz = s;
-            resumed = 1;
-        } else {
-            qk_session_free(s);
-        }
-    }
+    json_t *expired = NULL;
     if (!sc->quiz) {
         const char *mode_s = field(c, "mode");
         if (!mode_s)
@@ -387,15 +382,29 @@ static void h_quiz_start(call *c)
         if (spec.mode == QK_MODE_DAILY || spec.mode == QK_MODE_REVIEW)
             spec.theme = NULL;
         qk_session *s = NULL;
-        if (qk_session_start(&s, k->e, k->b, sc->member, &spec) != QK_OK) {
-            qk_http_error(c->rs, 409, "cannot_start", qk_session_errmsg(s));
+        if (sc->member && spec.mode != QK_MODE_DAILY &&
+            qk_session_resume_spec(&s, k->e, k->b, sc->member, &spec) == QK_OK) {
+            sc->quiz = s;
+        } else {
             qk_session_free(s);
-            return;
+            s = NULL;
+            if (qk_session_start(&s, k->e, k->b, sc->member, &spec) != QK_OK) {
+                qk_http_error(c->rs, 409, "cannot_start", qk_session_errmsg(s));
+                qk_session_free(s);
+                return;
+            }
+            sc->quiz = s;
         }
-        sc->quiz = s;
+        resumed = qk_session_resumed(s);
+        const qk_expired_daily *old = qk_session_expired_daily(s);
+        if (old)
+            expired = json_pack("{s:s, s:I, s:I, s:I, s:i}", "day", old->day, "answered",
+                                (json_int_t)old->answered, "total", (json_int_t)old->total,
+                                "correct", (json_int_t)old->correct, "points", old->points);
     }
     json_t *st = quiz_state(c);
     json_object_set_new(st, "resumed", json_boolean(resumed));
+    json_object_set_new(st, "expired_daily", expired ? expired : json_null());
     json_object_set_new(st, "answered", json_integer((json_int_t)qk_session_answered(sc->quiz)));
     ok(c, st);
 }

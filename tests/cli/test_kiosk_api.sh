@@ -125,7 +125,11 @@ sleep 7
 expect_eq "a session left idle past --idle expires" "$(call GET /api/me "" "$T")" 401
 expect_contains "and says so" "$WORK/b" "长时间未操作"
 T=$(token m1 1234)
-expect_eq "the unfinished exam resumes at the next login" "$(call POST /api/quiz '{"mode":"daily"}' "$T"; echo; j 'd["resumed"], d["answered"], d["item"]["mode"]')" "200
+expect_eq "the daily quiz does not resume an unfinished exam" "$(call POST /api/quiz '{"mode":"daily"}' "$T"; echo; j 'd["resumed"], d["item"]["mode"]')" "200
+False daily"
+call POST /api/logout "" "$T" >/dev/null
+T=$(token m1 1234)
+expect_eq "the unfinished exam resumes at the next login when the exam is chosen" "$(call POST /api/quiz '{"mode":"exam","theme":"jiankang"}' "$T"; echo; j 'd["resumed"], d["answered"], d["item"]["mode"]')" "200
 True 1 exam"
 
 ADDR=$(hostname -I 2>/dev/null | awk '{print $1}')
