@@ -130,7 +130,17 @@ static int bundle_info(cli *c, int argc, char **argv)
     kv(c, M_I_LANGUAGE, in->language);
     snprintf(fmt, sizeof fmt, "%d", in->format);
     kv(c, M_I_FORMAT, fmt);
-    kv(c, M_I_CREATED, in->created);
+    /* the manifest keeps UTC (ISO 8601, Z); people read Beijing time */
+    int64_t created_ms = 0;
+    char created[QK_TIME_LEN + 32];
+    if (qk_parse_instant(in->created, &created_ms) == 0) {
+        fmt_time(created, sizeof created, created_ms);
+        size_t len = strlen(created);
+        snprintf(created + len, sizeof created - len, "%s", M(c, M_BEIJING_SUFFIX));
+    } else {
+        snprintf(created, sizeof created, "%s", in->created);
+    }
+    kv(c, M_I_CREATED, created);
     kv(c, M_I_DIGEST, in->content_digest);
     qk_key **keys = NULL;
     size_t nkeys = 0;

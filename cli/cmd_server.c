@@ -247,8 +247,15 @@ static void print_json_rows(cli *c, json_t *rows, const char *const *cols, size_
     table t = {0};
     char line[1024];
     size_t w = 0;
-    for (size_t k = 0; k < ncols; k++)
-        w += (size_t)snprintf(line + w, sizeof line - w, "%s%s", k ? "\t" : "", cols[k]);
+    for (size_t k = 0; k < ncols; k++) {
+        /* times are shown in Beijing time, and the header says so */
+        const char *ms = strstr(cols[k], "_ms");
+        if (ms && !ms[3])
+            w += (size_t)snprintf(line + w, sizeof line - w, "%s%.*s%s", k ? "\t" : "",
+                                  (int)(ms - cols[k]), cols[k], M(c, M_BEIJING_SUFFIX));
+        else
+            w += (size_t)snprintf(line + w, sizeof line - w, "%s%s", k ? "\t" : "", cols[k]);
+    }
     table_add(&t, "%s", line);
     size_t i;
     json_t *r;

@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
 #include "support.h"
 
 typedef qkt_fx fx;
@@ -155,6 +157,196 @@ static void rules_come_from_the_bundle(void **state)
     free(p);
 }
 
+/* The award events' days and amounts of member, "day:activity:amount,...". */
+static void awards(fx *f, const char *member, char *out, size_t n)
+{
+    char *path = qkt_path(f->dir, "progress.db");
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT json_extract(payload, '$.day'),"
+                                        " json_extract(payload, '$.activity'),"
+                                        " json_extract(payload, '$.amount') FROM events"
+                                        " WHERE kind = 'points.award' AND member_id = ? ORDER BY seq",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+    size_t len = 0;
+    out[0] = '\0';
+    while (sqlite3_step(st) == SQLITE_ROW)
+        len += (size_t)snprintf(out + len, n - len, "%s%s:%s:%d", len ? "," : "",
+                                (const char *)sqlite3_column_text(st, 0),
+                                (const char *)sqlite3_column_text(st, 1), sqlite3_column_int(st, 2));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    free(path);
+}
+
+/* Answers the current question of s right or wrong. */
+static void answer(qk_session *s, int right)
+{
+    qk_item it;
+    assert_int_equal(qk_session_next(s, &it), QK_ROW);
+    const qk_question *q = it.q;
+    char buf[16];
+    if (q->type == QK_Q_JUDGE)
+        snprintf(buf, sizeof buf, "%s", (q->judge_answer != 0) == right ? "T" : "F");
+    else if (q->type == QK_Q_FILL)
+        snprintf(buf, sizeof buf, "%s", right ? "1921|南湖" : "x|y");
+    else {
+        size_t len = 0;
+        for (size_t d = 0; d < q->n_options && len < sizeof buf - 1; d++) {
+            if (q->options[it.perm[d]].correct == right)
+                buf[len++] = (char)('A' + d);
+            if (!right && len)
+                break;
+        }
+        buf[len] = '\0';
+    }
+    qk_feedback fb;
+    assert_int_equal(qk_session_answer(s, buf, &fb, NULL), QK_OK);
+    assert_int_equal(fb.correct, right);
+}
+
+/* 23:58 Beijing time on 5 March 2026 */
+#define MAR5_2358 (MAR5_10AM + 13 * 3600000LL + 58 * 60000LL)
+
+/* DESIGN.md decision 10: a daily quiz begun at 23:58 and finished at
+ * 00:00:29 belongs wholly to the day it began: its points, its cap, the
+ * streak; the next day's own quiz earns its own points. The server's
+ * recomputation from the raw events agrees. */
+static void a_daily_quiz_across_midnight_belongs_to_the_day_it_began(void **state)
+{
+    fx *f = *state;
+    f->clock.now_ms = MAR5_2358 - 24 * 3600000LL; /* a quiz on 4 March first: a streak */
+    daily(f, "m1", 1);
+    f->clock.now_ms = MAR5_2358;
+    qk_session_spec spec = QK_SESSION_SPEC_INIT;
+    spec.mode = QK_MODE_DAILY;
+    qk_session *s = NULL;
+    assert_int_equal(qk_session_start(&s, f->e, f->b, "m1", &spec), QK_OK);
+    assert_string_equal(qk_session_day(s), "2026-03-05");
+    answer(s, 1);
+    answer(s, 1);
+    f->clock.now_ms = MAR5_2358 + 2 * 60000 + 29000; /* 00:00:29 on 6 March */
+    answer(s, 1);
+    answer(s, 1);
+    answer(s, 1);
+    qk_summary sum;
+    assert_int_equal(qk_session_finish(s, &sum), QK_OK);
+    qk_session_free(s);
+    assert_int_equal(sum.points, 5);
+    char got[512];
+    awards(f, "m1", got, sizeof got);
+    assert_string_equal(got, "2026-03-04:daily:1,2026-03-05:daily:5,2026-03-05:streak:1");
+    qk_points_summary p;
+    assert_int_equal(qk_points_summary_get(f->e, f->b, "m1", &p), QK_OK);
+    assert_int_equal(p.today[QK_ACT_DAILY], 0); /* 6 March: nothing yet */
+    assert_int_equal(p.streak_days, 2);          /* 4 and 5 March; 6 March not over */
+    /* 6 March's own quiz: a new set, its own cap, a third day of the streak */
+    f->clock.now_ms += 9 * 3600000LL;
+    qk_summary next = daily(f, "m1", 5);
+    assert_int_equal(next.points, 5);
+    assert_int_equal(qk_points_summary_get(f->e, f->b, "m1", &p), QK_OK);
+    assert_int_equal(p.today[QK_ACT_DAILY], 5);
+    assert_int_equal(p.today[QK_ACT_STREAK], 1);
+    assert_int_equal(p.streak_days, 3);
+    /* the server, replaying the raw events under the same rules, agrees */
+    char *path = qkt_path(f->dir, "progress.db");
+    int64_t total = -1;
+    char msg[256];
+    assert_int_equal(qk_points_recompute(path, f->b, "m1", &total, msg, sizeof msg), QK_OK);
+    assert_int_equal(total, p.total);
+    assert_int_equal(total, 1 + 5 + 1 + 5 + 1);
+    free(path);
+}
+
+/* A daily quiz left unfinished at midnight is finished the next time the
+ * member starts a quiz: its answers count for its own day, and it is not
+ * today's quiz. The server counts it the same way. */
+static void a_past_days_unfinished_daily_is_finished_on_its_own_day(void **state)
+{
+    fx *f = *state;
+    f->clock.now_ms = MAR5_2358;
+    qk_session_spec spec = QK_SESSION_SPEC_INIT;
+    spec.mode = QK_MODE_DAILY;
+    qk_session *s = NULL;
+    assert_int_equal(qk_session_start(&s, f->e, f->b, "m1", &spec), QK_OK);
+    answer(s, 1);
+    answer(s, 0);
+    answer(s, 1);
+    char old_id[40];
+    snprintf(old_id, sizeof old_id, "%s", qk_session_attempt_id(s));
+    qk_session_free(s); /* the member walks away; the kiosk signs them out */
+    /* The same day, starting the daily quiz again continues it. */
+    assert_int_equal(qk_session_start(&s, f->e, f->b, "m1", &spec), QK_OK);
+    assert_int_equal(qk_session_resumed(s), 1);
+    assert_string_equal(qk_session_attempt_id(s), old_id);
+    assert_int_equal((int)qk_session_answered(s), 3);
+    assert_null(qk_session_expired_daily(s));
+    qk_session_free(s);
+    /* The next morning it is no longer today's quiz: resume does not offer it */
+    f->clock.now_ms = MAR5_2358 + 8 * 3600000LL;
+    assert_int_equal(qk_session_resume(&s, f->e, f->b, "m1"), QK_ENOTFOUND);
+    const qk_expired_daily *old = qk_session_expired_daily(s);
+    assert_non_null(old);
+    assert_string_equal(old->day, "2026-03-05");
+    assert_int_equal((int)old->answered, 3);
+    assert_int_equal((int)old->correct, 2);
+    assert_int_equal((int)old->total, 5);
+    assert_int_equal(old->points, 2);
+    qk_session_free(s);
+    /* and the daily quiz starts 6 March's set */
+    assert_int_equal(qk_session_start(&s, f->e, f->b, "m1", &spec), QK_OK);
+    assert_int_equal(qk_session_resumed(s), 0);
+    assert_string_equal(qk_session_day(s), "2026-03-06");
+    assert_null(qk_session_expired_daily(s)); /* finished once, by the resume above */
+    assert_string_not_equal(qk_session_attempt_id(s), old_id);
+    qk_session_free(s);
+    char got[512];
+    awards(f, "m1", got, sizeof got);
+    assert_string_equal(got, "2026-03-05:daily:2");
+    char *path = qkt_path(f->dir, "progress.db");
+    int64_t total = -1;
+    char msg[256];
+    assert_int_equal(qk_points_recompute(path, f->b, "m1", &total, msg, sizeof msg), QK_OK);
+    assert_int_equal(total, 2);
+    free(path);
+}
+
+/* Resuming what was chosen: a practice of one theme is not continued by a
+ * practice of another, nor by the daily quiz. */
+static void resume_continues_only_the_mode_and_theme_chosen(void **state)
+{
+    fx *f = *state;
+    qk_session_spec spec = QK_SESSION_SPEC_INIT;
+    spec.theme = "t1";
+    qk_session *s = NULL;
+    assert_int_equal(qk_session_start(&s, f->e, f->b, "m1", &spec), QK_OK);
+    answer(s, 1);
+    qk_session_free(s);
+    qk_session_spec other = QK_SESSION_SPEC_INIT;
+    other.theme = "t2";
+    assert_int_equal(qk_session_resume_spec(&s, f->e, f->b, "m1", &other), QK_ENOTFOUND);
+    qk_session_free(s);
+    other.theme = NULL; /* all themes */
+    assert_int_equal(qk_session_resume_spec(&s, f->e, f->b, "m1", &other), QK_ENOTFOUND);
+    qk_session_free(s);
+    other.mode = QK_MODE_EXAM;
+    other.theme = "t1";
+    assert_int_equal(qk_session_resume_spec(&s, f->e, f->b, "m1", &other), QK_ENOTFOUND);
+    qk_session_free(s);
+    assert_int_equal(qk_session_resume_spec(&s, f->e, f->b, "m1", &spec), QK_OK);
+    assert_int_equal((int)qk_session_answered(s), 1);
+    qk_session_free(s);
+    spec.mode = QK_MODE_DAILY;
+    spec.theme = NULL;
+    assert_int_equal(qk_session_start(&s, f->e, f->b, "m1", &spec), QK_OK);
+    assert_int_equal(qk_session_resumed(s), 0);
+    qk_session_free(s);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -164,6 +356,9 @@ int main(void)
         T(streaks_count_days_in_a_row_and_earn_a_daily_bonus),
         T(awards_happen_once_per_attempt_and_corrections_add_up),
         T(rules_come_from_the_bundle),
+        T(a_daily_quiz_across_midnight_belongs_to_the_day_it_began),
+        T(a_past_days_unfinished_daily_is_finished_on_its_own_day),
+        T(resume_continues_only_the_mode_and_theme_chosen),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -317,6 +317,52 @@ static void rollups_follow_and_rebuild(void **state)
     json_decref(t);
 }
 
+/* DESIGN.md decision 10: m4 begins at 23:59 on 31 March and answers the
+ * last three questions after midnight, in April: the attempt, all four
+ * answers and the day of activity are March's, in every subject. */
+static void an_attempt_across_midnight_counts_on_the_day_it_began(void **state)
+{
+    sfx *f = *state;
+    f->base.clock.now_ms = BJ(31, 23, 59);
+    qk_session_spec spec = QK_SESSION_SPEC_INIT;
+    spec.theme = "t1";
+    spec.order = QK_ORDER_SEQUENTIAL;
+    spec.count = 0;
+    qk_session *s = NULL;
+    assert_int_equal(qk_session_start(&s, f->base.e, f->base.b, "m4", &spec), QK_OK);
+    static const char *const right[] = {"B", "AC", "对", "1921|南湖"};
+    qk_item it;
+    for (int i = 0; qk_session_next(s, &it) == QK_ROW; i++) {
+        if (i == 1)
+            f->base.clock.now_ms = BJ(32, 0, 0) + 29000; /* 1 April 00:00:29 */
+        assert_int_equal(qk_session_answer(s, right[i], NULL, NULL), QK_OK);
+    }
+    assert_int_equal(qk_session_finish(s, NULL), QK_OK);
+    qk_session_free(s);
+    json_t *t = run(f, QK_STATS_MEMBERS, "2026-03-01", "2026-03-31");
+    json_t *m4 = row(t, 3);
+    assert_string_equal(sval(m4, 0), "m4");
+    assert_int_equal(ival(m4, 3), 1);  /* the attempt */
+    assert_int_equal(ival(m4, 4), 4);  /* all four answers */
+    assert_true(rval(m4, 6) == 100.0); /* its score */
+    assert_int_equal(ival(m4, 10), 1);
+    assert_string_equal(sval(m4, 11), "2026-03-31"); /* last took part: within March */
+    json_decref(t);
+    t = run(f, QK_STATS_MEMBERS, "2026-04-01", "2026-04-30");
+    for (size_t i = 0; i < json_array_size(json_object_get(t, "rows")); i++) {
+        json_t *r = row(t, i);
+        if (strcmp(sval(r, 0), "m4") == 0) {
+            assert_int_equal(ival(r, 3), 0);
+            assert_int_equal(ival(r, 4), 0);
+        }
+    }
+    json_decref(t);
+    t = run(f, QK_STATS_PARTICIPATION, "2026-03-31", "2026-03-31");
+    assert_int_equal(ival(row(t, 0), 3), 2); /* m2 and m4 took part on 31 March */
+    assert_int_equal(ival(row(t, 0), 6), 2); /* two attempts that day */
+    json_decref(t);
+}
+
 static void periods_and_days(void **state)
 {
     (void)state;
@@ -344,6 +390,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(item_analysis_over_any_period, setup, teardown),
         cmocka_unit_test_setup_teardown(guests_only_in_anonymous_totals, setup, teardown),
         cmocka_unit_test_setup_teardown(rollups_follow_and_rebuild, setup, teardown),
+        cmocka_unit_test_setup_teardown(an_attempt_across_midnight_counts_on_the_day_it_began, setup,
+                                        teardown),
         cmocka_unit_test(periods_and_days),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
