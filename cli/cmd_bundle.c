@@ -70,6 +70,7 @@ static int bundle_build(cli *c, int argc, char **argv, int check_only)
         }
     }
     qk_build_opts opts = QK_BUILD_OPTS_INIT;
+    opts.clock = &c->clock;
     opts.lang = c->lang;
     opts.key = key;
     opts.check_only = check_only;
