@@ -230,7 +230,7 @@ static int read_password(cli *c, const char *file, const char *user, char *pw, s
     char prompt[256];
     msgf(c, prompt, sizeof prompt, M_PASSWORD_PROMPT, user);
     const char *line = NULL;
-    if (term_read_secret(c, prompt, &line) != 0 || !line)
+    if (term_read_secret(c, prompt, &line) != TERM_LINE || !line)
         return EXIT_INTERRUPTED;
     snprintf(pw, n, "%s", line);
     return 0;
@@ -358,7 +358,7 @@ static int admin_remote(cli *c, const char *cmd, const char *sub, const aopts *o
     char prompt[256];
     if (!pw) {
         msgf(c, prompt, sizeof prompt, M_LOGIN_PROMPT, o->user, o->server);
-        if (term_read_secret(c, prompt, &pw) != 0 || !pw) {
+        if (term_read_secret(c, prompt, &pw) != TERM_LINE || !pw) {
             qk_client_free(cl);
             return EXIT_INTERRUPTED;
         }

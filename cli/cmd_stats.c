@@ -139,7 +139,7 @@ static int server_table(cli *c, source *src, const qk_stats_query *q, json_t **t
         char prompt[256];
         if (!pw) {
             msgf(c, prompt, sizeof prompt, M_LOGIN_PROMPT, src->user, src->server);
-            if (term_read_secret(c, prompt, &pw) != 0 || !pw)
+            if (term_read_secret(c, prompt, &pw) != TERM_LINE || !pw)
                 return EXIT_INTERRUPTED;
         }
         if (qk_client_login(src->cl, src->user, pw, msg, sizeof msg) != QK_OK) {

@@ -122,16 +122,18 @@ int term_read_secret(const cli *c, const char *prompt, const char **line)
     (void)c;
     struct termios old, quiet;
     int tty = isatty(0) && tcgetattr(0, &old) == 0;
-    fputs(prompt, stderr);
-    fflush(stderr);
+    /* Echo off before the prompt shows, and without discarding input: what
+     * a person types as soon as they see the prompt is theirs, not lost. */
     if (tty) {
         quiet = old;
         quiet.c_lflag &= ~(tcflag_t)ECHO;
-        tcsetattr(0, TCSAFLUSH, &quiet);
+        tcsetattr(0, TCSANOW, &quiet);
     }
+    fputs(prompt, stderr);
+    fflush(stderr);
     int rc = term_read_line(line, -1);
     if (tty) {
-        tcsetattr(0, TCSAFLUSH, &old);
+        tcsetattr(0, TCSANOW, &old);
         fputc('\n', stderr);
     }
     return rc;
