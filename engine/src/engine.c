@@ -274,13 +274,33 @@ static void bind_opt(sqlite3_stmt *st, int i, const char *s)
         sqlite3_bind_null(st, i);
 }
 
+int qk__engine_begin(qk_engine *e)
+{
+    return exec(e, "BEGIN IMMEDIATE");
+}
+
+int qk__engine_end(qk_engine *e, int status)
+{
+    if (status == QK_OK)
+        status = exec(e, "COMMIT");
+    if (status != QK_OK)
+        sqlite3_exec(e->db, "ROLLBACK", NULL, NULL, NULL);
+    return status;
+}
+
 int qk__event_append(qk_engine *e, const qk__event *ev, char id_out[QK_UUID_STRLEN + 1])
+{
+    int status = qk__engine_begin(e);
+    if (status != QK_OK)
+        return status;
+    return qk__engine_end(e, qk__event_append_tx(e, ev, id_out));
+}
+
+int qk__event_append_tx(qk_engine *e, const qk__event *ev, char id_out[QK_UUID_STRLEN + 1])
 {
     char id[QK_UUID_STRLEN + 1];
     int status = qk__engine_uuid(e, id);
     if (status != QK_OK)
-        return status;
-    if ((status = exec(e, "BEGIN IMMEDIATE")) != QK_OK)
         return status;
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(e->db,
@@ -305,15 +325,9 @@ int qk__event_append(qk_engine *e, const qk__event *ev, char id_out[QK_UUID_STRL
             status = qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "events");
     }
     sqlite3_finalize(st);
-    if (status == QK_OK)
-        status = exec(e, "COMMIT");
-    if (status != QK_OK) {
-        sqlite3_exec(e->db, "ROLLBACK", NULL, NULL, NULL);
-        return status;
-    }
-    if (id_out)
+    if (status == QK_OK && id_out)
         memcpy(id_out, id, sizeof id);
-    return QK_OK;
+    return status;
 }
 
 int qk_events_each(qk_engine *e, int64_t after_seq, int (*fn)(const qk_event_row *ev, void *payload),

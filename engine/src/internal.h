@@ -74,6 +74,13 @@ typedef struct qk__event {
 /* Appends an event durably inside its own transaction and writes its id to
  * id_out (may be NULL). */
 int qk__event_append(qk_engine *e, const qk__event *ev, char id_out[QK_UUID_STRLEN + 1]);
+/* A change that must land whole (a roster row and the event that tells the
+ * server about it): begin, write rows and qk__event_append_tx, then end,
+ * which commits when status is QK_OK and rolls back otherwise, and returns
+ * the final status. */
+int qk__engine_begin(qk_engine *e);
+int qk__event_append_tx(qk_engine *e, const qk__event *ev, char id_out[QK_UUID_STRLEN + 1]);
+int qk__engine_end(qk_engine *e, int status);
 /* Makes a new v7 UUID at the engine's clock. */
 int qk__engine_uuid(qk_engine *e, char out[QK_UUID_STRLEN + 1]);
 /* Maps a SQLite failure on the engine's database to a status with message. */

@@ -90,6 +90,11 @@ static char *pin_payload(const char *name, const char *branch, const unsigned ch
     return qk__buf_take(&b);
 }
 
+static int add_row(qk_engine *e, const char *id, const char *name, const char *branch,
+                   const unsigned char *salt, const unsigned char *hash);
+static int pin_row(qk_engine *e, const char *id, const unsigned char *salt,
+                   const unsigned char *hash);
+
 int qk_member_add(qk_engine *e, const char *id, const char *name, const char *branch,
                   const char *pin)
 {
@@ -105,7 +110,27 @@ int qk_member_add(qk_engine *e, const char *id, const char *name, const char *br
     int status = new_pin_hash(e, pin, salt, hash);
     if (status != QK_OK)
         return status;
+    char *payload = pin_payload(name, branch, salt, hash, QK_PBKDF2_ITERATIONS);
+    if (!payload)
+        return qk__errf(&e->err, e->lang, QK_ENOMEM, QK_M_OOM);
+    /* The roster row and the event that tells the server about it land
+     * together or not at all. */
+    if ((status = qk__engine_begin(e)) != QK_OK) {
+        free(payload);
+        return status;
+    }
+    status = add_row(e, id, name, branch, salt, hash);
+    if (status == QK_OK) {
+        qk__event ev = {.member_id = id, .kind = "member.added", .payload = payload};
+        status = qk__event_append_tx(e, &ev, NULL);
+    }
+    free(payload);
+    return qk__engine_end(e, status);
+}
 
+static int add_row(qk_engine *e, const char *id, const char *name, const char *branch,
+                   const unsigned char *salt, const unsigned char *hash)
+{
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(e->db,
                            "INSERT INTO members(id, name, branch, pin_salt, pin_hash, pin_iter,"
@@ -125,13 +150,7 @@ int qk_member_add(qk_engine *e, const char *id, const char *name, const char *br
         return qk__errf(&e->err, e->lang, QK_EEXISTS, QK_M_M_EXISTS, id);
     if (step != SQLITE_DONE)
         return qk__engine_sqlerr(e, step, "members");
-    char *payload = pin_payload(name, branch, salt, hash, QK_PBKDF2_ITERATIONS);
-    if (!payload)
-        return qk__errf(&e->err, e->lang, QK_ENOMEM, QK_M_OOM);
-    qk__event ev = {.member_id = id, .kind = "member.added", .payload = payload};
-    status = qk__event_append(e, &ev, NULL);
-    free(payload);
-    return status;
+    return QK_OK;
 }
 
 int qk_member_set_pin(qk_engine *e, const char *id, const char *pin)
@@ -142,6 +161,26 @@ int qk_member_set_pin(qk_engine *e, const char *id, const char *pin)
     int status = new_pin_hash(e, pin, salt, hash);
     if (status != QK_OK)
         return status;
+    char *payload = pin_payload(NULL, NULL, salt, hash, QK_PBKDF2_ITERATIONS);
+    if (!payload)
+        return qk__errf(&e->err, e->lang, QK_ENOMEM, QK_M_OOM);
+    /* the new PIN and its event together (the server updates its roster from it) */
+    if ((status = qk__engine_begin(e)) != QK_OK) {
+        free(payload);
+        return status;
+    }
+    status = pin_row(e, id, salt, hash);
+    if (status == QK_OK) {
+        qk__event ev = {.member_id = id, .kind = "member.pin_changed", .payload = payload};
+        status = qk__event_append_tx(e, &ev, NULL);
+    }
+    free(payload);
+    return qk__engine_end(e, status);
+}
+
+static int pin_row(qk_engine *e, const char *id, const unsigned char *salt,
+                   const unsigned char *hash)
+{
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(e->db,
                            "UPDATE members SET pin_salt = ?, pin_hash = ?, pin_iter = ?, failed = 0,"
@@ -158,13 +197,7 @@ int qk_member_set_pin(qk_engine *e, const char *id, const char *pin)
         return qk__engine_sqlerr(e, step, "members");
     if (sqlite3_changes(e->db) == 0)
         return qk__errf(&e->err, e->lang, QK_ENOTFOUND, QK_M_M_NOTFOUND, id);
-    char *payload = pin_payload(NULL, NULL, salt, hash, QK_PBKDF2_ITERATIONS);
-    if (!payload)
-        return qk__errf(&e->err, e->lang, QK_ENOMEM, QK_M_OOM);
-    qk__event ev = {.member_id = id, .kind = "member.pin_changed", .payload = payload};
-    status = qk__event_append(e, &ev, NULL);
-    free(payload);
-    return status;
+    return QK_OK;
 }
 
 static int set_failures(qk_engine *e, const char *id, int failed, int64_t locked_until)
@@ -233,12 +266,15 @@ int qk_member_login(qk_engine *e, const char *id, const char *pin, int64_t *rema
 
     failed++;
     if (failed >= QK_MEMBER_MAX_FAILS) {
-        status = set_failures(e, id, failed, now + QK_MEMBER_LOCK_MS);
-        if (status != QK_OK)
+        /* the lock and its event together */
+        if ((status = qk__engine_begin(e)) != QK_OK)
             return status;
-        qk__event ev = {.member_id = id, .kind = "member.locked", .payload = "{}"};
-        status = qk__event_append(e, &ev, NULL);
-        if (status != QK_OK)
+        status = set_failures(e, id, failed, now + QK_MEMBER_LOCK_MS);
+        if (status == QK_OK) {
+            qk__event ev = {.member_id = id, .kind = "member.locked", .payload = "{}"};
+            status = qk__event_append_tx(e, &ev, NULL);
+        }
+        if ((status = qk__engine_end(e, status)) != QK_OK)
             return status;
         *remaining = QK_MEMBER_LOCK_MS;
         return locked_msg(e, id, QK_MEMBER_LOCK_MS);

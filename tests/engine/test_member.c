@@ -118,6 +118,49 @@ static void bad_fields_are_refused_with_reasons(void **state)
     qk_member_list_free(v, n);
 }
 
+/* Makes the progress file refuse events of one kind, as a full disk or a
+ * crash between two writes would, from a second connection. */
+static void refuse_events(fx *f, const char *kind)
+{
+    char *p = qkt_path(f->dir, "progress.db");
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.kind = '%s'"
+             " BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+             kind);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    free(p);
+}
+
+/* Issue 14, item 3: a roster change and the event that tells the server
+ * about it land together or not at all, or the server never hears of a
+ * member the kiosk has. */
+static void a_member_is_added_with_its_event_or_not_at_all(void **state)
+{
+    fx *f = *state;
+    refuse_events(f, "member.added");
+    assert_int_not_equal(qk_member_add(f->e, "1003", "赵药师", "", "1357"), QK_OK);
+    qk_member *m = NULL;
+    assert_int_equal(qk_member_get(f->e, "1003", &m), QK_ENOTFOUND);
+    qk_member_free(m);
+    int64_t n = -1;
+    assert_int_equal(qk_engine_event_count(f->e, &n), QK_OK);
+    assert_int_equal(n, 0);
+}
+
+static void a_new_pin_lands_with_its_event_or_not_at_all(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(qk_member_add(f->e, "1004", "钱护士", "", "2468"), QK_OK);
+    refuse_events(f, "member.pin_changed");
+    assert_int_not_equal(qk_member_set_pin(f->e, "1004", "9753"), QK_OK);
+    assert_int_equal(qk_member_login(f->e, "1004", "2468", NULL), QK_OK); /* the old PIN holds */
+    assert_int_equal(qk_member_login(f->e, "1004", "9753", NULL), QK_EAUTH);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -127,6 +170,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_right_pin_resets_the_count, setup, teardown),
         cmocka_unit_test_setup_teardown(new_pin_replaces_old_and_unlocks, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_fields_are_refused_with_reasons, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_member_is_added_with_its_event_or_not_at_all, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_new_pin_lands_with_its_event_or_not_at_all, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
