@@ -1,8 +1,10 @@
 /* client.c: the device's HTTPS client on libcurl (see qk_client.h). */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -51,16 +53,47 @@ static size_t on_data(char *data, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
+/* A loopback host: 127.0.0.0/8, ::1 or the name localhost itself. */
+static int loopback_host(const char *host)
+{
+    unsigned char a[16];
+    size_t n = strlen(host);
+    if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
+        char v6[64];
+        if (n - 2 >= sizeof v6)
+            return 0;
+        memcpy(v6, host + 1, n - 2);
+        v6[n - 2] = '\0';
+        static const unsigned char one[16] = {[15] = 1};
+        return inet_pton(AF_INET6, v6, a) == 1 && memcmp(a, one, 16) == 0;
+    }
+    if (inet_pton(AF_INET, host, a) == 1)
+        return a[0] == 127;
+    return strcasecmp(host, "localhost") == 0;
+}
+
+/* https:// to any host; http:// only to this machine (DESIGN.md decision 6).
+ * The URL is parsed by libcurl, the same parser that will connect, never
+ * matched by prefix: "http://127.0.0.1:9@example.invalid" names the host
+ * example.invalid. Credentials in the URL are refused too. */
 static int url_ok(const char *url)
 {
-    if (strncmp(url, "https://", 8) == 0)
-        return url[8] != '\0';
-    static const char *const local[] = {"http://127.", "http://localhost", "http://[::1]"};
-    for (size_t i = 0; i < 3; i++) {
-        if (strncmp(url, local[i], strlen(local[i])) == 0)
-            return 1;
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL, *user = NULL, *password = NULL;
+    int ok = 0;
+    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host && *host &&
+        curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_NO_USER &&
+        curl_url_get(u, CURLUPART_PASSWORD, &password, 0) == CURLUE_NO_PASSWORD) {
+        ok = strcmp(scheme, "https") == 0 || (strcmp(scheme, "http") == 0 && loopback_host(host));
     }
-    return 0;
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(user);
+    curl_free(password);
+    curl_url_cleanup(u);
+    return ok;
 }
 
 int qk_client_new(qk_client **out, const qk_client_conf *conf, qk_lang lang, char *msg, size_t n)
