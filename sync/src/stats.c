@@ -107,8 +107,12 @@ static const char rollup_schema[] =
     " grp TEXT NOT NULL, resp TEXT NOT NULL, n INTEGER NOT NULL,"
     " PRIMARY KEY(day, grp, q, resp)) WITHOUT ROWID;";
 
-/* The events received since the last time (rowid in ?1..?2). */
-#define NEW_EVENTS "FROM events WHERE rowid > ?1 AND rowid <= ?2"
+/* The events received since the last time (rowid in ?1..?2). Times outside
+ * the protocol's range (QK_EVENT_TIME_MAX_MS) are left out, so that a row a
+ * store took before the range was checked cannot stop the statistics. */
+#define NEW_EVENTS                                                                                 \
+    "FROM events WHERE rowid > ?1 AND rowid <= ?2 AND created_ms BETWEEN 0 AND "                   \
+    QK_SQL_EVENT_TIME_MAX
 #define TRUTH(x) "coalesce(json_extract(" x ", '$.correct'), 0)"
 
 static const char roll_day[] =
@@ -174,7 +178,8 @@ static const char roll_answers_month[] =
     " WHERE a.rowid > ?1 AND a.rowid <= ?2), "
 #define PCT                                                                                        \
     "pc AS (SELECT attempt_id, who, " DAY_OF("ms") " AS day,"                                      \
-    " CASE WHEN max > 0 THEN 1.0 * score / max END AS pct FROM sc)"
+    " CASE WHEN max > 0 THEN 1.0 * score / max END AS pct FROM sc"                                 \
+    " WHERE ms BETWEEN 0 AND " QK_SQL_EVENT_TIME_MAX ")"
 
 #define ROLL_SCORED_DAY                                                                            \
     PCT " INSERT INTO stat_day(day, member_id, attempts, scored, pct_sum, best_pct)"               \

@@ -209,7 +209,8 @@ int qk__event_valid(json_t *ev, const char *device, char *why, size_t whylen)
         bad = "seq";
     else if (!kind || !*kind || strlen(kind) > 64)
         bad = "kind";
-    else if (!json_is_integer(ms) || json_integer_value(ms) < 0)
+    else if (!json_is_integer(ms) || json_integer_value(ms) < 0 ||
+             json_integer_value(ms) > QK_EVENT_TIME_MAX_MS)
         bad = "created_ms";
     else if (!json_is_object(json_object_get(ev, "payload")))
         bad = "payload";
@@ -307,8 +308,9 @@ int qk_store_import(qk_store *s, const char *batch_path, qk_import_result *r)
         rc = QK_ECORRUPT;
     }
     for (size_t i = 0; rc == QK_OK && i < json_array_size(events); i++) {
-        if (!qk__event_valid(json_array_get(events, i), device, NULL, 0)) {
-            qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_NOT_BATCH, batch_path);
+        char field[32];
+        if (!qk__event_valid(json_array_get(events, i), device, field, sizeof field)) {
+            qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_BATCH_EVENT, batch_path, i + 1, field);
             rc = QK_ECORRUPT;
         }
     }

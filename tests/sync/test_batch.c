@@ -127,19 +127,20 @@ static void gaps_hold_back_the_acknowledgement(void **state)
 
 /* Rewrites the batch body with edit applied to the first event, re-signed
  * with key (a device that lies) or not re-signed (a damaged file). */
-static void rewrite_at(sx *x, const qk_key *key, const char *new_payload, int last);
+static void rewrite_at(sx *x, const qk_key *key, const char *field, const char *value, int last);
 
 static void rewrite(sx *x, const qk_key *key, const char *new_payload)
 {
-    rewrite_at(x, key, new_payload, 0);
+    rewrite_at(x, key, "payload", new_payload, 0);
 }
 
 static void rewrite_last(sx *x, const qk_key *key, const char *new_payload)
 {
-    rewrite_at(x, key, new_payload, 1);
+    rewrite_at(x, key, "payload", new_payload, 1);
 }
 
-static void rewrite_at(sx *x, const qk_key *key, const char *new_payload, int last)
+/* field of the first (or last) event set to value (JSON text). */
+static void rewrite_at(sx *x, const qk_key *key, const char *field, const char *value, int last)
 {
     size_t len = 0;
     int err = 0;
@@ -150,7 +151,8 @@ static void rewrite_at(sx *x, const qk_key *key, const char *new_payload, int la
     json_t *head = json_loadb(text, (size_t)(nl - text), 0, &jerr);
     json_t *events = json_loads(nl + 1, 0, &jerr);
     size_t at = last ? json_array_size(events) - 1 : 0;
-    json_object_set_new(json_array_get(events, at), "payload", json_loads(new_payload, 0, &jerr));
+    json_object_set_new(json_array_get(events, at), field,
+                        json_loads(value, JSON_DECODE_ANY, &jerr));
     char *body = json_dumps(events, JSON_COMPACT | JSON_ENSURE_ASCII);
     char hex[65];
     qk_sha256_hex(hex, body, strlen(body));
@@ -197,6 +199,30 @@ static void an_altered_file_is_refused_whole(void **state)
     /* Not a batch at all. */
     qkt_write(x->batch, "hello");
     assert_int_equal(qk_store_import(x->store, x->batch, &r), QK_ECORRUPT);
+}
+
+/* Issue 14, item 9: an event dated past 9999-12-31 (Beijing) stopped every
+ * statistic of every branch. The server refuses it, naming the event and the
+ * field, and takes nothing from the file. */
+static void event_times_are_bounded(void **state)
+{
+    sx *x = *state;
+    play(x, 2);
+    export(x, 0);
+    rewrite_at(x, x->key, "created_ms", "4611686018427387904", 1); /* 2^62 ms, signed by the device */
+    qk_import_result r;
+    assert_int_equal(qk_store_import(x->store, x->batch, &r), QK_ECORRUPT);
+    const char *msg = qk_store_errmsg(x->store);
+    assert_non_null(strstr(msg, "event 3"));
+    assert_non_null(strstr(msg, "created_ms"));
+    int64_t n = -1;
+    qk_store_event_count(x->store, &n);
+    assert_int_equal(n, 0);
+    /* the last moment of 9999 (Beijing time) is still a time */
+    export(x, 0);
+    rewrite_at(x, x->key, "created_ms", "253402271999999", 1);
+    assert_int_equal(qk_store_import(x->store, x->batch, &r), QK_OK);
+    assert_int_equal(r.inserted, 3);
 }
 
 static void same_id_other_content_is_a_conflict(void **state)
@@ -440,6 +466,7 @@ int main(void)
         T(a_batch_travels_and_comes_back_acknowledged),
         T(gaps_hold_back_the_acknowledgement),
         T(an_altered_file_is_refused_whole),
+        T(event_times_are_bounded),
         T(same_id_other_content_is_a_conflict),
         T(a_device_keeps_its_key),
         T(acknowledgements_are_checked_on_the_device),

@@ -59,6 +59,12 @@ int qk_engine_sync_state(qk_engine *e, int64_t *acked_seq, int64_t *last_seq);
  * (QK_EINVAL). */
 int qk_engine_set_acked(qk_engine *e, int64_t acked_seq);
 
+/* The latest time an event may carry: 9999-12-31 23:59:59.999 Beijing time
+ * (the earliest is 1970-01-01 UTC, 0). A server refuses events outside this
+ * range, so that every date it shows or counts by has four digits. */
+#define QK_EVENT_TIME_MAX_MS 253402271999999LL
+#define QK_SQL_EVENT_TIME_MAX "253402271999999" /* the same, for SQL text */
+
 /* The time an event counts at, as SQL over a table of the events' shape
  * (progress file or server store) aliased ev (DESIGN.md decision 10): an
  * event of an attempt counts at the attempt's start, so an attempt begun at
