@@ -4,6 +4,7 @@
 #ifndef QK_CLI_H
 #define QK_CLI_H
 
+#include <signal.h>
 #include <stdio.h>
 
 #include "qk_client.h"
@@ -129,9 +130,15 @@ int cmd_admin(cli *c, int argc, char **argv);
 int cmd_trust(cli *c, int argc, char **argv);
 int cmd_serve(cli *c, int argc, char **argv);
 int cmd_kiosk(cli *c, int argc, char **argv);
-/* A long-running command (serve, kiosk): SIGTERM and SIGINT call on_stop;
- * a closed connection's SIGPIPE is ignored. */
-void serve_signals(void (*on_stop)(int));
+/* A long-running command (serve, kiosk) stops on SIGTERM or SIGINT. Call
+ * serve_signals_block before starting any thread: the two signals are
+ * blocked in every thread (threads inherit the mask), so none of them can
+ * take one, and serve_signals_wait, in the main thread, is the one place
+ * that receives them; it returns the signal. A closed connection's SIGPIPE
+ * is ignored. A child to be exec'd calls serve_signals_unblock first. */
+void serve_signals_block(sigset_t *set);
+int serve_signals_wait(const sigset_t *set);
+void serve_signals_unblock(void);
 /* Writes the port in use to path (a temporary file renamed into place). */
 void write_port_file(const char *path, unsigned port);
 /* <data>/server.json (NULL when the data folder is not usable). */

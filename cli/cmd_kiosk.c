@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,13 +13,6 @@
 
 #include "cli.h"
 #include "qk_kiosk.h"
-
-static volatile sig_atomic_t kiosk_stop;
-
-static void on_signal(int sig)
-{
-    kiosk_stop = sig;
-}
 
 /* Chromium full screen on the kiosk's page, in the background; the kiosk
  * keeps serving when the browser is closed. */
@@ -34,6 +28,7 @@ static void open_browser(cli *c, const char *url)
         warn_text(c, M(c, M_KIOSK_ROOT));
     pid_t pid = fork();
     if (pid == 0) {
+        serve_signals_unblock(); /* the browser is stopped as any program is */
         setsid();
         for (size_t i = 0; i < sizeof browsers / sizeof browsers[0]; i++)
             execlp(browsers[i], browsers[i], "--kiosk", app, "--start-fullscreen", "--no-first-run",
@@ -52,7 +47,7 @@ static void open_browser(cli *c, const char *url)
 typedef struct syncer {
     cli *c;
     int interval_s;
-    volatile sig_atomic_t stop;
+    atomic_int stop; /* set by the main thread, read by the sync thread */
     pthread_t thread;
 } syncer;
 
@@ -61,12 +56,12 @@ static void *sync_loop(void *arg)
     syncer *sy = arg;
     int wait_s = 1, failures = 0;
     qk_client *cl = NULL;
-    while (!sy->stop) {
-        for (int t = 0; t < wait_s * 10 && !sy->stop; t++) {
+    while (!atomic_load(&sy->stop)) {
+        for (int t = 0; t < wait_s * 10 && !atomic_load(&sy->stop); t++) {
             struct timespec ts = {0, 100 * 1000000};
             nanosleep(&ts, NULL);
         }
-        if (sy->stop)
+        if (atomic_load(&sy->stop))
             break;
         char *path = net_conf_path(sy->c);
         qk_client_conf conf;
@@ -155,7 +150,8 @@ int cmd_kiosk(cli *c, int argc, char **argv)
     cfg.log = log;
     server_conf = net_conf_path(c);
     cfg.server_conf = server_conf;
-    serve_signals(on_signal);
+    sigset_t stop_signals;
+    serve_signals_block(&stop_signals); /* before the first thread starts */
     signal(SIGCHLD, SIG_IGN); /* the browser is not waited for */
     char msg[1024];
     qk_kiosk *k = qk_kiosk_start(e, b, &cfg, msg, sizeof msg);
@@ -173,10 +169,9 @@ int cmd_kiosk(cli *c, int argc, char **argv)
     if (start_browser)
         open_browser(c, url);
     int syncing = sy.interval_s > 0 && pthread_create(&sy.thread, NULL, sync_loop, &sy) == 0;
-    while (!kiosk_stop)
-        pause();
+    serve_signals_wait(&stop_signals);
     if (syncing) {
-        sy.stop = 1;
+        atomic_store(&sy.stop, 1);
         pthread_join(sy.thread, NULL);
     }
     qk_kiosk_stop(k);

@@ -10,13 +10,6 @@
 #include "qk_client.h"
 #include "qk_server.h"
 
-static volatile sig_atomic_t stop_signal;
-
-static void on_stop(int sig)
-{
-    stop_signal = sig;
-}
-
 static char *data_file(cli *c, const char *name)
 {
     if (data_dir_ready(c))
@@ -142,7 +135,8 @@ int cmd_serve(cli *c, int argc, char **argv)
         out(c, stdout, M_SERVE_ADMIN, "admin", pw);
     qk_store_close(s);
 
-    serve_signals(on_stop);
+    sigset_t stop_signals;
+    serve_signals_block(&stop_signals); /* before the server's threads start */
     qk_server *srv = qk_server_start(&cfg, msg, sizeof msg);
     if (!srv) {
         err_text(c, msg);
@@ -153,8 +147,7 @@ int cmd_serve(cli *c, int argc, char **argv)
     fflush(stdout);
     if (port_file)
         write_port_file(port_file, port);
-    while (!stop_signal)
-        pause();
+    serve_signals_wait(&stop_signals);
     out(c, stderr, M_SERVE_STOPPING);
     qk_server_stop(srv, 10000);
     out(c, stderr, M_SERVE_STOPPED);

@@ -2,6 +2,7 @@
  * and installed bundles under <data>/bundles. */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -457,14 +458,30 @@ int bundle_open_current(cli *c, const char *which, qk_bundle **b)
     return status;
 }
 
-void serve_signals(void (*on_stop)(int))
+void serve_signals_block(sigset_t *set)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
+    sigemptyset(set);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, set, NULL);
     signal(SIGPIPE, SIG_IGN);
+}
+
+int serve_signals_wait(const sigset_t *set)
+{
+    /* sigwait takes a signal that is pending or the next one to come: no
+     * window in which one can be missed (unlike a flag and pause()). */
+    int sig = 0;
+    while (sigwait(set, &sig) != 0)
+        ;
+    return sig;
+}
+
+void serve_signals_unblock(void)
+{
+    sigset_t none;
+    sigemptyset(&none);
+    pthread_sigmask(SIG_SETMASK, &none, NULL);
 }
 
 void write_port_file(const char *path, unsigned port)
