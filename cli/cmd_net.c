@@ -197,7 +197,7 @@ static int pull_boards(cli *c, qk_engine *e, qk_client *cl, char *msg, size_t n)
 {
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/boards", c->data_dir);
-    mkdir(dir, 0755);
+    mkdir(dir, 0700);
     char **inst = NULL;
     size_t ninst = 0;
     bundle_installed(c, &inst, &ninst);

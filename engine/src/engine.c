@@ -4,6 +4,7 @@
  * is its own IMMEDIATE transaction, so the sequence number is taken and the row
  * written under one write lock and is on disk before the caller shows feedback. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,6 +235,13 @@ int qk_engine_open_v2(qk_engine **out, const char *progress_path, qk_lang lang,
     /* Writable is required: a read-only progress file would silently lose answers. */
     if (access(progress_path, F_OK) == 0 && access(progress_path, W_OK) != 0)
         return qk__errf(&e->err, lang, QK_EREADONLY, QK_M_P_READONLY, progress_path);
+    /* The file holds every answer and the roster's PIN hashes: only its owner
+     * reads it (0600; SQLite gives its -wal and -shm files the same mode). */
+    if (strcmp(progress_path, ":memory:") != 0) {
+        int fd = open(progress_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd >= 0)
+            close(fd);
+    }
     int rc = sqlite3_open_v2(progress_path, &e->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
                              NULL);
     if (rc != SQLITE_OK) {

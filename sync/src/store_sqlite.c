@@ -2,7 +2,9 @@
  * file, WAL, created on first use). Events are keyed by their UUIDv7 id,
  * which keeps inserts at the right edge of the index (DESIGN.md decision 2).
  * One store is one connection: the server opens one per worker thread. */
+#include <fcntl.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -164,6 +166,12 @@ int qk__sqlite_store_open(qk_store *s, const char *path)
     sq *q = calloc(1, sizeof *q);
     if (!q)
         return QK_ENOMEM;
+    /* accounts' password hashes, the roster's PINs, every answer: 0600 */
+    if (strcmp(path, ":memory:") != 0) {
+        int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd >= 0)
+            close(fd);
+    }
     if (sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
         SQLITE_OK) {
         qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE, path,

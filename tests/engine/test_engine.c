@@ -41,6 +41,27 @@ static void new_file_gets_schema_wal_and_a_device_id(void **state)
     free(p);
 }
 
+/* Issue 14: the progress file holds every answer and the roster's PIN
+ * hashes; only its owner may read it, whatever the umask. */
+static void the_progress_file_is_readable_by_its_owner_only(void **state)
+{
+    char *p = qkt_path(*state, "progress.db");
+    mode_t old = umask(022);
+    qk_engine *e = NULL;
+    assert_int_equal(qk_engine_open(&e, p, QK_LANG_EN), QK_OK);
+    assert_int_equal(qk_member_add(e, "1001", "李护士", "", "2468"), QK_OK); /* a WAL file too */
+    umask(old);
+    struct stat sb;
+    assert_int_equal(stat(p, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    char *wal = qkt_path(*state, "progress.db-wal");
+    assert_int_equal(stat(wal, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    qk_engine_close(e);
+    free(wal);
+    free(p);
+}
+
 static void events_cannot_be_changed_or_deleted(void **state)
 {
     qk_engine *e = NULL;
@@ -183,6 +204,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(new_file_gets_schema_wal_and_a_device_id, setup, teardown),
         cmocka_unit_test_setup_teardown(events_cannot_be_changed_or_deleted, setup, teardown),
+        cmocka_unit_test_setup_teardown(the_progress_file_is_readable_by_its_owner_only, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(sequence_numbers_count_up_per_device, setup, teardown),
         cmocka_unit_test_setup_teardown(read_only_file_is_refused_with_a_message, setup, teardown),
         cmocka_unit_test_setup_teardown(garbage_file_is_not_touched, setup, teardown),

@@ -2,6 +2,7 @@
  * store.c, store_sqlite.c): real SQLite files, real PBKDF2, real keys. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <sqlite3.h>
 
@@ -114,6 +115,23 @@ static void test_migrates_old_store(void **state)
     assert_int_equal(qk_store_open(&s, spec, QK_LANG_EN), QK_OK);
     qk_store_close(s);
     free(old);
+}
+
+/* The store holds password hashes, the roster's PINs and every answer. */
+static void test_store_file_is_readable_by_its_owner_only(void **state)
+{
+    fx *x = *state;
+    char *p = qkt_path(x->dir, "other.db"), spec[4200];
+    snprintf(spec, sizeof spec, "sqlite:%s", p);
+    mode_t old = umask(022);
+    qk_store *s = NULL;
+    assert_int_equal(qk_store_open(&s, spec, QK_LANG_EN), QK_OK);
+    umask(old);
+    qk_store_close(s);
+    struct stat sb;
+    assert_int_equal(stat(p, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    free(p);
 }
 
 static void test_codes_single_use_and_expiry(void **state)
@@ -347,6 +365,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_migrates_old_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_file_is_readable_by_its_owner_only, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_codes_single_use_and_expiry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tokens_hashed_and_revocable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_accounts_and_login, setup, teardown),
