@@ -71,7 +71,8 @@ typedef struct qk_server_config {
     int insecure_listen; /* allow plain HTTP on an address other than loopback */
     unsigned threads;    /* worker threads (default 4) */
     unsigned max_conn;   /* connections at once (default 256) */
-    unsigned timeout_s;  /* idle connection timeout (default 30) */
+    unsigned timeout_s;  /* idle connection timeout (default 30; 5 before a request) */
+    unsigned max_conn_per_addr; /* connections from one address at once (default 32) */
     const char *bundles; /* published bundles (default: beside the database) */
     const char *trust;   /* folder of *.pub keys bundles must be signed by */
     const char *web;     /* the pages (web/dashboard); default: where they were built from */

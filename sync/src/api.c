@@ -1237,8 +1237,16 @@ qk_server *qk_server_start(const qk_server_config *cfg, char *msg, size_t n)
             return NULL;
         }
     }
-    qk_http_opts o = {cfg->listen, cfg->port, cert, key, cfg->threads, cfg->max_conn,
-                      cfg->timeout_s, cfg->log, &srv->clock};
+    qk_http_opts o = {.listen = cfg->listen,
+                      .port = cfg->port,
+                      .cert_pem = cert,
+                      .key_pem = key,
+                      .threads = cfg->threads,
+                      .max_conn = cfg->max_conn,
+                      .timeout_s = cfg->timeout_s,
+                      .max_conn_per_addr = cfg->max_conn_per_addr,
+                      .log = cfg->log,
+                      .clock = &srv->clock};
     srv->http = qk_http_start(&o, handle, body_limit, srv, msg, n);
     free(cert);
     free(key);

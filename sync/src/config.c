@@ -82,6 +82,8 @@ int qk_server_config_load(qk_server_config *c, const char *path, char *msg, size
             ok = number(val, 256, &c->threads) && c->threads > 0;
         else if (strcmp(key, "max-connections") == 0)
             ok = number(val, 100000, &c->max_conn) && c->max_conn > 0;
+        else if (strcmp(key, "max-connections-per-address") == 0)
+            ok = number(val, 100000, &c->max_conn_per_addr) && c->max_conn_per_addr > 0;
         else if (strcmp(key, "timeout") == 0)
             ok = number(val, 3600, &c->timeout_s) && c->timeout_s > 0;
         else if (strcmp(key, "insecure-listen") == 0)

@@ -22,6 +22,7 @@ struct qk_http {
     qk_http_limit limit;
     void *ctx;
     FILE *log;
+    unsigned timeout_s; /* a connection that has sent a request: its idle timeout */
     qk_clock clock;
     pthread_mutex_t log_lock;
     atomic_int in_flight;
@@ -213,6 +214,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!p)
             return MHD_NO;
         p->start = qk_clock_real_mono_ms();
+        /* It has sent a request: from now on the full idle timeout (until
+         * then it had QK_HTTP_SILENT_TIMEOUT_S, see qk_http_start). */
+        MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, s->timeout_s);
         p->max = s->limit ? s->limit(s->ctx, method, url) : 0;
         *con_cls = p;
         atomic_fetch_add(&s->in_flight, 1);
@@ -307,6 +311,7 @@ qk_http *qk_http_start(const qk_http_opts *o, qk_http_handler h, qk_http_limit l
     s->limit = lim;
     s->ctx = ctx;
     s->log = o->log;
+    s->timeout_s = o->timeout_s ? o->timeout_s : 30;
     qk_clock sys = QK_CLOCK_SYSTEM;
     s->clock = o->clock ? *o->clock : sys;
     s->quiesced = MHD_INVALID_SOCKET;
@@ -316,11 +321,16 @@ qk_http *qk_http_start(const qk_http_opts *o, qk_http_handler h, qk_http_limit l
     int tls = o->cert_pem && o->key_pem;
     if (tls)
         flags |= MHD_USE_TLS;
+    /* One address cannot take every connection (max_conn_per_addr), and a
+     * connection that sends nothing is closed after a few seconds: idle
+     * sockets from one host cannot keep the server from everyone else. */
+    unsigned silent = QK_HTTP_SILENT_TIMEOUT_S < s->timeout_s ? QK_HTTP_SILENT_TIMEOUT_S : s->timeout_s;
     struct MHD_OptionItem opts[] = {
         {MHD_OPTION_SOCK_ADDR, 0, &ss},
         {MHD_OPTION_THREAD_POOL_SIZE, o->threads ? o->threads : 4, NULL},
         {MHD_OPTION_CONNECTION_LIMIT, o->max_conn ? o->max_conn : 256, NULL},
-        {MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s ? o->timeout_s : 30, NULL},
+        {MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_conn_per_addr ? o->max_conn_per_addr : 32, NULL},
+        {MHD_OPTION_CONNECTION_TIMEOUT, silent, NULL},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_done, s},
         {tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, (void *)o->cert_pem},
         {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)o->key_pem},

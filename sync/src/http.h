@@ -46,11 +46,15 @@ typedef struct qk_http_opts {
     unsigned port;
     const char *cert_pem, *key_pem; /* TLS when both are set */
     unsigned threads, max_conn, timeout_s;
+    unsigned max_conn_per_addr; /* connections from one address at once (default 32) */
     FILE *log;
     const qk_clock *clock; /* for the log's times (copied); NULL: the system clock */
 } qk_http_opts;
 
 typedef struct qk_http qk_http;
+
+/* How long a connection may stay open without sending a request. */
+#define QK_HTTP_SILENT_TIMEOUT_S 5
 
 qk_http *qk_http_start(const qk_http_opts *o, qk_http_handler h, qk_http_limit lim, void *ctx,
                        char *msg, size_t n);

@@ -1126,7 +1126,14 @@ qk_kiosk *qk_kiosk_start(qk_engine *e, qk_bundle *b, const qk_kiosk_config *cfg,
     }
     fclose(f);
     /* 127.0.0.1 only: the kiosk's screen is this machine's browser */
-    qk_http_opts o = {"127.0.0.1", cfg->port, NULL, NULL, 2, 64, 60, cfg->log, cfg->clock};
+    qk_http_opts o = {.listen = "127.0.0.1",
+                      .port = cfg->port,
+                      .threads = 2,
+                      .max_conn = 64,
+                      .timeout_s = 60,
+                      .max_conn_per_addr = 64, /* every connection is this machine's */
+                      .log = cfg->log,
+                      .clock = cfg->clock};
     k->http = qk_http_start(&o, handle, body_limit, k, msg, n);
     if (!k->http) {
         qk_kiosk_stop(k);
