@@ -26,6 +26,11 @@ int qk_admin_user_add(qk_store *s, const char *name, const char *role, const cha
 /* 1 when the password is right for the account (u filled), else 0. */
 int qk_admin_login(qk_store *s, const char *name, const char *password, qk_user *u);
 int qk_admin_member_add(qk_store *s, const qk_roster_member *m, const char *pin);
+/* The same for a leader: m must be of only_branch (NULL: an admin, any), and
+ * an existing member of another branch is not touched (QK_EPERM): writes are
+ * scoped like reads. */
+int qk_admin_member_put(qk_store *s, const qk_roster_member *m, const char *pin,
+                        const char *only_branch);
 /* A roster CSV (UTF-8; columns 编号/id, 姓名/name, 支部/branch, 科室/dept,
  * PIN/初始PIN in any order). All rows or none: the first bad row is named
  * as label:line in the error. branch, when not NULL, is the branch of rows

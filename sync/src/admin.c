@@ -128,6 +128,12 @@ int qk_admin_login(qk_store *s, const char *name, const char *password, qk_user 
 
 int qk_admin_member_add(qk_store *s, const qk_roster_member *m, const char *pin)
 {
+    return qk_admin_member_put(s, m, pin, NULL);
+}
+
+int qk_admin_member_put(qk_store *s, const qk_roster_member *m, const char *pin,
+                        const char *only_branch)
+{
     if (!qk_ident_valid(m->id))
         return bad_ident(s, s->lang == QK_LANG_EN ? "member id" : "成员编号", m->id);
     if (!name_valid(m->name))
@@ -141,7 +147,9 @@ int qk_admin_member_add(qk_store *s, const qk_roster_member *m, const char *pin)
         return say(s, QK_EINVAL, QK_Y_BAD_PIN, NULL, NULL);
     qk_roster_member r = *m;
     int rc = qk_pin_hash_new(pin, r.pin_salt, r.pin_hash, &r.pin_iter);
-    return rc == QK_OK ? s->ops->member_put(s, &r) : rc;
+    if (only_branch && strcmp(m->branch, only_branch) != 0)
+        return say(s, QK_EPERM, QK_Y_OTHER_BRANCH, m->branch, only_branch);
+    return rc == QK_OK ? s->ops->member_put(s, &r, only_branch) : rc;
 }
 
 /* Which roster field a CSV header names (-1: none). */
@@ -216,7 +224,7 @@ int qk_admin_roster_import(qk_store *s, const char *csv, size_t len, const char 
             qk__ymsgf(s->lang, why, sizeof why, QK_Y_OTHER_BRANCH, m.branch, only_branch);
             rc = QK_EPERM;
         } else {
-            rc = qk_admin_member_add(s, &m, f[4]);
+            rc = qk_admin_member_put(s, &m, f[4], only_branch);
             snprintf(why, sizeof why, "%s", s->err);
         }
         if (rc != QK_OK)

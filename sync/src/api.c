@@ -410,7 +410,7 @@ static void h_members(call *c)
         snprintf(m.name, sizeof m.name, "%s", name);
         snprintf(m.branch, sizeof m.branch, "%s", branch);
         snprintf(m.dept, sizeof m.dept, "%s", dept);
-        int rc = qk_admin_member_add(c->s, &m, pin);
+        int rc = qk_admin_member_put(c->s, &m, pin, is_admin(c) ? NULL : c->user.branch);
         if (rc != QK_OK)
             fail_rc(c, rc);
         else

@@ -48,7 +48,10 @@ typedef struct qk_store_ops {
     int (*token_put)(qk_store *s, const char *token_hash, const char *user, int64_t expires_ms);
     int (*token_user)(qk_store *s, const char *token_hash, int64_t now_ms, qk_user *u);
     /* Roster: add or update (bumps the cursor); list one branch after a cursor. */
-    int (*member_put)(qk_store *s, const qk_roster_member *m);
+    /* Adds or updates a member; only_branch (NULL: any) is the branch an
+     * existing member must already be in to be updated: QK_EPERM otherwise,
+     * nothing changed. */
+    int (*member_put)(qk_store *s, const qk_roster_member *m, const char *only_branch);
     int (*roster)(qk_store *s, const char *branch, int64_t after, int limit, json_t **members,
                   int64_t *cursor);
     /* Enrolment codes (only their hash is kept) and device tokens (the same). */

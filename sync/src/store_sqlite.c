@@ -556,16 +556,20 @@ static int token_user(qk_store *s, const char *token_hash, int64_t now_ms, qk_us
     return user_row(s, st, u);
 }
 
-static int member_put(qk_store *s, const qk_roster_member *m)
+static int member_put(qk_store *s, const qk_roster_member *m, const char *only_branch)
 {
+    /* The update only touches a member of only_branch: a leader writes to
+     * their own branch exactly as they read it (DESIGN.md decision 13). */
     sqlite3_stmt *st = prep(s, "INSERT INTO members(id, branch_id, name, dept, pin_salt, pin_hash,"
                                " pin_iter, roster_seq, updated_ms) VALUES (?1,?2,?3,?4,?5,?6,?7, "
                                NEXT_ROSTER_SEQ ", ?8) ON CONFLICT(id) DO UPDATE SET"
                                " branch_id = ?2, name = ?3, dept = ?4, pin_salt = ?5,"
                                " pin_hash = ?6, pin_iter = ?7, roster_seq = " NEXT_ROSTER_SEQ
-                               ", updated_ms = ?8");
+                               ", updated_ms = ?8 WHERE ?9 IS NULL OR members.branch_id = ?9");
     if (!st)
         return QK_EIO;
+    if (only_branch)
+        text(st, 9, only_branch);
     text(st, 1, m->id);
     text(st, 2, m->branch);
     text(st, 3, m->name);
@@ -578,6 +582,9 @@ static int member_put(qk_store *s, const qk_roster_member *m)
     if (rc == QK_EEXISTS) { /* the only constraint left is the branch */
         qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_NO_BRANCH, m->branch);
         rc = QK_ENOTFOUND;
+    } else if (rc == QK_OK && sqlite3_changes(db_of(s)) == 0) {
+        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_MEMBER_OTHER_BRANCH, m->id);
+        rc = QK_EPERM;
     }
     return rc;
 }

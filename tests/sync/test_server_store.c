@@ -258,6 +258,43 @@ static void test_roster_cursor_and_pin_events(void **state)
     json_decref(page);
 }
 
+/* Issue 14, item 4: a leader of b1 writing a member id that b2 holds
+ * overwrote b2's member (branch, name and PIN) and could then read their
+ * history and sign in as them on b1's kiosks. Writes are scoped like reads. */
+static void test_leaders_write_only_their_branch(void **state)
+{
+    fx *x = *state;
+    qk_roster_member m = {0};
+    snprintf(m.id, sizeof m.id, "m9");
+    snprintf(m.name, sizeof m.name, "周九");
+    snprintf(m.branch, sizeof m.branch, "b2");
+    assert_int_equal(qk_admin_member_add(x->s, &m, "9999"), QK_OK); /* b2's member */
+    int64_t before = sql_int(x, "SELECT roster_seq FROM members WHERE id = 'm9'");
+    snprintf(m.name, sizeof m.name, "冒名");
+    snprintf(m.branch, sizeof m.branch, "b1");
+    assert_int_equal(qk_admin_member_put(x->s, &m, "1111", "b1"), QK_EPERM);
+    assert_non_null(strstr(qk_store_errmsg(x->s), "m9"));
+    assert_int_equal(sql_int(x, "SELECT count(*) FROM members WHERE id = 'm9' AND branch_id = 'b2'"
+                                " AND name = '周九'"), 1);
+    assert_int_equal(sql_int(x, "SELECT roster_seq FROM members WHERE id = 'm9'"), before);
+    /* the same by a roster file of b1 */
+    const char *csv = "id,name,PIN\nm8,新人,2222\nm9,冒名,1111\n";
+    size_t added = 9;
+    assert_int_equal(qk_admin_roster_import(x->s, csv, strlen(csv), "r.csv", "b1", "b1", &added),
+                     QK_EPERM);
+    assert_int_equal(added, 0);
+    assert_non_null(strstr(qk_store_errmsg(x->s), "r.csv:3"));
+    assert_int_equal(sql_int(x, "SELECT count(*) FROM members WHERE id = 'm8'"), 0);
+    assert_int_equal(sql_int(x, "SELECT count(*) FROM members WHERE id = 'm9' AND branch_id = 'b2'"), 1);
+    /* a leader still updates their own member, and an admin may move one */
+    snprintf(m.id, sizeof m.id, "m7");
+    assert_int_equal(qk_admin_member_put(x->s, &m, "1111", "b1"), QK_OK);
+    assert_int_equal(qk_admin_member_put(x->s, &m, "2222", "b1"), QK_OK);
+    snprintf(m.id, sizeof m.id, "m9");
+    assert_int_equal(qk_admin_member_put(x->s, &m, "1111", NULL), QK_OK);
+    assert_int_equal(sql_int(x, "SELECT count(*) FROM members WHERE id = 'm9' AND branch_id = 'b1'"), 1);
+}
+
 static void test_roster_all_or_nothing(void **state)
 {
     fx *x = *state;
@@ -368,6 +405,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store_file_is_readable_by_its_owner_only, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_codes_single_use_and_expiry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_leaders_write_only_their_branch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tokens_hashed_and_revocable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_accounts_and_login, setup, teardown),
         cmocka_unit_test_setup_teardown(test_first_admin, setup, teardown),
