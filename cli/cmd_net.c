@@ -174,6 +174,11 @@ static int pull_bundles(cli *c, qk_client *cl, char *msg, size_t n)
         const char *mine = json_string_value(json_object_get(have, id));
         if (!ver || !sha || (mine && strcmp(mine, ver) == 0))
             continue;
+        /* the catalogue is the server's word: it names files here only by the id rule */
+        if (!qk_id_valid(id, QK_BUNDLE_ID_MAX) || !qk_id_valid(ver, QK_BUNDLE_VERSION_MAX)) {
+            err(c, M_SYNC_BAD_NAME, id, ver);
+            continue;
+        }
         char dest[4096];
         snprintf(dest, sizeof dest, "%s/download-%s-%s.qkb", c->data_dir, id, ver);
         rc = qk_client_download(cl, id, ver, sha, dest, NULL, NULL, msg, n);

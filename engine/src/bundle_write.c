@@ -109,6 +109,10 @@ int qk_bundle_writer_manifest(qk_bundle_writer *w, const qk_manifest *m)
         if (!fields[i][1] || !fields[i][1][0] || !qk_text_valid(fields[i][1], strlen(fields[i][1])))
             return qk__errf(&w->err, w->lang, QK_EINVAL, QK_M_W_MANIFEST, fields[i][0]);
     }
+    /* A version names files on servers and devices (ID-VERSION.qkb): the id
+     * rule, so it can never name a path. */
+    if (!qk_id_valid(m->version, QK_BUNDLE_VERSION_MAX))
+        return qk__errf(&w->err, w->lang, QK_EINVAL, QK_M_W_VERSION, m->version);
     /* SOURCE_DATE_EPOCH makes builds reproducible (same sources, same digest). */
     int64_t now = m->created_ms ? m->created_ms : qk_clock_now_ms(NULL);
     const char *sde = getenv("SOURCE_DATE_EPOCH");

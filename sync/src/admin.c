@@ -417,6 +417,12 @@ int qk_admin_bundle_publish(qk_store *s, const char *file, const char *bundles_d
         return rc;
     }
     const qk_bundle_info *info = qk_bundle_info_get(b);
+    if (!qk_id_valid(info->id, QK_BUNDLE_ID_MAX) || !qk_id_valid(info->version, QK_BUNDLE_VERSION_MAX)) {
+        /* signed by a trusted key, but written by another tool: it would name a path */
+        say(s, QK_EINVAL, QK_Y_BUNDLE_NAME, info->id, info->version);
+        qk_bundle_close(b);
+        return QK_EINVAL;
+    }
     snprintf(out->id, sizeof out->id, "%s", info->id);
     snprintf(out->version, sizeof out->version, "%s", info->version);
     snprintf(out->title, sizeof out->title, "%s", info->title);

@@ -602,6 +602,20 @@ static void h_roster(call *c)
                          n == ROSTER_PAGE));
 }
 
+/* Replaces every path in msg (in place, cut to n) with as. */
+static void redact(char *msg, size_t n, const char *path, const char *as)
+{
+    size_t pl = path ? strlen(path) : 0;
+    char *at;
+    if (!pl)
+        return;
+    while ((at = strstr(msg, path)) != NULL) {
+        char rest[1024];
+        snprintf(rest, sizeof rest, "%s", at + pl);
+        snprintf(at, n - (size_t)(at - msg), "%s%s", as, rest);
+    }
+}
+
 static void h_bundle_publish(call *c)
 {
     if (!need_user(c, 0))
@@ -611,7 +625,7 @@ static void h_bundle_publish(call *c)
     snprintf(tmp, sizeof tmp, "%s/.upload-XXXXXX", c->srv->bundles);
     int fd = mkstemp(tmp);
     if (fd < 0)
-        return fail(c, 500, "server_error", strerror(errno));
+        return fail(c, 500, "server_error", strerror(errno)); /* the reason, not the path */
     size_t w = 0;
     while (w < c->rq->body_len) {
         ssize_t k = write(fd, c->rq->body + w, c->rq->body_len - w);
@@ -625,8 +639,12 @@ static void h_bundle_publish(call *c)
                  ? qk_admin_bundle_publish(c->s, tmp, c->srv->bundles, c->srv->trust, c->user.name, &p)
                  : QK_EIO;
     unlink(tmp);
-    if (rc != QK_OK)
+    if (rc != QK_OK) {
+        /* the message names files on this server: not in a reply */
+        redact(c->s->err, sizeof c->s->err, tmp, "upload.qkb");
+        redact(c->s->err, sizeof c->s->err, c->srv->bundles, "bundles");
         return fail_rc(c, rc);
+    }
     ok(c, 201, json_pack("{s:s, s:s, s:s, s:s, s:I}", "id", p.id, "version", p.version, "sha256",
                          p.sha256, "key_id", p.key_id, "size", (json_int_t)p.size));
 }
@@ -642,6 +660,10 @@ static void h_bundle_get(call *c)
     snprintf(id, sizeof id, "%.*s", (int)idlen, c->rest);
     if (slash)
         snprintf(version, sizeof version, "%s", slash + 1);
+    /* never a path from the request: ids and versions by the one id rule */
+    if (!qk_id_valid(id, QK_BUNDLE_ID_MAX) ||
+        (version[0] && !qk_id_valid(version, QK_BUNDLE_VERSION_MAX)))
+        return failf(c, 404, "not_found", QK_Y_API_NOT_FOUND, c->rq->method, c->rq->path);
     qk_published p;
     int rc = c->s->ops->bundle_get(c->s, id, version[0] ? version : NULL, &p);
     if (rc != QK_OK) {

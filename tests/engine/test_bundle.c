@@ -156,6 +156,28 @@ static void failed_write_leaves_no_file(void **state)
     free(p);
 }
 
+/* Issue 14, item 7: a version names files (ID-VERSION.qkb on the server,
+ * download-ID-VERSION.qkb on a device): it follows the id rule. */
+static void versions_cannot_name_a_path(void **state)
+{
+    char *p = qkt_path(*state, "v.qkb");
+    const char *bad[] = {"../../x", "1/2", "2026 12", "", "x\\y"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        qk_bundle_writer *w = NULL;
+        assert_int_equal(qk_bundle_writer_open(&w, p, QK_LANG_EN), QK_OK);
+        qk_manifest m = {"x", bad[i], "t", "zh-CN", 0, 0};
+        assert_int_equal(qk_bundle_writer_manifest(w, &m), QK_EINVAL);
+        assert_non_null(strstr(qk_bundle_writer_errmsg(w), bad[i][0] ? "version" : "must not be empty"));
+        qk_bundle_writer_free(w);
+    }
+    qk_bundle_writer *w = NULL;
+    assert_int_equal(qk_bundle_writer_open(&w, p, QK_LANG_EN), QK_OK);
+    qk_manifest m = {"x", "2026.12.1-rc_2", "t", "zh-CN", 0, 0};
+    assert_int_equal(qk_bundle_writer_manifest(w, &m), QK_OK);
+    qk_bundle_writer_free(w);
+    free(p);
+}
+
 static void writer_refuses_duplicates_and_unknown_themes(void **state)
 {
     char *p = qkt_path(*state, "d.qkb");
@@ -185,6 +207,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(not_a_bundle_is_a_clear_error, setup, teardown),
         cmocka_unit_test_setup_teardown(newer_format_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(failed_write_leaves_no_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(versions_cannot_name_a_path, setup, teardown),
         cmocka_unit_test_setup_teardown(writer_refuses_duplicates_and_unknown_themes, setup,
                                         teardown),
     };

@@ -3,9 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
+#include "../../engine/src/bundle_format.h"
 #include "../../sync/src/store.h"
 #include "qk_server.h"
 #include "support.h"
@@ -115,6 +117,89 @@ static void test_migrates_old_store(void **state)
     assert_int_equal(qk_store_open(&s, spec, QK_LANG_EN), QK_OK);
     qk_store_close(s);
     free(old);
+}
+
+/* A bundle signed by a trusted key but written by another tool, whose
+ * version is a path ("../../x"): the fixture rewritten and signed again. */
+static void forge_version(const char *path, const qk_key *key, const char *version)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "UPDATE manifest SET value = ? WHERE key = 'version'",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, version, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    assert_int_equal(sqlite3_exec(db, "DELETE FROM signature", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "UPDATE manifest SET value = ? WHERE key = 'publisher_key_id'",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, qk_key_id(key), -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    /* the digests again, as the writer makes them */
+    qk__digests d;
+    const char *why = NULL;
+    assert_int_equal(qk__bundle_digests(db, &d, &why), QK_OK);
+    for (int s = 0; s <= QK__SEC_COUNT; s++) {
+        char name[40];
+        if (s < QK__SEC_COUNT)
+            snprintf(name, sizeof name, "digest.%s", qk__section_names[s]);
+        else
+            snprintf(name, sizeof name, "content_digest");
+        assert_int_equal(sqlite3_prepare_v2(db, "UPDATE manifest SET value = ? WHERE key = ?", -1,
+                                            &st, NULL),
+                         SQLITE_OK);
+        sqlite3_bind_text(st, 1, s < QK__SEC_COUNT ? d.section[s] : d.total, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+        assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+        sqlite3_finalize(st);
+    }
+    unsigned char hash[32], sig[QK_KEY_SIG_MAX];
+    size_t sl = 0;
+    assert_int_equal(qk__manifest_hash(db, hash, &why), QK_OK);
+    assert_int_equal(qk_key_sign(key, hash, sig, &sl), QK_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO signature(key_id, algorithm, value)"
+                                            " VALUES (?, '" QK__SIG_ALG "', ?)",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, qk_key_id(key), -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, sig, (int)sl, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+/* Issue 14, item 7: a version reached open() as a path on the server. */
+static void test_published_versions_cannot_name_a_path(void **state)
+{
+    fx *x = *state;
+    qk_key *key = NULL;
+    assert_int_equal(qk_key_generate(&key), QK_OK);
+    char *trust = qkt_path(x->dir, "trust"), *bundles = qkt_path(x->dir, "srv/bundles");
+    char *pub = qkt_path(trust, "k.pub"), *file = qkt_path(x->dir, "f.qkb");
+    char *srv = qkt_path(x->dir, "srv");
+    assert_int_equal(mkdir(trust, 0700), 0);
+    assert_int_equal(mkdir(srv, 0700), 0);
+    char msg[256];
+    assert_int_equal(qk_key_write(key, NULL, pub, QK_LANG_EN, msg, sizeof msg), QK_OK);
+    qkt_build_fixture(file);
+    forge_version(file, key, "../../x");
+    qk_bundle *b = NULL; /* it is a well-signed bundle... */
+    assert_int_equal(qk_bundle_open(&b, file, QK_BUNDLE_VERIFY, QK_LANG_EN), QK_OK);
+    assert_int_equal(qk_bundle_check_signature(b, (qk_key *[]){key}, 1), QK_OK);
+    qk_bundle_close(b);
+    qk_published p;
+    assert_int_equal(qk_admin_bundle_publish(x->s, file, bundles, trust, "li", &p), QK_EINVAL);
+    assert_non_null(strstr(qk_store_errmsg(x->s), "../../x"));
+    char *escaped = qkt_path(x->dir, "x.qkb"), *escaped2 = qkt_path(x->dir, "srv/x.qkb");
+    assert_int_equal(access(escaped, F_OK), -1); /* ...written nowhere */
+    assert_int_equal(access(escaped2, F_OK), -1);
+    assert_int_equal(sql_int(x, "SELECT count(*) FROM bundles"), 0);
+    qk_key_free(key);
+    free(trust), free(bundles), free(pub), free(file), free(srv), free(escaped), free(escaped2);
 }
 
 /* The store holds password hashes, the roster's PINs and every answer. */
@@ -405,6 +490,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store_file_is_readable_by_its_owner_only, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_codes_single_use_and_expiry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_published_versions_cannot_name_a_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_leaders_write_only_their_branch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tokens_hashed_and_revocable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_accounts_and_login, setup, teardown),

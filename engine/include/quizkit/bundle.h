@@ -92,9 +92,14 @@ int qk_bundle_version_cmp(const char *a, const char *b);
 /* --- Writing (used by the authoring tools in content/) --- */
 typedef struct qk_bundle_writer qk_bundle_writer;
 
+/* Bundle ids are 1-128 of [a-z0-9._-]; versions 1-64 of [A-Za-z0-9._-]
+ * (qk_id_valid): both name files, so neither can hold a path. */
+#define QK_BUNDLE_ID_MAX 128
+#define QK_BUNDLE_VERSION_MAX 64
+
 typedef struct qk_manifest {
     const char *id;       /* [a-z0-9._-]+ */
-    const char *version;  /* free text, e.g. "2026.11.1" */
+    const char *version;  /* e.g. "2026.11.1" (QK_BUNDLE_VERSION_MAX) */
     const char *title;
     const char *language; /* e.g. "zh-CN" */
     int daily_count;      /* questions in the daily quiz; 0: the default */
