@@ -85,7 +85,7 @@ int cmd_enroll(cli *c, int argc, char **argv)
         host[sizeof host - 1] = '\0';
         name = host;
     }
-    if (qk_client_enroll(cl, e, pos[1], name, pem, &conf, msg, sizeof msg) != QK_OK ||
+    if (qk_client_enroll(cl, e, pos[1], name, k, &conf, msg, sizeof msg) != QK_OK ||
         qk_client_conf_save(&conf, path, msg, sizeof msg) != QK_OK) {
         err_text(c, msg);
         goto out;

@@ -41,7 +41,7 @@ typedef void (*qk_progress_fn)(void *ctx, int64_t done, int64_t total);
 
 /* Exchanges an enrolment code for a token; fills conf->token, device_id, branch. */
 int qk_client_enroll(qk_client *c, qk_engine *e, const char *code, const char *name,
-                     const char *device_pem, qk_client_conf *conf, char *msg, size_t n);
+                     const qk_key *device_key, qk_client_conf *conf, char *msg, size_t n);
 
 typedef struct qk_push_result {
     int64_t sent;      /* events sent (resends included) */

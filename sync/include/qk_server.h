@@ -62,10 +62,12 @@ char *qk_server_bundles_dir(const char *db_spec);
 int qk_admin_devices(qk_store *s, const char *branch, json_t **out);
 
 /* Device enrolment: exchanges a code for a token (64 hex characters; the
- * store keeps only its SHA-256). QK_ENOTFOUND, QK_ETIMEOUT (expired),
- * QK_ESTATE (used), QK_EEXISTS (device enrolled with another key). */
+ * store keeps only its SHA-256). proof is the hex signature, by the device's
+ * key (pem), of the enrolment digest (the code, the device id and the key):
+ * QK_ESIGNATURE without it. QK_ENOTFOUND, QK_ETIMEOUT (expired), QK_ESTATE
+ * (used), QK_EEXISTS (device enrolled with another key). */
 int qk_enrol(qk_store *s, const char *code, const char *device_id, const char *name,
-             const char *pem, char token[65], char branch[QK_NAME_MAX + 1]);
+             const char *pem, const char *proof, char token[65], char branch[QK_NAME_MAX + 1]);
 
 typedef struct qk_server_config {
     const char *listen;   /* address; default 127.0.0.1, or 0.0.0.0 with TLS */

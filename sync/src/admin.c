@@ -278,18 +278,25 @@ int qk_admin_code_new(qk_store *s, const char *branch, const char *by, int64_t t
 }
 
 int qk_enrol(qk_store *s, const char *code, const char *device_id, const char *name,
-             const char *pem, char token[65], char branch[QK_NAME_MAX + 1])
+             const char *pem, const char *proof, char token[65], char branch[QK_NAME_MAX + 1])
 {
+    /* The device proves it holds the private key of the public key it sends
+     * (a signature over the code, its id and the key): a device id and key
+     * copied from a USB file's header enrol nothing. */
+    qk_key *k = NULL;
+    unsigned char digest[32], sig[QK_KEY_SIG_MAX];
+    long sl = proof ? qk__unhex(sig, sizeof sig, proof) : -1;
+    qk__enrol_digest(digest, code ? code : "", device_id, pem ? pem : "");
+    int proven = sl > 0 && pem && qk_key_from_pem(&k, pem) == QK_OK &&
+                 qk_key_verify(k, digest, sig, (size_t)sl) == QK_OK;
+    qk_key_free(k);
+    if (!proven)
+        return say(s, QK_ESIGNATURE, QK_Y_ENROL_PROOF, device_id, NULL);
     /* Codes are typed by hand: case and separators do not matter. */
-    char norm[9] = {0};
-    size_t n = 0;
-    for (const char *p = code ? code : ""; *p && n < 9; p++) {
-        if (*p == '-' || *p == ' ')
-            continue;
-        norm[n++] = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
-    }
+    char norm[9];
+    int n = qk__code_norm(code, norm) ? 8 : 0;
     char hash[65];
-    qk_sha256_hex(hash, norm, n);
+    qk_sha256_hex(hash, norm, (size_t)n);
     int rc = n == 8 ? s->ops->begin(s) : QK_ENOTFOUND;
     if (rc == QK_OK) {
         rc = s->ops->code_take(s, hash, device_id, qk__store_now(s), branch);

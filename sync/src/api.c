@@ -469,6 +469,9 @@ static void h_enroll(call *c)
     const char *dev = code ? field(c, j, "device_id", 1) : NULL;
     const char *name = dev ? field(c, j, "name", 0) : NULL;
     const char *pem = name ? field(c, j, "public_key", 1) : NULL;
+    const char *proof = pem ? field(c, j, "proof", 1) : NULL;
+    if (!proof)
+        pem = NULL;
     qk_key *k = NULL;
     if (pem && !qk_uuid_is_v7(dev)) {
         failf(c, 400, "bad_field", QK_Y_API_FIELD, "device_id");
@@ -478,8 +481,8 @@ static void h_enroll(call *c)
         failf(c, 400, "bad_field", QK_Y_API_FIELD, "public_key");
     } else if (pem && !throttled(c, "enrol", NULL)) {
         char token[65], branch[QK_NAME_MAX + 1];
-        int rc = qk_enrol(c->s, code, dev, name, pem, token, branch);
-        if (rc == QK_ENOTFOUND || rc == QK_ETIMEOUT || rc == QK_ESTATE)
+        int rc = qk_enrol(c->s, code, dev, name, pem, proof, token, branch);
+        if (rc == QK_ENOTFOUND || rc == QK_ETIMEOUT || rc == QK_ESTATE || rc == QK_ESIGNATURE)
             count_failure(c, "enrol", NULL);
         if (rc != QK_OK) {
             fail_rc(c, rc);

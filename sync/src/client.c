@@ -280,14 +280,31 @@ int qk_client_login(qk_client *c, const char *user, const char *password, char *
 }
 
 int qk_client_enroll(qk_client *c, qk_engine *e, const char *code, const char *name,
-                     const char *device_pem, qk_client_conf *conf, char *msg, size_t n)
+                     const qk_key *device_key, qk_client_conf *conf, char *msg, size_t n)
 {
+    char *pem = NULL;
+    unsigned char digest[32], sig[QK_KEY_SIG_MAX];
+    char proof[2 * QK_KEY_SIG_MAX + 1];
+    size_t sl = 0;
+    if (qk_key_public_pem(device_key, &pem) != QK_OK) {
+        qk__ymsgf(c->lang, msg, n, QK_Y_OOM);
+        return QK_ENOMEM;
+    }
+    /* proof that this device holds its key (qk_enrol) */
+    qk__enrol_digest(digest, code, qk_engine_device_id(e), pem);
+    if (qk_key_sign(device_key, digest, sig, &sl) != QK_OK) {
+        free(pem);
+        qk__ymsgf(c->lang, msg, n, QK_Y_OOM);
+        return QK_EIO;
+    }
+    qk__hex(proof, sig, sl);
     json_t *reply = NULL;
     int rc = post_json(c, "/api/v1/enroll",
-                       json_pack("{s:s, s:s, s:s, s:s}", "code", code, "device_id",
+                       json_pack("{s:s, s:s, s:s, s:s, s:s}", "code", code, "device_id",
                                  qk_engine_device_id(e), "name", name ? name : "", "public_key",
-                                 device_pem),
+                                 pem, "proof", proof),
                        &reply, msg, n);
+    free(pem);
     if (rc != QK_OK)
         return rc;
     const char *token = json_string_value(json_object_get(reply, "token"));

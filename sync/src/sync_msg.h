@@ -28,6 +28,13 @@ char *qk__read_maybe_gz(const char *path, size_t *len, int *err);
 
 /* The SHA-256 an acknowledgement's signature covers. */
 void qk__ack_digest(unsigned char out[32], const char *device_id, int64_t acked);
+/* An enrolment code as typed ("k7qf-9mzp", "K7QF 9MZP") made canonical
+ * ("K7QF9MZP"); 0 unless it has 8 characters. */
+int qk__code_norm(const char *code, char out[9]);
+/* The SHA-256 a device signs with its own key to enrol: proof that it holds
+ * the key of the device id it names (DESIGN.md decision 13). */
+void qk__enrol_digest(unsigned char out[32], const char *code, const char *device_id,
+                      const char *pem);
 
 /* The device's events after seq `after`, in order, at most max_events and
  * about max_bytes of JSON (0: no bound). *last gets the last seq taken. */

@@ -158,7 +158,7 @@ int main(int argc, char **argv)
         qk_key_generate(&key);
         qk_key_public_pem(key, &pem);
         if (qk_admin_code_new(s, "b1", "bench", 3600000, code, &exp) != QK_OK ||
-            qk_enrol(s, code, d->id, "bench", pem, d->token, branch) != QK_OK) {
+            qkt_enrol(s, code, d->id, "bench", key, d->token, branch) != QK_OK) {
             fprintf(stderr, "enrol: %s\n", qk_store_errmsg(s));
             return 1;
         }

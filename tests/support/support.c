@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "support.h"
+#include "qk_server.h"
+#include "../../sync/src/sync_msg.h"
 
 char *qkt_tmpdir(void)
 {
@@ -254,4 +256,20 @@ int qkt_fx_teardown(void **state)
     free(f->dir);
     free(f);
     return 0;
+}
+
+int qkt_enrol(qk_store *s, const char *code, const char *device_id, const char *name,
+              const qk_key *key, char token[65], char branch[65])
+{
+    char *pem = NULL;
+    assert_int_equal(qk_key_public_pem(key, &pem), QK_OK);
+    unsigned char digest[32], sig[QK_KEY_SIG_MAX];
+    size_t sl = 0;
+    qk__enrol_digest(digest, code, device_id, pem);
+    assert_int_equal(qk_key_sign(key, digest, sig, &sl), QK_OK);
+    char proof[2 * QK_KEY_SIG_MAX + 1];
+    qk__hex(proof, sig, sl);
+    int rc = qk_enrol(s, code, device_id, name, pem, proof, token, branch);
+    free(pem);
+    return rc;
 }

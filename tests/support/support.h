@@ -56,6 +56,11 @@ void qkt_build_fixture(const char *path);
 /* Opens the fixture (building it first) and an engine in dir. */
 void qkt_open(const char *dir, qk_engine **e, qk_bundle **b);
 
+/* qk_enrol as a device does it: with the proof made by key (NULL: no proof). */
+typedef struct qk_store qk_store;
+int qkt_enrol(qk_store *s, const char *code, const char *device_id, const char *name,
+              const qk_key *key, char token[65], char branch[65]);
+
 /* --- importers: parse text and keep what came out --- */
 #include "qk_content.h"
 

@@ -9,6 +9,7 @@
 
 #include "../../engine/src/bundle_format.h"
 #include "../../sync/src/store.h"
+#include "../../sync/src/sync_msg.h"
 #include "qk_server.h"
 #include "support.h"
 
@@ -63,22 +64,19 @@ static int64_t sql_int(fx *x, const char *q)
     return v;
 }
 
-static char *new_pem(void)
+static qk_key *new_key(void)
 {
     qk_key *k = NULL;
-    char *pem = NULL;
     assert_int_equal(qk_key_generate(&k), QK_OK);
-    assert_int_equal(qk_key_public_pem(k, &pem), QK_OK);
-    qk_key_free(k);
-    return pem;
+    return k;
 }
 
-static void enrol_ok(fx *x, const char *device, const char *pem, char token[65])
+static void enrol_ok(fx *x, const char *device, const qk_key *key, char token[65])
 {
     char code[QK_CODE_LEN + 1], branch[QK_NAME_MAX + 1];
     int64_t exp;
     assert_int_equal(qk_admin_code_new(x->s, "b1", "li", 3600000, code, &exp), QK_OK);
-    assert_int_equal(qk_enrol(x->s, code, device, "kiosk", pem, token, branch), QK_OK);
+    assert_int_equal(qkt_enrol(x->s, code, device, "kiosk", key, token, branch), QK_OK);
     assert_string_equal(branch, "b1");
 }
 
@@ -224,7 +222,7 @@ static void test_codes_single_use_and_expiry(void **state)
     fx *x = *state;
     char code[QK_CODE_LEN + 1], branch[QK_NAME_MAX + 1], token[65];
     int64_t exp;
-    char *pem = new_pem();
+    qk_key *key = new_key();
     assert_int_equal(qk_admin_code_new(x->s, "b1", "li", 3600000, code, &exp), QK_OK);
     assert_int_equal(strlen(code), 9);
     assert_int_equal(code[4], '-');
@@ -233,26 +231,26 @@ static void test_codes_single_use_and_expiry(void **state)
     snprintf(typed, sizeof typed, "%.4s %.4s", code, code + 5);
     for (char *p = typed; *p; p++)
         *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-    assert_int_equal(qk_enrol(x->s, typed, dev1, "kiosk", pem, token, branch), QK_OK);
-    assert_int_equal(qk_enrol(x->s, code, "01930000-0000-7000-8000-0000000000d2", "k2", pem, token,
-                              branch),
+    assert_int_equal(qkt_enrol(x->s, typed, dev1, "kiosk", key, token, branch), QK_OK);
+    assert_int_equal(qkt_enrol(x->s, code, "01930000-0000-7000-8000-0000000000d2", "k2", key, token,
+                               branch),
                      QK_ESTATE);
     assert_string_equal(qk_store_errmsg(x->s), "the enrolment code has been used");
-    assert_int_equal(qk_enrol(x->s, "ZZZZ-ZZZZ", dev1, "k", pem, token, branch), QK_ENOTFOUND);
+    assert_int_equal(qkt_enrol(x->s, "ZZZZ-ZZZZ", dev1, "k", key, token, branch), QK_ENOTFOUND);
     assert_int_equal(qk_admin_code_new(x->s, "b1", "li", 3600000, code, &exp), QK_OK);
     sql(x, "UPDATE enrol_codes SET expires_ms = 1 WHERE used_ms IS NULL");
-    assert_int_equal(qk_enrol(x->s, code, dev1, "k", pem, token, branch), QK_ETIMEOUT);
+    assert_int_equal(qkt_enrol(x->s, code, dev1, "k", key, token, branch), QK_ETIMEOUT);
     /* A code for a branch that does not exist is refused when made. */
     assert_int_equal(qk_admin_code_new(x->s, "nope", "li", 3600000, code, &exp), QK_ENOTFOUND);
-    free(pem);
+    qk_key_free(key);
 }
 
 static void test_tokens_hashed_and_revocable(void **state)
 {
     fx *x = *state;
     char token[65], hash[65], q[300];
-    char *pem = new_pem();
-    enrol_ok(x, dev1, pem, token);
+    qk_key *key = new_key();
+    enrol_ok(x, dev1, key, token);
     snprintf(q, sizeof q, "SELECT count(*) FROM devices WHERE token_hash = '%s'", token);
     assert_int_equal(sql_int(x, q), 0); /* never the token itself */
     qk_sha256_hex(hash, token, strlen(token));
@@ -261,17 +259,17 @@ static void test_tokens_hashed_and_revocable(void **state)
     assert_string_equal(d.id, dev1);
     assert_string_equal(d.branch, "b1");
     /* Enrolling the same device again with another key is refused. */
-    char *other = new_pem();
+    qk_key *other = new_key();
     char code[QK_CODE_LEN + 1], branch[QK_NAME_MAX + 1], t2[65];
     int64_t exp;
     assert_int_equal(qk_admin_code_new(x->s, "b1", "li", 3600000, code, &exp), QK_OK);
-    assert_int_equal(qk_enrol(x->s, code, dev1, "k", other, t2, branch), QK_EEXISTS);
+    assert_int_equal(qkt_enrol(x->s, code, dev1, "k", other, t2, branch), QK_EEXISTS);
     assert_int_equal(qk_admin_device_revoke(x->s, dev1), QK_OK);
     assert_int_equal(x->s->ops->device_auth(x->s, hash, &d), QK_ENOTFOUND);
     assert_int_equal(qk_admin_device_revoke(x->s, "01930000-0000-7000-8000-0000000000ff"),
                      QK_ENOTFOUND);
-    free(pem);
-    free(other);
+    qk_key_free(key);
+    qk_key_free(other);
 }
 
 static void test_accounts_and_login(void **state)
@@ -423,12 +421,57 @@ static json_t *event(int seq, const char *id)
                      "q1");
 }
 
+/* Issue 14, item 5: any valid code plus a device's id and public key (both
+ * in every USB file's header) moved the device to the attacker's branch and
+ * locked the real one out. Enrolling proves possession of the device's key. */
+static void test_enrolment_proves_the_device_key(void **state)
+{
+    fx *x = *state;
+    char token[65], t2[65], branch[QK_NAME_MAX + 1], code[QK_CODE_LEN + 1], hash[65];
+    int64_t exp;
+    qk_key *key = new_key(), *attacker = new_key();
+    enrol_ok(x, dev1, key, token); /* the real device, in b1 */
+    char *pem = NULL;
+    assert_int_equal(qk_key_public_pem(key, &pem), QK_OK);
+    assert_int_equal(qk_admin_code_new(x->s, "b2", "mallory", 3600000, code, &exp), QK_OK);
+    /* no proof */
+    assert_int_equal(qk_enrol(x->s, code, dev1, "x", pem, NULL, t2, branch), QK_ESIGNATURE);
+    assert_non_null(strstr(qk_store_errmsg(x->s), dev1));
+    /* a proof made with another key, for the real device's public key */
+    unsigned char digest[32], sig[QK_KEY_SIG_MAX];
+    size_t sl = 0;
+    char proof[2 * QK_KEY_SIG_MAX + 1];
+    qk__enrol_digest(digest, code, dev1, pem);
+    assert_int_equal(qk_key_sign(attacker, digest, sig, &sl), QK_OK);
+    qk__hex(proof, sig, sl);
+    assert_int_equal(qk_enrol(x->s, code, dev1, "x", pem, proof, t2, branch), QK_ESIGNATURE);
+    /* a proof the real device once made for another code does not carry over */
+    char code2[QK_CODE_LEN + 1];
+    assert_int_equal(qk_admin_code_new(x->s, "b2", "mallory", 3600000, code2, &exp), QK_OK);
+    qk__enrol_digest(digest, code, dev1, pem);
+    assert_int_equal(qk_key_sign(key, digest, sig, &sl), QK_OK);
+    qk__hex(proof, sig, sl);
+    assert_int_equal(qk_enrol(x->s, code2, dev1, "x", pem, proof, t2, branch), QK_ESIGNATURE);
+    /* the codes were not used up, the device is still b1's and its token works */
+    assert_int_equal(sql_int(x, "SELECT count(*) FROM enrol_codes WHERE used_ms IS NULL AND branch_id = 'b2'"), 2);
+    qk_sha256_hex(hash, token, strlen(token));
+    qk_device_rec d;
+    assert_int_equal(x->s->ops->device_auth(x->s, hash, &d), QK_OK);
+    assert_string_equal(d.branch, "b1");
+    /* the real device itself may move with a code of b2 */
+    assert_int_equal(qkt_enrol(x->s, code2, dev1, "moved", key, t2, branch), QK_OK);
+    assert_string_equal(branch, "b2");
+    free(pem);
+    qk_key_free(key);
+    qk_key_free(attacker);
+}
+
 static void test_ingest_ack_and_gaps(void **state)
 {
     fx *x = *state;
     char token[65];
-    char *pem = new_pem();
-    enrol_ok(x, dev1, pem, token);
+    qk_key *key = new_key();
+    enrol_ok(x, dev1, key, token);
     json_t *evs = json_array();
     json_array_append_new(evs, event(1, "01930000-0000-7000-8000-000000000001"));
     json_array_append_new(evs, event(2, "01930000-0000-7000-8000-000000000002"));
@@ -463,7 +506,7 @@ static void test_ingest_ack_and_gaps(void **state)
     assert_int_equal(sql_int(x, "SELECT payload = '{\"q\":\"q1\"}' FROM events WHERE seq = 1"), 1);
     json_decref(evs);
     json_decref(conflicts);
-    free(pem);
+    qk_key_free(key);
 }
 
 static void test_backup_is_consistent(void **state)
@@ -490,6 +533,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store_file_is_readable_by_its_owner_only, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_codes_single_use_and_expiry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_enrolment_proves_the_device_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_published_versions_cannot_name_a_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_leaders_write_only_their_branch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tokens_hashed_and_revocable, setup, teardown),
