@@ -303,6 +303,8 @@ int net_sync_once(cli *c, qk_client_conf *conf, const char *path, qk_client **cl
         (rc = pull_boards(c, e, cl, msg, n)) == QK_OK) {
         conf->clock_offset_ms = offset;
         conf->last_sync_ms = qk_clock_now_ms(&c->clock);
+        if (pr.rewound_from)
+            out(c, stdout, M_SYNC_REWOUND, (long long)pr.rewound_from, (long long)pr.acked_seq);
         out(c, stdout, M_SYNC_DONE, (long long)pr.sent, pr.batches, (long long)pr.acked_seq,
             (long long)pr.pending, changed, (long long)offset);
         fflush(stdout);

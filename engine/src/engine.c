@@ -389,6 +389,8 @@ int qk_engine_sync_state(qk_engine *e, int64_t *acked_seq, int64_t *last_seq)
     return rc;
 }
 
+static int write_acked(qk_engine *e, int64_t acked_seq);
+
 int qk_engine_set_acked(qk_engine *e, int64_t acked_seq)
 {
     int64_t acked = 0, last = 0;
@@ -400,6 +402,23 @@ int qk_engine_set_acked(qk_engine *e, int64_t acked_seq)
                         (long long)last);
     if (acked_seq <= acked)
         return QK_OK; /* acknowledgements only move forward */
+    return write_acked(e, acked_seq);
+}
+
+int qk_engine_rewind_acked(qk_engine *e, int64_t acked_seq)
+{
+    int64_t acked = 0, last = 0;
+    int rc = qk_engine_sync_state(e, &acked, &last);
+    if (rc != QK_OK)
+        return rc;
+    if (acked_seq < 0 || acked_seq > last)
+        return qk__errf(&e->err, e->lang, QK_EINVAL, QK_M_ACK_RANGE, (long long)acked_seq,
+                        (long long)last);
+    return acked_seq < acked ? write_acked(e, acked_seq) : QK_OK;
+}
+
+static int write_acked(qk_engine *e, int64_t acked_seq)
+{
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(e->db, "UPDATE sync_state SET value = ? WHERE key = 'acked_seq'", -1,
                            &st, NULL) != SQLITE_OK)

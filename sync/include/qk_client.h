@@ -49,6 +49,9 @@ typedef struct qk_push_result {
     int64_t pending;   /* events the server still lacks */
     int64_t conflicts; /* events the server refused as conflicts */
     int batches;
+    int64_t rewound_from; /* the server held less than it had acknowledged (restored
+                             from a backup): our acknowledgement before we went back
+                             to acked_seq and sent again; 0 when not */
 } qk_push_result;
 
 /* Sends every unacknowledged event, in batches of at most 1,000 events /

@@ -270,7 +270,13 @@ int qk_ack_apply(qk_engine *e, const char *ack_path, const char *expected_pem, c
         qk__ymsgf(lang, msg, msglen, QK_Y_ACK_OTHER_SERVER, ack_path, qk_key_id(k));
         rc = QK_ESIGNATURE;
     } else {
-        rc = qk_engine_set_acked(e, (int64_t)json_integer_value(seq));
+        /* The server's word, signed: forward, or back when it holds less than
+         * it once acknowledged (restored from a backup) so the next export
+         * carries what it lost. */
+        int64_t to = (int64_t)json_integer_value(seq);
+        rc = qk_engine_set_acked(e, to);
+        if (rc == QK_OK)
+            rc = qk_engine_rewind_acked(e, to);
         if (rc != QK_OK)
             snprintf(msg, msglen, "%s", qk_engine_errmsg(e));
         else if (server_pem)

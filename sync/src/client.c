@@ -362,10 +362,21 @@ int qk_client_push(qk_client *c, qk_engine *e, qk_progress_fn fn, void *ctx, qk_
     rc = request(c, "GET", "/api/v1/device", NULL, 0, NULL, 0, &dev, msg, n);
     if (rc != QK_OK)
         return rc;
-    json_int_t server_acked = json_integer_value(json_object_get(dev, "acked_seq"));
+    json_t *sa = json_object_get(dev, "acked_seq");
+    json_int_t server_acked = json_is_integer(sa) ? json_integer_value(sa) : -1;
     json_decref(dev);
     if (server_acked > acked && server_acked <= last && qk_engine_set_acked(e, server_acked) == QK_OK)
         acked = server_acked;
+    /* The server holds less than it once acknowledged (restored from a
+     * backup): send again from what it holds. */
+    if (server_acked >= 0 && server_acked < acked) {
+        if ((rc = qk_engine_rewind_acked(e, server_acked)) != QK_OK) {
+            snprintf(msg, n, "%s", qk_engine_errmsg(e));
+            return rc;
+        }
+        r->rewound_from = acked;
+        acked = server_acked;
+    }
     int64_t start = acked, total = last - acked;
     if (fn && total > 0)
         fn(ctx, 0, total);
@@ -396,7 +407,8 @@ int qk_client_push(qk_client *c, qk_engine *e, qk_progress_fn fn, void *ctx, qk_
             return rc;
         r->batches++;
         r->sent += (int64_t)count;
-        json_int_t now_acked = json_integer_value(json_object_get(reply, "acked_seq"));
+        json_t *na = json_object_get(reply, "acked_seq");
+        json_int_t now_acked = json_is_integer(na) ? json_integer_value(na) : -1;
         r->conflicts += (int64_t)json_array_size(json_object_get(reply, "conflicts"));
         json_decref(reply);
         if (now_acked > acked && now_acked <= last) {
@@ -405,6 +417,16 @@ int qk_client_push(qk_client *c, qk_engine *e, qk_progress_fn fn, void *ctx, qk_
                 return rc;
             }
             acked = now_acked;
+        } else if (now_acked >= 0 && now_acked < acked && !r->rewound_from) {
+            /* the server lost events while we were sending (restored under
+             * us): once, back to what it holds */
+            if ((rc = qk_engine_rewind_acked(e, now_acked)) != QK_OK) {
+                snprintf(msg, n, "%s", qk_engine_errmsg(e));
+                return rc;
+            }
+            r->rewound_from = acked;
+            acked = now_acked;
+            continue;
         }
         if (fn)
             fn(ctx, acked - start, total);

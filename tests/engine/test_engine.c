@@ -62,6 +62,36 @@ static void the_progress_file_is_readable_by_its_owner_only(void **state)
     free(p);
 }
 
+/* The acknowledgement moves forward with the server's word, and back only
+ * when a server says it holds less (restored from a backup; issue 14, item 1). */
+static void acknowledgements_move_forward_and_back_to_what_the_server_holds(void **state)
+{
+    char *p = qkt_path(*state, "progress.db");
+    qk_engine *e = NULL;
+    assert_int_equal(qk_engine_open(&e, p, QK_LANG_EN), QK_OK);
+    for (int i = 0; i < 5; i++) {
+        char id[8];
+        snprintf(id, sizeof id, "m%d", i);
+        assert_int_equal(qk_member_add(e, id, "成员", "", "2468"), QK_OK); /* one event each */
+    }
+    int64_t acked = -1, last = -1;
+    assert_int_equal(qk_engine_set_acked(e, 4), QK_OK);
+    assert_int_equal(qk_engine_set_acked(e, 2), QK_OK); /* an old answer: no step back */
+    assert_int_equal(qk_engine_sync_state(e, &acked, &last), QK_OK);
+    assert_int_equal(acked, 4);
+    assert_int_equal(last, 5);
+    assert_int_equal(qk_engine_rewind_acked(e, 2), QK_OK); /* the server lost 3 and 4 */
+    assert_int_equal(qk_engine_sync_state(e, &acked, &last), QK_OK);
+    assert_int_equal(acked, 2);
+    assert_int_equal(qk_engine_rewind_acked(e, 5), QK_OK); /* never forward */
+    assert_int_equal(qk_engine_sync_state(e, &acked, &last), QK_OK);
+    assert_int_equal(acked, 2);
+    assert_int_equal(qk_engine_rewind_acked(e, 6), QK_EINVAL);
+    assert_int_equal(qk_engine_rewind_acked(e, -1), QK_EINVAL);
+    qk_engine_close(e);
+    free(p);
+}
+
 static void events_cannot_be_changed_or_deleted(void **state)
 {
     qk_engine *e = NULL;
@@ -204,6 +234,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(new_file_gets_schema_wal_and_a_device_id, setup, teardown),
         cmocka_unit_test_setup_teardown(events_cannot_be_changed_or_deleted, setup, teardown),
+        cmocka_unit_test_setup_teardown(acknowledgements_move_forward_and_back_to_what_the_server_holds,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(the_progress_file_is_readable_by_its_owner_only, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(sequence_numbers_count_up_per_device, setup, teardown),

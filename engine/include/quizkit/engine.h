@@ -58,6 +58,12 @@ int qk_engine_sync_state(qk_engine *e, int64_t *acked_seq, int64_t *last_seq);
 /* Records an acknowledgement; it only moves forward, and never past last_seq
  * (QK_EINVAL). */
 int qk_engine_set_acked(qk_engine *e, int64_t acked_seq);
+/* Moves the acknowledgement back to acked_seq when a server that holds this
+ * device's events up to acked_seq only (restored from a backup after a disk
+ * died) says so: what it lost is sent again. Events are never deleted, and
+ * resending is harmless (they are set union by id), so the worst a lying
+ * server can cause is a needless resend. A higher value changes nothing. */
+int qk_engine_rewind_acked(qk_engine *e, int64_t acked_seq);
 
 /* The latest time an event may carry: 9999-12-31 23:59:59.999 Beijing time
  * (the earliest is 1970-01-01 UTC, 0). A server refuses events outside this
