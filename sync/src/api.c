@@ -1160,8 +1160,9 @@ static size_t body_limit(void *ctx, const char *m, const char *path)
     return r ? r->max_body : 0;
 }
 
-/* The dashboard's pages, as they are in web/dashboard, and Chart.js from
- * where the system keeps it; nothing comes from elsewhere. */
+/* The dashboard's pages, as they are in web/dashboard, what they share with
+ * the kiosk (web/common), and Chart.js from where the system keeps it;
+ * nothing comes from elsewhere. */
 static void pages(qk_server *srv, qk_http_req *rq, qk_http_resp *rs)
 {
     char dir[4200];
@@ -1173,6 +1174,9 @@ static void pages(qk_server *srv, qk_http_req *rq, qk_http_resp *rs)
         qk_http_static(rs, dir, "index.html");
     } else if (strncmp(rq->path, "/dashboard/", 11) == 0) {
         qk_http_static(rs, dir, rq->path + 11);
+    } else if (strncmp(rq->path, "/common/", 8) == 0) { /* shared with the kiosk (web/common) */
+        snprintf(dir, sizeof dir, "%s/common", srv->web);
+        qk_http_static(rs, dir, rq->path + 8);
     } else if (strcmp(rq->path, "/vendor/chart.js") == 0) {
         qk_http_send_file(rs, srv->chartjs, "text/javascript; charset=utf-8");
     } else {

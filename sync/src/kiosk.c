@@ -1065,11 +1065,14 @@ static void handle(void *ctx, qk_http_req *rq, qk_http_resp *rs)
     if (!rq->loopback)
         return fail(&c, 403, "loopback_only", QK_Y_K_LOOPBACK);
     if (strncmp(rq->path, "/api/", 5) != 0) {
+        /* the kiosk's pages, and what they share with the dashboard (web/common) */
+        int common = strncmp(rq->path, "/common/", 8) == 0;
         char dir[4200];
-        snprintf(dir, sizeof dir, "%s/kiosk", k->web);
+        snprintf(dir, sizeof dir, "%s/%s", k->web, common ? "common" : "kiosk");
         if (strcmp(rq->method, "GET") != 0)
             return fail(&c, 405, "method_not_allowed", QK_Y_K_NOT_FOUND, rq->method, rq->path);
-        return qk_http_static(rs, dir, strcmp(rq->path, "/") == 0 ? "index.html" : rq->path + 1);
+        const char *rel = strcmp(rq->path, "/") == 0 ? "index.html" : rq->path + (common ? 8 : 1);
+        return qk_http_static(rs, dir, rel);
     }
     const route *r = NULL;
     for (size_t i = 0; !r && i < sizeof routes / sizeof routes[0]; i++) {

@@ -1,13 +1,16 @@
 /* The leaders' dashboard. It shows what the server's statistics API returns
  * (/api/v1/stats/...) and computes nothing of its own but the period's
- * dates. Plain JavaScript, served as it is; Chart.js comes from the server
- * too (/vendor/chart.js), so a branch network without internet works. */
+ * dates, in Beijing days by the server's clock (/common/calendar.js, set from
+ * /api/v1/time). Plain JavaScript, served as it is; Chart.js comes from the
+ * server too (/vendor/chart.js), so a branch network without internet works. */
 'use strict';
+
+const cal = window.qkCalendar;
 
 const TEXT = {
   zh: {
     title: '学习参与统计', logout: '退出登录', loginTitle: '支部书记登录', user: '账号', password: '密码',
-    login: '登录', period: '统计期间', thisMonth: '本月', lastMonth: '上月', thisWeek: '本周', custom: '自定义',
+    login: '登录', period: '统计期间（北京时间）', thisMonth: '本月', lastMonth: '上月', thisWeek: '本周', custom: '自定义',
     from: '从', to: '到', branch: '支部', allBranches: '全部支部', show: '查看', downloadXlsx: '下载 Excel 报表',
     rate: '参与率', activeOfRoster: '参与人数 / 名单人数', daysEach: '人均活跃天数', attempts: '答题次数',
     guests: '访客答题（匿名）', rateChart: '参与情况', trendChart: '每周趋势',
@@ -24,7 +27,7 @@ const TEXT = {
   },
   en: {
     title: 'Study participation', logout: 'Sign out', loginTitle: 'Branch leader sign-in', user: 'Account',
-    password: 'Password', login: 'Sign in', period: 'Period', thisMonth: 'This month', lastMonth: 'Last month',
+    password: 'Password', login: 'Sign in', period: 'Period (Beijing time)', thisMonth: 'This month', lastMonth: 'Last month',
     thisWeek: 'This week', custom: 'Custom', from: 'From', to: 'To', branch: 'Branch', allBranches: 'All branches',
     show: 'Show', downloadXlsx: 'Download Excel report', rate: 'Participation rate',
     activeOfRoster: 'Active / on roster', daysEach: 'Active days each', attempts: 'Quiz attempts',
@@ -149,6 +152,7 @@ async function enter() {
   $('logout').hidden = false;
   $('who').hidden = false;
   showUser();
+  await syncClock();
   setPeriod($('period').value);
   if (state.user.role === 'admin') {
     try {
@@ -162,26 +166,27 @@ async function enter() {
   await load();
 }
 
-/* --- the period, in Beijing days --- */
+/* --- the period, in Beijing days by the server's clock --- */
 
-function beijingToday() {
-  return new Date(Date.now() + 8 * 3600 * 1000); /* read with getUTC* */
+/* The page counts days by the server's clock, not the browser's (which may
+ * be wrong, or in another zone): the server says what time it is. */
+async function syncClock() {
+  try {
+    const sent = cal.mono();
+    const j = await (await api('/api/v1/time')).json();
+    cal.setNow(j.server_ms, sent);
+  } catch (e) { /* the statistics themselves will say what is wrong */ }
 }
-const ymd = d => d.toISOString().slice(0, 10);
-const utc = (y, m, d) => new Date(Date.UTC(y, m, d));
 
 function setPeriod(kind) {
-  const now = beijingToday();
-  const y = now.getUTCFullYear(), m = now.getUTCMonth(), d = now.getUTCDate();
+  const today = cal.today();
   let from, to;
-  if (kind === 'month') { from = utc(y, m, 1); to = utc(y, m + 1, 0); }
-  else if (kind === 'last-month') { from = utc(y, m - 1, 1); to = utc(y, m, 0); }
-  else if (kind === 'week') {
-    const back = (now.getUTCDay() + 6) % 7; /* days since Monday */
-    from = utc(y, m, d - back); to = utc(y, m, d - back + 6);
-  } else return;
-  $('from').value = ymd(from);
-  $('to').value = ymd(to);
+  if (kind === 'month') [from, to] = cal.monthBounds(today);
+  else if (kind === 'last-month') [from, to] = cal.monthBounds(cal.monthBounds(today)[0] - 1);
+  else if (kind === 'week') [from, to] = cal.weekBounds(today);
+  else return;
+  $('from').value = cal.dayText(from);
+  $('to').value = cal.dayText(to);
 }
 
 function query() {

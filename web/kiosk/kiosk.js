@@ -1,8 +1,11 @@
 /* The kiosk's screens. Everything that counts (scores, time limits, who may
  * take what, when a session ends) is decided by the engine behind /api; this
  * page shows what it answers and sends what was touched. Plain JavaScript,
- * no build step, nothing fetched from elsewhere. */
+ * no build step, nothing fetched from elsewhere. Dates, times and timers come
+ * from /common/calendar.js, on the kiosk's clock (set from /api/home). */
 'use strict';
+
+const cal = window.qkCalendar;
 
 const TEXT = {
   zh: {
@@ -11,9 +14,9 @@ const TEXT = {
     guest: '居民访客', openComps: '正在进行的知识竞赛', loginTitle: '党员登录', memberId: '党员编号',
     pin: 'PIN 密码', back: '返回', login: '登录', themes: '选择主题', submit: '提交答案', next: '下一题',
     resultTitle: '答题结束', again: '继续学习', meTitle: '我的学习', todayPoints: '今日积分',
-    totalPoints: '累计积分', streak: '连续学习', history: '最近答题', stay: '我还在，继续', other: 'English',
+    totalPoints: '累计积分', streak: '连续学习', history: '最近答题（北京时间）', stay: '我还在，继续', other: 'English',
     themedDay: t => `今日主题：<strong>${t}</strong>`, pending: n => `待同步 ${n} 条学习记录`, synced: '学习记录已全部同步',
-    lastSync: w => `上次同步 ${w}`, offline: '本机未连接服务器，学习记录保存在本机', neverSynced: '尚未同步',
+    lastSync: w => `上次同步 ${w}（北京时间）`, offline: '本机未连接服务器，学习记录保存在本机', neverSynced: '尚未同步',
     hello: name => `${name}，你好`, guestWho: '访客', guestMenu: '健康知识答题（访客）',
     daily: ['每日答题', '每天 5 题，答对得积分'], challenge: ['挑战答题', '连续答对，答错即止'],
     review: ['错题本', '复习答错过的题'], me: ['我的学习', '积分、连续学习天数、答题记录'],
@@ -49,9 +52,9 @@ const TEXT = {
     guest: 'Resident (guest)', openComps: 'Competitions open now', loginTitle: 'Member sign-in', memberId: 'Member id',
     pin: 'PIN', back: 'Back', login: 'Sign in', themes: 'Pick a theme', submit: 'Submit', next: 'Next',
     resultTitle: 'Finished', again: 'Keep studying', meTitle: 'My study', todayPoints: 'Points today',
-    totalPoints: 'Total points', streak: 'Streak', history: 'Recent quizzes', stay: "I'm still here", other: '中文',
+    totalPoints: 'Total points', streak: 'Streak', history: 'Recent quizzes (Beijing time)', stay: "I'm still here", other: '中文',
     themedDay: t => `Today's theme: <strong>${t}</strong>`, pending: n => `${n} records waiting to sync`, synced: 'All records synced',
-    lastSync: w => `last sync ${w}`, offline: 'Not connected to a server; records are kept here', neverSynced: 'not synced yet',
+    lastSync: w => `last sync ${w} (Beijing time)`, offline: 'Not connected to a server; records are kept here', neverSynced: 'not synced yet',
     hello: name => `Hello, ${name}`, guestWho: 'Guest', guestMenu: 'Health quiz (guest)',
     daily: ['Daily quiz', '5 a day, points for right answers'], challenge: ['Challenge', 'Right in a row until the first miss'],
     review: ['Wrong-answer book', 'Go over what you missed'], me: ['My study', 'Points, streak, history'],
@@ -86,7 +89,7 @@ const TEXT = {
 const $ = id => document.getElementById(id);
 const state = {
   lang: 'zh', token: null, member: null, guest: false, home: null, idleSeconds: 90,
-  lastTouch: Date.now(), field: 'member', typed: { member: '', pin: '' }, letters: false,
+  lastTouch: cal.now(), field: 'member', typed: { member: '', pin: '' }, letters: false,
   themeMode: 'practice', quiz: null, chosen: new Set(), timer: null, deadline: 0,
 };
 window.qkKiosk = { state, screen: 'home' };
@@ -149,8 +152,11 @@ function reset() {
 /* --- home --- */
 
 async function loadHome(notice) {
+  const sent = cal.mono();
   const h = await api('GET', '/api/home');
+  cal.setNow(h.now_ms, sent); /* the page's clock is the kiosk's */
   state.home = h;
+  nextDay();
   state.idleSeconds = h.idle_seconds;
   const day = $('themed-day');
   day.hidden = !h.themed_day;
@@ -160,14 +166,23 @@ async function loadHome(notice) {
   $('sync-status').textContent = notice || syncText(h.sync);
 }
 
+/* A home screen left alone shows the new day's theme after midnight
+ * (Beijing time, by the kiosk's clock). */
+function nextDay() {
+  clearTimeout(state.dayTimer);
+  const wait = cal.dayStartMs(cal.today() + 1) - cal.now() + 1000;
+  state.dayTimer = setTimeout(() => {
+    if (!state.token && window.qkKiosk.screen === 'home') loadHome().catch(() => nextDay());
+    else nextDay();
+  }, Math.min(Math.max(wait, 1000), 6 * 3600 * 1000));
+}
+
 /* The sync status line: what waits, and when the server last took it. */
 function syncText(s) {
   const L = TEXT[state.lang];
   const waiting = s.pending > 0 ? L.pending(s.pending) : t('synced');
   if (!s.enrolled) return s.pending > 0 ? `${t('offline')} · ${waiting}` : t('offline');
-  const when = s.last_sync_ms > 0
-    ? L.lastSync(new Date(s.last_sync_ms + 8 * 3600 * 1000).toISOString().slice(5, 16).replace('T', ' '))
-    : t('neverSynced');
+  const when = s.last_sync_ms > 0 ? L.lastSync(cal.shortText(s.last_sync_ms)) : t('neverSynced');
   return `${waiting} · ${when}`;
 }
 
@@ -246,7 +261,7 @@ async function signIn() {
     state.token = j.token;
     state.member = j.member;
     state.guest = false;
-    state.lastTouch = Date.now();
+    state.lastTouch = cal.now();
     await openMenu();
   } catch (e) {
     err.textContent = e.message;
@@ -261,7 +276,7 @@ async function asGuest() {
   state.token = j.token;
   state.member = null;
   state.guest = true;
-  state.lastTouch = Date.now();
+  state.lastTouch = cal.now();
   await openMenu();
 }
 
@@ -509,9 +524,9 @@ function startTimer(ms) {
   const el = $('q-timer');
   el.hidden = ms < 0;
   if (ms < 0) return;
-  state.deadline = Date.now() + ms;
+  state.deadline = cal.now() + ms;
   const tick = async () => {
-    const left = Math.max(0, Math.ceil((state.deadline - Date.now()) / 1000));
+    const left = Math.max(0, Math.ceil((state.deadline - cal.now()) / 1000));
     el.textContent = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}`;
     el.classList.toggle('low', left <= 5);
     if (left > 0) return;
@@ -767,7 +782,7 @@ async function startGame() {
     state.member = null;
     state.guest = false;
     state.game = g;
-    state.lastTouch = Date.now();
+    state.lastTouch = cal.now();
     drawGame(g);
   } catch (e) {
     $('hs-error').textContent = e.message;
@@ -869,7 +884,7 @@ async function openMe() {
   }));
   $('me-history').replaceChildren(...m.history.map(h => {
     const el = document.createElement('li');
-    const when = new Date(h.started_ms + 8 * 3600 * 1000).toISOString().slice(5, 16).replace('T', ' ');
+    const when = cal.shortText(h.started_ms);
     el.append(div(`${when} · ${L.modes[h.mode] || h.mode}${h.theme ? ' · ' + h.theme : ''}`),
               div(h.max > 0 ? `${Math.round((100 * h.score) / h.max)}%` : '–'));
     return el;
@@ -880,13 +895,13 @@ async function openMe() {
 /* --- the idle countdown: the shared screen signs out by itself --- */
 
 function touched() {
-  state.lastTouch = Date.now();
+  state.lastTouch = cal.now();
   $('idle').hidden = true;
 }
 
 function idleTick() {
   if (!state.token) return;
-  const left = Math.ceil(state.idleSeconds - (Date.now() - state.lastTouch) / 1000);
+  const left = Math.ceil(state.idleSeconds - (cal.now() - state.lastTouch) / 1000);
   const warnFrom = Math.min(15, Math.max(3, Math.floor(state.idleSeconds / 3)));
   if (left <= 0) {
     $('idle').hidden = true;
