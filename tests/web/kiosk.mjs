@@ -183,8 +183,8 @@ try {
   await waitScreen(page, 'menu');
   await page.locator('#theme-list .tile').first().click();
   await waitScreen(page, 'quiz');
-  expectTrue('the half-done quiz resumes for the same member',
-             (await page.locator('#q-error').textContent()).includes('已答 1 题'));
+  expectTrue('the half-done quiz resumes for the same member, and says so calmly',
+             (await page.locator('#q-note').textContent()).includes('已答 1 题'));
   expectEq('at its second question', await page.locator('#q-progress').textContent(), `第 2 / ${first.total} 题`);
   await shot(page, 'resumed');
 

@@ -45,6 +45,9 @@ const TEXT = {
     nextQuestion: '下一题', seePodium: '查看排名', perQuestion: (n, sec) => `${n} 题，每题 ${sec} 秒`,
     noComps: '现在没有进行中的竞赛', compPoints: p => `，竞赛得分 ${p}`, guestsToo: '访客可参加',
     pts2: p => `${p} 分`, joined: '已加入', fillSlots: '请每位选手加入后开始',
+    expiredDaily: (day, x) => (x.answered > 0
+      ? `${day}的每日答题没有做完，已把答了的 ${x.answered}/${x.total} 题计入那一天（答对 ${x.correct} 题，得 ${x.points} 积分），今天换了新题。`
+      : `${day}的每日答题一题也没有答，今天换了新题。`),
   },
   en: {
     brand: 'Study kiosk', done: 'Done, sign out', welcome: 'Welcome',
@@ -83,6 +86,9 @@ const TEXT = {
     nextQuestion: 'Next question', seePodium: 'See the ranking', perQuestion: (n, sec) => `${n} questions, ${sec} s each`,
     noComps: 'No competition open now', compPoints: p => `, ${p} competition points`, guestsToo: 'guests welcome',
     pts2: p => `${p} pts`, joined: 'joined', fillSlots: 'Every player joins, then start',
+    expiredDaily: (day, x) => (x.answered > 0
+      ? `The daily quiz of ${day} was not finished: the ${x.answered} of ${x.total} questions answered count for that day (${x.correct} right, ${x.points} points). Today has new questions.`
+      : `The daily quiz of ${day} was left without an answer. Today has new questions.`),
   },
 };
 
@@ -134,6 +140,7 @@ function applyLang() {
   document.documentElement.lang = state.lang === 'en' ? 'en' : 'zh-CN';
   for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
   $('lang').textContent = t('other');
+  if (state.note) $('q-note').textContent = state.note(TEXT[state.lang]);
   drawKeypad();
 }
 
@@ -146,6 +153,7 @@ function reset() {
   state.game = null;
   state.joining = null;
   state.typed = { member: '', pin: '' };
+  note(null);
   $('idle').hidden = true;
 }
 
@@ -366,18 +374,32 @@ function drawThemes() {
 async function startQuiz(mode, theme) {
   const j = await api('POST', '/api/quiz', theme ? { mode, theme } : { mode });
   state.quiz = { mode, resumed: j.resumed };
+  $('q-error').hidden = true;
+  const old = j.expired_daily;
+  if (old) { /* the engine finished a past day's daily quiz on its own day */
+    const day = cal.parseDate(old.day);
+    note(L => L.expiredDaily(day === null ? old.day : cal.dayLabel(day, state.lang), old));
+  } else if (j.resumed && j.answered > 0) {
+    note(L => L.resumed(j.answered));
+  } else {
+    note(null);
+  }
   show('quiz');
-  if (j.resumed && j.answered > 0) flash(TEXT[state.lang].resumed(j.answered));
-  else $('q-error').hidden = true;
   if (j.done) return finishQuiz();
   drawItem(j.item);
+}
+
+/* A calm note above the question, not an error: text(L) in the language shown. */
+function note(text) {
+  state.note = text;
+  $('q-note').hidden = !text;
+  $('q-note').textContent = text ? text(TEXT[state.lang]) : '';
 }
 
 function flash(msg) {
   const el = $('q-error');
   el.textContent = msg;
   el.hidden = false;
-  el.classList.add('info');
 }
 
 function drawItem(item) {
@@ -450,6 +472,7 @@ async function submit() {
   try {
     const j = await api('POST', '/api/quiz/answer', { response: response() });
     $('q-error').hidden = true;
+    note(null);
     afterAnswer(j);
   } catch (e) {
     flash(e.message);
@@ -515,6 +538,7 @@ async function finishQuiz() {
     return el;
   }));
   state.quiz = null;
+  note(null);
   show('result');
 }
 
