@@ -220,6 +220,7 @@ int qk_points_summary_get(qk_engine *e, qk_bundle *b, const char *member_id,
 typedef struct day_award {
     int64_t day;
     int amount[QK_ACT_COUNT];
+    int64_t correction; /* points.correction events of the day */
 } day_award;
 
 typedef struct replay {
@@ -311,7 +312,18 @@ static void award(replay *r, qk_activity a, int units, int64_t day)
 int qk_points_recompute(const char *events_db, qk_bundle *b, const char *member_id,
                         int64_t *total, char *msg, size_t msglen)
 {
+    return qk_points_recompute_days(events_db, b, member_id, NULL, total, NULL, NULL, msg, msglen);
+}
+
+int qk_points_recompute_days(const char *events_db, qk_bundle *b, const char *member_id,
+                             const char *device_id, int64_t *total, qk_points_day **days,
+                             size_t *n_days, char *msg, size_t msglen)
+{
     *total = 0;
+    if (days)
+        *days = NULL;
+    if (n_days)
+        *n_days = 0;
     sqlite3 *db = NULL;
     if (sqlite3_open_v2(events_db, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
         snprintf(msg, msglen, "%s: %s", events_db, db ? sqlite3_errmsg(db) : "?");
@@ -330,7 +342,8 @@ int qk_points_recompute(const char *events_db, qk_bundle *b, const char *member_
         " json_extract(e.payload, '$.amount'),"
         " (SELECT json_extract(s.payload, '$.mode') FROM events s"
         "   WHERE s.attempt_id = e.attempt_id AND s.kind = 'attempt.start')"
-        " FROM events e WHERE e.member_id = ? AND e.kind IN ('answer', 'attempt.finish',"
+        " FROM events e WHERE e.member_id = ?1 AND (?2 IS NULL OR e.device_id = ?2)"
+        " AND e.kind IN ('answer', 'attempt.finish',"
         " 'lesson.finish', 'points.correction') ORDER BY e.created_ms, e.device_id, e.seq",
         -1, &st, NULL);
     if (rc != SQLITE_OK) {
@@ -339,6 +352,8 @@ int qk_points_recompute(const char *events_db, qk_bundle *b, const char *member_
         return QK_ECORRUPT;
     }
     sqlite3_bind_text(st, 1, member_id, -1, SQLITE_STATIC);
+    if (device_id)
+        sqlite3_bind_text(st, 2, device_id, -1, SQLITE_STATIC);
     int status = QK_OK;
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *kind = (const char *)sqlite3_column_text(st, 0);
@@ -352,6 +367,8 @@ int qk_points_recompute(const char *events_db, qk_bundle *b, const char *member_
                 award(&r, QK_ACT_DAILY, units, day);
             else if (mode && strcmp(mode, "challenge") == 0)
                 award(&r, QK_ACT_CHALLENGE, units, day);
+            else if (mode && strcmp(mode, "competition") == 0)
+                award(&r, QK_ACT_COMPETITION, 1, day); /* taking part, as the session awards it */
         } else if (strcmp(kind, "lesson.finish") == 0 && sqlite3_column_int(st, 3)) {
             const char *lesson = (const char *)sqlite3_column_text(st, 4);
             int seen = 0;
@@ -366,12 +383,30 @@ int qk_points_recompute(const char *events_db, qk_bundle *b, const char *member_
                 }
             }
         } else if (strcmp(kind, "points.correction") == 0) {
+            day_award *d = day_of(&r, day);
+            if (d)
+                d->correction += sqlite3_column_int64(st, 5);
             r.total += sqlite3_column_int64(st, 5);
         }
     }
     sqlite3_finalize(st);
     sqlite3_close(db);
     *total = r.total;
+    if (days && n_days && r.n_days) {
+        *days = calloc(r.n_days, sizeof **days);
+        if (!*days) {
+            status = QK_ENOMEM;
+        } else {
+            for (size_t i = 0; i < r.n_days; i++) {
+                int64_t sum = r.days[i].correction;
+                for (int a = 0; a < QK_ACT_COUNT; a++)
+                    sum += r.days[i].amount[a];
+                (*days)[i].day = r.days[i].day;
+                (*days)[i].points = sum;
+            }
+            *n_days = r.n_days;
+        }
+    }
     free(r.days);
     free(r.study);
     qk_strv_free(r.lessons, r.n_lessons);

@@ -212,7 +212,10 @@ static const backend local_backend = {
     "events", ROLL_WRONG("''"), LOCAL_SCORES ROLL_SCORED_DAY, LOCAL_SCORES ROLL_SCORED_THEMES,
     "WITH roster AS (SELECT id, name, dept, branch FROM members),"
     " bnames AS (SELECT '' AS id, '' AS name WHERE 0),"
-    " guests AS (SELECT 'guest:' || id AS k FROM device), groups AS (SELECT '' AS g), "};
+    " guests AS (SELECT 'guest:' || id AS k FROM device), groups AS (SELECT '' AS g),"
+    " judged AS (SELECT '' AS member_id WHERE 0),"
+    " claims AS (SELECT '' AS member_id, '' AS device_id, 0 AS claimed, 0 AS expected WHERE 0),"
+    " pts AS (SELECT '' AS member_id, 0 AS day, 0 AS points WHERE 0), "};
 static const backend server_backend = {
     "attempt_scores",
     ROLL_WRONG("(SELECT m.branch_id FROM members m WHERE m.id = events.member_id)"),
@@ -220,7 +223,11 @@ static const backend server_backend = {
     "WITH roster AS (SELECT id, name, dept, branch_id AS branch FROM members"
     " WHERE ?6 IS NULL OR branch_id = ?6), bnames AS (SELECT id, name FROM branches),"
     " guests AS (SELECT 'guest:' || id AS k FROM devices WHERE ?6 IS NULL OR branch_id = ?6),"
-    " groups AS (SELECT id AS g FROM branches WHERE ?6 IS NULL OR id = ?6), "};
+    " groups AS (SELECT id AS g FROM branches WHERE ?6 IS NULL OR id = ?6),"
+    /* points as the server judged them (member_points), where it could */
+    " judged AS (SELECT member_id FROM points_judged),"
+    " claims AS (SELECT member_id, device_id, claimed, expected FROM points_claims),"
+    " pts AS (SELECT member_id, day, points FROM member_points), "};
 
 static int exec_range(sqlite3 *db, const char *sql, int64_t lo, int64_t hi)
 {
@@ -363,8 +370,9 @@ static int rows(sqlite3 *db, const char *prefix, const char *body, const qk_stat
     /* Labels some subjects put in their rows. */
     int en = lang == QK_LANG_EN;
     int np = sqlite3_bind_parameter_count(st);
-    if (np >= 5) {
+    if (np >= 3)
         sqlite3_bind_text(st, 3, en ? "all" : "全部", -1, SQLITE_STATIC);
+    if (np >= 5) {
         sqlite3_bind_text(st, 4, en ? "theme" : "主题", -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 5, en ? "competition" : "竞赛", -1, SQLITE_STATIC);
     }
@@ -448,7 +456,11 @@ static const char sql_members[] =
     " GROUP BY member_id)"
     " SELECT m.id, m.name, m.dept, coalesce(d.attempts, 0), coalesce(d.answers, 0),"
     " round(100.0 * d.correct / nullif(d.answers, 0), 1), round(100.0 * d.pct_sum / nullif(d.scored, 0), 1),"
-    " round(100.0 * d.best, 1), coalesce(d.lessons, 0), coalesce(d.points, 0), coalesce(d.days, 0), "
+    " round(100.0 * d.best, 1), coalesce(d.lessons, 0),"
+    /* the server's own figure for a member it could judge; else the devices' */
+    " CASE WHEN m.id IN (SELECT member_id FROM judged) THEN (SELECT coalesce(sum(points), 0)"
+    "  FROM pts WHERE pts.member_id = m.id AND pts.day BETWEEN ?1 AND ?2)"
+    "  ELSE coalesce(d.points, 0) END, coalesce(d.days, 0), "
     LAST("m.id") " FROM roster m LEFT JOIN d ON d.member_id = m.id ORDER BY m.id";
 
 static const col cols_members[] = {
@@ -538,10 +550,17 @@ static const char sql_flagged[] =
     " WHERE st.attempt_id = a.attempt_id AND st.kind = 'attempt.start'), a.finished_ms)") " AS day"
     " FROM attempt_scores a WHERE (mismatch OR flagged OR outside_window)),"
     " f AS (SELECT * FROM fa WHERE day BETWEEN ?1 AND ?2)"
-    " SELECT date(f.day * 86400, 'unixepoch'), f.member_id, m.name, f.attempt_id,"
+    " SELECT * FROM (SELECT date(f.day * 86400, 'unixepoch'), f.member_id, m.name, f.attempt_id,"
     " f.competition, f.device_score, f.server_score, f.max, f.device_points, f.server_points,"
     " f.mismatch, f.flagged, f.outside_window,"
-    " f.device_id FROM f JOIN roster m ON m.id = f.member_id ORDER BY f.finished_ms, f.attempt_id";
+    " f.device_id FROM f JOIN roster m ON m.id = f.member_id ORDER BY f.finished_ms, f.attempt_id)"
+    /* devices whose study-point awards to a member differ from what their
+     * own events give by the rules (the server's figure is the one counted),
+     * for members who took part in the period */
+    " UNION ALL SELECT * FROM (SELECT NULL, c.member_id, m.name, ?3, '', NULL, NULL, NULL,"
+    " c.claimed, c.expected, 1, 0, 0, c.device_id FROM claims c JOIN roster m ON m.id = c.member_id"
+    " WHERE c.claimed <> c.expected AND EXISTS (SELECT 1 FROM pts p"
+    "  WHERE p.member_id = c.member_id AND p.day BETWEEN ?1 AND ?2) ORDER BY c.member_id, c.device_id)";
 
 static const col cols_flagged[] = {
     {"day", "日期", "day"},                    {"member_id", "编号", "id"},

@@ -123,6 +123,44 @@ static void rescore(qk_store *s, json_t *events, const size_t *inserted, qk_impo
     qk_bundle_close(b);
 }
 
+/* The server is the judge of points too (DESIGN.md decision 4): each member
+ * whose events arrived gets their points recomputed from every event the
+ * server holds, by the rules of the bundle they used, and the sending
+ * device's own awards are checked against its own events. Without the
+ * bundle on the server, the member is left as they were (judged when it comes). */
+static void judge_points(qk_store *s, const char *device, json_t *events, const size_t *inserted)
+{
+    json_t *done = json_object();
+    for (size_t i = json_array_size(events); done && i > 0; i--) {
+        json_t *ev = json_array_get(events, i - 1); /* the newest bundle of each member */
+        const char *member = json_string_value(json_object_get(ev, "member_id"));
+        const char *bid = json_string_value(json_object_get(ev, "bundle_id"));
+        const char *bver = json_string_value(json_object_get(ev, "bundle_version"));
+        if (!inserted[i - 1] || !member || !bid || !bver || json_object_get(done, member))
+            continue;
+        json_object_set_new(done, member, json_true());
+        qk_bundle *b = find_bundle(s, bid, bver);
+        if (!b)
+            continue;
+        int64_t total = 0;
+        qk_points_day *days = NULL;
+        size_t n = 0;
+        char msg[256];
+        if (qk_points_recompute_days(s->ops->path(s), b, member, NULL, &total, &days, &n, msg,
+                                     sizeof msg) == QK_OK)
+            s->ops->points_put(s, member, days, n, total, bid, bver);
+        free(days);
+        /* This device's own awards against what its own events give: a
+         * device awards from what it holds, so an honest one matches
+         * exactly, whatever the member did on other devices. */
+        if (qk_points_recompute_days(s->ops->path(s), b, member, device, &total, NULL, NULL, msg,
+                                     sizeof msg) == QK_OK)
+            s->ops->points_claim(s, member, device, total);
+        qk_bundle_close(b);
+    }
+    json_decref(done);
+}
+
 int qk_store_event_count(qk_store *s, int64_t *n)
 {
     return s->ops->count(s, n);
@@ -288,8 +326,10 @@ int qk__store_ingest(qk_store *s, const char *device, const char *pem, json_t *e
         rc = s->ops->commit(s);
     else
         s->ops->rollback(s);
-    if (rc == QK_OK)
+    if (rc == QK_OK) {
         rescore(s, events, fresh, r);
+        judge_points(s, device, events, fresh);
+    }
     free(fresh);
     return rc;
 }

@@ -91,6 +91,13 @@ typedef struct qk_store_ops {
     int (*competition_list)(qk_store *s, const char *branch, json_t **out);
     /* A consistent copy of the whole store while it is in use. */
     int (*backup)(qk_store *s, const char *dest);
+    /* The points the server computed for a member (per Beijing day and in
+     * all, over every device's events), by the rules of the bundle named. */
+    int (*points_put)(qk_store *s, const char *member, const qk_points_day *days, size_t n,
+                      int64_t server_total, const char *bundle_id, const char *bundle_version);
+    /* What one device should have awarded a member by the rules (expected),
+     * kept beside what it did award (the sum of its award events). */
+    int (*points_claim)(qk_store *s, const char *member, const char *device, int64_t expected);
 
     /* The database file another connection can read (for the engine's re-scoring). */
     const char *(*path)(qk_store *s);

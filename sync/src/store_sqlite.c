@@ -73,6 +73,17 @@ static const char *const migrations[] = {
     "CREATE INDEX events_attempt ON events(attempt_id, kind);\n"
     "CREATE INDEX attempt_scores_doubt ON attempt_scores(finished_ms)\n"
     "  WHERE mismatch OR flagged OR outside_window;\n",
+    /* 7: points as the server judges them (from the events and the bundle's
+     * rules), per member and Beijing day, and what the devices claimed */
+    "CREATE TABLE member_points(member_id TEXT NOT NULL, day INTEGER NOT NULL,\n"
+    "  points INTEGER NOT NULL, PRIMARY KEY(member_id, day)) WITHOUT ROWID;\n"
+    "CREATE TABLE points_judged(member_id TEXT PRIMARY KEY, server_total INTEGER NOT NULL,\n"
+    "  bundle_id TEXT, bundle_version TEXT, judged_ms INTEGER NOT NULL);\n"
+    /* each device's awards to a member against what its own events give */
+    "CREATE TABLE points_claims(member_id TEXT NOT NULL, device_id TEXT NOT NULL,\n"
+    "  claimed INTEGER NOT NULL, expected INTEGER NOT NULL, judged_ms INTEGER NOT NULL,\n"
+    "  PRIMARY KEY(member_id, device_id)) WITHOUT ROWID;\n"
+    "CREATE INDEX events_member_kind ON events(member_id, kind);\n",
 };
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
@@ -927,7 +938,69 @@ static void close_store(qk_store *s)
     s->impl = NULL;
 }
 
+/* The server's figure for a member: the points of each day (replacing what
+ * was there) and the totals, in one transaction. */
+static int points_put(qk_store *s, const char *member, const qk_points_day *days, size_t n,
+                      int64_t server_total, const char *bundle_id, const char *bundle_version)
+{
+    int rc = begin(s);
+    sqlite3_stmt *st = rc == QK_OK ? prep(s, "DELETE FROM member_points WHERE member_id = ?") : NULL;
+    if (rc == QK_OK && !st)
+        rc = QK_EIO;
+    if (rc == QK_OK) {
+        text(st, 1, member);
+        rc = run(s, st, "points", 1);
+    }
+    for (size_t i = 0; rc == QK_OK && i < n; i++) {
+        if (!(st = prep(s, "INSERT INTO member_points(member_id, day, points) VALUES (?, ?, ?)"))) {
+            rc = QK_EIO;
+            break;
+        }
+        text(st, 1, member);
+        sqlite3_bind_int64(st, 2, days[i].day);
+        sqlite3_bind_int64(st, 3, days[i].points);
+        rc = run(s, st, "points", 1);
+    }
+    if (rc == QK_OK &&
+        !(st = prep(s, "INSERT OR REPLACE INTO points_judged(member_id, server_total,"
+                       " bundle_id, bundle_version, judged_ms) VALUES (?1, ?2, ?3, ?4, ?5)")))
+        rc = QK_EIO;
+    if (rc == QK_OK) {
+        text(st, 1, member);
+        sqlite3_bind_int64(st, 2, server_total);
+        text(st, 3, bundle_id);
+        text(st, 4, bundle_version);
+        sqlite3_bind_int64(st, 5, qk__store_now(s));
+        rc = run(s, st, "points", 1);
+    }
+    if (rc == QK_OK)
+        rc = commit(s);
+    else
+        rollback(s);
+    return rc;
+}
+
+/* A device's own awards to a member (the sum of its award and correction
+ * events) against what the rules give for its events. */
+static int points_claim(qk_store *s, const char *member, const char *device, int64_t expected)
+{
+    sqlite3_stmt *st = prep(s, "INSERT OR REPLACE INTO points_claims(member_id, device_id, claimed,"
+                               " expected, judged_ms) SELECT ?1, ?2,"
+                               " (SELECT coalesce(sum(json_extract(payload, '$.amount')), 0) FROM events"
+                               "  WHERE member_id = ?1 AND device_id = ?2"
+                               "  AND kind IN ('points.award', 'points.correction')), ?3, ?4");
+    if (!st)
+        return QK_EIO;
+    text(st, 1, member);
+    text(st, 2, device);
+    sqlite3_bind_int64(st, 3, expected);
+    sqlite3_bind_int64(st, 4, qk__store_now(s));
+    return run(s, st, "points", 1);
+}
+
 const qk_store_ops qk__sqlite_store = {
+    .points_claim = points_claim,
+    .points_put = points_put,
     .begin = begin,
     .commit = commit,
     .rollback = rollback,

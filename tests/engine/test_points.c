@@ -347,6 +347,40 @@ static void resume_continues_only_the_mode_and_theme_chosen(void **state)
     qk_session_free(s);
 }
 
+/* The server's replay awards what the device awards for taking part in a
+ * competition (issue 14, item 8: the server judges points). */
+static void the_replay_counts_competitions_like_the_device(void **state)
+{
+    fx *f = *state;
+    qk_session_spec spec = QK_SESSION_SPEC_INIT;
+    spec.mode = QK_MODE_COMPETITION;
+    spec.competition = "c-fixed";
+    qk_session *s = NULL;
+    assert_int_equal(qk_session_start(&s, f->e, f->b, "m1", &spec), QK_OK);
+    answer(s, 1);
+    qk_summary sum;
+    assert_int_equal(qk_session_finish(s, &sum), QK_OK);
+    qk_session_free(s);
+    assert_true(sum.points > 0);
+    daily(f, "m1", 2);
+    qk_points_summary p;
+    assert_int_equal(qk_points_summary_get(f->e, f->b, "m1", &p), QK_OK);
+    char *path = qkt_path(f->dir, "progress.db");
+    int64_t total = -1;
+    qk_points_day *days = NULL;
+    size_t n = 0;
+    char msg[256];
+    assert_int_equal(qk_points_recompute_days(path, f->b, "m1", NULL, &total, &days, &n, msg,
+                                              sizeof msg),
+                     QK_OK);
+    assert_int_equal(total, p.total);
+    assert_int_equal(n, 1);
+    assert_int_equal(days[0].day, qk_beijing_day(MAR5_10AM));
+    assert_int_equal(days[0].points, p.total);
+    free(days);
+    free(path);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -359,6 +393,7 @@ int main(void)
         T(a_daily_quiz_across_midnight_belongs_to_the_day_it_began),
         T(a_past_days_unfinished_daily_is_finished_on_its_own_day),
         T(resume_continues_only_the_mode_and_theme_chosen),
+        T(the_replay_counts_competitions_like_the_device),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,9 +4,12 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <sqlite3.h>
 #include <zlib.h>
 
 #include "../../sync/src/sync_msg.h"
+#include "qk_server.h"
+#include "qk_stats.h"
 #include "qk_sync.h"
 #include "support.h"
 
@@ -380,6 +383,74 @@ static void server_recomputes_the_device_points(void **state)
     free(progress);
 }
 
+/* Issue 14, item 8: a +100 points award forged into a device's log showed
+ * as 105 points on the server, where the bundle's rules give 5. The server
+ * judges points from the events and the rules: its statistics show its own
+ * figure, and the member is listed as doubtful with both. */
+static void the_server_judges_points(void **state)
+{
+    sx *x = *state;
+    qk_store_set_bundles(x->store, x->dir); /* fixture.qkb lives there */
+    assert_int_equal(qk_admin_branch_add(x->store, "b1", "第一党支部"), QK_OK);
+    qk_roster_member rm = {0};
+    snprintf(rm.id, sizeof rm.id, "m1");
+    snprintf(rm.name, sizeof rm.name, "张三");
+    snprintf(rm.branch, sizeof rm.branch, "b1");
+    assert_int_equal(qk_admin_member_add(x->store, &rm, "1234"), QK_OK);
+    qkt_clock clock = {1772676000000LL}; /* 5 March 2026, 10:00 Beijing */
+    qk_engine_set_clock(x->e, qkt_clock_fn, &clock);
+    assert_int_equal(qk_member_add(x->e, "m1", "张三", "b1", "1234"), QK_OK);
+    qk_session_spec spec = QK_SESSION_SPEC_INIT;
+    spec.mode = QK_MODE_DAILY;
+    qk_session *s = NULL;
+    assert_int_equal(qk_session_start(&s, x->e, x->b, "m1", &spec), QK_OK);
+    qk_item it;
+    while (qk_session_next(s, &it) == QK_ROW) {
+        const char *in = it.q->type == QK_Q_JUDGE ? "对" : it.q->type == QK_Q_FILL ? "1921|南湖" : "A";
+        assert_int_equal(qk_session_answer(s, in, NULL, NULL), QK_OK);
+    }
+    qk_summary sum;
+    assert_int_equal(qk_session_finish(s, &sum), QK_OK);
+    qk_session_free(s);
+    int honest = sum.points;
+    /* the forger appends an award of 100 to the device's own log */
+    char *progress = qkt_path(x->dir, "progress.db");
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(progress, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "INSERT INTO events(id, device_id, seq, member_id, kind, payload,"
+                                  " created_ms) SELECT '01950000-0000-7000-8000-00000000f00d', id,"
+                                  " (SELECT max(seq) + 1 FROM events), 'm1', 'points.award',"
+                                  " '{\"activity\":\"daily\",\"amount\":100,\"day\":\"2026-03-05\",\"ref\":\"x\"}',"
+                                  " 1772676060000 FROM device",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_true(export(x, 0) > 0);
+    qk_import_result r;
+    assert_int_equal(qk_store_import(x->store, x->batch, &r), QK_OK);
+    qk_stats_query q = {QK_STATS_MEMBERS, 0, 0, x->b};
+    assert_int_equal(qk_stats_parse_day("2026-03-01", &q.from_day), 0);
+    assert_int_equal(qk_stats_parse_day("2026-03-31", &q.to_day), 0);
+    json_t *t = NULL;
+    char msg[256];
+    assert_int_equal(qk_stats_server(x->db, NULL, &q, QK_LANG_EN, &t, msg, sizeof msg), QK_OK);
+    json_t *m1 = json_array_get(json_object_get(t, "rows"), 0);
+    assert_string_equal(json_string_value(json_array_get(m1, 0)), "m1");
+    assert_int_equal(json_integer_value(json_array_get(m1, 9)), honest); /* not honest + 100 */
+    json_decref(t);
+    q.subject = QK_STATS_FLAGGED;
+    assert_int_equal(qk_stats_server(x->db, NULL, &q, QK_LANG_EN, &t, msg, sizeof msg), QK_OK);
+    json_t *rows = json_object_get(t, "rows");
+    assert_int_equal(json_array_size(rows), 1);
+    json_t *f = json_array_get(rows, 0);
+    assert_string_equal(json_string_value(json_array_get(f, 1)), "m1");
+    assert_int_equal(json_integer_value(json_array_get(f, 8)), honest + 100); /* the device's claim */
+    assert_int_equal(json_integer_value(json_array_get(f, 9)), honest);       /* the server's */
+    json_decref(t);
+    free(progress);
+}
+
 /* The server scores every finished attempt again from its raw answers; a
  * device that reports another score is flagged, not trusted. */
 static void the_server_rescores_attempts_and_flags_lies(void **state)
@@ -467,6 +538,7 @@ int main(void)
         T(gaps_hold_back_the_acknowledgement),
         T(an_altered_file_is_refused_whole),
         T(event_times_are_bounded),
+        T(the_server_judges_points),
         T(same_id_other_content_is_a_conflict),
         T(a_device_keeps_its_key),
         T(acknowledgements_are_checked_on_the_device),

@@ -65,5 +65,16 @@ int qk_points_award(qk_engine *e, qk_bundle *b, const char *member_id, qk_activi
  * count. *total gets the result; messages go to msg. */
 int qk_points_recompute(const char *events_db, qk_bundle *b, const char *member_id,
                         int64_t *total, char *msg, size_t msglen);
+/* The same, with the points of each Beijing day (days in no order; caller
+ * frees *days with free(); days may be NULL), from one device's events only
+ * when device_id is not NULL: what that device, by the rules, should have
+ * awarded itself. */
+typedef struct qk_points_day {
+    int64_t day;
+    int64_t points;
+} qk_points_day;
+int qk_points_recompute_days(const char *events_db, qk_bundle *b, const char *member_id,
+                             const char *device_id, int64_t *total, qk_points_day **days,
+                             size_t *n_days, char *msg, size_t msglen);
 
 #endif
