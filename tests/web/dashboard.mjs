@@ -1,13 +1,20 @@
 // The leaders' dashboard in a real browser: Debian's chromium, headless, kept
 // off every network but loopback, driven by playwright-core.
 //
-// usage: node dashboard.mjs URL LEADER PASSWORD ADMIN ADMIN_PASSWORD ARTIFACTS
+// usage: node dashboard.mjs URL LEADER PASSWORD ADMIN ADMIN_PASSWORD ARTIFACTS [PLAYS_FROM_MS PLAYS_TO_MS]
 // Prints one "ok - ..." or "FAIL - ..." line per check; exits 1 on a failure.
+//
+// The page counts its periods by the server's clock (whatever QUIZKIT_NOW
+// says), and the checks hold it against the API for the very period it
+// shows. PLAYS_FROM_MS and PLAYS_TO_MS (the server's clock before and after
+// the test data's answers) say which month holds them: when a month ended
+// since, the figures are looked at for the months the answers were given in.
 import { mkdirSync, readFileSync } from 'node:fs';
-import { bad, expectEq, expectTrue, finish, launch, newPage as open } from './harness.mjs';
+import { bad, cal, expectEq, expectTrue, finish, launch, newPage as open } from './harness.mjs';
 
-const [url, leader, leaderPw, admin, adminPw, artifacts] = process.argv.slice(2);
+const [url, leader, leaderPw, admin, adminPw, artifacts, playsFrom, playsTo] = process.argv.slice(2);
 mkdirSync(artifacts, { recursive: true });
+const serverMs = async () => (await (await fetch(`${url}/api/v1/time`)).json()).server_ms;
 
 /* What the API itself says, to hold the page against. */
 async function apiJson(path, token) {
@@ -41,27 +48,57 @@ try {
              (await page.locator('#login-error').textContent()).length > 0);
   expectTrue('and the figures stay hidden', !(await page.locator('#dash-view').isVisible()));
 
+  const before = await serverMs();
   await page.fill('#password', leaderPw);
   await page.click('#login-btn');
   await loaded(page, 1);
+  const after = await serverMs();
+  const shownNow = await page.evaluate(() => window.qkCalendar.now());
+  expectTrue("the page keeps the server's time (/api/v1/time), not the browser's",
+             shownNow >= before - 1000 && shownNow <= await serverMs() + 1000,
+             `page ${cal.timeText(shownNow, true)}, server from ${cal.timeText(before, true)}`);
+  const period = async () => [await page.inputValue('#from'), await page.inputValue('#to')];
+  const months = [before, after].map(ms => cal.monthBounds(cal.beijingDay(ms)).map(cal.dayText));
+  const shown = await period();
+  expectTrue("the period is this month, in Beijing days by the server's clock",
+             months.some(m => m[0] === shown[0] && m[1] === shown[1]), `${shown} / ${JSON.stringify(months)}`);
+  expectEq('and says so, in Beijing time', await page.locator('#status').textContent(), `${shown[0]} 至 ${shown[1]}（北京时间）`);
+  if (playsFrom && playsTo) {
+    /* a month that ended since the answers were given: look at the months they were given in */
+    console.log(`# the answers were given between ${cal.timeText(Number(playsFrom), true)} and ` +
+                `${cal.timeText(Number(playsTo), true)} (Beijing time, by the server's clock)`);
+    const [d0, d1] = [Number(playsFrom), Number(playsTo)].map(cal.beijingDay);
+    if (cal.dayText(d0) < shown[0] || cal.dayText(d1) > shown[1]) {
+      const want = [cal.monthBounds(d0)[0], cal.monthBounds(d1)[1]].map(cal.dayText);
+      console.log(`# a month ended since the answers were given: the figures of ${want.join(' to ')}`);
+      await page.selectOption('#period', 'custom');
+      await page.fill('#from', want[0]);
+      await page.fill('#to', want[1]);
+      await page.click('#controls button[type="submit"]');
+      await loaded(page, 2);
+    }
+  }
+  const [from, to] = await period();
+  const q = `?from=${from}&to=${to}`;
   const lt = await token(leader, leaderPw);
-  const part = (await apiJson(`/api/v1/stats/participation`, lt)).body;
+  const part = (await apiJson(`/api/v1/stats/participation${q}`, lt)).body;
   const all = part.rows[0];
-  expectEq("this month's period, as the API has it", await page.locator('#status').textContent(),
+  expectEq("the period shown is the API's", await page.locator('#status').textContent(),
            `${part.from} 至 ${part.to}（北京时间）`);
+  const loads = await page.evaluate(() => window.qkDash.loads);
   expectEq('the participation rate is the API\'s', await page.locator('#kpi-rate').textContent(), `${all[4]}%`);
   expectEq('active of roster', await page.locator('#kpi-active').textContent(), `${all[3]} / ${all[2]}`);
   expectEq('the rate chart draws those numbers',
            await page.evaluate(() => window.qkDash.state.charts.rate.data.datasets[0].data),
            [all[3], all[2] - all[3]]);
-  const inactive = (await apiJson(`/api/v1/stats/inactive`, lt)).body;
+  const inactive = (await apiJson(`/api/v1/stats/inactive${q}`, lt)).body;
   expectTrue('someone has not taken part (the test data has them)', inactive.rows.length > 0);
   expectEq('the inactive list names them', await page.locator('#inactive tbody tr td:nth-child(2)').allTextContents(),
            inactive.rows.map(r => r[1]));
-  const trend = (await apiJson(`/api/v1/stats/trend`, lt)).body;
+  const trend = (await apiJson(`/api/v1/stats/trend${q}`, lt)).body;
   expectEq('the weekly trend chart has the API\'s weeks',
            await page.evaluate(() => window.qkDash.state.charts.trend.data.labels), trend.rows.map(r => r[0]));
-  const questions = (await apiJson(`/api/v1/stats/questions`, lt)).body;
+  const questions = (await apiJson(`/api/v1/stats/questions${q}`, lt)).body;
   expectEq('the difficult questions, hardest first',
            await page.locator('#questions tbody tr td:first-child').allTextContents(),
            questions.rows.slice(0, 10).map(r => r[0]));
@@ -101,12 +138,14 @@ try {
 
   // English, then a phone.
   await page.click('#lang');
-  await loaded(page, 2);
+  await loaded(page, loads + 1);
   expectEq('English on request', await page.locator('h1').textContent(), 'Study participation');
   expectTrue('with the period in English', (await page.locator('#status').textContent()).includes('(Beijing time)'));
+  expectEq('and the picker says its days are Beijing days', await page.locator('label[for="period"]').textContent(),
+           'Period (Beijing time)');
   await page.screenshot({ path: `${artifacts}/dashboard-en.png`, fullPage: true });
   await page.click('#lang');
-  await loaded(page, 3);
+  await loaded(page, loads + 2);
 
   const phone = await newPage({ width: 390, height: 844 });
   await phone.goto(`${url}/dashboard/`);

@@ -1,16 +1,26 @@
-// What the browser tests share: TAP-like checks ("ok - ..." / "FAIL - ..."),
-// Debian's chromium launched headless and kept off every network but
-// loopback, and pages that note any request leaving the server under test.
+// What the browser tests share: TAP-like checks ("ok - ..." / "FAIL - ..." /
+// "SKIP - ..."), Debian's chromium launched headless and kept off every
+// network but loopback, pages that note any request leaving the server under
+// test, the pages' own calendar (web/common/calendar.js) for the test side,
+// and servers a test starts itself, stopped and waited for before it ends.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
 let fails = 0, passes = 0;
 export const ok = name => { passes++; console.log(`ok - ${name}`); };
 export const bad = (name, why) => { fails++; console.log(`FAIL - ${name}: ${why}`); };
+/* A check that could not run: said so, counted neither way. */
+export const skip = (name, why) => console.log(`SKIP - ${name}: ${why}`);
 export const expectEq = (name, got, want) => {
   const g = JSON.stringify(got), w = JSON.stringify(want);
   g === w ? ok(name) : bad(name, `got ${g}, want ${w}`);
 };
 export const expectTrue = (name, v, why = '') => (v ? ok(name) : bad(name, why || 'false'));
+
+/* The calendar the pages use, here for the test side (days, text). */
+export const cal = createRequire(import.meta.url)('../../web/common/calendar.js');
 
 /* The tally line the shell side counts on, and the exit status. */
 export function finish() {
@@ -42,4 +52,44 @@ export async function newPage(browser, viewport, allowed, foreign, extra = {}) {
   });
   page.on('pageerror', e => bad('no script errors', e.message));
   return page;
+}
+
+/* Servers this process started: stopped when it ends, however it ends (a
+ * test stops each itself, and waits for it, on the normal path). */
+const children = new Set();
+process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); });
+for (const sig of ['SIGTERM', 'SIGINT']) process.once(sig, () => process.exit(sig === 'SIGINT' ? 130 : 143));
+
+/* Starts `quizkit ARGS... --port 0 --port-file FILE` with env, and resolves
+ * once it listens: { url, child, output() }. */
+export async function startServer(bin, args, env, portFile) {
+  rmSync(portFile, { force: true });
+  const child = spawn(bin, [...args, '--port', '0', '--port-file', portFile], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  let out = '';
+  child.stdout.on('data', d => { out += d; });
+  child.stderr.on('data', d => { out += d; });
+  const exited = new Promise(r => child.once('exit', r));
+  child.exited = exited;
+  for (let i = 0; i < 200; i++) {
+    if (existsSync(portFile) && readFileSync(portFile, 'utf8').trim()) {
+      return { url: `http://127.0.0.1:${readFileSync(portFile, 'utf8').trim()}/`, child, output: () => out };
+    }
+    if (child.exitCode !== null || child.signalCode !== null) break;
+    await new Promise(r => setTimeout(r, 50));
+  }
+  await stopServer({ child });
+  throw new Error(`${bin} ${args.join(' ')} did not start: ${out}`);
+}
+
+/* Asks a server to end (TERM), then kills it after 10 s; waits for it either way. */
+export async function stopServer(s) {
+  if (!s || !children.has(s.child)) return;
+  if (s.child.exitCode === null && s.child.signalCode === null) {
+    s.child.kill('SIGTERM');
+    const timer = setTimeout(() => s.child.kill('SIGKILL'), 10000);
+    await s.child.exited;
+    clearTimeout(timer);
+  }
+  children.delete(s.child);
 }

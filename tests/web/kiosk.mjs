@@ -1,14 +1,23 @@
 // The kiosk in a real browser (Debian's chromium, headless, off every network
 // but loopback), walked as people at the service station would: a resident's
 // guest quiz, a member's wrong then right PIN on the keypad, the daily quiz,
-// "me", a quiz left half-way and resumed, the idle sign-out, and the screens
-// at kiosk and phone sizes.
+// "me", a lesson, a quiz left half-way and resumed, the idle sign-out, a
+// hot-seat game, and the screens at kiosk and phone sizes; then a kiosk on
+// 5 March (its themed day) and a daily quiz left unfinished on one day and
+// finished by the next day's kiosk.
 //
-// usage: node kiosk.mjs URL ARTIFACTS
+// The walk runs on the kiosk's clock, whatever it is: it assumes neither
+// which questions the daily set holds nor that the day does not end on the
+// way. Each tap waits for the view that answers it (window.qkKiosk.drawn
+// counts the views the page draws), never for a while.
+//
+// usage: node kiosk.mjs URL ARTIFACTS [THEMED_DAY_URL [QUIZKIT_BIN DAILY_HOME]]
 import { mkdirSync } from 'node:fs';
-import { bad, expectEq, expectTrue, finish, launch, newPage as open } from './harness.mjs';
+import {
+  bad, cal, expectEq, expectTrue, finish, launch, newPage as open, skip, startServer, stopServer,
+} from './harness.mjs';
 
-const [url, artifacts, themedUrl] = process.argv.slice(2);
+const [url, artifacts, themedUrl, qkBin, dailyHome] = process.argv.slice(2);
 mkdirSync(artifacts, { recursive: true });
 const browser = await launch();
 const foreign = [];
@@ -18,26 +27,32 @@ const screen = page => page.evaluate(() => window.qkKiosk.screen);
 const waitScreen = (page, name) => page.waitForFunction(n => window.qkKiosk.screen === n, name, { timeout: 10000 });
 const shot = (page, name) => page.screenshot({ path: `${artifacts}/kiosk-${name}.png` });
 
-/* Answers whatever is asked (the first option, 对, or "x" in each blank) until the result. */
+/* Taps (act) and waits until the page has drawn the view that answers the
+ * tap: the count of views drawn, read before the tap, must grow. */
+async function tap(page, act) {
+  const before = await page.evaluate(() => window.qkKiosk.drawn);
+  await act();
+  await page.waitForFunction(n => window.qkKiosk.drawn > n, before, { timeout: 10000 });
+}
+
+/* Picks an answer to whatever is asked: the first option, 对, or "x" in each blank. */
+async function pickAnswer(page, item, where = 'q') {
+  if (item.type === 'fill') for (const input of await page.locator(`#${where}-blanks input`).all()) await input.fill('x');
+  else await page.locator(`#${where}-options .option`).first().click();
+}
+
+/* Answers every question until the result. */
 async function answerAll(page, shots) {
   for (let n = 0; n < 40 && (await screen(page)) === 'quiz'; n++) {
     const item = await page.evaluate(() => window.qkKiosk.state.quiz.item);
-    if (item.type === 'fill') {
-      for (const input of await page.locator('#q-blanks input').all()) await input.fill('x');
-    } else {
-      await page.locator('#q-options .option').first().click();
-    }
+    await pickAnswer(page, item);
     if (shots && n === 0) await shot(page, `${shots}-question`);
-    await page.click('#q-submit');
     /* the engine's answer: feedback (and a Next button), the next question (an exam), or the end */
-    await page.waitForFunction(before => !document.getElementById('q-next').hidden ||
-      window.qkKiosk.screen !== 'quiz' || !window.qkKiosk.state.quiz ||
-      window.qkKiosk.state.quiz.item.index !== before, item.index, { timeout: 5000 });
-    if (!(await page.locator('#q-next').isHidden())) {
+    await tap(page, () => page.click('#q-submit'));
+    if (await page.locator('#q-next').isVisible()) {
       if (shots && n === 0) await shot(page, `${shots}-feedback`);
-      await page.click('#q-next');
+      await tap(page, () => page.click('#q-next'));
     }
-    await page.waitForTimeout(50);
   }
   await waitScreen(page, 'result');
 }
@@ -63,6 +78,33 @@ async function login(page, member, pin) {
   await page.click('#login-ok');
 }
 
+/* The home screen has heard from the kiosk (and set the page's clock). */
+const homeShown = page => page.waitForFunction(() => window.qkKiosk.state.home !== null, null, { timeout: 10000 });
+
+/* The kiosk's clock, as /api/home has it. */
+const kioskNow = page => page.evaluate(async () => (await (await fetch('/api/home')).json()).now_ms);
+
+/* Runs a check that compares the page with the kiosk's answers about
+ * "today"; when the day ends in the middle of it, runs it again (a day
+ * cannot end twice within a few seconds). */
+async function onOneDay(page, check) {
+  for (let i = 0; ; i++) {
+    const day = cal.beijingDay(await kioskNow(page));
+    const r = await check();
+    if (cal.beijingDay(await kioskNow(page)) === day || i === 2) return r;
+    console.log('# the day ended during the check; once more');
+  }
+}
+
+/* The page's clock is the kiosk's, not the browser's. */
+async function expectKioskClock(page, name) {
+  const before = await kioskNow(page);
+  const shown = await page.evaluate(() => window.qkCalendar.now());
+  const after = await kioskNow(page);
+  expectTrue(name, shown >= before - 1000 && shown <= after + 1000,
+             `page ${cal.timeText(shown, true)}, kiosk ${cal.timeText(before, true)}..${cal.timeText(after, true)}`);
+}
+
 try {
   const page = await newPage({ width: 1080, height: 1920 });
   await page.goto(url);
@@ -70,6 +112,8 @@ try {
   expectEq('the home screen is in Chinese', await page.locator('#s-home .hero').textContent(), '欢迎来学习');
   expectTrue('it lists the open competitions', (await page.locator('#comp-list li').count()) > 0);
   expectTrue('and the sync status', (await page.locator('#sync-status').textContent()).length > 0);
+  console.log(`# the kiosk's clock says ${cal.timeText(await kioskNow(page), true)} (Beijing time)`);
+  await expectKioskClock(page, "the page keeps the kiosk's time (/api/home), not the browser's");
   const targets = await page.evaluate(() => [...document.querySelectorAll('button:not([hidden])')]
     .filter(b => b.offsetParent).map(b => Math.min(b.offsetWidth, b.offsetHeight)));
   expectTrue('every button is at least 48 px', targets.every(s => s >= 48), JSON.stringify(targets));
@@ -121,16 +165,29 @@ try {
   const detail = await page.locator('#r-detail').textContent();
   expectTrue('the result says how many were right', /答对 \d \/ 5 题/.test(detail), detail);
 
-  // Me: what the engine says about today.
+  // Me: what the engine says about today (looked at again if the day ends meanwhile).
   await page.click('#r-again');
   await waitScreen(page, 'menu');
-  await page.click('.tile.mode-me');
-  await waitScreen(page, 'me');
-  const me = await page.evaluate(async () => (await fetch('/api/me', {
-    headers: { 'X-Kiosk-Session': window.qkKiosk.state.token } })).json());
-  expectEq("today's points are the engine's", await page.locator('#me-today').textContent(), String(me.today_total));
+  const [shownToday, me] = await onOneDay(page, async () => {
+    if ((await screen(page)) === 'me') {
+      await page.click('#me-back');
+      await waitScreen(page, 'menu');
+    }
+    await page.click('.tile.mode-me');
+    await waitScreen(page, 'me');
+    return [await page.locator('#me-today').textContent(),
+            await page.evaluate(async () => (await fetch('/api/me', {
+              headers: { 'X-Kiosk-Session': window.qkKiosk.state.token } })).json())];
+  });
+  console.log(`# "me" looked at by ${cal.timeText(await kioskNow(page), true)}`);
+  expectEq("today's points are the engine's", shownToday, String(me.today_total));
   expectEq('one bar per activity with its cap', await page.locator('#me-caps .cap').count(), me.activities.length);
   expectTrue('the daily quiz is in the history', (await page.locator('#me-history li').count()) >= 1);
+  const firstRow = await page.locator('#me-history li').first().textContent();
+  expectTrue('its time is the engine\'s, in Beijing time (MM-DD HH:MM)',
+             me.history.length > 0 && firstRow.startsWith(cal.shortText(me.history[0].started_ms)),
+             `${firstRow} / ${me.history.length && cal.shortText(me.history[0].started_ms)}`);
+  expectEq('and the list says the times are Beijing time', await page.locator('#s-me h2').textContent(), '最近答题（北京时间）');
   await shot(page, 'me');
 
   // A scenario lesson: story pages, choices, a checkpoint question, the end.
@@ -147,20 +204,20 @@ try {
     const v = await page.evaluate(() => window.qkKiosk.state.lesson.view);
     seen.add(v.type);
     if (v.type === 'page') {
-      await page.click('#l-next');
+      await tap(page, () => page.click('#l-next'));
     } else if (v.type === 'choice') {
       if (!seen.has('shot-choice')) { await shot(page, 'lesson-choice'); seen.add('shot-choice'); }
-      await page.locator('#l-choices .option').first().click();
+      await tap(page, () => page.locator('#l-choices .option').first().click());
     } else if (v.type === 'question') {
-      if (v.question.type === 'fill') for (const i of await page.locator('#l-blanks input').all()) await i.fill('x');
-      else await page.locator('#l-options .option').first().click();
-      await page.click('#l-submit');
-      await page.locator('#l-feedback').waitFor({ state: 'visible' });
+      await pickAnswer(page, v.question, 'l');
+      await tap(page, () => page.click('#l-submit')); /* the feedback */
+      expectTrue('a checkpoint answer gets its feedback', await page.locator('#l-feedback').isVisible());
       await shot(page, 'lesson-checkpoint');
-      await page.click('#l-next');
+      await tap(page, () => page.click('#l-next'));
+    } else {
+      bad('the lesson shows pages, choices, questions and an end', `a view of type ${v.type}`);
+      break;
     }
-    await page.waitForFunction(prev => window.qkKiosk.state.lesson.view !== prev || window.qkKiosk.state.lesson.after,
-                               v, { timeout: 5000 }).catch(() => {});
   }
   expectTrue('the lesson walks pages, choices and a checkpoint to its end',
              seen.has('page') && seen.has('choice') && seen.has('question') && await page.locator('#l-end').isVisible(),
@@ -173,10 +230,9 @@ try {
   await page.locator('#theme-list .tile').first().click();
   await waitScreen(page, 'quiz');
   const first = await page.evaluate(() => window.qkKiosk.state.quiz.item);
-  if (first.type === 'fill') for (const input of await page.locator('#q-blanks input').all()) await input.fill('x');
-  else await page.locator('#q-options .option').first().click();
-  await page.click('#q-submit');
-  await page.locator('#q-next').waitFor({ state: 'visible' });
+  await pickAnswer(page, first);
+  await tap(page, () => page.click('#q-submit'));
+  expectTrue('practice shows the feedback', await page.locator('#q-next').isVisible());
   await page.click('#done');
   await waitScreen(page, 'home');
   await login(page, 'm1', '1234');
@@ -184,7 +240,8 @@ try {
   await page.locator('#theme-list .tile').first().click();
   await waitScreen(page, 'quiz');
   expectTrue('the half-done quiz resumes for the same member, and says so calmly',
-             (await page.locator('#q-note').textContent()).includes('已答 1 题'));
+             (await page.locator('#q-note').textContent()).includes('已答 1 题') &&
+             await page.locator('#q-note').isVisible() && !(await page.locator('#q-error').isVisible()));
   expectEq('at its second question', await page.locator('#q-progress').textContent(), `第 2 / ${first.total} 题`);
   await shot(page, 'resumed');
 
@@ -220,25 +277,24 @@ try {
   await shot(page, 'hotseat-handover');
   const turns = [];
   for (let n = 0; n < 80; n++) {
-    const sc = await screen(page);
-    const phase = await page.evaluate(() => window.qkKiosk.game && window.qkKiosk.game.phase);
+    const { sc, phase } = await page.evaluate(() => ({ sc: window.qkKiosk.screen, phase: window.qkKiosk.game.phase }));
     if (phase === 'podium') break;
     if (sc === 'hs-turn') {
-      await page.click('#hs-ready');
-      await waitScreen(page, 'quiz');
+      await tap(page, () => page.click('#hs-ready')); /* the question, for this player's eyes */
+      expectTrue(`turn ${turns.length + 1}: the question shows after the handover`, (await screen(page)) === 'quiz');
       const item = await page.evaluate(() => window.qkKiosk.state.quiz.item);
       if (n < 2) await shot(page, 'hotseat-question');
-      if (item.type === 'fill') for (const i of await page.locator('#q-blanks input').all()) await i.fill('x');
-      else await page.locator('#q-options .option').first().click();
-      await page.click('#q-submit');
-      await waitScreen(page, 'hs-board');
+      await pickAnswer(page, item);
+      await tap(page, () => page.click('#q-submit')); /* the engine's feedback on the board */
+      expectTrue(`turn ${turns.length + 1}: the answer's feedback shows on the board`, (await screen(page)) === 'hs-board');
       turns.push(await page.evaluate(() => window.qkKiosk.game.player));
       if (n < 3) await shot(page, 'hotseat-feedback');
     } else if (sc === 'hs-board') {
-      const before = await page.evaluate(() => window.qkKiosk.game.phase + window.qkKiosk.game.turn + window.qkKiosk.game.question);
       if (phase === 'scoreboard' && turns.length === 2) await shot(page, 'hotseat-scoreboard');
-      await page.click('#hs-continue');
-      await page.waitForFunction(b => window.qkKiosk.game.phase + window.qkKiosk.game.turn + window.qkKiosk.game.question !== b, before);
+      await tap(page, () => page.click('#hs-continue'));
+    } else {
+      bad('the game moves between handover, question and board', `screen ${sc}, phase ${phase}`);
+      break;
     }
   }
   expectEq('they took turns, question by question', turns.slice(0, 4), ['张三', '李四', '张三', '李四']);
@@ -271,6 +327,7 @@ try {
   await waitScreen(wide, 'quiz');
   await shot(wide, 'quiz-landscape');
   await wide.click('#done');
+  await waitScreen(wide, 'home');
   const phone = await newPage({ width: 390, height: 844 });
   await phone.goto(url);
   await phone.locator('#sync-status').filter({ hasText: /同步/ }).waitFor();
@@ -283,6 +340,7 @@ try {
   const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expectTrue('on a phone nothing is wider than the screen', overflow <= 0, `${overflow}px`);
   await phone.click('#done');
+  await waitScreen(phone, 'home');
   await login(phone, 'm1', '1234');
   await waitScreen(phone, 'menu');
   await shot(phone, 'menu-phone');
@@ -305,12 +363,90 @@ try {
     await day.locator('#themed-day').waitFor({ state: 'visible' });
     expectTrue('on 5 March the home screen leads with 学雷锋纪念日',
                (await day.locator('#themed-day').textContent()).includes('学雷锋'));
+    expectEq("and the page's clock says 5 March too (the kiosk's, not the browser's)",
+             await day.evaluate(() => window.qkCalendar.dateText(window.qkCalendar.now())), '2027-03-05');
     await shot(day, 'home-themed-day');
+  } else {
+    skip('the themed-day home screen', 'no kiosk on 5 March was given');
   }
-  expectEq('nothing was fetched from anywhere but the kiosk', foreign, []);
+
+  if (qkBin && dailyHome) await dailyAcrossDays();
+  else skip('a daily quiz left on one day and finished by the next', 'no quizkit binary and data folder were given');
+
+  expectEq('nothing was fetched from anywhere but the kiosks', foreign, []);
 } catch (e) {
   bad('the walk-through finished', e.stack || String(e));
 } finally {
   await browser.close();
 }
 finish();
+
+/* A member starts the daily quiz on a kiosk at 23:59 on 2 December, answers
+ * one question and signs out; the kiosk of 3 December finishes that quiz on
+ * its own day when the member taps 每日答题 again, and says so calmly. */
+async function dailyAcrossDays() {
+  const env = day => {
+    const e = { ...process.env, QUIZKIT_HOME: dailyHome, QUIZKIT_NOW: day };
+    delete e.QUIZKIT_NOW_SINCE;
+    delete e.QUIZKIT_NOW_RATE;
+    return e;
+  };
+  let kiosk = null;
+  try {
+    kiosk = await startServer(qkBin, ['kiosk'], env('2026-12-02T23:59:00+08:00'), `${dailyHome}/port`);
+    allowed.push(new URL(kiosk.url).origin);
+    const late = await newPage({ width: 1080, height: 1920 });
+    await late.goto(kiosk.url);
+    await homeShown(late);
+    await login(late, 'm1', '1234');
+    await waitScreen(late, 'menu');
+    await late.click('.tile.mode-daily');
+    await waitScreen(late, 'quiz');
+    const item = await late.evaluate(() => window.qkKiosk.state.quiz.item);
+    await pickAnswer(late, item);
+    await tap(late, () => late.click('#q-submit'));
+    expectEq('at 23:59 on 2 December a member answers one daily question',
+             [cal.dateText(await kioskNow(late)), await late.locator('#q-next').isVisible()], ['2026-12-02', true]);
+    await late.click('#done');
+    await waitScreen(late, 'home');
+    await late.close();
+    await stopServer(kiosk);
+
+    kiosk = await startServer(qkBin, ['kiosk'], env('2026-12-03T10:00:00+08:00'), `${dailyHome}/port`);
+    allowed.push(new URL(kiosk.url).origin);
+    const next = await newPage({ width: 1080, height: 1920 });
+    await next.goto(kiosk.url);
+    await homeShown(next);
+    await login(next, 'm1', '1234');
+    await waitScreen(next, 'menu');
+    const [resp] = await Promise.all([
+      next.waitForResponse(r => new URL(r.url()).pathname === '/api/quiz'),
+      next.click('.tile.mode-daily'),
+    ]);
+    await waitScreen(next, 'quiz');
+    const old = (await resp.json()).expired_daily;
+    expectTrue("the next day's kiosk finished 2 December's daily quiz (expired_daily)",
+               old && old.day === '2026-12-02' && old.answered === 1 && old.total === 5, JSON.stringify(old));
+    const o = old || {};
+    expectEq('and says so in a calm note, not as an error',
+             [await next.locator('#q-note').isVisible(), await next.locator('#q-note').textContent(),
+              await next.locator('#q-error').isVisible()],
+             [true, `12月2日的每日答题没有做完，已把答了的 1/5 题计入那一天（答对 ${o.correct} 题，得 ${o.points} 积分），今天换了新题。`,
+              false]);
+    expectEq('then starts the new day\'s daily quiz', await next.locator('#q-progress').textContent(), '第 1 / 5 题');
+    await shot(next, 'daily-expired');
+    await next.click('#lang');
+    expectEq('the note in English too', await next.locator('#q-note').textContent(),
+             `The daily quiz of 2 December was not finished: the 1 of 5 questions answered count for that day (${o.correct} right, ${o.points} points). Today has new questions.`);
+    await shot(next, 'daily-expired-en');
+    await next.click('#lang');
+    expectTrue('and back in Chinese', (await next.locator('#q-note').textContent()).startsWith('12月2日'));
+    await next.click('#done');
+    await waitScreen(next, 'home');
+    await next.close();
+  } catch (e) {
+    bad('the daily quiz across two days', `${e.stack || e}\n${kiosk ? kiosk.output() : ''}`);
+  } finally {
+    await stopServer(kiosk);
+  }
+}

@@ -2,16 +2,22 @@
 # The kiosk (issue 8) in a real browser: `quizkit kiosk` on loopback with the
 # sample bundle and two members; tests/web/kiosk.mjs walks it. Screenshots go
 # to $QK_ARTIFACTS (default build/artifacts).
+#
+# The walk runs on whatever clock the environment sets (QUIZKIT_NOW and
+# QUIZKIT_NOW_SINCE are inherited: a date sweep runs it at midnights and month
+# ends). Two things need a date of their own, each on its own clock and data:
+# the themed-day home screen (5 March, 学雷锋纪念日), and a daily quiz left
+# unfinished on 2 December that the next day's kiosk finishes on its own day
+# (kiosk.mjs starts and stops those kiosks itself).
 . "$(dirname "$0")/../cli/lib.sh"
+. "$(dirname "$0")/procs.sh"
 ART=${QK_ARTIFACTS:-$(dirname "$QK")/artifacts}
 mkdir -p "$ART"
 "$QK" member add m1 --name 张三 --pin 1234 >/dev/null 2>&1 || fail "member m1"
 "$QK" member add m2 --name 李四 --pin 5678 >/dev/null 2>&1 || fail "member m2"
-"$QK" kiosk --port 0 --port-file "$WORK/port" --idle 12 --log "$WORK/log" >"$WORK/out" 2>&1 &
-KPID=$!
-trap 'kill -9 "$KPID" 2>/dev/null; rm -rf "$WORK"' EXIT
-for _ in $(seq 100); do [ -s "$WORK/port" ] && break; sleep 0.05; done
-[ -s "$WORK/port" ] || { fail "the kiosk started: $(cat "$WORK/out")"; finish; exit 1; }
+spawn "$QK" kiosk --port 0 --port-file "$WORK/port" --idle 12 --log "$WORK/log" >"$WORK/out" 2>&1
+KPID=$LAST_PID
+wait_file "$WORK/port" || { fail "the kiosk started: $(cat "$WORK/out")"; finish; exit 1; }
 URL="http://127.0.0.1:$(cat "$WORK/port")/"
 
 if ! command -v node >/dev/null || [ ! -d "$TESTS/web/node_modules/playwright-core" ]; then
@@ -19,20 +25,32 @@ if ! command -v node >/dev/null || [ ! -d "$TESTS/web/node_modules/playwright-co
     finish
     exit 1
 fi
-# A second kiosk on 5 March (学雷锋纪念日), for the themed-day home screen
-# (libfaketime; not under AddressSanitizer, which it cannot preload into).
+# A clock of its own, whatever the walk's is: env "${OWN_CLOCK[@]}" QUIZKIT_NOW=...
+# (env execs the command, so the PID kept is the command's).
+OWN_CLOCK=(-u QUIZKIT_NOW_SINCE -u QUIZKIT_NOW_RATE)
+# The kiosk on 5 March, 10:00 Beijing time.
+spawn env "${OWN_CLOCK[@]}" QUIZKIT_NOW=2027-03-05T10:00:00+08:00 QUIZKIT_HOME="$WORK/day" \
+    "$QK" kiosk --port 0 --port-file "$WORK/port2" >"$WORK/out2" 2>&1
+K2PID=$LAST_PID
 URL2=""
-if ! nm -D "$QK" 2>/dev/null | grep -q __asan_init; then
-    QUIZKIT_HOME="$WORK/day" faketime '2027-03-05 10:00:00' "$QK" kiosk --port 0 --port-file "$WORK/port2" >"$WORK/out2" 2>&1 &
-    K2PID=$!
-    trap 'kill -9 "$KPID" "$K2PID" 2>/dev/null; rm -rf "$WORK"' EXIT
-    for _ in $(seq 100); do [ -s "$WORK/port2" ] && break; sleep 0.05; done
+if wait_file "$WORK/port2"; then
     URL2="http://127.0.0.1:$(cat "$WORK/port2")/"
+else
+    fail "the 5 March kiosk started: $(cat "$WORK/out2")"
 fi
-node "$TESTS/web/kiosk.mjs" "$URL" "$ART" "$URL2" | tee "$WORK/web"
+# A member of the kiosks that kiosk.mjs starts for the unfinished daily quiz.
+mkdir -p "$WORK/daily"
+env "${OWN_CLOCK[@]}" QUIZKIT_NOW=2026-12-02T20:00:00+08:00 QUIZKIT_HOME="$WORK/daily" \
+    "$QK" member add m1 --name 张三 --pin 1234 >/dev/null 2>&1 || fail "member m1 of the daily kiosks"
+
+spawn node "$TESTS/web/kiosk.mjs" "$URL" "$ART" "$URL2" "$QK" "$WORK/daily" >"$WORK/web" 2>&1
+reap "$LAST_PID"
+cat "$WORK/web"
 PASSES=$((PASSES + $(grep -c '^ok - ' "$WORK/web")))
 FAILS=$((FAILS + $(grep -c '^FAIL - ' "$WORK/web")))
-grep -q ' passed, ' "$WORK/web" || fail "the browser test ran to its end"
+grep -q ' passed, ' "$WORK/web" || fail "the browser test ran to its end (status $REAPED)"
+stop "$KPID"
+stop "$K2PID"
 
 # What the walk left in the progress file: the guest's quiz without a member,
 # the member's daily quiz, the half-done practice.
@@ -43,4 +61,18 @@ expect_eq "m1's daily quiz, finished" \
 expect_eq "one practice left unfinished (resumed, not restarted)" \
     "$(sql "select count(*) from events s where kind='attempt.start' and member_id='m1' and json_extract(payload,'\$.mode')='practice' and not exists (select 1 from events f where f.attempt_id=s.attempt_id and f.kind='attempt.finish')")" 1
 expect_contains "the kiosk logs each request" "$WORK/log" "path=/api/login status=401"
+expect_contains "and serves the pages' calendar (web/common)" "$WORK/log" "path=/common/calendar.js status=200"
+# The daily quiz of 2 December, finished by the kiosk of 3 December: on its
+# own day, as expired, and a new one for the new day.
+DDB="$WORK/daily/progress.db"
+if [ -f "$DDB" ]; then
+    expect_eq "2 December's daily quiz was finished as expired, by the next day's kiosk" \
+        "$(sqlite3 "$DDB" "select json_extract(s.payload,'\$.day') || ' ' || json_extract(f.payload,'\$.reason') from events s join events f on f.attempt_id=s.attempt_id and f.kind='attempt.finish' where s.kind='attempt.start' and json_extract(s.payload,'\$.mode')='daily'")" \
+        "2026-12-02 expired"
+    expect_eq "and 3 December has a daily quiz of its own" \
+        "$(sqlite3 "$DDB" "select group_concat(json_extract(payload,'\$.day'), ' ') from (select payload from events where kind='attempt.start' and json_extract(payload,'\$.mode')='daily' order by created_ms)")" \
+        "2026-12-02 2026-12-03"
+else
+    fail "the daily kiosks left their progress file"
+fi
 finish

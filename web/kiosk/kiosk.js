@@ -98,7 +98,11 @@ const state = {
   lastTouch: cal.now(), field: 'member', typed: { member: '', pin: '' }, letters: false,
   themeMode: 'practice', quiz: null, chosen: new Set(), timer: null, deadline: 0,
 };
-window.qkKiosk = { state, screen: 'home' };
+/* What the page shows, for people and for the browser tests; drawn counts
+ * every view drawn (a screen, a question, feedback, a lesson step, a game
+ * phase), so a test can wait for the next one. */
+window.qkKiosk = { state, screen: 'home', drawn: 0 };
+const drawn = () => { window.qkKiosk.drawn++; };
 const t = k => TEXT[state.lang][k];
 
 /* --- the API --- */
@@ -129,6 +133,7 @@ async function api(method, path, body) {
 function show(name) {
   for (const s of document.querySelectorAll('.screen')) s.hidden = s.id !== `s-${name}`;
   window.qkKiosk.screen = name;
+  drawn();
   $('done').hidden = !state.token;
   $('who').hidden = !state.token;
   $('who').textContent = state.member ? TEXT[state.lang].hello(state.member.name)
@@ -412,6 +417,7 @@ function drawItem(item) {
   $('q-submit').hidden = false;
   drawQuestion(item, $('q-options'), $('q-blanks'), $('q-feedback'), $('q-submit'));
   startTimer(item.remaining_ms);
+  drawn();
 }
 
 /* A question's choices (or true/false, or blanks) in the given places: the
@@ -507,6 +513,7 @@ function afterAnswer(j) {
   $('q-submit').hidden = true;
   $('q-next').hidden = false;
   $('q-next').textContent = j.done ? t('seeResult') : t('next');
+  drawn();
 }
 
 function div(text) {
@@ -639,6 +646,7 @@ function drawStep(v) {
     $('l-feedback').hidden = false;
   }
   $('app').scrollTop = 0;
+  drawn();
 }
 
 function drawCheckpoint(q) {
@@ -669,6 +677,7 @@ async function lessonAnswer() {
     state.lesson.after = v;
     $('l-submit').hidden = true;
     $('l-next').hidden = false;
+    drawn();
   } catch (e) {
     $('l-error').textContent = e.message;
     $('l-error').hidden = false;
@@ -840,6 +849,7 @@ function scores(g, el) {
 function drawGame(g) {
   state.game = g;
   window.qkKiosk.game = g;
+  drawn();
   const L = TEXT[state.lang];
   clearTimer();
   if (g.phase === 'handover') {
