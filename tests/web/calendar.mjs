@@ -100,6 +100,14 @@ cal.setNow(host, sent);
 const mid = cal.now() - host;
 expectTrue('a reading taken over a round trip counts from its middle', mid >= 50 && mid < 1000, `${mid} ms`);
 expectEq("today is the host's day", cal.dayText(cal.today()), '2040-06-30');
+cal.setNow(host, undefined, 0);
+await new Promise(r => setTimeout(r, 100));
+expectEq('a host clock that stands (QUIZKIT_NOW_RATE=0) stands on the page too', cal.now(), host);
+cal.setNow(host, undefined, 60);
+await new Promise(r => setTimeout(r, 200));
+const fast = cal.now() - host;
+expectTrue('and one that runs 60 times as fast runs so', fast >= 150 * 60 && fast < 2000 * 60, `${fast} ms`);
+expectEq('the times are whole milliseconds', Number.isInteger(cal.now()), true);
 
 function expectTrue(name, v, why) { v ? ok(name) : bad(name, why || 'false'); }
 

@@ -166,20 +166,27 @@
   const hasPerf = typeof performance !== 'undefined' && typeof performance.now === 'function';
   /* the browser's monotonic clock, in ms from an arbitrary origin */
   const mono = () => (hasPerf ? performance.now() : Date.now());
-  let anchor = null; /* { hostMs, at: mono() when the host's clock showed hostMs } */
+  let anchor = null; /* { hostMs, at: mono() when the host's clock showed hostMs, rate } */
 
   /* The host says its clock shows hostMs. sentAt (mono() taken when the
-   * request left) puts the reading in the middle of the round trip. */
-  function setNow(hostMs, sentAt) {
+   * request left) puts the reading in the middle of the round trip. rate is
+   * the host clock's speed (QUIZKIT_NOW_RATE: seconds per real second; 1
+   * unless the host says otherwise). */
+  function setNow(hostMs, sentAt, rate) {
     if (typeof hostMs !== 'number' || !Number.isFinite(hostMs)) return;
     const got = mono();
-    anchor = { hostMs, at: typeof sentAt === 'number' && sentAt <= got ? (sentAt + got) / 2 : got };
+    anchor = {
+      hostMs,
+      at: typeof sentAt === 'number' && sentAt <= got ? (sentAt + got) / 2 : got,
+      rate: typeof rate === 'number' && Number.isFinite(rate) && rate >= 0 ? rate : 1,
+    };
   }
 
-  /* The host's time now, in ms since 1970 UTC. Until a page has heard from
-   * its host there is nothing better than the browser's own clock. */
+  /* The host's time now, in ms since 1970 UTC (whole ms, as the host counts).
+   * Until a page has heard from its host there is nothing better than the
+   * browser's own clock. */
   function now() {
-    return anchor ? anchor.hostMs + (mono() - anchor.at) : Date.now();
+    return anchor ? Math.floor(anchor.hostMs + (mono() - anchor.at) * anchor.rate) : Date.now();
   }
 
   const api = {
