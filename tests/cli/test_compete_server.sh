@@ -10,6 +10,11 @@ mini_bundle
 serve_test
 branch_fixture 'm1,张三,b1,内科,1111\nm2,李四,b1,内科,2222\nm3,王五,b1,护理部,3333\nm4,赵六,b1,护理部,4444\nm5,孙七,b1,药房,5555\nm9,周九,b2,内科,9999\n'
 code() { A code --branch "$1" | grep -o '[A-Z0-9]\{4\}-[A-Z0-9]\{4\}' | head -1; }
+json_start
+# Statistics are asked for over the days that hold the attempts: from the day
+# the first began to the day asked (midnight or a month's end may pass between).
+FROM=$(clock_date)
+period() { echo --from "$FROM" --to "$(clock_date)"; }
 
 # The kiosk enrols and syncs once (for the roster), then the network is gone.
 "$QK" enroll "$URL" "$(code b1)" --name kiosk >/dev/null 2>&1 || fail "enrol kiosk"
@@ -68,7 +73,7 @@ printf '9999\n\n对\n对\n' | "$QK" --data-dir "$OTHER" compete start mini-cup -
 LT=$(curl -s --data-binary '{"user":"li","password":"leader-pass-1"}' "$URL/api/v1/login" |
     python3 -c 'import json,sys;print(json.load(sys.stdin)["token"])')
 curl -s -H "Authorization: Bearer $LT" "$URL/api/v1/competitions/mini-cup/leaderboard" >"$WORK/board.json"
-board() { python3 -c "import json,sys; b=json.load(open('$WORK/board.json')); print($1)"; }
+board() { jv "$WORK/board.json" "$1"; }
 expect_eq "the branch board has all five members" "$(board "len(b['entries'])")" 5
 expect_eq "ranked by points, then answer time" \
     "$(board "all((x['points'], -x['answer_ms']) >= (y['points'], -y['answer_ms']) for x, y in zip(b['entries'], b['entries'][1:]))")" True
@@ -137,12 +142,12 @@ expect_eq "departments ranked by mean points" "$(board "[(t['team'], t['members'
 
 # Branch statistics from the server, for the leader only for their branch.
 S() { QUIZKIT_PASSWORD=leader-pass-1 "$QK" stats "$@" --server "$URL" --user li; }
-S participation --json >"$WORK/p.json" 2>&1
+S participation --json $(period) >"$WORK/p.json" 2>&1
 expect_eq "the leader's branch: five on the roster, all took part" \
     "$(python3 -c 'import json,sys;r=json.load(open(sys.argv[1]))["rows"][0];print(r[2], r[3], r[4])' "$WORK/p.json")" "5 5 100.0"
-S inactive --json >"$WORK/i.json" 2>&1
+S inactive --json $(period) >"$WORK/i.json" 2>&1
 expect_eq "nobody in b1 left out" "$(python3 -c 'import json,sys;print(len(json.load(open(sys.argv[1]))["rows"]))' "$WORK/i.json")" 0
-S flagged --json >"$WORK/f.json" 2>&1
+S flagged --json $(period) >"$WORK/f.json" 2>&1
 expect_eq "the tampered entry is listed apart, with both totals" \
     "$(python3 -c 'import json,sys;r=json.load(open(sys.argv[1]))["rows"];print([(x[1], x[4], x[8] != x[9]) for x in r if x[10]])' "$WORK/f.json")" \
     "[('m5', 'mini-cup', True)]"
@@ -153,7 +158,7 @@ expect_eq "a kiosk cannot list flagged attempts (it does not re-score)" "$?" 1
 expect_contains "and says to ask the server" "$WORK/o" "--server"
 S members --branch b2 >"$WORK/o" 2>&1
 expect_contains "another branch's figures are refused" "$WORK/o" "服务器回答 403"
-QUIZKIT_PASSWORD="$ADMIN_PW" "$QK" stats participation --json \
+QUIZKIT_PASSWORD="$ADMIN_PW" "$QK" stats participation --json $(period) \
     --server "$URL" --user admin >"$WORK/a.json" 2>&1
 expect_eq "an admin sees every branch" "$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["rows"][0][2])' "$WORK/a.json")" 6
 expect_eq "and the branches side by side (roster, active)" \

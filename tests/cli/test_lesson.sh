@@ -11,12 +11,20 @@ expect_eq "lesson list exits 0" "$?" 0
 expect_contains "the scenario lesson is listed" "$WORK/l" "情景党课：值班时遇到需要帮助的居民"
 expect_contains "kinds shown" "$WORK/l" "故事"
 
-# Today's five questions: answers chosen to miss at least one.
-printf '2468\nA\nA\nA\nA\nA\nA\nA\nA\nA\nA\n对\n错\nx\n' | "$QK" play --mode daily --member 2001 >"$WORK/d" 2>&1
+# The day's story happens within one day: the clock stands still from the
+# daily quiz to the points, wherever the run's clock is (at 23:59:59 the
+# points would otherwise land on two days).
+T=$(clock_now)
+Q() { frozen_at "$T" "$QK" "$@"; }
+
+# Today's five questions, whichever they are today: the first missed, the rest right.
+frozen_at "$T" answer_quiz --pin 2468 --plan wr -- "$QK" play --mode daily --member 2001 >"$WORK/d" 2>&1
+expect_eq "today's quiz exits 0" "$?" 0
 expect_contains "today's quiz has five questions" "$WORK/d" "每日答题 · 共 5 题"
+expect_contains "four of them right" "$WORK/d" "答对：4 / 5 题"
 
 # The scenario: take the wrong turn (blood pressure only), then call 120.
-printf '2468\n\n2\n\n1\n\nABD\n' | "$QK" lesson start lesson-duty-scenario --member 2001 >"$WORK/s" 2>&1
+printf '2468\n\n2\n\n1\n\nABD\n' | Q lesson start lesson-duty-scenario --member 2001 >"$WORK/s" 2>&1
 expect_eq "lesson exits 0" "$?" 0
 expect_contains "the wrong turn's consequence is shown" "$WORK/s" "这时你注意到他的嘴角有些歪"
 expect_contains "the checkpoint is answered" "$WORK/s" "✓ 回答正确（+2 分）"
@@ -24,23 +32,24 @@ expect_contains "the lesson ends with its score" "$WORK/s" "本课得分：3"
 expect_contains "the lesson is completed" "$WORK/s" "已完成本课"
 
 # Kill-safe: leave a lesson half way and resume it.
-printf '2468\n\n2\n' | "$QK" lesson start lesson-duty-scenario --member 2001 >"$WORK/h" 2>&1
+printf '2468\n\n2\n' | Q lesson start lesson-duty-scenario --member 2001 >"$WORK/h" 2>&1
 expect_eq "input ending mid-lesson exits 3" "$?" 3
 expect_contains "says how to resume" "$WORK/h" "quizkit lesson resume lesson-duty-scenario --member 2001"
-printf '2468\n\n1\n\nABD\n' | "$QK" lesson resume lesson-duty-scenario --member 2001 >"$WORK/r" 2>&1
+printf '2468\n\n1\n\nABD\n' | Q lesson resume lesson-duty-scenario --member 2001 >"$WORK/r" 2>&1
 expect_eq "resume exits 0" "$?" 0
 expect_not_contains "resume does not start over" "$WORK/r" "你首先怎么做？"
 expect_contains "resume reaches the end" "$WORK/r" "本课结束"
 
 # The wrong-answer book holds what was missed in today's quiz.
-"$QK" review --list --member 2001 >"$WORK/w" 2>&1
+Q review --list --member 2001 >"$WORK/w" 2>&1
 expect_not_contains "the book is not empty" "$WORK/w" "错题本是空的"
+expect_contains "it holds the question missed" "$WORK/w" "$(sed -n '/^第 1\/5 题/{n;p;q}' "$WORK/d" | cut -c1-12)"
 expect_contains "the book has its columns" "$WORK/w" "你的答案"
 
 # Today's points against each cap.
-"$QK" points --member 2001 >"$WORK/p" 2>&1
+Q points --member 2001 >"$WORK/p" 2>&1
 expect_contains "lesson points, once" "$WORK/p" "学习党课  2         6"
-expect_contains "daily quiz within its cap" "$WORK/p" "每日答题"
+expect_contains "daily quiz: a point a right answer, within its cap" "$WORK/p" "每日答题  4         5"
 expect_contains "streak" "$WORK/p" "已连续学习 1 天"
 
 # Markdown shown readably, in a pipe: headings, lists, images named.

@@ -42,12 +42,15 @@ expect_contains "English interface" "$WORK/en" "Score: 7 / 7    Right: 5 / 5"
 LANG=en_US.UTF-8 "$QK" play --help >"$WORK/help"
 expect_contains "English locale picks English" "$WORK/help" "usage: quizkit play"
 
-# Theme chosen from the list by number; the sample bundle is installed on first use.
+# Theme chosen from the list by number (a themed day's theme comes first on
+# its day, so the number is read from the list); the sample bundle is
+# installed on first use.
 rm -rf "$QUIZKIT_HOME"
-QUIZKIT_SAMPLE_BUNDLE="$SAMPLE" bash -c "printf '1\nA\nA\nA\n' | '$QK' play --count 3 --order seq" >"$WORK/sample" 2>&1
+QUIZKIT_SAMPLE_BUNDLE="$SAMPLE" answer_quiz --theme ". 3·5 学雷锋纪念日" -- "$QK" play --count 3 --order seq >"$WORK/sample" 2>&1
 expect_eq "sample quiz exits 0" "$?" 0
-expect_contains "theme list shown" "$WORK/sample" "1. 3·5 学雷锋纪念日（"
+expect_contains "theme list shown" "$WORK/sample" ". 3·5 学雷锋纪念日"
 expect_contains "sample installed on first use" "$WORK/sample" "已安装示例题库"
-expect_contains "sample quiz scored (lf-001..003 are all A)" "$WORK/sample" "得分：3 / 3 分    答对：3 / 3 题"
+expect_contains "the theme chosen is played" "$WORK/sample" "3·5 学雷锋纪念日 · 练习 · 共 3 题"
+expect_contains "sample quiz scored" "$WORK/sample" "得分：3 / 3 分    答对：3 / 3 题"
 expect_eq "sample attempt recorded with its bundle" "$(sql "select bundle_id||' '||(bundle_version<>'') from events where kind='attempt.finish'")" "cn.quizkit.samples 1"
 finish

@@ -5,16 +5,22 @@
 mini_bundle
 "$QK" member add m1 --name 张三 --pin 1234 >/dev/null 2>&1
 "$QK" member add m2 --name "李,四" --pin 5678 >/dev/null 2>&1
+# The figures are asked for over a period that holds the attempts: from the
+# day the first began to the day asked (the run's clock may pass midnight or
+# a month's end between the two).
+FROM=$(clock_date)
 printf '1234\nB\nAC\n对\n1921|南湖\nA\n' | "$QK" play --bundle test.mini --theme t --order seq --member m1 >/dev/null 2>&1
+period() { echo --from "$FROM" --to "$(clock_date)"; }
 
 "$QK" stats participation --local >"$WORK/o" 2>&1
 expect_eq "participation exits 0" "$?" 0
 expect_contains "the period is this month in Beijing time" "$WORK/o" "（北京时间）"
 expect_contains "header" "$WORK/o" "参与率%"
+"$QK" stats participation --local $(period) >"$WORK/o" 2>&1
 expect_contains "one of two members took part" "$WORK/o" "全部"
-expect_eq "rate" "$("$QK" stats participation --local --json | python3 -c 'import json,sys;t=json.load(sys.stdin);print(t["rows"][0][2], t["rows"][0][3], t["rows"][0][4])')" "2 1 50.0"
+expect_eq "rate" "$("$QK" stats participation --local --json $(period) | python3 -c 'import json,sys;t=json.load(sys.stdin);print(t["rows"][0][2], t["rows"][0][3], t["rows"][0][4])')" "2 1 50.0"
 
-"$QK" stats inactive --local --csv --out "$WORK/inactive.csv" 2>"$WORK/e"
+"$QK" stats inactive --local --csv --out "$WORK/inactive.csv" $(period) 2>"$WORK/e"
 expect_eq "CSV written" "$?" 0
 expect_contains "and said so" "$WORK/e" "已写入"
 expect_eq "CSV starts with the UTF-8 BOM" "$(head -c 3 "$WORK/inactive.csv" | od -An -tx1 | tr -d ' \n')" efbbbf
@@ -25,11 +31,11 @@ print(rows[0][1], rows[1][0], rows[1][1], len(rows))
 PY
 expect_eq "CSV reads back: header, quoted name with a comma, Chinese intact" "$(cat "$WORK/read")" "姓名 m2 李,四 2"
 
-"$QK" stats members --local --json >"$WORK/m.json"
+"$QK" stats members --local --json $(period) >"$WORK/m.json"
 expect_eq "members as JSON" "$(python3 -c 'import json,sys;t=json.load(open(sys.argv[1]));r=t["rows"][0];print(r[0], r[3], r[4], r[5])' "$WORK/m.json")" "m1 1 5 100.0"
 
 # The monthly report as an Excel workbook, read back from its XML.
-"$QK" report --xlsx "$WORK/report.xlsx" --local 2>"$WORK/e"
+"$QK" report --xlsx "$WORK/report.xlsx" --local $(period) 2>"$WORK/e"
 expect_eq "report written" "$?" 0
 python3 - "$WORK/report.xlsx" >"$WORK/x" <<'PY'
 import re, sys, zipfile
@@ -65,8 +71,9 @@ per() { "$QK" stats trend --local --json "$@" | python3 -c 'import json,sys;t=js
 expect_eq "--month is the whole month" "$(per --month 2026-02)" "2026-02-01 2026-02-28"
 expect_eq "--week is Monday to Sunday around the day" "$(per --week 2026-11-05)" "2026-11-02 2026-11-08"
 expect_eq "--week on a Sunday" "$(per --week 2026-11-08)" "2026-11-02 2026-11-08"
-expect_eq "--days 30 ends today (Beijing)" "$(per --days 30)" \
-    "$(python3 -c 'from datetime import *;d=datetime.now(timezone(timedelta(hours=8))).date();print(d-timedelta(days=29), d)')"
+T=$(clock_now)
+expect_eq "--days 30 ends today (Beijing)" "$(frozen_at "$T" per --days 30)" \
+    "$(clock_date --at "$T" --days -29) $(clock_date --at "$T")"
 "$QK" stats inactive --local --month 2026-13 >"$WORK/o" 2>&1
 expect_eq "a bad month is a usage error" "$?" 2
 expect_contains "and is named" "$WORK/o" "--month 的值无效：2026-13"
@@ -76,7 +83,7 @@ expect_contains "one way of giving the period" "$WORK/o" "只能用一种方式"
 # Sorting by a column.
 "$QK" member add m3 --name 王五 --pin 1357 >/dev/null 2>&1
 printf '1357\nA\nB\n错\n1900|x\nB\n' | "$QK" play --bundle test.mini --theme t --order seq --member m3 >/dev/null 2>&1
-srt() { "$QK" stats members --local --json --sort "$1" | python3 -c 'import json,sys;print(" ".join(r[0] for r in json.load(sys.stdin)["rows"]))'; }
+srt() { "$QK" stats members --local --json --sort "$1" $(period) | python3 -c 'import json,sys;print(" ".join(r[0] for r in json.load(sys.stdin)["rows"]))'; }
 expect_eq "--sort -accuracy_pct: most accurate first, no answers last" "$(srt -accuracy_pct)" "m1 m3 m2"
 expect_eq "--sort name" "$(srt member_id)" "m1 m2 m3"
 "$QK" stats members --local --sort nonsense >"$WORK/o" 2>&1

@@ -4,61 +4,72 @@
 mini_bundle
 "$QK" member add m1 --name 张三 --pin 1234 >/dev/null
 
-# Daily: the same set when started again the same day.
+# The checks below hold within one day (the daily set, today's points, the
+# streak, nothing due yet): the clock stands still at the run's "now" for
+# them, so midnight cannot pass between two of them.
+T=$(clock_now)
+Q() { frozen_at "$T" "$QK" "$@"; }
+
+# Daily: the same set when started again the same day, every answer right
+# (whichever questions the day gives): 5 points, the daily cap, however often.
 qs() { grep -E '^第 [0-9]+/[0-9]+ 题' -A1 "$1" | grep -vE '^第|^--' ; }
-printf '1234\nA\nA\nA\nA\nA\nA\nA\nA\nA\nA\n' | "$QK" play --mode daily --member m1 >"$WORK/d1" 2>&1
-printf '1234\nA\nA\nA\nA\nA\nA\nA\nA\nA\nA\n' | "$QK" play --mode daily --member m1 >"$WORK/d2" 2>&1
+frozen_at "$T" answer_quiz --pin 1234 -- "$QK" play --mode daily --member m1 >"$WORK/d1" 2>&1
+frozen_at "$T" answer_quiz --pin 1234 -- "$QK" play --mode daily --member m1 >"$WORK/d2" 2>&1
 expect_contains "daily quiz named" "$WORK/d1" "每日答题"
 expect_contains "daily quiz says the set is today's" "$WORK/d1" "当天重新开始仍是同一组题"
+expect_contains "the first daily quiz is finished" "$WORK/d1" "答对：5 / 5 题"
 expect_eq "same questions when started again today" "$(qs "$WORK/d1" | md5sum)" "$(qs "$WORK/d2" | md5sum)"
 expect_contains "the daily set has the default 5 of the bundle's 6 questions" "$WORK/d1" "每日答题 · 共 5 题"
 
 # Challenge in order: q1 right, q2 wrong ends the run.
-printf 'B\nA\n对\n' | "$QK" play --mode challenge --theme t --order seq >"$WORK/c" 2>&1
+printf 'B\nA\n对\n' | Q play --mode challenge --theme t --order seq >"$WORK/c" 2>&1
 expect_eq "challenge exits 0" "$?" 0
 expect_contains "run length and best shown" "$WORK/c" "本次连续答对 1 题，最好成绩 1 题。"
 expect_not_contains "no question after the miss" "$WORK/c" "第 3/"
 expect_contains "challenge shows the per-question countdown" "$WORK/c" "剩余 0:20"
 
 # The miss is in the guest's wrong-answer book; a review drills it.
-"$QK" review --list >"$WORK/w" 2>&1
+Q review --list >"$WORK/w" 2>&1
 expect_contains "book lists the missed question" "$WORK/w" "哪些是偶数？"
 expect_contains "book shows the given and the right answer" "$WORK/w" "A         AC"
-printf 'AC\n' | "$QK" review --order seq >"$WORK/r" 2>&1
+printf 'AC\n' | Q review --order seq >"$WORK/r" 2>&1
 expect_eq "review exits 0" "$?" 0
 expect_contains "review is named" "$WORK/r" "错题复习"
 expect_contains "review asks the missed question" "$WORK/r" "哪些是偶数？"
 expect_contains "review scored" "$WORK/r" "答对：1 / 1 题"
-"$QK" review --list >"$WORK/w2" 2>&1
+Q review --list >"$WORK/w2" 2>&1
 expect_contains "one right day is not enough to leave the book" "$WORK/w2" "哪些是偶数？"
-"$QK" review --member m1 --list >"$WORK/w3" 2>&1
+Q review --member m1 --list >"$WORK/w3" 2>&1
 expect_contains "each member has their own book" "$WORK/w3" "错题本是空的"
 
 # Spaced review: nothing is due on the day of the first answers.
-"$QK" review --due >"$WORK/due" 2>&1
+Q review --due >"$WORK/due" 2>&1
 expect_eq "nothing due today exits 1" "$?" 1
 expect_contains "nothing due explained" "$WORK/due" "今天没有到期需要复习的题目"
 
-# Challenge timeout: a question left unanswered past its time ends the run.
+# Challenge timeout: a question left unanswered past its time ends the run
+# (on the run's moving clock: time has to pass).
+# The test holds the input open (opened both ways first: opening a FIFO for
+# one way only waits for the other end).
 mkfifo "$WORK/in"
-"$QK" play --mode challenge --theme u --question-time 1 <"$WORK/in" >"$WORK/t" 2>&1 &
-pid=$!
-exec 3>"$WORK/in"
-wait "$pid"
+exec 3<>"$WORK/in"
+spawn "$QK" play --mode challenge --theme u --question-time 1 <"$WORK/in" >"$WORK/t" 2>&1
+stop "$LAST_PID" 0   # signal 0: only waits for it
 code=$?
 exec 3>&-
 expect_eq "timed-out challenge exits 0" "$code" 0
 expect_contains "time-out is a miss" "$WORK/t" "时间到，本题未作答"
 # Points: a member's challenge run of one right answer earns 1 point (1 a right answer).
-printf '1234\nB\nA\n' | "$QK" play --mode challenge --theme t --order seq --member m1 >"$WORK/pc" 2>&1
+printf '1234\nB\nA\n' | Q play --mode challenge --theme t --order seq --member m1 >"$WORK/pc" 2>&1
 expect_contains "the run says what it earned" "$WORK/pc" "本次获得 1 学习积分"
-"$QK" points --member m1 >"$WORK/p" 2>&1
+Q points --member m1 >"$WORK/p" 2>&1
 expect_eq "points exits 0" "$?" 0
 expect_contains "challenge points against the cap" "$WORK/p" "挑战答题  1         6"
-expect_contains "totals and streak" "$WORK/p" "今日共 1 分，累计 1 分，已连续学习 1 天"
-"$QK" history --member m1 >"$WORK/h" 2>&1
+expect_contains "daily points up to the cap" "$WORK/p" "每日答题  5         5"
+expect_contains "totals and streak" "$WORK/p" "今日共 6 分，累计 6 分，已连续学习 1 天"
+Q history --member m1 >"$WORK/h" 2>&1
 expect_contains "history names the challenge" "$WORK/h" "挑战答题"
 expect_contains "history names the daily quiz" "$WORK/h" "每日答题"
-"$QK" points >"$WORK/g" 2>&1
+Q points >"$WORK/g" 2>&1
 expect_contains "guests earn no points" "$WORK/g" "游客不累计积分"
 finish
