@@ -2,7 +2,10 @@
 """A fault-injecting HTTP proxy for the sync tests: it sits between a device
 and the real quizkit server on loopback and misbehaves on purpose.
 
-usage: fault_proxy.py UPSTREAM_PORT PORT_FILE MODE
+usage: fault_proxy.py UPSTREAM_PORT PORT_FILE MODE [LISTEN_PORT]
+It listens on LISTEN_PORT (default: a free one) and writes the port to
+PORT_FILE, and the number of requests it has had to PORT_FILE.hits after each
+(so a test can wait until a device has tried).
 MODE: drop-after-send[:N]  forward the first N POST /api/v1/events, then cut
                            the connection before the answer reaches the device
       status:CODE:N        answer the first N requests with CODE (500, 503)
@@ -11,6 +14,7 @@ MODE: drop-after-send[:N]  forward the first N POST /api/v1/events, then cut
 """
 import http.client
 import http.server
+import os
 import socketserver
 import sys
 import threading
@@ -19,8 +23,16 @@ import time
 upstream = int(sys.argv[1])
 port_file = sys.argv[2]
 mode = sys.argv[3]
+listen_port = int(sys.argv[4]) if len(sys.argv) > 4 else 0
 lock = threading.Lock()
 count = {"n": 0}
+hits = {"n": 0}
+
+
+def publish(path, value):
+    with open(path + ".tmp", "w") as f:
+        f.write(str(value))
+    os.rename(path + ".tmp", path)
 
 
 def take(limit):
@@ -36,6 +48,9 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         pass
 
     def forward(self):
+        with lock:
+            hits["n"] += 1
+            publish(port_file + ".hits", hits["n"])
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
         if mode.startswith("status:"):
@@ -85,9 +100,7 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
 
 
-srv = Server(("127.0.0.1", 0), Proxy)
-with open(port_file + ".tmp", "w") as f:
-    f.write(str(srv.server_address[1]))
-import os
-os.rename(port_file + ".tmp", port_file)
+Server.allow_reuse_address = True  # a port a killed server had a moment ago
+srv = Server(("127.0.0.1", listen_port), Proxy)
+publish(port_file, srv.server_address[1])
 srv.serve_forever()

@@ -7,14 +7,18 @@
 "$QK" member add m1 --name 张三 --pin 1234 >/dev/null 2>&1
 "$QK" member add m2 --name 李四 --pin 5678 >/dev/null 2>&1
 "$QK" member add m3 --name 王五 --pin 2468 >/dev/null 2>&1
-# A members-only competition without a window, as a leader would publish it
-# for the branch (the sample bundle's own ones have dates).
-sql "insert into competitions(id, bundle_id, spec, received_ms) values ('members-only', 'cn.quizkit.samples',
-  '{\"id\":\"members-only\",\"title\":\"党员专场\",\"theme\":\"jiankang\",\"count\":3,\"seconds\":20,\"attempts\":1}', 0)"
-"$QK" kiosk --port 0 --port-file "$WORK/port" --idle 6 >"$WORK/out" 2>&1 &
-KPID=$!
-trap 'kill -9 "$KPID" 2>/dev/null; rm -rf "$WORK"' EXIT
-for _ in $(seq 100); do [ -s "$WORK/port" ] && break; sleep 0.05; done
+# Competitions as a leader would publish them for the branch: a members-only
+# one without a window, one for the week of 学雷锋纪念日 2027 and one that
+# closed at the end of 2026 (the sample bundle's own are always open).
+comp() { printf "('%s', 'cn.quizkit.samples', '%s', 0)" "$1" "$2"; }
+sql "insert into competitions(id, bundle_id, spec, received_ms) values
+  $(comp members-only '{"id":"members-only","title":"党员专场","theme":"jiankang","count":3,"seconds":20,"attempts":1}'),
+  $(comp leifeng-week '{"id":"leifeng-week","title":"学雷锋周竞赛","theme":"leifeng","count":3,"seconds":20,"opens":"2027-03-05 08:00","closes":"2027-03-12 20:00"}'),
+  $(comp autumn-2026 '{"id":"autumn-2026","title":"秋季竞赛","theme":"dangzhang","count":3,"seconds":20,"opens":"2026-11-01 08:00","closes":"2026-12-31 20:00"}')"
+json_start
+spawn "$QK" kiosk --port 0 --port-file "$WORK/port" --idle 300 >"$WORK/out" 2>&1
+KPID=$LAST_PID
+wait_file "$WORK/port" || fail "the kiosk started: $(cat "$WORK/out")"
 K="http://127.0.0.1:$(cat "$WORK/port")"
 expect_contains "it says where it runs" "$WORK/out" "一体机界面已启动：http://127.0.0.1:"
 
@@ -22,13 +26,13 @@ expect_contains "it says where it runs" "$WORK/out" "一体机界面已启动：
 call() {
     curl -s -o "$WORK/b" -w '%{http_code}' -X "$1" ${4:+-H "X-Kiosk-Session: $4"} ${3:+--data-binary "$3"} "$K$2"
 }
-j() { python3 -c "import json,sys; d=json.load(open('$WORK/b')); print($1)"; }
+j() { jv "$WORK/b" "$1"; }
 # a readable answer to the question in the last reply: 对, x in each blank, or A
 answer() { j '{"judge": "对", "fill": "|".join(["x"] * d["item"]["blanks"])}.get(d["item"]["type"], "A")'; }
 token() { call POST /api/login "{\"member\":\"$1\",\"pin\":\"$2\"}" >/dev/null; j 'd["token"]'; }
 
 expect_eq "home" "$(call GET /api/home)" 200
-expect_eq "home names the bundle and the idle time" "$(j 'd["bundle"]["id"], d["idle_seconds"]')" "cn.quizkit.samples 6"
+expect_eq "home names the bundle and the idle time" "$(j 'd["bundle"]["id"], d["idle_seconds"]')" "cn.quizkit.samples 300"
 expect_eq "the page itself" "$(call GET /)" 200
 expect_contains "is the kiosk's" "$WORK/b" "党员学习一体机"
 expect_eq "no way out of the web folder" "$(curl -s -o /dev/null -w '%{http_code}' --path-as-is "$K/../../etc/passwd")" 404
@@ -121,9 +125,27 @@ call POST /api/logout "" "$T" >/dev/null
 expect_eq "logout" "$(call POST /api/logout "" "$G")" 200
 expect_eq "ends the session" "$(call GET /api/themes "" "$G")" 401
 expect_eq "a made-up token is refused" "$(call GET /api/themes "" "0123456789abcdef")" 401
-sleep 7
-expect_eq "a session left idle past --idle expires" "$(call GET /api/me "" "$T")" 401
+# Idle sign-out, on a kiosk whose clock runs ten times fast (--idle 10: a
+# second of real time) in a data folder of its own.
+QUIZKIT_HOME="$WORK/idle" "$QK" member add m1 --name 张三 --pin 1234 >/dev/null 2>&1
+QUIZKIT_HOME="$WORK/idle" spawn env QUIZKIT_NOW="$(clock_now)" QUIZKIT_NOW_RATE=10 QUIZKIT_NOW_SINCE= \
+    "$QK" kiosk --port 0 --port-file "$WORK/port4" --idle 10 >"$WORK/out4" 2>&1
+K4PID=$LAST_PID
+wait_file "$WORK/port4" || fail "the fast kiosk started: $(cat "$WORK/out4")"
+KMAIN=$K
+K="http://127.0.0.1:$(cat "$WORK/port4")"
+T4=$(token m1 1234)
+expect_eq "a session in use is open" "$(call GET /api/me "" "$T4")" 200
+# Wait on the kiosk's own clock (home needs no session, so asking does not
+# keep the session alive) until more than ten seconds have passed on it.
+kiosk_ms() { curl -s "$K/api/home" >"$WORK/h4" && jv "$WORK/h4" 'd["now_ms"]'; }
+LAST=$(kiosk_ms)
+idle_passed() { [ "$(kiosk_ms)" -gt $((LAST + 10500)) ]; }
+wait_until 20 idle_passed || fail "ten seconds passed on the fast kiosk's clock"
+expect_eq "a session left idle past --idle expires" "$(call GET /api/me "" "$T4")" 401
 expect_contains "and says so" "$WORK/b" "长时间未操作"
+stop "$K4PID"
+K=$KMAIN
 T=$(token m1 1234)
 expect_eq "the daily quiz does not resume an unfinished exam" "$(call POST /api/quiz '{"mode":"daily"}' "$T"; echo; j 'd["resumed"], d["item"]["mode"]')" "200
 False daily"
@@ -186,38 +208,31 @@ expect_eq "one entry only" "$(call POST /api/compete '{"id":"members-only"}' "$T
 expect_eq "m1 has used the entry this competition allows" \
     "$(call POST /api/hotseat '{"competition":"jiankang-changshe","players":[{"member":"m1","pin":"1234"},{"guest":true}]}')" 409
 
-kill -TERM "$KPID"
-wait "$KPID"
+stop "$KPID" TERM
 expect_eq "SIGTERM stops the kiosk cleanly" "$?" 0
 expect_contains "and it says so" "$WORK/out" "一体机界面已停止"
 # On 5 March (学雷锋纪念日) the home screen leads with the themed day and that
-# week's competition. libfaketime moves the kiosk's clock (not under
-# AddressSanitizer, which it cannot preload into; the plain build runs it).
-if nm -D "$QK" 2>/dev/null | grep -q __asan_init; then
-    echo "ok - themed day: not run under AddressSanitizer (libfaketime cannot preload into it); the plain build runs it"
-else
-    faketime '2027-03-05 10:00:00' "$QK" kiosk --port 0 --port-file "$WORK/port2" >"$WORK/out2" 2>&1 &
-    K2PID=$!
-    for _ in $(seq 100); do [ -s "$WORK/port2" ] && break; sleep 0.05; done
-    curl -s -o "$WORK/b" "http://127.0.0.1:$(cat "$WORK/port2")/api/home"
-    expect_eq "5 March: the themed day is 学雷锋" "$(j 'd["themed_day"]["id"], d["today"]')" "leifeng 2027-03-05"
-    expect_eq "and the 学雷锋 competition is open, the 2026 one closed" \
-        "$(j '"leifeng-2027" in [c["id"] for c in d["competitions"]], "dangzhang-keshi" in [c["id"] for c in d["competitions"]]')" "True False"
-    kill -TERM "$K2PID"
-    wait "$K2PID"
-fi
+# week's competition: a kiosk whose clock starts at 10:00 that day.
+spawn env QUIZKIT_NOW=2027-03-05T10:00:00+08:00 QUIZKIT_NOW_SINCE= \
+    "$QK" kiosk --port 0 --port-file "$WORK/port2" >"$WORK/out2" 2>&1
+K2PID=$LAST_PID
+wait_file "$WORK/port2" || fail "the themed-day kiosk started: $(cat "$WORK/out2")"
+curl -s -o "$WORK/b" "http://127.0.0.1:$(cat "$WORK/port2")/api/home"
+expect_eq "5 March: the themed day is 学雷锋" "$(j 'd["themed_day"]["id"], d["today"]')" "leifeng 2027-03-05"
+expect_eq "and the week's 学雷锋 competition is open, the 2026 one closed, the standing one open" \
+    "$(j '[c in [x["id"] for x in d["competitions"]] for c in ("leifeng-week", "autumn-2026", "leifeng-jingsai")]')" "[True, False, True]"
+stop "$K2PID"
 # --open starts the browser full screen on the kiosk's page (a stand-in
 # chromium first on PATH records how it was started).
 mkdir -p "$WORK/bin"
 printf '#!/bin/sh\necho "$@" >"%s/browser-args"\n' "$WORK" >"$WORK/bin/chromium"
 chmod +x "$WORK/bin/chromium"
-PATH="$WORK/bin:$PATH" "$QK" kiosk --open --port 0 --port-file "$WORK/port3" >"$WORK/out3" 2>&1 &
-K3PID=$!
-for _ in $(seq 100); do [ -s "$WORK/browser-args" ] && break; sleep 0.05; done
+PATH="$WORK/bin:$PATH" spawn "$QK" kiosk --open --port 0 --port-file "$WORK/port3" >"$WORK/out3" 2>&1
+K3PID=$LAST_PID
+wait_file "$WORK/browser-args"
 expect_contains "--open starts chromium in kiosk mode on the page" "$WORK/browser-args" \
     "--kiosk --app=http://127.0.0.1:$(cat "$WORK/port3")/"
-kill -TERM "$K3PID"
-wait "$K3PID"
+stop "$K3PID"
 "$QK" kiosk --port 0 --web "$WORK/nowhere" >"$WORK/o" 2>&1
 expect_eq "without its pages the kiosk does not start" "$?" 1
 expect_contains "and says where it looked" "$WORK/o" "$WORK/nowhere/kiosk/index.html"

@@ -43,10 +43,8 @@ scoring: none
 MD
 "$QK" bundle build "$SRC" -o "$WORK/pics.qkb" --key "$WORK/pub.key" --quiet >"$WORK/o" 2>&1 || fail "build: $(cat "$WORK/o")"
 "$QK" bundle install "$WORK/pics.qkb" >/dev/null 2>&1 || fail "install"
-"$QK" kiosk --port 0 --port-file "$WORK/port" --bundle test.pics >"$WORK/out" 2>&1 &
-KPID=$!
-trap 'kill -9 "$KPID" 2>/dev/null; rm -rf "$WORK"' EXIT
-for _ in $(seq 100); do [ -s "$WORK/port" ] && break; sleep 0.05; done
+spawn "$QK" kiosk --port 0 --port-file "$WORK/port" --bundle test.pics >"$WORK/out" 2>&1
+wait_file "$WORK/port" || fail "the kiosk started: $(cat "$WORK/out")"
 K="http://127.0.0.1:$(cat "$WORK/port")"
 G=$(curl -s -X POST "$K/api/guest" | python3 -c 'import json,sys;print(json.load(sys.stdin)["token"])')
 curl -s -X POST -H "X-Kiosk-Session: $G" --data-binary '{"id":"lesson-pic"}' "$K/api/lesson" >"$WORK/l"

@@ -46,11 +46,12 @@ QK_K trust add "$WORK/pub.pub" >/dev/null 2>&1
 QK_K bundle install "$WORK/mini.qkb" >/dev/null 2>&1 || fail "the kiosk installs the bundle"
 QK_K enroll "$URL" "$(code)" --name kiosk >/dev/null 2>&1 || fail "enrol the kiosk"
 QK_K sync >/dev/null 2>&1 || fail "the kiosk gets the roster"
-QK_K kiosk --bundle test.mini --port 0 --port-file "$WORK/kport" --idle 3600 --sync-interval 86400 \
-    >"$WORK/kout" 2>&1 &
-KPID=$!
-trap 'kill "$KPID" "$SERVER_PID" 2>/dev/null; wait "$KPID" "$SERVER_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
-for _ in $(seq 200); do [ -s "$WORK/kport" ] && break; sleep 0.05; done
+# (env, not QK_K: a function in the background is a subshell, and its PID is
+# not the kiosk's; lib.sh's spawn keeps the kiosk's PID and ends it at exit)
+spawn env QUIZKIT_HOME="$KIOSK_HOME" "$QK" kiosk --bundle test.mini --port 0 --port-file "$WORK/kport" \
+    --idle 3600 --sync-interval 86400 >"$WORK/kout" 2>&1
+KPID=$LAST_PID
+wait_file "$WORK/kport" || fail "the kiosk started: $(cat "$WORK/kout")"
 K="http://127.0.0.1:$(cat "$WORK/kport")"
 call() {
     curl -s -o "$WORK/b" -w '%{http_code}' -X "$1" ${4:+-H "X-Kiosk-Session: $4"} ${3:+--data-binary "$3"} "$K$2"

@@ -3,20 +3,17 @@
 . "$(dirname "$0")/lib.sh"
 mini_bundle
 
+# The test holds the input open (a FIFO opened both ways: one way only would
+# wait for the other end).
+answers() { [ "$(sql "select count(*) from events where kind='answer'" 2>/dev/null)" = "$1" ]; }
 fifo="$WORK/in"
 mkfifo "$fifo"
-"$QK" play --bundle test.mini --theme t --order seq <"$fifo" >"$WORK/first" 2>&1 &
-pid=$!
-exec 3>"$fifo"
+exec 3<>"$fifo"
+spawn "$QK" play --bundle test.mini --theme t --order seq <"$fifo" >"$WORK/first" 2>&1
 printf 'B\nAC\n对\n' >&3
 # Wait until the third answer is on disk, then pull the plug.
-for _ in $(seq 1 100); do
-    n=$(sql "select count(*) from events where kind='answer'" 2>/dev/null || echo 0)
-    [ "$n" = 3 ] && break
-    sleep 0.1
-done
-kill -9 "$pid"
-wait "$pid" 2>/dev/null
+wait_until 10 answers 3
+stop "$LAST_PID" KILL
 exec 3>&-
 expect_eq "three answers durable before the kill" "$(sql "select count(*) from events where kind='answer'")" 3
 expect_eq "no finish after the kill" "$(sql "select count(*) from events where kind='attempt.finish'")" 0
@@ -36,17 +33,11 @@ expect_contains "history shows the score" "$WORK/hist" "7/7"
 
 # Ctrl-C: exits 130, keeps the answers, says how to resume.
 mkfifo "$WORK/in2"
-"$QK" play --bundle test.mini --theme t --order seq <"$WORK/in2" >"$WORK/third" 2>&1 &
-pid=$!
-exec 4>"$WORK/in2"
+exec 4<>"$WORK/in2"
+spawn "$QK" play --bundle test.mini --theme t --order seq <"$WORK/in2" >"$WORK/third" 2>&1
 printf 'B\n' >&4
-for _ in $(seq 1 100); do
-    n=$(sql "select count(*) from events where kind='answer'")
-    [ "$n" = 6 ] && break
-    sleep 0.1
-done
-kill -INT "$pid"
-wait "$pid"
+wait_until 10 answers 6
+stop "$LAST_PID" INT
 code=$?
 exec 4>&-
 expect_eq "Ctrl-C exits 130" "$code" 130

@@ -8,9 +8,6 @@ mini_bundle
 SRV="$WORK/srv"
 DB="sqlite:$SRV/server.db"
 mkdir -p "$SRV/trust" && cp "$WORK/pub.pub" "$SRV/trust/"
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done; }
-trap cleanup EXIT
 
 # A throwaway CA and a server certificate for 127.0.0.1.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=quizkit test CA" \
@@ -24,11 +21,10 @@ expect_eq "test certificate made" "$(test -s "$WORK/srv.pem" && echo yes)" yes
 
 start_server() { # extra args...; sets PORT and SPID
     rm -f "$SRV/port"
-    "$QK" serve --db "$DB" --port 0 --port-file "$SRV/port" --trust "$SRV/trust" --log "$SRV/access.log" "$@" \
-        >>"$SRV/out" 2>>"$SRV/err" &
-    SPID=$!
-    PIDS+=("$SPID")
-    for _ in $(seq 100); do [ -s "$SRV/port" ] && break; sleep 0.05; done
+    spawn "$QK" serve --db "$DB" --port 0 --port-file "$SRV/port" --trust "$SRV/trust" --log "$SRV/access.log" "$@" \
+        >>"$SRV/out" 2>>"$SRV/err"
+    SPID=$LAST_PID
+    wait_file "$SRV/port" || fail "the server started: $(cat "$SRV/err")"
     PORT=$(cat "$SRV/port")
 }
 
@@ -235,8 +231,7 @@ expect_eq "online backup holds the events" "$(sqlite3 "$WORK/backup.db" 'select 
     "$(sqlite3 "$SRV/server.db" 'select count(*) from events')"
 
 # Graceful stop.
-kill -TERM "$SPID"
-wait "$SPID"
+stop "$SPID" TERM
 expect_eq "SIGTERM: clean exit" "$?" 0
 expect_contains "stopped message" "$SRV/err" "服务器已停止"
 expect_contains "structured request log" "$SRV/access.log" "method=POST path=/api/v1/events status=200"
@@ -250,20 +245,34 @@ CODE=$(grep -o '[A-Z0-9]\{4\}-[A-Z0-9]\{4\}' "$WORK/code" | head -1)
 "$QK" enroll "http://127.0.0.1:$PORT" "$CODE" >/dev/null 2>&1 || fail "enrol kiosk 2"
 proxy() { # MODE: points the device at a fresh proxy
     rm -f "$WORK/pport"
-    python3 "$TESTS/cli/fault_proxy.py" "$PORT" "$WORK/pport" "$1" &
-    PIDS+=("$!")
-    PPID_=$!
-    for _ in $(seq 100); do [ -s "$WORK/pport" ] && break; sleep 0.05; done
+    spawn python3 "$TESTS/cli/fault_proxy.py" "$PORT" "$WORK/pport" "$1"
+    PPID_=$LAST_PID
+    wait_file "$WORK/pport" || fail "the proxy started"
     python3 - "$QUIZKIT_HOME/server.json" "http://127.0.0.1:$(cat "$WORK/pport")" <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1])); c["url"] = sys.argv[2]; json.dump(c, open(sys.argv[1], "w"))
 PY
 }
 play_n() { for _ in $(seq "$1"); do printf 'B\nAC\n对\n1921|南湖\nA\n' | "$QK" play --bundle test.mini --theme t --order seq >/dev/null 2>&1; done; }
+# Many events quickly: a bundle of 699 questions, each attempt 701 events
+# (start, answers, finish), published on the server like any other.
+mkdir -p "$WORK/bulk"
+python3 - "$WORK/bulk" <<'PY'
+import json, os, sys
+qs = [{"id": "b%03d" % i, "type": "judge", "stem": "第 %d 条：党员应当按期交纳党费。" % i, "answer": "对"}
+      for i in range(1, 700)]
+json.dump({"theme": "b", "questions": qs}, open(os.path.join(sys.argv[1], "q.json"), "w"), ensure_ascii=False)
+json.dump({"id": "test.bulk", "version": "1", "title": "批量测试", "themes": [{"id": "b", "title": "批量"}],
+           "files": ["q.json"]}, open(os.path.join(sys.argv[1], "bundle.json"), "w"), ensure_ascii=False)
+PY
+"$QK" bundle build "$WORK/bulk" -o "$WORK/bulk.qkb" --key "$WORK/pub.key" --quiet >/dev/null || fail "build bulk"
+"$QK" bundle install "$WORK/bulk.qkb" >/dev/null || fail "install bulk"
+A bundle publish "$WORK/bulk.qkb" --trust "$SRV/trust" >/dev/null 2>&1 || fail "publish bulk"
+play_bulk() { for _ in $(seq "$1"); do yes 对 | head -n 699 | "$QK" play --bundle test.bulk --theme b --order seq --count 0 >/dev/null 2>&1; done; }
 server_has() { sqlite3 "$SRV/server.db" "select count(*), count(distinct id) from events where device_id = '$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["device_id"])' "$QUIZKIT_HOME/server.json")'"; }
 device_has() { sql "select count(*) from events"; }
 
-play_n 200 # 1,400 events: two batches
+play_bulk 2 # 1,402 events: two batches
 proxy drop-after-send:1
 POSTS=$(grep -c 'path=/api/v1/events status=200' "$SRV/access.log")
 "$QK" sync --no-retry >"$WORK/o" 2>&1
@@ -272,51 +281,54 @@ expect_eq "answer lost on the way back: the device resends until acknowledged" "
 expect_eq "the server got the lost batch again (2 batches + 1 resend)" \
     "$(( $(grep -c 'path=/api/v1/events status=200' "$SRV/access.log") - POSTS ))" 3
 expect_eq "every event once after a lost answer" "$(server_has)" "$(device_has)|$(device_has)"
-kill "$PPID_"
+stop "$PPID_"
 
 play_n 3
 proxy status:503:2
 "$QK" sync >"$WORK/o" 2>&1
 expect_eq "503 twice: retried with backoff, then synced" "$?" 0
 expect_contains "retry announced" "$WORK/o" "秒后重试"
-kill "$PPID_"
+stop "$PPID_"
 proxy status:500:1
 play_n 1
 "$QK" sync >"$WORK/o" 2>&1
 expect_eq "500 once: retried, then synced" "$?" 0
 expect_eq "every event once after 5xx" "$(server_has)" "$(device_has)|$(device_has)"
-kill "$PPID_"
+stop "$PPID_"
 
 # A device whose clock is three days slow: its events keep their own times,
-# the server takes them, and the device records the offset. libfaketime moves
-# the device's clock; it cannot preload into an AddressSanitizer binary (both
-# hook the process start and deadlock), so the sanitizer run says so instead.
-if nm -D "$QK" 2>/dev/null | grep -q __asan_init; then
-    echo "ok - clock skew: not run under AddressSanitizer (libfaketime cannot preload into it); the plain build runs it"
-else
-    faketime -f '-3d' bash -c 'printf "B\nAC\n对\n1921|南湖\nA\n" | "$0" play --bundle test.mini --theme t --order seq' "$QK" >/dev/null 2>&1
-    proxy pass
-    faketime -f '-3d' "$QK" sync >"$WORK/o" 2>&1
-    expect_eq "sync with a clock three days slow" "$?" 0
-    OFF=$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["clock_offset_ms"])' "$QUIZKIT_HOME/server.json")
-    expect_eq "clock offset recorded (about +3 days)" "$([ "$OFF" -gt 259000000 ] && [ "$OFF" -lt 259400000 ] && echo yes)" yes
-    expect_eq "events keep the device's time; the server notes its own" \
-        "$(sqlite3 "$SRV/server.db" 'select count(*) > 0 from events where received_ms - created_ms > 259000000')" 1
-    expect_eq "every event once with a skewed clock" "$(server_has)" "$(device_has)|$(device_has)"
-    kill "$PPID_"
-fi
+# the server takes them, and the device records the offset. The device's
+# commands run three days behind the run's clock; the server keeps the run's.
+SLOW=(env QUIZKIT_NOW="$(clock_now --days -3)" QUIZKIT_NOW_SINCE=)
+printf "B\nAC\n对\n1921|南湖\nA\n" | "${SLOW[@]}" "$QK" play --bundle test.mini --theme t --order seq >/dev/null 2>&1
+proxy pass
+SLOW=(env QUIZKIT_NOW="$(clock_now --days -3)" QUIZKIT_NOW_SINCE=)
+"${SLOW[@]}" "$QK" sync >"$WORK/o" 2>&1
+expect_eq "sync with a clock three days slow" "$?" 0
+OFF=$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["clock_offset_ms"])' "$QUIZKIT_HOME/server.json")
+expect_eq "clock offset recorded (about +3 days): $OFF ms" "$([ "$OFF" -gt 259000000 ] && [ "$OFF" -lt 259400000 ] && echo yes)" yes
+expect_eq "events keep the device's time; the server notes its own" \
+    "$(sqlite3 "$SRV/server.db" 'select count(*) > 0 from events where received_ms - created_ms > 259000000')" 1
+expect_eq "every event once with a skewed clock" "$(server_has)" "$(device_has)|$(device_has)"
+stop "$PPID_"
 
 # Kill the server in the middle of a sync; restart; nothing lost or doubled.
-play_n 300
+# Three batches, each held up by the proxy: the server dies once it has taken
+# the first, while the second is on its way.
+play_bulk 3
 proxy slow:0.3
-"$QK" sync --no-retry >"$WORK/o" 2>&1 &
-SY=$!
-sleep 0.5
-{ kill -9 "$SPID"; wait "$SPID"; } 2>/dev/null
-wait "$SY"
+posts() { grep -c 'path=/api/v1/events status=200' "$SRV/access.log"; }
+POSTS=$(posts)
+taken() { [ "$(posts)" -gt "$POSTS" ]; }
+spawn "$QK" sync --no-retry >"$WORK/o" 2>&1
+SY=$LAST_PID
+wait_until 30 taken || fail "the first batch reached the server"
+stop "$SPID" KILL
+stop "$SY" 0
 expect_eq "sync fails while the server is gone" "$?" 1
+expect_eq "the server had taken one batch of three" "$(( $(posts) - POSTS ))" 1
 start_server
-kill "$PPID_"
+stop "$PPID_"
 proxy pass
 "$QK" sync >"$WORK/o" 2>&1
 expect_eq "sync after the restart" "$?" 0
@@ -325,6 +337,6 @@ expect_eq "device has nothing pending" "$(sql 'select value from sync_state wher
     "$(sql 'select max(seq) from events') $(sql 'select max(seq) from events')"
 "$QK" sync >"$WORK/o" 2>&1
 expect_contains "a further sync sends nothing" "$WORK/o" "上传 0 条"
-kill "$PPID_"
+stop "$PPID_"
 
 finish
