@@ -42,6 +42,11 @@ int64_t qk_clock_mono_ms(const qk_clock *c)
     return mono * c->rate_milli / 1000;
 }
 
+double qk_clock_rate(const qk_clock *c)
+{
+    return c && c->set ? (double)c->rate_milli / 1000.0 : 1.0;
+}
+
 /* A decimal rate such as "60", "0.5" or "0": thousandths, at most 100,000x. */
 static int parse_rate(const char *s, int64_t *milli)
 {

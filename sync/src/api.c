@@ -282,7 +282,8 @@ static void authenticate(call *c)
 
 static void h_time(call *c)
 {
-    ok(c, 200, json_pack("{s:I, s:i}", "server_ms", (json_int_t)qk__store_now(c->s), "api", 1));
+    ok(c, 200, json_pack("{s:I, s:f, s:i}", "server_ms", (json_int_t)qk__store_now(c->s),
+                         "clock_rate", qk_clock_rate(&c->srv->clock), "api", 1));
 }
 
 static void h_login(call *c)

@@ -53,6 +53,7 @@ struct qk_kiosk {
     qk_bundle *b;
     char *web, *server_conf;
     int idle_s;
+    double clock_rate; /* the pages' clock runs at the kiosk's (QUIZKIT_NOW_RATE) */
     qk_lang lang;
     pthread_mutex_t lock;
     screen screens[MAX_SCREENS];
@@ -249,9 +250,9 @@ static void h_home(call *c)
     qk_client_conf conf;
     char msg[256];
     int enrolled = k->server_conf && qk_client_conf_load(&conf, k->server_conf, msg, sizeof msg) == QK_OK;
-    ok(c, json_pack("{s:{s:s, s:s, s:s}, s:s, s:I, s:o, s:o, s:{s:I, s:b, s:I}, s:i}", "bundle",
-                    "id", info->id, "version", info->version, "title", info->title, "today", day,
-                    "now_ms", (json_int_t)now,
+    ok(c, json_pack("{s:{s:s, s:s, s:s}, s:s, s:I, s:f, s:o, s:o, s:{s:I, s:b, s:I}, s:i}",
+                    "bundle", "id", info->id, "version", info->version, "title", info->title,
+                    "today", day, "now_ms", (json_int_t)now, "clock_rate", k->clock_rate,
                     "themed_day", today ? theme_json(today, now, k->b) : json_null(), "competitions",
                     open, "sync", "pending", (json_int_t)(last - acked), "enrolled", enrolled,
                     "last_sync_ms", (json_int_t)(enrolled ? conf.last_sync_ms : 0), "idle_seconds",
@@ -1115,6 +1116,7 @@ qk_kiosk *qk_kiosk_start(qk_engine *e, qk_bundle *b, const qk_kiosk_config *cfg,
     k->b = b;
     k->lang = cfg->lang;
     k->idle_s = cfg->idle_s > 0 ? cfg->idle_s : 90;
+    k->clock_rate = qk_clock_rate(cfg->clock);
     k->web = strdup(cfg->web ? cfg->web : QK_WEB_DIR);
     k->server_conf = cfg->server_conf ? strdup(cfg->server_conf) : NULL;
     pthread_mutex_init(&k->lock, NULL);

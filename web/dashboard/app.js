@@ -174,7 +174,7 @@ async function syncClock() {
   try {
     const sent = cal.mono();
     const j = await (await api('/api/v1/time')).json();
-    cal.setNow(j.server_ms, sent);
+    cal.setNow(j.server_ms, sent, j.clock_rate);
   } catch (e) { /* the statistics themselves will say what is wrong */ }
 }
 

@@ -167,7 +167,7 @@ function reset() {
 async function loadHome(notice) {
   const sent = cal.mono();
   const h = await api('GET', '/api/home');
-  cal.setNow(h.now_ms, sent); /* the page's clock is the kiosk's */
+  cal.setNow(h.now_ms, sent, h.clock_rate); /* the page's clock is the kiosk's */
   state.home = h;
   nextDay();
   state.idleSeconds = h.idle_seconds;

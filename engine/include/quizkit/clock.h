@@ -40,6 +40,9 @@ int64_t qk_clock_real_mono_ms(void);
 int64_t qk_clock_now_ms(const qk_clock *c);
 int64_t qk_clock_mono_ms(const qk_clock *c);
 
+/* Seconds of the clock per real second (1 for the system clock). */
+double qk_clock_rate(const qk_clock *c);
+
 /* A clock from the three settings above (each may be NULL: now NULL or ""
  * gives the system clock). QK_EINVAL with a message naming the setting. */
 int qk_clock_parse(qk_clock *out, const char *now, const char *rate, const char *since,
