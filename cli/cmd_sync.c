@@ -6,7 +6,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "cli.h"
+#include "qk_client.h"
+#include "qk_server.h"
 #include "qk_sync.h"
 
 /* A signing key in the data folder (0600), made on first use. */
@@ -116,10 +120,11 @@ int cmd_import_ack(cli *c, int argc, char **argv)
     int r = help_or_args(c, argc, argv, 1);
     if (r >= 0)
         return r;
-    const char *file = NULL, *key_file = NULL;
+    const char *file = NULL, *key_file = NULL, *key_id = NULL;
     for (int i = 1; i < argc; i++) {
         int k;
-        if ((k = opt_value(c, "import-ack", argc, argv, &i, "--server-key", &key_file))) {
+        if ((k = opt_value(c, "import-ack", argc, argv, &i, "--server-key", &key_file)) ||
+            (k = opt_value(c, "import-ack", argc, argv, &i, "--server-key-id", &key_id))) {
             if (k < 0)
                 return EXIT_USAGE;
         } else if (argv[i][0] == '-') {
@@ -135,7 +140,10 @@ int cmd_import_ack(cli *c, int argc, char **argv)
     qk_engine *e = NULL;
     if (!file || engine_open(c, &e))
         return file ? EXIT_FAIL : EXIT_USAGE;
-    /* The server's key: given, or remembered from the first acknowledgement. */
+    /* The server's key is pinned, never taken from the first file that comes
+     * (DESIGN.md decision 13): given (--server-key FILE), pinned before (at a
+     * first import by its fingerprint, or at enrolment), or named by the
+     * fingerprint the server's admin reads out (--server-key-id). */
     char pinned_path[4096];
     snprintf(pinned_path, sizeof pinned_path, "%s/ack-server.pem", c->data_dir);
     char *expected = key_file ? slurp(key_file) : slurp(pinned_path);
@@ -144,13 +152,37 @@ int cmd_import_ack(cli *c, int argc, char **argv)
         qk_engine_close(e);
         return EXIT_FAIL;
     }
+    qk_client_conf conf;
+    char *conf_path = net_conf_path(c), cmsg[256];
+    if (!expected && conf_path && qk_client_conf_load(&conf, conf_path, cmsg, sizeof cmsg) == QK_OK &&
+        conf.server_key[0])
+        expected = strdup(conf.server_key);
+    free(conf_path);
+    if (!expected) {
+        json_error_t je;
+        json_t *ack = json_load_file(file, 0, &je);
+        const char *pem = json_string_value(json_object_get(ack, "server_key"));
+        qk_key *k = NULL;
+        if (key_id && pem && qk_key_from_pem(&k, pem) == QK_OK && strcmp(qk_key_id(k), key_id) == 0)
+            expected = strdup(pem);
+        else if (key_id)
+            err(c, M_ACK_KEY_ID, file, k ? qk_key_id(k) : "?", key_id);
+        else
+            err(c, M_ACK_NO_KEY, file);
+        qk_key_free(k);
+        json_decref(ack);
+        if (!expected) {
+            qk_engine_close(e);
+            return EXIT_FAIL;
+        }
+    }
     int64_t acked = 0, last = 0;
     char msg[600], *server_pem = NULL;
     int status = EXIT_FAIL;
     if (qk_ack_apply(e, file, expected, &server_pem, &acked, msg, sizeof msg) != QK_OK) {
         err_text(c, msg);
     } else if (qk_engine_sync_state(e, &acked, &last) == QK_OK) {
-        if (!expected || key_file) {
+        if (key_file || key_id) { /* pinned from now on */
             FILE *f = fopen(pinned_path, "w");
             if (f) {
                 fputs(server_pem, f);
@@ -213,17 +245,17 @@ static int admin_import(cli *c, int argc, char **argv)
         out(c, stderr, M_ADMIN_USAGE);
         return EXIT_USAGE;
     }
-    /* The server's key signs the acknowledgements. */
+    /* The server's key signs the acknowledgements: the store's own (the same
+     * whoever runs the import), unless --key names another. */
     qk_key *skey = NULL;
     char msg[512];
-    if (key_path ? qk_key_load(&skey, key_path, c->lang, msg, sizeof msg) != QK_OK
-                 : own_key(c, "server.key", &skey) != 0) {
-        if (key_path)
-            err_text(c, msg);
+    if (key_path && qk_key_load(&skey, key_path, c->lang, msg, sizeof msg) != QK_OK) {
+        err_text(c, msg);
         return EXIT_FAIL;
     }
     qk_store *s = NULL;
-    if (qk_store_open(&s, db, c->lang) != QK_OK) {
+    if (qk_store_open(&s, db, c->lang) != QK_OK ||
+        (!skey && qk_admin_server_key(s, &skey) != QK_OK)) {
         err_text(c, qk_store_errmsg(s));
         qk_store_close(s);
         qk_key_free(skey);
@@ -251,13 +283,45 @@ static int admin_import(cli *c, int argc, char **argv)
             err_text(c, qk_store_errmsg(s));
             status = EXIT_FAIL;
         } else {
-            out(c, stdout, M_ACK_WRITTEN, ack);
+            out(c, stdout, M_ACK_WRITTEN, ack, qk_key_id(skey));
         }
         if (res.conflicts)
             status = EXIT_FAIL;
     }
     qk_store_close(s);
     qk_key_free(skey);
+    return status;
+}
+
+/* `quizkit admin server-key --db DB`: the fingerprint to read out. */
+static int admin_server_key(cli *c, int argc, char **argv)
+{
+    const char *db = NULL;
+    for (int i = 2; i < argc; i++) {
+        int k;
+        if ((k = opt_value(c, "admin server-key", argc, argv, &i, "--db", &db))) {
+            if (k < 0)
+                return EXIT_USAGE;
+        } else {
+            err(c, M_UNKNOWN_OPT, "admin server-key", argv[i]);
+            return EXIT_USAGE;
+        }
+    }
+    if (!db) {
+        err(c, M_MISSING_ARG, "--db sqlite:PATH");
+        return EXIT_USAGE;
+    }
+    qk_store *s = NULL;
+    qk_key *k = NULL;
+    int status = EXIT_FAIL;
+    if (qk_store_open(&s, db, c->lang) == QK_OK && qk_admin_server_key(s, &k) == QK_OK) {
+        out(c, stdout, M_SERVER_KEY, qk_key_id(k), qk_key_id(k));
+        status = EXIT_OK;
+    } else {
+        err_text(c, qk_store_errmsg(s));
+    }
+    qk_key_free(k);
+    qk_store_close(s);
     return status;
 }
 
@@ -269,6 +333,8 @@ int cmd_admin(cli *c, int argc, char **argv)
     }
     if (argc > 1 && strcmp(argv[1], "import") == 0)
         return admin_import(c, argc, argv);
+    if (argc > 1 && strcmp(argv[1], "server-key") == 0)
+        return admin_server_key(c, argc, argv);
     if (argc > 1) {
         int r = admin_server(c, argc, argv);
         if (r >= 0)

@@ -244,6 +244,46 @@ int qk_key_from_pem(qk_key **out, const char *pem)
     return QK_OK;
 }
 
+int qk_key_private_pem(const qk_key *k, char **out)
+{
+    unsigned char pem[4096];
+    *out = NULL;
+    if (!k->can_sign || mbedtls_pk_write_key_pem((mbedtls_pk_context *)&k->pk, pem, sizeof pem) != 0)
+        return QK_EINVAL;
+    *out = qk__strdup((const char *)pem);
+    memset(pem, 0, sizeof pem);
+    return *out ? QK_OK : QK_ENOMEM;
+}
+
+int qk_key_from_private_pem(qk_key **out, const char *pem)
+{
+    *out = NULL;
+    qk_key *k = calloc(1, sizeof *k);
+    if (!k)
+        return QK_ENOMEM;
+    mbedtls_pk_init(&k->pk);
+    int rc;
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+    qk_rng *rng = NULL;
+    if (qk_rng_new_random(&rng) != QK_OK) {
+        qk_key_free(k);
+        return QK_EIO;
+    }
+    rc = mbedtls_pk_parse_key(&k->pk, (const unsigned char *)pem, strlen(pem) + 1, NULL, 0,
+                              qk__rng_fn, rng);
+    qk_rng_free(rng);
+#else
+    rc = mbedtls_pk_parse_key(&k->pk, (const unsigned char *)pem, strlen(pem) + 1, NULL, 0);
+#endif
+    if (rc != 0 || !is_p256(k) || compute_id(k) != QK_OK) {
+        qk_key_free(k);
+        return QK_EINVAL;
+    }
+    k->can_sign = 1;
+    *out = k;
+    return QK_OK;
+}
+
 void *qk__key_pk(const qk_key *k)
 {
     return (void *)&k->pk;

@@ -26,6 +26,8 @@ typedef struct qk_client_conf {
     int64_t roster_cursor;
     int64_t last_sync_ms;  /* last successful sync */
     int64_t clock_offset_ms; /* server time minus device time at the last sync */
+    char server_key[1024];   /* the server's acknowledgement key (PEM), from enrolment: the
+                                only key whose USB acknowledgements this device accepts */
 } qk_client_conf;
 
 int qk_client_conf_load(qk_client_conf *c, const char *path, char *msg, size_t n);

@@ -42,6 +42,10 @@ int qk_admin_roster_import(qk_store *s, const char *csv, size_t len, const char 
 int qk_admin_code_new(qk_store *s, const char *branch, const char *by, int64_t ttl_ms,
                       char code[QK_CODE_LEN + 1], int64_t *expires_ms);
 int qk_admin_device_revoke(qk_store *s, const char *device_id);
+/* The key that signs this server's acknowledgements: kept in the store (made
+ * on first use), the same whoever runs the import, and sent to devices at
+ * enrolment so that they accept acknowledgements from it only. */
+int qk_admin_server_key(qk_store *s, qk_key **out);
 int qk_admin_backup(qk_store *s, const char *dest);
 /* Checks a bundle (digests, and a signature by a key in trust_dir) and copies
  * it into bundles_dir as ID-VERSION.qkb. QK_EEXISTS when that version is

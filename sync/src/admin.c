@@ -323,6 +323,32 @@ int qk_enrol(qk_store *s, const char *code, const char *device_id, const char *n
     }
 }
 
+int qk_admin_server_key(qk_store *s, qk_key **out)
+{
+    *out = NULL;
+    char *pem = NULL;
+    int rc = s->ops->server_key(s, NULL, &pem);
+    if (rc == QK_ENOTFOUND) { /* the first: made now, kept in the store */
+        qk_key *k = NULL;
+        char *mine = NULL;
+        rc = qk_key_generate(&k);
+        if (rc == QK_OK)
+            rc = qk_key_private_pem(k, &mine);
+        if (rc == QK_OK)
+            rc = s->ops->server_key(s, mine, &pem);
+        if (mine)
+            memset(mine, 0, strlen(mine));
+        free(mine);
+        qk_key_free(k);
+    }
+    if (rc == QK_OK)
+        rc = qk_key_from_private_pem(out, pem);
+    if (pem)
+        memset(pem, 0, strlen(pem));
+    free(pem);
+    return rc;
+}
+
 int qk_admin_device_revoke(qk_store *s, const char *device_id)
 {
     int rc = s->ops->device_revoke(s, device_id);

@@ -489,8 +489,16 @@ static void h_enroll(call *c)
             fail_rc(c, rc);
         } else {
             snprintf(c->rq->who, sizeof c->rq->who, "device:%s", dev);
-            ok(c, 201, json_pack("{s:s, s:s, s:s}", "device_id", dev, "token", token, "branch",
-                                 branch));
+            /* the key its USB acknowledgements will carry: pinned now */
+            qk_key *sk = NULL;
+            char *spem = NULL;
+            if (qk_admin_server_key(c->s, &sk) == QK_OK)
+                qk_key_public_pem(sk, &spem);
+            ok(c, 201, json_pack("{s:s, s:s, s:s, s:s?, s:s?}", "device_id", dev, "token", token,
+                                 "branch", branch, "server_key", spem, "server_key_id",
+                                 sk ? qk_key_id(sk) : NULL));
+            free(spem);
+            qk_key_free(sk);
         }
     }
     qk_key_free(k);

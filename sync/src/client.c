@@ -316,6 +316,9 @@ int qk_client_enroll(qk_client *c, qk_engine *e, const char *code, const char *n
     }
     snprintf(conf->token, sizeof conf->token, "%s", token);
     snprintf(conf->branch, sizeof conf->branch, "%s", branch);
+    /* the server's acknowledgement key, pinned at enrolment (DESIGN.md decision 13) */
+    const char *skey = json_string_value(json_object_get(reply, "server_key"));
+    snprintf(conf->server_key, sizeof conf->server_key, "%s", skey && strlen(skey) < sizeof conf->server_key ? skey : "");
     snprintf(conf->device_id, sizeof conf->device_id, "%s", qk_engine_device_id(e));
     conf->roster_cursor = 0;
     c->conf = *conf;
@@ -639,6 +642,8 @@ int qk_client_conf_load(qk_client_conf *c, const char *path, char *msg, size_t n
         c->roster_cursor = json_integer_value(json_object_get(j, "roster_cursor"));
         c->last_sync_ms = json_integer_value(json_object_get(j, "last_sync_ms"));
         c->clock_offset_ms = json_integer_value(json_object_get(j, "clock_offset_ms"));
+        if ((s = json_string_value(json_object_get(j, "server_key"))))
+            snprintf(c->server_key, sizeof c->server_key, "%s", s);
     } else {
         snprintf(msg, n, "%s", path);
     }
@@ -653,6 +658,8 @@ int qk_client_conf_save(const qk_client_conf *c, const char *path, char *msg, si
                           c->cacert, "pin", c->pin, "roster_cursor", (json_int_t)c->roster_cursor,
                           "last_sync_ms", (json_int_t)c->last_sync_ms, "clock_offset_ms",
                           (json_int_t)c->clock_offset_ms);
+    if (j && c->server_key[0])
+        json_object_set_new(j, "server_key", json_string(c->server_key));
     char *text = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
     json_decref(j);
     char tmp[4096];

@@ -98,6 +98,10 @@ typedef struct qk_store_ops {
     /* What one device should have awarded a member by the rules (expected),
      * kept beside what it did award (the sum of its award events). */
     int (*points_claim)(qk_store *s, const char *member, const char *device, int64_t expected);
+    /* The private key (PEM) that signs this server's acknowledgements, into
+     * *out (caller frees); with pem not NULL, it is kept first unless the
+     * store already has one (which wins). QK_ENOTFOUND when none is kept. */
+    int (*server_key)(qk_store *s, const char *pem, char **out);
 
     /* The database file another connection can read (for the engine's re-scoring). */
     const char *(*path)(qk_store *s);

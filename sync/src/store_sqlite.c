@@ -83,7 +83,11 @@ static const char *const migrations[] = {
     "CREATE TABLE points_claims(member_id TEXT NOT NULL, device_id TEXT NOT NULL,\n"
     "  claimed INTEGER NOT NULL, expected INTEGER NOT NULL, judged_ms INTEGER NOT NULL,\n"
     "  PRIMARY KEY(member_id, device_id)) WITHOUT ROWID;\n"
-    "CREATE INDEX events_member_kind ON events(member_id, kind);\n",
+    "CREATE INDEX events_member_kind ON events(member_id, kind);\n"
+    /* the key that signs this server's acknowledgements: the store's, so
+     * every admin and every machine that imports signs with the same one */
+    "CREATE TABLE server_key(id INTEGER PRIMARY KEY CHECK (id = 1), private_pem TEXT NOT NULL,\n"
+    "  created_ms INTEGER NOT NULL);\n",
 };
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
@@ -998,7 +1002,33 @@ static int points_claim(qk_store *s, const char *member, const char *device, int
     return run(s, st, "points", 1);
 }
 
+/* The server's signing key: the one kept, or pem kept as it (first one wins). */
+static int server_key(qk_store *s, const char *pem, char **out)
+{
+    *out = NULL;
+    sqlite3_stmt *st = NULL;
+    if (pem) {
+        if (!(st = prep(s, "INSERT OR IGNORE INTO server_key(id, private_pem, created_ms)"
+                           " VALUES (1, ?, ?)")))
+            return QK_EIO;
+        text(st, 1, pem);
+        sqlite3_bind_int64(st, 2, qk__store_now(s));
+        int rc = run(s, st, "server_key", 1);
+        if (rc != QK_OK)
+            return rc;
+    }
+    if (!(st = prep(s, "SELECT private_pem FROM server_key WHERE id = 1")))
+        return QK_EIO;
+    int step = sqlite3_step(st);
+    int rc = step == SQLITE_ROW ? QK_OK : step == SQLITE_DONE ? QK_ENOTFOUND : fail(s, "server_key");
+    if (rc == QK_OK && !(*out = strdup((const char *)sqlite3_column_text(st, 0))))
+        rc = QK_ENOMEM;
+    sqlite3_finalize(st);
+    return rc;
+}
+
 const qk_store_ops qk__sqlite_store = {
+    .server_key = server_key,
     .points_claim = points_claim,
     .points_put = points_put,
     .begin = begin,

@@ -61,4 +61,24 @@ expect_contains "after the restored server's ack, the export carries what it los
 mkdir -p "$WORK/acks2"
 "$QK" admin import "$WORK/stick2.qkd" --db "$DB" --ack-dir "$WORK/acks2" >"$WORK/i" 2>&1 || fail "import 2: $(cat "$WORK/i")"
 expect_eq "by USB too, every event on the server exactly once" "$(server_has)" "$(device_has)"
+
+# Issue 14, item 2: the server's acknowledgement key was pinned at enrolment.
+# An import run by another account (another data folder) signs with the
+# store's key, which the device accepts; a file signed by any other key is
+# refused and nothing moves.
+play 1
+"$QK" export --out "$WORK/stick3.qkd" >/dev/null 2>&1
+mkdir -p "$WORK/acks3" "$WORK/acks4"
+QUIZKIT_HOME="$WORK/another-admin" "$QK" admin import "$WORK/stick3.qkd" --db "$DB" --ack-dir "$WORK/acks3" >/dev/null 2>&1
+"$QK" keygen -o "$WORK/rogue" >/dev/null
+"$QK" admin import "$WORK/stick3.qkd" --db "$DB" --ack-dir "$WORK/acks4" --key "$WORK/rogue.key" >/dev/null 2>&1
+acked() { sql "select value from sync_state where key = 'acked_seq'"; }
+before=$(acked)
+"$QK" import-ack "$WORK/acks4/"ack-*.json >"$WORK/a" 2>&1
+expect_eq "an acknowledgement signed by another key is refused" "$?" 1
+expect_contains "as another server's" "$WORK/a" "由另一台服务器"
+expect_eq "nothing moved" "$(acked)" "$before"
+"$QK" import-ack "$WORK/acks3/"ack-*.json >"$WORK/a" 2>&1
+expect_eq "another admin's import signs with the server's own key, which the device knows" "$?" 0
+expect_contains "and it applies" "$WORK/a" "尚待同步 0 条"
 finish

@@ -26,7 +26,23 @@ expect_contains "the same file again changes nothing" "$WORK/i2" "新增 0 条�
 expect_eq "each event once on the server" "$(sqlite3 "$SRV/server.db" 'select count(*), count(distinct id) from events')" "7|7"
 expect_eq "server holds the answers as given" "$(sqlite3 "$SRV/server.db" "select json_extract(payload,'\$.response') from events where kind='answer' and json_extract(payload,'\$.q')='q4'")" "1921|南湖"
 
+# Issue 14, item 2: the first acknowledgement is not trusted for its own key.
+# A USB-only device learns the server's key by its fingerprint, read out by
+# the server's admin (quizkit admin server-key).
 "$QK" import-ack "$SRV"/ack-*.json >"$WORK/a" 2>&1
+expect_eq "a first acknowledgement without the server's fingerprint is refused" "$?" 1
+expect_contains "and says where to get it" "$WORK/a" "quizkit admin server-key"
+"$QK" keygen -o "$WORK/rogue" >/dev/null
+"$QK" admin import "$WORK/stick.qkd" --db "sqlite:$SRV/server.db" --ack-dir "$WORK" --key "$WORK/rogue.key" >/dev/null 2>&1
+"$QK" admin server-key --db "sqlite:$SRV/server.db" >"$WORK/fp" 2>&1
+FP=$(sed -n 's/^服务器密钥指纹：\([0-9a-f]*\)$/\1/p' "$WORK/fp")
+expect_eq "the admin reads the fingerprint from the store" "${#FP}" 16
+expect_contains "the import named the same fingerprint" "$WORK/i" "服务器密钥指纹 $FP"
+"$QK" import-ack "$WORK/ack-"*.json --server-key-id "$FP" >"$WORK/a" 2>&1
+expect_eq "an acknowledgement by any other key is refused, even with a fingerprint" "$?" 1
+expect_contains "naming both keys" "$WORK/a" "不是管理员给出的服务器密钥 $FP"
+expect_contains "nothing moved" "$("$QK" status >"$WORK/s" 2>&1; echo "$WORK/s")" "服务器已确认 0 条"
+"$QK" import-ack "$SRV"/ack-*.json --server-key-id "$FP" >"$WORK/a" 2>&1
 expect_contains "acknowledgement applied" "$WORK/a" "服务器已确认到第 7 条，尚待同步 0 条"
 "$QK" export --out "$WORK/again.qkd" >"$WORK/e2" 2>&1
 expect_contains "nothing left to export" "$WORK/e2" "没有需要导出的记录"
@@ -61,7 +77,7 @@ PY
 "$QK" import-ack "$WORK/forged.json" >"$WORK/f" 2>&1
 expect_eq "forged acknowledgement refused" "$?" 1
 expect_contains "forged acknowledgement explained" "$WORK/f" "签名无效"
-"$QK" keygen -o "$WORK/rogue" >/dev/null
+rm -f "$WORK/ack-"*.json
 "$QK" admin import "$WORK/third.qkd" --db "sqlite:$SRV/server.db" --ack-dir "$WORK" --key "$WORK/rogue.key" >/dev/null 2>&1
 "$QK" import-ack "$WORK/ack-"*.json >"$WORK/f" 2>&1
 expect_eq "another server's acknowledgement refused" "$?" 1

@@ -36,6 +36,11 @@ int qk_key_verify(const qk_key *k, const unsigned char hash[32], const unsigned 
 int qk_key_public_pem(const qk_key *k, char **out);
 /* Reads a public key from PEM text. */
 int qk_key_from_pem(qk_key **out, const char *pem);
+/* The private key as PEM text (QK_EINVAL for a public key); caller frees,
+ * and should wipe it. */
+int qk_key_private_pem(const qk_key *k, char **out);
+/* Reads a private key from PEM text (it can sign). */
+int qk_key_from_private_pem(qk_key **out, const char *pem);
 void qk_key_free(qk_key *k);
 
 #endif
