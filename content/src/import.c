@@ -191,21 +191,30 @@ int qk__emit(qk__src *s, qk_question *q, int line)
     return ok;
 }
 
-/* Splits s at any of the separator bytes; trims spaces; keeps empty parts. */
+/* Splits s at any of the separator bytes; trims spaces; keeps empty parts.
+ * More than max parts: max + 1 (nothing kept). Out of memory: SIZE_MAX
+ * (nothing kept). */
 static size_t split(const char *s, const char *seps, char **parts, size_t max)
 {
     size_t n = 0;
     const char *start = s;
     for (const char *p = s;; p++) {
         if (*p == '\0' || strchr(seps, *p)) {
-            if (n == max)
+            if (n == max) {
+                for (size_t i = 0; i < n; i++)
+                    free(parts[i]);
                 return max + 1;
+            }
             const char *a = start, *b = p;
             while (a < b && (*a == ' ' || *a == '\t'))
                 a++;
             while (b > a && (b[-1] == ' ' || b[-1] == '\t' || b[-1] == '\r' || b[-1] == '\n'))
                 b--;
-            parts[n++] = qk__dupn(a, (size_t)(b - a));
+            if (!(parts[n++] = qk__dupn(a, (size_t)(b - a)))) {
+                for (size_t i = 0; i < n; i++)
+                    free(parts[i]);
+                return SIZE_MAX;
+            }
             if (*p == '\0')
                 break;
             start = p + 1;
@@ -217,17 +226,23 @@ static size_t split(const char *s, const char *seps, char **parts, size_t max)
 int qk__fill_key(qk__src *s, qk_question *q, const char *answer, int line)
 {
     char *norm = NULL;
-    if (qk_text_nfkc(&norm, answer, strlen(answer)) != QK_OK)
+    if (qk_text_nfkc(&norm, answer, strlen(answer)) != QK_OK) {
+        qk__qdiag(s, QK_DIAG_ERROR, line, q->id, QK_C_OOM);
         return 0;
+    }
     char *blanks[QK_MAX_BLANKS + 1];
     size_t nb = split(norm, "|;", blanks, QK_MAX_BLANKS);
     free(norm);
+    if (nb == SIZE_MAX) {
+        qk__qdiag(s, QK_DIAG_ERROR, line, q->id, QK_C_OOM);
+        return 0;
+    }
     if (nb > QK_MAX_BLANKS) {
-        for (size_t i = 0; i < QK_MAX_BLANKS; i++)
-            free(blanks[i]);
         qk__qdiag(s, QK_DIAG_ERROR, line, q->id, QK_C_Q_FILL_ANSWER);
         return 0;
     }
+    /* Out of memory anywhere below fails the question loudly: a key with an
+     * alternative or a blank missing would mark a right answer wrong. */
     q->blanks = calloc(nb, sizeof *q->blanks);
     int ok = q->blanks != NULL;
     for (size_t i = 0; i < nb; i++) {
@@ -235,11 +250,14 @@ int qk__fill_key(qk__src *s, qk_question *q, const char *answer, int line)
             qk_blank *b = &q->blanks[i];
             char *alts[33];
             size_t na = split(blanks[i], "/", alts, 32);
+            if (na == SIZE_MAX)
+                na = 0, ok = 0;
             if (na > 32)
                 na = 32;
-            b->accepted = calloc(na, sizeof *b->accepted);
+            b->accepted = na ? calloc(na, sizeof *b->accepted) : NULL;
+            ok = ok && (na == 0 || b->accepted);
             for (size_t a = 0; a < na; a++) {
-                if (b->accepted && alts[a] && alts[a][0])
+                if (b->accepted && alts[a][0])
                     b->accepted[b->n_accepted++] = alts[a];
                 else
                     free(alts[a]);
@@ -248,6 +266,8 @@ int qk__fill_key(qk__src *s, qk_question *q, const char *answer, int line)
         }
         free(blanks[i]);
     }
+    if (!ok)
+        qk__qdiag(s, QK_DIAG_ERROR, line, q->id, QK_C_OOM);
     return ok;
 }
 

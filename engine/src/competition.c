@@ -35,13 +35,19 @@ typedef struct jf {
     int64_t integer;
 } jf;
 
-static int field(sqlite3 *db, const char *json, const char *path, jf *f, char *buf, size_t buflen)
+/* A field's type and value. When memory runs out the field reads as absent
+ * and *oom is set, so that the whole parse fails with QK_ENOMEM rather than
+ * reading a half-filled field (or a present one as missing). */
+static int field(sqlite3 *db, const char *json, const char *path, jf *f, char *buf, size_t buflen,
+                 int *oom)
 {
     sqlite3_stmt *st = NULL;
     memset(f, 0, sizeof *f);
     if (sqlite3_prepare_v2(db, "SELECT json_type(?1, ?2), json_extract(?1, ?2)", -1, &st, NULL) !=
-        SQLITE_OK)
+        SQLITE_OK) {
+        *oom = 1;
         return QK_ENOMEM;
+    }
     sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
     int rc = QK_OK;
@@ -55,6 +61,8 @@ static int field(sqlite3 *db, const char *json, const char *path, jf *f, char *b
         char *copy = malloc(n + 1);
         if (!copy) {
             rc = QK_ENOMEM;
+            f->type = NULL;
+            *oom = 1;
         } else {
             memcpy(copy, t ? t : "", n + 1);
             f->text = copy;
@@ -80,11 +88,11 @@ static int bad(qk_lang lang, char *msg, size_t n, const char *id, const char *wh
 
 /* An optional integer field within [lo, hi]; def when absent. */
 static int int_field(sqlite3 *db, const char *json, const char *path, int64_t lo, int64_t hi,
-                     int64_t def, int64_t *out)
+                     int64_t def, int64_t *out, int *oom)
 {
     jf f;
     char tb[16];
-    if (field(db, json, path, &f, tb, sizeof tb) != QK_OK)
+    if (field(db, json, path, &f, tb, sizeof tb, oom) != QK_OK)
         return 0;
     int ok = 1;
     if (!f.type)
@@ -107,19 +115,24 @@ int qk_competition_parse(qk_competition **out, const char *json, qk_lang lang, c
         return QK_ENOMEM;
     }
     qk_competition *c = calloc(1, sizeof *c);
-    int rc = c ? QK_OK : QK_ENOMEM;
+    if (!c) {
+        sqlite3_close(db);
+        return QK_ENOMEM;
+    }
+    int rc = QK_OK;
     jf f;
     char tb[16];
+    int oom = 0;
     const char *id = "";
     /* id, title: required strings */
     if (rc == QK_OK) {
-        if (field(db, json, "$", &f, tb, sizeof tb) != QK_OK || !f.type ||
+        if (field(db, json, "$", &f, tb, sizeof tb, &oom) != QK_OK || !f.type ||
             strcmp(f.type, "object") != 0)
             rc = bad(lang, msg, msglen, "", "{...}");
         jf_clear(&f);
     }
     if (rc == QK_OK) {
-        field(db, json, "$.id", &f, tb, sizeof tb);
+        field(db, json, "$.id", &f, tb, sizeof tb, &oom);
         if (!f.type || strcmp(f.type, "text") != 0 || !*f.text || strlen(f.text) > 64)
             rc = bad(lang, msg, msglen, "", "id");
         else
@@ -127,7 +140,7 @@ int qk_competition_parse(qk_competition **out, const char *json, qk_lang lang, c
         jf_clear(&f);
     }
     if (rc == QK_OK) {
-        field(db, json, "$.title", &f, tb, sizeof tb);
+        field(db, json, "$.title", &f, tb, sizeof tb, &oom);
         if (!f.type || strcmp(f.type, "text") != 0 || !*f.text)
             rc = bad(lang, msg, msglen, id, "title");
         else
@@ -135,7 +148,7 @@ int qk_competition_parse(qk_competition **out, const char *json, qk_lang lang, c
         jf_clear(&f);
     }
     if (rc == QK_OK) {
-        field(db, json, "$.theme", &f, tb, sizeof tb);
+        field(db, json, "$.theme", &f, tb, sizeof tb, &oom);
         if (f.type && strcmp(f.type, "text") == 0)
             c->theme = (char *)f.text, f.text = NULL;
         else if (f.type && strcmp(f.type, "null") != 0)
@@ -144,7 +157,7 @@ int qk_competition_parse(qk_competition **out, const char *json, qk_lang lang, c
     }
     static const char *const times[] = {"$.opens", "$.closes"};
     for (int k = 0; rc == QK_OK && k < 2; k++) {
-        field(db, json, times[k], &f, tb, sizeof tb);
+        field(db, json, times[k], &f, tb, sizeof tb, &oom);
         int64_t *dst = k ? &c->closes_ms : &c->opens_ms;
         if (f.type && (strcmp(f.type, "text") != 0 || qk_beijing_parse_minute(f.text, dst) != 0))
             rc = bad(lang, msg, msglen, id, k ? "closes (YYYY-MM-DD HH:MM)" : "opens (YYYY-MM-DD HH:MM)");
@@ -154,7 +167,7 @@ int qk_competition_parse(qk_competition **out, const char *json, qk_lang lang, c
         rc = bad(lang, msg, msglen, id, "closes (after opens)");
     /* The question set: a fixed list, or count drawn from the theme. */
     if (rc == QK_OK) {
-        field(db, json, "$.questions", &f, tb, sizeof tb);
+        field(db, json, "$.questions", &f, tb, sizeof tb, &oom);
         int is_array = f.type && strcmp(f.type, "array") == 0;
         jf_clear(&f);
         if (is_array) {
@@ -189,10 +202,10 @@ int qk_competition_parse(qk_competition **out, const char *json, qk_lang lang, c
     }
     int64_t v = 0;
     if (rc == QK_OK && !c->questions) {
-        if (!int_field(db, json, "$.count", 1, 500, 10, &v))
+        if (!int_field(db, json, "$.count", 1, 500, 10, &v, &oom))
             rc = bad(lang, msg, msglen, id, "count (1-500)");
         c->count = (size_t)v;
-        if (rc == QK_OK && !int_field(db, json, "$.seed", 0, INT64_MAX, 0, &v))
+        if (rc == QK_OK && !int_field(db, json, "$.seed", 0, INT64_MAX, 0, &v, &oom))
             rc = bad(lang, msg, msglen, id, "seed");
         c->seed = (uint64_t)v;
         if (rc == QK_OK && v == 0) {
@@ -215,14 +228,14 @@ int qk_competition_parse(qk_competition **out, const char *json, qk_lang lang, c
         {"$.min_ms", "min_ms (0-10000)", 0, 10000, 300, &c->min_ms},
         {"$.attempts", "attempts (1-100)", 1, 100, 1, &c->attempts},
     };
-    for (size_t i = 0; rc == QK_OK && c && i < sizeof ints / sizeof ints[0]; i++) {
-        if (!int_field(db, json, ints[i].path, ints[i].lo, ints[i].hi, ints[i].def, &v))
+    for (size_t i = 0; rc == QK_OK && i < sizeof ints / sizeof ints[0]; i++) {
+        if (!int_field(db, json, ints[i].path, ints[i].lo, ints[i].hi, ints[i].def, &v, &oom))
             rc = bad(lang, msg, msglen, id, ints[i].what);
         else
             *ints[i].dst = (int)v;
     }
     if (rc == QK_OK) {
-        field(db, json, "$.full_within", &f, tb, sizeof tb);
+        field(db, json, "$.full_within", &f, tb, sizeof tb, &oom);
         if (f.type && ((strcmp(f.type, "real") != 0 && strcmp(f.type, "integer") != 0) ||
                        f.real < 0 || f.real >= 1))
             rc = bad(lang, msg, msglen, id, "full_within (0 to under 1)");
@@ -231,7 +244,7 @@ int qk_competition_parse(qk_competition **out, const char *json, qk_lang lang, c
         jf_clear(&f);
     }
     if (rc == QK_OK) {
-        field(db, json, "$.teams", &f, tb, sizeof tb);
+        field(db, json, "$.teams", &f, tb, sizeof tb, &oom);
         if (!f.type || (strcmp(f.type, "text") == 0 && strcmp(f.text, "none") == 0))
             c->teams = QK_TEAMS_NONE;
         else if (strcmp(f.type, "text") == 0 && strcmp(f.text, "dept") == 0)
@@ -243,13 +256,17 @@ int qk_competition_parse(qk_competition **out, const char *json, qk_lang lang, c
         jf_clear(&f);
     }
     if (rc == QK_OK) {
-        field(db, json, "$.guests", &f, tb, sizeof tb);
+        field(db, json, "$.guests", &f, tb, sizeof tb, &oom);
         if (f.type && strcmp(f.type, "true") != 0 && strcmp(f.type, "false") != 0)
             rc = bad(lang, msg, msglen, id, "guests (true/false)");
         c->guests = f.type && strcmp(f.type, "true") == 0;
         jf_clear(&f);
     }
     sqlite3_close(db);
+    if (oom) {
+        rc = QK_ENOMEM;
+        snprintf(msg, msglen, "%s", lang == QK_LANG_EN ? "out of memory" : "内存不足");
+    }
     if (rc != QK_OK) {
         qk_competition_free(c);
         return rc;
