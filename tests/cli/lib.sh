@@ -45,7 +45,7 @@ spawn() { "$@" <&0 & LAST_PID=$!; PIDS+=("$LAST_PID"); }
 # stop PID [SIGNAL]: sends SIGNAL (TERM; 0 sends nothing) and waits for the
 # process, 20 s at most before SIGKILL; returns its exit status.
 stop() {
-    local p=$1 sig=${2:-TERM} rc keep=() q
+    local p=$1 sig=${2:-TERM} rc
     {
         kill -"$sig" "$p"
         for _ in $(seq 400); do alive "$p" || break; sleep 0.05; done
@@ -53,9 +53,14 @@ stop() {
         wait "$p"
         rc=$?
     } 3>&1 2>/dev/null  # (and no "Killed" notice from the shell)
-    for q in "${PIDS[@]}"; do [ "$q" = "$p" ] || keep+=("$q"); done
-    PIDS=("${keep[@]+"${keep[@]}"}")
+    forget "$p"
     return "$rc"
+}
+# forget PID: no longer ended at exit (the test waited for it itself).
+forget() {
+    local keep=() q
+    for q in "${PIDS[@]+"${PIDS[@]}"}"; do [ "$q" = "$1" ] || keep+=("$q"); done
+    PIDS=("${keep[@]+"${keep[@]}"}")
 }
 cleanup() {
     local p

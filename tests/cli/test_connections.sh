@@ -19,7 +19,6 @@ for _ in range(300):
         socks.append(s)
     except OSError:
         s.close()
-time.sleep(0.5)  # let the server take (or refuse) them
 # which of them the server still holds open
 def open_ones():
     alive = 0
@@ -32,6 +31,11 @@ def open_ones():
         except OSError:
             pass
     return alive
+# until the server has taken (or refused) them: at most 32 held, 4 s at most
+# (well before the 5 s after which silent ones are closed)
+settle = time.monotonic() + 4
+while open_ones() > 32 and time.monotonic() < settle:
+    time.sleep(0.05)
 held = open_ones()
 print("held", held)
 t0 = time.monotonic()

@@ -16,15 +16,14 @@ device_id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["dev
 server_has() { sqlite3 "$SRV/server.db" "select count(*) || '/' || count(distinct id) || '/' || coalesce(max(seq), 0) from events where device_id = '$device_id'"; }
 device_has() { sql "select count(*) || '/' || count(distinct id) || '/' || max(seq) from events"; }
 restart_from() { # BACKUP: the server stops, its database is replaced by the backup, it starts again
-    kill "$SERVER_PID"
-    wait "$SERVER_PID" 2>/dev/null
+    stop "$SERVER_PID"
     rm -f "$SRV/server.db-wal" "$SRV/server.db-shm"
     cp "$1" "$SRV/server.db"
     rm -f "$SRV/port"
-    "$QK" serve --db "$DB" --port "$PORT" --port-file "$SRV/port" --trust "$SRV/trust" --log "$SRV/log" \
-        >>"$SRV/out" 2>&1 &
-    SERVER_PID=$!
-    for _ in $(seq 100); do [ -s "$SRV/port" ] && break; sleep 0.05; done
+    spawn "$QK" serve --db "$DB" --port "$PORT" --port-file "$SRV/port" --trust "$SRV/trust" --log "$SRV/log" \
+        >>"$SRV/out" 2>&1
+    SERVER_PID=$LAST_PID
+    wait_file "$SRV/port" || fail "the server started again: $(tail -3 "$SRV/out")"
 }
 
 play 3
@@ -53,7 +52,7 @@ play 2
 restart_from "$WORK/backup2.db"
 play 1
 "$QK" export --out "$WORK/stick.qkd" >/dev/null 2>&1
-kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null
+stop "$SERVER_PID"
 "$QK" admin import "$WORK/stick.qkd" --db "$DB" --ack-dir "$WORK" >"$WORK/i" 2>&1 || fail "import: $(cat "$WORK/i")"
 "$QK" import-ack "$WORK"/ack-*.json >"$WORK/a" 2>&1 || fail "import-ack: $(cat "$WORK/a")"
 "$QK" export --out "$WORK/stick2.qkd" >"$WORK/e" 2>&1

@@ -15,9 +15,9 @@ stop_one() {
     local name=$1 sig=$2 delay=$3
     shift 3
     rm -f "$WORK/port"
-    "$@" --port 0 --port-file "$WORK/port" >"$WORK/out" 2>&1 &
-    local pid=$!
-    for _ in $(seq 200); do [ -s "$WORK/port" ] && break; sleep 0.02; done
+    spawn "$@" --port 0 --port-file "$WORK/port" >"$WORK/out" 2>&1
+    local pid=$LAST_PID
+    wait_file "$WORK/port"
     local url="http://127.0.0.1:$(cat "$WORK/port" 2>/dev/null)"
     for _ in 1 2 3 4; do curl -s -o /dev/null --max-time 2 "$url/api/home" & done
     sleep "$delay"
@@ -25,12 +25,12 @@ stop_one() {
     for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
     if kill -0 "$pid" 2>/dev/null; then
         fail "$name stops on SIG$sig after ${delay}s: still running after 5 s"
-        kill -9 "$pid"
-        wait "$pid" 2>/dev/null
+        stop "$pid" KILL
         return
     fi
     wait "$pid"
     local rc=$?
+    forget "$pid"
     [ "$rc" -eq 0 ] || fail "$name stops on SIG$sig after ${delay}s with status 0 (got $rc): $(tail -3 "$WORK/out")"
     wait # the curls
     STOPPED=$((STOPPED + 1))
