@@ -125,10 +125,10 @@ call POST /api/logout "" "$T" >/dev/null
 expect_eq "logout" "$(call POST /api/logout "" "$G")" 200
 expect_eq "ends the session" "$(call GET /api/themes "" "$G")" 401
 expect_eq "a made-up token is refused" "$(call GET /api/themes "" "0123456789abcdef")" 401
-# Idle sign-out, on a kiosk whose clock runs ten times fast (--idle 10: a
-# second of real time) in a data folder of its own.
+# Idle sign-out, on a kiosk whose clock runs five times fast (--idle 10: two
+# seconds of real time) in a data folder of its own.
 QUIZKIT_HOME="$WORK/idle" "$QK" member add m1 --name 张三 --pin 1234 >/dev/null 2>&1
-QUIZKIT_HOME="$WORK/idle" spawn env QUIZKIT_NOW="$(clock_now)" QUIZKIT_NOW_RATE=10 QUIZKIT_NOW_SINCE= \
+QUIZKIT_HOME="$WORK/idle" spawn env QUIZKIT_NOW="$(clock_now)" QUIZKIT_NOW_RATE=5 QUIZKIT_NOW_SINCE= \
     "$QK" kiosk --port 0 --port-file "$WORK/port4" --idle 10 >"$WORK/out4" 2>&1
 K4PID=$LAST_PID
 wait_file "$WORK/port4" || fail "the fast kiosk started: $(cat "$WORK/out4")"
