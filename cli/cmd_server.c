@@ -288,7 +288,7 @@ static char *read_all(const char *path, size_t *len)
                 break;
             buf = nb;
         }
-        *len += fread(buf + *len, 1, cap - *len, f);
+        *len += fread(buf + *len, 1, cap - *len - 1, f); /* a byte kept for the end mark */
     }
     int bad = !f || ferror(f);
     if (f)
@@ -297,7 +297,10 @@ static char *read_all(const char *path, size_t *len)
         free(buf);
         return NULL;
     }
-    return buf ? buf : calloc(1, 1);
+    if (!buf)
+        return calloc(1, 1);
+    buf[*len] = '\0'; /* text readers (a competition's JSON) need the end marked */
+    return buf;
 }
 
 /* A roster file as UTF-8 (WPS/Excel save GBK too): 0, or an exit status
