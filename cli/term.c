@@ -97,7 +97,12 @@ int term_read_line(const char **line, int64_t timeout_ms)
             int64_t left = deadline - now_ms();
             if (left <= 0)
                 return TERM_TIMEOUT;
-            wait = left > 1000000 ? 1000000 : (int)left;
+            /* left is in the clock's milliseconds; poll waits real ones (a
+             * clock at QUIZKIT_NOW_RATE 10 has 10 of its ms to one real ms;
+             * a stopped clock never times out) */
+            double rate = qk_clock_rate(term_clock);
+            double real = rate > 0 ? (double)left / rate : 1000000.0;
+            wait = real > 1000000 ? 1000000 : real < 1 ? 1 : (int)real;
         }
         struct pollfd p = {0, POLLIN, 0};
         int r = poll(&p, 1, wait);
