@@ -13,6 +13,10 @@ usage: answer.py [options] -- COMMAND [ARGS...]
   --pin PIN        typed at each PIN prompt, in order (the last one repeats)
   --theme TEXT     at the theme list, the number of the theme whose line holds TEXT
   --stop-after N   ends the input after N answers (the command sees no more input)
+  --wait-after N MS
+                   after the Nth answer, waits until the quizkit clock the
+                   command runs on (tests/cli/qkclock.py) reads MS (Unix ms)
+                   before the next: a test can cross midnight inside an attempt
   --bundle FILE    a bundle to take answer keys from (repeatable); the bundles
                    installed in the data folder (QUIZKIT_HOME or --data-dir
                    in COMMAND) are read too
@@ -28,7 +32,11 @@ import select
 import sqlite3
 import subprocess
 import sys
+import time
 import codecs
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import qkclock  # noqa: E402  the clock the commands run on
 
 HEAD = re.compile(r"^(?:第 (\d+)/(\d+) 题|Question (\d+)/(\d+)) · ([^·]+?) ·", re.M)
 OPTION = re.compile(r"^  ([A-Z])\. (.*)$")
@@ -158,9 +166,14 @@ def data_dir_of(cmd):
 
 def main(argv):
     plan, pins, files, theme, stop_after = "r", [], [], None, None
+    wait_after, wait_until = None, None
     i = 0
     while i < len(argv) and argv[i] != "--":
         opt = argv[i]
+        if opt == "--wait-after" and i + 2 < len(argv):
+            wait_after, wait_until = int(argv[i + 1]), int(argv[i + 2])
+            i += 3
+            continue
         if opt not in ("--plan", "--pin", "--theme", "--stop-after", "--bundle") or i + 1 >= len(argv):
             print(__doc__, file=sys.stderr)
             return 2
@@ -257,6 +270,10 @@ def main(argv):
                     close_input()
                     break
                 step = answered - 1
+                if wait_after is not None and step == wait_after and tries == 1:
+                    deadline = time.monotonic() + 120
+                    while qkclock.now_ms() < wait_until and time.monotonic() < deadline:
+                        time.sleep(0.05)
                 right = (plan[step] if step < len(plan) else plan[-1]) == "r"
                 nblanks = int(next((g for g in m.groups() if g), "1")) if kind == "fill" else 1
                 send(make_answer(kind, nblanks, screen, keys, right))

@@ -30,7 +30,6 @@ wait_clock() { # wait_clock MS: until the shared clock reads MS (at most 60 s)
     return 1
 }
 KEY="$TESTS/fixtures/mini/q.json"
-DRIVE="$TESTS/cli/quiz_driver.py"
 
 # --- set up before 23:58: a server, two devices enrolled, four members ---
 TERM_HOME="$WORK/terminal" KIOSK_HOME="$WORK/kiosk"
@@ -92,12 +91,12 @@ call POST /api/quiz '{"mode":"daily"}' "$T3" >/dev/null
 kiosk_answer "$T3"
 kiosk_answer "$T3"
 call POST /api/logout "" "$T3" >/dev/null
-python3 "$DRIVE" --key "$KEY" --pin 4444 --answers 2 --transcript "$WORK/m4-before" -- \
-    "$QK" play --bundle test.mini --mode daily --member m4 >/dev/null 2>&1
+answer_quiz --pin 4444 --stop-after 2 -- \
+    "$QK" play --bundle test.mini --mode daily --member m4 >"$WORK/m4-before" 2>&1
 expect_eq "23:59 terminal: m4 answers two and walks away (progress kept)" "$?" 3
 # --- the terminal's m1 answers two, waits for midnight, answers three ---
-python3 "$DRIVE" --key "$KEY" --pin 1111 --wait-after 2 --until-ms $((MIDNIGHT + 10000)) \
-    --transcript "$WORK/m1" -- "$QK" play --bundle test.mini --mode daily --member m1 >/dev/null 2>&1
+answer_quiz --pin 1111 --wait-after 2 $((MIDNIGHT + 10000)) -- \
+    "$QK" play --bundle test.mini --mode daily --member m1 >"$WORK/m1" 2>&1
 expect_eq "terminal: m1's daily quiz, 23:58 to 00:00:10" "$?" 0
 expect_contains "the terminal names the day it began" "$WORK/m1" "2026-12-02（北京时间）的每日答题"
 expect_contains "five right, five points" "$WORK/m1" "本次获得 5 学习积分"
