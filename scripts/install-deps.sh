@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(
     build-essential cmake pkg-config clang
     libsqlite3-dev libmbedtls-dev libutf8proc-dev libjansson-dev zlib1g-dev
-    libmicrohttpd-dev libcurl4-openssl-dev openssl curl faketime libxlsxwriter-dev unzip
+    libmicrohttpd-dev libcurl4-openssl-dev openssl curl libxlsxwriter-dev unzip
     libcmocka-dev sqlite3 python3 util-linux
     libjs-chart.js chromium fonts-noto-cjk
 )
