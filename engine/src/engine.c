@@ -391,7 +391,9 @@ int qk_engine_sync_state(qk_engine *e, int64_t *acked_seq, int64_t *last_seq)
 
 static int write_acked(qk_engine *e, int64_t acked_seq);
 
-int qk_engine_set_acked(qk_engine *e, int64_t acked_seq)
+/* Moves the acknowledgement to acked_seq (0..last_seq) when it goes the way
+ * asked: forward (dir > 0) or back (dir < 0); otherwise changes nothing. */
+static int move_acked(qk_engine *e, int64_t acked_seq, int dir)
 {
     int64_t acked = 0, last = 0;
     int rc = qk_engine_sync_state(e, &acked, &last);
@@ -400,21 +402,19 @@ int qk_engine_set_acked(qk_engine *e, int64_t acked_seq)
     if (acked_seq < 0 || acked_seq > last)
         return qk__errf(&e->err, e->lang, QK_EINVAL, QK_M_ACK_RANGE, (long long)acked_seq,
                         (long long)last);
-    if (acked_seq <= acked)
-        return QK_OK; /* acknowledgements only move forward */
+    if (dir > 0 ? acked_seq <= acked : acked_seq >= acked)
+        return QK_OK;
     return write_acked(e, acked_seq);
+}
+
+int qk_engine_set_acked(qk_engine *e, int64_t acked_seq)
+{
+    return move_acked(e, acked_seq, 1); /* acknowledgements move forward */
 }
 
 int qk_engine_rewind_acked(qk_engine *e, int64_t acked_seq)
 {
-    int64_t acked = 0, last = 0;
-    int rc = qk_engine_sync_state(e, &acked, &last);
-    if (rc != QK_OK)
-        return rc;
-    if (acked_seq < 0 || acked_seq > last)
-        return qk__errf(&e->err, e->lang, QK_EINVAL, QK_M_ACK_RANGE, (long long)acked_seq,
-                        (long long)last);
-    return acked_seq < acked ? write_acked(e, acked_seq) : QK_OK;
+    return move_acked(e, acked_seq, -1);
 }
 
 static int write_acked(qk_engine *e, int64_t acked_seq)

@@ -22,6 +22,32 @@ static int setup(void **state)
 
 #define teardown qkt_fx_teardown
 
+/* Answers the current question of s right or wrong. */
+static void answer(qk_session *s, int right)
+{
+    qk_item it;
+    assert_int_equal(qk_session_next(s, &it), QK_ROW);
+    const qk_question *q = it.q;
+    char buf[16];
+    if (q->type == QK_Q_JUDGE)
+        snprintf(buf, sizeof buf, "%s", (q->judge_answer != 0) == right ? "T" : "F");
+    else if (q->type == QK_Q_FILL)
+        snprintf(buf, sizeof buf, "%s", right ? "1921|南湖" : "x|y");
+    else {
+        size_t len = 0;
+        for (size_t d = 0; d < q->n_options && len < sizeof buf - 1; d++) {
+            if (q->options[it.perm[d]].correct == right)
+                buf[len++] = (char)('A' + d);
+            if (!right && len)
+                break;
+        }
+        buf[len] = '\0';
+    }
+    qk_feedback fb;
+    assert_int_equal(qk_session_answer(s, buf, &fb, NULL), QK_OK);
+    assert_int_equal(fb.correct, right);
+}
+
 /* A daily quiz with `right` right answers (the fixture's daily set is all 5). */
 static qk_summary daily(fx *f, const char *member, int right)
 {
@@ -29,30 +55,8 @@ static qk_summary daily(fx *f, const char *member, int right)
     spec.mode = QK_MODE_DAILY;
     qk_session *s = NULL;
     assert_int_equal(qk_session_start(&s, f->e, f->b, member, &spec), QK_OK);
-    qk_item it;
-    int i = 0;
-    while (qk_session_next(s, &it) == QK_ROW) {
-        const qk_question *q = it.q;
-        char buf[16];
-        int want = i++ < right;
-        if (q->type == QK_Q_JUDGE)
-            snprintf(buf, sizeof buf, "%s", (q->judge_answer != 0) == want ? "T" : "F");
-        else if (q->type == QK_Q_FILL)
-            snprintf(buf, sizeof buf, "%s", want ? "1921|南湖" : "x|y");
-        else {
-            size_t len = 0;
-            for (size_t d = 0; d < q->n_options && len < sizeof buf - 1; d++) {
-                if (q->options[it.perm[d]].correct == want)
-                    buf[len++] = (char)('A' + d);
-                if (!want && len)
-                    break;
-            }
-            buf[len] = '\0';
-        }
-        qk_feedback fb;
-        assert_int_equal(qk_session_answer(s, buf, &fb, NULL), QK_OK);
-        assert_int_equal(fb.correct, want);
-    }
+    for (int i = 0; i < 5; i++)
+        answer(s, i < right);
     qk_summary sum;
     assert_int_equal(qk_session_finish(s, &sum), QK_OK);
     qk_session_free(s);
@@ -181,32 +185,6 @@ static void awards(fx *f, const char *member, char *out, size_t n)
     sqlite3_finalize(st);
     sqlite3_close(db);
     free(path);
-}
-
-/* Answers the current question of s right or wrong. */
-static void answer(qk_session *s, int right)
-{
-    qk_item it;
-    assert_int_equal(qk_session_next(s, &it), QK_ROW);
-    const qk_question *q = it.q;
-    char buf[16];
-    if (q->type == QK_Q_JUDGE)
-        snprintf(buf, sizeof buf, "%s", (q->judge_answer != 0) == right ? "T" : "F");
-    else if (q->type == QK_Q_FILL)
-        snprintf(buf, sizeof buf, "%s", right ? "1921|南湖" : "x|y");
-    else {
-        size_t len = 0;
-        for (size_t d = 0; d < q->n_options && len < sizeof buf - 1; d++) {
-            if (q->options[it.perm[d]].correct == right)
-                buf[len++] = (char)('A' + d);
-            if (!right && len)
-                break;
-        }
-        buf[len] = '\0';
-    }
-    qk_feedback fb;
-    assert_int_equal(qk_session_answer(s, buf, &fb, NULL), QK_OK);
-    assert_int_equal(fb.correct, right);
 }
 
 /* 23:58 Beijing time on 5 March 2026 */
