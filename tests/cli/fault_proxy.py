@@ -10,6 +10,10 @@ MODE: drop-after-send[:N]  forward the first N POST /api/v1/events, then cut
                            the connection before the answer reaches the device
       status:CODE:N        answer the first N requests with CODE (500, 503)
       slow:SECONDS         wait before every answer
+      chaos:SEED           each request, by a generator seeded with SEED: one in
+                           six is answered 503, one in six has its answer cut
+                           after the server took it, one in six is held up to
+                           half a second; the rest pass
       pass                 forward everything
 """
 import http.client
@@ -17,6 +21,7 @@ import http.server
 import os
 import socketserver
 import sys
+import random
 import threading
 import time
 
@@ -25,6 +30,7 @@ port_file = sys.argv[2]
 mode = sys.argv[3]
 listen_port = int(sys.argv[4]) if len(sys.argv) > 4 else 0
 lock = threading.Lock()
+chaos = random.Random(int(mode.split(":")[1])) if mode.startswith("chaos:") else None
 count = {"n": 0}
 hits = {"n": 0}
 
@@ -53,6 +59,21 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             publish(port_file + ".hits", hits["n"])
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
+        fault, delay = None, 0.0
+        if chaos:
+            with lock:
+                fault = ("503", "cut", "slow", None, None, None)[chaos.randrange(6)]
+                delay = 0.5 * chaos.random()
+            if fault == "503":
+                payload = b'{"error":{"code":"injected","message":"injected failure"}}'
+                self.send_response(503)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+                return
+            if fault == "slow":
+                time.sleep(delay)
         if mode.startswith("status:"):
             _, code, n = mode.split(":")
             if take(int(n)):
@@ -73,6 +94,10 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             data = resp.read()
         except OSError:
             # The server is gone: so is the device's connection.
+            self.close_connection = True
+            self.connection.shutdown(2)
+            return
+        if fault == "cut":
             self.close_connection = True
             self.connection.shutdown(2)
             return
