@@ -1184,7 +1184,9 @@ int qk_attempt_rescore(const char *events_db, qk_bundle *b, const char *attempt_
                 recorded = q ? qk__strdup(q) : NULL;
                 const char *comp = (const char *)sqlite3_column_text(st, 8);
                 start_ms = sqlite3_column_int64(st, 9);
-                if (!recorded)
+                if ((theme && !s->theme) || (q && !recorded))
+                    status = oom(s);
+                else if (!recorded)
                     status = qk__errf(&s->err, lang, QK_ECORRUPT, QK_M_S_REPLAY, attempt_id);
                 else if (s->mode == QK_MODE_REVIEW || s->mode == QK_MODE_SRS ||
                          s->mode == QK_MODE_COMPETITION)
@@ -1203,8 +1205,8 @@ int qk_attempt_rescore(const char *events_db, qk_bundle *b, const char *attempt_
         status = redraw(s, recorded);
     if (status == QK_OK)
         status = replay_answers(s, db);
-    recount_competition(s);
     if (status == QK_OK) {
+        recount_competition(s);
         out->competition = s->comp != NULL;
         if (s->comp) {
             snprintf(out->competition_id, sizeof out->competition_id, "%s", s->comp->id);

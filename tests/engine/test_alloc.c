@@ -201,6 +201,59 @@ static void answers_survive_every_failed_allocation(void **state)
     (void)state;
 }
 
+/* The server's re-scoring of a finished practice attempt: the log read back,
+ * the questions drawn again and every answer scored again. Its first
+ * allocation, the session itself, failing once crashed it (clang-tidy's
+ * analyzer found it: the competition points were recounted on a NULL session). */
+typedef struct rescore_arg {
+    char *db;
+    qk_bundle *b;
+    char attempt_id[40];
+} rescore_arg;
+
+static int rescore(void *arg)
+{
+    const rescore_arg *a = arg;
+    qk_rescore r;
+    char msg[256];
+    int rc = qk_attempt_rescore(a->db, a->b, a->attempt_id, &r, QK_LANG_EN, msg, sizeof msg);
+    if (rc == QK_OK && (r.answered != 4 || r.correct != 4 || !r.finished || r.mismatch))
+        rc = -999;
+    return rc;
+}
+
+static void rescoring_survives_every_failed_allocation(void **state)
+{
+    static const char *const right_t1[] = {"B", "A C", "对", "1921年|南湖"};
+    char *dir = qkt_tmpdir();
+    qk_engine *e = NULL;
+    rescore_arg a = {qkt_path(dir, "progress.db"), NULL, ""};
+    qkt_open(dir, &e, &a.b);
+    qk_session_spec spec = QK_SESSION_SPEC_INIT;
+    spec.theme = "t1";
+    spec.order = QK_ORDER_SEQUENTIAL;
+    spec.count = 0;
+    qk_session *s = NULL;
+    assert_int_equal(qk_session_start(&s, e, a.b, NULL, &spec), QK_OK);
+    qk_item it;
+    for (size_t i = 0; qk_session_next(s, &it) == QK_ROW; i++) {
+        qk_feedback fb;
+        assert_true(i < 4);
+        assert_int_equal(qk_session_answer(s, right_t1[i], &fb, NULL), QK_OK);
+    }
+    qk_summary sum;
+    assert_int_equal(qk_session_finish(s, &sum), QK_OK);
+    snprintf(a.attempt_id, sizeof a.attempt_id, "%s", sum.attempt_id);
+    qk_session_free(s);
+    torture("re-scoring", rescore, &a);
+    qk_bundle_close(a.b);
+    qk_engine_close(e);
+    qkt_rmrf(dir);
+    free(a.db);
+    free(dir);
+    (void)state;
+}
+
 int main(void)
 {
     json_set_alloc_funcs(json_alloc, free);
@@ -209,6 +262,7 @@ int main(void)
         cmocka_unit_test(the_request_parser_survives_every_failed_allocation),
         cmocka_unit_test(the_importers_survive_every_failed_allocation),
         cmocka_unit_test(answers_survive_every_failed_allocation),
+        cmocka_unit_test(rescoring_survives_every_failed_allocation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
