@@ -244,16 +244,19 @@ int qk__fill_key(qk__src *s, qk_question *q, const char *answer, int line)
     /* Out of memory anywhere below fails the question loudly: a key with an
      * alternative or a blank missing would mark a right answer wrong. */
     q->blanks = calloc(nb, sizeof *q->blanks);
-    int ok = q->blanks != NULL;
+    int ok = q->blanks != NULL, too_many = 0;
     for (size_t i = 0; i < nb; i++) {
         if (ok) {
             qk_blank *b = &q->blanks[i];
             char *alts[33];
             size_t na = split(blanks[i], "/", alts, 32);
-            if (na == SIZE_MAX)
-                na = 0, ok = 0;
-            if (na > 32)
-                na = 32;
+            if (na == SIZE_MAX) { /* out of memory: nothing kept */
+                na = 0;
+                ok = 0;
+            } else if (na > 32) { /* too many: split kept nothing either */
+                na = 0;
+                too_many = 1;
+            }
             b->accepted = na ? calloc(na, sizeof *b->accepted) : NULL;
             ok = ok && (na == 0 || b->accepted);
             for (size_t a = 0; a < na; a++) {
@@ -268,7 +271,9 @@ int qk__fill_key(qk__src *s, qk_question *q, const char *answer, int line)
     }
     if (!ok)
         qk__qdiag(s, QK_DIAG_ERROR, line, q->id, QK_C_OOM);
-    return ok;
+    else if (too_many)
+        qk__qdiag(s, QK_DIAG_ERROR, line, q->id, QK_C_Q_FILL_ALTS, 32);
+    return ok && !too_many;
 }
 
 int qk__choice_key(qk__src *s, qk_question *q, const char *a, int line)

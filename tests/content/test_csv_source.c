@@ -67,6 +67,22 @@ static void answers_written_the_ways_people_write_them(void **state)
     assert_string_equal(qkt_find(&p, "f1")->answer, "1921 / 1921年 | 南湖 | 嘉兴");
 }
 
+/* A blank with more accepted answers than a blank holds is refused with a
+ * message (it used to be read from freed memory and crash the builder). */
+static void too_many_alternatives_are_refused(void **state)
+{
+    (void)state;
+    char csv[1024] = "id,type,stem,answer\nf1,fill,测试____。,";
+    for (int i = 0; i < 40; i++)
+        snprintf(csv + strlen(csv), sizeof csv - strlen(csv), "%sa%d", i ? "/" : "", i);
+    snprintf(csv + strlen(csv), sizeof csv - strlen(csv), "\n");
+    qkt_parsed p;
+    qkt_parse(QK_SRC_CSV, csv, &p);
+    assert_int_equal(p.errors, 1);
+    assert_int_equal(p.n, 0);
+    assert_non_null(strstr(p.diags, "at most 32 accepted answers"));
+}
+
 static void ids_made_from_stems_are_stable_and_unique(void **state)
 {
     (void)state;
@@ -163,6 +179,7 @@ int main(void)
         cmocka_unit_test(columns_in_any_order_and_language),
         cmocka_unit_test(quotes_commas_newlines_crlf_and_blank_rows),
         cmocka_unit_test(answers_written_the_ways_people_write_them),
+        cmocka_unit_test(too_many_alternatives_are_refused),
         cmocka_unit_test(ids_made_from_stems_are_stable_and_unique),
         cmocka_unit_test(every_row_problem_is_reported_with_its_line),
         cmocka_unit_test(missing_columns_and_unclosed_quotes),
