@@ -68,9 +68,13 @@ static json_t *columns(const col *c, size_t n)
 /* The day an event of the events table counts on (DESIGN.md decision 10): an
  * award's own day (the day of the attempt that earned it), else the day of
  * the event's attempt's start (QK_SQL_COUNTS_AT), else its own. */
+/* (A day that is not a real YYYY-MM-DD date, from a broken or forged
+ * device, falls back to the event's own day: a NULL day would stop every
+ * roll-up, and julianday('now') would read the server's wall clock.) */
 #define EV_DAY                                                                                     \
     "(CASE WHEN kind IN ('points.award', 'points.correction')"                                     \
-    " AND json_extract(payload, '$.day') IS NOT NULL"                                              \
+    " AND json_extract(payload, '$.day') GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'"        \
+    " AND date(julianday(json_extract(payload, '$.day'))) IS json_extract(payload, '$.day')"       \
     " THEN CAST(julianday(json_extract(payload, '$.day')) - 2440587.5 AS INTEGER)"                 \
     " ELSE " DAY_OF(QK_SQL_COUNTS_AT("events")) " END)"
 #define ACTIVITY(k) "(" k " = 'answer' OR " k " LIKE 'attempt.%' OR " k " LIKE 'lesson.%')"
@@ -548,19 +552,20 @@ static const col cols_questions[] = {
 static const char sql_flagged[] =
     "fa AS (SELECT a.*, " DAY_OF("coalesce((SELECT st.created_ms FROM events st"
     " WHERE st.attempt_id = a.attempt_id AND st.kind = 'attempt.start'), a.finished_ms)") " AS day"
-    " FROM attempt_scores a WHERE (mismatch OR flagged OR outside_window)),"
+    " FROM attempt_scores a WHERE (mismatch OR flagged OR outside_window)"
+    /* a finish comes after its start: the index on finished_ms narrows first */
+    " AND a.finished_ms >= ?1 * 86400000 - 28800000),"
     " f AS (SELECT * FROM fa WHERE day BETWEEN ?1 AND ?2)"
     " SELECT * FROM (SELECT date(f.day * 86400, 'unixepoch'), f.member_id, m.name, f.attempt_id,"
     " f.competition, f.device_score, f.server_score, f.max, f.device_points, f.server_points,"
     " f.mismatch, f.flagged, f.outside_window,"
     " f.device_id FROM f JOIN roster m ON m.id = f.member_id ORDER BY f.finished_ms, f.attempt_id)"
     /* devices whose study-point awards to a member differ from what their
-     * own events give by the rules (the server's figure is the one counted),
-     * for members who took part in the period */
+     * own events give by the rules (the server's figure is the one counted):
+     * listed whatever the period, until the device's events agree */
     " UNION ALL SELECT * FROM (SELECT NULL, c.member_id, m.name, ?3, '', NULL, NULL, NULL,"
     " c.claimed, c.expected, 1, 0, 0, c.device_id FROM claims c JOIN roster m ON m.id = c.member_id"
-    " WHERE c.claimed <> c.expected AND EXISTS (SELECT 1 FROM pts p"
-    "  WHERE p.member_id = c.member_id AND p.day BETWEEN ?1 AND ?2) ORDER BY c.member_id, c.device_id)";
+    " WHERE c.claimed <> c.expected ORDER BY c.member_id, c.device_id)";
 
 static const col cols_flagged[] = {
     {"day", "日期", "day"},                    {"member_id", "编号", "id"},

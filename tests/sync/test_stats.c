@@ -392,6 +392,24 @@ static void an_event_out_of_range_cannot_stop_the_statistics(void **state)
     }
     json_t *after = run(f, QK_STATS_MEMBERS, "2026-03-01", "2026-03-31");
     assert_true(json_equal(json_object_get(before, "rows"), json_object_get(after, "rows")));
+    json_decref(after);
+    /* Awards whose day is not a date count on their own day, and stop nothing. */
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    /* and awards whose day is not a date ("soon", "now", 30 February) */
+    static const char *const days[] = {"soon", "now", "2026-02-30", "2026-3-5"};
+    for (int i = 0; i < 4; i++) {
+        char sql[512];
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO events(id, device_id, seq, member_id, kind, payload, created_ms)"
+                 " VALUES ('018f0000-0000-7000-8000-00000000000%d', (SELECT id FROM device), %d,"
+                 " 'm1', 'points.award', '{\"activity\":\"daily\",\"amount\":1,\"day\":\"%s\"}',"
+                 " 1772676000000)",
+                 i + 2, 10000 + i, days[i]);
+        assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    }
+    sqlite3_close(db);
+    after = run(f, QK_STATS_MEMBERS, "2026-03-01", "2026-03-31");
+    assert_int_equal(ival(row(after, 0), 9), ival(row(before, 0), 9) + 4); /* m1, 5 March */
     json_decref(before);
     json_decref(after);
 }
