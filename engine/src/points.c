@@ -344,7 +344,12 @@ int qk_points_recompute_days(const char *events_db, qk_bundle *b, const char *me
         "   WHERE s.attempt_id = e.attempt_id AND s.kind = 'attempt.start')"
         " FROM events e WHERE e.member_id = ?1 AND (?2 IS NULL OR e.device_id = ?2)"
         " AND e.kind IN ('answer', 'attempt.finish',"
-        " 'lesson.finish', 'points.correction') ORDER BY e.created_ms, e.device_id, e.seq",
+        " 'lesson.finish', 'points.correction')"
+        /* an attempt earns once, as on the device (an award per attempt),
+         * however many finish events two screens may have written for it */
+        " AND NOT (e.kind = 'attempt.finish' AND EXISTS (SELECT 1 FROM events f"
+        "  WHERE f.attempt_id = e.attempt_id AND f.kind = 'attempt.finish' AND f.rowid < e.rowid))"
+        " ORDER BY e.created_ms, e.device_id, e.seq",
         -1, &st, NULL);
     if (rc != SQLITE_OK) {
         snprintf(msg, msglen, "%s: %s", events_db, sqlite3_errmsg(db));

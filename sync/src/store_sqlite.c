@@ -3,6 +3,7 @@
  * which keeps inserts at the right edge of the index (DESIGN.md decision 2).
  * One store is one connection: the server opens one per worker thread. */
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <stdlib.h>
@@ -902,6 +903,12 @@ static int backup(qk_store *s, const char *dest)
 {
     sqlite3 *to = NULL;
     int rc = QK_OK;
+    /* A copy of everything, the server's signing key included: its owner's only. */
+    int fd = open(dest, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        fchmod(fd, 0600);
+        close(fd);
+    }
     if (sqlite3_open(dest, &to) != SQLITE_OK) {
         qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE, dest, to ? sqlite3_errmsg(to) : "?");
         sqlite3_close(to);

@@ -513,7 +513,12 @@ static void test_backup_is_consistent(void **state)
 {
     fx *x = *state;
     char *dest = qkt_path(x->dir, "backup.db");
+    mode_t old = umask(022);
     assert_int_equal(qk_admin_backup(x->s, dest), QK_OK);
+    umask(old);
+    struct stat sb; /* it holds the server's signing key and every hash */
+    assert_int_equal(stat(dest, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
     assert_int_equal(qk_admin_backup(x->s, dest), QK_EEXISTS); /* never overwrites */
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
