@@ -141,40 +141,42 @@ int cmd_import_ack(cli *c, int argc, char **argv)
     if (!file || engine_open(c, &e))
         return file ? EXIT_FAIL : EXIT_USAGE;
     /* The server's key is pinned, never taken from the first file that comes
-     * (DESIGN.md decision 13): given (--server-key FILE), pinned before (at a
-     * first import by its fingerprint, or at enrolment), or named by the
-     * fingerprint the server's admin reads out (--server-key-id). */
+     * (DESIGN.md decision 13): the fingerprint the server's admin reads out
+     * (--server-key-id; it also replaces a key pinned before, e.g. when a
+     * server moved), a key file given (--server-key), or the key pinned at a
+     * first import or at enrolment. */
     char pinned_path[4096];
     snprintf(pinned_path, sizeof pinned_path, "%s/ack-server.pem", c->data_dir);
-    char *expected = key_file ? slurp(key_file) : slurp(pinned_path);
-    if (key_file && !expected) {
-        err(c, M_DATA_DIR, key_file, strerror(errno));
-        qk_engine_close(e);
-        return EXIT_FAIL;
-    }
-    qk_client_conf conf;
-    char *conf_path = net_conf_path(c), cmsg[256];
-    if (!expected && conf_path && qk_client_conf_load(&conf, conf_path, cmsg, sizeof cmsg) == QK_OK &&
-        conf.server_key[0])
-        expected = strdup(conf.server_key);
-    free(conf_path);
-    if (!expected) {
+    char *expected = NULL;
+    if (key_id) {
         json_error_t je;
         json_t *ack = json_load_file(file, 0, &je);
         const char *pem = json_string_value(json_object_get(ack, "server_key"));
         qk_key *k = NULL;
-        if (key_id && pem && qk_key_from_pem(&k, pem) == QK_OK && strcmp(qk_key_id(k), key_id) == 0)
+        if (!ack)
+            err(c, M_DATA_DIR, file, je.text);
+        else if (pem && qk_key_from_pem(&k, pem) == QK_OK && strcmp(qk_key_id(k), key_id) == 0)
             expected = strdup(pem);
-        else if (key_id)
-            err(c, M_ACK_KEY_ID, file, k ? qk_key_id(k) : "?", key_id);
         else
-            err(c, M_ACK_NO_KEY, file);
+            err(c, M_ACK_KEY_ID, file, k ? qk_key_id(k) : "?", key_id);
         qk_key_free(k);
         json_decref(ack);
-        if (!expected) {
-            qk_engine_close(e);
-            return EXIT_FAIL;
-        }
+    } else {
+        expected = key_file ? slurp(key_file) : slurp(pinned_path);
+        if (key_file && !expected)
+            err(c, M_DATA_DIR, key_file, strerror(errno));
+        qk_client_conf conf;
+        char *conf_path = net_conf_path(c), cmsg[256];
+        if (!expected && !key_file && conf_path &&
+            qk_client_conf_load(&conf, conf_path, cmsg, sizeof cmsg) == QK_OK && conf.server_key[0])
+            expected = strdup(conf.server_key);
+        free(conf_path);
+        if (!expected && !key_file)
+            err(c, M_ACK_NO_KEY, file);
+    }
+    if (!expected) {
+        qk_engine_close(e);
+        return EXIT_FAIL;
     }
     int64_t acked = 0, last = 0;
     char msg[600], *server_pem = NULL;
@@ -221,6 +223,23 @@ int cmd_status(cli *c, int argc, char **argv)
     return status;
 }
 
+/* The store's signing key. A store made by an older release has none, and
+ * that release signed with <data>/server.key: that key, when there, becomes
+ * the store's, so that kiosks which pinned it keep accepting acknowledgements. */
+static int store_key(cli *c, qk_store *s, qk_key **out)
+{
+    char path[4096];
+    if (data_dir_ready(c) == 0) {
+        snprintf(path, sizeof path, "%s/server.key", c->data_dir);
+        qk_key *old = NULL;
+        char msg[256];
+        if (access(path, F_OK) == 0 && qk_key_load(&old, path, c->lang, msg, sizeof msg) == QK_OK)
+            qk_admin_server_key_seed(s, old);
+        qk_key_free(old);
+    }
+    return qk_admin_server_key(s, out);
+}
+
 static int admin_import(cli *c, int argc, char **argv)
 {
     const char *db = NULL, *ack_dir = ".", *bundles = NULL, *key_path = NULL;
@@ -255,7 +274,7 @@ static int admin_import(cli *c, int argc, char **argv)
     }
     qk_store *s = NULL;
     if (qk_store_open(&s, db, c->lang) != QK_OK ||
-        (!skey && qk_admin_server_key(s, &skey) != QK_OK)) {
+        (!skey && store_key(c, s, &skey) != QK_OK)) {
         err_text(c, qk_store_errmsg(s));
         qk_store_close(s);
         qk_key_free(skey);
@@ -314,7 +333,7 @@ static int admin_server_key(cli *c, int argc, char **argv)
     qk_store *s = NULL;
     qk_key *k = NULL;
     int status = EXIT_FAIL;
-    if (qk_store_open(&s, db, c->lang) == QK_OK && qk_admin_server_key(s, &k) == QK_OK) {
+    if (qk_store_open(&s, db, c->lang) == QK_OK && store_key(c, s, &k) == QK_OK) {
         out(c, stdout, M_SERVER_KEY, qk_key_id(k), qk_key_id(k));
         status = EXIT_OK;
     } else {

@@ -46,6 +46,9 @@ int qk_admin_device_revoke(qk_store *s, const char *device_id);
  * on first use), the same whoever runs the import, and sent to devices at
  * enrolment so that they accept acknowledgements from it only. */
 int qk_admin_server_key(qk_store *s, qk_key **out);
+/* Keeps k as the store's signing key unless it has one already (a store
+ * made by a release that signed with a key file takes that key over). */
+int qk_admin_server_key_seed(qk_store *s, const qk_key *k);
 int qk_admin_backup(qk_store *s, const char *dest);
 /* Checks a bundle (digests, and a signature by a key in trust_dir) and copies
  * it into bundles_dir as ID-VERSION.qkb. QK_EEXISTS when that version is

@@ -323,6 +323,21 @@ int qk_enrol(qk_store *s, const char *code, const char *device_id, const char *n
     }
 }
 
+int qk_admin_server_key_seed(qk_store *s, const qk_key *k)
+{
+    char *pem = NULL, *kept = NULL;
+    int rc = qk_key_private_pem(k, &pem);
+    if (rc == QK_OK)
+        rc = s->ops->server_key(s, pem, &kept); /* a key kept already wins */
+    if (pem)
+        memset(pem, 0, strlen(pem));
+    if (kept)
+        memset(kept, 0, strlen(kept));
+    free(pem);
+    free(kept);
+    return rc;
+}
+
 int qk_admin_server_key(qk_store *s, qk_key **out)
 {
     *out = NULL;

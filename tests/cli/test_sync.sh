@@ -86,4 +86,35 @@ expect_contains "another server named" "$WORK/f" "由另一台服务器"
 expect_contains "events still pending after refused acks" "$WORK/s1" "服务器已确认 7 条，待同步 3 条"
 "$QK" import-ack "$ACK" >"$WORK/f" 2>&1
 expect_contains "the real acknowledgement applies" "$WORK/f" "尚待同步 0 条"
+
+# The kiosk's server moves (a new store, a new key): the admin's fingerprint
+# replaces the key pinned before, and only that fingerprint does.
+printf '对\n' | "$QK" play --bundle test.mini --theme u --order seq >/dev/null 2>&1
+"$QK" export --out "$WORK/fourth.qkd" >/dev/null 2>&1
+SRV2="$WORK/server2"
+mkdir -p "$SRV2"
+"$QK" admin import "$WORK/fourth.qkd" --db "sqlite:$SRV2/server.db" --ack-dir "$SRV2" >/dev/null 2>&1
+FP2=$("$QK" admin server-key --db "sqlite:$SRV2/server.db" | sed -n 's/^服务器密钥指纹：\([0-9a-f]*\)$/\1/p')
+"$QK" import-ack "$SRV2"/ack-*.json >"$WORK/f" 2>&1
+expect_eq "the new server's acknowledgement is refused while the old key is pinned" "$?" 1
+"$QK" import-ack "$SRV2"/ack-*.json --server-key-id "$FP" >"$WORK/f" 2>&1
+expect_eq "the old server's fingerprint does not let it in" "$?" 1
+"$QK" import-ack "$SRV2"/ack-*.json --server-key-id "$FP2" >"$WORK/f" 2>&1
+expect_eq "the new server's fingerprint replaces the pinned key" "$?" 0
+expect_contains "and the new server (which holds only the last file) sends the device back" "$WORK/f" "服务器已确认到第 0 条，尚待同步 13 条"
+
+# A store made by an older release has no key of its own, and that release
+# signed with the importing admin's <data>/server.key, which kiosks pinned:
+# that key becomes the store's, and the kiosks keep accepting.
+OLDADMIN="$WORK/old-admin"
+mkdir -p "$OLDADMIN"
+"$QK" keygen -o "$OLDADMIN/server" >/dev/null
+cp "$OLDADMIN/server.pub" "$QUIZKIT_HOME/ack-server.pem"   # what the kiosk pinned then
+printf '对\n' | "$QK" play --bundle test.mini --theme u --order seq >/dev/null 2>&1
+"$QK" export --out "$WORK/fifth.qkd" >/dev/null 2>&1
+SRV3="$WORK/server3"
+mkdir -p "$SRV3"
+QUIZKIT_HOME="$OLDADMIN" "$QK" admin import "$WORK/fifth.qkd" --db "sqlite:$SRV3/server.db" --ack-dir "$SRV3" >/dev/null 2>&1
+"$QK" import-ack "$SRV3"/ack-*.json >"$WORK/f" 2>&1
+expect_eq "an older release's key carries over to the store" "$?" 0
 finish
