@@ -125,7 +125,7 @@ static int ask(cli *c, qk_session *s, const qk_item *it, qk_feedback *fb)
         if (r == TERM_TIMEOUT) {
             /* Make sure the limit has passed on the engine's own clock. */
             while (qk_session_expire(s, fb) == QK_ESTATE) {
-                struct timespec ts = {0, 20 * 1000000};
+                struct timespec ts = {0, 20L * 1000000};
                 nanosleep(&ts, NULL);
             }
             fputc('\n', stdout);

@@ -58,7 +58,7 @@ static void *sync_loop(void *arg)
     qk_client *cl = NULL;
     while (!atomic_load(&sy->stop)) {
         for (int t = 0; t < wait_s * 10 && !atomic_load(&sy->stop); t++) {
-            struct timespec ts = {0, 100 * 1000000};
+            struct timespec ts = {0, 100L * 1000000};
             nanosleep(&ts, NULL);
         }
         if (atomic_load(&sy->stop))

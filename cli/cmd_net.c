@@ -382,7 +382,7 @@ int cmd_sync(cli *c, int argc, char **argv)
             out(c, stderr, M_SYNC_RETRY, msg, wait_s);
         }
         for (int s = 0; s < wait_s * 10 && !term_interrupted(); s++) {
-            struct timespec ts = {0, 100 * 1000000};
+            struct timespec ts = {0, 100L * 1000000};
             nanosleep(&ts, NULL);
         }
         if (term_interrupted())

@@ -50,7 +50,7 @@ static int parse_opts(cli *c, int argc, char **argv, play_opts *o)
         } else if ((r = opt_value(c, "play", argc, argv, &i, "--time-limit", &v))) {
             if (r < 0)
                 return EXIT_USAGE;
-            if (!parse_uint(v, 24 * 60, &u) || u == 0) {
+            if (!parse_uint(v, 24ULL * 60, &u) || u == 0) {
                 err(c, M_BAD_VALUE, "--time-limit", v);
                 return EXIT_USAGE;
             }

@@ -13,8 +13,8 @@
 #include "import.h"
 #include "lesson_source.h"
 
-#define MAX_SOURCE_FILE (64u * 1024 * 1024)
-#define MAX_MEDIA_FILE (16u * 1024 * 1024)
+#define MAX_SOURCE_FILE ((size_t)64 * 1024 * 1024)
+#define MAX_MEDIA_FILE ((size_t)16 * 1024 * 1024)
 #define LONG_OPTION 100 /* characters */
 #define LONG_STEM 1000
 
@@ -367,7 +367,7 @@ static int sink(const qk_question *q, int line, void *payload)
         qsay(b, QK_DIAG_WARNING, line, q->id, QK_C_LONG_STEM, chars / 2);
     for (size_t i = 0; i < q->n_options; i++) {
         size_t w = qk_text_width(q->options[i].text, strlen(q->options[i].text));
-        if (w > 2 * LONG_OPTION)
+        if (w > (size_t)2 * LONG_OPTION)
             qsay(b, QK_DIAG_WARNING, line, q->id, QK_C_LONG_OPTION, (int)('A' + i), w / 2);
     }
     if (qk_bundle_writer_question(b->w, &copy) != QK_OK) {

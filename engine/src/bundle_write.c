@@ -325,7 +325,7 @@ int qk_bundle_writer_question(qk_bundle_writer *w, const qk_question *q)
 int qk_bundle_writer_media(qk_bundle_writer *w, const char *name, const char *mime,
                            const void *data, size_t len)
 {
-    if (len > 64u * 1024 * 1024)
+    if (len > (size_t)64 * 1024 * 1024)
         return qk__errf(&w->err, w->lang, QK_ELIMIT, QK_M_W_MANIFEST, name);
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(w->db, "INSERT INTO media(name, mime, data) VALUES (?,?,?)", -1, &st,

@@ -251,7 +251,7 @@ int qk_parse_instant(const char *s, int64_t *unix_ms)
             if (*p == '.' || *p == ',') {
                 int scale = 100, n = 0;
                 for (p++; *p >= '0' && *p <= '9'; p++, n++) {
-                    ms += (*p - '0') * scale;
+                    ms += (int64_t)(*p - '0') * scale;
                     scale /= 10;
                 }
                 if (n == 0)
@@ -261,10 +261,10 @@ int qk_parse_instant(const char *s, int64_t *unix_ms)
     } else if (*p) {
         return -1;
     }
-    /* The offset from UTC, in minutes; none: Beijing. */
-    int64_t offset_min = 8 * 60;
+    /* The offset from UTC; none: Beijing. */
+    int64_t offset_ms = QK_BEIJING_OFFSET_MS;
     if (*p == 'Z' || *p == 'z') {
-        offset_min = 0;
+        offset_ms = 0;
         p++;
     } else if (*p == '+' || *p == '-') {
         int sign = *p == '-' ? -1 : 1, h, mi = 0;
@@ -277,11 +277,11 @@ int qk_parse_instant(const char *s, int64_t *unix_ms)
         if (*p && (digits(p, 2, &mi) || mi > 59))
             return -1;
         p += *p ? 2 : 0;
-        offset_min = sign * (h * 60 + mi);
+        offset_ms = (int64_t)sign * (h * 60 + mi) * 60000;
     }
     if (*p)
         return -1;
     /* Local wall time at that offset, back to UTC. */
-    *unix_ms = day * QK_DAY_MS + ms - offset_min * 60000;
+    *unix_ms = day * QK_DAY_MS + ms - offset_ms;
     return 0;
 }

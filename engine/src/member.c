@@ -10,6 +10,8 @@
 
 #define SALT_LEN 16
 #define HASH_LEN 32
+/* Their lengths in hex, as the stored "pbkdf2-sha256$iter$salt$hash" text holds them. */
+enum { SALT_HEX_LEN = 2 * SALT_LEN, HASH_HEX_LEN = 2 * HASH_LEN };
 
 int qk_pin_valid(const char *pin)
 {
@@ -74,7 +76,7 @@ static int sqlerr(qk_engine *e, const char *what)
 static char *pin_payload(const char *name, const char *branch, const unsigned char *salt,
                          const unsigned char *hash, int iter)
 {
-    char hs[2 * SALT_LEN + 1], hh[2 * HASH_LEN + 1];
+    char hs[SALT_HEX_LEN + 1], hh[HASH_HEX_LEN + 1];
     qk__hex_encode(hs, sizeof hs, salt, SALT_LEN);
     qk__hex_encode(hh, sizeof hh, hash, HASH_LEN);
     qk__buf b = {0};
@@ -450,13 +452,13 @@ int qk_secret_verify(const char *secret, const char *stored)
     long iter = 0;
     while (*p >= '0' && *p <= '9' && iter <= 10000000)
         iter = iter * 10 + (*p++ - '0');
-    if (*p != '$' || iter < 1 || iter > 10000000 || strlen(p + 1) != 2 * SALT_LEN + 1 + 2 * HASH_LEN ||
-        p[1 + 2 * SALT_LEN] != '$')
+    if (*p != '$' || iter < 1 || iter > 10000000 ||
+        strlen(p + 1) != SALT_HEX_LEN + 1 + HASH_HEX_LEN || p[1 + SALT_HEX_LEN] != '$')
         return 0;
-    char salt_hex[2 * SALT_LEN + 1];
-    memcpy(salt_hex, p + 1, 2 * SALT_LEN);
-    salt_hex[2 * SALT_LEN] = '\0';
-    if (!unhex(salt, SALT_LEN, salt_hex) || !unhex(want, HASH_LEN, p + 2 + 2 * SALT_LEN))
+    char salt_hex[SALT_HEX_LEN + 1];
+    memcpy(salt_hex, p + 1, SALT_HEX_LEN);
+    salt_hex[SALT_HEX_LEN] = '\0';
+    if (!unhex(salt, SALT_LEN, salt_hex) || !unhex(want, HASH_LEN, p + 2 + SALT_HEX_LEN))
         return 0;
     return pin_hash(secret, salt, (int)iter, got) == QK_OK && same(got, want, HASH_LEN);
 }

@@ -445,10 +445,11 @@ static void h_codes(call *c)
     const char *asked = j ? field(c, j, "branch", 0) : NULL;
     const char *branch = asked ? branch_for(c, asked) : NULL;
     json_t *ttl = j ? json_object_get(j, "ttl_s") : NULL;
-    json_int_t ttl_s = ttl ? json_integer_value(ttl) : 24 * 3600;
+    json_int_t ttl_s = ttl ? json_integer_value(ttl) : (json_int_t)24 * 3600;
     if (asked && !branch && is_admin(c)) {
         failf(c, 400, "bad_field", QK_Y_API_FIELD, "branch");
-    } else if (branch && ((ttl && !json_is_integer(ttl)) || ttl_s < 60 || ttl_s > 30 * 24 * 3600)) {
+    } else if (branch && ((ttl && !json_is_integer(ttl)) || ttl_s < 60 ||
+                          ttl_s > (json_int_t)30 * 24 * 3600)) {
         failf(c, 400, "bad_field", QK_Y_API_FIELD, "ttl_s (60..2592000)");
     } else if (branch) {
         char code[QK_CODE_LEN + 1];

@@ -191,7 +191,7 @@ int qk_batch_export(qk_engine *e, const qk_key *device_key, const char *path, in
         return QK_ENOMEM;
     }
     qk_sha256_hex(hash_hex, body, strlen(body));
-    for (int i = 0; i < 32; i++)
+    for (size_t i = 0; i < 32; i++)
         hash[i] = (unsigned char)(nibble(hash_hex[2 * i]) << 4 | nibble(hash_hex[2 * i + 1]));
     rc = qk_key_sign(device_key, hash, sig, &sig_len);
     qk__hex(sig_hex, sig, sig_len);

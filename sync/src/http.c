@@ -364,7 +364,7 @@ void qk_http_stop(qk_http *s, int grace_ms)
     /* Stop accepting, let the requests in flight finish, then stop. */
     s->quiesced = MHD_quiesce_daemon(s->d);
     for (int waited = 0; atomic_load(&s->in_flight) > 0 && waited < grace_ms; waited += 10) {
-        struct timespec ts = {0, 10 * 1000000};
+        struct timespec ts = {0, 10L * 1000000};
         nanosleep(&ts, NULL);
     }
     MHD_stop_daemon(s->d);

@@ -9,7 +9,7 @@
 #include "quizkit/common.h"
 
 #define QK_BATCH_MAX_EVENTS 1000
-#define QK_BATCH_MAX_BYTES (1024 * 1024)
+#define QK_BATCH_MAX_BYTES ((size_t)1024 * 1024)
 
 /* Inflates a gzip body, refusing more than max bytes out: QK_OK,
  * QK_ECORRUPT (damaged, truncated or trailing bytes), QK_ELIMIT, QK_ENOMEM. */

@@ -10,7 +10,7 @@
 #include "engine.h"
 
 #define QK_MEMBER_MAX_FAILS 5
-#define QK_MEMBER_LOCK_MS (5 * 60 * 1000)
+#define QK_MEMBER_LOCK_MS (5LL * 60 * 1000)
 #define QK_PIN_MIN 4
 #define QK_PIN_MAX 12
 #define QK_PBKDF2_ITERATIONS 60000
