@@ -140,12 +140,15 @@ static int choose_theme(cli *c, qk_engine *e, qk_bundle *b, const char **theme)
     const qk_theme **order = calloc(n ? n : 1, sizeof *order);
     if (!order)
         return EXIT_FAIL;
-    size_t k = 0;
-    if (today)
-        order[k++] = today;
-    for (size_t i = 0; i < n; i++) {
-        if (qk_bundle_theme(b, i) != today)
-            order[k++] = qk_bundle_theme(b, i);
+    /* The bundle's order, today's theme moved to the front. */
+    for (size_t i = 0; i < n; i++)
+        order[i] = qk_bundle_theme(b, i);
+    for (size_t i = 1; today && i < n; i++) {
+        if (order[i] == today) {
+            memmove(order + 1, order, i * sizeof *order);
+            order[0] = today;
+            break;
+        }
     }
     out(c, stdout, M_THEMES_HEAD);
     for (size_t i = 0; i < n; i++)

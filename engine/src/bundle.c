@@ -188,8 +188,7 @@ static int load_themes(qk_bundle *b)
                            -1, &st, NULL) != SQLITE_OK)
         return corrupt(b, sqlite3_errmsg(b->db));
     size_t i = 0;
-    int step;
-    while (i < n && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    while (i < n && sqlite3_step(st) == SQLITE_ROW) {
         qk_theme *t = &b->themes[i];
         t->id = qk__strdup((const char *)sqlite3_column_text(st, 0));
         t->title = qk__strdup((const char *)sqlite3_column_text(st, 1));
@@ -295,8 +294,7 @@ int qk_bundle_check_signature(qk_bundle *b, qk_key *const *trusted, size_t n)
         SQLITE_OK)
         return corrupt(b, sqlite3_errmsg(b->db));
     int status = QK_EUNSIGNED;
-    int step;
-    while (status != QK_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    while (status != QK_OK && sqlite3_step(st) == SQLITE_ROW) {
         const char *kid = (const char *)sqlite3_column_text(st, 0);
         const char *alg = (const char *)sqlite3_column_text(st, 1);
         const unsigned char *sig = sqlite3_column_blob(st, 2);

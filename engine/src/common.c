@@ -108,7 +108,8 @@ void qk__buf_add(qk__buf *b, const void *data, size_t n)
         b->oom = 1;
         return;
     }
-    if (b->len + n + 1 > b->cap) {
+    /* No buffer yet (a zeroed qk__buf), or too small for the bytes and the end mark. */
+    if (!b->p || b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 64;
         while (cap < b->len + n + 1)
             cap *= 2;

@@ -350,8 +350,8 @@ int qk_events_each(qk_engine *e, int64_t after_seq, int (*fn)(const qk_event_row
         return qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "events");
     sqlite3_bind_text(st, 1, e->device_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, after_seq);
-    int rc = QK_OK, step;
-    while (rc == QK_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    int rc = QK_OK;
+    while (rc == QK_OK && sqlite3_step(st) == SQLITE_ROW) {
         qk_event_row r;
         r.id = (const char *)sqlite3_column_text(st, 0);
         r.device_id = (const char *)sqlite3_column_text(st, 1);

@@ -526,8 +526,8 @@ static int replay_answers(qk_session *s, sqlite3 *db)
                            -1, &st, NULL) != SQLITE_OK)
         return qk__errf(&s->err, s->lang, QK_EIO, QK_M_SQL, "events", sqlite3_errmsg(db));
     sqlite3_bind_text(st, 1, s->attempt_id, -1, SQLITE_STATIC);
-    int status = QK_OK, step;
-    while (status == QK_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    int status = QK_OK;
+    while (status == QK_OK && sqlite3_step(st) == SQLITE_ROW) {
         int64_t i = sqlite3_column_int64(st, 0);
         const char *qid = (const char *)sqlite3_column_text(st, 1);
         const char *resp = (const char *)sqlite3_column_text(st, 2);
@@ -717,7 +717,7 @@ static void close_stale(qk_session *s, const found *f)
 {
     for (size_t i = f->n_stale; i > 0; i--) {
         qk_session *old = session_new(s->e, s->b, s->member_id);
-        qk_summary sum;
+        qk_summary sum = {0};
         if (old && load_attempt(old, f->stale[i - 1]) == QK_OK) {
             old->expired = 1;
             if (qk_session_finish(old, &sum) == QK_OK) {

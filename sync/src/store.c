@@ -188,7 +188,7 @@ static int read_batch(qk_store *s, const char *path, json_t **head_out, json_t *
     const char *want = json_string_value(json_object_get(head, "body_sha256"));
     const char *sig_hex = json_string_value(json_object_get(head, "signature"));
     int rc = QK_OK;
-    if (!fmt || strcmp(fmt, QK_BATCH_FORMAT) != 0 || !pem || !want || !sig_hex) {
+    if (!nl || !fmt || strcmp(fmt, QK_BATCH_FORMAT) != 0 || !pem || !want || !sig_hex) {
         qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_NOT_BATCH, path);
         rc = QK_ECORRUPT;
     } else {
