@@ -16,10 +16,8 @@ static int list_book(cli *c, const char *member, const char *which)
     int status = EXIT_OK;
     qk_wrong *w = NULL;
     size_t n = 0;
-    if (member && qk_member_get(e, member, &m) != QK_OK) {
-        err_text(c, qk_engine_errmsg(e));
-        status = EXIT_FAIL;
-    } else if (qk_wrongbook_list(e, member, &w, &n) != QK_OK) {
+    if ((member && qk_member_get(e, member, &m) != QK_OK) ||
+        qk_wrongbook_list(e, member, &w, &n) != QK_OK) {
         err_text(c, qk_engine_errmsg(e));
         status = EXIT_FAIL;
     } else if (n == 0) {

@@ -143,7 +143,8 @@ void qk__import_aiken(qk__src *s)
         const char *otext = NULL; /* position in the normalised line; unused for text */
         int letter;
         const char *answer;
-        if (n == 0) {
+        /* The empty branches are the lines skipped, each named for why. */
+        if (n == 0) { /* NOLINT(bugprone-branch-clone) */
             /* blank lines separate nothing in particular */
         } else if ((answer = answer_of(t)) != NULL) {
             if (!q.stem && !q.broken)
