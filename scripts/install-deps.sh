@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PKGS=(
-    build-essential cmake pkg-config clang
+    build-essential cmake pkg-config clang clang-tidy
     libsqlite3-dev libmbedtls-dev libutf8proc-dev libjansson-dev zlib1g-dev
     libmicrohttpd-dev libcurl4-openssl-dev openssl curl libxlsxwriter-dev unzip
     libcmocka-dev sqlite3 python3 util-linux
