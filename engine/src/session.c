@@ -356,9 +356,11 @@ int qk_session_start(qk_session **out, qk_engine *e, qk_bundle *b, const char *m
         const char *name = qk_mode_name(spec->mode);
         return qk__errf(&s->err, s->lang, QK_EINVAL, QK_M_S_MODE, name ? name : "?");
     }
-    if (spec->mode == QK_MODE_DAILY) {
+    if (spec->mode == QK_MODE_DAILY && member_id) {
         /* One daily quiz a day: today's, if begun, continues; past days'
-         * unfinished ones are finished on their own day (close_stale). */
+         * unfinished ones are finished on their own day (close_stale).
+         * A guest is nobody in particular: a guest's daily quiz is never
+         * another guest's to continue. */
         qk_session *r = session_new(e, b, member_id);
         pick p = {QK_MODE_DAILY, 1, NULL};
         if (!r)
@@ -643,6 +645,29 @@ static int64_t attempt_day(const char *day_text, int64_t started_ms)
     return qk_beijing_day(started_ms);
 }
 
+
+/* 1 when the log already holds this attempt's finish, 0 when not, -1 on a
+ * database error (recorded in the engine). */
+static int attempt_finished(qk_session *s)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->e->db,
+                           "SELECT 1 FROM events WHERE attempt_id = ? AND kind = 'attempt.finish'",
+                           -1, &st, NULL) != SQLITE_OK) {
+        (void)qk__engine_sqlerr(s->e, sqlite3_extended_errcode(s->e->db), "events");
+        return -1;
+    }
+    sqlite3_bind_text(st, 1, s->attempt_id, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (step == SQLITE_ROW)
+        return 1;
+    if (step != SQLITE_DONE) {
+        (void)qk__engine_sqlerr(s->e, step, "events");
+        return -1;
+    }
+    return 0;
+}
 
 /* The member's unfinished attempts, newest first: fn(aid, mode, theme, day)
  * for each until it returns non-zero. Competition entries never resume
@@ -1083,6 +1108,20 @@ int qk_session_finish(qk_session *s, qk_summary *out)
         if (status != QK_OK) {
             free(payload);
             return engine_fail(s, status);
+        }
+        /* Another handle on the same attempt (a second kiosk tab, the
+         * terminal) may have finished it already: one finish per attempt. */
+        int done = attempt_finished(s);
+        if (done < 0) {
+            free(payload);
+            return engine_fail(s, QK_EIO);
+        }
+        if (done) {
+            free(payload);
+            s->finished = 1;
+            if (out)
+                *out = s->summary;
+            return QK_OK;
         }
         const qk_bundle_info *info = qk_bundle_info_get(s->b);
         qk__event ev = {.member_id = s->member_id,

@@ -359,6 +359,81 @@ static void the_replay_counts_competitions_like_the_device(void **state)
     free(path);
 }
 
+/* On a kiosk every guest is somebody else: a guest who starts the daily quiz
+ * gets a new one, never the half-done quiz the previous guest walked away
+ * from (which would show that guest's answers). */
+static void a_guest_never_continues_another_guests_daily_quiz(void **state)
+{
+    fx *f = *state;
+    qk_session_spec spec = QK_SESSION_SPEC_INIT;
+    spec.mode = QK_MODE_DAILY;
+    qk_session *first = NULL, *second = NULL;
+    assert_int_equal(qk_session_start(&first, f->e, f->b, NULL, &spec), QK_OK);
+    answer(first, 0);
+    char aid[64];
+    snprintf(aid, sizeof aid, "%s", qk_session_attempt_id(first));
+    qk_session_free(first); /* walked away */
+    assert_int_equal(qk_session_start(&second, f->e, f->b, NULL, &spec), QK_OK);
+    assert_string_not_equal(qk_session_attempt_id(second), aid);
+    assert_int_equal(qk_session_answered(second), 0);
+    assert_false(qk_session_resumed(second));
+    qk_session_free(second);
+    /* a member's own daily quiz still continues */
+    assert_int_equal(qk_session_start(&first, f->e, f->b, "m1", &spec), QK_OK);
+    answer(first, 1);
+    snprintf(aid, sizeof aid, "%s", qk_session_attempt_id(first));
+    qk_session_free(first);
+    assert_int_equal(qk_session_start(&second, f->e, f->b, "m1", &spec), QK_OK);
+    assert_string_equal(qk_session_attempt_id(second), aid);
+    assert_int_equal(qk_session_answered(second), 1);
+    qk_session_free(second);
+}
+
+static int64_t finishes(fx *f, const char *aid)
+{
+    char *path = qkt_path(f->dir, "progress.db");
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT count(*) FROM events WHERE attempt_id = ?"
+                                        " AND kind = 'attempt.finish'",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, aid, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    free(path);
+    return n;
+}
+
+/* Two handles on one attempt (the kiosk and the terminal, two kiosk tabs):
+ * the attempt is finished once, its points booked once. */
+static void an_attempt_is_finished_once_whoever_finishes_it(void **state)
+{
+    fx *f = *state;
+    qk_session_spec spec = QK_SESSION_SPEC_INIT;
+    spec.mode = QK_MODE_DAILY;
+    qk_session *a = NULL, *b = NULL;
+    assert_int_equal(qk_session_start(&a, f->e, f->b, "m1", &spec), QK_OK);
+    answer(a, 1);
+    assert_int_equal(qk_session_start(&b, f->e, f->b, "m1", &spec), QK_OK);
+    char aid[64];
+    snprintf(aid, sizeof aid, "%s", qk_session_attempt_id(a));
+    assert_string_equal(qk_session_attempt_id(b), aid);
+    qk_summary sa, sb;
+    assert_int_equal(qk_session_finish(a, &sa), QK_OK);
+    assert_int_equal(qk_session_finish(b, &sb), QK_OK);
+    assert_int_equal(finishes(f, aid), 1);
+    qk_session_free(a);
+    qk_session_free(b);
+    char got[256];
+    awards(f, "m1", got, sizeof got);
+    assert_string_equal(got, "2026-03-05:daily:1");
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -372,6 +447,8 @@ int main(void)
         T(a_past_days_unfinished_daily_is_finished_on_its_own_day),
         T(resume_continues_only_the_mode_and_theme_chosen),
         T(the_replay_counts_competitions_like_the_device),
+        T(a_guest_never_continues_another_guests_daily_quiz),
+        T(an_attempt_is_finished_once_whoever_finishes_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
