@@ -615,18 +615,34 @@ static void h_roster(call *c)
                          n == ROSTER_PAGE));
 }
 
-/* Replaces every path in msg (in place, cut to n) with as. */
+/* Replaces every path in msg (in place, cut to n) with as, in one pass from
+ * left to right: what is put in is never searched again, so an `as` that
+ * holds the path ("bundles" for a folder named bundles) cannot loop. */
 static void redact(char *msg, size_t n, const char *path, const char *as)
 {
     size_t pl = path ? strlen(path) : 0;
-    char *at;
-    if (!pl)
+    if (!pl || !n)
         return;
-    while ((at = strstr(msg, path)) != NULL) {
-        char rest[1024];
-        snprintf(rest, sizeof rest, "%s", at + pl);
-        snprintf(at, n - (size_t)(at - msg), "%s%s", as, rest);
+    char out[1024];
+    size_t len = 0, al = strlen(as);
+    const char *from = msg, *at;
+    while ((at = strstr(from, path)) != NULL) {
+        size_t keep = (size_t)(at - from);
+        if (len + keep + al >= sizeof out) {
+            from = ""; /* cut rather than leave a path in */
+            break;
+        }
+        memcpy(out + len, from, keep);
+        memcpy(out + len + keep, as, al);
+        len += keep + al;
+        from = at + pl;
     }
+    snprintf(out + len, sizeof out - len, "%s", from);
+    size_t ol = strlen(out);
+    if (ol >= n)
+        ol = n - 1;
+    memcpy(msg, out, ol);
+    msg[ol] = '\0';
 }
 
 static void h_bundle_publish(call *c)

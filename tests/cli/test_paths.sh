@@ -28,4 +28,31 @@ expect_contains "it says what was refused" "$WORK/b" "upload.qkb"
 printf 'not a bundle' >"$WORK/junk"
 curl -s -o "$WORK/b" -H "Authorization: Bearer $TOKEN" --data-binary @"$WORK/junk" "$URL/api/v1/bundles" >/dev/null
 expect_not_contains "a damaged upload names no server path either" "$WORK/b" "$SRV"
+# A server whose bundles folder is named plainly "bundles" (relative, as
+# `serve --bundles bundles` gives): a refused upload still gets its answer
+# (the redaction replaced "bundles" by "bundles" for ever and hung the thread).
+mkdir -p "$WORK/srv2/trust"
+spawn bash -c "cd '$WORK/srv2' && exec '$QK' serve --db sqlite:server.db --bundles bundles --port 0 \
+    --port-file port --trust trust --log log" >"$WORK/srv2/out" 2>&1
+SRV2_PID=$LAST_PID
+wait_file "$WORK/srv2/port" || fail "the second server started: $(cat "$WORK/srv2/out")"
+URL2="http://127.0.0.1:$(cat "$WORK/srv2/port")"
+PW2=$(sed -n 's/.*初始密码：\([0-9a-f-]*\).*/\1/p' "$WORK/srv2/out")
+TOKEN2=$(curl -s -X POST --data-binary "{\"user\":\"admin\",\"password\":\"$PW2\"}" "$URL2/api/v1/login" |
+         python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+code=$(curl -s -o "$WORK/b" -w '%{http_code}' --max-time 10 -H "Authorization: Bearer $TOKEN2" \
+       --data-binary @"$WORK/junk" "$URL2/api/v1/bundles")
+expect_eq "a damaged upload to a server with a folder named bundles is answered" "$code" 422
+expect_contains "naming the upload" "$WORK/b" "upload.qkb"
+# A write that fails names the bundle's file in the folder: "bundles/..."
+cp "$WORK/pub.pub" "$WORK/srv2/trust/"
+mkdir -p "$WORK/srv2/bundles/test.mini-1.qkb.tmp"  # where the copy goes: a folder, so it fails
+code=$(curl -s -o "$WORK/b" -w '%{http_code}' --max-time 10 -H "Authorization: Bearer $TOKEN2" \
+       -H 'Content-Type: application/vnd.quizkit.bundle' --data-binary @"$WORK/mini.qkb" "$URL2/api/v1/bundles")
+expect_eq "a publish whose write fails is answered" "$code" 500
+expect_contains "naming the bundle's file by the folder's name" "$WORK/b" "bundles/test.mini-1.qkb"
+expect_not_contains "and not the server's path" "$WORK/b" "$WORK/srv2"
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$URL2/api/v1/time")
+expect_eq "and the server still answers" "$code" 200
+stop "$SRV2_PID"
 finish
