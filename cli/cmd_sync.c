@@ -292,6 +292,8 @@ static int admin_import(cli *c, int argc, char **argv)
         }
         out(c, stdout, M_IMPORTED, files[f], res.device_id, res.received, res.inserted,
             res.duplicates, res.conflicts, (long long)res.acked_seq);
+        if (res.apart)
+            out(c, stdout, M_APART, res.apart);
         for (size_t g = 0; g < res.n_gaps; g++)
             out(c, stdout, M_GAP, (long long)res.gaps[g][0], (long long)res.gaps[g][1]);
         if (res.rescored || res.unscored)

@@ -72,6 +72,7 @@ typedef struct qk_import_result {
     size_t inserted;   /* new */
     size_t duplicates; /* seen before, same content */
     size_t conflicts;  /* same id (or device and seq), other content: refused */
+    size_t apart;      /* of the new, for members of another branch: held apart, not counted */
     int64_t acked_seq; /* highest contiguous sequence number now held */
     size_t n_gaps;     /* ranges missing below the highest held */
     int64_t gaps[QK_MAX_GAPS][2];

@@ -576,12 +576,12 @@ static void h_events(call *c)
                                               cmsg));
     }
     json_decref(conflicts);
-    ok(c, 200, json_pack("{s:I, s:I, s:I, s:o, s:I, s:o, s:I, s:I, s:I}", "received",
+    ok(c, 200, json_pack("{s:I, s:I, s:I, s:o, s:I, s:o, s:I, s:I, s:I, s:I}", "received",
                          (json_int_t)r.received, "inserted", (json_int_t)r.inserted, "duplicates",
                          (json_int_t)r.duplicates, "conflicts", conf, "acked_seq",
                          (json_int_t)r.acked_seq, "gaps", gaps, "rescored", (json_int_t)r.rescored,
                          "mismatches", (json_int_t)r.mismatches, "unscored",
-                         (json_int_t)r.unscored));
+                         (json_int_t)r.unscored, "apart", (json_int_t)r.apart));
 }
 
 static void h_device(call *c)

@@ -288,10 +288,11 @@ int qk__store_ingest(qk_store *s, const char *device, const char *pem, json_t *e
     for (size_t i = 0; rc == QK_OK && i < json_array_size(events); i++) {
         int outcome = 0;
         json_t *ev = json_array_get(events, i);
-        rc = s->ops->put_event(s, ev, &outcome);
+        rc = s->ops->put_event(s, ev, known_dev ? dev.branch : NULL, &outcome);
         fresh[i] = outcome == QK_PUT_INSERTED;
         r->received++;
-        r->inserted += outcome == QK_PUT_INSERTED;
+        r->inserted += outcome == QK_PUT_INSERTED || outcome == QK_PUT_APART;
+        r->apart += outcome == QK_PUT_APART;
         r->duplicates += outcome == QK_PUT_DUPLICATE;
         r->conflicts += outcome == QK_PUT_CONFLICT;
         if (outcome == QK_PUT_CONFLICT && conflicts)

@@ -8,7 +8,7 @@
 
 #include "qk_sync.h"
 
-enum { QK_PUT_INSERTED = 0, QK_PUT_DUPLICATE = 1, QK_PUT_CONFLICT = 2 };
+enum { QK_PUT_INSERTED = 0, QK_PUT_DUPLICATE = 1, QK_PUT_CONFLICT = 2, QK_PUT_APART = 3 };
 
 /* A device as the server knows it (enrolled, or first seen in a batch file). */
 typedef struct qk_device_rec {
@@ -26,8 +26,11 @@ typedef struct qk_store_ops {
     /* The device's public key as first seen (*pem NULL when unknown); caller frees. */
     int (*device_key)(qk_store *s, const char *device_id, char **pem);
     int (*set_device)(qk_store *s, const char *device_id, const char *pem, int64_t acked_seq);
-    /* Inserts one event unless held; *outcome says which of QK_PUT_*. */
-    int (*put_event)(qk_store *s, json_t *ev, int *outcome);
+    /* Inserts one event unless held; *outcome says which of QK_PUT_*. With
+     * branch (the sending device's), an event of a member on another
+     * branch's roster is held apart (QK_PUT_APART): acknowledged, never
+     * counted, judged or scored (docs/protocol.md). */
+    int (*put_event)(qk_store *s, json_t *ev, const char *branch, int *outcome);
     /* The device's held sequence numbers, ascending; caller frees. */
     int (*held_seqs)(qk_store *s, const char *device_id, int64_t after, int64_t **seqs, size_t *n);
     int (*count)(qk_store *s, int64_t *n);

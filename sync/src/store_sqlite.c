@@ -89,12 +89,21 @@ static const char *const migrations[] = {
      * every admin and every machine that imports signs with the same one */
     "CREATE TABLE server_key(id INTEGER PRIMARY KEY CHECK (id = 1), private_pem TEXT NOT NULL,\n"
     "  created_ms INTEGER NOT NULL);\n",
+    /* 8: events a device sent for a member of another branch: held (so the
+     * device's sequence is acknowledged) but apart from everything counted */
+    "CREATE TABLE events_apart(\n"
+    "  id TEXT PRIMARY KEY, device_id TEXT NOT NULL, seq INTEGER NOT NULL,\n"
+    "  member_id TEXT, bundle_id TEXT, bundle_version TEXT, kind TEXT NOT NULL,\n"
+    "  attempt_id TEXT, payload TEXT NOT NULL, created_ms INTEGER NOT NULL,\n"
+    "  received_ms INTEGER NOT NULL, device_branch TEXT NOT NULL, member_branch TEXT NOT NULL,\n"
+    "  UNIQUE(device_id, seq));\n",
 };
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
 /* Statements prepared once per connection. */
 enum {
-    S_DEVICE_KEY, S_SET_DEVICE, S_PUT_EVENT, S_SAME_EVENT, S_HELD, S_PUT_SCORE,
+    S_DEVICE_KEY, S_SET_DEVICE, S_PUT_EVENT, S_PUT_APART, S_SAME_EVENT, S_HELD, S_PUT_SCORE,
+    S_MEMBER_BRANCH,
     S_DEVICE_BRANCH, S_MEMBER_PIN, S_MEMBER_NEW, S_COUNT
 };
 
@@ -287,31 +296,68 @@ static void bind_event(sqlite3_stmt *st, json_t *ev, const char *payload)
     sqlite3_bind_int64(st, 10, (sqlite3_int64)json_integer_value(json_object_get(ev, "created_ms")));
 }
 
-static int put_event(qk_store *s, json_t *ev, int *outcome)
+/* The branch whose roster holds member (*out "" when none holds it). */
+static int member_branch(qk_store *s, const char *member, char *out, size_t n)
+{
+    out[0] = '\0';
+    sqlite3_stmt *st = cached(s, S_MEMBER_BRANCH, "SELECT branch_id FROM members WHERE id = ?");
+    if (!st)
+        return QK_EIO;
+    text(st, 1, member);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        copy_col(out, n, st, 0);
+    sqlite3_reset(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? QK_OK : fail(s, "members");
+}
+
+/* An event is held once, in events or in events_apart: each insert checks
+ * the other table for its id and its (device, seq). */
+#define NOT_IN(t) " WHERE NOT EXISTS (SELECT 1 FROM " t " WHERE id = ?1 OR (device_id = ?2 AND seq = ?3))"
+#define SAME_IN(t)                                                                          \
+    "(SELECT count(*) FROM " t " WHERE id = ?1 AND device_id = ?2 AND seq = ?3"              \
+    " AND member_id IS ?4 AND bundle_id IS ?5 AND bundle_version IS ?6"                      \
+    " AND kind = ?7 AND attempt_id IS ?8 AND payload = ?9 AND created_ms = ?10)"
+
+static int put_event(qk_store *s, json_t *ev, const char *branch, int *outcome)
 {
     /* Canonical payload text, so the same event always compares equal. */
     char *payload = json_dumps(json_object_get(ev, "payload"), JSON_COMPACT | JSON_SORT_KEYS);
     if (!payload)
         return QK_ENOMEM;
-    sqlite3_stmt *st = cached(s, S_PUT_EVENT,
-                              "INSERT OR IGNORE INTO events(id, device_id, seq, member_id, bundle_id,"
-                              " bundle_version, kind, attempt_id, payload, created_ms, received_ms)"
-                              " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)");
-    int rc = st ? QK_OK : QK_EIO;
+    char home[128] = "";
+    const char *member = json_string_value(json_object_get(ev, "member_id"));
+    int rc = branch && *branch && member ? member_branch(s, member, home, sizeof home) : QK_OK;
+    int apart = home[0] && strcmp(home, branch) != 0;
+    sqlite3_stmt *st =
+        rc != QK_OK ? NULL
+        : apart     ? cached(s, S_PUT_APART,
+                             "INSERT OR IGNORE INTO events_apart(id, device_id, seq, member_id,"
+                                 " bundle_id, bundle_version, kind, attempt_id, payload, created_ms,"
+                                 " received_ms, device_branch, member_branch)"
+                                 " SELECT ?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13" NOT_IN("events"))
+                    : cached(s, S_PUT_EVENT,
+                             "INSERT OR IGNORE INTO events(id, device_id, seq, member_id, bundle_id,"
+                             " bundle_version, kind, attempt_id, payload, created_ms, received_ms)"
+                             " SELECT ?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11" NOT_IN("events_apart"));
+    if (!st && rc == QK_OK)
+        rc = QK_EIO;
     if (st) {
         bind_event(st, ev, payload);
         sqlite3_bind_int64(st, 11, qk__store_now(s));
-        rc = run(s, st, "events", 0);
+        if (apart) {
+            text(st, 12, branch);
+            text(st, 13, home);
+        }
+        rc = run(s, st, apart ? "events_apart" : "events", 0);
     }
     if (rc == QK_OK && sqlite3_changes(db_of(s)) == 1) {
-        *outcome = QK_PUT_INSERTED;
+        *outcome = apart ? QK_PUT_APART : QK_PUT_INSERTED;
     } else if (rc == QK_OK) {
-        /* Held already (by id, or by device and seq): the same content is a
-         * harmless resend; anything else is a conflict and is not stored. */
-        st = cached(s, S_SAME_EVENT,
-                    "SELECT count(*) FROM events WHERE id = ?1 AND device_id = ?2 AND seq = ?3"
-                    " AND member_id IS ?4 AND bundle_id IS ?5 AND bundle_version IS ?6"
-                    " AND kind = ?7 AND attempt_id IS ?8 AND payload = ?9 AND created_ms = ?10");
+        /* Held already (by id, or by device and seq), here or apart: the same
+         * content is a harmless resend; anything else is a conflict and is
+         * not stored. */
+        st = cached(s, S_SAME_EVENT, "SELECT " SAME_IN("events") " + " SAME_IN("events_apart"));
         if (!st) {
             rc = QK_EIO;
         } else {
@@ -332,7 +378,9 @@ static int held_seqs(qk_store *s, const char *device_id, int64_t after, int64_t 
     *seqs = NULL;
     *n = 0;
     sqlite3_stmt *st = cached(s, S_HELD,
-                              "SELECT seq FROM events WHERE device_id = ? AND seq > ? ORDER BY seq");
+                              "SELECT seq FROM events WHERE device_id = ?1 AND seq > ?2 UNION ALL"
+                              " SELECT seq FROM events_apart WHERE device_id = ?1 AND seq > ?2"
+                              " ORDER BY seq");
     if (!st)
         return QK_EIO;
     text(st, 1, device_id);
@@ -745,11 +793,15 @@ static int device_revoke(qk_store *s, const char *id)
     return rc == QK_OK && sqlite3_changes(db_of(s)) == 0 ? QK_ENOTFOUND : rc;
 }
 
+/* The highest seq a device sent, held or held apart (NULL: none). */
+#define LAST_IN(t) "(SELECT max(seq) FROM " t " e WHERE e.device_id = d.id)"
+
 static int device_list(qk_store *s, const char *branch, json_t **out)
 {
     sqlite3_stmt *st = prep(s, "SELECT id, branch_id AS branch, name, acked_seq, last_seen_ms,"
                                " enrolled_ms, revoked_ms,"
-                               " (SELECT max(seq) FROM events e WHERE e.device_id = d.id) AS last_seq"
+                               " coalesce(max(" LAST_IN("events") ", " LAST_IN("events_apart") "), "
+                               LAST_IN("events") ", " LAST_IN("events_apart") ") AS last_seq"
                                " FROM devices d WHERE ?1 IS NULL OR branch_id = ?1 ORDER BY id");
     if (!st)
         return QK_EIO;

@@ -28,7 +28,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import qkconf as q  # noqa: E402
 from authz_lib import (FILE, GET, NEW_LEADER, NOTHING, POST, READ, WRITES, XLSX, Effect, Fixture,  # noqa: E402
-                       added_event, admin_sees, all_in, both, comp, conflict_reported, content_type, enrol,
+                       added_event, admin_sees, all_in, attempt_events, both, comp, conflict_reported, content_type, enrol,
                        event_reusing_b2_id, lacks_text, lists, login_as, member, member_of, own_event,
                        pin_event, roster_pin, run_cell, same_bytes, says, stat_row, token_gets)
 
@@ -208,11 +208,15 @@ CELLS = [
      POST("/events", event_reusing_b2_id()), 200, READ(conflict_reported())),
     ("POST /events", "dev-b1", "write own: member.pin_changed of m2 (b1)", POST("/events", pin_event("m2")),
      200, WRITES({"events", "devices", "members"}, both(says(inserted=1), roster_pin("dev-b1", "m2", True)))),
+    # Events for a member of another branch are held apart: acknowledged (the
+    # device's sequence goes on), never counted, judged, scored or ranked.
     ("POST /events", "dev-b1", "write other: member.pin_changed of m9 (b2)", POST("/events", pin_event("m9")),
-     200, WRITES({"events", "devices"}, both(says(inserted=1), roster_pin("dev-b2", "m9", False)))),
+     200, WRITES({"events_apart", "devices"}, both(says(inserted=1, apart=1), roster_pin("dev-b2", "m9", False)))),
     ("POST /events", "dev-b1", "write other: member.added naming m9 (b2)", POST("/events", added_event("m9")),
-     200, WRITES({"events", "devices"}, both(says(inserted=1), roster_pin("dev-b2", "m9", False),
-                                           member_of("m9", "b2", "王五")))),
+     200, WRITES({"events_apart", "devices"}, both(says(inserted=1, apart=1), roster_pin("dev-b2", "m9", False),
+                                                 member_of("m9", "b2", "王五")))),
+    ("POST /events", "dev-b1", "write other: a competition entry of m9 (b2)", POST("/events", attempt_events("m9")),
+     200, WRITES({"events_apart", "devices"}, says(inserted=3, apart=3))),
 
     ("GET /roster", "none", "read", GET("/roster"), 401, READ()),
     ("GET /roster", "revoked", "read", GET("/roster"), 401, READ()),
@@ -300,6 +304,11 @@ CELLS = [
     ("GET /report", "li", "read own", GET("/report"), 200, READ(content_type(XLSX))),
     ("GET /report", "li", "read other (?branch=b2)", GET("/report?branch=b2"), 403, READ()),
     ("GET /report", "admin", "read b2", GET("/report?branch=b2"), 200, READ(content_type(XLSX))),
+    # Last: it changes what the statistics cells above read. The same entry as
+    # m9's above, for a member of the device's own branch, is counted.
+    ("POST /events", "dev-b1", "write own: a competition entry of m2 (b1)", POST("/events", attempt_events("m2")),
+     200, WRITES({"events", "devices", "attempt_scores", "member_points", "points_judged", "points_claims"},
+                 says(inserted=3, apart=0))),
 ]
 
 def main():

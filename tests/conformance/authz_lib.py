@@ -206,6 +206,27 @@ def added_event(member):
                       "dept": ""})
 
 
+def attempt_events(member, competition="mini-cup"):
+    """dev-b1's next three events: a whole competition entry of member
+    (start, one right answer, finish), as a device records it."""
+    def body(F):
+        seq, now = F.next_seq(), F.now()
+        aid = q.uuid7(now)
+        common = dict(member_id=member, bundle_id="test.mini", bundle_version="1", attempt_id=aid)
+        start = {"mode": "competition", "theme": "t", "count": 1, "order": "sequential",
+                 "time_limit_s": 30, "seed": "1", "competition": competition, "questions": ["q1"]}
+        finish = {"score": 200, "max": 200, "correct": 1, "answered": 1, "total": 1, "duration_ms": 3000,
+                  "reason": "done", "competition": competition, "comp_points": 999, "answer_ms": 3000,
+                  "flagged": 0}
+        dev = F.devices["dev-b1"].id
+        return {"events": [
+            q.event(dev, seq, now, kind="attempt.start", payload=start, **common),
+            q.event(dev, seq + 1, now + 1000, kind="answer", payload={"q": "q1", "given": "B", "ms": 3000},
+                    **common),
+            q.event(dev, seq + 2, now + 3000, kind="attempt.finish", payload=finish, **common)]}
+    return body
+
+
 def event_reusing_b2_id():
     """dev-b1's next event, under the id of an event dev-b2 sent."""
     def body(F):
