@@ -799,12 +799,15 @@ static int competition_in(qk_bundle *b, void *arg)
 
 /* The definition of a competition: published on the server, or from the
  * newest published bundle that has it. */
-static qk_competition *find_competition(call *c, const char *id)
+/* The competition id as visible to a caller of branch (NULL: an admin, who
+ * sees all): one published for every branch or for that one, or one in a
+ * published bundle. Another branch's competition is not found. */
+static qk_competition *find_competition(call *c, const char *id, const char *branch)
 {
     json_t *list = NULL;
     qk_competition *def = NULL;
     char msg[256];
-    if (qk_admin_competitions(c->s, NULL, &list) == QK_OK) {
+    if (qk_admin_competitions(c->s, branch, &list) == QK_OK) {
         size_t i;
         json_t *r;
         json_array_foreach(list, i, r)
@@ -863,7 +866,7 @@ static void h_leaderboard(call *c)
         if (!branch && !is_admin(c))
             return;
     }
-    qk_competition *def = find_competition(c, id);
+    qk_competition *def = find_competition(c, id, is_admin(c) ? NULL : branch);
     if (!def) {
         qk__ymsgf(c->lang, c->s->err, sizeof c->s->err, QK_Y_NOT_FOUND,
                   c->lang == QK_LANG_EN ? "competition" : "竞赛", id);
