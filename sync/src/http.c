@@ -33,6 +33,7 @@ struct qk_http {
 typedef struct pending {
     char *buf;
     size_t len, cap, max;
+    size_t dropped; /* of a body past its limit, read and not kept */
     int too_big;
     int64_t start; /* monotonic ms */
 } pending;
@@ -229,7 +230,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (*upload_size) {
         if (!p->too_big && p->len + *upload_size > p->max)
             p->too_big = 1;
-        if (!p->too_big) {
+        if (p->too_big) {
+            /* A body without a Content-Length (chunked) grew past the limit:
+             * libmicrohttpd takes no reply before the body has ended, so the
+             * rest is read and dropped, then 413 is sent; a body that goes on
+             * past QK_HTTP_DRAIN_MAX more is cut off without one. */
+            p->dropped += *upload_size;
+            *upload_size = 0;
+            return p->dropped > QK_HTTP_DRAIN_MAX ? MHD_NO : MHD_YES;
+        }
+        {
             if (p->len + *upload_size + 1 > p->cap) {
                 size_t cap = p->cap ? p->cap : 16384;
                 while (cap < p->len + *upload_size + 1)
@@ -245,8 +255,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             p->buf[p->len] = '\0';
         }
         *upload_size = 0;
-        if (!p->too_big)
-            return MHD_YES;
+        return MHD_YES;
     }
     qk_http_req rq = {.method = method, .path = url, .body = p->buf, .body_len = p->len, .conn = c};
     client_addr(c, rq.addr, sizeof rq.addr);

@@ -55,6 +55,9 @@ typedef struct qk_http qk_http;
 
 /* How long a connection may stay open without sending a request. */
 #define QK_HTTP_SILENT_TIMEOUT_S 5
+/* How much of a chunked body past its limit is read (and dropped) to answer
+ * it with 413; beyond that the connection is closed without a reply. */
+#define QK_HTTP_DRAIN_MAX ((size_t)8 << 20)
 
 qk_http *qk_http_start(const qk_http_opts *o, qk_http_handler h, qk_http_limit lim, void *ctx,
                        char *msg, size_t n);

@@ -401,6 +401,17 @@ def body_limits(S, R):
                 % (path, limit + 1, limit),
                 status == 413 and b"too_large" in reply, repr(reply[:300]))
         unchanged(S, R, "limits: POST %s: nothing changed" % path, before)
+    # The same without a Content-Length: a chunked body grows past the limit
+    # while it is read; it is read to its end and answered with 413.
+    chunk = b"x" * 8192
+    body = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(9)) + b"0\r\n\r\n"
+    head = ("POST /api/v1/login HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n" % S.api.host)
+    before = S.state()
+    status, reply = S.api.raw(head.encode() + body, timeout=10)
+    R.check("limits: POST /login with a chunked body of %d bytes (limit %d): 413" % (9 * len(chunk), 64 << 10),
+            status == 413 and b"too_large" in reply, repr(reply[:300]))
+    unchanged(S, R, "limits: chunked: nothing changed", before)
     before = S.state()
     bomb = q.gz(b'{"events": [' + b" " * (2 << 20) + b"]}")
     r = S.api.call("POST", "/events", d.token, bomb, GZIP)
