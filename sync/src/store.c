@@ -127,37 +127,60 @@ static void rescore(qk_store *s, json_t *events, const size_t *inserted, qk_impo
  * whose events arrived gets their points recomputed from every event the
  * server holds, by the rules of the bundle they used, and the sending
  * device's own awards are checked against its own events. Without the
- * bundle on the server, the member is left as they were (judged when it comes). */
+ * bundle on the server, the member is left as they were (judged again with
+ * their next events once it is published). */
+static void judge_member(qk_store *s, const char *device, const char *member, const char *bid,
+                         const char *bver)
+{
+    qk_bundle *b = find_bundle(s, bid, bver);
+    if (!b)
+        return;
+    int64_t total = 0;
+    qk_points_day *days = NULL;
+    size_t n = 0;
+    char msg[256];
+    if (qk_points_recompute_days(s->ops->path(s), b, member, NULL, &total, &days, &n, msg,
+                                 sizeof msg) == QK_OK)
+        s->ops->points_put(s, member, days, n, total, bid, bver);
+    free(days);
+    /* This device's own awards against what its own events give: a device
+     * awards from what it holds, so an honest one matches exactly, whatever
+     * the member did on other devices. */
+    if (qk_points_recompute_days(s->ops->path(s), b, member, device, &total, NULL, NULL, msg,
+                                 sizeof msg) == QK_OK)
+        s->ops->points_claim(s, member, device, total);
+    qk_bundle_close(b);
+}
+
 static void judge_points(qk_store *s, const char *device, json_t *events, const size_t *inserted)
 {
-    json_t *done = json_object();
-    for (size_t i = json_array_size(events); done && i > 0; i--) {
+    json_t *done = json_object(), *bare = json_object();
+    for (size_t i = json_array_size(events); done && bare && i > 0; i--) {
         json_t *ev = json_array_get(events, i - 1); /* the newest bundle of each member */
         const char *member = json_string_value(json_object_get(ev, "member_id"));
         const char *bid = json_string_value(json_object_get(ev, "bundle_id"));
         const char *bver = json_string_value(json_object_get(ev, "bundle_version"));
-        if (!inserted[i - 1] || !member || !bid || !bver || json_object_get(done, member))
+        if (!inserted[i - 1] || !member || json_object_get(done, member))
             continue;
+        if (!bid || !bver) { /* an award, a PIN change: no bundle named */
+            json_object_set_new(bare, member, json_true());
+            continue;
+        }
         json_object_set_new(done, member, json_true());
-        qk_bundle *b = find_bundle(s, bid, bver);
-        if (!b)
-            continue;
-        int64_t total = 0;
-        qk_points_day *days = NULL;
-        size_t n = 0;
-        char msg[256];
-        if (qk_points_recompute_days(s->ops->path(s), b, member, NULL, &total, &days, &n, msg,
-                                     sizeof msg) == QK_OK)
-            s->ops->points_put(s, member, days, n, total, bid, bver);
-        free(days);
-        /* This device's own awards against what its own events give: a
-         * device awards from what it holds, so an honest one matches
-         * exactly, whatever the member did on other devices. */
-        if (qk_points_recompute_days(s->ops->path(s), b, member, device, &total, NULL, NULL, msg,
-                                     sizeof msg) == QK_OK)
-            s->ops->points_claim(s, member, device, total);
-        qk_bundle_close(b);
+        json_object_del(bare, member);
+        judge_member(s, device, member, bid, bver);
     }
+    /* Members whose new events name no bundle (a points.award alone) are
+     * judged by the newest bundle the server holds their events of. */
+    const char *member;
+    json_t *v;
+    json_object_foreach(bare, member, v)
+    {
+        char bid[QK_NAME_MAX + 1], bver[QK_NAME_MAX + 1];
+        if (s->ops->member_bundle(s, member, bid, sizeof bid, bver, sizeof bver) == QK_OK)
+            judge_member(s, device, member, bid, bver);
+    }
+    json_decref(bare);
     json_decref(done);
 }
 

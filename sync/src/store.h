@@ -33,6 +33,10 @@ typedef struct qk_store_ops {
     int (*put_event)(qk_store *s, json_t *ev, const char *branch, int *outcome);
     /* The device's held sequence numbers, ascending; caller frees. */
     int (*held_seqs)(qk_store *s, const char *device_id, int64_t after, int64_t **seqs, size_t *n);
+    /* The bundle (id, version) of the member's newest event that names one;
+     * QK_ENOTFOUND when none does. */
+    int (*member_bundle)(qk_store *s, const char *member, char *id, size_t idn, char *version,
+                         size_t vn);
     int (*count)(qk_store *s, int64_t *n);
     /* Records a re-scoring of the attempt a finish event closes; the device's
      * and the server's scores (and competition points) are both kept. */

@@ -403,6 +403,24 @@ static int held_seqs(qk_store *s, const char *device_id, int64_t after, int64_t 
     return rc;
 }
 
+static int member_bundle(qk_store *s, const char *member, char *id, size_t idn, char *version,
+                         size_t vn)
+{
+    sqlite3_stmt *st = prep(s, "SELECT bundle_id, bundle_version FROM events WHERE member_id = ?"
+                               " AND bundle_id IS NOT NULL AND bundle_version IS NOT NULL"
+                               " ORDER BY created_ms DESC, seq DESC LIMIT 1");
+    if (!st)
+        return QK_EIO;
+    text(st, 1, member);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        copy_col(id, idn, st, 0);
+        copy_col(version, vn, st, 1);
+    }
+    sqlite3_finalize(st);
+    return step == SQLITE_ROW ? QK_OK : step == SQLITE_DONE ? QK_ENOTFOUND : fail(s, "events");
+}
+
 static int count(qk_store *s, int64_t *n)
 {
     sqlite3_stmt *st = prep(s, "SELECT count(*) FROM events");
@@ -1097,6 +1115,7 @@ const qk_store_ops qk__sqlite_store = {
     .set_device = set_device,
     .put_event = put_event,
     .held_seqs = held_seqs,
+    .member_bundle = member_bundle,
     .count = count,
     .put_score = put_score,
     .member_event = member_event,

@@ -387,9 +387,8 @@ static void server_recomputes_the_device_points(void **state)
  * as 105 points on the server, where the bundle's rules give 5. The server
  * judges points from the events and the rules: its statistics show its own
  * figure, and the member is listed as doubtful with both. */
-static void the_server_judges_points(void **state)
+static void judge_forged_award(sx *x, int own_batch)
 {
-    sx *x = *state;
     qk_store_set_bundles(x->store, x->dir); /* fixture.qkb lives there */
     assert_int_equal(qk_admin_branch_add(x->store, "b1", "第一党支部"), QK_OK);
     qk_roster_member rm = {0};
@@ -413,6 +412,13 @@ static void the_server_judges_points(void **state)
     assert_int_equal(qk_session_finish(s, &sum), QK_OK);
     qk_session_free(s);
     int honest = sum.points;
+    int64_t after = 0;
+    if (own_batch) { /* the honest quiz reaches the server first, on its own */
+        assert_true(export(x, 0) > 0);
+        qk_import_result r0;
+        assert_int_equal(qk_store_import(x->store, x->batch, &r0), QK_OK);
+        after = r0.acked_seq;
+    }
     /* the forger appends an award of 100 to the device's own log */
     char *progress = qkt_path(x->dir, "progress.db");
     sqlite3 *db = NULL;
@@ -426,9 +432,11 @@ static void the_server_judges_points(void **state)
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
-    assert_true(export(x, 0) > 0);
+    assert_true(export(x, after) > 0);
     qk_import_result r;
     assert_int_equal(qk_store_import(x->store, x->batch, &r), QK_OK);
+    if (own_batch)
+        assert_int_equal(r.inserted, 1); /* the award alone, naming no bundle */
     qk_stats_query q = {QK_STATS_MEMBERS, 0, 0, x->b};
     assert_int_equal(qk_stats_parse_day("2026-03-01", &q.from_day), 0);
     assert_int_equal(qk_stats_parse_day("2026-03-31", &q.to_day), 0);
@@ -449,6 +457,18 @@ static void the_server_judges_points(void **state)
     assert_int_equal(json_integer_value(json_array_get(f, 9)), honest);       /* the server's */
     json_decref(t);
     free(progress);
+}
+
+static void the_server_judges_points(void **state)
+{
+    judge_forged_award(*state, 0);
+}
+
+/* The forged award sent in a batch of its own names no bundle: the member is
+ * judged by the newest bundle the server holds their events of. */
+static void a_forged_award_alone_is_judged_too(void **state)
+{
+    judge_forged_award(*state, 1);
 }
 
 /* The server scores every finished attempt again from its raw answers; a
@@ -539,6 +559,7 @@ int main(void)
         T(an_altered_file_is_refused_whole),
         T(event_times_are_bounded),
         T(the_server_judges_points),
+        T(a_forged_award_alone_is_judged_too),
         T(same_id_other_content_is_a_conflict),
         T(a_device_keeps_its_key),
         T(acknowledgements_are_checked_on_the_device),
