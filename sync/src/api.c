@@ -1186,7 +1186,9 @@ static size_t body_limit(void *ctx, const char *m, const char *path)
     const char *rest;
     int wrong;
     const route *r = find_route(m, path, &rest, &wrong);
-    return r ? r->max_body : 0;
+    /* No route: a small body is read, so the answer says what is wrong (404,
+     * 405) rather than that it is too large. */
+    return r ? r->max_body : SMALL_BODY;
 }
 
 /* The dashboard's pages, as they are in web/dashboard, what they share with

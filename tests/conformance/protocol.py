@@ -459,6 +459,11 @@ def bad_bodies(S, R):
     for method, path in (("PUT", "/branches"), ("DELETE", "/members"), ("PATCH", "/events"), ("PUT", "/time")):
         r = S.api.call(method, path, S.admin)
         R.eq("bad bodies: %s %s: 405" % (method, path), (r.status, r.error_code()), (405, "method_not_allowed"))
+    # With a body, too: what is wrong is the route or the method, not the size.
+    r = S.api.call("POST", "/nothing-here", S.admin, b'{"a": 1}', {"Content-Type": "application/json"})
+    R.eq("bad bodies: POST /nothing-here with a small body: 404", (r.status, r.error_code()), (404, "not_found"))
+    r = S.api.call("PUT", "/branches", S.admin, b'{"id": "b9", "name": "x"}', {"Content-Type": "application/json"})
+    R.eq("bad bodies: PUT /branches with a small body: 405", (r.status, r.error_code()), (405, "method_not_allowed"))
     unchanged(S, R, "bad bodies: nothing changed", before)
 
 
