@@ -20,18 +20,41 @@ int64_t qk_clock_real_mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* v * rate_milli / 1000, held at the int64 ends instead of overflowing
+ * (a rate of 100,000x over years of real time goes past them). */
+static int64_t scale(int64_t v, int64_t rate_milli)
+{
+    if (rate_milli == 0)
+        return 0;
+    int64_t whole = v / 1000, part = v % 1000; /* v = whole * 1000 + part */
+    if (whole > INT64_MAX / rate_milli)
+        return INT64_MAX;
+    if (whole < INT64_MIN / rate_milli)
+        return INT64_MIN;
+    return whole * rate_milli + part * rate_milli / 1000;
+}
+
+static int64_t add_held(int64_t a, int64_t b)
+{
+    if (b > 0 && a > INT64_MAX - b)
+        return INT64_MAX;
+    if (b < 0 && a < INT64_MIN - b)
+        return INT64_MIN;
+    return a + b;
+}
+
 /* Real milliseconds since the anchor, scaled by the rate. */
 static int64_t scaled_since_anchor(const qk_clock *c)
 {
     int64_t real = c->anchor_wall ? qk_clock_real_ms() : qk_clock_real_mono_ms();
-    return (real - c->anchor_ms) * c->rate_milli / 1000;
+    return scale(add_held(real, -c->anchor_ms), c->rate_milli);
 }
 
 int64_t qk_clock_now_ms(const qk_clock *c)
 {
     if (!c || !c->set)
         return qk_clock_real_ms();
-    return c->at_ms + scaled_since_anchor(c);
+    return add_held(c->at_ms, scaled_since_anchor(c));
 }
 
 int64_t qk_clock_mono_ms(const qk_clock *c)
@@ -39,7 +62,7 @@ int64_t qk_clock_mono_ms(const qk_clock *c)
     int64_t mono = qk_clock_real_mono_ms();
     if (!c || !c->set || c->rate_milli == 1000)
         return mono;
-    return mono * c->rate_milli / 1000;
+    return scale(mono, c->rate_milli);
 }
 
 double qk_clock_rate(const qk_clock *c)

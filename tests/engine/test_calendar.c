@@ -224,6 +224,20 @@ static void the_clock_can_be_set_and_runs_at_its_rate(void **state)
     /* none set: the system clock */
     assert_int_equal(qk_clock_parse(&c, NULL, "60", NULL, QK_LANG_EN, msg, sizeof msg), QK_OK);
     assert_int_equal(c.set, 0);
+    /* the far ends: 100,000x since 1970, or an anchor at the end of time,
+     * hold at the int64 ends (no overflow: UBSan checks this build) */
+    assert_int_equal(qk_clock_parse(&c, "9999-12-31T23:59", "100000", "0", QK_LANG_EN, msg,
+                                    sizeof msg),
+                     QK_OK);
+    int64_t before = qk_clock_real_ms();
+    int64_t far = qk_clock_now_ms(&c);
+    int64_t after = qk_clock_real_ms();
+    assert_true(far >= c.at_ms + before * 100000 && far <= c.at_ms + after * 100000);
+    assert_true(qk_clock_mono_ms(&c) > 0);
+    assert_int_equal(qk_clock_parse(&c, "1970-01-01T08:00", "100000", "9223372036854775807",
+                                    QK_LANG_EN, msg, sizeof msg),
+                     QK_OK);
+    assert_true(qk_clock_now_ms(&c) < 0);
 }
 
 int main(void)
