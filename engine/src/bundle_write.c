@@ -125,7 +125,9 @@ int qk_bundle_writer_manifest(qk_bundle_writer *w, const qk_manifest *m)
     /* UTC in the manifest (ISO 8601 with Z); screens show it in Beijing time. */
     char created[QK_TIME_LEN + 4];
     qk_beijing_time_text(now - QK_BEIJING_OFFSET_MS, 1, created);
-    created[10] = 'T';
+    char *sp = strchr(created, ' '); /* date and time: ISO 8601's T, whatever the year's width */
+    if (sp)
+        *sp = 'T';
     size_t clen = strlen(created);
     snprintf(created + clen, sizeof created - clen, "Z");
     char fmt[8];

@@ -167,7 +167,9 @@ static void log_line(qk_http *s, const qk_http_req *rq, const qk_http_resp *rs, 
     int64_t now = qk_clock_now_ms(&s->clock);
     char ts[QK_TIME_LEN];
     qk_beijing_time_text(now, 1, ts);
-    ts[10] = 'T';
+    char *sp = strchr(ts, ' '); /* date and time: ISO 8601's T, whatever the year's width */
+    if (sp)
+        *sp = 'T';
     pthread_mutex_lock(&s->log_lock);
     fprintf(s->log, "%s.%03d+08:00 addr=%s method=%s path=%s status=%d in=%zu out=%llu ms=%lld%s%s\n",
             ts, (int)(((now % 1000) + 1000) % 1000), rq->addr, rq->method, rq->path, rs->status,
