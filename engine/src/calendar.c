@@ -31,7 +31,16 @@ int64_t qk_beijing_day(int64_t unix_ms)
 
 int64_t qk_beijing_day_start_ms(int64_t day)
 {
-    return day * QK_DAY_MS - QK_BEIJING_OFFSET_MS;
+    /* The first and last days of the int64 range start outside it: held at
+     * its ends rather than overflowing. */
+    const int64_t first = QK_DAY_MS - QK_BEIJING_OFFSET_MS; /* day 0 ends here */
+    if (day > 0) /* (day - 1) whole days, then the part of day 0 after 1970 */
+        return day - 1 > (INT64_MAX - first) / QK_DAY_MS ? INT64_MAX
+                                                          : (day - 1) * QK_DAY_MS + first;
+    /* C's division truncates toward zero: for negatives, the ceiling */
+    return day < (INT64_MIN + QK_BEIJING_OFFSET_MS) / QK_DAY_MS
+               ? INT64_MIN
+               : day * QK_DAY_MS - QK_BEIJING_OFFSET_MS;
 }
 
 int qk_leap_year(int64_t y)

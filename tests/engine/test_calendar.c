@@ -111,6 +111,12 @@ static void past_2038_and_far_years(void **state)
     assert_string_equal(full, "292278994-08-17 15:12:55");
     qk_beijing_time_text(INT64_MIN, 1, full);
     assert_string_equal(full, "-292275055-05-17 00:47:04");
+    /* the days holding them start (or would start) outside the range: held */
+    assert_int_equal(qk_beijing_day_start_ms(qk_beijing_day(INT64_MIN)), INT64_MIN);
+    int64_t last = qk_beijing_day_start_ms(qk_beijing_day(INT64_MAX));
+    assert_true(last < INT64_MAX && INT64_MAX - last < QK_DAY_MS);
+    date_is(last, "292278994-08-17");
+    assert_int_equal(qk_beijing_day_start_ms(qk_beijing_day(INT64_MAX) + 1), INT64_MAX);
     char shortt[QK_TIME_LEN];
     qk_beijing_short_text(DEC2_2359, shortt);
     assert_string_equal(shortt, "12-02 23:59");
