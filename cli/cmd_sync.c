@@ -140,6 +140,12 @@ int cmd_import_ack(cli *c, int argc, char **argv)
     qk_engine *e = NULL;
     if (!file || engine_open(c, &e))
         return file ? EXIT_FAIL : EXIT_USAGE;
+    char peek[600];
+    if (qk_ack_peek(e, file, peek, sizeof peek) != QK_OK) { /* the file first, then keys */
+        err_text(c, peek);
+        qk_engine_close(e);
+        return EXIT_FAIL;
+    }
     /* The server's key is pinned, never taken from the first file that comes
      * (DESIGN.md decision 13): the fingerprint the server's admin reads out
      * (--server-key-id; it also replaces a key pinned before, e.g. when a

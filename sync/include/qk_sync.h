@@ -106,5 +106,10 @@ int qk_store_event_count(qk_store *s, int64_t *n);
  * is for another device; *acked gets the device's acknowledged seq after. */
 int qk_ack_apply(qk_engine *e, const char *ack_path, const char *expected_pem, char **server_pem,
                  int64_t *acked, char *msg, size_t msglen);
+/* Reads an acknowledgement file and checks that it is one, for this device,
+ * without trusting or applying it: what is wrong with the file itself
+ * (unreadable, not an acknowledgement, another device's) is said before any
+ * question of keys. QK_EIO, QK_ECORRUPT or QK_EINVAL with msg. */
+int qk_ack_peek(qk_engine *e, const char *ack_path, char *msg, size_t msglen);
 
 #endif

@@ -230,6 +230,37 @@ int qk_batch_export(qk_engine *e, const qk_key *device_key, const char *path, in
     return written ? QK_OK : QK_EIO;
 }
 
+int qk_ack_peek(qk_engine *e, const char *ack_path, char *msg, size_t msglen)
+{
+    qk_lang lang = qk_engine_lang(e);
+    size_t len = 0;
+    int err = 0;
+    char *text = qk__read_maybe_gz(ack_path, &len, &err);
+    if (!text) {
+        if (err == EILSEQ)
+            qk__ymsgf(lang, msg, msglen, QK_Y_NOT_ACK, ack_path);
+        else
+            qk__ymsgf(lang, msg, msglen, QK_Y_READ, ack_path, strerror(err));
+        return err == EILSEQ ? QK_ECORRUPT : QK_EIO;
+    }
+    json_error_t jerr;
+    json_t *o = json_loads(text, 0, &jerr);
+    free(text);
+    const char *fmt = json_string_value(json_object_get(o, "format"));
+    const char *dev = json_string_value(json_object_get(o, "device_id"));
+    int rc = QK_OK;
+    if (!fmt || strcmp(fmt, QK_ACK_FORMAT) != 0 || !dev ||
+        !json_is_integer(json_object_get(o, "acked_seq"))) {
+        qk__ymsgf(lang, msg, msglen, QK_Y_NOT_ACK, ack_path);
+        rc = QK_ECORRUPT;
+    } else if (strcmp(dev, qk_engine_device_id(e)) != 0) {
+        qk__ymsgf(lang, msg, msglen, QK_Y_OTHER_DEVICE, dev, qk_engine_device_id(e));
+        rc = QK_EINVAL;
+    }
+    json_decref(o);
+    return rc;
+}
+
 int qk_ack_apply(qk_engine *e, const char *ack_path, const char *expected_pem, char **server_pem,
                  int64_t *acked, char *msg, size_t msglen)
 {

@@ -21,6 +21,14 @@ for c in play history member bundle; do
 done
 expect_eq "--version exits 0" "$(run --version)" 0
 
+# import-ack: what is wrong with the file is said before any question of keys.
+expect_eq "import-ack of a missing file exits 1" "$(run import-ack "$WORK/nope.json")" 1
+expect_contains "it says it cannot read it" "$WORK/o" "无法读取 $WORK/nope.json"
+printf '{"format":"quizkit-batch"}' >"$WORK/notack.json"
+expect_eq "import-ack of a file that is no acknowledgement exits 1" "$(run import-ack "$WORK/notack.json")" 1
+expect_contains "it says so" "$WORK/o" "notack.json 不是确认文件"
+expect_not_contains "and does not talk of keys" "$WORK/o" "签名密钥"
+
 expect_eq "nothing to resume exits 1" "$(run play --bundle test.mini --resume)" 1
 expect_contains "nothing to resume explained" "$WORK/o" "没有可以继续的答题"
 expect_eq "missing bundle file exits 1" "$(run play --bundle /nonexistent/x.qkb)" 1
