@@ -491,6 +491,13 @@ static void server_board(cli *c, const qk_competition *def)
     }
     table_print(c, &t);
     table_free(&t);
+    /* An empty board says why: entries waiting for the server to score them
+     * (their bundle not published there yet), or none synced so far. */
+    json_int_t waiting = json_integer_value(json_object_get(b, "unscored"));
+    if (waiting > 0)
+        out(c, stdout, M_C_BOARD_WAITING, (long long)waiting);
+    else if (json_array_size(entries) == 0)
+        out(c, stdout, M_C_BOARD_NONE);
     json_t *teams = json_object_get(b, "teams");
     json_array_foreach(teams, i, r)
     {

@@ -626,8 +626,11 @@ int admin_server(cli *c, int argc, char **argv)
         char *bundles = o.bundles ? NULL : qk_server_bundles_dir(o.db);
         qk_published p;
         if ((rc = qk_admin_bundle_publish(s, o.pos[0], o.bundles ? o.bundles : bundles,
-                                          o.trust ? o.trust : trust, "cli", &p)) == QK_OK)
+                                          o.trust ? o.trust : trust, "cli", &p)) == QK_OK) {
             out(c, stdout, M_ADMIN_PUBLISHED, p.id, p.version, (long long)p.size, p.key_id);
+            if (p.rescored)
+                out(c, stdout, M_ADMIN_RESCORED_WAITING, p.rescored);
+        }
         free(trust);
         free(bundles);
     } else {

@@ -481,6 +481,7 @@ int qk_admin_bundle_publish(qk_store *s, const char *file, const char *bundles_d
     if ((rc = file_sha256(file, out->sha256, &out->size)) != QK_OK)
         return say(s, rc, QK_Y_READ, file, strerror(errno ? errno : EIO));
     qk_published old;
+    memset(&old, 0, sizeof old);
     if (s->ops->bundle_get(s, out->id, out->version, &old) == QK_OK) {
         if (strcmp(old.sha256, out->sha256) == 0) {
             *out = old; /* the same file again: nothing to do */
@@ -497,9 +498,21 @@ int qk_admin_bundle_publish(qk_store *s, const char *file, const char *bundles_d
         return say(s, QK_EIO, QK_Y_WRITE, out->file, strerror(errno ? errno : EIO));
     }
     rc = s->ops->bundle_put(s, out);
-    if (rc != QK_OK)
+    if (rc != QK_OK) {
         unlink(out->file);
-    return rc;
+        return rc;
+    }
+    /* Attempts that arrived before their bundle are scored now, so a
+     * leaderboard does not stay empty for want of a re-sync. */
+    char *had = s->bundles ? strdup(s->bundles) : NULL;
+    if (!s->bundles)
+        qk_store_set_bundles(s, bundles_dir);
+    if (qk__store_rescore_waiting(s, out->id, out->version, &out->rescored) != QK_OK)
+        out->rescored = 0; /* they stay waiting; the next publish or batch tries again */
+    if (!had)
+        qk_store_set_bundles(s, NULL);
+    free(had);
+    return QK_OK;
 }
 
 int qk_admin_competition_add(qk_store *s, const char *spec_json, const char *bundle_id,

@@ -674,8 +674,9 @@ static void h_bundle_publish(call *c)
         redact(c->s->err, sizeof c->s->err, c->srv->bundles, "bundles");
         return fail_rc(c, rc);
     }
-    ok(c, 201, json_pack("{s:s, s:s, s:s, s:s, s:I}", "id", p.id, "version", p.version, "sha256",
-                         p.sha256, "key_id", p.key_id, "size", (json_int_t)p.size));
+    ok(c, 201, json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "id", p.id, "version", p.version,
+                         "sha256", p.sha256, "key_id", p.key_id, "size", (json_int_t)p.size,
+                         "rescored", (json_int_t)p.rescored));
 }
 
 /* GET /bundles/{id}[/{version}]: the file, with ETag and Range. */
@@ -867,17 +868,29 @@ static void h_leaderboard(call *c)
             return;
     }
     qk_competition *def = find_competition(c, id, is_admin(c) ? NULL : branch);
-    if (!def) {
-        qk__ymsgf(c->lang, c->s->err, sizeof c->s->err, QK_Y_NOT_FOUND,
-                  c->lang == QK_LANG_EN ? "competition" : "竞赛", id);
-        return fail_rc(c, QK_ENOTFOUND);
-    }
     json_t *rows = NULL;
     int64_t guests = 0, unscored = 0;
     int rc = c->s->ops->entries(c->s, id, branch, &rows, &guests, &unscored);
     if (rc != QK_OK) {
         qk_competition_free(def);
         return fail_rc(c, rc);
+    }
+    if (!def && unscored > 0) {
+        /* Entries of the caller's branch wait for a bundle the server does
+         * not have: an empty board that says so (and how many wait). */
+        json_decref(rows);
+        ok(c, 200, json_pack("{s:{s:s, s:s, s:s}, s:s?, s:[], s:[], s:I, s:I, s:b, s:I}",
+                             "competition", "id", id, "title", id, "teams", "none", "branch", branch,
+                             "entries", "teams", "guest_entries", (json_int_t)guests, "unscored",
+                             (json_int_t)unscored, "waiting_for_bundle", 1, "server_ms",
+                             (json_int_t)qk__store_now(c->s)));
+        return;
+    }
+    if (!def) {
+        json_decref(rows);
+        qk__ymsgf(c->lang, c->s->err, sizeof c->s->err, QK_Y_NOT_FOUND,
+                  c->lang == QK_LANG_EN ? "competition" : "竞赛", id);
+        return fail_rc(c, QK_ENOTFOUND);
     }
     size_t n = json_array_size(rows);
     json_t **v = calloc(n ? n : 1, sizeof *v);

@@ -184,6 +184,47 @@ static void judge_points(qk_store *s, const char *device, json_t *events, const 
     json_decref(done);
 }
 
+int qk__store_rescore_waiting(qk_store *s, const char *id, const char *version,
+                              size_t *rescored)
+{
+    *rescored = 0;
+    json_t *events = NULL;
+    int rc = s->ops->waiting(s, id, version, &events);
+    if (rc != QK_OK)
+        return rc;
+    size_t n = json_array_size(events);
+    size_t *all = calloc(n ? n : 1, sizeof *all);
+    if (!all) {
+        json_decref(events);
+        return QK_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        all[i] = 1;
+    qk_import_result r;
+    memset(&r, 0, sizeof r);
+    rescore(s, events, all, &r);
+    *rescored = r.rescored;
+    /* their members' points, with each sending device's claims, once each */
+    json_t *done = json_object();
+    for (size_t i = 0; done && i < n; i++) {
+        json_t *ev = json_array_get(events, i);
+        const char *member = json_string_value(json_object_get(ev, "member_id"));
+        const char *device = json_string_value(json_object_get(ev, "device_id"));
+        char key[600];
+        if (!member || !device)
+            continue;
+        snprintf(key, sizeof key, "%s\n%s", member, device);
+        if (json_object_get(done, key))
+            continue;
+        json_object_set_new(done, key, json_true());
+        judge_member(s, device, member, id, version);
+    }
+    json_decref(done);
+    free(all);
+    json_decref(events);
+    return QK_OK;
+}
+
 int qk_store_event_count(qk_store *s, int64_t *n)
 {
     return s->ops->count(s, n);

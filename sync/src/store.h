@@ -33,6 +33,10 @@ typedef struct qk_store_ops {
     int (*put_event)(qk_store *s, json_t *ev, const char *branch, int *outcome);
     /* The device's held sequence numbers, ascending; caller frees. */
     int (*held_seqs)(qk_store *s, const char *device_id, int64_t after, int64_t **seqs, size_t *n);
+    /* The attempt.finish events of bundle id+version whose attempts the
+     * server could not score (the bundle was not published yet), as they
+     * were uploaded; caller frees. */
+    int (*waiting)(qk_store *s, const char *id, const char *version, json_t **events);
     /* The bundle (id, version) of the member's newest event that names one;
      * QK_ENOTFOUND when none does. */
     int (*member_bundle)(qk_store *s, const char *member, char *id, size_t idn, char *version,
@@ -130,6 +134,11 @@ extern const qk_store_ops qk__sqlite_store;
 /* Imports events already parsed (from a file or a request) for one device, in
  * one transaction. pem: the device's key to pin (NULL when it is enrolled).
  * conflicts, when not NULL, gets the ids refused as conflicts. */
+/* Scores the finished attempts of bundle id+version that waited for it (they
+ * arrived before it was published) and judges their members' points; after
+ * a publish. *rescored counts them. */
+int qk__store_rescore_waiting(qk_store *s, const char *id, const char *version,
+                              size_t *rescored);
 int qk__store_ingest(qk_store *s, const char *device, const char *pem, json_t *events,
                      qk_import_result *r, json_t *conflicts);
 /* 1 when the event has every field of the protocol with the right type and

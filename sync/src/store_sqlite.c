@@ -403,6 +403,50 @@ static int held_seqs(qk_store *s, const char *device_id, int64_t after, int64_t 
     return rc;
 }
 
+static int waiting(qk_store *s, const char *id, const char *version, json_t **events)
+{
+    *events = NULL;
+    sqlite3_stmt *st = prep(s, "SELECT e.id, e.device_id, e.seq, e.member_id, e.bundle_id,"
+                               " e.bundle_version, e.kind, e.attempt_id, e.payload, e.created_ms"
+                               " FROM events e JOIN attempt_scores a ON a.attempt_id = e.attempt_id"
+                               " WHERE e.kind = 'attempt.finish' AND e.bundle_id = ?1"
+                               " AND e.bundle_version = ?2 AND a.server_score IS NULL"
+                               " ORDER BY e.created_ms, e.id");
+    if (!st)
+        return QK_EIO;
+    text(st, 1, id);
+    text(st, 2, version);
+    json_t *a = json_array();
+    int step;
+    while (a && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        static const char *const names[] = {"id", "device_id", "seq", "member_id", "bundle_id",
+                                            "bundle_version", "kind", "attempt_id", "payload",
+                                            "created_ms"};
+        json_t *o = json_object();
+        for (int c = 0; o && c < 10; c++) {
+            const char *v = (const char *)sqlite3_column_text(st, c);
+            json_t *j = c == 2 || c == 9 ? json_integer(sqlite3_column_int64(st, c))
+                        : c == 8        ? json_loads(v ? v : "{}", 0, NULL)
+                        : v             ? json_string(v)
+                                        : json_null();
+            json_object_set_new(o, names[c], j ? j : json_null());
+        }
+        if (!o || json_array_append_new(a, o) != 0) {
+            json_decref(a);
+            a = NULL;
+        }
+    }
+    sqlite3_finalize(st);
+    if (!a)
+        return QK_ENOMEM;
+    if (step != SQLITE_DONE) {
+        json_decref(a);
+        return fail(s, "events");
+    }
+    *events = a;
+    return QK_OK;
+}
+
 static int member_bundle(qk_store *s, const char *member, char *id, size_t idn, char *version,
                          size_t vn)
 {
@@ -1116,6 +1160,7 @@ const qk_store_ops qk__sqlite_store = {
     .put_event = put_event,
     .held_seqs = held_seqs,
     .member_bundle = member_bundle,
+    .waiting = waiting,
     .count = count,
     .put_score = put_score,
     .member_event = member_event,
