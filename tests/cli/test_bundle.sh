@@ -138,4 +138,10 @@ for f in "$F/gift/good.gift" "$F/aiken/good.txt" "$F/csv/template.csv"; do
     "$QK" bundle build "$f" -o "$WORK/one.qkb" --quiet >"$WORK/o" 2>&1
     expect_eq "single file $(basename "$f") builds" "$?" 0
 done
+# The sample content: every question says why its answer is right (issue 15:
+# the questions written in GIFT had none), in every theme.
+expect_eq "the samples hold 200 questions or more" \
+    "$(sqlite3 "$SAMPLE" "select count(*) >= 200 from questions")" 1
+expect_eq "every sample question explains its answer" \
+    "$(sqlite3 "$SAMPLE" "select group_concat(id) from questions where coalesce(trim(explanation), '') = ''")" ""
 finish
