@@ -96,6 +96,8 @@ int qk__competition_published(sqlite3 *db, const char *bundle_id, const char *id
 
 /* qk_points_award for an activity that belongs to a given Beijing day (an
  * attempt's: the day it began), whatever the time now. */
+/* The streak bonus of on_day, if due (one rule for every mode: see points.c). */
+int qk__points_streak_on(qk_engine *e, qk_bundle *b, const char *member_id, int64_t on_day);
 int qk__points_award_on(qk_engine *e, qk_bundle *b, const char *member_id, qk_activity a,
                         int units, const char *ref, int64_t on_day, int *awarded);
 

@@ -147,11 +147,25 @@ int qk__points_award_on(qk_engine *e, qk_bundle *b, const char *member_id, qk_ac
     if (amount > 0 && (status = append_award(e, member_id, a, amount, day, ref)) != QK_OK)
         return status;
     *awarded = amount;
-    /* A streak of two days or more earns its bonus once a day, with the first
-     * activity of the day that earns anything. */
+    if (status == QK_OK && a != QK_ACT_STREAK)
+        status = qk__points_streak_on(e, b, member_id, on_day);
+    return status;
+}
+
+/* The one streak rule: every study day (a day with answers, in any mode)
+ * counts; on a study day of a streak of two days or more, the bonus is
+ * booked once, with the first quiz or lesson of the day that is finished. */
+int qk__points_streak_on(qk_engine *e, qk_bundle *b, const char *member_id, int64_t on_day)
+{
+    if (!member_id)
+        return QK_OK;
+    qk_point_rule rules[QK_ACT_COUNT];
+    qk_point_rules(b, rules);
+    char day[QK_DATE_LEN];
+    qk_day_text(on_day, day);
     int days = 0, bonus_today = 0;
-    if (status == QK_OK && a != QK_ACT_STREAK &&
-        (status = streak(e, member_id, on_day, &days)) == QK_OK && days >= 2 &&
+    int status = streak(e, member_id, on_day, &days);
+    if (status == QK_OK && days >= 2 &&
         (status = awarded_today(e, member_id, QK_ACT_STREAK, day, &bonus_today)) == QK_OK &&
         bonus_today < rules[QK_ACT_STREAK].daily_cap) {
         int bonus = rules[QK_ACT_STREAK].points;
@@ -289,6 +303,19 @@ static int streak_at(const replay *r, int64_t day)
     return n;
 }
 
+/* The streak rule of qk__points_streak_on. */
+static void streak_bonus(replay *r, int64_t day)
+{
+    day_award *d = day_of(r, day);
+    if (d && streak_at(r, day) >= 2 && d->amount[QK_ACT_STREAK] < r->rules[QK_ACT_STREAK].daily_cap) {
+        int bonus = r->rules[QK_ACT_STREAK].points;
+        if (bonus > r->rules[QK_ACT_STREAK].daily_cap - d->amount[QK_ACT_STREAK])
+            bonus = r->rules[QK_ACT_STREAK].daily_cap - d->amount[QK_ACT_STREAK];
+        d->amount[QK_ACT_STREAK] += bonus;
+        r->total += bonus;
+    }
+}
+
 /* The same rule as qk_points_award: capped per day, then the streak bonus. */
 static void award(replay *r, qk_activity a, int units, int64_t day)
 {
@@ -300,13 +327,7 @@ static void award(replay *r, qk_activity a, int units, int64_t day)
     int amount = room <= 0 ? 0 : want > room ? room : (int)want;
     d->amount[a] += amount;
     r->total += amount;
-    if (streak_at(r, day) >= 2 && d->amount[QK_ACT_STREAK] < r->rules[QK_ACT_STREAK].daily_cap) {
-        int bonus = r->rules[QK_ACT_STREAK].points;
-        if (bonus > r->rules[QK_ACT_STREAK].daily_cap - d->amount[QK_ACT_STREAK])
-            bonus = r->rules[QK_ACT_STREAK].daily_cap - d->amount[QK_ACT_STREAK];
-        d->amount[QK_ACT_STREAK] += bonus;
-        r->total += bonus;
-    }
+    streak_bonus(r, day);
 }
 
 int qk_points_recompute(const char *events_db, qk_bundle *b, const char *member_id,
@@ -340,6 +361,7 @@ int qk_points_recompute_days(const char *events_db, qk_bundle *b, const char *me
         "SELECT e.kind, " QK_SQL_COUNTS_AT("e") ", json_extract(e.payload, '$.correct'),"
         " json_extract(e.payload, '$.completed'), json_extract(e.payload, '$.lesson'),"
         " json_extract(e.payload, '$.amount'),"
+        " json_extract(e.payload, '$.answered'),"
         " (SELECT json_extract(s.payload, '$.mode') FROM events s"
         "   WHERE s.attempt_id = e.attempt_id AND s.kind = 'attempt.start')"
         " FROM events e WHERE e.member_id = ?1 AND (?2 IS NULL OR e.device_id = ?2)"
@@ -366,7 +388,7 @@ int qk_points_recompute_days(const char *events_db, qk_bundle *b, const char *me
         if (strcmp(kind, "answer") == 0) {
             note_study_day(&r, day);
         } else if (strcmp(kind, "attempt.finish") == 0) {
-            const char *mode = (const char *)sqlite3_column_text(st, 6);
+            const char *mode = (const char *)sqlite3_column_text(st, 7);
             int units = sqlite3_column_int(st, 2);
             if (mode && strcmp(mode, "daily") == 0)
                 award(&r, QK_ACT_DAILY, units, day);
@@ -374,6 +396,8 @@ int qk_points_recompute_days(const char *events_db, qk_bundle *b, const char *me
                 award(&r, QK_ACT_CHALLENGE, units, day);
             else if (mode && strcmp(mode, "competition") == 0)
                 award(&r, QK_ACT_COMPETITION, 1, day); /* taking part, as the session awards it */
+            if (sqlite3_column_int(st, 6) > 0) /* any quiz with answers: a study day */
+                streak_bonus(&r, day);
         } else if (strcmp(kind, "lesson.finish") == 0 && sqlite3_column_int(st, 3)) {
             const char *lesson = (const char *)sqlite3_column_text(st, 4);
             int seen = 0;

@@ -1105,6 +1105,10 @@ int qk_session_finish(qk_session *s, qk_summary *out)
                                                s->attempt_id, qk_beijing_day(s->started_ms),
                                                &sum->points)
                          : QK_OK;
+        /* A quiz with answers makes a study day in any mode (a review drill
+         * too): the streak bonus, if due, comes with it. */
+        if (status == QK_OK && s->member_id && sum->answered > 0)
+            status = qk__points_streak_on(s->e, s->b, s->member_id, qk_beijing_day(s->started_ms));
         if (status != QK_OK) {
             free(payload);
             return engine_fail(s, status);

@@ -117,6 +117,44 @@ static void streaks_count_days_in_a_row_and_earn_a_daily_bonus(void **state)
     assert_int_equal(p.streak_days, 0);
 }
 
+/* One streak rule (issue 15): every study day counts, whatever the mode, and
+ * on each study day of a streak the bonus comes once. A day with only a
+ * review drill, or a daily quiz with every answer wrong, is such a day; the
+ * server's replay gives the same figure. */
+static void every_study_day_earns_the_streak_bonus_whatever_the_mode(void **state)
+{
+    fx *f = *state;
+    daily(f, "m1", 1); /* day 1 */
+    f->clock.now_ms += DAY;
+    qk_session_spec spec = QK_SESSION_SPEC_INIT;
+    spec.mode = QK_MODE_PRACTICE; /* day 2: a drill of two questions, nothing else */
+    spec.count = 2;
+    qk_session *s = NULL;
+    assert_int_equal(qk_session_start(&s, f->e, f->b, "m1", &spec), QK_OK);
+    answer(s, 1);
+    answer(s, 0);
+    qk_summary sum;
+    assert_int_equal(qk_session_finish(s, &sum), QK_OK);
+    qk_session_free(s);
+    qk_points_summary p;
+    assert_int_equal(qk_points_summary_get(f->e, f->b, "m1", &p), QK_OK);
+    assert_int_equal(p.streak_days, 2);
+    assert_int_equal(p.today[QK_ACT_STREAK], 1);
+    f->clock.now_ms += DAY;
+    daily(f, "m1", 0); /* day 3: a daily quiz, all wrong: no daily points, a study day */
+    assert_int_equal(qk_points_summary_get(f->e, f->b, "m1", &p), QK_OK);
+    assert_int_equal(p.streak_days, 3);
+    assert_int_equal(p.today[QK_ACT_DAILY], 0);
+    assert_int_equal(p.today[QK_ACT_STREAK], 1);
+    assert_int_equal(p.total, 1 + 1 + 1);
+    char *path = qkt_path(f->dir, "progress.db");
+    int64_t total = -1;
+    char msg[256];
+    assert_int_equal(qk_points_recompute(path, f->b, "m1", &total, msg, sizeof msg), QK_OK);
+    assert_int_equal(total, p.total);
+    free(path);
+}
+
 static void awards_happen_once_per_attempt_and_corrections_add_up(void **state)
 {
     fx *f = *state;
@@ -441,6 +479,7 @@ int main(void)
         T(daily_points_stop_at_the_cap),
         T(guests_earn_nothing),
         T(streaks_count_days_in_a_row_and_earn_a_daily_bonus),
+        T(every_study_day_earns_the_streak_bonus_whatever_the_mode),
         T(awards_happen_once_per_attempt_and_corrections_add_up),
         T(rules_come_from_the_bundle),
         T(a_daily_quiz_across_midnight_belongs_to_the_day_it_began),
