@@ -1,4 +1,5 @@
 /* common.c: status texts, the message catalogue, error formatting, small buffers. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,28 @@ const char *qk__msg(qk_lang lang, qk__msg_id id)
     if ((unsigned)id >= QK__MSG_COUNT)
         return "?";
     return catalogue[id][lang == QK_LANG_EN ? 1 : 0];
+}
+
+const char *qk_errno_text(int err, qk_lang lang)
+{
+    static const struct {
+        int err;
+        const char *zh;
+    } texts[] = {
+        {ENOENT, "文件或文件夹不存在"},  {EACCES, "没有权限"},
+        {EPERM, "不允许这样操作"},       {ENOSPC, "磁盘空间不足"},
+        {EROFS, "文件系统是只读的"},     {EISDIR, "这是一个文件夹"},
+        {ENOTDIR, "路径中有一段不是文件夹"}, {EEXIST, "已经存在"},
+        {EIO, "读写出错（磁盘或存储卡可能有问题）"}, {ENAMETOOLONG, "文件名太长"},
+        {EMFILE, "打开的文件太多"},      {EDQUOT, "超出磁盘配额"},
+    };
+    if (lang != QK_LANG_EN) {
+        for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+            if (texts[i].err == err)
+                return texts[i].zh;
+        }
+    }
+    return strerror(err);
 }
 
 const char *qk_strerror(int code, qk_lang lang)

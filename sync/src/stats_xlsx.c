@@ -1,6 +1,7 @@
 /* stats_xlsx.c: statistics as an Excel workbook (libxlsxwriter), for leaders
  * who hand reports on: opens in Excel and WPS with Chinese intact. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -8,6 +9,7 @@
 #include <xlsxwriter.h>
 
 #include "qk_stats.h"
+#include "sync_msg.h"
 
 static const char *sheet_name(const char *subject, qk_lang lang)
 {
@@ -121,9 +123,18 @@ int qk_stats_xlsx(const char *path, json_t *const *tables, size_t n, qk_lang lan
 {
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.part.xlsx", path);
+    /* Whether the file can be made at all is asked first: libxlsxwriter
+     * reports a failure only when it closes, in English on stderr. */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) {
+        qk__ymsgf(lang, msg, msglen, QK_Y_WRITE, path, qk_errno_text(errno, lang));
+        return QK_EIO;
+    }
+    close(fd);
     lxw_workbook *wb = workbook_new(tmp);
     if (!wb) {
-        snprintf(msg, msglen, "%s: %s", path, strerror(errno ? errno : EIO));
+        unlink(tmp);
+        qk__ymsgf(lang, msg, msglen, QK_Y_WRITE, path, qk_errno_text(errno ? errno : EIO, lang));
         return QK_EIO;
     }
     lxw_format *head = workbook_add_format(wb);
@@ -140,7 +151,8 @@ int qk_stats_xlsx(const char *path, json_t *const *tables, size_t n, qk_lang lan
         write_table(wb, tables[i], head, num, lang);
     lxw_error e = workbook_close(wb);
     if (e != LXW_NO_ERROR || rename(tmp, path) != 0) {
-        snprintf(msg, msglen, "%s: %s", path, e != LXW_NO_ERROR ? lxw_strerror(e) : strerror(errno));
+        qk__ymsgf(lang, msg, msglen, QK_Y_WRITE, path,
+                  e != LXW_NO_ERROR ? lxw_strerror(e) : qk_errno_text(errno, lang));
         unlink(tmp);
         return QK_EIO;
     }

@@ -56,6 +56,11 @@ expect_eq "the participation sheet holds the numbers (roster, active, rate)" "$(
 expect_eq "one subject as a workbook" "$(python3 -c 'import sys,zipfile;print(len([n for n in zipfile.ZipFile(sys.argv[1]).namelist() if n.startswith("xl/worksheets/sheet")]))' "$WORK/trend.xlsx")" 2
 "$QK" report --local >"$WORK/o" 2>&1
 expect_eq "report without --xlsx is a usage error" "$?" 2
+# A folder that is not there: one line in the person's language, nothing half-written.
+"$QK" report --xlsx "$WORK/nowhere/report.xlsx" --local $(period) >"$WORK/o" 2>&1
+expect_eq "a report into a missing folder fails" "$?" 1
+expect_contains "saying so in Chinese" "$WORK/o" "无法写入 $WORK/nowhere/report.xlsx：文件或文件夹不存在"
+expect_not_contains "without libxlsxwriter's English" "$WORK/o" "[ERROR]"
 
 "$QK" stats nonsense --local >"$WORK/o" 2>&1
 expect_eq "unknown subject is a usage error" "$?" 2

@@ -43,6 +43,9 @@ typedef enum qk_lang {
 
 /* Static text for a status code in the given language; never NULL. */
 const char *qk_strerror(int code, qk_lang lang);
+/* A system error number (errno) in words: in Chinese for the common ones
+ * (a missing folder, no permission, a full disk...), else the C library's. */
+const char *qk_errno_text(int err, qk_lang lang);
 
 /* Picks a language from a locale string such as "en_US.UTF-8" or "zh_CN.UTF-8":
  * English for "en*", zh-CN otherwise (also for NULL, "C" and "POSIX"). */
