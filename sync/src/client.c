@@ -145,6 +145,38 @@ int qk_client_retryable(const qk_client *c)
 }
 
 /* What every transfer sets: timeouts, TLS verification and the pin. */
+/* Why a transfer failed, in the person's language: the common network
+ * failures in Chinese with what to check; anything else as libcurl says it. */
+static const char *net_reason(CURLcode cr, const char *errbuf, qk_lang lang)
+{
+    if (lang == QK_LANG_EN)
+        return errbuf[0] ? errbuf : curl_easy_strerror(cr);
+    switch (cr) {
+    case CURLE_COULDNT_CONNECT:
+        return "连不上（服务器没有运行，或地址、端口不对）";
+    case CURLE_COULDNT_RESOLVE_HOST:
+        return "找不到这个服务器名称（检查地址是否写对、网络是否连通）";
+    case CURLE_COULDNT_RESOLVE_PROXY:
+        return "找不到代理服务器（检查代理设置）";
+    case CURLE_OPERATION_TIMEDOUT:
+        return "等待服务器超时（网络太慢或中断了，稍后再试）";
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+        return "服务器的证书无法验证（证书不受信任、已过期或地址不符），请联系服务器管理员";
+    case CURLE_SSL_CONNECT_ERROR:
+        return "加密连接建立失败（请联系服务器管理员）";
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_PARTIAL_FILE:
+        return "连接中断了（网络不稳定，稍后再试）";
+    case CURLE_GOT_NOTHING:
+        return "服务器没有回答（稍后再试）";
+    default:
+        return errbuf[0] ? errbuf : curl_easy_strerror(cr);
+    }
+}
+
 static void set_common(qk_client *c, CURL *h, char *errbuf)
 {
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
@@ -212,7 +244,7 @@ static int request(qk_client *c, const char *method, const char *path, const voi
         c->retryable = cr != CURLE_PEER_FAILED_VERIFICATION && cr != CURLE_SSL_PINNEDPUBKEYNOTMATCH &&
                        cr != CURLE_SSL_CACERT_BADFILE && cr != CURLE_URL_MALFORMAT &&
                        cr != CURLE_UNSUPPORTED_PROTOCOL;
-        qk__ymsgf(c->lang, msg, n, QK_Y_NET, c->conf.url, errbuf[0] ? errbuf : curl_easy_strerror(cr));
+        qk__ymsgf(c->lang, msg, n, QK_Y_NET, c->conf.url, net_reason(cr, errbuf, c->lang));
         free(b.p);
         return QK_EIO;
     }
@@ -584,7 +616,7 @@ int qk_client_download(qk_client *c, const char *id, const char *version, const 
     }
     if (cr != CURLE_OK || closed != 0) {
         c->retryable = 1;
-        qk__ymsgf(c->lang, msg, n, QK_Y_NET, c->conf.url, errbuf[0] ? errbuf : curl_easy_strerror(cr));
+        qk__ymsgf(c->lang, msg, n, QK_Y_NET, c->conf.url, net_reason(cr, errbuf, c->lang));
         return QK_EIO;
     }
     size_t len = 0;

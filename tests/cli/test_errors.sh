@@ -21,6 +21,11 @@ for c in play history member bundle; do
 done
 expect_eq "--version exits 0" "$(run --version)" 0
 
+# A server that is not there: the reason in Chinese, not libcurl's English.
+expect_eq "enrolling with no server there fails" "$(run enroll http://127.0.0.1:1 ABCD-EFGH)" 1
+expect_contains "saying why in Chinese" "$WORK/o" "无法连接服务器 http://127.0.0.1:1：连不上（服务器没有运行，或地址、端口不对）"
+expect_not_contains "not in libcurl's words" "$WORK/o" "Couldn't connect"
+
 # import-ack: what is wrong with the file is said before any question of keys.
 expect_eq "import-ack of a missing file exits 1" "$(run import-ack "$WORK/nope.json")" 1
 expect_contains "it says it cannot read it" "$WORK/o" "无法读取 $WORK/nope.json"
