@@ -153,8 +153,25 @@ static json_t *latest_published(json_t *cat)
     return v;
 }
 
+/* What the trust store looks like now (its folder's change time): a bundle
+ * refused under one look is tried again only under another, after a
+ * `trust add` or `trust remove`. */
+static void trust_state(cli *c, char *out, size_t n)
+{
+    char dir[4200];
+    struct stat st;
+    snprintf(dir, sizeof dir, "%s/trust", c->data_dir);
+    if (stat(dir, &st) != 0)
+        snprintf(out, n, "none");
+    else
+        snprintf(out, n, "%lld.%09ld", (long long)st.st_mtim.tv_sec, (long)st.st_mtim.tv_nsec);
+}
+
 /* Installs the catalogue's bundles this device lacks or has older; the
- * catalogue is kept in <data>/catalogue.json for `status`. */
+ * catalogue is kept in <data>/catalogue.json for `status`. A bundle this
+ * device refused (a key it does not trust) is remembered by its digest in
+ * <data>/refused.json and not fetched again every cycle of `sync --watch`
+ * until the trust store changes. */
 static int pull_bundles(cli *c, qk_client *cl, char *msg, size_t n)
 {
     json_t *cat = NULL;
@@ -165,6 +182,19 @@ static int pull_bundles(cli *c, qk_client *cl, char *msg, size_t n)
     snprintf(path, sizeof path, "%s/catalogue.json", c->data_dir);
     json_dump_file(cat, path, JSON_INDENT(2));
     json_t *have = installed_versions(c), *wanted = latest_published(cat);
+    char refused_path[4200], trust_now[64];
+    snprintf(refused_path, sizeof refused_path, "%s/refused.json", c->data_dir);
+    trust_state(c, trust_now, sizeof trust_now);
+    json_t *refused = json_load_file(refused_path, 0, NULL);
+    const char *was = json_string_value(json_object_get(refused, "trust"));
+    int refused_changed = 0;
+    if (!json_is_object(refused) || !was || strcmp(was, trust_now) != 0) {
+        /* the trust store changed: everything may be tried again */
+        refused_changed = refused != NULL;
+        json_decref(refused);
+        refused = json_pack("{s:s, s:{}}", "trust", trust_now, "bundles");
+    }
+    json_t *refused_list = json_object_get(refused, "bundles");
     const char *id;
     json_t *b;
     json_object_foreach(wanted, id, b)
@@ -179,16 +209,28 @@ static int pull_bundles(cli *c, qk_client *cl, char *msg, size_t n)
             err(c, M_SYNC_BAD_NAME, id, ver);
             continue;
         }
+        if (json_object_get(refused_list, sha))
+            continue; /* refused before, under the same trust: said then, and in status */
         char dest[4096];
         snprintf(dest, sizeof dest, "%s/download-%s-%s.qkb", c->data_dir, id, ver);
         rc = qk_client_download(cl, id, ver, sha, dest, NULL, NULL, msg, n);
         if (rc != QK_OK)
             break;
         /* Verified against the trust store and swapped in atomically. */
-        if (bundle_install(c, dest, 1) == EXIT_OK)
+        if (bundle_install(c, dest, 1) == EXIT_OK) {
             out(c, stdout, M_SYNC_BUNDLE, id, ver);
+        } else {
+            err(c, M_SYNC_REFUSED, id, ver);
+            char what[300];
+            snprintf(what, sizeof what, "%s %s", id, ver);
+            json_object_set_new(refused_list, sha, json_string(what));
+            refused_changed = 1;
+        }
         unlink(dest);
     }
+    if (refused_changed)
+        json_dump_file(refused, refused_path, JSON_INDENT(2));
+    json_decref(refused);
     json_decref(have);
     json_decref(wanted);
     json_decref(cat);
@@ -429,6 +471,15 @@ void status_server(cli *c)
             msgf(c, waiting, sizeof waiting, M_STATUS_UPDATE, newest);
         out(c, stdout, M_STATUS_BUNDLE, id, json_string_value(ver), waiting);
     }
+    /* Bundles the server offers that this device refused (an untrusted key). */
+    char refused_path[4200];
+    snprintf(refused_path, sizeof refused_path, "%s/refused.json", c->data_dir);
+    json_t *refused = json_load_file(refused_path, 0, NULL);
+    const char *sha;
+    json_t *what;
+    json_object_foreach(json_object_get(refused, "bundles"), sha, what)
+        out(c, stdout, M_STATUS_REFUSED, json_string_value(what));
+    json_decref(refused);
     json_decref(have);
     json_decref(latest);
     json_decref(cat);
