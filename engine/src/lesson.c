@@ -92,8 +92,8 @@ int qk_bundle_lessons(qk_bundle *b, qk_lesson_info **out, size_t *n)
         return QK_ECORRUPT;
     qk_lesson_info *v = NULL;
     size_t len = 0;
-    int status = QK_OK;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    int status = QK_OK, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         qk_lesson_info *nv = realloc(v, (len + 1) * sizeof *nv);
         if (!nv) {
             status = QK_ENOMEM;
@@ -113,6 +113,8 @@ int qk_bundle_lessons(qk_bundle *b, qk_lesson_info **out, size_t *n)
             break;
         }
     }
+    if (status == QK_OK && step != SQLITE_DONE)
+        status = QK_ECORRUPT; /* a damaged bundle: not a shorter list */
     sqlite3_finalize(st);
     if (status != QK_OK) {
         qk_lesson_info_free(v, len);

@@ -79,8 +79,8 @@ static int study_days(qk_engine *e, const char *member, int64_t last, int64_t **
     sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, last);
     size_t cap = 0;
-    int status = QK_OK;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    int status = QK_OK, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         if (*n == cap) {
             cap = cap ? cap * 2 : 64;
             int64_t *nv = realloc(*days, cap * sizeof *nv);
@@ -92,6 +92,8 @@ static int study_days(qk_engine *e, const char *member, int64_t last, int64_t **
         }
         (*days)[(*n)++] = sqlite3_column_int64(st, 0);
     }
+    if (status == QK_OK && step != SQLITE_DONE)
+        status = qk__engine_sqlerr(e, step, "streak");
     sqlite3_finalize(st);
     return status;
 }
@@ -381,8 +383,8 @@ int qk_points_recompute_days(const char *events_db, qk_bundle *b, const char *me
     sqlite3_bind_text(st, 1, member_id, -1, SQLITE_STATIC);
     if (device_id)
         sqlite3_bind_text(st, 2, device_id, -1, SQLITE_STATIC);
-    int status = QK_OK;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    int status = QK_OK, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         const char *kind = (const char *)sqlite3_column_text(st, 0);
         int64_t day = qk_beijing_day(sqlite3_column_int64(st, 1)); /* the attempt's day */
         if (strcmp(kind, "answer") == 0) {
@@ -418,9 +420,13 @@ int qk_points_recompute_days(const char *events_db, qk_bundle *b, const char *me
             r.total += sqlite3_column_int64(st, 5);
         }
     }
+    if (step != SQLITE_DONE) { /* a read that stopped half-way is no total */
+        snprintf(msg, msglen, "%s: %s", events_db, sqlite3_errmsg(db));
+        status = QK_EIO;
+    }
     sqlite3_finalize(st);
     sqlite3_close(db);
-    *total = r.total;
+    *total = status == QK_OK ? r.total : 0;
     if (days && n_days && r.n_days) {
         *days = calloc(r.n_days, sizeof **days);
         if (!*days) {

@@ -386,8 +386,8 @@ static int held_seqs(qk_store *s, const char *device_id, int64_t after, int64_t 
     text(st, 1, device_id);
     sqlite3_bind_int64(st, 2, after);
     size_t cap = 0;
-    int rc = QK_OK;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    int rc = QK_OK, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         if (*n == cap) {
             cap = cap ? cap * 2 : 256;
             int64_t *nv = realloc(*seqs, cap * sizeof *nv);
@@ -399,6 +399,8 @@ static int held_seqs(qk_store *s, const char *device_id, int64_t after, int64_t 
         }
         (*seqs)[(*n)++] = sqlite3_column_int64(st, 0);
     }
+    if (rc == QK_OK && step != SQLITE_DONE)
+        rc = fail(s, "events"); /* never an acknowledgement from half a list */
     sqlite3_reset(st);
     return rc;
 }
