@@ -25,9 +25,28 @@ int qk_pin_valid(const char *pin)
     return 1;
 }
 
+#define MEMBER_ID_MAX 32
+
 static int member_id_valid(const char *id)
 {
-    return qk_id_valid(id, 32);
+    return qk_id_valid(id, MEMBER_ID_MAX);
+}
+
+/* Member ids compare without regard to case everywhere (member.h): the id as
+ * it was added, in out, for the id in whatever case it was typed.
+ * QK_ENOTFOUND when there is no such member. */
+static int stored_member_id(qk_engine *e, const char *id, char out[MEMBER_ID_MAX + 1])
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(e->db, "SELECT id FROM members WHERE id = ? COLLATE NOCASE", -1, &st,
+                           NULL) != SQLITE_OK)
+        return QK_ENOTFOUND;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int found = sqlite3_step(st) == SQLITE_ROW;
+    if (found)
+        snprintf(out, MEMBER_ID_MAX + 1, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return found ? QK_OK : QK_ENOTFOUND;
 }
 
 static int pin_hash(const char *pin, const unsigned char *salt, int iter, unsigned char out[HASH_LEN])
@@ -130,13 +149,16 @@ int qk_member_add(qk_engine *e, const char *id, const char *name, const char *br
     return qk__engine_end(e, status);
 }
 
+/* The id is new when no member has it in any case: "A12" and "a12" are one
+ * member (see member.h), so the second is refused like an exact repeat. */
 static int add_row(qk_engine *e, const char *id, const char *name, const char *branch,
                    const unsigned char *salt, const unsigned char *hash)
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(e->db,
                            "INSERT INTO members(id, name, branch, pin_salt, pin_hash, pin_iter,"
-                           " created_ms) VALUES (?,?,?,?,?,?,?)",
+                           " created_ms) SELECT ?1,?2,?3,?4,?5,?6,?7 WHERE NOT EXISTS"
+                           " (SELECT 1 FROM members WHERE id = ?1 COLLATE NOCASE)",
                            -1, &st, NULL) != SQLITE_OK)
         return sqlerr(e, "members");
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -148,7 +170,7 @@ static int add_row(qk_engine *e, const char *id, const char *name, const char *b
     sqlite3_bind_int64(st, 7, qk_engine_now_ms(e));
     int step = sqlite3_step(st);
     sqlite3_finalize(st);
-    if ((step & 0xff) == SQLITE_CONSTRAINT)
+    if ((step & 0xff) == SQLITE_CONSTRAINT || (step == SQLITE_DONE && sqlite3_changes(e->db) == 0))
         return qk__errf(&e->err, e->lang, QK_EEXISTS, QK_M_M_EXISTS, id);
     if (step != SQLITE_DONE)
         return qk__engine_sqlerr(e, step, "members");
@@ -166,6 +188,10 @@ int qk_member_set_pin(qk_engine *e, const char *id, const char *pin)
     char *payload = pin_payload(NULL, NULL, salt, hash, QK_PBKDF2_ITERATIONS);
     if (!payload)
         return qk__errf(&e->err, e->lang, QK_ENOMEM, QK_M_OOM);
+    /* the event names the member as added, whatever case the id was typed in */
+    char stored_id[MEMBER_ID_MAX + 1];
+    if (stored_member_id(e, id, stored_id) == QK_OK)
+        id = stored_id;
     /* the new PIN and its event together (the server updates its roster from it) */
     if ((status = qk__engine_begin(e)) != QK_OK) {
         free(payload);
@@ -186,7 +212,7 @@ static int pin_row(qk_engine *e, const char *id, const unsigned char *salt,
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(e->db,
                            "UPDATE members SET pin_salt = ?, pin_hash = ?, pin_iter = ?, failed = 0,"
-                           " locked_until_ms = 0 WHERE id = ?",
+                           " locked_until_ms = 0 WHERE id = ? COLLATE NOCASE",
                            -1, &st, NULL) != SQLITE_OK)
         return sqlerr(e, "members");
     sqlite3_bind_blob(st, 1, salt, SALT_LEN, SQLITE_STATIC);
@@ -205,7 +231,7 @@ static int pin_row(qk_engine *e, const char *id, const unsigned char *salt,
 static int set_failures(qk_engine *e, const char *id, int failed, int64_t locked_until)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(e->db, "UPDATE members SET failed = ?, locked_until_ms = ? WHERE id = ?",
+    if (sqlite3_prepare_v2(e->db, "UPDATE members SET failed = ?, locked_until_ms = ? WHERE id = ? COLLATE NOCASE",
                            -1, &st, NULL) != SQLITE_OK)
         return sqlerr(e, "members");
     sqlite3_bind_int(st, 1, failed);
@@ -230,8 +256,8 @@ int qk_member_login(qk_engine *e, const char *id, const char *pin, int64_t *rema
     *remaining = 0;
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(e->db,
-                           "SELECT pin_salt, pin_hash, pin_iter, failed, locked_until_ms"
-                           " FROM members WHERE id = ?",
+                           "SELECT pin_salt, pin_hash, pin_iter, failed, locked_until_ms, id"
+                           " FROM members WHERE id = ? COLLATE NOCASE",
                            -1, &st, NULL) != SQLITE_OK)
         return sqlerr(e, "members");
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -251,6 +277,10 @@ int qk_member_login(qk_engine *e, const char *id, const char *pin, int64_t *rema
     int iter = sqlite3_column_int(st, 2);
     int failed = sqlite3_column_int(st, 3);
     int64_t locked_until = sqlite3_column_int64(st, 4);
+    /* the member's id as it was added: what the lockout's event names */
+    char stored_id[MEMBER_ID_MAX + 1];
+    snprintf(stored_id, sizeof stored_id, "%s", (const char *)sqlite3_column_text(st, 5));
+    id = stored_id;
     sqlite3_finalize(st);
     if (!ok_shape || iter < 1)
         return qk__errf(&e->err, e->lang, QK_ECORRUPT, QK_M_P_NOTDB, "members");
@@ -312,7 +342,7 @@ int qk_member_get(qk_engine *e, const char *id, qk_member **out)
 {
     *out = NULL;
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(e->db, "SELECT " MEMBER_COLS " FROM members WHERE id = ?", -1, &st,
+    if (sqlite3_prepare_v2(e->db, "SELECT " MEMBER_COLS " FROM members WHERE id = ? COLLATE NOCASE", -1, &st,
                            NULL) != SQLITE_OK)
         return sqlerr(e, "members");
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -472,6 +502,10 @@ int qk_member_apply(qk_engine *e, const char *id, const char *name, const char *
     if (!name || !*name || !qk_text_valid(name, strlen(name)) || iter < 1 ||
         !unhex(salt, SALT_LEN, salt_hex) || !unhex(hash, HASH_LEN, hash_hex))
         return qk__errf(&e->err, e->lang, QK_EINVAL, QK_M_M_NAME);
+    /* a member held here under another case of the id is the same member */
+    char stored_id[MEMBER_ID_MAX + 1];
+    if (stored_member_id(e, id, stored_id) == QK_OK)
+        id = stored_id;
     sqlite3_stmt *st = NULL;
     /* A changed PIN clears the lockout, as a PIN set here would. */
     if (sqlite3_prepare_v2(e->db,

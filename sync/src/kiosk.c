@@ -279,7 +279,8 @@ static void h_login(call *c)
         return fail(c, 401, "wrong_pin", QK_Y_K_NO_MEMBER);
     qk_member *m = NULL;
     qk_member_get(c->k->e, id, &m);
-    screen *sc = new_screen(c, id, m ? m->name : id);
+    /* the member as added ("A12"), whatever case the keypad typed */
+    screen *sc = new_screen(c, m ? m->id : id, m ? m->name : id);
     qk_member_free(m);
     if (!sc)
         return;
@@ -867,7 +868,7 @@ static void h_hotseat_new(call *c)
             }
             qk_member *mm = NULL;
             qk_member_get(c->k->e, m, &mm);
-            p->member = strdup(m);
+            p->member = strdup(mm ? mm->id : m);
             p->name = strdup(mm ? mm->name : m);
             qk_member_free(mm);
         }

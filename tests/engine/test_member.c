@@ -161,6 +161,48 @@ static void a_new_pin_lands_with_its_event_or_not_at_all(void **state)
     assert_int_equal(qk_member_login(f->e, "1004", "9753", NULL), QK_EAUTH);
 }
 
+/* Issue 15, item 5: member ids compare without regard to case everywhere. A
+ * member added as "A12" signs in as "a12" (a terminal) or "A12" (the kiosk's
+ * keypad); "a12" cannot be added beside it; a wrong PIN typed under either
+ * spelling counts against the one member, and the events name the member as
+ * added. */
+static void ids_compare_without_case_and_keep_their_spelling(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(qk_member_add(f->e, "A12", "周医生", "", "2468"), QK_OK);
+    assert_int_equal(qk_member_login(f->e, "A12", "2468", NULL), QK_OK);
+    assert_int_equal(qk_member_login(f->e, "a12", "2468", NULL), QK_OK);
+    assert_int_equal(qk_member_add(f->e, "a12", "另一人", "", "1357"), QK_EEXISTS);
+    qk_member *m = NULL;
+    assert_int_equal(qk_member_get(f->e, "a12", &m), QK_OK);
+    assert_string_equal(m->id, "A12");
+    assert_string_equal(m->name, "周医生");
+    qk_member_free(m);
+    int64_t left = 0;
+    assert_int_equal(qk_member_login(f->e, "a12", "0000", &left), QK_EAUTH);
+    assert_int_equal(qk_member_login(f->e, "A12", "0000", &left), QK_EAUTH);
+    assert_int_equal(left, 3); /* one count for the one member */
+    for (int i = 0; i < 3; i++)
+        qk_member_login(f->e, "a12", "0000", NULL);
+    assert_int_equal(qk_member_set_pin(f->e, "a12", "9753"), QK_OK);
+    assert_int_equal(qk_member_login(f->e, "A12", "9753", NULL), QK_OK);
+    qk_member **v = NULL;
+    size_t n = 0;
+    assert_int_equal(qk_member_list(f->e, &v, &n), QK_OK);
+    assert_int_equal(n, 1);
+    qk_member_list_free(v, n);
+    char *p = qkt_path(f->dir, "progress.db");
+    sqlite3 *db = NULL;
+    sqlite3_open(p, &db);
+    sqlite3_stmt *st = NULL;
+    sqlite3_prepare_v2(db, "SELECT group_concat(DISTINCT member_id) FROM events", -1, &st, NULL);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "A12");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -173,6 +215,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_member_is_added_with_its_event_or_not_at_all, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(a_new_pin_lands_with_its_event_or_not_at_all, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(ids_compare_without_case_and_keep_their_spelling, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

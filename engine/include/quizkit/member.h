@@ -24,8 +24,14 @@ typedef struct qk_member {
     int64_t locked_until_ms; /* 0 when not locked */
 } qk_member;
 
-/* id: 1-32 of [A-Za-z0-9._-]; name: 1-64 characters; pin: QK_PIN_MIN..QK_PIN_MAX digits.
- * QK_EEXISTS if the id is taken, QK_EINVAL with a message for bad fields. */
+/* Member ids compare without regard to ASCII case, everywhere a member is looked
+ * up (add, login, get, PIN, roster): "A12" typed on the kiosk's keypad, "a12" in
+ * a terminal and "A12" as added are one member. The id is kept as it was added,
+ * and qk_member_get()'s m->id gives it back that way: what a caller records
+ * (attempts, events) should name the member with it.
+ *
+ * id: 1-32 of [A-Za-z0-9._-]; name: 1-64 characters; pin: QK_PIN_MIN..QK_PIN_MAX digits.
+ * QK_EEXISTS if the id is taken (in any case), QK_EINVAL with a message for bad fields. */
 int qk_member_add(qk_engine *e, const char *id, const char *name, const char *branch,
                   const char *pin);
 /* Sets a new PIN and clears any lockout. */
