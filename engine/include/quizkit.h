@@ -20,5 +20,6 @@
 #include "quizkit/points.h"
 #include "quizkit/lesson.h"
 #include "quizkit/competition.h"
+#include "quizkit/pad.h"
 
 #endif
