@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "http.h"
 #include "qk_client.h"
@@ -196,14 +197,35 @@ static json_t *options_json(const qk_question *q, const char *const *option_text
     return opts;
 }
 
+/* A fill-in question's character pads, one per blank (pad.h): a touch screen
+ * answers by tapping them. A blank too long for a pad gets an empty one (the
+ * screen offers typing only). Not for other types. */
+static json_t *pads_json(call *c, const qk_question *q, const char *salt)
+{
+    json_t *pads = json_array();
+    for (size_t i = 0; q->type == QK_Q_FILL && i < q->n_blanks; i++) {
+        char **keys = NULL;
+        size_t n = 0;
+        json_t *pad = json_array();
+        if (qk_pad_keys(&keys, &n, c->k->b, q, i, salt) == QK_OK) {
+            for (size_t k = 0; k < n; k++)
+                json_array_append_new(pad, json_string(keys[k]));
+        }
+        qk_strv_free(keys, n);
+        json_array_append_new(pads, pad);
+    }
+    return pads;
+}
+
 static json_t *item_json(call *c, qk_session *s, const qk_item *it)
 {
     json_t *opts = options_json(it->q, it->option_text);
     const char *tid = qk_session_theme(s);
     const qk_theme *t = tid ? qk_bundle_theme_find(c->k->b, tid) : NULL;
-    return json_pack("{s:I, s:I, s:s, s:s, s:o, s:I, s:I, s:s, s:s?}", "index", (json_int_t)it->index,
+    return json_pack("{s:I, s:I, s:s, s:s, s:o, s:I, s:o, s:I, s:s, s:s?}", "index", (json_int_t)it->index,
                      "total", (json_int_t)it->total, "type", qk_qtype_name(it->q->type), "stem", it->q->stem,
-                     "options", opts, "blanks", (json_int_t)it->q->n_blanks, "remaining_ms",
+                     "options", opts, "blanks", (json_int_t)it->q->n_blanks, "pads",
+                     pads_json(c, it->q, qk_session_attempt_id(s)), "remaining_ms",
                      (json_int_t)qk_session_remaining_ms(s), "mode", qk_mode_name(qk_session_mode(s)),
                      "theme", t ? t->title : NULL);
 }
@@ -531,9 +553,9 @@ static json_t *lesson_view(call *c)
         json_array_append_new(choices, json_string(v.choice_text[i]));
     json_t *q = json_null();
     if (v.type == QK_STEP_QUESTION && v.question) {
-        q = json_pack("{s:s, s:s, s:o, s:I}", "type", qk_qtype_name(v.question->type), "stem",
+        q = json_pack("{s:s, s:s, s:o, s:I, s:o}", "type", qk_qtype_name(v.question->type), "stem",
                       v.question->stem, "options", options_json(v.question, v.option_text), "blanks",
-                      (json_int_t)v.question->n_blanks);
+                      (json_int_t)v.question->n_blanks, "pads", pads_json(c, v.question, v.step_id));
     }
     return json_pack("{s:s, s:s, s:s, s:o, s:o, s:i, s:b, s:b}", "step", v.step_id, "type",
                      qk_step_type_name(v.type), "body", v.body ? v.body : "", "choices", choices,
@@ -852,7 +874,7 @@ static void h_hotseat_new(call *c)
             p->name = strdup(name);
         } else {
             for (size_t k = 0; good && k < i; k++) {
-                if (g->p[k].member && strcmp(g->p[k].member, m) == 0) {
+                if (g->p[k].member && strcasecmp(g->p[k].member, m) == 0) {
                     fail(c, 400, "same_player", QK_Y_K_SAME_PLAYER, m);
                     good = 0;
                 }
