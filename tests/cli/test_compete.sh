@@ -19,7 +19,7 @@ expect_contains "result" "$WORK/o" "答对 2/2 题"
 expect_contains "rank on this device" "$WORK/o" "本机排名：第 1 名（共 1 人）"
 printf '1234\n' | "$QK" compete start mini-cup --member m1 >"$WORK/o" 2>&1
 expect_eq "a second entry is refused" "$?" 1
-expect_contains "and explained" "$WORK/o" "您已参加过竞赛“测试杯”"
+expect_contains "and explained" "$WORK/o" "你已参加过竞赛“测试杯”"
 "$QK" compete start nope --guest >"$WORK/o" 2>&1
 expect_contains "unknown competition named" "$WORK/o" "没有竞赛“nope”"
 
@@ -59,5 +59,5 @@ printf '1111\n\n对\n' | "$QK" compete start mini-cup --member m3 >"$WORK/o" 2>&
 expect_eq "input ended mid-entry" "$?" 3
 expect_contains "the partial result is shown" "$WORK/o" "答对 1/2 题"
 printf '1111\n' | "$QK" compete start mini-cup --member m3 >"$WORK/o" 2>&1
-expect_contains "and the entry is used" "$WORK/o" "您已参加过"
+expect_contains "and the entry is used" "$WORK/o" "你已参加过"
 finish
