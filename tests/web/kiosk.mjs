@@ -11,21 +11,48 @@
 // way. Each tap waits for the view that answers it (window.qkKiosk.drawn
 // counts the views the page draws), never for a while.
 //
-// usage: node kiosk.mjs URL ARTIFACTS [THEMED_DAY_URL [QUIZKIT_BIN DAILY_HOME]]
-import { mkdirSync } from 'node:fs';
+// Every screen is photographed at the three sizes people use (a portrait
+// kiosk, a landscape one, a phone) into ARTIFACTS/kiosk, numbered in the
+// order of the walk: NN-screen-WIDTHxHEIGHT.png.
+//
+// usage: node kiosk.mjs URL ARTIFACTS [THEMED_DAY_URL [QUIZKIT_BIN DAILY_HOME [FILL_URL]]]
+import { mkdirSync, rmSync } from 'node:fs';
 import {
   bad, cal, expectEq, expectTrue, finish, launch, newPage as open, skip, startServer, stopServer,
 } from './harness.mjs';
 
-const [url, artifacts, themedUrl, qkBin, dailyHome] = process.argv.slice(2);
-mkdirSync(artifacts, { recursive: true });
+const [url, artifacts, themedUrl, qkBin, dailyHome, fillUrl] = process.argv.slice(2);
+const screens = `${artifacts}/kiosk`;
+rmSync(screens, { recursive: true, force: true }); /* this run's screens only */
+mkdirSync(screens, { recursive: true });
 const browser = await launch();
 const foreign = [];
-const allowed = [new URL(url).origin, ...(themedUrl ? [new URL(themedUrl).origin] : [])];
+const allowed = [url, themedUrl, fillUrl].filter(Boolean).map(u => new URL(u).origin);
 const newPage = viewport => open(browser, viewport, allowed, foreign, { hasTouch: true });
 const screen = page => page.evaluate(() => window.qkKiosk.screen);
 const waitScreen = (page, name) => page.waitForFunction(n => window.qkKiosk.screen === n, name, { timeout: 10000 });
-const shot = (page, name) => page.screenshot({ path: `${artifacts}/kiosk-${name}.png` });
+/* The screen as it is now, at each size (the page is laid out again for each,
+ * then given its own size back). */
+const SIZES = [[1080, 1920], [1920, 1080], [390, 844]];
+let shots = 0;
+async function shot(page, name) {
+  const n = String(++shots).padStart(2, '0');
+  const own = page.viewportSize();
+  for (const [width, height] of SIZES) {
+    await page.setViewportSize({ width, height });
+    await page.screenshot({ path: `${screens}/${n}-${name}-${width}x${height}.png` });
+  }
+  await page.setViewportSize(own);
+}
+
+/* Chinese screens say 你 (never 您) and 访客 (never 游客), and show no code
+ * meant for programs: modes (daily, practice, ...), "*", theme ids. */
+async function plainChinese(page, where) {
+  const text = await page.evaluate(() => document.body.innerText);
+  const codes = /\b(daily|practice|exam|challenge|review|competition|lesson|dangzhang|dangshi|jiankang|leifeng|yihu|yide|tiankong|xuanze)\b|\*|您|游客/;
+  const m = text.match(codes);
+  expectTrue(`${where}: plain Chinese, one form of address, no internal codes`, !m, m && m[0]);
+}
 
 /* Taps (act) and waits until the page has drawn the view that answers the
  * tap: the count of views drawn, read before the tap, must grow. */
@@ -117,7 +144,10 @@ try {
   const targets = await page.evaluate(() => [...document.querySelectorAll('button:not([hidden])')]
     .filter(b => b.offsetParent).map(b => Math.min(b.offsetWidth, b.offsetHeight)));
   expectTrue('every button is at least 48 px', targets.every(s => s >= 48), JSON.stringify(targets));
-  await shot(page, 'home-portrait');
+  const filled = await page.evaluate(() => document.querySelector('#sync-status').getBoundingClientRect().bottom / window.innerHeight);
+  expectTrue('the portrait home uses the height of the screen, not its top 40%', filled > 0.8, filled.toFixed(2));
+  await plainChinese(page, 'the home screen');
+  await shot(page, 'home');
 
   // A resident: health themes only, a quiz, nothing personal.
   await page.click('#go-guest');
@@ -127,6 +157,7 @@ try {
   expectEq('and, of the study modes, only lessons and competitions (those open to residents)',
            await page.locator('#menu-modes .tile').evaluateAll(ts => ts.map(t => t.className.trim())),
            ['tile mode-lessons', 'tile mode-comps']);
+  await plainChinese(page, 'the guest menu');
   await shot(page, 'guest-menu');
   await page.locator('#theme-list .tile').first().click();
   await waitScreen(page, 'quiz');
@@ -142,14 +173,25 @@ try {
   await page.locator('#login-error').waitFor({ state: 'visible' });
   expectTrue('a wrong PIN is refused, saying how many tries are left',
              (await page.locator('#login-error').textContent()).includes('再错 4 次'));
-  expectEq('the member id was typed on the keypad', await page.locator('#v-member').textContent(), 'm1');
+  expectEq('the member id was typed on the keypad, as its keys show it', await page.locator('#v-member').textContent(), 'M1');
   await shot(page, 'login-wrong-pin');
   await keypad(page, '1234');
   await page.click('#login-ok');
   await waitScreen(page, 'menu');
   expectEq('the right PIN opens the study menu', await page.locator('#menu-title').textContent(), '张三，你好');
   expectTrue('with every theme', (await page.locator('#theme-list .tile').count()) > 1);
+  await plainChinese(page, 'the member menu');
   await shot(page, 'member-menu');
+
+  // Practice or exam: the one chosen shows as chosen.
+  await page.click('.tile.mode-exam');
+  expectEq('模拟考试 tapped shows as chosen, 主题练习 not',
+           await page.evaluate(() => ['exam', 'practice'].map(m => document.querySelector(`.mode-${m}`).getAttribute('aria-pressed'))),
+           ['true', 'false']);
+  expectTrue('and looks chosen', await page.evaluate(() => getComputedStyle(document.querySelector('.mode-exam')).backgroundColor !==
+                                                          getComputedStyle(document.querySelector('.mode-practice')).backgroundColor));
+  await shot(page, 'menu-exam-chosen');
+  await page.click('.tile.mode-practice');
 
   // An empty wrong-answer book says so.
   await page.click('.tile.mode-review');
@@ -164,6 +206,7 @@ try {
   await shot(page, 'daily-result');
   const detail = await page.locator('#r-detail').textContent();
   expectTrue('the result says how many were right', /答对 \d \/ 5 题/.test(detail), detail);
+  await plainChinese(page, 'the result');
 
   // Me: what the engine says about today (looked at again if the day ends meanwhile).
   await page.click('#r-again');
@@ -188,6 +231,7 @@ try {
              me.history.length > 0 && firstRow.startsWith(cal.shortText(me.history[0].started_ms)),
              `${firstRow} / ${me.history.length && cal.shortText(me.history[0].started_ms)}`);
   expectEq('and the list says the times are Beijing time', await page.locator('#s-me h2').textContent(), '最近答题（北京时间）');
+  await plainChinese(page, '"me"');
   await shot(page, 'me');
 
   // A scenario lesson: story pages, choices, a checkpoint question, the end.
@@ -203,6 +247,7 @@ try {
   for (let n = 0; n < 40 && !(await page.locator('#l-end').isVisible()); n++) {
     const v = await page.evaluate(() => window.qkKiosk.state.lesson.view);
     seen.add(v.type);
+    expectTrue(`lesson step ${n + 1}: no unexplained score`, !/得分/.test(await page.locator('#s-lesson').innerText()));
     if (v.type === 'page') {
       await tap(page, () => page.click('#l-next'));
     } else if (v.type === 'choice') {
@@ -239,6 +284,7 @@ try {
   await waitScreen(page, 'menu');
   await page.locator('#theme-list .tile').first().click();
   await waitScreen(page, 'quiz');
+  expectTrue('the theme tapped shows as chosen', await page.locator('#theme-list .tile').first().evaluate(e => e.classList.contains('picked')));
   expectTrue('the half-done quiz resumes for the same member, and says so calmly',
              (await page.locator('#q-note').textContent()).includes('已答 1 题') &&
              await page.locator('#q-note').isVisible() && !(await page.locator('#q-error').isVisible()));
@@ -255,6 +301,65 @@ try {
   const status = await page.evaluate(async tk => (await fetch('/api/me', { headers: { 'X-Kiosk-Session': tk } })).status, token);
   expectEq('and the old session is gone on the server too', status, 401);
 
+  // A member id with a letter, typed on the keypad as its keys show it.
+  await login(page, 'A12', '2468');
+  await waitScreen(page, 'menu');
+  expectEq('A12 signs in on the keypad', [await page.locator('#v-member').textContent(), await page.locator('#menu-title').textContent()],
+           ['A12', '王医生，你好']);
+  expectEq('with no unfinished quiz offered yet', await page.locator('#menu-unfinished').isVisible(), false);
+
+  // A theme tapped starts that theme, never the daily quiz left unfinished;
+  // the daily quiz is offered on a card of its own.
+  await page.click('.tile.mode-daily');
+  await waitScreen(page, 'quiz');
+  await pickAnswer(page, await page.evaluate(() => window.qkKiosk.state.quiz.item));
+  await tap(page, () => page.click('#q-submit'));
+  await page.click('#done');
+  await waitScreen(page, 'home');
+  await login(page, 'A12', '2468');
+  await waitScreen(page, 'menu');
+  const card = page.locator('#menu-unfinished');
+  expectEq('the unfinished daily quiz is offered on its own card',
+           [await card.isVisible(), await page.locator('#unfinished-text').textContent()],
+           [true, '继续上次未完成的答题：每日答题（已答 1 题）']);
+  expectEq('as information, not in the red error box',
+           [await card.evaluate(e => e.classList.contains('note') && !e.classList.contains('error')), await page.locator('#menu-error').isVisible()],
+           [true, false]);
+  await plainChinese(page, 'the menu with an unfinished quiz');
+  await shot(page, 'menu-unfinished');
+  // Switching language after signing in: the whole menu.
+  await tap(page, () => page.click('#lang'));
+  await page.locator('#unfinished-text').filter({ hasText: 'Continue your unfinished quiz' }).waitFor();
+  const english = await page.evaluate(() => ['#menu-title', '#menu-modes', '#themes-title', '#unfinished-text', '#who', '#done']
+    .map(s => document.querySelector(s).innerText).join(' '));
+  expectTrue('switching to English after signing in translates the whole menu (only names and theme titles stay Chinese)',
+             !/[\u4e00-\u9fff]/.test(english.replaceAll('王医生', '')), english);
+  await shot(page, 'menu-english');
+  await tap(page, () => page.click('#lang'));
+  await page.locator('#unfinished-text').filter({ hasText: '继续上次未完成的答题' }).waitFor();
+  await tap(page, () => page.click('#unfinished-go'));
+  await waitScreen(page, 'quiz');
+  expectEq('the card continues the daily quiz where it was left',
+           [await page.evaluate(() => window.qkKiosk.state.quiz.item.mode), await page.locator('#q-progress').textContent()],
+           ['daily', '第 2 / 5 题']);
+  await page.click('#done');
+  await waitScreen(page, 'home');
+  await login(page, 'A12', '2468');
+  await waitScreen(page, 'menu');
+  await page.locator('#unfinished-text').filter({ hasText: '每日答题' }).waitFor();
+  const second = await page.locator('#theme-list .tile').nth(1);
+  const secondTitle = await second.locator('.t').textContent();
+  await second.click();
+  await waitScreen(page, 'quiz');
+  const started = await page.evaluate(() => window.qkKiosk.state.quiz.item);
+  expectEq('tapping a theme starts that theme\'s practice, from its first question, not the daily quiz left unfinished',
+           [started.mode, started.theme, started.index, await page.locator('#q-note').isVisible()],
+           ['practice', secondTitle, 0, false]);
+  expectTrue('and the screen says so', (await page.locator('#q-theme').textContent()).includes(started.theme) &&
+             !(await page.locator('#q-theme').textContent()).includes('每日答题'));
+  await page.click('#done');
+  await waitScreen(page, 'home');
+
   // Two members, one screen: a 1v1 round of the residents' health competition.
   await page.click('#go-hotseat');
   await waitScreen(page, 'hs-setup');
@@ -270,6 +375,8 @@ try {
     await waitScreen(page, 'hs-setup');
   }
   expectEq('both players joined', await page.locator('#hs-slots .slot.joined').count(), 2);
+  expectEq('each slot shows the player\'s name, not the id',
+           (await page.locator('#hs-slots .slot .who').allTextContents()).map(x => x.trim()), ['选手 1：张三 ✔', '选手 2：李四 ✔']);
   await shot(page, 'hotseat-setup');
   await page.click('#hs-start');
   await waitScreen(page, 'hs-turn');
@@ -306,6 +413,9 @@ try {
   expectEq('ranks the players by the engine\'s points, then time',
            (await page.locator('#hs-scores li').allTextContents()).map(t => t.replace(/^\d/, '').replace(/\d+ 分$/, '')), ranked);
   expectTrue('and shows the kiosk\'s leaderboard with both', (await page.locator('#hs-local-list li').count()) >= 2);
+  expectEq('each place once: a medal with its number, no list number beside it',
+           await page.locator('#hs-scores').evaluate(el => [getComputedStyle(el).listStyleType,
+             [...el.querySelectorAll('li')].map(li => li.querySelectorAll('.medal, .rank').length)]), ['none', [1, 1]]);
   await shot(page, 'hotseat-podium');
   await page.click('#hs-continue');
   await waitScreen(page, 'home');
@@ -319,41 +429,45 @@ try {
   const wide = await newPage({ width: 1920, height: 1080 });
   await wide.goto(url);
   await wide.locator('#sync-status').filter({ hasText: /同步/ }).waitFor();
-  await shot(wide, 'home-landscape');
   await wide.click('#go-guest');
   await waitScreen(wide, 'menu');
-  await shot(wide, 'menu-landscape');
   await wide.locator('#theme-list .tile').first().click();
   await waitScreen(wide, 'quiz');
-  await shot(wide, 'quiz-landscape');
+  const wideOverflow = await wide.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expectTrue('landscape: nothing is wider than the screen', wideOverflow <= 0, `${wideOverflow}px`);
   await wide.click('#done');
   await waitScreen(wide, 'home');
   const phone = await newPage({ width: 390, height: 844 });
   await phone.goto(url);
   await phone.locator('#sync-status').filter({ hasText: /同步/ }).waitFor();
-  await shot(phone, 'home-phone');
+  await phone.click('#go-login');
+  await waitScreen(phone, 'login');
+  await phone.click('.key[data-key="fn:letters"]');
+  const letterKeys = await phone.evaluate(() => [...document.querySelectorAll('#keypad .key')]
+    .map(b => Math.min(b.getBoundingClientRect().width, b.getBoundingClientRect().height)));
+  expectTrue('on a phone every letter key is at least 48 px', letterKeys.length >= 26 && letterKeys.every(x => x >= 48),
+             JSON.stringify(letterKeys.map(Math.round)));
+  await shot(phone, 'login-letters');
+  await phone.click('#login-back');
+  await waitScreen(phone, 'home');
   await phone.click('#go-guest');
   await waitScreen(phone, 'menu');
   await phone.locator('#theme-list .tile').first().click();
   await waitScreen(phone, 'quiz');
-  await shot(phone, 'quiz-phone');
   const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expectTrue('on a phone nothing is wider than the screen', overflow <= 0, `${overflow}px`);
   await phone.click('#done');
   await waitScreen(phone, 'home');
   await login(phone, 'm1', '1234');
   await waitScreen(phone, 'menu');
-  await shot(phone, 'menu-phone');
   await phone.click('.tile.mode-me');
   await waitScreen(phone, 'me');
-  await shot(phone, 'me-phone');
   await phone.click('#me-back');
   await waitScreen(phone, 'menu');
   await phone.click('.tile.mode-lessons');
   await waitScreen(phone, 'lessons');
   await phone.locator('#lesson-list .tile').first().click();
   await waitScreen(phone, 'lesson');
-  await shot(phone, 'lesson-phone');
   const overflow2 = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expectTrue('a lesson fits the phone too', overflow2 <= 0, `${overflow2}px`);
 
@@ -369,6 +483,9 @@ try {
   } else {
     skip('the themed-day home screen', 'no kiosk on 5 March was given');
   }
+
+  if (fillUrl) await fillIn();
+  else skip('fill-in questions on the touch screen alone', 'no kiosk with the fill-in bundle was given');
 
   if (qkBin && dailyHome) await dailyAcrossDays();
   else skip('a daily quiz left on one day and finished by the next', 'no quizkit binary and data folder were given');
@@ -448,5 +565,94 @@ async function dailyAcrossDays() {
     bad('the daily quiz across two days', `${e.stack || e}\n${kiosk ? kiosk.output() : ''}`);
   } finally {
     await stopServer(kiosk);
+  }
+}
+
+/* A fill-in question on the touch screen alone (issue 15, item 2): on the
+ * kiosk of test_kiosk.sh's fill-in bundle, a member answers one question by
+ * tapping the pad's characters (正确), skips one, and types one on a
+ * keyboard; an attempt left and resumed shows the same pad. */
+async function fillIn() {
+  const answers = {
+    '雷锋同志的原名是____。': ['雷正兴'],
+    '中国医师节是每年的____月____日。': ['8', '19'],
+    '《中国医学生誓言》的第一句是：“健康所系，____相托。”': ['性命'],
+  };
+  try {
+    const fp = await newPage({ width: 1080, height: 1920 });
+    await fp.goto(fillUrl);
+    await homeShown(fp);
+    await login(fp, 'm1', '1234');
+    await waitScreen(fp, 'menu');
+    await fp.click('#theme-list .tile[data-theme="tiankong"]');
+    await waitScreen(fp, 'quiz');
+    const item = await fp.evaluate(() => window.qkKiosk.state.quiz.item);
+    const want = answers[item.stem] || [];
+    const padKeys = async () => Promise.all((await fp.locator('#q-blanks .pad').all()).map(p => p.locator('.pad-key:not(.fn)').allTextContents()));
+    const pads = await padKeys();
+    expectEq('a fill-in question shows a pad of characters under each blank', pads.length, want.length);
+    expectTrue("each pad holds its answer's characters once each, among others",
+               want.length > 0 && want.every((a, i) => [...a].every(ch => pads[i].filter(k => k === ch).length === 1) &&
+                                                 pads[i].length >= [...new Set(a)].length + 4), JSON.stringify(pads));
+    expectTrue('the pads the kiosk sends are characters only, nothing marking the right ones',
+               item.pads.every(p => p.every(k => typeof k === 'string' && [...k].length === 1)), JSON.stringify(item.pads));
+    expectEq('with a backspace and 跳过 beside 提交答案, which waits for an answer',
+             [await fp.locator('#q-blanks .pad-key.fn').count(), await fp.locator('#q-skip').textContent(),
+              await fp.locator('#q-skip').isVisible(), await fp.locator('#q-submit').isDisabled()],
+             [want.length, '跳过', true, true]);
+    await plainChinese(fp, 'a fill-in question');
+    await shot(fp, 'fill-pad');
+    // Left and resumed: the same question shows the same pad.
+    await fp.click('#done');
+    await waitScreen(fp, 'home');
+    await login(fp, 'm1', '1234');
+    await waitScreen(fp, 'menu');
+    await fp.click('#theme-list .tile[data-theme="tiankong"]');
+    await waitScreen(fp, 'quiz');
+    expectEq('the attempt resumed shows the same pad', [await fp.evaluate(() => window.qkKiosk.state.quiz.item.stem), await padKeys()],
+             [item.stem, pads]);
+
+    const ways = ['tap', 'skip', 'keyboard'];
+    for (let n = 0; n < 3 && (await screen(fp)) === 'quiz'; n++) {
+      const it = await fp.evaluate(() => window.qkKiosk.state.quiz.item);
+      const ans = answers[it.stem] || [];
+      const how = ways[n];
+      if (how === 'tap') {
+        for (const [i, a] of ans.entries()) {
+          const row = fp.locator(`#q-blanks .blank-row[data-blank="${i}"]`);
+          await row.locator('.pad-key:not(.fn)').filter({ hasNotText: new RegExp(`[${a}]`) }).first().click(); /* a slip */
+          await row.locator('.pad-key.fn').click(); /* taken back */
+          for (const ch of a) await row.locator(`.pad-key[data-char="${ch}"]`).click();
+        }
+        expectEq('tapping the pad fills the blanks', await fp.locator('#q-blanks input').evaluateAll(xs => xs.map(x => x.value)), ans);
+        expectEq('and 提交答案 is ready', await fp.locator('#q-submit').isEnabled(), true);
+        await shot(fp, 'fill-tapped');
+        await tap(fp, () => fp.click('#q-submit'));
+        expectEq('an answer tapped on the pad alone is judged 正确', await fp.locator('#q-feedback .verdict').textContent(), '回答正确！');
+        await shot(fp, 'fill-right');
+      } else if (how === 'skip') {
+        await tap(fp, () => fp.click('#q-skip'));
+        const fb = await fp.locator('#q-feedback').innerText();
+        expectTrue('跳过 moves on, recorded as a wrong answer that says it was skipped, with the right answer',
+                   fb.includes('回答错误') && fb.includes('你的答案：跳过') && fb.includes(`正确答案：${ans.join('')}`.slice(0, 8)), fb);
+        await shot(fp, 'fill-skipped');
+      } else {
+        for (const [i, a] of ans.entries()) {
+          await fp.locator('#q-blanks input').nth(i).focus();
+          await fp.keyboard.type(a);
+        }
+        await tap(fp, () => fp.click('#q-submit'));
+        expectEq('a keyboard still types into the blanks', await fp.locator('#q-feedback .verdict').textContent(), '回答正确！');
+      }
+      await tap(fp, () => fp.click('#q-next'));
+    }
+    await waitScreen(fp, 'result');
+    expectEq('the result counts two right of three', await fp.locator('#r-detail').textContent(), '答对 2 / 3 题');
+    await shot(fp, 'fill-result');
+    await fp.click('#done');
+    await waitScreen(fp, 'home');
+    await fp.close();
+  } catch (e) {
+    bad('fill-in questions on the touch screen', e.stack || String(e));
   }
 }

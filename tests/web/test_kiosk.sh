@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The kiosk (issue 8) in a real browser: `quizkit kiosk` on loopback with the
-# sample bundle and two members; tests/web/kiosk.mjs walks it. Screenshots go
-# to $QK_ARTIFACTS (default build/artifacts).
+# sample bundle and three members; tests/web/kiosk.mjs walks it. Screenshots
+# of every screen, each at 1080×1920, 1920×1080 and 390×844, go to
+# $QK_ARTIFACTS/kiosk (default build/artifacts/kiosk), numbered in the walk's
+# order for a reviewer to page through.
 #
 # The walk runs on whatever clock the environment sets (QUIZKIT_NOW and
 # QUIZKIT_NOW_SINCE are inherited: a date sweep runs it at midnights and month
@@ -15,6 +17,8 @@ ART=${QK_ARTIFACTS:-$(dirname "$QK")/artifacts}
 mkdir -p "$ART"
 "$QK" member add m1 --name 张三 --pin 1234 >/dev/null 2>&1 || fail "member m1"
 "$QK" member add m2 --name 李四 --pin 5678 >/dev/null 2>&1 || fail "member m2"
+# A member id with a letter, signed in on the keypad (issue 15, item 5).
+"$QK" member add A12 --name 王医生 --pin 2468 >/dev/null 2>&1 || fail "member A12"
 spawn "$QK" kiosk --port 0 --port-file "$WORK/port" --idle 12 --log "$WORK/log" >"$WORK/out" 2>&1
 KPID=$LAST_PID
 wait_file "$WORK/port" || { fail "the kiosk started: $(cat "$WORK/out")"; finish; exit 1; }
@@ -43,7 +47,48 @@ mkdir -p "$WORK/daily"
 env "${OWN_CLOCK[@]}" QUIZKIT_NOW=2026-12-02T20:00:00+08:00 QUIZKIT_HOME="$WORK/daily" \
     "$QK" member add m1 --name 张三 --pin 1234 >/dev/null 2>&1 || fail "member m1 of the daily kiosks"
 
-spawn node "$TESTS/web/kiosk.mjs" "$URL" "$ART" "$URL2" "$QK" "$WORK/daily" >"$WORK/web" 2>&1
+# A kiosk with a theme of fill-in questions only (issue 15, item 2: answered
+# with the touch screen alone), and choice questions in another theme whose
+# options give the pads other characters; m1 is a member there too.
+FILL="$WORK/fill"
+mkdir -p "$FILL/src"
+cat >"$FILL/src/bundle.json" <<'JSON'
+{"id": "test.fill", "version": "1", "title": "填空测试题库", "language": "zh-CN",
+ "themes": [{"id": "tiankong", "title": "填空练习", "guests": true},
+            {"id": "xuanze", "title": "选择练习", "guests": true}],
+ "files": ["fill.json", "choice.json"]}
+JSON
+cat >"$FILL/src/fill.json" <<'JSON'
+{"theme": "tiankong", "questions": [
+ {"id": "tk-1", "type": "fill", "stem": "雷锋同志的原名是____。", "answer": [["雷正兴"]],
+  "explanation": "雷锋原名雷正兴，参加工作后改名雷锋。"},
+ {"id": "tk-2", "type": "fill", "stem": "中国医师节是每年的____月____日。", "answer": [["8", "八"], ["19", "十九"]],
+  "explanation": "2018年起，每年8月19日为中国医师节。"},
+ {"id": "tk-3", "type": "fill", "stem": "《中国医学生誓言》的第一句是：“健康所系，____相托。”", "answer": [["性命"]],
+  "explanation": "誓言开头是“健康所系，性命相托”。"}]}
+JSON
+cat >"$FILL/src/choice.json" <<'JSON'
+{"theme": "xuanze", "questions": [
+ {"id": "xz-1", "type": "single", "stem": "国际护士节是每年的哪一天？", "options": ["5月12日", "3月5日", "7月1日", "8月19日"],
+  "answer": "A", "explanation": "5月12日是南丁格尔的生日，定为国际护士节。"},
+ {"id": "xz-2", "type": "single", "stem": "家庭医生签约服务面向哪些人？", "options": ["辖区内的常住居民", "只有老年人", "只有儿童", "只有党员"],
+  "answer": "A", "explanation": "家庭医生签约服务面向辖区内的常住居民，重点人群优先。"}]}
+JSON
+test_key
+"$QK" bundle build "$FILL/src" -o "$FILL/fill.qkb" --key "$WORK/pub.key" --quiet >"$FILL/o" 2>&1 || fail "build the fill-in bundle: $(cat "$FILL/o")"
+env QUIZKIT_HOME="$FILL/home" "$QK" trust add "$WORK/pub.pub" >/dev/null 2>&1 || fail "trust the test key"
+env QUIZKIT_HOME="$FILL/home" "$QK" bundle install "$FILL/fill.qkb" >/dev/null 2>&1 || fail "install the fill-in bundle"
+env QUIZKIT_HOME="$FILL/home" "$QK" member add m1 --name 张三 --pin 1234 >/dev/null 2>&1 || fail "member m1 of the fill-in kiosk"
+spawn env QUIZKIT_HOME="$FILL/home" "$QK" kiosk --bundle test.fill --port 0 --port-file "$FILL/port" >"$FILL/out" 2>&1
+K3PID=$LAST_PID
+URL3=""
+if wait_file "$FILL/port"; then
+    URL3="http://127.0.0.1:$(cat "$FILL/port")/"
+else
+    fail "the fill-in kiosk started: $(cat "$FILL/out")"
+fi
+
+spawn node "$TESTS/web/kiosk.mjs" "$URL" "$ART" "$URL2" "$QK" "$WORK/daily" "$URL3" >"$WORK/web" 2>&1
 reap "$LAST_PID"
 cat "$WORK/web"
 PASSES=$((PASSES + $(grep -c '^ok - ' "$WORK/web")))
@@ -51,6 +96,7 @@ FAILS=$((FAILS + $(grep -c '^FAIL - ' "$WORK/web")))
 grep -q ' passed, ' "$WORK/web" || fail "the browser test ran to its end (status $REAPED)"
 stop "$KPID"
 stop "$K2PID"
+stop "$K3PID"
 
 # What the walk left in the progress file: the guest's quiz without a member,
 # the member's daily quiz, the half-done practice.

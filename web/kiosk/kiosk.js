@@ -33,7 +33,7 @@ const TEXT = {
     letters: 'ABC', digits: '123', del: '删除', noThemes: '暂时没有可选的主题',
     types: { single: '单选题', multi: '多选题（可选多项）', judge: '判断题', fill: '填空题' },
     lessonsTitle: '党课', continue: '继续', lessonDone: '学完了，返回', lessons: ['党课', '故事、情景选择和小测验'],
-    minutes: n => `约 ${n} 分钟`, lessonScore: n => `得分 ${n}`, lessonCompleted: '本课已完成！',
+    minutes: n => `约 ${n} 分钟`, lessonCompleted: '本课已完成！',
     lessonResumed: '接着上次的地方继续', kinds: { story: '故事', scenario: '情景', theory: '理论' },
     hotseat: '同屏对战（2–4 人）', compsTitle: '知识竞赛', hotseatTitle: '同屏对战', pickComp: '选择竞赛',
     pickPlayers: '几人对战', oneVsOne: '双人（1 对 1）', fourPlayers: '四人', startGame: '开始对战',
@@ -45,6 +45,9 @@ const TEXT = {
     nextQuestion: '下一题', seePodium: '查看排名', perQuestion: (n, sec) => `${n} 题，每题 ${sec} 秒`,
     noComps: '现在没有进行中的竞赛', compPoints: p => `，竞赛得分 ${p}`, guestsToo: '访客可参加',
     pts2: p => `${p} 分`, joined: '已加入', fillSlots: '请每位选手加入后开始',
+    skip: '跳过', backspace: '退格', padHint: '点下面的字填空，也可以用键盘输入',
+    resumeGo: '继续答题', unfinished: (what, n) => `继续上次未完成的答题：${what}（已答 ${n} 题）`,
+    checking: '正在核对…',
     expiredDaily: (day, x) => (x.answered > 0
       ? `${day}的每日答题没有做完，已把答了的 ${x.answered}/${x.total} 题计入那一天（答对 ${x.correct} 题，得 ${x.points} 积分），今天换了新题。`
       : `${day}的每日答题一题也没有答，今天换了新题。`),
@@ -74,7 +77,7 @@ const TEXT = {
     letters: 'ABC', digits: '123', del: 'Delete', noThemes: 'No themes to choose from yet',
     types: { single: 'One answer', multi: 'One or more answers', judge: 'True or false', fill: 'Fill in' },
     lessonsTitle: 'Lessons', continue: 'Continue', lessonDone: 'Done, back', lessons: ['Lessons', 'Stories, scenario choices and checkpoints'],
-    minutes: n => `about ${n} min`, lessonScore: n => `Score ${n}`, lessonCompleted: 'Lesson completed!',
+    minutes: n => `about ${n} min`, lessonCompleted: 'Lesson completed!',
     lessonResumed: 'Picking up where you left off', kinds: { story: 'Story', scenario: 'Scenario', theory: 'Theory' },
     hotseat: 'Play together (2–4 players)', compsTitle: 'Competitions', hotseatTitle: 'Play together', pickComp: 'Pick a competition',
     pickPlayers: 'How many players', oneVsOne: 'Two (1 vs 1)', fourPlayers: 'Four', startGame: 'Start',
@@ -86,6 +89,9 @@ const TEXT = {
     nextQuestion: 'Next question', seePodium: 'See the ranking', perQuestion: (n, sec) => `${n} questions, ${sec} s each`,
     noComps: 'No competition open now', compPoints: p => `, ${p} competition points`, guestsToo: 'guests welcome',
     pts2: p => `${p} pts`, joined: 'joined', fillSlots: 'Every player joins, then start',
+    skip: 'Skip', backspace: 'Backspace', padHint: 'Tap the characters below, or type',
+    resumeGo: 'Continue', unfinished: (what, n) => `Continue your unfinished quiz: ${what} (${n} answered)`,
+    checking: 'Checking…',
     expiredDaily: (day, x) => (x.answered > 0
       ? `The daily quiz of ${day} was not finished: the ${x.answered} of ${x.total} questions answered count for that day (${x.correct} right, ${x.points} points). Today has new questions.`
       : `The daily quiz of ${day} was left without an answer. Today has new questions.`),
@@ -146,7 +152,22 @@ function applyLang() {
   for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
   $('lang').textContent = t('other');
   if (state.note) $('q-note').textContent = state.note(TEXT[state.lang]);
+  unfinishedText();
   drawKeypad();
+}
+
+/* After a change of language: the screen shown, drawn again in it (a quiz
+ * keeps what was typed and chosen: only its labels change). */
+async function redraw() {
+  const sc = window.qkKiosk.screen;
+  show(sc);
+  if (sc === 'menu') await openMenu();
+  else if (sc === 'me') await openMe();
+  else if (sc === 'lessons') await openLessons();
+  else if (sc === 'comps') await openComps();
+  else if (sc === 'hs-setup') drawSetup();
+  else if ((sc === 'hs-turn' || sc === 'hs-board') && state.game) drawGame(state.game);
+  else if (sc === 'quiz' && state.quiz && state.quiz.item) itemHead(state.quiz.item);
 }
 
 function reset() {
@@ -158,6 +179,8 @@ function reset() {
   state.game = null;
   state.joining = null;
   state.typed = { member: '', pin: '' };
+  state.themeMode = 'practice'; /* the next person starts from the start */
+  state.pickedTheme = null;
   note(null);
   $('idle').hidden = true;
 }
@@ -242,7 +265,7 @@ function onKey(key) {
   if (key === 'fn:letters') state.letters = true;
   else if (key === 'fn:digits') state.letters = false;
   else if (key === 'fn:del') state.typed[f] = state.typed[f].slice(0, -1);
-  else if (!key.startsWith('fn:') && state.typed[f].length < (f === 'pin' ? 12 : 32)) state.typed[f] += f === 'member' ? key.toLowerCase() : key;
+  else if (!key.startsWith('fn:') && state.typed[f].length < (f === 'pin' ? 12 : 32)) state.typed[f] += key; /* as shown: ids compare without case */
   drawKeypad();
   drawFields();
 }
@@ -262,13 +285,7 @@ async function signIn() {
     err.hidden = false;
     return;
   }
-  if (state.joining !== null && state.joining !== undefined) { /* a hot-seat player: checked when the game starts */
-    state.setup.slots[state.joining] = { member: state.typed.member, pin: state.typed.pin, label: state.typed.member };
-    state.joining = null;
-    drawSetup();
-    show('hs-setup');
-    return;
-  }
+  if (state.joining !== null && state.joining !== undefined) return joinPlayer(err);
   try {
     const j = await api('POST', '/api/login', { member: state.typed.member, pin: state.typed.pin });
     state.token = j.token;
@@ -276,6 +293,25 @@ async function signIn() {
     state.guest = false;
     state.lastTouch = cal.now();
     await openMenu();
+  } catch (e) {
+    err.textContent = e.message;
+    err.hidden = false;
+    state.typed.pin = '';
+    pickField('pin');
+  }
+}
+
+/* A hot-seat player signs in on the keypad: the PIN is checked now (and its
+ * sign-in ended at once), so the slot shows the member's name and a wrong
+ * PIN is said at once; the game checks it again when it starts. */
+async function joinPlayer(err) {
+  try {
+    const j = await api('POST', '/api/login', { member: state.typed.member, pin: state.typed.pin });
+    await fetch('/api/logout', { method: 'POST', headers: { 'X-Kiosk-Session': j.token } });
+    state.setup.slots[state.joining] = { member: j.member.id, pin: state.typed.pin, label: j.member.name };
+    state.joining = null;
+    drawSetup();
+    show('hs-setup');
   } catch (e) {
     err.textContent = e.message;
     err.hidden = false;
@@ -356,6 +392,7 @@ async function openMenu() {
   }
   state.themes = j.themes;
   drawThemes();
+  await drawUnfinished();
   show('menu');
 }
 
@@ -364,14 +401,61 @@ function setThemeMode(m) {
   drawThemes();
 }
 
+/* The choices made show as made: practice or exam, and the theme tapped last. */
+function markPicked() {
+  for (const m of ['practice', 'exam']) {
+    const el = document.querySelector(`#menu-modes .mode-${m}`);
+    if (!el) continue;
+    el.classList.toggle('picked', state.themeMode === m);
+    el.setAttribute('aria-pressed', String(state.themeMode === m));
+  }
+  for (const el of $('theme-list').querySelectorAll('.tile')) {
+    el.classList.toggle('picked', el.dataset.theme === state.pickedTheme);
+    el.setAttribute('aria-pressed', String(el.dataset.theme === state.pickedTheme));
+  }
+}
+
 function drawThemes() {
   const L = TEXT[state.lang];
   $('themes-title').textContent = `${t('themes')} · ${state.themeMode === 'exam' ? L.exam : L.practice}`;
-  const list = (state.themes || []).map(th =>
-    tile(th.title, `${th.today ? L.todayTag + ' · ' : ''}${L.questions(th.questions)}`,
-         () => startQuiz(state.themeMode, th.id), th.today ? 'today' : ''));
+  const list = (state.themes || []).map(th => {
+    const b = tile(th.title, `${th.today ? L.todayTag + ' · ' : ''}${L.questions(th.questions)}`, () => {
+      state.pickedTheme = th.id;
+      markPicked();
+      return startQuiz(state.themeMode, th.id); /* that theme's own, never another unfinished quiz */
+    }, th.today ? 'today' : '');
+    b.dataset.theme = th.id;
+    return b;
+  });
   $('theme-list').replaceChildren(...(list.length ? list : [li(t('noThemes'))]));
-  for (const [i, th] of (state.themes || []).entries()) list[i] && (list[i].dataset.theme = th.id);
+  markPicked();
+}
+
+/* What a member left unfinished (the latest quiz that can continue, today's
+ * daily quiz only): offered on its own card, calmly, beside the menu; tapping
+ * a theme never continues it. */
+const RESUMABLE = new Set(['daily', 'practice', 'exam', 'challenge', 'review']);
+async function drawUnfinished() {
+  const box = $('menu-unfinished');
+  state.unfinished = null;
+  box.hidden = true;
+  if (!state.member) return;
+  let m;
+  try { m = await api('GET', '/api/me'); } catch (e) { return; } /* the menu works without the card */
+  const u = m.history.find(h => !h.finished && RESUMABLE.has(h.mode) &&
+                                (h.mode !== 'daily' || cal.beijingDay(h.started_ms) === cal.today()));
+  const theme = u && u.theme ? (state.themes || []).find(th => th.title === u.theme) : null;
+  if (!u || (u.theme && !theme)) return;
+  state.unfinished = { mode: u.mode, theme: theme ? theme.id : null, title: theme ? theme.title : '', answered: u.answered };
+  unfinishedText();
+  box.hidden = false;
+}
+
+function unfinishedText() {
+  const u = state.unfinished;
+  if (!u) return;
+  const L = TEXT[state.lang];
+  $('unfinished-text').textContent = L.unfinished(`${L.modes[u.mode]}${u.title ? ' · ' + u.title : ''}`, u.answered);
 }
 
 /* --- a quiz --- */
@@ -407,15 +491,25 @@ function flash(msg) {
   el.hidden = false;
 }
 
-function drawItem(item) {
-  state.quiz.item = item;
+function itemHead(item) {
   $('q-progress').textContent = TEXT[state.lang].progress(item.index + 1, item.total);
   $('q-theme').textContent = `${state.game ? state.game.player + ' · ' : ''}${t('types')[item.type]} · ${item.theme || t('modes')[item.mode] || ''}`;
+  for (const [i, input] of [...$('q-blanks').querySelectorAll('input')].entries()) {
+    input.placeholder = TEXT[state.lang].blank(i + 1);
+    input.setAttribute('aria-label', TEXT[state.lang].blank(i + 1));
+  }
+}
+
+function drawItem(item) {
+  state.quiz.item = item;
   $('q-stem').textContent = item.stem;
   $('q-feedback').hidden = true;
   $('q-next').hidden = true;
   $('q-submit').hidden = false;
+  $('q-skip').hidden = item.type !== 'fill';
+  $('q-skip').disabled = false;
   drawQuestion(item, $('q-options'), $('q-blanks'), $('q-feedback'), $('q-submit'));
+  itemHead(item);
   startTimer(item.remaining_ms);
   drawn();
 }
@@ -452,14 +546,67 @@ function drawQuestion(q, opts, blanks, feedback, submit) {
     });
     return b;
   }));
-  blanks.replaceChildren(...Array.from({ length: q.type === 'fill' ? q.blanks : 0 }, (_, i) => {
-    const input = document.createElement('input');
-    input.placeholder = TEXT[state.lang].blank(i + 1);
-    input.setAttribute('aria-label', TEXT[state.lang].blank(i + 1));
-    input.className = 'blank';
-    return input;
-  }));
-  submit.disabled = q.type !== 'fill';
+  blanks.replaceChildren(...Array.from({ length: q.type === 'fill' ? q.blanks : 0 },
+                                       (_, i) => blankRow(q, i, blanks, feedback, submit)));
+  if (q.type === 'fill') fillChanged(blanks, submit);
+  else submit.disabled = true;
+}
+
+/* A fill-in blank: its box (a keyboard types into it as ever) and, under it,
+ * the kiosk's pad of characters for the touch screen (from the engine: the
+ * answer's characters among others, in no telling order), with a backspace.
+ * A key types at the end of its own blank. */
+function blankRow(q, i, blanks, feedback, submit) {
+  const L = TEXT[state.lang];
+  const row = document.createElement('div');
+  row.className = 'blank-row';
+  row.dataset.blank = String(i);
+  const input = document.createElement('input');
+  input.placeholder = L.blank(i + 1);
+  input.setAttribute('aria-label', L.blank(i + 1));
+  input.className = 'blank';
+  input.autocomplete = 'off';
+  input.addEventListener('input', () => fillChanged(blanks, submit));
+  row.append(input);
+  const keys = (q.pads && q.pads[i]) || [];
+  if (keys.length) {
+    const pad = document.createElement('div');
+    pad.className = 'pad';
+    pad.setAttribute('aria-label', L.padHint);
+    const key = (text, label, fn, cls) => {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = cls;
+      b.textContent = text;
+      if (label) b.setAttribute('aria-label', label);
+      b.addEventListener('click', () => {
+        if (!feedback.hidden) return; /* answered already */
+        fn();
+        fillChanged(blanks, submit);
+      });
+      return b;
+    };
+    pad.append(...keys.map(k => {
+      const b = key(k, null, () => { input.value += k; }, 'pad-key');
+      b.dataset.char = k;
+      return b;
+    }), key('⌫', L.backspace, () => { input.value = [...input.value].slice(0, -1).join(''); }, 'pad-key fn'));
+    row.append(pad);
+  }
+  return row;
+}
+
+/* Submit waits until every blank holds something. */
+function fillChanged(blanks, submit) {
+  submit.disabled = [...blanks.querySelectorAll('input')].some(x => !x.value.trim());
+}
+
+/* What a skipped fill-in question records: a wrong answer (the engine has no
+ * "unanswered" for a question it is showing), in words a person reading the
+ * record later understands, the same in either language. */
+const SKIPPED = '跳过';
+function skipText(q) {
+  return Array.from({ length: q.blanks }, () => SKIPPED).join('|');
 }
 
 /* The answer as the engine reads it: the letters chosen, 对/错, or the blanks joined with |. */
@@ -472,17 +619,20 @@ function response() {
   return answerText(state.quiz.item, $('q-blanks'));
 }
 
-async function submit() {
+async function submit(skipped) {
   $('q-submit').disabled = true;
-  if (state.game) return gameAnswer();
+  $('q-skip').disabled = true;
+  const resp = skipped === true ? skipText(state.quiz.item) : response();
+  if (state.game) return gameAnswer(resp);
   try {
-    const j = await api('POST', '/api/quiz/answer', { response: response() });
+    const j = await api('POST', '/api/quiz/answer', { response: resp });
     $('q-error').hidden = true;
     note(null);
     afterAnswer(j);
   } catch (e) {
     flash(e.message);
     $('q-submit').disabled = false;
+    $('q-skip').disabled = false;
   }
 }
 
@@ -511,6 +661,7 @@ function afterAnswer(j) {
     if (!fb.correct && state.chosen.has(b.dataset.key)) b.classList.add('wrong');
   }
   $('q-submit').hidden = true;
+  $('q-skip').hidden = true;
   $('q-next').hidden = false;
   $('q-next').textContent = j.done ? t('seeResult') : t('next');
   drawn();
@@ -611,19 +762,19 @@ async function openLesson(id) {
   state.lesson = { id, title: (state.lessonTitles || {})[id] };
   show('lesson');
   drawStep(v);
-  if (v.resumed) {
-    $('l-error').textContent = t('lessonResumed');
-    $('l-error').hidden = false;
-  }
+  /* a calm note, not an error: the lesson goes on where it was left */
+  $('l-note').textContent = v.resumed ? t('lessonResumed') : '';
+  $('l-note').hidden = !v.resumed;
 }
 
 function drawStep(v) {
   state.lesson.view = v;
   state.chosen = new Set();
   $('l-error').hidden = true;
+  if (state.lesson.shownStep !== undefined && state.lesson.shownStep !== v.step) $('l-note').hidden = true;
+  state.lesson.shownStep = v.step;
   $('l-feedback').hidden = true;
   $('l-title').textContent = state.lesson.title || '';
-  $('l-score').textContent = v.score ? TEXT[state.lang].lessonScore(v.score) : '';
   $('l-body').innerHTML = v.type === 'question' ? '' : markdown(v.body);
   $('l-choices').replaceChildren(...(v.type === 'choice' ? v.choices.map((text, i) => {
     const b = document.createElement('button');
@@ -636,6 +787,8 @@ function drawStep(v) {
   $('l-question').hidden = v.type !== 'question';
   if (v.type === 'question') drawCheckpoint(v.question);
   $('l-submit').hidden = v.type !== 'question';
+  $('l-skip').hidden = !(v.type === 'question' && v.question.type === 'fill');
+  $('l-skip').disabled = false;
   $('l-next').hidden = v.type !== 'page';
   $('l-end').hidden = v.type !== 'end';
   if (v.type === 'end' && v.completed) {
@@ -659,9 +812,11 @@ async function choosePath(i) {
   catch (e) { $('l-error').textContent = e.message; $('l-error').hidden = false; }
 }
 
-async function lessonAnswer() {
-  const resp = answerText(state.lesson.view.question, $('l-blanks'));
+async function lessonAnswer(skipped) {
+  const q = state.lesson.view.question;
+  const resp = skipped === true ? skipText(q) : answerText(q, $('l-blanks'));
   $('l-submit').disabled = true;
+  $('l-skip').disabled = true;
   try {
     const v = await api('POST', '/api/lesson/answer', { response: resp });
     const fb = v.feedback;
@@ -676,12 +831,14 @@ async function lessonAnswer() {
     box.hidden = false;
     state.lesson.after = v;
     $('l-submit').hidden = true;
+    $('l-skip').hidden = true;
     $('l-next').hidden = false;
     drawn();
   } catch (e) {
     $('l-error').textContent = e.message;
     $('l-error').hidden = false;
     $('l-submit').disabled = false;
+    $('l-skip').disabled = false;
   }
 }
 
@@ -703,7 +860,10 @@ function boardList(el, rows) {
     const pts = document.createElement('span');
     pts.className = 'pts';
     pts.textContent = TEXT[state.lang].pts2(r.points);
-    x.append(document.createTextNode(r.name || t('guestWho')), pts);
+    const rank = document.createElement('span');
+    rank.className = 'rank';
+    rank.textContent = String(r.rank);
+    x.append(rank, document.createTextNode(r.name || t('guestWho')), pts);
     return x;
   }));
 }
@@ -834,13 +994,10 @@ function scores(g, el) {
     const pts = document.createElement('span');
     pts.className = 'pts';
     pts.textContent = TEXT[state.lang].pts2(p.points);
-    if (g.phase === 'podium' && i < 3) {
-      const m = document.createElement('span');
-      m.className = `medal ${medals[i]}`;
-      m.textContent = String(i + 1);
-      x.append(m);
-    }
-    x.append(document.createTextNode(p.name), pts);
+    const m = document.createElement('span'); /* the place, once: a medal for the first three at the end */
+    m.className = g.phase === 'podium' && i < 3 ? `medal ${medals[i]}` : 'rank';
+    m.textContent = String(i + 1);
+    x.append(m, document.createTextNode(p.name), pts);
     return x;
   }));
 }
@@ -883,12 +1040,13 @@ function drawGame(g) {
   }
 }
 
-async function gameAnswer() {
+async function gameAnswer(resp) {
   try {
-    drawGame(await api('POST', '/api/hotseat/answer', { response: response() }));
+    drawGame(await api('POST', '/api/hotseat/answer', { response: resp }));
   } catch (e) {
     flash(e.message);
     $('q-submit').disabled = false;
+    $('q-skip').disabled = false;
   }
 }
 
@@ -919,7 +1077,7 @@ async function openMe() {
   $('me-history').replaceChildren(...m.history.map(h => {
     const el = document.createElement('li');
     const when = cal.shortText(h.started_ms);
-    el.append(div(`${when} · ${L.modes[h.mode] || h.mode}${h.theme ? ' · ' + h.theme : ''}`),
+    el.append(div(`${when} · ${L.modes[h.mode] || ''}${h.theme ? ' · ' + h.theme : ''}`),
               div(h.max > 0 ? `${Math.round((100 * h.score) / h.max)}%` : '–'));
     return el;
   }));
@@ -970,13 +1128,19 @@ document.addEventListener('DOMContentLoaded', () => {
     const b = ev.target.closest('.key');
     if (b && !b.disabled) onKey(b.dataset.key);
   });
-  $('q-submit').addEventListener('click', submit);
+  $('q-submit').addEventListener('click', () => submit(false));
+  $('q-skip').addEventListener('click', () => submit(true));
+  $('unfinished-go').addEventListener('click', guarded(() => {
+    const u = state.unfinished;
+    return u && startQuiz(u.mode, u.theme || undefined);
+  }));
   $('q-next').addEventListener('click', next);
   $('r-again').addEventListener('click', () => openMenu());
   $('me-back').addEventListener('click', () => openMenu());
   $('lessons-back').addEventListener('click', () => openMenu());
   $('l-next').addEventListener('click', lessonNext);
-  $('l-submit').addEventListener('click', lessonAnswer);
+  $('l-submit').addEventListener('click', () => lessonAnswer(false));
+  $('l-skip').addEventListener('click', () => lessonAnswer(true));
   $('l-end').addEventListener('click', () => openMenu());
   $('comps-back').addEventListener('click', () => openMenu());
   $('go-hotseat').addEventListener('click', () => openSetup().catch(e => { $('sync-status').textContent = e.message; }));
@@ -993,6 +1157,7 @@ document.addEventListener('DOMContentLoaded', () => {
     applyLang();
     drawFields();
     if (!state.token) loadHome();
+    else redraw().catch(e => { $('sync-status').textContent = e.message; });
   });
   for (const ev of ['pointerdown', 'keydown']) document.addEventListener(ev, touched, true);
   setInterval(idleTick, 1000);
