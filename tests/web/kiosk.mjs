@@ -634,7 +634,7 @@ async function fillIn() {
         await tap(fp, () => fp.click('#q-skip'));
         const fb = await fp.locator('#q-feedback').innerText();
         expectTrue('跳过 moves on, recorded as a wrong answer that says it was skipped, with the right answer',
-                   fb.includes('回答错误') && fb.includes('你的答案：跳过') && fb.includes(`正确答案：${ans.join('')}`.slice(0, 8)), fb);
+                   fb.includes('回答错误') && fb.includes('你的答案：跳过') && fb.includes(`正确答案：${ans[0]}`), fb);
         await shot(fp, 'fill-skipped');
       } else {
         for (const [i, a] of ans.entries()) {

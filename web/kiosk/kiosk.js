@@ -47,7 +47,6 @@ const TEXT = {
     pts2: p => `${p} 分`, joined: '已加入', fillSlots: '请每位选手加入后开始',
     skip: '跳过', backspace: '退格', padHint: '点下面的字填空，也可以用键盘输入',
     resumeGo: '继续答题', unfinished: (what, n) => `继续上次未完成的答题：${what}（已答 ${n} 题）`,
-    checking: '正在核对…',
     expiredDaily: (day, x) => (x.answered > 0
       ? `${day}的每日答题没有做完，已把答了的 ${x.answered}/${x.total} 题计入那一天（答对 ${x.correct} 题，得 ${x.points} 积分），今天换了新题。`
       : `${day}的每日答题一题也没有答，今天换了新题。`),
@@ -91,7 +90,6 @@ const TEXT = {
     pts2: p => `${p} pts`, joined: 'joined', fillSlots: 'Every player joins, then start',
     skip: 'Skip', backspace: 'Backspace', padHint: 'Tap the characters below, or type',
     resumeGo: 'Continue', unfinished: (what, n) => `Continue your unfinished quiz: ${what} (${n} answered)`,
-    checking: 'Checking…',
     expiredDaily: (day, x) => (x.answered > 0
       ? `The daily quiz of ${day} was not finished: the ${x.answered} of ${x.total} questions answered count for that day (${x.correct} right, ${x.points} points). Today has new questions.`
       : `The daily quiz of ${day} was left without an answer. Today has new questions.`),
