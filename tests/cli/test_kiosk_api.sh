@@ -7,6 +7,7 @@
 "$QK" member add m1 --name 张三 --pin 1234 >/dev/null 2>&1
 "$QK" member add m2 --name 李四 --pin 5678 >/dev/null 2>&1
 "$QK" member add m3 --name 王五 --pin 2468 >/dev/null 2>&1
+"$QK" member add A12 --name 周医生 --pin 1357 >/dev/null 2>&1
 # Competitions as a leader would publish them for the branch: a members-only
 # one without a window, one for the week of 学雷锋纪念日 2027 and one that
 # closed at the end of 2026 (the sample bundle's own are always open).
@@ -51,6 +52,17 @@ expect_contains "tries left are counted down" "$WORK/b" "再错 1 次"
 expect_eq "the fifth wrong PIN locks" "$(call POST /api/login '{"member":"m2","pin":"0000"}')" 423
 expect_contains "and says for how long" "$WORK/b" "5 分钟后再试"
 expect_eq "the right PIN does not open a locked member" "$(call POST /api/login '{"member":"m2","pin":"5678"}')" 423
+
+# Member ids compare without regard to case (issue 15, item 5): A12 signs in
+# as typed on the keypad (A12) or in lower case, and the screen's member is
+# A12 as added, whose records the quiz then writes.
+expect_eq "A12 signs in as A12" "$(call POST /api/login '{"member":"A12","pin":"1357"}')" 200
+expect_eq "and as a12, as the member added" "$(call POST /api/login '{"member":"a12","pin":"1357"}'; echo " $(j 'd["member"]["id"], d["member"]["name"]')")" "200 A12 周医生"
+TA=$(j 'd["token"]')
+call POST /api/quiz '{"mode":"practice","theme":"jiankang"}' "$TA" >/dev/null
+call POST /api/quiz/answer "{\"response\":\"$(answer)\"}" "$TA" >/dev/null
+expect_eq "the quiz of a12 is A12's" "$(sql "select group_concat(distinct member_id) from events where kind like 'attempt.%' or kind='answer'")" "A12"
+call POST /api/logout "" "$TA" >/dev/null
 
 T=$(token m1 1234)
 expect_eq "a token of 64 hex digits" "${#T}" 64
