@@ -582,6 +582,20 @@ async function fillIn() {
     const fp = await newPage({ width: 1080, height: 1920 });
     await fp.goto(fillUrl);
     await homeShown(fp);
+    // A resident, as a guest: the first question, tapped, is right.
+    await fp.click('#go-guest');
+    await waitScreen(fp, 'menu');
+    await fp.click('#theme-list .tile[data-theme="tiankong"]');
+    await waitScreen(fp, 'quiz');
+    const guestItem = await fp.evaluate(() => window.qkKiosk.state.quiz.item);
+    for (const [i, a] of (answers[guestItem.stem] || []).entries()) {
+      for (const ch of a) await fp.click(`#q-blanks .blank-row[data-blank="${i}"] .pad-key[data-char="${ch}"]`);
+    }
+    await tap(fp, () => fp.click('#q-submit'));
+    expectEq('a resident (a guest) answers a fill-in question by tapping alone, and it is right',
+             await fp.locator('#q-feedback .verdict').textContent(), '回答正确！');
+    await fp.click('#done');
+    await waitScreen(fp, 'home');
     await login(fp, 'm1', '1234');
     await waitScreen(fp, 'menu');
     await fp.click('#theme-list .tile[data-theme="tiankong"]');
