@@ -470,6 +470,25 @@ try {
   await waitScreen(phone, 'lesson');
   const overflow2 = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expectTrue('a lesson fits the phone too', overflow2 <= 0, `${overflow2}px`);
+  // Left after one step, the lesson continues where it was, saying so calmly.
+  const lessonId = await phone.evaluate(() => window.qkKiosk.state.lesson.id);
+  const step1 = await phone.evaluate(() => window.qkKiosk.state.lesson.view);
+  if (step1.type === 'choice') await tap(phone, () => phone.locator('#l-choices .option').first().click());
+  else await tap(phone, () => phone.click('#l-next'));
+  const step2 = await phone.evaluate(() => window.qkKiosk.state.lesson.view.step);
+  await phone.click('#done');
+  await waitScreen(phone, 'home');
+  await login(phone, 'm1', '1234');
+  await waitScreen(phone, 'menu');
+  await phone.click('.tile.mode-lessons');
+  await waitScreen(phone, 'lessons');
+  await phone.click(`#lesson-list .tile[data-lesson="${lessonId}"]`);
+  await waitScreen(phone, 'lesson');
+  expectEq('a lesson left part-way continues at its step, with a calm note, not the red error box',
+           [await phone.evaluate(() => window.qkKiosk.state.lesson.view.step), await phone.locator('#l-note').isVisible(),
+            await phone.locator('#l-note').textContent(), await phone.locator('#l-error').isVisible()],
+           [step2, true, '接着上次的地方继续', false]);
+  await shot(phone, 'lesson-resumed');
 
   if (themedUrl) { /* a kiosk whose clock says 5 March */
     const day = await newPage({ width: 1080, height: 1920 });
