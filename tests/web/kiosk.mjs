@@ -247,7 +247,8 @@ try {
   for (let n = 0; n < 40 && !(await page.locator('#l-end').isVisible()); n++) {
     const v = await page.evaluate(() => window.qkKiosk.state.lesson.view);
     seen.add(v.type);
-    expectTrue(`lesson step ${n + 1}: no unexplained score`, !/得分/.test(await page.locator('#s-lesson').innerText()));
+    const lessonText = await page.locator('#s-lesson').innerText();
+    expectTrue(`lesson step ${n + 1}: no unexplained score, no Markdown marks`, !/得分|^#|\*\*/m.test(lessonText), lessonText);
     if (v.type === 'page') {
       await tap(page, () => page.click('#l-next'));
     } else if (v.type === 'choice') {
@@ -488,6 +489,7 @@ try {
            [await phone.evaluate(() => window.qkKiosk.state.lesson.view.step), await phone.locator('#l-note').isVisible(),
             await phone.locator('#l-note').textContent(), await phone.locator('#l-error').isVisible()],
            [step2, true, '接着上次的地方继续', false]);
+  expectTrue('its page shows headings as headings, not "#"', !/^#/m.test(await phone.locator('#l-body').innerText()));
   await shot(phone, 'lesson-resumed');
 
   if (themedUrl) { /* a kiosk whose clock says 5 March */

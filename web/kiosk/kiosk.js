@@ -731,16 +731,23 @@ function clearTimer() {
 /* --- lessons --- */
 
 /* A safe rendering of a lesson page's Markdown: text is escaped first, then
- * paragraphs, **bold** and pictures from the bundle (![caption](name)). */
+ * paragraphs, headings (# to ###, shown as one heading size: a page is short),
+ * **bold** and pictures from the bundle (![caption](name)). */
 function markdown(md) {
   const esc = escapeHtml(md || '');
   return esc.split(/\n\s*\n/).map(par => {
-    const html = par
-      .replace(/!\[([^\]]*)\]\(([^)\s]+)\)/g, (_, alt, src) => `<img alt="${alt}" src="/api/media/${encodeURIComponent(src)}">`)
-      .replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>')
-      .replace(/\n/g, '<br>');
-    return `<p>${html}</p>`;
+    const heading = par.match(/^#{1,3}\s+(.+?)(?:\n([\s\S]*))?$/);
+    if (heading) return `<h3>${heading[1]}</h3>${heading[2] ? markdownPar(heading[2]) : ''}`;
+    return markdownPar(par);
   }).join('');
+}
+
+function markdownPar(par) {
+  const html = par
+    .replace(/!\[([^\]]*)\]\(([^)\s]+)\)/g, (_, alt, src) => `<img alt="${alt}" src="/api/media/${encodeURIComponent(src)}">`)
+    .replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>')
+    .replace(/\n/g, '<br>');
+  return `<p>${html}</p>`;
 }
 
 async function openLessons() {
