@@ -108,6 +108,7 @@ await new Promise(r => setTimeout(r, 200));
 const fast = cal.now() - host;
 expectTrue('and one that runs 60 times as fast runs so', fast >= 150 * 60 && fast < 2000 * 60, `${fast} ms`);
 expectEq('the times are whole milliseconds', Number.isInteger(cal.now()), true);
+expectEq("the page knows the host clock's rate (the kiosk's wait for midnight is in real ms)", cal.rate(), 60);
 
 function expectTrue(name, v, why) { v ? ok(name) : bad(name, why || 'false'); }
 

@@ -194,6 +194,7 @@
     weekday, monthOfDay, monthFirstDay, monthBounds, weekBounds, monthDay, dayText, dateText,
     timeText, shortText, parseDate, dayLabel,
     now, setNow, mono, synced: () => anchor !== null,
+    rate: () => (anchor ? anchor.rate : 1), /* host clock ms per real ms */
     today: () => beijingDay(now()),
   };
   root.qkCalendar = api;

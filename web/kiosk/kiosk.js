@@ -204,7 +204,11 @@ async function loadHome(notice) {
  * (Beijing time, by the kiosk's clock). */
 function nextDay() {
   clearTimeout(state.dayTimer);
-  const wait = cal.dayStartMs(cal.today() + 1) - cal.now() + 1000;
+  /* the host's clock may run faster than real time (QUIZKIT_NOW_RATE): the
+   * wait is in real ms; a stopped clock never reaches midnight */
+  const rate = cal.rate();
+  const left = cal.dayStartMs(cal.today() + 1) - cal.now() + 1000;
+  const wait = rate > 0 ? left / rate : Infinity;
   state.dayTimer = setTimeout(() => {
     if (!state.token && window.qkKiosk.screen === 'home') loadHome().catch(() => nextDay());
     else nextDay();
