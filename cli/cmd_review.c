@@ -4,6 +4,17 @@
 
 #include "cli.h"
 
+/* text on one line, cut to cols display columns with "…". */
+static void fit_cell(char *buf, size_t n, const char *text, size_t cols)
+{
+    size_t len = strlen(text), cut = qk_text_fit(text, len, cols);
+    snprintf(buf, n, "%.*s%s", (int)cut, text, cut < len ? "…" : "");
+    for (char *p = buf; *p; p++) {
+        if (*p == '\n' || *p == '\t')
+            *p = ' ';
+    }
+}
+
 static int list_book(cli *c, const char *member, const char *which)
 {
     qk_engine *e = NULL;
@@ -25,30 +36,22 @@ static int list_book(cli *c, const char *member, const char *which)
     } else {
         table t = {0};
         table_add(&t, "%s", M(c, M_W_COLS));
+        /* Answers as the member saw them when they missed them: that
+         * attempt's letters, with the options' text. */
+        if (qk_wrongbook_show(e, b, w, n) != QK_OK)
+            err_text(c, qk_engine_errmsg(e));
         for (size_t i = 0; i < n; i++) {
             qk_question *q = NULL;
-            if (qk_bundle_question(b, w[i].question_id, &q) != QK_OK)
+            if (!w[i].right_shown || qk_bundle_question(b, w[i].question_id, &q) != QK_OK)
                 continue; /* no longer in this bundle */
-            qk_response r;
-            char *given = NULL, *right = NULL, when[32];
-            if (w[i].given && qk_response_parse(&r, q, NULL, w[i].given, NULL) == QK_OK) {
-                qk_response_text(&given, q, NULL, &r, c->lang);
-                qk_response_clear(&r);
-            }
-            qk_question_answer_text(&right, q, NULL, c->lang);
+            char when[32], stem[128], given[128], right[128];
             fmt_time(when, sizeof when, w[i].last_wrong_ms);
-            /* The stem, cut to fit a line, on one line. */
-            char stem[128];
-            size_t cut = qk_text_fit(q->stem, strlen(q->stem), 40);
-            snprintf(stem, sizeof stem, "%.*s%s", (int)cut, q->stem, cut < strlen(q->stem) ? "…" : "");
-            for (char *p = stem; *p; p++) {
-                if (*p == '\n' || *p == '\t')
-                    *p = ' ';
-            }
-            table_add(&t, "%s\t%s\t%s\t%d\t%s", stem, given ? given : M(c, M_W_TIMEOUT),
-                      right ? right : "", w[i].times_wrong, when);
-            free(given);
-            free(right);
+            /* Each on one line, cut to fit. */
+            fit_cell(stem, sizeof stem, q->stem, 40);
+            fit_cell(given, sizeof given, w[i].given_shown ? w[i].given_shown : M(c, M_W_TIMEOUT),
+                     28);
+            fit_cell(right, sizeof right, w[i].right_shown, 28);
+            table_add(&t, "%s\t%s\t%s\t%d\t%s", stem, given, right, w[i].times_wrong, when);
             qk_question_free(q);
         }
         if (t.n > 1)

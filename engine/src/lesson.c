@@ -489,9 +489,11 @@ int qk_lesson_answer(qk_lesson *l, const char *input, qk_feedback *fb, qk_answer
         }
         free(sp->given);
         sp->given = NULL;
-        qk_response_text(&sp->given, sp->q, NULL, &r, l->lang);
+        /* Lesson options are never shuffled: the question's letters are the ones shown. */
+        qk_response_show(&sp->given, sp->q, NULL, &r, l->lang, QK_SHOW_LETTERS | QK_SHOW_TEXT);
         if (!sp->right)
-            qk_question_answer_text(&sp->right, sp->q, NULL, l->lang);
+            qk_question_answer_show(&sp->right, sp->q, NULL, l->lang,
+                                    QK_SHOW_LETTERS | QK_SHOW_TEXT);
         if (fb) {
             memset(fb, 0, sizeof *fb);
             fb->correct = correct;

@@ -418,25 +418,44 @@ void qk_response_score(const qk_question *q, const qk_response *r, qk_centi *sco
     *correct = right;
 }
 
-/* Display letters of the option set mask, in display order. */
-static void add_letters(qk__buf *b, const qk_question *q, const size_t *perm, uint32_t mask)
+/* The options set in mask, in display order, as flags ask (question.h). */
+static void add_choices(qk__buf *b, const qk_question *q, const size_t *perm, uint32_t mask,
+                        qk_lang lang, int flags)
 {
+    int first = 1;
     for (size_t d = 0; d < q->n_options; d++) {
         size_t opt = perm ? perm[d] : d;
-        if (mask & (1u << opt)) {
-            char c = (char)('A' + d);
+        if (!(mask & (1u << opt)))
+            continue;
+        char c = (char)('A' + d);
+        if (!(flags & QK_SHOW_TEXT)) {
             qk__buf_add(b, &c, 1);
+            continue;
         }
+        if (!first)
+            qk__buf_str(b, lang == QK_LANG_EN ? "; " : "\xef\xbc\x9b"); /* ； */
+        first = 0;
+        if (flags & QK_SHOW_LETTERS) {
+            qk__buf_add(b, &c, 1);
+            qk__buf_str(b, ". ");
+        }
+        qk__buf_str(b, q->options[opt].text ? q->options[opt].text : "");
     }
 }
 
 int qk_response_text(char **out, const qk_question *q, const size_t *perm,
                          const qk_response *r, qk_lang lang)
 {
+    return qk_response_show(out, q, perm, r, lang, QK_SHOW_LETTERS);
+}
+
+int qk_response_show(char **out, const qk_question *q, const size_t *perm, const qk_response *r,
+                     qk_lang lang, int flags)
+{
     qk__buf b = {0};
     switch (q->type) {
     case QK_Q_SINGLE:
-    case QK_Q_MULTI: add_letters(&b, q, perm, r->choices); break;
+    case QK_Q_MULTI: add_choices(&b, q, perm, r->choices, lang, flags); break;
     case QK_Q_JUDGE: qk__buf_str(&b, qk__msg(lang, r->judge ? QK_M_JUDGE_T : QK_M_JUDGE_F)); break;
     case QK_Q_FILL:
         for (size_t i = 0; i < r->n_blanks; i++) {
@@ -452,10 +471,16 @@ int qk_response_text(char **out, const qk_question *q, const size_t *perm,
 
 int qk_question_answer_text(char **out, const qk_question *q, const size_t *perm, qk_lang lang)
 {
+    return qk_question_answer_show(out, q, perm, lang, QK_SHOW_LETTERS);
+}
+
+int qk_question_answer_show(char **out, const qk_question *q, const size_t *perm, qk_lang lang,
+                            int flags)
+{
     qk__buf b = {0};
     switch (q->type) {
     case QK_Q_SINGLE:
-    case QK_Q_MULTI: add_letters(&b, q, perm, correct_mask(q)); break;
+    case QK_Q_MULTI: add_choices(&b, q, perm, correct_mask(q), lang, flags); break;
     case QK_Q_JUDGE:
         qk__buf_str(&b, qk__msg(lang, q->judge_answer ? QK_M_JUDGE_T : QK_M_JUDGE_F));
         break;

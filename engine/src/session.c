@@ -461,7 +461,8 @@ static int set_display(qk_session *s, slot *sl, const qk_response *r)
 {
     free(sl->given);
     sl->given = NULL;
-    if (qk_response_text(&sl->given, sl->q, sl->perm, r, s->lang) != QK_OK)
+    if (qk_response_show(&sl->given, sl->q, sl->perm, r, s->lang, QK_SHOW_LETTERS | QK_SHOW_TEXT) !=
+        QK_OK)
         return oom(s);
     return QK_OK;
 }
@@ -882,7 +883,8 @@ int qk_session_next(qk_session *s, qk_item *out)
 
 static int fill_feedback(qk_session *s, slot *sl, qk_feedback *fb)
 {
-    if (!sl->right && qk_question_answer_text(&sl->right, sl->q, sl->perm, s->lang) != QK_OK)
+    if (!sl->right && qk_question_answer_show(&sl->right, sl->q, sl->perm, s->lang,
+                                              QK_SHOW_LETTERS | QK_SHOW_TEXT) != QK_OK)
         return oom(s);
     memset(fb, 0, sizeof *fb);
     fb->correct = sl->correct;
@@ -1152,6 +1154,78 @@ int qk_session_review(qk_session *s, size_t i, qk_item *item, qk_feedback *fb)
     if (item)
         fill_item(s, i, item);
     return fb ? fill_feedback(s, &s->slots[i], fb) : QK_OK;
+}
+
+int qk_session_open(qk_session **out, qk_engine *e, qk_bundle *b, const char *attempt_id)
+{
+    qk_session *s = session_new(e, b, NULL);
+    *out = s;
+    if (!s)
+        return QK_ENOMEM;
+    if (!attempt_id || strlen(attempt_id) != QK_UUID_STRLEN)
+        return qk__errf(&s->err, s->lang, QK_ENOTFOUND, QK_M_S_NONE);
+    int status = load_attempt(s, attempt_id);
+    /* Finished as far as this handle goes: nothing more is asked or written,
+     * and every feedback is revealed (an exam's too). */
+    s->finished = 1;
+    s->summary.mode = s->mode;
+    return status;
+}
+
+/* The book entry w as shown in slot i of the opened attempt s, or 0. */
+static int shown_in(qk_session *s, qk_wrong *w)
+{
+    if (w->index >= s->n || strcmp(s->slots[w->index].q->id, w->question_id) != 0 ||
+        !s->slots[w->index].given)
+        return 0;
+    qk_feedback fb;
+    if (fill_feedback(s, &s->slots[w->index], &fb) != QK_OK)
+        return 0;
+    w->given_shown = qk__strdup(fb.given);
+    w->right_shown = qk__strdup(fb.right);
+    return 1;
+}
+
+/* The options' text alone, from the question's own order. */
+static int shown_plain(qk_bundle *b, qk_lang lang, qk_wrong *w)
+{
+    qk_question *q = NULL;
+    if (qk_bundle_question(b, w->question_id, &q) != QK_OK)
+        return QK_OK; /* no longer in this bundle: nothing to show */
+    qk_response r;
+    int status = QK_OK;
+    if (w->given && qk_response_parse(&r, q, NULL, w->given, NULL) == QK_OK) {
+        status = qk_response_show(&w->given_shown, q, NULL, &r, lang, QK_SHOW_TEXT);
+        qk_response_clear(&r);
+    }
+    if (status == QK_OK)
+        status = qk_question_answer_show(&w->right_shown, q, NULL, lang, QK_SHOW_TEXT);
+    qk_question_free(q);
+    return status;
+}
+
+int qk_wrongbook_show(qk_engine *e, qk_bundle *b, qk_wrong *w, size_t n)
+{
+    int status = QK_OK;
+    for (size_t i = 0; i < n && status == QK_OK; i++) {
+        if (w[i].given_shown || w[i].right_shown)
+            continue; /* shown with an attempt opened for an earlier entry */
+        qk_session *s = NULL;
+        if (w[i].attempt_id && qk_session_open(&s, e, b, w[i].attempt_id) == QK_OK) {
+            /* Every entry last missed in this attempt, in one replay. */
+            for (size_t j = i; j < n; j++) {
+                if (!w[j].right_shown && w[j].attempt_id &&
+                    strcmp(w[j].attempt_id, w[i].attempt_id) == 0)
+                    shown_in(s, &w[j]);
+            }
+        }
+        if (!s)
+            status = QK_ENOMEM;
+        qk_session_free(s);
+        if (status == QK_OK && !w[i].right_shown)
+            status = shown_plain(b, qk_engine_lang(e), &w[i]);
+    }
+    return status;
 }
 
 void qk_session_free(qk_session *s)

@@ -9,6 +9,8 @@
 typedef struct row {
     char *qid;
     char *response;
+    char *attempt_id;
+    size_t index;
     int correct;
     int64_t ms;
     int64_t order; /* position in the log, to keep same-millisecond answers in order */
@@ -40,6 +42,9 @@ void qk_wrongbook_free(qk_wrong *v, size_t n)
     for (size_t i = 0; i < n; i++) {
         free(v[i].question_id);
         free(v[i].given);
+        free(v[i].attempt_id);
+        free(v[i].given_shown);
+        free(v[i].right_shown);
     }
     free(v);
 }
@@ -51,7 +56,8 @@ int qk_wrongbook_list(qk_engine *e, const char *member_id, qk_wrong **out, size_
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(e->db,
                            "SELECT json_extract(payload, '$.q'), json_extract(payload, '$.response'),"
-                           " json_extract(payload, '$.correct'), created_ms, rowid FROM events"
+                           " json_extract(payload, '$.correct'), created_ms, rowid,"
+                           " attempt_id, json_extract(payload, '$.i') FROM events"
                            " WHERE kind = 'answer' AND member_id IS ?",
                            -1, &st, NULL) != SQLITE_OK)
         return qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "wrongbook");
@@ -80,8 +86,12 @@ int qk_wrongbook_list(qk_engine *e, const char *member_id, qk_wrong **out, size_
         rows[len].correct = sqlite3_column_int(st, 2);
         rows[len].ms = sqlite3_column_int64(st, 3);
         rows[len].order = sqlite3_column_int64(st, 4);
+        const char *aid = (const char *)sqlite3_column_text(st, 5);
+        rows[len].attempt_id = qk__strdup(aid ? aid : "");
+        int64_t index = sqlite3_column_int64(st, 6);
+        rows[len].index = index > 0 ? (size_t)index : 0;
         len++;
-        if (!rows[len - 1].qid || !rows[len - 1].response) {
+        if (!rows[len - 1].qid || !rows[len - 1].response || !rows[len - 1].attempt_id) {
             status = QK_ENOMEM;
             break;
         }
@@ -102,17 +112,18 @@ int qk_wrongbook_list(qk_engine *e, const char *member_id, qk_wrong **out, size_
             status = QK_ENOMEM;
         for (size_t i = 0; v && i < len;) {
             size_t j = i;
-            qk_wrong w = {NULL, NULL, 0, 0, 0};
+            qk_wrong w;
+            memset(&w, 0, sizeof w);
             int in_book = 0;
             int64_t last_right_day = INT64_MIN;
-            const char *given = NULL;
+            const row *last = NULL; /* the last wrong answer */
             for (; j < len && strcmp(rows[j].qid, rows[i].qid) == 0; j++) {
                 if (!rows[j].correct) {
                     in_book = 1;
                     w.times_wrong++;
                     w.right_days = 0;
                     w.last_wrong_ms = rows[j].ms;
-                    given = rows[j].response;
+                    last = &rows[j];
                     last_right_day = INT64_MIN;
                 } else if (in_book) {
                     int64_t day = qk_beijing_day(rows[j].ms);
@@ -124,10 +135,14 @@ int qk_wrongbook_list(qk_engine *e, const char *member_id, qk_wrong **out, size_
                         in_book = 0;
                 }
             }
-            if (in_book) {
+            if (in_book && last) {
                 w.question_id = qk__strdup(rows[i].qid);
-                w.given = qk__strdup(given);
+                w.given = qk__strdup(last->response);
+                w.attempt_id = qk__strdup(last->attempt_id);
+                w.index = last->index;
                 v[nv++] = w;
+                if (!w.question_id || !w.given || !w.attempt_id)
+                    status = QK_ENOMEM;
             }
             i = j;
         }
@@ -137,6 +152,7 @@ int qk_wrongbook_list(qk_engine *e, const char *member_id, qk_wrong **out, size_
     for (size_t i = 0; i < len; i++) {
         free(rows[i].qid);
         free(rows[i].response);
+        free(rows[i].attempt_id);
     }
     free(rows);
     if (status != QK_OK) {

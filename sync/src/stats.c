@@ -540,6 +540,7 @@ static const char sql_questions[] =
     " w.resp || ' (' || w.c || ')' FROM per LEFT JOIN wrong w ON w.q = per.q"
     " ORDER BY fac, n DESC, per.q";
 
+#define TOP_WRONG_COL 5 /* top_wrong's place in cols_questions */
 static const col cols_questions[] = {
     {"question_id", "题目", "question"},       {"answers", "作答次数", "answers"},
     {"members", "作答人数", "members"},         {"facility", "难度系数（答对率）", "facility"},
@@ -588,8 +589,38 @@ static void add_stems(json_t *rows_, qk_bundle *b)
         qk_stats_fill_stems(rows_, b);
 }
 
+/* The most chosen wrong answer, "resp (n)" with resp as the log keeps it
+ * (the question's own letters, which nobody was shown: options are shuffled
+ * for each person), as the options' text: "1927年 (3)"; true/false as 对/错.
+ * Fill-in answers are what was typed and stay as they are. */
+static void wrong_as_text(json_t *r, const qk_question *q, qk_lang lang)
+{
+    const char *cell = json_string_value(json_array_get(r, TOP_WRONG_COL));
+    const char *count = cell ? strrchr(cell, '(') : NULL;
+    if (!count || count == cell || count[-1] != ' ' || q->type == QK_Q_FILL)
+        return;
+    char *resp = strndup(cell, (size_t)(count - cell - 1));
+    qk_response rs;
+    char *text = NULL;
+    if (resp && qk_response_parse(&rs, q, NULL, resp, NULL) == QK_OK) {
+        qk_response_show(&text, q, NULL, &rs, lang, QK_SHOW_TEXT);
+        qk_response_clear(&rs);
+    }
+    size_t n = text ? strlen(text) + strlen(count) + 2 : 0;
+    char *both = n ? malloc(n) : NULL;
+    if (both) {
+        snprintf(both, n, "%s %s", text, count);
+        json_array_set_new(r, TOP_WRONG_COL, json_string(both));
+    }
+    free(both);
+    free(text);
+    free(resp);
+}
+
 void qk_stats_fill_stems(json_t *rows_, qk_bundle *b)
 {
+    const char *language = qk_bundle_info_get(b)->language;
+    qk_lang lang = language && strncmp(language, "en", 2) == 0 ? QK_LANG_EN : QK_LANG_ZH;
     size_t i;
     json_t *r;
     json_array_foreach(rows_, i, r)
@@ -597,8 +628,10 @@ void qk_stats_fill_stems(json_t *rows_, qk_bundle *b)
         qk_question *q = NULL;
         const char *id = json_string_value(json_array_get(r, 0));
         size_t last = json_array_size(r) - 1;
-        if (id && json_is_null(json_array_get(r, last)) && qk_bundle_question(b, id, &q) == QK_OK)
+        if (id && json_is_null(json_array_get(r, last)) && qk_bundle_question(b, id, &q) == QK_OK) {
             json_array_set_new(r, last, json_string(q->stem));
+            wrong_as_text(r, q, lang);
+        }
         qk_question_free(q);
     }
 }

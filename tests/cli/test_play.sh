@@ -12,8 +12,8 @@ expect_contains "header names theme and mode" "$WORK/out" "测试主题 · 练�
 expect_contains "right answer confirmed" "$WORK/out" "✓ 回答正确（+1 分）"
 expect_contains "explanation shown in practice" "$WORK/out" "解析：1921年中共一大召开。"
 expect_contains "unreadable answer asked again" "$WORK/out" "没有这个选项，请输入 A 到 D 之间的字母。"
-expect_contains "partial credit shown" "$WORK/out" "◐ 部分正确（+1 分）。正确答案：AC"
-expect_contains "wrong answer shows the right one" "$WORK/out" "✗ 回答错误。正确答案：A"
+expect_contains "partial credit shown, letters with the options' text" "$WORK/out" "◐ 部分正确（+1 分）。正确答案：A. 2；C. 4"
+expect_contains "wrong answer shows the right one" "$WORK/out" "✗ 回答错误。正确答案：A. 第一"
 expect_contains "final score" "$WORK/out" "得分：5 / 7 分    答对：3 / 5 题"
 if iconv -f UTF-8 -t UTF-8 "$WORK/out" >/dev/null 2>&1; then ok "output is valid UTF-8"; else fail "output is not valid UTF-8"; fi
 expect_not_contains "no colour codes in a pipe" "$WORK/out" $'\x1b['

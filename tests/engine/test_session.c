@@ -72,8 +72,8 @@ static void wrong_answer_shows_the_right_one(void **state)
     assert_int_equal(qk_session_answer(s, "c", &fb, NULL), QK_OK);
     assert_false(fb.correct);
     assert_int_equal(fb.score, 0);
-    assert_string_equal(fb.given, "C");
-    assert_string_equal(fb.right, "B");
+    assert_string_equal(fb.given, "C. 丙"); /* the letter shown, with the option's text */
+    assert_string_equal(fb.right, "B. 乙");
     assert_string_equal(fb.explanation, "解析");
     assert_int_equal(qk_session_next(s, &it), QK_ROW);
     assert_int_equal(qk_session_answer(s, "A", &fb, NULL), QK_OK); /* one of two: partial */
@@ -123,8 +123,8 @@ static void exam_hides_results_until_the_end(void **state)
     assert_int_equal(sum.score, 500);
     assert_int_equal(qk_session_review(s, 0, &it, &fb), QK_OK);
     assert_true(fb.reveal);
-    assert_string_equal(fb.given, "A");
-    assert_string_equal(fb.right, "B");
+    assert_string_equal(fb.given, "A. 甲");
+    assert_string_equal(fb.right, "B. 乙");
     qk_session_free(s);
 }
 
@@ -229,8 +229,10 @@ static void resume_continues_with_every_answer_kept(void **state)
     for (int i = 0; i < 2; i++) {
         assert_int_equal(qk_session_review(s, (size_t)i, &it, &fb), QK_OK);
         assert_non_null(fb.given);
+        char want[128];
+        snprintf(want, sizeof want, "A. %s", it.option_text[0]); /* as shown before the crash */
         if (given[i][0] == 'A')
-            assert_string_equal(fb.given, "A");
+            assert_string_equal(fb.given, want);
     }
     assert_int_equal(qk_session_next(s, &it), QK_ROW);
     assert_int_equal(it.index, 2);
@@ -333,6 +335,107 @@ static void count_larger_than_the_theme_takes_all(void **state)
     qk_session_free(s);
 }
 
+/* Answers s1 (right: 乙, the question's B) of a random draw of theme t1 whose
+ * shuffle shows 乙 under another letter; the other questions get a valid
+ * answer. *shown_right is 乙's display letter, *given_letter the wrong one
+ * typed. */
+static qk_session *miss_shuffled_s1(fx *f, char *shown_right, char *given_letter, qk_feedback *fb)
+{
+    for (uint64_t seed = 1; seed < 100; seed++) {
+        qk_session_spec spec = QK_SESSION_SPEC_INIT;
+        spec.theme = "t1";
+        spec.count = 0;
+        spec.has_seed = 1;
+        spec.seed = seed;
+        qk_session *s = NULL;
+        assert_int_equal(qk_session_start(&s, f->e, f->b, NULL, &spec), QK_OK);
+        qk_item it;
+        while (qk_session_next(s, &it) == QK_ROW && strcmp(it.q->id, "s1") != 0) {
+            const char *in = it.q->type == QK_Q_JUDGE ? "对" : it.q->type == QK_Q_FILL ? "x|y" : "A";
+            assert_int_equal(qk_session_answer(s, in, NULL, NULL), QK_OK);
+        }
+        assert_string_equal(it.q->id, "s1");
+        size_t d = 0;
+        while (it.perm[d] != 1)
+            d++;
+        if (d == 1) { /* 乙 shown as B, its own letter: not the case to prove */
+            qk_session_free(s);
+            continue;
+        }
+        *shown_right = (char)('A' + d);
+        /* a wrong answer whose display letter is not its own letter either */
+        size_t x = 0;
+        while (x == d || it.perm[x] == x)
+            x++;
+        *given_letter = (char)('A' + x);
+        char in[2] = {*given_letter, 0};
+        assert_int_equal(qk_session_answer(s, in, fb, NULL), QK_OK);
+        assert_false(fb->correct);
+        return s;
+    }
+    fail_msg("no seed below 100 shows 乙 under another letter");
+    return NULL;
+}
+
+static void letters_shown_are_the_letters_judged_and_kept(void **state)
+{
+    fx *f = *state;
+    char right = 0, given = 0;
+    qk_feedback fb;
+    qk_session *s = miss_shuffled_s1(f, &right, &given, &fb);
+    qk_item it;
+    /* Feedback: the letter shown for 乙, with its text, not the bundle's B. */
+    char want_right[32], want_given[64];
+    snprintf(want_right, sizeof want_right, "%c. 乙", right);
+    assert_string_equal(fb.right, want_right);
+    assert_int_equal(fb.given[0], given);
+    assert_int_equal(strncmp(fb.given + 1, ". ", 2), 0);
+    snprintf(want_given, sizeof want_given, "%s", fb.given);
+    const char *attempt = qk_session_attempt_id(s);
+    char aid[64];
+    snprintf(aid, sizeof aid, "%s", attempt);
+    qk_session_free(s);
+
+    /* The wrong-answer book shows the same letters and text as the feedback
+     * did, although the log keeps the question's own letters. */
+    qk_wrong *w = NULL;
+    size_t n = 0;
+    assert_int_equal(qk_wrongbook_list(f->e, NULL, &w, &n), QK_OK);
+    size_t k = 0;
+    while (k < n && strcmp(w[k].question_id, "s1") != 0)
+        k++;
+    assert_true(k < n);
+    assert_string_equal(w[k].attempt_id, aid);
+    assert_int_not_equal(w[k].given[0], given); /* canonical: another letter */
+    assert_int_equal(qk_wrongbook_show(f->e, f->b, w, n), QK_OK);
+    assert_string_equal(w[k].right_shown, want_right);
+    assert_string_equal(w[k].given_shown, want_given);
+
+    /* An attempt that cannot be replayed shows the options' text, no letters. */
+    free(w[k].given_shown);
+    free(w[k].right_shown);
+    w[k].given_shown = w[k].right_shown = NULL;
+    w[k].attempt_id[0] = '\0';
+    assert_int_equal(qk_wrongbook_show(f->e, f->b, w, n), QK_OK);
+    assert_string_equal(w[k].right_shown, "乙");
+    assert_string_equal(w[k].given_shown, want_given + 3);
+    qk_wrongbook_free(w, n);
+
+    /* Opened to look at, the attempt shows the same and takes no answer. */
+    assert_int_equal(qk_session_open(&s, f->e, f->b, aid), QK_OK);
+    int found = 0;
+    for (size_t i = 0; qk_session_review(s, i, &it, &fb) == QK_OK; i++) {
+        if (strcmp(it.q->id, "s1") == 0) {
+            assert_string_equal(fb.right, want_right);
+            assert_string_equal(fb.given, want_given);
+            found = 1;
+        }
+    }
+    assert_true(found);
+    assert_int_equal(qk_session_next(s, &it), QK_DONE);
+    qk_session_free(s);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -349,6 +452,7 @@ int main(void)
         T(damaged_attempt_record_is_reported_as_damaged),
         T(bad_specs_are_refused),
         T(count_larger_than_the_theme_takes_all),
+        T(letters_shown_are_the_letters_judged_and_kept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -114,4 +114,20 @@ int qk_response_text(char **out, const qk_question *q, const size_t *perm, const
  * "B", "ACD", "对", "1921|嘉兴". Caller frees *out. */
 int qk_question_answer_text(char **out, const qk_question *q, const size_t *perm, qk_lang lang);
 
+/* What qk_response_show and qk_question_answer_show write for chosen options
+ * (true/false and fill-in read the same whatever the flags):
+ *   QK_SHOW_LETTERS              "AC" (as qk_response_text)
+ *   QK_SHOW_TEXT                 "2；4": the options' text, no letters: for
+ *                                answers whose display order is not known
+ *   QK_SHOW_LETTERS|QK_SHOW_TEXT "A. 2；C. 4": what a person is shown
+ * Letters are display letters (perm as above; NULL: the question's own order,
+ * which a person saw only when options were not shuffled). "；" separates
+ * options in zh-CN, "; " in English. */
+#define QK_SHOW_LETTERS 1
+#define QK_SHOW_TEXT 2
+int qk_response_show(char **out, const qk_question *q, const size_t *perm, const qk_response *r,
+                     qk_lang lang, int flags);
+int qk_question_answer_show(char **out, const qk_question *q, const size_t *perm, qk_lang lang,
+                            int flags);
+
 #endif

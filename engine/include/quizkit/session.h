@@ -151,6 +151,23 @@ int qk_session_finish(qk_session *s, qk_summary *out);
  * explanation), for the end-of-exam review. QK_ENOTFOUND past the end;
  * a question left unanswered has fb->given == NULL. */
 int qk_session_review(qk_session *s, size_t i, qk_item *item, qk_feedback *fb);
+/* Opens attempt_id of the progress file to look at, never to answer: its
+ * questions in the order and option order they were shown, with the answers
+ * given, for qk_session_review (every feedback revealed; next, answer and
+ * finish write nothing). QK_ENOTFOUND: no such attempt; QK_EVERSION: made with
+ * another bundle or version. *out is set even on failure (see errmsg); free it
+ * with qk_session_free. */
+int qk_session_open(qk_session **out, qk_engine *e, qk_bundle *b, const char *attempt_id);
+
+/* Fills given_shown and right_shown of the n book entries w (quizkit/study.h)
+ * as the member saw them when they last missed each question: the letters of
+ * that attempt's display with the options' text ("C. 1927年", "B. 1921年"),
+ * as feedback showed them. An attempt that cannot be replayed (made with
+ * another bundle version) gives the options' text alone, never letters that
+ * may not be the ones shown. Entries whose question b lacks stay NULL. Each
+ * attempt is replayed once. */
+int qk_wrongbook_show(qk_engine *e, qk_bundle *b, qk_wrong *w, size_t n);
+
 const char *qk_session_attempt_id(const qk_session *s);
 const char *qk_session_theme(const qk_session *s);
 qk_mode qk_session_mode(const qk_session *s);

@@ -18,6 +18,10 @@ typedef struct qk_wrong {
     int times_wrong;
     int right_days;       /* days in a row, since the last wrong answer, answered right */
     int64_t last_wrong_ms;
+    char *attempt_id;     /* the attempt of the last wrong answer ("": not known) */
+    size_t index;         /* the question's position in that attempt */
+    char *given_shown;    /* filled by qk_wrongbook_show (quizkit/session.h), else NULL */
+    char *right_shown;
 } qk_wrong;
 
 /* A question leaves the book once it is answered right on this many
