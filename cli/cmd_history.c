@@ -32,14 +32,12 @@ int cmd_history(cli *c, int argc, char **argv)
     qk_engine *e = NULL;
     if (engine_open(c, &e))
         return EXIT_FAIL;
-    int status = EXIT_OK;
-    qk_member *m = NULL;
-    if (member && qk_member_get(e, member, &m) != QK_OK) {
-        err_text(c, qk_engine_errmsg(e));
+    /* A member's records are theirs: their PIN first, as play asks it. */
+    int status = member ? member_login(c, e, member) : EXIT_OK;
+    if (status != EXIT_OK) {
         qk_engine_close(e);
-        return EXIT_FAIL;
+        return status;
     }
-    qk_member_free(m);
     /* Theme titles come from the installed bundle when there is one. */
     char **paths = NULL;
     size_t n_paths = 0;

@@ -30,14 +30,16 @@ int cmd_points(cli *c, int argc, char **argv)
     }
     qk_engine *e = NULL;
     qk_bundle *b = NULL;
-    qk_member *m = NULL;
-    int status = EXIT_FAIL;
     qk_points_summary sum;
-    if (engine_open(c, &e) || bundle_open_current(c, which, &b)) {
-        /* reported */
-    } else if (qk_member_get(e, member, &m) != QK_OK ||
-               qk_points_summary_get(e, b, member, &sum) != QK_OK) {
+    /* A member's points are theirs: their PIN first, as play asks it. */
+    int status = engine_open(c, &e) || bundle_open_current(c, which, &b)
+                     ? EXIT_FAIL
+                     : member_login(c, e, member);
+    if (status != EXIT_OK) {
+        /* reported (and for a wrong PIN, a lock or an unknown member, nothing shown) */
+    } else if (qk_points_summary_get(e, b, member, &sum) != QK_OK) {
         err_text(c, qk_engine_errmsg(e));
+        status = EXIT_FAIL;
     } else {
         static const cli_msg names[QK_ACT_COUNT] = {M_P_DAILY, M_P_CHALLENGE, M_P_LESSON,
                                                     M_P_COMPETITION, M_P_STREAK};
@@ -51,13 +53,10 @@ int cmd_points(cli *c, int argc, char **argv)
             table_add(&t, "%s\t%d\t%d\t%s", M(c, names[a]), sum.today[a], sum.rules[a].daily_cap,
                       rule);
         }
-        out(c, stdout, M_WELCOME, m->name);
         table_print(c, &t);
         table_free(&t);
         out(c, stdout, M_P_TOTALS, sum.today_total, (long long)sum.total, sum.streak_days);
-        status = EXIT_OK;
     }
-    qk_member_free(m);
     qk_bundle_close(b);
     qk_engine_close(e);
     return status;

@@ -23,12 +23,13 @@ static int list_book(cli *c, const char *member, const char *which)
         qk_engine_close(e);
         return EXIT_FAIL;
     }
-    qk_member *m = NULL;
-    int status = EXIT_OK;
+    /* A member's book is theirs: their PIN first, as play asks it. */
+    int status = member ? member_login(c, e, member) : EXIT_OK;
     qk_wrong *w = NULL;
     size_t n = 0;
-    if ((member && qk_member_get(e, member, &m) != QK_OK) ||
-        qk_wrongbook_list(e, member, &w, &n) != QK_OK) {
+    if (status != EXIT_OK) {
+        /* reported (wrong PIN, locked, unknown member) */
+    } else if (qk_wrongbook_list(e, member, &w, &n) != QK_OK) {
         err_text(c, qk_engine_errmsg(e));
         status = EXIT_FAIL;
     } else if (n == 0) {
@@ -61,7 +62,6 @@ static int list_book(cli *c, const char *member, const char *which)
         table_free(&t);
     }
     qk_wrongbook_free(w, n);
-    qk_member_free(m);
     qk_bundle_close(b);
     qk_engine_close(e);
     return status;

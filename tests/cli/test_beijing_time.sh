@@ -28,7 +28,7 @@ printf '1111\nA\nAC\n对\n1921|南湖\nA\n' | "$QK" play --bundle test.mini --th
 printf '1111\n\nB\n对\n' | "$QK" compete start b1-cup --member m1 >"$OUT/compete" 2>&1
 show sync2 "$QK" sync
 show sync3 "$QK" sync   # the board, with the server's scores
-show history "$QK" history --member m1
+show history sh -c "printf '1111\n' | \"$QK\" history --member m1"
 show review sh -c "printf '1111\n' | \"$QK\" review --list --member m1"
 show status "$QK" status
 show board "$QK" compete board b1-cup

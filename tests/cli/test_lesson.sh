@@ -41,13 +41,13 @@ expect_not_contains "resume does not start over" "$WORK/r" "你首先怎么做�
 expect_contains "resume reaches the end" "$WORK/r" "本课结束"
 
 # The wrong-answer book holds what was missed in today's quiz.
-Q review --list --member 2001 >"$WORK/w" 2>&1
+printf '2468\n' | Q review --list --member 2001 >"$WORK/w" 2>&1
 expect_not_contains "the book is not empty" "$WORK/w" "错题本是空的"
 expect_contains "it holds the question missed" "$WORK/w" "$(sed -n '/^第 1\/5 题/{n;p;q}' "$WORK/d" | cut -c1-12)"
 expect_contains "the book has its columns" "$WORK/w" "你的答案"
 
 # Today's points against each cap.
-Q points --member 2001 >"$WORK/p" 2>&1
+printf '2468\n' | Q points --member 2001 >"$WORK/p" 2>&1
 expect_contains "lesson points, once" "$WORK/p" "学习党课  2         6"
 expect_contains "daily quiz: a point a right answer, within its cap" "$WORK/p" "每日答题  4         5"
 expect_contains "streak" "$WORK/p" "已连续学习 1 天"

@@ -48,11 +48,56 @@ expect_contains "passwd confirms" "$WORK/pw" "已为 1001 设置新 PIN"
 printf '9753\n对\n' | "$QK" play --bundle test.mini --theme u --member 1001 >"$WORK/after" 2>&1
 expect_eq "new PIN works and unlocks" "$?" 0
 
-"$QK" history --member 1001 >"$WORK/hist" 2>&1
+printf '9753\n' | "$QK" history --member 1001 >"$WORK/hist" 2>&1
 expect_eq "member history lists two attempts" "$(grep -c '另一个主题' "$WORK/hist")" 2
-"$QK" history --member 9999 >"$WORK/nohist" 2>&1
+printf '1111\n' | "$QK" history --member 9999 >"$WORK/nohist" 2>&1
 expect_eq "unknown member history exits 1" "$?" 1
 expect_contains "unknown member named" "$WORK/nohist" "没有成员 9999"
+# A member's records (history, points, the wrong-answer book) are shown only
+# after the member's PIN, typed at a terminal as play asks it (not echoed);
+# a wrong PIN shows nothing, and counts towards the lock like play's.
+printf '9753\nA\n' | "$QK" play --bundle test.mini --theme t --order seq --count 1 --member 1001 >/dev/null 2>&1
+PTY() { python3 "$TESTS/cli/pty_run.py" --transcript "$WORK/$1" "请输入 李晓红 的 PIN：=>$2" -- "${@:3}"; }
+PTY pty-hist 9753 "$QK" history --member 1001
+expect_eq "history with the PIN typed exits 0" "$?" 0
+expect_contains "history asks for the PIN" "$WORK/pty-hist" "请输入 李晓红 的 PIN："
+expect_contains "history greets the member" "$WORK/pty-hist" "李晓红，你好！"
+expect_contains "history shows the records" "$WORK/pty-hist" "另一个主题"
+expect_not_contains "the typed PIN is not on the screen" "$WORK/pty-hist" "9753"
+PTY pty-points 9753 "$QK" points --member 1001
+expect_eq "points with the PIN typed exits 0" "$?" 0
+expect_contains "points asks for the PIN" "$WORK/pty-points" "请输入 李晓红 的 PIN："
+expect_contains "points shows the points" "$WORK/pty-points" "每日上限"
+PTY pty-book 9753 "$QK" review --list --member 1001
+expect_eq "the wrong-answer book with the PIN typed exits 0" "$?" 0
+expect_contains "the book asks for the PIN" "$WORK/pty-book" "请输入 李晓红 的 PIN："
+expect_contains "the book shows the missed question" "$WORK/pty-book" "中国共产党成立于哪一年"
+# A wrong PIN at a terminal is asked again, as play does.
+python3 "$TESTS/cli/pty_run.py" --transcript "$WORK/pty-again" "PIN：=>0000" "PIN：=>9753" -- \
+    "$QK" review --list --member 1001
+expect_contains "a wrong PIN typed is refused" "$WORK/pty-again" "PIN 错误，还可尝试 4 次"
+expect_contains "and asked again" "$WORK/pty-again" "中国共产党成立于哪一年"
+for cmd in history points "review --list"; do
+    # shellcheck disable=SC2086  # the command's words
+    printf '0000\n' | "$QK" $cmd --member 1001 >"$WORK/nopin" 2>&1
+    expect_eq "$cmd: a wrong PIN exits 1" "$?" 1
+    expect_contains "$cmd: a wrong PIN is refused" "$WORK/nopin" "PIN 错误"
+    expect_not_contains "$cmd: a wrong PIN shows no records" "$WORK/nopin" "另一个主题"
+    expect_not_contains "$cmd: a wrong PIN shows no book" "$WORK/nopin" "中国共产党成立于哪一年"
+    expect_not_contains "$cmd: a wrong PIN shows no points" "$WORK/nopin" "每日上限"
+    "$QK" $cmd --member 1001 </dev/null >"$WORK/nopin" 2>&1
+    expect_eq "$cmd: no PIN at all exits 1" "$?" 1
+    expect_not_contains "$cmd: no PIN shows no records" "$WORK/nopin" "另一个主题"
+done
+# three wrong in a row above; the fourth and fifth lock the member
+printf '0000\n' | "$QK" history --member 1001 >/dev/null 2>&1
+printf '0000\n' | "$QK" review --list --member 1001 >/dev/null 2>&1
+printf '9753\n' | "$QK" points --member 1001 >"$WORK/lock2" 2>&1
+expect_eq "the lock holds for points too" "$?" 1
+expect_contains "the lock is named" "$WORK/lock2" "已被锁定"
+expect_not_contains "a locked member's points stay hidden" "$WORK/lock2" "每日上限"
+"$QK" member passwd 1001 --pin 9753 >/dev/null 2>&1
+
 # A PIN in clear would appear as a JSON value ("2468" or :2468); hex salts and
 # hashes may contain those digits by chance, so look for values, not substrings.
 expect_eq "no PIN in the progress file" "$(sql "select count(*) from events where payload like '%\"2468\"%' or payload like '%:2468%' or payload like '%\"9753\"%' or payload like '%:9753%' or json_extract(payload, '\$.pin') is not null")" 0

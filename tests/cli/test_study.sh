@@ -41,7 +41,7 @@ expect_contains "review asks the missed question" "$WORK/r" "哪些是偶数？"
 expect_contains "review scored" "$WORK/r" "答对：1 / 1 题"
 Q review --list >"$WORK/w2" 2>&1
 expect_contains "one right day is not enough to leave the book" "$WORK/w2" "哪些是偶数？"
-Q review --member m1 --list >"$WORK/w3" 2>&1
+printf '1234\n' | Q review --member m1 --list >"$WORK/w3" 2>&1
 expect_contains "each member has their own book" "$WORK/w3" "错题本是空的"
 
 # Spaced review: nothing is due on the day of the first answers.
@@ -64,12 +64,12 @@ expect_contains "time-out is a miss" "$WORK/t" "时间到，本题未作答"
 # Points: a member's challenge run of one right answer earns 1 point (1 a right answer).
 printf '1234\nB\nA\n' | Q play --mode challenge --theme t --order seq --member m1 >"$WORK/pc" 2>&1
 expect_contains "the run says what it earned" "$WORK/pc" "本次获得 1 学习积分"
-Q points --member m1 >"$WORK/p" 2>&1
+printf '1234\n' | Q points --member m1 >"$WORK/p" 2>&1
 expect_eq "points exits 0" "$?" 0
 expect_contains "challenge points against the cap" "$WORK/p" "挑战答题  1         6"
 expect_contains "daily points up to the cap" "$WORK/p" "每日答题  5         5"
 expect_contains "totals and streak" "$WORK/p" "今日共 6 分，累计 6 分，已连续学习 1 天"
-Q history --member m1 >"$WORK/h" 2>&1
+printf '1234\n' | Q history --member m1 >"$WORK/h" 2>&1
 expect_contains "history names the challenge" "$WORK/h" "挑战答题"
 expect_contains "history names the daily quiz" "$WORK/h" "每日答题"
 Q points >"$WORK/g" 2>&1
