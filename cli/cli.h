@@ -102,6 +102,10 @@ void trust_free(qk_key **keys, size_t n);
 int trust_add_file(cli *c, const char *pub, int dev_notice);
 /* Installed bundle files: caller frees with qk_strv_free. */
 int bundle_installed(cli *c, char ***paths, size_t *n);
+/* The default installed bundle (the first by id), for read-only commands that
+ * only name things with it: never installs the sample, never prints. 0 with
+ * *b, or 1 with *b NULL when none is installed or it does not open. */
+int bundle_open_installed(cli *c, qk_bundle **b);
 
 /* --- questions on the terminal (quiz_ui.c) --- */
 const char *qtype_label(const cli *c, qk_qtype t);

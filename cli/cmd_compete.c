@@ -147,11 +147,24 @@ static int ask(cli *c, qk_session *s, const qk_item *it, qk_feedback *fb)
     }
 }
 
+/* A competition answer's feedback: one verdict with the competition points
+ * it earned, not the question's own points beside them (two scores on one
+ * answer read as a contradiction). */
 static void show_gain(cli *c, const qk_feedback *fb, const qk_question *q)
 {
-    show_feedback(c, fb, q);
-    out(c, stdout, M_C_GAINED, fb->comp_points, (double)fb->elapsed_ms / 1000.0,
+    if (fb->timed_out || !fb->reveal) {
+        show_feedback(c, fb, q);
+        return;
+    }
+    cli_msg verdict = fb->correct ? M_C_RIGHT : fb->score > 0 ? M_C_PARTIAL : M_C_WRONG;
+    out(c, stdout, verdict, fb->comp_points, (double)fb->elapsed_ms / 1000.0,
         fb->fast ? M(c, M_C_FAST) : "");
+    if (!fb->correct)
+        out(c, stdout, M_C_RIGHT_ANSWER, fb->right);
+    if (fb->explanation)
+        out(c, stdout, M_EXPLAIN, fb->explanation);
+    if (q->source)
+        out(c, stdout, M_SOURCE, q->source);
 }
 
 static int start_entry(cli *c, qk_engine *e, qk_bundle *b, const char *comp, const char *member,

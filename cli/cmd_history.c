@@ -39,14 +39,8 @@ int cmd_history(cli *c, int argc, char **argv)
         return status;
     }
     /* Theme titles come from the installed bundle when there is one. */
-    char **paths = NULL;
-    size_t n_paths = 0;
     qk_bundle *b = NULL;
-    bundle_installed(c, &paths, &n_paths);
-    if (n_paths > 0 && qk_bundle_open(&b, paths[0], 0, c->lang) != QK_OK) {
-        qk_bundle_close(b);
-        b = NULL;
-    }
+    bundle_open_installed(c, &b);
     qk_attempt_row *rows = NULL;
     size_t n = 0;
     if (qk_history_list(e, member, &rows, &n) != QK_OK) {
@@ -64,6 +58,12 @@ int cmd_history(cli *c, int argc, char **argv)
             fmt_time(when, sizeof when, r->started_ms);
             const qk_theme *t = b && r->theme[0] ? qk_bundle_theme_find(b, r->theme) : NULL;
             const char *theme = t ? t->title : r->theme[0] ? r->theme : M(c, M_THEME_ALL);
+            /* A competition entry is named by its competition. */
+            qk_competition *comp = NULL;
+            if (r->competition[0])
+                theme = b && qk_competition_find(e, b, r->competition, &comp) == QK_OK
+                            ? comp->title
+                            : r->competition;
             const char *mode = mode_label(c, qk_mode_parse(r->mode));
             fmt_points(score, sizeof score, r->score);
             snprintf(right, sizeof right, "%zu/%zu", r->correct, r->total);
@@ -78,13 +78,13 @@ int cmd_history(cli *c, int argc, char **argv)
                 table_add(&lines, "%s\t%s\t%s\t%s\t%s\t-\t%s", when, theme, mode, score, right,
                           M(c, M_H_OPEN));
             }
+            qk_competition_free(comp);
         }
         table_print(c, &lines);
         table_free(&lines);
     }
     qk_history_free(rows, n);
     qk_bundle_close(b);
-    qk_strv_free(paths, n_paths);
     qk_engine_close(e);
     return status;
 }

@@ -130,17 +130,16 @@ int member_login(cli *c, qk_engine *e, const char *id)
     return status;
 }
 
-/* Lists the themes and reads a choice; *theme NULL means all themes. A theme
- * whose themed day is today (e.g. 学雷锋纪念日 on 5 March) comes first. */
-static int choose_theme(cli *c, qk_engine *e, qk_bundle *b, const char **theme)
+/* The themes as the menu numbers them: the bundle's order, a theme whose
+ * themed day is today (e.g. 学雷锋纪念日 on 5 March) moved to the front; all
+ * themes is number n + 1. Caller frees *out. */
+static int theme_order(qk_engine *e, qk_bundle *b, const qk_theme ***out, size_t *n_out)
 {
-    const qk_bundle_info *info = qk_bundle_info_get(b);
-    size_t n = info->n_themes;
+    size_t n = qk_bundle_info_get(b)->n_themes;
     const qk_theme *today = qk_bundle_theme_today(b, qk_engine_now_ms(e));
     const qk_theme **order = calloc(n ? n : 1, sizeof *order);
     if (!order)
         return EXIT_FAIL;
-    /* The bundle's order, today's theme moved to the front. */
     for (size_t i = 0; i < n; i++)
         order[i] = qk_bundle_theme(b, i);
     for (size_t i = 1; today && i < n; i++) {
@@ -150,11 +149,68 @@ static int choose_theme(cli *c, qk_engine *e, qk_bundle *b, const char **theme)
             break;
         }
     }
-    out(c, stdout, M_THEMES_HEAD);
+    *out = order;
+    *n_out = n;
+    return 0;
+}
+
+/* A theme given as the menu's number or as its id or title: 1 and *id set
+ * (NULL: all themes), or 0. */
+static int theme_pick(qk_bundle *b, const qk_theme **order, size_t n, const char *text,
+                      const char **id)
+{
+    unsigned long long pick;
+    const qk_theme *t = NULL;
+    if (parse_uint(text, n + 1, &pick) && pick >= 1) {
+        *id = pick <= n ? order[pick - 1]->id : NULL;
+        return 1;
+    }
+    if (*text && (t = qk_bundle_theme_find(b, text)) != NULL) {
+        *id = t->id;
+        return 1;
+    }
+    return 0;
+}
+
+/* Lists the themes (numbered as theme_order says) on out's stream. */
+static void list_themes(cli *c, FILE *to, qk_engine *e, qk_bundle *b, const qk_theme **order,
+                        size_t n)
+{
+    const qk_theme *today = qk_bundle_theme_today(b, qk_engine_now_ms(e));
     for (size_t i = 0; i < n; i++)
-        out(c, stdout, M_THEME_LINE, i + 1, order[i]->title, order[i] == today ? M(c, M_THEME_TODAY) : "",
+        out(c, to, M_THEME_LINE, i + 1, order[i]->title, order[i] == today ? M(c, M_THEME_TODAY) : "",
             order[i]->n_questions);
-    out(c, stdout, M_THEME_LINE, n + 1, M(c, M_THEME_ALL), "", info->n_questions);
+    out(c, to, M_THEME_LINE, n + 1, M(c, M_THEME_ALL), "", qk_bundle_info_get(b)->n_questions);
+}
+
+/* --theme as the menu's number, id or title; a value that is none of them is
+ * refused with the themes it may be. */
+static int theme_option(cli *c, qk_engine *e, qk_bundle *b, const char *text, const char **id)
+{
+    const qk_theme **order = NULL;
+    size_t n = 0;
+    if (theme_order(e, b, &order, &n))
+        return EXIT_FAIL;
+    int status = EXIT_OK;
+    if (!theme_pick(b, order, n, text, id)) {
+        err(c, M_BAD_VALUE, "--theme", text);
+        out(c, stderr, M_THEME_CHOICES);
+        list_themes(c, stderr, e, b, order, n);
+        status = EXIT_USAGE;
+    }
+    free(order);
+    return status;
+}
+
+/* Lists the themes and reads a choice; *theme NULL means all themes. */
+static int choose_theme(cli *c, qk_engine *e, qk_bundle *b, const char **theme)
+{
+    const qk_theme **order = NULL;
+    size_t n = 0;
+    if (theme_order(e, b, &order, &n))
+        return EXIT_FAIL;
+    out(c, stdout, M_THEMES_HEAD);
+    list_themes(c, stdout, e, b, order, n);
     for (;;) {
         out(c, stdout, M_THEME_PROMPT, n + 1);
         fflush(stdout);
@@ -171,15 +227,7 @@ static int choose_theme(cli *c, qk_engine *e, qk_bundle *b, const char **theme)
             printf("%s\n", line);
         while (*line == ' ')
             line++;
-        unsigned long long pick;
-        const qk_theme *t = NULL;
-        if (parse_uint(line, n + 1, &pick) && pick >= 1) {
-            *theme = pick <= n ? order[pick - 1]->id : NULL;
-            free(order);
-            return 0;
-        }
-        if (*line && (t = qk_bundle_theme_find(b, line)) != NULL) {
-            *theme = t->id;
+        if (theme_pick(b, order, n, line, theme)) {
             free(order);
             return 0;
         }
@@ -360,13 +408,8 @@ int cmd_play(cli *c, int argc, char **argv)
     } else {
         const char *theme = o.theme;
         if (theme) {
-            const qk_theme *t = qk_bundle_theme_find(b, theme);
-            if (!t) {
-                err(c, M_BAD_VALUE, "--theme", theme);
-                status = EXIT_USAGE;
+            if ((status = theme_option(c, e, b, theme, &theme)))
                 goto out;
-            }
-            theme = t->id;
         } else if (o.spec.mode != QK_MODE_DAILY && o.spec.mode != QK_MODE_REVIEW &&
                    o.spec.mode != QK_MODE_SRS &&
                    (status = choose_theme(c, e, b, &theme))) {
@@ -378,6 +421,13 @@ int cmd_play(cli *c, int argc, char **argv)
         if (o.spec.mode == QK_MODE_CHALLENGE)
             o.spec.time_limit_s = o.question_s;
         rc = qk_session_start(&s, e, b, o.member, &o.spec);
+    }
+    if (rc == QK_ENOTFOUND && !o.resume &&
+        (o.spec.mode == QK_MODE_SRS || o.spec.mode == QK_MODE_REVIEW)) {
+        /* Nothing due, or an empty book: good news, not a failure. */
+        out(c, stdout, o.spec.mode == QK_MODE_SRS ? M_NOTHING_DUE : M_NOTHING_TO_REVIEW);
+        status = EXIT_OK;
+        goto out;
     }
     if (rc != QK_OK) {
         err_text(c, qk_session_errmsg(s));

@@ -11,8 +11,44 @@
 #include "qk_client.h"
 #include "qk_stats.h"
 
+/* The themes table for people: theme titles instead of ids (from the
+ * installed bundle), 全部主题 instead of "*", and mode names in the
+ * interface's language instead of the log's "daily"/"practice". The JSON
+ * output keeps the ids. */
+static void name_themes(cli *c, json_t *t)
+{
+    const char *subject = json_string_value(json_object_get(t, "subject"));
+    if (!subject || strcmp(subject, "themes") != 0)
+        return;
+    qk_bundle *b = NULL;
+    bundle_open_installed(c, &b);
+    size_t i;
+    json_t *row;
+    json_array_foreach(json_object_get(t, "rows"), i, row)
+    {
+        const char *theme = json_string_value(json_array_get(row, 0));
+        const char *mode = json_string_value(json_array_get(row, 1));
+        qk_mode m = mode ? qk_mode_parse(mode) : (qk_mode)0;
+        const qk_theme *th = b && theme ? qk_bundle_theme_find(b, theme) : NULL;
+        if (theme && strcmp(theme, "*") == 0)
+            json_array_set_new(row, 0, json_string(M(c, M_THEME_ALL)));
+        else if (th && m != QK_MODE_COMPETITION)
+            json_array_set_new(row, 0, json_string(th->title));
+        if (m)
+            json_array_set_new(row, 1, json_string(mode_label(c, m)));
+    }
+    qk_bundle_close(b);
+}
+
 static void write_table(cli *c, json_t *t)
 {
+    if (json_array_size(json_object_get(t, "rows")) == 0) {
+        /* No rows: one line that says so, not a header over nothing. */
+        const char *subject = json_string_value(json_object_get(t, "subject"));
+        out(c, stdout, subject && strcmp(subject, "flagged") == 0 ? M_STATS_NONE_FLAGGED
+                                                                   : M_STATS_NONE);
+        return;
+    }
     table tb = {0};
     char line[4096];
     size_t w = 0, i, k;
@@ -165,8 +201,10 @@ static int local_table(cli *c, qk_stats_query *q, json_t **t)
     char path[4096], msg[600];
     snprintf(path, sizeof path, "%s/progress.db", c->data_dir);
     qk_bundle *b = NULL;
-    if (q->subject == QK_STATS_QUESTIONS && bundle_open_current(c, NULL, &b) == 0)
-        q->bundle = b; /* stems for the questions */
+    /* Stems for the questions from the installed bundle: statistics only
+     * read, and never install the sample bundle (or trust its key). */
+    if (q->subject == QK_STATS_QUESTIONS && bundle_open_installed(c, &b) == 0)
+        q->bundle = b;
     int rc = qk_stats_local(path, q, c->lang, t, msg, sizeof msg);
     qk_bundle_close(b);
     q->bundle = NULL;
@@ -247,6 +285,8 @@ int cmd_report(cli *c, int argc, char **argv)
             continue;
         q.subject = (qk_stats_subject)s;
         status = table_for(c, &src, &q, &tables[n++]);
+        if (status == 0)
+            name_themes(c, tables[n - 1]);
     }
     if (status == 0)
         status = write_xlsx(c, xlsx, tables, n);
@@ -366,6 +406,8 @@ int cmd_stats(cli *c, int argc, char **argv)
     qk_client_free(src.cl);
     if (status)
         return status;
+    if (!as_json)
+        name_themes(c, t);
     if (xlsx) {
         status = write_xlsx(c, xlsx, &t, 1);
         json_decref(t);

@@ -208,10 +208,17 @@ int cmd_import_ack(cli *c, int argc, char **argv)
 
 int cmd_status(cli *c, int argc, char **argv)
 {
-    int r = help_or_args(c, argc, argv, 0);
-    if (r >= 0)
-        return r;
-    (void)argv;
+    for (int i = 1; i < argc; i++) {
+        if (is_help(argv[i])) {
+            out(c, stdout, M_STATUS_USAGE);
+            return EXIT_OK;
+        }
+        if (argv[i][0] == '-')
+            err(c, M_UNKNOWN_OPT, "status", argv[i]);
+        else
+            err(c, M_EXTRA_ARG, argv[i]);
+        return EXIT_USAGE;
+    }
     qk_engine *e = NULL;
     if (engine_open(c, &e))
         return EXIT_FAIL;

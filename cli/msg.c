@@ -92,9 +92,10 @@ int parse_uint(const char *s, unsigned long long max, unsigned long long *out)
     for (const char *p = s; *p; p++) {
         if (*p < '0' || *p > '9')
             return 0;
-        if (v > (max - (unsigned)(*p - '0')) / 10)
+        unsigned d = (unsigned)(*p - '0');
+        if (d > max || v > (max - d) / 10) /* (d > max first: max - d must not wrap) */
             return 0;
-        v = v * 10 + (unsigned)(*p - '0');
+        v = v * 10 + d;
     }
     *out = v;
     return 1;

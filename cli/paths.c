@@ -93,13 +93,17 @@ int engine_open(cli *c, qk_engine **e)
     if (!path)
         return EXIT_FAIL;
     int rc = qk_engine_open_v2(e, path, c->lang, &c->clock);
-    free(path);
     if (rc != QK_OK) {
         err_text(c, qk_engine_errmsg(*e));
+        /* What to do about it: the file is left as it was, for its owner. */
+        if (rc == QK_ECORRUPT)
+            out(c, stderr, M_PROGRESS_DAMAGED, path, path, path, c->data_dir);
         qk_engine_close(*e);
         *e = NULL;
+        free(path);
         return EXIT_FAIL;
     }
+    free(path);
     return 0;
 }
 
@@ -453,6 +457,23 @@ int bundle_open_current(cli *c, const char *which, qk_bundle **b)
         status = bundle_open_checked(c, paths[0], b);
     } else {
         err(c, M_NO_BUNDLE);
+    }
+    qk_strv_free(paths, n);
+    return status;
+}
+
+int bundle_open_installed(cli *c, qk_bundle **b)
+{
+    *b = NULL;
+    char **paths = NULL;
+    size_t n = 0;
+    int status = 1;
+    if (bundle_installed(c, &paths, &n) == 0 && n > 0 &&
+        qk_bundle_open(b, paths[0], 0, c->lang) == QK_OK)
+        status = 0;
+    if (status) {
+        qk_bundle_close(*b);
+        *b = NULL;
     }
     qk_strv_free(paths, n);
     return status;

@@ -90,6 +90,8 @@ const char *mode_label(const cli *c, qk_mode m)
     case QK_MODE_CHALLENGE: return M(c, M_MODE_CHALLENGE);
     case QK_MODE_REVIEW: return M(c, M_MODE_REVIEW);
     case QK_MODE_SRS: return M(c, M_MODE_SRS);
+    case QK_MODE_COMPETITION: return M(c, M_MODE_COMPETITION);
+    case QK_MODE_LESSON: return M(c, M_MODE_LESSON);
     default: return M(c, M_MODE_PRACTICE);
     }
 }

@@ -13,6 +13,7 @@ void qk_history_free(qk_attempt_row *rows, size_t n)
         free(rows[i].mode);
         free(rows[i].theme);
         free(rows[i].bundle_id);
+        free(rows[i].competition);
     }
     free(rows);
 }
@@ -39,7 +40,7 @@ int qk_history_list(qk_engine *e, const char *member_id, qk_attempt_row **rows, 
         " (SELECT COALESCE(sum(json_extract(a.payload, '$.score')), 0) FROM events a"
         "   WHERE a.attempt_id = s.attempt_id AND a.kind = 'answer'),"
         " json_extract(f.payload, '$.max'), json_extract(f.payload, '$.duration_ms'),"
-        " json_extract(f.payload, '$.reason')"
+        " json_extract(f.payload, '$.reason'), json_extract(s.payload, '$.competition')"
         " FROM events s LEFT JOIN events f ON f.attempt_id = s.attempt_id AND f.kind = 'attempt.finish'"
         " WHERE s.kind = 'attempt.start' AND s.member_id IS ?"
         " ORDER BY s.created_ms DESC, s.seq DESC";
@@ -74,7 +75,8 @@ int qk_history_list(qk_engine *e, const char *member_id, qk_attempt_row **rows, 
         r->duration_ms = sqlite3_column_int64(st, 11);
         const unsigned char *reason = sqlite3_column_text(st, 12);
         r->timed_out = reason && strcmp((const char *)reason, "timeout") == 0;
-        if (!r->attempt_id || !r->mode || !r->theme || !r->bundle_id) {
+        r->competition = dup_col(st, 13);
+        if (!r->attempt_id || !r->mode || !r->theme || !r->bundle_id || !r->competition) {
             status = QK_ENOMEM;
             break;
         }

@@ -14,7 +14,8 @@ expect_contains "open now" "$WORK/o" "进行中"
 printf '1234\n\n对\n对\n' | "$QK" compete start mini-cup --member m1 >"$WORK/o" 2>&1
 expect_eq "solo entry exits 0" "$?" 0
 expect_contains "countdown shown" "$WORK/o" "⏱ 剩余 30 秒"
-expect_contains "points per answer" "$WORK/o" "本题得分 +"
+expect_contains "one verdict with the answer's competition points" "$WORK/o" "✓ 回答正确，本题得分 +"
+expect_not_contains "not the question's own points beside them" "$WORK/o" "回答正确（+1 分）"
 expect_contains "result" "$WORK/o" "答对 2/2 题"
 expect_contains "rank on this device" "$WORK/o" "本机排名：第 1 名（共 1 人）"
 printf '1234\n' | "$QK" compete start mini-cup --member m1 >"$WORK/o" 2>&1
@@ -32,6 +33,8 @@ expect_contains "scoreboard between questions" "$WORK/h" "比分（第 1/2 题�
 expect_contains "podium" "$WORK/h" "颁奖台"
 expect_contains "winner first" "$WORK/h" "🥇 第 1 名：李四"
 expect_contains "guest second" "$WORK/h" "🥈 第 2 名：游客1"
+expect_contains "a wrong answer: its points and the right answer" "$WORK/h" "✗ 回答错误，本题得分 +0"
+expect_contains "the right answer after a miss" "$WORK/h" "正确答案：对"
 # Rounds: each player plays the whole round, then the next.
 printf '\n对\n\n对\n\n\n对\n\n错\n' | "$QK" compete hotseat mini-cup --players guest,guest --mode rounds >"$WORK/r" 2>&1
 expect_eq "rounds mode exits 0" "$?" 0

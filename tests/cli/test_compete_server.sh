@@ -153,6 +153,10 @@ expect_eq "the tampered entry is listed apart, with both totals" \
     "[('m5', 'mini-cup', True)]"
 expect_eq "every listed entry is doubtful (scores differ, too fast or outside the window)" \
     "$(python3 -c 'import json,sys;r=json.load(open(sys.argv[1]))["rows"];print(len(r) > 0 and all(x[10] or x[11] or x[12] for x in r))' "$WORK/f.json")" True
+S flagged --month 2020-01 >"$WORK/f0" 2>&1
+expect_eq "no flagged attempts in a month: exit 0" "$?" 0
+expect_contains "no flagged attempts: one line that says so" "$WORK/f0" "这段时间没有被标记的答题：每次答题的得分都与服务器复核一致。"
+expect_not_contains "no flagged attempts: no headers over nothing" "$WORK/f0" "终端得分"
 "$QK" stats flagged --local >"$WORK/o" 2>&1
 expect_eq "a kiosk cannot list flagged attempts (it does not re-score)" "$?" 1
 expect_contains "and says to ask the server" "$WORK/o" "--server"

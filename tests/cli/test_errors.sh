@@ -16,9 +16,13 @@ expect_contains "bad mode named" "$WORK/o" "--mode 的值无效：race"
 expect_eq "bad --count exits 2" "$(run play --count -3)" 2
 expect_eq "unknown theme exits 2" "$(run play --bundle test.mini --theme 不存在)" 2
 expect_contains "unknown theme named" "$WORK/o" "--theme 的值无效：不存在"
-for c in play history member bundle; do
+for c in play history member bundle status points review; do
     expect_eq "$c --help exits 0" "$(run $c --help)" 0
+    expect_contains "$c --help is $c's own help" "$WORK/o" "quizkit $c"
 done
+run status --help >/dev/null
+expect_contains "status --help says what status shows" "$WORK/o" "用法：quizkit status"
+expect_not_contains "status --help is not export's help" "$WORK/o" "quizkit export"
 expect_eq "--version exits 0" "$(run --version)" 0
 
 # A server that is not there: the reason in Chinese, not libcurl's English.
@@ -56,6 +60,8 @@ head -c 4096 /dev/urandom >"$WORK/corrupt/progress.db"
 sum_before=$(md5sum <"$WORK/corrupt/progress.db")
 expect_eq "corrupt progress file exits 1" "$(run --data-dir "$WORK/corrupt" history)" 1
 expect_contains "corrupt progress file named" "$WORK/o" "$WORK/corrupt/progress.db"
+expect_contains "corrupt progress file: it was left alone" "$WORK/o" "quizkit 没有改动这个文件。怎么办："
+expect_contains "corrupt progress file: rename it and start again" "$WORK/o" "mv $WORK/corrupt/progress.db $WORK/corrupt/progress.db.damaged"
 expect_eq "corrupt progress file untouched" "$(md5sum <"$WORK/corrupt/progress.db")" "$sum_before"
 
 # A data folder that is a file.

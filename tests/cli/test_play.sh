@@ -42,6 +42,28 @@ expect_contains "English interface" "$WORK/en" "Score: 7 / 7    Right: 5 / 5"
 LANG=en_US.UTF-8 "$QK" play --help >"$WORK/help"
 expect_contains "English locale picks English" "$WORK/help" "usage: quizkit play"
 
+# The theme menu: numbers past the list are refused and asked again (not
+# taken as 全部主题); --theme takes the menu's number too; a --theme that is
+# no theme lists the ones there are.
+printf '7\n99\n0\n1\nB\n' | "$QK" play --bundle test.mini --count 1 --order seq >"$WORK/menu" 2>&1
+expect_eq "menu: exits 0" "$?" 0
+expect_eq "menu: 7, 99 and 0 are each refused and asked again" "$(grep -c '请输入 1 到 3 之间的编号。' "$WORK/menu")" 3
+expect_contains "menu: then 1 plays the first theme" "$WORK/menu" "测试主题 · 练习 · 共 1 题"
+expect_not_contains "menu: never all themes" "$WORK/menu" "全部主题 · 练习"
+printf 'B\n' | "$QK" play --bundle test.mini --theme 1 --count 1 --order seq >"$WORK/t1" 2>&1
+expect_eq "--theme 1 exits 0" "$?" 0
+expect_contains "--theme 1 is the menu's first theme" "$WORK/t1" "测试主题 · 练习 · 共 1 题"
+printf '对\n' | "$QK" play --bundle test.mini --theme 3 --count 1 --order seq >"$WORK/t3" 2>&1
+expect_contains "--theme 3 is the menu's all themes" "$WORK/t3" "全部主题 · 练习 · 共 1 题"
+"$QK" play --bundle test.mini --theme 九 >"$WORK/tbad" 2>&1
+expect_eq "an unknown --theme is a usage error" "$?" 2
+expect_contains "an unknown --theme is named" "$WORK/tbad" "--theme 的值无效：九"
+expect_contains "and the themes are listed" "$WORK/tbad" " 1. 测试主题（5 题）"
+expect_contains "with all themes" "$WORK/tbad" " 3. 全部主题（6 题）"
+"$QK" play --bundle test.mini --theme 4 >"$WORK/t4" 2>&1
+expect_eq "--theme past the list is a usage error" "$?" 2
+expect_contains "and lists the themes" "$WORK/t4" " 2. 另一个主题（1 题）"
+
 # Theme chosen from the list by number (a themed day's theme comes first on
 # its day, so the number is read from the list); the sample bundle is
 # installed on first use.

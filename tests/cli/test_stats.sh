@@ -85,6 +85,30 @@ expect_contains "and is named" "$WORK/o" "--month 的值无效：2026-13"
 "$QK" stats inactive --local --month 2026-11 --days 7 >"$WORK/o" 2>&1
 expect_contains "one way of giving the period" "$WORK/o" "只能用一种方式"
 
+# The themes table for people: the theme's title, the mode's name in
+# Chinese (JSON keeps the ids); all themes as 全部主题, never "*".
+printf '1234\nB\n' | "$QK" play --bundle test.mini --theme 3 --count 1 --order seq --member m1 >/dev/null 2>&1
+"$QK" stats themes --local $(period) >"$WORK/th" 2>&1
+expect_contains "themes: the title, not the id" "$WORK/th" "测试主题    练习"
+expect_contains "themes: all themes named in Chinese" "$WORK/th" "全部主题    练习"
+expect_not_contains "themes: no mode ids" "$WORK/th" "practice"
+expect_not_contains "themes: no *" "$WORK/th" "*"
+expect_eq "themes as JSON keep the ids" \
+    "$("$QK" stats themes --local --json $(period) | python3 -c 'import json,sys;print(" ".join(sorted(r[0]+"/"+r[1] for r in json.load(sys.stdin)["rows"])))')" \
+    "*/practice t/practice"
+# A period with nothing in it: one line that says so.
+"$QK" stats themes --local --month 2020-01 >"$WORK/none" 2>&1
+expect_eq "an empty period exits 0" "$?" 0
+expect_contains "an empty period says so" "$WORK/none" "这段时间没有记录。"
+expect_not_contains "no header over nothing" "$WORK/none" "主题或竞赛"
+# Statistics only read: in a fresh data folder they install no sample
+# bundle and trust no key.
+QUIZKIT_HOME="$WORK/fresh" "$QK" stats questions --local >"$WORK/fresh.out" 2>&1
+expect_eq "stats in a fresh folder exits 0" "$?" 0
+expect_not_contains "and installs nothing" "$WORK/fresh.out" "已安装示例题库"
+expect_eq "no bundle installed by statistics" "$(ls "$WORK/fresh/bundles" 2>/dev/null | wc -l)" 0
+expect_eq "no key trusted by statistics" "$(ls "$WORK/fresh/trust" 2>/dev/null | wc -l)" 0
+
 # Sorting by a column.
 "$QK" member add m3 --name 王五 --pin 1357 >/dev/null 2>&1
 printf '1357\nA\nB\n错\n1900|x\nB\n' | "$QK" play --bundle test.mini --theme t --order seq --member m3 >/dev/null 2>&1

@@ -46,8 +46,9 @@ expect_contains "each member has their own book" "$WORK/w3" "错题本是空的"
 
 # Spaced review: nothing is due on the day of the first answers.
 Q review --due >"$WORK/due" 2>&1
-expect_eq "nothing due today exits 1" "$?" 1
-expect_contains "nothing due explained" "$WORK/due" "今天没有到期需要复习的题目"
+expect_eq "nothing due today is no error: exit 0" "$?" 0
+expect_contains "nothing due explained" "$WORK/due" "今天没有到期需要复习的题目，明天再来。"
+expect_not_contains "nothing due is not an error" "$WORK/due" "错误"
 
 # Challenge timeout: a question left unanswered past its time ends the run
 # (on the run's moving clock: time has to pass).

@@ -18,6 +18,7 @@ typedef struct qk_attempt_row {
     qk_centi max;
     int64_t duration_ms;
     int timed_out;
+    char *competition; /* competition entries: the competition's id; else "" */
 } qk_attempt_row;
 
 /* Attempts of member_id (NULL: guest attempts), newest first.
