@@ -233,6 +233,15 @@ static char *trim_dup(const char *s, size_t n)
     return qk__strndup(s, n);
 }
 
+/* Blanks are split on '|' or ';' (full-width ｜ and ； become these under
+ * NFKC) when the answer holds one: then spaces, colons and commas belong to
+ * the blanks' text. Otherwise on runs of spaces, ':' and ',' (from ： and ，
+ * too), as people write "30:2" for "____:____" or "1921 南湖". */
+static int is_loose_separator(char c)
+{
+    return c == ' ' || c == '\t' || c == ':' || c == ',';
+}
+
 static int parse_fill(qk_response *out, const qk_question *q, const char *s,
                       qk_answer_problem *problem)
 {
@@ -243,7 +252,7 @@ static int parse_fill(qk_response *out, const qk_question *q, const char *s,
         parts[0] = s;
         lens[0] = strlen(s);
         n = 1;
-    } else {
+    } else if (strchr(s, '|') || strchr(s, ';')) {
         const char *start = s;
         for (const char *p = s;; p++) {
             if (*p == '|' || *p == ';' || *p == '\0') {
@@ -258,6 +267,23 @@ static int parse_fill(qk_response *out, const qk_question *q, const char *s,
                 if (*p == '\0')
                     break;
             }
+        }
+    } else {
+        const char *p = s;
+        for (;;) {
+            while (*p && is_loose_separator(*p))
+                p++;
+            if (!*p)
+                break;
+            if (n == QK_MAX_BLANKS) {
+                *problem = QK_ANS_BLANK_COUNT;
+                return QK_EINVAL;
+            }
+            parts[n] = p;
+            while (*p && !is_loose_separator(*p))
+                p++;
+            lens[n] = (size_t)(p - parts[n]);
+            n++;
         }
     }
     if (n != q->n_blanks) {

@@ -35,6 +35,15 @@ expect_contains "exam review at the end" "$WORK/exam" "—— 答题回顾 —�
 expect_contains "review shows the wrong answer" "$WORK/exam" "3. ✗  你的答案：错  正确答案：对"
 expect_contains "exam score" "$WORK/exam" "得分：6 / 7 分"
 
+# Blanks as people separate them: a space, a full-width colon or comma.
+printf 'B\nAC\n对\n1921 南湖\nA\n' | "$QK" play --bundle test.mini --theme t --order seq >"$WORK/sp" 2>&1
+expect_contains "blanks separated by a space" "$WORK/sp" "得分：7 / 7 分"
+printf 'B\nAC\n对\n1921：南湖\nA\n' | "$QK" play --bundle test.mini --theme t --order seq >"$WORK/sp" 2>&1
+expect_contains "blanks separated by a full-width colon" "$WORK/sp" "得分：7 / 7 分"
+printf 'B\nAC\n对\n1921\n1921，南湖\nA\n' | "$QK" play --bundle test.mini --theme t --order seq >"$WORK/sp" 2>&1
+expect_contains "one blank for two: the ways to separate them are said" "$WORK/sp" "这道题有 2 个空，请用 | 分隔各空的答案（也可用空格、冒号或逗号，如 30:2）。"
+expect_contains "then a full-width comma separates them" "$WORK/sp" "得分：7 / 7 分"
+
 # English interface.
 printf 'B\nAC\nT\n1921|南湖\nA\n' |
     "$QK" --lang en play --bundle test.mini --theme t --order seq >"$WORK/en" 2>&1

@@ -152,6 +152,49 @@ static void fill_compares_after_folding(void **state)
     assert_int_equal(p, QK_ANS_BLANK_COUNT);
 }
 
+/* "____:____" answered as people write it: 30:2, 30：2, 30 2, 30，2, 30|2. */
+static void fill_blanks_split_on_what_people_type(void **state)
+{
+    (void)state;
+    char *b1[] = {"30"};
+    char *b2[] = {"2"};
+    qk_blank blanks[2] = {{1, b1}, {1, b2}};
+    qk_question q = {.id = "f", .type = QK_Q_FILL, .stem = "比例是____:____", .points = 1,
+                     .n_blanks = 2, .blanks = blanks};
+    const char *const ways[] = {"30:2", "30：2", "30 2", "30，2", "30,2", "30 : 2", "30|2",
+                                "30｜2", "30；2", " 30　2 "};
+    for (size_t i = 0; i < sizeof ways / sizeof ways[0]; i++) {
+        qk_response r;
+        qk_centi s, m;
+        int ok;
+        assert_int_equal(parse(&q, NULL, ways[i], &r, NULL), QK_OK);
+        qk_response_score(&q, &r, &s, &m, &ok);
+        if (!ok)
+            fail_msg("\"%s\" was not read as 30 and 2", ways[i]);
+        char *canon = NULL;
+        assert_int_equal(qk_response_canonical(&canon, &q, &r), QK_OK);
+        assert_string_equal(canon, "30|2");
+        free(canon);
+        qk_response_clear(&r);
+    }
+    /* With a | the blanks keep their spaces, colons and commas. */
+    char *c1[] = {"New York"};
+    char *c2[] = {"1:2"};
+    qk_blank spaced[2] = {{1, c1}, {1, c2}};
+    qk_question q2 = {.id = "g", .type = QK_Q_FILL, .stem = "x", .points = 1, .n_blanks = 2,
+                      .blanks = spaced};
+    qk_response r;
+    assert_int_equal(parse(&q2, NULL, "New York|1:2", &r, NULL), QK_OK);
+    assert_string_equal(r.blanks[0], "New York");
+    assert_string_equal(r.blanks[1], "1:2");
+    qk_response_clear(&r);
+    qk_answer_problem p;
+    assert_int_equal(parse(&q, NULL, "30:2:5", &r, &p), QK_EINVAL); /* three for two blanks */
+    assert_int_equal(p, QK_ANS_BLANK_COUNT);
+    assert_int_equal(parse(&q, NULL, "30", &r, &p), QK_EINVAL);
+    assert_int_equal(p, QK_ANS_BLANK_COUNT);
+}
+
 static void single_blank_takes_the_whole_line(void **state)
 {
     (void)state;
@@ -225,6 +268,7 @@ int main(void)
         cmocka_unit_test(multi_partial_credit_only_without_wrong_options),
         cmocka_unit_test(judge_accepts_the_usual_marks),
         cmocka_unit_test(fill_compares_after_folding),
+        cmocka_unit_test(fill_blanks_split_on_what_people_type),
         cmocka_unit_test(single_blank_takes_the_whole_line),
         cmocka_unit_test(check_catches_inconsistent_questions),
         cmocka_unit_test(inconsistent_questions_score_zero_instead_of_crashing),

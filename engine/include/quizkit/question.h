@@ -91,7 +91,8 @@ typedef enum qk_answer_problem {
 /* Parses what a person typed. perm maps display position -> option index
  * (NULL: identity). Accepts letters in either case and width, with spaces,
  * commas or 、 between them; 对/错/√/×/T/F/正确/错误/是/否 for true/false; blanks
- * separated by '|' or '；'. On QK_EINVAL, *problem says why. The response owns
+ * separated by '|' or '；', or, in an answer with neither, by spaces, colons or
+ * commas (half- or full-width: "30:2", "30：2", "1921 南湖", "1921，南湖"). On QK_EINVAL, *problem says why. The response owns
  * copies of the blanks: release it with qk_response_clear(). */
 int qk_response_parse(qk_response *out, const qk_question *q, const size_t *perm,
                       const char *input, qk_answer_problem *problem);
