@@ -263,7 +263,12 @@ static void show_summary(cli *c, qk_engine *e, qk_session *s, const qk_summary *
     fmt_points(max, sizeof max, sum->max);
     fmt_duration(c, dur, sizeof dur, sum->duration_ms);
     out(c, stdout, M_DONE_HEAD);
-    out(c, stdout, M_DONE_SCORE, score, max, sum->correct, sum->total, dur);
+    /* A challenge runs until the first miss: out of every question in the
+     * theme reads as a failed exam. It says what was answered instead. */
+    if (sum->mode == QK_MODE_CHALLENGE)
+        out(c, stdout, M_CHALLENGE_SCORE, score, sum->answered, sum->correct, dur);
+    else
+        out(c, stdout, M_DONE_SCORE, score, max, sum->correct, sum->total, dur);
     if (sum->points > 0)
         out(c, stdout, M_P_EARNED, sum->points);
     if (sum->mode == QK_MODE_CHALLENGE) {

@@ -23,9 +23,11 @@ expect_eq "today's quiz exits 0" "$?" 0
 expect_contains "today's quiz has five questions" "$WORK/d" "每日答题 · 共 5 题"
 expect_contains "four of them right" "$WORK/d" "答对：4 / 5 题"
 
-# The scenario: take the wrong turn (blood pressure only), then call 120.
-printf '2468\n\n2\n\n1\n\nABD\n' | Q lesson start lesson-duty-scenario --member 2001 >"$WORK/s" 2>&1
+# The scenario: take the wrong turn (blood pressure only), then call 120;
+# a choice past the list (5, 0) is asked again, not the end of the lesson.
+printf '2468\n\n5\n0\n2\n\n1\n\nABD\n' | Q lesson start lesson-duty-scenario --member 2001 >"$WORK/s" 2>&1
 expect_eq "lesson exits 0" "$?" 0
+expect_eq "5 and 0 are each asked again" "$(grep -c '^请输入 1 到 3 之间的编号。' "$WORK/s")" 2
 expect_contains "the wrong turn's consequence is shown" "$WORK/s" "这时你注意到他的嘴角有些歪"
 expect_contains "the checkpoint is answered" "$WORK/s" "✓ 回答正确（+2 分）"
 expect_contains "the lesson ends with its score" "$WORK/s" "本课得分：3"

@@ -25,6 +25,8 @@ expect_contains "the daily set has the default 5 of the bundle's 6 questions" "$
 printf 'B\nA\n对\n' | Q play --mode challenge --theme t --order seq >"$WORK/c" 2>&1
 expect_eq "challenge exits 0" "$?" 0
 expect_contains "run length and best shown" "$WORK/c" "本次连续答对 1 题，最好成绩 1 题。"
+expect_contains "the challenge's score counts what was answered" "$WORK/c" "得分：2 分    作答 2 题，答对 1 题"
+expect_not_contains "not out of every question in the theme" "$WORK/c" "答对：1 / 5 题"
 expect_not_contains "no question after the miss" "$WORK/c" "第 3/"
 expect_contains "challenge shows the per-question countdown" "$WORK/c" "剩余 0:20"
 
