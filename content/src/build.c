@@ -38,6 +38,8 @@ typedef struct build {
     size_t n_themes;
     seen *seen;
     size_t n_seen, cap_seen;
+    seen *refused;    /* questions refused for errors, by the ids their authors wrote */
+    size_t n_refused;
     char **media;     /* names already packed */
     size_t n_media;
     const char *file; /* file being read */
@@ -73,7 +75,17 @@ size_t qk_content_parse(qk_source_format format, const char *file, const char *t
                         const char *default_theme, qk_lang lang, qk_diag_fn fn, void *fn_payload,
                         qk_question_sink add, void *add_payload)
 {
-    qk__src s = {file, text, len, default_theme, lang, fn, fn_payload, add, add_payload, 0, NULL};
+    return qk__content_parse(format, file, text, len, default_theme, lang, fn, fn_payload, add,
+                             add_payload, NULL);
+}
+
+size_t qk__content_parse(qk_source_format format, const char *file, const char *text, size_t len,
+                         const char *default_theme, qk_lang lang, qk_diag_fn fn, void *fn_payload,
+                         qk_question_sink add, void *add_payload,
+                         void (*rejected)(const char *id, int line, void *payload))
+{
+    qk__src s = {file, text,        len, default_theme, lang,    fn, fn_payload,
+                 add,  add_payload, 0,   NULL,          rejected};
     switch (format) {
     case QK_SRC_JSON: qk__import_json(&s); break;
     case QK_SRC_CSV: qk__import_csv(&s); break;
@@ -350,9 +362,49 @@ static void remember(build *b, const qk_question *q, int line)
     free(buf);
 }
 
+/* The first question (refused or accepted) with this id, or NULL. O(n) a
+ * call: called for refused questions, and per question only over those
+ * refused, which are few. */
+static const seen *id_taken(const seen *v, size_t n, const char *id)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].id && strcmp(v[i].id, id) == 0)
+            return &v[i];
+    }
+    return NULL;
+}
+
+/* A question refused for its errors keeps its id taken: another question
+ * with that id is a duplicate whichever of the two is fixed first. */
+static void refuse(const char *id, int line, void *payload)
+{
+    build *b = payload;
+    const seen *first = id_taken(b->seen, b->n_seen, id);
+    if (!first)
+        first = id_taken(b->refused, b->n_refused, id);
+    if (first) {
+        qsay(b, QK_DIAG_ERROR, line, id, QK_C_DUP_ID, first->file, first->line);
+        return;
+    }
+    seen *nv = realloc(b->refused, (b->n_refused + 1) * sizeof *nv);
+    if (!nv)
+        return;
+    b->refused = nv;
+    memset(&nv[b->n_refused], 0, sizeof *nv);
+    nv[b->n_refused].file = qk__dup(b->file);
+    nv[b->n_refused].id = qk__dup(id);
+    nv[b->n_refused].line = line;
+    b->n_refused++;
+}
+
 static int sink(const qk_question *q, int line, void *payload)
 {
     build *b = payload;
+    const seen *first = id_taken(b->refused, b->n_refused, q->id);
+    if (first) {
+        qsay(b, QK_DIAG_ERROR, line, q->id, QK_C_DUP_ID, first->file, first->line);
+        return QK_EINVAL;
+    }
     const char *want = q->theme && q->theme[0] ? q->theme : b->default_theme;
     const theme *t = NULL;
     if (b->single)
@@ -416,7 +468,7 @@ static void report_duplicates(build *b)
  * questions and the media its pages show. */
 static void import_lesson(build *b, const char *path, const char *text, size_t len)
 {
-    qk__src src = {path, text, len, b->default_theme, b->o->lang, relay, b, NULL, NULL, 0, NULL};
+    qk__src src = {path, text, len, b->default_theme, b->o->lang, relay, b, NULL, NULL, 0, NULL, NULL};
     const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
     char *stem = qk__dupn(base, strrchr(base, '.') ? (size_t)(strrchr(base, '.') - base) : strlen(base));
     qk__lesson l;
@@ -490,7 +542,8 @@ static void import_file(build *b, const char *path, qk_source_format fmt)
     } else if (fmt == QK_SRC_LESSON) {
         import_lesson(b, path, text, ulen);
     } else {
-        qk_content_parse(fmt, path, text, ulen, b->default_theme, b->o->lang, relay, b, sink, b);
+        qk__content_parse(fmt, path, text, ulen, b->default_theme, b->o->lang, relay, b, sink, b,
+                          refuse);
     }
     free(text);
 }
@@ -735,6 +788,11 @@ int qk_content_build(const char *src, const char *out_path, const qk_build_opts 
         free(b.seen[i].id);
     }
     free(b.seen);
+    for (size_t i = 0; i < b.n_refused; i++) {
+        free(b.refused[i].file);
+        free(b.refused[i].id);
+    }
+    free(b.refused);
     qk_strv_free(b.media, b.n_media);
     free(b.dir);
     return status;

@@ -179,13 +179,22 @@ char *qk__hash_id(const char *prefix, const char *text)
     return id;
 }
 
+/* A question refused for its errors: its id, when the author wrote it, is
+ * still taken (see qk__src.rejected). */
+static void refused(qk__src *s, const qk_question *q, int line)
+{
+    if (s->rejected && !s->label && q->id && q->id[0])
+        s->rejected(q->id, line, s->add_payload);
+}
+
 int qk__emit(qk__src *s, qk_question *q, int line)
 {
     char why[256];
     int ok = 0;
-    if (qk_question_check(q, s->lang, why, sizeof why) != QK_OK)
+    if (qk_question_check(q, s->lang, why, sizeof why) != QK_OK) {
         qk__qdiag(s, QK_DIAG_ERROR, line, q->id, QK_C_BUILD, why);
-    else
+        refused(s, q, line);
+    } else
         ok = !s->add || s->add(q, line, s->add_payload) == QK_OK;
     qk_question_free(q);
     return ok;
@@ -306,17 +315,20 @@ int qk__finish(qk__src *s, qk_question *q, const char *answer, int line)
         a++;
     if (!*a) {
         qk__qdiag(s, QK_DIAG_ERROR, line, q->id, QK_C_EMPTY_ANSWER);
+        refused(s, q, line);
         qk_question_free(q);
         return 0;
     }
     if (q->type == QK_Q_FILL) {
         if (!qk__fill_key(s, q, a, line)) {
+            refused(s, q, line);
             qk_question_free(q);
             return 0;
         }
         return qk__emit(s, q, line);
     }
     if (!qk__choice_key(s, q, a, line)) {
+        refused(s, q, line);
         qk_question_free(q);
         return 0;
     }

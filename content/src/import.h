@@ -19,11 +19,21 @@ typedef struct qk__src {
     void *add_payload;
     size_t errors;
     char *label; /* how messages name the current question when its id was made up */
+    /* Told of each question refused for its errors whose id the author wrote
+     * (may be NULL; add_payload), so a later question with the same id is
+     * named a duplicate now, not after the first one is fixed. */
+    void (*rejected)(const char *id, int line, void *payload);
 } qk__src;
 
 /* Names the question in messages by the start of its stem (for rows whose id
  * the author did not write); NULL returns to naming by id. */
 void qk__label(qk__src *s, const char *stem);
+
+/* qk_content_parse with the rejected hook above. */
+size_t qk__content_parse(qk_source_format format, const char *file, const char *text, size_t len,
+                         const char *default_theme, qk_lang lang, qk_diag_fn fn, void *fn_payload,
+                         qk_question_sink add, void *add_payload,
+                         void (*rejected)(const char *id, int line, void *payload));
 
 void qk__import_json(qk__src *s);
 void qk__import_csv(qk__src *s);

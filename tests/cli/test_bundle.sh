@@ -21,6 +21,15 @@ expect_eq "check with errors exits 1" "$?" 1
 expect_contains "CSV error names the row and the stem" "$WORK/c" "bad.csv:2: error: 题目 “没有E选项”"
 expect_contains "CSV duplicate reported" "$WORK/c" "bad.csv:9: error:"
 expect_contains "CSV duplicate points at the first" "$WORK/c" "bad.csv:8）重复（题干和选项相同）"
+# Every error at once: a duplicate id is named although the first question
+# with it has an error of its own (not only once that one is fixed).
+printf '编号,题型,题干,选项A,选项B,答案\nx1,单选,第一题,甲,乙,E\nx1,单选,第二题,丙,丁,B\nx2,单选,第三题,甲,乙,A\nx2,单选,第四题,丙,丁,\n' >"$WORK/dupid.csv"
+"$QK" bundle check "$WORK/dupid.csv" >"$WORK/c" 2>&1
+expect_eq "duplicate ids: check exits 1" "$?" 1
+expect_contains "the first one's own error" "$WORK/c" "dupid.csv:2: error: 题目 x1：答案“E”"
+expect_contains "the duplicate of a refused question, at once" "$WORK/c" "dupid.csv:3: error: 题目 x1：题目编号重复：$WORK/dupid.csv:2 已用过这个编号"
+expect_contains "a refused question whose id is taken" "$WORK/c" "dupid.csv:5: error: 题目 x2：题目编号重复：$WORK/dupid.csv:4 已用过这个编号"
+expect_contains "all four errors counted" "$WORK/c" "检查发现 4 个错误"
 "$QK" --lang en bundle check "$F/csv/good.csv" >"$WORK/c" 2>&1
 expect_eq "check of a good file exits 0" "$?" 0
 expect_contains "unknown column is a warning" "$WORK/c" "good.csv:1:10: warning: unknown column"
