@@ -485,7 +485,7 @@ static void server_board(cli *c, const qk_competition *def)
     char when[64];
     fmt_time(when, sizeof when, (int64_t)json_integer_value(json_object_get(b, "server_ms")));
     const char *branch = json_string_value(json_object_get(b, "branch"));
-    out(c, stdout, M_C_SERVER_BOARD, branch ? branch : "*", when);
+    out(c, stdout, M_C_SERVER_BOARD, branch ? branch : M(c, M_ALL_BRANCHES), when);
     json_t *entries = json_object_get(b, "entries");
     table t = {0};
     table_add(&t, "%s", M(c, M_C_BOARD_HEAD));

@@ -235,6 +235,32 @@ static int store_fail(cli *c, qk_store *s)
     return EXIT_FAIL;
 }
 
+/* A listed column's header in the interface's language (the JSON keys are
+ * the protocol's, not words for people). */
+static const char *column_title(cli *c, const char *key)
+{
+    static const struct {
+        const char *key;
+        cli_msg msg;
+    } titles[] = {{"id", M_COL_ID},
+                  {"name", M_COL_NAME},
+                  {"members", M_COL_MEMBERS},
+                  {"devices", M_COL_DEVICES},
+                  {"branch", M_COL_BRANCH},
+                  {"acked_seq", M_COL_ACKED},
+                  {"last_seq", M_COL_LAST_SEQ},
+                  {"last_seen_ms", M_COL_LAST_SEEN},
+                  {"revoked_ms", M_COL_REVOKED},
+                  {"bundle_id", M_COL_BUNDLE},
+                  {"published_by", M_COL_PUBLISHED_BY},
+                  {"published_ms", M_COL_PUBLISHED}};
+    for (size_t i = 0; i < sizeof titles / sizeof titles[0]; i++) {
+        if (strcmp(titles[i].key, key) == 0)
+            return M(c, titles[i].msg);
+    }
+    return key;
+}
+
 static void print_json_rows(cli *c, json_t *rows, const char *const *cols, size_t ncols)
 {
     table t = {0};
@@ -243,11 +269,8 @@ static void print_json_rows(cli *c, json_t *rows, const char *const *cols, size_
     for (size_t k = 0; k < ncols; k++) {
         /* times are shown in Beijing time, and the header says so */
         const char *ms = strstr(cols[k], "_ms");
-        if (ms && !ms[3])
-            w += (size_t)snprintf(line + w, sizeof line - w, "%s%.*s%s", k ? "\t" : "",
-                                  (int)(ms - cols[k]), cols[k], M(c, M_BEIJING_SUFFIX));
-        else
-            w += (size_t)snprintf(line + w, sizeof line - w, "%s%s", k ? "\t" : "", cols[k]);
+        w += (size_t)snprintf(line + w, sizeof line - w, "%s%s%s", k ? "\t" : "",
+                              column_title(c, cols[k]), ms && !ms[3] ? M(c, M_BEIJING_SUFFIX) : "");
     }
     table_add(&t, "%s", line);
     size_t i;
@@ -418,7 +441,7 @@ static int admin_remote(cli *c, const char *cmd, const char *sub, const aopts *o
             if ((rc = qk_client_call(cl, "POST", "/api/v1/competitions", text, strlen(text),
                                      "application/json", &reply, msg, sizeof msg)) == QK_OK)
                 out(c, stdout, M_ADMIN_COMP_ADDED, o->pos[0], o->bundle,
-                    json_string_value(json_object_get(reply, "branch")) ? json_string_value(json_object_get(reply, "branch")) : "*");
+                    json_string_value(json_object_get(reply, "branch")) ? json_string_value(json_object_get(reply, "branch")) : M(c, M_ALL_BRANCHES));
             free(text);
         }
         json_decref(spec);
@@ -609,7 +632,7 @@ int admin_server(cli *c, int argc, char **argv)
             err(c, M_DATA_DIR, o.pos[0], strerror(errno ? errno : EIO));
             r = EXIT_FAIL;
         } else if ((rc = qk_admin_competition_add(s, spec, o.bundle, o.branch, "cli")) == QK_OK) {
-            out(c, stdout, M_ADMIN_COMP_ADDED, o.pos[0], o.bundle, o.branch ? o.branch : "*");
+            out(c, stdout, M_ADMIN_COMP_ADDED, o.pos[0], o.bundle, o.branch ? o.branch : M(c, M_ALL_BRANCHES));
         }
         free(spec);
     } else if (strcmp(cmd, "competition") == 0 && strcmp(sub, "list") == 0 && o.npos == 0) {

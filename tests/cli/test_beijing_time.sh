@@ -35,6 +35,7 @@ show board "$QK" compete board b1-cup
 show complist "$QK" compete list
 show devices A device list
 show comps A competition list
+show branches A branch list
 show info "$QK" bundle info "$WORK/mini.qkb"
 
 expect_contains "the enrolment code is valid until a day later, Beijing time" "$OUT/code" "2026-12-03 23:59"
@@ -45,6 +46,13 @@ expect_contains "status: last synced at 23:59 Beijing time" "$OUT/status" "2026-
 expect_contains "the branch board: synced at 23:59" "$OUT/board" "2026-12-02 23:59"
 expect_contains "the device list: last seen at 23:59" "$OUT/devices" "2026-12-02 23:59"
 expect_contains "the device list's header says Beijing time" "$OUT/devices" "北京时间"
+expect_contains "the device list's headers are Chinese" "$OUT/devices" "最近联系（北京时间）"
+expect_not_contains "no protocol keys as headers (devices)" "$OUT/devices" "last_seen"
+expect_contains "the competition list's headers are Chinese" "$OUT/comps" "发布时间（北京时间）"
+expect_not_contains "no protocol keys as headers (competitions)" "$OUT/comps" "bundle_id"
+expect_contains "the branch list's headers are Chinese" "$OUT/branches" "成员数"
+expect_not_contains "no protocol keys as headers (branches)" "$OUT/branches" "members"
+expect_contains "the history names the competition entry" "$OUT/history" "知识竞赛"
 expect_contains "published competitions: at 23:59" "$OUT/comps" "2026-12-02 23:59"
 expect_contains "bundle info: built at 23:59 Beijing time" "$OUT/info" "2026-12-02 23:59（北京时间）"
 # The server's log writes the offset out.
