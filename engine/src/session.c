@@ -1179,7 +1179,8 @@ static int shown_in(qk_session *s, qk_wrong *w)
         !s->slots[w->index].given)
         return 0;
     qk_feedback fb;
-    if (fill_feedback(s, &s->slots[w->index], &fb) != QK_OK)
+    memset(&fb, 0, sizeof fb);
+    if (fill_feedback(s, &s->slots[w->index], &fb) != QK_OK || !fb.given || !fb.right)
         return 0;
     w->given_shown = qk__strdup(fb.given);
     w->right_shown = qk__strdup(fb.right);
