@@ -106,6 +106,9 @@ int bundle_installed(cli *c, char ***paths, size_t *n);
  * only name things with it: never installs the sample, never prints. 0 with
  * *b, or 1 with *b NULL when none is installed or it does not open. */
 int bundle_open_installed(cli *c, qk_bundle **b);
+/* When more bundles than current are installed: says which one is in use
+ * and lists the others with the --bundle value that chooses each. */
+void bundle_note_others(cli *c, const qk_bundle *current);
 
 /* --- questions on the terminal (quiz_ui.c) --- */
 const char *qtype_label(const cli *c, qk_qtype t);

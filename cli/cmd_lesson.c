@@ -73,39 +73,96 @@ static void render_md(cli *c, const char *text)
     }
 }
 
+/* Adds the lessons of b to rows; returns how many. */
+static size_t add_lessons(cli *c, qk_bundle *b, table *rows, int *status)
+{
+    qk_lesson_info *v = NULL;
+    size_t n = 0;
+    if (qk_bundle_lessons(b, &v, &n) != QK_OK) {
+        err_text(c, qk_bundle_errmsg(b));
+        *status = EXIT_FAIL;
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const qk_lesson_info *l = &v[i];
+        const qk_theme *t = qk_bundle_theme_find(b, l->theme);
+        char mins[32];
+        msgf(c, mins, sizeof mins, M_L_MINUTES, l->minutes);
+        cli_msg kind = strcmp(l->kind, "scenario") == 0 ? M_L_KIND_SCENARIO
+                       : strcmp(l->kind, "theory") == 0 ? M_L_KIND_THEORY
+                                                        : M_L_KIND_STORY;
+        table_add(rows, "%s\t%s\t%s\t%s\t%s", l->id, l->title, M(c, kind), mins,
+                  t ? t->title : l->theme);
+    }
+    qk_lesson_info_free(v, n);
+    return n;
+}
+
+/* The lessons of the bundle asked for, else of every installed bundle (a
+ * second bundle does not hide the first one's lessons). */
 static int list_lessons(cli *c, const char *which)
 {
     qk_bundle *b = NULL;
-    if (bundle_open_current(c, which, &b))
+    if (bundle_open_current(c, which, &b)) /* installs the sample on first use */
         return EXIT_FAIL;
-    qk_lesson_info *v = NULL;
-    size_t n = 0;
     int status = EXIT_OK;
-    if (qk_bundle_lessons(b, &v, &n) != QK_OK) {
-        err_text(c, qk_bundle_errmsg(b));
-        status = EXIT_FAIL;
-    } else if (n == 0) {
-        out(c, stdout, M_L_NONE_LESSONS);
-    } else {
-        table rows = {0};
-        table_add(&rows, "%s", M(c, M_LS_COLS));
-        for (size_t i = 0; i < n; i++) {
-            const qk_lesson_info *l = &v[i];
-            const qk_theme *t = qk_bundle_theme_find(b, l->theme);
-            char mins[32];
-            msgf(c, mins, sizeof mins, M_L_MINUTES, l->minutes);
-            cli_msg kind = strcmp(l->kind, "scenario") == 0 ? M_L_KIND_SCENARIO
-                           : strcmp(l->kind, "theory") == 0 ? M_L_KIND_THEORY
-                                                            : M_L_KIND_STORY;
-            table_add(&rows, "%s\t%s\t%s\t%s\t%s", l->id, l->title, M(c, kind), mins,
-                      t ? t->title : l->theme);
+    size_t n = 0;
+    table rows = {0};
+    table_add(&rows, "%s", M(c, M_LS_COLS));
+    char **paths = NULL;
+    size_t n_paths = 0;
+    if (!which && bundle_installed(c, &paths, &n_paths) == 0 && n_paths > 1) {
+        for (size_t i = 0; i < n_paths && status == EXIT_OK; i++) {
+            qk_bundle *o = NULL;
+            if (bundle_open_checked(c, paths[i], &o) == 0)
+                n += add_lessons(c, o, &rows, &status);
+            qk_bundle_close(o);
         }
-        table_print(c, &rows);
-        table_free(&rows);
+    } else {
+        n = add_lessons(c, b, &rows, &status);
     }
-    qk_lesson_info_free(v, n);
+    if (status == EXIT_OK && n == 0)
+        out(c, stdout, M_L_NONE_LESSONS);
+    else if (status == EXIT_OK)
+        table_print(c, &rows);
+    table_free(&rows);
+    qk_strv_free(paths, n_paths);
     qk_bundle_close(b);
     return status;
+}
+
+/* Without --bundle, the installed bundle that holds lesson id (the default
+ * one when none does: it says there is no such lesson). */
+static int bundle_with_lesson(cli *c, const char *id, qk_bundle **b)
+{
+    if (bundle_open_current(c, NULL, b))
+        return EXIT_FAIL;
+    char **paths = NULL;
+    size_t n = 0;
+    bundle_installed(c, &paths, &n);
+    for (size_t i = 0; i < n && n > 1; i++) {
+        qk_bundle *o = NULL;
+        qk_lesson_info *v = NULL;
+        size_t nv = 0;
+        int has = 0;
+        if (qk_bundle_open(&o, paths[i], 0, c->lang) == QK_OK &&
+            qk_bundle_lessons(o, &v, &nv) == QK_OK) {
+            for (size_t k = 0; k < nv && !has; k++)
+                has = strcmp(v[k].id, id) == 0;
+        }
+        qk_lesson_info_free(v, nv);
+        qk_bundle_close(o);
+        if (has) {
+            qk_bundle *chosen = NULL;
+            if (bundle_open_checked(c, paths[i], &chosen) == 0) {
+                qk_bundle_close(*b);
+                *b = chosen;
+            }
+            break;
+        }
+    }
+    qk_strv_free(paths, n);
+    return 0;
 }
 
 static int saved(cli *c, const char *id, const char *member, int code)
@@ -239,7 +296,8 @@ int cmd_lesson(cli *c, int argc, char **argv)
     qk_bundle *b = NULL;
     qk_lesson *l = NULL;
     int status = EXIT_FAIL;
-    if (engine_open(c, &e) || bundle_open_current(c, which, &b))
+    if (engine_open(c, &e) ||
+        (which ? bundle_open_current(c, which, &b) : bundle_with_lesson(c, id, &b)))
         goto out;
     term_init();
     if (member && (status = member_login(c, e, member)) != EXIT_OK)

@@ -405,6 +405,8 @@ int cmd_play(cli *c, int argc, char **argv)
     if ((status = engine_open(c, &e)) || (status = bundle_open_current(c, o.bundle, &b)))
         goto out;
     term_init();
+    if (!o.bundle && !o.resume)
+        bundle_note_others(c, b); /* a second bundle does not hide the first */
     if (o.member && (status = member_login(c, e, o.member)))
         goto out;
     int rc;

@@ -479,6 +479,28 @@ int bundle_open_installed(cli *c, qk_bundle **b)
     return status;
 }
 
+void bundle_note_others(cli *c, const qk_bundle *current)
+{
+    char **paths = NULL;
+    size_t n = 0;
+    if (bundle_installed(c, &paths, &n) != 0 || n < 2) {
+        qk_strv_free(paths, n);
+        return;
+    }
+    const qk_bundle_info *cur = qk_bundle_info_get(current);
+    out(c, stdout, M_BUNDLES_IN_USE, n, cur->title, cur->id);
+    for (size_t i = 0; i < n; i++) {
+        qk_bundle *b = NULL;
+        if (qk_bundle_open(&b, paths[i], 0, c->lang) == QK_OK) {
+            const qk_bundle_info *in = qk_bundle_info_get(b);
+            if (strcmp(in->id, cur->id) != 0)
+                out(c, stdout, M_BUNDLES_OTHER, in->id, in->title, in->n_questions, in->n_lessons);
+        }
+        qk_bundle_close(b);
+    }
+    qk_strv_free(paths, n);
+}
+
 void serve_signals_block(sigset_t *set)
 {
     sigemptyset(set);

@@ -62,4 +62,20 @@ expect_contains "bold rendered as text" "$WORK/st" "原名雷正兴。"
 "$QK" lesson start no-such-lesson >"$WORK/n" 2>&1
 expect_eq "unknown lesson exits 1" "$?" 1
 expect_contains "unknown lesson named" "$WORK/n" "没有党课 no-such-lesson"
+# A second installed bundle (its id sorts first, so it is the default) does
+# not hide the first: lesson list shows every bundle's lessons, lesson start
+# finds the lesson in its bundle, and play says which bundle it uses and how
+# to choose another.
+test_key
+cp -r "$TESTS/fixtures/mini" "$WORK/extra"
+sed -i 's/"id": "test.mini"/"id": "a.extra"/; s/端到端测试题库/第二个题库/' "$WORK/extra/bundle.json"
+"$QK" bundle build "$WORK/extra" -o "$WORK/extra.qkb" --key "$WORK/pub.key" --quiet >/dev/null 2>&1
+"$QK" bundle install "$WORK/extra.qkb" >/dev/null 2>&1 || fail "install a second bundle"
+"$QK" lesson list >"$WORK/l2" 2>&1
+expect_contains "the sample's lessons are still listed" "$WORK/l2" "情景党课：值班时遇到需要帮助的居民"
+printf '\n' | "$QK" lesson start lesson-duty-scenario >"$WORK/l3" 2>&1
+expect_contains "a lesson starts from the bundle that has it" "$WORK/l3" "你首先怎么做？"
+printf '1\n对\n' | "$QK" play --count 1 --order seq >"$WORK/p2" 2>&1
+expect_contains "play says which bundle it uses" "$WORK/p2" "已安装 2 个题库，现在使用“第二个题库”（a.extra）。选择其他题库："
+expect_contains "and how to choose the other" "$WORK/p2" "--bundle cn.quizkit.samples   quizkit 示例题库"
 finish
