@@ -155,8 +155,11 @@ static int draw(qk_session *s)
                         qk_bundle_errmsg(s->b));
     }
     if (n_ids == 0) {
-        status = qk__errf(&s->err, s->lang, QK_ENOTFOUND, QK_M_EMPTY_THEME,
-                          s->theme ? s->theme : "*");
+        /* Named as a person knows it: the theme's title, or the whole bundle. */
+        const qk_theme *t = s->theme ? qk_bundle_theme_find(s->b, s->theme) : NULL;
+        status = s->theme ? qk__errf(&s->err, s->lang, QK_ENOTFOUND, QK_M_EMPTY_THEME,
+                                     t ? t->title : s->theme)
+                          : qk__errf(&s->err, s->lang, QK_ENOTFOUND, QK_M_EMPTY_BUNDLE);
         goto out;
     }
     size_t n = s->count == 0 || s->count > n_ids ? n_ids : s->count;

@@ -35,6 +35,14 @@ expect_contains "exam review at the end" "$WORK/exam" "—— 答题回顾 —�
 expect_contains "review shows the wrong answer" "$WORK/exam" "3. ✗  你的答案：错  正确答案：对"
 expect_contains "exam score" "$WORK/exam" "得分：6 / 7 分"
 
+# A theme with no questions is named by its title, never by its id.
+cp -r "$TESTS/fixtures/mini" "$WORK/kong"
+sed -i 's/"id": "test.mini"/"id": "test.kong"/; s/{"id": "u", "title": "另一个主题"}/{"id": "u", "title": "另一个主题"}, {"id": "kong", "title": "空主题"}/' "$WORK/kong/bundle.json"
+"$QK" bundle build "$WORK/kong" -o "$WORK/kong.qkb" --key "$WORK/pub.key" --quiet >/dev/null 2>&1
+"$QK" play --bundle "$WORK/kong.qkb" --theme 空主题 >"$WORK/kong.out" 2>&1
+expect_eq "a theme with no questions exits 1" "$?" 1
+expect_contains "and is named by its title" "$WORK/kong.out" "主题“空主题”中没有题目"
+
 # Blanks as people separate them: a space, a full-width colon or comma.
 printf 'B\nAC\n对\n1921 南湖\nA\n' | "$QK" play --bundle test.mini --theme t --order seq >"$WORK/sp" 2>&1
 expect_contains "blanks separated by a space" "$WORK/sp" "得分：7 / 7 分"
