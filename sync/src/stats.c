@@ -588,6 +588,55 @@ static void add_stems(json_t *rows_, qk_bundle *b)
         qk_stats_fill_stems(rows_, b);
 }
 
+/* Appends s to out (n bytes, NUL-terminated); 0 when it did not fit. */
+static int put(char *out, size_t n, const char *s)
+{
+    size_t used = strlen(out), len = strlen(s);
+    if (used + len >= n)
+        return 0;
+    memcpy(out + used, s, len + 1);
+    return 1;
+}
+
+/* The most chosen wrong answer ("B (3)": the response's canonical text, as
+ * the event log keeps it, and how often) as a person reads it: the option
+ * texts, not the bundle's own letters, which nobody saw (options are
+ * shuffled for display); 对/错 for true or false in the bundle's language;
+ * blanks apart. Left as it is when it does not fit the question. */
+static void wrong_words(json_t *row, const qk_question *q, const qk_bundle *b)
+{
+    const char *cell = json_string_value(json_array_get(row, 5));
+    const char *paren = cell ? strstr(cell, " (") : NULL;
+    for (const char *p = paren; p; p = strstr(p + 1, " ("))
+        paren = p; /* the last one is the count; a typed blank may hold one too */
+    if (!paren || (size_t)(paren - cell) >= 512)
+        return;
+    char resp[512], out[2048] = "";
+    memcpy(resp, cell, (size_t)(paren - cell));
+    resp[paren - cell] = '\0';
+    const qk_bundle_info *info = qk_bundle_info_get(b);
+    int zh = !info || !info->language || strncmp(info->language, "en", 2) != 0;
+    int fits = resp[0] != '\0';
+    if (q->type == QK_Q_SINGLE || q->type == QK_Q_MULTI) {
+        for (const char *c = resp; fits && *c; c++) {
+            size_t k = (size_t)(*c - 'A');
+            fits = *c >= 'A' && k < q->n_options && q->options[k].text &&
+                   (c == resp || put(out, sizeof out, zh ? "；" : "; ")) &&
+                   put(out, sizeof out, q->options[k].text);
+        }
+    } else if (q->type == QK_Q_JUDGE) {
+        fits = (strcmp(resp, "T") == 0 || strcmp(resp, "F") == 0) &&
+               put(out, sizeof out, resp[0] == 'T' ? (zh ? "对" : "true") : (zh ? "错" : "false"));
+    } else {
+        for (const char *c = resp; fits && *c; c++) {
+            char one[2] = {*c, '\0'};
+            fits = put(out, sizeof out, *c == '|' ? " | " : one);
+        }
+    }
+    if (fits && put(out, sizeof out, paren))
+        json_array_set_new(row, 5, json_string(out));
+}
+
 void qk_stats_fill_stems(json_t *rows_, qk_bundle *b)
 {
     size_t i;
@@ -597,8 +646,10 @@ void qk_stats_fill_stems(json_t *rows_, qk_bundle *b)
         qk_question *q = NULL;
         const char *id = json_string_value(json_array_get(r, 0));
         size_t last = json_array_size(r) - 1;
-        if (id && json_is_null(json_array_get(r, last)) && qk_bundle_question(b, id, &q) == QK_OK)
+        if (id && json_is_null(json_array_get(r, last)) && qk_bundle_question(b, id, &q) == QK_OK) {
             json_array_set_new(r, last, json_string(q->stem));
+            wrong_words(r, q, b);
+        }
         qk_question_free(q);
     }
 }
