@@ -232,6 +232,17 @@ try {
              JSON.stringify({ box, fig }));
   expectTrue('each figure says what it is', (await phone.locator('#questions tbody td.num').first()
     .evaluate(td => getComputedStyle(td, '::before').content)).includes('答'));
+  const sticky = await phone.evaluate(() => {
+    const box = document.getElementById('members').parentElement;
+    box.scrollLeft = box.scrollWidth;
+    const name = document.querySelector('#members tbody td:nth-child(2)').getBoundingClientRect();
+    const seen = box.getBoundingClientRect();
+    const r = { scrolled: box.scrollLeft, nameLeft: name.left, boxLeft: seen.left };
+    box.scrollLeft = 0;
+    return r;
+  });
+  expectTrue("the members' figures scroll sideways under their names, which stay in view",
+             sticky.scrolled > 0 && Math.abs(sticky.nameLeft - sticky.boxLeft) <= 1, JSON.stringify(sticky));
   const phoneBar = await phone.evaluate(() => window.qkDash.state.charts.trend.getDatasetMeta(0).data[0].width);
   expectTrue('the one week is a narrow bar on a phone too', phoneBar <= 48, `${phoneBar}px`);
   await phone.screenshot({ path: `${artifacts}/dashboard-phone.png`, fullPage: true });
