@@ -274,6 +274,8 @@ try {
   await loaded(page, 2);
   expectTrue("and sees the other branch's members",
              (await page.locator('#members tbody').textContent()).includes('周九'));
+  expectEq('a branch with no answers: the trend chart says there is no data yet',
+           await page.locator('#trend-note').textContent(), '本期间还没有数据。');
   await screens(page, 'admin-second-branch');
   const files = readdirSync(screensDir);
   expectEq('every screen at the three sizes is in one folder', files.length, screenNo * SIZES.length);
