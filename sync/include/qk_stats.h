@@ -60,7 +60,8 @@ int qk_stats_server(const char *store_path, const char *branch, const qk_stats_q
                     qk_lang lang, json_t **out, char *msg, size_t msglen);
 
 /* Fills the stems (the questions table's last column) still unknown from
- * this bundle. */
+ * this bundle, and says those questions' most chosen wrong answer in the
+ * options' own words (top_wrong: "1919年 (3)", not the bundle's letter). */
 void qk_stats_fill_stems(json_t *rows, qk_bundle *b);
 
 /* One cell as text: integers as they are, reals as short as they print,

@@ -591,13 +591,14 @@ static void add_stems(json_t *rows_, qk_bundle *b)
 
 /* The most chosen wrong answer, "resp (n)" with resp as the log keeps it
  * (the question's own letters, which nobody was shown: options are shuffled
- * for each person), as the options' text: "1927年 (3)"; true/false as 对/错.
- * Fill-in answers are what was typed and stay as they are. */
+ * for each person), as a person reads it: the options' text, "1927年 (3)";
+ * true/false as 对/错; the blanks typed, apart ("1900 | x (1)"). Left as it
+ * is when it does not fit the question. */
 static void wrong_as_text(json_t *r, const qk_question *q, qk_lang lang)
 {
     const char *cell = json_string_value(json_array_get(r, TOP_WRONG_COL));
     const char *count = cell ? strrchr(cell, '(') : NULL;
-    if (!count || count == cell || count[-1] != ' ' || q->type == QK_Q_FILL)
+    if (!count || count == cell || count[-1] != ' ')
         return;
     char *resp = strndup(cell, (size_t)(count - cell - 1));
     qk_response rs;

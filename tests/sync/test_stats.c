@@ -207,12 +207,10 @@ static void item_analysis(void **state)
     assert_int_equal(ival(r, 2), 2);
     assert_true(rval(r, 3) == 0.67);
     assert_true(json_is_null(json_array_get(r, 4))); /* two members: no discrimination */
-    assert_string_equal(sval(r, 5), "1900|x (1)");
+    assert_string_equal(sval(r, 5), "1900 | x (1)"); /* the blanks typed, apart */
     assert_string_equal(sval(r, 6), "____年在____"); /* the stem, from the bundle */
     assert_string_equal(sval(row(t, 1), 0), "m1");
-    /* the most chosen wrong answer as the options' text: the question's own
-     * letter B was shown under whatever letter the shuffle gave it */
-    assert_string_equal(sval(row(t, 1), 5), "乙 (1)");
+    assert_string_equal(sval(row(t, 1), 5), "乙 (1)"); /* the option's text, not its letter B */
     assert_true(rval(row(t, 3), 3) == 1.0);
     json_decref(t);
     /* May: two strong members, two weak ones. */
@@ -233,6 +231,25 @@ static void item_analysis(void **state)
             assert_true(rval(q, 4) == 0.0); /* everyone got it: it tells them apart not at all */
     }
     json_decref(t);
+}
+
+/* The most chosen wrong answer as a person reads it: the options' texts (a
+ * multiple choice joined by ；), 对/错 in the bundle's language (zh-CN here),
+ * and a response that does not fit the question left as it is. */
+static void wrong_answers_in_words(void **state)
+{
+    sfx *f = *state;
+    json_t *rows = json_pack("[[s,i,i,f,n,s,n],[s,i,i,f,n,s,n],[s,i,i,f,n,s,n],[s,i,i,f,n,s,n],[s,i,i,f,n,n,n]]",
+                             "m1", 3, 3, 0.3, "AC (2)", "j1", 2, 2, 0.5, "F (1)", "s1", 2, 2, 0.5,
+                             "Z (1)", "f1", 1, 1, 0.0, "19 (21)|南湖 (1)", "s1", 1, 1, 1.0);
+    qk_stats_fill_stems(rows, f->base.b);
+    assert_string_equal(sval(json_array_get(rows, 0), 5), "甲；丙 (2)");
+    assert_string_equal(sval(json_array_get(rows, 0), 6), "多选");
+    assert_string_equal(sval(json_array_get(rows, 1), 5), "错 (1)");
+    assert_string_equal(sval(json_array_get(rows, 2), 5), "Z (1)"); /* no option Z */
+    assert_string_equal(sval(json_array_get(rows, 3), 5), "19 (21) | 南湖 (1)");
+    assert_true(json_is_null(json_array_get(json_array_get(rows, 4), 5))); /* nobody answered wrong */
+    json_decref(rows);
 }
 
 static json_int_t answers_of(sfx *f, const char *qid, const char *from, const char *to)
@@ -441,6 +458,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(weekly_trend, setup, teardown),
         cmocka_unit_test_setup_teardown(item_analysis, setup, teardown),
         cmocka_unit_test_setup_teardown(item_analysis_over_any_period, setup, teardown),
+        cmocka_unit_test_setup_teardown(wrong_answers_in_words, setup, teardown),
         cmocka_unit_test_setup_teardown(guests_only_in_anonymous_totals, setup, teardown),
         cmocka_unit_test_setup_teardown(rollups_follow_and_rebuild, setup, teardown),
         cmocka_unit_test_setup_teardown(an_attempt_across_midnight_counts_on_the_day_it_began, setup,

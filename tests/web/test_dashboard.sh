@@ -3,7 +3,8 @@
 # browser opens the dashboard that `quizkit serve` serves, sees this month's
 # participation rate and who has not taken part (the numbers the API gives),
 # and downloads the Excel report, which holds the Chinese names and the
-# figures. Screenshots go to $QK_ARTIFACTS (default build/artifacts).
+# figures. Screenshots go to $QK_ARTIFACTS (default build/artifacts); every
+# screen at 1080×1920, 1920×1080 and 390×844 to build/screens/dashboard.
 #
 # The test runs on whatever clock the environment sets (QUIZKIT_NOW and
 # QUIZKIT_NOW_SINCE are inherited: a date sweep runs it at month ends): the
@@ -13,6 +14,8 @@
 . "$(dirname "$0")/procs.sh"
 ART=${QK_ARTIFACTS:-$(dirname "$QK")/artifacts}
 mkdir -p "$ART"
+# Every dashboard screen at the three sizes, for a reviewer to page through.
+SCREENS=${QK_SCREENS:-$(dirname "$QK")/screens}/dashboard
 export QUIZKIT_HOME="$WORK/kiosk"
 if ! command -v node >/dev/null || [ ! -d "$TESTS/web/node_modules/playwright-core" ]; then
     fail "node and playwright-core are needed (scripts/install-deps.sh installs them)"
@@ -33,7 +36,7 @@ printf '2222\nA\nAC\n对\n1921|南湖\nA\n' | "$QK" play --bundle test.mini --th
 "$QK" sync >/dev/null 2>&1 || fail "sync the answers"
 PLAYS_TO=$(server_ms)
 
-spawn node "$TESTS/web/dashboard.mjs" "$URL" li leader-pass-1 admin "$ADMIN_PW" "$ART" "$PLAYS_FROM" "$PLAYS_TO" \
+spawn node "$TESTS/web/dashboard.mjs" "$URL" li leader-pass-1 admin "$ADMIN_PW" "$ART" "$SCREENS" "$PLAYS_FROM" "$PLAYS_TO" \
     >"$WORK/web" 2>&1
 reap "$LAST_PID"
 cat "$WORK/web"

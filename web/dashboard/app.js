@@ -24,6 +24,8 @@ const TEXT = {
     downloading: '正在生成文件……', downloaded: name => `已下载 ${name}`, other: 'English',
     sessionOver: '登录已过期，请重新登录。', failed: msg => `出错了：${msg}`,
     branchesTitle: '各支部参与情况', branchScope: '支部',
+    fewWeeks: n => `数据只有 ${n} 周，再过几周才看得出趋势。`, noWeeks: '本期间还没有数据。',
+    week: (a, b) => `${a}–${b}`,
   },
   en: {
     title: 'Study participation', logout: 'Sign out', loginTitle: 'Branch leader sign-in', user: 'Account',
@@ -44,6 +46,9 @@ const TEXT = {
     downloading: 'Preparing the file…', downloaded: name => `Downloaded ${name}`, other: '中文',
     sessionOver: 'Your session has ended; please sign in again.', failed: msg => `Something went wrong: ${msg}`,
     branchesTitle: 'Branches side by side', branchScope: 'branch',
+    fewWeeks: n => `Only ${n} week${n === 1 ? '' : 's'} of data so far; a trend shows after a few more.`,
+    noWeeks: 'No data in this period yet.',
+    week: (a, b) => `${a} – ${b}`,
   },
 };
 
@@ -54,6 +59,7 @@ const state = {
   user: JSON.parse(sessionStorage.getItem('qk.user') || 'null'),
   tables: {},
   charts: {},
+  branchNames: new Map(), /* branch id -> name, from /api/v1/branches */
 };
 /* What the page shows, for people and for the browser tests. */
 window.qkDash = { state, loads: 0 };
@@ -69,8 +75,12 @@ function applyLang() {
   if (state.user) showUser();
 }
 
+/* A branch as people know it: its name. The id is for the API only; while
+ * the names are not known (or the list failed) the header names no branch. */
+const branchName = id => state.branchNames.get(id) || '';
+
 function showUser() {
-  $('who').textContent = TEXT[state.lang].signedIn(state.user.user, state.user.branch);
+  $('who').textContent = TEXT[state.lang].signedIn(state.user.user, branchName(state.user.branch));
 }
 
 /* --- the API --- */
@@ -154,15 +164,18 @@ async function enter() {
   showUser();
   await syncClock();
   setPeriod($('period').value);
-  if (state.user.role === 'admin') {
-    try {
-      const j = await (await api('/api/v1/branches')).json();
+  /* a leader's list holds their own branch, an admin's every branch */
+  try {
+    const j = await (await api('/api/v1/branches')).json();
+    state.branchNames = new Map(j.branches.map(b => [b.id, b.name]));
+    showUser();
+    if (state.user.role === 'admin') {
       const sel = $('branch');
       sel.replaceChildren(new Option(t('allBranches'), ''));
-      for (const b of j.branches) sel.append(new Option(`${b.name}（${b.id}）`, b.id));
+      for (const b of j.branches) sel.append(new Option(b.name, b.id));
       $('branch-box').hidden = false;
-    } catch (e) { fail(e); }
-  }
+    }
+  } catch (e) { fail(e); }
   await load();
 }
 
@@ -218,16 +231,17 @@ async function load(ev) {
       ['participation', 'inactive', 'trend', 'questions', 'members'].map(stats));
     drawParticipation(part);
     /* an admin's view of every branch: one row each */
-    const branches = part.rows.filter(r => r[0] === t('branchScope'));
+    const branches = part.rows.filter(r => r[0] === t('branchScope')).map(r => [r[0], shownBranch(r[1]), ...r.slice(2)]);
     drawTable($('branches'), { ...part, rows: branches }, [1, 2, 3, 4, 5, 6]);
     $('branches-card').hidden = branches.length === 0;
     drawTrend(trend);
-    drawTable($('inactive'), inactive, [0, 1, 2, 3], row => [row[0], row[1], row[2], row[3] || t('never')]);
+    drawTable($('inactive'), inactive, [1, 0, 2, 3], row => [row[1], row[0], row[2], row[3] || t('never')]);
     $('inactive-empty').hidden = inactive.rows.length > 0;
-    /* the stem only where the server knows it (from a published bundle) */
-    const hard = questions.rows.slice(0, 10);
-    drawTable($('questions'), { ...questions, rows: hard },
-              hard.some(r => r[6]) ? [0, 6, 3, 4, 5, 1] : [0, 3, 4, 5, 1]);
+    /* The stem where the server knows it (from a published bundle); the
+     * question's id only where it does not, as the one thing to go by. */
+    const hard = questions.rows.slice(0, 10).map(r => [r[0], r[1], r[2], r[3], r[4], r[5], r[6] || r[0]]);
+    drawTable($('questions'), { ...questions, rows: hard }, [6, 3, 4, 5, 1], null, { 6: 'stem' });
+    hard.forEach((r, i) => { $('questions').tBodies[0].rows[i].dataset.q = r[0]; });
     $('questions-empty').hidden = questions.rows.length > 0;
     drawTable($('members'), members, members.columns.map((c, i) => i));
     state.sort = null;
@@ -260,22 +274,44 @@ function drawParticipation(part) {
   $('rate-chart').setAttribute('aria-label', `${t('rate')} ${rate}%`);
 }
 
+/* A branch's name where the server says "name（id）" (the branches side by
+ * side): the name alone, as in the picker. */
+function shownBranch(cell) {
+  for (const [id, name] of state.branchNames) if (cell === `${name}（${id}）` || cell === id) return name;
+  return cell;
+}
+
+/* A week as people read it: "11月30日–12月6日" (the API gives its Monday). */
+function weekLabel(monday) {
+  const d = cal.parseDate(monday);
+  return d === null ? monday : TEXT[state.lang].week(cal.dayLabel(d, state.lang), cal.dayLabel(d + 6, state.lang));
+}
+
+/* Bars no wider than this (px): one week of data is one bar of a week's
+ * width, not a slab across the whole chart. */
+const BAR_MAX = 48;
+
 function drawTrend(trend) {
+  const n = trend.rows.length;
+  $('trend-note').textContent = n === 0 ? t('noWeeks') : n < 3 ? TEXT[state.lang].fewWeeks(n) : '';
+  $('trend-note').hidden = n >= 3;
   if (!window.Chart) return;
   const label = i => trend.columns[i][state.lang === 'en' ? 'en' : 'zh'];
   state.charts.trend?.destroy();
   state.charts.trend = new Chart($('trend-chart'), {
     data: {
-      labels: trend.rows.map(r => r[0]),
+      labels: trend.rows.map(r => weekLabel(r[0])),
       datasets: [
-        { type: 'bar', label: label(2), data: trend.rows.map(r => r[2]), backgroundColor: '#ef9a9a', yAxisID: 'y' },
+        { type: 'bar', label: label(2), data: trend.rows.map(r => r[2]), backgroundColor: '#ef9a9a', yAxisID: 'y',
+          maxBarThickness: BAR_MAX, order: 2 },
         { type: 'line', label: label(1), data: trend.rows.map(r => r[1]), borderColor: '#b71c1c',
-          backgroundColor: '#b71c1c', yAxisID: 'y1', tension: 0.2 },
+          backgroundColor: '#b71c1c', yAxisID: 'y1', tension: 0.2, pointRadius: 5, pointHoverRadius: 7, order: 1 },
       ],
     },
     options: {
       maintainAspectRatio: false, animation: false,
       scales: {
+        x: { ticks: { maxRotation: 0, autoSkip: true } },
         y: { beginAtZero: true, position: 'left', title: { display: true, text: label(2) }, ticks: { precision: 0 } },
         y1: { beginAtZero: true, position: 'right', grid: { drawOnChartArea: false },
               title: { display: true, text: label(1) }, ticks: { precision: 0 } },
@@ -283,11 +319,13 @@ function drawTrend(trend) {
       plugins: { legend: { position: 'bottom' } },
     },
   });
-  $('trend-chart').setAttribute('aria-label', trend.rows.map(r => `${r[0]}: ${r[1]}`).join('; '));
+  $('trend-chart').setAttribute('aria-label', trend.rows.map(r => `${weekLabel(r[0])}: ${r[1]}`).join('; '));
 }
 
-/* A table from an API table: the columns picked, each cell as text. */
-function drawTable(el, table, pick, cells) {
+/* A table from an API table: the columns picked, each cell as text; kinds
+ * names a class for some columns (the stem). Each cell carries its column's
+ * heading (data-label), which a phone shows beside it when rows are cards. */
+function drawTable(el, table, pick, cells, kinds = {}) {
   const key = state.lang === 'en' ? 'en' : 'zh';
   const head = document.createElement('tr');
   for (const i of pick) {
@@ -297,16 +335,19 @@ function drawTable(el, table, pick, cells) {
     th.dataset.col = String(i);
     const sample = table.rows.find(r => r[i] !== null);
     if (sample && typeof sample[i] === 'number') th.className = 'num';
+    if (kinds[i]) th.className = kinds[i];
     head.append(th);
   }
   const body = document.createElement('tbody');
   for (const row of table.rows) {
     const values = cells ? cells(row) : pick.map(i => row[i]);
     const tr = document.createElement('tr');
-    values.forEach(v => {
+    values.forEach((v, k) => {
       const td = document.createElement('td');
       td.textContent = v === null || v === undefined ? '' : String(v);
+      td.dataset.label = table.columns[pick[k]][key];
       if (typeof v === 'number') td.className = 'num';
+      if (kinds[pick[k]]) td.className = kinds[pick[k]];
       tr.append(td);
     });
     body.append(tr);
