@@ -118,8 +118,12 @@ void answer_prompt(cli *c, const qk_question *q);
 void explain_problem(cli *c, const qk_question *q, qk_answer_problem p);
 void show_feedback(cli *c, const qk_feedback *fb, const qk_question *q);
 
-/* Asks for the member's PIN and logs in (cmd_play.c); prints errors itself. */
-int member_login(cli *c, qk_engine *e, const char *id);
+/* Asks for the member's PIN and logs in (cmd_play.c); prints errors itself.
+ * Member ids compare without regard to case: on success *id points to who,
+ * which holds the id as the member was added (A12 for a12 typed), so that
+ * what follows records and reads that member's own id. */
+#define CLI_ID_BUF 64
+int member_login(cli *c, qk_engine *e, const char **id, char who[CLI_ID_BUF]);
 
 /* --- subcommands --- */
 int cmd_play(cli *c, int argc, char **argv);

@@ -3,6 +3,7 @@
  * local leaderboard. The engine times, scores and ranks; this file shows. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -211,6 +212,7 @@ static size_t question_count(const qk_competition *def, qk_bundle *b)
 
 static int solo(cli *c, const char *comp, const char *member, int guest)
 {
+    char who[CLI_ID_BUF];
     qk_engine *e = NULL;
     qk_bundle *b = NULL;
     qk_session *s = NULL;
@@ -227,7 +229,7 @@ static int solo(cli *c, const char *comp, const char *member, int guest)
         status = EXIT_USAGE;
         goto out;
     }
-    if (member && (status = member_login(c, e, member)) != EXIT_OK)
+    if (member && (status = member_login(c, e, &member, who)) != EXIT_OK)
         goto out;
     status = EXIT_FAIL;
     if (qk_competition_check(e, def, member) != QK_OK) {
@@ -276,7 +278,8 @@ out:
 }
 
 typedef struct player {
-    const char *id; /* NULL: a guest */
+    const char *id; /* NULL: a guest; after the PIN, who */
+    char who[CLI_ID_BUF];
     char name[128];
     qk_session *s;
     int points;
@@ -364,7 +367,7 @@ static int hotseat(cli *c, const char *comp, const char *players, const char *mo
     }
     for (size_t i = 0; i < n; i++) {
         for (size_t k = 0; k < i; k++) {
-            if (p[i].id && p[k].id && strcmp(p[i].id, p[k].id) == 0) {
+            if (p[i].id && p[k].id && strcasecmp(p[i].id, p[k].id) == 0) { /* ids compare without case */
                 err(c, M_C_DUP_PLAYER, p[i].id);
                 goto done;
             }
@@ -379,7 +382,7 @@ static int hotseat(cli *c, const char *comp, const char *players, const char *mo
     for (size_t i = 0; i < n; i++) {
         if (p[i].id) {
             qk_member *m = NULL;
-            if ((status = member_login(c, e, p[i].id)) != EXIT_OK)
+            if ((status = member_login(c, e, &p[i].id, p[i].who)) != EXIT_OK)
                 goto close;
             if (qk_member_get(e, p[i].id, &m) == QK_OK)
                 snprintf(p[i].name, sizeof p[i].name, "%s", m->name);

@@ -33,7 +33,8 @@ int cmd_history(cli *c, int argc, char **argv)
     if (engine_open(c, &e))
         return EXIT_FAIL;
     /* A member's records are theirs: their PIN first, as play asks it. */
-    int status = member ? member_login(c, e, member) : EXIT_OK;
+    char who[CLI_ID_BUF];
+    int status = member ? member_login(c, e, &member, who) : EXIT_OK;
     if (status != EXIT_OK) {
         qk_engine_close(e);
         return status;

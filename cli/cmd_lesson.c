@@ -295,12 +295,13 @@ int cmd_lesson(cli *c, int argc, char **argv)
     qk_engine *e = NULL;
     qk_bundle *b = NULL;
     qk_lesson *l = NULL;
+    char who[CLI_ID_BUF];
     int status = EXIT_FAIL;
     if (engine_open(c, &e) ||
         (which ? bundle_open_current(c, which, &b) : bundle_with_lesson(c, id, &b)))
         goto out;
     term_init();
-    if (member && (status = member_login(c, e, member)) != EXIT_OK)
+    if (member && (status = member_login(c, e, &member, who)) != EXIT_OK)
         goto out;
     if (qk_lesson_open(&l, e, b, member, id, resume) != QK_OK) {
         err_text(c, qk_lesson_errmsg(l));

@@ -95,8 +95,9 @@ static int parse_opts(cli *c, int argc, char **argv, play_opts *o)
 }
 
 /* Asks for the PIN until it is right (a terminal) or once (a pipe). */
-int member_login(cli *c, qk_engine *e, const char *id)
+int member_login(cli *c, qk_engine *e, const char **idp, char who[CLI_ID_BUF])
 {
+    const char *id = *idp;
     qk_member *m = NULL;
     if (qk_member_get(e, id, &m) != QK_OK) {
         err_text(c, qk_engine_errmsg(e));
@@ -118,6 +119,8 @@ int member_login(cli *c, qk_engine *e, const char *id)
         }
         int rc = qk_member_login(e, id, pin, NULL);
         if (rc == QK_OK) {
+            snprintf(who, CLI_ID_BUF, "%s", m->id);
+            *idp = who;
             out(c, stdout, M_WELCOME, m->name);
             status = EXIT_OK;
             break;
@@ -402,12 +405,13 @@ int cmd_play(cli *c, int argc, char **argv)
     qk_engine *e = NULL;
     qk_bundle *b = NULL;
     qk_session *s = NULL;
+    char who[CLI_ID_BUF];
     if ((status = engine_open(c, &e)) || (status = bundle_open_current(c, o.bundle, &b)))
         goto out;
     term_init();
     if (!o.bundle && !o.resume)
         bundle_note_others(c, b); /* a second bundle does not hide the first */
-    if (o.member && (status = member_login(c, e, o.member)))
+    if (o.member && (status = member_login(c, e, &o.member, who)))
         goto out;
     int rc;
     if (o.resume) {

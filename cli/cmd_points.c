@@ -31,10 +31,11 @@ int cmd_points(cli *c, int argc, char **argv)
     qk_engine *e = NULL;
     qk_bundle *b = NULL;
     qk_points_summary sum;
+    char who[CLI_ID_BUF];
     /* A member's points are theirs: their PIN first, as play asks it. */
     int status = engine_open(c, &e) || bundle_open_current(c, which, &b)
                      ? EXIT_FAIL
-                     : member_login(c, e, member);
+                     : member_login(c, e, &member, who);
     if (status != EXIT_OK) {
         /* reported (and for a wrong PIN, a lock or an unknown member, nothing shown) */
     } else if (qk_points_summary_get(e, b, member, &sum) != QK_OK) {

@@ -24,7 +24,8 @@ static int list_book(cli *c, const char *member, const char *which)
         return EXIT_FAIL;
     }
     /* A member's book is theirs: their PIN first, as play asks it. */
-    int status = member ? member_login(c, e, member) : EXIT_OK;
+    char who[CLI_ID_BUF];
+    int status = member ? member_login(c, e, &member, who) : EXIT_OK;
     qk_wrong *w = NULL;
     size_t n = 0;
     if (status != EXIT_OK) {

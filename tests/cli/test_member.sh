@@ -98,6 +98,17 @@ expect_contains "the lock is named" "$WORK/lock2" "已被锁定"
 expect_not_contains "a locked member's points stay hidden" "$WORK/lock2" "每日上限"
 "$QK" member passwd 1001 --pin 9753 >/dev/null 2>&1
 
+# Member ids compare without regard to case (the kiosk's keypad types A12,
+# a person may type a12): what the terminal then records and reads is the
+# member's own id, A12, as added.
+"$QK" member add A12 --name 王医生 --pin 1357 >/dev/null 2>&1
+printf '1357\n对\n' | "$QK" play --bundle test.mini --theme u --member a12 >"$WORK/lower" 2>&1
+expect_contains "a12 signs in as A12" "$WORK/lower" "王医生，你好！"
+expect_eq "and the quiz is recorded as A12's" \
+    "$(sql "select group_concat(distinct member_id) from events where kind in ('attempt.start','answer','attempt.finish') and lower(member_id)='a12'")" A12
+printf '1357\n' | "$QK" history --member a12 >"$WORK/hist_lower" 2>&1
+expect_contains "history of a12 lists A12's quiz" "$WORK/hist_lower" "1/1   1/1"
+
 # A PIN in clear would appear as a JSON value ("2468" or :2468); hex salts and
 # hashes may contain those digits by chance, so look for values, not substrings.
 expect_eq "no PIN in the progress file" "$(sql "select count(*) from events where payload like '%\"2468\"%' or payload like '%:2468%' or payload like '%\"9753\"%' or payload like '%:9753%' or json_extract(payload, '\$.pin') is not null")" 0
