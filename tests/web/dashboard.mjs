@@ -4,8 +4,9 @@
 // usage: node dashboard.mjs URL LEADER PASSWORD ADMIN ADMIN_PASSWORD ARTIFACTS SCREENS [PLAYS_FROM_MS PLAYS_TO_MS]
 // Prints one "ok - ..." or "FAIL - ..." line per check; exits 1 on a failure.
 // Every screen a person meets is shot at 1080×1920 (a portrait screen),
-// 1920×1080 and 390×844 (a phone) into SCREENS, named screen-WxH.png in the
-// order of the walk, for a reviewer to page through.
+// 1920×1080 and 390×844 (a phone) into SCREENS (build/screens/dashboard),
+// named NN-screen-WxH.png in the order of the walk, beside the kiosk's, with
+// an index.html of them all in the folder above. ARTIFACTS gets the downloads.
 //
 // The page counts its periods by the server's clock (whatever QUIZKIT_NOW
 // says), and the checks hold it against the API for the very period it
@@ -13,7 +14,8 @@
 // the test data's answers) say which month holds them: when a month ended
 // since, the figures are looked at for the months the answers were given in.
 import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { bad, cal, expectEq, expectTrue, finish, launch, newPage as open } from './harness.mjs';
+import { dirname } from 'node:path';
+import { bad, cal, expectEq, expectTrue, finish, launch, newPage as open, writeIndex } from './harness.mjs';
 
 const [url, leader, leaderPw, admin, adminPw, artifacts, screensDir, playsFrom, playsTo] = process.argv.slice(2);
 mkdirSync(artifacts, { recursive: true });
@@ -64,7 +66,6 @@ try {
   expectEq('the server root leads to the dashboard', new URL(page.url()).pathname, '/dashboard/');
   expectEq('the page is in Chinese first', await page.locator('h1').textContent(), '学习参与统计');
   expectTrue('the login form shows', await page.locator('#login-form').isVisible());
-  await page.screenshot({ path: `${artifacts}/dashboard-login.png` });
   await screens(page, 'login');
 
   await page.fill('#user', leader);
@@ -172,7 +173,6 @@ try {
   expectEq('another branch through the API is refused',
            await page.evaluate(async () => (await fetch('/api/v1/stats/members?branch=b2', {
              headers: { Authorization: `Bearer ${sessionStorage.getItem('qk.token')}` } })).status), 403);
-  await page.screenshot({ path: `${artifacts}/dashboard-zh.png`, fullPage: true });
   await screens(page, 'leader');
 
   // Sorting: by attempts, most first (a second click).
@@ -204,7 +204,6 @@ try {
            'Period (Beijing time)');
   expectEq('the weeks in English', await page.evaluate(() => window.qkDash.state.charts.trend.data.labels),
            trend.rows.map(r => { const d = cal.parseDate(r[0]); return `${cal.dayLabel(d, 'en')} – ${cal.dayLabel(d + 6, 'en')}`; }));
-  await page.screenshot({ path: `${artifacts}/dashboard-en.png`, fullPage: true });
   await screens(page, 'leader-en');
   await page.click('#lang');
   await loaded(page, loads + 2);
@@ -245,7 +244,6 @@ try {
              sticky.scrolled > 0 && Math.abs(sticky.nameLeft - sticky.boxLeft) <= 1, JSON.stringify(sticky));
   const phoneBar = await phone.evaluate(() => window.qkDash.state.charts.trend.getDatasetMeta(0).data[0].width);
   expectTrue('the one week is a narrow bar on a phone too', phoneBar <= 48, `${phoneBar}px`);
-  await phone.screenshot({ path: `${artifacts}/dashboard-phone.png`, fullPage: true });
 
   // Sign out: the figures go, and a reload does not bring them back.
   await page.click('#logout');
@@ -286,4 +284,5 @@ try {
 } finally {
   await browser.close();
 }
+writeIndex(dirname(screensDir));
 finish();

@@ -4,7 +4,7 @@
 // test, the pages' own calendar (web/common/calendar.js) for the test side,
 // and servers a test starts itself, stopped and waited for before it ends.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
@@ -21,6 +21,37 @@ export const expectTrue = (name, v, why = '') => (v ? ok(name) : bad(name, why |
 
 /* The calendar the pages use, here for the test side (days, text). */
 export const cal = createRequire(import.meta.url)('../../web/common/calendar.js');
+
+/* ROOT/index.html: every screenshot under ROOT's folders (kiosk/,
+ * dashboard/), in the order of each walk, for a reviewer to page through in a
+ * browser. Each browser test writes it when it ends; the test that ends last
+ * lists both. */
+export function writeIndex(root) {
+  const esc = s => s.replace(/[&<>"]/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]));
+  const parts = [];
+  for (const dir of readdirSync(root, { withFileTypes: true }).filter(d => d.isDirectory()).map(d => d.name).sort()) {
+    const shots = readdirSync(`${root}/${dir}`).filter(f => f.endsWith('.png')).sort();
+    const screens = new Map(); /* NN-name -> its sizes */
+    for (const f of shots) {
+      const m = f.match(/^(\d+-.*)-(\d+x\d+)\.png$/);
+      if (!m) continue;
+      if (!screens.has(m[1])) screens.set(m[1], []);
+      screens.get(m[1]).push(f);
+    }
+    parts.push(`<h2 id="${esc(dir)}">${esc(dir)}: ${screens.size} screens</h2>`);
+    for (const [name, files] of screens) {
+      parts.push(`<section><h3>${esc(name)}</h3>` + files.map(f =>
+        `<figure><a href="${esc(dir)}/${esc(f)}"><img loading="lazy" src="${esc(dir)}/${esc(f)}" alt="${esc(f)}"></a>` +
+        `<figcaption>${esc(f.replace(/^.*-(\d+x\d+)\.png$/, '$1'))}</figcaption></figure>`).join('') + '</section>');
+    }
+  }
+  writeFileSync(`${root}/index.html`, `<!doctype html><meta charset="utf-8"><title>quizkit screens</title>
+<style>body{font-family:sans-serif;margin:1em}section{display:flex;gap:1em;align-items:flex-start;flex-wrap:wrap;border-top:1px solid #ccc}
+h3{width:100%;margin:.5em 0}figure{margin:0}img{max-height:360px;border:1px solid #999}figcaption{text-align:center;color:#555}</style>
+<h1>quizkit: every kiosk and dashboard screen at 1080×1920, 1920×1080 and 390×844</h1>
+${parts.join('\n')}
+`);
+}
 
 /* The tally line the shell side counts on, and the exit status. */
 export function finish() {

@@ -12,17 +12,18 @@
 // counts the views the page draws), never for a while.
 //
 // Every screen is photographed at the three sizes people use (a portrait
-// kiosk, a landscape one, a phone) into ARTIFACTS/kiosk, numbered in the
-// order of the walk: NN-screen-WIDTHxHEIGHT.png.
+// kiosk, a landscape one, a phone) into SCREENS (build/screens/kiosk),
+// numbered in the order of the walk: NN-screen-WIDTHxHEIGHT.png; the folder
+// above gets an index.html of them all.
 //
-// usage: node kiosk.mjs URL ARTIFACTS [THEMED_DAY_URL [QUIZKIT_BIN DAILY_HOME [FILL_URL]]]
+// usage: node kiosk.mjs URL SCREENS [THEMED_DAY_URL [QUIZKIT_BIN DAILY_HOME [FILL_URL]]]
 import { mkdirSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import {
-  bad, cal, expectEq, expectTrue, finish, launch, newPage as open, skip, startServer, stopServer,
+  bad, cal, expectEq, expectTrue, finish, launch, newPage as open, skip, startServer, stopServer, writeIndex,
 } from './harness.mjs';
 
-const [url, artifacts, themedUrl, qkBin, dailyHome, fillUrl] = process.argv.slice(2);
-const screens = `${artifacts}/kiosk`;
+const [url, screens, themedUrl, qkBin, dailyHome, fillUrl] = process.argv.slice(2);
 rmSync(screens, { recursive: true, force: true }); /* this run's screens only */
 mkdirSync(screens, { recursive: true });
 const browser = await launch();
@@ -553,6 +554,7 @@ try {
 } finally {
   await browser.close();
 }
+writeIndex(dirname(screens));
 finish();
 
 /* A member starts the daily quiz on a kiosk at 23:59 on 2 December, answers

@@ -3,8 +3,9 @@
 # browser opens the dashboard that `quizkit serve` serves, sees this month's
 # participation rate and who has not taken part (the numbers the API gives),
 # and downloads the Excel report, which holds the Chinese names and the
-# figures. Screenshots go to $QK_ARTIFACTS (default build/artifacts); every
-# screen at 1080×1920, 1920×1080 and 390×844 to build/screens/dashboard.
+# figures. Downloads go to $QK_ARTIFACTS (default build/artifacts); every
+# screen at 1080×1920, 1920×1080 and 390×844 to build/screens/dashboard, with
+# the kiosk's beside it and build/screens/index.html to page through.
 #
 # The test runs on whatever clock the environment sets (QUIZKIT_NOW and
 # QUIZKIT_NOW_SINCE are inherited: a date sweep runs it at month ends): the

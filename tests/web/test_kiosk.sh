@@ -2,8 +2,8 @@
 # The kiosk (issue 8) in a real browser: `quizkit kiosk` on loopback with the
 # sample bundle and three members; tests/web/kiosk.mjs walks it. Screenshots
 # of every screen, each at 1080×1920, 1920×1080 and 390×844, go to
-# $QK_ARTIFACTS/kiosk (default build/artifacts/kiosk), numbered in the walk's
-# order for a reviewer to page through.
+# $QK_SCREENS/kiosk (default build/screens/kiosk), numbered in the walk's
+# order, beside the dashboard's, with build/screens/index.html to page through.
 #
 # The walk runs on whatever clock the environment sets (QUIZKIT_NOW and
 # QUIZKIT_NOW_SINCE are inherited: a date sweep runs it at midnights and month
@@ -13,8 +13,7 @@
 # (kiosk.mjs starts and stops those kiosks itself).
 . "$(dirname "$0")/../cli/lib.sh"
 . "$(dirname "$0")/procs.sh"
-ART=${QK_ARTIFACTS:-$(dirname "$QK")/artifacts}
-mkdir -p "$ART"
+SCREENS=${QK_SCREENS:-$(dirname "$QK")/screens}/kiosk
 "$QK" member add m1 --name 张三 --pin 1234 >/dev/null 2>&1 || fail "member m1"
 "$QK" member add m2 --name 李四 --pin 5678 >/dev/null 2>&1 || fail "member m2"
 # A member id with a letter, signed in on the keypad (issue 15, item 5).
@@ -88,7 +87,7 @@ else
     fail "the fill-in kiosk started: $(cat "$FILL/out")"
 fi
 
-spawn node "$TESTS/web/kiosk.mjs" "$URL" "$ART" "$URL2" "$QK" "$WORK/daily" "$URL3" >"$WORK/web" 2>&1
+spawn node "$TESTS/web/kiosk.mjs" "$URL" "$SCREENS" "$URL2" "$QK" "$WORK/daily" "$URL3" >"$WORK/web" 2>&1
 reap "$LAST_PID"
 cat "$WORK/web"
 PASSES=$((PASSES + $(grep -c '^ok - ' "$WORK/web")))
