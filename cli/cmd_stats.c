@@ -11,33 +11,17 @@
 #include "qk_client.h"
 #include "qk_stats.h"
 
-/* The themes table for people: theme titles instead of ids (from the
- * installed bundle), 全部主题 instead of "*", and mode names in the
- * interface's language instead of the log's "daily"/"practice". The JSON
- * output keeps the ids. */
+/* The themes and participation tables for people: theme and competition
+ * titles instead of ids (from the installed bundle), 全部主题 instead of
+ * "*", and mode names in the interface's language instead of the log's
+ * "daily"/"practice". The JSON output keeps the ids. */
 static void name_themes(cli *c, json_t *t)
 {
-    const char *subject = json_string_value(json_object_get(t, "subject"));
-    if (!subject || strcmp(subject, "themes") != 0)
-        return;
     qk_bundle *b = NULL;
-    bundle_open_installed(c, &b);
-    size_t i;
-    json_t *row;
-    json_array_foreach(json_object_get(t, "rows"), i, row)
-    {
-        const char *theme = json_string_value(json_array_get(row, 0));
-        const char *mode = json_string_value(json_array_get(row, 1));
-        qk_mode m = mode ? qk_mode_parse(mode) : (qk_mode)0;
-        const qk_theme *th = b && theme ? qk_bundle_theme_find(b, theme) : NULL;
-        if (theme && strcmp(theme, "*") == 0)
-            json_array_set_new(row, 0, json_string(M(c, M_THEME_ALL)));
-        else if (th && m != QK_MODE_COMPETITION)
-            json_array_set_new(row, 0, json_string(th->title));
-        if (m)
-            json_array_set_new(row, 1, json_string(mode_label(c, m)));
-    }
+    if (bundle_open_installed(c, &b) == 0)
+        qk_stats_fill_titles(t, b);
     qk_bundle_close(b);
+    qk_stats_name_modes(t, c->lang);
 }
 
 static void write_table(cli *c, json_t *t)

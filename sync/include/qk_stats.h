@@ -64,6 +64,18 @@ int qk_stats_server(const char *store_path, const char *branch, const qk_stats_q
  * options' own words (top_wrong: "1919年 (3)", not the bundle's letter). */
 void qk_stats_fill_stems(json_t *rows, qk_bundle *b);
 
+/* Names for people in the participation and themes tables: the theme and
+ * competition ids this bundle knows become their titles (党章学习, not
+ * dangzhang). Call once per bundle, newest first; an id no bundle knows
+ * stays as it is. */
+void qk_stats_fill_titles(json_t *table, qk_bundle *b);
+/* The same for one competition a leader published on the server. */
+void qk_stats_name_competition(json_t *table, const char *id, const char *title);
+/* The themes table's modes in the language (练习, 每日答题, not practice,
+ * daily) and 全部主题 for the "*" of quizzes over every theme. For tables
+ * people read (the terminal, CSV, Excel); the JSON API keeps the codes. */
+void qk_stats_name_modes(json_t *table, qk_lang lang);
+
 /* One cell as text: integers as they are, reals as short as they print,
  * null empty (CSV and the terminal table both use it). */
 void qk_stats_cell_text(json_t *v, char *buf, size_t n);

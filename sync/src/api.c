@@ -1012,6 +1012,35 @@ static void server_stems(call *c, json_t *table)
     each_published(c, stems_from, table);
 }
 
+/* Theme and competition titles from the published bundles, newest first. */
+static int titles_from(qk_bundle *b, void *table)
+{
+    qk_stats_fill_titles(table, b);
+    return 0;
+}
+
+/* A table for people (CSV, Excel): titles and mode names, not codes. The
+ * competitions leaders published on the server first, then the bundles'. */
+static void server_names(call *c, json_t *table)
+{
+    json_t *list = NULL;
+    if (qk_admin_competitions(c->s, NULL, &list) == QK_OK) {
+        size_t i;
+        json_t *r;
+        json_array_foreach(list, i, r)
+        {
+            const char *text = json_string_value(json_object_get(r, "spec"));
+            json_t *spec = text ? json_loads(text, 0, NULL) : NULL;
+            qk_stats_name_competition(table, json_string_value(json_object_get(r, "id")),
+                                      json_string_value(json_object_get(spec, "title")));
+            json_decref(spec);
+        }
+    }
+    json_decref(list);
+    each_published(c, titles_from, table);
+    qk_stats_name_modes(table, c->lang);
+}
+
 /* The branch (leaders: their own; admins: ?branch= or all) and the period
  * (?from=&to=, this month by default) of a statistics request; 0 when the
  * request was refused (the answer is set). */
@@ -1058,6 +1087,8 @@ static void h_stats(call *c)
     char disp[160];
     snprintf(disp, sizeof disp, "attachment; filename=\"quizkit-%s-%s.%s\"", c->rest,
              json_string_value(json_object_get(t, "from")), format ? format : "json");
+    if (format && strcmp(format, "json") != 0)
+        server_names(c, t);
     if (format && strcmp(format, "csv") == 0) {
         size_t len = 0;
         char *text = qk_stats_csv(t, c->lang, &len);
@@ -1116,6 +1147,8 @@ static void h_report(call *c)
         rc = qk_stats_server(c->s->ops->path(c->s), branch, &q, c->lang, &t[i], msg, sizeof msg);
         if (rc == QK_OK && i == QK_STATS_QUESTIONS)
             server_stems(c, t[i]);
+        if (rc == QK_OK)
+            server_names(c, t[i]);
     }
     char path[] = "/tmp/quizkit-report-XXXXXX";
     int fd = rc == QK_OK ? mkstemp(path) : -1;

@@ -637,6 +637,88 @@ void qk_stats_fill_stems(json_t *rows_, qk_bundle *b)
     }
 }
 
+/* Where a table names a theme or a competition: the row's cell that holds
+ * the id (-1: none), and whether it is a competition. */
+static int id_cell(const char *subject, json_t *row, int *comp)
+{
+    const char *scope = json_string_value(json_array_get(row, 0));
+    const char *mode = json_string_value(json_array_get(row, 1));
+    if (strcmp(subject, "participation") == 0 && scope) {
+        *comp = strcmp(scope, "竞赛") == 0 || strcmp(scope, "competition") == 0;
+        return *comp || strcmp(scope, "主题") == 0 || strcmp(scope, "theme") == 0 ? 1 : -1;
+    }
+    if (strcmp(subject, "themes") == 0 && mode) {
+        *comp = strcmp(mode, "竞赛") == 0 || strcmp(mode, "competition") == 0;
+        return 0;
+    }
+    return -1;
+}
+
+void qk_stats_fill_titles(json_t *table, qk_bundle *b)
+{
+    const char *subject = json_string_value(json_object_get(table, "subject"));
+    size_t i;
+    json_t *row;
+    json_array_foreach(json_object_get(table, "rows"), i, row)
+    {
+        int comp = 0, k = subject && b ? id_cell(subject, row, &comp) : -1;
+        const char *id = k >= 0 ? json_string_value(json_array_get(row, (size_t)k)) : NULL;
+        if (!id || strcmp(id, "*") == 0)
+            continue;
+        if (comp) {
+            qk_competition *c = NULL;
+            if (qk_competition_get(b, id, &c) == QK_OK && c->title)
+                json_array_set_new(row, (size_t)k, json_string(c->title));
+            qk_competition_free(c);
+        } else {
+            const qk_theme *th = qk_bundle_theme_find(b, id);
+            if (th && th->title && strcmp(th->id, id) == 0)
+                json_array_set_new(row, (size_t)k, json_string(th->title));
+        }
+    }
+}
+
+void qk_stats_name_competition(json_t *table, const char *id, const char *title)
+{
+    const char *subject = json_string_value(json_object_get(table, "subject"));
+    size_t i;
+    json_t *row;
+    json_array_foreach(json_object_get(table, "rows"), i, row)
+    {
+        int comp = 0, k = subject && id && title ? id_cell(subject, row, &comp) : -1;
+        const char *cell = k >= 0 ? json_string_value(json_array_get(row, (size_t)k)) : NULL;
+        if (comp && cell && strcmp(cell, id) == 0)
+            json_array_set_new(row, (size_t)k, json_string(title));
+    }
+}
+
+void qk_stats_name_modes(json_t *table, qk_lang lang)
+{
+    static const struct {
+        const char *code, *zh, *en;
+    } modes[] = {{"practice", "练习", "practice"},       {"exam", "考试", "exam"},
+                 {"daily", "每日答题", "daily quiz"},     {"challenge", "挑战答题", "challenge"},
+                 {"review", "错题复习", "wrong-answer review"}, {"srs", "间隔复习", "spaced review"},
+                 {"lesson", "党课", "lesson"}};
+    const char *subject = json_string_value(json_object_get(table, "subject"));
+    if (!subject || strcmp(subject, "themes") != 0)
+        return;
+    size_t i;
+    json_t *row;
+    json_array_foreach(json_object_get(table, "rows"), i, row)
+    {
+        const char *theme = json_string_value(json_array_get(row, 0));
+        const char *mode = json_string_value(json_array_get(row, 1));
+        if (theme && strcmp(theme, "*") == 0)
+            json_array_set_new(row, 0, json_string(lang == QK_LANG_EN ? "All themes" : "全部主题"));
+        for (size_t m = 0; mode && m < sizeof modes / sizeof modes[0]; m++)
+            if (strcmp(mode, modes[m].code) == 0) {
+                json_array_set_new(row, 1, json_string(lang == QK_LANG_EN ? modes[m].en : modes[m].zh));
+                break;
+            }
+    }
+}
+
 static int run_stats(const char *db_path, const backend *be, const char *branch,
                      const qk_stats_query *q, qk_lang lang, json_t **out, char *msg, size_t msglen)
 {

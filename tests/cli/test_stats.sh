@@ -48,10 +48,14 @@ frozen = 'state="frozen"' in part
 print(" ".join(names))
 print("张三" in strings, "李,四" in strings, "参与率%" in strings, frozen)
 print(cells.get("C2"), cells.get("D2"), cells.get("E2"))
+themes = z.read("xl/worksheets/sheet5.xml").decode()
+shown = [strings[int(v)] for v in re.findall(r'<c r="[AB][0-9]+"[^>]*t="s"[^>]*><v>([^<]*)</v>', themes)]
+print(" ".join(shown))
 PY
 expect_eq "one sheet per subject, the summary first" "$(sed -n 1p "$WORK/x")" "汇总 参与率 成员 未参与 主题与竞赛 每周趋势 逐题分析"
 expect_eq "Chinese text intact, header frozen" "$(sed -n 2p "$WORK/x")" "True True True True"
 expect_eq "the participation sheet holds the numbers (roster, active, rate)" "$(sed -n 3p "$WORK/x")" "2 1 50"
+expect_eq "the themes sheet names themes and modes as people do" "$(sed -n 4p "$WORK/x")" "主题或竞赛 方式 测试主题 练习"
 "$QK" stats trend --local --xlsx "$WORK/trend.xlsx" 2>/dev/null
 expect_eq "one subject as a workbook" "$(python3 -c 'import sys,zipfile;print(len([n for n in zipfile.ZipFile(sys.argv[1]).namelist() if n.startswith("xl/worksheets/sheet")]))' "$WORK/trend.xlsx")" 2
 "$QK" report --local >"$WORK/o" 2>&1

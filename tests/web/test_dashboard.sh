@@ -55,10 +55,13 @@ cells = dict(re.findall(r'<c r="([A-Z]+[0-9]+)"[^>]*><v>([^<]*)</v>', z.read("xl
 print(" ".join(names))
 print("王五" in strings, "赵六" in strings, "周九" in strings)
 print(cells.get("C2"), cells.get("D2"), cells.get("E2"))
+sheet = z.read("xl/worksheets/sheet5.xml").decode()
+print(" ".join(strings[int(v)] for v in re.findall(r'<c r="[AB][0-9]+"[^>]*t="s"[^>]*><v>([^<]*)</v>', sheet)))
 PY
 expect_eq "the downloaded report has every sheet" "$(sed -n 1p "$WORK/x")" "汇总 参与率 成员 未参与 主题与竞赛 每周趋势 逐题分析 存疑记录"
 expect_eq "with the Chinese names of those who did not take part, not another branch's" "$(sed -n 2p "$WORK/x")" "True True False"
 expect_eq "and the branch's figures (roster, active, rate)" "$(sed -n 3p "$WORK/x")" "4 2 50"
+expect_eq "its themes sheet names the theme and the way it was taken, not their codes" "$(sed -n 4p "$WORK/x")" "主题或竞赛 方式 测试主题 练习"
 expect_contains "the dashboard's requests are in the server log" "$SRV/log" "path=/vendor/chart.js status=200"
 expect_contains "and the pages' calendar (web/common)" "$SRV/log" "path=/common/calendar.js status=200"
 finish
