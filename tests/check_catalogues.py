@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Every message catalogue entry must take the same printf arguments, in the
 same order, in zh-CN and in English: the compiler cannot check formats that
-come from a table, and a mismatch prints garbage or crashes."""
+come from a table, and a mismatch prints garbage or crashes. And the Chinese
+speaks to people one way everywhere: 你 (never 您), 访客 (never 游客), in
+the catalogues and the pages' own texts alike."""
 import re
 import sys
 
@@ -38,6 +40,15 @@ for name in files:
         count += 1
         if zh != en:
             print(f"{name}: {ident}: zh takes {zh}, en takes {en}")
+            bad += 1
+words = re.compile("您|游客")
+for name in files + ["web/kiosk/kiosk.js", "web/kiosk/index.html", "web/dashboard/app.js",
+                     "web/dashboard/index.html", "sync/src/api.c", "sync/src/kiosk.c"]:
+    for n, line in enumerate(open(f"{root}/{name}", encoding="utf-8"), 1):
+        count += 1
+        m = words.search(line)
+        if m:
+            print(f"{name}:{n}: {m.group(0)} (say 你 and 访客): {line.strip()}")
             bad += 1
 print(f"{count - bad} passed, {bad} failed")
 sys.exit(1 if bad else 0)

@@ -206,7 +206,7 @@ static const char *branch_for(call *c, const char *asked)
     if (asked && *asked && strcmp(asked, c->user.branch) != 0) {
         char what[200];
         snprintf(what, sizeof what,
-                 c->lang == QK_LANG_EN ? "you manage branch \"%s\" only" : "您只能管理支部“%s”",
+                 c->lang == QK_LANG_EN ? "you manage branch \"%s\" only" : "你只能管理支部“%s”",
                  c->user.branch);
         failf(c, 403, "forbidden", QK_Y_API_FORBIDDEN, what);
         return NULL;

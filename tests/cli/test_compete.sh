@@ -28,20 +28,20 @@ expect_contains "unknown competition named" "$WORK/o" "没有竞赛“nope”"
 printf '5678\n\n对\n\n\n对\n\n\n对\n\n\n错\n' | "$QK" compete hotseat mini-cup --players m2,guest --preset 1v1 >"$WORK/h" 2>&1
 expect_eq "hot-seat exits 0" "$?" 0
 expect_contains "turns announced" "$WORK/h" "轮到 李四 作答（第 1/2 题）"
-expect_contains "the guest plays too" "$WORK/h" "轮到 游客1 作答（第 2/2 题）"
+expect_contains "the guest plays too" "$WORK/h" "轮到 访客1 作答（第 2/2 题）"
 expect_contains "scoreboard between questions" "$WORK/h" "比分（第 1/2 题后）"
 expect_contains "podium" "$WORK/h" "颁奖台"
 expect_contains "winner first" "$WORK/h" "🥇 第 1 名：李四"
-expect_contains "guest second" "$WORK/h" "🥈 第 2 名：游客1"
+expect_contains "guest second" "$WORK/h" "🥈 第 2 名：访客1"
 expect_contains "a wrong answer: its points and the right answer" "$WORK/h" "✗ 回答错误，本题得分 +0"
 expect_contains "the right answer after a miss" "$WORK/h" "正确答案：对"
 # Rounds: each player plays the whole round, then the next.
 printf '\n对\n\n对\n\n\n对\n\n错\n' | "$QK" compete hotseat mini-cup --players guest,guest --mode rounds >"$WORK/r" 2>&1
 expect_eq "rounds mode exits 0" "$?" 0
 expect_eq "the first player plays both questions first" \
-    "$(grep -o '轮到 游客[12] 作答（第 [12]/2 题）' "$WORK/r" | tr '\n' ' ')" \
-    "轮到 游客1 作答（第 1/2 题） 轮到 游客1 作答（第 2/2 题） 轮到 游客2 作答（第 1/2 题） 轮到 游客2 作答（第 2/2 题） "
-expect_contains "rounds podium" "$WORK/r" "🥇 第 1 名：游客1"
+    "$(grep -o '轮到 访客[12] 作答（第 [12]/2 题）' "$WORK/r" | tr '\n' ' ')" \
+    "轮到 访客1 作答（第 1/2 题） 轮到 访客1 作答（第 2/2 题） 轮到 访客2 作答（第 1/2 题） 轮到 访客2 作答（第 2/2 题） "
+expect_contains "rounds podium" "$WORK/r" "🥇 第 1 名：访客1"
 "$QK" compete hotseat mini-cup --players m1,m2,guest --preset 4p >"$WORK/o" 2>&1
 expect_eq "preset needs its player count" "$?" 2
 expect_contains "preset explained" "$WORK/o" "预设 4p 需要 4 名选手"
@@ -52,7 +52,7 @@ expect_contains "one player is not hot-seat" "$WORK/o" "需要 2–8 名选手"
 "$QK" compete board mini-cup >"$WORK/b" 2>&1
 expect_contains "board has the solo entry" "$WORK/b" "张三"
 expect_contains "board has the hot-seat winner" "$WORK/b" "李四"
-expect_contains "board has the guest" "$WORK/b" "游客"
+expect_contains "board has the guest" "$WORK/b" "访客"
 expect_eq "each entry is events in the log" \
     "$(sql "select count(*) from events where kind = 'attempt.finish' and json_extract(payload, '\$.competition') = 'mini-cup'")" 5
 

@@ -76,7 +76,7 @@ printf '1234\n' | Q history --member m1 >"$WORK/h" 2>&1
 expect_contains "history names the challenge" "$WORK/h" "挑战答题"
 expect_contains "history names the daily quiz" "$WORK/h" "每日答题"
 Q points >"$WORK/g" 2>&1
-expect_contains "guests earn no points" "$WORK/g" "游客不累计积分"
+expect_contains "guests earn no points" "$WORK/g" "访客不累计积分"
 
 # Shuffled options: the letters a person is shown are the letters the
 # feedback and the wrong-answer book use, with the options' text. Seed 4
