@@ -1,12 +1,20 @@
 /* gift_source.c: Moodle's GIFT format.
  *
- * Supported: multiple choice (=right ~wrong), multiple answers with % weights
- * (positive weights are the right options, scored partially), true/false
- * ({T} {F} {TRUE} {FALSE}), short answer (only = items: a fill-in blank) and
- * missing word (text after the answer block: the blank goes where the block
- * was). Feedback (#...) and general feedback (####...) become the explanation;
- * $CATEGORY: sets the theme of the questions that follow. Matching, numerical
- * and essay questions are reported with their line, never silently dropped. */
+ * Supported: multiple choice (one =right, ~wrong), multiple answers (no =,
+ * the right options ~ with equal positive % weights that add up to 100,
+ * scored by the share of right options chosen), true/false ({T} {F} {TRUE}
+ * {FALSE}), short answer (only = items: a fill-in blank) and missing word
+ * (text after the answer block: the blank goes where the block was). General
+ * feedback (####...) is the explanation everyone sees; feedback after one
+ * answer (#...) is not kept, with a warning (quizkit has one explanation per
+ * question). $CATEGORY: sets the theme of the questions that follow; the
+ * [plain] / [html] / [moodle] / [markdown] format markers are dropped.
+ *
+ * The answer key is never changed: what quizkit cannot score as Moodle
+ * would (partial credit for one option of a single-choice question, several
+ * = answers, unequal weights, a partly right short answer) is refused with
+ * its line and why. Matching, numerical and essay questions are reported
+ * with their line, never silently dropped. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +52,18 @@ static char *unescape(const char *s, size_t n)
         w--;
     memmove(out, out + a, w - a);
     out[w - a] = '\0';
+    /* a format marker before the text: [plain] [html] [moodle] [markdown] */
+    static const char *const formats[] = {"[plain]", "[html]", "[moodle]", "[markdown]"};
+    for (size_t f = 0; f < sizeof formats / sizeof formats[0]; f++) {
+        size_t len = strlen(formats[f]);
+        if (strncmp(out, formats[f], len) == 0) {
+            size_t k = len;
+            while (out[k] == ' ' || out[k] == '\t' || out[k] == '\n' || out[k] == '\r')
+                k++;
+            memmove(out, out + k, strlen(out + k) + 1);
+            break;
+        }
+    }
     return out;
 }
 
@@ -257,18 +277,27 @@ static void import_block(qk__src *s, const char *b, size_t n, int line, const ch
     if (word_is(body, yes, 2) || word_is(body, no, 2)) {
         q->type = QK_Q_JUDGE;
         q->judge_answer = word_is(body, yes, 2);
+        /* {F#feedback for a wrong answer#for a right one####general} */
         size_t h = find(body, 0, bn, '#');
-        size_t g = 0;
+        size_t g = bn;
         for (size_t k = 0; k + 3 < bn; k++) {
+            if (body[k] == '\\') {
+                k++;
+                continue;
+            }
             if (memcmp(body + k, "####", 4) == 0) {
                 g = k;
                 break;
             }
         }
-        if (g)
+        if (g < bn)
             q->explanation = unescape(body + g + 4, bn - g - 4);
-        else if (h < bn)
-            q->explanation = unescape(body + h + 1, bn - h - 1);
+        if (h < g) {
+            char *fb = unescape(body + h + 1, g - h - 1);
+            if (fb && fb[0] && fb[strspn(fb, "# \t\r\n")])
+                qk__qdiag(s, QK_DIAG_WARNING, line, q->id, QK_C_GIFT_FEEDBACK);
+            free(fb);
+        }
         qk__emit(s, q, line);
         q = NULL;
         goto out;
@@ -281,14 +310,52 @@ static void import_block(qk__src *s, const char *b, size_t n, int line, const ch
             goto out;
         }
     }
-    size_t n_tilde = 0, n_right = 0;
-    int weighted = 0;
+    size_t n_tilde = 0, n_right = 0, n_eq = 0;
+    int feedback = 0;
     for (size_t k = 0; k < count; k++) {
         n_tilde += items[k].mark == '~';
+        n_eq += items[k].mark == '=';
         n_right += items[k].mark == '=' || items[k].weight > 0;
-        weighted |= items[k].has_weight;
+        feedback |= items[k].feedback && items[k].feedback[0];
     }
-    const char *right_fb = NULL;
+    /* Partial credit that quizkit cannot give as Moodle does: refused, never
+     * scored another way. */
+    for (size_t k = 0; k < count; k++) {
+        const item *it = &items[k];
+        if (n_tilde == 0 && it->has_weight && it->weight != 100) {
+            qk__qdiag(s, QK_DIAG_ERROR, line, q->id, QK_C_GIFT_PARTIAL_FILL, it->text, it->weight);
+            goto out;
+        }
+        if (n_tilde > 0 && n_eq > 0 && it->has_weight && it->weight > 0 && it->weight != 100) {
+            qk__qdiag(s, QK_DIAG_ERROR, line, q->id, QK_C_GIFT_PARTIAL, it->text, it->weight);
+            goto out;
+        }
+    }
+    if (n_tilde > 0 && n_eq > 1) {
+        qk__qdiag(s, QK_DIAG_ERROR, line, q->id, QK_C_GIFT_MANY_EQ, n_eq);
+        goto out;
+    }
+    if (n_tilde > 0 && n_eq == 0 && n_right > 1) {
+        /* multiple answers: the same share for each right option, 100 in all
+         * (33.33333 three times is 33 three times here: 99 counts) */
+        int lo = 1000, hi = 0, sum = 0;
+        char list[128] = "";
+        for (size_t k = 0; k < count; k++) {
+            if (items[k].weight <= 0)
+                continue;
+            lo = items[k].weight < lo ? items[k].weight : lo;
+            hi = items[k].weight > hi ? items[k].weight : hi;
+            sum += items[k].weight;
+            size_t used = strlen(list);
+            snprintf(list + used, sizeof list - used, "%s%d%%", used ? ", " : "", items[k].weight);
+        }
+        if (hi - lo > 1 || sum < 99 || sum > 100) {
+            qk__qdiag(s, QK_DIAG_ERROR, line, q->id, QK_C_GIFT_WEIGHTS, list);
+            goto out;
+        }
+    }
+    if (feedback)
+        qk__qdiag(s, QK_DIAG_WARNING, line, q->id, QK_C_GIFT_FEEDBACK);
     if (n_tilde == 0) {
         /* Short answer: every = item is an accepted answer of one blank. */
         q->type = QK_Q_FILL;
@@ -297,13 +364,14 @@ static void import_block(qk__src *s, const char *b, size_t n, int line, const ch
         for (size_t k = 0; q->blanks && k < count; k++) {
             if (items[k].weight > 0 && items[k].text[0])
                 q->blanks[0].accepted[q->blanks[0].n_accepted++] = qk__dup(items[k].text);
-            if (!right_fb && items[k].feedback)
-                right_fb = items[k].feedback;
         }
         q->n_blanks = 1;
     } else {
-        q->type = n_right == 1 && !weighted ? QK_Q_SINGLE : QK_Q_MULTI;
-        q->scoring = weighted ? QK_SCORE_PARTIAL : QK_SCORE_ALL;
+        /* one right option: single choice (wrong ones may carry negative
+         * weights, which change nothing here); more: multiple answers, scored
+         * by the share of right options chosen */
+        q->type = n_right == 1 ? QK_Q_SINGLE : QK_Q_MULTI;
+        q->scoring = n_right == 1 ? QK_SCORE_ALL : QK_SCORE_PARTIAL;
         if (count > QK_MAX_OPTIONS) {
             char why[64];
             snprintf(why, sizeof why, "%zu > %d", count, QK_MAX_OPTIONS);
@@ -318,15 +386,11 @@ static void import_block(qk__src *s, const char *b, size_t n, int line, const ch
         for (size_t k = 0; q->options && k < count; k++) {
             q->options[k].text = qk__dup(items[k].text);
             q->options[k].correct = items[k].mark == '=' || items[k].weight > 0;
-            if (!right_fb && q->options[k].correct && items[k].feedback)
-                right_fb = items[k].feedback;
             q->n_options = k + 1;
         }
     }
     if (general && general[0])
         q->explanation = qk__dup(general);
-    else if (right_fb && right_fb[0])
-        q->explanation = qk__dup(right_fb);
     qk__emit(s, q, line);
     q = NULL;
 out:

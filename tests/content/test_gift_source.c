@@ -31,7 +31,10 @@ static void the_supported_question_kinds(void **state)
     assert_int_equal(q->type, QK_Q_SINGLE);
     assert_string_equal(q->options, "1921年|1919年");
     assert_string_equal(q->answer, "A");
-    assert_string_equal(q->explanation, "对。"); /* the right answer's feedback */
+    /* one answer's feedback is not the explanation everyone sees: dropped, and said */
+    assert_string_equal(q->explanation, "");
+    assert_int_equal(p.warnings, 1);
+    assert_non_null(strstr(p.diags, "4: warning: question s1: the feedback after an answer (# ...) was not imported"));
     assert_string_equal(q->theme, "党史");          /* from $CATEGORY */
     assert_int_equal(q->line, 4);
     assert_string_equal(qkt_find(&p, "t1")->answer, "对");
@@ -79,6 +82,80 @@ static void unsupported_kinds_are_reported_not_dropped(void **state)
     assert_non_null(strstr(p.diags, "11: error: question r: no right answer marked"));
 }
 
+/* Moodle's weights, as its own GIFT fixtures write them: what quizkit can
+ * score as Moodle does is kept with the same key; the rest is refused with
+ * its line and why, never imported with another key. */
+static void weights_never_change_the_key(void **state)
+{
+    (void)state;
+    qkt_parsed p;
+    qkt_parse(QK_SRC_GIFT,
+              "::p1:: Which? {~a ~%50%b =c}\n"
+              "\n"
+              "::p2:: Where was Jesus born? {~Jerusalem ~%25%Bethlehem ~%50%Galilee =Nazareth}\n"
+              "\n"
+              "::p3:: Where? {=%25%Bethlehem =Nazareth}\n"
+              "\n"
+              "::p4:: Pet? {=%50%Cat =Dog}\n"
+              "\n"
+              "::p5:: Two right ones? {=甲 =乙 ~丙}\n"
+              "\n"
+              "::p6:: Unequal? {~%70%甲 ~%30%乙 ~丙}\n"
+              "\n"
+              "::k1:: Thirds {~%33.33333%甲 ~%33.33333%乙 ~%33.33333%丙 ~%-100%丁}\n"
+              "\n"
+              "::k2:: Negative wrong ones {=甲 ~%-50%乙 ~丙}\n"
+              "\n"
+              "::k3:: Full marks in a short answer {=%100%南湖 =嘉兴南湖}\n",
+              &p);
+    assert_int_equal(p.errors, 6);
+    assert_non_null(strstr(p.diags, "1: error: question p1: option \"b\" gives partial credit (50%)"));
+    assert_non_null(strstr(p.diags, "3: error: question p2: option \"Bethlehem\" gives partial credit (25%)"));
+    assert_non_null(strstr(p.diags, "5: error: question p3: the answer \"Bethlehem\" gives partial credit (25%)"));
+    assert_non_null(strstr(p.diags, "7: error: question p4: the answer \"Cat\" gives partial credit (50%)"));
+    assert_non_null(strstr(p.diags, "9: error: question p5: 2 answers are marked right with ="));
+    assert_non_null(strstr(p.diags, "11: error: question p6: the right options' percentages (70%, 30%) must be equal"));
+    assert_int_equal(p.n, 3);
+    const qkt_q *q = qkt_find(&p, "k1");
+    assert_int_equal(q->type, QK_Q_MULTI);
+    assert_int_equal(q->scoring, QK_SCORE_PARTIAL);
+    assert_string_equal(q->answer, "ABC");
+    q = qkt_find(&p, "k2"); /* one right option: single choice, not a multi with partial credit */
+    assert_int_equal(q->type, QK_Q_SINGLE);
+    assert_int_equal(q->scoring, QK_SCORE_ALL);
+    assert_string_equal(q->answer, "A");
+    assert_string_equal(qkt_find(&p, "k3")->answer, "南湖 / 嘉兴南湖");
+}
+
+/* Format markers leave no trace; true/false feedback is per answer (not the
+ * explanation), general feedback is. */
+static void text_as_moodle_reads_it(void **state)
+{
+    (void)state;
+    qkt_parsed p;
+    qkt_parse(QK_SRC_GIFT,
+              "::x1:: [markdown]党的**最高**理想是？ {=[plain]实现共产主义 ~[html]小康 ####[markdown]见党章总纲。}\n"
+              "\n"
+              "::x2:: 党的根本宗旨是全心全意为人民服务。 {T#再想想。#对。####党章总纲规定的根本宗旨。}\n"
+              "\n"
+              "::x3:: 入党誓词中写着“永不叛党”。 {TRUE#不对，誓词里有这四个字。#对。}\n",
+              &p);
+    assert_int_equal(p.errors, 0);
+    const qkt_q *q = qkt_find(&p, "x1");
+    assert_string_equal(q->stem, "党的**最高**理想是？");
+    assert_string_equal(q->options, "实现共产主义|小康");
+    assert_string_equal(q->explanation, "见党章总纲。");
+    q = qkt_find(&p, "x2");
+    assert_string_equal(q->answer, "对");
+    assert_string_equal(q->explanation, "党章总纲规定的根本宗旨。");
+    q = qkt_find(&p, "x3");
+    assert_string_equal(q->answer, "对");
+    assert_string_equal(q->explanation, ""); /* not "不对，誓词里有这四个字。#对。" */
+    assert_int_equal(p.warnings, 2);
+    assert_non_null(strstr(p.diags, "3: warning: question x2: the feedback after an answer"));
+    assert_non_null(strstr(p.diags, "5: warning: question x3: the feedback after an answer"));
+}
+
 static void titles_that_are_not_ids_are_hashed(void **state)
 {
     (void)state;
@@ -93,6 +170,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(the_supported_question_kinds),
         cmocka_unit_test(unsupported_kinds_are_reported_not_dropped),
+        cmocka_unit_test(weights_never_change_the_key),
+        cmocka_unit_test(text_as_moodle_reads_it),
         cmocka_unit_test(titles_that_are_not_ids_are_hashed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
