@@ -187,11 +187,50 @@ static void refused(qk__src *s, const qk_question *q, int line)
         s->rejected(q->id, line, s->add_payload);
 }
 
+/* The blanks a stem shows: runs of two or more underscores (ASCII or
+ * full-width) and empty brackets, （）（ ）() ( ) with spaces (also the
+ * ideographic one) inside. */
+static size_t stem_blanks(const char *stem)
+{
+    size_t n = 0;
+    for (const char *p = stem; p && *p;) {
+        size_t run = 0;
+        while (*p == '_' || strncmp(p, "＿", 3) == 0) {
+            p += *p == '_' ? 1 : 3;
+            run++;
+        }
+        if (run >= 2) {
+            n++;
+            continue;
+        }
+        if (run)
+            continue;
+        int wide = strncmp(p, "（", 3) == 0;
+        if (wide || *p == '(') {
+            const char *k = p + (wide ? 3 : 1);
+            while (*k == ' ' || *k == '\t' || strncmp(k, "　", 3) == 0)
+                k += *k == ' ' || *k == '\t' ? 1 : 3;
+            if (strncmp(k, "）", 3) == 0 || *k == ')') {
+                n++;
+                p = k + (*k == ')' ? 1 : 3);
+                continue;
+            }
+        }
+        p++;
+    }
+    return n;
+}
+
 int qk__emit(qk__src *s, qk_question *q, int line)
 {
     char why[256];
     int ok = 0;
-    if (qk_question_check(q, s->lang, why, sizeof why) != QK_OK) {
+    size_t shown = q->type == QK_Q_FILL ? stem_blanks(q->stem) : 0;
+    if (shown > 0 && q->n_blanks > 0 && shown != q->n_blanks) {
+        /* the help would tell the member to type a|b, marked wrong */
+        qk__qdiag(s, QK_DIAG_ERROR, line, q->id, QK_C_BLANK_COUNT, shown, q->n_blanks);
+        refused(s, q, line);
+    } else if (qk_question_check(q, s->lang, why, sizeof why) != QK_OK) {
         qk__qdiag(s, QK_DIAG_ERROR, line, q->id, QK_C_BUILD, why);
         refused(s, q, line);
     } else

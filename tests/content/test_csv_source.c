@@ -26,6 +26,33 @@ static void columns_in_any_order_and_language(void **state)
     assert_string_equal(q->theme, "默认"); /* no theme column: the file's default */
 }
 
+/* The blanks the stem shows and the answer's must agree (issue 16, item 4):
+ * two （） and a one-blank answer would tell the member to type a|b, then
+ * mark it wrong. A stem that shows no blank (a question) takes any. */
+static void blanks_in_the_stem_and_the_answer_agree(void **state)
+{
+    (void)state;
+    qkt_parsed p;
+    qkt_parse(QK_SRC_CSV,
+              "编号,题型,题干,答案,A,B\n"
+              "b1,填空,党的最高理想和最终目标是实现（ ），党的根本宗旨是（　）。,共产主义\n"
+              "b2,填空,中共一大于____年在____召开。,1921\n"
+              "b3,填空,一大在哪里闭幕？,南湖|嘉兴\n"
+              "k1,填空,党的最高理想和最终目标是实现（ ），党的根本宗旨是（　）。,共产主义|全心全意为人民服务\n"
+              "k2,填空,一大闭幕于嘉兴哪里？,南湖\n"
+              "k3,填空,中共一大于____年在（）召开。,1921|上海\n"
+              "k4,单选,下列说法正确的是（ ）,A,甲,乙\n",
+              &p);
+    assert_int_equal(p.errors, 2);
+    assert_non_null(strstr(p.diags, "2: error: question b1: the stem has 2 blanks (____ or ( )) but the answer has 1"));
+    assert_non_null(strstr(p.diags, "3: error: question b2: the stem has 2 blanks (____ or ( )) but the answer has 1"));
+    assert_int_equal(p.n, 5); /* b1 and b2 refused, the others built */
+    assert_non_null(qkt_find(&p, "b3")); /* a question, no blank shown: two answers asked */
+    assert_non_null(qkt_find(&p, "k1"));
+    assert_non_null(qkt_find(&p, "k2"));
+    assert_non_null(qkt_find(&p, "k3"));
+}
+
 static void quotes_commas_newlines_crlf_and_blank_rows(void **state)
 {
     (void)state;
@@ -56,7 +83,7 @@ static void answers_written_the_ways_people_write_them(void **state)
               "m2,multi,s2,a,b,c,d,A、C,\n"
               "j1,判断,s3,,,,,错误,\n"
               "j2,判断,s4,,,,,T,\n"
-              "f1,填空,s5____,,,,,1921/1921年｜南湖；嘉兴,\n",
+              "f1,填空,s5____年在____和____,,,,,1921/1921年｜南湖；嘉兴,\n",
               &p);
     assert_int_equal(p.errors, 0);
     assert_string_equal(qkt_find(&p, "m1")->answer, "ABD");
@@ -178,6 +205,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(columns_in_any_order_and_language),
         cmocka_unit_test(quotes_commas_newlines_crlf_and_blank_rows),
+        cmocka_unit_test(blanks_in_the_stem_and_the_answer_agree),
         cmocka_unit_test(answers_written_the_ways_people_write_them),
         cmocka_unit_test(too_many_alternatives_are_refused),
         cmocka_unit_test(ids_made_from_stems_are_stable_and_unique),
