@@ -271,6 +271,50 @@ static size_t split(const char *s, const char *seps, char **parts, size_t max)
     return n;
 }
 
+/* One blank's accepted answers: separated by /, a literal slash written \/
+ * (1\/3, 145\/90mmHg). *bare is set when a / has no space on either side
+ * ("1/3", "毫米/年"): read as alternatives, but the author may have meant a
+ * fraction or a unit, so the caller says so. Returns the count as split(). */
+static size_t split_alts(const char *s, char **parts, size_t max, int *bare)
+{
+    size_t n = 0, len = strlen(s);
+    char *cur = malloc(len + 1);
+    if (!cur)
+        return SIZE_MAX;
+    size_t w = 0;
+    for (size_t i = 0;; i++) {
+        if (s[i] == '\\' && s[i + 1] == '/') {
+            cur[w++] = '/';
+            i++;
+            continue;
+        }
+        if (s[i] != '\0' && s[i] != '/') {
+            cur[w++] = s[i];
+            continue;
+        }
+        if (s[i] == '/' && !(i > 0 && s[i - 1] == ' ' && s[i + 1] == ' '))
+            *bare = 1;
+        size_t a = 0, b = w;
+        while (a < b && (cur[a] == ' ' || cur[a] == '\t'))
+            a++;
+        while (b > a && (cur[b - 1] == ' ' || cur[b - 1] == '\t' || cur[b - 1] == '\r' || cur[b - 1] == '\n'))
+            b--;
+        if (n == max || !(parts[n] = qk__dupn(cur + a, b - a))) {
+            int full = n == max;
+            for (size_t k = 0; k < n; k++)
+                free(parts[k]);
+            free(cur);
+            return full ? max + 1 : SIZE_MAX;
+        }
+        n++;
+        w = 0;
+        if (s[i] == '\0')
+            break;
+    }
+    free(cur);
+    return n;
+}
+
 int qk__fill_key(qk__src *s, qk_question *q, const char *answer, int line)
 {
     char *norm = NULL;
@@ -297,7 +341,18 @@ int qk__fill_key(qk__src *s, qk_question *q, const char *answer, int line)
         if (ok) {
             qk_blank *b = &q->blanks[i];
             char *alts[33];
-            size_t na = split(blanks[i], "/", alts, 32);
+            int bare = 0;
+            size_t na = split_alts(blanks[i], alts, 32, &bare);
+            if (bare && na > 1 && na <= 32) {
+                char list[512] = "";
+                for (size_t a = 0; a < na; a++) {
+                    size_t used = strlen(list);
+                    int en = s->lang == QK_LANG_EN;
+                    snprintf(list + used, sizeof list - used, en ? "%s\"%s\"" : "%s“%s”", a ? (en ? " or " : "或") : "",
+                             alts[a]);
+                }
+                qk__qdiag(s, QK_DIAG_WARNING, line, q->id, QK_C_FILL_SLASH, blanks[i], list);
+            }
             if (na == SIZE_MAX) { /* out of memory: nothing kept */
                 na = 0;
                 ok = 0;

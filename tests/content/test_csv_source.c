@@ -94,6 +94,30 @@ static void answers_written_the_ways_people_write_them(void **state)
     assert_string_equal(qkt_find(&p, "f1")->answer, "1921 / 1921年 | 南湖 | 嘉兴");
 }
 
+/* A / inside a real answer (issue 16, item 3: 1/3, 145/90mmHg, 毫米/年):
+ * written \/ it is part of the answer; a bare / still separates alternatives,
+ * as it always did, but never silently: the check says how it was read and
+ * how to write either meaning. Spaced / is plainly alternatives. */
+static void a_slash_is_never_silently_taken_apart(void **state)
+{
+    (void)state;
+    qkt_parsed p;
+    qkt_parse(QK_SRC_CSV,
+              "编号,题型,题干,答案\n"
+              "f1,填空,三个苹果平均分给三个人，每人分到全部的____。,1\\/3\n"
+              "f2,填空,血压____属于高血压。,145/90mmHg\n"
+              "f3,填空,发展党员需要____名正式党员作介绍人。,2 / 两 / 二\n"
+              "f4,填空,速度的单位可以是____或____。,毫米\\/年|米\\/秒\n",
+              &p);
+    assert_int_equal(p.errors, 0);
+    assert_string_equal(qkt_find(&p, "f1")->answer, "1/3");
+    assert_string_equal(qkt_find(&p, "f2")->answer, "145 / 90mmHg");
+    assert_string_equal(qkt_find(&p, "f3")->answer, "2 / 两 / 二");
+    assert_string_equal(qkt_find(&p, "f4")->answer, "毫米/年 | 米/秒");
+    assert_int_equal(p.warnings, 1);
+    assert_non_null(strstr(p.diags, "3: warning: question f2: the answer \"145/90mmHg\" is read as alternatives: \"145\" or \"90mmHg\""));
+}
+
 /* A blank with more accepted answers than a blank holds is refused with a
  * message (it used to be read from freed memory and crash the builder). */
 static void too_many_alternatives_are_refused(void **state)
@@ -208,6 +232,7 @@ int main(void)
         cmocka_unit_test(blanks_in_the_stem_and_the_answer_agree),
         cmocka_unit_test(answers_written_the_ways_people_write_them),
         cmocka_unit_test(too_many_alternatives_are_refused),
+        cmocka_unit_test(a_slash_is_never_silently_taken_apart),
         cmocka_unit_test(ids_made_from_stems_are_stable_and_unique),
         cmocka_unit_test(every_row_problem_is_reported_with_its_line),
         cmocka_unit_test(missing_columns_and_unclosed_quotes),
