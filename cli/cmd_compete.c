@@ -57,8 +57,10 @@ static int list(cli *c)
             snprintf(window, sizeof window, "%s", M(c, M_C_ALWAYS));
         }
         size_t count = v[i]->questions ? v[i]->n_questions : v[i]->count;
-        table_add(&t, "%s\t%s\t%s\t%s\t%zu\t%ds\t%s", v[i]->id, v[i]->title,
-                  state_label(c, qk_competition_state(v[i], now)), window, count, v[i]->seconds,
+        char secs[32];
+        msgf(c, secs, sizeof secs, M_DUR_S, v[i]->seconds);
+        table_add(&t, "%s\t%s\t%s\t%s\t%zu\t%s\t%s", v[i]->id, v[i]->title,
+                  state_label(c, qk_competition_state(v[i], now)), window, count, secs,
                   M(c, v[i]->guests ? M_C_YES : M_C_NO));
     }
     table_print(c, &t);
@@ -498,11 +500,12 @@ static void server_board(cli *c, const qk_competition *def)
     {
         const char *team = def->teams == QK_TEAMS_DEPT ? json_string_value(json_object_get(r, "dept"))
                                                        : json_string_value(json_object_get(r, "branch"));
-        table_add(&t, "%lld\t%s\t%s\t%lld\t-\t%.1fs\t%s",
+        char secs[32];
+        msgf(c, secs, sizeof secs, M_DUR_S1, (double)json_integer_value(json_object_get(r, "answer_ms")) / 1000.0);
+        table_add(&t, "%lld\t%s\t%s\t%lld\t-\t%s\t%s",
                   (long long)json_integer_value(json_object_get(r, "rank")),
                   json_string_value(json_object_get(r, "name")), team && *team ? team : "-",
-                  (long long)json_integer_value(json_object_get(r, "points")),
-                  (double)json_integer_value(json_object_get(r, "answer_ms")) / 1000.0,
+                  (long long)json_integer_value(json_object_get(r, "points")), secs,
                   json_is_true(json_object_get(r, "flagged")) ? M(c, M_C_FLAG) : "");
     }
     table_print(c, &t);
@@ -551,12 +554,14 @@ static int board(cli *c, const char *comp)
     } else {
         table t = {0};
         table_add(&t, "%s", M(c, M_C_BOARD_HEAD));
-        for (size_t i = 0; i < n; i++)
-            table_add(&t, "%d\t%s\t%s\t%d\t%zu/%zu\t%.1fs\t%s", rows[i].rank,
+        for (size_t i = 0; i < n; i++) {
+            char secs[32];
+            msgf(c, secs, sizeof secs, M_DUR_S1, (double)rows[i].answer_ms / 1000.0);
+            table_add(&t, "%d\t%s\t%s\t%d\t%zu/%zu\t%s\t%s", rows[i].rank,
                       rows[i].member_id ? rows[i].name : M(c, M_C_GUEST),
                       rows[i].team[0] ? rows[i].team : "-", rows[i].points, rows[i].correct,
-                      rows[i].total, (double)rows[i].answer_ms / 1000.0,
-                      rows[i].flagged ? M(c, M_C_FLAG) : "");
+                      rows[i].total, secs, rows[i].flagged ? M(c, M_C_FLAG) : "");
+        }
         table_print(c, &t);
         table_free(&t);
     }

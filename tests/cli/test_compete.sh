@@ -9,6 +9,8 @@ mini_bundle
 "$QK" compete list >"$WORK/o" 2>&1
 expect_contains "list shows the competition" "$WORK/o" "mini-cup"
 expect_contains "open now" "$WORK/o" "进行中"
+expect_contains "the time per question in 秒, with the guests column named 访客" "$WORK/o" "30 秒  可"
+expect_contains "(its head)" "$WORK/o" "每题   访客"
 
 # Solo: the PIN, Enter to start, two answers (both questions are 对).
 printf '1234\n\n对\n对\n' | "$QK" compete start mini-cup --member m1 >"$WORK/o" 2>&1
@@ -53,6 +55,7 @@ expect_contains "one player is not hot-seat" "$WORK/o" "需要 2–8 名选手"
 expect_contains "board has the solo entry" "$WORK/b" "张三"
 expect_contains "board has the hot-seat winner" "$WORK/b" "李四"
 expect_contains "board has the guest" "$WORK/b" "访客"
+expect_eq "the board's times read in 秒" "$(grep -c '[0-9]\.[0-9] 秒' "$WORK/b")" "$(grep -c '张三\|李四\|访客' "$WORK/b")"
 expect_eq "each entry is events in the log" \
     "$(sql "select count(*) from events where kind = 'attempt.finish' and json_extract(payload, '\$.competition') = 'mini-cup'")" 5
 
