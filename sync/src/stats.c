@@ -603,14 +603,22 @@ static void wrong_as_text(json_t *r, const qk_question *q, qk_lang lang)
     char *resp = strndup(cell, (size_t)(count - cell - 1));
     qk_response rs;
     char *text = NULL;
+    const char *only = "";
     if (resp && qk_response_parse(&rs, q, NULL, resp, NULL) == QK_OK) {
         qk_response_show(&text, q, NULL, &rs, lang, QK_SHOW_TEXT);
+        /* some of the right options and nothing else: wrong for what is
+         * missing, which "用法 (3)" alone would not say */
+        uint32_t right = 0;
+        for (size_t k = 0; k < q->n_options && k < 32; k++)
+            right |= q->options[k].correct ? 1u << k : 0;
+        if (q->type == QK_Q_MULTI && rs.choices && (rs.choices & ~right) == 0 && rs.choices != right)
+            only = lang == QK_LANG_EN ? "only " : "只选了 ";
         qk_response_clear(&rs);
     }
-    size_t n = text ? strlen(text) + strlen(count) + 2 : 0;
+    size_t n = text ? strlen(only) + strlen(text) + strlen(count) + 2 : 0;
     char *both = n ? malloc(n) : NULL;
     if (both) {
-        snprintf(both, n, "%s %s", text, count);
+        snprintf(both, n, "%s%s %s", only, text, count);
         json_array_set_new(r, TOP_WRONG_COL, json_string(both));
     }
     free(both);

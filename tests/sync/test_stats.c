@@ -235,13 +235,16 @@ static void item_analysis(void **state)
 
 /* The most chosen wrong answer as a person reads it: the options' texts (a
  * multiple choice joined by ；), 对/错 in the bundle's language (zh-CN here),
- * and a response that does not fit the question left as it is. */
+ * and a response that does not fit the question left as it is. Some of a
+ * multiple choice's right options and nothing else is said to be only those
+ * (m1's key is 甲 and 丙: "甲 (1)" alone would read as if 甲 were wrong). */
 static void wrong_answers_in_words(void **state)
 {
     sfx *f = *state;
-    json_t *rows = json_pack("[[s,i,i,f,n,s,n],[s,i,i,f,n,s,n],[s,i,i,f,n,s,n],[s,i,i,f,n,s,n],[s,i,i,f,n,n,n]]",
+    json_t *rows = json_pack("[[s,i,i,f,n,s,n],[s,i,i,f,n,s,n],[s,i,i,f,n,s,n],[s,i,i,f,n,s,n],[s,i,i,f,n,n,n],"
+                             "[s,i,i,f,n,s,n]]",
                              "m1", 3, 3, 0.3, "AC (2)", "j1", 2, 2, 0.5, "F (1)", "s1", 2, 2, 0.5,
-                             "Z (1)", "f1", 1, 1, 0.0, "19 (21)|南湖 (1)", "s1", 1, 1, 1.0);
+                             "Z (1)", "f1", 1, 1, 0.0, "19 (21)|南湖 (1)", "s1", 1, 1, 1.0, "m1", 1, 1, 0.0, "A (1)");
     qk_stats_fill_stems(rows, f->base.b);
     assert_string_equal(sval(json_array_get(rows, 0), 5), "甲；丙 (2)");
     assert_string_equal(sval(json_array_get(rows, 0), 6), "多选");
@@ -249,6 +252,7 @@ static void wrong_answers_in_words(void **state)
     assert_string_equal(sval(json_array_get(rows, 2), 5), "Z (1)"); /* no option Z */
     assert_string_equal(sval(json_array_get(rows, 3), 5), "19 (21) | 南湖 (1)");
     assert_true(json_is_null(json_array_get(json_array_get(rows, 4), 5))); /* nobody answered wrong */
+    assert_string_equal(sval(json_array_get(rows, 5), 5), "只选了 甲 (1)");
     json_decref(rows);
 }
 
