@@ -22,6 +22,7 @@ static void name_themes(cli *c, json_t *t)
         qk_stats_fill_titles(t, b);
     qk_bundle_close(b);
     qk_stats_name_modes(t, c->lang);
+    qk_stats_stem_first(t);
 }
 
 static void write_table(cli *c, json_t *t)

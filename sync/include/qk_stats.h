@@ -76,6 +76,10 @@ void qk_stats_name_competition(json_t *table, const char *id, const char *title)
  * people read (the terminal, CSV, Excel); the JSON API keeps the codes. */
 void qk_stats_name_modes(json_t *table, qk_lang lang);
 
+/* The questions table for people: the stem first, where a person reads
+ * across, and the question's id last (for whoever edits the bank). */
+void qk_stats_stem_first(json_t *table);
+
 /* One cell as text: integers as they are, reals as short as they print,
  * null empty (CSV and the terminal table both use it). */
 void qk_stats_cell_text(json_t *v, char *buf, size_t n);

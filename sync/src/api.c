@@ -1038,6 +1038,7 @@ static void server_names(call *c, json_t *table)
     }
     json_decref(list);
     each_published(c, titles_from, table);
+    qk_stats_stem_first(table);
     qk_stats_name_modes(table, c->lang);
 }
 

@@ -542,7 +542,7 @@ static const char sql_questions[] =
 
 #define TOP_WRONG_COL 5 /* top_wrong's place in cols_questions */
 static const col cols_questions[] = {
-    {"question_id", "题目", "question"},       {"answers", "作答次数", "answers"},
+    {"question_id", "题目编号", "question id"}, {"answers", "作答次数", "answers"},
     {"members", "作答人数", "members"},         {"facility", "难度系数（答对率）", "facility"},
     {"discrimination", "区分度", "discrimination"}, {"top_wrong", "最常见错答（次数）", "most chosen wrong answer"},
     {"stem", "题干", "stem"}};
@@ -697,6 +697,43 @@ void qk_stats_name_competition(json_t *table, const char *id, const char *title)
         const char *cell = k >= 0 ? json_string_value(json_array_get(row, (size_t)k)) : NULL;
         if (comp && cell && strcmp(cell, id) == 0)
             json_array_set_new(row, (size_t)k, json_string(title));
+    }
+}
+
+/* Moves the last element of a to the front. */
+static void last_first(json_t *a)
+{
+    size_t n = json_array_size(a);
+    if (n < 2)
+        return;
+    json_t *last = json_incref(json_array_get(a, n - 1));
+    json_array_remove(a, n - 1);
+    json_array_insert_new(a, 0, last);
+}
+
+void qk_stats_stem_first(json_t *table)
+{
+    const char *subject = json_string_value(json_object_get(table, "subject"));
+    if (!subject || strcmp(subject, "questions") != 0)
+        return;
+    json_t *cols = json_object_get(table, "columns");
+    const char *key = json_string_value(json_object_get(json_array_get(cols, json_array_size(cols) - 1), "key"));
+    if (!key || strcmp(key, "stem") != 0)
+        return; /* done already */
+    last_first(cols);
+    size_t i;
+    json_t *row;
+    json_array_foreach(json_object_get(table, "rows"), i, row)
+        last_first(row);
+    /* the id after the figures, not between the stem and them */
+    json_t *id = json_incref(json_array_get(cols, 1));
+    json_array_remove(cols, 1);
+    json_array_append_new(cols, id);
+    json_array_foreach(json_object_get(table, "rows"), i, row)
+    {
+        json_t *v = json_incref(json_array_get(row, 1));
+        json_array_remove(row, 1);
+        json_array_append_new(row, v);
     }
 }
 

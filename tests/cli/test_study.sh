@@ -102,4 +102,8 @@ expect_contains "book: the multiple choice's right answer as shown" "$WORK/sb2" 
 Q stats questions --local >"$WORK/sq" 2>&1
 grep '中国共产党成立于哪一年' "$WORK/sq" >"$WORK/sq1"
 expect_contains "most chosen wrong answer as the option's text" "$WORK/sq1" " 1927年 (1) "
+# People read a question by its stem: first, where the eye starts; the id last.
+expect_eq "the questions table starts with the stem" "$(sed -n 2p "$WORK/sq" | awk '{print $1}')" 题干
+expect_eq "and ends with the question's id" "$(sed -n 2p "$WORK/sq" | awk '{print $NF}')" 题目编号
+expect_eq "a row starts with its stem" "$(awk '{print $1}' "$WORK/sq1")" "中国共产党成立于哪一年？"
 finish
