@@ -358,6 +358,15 @@ try {
   await pickAnswer(page, first);
   await tap(page, () => page.click('#q-submit'));
   expectTrue('practice shows the feedback', await page.locator('#q-next').isVisible());
+  // Back to the menu in the middle of a quiz, still signed in; the quiz
+  // stays to be continued.
+  expectTrue('a quiz offers the way back to the menu', await page.locator('#to-menu').isVisible());
+  await tap(page, () => page.click('#to-menu'));
+  await waitScreen(page, 'menu');
+  expectEq('返回菜单 leads to the menu, still signed in as the member',
+           [await page.locator('#menu-title').textContent(), await page.locator('#done').isVisible(),
+            await page.locator('#to-menu').isVisible()],
+           ['张三，你好', true, false]);
   await page.click('#done');
   await waitScreen(page, 'home');
   await login(page, 'm1', '1234');

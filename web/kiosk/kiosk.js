@@ -9,7 +9,7 @@ const cal = window.qkCalendar;
 
 const TEXT = {
   zh: {
-    brand: '党员学习一体机', done: '完成，退出', welcome: '欢迎来学习',
+    brand: '党员学习一体机', done: '完成，退出', toMenu: '返回菜单', welcome: '欢迎来学习',
     welcomeSub: '党员请登录答题、学习；居民可以访客身份参加健康知识答题。', memberLogin: '党员登录',
     guest: '居民访客', openComps: '正在进行的知识竞赛', loginTitle: '党员登录', memberId: '党员编号',
     pin: 'PIN 密码', back: '返回', login: '登录', themes: '选择主题', submit: '提交答案', next: '下一题',
@@ -52,7 +52,7 @@ const TEXT = {
       : `${day}的每日答题一题也没有答，今天换了新题。`),
   },
   en: {
-    brand: 'Study kiosk', done: 'Done, sign out', welcome: 'Welcome',
+    brand: 'Study kiosk', done: 'Done, sign out', toMenu: 'Menu', welcome: 'Welcome',
     welcomeSub: 'Members sign in to study; residents can take the health quiz as guests.', memberLogin: 'Member sign-in',
     guest: 'Resident (guest)', openComps: 'Competitions open now', loginTitle: 'Member sign-in', memberId: 'Member id',
     pin: 'PIN', back: 'Back', login: 'Sign in', themes: 'Pick a theme', submit: 'Submit', next: 'Next',
@@ -139,6 +139,9 @@ function show(name) {
   window.qkKiosk.screen = name;
   drawn();
   $('done').hidden = !state.token;
+  /* back to the menu without signing out (a quiz left half-way is offered
+   * there to continue); a hot-seat game has its own way through */
+  $('to-menu').hidden = !state.token || !!state.game || name.startsWith('hs-') || ['menu', 'home', 'login'].includes(name);
   $('who').hidden = !state.token;
   $('who').textContent = state.member ? TEXT[state.lang].hello(state.member.name)
     : state.game ? t('hotseatTitle') : t('guestWho');
@@ -1160,6 +1163,7 @@ document.addEventListener('DOMContentLoaded', () => {
   $('hs-ready').addEventListener('click', async () => drawGame(await api('POST', '/api/hotseat/reveal')));
   $('hs-continue').addEventListener('click', gameContinue);
   $('done').addEventListener('click', signOut);
+  $('to-menu').addEventListener('click', guarded(() => openMenu()));
   $('idle-stay').addEventListener('click', touched);
   $('lang').addEventListener('click', () => {
     state.lang = state.lang === 'en' ? 'zh' : 'en';
