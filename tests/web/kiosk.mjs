@@ -217,6 +217,8 @@ try {
   await page.locator('#sync-status').filter({ hasText: /同步/ }).waitFor();
   expectEq('the home screen is in Chinese', await page.locator('#s-home .hero').textContent(), '欢迎来学习');
   expectTrue('it lists the open competitions', (await page.locator('#comp-list li').count()) > 0);
+  expectEq('and says how to take part in one (the list itself is not for tapping)',
+           await page.locator('#open-comps p').textContent(), '登录或以居民访客进入后，点“知识竞赛”参加。');
   expectTrue('and the sync status', (await page.locator('#sync-status').textContent()).length > 0);
   console.log(`# the kiosk's clock says ${cal.timeText(await kioskNow(page), true)} (Beijing time)`);
   await expectKioskClock(page, "the page keeps the kiosk's time (/api/home), not the browser's");
