@@ -490,7 +490,8 @@ static void server_board(cli *c, const qk_competition *def)
     char when[64];
     fmt_time(when, sizeof when, (int64_t)json_integer_value(json_object_get(b, "server_ms")));
     const char *branch = json_string_value(json_object_get(b, "branch"));
-    out(c, stdout, M_C_SERVER_BOARD, branch ? branch : M(c, M_ALL_BRANCHES), when);
+    const char *bname = json_string_value(json_object_get(b, "branch_name"));
+    out(c, stdout, M_C_SERVER_BOARD, bname ? bname : branch ? branch : M(c, M_ALL_BRANCHES), when);
     json_t *entries = json_object_get(b, "entries");
     table t = {0};
     table_add(&t, "%s", M(c, M_C_BOARD_HEAD));
@@ -498,7 +499,10 @@ static void server_board(cli *c, const qk_competition *def)
     json_t *r;
     json_array_foreach(entries, i, r)
     {
+        /* a branch by its name where the server gave it */
+        const char *rname = json_string_value(json_object_get(r, "branch_name"));
         const char *team = def->teams == QK_TEAMS_DEPT ? json_string_value(json_object_get(r, "dept"))
+                           : rname                     ? rname
                                                        : json_string_value(json_object_get(r, "branch"));
         char secs[32];
         msgf(c, secs, sizeof secs, M_DUR_S1, (double)json_integer_value(json_object_get(r, "answer_ms")) / 1000.0);
@@ -521,7 +525,7 @@ static void server_board(cli *c, const qk_competition *def)
     json_array_foreach(teams, i, r)
     {
         out(c, stdout, M_C_TEAM_LINE, (int)json_integer_value(json_object_get(r, "rank")),
-            json_string_value(json_object_get(r, "team")),
+            json_string_value(json_object_get(r, json_object_get(r, "name") ? "name" : "team")),
             (int)json_integer_value(json_object_get(r, "members")),
             json_real_value(json_object_get(r, "points_mean")));
     }

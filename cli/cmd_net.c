@@ -90,7 +90,7 @@ int cmd_enroll(cli *c, int argc, char **argv)
         err_text(c, msg);
         goto out;
     }
-    out(c, stdout, M_ENROLLED, conf.device_id, conf.branch, conf.url);
+    out(c, stdout, M_ENROLLED, conf.device_id, conf.branch_name[0] ? conf.branch_name : conf.branch, conf.url);
     status = EXIT_OK;
 out:
     free(pem);
@@ -452,7 +452,7 @@ void status_server(cli *c)
             fmt_time(when, sizeof when, conf.last_sync_ms);
         else
             snprintf(when, sizeof when, "%s", M(c, M_STATUS_NEVER));
-        out(c, stdout, M_STATUS_SERVER, conf.url, conf.branch, when,
+        out(c, stdout, M_STATUS_SERVER, conf.url, conf.branch_name[0] ? conf.branch_name : conf.branch, when,
             (long long)conf.clock_offset_ms);
     }
     /* Installed bundles, and whether the last catalogue had newer ones. */

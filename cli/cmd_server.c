@@ -350,6 +350,25 @@ static int read_roster(cli *c, const char *path, char **text, size_t *len)
     return 0;
 }
 
+/* A branch's name for people, from the store (its id where it has none). */
+static void branch_label(qk_store *s, const char *id, char *out, size_t n)
+{
+    json_t *all = NULL;
+    snprintf(out, n, "%s", id ? id : "");
+    if (id && qk_admin_branches(s, &all) == QK_OK) {
+        size_t i;
+        json_t *b;
+        json_array_foreach(all, i, b)
+        {
+            const char *bid = json_string_value(json_object_get(b, "id"));
+            const char *name = json_string_value(json_object_get(b, "name"));
+            if (bid && strcmp(bid, id) == 0 && name && name[0])
+                snprintf(out, n, "%s", name);
+        }
+    }
+    json_decref(all);
+}
+
 /* The same commands through the server's API, for leaders who have no access
  * to its database: log in, call, print what came back. */
 static int admin_remote(cli *c, const char *cmd, const char *sub, const aopts *o)
@@ -459,8 +478,9 @@ static int admin_remote(cli *c, const char *cmd, const char *sub, const aopts *o
                 char until[64];
                 const char *code = json_string_value(json_object_get(reply, "code"));
                 fmt_time(until, sizeof until, (int64_t)json_integer_value(json_object_get(reply, "expires_ms")));
-                out(c, stdout, M_ADMIN_CODE, code, json_string_value(json_object_get(reply, "branch")),
-                    until, code);
+                const char *bname = json_string_value(json_object_get(reply, "branch_name"));
+                out(c, stdout, M_ADMIN_CODE_URL, code,
+                    bname ? bname : json_string_value(json_object_get(reply, "branch")), until, o->server, code);
             }
             free(text);
         }
@@ -609,7 +629,9 @@ int admin_server(cli *c, int argc, char **argv)
             if ((rc = qk_admin_code_new(s, o.branch, "cli", (int64_t)hours * 3600 * 1000, code,
                                         &exp)) == QK_OK) {
                 fmt_time(until, sizeof until, exp);
-                out(c, stdout, M_ADMIN_CODE, code, o.branch, until, code);
+                char bname[260];
+                branch_label(s, o.branch, bname, sizeof bname);
+                out(c, stdout, M_ADMIN_CODE, code, bname, until, code);
             }
         }
     } else if (strcmp(cmd, "device") == 0 && strcmp(sub, "list") == 0 && o.npos == 0) {

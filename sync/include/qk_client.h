@@ -23,6 +23,7 @@ typedef struct qk_client_conf {
     char token[80];     /* the device's token */
     char device_id[40];
     char branch[65];
+    char branch_name[260]; /* the branch's name, as the server last said it ("" before) */
     int64_t roster_cursor;
     int64_t last_sync_ms;  /* last successful sync */
     int64_t clock_offset_ms; /* server time minus device time at the last sync */

@@ -437,6 +437,46 @@ static void h_members_import(call *c)
     ok(c, 200, json_pack("{s:I}", "imported", (json_int_t)added));
 }
 
+/* Every branch's name by id ({"b1": "第一党支部", ...}; ids without a name
+ * left out); a new object, NULL when the store cannot say. */
+static json_t *branch_names(call *c)
+{
+    json_t *all = NULL, *names = NULL;
+    if (qk_admin_branches(c->s, &all) == QK_OK && (names = json_object())) {
+        size_t i;
+        json_t *b;
+        json_array_foreach(all, i, b)
+        {
+            const char *bid = json_string_value(json_object_get(b, "id"));
+            const char *bname = json_string_value(json_object_get(b, "name"));
+            if (bid && bname && bname[0])
+                json_object_set_new(names, bid, json_string(bname));
+        }
+    }
+    json_decref(all);
+    return names;
+}
+
+/* A branch's name for people (the id where it has none); a new string, or
+ * NULL out of memory. */
+static json_t *branch_name(call *c, const char *id)
+{
+    json_t *all = NULL, *name = NULL;
+    if (id && qk_admin_branches(c->s, &all) == QK_OK) {
+        size_t i;
+        json_t *b;
+        json_array_foreach(all, i, b)
+        {
+            const char *bid = json_string_value(json_object_get(b, "id"));
+            const char *bname = json_string_value(json_object_get(b, "name"));
+            if (!name && bid && strcmp(bid, id) == 0 && bname && bname[0])
+                name = json_string(bname);
+        }
+    }
+    json_decref(all);
+    return name ? name : json_string(id ? id : "");
+}
+
 static void h_codes(call *c)
 {
     if (!need_user(c, 0))
@@ -458,8 +498,8 @@ static void h_codes(call *c)
         if (rc != QK_OK)
             fail_rc(c, rc);
         else
-            ok(c, 201, json_pack("{s:s, s:s, s:I}", "code", code, "branch", branch, "expires_ms",
-                                 (json_int_t)exp));
+            ok(c, 201, json_pack("{s:s, s:s, s:o, s:I}", "code", code, "branch", branch, "branch_name",
+                                 branch_name(c, branch), "expires_ms", (json_int_t)exp));
     }
     json_decref(j);
 }
@@ -495,9 +535,9 @@ static void h_enroll(call *c)
             char *spem = NULL;
             if (qk_admin_server_key(c->s, &sk) == QK_OK)
                 qk_key_public_pem(sk, &spem);
-            ok(c, 201, json_pack("{s:s, s:s, s:s, s:s?, s:s?}", "device_id", dev, "token", token,
-                                 "branch", branch, "server_key", spem, "server_key_id",
-                                 sk ? qk_key_id(sk) : NULL));
+            ok(c, 201, json_pack("{s:s, s:s, s:s, s:o, s:s?, s:s?}", "device_id", dev, "token", token,
+                                 "branch", branch, "branch_name", branch_name(c, branch), "server_key",
+                                 spem, "server_key_id", sk ? qk_key_id(sk) : NULL));
             free(spem);
             qk_key_free(sk);
         }
@@ -611,8 +651,8 @@ static void h_roster(call *c)
     size_t i;
     json_t *m;
     json_array_foreach(rows, i, m) json_object_del(m, "cursor");
-    ok(c, 200, json_pack("{s:o, s:I, s:b}", "members", rows, "cursor", (json_int_t)cursor, "more",
-                         n == ROSTER_PAGE));
+    ok(c, 200, json_pack("{s:o, s:I, s:b, s:o}", "members", rows, "cursor", (json_int_t)cursor, "more",
+                         n == ROSTER_PAGE, "branch_name", branch_name(c, c->dev.branch)));
 }
 
 /* Replaces every path in msg (in place, cut to n) with as, in one pass from
@@ -898,8 +938,12 @@ static void h_leaderboard(call *c)
         v[i] = json_array_get(rows, i);
     if (v)
         qsort(v, n, sizeof *v, cmp_entry);
-    json_t *ranked = json_array(), *teams = json_object();
+    json_t *ranked = json_array(), *teams = json_object(), *names = branch_names(c);
     for (size_t i = 0; v && i < n; i++) {
+        const char *eb = json_string_value(json_object_get(v[i], "branch"));
+        json_t *bn = eb ? json_object_get(names, eb) : NULL;
+        if (bn) /* the branch as people name it, beside its id */
+            json_object_set(v[i], "branch_name", bn);
         int rank = (int)i + 1;
         if (i > 0 && cmp_entry(&v[i], &v[i - 1]) == 0)
             rank = (int)json_integer_value(json_object_get(v[i - 1], "rank"));
@@ -913,7 +957,9 @@ static void h_leaderboard(call *c)
         if (team && *team) {
             json_t *t = json_object_get(teams, team);
             if (!t) {
-                t = json_pack("{s:s, s:i, s:I}", "team", team, "members", 0, "points_total", (json_int_t)0);
+                json_t *tn = def->teams == QK_TEAMS_BRANCH ? json_object_get(names, team) : NULL;
+                t = json_pack("{s:s, s:s, s:i, s:I}", "team", team, "name", tn ? json_string_value(tn) : team,
+                              "members", 0, "points_total", (json_int_t)0);
                 json_object_set_new(teams, team, t);
             }
             json_object_set_new(t, "members", json_integer(json_integer_value(json_object_get(t, "members")) + 1));
@@ -943,10 +989,13 @@ static void h_leaderboard(call *c)
         json_array_append(team_list, tv[i]);
     }
     static const char *const team_names[] = {"none", "dept", "branch"};
-    ok(c, 200, json_pack("{s:{s:s, s:s, s:s}, s:s?, s:o, s:o, s:I, s:I, s:I}", "competition", "id", def->id,
+    json_t *own = branch ? json_object_get(names, branch) : NULL;
+    ok(c, 200, json_pack("{s:{s:s, s:s, s:s}, s:s?, s:s?, s:o, s:o, s:I, s:I, s:I}", "competition", "id", def->id,
                          "title", def->title, "teams", team_names[def->teams], "branch", branch,
+                         "branch_name", own ? json_string_value(own) : NULL,
                          "entries", ranked, "teams", team_list, "guest_entries", (json_int_t)guests,
                          "unscored", (json_int_t)unscored, "server_ms", (json_int_t)qk__store_now(c->s)));
+    json_decref(names);
     free(v);
     free(tv);
     json_decref(rows);

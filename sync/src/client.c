@@ -348,6 +348,8 @@ int qk_client_enroll(qk_client *c, qk_engine *e, const char *code, const char *n
     }
     snprintf(conf->token, sizeof conf->token, "%s", token);
     snprintf(conf->branch, sizeof conf->branch, "%s", branch);
+    const char *bname = json_string_value(json_object_get(reply, "branch_name"));
+    snprintf(conf->branch_name, sizeof conf->branch_name, "%s", bname ? bname : "");
     /* the server's acknowledgement key, pinned at enrolment (DESIGN.md decision 13) */
     const char *skey = json_string_value(json_object_get(reply, "server_key"));
     snprintf(conf->server_key, sizeof conf->server_key, "%s", skey && strlen(skey) < sizeof conf->server_key ? skey : "");
@@ -510,6 +512,9 @@ int qk_client_pull_roster(qk_client *c, qk_engine *e, qk_client_conf *conf, size
             (*changed)++;
         }
         conf->roster_cursor = json_integer_value(json_object_get(reply, "cursor"));
+        const char *bname = json_string_value(json_object_get(reply, "branch_name"));
+        if (bname && bname[0]) /* renamed on the server: the next sync says so */
+            snprintf(conf->branch_name, sizeof conf->branch_name, "%s", bname);
         int more = json_is_true(json_object_get(reply, "more"));
         json_decref(reply);
         if (!more)
@@ -671,6 +676,8 @@ int qk_client_conf_load(qk_client_conf *c, const char *path, char *msg, size_t n
             snprintf(c->pin, sizeof c->pin, "%s", s);
         if ((s = json_string_value(json_object_get(j, "branch"))))
             snprintf(c->branch, sizeof c->branch, "%s", s);
+        if ((s = json_string_value(json_object_get(j, "branch_name"))))
+            snprintf(c->branch_name, sizeof c->branch_name, "%s", s);
         c->roster_cursor = json_integer_value(json_object_get(j, "roster_cursor"));
         c->last_sync_ms = json_integer_value(json_object_get(j, "last_sync_ms"));
         c->clock_offset_ms = json_integer_value(json_object_get(j, "clock_offset_ms"));
@@ -692,6 +699,8 @@ int qk_client_conf_save(const qk_client_conf *c, const char *path, char *msg, si
                           (json_int_t)c->clock_offset_ms);
     if (j && c->server_key[0])
         json_object_set_new(j, "server_key", json_string(c->server_key));
+    if (j && c->branch_name[0])
+        json_object_set_new(j, "branch_name", json_string(c->branch_name));
     char *text = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
     json_decref(j);
     char tmp[4096];

@@ -195,6 +195,6 @@ expect_eq "with every sheet" "$(python3 -c 'import sys,zipfile;print(len([n for 
 
 # Offline again, the devices show the branch board from their last sync.
 "$QK" --data-dir "$PHONE" compete board mini-cup >"$WORK/o" 2>&1
-expect_contains "phone shows the server's board" "$WORK/o" "支部排行榜（服务器计分，支部 b1"
+expect_contains "phone shows the server's board, the branch by name" "$WORK/o" "支部排行榜（服务器计分，支部 第一党支部"
 expect_contains "with the kiosk's players" "$WORK/o" "赵六"
 finish

@@ -56,6 +56,7 @@ expect_eq "bad roster refused" "$?" 1
 expect_contains "bad roster row named by file:line" "$WORK/o" "bad.csv:2：PIN 应为 4–12 位数字"
 A code --branch b1 >"$WORK/code" 2>&1
 CODE=$(grep -o '[A-Z0-9]\{4\}-[A-Z0-9]\{4\}' "$WORK/code" | head -1)
+expect_contains "a code names its branch as people do" "$WORK/code" "（第一党支部，"
 
 # The device refuses a certificate it cannot verify, then enrols with the CA.
 "$QK" enroll "$URL" "$CODE" >"$WORK/o" 2>&1
@@ -65,7 +66,7 @@ expect_contains "and the reason is shown" "$WORK/o" "无法连接服务器"
 expect_contains "plain http to another host refused" "$WORK/o" "须为 https://"
 "$QK" enroll "$URL" "$CODE" --cacert "$WORK/ca.pem" --name kiosk-1 >"$WORK/o" 2>&1
 expect_eq "enrol exits 0" "$?" 0
-expect_contains "enrolled to the branch" "$WORK/o" "属于支部 b1"
+expect_contains "enrolled to the branch, named as people name it" "$WORK/o" "属于支部 第一党支部"
 expect_eq "credentials private" "$(stat -c %a "$QUIZKIT_HOME/server.json")" 600
 expect_eq "server keeps only the token's hash" \
     "$(sqlite3 "$SRV/server.db" "select count(*) from devices where token_hash = '$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["token"])' "$QUIZKIT_HOME/server.json")'")" 0
@@ -87,7 +88,7 @@ expect_eq "server re-scored all three attempts itself" \
 expect_contains "branch members can log in here" "$WORK/o" "张三"
 expect_not_contains "other branches' members are not sent" "$WORK/o" "王五"
 "$QK" status >"$WORK/o"
-expect_contains "status shows the server" "$WORK/o" "服务器 $URL（支部 b1）"
+expect_contains "status shows the server and the branch by name" "$WORK/o" "服务器 $URL（支部 第一党支部）"
 expect_not_contains "status shows a last sync" "$WORK/o" "上次成功同步：从未"
 
 # A new version published on the server reaches the kiosk on its next sync:
@@ -189,7 +190,8 @@ expect_eq "Range body" "$(stat -c %s "$WORK/body")" "$(( $(stat -c %s "$WORK/min
 sqlite3 "$SRV/server.db" "delete from throttle"
 R() { QUIZKIT_PASSWORD=leader-pass-1 "$QK" admin "$@" --server "$URL" --user li --cacert "$WORK/ca.pem"; }
 R code >"$WORK/o" 2>&1
-expect_contains "leader makes a code remotely" "$WORK/o" "（支部 b1，"
+expect_contains "leader makes a code remotely, for the branch by name" "$WORK/o" "（第一党支部，"
+expect_contains "and the command to run says the server's address" "$WORK/o" "quizkit enroll $URL "
 R member add m5 "孙七" --pin 2468 --dept 检验科 >"$WORK/o" 2>&1
 expect_contains "leader adds a member remotely" "$WORK/o" "已添加成员 m5（孙七），支部 b1"
 printf '编号,姓名,PIN\nm6,周八,1357\n' >"$WORK/r2.csv"
