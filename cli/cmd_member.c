@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "qk_client.h"
 
 /* A new PIN: from --pin, or asked twice on a terminal, or one line from a pipe. */
 static int read_new_pin(cli *c, const char *given, char *buf, size_t n)
@@ -136,11 +137,21 @@ static int member_list(cli *c, int argc, char **argv)
         out(c, stdout, M_M_NONE);
     } else {
         int64_t now = qk_engine_now_ms(e);
+        /* the device's own branch by the name the server gave it */
+        qk_client_conf conf = {0};
+        char *path = net_conf_path(c), msg[512];
+        if (!path || qk_client_conf_load(&conf, path, msg, sizeof msg) != QK_OK)
+            conf.branch[0] = '\0';
+        free(path);
         table t = {0};
         table_add(&t, "%s", M(c, M_M_COLS));
-        for (size_t i = 0; i < n; i++)
-            table_add(&t, "%s\t%s\t%s\t%s", v[i]->id, v[i]->name, v[i]->branch,
+        for (size_t i = 0; i < n; i++) {
+            const char *branch = v[i]->branch ? v[i]->branch : "";
+            if (conf.branch[0] && conf.branch_name[0] && strcmp(branch, conf.branch) == 0)
+                branch = conf.branch_name;
+            table_add(&t, "%s\t%s\t%s\t%s", v[i]->id, v[i]->name, branch,
                       M(c, v[i]->locked_until_ms > now ? M_M_LOCKED : M_M_OK));
+        }
         table_print(c, &t);
         table_free(&t);
     }

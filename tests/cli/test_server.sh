@@ -87,6 +87,7 @@ expect_eq "server re-scored all three attempts itself" \
 "$QK" member list >"$WORK/o"
 expect_contains "branch members can log in here" "$WORK/o" "张三"
 expect_not_contains "other branches' members are not sent" "$WORK/o" "王五"
+expect_eq "their branch by name, as the server named it" "$(grep 张三 "$WORK/o" | awk '{print $3}')" 第一党支部
 "$QK" status >"$WORK/o"
 expect_contains "status shows the server and the branch by name" "$WORK/o" "服务器 $URL（支部 第一党支部）"
 expect_not_contains "status shows a last sync" "$WORK/o" "上次成功同步：从未"
