@@ -312,6 +312,11 @@ try {
              me.history.length > 0 && firstRow.startsWith(cal.shortText(me.history[0].started_ms)),
              `${firstRow} / ${me.history.length && cal.shortText(me.history[0].started_ms)}`);
   expectEq('and the list says the times are Beijing time', await page.locator('#s-me h2').textContent(), '最近答题（北京时间）');
+  const rows = await page.locator('#me-history li').allTextContents();
+  expectTrue('each quiz shows its score, or 未完成 for one not finished (never a bare dash)',
+             rows.length === me.history.length &&
+             rows.every((r, i) => (me.history[i].finished ? /\d+%$/.test(r) || (me.history[i].max === 0 && r.endsWith('–')) : r.endsWith('未完成'))),
+             JSON.stringify(rows.map((r, i) => [r, me.history[i].finished])));
   await plainChinese(page, '"me"');
   await shot(page, 'me');
 

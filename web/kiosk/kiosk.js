@@ -22,7 +22,7 @@ const TEXT = {
     review: ['错题本', '复习答错过的题'], me: ['我的学习', '积分、连续学习天数、答题记录'],
     practice: '主题练习', exam: '模拟考试', practiceHint: '点主题开始练习', examHint: '点主题开始考试（限时，结束后看结果）',
     questions: n => `${n} 道题`, todayTag: '今日主题', progress: (i, n) => `第 ${i} / ${n} 题`,
-    judgeTrue: '对', judgeFalse: '错', blank: i => `第 ${i} 空`, right: '回答正确！', wrong: '回答错误',
+    judgeTrue: '对', judgeFalse: '错', notFinished: '未完成', blank: i => `第 ${i} 空`, right: '回答正确！', wrong: '回答错误',
     timeUp: '时间到', rightAnswer: a => `正确答案：${a}`, yourAnswer: a => `你的答案：${a}`,
     seeResult: '查看结果', resumed: n => `继续上次未完成的答题（已答 ${n} 题）`,
     scoreDetail: (c, n, p) => `答对 ${c} / ${n} 题${p > 0 ? `，获得 ${p} 积分` : ''}`, unanswered: '未作答',
@@ -65,7 +65,7 @@ const TEXT = {
     review: ['Wrong-answer book', 'Go over what you missed'], me: ['My study', 'Points, streak, history'],
     practice: 'Practice', exam: 'Exam', practiceHint: 'Tap a theme to practise', examHint: 'Tap a theme for a timed exam',
     questions: n => `${n} questions`, todayTag: "Today's theme", progress: (i, n) => `Question ${i} of ${n}`,
-    judgeTrue: 'True', judgeFalse: 'False', blank: i => `Blank ${i}`, right: 'Right!', wrong: 'Not right',
+    judgeTrue: 'True', judgeFalse: 'False', notFinished: 'not finished', blank: i => `Blank ${i}`, right: 'Right!', wrong: 'Not right',
     timeUp: 'Time is up', rightAnswer: a => `Answer: ${a}`, yourAnswer: a => `Yours: ${a}`,
     seeResult: 'See the result', resumed: n => `Picking up where you left off (${n} answered)`,
     scoreDetail: (c, n, p) => `${c} of ${n} right${p > 0 ? `, ${p} points` : ''}`, unanswered: 'not answered',
@@ -1090,7 +1090,7 @@ async function openMe() {
     const el = document.createElement('li');
     const when = cal.shortText(h.started_ms);
     el.append(div(`${when} · ${L.modes[h.mode] || ''}${h.theme ? ' · ' + h.theme : ''}`),
-              div(h.max > 0 ? `${Math.round((100 * h.score) / h.max)}%` : '–'));
+              div(!h.finished ? t('notFinished') : h.max > 0 ? `${Math.round((100 * h.score) / h.max)}%` : '–'));
     return el;
   }));
   show('me');
