@@ -60,7 +60,16 @@ static int member_add(cli *c, int argc, char **argv)
     if (engine_open(c, &e))
         return EXIT_FAIL;
     char buf[64];
-    int status = read_new_pin(c, pin, buf, sizeof buf);
+    qk_member *old = NULL;
+    int status = 0;
+    if (qk_member_get(e, id, &old) == QK_OK) {
+        /* taken (ids compare without case): said before a PIN is asked for */
+        err(c, M_M_TAKEN, old->id);
+        status = EXIT_FAIL;
+    }
+    qk_member_free(old);
+    if (status == 0)
+        status = read_new_pin(c, pin, buf, sizeof buf);
     if (status == 0) {
         if (qk_member_add(e, id, name, branch, buf) != QK_OK) {
             err_text(c, qk_engine_errmsg(e));

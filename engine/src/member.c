@@ -170,8 +170,11 @@ static int add_row(qk_engine *e, const char *id, const char *name, const char *b
     sqlite3_bind_int64(st, 7, qk_engine_now_ms(e));
     int step = sqlite3_step(st);
     sqlite3_finalize(st);
-    if ((step & 0xff) == SQLITE_CONSTRAINT || (step == SQLITE_DONE && sqlite3_changes(e->db) == 0))
-        return qk__errf(&e->err, e->lang, QK_EEXISTS, QK_M_M_EXISTS, id);
+    if ((step & 0xff) == SQLITE_CONSTRAINT || (step == SQLITE_DONE && sqlite3_changes(e->db) == 0)) {
+        char stored[MEMBER_ID_MAX + 1]; /* named as it was added: A12 for a12 */
+        return qk__errf(&e->err, e->lang, QK_EEXISTS, QK_M_M_EXISTS,
+                        stored_member_id(e, id, stored) == QK_OK ? stored : id);
+    }
     if (step != SQLITE_DONE)
         return qk__engine_sqlerr(e, step, "members");
     return QK_OK;

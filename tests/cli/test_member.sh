@@ -107,6 +107,10 @@ expect_contains "a12 signs in as A12" "$WORK/lower" "王医生，你好！"
 expect_eq "and the quiz is recorded as A12's" \
     "$(sql "select group_concat(distinct member_id) from events where kind in ('attempt.start','answer','attempt.finish') and lower(member_id)='a12'")" A12
 printf '1357\n' | "$QK" history --member a12 >"$WORK/hist_lower" 2>&1
+printf '1111\n' | "$QK" member add a12 --name 别人 >"$WORK/taken" 2>&1
+expect_eq "a12 cannot be added beside A12" "$?" 1
+expect_contains "which says so naming A12, before asking for a PIN" "$WORK/taken" "成员编号 A12 已存在（编号不区分大小写）"
+expect_not_contains "(no PIN asked)" "$WORK/taken" "PIN"
 expect_contains "history of a12 lists A12's quiz" "$WORK/hist_lower" "1/1   1/1"
 
 # A PIN in clear would appear as a JSON value ("2468" or :2468); hex salts and
