@@ -738,7 +738,7 @@ static void h_bundle_get(call *c)
     int rc = c->s->ops->bundle_get(c->s, id, version[0] ? version : NULL, &p);
     if (rc != QK_OK) {
         qk__ymsgf(c->lang, c->s->err, sizeof c->s->err, QK_Y_NOT_FOUND,
-                  c->lang == QK_LANG_EN ? "bundle" : "内容包", c->rest);
+                  c->lang == QK_LANG_EN ? "bundle" : "题库包", c->rest);
         return fail_rc(c, rc);
     }
     char etag[70];
