@@ -93,7 +93,7 @@ static void emit(qk__src *s, pending *p, const char *answer)
         return;
     q->stem = p->stem;
     p->stem = NULL;
-    q->id = qk__hash_id("a-", q->stem);
+    q->id = qk__made_id(s, "a-", q->stem);
     q->theme = qk__dup(s->default_theme ? s->default_theme : "");
     q->type = QK_Q_SINGLE;
     q->points = 1;

@@ -84,8 +84,8 @@ size_t qk__content_parse(qk_source_format format, const char *file, const char *
                          qk_question_sink add, void *add_payload,
                          void (*rejected)(const char *id, int line, void *payload))
 {
-    qk__src s = {file, text,        len, default_theme, lang,    fn, fn_payload,
-                 add,  add_payload, 0,   NULL,          rejected};
+    qk__src s = {file, text, len, default_theme, lang, fn, fn_payload, add, add_payload, 0, NULL,
+                 rejected, {NULL, 0, 0}};
     switch (format) {
     case QK_SRC_JSON: qk__import_json(&s); break;
     case QK_SRC_CSV: qk__import_csv(&s); break;
@@ -100,6 +100,7 @@ size_t qk__content_parse(qk_source_format format, const char *file, const char *
     default: qk__diag(&s, QK_DIAG_ERROR, 0, 0, QK_C_UNKNOWN_FORMAT);
     }
     qk__label(&s, NULL);
+    qk__idset_free(&s.made);
     return s.errors;
 }
 
@@ -468,7 +469,8 @@ static void report_duplicates(build *b)
  * questions and the media its pages show. */
 static void import_lesson(build *b, const char *path, const char *text, size_t len)
 {
-    qk__src src = {path, text, len, b->default_theme, b->o->lang, relay, b, NULL, NULL, 0, NULL, NULL};
+    qk__src src = {path, text, len, b->default_theme, b->o->lang, relay, b, NULL, NULL, 0, NULL, NULL,
+                   {NULL, 0, 0}};
     const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
     char *stem = qk__dupn(base, strrchr(base, '.') ? (size_t)(strrchr(base, '.') - base) : strlen(base));
     qk__lesson l;
@@ -515,6 +517,7 @@ static void import_lesson(build *b, const char *path, const char *text, size_t l
         }
     }
     qk__lesson_free(&l);
+    qk__idset_free(&src.made);
     free(stem);
 }
 

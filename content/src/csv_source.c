@@ -138,58 +138,6 @@ static int difficulty_of(const char *s, int *out)
     return ok;
 }
 
-/* Ids made from stems must be unique within the file: a small open-addressing
- * set of the ids handed out so far. */
-typedef struct idset {
-    char **slots;
-    size_t cap, n;
-} idset;
-
-static uint64_t fnv(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
-static int idset_add(idset *s, const char *id)
-{
-    if (2 * (s->n + 1) > s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 256;
-        char **slots = calloc(cap, sizeof *slots);
-        if (!slots)
-            return -1;
-        for (size_t i = 0; i < s->cap; i++) {
-            if (s->slots[i]) {
-                size_t k = fnv(s->slots[i]) & (cap - 1);
-                while (slots[k])
-                    k = (k + 1) & (cap - 1);
-                slots[k] = s->slots[i];
-            }
-        }
-        free(s->slots);
-        s->slots = slots;
-        s->cap = cap;
-    }
-    size_t k = fnv(id) & (s->cap - 1);
-    while (s->slots[k]) {
-        if (strcmp(s->slots[k], id) == 0)
-            return 0;
-        k = (k + 1) & (s->cap - 1);
-    }
-    s->slots[k] = qk__dup(id);
-    s->n++;
-    return 1;
-}
-
-static void idset_free(idset *s)
-{
-    for (size_t i = 0; i < s->cap; i++)
-        free(s->slots[i]);
-    free(s->slots);
-}
-
 static char **split_tags(const char *s, size_t *n)
 {
     char *norm = NULL;
@@ -219,7 +167,7 @@ static char **split_tags(const char *s, size_t *n)
     return v;
 }
 
-static void import_row(qk__src *s, const row *r, const int *map, size_t ncols, idset *ids)
+static void import_row(qk__src *s, const row *r, const int *map, size_t ncols)
 {
     int line = r->line;
     const char *stem = field(r, map, ncols, COL_STEM);
@@ -230,16 +178,7 @@ static void import_row(qk__src *s, const row *r, const int *map, size_t ncols, i
     if (!id || !*id) {
         /* No id column: derive one from the stem, so that editing options,
          * answers or explanations keeps the id (and members' progress). */
-        made = qk__hash_id("q-", stem ? stem : "");
-        for (int k = 2; made && idset_add(ids, made) == 0; k++) {
-            char *base = qk__hash_id("q-", stem ? stem : "");
-            size_t n = strlen(base) + 16;
-            free(made);
-            made = malloc(n);
-            if (made)
-                snprintf(made, n, "%s-%d", base, k);
-            free(base);
-        }
+        made = qk__made_id(s, "q-", stem ? stem : "");
         id = made;
     }
     qk_question *q = calloc(1, sizeof *q);
@@ -342,14 +281,12 @@ void qk__import_csv(qk__src *s)
     if (map && missing) {
         qk__diag(s, QK_DIAG_ERROR, header_line, 0, QK_C_CSV_MISSING_COL, missing);
     } else if (map) {
-        idset ids = {NULL, 0, 0};
         while ((got = qk_csv_next(&rd, &r)) == 1) {
             if (!qk_csv_blank(&r))
-                import_row(s, &r, map, ncols, &ids);
+                import_row(s, &r, map, ncols);
         }
         if (got < 0)
             qk__diag(s, QK_DIAG_ERROR, r.line, 0, QK_C_CSV_QUOTE);
-        idset_free(&ids);
     }
     free(map);
     qk_csv_row_free(&r);

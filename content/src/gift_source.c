@@ -262,7 +262,7 @@ static void import_block(qk__src *s, const char *b, size_t n, int line, const ch
     for (const char *t = title; title_ok && *t; t++)
         title_ok = (*t >= 'a' && *t <= 'z') || (*t >= 'A' && *t <= 'Z') || (*t >= '0' && *t <= '9') ||
                    *t == '.' || *t == '_' || *t == '-';
-    q->id = title_ok ? qk__dup(title) : qk__hash_id("g-", q->stem ? q->stem : "");
+    q->id = title_ok ? qk__dup(title) : qk__made_id(s, "g-", q->stem ? q->stem : "");
     qk__label(s, title_ok ? NULL : q->stem);
     static const char *const yes[] = {"TRUE", "T"};
     static const char *const no[] = {"FALSE", "F"};

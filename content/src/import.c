@@ -179,6 +179,72 @@ char *qk__hash_id(const char *prefix, const char *text)
     return id;
 }
 
+/* Ids made from stems must be unique within the file: a small open-addressing
+ * set of the ids handed out so far (qk__src.made). */
+
+static uint64_t fnv(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static int idset_add(qk__idset *s, const char *id)
+{
+    if (2 * (s->n + 1) > s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 256;
+        char **slots = calloc(cap, sizeof *slots);
+        if (!slots)
+            return -1;
+        for (size_t i = 0; i < s->cap; i++) {
+            if (s->slots[i]) {
+                size_t k = fnv(s->slots[i]) & (cap - 1);
+                while (slots[k])
+                    k = (k + 1) & (cap - 1);
+                slots[k] = s->slots[i];
+            }
+        }
+        free(s->slots);
+        s->slots = slots;
+        s->cap = cap;
+    }
+    size_t k = fnv(id) & (s->cap - 1);
+    while (s->slots[k]) {
+        if (strcmp(s->slots[k], id) == 0)
+            return 0;
+        k = (k + 1) & (s->cap - 1);
+    }
+    s->slots[k] = qk__dup(id);
+    s->n++;
+    return 1;
+}
+
+void qk__idset_free(qk__idset *s)
+{
+    for (size_t i = 0; i < s->cap; i++)
+        free(s->slots[i]);
+    free(s->slots);
+}
+
+char *qk__made_id(qk__src *s, const char *prefix, const char *stem)
+{
+    char *base = qk__hash_id(prefix, stem);
+    if (!base)
+        return NULL;
+    /* the same stem again (下列说法正确的是（ ）with other options): -2, -3, ... */
+    char *made = qk__dup(base);
+    for (int k = 2; made && idset_add(&s->made, made) == 0; k++) {
+        size_t n = strlen(base) + 16;
+        free(made);
+        made = malloc(n);
+        if (made)
+            snprintf(made, n, "%s-%d", base, k);
+    }
+    free(base);
+    return made;
+}
+
 /* A question refused for its errors: its id, when the author wrote it, is
  * still taken (see qk__src.rejected). */
 static void refused(qk__src *s, const qk_question *q, int line)

@@ -7,6 +7,13 @@
 #include "content_msg.h"
 #include "qk_content.h"
 
+/* The ids made from stems so far (qk__made_id). */
+typedef struct qk__idset {
+    char **slots;
+    size_t cap, n;
+} qk__idset;
+void qk__idset_free(qk__idset *s);
+
 typedef struct qk__src {
     const char *file;
     const char *text; /* UTF-8 */
@@ -23,7 +30,14 @@ typedef struct qk__src {
      * (may be NULL; add_payload), so a later question with the same id is
      * named a duplicate now, not after the first one is fixed. */
     void (*rejected)(const char *id, int line, void *payload);
+    qk__idset made; /* ids made from stems, unique within the file */
 } qk__src;
+
+/* An id made from a stem for a question whose author wrote none: the same
+ * for the same stem in every build (members' progress follows it), with -2,
+ * -3, ... for a stem seen already in this file (the same stem with other
+ * options is another question). Caller frees. */
+char *qk__made_id(qk__src *s, const char *prefix, const char *stem);
 
 /* Names the question in messages by the start of its stem (for rows whose id
  * the author did not write); NULL returns to naming by id. */

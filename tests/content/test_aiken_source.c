@@ -27,6 +27,32 @@ static void options_answers_and_full_width_labels(void **state)
     assert_int_equal(p.q[1].line, 5);
 }
 
+/* The same stem with other options is another question (issue 16): both
+ * import, each with an id of its own, the first one's as before. */
+static void the_same_stem_with_other_options(void **state)
+{
+    (void)state;
+    qkt_parsed p;
+    qkt_parse(QK_SRC_AIKEN,
+              "下列说法正确的是（ ）\n"
+              "A. 党的最高理想是实现共产主义\n"
+              "B. 党的最高理想是实现小康\n"
+              "ANSWER: A\n"
+              "\n"
+              "下列说法正确的是（ ）\n"
+              "A. 入党誓词有八十个字\n"
+              "B. 入党誓词有八十四个字\n"
+              "ANSWER: A\n",
+              &p);
+    assert_int_equal(p.errors, 0);
+    assert_int_equal(p.n, 2);
+    assert_string_not_equal(p.q[0].id, p.q[1].id);
+    assert_memory_equal(p.q[0].id, "a-", 2);
+    assert_int_equal((int)strlen(p.q[0].id), 12); /* a- and ten hex digits: the id it always had */
+    assert_string_equal(p.q[1].id + 12, "-2");
+    assert_memory_equal(p.q[1].id, p.q[0].id, 12);
+}
+
 static void broken_questions_are_reported_with_lines(void **state)
 {
     (void)state;
@@ -67,6 +93,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(options_answers_and_full_width_labels),
         cmocka_unit_test(broken_questions_are_reported_with_lines),
+        cmocka_unit_test(the_same_stem_with_other_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -163,6 +163,15 @@ static void titles_that_are_not_ids_are_hashed(void **state)
     qkt_parse(QK_SRC_GIFT, "::第一题:: 题干 {T}\n", &p);
     assert_int_equal(p.n, 1);
     assert_memory_equal(p.q[0].id, "g-", 2);
+    /* the same stem with other options is another question, with an id of its own */
+    qkt_parse(QK_SRC_GIFT,
+              "下列说法正确的是（ ） {=党的最高理想是实现共产主义 ~党的最高理想是实现小康}\n"
+              "\n"
+              "下列说法正确的是（ ） {=入党誓词有八十个字 ~入党誓词有八十四个字}\n",
+              &p);
+    assert_int_equal(p.errors, 0);
+    assert_int_equal(p.n, 2);
+    assert_string_not_equal(p.q[0].id, p.q[1].id);
 }
 
 int main(void)

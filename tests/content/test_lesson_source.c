@@ -21,9 +21,11 @@ static void collect(const qk_diag *d, void *payload)
 static int parse(const char *text, diags *g, qk__lesson *l)
 {
     memset(g, 0, sizeof *g);
-    qk__src s = {"l.md", text, strlen(text), "t", QK_LANG_EN, collect, g, NULL, NULL, 0, NULL, NULL};
+    qk__src s = {"l.md", text, strlen(text), "t", QK_LANG_EN, collect, g, NULL, NULL, 0, NULL, NULL,
+                 {NULL, 0, 0}};
     int rc = qk__parse_lesson(&s, "fallback-id", l);
     qk__label(&s, NULL);
+    qk__idset_free(&s.made);
     return rc;
 }
 
