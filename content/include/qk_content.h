@@ -78,8 +78,10 @@ int qk_content_diff(qk_bundle *old_b, qk_bundle *new_b, qk_diff_fn fn, void *pay
 
 /* Text from WPS/Excel on Chinese Windows: UTF-8 with or without BOM, or GBK.
  * UTF-8 copy of raw (BOM removed; GB18030 converted, *converted = 1). NULL
- * when it is neither, with *bad_line the line of the first bad byte (or 0 when
- * out of memory). Caller frees. */
+ * when it is neither, with *bad_line the line of the first bad byte (in the
+ * encoding that read further; 0 when out of memory), or with *converted =
+ * QK_DECODE_NUL and *bad_line the line of a NUL byte. Caller frees. */
+#define QK_DECODE_NUL (-2)
 char *qk_text_decode(const char *raw, size_t len, size_t *out_len, int *converted, int *bad_line);
 
 

@@ -541,7 +541,7 @@ static void import_file(build *b, const char *path, qk_source_format fmt)
     if (fmt == QK_SRC_UNKNOWN) {
         say(b, QK_DIAG_ERROR, path, 0, QK_C_UNKNOWN_FORMAT);
     } else if (!text) {
-        say(b, QK_DIAG_ERROR, path, bad_line, QK_C_ENCODING);
+        say(b, QK_DIAG_ERROR, path, bad_line, converted == QK_DECODE_NUL ? QK_C_NUL : QK_C_ENCODING);
     } else if (fmt == QK_SRC_LESSON) {
         import_lesson(b, path, text, ulen);
     } else {

@@ -82,6 +82,35 @@ void qk__qdiag(qk__src *s, qk_diag_level level, int line, const char *qid, qk__c
     qk__diag_text(s, level, line, buf);
 }
 
+/* How many bytes at the start of s are valid UTF-8 (whole characters; no
+ * overlong forms, surrogates or code points past U+10FFFF). */
+static size_t utf8_prefix(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        size_t k = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+        if (k == 0 || i + k > n)
+            return i;
+        for (size_t j = 1; j < k; j++)
+            if ((s[i + j] & 0xc0) != 0x80)
+                return i;
+        if ((c == 0xe0 && s[i + 1] < 0xa0) || (c == 0xed && s[i + 1] > 0x9f) || (c == 0xf0 && s[i + 1] < 0x90) ||
+            (c == 0xf4 && s[i + 1] > 0x8f))
+            return i;
+        i += k;
+    }
+    return n;
+}
+
+static int line_at(const char *s, size_t off)
+{
+    int line = 1;
+    for (size_t i = 0; i < off; i++)
+        line += s[i] == '\n';
+    return line;
+}
+
 char *qk_text_decode(const char *raw, size_t len, size_t *out_len, int *converted, int *bad_line)
 {
     *converted = 0;
@@ -90,10 +119,17 @@ char *qk_text_decode(const char *raw, size_t len, size_t *out_len, int *converte
         raw += 3;
         len -= 3;
     }
+    const char *nul = memchr(raw, '\0', len);
+    if (nul) { /* no text file holds one: said at its own line */
+        *bad_line = line_at(raw, (size_t)(nul - raw));
+        *converted = QK_DECODE_NUL;
+        return NULL;
+    }
     if (qk_text_valid(raw, len)) {
         *out_len = len;
         return qk__dupn(raw, len);
     }
+    size_t utf8_ok = utf8_prefix((const unsigned char *)raw, len);
     /* Not UTF-8: WPS and Excel on Chinese Windows save CSV in GBK; GB18030 is
      * its superset and maps every byte sequence GBK can produce. */
     iconv_t cd = iconv_open("UTF-8", "GB18030");
@@ -110,12 +146,11 @@ char *qk_text_decode(const char *raw, size_t len, size_t *out_len, int *converte
     size_t r = iconv(cd, &in, &in_left, &o, &out_left);
     iconv_close(cd);
     if (r == (size_t)-1 || in_left > 0 || memchr(out, '\0', (size_t)(o - out))) {
-        /* Report the line of the first byte that was neither UTF-8 nor GB18030. */
-        size_t bad = (size_t)(in - raw);
-        int line = 1;
-        for (size_t i = 0; i < bad && i < len; i++)
-            line += raw[i] == '\n';
-        *bad_line = line;
+        /* The line of the first bad byte, in whichever encoding read further:
+         * a UTF-8 file with one bad byte near its end is read much further as
+         * UTF-8 than as GB18030, and the other way round. */
+        size_t gb_ok = (size_t)(in - raw);
+        *bad_line = line_at(raw, utf8_ok > gb_ok ? utf8_ok : gb_ok);
         free(out);
         return NULL;
     }

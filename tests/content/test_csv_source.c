@@ -222,6 +222,18 @@ static void gbk_and_bom_are_decoded(void **state)
     text = qk_text_decode(broken, sizeof broken - 1, &n, &converted, &bad);
     assert_null(text);
     assert_int_equal(bad, 3);
+    /* A UTF-8 file with one bad byte on line 4: said at line 4, not where
+     * reading it as GB18030 gave up (line 2) */
+    const char bad_utf8[] = "题型,题干,答案\n判断,中共一大在上海召开。,对\n判断,遵义会议在1935年召开。,对\n判断,坏\xff字节,对\n";
+    text = qk_text_decode(bad_utf8, sizeof bad_utf8 - 1, &n, &converted, &bad);
+    assert_null(text);
+    assert_int_equal(bad, 4);
+    /* a NUL byte: its own line, and said as such */
+    const char nul[] = "题型,题干,答案\n判断,对吗,对\n判断,有\0空字符,对\n";
+    text = qk_text_decode(nul, sizeof nul - 1, &n, &converted, &bad);
+    assert_null(text);
+    assert_int_equal(converted, QK_DECODE_NUL);
+    assert_int_equal(bad, 3);
 }
 
 int main(void)
