@@ -144,16 +144,25 @@ void qk__import_aiken(qk__src *s)
         int letter;
         const char *answer;
         /* The empty branches are the lines skipped, each named for why. */
-        if (n == 0) { /* NOLINT(bugprone-branch-clone) */
-            /* blank lines separate nothing in particular */
+        if (n == 0) {
+            /* blank lines separate nothing in particular, but they end a
+             * question reported broken: what follows is the next one, never
+             * lost to a skip that waits for an ANSWER line */
+            if (q.broken)
+                reset(&q);
         } else if ((answer = answer_of(t)) != NULL) {
             if (!q.stem && !q.broken)
                 qk__diag(s, QK_DIAG_ERROR, line, 0, QK_C_AIKEN_OPTION);
             else if (!q.broken)
                 emit(s, &q, answer);
             reset(&q);
+        } else if (q.broken && option_letter(t, &otext) >= 0) {
+            /* the broken question's other options */
         } else if (q.broken) {
-            /* skip to the ANSWER line */
+            /* text after a broken question's options: the next question */
+            reset(&q);
+            q.stem = trimmed(raw);
+            q.line = line;
         } else if (q.stem && (letter = option_letter(t, &otext)) >= 0) {
             if ((size_t)letter != q.n_options) {
                 qk__diag(s, QK_DIAG_ERROR, line, 0, QK_C_AIKEN_ORDER, (int)('A' + q.n_options),

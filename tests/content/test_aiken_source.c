@@ -53,6 +53,40 @@ static void the_same_stem_with_other_options(void **state)
     assert_memory_equal(p.q[1].id, p.q[0].id, 12);
 }
 
+/* One bad question costs only itself (issue 16): the questions after it,
+ * with or without a blank line between, import as Moodle imports them. */
+static void after_a_bad_question_the_rest_imports(void **state)
+{
+    (void)state;
+    qkt_parsed p;
+    qkt_parse(QK_SRC_AIKEN,
+              "skipped letter, no answer line\n"
+              "A. x\n"
+              "C. z\n"
+              "What is the status of a quiz nobody has opened?\n"
+              "A) Question not started\n"
+              "B) Question finished\n"
+              "ANSWER: A\n"
+              "another bad one\n"
+              "A. x\n"
+              "C. z\n"
+              "\n"
+              "国际护士节是哪一天？\n"
+              "A. 3月5日\n"
+              "B. 5月12日\n"
+              "ANSWER: B\n",
+              &p);
+    assert_int_equal(p.errors, 2);
+    assert_non_null(strstr(p.diags, "3: error: the option letter should be B, not C"));
+    assert_non_null(strstr(p.diags, "10: error: the option letter should be B, not C"));
+    assert_int_equal(p.n, 2);
+    assert_string_equal(p.q[0].stem, "What is the status of a quiz nobody has opened?");
+    assert_string_equal(p.q[0].options, "Question not started|Question finished");
+    assert_string_equal(p.q[0].answer, "A");
+    assert_int_equal(p.q[0].line, 4);
+    assert_string_equal(p.q[1].stem, "国际护士节是哪一天？");
+}
+
 static void broken_questions_are_reported_with_lines(void **state)
 {
     (void)state;
@@ -94,6 +128,7 @@ int main(void)
         cmocka_unit_test(options_answers_and_full_width_labels),
         cmocka_unit_test(broken_questions_are_reported_with_lines),
         cmocka_unit_test(the_same_stem_with_other_options),
+        cmocka_unit_test(after_a_bad_question_the_rest_imports),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
