@@ -522,6 +522,39 @@ static void import_lesson(build *b, const char *path, const char *text, size_t l
 }
 
 /* Reads, decodes and imports one question file. */
+/* A .txt file is Aiken by its name; one that is GIFT inside (saved as
+ * 题库.gift.txt by an editor that adds .txt) has answer blocks {=… ~…} or
+ * ::titles:: and no ANSWER line. */
+static int gift_inside(const char *text)
+{
+    int gift = 0;
+    for (const char *p = text; *p;) {
+        const char *eol = strchr(p, '\n');
+        size_t n = eol ? (size_t)(eol - p) : strlen(p);
+        const char *t = p;
+        while (t < p + n && (*t == ' ' || *t == '\t'))
+            t++;
+        if (strncmp(t, "ANSWER", 6) == 0 || strncmp(t, "Answer", 6) == 0 || strncmp(t, "answer", 6) == 0 ||
+            strncmp(t, "答案", strlen("答案")) == 0 || strncmp(t, "正确答案", strlen("正确答案")) == 0)
+            return 0; /* Aiken's own line */
+        if (strncmp(t, "::", 2) == 0 || strncmp(t, "$CATEGORY:", 10) == 0)
+            gift = 1;
+        for (const char *k = t; k < p + n; k++) {
+            if (*k != '{')
+                continue;
+            const char *c = k + 1;
+            while (c < p + n && (*c == ' ' || *c == '\t'))
+                c++;
+            if (c >= p + n || *c == '=' || *c == '~') /* a block, or one that goes on below */
+                gift = 1;
+        }
+        if (!eol)
+            break;
+        p = eol + 1;
+    }
+    return gift;
+}
+
 static void import_file(build *b, const char *path, qk_source_format fmt)
 {
     size_t len = 0;
@@ -545,6 +578,10 @@ static void import_file(build *b, const char *path, qk_source_format fmt)
     } else if (fmt == QK_SRC_LESSON) {
         import_lesson(b, path, text, ulen);
     } else {
+        if (fmt == QK_SRC_AIKEN && gift_inside(text)) {
+            say(b, QK_DIAG_WARNING, path, 0, QK_C_GIFT_IN_TXT);
+            fmt = QK_SRC_GIFT;
+        }
         qk__content_parse(fmt, path, text, ulen, b->default_theme, b->o->lang, relay, b, sink, b,
                           refuse);
     }

@@ -62,6 +62,29 @@ static void one_spreadsheet_is_a_whole_bundle(void **state)
     free(dst);
 }
 
+/* A GIFT file saved as .gift.txt is read as GIFT, and the name is to be
+ * fixed (issue 16); an Aiken .txt stays Aiken. */
+static void a_gift_file_named_txt_is_read_as_gift(void **state)
+{
+    char *txt = qkt_path(*state, "党史题库.gift.txt");
+    qkt_write(txt, "::g1:: 中共一大在哪一年召开？ {\n  =1921年\n  ~1919年\n}\n\n::g2:: 南湖红船 {T}\n");
+    char *dst = qkt_path(*state, "g.qkb");
+    out o;
+    qk_build_stats st;
+    assert_int_equal(run(txt, dst, 0, NULL, &o, &st), QK_OK);
+    assert_int_equal(st.n_questions, 2);
+    assert_int_equal(st.n_errors, 0);
+    assert_non_null(strstr(o.text, "党史题库.gift.txt:0: warning: the file is GIFT inside"));
+    char *aiken = qkt_path(*state, "aiken.txt");
+    qkt_write(aiken, "国际护士节是哪一天？\nA. 3月5日\nB. 5月12日\nANSWER: B\n");
+    assert_int_equal(run(aiken, dst, 0, NULL, &o, &st), QK_OK);
+    assert_int_equal(st.n_questions, 1);
+    assert_null(strstr(o.text, "GIFT"));
+    free(txt);
+    free(aiken);
+    free(dst);
+}
+
 static void mixed_folder_with_duplicates_across_files(void **state)
 {
     char *src = qkt_path(*state, "src");
@@ -187,6 +210,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(one_spreadsheet_is_a_whole_bundle),
         T(mixed_folder_with_duplicates_across_files),
+        T(a_gift_file_named_txt_is_read_as_gift),
         T(media_is_packed_or_missing_media_named),
         T(check_only_writes_nothing_and_warns_about_long_options),
         T(a_key_signs_the_build),
