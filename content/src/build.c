@@ -15,8 +15,13 @@
 
 #define MAX_SOURCE_FILE ((size_t)64 * 1024 * 1024)
 #define MAX_MEDIA_FILE ((size_t)16 * 1024 * 1024)
-#define LONG_OPTION 100 /* characters */
-#define LONG_STEM 1000
+/* Characters (code points): above LONG_* a warning (hard to read on a
+ * phone or the kiosk), above MAX_* the question is refused (docs/authoring.md). */
+#define LONG_OPTION 100
+#define LONG_STEM 300
+#define MAX_OPTION 500
+#define MAX_STEM 2000
+#define MAX_EXPLANATION 5000
 
 typedef struct theme {
     char *id, *title;
@@ -398,6 +403,15 @@ static void refuse(const char *id, int line, void *payload)
     b->n_refused++;
 }
 
+/* Characters (code points) of UTF-8 text. */
+static size_t chars_of(const char *s)
+{
+    size_t n = 0;
+    for (; s && *s; s++)
+        n += ((unsigned char)*s & 0xc0) != 0x80;
+    return n;
+}
+
 static int sink(const qk_question *q, int line, void *payload)
 {
     build *b = payload;
@@ -414,14 +428,30 @@ static int sink(const qk_question *q, int line, void *payload)
         t = want ? find_theme(b, want) : NULL;
     qk_question copy = *q;
     copy.theme = t ? t->id : (char *)(want ? want : "");
-    /* Warnings for text that is hard to read on a phone or the kiosk. */
-    size_t chars = qk_text_width(q->stem, strlen(q->stem));
-    if (chars / 2 > LONG_STEM)
-        qsay(b, QK_DIAG_WARNING, line, q->id, QK_C_LONG_STEM, chars / 2);
+    /* Text too long to show is refused; long text is warned about. */
+    size_t chars = chars_of(q->stem);
+    if (chars > MAX_STEM) {
+        qsay(b, QK_DIAG_ERROR, line, q->id, QK_C_TOO_LONG_STEM, chars, MAX_STEM);
+        return QK_EINVAL;
+    }
+    if (q->explanation && chars_of(q->explanation) > MAX_EXPLANATION) {
+        qsay(b, QK_DIAG_ERROR, line, q->id, QK_C_TOO_LONG_EXPLANATION, chars_of(q->explanation),
+             MAX_EXPLANATION);
+        return QK_EINVAL;
+    }
     for (size_t i = 0; i < q->n_options; i++) {
-        size_t w = qk_text_width(q->options[i].text, strlen(q->options[i].text));
-        if (w > (size_t)2 * LONG_OPTION)
-            qsay(b, QK_DIAG_WARNING, line, q->id, QK_C_LONG_OPTION, (int)('A' + i), w / 2);
+        size_t w = chars_of(q->options[i].text);
+        if (w > MAX_OPTION) {
+            qsay(b, QK_DIAG_ERROR, line, q->id, QK_C_TOO_LONG_OPTION, (int)('A' + i), w, MAX_OPTION);
+            return QK_EINVAL;
+        }
+    }
+    if (chars > LONG_STEM)
+        qsay(b, QK_DIAG_WARNING, line, q->id, QK_C_LONG_STEM, chars);
+    for (size_t i = 0; i < q->n_options; i++) {
+        size_t w = chars_of(q->options[i].text);
+        if (w > LONG_OPTION)
+            qsay(b, QK_DIAG_WARNING, line, q->id, QK_C_LONG_OPTION, (int)('A' + i), w);
     }
     if (qk_bundle_writer_question(b->w, &copy) != QK_OK) {
         say_text(b, b->file, line, qk_bundle_writer_errmsg(b->w));

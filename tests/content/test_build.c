@@ -184,6 +184,42 @@ static void check_only_writes_nothing_and_warns_about_long_options(void **state)
     free(dst);
 }
 
+/* Hard limits (issue 16: a 5 MB stem built with a warning that counted half
+ * its characters): refused above them, warned about long text below them,
+ * counted in characters whatever the script. */
+static void text_past_the_limits_is_refused_and_counted_right(void **state)
+{
+    char *csv = qkt_path(*state, "limits.csv");
+    size_t cap = 64 * 1024;
+    char *t = malloc(cap);
+    size_t n = (size_t)snprintf(t, cap, "id,type,stem,A,B,answer,explanation\nhuge,single,");
+    for (int i = 0; i < 2001; i++)
+        n += (size_t)snprintf(t + n, cap - n, "题");
+    n += (size_t)snprintf(t + n, cap - n, ",a,b,A,\nwide,single,ok,");
+    for (int i = 0; i < 501; i++)
+        n += (size_t)snprintf(t + n, cap - n, "x");
+    n += (size_t)snprintf(t + n, cap - n, ",b,A,\nlong,single,");
+    for (int i = 0; i < 301; i++)
+        n += (size_t)snprintf(t + n, cap - n, "y");
+    n += (size_t)snprintf(t + n, cap - n, ",a,b,A,\nwhy,single,ok?,a,b,A,");
+    for (int i = 0; i < 5001; i++)
+        n += (size_t)snprintf(t + n, cap - n, "解");
+    snprintf(t + n, cap - n, "\n");
+    qkt_write(csv, t);
+    free(t);
+    char *dst = qkt_path(*state, "never.qkb");
+    out o;
+    qk_build_stats st;
+    run(csv, dst, 1, NULL, &o, &st);
+    assert_int_equal(st.n_errors, 3);
+    assert_non_null(strstr(o.text, "limits.csv:2: error: question huge: the stem is too long (2001 characters, at most 2000)"));
+    assert_non_null(strstr(o.text, "limits.csv:3: error: question wide: option A is too long (501 characters, at most 500)"));
+    assert_non_null(strstr(o.text, "limits.csv:5: error: question why: the explanation is too long (5001 characters, at most 5000)"));
+    assert_non_null(strstr(o.text, "limits.csv:4: warning: question long: the stem is long (301 characters)"));
+    free(csv);
+    free(dst);
+}
+
 static void a_key_signs_the_build(void **state)
 {
     char *csv = qkt_path(*state, "s.csv");
@@ -214,6 +250,7 @@ int main(void)
         T(media_is_packed_or_missing_media_named),
         T(check_only_writes_nothing_and_warns_about_long_options),
         T(a_key_signs_the_build),
+        T(text_past_the_limits_is_refused_and_counted_right),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
