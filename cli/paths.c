@@ -310,8 +310,10 @@ int bundle_open_checked(cli *c, const char *path, qk_bundle **b)
             warn_text(c, buf);
         } else {
             err_text(c, qk_bundle_errmsg(*b));
-            if (rc == QK_EUNSIGNED || rc == QK_EUNTRUSTED)
-                fprintf(stderr, "  %s\n", M(c, M_UNTRUSTED_HINT));
+            /* trusting a key helps a bundle signed by an unknown key; an
+             * unsigned one must be signed (bundle build --key) first */
+            if (rc == QK_EUNTRUSTED || rc == QK_EUNSIGNED)
+                fprintf(stderr, "  %s\n", M(c, rc == QK_EUNTRUSTED ? M_UNTRUSTED_HINT : M_UNSIGNED_HINT));
             status = EXIT_FAIL;
         }
     }

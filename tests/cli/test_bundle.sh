@@ -69,6 +69,8 @@ expect_contains "verify names the signer" "$WORK/v" "由密钥 $kid 签名，但
 "$QK" bundle install "$WORK/a.qkb" >"$WORK/i" 2>&1
 expect_eq "unsigned bundle refused" "$?" 1
 expect_contains "unsigned explained" "$WORK/i" "未签名"
+expect_contains "with what helps: signing it" "$WORK/i" "请发布者用 quizkit bundle build … --key 私钥 签名"
+expect_not_contains "not trusting a key, which cannot" "$WORK/i" "quizkit trust add"
 "$QK" bundle install "$WORK/mini.qkb" >"$WORK/i" 2>&1
 expect_eq "untrusted signer refused" "$?" 1
 expect_contains "untrusted explained" "$WORK/i" "不在信任列表中"
