@@ -4,18 +4,79 @@
 
 #include "cli.h"
 
-/* Prints a build diagnostic as file:line[:column]: error|warning: message. */
-static void print_diag(const qk_diag *d, void *payload)
+/* A build's diagnostics, kept to be printed in the order of the files and
+ * of their lines (a duplicate found at the end of a file, a question
+ * refused while reading: each where it is). */
+typedef struct kept {
+    char *file, *message;
+    int line, column, error;
+    size_t file_no, seq;
+} kept;
+
+typedef struct diags {
+    kept *v;
+    size_t n, cap, files;
+} diags;
+
+static void keep_diag(const qk_diag *d, void *payload)
 {
-    const cli *c = payload;
-    (void)c;
+    diags *g = payload;
+    if (g->n == g->cap) {
+        size_t cap = g->cap ? g->cap * 2 : 64;
+        kept *nv = realloc(g->v, cap * sizeof *nv);
+        if (!nv)
+            return;
+        g->v = nv;
+        g->cap = cap;
+    }
+    kept *k = &g->v[g->n];
+    k->file = strdup(d->file ? d->file : "");
+    k->message = strdup(d->message ? d->message : "");
+    k->line = d->line;
+    k->column = d->column;
+    k->error = d->level == QK_DIAG_ERROR;
+    k->seq = g->n;
+    /* files in the order they were first named */
+    k->file_no = g->files;
+    for (size_t i = 0; i < g->n; i++)
+        if (strcmp(g->v[i].file, k->file) == 0) {
+            k->file_no = g->v[i].file_no;
+            break;
+        }
+    if (k->file_no == g->files)
+        g->files++;
+    g->n++;
+}
+
+static int cmp_kept(const void *x, const void *y)
+{
+    const kept *a = x, *b = y;
+    if (a->file_no != b->file_no)
+        return a->file_no < b->file_no ? -1 : 1;
+    if (a->line != b->line)
+        return a->line < b->line ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* Prints them as file:line[:column]: error|warning: message, sorted. */
+static void print_diags(diags *g)
+{
+    if (g->n > 1)
+        qsort(g->v, g->n, sizeof *g->v, cmp_kept);
     fflush(stdout);
-    fputs(d->file, stderr);
-    if (d->line > 0)
-        fprintf(stderr, ":%d", d->line);
-    if (d->line > 0 && d->column > 0)
-        fprintf(stderr, ":%d", d->column);
-    fprintf(stderr, ": %s: %s\n", d->level == QK_DIAG_ERROR ? "error" : "warning", d->message);
+    for (size_t i = 0; i < g->n; i++) {
+        const kept *d = &g->v[i];
+        fputs(d->file, stderr);
+        if (d->line > 0)
+            fprintf(stderr, ":%d", d->line);
+        if (d->line > 0 && d->column > 0)
+            fprintf(stderr, ":%d", d->column);
+        fprintf(stderr, ": %s: %s\n", d->error ? "error" : "warning", d->message);
+        free(d->file);
+        free(d->message);
+    }
+    free(g->v);
+    memset(g, 0, sizeof *g);
 }
 
 /* build and check share everything but the output. */
@@ -23,7 +84,7 @@ static int bundle_build(cli *c, int argc, char **argv, int check_only)
 {
     const char *src = NULL, *outp = NULL, *keyp = NULL;
     const char *cmd = check_only ? "bundle check" : "bundle build";
-    int quiet = 0;
+    int quiet = 0, skip_dups = 0;
     for (int i = 2; i < argc; i++) {
         int r;
         if (!check_only && strcmp(argv[i], "-o") == 0) {
@@ -38,6 +99,8 @@ static int bundle_build(cli *c, int argc, char **argv, int check_only)
                 return EXIT_USAGE;
         } else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) {
             quiet = 1;
+        } else if (strcmp(argv[i], "--skip-duplicates") == 0) {
+            skip_dups = 1;
         } else if (argv[i][0] == '-') {
             err(c, M_UNKNOWN_OPT, cmd, argv[i]);
             return EXIT_USAGE;
@@ -74,10 +137,13 @@ static int bundle_build(cli *c, int argc, char **argv, int check_only)
     opts.lang = c->lang;
     opts.key = key;
     opts.check_only = check_only;
-    opts.fn = print_diag;
-    opts.payload = c;
+    opts.skip_duplicates = skip_dups;
+    diags found = {NULL, 0, 0, 0};
+    opts.fn = keep_diag;
+    opts.payload = &found;
     qk_build_stats st;
     int rc = qk_content_build(src, outp, &opts, &st);
+    print_diags(&found);
     char warn[64] = "", sig[64] = "";
     if (st.n_warnings)
         msgf(c, warn, sizeof warn, M_B_WARNINGS, st.n_warnings);

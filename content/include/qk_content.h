@@ -50,8 +50,11 @@ typedef struct qk_build_opts {
     qk_diag_fn fn;     /* receives every problem; may be NULL */
     void *payload;
     const qk_clock *clock; /* the bundle's build time; NULL: the system clock */
+    int skip_duplicates;   /* a copy of an earlier question (same stem and options, up to
+                              case, width, spaces and punctuation) is left out with a
+                              warning naming both lines, instead of being an error */
 } qk_build_opts;
-#define QK_BUILD_OPTS_INIT {QK_BUILD_OPTS_VERSION, QK_LANG_ZH, NULL, 0, NULL, NULL, NULL}
+#define QK_BUILD_OPTS_INIT {QK_BUILD_OPTS_VERSION, QK_LANG_ZH, NULL, 0, NULL, NULL, NULL, 0}
 
 /* Builds src into out_path. src is a folder holding bundle.json, or a single
  * question file (.csv, .json, .gift, .txt) whose name gives the bundle's id

@@ -29,8 +29,11 @@ typedef struct theme {
 } theme;
 
 typedef struct seen {
-    char fp[65]; /* fingerprint of stem and options */
+    char fp[65];    /* fingerprint of stem and options, folded */
+    char exact[65]; /* the same, as written */
     char *file, *id;
+    char *name;     /* how messages name it (question_name) */
+    char *key;      /* its answer as shown (A, 对, 南湖 / 嘉兴南湖) */
     int line;
 } seen;
 
@@ -43,6 +46,7 @@ typedef struct build {
     size_t n_themes;
     seen *seen;
     size_t n_seen, cap_seen;
+    qk__idset fps; /* the folded fingerprints seen (--skip-duplicates) */
     seen *refused;    /* questions refused for errors, by the ids their authors wrote */
     size_t n_refused;
     char **media;     /* names already packed */
@@ -319,16 +323,47 @@ static void pack_media(build *b, const char *qid, const char *text, int line)
     }
 }
 
-static void remember(build *b, const qk_question *q, int line)
+/* How messages name a question: its id as the author wrote it, or, for an
+ * id made from its stem (q-, g- or a- and ten hex digits, maybe -2), the
+ * start of the stem, which is what the author knows it by. */
+static const char *question_name(const qk_question *q, char *buf, size_t n)
 {
-    /* fingerprint: folded stem and options, so spacing or width do not hide a copy */
-    size_t cap = 256, len = 0;
-    char *buf = malloc(cap);
+    const char *id = q->id;
+    int made = id && strlen(id) >= 12 && (id[0] == 'q' || id[0] == 'g' || id[0] == 'a') && id[1] == '-';
+    for (int i = 2; made && i < 12; i++)
+        made = (id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f');
+    made = made && (id[12] == '\0' || id[12] == '-');
+    if (!made || !q->stem || !q->stem[0])
+        return id ? id : "?";
+    size_t len = strlen(q->stem), cut = qk_text_fit(q->stem, len, 24);
+    const char *nl = memchr(q->stem, '\n', cut);
+    if (nl)
+        cut = (size_t)(nl - q->stem);
+    snprintf(buf, n, "“%.*s%s”", (int)cut, q->stem, cut < len ? "…" : "");
+    return buf;
+}
+
+/* SHA-256 (hex) of the stem and options, folded (case, width, spaces and
+ * punctuation do not hide a copy) into fp and as written into exact. 0 when
+ * out of memory. */
+static int fingerprint(const qk_question *q, char fp[65], char exact[65])
+{
+    size_t cap = 256, len = 0, elen = 0;
+    char *buf = malloc(cap), *ebuf = NULL;
     const char *parts[QK_MAX_OPTIONS + 1];
-    size_t n = 0;
+    size_t n = 0, etotal = 0;
     parts[n++] = q->stem;
     for (size_t i = 0; i < q->n_options; i++)
         parts[n++] = q->options[i].text;
+    for (size_t i = 0; i < n; i++)
+        etotal += strlen(parts[i]) + 1;
+    ebuf = malloc(etotal + 1);
+    for (size_t i = 0; ebuf && i < n; i++) {
+        size_t pl = strlen(parts[i]);
+        memcpy(ebuf + elen, parts[i], pl);
+        elen += pl;
+        ebuf[elen++] = '\x1f';
+    }
     for (size_t i = 0; buf && i < n; i++) {
         char *f = NULL;
         if (qk_text_fold(&f, parts[i], strlen(parts[i])) != QK_OK)
@@ -339,6 +374,8 @@ static void remember(build *b, const qk_question *q, int line)
             char *nb = realloc(buf, cap);
             if (!nb) {
                 free(f);
+                free(buf);
+                buf = NULL;
                 break;
             }
             buf = nb;
@@ -348,24 +385,36 @@ static void remember(build *b, const qk_question *q, int line)
         buf[len++] = '\x1f';
         free(f);
     }
-    if (!buf)
-        return;
+    int ok = buf && ebuf;
+    if (ok) {
+        qk_sha256_hex(fp, buf, len);
+        qk_sha256_hex(exact, ebuf, elen);
+    }
+    free(buf);
+    free(ebuf);
+    return ok;
+}
+
+static void remember(build *b, const qk_question *q, int line, const char *fp, const char *exact)
+{
     if (b->n_seen == b->cap_seen) {
         size_t c = b->cap_seen ? b->cap_seen * 2 : 256;
         seen *nv = realloc(b->seen, c * sizeof *nv);
-        if (!nv) {
-            free(buf);
+        if (!nv)
             return;
-        }
         b->seen = nv;
         b->cap_seen = c;
     }
     seen *s = &b->seen[b->n_seen++];
-    qk_sha256_hex(s->fp, buf, len);
+    snprintf(s->fp, sizeof s->fp, "%s", fp);
+    snprintf(s->exact, sizeof s->exact, "%s", exact);
     s->file = qk__dup(b->file);
     s->id = qk__dup(q->id);
+    char name[160];
+    s->name = qk__dup(question_name(q, name, sizeof name));
+    s->key = NULL;
+    qk_question_answer_show(&s->key, q, NULL, b->o->lang, QK_SHOW_LETTERS);
     s->line = line;
-    free(buf);
 }
 
 /* The first question (refused or accepted) with this id, or NULL. O(n) a
@@ -415,9 +464,11 @@ static size_t chars_of(const char *s)
 static int sink(const qk_question *q, int line, void *payload)
 {
     build *b = payload;
+    char nbuf[160];
+    const char *who = question_name(q, nbuf, sizeof nbuf);
     const seen *first = id_taken(b->refused, b->n_refused, q->id);
     if (first) {
-        qsay(b, QK_DIAG_ERROR, line, q->id, QK_C_DUP_ID, first->file, first->line);
+        qsay(b, QK_DIAG_ERROR, line, who, QK_C_DUP_ID, first->file, first->line);
         return QK_EINVAL;
     }
     const char *want = q->theme && q->theme[0] ? q->theme : b->default_theme;
@@ -431,27 +482,51 @@ static int sink(const qk_question *q, int line, void *payload)
     /* Text too long to show is refused; long text is warned about. */
     size_t chars = chars_of(q->stem);
     if (chars > MAX_STEM) {
-        qsay(b, QK_DIAG_ERROR, line, q->id, QK_C_TOO_LONG_STEM, chars, MAX_STEM);
+        qsay(b, QK_DIAG_ERROR, line, who, QK_C_TOO_LONG_STEM, chars, MAX_STEM);
         return QK_EINVAL;
     }
     if (q->explanation && chars_of(q->explanation) > MAX_EXPLANATION) {
-        qsay(b, QK_DIAG_ERROR, line, q->id, QK_C_TOO_LONG_EXPLANATION, chars_of(q->explanation),
+        qsay(b, QK_DIAG_ERROR, line, who, QK_C_TOO_LONG_EXPLANATION, chars_of(q->explanation),
              MAX_EXPLANATION);
         return QK_EINVAL;
     }
     for (size_t i = 0; i < q->n_options; i++) {
         size_t w = chars_of(q->options[i].text);
         if (w > MAX_OPTION) {
-            qsay(b, QK_DIAG_ERROR, line, q->id, QK_C_TOO_LONG_OPTION, (int)('A' + i), w, MAX_OPTION);
+            qsay(b, QK_DIAG_ERROR, line, who, QK_C_TOO_LONG_OPTION, (int)('A' + i), w, MAX_OPTION);
             return QK_EINVAL;
         }
     }
     if (chars > LONG_STEM)
-        qsay(b, QK_DIAG_WARNING, line, q->id, QK_C_LONG_STEM, chars);
+        qsay(b, QK_DIAG_WARNING, line, who, QK_C_LONG_STEM, chars);
     for (size_t i = 0; i < q->n_options; i++) {
         size_t w = chars_of(q->options[i].text);
         if (w > LONG_OPTION)
-            qsay(b, QK_DIAG_WARNING, line, q->id, QK_C_LONG_OPTION, (int)('A' + i), w);
+            qsay(b, QK_DIAG_WARNING, line, who, QK_C_LONG_OPTION, (int)('A' + i), w);
+    }
+    char fp[65], exact[65];
+    if (!fingerprint(q, fp, exact))
+        fp[0] = exact[0] = '\0';
+    if (b->o->skip_duplicates && fp[0] && qk__idset_add(&b->fps, fp) == 0) {
+        /* a copy of an earlier question: left out, said with both lines;
+         * one whose answer differs is no copy to leave out, but an error */
+        for (size_t i = 0; i < b->n_seen; i++) {
+            if (strcmp(b->seen[i].fp, fp) != 0)
+                continue;
+            char *key = NULL;
+            qk_question_answer_show(&key, q, NULL, b->o->lang, QK_SHOW_LETTERS);
+            int same = key && b->seen[i].key && strcmp(key, b->seen[i].key) == 0;
+            if (same)
+                qsay(b, QK_DIAG_WARNING, line, who, QK_C_DUP_SKIPPED, b->seen[i].file, b->seen[i].line,
+                     qk__cmsg_text(b->o->lang, strcmp(b->seen[i].exact, exact) == 0 ? QK_C_SAME_EXACT
+                                                                                     : QK_C_SAME_FOLDED));
+            else
+                qsay(b, QK_DIAG_ERROR, line, who, QK_C_DUP_CONFLICT, b->seen[i].file, b->seen[i].line,
+                     b->seen[i].key ? b->seen[i].key : "?", key ? key : "?");
+            free(key);
+            return same ? QK_OK : QK_EINVAL;
+        }
+        return QK_OK;
     }
     if (qk_bundle_writer_question(b->w, &copy) != QK_OK) {
         say_text(b, b->file, line, qk_bundle_writer_errmsg(b->w));
@@ -460,7 +535,8 @@ static int sink(const qk_question *q, int line, void *payload)
     if (t)
         ((theme *)t)->n_questions++;
     b->stats->n_questions++;
-    remember(b, q, line);
+    if (fp[0])
+        remember(b, q, line, fp, exact);
     pack_media(b, q->id, q->stem, line);
     pack_media(b, q->id, q->explanation, line);
     return QK_OK;
@@ -487,10 +563,16 @@ static void report_duplicates(build *b)
         const seen *first = &b->seen[k];
         if (k != i) {
             char detail[768];
-            snprintf(detail, sizeof detail, qk__cmsg_text(b->o->lang, QK_C_DUPLICATE), first->id,
-                     first->file, first->line);
-            say(b, QK_DIAG_ERROR, b->seen[i].file, b->seen[i].line, QK_C_Q_PREFIX, b->seen[i].id,
-                detail);
+            const seen *d = &b->seen[i];
+            if (first->key && d->key && strcmp(first->key, d->key) != 0)
+                snprintf(detail, sizeof detail, qk__cmsg_text(b->o->lang, QK_C_DUP_CONFLICT), first->file,
+                         first->line, first->key, d->key);
+            else
+                snprintf(detail, sizeof detail, qk__cmsg_text(b->o->lang, QK_C_DUPLICATE), first->name,
+                         first->file, first->line,
+                         qk__cmsg_text(b->o->lang, strcmp(first->exact, d->exact) == 0 ? QK_C_SAME_EXACT
+                                                                                      : QK_C_SAME_FOLDED));
+            say(b, QK_DIAG_ERROR, d->file, d->line, QK_C_Q_PREFIX, d->name, detail);
         }
     }
 }
@@ -856,8 +938,11 @@ int qk_content_build(const char *src, const char *out_path, const qk_build_opts 
     for (size_t i = 0; i < b.n_seen; i++) {
         free(b.seen[i].file);
         free(b.seen[i].id);
+        free(b.seen[i].name);
+        free(b.seen[i].key);
     }
     free(b.seen);
+    qk__idset_free(&b.fps);
     for (size_t i = 0; i < b.n_refused; i++) {
         free(b.refused[i].file);
         free(b.refused[i].id);

@@ -225,7 +225,7 @@ static uint64_t fnv(const char *s)
     return h;
 }
 
-static int idset_add(qk__idset *s, const char *id)
+int qk__idset_add(qk__idset *s, const char *id)
 {
     if (2 * (s->n + 1) > s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 256;
@@ -269,7 +269,7 @@ char *qk__made_id(qk__src *s, const char *prefix, const char *stem)
         return NULL;
     /* the same stem again (下列说法正确的是（ ）with other options): -2, -3, ... */
     char *made = qk__dup(base);
-    for (int k = 2; made && idset_add(&s->made, made) == 0; k++) {
+    for (int k = 2; made && qk__idset_add(&s->made, made) == 0; k++) {
         size_t n = strlen(base) + 16;
         free(made);
         made = malloc(n);

@@ -12,6 +12,8 @@ typedef struct qk__idset {
     char **slots;
     size_t cap, n;
 } qk__idset;
+/* 1 when id was added, 0 when it was there already, -1 out of memory. */
+int qk__idset_add(qk__idset *s, const char *id);
 void qk__idset_free(qk__idset *s);
 
 typedef struct qk__src {

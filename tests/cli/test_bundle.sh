@@ -20,7 +20,20 @@ expect_eq "no output file after errors" "$(ls "$WORK" | grep -c broken.qkb)" 0
 expect_eq "check with errors exits 1" "$?" 1
 expect_contains "CSV error names the row and the stem" "$WORK/c" "bad.csv:2: error: 题目 “没有E选项”"
 expect_contains "CSV duplicate reported" "$WORK/c" "bad.csv:9: error:"
-expect_contains "CSV duplicate points at the first" "$WORK/c" "bad.csv:8）重复（题干和选项相同）"
+expect_contains "a copy with another answer names the first and both answers" "$WORK/c" "bad.csv:8 的题目题干和选项相同，但答案不同（那里是 A，这里是 B）"
+# Copies (issue 16): how they match is said, both lines are named; with
+# --skip-duplicates a true copy is left out with a warning, never one whose
+# answer differs; everything in line order.
+printf '题型,题干,选项A,选项B,答案\n单选,下列说法正确的是：,甲,乙,A\n单选,第二题,丙,丁,A\n单选,下列说法 正确的是:,甲,乙,A\n单选,第二题,丙,丁,A\n单选,第二题,丙,丁,B\n单选,坏,甲,乙,E\n' >"$WORK/dups.csv"
+"$QK" bundle check "$WORK/dups.csv" >"$WORK/c" 2>&1
+expect_eq "copies are errors" "$?" 1
+expect_contains "one that differs in spacing and punctuation is said to" "$WORK/c" "dups.csv:4: error: 题目 “下列说法 正确的是:”：与题目 “下列说法正确的是：”（$WORK/dups.csv:2）重复（题干和选项只差空格、标点、大小写或全角半角）；如要跳过重复的题，用 --skip-duplicates"
+expect_contains "an exact copy is said to be one" "$WORK/c" "dups.csv:5: error: 题目 “第二题”：与题目 “第二题”（$WORK/dups.csv:3）重复（题干和选项完全相同）"
+expect_eq "in line order" "$(grep -o 'dups.csv:[0-9]*: error' "$WORK/c" | cut -d: -f2 | tr '\n' ' ')" "4 5 6 7 "
+"$QK" bundle check "$WORK/dups.csv" --skip-duplicates >"$WORK/c" 2>&1
+expect_contains "--skip-duplicates leaves a copy out, naming both lines" "$WORK/c" "dups.csv:4: warning: 题目 “下列说法 正确的是:”：与 $WORK/dups.csv:2 的题目重复（题干和选项只差空格、标点、大小写或全角半角），已跳过"
+expect_contains "but not a copy whose answer differs" "$WORK/c" "dups.csv:6: error: 题目 “第二题”：与 $WORK/dups.csv:3 的题目题干和选项相同，但答案不同（那里是 A，这里是 B）"
+expect_contains "and the other errors stay" "$WORK/c" "检查发现 2 个错误"
 # Every error at once: a duplicate id is named although the first question
 # with it has an error of its own (not only once that one is fixed).
 printf '编号,题型,题干,选项A,选项B,答案\nx1,单选,第一题,甲,乙,E\nx1,单选,第二题,丙,丁,B\nx2,单选,第三题,甲,乙,A\nx2,单选,第四题,丙,丁,\n' >"$WORK/dupid.csv"
