@@ -23,7 +23,8 @@
 
 typedef struct item {
     char mark; /* '=' or '~' */
-    int weight; /* percent; 100 for '=', 0 for '~' without a weight */
+    int weight; /* percent, its whole part; 100 for '=', 0 for '~' without a weight */
+    double exact; /* percent as written (33.33333) */
     int has_weight;
     char *text;
     char *feedback;
@@ -133,7 +134,7 @@ static item *parse_items(const char *b, size_t n, size_t *count, char **general)
         }
         if (next > n)
             next = n;
-        item it = {mark, mark == '=' ? 100 : 0, 0, NULL, NULL};
+        item it = {mark, mark == '=' ? 100 : 0, mark == '=' ? 100.0 : 0.0, 0, NULL, NULL};
         size_t a = i;
         while (a < next && (b[a] == ' ' || b[a] == '\t' || b[a] == '\n' || b[a] == '\r'))
             a++;
@@ -149,7 +150,12 @@ static item *parse_items(const char *b, size_t n, size_t *count, char **general)
                 int w = 0;
                 while (k < pct_end && b[k] >= '0' && b[k] <= '9' && w < 1000)
                     w = w * 10 + (b[k++] - '0');
+                double frac = 0, scale = 0.1;
+                if (k < pct_end && b[k] == '.')
+                    for (k++; k < pct_end && b[k] >= '0' && b[k] <= '9'; k++, scale /= 10)
+                        frac += (b[k] - '0') * scale;
                 it.weight = neg ? -w : w;
+                it.exact = neg ? -(w + frac) : w + frac;
                 it.has_weight = 1;
                 a = pct_end + 1;
             }
@@ -315,19 +321,20 @@ static void import_block(qk__src *s, const char *b, size_t n, int line, const ch
     for (size_t k = 0; k < count; k++) {
         n_tilde += items[k].mark == '~';
         n_eq += items[k].mark == '=';
-        n_right += items[k].mark == '=' || items[k].weight > 0;
+        n_right += items[k].mark == '=' || items[k].exact > 0;
         feedback |= items[k].feedback && items[k].feedback[0];
     }
     /* Partial credit that quizkit cannot give as Moodle does: refused, never
      * scored another way. */
     for (size_t k = 0; k < count; k++) {
         const item *it = &items[k];
-        if (n_tilde == 0 && it->has_weight && it->weight != 100) {
-            qk__qdiag(s, QK_DIAG_ERROR, line, q->id, QK_C_GIFT_PARTIAL_FILL, it->text, it->weight);
+        int full = it->exact > 99.9995 && it->exact < 100.0005;
+        if (n_tilde == 0 && it->has_weight && !full) {
+            qk__qdiag(s, QK_DIAG_ERROR, line, q->id, QK_C_GIFT_PARTIAL_FILL, it->text, it->exact);
             goto out;
         }
-        if (n_tilde > 0 && n_eq > 0 && it->has_weight && it->weight > 0 && it->weight != 100) {
-            qk__qdiag(s, QK_DIAG_ERROR, line, q->id, QK_C_GIFT_PARTIAL, it->text, it->weight);
+        if (n_tilde > 0 && n_eq > 0 && it->has_weight && it->exact > 0 && !full) {
+            qk__qdiag(s, QK_DIAG_ERROR, line, q->id, QK_C_GIFT_PARTIAL, it->text, it->exact);
             goto out;
         }
     }
@@ -337,19 +344,19 @@ static void import_block(qk__src *s, const char *b, size_t n, int line, const ch
     }
     if (n_tilde > 0 && n_eq == 0 && n_right > 1) {
         /* multiple answers: the same share for each right option, 100 in all
-         * (33.33333 three times is 33 three times here: 99 counts) */
-        int lo = 1000, hi = 0, sum = 0;
-        char list[128] = "";
+         * (33.33333 three times, 12.5 eight times) */
+        double lo = 1000, hi = 0, sum = 0;
+        char list[160] = "";
         for (size_t k = 0; k < count; k++) {
-            if (items[k].weight <= 0)
+            if (items[k].exact <= 0)
                 continue;
-            lo = items[k].weight < lo ? items[k].weight : lo;
-            hi = items[k].weight > hi ? items[k].weight : hi;
-            sum += items[k].weight;
+            lo = items[k].exact < lo ? items[k].exact : lo;
+            hi = items[k].exact > hi ? items[k].exact : hi;
+            sum += items[k].exact;
             size_t used = strlen(list);
-            snprintf(list + used, sizeof list - used, "%s%d%%", used ? ", " : "", items[k].weight);
+            snprintf(list + used, sizeof list - used, "%s%g%%", used ? ", " : "", items[k].exact);
         }
-        if (hi - lo > 1 || sum < 99 || sum > 100) {
+        if (hi - lo > 0.01 || sum < 99.9 || sum > 100.01) {
             qk__qdiag(s, QK_DIAG_ERROR, line, q->id, QK_C_GIFT_WEIGHTS, list);
             goto out;
         }
@@ -362,7 +369,7 @@ static void import_block(qk__src *s, const char *b, size_t n, int line, const ch
         q->blanks = calloc(1, sizeof *q->blanks);
         q->blanks[0].accepted = calloc(count ? count : 1, sizeof(char *));
         for (size_t k = 0; q->blanks && k < count; k++) {
-            if (items[k].weight > 0 && items[k].text[0])
+            if (items[k].exact > 0 && items[k].text[0])
                 q->blanks[0].accepted[q->blanks[0].n_accepted++] = qk__dup(items[k].text);
         }
         q->n_blanks = 1;
@@ -385,7 +392,7 @@ static void import_block(qk__src *s, const char *b, size_t n, int line, const ch
         q->options = calloc(count, sizeof *q->options);
         for (size_t k = 0; q->options && k < count; k++) {
             q->options[k].text = qk__dup(items[k].text);
-            q->options[k].correct = items[k].mark == '=' || items[k].weight > 0;
+            q->options[k].correct = items[k].mark == '=' || items[k].exact > 0;
             q->n_options = k + 1;
         }
     }
