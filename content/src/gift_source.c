@@ -55,13 +55,14 @@ static char *unescape(const char *s, size_t n)
     out[w - a] = '\0';
     /* a format marker before the text: [plain] [html] [moodle] [markdown] */
     static const char *const formats[] = {"[plain]", "[html]", "[moodle]", "[markdown]"};
+    size_t rest = w - a;
     for (size_t f = 0; f < sizeof formats / sizeof formats[0]; f++) {
         size_t len = strlen(formats[f]);
-        if (strncmp(out, formats[f], len) == 0) {
+        if (rest >= len && memcmp(out, formats[f], len) == 0) {
             size_t k = len;
-            while (out[k] == ' ' || out[k] == '\t' || out[k] == '\n' || out[k] == '\r')
+            while (k < rest && (out[k] == ' ' || out[k] == '\t' || out[k] == '\n' || out[k] == '\r'))
                 k++;
-            memmove(out, out + k, strlen(out + k) + 1);
+            memmove(out, out + k, rest - k + 1);
             break;
         }
     }
