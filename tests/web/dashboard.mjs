@@ -240,6 +240,12 @@ try {
     box.scrollLeft = 0;
     return r;
   });
+  const nameLines = await phone.evaluate(() => [...document.querySelectorAll('#members tbody td:nth-child(2)')].map(td => {
+    const r = document.createRange(); /* the line boxes of the name's text */
+    r.selectNodeContents(td);
+    return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size;
+  }));
+  expectTrue('a name stays on one line on a phone (李晓红, never 李晓 / 红)', nameLines.every(n => n <= 1), JSON.stringify(nameLines));
   expectTrue("the members' figures scroll sideways under their names, which stay in view",
              sticky.scrolled > 0 && Math.abs(sticky.nameLeft - sticky.boxLeft) <= 1, JSON.stringify(sticky));
   const phoneBar = await phone.evaluate(() => window.qkDash.state.charts.trend.getDatasetMeta(0).data[0].width);

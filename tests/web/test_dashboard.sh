@@ -26,7 +26,7 @@ fi
 mini_bundle
 serve_test
 adopt_server
-branch_fixture 'm1,张三,b1,内科,1111\nm2,李四,b1,内科,2222\nm3,王五,b1,护理部,3333\nm4,赵六,b1,护理部,4444\nm9,周九,b2,内科,9999\n'
+branch_fixture 'm1,张三,b1,内科,1111\nm2,李晓红,b1,内科,2222\nm3,王五,b1,护理部,3333\nm4,赵六,b1,护理部,4444\nm9,周九,b2,内科,9999\n'
 "$QK" enroll "$URL" "$(A code --branch b1 | grep -o '[A-Z0-9]\{4\}-[A-Z0-9]\{4\}' | head -1)" --name kiosk >/dev/null 2>&1 || fail "enrol"
 "$QK" sync >/dev/null 2>&1 || fail "roster sync"
 # m1 answers all right, m2 one wrong; m3 and m4 do not take part this month.
