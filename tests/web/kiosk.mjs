@@ -344,6 +344,9 @@ try {
       await pickAnswer(page, v.question, 'l');
       await tap(page, () => page.click('#l-submit')); /* the feedback */
       expectTrue('a checkpoint answer gets its feedback', await page.locator('#l-feedback').isVisible());
+      const lfb = await page.locator('#l-feedback').innerText();
+      expectTrue('wrong, it says the answer given beside the right one, as a quiz does',
+                 /回答正确/.test(lfb) || (/你的答案：/.test(lfb) && /正确答案：/.test(lfb)), lfb);
       await shot(page, 'lesson-checkpoint');
       await tap(page, () => page.click('#l-next'));
     } else {

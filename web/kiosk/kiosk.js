@@ -838,6 +838,8 @@ async function lessonAnswer(skipped) {
     const verdict = div(fb.correct ? t('right') : t('wrong'));
     verdict.className = 'verdict';
     box.replaceChildren(verdict);
+    /* as a quiz's feedback: what was answered beside what was right */
+    if (!fb.correct && fb.given) box.append(div(L.yourAnswer(fb.given)));
     if (!fb.correct && fb.right) box.append(div(L.rightAnswer(fb.right)));
     if (fb.explanation) box.append(div(fb.explanation));
     box.hidden = false;
