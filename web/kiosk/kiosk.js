@@ -161,12 +161,14 @@ function applyLang() {
  * keeps what was typed and chosen: only its labels change). */
 async function redraw() {
   const sc = window.qkKiosk.screen;
+  /* a screen drawn from the kiosk's answers is shown (and counted as drawn)
+   * once it is whole in the new language, never half translated */
+  if (sc === 'menu') return openMenu();
+  if (sc === 'me') return openMe();
+  if (sc === 'lessons') return openLessons();
+  if (sc === 'comps') return openComps();
   show(sc);
-  if (sc === 'menu') await openMenu();
-  else if (sc === 'me') await openMe();
-  else if (sc === 'lessons') await openLessons();
-  else if (sc === 'comps') await openComps();
-  else if (sc === 'hs-setup') drawSetup();
+  if (sc === 'hs-setup') drawSetup();
   else if ((sc === 'hs-turn' || sc === 'hs-board') && state.game) drawGame(state.game);
   else if (sc === 'quiz' && state.quiz && state.quiz.item) itemHead(state.quiz.item);
 }
