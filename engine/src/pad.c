@@ -130,18 +130,22 @@ static uint64_t pad_seed(const qk_question *q, size_t blank, const char *salt)
     return seed;
 }
 
+/* v shuffled as qk_rng_shuffle shuffles positions (the same draws). */
 static int shuffle_cps(qk_rng *rng, utf8proc_int32_t *v, size_t n)
 {
-    for (size_t i = n; i > 1; i--) {
-        uint32_t j;
-        int rc = qk_rng_below(rng, (uint32_t)i, &j);
-        if (rc != QK_OK)
-            return rc;
-        utf8proc_int32_t t = v[i - 1];
-        v[i - 1] = v[j];
-        v[j] = t;
+    size_t *idx = malloc((n ? n : 1) * sizeof *idx);
+    utf8proc_int32_t *was = malloc((n ? n : 1) * sizeof *was);
+    int rc = idx && was ? QK_OK : QK_ENOMEM;
+    for (size_t i = 0; rc == QK_OK && i < n; i++) {
+        idx[i] = i;
+        was[i] = v[i];
     }
-    return QK_OK;
+    if (rc == QK_OK && (rc = qk_rng_shuffle(rng, idx, n)) == QK_OK)
+        for (size_t i = 0; i < n; i++)
+            v[i] = was[idx[i]];
+    free(idx);
+    free(was);
+    return rc;
 }
 
 /* The distractors: for each kind the answer has, some of the pool's (all ten

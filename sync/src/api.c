@@ -457,24 +457,14 @@ static json_t *branch_names(call *c)
     return names;
 }
 
-/* A branch's name for people (the id where it has none); a new string, or
- * NULL out of memory. */
+/* A branch's name for people (the id where it has none); a new string. */
 static json_t *branch_name(call *c, const char *id)
 {
-    json_t *all = NULL, *name = NULL;
-    if (id && qk_admin_branches(c->s, &all) == QK_OK) {
-        size_t i;
-        json_t *b;
-        json_array_foreach(all, i, b)
-        {
-            const char *bid = json_string_value(json_object_get(b, "id"));
-            const char *bname = json_string_value(json_object_get(b, "name"));
-            if (!name && bid && strcmp(bid, id) == 0 && bname && bname[0])
-                name = json_string(bname);
-        }
-    }
-    json_decref(all);
-    return name ? name : json_string(id ? id : "");
+    json_t *names = id ? branch_names(c) : NULL;
+    const char *name = json_string_value(json_object_get(names, id ? id : ""));
+    json_t *out = json_string(name ? name : id ? id : "");
+    json_decref(names);
+    return out;
 }
 
 static void h_codes(call *c)
