@@ -345,7 +345,13 @@ static int run(cli *c, qk_engine *e, qk_session *s, const play_opts *o)
         for (;;) {
             answer_prompt(c, it.q);
             const char *line = NULL;
-            int r = term_read_line(&line, qk_session_remaining_ms(s));
+            int r;
+            /* the terminal's wait may end a few milliseconds before the
+             * session's deadline: wait out the rest, so that a question's
+             * own time running out is always the question's miss */
+            do
+                r = term_read_line(&line, qk_session_remaining_ms(s));
+            while (r == TERM_TIMEOUT && qk_session_remaining_ms(s) > 0);
             if (r == TERM_INTERRUPTED)
                 return saved_exit(c, s, o, EXIT_SIGINT);
             if (r == TERM_EOF)
