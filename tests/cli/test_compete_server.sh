@@ -176,14 +176,16 @@ expect_contains "and holds the branch's members" "$WORK/api.csv" "孙七"
 # Themes and competitions as people read them: in CSV and Excel the
 # competition a leader published and the bundle's themes by title, the modes
 # in words; the JSON keeps the ids for programs.
-curl -s -o "$WORK/themes.csv" -H "Authorization: Bearer $LT" "$URL/api/v1/stats/themes?format=csv"
+# (the test's own period: a month may end while it runs)
+SPAN="from=$FROM&to=$(clock_date)"
+curl -s -o "$WORK/themes.csv" -H "Authorization: Bearer $LT" "$URL/api/v1/stats/themes?format=csv&$SPAN"
 expect_contains "the themes CSV names the branch's competition" "$WORK/themes.csv" "一支部月度竞赛,竞赛"
 expect_not_contains "not by its id" "$WORK/themes.csv" "b1-yuedu"
 expect_not_contains "and no mode codes" "$WORK/themes.csv" "practice"
-curl -s -o "$WORK/parts.csv" -H "Authorization: Bearer $LT" "$URL/api/v1/stats/participation?format=csv"
+curl -s -o "$WORK/parts.csv" -H "Authorization: Bearer $LT" "$URL/api/v1/stats/participation?format=csv&$SPAN"
 expect_contains "the participation CSV names it too" "$WORK/parts.csv" "竞赛,一支部月度竞赛"
 expect_contains "the themes JSON keeps the id" \
-    <(curl -s -H "Authorization: Bearer $LT" "$URL/api/v1/stats/themes") '"b1-yuedu"'
+    <(curl -s -H "Authorization: Bearer $LT" "$URL/api/v1/stats/themes?$SPAN") '"b1-yuedu"'
 curl -s -o "$WORK/api.xlsx" -H "Authorization: Bearer $LT" "$URL/api/v1/stats/trend?format=xlsx"
 expect_eq "XLSX from the API" "$(python3 -c 'import sys,zipfile;print(len([n for n in zipfile.ZipFile(sys.argv[1]).namelist() if n.startswith("xl/worksheets/")]))' "$WORK/api.xlsx")" 2
 DT=$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["token"])' "$QUIZKIT_HOME/server.json")
