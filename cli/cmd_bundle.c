@@ -82,7 +82,7 @@ static void print_diags(diags *g)
 /* build and check share everything but the output. */
 static int bundle_build(cli *c, int argc, char **argv, int check_only)
 {
-    const char *src = NULL, *outp = NULL, *keyp = NULL;
+    const char *src = NULL, *outp = NULL, *keyp = NULL, *sheet = NULL;
     const char *cmd = check_only ? "bundle check" : "bundle build";
     int quiet = 0, skip_dups = 0;
     for (int i = 2; i < argc; i++) {
@@ -95,6 +95,9 @@ static int bundle_build(cli *c, int argc, char **argv, int check_only)
             outp = argv[++i];
         } else if (!check_only && ((r = opt_value(c, cmd, argc, argv, &i, "--output", &outp)) ||
                                    (r = opt_value(c, cmd, argc, argv, &i, "--key", &keyp)))) {
+            if (r < 0)
+                return EXIT_USAGE;
+        } else if ((r = opt_value(c, cmd, argc, argv, &i, "--sheet", &sheet))) {
             if (r < 0)
                 return EXIT_USAGE;
         } else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) {
@@ -138,6 +141,7 @@ static int bundle_build(cli *c, int argc, char **argv, int check_only)
     opts.key = key;
     opts.check_only = check_only;
     opts.skip_duplicates = skip_dups;
+    opts.sheet = sheet;
     diags found = {NULL, 0, 0, 0};
     opts.fn = keep_diag;
     opts.payload = &found;

@@ -7,6 +7,7 @@ PKGS=(
     build-essential cmake pkg-config clang clang-tidy
     libsqlite3-dev libmbedtls-dev libutf8proc-dev libjansson-dev zlib1g-dev
     libmicrohttpd-dev libcurl4-openssl-dev openssl curl libxlsxwriter-dev unzip
+    libzip-dev libexpat1-dev python3-openpyxl libreoffice-calc-nogui
     libcmocka-dev sqlite3 python3 util-linux
     libjs-chart.js chromium fonts-noto-cjk
 )

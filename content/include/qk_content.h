@@ -35,7 +35,8 @@ typedef enum qk_source_format {
     QK_SRC_CSV,   /* .csv: a spreadsheet saved as CSV, UTF-8 or GBK */
     QK_SRC_GIFT,  /* .gift: Moodle's GIFT */
     QK_SRC_AIKEN, /* .txt: Aiken */
-    QK_SRC_LESSON /* .md: an interactive lesson in Markdown */
+    QK_SRC_LESSON, /* .md: an interactive lesson in Markdown */
+    QK_SRC_XLSX    /* .xlsx: a WPS/Excel workbook, one sheet laid out as the CSV */
 } qk_source_format;
 
 /* The format a file name implies; QK_SRC_UNKNOWN if none. */
@@ -53,8 +54,10 @@ typedef struct qk_build_opts {
     int skip_duplicates;   /* a copy of an earlier question (same stem and options, up to
                               case, width, spaces and punctuation) is left out with a
                               warning naming both lines, instead of being an error */
+    const char *sheet;     /* .xlsx files: the sheet to read, by name or 1-based number;
+                              NULL: the first */
 } qk_build_opts;
-#define QK_BUILD_OPTS_INIT {QK_BUILD_OPTS_VERSION, QK_LANG_ZH, NULL, 0, NULL, NULL, NULL, 0}
+#define QK_BUILD_OPTS_INIT {QK_BUILD_OPTS_VERSION, QK_LANG_ZH, NULL, 0, NULL, NULL, NULL, 0, NULL}
 
 /* Builds src into out_path. src is a folder holding bundle.json, or a single
  * question file (.csv, .json, .gift, .txt) whose name gives the bundle's id
@@ -64,7 +67,8 @@ typedef struct qk_build_opts {
 int qk_content_build(const char *src, const char *out_path, const qk_build_opts *opts,
                      qk_build_stats *stats);
 
-/* Parses one question file's UTF-8 text (for the builder and the fuzzers):
+/* Parses one question file's UTF-8 text (an .xlsx: the file's bytes, read
+ * from its first sheet) for the builder and the fuzzers:
  * each accepted question goes to add, each problem to fn. Returns the number
  * of errors found. */
 typedef int (*qk_question_sink)(const qk_question *q, int line, void *payload);

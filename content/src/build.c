@@ -71,6 +71,8 @@ qk_source_format qk_source_format_of(const char *path)
         return QK_SRC_JSON;
     if (strcmp(ext, "csv") == 0 || strcmp(ext, "tsv") == 0)
         return QK_SRC_CSV;
+    if (strcmp(ext, "xlsx") == 0)
+        return QK_SRC_XLSX;
     if (strcmp(ext, "gift") == 0)
         return QK_SRC_GIFT;
     if (strcmp(ext, "txt") == 0)
@@ -85,19 +87,20 @@ size_t qk_content_parse(qk_source_format format, const char *file, const char *t
                         qk_question_sink add, void *add_payload)
 {
     return qk__content_parse(format, file, text, len, default_theme, lang, fn, fn_payload, add,
-                             add_payload, NULL);
+                             add_payload, NULL, NULL);
 }
 
 size_t qk__content_parse(qk_source_format format, const char *file, const char *text, size_t len,
                          const char *default_theme, qk_lang lang, qk_diag_fn fn, void *fn_payload,
                          qk_question_sink add, void *add_payload,
-                         void (*rejected)(const char *id, int line, void *payload))
+                         void (*rejected)(const char *id, int line, void *payload), const char *sheet)
 {
     qk__src s = {file, text, len, default_theme, lang, fn, fn_payload, add, add_payload, 0, NULL,
-                 rejected, {NULL, 0, 0}};
+                 rejected, {NULL, 0, 0}, sheet};
     switch (format) {
     case QK_SRC_JSON: qk__import_json(&s); break;
     case QK_SRC_CSV: qk__import_csv(&s); break;
+    case QK_SRC_XLSX: qk__import_xlsx(&s); break;
     case QK_SRC_GIFT: qk__import_gift(&s); break;
     case QK_SRC_AIKEN: qk__import_aiken(&s); break;
     case QK_SRC_LESSON: {
@@ -582,7 +585,7 @@ static void report_duplicates(build *b)
 static void import_lesson(build *b, const char *path, const char *text, size_t len)
 {
     qk__src src = {path, text, len, b->default_theme, b->o->lang, relay, b, NULL, NULL, 0, NULL, NULL,
-                   {NULL, 0, 0}};
+                   {NULL, 0, 0}, NULL};
     const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
     char *stem = qk__dupn(base, strrchr(base, '.') ? (size_t)(strrchr(base, '.') - base) : strlen(base));
     qk__lesson l;
@@ -677,8 +680,14 @@ static void import_file(build *b, const char *path, qk_source_format fmt)
         return;
     }
     size_t ulen = 0;
-    char *text = fmt == QK_SRC_UNKNOWN ? NULL : qk_text_decode(raw, len, &ulen, &converted, &bad_line);
-    free(raw);
+    char *text = NULL;
+    if (fmt == QK_SRC_XLSX) { /* a zip: read as it is */
+        text = raw;
+        ulen = len;
+    } else {
+        text = fmt == QK_SRC_UNKNOWN ? NULL : qk_text_decode(raw, len, &ulen, &converted, &bad_line);
+        free(raw);
+    }
     free(b->dir);
     const char *slash = strrchr(path, '/');
     b->dir = slash ? qk__dupn(path, (size_t)(slash - path)) : qk__dup(".");
@@ -695,7 +704,7 @@ static void import_file(build *b, const char *path, qk_source_format fmt)
             fmt = QK_SRC_GIFT;
         }
         qk__content_parse(fmt, path, text, ulen, b->default_theme, b->o->lang, relay, b, sink, b,
-                          refuse);
+                          refuse, b->o->sheet);
     }
     free(text);
 }

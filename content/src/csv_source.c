@@ -246,48 +246,142 @@ static void import_row(qk__src *s, const row *r, const int *map, size_t ncols)
     qk__label(s, NULL);
 }
 
-void qk__import_csv(qk__src *s)
+/* A header row names the columns; a row that names none of the three that
+ * must be there, with one cell filled in, is a title above it ("2026年学雷锋
+ * 知识竞赛题库", often merged across the columns) and is passed over. */
+static int title_row(const row *r, const int *have)
 {
-    /* Tab-separated when the header has tabs and no commas (a "text" export). */
-    qk_csv rd;
-    qk_csv_init(&rd, s->text, s->len);
-    row r = {NULL, 0, 0, 0};
+    size_t filled = 0;
+    for (size_t i = 0; i < r->n; i++)
+        filled += r->fields[i][0] != '\0';
+    return filled == 1 && !have[COL_TYPE] && !have[COL_STEM] && !have[COL_ANSWER];
+}
+
+/* The row under a header whose options sit under one merged "选项" cell:
+ * the letters A, B, C ... in its cells and nothing under 题型 or 题干. */
+static int letters_row(const row *r, const int *map, size_t ncols)
+{
+    size_t letters = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        if (!r->fields[i][0])
+            continue;
+        int col = column_of(r->fields[i]);
+        if (col < COL_OPT_A || (i < ncols && map[i] != COL_UNKNOWN && map[i] != COL_IGNORE))
+            return 0;
+        letters++;
+    }
+    return letters >= 2;
+}
+
+static int *map_header(qk__src *s, const row *r, int *have, int warn)
+{
+    int *map = calloc(r->n ? r->n : 1, sizeof *map);
+    memset(have, 0, COL_COUNT * sizeof *have);
+    for (size_t i = 0; map && i < r->n; i++) {
+        map[i] = column_of(r->fields[i]);
+        if (map[i] >= 0)
+            have[map[i]] = 1;
+        else if (map[i] == COL_UNKNOWN && warn)
+            qk__diag(s, QK_DIAG_WARNING, r->line, (int)i + 1, QK_C_CSV_EXTRA_COL, r->fields[i]);
+    }
+    return map;
+}
+
+static int push(row *r, const char *text)
+{
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 16;
+        char **nv = realloc(r->fields, cap * sizeof *nv);
+        if (!nv)
+            return -1;
+        r->fields = nv;
+        r->cap = cap;
+    }
+    if (!(r->fields[r->n] = qk__dup(text)))
+        return -1;
+    r->n++;
+    return 0;
+}
+
+void qk__import_rows(qk__src *s, qk__next_row next, void *rd)
+{
+    row r = {NULL, 0, 0, 0}, head = {NULL, 0, 0, 0};
+    int have[COL_COUNT] = {0};
     int got;
-    /* The header is the first non-blank row. */
-    while ((got = qk_csv_next(&rd, &r)) == 1 && qk_csv_blank(&r))
+    /* The header is the first non-blank row, or the one after a title. */
+    while ((got = next(rd, &r)) == 1 && qk_csv_blank(&r))
         ;
+    int *map = got == 1 ? map_header(s, &r, have, 0) : NULL;
+    if (map && title_row(&r, have)) {
+        while ((got = next(rd, &r)) == 1 && qk_csv_blank(&r))
+            ;
+    }
+    free(map);
+    map = NULL;
     if (got != 1) {
-        if (got < 0)
-            qk__diag(s, QK_DIAG_ERROR, r.line, 0, QK_C_CSV_QUOTE);
-        else
+        if (got == 0)
             qk__diag(s, QK_DIAG_ERROR, 1, 0, QK_C_CSV_NO_HEADER);
         qk_csv_row_free(&r);
         return;
     }
-    size_t ncols = r.n;
-    int *map = calloc(ncols, sizeof *map);
-    int have[COL_COUNT] = {0};
-    for (size_t i = 0; map && i < ncols; i++) {
-        map[i] = column_of(r.fields[i]);
-        if (map[i] >= 0)
-            have[map[i]] = 1;
-        else if (map[i] == COL_UNKNOWN)
-            qk__diag(s, QK_DIAG_WARNING, r.line, (int)i + 1, QK_C_CSV_EXTRA_COL, r.fields[i]);
+    int ok = 1;
+    for (size_t i = 0; ok && i < r.n; i++)
+        ok = push(&head, r.fields[i]) == 0;
+    head.line = r.line;
+    map = ok ? map_header(s, &head, have, 0) : NULL;
+    got = map ? next(rd, &r) : -1;
+    if (got == 1 && letters_row(&r, map, head.n)) {
+        /* Options under one merged 选项 cell: the letters name the columns. */
+        for (size_t i = 0; ok && i < r.n; i++) {
+            while (ok && head.n <= i)
+                ok = push(&head, "") == 0;
+            if (ok && r.fields[i][0]) {
+                char *name = qk__dup(r.fields[i]);
+                ok = name != NULL;
+                if (ok) {
+                    free(head.fields[i]);
+                    head.fields[i] = name;
+                }
+            }
+        }
+        got = ok ? next(rd, &r) : -1;
     }
-    int header_line = r.line;
+    free(map);
+    map = ok ? map_header(s, &head, have, 1) : NULL;
     const char *missing = !have[COL_TYPE] ? "题型/type" : !have[COL_STEM] ? "题干/stem"
                           : !have[COL_ANSWER]                        ? "答案/answer"
                                                                      : NULL;
     if (map && missing) {
-        qk__diag(s, QK_DIAG_ERROR, header_line, 0, QK_C_CSV_MISSING_COL, missing);
+        qk__diag(s, QK_DIAG_ERROR, head.line, 0, QK_C_CSV_MISSING_COL, missing);
     } else if (map) {
-        while ((got = qk_csv_next(&rd, &r)) == 1) {
+        while (got == 1) {
             if (!qk_csv_blank(&r))
-                import_row(s, &r, map, ncols);
+                import_row(s, &r, map, head.n);
+            got = next(rd, &r);
         }
-        if (got < 0)
-            qk__diag(s, QK_DIAG_ERROR, r.line, 0, QK_C_CSV_QUOTE);
     }
     free(map);
+    qk_csv_row_free(&head);
     qk_csv_row_free(&r);
+}
+
+typedef struct csv_reader {
+    qk_csv rd;
+    qk__src *s;
+} csv_reader;
+
+static int next_csv(void *payload, row *r)
+{
+    csv_reader *c = payload;
+    int got = qk_csv_next(&c->rd, r);
+    if (got < 0)
+        qk__diag(c->s, QK_DIAG_ERROR, r->line, 0, QK_C_CSV_QUOTE);
+    return got;
+}
+
+void qk__import_csv(qk__src *s)
+{
+    csv_reader c = {.s = s};
+    qk_csv_init(&c.rd, s->text, s->len);
+    qk__import_rows(s, next_csv, &c);
 }

@@ -33,6 +33,7 @@ typedef struct qk__src {
      * named a duplicate now, not after the first one is fixed. */
     void (*rejected)(const char *id, int line, void *payload);
     qk__idset made; /* ids made from stems, unique within the file */
+    const char *sheet; /* .xlsx: the sheet to read (name or 1-based number); NULL: the first */
 } qk__src;
 
 /* An id made from a stem for a question whose author wrote none: the same
@@ -49,10 +50,17 @@ void qk__label(qk__src *s, const char *stem);
 size_t qk__content_parse(qk_source_format format, const char *file, const char *text, size_t len,
                          const char *default_theme, qk_lang lang, qk_diag_fn fn, void *fn_payload,
                          qk_question_sink add, void *add_payload,
-                         void (*rejected)(const char *id, int line, void *payload));
+                         void (*rejected)(const char *id, int line, void *payload), const char *sheet);
 
 void qk__import_json(qk__src *s);
 void qk__import_csv(qk__src *s);
+void qk__import_xlsx(qk__src *s);
+/* The next row of a table: 1 with a row in r (r->line its line or sheet row),
+ * 0 at the end, -1 on an error the reader has reported. */
+typedef int (*qk__next_row)(void *rd, qk_csv_row *r);
+/* Questions from a table's rows, the first non-blank row (or the one under a
+ * title row) naming the columns: what CSV and .xlsx share. */
+void qk__import_rows(qk__src *s, qk__next_row next, void *rd);
 void qk__import_gift(qk__src *s);
 void qk__import_aiken(qk__src *s);
 

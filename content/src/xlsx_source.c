@@ -1,0 +1,1087 @@
+/* xlsx_source.c: question banks as WPS and Excel save them, read as they are.
+ *
+ * An .xlsx is a zip (read with libzip) of XML parts (read with expat): the
+ * package's relationships name the workbook, the workbook lists its sheets in
+ * tab order and names each sheet's part, sharedStrings holds the text most
+ * cells point at, and styles says which numbers the author saw as percentages
+ * or dates. One sheet's rows become the rows the CSV importer reads, each with
+ * the sheet's own row number as its line, so both formats share one set of
+ * headers, checks and messages (qk__import_rows).
+ *
+ * What a cell says is what the author saw: a number is written the way its
+ * format shows it (1921, 0.5, 50%, 1,921); a date, a time or a format this
+ * reader cannot show the same way is refused with the cell named, never
+ * turned into a different answer. */
+#include <expat.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <zip.h>
+
+#include "import.h"
+
+#define XLSX_MAX_PART ((zip_uint64_t)64 * 1024 * 1024) /* one XML part, unpacked */
+#define XLSX_MAX_COLS 256                             /* columns read; A..IV */
+#define XLSX_MAX_SHEETS 256
+
+typedef struct strbuf {
+    char *p;
+    size_t n, cap;
+    int oom;
+} strbuf;
+
+static void sb_add(strbuf *b, const char *s, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 64;
+        while (cap < b->n + n + 1)
+            cap *= 2;
+        char *np = realloc(b->p, cap);
+        if (!np) {
+            b->oom = 1;
+            return;
+        }
+        b->p = np;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = '\0';
+}
+
+static void sb_clear(strbuf *b)
+{
+    b->n = 0;
+    if (b->p)
+        b->p[0] = '\0';
+}
+
+/* A cell's text: OOXML writes characters XML cannot carry as _xHHHH_
+ * (Excel's carriage returns as _x000D_, "_" itself as _x005F_ before such a
+ * pattern); every line break becomes \n. */
+static char *cell_text(const char *s, size_t n)
+{
+    strbuf b = {0};
+    for (size_t i = 0; i < n; i++) {
+        unsigned v = 0;
+        int ok = s[i] == '_' && i + 6 < n && s[i + 1] == 'x' && s[i + 6] == '_';
+        for (size_t k = 2; ok && k < 6; k++) {
+            char c = s[i + k];
+            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                    : c >= 'A' && c <= 'F'                               ? c - 'A' + 10
+                                                                         : -1;
+            ok = d >= 0;
+            v = v * 16 + (unsigned)(ok ? d : 0);
+        }
+        if (ok && v > 0 && v < 0x80) {
+            char c = (char)v;
+            sb_add(&b, &c, 1);
+            i += 6;
+        } else {
+            sb_add(&b, s + i, 1);
+        }
+    }
+    sb_add(&b, "", 0);
+    if (b.oom) {
+        free(b.p);
+        return NULL;
+    }
+    /* CRLF and lone CR: one \n */
+    size_t w = 0;
+    for (size_t i = 0; i < b.n; i++) {
+        if (b.p[i] == '\r') {
+            b.p[w++] = '\n';
+            if (i + 1 < b.n && b.p[i + 1] == '\n')
+                i++;
+        } else {
+            b.p[w++] = b.p[i];
+        }
+    }
+    b.p[w] = '\0';
+    return b.p;
+}
+
+/* ---- the package ---------------------------------------------------- */
+
+typedef struct xlsx {
+    qk__src *s;
+    zip_t *z;
+    int failed; /* an error was reported: read nothing more */
+    /* relationships of the part being resolved */
+    struct rel {
+        char *id, *type, *target;
+    } *rels;
+    size_t n_rels;
+    /* the workbook's sheets, in tab order */
+    struct sheet {
+        char *name, *rid;
+    } *sheets;
+    size_t n_sheets;
+    char **strings; /* sharedStrings, in order */
+    size_t n_strings, cap_strings;
+    int *xf_fmt; /* number format id of each cell style (cellXfs) */
+    size_t n_xf;
+    struct numfmt {
+        int id;
+        char *code;
+    } *fmts;
+    size_t n_fmts;
+    /* the parse in progress */
+    XML_Parser parser;
+    const char *part;
+    int depth_rph, in_t, in_v, in_xfs, in_is, in_sheetdata;
+    strbuf text;
+    /* the sheet's rows */
+    qk_csv_row *rows;
+    size_t n_rows, cap_rows, next_row;
+    int row_no, col_no, cell_style, cell_formula, far_cols;
+    int row_bad; /* a cell of this row was refused: the row is not read */
+    char cell_type[12];
+    strbuf value;
+    qk_csv_row cur;
+} xlsx;
+
+static void fail(xlsx *x, int line, qk__cmsg id, const char *a, const char *b)
+{
+    qk__diag(x->s, QK_DIAG_ERROR, line, 0, id, a, b);
+    x->failed = 1;
+}
+
+static void oom(xlsx *x)
+{
+    if (!x->failed)
+        fail(x, 0, QK_C_XLSX_MEMORY, "", "");
+}
+
+static const char *local(const char *name)
+{
+    const char *bar = strrchr(name, '|');
+    return bar ? bar + 1 : name;
+}
+
+static const char *attr(const char **atts, const char *name)
+{
+    for (size_t i = 0; atts[i]; i += 2) {
+        if (strcmp(local(atts[i]), name) == 0)
+            return atts[i + 1];
+    }
+    return NULL;
+}
+
+static int ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), k = strlen(tail);
+    return n >= k && strcmp(s + n - k, tail) == 0;
+}
+
+/* An OOXML document has no DOCTYPE: one here is refused (no entities). */
+static void XMLCALL no_doctype(void *ud, const XML_Char *name, const XML_Char *sysid,
+                               const XML_Char *pubid, int internal)
+{
+    (void)name;
+    (void)sysid;
+    (void)pubid;
+    (void)internal;
+    xlsx *x = ud;
+    fail(x, 0, QK_C_XLSX_XML, x->part, "DOCTYPE");
+    XML_StopParser(x->parser, XML_FALSE);
+}
+
+/* Reads part name (NULL when absent: said when required). */
+static char *read_part(xlsx *x, const char *name, size_t *len, int required)
+{
+    zip_stat_t st;
+    zip_stat_init(&st);
+    if (zip_stat(x->z, name, ZIP_FL_NOCASE, &st) != 0) {
+        if (required)
+            fail(x, 0, QK_C_XLSX_PART, name, "");
+        return NULL;
+    }
+    if (!(st.valid & ZIP_STAT_SIZE) || st.size > XLSX_MAX_PART) {
+        fail(x, 0, QK_C_XLSX_BIG, name, "");
+        return NULL;
+    }
+    zip_file_t *f = zip_fopen(x->z, name, ZIP_FL_NOCASE);
+    if (!f) {
+        fail(x, 0, QK_C_XLSX_DAMAGED, name, zip_strerror(x->z));
+        return NULL;
+    }
+    char *buf = malloc((size_t)st.size + 1);
+    zip_int64_t got = buf ? zip_fread(f, buf, st.size) : -1;
+    if (!buf) {
+        oom(x);
+    } else if (got < 0 || (zip_uint64_t)got != st.size) {
+        fail(x, 0, QK_C_XLSX_DAMAGED, name, zip_file_strerror(f));
+        free(buf);
+        buf = NULL;
+    }
+    zip_fclose(f);
+    if (!buf)
+        return NULL;
+    buf[st.size] = '\0';
+    *len = (size_t)st.size;
+    return buf;
+}
+
+static int parse_part(xlsx *x, const char *name, int required, XML_StartElementHandler start,
+                      XML_EndElementHandler end, XML_CharacterDataHandler chars)
+{
+    size_t len = 0;
+    char *buf = read_part(x, name, &len, required);
+    if (!buf)
+        return 0;
+    XML_Parser p = XML_ParserCreateNS(NULL, '|');
+    if (!p) {
+        free(buf);
+        oom(x);
+        return 0;
+    }
+    x->parser = p;
+    x->part = name;
+    XML_SetUserData(p, x);
+    XML_SetElementHandler(p, start, end);
+    XML_SetCharacterDataHandler(p, chars);
+    XML_SetStartDoctypeDeclHandler(p, no_doctype);
+    XML_SetParamEntityParsing(p, XML_PARAM_ENTITY_PARSING_NEVER);
+    int ok = 1;
+    if (XML_Parse(p, buf, (int)len, 1) == XML_STATUS_ERROR && !x->failed) {
+        char where[96];
+        snprintf(where, sizeof where, "%lu:%lu", (unsigned long)XML_GetCurrentLineNumber(p),
+                 (unsigned long)XML_GetCurrentColumnNumber(p) + 1);
+        char what[256];
+        snprintf(what, sizeof what, "%s (%s)", XML_ErrorString(XML_GetErrorCode(p)), where);
+        fail(x, 0, QK_C_XLSX_XML, name, what);
+    }
+    ok = !x->failed;
+    XML_ParserFree(p);
+    x->parser = NULL;
+    free(buf);
+    return ok;
+}
+
+static void XMLCALL no_text(void *ud, const XML_Char *s, int n)
+{
+    (void)ud;
+    (void)s;
+    (void)n;
+}
+
+static void XMLCALL no_end(void *ud, const XML_Char *name)
+{
+    (void)ud;
+    (void)name;
+}
+
+/* ---- relationships, workbook ----------------------------------------- */
+
+static void free_rels(xlsx *x)
+{
+    for (size_t i = 0; i < x->n_rels; i++) {
+        free(x->rels[i].id);
+        free(x->rels[i].type);
+        free(x->rels[i].target);
+    }
+    free(x->rels);
+    x->rels = NULL;
+    x->n_rels = 0;
+}
+
+static void XMLCALL rel_start(void *ud, const XML_Char *name, const XML_Char **atts)
+{
+    xlsx *x = ud;
+    if (x->failed || strcmp(local(name), "Relationship") != 0)
+        return;
+    const char *id = attr(atts, "Id"), *type = attr(atts, "Type"), *target = attr(atts, "Target");
+    if (!id || !type || !target || x->n_rels >= 4096)
+        return;
+    struct rel *nv = realloc(x->rels, (x->n_rels + 1) * sizeof *nv);
+    if (!nv) {
+        oom(x);
+        return;
+    }
+    x->rels = nv;
+    struct rel *r = &x->rels[x->n_rels];
+    r->id = qk__dup(id);
+    r->type = qk__dup(type);
+    r->target = qk__dup(target);
+    if (!r->id || !r->type || !r->target) {
+        free(r->id);
+        free(r->type);
+        free(r->target);
+        oom(x);
+        return;
+    }
+    x->n_rels++;
+}
+
+/* Target resolved against the folder of the part that names it. */
+static char *resolve(const char *base_dir, const char *target)
+{
+    strbuf b = {0};
+    if (target[0] != '/')
+        sb_add(&b, base_dir, strlen(base_dir));
+    else
+        target++;
+    const char *p = target;
+    while (*p) {
+        const char *slash = strchr(p, '/');
+        size_t n = slash ? (size_t)(slash - p) : strlen(p);
+        if (n == 2 && p[0] == '.' && p[1] == '.') {
+            /* up one folder */
+            while (b.n > 0 && b.p[b.n - 1] == '/')
+                b.n--;
+            while (b.n > 0 && b.p[b.n - 1] != '/')
+                b.n--;
+        } else if (!(n == 1 && p[0] == '.') && n > 0) {
+            sb_add(&b, p, n);
+            if (slash)
+                sb_add(&b, "/", 1);
+        }
+        p += n + (slash ? 1 : 0);
+    }
+    sb_add(&b, "", 0);
+    if (b.oom || !b.p) {
+        free(b.p);
+        return NULL;
+    }
+    b.p[b.n] = '\0';
+    return b.p;
+}
+
+static const struct rel *rel_of_type(const xlsx *x, const char *tail)
+{
+    for (size_t i = 0; i < x->n_rels; i++) {
+        if (ends_with(x->rels[i].type, tail))
+            return &x->rels[i];
+    }
+    return NULL;
+}
+
+static void XMLCALL book_start(void *ud, const XML_Char *name, const XML_Char **atts)
+{
+    xlsx *x = ud;
+    if (x->failed || strcmp(local(name), "sheet") != 0)
+        return;
+    const char *sheet = attr(atts, "name"), *rid = attr(atts, "id");
+    if (!sheet || !rid || x->n_sheets >= XLSX_MAX_SHEETS)
+        return;
+    struct sheet *nv = realloc(x->sheets, (x->n_sheets + 1) * sizeof *nv);
+    if (!nv) {
+        oom(x);
+        return;
+    }
+    x->sheets = nv;
+    nv[x->n_sheets].name = qk__dup(sheet);
+    nv[x->n_sheets].rid = qk__dup(rid);
+    if (!nv[x->n_sheets].name || !nv[x->n_sheets].rid) {
+        free(nv[x->n_sheets].name);
+        free(nv[x->n_sheets].rid);
+        oom(x);
+        return;
+    }
+    x->n_sheets++;
+}
+
+/* ---- shared strings, styles ------------------------------------------- */
+
+static void XMLCALL sst_start(void *ud, const XML_Char *name, const XML_Char **atts)
+{
+    (void)atts;
+    xlsx *x = ud;
+    const char *n = local(name);
+    if (strcmp(n, "si") == 0) {
+        sb_clear(&x->text);
+        x->depth_rph = 0;
+    } else if (strcmp(n, "rPh") == 0) {
+        x->depth_rph++; /* phonetic guide (furigana): not the cell's text */
+    } else if (strcmp(n, "t") == 0 && !x->depth_rph) {
+        x->in_t = 1;
+    }
+}
+
+static void XMLCALL sst_end(void *ud, const XML_Char *name)
+{
+    xlsx *x = ud;
+    const char *n = local(name);
+    if (strcmp(n, "t") == 0) {
+        x->in_t = 0;
+    } else if (strcmp(n, "rPh") == 0) {
+        x->depth_rph--;
+    } else if (strcmp(n, "si") == 0 && !x->failed) {
+        if (x->n_strings == x->cap_strings) {
+            size_t cap = x->cap_strings ? x->cap_strings * 2 : 256;
+            char **nv = realloc(x->strings, cap * sizeof *nv);
+            if (!nv) {
+                oom(x);
+                XML_StopParser(x->parser, XML_FALSE);
+                return;
+            }
+            x->strings = nv;
+            x->cap_strings = cap;
+        }
+        char *t = x->text.oom ? NULL : cell_text(x->text.p ? x->text.p : "", x->text.n);
+        if (!t) {
+            oom(x);
+            XML_StopParser(x->parser, XML_FALSE);
+            return;
+        }
+        x->strings[x->n_strings++] = t;
+    }
+}
+
+static void XMLCALL keep_text(void *ud, const XML_Char *s, int n)
+{
+    xlsx *x = ud;
+    if (x->in_t || x->in_v)
+        sb_add(x->in_v ? &x->value : &x->text, s, (size_t)n);
+}
+
+static void XMLCALL style_start(void *ud, const XML_Char *name, const XML_Char **atts)
+{
+    xlsx *x = ud;
+    const char *n = local(name);
+    if (x->failed)
+        return;
+    if (strcmp(n, "cellXfs") == 0) {
+        x->in_xfs = 1;
+    } else if (strcmp(n, "xf") == 0 && x->in_xfs) {
+        const char *id = attr(atts, "numFmtId");
+        int *nv = realloc(x->xf_fmt, (x->n_xf + 1) * sizeof *nv);
+        if (!nv) {
+            oom(x);
+            return;
+        }
+        x->xf_fmt = nv;
+        x->xf_fmt[x->n_xf++] = id ? atoi(id) : 0;
+    } else if (strcmp(n, "numFmt") == 0) {
+        const char *id = attr(atts, "numFmtId"), *code = attr(atts, "formatCode");
+        if (!id || !code)
+            return;
+        struct numfmt *nv = realloc(x->fmts, (x->n_fmts + 1) * sizeof *nv);
+        if (!nv) {
+            oom(x);
+            return;
+        }
+        x->fmts = nv;
+        nv[x->n_fmts].id = atoi(id);
+        if (!(nv[x->n_fmts].code = qk__dup(code))) {
+            oom(x);
+            return;
+        }
+        x->n_fmts++;
+    }
+}
+
+static void XMLCALL style_end(void *ud, const XML_Char *name)
+{
+    xlsx *x = ud;
+    if (strcmp(local(name), "cellXfs") == 0)
+        x->in_xfs = 0;
+}
+
+/* ---- numbers as the author saw them ----------------------------------- */
+
+enum shown { SHOWN_OK, SHOWN_DATE, SHOWN_OTHER };
+
+/* The built-in formats a number can have (ECMA-376 18.8.30); NULL where the
+ * id is a date or time, or not one this reader shows. */
+static const char *builtin_format(int id, enum shown *kind)
+{
+    *kind = SHOWN_OTHER;
+    switch (id) { /* shown as said only, for the messages */
+    case 11: return "0.00E+00";
+    case 12: return "# ?/?";
+    case 13: return "# ?" "?/?" "?";
+    case 48: return "##0.0E+0";
+    default: break;
+    }
+    *kind = SHOWN_OK;
+    switch (id) {
+    case 0: return "General";
+    case 1: return "0";
+    case 2: return "0.00";
+    case 3: return "#,##0";
+    case 4: return "#,##0.00";
+    case 9: return "0%";
+    case 10: return "0.00%";
+    case 37: return "#,##0 ;(#,##0)";
+    case 38: return "#,##0 ;(#,##0)";
+    case 39: return "#,##0.00;(#,##0.00)";
+    case 40: return "#,##0.00;(#,##0.00)";
+    case 49: return "@";
+    default: break;
+    }
+    if ((id >= 14 && id <= 22) || (id >= 27 && id <= 36) || (id >= 45 && id <= 47) ||
+        (id >= 50 && id <= 58))
+        *kind = SHOWN_DATE;
+    else
+        *kind = SHOWN_OTHER;
+    return NULL;
+}
+
+static void general(double v, char *out, size_t n)
+{
+    /* Excel keeps 15 significant digits: 0.1+0.2 is shown as 0.3. */
+    snprintf(out, n, "%.15g", v);
+    if (strcmp(out, "-0") == 0)
+        snprintf(out, n, "0");
+}
+
+/* The number v shown through one section of a format code; SHOWN_OK with the
+ * text in out, or why it cannot be shown. */
+static enum shown show_section(double v, const char *code, size_t len, char *out, size_t n)
+{
+    char before[128] = "", after[128] = "";
+    int placeholders = 0, done_number = 0, decimals = 0, in_decimals = 0, thousands = 0;
+    int percent = 0, text_at = 0, is_general = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = code[i];
+        char *lit = done_number || placeholders ? after : before;
+        if (c == '"') {
+            size_t j = i + 1;
+            while (j < len && code[j] != '"')
+                j++;
+            if (placeholders)
+                done_number = 1;
+            snprintf(lit + strlen(lit), 128 - strlen(lit), "%.*s", (int)(j - i - 1), code + i + 1);
+            i = j;
+        } else if (c == '\\' && i + 1 < len) {
+            if (placeholders)
+                done_number = 1;
+            i++;
+            size_t k = 1;
+            while (i + k < len && ((unsigned char)code[i + k] & 0xc0) == 0x80)
+                k++;
+            snprintf(lit + strlen(lit), 128 - strlen(lit), "%.*s", (int)k, code + i);
+            i += k - 1;
+        } else if (c == '[') {
+            size_t j = i + 1;
+            while (j < len && code[j] != ']')
+                j++;
+            if (i + 1 < len && code[i + 1] == '$') { /* [$¥-804]: a currency symbol */
+                size_t k = i + 2;
+                while (k < j && code[k] != '-')
+                    k++;
+                snprintf(lit + strlen(lit), 128 - strlen(lit), "%.*s", (int)(k - i - 2), code + i + 2);
+            } else {
+                for (size_t k = i + 1; k < j; k++)
+                    if (strchr("hHmMsS", code[k]))
+                        return SHOWN_DATE; /* [h]:mm elapsed time */
+            }
+            i = j;
+        } else if (c == '_' || c == '*') {
+            i++; /* padding and fill */
+        } else if (len - i >= 7 && strncasecmp(code + i, "General", 7) == 0) {
+            is_general = 1;
+            placeholders++;
+            i += 6;
+        } else if (c == '0' || c == '#' || c == '?') {
+            if (done_number)
+                return SHOWN_OTHER; /* digits split by text: 000-0000 */
+            placeholders++;
+            decimals += in_decimals;
+        } else if (c == '.' && (placeholders || (i + 1 < len && strchr("0#?", code[i + 1])))) {
+            if (in_decimals || done_number)
+                return SHOWN_OTHER;
+            in_decimals = 1;
+            placeholders += !placeholders;
+        } else if (c == ',' && placeholders && !done_number) {
+            if (!in_decimals && i + 1 < len && strchr("0#?", code[i + 1]))
+                thousands = 1;
+            else
+                return SHOWN_OTHER; /* a trailing comma divides by 1000 */
+        } else if (c == '%') {
+            percent = 1;
+            if (placeholders)
+                done_number = 1;
+            strcat(lit, "%");
+        } else if (c == '@') {
+            text_at = 1;
+            if (placeholders)
+                done_number = 1;
+            else
+                placeholders++;
+        } else if ((c == 'E' || c == 'e') && i + 1 < len && (code[i + 1] == '+' || code[i + 1] == '-')) {
+            return SHOWN_OTHER; /* scientific */
+        } else if (c == '/' && placeholders) {
+            return SHOWN_OTHER; /* a fraction */
+        } else if (strchr("yYmMdDhHsSbBgGeEaA", c)) {
+            return SHOWN_DATE;
+        } else {
+            if (placeholders)
+                done_number = 1;
+            size_t k = 1;
+            while (i + k < len && ((unsigned char)code[i + k] & 0xc0) == 0x80)
+                k++;
+            snprintf(lit + strlen(lit), 128 - strlen(lit), "%.*s", (int)k, code + i);
+            i += k - 1;
+        }
+        if (strlen(before) > 100 || strlen(after) > 100)
+            return SHOWN_OTHER;
+    }
+    if (percent)
+        v *= 100;
+    char num[64];
+    if (is_general || text_at || !placeholders) {
+        general(v, num, sizeof num);
+        if (!placeholders)
+            num[0] = '\0'; /* a format of text alone shows no number */
+    } else {
+        if (fabs(v) >= 1e15)
+            return SHOWN_OTHER;
+        snprintf(num, sizeof num, "%.*f", decimals, v);
+        if (strspn(num, "-0.") == strlen(num) && num[0] == '-')
+            memmove(num, num + 1, strlen(num)); /* -0.00 */
+        if (thousands) {
+            char grouped[96];
+            const char *digits = num[0] == '-' ? num + 1 : num;
+            const char *dot = strchr(digits, '.');
+            size_t int_len = dot ? (size_t)(dot - digits) : strlen(digits);
+            size_t w = 0;
+            if (num[0] == '-')
+                grouped[w++] = '-';
+            for (size_t i = 0; i < int_len; i++) {
+                if (i > 0 && (int_len - i) % 3 == 0)
+                    grouped[w++] = ',';
+                grouped[w++] = digits[i];
+            }
+            snprintf(grouped + w, sizeof grouped - w, "%s", digits + int_len);
+            snprintf(num, sizeof num, "%s", grouped);
+        }
+    }
+    snprintf(out, n, "%s%s%s", before, num, after);
+    /* trailing spaces of padding ("#,##0 ") are not text anyone types */
+    size_t k = strlen(out);
+    while (k > 0 && out[k - 1] == ' ')
+        out[--k] = '\0';
+    return SHOWN_OK;
+}
+
+static enum shown show_number(const xlsx *x, double v, int style, char *out, size_t n,
+                              const char **code_out)
+{
+    int id = style >= 0 && (size_t)style < x->n_xf ? x->xf_fmt[style] : 0;
+    enum shown kind = SHOWN_OK;
+    const char *code = NULL;
+    for (size_t i = 0; i < x->n_fmts && !code; i++) {
+        if (x->fmts[i].id == id)
+            code = x->fmts[i].code;
+    }
+    if (!code) {
+        code = builtin_format(id, &kind);
+        *code_out = code;
+        if (kind != SHOWN_OK)
+            return kind;
+    }
+    *code_out = code;
+    if (!code)
+        return SHOWN_OTHER;
+    /* Sections: positive;negative;zero;text. */
+    const char *sec[4] = {code, NULL, NULL, NULL};
+    size_t sec_len[4] = {strlen(code), 0, 0, 0};
+    int n_sec = 1;
+    int quoted = 0, bracket = 0;
+    for (const char *p = code; *p; p++) {
+        if (*p == '\\' && p[1]) {
+            p++;
+        } else if (*p == '"') {
+            quoted = !quoted;
+        } else if (!quoted && *p == '[') {
+            bracket = 1;
+        } else if (!quoted && *p == ']') {
+            bracket = 0;
+        } else if (!quoted && !bracket && *p == ';' && n_sec < 4) {
+            sec_len[n_sec - 1] = (size_t)(p - sec[n_sec - 1]);
+            sec[n_sec] = p + 1;
+            sec_len[n_sec] = strlen(p + 1);
+            n_sec++;
+        }
+    }
+    if (v < 0 && n_sec >= 2)
+        return show_section(-v, sec[1], sec_len[1], out, n);
+    if (v == 0 && n_sec >= 3)
+        return show_section(v, sec[2], sec_len[2], out, n);
+    return show_section(v, sec[0], sec_len[0], out, n);
+}
+
+/* ---- the sheet --------------------------------------------------------- */
+
+/* "BC12" -> column 54 (0-based 54), row 12; 0 when not a cell reference. */
+static int cell_ref(const char *r, int *col, int *row)
+{
+    int c = 0, k = 0;
+    while (r[k] >= 'A' && r[k] <= 'Z' && k < 4)
+        c = c * 26 + (r[k++] - 'A' + 1);
+    if (k == 0 || r[k] < '1' || r[k] > '9')
+        return 0;
+    long n = strtol(r + k, NULL, 10);
+    if (n <= 0 || n > 1048576)
+        return 0;
+    *col = c - 1;
+    *row = (int)n;
+    return 1;
+}
+
+static void col_name(int col, char *out)
+{
+    char tmp[8];
+    int k = 0;
+    for (int c = col + 1; c > 0 && k < 7; c = (c - 1) / 26)
+        tmp[k++] = (char)('A' + (c - 1) % 26);
+    for (int i = 0; i < k; i++)
+        out[i] = tmp[k - 1 - i];
+    out[k] = '\0';
+}
+
+static int set_cell(xlsx *x, int col, const char *text)
+{
+    qk_csv_row *r = &x->cur;
+    while (r->n <= (size_t)col) {
+        if (r->n == r->cap) {
+            size_t cap = r->cap ? r->cap * 2 : 16;
+            char **nv = realloc(r->fields, cap * sizeof *nv);
+            if (!nv)
+                return -1;
+            r->fields = nv;
+            r->cap = cap;
+        }
+        if (!(r->fields[r->n] = qk__dup("")))
+            return -1;
+        r->n++;
+    }
+    char *t = qk__dup(text);
+    if (!t)
+        return -1;
+    free(r->fields[col]);
+    r->fields[col] = t;
+    return 0;
+}
+
+static void cell_error(xlsx *x, qk__cmsg id, const char *detail)
+{
+    char ref[24];
+    col_name(x->col_no, ref);
+    snprintf(ref + strlen(ref), sizeof ref - strlen(ref), "%d", x->row_no);
+    qk__diag(x->s, QK_DIAG_ERROR, x->row_no, x->col_no + 1, id, ref, detail);
+    x->row_bad = 1;
+}
+
+static void end_cell(xlsx *x)
+{
+    const char *t = x->cell_type;
+    const char *v = x->value.p ? x->value.p : "";
+    char shown[256];
+    char *owned = NULL;
+    const char *text = "";
+    if (strcmp(t, "s") == 0) {
+        char *end = NULL;
+        unsigned long i = strtoul(v, &end, 10);
+        if (!*v || *end || i >= x->n_strings) {
+            cell_error(x, QK_C_XLSX_STRING, v);
+            return;
+        }
+        text = x->strings[i];
+    } else if (strcmp(t, "inlineStr") == 0) {
+        text = owned = cell_text(x->text.p ? x->text.p : "", x->text.n);
+    } else if (strcmp(t, "str") == 0) {
+        text = owned = cell_text(v, x->value.n);
+    } else if (strcmp(t, "b") == 0) {
+        text = strcmp(v, "1") == 0 ? "TRUE" : "FALSE";
+    } else if (strcmp(t, "e") == 0) {
+        cell_error(x, QK_C_XLSX_ERROR_CELL, v);
+        return;
+    } else if (strcmp(t, "d") == 0) {
+        cell_error(x, QK_C_XLSX_DATE, v);
+        return;
+    } else if (!*v) {
+        if (x->cell_formula)
+            cell_error(x, QK_C_XLSX_NO_VALUE, "");
+        return;
+    } else {
+        char *end = NULL;
+        double d = strtod(v, &end);
+        const char *code = NULL;
+        if (*end || !isfinite(d)) {
+            cell_error(x, QK_C_XLSX_NUMBER, v);
+            return;
+        }
+        enum shown k = show_number(x, d, x->cell_style, shown, sizeof shown, &code);
+        if (k == SHOWN_DATE) {
+            cell_error(x, QK_C_XLSX_DATE, v);
+            return;
+        }
+        if (k == SHOWN_OTHER) {
+            char what[160];
+            int style = x->cell_style;
+            if (code)
+                snprintf(what, sizeof what, "%s", code);
+            else
+                snprintf(what, sizeof what, "#%d", style >= 0 && (size_t)style < x->n_xf ? x->xf_fmt[style] : 0);
+            cell_error(x, QK_C_XLSX_FORMAT, what);
+            return;
+        }
+        text = shown;
+    }
+    if (!text || set_cell(x, x->col_no, text) != 0) {
+        oom(x);
+        XML_StopParser(x->parser, XML_FALSE);
+    }
+    free(owned);
+}
+
+static void XMLCALL sheet_start(void *ud, const XML_Char *name, const XML_Char **atts)
+{
+    xlsx *x = ud;
+    const char *n = local(name);
+    if (x->failed)
+        return;
+    if (strcmp(n, "sheetData") == 0) {
+        x->in_sheetdata = 1;
+    } else if (!x->in_sheetdata) {
+        return;
+    } else if (strcmp(n, "row") == 0) {
+        const char *r = attr(atts, "r");
+        long no = r ? strtol(r, NULL, 10) : x->row_no + 1;
+        x->row_no = no > 0 && no <= 1048576 ? (int)no : x->row_no + 1;
+        x->col_no = -1;
+        x->row_bad = 0;
+        qk_csv_row_free(&x->cur);
+        memset(&x->cur, 0, sizeof x->cur);
+    } else if (strcmp(n, "c") == 0) {
+        const char *r = attr(atts, "r"), *t = attr(atts, "t"), *s = attr(atts, "s");
+        int col = x->col_no + 1, row = x->row_no;
+        if (r && !cell_ref(r, &col, &row))
+            col = x->col_no + 1;
+        x->col_no = col;
+        snprintf(x->cell_type, sizeof x->cell_type, "%s", t ? t : "n");
+        x->cell_style = s ? atoi(s) : 0;
+        x->cell_formula = 0;
+        sb_clear(&x->value);
+        sb_clear(&x->text);
+        x->depth_rph = 0;
+    } else if (strcmp(n, "v") == 0) {
+        x->in_v = 1;
+    } else if (strcmp(n, "f") == 0) {
+        x->cell_formula = 1;
+    } else if (strcmp(n, "is") == 0) {
+        x->in_is = 1;
+    } else if (strcmp(n, "rPh") == 0) {
+        x->depth_rph++;
+    } else if (strcmp(n, "t") == 0 && x->in_is && !x->depth_rph) {
+        x->in_t = 1;
+    }
+}
+
+static void XMLCALL sheet_end(void *ud, const XML_Char *name)
+{
+    xlsx *x = ud;
+    const char *n = local(name);
+    if (x->failed)
+        return;
+    if (strcmp(n, "sheetData") == 0) {
+        x->in_sheetdata = 0;
+    } else if (strcmp(n, "v") == 0) {
+        x->in_v = 0;
+    } else if (strcmp(n, "t") == 0) {
+        x->in_t = 0;
+    } else if (strcmp(n, "is") == 0) {
+        x->in_is = 0;
+    } else if (strcmp(n, "rPh") == 0) {
+        x->depth_rph--;
+    } else if (strcmp(n, "c") == 0 && x->in_sheetdata) {
+        if (x->value.oom || x->text.oom) {
+            oom(x);
+            XML_StopParser(x->parser, XML_FALSE);
+        } else if (x->col_no >= XLSX_MAX_COLS) {
+            x->far_cols = 1;
+        } else {
+            end_cell(x);
+        }
+    } else if (strcmp(n, "row") == 0 && x->in_sheetdata) {
+        if (qk_csv_blank(&x->cur) || x->row_bad)
+            return; /* formatted but empty, or refused: nothing to read */
+        if (x->n_rows == x->cap_rows) {
+            size_t cap = x->cap_rows ? x->cap_rows * 2 : 64;
+            qk_csv_row *nv = realloc(x->rows, cap * sizeof *nv);
+            if (!nv) {
+                oom(x);
+                XML_StopParser(x->parser, XML_FALSE);
+                return;
+            }
+            x->rows = nv;
+            x->cap_rows = cap;
+        }
+        x->cur.line = x->row_no;
+        x->rows[x->n_rows++] = x->cur;
+        memset(&x->cur, 0, sizeof x->cur);
+    }
+}
+
+static int next_sheet_row(void *payload, qk_csv_row *r)
+{
+    xlsx *x = payload;
+    if (x->next_row >= x->n_rows)
+        return 0;
+    qk_csv_row_free(r);
+    *r = x->rows[x->next_row];
+    memset(&x->rows[x->next_row], 0, sizeof x->rows[0]);
+    x->next_row++;
+    return 1;
+}
+
+/* ---- the whole file ---------------------------------------------------- */
+
+/* The sheet to read: the one named (or numbered) by --sheet, else the first
+ * tab; NULL (said) when there is none. */
+static const struct sheet *choose_sheet(xlsx *x)
+{
+    const char *want = x->s->sheet;
+    strbuf names = {0};
+    for (size_t i = 0; i < x->n_sheets; i++) {
+        if (i)
+            sb_add(&names, "、", strlen("、"));
+        sb_add(&names, "“", strlen("“"));
+        sb_add(&names, x->sheets[i].name, strlen(x->sheets[i].name));
+        sb_add(&names, "”", strlen("”"));
+    }
+    const struct sheet *found = NULL;
+    if (x->n_sheets == 0) {
+        fail(x, 0, QK_C_XLSX_NO_SHEET, "", "");
+    } else if (!want || !*want) {
+        found = &x->sheets[0];
+        if (x->n_sheets > 1)
+            qk__diag(x->s, QK_DIAG_WARNING, 0, 0, QK_C_XLSX_FIRST_SHEET, found->name,
+                     names.p ? names.p : "");
+    } else {
+        for (size_t i = 0; i < x->n_sheets && !found; i++)
+            if (strcmp(x->sheets[i].name, want) == 0)
+                found = &x->sheets[i];
+        for (size_t i = 0; i < x->n_sheets && !found; i++)
+            if (strcasecmp(x->sheets[i].name, want) == 0)
+                found = &x->sheets[i];
+        char *end = NULL;
+        long k = strtol(want, &end, 10);
+        if (!found && !*end && k >= 1 && (size_t)k <= x->n_sheets)
+            found = &x->sheets[k - 1];
+        if (!found)
+            fail(x, 0, QK_C_XLSX_SHEET, want, names.p ? names.p : "");
+    }
+    free(names.p);
+    return found;
+}
+
+void qk__import_xlsx(qk__src *s)
+{
+    xlsx x;
+    memset(&x, 0, sizeof x);
+    x.s = s;
+    const unsigned char *raw = (const unsigned char *)s->text;
+    if (s->len >= 8 && memcmp(raw, "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 8) == 0) {
+        /* OLE2: an old .xls, or an .xlsx with a password (also kept in OLE2) */
+        qk__diag(s, QK_DIAG_ERROR, 0, 0, QK_C_XLSX_OLE);
+        return;
+    }
+    zip_error_t ze;
+    zip_error_init(&ze);
+    zip_source_t *src = zip_source_buffer_create(s->text, (zip_uint64_t)s->len, 0, &ze);
+    x.z = src ? zip_open_from_source(src, ZIP_RDONLY, &ze) : NULL;
+    if (!x.z) {
+        int code = zip_error_code_zip(&ze);
+        if (code == ZIP_ER_NOZIP && s->len >= 4 && memcmp(raw, "PK\x03\x04", 4) == 0)
+            code = ZIP_ER_INCONS; /* starts as a zip: cut short, not renamed */
+        const char *why = code == ZIP_ER_NOZIP   ? qk__cmsg_text(s->lang, QK_C_XLSX_WHY_NOZIP)
+                          : code == ZIP_ER_INCONS || code == ZIP_ER_CRC || code == ZIP_ER_EOF
+                              ? qk__cmsg_text(s->lang, QK_C_XLSX_WHY_BROKEN)
+                              : zip_error_strerror(&ze);
+        qk__diag(s, QK_DIAG_ERROR, 0, 0, QK_C_XLSX_NOT_ZIP, why);
+        if (src)
+            zip_source_free(src);
+        zip_error_fini(&ze);
+        return;
+    }
+    zip_error_fini(&ze);
+    /* The workbook, as the package's relationships name it. */
+    char *book = NULL;
+    if (parse_part(&x, "_rels/.rels", 0, rel_start, no_end, no_text)) {
+        const struct rel *r = rel_of_type(&x, "/officeDocument");
+        book = r ? resolve("", r->target) : NULL;
+    }
+    free_rels(&x);
+    if (!x.failed && !book && !(book = qk__dup("xl/workbook.xml")))
+        oom(&x);
+    char *dir = NULL, *rels_name = NULL;
+    if (!x.failed) {
+        const char *slash = strrchr(book, '/');
+        size_t dn = slash ? (size_t)(slash - book) + 1 : 0;
+        dir = qk__dupn(book, dn);
+        size_t rn = strlen(book) + 16;
+        rels_name = malloc(rn);
+        if (rels_name)
+            snprintf(rels_name, rn, "%s_rels/%s.rels", dir ? dir : "", book + dn);
+        if (!dir || !rels_name)
+            oom(&x);
+    }
+    if (!x.failed)
+        parse_part(&x, book, 1, book_start, no_end, no_text);
+    if (!x.failed)
+        parse_part(&x, rels_name, 1, rel_start, no_end, no_text);
+    const struct sheet *sheet = x.failed ? NULL : choose_sheet(&x);
+    char *sheet_part = NULL;
+    if (sheet) {
+        for (size_t i = 0; i < x.n_rels && !sheet_part; i++)
+            if (strcmp(x.rels[i].id, sheet->rid) == 0)
+                sheet_part = resolve(dir, x.rels[i].target);
+        if (!sheet_part)
+            fail(&x, 0, QK_C_XLSX_PART, sheet->name, "");
+    }
+    if (!x.failed) {
+        const struct rel *r = rel_of_type(&x, "/sharedStrings");
+        char *part = r ? resolve(dir, r->target) : NULL;
+        if (part)
+            parse_part(&x, part, 1, sst_start, sst_end, keep_text);
+        free(part);
+    }
+    if (!x.failed) {
+        const struct rel *r = rel_of_type(&x, "/styles");
+        char *part = r ? resolve(dir, r->target) : NULL;
+        if (part)
+            parse_part(&x, part, 1, style_start, style_end, no_text);
+        free(part);
+    }
+    if (!x.failed) {
+        sb_clear(&x.text);
+        parse_part(&x, sheet_part, 1, sheet_start, sheet_end, keep_text);
+        if (x.far_cols)
+            qk__diag(s, QK_DIAG_WARNING, 0, 0, QK_C_XLSX_FAR_COLS, "IV");
+    }
+    if (!x.failed)
+        qk__import_rows(s, next_sheet_row, &x);
+    free(sheet_part);
+    free(dir);
+    free(rels_name);
+    free(book);
+    free_rels(&x);
+    for (size_t i = 0; i < x.n_sheets; i++) {
+        free(x.sheets[i].name);
+        free(x.sheets[i].rid);
+    }
+    free(x.sheets);
+    for (size_t i = 0; i < x.n_strings; i++)
+        free(x.strings[i]);
+    free(x.strings);
+    free(x.xf_fmt);
+    for (size_t i = 0; i < x.n_fmts; i++)
+        free(x.fmts[i].code);
+    free(x.fmts);
+    for (size_t i = 0; i < x.n_rows; i++)
+        qk_csv_row_free(&x.rows[i]);
+    free(x.rows);
+    qk_csv_row_free(&x.cur);
+    free(x.text.p);
+    free(x.value.p);
+    zip_discard(x.z); /* frees the source too */
+}
