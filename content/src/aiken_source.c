@@ -86,11 +86,21 @@ static void reset(pending *q)
     memset(q, 0, sizeof *q);
 }
 
+/* Memory ran out reading line: said, and the question it belongs to is not
+ * taken (nothing quietly left out of it). */
+static void lost(qk__src *s, pending *q, int line)
+{
+    qk__oom(s, line);
+    q->broken = 1;
+}
+
 static void emit(qk__src *s, pending *p, const char *answer)
 {
     qk_question *q = calloc(1, sizeof *q);
-    if (!q)
+    if (!q) {
+        qk__oom(s, p->line);
         return;
+    }
     q->stem = p->stem;
     p->stem = NULL;
     q->id = qk__made_id(s, "a-", q->stem);
@@ -106,7 +116,10 @@ static void emit(qk__src *s, pending *p, const char *answer)
     }
     p->n_options = 0;
     qk__label(s, q->stem);
-    if (q->n_options < 2) {
+    if (!q->id || !q->theme || !q->options) {
+        qk__oom(s, p->line);
+        qk_question_free(q);
+    } else if (q->n_options < 2) {
         qk__qdiag(s, QK_DIAG_ERROR, p->line, q->id, QK_C_AIKEN_FEW);
         qk_question_free(q);
     } else {
@@ -131,6 +144,7 @@ void qk__import_aiken(qk__src *s)
         char *norm = NULL;
         if (!raw || qk_text_nfkc(&norm, raw, strlen(raw)) != QK_OK) {
             free(raw);
+            lost(s, &q, line);
             continue;
         }
         /* trim */
@@ -163,17 +177,24 @@ void qk__import_aiken(qk__src *s)
             reset(&q);
             q.stem = trimmed(raw);
             q.line = line;
+            if (!q.stem)
+                lost(s, &q, line);
         } else if (q.stem && (letter = option_letter(t, &otext)) >= 0) {
             if ((size_t)letter != q.n_options) {
                 qk__diag(s, QK_DIAG_ERROR, line, 0, QK_C_AIKEN_ORDER, (int)('A' + q.n_options),
                          (int)('A' + letter));
                 q.broken = 1;
             } else {
-                q.options[q.n_options++] = trimmed(after_label(raw, 2));
+                if ((q.options[q.n_options] = trimmed(after_label(raw, 2))) != NULL)
+                    q.n_options++;
+                else
+                    lost(s, &q, line);
             }
         } else if (!q.stem) {
             q.stem = trimmed(raw); /* as written: NFKC would turn ， into , */
             q.line = line;
+            if (!q.stem)
+                lost(s, &q, line);
         } else if (q.n_options == 0) {
             /* a stem running over several lines */
             char *more = trimmed(raw);
@@ -183,6 +204,8 @@ void qk__import_aiken(qk__src *s)
                 snprintf(joined, len, "%s\n%s", q.stem, more);
                 free(q.stem);
                 q.stem = joined;
+            } else {
+                lost(s, &q, line);
             }
             free(more);
         } else {
@@ -192,6 +215,8 @@ void qk__import_aiken(qk__src *s)
             reset(&q);
             q.stem = trimmed(raw);
             q.line = line;
+            if (!q.stem)
+                lost(s, &q, line);
         }
         free(norm);
         free(raw);

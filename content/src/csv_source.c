@@ -138,12 +138,15 @@ static int difficulty_of(const char *s, int *out)
     return ok;
 }
 
-static char **split_tags(const char *s, size_t *n)
+/* Tags from "党章、党史 学习"; sets *oom when memory ran out. */
+static char **split_tags(const char *s, size_t *n, int *oom)
 {
     char *norm = NULL;
     *n = 0;
-    if (qk_text_nfkc(&norm, s, strlen(s)) != QK_OK)
+    if (qk_text_nfkc(&norm, s, strlen(s)) != QK_OK) {
+        *oom = 1;
         return NULL;
+    }
     char **v = NULL;
     const char *p = norm;
     while (*p) {
@@ -152,10 +155,16 @@ static char **split_tags(const char *s, size_t *n)
             len++;
         if (len > 0) {
             char **nv = realloc(v, (*n + 1) * sizeof *nv);
-            if (!nv)
+            if (!nv) {
+                *oom = 1;
                 break;
+            }
             v = nv;
-            v[(*n)++] = qk__dupn(p, len);
+            if (!(v[*n] = qk__dupn(p, len))) {
+                *oom = 1;
+                break;
+            }
+            (*n)++;
         }
         p += len;
         if (strncmp(p, "、", strlen("、")) == 0)
@@ -185,11 +194,14 @@ static void import_row(qk__src *s, const row *r, const int *map, size_t ncols)
     if (!q || !id) {
         free(q);
         free(made);
+        qk__oom(s, line);
+        qk__label(s, NULL);
         return;
     }
     q->id = qk__dup(id);
     q->type = qk__type_from_name(type);
     q->stem = qk__dup(stem ? stem : "");
+    int oom = !q->id || !q->stem;
     q->points = 1;
     q->shuffle = 1;
     const char *v;
@@ -199,11 +211,11 @@ static void import_row(qk__src *s, const row *r, const int *map, size_t ncols)
         ok = 0;
     }
     if ((v = field(r, map, ncols, COL_EXPLANATION)) && *v)
-        q->explanation = qk__dup(v);
+        oom |= !(q->explanation = qk__dup(v));
     if ((v = field(r, map, ncols, COL_SOURCE)) && *v)
-        q->source = qk__dup(v);
+        oom |= !(q->source = qk__dup(v));
     v = field(r, map, ncols, COL_THEME);
-    q->theme = qk__dup(v && *v ? v : s->default_theme ? s->default_theme : "");
+    oom |= !(q->theme = qk__dup(v && *v ? v : s->default_theme ? s->default_theme : ""));
     if ((v = field(r, map, ncols, COL_POINTS)) && *v && !parse_int(v, &q->points)) {
         qk__qdiag(s, QK_DIAG_ERROR, line, q->id, QK_C_POINTS, "分值/points", v);
         ok = 0;
@@ -214,13 +226,15 @@ static void import_row(qk__src *s, const row *r, const int *map, size_t ncols)
     }
     if ((v = field(r, map, ncols, COL_SCORING)) && *v) {
         char *f = NULL;
-        if (qk_text_fold(&f, v, strlen(v)) == QK_OK &&
+        int rc = qk_text_fold(&f, v, strlen(v));
+        oom |= rc == QK_ENOMEM;
+        if (rc == QK_OK &&
             (strcmp(f, "partial") == 0 || strcmp(f, "部分") == 0 || strcmp(f, "部分得分") == 0))
             q->scoring = QK_SCORE_PARTIAL;
         free(f);
     }
     if ((v = field(r, map, ncols, COL_TAGS)) && *v)
-        q->tags = split_tags(v, &q->n_tags);
+        q->tags = split_tags(v, &q->n_tags, &oom);
     if (q->type == QK_Q_SINGLE || q->type == QK_Q_MULTI) {
         /* Options are the non-empty option cells, A.. in order; a gap (A, B, D)
          * is kept as written so that answer letters mean what the author saw. */
@@ -231,13 +245,18 @@ static void import_row(qk__src *s, const row *r, const int *map, size_t ncols)
                 last = (size_t)o + 1;
         }
         q->options = calloc(last ? last : 1, sizeof *q->options);
+        oom |= !q->options;
         for (size_t o = 0; q->options && o < last; o++) {
             v = field(r, map, ncols, COL_OPT_A + (int)o);
-            q->options[o].text = qk__dup(v ? v : "");
+            oom |= !(q->options[o].text = qk__dup(v ? v : ""));
             q->n_options = o + 1;
         }
     }
     const char *answer = field(r, map, ncols, COL_ANSWER);
+    if (oom) {
+        qk__oom(s, line);
+        ok = 0;
+    }
     if (ok)
         qk__finish(s, q, answer, line);
     else
@@ -329,6 +348,8 @@ void qk__import_rows(qk__src *s, qk__next_row next, void *rd)
         ok = push(&head, r.fields[i]) == 0;
     head.line = r.line;
     map = ok ? map_header(s, &head, have, 0) : NULL;
+    if (!map)
+        qk__oom(s, head.line);
     got = map ? next(rd, &r) : -1;
     if (got == 1 && letters_row(&r, map, head.n)) {
         /* Options under one merged 选项 cell: the letters name the columns. */
@@ -344,10 +365,14 @@ void qk__import_rows(qk__src *s, qk__next_row next, void *rd)
                 }
             }
         }
+        if (!ok)
+            qk__oom(s, r.line);
         got = ok ? next(rd, &r) : -1;
     }
     free(map);
     map = ok ? map_header(s, &head, have, 1) : NULL;
+    if (ok && !map)
+        qk__oom(s, head.line);
     const char *missing = !have[COL_TYPE] ? "题型/type" : !have[COL_STEM] ? "题干/stem"
                           : !have[COL_ANSWER]                        ? "答案/answer"
                                                                      : NULL;

@@ -102,7 +102,7 @@ static void free_items(item *v, size_t n)
 }
 
 /* Splits the answer block into items at unescaped = and ~. */
-static item *parse_items(const char *b, size_t n, size_t *count, char **general)
+static item *parse_items(const char *b, size_t n, size_t *count, char **general, int *oom)
 {
     *count = 0;
     *general = NULL;
@@ -112,7 +112,7 @@ static item *parse_items(const char *b, size_t n, size_t *count, char **general)
             continue;
         }
         if (memcmp(b + i, "####", 4) == 0) {
-            *general = unescape(b + i + 4, n - i - 4);
+            *oom |= !(*general = unescape(b + i + 4, n - i - 4));
             n = i;
             break;
         }
@@ -164,11 +164,12 @@ static item *parse_items(const char *b, size_t n, size_t *count, char **general)
         size_t hash = find(b, a, next, '#');
         it.text = unescape(b + a, hash - a);
         if (hash < next)
-            it.feedback = unescape(b + hash + 1, next - hash - 1);
-        item *nv = realloc(v, (*count + 1) * sizeof *nv);
+            *oom |= !(it.feedback = unescape(b + hash + 1, next - hash - 1));
+        item *nv = it.text ? realloc(v, (*count + 1) * sizeof *nv) : NULL;
         if (!nv) {
             free(it.text);
             free(it.feedback);
+            *oom = 1;
             break;
         }
         v = nv;
@@ -205,6 +206,7 @@ static void import_block(qk__src *s, const char *b, size_t n, int line, const ch
 {
     size_t i = 0;
     char *title = NULL;
+    int oom = 0;
     while (i < n && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r'))
         i++;
     if (i + 1 < n && b[i] == ':' && b[i + 1] == ':') {
@@ -212,7 +214,7 @@ static void import_block(qk__src *s, const char *b, size_t n, int line, const ch
         while (close + 1 < n && !(b[close] == ':' && b[close + 1] == ':' && b[close - 1] != '\\'))
             close++;
         if (close + 1 < n) {
-            title = unescape(b + i + 2, close - i - 2);
+            oom |= !(title = unescape(b + i + 2, close - i - 2));
             i = close + 2;
         }
     }
@@ -250,8 +252,10 @@ static void import_block(qk__src *s, const char *b, size_t n, int line, const ch
     item *items = NULL;
     size_t count = 0;
     char *general = NULL;
-    if (!q || !prefix || !suffix || !body)
+    if (oom || !q || !prefix || !suffix || !body) {
+        qk__oom(s, line);
         goto out;
+    }
     /* Missing word: the blank goes where the answer block stood. */
     if (suffix[0]) {
         size_t len = strlen(prefix) + strlen(suffix) + 8;
@@ -270,6 +274,10 @@ static void import_block(qk__src *s, const char *b, size_t n, int line, const ch
         title_ok = (*t >= 'a' && *t <= 'z') || (*t >= 'A' && *t <= 'Z') || (*t >= '0' && *t <= '9') ||
                    *t == '.' || *t == '_' || *t == '-';
     q->id = title_ok ? qk__dup(title) : qk__made_id(s, "g-", q->stem ? q->stem : "");
+    if (!q->stem || !q->theme || !q->id) {
+        qk__oom(s, line);
+        goto out;
+    }
     qk__label(s, title_ok ? NULL : q->stem);
     static const char *const yes[] = {"TRUE", "T"};
     static const char *const no[] = {"FALSE", "F"};
@@ -298,18 +306,27 @@ static void import_block(qk__src *s, const char *b, size_t n, int line, const ch
             }
         }
         if (g < bn)
-            q->explanation = unescape(body + g + 4, bn - g - 4);
+            oom |= !(q->explanation = unescape(body + g + 4, bn - g - 4));
         if (h < g) {
             char *fb = unescape(body + h + 1, g - h - 1);
+            oom |= !fb;
             if (fb && fb[0] && fb[strspn(fb, "# \t\r\n")])
                 qk__qdiag(s, QK_DIAG_WARNING, line, q->id, QK_C_GIFT_FEEDBACK);
             free(fb);
+        }
+        if (oom) {
+            qk__oom(s, line);
+            goto out;
         }
         qk__emit(s, q, line);
         q = NULL;
         goto out;
     }
-    items = parse_items(body, bn, &count, &general);
+    items = parse_items(body, bn, &count, &general, &oom);
+    if (oom) {
+        qk__oom(s, line);
+        goto out;
+    }
     for (size_t k = 0; k < count; k++) {
         if (strstr(items[k].text, "->")) {
             qk__qdiag(s, QK_DIAG_ERROR, line, q->id, QK_C_GIFT_UNSUPPORTED,
@@ -368,12 +385,17 @@ static void import_block(qk__src *s, const char *b, size_t n, int line, const ch
         /* Short answer: every = item is an accepted answer of one blank. */
         q->type = QK_Q_FILL;
         q->blanks = calloc(1, sizeof *q->blanks);
-        q->blanks[0].accepted = calloc(count ? count : 1, sizeof(char *));
-        for (size_t k = 0; q->blanks && k < count; k++) {
-            if (items[k].exact > 0 && items[k].text[0])
-                q->blanks[0].accepted[q->blanks[0].n_accepted++] = qk__dup(items[k].text);
+        if (!q->blanks || !(q->blanks[0].accepted = calloc(count ? count : 1, sizeof(char *)))) {
+            qk__oom(s, line);
+            goto out;
         }
         q->n_blanks = 1;
+        for (size_t k = 0; k < count; k++) {
+            if (items[k].exact > 0 && items[k].text[0]) {
+                oom |= !(q->blanks[0].accepted[q->blanks[0].n_accepted] = qk__dup(items[k].text));
+                q->blanks[0].n_accepted += !oom;
+            }
+        }
     } else {
         /* one right option: single choice (wrong ones may carry negative
          * weights, which change nothing here); more: multiple answers, scored
@@ -391,14 +413,19 @@ static void import_block(qk__src *s, const char *b, size_t n, int line, const ch
             goto out;
         }
         q->options = calloc(count, sizeof *q->options);
+        oom |= !q->options;
         for (size_t k = 0; q->options && k < count; k++) {
-            q->options[k].text = qk__dup(items[k].text);
+            oom |= !(q->options[k].text = qk__dup(items[k].text));
             q->options[k].correct = items[k].mark == '=' || items[k].exact > 0;
             q->n_options = k + 1;
         }
     }
     if (general && general[0])
-        q->explanation = qk__dup(general);
+        oom |= !(q->explanation = qk__dup(general));
+    if (oom) {
+        qk__oom(s, line);
+        goto out;
+    }
     qk__emit(s, q, line);
     q = NULL;
 out:
@@ -421,8 +448,10 @@ void qk__import_gift(qk__src *s)
     char *block = malloc(s->len + 1);
     size_t blen = 0;
     int block_line = 0, depth = 0;
-    if (!block)
+    if (!block) {
+        qk__oom(s, 1);
         return;
+    }
     while (p <= end) {
         const char *eol = p;
         while (eol < end && *eol != '\n')
@@ -444,6 +473,8 @@ void qk__import_gift(qk__src *s)
             if (category) {
                 free(theme);
                 theme = category_title(t, (size_t)(eol - t));
+                if (!theme)
+                    qk__oom(s, line);
                 if (theme && !theme[0]) {
                     free(theme);
                     theme = NULL;

@@ -51,6 +51,11 @@ void qk__diag(qk__src *s, qk_diag_level level, int line, int column, qk__cmsg id
         s->fn(&d, s->fn_payload);
 }
 
+void qk__oom(qk__src *s, int line)
+{
+    qk__diag(s, QK_DIAG_ERROR, line, 0, QK_C_OOM_READ);
+}
+
 void qk__label(qk__src *s, const char *stem)
 {
     free(s->label);

@@ -68,6 +68,8 @@ void qk__import_aiken(qk__src *s);
 void qk__diag(qk__src *s, qk_diag_level level, int line, int column, qk__cmsg id, ...);
 /* Reports "question ID: <message>". */
 void qk__qdiag(qk__src *s, qk_diag_level level, int line, const char *qid, qk__cmsg id, ...);
+/* Reports running out of memory at line (the file is not read whole). */
+void qk__oom(qk__src *s, int line);
 /* Reports ready text. */
 void qk__diag_text(qk__src *s, qk_diag_level level, int line, const char *text);
 

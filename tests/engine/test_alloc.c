@@ -8,6 +8,7 @@
  * allocations are failed too (json_set_alloc_funcs), so the request parser,
  * which is jansson throughout, is tortured where it allocates; SQLite's and
  * zlib's are theirs to test and are not failed. */
+#include <execinfo.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,9 +30,17 @@ char *__wrap_strdup(const char *s);
 
 static long calls, fail_at; /* fail_at 0: never */
 
+/* Where the failed allocation was made, printed when the run that failed it
+ * went wrong (addr2line -e test_engine_alloc OFFSET names the line). */
+static void *trace[10];
+static int n_trace;
+
 static int fails(void)
 {
-    return fail_at > 0 && ++calls == fail_at;
+    int f = fail_at > 0 && ++calls == fail_at;
+    if (f)
+        n_trace = backtrace(trace, 10);
+    return f;
 }
 
 void *__wrap_malloc(size_t n)
@@ -69,8 +78,10 @@ static void torture(const char *what, int (*op)(void *arg), void *arg)
         int rc = op(arg);
         long made = calls;
         fail_at = 0;
-        if (rc != QK_OK && rc != QK_ENOMEM && rc != QK_EINVAL && rc != QK_ECORRUPT)
+        if (rc != QK_OK && rc != QK_ENOMEM && rc != QK_EINVAL && rc != QK_ECORRUPT) {
+            backtrace_symbols_fd(trace, n_trace, 1);
             fail_msg("%s: allocation %ld failing gave status %d", what, n, rc);
+        }
         if (made < n) { /* this run never reached the failure: every point is covered */
             if (rc != QK_OK)
                 fail_msg("%s: with no failure it should succeed, got %d", what, rc);
@@ -137,6 +148,8 @@ static void the_request_parser_survives_every_failed_allocation(void **state)
 typedef struct src {
     qk_source_format fmt;
     const char *text;
+    size_t len; /* 0: strlen(text) */
+    int want;   /* questions in it */
 } src;
 
 static int keep(const qk_question *q, int line, void *payload)
@@ -147,23 +160,40 @@ static int keep(const qk_question *q, int line, void *payload)
     return 0;
 }
 
+/* A failed allocation must be said (an error), never a question quietly
+ * missing from a file that reports none. */
 static int parse_source(void *arg)
 {
     const src *s = arg;
     int n = 0;
-    size_t errors = qk_content_parse(s->fmt, "t", s->text, strlen(s->text), "t1", QK_LANG_ZH, NULL,
-                                     NULL, keep, &n);
-    return errors ? QK_EINVAL : n > 0 ? QK_OK : QK_EINVAL;
+    size_t errors = qk_content_parse(s->fmt, "t", s->text, s->len ? s->len : strlen(s->text), "t1",
+                                     QK_LANG_ZH, NULL, NULL, keep, &n);
+    return errors ? QK_EINVAL : n == s->want ? QK_OK : -999;
 }
 
 static void the_importers_survive_every_failed_allocation(void **state)
 {
     (void)state;
     src csv = {QK_SRC_CSV, "题型,题干,A,B,C,答案,解析\n单选,中国共产党成立于哪一年？,1919年,1921年,1927年,B,一大\n"
-                           "判断,雷锋纪念日是3月5日。,,,,对,\n填空,一大闭幕于嘉兴____。,,,,南湖,\n"};
-    /* The GIFT and Aiken readers are being rewritten (issue 16); they join
-     * this test with that work. */
+                           "判断,雷锋纪念日是3月5日。,,,,对,\n填空,一大闭幕于嘉兴____。,,,,南湖,\n", 0, 3};
     torture("CSV source", parse_source, &csv);
+    src gift = {QK_SRC_GIFT,
+                "$CATEGORY: 党史\n\n::一大::中国共产党成立于哪一年？{~1919年 =1921年 ~1927年#一大在上海召开}\n\n"
+                "雷锋纪念日是3月5日。{T}\n\n一大闭幕于嘉兴{=南湖 =南湖红船}。\n",
+                0, 3};
+    torture("GIFT source", parse_source, &gift);
+    src aiken = {QK_SRC_AIKEN,
+                 "中国共产党成立于哪一年？\nA. 1919年\nB. 1921年\nC. 1927年\nANSWER: B\n\n"
+                 "雷锋纪念日是哪一天？\nA) 3月5日\nB) 5月4日\nANSWER: A\n",
+                 0, 2};
+    torture("Aiken source", parse_source, &aiken);
+    size_t len = 0;
+    char *path = qkt_path(QKT_SOURCE_DIR "/content/templates", "题库模板.xlsx");
+    char *xlsx = qkt_read(path, &len);
+    src book = {QK_SRC_XLSX, xlsx, len, 4};
+    torture(".xlsx source", parse_source, &book);
+    free(xlsx);
+    free(path);
 }
 
 static int answer(void *arg)
