@@ -1,7 +1,8 @@
 /* The importers never change an answer key (issue 16's property test):
  * questions of every type, generated from a fixed seed with text that uses
  * each format's special characters, are written as CSV, GIFT, Aiken and
- * JSON the way an author would write them, read back by the importer, and
+ * JSON the way an author would write them (and as .xlsx, by openpyxl from the
+ * CSV, numbers typed as numbers), read back by the importer, and
  * then answered: the right answer must score as right and a wrong one as
  * wrong, and stem, options and key must be what was written. */
 #include <stdint.h>
@@ -355,6 +356,26 @@ static void collect(const qk_diag *d, void *payload)
     print_error("%d: %s: %s\n", d->line, d->level == QK_DIAG_ERROR ? "error" : "warning", d->message);
 }
 
+/* The CSV text as an .xlsx written by openpyxl (tests/content/csv2xlsx.py);
+ * *len its size. */
+static char *csv_to_xlsx(const char *csv, size_t *len)
+{
+    char *dir = qkt_tmpdir();
+    char *in = qkt_path(dir, "gen.csv"), *out = qkt_path(dir, "gen.xlsx");
+    qkt_write(in, csv);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s/tests/content/csv2xlsx.py' '%s' '%s'", QKT_SOURCE_DIR, in,
+             out);
+    if (system(cmd) != 0)
+        fail_msg("csv2xlsx.py failed (is python3-openpyxl installed? scripts/install-deps.sh)");
+    char *bytes = qkt_read(out, len);
+    qkt_rmrf(dir);
+    free(in);
+    free(out);
+    free(dir);
+    return bytes;
+}
+
 static void round_trip(qk_source_format fmt, char *(*writer)(const gen *, size_t), const char *const *sp,
                        size_t n_sp, int gift, int aiken)
 {
@@ -367,10 +388,16 @@ static void round_trip(qk_source_format fmt, char *(*writer)(const gen *, size_t
                 if (g[i].type == QK_Q_FILL)
                     g[i].n_blanks = 1;
         char *text_out = writer(g, N_GEN);
+        size_t len = strlen(text_out);
+        if (fmt == QK_SRC_XLSX) {
+            char *book = csv_to_xlsx(text_out, &len);
+            free(text_out);
+            text_out = book;
+        }
         back bk = {g, N_GEN, 0, 0, gift, aiken};
-        size_t errors = qk_content_parse(fmt, "gen", text_out, strlen(text_out), "t", QK_LANG_EN, collect, NULL,
+        size_t errors = qk_content_parse(fmt, "gen", text_out, len, "t", QK_LANG_EN, collect, NULL,
                                          answer_back, &bk);
-        if (errors)
+        if (errors && fmt != QK_SRC_XLSX)
             print_error("%s\n", text_out);
         free(text_out);
         assert_int_equal(errors, 0);
@@ -384,6 +411,13 @@ static void csv_keeps_every_key(void **state)
     (void)state;
     static const char *const sp[] = {",", "\"", "\n", "/", ";"};
     round_trip(QK_SRC_CSV, write_csv, sp, sizeof sp / sizeof sp[0], 0, 0);
+}
+
+static void xlsx_keeps_every_key(void **state)
+{
+    (void)state;
+    static const char *const sp[] = {",", "\"", "\n", "/", ";", "="};
+    round_trip(QK_SRC_XLSX, write_csv, sp, sizeof sp / sizeof sp[0], 0, 0);
 }
 
 static void gift_keeps_every_key(void **state)
@@ -410,6 +444,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(csv_keeps_every_key),
+        cmocka_unit_test(xlsx_keeps_every_key),
         cmocka_unit_test(gift_keeps_every_key),
         cmocka_unit_test(aiken_keeps_every_key),
         cmocka_unit_test(json_keeps_every_key),
