@@ -157,6 +157,16 @@ static void oom(xlsx *x)
         fail(x, 0, QK_C_XLSX_MEMORY, "", "");
 }
 
+/* A small non-negative number from an attribute ("12"); -1 when it is not one. */
+static int small_int(const char *v)
+{
+    if (!v)
+        return -1;
+    char *end = NULL;
+    long n = strtol(v, &end, 10);
+    return end != v && !*end && n >= 0 && n <= 1000000 ? (int)n : -1;
+}
+
 static const char *local(const char *name)
 {
     const char *bar = strrchr(name, '|');
@@ -456,7 +466,8 @@ static void XMLCALL style_start(void *ud, const XML_Char *name, const XML_Char *
             return;
         }
         x->xf_fmt = nv;
-        x->xf_fmt[x->n_xf++] = id ? atoi(id) : 0;
+        int fmt = small_int(id);
+        x->xf_fmt[x->n_xf++] = fmt < 0 ? 0 : fmt;
     } else if (strcmp(n, "numFmt") == 0) {
         const char *id = attr(atts, "numFmtId"), *code = attr(atts, "formatCode");
         if (!id || !code)
@@ -467,7 +478,7 @@ static void XMLCALL style_start(void *ud, const XML_Char *name, const XML_Char *
             return;
         }
         x->fmts = nv;
-        nv[x->n_fmts].id = atoi(id);
+        nv[x->n_fmts].id = small_int(id);
         if (!(nv[x->n_fmts].code = qk__dup(code))) {
             oom(x);
             return;
@@ -598,7 +609,7 @@ static enum shown show_section(double v, const char *code, size_t len, char *out
             percent = 1;
             if (placeholders)
                 done_number = 1;
-            strcat(lit, "%");
+            snprintf(lit + strlen(lit), 128 - strlen(lit), "%%");
         } else if (c == '@') {
             text_at = 1;
             if (placeholders)
@@ -858,7 +869,7 @@ static void XMLCALL sheet_start(void *ud, const XML_Char *name, const XML_Char *
             col = x->col_no + 1;
         x->col_no = col;
         snprintf(x->cell_type, sizeof x->cell_type, "%s", t ? t : "n");
-        x->cell_style = s ? atoi(s) : 0;
+        x->cell_style = s ? small_int(s) : 0;
         x->cell_formula = 0;
         sb_clear(&x->value);
         sb_clear(&x->text);
