@@ -93,11 +93,9 @@ static int bundle_build(cli *c, int argc, char **argv, int check_only)
                 return EXIT_USAGE;
             }
             outp = argv[++i];
-        } else if (!check_only && ((r = opt_value(c, cmd, argc, argv, &i, "--output", &outp)) ||
-                                   (r = opt_value(c, cmd, argc, argv, &i, "--key", &keyp)))) {
-            if (r < 0)
-                return EXIT_USAGE;
-        } else if ((r = opt_value(c, cmd, argc, argv, &i, "--sheet", &sheet))) {
+        } else if ((r = opt_value(c, cmd, argc, argv, &i, "--sheet", &sheet)) ||
+                   (!check_only && ((r = opt_value(c, cmd, argc, argv, &i, "--output", &outp)) ||
+                                    (r = opt_value(c, cmd, argc, argv, &i, "--key", &keyp))))) {
             if (r < 0)
                 return EXIT_USAGE;
         } else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) {

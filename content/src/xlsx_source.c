@@ -36,7 +36,7 @@ static void sb_add(strbuf *b, const char *s, size_t n)
 {
     if (b->oom)
         return;
-    if (b->n + n + 1 > b->cap) {
+    if (!b->p || b->n + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 64;
         while (cap < b->n + n + 1)
             cap *= 2;
@@ -519,9 +519,9 @@ static const char *builtin_format(int id, enum shown *kind)
     case 4: return "#,##0.00";
     case 9: return "0%";
     case 10: return "0.00%";
-    case 37: return "#,##0 ;(#,##0)";
+    case 37: /* 38 shows the negative in red: the same text */
     case 38: return "#,##0 ;(#,##0)";
-    case 39: return "#,##0.00;(#,##0.00)";
+    case 39:
     case 40: return "#,##0.00;(#,##0.00)";
     case 49: return "@";
     default: break;
@@ -616,10 +616,9 @@ static enum shown show_section(double v, const char *code, size_t len, char *out
                 done_number = 1;
             else
                 placeholders++;
-        } else if ((c == 'E' || c == 'e') && i + 1 < len && (code[i + 1] == '+' || code[i + 1] == '-')) {
-            return SHOWN_OTHER; /* scientific */
-        } else if (c == '/' && placeholders) {
-            return SHOWN_OTHER; /* a fraction */
+        } else if (((c == 'E' || c == 'e') && i + 1 < len && (code[i + 1] == '+' || code[i + 1] == '-')) ||
+                   (c == '/' && placeholders)) {
+            return SHOWN_OTHER; /* scientific, or a fraction */
         } else if (strchr("yYmMdDhHsSbBgGeEaA", c)) {
             return SHOWN_DATE;
         } else {
