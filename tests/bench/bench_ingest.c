@@ -1,0 +1,242 @@
+/* bench_ingest: what devices really send, received by the server's store.
+ *
+ * A device (the real engine, a progress file on disk) plays ATTEMPTS practice
+ * attempts of 10 questions from the published bundle for MEMBERS members in
+ * turn, answering as a person might (some right, some wrong), and exports
+ * its events as one signed USB batch: per attempt a start, ten answers and a
+ * finish. The same file is then imported (qk_store_import, what
+ * `quizkit admin import` and the HTTP ingest share) three ways, each into a
+ * fresh store, and timed:
+ *
+ *   judged   the bundle is published: the server re-scores every finished
+ *            attempt and judges each member's points (issue 17's workload)
+ *   stored   no bundle on the server: the events are only stored
+ *   raw      baseline: the same rows inserted straight into the same events
+ *            table (WAL, synchronous=FULL, 200 rows a transaction)
+ *
+ * Prints events/s for each, the ratios to raw, and the process's peak RSS
+ * after each. Issue 17's goal: judged >= 20,000 events/s and >= 0.25x raw.
+ *
+ * usage: bench_ingest BUNDLE.qkb [ATTEMPTS] [MEMBERS]   (default 1000 5) */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "../../sync/src/sync_msg.h"
+#include "qk_server.h"
+#include "qk_sync.h"
+#include "support.h"
+
+#define QUESTIONS 10
+#define RAW_BATCH 200
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static long peak_rss_mb(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_maxrss / 1024;
+}
+
+/* An answer a person might give: right about two times in three. */
+static const char *answer_for(const qk_item *it, unsigned *seed)
+{
+    *seed = *seed * 1103515245u + 12345u;
+    int right = (*seed >> 16) % 3 != 0;
+    switch (it->q->type) {
+    case QK_Q_JUDGE: return right == it->q->judge_answer ? "对" : "错";
+    case QK_Q_FILL: return right ? "1921" : "不知道";
+    case QK_Q_MULTI: return right ? "AB" : "C";
+    default: return right ? "A" : "B";
+    }
+}
+
+static int play(qk_engine *e, qk_bundle *b, int attempts, int members)
+{
+    unsigned seed = 7;
+    for (int a = 0; a < attempts; a++) {
+        char member[16];
+        snprintf(member, sizeof member, "m%d", a % members + 1);
+        qk_session_spec spec = QK_SESSION_SPEC_INIT;
+        spec.count = QUESTIONS;
+        qk_session *s = NULL;
+        if (qk_session_start(&s, e, b, member, &spec) != QK_OK) {
+            fprintf(stderr, "start: %s\n", s ? qk_session_errmsg(s) : "?");
+            qk_session_free(s);
+            return -1;
+        }
+        qk_item it;
+        while (qk_session_next(s, &it) == QK_ROW) {
+            qk_feedback fb;
+            qk_answer_problem problem;
+            if (qk_session_answer(s, answer_for(&it, &seed), &fb, &problem) != QK_OK &&
+                qk_session_answer(s, it.q->type == QK_Q_FILL ? "1921|南湖" : "A", &fb, &problem) != QK_OK)
+                break; /* an answer this bench cannot type: the attempt ends here */
+        }
+        qk_summary sum;
+        qk_session_finish(s, &sum);
+        qk_session_free(s);
+    }
+    return 0;
+}
+
+static qk_store *fresh_store(const char *dir, const char *name, const char *bundles)
+{
+    char spec[1024];
+    snprintf(spec, sizeof spec, "sqlite:%s/%s", dir, name);
+    qk_store *s = NULL;
+    if (qk_store_open(&s, spec, QK_LANG_EN) != QK_OK) {
+        fprintf(stderr, "store: %s\n", qk_store_errmsg(s));
+        exit(1);
+    }
+    if (bundles)
+        qk_store_set_bundles(s, bundles);
+    return s;
+}
+
+static double import(qk_store *s, const char *batch, qk_import_result *r)
+{
+    double t0 = now_s();
+    if (qk_store_import(s, batch, r) != QK_OK) {
+        fprintf(stderr, "import: %s\n", qk_store_errmsg(s));
+        exit(1);
+    }
+    return now_s() - t0;
+}
+
+/* The batch's events inserted straight into a store's events table. */
+static double raw_insert(const char *dir, const char *device, json_t *events)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/raw.db", dir);
+    qk_store_close(fresh_store(dir, "raw.db", NULL)); /* the same schema */
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    sqlite3_open(path, &db);
+    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL, NULL);
+    sqlite3_prepare_v2(db, "INSERT INTO events(id, device_id, seq, member_id, bundle_id, bundle_version, kind,"
+                           " attempt_id, payload, created_ms, received_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                       -1, &st, NULL);
+    double t0 = now_s();
+    size_t n = json_array_size(events);
+    for (size_t i = 0; i < n; i++) {
+        if (i % RAW_BATCH == 0)
+            sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+        json_t *ev = json_array_get(events, i);
+        char *payload = json_dumps(json_object_get(ev, "payload"), JSON_COMPACT | JSON_SORT_KEYS);
+        static const char *const text[] = {"id", NULL, NULL, "member_id", "bundle_id", "bundle_version",
+                                           "kind", "attempt_id"};
+        for (int c = 0; c < 8; c++)
+            if (text[c])
+                sqlite3_bind_text(st, c + 1, json_string_value(json_object_get(ev, text[c])), -1,
+                                  SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, device, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, json_integer_value(json_object_get(ev, "seq")));
+        sqlite3_bind_text(st, 9, payload, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 10, json_integer_value(json_object_get(ev, "created_ms")));
+        sqlite3_bind_int64(st, 11, 1);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            fprintf(stderr, "raw insert: %s\n", sqlite3_errmsg(db));
+        sqlite3_reset(st);
+        free(payload);
+        if (i % RAW_BATCH == RAW_BATCH - 1 || i + 1 == n)
+            sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    }
+    double t = now_s() - t0;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return t;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fprintf(stderr, "usage: bench_ingest BUNDLE.qkb [ATTEMPTS] [MEMBERS]   (default 1000 5)\n");
+        return argc < 2 ? 2 : 0;
+    }
+    int attempts = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 1000;
+    int members = argc > 3 ? (int)strtol(argv[3], NULL, 10) : 5;
+    if (attempts < 1 || members < 1 || members > 1000) {
+        fprintf(stderr, "bench_ingest: ATTEMPTS and MEMBERS must be positive\n");
+        return 2;
+    }
+    char *dir = qkt_tmpdir();
+    char devdir[1024], progress[1100], bundles[1024], batch[1024], cmd[5000], msg[600];
+    snprintf(devdir, sizeof devdir, "%s/device", dir);
+    snprintf(bundles, sizeof bundles, "%s/bundles", dir);
+    snprintf(batch, sizeof batch, "%s/batch.qkd", dir);
+    snprintf(progress, sizeof progress, "%s/progress.db", devdir);
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s' '%s' && cp '%s' '%s/'", devdir, bundles, argv[1], bundles);
+    if (system(cmd) != 0)
+        return 1;
+
+    /* The device: members, attempts, one USB batch. */
+    qk_engine *e = NULL;
+    qk_bundle *b = NULL;
+    qk_key *key = NULL;
+    if (qk_engine_open(&e, progress, QK_LANG_EN) != QK_OK || qk_bundle_open(&b, argv[1], 0, QK_LANG_EN) != QK_OK ||
+        qk_key_generate(&key) != QK_OK) {
+        fprintf(stderr, "bench_ingest: cannot open the device or %s\n", argv[1]);
+        return 1;
+    }
+    for (int m = 1; m <= members; m++) {
+        char id[16], name[32];
+        snprintf(id, sizeof id, "m%d", m);
+        snprintf(name, sizeof name, "成员%d", m);
+        qk_member_add(e, id, name, "", "1234");
+    }
+    double t0 = now_s();
+    if (play(e, b, attempts, members) != 0)
+        return 1;
+    double t_play = now_s() - t0;
+    size_t n = 0;
+    if (qk_batch_export(e, key, batch, 0, &n, msg, sizeof msg) != QK_OK) {
+        fprintf(stderr, "export: %s\n", msg);
+        return 1;
+    }
+    json_t *events = NULL;
+    int64_t last = 0;
+    qk__collect_events(e, 0, (size_t)-1, (size_t)-1, &events, &last);
+    printf("device: %d attempts of %d questions by %d members = %zu events (%.0f durable events/s on the "
+           "device)\n",
+           attempts, QUESTIONS, members, n, (double)n / t_play);
+
+    qk_import_result r;
+    qk_store *judged = fresh_store(dir, "judged.db", bundles);
+    double t_judged = import(judged, batch, &r);
+    long rss_judged = peak_rss_mb();
+    printf("judged: %zu inserted, %zu attempts re-scored, %zu mismatches, %zu unscored\n", r.inserted,
+           r.rescored, r.mismatches, r.unscored);
+    qk_store_close(judged);
+    qk_store *stored = fresh_store(dir, "stored.db", NULL);
+    double t_stored = import(stored, batch, &r);
+    qk_store_close(stored);
+    double t_raw = raw_insert(dir, qk_engine_device_id(e), events);
+
+    double ev = (double)n;
+    printf("\n%-8s %12s %10s %14s\n", "import", "events/s", "seconds", "ratio to raw");
+    printf("%-8s %12.0f %10.3f %14.3f   (peak RSS %ld MB)\n", "judged", ev / t_judged, t_judged, t_raw / t_judged,
+           rss_judged);
+    printf("%-8s %12.0f %10.3f %14.3f\n", "stored", ev / t_stored, t_stored, t_raw / t_stored);
+    printf("%-8s %12.0f %10.3f %14.3f\n", "raw", ev / t_raw, t_raw, 1.0);
+    printf("\nissue 17 goal: judged >= 20000 events/s and >= 0.25x raw\n");
+
+    json_decref(events);
+    qk_key_free(key);
+    qk_bundle_close(b);
+    qk_engine_close(e);
+    qkt_rmrf(dir);
+    free(dir);
+    return 0;
+}
