@@ -18,7 +18,30 @@ struct qk_bundle {
     qk_theme *themes;
     sqlite3_stmt *q_stmt, *opt_stmt, *blank_stmt, *tag_stmt;
     char *signer;
+    /* The quiz questions of the last theme asked for (a bundle never changes
+     * once open): every attempt's draw asks again, a server's judge for each. */
+    struct {
+        int valid;
+        char *theme; /* NULL: all themes */
+        char **ids;
+        size_t n;
+    } drawn;
 };
+
+static int copy_ids(char **from, size_t n, char ***ids)
+{
+    char **v = malloc((n ? n : 1) * sizeof *v);
+    if (!v)
+        return QK_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        if (!(v[i] = qk__strdup(from[i]))) {
+            qk_strv_free(v, i);
+            return QK_ENOMEM;
+        }
+    }
+    *ids = v;
+    return QK_OK;
+}
 
 const char *qk_bundle_errmsg(const qk_bundle *b)
 {
@@ -341,6 +364,12 @@ int qk_bundle_question_ids(qk_bundle *b, const char *theme, char ***ids, size_t 
 {
     *ids = NULL;
     *n = 0;
+    if (b->drawn.valid && (theme ? b->drawn.theme && strcmp(theme, b->drawn.theme) == 0 : !b->drawn.theme)) {
+        int rc = copy_ids(b->drawn.ids, b->drawn.n, ids);
+        if (rc == QK_OK)
+            *n = b->drawn.n;
+        return rc;
+    }
     sqlite3_stmt *st = NULL;
     /* Checkpoint questions belong to their lessons, not to quizzes. */
     const char *sql = theme ? "SELECT id FROM questions WHERE theme = ? AND id NOT IN"
@@ -383,6 +412,19 @@ int qk_bundle_question_ids(qk_bundle *b, const char *theme, char ***ids, size_t 
     }
     *ids = v;
     *n = len;
+    /* kept for the next draw of this theme (when it can be: else asked again) */
+    char **keep = NULL;
+    char *kept_theme = theme ? qk__strdup(theme) : NULL;
+    if ((!theme || kept_theme) && copy_ids(v, len, &keep) == QK_OK) {
+        qk_strv_free(b->drawn.ids, b->drawn.n);
+        free(b->drawn.theme);
+        b->drawn.ids = keep;
+        b->drawn.n = len;
+        b->drawn.theme = kept_theme;
+        b->drawn.valid = 1;
+    } else {
+        free(kept_theme);
+    }
     return QK_OK;
 }
 
@@ -571,6 +613,8 @@ void qk_bundle_close(qk_bundle *b)
         free(b->strings[i]);
     free(b->path);
     free(b->signer);
+    qk_strv_free(b->drawn.ids, b->drawn.n);
+    free(b->drawn.theme);
     free(b);
 }
 

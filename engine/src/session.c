@@ -1251,16 +1251,12 @@ void qk_session_free(qk_session *s)
 
 /* --- re-scoring on the server (DESIGN.md decision 4: the server is the judge) --- */
 
-int qk_attempt_rescore(const char *events_db, qk_bundle *b, const char *attempt_id,
-                       qk_rescore *out, qk_lang lang, char *msg, size_t msglen)
+/* Re-scores attempt_id from the events table of db (a progress file, the
+ * server's store, or a rescorer's memory). */
+static int rescore_in(sqlite3 *db, qk_bundle *b, const char *attempt_id, qk_rescore *out, qk_lang lang,
+                      char *msg, size_t msglen)
 {
     memset(out, 0, sizeof *out);
-    sqlite3 *db = NULL;
-    if (sqlite3_open_v2(events_db, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        snprintf(msg, msglen, "%s: %s", events_db, db ? sqlite3_errmsg(db) : "?");
-        sqlite3_close(db);
-        return QK_EIO;
-    }
     qk_session *s = calloc(1, sizeof *s);
     sqlite3_stmt *st = NULL;
     int64_t start_ms = 0;
@@ -1366,8 +1362,113 @@ int qk_attempt_rescore(const char *events_db, qk_bundle *b, const char *attempt_
     }
     if (status != QK_OK && s)
         snprintf(msg, msglen, "%s", s->err.msg);
+    else if (status != QK_OK)
+        snprintf(msg, msglen, "%s", qk_strerror(status, lang));
     free(recorded);
     qk_session_free(s);
+    return status;
+}
+
+int qk_attempt_rescore(const char *events_db, qk_bundle *b, const char *attempt_id,
+                       qk_rescore *out, qk_lang lang, char *msg, size_t msglen)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(events_db, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        snprintf(msg, msglen, "%s: %s", events_db, db ? sqlite3_errmsg(db) : "?");
+        sqlite3_close(db);
+        return QK_EIO;
+    }
+    int status = rescore_in(db, b, attempt_id, out, lang, msg, msglen);
     sqlite3_close(db);
+    return status;
+}
+
+/* --- the rescorer: the same judge over events in memory --- */
+
+struct qk_rescorer {
+    sqlite3 *db;          /* :memory:, the tables the judge reads */
+    sqlite3_stmt *put_ev; /* INSERT INTO events */
+    sqlite3_stmt *put_comp;
+};
+
+int qk_rescorer_new(qk_rescorer **out)
+{
+    *out = NULL;
+    qk_rescorer *r = calloc(1, sizeof *r);
+    if (!r)
+        return QK_ENOMEM;
+    int rc = sqlite3_open_v2(":memory:", &r->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(r->db,
+                          "CREATE TABLE events(seq INTEGER, kind TEXT NOT NULL, attempt_id TEXT,"
+                          " bundle_id TEXT, bundle_version TEXT, payload TEXT NOT NULL,"
+                          " created_ms INTEGER NOT NULL);"
+                          "CREATE TABLE competitions(id TEXT PRIMARY KEY, bundle_id TEXT NOT NULL,"
+                          " spec TEXT NOT NULL);",
+                          NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(r->db,
+                                "INSERT INTO events(seq, kind, attempt_id, bundle_id, bundle_version,"
+                                " payload, created_ms) VALUES (?,?,?,?,?,?,?)",
+                                -1, &r->put_ev, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(r->db, "INSERT INTO competitions(id, bundle_id, spec) VALUES (?,?,?)", -1,
+                                &r->put_comp, NULL);
+    if (rc != SQLITE_OK) {
+        qk_rescorer_free(r);
+        return rc == SQLITE_NOMEM ? QK_ENOMEM : QK_EIO;
+    }
+    *out = r;
+    return QK_OK;
+}
+
+void qk_rescorer_free(qk_rescorer *r)
+{
+    if (!r)
+        return;
+    sqlite3_finalize(r->put_ev);
+    sqlite3_finalize(r->put_comp);
+    sqlite3_close(r->db);
+    free(r);
+}
+
+static int put_text(sqlite3_stmt *st, int col, const char *v)
+{
+    return v ? sqlite3_bind_text(st, col, v, -1, SQLITE_STATIC) : sqlite3_bind_null(st, col);
+}
+
+int qk_rescorer_score(qk_rescorer *r, qk_bundle *b, const char *attempt_id, const qk_event_in *ev,
+                      size_t n, const char *comp_id, const char *comp_spec, qk_rescore *out,
+                      qk_lang lang, char *msg, size_t msglen)
+{
+    memset(out, 0, sizeof *out);
+    int rc = sqlite3_exec(r->db, "BEGIN; DELETE FROM events; DELETE FROM competitions", NULL, NULL, NULL);
+    for (size_t i = 0; rc == SQLITE_OK && i < n; i++) {
+        sqlite3_bind_int64(r->put_ev, 1, ev[i].seq);
+        put_text(r->put_ev, 2, ev[i].kind ? ev[i].kind : "");
+        put_text(r->put_ev, 3, ev[i].attempt_id);
+        put_text(r->put_ev, 4, ev[i].bundle_id);
+        put_text(r->put_ev, 5, ev[i].bundle_version);
+        put_text(r->put_ev, 6, ev[i].payload ? ev[i].payload : "{}");
+        sqlite3_bind_int64(r->put_ev, 7, ev[i].created_ms);
+        rc = sqlite3_step(r->put_ev) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(r->db);
+        sqlite3_reset(r->put_ev);
+    }
+    if (rc == SQLITE_OK && comp_id && comp_spec) {
+        put_text(r->put_comp, 1, comp_id);
+        put_text(r->put_comp, 2, qk_bundle_info_get(b)->id);
+        put_text(r->put_comp, 3, comp_spec);
+        rc = sqlite3_step(r->put_comp) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(r->db);
+        sqlite3_reset(r->put_comp);
+    }
+    int status;
+    if (rc != SQLITE_OK) {
+        snprintf(msg, msglen, "%s", sqlite3_errmsg(r->db));
+        status = rc == SQLITE_NOMEM ? QK_ENOMEM : QK_EIO;
+    } else {
+        status = rescore_in(r->db, b, attempt_id, out, lang, msg, msglen);
+    }
+    sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL); /* the memory is empty again */
     return status;
 }

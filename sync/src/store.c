@@ -31,10 +31,13 @@ const char *qk_store_errmsg(const qk_store *s)
     return s ? s->err : "out of memory";
 }
 
+static void judge_free(qk_store *s);
+
 void qk_store_close(qk_store *s)
 {
     if (!s)
         return;
+    judge_free(s);
     if (s->ops && s->impl)
         s->ops->close(s);
     free(s->where);
@@ -55,42 +58,160 @@ int64_t qk__store_now(const qk_store *s)
 
 void qk_store_set_bundles(qk_store *s, const char *dir)
 {
+    judge_free(s); /* bundles kept open came from the old folder */
     free(s->bundles);
     s->bundles = dir ? strdup(dir) : NULL;
 }
 
-/* Opens the published bundle with this id and version, or NULL. */
-static qk_bundle *find_bundle(qk_store *s, const char *id, const char *version)
+/* What re-scoring keeps between batches (per store, so per server thread):
+ * the rescorer with its in-memory tables, and the bundles last judged by,
+ * open (a bundle's id and version never change what it holds). */
+#define JUDGE_BUNDLES 4
+struct qk__judge {
+    qk_rescorer *rescorer;
+    qk_bundle *open[JUDGE_BUNDLES]; /* most recently used first */
+};
+
+static void judge_free(qk_store *s)
 {
-    DIR *d = s->bundles ? opendir(s->bundles) : NULL;
+    if (!s->judge)
+        return;
+    qk_rescorer_free(s->judge->rescorer);
+    for (int i = 0; i < JUDGE_BUNDLES; i++)
+        qk_bundle_close(s->judge->open[i]);
+    free(s->judge);
+    s->judge = NULL;
+}
+
+static struct qk__judge *judge_of(qk_store *s)
+{
+    if (!s->judge && (s->judge = calloc(1, sizeof *s->judge)) != NULL &&
+        qk_rescorer_new(&s->judge->rescorer) != QK_OK) {
+        free(s->judge);
+        s->judge = NULL;
+    }
+    return s->judge;
+}
+
+static int is(qk_bundle *b, const char *id, const char *version)
+{
+    const qk_bundle_info *i = b ? qk_bundle_info_get(b) : NULL;
+    return i && strcmp(i->id, id) == 0 && strcmp(i->version, version) == 0;
+}
+
+static qk_bundle *open_if(const char *dir, const char *file, const char *id, const char *version,
+                          qk_lang lang)
+{
+    char path[4096];
+    if (dir)
+        snprintf(path, sizeof path, "%s/%s", dir, file);
+    else
+        snprintf(path, sizeof path, "%s", file);
+    qk_bundle *b = NULL;
+    if (qk_bundle_open(&b, path, 0, lang) == QK_OK && is(b, id, version))
+        return b;
+    qk_bundle_close(b);
+    return NULL;
+}
+
+/* Opens the published bundle with this id and version: the file its
+ * publication names (in the bundles folder, should the store have moved),
+ * else any bundle in the folder that is it; NULL when the server holds none. */
+static qk_bundle *open_bundle(qk_store *s, const char *id, const char *version)
+{
+    if (!s->bundles)
+        return NULL;
+    qk_published p;
+    memset(&p, 0, sizeof p);
+    if (s->ops->bundle_get(s, id, version, &p) == QK_OK && p.file[0]) {
+        const char *base = strrchr(p.file, '/');
+        qk_bundle *b = open_if(NULL, p.file, id, version, s->lang);
+        if (!b)
+            b = open_if(s->bundles, base ? base + 1 : p.file, id, version, s->lang);
+        if (b)
+            return b;
+    }
+    DIR *d = opendir(s->bundles);
     if (!d)
         return NULL;
     qk_bundle *found = NULL;
     struct dirent *ent;
     while (!found && (ent = readdir(d)) != NULL) {
         size_t n = strlen(ent->d_name);
-        if (n < 5 || strcmp(ent->d_name + n - 4, ".qkb") != 0)
-            continue;
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", s->bundles, ent->d_name);
-        qk_bundle *b = NULL;
-        if (qk_bundle_open(&b, path, 0, s->lang) == QK_OK &&
-            strcmp(qk_bundle_info_get(b)->id, id) == 0 &&
-            strcmp(qk_bundle_info_get(b)->version, version) == 0)
-            found = b;
-        else
-            qk_bundle_close(b);
+        if (n >= 5 && strcmp(ent->d_name + n - 4, ".qkb") == 0)
+            found = open_if(s->bundles, ent->d_name, id, version, s->lang);
     }
     closedir(d);
     return found;
 }
 
+/* The bundle id+version, kept open by the judge (the caller does not close
+ * it); NULL when the server holds none. */
+static qk_bundle *find_bundle(qk_store *s, const char *id, const char *version)
+{
+    struct qk__judge *j = judge_of(s);
+    if (!j)
+        return NULL;
+    int at = -1;
+    for (int i = 0; i < JUDGE_BUNDLES && at < 0; i++)
+        if (is(j->open[i], id, version))
+            at = i;
+    qk_bundle *b = at >= 0 ? j->open[at] : open_bundle(s, id, version);
+    if (!b)
+        return NULL;
+    if (at < 0) {
+        at = JUDGE_BUNDLES - 1;
+        qk_bundle_close(j->open[at]);
+    }
+    memmove(&j->open[1], &j->open[0], (size_t)at * sizeof j->open[0]);
+    j->open[0] = b;
+    return b;
+}
+
+/* Re-scores one finished attempt from its events as the store holds them. */
+static int rescore_attempt(qk_store *s, qk_bundle *b, const char *attempt, qk_rescore *res, char *msg,
+                           size_t msglen)
+{
+    json_t *evs = NULL;
+    char *spec = NULL;
+    int rc = s->ops->attempt_events(s, attempt, &evs, &spec);
+    if (rc != QK_OK) {
+        snprintf(msg, msglen, "%s", s->err);
+        return rc;
+    }
+    size_t n = json_array_size(evs);
+    qk_event_in *in = calloc(n ? n : 1, sizeof *in);
+    const char *comp = NULL;
+    for (size_t i = 0; in && i < n; i++) {
+        json_t *ev = json_array_get(evs, i);
+        in[i].seq = json_integer_value(json_object_get(ev, "seq"));
+        in[i].kind = json_string_value(json_object_get(ev, "kind"));
+        in[i].attempt_id = attempt;
+        in[i].bundle_id = json_string_value(json_object_get(ev, "bundle_id"));
+        in[i].bundle_version = json_string_value(json_object_get(ev, "bundle_version"));
+        in[i].payload = json_string_value(json_object_get(ev, "payload"));
+        in[i].created_ms = json_integer_value(json_object_get(ev, "created_ms"));
+    }
+    json_t *start = NULL;
+    for (size_t i = 0; in && spec && i < n && !start; i++)
+        if (in[i].kind && strcmp(in[i].kind, "attempt.start") == 0)
+            start = json_loads(in[i].payload, 0, NULL);
+    comp = json_string_value(json_object_get(start, "competition"));
+    if (!in)
+        rc = QK_ENOMEM;
+    else
+        rc = qk_rescorer_score(s->judge->rescorer, b, attempt, in, n, comp, spec, res, s->lang, msg, msglen);
+    json_decref(start);
+    free(in);
+    free(spec);
+    json_decref(evs);
+    return rc;
+}
+
 /* The server is the judge: every newly received finished attempt is scored
- * again from its raw answers, and both scores are kept. A batch's attempts
- * nearly always share one bundle, so the last one opened is kept for the next. */
+ * again from its raw answers, and both scores are kept. */
 static void rescore(qk_store *s, json_t *events, const size_t *inserted, qk_import_result *r)
 {
-    qk_bundle *b = NULL;
     for (size_t i = 0; i < json_array_size(events); i++) {
         json_t *ev = json_array_get(events, i);
         const char *kind = json_string_value(json_object_get(ev, "kind"));
@@ -100,18 +221,13 @@ static void rescore(qk_store *s, json_t *events, const size_t *inserted, qk_impo
         if (!inserted[i] || !kind || strcmp(kind, "attempt.finish") != 0 || !attempt || !bid ||
             !bver)
             continue;
-        if (!b || strcmp(qk_bundle_info_get(b)->id, bid) != 0 ||
-            strcmp(qk_bundle_info_get(b)->version, bver) != 0) {
-            qk_bundle_close(b);
-            b = find_bundle(s, bid, bver);
-        }
+        qk_bundle *b = find_bundle(s, bid, bver);
         qk_rescore res;
         char msg[512] = "";
         if (!b) {
             r->unscored++;
             s->ops->put_score(s, ev, NULL, "bundle not on the server");
-        } else if (qk_attempt_rescore(s->ops->path(s), b, attempt, &res, s->lang, msg,
-                                      sizeof msg) == QK_OK) {
+        } else if (rescore_attempt(s, b, attempt, &res, msg, sizeof msg) == QK_OK) {
             r->rescored++;
             r->mismatches += res.mismatch ? 1 : 0;
             s->ops->put_score(s, ev, &res, res.mismatch ? "device score differs" : "");
@@ -120,7 +236,6 @@ static void rescore(qk_store *s, json_t *events, const size_t *inserted, qk_impo
             s->ops->put_score(s, ev, NULL, msg);
         }
     }
-    qk_bundle_close(b);
 }
 
 /* The server is the judge of points too (DESIGN.md decision 4): each member
@@ -132,7 +247,7 @@ static void rescore(qk_store *s, json_t *events, const size_t *inserted, qk_impo
 static void judge_member(qk_store *s, const char *device, const char *member, const char *bid,
                          const char *bver)
 {
-    qk_bundle *b = find_bundle(s, bid, bver);
+    qk_bundle *b = find_bundle(s, bid, bver); /* kept open by the judge */
     if (!b)
         return;
     int64_t total = 0;
@@ -149,7 +264,6 @@ static void judge_member(qk_store *s, const char *device, const char *member, co
     if (qk_points_recompute_days(s->ops->path(s), b, member, device, &total, NULL, NULL, msg,
                                  sizeof msg) == QK_OK)
         s->ops->points_claim(s, member, device, total);
-    qk_bundle_close(b);
 }
 
 static void judge_points(qk_store *s, const char *device, json_t *events, const size_t *inserted)
@@ -392,8 +506,15 @@ int qk__store_ingest(qk_store *s, const char *device, const char *pem, json_t *e
     else
         s->ops->rollback(s);
     if (rc == QK_OK) {
+        /* The judge's writes for the whole batch in one transaction: one
+         * disk flush, not one for each attempt and member. */
+        int tx = s->ops->begin(s) == QK_OK;
         rescore(s, events, fresh, r);
         judge_points(s, device, events, fresh);
+        if (tx && s->ops->commit(s) != QK_OK) { /* kept waiting: judged again later */
+            r->unscored += r->rescored;
+            r->rescored = 0;
+        }
     }
     free(fresh);
     return rc;

@@ -104,12 +104,13 @@ static const char *const migrations[] = {
 enum {
     S_DEVICE_KEY, S_SET_DEVICE, S_PUT_EVENT, S_PUT_APART, S_SAME_EVENT, S_HELD, S_PUT_SCORE,
     S_MEMBER_BRANCH,
-    S_DEVICE_BRANCH, S_MEMBER_PIN, S_MEMBER_NEW, S_COUNT
+    S_DEVICE_BRANCH, S_MEMBER_PIN, S_MEMBER_NEW, S_ATTEMPT_EVENTS, S_ATTEMPT_COMP, S_COUNT
 };
 
 typedef struct sq {
     sqlite3 *db;
     sqlite3_stmt *st[S_COUNT];
+    int depth; /* open transactions: the outermost is BEGIN, the inner ones savepoints */
 } sq;
 
 static sqlite3 *db_of(qk_store *s)
@@ -239,19 +240,42 @@ int qk__sqlite_store_open(qk_store *s, const char *path)
     return rc;
 }
 
+/* Transactions nest: an operation that is one transaction on its own (a
+ * member's points) joins the one around it (a batch's scores) as a savepoint,
+ * so that the batch's writes reach the disk together. */
 static int begin(qk_store *s)
 {
-    return exec(s, "BEGIN IMMEDIATE");
+    sq *q = s->impl;
+    int rc = exec(s, q->depth ? "SAVEPOINT inner" : "BEGIN IMMEDIATE");
+    if (rc == QK_OK)
+        q->depth++;
+    return rc;
 }
 
 static int commit(qk_store *s)
 {
-    return exec(s, "COMMIT");
+    sq *q = s->impl;
+    int rc = exec(s, q->depth > 1 ? "RELEASE inner" : "COMMIT");
+    if (rc == QK_OK && q->depth > 0) {
+        q->depth--;
+    } else if (rc != QK_OK && q->depth <= 1) { /* not kept: nothing half-open stays */
+        sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+        q->depth = 0;
+    }
+    return rc;
 }
 
 static void rollback(qk_store *s)
 {
-    sqlite3_exec(db_of(s), "ROLLBACK", NULL, NULL, NULL);
+    sq *q = s->impl;
+    if (q->depth > 1) {
+        sqlite3_exec(q->db, "ROLLBACK TO inner", NULL, NULL, NULL);
+        sqlite3_exec(q->db, "RELEASE inner", NULL, NULL, NULL);
+    } else {
+        sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    if (q->depth > 0)
+        q->depth--;
 }
 
 static int device_key(qk_store *s, const char *device_id, char **pem)
@@ -512,6 +536,70 @@ static int put_score(qk_store *s, json_t *finish, const qk_rescore *r, const cha
         sqlite3_bind_int(st, 16, 0);
     }
     return run(s, st, "attempt_scores", 0);
+}
+
+static int attempt_events(qk_store *s, const char *attempt_id, json_t **events, char **comp_spec)
+{
+    *events = json_array();
+    *comp_spec = NULL;
+    sqlite3_stmt *st = cached(s, S_ATTEMPT_EVENTS,
+                              "SELECT seq, kind, bundle_id, bundle_version, payload, created_ms FROM events"
+                              " WHERE attempt_id = ? ORDER BY seq");
+    if (!*events || !st) {
+        json_decref(*events);
+        *events = NULL;
+        return st ? QK_ENOMEM : QK_EIO;
+    }
+    text(st, 1, attempt_id);
+    int rc = QK_OK, step;
+    const char *comp = NULL, *bundle = NULL;
+    char *comp_id = NULL, *bundle_id = NULL;
+    while (rc == QK_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *kind = (const char *)sqlite3_column_text(st, 1);
+        json_t *ev = json_pack("{s:I, s:s, s:s?, s:s?, s:s, s:I}", "seq", (json_int_t)sqlite3_column_int64(st, 0),
+                               "kind", kind ? kind : "", "bundle_id", (const char *)sqlite3_column_text(st, 2),
+                               "bundle_version", (const char *)sqlite3_column_text(st, 3), "payload",
+                               (const char *)sqlite3_column_text(st, 4), "created_ms",
+                               (json_int_t)sqlite3_column_int64(st, 5));
+        if (!ev || json_array_append_new(*events, ev) != 0) {
+            rc = QK_ENOMEM;
+            break;
+        }
+        if (kind && strcmp(kind, "attempt.start") == 0 && !comp_id) {
+            json_t *p = json_loads((const char *)sqlite3_column_text(st, 4), 0, NULL);
+            comp = json_string_value(json_object_get(p, "competition"));
+            bundle = (const char *)sqlite3_column_text(st, 2);
+            comp_id = comp ? strdup(comp) : NULL;
+            bundle_id = bundle ? strdup(bundle) : NULL;
+            if ((comp && !comp_id) || (bundle && !bundle_id))
+                rc = QK_ENOMEM;
+            json_decref(p);
+        }
+    }
+    if (rc == QK_OK && step != SQLITE_DONE)
+        rc = fail(s, "events");
+    sqlite3_reset(st);
+    if (rc == QK_OK && comp_id && bundle_id) {
+        st = cached(s, S_ATTEMPT_COMP, "SELECT spec FROM competitions WHERE id = ? AND bundle_id = ?");
+        if (!st) {
+            rc = QK_EIO;
+        } else {
+            text(st, 1, comp_id);
+            text(st, 2, bundle_id);
+            if (sqlite3_step(st) == SQLITE_ROW && !(*comp_spec = strdup((const char *)sqlite3_column_text(st, 0))))
+                rc = QK_ENOMEM;
+            sqlite3_reset(st); /* a statement left stepping would hold its read snapshot */
+        }
+    }
+    free(comp_id);
+    free(bundle_id);
+    if (rc != QK_OK) {
+        json_decref(*events);
+        *events = NULL;
+        free(*comp_spec);
+        *comp_spec = NULL;
+    }
+    return rc;
 }
 
 /* The next roster cursor: one counter for the whole store. */
@@ -1165,6 +1253,7 @@ const qk_store_ops qk__sqlite_store = {
     .waiting = waiting,
     .count = count,
     .put_score = put_score,
+    .attempt_events = attempt_events,
     .member_event = member_event,
     .branch_add = branch_add,
     .branch_list = branch_list,

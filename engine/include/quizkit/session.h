@@ -195,4 +195,24 @@ typedef struct qk_rescore {
 int qk_attempt_rescore(const char *events_db, qk_bundle *b, const char *attempt_id,
                        qk_rescore *out, qk_lang lang, char *msg, size_t msglen);
 
+/* The same judge over an attempt's events held in memory, for a server that
+ * keeps its events in a store of its own: nothing is opened but a private
+ * in-memory database, kept by the rescorer for the next attempt. One
+ * rescorer per thread. */
+typedef struct qk_rescorer qk_rescorer;
+/* One event as the protocol carries it; payload is its JSON text. */
+typedef struct qk_event_in {
+    int64_t seq;
+    const char *kind, *attempt_id, *bundle_id, *bundle_version, *payload;
+    int64_t created_ms;
+} qk_event_in;
+int qk_rescorer_new(qk_rescorer **out);
+void qk_rescorer_free(qk_rescorer *r);
+/* Scores attempt_id from its events ev[0..n) (any order; seq orders the
+ * answers). comp_id and comp_spec: the published competition the attempt
+ * entered, when the bundle does not hold it (NULL otherwise). */
+int qk_rescorer_score(qk_rescorer *r, qk_bundle *b, const char *attempt_id, const qk_event_in *ev,
+                      size_t n, const char *comp_id, const char *comp_spec, qk_rescore *out,
+                      qk_lang lang, char *msg, size_t msglen);
+
 #endif
