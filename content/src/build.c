@@ -96,7 +96,7 @@ size_t qk__content_parse(qk_source_format format, const char *file, const char *
                          void (*rejected)(const char *id, int line, void *payload), const char *sheet)
 {
     qk__src s = {file, text, len, default_theme, lang, fn, fn_payload, add, add_payload, 0, NULL,
-                 rejected, {NULL, 0, 0}, sheet};
+                 rejected, {NULL, 0, 0, NULL}, {NULL, 0, 0, NULL}, sheet};
     switch (format) {
     case QK_SRC_JSON: qk__import_json(&s); break;
     case QK_SRC_CSV: qk__import_csv(&s); break;
@@ -113,6 +113,7 @@ size_t qk__content_parse(qk_source_format format, const char *file, const char *
     }
     qk__label(&s, NULL);
     qk__idset_free(&s.made);
+    qk__idset_free(&s.made_next);
     return s.errors;
 }
 
@@ -585,7 +586,7 @@ static void report_duplicates(build *b)
 static void import_lesson(build *b, const char *path, const char *text, size_t len)
 {
     qk__src src = {path, text, len, b->default_theme, b->o->lang, relay, b, NULL, NULL, 0, NULL, NULL,
-                   {NULL, 0, 0}, NULL};
+                   {NULL, 0, 0, NULL}, {NULL, 0, 0, NULL}, NULL};
     const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
     char *stem = qk__dupn(base, strrchr(base, '.') ? (size_t)(strrchr(base, '.') - base) : strlen(base));
     qk__lesson l;
@@ -901,8 +902,15 @@ int qk_content_build(const char *src, const char *out_path, const qk_build_opts 
     int status = QK_OK;
     char tmp_out[64] = "";
     struct stat sb;
-    if (stat(src, &sb) != 0 || (!S_ISDIR(sb.st_mode) && !S_ISREG(sb.st_mode))) {
-        say(&b, QK_DIAG_ERROR, src, 0, QK_C_NOT_DIR, strerror(errno ? errno : ENOENT));
+    if (stat(src, &sb) != 0) { /* a name mistyped: said as such, not as "not a folder" */
+        if (errno == ENOENT || errno == ENOTDIR)
+            say(&b, QK_DIAG_ERROR, src, 0, QK_C_NOT_FOUND);
+        else
+            say(&b, QK_DIAG_ERROR, src, 0, QK_C_READ, strerror(errno ? errno : EIO));
+        return QK_EIO;
+    }
+    if (!S_ISDIR(sb.st_mode) && !S_ISREG(sb.st_mode)) {
+        say(&b, QK_DIAG_ERROR, src, 0, QK_C_NOT_DIR, strerror(ENOTDIR));
         return QK_EIO;
     }
     if (opts->check_only) {

@@ -292,14 +292,20 @@ static int letters_row(const row *r, const int *map, size_t ncols)
     return letters >= 2;
 }
 
+/* The columns of a header row; have[col] is 1 + the index of the column that
+ * names col. With warn, unknown columns are warned about and a column named
+ * twice (two 答案, say) is an error: which one holds the key is anyone's guess. */
 static int *map_header(qk__src *s, const row *r, int *have, int warn)
 {
     int *map = calloc(r->n ? r->n : 1, sizeof *map);
     memset(have, 0, COL_COUNT * sizeof *have);
     for (size_t i = 0; map && i < r->n; i++) {
         map[i] = column_of(r->fields[i]);
-        if (map[i] >= 0)
-            have[map[i]] = 1;
+        if (map[i] >= 0 && have[map[i]] && warn)
+            qk__diag(s, QK_DIAG_ERROR, r->line, (int)i + 1, QK_C_CSV_DUP_COL, have[map[i]],
+                     r->fields[have[map[i]] - 1], (int)i + 1, r->fields[i]);
+        else if (map[i] >= 0 && !have[map[i]])
+            have[map[i]] = (int)i + 1;
         else if (map[i] == COL_UNKNOWN && warn)
             qk__diag(s, QK_DIAG_WARNING, r->line, (int)i + 1, QK_C_CSV_EXTRA_COL, r->fields[i]);
     }
@@ -370,15 +376,17 @@ void qk__import_rows(qk__src *s, qk__next_row next, void *rd)
         got = ok ? next(rd, &r) : -1;
     }
     free(map);
+    size_t errors_before = s->errors;
     map = ok ? map_header(s, &head, have, 1) : NULL;
     if (ok && !map)
         qk__oom(s, head.line);
+    int named_twice = s->errors > errors_before;
     const char *missing = !have[COL_TYPE] ? "题型/type" : !have[COL_STEM] ? "题干/stem"
                           : !have[COL_ANSWER]                        ? "答案/answer"
                                                                      : NULL;
     if (map && missing) {
         qk__diag(s, QK_DIAG_ERROR, head.line, 0, QK_C_CSV_MISSING_COL, missing);
-    } else if (map) {
+    } else if (map && !named_twice) { /* else the rows would be read by a guess */
         while (got == 1) {
             if (!qk_csv_blank(&r))
                 import_row(s, &r, map, head.n);

@@ -11,9 +11,12 @@
 typedef struct qk__idset {
     char **slots;
     size_t cap, n;
+    int *vals; /* a number kept with each (qk__idset_value) */
 } qk__idset;
 /* 1 when id was added, 0 when it was there already, -1 out of memory. */
 int qk__idset_add(qk__idset *s, const char *id);
+/* The number kept with key, which is added (with 0) when new; NULL out of memory. */
+int *qk__idset_value(qk__idset *s, const char *key);
 void qk__idset_free(qk__idset *s);
 
 typedef struct qk__src {
@@ -33,6 +36,7 @@ typedef struct qk__src {
      * named a duplicate now, not after the first one is fixed. */
     void (*rejected)(const char *id, int line, void *payload);
     qk__idset made; /* ids made from stems, unique within the file */
+    qk__idset made_next; /* each made id's next free number (-2, -3, ...) */
     const char *sheet; /* .xlsx: the sheet to read (name or 1-based number); NULL: the first */
 } qk__src;
 

@@ -119,6 +119,7 @@ typedef struct xlsx {
     /* the workbook's sheets, in tab order */
     struct sheet {
         char *name, *rid;
+        int hidden; /* state="hidden" or "veryHidden": not a tab anyone sees */
     } *sheets;
     size_t n_sheets;
     char **strings; /* sharedStrings, in order */
@@ -376,7 +377,7 @@ static void XMLCALL book_start(void *ud, const XML_Char *name, const XML_Char **
     xlsx *x = ud;
     if (x->failed || strcmp(local(name), "sheet") != 0)
         return;
-    const char *sheet = attr(atts, "name"), *rid = attr(atts, "id");
+    const char *sheet = attr(atts, "name"), *rid = attr(atts, "id"), *state = attr(atts, "state");
     if (!sheet || !rid || x->n_sheets >= XLSX_MAX_SHEETS)
         return;
     struct sheet *nv = realloc(x->sheets, (x->n_sheets + 1) * sizeof *nv);
@@ -387,6 +388,7 @@ static void XMLCALL book_start(void *ud, const XML_Char *name, const XML_Char **
     x->sheets = nv;
     nv[x->n_sheets].name = qk__dup(sheet);
     nv[x->n_sheets].rid = qk__dup(rid);
+    nv[x->n_sheets].hidden = state && (strcmp(state, "hidden") == 0 || strcmp(state, "veryHidden") == 0);
     if (!nv[x->n_sheets].name || !nv[x->n_sheets].rid) {
         free(nv[x->n_sheets].name);
         free(nv[x->n_sheets].rid);
@@ -496,7 +498,7 @@ static void XMLCALL style_end(void *ud, const XML_Char *name)
 
 /* ---- numbers as the author saw them ----------------------------------- */
 
-enum shown { SHOWN_OK, SHOWN_DATE, SHOWN_OTHER };
+enum shown { SHOWN_OK, SHOWN_DATE, SHOWN_OTHER, SHOWN_LONG };
 
 /* The built-in formats a number can have (ECMA-376 18.8.30); NULL where the
  * id is a date or time, or not one this reader shows. */
@@ -507,6 +509,10 @@ static const char *builtin_format(int id, enum shown *kind)
     case 11: return "0.00E+00";
     case 12: return "# ?/?";
     case 13: return "# ?" "?/?" "?";
+    case 41:
+    case 42:
+    case 43:
+    case 44: return "会计专用 / accounting";
     case 48: return "##0.0E+0";
     default: break;
     }
@@ -534,12 +540,96 @@ static const char *builtin_format(int id, enum shown *kind)
     return NULL;
 }
 
+/* |v| in decimal as Excel holds it, 15 significant digits, rounded half away
+ * from zero to `decimals` places (Excel rounds the decimal digits it shows,
+ * so 2.5 shows as 3 and 1.005 as 1.01, where printf would give 2 and 1.00):
+ * the integer digits in ip (no leading zeros; "0" for none), the decimals in
+ * fp. */
+static void decimal_digits(double v, int decimals, char *ip, size_t ipn, char *fp, size_t fpn)
+{
+    char e[48];
+    snprintf(e, sizeof e, "%.14e", fabs(v)); /* d.dddddddddddddde+XX */
+    char d[16];
+    int nd = 0;
+    for (const char *p = e; *p && *p != 'e' && nd < 15; p++)
+        if (*p >= '0' && *p <= '9')
+            d[nd++] = *p;
+    const char *ep = strchr(e, 'e');
+    long exp = ep ? strtol(ep + 1, NULL, 10) : 0;
+    /* digits S with the point after P of them, long enough to round */
+    char sd[160];
+    int len = 0, point;
+    if (exp >= 0) {
+        point = (int)exp + 1;
+    } else {
+        for (long k = 0; k < -exp && len < 60; k++)
+            sd[len++] = '0';
+        point = 1;
+    }
+    for (int k = 0; k < nd && len < 100; k++)
+        sd[len++] = d[k];
+    while (len < point + decimals + 1 && len < 150)
+        sd[len++] = '0';
+    int keep = point + decimals;
+    if (keep < len && sd[keep] >= '5') {
+        int k = keep - 1;
+        while (k >= 0 && sd[k] == '9')
+            sd[k--] = '0';
+        if (k >= 0) {
+            sd[k]++;
+        } else { /* 9.99 -> 10.0 */
+            memmove(sd + 1, sd, (size_t)len);
+            sd[0] = '1';
+            len++;
+            point++;
+            keep++;
+        }
+    }
+    int lead = 0;
+    while (lead < point - 1 && sd[lead] == '0')
+        lead++;
+    snprintf(ip, ipn, "%.*s", point - lead, sd + lead);
+    snprintf(fp, fpn, "%.*s", decimals, sd + point);
+}
+
+/* General: up to 15 significant digits, never in E notation (a number that
+ * would need it is refused by the caller). */
 static void general(double v, char *out, size_t n)
 {
-    /* Excel keeps 15 significant digits: 0.1+0.2 is shown as 0.3. */
-    snprintf(out, n, "%.15g", v);
-    if (strcmp(out, "-0") == 0)
-        snprintf(out, n, "0");
+    char ip[40], fp[40];
+    /* 15 significant digits: 14 - floor(log10 |v|) decimals */
+    int decimals = v == 0 ? 0 : 14 - (int)floor(log10(fabs(v)));
+    decimal_digits(v, decimals < 0 ? 0 : decimals > 30 ? 30 : decimals, ip, sizeof ip, fp, sizeof fp);
+    size_t k = strlen(fp);
+    while (k > 0 && fp[k - 1] == '0')
+        fp[--k] = '\0';
+    int zero = strcmp(ip, "0") == 0 && !fp[0];
+    snprintf(out, n, "%s%s%s%s", v < 0 && !zero ? "-" : "", ip, fp[0] ? "." : "", fp);
+}
+
+/* A [...] part of a format: 1 when it only colours the text (or names a
+ * currency, copied to lit), 0 when it is elapsed time (a date), -1 when it is
+ * a condition or anything else this reader does not show. */
+static int bracket(const char *b, size_t n, char *lit, size_t litn)
+{
+    static const char *const colours[] = {"Black", "Blue", "Cyan", "Green", "Magenta", "Red", "White",
+                                           "Yellow", "黑色", "蓝色", "青色", "绿色", "洋红", "红色",
+                                           "白色", "黄色"};
+    if (n > 0 && b[0] == '$') { /* [$¥-804]: a currency symbol */
+        size_t k = 1;
+        while (k < n && b[k] != '-')
+            k++;
+        snprintf(lit + strlen(lit), litn - strlen(lit), "%.*s", (int)(k - 1), b + 1);
+        return 1;
+    }
+    for (size_t i = 0; i < sizeof colours / sizeof colours[0]; i++)
+        if (strlen(colours[i]) == n && strncasecmp(b, colours[i], n) == 0)
+            return 1;
+    if (n > 5 && strncasecmp(b, "Color", 5) == 0 && strspn(b + 5, "0123456789") == n - 5)
+        return 1;
+    if (n > 0 && strspn(b, "hHmMsS") == n)
+        return 0;
+    return -1; /* [>=100], [DBNum1], [$-F800] ... */
 }
 
 /* The number v shown through one section of a format code; SHOWN_OK with the
@@ -548,7 +638,7 @@ static enum shown show_section(double v, const char *code, size_t len, char *out
 {
     char before[128] = "", after[128] = "";
     int placeholders = 0, done_number = 0, decimals = 0, in_decimals = 0, thousands = 0;
-    int percent = 0, text_at = 0, is_general = 0;
+    int int_zeros = 0, percent = 0, text_at = 0, is_general = 0;
     for (size_t i = 0; i < len; i++) {
         char c = code[i];
         char *lit = done_number || placeholders ? after : before;
@@ -573,16 +663,11 @@ static enum shown show_section(double v, const char *code, size_t len, char *out
             size_t j = i + 1;
             while (j < len && code[j] != ']')
                 j++;
-            if (i + 1 < len && code[i + 1] == '$') { /* [$¥-804]: a currency symbol */
-                size_t k = i + 2;
-                while (k < j && code[k] != '-')
-                    k++;
-                snprintf(lit + strlen(lit), 128 - strlen(lit), "%.*s", (int)(k - i - 2), code + i + 2);
-            } else {
-                for (size_t k = i + 1; k < j; k++)
-                    if (strchr("hHmMsS", code[k]))
-                        return SHOWN_DATE; /* [h]:mm elapsed time */
-            }
+            int kind = bracket(code + i + 1, j - i - 1, lit, 128);
+            if (kind == 0)
+                return SHOWN_DATE;
+            if (kind < 0)
+                return SHOWN_OTHER;
             i = j;
         } else if (c == '_' || c == '*') {
             i++; /* padding and fill */
@@ -593,8 +678,11 @@ static enum shown show_section(double v, const char *code, size_t len, char *out
         } else if (c == '0' || c == '#' || c == '?') {
             if (done_number)
                 return SHOWN_OTHER; /* digits split by text: 000-0000 */
+            if (c == '?')
+                return SHOWN_OTHER; /* aligned digits: spaces this reader does not keep */
             placeholders++;
             decimals += in_decimals;
+            int_zeros += !in_decimals && c == '0';
         } else if (c == '.' && (placeholders || (i + 1 < len && strchr("0#?", code[i + 1])))) {
             if (in_decimals || done_number)
                 return SHOWN_OTHER;
@@ -635,33 +723,33 @@ static enum shown show_section(double v, const char *code, size_t len, char *out
     }
     if (percent)
         v *= 100;
-    char num[64];
-    if (is_general || text_at || !placeholders) {
+    char num[256] = "";
+    if (is_general || text_at) {
+        double a = fabs(v);
+        if (a >= 1e15 || (a > 0 && a < 1e-9))
+            return SHOWN_LONG; /* E notation in Excel, and digits lost past 15 */
         general(v, num, sizeof num);
-        if (!placeholders)
-            num[0] = '\0'; /* a format of text alone shows no number */
-    } else {
+    } else if (placeholders) {
         if (fabs(v) >= 1e15)
-            return SHOWN_OTHER;
-        snprintf(num, sizeof num, "%.*f", decimals, v);
-        if (strspn(num, "-0.") == strlen(num) && num[0] == '-')
-            memmove(num, num + 1, strlen(num)); /* -0.00 */
-        if (thousands) {
-            char grouped[96];
-            const char *digits = num[0] == '-' ? num + 1 : num;
-            const char *dot = strchr(digits, '.');
-            size_t int_len = dot ? (size_t)(dot - digits) : strlen(digits);
-            size_t w = 0;
-            if (num[0] == '-')
-                grouped[w++] = '-';
-            for (size_t i = 0; i < int_len; i++) {
-                if (i > 0 && (int_len - i) % 3 == 0)
-                    grouped[w++] = ',';
-                grouped[w++] = digits[i];
-            }
-            snprintf(grouped + w, sizeof grouped - w, "%s", digits + int_len);
-            snprintf(num, sizeof num, "%s", grouped);
+            return SHOWN_LONG;
+        char ip[64], fp[64];
+        decimal_digits(v, decimals, ip, sizeof ip, fp, sizeof fp);
+        if (strcmp(ip, "0") == 0 && int_zeros == 0)
+            ip[0] = '\0'; /* "#.00" shows 0.5 as .50, "#" shows 0 as nothing */
+        char padded[96];
+        size_t il = strlen(ip);
+        size_t pad = int_zeros > (int)il ? (size_t)int_zeros - il : 0; /* "000" shows 7 as 007 */
+        snprintf(padded, sizeof padded, "%.*s%s", (int)pad, "0000000000000000000000000000000", ip);
+        char grouped[128];
+        size_t w = 0, pl = strlen(padded);
+        for (size_t i = 0; i < pl && w + 2 < sizeof grouped; i++) {
+            if (thousands && i > 0 && (pl - i) % 3 == 0)
+                grouped[w++] = ',';
+            grouped[w++] = padded[i];
         }
+        grouped[w] = '\0';
+        /* a negative number keeps its sign however it rounds (-0.4 as "0" shows -0) */
+        snprintf(num, sizeof num, "%s%s%s%s", v < 0 ? "-" : "", grouped, decimals ? "." : "", fp);
     }
     snprintf(out, n, "%s%s%s", before, num, after);
     /* trailing spaces of padding ("#,##0 ") are not text anyone types */
@@ -824,6 +912,10 @@ static void end_cell(xlsx *x)
             cell_error(x, QK_C_XLSX_DATE, v);
             return;
         }
+        if (k == SHOWN_LONG) {
+            cell_error(x, QK_C_XLSX_LONG, v);
+            return;
+        }
         if (k == SHOWN_OTHER) {
             char what[160];
             int style = x->cell_style;
@@ -957,12 +1049,22 @@ static const struct sheet *choose_sheet(xlsx *x)
         sb_add(&names, "“", strlen("“"));
         sb_add(&names, x->sheets[i].name, strlen(x->sheets[i].name));
         sb_add(&names, "”", strlen("”"));
+        if (x->sheets[i].hidden) {
+            const char *h = qk__cmsg_text(x->s->lang, QK_C_XLSX_HIDDEN);
+            sb_add(&names, h, strlen(h));
+        }
     }
     const struct sheet *found = NULL;
     if (x->n_sheets == 0) {
         fail(x, 0, QK_C_XLSX_NO_SHEET, "", "");
     } else if (!want || !*want) {
-        found = &x->sheets[0];
+        /* the first tab the author sees: hidden sheets (an old bank kept out
+         * of sight) are passed over */
+        for (size_t i = 0; i < x->n_sheets && !found; i++)
+            if (!x->sheets[i].hidden)
+                found = &x->sheets[i];
+        if (!found)
+            found = &x->sheets[0];
         if (x->n_sheets > 1)
             qk__diag(x->s, QK_DIAG_WARNING, 0, 0, QK_C_XLSX_FIRST_SHEET, found->name,
                      names.p ? names.p : "");

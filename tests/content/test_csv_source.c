@@ -179,6 +179,44 @@ static void every_row_problem_is_reported_with_its_line(void **state)
     assert_int_equal(p.n, 1);
 }
 
+/* A sheet saved as it was laid out: a title row (merged across the columns
+ * in the spreadsheet) above the header, and the options under one merged
+ * 选项 cell with the letters in the row below. */
+static void a_title_row_and_options_under_one_heading(void **state)
+{
+    (void)state;
+    qkt_parsed p;
+    qkt_parse(QK_SRC_CSV,
+              "2026年学雷锋知识竞赛题库,,,,,,\n"
+              "题型,题干,选项,,,,答案\n"
+              ",,A,B,C,D,\n"
+              "单选,雷锋同志的家乡在哪里？,湖南望城,辽宁抚顺,湖北武汉,广东广州,A\n"
+              "判断,雷锋出生于1940年。,,,,,对\n",
+              &p);
+    assert_int_equal(p.errors, 0);
+    assert_int_equal(p.warnings, 0);
+    assert_int_equal(p.n, 2);
+    assert_string_equal(p.q[0].options, "湖南望城|辽宁抚顺|湖北武汉|广东广州");
+    assert_int_equal(p.q[0].line, 4);
+    assert_int_equal(p.q[1].line, 5);
+    /* Without the letters row, 选项 alone names no column: the options are lost, said. */
+    qkt_parse(QK_SRC_CSV, "题型,题干,选项,,答案\n单选,哪一个？,甲,乙,A\n", &p);
+    assert_int_equal(p.n, 0);
+    assert_non_null(strstr(p.diags, "1: warning: unknown column \"选项\" ignored"));
+}
+
+/* Two columns that both mean the answer: which one holds the key would be a
+ * guess, so neither is taken. */
+static void a_column_named_twice_is_an_error(void **state)
+{
+    (void)state;
+    qkt_parsed p;
+    qkt_parse(QK_SRC_CSV, "题型,题干,A,B,答案,正确答案\n单选,哪一个？,甲,乙,A,B\n", &p);
+    assert_int_equal(p.errors, 1);
+    assert_non_null(strstr(p.diags, "1: error: column 5 (\"答案\") and column 6 (\"正确答案\") name the same thing"));
+    assert_int_equal(p.n, 0);
+}
+
 static void missing_columns_and_unclosed_quotes(void **state)
 {
     (void)state;
@@ -248,6 +286,8 @@ int main(void)
         cmocka_unit_test(ids_made_from_stems_are_stable_and_unique),
         cmocka_unit_test(every_row_problem_is_reported_with_its_line),
         cmocka_unit_test(missing_columns_and_unclosed_quotes),
+        cmocka_unit_test(a_title_row_and_options_under_one_heading),
+        cmocka_unit_test(a_column_named_twice_is_an_error),
         cmocka_unit_test(gbk_and_bom_are_decoded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

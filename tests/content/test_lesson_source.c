@@ -22,7 +22,7 @@ static int parse(const char *text, diags *g, qk__lesson *l)
 {
     memset(g, 0, sizeof *g);
     qk__src s = {"l.md", text, strlen(text), "t", QK_LANG_EN, collect, g, NULL, NULL, 0, NULL, NULL,
-                 {NULL, 0, 0}, NULL};
+                 {NULL, 0, 0, NULL}, {NULL, 0, 0, NULL}, NULL};
     int rc = qk__parse_lesson(&s, "fallback-id", l);
     qk__label(&s, NULL);
     qk__idset_free(&s.made);

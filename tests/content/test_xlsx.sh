@@ -44,7 +44,9 @@ printf 'A\nABC\n对\n1963\n' | "$QK" play --theme 题库 --order seq --count 0 >
 expect_contains "every answer from the workbook is right" "$WORK/play" "答对：4 / 4 题"
 
 # openpyxl: two sheets (questions on the second), numbers in formats (50%,
-# 6,300, 1963年, 3.14, TRUE), a line break in a stem, formatted empty rows.
+# 6,300, 1963年, 3.14, TRUE), rounded as Excel shows them (2.5 as 3, 1.005 as
+# 1.01, 0.125 as 13%), leading zeros (007), 0.000001 in full, a line break in
+# a stem, formatted empty rows.
 unzip -p "$F/py/题库.xlsx" xl/worksheets/sheet2.xml >"$WORK/py-sheet.xml"
 expect_contains "openpyxl wrote the text in the cells (LibreOffice's bank has shared strings)" \
     "$WORK/py-sheet.xml" '<c r="B2" t="inlineStr"><is><t>&#38647;'
@@ -57,7 +59,12 @@ same_as_csv "the sheet by its number" "$F/py/题库.xlsx" "$F/py-csv/题库.csv"
 "$QK" bundle check "$F/py/题库.xlsx" >"$WORK/o" 2>&1
 expect_eq "the first sheet holds no questions" "$?" 1
 expect_contains "says which sheet it read and which there are" "$WORK/o" \
-    "题库.xlsx: warning: 读的是第一个工作表“说明”（本文件的工作表：“说明”、“题库”；要读别的，用 --sheet 工作表名）"
+    "题库.xlsx: warning: 读的是工作表“说明”，最左边没有隐藏的一个（本文件的工作表：“说明”、“题库”；要读别的，用 --sheet 工作表名）"
+
+# An old bank kept in a hidden first sheet is not the one read.
+same_as_csv "a hidden first sheet" "$F/hidden/题库.xlsx" "$F/hidden-csv/题库.csv"
+expect_contains "says which sheet it read, and which is hidden" "$WORK/bx" \
+    "读的是工作表“题库”，最左边没有隐藏的一个（本文件的工作表：“旧题库”（隐藏）、“题库”"
 "$QK" bundle check "$F/py/题库.xlsx" --sheet 题目 >"$WORK/o" 2>&1
 expect_eq "a sheet that is not there" "$?" 1
 expect_contains "names the sheets there are" "$WORK/o" "没有工作表“题目”；本文件的工作表：“说明”、“题库”"
@@ -68,16 +75,22 @@ expect_eq "--sheet without a name is a usage error" "$?" 2
 "$QK" bundle check "$F/bad/坏题库.xlsx" >"$WORK/o" 2>&1
 expect_eq "the bad bank fails" "$?" 1
 grep -o '^[^ ]*坏题库.xlsx:[0-9]*' "$WORK/o" | sed 's/.*://' | tr '\n' ' ' >"$WORK/rows"
-expect_eq "four problems, in row order" "$(cat "$WORK/rows")" "2 4 5 6 "
+expect_eq "seven problems, in row order" "$(cat "$WORK/rows")" "2 4 5 6 7 8 9 "
 expect_contains "a date" "$WORK/o" "坏题库.xlsx:2:5: error: 单元格 E2 是日期或时间（表格里存的是 18172，和看到的不一样）"
 expect_contains "a formula with no value" "$WORK/o" "坏题库.xlsx:4:5: error: 单元格 E4 是公式，文件里没有算好的值"
 expect_contains "a wrong letter, as in CSV" "$WORK/o" "坏题库.xlsx:5: error: 题目 “答案字母写错的题”：答案“C”"
 expect_contains "a scientific number" "$WORK/o" "坏题库.xlsx:6:5: error: 单元格 E6 的数字格式“0.00E+00”"
+expect_contains "an 18-digit number Excel cannot keep" "$WORK/o" "坏题库.xlsx:7:5: error: 单元格 E7 的数字 1.101011990010112e+17 超出 Excel 能原样保存的 15 位"
+expect_contains "a conditional format" "$WORK/o" "坏题库.xlsx:8:5: error: 单元格 E8 的数字格式“[>=100]\"满分\";0”显示的样子读不出"
+expect_contains "Chinese numerals are not a date" "$WORK/o" "坏题库.xlsx:9:5: error: 单元格 E9 的数字格式“[DBNum1]General”"
 expect_not_contains "a refused cell is not also an empty answer" "$WORK/o" "答案为空"
 "$QK" bundle build "$F/bad/坏题库.xlsx" -o "$WORK/bad.qkb" >/dev/null 2>&1
 expect_eq "nothing is built" "$(ls "$WORK" | grep -c bad.qkb)" 0
 
-# Files that are not workbooks.
+# Files that are not workbooks, or not there.
+"$QK" bundle check "$WORK/题库（新）.xlsx" >"$WORK/o" 2>&1
+expect_eq "a file that is not there: exit 2" "$?" 2
+expect_contains "says it is not there" "$WORK/o" "题库（新）.xlsx: error: 找不到这个文件或文件夹"
 printf '题型,题干,答案\n' >"$WORK/renamed.xlsx"
 "$QK" bundle check "$WORK/renamed.xlsx" >"$WORK/o" 2>&1
 expect_eq "a renamed CSV fails" "$?" 1

@@ -94,10 +94,19 @@ PY_ROWS = [
     ('判断', '雷锋是湖南望城人。', None, None, None, None, True, 1),
     ('单选', '圆周率取两位小数是多少？', 3.14, 3.41, 3.12, 3.16, 'A', 1),
     ('单选', '题干里有换行：\n下面哪一项是雷锋的家乡？', '湖南望城', '辽宁抚顺', '湖北武汉', '广东广州', 'A', 1),
+    # Excel rounds what it shows half away from zero, on its 15 decimal digits
+    ('填空', '2.5 四舍五入到整数是____。', None, None, None, None, ('fmt', 2.5, '0'), 1),
+    ('填空', '1.005 四舍五入保留两位小数是____。', None, None, None, None, ('fmt', 1.005, '0.00'), 1),
+    ('填空', '八分之一写成百分数，四舍五入到整数约为____。', None, None, None, None, ('fmt', 0.125, '0%'), 1),
+    ('填空', '特工代号“零零七”用数字写作____。', None, None, None, None, ('fmt', 7, '000'), 1),
+    ('填空', '二分之一写成小数、省略个位的 0，是____。', None, None, None, None, ('fmt', 0.5, '#.00'), 1),
+    ('填空', '一百万分之一写成小数是____。', None, None, None, None, 0.000001, 1),
 ]
 PY_CSV_ANSWERS = {
     1940: '1940', '1/3': '1/3', ('pct', 0.5): '50%', ('thousands', 6300): '6,300',
-    ('year', 1963): '1963年', True: 'TRUE', 'A': 'A',
+    ('year', 1963): '1963年', True: 'TRUE', 'A': 'A', 0.000001: '0.000001',
+    ('fmt', 2.5, '0'): '3', ('fmt', 1.005, '0.00'): '1.01', ('fmt', 0.125, '0%'): '13%',
+    ('fmt', 7, '000'): '007', ('fmt', 0.5, '#.00'): '.50',
 }
 
 
@@ -118,7 +127,9 @@ def openpyxl_bank(out):
         ws.append(cells)
         r = ws.max_row
         ans = row[6]
-        if isinstance(ans, tuple):
+        if isinstance(ans, tuple) and ans[0] == 'fmt':
+            ws.cell(row=r, column=7).number_format = ans[2]
+        elif isinstance(ans, tuple):
             ws.cell(row=r, column=7).number_format = {'pct': '0%', 'thousands': '#,##0',
                                                       'year': '0"年"'}[ans[0]]
         ref.append([row[0], row[1]] + ['' if v is None else
@@ -149,7 +160,32 @@ def bad_bank(out):
     ws.append(['单选', '答案字母写错的题', '甲', '乙', 'C'])                          # row 5
     ws.append(['填空', '阿伏加德罗常数约为____。', None, None, 6.02e23])            # row 6
     ws.cell(row=6, column=5).number_format = '0.00E+00'
+    ws.append(['填空', '这个身份证号的末位是____。', None, None, 110101199001011234])  # row 7: 18 digits
+    ws.append(['填空', '五十分写作____。', None, None, 50])                         # row 8: a condition
+    ws.cell(row=8, column=5).number_format = '[>=100]"满分";0'
+    ws.append(['填空', '三写成汉字是____。', None, None, 3])                        # row 9: [DBNum1]
+    ws.cell(row=9, column=5).number_format = '[DBNum1]General'
     wb.save(os.path.join(d, '坏题库.xlsx'))
+
+
+# ---- openpyxl: an old bank kept in a hidden first sheet
+def hidden_first(out):
+    d = os.path.join(out, 'hidden')
+    os.makedirs(d, exist_ok=True)
+    wb = openpyxl.Workbook()
+    old = wb.active
+    old.title = '旧题库'
+    old.append(['题型', '题干', 'A', 'B', '答案'])
+    old.append(['单选', '中国共产党成立于哪一年？', '1920年', '1921年', 'A'])  # the old, wrong key
+    old.sheet_state = 'hidden'
+    ws = wb.create_sheet('题库')
+    ws.append(['题型', '题干', 'A', 'B', '答案'])
+    ws.append(['单选', '中国共产党成立于哪一年？', '1920年', '1921年', 'B'])
+    wb.save(os.path.join(d, '题库.xlsx'))
+    refd = os.path.join(out, 'hidden-csv')
+    os.makedirs(refd, exist_ok=True)
+    write_csv(os.path.join(refd, '题库.csv'), [['题型', '题干', 'A', 'B', '答案'],
+                                              ['单选', '中国共产党成立于哪一年？', '1920年', '1921年', 'B']])
 
 
 def main():
@@ -160,6 +196,7 @@ def main():
     os.makedirs(out, exist_ok=True)
     openpyxl_bank(out)
     bad_bank(out)
+    hidden_first(out)
     libreoffice(out)
     return 0
 
