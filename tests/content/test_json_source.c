@@ -146,7 +146,7 @@ static void missing_folder_is_an_io_error(void **state)
     o.fn = collect;
     o.payload = &g;
     assert_int_equal(qk_content_build("/nonexistent/src", "/tmp/never.qkb", &o, &st), QK_EIO);
-    assert_non_null(strstr(g.text, "not a folder"));
+    assert_non_null(strstr(g.text, "no such file or folder"));
 }
 
 int main(void)
