@@ -54,6 +54,7 @@ typedef struct build {
     const char *file; /* file being read */
     char *dir;        /* its folder, for media */
     const char *default_theme;
+    int unreadable; /* a source file could not be read: an I/O failure, not content */
 } build;
 
 qk_source_format qk_source_format_of(const char *path)
@@ -678,6 +679,7 @@ static void import_file(build *b, const char *path, qk_source_format fmt)
     char *raw = read_file(path, &len, &err);
     if (!raw) {
         say(b, QK_DIAG_ERROR, path, 0, QK_C_READ, strerror(err));
+        b->unreadable = 1;
         return;
     }
     size_t ulen = 0;
@@ -938,7 +940,7 @@ int qk_content_build(const char *src, const char *out_path, const qk_build_opts 
                 say(&b, QK_DIAG_WARNING, src, 0, QK_C_EMPTY_THEME, b.themes[i].id);
         }
         if (stats->n_errors > 0)
-            status = QK_EINVAL;
+            status = b.unreadable ? QK_EIO : QK_EINVAL;
         else if (!opts->check_only && qk_bundle_writer_commit(b.w) != QK_OK) {
             say_text(&b, out_path, 0, qk_bundle_writer_errmsg(b.w));
             status = QK_EIO;
