@@ -556,19 +556,24 @@ static void decimal_digits(double v, int decimals, char *ip, size_t ipn, char *f
             d[nd++] = *p;
     const char *ep = strchr(e, 'e');
     long exp = ep ? strtol(ep + 1, NULL, 10) : 0;
+    if (exp > 40)
+        exp = 40; /* never asked: callers refuse numbers past 15 digits */
+    if (decimals > 60)
+        decimals = 60;
     /* digits S with the point after P of them, long enough to round */
     char sd[160];
+    memset(sd, '0', sizeof sd);
     int len = 0, point;
     if (exp >= 0) {
         point = (int)exp + 1;
     } else {
-        for (long k = 0; k < -exp && len < 60; k++)
+        for (long k = 0; k < -exp && len < 40; k++)
             sd[len++] = '0';
         point = 1;
     }
-    for (int k = 0; k < nd && len < 100; k++)
+    for (int k = 0; k < nd; k++)
         sd[len++] = d[k];
-    while (len < point + decimals + 1 && len < 150)
+    while (len < point + decimals + 1) /* at most 41 + 60 + 1 */
         sd[len++] = '0';
     int keep = point + decimals;
     if (keep < len && sd[keep] >= '5') {
@@ -759,51 +764,123 @@ static enum shown show_section(double v, const char *code, size_t len, char *out
     return SHOWN_OK;
 }
 
-static enum shown show_number(const xlsx *x, double v, int style, char *out, size_t n,
-                              const char **code_out)
+/* The format code of a cell style; NULL (with *kind) for a built-in format
+ * this reader does not show. */
+static const char *format_of(const xlsx *x, int style, enum shown *kind)
 {
     int id = style >= 0 && (size_t)style < x->n_xf ? x->xf_fmt[style] : 0;
-    enum shown kind = SHOWN_OK;
-    const char *code = NULL;
-    for (size_t i = 0; i < x->n_fmts && !code; i++) {
+    *kind = SHOWN_OK;
+    for (size_t i = 0; i < x->n_fmts; i++) {
         if (x->fmts[i].id == id)
-            code = x->fmts[i].code;
+            return x->fmts[i].code;
     }
-    if (!code) {
-        code = builtin_format(id, &kind);
-        *code_out = code;
-        if (kind != SHOWN_OK)
-            return kind;
-    }
-    *code_out = code;
-    if (!code)
-        return SHOWN_OTHER;
-    /* Sections: positive;negative;zero;text. */
-    const char *sec[4] = {code, NULL, NULL, NULL};
-    size_t sec_len[4] = {strlen(code), 0, 0, 0};
-    int n_sec = 1;
-    int quoted = 0, bracket = 0;
+    return builtin_format(id, kind);
+}
+
+/* Splits a format code into its sections (positive;negative;zero;text). */
+static int sections(const char *code, const char *sec[4], size_t sec_len[4])
+{
+    sec[0] = code;
+    sec_len[0] = strlen(code);
+    int n_sec = 1, quoted = 0, in_bracket = 0;
     for (const char *p = code; *p; p++) {
         if (*p == '\\' && p[1]) {
             p++;
         } else if (*p == '"') {
             quoted = !quoted;
         } else if (!quoted && *p == '[') {
-            bracket = 1;
+            in_bracket = 1;
         } else if (!quoted && *p == ']') {
-            bracket = 0;
-        } else if (!quoted && !bracket && *p == ';' && n_sec < 4) {
+            in_bracket = 0;
+        } else if (!quoted && !in_bracket && *p == ';' && n_sec < 4) {
             sec_len[n_sec - 1] = (size_t)(p - sec[n_sec - 1]);
             sec[n_sec] = p + 1;
             sec_len[n_sec] = strlen(p + 1);
             n_sec++;
         }
     }
+    return n_sec;
+}
+
+static enum shown show_number(const xlsx *x, double v, int style, char *out, size_t n,
+                              const char **code_out)
+{
+    enum shown kind;
+    const char *code = format_of(x, style, &kind);
+    *code_out = code;
+    if (kind != SHOWN_OK)
+        return kind;
+    if (!code)
+        return SHOWN_OTHER;
+    const char *sec[4];
+    size_t sec_len[4];
+    int n_sec = sections(code, sec, sec_len);
     if (v < 0 && n_sec >= 2)
         return show_section(-v, sec[1], sec_len[1], out, n);
     if (v == 0 && n_sec >= 3)
         return show_section(v, sec[2], sec_len[2], out, n);
     return show_section(v, sec[0], sec_len[0], out, n);
+}
+
+/* Text as its cell's format shows it: a text section with words around @
+ * (@"年" shows 1921 typed as text as 1921年); NULL when the format adds
+ * nothing (the caller keeps the text), else a copy the caller frees. */
+static char *show_text(const xlsx *x, const char *text, int style)
+{
+    enum shown kind;
+    const char *code = format_of(x, style, &kind);
+    if (!code || kind != SHOWN_OK)
+        return NULL;
+    const char *sec[4];
+    size_t sec_len[4];
+    int n_sec = sections(code, sec, sec_len);
+    const char *t = NULL;
+    size_t tl = 0;
+    for (int i = 0; i < n_sec && !t; i++) {
+        int quoted = 0;
+        for (size_t k = 0; k < sec_len[i] && !t; k++) {
+            if (sec[i][k] == '"')
+                quoted = !quoted;
+            else if (!quoted && sec[i][k] == '@') {
+                t = sec[i];
+                tl = sec_len[i];
+            }
+        }
+    }
+    if (!t || (tl == 1 && t[0] == '@'))
+        return NULL;
+    strbuf b = {0};
+    for (size_t i = 0; i < tl; i++) {
+        char c = t[i];
+        if (c == '"') {
+            size_t j = i + 1;
+            while (j < tl && t[j] != '"')
+                j++;
+            sb_add(&b, t + i + 1, j - i - 1);
+            i = j;
+        } else if (c == '\\' && i + 1 < tl) {
+            sb_add(&b, t + i + 1, 1);
+            i++;
+        } else if (c == '@') {
+            sb_add(&b, text, strlen(text));
+        } else if (c == '_' || c == '*') {
+            i++;
+        } else if (c == '[') {
+            while (i < tl && t[i] != ']')
+                i++;
+        } else {
+            sb_add(&b, t + i, 1);
+        }
+    }
+    sb_add(&b, "", 0);
+    if (b.oom) {
+        free(b.p);
+        return NULL;
+    }
+    size_t k = b.n;
+    while (k > 0 && b.p[k - 1] == ' ')
+        b.p[--k] = '\0';
+    return b.p;
 }
 
 /* ---- the sheet --------------------------------------------------------- */
@@ -927,6 +1004,13 @@ static void end_cell(xlsx *x)
             return;
         }
         text = shown;
+    }
+    if (text && (strcmp(t, "s") == 0 || strcmp(t, "inlineStr") == 0 || strcmp(t, "str") == 0)) {
+        char *as_shown = show_text(x, text, x->cell_style);
+        if (as_shown) {
+            free(owned);
+            text = owned = as_shown;
+        }
     }
     if (!text || set_cell(x, x->col_no, text) != 0) {
         oom(x);

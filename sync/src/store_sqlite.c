@@ -551,7 +551,7 @@ static int attempt_events(qk_store *s, const char *attempt_id, json_t **events, 
         return st ? QK_ENOMEM : QK_EIO;
     }
     text(st, 1, attempt_id);
-    int rc = QK_OK, step;
+    int rc = QK_OK, step, seen_start = 0;
     const char *comp = NULL, *bundle = NULL;
     char *comp_id = NULL, *bundle_id = NULL;
     while (rc == QK_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -565,7 +565,8 @@ static int attempt_events(qk_store *s, const char *attempt_id, json_t **events, 
             rc = QK_ENOMEM;
             break;
         }
-        if (kind && strcmp(kind, "attempt.start") == 0 && !comp_id) {
+        if (kind && strcmp(kind, "attempt.start") == 0 && !seen_start) {
+            seen_start = 1;
             json_t *p = json_loads((const char *)sqlite3_column_text(st, 4), 0, NULL);
             comp = json_string_value(json_object_get(p, "competition"));
             bundle = (const char *)sqlite3_column_text(st, 2);

@@ -45,8 +45,8 @@ expect_contains "every answer from the workbook is right" "$WORK/play" "答对�
 
 # openpyxl: two sheets (questions on the second), numbers in formats (50%,
 # 6,300, 1963年, 3.14, TRUE), rounded as Excel shows them (2.5 as 3, 1.005 as
-# 1.01, 0.125 as 13%), leading zeros (007), 0.000001 in full, a line break in
-# a stem, formatted empty rows.
+# 1.01, 0.125 as 13%), leading zeros (007), 0.000001 in full, text in a
+# format that adds words (@"年"), a line break in a stem, formatted empty rows.
 unzip -p "$F/py/题库.xlsx" xl/worksheets/sheet2.xml >"$WORK/py-sheet.xml"
 expect_contains "openpyxl wrote the text in the cells (LibreOffice's bank has shared strings)" \
     "$WORK/py-sheet.xml" '<c r="B2" t="inlineStr"><is><t>&#38647;'
