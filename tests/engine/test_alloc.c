@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <sqlite3.h>
 
 #include "../../sync/src/request.h"
 #include "qk_content.h"
@@ -252,6 +253,30 @@ static int rescore(void *arg)
     return rc;
 }
 
+/* The same judge through a rescorer, as the server runs it: the attempt's
+ * events handed over in memory. */
+typedef struct rescorer_arg {
+    rescore_arg *a;
+    qk_event_in ev[16];
+    size_t n;
+} rescorer_arg;
+
+static int rescore_in_memory(void *arg)
+{
+    rescorer_arg *m = arg;
+    qk_rescorer *r = NULL;
+    int rc = qk_rescorer_new(&r);
+    qk_rescore out;
+    char msg[256];
+    if (rc == QK_OK)
+        rc = qk_rescorer_score(r, m->a->b, m->a->attempt_id, m->ev, m->n, NULL, NULL, &out, QK_LANG_EN, msg,
+                               sizeof msg);
+    if (rc == QK_OK && (out.answered != 4 || out.correct != 4 || !out.finished || out.mismatch))
+        rc = -999;
+    qk_rescorer_free(r);
+    return rc;
+}
+
 static void rescoring_survives_every_failed_allocation(void **state)
 {
     static const char *const right_t1[] = {"B", "A C", "对", "1921年|南湖"};
@@ -276,6 +301,35 @@ static void rescoring_survives_every_failed_allocation(void **state)
     snprintf(a.attempt_id, sizeof a.attempt_id, "%s", sum.attempt_id);
     qk_session_free(s);
     torture("re-scoring", rescore, &a);
+    /* The attempt's events, read as a server's store would hand them over. */
+    rescorer_arg m = {&a, {{0}}, 0};
+    sqlite3 *h = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open_v2(a.db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(h, "SELECT seq, kind, bundle_id, bundle_version, payload, created_ms"
+                                           " FROM events WHERE attempt_id = ?",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, a.attempt_id, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW && m.n < 16) {
+        qk_event_in *e_in = &m.ev[m.n++];
+        e_in->seq = sqlite3_column_int64(st, 0);
+        e_in->kind = __real_strdup((const char *)sqlite3_column_text(st, 1));
+        e_in->attempt_id = a.attempt_id;
+        e_in->bundle_id = __real_strdup((const char *)sqlite3_column_text(st, 2));
+        e_in->bundle_version = __real_strdup((const char *)sqlite3_column_text(st, 3));
+        e_in->payload = __real_strdup((const char *)sqlite3_column_text(st, 4));
+        e_in->created_ms = sqlite3_column_int64(st, 5);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    torture("re-scoring in memory", rescore_in_memory, &m);
+    for (size_t i = 0; i < m.n; i++) {
+        free((char *)m.ev[i].kind);
+        free((char *)m.ev[i].bundle_id);
+        free((char *)m.ev[i].bundle_version);
+        free((char *)m.ev[i].payload);
+    }
     qk_bundle_close(a.b);
     qk_engine_close(e);
     qkt_rmrf(dir);
