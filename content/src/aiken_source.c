@@ -114,7 +114,8 @@ static void emit(qk__src *s, pending *p, const char *answer)
         p->options[i] = NULL;
         q->n_options = i + 1;
     }
-    p->n_options = 0;
+    if (q->options)
+        p->n_options = 0; /* moved; else the caller's reset frees them */
     qk__label(s, q->stem);
     if (!q->id || !q->theme || !q->options) {
         qk__oom(s, p->line);

@@ -265,6 +265,16 @@ static void import_row(qk__src *s, const row *r, const int *map, size_t ncols)
     qk__label(s, NULL);
 }
 
+int qk__header_row(const qk_csv_row *r)
+{
+    int named = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        int col = column_of(r->fields[i]);
+        named += col == COL_TYPE || col == COL_STEM || col == COL_ANSWER;
+    }
+    return named >= 2;
+}
+
 /* A header row names the columns; a row that names none of the three that
  * must be there, with one cell filled in, is a title above it ("2026年学雷锋
  * 知识竞赛题库", often merged across the columns) and is passed over. */

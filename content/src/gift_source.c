@@ -392,8 +392,11 @@ static void import_block(qk__src *s, const char *b, size_t n, int line, const ch
         q->n_blanks = 1;
         for (size_t k = 0; k < count; k++) {
             if (items[k].exact > 0 && items[k].text[0]) {
-                oom |= !(q->blanks[0].accepted[q->blanks[0].n_accepted] = qk__dup(items[k].text));
-                q->blanks[0].n_accepted += !oom;
+                char *alt = qk__dup(items[k].text);
+                if (alt)
+                    q->blanks[0].accepted[q->blanks[0].n_accepted++] = alt;
+                else
+                    oom = 1;
             }
         }
     } else {

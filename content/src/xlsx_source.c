@@ -134,13 +134,17 @@ typedef struct xlsx {
     /* the parse in progress */
     XML_Parser parser;
     const char *part;
-    int depth_rph, in_t, in_v, in_xfs, in_is, in_sheetdata;
+    int depth_rph, in_t, in_v, in_xfs, in_numfmts, in_is, in_sheetdata;
     strbuf text;
     /* the sheet's rows */
     qk_csv_row *rows;
     size_t n_rows, cap_rows, next_row;
     int row_no, col_no, cell_style, cell_formula, far_cols;
     int row_bad; /* a cell of this row was refused: the row is not read */
+    struct merge {
+        int r1, c1, r2, c2;
+    } *merges; /* merged cells, as mergeCell refs name them */
+    size_t n_merges;
     char cell_type[12];
     strbuf value;
     qk_csv_row cur;
@@ -460,6 +464,8 @@ static void XMLCALL style_start(void *ud, const XML_Char *name, const XML_Char *
         return;
     if (strcmp(n, "cellXfs") == 0) {
         x->in_xfs = 1;
+    } else if (strcmp(n, "numFmts") == 0) {
+        x->in_numfmts = 1;
     } else if (strcmp(n, "xf") == 0 && x->in_xfs) {
         const char *id = attr(atts, "numFmtId");
         int *nv = realloc(x->xf_fmt, (x->n_xf + 1) * sizeof *nv);
@@ -470,7 +476,7 @@ static void XMLCALL style_start(void *ud, const XML_Char *name, const XML_Char *
         x->xf_fmt = nv;
         int fmt = small_int(id);
         x->xf_fmt[x->n_xf++] = fmt < 0 ? 0 : fmt;
-    } else if (strcmp(n, "numFmt") == 0) {
+    } else if (strcmp(n, "numFmt") == 0 && x->in_numfmts) { /* not a conditional format's */
         const char *id = attr(atts, "numFmtId"), *code = attr(atts, "formatCode");
         if (!id || !code)
             return;
@@ -494,6 +500,8 @@ static void XMLCALL style_end(void *ud, const XML_Char *name)
     xlsx *x = ud;
     if (strcmp(local(name), "cellXfs") == 0)
         x->in_xfs = 0;
+    else if (strcmp(local(name), "numFmts") == 0)
+        x->in_numfmts = 0;
 }
 
 /* ---- numbers as the author saw them ----------------------------------- */
@@ -680,6 +688,10 @@ static enum shown show_section(double v, const char *code, size_t len, char *out
             is_general = 1;
             placeholders++;
             i += 6;
+        } else if (len - i >= strlen("G/通用格式") && strncmp(code + i, "G/通用格式", strlen("G/通用格式")) == 0) {
+            is_general = 1; /* General as WPS and Chinese Excel write it */
+            placeholders++;
+            i += strlen("G/通用格式") - 1;
         } else if (c == '0' || c == '#' || c == '?') {
             if (done_number)
                 return SHOWN_OTHER; /* digits split by text: 000-0000 */
@@ -912,9 +924,8 @@ static void col_name(int col, char *out)
     out[k] = '\0';
 }
 
-static int set_cell(xlsx *x, int col, const char *text)
+static int set_field(qk_csv_row *r, int col, const char *text)
 {
-    qk_csv_row *r = &x->cur;
     while (r->n <= (size_t)col) {
         if (r->n == r->cap) {
             size_t cap = r->cap ? r->cap * 2 : 16;
@@ -1012,7 +1023,7 @@ static void end_cell(xlsx *x)
             text = owned = as_shown;
         }
     }
-    if (!text || set_cell(x, x->col_no, text) != 0) {
+    if (!text || set_field(&x->cur, x->col_no, text) != 0) {
         oom(x);
         XML_StopParser(x->parser, XML_FALSE);
     }
@@ -1027,6 +1038,19 @@ static void XMLCALL sheet_start(void *ud, const XML_Char *name, const XML_Char *
         return;
     if (strcmp(n, "sheetData") == 0) {
         x->in_sheetdata = 1;
+    } else if (strcmp(n, "mergeCell") == 0) {
+        const char *ref = attr(atts, "ref"), *colon = ref ? strchr(ref, ':') : NULL;
+        struct merge m;
+        if (colon && x->n_merges < 100000 && cell_ref(ref, &m.c1, &m.r1) && cell_ref(colon + 1, &m.c2, &m.r2)) {
+            struct merge *nv = realloc(x->merges, (x->n_merges + 1) * sizeof *nv);
+            if (!nv) {
+                oom(x);
+                XML_StopParser(x->parser, XML_FALSE);
+                return;
+            }
+            x->merges = nv;
+            x->merges[x->n_merges++] = m;
+        }
     } else if (!x->in_sheetdata) {
         return;
     } else if (strcmp(n, "row") == 0) {
@@ -1104,6 +1128,38 @@ static void XMLCALL sheet_end(void *ud, const XML_Char *name)
         x->cur.line = x->row_no;
         x->rows[x->n_rows++] = x->cur;
         memset(&x->cur, 0, sizeof x->cur);
+    }
+}
+
+/* A cell merged down over question rows ("每题 2 分" beside twenty rows, one
+ * 主题 for a block) shows its value on each of them: each row gets it, as
+ * the author sees it. Merges at or above the header (a title, a 选项 cell
+ * over its letters) are left as they are: the header logic reads them. */
+static void fill_merges(xlsx *x)
+{
+    int header = 0;
+    for (size_t i = 0; i < x->n_rows && !header; i++)
+        if (qk__header_row(&x->rows[i]))
+            header = x->rows[i].line;
+    for (size_t m = 0; m < x->n_merges && !x->failed; m++) {
+        const struct merge *g = &x->merges[m];
+        if (g->r2 <= g->r1 || g->r1 <= header || g->c1 >= XLSX_MAX_COLS)
+            continue;
+        const char *v = NULL;
+        size_t i = 0;
+        while (i < x->n_rows && x->rows[i].line < g->r1)
+            i++;
+        if (i < x->n_rows && x->rows[i].line == g->r1 && (size_t)g->c1 < x->rows[i].n)
+            v = x->rows[i].fields[g->c1];
+        if (!v || !*v)
+            continue;
+        char *keep = qk__dup(v); /* the row's own copy may move as fields are added */
+        for (i++; keep && i < x->n_rows && x->rows[i].line <= g->r2; i++)
+            if (set_field(&x->rows[i], g->c1, keep) != 0)
+                oom(x);
+        if (!keep)
+            oom(x);
+        free(keep);
     }
 }
 
@@ -1237,6 +1293,8 @@ void qk__import_xlsx(qk__src *s)
     if (!x.failed) {
         const struct rel *r = rel_of_type(&x, "/sharedStrings");
         char *part = r ? resolve(dir, r->target) : NULL;
+        if (r && !part)
+            oom(&x);
         if (part)
             parse_part(&x, part, 1, sst_start, sst_end, keep_text);
         free(part);
@@ -1244,6 +1302,8 @@ void qk__import_xlsx(qk__src *s)
     if (!x.failed) {
         const struct rel *r = rel_of_type(&x, "/styles");
         char *part = r ? resolve(dir, r->target) : NULL;
+        if (r && !part)
+            oom(&x);
         if (part)
             parse_part(&x, part, 1, style_start, style_end, no_text);
         free(part);
@@ -1254,6 +1314,8 @@ void qk__import_xlsx(qk__src *s)
         if (x.far_cols)
             qk__diag(s, QK_DIAG_WARNING, 0, 0, QK_C_XLSX_FAR_COLS, "IV");
     }
+    if (!x.failed)
+        fill_merges(&x);
     if (!x.failed)
         qk__import_rows(s, next_sheet_row, &x);
     free(sheet_part);
@@ -1276,6 +1338,7 @@ void qk__import_xlsx(qk__src *s)
     for (size_t i = 0; i < x.n_rows; i++)
         qk_csv_row_free(&x.rows[i]);
     free(x.rows);
+    free(x.merges);
     qk_csv_row_free(&x.cur);
     free(x.text.p);
     free(x.value.p);

@@ -169,12 +169,12 @@ static qk_bundle *find_bundle(qk_store *s, const char *id, const char *version)
 }
 
 /* Re-scores one finished attempt from its events as the store holds them. */
-static int rescore_attempt(qk_store *s, qk_bundle *b, const char *attempt, qk_rescore *res, char *msg,
-                           size_t msglen)
+static int rescore_attempt(qk_store *s, qk_bundle *b, const char *attempt, const char *device,
+                           qk_rescore *res, char *msg, size_t msglen)
 {
     json_t *evs = NULL;
     char *spec = NULL;
-    int rc = s->ops->attempt_events(s, attempt, &evs, &spec);
+    int rc = s->ops->attempt_events(s, attempt, device ? device : "", &evs, &spec);
     if (rc != QK_OK) {
         snprintf(msg, msglen, "%s", s->err);
         return rc;
@@ -227,7 +227,8 @@ static void rescore(qk_store *s, json_t *events, const size_t *inserted, qk_impo
         if (!b) {
             r->unscored++;
             s->ops->put_score(s, ev, NULL, "bundle not on the server");
-        } else if (rescore_attempt(s, b, attempt, &res, msg, sizeof msg) == QK_OK) {
+        } else if (rescore_attempt(s, b, attempt, json_string_value(json_object_get(ev, "device_id")), &res, msg,
+                                   sizeof msg) == QK_OK) {
             r->rescored++;
             r->mismatches += res.mismatch ? 1 : 0;
             s->ops->put_score(s, ev, &res, res.mismatch ? "device score differs" : "");
@@ -511,9 +512,12 @@ int qk__store_ingest(qk_store *s, const char *device, const char *pem, json_t *e
         int tx = s->ops->begin(s) == QK_OK;
         rescore(s, events, fresh, r);
         judge_points(s, device, events, fresh);
-        if (tx && s->ops->commit(s) != QK_OK) { /* kept waiting: judged again later */
-            r->unscored += r->rescored;
-            r->rescored = 0;
+        if (tx && s->ops->commit(s) != QK_OK) {
+            /* Undone together: judged again, each write on its own, so that
+             * what can be kept is (as before the batch's transaction). */
+            r->rescored = r->unscored = r->mismatches = 0;
+            rescore(s, events, fresh, r);
+            judge_points(s, device, events, fresh);
         }
     }
     free(fresh);

@@ -246,6 +246,8 @@ int qk__sqlite_store_open(qk_store *s, const char *path)
 static int begin(qk_store *s)
 {
     sq *q = s->impl;
+    if (sqlite3_get_autocommit(q->db))
+        q->depth = 0; /* SQLite ended it (a full disk, an I/O error): start afresh */
     int rc = exec(s, q->depth ? "SAVEPOINT inner" : "BEGIN IMMEDIATE");
     if (rc == QK_OK)
         q->depth++;
@@ -258,10 +260,16 @@ static int commit(qk_store *s)
     int rc = exec(s, q->depth > 1 ? "RELEASE inner" : "COMMIT");
     if (rc == QK_OK && q->depth > 0) {
         q->depth--;
-    } else if (rc != QK_OK && q->depth <= 1) { /* not kept: nothing half-open stays */
+    } else if (rc != QK_OK && q->depth > 1) { /* the inner part is undone, the outer goes on */
+        sqlite3_exec(q->db, "ROLLBACK TO inner", NULL, NULL, NULL);
+        sqlite3_exec(q->db, "RELEASE inner", NULL, NULL, NULL);
+        q->depth--;
+    } else if (rc != QK_OK) { /* not kept: nothing half-open stays */
         sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
         q->depth = 0;
     }
+    if (sqlite3_get_autocommit(q->db))
+        q->depth = 0;
     return rc;
 }
 
@@ -276,6 +284,8 @@ static void rollback(qk_store *s)
     }
     if (q->depth > 0)
         q->depth--;
+    if (sqlite3_get_autocommit(q->db))
+        q->depth = 0;
 }
 
 static int device_key(qk_store *s, const char *device_id, char **pem)
@@ -538,19 +548,21 @@ static int put_score(qk_store *s, json_t *finish, const qk_rescore *r, const cha
     return run(s, st, "attempt_scores", 0);
 }
 
-static int attempt_events(qk_store *s, const char *attempt_id, json_t **events, char **comp_spec)
+static int attempt_events(qk_store *s, const char *attempt_id, const char *device_id, json_t **events,
+                          char **comp_spec)
 {
     *events = json_array();
     *comp_spec = NULL;
     sqlite3_stmt *st = cached(s, S_ATTEMPT_EVENTS,
                               "SELECT seq, kind, bundle_id, bundle_version, payload, created_ms FROM events"
-                              " WHERE attempt_id = ? ORDER BY seq");
+                              " WHERE attempt_id = ? AND device_id = ? ORDER BY seq");
     if (!*events || !st) {
         json_decref(*events);
         *events = NULL;
         return st ? QK_ENOMEM : QK_EIO;
     }
     text(st, 1, attempt_id);
+    text(st, 2, device_id);
     int rc = QK_OK, step, seen_start = 0;
     const char *comp = NULL, *bundle = NULL;
     char *comp_id = NULL, *bundle_id = NULL;

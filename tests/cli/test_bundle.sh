@@ -46,7 +46,7 @@ expect_contains "all four errors counted" "$WORK/c" "检查发现 4 个错误"
 "$QK" --lang en bundle check "$F/csv/good.csv" >"$WORK/c" 2>&1
 expect_eq "check of a good file exits 0" "$?" 0
 expect_contains "unknown column is a warning" "$WORK/c" "good.csv:1:10: warning: unknown column"
-expect_contains "check counts" "$WORK/c" "checked: 2 themes, 5 questions, 0 lessons, no errors"
+expect_contains "check counts" "$WORK/c" "checked: themes 2, questions 5, lessons 0, no errors"
 "$QK" bundle build "$WORK/nowhere" -o "$WORK/x.qkb" >"$WORK/n" 2>&1
 expect_eq "missing source exits 2" "$?" 2
 "$QK" bundle build "$F/mini" >"$WORK/n" 2>&1

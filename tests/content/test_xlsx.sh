@@ -71,6 +71,11 @@ expect_contains "names the sheets there are" "$WORK/o" "没有工作表“题目
 "$QK" bundle check "$F/py/题库.xlsx" --sheet >"$WORK/o" 2>&1
 expect_eq "--sheet without a name is a usage error" "$?" 2
 
+# 分值 and 主题 merged down beside the questions: each question has them.
+unzip -p "$F/merged/题库.xlsx" xl/worksheets/sheet1.xml >"$WORK/m-sheet.xml"
+expect_contains "openpyxl merged 分值 down four rows" "$WORK/m-sheet.xml" '<mergeCell ref="F2:F5"/>'
+same_as_csv "points and themes merged down" "$F/merged/题库.xlsx" "$F/merged-csv/题库.csv"
+
 # Cells that do not hold what the author saw, each named, all in one run, by row.
 "$QK" bundle check "$F/bad/坏题库.xlsx" >"$WORK/o" 2>&1
 expect_eq "the bad bank fails" "$?" 1

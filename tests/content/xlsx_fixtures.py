@@ -103,12 +103,15 @@ PY_ROWS = [
     ('填空', '一百万分之一写成小数是____。', None, None, None, None, 0.000001, 1),
     # text typed into a cell whose format adds words: @"年" shows 1921 as 1921年
     ('填空', '中国共产党成立于____。', None, None, None, None, ('fmt', '1921', '@"年"'), 1),
+    # General as WPS writes it, with a word after it
+    ('填空', '“向雷锋同志学习”的题词发表于1963年3月____。', None, None, None, None,
+     ('fmt', 5, 'G/通用格式"日"'), 1),
 ]
 PY_CSV_ANSWERS = {
     1940: '1940', '1/3': '1/3', ('pct', 0.5): '50%', ('thousands', 6300): '6,300',
     ('year', 1963): '1963年', True: 'TRUE', 'A': 'A', 0.000001: '0.000001',
     ('fmt', 2.5, '0'): '3', ('fmt', 1.005, '0.00'): '1.01', ('fmt', 0.125, '0%'): '13%',
-    ('fmt', 7, '000'): '007', ('fmt', 0.5, '#.00'): '.50', ('fmt', '1921', '@"年"'): '1921年',
+    ('fmt', 7, '000'): '007', ('fmt', 0.5, '#.00'): '.50', ('fmt', '1921', '@"年"'): '1921年', ('fmt', 5, 'G/通用格式"日"'): '5日',
 }
 
 
@@ -190,6 +193,32 @@ def hidden_first(out):
                                               ['单选', '中国共产党成立于哪一年？', '1920年', '1921年', 'B']])
 
 
+# ---- openpyxl: points and themes merged down beside the questions they belong to
+def merged_down(out):
+    d = os.path.join(out, 'merged')
+    os.makedirs(d, exist_ok=True)
+    rows = [['题型', '题干', 'A', 'B', '答案', '分值', '主题'],
+            ['单选', '中国共产党第一次全国代表大会在哪一年召开？', '1921年', '1927年', 'A', 2, '党史'],
+            ['判断', '中共一大最后一天的会议在嘉兴南湖的游船上举行。', None, None, '对', None, None],
+            ['单选', '雷锋同志的家乡在哪里？', '湖南望城', '辽宁抚顺', 'A', None, '雷锋精神'],
+            ['判断', '“向雷锋同志学习”的题词发表于1963年。', None, None, '对', None, None]]
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = '题库'
+    for r in rows:
+        ws.append(r)
+    ws.merge_cells('F2:F5')  # 每题 2 分
+    ws.merge_cells('G2:G3')
+    ws.merge_cells('G4:G5')
+    wb.save(os.path.join(d, '题库.xlsx'))
+    refd = os.path.join(out, 'merged-csv')
+    os.makedirs(refd, exist_ok=True)
+    ref = [rows[0]]
+    for i, r in enumerate(rows[1:]):
+        ref.append([r[0], r[1], r[2] or '', r[3] or '', r[4], '2', '党史' if i < 2 else '雷锋精神'])
+    write_csv(os.path.join(refd, '题库.csv'), ref)
+
+
 def main():
     if len(sys.argv) != 2 or sys.argv[1] in ('-h', '--help'):
         print(__doc__.strip())
@@ -199,6 +228,7 @@ def main():
     openpyxl_bank(out)
     bad_bank(out)
     hidden_first(out)
+    merged_down(out)
     libreoffice(out)
     return 0
 
