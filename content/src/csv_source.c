@@ -322,19 +322,26 @@ static int *map_header(qk__src *s, const row *r, int *have, int warn)
     return map;
 }
 
-static int push(row *r, const char *text)
+int qk__row_set(qk_csv_row *r, size_t col, const char *text)
 {
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 16;
-        char **nv = realloc(r->fields, cap * sizeof *nv);
-        if (!nv)
+    while (r->n <= col) {
+        if (r->n == r->cap) {
+            size_t cap = r->cap ? r->cap * 2 : 16;
+            char **nv = realloc(r->fields, cap * sizeof *nv);
+            if (!nv)
+                return -1;
+            r->fields = nv;
+            r->cap = cap;
+        }
+        if (!(r->fields[r->n] = qk__dup("")))
             return -1;
-        r->fields = nv;
-        r->cap = cap;
+        r->n++;
     }
-    if (!(r->fields[r->n] = qk__dup(text)))
+    char *t = qk__dup(text);
+    if (!t)
         return -1;
-    r->n++;
+    free(r->fields[col]);
+    r->fields[col] = t;
     return 0;
 }
 
@@ -361,7 +368,7 @@ void qk__import_rows(qk__src *s, qk__next_row next, void *rd)
     }
     int ok = 1;
     for (size_t i = 0; ok && i < r.n; i++)
-        ok = push(&head, r.fields[i]) == 0;
+        ok = qk__row_set(&head, i, r.fields[i]) == 0;
     head.line = r.line;
     map = ok ? map_header(s, &head, have, 0) : NULL;
     if (!map)
@@ -369,18 +376,9 @@ void qk__import_rows(qk__src *s, qk__next_row next, void *rd)
     got = map ? next(rd, &r) : -1;
     if (got == 1 && letters_row(&r, map, head.n)) {
         /* Options under one merged 选项 cell: the letters name the columns. */
-        for (size_t i = 0; ok && i < r.n; i++) {
-            while (ok && head.n <= i)
-                ok = push(&head, "") == 0;
-            if (ok && r.fields[i][0]) {
-                char *name = qk__dup(r.fields[i]);
-                ok = name != NULL;
-                if (ok) {
-                    free(head.fields[i]);
-                    head.fields[i] = name;
-                }
-            }
-        }
+        for (size_t i = 0; ok && i < r.n; i++)
+            if (r.fields[i][0])
+                ok = qk__row_set(&head, i, r.fields[i]) == 0;
         if (!ok)
             qk__oom(s, r.line);
         got = ok ? next(rd, &r) : -1;

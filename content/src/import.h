@@ -65,6 +65,9 @@ typedef int (*qk__next_row)(void *rd, qk_csv_row *r);
 /* Questions from a table's rows, the first non-blank row (or the one under a
  * title row) naming the columns: what CSV and .xlsx share. */
 void qk__import_rows(qk__src *s, qk__next_row next, void *rd);
+/* Sets field col of r to a copy of text, adding empty fields up to it; -1
+ * out of memory. */
+int qk__row_set(qk_csv_row *r, size_t col, const char *text);
 /* 1 when the row names at least two of the columns every table needs (题型,
  * 题干, 答案): a header row. */
 int qk__header_row(const qk_csv_row *r);

@@ -924,29 +924,6 @@ static void col_name(int col, char *out)
     out[k] = '\0';
 }
 
-static int set_field(qk_csv_row *r, int col, const char *text)
-{
-    while (r->n <= (size_t)col) {
-        if (r->n == r->cap) {
-            size_t cap = r->cap ? r->cap * 2 : 16;
-            char **nv = realloc(r->fields, cap * sizeof *nv);
-            if (!nv)
-                return -1;
-            r->fields = nv;
-            r->cap = cap;
-        }
-        if (!(r->fields[r->n] = qk__dup("")))
-            return -1;
-        r->n++;
-    }
-    char *t = qk__dup(text);
-    if (!t)
-        return -1;
-    free(r->fields[col]);
-    r->fields[col] = t;
-    return 0;
-}
-
 static void cell_error(xlsx *x, qk__cmsg id, const char *detail)
 {
     char ref[24];
@@ -1023,7 +1000,7 @@ static void end_cell(xlsx *x)
             text = owned = as_shown;
         }
     }
-    if (!text || set_field(&x->cur, x->col_no, text) != 0) {
+    if (!text || qk__row_set(&x->cur, (size_t)x->col_no, text) != 0) {
         oom(x);
         XML_StopParser(x->parser, XML_FALSE);
     }
@@ -1155,7 +1132,7 @@ static void fill_merges(xlsx *x)
             continue;
         char *keep = qk__dup(v); /* the row's own copy may move as fields are added */
         for (i++; keep && i < x->n_rows && x->rows[i].line <= g->r2; i++)
-            if (set_field(&x->rows[i], g->c1, keep) != 0)
+            if (qk__row_set(&x->rows[i], (size_t)g->c1, keep) != 0)
                 oom(x);
         if (!keep)
             oom(x);

@@ -168,20 +168,19 @@ static qk_bundle *find_bundle(qk_store *s, const char *id, const char *version)
     return b;
 }
 
-/* Re-scores one finished attempt from its events as the store holds them. */
+/* Re-scores one finished attempt from its events as the store holds them,
+ * with the published competition its start names when the bundle has none
+ * of that id. */
 static int rescore_attempt(qk_store *s, qk_bundle *b, const char *attempt, const char *device,
                            qk_rescore *res, char *msg, size_t msglen)
 {
-    json_t *evs = NULL;
+    json_t *evs = NULL, *start = NULL;
     char *spec = NULL;
-    int rc = s->ops->attempt_events(s, attempt, device ? device : "", &evs, &spec);
-    if (rc != QK_OK) {
-        snprintf(msg, msglen, "%s", s->err);
-        return rc;
-    }
+    int rc = s->ops->attempt_events(s, attempt, device ? device : "", &evs);
     size_t n = json_array_size(evs);
-    qk_event_in *in = calloc(n ? n : 1, sizeof *in);
-    const char *comp = NULL;
+    qk_event_in *in = rc == QK_OK ? calloc(n ? n : 1, sizeof *in) : NULL;
+    if (rc == QK_OK && !in)
+        rc = QK_ENOMEM;
     for (size_t i = 0; in && i < n; i++) {
         json_t *ev = json_array_get(evs, i);
         in[i].seq = json_integer_value(json_object_get(ev, "seq"));
@@ -191,16 +190,17 @@ static int rescore_attempt(qk_store *s, qk_bundle *b, const char *attempt, const
         in[i].bundle_version = json_string_value(json_object_get(ev, "bundle_version"));
         in[i].payload = json_string_value(json_object_get(ev, "payload"));
         in[i].created_ms = json_integer_value(json_object_get(ev, "created_ms"));
-    }
-    json_t *start = NULL;
-    for (size_t i = 0; in && spec && i < n && !start; i++)
-        if (in[i].kind && strcmp(in[i].kind, "attempt.start") == 0)
+        if (!start && in[i].kind && strcmp(in[i].kind, "attempt.start") == 0)
             start = json_loads(in[i].payload, 0, NULL);
-    comp = json_string_value(json_object_get(start, "competition"));
-    if (!in)
-        rc = QK_ENOMEM;
+    }
+    const char *comp = json_string_value(json_object_get(start, "competition"));
+    if (rc == QK_OK && comp)
+        rc = s->ops->competition_spec(s, comp, qk_bundle_info_get(b)->id, &spec);
+    if (rc == QK_OK)
+        rc = qk_rescorer_score(s->judge->rescorer, b, attempt, in, n, spec ? comp : NULL, spec, res, s->lang, msg,
+                               msglen);
     else
-        rc = qk_rescorer_score(s->judge->rescorer, b, attempt, in, n, comp, spec, res, s->lang, msg, msglen);
+        snprintf(msg, msglen, "%s", s->err);
     json_decref(start);
     free(in);
     free(spec);

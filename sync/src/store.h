@@ -45,13 +45,13 @@ typedef struct qk_store_ops {
     /* Records a re-scoring of the attempt a finish event closes; the device's
      * and the server's scores (and competition points) are both kept. */
     int (*put_score)(qk_store *s, json_t *finish, const qk_rescore *r, const char *note);
-    /* Every event of an attempt from the device that made it, as stored
-     * (payload as its JSON text; another device's events naming the same
-     * attempt are not its), and the spec of the published competition it
-     * entered (*comp_spec NULL when it entered none the store holds); caller
-     * frees both. */
-    int (*attempt_events)(qk_store *s, const char *attempt_id, const char *device_id, json_t **events,
-                          char **comp_spec);
+    /* Every event of an attempt from the device that made it, as stored, in
+     * the device's order (payload as its JSON text; another device's events
+     * naming the same attempt are not its); caller frees. */
+    int (*attempt_events)(qk_store *s, const char *attempt_id, const char *device_id, json_t **events);
+    /* The spec of the published competition id of bundle_id (*spec NULL when
+     * the store holds none); caller frees. */
+    int (*competition_spec)(qk_store *s, const char *id, const char *bundle_id, char **spec);
     /* A member event from a device of this branch: member.added puts a member
      * the server does not know on the roster; member.pin_changed updates the
      * PIN hash. Both move the roster cursor so other kiosks pull them. */

@@ -548,11 +548,9 @@ static int put_score(qk_store *s, json_t *finish, const qk_rescore *r, const cha
     return run(s, st, "attempt_scores", 0);
 }
 
-static int attempt_events(qk_store *s, const char *attempt_id, const char *device_id, json_t **events,
-                          char **comp_spec)
+static int attempt_events(qk_store *s, const char *attempt_id, const char *device_id, json_t **events)
 {
     *events = json_array();
-    *comp_spec = NULL;
     sqlite3_stmt *st = cached(s, S_ATTEMPT_EVENTS,
                               "SELECT seq, kind, bundle_id, bundle_version, payload, created_ms FROM events"
                               " WHERE attempt_id = ? AND device_id = ? ORDER BY seq");
@@ -563,9 +561,7 @@ static int attempt_events(qk_store *s, const char *attempt_id, const char *devic
     }
     text(st, 1, attempt_id);
     text(st, 2, device_id);
-    int rc = QK_OK, step, seen_start = 0;
-    const char *comp = NULL, *bundle = NULL;
-    char *comp_id = NULL, *bundle_id = NULL;
+    int rc = QK_OK, step;
     while (rc == QK_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
         const char *kind = (const char *)sqlite3_column_text(st, 1);
         json_t *ev = json_pack("{s:I, s:s, s:s?, s:s?, s:s, s:I}", "seq", (json_int_t)sqlite3_column_int64(st, 0),
@@ -573,45 +569,31 @@ static int attempt_events(qk_store *s, const char *attempt_id, const char *devic
                                "bundle_version", (const char *)sqlite3_column_text(st, 3), "payload",
                                (const char *)sqlite3_column_text(st, 4), "created_ms",
                                (json_int_t)sqlite3_column_int64(st, 5));
-        if (!ev || json_array_append_new(*events, ev) != 0) {
+        if (!ev || json_array_append_new(*events, ev) != 0)
             rc = QK_ENOMEM;
-            break;
-        }
-        if (kind && strcmp(kind, "attempt.start") == 0 && !seen_start) {
-            seen_start = 1;
-            json_t *p = json_loads((const char *)sqlite3_column_text(st, 4), 0, NULL);
-            comp = json_string_value(json_object_get(p, "competition"));
-            bundle = (const char *)sqlite3_column_text(st, 2);
-            comp_id = comp ? strdup(comp) : NULL;
-            bundle_id = bundle ? strdup(bundle) : NULL;
-            if ((comp && !comp_id) || (bundle && !bundle_id))
-                rc = QK_ENOMEM;
-            json_decref(p);
-        }
     }
     if (rc == QK_OK && step != SQLITE_DONE)
         rc = fail(s, "events");
-    sqlite3_reset(st);
-    if (rc == QK_OK && comp_id && bundle_id) {
-        st = cached(s, S_ATTEMPT_COMP, "SELECT spec FROM competitions WHERE id = ? AND bundle_id = ?");
-        if (!st) {
-            rc = QK_EIO;
-        } else {
-            text(st, 1, comp_id);
-            text(st, 2, bundle_id);
-            if (sqlite3_step(st) == SQLITE_ROW && !(*comp_spec = strdup((const char *)sqlite3_column_text(st, 0))))
-                rc = QK_ENOMEM;
-            sqlite3_reset(st); /* a statement left stepping would hold its read snapshot */
-        }
-    }
-    free(comp_id);
-    free(bundle_id);
+    sqlite3_reset(st); /* a statement left stepping would hold its read snapshot */
     if (rc != QK_OK) {
         json_decref(*events);
         *events = NULL;
-        free(*comp_spec);
-        *comp_spec = NULL;
     }
+    return rc;
+}
+
+static int competition_spec(qk_store *s, const char *id, const char *bundle_id, char **spec)
+{
+    *spec = NULL;
+    sqlite3_stmt *st = cached(s, S_ATTEMPT_COMP, "SELECT spec FROM competitions WHERE id = ? AND bundle_id = ?");
+    if (!st)
+        return QK_EIO;
+    text(st, 1, id);
+    text(st, 2, bundle_id);
+    int rc = QK_OK;
+    if (sqlite3_step(st) == SQLITE_ROW && !(*spec = strdup((const char *)sqlite3_column_text(st, 0))))
+        rc = QK_ENOMEM;
+    sqlite3_reset(st);
     return rc;
 }
 
@@ -1267,6 +1249,7 @@ const qk_store_ops qk__sqlite_store = {
     .count = count,
     .put_score = put_score,
     .attempt_events = attempt_events,
+    .competition_spec = competition_spec,
     .member_event = member_event,
     .branch_add = branch_add,
     .branch_list = branch_list,
