@@ -553,7 +553,9 @@ static int attempt_events(qk_store *s, const char *attempt_id, const char *devic
     *events = json_array();
     sqlite3_stmt *st = cached(s, S_ATTEMPT_EVENTS,
                               "SELECT seq, kind, bundle_id, bundle_version, payload, created_ms FROM events"
-                              " WHERE attempt_id = ? AND device_id = ? ORDER BY seq");
+                              " WHERE attempt_id = ? AND +device_id = ? ORDER BY seq");
+    /* "+device_id": found by the attempt's index (a dozen rows), not by walking
+     * the device's every event in (device_id, seq) order for the ORDER BY */
     if (!*events || !st) {
         json_decref(*events);
         *events = NULL;
