@@ -26,6 +26,13 @@ struct qk_bundle {
         char **ids;
         size_t n;
     } drawn;
+    /* Questions kept parsed once asked for (qk_bundle_keep_questions): an
+     * open-addressed table by id, at most half full. */
+    struct {
+        int on;
+        size_t n, cap;
+        qk_question **slot;
+    } kept;
 };
 
 static int copy_ids(char **from, size_t n, char ***ids)
@@ -557,6 +564,63 @@ int qk_bundle_question(qk_bundle *b, const char *id, qk_question **out)
     return QK_OK;
 }
 
+void qk_bundle_keep_questions(qk_bundle *b)
+{
+    b->kept.on = 1;
+}
+
+static size_t id_hash(const char *id)
+{
+    size_t h = 1469598103934665603u; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+        h = (h ^ *p) * 1099511628211u;
+    return h;
+}
+
+static int kept_grow(qk_bundle *b)
+{
+    size_t cap = b->kept.cap ? b->kept.cap * 2 : 64;
+    qk_question **slot = calloc(cap, sizeof *slot);
+    if (!slot)
+        return QK_ENOMEM;
+    for (size_t i = 0; i < b->kept.cap; i++) {
+        qk_question *q = b->kept.slot[i];
+        if (!q)
+            continue;
+        size_t k = id_hash(q->id) & (cap - 1);
+        while (slot[k])
+            k = (k + 1) & (cap - 1);
+        slot[k] = q;
+    }
+    free(b->kept.slot);
+    b->kept.slot = slot;
+    b->kept.cap = cap;
+    return QK_OK;
+}
+
+int qk__bundle_question_kept(qk_bundle *b, const char *id, qk_question **out)
+{
+    if (!b->kept.on)
+        return 0;
+    if (2 * (b->kept.n + 1) > b->kept.cap && kept_grow(b) != QK_OK)
+        return QK_ENOMEM;
+    size_t k = id_hash(id) & (b->kept.cap - 1);
+    for (; b->kept.slot[k]; k = (k + 1) & (b->kept.cap - 1)) {
+        if (strcmp(b->kept.slot[k]->id, id) == 0) {
+            *out = b->kept.slot[k];
+            return 1;
+        }
+    }
+    qk_question *q = NULL;
+    int status = qk_bundle_question(b, id, &q);
+    if (status != QK_OK)
+        return status;
+    b->kept.slot[k] = q;
+    b->kept.n++;
+    *out = q;
+    return 1;
+}
+
 int qk_bundle_media(qk_bundle *b, const char *name, void **data, size_t *len, char **mime)
 {
     *data = NULL;
@@ -615,6 +679,9 @@ void qk_bundle_close(qk_bundle *b)
     free(b->signer);
     qk_strv_free(b->drawn.ids, b->drawn.n);
     free(b->drawn.theme);
+    for (size_t i = 0; i < b->kept.cap; i++)
+        qk_question_free(b->kept.slot[i]);
+    free(b->kept.slot);
     free(b);
 }
 

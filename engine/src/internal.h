@@ -88,6 +88,10 @@ int qk__engine_sqlerr(qk_engine *e, int rc, const char *what);
 
 /* The bundle's read-only database, for engine modules that read their own tables. */
 sqlite3 *qk__bundle_db(qk_bundle *b);
+/* When b keeps its questions (qk_bundle_keep_questions): question id, owned
+ * by b, in *out, and 1; 0 when b does not keep them (*out untouched). A
+ * failure is returned as a negative QK_E* status with b's message set. */
+int qk__bundle_question_kept(qk_bundle *b, const char *id, qk_question **out);
 typedef struct qk_competition qk_competition;
 /* A competition a server published for bundle_id, from any database with
  * the competitions(id, bundle_id, spec) table (progress file or server store). */

@@ -13,6 +13,7 @@
 
 typedef struct slot {
     qk_question *q;
+    int kept; /* q belongs to the bundle (qk_bundle_keep_questions) */
     size_t perm[QK_MAX_OPTIONS];
     int answered;
     qk_centi score, max;
@@ -49,6 +50,7 @@ struct qk_session {
     int ended;         /* challenge: a wrong answer ended the run */
     char day[QK_DATE_LEN]; /* daily: the Beijing day the set belongs to */
     qk_competition *comp; /* competition mode: its definition */
+    int comp_borrowed;    /* comp belongs to a rescorer */
     int64_t shown_mono;   /* monotonic clock when the item was handed out */
     int finished;
     int timed_out;
@@ -178,7 +180,11 @@ static int draw(qk_session *s)
     }
     for (size_t i = 0; i < n; i++) {
         slot *sl = &s->slots[i];
-        status = qk_bundle_question(s->b, ids[order[i]], &sl->q);
+        status = qk__bundle_question_kept(s->b, ids[order[i]], &sl->q);
+        if (status == 1)
+            sl->kept = 1, status = QK_OK;
+        else if (status == 0)
+            status = qk_bundle_question(s->b, ids[order[i]], &sl->q);
         if (status != QK_OK) {
             qk__errf(&s->err, s->lang, status, QK_M_BUNDLE_CORRUPT, "bundle",
                      qk_bundle_errmsg(s->b));
@@ -494,13 +500,189 @@ static int redraw(qk_session *s, const char *recorded)
     return status;
 }
 
-/* A review's question list comes from its attempt.start record: the book may
- * have changed since, but the attempt asks what it asked when it began. */
-static int load_fixed(qk_session *s, sqlite3 *db, const char *json_ids)
+/* --- an attempt as its events record it: the one loader of resume and re-score --- */
+
+typedef struct logged_answer {
+    int64_t i;
+    char *q, *response;
+    int64_t elapsed_ms;
+    int timeout;
+} logged_answer;
+
+typedef struct attempt_log {
+    int started; /* its attempt.start was read */
+    char *bundle_id, *bundle_version;
+    int64_t started_ms;
+    char *mode, *theme, *order, *seed, *questions, *competition, *day;
+    int64_t count;
+    int time_limit_s;
+    logged_answer *answers; /* in the order they were given (seq) */
+    size_t n_answers, cap;
+    int finished; /* its attempt.finish was read */
+    int64_t score;
+    int comp_points;
+} attempt_log;
+
+/* Reads events' payloads: statements over any SQLite connection (they touch
+ * no table, only the JSON bound to them). */
+typedef struct log_reader {
+    sqlite3 *db;
+    sqlite3_stmt *start, *answer, *finish, *ids;
+} log_reader;
+
+static void reader_close(log_reader *r)
+{
+    sqlite3_finalize(r->start);
+    sqlite3_finalize(r->answer);
+    sqlite3_finalize(r->finish);
+    sqlite3_finalize(r->ids);
+    memset(r, 0, sizeof *r);
+}
+
+static int reader_open(log_reader *r, sqlite3 *db)
+{
+    memset(r, 0, sizeof *r);
+    r->db = db;
+    int rc = sqlite3_prepare_v3(db,
+                                "SELECT json_extract(?1, '$.mode'), json_extract(?1, '$.theme'),"
+                                " json_extract(?1, '$.count'), json_extract(?1, '$.order'),"
+                                " json_extract(?1, '$.time_limit_s'), json_extract(?1, '$.seed'),"
+                                " json_extract(?1, '$.questions'), json_extract(?1, '$.competition'),"
+                                " json_extract(?1, '$.day')",
+                                -1, SQLITE_PREPARE_PERSISTENT, &r->start, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v3(db,
+                                "SELECT json_extract(?1, '$.i'), json_extract(?1, '$.q'),"
+                                " json_extract(?1, '$.response'), json_extract(?1, '$.elapsed_ms'),"
+                                " json_extract(?1, '$.timeout')",
+                                -1, SQLITE_PREPARE_PERSISTENT, &r->answer, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v3(db, "SELECT json_extract(?1, '$.score'), json_extract(?1, '$.comp_points')", -1,
+                                SQLITE_PREPARE_PERSISTENT, &r->finish, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v3(db, "SELECT value FROM json_each(?1)", -1, SQLITE_PREPARE_PERSISTENT, &r->ids,
+                                NULL);
+    if (rc != SQLITE_OK)
+        reader_close(r);
+    return rc == SQLITE_OK ? QK_OK : rc == SQLITE_NOMEM ? QK_ENOMEM : QK_EIO;
+}
+
+static void log_free(attempt_log *log)
+{
+    char **owned[] = {&log->bundle_id, &log->bundle_version, &log->mode,        &log->theme, &log->order,
+                      &log->seed,      &log->questions,      &log->competition, &log->day};
+    for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
+        free(*owned[i]);
+    for (size_t i = 0; i < log->n_answers; i++) {
+        free(log->answers[i].q);
+        free(log->answers[i].response);
+    }
+    free(log->answers);
+    memset(log, 0, sizeof *log);
+}
+
+/* A copy of column col, or NULL for SQL NULL; *oom set when the copy failed. */
+static char *col_copy(sqlite3_stmt *st, int col, int *oom)
+{
+    const char *v = (const char *)sqlite3_column_text(st, col);
+    char *c = v ? qk__strdup(v) : NULL;
+    *oom |= v && !c;
+    return c;
+}
+
+static int grow_answers(attempt_log *log)
+{
+    size_t cap = log->cap ? 2 * log->cap : 16;
+    logged_answer *v = realloc(log->answers, cap * sizeof *v);
+    if (!v)
+        return 0;
+    log->answers = v;
+    log->cap = cap;
+    return 1;
+}
+
+/* Adds one of the attempt's events, in seq order, to log. Events of other
+ * kinds are not the attempt's record and are passed over. */
+static int log_add(log_reader *r, attempt_log *log, const char *kind, const char *bundle_id,
+                   const char *bundle_version, const char *payload, int64_t created_ms)
+{
+    sqlite3_stmt *st = strcmp(kind, "attempt.start") == 0    ? (log->started ? NULL : r->start)
+                       : strcmp(kind, "answer") == 0         ? r->answer
+                       : strcmp(kind, "attempt.finish") == 0 ? (log->finished ? NULL : r->finish)
+                                                             : NULL;
+    if (!st)
+        return QK_OK;
+    sqlite3_bind_text(st, 1, payload ? payload : "{}", -1, SQLITE_STATIC);
+    int step = sqlite3_step(st), oom = 0;
+    if (step != SQLITE_ROW) {
+        sqlite3_reset(st);
+        /* a payload that is not JSON is a damaged record, not a failed read */
+        return step == SQLITE_NOMEM ? QK_ENOMEM : QK_ECORRUPT;
+    }
+    if (st == r->start) {
+        log->started = 1;
+        log->bundle_id = bundle_id ? qk__strdup(bundle_id) : NULL;
+        log->bundle_version = bundle_version ? qk__strdup(bundle_version) : NULL;
+        oom = (bundle_id && !log->bundle_id) || (bundle_version && !log->bundle_version);
+        log->started_ms = created_ms;
+        log->mode = col_copy(st, 0, &oom);
+        log->theme = col_copy(st, 1, &oom);
+        log->count = sqlite3_column_int64(st, 2);
+        log->order = col_copy(st, 3, &oom);
+        log->time_limit_s = sqlite3_column_int(st, 4);
+        log->seed = col_copy(st, 5, &oom);
+        log->questions = col_copy(st, 6, &oom);
+        log->competition = col_copy(st, 7, &oom);
+        log->day = col_copy(st, 8, &oom);
+    } else if (st == r->finish) {
+        log->finished = 1;
+        log->score = sqlite3_column_int64(st, 0);
+        log->comp_points = sqlite3_column_int(st, 1);
+    } else if (log->n_answers == log->cap &&
+               !grow_answers(log)) {
+        oom = 1;
+    } else {
+        logged_answer *a = &log->answers[log->n_answers++];
+        memset(a, 0, sizeof *a);
+        a->i = sqlite3_column_type(st, 0) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 0);
+        a->q = col_copy(st, 1, &oom);
+        a->response = col_copy(st, 2, &oom);
+        a->elapsed_ms = sqlite3_column_int64(st, 3);
+        a->timeout = sqlite3_column_int(st, 4);
+    }
+    sqlite3_reset(st);
+    return oom ? QK_ENOMEM : QK_OK;
+}
+
+/* The log of attempt aid from the events table of db (a progress file). */
+static int log_read_db(log_reader *r, const char *aid, attempt_log *log)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT value FROM json_each(?)", -1, &st, NULL) != SQLITE_OK)
-        return qk__errf(&s->err, s->lang, QK_EIO, QK_M_SQL, "json", sqlite3_errmsg(db));
+    if (sqlite3_prepare_v2(r->db,
+                           "SELECT kind, bundle_id, bundle_version, payload, created_ms FROM events"
+                           " WHERE attempt_id = ? ORDER BY seq",
+                           -1, &st, NULL) != SQLITE_OK)
+        return QK_EIO;
+    sqlite3_bind_text(st, 1, aid, -1, SQLITE_STATIC);
+    int status = QK_OK, step;
+    while (status == QK_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *kind = (const char *)sqlite3_column_text(st, 0);
+        status = log_add(r, log, kind ? kind : "", (const char *)sqlite3_column_text(st, 1),
+                         (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
+                         sqlite3_column_int64(st, 4));
+    }
+    if (status == QK_OK && step != SQLITE_DONE)
+        status = step == SQLITE_NOMEM ? QK_ENOMEM : QK_EIO;
+    sqlite3_finalize(st);
+    return status;
+}
+
+/* A review's, a spaced repetition's or a competition's question list comes
+ * from its attempt.start record: the book may have changed since, but the
+ * attempt asks what it asked when it began. */
+static int load_fixed(qk_session *s, log_reader *r, const char *json_ids)
+{
+    sqlite3_stmt *st = r->ids;
     sqlite3_bind_text(st, 1, json_ids, -1, SQLITE_STATIC);
     int status = QK_OK;
     while (status == QK_OK && sqlite3_step(st) == SQLITE_ROW) {
@@ -515,125 +697,111 @@ static int load_fixed(qk_session *s, sqlite3 *db, const char *json_ids)
         else
             s->n_fixed++;
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return status;
 }
 
-/* Restores the answers of a resumed attempt from its answer events, re-scoring
- * each from the raw response rather than trusting the stored score. */
-static int replay_answers(qk_session *s, sqlite3 *db)
+/* Restores the answers of a logged attempt, scoring each again from the raw
+ * response rather than trusting the score the device stored. */
+static int replay_answers(qk_session *s, const attempt_log *log)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT json_extract(payload, '$.i'), json_extract(payload, '$.q'),"
-                           " json_extract(payload, '$.response'),"
-                           " json_extract(payload, '$.elapsed_ms'), json_extract(payload, '$.timeout')"
-                           " FROM events WHERE attempt_id = ? AND kind = 'answer' ORDER BY seq",
-                           -1, &st, NULL) != SQLITE_OK)
-        return qk__errf(&s->err, s->lang, QK_EIO, QK_M_SQL, "events", sqlite3_errmsg(db));
-    sqlite3_bind_text(st, 1, s->attempt_id, -1, SQLITE_STATIC);
-    int status = QK_OK;
-    while (status == QK_OK && sqlite3_step(st) == SQLITE_ROW) {
-        int64_t i = sqlite3_column_int64(st, 0);
-        const char *qid = (const char *)sqlite3_column_text(st, 1);
-        const char *resp = (const char *)sqlite3_column_text(st, 2);
-        int timeout = sqlite3_column_int(st, 4);
-        if (i < 0 || (size_t)i >= s->n || !qid || (!resp && !timeout) ||
-            strcmp(qid, s->slots[i].q->id) != 0) {
-            status = qk__errf(&s->err, s->lang, QK_ECORRUPT, QK_M_S_REPLAY, s->attempt_id);
-            break;
-        }
-        slot *sl = &s->slots[i];
-        if (timeout) {
+    for (size_t k = 0; k < log->n_answers; k++) {
+        const logged_answer *a = &log->answers[k];
+        if (a->i < 0 || (size_t)a->i >= s->n || !a->q || (!a->response && !a->timeout) ||
+            strcmp(a->q, s->slots[a->i].q->id) != 0)
+            return qk__errf(&s->err, s->lang, QK_ECORRUPT, QK_M_S_REPLAY, s->attempt_id);
+        slot *sl = &s->slots[a->i];
+        if (a->timeout) {
             sl->answered = sl->timed_out = 1;
             sl->max = (qk_centi)sl->q->points * 100;
             s->ended |= s->mode == QK_MODE_CHALLENGE;
             continue;
         }
         qk_response r;
-        if (qk_response_parse(&r, sl->q, NULL, resp, NULL) != QK_OK) {
-            status = qk__errf(&s->err, s->lang, QK_ECORRUPT, QK_M_S_REPLAY, s->attempt_id);
-            break;
-        }
+        if (qk_response_parse(&r, sl->q, NULL, a->response, NULL) != QK_OK)
+            return qk__errf(&s->err, s->lang, QK_ECORRUPT, QK_M_S_REPLAY, s->attempt_id);
         qk_response_score(sl->q, &r, &sl->score, &sl->max, &sl->correct);
         sl->answered = 1;
-        sl->elapsed_ms = sqlite3_column_int64(st, 3);
+        sl->elapsed_ms = a->elapsed_ms;
         s->ended |= s->mode == QK_MODE_CHALLENGE && !sl->correct;
-        status = set_display(s, sl, &r);
+        int status = set_display(s, sl, &r);
         qk_response_clear(&r);
+        if (status != QK_OK)
+            return status;
     }
-    sqlite3_finalize(st);
+    return QK_OK;
+}
+
+/* Finds the competition an attempt entered: the device's (its bundle or a
+ * competition its server published to it), or the one the server judges by. */
+typedef int (*find_competition)(void *arg, qk_bundle *b, const char *id, qk_competition **out,
+                                int *borrowed);
+
+/* Loads the attempt log records into s (whose attempt_id is set): the spec
+ * its attempt.start recorded, the same draw, and every answer given. The
+ * one loader of resume and re-score, so both ask the same of a record. */
+static int load_log(qk_session *s, log_reader *r, const attempt_log *log, find_competition find, void *arg)
+{
+    const qk_bundle_info *info = qk_bundle_info_get(s->b);
+    if (!log->bundle_id || !log->bundle_version || strcmp(log->bundle_id, info->id) != 0 ||
+        strcmp(log->bundle_version, info->version) != 0)
+        return qk__errf(&s->err, s->lang, QK_EVERSION, QK_M_S_BUNDLE, log->bundle_id ? log->bundle_id : "?",
+                        log->bundle_version ? log->bundle_version : "?", info->id, info->version);
+    s->started_ms = log->started_ms;
+    s->mode = qk_mode_parse(log->mode);
+    if (log->theme && !(s->theme = qk__strdup(log->theme)))
+        return oom(s);
+    s->count = (size_t)log->count;
+    s->order = log->order && strcmp(log->order, "sequential") == 0 ? QK_ORDER_SEQUENTIAL : QK_ORDER_RANDOM;
+    s->time_limit_s = log->time_limit_s;
+    s->seed = log->seed ? strtoull(log->seed, NULL, 10) : 0;
+    if (s->mode == QK_MODE_DAILY)
+        snprintf(s->day, sizeof s->day, "%s", log->day ? log->day : "");
+    if (!log->questions || s->mode < QK_MODE_PRACTICE || s->mode > QK_MODE_COMPETITION)
+        return qk__errf(&s->err, s->lang, QK_ECORRUPT, QK_M_S_REPLAY, s->attempt_id);
+    int status = QK_OK;
+    if (s->mode == QK_MODE_REVIEW || s->mode == QK_MODE_SRS || s->mode == QK_MODE_COMPETITION)
+        status = load_fixed(s, r, log->questions);
+    if (status == QK_OK && s->mode == QK_MODE_COMPETITION &&
+        (!log->competition || find(arg, s->b, log->competition, &s->comp, &s->comp_borrowed) != QK_OK))
+        status = qk__errf(&s->err, s->lang, QK_EVERSION, QK_M_S_REPLAY, s->attempt_id);
+    if (status == QK_OK)
+        status = redraw(s, log->questions);
+    if (status == QK_OK)
+        status = replay_answers(s, log);
+    recount_competition(s);
     return status;
 }
 
-/* Loads attempt aid of the progress file into s: the spec from its
- * attempt.start, the same draw, and the answers given. */
+static int find_on_device(void *arg, qk_bundle *b, const char *id, qk_competition **out, int *borrowed)
+{
+    (void)borrowed;
+    return qk_competition_find(arg, b, id, out);
+}
+
+/* Loads attempt aid of the progress file into s, to continue it or show it. */
 static int load_attempt(qk_session *s, const char *aid)
 {
     qk_engine *e = s->e;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(e->db,
-                           "SELECT s.attempt_id, s.bundle_id, s.bundle_version, s.created_ms,"
-                           " json_extract(s.payload, '$.mode'), json_extract(s.payload, '$.theme'),"
-                           " json_extract(s.payload, '$.count'), json_extract(s.payload, '$.order'),"
-                           " json_extract(s.payload, '$.time_limit_s'),"
-                           " json_extract(s.payload, '$.seed'), json_extract(s.payload, '$.questions'),"
-                           " json_extract(s.payload, '$.competition'), json_extract(s.payload, '$.day')"
-                           " FROM events s WHERE s.kind = 'attempt.start' AND s.attempt_id = ?",
-                           -1, &st, NULL) != SQLITE_OK)
-        return engine_fail(s, qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "events"));
-    sqlite3_bind_text(st, 1, aid, -1, SQLITE_STATIC);
-    int step = sqlite3_step(st);
-    if (step != SQLITE_ROW) {
-        sqlite3_finalize(st);
-        if (step == SQLITE_DONE)
-            return qk__errf(&s->err, s->lang, QK_ENOTFOUND, QK_M_S_NONE);
-        return engine_fail(s, qk__engine_sqlerr(e, step, "events"));
-    }
-    const qk_bundle_info *info = qk_bundle_info_get(s->b);
-    const char *bid = (const char *)sqlite3_column_text(st, 1);
-    const char *bver = (const char *)sqlite3_column_text(st, 2);
-    int status = QK_OK;
-    char *recorded = NULL;
     memcpy(s->attempt_id, aid, QK_UUID_STRLEN + 1);
-    if (!bid || !bver || strcmp(bid, info->id) != 0 || strcmp(bver, info->version) != 0) {
-        status = qk__errf(&s->err, s->lang, QK_EVERSION, QK_M_S_BUNDLE, bid ? bid : "?",
-                          bver ? bver : "?", info->id, info->version);
-    } else {
-        s->started_ms = sqlite3_column_int64(st, 3);
-        s->mode = qk_mode_parse((const char *)sqlite3_column_text(st, 4));
-        const char *theme = (const char *)sqlite3_column_text(st, 5);
-        s->theme = theme ? qk__strdup(theme) : NULL;
-        s->count = (size_t)sqlite3_column_int64(st, 6);
-        const char *order = (const char *)sqlite3_column_text(st, 7);
-        s->order = order && strcmp(order, "sequential") == 0 ? QK_ORDER_SEQUENTIAL : QK_ORDER_RANDOM;
-        s->time_limit_s = sqlite3_column_int(st, 8);
-        const char *seed = (const char *)sqlite3_column_text(st, 9);
-        s->seed = seed ? strtoull(seed, NULL, 10) : 0;
-        const char *questions = (const char *)sqlite3_column_text(st, 10);
-        recorded = questions ? qk__strdup(questions) : NULL;
-        const char *day = (const char *)sqlite3_column_text(st, 12);
-        if (s->mode == QK_MODE_DAILY)
-            snprintf(s->day, sizeof s->day, "%s", day ? day : "");
-        if ((theme && !s->theme) || (questions && !recorded))
-            status = oom(s);
-        else if (!questions || s->mode < QK_MODE_PRACTICE || s->mode > QK_MODE_COMPETITION)
-            status = qk__errf(&s->err, s->lang, QK_ECORRUPT, QK_M_S_REPLAY, s->attempt_id);
-        else if (s->mode == QK_MODE_REVIEW || s->mode == QK_MODE_SRS ||
-                 s->mode == QK_MODE_COMPETITION)
-            status = load_fixed(s, e->db, questions);
-        const char *comp = (const char *)sqlite3_column_text(st, 11);
-        if (status == QK_OK && s->mode == QK_MODE_COMPETITION &&
-            (!comp || qk_competition_find(e, s->b, comp, &s->comp) != QK_OK))
-            status = qk__errf(&s->err, s->lang, QK_EVERSION, QK_M_S_REPLAY, s->attempt_id);
-    }
-    sqlite3_finalize(st);
+    log_reader r;
+    attempt_log log;
+    memset(&log, 0, sizeof log);
+    int status = reader_open(&r, e->db);
     if (status == QK_OK)
-        status = redraw(s, recorded);
-    free(recorded);
-    if (status == QK_OK)
-        status = replay_answers(s, e->db);
-    recount_competition(s);
+        status = log_read_db(&r, aid, &log);
+    if (status == QK_ENOMEM)
+        status = oom(s);
+    else if (status == QK_EIO)
+        status = engine_fail(s, qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "events"));
+    else if (status == QK_ECORRUPT)
+        status = qk__errf(&s->err, s->lang, QK_ECORRUPT, QK_M_S_REPLAY, s->attempt_id);
+    else if (!log.started)
+        status = qk__errf(&s->err, s->lang, QK_ENOTFOUND, QK_M_S_NONE);
+    else
+        status = load_log(s, &r, &log, find_on_device, e);
+    log_free(&log);
+    reader_close(&r);
     s->cur = s->n;
     s->resumed = status == QK_OK;
     return status;
@@ -1237,13 +1405,15 @@ void qk_session_free(qk_session *s)
     if (!s)
         return;
     for (size_t i = 0; i < s->n; i++) {
-        qk_question_free(s->slots[i].q);
+        if (!s->slots[i].kept)
+            qk_question_free(s->slots[i].q);
         free(s->slots[i].given);
         free(s->slots[i].right);
     }
     free(s->slots);
     qk_strv_free(s->fixed, s->n_fixed);
-    qk_competition_free(s->comp);
+    if (!s->comp_borrowed)
+        qk_competition_free(s->comp);
     free(s->member_id);
     free(s->theme);
     free(s);
@@ -1251,122 +1421,78 @@ void qk_session_free(qk_session *s)
 
 /* --- re-scoring on the server (DESIGN.md decision 4: the server is the judge) --- */
 
-/* Re-scores attempt_id from the events table of db (a progress file, the
- * server's store, or a rescorer's memory). */
-static int rescore_in(sqlite3 *db, qk_bundle *b, const char *attempt_id, qk_rescore *out, qk_lang lang,
-                      char *msg, size_t msglen)
+/* What re-scoring the logged attempt in s found (s loaded by load_log). */
+static void judge(qk_session *s, const attempt_log *log, qk_rescore *out)
+{
+    out->competition = s->comp != NULL;
+    if (s->comp) {
+        snprintf(out->competition_id, sizeof out->competition_id, "%s", s->comp->id);
+        /* Begun outside the window by the device's clock: flagged. */
+        out->outside_window = qk_competition_state(s->comp, log->started_ms) != QK_COMP_OPEN;
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        out->max += (qk_centi)s->slots[i].q->points * 100;
+        if (s->comp)
+            out->answer_ms += !s->slots[i].answered || s->slots[i].timed_out ? (int64_t)s->comp->seconds * 1000
+                                                                            : s->slots[i].elapsed_ms;
+        if (s->slots[i].answered) {
+            out->answered++;
+            out->correct += s->slots[i].correct ? 1 : 0;
+            out->server_score += s->slots[i].score;
+            out->server_points += s->slots[i].comp_points;
+            out->flagged |= s->slots[i].fast;
+        }
+    }
+    if (log->finished) {
+        out->finished = 1;
+        out->device_score = (qk_centi)log->score;
+        out->device_points = log->comp_points;
+        out->mismatch = out->device_score != out->server_score ||
+                        (out->competition && out->device_points != out->server_points);
+    }
+}
+
+/* Re-scores the attempt log records: the same draw as on the device, then
+ * every raw answer scored again. */
+static int rescore_log(log_reader *r, const attempt_log *log, qk_bundle *b, const char *attempt_id,
+                       find_competition find, void *arg, qk_rescore *out, qk_lang lang, char *msg,
+                       size_t msglen)
 {
     memset(out, 0, sizeof *out);
     qk_session *s = calloc(1, sizeof *s);
-    sqlite3_stmt *st = NULL;
-    int64_t start_ms = 0;
-    int status = s ? QK_OK : QK_ENOMEM;
-    char *recorded = NULL;
-    if (status == QK_OK) {
-        s->b = b;
-        s->lang = lang;
-        snprintf(s->attempt_id, sizeof s->attempt_id, "%s", attempt_id);
-        if (sqlite3_prepare_v2(db,
-                               "SELECT bundle_id, bundle_version, json_extract(payload, '$.mode'),"
-                               " json_extract(payload, '$.theme'), json_extract(payload, '$.count'),"
-                               " json_extract(payload, '$.order'), json_extract(payload, '$.seed'),"
-                               " json_extract(payload, '$.questions'),"
-                               " json_extract(payload, '$.competition'), created_ms FROM events"
-                               " WHERE attempt_id = ? AND kind = 'attempt.start'",
-                               -1, &st, NULL) != SQLITE_OK)
-            status = qk__errf(&s->err, lang, QK_EIO, QK_M_SQL, "events", sqlite3_errmsg(db));
+    if (!s) {
+        snprintf(msg, msglen, "%s", qk_strerror(QK_ENOMEM, lang));
+        return QK_ENOMEM;
     }
-    if (status == QK_OK) {
-        sqlite3_bind_text(st, 1, attempt_id, -1, SQLITE_STATIC);
-        const qk_bundle_info *info = qk_bundle_info_get(b);
-        if (sqlite3_step(st) != SQLITE_ROW) {
-            status = qk__errf(&s->err, lang, QK_ENOTFOUND, QK_M_S_REPLAY, attempt_id);
-        } else {
-            const char *bid = (const char *)sqlite3_column_text(st, 0);
-            const char *bver = (const char *)sqlite3_column_text(st, 1);
-            if (!bid || !bver || strcmp(bid, info->id) != 0 || strcmp(bver, info->version) != 0) {
-                status = qk__errf(&s->err, lang, QK_EVERSION, QK_M_S_BUNDLE, bid ? bid : "?",
-                                  bver ? bver : "?", info->id, info->version);
-            } else {
-                s->mode = qk_mode_parse((const char *)sqlite3_column_text(st, 2));
-                const char *theme = (const char *)sqlite3_column_text(st, 3);
-                s->theme = theme ? qk__strdup(theme) : NULL;
-                s->count = (size_t)sqlite3_column_int64(st, 4);
-                const char *order = (const char *)sqlite3_column_text(st, 5);
-                s->order = order && strcmp(order, "sequential") == 0 ? QK_ORDER_SEQUENTIAL
-                                                                     : QK_ORDER_RANDOM;
-                const char *seed = (const char *)sqlite3_column_text(st, 6);
-                s->seed = seed ? strtoull(seed, NULL, 10) : 0;
-                const char *q = (const char *)sqlite3_column_text(st, 7);
-                recorded = q ? qk__strdup(q) : NULL;
-                const char *comp = (const char *)sqlite3_column_text(st, 8);
-                start_ms = sqlite3_column_int64(st, 9);
-                if ((theme && !s->theme) || (q && !recorded))
-                    status = oom(s);
-                else if (!recorded)
-                    status = qk__errf(&s->err, lang, QK_ECORRUPT, QK_M_S_REPLAY, attempt_id);
-                else if (s->mode == QK_MODE_REVIEW || s->mode == QK_MODE_SRS ||
-                         s->mode == QK_MODE_COMPETITION)
-                    status = load_fixed(s, db, recorded);
-                if (status == QK_OK && s->mode == QK_MODE_COMPETITION &&
-                    (!comp || (qk_competition_get(b, comp, &s->comp) != QK_OK &&
-                               qk__competition_published(db, info->id, comp, &s->comp) != QK_OK)))
-                    status = qk__errf(&s->err, lang, QK_EVERSION, QK_M_S_REPLAY, attempt_id);
-            }
-        }
-    }
-    sqlite3_finalize(st);
-    st = NULL;
-    /* The same draw as on the device, then every raw answer scored again. */
+    s->b = b;
+    s->lang = lang;
+    snprintf(s->attempt_id, sizeof s->attempt_id, "%s", attempt_id);
+    int status = log->started ? load_log(s, r, log, find, arg)
+                              : qk__errf(&s->err, lang, QK_ENOTFOUND, QK_M_S_REPLAY, attempt_id);
     if (status == QK_OK)
-        status = redraw(s, recorded);
-    if (status == QK_OK)
-        status = replay_answers(s, db);
-    if (status == QK_OK) {
-        recount_competition(s);
-        out->competition = s->comp != NULL;
-        if (s->comp) {
-            snprintf(out->competition_id, sizeof out->competition_id, "%s", s->comp->id);
-            /* Begun outside the window by the device's clock: flagged. */
-            out->outside_window = qk_competition_state(s->comp, start_ms) != QK_COMP_OPEN;
-        }
-        for (size_t i = 0; i < s->n; i++) {
-            out->max += (qk_centi)s->slots[i].q->points * 100;
-            if (s->comp)
-                out->answer_ms += !s->slots[i].answered || s->slots[i].timed_out
-                                      ? (int64_t)s->comp->seconds * 1000
-                                      : s->slots[i].elapsed_ms;
-            if (s->slots[i].answered) {
-                out->answered++;
-                out->correct += s->slots[i].correct ? 1 : 0;
-                out->server_score += s->slots[i].score;
-                out->server_points += s->slots[i].comp_points;
-                out->flagged |= s->slots[i].fast;
-            }
-        }
-        if (sqlite3_prepare_v2(db,
-                               "SELECT json_extract(payload, '$.score'),"
-                               " json_extract(payload, '$.comp_points') FROM events"
-                               " WHERE attempt_id = ? AND kind = 'attempt.finish'",
-                               -1, &st, NULL) == SQLITE_OK) {
-            sqlite3_bind_text(st, 1, attempt_id, -1, SQLITE_STATIC);
-            if (sqlite3_step(st) == SQLITE_ROW) {
-                out->finished = 1;
-                out->device_score = (qk_centi)sqlite3_column_int64(st, 0);
-                out->device_points = sqlite3_column_int(st, 1);
-                out->mismatch = out->device_score != out->server_score ||
-                                (out->competition && out->device_points != out->server_points);
-            }
-        }
-        sqlite3_finalize(st);
-    }
-    if (status != QK_OK && s)
+        judge(s, log, out);
+    else
         snprintf(msg, msglen, "%s", s->err.msg);
-    else if (status != QK_OK)
-        snprintf(msg, msglen, "%s", qk_strerror(status, lang));
-    free(recorded);
     qk_session_free(s);
     return status;
+}
+
+/* The competition a progress file's server published, when the bundle has none of that id. */
+static int find_in_file(void *arg, qk_bundle *b, const char *id, qk_competition **out, int *borrowed)
+{
+    (void)borrowed;
+    int rc = qk_competition_get(b, id, out);
+    if (rc != QK_OK)
+        rc = qk__competition_published(arg, qk_bundle_info_get(b)->id, id, out);
+    return rc;
+}
+
+/* "attempt … cannot be replayed" into msg: a record that is not JSON. */
+static void replay_msg(const char *attempt_id, qk_lang lang, char *msg, size_t msglen)
+{
+    qk__err err;
+    qk__errf(&err, lang, QK_ECORRUPT, QK_M_S_REPLAY, attempt_id);
+    snprintf(msg, msglen, "%s", err.msg);
 }
 
 int qk_attempt_rescore(const char *events_db, qk_bundle *b, const char *attempt_id,
@@ -1379,7 +1505,20 @@ int qk_attempt_rescore(const char *events_db, qk_bundle *b, const char *attempt_
         sqlite3_close(db);
         return QK_EIO;
     }
-    int status = rescore_in(db, b, attempt_id, out, lang, msg, msglen);
+    log_reader r;
+    attempt_log log;
+    memset(&log, 0, sizeof log);
+    int status = reader_open(&r, db);
+    if (status == QK_OK)
+        status = log_read_db(&r, attempt_id, &log);
+    if (status == QK_OK)
+        status = rescore_log(&r, &log, b, attempt_id, find_in_file, db, out, lang, msg, msglen);
+    else if (status == QK_ECORRUPT)
+        replay_msg(attempt_id, lang, msg, msglen);
+    else
+        snprintf(msg, msglen, "%s: %s", events_db, status == QK_ENOMEM ? qk_strerror(status, lang) : sqlite3_errmsg(db));
+    log_free(&log);
+    reader_close(&r);
     sqlite3_close(db);
     return status;
 }
@@ -1387,9 +1526,11 @@ int qk_attempt_rescore(const char *events_db, qk_bundle *b, const char *attempt_
 /* --- the rescorer: the same judge over events in memory --- */
 
 struct qk_rescorer {
-    sqlite3 *db;          /* :memory:, the tables the judge reads */
-    sqlite3_stmt *put_ev; /* INSERT INTO events */
-    sqlite3_stmt *put_comp;
+    sqlite3 *db; /* :memory:, no tables: only reads the events' JSON */
+    log_reader r;
+    /* the published competition last judged by, parsed once */
+    char *comp_id, *comp_spec;
+    qk_competition *comp;
 };
 
 int qk_rescorer_new(qk_rescorer **out)
@@ -1399,25 +1540,10 @@ int qk_rescorer_new(qk_rescorer **out)
     if (!r)
         return QK_ENOMEM;
     int rc = sqlite3_open_v2(":memory:", &r->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_exec(r->db,
-                          "CREATE TABLE events(seq INTEGER, kind TEXT NOT NULL, attempt_id TEXT,"
-                          " bundle_id TEXT, bundle_version TEXT, payload TEXT NOT NULL,"
-                          " created_ms INTEGER NOT NULL);"
-                          "CREATE TABLE competitions(id TEXT PRIMARY KEY, bundle_id TEXT NOT NULL,"
-                          " spec TEXT NOT NULL);",
-                          NULL, NULL, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(r->db,
-                                "INSERT INTO events(seq, kind, attempt_id, bundle_id, bundle_version,"
-                                " payload, created_ms) VALUES (?,?,?,?,?,?,?)",
-                                -1, &r->put_ev, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(r->db, "INSERT INTO competitions(id, bundle_id, spec) VALUES (?,?,?)", -1,
-                                &r->put_comp, NULL);
-    if (rc != SQLITE_OK) {
+    int status = rc == SQLITE_OK ? reader_open(&r->r, r->db) : rc == SQLITE_NOMEM ? QK_ENOMEM : QK_EIO;
+    if (status != QK_OK) {
         qk_rescorer_free(r);
-        return rc == SQLITE_NOMEM ? QK_ENOMEM : QK_EIO;
+        return status;
     }
     *out = r;
     return QK_OK;
@@ -1427,15 +1553,56 @@ void qk_rescorer_free(qk_rescorer *r)
 {
     if (!r)
         return;
-    sqlite3_finalize(r->put_ev);
-    sqlite3_finalize(r->put_comp);
+    reader_close(&r->r);
     sqlite3_close(r->db);
+    free(r->comp_id);
+    free(r->comp_spec);
+    qk_competition_free(r->comp);
     free(r);
 }
 
-static int put_text(sqlite3_stmt *st, int col, const char *v)
+/* The bundle's competition of this id, else the published one the caller
+ * gave (parsed once while the same spec keeps coming). */
+static int find_given(void *arg, qk_bundle *b, const char *id, qk_competition **out, int *borrowed)
 {
-    return v ? sqlite3_bind_text(st, col, v, -1, SQLITE_STATIC) : sqlite3_bind_null(st, col);
+    qk_rescorer *r = arg;
+    *out = NULL;
+    if (qk_competition_get(b, id, out) == QK_OK)
+        return QK_OK;
+    if (!r->comp || strcmp(r->comp_id, id) != 0)
+        return QK_ENOTFOUND;
+    *out = r->comp; /* the rescorer's: the session must not free it */
+    *borrowed = 1;
+    return QK_OK;
+}
+
+/* Keeps the published competition (id, spec) parsed; 0 when it does not parse. */
+static int keep_given(qk_rescorer *r, const char *id, const char *spec)
+{
+    if (r->comp && strcmp(r->comp_id, id) == 0 && strcmp(r->comp_spec, spec) == 0)
+        return QK_OK;
+    free(r->comp_id);
+    free(r->comp_spec);
+    qk_competition_free(r->comp);
+    r->comp = NULL;
+    r->comp_id = qk__strdup(id);
+    r->comp_spec = qk__strdup(spec);
+    if (!r->comp_id || !r->comp_spec)
+        return QK_ENOMEM;
+    char msg[256];
+    qk_competition *c = NULL;
+    int rc = qk_competition_parse(&c, spec, QK_LANG_EN, msg, sizeof msg);
+    if (rc == QK_OK && strcmp(c->id, id) == 0)
+        r->comp = c;
+    else
+        qk_competition_free(c);
+    return rc == QK_ENOMEM ? rc : QK_OK;
+}
+
+static int by_seq(const void *a, const void *b)
+{
+    const qk_event_in *x = *(const qk_event_in *const *)a, *y = *(const qk_event_in *const *)b;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 int qk_rescorer_score(qk_rescorer *r, qk_bundle *b, const char *attempt_id, const qk_event_in *ev,
@@ -1443,32 +1610,29 @@ int qk_rescorer_score(qk_rescorer *r, qk_bundle *b, const char *attempt_id, cons
                       qk_lang lang, char *msg, size_t msglen)
 {
     memset(out, 0, sizeof *out);
-    int rc = sqlite3_exec(r->db, "BEGIN; DELETE FROM events; DELETE FROM competitions", NULL, NULL, NULL);
-    for (size_t i = 0; rc == SQLITE_OK && i < n; i++) {
-        sqlite3_bind_int64(r->put_ev, 1, ev[i].seq);
-        put_text(r->put_ev, 2, ev[i].kind ? ev[i].kind : "");
-        put_text(r->put_ev, 3, ev[i].attempt_id);
-        put_text(r->put_ev, 4, ev[i].bundle_id);
-        put_text(r->put_ev, 5, ev[i].bundle_version);
-        put_text(r->put_ev, 6, ev[i].payload ? ev[i].payload : "{}");
-        sqlite3_bind_int64(r->put_ev, 7, ev[i].created_ms);
-        rc = sqlite3_step(r->put_ev) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(r->db);
-        sqlite3_reset(r->put_ev);
+    const qk_event_in **sorted = malloc((n ? n : 1) * sizeof *sorted);
+    attempt_log log;
+    memset(&log, 0, sizeof log);
+    int status = sorted ? QK_OK : QK_ENOMEM;
+    for (size_t i = 0; sorted && i < n; i++)
+        sorted[i] = &ev[i];
+    if (sorted)
+        qsort(sorted, n, sizeof *sorted, by_seq);
+    for (size_t i = 0; status == QK_OK && i < n; i++) {
+        const qk_event_in *e = sorted[i];
+        if (e->attempt_id && strcmp(e->attempt_id, attempt_id) == 0)
+            status = log_add(&r->r, &log, e->kind ? e->kind : "", e->bundle_id, e->bundle_version, e->payload,
+                             e->created_ms);
     }
-    if (rc == SQLITE_OK && comp_id && comp_spec) {
-        put_text(r->put_comp, 1, comp_id);
-        put_text(r->put_comp, 2, qk_bundle_info_get(b)->id);
-        put_text(r->put_comp, 3, comp_spec);
-        rc = sqlite3_step(r->put_comp) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(r->db);
-        sqlite3_reset(r->put_comp);
-    }
-    int status;
-    if (rc != SQLITE_OK) {
-        snprintf(msg, msglen, "%s", sqlite3_errmsg(r->db));
-        status = rc == SQLITE_NOMEM ? QK_ENOMEM : QK_EIO;
-    } else {
-        status = rescore_in(r->db, b, attempt_id, out, lang, msg, msglen);
-    }
-    sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL); /* the memory is empty again */
+    free(sorted);
+    if (status == QK_OK && comp_id && comp_spec)
+        status = keep_given(r, comp_id, comp_spec);
+    if (status == QK_OK)
+        status = rescore_log(&r->r, &log, b, attempt_id, find_given, r, out, lang, msg, msglen);
+    else if (status == QK_ECORRUPT)
+        replay_msg(attempt_id, lang, msg, msglen);
+    else
+        snprintf(msg, msglen, "%s", qk_strerror(status, lang));
+    log_free(&log);
     return status;
 }

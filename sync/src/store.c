@@ -108,8 +108,10 @@ static qk_bundle *open_if(const char *dir, const char *file, const char *id, con
     else
         snprintf(path, sizeof path, "%s", file);
     qk_bundle *b = NULL;
-    if (qk_bundle_open(&b, path, 0, lang) == QK_OK && is(b, id, version))
+    if (qk_bundle_open(&b, path, 0, lang) == QK_OK && is(b, id, version)) {
+        qk_bundle_keep_questions(b); /* the judge draws from it again and again */
         return b;
+    }
     qk_bundle_close(b);
     return NULL;
 }

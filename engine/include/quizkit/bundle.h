@@ -77,6 +77,12 @@ int qk_theme_days_valid(const char *spec);
 int qk_bundle_question_ids(qk_bundle *b, const char *theme, char ***ids, size_t *n);
 /* Loads one question; caller frees with qk_question_free(). QK_ENOTFOUND if absent. */
 int qk_bundle_question(qk_bundle *b, const char *id, qk_question **out);
+
+/* Keeps every question drawn from b parsed for as long as b is open, so a
+ * session draws it again without reading the bundle (a server's judge, which
+ * re-draws thousands of attempts from one bundle). Costs the memory of the
+ * questions asked for; devices leave it off. */
+void qk_bundle_keep_questions(qk_bundle *b);
 /* Loads a medium (image or audio) by the name questions use in ![caption](name).
  * *data (len bytes) and *mime are new copies the caller frees with free().
  * QK_ENOTFOUND if the bundle has no such medium. */
