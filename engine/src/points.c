@@ -338,6 +338,100 @@ int qk_points_recompute(const char *events_db, qk_bundle *b, const char *member_
     return qk_points_recompute_days(events_db, b, member_id, NULL, total, NULL, NULL, msg, msglen);
 }
 
+struct qk_points_replay {
+    replay r;
+    int oom;
+};
+
+int qk_points_replay_new(qk_points_replay **out, qk_bundle *b)
+{
+    *out = calloc(1, sizeof **out);
+    if (!*out)
+        return QK_ENOMEM;
+    qk_point_rules(b, (*out)->r.rules);
+    return QK_OK;
+}
+
+int qk_points_replay_add(qk_points_replay *p, const qk_point_event *ev)
+{
+    replay *r = &p->r;
+    const char *kind = ev->kind ? ev->kind : "";
+    int64_t day = qk_beijing_day(ev->counts_at); /* the attempt's day */
+    if (strcmp(kind, "answer") == 0) {
+        note_study_day(r, day);
+    } else if (strcmp(kind, "attempt.finish") == 0) {
+        const char *mode = ev->mode;
+        if (mode && strcmp(mode, "daily") == 0)
+            award(r, QK_ACT_DAILY, ev->correct, day);
+        else if (mode && strcmp(mode, "challenge") == 0)
+            award(r, QK_ACT_CHALLENGE, ev->correct, day);
+        else if (mode && strcmp(mode, "competition") == 0)
+            award(r, QK_ACT_COMPETITION, 1, day); /* taking part, as the session awards it */
+        if (ev->answered > 0) /* any quiz with answers: a study day */
+            streak_bonus(r, day);
+    } else if (strcmp(kind, "lesson.finish") == 0 && ev->completed && ev->lesson) {
+        int seen = 0;
+        for (size_t i = 0; i < r->n_lessons && !seen; i++)
+            seen = strcmp(r->lessons[i], ev->lesson) == 0;
+        if (!seen) {
+            char **nv = realloc(r->lessons, (r->n_lessons + 1) * sizeof *nv);
+            char *id = qk__strdup(ev->lesson);
+            if (!nv || !id) {
+                free(id);
+                if (nv)
+                    r->lessons = nv;
+                p->oom = 1;
+                return QK_ENOMEM;
+            }
+            r->lessons = nv;
+            r->lessons[r->n_lessons++] = id;
+            award(r, QK_ACT_LESSON, 1, day);
+        }
+    } else if (strcmp(kind, "points.correction") == 0) {
+        day_award *d = day_of(r, day);
+        if (!d) {
+            p->oom = 1;
+            return QK_ENOMEM;
+        }
+        d->correction += ev->amount;
+        r->total += ev->amount;
+    }
+    return QK_OK;
+}
+
+int qk_points_replay_end(qk_points_replay *p, int64_t *total, qk_points_day **days, size_t *n_days)
+{
+    *total = 0;
+    if (days)
+        *days = NULL;
+    if (n_days)
+        *n_days = 0;
+    replay *r = &p->r;
+    int status = p->oom ? QK_ENOMEM : QK_OK;
+    if (status == QK_OK && days && n_days && r->n_days) {
+        *days = calloc(r->n_days, sizeof **days);
+        if (!*days) {
+            status = QK_ENOMEM;
+        } else {
+            for (size_t i = 0; i < r->n_days; i++) {
+                int64_t sum = r->days[i].correction;
+                for (int a = 0; a < QK_ACT_COUNT; a++)
+                    sum += r->days[i].amount[a];
+                (*days)[i].day = r->days[i].day;
+                (*days)[i].points = sum;
+            }
+            *n_days = r->n_days;
+        }
+    }
+    if (status == QK_OK)
+        *total = r->total;
+    free(r->days);
+    free(r->study);
+    qk_strv_free(r->lessons, r->n_lessons);
+    free(p);
+    return status;
+}
+
 int qk_points_recompute_days(const char *events_db, qk_bundle *b, const char *member_id,
                              const char *device_id, int64_t *total, qk_points_day **days,
                              size_t *n_days, char *msg, size_t msglen)
@@ -353,97 +447,51 @@ int qk_points_recompute_days(const char *events_db, qk_bundle *b, const char *me
         sqlite3_close(db);
         return QK_EIO;
     }
-    replay r;
-    memset(&r, 0, sizeof r);
-    qk_point_rules(b, r.rules);
     sqlite3_stmt *st = NULL;
-    /* attempt.finish carries the mode of its attempt through the start event */
-    int rc = sqlite3_prepare_v2(
-        db,
-        "SELECT e.kind, " QK_SQL_COUNTS_AT("e") ", json_extract(e.payload, '$.correct'),"
-        " json_extract(e.payload, '$.completed'), json_extract(e.payload, '$.lesson'),"
-        " json_extract(e.payload, '$.amount'),"
-        " json_extract(e.payload, '$.answered'),"
-        " (SELECT json_extract(s.payload, '$.mode') FROM events s"
-        "   WHERE s.attempt_id = e.attempt_id AND s.kind = 'attempt.start')"
-        " FROM events e WHERE e.member_id = ?1 AND (?2 IS NULL OR e.device_id = ?2)"
-        " AND e.kind IN ('answer', 'attempt.finish',"
-        " 'lesson.finish', 'points.correction')"
-        /* an attempt earns once, as on the device (an award per attempt),
-         * however many finish events two screens may have written for it */
-        " AND NOT (e.kind = 'attempt.finish' AND EXISTS (SELECT 1 FROM events f"
-        "  WHERE f.attempt_id = e.attempt_id AND f.kind = 'attempt.finish' AND f.rowid < e.rowid))"
-        " ORDER BY e.created_ms, e.device_id, e.seq",
-        -1, &st, NULL);
-    if (rc != SQLITE_OK) {
+    if (sqlite3_prepare_v2(db, QK_SQL_POINT_EVENTS, -1, &st, NULL) != SQLITE_OK) {
         snprintf(msg, msglen, "%s: %s", events_db, sqlite3_errmsg(db));
         sqlite3_close(db);
         return QK_ECORRUPT;
     }
+    qk_points_replay *r = NULL;
+    int status = qk_points_replay_new(&r, b), step = SQLITE_DONE;
     sqlite3_bind_text(st, 1, member_id, -1, SQLITE_STATIC);
     if (device_id)
         sqlite3_bind_text(st, 2, device_id, -1, SQLITE_STATIC);
-    int status = QK_OK, step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *kind = (const char *)sqlite3_column_text(st, 0);
-        int64_t day = qk_beijing_day(sqlite3_column_int64(st, 1)); /* the attempt's day */
-        if (strcmp(kind, "answer") == 0) {
-            note_study_day(&r, day);
-        } else if (strcmp(kind, "attempt.finish") == 0) {
-            const char *mode = (const char *)sqlite3_column_text(st, 7);
-            int units = sqlite3_column_int(st, 2);
-            if (mode && strcmp(mode, "daily") == 0)
-                award(&r, QK_ACT_DAILY, units, day);
-            else if (mode && strcmp(mode, "challenge") == 0)
-                award(&r, QK_ACT_CHALLENGE, units, day);
-            else if (mode && strcmp(mode, "competition") == 0)
-                award(&r, QK_ACT_COMPETITION, 1, day); /* taking part, as the session awards it */
-            if (sqlite3_column_int(st, 6) > 0) /* any quiz with answers: a study day */
-                streak_bonus(&r, day);
-        } else if (strcmp(kind, "lesson.finish") == 0 && sqlite3_column_int(st, 3)) {
-            const char *lesson = (const char *)sqlite3_column_text(st, 4);
-            int seen = 0;
-            for (size_t i = 0; lesson && i < r.n_lessons && !seen; i++)
-                seen = strcmp(r.lessons[i], lesson) == 0;
-            if (lesson && !seen) {
-                char **nv = realloc(r.lessons, (r.n_lessons + 1) * sizeof *nv);
-                if (nv) {
-                    r.lessons = nv;
-                    r.lessons[r.n_lessons++] = qk__strdup(lesson);
-                    award(&r, QK_ACT_LESSON, 1, day);
-                }
-            }
-        } else if (strcmp(kind, "points.correction") == 0) {
-            day_award *d = day_of(&r, day);
-            if (d)
-                d->correction += sqlite3_column_int64(st, 5);
-            r.total += sqlite3_column_int64(st, 5);
-        }
+    while (status == QK_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        qk_point_event ev = {
+            .kind = (const char *)sqlite3_column_text(st, 0),
+            .counts_at = sqlite3_column_int64(st, 1),
+            .correct = sqlite3_column_int(st, 2),
+            .completed = sqlite3_column_int(st, 3),
+            .lesson = (const char *)sqlite3_column_text(st, 4),
+            .amount = sqlite3_column_int64(st, 5),
+            .answered = sqlite3_column_int(st, 6),
+            .mode = (const char *)sqlite3_column_text(st, 7),
+        };
+        status = qk_points_replay_add(r, &ev);
     }
-    if (step != SQLITE_DONE) { /* a read that stopped half-way is no total */
+    if (status == QK_OK && step != SQLITE_DONE) { /* a read that stopped half-way is no total */
         snprintf(msg, msglen, "%s: %s", events_db, sqlite3_errmsg(db));
         status = QK_EIO;
     }
     sqlite3_finalize(st);
     sqlite3_close(db);
-    *total = status == QK_OK ? r.total : 0;
-    if (days && n_days && r.n_days) {
-        *days = calloc(r.n_days, sizeof **days);
-        if (!*days) {
-            status = QK_ENOMEM;
-        } else {
-            for (size_t i = 0; i < r.n_days; i++) {
-                int64_t sum = r.days[i].correction;
-                for (int a = 0; a < QK_ACT_COUNT; a++)
-                    sum += r.days[i].amount[a];
-                (*days)[i].day = r.days[i].day;
-                (*days)[i].points = sum;
+    if (r) {
+        int end = qk_points_replay_end(r, total, days, n_days);
+        if (status == QK_OK)
+            status = end;
+        if (status != QK_OK) {
+            *total = 0;
+            if (days) {
+                free(*days);
+                *days = NULL;
             }
-            *n_days = r.n_days;
+            if (n_days)
+                *n_days = 0;
         }
     }
-    free(r.days);
-    free(r.study);
-    qk_strv_free(r.lessons, r.n_lessons);
+    if (status == QK_ENOMEM)
+        snprintf(msg, msglen, "%s", qk_strerror(status, QK_LANG_EN));
     return status;
 }

@@ -241,6 +241,31 @@ static void rescore(qk_store *s, json_t *events, const size_t *inserted, qk_impo
     }
 }
 
+static int replay_add(void *arg, const qk_point_event *ev)
+{
+    return qk_points_replay_add(arg, ev);
+}
+
+/* A member's points by the rules of bundle b, from every device's events
+ * (device NULL) or one device's, as the store holds them. */
+static int recompute(qk_store *s, qk_bundle *b, const char *member, const char *device, int64_t *total,
+                     qk_points_day **days, size_t *n)
+{
+    qk_points_replay *r = NULL;
+    int rc = qk_points_replay_new(&r, b);
+    if (rc != QK_OK)
+        return rc;
+    rc = s->ops->point_events(s, member, device, replay_add, r);
+    int end = qk_points_replay_end(r, total, days, n);
+    if (rc == QK_OK)
+        rc = end;
+    else if (days) {
+        free(*days);
+        *days = NULL;
+    }
+    return rc;
+}
+
 /* The server is the judge of points too (DESIGN.md decision 4): each member
  * whose events arrived gets their points recomputed from every event the
  * server holds, by the rules of the bundle they used, and the sending
@@ -256,16 +281,13 @@ static void judge_member(qk_store *s, const char *device, const char *member, co
     int64_t total = 0;
     qk_points_day *days = NULL;
     size_t n = 0;
-    char msg[256];
-    if (qk_points_recompute_days(s->ops->path(s), b, member, NULL, &total, &days, &n, msg,
-                                 sizeof msg) == QK_OK)
+    if (recompute(s, b, member, NULL, &total, &days, &n) == QK_OK)
         s->ops->points_put(s, member, days, n, total, bid, bver);
     free(days);
     /* This device's own awards against what its own events give: a device
      * awards from what it holds, so an honest one matches exactly, whatever
      * the member did on other devices. */
-    if (qk_points_recompute_days(s->ops->path(s), b, member, device, &total, NULL, NULL, msg,
-                                 sizeof msg) == QK_OK)
+    if (recompute(s, b, member, device, &total, NULL, NULL) == QK_OK)
         s->ops->points_claim(s, member, device, total);
 }
 

@@ -116,6 +116,11 @@ typedef struct qk_store_ops {
     /* What one device should have awarded a member by the rules (expected),
      * kept beside what it did award (the sum of its award events). */
     int (*points_claim)(qk_store *s, const char *member, const char *device, int64_t expected);
+    /* A member's events that earn points, in replay order (the rows of
+     * QK_SQL_POINT_EVENTS), one device's only when device is not NULL:
+     * fn(arg, ev) for each until it returns non-zero, which is returned. */
+    int (*point_events)(qk_store *s, const char *member, const char *device,
+                        int (*fn)(void *arg, const qk_point_event *ev), void *arg);
     /* The private key (PEM) that signs this server's acknowledgements, into
      * *out (caller frees); with pem not NULL, it is kept first unless the
      * store already has one (which wins). QK_ENOTFOUND when none is kept. */

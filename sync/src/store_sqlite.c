@@ -104,7 +104,7 @@ static const char *const migrations[] = {
 enum {
     S_DEVICE_KEY, S_SET_DEVICE, S_PUT_EVENT, S_PUT_APART, S_SAME_EVENT, S_HELD, S_PUT_SCORE,
     S_MEMBER_BRANCH,
-    S_DEVICE_BRANCH, S_MEMBER_PIN, S_MEMBER_NEW, S_ATTEMPT_EVENTS, S_ATTEMPT_COMP, S_COUNT
+    S_DEVICE_BRANCH, S_MEMBER_PIN, S_MEMBER_NEW, S_ATTEMPT_EVENTS, S_ATTEMPT_COMP, S_POINT_EVENTS, S_COUNT
 };
 
 typedef struct sq {
@@ -581,6 +581,34 @@ static int attempt_events(qk_store *s, const char *attempt_id, const char *devic
         json_decref(*events);
         *events = NULL;
     }
+    return rc;
+}
+
+static int point_events(qk_store *s, const char *member, const char *device,
+                        int (*fn)(void *arg, const qk_point_event *ev), void *arg)
+{
+    sqlite3_stmt *st = cached(s, S_POINT_EVENTS, QK_SQL_POINT_EVENTS);
+    if (!st)
+        return QK_EIO;
+    text(st, 1, member);
+    text(st, 2, device);
+    int rc = QK_OK, step;
+    while (rc == QK_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        qk_point_event ev = {
+            .kind = (const char *)sqlite3_column_text(st, 0),
+            .counts_at = sqlite3_column_int64(st, 1),
+            .correct = sqlite3_column_int(st, 2),
+            .completed = sqlite3_column_int(st, 3),
+            .lesson = (const char *)sqlite3_column_text(st, 4),
+            .amount = sqlite3_column_int64(st, 5),
+            .answered = sqlite3_column_int(st, 6),
+            .mode = (const char *)sqlite3_column_text(st, 7),
+        };
+        rc = fn(arg, &ev);
+    }
+    if (rc == QK_OK && step != SQLITE_DONE)
+        rc = fail(s, "events");
+    sqlite3_reset(st);
     return rc;
 }
 
@@ -1252,6 +1280,7 @@ const qk_store_ops qk__sqlite_store = {
     .put_score = put_score,
     .attempt_events = attempt_events,
     .competition_spec = competition_spec,
+    .point_events = point_events,
     .member_event = member_event,
     .branch_add = branch_add,
     .branch_list = branch_list,

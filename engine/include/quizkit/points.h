@@ -57,22 +57,64 @@ int qk_points_correct(qk_engine *e, const char *member_id, qk_activity a, int am
 int qk_points_award(qk_engine *e, qk_bundle *b, const char *member_id, qk_activity a, int units,
                     const char *ref, int *awarded);
 
-/* Recomputes a member's points from the raw events in any SQLite database
- * with an events table of the progress file's shape (a device's progress.db
- * or the server's store): attempts, answers and lessons are replayed in time
- * order under the bundle's rules and caps, ignoring the award events the
- * device wrote, so the server can check the device's ledger. Corrections
- * count. *total gets the result; messages go to msg. */
-int qk_points_recompute(const char *events_db, qk_bundle *b, const char *member_id,
-                        int64_t *total, char *msg, size_t msglen);
-/* The same, with the points of each Beijing day (days in no order; caller
- * frees *days with free(); days may be NULL), from one device's events only
- * when device_id is not NULL: what that device, by the rules, should have
- * awarded itself. */
+/* The server's check of a member's points: attempts, answers and lessons
+ * replayed in time order under the bundle's rules and caps, ignoring the
+ * award events the device wrote, so the server can check the device's
+ * ledger. Corrections count. The replay is a pure function of the events it
+ * is given (the server's store reads them with QK_SQL_POINT_EVENTS; nothing
+ * here opens a file). */
+typedef struct qk_point_event {
+    const char *kind;      /* answer, attempt.finish, lesson.finish, points.correction */
+    int64_t counts_at;     /* the instant its Beijing day is taken from (its attempt's start) */
+    int correct;           /* attempt.finish: questions right */
+    int completed;         /* lesson.finish: the lesson was completed */
+    const char *lesson;    /* lesson.finish: the lesson's id */
+    int64_t amount;        /* points.correction: the points corrected */
+    int answered;          /* attempt.finish: questions answered */
+    const char *mode;      /* attempt.finish: its attempt's mode */
+} qk_point_event;
+
+/* The rows of qk_point_event, in that column order and in replay order,
+ * from an events table of the progress file's shape: ?1 the member, ?2 one
+ * device's events only (NULL: every device's); an answer is read for its
+ * day only (its payload is not parsed). An attempt earns once, as on
+ * the device (an award per attempt), however many finish events two
+ * screens may have written for it. */
+#define QK_SQL_POINT_EVENTS                                                                          \
+    "SELECT e.kind, " QK_SQL_COUNTS_AT("e") ","                                                        \
+    " CASE WHEN e.kind = 'attempt.finish' THEN json_extract(e.payload, '$.correct') END,"             \
+    " CASE WHEN e.kind = 'lesson.finish' THEN json_extract(e.payload, '$.completed') END,"            \
+    " CASE WHEN e.kind = 'lesson.finish' THEN json_extract(e.payload, '$.lesson') END,"               \
+    " CASE WHEN e.kind = 'points.correction' THEN json_extract(e.payload, '$.amount') END,"           \
+    " CASE WHEN e.kind = 'attempt.finish' THEN json_extract(e.payload, '$.answered') END,"            \
+    " CASE WHEN e.kind = 'attempt.finish' THEN (SELECT json_extract(s.payload, '$.mode') FROM events s" \
+    "   WHERE s.attempt_id = e.attempt_id AND s.kind = 'attempt.start') END"                           \
+    " FROM events e WHERE e.member_id = ?1 AND (?2 IS NULL OR e.device_id = ?2)"                       \
+    " AND e.kind IN ('answer', 'attempt.finish', 'lesson.finish', 'points.correction')"                \
+    " AND NOT (e.kind = 'attempt.finish' AND EXISTS (SELECT 1 FROM events f"                           \
+    "  WHERE f.attempt_id = e.attempt_id AND f.kind = 'attempt.finish' AND f.rowid < e.rowid))"        \
+    " ORDER BY e.created_ms, e.device_id, e.seq"
+
 typedef struct qk_points_day {
     int64_t day;
     int64_t points;
 } qk_points_day;
+
+typedef struct qk_points_replay qk_points_replay;
+int qk_points_replay_new(qk_points_replay **out, qk_bundle *b);
+/* Adds the next event; QK_ENOMEM when it could not be kept (the replay's
+ * result is then no total). */
+int qk_points_replay_add(qk_points_replay *r, const qk_point_event *ev);
+/* The points: *total, and those of each Beijing day (days in no order;
+ * caller frees *days with free(); days may be NULL). Frees r. */
+int qk_points_replay_end(qk_points_replay *r, int64_t *total, qk_points_day **days, size_t *n_days);
+
+/* The same over a device's progress file (or any SQLite file with its events
+ * table): *total gets the result; messages go to msg. */
+int qk_points_recompute(const char *events_db, qk_bundle *b, const char *member_id,
+                        int64_t *total, char *msg, size_t msglen);
+/* With each day's points, and from one device's events only when device_id
+ * is not NULL: what that device, by the rules, should have awarded itself. */
 int qk_points_recompute_days(const char *events_db, qk_bundle *b, const char *member_id,
                              const char *device_id, int64_t *total, qk_points_day **days,
                              size_t *n_days, char *msg, size_t msglen);
