@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "qk_stats.h"
 #include "qk_sync.h"
 
 /* ids of branches, accounts and members: 1-32 of [A-Za-z0-9._-]. */
@@ -50,6 +51,10 @@ int qk_admin_server_key(qk_store *s, qk_key **out);
  * made by a release that signed with a key file takes that key over). */
 int qk_admin_server_key_seed(qk_store *s, const qk_key *k);
 int qk_admin_backup(qk_store *s, const char *dest);
+/* Statistics of the store for one branch (NULL: every branch), with the
+ * scores the server computed itself. */
+int qk_store_stats(qk_store *s, const char *branch, const qk_stats_query *q, qk_lang lang, json_t **out,
+                   char *msg, size_t msglen);
 /* Checks a bundle (digests, and a signature by a key in trust_dir) and copies
  * it into bundles_dir as ID-VERSION.qkb. QK_EEXISTS when that version is
  * published with other content. */

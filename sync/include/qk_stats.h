@@ -54,10 +54,7 @@ void qk_stats_this_month(int64_t now_ms, int64_t *from_day, int64_t *to_day);
 int qk_stats_local(const char *progress_path, const qk_stats_query *q, qk_lang lang, json_t **out,
                    char *msg, size_t msglen);
 
-/* Statistics of the server's store (a SQLite file) for one branch (NULL:
- * every branch), with the scores the server computed itself. */
-int qk_stats_server(const char *store_path, const char *branch, const qk_stats_query *q,
-                    qk_lang lang, json_t **out, char *msg, size_t msglen);
+/* The server's statistics come from its store: qk_store_stats (qk_server.h). */
 
 /* Fills the stems (the questions table's last column) still unknown from
  * this bundle, and says those questions' most chosen wrong answer in the

@@ -574,3 +574,9 @@ int qk_admin_competitions(qk_store *s, const char *branch, json_t **out)
 {
     return s->ops->competition_list(s, branch, out);
 }
+
+int qk_store_stats(qk_store *s, const char *branch, const qk_stats_query *q, qk_lang lang, json_t **out,
+                   char *msg, size_t msglen)
+{
+    return s->ops->stats(s, branch, q, lang, out, msg, msglen);
+}

@@ -1120,7 +1120,7 @@ static void h_stats(call *c)
         return failf(c, 400, "bad_field", QK_Y_API_FIELD, "format (json, csv, xlsx)");
     json_t *t = NULL;
     char msg[600];
-    if (qk_stats_server(c->s->ops->path(c->s), branch, &q, c->lang, &t, msg, sizeof msg) != QK_OK)
+    if (qk_store_stats(c->s, branch, &q, c->lang, &t, msg, sizeof msg) != QK_OK)
         return fail(c, 500, "server_error", msg);
     if (q.subject == QK_STATS_QUESTIONS)
         server_stems(c, t);
@@ -1184,7 +1184,7 @@ static void h_report(call *c)
     int rc = QK_OK;
     for (int i = 0; i < QK_STATS_COUNT && rc == QK_OK; i++) {
         q.subject = (qk_stats_subject)i;
-        rc = qk_stats_server(c->s->ops->path(c->s), branch, &q, c->lang, &t[i], msg, sizeof msg);
+        rc = qk_store_stats(c->s, branch, &q, c->lang, &t[i], msg, sizeof msg);
         if (rc == QK_OK && i == QK_STATS_QUESTIONS)
             server_stems(c, t[i]);
         if (rc == QK_OK)

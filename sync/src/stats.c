@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include "qk_stats.h"
+#include "store.h"
 
 
 static const char *const subject_names[QK_STATS_COUNT] = {
@@ -764,8 +765,8 @@ void qk_stats_name_modes(json_t *table, qk_lang lang)
     }
 }
 
-static int run_stats(const char *db_path, const backend *be, const char *branch,
-                     const qk_stats_query *q, qk_lang lang, json_t **out, char *msg, size_t msglen)
+static int run_stats_db(sqlite3 *db, const backend *be, const char *branch, const qk_stats_query *q,
+                        qk_lang lang, json_t **out, char *msg, size_t msglen)
 {
     *out = NULL;
     if ((unsigned)q->subject >= QK_STATS_COUNT || q->to_day < q->from_day) {
@@ -779,13 +780,6 @@ static int run_stats(const char *db_path, const backend *be, const char *branch,
                      : "stats flagged：只有服务器会复核得分，请用 --server 查询");
         return QK_EINVAL;
     }
-    sqlite3 *db = NULL;
-    if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
-        snprintf(msg, msglen, "%s: %s", db_path, db ? sqlite3_errmsg(db) : "?");
-        sqlite3_close(db);
-        return QK_EIO;
-    }
-    sqlite3_busy_timeout(db, 10000);
     static const struct {
         const char *sql;
         const col *cols;
@@ -806,7 +800,6 @@ static int run_stats(const char *db_path, const backend *be, const char *branch,
     int rc = refresh(db, be, msg, msglen);
     if (rc == QK_OK)
         rc = rows(db, be->prefix, subj[q->subject].sql, q, branch, lang, r, msg, msglen);
-    sqlite3_close(db);
     if (rc != QK_OK) {
         json_decref(r);
         return rc;
@@ -822,13 +815,23 @@ static int run_stats(const char *db_path, const backend *be, const char *branch,
 int qk_stats_local(const char *progress_path, const qk_stats_query *q, qk_lang lang, json_t **out,
                    char *msg, size_t msglen)
 {
-    return run_stats(progress_path, &local_backend, NULL, q, lang, out, msg, msglen);
+    *out = NULL;
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(progress_path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        snprintf(msg, msglen, "%s: %s", progress_path, db ? sqlite3_errmsg(db) : "?");
+        sqlite3_close(db);
+        return QK_EIO;
+    }
+    sqlite3_busy_timeout(db, 10000);
+    int rc = run_stats_db(db, &local_backend, NULL, q, lang, out, msg, msglen);
+    sqlite3_close(db);
+    return rc;
 }
 
-int qk_stats_server(const char *store_path, const char *branch, const qk_stats_query *q,
-                    qk_lang lang, json_t **out, char *msg, size_t msglen)
+int qk__stats_sqlite(sqlite3 *db, const char *branch, const qk_stats_query *q, qk_lang lang, json_t **out,
+                     char *msg, size_t msglen)
 {
-    return run_stats(store_path, &server_backend, branch, q, lang, out, msg, msglen);
+    return run_stats_db(db, &server_backend, branch, q, lang, out, msg, msglen);
 }
 
 void qk_stats_cell_text(json_t *v, char *buf, size_t n)

@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 
+#include "qk_stats.h"
 #include "qk_sync.h"
 
 enum { QK_PUT_INSERTED = 0, QK_PUT_DUPLICATE = 1, QK_PUT_CONFLICT = 2, QK_PUT_APART = 3 };
@@ -126,8 +127,10 @@ typedef struct qk_store_ops {
      * store already has one (which wins). QK_ENOTFOUND when none is kept. */
     int (*server_key)(qk_store *s, const char *pem, char **out);
 
-    /* The database file another connection can read (for the engine's re-scoring). */
-    const char *(*path)(qk_store *s);
+    /* Statistics (qk_stats.h) for one branch, NULL: all; the roll-ups they
+     * read are kept in the store and brought up to date first. */
+    int (*stats)(qk_store *s, const char *branch, const qk_stats_query *q, qk_lang lang, json_t **out,
+                 char *msg, size_t msglen);
     void (*close)(qk_store *s);
 } qk_store_ops;
 
@@ -160,5 +163,9 @@ int qk__event_valid(json_t *ev, const char *device, char *why, size_t whylen);
 /* The server's time: what its own clock says (never a device's). */
 int64_t qk__store_now(const qk_store *s);
 int qk__sqlite_store_open(qk_store *s, const char *path);
+/* The statistics over a SQLite store's connection (stats.c). */
+struct sqlite3;
+int qk__stats_sqlite(struct sqlite3 *db, const char *branch, const qk_stats_query *q, qk_lang lang, json_t **out,
+                     char *msg, size_t msglen);
 
 #endif

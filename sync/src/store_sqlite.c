@@ -1163,9 +1163,10 @@ static int backup(qk_store *s, const char *dest)
     return rc;
 }
 
-static const char *path_of(qk_store *s)
+static int stats(qk_store *s, const char *branch, const qk_stats_query *q, qk_lang lang, json_t **out, char *msg,
+                 size_t msglen)
 {
-    return sqlite3_db_filename(db_of(s), "main");
+    return qk__stats_sqlite(db_of(s), branch, q, lang, out, msg, msglen);
 }
 
 static void close_store(qk_store *s)
@@ -1306,6 +1307,6 @@ const qk_store_ops qk__sqlite_store = {
     .bundle_list = bundle_list,
     .bundle_get = bundle_get,
     .backup = backup,
-    .path = path_of,
+    .stats = stats,
     .close = close_store,
 };

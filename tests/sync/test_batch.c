@@ -442,13 +442,13 @@ static void judge_forged_award(sx *x, int own_batch)
     assert_int_equal(qk_stats_parse_day("2026-03-31", &q.to_day), 0);
     json_t *t = NULL;
     char msg[256];
-    assert_int_equal(qk_stats_server(x->db, NULL, &q, QK_LANG_EN, &t, msg, sizeof msg), QK_OK);
+    assert_int_equal(qk_store_stats(x->store, NULL, &q, QK_LANG_EN, &t, msg, sizeof msg), QK_OK);
     json_t *m1 = json_array_get(json_object_get(t, "rows"), 0);
     assert_string_equal(json_string_value(json_array_get(m1, 0)), "m1");
     assert_int_equal(json_integer_value(json_array_get(m1, 9)), honest); /* not honest + 100 */
     json_decref(t);
     q.subject = QK_STATS_FLAGGED;
-    assert_int_equal(qk_stats_server(x->db, NULL, &q, QK_LANG_EN, &t, msg, sizeof msg), QK_OK);
+    assert_int_equal(qk_store_stats(x->store, NULL, &q, QK_LANG_EN, &t, msg, sizeof msg), QK_OK);
     json_t *rows = json_object_get(t, "rows");
     assert_int_equal(json_array_size(rows), 1);
     json_t *f = json_array_get(rows, 0);
