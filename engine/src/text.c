@@ -138,6 +138,46 @@ size_t qk_text_fit(const char *s, size_t len, size_t max_cols)
     return off;
 }
 
+struct qk_sha256 {
+    mbedtls_sha256_context ctx;
+};
+
+qk_sha256 *qk_sha256_begin(void)
+{
+    qk_sha256 *h = malloc(sizeof *h);
+    if (!h)
+        return NULL;
+    mbedtls_sha256_init(&h->ctx);
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+    mbedtls_sha256_starts(&h->ctx, 0);
+#else
+    mbedtls_sha256_starts_ret(&h->ctx, 0);
+#endif
+    return h;
+}
+
+void qk_sha256_add(qk_sha256 *h, const void *data, size_t len)
+{
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+    mbedtls_sha256_update(&h->ctx, data, len);
+#else
+    mbedtls_sha256_update_ret(&h->ctx, data, len);
+#endif
+}
+
+void qk_sha256_end(qk_sha256 *h, char out[65])
+{
+    unsigned char sum[32];
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+    mbedtls_sha256_finish(&h->ctx, sum);
+#else
+    mbedtls_sha256_finish_ret(&h->ctx, sum);
+#endif
+    mbedtls_sha256_free(&h->ctx);
+    free(h);
+    qk__hex_encode(out, 65, sum, 32);
+}
+
 void qk_sha256_hex(char out[65], const void *data, size_t len)
 {
     unsigned char sum[32];

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zlib.h>
+
 #include "store.h"
 #include "sync_msg.h"
 
@@ -212,16 +214,15 @@ static int rescore_attempt(qk_store *s, qk_bundle *b, const char *attempt, const
 
 /* The server is the judge: every newly received finished attempt is scored
  * again from its raw answers, and both scores are kept. */
-static void rescore(qk_store *s, json_t *events, const size_t *inserted, qk_import_result *r)
+static void rescore(qk_store *s, json_t *finishes, qk_import_result *r)
 {
-    for (size_t i = 0; i < json_array_size(events); i++) {
-        json_t *ev = json_array_get(events, i);
+    for (size_t i = 0; i < json_array_size(finishes); i++) {
+        json_t *ev = json_array_get(finishes, i);
         const char *kind = json_string_value(json_object_get(ev, "kind"));
         const char *attempt = json_string_value(json_object_get(ev, "attempt_id"));
         const char *bid = json_string_value(json_object_get(ev, "bundle_id"));
         const char *bver = json_string_value(json_object_get(ev, "bundle_version"));
-        if (!inserted[i] || !kind || strcmp(kind, "attempt.finish") != 0 || !attempt || !bid ||
-            !bver)
+        if (!kind || strcmp(kind, "attempt.finish") != 0 || !attempt || !bid || !bver)
             continue;
         qk_bundle *b = find_bundle(s, bid, bver);
         qk_rescore res;
@@ -291,36 +292,26 @@ static void judge_member(qk_store *s, const char *device, const char *member, co
         s->ops->points_claim(s, member, device, total);
 }
 
-static void judge_points(qk_store *s, const char *device, json_t *events, const size_t *inserted)
+/* members: each member whose events arrived, with the bundle ([id,
+ * version]) their newest event named, or null when none named one. */
+static void judge_points(qk_store *s, const char *device, json_t *members)
 {
-    json_t *done = json_object(), *bare = json_object();
-    for (size_t i = json_array_size(events); done && bare && i > 0; i--) {
-        json_t *ev = json_array_get(events, i - 1); /* the newest bundle of each member */
-        const char *member = json_string_value(json_object_get(ev, "member_id"));
-        const char *bid = json_string_value(json_object_get(ev, "bundle_id"));
-        const char *bver = json_string_value(json_object_get(ev, "bundle_version"));
-        if (!inserted[i - 1] || !member || json_object_get(done, member))
-            continue;
-        if (!bid || !bver) { /* an award, a PIN change: no bundle named */
-            json_object_set_new(bare, member, json_true());
-            continue;
-        }
-        json_object_set_new(done, member, json_true());
-        json_object_del(bare, member);
-        judge_member(s, device, member, bid, bver);
-    }
-    /* Members whose new events name no bundle (a points.award alone) are
-     * judged by the newest bundle the server holds their events of. */
     const char *member;
     json_t *v;
-    json_object_foreach(bare, member, v)
+    json_object_foreach(members, member, v)
     {
-        char bid[QK_NAME_MAX + 1], bver[QK_NAME_MAX + 1];
-        if (s->ops->member_bundle(s, member, bid, sizeof bid, bver, sizeof bver) == QK_OK)
+        const char *bid = json_string_value(json_array_get(v, 0));
+        const char *bver = json_string_value(json_array_get(v, 1));
+        if (bid && bver) {
             judge_member(s, device, member, bid, bver);
+            continue;
+        }
+        /* Members whose new events name no bundle (a points.award alone) are
+         * judged by the newest bundle the server holds their events of. */
+        char held[QK_NAME_MAX + 1], hver[QK_NAME_MAX + 1];
+        if (s->ops->member_bundle(s, member, held, sizeof held, hver, sizeof hver) == QK_OK)
+            judge_member(s, device, member, held, hver);
     }
-    json_decref(bare);
-    json_decref(done);
 }
 
 int qk__store_rescore_waiting(qk_store *s, const char *id, const char *version,
@@ -332,16 +323,9 @@ int qk__store_rescore_waiting(qk_store *s, const char *id, const char *version,
     if (rc != QK_OK)
         return rc;
     size_t n = json_array_size(events);
-    size_t *all = calloc(n ? n : 1, sizeof *all);
-    if (!all) {
-        json_decref(events);
-        return QK_ENOMEM;
-    }
-    for (size_t i = 0; i < n; i++)
-        all[i] = 1;
     qk_import_result r;
     memset(&r, 0, sizeof r);
-    rescore(s, events, all, &r);
+    rescore(s, events, &r);
     *rescored = r.rescored;
     /* their members' points, with each sending device's claims, once each */
     json_t *done = json_object();
@@ -359,7 +343,6 @@ int qk__store_rescore_waiting(qk_store *s, const char *id, const char *version,
         judge_member(s, device, member, id, version);
     }
     json_decref(done);
-    free(all);
     json_decref(events);
     return QK_OK;
 }
@@ -369,65 +352,175 @@ int qk_store_event_count(qk_store *s, int64_t *n)
     return s->ops->count(s, n);
 }
 
-/* Parses and verifies a batch file: the header's signature over the body's
- * SHA-256, made with the key the header carries. */
-static int read_batch(qk_store *s, const char *path, json_t **head_out, json_t **events_out)
+/* A batch file read as it streams (gzip or plain, as gzread reads both):
+ * never more of it in memory than one event and a read buffer, so a USB
+ * file of any size is imported in bounded memory (issue 17). */
+#define BATCH_CHUNK 65536
+#define BATCH_HEAD_MAX 65536
+#define BATCH_EVENT_MAX (1024 * 1024)
+
+typedef struct batch_in {
+    gzFile g;
+    char *buf;
+    size_t pos, len, cap; /* unread bytes: buf[pos..len) */
+    int eof, err;         /* err: an errno (EILSEQ: a damaged gzip stream) */
+    qk_sha256 *body;      /* the body's digest as it is read (after the header line) */
+    int held;             /* the body's last byte read, not hashed yet: a final newline is not the body's */
+    char held_byte;
+} batch_in;
+
+static void hash_body(batch_in *b, const char *p, size_t n)
 {
-    size_t len = 0;
-    int err = 0;
-    char *text = qk__read_maybe_gz(path, &len, &err);
-    if (!text) {
-        if (err == EILSEQ)
-            qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_NOT_BATCH, path);
-        else
-            qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_READ, path, strerror(err));
-        return err == EILSEQ ? QK_ECORRUPT : QK_EIO;
+    if (!b->body || n == 0)
+        return;
+    if (b->held)
+        qk_sha256_add(b->body, &b->held_byte, 1);
+    qk_sha256_add(b->body, p, n - 1);
+    b->held_byte = p[n - 1];
+    b->held = 1;
+}
+
+/* Reads more, keeping the unread bytes: 1, 0 at the end, -1 on an error. */
+static int fill(batch_in *b)
+{
+    if (b->eof)
+        return 0;
+    if (b->pos > 0) {
+        memmove(b->buf, b->buf + b->pos, b->len - b->pos);
+        b->len -= b->pos;
+        b->pos = 0;
     }
-    char *nl = memchr(text, '\n', len);
-    json_error_t jerr;
-    json_t *head = nl ? json_loadb(text, (size_t)(nl - text), 0, &jerr) : NULL;
-    const char *fmt = json_string_value(json_object_get(head, "format"));
-    const char *pem = json_string_value(json_object_get(head, "device_key"));
-    const char *want = json_string_value(json_object_get(head, "body_sha256"));
-    const char *sig_hex = json_string_value(json_object_get(head, "signature"));
-    int rc = QK_OK;
-    if (!nl || !fmt || strcmp(fmt, QK_BATCH_FORMAT) != 0 || !pem || !want || !sig_hex) {
-        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_NOT_BATCH, path);
-        rc = QK_ECORRUPT;
-    } else {
-        /* The body is everything after the header line, without the last newline. */
-        const char *body = nl + 1;
-        size_t blen = len - (size_t)(body - text);
-        if (blen && body[blen - 1] == '\n')
-            blen--;
-        char got[65];
-        qk_sha256_hex(got, body, blen);
-        unsigned char hash[32], sig[QK_KEY_SIG_MAX];
-        long sig_len = qk__unhex(sig, sizeof sig, sig_hex);
-        qk_key *k = NULL;
-        if (strcmp(got, want) != 0 || qk__unhex(hash, sizeof hash, got) != 32 || sig_len <= 0 ||
-            qk_key_from_pem(&k, pem) != QK_OK ||
-            qk_key_verify(k, hash, sig, (size_t)sig_len) != QK_OK) {
-            qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_ALTERED, path);
-            rc = QK_ECORRUPT;
-        } else {
-            *events_out = json_loadb(body, blen, 0, &jerr);
-            if (!json_is_array(*events_out)) {
-                json_decref(*events_out);
-                *events_out = NULL;
-                qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_NOT_BATCH, path);
-                rc = QK_ECORRUPT;
-            }
+    if (b->cap - b->len < BATCH_CHUNK) {
+        size_t cap = b->len + 2 * BATCH_CHUNK;
+        char *nb = realloc(b->buf, cap);
+        if (!nb) {
+            b->err = ENOMEM;
+            return -1;
         }
-        qk_key_free(k);
+        b->buf = nb;
+        b->cap = cap;
     }
-    free(text);
-    if (rc != QK_OK) {
-        json_decref(head);
-        return rc;
+    int got = gzread(b->g, b->buf + b->len, (unsigned)(b->cap - b->len));
+    if (got < 0) {
+        b->err = EILSEQ;
+        return -1;
     }
-    *head_out = head;
-    return QK_OK;
+    if (got == 0) {
+        b->eof = 1;
+        return 0;
+    }
+    hash_body(b, b->buf + b->len, (size_t)got);
+    b->len += (size_t)got;
+    return 1;
+}
+
+/* The header line as JSON (NULL when there is none to read). */
+static json_t *read_head(batch_in *b)
+{
+    for (;;) {
+        char *nl = memchr(b->buf + b->pos, '\n', b->len - b->pos);
+        if (nl) {
+            json_error_t jerr;
+            json_t *head = json_loadb(b->buf + b->pos, (size_t)(nl - (b->buf + b->pos)), 0, &jerr);
+            b->pos = (size_t)(nl - b->buf) + 1;
+            if ((b->body = qk_sha256_begin()) == NULL)
+                b->err = ENOMEM;
+            hash_body(b, b->buf + b->pos, b->len - b->pos); /* the body read with the header */
+            return head;
+        }
+        if (b->len - b->pos > BATCH_HEAD_MAX || fill(b) <= 0)
+            return NULL;
+    }
+}
+
+static int skip_space(batch_in *b)
+{
+    for (;;) {
+        while (b->pos < b->len && strchr(" \t\r\n", b->buf[b->pos]))
+            b->pos++;
+        if (b->pos < b->len)
+            return b->buf[b->pos];
+        if (fill(b) <= 0)
+            return -1;
+    }
+}
+
+/* The next event of the body's array into *ev: 1, 0 after the array's end,
+ * -1 when the body is not an array of objects, -2 when an event is larger
+ * than any device writes. *first: no event read yet. */
+static int next_event(batch_in *b, int *first, json_t **ev)
+{
+    *ev = NULL;
+    int c = skip_space(b);
+    if (*first) {
+        if (c != '[')
+            return -1;
+        b->pos++;
+        c = skip_space(b);
+        if (c == ']') {
+            b->pos++;
+            return 0;
+        }
+    } else if (c == ']') {
+        b->pos++;
+        return 0;
+    } else if (c == ',') {
+        b->pos++;
+        c = skip_space(b);
+    } else {
+        return -1;
+    }
+    if (c != '{')
+        return -1;
+    /* the object's extent: its braces counted outside strings */
+    size_t i = 0;
+    int depth = 0, in_str = 0, esc = 0;
+    for (;;) {
+        if (b->pos + i == b->len) {
+            if (i > BATCH_EVENT_MAX)
+                return -2;
+            if (fill(b) <= 0)
+                return -1;
+            continue;
+        }
+        char ch = b->buf[b->pos + i++];
+        if (in_str) {
+            if (esc)
+                esc = 0;
+            else if (ch == '\\')
+                esc = 1;
+            else if (ch == '"')
+                in_str = 0;
+        } else if (ch == '"') {
+            in_str = 1;
+        } else if (ch == '{' || ch == '[') {
+            depth++;
+        } else if ((ch == '}' || ch == ']') && --depth == 0) {
+            break;
+        }
+    }
+    if (i > BATCH_EVENT_MAX)
+        return -2;
+    json_error_t jerr;
+    *ev = json_loadb(b->buf + b->pos, i, 0, &jerr);
+    b->pos += i;
+    *first = 0;
+    return *ev ? 1 : -1;
+}
+
+/* Reads the rest of the file through the body's digest; its hex into got. */
+static void drain(batch_in *b, char got[65])
+{
+    while (b->err == 0) {
+        b->pos = b->len; /* nothing more is kept */
+        if (fill(b) <= 0)
+            break;
+    }
+    if (b->held && b->held_byte != '\n')
+        qk_sha256_add(b->body, &b->held_byte, 1);
+    b->held = 0;
+    qk_sha256_end(b->body, got);
+    b->body = NULL;
 }
 
 /* 1 when the event has every field of the protocol with the right type and
@@ -465,14 +558,48 @@ int qk__event_valid(json_t *ev, const char *device, char *why, size_t whylen)
     return bad == NULL;
 }
 
-int qk__store_ingest(qk_store *s, const char *device, const char *pem, json_t *events,
-                     qk_import_result *r, json_t *conflicts)
+/* One batch being received: its events go in one transaction; what the
+ * judge needs afterwards is kept small (the fresh finishes, the members). */
+struct qk__ingest {
+    qk_store *s;
+    char device[QK_NAME_MAX + 1];
+    const char *pem;
+    qk_device_rec dev;
+    int known_dev;
+    int rc;           /* the first failure; the transaction is undone */
+    json_t *finishes; /* newly stored attempt.finish events, slimmed */
+    json_t *members;  /* member -> [bundle id, version] of their newest event, or null */
+    qk_import_result *r;
+    json_t *conflicts;
+};
+
+int qk__ingest_begin(qk_store *s, const char *device, const char *pem, qk_import_result *r, json_t *conflicts,
+                     qk__ingest **out)
 {
+    *out = NULL;
     memset(r, 0, sizeof *r);
     snprintf(r->device_id, sizeof r->device_id, "%s", device);
+    qk__ingest *in = calloc(1, sizeof *in);
+    if (!in || !(in->finishes = json_array()) || !(in->members = json_object())) {
+        if (in) {
+            json_decref(in->finishes);
+            free(in);
+        }
+        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_OOM);
+        return QK_ENOMEM;
+    }
+    in->s = s;
+    in->r = r;
+    in->pem = pem;
+    in->conflicts = conflicts;
+    snprintf(in->device, sizeof in->device, "%s", device);
     int rc = s->ops->begin(s);
-    if (rc != QK_OK)
+    if (rc != QK_OK) {
+        json_decref(in->finishes);
+        json_decref(in->members);
+        free(in);
         return rc;
+    }
     /* A device keeps the key it first signed with (pinned on first sight). */
     if (pem) {
         char *known = NULL;
@@ -483,34 +610,74 @@ int qk__store_ingest(qk_store *s, const char *device, const char *pem, json_t *e
         }
         free(known);
     }
-    qk_device_rec dev = {0};
-    int known_dev = rc == QK_OK && s->ops->device_get(s, device, &dev) == QK_OK;
-    size_t *fresh = calloc(json_array_size(events) + 1, sizeof *fresh);
-    if (!fresh)
-        rc = QK_ENOMEM;
-    for (size_t i = 0; rc == QK_OK && i < json_array_size(events); i++) {
-        int outcome = 0;
-        json_t *ev = json_array_get(events, i);
-        rc = s->ops->put_event(s, ev, known_dev ? dev.branch : NULL, &outcome);
-        fresh[i] = outcome == QK_PUT_INSERTED;
-        r->received++;
-        r->inserted += outcome == QK_PUT_INSERTED || outcome == QK_PUT_APART;
-        r->apart += outcome == QK_PUT_APART;
-        r->duplicates += outcome == QK_PUT_DUPLICATE;
-        r->conflicts += outcome == QK_PUT_CONFLICT;
-        if (outcome == QK_PUT_CONFLICT && conflicts)
-            json_array_append(conflicts, json_object_get(ev, "id"));
-        const char *kind = json_string_value(json_object_get(ev, "kind"));
-        if (rc == QK_OK && outcome == QK_PUT_INSERTED && known_dev &&
-            strncmp(kind, "member.", 7) == 0)
-            rc = s->ops->member_event(s, dev.branch, ev);
+    in->known_dev = rc == QK_OK && s->ops->device_get(s, device, &in->dev) == QK_OK;
+    in->rc = rc;
+    *out = in;
+    return QK_OK;
+}
+
+/* What the judge keeps of a newly stored event. */
+static int note_fresh(qk__ingest *in, json_t *ev, const char *kind)
+{
+    const char *member = json_string_value(json_object_get(ev, "member_id"));
+    const char *bid = json_string_value(json_object_get(ev, "bundle_id"));
+    const char *bver = json_string_value(json_object_get(ev, "bundle_version"));
+    int rc = 0;
+    if (member && bid && bver)
+        rc = json_object_set_new(in->members, member, json_pack("[s, s]", bid, bver));
+    else if (member && !json_object_get(in->members, member))
+        rc = json_object_set_new(in->members, member, json_null());
+    if (rc == 0 && kind && strcmp(kind, "attempt.finish") == 0) {
+        json_t *payload = json_object_get(ev, "payload");
+        json_t *slim = json_pack("{s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:{s:O?}}", "kind",
+                                 json_object_get(ev, "kind"), "attempt_id", json_object_get(ev, "attempt_id"),
+                                 "member_id", json_object_get(ev, "member_id"), "device_id",
+                                 json_object_get(ev, "device_id"), "created_ms", json_object_get(ev, "created_ms"),
+                                 "bundle_id", json_object_get(ev, "bundle_id"), "bundle_version",
+                                 json_object_get(ev, "bundle_version"), "payload", "competition",
+                                 json_object_get(payload, "competition"));
+        rc = json_array_append_new(in->finishes, slim);
     }
+    return rc == 0 ? QK_OK : QK_ENOMEM;
+}
+
+int qk__ingest_event(qk__ingest *in, json_t *ev)
+{
+    qk_store *s = in->s;
+    qk_import_result *r = in->r;
+    if (in->rc != QK_OK)
+        return in->rc;
+    int outcome = 0;
+    int rc = s->ops->put_event(s, ev, in->known_dev ? in->dev.branch : NULL, &outcome);
+    r->received++;
+    r->inserted += outcome == QK_PUT_INSERTED || outcome == QK_PUT_APART;
+    r->apart += outcome == QK_PUT_APART;
+    r->duplicates += outcome == QK_PUT_DUPLICATE;
+    r->conflicts += outcome == QK_PUT_CONFLICT;
+    if (outcome == QK_PUT_CONFLICT && in->conflicts)
+        json_array_append(in->conflicts, json_object_get(ev, "id"));
+    const char *kind = json_string_value(json_object_get(ev, "kind"));
+    if (rc == QK_OK && outcome == QK_PUT_INSERTED && in->known_dev && kind && strncmp(kind, "member.", 7) == 0)
+        rc = s->ops->member_event(s, in->dev.branch, ev);
+    if (rc == QK_OK && outcome == QK_PUT_INSERTED && (rc = note_fresh(in, ev, kind)) != QK_OK)
+        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_OOM);
+    in->rc = rc;
+    return rc;
+}
+
+int qk__ingest_end(qk__ingest *in, int keep)
+{
+    qk_store *s = in->s;
+    qk_import_result *r = in->r;
+    int rc = in->rc;
+    if (rc == QK_OK && !keep)
+        rc = QK_ECORRUPT; /* the caller found the batch bad: nothing of it is kept */
     /* The acknowledgement: the highest n with 1..n all held; gaps above it. */
     int64_t *seqs = NULL;
     size_t n = 0;
-    int64_t base = known_dev ? dev.acked_seq : 0;
+    int64_t base = in->known_dev ? in->dev.acked_seq : 0;
     if (rc == QK_OK)
-        rc = s->ops->held_seqs(s, device, base, &seqs, &n);
+        rc = s->ops->held_seqs(s, in->device, base, &seqs, &n);
     r->acked_seq = base;
     int64_t expect = base + 1;
     for (size_t i = 0; rc == QK_OK && i < n; i++) {
@@ -525,7 +692,7 @@ int qk__store_ingest(qk_store *s, const char *device, const char *pem, json_t *e
     }
     free(seqs);
     if (rc == QK_OK)
-        rc = s->ops->set_device(s, device, pem, r->acked_seq);
+        rc = s->ops->set_device(s, in->device, in->pem, r->acked_seq);
     if (rc == QK_OK)
         rc = s->ops->commit(s);
     else
@@ -534,44 +701,135 @@ int qk__store_ingest(qk_store *s, const char *device, const char *pem, json_t *e
         /* The judge's writes for the whole batch in one transaction: one
          * disk flush, not one for each attempt and member. */
         int tx = s->ops->begin(s) == QK_OK;
-        rescore(s, events, fresh, r);
-        judge_points(s, device, events, fresh);
+        rescore(s, in->finishes, r);
+        judge_points(s, in->device, in->members);
         if (tx && s->ops->commit(s) != QK_OK) {
             /* Undone together: judged again, each write on its own, so that
              * what can be kept is (as before the batch's transaction). */
             r->rescored = r->unscored = r->mismatches = 0;
-            rescore(s, events, fresh, r);
-            judge_points(s, device, events, fresh);
+            rescore(s, in->finishes, r);
+            judge_points(s, in->device, in->members);
         }
     }
-    free(fresh);
+    json_decref(in->finishes);
+    json_decref(in->members);
+    free(in);
     return rc;
+}
+
+int qk__store_ingest(qk_store *s, const char *device, const char *pem, json_t *events,
+                     qk_import_result *r, json_t *conflicts)
+{
+    qk__ingest *in = NULL;
+    int rc = qk__ingest_begin(s, device, pem, r, conflicts, &in);
+    for (size_t i = 0; rc == QK_OK && i < json_array_size(events); i++)
+        rc = qk__ingest_event(in, json_array_get(events, i));
+    return in ? qk__ingest_end(in, 1) : rc;
 }
 
 int qk_store_import(qk_store *s, const char *batch_path, qk_import_result *r)
 {
     memset(r, 0, sizeof *r);
-    json_t *head = NULL, *events = NULL;
-    int rc = read_batch(s, batch_path, &head, &events);
-    if (rc != QK_OK)
-        return rc;
-    const char *device = json_string_value(json_object_get(head, "device_id"));
+    batch_in b;
+    memset(&b, 0, sizeof b);
+    errno = 0;
+    if ((b.g = gzopen(batch_path, "rb")) == NULL) {
+        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_READ, batch_path, strerror(errno ? errno : EIO));
+        return QK_EIO;
+    }
+    gzbuffer(b.g, BATCH_CHUNK);
+    json_t *head = read_head(&b);
+    const char *fmt = json_string_value(json_object_get(head, "format"));
     const char *pem = json_string_value(json_object_get(head, "device_key"));
-    if (!device || !qk_uuid_is_v7(device)) {
+    const char *want = json_string_value(json_object_get(head, "body_sha256"));
+    const char *sig_hex = json_string_value(json_object_get(head, "signature"));
+    const char *device = json_string_value(json_object_get(head, "device_id"));
+    int rc = QK_OK;
+    if (b.err && b.err != EILSEQ) {
+        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_READ, batch_path, strerror(b.err));
+        rc = QK_EIO;
+    } else if (!head || !fmt || strcmp(fmt, QK_BATCH_FORMAT) != 0 || !pem || !want || !sig_hex || !device ||
+               !qk_uuid_is_v7(device)) {
         qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_NOT_BATCH, batch_path);
         rc = QK_ECORRUPT;
-    }
-    for (size_t i = 0; rc == QK_OK && i < json_array_size(events); i++) {
-        char field[32];
-        if (!qk__event_valid(json_array_get(events, i), device, field, sizeof field)) {
-            qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_BATCH_EVENT, batch_path, i + 1, field);
+    } else {
+        /* The device's signature over the body's digest first; the body is
+         * then checked against that digest as it streams in, and nothing it
+         * brought is kept unless it matches at the end. */
+        unsigned char hash[32], sig[QK_KEY_SIG_MAX];
+        long sig_len = qk__unhex(sig, sizeof sig, sig_hex);
+        qk_key *k = NULL;
+        if (strlen(want) != 64 || qk__unhex(hash, sizeof hash, want) != 32 || sig_len <= 0 ||
+            qk_key_from_pem(&k, pem) != QK_OK || qk_key_verify(k, hash, sig, (size_t)sig_len) != QK_OK) {
+            qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_ALTERED, batch_path);
             rc = QK_ECORRUPT;
         }
+        qk_key_free(k);
     }
+    qk__ingest *in = NULL;
     if (rc == QK_OK)
-        rc = qk__store_ingest(s, device, pem, events, r, NULL);
+        rc = qk__ingest_begin(s, device, pem, r, NULL, &in);
+    /* Why the body is refused, when it is (rc says how). */
+    int bad = 0;
+    size_t n = 0;
+    for (int first = 1; rc == QK_OK;) {
+        json_t *ev = NULL;
+        int got = next_event(&b, &first, &ev);
+        if (got == 0)
+            break;
+        n++;
+        char field[32];
+        if (got < 0) {
+            bad = got == -2 ? QK_Y_BATCH_BIG : QK_Y_NOT_BATCH;
+            rc = QK_ECORRUPT;
+        } else if (!qk__event_valid(ev, device, field, sizeof field)) {
+            qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_BATCH_EVENT, batch_path, n, field);
+            rc = QK_ECORRUPT;
+        } else {
+            rc = qk__ingest_event(in, ev);
+        }
+        json_decref(ev);
+    }
+    if (rc == QK_OK && skip_space(&b) != -1) { /* something after the array */
+        bad = QK_Y_NOT_BATCH;
+        rc = QK_ECORRUPT;
+    }
+    char got[65] = "";
+    if (b.body)
+        drain(&b, got);
+    if (b.err == EILSEQ || b.err == ENOMEM || b.err == EIO) {
+        qk__ymsgf(s->lang, s->err, sizeof s->err, b.err == ENOMEM ? QK_Y_OOM : QK_Y_NOT_BATCH, batch_path);
+        rc = b.err == ENOMEM ? QK_ENOMEM : QK_ECORRUPT;
+    } else if (want && got[0] && strcmp(got, want) != 0) {
+        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_ALTERED, batch_path); /* whatever broke on the way */
+        rc = QK_ECORRUPT;
+    } else if (bad == QK_Y_BATCH_BIG) {
+        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_BATCH_BIG, batch_path, n);
+    } else if (bad) {
+        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_NOT_BATCH, batch_path);
+    }
+    if (in) {
+        char keep_err[sizeof s->err];
+        memcpy(keep_err, s->err, sizeof keep_err);
+        int end = qk__ingest_end(in, rc == QK_OK);
+        if (rc == QK_OK)
+            rc = end;
+        else
+            memcpy(s->err, keep_err, sizeof keep_err); /* the batch's own error, not the undo's */
+    }
+    if (rc != QK_OK) { /* nothing of a refused batch is counted as received */
+        char dev[sizeof r->device_id];
+        memcpy(dev, r->device_id, sizeof dev);
+        memset(r, 0, sizeof *r);
+        memcpy(r->device_id, dev, sizeof dev);
+    }
+    if (b.body) {
+        char unused[65];
+        qk_sha256_end(b.body, unused);
+    }
+    gzclose(b.g);
+    free(b.buf);
     json_decref(head);
-    json_decref(events);
     return rc;
 }
 

@@ -157,6 +157,15 @@ int qk__store_rescore_waiting(qk_store *s, const char *id, const char *version,
                               size_t *rescored);
 int qk__store_ingest(qk_store *s, const char *device, const char *pem, json_t *events,
                      qk_import_result *r, json_t *conflicts);
+/* The same, one event at a time (a USB file read as it streams): begin,
+ * each event, then end with keep 0 to undo everything received (the file
+ * proved bad at its end) or 1 to commit and judge. After a failed event the
+ * rest are refused with the same status; end then undoes the batch. */
+typedef struct qk__ingest qk__ingest;
+int qk__ingest_begin(qk_store *s, const char *device, const char *pem, qk_import_result *r, json_t *conflicts,
+                     qk__ingest **out);
+int qk__ingest_event(qk__ingest *in, json_t *ev);
+int qk__ingest_end(qk__ingest *in, int keep);
 /* 1 when the event has every field of the protocol with the right type and
  * comes from device; otherwise 0 with the field named in why. */
 int qk__event_valid(json_t *ev, const char *device, char *why, size_t whylen);

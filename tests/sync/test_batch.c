@@ -204,6 +204,116 @@ static void an_altered_file_is_refused_whole(void **state)
     assert_int_equal(qk_store_import(x->store, x->batch, &r), QK_ECORRUPT);
 }
 
+/* The batch file with body as its body text, signed by key over it (a
+ * device that lies) or keeping the old header (a damaged file). */
+static void write_body(sx *x, const qk_key *key, const char *body)
+{
+    size_t len = 0;
+    int err = 0;
+    char *text = qk__read_maybe_gz(x->batch, &len, &err);
+    assert_non_null(text);
+    char *nl = strchr(text, '\n');
+    json_error_t jerr;
+    json_t *head = json_loadb(text, (size_t)(nl - text), 0, &jerr);
+    if (key) {
+        char hex[65], sig_hex[2 * QK_KEY_SIG_MAX + 1];
+        unsigned char hash[32], sig[QK_KEY_SIG_MAX];
+        size_t sl = 0;
+        qk_sha256_hex(hex, body, strlen(body));
+        qk__unhex(hash, sizeof hash, hex);
+        assert_int_equal(qk_key_sign(key, hash, sig, &sl), QK_OK);
+        qk__hex(sig_hex, sig, sl);
+        json_object_set_new(head, "body_sha256", json_string(hex));
+        json_object_set_new(head, "signature", json_string(sig_hex));
+    }
+    char *h = json_dumps(head, JSON_COMPACT);
+    FILE *f = fopen(x->batch, "wb");
+    fprintf(f, "%s\n%s\n", h, body);
+    fclose(f);
+    free(h);
+    json_decref(head);
+    free(text);
+}
+
+/* The body text of the batch file. */
+static char *body_of(sx *x)
+{
+    size_t len = 0;
+    int err = 0;
+    char *text = qk__read_maybe_gz(x->batch, &len, &err);
+    assert_non_null(text);
+    char *body = strdup(strchr(text, '\n') + 1);
+    body[strcspn(body, "\n")] = '\0';
+    free(text);
+    return body;
+}
+
+static void refused_whole(sx *x, const char *why)
+{
+    qk_import_result r;
+    assert_int_equal(qk_store_import(x->store, x->batch, &r), QK_ECORRUPT);
+    if (!strstr(qk_store_errmsg(x->store), why))
+        fail_msg("'%s' does not say '%s'", qk_store_errmsg(x->store), why);
+    int64_t n = -1;
+    qk_store_event_count(x->store, &n);
+    assert_int_equal(n, 0);
+}
+
+/* Issue 17: a USB file is read as it streams, events stored as they come in
+ * one transaction, and the body's digest known only at its end: whatever is
+ * wrong anywhere in the file, nothing of it is kept, and the message names
+ * the real fault (a damaged file is damaged, not "event 2 is invalid"). */
+static void a_streamed_file_is_judged_at_its_end(void **state)
+{
+    sx *x = *state;
+    play(x, 3); /* 4 events */
+    export(x, 0);
+    char *body = body_of(x);
+    size_t n = strlen(body);
+    char *edited = malloc(n + 3 * 1024 * 1024);
+
+    /* damaged in the middle: event 2's kind no longer a string */
+    snprintf(edited, n + 1, "%s", body);
+    char *kind = strstr(strstr(edited, "\"kind\"") + 1, "\"kind\"");
+    assert_non_null(kind);
+    memcpy(kind, "\"kin\" ", 6);
+    write_body(x, NULL, edited);
+    refused_whole(x, "does not match its signature");
+
+    /* cut short (a copy stopped half-way) */
+    snprintf(edited, n - 40, "%s", body);
+    write_body(x, NULL, edited);
+    refused_whole(x, "does not match its signature");
+
+    /* signed, but something after the events */
+    snprintf(edited, n + 16, "%s{\"x\":1}", body);
+    write_body(x, x->key, edited);
+    refused_whole(x, "is not a quizkit batch file");
+
+    /* signed, but not an array of events */
+    write_body(x, x->key, "{\"events\":[]}");
+    refused_whole(x, "is not a quizkit batch file");
+
+    /* signed, with a 2 MB event after the first: no device writes one */
+    char *second = strstr(body, "},{\"");
+    assert_non_null(second);
+    size_t head = (size_t)(second - body) + 2; /* "[{...}," */
+    memcpy(edited, body, head);
+    int w = snprintf(edited + head, 64, "{\"id\":\"x\",\"payload\":{\"pad\":\"");
+    memset(edited + head + w, 'a', 2 * 1024 * 1024);
+    snprintf(edited + head + w + 2 * 1024 * 1024, n + 64, "\"}},%s", body + head);
+    write_body(x, x->key, edited);
+    refused_whole(x, "event 2 is larger than 1 MB");
+
+    /* and the file as the device wrote it still comes in whole */
+    export(x, 0);
+    qk_import_result r;
+    assert_int_equal(qk_store_import(x->store, x->batch, &r), QK_OK);
+    assert_int_equal(r.inserted, 4);
+    free(edited);
+    free(body);
+}
+
 /* Issue 14, item 9: an event dated past 9999-12-31 (Beijing) stopped every
  * statistic of every branch. The server refuses it, naming the event and the
  * field, and takes nothing from the file. */
@@ -557,6 +667,7 @@ int main(void)
         T(a_batch_travels_and_comes_back_acknowledged),
         T(gaps_hold_back_the_acknowledgement),
         T(an_altered_file_is_refused_whole),
+        T(a_streamed_file_is_judged_at_its_end),
         T(event_times_are_bounded),
         T(the_server_judges_points),
         T(a_forged_award_alone_is_judged_too),

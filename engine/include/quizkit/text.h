@@ -31,5 +31,11 @@ size_t qk_text_fit(const char *s, size_t len, size_t max_cols);
 
 /* SHA-256 of data as 64 lowercase hex digits plus NUL. */
 void qk_sha256_hex(char out[65], const void *data, size_t len);
+/* The same over data given in parts: begin (NULL when out of memory), add
+ * each part, then end writes the hex digest and frees the state. */
+typedef struct qk_sha256 qk_sha256;
+qk_sha256 *qk_sha256_begin(void);
+void qk_sha256_add(qk_sha256 *h, const void *data, size_t len);
+void qk_sha256_end(qk_sha256 *h, char out[65]);
 
 #endif
