@@ -290,12 +290,12 @@ typedef struct player {
     qk_summary sum;
 } player;
 
+/* The engine's order of entries; the players of one game finish together. */
 static int cmp_players(const void *a, const void *b)
 {
     const player *x = *(const player *const *)a, *y = *(const player *const *)b;
-    if (x->points != y->points)
-        return x->points > y->points ? -1 : 1;
-    return x->answer_ms < y->answer_ms ? -1 : x->answer_ms > y->answer_ms;
+    qk_board_key kx = {x->points, x->answer_ms, 0}, ky = {y->points, y->answer_ms, 0};
+    return qk_board_cmp(&kx, &ky);
 }
 
 static void scoreboard(cli *c, player *p, size_t n, size_t done, size_t total)

@@ -557,14 +557,25 @@ void qk_board_free(qk_board_row *rows, size_t n)
     free(rows);
 }
 
+int qk_board_cmp(const qk_board_key *a, const qk_board_key *b)
+{
+    if (a->points != b->points)
+        return a->points > b->points ? -1 : 1;
+    if (a->answer_ms != b->answer_ms)
+        return a->answer_ms < b->answer_ms ? -1 : 1;
+    return a->finished_ms < b->finished_ms ? -1 : a->finished_ms > b->finished_ms;
+}
+
+static qk_board_key row_key(const qk_board_row *r)
+{
+    qk_board_key k = {r->points, r->answer_ms, r->finished_ms};
+    return k;
+}
+
 static int row_cmp(const void *a, const void *b)
 {
-    const qk_board_row *x = a, *y = b;
-    if (x->points != y->points)
-        return x->points > y->points ? -1 : 1;
-    if (x->answer_ms != y->answer_ms)
-        return x->answer_ms < y->answer_ms ? -1 : 1;
-    return x->finished_ms < y->finished_ms ? -1 : x->finished_ms > y->finished_ms;
+    qk_board_key x = row_key(a), y = row_key(b);
+    return qk_board_cmp(&x, &y);
 }
 
 static void board_rank(qk_board_row *rows, size_t n)
@@ -572,11 +583,7 @@ static void board_rank(qk_board_row *rows, size_t n)
     if (n > 1) /* an empty board may have no array at all */
         qsort(rows, n, sizeof *rows, row_cmp);
     for (size_t i = 0; i < n; i++) {
-        rows[i].rank = i > 0 && rows[i].points == rows[i - 1].points &&
-                               rows[i].answer_ms == rows[i - 1].answer_ms &&
-                               rows[i].finished_ms == rows[i - 1].finished_ms
-                           ? rows[i - 1].rank
-                           : (int)i + 1;
+        rows[i].rank = i > 0 && row_cmp(&rows[i], &rows[i - 1]) == 0 ? rows[i - 1].rank : (int)i + 1;
     }
 }
 

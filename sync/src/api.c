@@ -854,20 +854,19 @@ static qk_competition *find_competition(call *c, const char *id, const char *bra
     return def;
 }
 
+static qk_board_key entry_key(json_t *e)
+{
+    qk_board_key k = {(int)json_integer_value(json_object_get(e, "points")),
+                      json_integer_value(json_object_get(e, "answer_ms")),
+                      json_integer_value(json_object_get(e, "finished_ms"))};
+    return k;
+}
+
+/* The engine's order of entries (qk_board_cmp), over the store's rows. */
 static int cmp_entry(const void *a, const void *b)
 {
-    json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
-    json_int_t px = json_integer_value(json_object_get(x, "points"));
-    json_int_t py = json_integer_value(json_object_get(y, "points"));
-    if (px != py)
-        return px > py ? -1 : 1;
-    json_int_t tx = json_integer_value(json_object_get(x, "answer_ms"));
-    json_int_t ty = json_integer_value(json_object_get(y, "answer_ms"));
-    if (tx != ty)
-        return tx < ty ? -1 : 1;
-    json_int_t fx = json_integer_value(json_object_get(x, "finished_ms"));
-    json_int_t fy = json_integer_value(json_object_get(y, "finished_ms"));
-    return fx < fy ? -1 : fx > fy;
+    qk_board_key x = entry_key(*(json_t *const *)a), y = entry_key(*(json_t *const *)b);
+    return qk_board_cmp(&x, &y);
 }
 
 static int cmp_team(const void *a, const void *b)

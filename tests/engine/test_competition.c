@@ -502,10 +502,26 @@ static void entries_are_not_resumed(void **state)
     qk_session_free(s);
 }
 
+/* One order wherever entries are ranked (device board, server board,
+ * hot-seat): points, then answer time, then who finished first. */
+static void one_order_of_entries(void **state)
+{
+    (void)state;
+    qk_board_key a = {300, 40000, 1000}, b = {290, 10000, 500};
+    assert_true(qk_board_cmp(&a, &b) < 0); /* more points win, however slow */
+    b.points = 300;
+    assert_true(qk_board_cmp(&b, &a) < 0); /* then the faster */
+    b.answer_ms = 40000;
+    assert_true(qk_board_cmp(&b, &a) < 0); /* then the earlier finish */
+    b.finished_ms = 1000;
+    assert_int_equal(qk_board_cmp(&a, &b), 0); /* the same: one rank */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(scoring_worked_examples),
+        cmocka_unit_test(one_order_of_entries),
         cmocka_unit_test(definitions_are_checked),
         cmocka_unit_test_setup_teardown(windows_in_beijing_time, setup, teardown),
         cmocka_unit_test_setup_teardown(an_entry_is_scored_for_speed, setup, teardown),

@@ -99,6 +99,17 @@ typedef struct qk_board_row {
     int rank;          /* 1-based; equal rows share a rank */
 } qk_board_row;
 
+/* The one order of a competition's entries, wherever they are ranked (a
+ * device's board, the server's, a hot-seat game): more points first, then
+ * less answer time, then the earlier finish. Negative when a ranks above b;
+ * 0 when they share a rank. */
+typedef struct qk_board_key {
+    int points;
+    int64_t answer_ms;
+    int64_t finished_ms;
+} qk_board_key;
+int qk_board_cmp(const qk_board_key *a, const qk_board_key *b);
+
 /* The local leaderboard of a competition: each member's first finished entry
  * (their counted one), guests' entries too, ranked. */
 int qk_competition_board(qk_engine *e, const qk_competition *c, qk_board_row **rows, size_t *n);
