@@ -104,7 +104,7 @@ static const char *const migrations[] = {
 enum {
     S_DEVICE_KEY, S_SET_DEVICE, S_PUT_EVENT, S_PUT_APART, S_SAME_EVENT, S_HELD, S_PUT_SCORE,
     S_MEMBER_BRANCH,
-    S_DEVICE_BRANCH, S_MEMBER_PIN, S_MEMBER_NEW, S_ATTEMPT_EVENTS, S_ATTEMPT_COMP, S_POINT_EVENTS, S_COUNT
+    S_DEVICE_BRANCH, S_MEMBER_PIN, S_MEMBER_NEW, S_ATTEMPT_EVENTS, S_ATTEMPT_COMP, S_POINT_EVENTS, S_TOKEN_USER, S_DEVICE_AUTH, S_DEVICE_GET, S_COUNT
 };
 
 typedef struct sq {
@@ -745,7 +745,7 @@ static int user_row(qk_store *s, sqlite3_stmt *st, qk_user *u)
         copy_col(u->pw_hash, sizeof u->pw_hash, st, 3);
     }
     int rc = step == SQLITE_ROW ? QK_OK : step == SQLITE_DONE ? QK_ENOTFOUND : fail(s, "users");
-    sqlite3_finalize(st);
+    sqlite3_reset(st); /* kept for the next call, or finalized by the caller */
     return rc;
 }
 
@@ -755,7 +755,9 @@ static int user_get(qk_store *s, const char *name, qk_user *u)
     if (!st)
         return QK_EIO;
     text(st, 1, name);
-    return user_row(s, st, u);
+    int rc = user_row(s, st, u);
+    sqlite3_finalize(st);
+    return rc;
 }
 
 static int user_count(qk_store *s, int64_t *n)
@@ -787,9 +789,11 @@ static int token_put(qk_store *s, const char *token_hash, const char *user, int6
 
 static int token_user(qk_store *s, const char *token_hash, int64_t now_ms, qk_user *u)
 {
-    sqlite3_stmt *st = prep(s, "SELECT u.name, u.role, u.branch_id, u.pw_hash FROM sessions t"
-                               " JOIN users u ON u.name = t.user"
-                               " WHERE t.token_hash = ? AND t.expires_ms > ?");
+    /* every signed-in request asks: prepared once per connection */
+    sqlite3_stmt *st = cached(s, S_TOKEN_USER,
+                              "SELECT u.name, u.role, u.branch_id, u.pw_hash FROM sessions t"
+                              " JOIN users u ON u.name = t.user"
+                              " WHERE t.token_hash = ? AND t.expires_ms > ?");
     if (!st)
         return QK_EIO;
     text(st, 1, token_hash);
@@ -939,24 +943,21 @@ static int device_row(qk_store *s, sqlite3_stmt *st, qk_device_rec *d)
 
 static int device_auth(qk_store *s, const char *token_hash, qk_device_rec *d)
 {
-    sqlite3_stmt *st = prep(s, DEVICE_COLS "WHERE token_hash = ?");
+    /* every device request asks: prepared once per connection */
+    sqlite3_stmt *st = cached(s, S_DEVICE_AUTH, DEVICE_COLS "WHERE token_hash = ?");
     if (!st)
         return QK_EIO;
     text(st, 1, token_hash);
-    int rc = device_row(s, st, d);
-    sqlite3_finalize(st);
-    return rc;
+    return device_row(s, st, d);
 }
 
 static int device_get(qk_store *s, const char *id, qk_device_rec *d)
 {
-    sqlite3_stmt *st = prep(s, DEVICE_COLS "WHERE id = ?");
+    sqlite3_stmt *st = cached(s, S_DEVICE_GET, DEVICE_COLS "WHERE id = ?");
     if (!st)
         return QK_EIO;
     text(st, 1, id);
-    int rc = device_row(s, st, d);
-    sqlite3_finalize(st);
-    return rc;
+    return device_row(s, st, d);
 }
 
 static int device_revoke(qk_store *s, const char *id)
