@@ -1531,6 +1531,10 @@ struct qk_rescorer {
     /* the published competition last judged by, parsed once */
     char *comp_id, *comp_spec;
     qk_competition *comp;
+    /* the bundle's competition last judged by (a bundle's id and version
+     * never change what it holds): "id\nversion\ncompetition" */
+    char *bcomp_key;
+    qk_competition *bcomp;
 };
 
 int qk_rescorer_new(qk_rescorer **out)
@@ -1558,6 +1562,8 @@ void qk_rescorer_free(qk_rescorer *r)
     free(r->comp_id);
     free(r->comp_spec);
     qk_competition_free(r->comp);
+    free(r->bcomp_key);
+    qk_competition_free(r->bcomp);
     free(r);
 }
 
@@ -1567,8 +1573,28 @@ static int find_given(void *arg, qk_bundle *b, const char *id, qk_competition **
 {
     qk_rescorer *r = arg;
     *out = NULL;
-    if (qk_competition_get(b, id, out) == QK_OK)
+    const qk_bundle_info *info = qk_bundle_info_get(b);
+    size_t klen = strlen(info->id) + strlen(info->version) + strlen(id) + 3;
+    char *key = malloc(klen);
+    if (!key)
+        return QK_ENOMEM;
+    snprintf(key, klen, "%s\n%s\n%s", info->id, info->version, id);
+    int kept = r->bcomp_key && strcmp(r->bcomp_key, key) == 0;
+    qk_competition *c = NULL;
+    if (!kept && qk_competition_get(b, id, &c) == QK_OK) {
+        free(r->bcomp_key);
+        qk_competition_free(r->bcomp);
+        r->bcomp_key = key;
+        r->bcomp = c;
+        key = NULL;
+        kept = 1;
+    }
+    free(key);
+    if (kept) {
+        *out = r->bcomp; /* the rescorer's: the session must not free it */
+        *borrowed = 1;
         return QK_OK;
+    }
     if (!r->comp || strcmp(r->comp_id, id) != 0)
         return QK_ENOTFOUND;
     *out = r->comp; /* the rescorer's: the session must not free it */
