@@ -468,6 +468,7 @@ int qk_points_recompute_days(const char *events_db, qk_bundle *b, const char *me
             .amount = sqlite3_column_int64(st, 5),
             .answered = sqlite3_column_int(st, 6),
             .mode = (const char *)sqlite3_column_text(st, 7),
+            .device_id = (const char *)sqlite3_column_text(st, 8),
         };
         status = qk_points_replay_add(r, &ev);
     }

@@ -242,25 +242,39 @@ static void rescore(qk_store *s, json_t *finishes, qk_import_result *r)
     }
 }
 
+/* Two replays fed by one read of a member's events: every device's, and
+ * the sending device's alone. */
+typedef struct two_replays {
+    qk_points_replay *all, *own;
+    const char *device;
+} two_replays;
+
 static int replay_add(void *arg, const qk_point_event *ev)
 {
-    return qk_points_replay_add(arg, ev);
+    two_replays *t = arg;
+    int rc = qk_points_replay_add(t->all, ev);
+    if (rc == QK_OK && ev->device_id && strcmp(ev->device_id, t->device) == 0)
+        rc = qk_points_replay_add(t->own, ev);
+    return rc;
 }
 
-/* A member's points by the rules of bundle b, from every device's events
- * (device NULL) or one device's, as the store holds them. */
+/* A member's points by the rules of bundle b from every device's events as
+ * the store holds them (*total, *days), and what device's events alone give
+ * (*own): one read of the member's history for both. */
 static int recompute(qk_store *s, qk_bundle *b, const char *member, const char *device, int64_t *total,
-                     qk_points_day **days, size_t *n)
+                     qk_points_day **days, size_t *n, int64_t *own)
 {
-    qk_points_replay *r = NULL;
-    int rc = qk_points_replay_new(&r, b);
-    if (rc != QK_OK)
-        return rc;
-    rc = s->ops->point_events(s, member, device, replay_add, r);
-    int end = qk_points_replay_end(r, total, days, n);
+    two_replays t = {NULL, NULL, device};
+    int rc = qk_points_replay_new(&t.all, b);
     if (rc == QK_OK)
-        rc = end;
-    else if (days) {
+        rc = qk_points_replay_new(&t.own, b);
+    if (rc == QK_OK)
+        rc = s->ops->point_events(s, member, NULL, replay_add, &t);
+    int end = t.all ? qk_points_replay_end(t.all, total, days, n) : QK_ENOMEM;
+    int end_own = t.own ? qk_points_replay_end(t.own, own, NULL, NULL) : QK_ENOMEM;
+    if (rc == QK_OK)
+        rc = end != QK_OK ? end : end_own;
+    if (rc != QK_OK && days) {
         free(*days);
         *days = NULL;
     }
@@ -279,17 +293,17 @@ static void judge_member(qk_store *s, const char *device, const char *member, co
     qk_bundle *b = find_bundle(s, bid, bver); /* kept open by the judge */
     if (!b)
         return;
-    int64_t total = 0;
+    int64_t total = 0, own = 0;
     qk_points_day *days = NULL;
     size_t n = 0;
-    if (recompute(s, b, member, NULL, &total, &days, &n) == QK_OK)
+    /* With this device's own awards against what its own events give: a
+     * device awards from what it holds, so an honest one matches exactly,
+     * whatever the member did on other devices. */
+    if (recompute(s, b, member, device, &total, &days, &n, &own) == QK_OK) {
         s->ops->points_put(s, member, days, n, total, bid, bver);
+        s->ops->points_claim(s, member, device, own);
+    }
     free(days);
-    /* This device's own awards against what its own events give: a device
-     * awards from what it holds, so an honest one matches exactly, whatever
-     * the member did on other devices. */
-    if (recompute(s, b, member, device, &total, NULL, NULL) == QK_OK)
-        s->ops->points_claim(s, member, device, total);
 }
 
 /* members: each member whose events arrived, with the bundle ([id,

@@ -603,6 +603,7 @@ static int point_events(qk_store *s, const char *member, const char *device,
             .amount = sqlite3_column_int64(st, 5),
             .answered = sqlite3_column_int(st, 6),
             .mode = (const char *)sqlite3_column_text(st, 7),
+            .device_id = (const char *)sqlite3_column_text(st, 8),
         };
         rc = fn(arg, &ev);
     }

@@ -72,6 +72,7 @@ typedef struct qk_point_event {
     int64_t amount;        /* points.correction: the points corrected */
     int answered;          /* attempt.finish: questions answered */
     const char *mode;      /* attempt.finish: its attempt's mode */
+    const char *device_id; /* the device that recorded it */
 } qk_point_event;
 
 /* The rows of qk_point_event, in that column order and in replay order,
@@ -88,7 +89,7 @@ typedef struct qk_point_event {
     " CASE WHEN e.kind = 'points.correction' THEN json_extract(e.payload, '$.amount') END,"           \
     " CASE WHEN e.kind = 'attempt.finish' THEN json_extract(e.payload, '$.answered') END,"            \
     " CASE WHEN e.kind = 'attempt.finish' THEN (SELECT json_extract(s.payload, '$.mode') FROM events s" \
-    "   WHERE s.attempt_id = e.attempt_id AND s.kind = 'attempt.start') END"                           \
+    "   WHERE s.attempt_id = e.attempt_id AND s.kind = 'attempt.start') END, e.device_id"              \
     " FROM events e WHERE e.member_id = ?1 AND (?2 IS NULL OR e.device_id = ?2)"                       \
     " AND e.kind IN ('answer', 'attempt.finish', 'lesson.finish', 'points.correction')"                \
     " AND NOT (e.kind = 'attempt.finish' AND EXISTS (SELECT 1 FROM events f"                           \
