@@ -338,6 +338,19 @@ int qk_points_recompute(const char *events_db, qk_bundle *b, const char *member_
     return qk_points_recompute_days(events_db, b, member_id, NULL, total, NULL, NULL, msg, msglen);
 }
 
+void qk_point_event_read(sqlite3_stmt *st, qk_point_event *ev)
+{
+    ev->kind = (const char *)sqlite3_column_text(st, 0);
+    ev->counts_at = sqlite3_column_int64(st, 1);
+    ev->correct = sqlite3_column_int(st, 2);
+    ev->completed = sqlite3_column_int(st, 3);
+    ev->lesson = (const char *)sqlite3_column_text(st, 4);
+    ev->amount = sqlite3_column_int64(st, 5);
+    ev->answered = sqlite3_column_int(st, 6);
+    ev->mode = (const char *)sqlite3_column_text(st, 7);
+    ev->device_id = (const char *)sqlite3_column_text(st, 8);
+}
+
 struct qk_points_replay {
     replay r;
     int oom;
@@ -459,17 +472,8 @@ int qk_points_recompute_days(const char *events_db, qk_bundle *b, const char *me
     if (device_id)
         sqlite3_bind_text(st, 2, device_id, -1, SQLITE_STATIC);
     while (status == QK_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        qk_point_event ev = {
-            .kind = (const char *)sqlite3_column_text(st, 0),
-            .counts_at = sqlite3_column_int64(st, 1),
-            .correct = sqlite3_column_int(st, 2),
-            .completed = sqlite3_column_int(st, 3),
-            .lesson = (const char *)sqlite3_column_text(st, 4),
-            .amount = sqlite3_column_int64(st, 5),
-            .answered = sqlite3_column_int(st, 6),
-            .mode = (const char *)sqlite3_column_text(st, 7),
-            .device_id = (const char *)sqlite3_column_text(st, 8),
-        };
+        qk_point_event ev;
+        qk_point_event_read(st, &ev);
         status = qk_points_replay_add(r, &ev);
     }
     if (status == QK_OK && step != SQLITE_DONE) { /* a read that stopped half-way is no total */

@@ -594,17 +594,8 @@ static int point_events(qk_store *s, const char *member, const char *device,
     text(st, 2, device);
     int rc = QK_OK, step;
     while (rc == QK_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        qk_point_event ev = {
-            .kind = (const char *)sqlite3_column_text(st, 0),
-            .counts_at = sqlite3_column_int64(st, 1),
-            .correct = sqlite3_column_int(st, 2),
-            .completed = sqlite3_column_int(st, 3),
-            .lesson = (const char *)sqlite3_column_text(st, 4),
-            .amount = sqlite3_column_int64(st, 5),
-            .answered = sqlite3_column_int(st, 6),
-            .mode = (const char *)sqlite3_column_text(st, 7),
-            .device_id = (const char *)sqlite3_column_text(st, 8),
-        };
+        qk_point_event ev;
+        qk_point_event_read(st, &ev);
         rc = fn(arg, &ev);
     }
     if (rc == QK_OK && step != SQLITE_DONE)

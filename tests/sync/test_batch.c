@@ -128,6 +128,8 @@ static void gaps_hold_back_the_acknowledgement(void **state)
     assert_int_equal(r.n_gaps, 0);
 }
 
+static void write_body(sx *x, const qk_key *key, const char *body);
+
 /* Rewrites the batch body with edit applied to the first event, re-signed
  * with key (a device that lies) or not re-signed (a damaged file). */
 static void rewrite_at(sx *x, const qk_key *key, const char *field, const char *value, int last);
@@ -149,40 +151,13 @@ static void rewrite_at(sx *x, const qk_key *key, const char *field, const char *
     int err = 0;
     char *text = qk__read_maybe_gz(x->batch, &len, &err);
     assert_non_null(text);
-    char *nl = strchr(text, '\n');
     json_error_t jerr;
-    json_t *head = json_loadb(text, (size_t)(nl - text), 0, &jerr);
-    json_t *events = json_loads(nl + 1, 0, &jerr);
+    json_t *events = json_loads(strchr(text, '\n') + 1, 0, &jerr);
     size_t at = last ? json_array_size(events) - 1 : 0;
-    json_object_set_new(json_array_get(events, at), field,
-                        json_loads(value, JSON_DECODE_ANY, &jerr));
+    json_object_set_new(json_array_get(events, at), field, json_loads(value, JSON_DECODE_ANY, &jerr));
     char *body = json_dumps(events, JSON_COMPACT | JSON_ENSURE_ASCII);
-    char hex[65];
-    qk_sha256_hex(hex, body, strlen(body));
-    if (key) {
-        unsigned char hash[32], sig[QK_KEY_SIG_MAX];
-        size_t sl = 0;
-        qk__unhex(hash, sizeof hash, hex);
-        assert_int_equal(qk_key_sign(key, hash, sig, &sl), QK_OK);
-        char sig_hex[2 * QK_KEY_SIG_MAX + 1];
-        qk__hex(sig_hex, sig, sl);
-        json_object_set_new(head, "body_sha256", json_string(hex));
-        json_object_set_new(head, "signature", json_string(sig_hex));
-        char *pem = NULL;
-        qk_key_public_pem(key, &pem);
-        json_object_set_new(head, "device_key", json_string(pem));
-        free(pem);
-    }
-    char *h = json_dumps(head, JSON_COMPACT);
-    gzFile g = gzopen(x->batch, "wb");
-    gzputs(g, h);
-    gzputc(g, '\n');
-    gzputs(g, body);
-    gzputc(g, '\n');
-    gzclose(g);
-    free(h);
+    write_body(x, key, body);
     free(body);
-    json_decref(head);
     json_decref(events);
     free(text);
 }
@@ -225,6 +200,10 @@ static void write_body(sx *x, const qk_key *key, const char *body)
         qk__hex(sig_hex, sig, sl);
         json_object_set_new(head, "body_sha256", json_string(hex));
         json_object_set_new(head, "signature", json_string(sig_hex));
+        char *pem = NULL;
+        qk_key_public_pem(key, &pem);
+        json_object_set_new(head, "device_key", json_string(pem));
+        free(pem);
     }
     char *h = json_dumps(head, JSON_COMPACT);
     FILE *f = fopen(x->batch, "wb");

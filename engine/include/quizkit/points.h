@@ -96,6 +96,11 @@ typedef struct qk_point_event {
     "  WHERE f.attempt_id = e.attempt_id AND f.kind = 'attempt.finish' AND f.rowid < e.rowid))"        \
     " ORDER BY e.created_ms, e.device_id, e.seq"
 
+/* The row a statement of QK_SQL_POINT_EVENTS stands on, as an event; its
+ * strings stay the statement's until it steps again. */
+struct sqlite3_stmt;
+void qk_point_event_read(struct sqlite3_stmt *st, qk_point_event *ev);
+
 typedef struct qk_points_day {
     int64_t day;
     int64_t points;
