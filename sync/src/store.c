@@ -369,9 +369,9 @@ int qk_store_event_count(qk_store *s, int64_t *n)
 /* A batch file read as it streams (gzip or plain, as gzread reads both):
  * never more of it in memory than one event and a read buffer, so a USB
  * file of any size is imported in bounded memory (issue 17). */
-#define BATCH_CHUNK 65536
-#define BATCH_HEAD_MAX 65536
-#define BATCH_EVENT_MAX (1024 * 1024)
+#define BATCH_CHUNK ((size_t)65536)
+#define BATCH_HEAD_MAX ((size_t)65536)
+#define BATCH_EVENT_MAX ((size_t)1024 * 1024)
 
 typedef struct batch_in {
     gzFile g;
@@ -432,7 +432,7 @@ static int fill(batch_in *b)
 static json_t *read_head(batch_in *b)
 {
     for (;;) {
-        char *nl = memchr(b->buf + b->pos, '\n', b->len - b->pos);
+        char *nl = b->buf ? memchr(b->buf + b->pos, '\n', b->len - b->pos) : NULL;
         if (nl) {
             json_error_t jerr;
             json_t *head = json_loadb(b->buf + b->pos, (size_t)(nl - (b->buf + b->pos)), 0, &jerr);
@@ -751,7 +751,7 @@ int qk_store_import(qk_store *s, const char *batch_path, qk_import_result *r)
         qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_READ, batch_path, strerror(errno ? errno : EIO));
         return QK_EIO;
     }
-    gzbuffer(b.g, BATCH_CHUNK);
+    gzbuffer(b.g, (unsigned)BATCH_CHUNK);
     json_t *head = read_head(&b);
     const char *fmt = json_string_value(json_object_get(head, "format"));
     const char *pem = json_string_value(json_object_get(head, "device_key"));
