@@ -10,7 +10,6 @@
  * them all: one signature, and verification can still say what changed. */
 #include <string.h>
 
-#include <mbedtls/sha256.h>
 
 #include "bundle_format.h"
 
@@ -81,7 +80,7 @@ static const char *const section_queries[QK__SEC_COUNT] = {
  * they reach SHA-256 saves a call per field (verification time is dominated
  * by this on large bundles). */
 typedef struct {
-    mbedtls_sha256_context ctx;
+    qk_sha256 sha;
     unsigned char buf[8192];
     size_t used;
 } hasher;
@@ -90,23 +89,14 @@ static void h_flush(hasher *h)
 {
     if (!h->used)
         return;
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
-    mbedtls_sha256_update(&h->ctx, h->buf, h->used);
-#else
-    mbedtls_sha256_update_ret(&h->ctx, h->buf, h->used);
-#endif
+    qk_sha256_add(&h->sha, h->buf, h->used);
     h->used = 0;
 }
 
 static void h_start(hasher *h)
 {
     h->used = 0;
-    mbedtls_sha256_init(&h->ctx);
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
-    mbedtls_sha256_starts(&h->ctx, 0);
-#else
-    mbedtls_sha256_starts_ret(&h->ctx, 0);
-#endif
+    qk__sha256_init(&h->sha);
 }
 
 static void h_update(hasher *h, const void *p, size_t n)
@@ -114,11 +104,7 @@ static void h_update(hasher *h, const void *p, size_t n)
     if (h->used + n > sizeof h->buf) {
         h_flush(h);
         if (n > sizeof h->buf) {
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
-            mbedtls_sha256_update(&h->ctx, p, n);
-#else
-            mbedtls_sha256_update_ret(&h->ctx, p, n);
-#endif
+            qk_sha256_add(&h->sha, p, n);
             return;
         }
     }
@@ -129,12 +115,7 @@ static void h_update(hasher *h, const void *p, size_t n)
 static void h_finish(hasher *h, unsigned char out[32])
 {
     h_flush(h);
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
-    mbedtls_sha256_finish(&h->ctx, out);
-#else
-    mbedtls_sha256_finish_ret(&h->ctx, out);
-#endif
-    mbedtls_sha256_free(&h->ctx);
+    qk__sha256_final(&h->sha, out);
 }
 
 static void h_u64(hasher *h, uint64_t v)

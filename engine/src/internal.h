@@ -2,6 +2,7 @@
 #ifndef QK_INTERNAL_H
 #define QK_INTERNAL_H
 
+#include <mbedtls/sha256.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 
@@ -87,6 +88,14 @@ int qk__engine_uuid(qk_engine *e, char out[QK_UUID_STRLEN + 1]);
 int qk__engine_sqlerr(qk_engine *e, int rc, const char *what);
 
 /* The bundle's read-only database, for engine modules that read their own tables. */
+/* SHA-256 in parts (the one place that knows mbedTLS's two spellings):
+ * embed a qk_sha256, init, qk_sha256_add, then final (which frees nothing:
+ * the state is the caller's). qk_sha256_begin/end allocate one around it. */
+struct qk_sha256 {
+    mbedtls_sha256_context ctx;
+};
+void qk__sha256_init(qk_sha256 *h);
+void qk__sha256_final(qk_sha256 *h, unsigned char out[32]);
 sqlite3 *qk__bundle_db(qk_bundle *b);
 /* When b keeps its questions (qk_bundle_keep_questions): question id, owned
  * by b, in *out, and 1; 0 when b does not keep them (*out untouched). A

@@ -360,8 +360,7 @@ int qk_client_enroll(qk_client *c, qk_engine *e, const char *code, const char *n
     return QK_OK;
 }
 
-/* gzip of a buffer in memory. */
-static char *gzip(const char *in, size_t n, size_t *out_len)
+char *qk__gzip(const char *in, size_t n, size_t *out_len)
 {
     z_stream z;
     memset(&z, 0, sizeof z);
@@ -431,7 +430,7 @@ int qk_client_push(qk_client *c, qk_engine *e, qk_progress_fn fn, void *ctx, qk_
         char *text = body ? json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
         json_decref(body);
         size_t zlen = 0;
-        char *z = text ? gzip(text, strlen(text), &zlen) : NULL;
+        char *z = text ? qk__gzip(text, strlen(text), &zlen) : NULL;
         free(text);
         if (!z) {
             qk__ymsgf(c->lang, msg, n, QK_Y_OOM);

@@ -25,6 +25,8 @@ long qk__unhex(unsigned char *out, size_t cap, const char *hex);
 
 /* Reads a whole file, gunzipping it when it is gzip (zlib). Caller frees. */
 char *qk__read_maybe_gz(const char *path, size_t *len, int *err);
+/* gzip of a buffer in memory (what the client sends); NULL on failure. */
+char *qk__gzip(const char *in, size_t n, size_t *out_len);
 
 /* The SHA-256 an acknowledgement's signature covers. */
 void qk__ack_digest(unsigned char out[32], const char *device_id, int64_t acked);

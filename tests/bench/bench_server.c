@@ -33,7 +33,6 @@
 #include <curl/curl.h>
 #include <jansson.h>
 #include <sqlite3.h>
-#include <zlib.h>
 
 #include "../../sync/src/sync_msg.h"
 #include "qk_server.h"
@@ -95,28 +94,6 @@ static size_t sink(char *p, size_t s, size_t n, void *u)
     return len;
 }
 
-/* The client's gzip (sync/src/client.c). */
-static char *gzip(const char *in, size_t n, size_t *out_len)
-{
-    z_stream z;
-    memset(&z, 0, sizeof z);
-    if (deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-        return NULL;
-    size_t cap = deflateBound(&z, (uLong)n) + 64;
-    char *out = malloc(cap);
-    z.next_in = (Bytef *)(uintptr_t)in;
-    z.avail_in = (uInt)n;
-    z.next_out = (Bytef *)out;
-    z.avail_out = (uInt)cap;
-    int zr = out ? deflate(&z, Z_FINISH) : Z_MEM_ERROR;
-    *out_len = cap - z.avail_out;
-    deflateEnd(&z);
-    if (zr != Z_STREAM_END) {
-        free(out);
-        return NULL;
-    }
-    return out;
-}
 
 static void *push(void *arg)
 {
@@ -267,7 +244,7 @@ static int make_device(dev *d, int k, const char *dir, qk_bundle *b, int attempt
         json_t *j = json_pack("{s:o}", "events", events);
         bd->json = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);
         json_decref(j);
-        bd->z = gzip(bd->json, strlen(bd->json), &bd->zlen);
+        bd->z = qk__gzip(bd->json, strlen(bd->json), &bd->zlen);
         d->events += bd->events;
         acked = upto;
     }
