@@ -139,6 +139,17 @@ async function sameDay(page, day) {
   if (cal.beijingDay(await kioskNow(page)) !== day) throw new DayEnded();
 }
 
+/* Waits for the card to say text; when it does not because the day ended on
+ * the way (yesterday's quiz is no longer offered), DayEnded. */
+async function cardSays(page, text, day) {
+  try {
+    await page.locator('#unfinished-text').filter({ hasText: text }).waitFor({ timeout: 5000 });
+  } catch (e) {
+    await sameDay(page, day);
+    throw e;
+  }
+}
+
 /* Whether the daily quiz's card shows within a few seconds of the menu. */
 const cardShown = page => page.locator('#unfinished-text').filter({ hasText: '每日答题' })
   .waitFor({ timeout: 5000 }).then(() => true, () => false);
@@ -177,14 +188,14 @@ async function unfinishedDaily(page) {
   await shot(page, 'menu-unfinished');
   // Switching language after signing in: the whole menu.
   await tap(page, () => page.click('#lang'));
-  await page.locator('#unfinished-text').filter({ hasText: 'Continue your unfinished quiz' }).waitFor();
+  await cardSays(page, 'Continue your unfinished quiz', day);
   const english = await page.evaluate(() => ['#menu-title', '#menu-modes', '#themes-title', '#unfinished-text', '#who', '#done']
     .map(s => document.querySelector(s).innerText).join(' '));
   expectTrue('switching to English after signing in translates the whole menu (only names and theme titles stay Chinese)',
              !/[\u4e00-\u9fff]/.test(english.replaceAll('王医生', '')), english);
   await shot(page, 'menu-english');
   await tap(page, () => page.click('#lang'));
-  await page.locator('#unfinished-text').filter({ hasText: '继续上次未完成的答题' }).waitFor();
+  await cardSays(page, '继续上次未完成的答题', day);
   await tap(page, () => page.click('#unfinished-go'));
   await waitScreen(page, 'quiz');
   const continued = [await page.evaluate(() => window.qkKiosk.state.quiz.item.mode), await page.locator('#q-progress').textContent()];
@@ -413,7 +424,10 @@ try {
     } catch (e) {
       if (!(e instanceof DayEnded) || pass === 1) throw e;
       console.log('# the day ended during the unfinished daily quiz walk; once more on the new day');
-      if (await screen(page) !== 'home') { await page.click('#done'); await waitScreen(page, 'home'); }
+      if (await page.locator('#idle').isVisible()) await waitScreen(page, 'home'); // signing out by itself
+      else if (await screen(page) !== 'home') { await page.click('#done'); await waitScreen(page, 'home'); }
+      // the day may have ended while the menu was in English
+      if (await page.evaluate(() => window.qkKiosk.state.lang) !== 'zh') await tap(page, () => page.click('#lang'));
     }
   }
 
