@@ -84,6 +84,15 @@ for at in "${ats[@]}"; do
         [ -n "$bad" ] || bad="(ctest exit $rc; see $log)"
     fi
     printf '%-27s  %-6s  %7d  %s\n' "$at" "$result" "$secs" "$bad"
+    # what a failed test said (its last lines), so that a CI log shows why
+    for t in $bad; do
+        case "$t" in \(*) continue ;; esac
+        echo "--- $t at $at: the end of its output ($logs/$slug.all.log has all of it)"
+        awk -v t="$t" '$0 ~ "^[0-9]+/[0-9]+ Test: " t "$" { on = 1; next }
+                       on && $0 ~ "^\"" t "\" end time" { on = 0 }
+                       on' "$logs/$slug.all.log" | tail -n 60
+        echo "---"
+    done
 done
 total=$(($(date +%s) - start_all))
 echo "date sweep: ${#ats[@]} instants, $((${#ats[@]} - failed)) passed, $failed failed, ${total} s in all; logs in $logs/"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages quizkit needs to build, run and test.
 # Safe to run again: apt-get skips what is already there. Needs root (or sudo).
+# usage: scripts/install-deps.sh [--bench]   (--bench: also the benchmarks' tools)
 set -euo pipefail
 
 PKGS=(
@@ -13,6 +14,8 @@ PKGS=(
 )
 # A 32-bit C library for the calendar's 32-bit check (tests/engine/calendar_32bit.sh).
 [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ] && PKGS+=(gcc-multilib)
+# --bench: what tests/bench/bench_auth.sh runs beside the server (wrk, nginx).
+[ "${1:-}" = --bench ] && PKGS+=(wrk nginx-light)
 # Node.js and npm run the browser tests (playwright-core drives chromium);
 # Debian's own when the machine has none.
 command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)

@@ -327,7 +327,9 @@ qk_http *qk_http_start(const qk_http_opts *o, qk_http_handler h, qk_http_limit l
     s->clock = o->clock ? *o->clock : sys;
     s->quiesced = MHD_INVALID_SOCKET;
     pthread_mutex_init(&s->log_lock, NULL);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+    /* MHD_USE_AUTO: epoll where there is one (select(), with its limit of
+     * 1024 descriptors, elsewhere). */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_AUTO |
                      (v6 ? MHD_USE_IPv6 : 0);
     int tls = o->cert_pem && o->key_pem;
     if (tls)

@@ -18,6 +18,8 @@ SCREENS=${QK_SCREENS:-$(dirname "$QK")/screens}/kiosk
 "$QK" member add m2 --name 李四 --pin 5678 >/dev/null 2>&1 || fail "member m2"
 # A member id with a letter, signed in on the keypad (issue 15, item 5).
 "$QK" member add A12 --name 王医生 --pin 2468 >/dev/null 2>&1 || fail "member A12"
+# Another, to walk that again when Beijing midnight passes on the way.
+"$QK" member add B34 --name 赵护士 --pin 1357 >/dev/null 2>&1 || fail "member B34"
 spawn "$QK" kiosk --port 0 --port-file "$WORK/port" --idle 12 --log "$WORK/log" >"$WORK/out" 2>&1
 KPID=$LAST_PID
 wait_file "$WORK/port" || { fail "the kiosk started: $(cat "$WORK/out")"; finish; exit 1; }
