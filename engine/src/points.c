@@ -1,4 +1,5 @@
 /* points.c: the points ledger and study streaks, as events. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -349,6 +350,9 @@ void qk_point_event_read(sqlite3_stmt *st, qk_point_event *ev)
     ev->answered = sqlite3_column_int(st, 6);
     ev->mode = (const char *)sqlite3_column_text(st, 7);
     ev->device_id = (const char *)sqlite3_column_text(st, 8);
+    ev->created_ms = sqlite3_column_int64(st, 9);
+    ev->seq = sqlite3_column_int64(st, 10);
+    ev->row = sqlite3_column_int64(st, 11);
 }
 
 struct qk_points_replay {
@@ -443,6 +447,181 @@ int qk_points_replay_end(qk_points_replay *p, int64_t *total, qk_points_day **da
     qk_strv_free(r->lessons, r->n_lessons);
     free(p);
     return status;
+}
+
+/* --- a replay's state as bytes ---
+ * "QKPR", the layout's version, QK_ACT_COUNT, the total; the days (each its
+ * number, the amount of every activity, the corrections); the study days;
+ * the lessons rewarded (each its length and bytes). Numbers are 8 bytes,
+ * big-endian (two's complement for negative ones). */
+#define STATE_VERSION 1
+
+typedef struct {
+    unsigned char *p;
+    size_t len, cap;
+    int oom;
+} out_buf;
+
+static void put_bytes(out_buf *o, const void *p, size_t n)
+{
+    if (o->oom)
+        return;
+    if (o->len + n > o->cap) {
+        size_t cap = o->cap ? o->cap : 256;
+        while (cap < o->len + n)
+            cap *= 2;
+        unsigned char *nb = realloc(o->p, cap);
+        if (!nb) {
+            o->oom = 1;
+            return;
+        }
+        o->p = nb;
+        o->cap = cap;
+    }
+    memcpy(o->p + o->len, p, n);
+    o->len += n;
+}
+
+static void put_i64(out_buf *o, int64_t v)
+{
+    unsigned char b[8];
+    uint64_t u = (uint64_t)v;
+    for (int i = 0; i < 8; i++)
+        b[i] = (unsigned char)(u >> (56 - 8 * i));
+    put_bytes(o, b, sizeof b);
+}
+
+int qk_points_replay_save(const qk_points_replay *p, unsigned char **state, size_t *len)
+{
+    *state = NULL;
+    *len = 0;
+    if (p->oom)
+        return QK_ENOMEM;
+    const replay *r = &p->r;
+    out_buf o = {0};
+    put_bytes(&o, "QKPR", 4);
+    put_i64(&o, STATE_VERSION);
+    put_i64(&o, QK_ACT_COUNT);
+    put_i64(&o, r->total);
+    put_i64(&o, (int64_t)r->n_days);
+    for (size_t i = 0; i < r->n_days; i++) {
+        put_i64(&o, r->days[i].day);
+        for (int a = 0; a < QK_ACT_COUNT; a++)
+            put_i64(&o, r->days[i].amount[a]);
+        put_i64(&o, r->days[i].correction);
+    }
+    put_i64(&o, (int64_t)r->n_study);
+    for (size_t i = 0; i < r->n_study; i++)
+        put_i64(&o, r->study[i]);
+    put_i64(&o, (int64_t)r->n_lessons);
+    for (size_t i = 0; i < r->n_lessons; i++) {
+        size_t n = strlen(r->lessons[i]);
+        put_i64(&o, (int64_t)n);
+        put_bytes(&o, r->lessons[i], n);
+    }
+    if (o.oom) {
+        free(o.p);
+        return QK_ENOMEM;
+    }
+    *state = o.p;
+    *len = o.len;
+    return QK_OK;
+}
+
+typedef struct {
+    const unsigned char *p;
+    size_t len, at;
+    int bad;
+} in_buf;
+
+static int64_t get_i64(in_buf *in)
+{
+    if (in->bad || in->len - in->at < 8) {
+        in->bad = 1;
+        return 0;
+    }
+    uint64_t u = 0;
+    for (int i = 0; i < 8; i++)
+        u = u << 8 | in->p[in->at + (size_t)i];
+    in->at += 8;
+    return (int64_t)u;
+}
+
+/* A count of items of at least `each` bytes that the rest can hold. */
+static size_t get_count(in_buf *in, size_t each)
+{
+    int64_t n = get_i64(in);
+    if (in->bad || n < 0 || (uint64_t)n > (in->len - in->at) / each) {
+        in->bad = 1;
+        return 0;
+    }
+    return (size_t)n;
+}
+
+int qk_points_replay_resume(qk_points_replay **out, qk_bundle *b, const void *state, size_t len)
+{
+    *out = NULL;
+    in_buf in = {state, len, 0, 0};
+    if (len < 4 || memcmp(state, "QKPR", 4) != 0)
+        return QK_ECORRUPT;
+    in.at = 4;
+    if (get_i64(&in) != STATE_VERSION || get_i64(&in) != QK_ACT_COUNT || in.bad)
+        return QK_ECORRUPT;
+    int rc = qk_points_replay_new(out, b);
+    if (rc != QK_OK)
+        return rc;
+    replay *r = &(*out)->r;
+    r->total = get_i64(&in);
+    size_t n = get_count(&in, (size_t)8 * (QK_ACT_COUNT + 2));
+    if (n && !(r->days = calloc(n, sizeof *r->days)))
+        rc = QK_ENOMEM;
+    r->cap_days = n;
+    for (size_t i = 0; rc == QK_OK && i < n && !in.bad; i++) {
+        day_award *d = &r->days[r->n_days++];
+        d->day = get_i64(&in);
+        for (int a = 0; a < QK_ACT_COUNT; a++) {
+            int64_t v = get_i64(&in);
+            if (v < INT_MIN || v > INT_MAX)
+                in.bad = 1;
+            d->amount[a] = (int)v;
+        }
+        d->correction = get_i64(&in);
+    }
+    n = rc == QK_OK ? get_count(&in, 8) : 0;
+    if (n && !(r->study = malloc(n * sizeof *r->study)))
+        rc = QK_ENOMEM;
+    r->cap_study = n;
+    for (size_t i = 0; rc == QK_OK && i < n && !in.bad; i++) {
+        r->study[r->n_study] = get_i64(&in);
+        if (r->n_study && r->study[r->n_study] <= r->study[r->n_study - 1])
+            in.bad = 1; /* ascending and distinct, as note_study_day keeps them */
+        r->n_study++;
+    }
+    n = rc == QK_OK ? get_count(&in, 8) : 0;
+    if (n && !(r->lessons = calloc(n, sizeof *r->lessons)))
+        rc = QK_ENOMEM;
+    for (size_t i = 0; rc == QK_OK && i < n && !in.bad; i++) {
+        size_t k = get_count(&in, 1);
+        char *id = in.bad ? NULL : malloc(k + 1);
+        if (!in.bad && !id) {
+            rc = QK_ENOMEM;
+            break;
+        }
+        if (id) {
+            memcpy(id, in.p + in.at, k);
+            id[k] = '\0';
+            in.at += k;
+            r->lessons[r->n_lessons++] = id;
+        }
+    }
+    if (rc == QK_OK && (in.bad || in.at != in.len))
+        rc = QK_ECORRUPT;
+    if (rc != QK_OK) {
+        int64_t t;
+        qk_points_replay_end(*out, &t, NULL, NULL);
+        *out = NULL;
+    }
+    return rc;
 }
 
 int qk_points_recompute_days(const char *events_db, qk_bundle *b, const char *member_id,

@@ -242,36 +242,107 @@ static void rescore(qk_store *s, json_t *finishes, qk_import_result *r)
     }
 }
 
-/* Two replays fed by one read of a member's events: every device's, and
- * the sending device's alone. */
+/* One of the judge's replays of a member's events (every device's, or one
+ * device's): resumed from the fold the store keeps when the events stored
+ * since come after it, else begun afresh; it takes the events stored after
+ * `after`, and its fold is kept again at the end. */
+typedef struct fold_replay {
+    qk_points_replay *r;
+    qk__points_fold f; /* what the fold will be kept as: bundle, mark, last event */
+    int64_t after;
+    const char *device; /* NULL: every device's */
+    int keep;           /* 0: its last event's key does not fit the fold (not kept) */
+} fold_replay;
+
+static int fold_start(qk_store *s, fold_replay *fr, const char *member, qk_bundle *b, const char *bid,
+                      const char *bver, int64_t upto)
+{
+    qk__points_fold *f = &fr->f;
+    int fits = 0, rc = QK_OK;
+    fr->keep = 1;
+    fr->after = 0;
+    if (s->ops->points_fold_get(s, member, fr->device, f) == QK_OK && strcmp(f->bundle_id, bid) == 0 &&
+        strcmp(f->bundle_version, bver) == 0 && f->mark <= upto &&
+        s->ops->points_fold_fits(s, member, fr->device, f, upto, &fits) == QK_OK && fits &&
+        qk_points_replay_resume(&fr->r, b, f->state, f->len) == QK_OK) {
+        fr->after = f->mark;
+    } else {
+        f->has_last = 0;
+        rc = qk_points_replay_new(&fr->r, b);
+    }
+    free(f->state);
+    f->state = NULL;
+    snprintf(f->bundle_id, sizeof f->bundle_id, "%s", bid);
+    snprintf(f->bundle_version, sizeof f->bundle_version, "%s", bver);
+    f->mark = upto;
+    return rc;
+}
+
+static int fold_add(fold_replay *fr, const qk_point_event *ev)
+{
+    if (ev->row <= fr->after || (fr->device && (!ev->device_id || strcmp(ev->device_id, fr->device) != 0)))
+        return QK_OK;
+    qk__points_fold *f = &fr->f;
+    const char *dev = ev->device_id ? ev->device_id : "";
+    if (strlen(dev) >= sizeof f->last_device)
+        fr->keep = 0;
+    f->has_last = 1;
+    f->last_ms = ev->created_ms;
+    f->last_seq = ev->seq;
+    snprintf(f->last_device, sizeof f->last_device, "%s", dev);
+    return qk_points_replay_add(fr->r, ev);
+}
+
+/* Keeps the replay's fold (when it can) and ends it: *total, *days. */
+static int fold_end(qk_store *s, fold_replay *fr, const char *member, int ok, int64_t *total,
+                    qk_points_day **days, size_t *n)
+{
+    int rc = QK_OK;
+    if (ok && fr->keep && qk_points_replay_save(fr->r, &fr->f.state, &fr->f.len) == QK_OK)
+        rc = s->ops->points_fold_put(s, member, fr->device, &fr->f);
+    free(fr->f.state);
+    fr->f.state = NULL;
+    int end = fr->r ? qk_points_replay_end(fr->r, total, days, n) : QK_ENOMEM;
+    fr->r = NULL;
+    return rc != QK_OK ? rc : end;
+}
+
 typedef struct two_replays {
-    qk_points_replay *all, *own;
-    const char *device;
+    fold_replay all, own;
 } two_replays;
 
 static int replay_add(void *arg, const qk_point_event *ev)
 {
     two_replays *t = arg;
-    int rc = qk_points_replay_add(t->all, ev);
-    if (rc == QK_OK && ev->device_id && strcmp(ev->device_id, t->device) == 0)
-        rc = qk_points_replay_add(t->own, ev);
-    return rc;
+    int rc = fold_add(&t->all, ev);
+    return rc == QK_OK ? fold_add(&t->own, ev) : rc;
 }
 
 /* A member's points by the rules of bundle b from every device's events as
  * the store holds them (*total, *days), and what device's events alone give
- * (*own): one read of the member's history for both. */
-static int recompute(qk_store *s, qk_bundle *b, const char *member, const char *device, int64_t *total,
-                     qk_points_day **days, size_t *n, int64_t *own)
+ * (*own): one read of the events neither replay has seen, both replays
+ * resumed from their folds where the new events allow. */
+static int recompute(qk_store *s, qk_bundle *b, const char *bid, const char *bver, const char *member,
+                     const char *device, int64_t *total, qk_points_day **days, size_t *n, int64_t *own)
 {
-    two_replays t = {NULL, NULL, device};
-    int rc = qk_points_replay_new(&t.all, b);
+    two_replays t = {.all = {.device = NULL}, .own = {.device = device}};
+    int64_t upto = 0;
+    *total = *own = 0;
+    if (days)
+        *days = NULL;
+    if (n)
+        *n = 0;
+    int rc = s->ops->events_mark(s, &upto);
     if (rc == QK_OK)
-        rc = qk_points_replay_new(&t.own, b);
+        rc = fold_start(s, &t.all, member, b, bid, bver, upto);
     if (rc == QK_OK)
-        rc = s->ops->point_events(s, member, NULL, replay_add, &t);
-    int end = t.all ? qk_points_replay_end(t.all, total, days, n) : QK_ENOMEM;
-    int end_own = t.own ? qk_points_replay_end(t.own, own, NULL, NULL) : QK_ENOMEM;
+        rc = fold_start(s, &t.own, member, b, bid, bver, upto);
+    if (rc == QK_OK) {
+        int64_t after = t.all.after < t.own.after ? t.all.after : t.own.after;
+        rc = s->ops->point_events(s, member, NULL, after, upto, replay_add, &t);
+    }
+    int end = fold_end(s, &t.all, member, rc == QK_OK, total, days, n);
+    int end_own = fold_end(s, &t.own, member, rc == QK_OK, own, NULL, NULL);
     if (rc == QK_OK)
         rc = end != QK_OK ? end : end_own;
     if (rc != QK_OK && days) {
@@ -299,7 +370,7 @@ static void judge_member(qk_store *s, const char *device, const char *member, co
     /* With this device's own awards against what its own events give: a
      * device awards from what it holds, so an honest one matches exactly,
      * whatever the member did on other devices. */
-    if (recompute(s, b, member, device, &total, &days, &n, &own) == QK_OK) {
+    if (recompute(s, b, bid, bver, member, device, &total, &days, &n, &own) == QK_OK) {
         s->ops->points_put(s, member, days, n, total, bid, bver);
         s->ops->points_claim(s, member, device, own);
     }

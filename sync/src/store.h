@@ -20,6 +20,20 @@ typedef struct qk_device_rec {
     int64_t acked_seq;
 } qk_device_rec;
 
+/* A member's points replay as the judge keeps it between batches
+ * (qk_points_replay_save's bytes), with what it has seen: the events up to
+ * mark (events_mark's), the last of them in replay order, and the bundle
+ * whose rules it ran under. */
+typedef struct qk__points_fold {
+    char bundle_id[QK_NAME_MAX + 1], bundle_version[QK_NAME_MAX + 1];
+    int64_t mark;
+    int has_last; /* 0: it has seen no event */
+    int64_t last_ms, last_seq;
+    char last_device[QK_UUID_STRLEN + 1];
+    unsigned char *state; /* malloc'd */
+    size_t len;
+} qk__points_fold;
+
 typedef struct qk_store_ops {
     int (*begin)(qk_store *s);
     int (*commit)(qk_store *s);
@@ -118,10 +132,26 @@ typedef struct qk_store_ops {
      * kept beside what it did award (the sum of its award events). */
     int (*points_claim)(qk_store *s, const char *member, const char *device, int64_t expected);
     /* A member's events that earn points, in replay order (the rows of
-     * QK_SQL_POINT_EVENTS), one device's only when device is not NULL:
-     * fn(arg, ev) for each until it returns non-zero, which is returned. */
-    int (*point_events)(qk_store *s, const char *member, const char *device,
-                        int (*fn)(void *arg, const qk_point_event *ev), void *arg);
+     * QK_SQL_POINT_EVENTS), one device's only when device is not NULL, of
+     * those stored after mark `after` up to mark `upto` (events_mark's; 0
+     * after: from the first): fn(arg, ev) for each until it returns
+     * non-zero, which is returned. */
+    int (*point_events)(qk_store *s, const char *member, const char *device, int64_t after,
+                        int64_t upto, int (*fn)(void *arg, const qk_point_event *ev), void *arg);
+    /* *mark: where the events stored so far end (any stored later come after it). */
+    int (*events_mark)(qk_store *s, int64_t *mark);
+    /* The member's replay kept for every device's events (device NULL) or
+     * one device's; QK_ENOTFOUND when none is kept. Caller frees f->state. */
+    int (*points_fold_get)(qk_store *s, const char *member, const char *device, qk__points_fold *f);
+    int (*points_fold_put)(qk_store *s, const char *member, const char *device,
+                           const qk__points_fold *f);
+    /* *fits: 1 when every event of the member (of device only, when not
+     * NULL) stored after f->mark up to upto comes after f's last event in
+     * replay order, and none of them is the start of an attempt with events
+     * at or before f->mark (their days and modes are read from the start):
+     * then f resumed with those events is the replay of all of them. */
+    int (*points_fold_fits)(qk_store *s, const char *member, const char *device,
+                            const qk__points_fold *f, int64_t upto, int *fits);
     /* The private key (PEM) that signs this server's acknowledgements, into
      * *out (caller frees); with pem not NULL, it is kept first unless the
      * store already has one (which wins). QK_ENOTFOUND when none is kept. */

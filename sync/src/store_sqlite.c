@@ -97,6 +97,12 @@ static const char *const migrations[] = {
     "  attempt_id TEXT, payload TEXT NOT NULL, created_ms INTEGER NOT NULL,\n"
     "  received_ms INTEGER NOT NULL, device_branch TEXT NOT NULL, member_branch TEXT NOT NULL,\n"
     "  UNIQUE(device_id, seq));\n",
+    /* 9: each member's points replay as the judge left it (device_id '':
+     * every device's events), so that a batch replays only what is new */
+    "CREATE TABLE points_folds(member_id TEXT NOT NULL, device_id TEXT NOT NULL,\n"
+    "  bundle_id TEXT NOT NULL, bundle_version TEXT NOT NULL, mark INTEGER NOT NULL,\n"
+    "  last_ms INTEGER, last_device TEXT, last_seq INTEGER, state BLOB NOT NULL,\n"
+    "  PRIMARY KEY(member_id, device_id)) WITHOUT ROWID;\n",
 };
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
@@ -104,7 +110,7 @@ static const char *const migrations[] = {
 enum {
     S_DEVICE_KEY, S_SET_DEVICE, S_PUT_EVENT, S_PUT_APART, S_SAME_EVENT, S_HELD, S_PUT_SCORE,
     S_MEMBER_BRANCH,
-    S_DEVICE_BRANCH, S_MEMBER_PIN, S_MEMBER_NEW, S_ATTEMPT_EVENTS, S_ATTEMPT_COMP, S_POINT_EVENTS, S_TOKEN_USER, S_DEVICE_AUTH, S_DEVICE_GET, S_COUNT
+    S_DEVICE_BRANCH, S_MEMBER_PIN, S_MEMBER_NEW, S_ATTEMPT_EVENTS, S_ATTEMPT_COMP, S_POINT_EVENTS, S_FOLD_GET, S_FOLD_PUT, S_FOLD_FITS, S_EVENTS_MARK, S_TOKEN_USER, S_DEVICE_AUTH, S_DEVICE_GET, S_COUNT
 };
 
 typedef struct sq {
@@ -587,14 +593,16 @@ static int attempt_events(qk_store *s, const char *attempt_id, const char *devic
     return rc;
 }
 
-static int point_events(qk_store *s, const char *member, const char *device,
-                        int (*fn)(void *arg, const qk_point_event *ev), void *arg)
+static int point_events(qk_store *s, const char *member, const char *device, int64_t after,
+                        int64_t upto, int (*fn)(void *arg, const qk_point_event *ev), void *arg)
 {
     sqlite3_stmt *st = cached(s, S_POINT_EVENTS, QK_SQL_POINT_EVENTS);
     if (!st)
         return QK_EIO;
     text(st, 1, member);
     text(st, 2, device);
+    sqlite3_bind_int64(st, 3, after);
+    sqlite3_bind_int64(st, 4, upto);
     int rc = QK_OK, step;
     while (rc == QK_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
         qk_point_event ev;
@@ -603,6 +611,106 @@ static int point_events(qk_store *s, const char *member, const char *device,
     }
     if (rc == QK_OK && step != SQLITE_DONE)
         rc = fail(s, "events");
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* The events' rowids only grow: nothing deletes an event from the store,
+ * so SQLite gives each new row the largest rowid yet plus one. */
+static int events_mark(qk_store *s, int64_t *mark)
+{
+    *mark = 0;
+    sqlite3_stmt *st = cached(s, S_EVENTS_MARK, "SELECT coalesce(max(rowid), 0) FROM events");
+    if (!st)
+        return QK_EIO;
+    int rc = sqlite3_step(st) == SQLITE_ROW ? QK_OK : fail(s, "events");
+    if (rc == QK_OK)
+        *mark = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int points_fold_get(qk_store *s, const char *member, const char *device, qk__points_fold *f)
+{
+    memset(f, 0, sizeof *f);
+    sqlite3_stmt *st = cached(s, S_FOLD_GET,
+                              "SELECT bundle_id, bundle_version, mark, last_ms, last_device, last_seq, state"
+                              " FROM points_folds WHERE member_id = ? AND device_id = ?");
+    if (!st)
+        return QK_EIO;
+    text(st, 1, member);
+    text(st, 2, device ? device : "");
+    int rc = QK_ENOTFOUND, step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        copy_col(f->bundle_id, sizeof f->bundle_id, st, 0);
+        copy_col(f->bundle_version, sizeof f->bundle_version, st, 1);
+        f->mark = sqlite3_column_int64(st, 2);
+        f->has_last = sqlite3_column_type(st, 3) != SQLITE_NULL;
+        f->last_ms = sqlite3_column_int64(st, 3);
+        copy_col(f->last_device, sizeof f->last_device, st, 4);
+        f->last_seq = sqlite3_column_int64(st, 5);
+        f->len = (size_t)sqlite3_column_bytes(st, 6);
+        f->state = malloc(f->len ? f->len : 1);
+        rc = f->state ? QK_OK : QK_ENOMEM;
+        if (f->state && f->len)
+            memcpy(f->state, sqlite3_column_blob(st, 6), f->len);
+    } else if (step != SQLITE_DONE) {
+        rc = fail(s, "points_folds");
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int points_fold_put(qk_store *s, const char *member, const char *device, const qk__points_fold *f)
+{
+    sqlite3_stmt *st = cached(s, S_FOLD_PUT,
+                              "INSERT OR REPLACE INTO points_folds(member_id, device_id, bundle_id,"
+                              " bundle_version, mark, last_ms, last_device, last_seq, state)"
+                              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!st)
+        return QK_EIO;
+    text(st, 1, member);
+    text(st, 2, device ? device : "");
+    text(st, 3, f->bundle_id);
+    text(st, 4, f->bundle_version);
+    sqlite3_bind_int64(st, 5, f->mark);
+    if (f->has_last) {
+        sqlite3_bind_int64(st, 6, f->last_ms);
+        text(st, 7, f->last_device);
+        sqlite3_bind_int64(st, 8, f->last_seq);
+    }
+    sqlite3_bind_blob(st, 9, f->state, (int)f->len, SQLITE_TRANSIENT);
+    return run(s, st, "points_folds", 0);
+}
+
+/* The events QK_SQL_POINT_EVENTS reads, and attempt starts (the day and the
+ * mode of their attempts' events are read from them). */
+static int points_fold_fits(qk_store *s, const char *member, const char *device, const qk__points_fold *f,
+                            int64_t upto, int *fits)
+{
+    *fits = 0;
+    sqlite3_stmt *st = cached(
+        s, S_FOLD_FITS,
+        "SELECT EXISTS (SELECT 1 FROM events e WHERE e.member_id = ?1 AND (?2 IS NULL OR e.device_id = ?2)"
+        " AND e.kind IN ('answer', 'attempt.finish', 'lesson.finish', 'points.correction', 'attempt.start')"
+        " AND e.rowid > ?3 AND e.rowid <= ?4"
+        " AND ((?5 IS NOT NULL AND (e.created_ms, e.device_id, e.seq) <= (?5, ?6, ?7))"
+        "  OR (e.kind = 'attempt.start' AND EXISTS (SELECT 1 FROM events o"
+        "   WHERE o.attempt_id = e.attempt_id AND o.rowid <= ?3))))");
+    if (!st)
+        return QK_EIO;
+    text(st, 1, member);
+    text(st, 2, device);
+    sqlite3_bind_int64(st, 3, f->mark);
+    sqlite3_bind_int64(st, 4, upto);
+    if (f->has_last) {
+        sqlite3_bind_int64(st, 5, f->last_ms);
+        text(st, 6, f->last_device);
+        sqlite3_bind_int64(st, 7, f->last_seq);
+    }
+    int rc = sqlite3_step(st) == SQLITE_ROW ? QK_OK : fail(s, "events");
+    if (rc == QK_OK)
+        *fits = sqlite3_column_int(st, 0) == 0;
     sqlite3_reset(st);
     return rc;
 }
@@ -1278,6 +1386,10 @@ const qk_store_ops qk__sqlite_store = {
     .attempt_events = attempt_events,
     .competition_spec = competition_spec,
     .point_events = point_events,
+    .events_mark = events_mark,
+    .points_fold_get = points_fold_get,
+    .points_fold_put = points_fold_put,
+    .points_fold_fits = points_fold_fits,
     .member_event = member_event,
     .branch_add = branch_add,
     .branch_list = branch_list,

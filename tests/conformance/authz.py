@@ -317,7 +317,8 @@ CELLS = [
     # Last: it changes what the statistics cells above read. The same entry as
     # m9's above, for a member of the device's own branch, is counted.
     ("POST /events", "dev-b1", "write own: a competition entry of m2 (b1)", POST("/events", attempt_events("m2")),
-     200, WRITES({"events", "devices", "attempt_scores", "member_points", "points_judged", "points_claims"},
+     200, WRITES({"events", "devices", "attempt_scores", "member_points", "points_judged", "points_claims",
+                  "points_folds"},
                  says(inserted=3, apart=0))),
 ]
 

@@ -397,6 +397,87 @@ static void the_replay_counts_competitions_like_the_device(void **state)
     free(path);
 }
 
+/* The server keeps a member's replay between batches (issue 17): a replay
+ * saved after any number of events and resumed gives, for the events after,
+ * exactly what one replay of them all gives: caps, the streak, lessons
+ * rewarded once, corrections; every day's points too. Bytes that are not a
+ * saved state (cut short anywhere, another header, one byte more) are
+ * refused, never read as a state. */
+static void a_saved_replay_resumes_as_one_replay(void **state)
+{
+    fx *f = *state;
+    const int64_t day = 24LL * 3600 * 1000;
+    qk_point_event ev[40];
+    size_t n = 0;
+    for (int d = 0; d < 4; d++) {
+        int64_t at = MAR5_10AM + d * day + (d == 2 ? 3 * day : 0); /* a gap breaks the streak */
+        ev[n++] = (qk_point_event){.kind = "answer", .counts_at = at};
+        ev[n++] = (qk_point_event){.kind = "attempt.finish", .counts_at = at, .correct = 5 + d, .answered = 6,
+                                   .mode = "daily"};
+        ev[n++] = (qk_point_event){.kind = "answer", .counts_at = at + 60000};
+        ev[n++] = (qk_point_event){.kind = "attempt.finish", .counts_at = at + 60000, .correct = 9,
+                                   .answered = 10, .mode = "challenge"};
+        ev[n++] = (qk_point_event){.kind = "lesson.finish", .counts_at = at, .completed = 1,
+                                   .lesson = d % 2 ? "lesson-a" : "lesson-b"};
+        if (d == 1)
+            ev[n++] = (qk_point_event){.kind = "points.correction", .counts_at = at, .amount = -3};
+        if (d == 3)
+            ev[n++] = (qk_point_event){.kind = "attempt.finish", .counts_at = at, .answered = 4,
+                                       .mode = "competition"};
+    }
+    int64_t whole = 0;
+    qk_points_day *whole_days = NULL;
+    size_t n_whole = 0;
+    qk_points_replay *r = NULL;
+    assert_int_equal(qk_points_replay_new(&r, f->b), QK_OK);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(qk_points_replay_add(r, &ev[i]), QK_OK);
+    assert_int_equal(qk_points_replay_end(r, &whole, &whole_days, &n_whole), QK_OK);
+    assert_true(whole > 0 && n_whole == 4);
+    for (size_t k = 0; k <= n; k++) {
+        assert_int_equal(qk_points_replay_new(&r, f->b), QK_OK);
+        for (size_t i = 0; i < k; i++)
+            assert_int_equal(qk_points_replay_add(r, &ev[i]), QK_OK);
+        unsigned char *saved = NULL;
+        size_t len = 0;
+        assert_int_equal(qk_points_replay_save(r, &saved, &len), QK_OK);
+        int64_t t;
+        assert_int_equal(qk_points_replay_end(r, &t, NULL, NULL), QK_OK);
+        /* cut short anywhere, or one byte more: refused */
+        for (size_t cut = 0; cut < len; cut += k % 7 + 1) {
+            qk_points_replay *bad = NULL;
+            assert_int_equal(qk_points_replay_resume(&bad, f->b, saved, cut), QK_ECORRUPT);
+            assert_null(bad);
+        }
+        unsigned char *longer = malloc(len + 1);
+        memcpy(longer, saved, len);
+        longer[len] = 0;
+        qk_points_replay *bad = NULL;
+        assert_int_equal(qk_points_replay_resume(&bad, f->b, longer, len + 1), QK_ECORRUPT);
+        longer[0] = 'X';
+        assert_int_equal(qk_points_replay_resume(&bad, f->b, longer, len), QK_ECORRUPT);
+        free(longer);
+        assert_int_equal(qk_points_replay_resume(&r, f->b, saved, len), QK_OK);
+        free(saved);
+        for (size_t i = k; i < n; i++)
+            assert_int_equal(qk_points_replay_add(r, &ev[i]), QK_OK);
+        qk_points_day *days = NULL;
+        size_t n_days = 0;
+        assert_int_equal(qk_points_replay_end(r, &t, &days, &n_days), QK_OK);
+        assert_int_equal(t, whole);
+        assert_int_equal(n_days, n_whole);
+        for (size_t i = 0; i < n_days; i++) {
+            size_t j = 0;
+            while (j < n_whole && whole_days[j].day != days[i].day)
+                j++;
+            assert_true(j < n_whole);
+            assert_int_equal(days[i].points, whole_days[j].points);
+        }
+        free(days);
+    }
+    free(whole_days);
+}
+
 /* On a kiosk every guest is somebody else: a guest who starts the daily quiz
  * gets a new one, never the half-done quiz the previous guest walked away
  * from (which would show that guest's answers). */
@@ -486,6 +567,7 @@ int main(void)
         T(a_past_days_unfinished_daily_is_finished_on_its_own_day),
         T(resume_continues_only_the_mode_and_theme_chosen),
         T(the_replay_counts_competitions_like_the_device),
+        T(a_saved_replay_resumes_as_one_replay),
         T(a_guest_never_continues_another_guests_daily_quiz),
         T(an_attempt_is_finished_once_whoever_finishes_it),
     };

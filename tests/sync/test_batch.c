@@ -1,6 +1,7 @@
 /* Tests for sync/src/batch.c, store.c and store_sqlite.c: the file transport.
  * Real progress files, a real server store, real signatures. */
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -414,6 +415,39 @@ static void acknowledgements_are_signed(void **state)
     qk_key_free(other);
 }
 
+/* A quiz of mode (daily, or a challenge of theme t1) for member, every
+ * answer right, a second of the clock between answers. */
+static void right_quiz(qk_engine *e, qk_bundle *b, const char *member, qk_mode mode, qkt_clock *clock)
+{
+    qk_session_spec spec = QK_SESSION_SPEC_INIT;
+    spec.mode = mode;
+    spec.order = QK_ORDER_SEQUENTIAL;
+    spec.theme = mode == QK_MODE_CHALLENGE ? "t1" : NULL;
+    qk_session *s = NULL;
+    assert_int_equal(qk_session_start(&s, e, b, member, &spec), QK_OK);
+    qk_item it;
+    while (qk_session_next(s, &it) == QK_ROW) {
+        const qk_question *q = it.q;
+        char in[16] = "A";
+        if (q->type == QK_Q_JUDGE)
+            snprintf(in, sizeof in, "%s", q->judge_answer ? "对" : "错");
+        else if (q->type == QK_Q_FILL)
+            snprintf(in, sizeof in, "1921|南湖");
+        else {
+            size_t n = 0;
+            for (size_t d = 0; d < q->n_options; d++) {
+                if (q->options[it.perm[d]].correct)
+                    in[n++] = (char)('A' + d);
+            }
+            in[n] = '\0';
+        }
+        assert_int_equal(qk_session_answer(s, in, NULL, NULL), QK_OK);
+        clock->now_ms += 1000;
+    }
+    assert_int_equal(qk_session_finish(s, NULL), QK_OK);
+    qk_session_free(s);
+}
+
 /* The same rules over the same events give the same points on the device and
  * on the server: several days of daily quizzes and challenges for a member,
  * with caps hit and a streak, exported and imported by file. */
@@ -424,35 +458,8 @@ static void server_recomputes_the_device_points(void **state)
     qk_engine_set_clock(x->e, qkt_clock_fn, &clock);
     assert_int_equal(qk_member_add(x->e, "m1", "张三", "", "1234"), QK_OK);
     for (int day = 0; day < 3; day++) {
-        for (int round = 0; round < 2; round++) {
-            qk_session_spec spec = QK_SESSION_SPEC_INIT;
-            spec.mode = round ? QK_MODE_CHALLENGE : QK_MODE_DAILY;
-            spec.order = QK_ORDER_SEQUENTIAL;
-            spec.theme = round ? "t1" : NULL;
-            qk_session *s = NULL;
-            assert_int_equal(qk_session_start(&s, x->e, x->b, "m1", &spec), QK_OK);
-            qk_item it;
-            while (qk_session_next(s, &it) == QK_ROW) {
-                const qk_question *q = it.q;
-                char in[16] = "A";
-                if (q->type == QK_Q_JUDGE)
-                    snprintf(in, sizeof in, "%s", q->judge_answer ? "对" : "错");
-                else if (q->type == QK_Q_FILL)
-                    snprintf(in, sizeof in, "1921|南湖");
-                else {
-                    size_t n = 0;
-                    for (size_t d = 0; d < q->n_options; d++) {
-                        if (q->options[it.perm[d]].correct)
-                            in[n++] = (char)('A' + d);
-                    }
-                    in[n] = '\0';
-                }
-                assert_int_equal(qk_session_answer(s, in, NULL, NULL), QK_OK);
-                clock.now_ms += 1000;
-            }
-            assert_int_equal(qk_session_finish(s, NULL), QK_OK);
-            qk_session_free(s);
-        }
+        right_quiz(x->e, x->b, "m1", QK_MODE_DAILY, &clock);
+        right_quiz(x->e, x->b, "m1", QK_MODE_CHALLENGE, &clock);
         clock.now_ms += 24LL * 3600 * 1000;
     }
     qk_points_summary p;
@@ -470,6 +477,119 @@ static void server_recomputes_the_device_points(void **state)
     assert_int_equal(qk_points_recompute(x->db, x->b, "m1", &server_total, msg, sizeof msg), QK_OK);
     assert_int_equal(server_total, p.total);
     free(progress);
+}
+
+/* The server's points, as its statistics read them. */
+static int64_t server_points(sx *x, const char *member)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(x->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT server_total FROM points_judged WHERE member_id = ?", -1,
+                                        &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+/* One replay of every event the server holds for the member. */
+static int64_t replayed_points(sx *x, const char *member)
+{
+    int64_t total = -1;
+    char msg[256];
+    assert_int_equal(qk_points_recompute(x->db, x->b, member, &total, msg, sizeof msg), QK_OK);
+    return total;
+}
+
+/* Issue 17: the judge keeps each member's points replay between batches and
+ * adds only the new events when they come after those it has seen. Seen
+ * from outside through a kept replay made to hold 1,000 points more than
+ * the events give: a later batch of the same device keeps them (only its
+ * events were added), and a batch from another device with events from
+ * before (its clock was behind) makes the judge replay everything again. */
+static void the_judge_adds_new_events_to_the_replay_it_kept(void **state)
+{
+    sx *x = *state;
+    qk_store_set_bundles(x->store, x->dir); /* fixture.qkb lives there */
+    qkt_clock clock = {1772676000000LL}; /* 2026-03-05 10:00 Beijing */
+    qk_engine_set_clock(x->e, qkt_clock_fn, &clock);
+    assert_int_equal(qk_member_add(x->e, "m1", "张三", "", "1234"), QK_OK);
+    right_quiz(x->e, x->b, "m1", QK_MODE_DAILY, &clock);
+    qk_import_result r;
+    assert_true(export(x, 0) > 0);
+    assert_int_equal(qk_store_import(x->store, x->batch, &r), QK_OK);
+    int64_t first = server_points(x, "m1");
+    assert_true(first > 0);
+    assert_int_equal(first, replayed_points(x, "m1"));
+
+    /* The replay kept for every device's events, made 1,000 points richer. */
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(x->db, &db), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT state FROM points_folds WHERE member_id = 'm1'"
+                                            " AND device_id = ''", -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    qk_points_replay *rp = NULL;
+    assert_int_equal(qk_points_replay_resume(&rp, x->b, sqlite3_column_blob(st, 0),
+                                             (size_t)sqlite3_column_bytes(st, 0)),
+                     QK_OK);
+    sqlite3_finalize(st);
+    qk_point_event corr = {.kind = "points.correction", .counts_at = clock.now_ms, .amount = 1000};
+    assert_int_equal(qk_points_replay_add(rp, &corr), QK_OK);
+    unsigned char *blob = NULL;
+    size_t len = 0;
+    assert_int_equal(qk_points_replay_save(rp, &blob, &len), QK_OK);
+    int64_t t;
+    assert_int_equal(qk_points_replay_end(rp, &t, NULL, NULL), QK_OK);
+    assert_int_equal(t, first + 1000);
+    assert_int_equal(sqlite3_prepare_v2(db, "UPDATE points_folds SET state = ? WHERE member_id = 'm1'"
+                                            " AND device_id = ''", -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_blob(st, 1, blob, (int)len, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    assert_int_equal(sqlite3_changes(db), 1);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    free(blob);
+
+    /* The next day's quiz on the same device: added to the kept replay. */
+    clock.now_ms += 24LL * 3600 * 1000;
+    int64_t acked = r.acked_seq;
+    right_quiz(x->e, x->b, "m1", QK_MODE_DAILY, &clock);
+    assert_true(export(x, acked) > 0);
+    assert_int_equal(qk_store_import(x->store, x->batch, &r), QK_OK);
+    int64_t both = replayed_points(x, "m1");
+    assert_true(both > first);
+    assert_int_equal(server_points(x, "m1"), both + 1000);
+
+    /* Another device, whose quiz began before the first device's last one. */
+    char *dir2 = qkt_path(x->dir, "second");
+    assert_int_equal(mkdir(dir2, 0700), 0);
+    qk_engine *e2 = NULL;
+    qk_bundle *b2 = NULL;
+    qkt_open(dir2, &e2, &b2);
+    qkt_clock behind = {clock.now_ms - 3600 * 1000};
+    qk_engine_set_clock(e2, qkt_clock_fn, &behind);
+    assert_int_equal(qk_member_add(e2, "m1", "张三", "", "1234"), QK_OK);
+    right_quiz(e2, b2, "m1", QK_MODE_CHALLENGE, &behind);
+    qk_key *key2 = NULL;
+    assert_int_equal(qk_key_generate(&key2), QK_OK);
+    size_t n = 0;
+    char msg[512];
+    assert_int_equal(qk_batch_export(e2, key2, x->batch, 0, &n, msg, sizeof msg), QK_OK);
+    assert_int_equal(qk_store_import(x->store, x->batch, &r), QK_OK);
+    int64_t all = replayed_points(x, "m1");
+    assert_true(all > both);
+    assert_int_equal(server_points(x, "m1"), all); /* everything replayed: the 1,000 are gone */
+    qk_key_free(key2);
+    qk_engine_close(e2);
+    qk_bundle_close(b2);
+    free(dir2);
 }
 
 /* Issue 14, item 8: a +100 points award forged into a device's log showed
@@ -655,6 +775,7 @@ int main(void)
         T(acknowledgements_are_checked_on_the_device),
         T(acknowledgements_are_signed),
         T(server_recomputes_the_device_points),
+        T(the_judge_adds_new_events_to_the_replay_it_kept),
         T(the_server_rescores_attempts_and_flags_lies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

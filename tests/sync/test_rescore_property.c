@@ -14,7 +14,9 @@
  * Then, for every attempt.finish in the progress file: the server's row in
  * attempt_scores agrees with it (score, and a competition's points), and
  * both agree with the feedback the device gave answer by answer, which the
- * generator summed as it played (an oracle neither loader computes). */
+ * generator summed as it played (an oracle neither loader computes). And
+ * each member's points, judged batch after batch from the replay kept since
+ * the batch before, are those of one replay of the member's whole history. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -748,6 +750,61 @@ static void gen_close(gen *g)
     free(g->db);
 }
 
+/* Each member's points as the server judged them batch after batch (each
+ * batch's events added to the replay kept from the batches before) against
+ * one replay of the member's whole history in the progress file: the
+ * total and every day's points. Returns the members compared. */
+static int check_points(gen *g)
+{
+    char *progress = qkt_path(g->dir, "progress.db");
+    sqlite3 *srv = open_ro(g->db);
+    sqlite3_stmt *judged = prepare(srv, "SELECT server_total FROM points_judged WHERE member_id = ?");
+    sqlite3_stmt *day = prepare(srv, "SELECT points FROM member_points WHERE member_id = ? AND day = ?");
+    sqlite3_stmt *n_days = prepare(srv, "SELECT count(*) FROM member_points WHERE member_id = ?");
+    int compared = 0;
+    for (int m = 0; m < MEMBERS; m++) {
+        int64_t total = 0;
+        qk_points_day *days = NULL;
+        size_t n = 0;
+        char msg[256];
+        assert_int_equal(qk_points_recompute_days(progress, g->b, members[m], NULL, &total, &days, &n, msg,
+                                                  sizeof msg),
+                         QK_OK);
+        sqlite3_bind_text(judged, 1, members[m], -1, SQLITE_STATIC);
+        if (sqlite3_step(judged) != SQLITE_ROW) { /* never judged: never played */
+            assert_int_equal(n, 0);
+        } else {
+            int64_t server = sqlite3_column_int64(judged, 0);
+            if (server != total)
+                fail_msg("seed %" PRIu64 ": %s has %lld points on the server, %lld by one replay of"
+                         " the progress file", g->seed, members[m], (long long)server, (long long)total);
+            for (size_t i = 0; i < n; i++) {
+                sqlite3_bind_text(day, 1, members[m], -1, SQLITE_STATIC);
+                sqlite3_bind_int64(day, 2, days[i].day);
+                int64_t held = sqlite3_step(day) == SQLITE_ROW ? sqlite3_column_int64(day, 0) : -1;
+                if (held != days[i].points)
+                    fail_msg("seed %" PRIu64 ": %s, day %lld: %lld points on the server, %lld by one"
+                             " replay", g->seed, members[m], (long long)days[i].day, (long long)held,
+                             (long long)days[i].points);
+                sqlite3_reset(day);
+            }
+            sqlite3_bind_text(n_days, 1, members[m], -1, SQLITE_STATIC);
+            assert_int_equal(sqlite3_step(n_days), SQLITE_ROW);
+            assert_int_equal(sqlite3_column_int64(n_days, 0), (int64_t)n);
+            sqlite3_reset(n_days);
+            compared++;
+        }
+        sqlite3_reset(judged);
+        free(days);
+    }
+    sqlite3_finalize(judged);
+    sqlite3_finalize(day);
+    sqlite3_finalize(n_days);
+    sqlite3_close(srv);
+    free(progress);
+    return compared;
+}
+
 static void the_server_scores_every_attempt_as_the_device_did(void **state)
 {
     (void)state;
@@ -784,6 +841,9 @@ static void the_server_scores_every_attempt_as_the_device_did(void **state)
     assert_int_equal(g.mismatches, 0);
     assert_int_equal(g.unscored, 0);
     assert_int_equal(g.rescored, finished);
+    int judged = check_points(&g);
+    print_message("  points of %d members judged batch by batch = one replay of their history\n", judged);
+    assert_true(judged >= MEMBERS / 2);
     for (int k = 0; k < K_COUNT; k++) {
         if (per_kind[k] < MIN_PER_KIND)
             fail_msg("seed %" PRIu64 ": %zu finished %s attempts, fewer than %d", g.seed,

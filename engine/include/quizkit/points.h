@@ -73,12 +73,16 @@ typedef struct qk_point_event {
     int answered;          /* attempt.finish: questions answered */
     const char *mode;      /* attempt.finish: its attempt's mode */
     const char *device_id; /* the device that recorded it */
+    int64_t created_ms;    /* with device_id and seq, its place in replay order */
+    int64_t seq;
+    int64_t row;           /* its row in the events table (rowid) */
 } qk_point_event;
 
 /* The rows of qk_point_event, in that column order and in replay order,
  * from an events table of the progress file's shape: ?1 the member, ?2 one
- * device's events only (NULL: every device's); an answer is read for its
- * day only (its payload is not parsed). An attempt earns once, as on
+ * device's events only (NULL: every device's), ?3 and ?4 the rows after ?3
+ * up to ?4 only (NULL: from the first, to the last); an answer is read for
+ * its day only (its payload is not parsed). An attempt earns once, as on
  * the device (an award per attempt), however many finish events two
  * screens may have written for it. */
 #define QK_SQL_POINT_EVENTS                                                                          \
@@ -89,8 +93,10 @@ typedef struct qk_point_event {
     " CASE WHEN e.kind = 'points.correction' THEN json_extract(e.payload, '$.amount') END,"           \
     " CASE WHEN e.kind = 'attempt.finish' THEN json_extract(e.payload, '$.answered') END,"            \
     " CASE WHEN e.kind = 'attempt.finish' THEN (SELECT json_extract(s.payload, '$.mode') FROM events s" \
-    "   WHERE s.attempt_id = e.attempt_id AND s.kind = 'attempt.start') END, e.device_id"              \
+    "   WHERE s.attempt_id = e.attempt_id AND s.kind = 'attempt.start') END, e.device_id,"             \
+    " e.created_ms, e.seq, e.rowid"                                                                    \
     " FROM events e WHERE e.member_id = ?1 AND (?2 IS NULL OR e.device_id = ?2)"                       \
+    " AND e.rowid > coalesce(?3, 0) AND e.rowid <= coalesce(?4, 9223372036854775807)"                 \
     " AND e.kind IN ('answer', 'attempt.finish', 'lesson.finish', 'points.correction')"                \
     " AND NOT (e.kind = 'attempt.finish' AND EXISTS (SELECT 1 FROM events f"                           \
     "  WHERE f.attempt_id = e.attempt_id AND f.kind = 'attempt.finish' AND f.rowid < e.rowid))"        \
@@ -114,6 +120,15 @@ int qk_points_replay_add(qk_points_replay *r, const qk_point_event *ev);
 /* The points: *total, and those of each Beijing day (days in no order;
  * caller frees *days with free(); days may be NULL). Frees r. */
 int qk_points_replay_end(qk_points_replay *r, int64_t *total, qk_points_day **days, size_t *n_days);
+/* The replay so far as bytes (*state, caller frees): a replay resumed from
+ * them and given the events that come after gives what this one would
+ * given the same events. So a server keeps each member's replay and adds
+ * only new events, as long as they come after (replay order) those added. */
+int qk_points_replay_save(const qk_points_replay *r, unsigned char **state, size_t *len);
+/* A replay resumed from qk_points_replay_save's bytes, under the rules of
+ * b (the bundle it was saved under: the caller keeps which). QK_ECORRUPT
+ * when the bytes are not such a state (or of another version's layout). */
+int qk_points_replay_resume(qk_points_replay **out, qk_bundle *b, const void *state, size_t len);
 
 /* The same over a device's progress file (or any SQLite file with its events
  * table): *total gets the result; messages go to msg. */
