@@ -321,13 +321,15 @@ static int replay_add(void *arg, const qk_point_event *ev)
 /* A member's points by the rules of bundle b from every device's events as
  * the store holds them (*total, *days), and what device's events alone give
  * (*own): one read of the events neither replay has seen, both replays
- * resumed from their folds where the new events allow. */
+ * resumed from their folds where the new events allow. *mark: the events
+ * it has seen end there (events_mark's). */
 static int recompute(qk_store *s, qk_bundle *b, const char *bid, const char *bver, const char *member,
-                     const char *device, int64_t *total, qk_points_day **days, size_t *n, int64_t *own)
+                     const char *device, int64_t *total, qk_points_day **days, size_t *n, int64_t *own,
+                     int64_t *mark)
 {
     two_replays t = {.all = {.device = NULL}, .own = {.device = device}};
     int64_t upto = 0;
-    *total = *own = 0;
+    *total = *own = *mark = 0;
     if (days)
         *days = NULL;
     if (n)
@@ -341,6 +343,7 @@ static int recompute(qk_store *s, qk_bundle *b, const char *bid, const char *bve
         int64_t after = t.all.after < t.own.after ? t.all.after : t.own.after;
         rc = s->ops->point_events(s, member, NULL, after, upto, replay_add, &t);
     }
+    *mark = upto;
     int end = fold_end(s, &t.all, member, rc == QK_OK, total, days, n);
     int end_own = fold_end(s, &t.own, member, rc == QK_OK, own, NULL, NULL);
     if (rc == QK_OK)
@@ -370,9 +373,10 @@ static void judge_member(qk_store *s, const char *device, const char *member, co
     /* With this device's own awards against what its own events give: a
      * device awards from what it holds, so an honest one matches exactly,
      * whatever the member did on other devices. */
-    if (recompute(s, b, bid, bver, member, device, &total, &days, &n, &own) == QK_OK) {
+    int64_t mark = 0;
+    if (recompute(s, b, bid, bver, member, device, &total, &days, &n, &own, &mark) == QK_OK) {
         s->ops->points_put(s, member, days, n, total, bid, bver);
-        s->ops->points_claim(s, member, device, own);
+        s->ops->points_claim(s, member, device, own, mark);
     }
     free(days);
 }
@@ -778,24 +782,19 @@ int qk__ingest_end(qk__ingest *in, int keep)
     free(seqs);
     if (rc == QK_OK)
         rc = s->ops->set_device(s, in->device, in->pem, r->acked_seq);
-    if (rc == QK_OK)
-        rc = s->ops->commit(s);
-    else
-        s->ops->rollback(s);
     if (rc == QK_OK) {
-        /* The judge's writes for the whole batch in one transaction: one
-         * disk flush, not one for each attempt and member. */
-        int tx = s->ops->begin(s) == QK_OK;
+        /* The judge's writes in the batch's own transaction: one disk flush
+         * for the batch, and never a batch held but not judged (a crash
+         * between two transactions left one so). What the judge could not
+         * write is left out, as an attempt whose bundle is missing is. */
         rescore(s, in->finishes, r);
         judge_points(s, in->device, in->members);
-        if (tx && s->ops->commit(s) != QK_OK) {
-            /* Undone together: judged again, each write on its own, so that
-             * what can be kept is (as before the batch's transaction). */
-            r->rescored = r->unscored = r->mismatches = 0;
-            rescore(s, in->finishes, r);
-            judge_points(s, in->device, in->members);
-        }
+        rc = s->ops->commit(s);
+    } else {
+        s->ops->rollback(s);
     }
+    if (rc != QK_OK)
+        r->rescored = r->unscored = r->mismatches = 0; /* nothing was kept */
     json_decref(in->finishes);
     json_decref(in->members);
     free(in);

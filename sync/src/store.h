@@ -129,8 +129,10 @@ typedef struct qk_store_ops {
     int (*points_put)(qk_store *s, const char *member, const qk_points_day *days, size_t n,
                       int64_t server_total, const char *bundle_id, const char *bundle_version);
     /* What one device should have awarded a member by the rules (expected),
-     * kept beside what it did award (the sum of its award events). */
-    int (*points_claim)(qk_store *s, const char *member, const char *device, int64_t expected);
+     * kept beside what it did award (the sum of its award events, those
+     * stored up to mark upto). */
+    int (*points_claim)(qk_store *s, const char *member, const char *device, int64_t expected,
+                        int64_t upto);
     /* A member's events that earn points, in replay order (the rows of
      * QK_SQL_POINT_EVENTS), one device's only when device is not NULL, of
      * those stored after mark `after` up to mark `upto` (events_mark's; 0

@@ -102,7 +102,9 @@ static const char *const migrations[] = {
     "CREATE TABLE points_folds(member_id TEXT NOT NULL, device_id TEXT NOT NULL,\n"
     "  bundle_id TEXT NOT NULL, bundle_version TEXT NOT NULL, mark INTEGER NOT NULL,\n"
     "  last_ms INTEGER, last_device TEXT, last_seq INTEGER, state BLOB NOT NULL,\n"
-    "  PRIMARY KEY(member_id, device_id)) WITHOUT ROWID;\n",
+    "  PRIMARY KEY(member_id, device_id)) WITHOUT ROWID;\n"
+    /* the events a device's claim has summed (0: none yet) */
+    "ALTER TABLE points_claims ADD COLUMN mark INTEGER NOT NULL DEFAULT 0;\n",
 };
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
@@ -1326,20 +1328,29 @@ static int points_put(qk_store *s, const char *member, const qk_points_day *days
 }
 
 /* A device's own awards to a member (the sum of its award and correction
- * events) against what the rules give for its events. */
-static int points_claim(qk_store *s, const char *member, const char *device, int64_t expected)
+ * events) against what the rules give for its events. A sum needs no order:
+ * the claim kept adds the events stored since its mark, up to upto (a claim
+ * already past upto, kept meanwhile by another connection, stays). */
+static int points_claim(qk_store *s, const char *member, const char *device, int64_t expected, int64_t upto)
 {
     sqlite3_stmt *st = prep(s, "INSERT OR REPLACE INTO points_claims(member_id, device_id, claimed,"
-                               " expected, judged_ms) SELECT ?1, ?2,"
-                               " (SELECT coalesce(sum(json_extract(payload, '$.amount')), 0) FROM events"
+                               " expected, judged_ms, mark) SELECT ?1, ?2,"
+                               " coalesce((SELECT claimed FROM points_claims"
+                               "  WHERE member_id = ?1 AND device_id = ?2 AND mark > 0), 0)"
+                               " + (SELECT coalesce(sum(json_extract(payload, '$.amount')), 0) FROM events"
                                "  WHERE member_id = ?1 AND device_id = ?2"
-                               "  AND kind IN ('points.award', 'points.correction')), ?3, ?4");
+                               "  AND kind IN ('points.award', 'points.correction')"
+                               "  AND rowid > coalesce((SELECT mark FROM points_claims"
+                               "   WHERE member_id = ?1 AND device_id = ?2), 0) AND rowid <= ?5), ?3, ?4, ?5"
+                               " WHERE NOT EXISTS (SELECT 1 FROM points_claims"
+                               "  WHERE member_id = ?1 AND device_id = ?2 AND mark > ?5)");
     if (!st)
         return QK_EIO;
     text(st, 1, member);
     text(st, 2, device);
     sqlite3_bind_int64(st, 3, expected);
     sqlite3_bind_int64(st, 4, qk__store_now(s));
+    sqlite3_bind_int64(st, 5, upto);
     return run(s, st, "points", 1);
 }
 

@@ -496,6 +496,31 @@ static int64_t server_points(sx *x, const char *member)
     return v;
 }
 
+/* Each device's claim for the member (kept batch by batch, each adding the
+ * award events stored since) is the sum of all its award events; returns
+ * the claims compared. */
+static int claims_add_up(sx *x, const char *member)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(x->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT claimed, (SELECT coalesce(sum(json_extract(payload, '$.amount')), 0)"
+                                            " FROM events e WHERE e.member_id = c.member_id AND e.device_id = c.device_id"
+                                            " AND e.kind IN ('points.award', 'points.correction'))"
+                                            " FROM points_claims c WHERE member_id = ?", -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+    int n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        assert_true(sqlite3_column_int64(st, 1) > 0);
+        assert_int_equal(sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
+        n++;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
 /* One replay of every event the server holds for the member. */
 static int64_t replayed_points(sx *x, const char *member)
 {
@@ -510,7 +535,9 @@ static int64_t replayed_points(sx *x, const char *member)
  * from outside through a kept replay made to hold 1,000 points more than
  * the events give: a later batch of the same device keeps them (only its
  * events were added), and a batch from another device with events from
- * before (its clock was behind) makes the judge replay everything again. */
+ * before (its clock was behind) makes the judge replay everything again.
+ * Each device's claim (the sum of its own award events) is kept the same
+ * way, and adds up. */
 static void the_judge_adds_new_events_to_the_replay_it_kept(void **state)
 {
     sx *x = *state;
@@ -566,6 +593,7 @@ static void the_judge_adds_new_events_to_the_replay_it_kept(void **state)
     int64_t both = replayed_points(x, "m1");
     assert_true(both > first);
     assert_int_equal(server_points(x, "m1"), both + 1000);
+    assert_int_equal(claims_add_up(x, "m1"), 1); /* the first day's awards and the second's */
 
     /* Another device, whose quiz began before the first device's last one. */
     char *dir2 = qkt_path(x->dir, "second");
@@ -586,6 +614,7 @@ static void the_judge_adds_new_events_to_the_replay_it_kept(void **state)
     int64_t all = replayed_points(x, "m1");
     assert_true(all > both);
     assert_int_equal(server_points(x, "m1"), all); /* everything replayed: the 1,000 are gone */
+    assert_int_equal(claims_add_up(x, "m1"), 2);
     qk_key_free(key2);
     qk_engine_close(e2);
     qk_bundle_close(b2);
