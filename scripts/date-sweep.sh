@@ -88,8 +88,8 @@ for at in "${ats[@]}"; do
     for t in $bad; do
         case "$t" in \(*) continue ;; esac
         echo "--- $t at $at: the end of its output ($logs/$slug.all.log has all of it)"
-        awk -v t="$t" '$0 ~ "^[0-9]+/[0-9]+ Test: " t "$" { on = 1; next }
-                       on && $0 ~ "^\"" t "\" end time" { on = 0 }
+        awk -v t="$t" 'match($0, /^[0-9]+\/[0-9]+ Test: /) && substr($0, RLENGTH + 1) == t { on = 1; next }
+                       on && index($0, "\"" t "\" end time") == 1 { on = 0 }
                        on' "$logs/$slug.all.log" | tail -n 60
         echo "---"
     done

@@ -249,6 +249,7 @@ typedef struct replay {
     char **lessons;       /* lessons already rewarded */
     size_t n_lessons;
     int64_t total;
+    int oom; /* an event could not be counted in full: the result is no total */
 } replay;
 
 static day_award *day_of(replay *r, int64_t day)
@@ -283,8 +284,10 @@ static void note_study_day(replay *r, int64_t day)
     if (r->n_study == r->cap_study) {
         size_t cap = r->cap_study ? r->cap_study * 2 : 64;
         int64_t *nv = realloc(r->study, cap * sizeof *nv);
-        if (!nv)
+        if (!nv) {
+            r->oom = 1;
             return;
+        }
         r->study = nv;
         r->cap_study = cap;
     }
@@ -310,6 +313,8 @@ static int streak_at(const replay *r, int64_t day)
 static void streak_bonus(replay *r, int64_t day)
 {
     day_award *d = day_of(r, day);
+    if (!d)
+        r->oom = 1;
     if (d && streak_at(r, day) >= 2 && d->amount[QK_ACT_STREAK] < r->rules[QK_ACT_STREAK].daily_cap) {
         int bonus = r->rules[QK_ACT_STREAK].points;
         if (bonus > r->rules[QK_ACT_STREAK].daily_cap - d->amount[QK_ACT_STREAK])
@@ -323,6 +328,8 @@ static void streak_bonus(replay *r, int64_t day)
 static void award(replay *r, qk_activity a, int units, int64_t day)
 {
     day_award *d = day_of(r, day);
+    if (!d)
+        r->oom = 1;
     if (!d || units <= 0)
         return;
     int64_t want = (int64_t)units * r->rules[a].points;
@@ -424,7 +431,7 @@ int qk_points_replay_end(qk_points_replay *p, int64_t *total, qk_points_day **da
     if (n_days)
         *n_days = 0;
     replay *r = &p->r;
-    int status = p->oom ? QK_ENOMEM : QK_OK;
+    int status = p->oom || r->oom ? QK_ENOMEM : QK_OK;
     if (status == QK_OK && days && n_days && r->n_days) {
         *days = calloc(r->n_days, sizeof **days);
         if (!*days) {
@@ -450,11 +457,18 @@ int qk_points_replay_end(qk_points_replay *p, int64_t *total, qk_points_day **da
 }
 
 /* --- a replay's state as bytes ---
- * "QKPR", the layout's version, QK_ACT_COUNT, the total; the days (each its
- * number, the amount of every activity, the corrections); the study days;
- * the lessons rewarded (each its length and bytes). Numbers are 8 bytes,
- * big-endian (two's complement for negative ones). */
+ * "QKPR", the layout's version, the rules' version, QK_ACT_COUNT, the
+ * total; the days (each its number, the amount of every activity, the
+ * corrections); the study days; the lessons rewarded (each its length and
+ * bytes). Numbers are 8 bytes, big-endian (two's complement for negative
+ * ones). */
 #define STATE_VERSION 1
+/* What qk_points_replay_add does with an event (caps, streaks, lessons,
+ * corrections, which modes earn): a release that changes any of it bumps
+ * this, so that a server's kept replays are replayed again from the events
+ * (a state of another version is refused) rather than continued by other
+ * rules. */
+#define REPLAY_RULES 1
 
 typedef struct {
     unsigned char *p;
@@ -495,12 +509,13 @@ int qk_points_replay_save(const qk_points_replay *p, unsigned char **state, size
 {
     *state = NULL;
     *len = 0;
-    if (p->oom)
+    if (p->oom || p->r.oom)
         return QK_ENOMEM;
     const replay *r = &p->r;
     out_buf o = {0};
     put_bytes(&o, "QKPR", 4);
     put_i64(&o, STATE_VERSION);
+    put_i64(&o, REPLAY_RULES);
     put_i64(&o, QK_ACT_COUNT);
     put_i64(&o, r->total);
     put_i64(&o, (int64_t)r->n_days);
@@ -565,7 +580,8 @@ int qk_points_replay_resume(qk_points_replay **out, qk_bundle *b, const void *st
     if (len < 4 || memcmp(state, "QKPR", 4) != 0)
         return QK_ECORRUPT;
     in.at = 4;
-    if (get_i64(&in) != STATE_VERSION || get_i64(&in) != QK_ACT_COUNT || in.bad)
+    if (get_i64(&in) != STATE_VERSION || get_i64(&in) != REPLAY_RULES || get_i64(&in) != QK_ACT_COUNT ||
+        in.bad)
         return QK_ECORRUPT;
     int rc = qk_points_replay_new(out, b);
     if (rc != QK_OK)

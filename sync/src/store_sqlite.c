@@ -685,20 +685,25 @@ static int points_fold_put(qk_store *s, const char *member, const char *device, 
     return run(s, st, "points_folds", 0);
 }
 
-/* The events QK_SQL_POINT_EVENTS reads, and attempt starts (the day and the
- * mode of their attempts' events are read from them). */
+/* The events QK_SQL_POINT_EVENTS reads (of device, when not NULL), and the
+ * member's attempt starts from any device: the day and the mode of their
+ * attempts' events are read from them, so a new start of an attempt the
+ * fold has seen events of means the fold is no longer the replay. */
 static int points_fold_fits(qk_store *s, const char *member, const char *device, const qk__points_fold *f,
                             int64_t upto, int *fits)
 {
     *fits = 0;
     sqlite3_stmt *st = cached(
         s, S_FOLD_FITS,
-        "SELECT EXISTS (SELECT 1 FROM events e WHERE e.member_id = ?1 AND (?2 IS NULL OR e.device_id = ?2)"
+        "SELECT EXISTS (SELECT 1 FROM events e WHERE e.member_id = ?1"
+        " AND (?2 IS NULL OR e.device_id = ?2 OR e.kind = 'attempt.start')"
         " AND e.kind IN ('answer', 'attempt.finish', 'lesson.finish', 'points.correction', 'attempt.start')"
         " AND e.rowid > ?3 AND e.rowid <= ?4"
-        " AND ((?5 IS NOT NULL AND (e.created_ms, e.device_id, e.seq) <= (?5, ?6, ?7))"
+        " AND (((?2 IS NULL OR e.device_id = ?2) AND ?5 IS NOT NULL"
+        "   AND (e.created_ms, e.device_id, e.seq) <= (?5, ?6, ?7))"
         "  OR (e.kind = 'attempt.start' AND EXISTS (SELECT 1 FROM events o"
-        "   WHERE o.attempt_id = e.attempt_id AND o.rowid <= ?3))))");
+        "   WHERE o.attempt_id = e.attempt_id AND o.member_id = ?1 AND (?2 IS NULL OR o.device_id = ?2)"
+        "   AND o.rowid <= ?3))))");
     if (!st)
         return QK_EIO;
     text(st, 1, member);

@@ -11,7 +11,8 @@
 # log) serving the reply the server gave, as a file, to the same wrk, in
 # turns with quizkit. Prints requests/s, latency and errors of each round
 # and the ratio of the medians; exits non-zero when a request of quizkit's
-# was not answered 200 (wrk's "Non-2xx") or when the tools are missing.
+# was not answered 200 (wrk's "Non-2xx") or a connection of its failed
+# (wrk's "Socket errors"), or when the tools are missing.
 # Issue 17's goal: >= 0.6x nginx.
 #
 # usage: tests/bench/bench_auth.sh [QUIZKIT] [SECONDS] [CONNS]
@@ -111,7 +112,8 @@ run() { # name url round -> prints one line; appends requests/s to $WORK/rps.NAM
     errs=$(sed -n 's/^ *Socket errors: //p' "$out")
     non2xx=$(awk '/Non-2xx/ {print $NF}' "$out")
     echo "${rps:-0}" >>"$WORK/rps.$1"
-    [ "$1" = quizkit ] && [ -n "$non2xx" ] && echo "$non2xx" >>"$WORK/non2xx"
+    # a connection refused or cut (the per-address limit, a crash) fails the run too
+    [ "$1" = quizkit ] && [ -n "$non2xx$errs" ] && echo "${non2xx:-0} non-2xx; socket errors: ${errs:-none}" >>"$WORK/bad"
     printf '  %-8s %8.0f req/s  p50 %-8s p99 %-8s%s%s\n' "$1" "${rps:-0}" "$p50" "$p99" \
         "${non2xx:+  non-2xx $non2xx}" "${errs:+  socket errors: $errs}"
 }
@@ -125,7 +127,7 @@ done
 Q=$(median "$WORK/rps.quizkit")
 N=$(median "$WORK/rps.nginx")
 awk -v q="$Q" -v n="$N" 'BEGIN { printf "median: quizkit %.0f req/s, nginx %.0f req/s; ratio quizkit/nginx %.2f (issue 17 goal: >= 0.6)\n", q, n, (n > 0 ? q / n : 0) }'
-if [ -s "$WORK/non2xx" ]; then
-    echo "bench_auth: some of quizkit's answers were not 200 (see above)" >&2
+if [ -s "$WORK/bad" ]; then
+    echo "bench_auth: some of quizkit's requests were not answered 200 or their connections failed (see above)" >&2
     exit 1
 fi

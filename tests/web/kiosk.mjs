@@ -419,9 +419,9 @@ try {
   // only, so when the day ends on the way (the sweep's 23:59:30 runs) the
   // walk is done again on the new day, when yesterday's quiz is no longer
   // offered, by another member (the first may have begun the new day's quiz
-  // already). Whatever went wrong on the way counts as the day's end when
-  // the kiosk's day is no longer the one the walk began on: a tap made just
-  // after midnight meets the new day's answers.
+  // already). A wait that timed out counts as the day's end too when the
+  // kiosk's day is no longer the one the walk began on: a tap made just
+  // after midnight meets the new day's answers. Anything else is a failure.
   const walkers = [['A12', '2468', '王医生'], ['B34', '1357', '赵护士']];
   for (let pass = 0; ; pass++) {
     const dayBefore = cal.beijingDay(await kioskNow(page));
@@ -429,7 +429,8 @@ try {
       await unfinishedDaily(page, walkers[pass]);
       break;
     } catch (e) {
-      const ended = e instanceof DayEnded || cal.beijingDay(await kioskNow(page)) !== dayBefore;
+      const dayNow = await kioskNow(page).then(ms => cal.beijingDay(ms), () => dayBefore);
+      const ended = e instanceof DayEnded || (e.name === 'TimeoutError' && dayNow !== dayBefore);
       if (!ended || pass === 1) throw e;
       console.log(`# the day ended during the unfinished daily quiz walk (${e.message.split('\n')[0]}); once more on the new day`);
       if (await page.locator('#idle').isVisible()) await waitScreen(page, 'home'); // signing out by itself
