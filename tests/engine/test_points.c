@@ -478,6 +478,49 @@ static void a_saved_replay_resumes_as_one_replay(void **state)
     free(whole_days);
 }
 
+/* An attempt belongs to its member: a start written for the attempt under
+ * another member (a forged or mixed-up event, a day earlier and another
+ * mode) changes neither the day the member's answers count on nor the
+ * attempt's mode, so the replay gives what it gave. (A server keeps each
+ * member's replay and adds only that member's new events: another
+ * member's events must not change it.) */
+static void another_members_start_changes_nothing(void **state)
+{
+    fx *f = *state;
+    daily(f, "m1", 3);
+    char *path = qkt_path(f->dir, "progress.db");
+    int64_t before = -1, after = -1;
+    qk_points_day *days = NULL;
+    size_t n = 0;
+    char msg[256];
+    assert_int_equal(qk_points_recompute_days(path, f->b, "m1", NULL, &before, &days, &n, msg, sizeof msg),
+                     QK_OK);
+    assert_true(before > 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(days[0].day, qk_beijing_day(MAR5_10AM));
+    free(days);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    char *err = NULL;
+    int rc = sqlite3_exec(db,
+                          "INSERT INTO events(id, device_id, seq, member_id, kind, attempt_id, payload, created_ms)"
+                          " SELECT 'forged', 'other-device', 1, 'm2', 'attempt.start', attempt_id,"
+                          " '{\"mode\":\"challenge\"}', created_ms - 86400000 FROM events"
+                          " WHERE kind = 'attempt.finish' AND member_id = 'm1'",
+                          NULL, NULL, &err);
+    if (rc != SQLITE_OK)
+        fail_msg("insert: %s", err);
+    assert_int_equal(sqlite3_changes(db), 1);
+    sqlite3_close(db);
+    assert_int_equal(qk_points_recompute_days(path, f->b, "m1", NULL, &after, &days, &n, msg, sizeof msg),
+                     QK_OK);
+    assert_int_equal(after, before);
+    assert_int_equal(n, 1);
+    assert_int_equal(days[0].day, qk_beijing_day(MAR5_10AM));
+    free(days);
+    free(path);
+}
+
 /* On a kiosk every guest is somebody else: a guest who starts the daily quiz
  * gets a new one, never the half-done quiz the previous guest walked away
  * from (which would show that guest's answers). */
@@ -568,6 +611,7 @@ int main(void)
         T(resume_continues_only_the_mode_and_theme_chosen),
         T(the_replay_counts_competitions_like_the_device),
         T(a_saved_replay_resumes_as_one_replay),
+        T(another_members_start_changes_nothing),
         T(a_guest_never_continues_another_guests_daily_quiz),
         T(an_attempt_is_finished_once_whoever_finishes_it),
     };
