@@ -17,9 +17,10 @@
 #
 # usage: tests/bench/bench_auth.sh [QUIZKIT] [SECONDS] [CONNS]
 #        (default build/quizkit 10 50; needs wrk and nginx:
-#        scripts/install-deps.sh --bench)
+#        scripts/install-deps.sh --bench). KEEP=1 leaves the work folder,
+#        the server and nginx as they are at the end, to look into.
 set -uo pipefail
-case "${1:-}" in -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case "${1:-}" in -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 QK=${1:-build/quizkit}
 SECS=${2:-10}
 CONNS=${3:-50}
