@@ -470,39 +470,13 @@ int qk_points_replay_end(qk_points_replay *p, int64_t *total, qk_points_day **da
  * rules. */
 #define REPLAY_RULES 1
 
-typedef struct {
-    unsigned char *p;
-    size_t len, cap;
-    int oom;
-} out_buf;
-
-static void put_bytes(out_buf *o, const void *p, size_t n)
-{
-    if (o->oom)
-        return;
-    if (o->len + n > o->cap) {
-        size_t cap = o->cap ? o->cap : 256;
-        while (cap < o->len + n)
-            cap *= 2;
-        unsigned char *nb = realloc(o->p, cap);
-        if (!nb) {
-            o->oom = 1;
-            return;
-        }
-        o->p = nb;
-        o->cap = cap;
-    }
-    memcpy(o->p + o->len, p, n);
-    o->len += n;
-}
-
-static void put_i64(out_buf *o, int64_t v)
+static void put_i64(qk__buf *o, int64_t v)
 {
     unsigned char b[8];
     uint64_t u = (uint64_t)v;
     for (int i = 0; i < 8; i++)
         b[i] = (unsigned char)(u >> (56 - 8 * i));
-    put_bytes(o, b, sizeof b);
+    qk__buf_add(o, b, sizeof b);
 }
 
 int qk_points_replay_save(const qk_points_replay *p, unsigned char **state, size_t *len)
@@ -512,8 +486,8 @@ int qk_points_replay_save(const qk_points_replay *p, unsigned char **state, size
     if (p->oom || p->r.oom)
         return QK_ENOMEM;
     const replay *r = &p->r;
-    out_buf o = {0};
-    put_bytes(&o, "QKPR", 4);
+    qk__buf o = {0};
+    qk__buf_add(&o, "QKPR", 4);
     put_i64(&o, STATE_VERSION);
     put_i64(&o, REPLAY_RULES);
     put_i64(&o, QK_ACT_COUNT);
@@ -532,13 +506,13 @@ int qk_points_replay_save(const qk_points_replay *p, unsigned char **state, size
     for (size_t i = 0; i < r->n_lessons; i++) {
         size_t n = strlen(r->lessons[i]);
         put_i64(&o, (int64_t)n);
-        put_bytes(&o, r->lessons[i], n);
+        qk__buf_add(&o, r->lessons[i], n);
     }
     if (o.oom) {
-        free(o.p);
+        qk__buf_free(&o);
         return QK_ENOMEM;
     }
-    *state = o.p;
+    *state = (unsigned char *)o.p;
     *len = o.len;
     return QK_OK;
 }
