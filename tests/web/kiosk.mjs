@@ -136,7 +136,8 @@ async function expectKioskClock(page, name) {
 /* The day ended between a check's start and its end. */
 class DayEnded extends Error {}
 async function sameDay(page, day) {
-  if (cal.beijingDay(await kioskNow(page)) !== day) throw new DayEnded();
+  if (cal.beijingDay(await kioskNow(page)) !== day)
+    throw new DayEnded(`on the ${await screen(page)} screen, in ${await page.evaluate(() => window.qkKiosk.state.lang)}`);
 }
 
 /* Waits for the card to say text; when it does not because the day ended on
@@ -436,7 +437,12 @@ try {
       if (await page.locator('#idle').isVisible()) await waitScreen(page, 'home'); // signing out by itself
       else if (await screen(page) !== 'home') { await page.click('#done'); await waitScreen(page, 'home'); }
       // the day may have ended while the menu was in English
-      if (await page.evaluate(() => window.qkKiosk.state.lang) !== 'zh') await tap(page, () => page.click('#lang'));
+      // (on the home screen the switch reloads the home, drawing no new view)
+      if (await page.evaluate(() => window.qkKiosk.state.lang) !== 'zh') {
+        await page.click('#lang');
+        await page.waitForFunction(() => window.qkKiosk.state.lang === 'zh' && document.documentElement.lang === 'zh-CN',
+                                   null, { timeout: 10000 });
+      }
     }
   }
 
