@@ -87,7 +87,9 @@ int data_dir_ready(cli *c);
 /* Opens the engine on <data>/progress.db; prints the error itself. */
 int engine_open(cli *c, qk_engine **e);
 /* Opens the bundle to play: --bundle FILE or installed ID, else the installed
- * one, installing the sample bundle on first use. Prints errors itself. */
+ * one, installing the sample bundle on first use. Prints errors itself. An
+ * installed bundle verified before and unchanged since is not read in full
+ * again (<data>/bundles/.verified, qk_bundle_open_trusted). */
 int bundle_open_current(cli *c, const char *which, qk_bundle **b);
 /* Verifies FILE (digest and signature against the trust store), refuses a
  * downgrade, and copies it into <data>/bundles/<id>.qkb atomically. */

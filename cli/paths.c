@@ -291,19 +291,26 @@ int trust_add_file(cli *c, const char *pub, int dev_notice)
     return status;
 }
 
-int bundle_open_checked(cli *c, const char *path, qk_bundle **b)
+/* Opens path verified (digests and signature). An installed bundle (kept)
+ * is remembered once verified, in the bundles folder's record, beside the
+ * trusted keys and as writable as they are: the next open of the unchanged
+ * file skips reading all of it (qk_bundle_open_trusted). A file from
+ * elsewhere (--bundle, bundle install) is verified in full every time. */
+static int open_checked(cli *c, const char *path, int kept, qk_bundle **b)
 {
     *b = NULL;
     qk_key **keys = NULL;
     size_t n = 0;
     if (trust_load(c, &keys, &n))
         return EXIT_FAIL;
-    int rc = qk_bundle_open(b, path, QK_BUNDLE_VERIFY, c->lang);
+    char *record = kept ? join(c->data_dir, "bundles/.verified") : NULL;
+    int rc = qk_bundle_open_trusted(b, path, keys, n, record, c->lang);
+    free(record);
     int status = EXIT_OK;
-    if (rc != QK_OK) {
+    if (rc != QK_OK && rc != QK_EUNSIGNED && rc != QK_EUNTRUSTED && rc != QK_ESIGNATURE) {
         err_text(c, qk_bundle_errmsg(*b));
         status = EXIT_FAIL;
-    } else if ((rc = qk_bundle_check_signature(*b, keys, n)) != QK_OK) {
+    } else if (rc != QK_OK) {
         if ((rc == QK_EUNSIGNED || rc == QK_EUNTRUSTED) && c->allow_untrusted) {
             char buf[1024];
             msgf(c, buf, sizeof buf, M_UNTRUSTED_WARN, qk_bundle_errmsg(*b));
@@ -323,6 +330,11 @@ int bundle_open_checked(cli *c, const char *path, qk_bundle **b)
         *b = NULL;
     }
     return status;
+}
+
+int bundle_open_checked(cli *c, const char *path, qk_bundle **b)
+{
+    return open_checked(c, path, 0, b);
 }
 
 /* Refuses to replace an installed bundle with an older version, or the same
@@ -451,12 +463,12 @@ int bundle_open_current(cli *c, const char *which, qk_bundle **b)
         while (i < n && !ends_with(paths[i], name))
             i++;
         if (i < n)
-            status = bundle_open_checked(c, paths[i], b);
+            status = open_checked(c, paths[i], 1, b);
         else
             err(c, M_BUNDLE_NOT_INSTALLED, which);
     } else if (n > 0) {
         /* Installed bundles were verified when installed; the first by id is the default. */
-        status = bundle_open_checked(c, paths[0], b);
+        status = open_checked(c, paths[0], 1, b);
     } else {
         err(c, M_NO_BUNDLE);
     }

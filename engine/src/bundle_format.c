@@ -7,7 +7,11 @@
  * pages, VACUUM or a different SQLite version changes nothing, while any change
  * of a value the engine reads changes its section. content_digest is SHA-256
  * over the section digests, and the signature covers the manifest that holds
- * them all: one signature, and verification can still say what changed. */
+ * them all: one signature, and verification can still say what changed.
+ *
+ * Also here: the line format of a device's verified record (bundle.c's
+ * qk_bundle_open_trusted keeps the file; this is only its text). */
+#include <stdlib.h>
 #include <string.h>
 
 
@@ -93,10 +97,11 @@ static void h_flush(hasher *h)
     h->used = 0;
 }
 
-static void h_start(hasher *h)
+/* cpu: what qk__sha256_cpu said */
+static void h_start(hasher *h, int cpu)
 {
     h->used = 0;
-    qk__sha256_init(&h->sha);
+    qk__sha256_init_bulk(&h->sha, cpu);
 }
 
 static void h_update(hasher *h, const void *p, size_t n)
@@ -118,19 +123,29 @@ static void h_finish(hasher *h, unsigned char out[32])
     qk__sha256_final(&h->sha, out);
 }
 
-static void h_u64(hasher *h, uint64_t v)
+/* A one-byte tag and a big-endian 64-bit number: a length, a column count or
+ * an integer value. */
+static inline void h_tag_u64(hasher *h, char tag, uint64_t v)
 {
-    unsigned char b[8];
-    for (int i = 0; i < 8; i++)
-        b[i] = (unsigned char)(v >> (56 - 8 * i));
-    h_update(h, b, 8);
+    if (9 > sizeof h->buf - h->used)
+        h_flush(h);
+    unsigned char *b = h->buf + h->used;
+    b[0] = (unsigned char)tag;
+    b[1] = (unsigned char)(v >> 56);
+    b[2] = (unsigned char)(v >> 48);
+    b[3] = (unsigned char)(v >> 40);
+    b[4] = (unsigned char)(v >> 32);
+    b[5] = (unsigned char)(v >> 24);
+    b[6] = (unsigned char)(v >> 16);
+    b[7] = (unsigned char)(v >> 8);
+    b[8] = (unsigned char)v;
+    h->used += 9;
 }
 
 /* A tagged, length-prefixed value. */
-static void h_field(hasher *h, char tag, const void *p, size_t n)
+static inline void h_field(hasher *h, char tag, const void *p, size_t n)
 {
-    h_update(h, &tag, 1);
-    h_u64(h, n);
+    h_tag_u64(h, tag, n);
     if (n)
         h_update(h, p, n);
 }
@@ -144,26 +159,29 @@ static int h_rows(hasher *h, sqlite3 *db, const char *sql, const char **sqlerr)
         return QK_ECORRUPT;
     }
     h_field(h, 'Q', sql, strlen(sql));
-    int step;
+    int step, ncol = sqlite3_column_count(st);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        int ncol = sqlite3_column_count(st);
-        h_update(h, "R", 1); /* row marker and column count */
-        h_u64(h, (uint64_t)ncol);
+        h_tag_u64(h, 'R', (uint64_t)ncol); /* row marker and column count */
         for (int c = 0; c < ncol; c++) {
+            const void *p;
             switch (sqlite3_column_type(st, c)) {
-            case SQLITE_NULL: h_field(h, 'N', NULL, 0); break;
+            case SQLITE_NULL:
+                h_tag_u64(h, 'N', 0);
+                break;
             case SQLITE_INTEGER:
-                h_update(h, "I", 1);
-                h_u64(h, (uint64_t)sqlite3_column_int64(st, c));
+                h_tag_u64(h, 'I', (uint64_t)sqlite3_column_int64(st, c));
                 break;
             case SQLITE_FLOAT: /* no float columns in format 1; hash the text form */
-                h_field(h, 'F', sqlite3_column_text(st, c), (size_t)sqlite3_column_bytes(st, c));
+                p = sqlite3_column_text(st, c);
+                h_field(h, 'F', p, (size_t)sqlite3_column_bytes(st, c));
                 break;
             case SQLITE_TEXT:
-                h_field(h, 'T', sqlite3_column_text(st, c), (size_t)sqlite3_column_bytes(st, c));
+                p = sqlite3_column_text(st, c);
+                h_field(h, 'T', p, (size_t)sqlite3_column_bytes(st, c));
                 break;
             default:
-                h_field(h, 'B', sqlite3_column_blob(st, c), (size_t)sqlite3_column_bytes(st, c));
+                p = sqlite3_column_blob(st, c);
+                h_field(h, 'B', p, (size_t)sqlite3_column_bytes(st, c));
             }
         }
     }
@@ -184,13 +202,14 @@ static void to_digest(const unsigned char sum[32], char out[QK__DIGEST_STRLEN + 
 
 int qk__bundle_digests(sqlite3 *db, qk__digests *out, const char **sqlerr)
 {
+    int cpu = qk__sha256_cpu();
     hasher total;
-    h_start(&total);
+    h_start(&total, cpu);
     h_field(&total, 'V', "quizkit-bundle-v1", 17);
     int rc = QK_OK;
     for (int s = 0; s < QK__SEC_COUNT && rc == QK_OK; s++) {
         hasher h;
-        h_start(&h);
+        h_start(&h, cpu);
         rc = h_rows(&h, db, section_queries[s], sqlerr);
         unsigned char sum[32];
         h_finish(&h, sum);
@@ -207,9 +226,118 @@ int qk__bundle_digests(sqlite3 *db, qk__digests *out, const char **sqlerr)
 int qk__manifest_hash(sqlite3 *db, unsigned char out[32], const char **sqlerr)
 {
     hasher h;
-    h_start(&h);
+    h_start(&h, qk__sha256_cpu());
     h_field(&h, 'V', "quizkit-manifest-v1", 19);
     int rc = h_rows(&h, db, "SELECT key, value FROM manifest ORDER BY key", sqlerr);
     h_finish(&h, out);
     return rc;
+}
+
+/* --- the verified record's lines --- */
+
+/* The next space-separated token of [*p, end): its start and length, or 0. */
+static size_t token(const char **p, const char *end, const char **tok)
+{
+    const char *s = *p;
+    if (s < end && *s == ' ')
+        s++;
+    const char *e = s;
+    while (e < end && *e != ' ')
+        e++;
+    *tok = s;
+    *p = e;
+    return (size_t)(e - s);
+}
+
+/* A decimal number of at most 19 digits (no sign, no leading '+'). */
+static int parse_u64(const char **p, const char *end, uint64_t *out)
+{
+    const char *t;
+    size_t n = token(p, end, &t);
+    if (n == 0 || n > 19)
+        return 0;
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (t[i] < '0' || t[i] > '9')
+            return 0;
+        v = v * 10 + (uint64_t)(t[i] - '0');
+    }
+    *out = v;
+    return 1;
+}
+
+static int parse_i64(const char **p, const char *end, int64_t *out)
+{
+    uint64_t v;
+    if (!parse_u64(p, end, &v) || v > (uint64_t)INT64_MAX)
+        return 0;
+    *out = (int64_t)v;
+    return 1;
+}
+
+/* Exactly n lowercase hex digits into out (n + 1 bytes). */
+static int parse_hex(const char **p, const char *end, size_t n, char *out)
+{
+    const char *t;
+    if (token(p, end, &t) != n)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!((t[i] >= '0' && t[i] <= '9') || (t[i] >= 'a' && t[i] <= 'f')))
+            return 0;
+    }
+    memcpy(out, t, n);
+    out[n] = '\0';
+    return 1;
+}
+
+int qk__verified_parse(const char *line, size_t len, qk__verified *e)
+{
+    memset(e, 0, sizeof *e);
+    const char *p = line, *end = line + len, *t;
+    uint64_t n_themes = 0;
+    if (token(&p, end, &t) != 4 || memcmp(t, "qkv1", 4) != 0 || !parse_u64(&p, end, &e->dev) ||
+        !parse_u64(&p, end, &e->ino) || !parse_u64(&p, end, &e->size) ||
+        !parse_i64(&p, end, &e->mtime_s) || !parse_i64(&p, end, &e->mtime_ns) ||
+        !parse_i64(&p, end, &e->ctime_s) || !parse_i64(&p, end, &e->ctime_ns) ||
+        !parse_hex(&p, end, 64, e->manifest) || !parse_hex(&p, end, QK_KEY_ID_LEN, e->key_id) ||
+        !parse_hex(&p, end, 64, e->key_sum) || !parse_u64(&p, end, &e->n_questions) ||
+        !parse_u64(&p, end, &e->n_lessons) || !parse_u64(&p, end, &e->n_media) ||
+        !parse_u64(&p, end, &e->n_checkpoints) || !parse_u64(&p, end, &n_themes) ||
+        n_themes > QK__VERIFIED_MAX_THEMES)
+        return QK_ECORRUPT;
+    e->theme_counts = malloc((n_themes ? n_themes : 1) * sizeof *e->theme_counts);
+    if (!e->theme_counts)
+        return QK_ENOMEM;
+    e->n_themes = (size_t)n_themes;
+    for (size_t i = 0; i < e->n_themes; i++) {
+        if (!parse_u64(&p, end, &e->theme_counts[i])) {
+            qk__verified_clear(e);
+            return QK_ECORRUPT;
+        }
+    }
+    if (p != end) {
+        qk__verified_clear(e);
+        return QK_ECORRUPT;
+    }
+    return QK_OK;
+}
+
+void qk__verified_format(qk__buf *out, const qk__verified *e)
+{
+    qk__buf_fmt(out, "qkv1 %llu %llu %llu %lld %lld %lld %lld %s %s %s %llu %llu %llu %llu %zu",
+                (unsigned long long)e->dev, (unsigned long long)e->ino, (unsigned long long)e->size,
+                (long long)e->mtime_s, (long long)e->mtime_ns, (long long)e->ctime_s,
+                (long long)e->ctime_ns, e->manifest, e->key_id, e->key_sum,
+                (unsigned long long)e->n_questions, (unsigned long long)e->n_lessons,
+                (unsigned long long)e->n_media, (unsigned long long)e->n_checkpoints, e->n_themes);
+    for (size_t i = 0; i < e->n_themes; i++)
+        qk__buf_fmt(out, " %llu", (unsigned long long)e->theme_counts[i]);
+    qk__buf_str(out, "\n");
+}
+
+void qk__verified_clear(qk__verified *e)
+{
+    free(e->theme_counts);
+    e->theme_counts = NULL;
+    e->n_themes = 0;
 }

@@ -50,4 +50,30 @@ int qk__manifest_hash(sqlite3 *db, unsigned char out[32], const char **sqlerr);
 
 #define QK__SIG_ALG "ecdsa-p256-sha256"
 
+/* One line of a device's verified record (qk_bundle_open_trusted): a bundle
+ * file verified in full and signed by a trusted key, and what opening it
+ * again needs without reading the whole bundle. The line is
+ *   qkv1 DEV INO SIZE MTIME_S MTIME_NS CTIME_S CTIME_NS MANIFEST KEY_ID KEY_SUM
+ *        N_QUESTIONS N_LESSONS N_MEDIA N_CHECKPOINTS N_THEMES COUNT...
+ * in decimal, MANIFEST and KEY_SUM in hex (the manifest's signed hash, and
+ * SHA-256 of the signing key's public PEM), one COUNT a theme in theme order. */
+#define QK__VERIFIED_MAX_THEMES 4096
+typedef struct qk__verified {
+    uint64_t dev, ino, size;
+    int64_t mtime_s, mtime_ns, ctime_s, ctime_ns;
+    char manifest[65];
+    char key_id[QK_KEY_ID_LEN + 1];
+    char key_sum[65];
+    uint64_t n_questions, n_lessons, n_media, n_checkpoints;
+    size_t n_themes;
+    uint64_t *theme_counts; /* n_themes, owned (qk__verified_clear) */
+} qk__verified;
+
+/* Parses one line (without its newline): QK_OK, QK_ENOMEM, or QK_ECORRUPT
+ * for anything that is not a whole, well-formed line. */
+int qk__verified_parse(const char *line, size_t len, qk__verified *out);
+/* Appends e as a line, newline included. */
+void qk__verified_format(qk__buf *out, const qk__verified *e);
+void qk__verified_clear(qk__verified *e);
+
 #endif

@@ -5,6 +5,7 @@
 #include <mbedtls/sha256.h>
 #include <sqlite3.h>
 #include <stdarg.h>
+#include <stdint.h>
 
 #include "quizkit.h"
 
@@ -88,14 +89,31 @@ int qk__engine_uuid(qk_engine *e, char out[QK_UUID_STRLEN + 1]);
 int qk__engine_sqlerr(qk_engine *e, int rc, const char *what);
 
 /* The bundle's read-only database, for engine modules that read their own tables. */
-/* SHA-256 in parts (the one place that knows mbedTLS's two spellings):
- * embed a qk_sha256, init, qk_sha256_add, then final (which frees nothing:
- * the state is the caller's). qk_sha256_begin/end allocate one around it. */
+/* SHA-256 in parts (sha256.c, the one place that knows mbedTLS's two
+ * spellings and the CPU's SHA instructions): embed a qk_sha256, init,
+ * qk_sha256_add, then final (which frees nothing: the state is the
+ * caller's). qk_sha256_begin/end allocate one around it.
+ *
+ * qk__sha256_init hashes with mbedTLS, for the short inputs of most callers.
+ * Long ones (a bundle's sections, a request's body) ask qk__sha256_cpu once,
+ * whether the CPU has SHA instructions (which costs microseconds in a
+ * virtual machine), and give the answer to each qk__sha256_init_bulk: with
+ * 1 the hasher runs whole blocks through the CPU, about five times mbedTLS's
+ * speed. The digest is the same either way. qk_sha256_begin is bulk. */
 struct qk_sha256 {
     mbedtls_sha256_context ctx;
+    int cpu;           /* 1: state, total and part below; 0: ctx */
+    uint32_t state[8]; /* the eight words after total bytes */
+    uint64_t total;
+    size_t part_len; /* bytes waiting for a whole block */
+    unsigned char part[64];
 };
 void qk__sha256_init(qk_sha256 *h);
+int qk__sha256_cpu(void);
+void qk__sha256_init_bulk(qk_sha256 *h, int cpu);
 void qk__sha256_final(qk_sha256 *h, unsigned char out[32]);
+/* SHA-256 of n bytes at once (mbedTLS). */
+void qk__sha256(const void *p, size_t n, unsigned char out[32]);
 sqlite3 *qk__bundle_db(qk_bundle *b);
 /* When b keeps its questions (qk_bundle_keep_questions): question id, owned
  * by b, in *out, and 1; 0 when b does not keep them (*out untouched). A

@@ -3,8 +3,6 @@
 #include <string.h>
 #include <utf8proc.h>
 
-#include <mbedtls/sha256.h>
-
 #include "internal.h"
 
 int qk_text_valid(const char *s, size_t len)
@@ -138,57 +136,3 @@ size_t qk_text_fit(const char *s, size_t len, size_t max_cols)
     return off;
 }
 
-void qk__sha256_init(qk_sha256 *h)
-{
-    mbedtls_sha256_init(&h->ctx);
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
-    mbedtls_sha256_starts(&h->ctx, 0);
-#else
-    mbedtls_sha256_starts_ret(&h->ctx, 0);
-#endif
-}
-
-void qk_sha256_add(qk_sha256 *h, const void *data, size_t len)
-{
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
-    mbedtls_sha256_update(&h->ctx, data, len);
-#else
-    mbedtls_sha256_update_ret(&h->ctx, data, len);
-#endif
-}
-
-void qk__sha256_final(qk_sha256 *h, unsigned char out[32])
-{
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
-    mbedtls_sha256_finish(&h->ctx, out);
-#else
-    mbedtls_sha256_finish_ret(&h->ctx, out);
-#endif
-    mbedtls_sha256_free(&h->ctx);
-}
-
-qk_sha256 *qk_sha256_begin(void)
-{
-    qk_sha256 *h = malloc(sizeof *h);
-    if (h)
-        qk__sha256_init(h);
-    return h;
-}
-
-void qk_sha256_end(qk_sha256 *h, char out[65])
-{
-    unsigned char sum[32];
-    qk__sha256_final(h, sum);
-    free(h);
-    qk__hex_encode(out, 65, sum, 32);
-}
-
-void qk_sha256_hex(char out[65], const void *data, size_t len)
-{
-    qk_sha256 h;
-    unsigned char sum[32];
-    qk__sha256_init(&h);
-    qk_sha256_add(&h, data, len);
-    qk__sha256_final(&h, sum);
-    qk__hex_encode(out, 65, sum, 32);
-}

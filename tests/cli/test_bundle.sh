@@ -141,6 +141,22 @@ expect_contains "same version explained" "$WORK/o" "同一版本号不能对应�
 sqlite3 "$QUIZKIT_HOME/bundles/test.mini.qkb" "update options set correct=1-correct where question_id='q1'"
 printf 'B\n' | "$QK" play --theme t >"$WORK/o" 2>&1
 expect_eq "tampered installed bundle refused by play" "$?" 1
+# Played once, an installed bundle is remembered as verified (bundles/.verified)
+# and not read in full at the next start; changed after that, even with its
+# modification time put back, it is refused at the next start.
+cp "$WORK/v2.qkb" "$QUIZKIT_HOME/bundles/test.mini.qkb"
+sleep 2.2 # a file changed within 2 s of its verification is not remembered
+printf 'B\n' | "$QK" play --theme t --count 1 --order seq >"$WORK/o" 2>&1
+expect_eq "good copy plays again" "$?" 0
+expect_eq "played bundle remembered" "$(grep -c '^qkv1 ' "$QUIZKIT_HOME/bundles/.verified")" 1
+printf 'B\n' | "$QK" play --theme t --count 1 --order seq >"$WORK/o" 2>&1
+expect_eq "remembered bundle plays" "$?" 0
+touch -r "$QUIZKIT_HOME/bundles/test.mini.qkb" "$WORK/when"
+sqlite3 "$QUIZKIT_HOME/bundles/test.mini.qkb" "update options set correct=1-correct where question_id='q1'"
+touch -r "$WORK/when" "$QUIZKIT_HOME/bundles/test.mini.qkb"
+printf 'B\n' | "$QK" play --theme t --count 1 --order seq >"$WORK/o" 2>&1
+expect_eq "remembered bundle changed since (its time put back) refused by play" "$?" 1
+expect_contains "the change is named" "$WORK/o" "选项与答案"
 
 "$QK" trust remove "$kid" >"$WORK/t" 2>&1
 expect_contains "trust remove confirms" "$WORK/t" "已不再信任密钥 $kid"

@@ -1,11 +1,15 @@
 /* Tests for engine/src/bundle.c, bundle_write.c and bundle_format.c. */
 #include <dirent.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "../../engine/src/bundle_format.h" /* the hasher, against mbedTLS */
 #include "support.h"
 
 #define setup qkt_setup_tmpdir
@@ -198,6 +202,348 @@ static void writer_refuses_duplicates_and_unknown_themes(void **state)
     free(p);
 }
 
+/* SHA-256 fed in pieces of piece bytes (0: at once) to a bulk hasher told
+ * cpu. */
+static void bulk_sha256(const unsigned char *p, size_t n, size_t piece, int cpu,
+                        unsigned char out[32])
+{
+    qk_sha256 h;
+    qk__sha256_init_bulk(&h, cpu);
+    while (n > 0) {
+        size_t k = piece && piece < n ? piece : n;
+        qk_sha256_add(&h, p, k);
+        p += k;
+        n -= k;
+    }
+    qk__sha256_final(&h, out);
+}
+
+/* A bulk hasher gives SHA-256 on the CPU's SHA instructions as with mbedTLS,
+ * whatever the length and however the bytes are fed (a bug there would make
+ * every bundle fail, or worse, pass for other content). */
+static void cpu_sha256_is_sha256(void **state)
+{
+    (void)state;
+    int cpu = qk__sha256_cpu();
+    if (!cpu)
+        print_message("# this CPU has no SHA instructions: mbedTLS against itself\n");
+    size_t max = 70000;
+    unsigned char *buf = malloc(max);
+    assert_non_null(buf);
+    uint32_t x = 1;
+    for (size_t i = 0; i < max; i++) {
+        x = x * 1103515245u + 12345u;
+        buf[i] = (unsigned char)(x >> 16);
+    }
+    static const size_t pieces[] = {0, 1, 7, 55, 56, 63, 64, 65, 1000, 8191, 8192, 8193};
+    for (size_t n = 0; n < max; n = n < 300 ? n + 1 : n * 3 / 2 + 1) {
+        unsigned char want[32], got[32];
+        qk__sha256(buf, n, want);
+        for (size_t p = 0; p < sizeof pieces / sizeof pieces[0]; p++) {
+            bulk_sha256(buf, n, pieces[p], cpu, got);
+            assert_memory_equal(got, want, 32);
+        }
+    }
+    /* the known answer for "abc" (FIPS 180-2), both ways */
+    static const unsigned char abc[32] = {0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea,
+                                          0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23,
+                                          0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c,
+                                          0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad};
+    unsigned char got[32];
+    bulk_sha256((const unsigned char *)"abc", 3, 0, cpu, got);
+    assert_memory_equal(got, abc, 32);
+    qk__sha256("abc", 3, got);
+    assert_memory_equal(got, abc, 32);
+    free(buf);
+}
+
+static size_t sql_count(sqlite3 *db, const char *sql, const char *arg)
+{
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    if (arg)
+        sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    size_t n = (size_t)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* The sample bundle has lessons whose checkpoint questions are no quiz's:
+ * the counts and the quiz questions of a theme leave them out, exactly as a
+ * lookup of every question in the lessons' steps does. */
+static void lesson_checkpoints_are_not_quiz_questions(void **state)
+{
+    char *p = qkt_path(*state, "samples.qkb");
+    qk_build_opts o = QK_BUILD_OPTS_INIT;
+    qk_build_stats st;
+    assert_int_equal(qk_content_build(QKT_SOURCE_DIR "/content/samples", p, &o, &st), QK_OK);
+    qk_bundle *b = NULL;
+    assert_int_equal(qk_bundle_open(&b, p, QK_BUNDLE_VERIFY, QK_LANG_EN), QK_OK);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(p, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    static const char not_cp[] = " id NOT IN (SELECT question_id FROM lesson_steps WHERE"
+                                 " question_id IS NOT NULL)";
+    char sql[512];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM questions WHERE%s", not_cp);
+    const qk_bundle_info *in = qk_bundle_info_get(b);
+    assert_true(sql_count(db, "SELECT count(*) FROM questions", NULL) > in->n_questions);
+    assert_int_equal(in->n_questions, sql_count(db, sql, NULL));
+    for (size_t i = 0; i < in->n_themes; i++) {
+        const qk_theme *t = qk_bundle_theme(b, i);
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM questions WHERE theme = ? AND%s", not_cp);
+        assert_int_equal(t->n_questions, sql_count(db, sql, t->id));
+        char **ids = NULL;
+        size_t n = 0;
+        assert_int_equal(qk_bundle_question_ids(b, t->id, &ids, &n), QK_OK);
+        assert_int_equal(n, t->n_questions);
+        qk_strv_free(ids, n);
+    }
+    sqlite3_close(db);
+    qk_bundle_close(b);
+    free(p);
+}
+
+/* --- the verified record (qk_bundle_open_trusted) --- */
+
+/* A signed bundle of two themes. */
+static void build_signed(const char *path, const qk_key *key)
+{
+    qk_bundle_writer *w = NULL;
+    assert_int_equal(qk_bundle_writer_open(&w, path, QK_LANG_EN), QK_OK);
+    qk_manifest m = {"rec.fixture", "1", "Remembered", "zh-CN", 0, 0};
+    assert_int_equal(qk_bundle_writer_manifest(w, &m), QK_OK);
+    assert_int_equal(qk_bundle_writer_theme(w, "t1", "主题一", NULL), QK_OK);
+    assert_int_equal(qk_bundle_writer_theme(w, "t2", "主题二", NULL), QK_OK);
+    qk_option o[2] = {{"全心全意为人民服务", 1}, {"艰苦奋斗", 0}};
+    const char *ids[] = {"q1", "q2", "q3"}, *themes[] = {"t1", "t1", "t2"};
+    for (int i = 0; i < 3; i++) {
+        qk_question q = {.id = (char *)ids[i],
+                         .theme = (char *)themes[i],
+                         .type = QK_Q_SINGLE,
+                         .stem = (char *)"党的根本宗旨是什么？",
+                         .points = 1,
+                         .n_options = 2,
+                         .options = o};
+        assert_int_equal(qk_bundle_writer_question(w, &q), QK_OK);
+    }
+    if (key)
+        assert_int_equal(qk_bundle_writer_sign(w, key), QK_OK);
+    assert_int_equal(qk_bundle_writer_commit(w), QK_OK);
+    qk_bundle_writer_free(w);
+}
+
+static int open_trusted(const char *path, qk_key *key, const char *record, size_t *n_questions)
+{
+    qk_bundle *b = NULL;
+    int rc = qk_bundle_open_trusted(&b, path, key ? &key : NULL, key ? 1 : 0, record, QK_LANG_EN);
+    if (n_questions)
+        *n_questions = rc == QK_OK ? qk_bundle_info_get(b)->n_questions : 0;
+    qk_bundle_close(b);
+    return rc;
+}
+
+/* Lines of the record that name path's file (its inode). */
+static int record_lines_for(const char *record, const char *path)
+{
+    struct stat st;
+    assert_int_equal(lstat(path, &st), 0);
+    if (access(record, F_OK) != 0)
+        return 0;
+    size_t len = 0;
+    char *text = qkt_read(record, &len);
+    char want[64];
+    snprintf(want, sizeof want, " %llu ", (unsigned long long)st.st_ino);
+    int n = 0;
+    for (char *line = text; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        char *sp = strchr(line, ' '); /* after "qkv1 DEV" comes " INO " */
+        sp = sp ? strchr(sp + 1, ' ') : NULL;
+        n += sp && strncmp(sp, want, strlen(want)) == 0;
+        line = nl ? nl + 1 : NULL;
+    }
+    free(text);
+    return n;
+}
+
+/* Sets a file's modification time back to what it was, as `touch -r` would. */
+static void put_back_mtime(const char *path, const struct stat *before)
+{
+    struct timespec ts[2] = {before->st_atim, before->st_mtim};
+    assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+}
+
+/* Replaces, in the file's bytes, the first "from" with "to" (as long). */
+static void edit_bytes(const char *path, const char *from, const char *to)
+{
+    size_t len = 0, n = strlen(from);
+    char *data = qkt_read(path, &len);
+    assert_int_equal(strlen(to), n);
+    char *at = NULL;
+    for (size_t i = 0; !at && i + n <= len; i++) {
+        if (memcmp(data + i, from, n) == 0)
+            at = data + i;
+    }
+    assert_non_null(at);
+    int fd = open(path, O_WRONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, to, n, at - data), (ssize_t)n);
+    close(fd);
+    free(data);
+}
+
+/* A file changed less than RACY_MS (2 s) before it was verified is not
+ * remembered: the tests wait that out once for all their files. */
+static void wait_racy(void)
+{
+    struct timespec ts = {2, 200000000};
+    nanosleep(&ts, NULL);
+}
+
+static void verified_bundle_is_remembered_while_unchanged(void **state)
+{
+    qk_key *key = NULL;
+    assert_int_equal(qk_key_generate(&key), QK_OK);
+    char *p = qkt_path(*state, "b.qkb"), *record = qkt_path(*state, ".verified");
+    char *q = qkt_path(*state, "c.qkb");
+    build_signed(p, key);
+    build_signed(q, key);
+    size_t n = 0;
+    /* just written: verified, not remembered */
+    assert_int_equal(open_trusted(p, key, record, &n), QK_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(access(record, F_OK), -1);
+    wait_racy();
+    assert_int_equal(open_trusted(p, key, record, &n), QK_OK);
+    assert_int_equal(record_lines_for(record, p), 1);
+    /* Opened again, the bundle is not read: what it says comes from the
+     * record (which is why the record must be as safe as the trusted keys). */
+    size_t len = 0;
+    char *text = qkt_read(record, &len);
+    char *forged = NULL;
+    const char *counts = strstr(text, " 3 0 0 0 2 2 1\n");
+    assert_non_null(counts);
+    size_t head = (size_t)(counts - text);
+    forged = malloc(head + 32);
+    memcpy(forged, text, head);
+    snprintf(forged + head, 32, " 9 0 0 0 2 2 1\n");
+    qkt_write(record, forged);
+    assert_int_equal(open_trusted(p, key, record, &n), QK_OK);
+    assert_int_equal(n, 9);
+    /* a record that is not one is no harm: verified in full, written anew */
+    qkt_write(record, "qkv1 1 2 3\ngarbage\n\n");
+    assert_int_equal(open_trusted(p, key, record, &n), QK_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(record_lines_for(record, p), 1);
+    /* the same record holds other bundles too, one line each */
+    assert_int_equal(open_trusted(q, key, record, &n), QK_OK);
+    assert_int_equal(open_trusted(p, key, record, &n), QK_OK);
+    assert_int_equal(record_lines_for(record, p), 1);
+    assert_int_equal(record_lines_for(record, q), 1);
+    free(text);
+    free(forged);
+    free(q);
+    free(p);
+    free(record);
+    qk_key_free(key);
+}
+
+/* An attacker who can write the bundle file but not the device's record or
+ * trusted keys edits it after it was verified and remembered: every way is
+ * caught at the next open, before a question is shown or scored. */
+static void bundle_changed_after_it_was_remembered_is_refused(void **state)
+{
+    qk_key *key = NULL;
+    assert_int_equal(qk_key_generate(&key), QK_OK);
+    char *record = qkt_path(*state, ".verified");
+    enum { N = 6 };
+    char *p[N], *spare = qkt_path(*state, "spare.qkb");
+    for (int i = 0; i < N; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "b%d.qkb", i);
+        p[i] = qkt_path(*state, name);
+        build_signed(p[i], key);
+    }
+    build_signed(spare, key);
+    wait_racy();
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(open_trusted(p[i], key, record, NULL), QK_OK);
+        assert_int_equal(record_lines_for(record, p[i]), 1);
+    }
+    struct stat before;
+    /* 0: the answer key changed with SQLite */
+    tamper(p[0], "UPDATE options SET correct = 1 - correct WHERE question_id = 'q1'");
+    assert_int_equal(open_trusted(p[0], key, record, NULL), QK_EDIGEST);
+    /* 1: the same, with the modification time put back */
+    assert_int_equal(stat(p[1], &before), 0);
+    tamper(p[1], "UPDATE options SET correct = 1 - correct WHERE question_id = 'q1'");
+    put_back_mtime(p[1], &before);
+    assert_int_equal(open_trusted(p[1], key, record, NULL), QK_EDIGEST);
+    /* 2: bytes changed in place (same size), modification time put back */
+    assert_int_equal(stat(p[2], &before), 0);
+    edit_bytes(p[2], "艰苦奋斗", "实事求是");
+    put_back_mtime(p[2], &before);
+    struct stat after;
+    assert_int_equal(stat(p[2], &after), 0);
+    assert_int_equal(after.st_size, before.st_size);
+    assert_int_equal(after.st_mtim.tv_sec, before.st_mtim.tv_sec);
+    assert_int_equal(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+    assert_int_equal(open_trusted(p[2], key, record, NULL), QK_EDIGEST);
+    /* 3: another file renamed into its place, a changed copy of it */
+    tamper(spare, "UPDATE questions SET stem = '改过的题干' WHERE id = 'q2'");
+    assert_int_equal(rename(spare, p[3]), 0);
+    assert_int_equal(open_trusted(p[3], key, record, NULL), QK_EDIGEST);
+    /* 4: the key no longer trusted: the record does not vouch for it */
+    assert_int_equal(open_trusted(p[4], NULL, record, NULL), QK_EUNTRUSTED);
+    qk_key *other = NULL;
+    assert_int_equal(qk_key_generate(&other), QK_OK);
+    assert_int_equal(open_trusted(p[4], other, record, NULL), QK_EUNTRUSTED);
+    /* 5: the manifest changed (a digest recomputed by the attacker) */
+    tamper(p[5], "UPDATE manifest SET value = 'Other' WHERE key = 'title'");
+    assert_int_equal(open_trusted(p[5], key, record, NULL), QK_EDIGEST);
+    /* and an untouched one is still fine */
+    assert_int_equal(open_trusted(p[4], key, record, NULL), QK_OK);
+    for (int i = 0; i < N; i++)
+        free(p[i]);
+    free(spare);
+    free(record);
+    qk_key_free(key);
+    qk_key_free(other);
+}
+
+/* What is not remembered: an unsigned bundle, one signed by a key not
+ * trusted, and a symbolic link (its target could be anywhere). */
+static void only_trusted_regular_files_are_remembered(void **state)
+{
+    qk_key *key = NULL, *other = NULL;
+    assert_int_equal(qk_key_generate(&key), QK_OK);
+    assert_int_equal(qk_key_generate(&other), QK_OK);
+    char *record = qkt_path(*state, ".verified");
+    char *unsigned_p = qkt_path(*state, "u.qkb"), *untrusted = qkt_path(*state, "x.qkb");
+    char *target = qkt_path(*state, "t.qkb"), *link = qkt_path(*state, "l.qkb");
+    build_signed(unsigned_p, NULL);
+    build_signed(untrusted, other);
+    build_signed(target, key);
+    assert_int_equal(symlink(target, link), 0);
+    wait_racy();
+    assert_int_equal(open_trusted(unsigned_p, key, record, NULL), QK_EUNSIGNED);
+    assert_int_equal(open_trusted(untrusted, key, record, NULL), QK_EUNTRUSTED);
+    assert_int_equal(open_trusted(link, key, record, NULL), QK_OK);
+    assert_int_equal(access(record, F_OK), -1);
+    /* and a bundle opened without a record is verified every time */
+    assert_int_equal(open_trusted(target, key, NULL, NULL), QK_OK);
+    assert_int_equal(access(record, F_OK), -1);
+    free(record);
+    free(unsigned_p);
+    free(untrusted);
+    free(target);
+    free(link);
+    qk_key_free(key);
+    qk_key_free(other);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -210,6 +556,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(versions_cannot_name_a_path, setup, teardown),
         cmocka_unit_test_setup_teardown(writer_refuses_duplicates_and_unknown_themes, setup,
                                         teardown),
+        cmocka_unit_test(cpu_sha256_is_sha256),
+        cmocka_unit_test_setup_teardown(lesson_checkpoints_are_not_quiz_questions, setup, teardown),
+        cmocka_unit_test_setup_teardown(verified_bundle_is_remembered_while_unchanged, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(bundle_changed_after_it_was_remembered_is_refused, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(only_trusted_regular_files_are_remembered, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -59,6 +59,27 @@ int qk_bundle_verify(qk_bundle *b);
  * manifest does not match its signature). Pair it with qk_bundle_verify():
  * the signature covers the manifest, the manifest covers the content. */
 int qk_bundle_check_signature(qk_bundle *b, qk_key *const *trusted, size_t n);
+/* Opens a bundle as a device opens one it is about to use: qk_bundle_open
+ * with QK_BUNDLE_VERIFY, then qk_bundle_check_signature against trusted, with
+ * their results (QK_EUNSIGNED or QK_EUNTRUSTED: verified, but not signed by a
+ * trusted key; the bundle is open and a caller may accept it).
+ *
+ * record (may be NULL) names a file in which the device remembers the bundle
+ * files it has verified and found signed by a trusted key: the file's device,
+ * inode, size, modification and change times, the hash of its manifest and
+ * the key. Opening the same file again skips the digests and the signature
+ * and takes the counts of questions from the record, so that it costs the
+ * same whatever the bundle's size, as long as the file is unchanged and the
+ * key still trusted. Any change to the file (even with its modification time
+ * put back: the change time cannot be), a file put in its place, or a file
+ * changed less than 2 seconds before it was verified (time stamps can be that
+ * coarse) is verified in full again. Keep the record beside the trusted keys,
+ * writable by no one who may not change those; use it for files the device
+ * keeps itself, on a file system with change times (not FAT: there the change
+ * time follows the modification time), and pass NULL for a file brought in
+ * from elsewhere. A symbolic link is never remembered. */
+int qk_bundle_open_trusted(qk_bundle **out, const char *path, qk_key *const *trusted, size_t n,
+                           const char *record, qk_lang lang);
 /* Key id that signed the bundle, or "" when unsigned; owned by the bundle. */
 const char *qk_bundle_signer(const qk_bundle *b);
 /* Owned by the bundle, valid until close. */
