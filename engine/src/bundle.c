@@ -377,7 +377,7 @@ int qk_bundle_open(qk_bundle **out, const char *path, unsigned flags, qk_lang la
  * remembered (git's "racily clean" index entries have the same cure). */
 #define RACY_MS 2000
 #define RECORD_KEEP 32           /* lines kept: bundles verified on this device */
-#define RECORD_MAX (1024 * 1024) /* a larger record is not read */
+#define RECORD_MAX ((off_t)1024 * 1024) /* a larger record is not read */
 
 static void identity_of(const struct stat *st, qk__verified *e)
 {

@@ -68,9 +68,9 @@ sha_ni_blocks(uint32_t state[8], const unsigned char *p, size_t n)
         for (int g = 0; g < 16; g++) {
             if (g < 4)
                 w[g] = _mm_shuffle_epi8(
-                    _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * g)), bswap);
+                    _mm_loadu_si128((const __m128i *)(const void *)(p + (size_t)16 * (size_t)g)), bswap);
             __m128i m = _mm_add_epi32(
-                w[g % 4], _mm_loadu_si128((const __m128i *)(const void *)&sha_k[4 * g]));
+                w[g % 4], _mm_loadu_si128((const __m128i *)(const void *)&sha_k[(size_t)4 * (size_t)g]));
             s1 = _mm_sha256rnds2_epu32(s1, s0, m);
             if (g >= 3 && g <= 14) {
                 __m128i next =
@@ -175,7 +175,7 @@ void qk__sha256_final(qk_sha256 *h, unsigned char out[32])
         for (int i = 0; i < 8; i++)
             last[n - 1 - i] = (unsigned char)(bits >> (8 * i));
         sha_ni_blocks(h->state, last, n / 64);
-        for (int i = 0; i < 8; i++) {
+        for (size_t i = 0; i < 8; i++) {
             out[4 * i] = (unsigned char)(h->state[i] >> 24);
             out[4 * i + 1] = (unsigned char)(h->state[i] >> 16);
             out[4 * i + 2] = (unsigned char)(h->state[i] >> 8);
