@@ -249,18 +249,22 @@ static size_t token(const char **p, const char *end, const char **tok)
     return (size_t)(e - s);
 }
 
-/* A decimal number of at most 19 digits (no sign, no leading '+'). */
+/* A decimal number up to UINT64_MAX (no sign, no leading '+'): an inode
+ * number can use all 64 bits (overlayfs sets the top ones). */
 static int parse_u64(const char **p, const char *end, uint64_t *out)
 {
     const char *t;
     size_t n = token(p, end, &t);
-    if (n == 0 || n > 19)
+    if (n == 0 || n > 20)
         return 0;
     uint64_t v = 0;
     for (size_t i = 0; i < n; i++) {
         if (t[i] < '0' || t[i] > '9')
             return 0;
-        v = v * 10 + (uint64_t)(t[i] - '0');
+        uint64_t d = (uint64_t)(t[i] - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return 0;
+        v = v * 10 + d;
     }
     *out = v;
     return 1;
