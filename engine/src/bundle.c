@@ -6,6 +6,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/vfs.h>
+#endif
 
 #include <mbedtls/pk.h>
 
@@ -361,12 +364,17 @@ int qk_bundle_open(qk_bundle **out, const char *path, unsigned flags, qk_lang la
  * Verifying reads and hashes the whole bundle; a device that opens the same
  * installed file at every start remembers instead that it verified it, by
  * what identifies the file on disk: device, inode, size, modification time
- * and change time (ctime). Any write to the file, and any utime() that puts
+ * and change time (ctime). A write() to the file, and any utime() that puts
  * its modification time back, sets its ctime to the current time, and no
  * unprivileged process can set a ctime; a file renamed or linked into place
  * gets a new ctime too, and another file has another inode. So an entry that
- * still matches is the very file that was verified, unchanged. What the
- * matching costs is an lstat(), the manifest's hash (a few rows) and reading
+ * still matches is the file that was verified, unchanged by any of those.
+ * (Not by everything: a page of a shared memory map that is written again
+ * while still dirty moves no time stamp, and a folder swapped between the
+ * checks and SQLite's open shows one file and opens another. Both need write
+ * access to the file or the data folder, whose owner can change the trusted
+ * keys anyway; bundle.h says so.) What the matching costs is an lstat(), the
+ * manifest's hash (a few rows) and reading
  * the record: nothing grows with the bundle.
  *
  * Time stamps are as coarse as the file system keeps them (2 s on FAT, 1 s on
@@ -377,7 +385,8 @@ int qk_bundle_open(qk_bundle **out, const char *path, unsigned flags, qk_lang la
  * remembered (git's "racily clean" index entries have the same cure). */
 #define RACY_MS 2000
 #define RECORD_KEEP 32           /* lines kept: bundles verified on this device */
-#define RECORD_MAX ((off_t)1024 * 1024) /* a larger record is not read */
+/* a larger record is not read: 32 lines of at most 4096 themes are under 3 MiB */
+#define RECORD_MAX ((off_t)4 * 1024 * 1024)
 
 static void identity_of(const struct stat *st, qk__verified *e)
 {
@@ -515,13 +524,13 @@ static void record_store(const char *record, const qk__verified *e)
     qk__verified_format(&out, e);
     char *data = qk__buf_take(&out);
     char tmp[4096];
-    int n = snprintf(tmp, sizeof tmp, "%s.%ld.tmp", record, (long)getpid());
+    int n = snprintf(tmp, sizeof tmp, "%s.XXXXXX", record);
     if (!data || n < 0 || (size_t)n >= sizeof tmp) {
         free(data);
         return;
     }
-    unlink(tmp); /* left by a process that had this id and died */
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    /* a name of its own for each writer, threads of one process included */
+    int fd = mkstemp(tmp);
     size_t want = strlen(data);
     int ok = fd >= 0 && write(fd, data, want) == (ssize_t)want;
     if (fd >= 0 && close(fd) != 0)
@@ -529,6 +538,33 @@ static void record_store(const char *record, const qk__verified *e)
     if (fd >= 0 && (!ok || rename(tmp, record) != 0))
         unlink(tmp);
     free(data);
+}
+
+/* Whether the file system of path keeps a change time of its own. FAT and
+ * exFAT have none (Linux shows the modification time), and what a FUSE or
+ * SMB share shows is up to its server: a file there is never remembered.
+ * Elsewhere than Linux the caller's word (bundle.h) is taken. */
+static int keeps_ctime(const char *path)
+{
+#ifdef __linux__
+    struct statfs fs;
+    if (statfs(path, &fs) != 0)
+        return 0;
+    switch ((unsigned long)fs.f_type) {
+    case 0x4d44UL:     /* MSDOS_SUPER_MAGIC: FAT */
+    case 0x2011bab0UL: /* EXFAT_SUPER_MAGIC */
+    case 0x65735546UL: /* FUSE_SUPER_MAGIC (fuseblk too: exFAT, NTFS-3G) */
+    case 0x517bUL:     /* SMB_SUPER_MAGIC */
+    case 0xfe534d42UL: /* SMB2_MAGIC_NUMBER */
+    case 0xff534d42UL: /* CIFS_SUPER_MAGIC */
+        return 0;
+    default:
+        return 1;
+    }
+#else
+    (void)path;
+    return 1;
+#endif
 }
 
 /* Remembers b, just verified in full and signed by a trusted key, when its
@@ -540,7 +576,8 @@ static void remember(qk_bundle *b, const char *record, qk__verified *e, int64_t 
     qk__verified after;
     int64_t changed_ms = e->ctime_s * 1000 + e->ctime_ns / 1000000;
     if (!file_identity(b->path, &after) || !same_file(&after, e) ||
-        changed_ms > began_ms - RACY_MS || !trusted_key(trusted, n, b->signer, e->key_sum))
+        changed_ms > began_ms - RACY_MS || !trusted_key(trusted, n, b->signer, e->key_sum) ||
+        !keeps_ctime(b->path))
         return;
     snprintf(e->key_id, sizeof e->key_id, "%s", b->signer);
     e->n_questions = b->info.n_questions;

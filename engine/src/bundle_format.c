@@ -249,12 +249,10 @@ static size_t token(const char **p, const char *end, const char **tok)
     return (size_t)(e - s);
 }
 
-/* A decimal number up to UINT64_MAX (no sign, no leading '+'): an inode
- * number can use all 64 bits (overlayfs sets the top ones). */
-static int parse_u64(const char **p, const char *end, uint64_t *out)
+/* n decimal digits at t, up to UINT64_MAX: an inode number can use all 64
+ * bits (overlayfs sets the top ones). No sign, no '+', no empty number. */
+static int digits(const char *t, size_t n, uint64_t *out)
 {
-    const char *t;
-    size_t n = token(p, end, &t);
     if (n == 0 || n > 20)
         return 0;
     uint64_t v = 0;
@@ -270,12 +268,23 @@ static int parse_u64(const char **p, const char *end, uint64_t *out)
     return 1;
 }
 
+static int parse_u64(const char **p, const char *end, uint64_t *out)
+{
+    const char *t;
+    size_t n = token(p, end, &t);
+    return digits(t, n, out);
+}
+
+/* A time: a file may carry one from before 1970 (touch -d 1960). */
 static int parse_i64(const char **p, const char *end, int64_t *out)
 {
+    const char *t;
+    size_t n = token(p, end, &t);
+    int neg = n > 0 && t[0] == '-';
     uint64_t v;
-    if (!parse_u64(p, end, &v) || v > (uint64_t)INT64_MAX)
+    if (!digits(t + neg, n - (size_t)neg, &v) || v > (uint64_t)INT64_MAX + (uint64_t)neg)
         return 0;
-    *out = (int64_t)v;
+    *out = neg ? (v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v) : (int64_t)v;
     return 1;
 }
 

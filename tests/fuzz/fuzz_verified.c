@@ -1,8 +1,8 @@
 /* Fuzz target: a device's record of the bundles it has verified
  * (bundles/.verified, qk_bundle_open_trusted), split into lines as the
  * reader splits it. A line that parses must format back to a line that
- * parses to the same thing: the record a device rewrites is the record it
- * read. */
+ * parses to the same values (not always the same text: "007" is read as 7):
+ * the record a device rewrites says what the record it read said. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -68,16 +68,23 @@ int qk_bundle_check_signature(qk_bundle *b, qk_key *const *trusted, size_t n);
  * files it has verified and found signed by a trusted key: the file's device,
  * inode, size, modification and change times, the hash of its manifest and
  * the key. Opening the same file again skips the digests and the signature
- * and takes the counts of questions from the record, so that it costs the
- * same whatever the bundle's size, as long as the file is unchanged and the
- * key still trusted. Any change to the file (even with its modification time
- * put back: the change time cannot be), a file put in its place, or a file
- * changed less than 2 seconds before it was verified (time stamps can be that
- * coarse) is verified in full again. Keep the record beside the trusted keys,
- * writable by no one who may not change those; use it for files the device
- * keeps itself, on a file system with change times (not FAT: there the change
- * time follows the modification time), and pass NULL for a file brought in
- * from elsewhere. A symbolic link is never remembered. */
+ * and takes the counts (questions, by theme, lessons, media) from the
+ * record, so that it costs the same whatever the bundle's size, as long as
+ * the file is unchanged and the key still trusted. A write through write(),
+ * a modification time put back, a copy, link or rename put in the file's
+ * place, or a file changed less than 2 seconds before it was verified (time
+ * stamps can be that coarse) is verified in full again; a symbolic link, and
+ * a file on a file system without change times of its own (FAT, exFAT, FUSE
+ * shares), are never remembered.
+ *
+ * What the record does not stand against: someone who may write the data
+ * folder or the bundle file itself. Writes through a shared memory map can
+ * leave the change time as it was, the folder can be swapped while the file
+ * is opened, and the record is not signed. Such a person can change the
+ * trusted keys and the progress file as well, so keep the record, the
+ * bundles and the trusted keys in one folder writable by the app alone, and
+ * pass NULL for a file brought in from elsewhere (a USB stick, a download):
+ * that is verified in full every time. */
 int qk_bundle_open_trusted(qk_bundle **out, const char *path, qk_key *const *trusted, size_t n,
                            const char *record, qk_lang lang);
 /* Key id that signed the bundle, or "" when unsigned; owned by the bundle. */
