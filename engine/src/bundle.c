@@ -374,8 +374,8 @@ int qk_bundle_open(qk_bundle **out, const char *path, unsigned flags, qk_lang la
  * checks and SQLite's open shows one file and opens another. Both need write
  * access to the file or the data folder, whose owner can change the trusted
  * keys anyway; bundle.h says so.) What the matching costs is an lstat(), the
- * manifest's hash (a few rows) and reading
- * the record: nothing grows with the bundle.
+ * manifest's hash (a few rows) and reading the record: nothing grows with the
+ * bundle.
  *
  * Time stamps are as coarse as the file system keeps them (2 s on FAT, 1 s on
  * ext3 and HFS+) and even fine ones come from a clock that ticks every few
@@ -594,16 +594,12 @@ static void remember(qk_bundle *b, const char *record, qk__verified *e, int64_t 
     qk__verified_clear(e);
 }
 
-/* Takes the counts and the signer from the record's line. */
+/* Takes the counts from the record's line, which must name the key the
+ * bundle's signature table names (load_signer read it). */
 static int recall(qk_bundle *b, const qk__verified *e)
 {
-    if (e->n_themes != b->info.n_themes)
+    if (e->n_themes != b->info.n_themes || !b->signer || strcmp(b->signer, e->key_id) != 0)
         return 0;
-    char *signer = qk__strdup(e->key_id);
-    if (!signer)
-        return 0;
-    free(b->signer);
-    b->signer = signer;
     b->info.n_questions = (size_t)e->n_questions;
     b->info.n_lessons = (size_t)e->n_lessons;
     b->info.n_media = (size_t)e->n_media;

@@ -8,7 +8,6 @@
 
 #include <mbedtls/ecp.h>
 #include <mbedtls/pk.h>
-#include <mbedtls/sha256.h>
 
 #include "internal.h"
 
@@ -38,11 +37,7 @@ static int compute_id(qk_key *k)
     if (n <= 0)
         return QK_EINVAL;
     /* mbedtls writes DER at the end of the buffer. */
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
-    mbedtls_sha256(der + sizeof der - n, (size_t)n, sum, 0);
-#else
-    mbedtls_sha256_ret(der + sizeof der - n, (size_t)n, sum, 0);
-#endif
+    qk__sha256(der + sizeof der - n, (size_t)n, sum);
     qk__hex_encode(k->id, sizeof k->id, sum, QK_KEY_ID_LEN / 2);
     return QK_OK;
 }

@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include <mbedtls/ctr_drbg.h>
-#include <mbedtls/sha256.h>
 
 #include "internal.h"
 
@@ -26,15 +25,6 @@ struct qk_rng {
     size_t pending_left;
 };
 
-static void sha256(const void *in, size_t n, unsigned char out[32])
-{
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
-    mbedtls_sha256(in, n, out, 0);
-#else
-    mbedtls_sha256_ret(in, n, out, 0);
-#endif
-}
-
 /* Deterministic entropy: block i is SHA-256("quizkit-seed" || seed || i). */
 static int seed_stream(void *payload, unsigned char *out, size_t len)
 {
@@ -47,7 +37,7 @@ static int seed_stream(void *payload, unsigned char *out, size_t len)
             for (int i = 0; i < 4; i++)
                 in[20 + i] = (unsigned char)(r->block >> (24 - 8 * i));
             r->block++;
-            sha256(in, sizeof in, r->pending);
+            qk__sha256(in, sizeof in, r->pending);
             r->pending_left = 32;
         }
         size_t take = len < r->pending_left ? len : r->pending_left;

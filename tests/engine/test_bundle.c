@@ -395,11 +395,17 @@ static void edit_bytes(const char *path, const char *from, const char *to)
 }
 
 /* A file changed less than RACY_MS (2 s) before it was verified is not
- * remembered: the tests wait that out once for all their files. */
-static void wait_racy(void)
+ * remembered: the tests wait until the real clock (the one file times come
+ * from) is past that for last, the file they changed last. */
+static void wait_racy(const char *last)
 {
-    struct timespec ts = {2, 200000000};
-    nanosleep(&ts, NULL);
+    struct stat st;
+    assert_int_equal(stat(last, &st), 0);
+    int64_t ready = (int64_t)st.st_ctim.tv_sec * 1000 + st.st_ctim.tv_nsec / 1000000 + 2000 + 10;
+    while (qk_clock_real_ms() <= ready) {
+        struct timespec ts = {0, 20000000};
+        nanosleep(&ts, NULL);
+    }
 }
 
 static void verified_bundle_is_remembered_while_unchanged(void **state)
@@ -415,7 +421,7 @@ static void verified_bundle_is_remembered_while_unchanged(void **state)
     assert_int_equal(open_trusted(p, key, record, &n), QK_OK);
     assert_int_equal(n, 3);
     assert_int_equal(access(record, F_OK), -1);
-    wait_racy();
+    wait_racy(p);
     assert_int_equal(open_trusted(p, key, record, &n), QK_OK);
     assert_int_equal(record_lines_for(record, p), 1);
     /* Opened again, the bundle is not read: what it says comes from the
@@ -446,7 +452,7 @@ static void verified_bundle_is_remembered_while_unchanged(void **state)
      * opened again it is not written anew (it was, at every open) */
     const struct timespec old[2] = {{-315619200, 0}, {-315619200, 0}};
     assert_int_equal(utimensat(AT_FDCWD, q, old, 0), 0);
-    wait_racy();
+    wait_racy(q);
     assert_int_equal(open_trusted(q, key, record, &n), QK_OK);
     assert_int_equal(record_lines_for(record, q), 1);
     char *dated = qkt_read(record, &len);
@@ -486,7 +492,7 @@ static void bundle_changed_after_it_was_remembered_is_refused(void **state)
         build_signed(p[i], key);
     }
     build_signed(spare, key);
-    wait_racy();
+    wait_racy(spare);
     for (int i = 0; i < N; i++) {
         assert_int_equal(open_trusted(p[i], key, record, NULL), QK_OK);
         assert_int_equal(record_lines_for(record, p[i]), 1);
@@ -546,7 +552,7 @@ static void only_trusted_regular_files_are_remembered(void **state)
     build_signed(untrusted, other);
     build_signed(target, key);
     assert_int_equal(symlink(target, link), 0);
-    wait_racy();
+    wait_racy(target);
     assert_int_equal(open_trusted(unsigned_p, key, record, NULL), QK_EUNSIGNED);
     assert_int_equal(open_trusted(untrusted, key, record, NULL), QK_EUNTRUSTED);
     assert_int_equal(open_trusted(link, key, record, NULL), QK_OK);

@@ -343,9 +343,9 @@ static void rollups_follow_and_rebuild(void **state)
 /* DESIGN.md decision 10: m4 begins at 23:59 on 31 March and answers the
  * last three questions after midnight, in April: the attempt, all four
  * answers and the day of activity are March's, in every subject. */
-static void an_attempt_across_midnight_counts_on_the_day_it_began(void **state)
+/* m4's practice of t1 in authoring order, begun at 23:59 on 31 March. */
+static qk_session *m4_begins_before_midnight(sfx *f)
 {
-    sfx *f = *state;
     f->base.clock.now_ms = BJ(31, 23, 59);
     qk_session_spec spec = QK_SESSION_SPEC_INIT;
     spec.theme = "t1";
@@ -353,6 +353,13 @@ static void an_attempt_across_midnight_counts_on_the_day_it_began(void **state)
     spec.count = 0;
     qk_session *s = NULL;
     assert_int_equal(qk_session_start(&s, f->base.e, f->base.b, "m4", &spec), QK_OK);
+    return s;
+}
+
+static void an_attempt_across_midnight_counts_on_the_day_it_began(void **state)
+{
+    sfx *f = *state;
+    qk_session *s = m4_begins_before_midnight(f);
     static const char *const right[] = {"B", "AC", "对", "1921|南湖"};
     qk_item it;
     for (int i = 0; qk_session_next(s, &it) == QK_ROW; i++) {
@@ -395,13 +402,7 @@ static void an_attempt_across_midnight_counts_on_the_day_it_began(void **state)
 static void answers_after_a_refresh_count_on_the_day_their_attempt_began(void **state)
 {
     sfx *f = *state;
-    f->base.clock.now_ms = BJ(31, 23, 59);
-    qk_session_spec spec = QK_SESSION_SPEC_INIT;
-    spec.theme = "t1";
-    spec.order = QK_ORDER_SEQUENTIAL;
-    spec.count = 0;
-    qk_session *s = NULL;
-    assert_int_equal(qk_session_start(&s, f->base.e, f->base.b, "m4", &spec), QK_OK);
+    qk_session *s = m4_begins_before_midnight(f);
     static const char *const half[] = {"B", "B", "对", "1900|x"};
     qk_item it;
     for (int i = 0; qk_session_next(s, &it) == QK_ROW; i++) {
