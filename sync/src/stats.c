@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include "qk_stats.h"
+#include "stats_rollup.h"
 #include "store.h"
 
 
@@ -64,29 +65,11 @@ static json_t *columns(const col *c, size_t n)
  * them rebuilds them from the events on the next query. Days are Beijing
  * days; guests are kept under 'guest:DEVICE' so they count in anonymous
  * totals only. */
-#define ROLLUP_VERSION 2
+/* 3: the events' share is summed in one pass in C (stats_rollup.c); an
+ * answer counts as right once however its device wrote "correct" (a forged
+ * 2 added 2 before). */
+#define ROLLUP_VERSION 3
 #define DAY_OF(ms) QK_SQL_BEIJING_DAY(ms)
-/* The day an event of the events table counts on (DESIGN.md decision 10): an
- * award's own day (the day of the attempt that earned it), else the day of
- * the event's attempt's start (QK_SQL_COUNTS_AT), else its own. */
-/* (A day that is not a real YYYY-MM-DD date, from a broken or forged
- * device, falls back to the event's own day: a NULL day would stop every
- * roll-up, and julianday('now') would read the server's wall clock.) */
-/* DAY_OF(QK_SQL_COUNTS_AT("events")), with each attempt's start day looked
- * up once per refresh (temp.qk_starts, see starts_fill) rather than once per
- * event and roll-up, and three times at that: DAY_OF names its argument
- * thrice, and from nothing five roll-ups of 1M events made 15M lookups. */
-#define COUNTS_ON_DAY                                                                              \
-    "coalesce((SELECT day FROM temp.qk_starts WHERE attempt_id = events.attempt_id), "            \
-    DAY_OF("events.created_ms") ")"
-#define EV_DAY                                                                                     \
-    "(CASE WHEN kind IN ('points.award', 'points.correction')"                                     \
-    " AND json_extract(payload, '$.day') GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'"        \
-    " AND date(julianday(json_extract(payload, '$.day'))) IS json_extract(payload, '$.day')"       \
-    " THEN CAST(julianday(json_extract(payload, '$.day')) - 2440587.5 AS INTEGER)"                 \
-    " ELSE " COUNTS_ON_DAY " END)"
-#define ACTIVITY(k) "(" k " = 'answer' OR " k " LIKE 'attempt.%' OR " k " LIKE 'lesson.%')"
-#define WHO "coalesce(member_id, 'guest:' || device_id)"
 
 static const char rollup_schema[] =
     "CREATE TABLE IF NOT EXISTS stat_state(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
@@ -119,91 +102,9 @@ static const char rollup_schema[] =
     " grp TEXT NOT NULL, resp TEXT NOT NULL, n INTEGER NOT NULL,"
     " PRIMARY KEY(day, grp, q, resp)) WITHOUT ROWID;";
 
-/* The events received since the last time (rowid in ?1..?2). Times outside
- * the protocol's range (QK_EVENT_TIME_MAX_MS) are left out, so that a row a
- * store took before the range was checked cannot stop the statistics.
- * NOT INDEXED: read as a range of rowids. Given the choice, SQLite's planner
- * took events_member_kind (member, kind, time) with a skip-scan for
- * "kind = 'answer' AND created_ms BETWEEN ...", which reads every answer
- * ever stored to find one day's: a day's refresh on 5M events took 2.7 s. */
-#define NEW_EVENTS                                                                                 \
-    "FROM events NOT INDEXED WHERE rowid > ?1 AND rowid <= ?2 AND created_ms BETWEEN 0 AND "       \
-    QK_SQL_EVENT_TIME_MAX
-#define TRUTH(x) "coalesce(json_extract(" x ", '$.correct'), 0)"
-
-/* The day of the start of each attempt that the events in ?1..?2 belong to,
- * found as QK_SQL_COUNTS_AT finds it (its subquery, once per attempt); NULL
- * when the attempt has no start. */
-static const char starts_schema[] =
-    "CREATE TEMP TABLE IF NOT EXISTS qk_starts(attempt_id TEXT PRIMARY KEY, day INTEGER)"
-    " WITHOUT ROWID; DELETE FROM temp.qk_starts;";
-static const char starts_fill[] =
-    "INSERT INTO temp.qk_starts(attempt_id, day) SELECT attempt_id, " DAY_OF("ms")
-    " FROM (SELECT a.attempt_id, (SELECT s_.created_ms FROM events s_"
-    " WHERE s_.attempt_id = a.attempt_id AND s_.kind = 'attempt.start' LIMIT 1) AS ms"
-    " FROM (SELECT DISTINCT attempt_id FROM events NOT INDEXED WHERE rowid > ?1 AND rowid <= ?2"
-    " AND attempt_id IS NOT NULL) a)";
-
-static const char roll_day[] =
-    "INSERT INTO stat_day(day, member_id, acts, answers, correct, lessons, points)"
-    " SELECT " EV_DAY ", " WHO ", sum(" ACTIVITY("kind") "), sum(kind = 'answer'),"
-    " sum(CASE WHEN kind = 'answer' THEN " TRUTH("payload") " ELSE 0 END),"
-    " sum(kind = 'lesson.finish'), sum(CASE WHEN kind IN ('points.award', 'points.correction')"
-    " THEN coalesce(json_extract(payload, '$.amount'), 0) ELSE 0 END) " NEW_EVENTS
-    " AND (" ACTIVITY("kind") " OR kind IN ('points.award', 'points.correction')) GROUP BY 1, 2"
-    " ON CONFLICT(day, member_id) DO UPDATE SET acts = acts + excluded.acts,"
-    " answers = answers + excluded.answers, correct = correct + excluded.correct,"
-    " lessons = lessons + excluded.lessons, points = points + excluded.points";
-
-static const char roll_started[] =
-    "INSERT INTO stat_attempts(day, member_id, mode, theme, comp, started)"
-    " SELECT " EV_DAY ", " WHO ", coalesce(json_extract(payload, '$.mode'), ''),"
-    " coalesce(json_extract(payload, '$.theme'), ''),"
-    " coalesce(json_extract(payload, '$.competition'), ''), count(*) " NEW_EVENTS
-    " AND kind = 'attempt.start' GROUP BY 1, 2, 3, 4, 5"
-    " ON CONFLICT(day, member_id, mode, theme, comp) DO UPDATE SET started = started + excluded.started";
-
-/* The answers in ?1..?2, each read once (its day, question, truth and, when
- * wrong and a member's, the response) for the three roll-ups of answers.
- * Untyped columns keep each value as json_extract gave it. */
-static const char answers_schema[] =
-    "CREATE TEMP TABLE IF NOT EXISTS qk_ans(day, q, who, member_id, ok, resp);"
-    " DELETE FROM temp.qk_ans;";
-static const char answers_fill[] =
-    "INSERT INTO temp.qk_ans(day, q, who, member_id, ok, resp) SELECT " EV_DAY ","
-    " json_extract(payload, '$.q'), " WHO ", member_id, " TRUTH("payload") ","
-    " CASE WHEN member_id IS NOT NULL AND NOT " TRUTH("payload") " THEN"
-    " json_extract(payload, '$.response') END " NEW_EVENTS " AND kind = 'answer'";
-
-static const char roll_answers[] =
-    "INSERT INTO stat_answers(day, q, member_id, n, ok)"
-    " SELECT day, q, who, count(*), sum(ok) FROM temp.qk_ans WHERE q IS NOT NULL GROUP BY 1, 2, 3"
-    " ON CONFLICT(day, q, member_id) DO UPDATE SET n = n + excluded.n, ok = ok + excluded.ok";
-
-/* qk_month(day): the Beijing day's month as year * 12 + month - 1
- * (qk_month_of_day, registered on the connection by refresh). strftime()
- * twice an answer took a third of a build from nothing. */
-static const char roll_answers_month[] =
-    "INSERT INTO stat_answers_month(month, q, member_id, n, ok)"
-    " SELECT qk_month(day), q, who, count(*), sum(ok) FROM temp.qk_ans WHERE q IS NOT NULL"
-    " GROUP BY 1, 2, 3"
-    " ON CONFLICT(month, q, member_id) DO UPDATE SET n = n + excluded.n, ok = ok + excluded.ok";
-
-/* GRP: the member's branch on the server, '' on a device. */
-#define ROLL_WRONG(GRP)                                                                            \
-    "INSERT INTO stat_wrong(day, q, grp, resp, n)"                                                 \
-    " SELECT day, q, grp, resp, count(*) FROM (SELECT day, q, " GRP " AS grp, resp"               \
-    " FROM temp.qk_ans WHERE member_id IS NOT NULL AND NOT ok)"                                    \
-    " WHERE q IS NOT NULL AND resp IS NOT NULL AND grp IS NOT NULL GROUP BY 1, 2, 3, 4"            \
-    " ON CONFLICT(day, grp, q, resp) DO UPDATE SET n = n + excluded.n"
-
-/* Finished attempts with their score: a device's own (from the finish
- * event), or the server's re-scored one (attempt_scores), received since the
- * last time (rowid of the source in ?1..?2). */
-#define LOCAL_SCORES                                                                               \
-    "WITH sc AS (SELECT attempt_id, " WHO " AS who, " QK_SQL_COUNTS_AT("events") " AS ms,"         \
-    " json_extract(payload, '$.score') AS score, json_extract(payload, '$.max') AS max " NEW_EVENTS \
-    " AND kind = 'attempt.finish'), "
+/* Finished attempts as the server re-scored them (attempt_scores, rowid in
+ * ?1..?2); a device's own scores are summed with its events
+ * (qk__rollup_opts.finish_scores). */
 #define SERVER_SCORES                                                                              \
     "WITH sc AS (SELECT a.attempt_id, coalesce(a.member_id, 'guest:' || a.device_id) AS who,"      \
     " coalesce((SELECT st.created_ms FROM events st WHERE st.attempt_id = a.attempt_id"           \
@@ -239,13 +140,13 @@ static const char roll_answers_month[] =
 
 typedef struct backend {
     const char *scores_table;            /* where finished attempts' scores are */
-    const char *roll_wrong;              /* per-branch wrong answers */
-    const char *scored_day, *scored_themes;
+    int server;                          /* wrong answers by branch; scores re-scored */
+    const char *scored_day, *scored_themes; /* NULL: with the events */
     const char *prefix;                  /* the roster and guests for a query */
 } backend;
 
 static const backend local_backend = {
-    "events", ROLL_WRONG("''"), LOCAL_SCORES ROLL_SCORED_DAY, LOCAL_SCORES ROLL_SCORED_THEMES,
+    "events", 0, NULL, NULL,
     "WITH roster AS (SELECT id, name, dept, branch FROM members),"
     " bnames AS (SELECT '' AS id, '' AS name WHERE 0),"
     " guests AS (SELECT 'guest:' || id AS k FROM device), groups AS (SELECT '' AS g),"
@@ -253,9 +154,7 @@ static const backend local_backend = {
     " claims AS (SELECT '' AS member_id, '' AS device_id, 0 AS claimed, 0 AS expected WHERE 0),"
     " pts AS (SELECT '' AS member_id, 0 AS day, 0 AS points WHERE 0), "};
 static const backend server_backend = {
-    "attempt_scores",
-    ROLL_WRONG("(SELECT m.branch_id FROM members m WHERE m.id = qk_ans.member_id)"),
-    SERVER_SCORES ROLL_SCORED_DAY, SERVER_SCORES ROLL_SCORED_THEMES,
+    "attempt_scores", 1, SERVER_SCORES ROLL_SCORED_DAY, SERVER_SCORES ROLL_SCORED_THEMES,
     "WITH roster AS (SELECT id, name, dept, branch_id AS branch FROM members"
     " WHERE ?6 IS NULL OR branch_id = ?6), bnames AS (SELECT id, name FROM branches),"
     " guests AS (SELECT 'guest:' || id AS k FROM devices WHERE ?6 IS NULL OR branch_id = ?6),"
@@ -313,23 +212,11 @@ static int up_to_date(sqlite3 *db, const backend *be)
     return scalar(db, sql, 0) == 1;
 }
 
-static void month_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-    (void)argc;
-    if (sqlite3_value_type(argv[0]) == SQLITE_NULL)
-        sqlite3_result_null(ctx);
-    else
-        sqlite3_result_int64(ctx, qk_month_of_day(sqlite3_value_int64(argv[0])));
-}
-
 static int refresh(sqlite3 *db, const backend *be, char *msg, size_t n)
 {
     if (up_to_date(db, be))
         return QK_OK;
-    int rc = sqlite3_create_function(db, "qk_month", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
-                                     month_fn, NULL, NULL) == SQLITE_OK ? 0 : -1;
-    if (rc == 0)
-        rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
     if (rc == 0 && sqlite3_exec(db, rollup_schema, NULL, NULL, NULL) != SQLITE_OK)
         rc = -1;
     if (rc == 0 && scalar(db, "SELECT value FROM stat_state WHERE key = 'version'", 0) != ROLLUP_VERSION) {
@@ -347,29 +234,26 @@ static int refresh(sqlite3 *db, const backend *be, char *msg, size_t n)
     int64_t sc_from = scalar(db, "SELECT value FROM stat_state WHERE key = 'scores'", 0);
     int64_t sc_to = scalar(db, sql, 0);
     if (rc == 0 && ev_to > ev_from) {
-        if (sqlite3_exec(db, starts_schema, NULL, NULL, NULL) != SQLITE_OK ||
-            exec_range(db, starts_fill, ev_from, ev_to) ||
-            sqlite3_exec(db, answers_schema, NULL, NULL, NULL) != SQLITE_OK ||
-            exec_range(db, answers_fill, ev_from, ev_to) || exec_range(db, roll_day, ev_from, ev_to) || exec_range(db, roll_started, ev_from, ev_to) ||
-            exec_range(db, roll_answers, ev_from, ev_to) ||
-            exec_range(db, roll_answers_month, ev_from, ev_to) ||
-            exec_range(db, be->roll_wrong, ev_from, ev_to) ||
-            set_state(db, "events", ev_to))
-            rc = -1;
+        qk__rollup_opts o = {be->server, be->scored_day == NULL, 0, 0};
+        if (qk__rollup_events(db, &o, ev_from, ev_to, msg, n) != QK_OK) {
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            return QK_EIO; /* msg says why */
+        }
+        rc = set_state(db, "events", ev_to);
     }
-    if (rc == 0 && sc_to > sc_from) {
-        if (exec_range(db, be->scored_day, sc_from, sc_to) ||
-            exec_range(db, be->scored_themes, sc_from, sc_to) || set_state(db, "scores", sc_to))
-            rc = -1;
-    }
+    /* A device's scores came with its events (the same rowids). */
+    if (rc == 0 && sc_to > sc_from && be->scored_day &&
+        (exec_range(db, be->scored_day, sc_from, sc_to) ||
+         exec_range(db, be->scored_themes, sc_from, sc_to)))
+        rc = -1;
+    if (rc == 0 && sc_to > sc_from)
+        rc = set_state(db, "scores", sc_to);
     if (rc == 0 && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         rc = -1;
     if (rc != 0) {
         snprintf(msg, n, "stats: %s", sqlite3_errmsg(db));
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     }
-    sqlite3_exec(db, "DROP TABLE IF EXISTS temp.qk_starts; DROP TABLE IF EXISTS temp.qk_ans", NULL,
-                 NULL, NULL);
     return rc != 0 ? QK_EIO : QK_OK;
 }
 
