@@ -4,11 +4,12 @@
  * events: seven passes, each parsing payloads again and sorting its groups
  * in SQLite's sorter, with the day of each event's attempt looked up once
  * per roll-up: from nothing on a 5M-event file, 68 s. Here the events are
- * read once, in rowid order, with each payload parsed once (one statement,
- * json_extract for the fields its kind has), and summed in C hash maps
+ * read once, in rowid order, the members of each payload its kind needs
+ * read by json_fields.c (json_extract built a tree per call: half the pass;
+ * what that reader declines, json_extract reads), and summed in C hash maps
  * keyed by the roll-ups' primary keys; the sums are then written in key
  * order with upserts, so a build from nothing and a day's refresh are one
- * code path. 19 s on the same file (docs/performance.md).
+ * code path (docs/performance.md has the figures).
  *
  * The day an event counts on is DESIGN.md decision 10's: an award's own
  * day, else the day its attempt began, else its own. An attempt's start is
@@ -31,6 +32,8 @@
 
 #include "quizkit/calendar.h"
 #include "quizkit/engine.h"
+
+#include "json_fields.h"
 
 #define FLUSH_ROWS (1u << 18) /* rows held in all maps before they are written */
 #define STARTS_MAX (1u << 20) /* attempts' starts remembered before forgetting */
@@ -350,7 +353,9 @@ typedef struct roll {
     size_t tlen, tcap;
     keybuf k;
     size_t flush_rows, starts_max;
-    sqlite3_stmt *find_start;
+    char *buf[3]; /* a payload's texts (read_payload) */
+    size_t bufn[3];
+    sqlite3_stmt *find_start, *payload;
     char *msg;
     size_t msgn;
 } roll;
@@ -624,65 +629,191 @@ static int flush(roll *r)
     return rc;
 }
 
-/* The pass's statement: each event in the range with the payload fields its
- * kind has (json_extract parses a payload once per row: SQLite keeps the
- * last parses of a statement). Columns 5-7 by kind:
+/* The payload's members the pass uses, as json_extract gives them. By the
+ * event's kind (columns of payload_sql):
  *   answer            question, right (1/0), response when a member's is wrong
  *   attempt.start     mode, theme, competition
  *   attempt.finish    -, the score's fraction (NULL without a maximum)
- *   points.*          day, amount */
+ *   points.*          day, amount
+ * The pass reads them itself (read_payload); this statement is the
+ * definition, and what is asked when the reader declines a payload. */
 #define PAYLOAD(f) "json_extract(payload, '$." f "')"
 #define RIGHT "coalesce(" PAYLOAD("correct") ", 0)"
-static const char
-    pass_sql
-        [] =
-            "SELECT kind, member_id, device_id, attempt_id, created_ms,"
-            " CASE kind WHEN 'answer' THEN " PAYLOAD("q") " WHEN 'attempt.start' THEN " PAYLOAD("mo"
-                                                                                                "d"
-                                                                                                "e") " WHEN 'points.award' THEN " PAYLOAD("day") " WHEN 'points.correction' THEN " PAYLOAD(
-                "day") " END,"
-                       " CASE kind WHEN 'answer' THEN CASE WHEN " RIGHT " THEN 1 ELSE 0 END"
-                       " WHEN 'attempt.start' THEN " PAYLOAD("theme") " WHEN 'attempt.finish' THEN "
-                                                                      "CASE WHEN " PAYLOAD("max") " > 0 THEN 1.0 * " PAYLOAD("score") " / " PAYLOAD(
-                                                                          "max") " END"
-                                                                                 " WHEN "
-                                                                                 "'points.award' "
-                                                                                 "THEN "
-                                                                                 "coalesce"
-                                                                                 "(" PAYLOAD(
-                                                                                     "amount") ", "
-                                                                                               "0)"
-                                                                                               " WH"
-                                                                                               "EN "
-                                                                                               "'po"
-                                                                                               "int"
-                                                                                               "s."
-                                                                                               "cor"
-                                                                                               "rec"
-                                                                                               "tio"
-                                                                                               "n' "
-                                                                                               "THE"
-                                                                                               "N "
-                                                                                               "coa"
-                                                                                               "les"
-                                                                                               "ce"
-                                                                                               "(" PAYLOAD(
-                                                                                                   "amount") ", 0) END,"
-                                                                                                             " CASE WHEN kind = 'answer' AND member_id IS NOT NULL AND NOT " RIGHT
-                                                                                                             " THEN " PAYLOAD("response") " WHEN kind = 'attempt.start' THEN " PAYLOAD(
-                                                                                                                 "competition") " END"
-                                                                                                                                /* NOT INDEXED: read as a range of rowids. Given the choice, SQLite's
-                                                                                                                                 * planner took events_member_kind (member, kind, time) with a skip-scan,
-                                                                                                                                 * which read every answer ever stored to find one day's (a day's
-                                                                                                                                 * refresh on 5M events took 2.7 s). Times outside the protocol's range
-                                                                                                                                 * (QK_EVENT_TIME_MAX_MS) are left out, so that a row a store took before
-                                                                                                                                 * the range was checked cannot stop the statistics. */
-                                                                                                                                " FROM events NOT INDEXED WHERE rowid > ?1 AND rowid <= ?2"
-                                                                                                                                " AND created_ms BETWEEN 0 AND " QK_SQL_EVENT_TIME_MAX;
+/* clang-format off */
+static const char payload_sql[] =
+    "SELECT CASE kind WHEN 'answer' THEN " PAYLOAD("q")
+    " WHEN 'attempt.start' THEN " PAYLOAD("mode")
+    " WHEN 'points.award' THEN " PAYLOAD("day")
+    " WHEN 'points.correction' THEN " PAYLOAD("day") " END,"
+    " CASE kind WHEN 'answer' THEN CASE WHEN " RIGHT " THEN 1 ELSE 0 END"
+    " WHEN 'attempt.start' THEN " PAYLOAD("theme")
+    " WHEN 'attempt.finish' THEN CASE WHEN " PAYLOAD("max") " > 0"
+    " THEN 1.0 * " PAYLOAD("score") " / " PAYLOAD("max") " END"
+    " WHEN 'points.award' THEN coalesce(" PAYLOAD("amount") ", 0)"
+    " WHEN 'points.correction' THEN coalesce(" PAYLOAD("amount") ", 0) END,"
+    " CASE WHEN kind = 'answer' AND member_id IS NOT NULL AND NOT " RIGHT
+    " THEN " PAYLOAD("response")
+    " WHEN kind = 'attempt.start' THEN " PAYLOAD("competition") " END"
+    " FROM (SELECT ?1 AS kind, ?2 AS member_id, ?3 AS payload)";
+
+/* The pass: the events of rowid ?1..?2. NOT INDEXED: read as a range of
+ * rowids. Given the choice, SQLite's planner took events_member_kind
+ * (member, kind, time) with a skip-scan, which read every answer ever
+ * stored to find one day's (a day's refresh on 5M events took 2.7 s).
+ * Times outside the protocol's range (QK_EVENT_TIME_MAX_MS) are left out,
+ * so that a row a store took before the range was checked cannot stop the
+ * statistics. */
+static const char pass_sql[] =
+    "SELECT kind, member_id, device_id, attempt_id, created_ms, payload"
+    " FROM events NOT INDEXED WHERE rowid > ?1 AND rowid <= ?2"
+    " AND created_ms BETWEEN 0 AND " QK_SQL_EVENT_TIME_MAX;
 
 static const char find_start_sql[] =
-    "SELECT created_ms, " PAYLOAD("mode") ", " PAYLOAD("theme") ", " PAYLOAD(
-        "competition") " FROM events WHERE attempt_id = ?1 AND kind = 'attempt.start' LIMIT 1";
+    "SELECT created_ms, " PAYLOAD("mode") ", " PAYLOAD("theme") ", " PAYLOAD("competition")
+    " FROM events WHERE attempt_id = ?1 AND kind = 'attempt.start' LIMIT 1";
+/* clang-format on */
+
+enum { K_OTHER, K_ANSWER, K_START, K_FINISH, K_POINTS };
+
+/* A member of the payload as payload_sql gives it: its type (SQLITE_NULL,
+ * _INTEGER, _FLOAT, _TEXT), the number, and the text (NULL for a NULL). */
+typedef struct val {
+    int type;
+    int64_t i;
+    double d;
+    const char *t;
+} val;
+
+/* Copies n bytes of a string member into buffer k, unescaped when it has
+ * escapes, as v; -1 when the reader should decline. */
+static int take_text(roll *r, int k, const qk_jf *f, val *v)
+{
+    v->type = SQLITE_NULL;
+    v->t = NULL;
+    if (f->type == QK_JF_ABSENT || f->type == QK_JF_NULL)
+        return 0;
+    if (f->type != QK_JF_STRING)
+        return -1; /* a number or a literal as text: json_extract's spelling */
+    if (f->n + 1 > r->bufn[k]) {
+        char *nb = realloc(r->buf[k], f->n + 1);
+        if (!nb)
+            return -1;
+        r->buf[k] = nb;
+        r->bufn[k] = f->n + 1;
+    }
+    if (f->escaped) {
+        if (qk__json_unescape(f->p, f->n, r->buf[k]))
+            return -1;
+    } else {
+        memcpy(r->buf[k], f->p, f->n);
+        r->buf[k][f->n] = '\0';
+        if (memchr(f->p, '\0', f->n))
+            return -1;
+    }
+    v->type = SQLITE_TEXT;
+    v->t = r->buf[k];
+    return 0;
+}
+
+/* A JSON number member as a double (-1 when it is not a number). */
+static int take_number(const qk_jf *f, double *d)
+{
+    char num[64];
+    if (f->type != QK_JF_NUMBER || f->n >= sizeof num)
+        return -1;
+    memcpy(num, f->p, f->n);
+    num[f->n] = '\0';
+    *d = strtod(num, NULL);
+    return 0;
+}
+
+/* The payload's members for the pass, read without json_extract; -1 when
+ * anything is not plain (then payload_sql decides). */
+static int read_payload(roll *r, int kind, int member, const char *pl, size_t n, val v[3])
+{
+    static const char *const names[][3] = {{NULL, NULL, NULL},
+                                           {"q", "correct", "response"},
+                                           {"mode", "theme", "competition"},
+                                           {"score", "max", NULL},
+                                           {"day", "amount", NULL}};
+    qk_jf f[3];
+    int nf = 0;
+    for (; nf < 3 && names[kind][nf]; nf++)
+        f[nf].name = names[kind][nf];
+    if (qk__json_fields(pl, n, f, nf))
+        return -1;
+    for (int i = 0; i < 3; i++)
+        v[i] = (val){SQLITE_NULL, 0, 0, NULL};
+    switch (kind) {
+    case K_ANSWER: {
+        int right = f[1].type == QK_JF_TRUE;
+        if (f[1].type != QK_JF_TRUE && f[1].type != QK_JF_FALSE && f[1].type != QK_JF_NULL &&
+            f[1].type != QK_JF_ABSENT)
+            return -1;
+        v[1].type = SQLITE_INTEGER;
+        v[1].i = right;
+        return take_text(r, 0, &f[0], &v[0]) ||
+               (member && !right ? take_text(r, 2, &f[2], &v[2]) : 0);
+    }
+    case K_START:
+        return take_text(r, 0, &f[0], &v[0]) || take_text(r, 1, &f[1], &v[1]) ||
+               take_text(r, 2, &f[2], &v[2]);
+    case K_FINISH: {
+        double score, max;
+        if (f[1].type == QK_JF_ABSENT || f[1].type == QK_JF_NULL)
+            return 0; /* no maximum: no fraction */
+        if (take_number(&f[1], &max))
+            return -1;
+        if (!(max > 0))
+            return 0;
+        if (f[0].type == QK_JF_ABSENT || f[0].type == QK_JF_NULL)
+            return 0;
+        if (take_number(&f[0], &score))
+            return -1;
+        v[1].type = SQLITE_FLOAT;
+        v[1].d = score / max;
+        return 0;
+    }
+    case K_POINTS:
+        v[1].type = SQLITE_INTEGER;
+        if (f[1].type == QK_JF_NUMBER) {
+            /* a plain integer only; anything else is json_extract's */
+            for (size_t i = 0; i < f[1].n; i++)
+                if (f[1].p[i] != '-' && (f[1].p[i] < '0' || f[1].p[i] > '9'))
+                    return -1;
+            char num[24];
+            if (f[1].n > 18) /* 18 digits always fit */
+                return -1;
+            memcpy(num, f[1].p, f[1].n);
+            num[f[1].n] = '\0';
+            v[1].i = strtoll(num, NULL, 10);
+        } else if (f[1].type != QK_JF_ABSENT && f[1].type != QK_JF_NULL)
+            return -1;
+        return take_text(r, 0, &f[0], &v[0]);
+    default:
+        return 0;
+    }
+}
+
+/* The payload's members by payload_sql, for what read_payload declined.
+ * The texts hold until the next call. */
+static int ask_sqlite(roll *r, sqlite3_stmt *st, val v[3])
+{
+    sqlite3_stmt *q = r->payload;
+    sqlite3_reset(q);
+    sqlite3_bind_value(q, 1, sqlite3_column_value(st, 0));
+    sqlite3_bind_value(q, 2, sqlite3_column_value(st, 1));
+    sqlite3_bind_value(q, 3, sqlite3_column_value(st, 5));
+    if (sqlite3_step(q) != SQLITE_ROW)
+        return db_err(r);
+    for (int c = 0; c < 3; c++) {
+        v[c].type = sqlite3_column_type(q, c);
+        v[c].i = sqlite3_column_int64(q, c);
+        v[c].d = sqlite3_column_double(q, c);
+        v[c].t = (const char *)sqlite3_column_text(q, c);
+    }
+    return QK_OK;
+}
 
 static int64_t add_sat(int64_t a, int64_t b)
 {
@@ -711,6 +842,11 @@ static int note_start(roll *r, const char *attempt, int64_t ms, const char *cons
 }
 
 /* One event of the pass, summed into the maps. */
+static const char *text_or_empty(const val *v)
+{
+    return v->t ? v->t : "";
+}
+
 static int take(roll *r, sqlite3_stmt *st)
 {
     const char *kind = col_text(st, 0);
@@ -722,13 +858,23 @@ static int take(roll *r, sqlite3_stmt *st)
         return QK_OK;
     int is_start = strcmp(kind, "attempt.start") == 0;
     int is_finish = strcmp(kind, "attempt.finish") == 0;
+    int k = answer ? K_ANSWER : is_start ? K_START : is_finish ? K_FINISH : points ? K_POINTS : K_OTHER;
     const char *member = (const char *)sqlite3_column_text(st, 1);
+    val v[3] = {{SQLITE_NULL, 0, 0, NULL}, {SQLITE_NULL, 0, 0, NULL}, {SQLITE_NULL, 0, 0, NULL}};
+    if (k != K_OTHER) {
+        const char *pl = (const char *)sqlite3_column_text(st, 5);
+        int rc = pl && read_payload(r, k, member != NULL, pl, (size_t)sqlite3_column_bytes(st, 5), v) == 0
+                     ? QK_OK
+                     : ask_sqlite(r, st, v);
+        if (rc != QK_OK)
+            return rc;
+    }
     const char *device = col_text(st, 2);
     const char *attempt = (const char *)sqlite3_column_text(st, 3);
     int64_t ms = sqlite3_column_int64(st, 4);
     const cell *start = NULL;
     if (attempt && is_start) {
-        const char *t[3] = {col_text(st, 5), col_text(st, 6), col_text(st, 7)};
+        const char *t[3] = {text_or_empty(&v[0]), text_or_empty(&v[1]), text_or_empty(&v[2])};
         int rc = note_start(r, attempt, ms, t);
         if (rc != QK_OK)
             return rc;
@@ -740,27 +886,27 @@ static int take(roll *r, sqlite3_stmt *st)
      * to the attempt's day: it must never stop the roll-ups. */
     int64_t at = start && start[S_HAS].i ? start[S_MS].i : ms;
     int64_t day = qk_beijing_day(at), own;
-    const char *dtext = (const char *)sqlite3_column_text(st, 5);
+    const char *dtext = v[0].t;
     if (points && dtext && strlen(dtext) == 10 && qk_beijing_parse_date(dtext, &own) == 0)
         day = own;
-    keybuf *k = &r->k;
+    keybuf *kb = &r->k;
 
-    kb_start(k, day);
-    kb_who(k, member, device);
-    cell *d = k->oom ? NULL : amap_get(&r->day, k->b, k->n);
+    kb_start(kb, day);
+    kb_who(kb, member, device);
+    cell *d = kb->oom ? NULL : amap_get(&r->day, kb->b, kb->n);
     if (!d)
         return oom(r);
     d[D_ACTS].i += activity;
     if (answer) {
         d[D_ANSWERS].i++;
-        d[D_CORRECT].i += sqlite3_column_int64(st, 6) != 0;
+        d[D_CORRECT].i += v[1].i != 0;
     }
     d[D_LESSONS].i += strcmp(kind, "lesson.finish") == 0;
     if (points)
-        d[D_POINTS].i = add_sat(d[D_POINTS].i, sqlite3_column_int64(st, 6));
+        d[D_POINTS].i = add_sat(d[D_POINTS].i, v[1].i);
     if (is_finish && r->o->finish_scores && at >= 0 && at <= QK_EVENT_TIME_MAX_MS) {
-        int has = sqlite3_column_type(st, 6) != SQLITE_NULL;
-        double pct = sqlite3_column_double(st, 6);
+        int has = v[1].type != SQLITE_NULL;
+        double pct = v[1].d;
         d[D_ATTEMPTS].i++;
         if (has) {
             d[D_SCORED].i++;
@@ -769,16 +915,16 @@ static int take(roll *r, sqlite3_stmt *st)
                 d[D_BEST].d = pct;
             d[D_HAS_BEST].i = 1;
         }
-        kb_start(k, day);
-        kb_who(k, member, device);
+        kb_start(kb, day);
+        kb_who(kb, member, device);
         /* the mode, theme and competition of its start ('' without one);
          * texts does not move before they are copied into the key */
         keyrd kr = {(const unsigned char *)r->texts +
                         (start && start[S_HAS].i ? start[S_TEXT].i - 1 : 0),
                     NULL};
         for (int i = 0; i < 3; i++)
-            kb_text(k, start && start[S_HAS].i ? kr_text(&kr) : "");
-        cell *a = k->oom ? NULL : amap_get(&r->att, k->b, k->n);
+            kb_text(kb, start && start[S_HAS].i ? kr_text(&kr) : "");
+        cell *a = kb->oom ? NULL : amap_get(&r->att, kb->b, kb->n);
         if (!a)
             return oom(r);
         if (has) {
@@ -788,46 +934,46 @@ static int take(roll *r, sqlite3_stmt *st)
         }
     }
     if (is_start) {
-        kb_start(k, day);
-        kb_who(k, member, device);
-        for (int i = 5; i <= 7; i++)
-            kb_text(k, col_text(st, i));
-        cell *a = k->oom ? NULL : amap_get(&r->att, k->b, k->n);
+        kb_start(kb, day);
+        kb_who(kb, member, device);
+        for (int i = 0; i < 3; i++)
+            kb_text(kb, text_or_empty(&v[i]));
+        cell *a = kb->oom ? NULL : amap_get(&r->att, kb->b, kb->n);
         if (!a)
             return oom(r);
         a[A_STARTED].i++;
     }
-    const char *q = (const char *)sqlite3_column_text(st, 5);
+    const char *q = v[0].t;
     if (answer && q) {
-        int64_t ok = sqlite3_column_int64(st, 6) != 0;
-        kb_start(k, day);
-        kb_text(k, q);
-        kb_who(k, member, device);
-        cell *c = k->oom ? NULL : amap_get(&r->ans, k->b, k->n);
+        int64_t ok = v[1].i != 0;
+        kb_start(kb, day);
+        kb_text(kb, q);
+        kb_who(kb, member, device);
+        cell *c = kb->oom ? NULL : amap_get(&r->ans, kb->b, kb->n);
         if (!c)
             return oom(r);
         c[0].i++;
         c[1].i += ok;
-        kb_start(k, qk_month_of_day(day));
-        kb_text(k, q);
-        kb_who(k, member, device);
-        c = k->oom ? NULL : amap_get(&r->month, k->b, k->n);
+        kb_start(kb, qk_month_of_day(day));
+        kb_text(kb, q);
+        kb_who(kb, member, device);
+        c = kb->oom ? NULL : amap_get(&r->month, kb->b, kb->n);
         if (!c)
             return oom(r);
         c[0].i++;
         c[1].i += ok;
-        const char *resp = (const char *)sqlite3_column_text(st, 7);
+        const char *resp = v[2].t;
         if (member && !ok && resp) {
             int err = QK_OK;
             const char *grp = r->o->server ? branch_of(r, member, &err) : "";
             if (err != QK_OK)
                 return err;
             if (grp) {
-                kb_start(k, day);
-                kb_text(k, grp);
-                kb_text(k, q);
-                kb_text(k, resp);
-                c = k->oom ? NULL : amap_get(&r->wrong, k->b, k->n);
+                kb_start(kb, day);
+                kb_text(kb, grp);
+                kb_text(kb, q);
+                kb_text(kb, resp);
+                c = kb->oom ? NULL : amap_get(&r->wrong, kb->b, kb->n);
                 if (!c)
                     return oom(r);
                 c[0].i++;
@@ -857,7 +1003,8 @@ int qk__rollup_events(sqlite3 *db, const qk__rollup_opts *o, int64_t lo, int64_t
     sqlite3_stmt *st = NULL;
     int rc = QK_OK;
     if (sqlite3_prepare_v2(db, pass_sql, -1, &st, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, find_start_sql, -1, &r.find_start, NULL) != SQLITE_OK) {
+        sqlite3_prepare_v2(db, find_start_sql, -1, &r.find_start, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, payload_sql, -1, &r.payload, NULL) != SQLITE_OK) {
         rc = db_err(&r);
         goto out;
     }
@@ -876,6 +1023,9 @@ int qk__rollup_events(sqlite3 *db, const qk__rollup_opts *o, int64_t lo, int64_t
 out:
     sqlite3_finalize(st);
     sqlite3_finalize(r.find_start);
+    sqlite3_finalize(r.payload);
+    for (int i = 0; i < 3; i++)
+        free(r.buf[i]);
     amap_free(&r.day);
     amap_free(&r.att);
     amap_free(&r.ans);
