@@ -195,8 +195,6 @@ static int set_state(sqlite3 *db, const char *key, int64_t v)
     return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
-/* Brings the roll-ups up to date with what arrived since the last time, in
- * one transaction (a crash leaves them as they were). */
 /* 1 when the roll-ups have this definition and have taken in everything: a
  * plain read, so a query with nothing new never takes the write lock (the
  * server keeps ingesting while leaders look). A missing table reads as 0. */
@@ -212,10 +210,20 @@ static int up_to_date(sqlite3 *db, const backend *be)
     return scalar(db, sql, 0) == 1;
 }
 
-static int refresh(sqlite3 *db, const backend *be, char *msg, size_t n)
+/* Rowids of each source taken in per transaction: the write lock is held
+ * about a second at a time, so that devices syncing while the roll-ups are
+ * built from nothing (some 20 s on 5M events) do not wait past their busy
+ * timeout (10 s) and fail. */
+#define REFRESH_CHUNK 262144
+
+/* One transaction of a refresh: up to chunk rowids of each source past its
+ * high-water mark (read inside the transaction, so two refreshes at once
+ * take turns rather than counting anything twice). *more: a source has
+ * more. */
+static int refresh_step(sqlite3 *db, const backend *be, int64_t chunk, int *more, char *msg,
+                        size_t n)
 {
-    if (up_to_date(db, be))
-        return QK_OK;
+    *more = 0;
     int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
     if (rc == 0 && sqlite3_exec(db, rollup_schema, NULL, NULL, NULL) != SQLITE_OK)
         rc = -1;
@@ -229,10 +237,14 @@ static int refresh(sqlite3 *db, const backend *be, char *msg, size_t n)
     }
     char sql[128];
     int64_t ev_from = scalar(db, "SELECT value FROM stat_state WHERE key = 'events'", 0);
-    int64_t ev_to = scalar(db, "SELECT max(rowid) FROM events", 0);
+    int64_t ev_max = scalar(db, "SELECT max(rowid) FROM events", 0);
+    int64_t ev_to = ev_max > ev_from && ev_max - ev_from > chunk ? ev_from + chunk : ev_max;
     snprintf(sql, sizeof sql, "SELECT max(rowid) FROM %s", be->scores_table);
     int64_t sc_from = scalar(db, "SELECT value FROM stat_state WHERE key = 'scores'", 0);
-    int64_t sc_to = scalar(db, sql, 0);
+    int64_t sc_max = scalar(db, sql, 0);
+    int64_t sc_to = sc_max > sc_from && sc_max - sc_from > chunk ? sc_from + chunk : sc_max;
+    if (!be->scored_day) /* a device's scores come with its events (the same rowids) */
+        sc_to = ev_to > ev_from ? ev_to : sc_to;
     if (rc == 0 && ev_to > ev_from) {
         qk__rollup_opts o = {be->server, be->scored_day == NULL, 0, 0};
         if (qk__rollup_events(db, &o, ev_from, ev_to, msg, n) != QK_OK) {
@@ -241,7 +253,6 @@ static int refresh(sqlite3 *db, const backend *be, char *msg, size_t n)
         }
         rc = set_state(db, "events", ev_to);
     }
-    /* A device's scores came with its events (the same rowids). */
     if (rc == 0 && sc_to > sc_from && be->scored_day &&
         (exec_range(db, be->scored_day, sc_from, sc_to) ||
          exec_range(db, be->scored_themes, sc_from, sc_to)))
@@ -253,8 +264,29 @@ static int refresh(sqlite3 *db, const backend *be, char *msg, size_t n)
     if (rc != 0) {
         snprintf(msg, n, "stats: %s", sqlite3_errmsg(db));
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return QK_EIO;
     }
-    return rc != 0 ? QK_EIO : QK_OK;
+    *more = ev_to < ev_max || sc_to < sc_max;
+    return QK_OK;
+}
+
+/* Brings the roll-ups up to date, chunk rowids a transaction. */
+static int refresh_by(sqlite3 *db, const backend *be, int64_t chunk, char *msg, size_t n)
+{
+    int more = 1, rc = QK_OK;
+    while (rc == QK_OK && more && !up_to_date(db, be))
+        rc = refresh_step(db, be, chunk, &more, msg, n);
+    return rc;
+}
+
+static int refresh(sqlite3 *db, const backend *be, char *msg, size_t n)
+{
+    return refresh_by(db, be, REFRESH_CHUNK, msg, n);
+}
+
+int qk__stats_refresh_local(sqlite3 *db, int64_t chunk, char *msg, size_t n)
+{
+    return refresh_by(db, &local_backend, chunk, msg, n);
 }
 
 /* A day's month as year * 12 + month - 1, and a month's first day. */

@@ -29,4 +29,8 @@ typedef struct qk__rollup_opts {
 int qk__rollup_events(struct sqlite3 *db, const qk__rollup_opts *o, int64_t lo, int64_t hi,
                       char *msg, size_t n);
 
+/* Brings a progress file's roll-ups up to date, chunk rowids of events a
+ * transaction (stats.c uses 262144; tests, a few). */
+int qk__stats_refresh_local(struct sqlite3 *db, int64_t chunk, char *msg, size_t n);
+
 #endif

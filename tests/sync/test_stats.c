@@ -444,6 +444,12 @@ static void answers_after_a_refresh_count_on_the_day_their_attempt_began(void **
     json_decref(t);
 }
 
+static int count_commit(void *n)
+{
+    ++*(int *)n;
+    return 0;
+}
+
 /* The roll-up tables as text, every table in key order, reals to nine
  * places (a sum added up in pieces may differ in its last bits). */
 static char *rollups(const char *path, int *empty_tables)
@@ -518,6 +524,31 @@ static void rollups_written_in_pieces_are_the_same(void **state)
     sqlite3_close(db);
     char *pieces = rollups(f->path, &empty);
     assert_string_equal(whole, pieces);
+    free(whole);
+    free(pieces);
+}
+
+/* A refresh takes 262144 events a transaction, so that devices syncing
+ * while a large store's roll-ups are built are not locked out: taken 3
+ * events a transaction (each its own commit), they are the same. */
+static void rollups_refreshed_a_few_events_a_transaction_are_the_same(void **state)
+{
+    sfx *f = *state;
+    json_decref(run(f, QK_STATS_MEMBERS, "2026-03-01", "2026-03-31"));
+    int empty = 0;
+    char *whole = rollups(f->path, &empty);
+    assert_int_equal(empty, 0);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "DELETE FROM stat_state", NULL, NULL, NULL), SQLITE_OK);
+    int commits = 0;
+    sqlite3_commit_hook(db, count_commit, &commits);
+    char msg[256] = "";
+    assert_int_equal(qk__stats_refresh_local(db, 3, msg, sizeof msg), QK_OK);
+    sqlite3_close(db);
+    char *pieces = rollups(f->path, &empty);
+    assert_string_equal(whole, pieces);
+    assert_true(commits >= 5); /* the fixture's events, 3 a transaction */
     free(whole);
     free(pieces);
 }
@@ -648,6 +679,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(rollups_written_in_pieces_are_the_same, setup, teardown),
         cmocka_unit_test_setup_teardown(payloads_count_as_json_extract_reads_them, setup, teardown),
+        cmocka_unit_test_setup_teardown(rollups_refreshed_a_few_events_a_transaction_are_the_same,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(an_event_out_of_range_cannot_stop_the_statistics, setup,
                                         teardown),
         cmocka_unit_test(periods_and_days),
