@@ -2,8 +2,8 @@
  *
  * Each roll-up used to be an INSERT ... SELECT ... GROUP BY over the new
  * events: seven passes, each parsing payloads again and sorting its groups
- * in SQLite's sorter, with the day of each event's attempt looked up once
- * per roll-up: from nothing on a 5M-event file, 68 s. Here the events are
+ * in SQLite's sorter: from nothing on a 5M-event file, 68 s (81 s in
+ * another run of this machine). Here the events are
  * read once, in rowid order, the members of each payload its kind needs
  * read by json_fields.c (json_extract built a tree per call: half the pass;
  * what that reader declines, json_extract reads), and summed in C hash maps
@@ -16,11 +16,15 @@
  * remembered when the pass meets it, and looked up through events_attempt
  * for an event whose start came in an earlier refresh (or later in the
  * file). An attempt with two starts (only from a broken or forged device)
- * counts on the day of the first one received.
+ * counts on the day of one of them: the first the pass meets, or the one
+ * the index gives first when it looks (the SQL it replaced always took the
+ * index's).
  *
- * Memory: the maps are written out and emptied when they hold 256k rows
- * between them (about 45 MB at the peak), so a store of any size builds in
- * bounded memory; writing out early only splits a sum into two upserts. */
+ * Memory: the sums are written out and emptied when the maps hold 256k
+ * rows between them (about 45 MB at the peak), and the attempts' starts
+ * forgotten past 64k (a few MB; an attempt's events lie close together, so
+ * few are looked up again), so a store of any size builds in bounded
+ * memory; writing out early only splits a sum into two upserts. */
 #include "stats_rollup.h"
 
 #include <stdio.h>
@@ -36,7 +40,7 @@
 #include "json_fields.h"
 
 #define FLUSH_ROWS (1u << 18) /* rows held in all maps before they are written */
-#define STARTS_MAX (1u << 20) /* attempts' starts remembered before forgetting */
+#define STARTS_MAX (1u << 16) /* attempts' starts remembered before forgetting */
 
 /* ---- a map from a byte key to a row of cells ---------------------------- */
 
@@ -355,7 +359,7 @@ typedef struct roll {
     size_t flush_rows, starts_max;
     char *buf[3]; /* a payload's texts (read_payload) */
     size_t bufn[3];
-    sqlite3_stmt *find_start, *payload;
+    sqlite3_stmt *find_start, *payload, *find_branch;
     char *msg;
     size_t msgn;
 } roll;
@@ -457,14 +461,11 @@ static const char *branch_of(roll *r, const char *member, int *err)
     size_t mn = strlen(member);
     const cell *c = amap_find(&r->branch, (const unsigned char *)member, mn);
     if (!c) {
-        /* The roster is read once per refresh, into the same map; a member
-         * it lacks is remembered as such. */
-        sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(r->db, "SELECT branch_id FROM members WHERE id = ?1", -1, &st,
-                               NULL) != SQLITE_OK) {
-            *err = db_err(r);
-            return NULL;
-        }
+        /* Looked up once per member and pass (again after the starts are
+         * forgotten: they share texts); a member the roster lacks is
+         * remembered as such. */
+        sqlite3_stmt *st = r->find_branch;
+        sqlite3_reset(st);
         sqlite3_bind_text(st, 1, member, (int)mn, SQLITE_STATIC);
         int rc = sqlite3_step(st);
         cell *nc = rc == SQLITE_ROW || rc == SQLITE_DONE
@@ -478,7 +479,7 @@ static const char *branch_of(roll *r, const char *member, int *err)
         }
         if (!nc)
             *err = rc == SQLITE_ROW || rc == SQLITE_DONE ? oom(r) : db_err(r);
-        sqlite3_finalize(st);
+        sqlite3_reset(st);
         c = nc;
     }
     return c && c[0].i ? r->texts + c[0].i - 1 : NULL;
@@ -1004,7 +1005,9 @@ int qk__rollup_events(sqlite3 *db, const qk__rollup_opts *o, int64_t lo, int64_t
     int rc = QK_OK;
     if (sqlite3_prepare_v2(db, pass_sql, -1, &st, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db, find_start_sql, -1, &r.find_start, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, payload_sql, -1, &r.payload, NULL) != SQLITE_OK) {
+        sqlite3_prepare_v2(db, payload_sql, -1, &r.payload, NULL) != SQLITE_OK ||
+        (o->server && sqlite3_prepare_v2(db, "SELECT branch_id FROM members WHERE id = ?1", -1,
+                                         &r.find_branch, NULL) != SQLITE_OK)) {
         rc = db_err(&r);
         goto out;
     }
@@ -1024,6 +1027,7 @@ out:
     sqlite3_finalize(st);
     sqlite3_finalize(r.find_start);
     sqlite3_finalize(r.payload);
+    sqlite3_finalize(r.find_branch);
     for (int i = 0; i < 3; i++)
         free(r.buf[i]);
     amap_free(&r.day);

@@ -17,7 +17,7 @@ typedef struct qk__rollup_opts {
      * its re-scored ones from attempt_scores instead. */
     int finish_scores;
     /* Rows held before they are written out, and attempts' starts kept
-     * before they are forgotten; 0 for the defaults (256k and 1M). Tests
+     * before they are forgotten; 0 for the defaults (256k and 64k). Tests
      * set them small to check that a sum written in pieces is the same. */
     size_t flush_rows, starts_max;
 } qk__rollup_opts;

@@ -486,10 +486,77 @@ static char *rollups(const char *path, int *empty_tables)
     return text;
 }
 
-/* The events' sums are written out whenever about 1M rows are held, and
- * attempts' starts forgotten past about 1M: written every 3 rows with 2
- * starts kept (so that answers of an attempt come in a piece after its
- * start, and starts are looked up again), the roll-ups are the same. */
+/* Three attempts on 20 March begun together and answered in turn (m1 all
+ * right, m2 (an exam) and m3 half: the same wrong answers), then m1 twice
+ * more (half), and two awards of points to m1 that day. */
+static void busy_day(sfx *f)
+{
+    static const char *const right[] = {"B", "AC", "对", "1921|南湖"};
+    static const char *const half[] = {"B", "B", "对", "1900|x"};
+    static const char *const who[] = {"m1", "m2", "m3"};
+    qk_session *s[3];
+    qk_session_spec spec = QK_SESSION_SPEC_INIT;
+    spec.theme = "t1";
+    spec.order = QK_ORDER_SEQUENTIAL;
+    spec.count = 0;
+    f->base.clock.now_ms = BJ(20, 9, 0);
+    for (int k = 0; k < 3; k++) {
+        spec.mode = k == 1 ? QK_MODE_EXAM : QK_MODE_PRACTICE; /* texts of two lengths */
+        spec.time_limit_s = k == 1 ? 3600 : 0;
+        assert_int_equal(qk_session_start(&s[k], f->base.e, f->base.b, who[k], &spec), QK_OK);
+    }
+    for (int i = 0; i < 4; i++)
+        for (int k = 0; k < 3; k++) {
+            qk_item it;
+            f->base.clock.now_ms = BJ(20, 9, 1 + i);
+            assert_int_equal(qk_session_next(s[k], &it), QK_ROW);
+            assert_int_equal(qk_session_answer(s[k], k == 0 ? right[i] : half[i], NULL, NULL), QK_OK);
+        }
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(qk_session_finish(s[k], NULL), QK_OK);
+        qk_session_free(s[k]);
+    }
+    attempt(f, "m1", BJ(20, 10, 0), 0);
+    attempt(f, "m1", BJ(20, 10, 30), 0);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO events(id, device_id, seq, member_id, kind, payload, created_ms) VALUES"
+             " ('p1', 'other', 1, 'm1', 'points.award', '{\"day\":\"2026-03-20\",\"amount\":5}', %lld),"
+             " ('p2', 'other', 2, 'm1', 'points.award', '{\"day\":\"2026-03-20\",\"amount\":3}', %lld)",
+             (long long)BJ(20, 11, 0), (long long)BJ(20, 11, 1));
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+/* One value of the roll-ups, as text. */
+static char *rollup_value(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    const unsigned char *t = sqlite3_column_text(st, 0);
+    char *v = strdup(t ? (const char *)t : "NULL");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+static void assert_rollup(const char *path, const char *sql, const char *want)
+{
+    char *v = rollup_value(path, sql);
+    assert_string_equal(v, want);
+    free(v);
+}
+
+/* The events' sums are written out whenever 256k rows are held, and the
+ * attempts' starts forgotten past 64k: written every 3 rows with 1 start
+ * kept (so that interleaved attempts' starts are forgotten and looked up
+ * again, and one day's sums are merged from several writes), the roll-ups
+ * are the same, and they hold what was done on the busy day. */
 static void rollups_written_in_pieces_are_the_same(void **state)
 {
     sfx *f = *state;
@@ -502,10 +569,27 @@ static void rollups_written_in_pieces_are_the_same(void **state)
     }
     assert_int_equal(qk_session_finish(s, NULL), QK_OK);
     qk_session_free(s);
+    busy_day(f);
     json_decref(run(f, QK_STATS_MEMBERS, "2026-03-01", "2026-03-31")); /* built at once */
     int empty = 0;
     char *whole = rollups(f->path, &empty);
     assert_int_equal(empty, 0);
+    char sql[256];
+    int64_t d20 = qk_beijing_day(BJ(20, 12, 0));
+    /* m1 on the 20th: three attempts (100%, twice 2 of 6 points), 8 points */
+    snprintf(sql, sizeof sql,
+             "SELECT attempts || ' ' || scored || ' ' || round(pct_sum, 3) || ' ' || best_pct || ' '"
+             " || points || ' ' || answers || ' ' || correct FROM stat_day"
+             " WHERE day = %lld AND member_id = 'm1'", (long long)d20);
+    assert_rollup(f->path, sql, "3 3 1.667 1.0 8 12 8");
+    /* the same wrong answer to m1 (multiple choice): m1 twice, m2, m3 */
+    snprintf(sql, sizeof sql, "SELECT n FROM stat_wrong WHERE day = %lld AND q = 'm1' AND resp = 'B'",
+             (long long)d20);
+    assert_rollup(f->path, sql, "4");
+    snprintf(sql, sizeof sql,
+             "SELECT started || ' ' || scored || ' ' || h0 || ' ' || h3 FROM stat_attempts"
+             " WHERE day = %lld AND member_id = 'm1'", (long long)d20);
+    assert_rollup(f->path, sql, "3 3 2 1");
 
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
@@ -517,7 +601,7 @@ static void rollups_written_in_pieces_are_the_same(void **state)
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     int64_t last = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
-    qk__rollup_opts o = {0, 1, 3, 2};
+    qk__rollup_opts o = {0, 1, 3, 1};
     char msg[256] = "";
     assert_int_equal(qk__rollup_events(db, &o, 0, last, msg, sizeof msg), QK_OK);
     assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
