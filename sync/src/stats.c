@@ -791,6 +791,25 @@ int qk_stats_local(const char *progress_path, const qk_stats_query *q, qk_lang l
     return rc;
 }
 
+int qk_stats_local_pending(const char *progress_path, int64_t *events, char *msg, size_t msglen)
+{
+    *events = 0;
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(progress_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        snprintf(msg, msglen, "%s: %s", progress_path, db ? sqlite3_errmsg(db) : "?");
+        sqlite3_close(db);
+        return QK_EIO;
+    }
+    sqlite3_busy_timeout(db, 10000);
+    int64_t last = scalar(db, "SELECT max(rowid) FROM events", 0);
+    /* a missing stat_state reads as "none taken in" */
+    int current = scalar(db, "SELECT value FROM stat_state WHERE key = 'version'", 0) == ROLLUP_VERSION;
+    int64_t taken = current ? scalar(db, "SELECT value FROM stat_state WHERE key = 'events'", 0) : 0;
+    *events = last > taken ? last - taken : 0;
+    sqlite3_close(db);
+    return QK_OK;
+}
+
 int qk__stats_sqlite(sqlite3 *db, const char *branch, const qk_stats_query *q, qk_lang lang, json_t **out,
                      char *msg, size_t msglen)
 {

@@ -637,6 +637,29 @@ static void rollups_refreshed_a_few_events_a_transaction_are_the_same(void **sta
     free(pieces);
 }
 
+/* What a first query will have to take in: every event, none once it has
+ * run, and the new ones after more were played. */
+static void events_pending_for_the_roll_ups(void **state)
+{
+    sfx *f = *state;
+    int64_t pending = -1, total = 0;
+    char msg[256];
+    assert_int_equal(qk_engine_event_count(f->base.e, &total), QK_OK);
+    assert_int_equal(qk_stats_local_pending(f->path, &pending, msg, sizeof msg), QK_OK);
+    assert_true(total > 20);
+    assert_int_equal(pending, total);
+    json_decref(run(f, QK_STATS_MEMBERS, "2026-03-01", "2026-03-31"));
+    assert_int_equal(qk_stats_local_pending(f->path, &pending, msg, sizeof msg), QK_OK);
+    assert_int_equal(pending, 0);
+    attempt(f, "m4", BJ(20, 8, 0), 1); /* a start, four answers, a finish */
+    assert_int_equal(qk_stats_local_pending(f->path, &pending, msg, sizeof msg), QK_OK);
+    assert_int_equal(pending, 6);
+    char *missing = qkt_path(f->base.dir, "no-such.db");
+    assert_int_equal(qk_stats_local_pending(missing, &pending, msg, sizeof msg), QK_EIO);
+    assert_non_null(strstr(msg, "no-such.db"));
+    free(missing);
+}
+
 /* The pass reads payloads itself and asks SQLite's json_extract about
  * anything it does not read simply; either way a member counts as
  * json_extract reads it: a question id written with an escape is that id,
@@ -763,6 +786,7 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(rollups_written_in_pieces_are_the_same, setup, teardown),
         cmocka_unit_test_setup_teardown(payloads_count_as_json_extract_reads_them, setup, teardown),
+        cmocka_unit_test_setup_teardown(events_pending_for_the_roll_ups, setup, teardown),
         cmocka_unit_test_setup_teardown(rollups_refreshed_a_few_events_a_transaction_are_the_same,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(an_event_out_of_range_cannot_stop_the_statistics, setup,
