@@ -27,6 +27,7 @@
  * memory; writing out early only splits a sum into two upserts. */
 #include "stats_rollup.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -771,6 +772,8 @@ static int read_payload(roll *r, int kind, int member, const char *pl, size_t n,
             return 0;
         if (take_number(&f[0], &score))
             return -1;
+        if (!isfinite(score) || !isfinite(max))
+            return -1; /* 1e400: SQLite's arithmetic decides (inf/inf is NULL there, NaN here) */
         v[1].type = SQLITE_FLOAT;
         v[1].d = score / max;
         return 0;
@@ -906,7 +909,7 @@ static int take(roll *r, sqlite3_stmt *st)
     if (points)
         d[D_POINTS].i = add_sat(d[D_POINTS].i, v[1].i);
     if (is_finish && r->o->finish_scores && at >= 0 && at <= QK_EVENT_TIME_MAX_MS) {
-        int has = v[1].type != SQLITE_NULL;
+        int has = v[1].type != SQLITE_NULL && !isnan(v[1].d); /* a NaN would stop the roll-ups */
         double pct = v[1].d;
         d[D_ATTEMPTS].i++;
         if (has) {

@@ -663,7 +663,8 @@ static void events_pending_for_the_roll_ups(void **state)
 /* The pass reads payloads itself and asks SQLite's json_extract about
  * anything it does not read simply; either way a member counts as
  * json_extract reads it: a question id written with an escape is that id,
- * a number is its text, and a "correct" of 1 is right. */
+ * a number is its text, a "correct" of 1 is right, and a finish whose
+ * score and maximum overflow to infinity is finished but not scored. */
 static void payloads_count_as_json_extract_reads_them(void **state)
 {
     sfx *f = *state;
@@ -674,8 +675,11 @@ static void payloads_count_as_json_extract_reads_them(void **state)
              "INSERT INTO events(id, device_id, seq, member_id, kind, payload, created_ms) VALUES"
              " ('x1', 'other', 1, 'm1', 'answer', '{\"q\":\"s\\u0031\",\"correct\":true}', %lld),"
              " ('x2', 'other', 2, 'm1', 'answer', '{\"q\":7,\"correct\":1,\"response\":\"A\"}', %lld),"
-             " ('x3', 'other', 3, 'm2', 'answer', '{\"correct\":false,\"q\":\"m1\",\"response\":[\"A\",\"C\"]}', %lld)",
-             (long long)BJ(10, 10, 0), (long long)BJ(10, 10, 1), (long long)BJ(10, 10, 2));
+             " ('x3', 'other', 3, 'm2', 'answer', '{\"correct\":false,\"q\":\"m1\",\"response\":[\"A\",\"C\"]}', %lld),"
+             /* a broken device's finish: inf / inf is no fraction, and must not stop the roll-ups */
+             " ('x4', 'other', 4, 'm3', 'attempt.finish', '{\"score\":1e400,\"max\":1e400}', %lld)",
+             (long long)BJ(10, 10, 0), (long long)BJ(10, 10, 1), (long long)BJ(10, 10, 2),
+             (long long)BJ(10, 10, 3));
     assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     json_decref(run(f, QK_STATS_MEMBERS, "2026-03-01", "2026-03-31"));
@@ -697,6 +701,13 @@ static void payloads_count_as_json_extract_reads_them(void **state)
     assert_string_equal((const char *)sqlite3_column_text(st, 1), "[\"A\",\"C\"]");
     assert_int_equal(sqlite3_column_int(st, 2), 1);
     assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    snprintf(sql, sizeof sql,
+             "SELECT attempts || ' ' || scored || ' ' || pct_sum FROM stat_day WHERE day = %lld"
+             " AND member_id = 'm3'", (long long)qk_beijing_day(BJ(10, 0, 0)));
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "1 0 0.0");
     sqlite3_finalize(st);
     sqlite3_close(db);
 }
