@@ -775,17 +775,26 @@ static int run_stats_db(sqlite3 *db, const backend *be, const char *branch, cons
     return *out ? QK_OK : QK_ENOMEM;
 }
 
+/* A device's progress file for the statistics; NULL with msg naming it. */
+static sqlite3 *open_progress(const char *path, int flags, char *msg, size_t msglen)
+{
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
+        snprintf(msg, msglen, "%s: %s", path, db ? sqlite3_errmsg(db) : "?");
+        sqlite3_close(db);
+        return NULL;
+    }
+    sqlite3_busy_timeout(db, 10000);
+    return db;
+}
+
 int qk_stats_local(const char *progress_path, const qk_stats_query *q, qk_lang lang, json_t **out,
                    char *msg, size_t msglen)
 {
     *out = NULL;
-    sqlite3 *db = NULL;
-    if (sqlite3_open_v2(progress_path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
-        snprintf(msg, msglen, "%s: %s", progress_path, db ? sqlite3_errmsg(db) : "?");
-        sqlite3_close(db);
+    sqlite3 *db = open_progress(progress_path, SQLITE_OPEN_READWRITE, msg, msglen);
+    if (!db)
         return QK_EIO;
-    }
-    sqlite3_busy_timeout(db, 10000);
     int rc = run_stats_db(db, &local_backend, NULL, q, lang, out, msg, msglen);
     sqlite3_close(db);
     return rc;
@@ -794,13 +803,9 @@ int qk_stats_local(const char *progress_path, const qk_stats_query *q, qk_lang l
 int qk_stats_local_pending(const char *progress_path, int64_t *events, char *msg, size_t msglen)
 {
     *events = 0;
-    sqlite3 *db = NULL;
-    if (sqlite3_open_v2(progress_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        snprintf(msg, msglen, "%s: %s", progress_path, db ? sqlite3_errmsg(db) : "?");
-        sqlite3_close(db);
+    sqlite3 *db = open_progress(progress_path, SQLITE_OPEN_READONLY, msg, msglen);
+    if (!db)
         return QK_EIO;
-    }
-    sqlite3_busy_timeout(db, 10000);
     int64_t last = scalar(db, "SELECT max(rowid) FROM events", 0);
     /* a missing stat_state reads as "none taken in" */
     int current = scalar(db, "SELECT value FROM stat_state WHERE key = 'version'", 0) == ROLLUP_VERSION;

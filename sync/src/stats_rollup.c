@@ -68,6 +68,21 @@ typedef struct amap {
 #define REC_KEY 12 /* uint64_t hash, uint32_t key length */
 #define ALIGN8(x) (((x) + 7) & ~(size_t)7)
 
+/* p grown (realloc) to hold need bytes, its capacity doubled from first;
+ * NULL out of memory, p and *cap then as they were. */
+static void *grown(void *p, size_t *cap, size_t need, size_t first)
+{
+    if (need <= *cap)
+        return p;
+    size_t c = *cap ? *cap : first;
+    while (c < need)
+        c *= 2;
+    void *np = realloc(p, c);
+    if (np)
+        *cap = c;
+    return np;
+}
+
 static uint64_t fnv1a(const unsigned char *k, size_t n)
 {
     uint64_t h = 0xcbf29ce484222325ULL;
@@ -150,16 +165,10 @@ static cell *amap_get(amap *m, const unsigned char *k, size_t kn)
     if (m->slot[i])
         return rec_cells(m, (size_t)((m->slot[i] & 0xffffffffu) - 1) * 8);
     size_t need = ALIGN8(REC_KEY + kn) + m->nv * sizeof(cell);
-    if (m->alen + need > m->acap) {
-        size_t c = m->acap ? m->acap : 65536;
-        while (c < m->alen + need)
-            c *= 2;
-        unsigned char *na = realloc(m->arena, c);
-        if (!na)
-            return NULL;
-        m->arena = na;
-        m->acap = c;
-    }
+    unsigned char *na = grown(m->arena, &m->acap, m->alen + need, 65536);
+    if (!na)
+        return NULL;
+    m->arena = na;
     if (m->n == m->rcap) {
         size_t rc = m->rcap ? m->rcap * 2 : 1024;
         size_t *nr = realloc(m->rec, rc * sizeof *nr);
@@ -218,18 +227,12 @@ typedef struct keybuf {
 
 static void kb_put(keybuf *k, const void *p, size_t n)
 {
-    if (k->n + n > k->cap) {
-        size_t c = k->cap ? k->cap : 256;
-        while (c < k->n + n)
-            c *= 2;
-        unsigned char *nb = realloc(k->b, c);
-        if (!nb) {
-            k->oom = 1;
-            return;
-        }
-        k->b = nb;
-        k->cap = c;
+    unsigned char *nb = grown(k->b, &k->cap, k->n + n, 256);
+    if (!nb) {
+        k->oom = 1;
+        return;
     }
+    k->b = nb;
     memcpy(k->b + k->n, p, n);
     k->n += n;
 }
@@ -383,16 +386,10 @@ static int64_t keep_texts(roll *r, const char *const *s, int count)
     size_t need = 0;
     for (int i = 0; i < count; i++)
         need += strlen(s[i]) + 1;
-    if (r->tlen + need > r->tcap) {
-        size_t c = r->tcap ? r->tcap : 4096;
-        while (c < r->tlen + need)
-            c *= 2;
-        char *nt = realloc(r->texts, c);
-        if (!nt)
-            return 0;
-        r->texts = nt;
-        r->tcap = c;
-    }
+    char *nt = grown(r->texts, &r->tcap, r->tlen + need, 4096);
+    if (!nt)
+        return 0;
+    r->texts = nt;
     int64_t off = (int64_t)r->tlen + 1;
     for (int i = 0; i < count; i++) {
         size_t l = strlen(s[i]) + 1;
