@@ -25,14 +25,16 @@ struct qk_bundle {
     size_t n_checkpoints; /* questions that belong to lessons, not to quizzes */
     sqlite3_stmt *q_stmt, *opt_stmt, *blank_stmt, *tag_stmt;
     char *signer;
-    /* The quiz questions of the last theme asked for (a bundle never changes
-     * once open): every attempt's draw asks again, a server's judge for each. */
-    struct {
-        int valid;
-        char *theme; /* NULL: all themes */
-        char **ids;
+    /* The quiz question lists of the themes drawn from (a bundle never
+     * changes once open): read once, kept until the bundle is closed, so a
+     * server's judge or a kiosk reads each theme's list once. */
+    struct theme_list {
+        char *theme;      /* NULL: all themes */
+        const char **ids; /* into text: one allocation for the lot */
+        char *text;
         size_t n;
-    } drawn;
+    } *lists;
+    size_t n_lists;
     /* Questions kept parsed once asked for (qk_bundle_keep_questions): an
      * open-addressed table by id, at most half full. */
     struct {
@@ -41,21 +43,6 @@ struct qk_bundle {
         qk_question **slot;
     } kept;
 };
-
-static int copy_ids(char **from, size_t n, char ***ids)
-{
-    char **v = malloc((n ? n : 1) * sizeof *v);
-    if (!v)
-        return QK_ENOMEM;
-    for (size_t i = 0; i < n; i++) {
-        if (!(v[i] = qk__strdup(from[i]))) {
-            qk_strv_free(v, i);
-            return QK_ENOMEM;
-        }
-    }
-    *ids = v;
-    return QK_OK;
-}
 
 const char *qk_bundle_errmsg(const qk_bundle *b)
 {
@@ -737,76 +724,218 @@ int qk_bundle_check_signature(qk_bundle *b, qk_key *const *trusted, size_t n)
     }
 }
 
-int qk_bundle_question_ids(qk_bundle *b, const char *theme, char ***ids, size_t *n)
+/* The list of theme (NULL: every theme) that b keeps, or NULL. */
+static const struct theme_list *kept_list(const qk_bundle *b, const char *theme)
 {
-    *ids = NULL;
-    *n = 0;
-    if (b->drawn.valid && (theme ? b->drawn.theme && strcmp(theme, b->drawn.theme) == 0 : !b->drawn.theme)) {
-        int rc = copy_ids(b->drawn.ids, b->drawn.n, ids);
-        if (rc == QK_OK)
-            *n = b->drawn.n;
-        return rc;
+    for (size_t i = 0; i < b->n_lists; i++) {
+        const char *t = b->lists[i].theme;
+        if (theme ? t && strcmp(theme, t) == 0 : !t)
+            return &b->lists[i];
     }
-    sqlite3_stmt *st = NULL;
+    return NULL;
+}
+
+/* A statement listing the quiz questions of theme (NULL: every theme) as
+ * "sort, id" in their order (?1: the theme), with the condition more and
+ * the clause tail after the ORDER BY. */
+static int theme_list(qk_bundle *b, const char *theme, const char *more, const char *tail, sqlite3_stmt **st)
+{
     /* Checkpoint questions belong to their lessons, not to quizzes; most
      * bundles have none, and then no question needs looking up in them. */
-    const char *sql = theme && b->n_checkpoints
-                          ? "SELECT id FROM questions WHERE theme = ? AND id NOT IN"
-                            " (SELECT question_id FROM lesson_steps WHERE question_id IS NOT NULL)"
-                            " ORDER BY sort, id"
-                      : theme ? "SELECT id FROM questions WHERE theme = ? ORDER BY sort, id"
-                      : b->n_checkpoints
-                          ? "SELECT id FROM questions WHERE id NOT IN"
-                            " (SELECT question_id FROM lesson_steps WHERE question_id IS NOT NULL)"
-                            " ORDER BY sort, id"
-                          : "SELECT id FROM questions ORDER BY sort, id";
-    if (sqlite3_prepare_v2(b->db, sql, -1, &st, NULL) != SQLITE_OK)
+    char sql[512];
+    snprintf(sql, sizeof sql, "SELECT sort, id FROM questions WHERE %s%s%s ORDER BY sort, id%s",
+             theme ? "theme = ?1" : "1", more,
+             b->n_checkpoints ? " AND id NOT IN (SELECT question_id FROM lesson_steps"
+                                " WHERE question_id IS NOT NULL)"
+                              : "",
+             tail);
+    *st = NULL;
+    if (sqlite3_prepare_v2(b->db, sql, -1, st, NULL) != SQLITE_OK)
         return corrupt(b, sqlite3_errmsg(b->db));
     if (theme)
-        sqlite3_bind_text(st, 1, theme, -1, SQLITE_STATIC);
-    size_t cap = 0, len = 0;
-    char **v = NULL;
-    int status = QK_OK, step;
+        sqlite3_bind_text(*st, 1, theme, -1, SQLITE_STATIC);
+    return QK_OK;
+}
+
+/* The quiz questions of theme (NULL: every theme) in their order, read once
+ * into one buffer and kept for the next draw of that theme. */
+static int read_theme_ids(qk_bundle *b, const char *theme)
+{
+    sqlite3_stmt *st = NULL;
+    int status = theme_list(b, theme, "", "", &st), step;
+    if (status != QK_OK)
+        return status;
+    /* Offsets while the text grows (it moves), pointers once it is whole. */
+    size_t *at = NULL, n = 0, cap = 0, used = 0, room = 0;
+    char *text = NULL;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (len == cap) {
-            size_t ncap = cap ? cap * 2 : 64;
-            char **nv = realloc(v, ncap * sizeof *nv);
-            if (!nv) {
+        const char *id = (const char *)sqlite3_column_text(st, 1);
+        size_t len = (size_t)sqlite3_column_bytes(st, 1) + 1;
+        if (!id) {
+            status = sqlite3_errcode(b->db) == SQLITE_NOMEM ? QK_ENOMEM : corrupt(b, "questions.id");
+            break;
+        }
+        if (n == cap) {
+            size_t *v = realloc(at, (cap = cap ? 2 * cap : 256) * sizeof *v);
+            if (!v) {
                 status = QK_ENOMEM;
                 break;
             }
-            v = nv;
-            cap = ncap;
+            at = v;
         }
-        v[len] = qk__strdup((const char *)sqlite3_column_text(st, 0));
-        if (!v[len]) {
-            status = QK_ENOMEM;
-            break;
+        if (room - used < len) {
+            while (room - used < len)
+                room = room ? 2 * room : 4096;
+            char *t = realloc(text, room);
+            if (!t) {
+                status = QK_ENOMEM;
+                break;
+            }
+            text = t;
         }
-        len++;
+        memcpy(text + used, id, len);
+        at[n++] = used;
+        used += len;
     }
     if (status == QK_OK && step != SQLITE_DONE)
         status = corrupt(b, sqlite3_errmsg(b->db));
     sqlite3_finalize(st);
+    char *kept_theme = theme ? qk__strdup(theme) : NULL;
+    const char **ids = status == QK_OK ? malloc((n ? n : 1) * sizeof *ids) : NULL;
+    if (status == QK_OK && (!ids || (theme && !kept_theme)))
+        status = QK_ENOMEM;
     if (status != QK_OK) {
-        qk_strv_free(v, len);
+        free(at);
+        free(text);
+        free(kept_theme);
+        free(ids);
         return status;
+    }
+    for (size_t i = 0; i < n; i++)
+        ids[i] = text + at[i];
+    free(at);
+    struct theme_list *v = realloc(b->lists, (b->n_lists + 1) * sizeof *v);
+    if (!v) {
+        free(text);
+        free(kept_theme);
+        free(ids);
+        return QK_ENOMEM;
+    }
+    b->lists = v;
+    v[b->n_lists++] = (struct theme_list){kept_theme, ids, text, n};
+    return QK_OK;
+}
+
+int qk__bundle_theme_ids(qk_bundle *b, const char *theme, const char *const **ids, size_t *n)
+{
+    *ids = NULL;
+    *n = 0;
+    const struct theme_list *l = kept_list(b, theme);
+    if (!l) {
+        int rc = read_theme_ids(b, theme);
+        if (rc != QK_OK)
+            return rc;
+        l = &b->lists[b->n_lists - 1];
+    }
+    *ids = l->ids;
+    *n = l->n;
+    return QK_OK;
+}
+
+size_t qk__bundle_theme_count(qk_bundle *b, const char *theme)
+{
+    const struct theme_list *l = kept_list(b, theme);
+    if (l)
+        return l->n;
+    const qk_theme *t = theme ? theme_by_id(b, theme) : NULL;
+    return theme ? (t ? t->n_questions : 0) : b->info.n_questions;
+}
+
+/* A device draws once a process: positions up to this many are looked up
+ * one by one in the theme index, each skipping on from the one before
+ * (SQLite steps over an index entry faster than it hands one out), so a
+ * 10-question draw from a 20,000-question theme copies out 10 ids, not
+ * 20,000. More than this, or a bundle that keeps its questions (a server's
+ * judge, a kiosk: many draws), read the whole list once and keep it. */
+#define QK_SEEK_MAX 64
+
+int qk__bundle_theme_at(qk_bundle *b, const char *theme, const size_t *pos, size_t k, char **out)
+{
+    memset(out, 0, k * sizeof *out);
+    const struct theme_list *l = kept_list(b, theme);
+    if (!l && (k > QK_SEEK_MAX || b->kept.on)) {
+        int rc = read_theme_ids(b, theme);
+        if (rc != QK_OK)
+            return rc;
+        l = &b->lists[b->n_lists - 1];
+    }
+    if (l) {
+        for (size_t i = 0; i < k; i++) {
+            if (pos[i] >= l->n)
+                return corrupt(b, "questions");
+            if (!(out[i] = qk__strdup(l->ids[pos[i]])))
+                return QK_ENOMEM;
+        }
+        return QK_OK;
+    }
+    /* In ascending order of position, each found from the last one found. */
+    size_t order[QK_SEEK_MAX];
+    for (size_t i = 0; i < k; i++) {
+        size_t j = i;
+        for (; j > 0 && pos[order[j - 1]] > pos[i]; j--)
+            order[j] = order[j - 1];
+        order[j] = i;
+    }
+    sqlite3_stmt *first = NULL, *next = NULL;
+    int status = theme_list(b, theme, "", " LIMIT 1 OFFSET ?4", &first);
+    if (status == QK_OK)
+        status = theme_list(b, theme, " AND (sort, id) > (?2, ?3)", " LIMIT 1 OFFSET ?4", &next);
+    sqlite3_int64 last_sort = 0;
+    for (size_t i = 0; status == QK_OK && i < k; i++) {
+        size_t at = pos[order[i]], before = i ? pos[order[i - 1]] : 0;
+        sqlite3_stmt *st = i ? next : first;
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)(i ? at - before - 1 : at));
+        if (i) {
+            sqlite3_bind_int64(st, 2, last_sort);
+            sqlite3_bind_text(st, 3, out[order[i - 1]], -1, SQLITE_STATIC);
+        }
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW) {
+            last_sort = sqlite3_column_int64(st, 0);
+            const char *id = (const char *)sqlite3_column_text(st, 1);
+            if (!(out[order[i]] = id ? qk__strdup(id) : NULL))
+                status = QK_ENOMEM;
+        } else {
+            /* fewer questions than the counts said: a damaged bundle */
+            status = step == SQLITE_NOMEM ? QK_ENOMEM : corrupt(b, step == SQLITE_DONE ? "questions" : sqlite3_errmsg(b->db));
+        }
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(first);
+    sqlite3_finalize(next);
+    return status;
+}
+
+int qk_bundle_question_ids(qk_bundle *b, const char *theme, char ***ids, size_t *n)
+{
+    *ids = NULL;
+    *n = 0;
+    const char *const *kept;
+    size_t len;
+    int rc = qk__bundle_theme_ids(b, theme, &kept, &len);
+    if (rc != QK_OK)
+        return rc;
+    char **v = malloc((len ? len : 1) * sizeof *v);
+    if (!v)
+        return QK_ENOMEM;
+    for (size_t i = 0; i < len; i++) {
+        if (!(v[i] = qk__strdup(kept[i]))) {
+            qk_strv_free(v, i);
+            return QK_ENOMEM;
+        }
     }
     *ids = v;
     *n = len;
-    /* kept for the next draw of this theme (when it can be: else asked again) */
-    char **keep = NULL;
-    char *kept_theme = theme ? qk__strdup(theme) : NULL;
-    if ((!theme || kept_theme) && copy_ids(v, len, &keep) == QK_OK) {
-        qk_strv_free(b->drawn.ids, b->drawn.n);
-        free(b->drawn.theme);
-        b->drawn.ids = keep;
-        b->drawn.n = len;
-        b->drawn.theme = kept_theme;
-        b->drawn.valid = 1;
-    } else {
-        free(kept_theme);
-    }
     return QK_OK;
 }
 
@@ -1052,8 +1181,12 @@ void qk_bundle_close(qk_bundle *b)
         free(b->strings[i]);
     free(b->path);
     free(b->signer);
-    qk_strv_free(b->drawn.ids, b->drawn.n);
-    free(b->drawn.theme);
+    for (size_t i = 0; i < b->n_lists; i++) {
+        free(b->lists[i].theme);
+        free(b->lists[i].ids);
+        free(b->lists[i].text);
+    }
+    free(b->lists);
     for (size_t i = 0; i < b->kept.cap; i++)
         qk_question_free(b->kept.slot[i]);
     free(b->kept.slot);

@@ -119,6 +119,14 @@ sqlite3 *qk__bundle_db(qk_bundle *b);
  * by b, in *out, and 1; 0 when b does not keep them (*out untouched). A
  * failure is returned as a negative QK_E* status with b's message set. */
 int qk__bundle_question_kept(qk_bundle *b, const char *id, qk_question **out);
+/* The quiz questions of theme (NULL: all) in the bundle's order, borrowed:
+ * kept by b until qk_bundle_close. */
+int qk__bundle_theme_ids(qk_bundle *b, const char *theme, const char *const **ids, size_t *n);
+/* How many quiz questions theme (NULL: all) has, without reading them. */
+size_t qk__bundle_theme_count(qk_bundle *b, const char *theme);
+/* The ids at positions pos[0..k) of that list, copied into out (which the
+ * caller frees, also on failure); positions must be distinct. */
+int qk__bundle_theme_at(qk_bundle *b, const char *theme, const size_t *pos, size_t k, char **out);
 typedef struct qk_competition qk_competition;
 /* A competition a server published for bundle_id, from any database with
  * the competitions(id, bundle_id, spec) table (progress file or server store). */

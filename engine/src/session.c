@@ -1,15 +1,28 @@
 /* session.c: quiz attempts: draw, answer, finish, and resume by replaying events.
  *
- * The draw is a pure function of (bundle questions, spec, seed): the seeded
- * generator first shuffles the theme's question list, then, question by
- * question, the options of those that allow it. Resume and the server's
- * re-scoring call the same draw() with the recorded seed. */
+ * The draw is a pure function of (bundle questions, spec, seed, draw
+ * version): the seeded generator first picks the questions from the theme's
+ * list, then, question by question, shuffles the options of those that allow
+ * it. Resume and the server's re-scoring call the same draw() with the
+ * recorded seed and version (see QK_DRAW_CURRENT). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
 #include "quizkit/competition.h"
+
+/* How an attempt's questions are picked from its theme's list, recorded in
+ * its attempt.start as "draw" (absent: 1), so that a device and a server of
+ * any later version draw an attempt the same way:
+ * 1: the whole list shuffled (Fisher-Yates from the end), the first count
+ *    taken: one generator call for every question of the theme.
+ * 2: count picks, each uniform among the questions not yet picked
+ *    (Fisher-Yates from the front, stopped after count): one call for each
+ *    question asked, so a start costs the same in a theme of 100 or 100,000.
+ * Options are shuffled the same way in both. A version this engine does not
+ * know is a newer device's attempt: not resumed, not re-scored. */
+#define QK_DRAW_CURRENT 2
 
 typedef struct slot {
     qk_question *q;
@@ -39,6 +52,7 @@ struct qk_session {
     size_t count;
     int time_limit_s;
     uint64_t seed;
+    int draw; /* QK_DRAW_CURRENT, or the version an older attempt recorded */
     int64_t started_ms;
     size_t n;
     slot *slots;
@@ -131,60 +145,72 @@ static qk_session *session_new(qk_engine *e, qk_bundle *b, const char *member_id
     return s;
 }
 
+static int oom(qk_session *s)
+{
+    return qk__errf(&s->err, s->lang, QK_ENOMEM, QK_M_OOM);
+}
+
 /* Draws the attempt's questions into s->slots (see the comment at the top).
  * A review asks a fixed list in its order; the seed still shuffles options. */
 static int draw(qk_session *s)
 {
-    char **ids = NULL;
-    size_t n_ids = 0, *order = NULL;
+    size_t n_ids = s->fixed ? s->n_fixed : qk__bundle_theme_count(s->b, s->theme);
+    size_t n = s->count == 0 || s->count > n_ids ? n_ids : s->count, *order = NULL;
+    char **ids = NULL; /* the questions at order[0..n) */
     qk_rng *rng = NULL;
     int status = QK_OK;
-    if (s->fixed) {
-        ids = calloc(s->n_fixed ? s->n_fixed : 1, sizeof *ids);
-        for (size_t i = 0; ids && i < s->n_fixed; i++) {
-            if (!(ids[i] = qk__strdup(s->fixed[i])))
-                break;
-            n_ids = i + 1;
-        }
-        if (!ids || n_ids != s->n_fixed)
-            status = QK_ENOMEM;
-    } else {
-        status = qk_bundle_question_ids(s->b, s->theme, &ids, &n_ids);
-    }
-    if (status != QK_OK) {
-        qk_strv_free(ids, n_ids);
-        return qk__errf(&s->err, s->lang, status, QK_M_BUNDLE_CORRUPT, "bundle",
-                        qk_bundle_errmsg(s->b));
-    }
     if (n_ids == 0) {
         /* Named as a person knows it: the theme's title, or the whole bundle. */
         const qk_theme *t = s->theme ? qk_bundle_theme_find(s->b, s->theme) : NULL;
-        status = s->theme ? qk__errf(&s->err, s->lang, QK_ENOTFOUND, QK_M_EMPTY_THEME,
-                                     t ? t->title : s->theme)
-                          : qk__errf(&s->err, s->lang, QK_ENOTFOUND, QK_M_EMPTY_BUNDLE);
-        goto out;
+        return s->theme ? qk__errf(&s->err, s->lang, QK_ENOTFOUND, QK_M_EMPTY_THEME, t ? t->title : s->theme)
+                        : qk__errf(&s->err, s->lang, QK_ENOTFOUND, QK_M_EMPTY_BUNDLE);
     }
-    size_t n = s->count == 0 || s->count > n_ids ? n_ids : s->count;
     order = malloc(n_ids * sizeof *order);
+    ids = calloc(n, sizeof *ids);
     s->slots = calloc(n, sizeof *s->slots);
-    if (!order || !s->slots) {
-        status = QK_ENOMEM;
+    if (!order || !ids || !s->slots) {
+        status = oom(s);
         goto out;
     }
     for (size_t i = 0; i < n_ids; i++)
         order[i] = i;
     if (s->order == QK_ORDER_RANDOM) {
-        if ((status = qk_rng_new_seeded(&rng, s->seed)) != QK_OK ||
-            (!s->fixed && (status = qk_rng_shuffle(rng, order, n_ids)) != QK_OK))
+        if ((status = qk_rng_new_seeded(&rng, s->seed)) != QK_OK)
             goto out;
+        if (s->fixed) {
+            /* a fixed list keeps its order; the seed shuffles options only */
+        } else if (s->draw == 1) {
+            status = qk_rng_shuffle(rng, order, n_ids);
+        } else {
+            for (size_t i = 0; i < n && status == QK_OK; i++) {
+                uint32_t j;
+                if ((status = qk_rng_below(rng, (uint32_t)(n_ids - i), &j)) == QK_OK) {
+                    size_t t = order[i];
+                    order[i] = order[i + j];
+                    order[i + j] = t;
+                }
+            }
+        }
+        if (status != QK_OK)
+            goto out;
+    }
+    for (size_t i = 0; s->fixed && i < n; i++) {
+        if (!(ids[i] = qk__strdup(s->fixed[i]))) { /* in its own order */
+            status = oom(s);
+            goto out;
+        }
+    }
+    if (!s->fixed && (status = qk__bundle_theme_at(s->b, s->theme, order, n, ids)) != QK_OK) {
+        qk__errf(&s->err, s->lang, status, QK_M_BUNDLE_CORRUPT, "bundle", qk_bundle_errmsg(s->b));
+        goto out;
     }
     for (size_t i = 0; i < n; i++) {
         slot *sl = &s->slots[i];
-        status = qk__bundle_question_kept(s->b, ids[order[i]], &sl->q);
+        status = qk__bundle_question_kept(s->b, ids[i], &sl->q);
         if (status == 1)
             sl->kept = 1, status = QK_OK;
         else if (status == 0)
-            status = qk_bundle_question(s->b, ids[order[i]], &sl->q);
+            status = qk_bundle_question(s->b, ids[i], &sl->q);
         if (status != QK_OK) {
             qk__errf(&s->err, s->lang, status, QK_M_BUNDLE_CORRUPT, "bundle",
                      qk_bundle_errmsg(s->b));
@@ -200,13 +226,8 @@ static int draw(qk_session *s)
 out:
     qk_rng_free(rng);
     free(order);
-    qk_strv_free(ids, n_ids);
+    qk_strv_free(ids, n);
     return status;
-}
-
-static int oom(qk_session *s)
-{
-    return qk__errf(&s->err, s->lang, QK_ENOMEM, QK_M_OOM);
 }
 
 /* Review and spaced repetition ask a fixed list: ids, in their order, that
@@ -397,6 +418,7 @@ int qk_session_start(qk_session **out, qk_engine *e, qk_bundle *b, const char *m
     s->order = spec->order;
     s->count = spec->count;
     s->seed = spec->seed;
+    s->draw = QK_DRAW_CURRENT;
     if (!spec->has_seed && qk_rng_os_seed(&s->seed) != QK_OK)
         return qk__errf(&s->err, s->lang, QK_EIO, QK_M_P_OPEN, "seed", "entropy");
     int status = prepare_mode(s, spec);
@@ -423,9 +445,9 @@ int qk_session_start(qk_session **out, qk_engine *e, qk_bundle *b, const char *m
         qk__buf_json_str(&p, s->theme);
     else
         qk__buf_str(&p, "null");
-    qk__buf_fmt(&p, ",\"count\":%zu,\"order\":\"%s\",\"time_limit_s\":%d,\"seed\":\"%llu\"",
+    qk__buf_fmt(&p, ",\"count\":%zu,\"order\":\"%s\",\"time_limit_s\":%d,\"seed\":\"%llu\",\"draw\":%d",
                 s->count, s->order == QK_ORDER_RANDOM ? "random" : "sequential", s->time_limit_s,
-                (unsigned long long)s->seed);
+                (unsigned long long)s->seed, s->draw);
     if (s->day[0])
         qk__buf_fmt(&p, ",\"day\":\"%s\"", s->day);
     if (s->comp) {
@@ -516,6 +538,7 @@ typedef struct attempt_log {
     char *mode, *theme, *order, *seed, *questions, *competition, *day;
     int64_t count;
     int time_limit_s;
+    int64_t draw; /* its "draw": 1 when not recorded, -1 when not a number */
     logged_answer *answers; /* in the order they were given (seq) */
     size_t n_answers, cap;
     int finished; /* its attempt.finish was read */
@@ -548,7 +571,9 @@ static int reader_open(log_reader *r, sqlite3 *db)
                                 " json_extract(?1, '$.count'), json_extract(?1, '$.order'),"
                                 " json_extract(?1, '$.time_limit_s'), json_extract(?1, '$.seed'),"
                                 " json_extract(?1, '$.questions'), json_extract(?1, '$.competition'),"
-                                " json_extract(?1, '$.day')",
+                                " json_extract(?1, '$.day'),"
+                                " CASE WHEN json_type(?1, '$.draw') IS NULL THEN 1"
+                                " WHEN json_type(?1, '$.draw') = 'integer' THEN json_extract(?1, '$.draw') ELSE -1 END",
                                 -1, SQLITE_PREPARE_PERSISTENT, &r->start, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v3(db,
@@ -634,6 +659,7 @@ static int log_add(log_reader *r, attempt_log *log, const char *kind, const char
         log->questions = col_copy(st, 6, &oom);
         log->competition = col_copy(st, 7, &oom);
         log->day = col_copy(st, 8, &oom);
+        log->draw = sqlite3_column_int64(st, 9);
     } else if (st == r->finish) {
         log->finished = 1;
         log->score = sqlite3_column_int64(st, 0);
@@ -755,6 +781,11 @@ static int load_log(qk_session *s, log_reader *r, const attempt_log *log, find_c
     s->order = log->order && strcmp(log->order, "sequential") == 0 ? QK_ORDER_SEQUENTIAL : QK_ORDER_RANDOM;
     s->time_limit_s = log->time_limit_s;
     s->seed = log->seed ? strtoull(log->seed, NULL, 10) : 0;
+    if (log->draw < 1)
+        return qk__errf(&s->err, s->lang, QK_ECORRUPT, QK_M_S_REPLAY, s->attempt_id);
+    if (log->draw > QK_DRAW_CURRENT)
+        return qk__errf(&s->err, s->lang, QK_EVERSION, QK_M_S_DRAW, s->attempt_id, (long long)log->draw);
+    s->draw = (int)log->draw;
     if (s->mode == QK_MODE_DAILY)
         snprintf(s->day, sizeof s->day, "%s", log->day ? log->day : "");
     if (!log->questions || s->mode < QK_MODE_PRACTICE || s->mode > QK_MODE_COMPETITION)

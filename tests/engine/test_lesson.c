@@ -216,6 +216,53 @@ static void checkpoint_questions_stay_out_of_quizzes(void **state)
     qk_strv_free(ids, n);
 }
 
+/* A device looks a draw's few questions up in the theme index; a server's
+ * judge reads the theme's whole list once and picks from it. The two must
+ * give the same questions for every seed, count and theme, checkpoint
+ * questions left out of both (the samples have some). */
+static void draws_from_the_index_and_from_the_list_agree(void **state)
+{
+    fx *f = *state;
+    char *path = qkt_path(f->dir, "samples.qkb");
+    qk_bundle *judge = NULL;
+    assert_int_equal(qk_bundle_open(&judge, path, 0, QK_LANG_EN), QK_OK);
+    qk_bundle_keep_questions(judge);
+    const qk_bundle_info *in = qk_bundle_info_get(f->b);
+    const size_t counts[] = {1, 10, 64, 65, 0};
+    size_t draws = 0;
+    for (size_t t = 0; t <= in->n_themes; t++) {
+        const char *theme = t < in->n_themes ? qk_bundle_theme(f->b, t)->id : NULL;
+        for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+            for (uint64_t seed = 1; seed <= 6; seed++) {
+                qk_session_spec spec = QK_SESSION_SPEC_INIT;
+                spec.theme = theme;
+                spec.count = counts[c];
+                spec.has_seed = 1;
+                spec.seed = seed * 7919 + c;
+                qk_session *a = NULL, *b = NULL;
+                assert_int_equal(qk_session_start(&a, f->e, f->b, NULL, &spec), QK_OK);
+                assert_int_equal(qk_session_start(&b, f->e, judge, NULL, &spec), QK_OK);
+                qk_item x, y;
+                size_t i = 0;
+                for (; qk_session_review(a, i, &x, NULL) == QK_OK; i++) {
+                    assert_int_equal(qk_session_review(b, i, &y, NULL), QK_OK);
+                    assert_string_equal(x.q->id, y.q->id);
+                    assert_null(strstr(x.q->id, "lesson-"));
+                }
+                assert_int_not_equal(qk_session_review(b, i, &y, NULL), QK_OK);
+                size_t in_theme = theme ? qk_bundle_theme(f->b, t)->n_questions : in->n_questions;
+                assert_int_equal(i, counts[c] && counts[c] < in_theme ? counts[c] : in_theme);
+                qk_session_free(a);
+                qk_session_free(b);
+                draws++;
+            }
+        }
+    }
+    assert_true(draws >= 60);
+    qk_bundle_close(judge);
+    free(path);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -226,6 +273,7 @@ int main(void)
         T(theory_needs_every_checkpoint_right),
         T(a_lesson_resumes_where_it_was_left),
         T(checkpoint_questions_stay_out_of_quizzes),
+        T(draws_from_the_index_and_from_the_list_agree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
 /* Tests for engine/src/session.c: practice, exam, time limits, resume. */
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -436,6 +437,119 @@ static void letters_shown_are_the_letters_judged_and_kept(void **state)
     qk_session_free(s);
 }
 
+/* The questions an attempt asks and their options, as drawn:
+ * "id:option|option …" for each, space-separated. */
+static void drawn_text(qk_session *s, char *out, size_t cap)
+{
+    size_t len = 0;
+    out[0] = 0;
+    qk_item it;
+    for (size_t i = 0; qk_session_review(s, i, &it, NULL) == QK_OK; i++) {
+        len += (size_t)snprintf(out + len, cap - len, "%s%s:", i ? " " : "", it.q->id);
+        for (size_t d = 0; d < it.q->n_options; d++)
+            len += (size_t)snprintf(out + len, cap - len, "%s%s", d ? "|" : "", it.option_text[d]);
+        assert_true(len < cap);
+    }
+}
+
+/* Rewrites the one attempt.start as another device would have written it
+ * (the log is append-only to the engine; this stands in for that device). */
+static void set_start(fx *f, const char *set)
+{
+    char *p = qkt_path(f->dir, "progress.db");
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "DROP TRIGGER IF EXISTS events_no_update;"
+             " UPDATE events SET payload = %s WHERE kind = 'attempt.start'", set);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_changes(db), 1);
+    sqlite3_close(db);
+    free(p);
+}
+
+/* What a seed draws is a promise to every device and server that will
+ * replay the attempt, so it is pinned for each draw version: 2 for new
+ * attempts, 1 for attempts recorded before "draw" was (by quizkit up to
+ * 9bb3229, whose draw of seed 99 this is). */
+#define DRAW1_SEED99 "m1:丁|甲|乙|丙 s1:甲|乙|丙|丁 j1: f1: s2:一|二|以上都对"
+#define DRAW1_SEED99_IDS "[\"m1\",\"s1\",\"j1\",\"f1\",\"s2\"]"
+#define DRAW2_SEED99 "s2:一|二|以上都对 s1:甲|丁|丙|乙 m1:丙|乙|甲|丁 f1: j1:"
+
+static void draws_are_pinned_for_each_recorded_version(void **state)
+{
+    fx *f = *state;
+    qk_session_spec spec = QK_SESSION_SPEC_INIT;
+    spec.has_seed = 1;
+    spec.seed = 99;
+    spec.count = 0;
+    qk_session *s = NULL;
+    char got[512];
+    assert_int_equal(qk_session_start(&s, f->e, f->b, NULL, &spec), QK_OK);
+    drawn_text(s, got, sizeof got);
+    assert_string_equal(got, DRAW2_SEED99);
+    qk_session_free(s);
+
+    /* the same attempt as an older device recorded it: no "draw" */
+    set_start(f, "json_set(json_remove(payload, '$.draw'), '$.questions', json('" DRAW1_SEED99_IDS "'))");
+    assert_int_equal(qk_session_resume(&s, f->e, f->b, NULL), QK_OK);
+    drawn_text(s, got, sizeof got);
+    assert_string_equal(got, DRAW1_SEED99);
+    qk_session_free(s);
+
+    /* a newer device's draw is not guessed at */
+    set_start(f, "json_set(payload, '$.draw', 3)");
+    assert_int_equal(qk_session_resume(&s, f->e, f->b, NULL), QK_EVERSION);
+    assert_non_null(strstr(qk_session_errmsg(s), "draw method 3"));
+    qk_session_free(s);
+    set_start(f, "json_set(payload, '$.draw', '2')");
+    assert_int_equal(qk_session_resume(&s, f->e, f->b, NULL), QK_ECORRUPT);
+    assert_non_null(strstr(qk_session_errmsg(s), "cannot resume attempt"));
+    qk_session_free(s);
+}
+
+/* Draw 2 picks each question as likely as any other, and never one twice:
+ * 100 draws a question of one each, and whole-bundle draws are each a
+ * permutation. (Seeds fixed: the counts are the same on every run.) */
+static void every_question_is_drawn_alike(void **state)
+{
+    fx *f = *state;
+    char **ids = NULL;
+    size_t n = 0;
+    assert_int_equal(qk_bundle_question_ids(f->b, NULL, &ids, &n), QK_OK);
+    assert_true(n >= 5);
+    int seen[16] = {0};
+    assert_true(n <= 16);
+    for (uint64_t seed = 1; seed <= 100 * n; seed++) {
+        qk_session_spec spec = QK_SESSION_SPEC_INIT;
+        spec.has_seed = 1;
+        spec.seed = seed;
+        spec.count = seed % 7 == 0 ? 0 : 1;
+        qk_session *s = NULL;
+        assert_int_equal(qk_session_start(&s, f->e, f->b, NULL, &spec), QK_OK);
+        qk_item it;
+        size_t drawn = 0;
+        int picked[16] = {0};
+        for (; qk_session_review(s, drawn, &it, NULL) == QK_OK; drawn++) {
+            size_t k = 0;
+            while (k < n && strcmp(ids[k], it.q->id) != 0)
+                k++;
+            assert_true(k < n);
+            assert_int_equal(picked[k]++, 0); /* never twice */
+            if (drawn == 0)
+                seen[k]++;
+        }
+        assert_int_equal(drawn, spec.count ? 1 : n);
+        qk_session_free(s);
+    }
+    for (size_t k = 0; k < n; k++) {
+        print_message("%s first %d times of %zu\n", ids[k], seen[k], 100 * n);
+        assert_in_range(seen[k], 65, 135); /* 100 expected; a 3.5-sigma band */
+    }
+    qk_strv_free(ids, n);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -453,6 +567,8 @@ int main(void)
         T(bad_specs_are_refused),
         T(count_larger_than_the_theme_takes_all),
         T(letters_shown_are_the_letters_judged_and_kept),
+        T(draws_are_pinned_for_each_recorded_version),
+        T(every_question_is_drawn_alike),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
