@@ -788,11 +788,63 @@ static void the_server_rescores_attempts_and_flags_lies(void **state)
     free(db2);
 }
 
+/* A device newer than the server draws by rules the server does not know
+ * (here "draw":3): the server does not guess, it keeps the attempt unscored
+ * with the reason, which names the draw. Draw 2 and old starts without
+ * "draw" (draw 1) are judged as the device drew them. */
+static void a_draw_the_server_does_not_know_stays_unscored(void **state)
+{
+    sx *x = *state;
+    qk_store_set_bundles(x->store, x->dir);
+    qk_session_spec spec = QK_SESSION_SPEC_INIT;
+    spec.theme = "t1";
+    spec.count = 2;
+    qk_session *s = NULL;
+    assert_int_equal(qk_session_start(&s, x->e, x->b, NULL, &spec), QK_OK);
+    qk_item it;
+    while (qk_session_next(s, &it) == QK_ROW)
+        assert_int_equal(qk_session_answer(s, it.q->type == QK_Q_JUDGE ? "对" : "A", NULL, NULL), QK_OK);
+    assert_int_equal(qk_session_finish(s, NULL), QK_OK);
+    qk_session_free(s);
+    assert_int_equal(export(x, 0), 4);
+    size_t len = 0;
+    int err = 0;
+    char *text = qk__read_maybe_gz(x->batch, &len, &err);
+    json_error_t jerr;
+    json_t *events = json_loads(strchr(text, '\n') + 1, 0, &jerr);
+    json_t *start = json_array_get(events, 0);
+    assert_string_equal(json_string_value(json_object_get(start, "kind")), "attempt.start");
+    json_t *p = json_deep_copy(json_object_get(start, "payload"));
+    assert_int_equal(json_integer_value(json_object_get(p, "draw")), 2);
+    json_object_set_new(p, "draw", json_integer(3));
+    char *newer = json_dumps(p, JSON_COMPACT);
+    json_decref(p);
+    json_decref(events);
+    free(text);
+    rewrite(x, x->key, newer);
+    free(newer);
+    qk_import_result r;
+    assert_int_equal(qk_store_import(x->store, x->batch, &r), QK_OK);
+    assert_int_equal(r.rescored, 0);
+    assert_int_equal(r.unscored, 1);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open(x->db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT note, server_score IS NULL FROM attempt_scores", -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_non_null(strstr((const char *)sqlite3_column_text(st, 0), "draw method 3"));
+    assert_int_equal(sqlite3_column_int(st, 1), 1);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(a_batch_travels_and_comes_back_acknowledged),
+        T(a_draw_the_server_does_not_know_stays_unscored),
         T(gaps_hold_back_the_acknowledgement),
         T(an_altered_file_is_refused_whole),
         T(a_streamed_file_is_judged_at_its_end),
