@@ -90,8 +90,31 @@ static int wait_enter(cli *c, cli_msg prompt)
 /* Shows the question and reads the answer under the engine's clock: the
  * countdown line above the prompt ticks every second on a terminal. Returns
  * 0 with fb filled, or an exit status. */
-static int ask(cli *c, qk_session *s, const qk_item *it, qk_feedback *fb)
+/* Who takes the answer: a solo entry's session, or a hot-seat game (which
+ * keeps the turns; its session only shows the clock). */
+typedef struct answerer {
+    qk_session *s;
+    qk_hotseat *g;
+} answerer;
+
+static int give(const answerer *a, const char *line, qk_feedback *fb, qk_answer_problem *problem)
 {
+    return a->g ? qk_hotseat_answer(a->g, line, fb, problem) : qk_session_answer(a->s, line, fb, problem);
+}
+
+static int miss(const answerer *a, qk_feedback *fb)
+{
+    return a->g ? qk_hotseat_expire(a->g, fb) : qk_session_expire(a->s, fb);
+}
+
+static const char *answer_errmsg(const answerer *a)
+{
+    return a->g ? qk_hotseat_errmsg(a->g) : qk_session_errmsg(a->s);
+}
+
+static int ask(cli *c, const answerer *a, const qk_item *it, qk_feedback *fb)
+{
+    qk_session *s = a->s;
     char pts[16];
     fmt_points(pts, sizeof pts, (qk_centi)it->q->points * 100);
     fputc('\n', stdout);
@@ -127,7 +150,7 @@ static int ask(cli *c, qk_session *s, const qk_item *it, qk_feedback *fb)
             return EXIT_INTERRUPTED;
         if (r == TERM_TIMEOUT) {
             /* Make sure the limit has passed on the engine's own clock. */
-            while (qk_session_expire(s, fb) == QK_ESTATE) {
+            while (miss(a, fb) == QK_ESTATE) {
                 struct timespec ts = {0, 20L * 1000000};
                 nanosleep(&ts, NULL);
             }
@@ -137,13 +160,13 @@ static int ask(cli *c, qk_session *s, const qk_item *it, qk_feedback *fb)
         if (!isatty(0))
             printf("%s\n", line);
         qk_answer_problem problem;
-        int rc = qk_session_answer(s, line, fb, &problem);
+        int rc = give(a, line, fb, &problem);
         if (rc == QK_EINVAL) {
             explain_problem(c, it->q, problem);
             continue;
         }
         if (rc != QK_OK) {
-            err_text(c, qk_session_errmsg(s));
+            err_text(c, answer_errmsg(a));
             return EXIT_FAIL;
         }
         return 0;
@@ -250,7 +273,8 @@ static int solo(cli *c, const char *comp, const char *member, int guest)
     int rc;
     while ((rc = qk_session_next(s, &it)) == QK_ROW) {
         qk_feedback fb;
-        if ((status = ask(c, s, &it, &fb)) != 0) {
+        answerer a = {s, NULL};
+        if ((status = ask(c, &a, &it, &fb)) != 0) {
             /* Leaving ends the entry as it stands; it still counts. */
             qk_summary part;
             if (qk_session_finish(s, &part) == QK_OK)
@@ -283,55 +307,89 @@ typedef struct player {
     const char *id; /* NULL: a guest; after the PIN, who */
     char who[CLI_ID_BUF];
     char name[128];
-    qk_session *s;
-    int points;
-    int64_t answer_ms;
-    size_t correct;
-    qk_summary sum;
 } player;
 
-/* The engine's order of entries; the players of one game finish together. */
-static int cmp_players(const void *a, const void *b)
+static void scoreboard(cli *c, const qk_hotseat *g, size_t done, size_t total)
 {
-    const player *x = *(const player *const *)a, *y = *(const player *const *)b;
-    qk_board_key kx = {x->points, x->answer_ms, 0}, ky = {y->points, y->answer_ms, 0};
-    return qk_board_cmp(&kx, &ky);
-}
-
-static void scoreboard(cli *c, player *p, size_t n, size_t done, size_t total)
-{
-    player *order[MAX_PLAYERS];
-    for (size_t i = 0; i < n; i++)
-        order[i] = &p[i];
-    qsort(order, n, sizeof *order, cmp_players);
+    size_t order[QK_HS_MAX_PLAYERS];
+    int rank[QK_HS_MAX_PLAYERS];
+    qk_hotseat_standings(g, order, rank);
+    qk_hs_state st;
+    qk_hotseat_state(g, &st);
     out(c, stdout, M_C_SCOREBOARD, done, total);
-    for (size_t i = 0; i < n; i++)
-        out(c, stdout, M_C_SCORE_LINE, (int)i + 1, order[i]->name, order[i]->points);
+    for (size_t i = 0; i < st.players; i++) {
+        const qk_hs_player *p = qk_hotseat_player(g, order[i]);
+        out(c, stdout, M_C_SCORE_LINE, rank[i], p->name, p->points);
+    }
 }
 
-/* One player's turn at the current question of their session. */
-static int turn(cli *c, player *pl, size_t qi, size_t total)
+static void podium(cli *c, const qk_hotseat *g)
+{
+    size_t order[QK_HS_MAX_PLAYERS];
+    int rank[QK_HS_MAX_PLAYERS];
+    qk_hotseat_standings(g, order, rank);
+    qk_hs_state st;
+    qk_hotseat_state(g, &st);
+    out(c, stdout, M_C_PODIUM);
+    static const char *const medals[] = {"🥇", "🥈", "🥉"};
+    for (size_t i = 0; i < st.players; i++) {
+        const qk_hs_player *p = qk_hotseat_player(g, order[i]);
+        out(c, stdout, M_C_PODIUM_LINE, rank[i] <= 3 ? medals[rank[i] - 1] : "  ", rank[i], p->name, p->points,
+            p->correct, (double)p->answer_ms / 1000.0);
+    }
+}
+
+/* The handover to the player whose turn it is, their question and feedback. */
+static int turn(cli *c, qk_hotseat *g, const qk_hs_state *st)
 {
     if (isatty(1))
         fputs("\x1b[2J\x1b[H", stdout); /* a clean screen for each player */
-    out(c, stdout, M_C_TURN, pl->name, qi + 1, total);
+    out(c, stdout, M_C_TURN, qk_hotseat_player(g, st->turn)->name, st->question + 1, st->total);
     fflush(stdout);
     int status = wait_enter(c, M_EMPTY);
     if (status)
         return status;
     qk_item it;
-    if (qk_session_next(pl->s, &it) != QK_ROW) {
-        err_text(c, qk_session_errmsg(pl->s));
+    if (qk_hotseat_reveal(g, &it) != QK_OK) {
+        err_text(c, qk_hotseat_errmsg(g));
         return EXIT_FAIL;
     }
     qk_feedback fb;
-    if ((status = ask(c, pl->s, &it, &fb)) != 0)
+    answerer a = {qk_hotseat_session(g), g};
+    if ((status = ask(c, &a, &it, &fb)) != 0)
         return status;
     show_gain(c, &fb, it.q);
-    pl->points += fb.comp_points;
-    pl->correct += fb.correct ? 1 : 0;
-    pl->answer_ms += fb.elapsed_ms;
     return 0;
+}
+
+/* A game through the engine's hot-seat state machine (quizkit/hotseat.h),
+ * the one the kiosk plays too; this shows each step and waits for Enter
+ * where the screen passes to another player. */
+static int play_game(cli *c, qk_hotseat *g)
+{
+    qk_hs_state st;
+    for (qk_hotseat_state(g, &st); st.phase != QK_HS_PODIUM; qk_hotseat_state(g, &st)) {
+        int status, turns = st.order == QK_HS_TURNS, pass;
+        if (st.phase == QK_HS_HANDOVER) {
+            if ((status = turn(c, g, &st)) != 0)
+                return status;
+            continue;
+        }
+        if (st.phase == QK_HS_FEEDBACK) {
+            pass = turns && st.turn + 1 < st.players;
+        } else {
+            scoreboard(c, g, turns ? st.question : st.total, st.total);
+            pass = turns ? st.question < st.total : st.turn + 1 < st.players;
+        }
+        if (pass && (status = wait_enter(c, M_C_PASS)) != 0)
+            return status;
+        if (qk_hotseat_continue(g) != QK_OK) {
+            err_text(c, qk_hotseat_errmsg(g));
+            return EXIT_FAIL;
+        }
+    }
+    podium(c, g);
+    return EXIT_OK;
 }
 
 static int hotseat(cli *c, const char *comp, const char *players, const char *mode,
@@ -369,7 +427,8 @@ static int hotseat(cli *c, const char *comp, const char *players, const char *mo
     }
     for (size_t i = 0; i < n; i++) {
         for (size_t k = 0; k < i; k++) {
-            if (p[i].id && p[k].id && strcasecmp(p[i].id, p[k].id) == 0) { /* ids compare without case */
+            /* before anyone types a PIN (the game checks again) */
+            if (p[i].id && p[k].id && strcasecmp(p[i].id, p[k].id) == 0) {
                 err(c, M_C_DUP_PLAYER, p[i].id);
                 goto done;
             }
@@ -377,10 +436,12 @@ static int hotseat(cli *c, const char *comp, const char *players, const char *mo
     }
     qk_engine *e = NULL;
     qk_bundle *b = NULL;
+    qk_hotseat *g = NULL;
     status = EXIT_FAIL;
     if (engine_open(c, &e) || bundle_open_current(c, NULL, &b))
         goto close;
     /* Everyone joins with their PIN before the game starts. */
+    const char *members[MAX_PLAYERS], *names[MAX_PLAYERS];
     for (size_t i = 0; i < n; i++) {
         if (p[i].id) {
             qk_member *m = NULL;
@@ -392,85 +453,19 @@ static int hotseat(cli *c, const char *comp, const char *players, const char *mo
         } else {
             snprintf(p[i].name, sizeof p[i].name, "%s%zu", M(c, M_C_GUEST), ++guests);
         }
+        members[i] = p[i].id;
+        names[i] = p[i].name;
     }
     status = EXIT_FAIL;
-    qk_competition *def = NULL;
-    if (qk_competition_find(e, b, comp, &def) != QK_OK) {
+    int rc = qk_hotseat_start(&g, e, b, comp, members, names, n, turns ? QK_HS_TURNS : QK_HS_ROUNDS);
+    if (rc == QK_ENOTFOUND)
         err(c, M_C_NOT_FOUND, comp);
-        goto close;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (qk_competition_check(e, def, p[i].id) != QK_OK) {
-            err_text(c, qk_engine_errmsg(e));
-            qk_competition_free(def);
-            goto close;
-        }
-    }
-    size_t total = question_count(def, b);
-    qk_competition_free(def);
-    /* Taking turns, everyone sees the same question at the same step: one
-     * shared order for the game. */
-    uint64_t seed = 0;
-    qk_rng_os_seed(&seed);
-    for (size_t i = 0; i < n; i++) {
-        if (start_entry(c, e, b, comp, p[i].id, turns, seed, &p[i].s))
-            goto close;
-    }
-
-    if (turns) {
-        for (size_t q = 0; q < total; q++) {
-            for (size_t i = 0; i < n; i++) {
-                if ((status = turn(c, &p[i], q, total)) != 0 ||
-                    (i + 1 < n && (status = wait_enter(c, M_C_PASS)) != 0))
-                    goto close;
-            }
-            scoreboard(c, p, n, q + 1, total);
-            if (q + 1 < total && (status = wait_enter(c, M_C_PASS)) != 0)
-                goto close;
-        }
-    } else {
-        for (size_t i = 0; i < n; i++) {
-            for (size_t q = 0; q < total; q++) {
-                if ((status = turn(c, &p[i], q, total)) != 0)
-                    goto close;
-            }
-            scoreboard(c, p, n, total, total);
-            if (i + 1 < n && (status = wait_enter(c, M_C_PASS)) != 0)
-                goto close;
-        }
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (qk_session_finish(p[i].s, &p[i].sum) != QK_OK) {
-            err_text(c, qk_session_errmsg(p[i].s));
-            goto close;
-        }
-        /* The engine's totals (whole limit for misses) decide the podium. */
-        p[i].points = p[i].sum.comp_points;
-        p[i].answer_ms = p[i].sum.answer_ms;
-        p[i].correct = p[i].sum.correct;
-    }
-    player *order[MAX_PLAYERS];
-    for (size_t i = 0; i < n; i++)
-        order[i] = &p[i];
-    qsort(order, n, sizeof *order, cmp_players);
-    out(c, stdout, M_C_PODIUM);
-    static const char *const medals[] = {"🥇", "🥈", "🥉"};
-    for (size_t i = 0; i < n; i++) {
-        int rank = i > 0 && order[i]->points == order[i - 1]->points &&
-                           order[i]->answer_ms == order[i - 1]->answer_ms
-                       ? (int)i
-                       : (int)i + 1;
-        out(c, stdout, M_C_PODIUM_LINE, i < 3 ? medals[i] : "  ", rank, order[i]->name,
-            order[i]->points, order[i]->correct, (double)order[i]->answer_ms / 1000.0);
-    }
-    status = EXIT_OK;
+    else if (rc != QK_OK)
+        err_text(c, qk_hotseat_errmsg(g));
+    else
+        status = play_game(c, g);
 close:
-    for (size_t i = 0; i < n && i < MAX_PLAYERS; i++) {
-        /* A game left half-way ends every entry as it stands; they count. */
-        if (status != EXIT_OK && p[i].s)
-            qk_session_finish(p[i].s, NULL);
-        qk_session_free(p[i].s);
-    }
+    qk_hotseat_free(g); /* a game left half-way ends every entry as it stands; they count */
     qk_bundle_close(b);
     qk_engine_close(e);
 done:

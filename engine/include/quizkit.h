@@ -20,6 +20,7 @@
 #include "quizkit/points.h"
 #include "quizkit/lesson.h"
 #include "quizkit/competition.h"
+#include "quizkit/hotseat.h"
 #include "quizkit/pad.h"
 
 #endif

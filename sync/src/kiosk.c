@@ -18,24 +18,13 @@
 #define MAX_PLAYERS 8
 #define SMALL_BODY ((size_t)16 * 1024)
 
-/* A hot-seat game: players take turns at one screen, each with their own
- * competition entry (the same questions in the same order). */
-typedef enum { HS_HANDOVER, HS_QUESTION, HS_FEEDBACK, HS_SCOREBOARD, HS_PODIUM } hs_phase;
-typedef struct hs_player {
-    char *member; /* NULL: a guest */
-    char *name;
-    qk_session *s;
-    int points;
-    size_t correct;
-    int64_t answer_ms;
-} hs_player;
-typedef struct hotseat {
-    char *competition, *title;
-    hs_player p[MAX_PLAYERS];
-    size_t n, q, total, turn; /* question q (0-based), whose turn */
-    hs_phase phase;
+/* A hot-seat game on a screen: the engine's state machine (quizkit/hotseat.h,
+ * the one `quizkit compete hotseat` plays too) and the last feedback, shown
+ * until the next player takes over. */
+typedef struct game {
+    qk_hotseat *g;
     json_t *last_feedback;
-} hotseat;
+} game;
 
 /* A screen session: a member (or a guest, or a hot-seat game) from login to logout. */
 typedef struct screen {
@@ -45,7 +34,7 @@ typedef struct screen {
     int64_t last_ms;
     qk_session *quiz;
     qk_lesson *lesson;
-    hotseat *game;
+    game *game;
 } screen;
 
 struct qk_kiosk {
@@ -85,21 +74,12 @@ static void ok(call *c, json_t *body)
     qk_http_json(c->rs, 200, body);
 }
 
-static void end_game(hotseat *g)
+static void end_game(game *g)
 {
     if (!g)
         return;
-    for (size_t i = 0; i < g->n; i++) {
-        /* a game left half-way ends every entry as it stands; they count */
-        if (g->phase != HS_PODIUM && g->p[i].s)
-            qk_session_finish(g->p[i].s, NULL);
-        qk_session_free(g->p[i].s);
-        free(g->p[i].member);
-        free(g->p[i].name);
-    }
+    qk_hotseat_free(g->g); /* a game left half-way ends every entry as it stands; they count */
     json_decref(g->last_feedback);
-    free(g->competition);
-    free(g->title);
     free(g);
 }
 
@@ -812,38 +792,37 @@ static void h_compete(call *c)
     ok(c, quiz_state(c));
 }
 
-static json_t *players_json(const hotseat *g)
+static json_t *players_json(const qk_hotseat *g)
 {
     json_t *a = json_array();
-    for (size_t i = 0; i < g->n; i++)
-        json_array_append_new(a, json_pack("{s:s, s:b, s:i, s:I, s:I}", "name", g->p[i].name, "guest",
-                                           !g->p[i].member, "points", g->p[i].points, "correct",
-                                           (json_int_t)g->p[i].correct, "answer_ms",
-                                           (json_int_t)g->p[i].answer_ms));
+    qk_hs_state st;
+    qk_hotseat_state(g, &st);
+    for (size_t i = 0; i < st.players; i++) {
+        const qk_hs_player *p = qk_hotseat_player(g, i);
+        json_array_append_new(a, json_pack("{s:s, s:b, s:i, s:I, s:I}", "name", p->name, "guest", !p->member,
+                                           "points", p->points, "correct", (json_int_t)p->correct, "answer_ms",
+                                           (json_int_t)p->answer_ms));
+    }
     return a;
 }
 
-static const char *const phase_names[] = {"handover", "question", "feedback", "scoreboard", "podium"};
-
 static void game_reply(call *c, json_t *extra)
 {
-    hotseat *g = c->sc->game;
-    json_t *st = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:o}", "competition", g->competition,
-                           "title", g->title, "phase", phase_names[g->phase], "question",
-                           (json_int_t)g->q, "total", (json_int_t)g->total, "turn", (json_int_t)g->turn,
-                           "player", g->p[g->turn].name, "players", players_json(g));
-    if (g->last_feedback && g->phase == HS_FEEDBACK)
-        json_object_set(st, "feedback", g->last_feedback);
-    if (g->phase == HS_PODIUM) { /* with the kiosk's own leaderboard */
-        qk_competition *def = NULL;
-        json_object_set_new(st, "board", qk_competition_find(c->k->e, c->k->b, g->competition, &def) == QK_OK
-                                             ? board_json(c, def)
-                                             : json_array());
-        qk_competition_free(def);
-    }
+    game *gm = c->sc->game;
+    qk_hs_state st;
+    qk_hotseat_state(gm->g, &st);
+    const qk_competition *def = qk_hotseat_competition(gm->g);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:o}", "competition", def->id, "title", def->title,
+                          "phase", qk_hs_phase_name(st.phase), "question", (json_int_t)st.question, "total",
+                          (json_int_t)st.total, "turn", (json_int_t)st.turn, "player",
+                          qk_hotseat_player(gm->g, st.turn)->name, "players", players_json(gm->g));
+    if (gm->last_feedback && st.phase == QK_HS_FEEDBACK)
+        json_object_set(o, "feedback", gm->last_feedback);
+    if (st.phase == QK_HS_PODIUM) /* with the kiosk's own leaderboard */
+        json_object_set_new(o, "board", board_json(c, def));
     if (extra)
-        json_object_update_new(st, extra);
-    ok(c, st);
+        json_object_update_new(o, extra);
+    ok(c, o);
 }
 
 /* POST /hotseat {competition, players: [{member, pin} | {guest: true}]}: every
@@ -860,69 +839,79 @@ static void h_hotseat_new(call *c)
     qk_competition *def = NULL;
     if (!find_competition(c, id, &def))
         return;
-    hotseat *g = calloc(1, sizeof *g);
-    int good = g != NULL;
-    size_t guests = 0;
-    for (size_t i = 0; good && i < json_array_size(players); i++) {
+    qk_competition_free(def);
+    size_t n = json_array_size(players), guests = 0;
+    const char *members[MAX_PLAYERS] = {NULL};
+    char *names[MAX_PLAYERS] = {NULL};
+    int good = 1;
+    for (size_t i = 0; good && i < n; i++) {
         json_t *pl = json_array_get(players, i);
         const char *m = json_string_value(json_object_get(pl, "member"));
         const char *pin = json_string_value(json_object_get(pl, "pin"));
-        hs_player *p = &g->p[g->n++];
         if (!m) {
             char name[64];
             qk__ymsgf(c->lang, name, sizeof name, QK_Y_K_GUEST_N, (int)++guests);
-            p->name = strdup(name);
-        } else {
-            for (size_t k = 0; good && k < i; k++) {
-                if (g->p[k].member && strcasecmp(g->p[k].member, m) == 0) {
-                    fail(c, 400, "same_player", QK_Y_K_SAME_PLAYER, m);
-                    good = 0;
-                }
-            }
-            int64_t remaining = 0;
-            int rc = good ? qk_member_login(c->k->e, m, pin ? pin : "", &remaining) : QK_OK;
-            if (good && rc != QK_OK) {
-                if (rc == QK_ELOCKED)
-                    fail(c, 423, "locked", QK_Y_K_LOCKED, (int)((remaining + 59999) / 60000));
-                else
-                    fail(c, 401, "wrong_pin", QK_Y_K_PLAYER_PIN, m);
+            if (!(names[i] = strdup(name))) {
+                qk_http_error(c->rs, 500, "server_error", "out of memory");
                 good = 0;
             }
-            qk_member *mm = NULL;
-            qk_member_get(c->k->e, m, &mm);
-            p->member = strdup(mm ? mm->id : m);
-            p->name = strdup(mm ? mm->name : m);
-            qk_member_free(mm);
+            continue;
         }
-        if (good && qk_competition_check(c->k->e, def, p->member) != QK_OK) {
-            qk_http_error(c->rs, 409, "cannot_enter", qk_engine_errmsg(c->k->e));
+        for (size_t k = 0; good && k < i; k++) {
+            /* before a PIN is tried (the game checks again) */
+            if (members[k] && strcasecmp(members[k], m) == 0) {
+                fail(c, 400, "same_player", QK_Y_K_SAME_PLAYER, m);
+                good = 0;
+            }
+        }
+        int64_t remaining = 0;
+        int rc = good ? qk_member_login(c->k->e, m, pin ? pin : "", &remaining) : QK_OK;
+        if (good && rc != QK_OK) {
+            if (rc == QK_ELOCKED)
+                fail(c, 423, "locked", QK_Y_K_LOCKED, (int)((remaining + 59999) / 60000));
+            else
+                fail(c, 401, "wrong_pin", QK_Y_K_PLAYER_PIN, m);
+            good = 0;
+        }
+        if (!good)
+            break;
+        qk_member *mm = NULL;
+        qk_member_get(c->k->e, m, &mm);
+        members[i] = strdup(mm ? mm->id : m); /* as enrolled, whatever case was typed */
+        names[i] = strdup(mm ? mm->name : m);
+        qk_member_free(mm);
+        if (!members[i] || !names[i]) {
+            qk_http_error(c->rs, 500, "server_error", "out of memory");
             good = 0;
         }
     }
-    if (good) {
-        g->total = question_count(c, def);
-        g->competition = strdup(id);
-        g->title = strdup(def->title);
-        /* one shared order: everyone sees the same question at the same step */
-        uint64_t seed = 0;
-        qk_rng_os_seed(&seed);
-        for (size_t i = 0; good && i < g->n; i++)
-            good = entry_start(c, id, g->p[i].member, seed, 1, &g->p[i].s);
+    game *gm = good ? calloc(1, sizeof *gm) : NULL;
+    if (gm) {
+        int rc = qk_hotseat_start(&gm->g, c->k->e, c->k->b, id, members, (const char *const *)names, n, QK_HS_TURNS);
+        if (rc != QK_OK) {
+            qk_http_error(c->rs, rc == QK_EINVAL ? 400 : 409, rc == QK_EINVAL ? "bad_field" : "cannot_enter",
+                          qk_hotseat_errmsg(gm->g));
+            end_game(gm);
+            gm = NULL;
+        }
+    } else if (good) {
+        qk_http_error(c->rs, 500, "server_error", "out of memory");
     }
-    qk_competition_free(def);
-    screen *sc = good ? new_screen(c, NULL, NULL) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        free((char *)members[i]);
+        free(names[i]);
+    }
+    screen *sc = gm ? new_screen(c, NULL, NULL) : NULL;
     if (!sc) {
-        if (g)
-            g->phase = HS_PODIUM; /* nothing was played: end the entries begun as they are */
-        end_game(g);
+        end_game(gm); /* nothing was played: its entries end as they are */
         return;
     }
-    sc->game = g;
+    sc->game = gm;
     c->sc = sc;
     game_reply(c, json_pack("{s:s}", "token", sc->token));
 }
 
-static int need_game(call *c, hs_phase phase)
+static int need_game(call *c, qk_hs_phase phase)
 {
     if (!need_screen(c))
         return 0;
@@ -930,8 +919,10 @@ static int need_game(call *c, hs_phase phase)
         fail(c, 404, "no_game", QK_Y_K_NO_GAME);
         return 0;
     }
-    if (phase != c->sc->game->phase) {
-        fail(c, 409, "wrong_phase", QK_Y_K_PHASE, phase_names[c->sc->game->phase]);
+    qk_hs_state st;
+    qk_hotseat_state(c->sc->game->g, &st);
+    if (phase != st.phase) {
+        fail(c, 409, "wrong_phase", QK_Y_K_PHASE, qk_hs_phase_name(st.phase));
         return 0;
     }
     return 1;
@@ -950,61 +941,51 @@ static void h_hotseat_get(call *c)
  * (and its clock) starts now. */
 static void h_hotseat_reveal(call *c)
 {
-    if (!need_game(c, HS_HANDOVER))
+    if (!need_game(c, QK_HS_HANDOVER))
         return;
-    hotseat *g = c->sc->game;
+    qk_hotseat *g = c->sc->game->g;
     qk_item it;
-    if (qk_session_next(g->p[g->turn].s, &it) != QK_ROW)
-        return qk_http_error(c->rs, 500, "server_error", qk_session_errmsg(g->p[g->turn].s));
-    g->phase = HS_QUESTION;
-    game_reply(c, json_pack("{s:o}", "item", item_json(c, g->p[g->turn].s, &it)));
+    if (qk_hotseat_reveal(g, &it) != QK_OK)
+        return qk_http_error(c->rs, 500, "server_error", qk_hotseat_errmsg(g));
+    game_reply(c, json_pack("{s:o}", "item", item_json(c, qk_hotseat_session(g), &it)));
 }
 
-/* After a player's answer (or their time ran out): their points, then the
- * next player's handover, or the scoreboard after everyone. */
+/* After a player's answer (or their time ran out): their feedback, then on
+ * /continue the next player's handover, or the scoreboard after everyone. */
 static void after_turn(call *c, const qk_feedback *fb)
 {
-    hotseat *g = c->sc->game;
-    hs_player *p = &g->p[g->turn];
-    p->points += fb->comp_points;
-    p->correct += fb->correct ? 1 : 0;
-    p->answer_ms += fb->elapsed_ms;
-    json_decref(g->last_feedback);
-    g->last_feedback = feedback_json(fb);
-    g->phase = HS_FEEDBACK;
+    game *gm = c->sc->game;
+    json_decref(gm->last_feedback);
+    gm->last_feedback = feedback_json(fb);
     game_reply(c, NULL);
 }
 
 static void h_hotseat_answer(call *c)
 {
-    if (!need_game(c, HS_QUESTION))
+    if (!need_game(c, QK_HS_QUESTION))
         return;
     const char *resp = field(c, "response");
     if (!resp)
         return;
-    hotseat *g = c->sc->game;
+    qk_hotseat *g = c->sc->game->g;
     qk_feedback fb;
     qk_answer_problem problem = QK_ANS_OK;
-    int rc = qk_session_answer(g->p[g->turn].s, resp, &fb, &problem);
+    int rc = qk_hotseat_answer(g, resp, &fb, &problem);
     if (rc == QK_EINVAL)
         return fail(c, 400, "bad_answer", QK_Y_K_BAD_ANSWER);
-    if (rc == QK_ETIMEOUT) /* too late: the question counts as missed */
-        rc = qk_session_expire(g->p[g->turn].s, &fb);
     if (rc != QK_OK)
-        return qk_http_error(c->rs, 500, "server_error", qk_session_errmsg(g->p[g->turn].s));
-    fb.reveal = 1;
+        return qk_http_error(c->rs, 500, "server_error", qk_hotseat_errmsg(g));
     after_turn(c, &fb);
 }
 
 static void h_hotseat_expire(call *c)
 {
-    if (!need_game(c, HS_QUESTION))
+    if (!need_game(c, QK_HS_QUESTION))
         return;
-    hotseat *g = c->sc->game;
+    qk_hotseat *g = c->sc->game->g;
     qk_feedback fb;
-    if (qk_session_expire(g->p[g->turn].s, &fb) != QK_OK)
-        return qk_http_error(c->rs, 409, "time_left", qk_session_errmsg(g->p[g->turn].s));
-    fb.reveal = 1;
+    if (qk_hotseat_expire(g, &fb) != QK_OK)
+        return qk_http_error(c->rs, 409, "time_left", qk_hotseat_errmsg(g));
     after_turn(c, &fb);
 }
 
@@ -1014,36 +995,16 @@ static void h_hotseat_continue(call *c)
 {
     if (!need_screen(c))
         return;
-    hotseat *g = c->sc->game;
-    if (!g)
+    if (!c->sc->game)
         return fail(c, 404, "no_game", QK_Y_K_NO_GAME);
-    if (g->phase == HS_FEEDBACK) {
-        g->turn++;
-        if (g->turn < g->n) {
-            g->phase = HS_HANDOVER;
-        } else {
-            g->turn = 0;
-            g->q++;
-            g->phase = HS_SCOREBOARD;
-        }
-    } else if (g->phase == HS_SCOREBOARD) {
-        if (g->q < g->total) {
-            g->phase = HS_HANDOVER;
-        } else {
-            /* the engine's totals (a miss counts its whole time) decide the podium */
-            for (size_t i = 0; i < g->n; i++) {
-                qk_summary sum;
-                if (qk_session_finish(g->p[i].s, &sum) == QK_OK) {
-                    g->p[i].points = sum.comp_points;
-                    g->p[i].answer_ms = sum.answer_ms;
-                    g->p[i].correct = sum.correct;
-                }
-            }
-            g->phase = HS_PODIUM;
-        }
-    } else {
-        return fail(c, 409, "wrong_phase", QK_Y_K_PHASE, phase_names[g->phase]);
-    }
+    qk_hotseat *g = c->sc->game->g;
+    qk_hs_state st;
+    qk_hotseat_state(g, &st);
+    int rc = qk_hotseat_continue(g);
+    if (rc == QK_ESTATE)
+        return fail(c, 409, "wrong_phase", QK_Y_K_PHASE, qk_hs_phase_name(st.phase));
+    if (rc != QK_OK)
+        return qk_http_error(c->rs, 500, "server_error", qk_hotseat_errmsg(g));
     game_reply(c, NULL);
 }
 
