@@ -702,7 +702,7 @@ static int points_fold_fits(qk_store *s, const char *member, const char *device,
         " AND (((?2 IS NULL OR e.device_id = ?2) AND ?5 IS NOT NULL"
         "   AND (e.created_ms, e.device_id, e.seq) <= (?5, ?6, ?7))"
         "  OR (e.kind = 'attempt.start' AND EXISTS (SELECT 1 FROM events o"
-        "   WHERE o.attempt_id = e.attempt_id AND o.member_id = ?1 AND (?2 IS NULL OR o.device_id = ?2)"
+        "   WHERE o.attempt_id = e.attempt_id AND +o.member_id = ?1 AND (?2 IS NULL OR o.device_id = ?2)"
         "   AND o.rowid <= ?3))))");
     if (!st)
         return QK_EIO;

@@ -220,7 +220,8 @@ int main(int argc, char **argv)
         return 0;
     }
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fprintf(stderr, "usage: bench_ingest BUNDLE.qkb [ATTEMPTS] [MEMBERS]   (default 1000 5)\n");
+        fprintf(stderr, "usage: bench_ingest BUNDLE.qkb [ATTEMPTS] [MEMBERS]   (default 1000 5)\n"
+                        "BENCH_KEEP=1: keep the device, the batch and the stores\n");
         return argc < 2 ? 2 : 0;
     }
     int attempts = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 1000;
@@ -316,7 +317,10 @@ int main(int argc, char **argv)
     qk_key_free(key);
     qk_bundle_close(b);
     qk_engine_close(e);
-    qkt_rmrf(dir);
+    if (getenv("BENCH_KEEP"))
+        printf("files kept in %s (batch.qkd; bench_ingest --child DIR NAME BUNDLES BATCH imports it again)\n", dir);
+    else
+        qkt_rmrf(dir);
     free(dir);
     return 0;
 }

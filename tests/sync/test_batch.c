@@ -839,12 +839,39 @@ static void a_draw_the_server_does_not_know_stays_unscored(void **state)
     sqlite3_close(db);
 }
 
+/* The judge reads each of a member's events with its attempt's start and
+ * first finish: found by the attempt's index, one lookup each. Found by the
+ * member's index instead (SQLite's planner chose it when it could), every
+ * event walked all the member's starts, and a 12,005-event USB file was
+ * judged at a quarter of the speed, slower the longer a member's history. */
+static void the_judge_finds_an_attempts_start_by_the_attempt(void **state)
+{
+    sx *x = *state;
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open(x->db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "EXPLAIN QUERY PLAN " QK_SQL_POINT_EVENTS, -1, &st, NULL), SQLITE_OK);
+    int lookups = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *detail = (const char *)sqlite3_column_text(st, 3);
+        if (strncmp(detail, "SEARCH e ", 9) == 0 || strncmp(detail, "SEARCH", 6) != 0)
+            continue;
+        print_message("%s\n", detail);
+        assert_non_null(strstr(detail, "USING INDEX events_attempt (attempt_id=? AND kind=?"));
+        lookups++;
+    }
+    assert_int_equal(lookups, 3); /* the start's day, its mode, an earlier finish */
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(a_batch_travels_and_comes_back_acknowledged),
         T(a_draw_the_server_does_not_know_stays_unscored),
+        T(the_judge_finds_an_attempts_start_by_the_attempt),
         T(gaps_hold_back_the_acknowledgement),
         T(an_altered_file_is_refused_whole),
         T(a_streamed_file_is_judged_at_its_end),
