@@ -150,11 +150,16 @@ static int ask(cli *c, const answerer *a, const qk_item *it, qk_feedback *fb)
             return EXIT_INTERRUPTED;
         if (r == TERM_TIMEOUT) {
             /* Make sure the limit has passed on the engine's own clock. */
-            while (miss(a, fb) == QK_ESTATE) {
+            int rc;
+            while ((rc = miss(a, fb)) == QK_ESTATE) {
                 struct timespec ts = {0, 20L * 1000000};
                 nanosleep(&ts, NULL);
             }
             fputc('\n', stdout);
+            if (rc != QK_OK) {
+                err_text(c, answer_errmsg(a));
+                return EXIT_FAIL;
+            }
             return 0;
         }
         if (!isatty(0))

@@ -814,6 +814,14 @@ static int read_theme_ids(qk_bundle *b, const char *theme)
     for (size_t i = 0; i < n; i++)
         ids[i] = text + at[i];
     free(at);
+    if (n != qk__bundle_theme_count(b, theme)) {
+        /* the counts a draw picks positions from (taken at open, or from the
+         * verified record) must be the list's */
+        free(text);
+        free(kept_theme);
+        free(ids);
+        return corrupt(b, "questions (count)");
+    }
     struct theme_list *v = realloc(b->lists, (b->n_lists + 1) * sizeof *v);
     if (!v) {
         free(text);
@@ -855,15 +863,17 @@ size_t qk__bundle_theme_count(qk_bundle *b, const char *theme)
  * one by one in the theme index, each skipping on from the one before
  * (SQLite steps over an index entry faster than it hands one out), so a
  * 10-question draw from a 20,000-question theme copies out 10 ids, not
- * 20,000. More than this, or a bundle that keeps its questions (a server's
- * judge, a kiosk: many draws), read the whole list once and keep it. */
+ * 20,000. More than this, a draw from every theme, or a bundle that keeps
+ * its questions (a server's judge: many draws), read the whole list once
+ * and keep it. */
 #define QK_SEEK_MAX 64
 
 int qk__bundle_theme_at(qk_bundle *b, const char *theme, const size_t *pos, size_t k, char **out)
 {
     memset(out, 0, k * sizeof *out);
     const struct theme_list *l = kept_list(b, theme);
-    if (!l && (k > QK_SEEK_MAX || b->kept.on)) {
+    /* (every theme at once has no index in (sort, id) order to seek in) */
+    if (!l && (k > QK_SEEK_MAX || b->kept.on || !theme)) {
         int rc = read_theme_ids(b, theme);
         if (rc != QK_OK)
             return rc;
@@ -890,20 +900,22 @@ int qk__bundle_theme_at(qk_bundle *b, const char *theme, const size_t *pos, size
     int status = theme_list(b, theme, "", " LIMIT 1 OFFSET ?4", &first);
     if (status == QK_OK)
         status = theme_list(b, theme, " AND (sort, id) > (?2, ?3)", " LIMIT 1 OFFSET ?4", &next);
-    sqlite3_int64 last_sort = 0;
+    sqlite3_value *last_sort = NULL; /* as stored: compared as SQLite orders it */
     for (size_t i = 0; status == QK_OK && i < k; i++) {
         size_t at = pos[order[i]], before = i ? pos[order[i - 1]] : 0;
         sqlite3_stmt *st = i ? next : first;
         sqlite3_bind_int64(st, 4, (sqlite3_int64)(i ? at - before - 1 : at));
         if (i) {
-            sqlite3_bind_int64(st, 2, last_sort);
+            sqlite3_bind_value(st, 2, last_sort);
             sqlite3_bind_text(st, 3, out[order[i - 1]], -1, SQLITE_STATIC);
         }
         int step = sqlite3_step(st);
         if (step == SQLITE_ROW) {
-            last_sort = sqlite3_column_int64(st, 0);
+            sqlite3_value_free(last_sort);
+            if (!(last_sort = sqlite3_value_dup(sqlite3_column_value(st, 0))))
+                status = QK_ENOMEM;
             const char *id = (const char *)sqlite3_column_text(st, 1);
-            if (!(out[order[i]] = id ? qk__strdup(id) : NULL))
+            if (status == QK_OK && !(out[order[i]] = id ? qk__strdup(id) : NULL))
                 status = QK_ENOMEM;
         } else {
             /* fewer questions than the counts said: a damaged bundle */
@@ -911,6 +923,7 @@ int qk__bundle_theme_at(qk_bundle *b, const char *theme, const size_t *pos, size
         }
         sqlite3_reset(st);
     }
+    sqlite3_value_free(last_sort);
     sqlite3_finalize(first);
     sqlite3_finalize(next);
     return status;

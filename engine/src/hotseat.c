@@ -174,7 +174,8 @@ static void answered(qk_hotseat *g, qk_feedback *fb)
     fb->reveal = 1;
     p->points += fb->comp_points;
     p->correct += fb->correct ? 1 : 0;
-    p->answer_ms += fb->elapsed_ms;
+    /* a miss counts its whole time, as the entry's totals will */
+    p->answer_ms += fb->timed_out ? (int64_t)g->def->seconds * 1000 : fb->elapsed_ms;
     g->st.phase = QK_HS_FEEDBACK;
 }
 

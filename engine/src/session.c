@@ -159,6 +159,8 @@ static int draw(qk_session *s)
     char **ids = NULL; /* the questions at order[0..n) */
     qk_rng *rng = NULL;
     int status = QK_OK;
+    if (n_ids > UINT32_MAX) /* the generator picks below 2^32 */
+        return qk__errf(&s->err, s->lang, QK_ELIMIT, QK_M_BUNDLE_CORRUPT, "bundle", "questions (too many)");
     if (n_ids == 0) {
         /* Named as a person knows it: the theme's title, or the whole bundle. */
         const qk_theme *t = s->theme ? qk_bundle_theme_find(s->b, s->theme) : NULL;
@@ -175,8 +177,10 @@ static int draw(qk_session *s)
     for (size_t i = 0; i < n_ids; i++)
         order[i] = i;
     if (s->order == QK_ORDER_RANDOM) {
-        if ((status = qk_rng_new_seeded(&rng, s->seed)) != QK_OK)
+        if ((status = qk_rng_new_seeded(&rng, s->seed)) != QK_OK) {
+            status = qk__errf(&s->err, s->lang, status, QK_M_RNG);
             goto out;
+        }
         if (s->fixed) {
             /* a fixed list keeps its order; the seed shuffles options only */
         } else if (s->draw == 1) {
@@ -191,8 +195,10 @@ static int draw(qk_session *s)
                 }
             }
         }
-        if (status != QK_OK)
+        if (status != QK_OK) {
+            status = qk__errf(&s->err, s->lang, status, QK_M_RNG);
             goto out;
+        }
     }
     for (size_t i = 0; s->fixed && i < n; i++) {
         if (!(ids[i] = qk__strdup(s->fixed[i]))) { /* in its own order */
@@ -782,7 +788,7 @@ static int load_log(qk_session *s, log_reader *r, const attempt_log *log, find_c
     s->time_limit_s = log->time_limit_s;
     s->seed = log->seed ? strtoull(log->seed, NULL, 10) : 0;
     if (log->draw < 1)
-        return qk__errf(&s->err, s->lang, QK_ECORRUPT, QK_M_S_REPLAY, s->attempt_id);
+        return qk__errf(&s->err, s->lang, QK_ECORRUPT, QK_M_S_DRAW_BAD, s->attempt_id);
     if (log->draw > QK_DRAW_CURRENT)
         return qk__errf(&s->err, s->lang, QK_EVERSION, QK_M_S_DRAW, s->attempt_id, (long long)log->draw);
     s->draw = (int)log->draw;

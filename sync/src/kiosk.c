@@ -827,7 +827,8 @@ static void game_reply(call *c, json_t *extra)
 
 /* POST /hotseat {competition, players: [{member, pin} | {guest: true}]}: every
  * player signs in (each PIN checked, with its lockout) before the game
- * starts; the game gets its own screen token. */
+ * starts; the game gets its own screen token, taken first so that a full
+ * kiosk turns a game away before it begins anyone's entry. */
 static void h_hotseat_new(call *c)
 {
     const char *id = field(c, "competition");
@@ -836,11 +837,20 @@ static void h_hotseat_new(call *c)
         return;
     if (!json_is_array(players) || json_array_size(players) < 2 || json_array_size(players) > MAX_PLAYERS)
         return fail(c, 400, "bad_field", QK_Y_K_FIELD, "players (2-8)");
+    size_t n = json_array_size(players), guests = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *pl = json_array_get(players, i), *m = json_object_get(pl, "member"), *pin = json_object_get(pl, "pin");
+        if (!json_is_object(pl) || (m && !json_is_string(m)) || (pin && !json_is_string(pin)) ||
+            (!m && !json_is_true(json_object_get(pl, "guest"))))
+            return fail(c, 400, "bad_field", QK_Y_K_FIELD, "players: {member, pin} | {guest: true}");
+    }
     qk_competition *def = NULL;
     if (!find_competition(c, id, &def))
         return;
     qk_competition_free(def);
-    size_t n = json_array_size(players), guests = 0;
+    screen *sc = new_screen(c, NULL, NULL);
+    if (!sc)
+        return;
     const char *members[MAX_PLAYERS] = {NULL};
     char *names[MAX_PLAYERS] = {NULL};
     int good = 1;
@@ -886,24 +896,24 @@ static void h_hotseat_new(call *c)
         }
     }
     game *gm = good ? calloc(1, sizeof *gm) : NULL;
-    if (gm) {
-        int rc = qk_hotseat_start(&gm->g, c->k->e, c->k->b, id, members, (const char *const *)names, n, QK_HS_TURNS);
-        if (rc != QK_OK) {
-            qk_http_error(c->rs, rc == QK_EINVAL ? 400 : 409, rc == QK_EINVAL ? "bad_field" : "cannot_enter",
-                          qk_hotseat_errmsg(gm->g));
-            end_game(gm);
-            gm = NULL;
-        }
-    } else if (good) {
+    if (good && !gm)
         qk_http_error(c->rs, 500, "server_error", "out of memory");
+    int rc = gm ? qk_hotseat_start(&gm->g, c->k->e, c->k->b, id, members, (const char *const *)names, n,
+                                   QK_HS_TURNS)
+                : QK_ENOMEM;
+    if (gm && rc != QK_OK) {
+        /* who may not play (refused before any entry began), or the kiosk failed */
+        int who = rc == QK_EINVAL || rc == QK_ESTATE || rc == QK_EPERM || rc == QK_ELIMIT || rc == QK_ENOTFOUND;
+        qk_http_error(c->rs, rc == QK_EINVAL ? 400 : who ? 409 : 500,
+                      rc == QK_EINVAL ? "bad_field" : who ? "cannot_enter" : "server_error", qk_hotseat_errmsg(gm->g));
     }
     for (size_t i = 0; i < n; i++) {
         free((char *)members[i]);
         free(names[i]);
     }
-    screen *sc = gm ? new_screen(c, NULL, NULL) : NULL;
-    if (!sc) {
-        end_game(gm); /* nothing was played: its entries end as they are */
+    if (rc != QK_OK) {
+        end_game(gm); /* nothing was played: any entry begun ends as it is */
+        end_screen(sc);
         return;
     }
     sc->game = gm;

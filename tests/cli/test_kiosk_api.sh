@@ -187,6 +187,22 @@ expect_eq "the same member twice" \
     "$(call POST /api/hotseat '{"competition":"jiankang-changshe","players":[{"member":"m1","pin":"1234"},{"member":"m1","pin":"1234"}]}')" 400
 expect_eq "guests cannot play a members-only competition" \
     "$(call POST /api/hotseat '{"competition":"members-only","players":[{"guest":true},{"guest":true}]}')" 409
+expect_eq "a player must be {member, pin} or {guest: true}" \
+    "$(call POST /api/hotseat '{"competition":"jiankang-changshe","players":[1,2]}')" 400
+expect_eq "a member id must be text" \
+    "$(call POST /api/hotseat '{"competition":"jiankang-changshe","players":[{"member":5},{"guest":true}]}')" 400
+# A full kiosk turns a game away before it begins anyone's entry: m1 (one
+# entry in jiankang-changshe) still plays the game after it.
+full=()
+for _ in $(seq 9); do
+    [ "$(call POST /api/guest)" = 200 ] || break
+    full+=("$(j 'd["token"]')")
+done
+expect_eq "a game on a full kiosk" \
+    "$(call POST /api/hotseat '{"competition":"jiankang-changshe","players":[{"member":"m1","pin":"1234"},{"guest":true}]}')" 503
+for t in "${full[@]}"; do call POST /api/logout "" "$t" >/dev/null; done
+expect_eq "began no entry" \
+    "$(sql "select count(*) from events where kind='attempt.start' and json_extract(payload,'\$.competition')='jiankang-changshe'")" 0
 expect_eq "a 4-player game starts" \
     "$(call POST /api/hotseat '{"competition":"jiankang-changshe","players":[{"member":"m1","pin":"1234"},{"guest":true},{"guest":true},{"guest":true}]}')" 200
 H=$(j 'd["token"]')
