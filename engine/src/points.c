@@ -64,56 +64,119 @@ static int append_award(qk_engine *e, const char *member, qk_activity a, int amo
     return status;
 }
 
-/* Distinct Beijing days with answers of member up to and including day
- * last, newest first, into days[]. An answer counts on its attempt's day. */
-static int study_days(qk_engine *e, const char *member, int64_t last, int64_t **days, size_t *n)
+/* The statements of one streak count (see streak()). */
+typedef struct streak_walk {
+    sqlite3_stmt *starts;  /* the member's attempt starts before a time, newest first */
+    sqlite3_stmt *answered; /* does an attempt have an answer of the member */
+    sqlite3_stmt *loose;    /* an answer of the member on a day whose attempt has no start */
+} streak_walk;
+
+static void walk_close(streak_walk *w)
 {
-    *days = NULL;
-    *n = 0;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(e->db,
-                           "SELECT DISTINCT " QK_SQL_BEIJING_DAY(QK_SQL_COUNTS_AT("e")) " AS d"
-                           " FROM events e WHERE e.kind = 'answer' AND e.member_id = ? AND d <= ?"
-                           " ORDER BY d DESC",
-                           -1, &st, NULL) != SQLITE_OK)
+    sqlite3_finalize(w->starts);
+    sqlite3_finalize(w->answered);
+    sqlite3_finalize(w->loose);
+}
+
+static int walk_open(qk_engine *e, streak_walk *w, const char *member, int64_t day)
+{
+    memset(w, 0, sizeof *w);
+    int rc = sqlite3_prepare_v2(e->db,
+                                "SELECT created_ms, attempt_id FROM events WHERE member_id = ?1"
+                                " AND kind = 'attempt.start' AND created_ms < ?2 ORDER BY created_ms DESC",
+                                -1, &w->starts, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(e->db,
+                                "SELECT 1 FROM events WHERE attempt_id = ?1 AND kind = 'answer'"
+                                " AND +member_id = ?2 LIMIT 1",
+                                -1, &w->answered, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(e->db,
+                                "SELECT 1 FROM events a WHERE a.member_id = ?1 AND a.kind = 'answer'"
+                                " AND a.created_ms >= ?2 AND a.created_ms < ?3 AND NOT EXISTS (SELECT 1 FROM"
+                                " events s_ WHERE s_.attempt_id = a.attempt_id AND s_.kind = 'attempt.start')"
+                                " LIMIT 1",
+                                -1, &w->loose, NULL);
+    if (rc != SQLITE_OK) {
+        walk_close(w);
         return qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "streak");
-    sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, last);
-    size_t cap = 0;
-    int status = QK_OK, step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 64;
-            int64_t *nv = realloc(*days, cap * sizeof *nv);
-            if (!nv) {
-                status = QK_ENOMEM;
-                break;
-            }
-            *days = nv;
-        }
-        (*days)[(*n)++] = sqlite3_column_int64(st, 0);
     }
-    if (status == QK_OK && step != SQLITE_DONE)
-        status = qk__engine_sqlerr(e, step, "streak");
-    sqlite3_finalize(st);
-    return status;
+    sqlite3_bind_text(w->starts, 1, member, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(w->starts, 2, qk_beijing_day_start_ms(day + 1));
+    sqlite3_bind_text(w->answered, 2, member, -1, SQLITE_STATIC);
+    sqlite3_bind_text(w->loose, 1, member, -1, SQLITE_STATIC);
+    return QK_OK;
+}
+
+/* 1 when statement st (bound) has a row, 0 when not, -1 on an error. */
+static int has_row(sqlite3_stmt *st)
+{
+    int step = sqlite3_step(st);
+    sqlite3_reset(st);
+    return step == SQLITE_ROW ? 1 : step == SQLITE_DONE ? 0 : -1;
+}
+
+/* Whether day d is a study day by an answer whose attempt has no start
+ * (such an answer counts on its own day; a device's own log has none). */
+static int loose_answer_on(streak_walk *w, int64_t d)
+{
+    sqlite3_bind_int64(w->loose, 2, qk_beijing_day_start_ms(d));
+    sqlite3_bind_int64(w->loose, 3, qk_beijing_day_start_ms(d + 1));
+    return has_row(w->loose);
+}
+
+/* Counts the study days from *expect down to day d by answers without a
+ * start (today may have none yet: the streak holds from yesterday). 1 when
+ * *expect has reached d, 0 at a day without study, -1 on an error. */
+static int reach(streak_walk *w, int64_t today, int64_t d, int64_t *expect, int *out)
+{
+    while (*expect > d) {
+        int found = loose_answer_on(w, *expect);
+        if (found < 0)
+            return -1;
+        if (!found && !(*expect == today && *out == 0))
+            return 0;
+        *out += found;
+        (*expect)--;
+    }
+    return 1;
 }
 
 /* Consecutive study days ending on day, or on the day before when day has
- * none yet (the streak is not broken until the day is over). */
+ * none yet (the streak is not broken until the day is over). A study day is
+ * a day with answers, each counting on its attempt's day (QK_SQL_COUNTS_AT).
+ * The member's attempts are walked newest first through the member's index
+ * and the walk stops at the first day without study, so the work follows
+ * the streak, not the member's whole history. */
 static int streak(qk_engine *e, const char *member, int64_t day, int *out)
 {
-    int64_t *days = NULL;
-    size_t n = 0;
-    int status = study_days(e, member, day, &days, &n);
     *out = 0;
-    if (status == QK_OK && n > 0) {
-        int64_t expect = days[0] == day ? day : day - 1;
-        for (size_t i = 0; i < n && days[i] == expect; i++, expect--)
+    streak_walk w;
+    int status = walk_open(e, &w, member, day);
+    if (status != QK_OK)
+        return status;
+    int64_t expect = day; /* the next day the streak needs */
+    int step, r = 1;
+    while (r == 1 && (step = sqlite3_step(w.starts)) == SQLITE_ROW) {
+        int64_t d = qk_beijing_day(sqlite3_column_int64(w.starts, 0));
+        if (d > expect)
+            continue; /* a day already counted */
+        sqlite3_bind_text(w.answered, 1, (const char *)sqlite3_column_text(w.starts, 1), -1, SQLITE_TRANSIENT);
+        int found = has_row(w.answered);
+        if (found == 0)
+            continue; /* an attempt begun and left without an answer */
+        r = found < 0 ? -1 : reach(&w, day, d, &expect, out);
+        if (r == 1) {
             (*out)++;
+            expect = d - 1;
+        }
     }
-    free(days);
-    return status;
+    if (r == 1 && step == SQLITE_DONE) /* past the oldest attempt: answers without one */
+        r = reach(&w, day, INT64_MIN, &expect, out);
+    walk_close(&w);
+    if (r < 0 || (r == 1 && step != SQLITE_DONE))
+        return qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "streak");
+    return QK_OK;
 }
 
 int qk_points_award(qk_engine *e, qk_bundle *b, const char *member_id, qk_activity a, int units,

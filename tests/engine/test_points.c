@@ -596,6 +596,46 @@ static void an_attempt_is_finished_once_whoever_finishes_it(void **state)
     assert_string_equal(got, "2026-03-05:daily:1");
 }
 
+/* One question of practice at the clock's time: a study day. */
+static void study(fx *f)
+{
+    qk_session_spec spec = QK_SESSION_SPEC_INIT;
+    spec.mode = QK_MODE_PRACTICE;
+    spec.count = 1;
+    qk_session *s = NULL;
+    assert_int_equal(qk_session_start(&s, f->e, f->b, "m1", &spec), QK_OK);
+    answer(s, 1);
+    assert_int_equal(qk_session_finish(s, NULL), QK_OK);
+    qk_session_free(s);
+}
+
+/* Streaks longer than the days the engine reads first (64, then four times
+ * as many): a gap right where the first read ends, and a streak of 300 days
+ * with a gap and an older study day before it, count exactly. */
+static void long_streaks_count_every_day(void **state)
+{
+    fx *f = *state;
+    qk_points_summary p;
+    int64_t today = MAR5_10AM + 400 * DAY;
+    f->clock.now_ms = today - 305 * DAY; /* an older study day, then a gap */
+    study(f);
+    for (int back = 300; back >= 1; back--) {
+        f->clock.now_ms = today - back * DAY;
+        study(f);
+        if (back == 301 - 64) { /* 64 days in a row so far: the first read's edge */
+            assert_int_equal(qk_points_summary_get(f->e, f->b, "m1", &p), QK_OK);
+            assert_int_equal(p.streak_days, 64);
+        }
+    }
+    f->clock.now_ms = today; /* today not studied yet: the streak holds */
+    assert_int_equal(qk_points_summary_get(f->e, f->b, "m1", &p), QK_OK);
+    assert_int_equal(p.streak_days, 300);
+    study(f);
+    assert_int_equal(qk_points_summary_get(f->e, f->b, "m1", &p), QK_OK);
+    assert_int_equal(p.streak_days, 301);
+    assert_int_equal(p.today[QK_ACT_STREAK], 1);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -614,6 +654,7 @@ int main(void)
         T(another_members_start_changes_nothing),
         T(a_guest_never_continues_another_guests_daily_quiz),
         T(an_attempt_is_finished_once_whoever_finishes_it),
+        T(long_streaks_count_every_day),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
