@@ -166,10 +166,12 @@ int qk_hotseat_reveal(qk_hotseat *g, qk_item *it)
     return QK_OK;
 }
 
-/* The answer (or miss) of the player whose turn it is, added to their
- * running totals; on to their feedback. */
-static void answered(qk_hotseat *g, qk_feedback *fb)
+/* The answer (or miss) of the player whose turn it is, as session s took it
+ * (rc): added to their running totals, and on to their feedback. */
+static int answered(qk_hotseat *g, qk_session *s, int rc, qk_feedback *fb)
 {
+    if (rc != QK_OK)
+        return from_session(g, s, rc);
     qk_hs_player *p = &g->p[g->st.turn].shown;
     fb->reveal = 1;
     p->points += fb->comp_points;
@@ -177,6 +179,7 @@ static void answered(qk_hotseat *g, qk_feedback *fb)
     /* a miss counts its whole time, as the entry's totals will */
     p->answer_ms += fb->timed_out ? (int64_t)g->def->seconds * 1000 : fb->elapsed_ms;
     g->st.phase = QK_HS_FEEDBACK;
+    return QK_OK;
 }
 
 int qk_hotseat_answer(qk_hotseat *g, const char *response, qk_feedback *fb, qk_answer_problem *problem)
@@ -187,10 +190,7 @@ int qk_hotseat_answer(qk_hotseat *g, const char *response, qk_feedback *fb, qk_a
     int rc = qk_session_answer(s, response, fb, problem);
     if (rc == QK_ETIMEOUT) /* too late: the question counts as missed */
         rc = qk_session_expire(s, fb);
-    if (rc != QK_OK)
-        return from_session(g, s, rc);
-    answered(g, fb);
-    return QK_OK;
+    return answered(g, s, rc, fb);
 }
 
 int qk_hotseat_expire(qk_hotseat *g, qk_feedback *fb)
@@ -198,11 +198,7 @@ int qk_hotseat_expire(qk_hotseat *g, qk_feedback *fb)
     if (g->st.phase != QK_HS_QUESTION)
         return out_of_turn(g);
     qk_session *s = g->p[g->st.turn].s;
-    int rc = qk_session_expire(s, fb);
-    if (rc != QK_OK)
-        return from_session(g, s, rc);
-    answered(g, fb);
-    return QK_OK;
+    return answered(g, s, qk_session_expire(s, fb), fb);
 }
 
 /* Every entry finished; the engine's totals (a miss counts its whole time)
