@@ -27,7 +27,7 @@ int cmd_serve(cli *c, int argc, char **argv)
     cfg.lang = c->lang;
     cfg.clock = &c->clock;
     const char *port_s = NULL, *threads_s = NULL, *log_path = NULL, *port_file = NULL,
-               *config = NULL;
+               *config = NULL, *gone = NULL;
     /* The config file first, so options on the command line win. */
     for (int i = 1; i < argc; i++) {
         if (is_help(argv[i])) {
@@ -52,7 +52,7 @@ int cmd_serve(cli *c, int argc, char **argv)
             (k = opt_value(c, "serve", argc, argv, &i, "--tls-cert", &cfg.tls_cert)) ||
             (k = opt_value(c, "serve", argc, argv, &i, "--tls-key", &cfg.tls_key)) ||
             (k = opt_value(c, "serve", argc, argv, &i, "--threads", &threads_s)) ||
-            (k = opt_value(c, "serve", argc, argv, &i, "--bundles", &cfg.bundles)) ||
+            (k = opt_value(c, "serve", argc, argv, &i, "--bundles", &gone)) ||
             (k = opt_value(c, "serve", argc, argv, &i, "--trust", &cfg.trust)) ||
             (k = opt_value(c, "serve", argc, argv, &i, "--web", &cfg.web)) ||
             (k = opt_value(c, "serve", argc, argv, &i, "--chartjs", &cfg.chartjs)) ||
@@ -71,6 +71,8 @@ int cmd_serve(cli *c, int argc, char **argv)
             return EXIT_USAGE;
         }
     }
+    if (gone)
+        out(c, stderr, M_BUNDLES_GONE);
     unsigned long long v;
     if (port_s) {
         if (!parse_uint(port_s, 65535, &v)) {
@@ -164,7 +166,7 @@ out:
 /* --- admin on the database --- */
 
 typedef struct aopts {
-    const char *db, *branch, *pin, *dept, *ttl, *password_file, *user, *trust, *bundles;
+    const char *db, *branch, *pin, *dept, *ttl, *password_file, *user, *trust, *gone;
     const char *server, *cacert, *bundle;
     const char *pos[4];
     int npos;
@@ -182,7 +184,7 @@ static int admin_opts(cli *c, int argc, char **argv, int first, aopts *o)
             (k = opt_value(c, "admin", argc, argv, &i, "--password-file", &o->password_file)) ||
             (k = opt_value(c, "admin", argc, argv, &i, "--user", &o->user)) ||
             (k = opt_value(c, "admin", argc, argv, &i, "--trust", &o->trust)) ||
-            (k = opt_value(c, "admin", argc, argv, &i, "--bundles", &o->bundles)) ||
+            (k = opt_value(c, "admin", argc, argv, &i, "--bundles", &o->gone)) ||
             (k = opt_value(c, "admin", argc, argv, &i, "--server", &o->server)) ||
             (k = opt_value(c, "admin", argc, argv, &i, "--cacert", &o->cacert)) ||
             (k = opt_value(c, "admin", argc, argv, &i, "--bundle", &o->bundle))) {
@@ -202,6 +204,8 @@ static int admin_opts(cli *c, int argc, char **argv, int first, aopts *o)
         err(c, M_MISSING_ARG, "--db sqlite:PATH | --server URL");
         return EXIT_USAGE;
     }
+    if (o->gone)
+        out(c, stderr, M_BUNDLES_GONE);
     return 0;
 }
 
@@ -668,16 +672,13 @@ int admin_server(cli *c, int argc, char **argv)
             out(c, stdout, M_ADMIN_BACKUP, o.pos[0]);
     } else if (strcmp(cmd, "bundle") == 0 && strcmp(sub, "publish") == 0 && o.npos == 1) {
         char *trust = o.trust ? NULL : data_file(c, "trust");
-        char *bundles = o.bundles ? NULL : qk_server_bundles_dir(o.db);
         qk_published p;
-        if ((rc = qk_admin_bundle_publish(s, o.pos[0], o.bundles ? o.bundles : bundles,
-                                          o.trust ? o.trust : trust, "cli", &p)) == QK_OK) {
+        if ((rc = qk_admin_bundle_publish(s, o.pos[0], o.trust ? o.trust : trust, "cli", &p)) == QK_OK) {
             out(c, stdout, M_ADMIN_PUBLISHED, p.id, p.version, (long long)p.size, p.key_id);
             if (p.rescored)
                 out(c, stdout, M_ADMIN_RESCORED_WAITING, p.rescored);
         }
         free(trust);
-        free(bundles);
     } else {
         out(c, stderr, M_ADMIN_USAGE);
         r = EXIT_USAGE;

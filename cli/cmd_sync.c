@@ -277,6 +277,8 @@ static int admin_import(cli *c, int argc, char **argv)
         out(c, stderr, M_ADMIN_USAGE);
         return EXIT_USAGE;
     }
+    if (bundles)
+        out(c, stderr, M_BUNDLES_GONE);
     /* The server's key signs the acknowledgements: the store's own (the same
      * whoever runs the import), unless --key names another. */
     qk_key *skey = NULL;
@@ -293,7 +295,6 @@ static int admin_import(cli *c, int argc, char **argv)
         qk_key_free(skey);
         return EXIT_FAIL;
     }
-    qk_store_set_bundles(s, bundles);
     qk_store_use_clock(s, &c->clock);
     int status = EXIT_OK;
     for (int f = 0; f < n; f++) {

@@ -336,6 +336,45 @@ static int open_file(qk_bundle **out, const char *path, qk_lang lang)
     return load_manifest(b);
 }
 
+/* The same from a copy of the file's bytes (SQLite's deserialize), read-only. */
+static int open_bytes(qk_bundle **out, const void *data, size_t len, const char *name, qk_lang lang)
+{
+    qk_bundle *b = calloc(1, sizeof *b);
+    *out = b;
+    if (!b)
+        return QK_ENOMEM;
+    b->lang = lang;
+    b->path = qk__strdup(name ? name : "");
+    if (!b->path)
+        return QK_ENOMEM;
+    if (!data || len < 512) /* shorter than SQLite's smallest page */
+        return qk__errf(&b->err, lang, QK_ECORRUPT, QK_M_BUNDLE_NOT, b->path);
+    int rc = sqlite3_open_v2(":memory:", &b->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    unsigned char *copy = rc == SQLITE_OK ? sqlite3_malloc64(len) : NULL;
+    if (!copy)
+        return rc == SQLITE_OK ? QK_ENOMEM
+                               : qk__errf(&b->err, lang, QK_EIO, QK_M_BUNDLE_OPEN, b->path,
+                                          b->db ? sqlite3_errmsg(b->db) : "?");
+    memcpy(copy, data, len);
+    /* SQLite owns the copy from here, freed on close even when this fails. */
+    rc = sqlite3_deserialize(b->db, "main", copy, (sqlite3_int64)len, (sqlite3_int64)len,
+                             SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_READONLY);
+    if (rc != SQLITE_OK)
+        return qk__errf(&b->err, lang, QK_EIO, QK_M_BUNDLE_OPEN, b->path, sqlite3_errmsg(b->db));
+    return load_manifest(b);
+}
+
+int qk_bundle_open_memory(qk_bundle **out, const void *data, size_t len, const char *name,
+                          unsigned flags, qk_lang lang)
+{
+    int status = open_bytes(out, data, len, name, lang);
+    if (status == QK_OK)
+        status = load_themes(*out);
+    if (status == QK_OK && (flags & QK_BUNDLE_VERIFY))
+        status = qk_bundle_verify(*out);
+    return status;
+}
+
 int qk_bundle_open(qk_bundle **out, const char *path, unsigned flags, qk_lang lang)
 {
     int status = open_file(out, path, lang);

@@ -55,11 +55,12 @@ int qk_admin_backup(qk_store *s, const char *dest);
  * scores the server computed itself. */
 int qk_store_stats(qk_store *s, const char *branch, const qk_stats_query *q, qk_lang lang, json_t **out,
                    char *msg, size_t msglen);
-/* Checks a bundle (digests, and a signature by a key in trust_dir) and copies
- * it into bundles_dir as ID-VERSION.qkb. QK_EEXISTS when that version is
- * published with other content. */
-int qk_admin_bundle_publish(qk_store *s, const char *file, const char *bundles_dir,
-                            const char *trust_dir, const char *by, qk_published *out);
+/* Checks a bundle file (digests, and a signature by a key in trust_dir) and
+ * keeps its bytes in the store, where devices download it from and the judge
+ * re-scores by it; the attempts that waited for it are scored. QK_EEXISTS when
+ * that version is published with other content, QK_ELIMIT over 64 MiB. */
+int qk_admin_bundle_publish(qk_store *s, const char *file, const char *trust_dir, const char *by,
+                            qk_published *out);
 int qk_admin_branches(qk_store *s, json_t **out);
 /* Publishes a competition (JSON definition) for a branch (NULL: all), checked
  * against the newest published version of bundle_id. QK_EEXISTS when the id
@@ -68,9 +69,6 @@ int qk_admin_competition_add(qk_store *s, const char *spec_json, const char *bun
                              const char *branch, const char *by);
 /* Published competitions for a branch (NULL: all of them). */
 int qk_admin_competitions(qk_store *s, const char *branch, json_t **out);
-/* Where published bundles live by default: "bundles" beside the database
- * file of spec. Caller frees. */
-char *qk_server_bundles_dir(const char *db_spec);
 int qk_admin_devices(qk_store *s, const char *branch, json_t **out);
 
 /* Device enrolment: exchanges a code for a token (64 hex characters; the
@@ -92,7 +90,6 @@ typedef struct qk_server_config {
     unsigned max_conn;   /* connections at once (default 256) */
     unsigned timeout_s;  /* idle connection timeout (default 30; 5 before a request) */
     unsigned max_conn_per_addr; /* connections from one address at once (default 32) */
-    const char *bundles; /* published bundles (default: beside the database) */
     const char *trust;   /* folder of *.pub keys bundles must be signed by */
     const char *web;     /* the pages (web/dashboard); default: where they were built from */
     const char *chartjs; /* Chart.js for the dashboard (default: Debian's libjs-chart.js) */

@@ -53,7 +53,6 @@ typedef struct qk_published {
     char title[4 * QK_NAME_MAX + 1];
     char sha256[65];
     char key_id[33];
-    char file[512]; /* path on the server */
     int64_t size;
     int64_t published_ms;
     char by[QK_NAME_MAX + 1];
@@ -86,9 +85,6 @@ typedef struct qk_import_result {
  * damaged or altered file (nothing imported); QK_ESIGNATURE when the device's
  * key differs from the one it used before. */
 int qk_store_import(qk_store *s, const char *batch_path, qk_import_result *r);
-/* Where the server keeps published bundles (.qkb files): attempts are re-scored
- * with the bundle of their id and version. Without it nothing is re-scored. */
-void qk_store_set_bundles(qk_store *s, const char *dir);
 /* The clock the store judges by (copied; NULL: the system clock): code
  * expiry, sessions, throttling, receipt times, "this month". */
 void qk_store_use_clock(qk_store *s, const qk_clock *clock);

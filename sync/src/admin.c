@@ -409,58 +409,46 @@ static size_t load_keys(const char *dir, qk_key **keys, size_t cap)
     return n;
 }
 
-/* SHA-256 of a whole file, in hex. */
-static int file_sha256(const char *path, char out[65], int64_t *size)
-{
-    size_t len = 0;
-    int err = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return QK_EIO;
-    char *buf = NULL;
-    struct stat st;
-    if (fstat(fileno(f), &st) == 0 && st.st_size > 0 && (buf = malloc((size_t)st.st_size)) != NULL)
-        len = fread(buf, 1, (size_t)st.st_size, f);
-    err = !buf || len != (size_t)st.st_size;
-    fclose(f);
-    if (!err) {
-        qk_sha256_hex(out, buf, len);
-        *size = (int64_t)len;
-    }
-    free(buf);
-    return err ? QK_EIO : QK_OK;
-}
-
-static int copy_file(const char *from, const char *to)
-{
-    FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
-    char buf[65536];
-    size_t n;
-    int ok = in && out;
-    while (ok && (n = fread(buf, 1, sizeof buf, in)) > 0)
-        ok = fwrite(buf, 1, n, out) == n;
-    ok = ok && !ferror(in) && fflush(out) == 0 && fsync(fileno(out)) == 0;
-    if (in)
-        fclose(in);
-    if (out && fclose(out) != 0)
-        ok = 0;
-    return ok ? QK_OK : QK_EIO;
-}
-
-int qk_admin_bundle_publish(qk_store *s, const char *file, const char *bundles_dir,
-                            const char *trust_dir, const char *by, qk_published *out)
+int qk_admin_bundle_publish(qk_store *s, const char *file, const char *trust_dir, const char *by,
+                            qk_published *out)
 {
     memset(out, 0, sizeof *out);
+    char *data = NULL;
+    size_t len = 0;
+    errno = 0;
+    int rc = qk__read_file(file, QK_BUNDLE_MAX_BYTES, &data, &len);
+    if (rc == QK_ELIMIT) {
+        char limit[32];
+        snprintf(limit, sizeof limit, "%zu MiB", QK_BUNDLE_MAX_BYTES >> 20);
+        return say(s, rc, QK_Y_BUNDLE_BIG, file, limit);
+    }
+    if (rc != QK_OK)
+        return say(s, rc, QK_Y_READ, file, strerror(errno ? errno : EIO));
+    rc = qk__admin_bundle_publish_bytes(s, data, len, file, trust_dir, by, out);
+    free(data);
+    return rc;
+}
+
+int qk__admin_bundle_publish_bytes(qk_store *s, const char *data, size_t len, const char *name,
+                                   const char *trust_dir, const char *by, qk_published *out)
+{
+    memset(out, 0, sizeof *out);
+    if (len > QK_BUNDLE_MAX_BYTES) {
+        char limit[32];
+        snprintf(limit, sizeof limit, "%zu MiB", QK_BUNDLE_MAX_BYTES >> 20);
+        return say(s, QK_ELIMIT, QK_Y_BUNDLE_BIG, name, limit);
+    }
+    /* Checked from the very bytes the store will keep. */
     qk_bundle *b = NULL;
     qk_key *keys[64];
     size_t nkeys = load_keys(trust_dir, keys, 64);
-    int rc = qk_bundle_open(&b, file, QK_BUNDLE_VERIFY, s->lang);
+    int rc = qk_bundle_open_memory(&b, data, len, name, QK_BUNDLE_VERIFY, s->lang);
     if (rc == QK_OK)
         rc = qk_bundle_check_signature(b, keys, nkeys);
     for (size_t i = 0; i < nkeys; i++)
         qk_key_free(keys[i]);
     if (rc != QK_OK) {
-        say(s, rc, QK_Y_BUNDLE_BAD, file, qk_bundle_errmsg(b));
+        say(s, rc, QK_Y_BUNDLE_BAD, name, qk_bundle_errmsg(b));
         qk_bundle_close(b);
         return rc;
     }
@@ -478,8 +466,8 @@ int qk_admin_bundle_publish(qk_store *s, const char *file, const char *bundles_d
     qk_bundle_close(b);
     snprintf(out->by, sizeof out->by, "%s", by ? by : "");
     out->published_ms = qk__store_now(s);
-    if ((rc = file_sha256(file, out->sha256, &out->size)) != QK_OK)
-        return say(s, rc, QK_Y_READ, file, strerror(errno ? errno : EIO));
+    qk_sha256_hex(out->sha256, data, len);
+    out->size = (int64_t)len;
     qk_published old;
     memset(&old, 0, sizeof old);
     if (s->ops->bundle_get(s, out->id, out->version, &old) == QK_OK) {
@@ -489,29 +477,13 @@ int qk_admin_bundle_publish(qk_store *s, const char *file, const char *bundles_d
         }
         return say(s, QK_EEXISTS, QK_Y_BUNDLE_SAME, out->id, out->version);
     }
-    mkdir(bundles_dir, 0755);
-    char tmp[600];
-    snprintf(out->file, sizeof out->file, "%s/%s-%s.qkb", bundles_dir, out->id, out->version);
-    snprintf(tmp, sizeof tmp, "%s.tmp", out->file);
-    if (copy_file(file, tmp) != QK_OK || rename(tmp, out->file) != 0) {
-        unlink(tmp);
-        return say(s, QK_EIO, QK_Y_WRITE, out->file, strerror(errno ? errno : EIO));
-    }
-    rc = s->ops->bundle_put(s, out);
-    if (rc != QK_OK) {
-        unlink(out->file);
+    rc = s->ops->bundle_put(s, out, data, len);
+    if (rc != QK_OK)
         return rc;
-    }
     /* Attempts that arrived before their bundle are scored now, so a
      * leaderboard does not stay empty for want of a re-sync. */
-    char *had = s->bundles ? strdup(s->bundles) : NULL;
-    if (!s->bundles)
-        qk_store_set_bundles(s, bundles_dir);
     if (qk__store_rescore_waiting(s, out->id, out->version, &out->rescored) != QK_OK)
         out->rescored = 0; /* they stay waiting; the next publish or batch tries again */
-    if (!had)
-        qk_store_set_bundles(s, NULL);
-    free(had);
     return QK_OK;
 }
 
@@ -524,10 +496,9 @@ int qk_admin_competition_add(qk_store *s, const char *spec_json, const char *bun
     if (rc != QK_OK)
         return say(s, rc, QK_Y_COMP_BAD, msg, NULL);
     /* Checked against the newest published version of its bundle. */
-    qk_published p;
     qk_bundle *b = NULL;
-    rc = s->ops->bundle_get(s, bundle_id, NULL, &p);
-    if (rc == QK_OK && (rc = qk_bundle_open(&b, p.file, 0, s->lang)) == QK_OK) {
+    rc = qk__store_bundle_open(s, bundle_id, NULL, &b);
+    if (rc == QK_OK) {
         char **ids = NULL;
         size_t n = 0;
         qk_competition *same = NULL;

@@ -21,14 +21,13 @@
 #define THROTTLE_WINDOW_MS (15LL * 60 * 1000)
 #define THROTTLE_MAX 10
 #define ROSTER_PAGE 500
-#define BUNDLE_MAX_BYTES ((size_t)64 * 1024 * 1024)
 #define SMALL_BODY ((size_t)64 * 1024)
 #define ROSTER_CSV_MAX ((size_t)4 * 1024 * 1024)
 
 struct qk_server {
     qk_http *http;
     pthread_key_t key;
-    char *db, *bundles, *trust, *web, *chartjs;
+    char *db, *trust, *web, *chartjs;
     qk_lang lang;
     qk_clock clock;
 };
@@ -70,7 +69,6 @@ static qk_store *thread_store(qk_server *srv, char *msg, size_t n)
         qk_store_close(s);
         return NULL;
     }
-    qk_store_set_bundles(s, srv->bundles);
     qk_store_use_clock(s, &srv->clock);
     pthread_setspecific(srv->key, s);
     return s;
@@ -645,65 +643,15 @@ static void h_roster(call *c)
                          n == ROSTER_PAGE, "branch_name", branch_name(c, c->dev.branch)));
 }
 
-/* Replaces every path in msg (in place, cut to n) with as, in one pass from
- * left to right: what is put in is never searched again, so an `as` that
- * holds the path ("bundles" for a folder named bundles) cannot loop. */
-static void redact(char *msg, size_t n, const char *path, const char *as)
-{
-    size_t pl = path ? strlen(path) : 0;
-    if (!pl || !n)
-        return;
-    char out[1024];
-    size_t len = 0, al = strlen(as);
-    const char *from = msg, *at;
-    while ((at = strstr(from, path)) != NULL) {
-        size_t keep = (size_t)(at - from);
-        if (len + keep + al >= sizeof out) {
-            from = ""; /* cut rather than leave a path in */
-            break;
-        }
-        memcpy(out + len, from, keep);
-        memcpy(out + len + keep, as, al);
-        len += keep + al;
-        from = at + pl;
-    }
-    snprintf(out + len, sizeof out - len, "%s", from);
-    size_t ol = strlen(out);
-    if (ol >= n)
-        ol = n - 1;
-    memcpy(msg, out, ol);
-    msg[ol] = '\0';
-}
-
 static void h_bundle_publish(call *c)
 {
     if (!need_user(c, 0))
         return;
-    char tmp[4096];
-    mkdir(c->srv->bundles, 0755);
-    snprintf(tmp, sizeof tmp, "%s/.upload-XXXXXX", c->srv->bundles);
-    int fd = mkstemp(tmp);
-    if (fd < 0)
-        return fail(c, 500, "server_error", strerror(errno)); /* the reason, not the path */
-    size_t w = 0;
-    while (w < c->rq->body_len) {
-        ssize_t k = write(fd, c->rq->body + w, c->rq->body_len - w);
-        if (k <= 0)
-            break;
-        w += (size_t)k;
-    }
-    close(fd);
     qk_published p;
-    int rc = w == c->rq->body_len
-                 ? qk_admin_bundle_publish(c->s, tmp, c->srv->bundles, c->srv->trust, c->user.name, &p)
-                 : QK_EIO;
-    unlink(tmp);
-    if (rc != QK_OK) {
-        /* the message names files on this server: not in a reply */
-        redact(c->s->err, sizeof c->s->err, tmp, "upload.qkb");
-        redact(c->s->err, sizeof c->s->err, c->srv->bundles, "bundles");
+    int rc = qk__admin_bundle_publish_bytes(c->s, c->rq->body ? c->rq->body : "", c->rq->body_len,
+                                            "upload.qkb", c->srv->trust, c->user.name, &p);
+    if (rc != QK_OK)
         return fail_rc(c, rc);
-    }
     ok(c, 201, json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "id", p.id, "version", p.version,
                          "sha256", p.sha256, "key_id", p.key_id, "size", (json_int_t)p.size,
                          "rescored", (json_int_t)p.rescored));
@@ -768,13 +716,18 @@ static void h_bundle_get(call *c)
         to = b < (uint64_t)p.size ? b : (uint64_t)p.size - 1;
         partial = 1;
     }
-    int fd = open(p.file, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return fail(c, 500, "server_error", strerror(errno));
+    /* From the store, the part asked for (at most the 64 MiB a bundle may be). */
+    size_t len = (size_t)(to - from + 1);
+    char *body = malloc(len);
+    if (!body)
+        return fail(c, 500, "server_error", strerror(ENOMEM));
+    if ((rc = c->s->ops->bundle_read(c->s, p.id, p.version, (int64_t)from, body, len)) != QK_OK) {
+        free(body);
+        return fail_rc(c, rc);
+    }
     c->rs->status = partial ? 206 : 200;
-    c->rs->fd = fd;
-    c->rs->off = from;
-    c->rs->flen = to - from + 1;
+    c->rs->body = body;
+    c->rs->len = len;
     c->rs->type = "application/vnd.quizkit.bundle";
     if (partial) {
         char cr[96];
@@ -806,11 +759,9 @@ static void each_published(call *c, int (*fn)(qk_bundle *b, void *arg), void *ar
     int done = 0;
     for (size_t i = json_array_size(list); !done && i > 0; i--) {
         json_t *b = json_array_get(list, i - 1);
-        qk_published p;
         qk_bundle *bun = NULL;
-        if (c->s->ops->bundle_get(c->s, json_string_value(json_object_get(b, "id")),
-                                  json_string_value(json_object_get(b, "version")), &p) == QK_OK &&
-            qk_bundle_open(&bun, p.file, 0, c->lang) == QK_OK)
+        if (qk__store_bundle_open(c->s, json_string_value(json_object_get(b, "id")),
+                                  json_string_value(json_object_get(b, "version")), &bun) == QK_OK)
             done = fn(bun, arg);
         qk_bundle_close(bun);
     }
@@ -1238,7 +1189,7 @@ static const route routes[] = {
     {"POST", "/api/v1/events", h_events, QK_BATCH_MAX_BYTES},
     {"GET", "/api/v1/device", h_device, 0},
     {"GET", "/api/v1/roster", h_roster, 0},
-    {NULL, "/api/v1/bundles", h_bundles, BUNDLE_MAX_BYTES},
+    {NULL, "/api/v1/bundles", h_bundles, QK_BUNDLE_MAX_BYTES},
     {"GET", "/api/v1/bundles/", h_bundles, 0},
     {"GET", "/api/v1/competitions/", h_leaderboard, 0},
     {NULL, "/api/v1/competitions", h_competitions, SMALL_BODY},
@@ -1327,19 +1278,6 @@ static void handle(void *ctx, qk_http_req *rq, qk_http_resp *rs)
 
 /* --- the server --- */
 
-char *qk_server_bundles_dir(const char *db_spec)
-{
-    /* sqlite:/srv/qk/server.db -> /srv/qk/bundles */
-    const char *path = strncmp(db_spec, "sqlite:", 7) == 0 ? db_spec + 7 : ".";
-    const char *sl = strrchr(path, '/');
-    size_t dl = sl ? (size_t)(sl - path) : 0;
-    size_t len = dl + 16;
-    char *dir = malloc(len);
-    if (dir)
-        snprintf(dir, len, "%.*s%sbundles", (int)dl, path, sl ? "/" : "");
-    return dir;
-}
-
 qk_server *qk_server_start(const qk_server_config *cfg, char *msg, size_t n)
 {
     qk_server *srv = calloc(1, sizeof *srv);
@@ -1350,7 +1288,6 @@ qk_server *qk_server_start(const qk_server_config *cfg, char *msg, size_t n)
     srv->lang = cfg->lang;
     srv->db = strdup(cfg->db ? cfg->db : "");
     srv->trust = cfg->trust ? strdup(cfg->trust) : NULL;
-    srv->bundles = cfg->bundles ? strdup(cfg->bundles) : qk_server_bundles_dir(srv->db);
     srv->web = strdup(cfg->web ? cfg->web : QK_WEB_DIR);
     srv->chartjs = strdup(cfg->chartjs ? cfg->chartjs : CHARTJS_DEFAULT);
     qk_clock sys = QK_CLOCK_SYSTEM;
@@ -1414,7 +1351,6 @@ void qk_server_stop(qk_server *srv, int grace_ms)
     qk_http_stop(srv->http, grace_ms);
     pthread_key_delete(srv->key);
     free(srv->db);
-    free(srv->bundles);
     free(srv->trust);
     free(srv->web);
     free(srv->chartjs);

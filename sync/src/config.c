@@ -71,7 +71,7 @@ int qk_server_config_load(qk_server_config *c, const char *path, char *msg, size
         else if (strcmp(key, "tls-key") == 0)
             c->tls_key = val;
         else if (strcmp(key, "bundles") == 0)
-            c->bundles = val;
+            ; /* before bundles were kept in the store: read once by its upgrade */
         else if (strcmp(key, "trust") == 0)
             c->trust = val;
         else if (strcmp(key, "web") == 0)

@@ -2,7 +2,7 @@
  * verification, idempotency by event id, and the contiguous acknowledgement. */
 #include <errno.h>
 #include <stdio.h>
-#include <dirent.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,7 +43,6 @@ void qk_store_close(qk_store *s)
     if (s->ops && s->impl)
         s->ops->close(s);
     free(s->where);
-    free(s->bundles);
     free(s);
 }
 
@@ -58,11 +57,68 @@ int64_t qk__store_now(const qk_store *s)
     return qk_clock_now_ms(&s->clock);
 }
 
-void qk_store_set_bundles(qk_store *s, const char *dir)
+int qk__read_file(const char *path, size_t max, char **data, size_t *len)
 {
-    judge_free(s); /* bundles kept open came from the old folder */
-    free(s->bundles);
-    s->bundles = dir ? strdup(dir) : NULL;
+    *data = NULL;
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return QK_EIO;
+    struct stat st;
+    int rc = fstat(fileno(f), &st) == 0 ? QK_OK : QK_EIO;
+    if (rc == QK_OK && (!S_ISREG(st.st_mode) || st.st_size < 0)) {
+        errno = EINVAL;
+        rc = QK_EIO;
+    }
+    if (rc == QK_OK && (uint64_t)st.st_size > max)
+        rc = QK_ELIMIT;
+    size_t want = rc == QK_OK ? (size_t)st.st_size : 0;
+    char *buf = rc == QK_OK ? malloc(want ? want : 1) : NULL;
+    if (rc == QK_OK && !buf)
+        rc = QK_ENOMEM;
+    /* one byte more than the size said: a file still growing is refused */
+    if (rc == QK_OK && (fread(buf, 1, want, f) != want || fgetc(f) != EOF || ferror(f))) {
+        if (!errno)
+            errno = EIO;
+        rc = QK_EIO;
+    }
+    fclose(f);
+    if (rc != QK_OK) {
+        free(buf);
+        return rc;
+    }
+    *data = buf;
+    *len = want;
+    return QK_OK;
+}
+
+int qk__store_bundle_open(qk_store *s, const char *id, const char *version, qk_bundle **out)
+{
+    *out = NULL;
+    qk_published p;
+    memset(&p, 0, sizeof p);
+    int rc = s->ops->bundle_get(s, id, version, &p);
+    if (rc != QK_OK)
+        return rc;
+    if (p.size <= 0 || (uint64_t)p.size > QK_BUNDLE_MAX_BYTES)
+        return QK_ECORRUPT;
+    char *data = malloc((size_t)p.size);
+    if (!data)
+        return QK_ENOMEM;
+    rc = s->ops->bundle_read(s, p.id, p.version, 0, data, (size_t)p.size);
+    char name[2 * QK_NAME_MAX + 8];
+    snprintf(name, sizeof name, "%s-%s.qkb", p.id, p.version);
+    if (rc == QK_OK) {
+        rc = qk_bundle_open_memory(out, data, (size_t)p.size, name, 0, s->lang);
+        if (rc != QK_OK)
+            snprintf(s->err, sizeof s->err, "%s", qk_bundle_errmsg(*out));
+    }
+    free(data);
+    if (rc != QK_OK) {
+        qk_bundle_close(*out);
+        *out = NULL;
+    }
+    return rc;
 }
 
 /* What re-scoring keeps between batches (per store, so per server thread):
@@ -101,52 +157,18 @@ static int is(qk_bundle *b, const char *id, const char *version)
     return i && strcmp(i->id, id) == 0 && strcmp(i->version, version) == 0;
 }
 
-static qk_bundle *open_if(const char *dir, const char *file, const char *id, const char *version,
-                          qk_lang lang)
-{
-    char path[4096];
-    if (dir)
-        snprintf(path, sizeof path, "%s/%s", dir, file);
-    else
-        snprintf(path, sizeof path, "%s", file);
-    qk_bundle *b = NULL;
-    if (qk_bundle_open(&b, path, 0, lang) == QK_OK && is(b, id, version)) {
-        qk_bundle_keep_questions(b); /* the judge draws from it again and again */
-        return b;
-    }
-    qk_bundle_close(b);
-    return NULL;
-}
-
-/* Opens the published bundle with this id and version: the file its
- * publication names (in the bundles folder, should the store have moved),
- * else any bundle in the folder that is it; NULL when the server holds none. */
+/* The published bundle with this id and version from the store, or NULL. */
 static qk_bundle *open_bundle(qk_store *s, const char *id, const char *version)
 {
-    if (!s->bundles)
+    qk_bundle *b = NULL;
+    if (qk__store_bundle_open(s, id, version, &b) != QK_OK)
         return NULL;
-    qk_published p;
-    memset(&p, 0, sizeof p);
-    if (s->ops->bundle_get(s, id, version, &p) == QK_OK && p.file[0]) {
-        const char *base = strrchr(p.file, '/');
-        qk_bundle *b = open_if(NULL, p.file, id, version, s->lang);
-        if (!b)
-            b = open_if(s->bundles, base ? base + 1 : p.file, id, version, s->lang);
-        if (b)
-            return b;
-    }
-    DIR *d = opendir(s->bundles);
-    if (!d)
+    if (!is(b, id, version)) { /* the store's row and the file disagree */
+        qk_bundle_close(b);
         return NULL;
-    qk_bundle *found = NULL;
-    struct dirent *ent;
-    while (!found && (ent = readdir(d)) != NULL) {
-        size_t n = strlen(ent->d_name);
-        if (n >= 5 && strcmp(ent->d_name + n - 4, ".qkb") == 0)
-            found = open_if(s->bundles, ent->d_name, id, version, s->lang);
     }
-    closedir(d);
-    return found;
+    qk_bundle_keep_questions(b); /* the judge draws from it again and again */
+    return b;
 }
 
 /* The bundle id+version, kept open by the judge (the caller does not close

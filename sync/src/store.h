@@ -105,10 +105,18 @@ typedef struct qk_store_ops {
      * (add 0 only reads it). Several server instances share it. */
     int (*throttle)(qk_store *s, const char *key, int64_t now_ms, int64_t window_ms, int add,
                     int *count);
-    /* Published bundles. */
-    int (*bundle_put)(qk_store *s, const qk_published *p);
+    /* Published bundles, their bytes kept in the store: put records p and
+     * the file's len (== p->size) bytes in one transaction (taking over a
+     * record whose bytes are missing; QK_EEXISTS for a version recorded with
+     * its bytes); list and get see only bundles whose bytes are there (get:
+     * the newest version when version is NULL, QK_ENOTFOUND when none). */
+    int (*bundle_put)(qk_store *s, const qk_published *p, const void *data, size_t len);
     int (*bundle_list)(qk_store *s, json_t **out);
     int (*bundle_get)(qk_store *s, const char *id, const char *version, qk_published *p);
+    /* len bytes of the bundle's file from offset off into buf; QK_ECORRUPT
+     * when the store holds fewer. */
+    int (*bundle_read)(qk_store *s, const char *id, const char *version, int64_t off, void *buf,
+                       size_t len);
     /* A competition's counted entries: each member's first finished entry
      * (across all devices), with the server's own points; branch NULL: all.
      * Rows: member_id, name, branch, dept, points, answer_ms, finished_ms,
@@ -171,13 +179,26 @@ struct qk_store {
     qk_lang lang;
     char err[512];
     char *where; /* the spec, for messages */
-    char *bundles; /* folder of published bundles, or NULL */
     qk_clock clock; /* the server's clock (qk_store_use_clock) */
     struct qk__judge *judge; /* re-scoring: the rescorer and the bundles kept open */
     void *impl;
 };
 
 extern const qk_store_ops qk__sqlite_store;
+
+/* The largest bundle a server publishes, and the pieces the store keeps it in. */
+#define QK_BUNDLE_MAX_BYTES ((size_t)64 * 1024 * 1024)
+#define QK_BUNDLE_CHUNK ((size_t)256 * 1024)
+/* A whole file of at most max bytes into *data (malloc'd); QK_EIO when it
+ * cannot be read (errno says why), QK_ELIMIT when longer than max. */
+int qk__read_file(const char *path, size_t max, char **data, size_t *len);
+/* qk_admin_bundle_publish for a file already in memory (an upload); name
+ * stands for it in messages. */
+int qk__admin_bundle_publish_bytes(qk_store *s, const char *data, size_t len, const char *name,
+                                   const char *trust_dir, const char *by, qk_published *out);
+/* Opens the published bundle id+version (NULL: the newest) from the store's
+ * bytes; the caller closes it. QK_ENOTFOUND when the store holds none. */
+int qk__store_bundle_open(qk_store *s, const char *id, const char *version, qk_bundle **out);
 
 /* Imports events already parsed (from a file or a request) for one device, in
  * one transaction. pem: the device's key to pin (NULL when it is enrolled).

@@ -105,7 +105,12 @@ static const char *const migrations[] = {
     "  PRIMARY KEY(member_id, device_id)) WITHOUT ROWID;\n"
     /* the events a device's claim has summed (0: none yet) */
     "ALTER TABLE points_claims ADD COLUMN mark INTEGER NOT NULL DEFAULT 0;\n",
+    /* 10: published bundles' bytes, in the store (they were files in a folder
+     * beside it, named by bundles.file, which is '' from now on) */
+    "CREATE TABLE bundle_chunks(id TEXT NOT NULL, version TEXT NOT NULL, n INTEGER NOT NULL,\n"
+    "  data BLOB NOT NULL, PRIMARY KEY(id, version, n));\n",
 };
+#define MIGRATION_BUNDLE_BYTES 10
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
 /* Statements prepared once per connection. */
@@ -195,6 +200,72 @@ static void copy_col(char *dst, size_t n, sqlite3_stmt *st, int col)
     snprintf(dst, n, "%s", v ? v : "");
 }
 
+/* Stores a bundle's bytes in chunks of QK_BUNDLE_CHUNK. */
+static int put_chunks(qk_store *s, const char *id, const char *version, const void *data, size_t len)
+{
+    sqlite3_stmt *st = prep(s, "INSERT OR REPLACE INTO bundle_chunks(id, version, n, data)"
+                               " VALUES (?,?,?,?)");
+    if (!st)
+        return QK_EIO;
+    int rc = QK_OK;
+    for (size_t off = 0, n = 0; rc == QK_OK && off < len; off += QK_BUNDLE_CHUNK, n++) {
+        size_t part = len - off < QK_BUNDLE_CHUNK ? len - off : QK_BUNDLE_CHUNK;
+        text(st, 1, id);
+        text(st, 2, version);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)n);
+        sqlite3_bind_blob(st, 4, (const char *)data + off, (int)part, SQLITE_STATIC);
+        rc = run(s, st, "bundle_chunks", 0);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* The upgrade to bundles in the store (migration 10): each published
+ * bundle's file is read from where its row says, or else from the folder
+ * "bundles" beside the store (the default before), and kept when its SHA-256
+ * is the one published. A bundle whose file is gone stays unpublished in
+ * effect (bundle_get does not find it) until it is published again. */
+static int adopt_bundle_files(qk_store *s, const char *store_path)
+{
+    sqlite3_stmt *st = prep(s, "SELECT id, version, file, sha256 FROM bundles");
+    if (!st)
+        return QK_EIO;
+    const char *slash = strrchr(store_path, '/');
+    int dirlen = slash ? (int)(slash - store_path) : 0;
+    int rc = QK_OK, step = SQLITE_DONE;
+    while (rc == QK_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text(st, 0);
+        const char *version = (const char *)sqlite3_column_text(st, 1);
+        const char *file = (const char *)sqlite3_column_text(st, 2);
+        const char *sha = (const char *)sqlite3_column_text(st, 3);
+        if (!id || !version || !file || !sha || !*file)
+            continue;
+        const char *base = strrchr(file, '/');
+        char beside[4200];
+        snprintf(beside, sizeof beside, "%.*s%sbundles/%s", dirlen, store_path, slash ? "/" : "",
+                 base ? base + 1 : file);
+        const char *where[2] = {file, beside};
+        for (int i = 0; i < 2 && rc == QK_OK; i++) {
+            char *data = NULL, hex[65];
+            size_t len = 0;
+            if (qk__read_file(where[i], QK_BUNDLE_MAX_BYTES, &data, &len) != QK_OK)
+                continue;
+            qk_sha256_hex(hex, data, len);
+            if (strcmp(hex, sha) == 0) {
+                rc = put_chunks(s, id, version, data, len);
+                i = 2;
+            }
+            free(data);
+        }
+    }
+    if (rc == QK_OK && step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = fail(s, "bundles");
+    sqlite3_finalize(st);
+    if (rc == QK_OK)
+        rc = exec(s, "UPDATE bundles SET file = ''");
+    return rc;
+}
+
 int qk__sqlite_store_open(qk_store *s, const char *path)
 {
     sq *q = calloc(1, sizeof *q);
@@ -240,6 +311,8 @@ int qk__sqlite_store_open(qk_store *s, const char *path)
             char ver[64];
             snprintf(ver, sizeof ver, "PRAGMA user_version=%d", m + 1);
             rc = exec(s, migrations[m]);
+            if (rc == QK_OK && m + 1 == MIGRATION_BUNDLE_BYTES)
+                rc = adopt_bundle_files(s, path);
             if (rc == QK_OK)
                 rc = exec(s, ver);
         }
@@ -1188,36 +1261,53 @@ static int competition_list(qk_store *s, const char *branch, json_t **out)
     return rows_json(s, st, out);
 }
 
-static int bundle_put(qk_store *s, const qk_published *p)
+static int bundle_put(qk_store *s, const qk_published *p, const void *data, size_t len)
 {
-    sqlite3_stmt *st = prep(s, "INSERT INTO bundles(id, version, title, sha256, key_id, file, size,"
-                               " published_ms, published_by) VALUES (?,?,?,?,?,?,?,?,?)");
+    if ((size_t)p->size != len)
+        return QK_EINVAL;
+    int rc = begin(s);
+    if (rc != QK_OK)
+        return rc;
+    /* A row whose bytes an upgrade could not find is taken over. */
+    sqlite3_stmt *st = prep(s, "INSERT OR REPLACE INTO bundles(id, version, title, sha256, key_id,"
+                               " file, size, published_ms, published_by) VALUES (?,?,?,?,?,'',?,?,?)");
     if (!st)
-        return QK_EIO;
-    text(st, 1, p->id);
-    text(st, 2, p->version);
-    text(st, 3, p->title);
-    text(st, 4, p->sha256);
-    text(st, 5, p->key_id);
-    text(st, 6, p->file);
-    sqlite3_bind_int64(st, 7, p->size);
-    sqlite3_bind_int64(st, 8, p->published_ms);
-    text(st, 9, p->by);
-    return run(s, st, "bundles", 1);
+        rc = QK_EIO;
+    if (rc == QK_OK) {
+        text(st, 1, p->id);
+        text(st, 2, p->version);
+        text(st, 3, p->title);
+        text(st, 4, p->sha256);
+        text(st, 5, p->key_id);
+        sqlite3_bind_int64(st, 6, p->size);
+        sqlite3_bind_int64(st, 7, p->published_ms);
+        text(st, 8, p->by);
+        rc = run(s, st, "bundles", 1);
+    }
+    if (rc == QK_OK)
+        rc = put_chunks(s, p->id, p->version, data, len);
+    if (rc == QK_OK)
+        return commit(s);
+    rollback(s);
+    return rc;
 }
+
+/* Only bundles whose bytes the store holds count as published. */
+#define HELD " EXISTS (SELECT 1 FROM bundle_chunks c WHERE c.id = bundles.id AND" \
+             " c.version = bundles.version AND c.n = 0)"
 
 static int bundle_list(qk_store *s, json_t **out)
 {
     sqlite3_stmt *st = prep(s, "SELECT id, version, title, sha256, key_id, size, published_ms"
-                               " FROM bundles ORDER BY id, published_ms");
+                               " FROM bundles WHERE" HELD " ORDER BY id, published_ms");
     return st ? rows_json(s, st, out) : QK_EIO;
 }
 
 static int bundle_get(qk_store *s, const char *id, const char *version, qk_published *p)
 {
-    sqlite3_stmt *st = prep(s, "SELECT id, version, title, sha256, key_id, file, size, published_ms,"
+    sqlite3_stmt *st = prep(s, "SELECT id, version, title, sha256, key_id, size, published_ms,"
                                " published_by FROM bundles WHERE id = ?1 AND (version = ?2 OR"
-                               " (?2 IS NULL)) ORDER BY published_ms DESC LIMIT 1");
+                               " (?2 IS NULL)) AND" HELD " ORDER BY published_ms DESC LIMIT 1");
     if (!st)
         return QK_EIO;
     text(st, 1, id);
@@ -1229,12 +1319,49 @@ static int bundle_get(qk_store *s, const char *id, const char *version, qk_publi
         copy_col(p->title, sizeof p->title, st, 2);
         copy_col(p->sha256, sizeof p->sha256, st, 3);
         copy_col(p->key_id, sizeof p->key_id, st, 4);
-        copy_col(p->file, sizeof p->file, st, 5);
-        p->size = sqlite3_column_int64(st, 6);
-        p->published_ms = sqlite3_column_int64(st, 7);
-        copy_col(p->by, sizeof p->by, st, 8);
+        p->size = sqlite3_column_int64(st, 5);
+        p->published_ms = sqlite3_column_int64(st, 6);
+        copy_col(p->by, sizeof p->by, st, 7);
     }
     int rc = step == SQLITE_ROW ? QK_OK : step == SQLITE_DONE ? QK_ENOTFOUND : fail(s, "bundles");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int bundle_read(qk_store *s, const char *id, const char *version, int64_t off, void *buf,
+                       size_t len)
+{
+    if (off < 0)
+        return QK_EINVAL;
+    if (len == 0)
+        return QK_OK;
+    sqlite3_stmt *st = prep(s, "SELECT n, data FROM bundle_chunks WHERE id = ? AND version = ?"
+                               " AND n BETWEEN ? AND ? ORDER BY n");
+    if (!st)
+        return QK_EIO;
+    uint64_t from = (uint64_t)off, to = from + len; /* [from, to) */
+    text(st, 1, id);
+    text(st, 2, version);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)(from / QK_BUNDLE_CHUNK));
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)((to - 1) / QK_BUNDLE_CHUNK));
+    uint64_t at = from; /* the next byte wanted */
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        uint64_t start = (uint64_t)sqlite3_column_int64(st, 0) * QK_BUNDLE_CHUNK;
+        const unsigned char *data = sqlite3_column_blob(st, 1);
+        uint64_t n = (uint64_t)sqlite3_column_bytes(st, 1);
+        if (start > at || start + n <= at)
+            break; /* a chunk missing or short */
+        uint64_t end = start + n < to ? start + n : to;
+        memcpy((unsigned char *)buf + (at - from), data + (at - start), (size_t)(end - at));
+        at = end;
+        if (at == to)
+            break;
+    }
+    int rc = at == to ? QK_OK : step == SQLITE_ROW || step == SQLITE_DONE ? QK_ECORRUPT
+                                                                          : fail(s, "bundle_chunks");
+    if (rc == QK_ECORRUPT)
+        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE, s->where, "bundle_chunks: short");
     sqlite3_finalize(st);
     return rc;
 }
@@ -1430,6 +1557,7 @@ const qk_store_ops qk__sqlite_store = {
     .bundle_put = bundle_put,
     .bundle_list = bundle_list,
     .bundle_get = bundle_get,
+    .bundle_read = bundle_read,
     .backup = backup,
     .stats = stats,
     .close = close_store,

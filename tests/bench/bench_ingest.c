@@ -105,7 +105,8 @@ static int play(qk_engine *e, qk_bundle *b, int attempts, int members)
     return 0;
 }
 
-static qk_store *fresh_store(const char *dir, const char *name, const char *bundles)
+/* A new store; with bundle (a file), that bundle published in it. */
+static qk_store *fresh_store(const char *dir, const char *name, const char *bundle)
 {
     char spec[1024];
     snprintf(spec, sizeof spec, "sqlite:%s/%s", dir, name);
@@ -114,8 +115,10 @@ static qk_store *fresh_store(const char *dir, const char *name, const char *bund
         fprintf(stderr, "store: %s\n", qk_store_errmsg(s));
         exit(1);
     }
-    if (bundles)
-        qk_store_set_bundles(s, bundles);
+    if (bundle && qkt_publish_file(s, bundle) != QK_OK) {
+        fprintf(stderr, "publish %s: %s\n", bundle, qk_store_errmsg(s));
+        exit(1);
+    }
     return s;
 }
 
@@ -146,7 +149,7 @@ static long own_peak_mb(void)
 }
 
 /* Peak RSS (MB) of a new process that opens a fresh store and, when batch
- * is not NULL, imports it (judged when bundles is not NULL). */
+ * is not NULL, imports it (judged when bundle, the file, is published). */
 static long child_rss_mb(const char *dir, const char *name, const char *bundles, const char *batch)
 {
     char self[1024], cmd[5000];
@@ -231,12 +234,12 @@ int main(int argc, char **argv)
         return 2;
     }
     char *dir = qkt_tmpdir();
-    char devdir[1024], progress[1100], bundles[1024], batch[1024], cmd[5000], msg[600];
+    char devdir[1024], progress[1100], batch[1024], cmd[5000], msg[600];
+    const char *bundles = argv[1]; /* published in every judged store */
     snprintf(devdir, sizeof devdir, "%s/device", dir);
-    snprintf(bundles, sizeof bundles, "%s/bundles", dir);
     snprintf(batch, sizeof batch, "%s/batch.qkd", dir);
     snprintf(progress, sizeof progress, "%s/progress.db", devdir);
-    snprintf(cmd, sizeof cmd, "mkdir -p '%s' '%s' && cp '%s' '%s/'", devdir, bundles, argv[1], bundles);
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", devdir);
     if (system(cmd) != 0)
         return 1;
 

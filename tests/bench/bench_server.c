@@ -332,12 +332,8 @@ int main(int argc, char **argv)
         return 2;
     }
     char *dir = qkt_tmpdir();
-    char spec[1100], bundles[1024], cmd[3000], msg[600];
+    char spec[1100], msg[600];
     snprintf(spec, sizeof spec, "sqlite:%s/server.db", dir);
-    snprintf(bundles, sizeof bundles, "%s/bundles", dir);
-    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp '%s' '%s/'", bundles, argv[1], bundles);
-    if (system(cmd) != 0)
-        return 1;
     curl_global_init(CURL_GLOBAL_DEFAULT);
 
     /* The devices. */
@@ -356,7 +352,8 @@ int main(int argc, char **argv)
 
     /* The server's store: one branch, each device enrolled under its own id. */
     qk_store *s = NULL;
-    if (qk_store_open(&s, spec, QK_LANG_EN) != QK_OK || qk_admin_branch_add(s, "b1", "bench") != QK_OK) {
+    if (qk_store_open(&s, spec, QK_LANG_EN) != QK_OK || qk_admin_branch_add(s, "b1", "bench") != QK_OK ||
+        qkt_publish_file(s, argv[1]) != QK_OK) {
         fprintf(stderr, "store: %s\n", qk_store_errmsg(s));
         return 1;
     }
@@ -376,7 +373,7 @@ int main(int argc, char **argv)
 
     qk_server_config cfg = {.listen = "127.0.0.1", .port = 0, .db = spec, .threads = 4,
                             .max_conn = (unsigned)n + 16, .max_conn_per_addr = (unsigned)n + 16,
-                            .bundles = bundles, .lang = QK_LANG_EN};
+                            .lang = QK_LANG_EN};
     qk_server *srv = qk_server_start(&cfg, msg, sizeof msg);
     if (!srv) {
         fprintf(stderr, "server: %s\n", msg);

@@ -28,30 +28,37 @@ expect_contains "it says what was refused" "$WORK/b" "upload.qkb"
 printf 'not a bundle' >"$WORK/junk"
 curl -s -o "$WORK/b" -H "Authorization: Bearer $TOKEN" --data-binary @"$WORK/junk" "$URL/api/v1/bundles" >/dev/null
 expect_not_contains "a damaged upload names no server path either" "$WORK/b" "$SRV"
-# A server whose bundles folder is named plainly "bundles" (relative, as
-# `serve --bundles bundles` gives): a refused upload still gets its answer
-# (the redaction replaced "bundles" by "bundles" for ever and hung the thread).
+# A server started as before bundles were kept in its database, with
+# `--bundles bundles`: it says the option is no longer needed and starts; a
+# publish keeps the bundle in the database (no folder is made), downloads
+# come from there, and a damaged upload is answered naming only the upload.
 mkdir -p "$WORK/srv2/trust"
+cp "$WORK/pub.pub" "$WORK/srv2/trust/"
 spawn bash -c "cd '$WORK/srv2' && exec '$QK' serve --db sqlite:server.db --bundles bundles --port 0 \
     --port-file port --trust trust --log log" >"$WORK/srv2/out" 2>&1
 SRV2_PID=$LAST_PID
 wait_file "$WORK/srv2/port" || fail "the second server started: $(cat "$WORK/srv2/out")"
+expect_contains "--bundles is noted as no longer needed" "$WORK/srv2/out" "--bundles 已不再需要"
 URL2="http://127.0.0.1:$(cat "$WORK/srv2/port")"
 PW2=$(sed -n 's/.*初始密码：\([0-9a-f-]*\).*/\1/p' "$WORK/srv2/out")
 TOKEN2=$(curl -s -X POST --data-binary "{\"user\":\"admin\",\"password\":\"$PW2\"}" "$URL2/api/v1/login" |
          python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 code=$(curl -s -o "$WORK/b" -w '%{http_code}' --max-time 10 -H "Authorization: Bearer $TOKEN2" \
        --data-binary @"$WORK/junk" "$URL2/api/v1/bundles")
-expect_eq "a damaged upload to a server with a folder named bundles is answered" "$code" 422
+expect_eq "a damaged upload is answered" "$code" 422
 expect_contains "naming the upload" "$WORK/b" "upload.qkb"
-# A write that fails names the bundle's file in the folder: "bundles/..."
-cp "$WORK/pub.pub" "$WORK/srv2/trust/"
-mkdir -p "$WORK/srv2/bundles/test.mini-1.qkb.tmp"  # where the copy goes: a folder, so it fails
 code=$(curl -s -o "$WORK/b" -w '%{http_code}' --max-time 10 -H "Authorization: Bearer $TOKEN2" \
        -H 'Content-Type: application/vnd.quizkit.bundle' --data-binary @"$WORK/mini.qkb" "$URL2/api/v1/bundles")
-expect_eq "a publish whose write fails is answered" "$code" 500
-expect_contains "naming the bundle's file by the folder's name" "$WORK/b" "bundles/test.mini-1.qkb"
-expect_not_contains "and not the server's path" "$WORK/b" "$WORK/srv2"
+expect_eq "a signed bundle is published" "$code" 201
+expect_eq "into the database: no bundles folder" "$(ls -A "$WORK/srv2" | grep -c '^bundles$')" 0
+code=$(curl -s -o "$WORK/dl" -w '%{http_code}' --max-time 10 -H "Authorization: Bearer $TOKEN2" \
+       "$URL2/api/v1/bundles/test.mini/1")
+expect_eq "it downloads" "$code" 200
+expect_eq "byte for byte" "$(cmp -s "$WORK/dl" "$WORK/mini.qkb" && echo same)" same
+code=$(curl -s -o "$WORK/part" -w '%{http_code}' --max-time 10 -H "Authorization: Bearer $TOKEN2" \
+       -H 'Range: bytes=100-299' "$URL2/api/v1/bundles/test.mini/1")
+expect_eq "a range of it downloads" "$code" 206
+expect_eq "the bytes asked for" "$(cmp -s "$WORK/part" <(tail -c +101 "$WORK/mini.qkb" | head -c 200) && echo same)" same
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$URL2/api/v1/time")
 expect_eq "and the server still answers" "$code" 200
 stop "$SRV2_PID"

@@ -15,8 +15,12 @@ expect_eq "export exits 0" "$?" 0
 expect_contains "export counts" "$WORK/e" "已导出 7 条记录"
 expect_eq "device key kept private" "$(stat -c %a "$QUIZKIT_HOME/device.key")" 600
 
-mkdir -p "$SRV/bundles" && cp "$WORK/mini.qkb" "$SRV/bundles/"
-"$QK" admin import "$WORK/stick.qkd" --db "sqlite:$SRV/server.db" --ack-dir "$SRV" --bundles "$SRV/bundles" >"$WORK/i" 2>&1
+# The server's admin publishes the bundle (kept in the database), then imports.
+mkdir -p "$SRV/trust" && cp "$WORK/pub.pub" "$SRV/trust/"
+"$QK" admin bundle publish "$WORK/mini.qkb" --db "sqlite:$SRV/server.db" --trust "$SRV/trust" >"$WORK/p" 2>&1
+expect_eq "publish exits 0" "$?" 0
+expect_eq "no bundles folder beside the database" "$(ls -d "$SRV/bundles" 2>/dev/null)" ""
+"$QK" admin import "$WORK/stick.qkd" --db "sqlite:$SRV/server.db" --ack-dir "$SRV" >"$WORK/i" 2>&1
 expect_eq "server import exits 0" "$?" 0
 expect_contains "the server re-scores the attempt" "$WORK/i" "重新评分 1 次答题，其中 0 次与设备的分数不符"
 expect_eq "both scores kept" "$(sqlite3 "$SRV/server.db" 'select device_score, server_score, mismatch from attempt_scores')" "700|700|0"

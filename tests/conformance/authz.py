@@ -239,7 +239,7 @@ CELLS = [
     ("POST /bundles", "none", "write", POST("/bundles", FILE("mini_v2")), 401, NOTHING),
     ("POST /bundles", "dev-b1", "write", POST("/bundles", FILE("mini_v2")), 403, NOTHING),
     ("POST /bundles", "li", "write: version 2", POST("/bundles", FILE("mini_v2")),
-     201, WRITES({"bundles"}, says(id="test.mini", version="2"))),
+     201, WRITES({"bundles", "bundle_chunks"}, says(id="test.mini", version="2"))),
     ("POST /bundles", "li", "write: version 1 again, other content", POST("/bundles", FILE("mini_v1_other")),
      409, NOTHING),
     ("POST /bundles", "li", "write: signed by a key the server does not trust", POST("/bundles", FILE("mini_rogue")),

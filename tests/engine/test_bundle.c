@@ -125,6 +125,47 @@ static void not_a_bundle_is_a_clear_error(void **state)
     free(missing);
 }
 
+/* A bundle opened from its bytes in memory (how a server opens the bundles
+ * it keeps in its database) reads and verifies as the file does: the caller's
+ * copy may go at once, a changed byte fails verification, and bytes that are
+ * no bundle are a clear error naming what was opened. */
+static void bundle_opens_from_memory(void **state)
+{
+    char *p = qkt_path(*state, "m.qkb"), *t = qkt_path(*state, "t.qkb");
+    qkt_build_fixture(p);
+    size_t len = 0;
+    char *bytes = qkt_read(p, &len);
+    qk_bundle *b = NULL;
+    assert_int_equal(qk_bundle_open_memory(&b, bytes, len, "m.qkb", QK_BUNDLE_VERIFY, QK_LANG_EN), QK_OK);
+    memset(bytes, 0, len); /* the bundle has its own copy */
+    free(bytes);
+    assert_string_equal(qk_bundle_info_get(b)->id, "test.fixture");
+    assert_int_equal(qk_bundle_info_get(b)->n_questions, 5);
+    assert_int_equal(qk_bundle_theme_find(b, "t1")->n_questions, 4);
+    qk_question *q = NULL;
+    assert_int_equal(qk_bundle_question(b, "f1", &q), QK_OK);
+    assert_string_equal(q->stem, "____年在____");
+    qk_question_free(q);
+    assert_int_equal(qk_bundle_verify(b), QK_OK);
+    qk_bundle_close(b);
+
+    qkt_build_fixture(t);
+    tamper(t, "UPDATE options SET correct = 1 - correct WHERE question_id = 's1'");
+    bytes = qkt_read(t, &len);
+    assert_int_equal(qk_bundle_open_memory(&b, bytes, len, "t.qkb", QK_BUNDLE_VERIFY, QK_LANG_EN),
+                     QK_EDIGEST);
+    assert_non_null(strstr(qk_bundle_errmsg(b), "t.qkb"));
+    qk_bundle_close(b);
+    assert_int_equal(qk_bundle_open_memory(&b, bytes, 100, "short.qkb", 0, QK_LANG_EN), QK_ECORRUPT);
+    assert_non_null(strstr(qk_bundle_errmsg(b), "short.qkb"));
+    qk_bundle_close(b);
+    memset(bytes, 'x', 4096); /* the header gone */
+    assert_int_equal(qk_bundle_open_memory(&b, bytes, len, "junk.qkb", 0, QK_LANG_EN), QK_ECORRUPT);
+    assert_non_null(strstr(qk_bundle_errmsg(b), "junk.qkb"));
+    qk_bundle_close(b);
+    free(bytes), free(p), free(t);
+}
+
 static void newer_format_is_refused(void **state)
 {
     char *p = qkt_path(*state, "f.qkb");
@@ -576,6 +617,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(any_change_fails_verification, setup, teardown),
         cmocka_unit_test_setup_teardown(digest_does_not_depend_on_file_layout, setup, teardown),
         cmocka_unit_test_setup_teardown(not_a_bundle_is_a_clear_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(bundle_opens_from_memory, setup, teardown),
         cmocka_unit_test_setup_teardown(newer_format_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(failed_write_leaves_no_file, setup, teardown),
         cmocka_unit_test_setup_teardown(versions_cannot_name_a_path, setup, teardown),

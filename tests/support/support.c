@@ -8,6 +8,7 @@
 
 #include "support.h"
 #include "qk_server.h"
+#include "../../sync/src/store.h"
 #include "../../sync/src/sync_msg.h"
 
 char *qkt_tmpdir(void)
@@ -114,7 +115,7 @@ static void add_choice(qk_bundle_writer *w, const char *id, const char *theme, q
     assert_int_equal(qk_bundle_writer_question(w, &q), QK_OK);
 }
 
-void qkt_build_fixture(const char *path)
+static void build_fixture(const char *path, const qk_key *key)
 {
     qk_bundle_writer *w = NULL;
     assert_int_equal(qk_bundle_writer_open(&w, path, QK_LANG_EN), QK_OK);
@@ -161,8 +162,63 @@ void qkt_build_fixture(const char *path)
                             "\"seed\":42,\"seconds\":10,\"full_within\":0.25,\"streak_bonus\":100,"
                             "\"streak_max\":300,\"guests\":true,\"attempts\":2,\"teams\":\"branch\"}"),
                      QK_OK);
+    if (key)
+        assert_int_equal(qk_bundle_writer_sign(w, key), QK_OK);
     assert_int_equal(qk_bundle_writer_commit(w), QK_OK);
     qk_bundle_writer_free(w);
+}
+
+void qkt_build_fixture(const char *path)
+{
+    build_fixture(path, NULL);
+}
+
+size_t qkt_publish_fixture(qk_store *s, const char *dir)
+{
+    char *pub = qkt_path(dir, "publish"), *trust = qkt_path(pub, "trust");
+    char *kp = qkt_path(trust, "publisher.pub"), *file = qkt_path(pub, "fixture.qkb");
+    mkdir(pub, 0700);
+    mkdir(trust, 0700);
+    qk_key *key = NULL;
+    char msg[256];
+    assert_int_equal(qk_key_generate(&key), QK_OK);
+    unlink(kp);
+    assert_int_equal(qk_key_write(key, NULL, kp, QK_LANG_EN, msg, sizeof msg), QK_OK);
+    unlink(file);
+    build_fixture(file, key);
+    qk_published p;
+    int rc = qk_admin_bundle_publish(s, file, trust, "test", &p);
+    if (rc != QK_OK)
+        fail_msg("publish: %s", qk_store_errmsg(s));
+    qk_key_free(key);
+    free(pub), free(trust), free(kp), free(file);
+    return p.rescored;
+}
+
+int qkt_publish_file(qk_store *s, const char *file)
+{
+    char *data = NULL;
+    size_t len = 0;
+    qk_bundle *b = NULL;
+    int rc = qk__read_file(file, QK_BUNDLE_MAX_BYTES, &data, &len);
+    if (rc == QK_OK)
+        rc = qk_bundle_open_memory(&b, data, len, file, 0, QK_LANG_EN);
+    qk_published p;
+    memset(&p, 0, sizeof p);
+    if (rc == QK_OK) {
+        const qk_bundle_info *i = qk_bundle_info_get(b);
+        snprintf(p.id, sizeof p.id, "%s", i->id);
+        snprintf(p.version, sizeof p.version, "%s", i->version);
+        snprintf(p.title, sizeof p.title, "%s", i->title);
+        snprintf(p.key_id, sizeof p.key_id, "%s", i->publisher_key_id);
+        snprintf(p.by, sizeof p.by, "bench");
+        qk_sha256_hex(p.sha256, data, len);
+        p.size = (int64_t)len;
+        rc = s->ops->bundle_put(s, &p, data, len);
+    }
+    qk_bundle_close(b);
+    free(data);
+    return rc;
 }
 
 void qkt_open(const char *dir, qk_engine **e, qk_bundle **b)

@@ -56,8 +56,16 @@ void qkt_build_fixture(const char *path);
 /* Opens the fixture (building it first) and an engine in dir. */
 void qkt_open(const char *dir, qk_engine **e, qk_bundle **b);
 
-/* qk_enrol as a device does it: with the proof made by key (NULL: no proof). */
 typedef struct qk_store qk_store;
+/* Publishes the fixture on the server's store as a leader does: signed by a
+ * new key its trust folder holds (in dir/publish). Returns how many waiting
+ * attempts the publication scored. The fixture the devices play (qkt_open)
+ * has the same id, version and questions. */
+size_t qkt_publish_fixture(qk_store *s, const char *dir);
+/* The bundle file as the store keeps it once published, without the
+ * publication's checks (benchmarks of other things); QK_OK or a status. */
+int qkt_publish_file(qk_store *s, const char *file);
+/* qk_enrol as a device does it: with the proof made by key (NULL: no proof). */
 int qkt_enrol(qk_store *s, const char *code, const char *device_id, const char *name,
               const qk_key *key, char token[65], char branch[65]);
 

@@ -541,7 +541,7 @@ static int64_t replayed_points(sx *x, const char *member)
 static void the_judge_adds_new_events_to_the_replay_it_kept(void **state)
 {
     sx *x = *state;
-    qk_store_set_bundles(x->store, x->dir); /* fixture.qkb lives there */
+    qkt_publish_fixture(x->store, x->dir);
     qkt_clock clock = {1772676000000LL}; /* 2026-03-05 10:00 Beijing */
     qk_engine_set_clock(x->e, qkt_clock_fn, &clock);
     assert_int_equal(qk_member_add(x->e, "m1", "张三", "", "1234"), QK_OK);
@@ -627,7 +627,7 @@ static void the_judge_adds_new_events_to_the_replay_it_kept(void **state)
  * figure, and the member is listed as doubtful with both. */
 static void judge_forged_award(sx *x, int own_batch)
 {
-    qk_store_set_bundles(x->store, x->dir); /* fixture.qkb lives there */
+    qkt_publish_fixture(x->store, x->dir);
     assert_int_equal(qk_admin_branch_add(x->store, "b1", "第一党支部"), QK_OK);
     qk_roster_member rm = {0};
     snprintf(rm.id, sizeof rm.id, "m1");
@@ -714,7 +714,7 @@ static void a_forged_award_alone_is_judged_too(void **state)
 static void the_server_rescores_attempts_and_flags_lies(void **state)
 {
     sx *x = *state;
-    qk_store_set_bundles(x->store, x->dir); /* fixture.qkb lives there */
+    qkt_publish_fixture(x->store, x->dir);
     qk_session_spec spec = QK_SESSION_SPEC_INIT; /* random order and options: the seed matters */
     spec.theme = "t1";
     qk_session *s = NULL;
@@ -747,7 +747,7 @@ static void the_server_rescores_attempts_and_flags_lies(void **state)
     char spec2[4200];
     snprintf(spec2, sizeof spec2, "sqlite:%s", db2);
     assert_int_equal(qk_store_open(&other, spec2, QK_LANG_EN), QK_OK);
-    qk_store_set_bundles(other, x->dir);
+    qkt_publish_fixture(other, x->dir);
     size_t len = 0;
     int err = 0;
     char *text = qk__read_maybe_gz(x->batch, &len, &err);
@@ -772,7 +772,11 @@ static void the_server_rescores_attempts_and_flags_lies(void **state)
     assert_int_equal(r.mismatches, 1);
     qk_store_close(other);
     /* Without the bundle on the server an attempt cannot be scored, and says so. */
-    qk_store_set_bundles(x->store, "/nonexistent");
+    char *db3 = qkt_path(x->dir, "server3.db");
+    char spec3[4200];
+    snprintf(spec3, sizeof spec3, "sqlite:%s", db3);
+    qk_store *bare = NULL;
+    assert_int_equal(qk_store_open(&bare, spec3, QK_LANG_EN), QK_OK);
     play(x, 1);
     qk_session_spec again = QK_SESSION_SPEC_INIT;
     again.theme = "t2";
@@ -782,10 +786,12 @@ static void the_server_rescores_attempts_and_flags_lies(void **state)
     assert_int_equal(qk_session_finish(s, NULL), QK_OK);
     qk_session_free(s);
     assert_true(export(x, 6) > 0);
-    assert_int_equal(qk_store_import(x->store, x->batch, &r), QK_OK);
+    assert_int_equal(qk_store_import(bare, x->batch, &r), QK_OK);
     assert_int_equal(r.rescored, 0);
     assert_int_equal(r.unscored, 1);
+    qk_store_close(bare);
     free(db2);
+    free(db3);
 }
 
 /* A device newer than the server draws by rules the server does not know
@@ -796,7 +802,7 @@ static void the_server_rescores_attempts_and_flags_lies(void **state)
 static void a_draw_the_server_does_not_know_stays_unscored(void **state)
 {
     sx *x = *state;
-    qk_store_set_bundles(x->store, x->dir);
+    qkt_publish_fixture(x->store, x->dir);
     qk_session_spec spec = QK_SESSION_SPEC_INIT;
     spec.theme = "t1";
     spec.count = 2;

@@ -731,7 +731,7 @@ static void gen_open(gen *g)
     char spec[4200];
     snprintf(spec, sizeof spec, "sqlite:%s", g->db);
     assert_int_equal(qk_store_open(&g->store, spec, QK_LANG_EN), QK_OK);
-    qk_store_set_bundles(g->store, g->dir); /* fixture.qkb is there */
+    qkt_publish_fixture(g->store, g->dir);
     /* the server's own time, stopped: it judges nothing by it here */
     qk_clock judge = {1, START_MS + 30 * DAY_MS, 0, 0, 0};
     qk_store_use_clock(g->store, &judge);

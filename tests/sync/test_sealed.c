@@ -3,7 +3,9 @@
  * every file the engine, the judge, the statistics or the store open passes
  * through here: after the store is open, nothing may open its file again,
  * whatever the server is asked to do (import with re-scoring and points,
- * re-scoring the attempts that waited for a bundle, every statistic). */
+ * re-scoring the attempts that waited for a bundle, every statistic), and
+ * once a bundle is published the server opens no other file: the bundle is
+ * kept in the store and opened from its bytes. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,6 +21,7 @@
 static const char *watched; /* the store's file */
 static int watched_opens;
 static int other_opens;
+static int memory_opens; /* of these, databases in memory (a bundle from the store's bytes) */
 
 static int is_watched(const char *file)
 {
@@ -41,6 +44,8 @@ int __wrap_sqlite3_open_v2(const char *file, sqlite3 **db, int flags, const char
         watched_opens++;
     else
         other_opens++;
+    if (file && strcmp(file, ":memory:") == 0)
+        memory_opens++;
     return __real_sqlite3_open_v2(file, db, flags, vfs);
 }
 
@@ -50,6 +55,8 @@ int __wrap_sqlite3_open(const char *file, sqlite3 **db)
         watched_opens++;
     else
         other_opens++;
+    if (file && strcmp(file, ":memory:") == 0)
+        memory_opens++;
     return __real_sqlite3_open(file, db);
 }
 
@@ -111,10 +118,14 @@ static void nothing_but_the_store_opens_its_file(void **state)
     assert_int_equal(r.inserted, n);
     assert_int_equal(r.rescored, 0);
     assert_int_equal(r.unscored, 4);
-    qk_store_set_bundles(s, dir); /* fixture.qkb is there */
-    size_t rescored = 0;
-    assert_int_equal(qk__store_rescore_waiting(s, "test.fixture", "1", &rescored), QK_OK);
-    assert_int_equal(rescored, 4);
+    /* Published as a leader does: kept in the store, checked and judged by
+     * from its bytes in memory, and the four scored. */
+    int memory_at_publish = memory_opens;
+    assert_int_equal(qkt_publish_fixture(s, dir), 4);
+    assert_true(memory_opens > memory_at_publish);
+    /* From here on the server opens no file but its store's: the bundle
+     * comes from the store's bytes, opened in memory. */
+    int others_before = other_opens, memory_before = memory_opens;
 
     /* Two more days, received with the bundle there: judged at once. */
     for (int day = 0; day < 2; day++) {
@@ -145,6 +156,7 @@ static void nothing_but_the_store_opens_its_file(void **state)
     }
     assert_true(other_opens > 0); /* the wrap sees the engine's and the bundle's opens */
     assert_int_equal(watched_opens, 1);
+    assert_int_equal(other_opens - others_before, memory_opens - memory_before);
     qk_store_close(s);
     watched = NULL;
 

@@ -190,7 +190,7 @@ static void test_published_versions_cannot_name_a_path(void **state)
     assert_int_equal(qk_bundle_check_signature(b, (qk_key *[]){key}, 1), QK_OK);
     qk_bundle_close(b);
     qk_published p;
-    assert_int_equal(qk_admin_bundle_publish(x->s, file, bundles, trust, "li", &p), QK_EINVAL);
+    assert_int_equal(qk_admin_bundle_publish(x->s, file, trust, "li", &p), QK_EINVAL);
     assert_non_null(strstr(qk_store_errmsg(x->s), "../../x"));
     char *escaped = qkt_path(x->dir, "x.qkb"), *escaped2 = qkt_path(x->dir, "srv/x.qkb");
     assert_int_equal(access(escaped, F_OK), -1); /* ...written nowhere */
@@ -531,10 +531,133 @@ static void test_backup_is_consistent(void **state)
     free(dest);
 }
 
+
+/* The upgrade that moved published bundles into the store: each bundle's
+ * file is taken in from where its row says, or from the bundles folder
+ * beside the database, when its SHA-256 is the one published; a bundle whose
+ * file is gone or changed is not served, and can be published again. */
+static void test_upgrade_takes_published_files_in(void **state)
+{
+    fx *x = *state;
+    char *up = qkt_path(x->dir, "up"), *beside = qkt_path(up, "bundles");
+    char *dbp = qkt_path(up, "server.db"), *file = qkt_path(x->dir, "f.qkb");
+    char *copy = qkt_path(beside, "beside-3.qkb"), *changed = qkt_path(x->dir, "changed.qkb");
+    assert_int_equal(mkdir(up, 0700), 0);
+    assert_int_equal(mkdir(beside, 0700), 0);
+    qkt_build_fixture(file);
+    size_t len = 0;
+    char *bytes = qkt_read(file, &len), sha[65], q[8192], spec[4200];
+    qk_sha256_hex(sha, bytes, len);
+    FILE *f = fopen(copy, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(bytes, 1, len, f), len);
+    fclose(f);
+    f = fopen(changed, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(bytes, 1, len - 1, f), len - 1);
+    fclose(f);
+    /* A store as the release before left it: schema 9, bundles as files. */
+    snprintf(spec, sizeof spec, "sqlite:%s", dbp);
+    qk_store *s = NULL;
+    assert_int_equal(qk_store_open(&s, spec, QK_LANG_EN), QK_OK);
+    qk_store_close(s);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(dbp, &db), SQLITE_OK);
+    snprintf(q, sizeof q,
+             "DROP TABLE bundle_chunks; PRAGMA user_version=9;"
+             "INSERT INTO bundles VALUES('test.fixture','1','F','%s','k','%s/gone.qkb',%zu,1,'li');"
+             "INSERT INTO bundles VALUES('other','2','O','%s','k','%s',%zu,2,'li');"
+             "INSERT INTO bundles VALUES('beside','3','B','%s','k','/moved/away/beside-3.qkb',%zu,3,'li');"
+             "INSERT INTO bundles VALUES('changed','4','C','%s','k','%s',%zu,4,'li');",
+             sha, x->dir, len, sha, file, len, sha, len, sha, changed, len);
+    assert_int_equal(sqlite3_exec(db, q, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    assert_int_equal(qk_store_open(&s, spec, QK_LANG_EN), QK_OK);
+    qk_published p;
+    assert_int_equal(s->ops->bundle_get(s, "other", "2", &p), QK_OK);
+    assert_int_equal(p.size, (int64_t)len);
+    char *got = malloc(len);
+    assert_int_equal(s->ops->bundle_read(s, "other", "2", 0, got, len), QK_OK);
+    assert_memory_equal(got, bytes, len);
+    assert_int_equal(s->ops->bundle_get(s, "beside", "3", &p), QK_OK); /* from the folder beside */
+    assert_int_equal(s->ops->bundle_read(s, "beside", "3", 1000, got, len - 1000), QK_OK);
+    assert_memory_equal(got, bytes + 1000, len - 1000);
+    assert_int_equal(s->ops->bundle_read(s, "beside", "3", 1000, got, len), QK_ECORRUPT); /* past its end */
+    assert_int_equal(s->ops->bundle_get(s, "changed", "4", &p), QK_ENOTFOUND);
+    assert_int_equal(s->ops->bundle_get(s, "test.fixture", "1", &p), QK_ENOTFOUND);
+    json_t *list = NULL;
+    assert_int_equal(s->ops->bundle_list(s, &list), QK_OK);
+    assert_int_equal(json_array_size(list), 2);
+    json_decref(list);
+    /* The gone one published again takes its row over, and judges. */
+    assert_int_equal(qkt_publish_fixture(s, x->dir), 0);
+    assert_int_equal(s->ops->bundle_get(s, "test.fixture", "1", &p), QK_OK);
+    assert_string_not_equal(p.sha256, sha); /* signed this time */
+    qk_bundle *b = NULL;
+    assert_int_equal(qk__store_bundle_open(s, "test.fixture", "1", &b), QK_OK);
+    assert_int_equal(qk_bundle_info_get(b)->n_questions, 5);
+    qk_bundle_close(b);
+    qk_store_close(s);
+    assert_int_equal(sqlite3_open(dbp, &db), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM bundles WHERE file <> ''", -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 0); /* no row names a file any more */
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    free(got), free(bytes), free(up), free(beside), free(dbp), free(file), free(copy), free(changed);
+}
+
+/* A published bundle is kept whole in the store, however its size falls on
+ * the store's pieces, and a file over the limit is refused before anything
+ * is written. */
+static void test_bundles_are_kept_whole(void **state)
+{
+    fx *x = *state;
+    static const size_t sizes[] = {512, QK_BUNDLE_CHUNK - 1, QK_BUNDLE_CHUNK, QK_BUNDLE_CHUNK + 1,
+                                   3 * QK_BUNDLE_CHUNK + 77};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        size_t len = sizes[k];
+        unsigned char *data = malloc(len), *back = malloc(len);
+        for (size_t i = 0; i < len; i++)
+            data[i] = (unsigned char)(i * 31 + k);
+        qk_published p;
+        memset(&p, 0, sizeof p);
+        snprintf(p.id, sizeof p.id, "size.test");
+        snprintf(p.version, sizeof p.version, "%zu", k);
+        snprintf(p.sha256, sizeof p.sha256, "x");
+        p.size = (int64_t)len;
+        assert_int_equal(x->s->ops->bundle_put(x->s, &p, data, len), QK_OK);
+        memset(back, 0, len);
+        assert_int_equal(x->s->ops->bundle_read(x->s, p.id, p.version, 0, back, len), QK_OK);
+        assert_memory_equal(back, data, len);
+        /* every piece boundary, read across */
+        size_t off = len > QK_BUNDLE_CHUNK ? QK_BUNDLE_CHUNK - 3 : len / 2;
+        assert_int_equal(x->s->ops->bundle_read(x->s, p.id, p.version, (int64_t)off, back, len - off), QK_OK);
+        assert_memory_equal(back, data + off, len - off);
+        free(data), free(back);
+    }
+    char *big = qkt_path(x->dir, "big.qkb"), *trust = qkt_path(x->dir, "trust");
+    FILE *f = fopen(big, "wb");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, (long)QK_BUNDLE_MAX_BYTES, SEEK_SET), 0); /* one byte over */
+    assert_int_equal(fputc('x', f), 'x');
+    fclose(f);
+    qk_published p;
+    assert_int_equal(qk_admin_bundle_publish(x->s, big, trust, "li", &p), QK_ELIMIT);
+    assert_non_null(strstr(qk_store_errmsg(x->s), "64 MiB"));
+    assert_int_equal(sql_int(x, "SELECT count(*) FROM bundle_chunks WHERE id <> 'size.test'"), 0);
+    free(big), free(trust);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_migrates_old_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_takes_published_files_in, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bundles_are_kept_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_file_is_readable_by_its_owner_only, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_codes_single_use_and_expiry, setup, teardown),

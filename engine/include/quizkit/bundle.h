@@ -49,6 +49,11 @@ typedef struct qk_theme {
 #define QK_BUNDLE_VERIFY 1u /* recompute the content digest before returning */
 
 int qk_bundle_open(qk_bundle **out, const char *path, unsigned flags, qk_lang lang);
+/* The same from the bytes of a bundle file held in memory (a server keeps
+ * published bundles in its database): data is copied, so the caller may free
+ * it at once; name stands for the file in messages. */
+int qk_bundle_open_memory(qk_bundle **out, const void *data, size_t len, const char *name,
+                          unsigned flags, qk_lang lang);
 const char *qk_bundle_errmsg(const qk_bundle *b);
 /* Recomputes the digest of every section (schema, manifest, themes, questions,
  * options and answer keys, fill-in answers, tags, media): QK_OK, or QK_EDIGEST
