@@ -4,6 +4,7 @@
  * connection. Every rule lives in admin.c or store.c, not here. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,11 +23,18 @@
 #define THROTTLE_MAX 10
 #define ROSTER_PAGE 500
 #define SMALL_BODY ((size_t)64 * 1024)
+#define CHECKPOINT_MS 250
 #define ROSTER_CSV_MAX ((size_t)4 * 1024 * 1024)
 
 struct qk_server {
     qk_http *http;
     pthread_key_t key;
+    /* the checkpointer: copies the store's write-ahead log back in the
+     * background, every CHECKPOINT_MS, until stopping */
+    pthread_t checkpointer;
+    qk_store *checkpoint_store; /* its own connection */
+    int has_checkpointer;
+    int stop_pipe[2]; /* written to stop it */
     char *db, *trust, *web, *chartjs;
     qk_lang lang;
     qk_clock clock;
@@ -70,6 +78,8 @@ static qk_store *thread_store(qk_server *srv, char *msg, size_t n)
         return NULL;
     }
     qk_store_use_clock(s, &srv->clock);
+    if (srv->has_checkpointer)
+        s->ops->checkpoint(s, 0); /* the checkpointer's work, not a request's */
     pthread_setspecific(srv->key, s);
     return s;
 }
@@ -1278,6 +1288,19 @@ static void handle(void *ctx, qk_http_req *rq, qk_http_resp *rs)
 
 /* --- the server --- */
 
+static void *checkpoints(void *arg)
+{
+    qk_server *srv = arg;
+    qk_store *s = srv->checkpoint_store;
+    struct pollfd p = {.fd = srv->stop_pipe[0], .events = POLLIN};
+    /* until qk_server_stop writes to the pipe (or closes it) */
+    while (poll(&p, 1, CHECKPOINT_MS) == 0 || (p.revents == 0 && errno == EINTR))
+        s->ops->checkpoint(s, 1);
+    s->ops->checkpoint(s, 1);
+    qk_store_close(s);
+    return NULL;
+}
+
 qk_server *qk_server_start(const qk_server_config *cfg, char *msg, size_t n)
 {
     qk_server *srv = calloc(1, sizeof *srv);
@@ -1293,6 +1316,7 @@ qk_server *qk_server_start(const qk_server_config *cfg, char *msg, size_t n)
     qk_clock sys = QK_CLOCK_SYSTEM;
     srv->clock = cfg->clock ? *cfg->clock : sys;
     pthread_key_create(&srv->key, close_store);
+    srv->stop_pipe[0] = srv->stop_pipe[1] = -1;
     /* Open the store once here, so a bad database fails at start, not on the
      * first request. */
     qk_store *s = NULL;
@@ -1302,7 +1326,16 @@ qk_server *qk_server_start(const qk_server_config *cfg, char *msg, size_t n)
         qk_server_stop(srv, 0);
         return NULL;
     }
-    qk_store_close(s);
+    /* That connection is the checkpointer's; without one, each connection
+     * checkpoints as SQLite does by default. */
+    srv->checkpoint_store = s;
+    srv->has_checkpointer = pipe(srv->stop_pipe) == 0 && fcntl(srv->stop_pipe[0], F_SETFD, FD_CLOEXEC) == 0 &&
+                            fcntl(srv->stop_pipe[1], F_SETFD, FD_CLOEXEC) == 0 &&
+                            pthread_create(&srv->checkpointer, NULL, checkpoints, srv) == 0;
+    if (!srv->has_checkpointer) {
+        qk_store_close(s);
+        srv->checkpoint_store = NULL;
+    }
     char *cert = NULL, *key = NULL;
     if (cfg->tls_cert && cfg->tls_key) {
         size_t len;
@@ -1349,6 +1382,14 @@ void qk_server_stop(qk_server *srv, int grace_ms)
     if (!srv)
         return;
     qk_http_stop(srv->http, grace_ms);
+    if (srv->has_checkpointer) { /* after the requests: it copies back their last writes */
+        ssize_t w = write(srv->stop_pipe[1], "x", 1);
+        (void)w; /* a full pipe has woken it already */
+        pthread_join(srv->checkpointer, NULL);
+    }
+    for (int i = 0; i < 2; i++)
+        if (srv->stop_pipe[i] >= 0)
+            close(srv->stop_pipe[i]);
     pthread_key_delete(srv->key);
     free(srv->db);
     free(srv->trust);

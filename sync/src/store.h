@@ -171,6 +171,11 @@ typedef struct qk_store_ops {
      * read are kept in the store and brought up to date first. */
     int (*stats)(qk_store *s, const char *branch, const qk_stats_query *q, qk_lang lang, json_t **out,
                  char *msg, size_t msglen);
+    /* now 0: this connection leaves checkpoints of the write-ahead log to a
+     * checkpointer (the server runs one in the background, so that no
+     * request waits while the log is copied back and flushed); now 1: copy
+     * what it can back now, without waiting for or blocking writers. */
+    int (*checkpoint)(qk_store *s, int now);
     void (*close)(qk_store *s);
 } qk_store_ops;
 

@@ -21,7 +21,8 @@
  * events table (WAL, synchronous=FULL, one transaction per body) measured in
  * the same run.
  *
- * usage: bench_server BUNDLE.qkb [DEVICES] [ATTEMPTS]   (default 20 100) */
+ * usage: bench_server BUNDLE.qkb [DEVICES] [ATTEMPTS] [THREADS]   (default 20 100, and the
+ * server's default worker threads) */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -319,7 +320,8 @@ static int64_t one_int(sqlite3 *db, const char *sql)
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fprintf(stderr, "usage: bench_server BUNDLE.qkb [DEVICES] [ATTEMPTS]   (default 20 100)\n"
+        fprintf(stderr, "usage: bench_server BUNDLE.qkb [DEVICES] [ATTEMPTS] [THREADS]   (default 20 100,"
+                        " the server's default threads)\n"
                         "  DEVICES devices, each playing ATTEMPTS practice attempts of 10 questions\n"
                         "  (and entering the bundle's open competitions), push at once to a server\n"
                         "  that has BUNDLE published and re-scores every finished attempt.\n");
@@ -327,8 +329,9 @@ int main(int argc, char **argv)
     }
     int n = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 20;
     int attempts = argc > 3 ? (int)strtol(argv[3], NULL, 10) : 100;
+    unsigned threads = argc > 4 ? (unsigned)strtoul(argv[4], NULL, 10) : 0; /* 0: the server's default */
     if (n < 1 || n > 1000 || attempts < 0) {
-        fprintf(stderr, "usage: bench_server BUNDLE.qkb [DEVICES] [ATTEMPTS]\n");
+        fprintf(stderr, "usage: bench_server BUNDLE.qkb [DEVICES] [ATTEMPTS] [THREADS]\n");
         return 2;
     }
     char *dir = qkt_tmpdir();
@@ -371,7 +374,7 @@ int main(int argc, char **argv)
     }
     qk_store_close(s);
 
-    qk_server_config cfg = {.listen = "127.0.0.1", .port = 0, .db = spec, .threads = 4,
+    qk_server_config cfg = {.listen = "127.0.0.1", .port = 0, .db = spec, .threads = threads,
                             .max_conn = (unsigned)n + 16, .max_conn_per_addr = (unsigned)n + 16,
                             .lang = QK_LANG_EN};
     qk_server *srv = qk_server_start(&cfg, msg, sizeof msg);
@@ -448,7 +451,8 @@ int main(int argc, char **argv)
     printf("re-scored: %lld attempts in attempt_scores (%lld competition entries), %lld mismatches;"
            " replies said rescored %zu, mismatches %zu, unscored %zu\n",
            (long long)scored, (long long)comp_scored, (long long)mism, rescored, mismatches, unscored);
-    printf("server over loopback: %.2f s, %.0f events/s, batch latency p50 %.1f ms, p99 %.1f ms%s%s\n", t_server,
+    printf("server over loopback (%s worker threads): %.2f s, %.0f events/s, batch latency p50 %.1f ms,"
+           " p99 %.1f ms%s%s\n", threads ? argv[4] : "default", t_server,
            (double)total / t_server, lat[nb / 2], lat[nb * 99 / 100], failed ? " (SOME BATCHES FAILED)" : "",
            short_acked ? " (SOME DEVICES NOT FULLY ACKED)" : "");
     printf("raw batched SQLite insert: %.2f s, %.0f events/s\n", t_raw, (double)total / t_raw);

@@ -532,6 +532,28 @@ static void test_backup_is_consistent(void **state)
 }
 
 
+/* A connection to a store that is up to date opens while another process
+ * writes (a long `admin import`, another server): it takes no write lock to
+ * open. It waited behind every write, and failed after ten seconds of one. */
+static void test_store_opens_while_another_writes(void **state)
+{
+    fx *x = *state;
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(x->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE; INSERT INTO branches VALUES('b9','九',1)", NULL,
+                                  NULL, NULL),
+                     SQLITE_OK);
+    qk_store *s = NULL;
+    assert_int_equal(qk_store_open(&s, x->spec, QK_LANG_EN), QK_OK);
+    json_t *list = NULL;
+    assert_int_equal(qk_admin_branches(s, &list), QK_OK); /* reads what was committed */
+    assert_int_equal(json_array_size(list), 2);
+    json_decref(list);
+    qk_store_close(s);
+    assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
 /* The upgrade that moved published bundles into the store: each bundle's
  * file is taken in from where its row says, or from the bundles folder
  * beside the database, when its SHA-256 is the one published; a bundle whose
@@ -657,6 +679,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_migrates_old_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_takes_published_files_in, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_opens_while_another_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bundles_are_kept_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_file_is_readable_by_its_owner_only, setup,
                                         teardown),
