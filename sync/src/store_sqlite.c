@@ -213,7 +213,7 @@ static void file_lock_give(file_lock *l)
 /* Lets the next writer in once no transaction is open. */
 static void settle(sq *q)
 {
-    if (q->depth == 0 && q->held) {
+    if (q->depth == 0 && q->held && q->lock) {
         q->held = 0;
         file_lock_give(q->lock);
     }
