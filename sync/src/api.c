@@ -17,6 +17,7 @@
 #include "request.h"
 #include "store.h"
 #include "sync_msg.h"
+#include "writer.h"
 
 #define SESSION_MS (12LL * 3600 * 1000)
 #define THROTTLE_WINDOW_MS (15LL * 60 * 1000)
@@ -35,6 +36,7 @@ struct qk_server {
     qk_store *checkpoint_store; /* its own connection */
     int has_checkpointer;
     int stop_pipe[2]; /* written to stop it */
+    qk__writer *writer; /* devices' batches, in group commits (writer.c) */
     char *db, *trust, *web, *chartjs;
     qk_lang lang;
     qk_clock clock;
@@ -593,7 +595,9 @@ static void h_events(call *c)
         return fail(c, forbidden ? 403 : 400, forbidden ? "forbidden" : "bad_event", why);
     qk_import_result r;
     json_t *conflicts = json_array();
-    int rc = qk__store_ingest(c->s, c->dev.id, NULL, events, &r, conflicts);
+    int rc = c->srv->writer ? qk__writer_ingest(c->srv->writer, c->dev.id, events, c->lang, &r, conflicts,
+                                                c->s->err, sizeof c->s->err)
+                            : qk__store_ingest(c->s, c->dev.id, NULL, events, &r, conflicts);
     json_decref(events);
     if (rc != QK_OK) {
         json_decref(conflicts);
@@ -1336,6 +1340,8 @@ qk_server *qk_server_start(const qk_server_config *cfg, char *msg, size_t n)
         qk_store_close(s);
         srv->checkpoint_store = NULL;
     }
+    /* Without a writer each worker writes its batches itself. */
+    srv->writer = qk__writer_start(srv->db, &srv->clock, srv->has_checkpointer, msg, n);
     char *cert = NULL, *key = NULL;
     if (cfg->tls_cert && cfg->tls_key) {
         size_t len;
@@ -1382,6 +1388,7 @@ void qk_server_stop(qk_server *srv, int grace_ms)
     if (!srv)
         return;
     qk_http_stop(srv->http, grace_ms);
+    qk__writer_stop(srv->writer); /* after the requests that wait for it */
     if (srv->has_checkpointer) { /* after the requests: it copies back their last writes */
         ssize_t w = write(srv->stop_pipe[1], "x", 1);
         (void)w; /* a full pipe has woken it already */

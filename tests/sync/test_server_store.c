@@ -1,5 +1,6 @@
 /* Tests for the server's store and its administration (sync/src/admin.c,
  * store.c, store_sqlite.c): real SQLite files, real PBKDF2, real keys. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -10,6 +11,7 @@
 #include "../../engine/src/bundle_format.h"
 #include "../../sync/src/store.h"
 #include "../../sync/src/sync_msg.h"
+#include "../../sync/src/writer.h"
 #include "qk_server.h"
 #include "support.h"
 
@@ -554,6 +556,87 @@ static void test_store_opens_while_another_writes(void **state)
     sqlite3_close(db);
 }
 
+/* Devices' batches sent at once go through the server's one writer, which
+ * may keep several in one transaction: each device still gets the result of
+ * its own batch (its events, its acknowledgement), nothing is stored twice,
+ * and a resent batch is all duplicates. */
+#define W_DEVICES 6
+#define W_BATCHES 5
+#define W_EVENTS 20
+typedef struct wdev {
+    qk__writer *w;
+    char id[QK_UUID_STRLEN + 1];
+    int k, ok, inserted, duplicates;
+    int64_t acked;
+} wdev;
+
+static json_t *wbatch(const wdev *d, int b)
+{
+    json_t *evs = json_array();
+    for (int e = 0; e < W_EVENTS; e++) {
+        int seq = b * W_EVENTS + e + 1;
+        char id[QK_UUID_STRLEN + 1];
+        snprintf(id, sizeof id, "01930000-0000-7000-8%03d-%012d", d->k, seq);
+        json_array_append_new(evs, json_pack("{s:s, s:s, s:i, s:s, s:I, s:{s:i}}", "id", id, "device_id", d->id,
+                                             "seq", seq, "kind", "answer", "created_ms",
+                                             (json_int_t)1764460800000 + seq, "payload", "n", seq));
+    }
+    return evs;
+}
+
+static void *wpush(void *arg)
+{
+    wdev *d = arg;
+    for (int b = 0; b <= W_BATCHES; b++) { /* the last one again at the end */
+        json_t *evs = wbatch(d, b < W_BATCHES ? b : W_BATCHES - 1), *conflicts = json_array();
+        qk_import_result r;
+        char err[512];
+        if (qk__writer_ingest(d->w, d->id, evs, QK_LANG_EN, &r, conflicts, err, sizeof err) == QK_OK) {
+            d->ok++;
+            d->inserted += (int)r.inserted;
+            d->duplicates += (int)r.duplicates;
+            d->acked = r.acked_seq;
+        }
+        json_decref(evs);
+        json_decref(conflicts);
+    }
+    return NULL;
+}
+
+static void test_writer_keeps_each_batch_its_own(void **state)
+{
+    fx *x = *state;
+    char msg[512];
+    qk_clock clock = {1, 1764460800000LL, 0, 0, 0}; /* 2025-11-30 08:00 Beijing, stopped */
+    qk__writer *w = qk__writer_start(x->spec, &clock, 0, msg, sizeof msg);
+    assert_non_null(w);
+    wdev d[W_DEVICES];
+    pthread_t th[W_DEVICES];
+    memset(d, 0, sizeof d);
+    for (int k = 0; k < W_DEVICES; k++) {
+        char token[65];
+        qk_key *key = new_key();
+        d[k].w = w;
+        d[k].k = k;
+        snprintf(d[k].id, sizeof d[k].id, "01930000-0000-7000-8000-0000000000%02d", 10 + k);
+        enrol_ok(x, d[k].id, key, token);
+        qk_key_free(key);
+    }
+    for (int k = 0; k < W_DEVICES; k++)
+        assert_int_equal(pthread_create(&th[k], NULL, wpush, &d[k]), 0);
+    for (int k = 0; k < W_DEVICES; k++)
+        pthread_join(th[k], NULL);
+    qk__writer_stop(w);
+    for (int k = 0; k < W_DEVICES; k++) {
+        assert_int_equal(d[k].ok, W_BATCHES + 1);
+        assert_int_equal(d[k].inserted, W_BATCHES * W_EVENTS);
+        assert_int_equal(d[k].duplicates, W_EVENTS);
+        assert_int_equal(d[k].acked, W_BATCHES * W_EVENTS);
+    }
+    assert_int_equal(sql_int(x, "SELECT count(*) FROM events"), W_DEVICES * W_BATCHES * W_EVENTS);
+    assert_int_equal(sql_int(x, "SELECT count(*) FROM devices WHERE acked_seq = 100"), W_DEVICES);
+}
+
 /* The upgrade that moved published bundles into the store: each bundle's
  * file is taken in from where its row says, or from the bundles folder
  * beside the database, when its SHA-256 is the one published; a bundle whose
@@ -680,6 +763,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migrates_old_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_takes_published_files_in, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_opens_while_another_writes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_writer_keeps_each_batch_its_own, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bundles_are_kept_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_file_is_readable_by_its_owner_only, setup,
                                         teardown),
