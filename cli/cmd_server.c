@@ -21,6 +21,21 @@ static char *data_file(cli *c, const char *name)
     return p;
 }
 
+/* Bundles the upgrade to bundles in the database could not take in. */
+static void bundles_missing(cli *c, qk_store *s)
+{
+    json_t *rows = NULL;
+    size_t i;
+    json_t *r;
+    if (qk_admin_bundles_missing(s, &rows) == QK_OK)
+        json_array_foreach(rows, i, r)
+        {
+            out(c, stderr, M_BUNDLE_MISSING, json_string_value(json_object_get(r, "id")),
+                json_string_value(json_object_get(r, "version")), json_string_value(json_object_get(r, "file")));
+        }
+    json_decref(rows);
+}
+
 int cmd_serve(cli *c, int argc, char **argv)
 {
     qk_server_config cfg = {0};
@@ -135,6 +150,7 @@ int cmd_serve(cli *c, int argc, char **argv)
     char pw[32];
     if (qk_admin_init(s, "admin", pw, sizeof pw) == QK_OK)
         out(c, stdout, M_SERVE_ADMIN, "admin", pw);
+    bundles_missing(c, s);
     qk_store_close(s);
 
     sigset_t stop_signals;

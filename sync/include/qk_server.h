@@ -61,6 +61,9 @@ int qk_store_stats(qk_store *s, const char *branch, const qk_stats_query *q, qk_
  * that version is published with other content, QK_ELIMIT over 64 MiB. */
 int qk_admin_bundle_publish(qk_store *s, const char *file, const char *trust_dir, const char *by,
                             qk_published *out);
+/* Bundles published before bundles were kept in the store whose files its
+ * upgrade could not read: [{id, version, file}]; publish them again. */
+int qk_admin_bundles_missing(qk_store *s, json_t **out);
 int qk_admin_branches(qk_store *s, json_t **out);
 /* Publishes a competition (JSON definition) for a branch (NULL: all), checked
  * against the newest published version of bundle_id. QK_EEXISTS when the id

@@ -478,6 +478,8 @@ int qk__admin_bundle_publish_bytes(qk_store *s, const char *data, size_t len, co
         return say(s, QK_EEXISTS, QK_Y_BUNDLE_SAME, out->id, out->version);
     }
     rc = s->ops->bundle_put(s, out, data, len);
+    if (rc == QK_EEXISTS) /* another publish of this version came first */
+        return say(s, rc, QK_Y_BUNDLE_SAME, out->id, out->version);
     if (rc != QK_OK)
         return rc;
     /* Attempts that arrived before their bundle are scored now, so a
@@ -485,6 +487,11 @@ int qk__admin_bundle_publish_bytes(qk_store *s, const char *data, size_t len, co
     if (qk__store_rescore_waiting(s, out->id, out->version, &out->rescored) != QK_OK)
         out->rescored = 0; /* they stay waiting; the next publish or batch tries again */
     return QK_OK;
+}
+
+int qk_admin_bundles_missing(qk_store *s, json_t **out)
+{
+    return s->ops->bundle_missing(s, out);
 }
 
 int qk_admin_competition_add(qk_store *s, const char *spec_json, const char *bundle_id,

@@ -4,6 +4,7 @@
  * connection. Every rule lives in admin.c or store.c, not here. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -113,13 +114,22 @@ static void fail_rc(call *c, int rc)
                {QK_EDIGEST, 422, "bad_bundle"}, {QK_ECORRUPT, 422, "bad_bundle"},
                {QK_EUNSIGNED, 422, "untrusted"}, {QK_EUNTRUSTED, 422, "untrusted"},
                {QK_ESIGNATURE, 422, "bad_signature"}, {QK_ELIMIT, 413, "too_large"}};
+    /* the store's messages name its file: not in a reply */
+    char msg[sizeof c->s->err];
+    const char *err = qk_store_errmsg(c->s), *where = c->s->where;
+    const char *at = where && *where ? strstr(err, where) : NULL;
+    if (at)
+        snprintf(msg, sizeof msg, "%.*s%s%s", (int)(at - err), err,
+                 c->lang == QK_LANG_EN ? "(the server's database)" : "（服务器数据库）", at + strlen(where));
+    else
+        snprintf(msg, sizeof msg, "%s", err);
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
         if (map[i].rc == rc) {
-            fail(c, map[i].status, map[i].code, qk_store_errmsg(c->s));
+            fail(c, map[i].status, map[i].code, msg);
             return;
         }
     }
-    fail(c, 500, "server_error", qk_store_errmsg(c->s));
+    fail(c, 500, "server_error", msg);
 }
 
 static void ok(call *c, int status, json_t *body)
@@ -671,6 +681,29 @@ static void h_bundle_publish(call *c)
                          "rescored", (json_int_t)p.rescored));
 }
 
+/* A bundle's bytes from the store as a reply takes them (qk_http_resp.read),
+ * on the worker thread's own connection. */
+typedef struct bundle_reader {
+    qk_server *srv;
+    char id[QK_NAME_MAX + 1], version[QK_NAME_MAX + 1];
+    uint64_t from, len; /* the reply: its first byte in the bundle, its length */
+} bundle_reader;
+
+static long read_bundle(void *arg, uint64_t pos, char *buf, size_t max)
+{
+    bundle_reader *rd = arg;
+    char msg[256];
+    qk_store *s = thread_store(rd->srv, msg, sizeof msg);
+    if (!s || pos >= rd->len)
+        return QK_HTTP_READ_ERROR;
+    size_t n = rd->len - pos < max ? (size_t)(rd->len - pos) : max;
+    if (n > LONG_MAX)
+        n = LONG_MAX;
+    return s->ops->bundle_read(s, rd->id, rd->version, (int64_t)(rd->from + pos), buf, n) == QK_OK
+               ? (long)n
+               : QK_HTTP_READ_ERROR;
+}
+
 /* GET /bundles/{id}[/{version}]: the file, with ETag and Range. */
 static void h_bundle_get(call *c)
 {
@@ -730,18 +763,20 @@ static void h_bundle_get(call *c)
         to = b < (uint64_t)p.size ? b : (uint64_t)p.size - 1;
         partial = 1;
     }
-    /* From the store, the part asked for (at most the 64 MiB a bundle may be). */
-    size_t len = (size_t)(to - from + 1);
-    char *body = malloc(len);
-    if (!body)
+    /* From the store, a piece at a time as the client takes it. */
+    bundle_reader *rd = calloc(1, sizeof *rd);
+    if (!rd)
         return fail(c, 500, "server_error", strerror(ENOMEM));
-    if ((rc = c->s->ops->bundle_read(c->s, p.id, p.version, (int64_t)from, body, len)) != QK_OK) {
-        free(body);
-        return fail_rc(c, rc);
-    }
+    rd->srv = c->srv;
+    rd->from = from;
+    rd->len = to - from + 1;
+    snprintf(rd->id, sizeof rd->id, "%s", p.id);
+    snprintf(rd->version, sizeof rd->version, "%s", p.version);
     c->rs->status = partial ? 206 : 200;
-    c->rs->body = body;
-    c->rs->len = len;
+    c->rs->read = read_bundle;
+    c->rs->read_free = free;
+    c->rs->read_arg = rd;
+    c->rs->read_len = to - from + 1;
     c->rs->type = "application/vnd.quizkit.bundle";
     if (partial) {
         char cr[96];
@@ -1342,6 +1377,8 @@ qk_server *qk_server_start(const qk_server_config *cfg, char *msg, size_t n)
     }
     /* Without a writer each worker writes its batches itself. */
     srv->writer = qk__writer_start(srv->db, &srv->clock, srv->has_checkpointer, msg, n);
+    if (!srv->writer && cfg->log)
+        fprintf(cfg->log, "no writer thread (%s): each worker writes its batches itself\n", msg);
     char *cert = NULL, *key = NULL;
     if (cfg->tls_cert && cfg->tls_key) {
         size_t len;

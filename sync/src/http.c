@@ -173,16 +173,55 @@ static void log_line(qk_http *s, const qk_http_req *rq, const qk_http_resp *rs, 
     pthread_mutex_lock(&s->log_lock);
     fprintf(s->log, "%s.%03d+08:00 addr=%s method=%s path=%s status=%d in=%zu out=%llu ms=%lld%s%s\n",
             ts, (int)(((now % 1000) + 1000) % 1000), rq->addr, rq->method, rq->path, rs->status,
-            p->len, (unsigned long long)(rs->fd >= 0 ? rs->flen : rs->len),
+            p->len, (unsigned long long)(rs->fd >= 0 ? rs->flen : rs->read ? rs->read_len : rs->len),
             (long long)(qk_clock_real_mono_ms() - p->start), rq->who[0] ? " who=" : "", rq->who);
     fflush(s->log);
     pthread_mutex_unlock(&s->log_lock);
 }
 
+/* A reply read a piece at a time (qk_http_resp.read). */
+typedef struct reader {
+    long (*read)(void *arg, uint64_t pos, char *buf, size_t max);
+    void (*read_free)(void *arg);
+    void *arg;
+} reader;
+
+static ssize_t reader_cb(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    reader *rd = cls;
+    long n = rd->read(rd->arg, pos, buf, max);
+    return n < 0 ? MHD_CONTENT_READER_END_WITH_ERROR : (ssize_t)n;
+}
+
+static void reader_free(void *cls)
+{
+    reader *rd = cls;
+    if (rd->read_free)
+        rd->read_free(rd->arg);
+    free(rd);
+}
+
+#define READ_PIECE ((size_t)256 * 1024)
+
 static enum MHD_Result send_resp(struct MHD_Connection *c, qk_http_resp *rs)
 {
     struct MHD_Response *r;
-    if (rs->fd >= 0) {
+    if (rs->fd < 0 && rs->read) {
+        reader *rd = calloc(1, sizeof *rd);
+        if (rd) {
+            rd->read = rs->read;
+            rd->read_free = rs->read_free;
+            rd->arg = rs->read_arg;
+        } else if (rs->read_free) {
+            rs->read_free(rs->read_arg);
+        }
+        r = rd ? MHD_create_response_from_callback(rs->read_len, READ_PIECE, reader_cb, rd, reader_free)
+               : NULL;
+        if (rd && !r)
+            reader_free(rd);
+        rs->read = NULL;
+        free(rs->body);
+    } else if (rs->fd >= 0) {
         r = MHD_create_response_from_fd_at_offset64(rs->flen, rs->fd, rs->off);
         rs->fd = -1; /* MHD closes it */
         free(rs->body);
@@ -274,6 +313,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (rs.fd >= 0 && rs.status >= 300) {
         close(rs.fd);
         rs.fd = -1;
+    }
+    if (rs.read && rs.status >= 300) {
+        if (rs.read_free)
+            rs.read_free(rs.read_arg);
+        rs.read = NULL;
     }
     return send_resp(c, &rs);
 }

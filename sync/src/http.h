@@ -32,9 +32,20 @@ typedef struct qk_http_resp {
     const char *type;
     int fd; /* when >= 0: send [off, off+flen) of this file instead of body */
     uint64_t off, flen;
+    /* when read is set (and fd < 0): send read_len bytes that read produces,
+     * a piece at a time as the client takes them, in the worker thread that
+     * ran the handler: the bytes from pos on into buf (at most max), their
+     * count, or QK_HTTP_READ_ERROR to cut the reply short. read_free(read_arg)
+     * when done (also when never sent). */
+    long (*read)(void *arg, uint64_t pos, char *buf, size_t max);
+    void (*read_free)(void *arg);
+    void *read_arg;
+    uint64_t read_len;
     char headers[4][2][160]; /* extra headers */
     int n_headers;
 } qk_http_resp;
+
+#define QK_HTTP_READ_ERROR (-2L)
 
 /* What the server calls for each request, in a worker thread. */
 typedef void (*qk_http_handler)(void *ctx, qk_http_req *req, qk_http_resp *resp);

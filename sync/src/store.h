@@ -113,6 +113,9 @@ typedef struct qk_store_ops {
     int (*bundle_put)(qk_store *s, const qk_published *p, const void *data, size_t len);
     int (*bundle_list)(qk_store *s, json_t **out);
     int (*bundle_get)(qk_store *s, const char *id, const char *version, qk_published *p);
+    /* Published before the store kept bundles, their files not found by
+     * its upgrade: [{id, version, file}]. */
+    int (*bundle_missing)(qk_store *s, json_t **out);
     /* len bytes of the bundle's file from offset off into buf; QK_ECORRUPT
      * when the store holds fewer. */
     int (*bundle_read)(qk_store *s, const char *id, const char *version, int64_t off, void *buf,

@@ -293,6 +293,10 @@ static void copy_col(char *dst, size_t n, sqlite3_stmt *st, int col)
     snprintf(dst, n, "%s", v ? v : "");
 }
 
+/* Only bundles whose bytes the store holds count as published. */
+#define HELD " EXISTS (SELECT 1 FROM bundle_chunks c WHERE c.id = bundles.id AND" \
+             " c.version = bundles.version AND c.n = 0)"
+
 /* Stores a bundle's bytes in chunks of QK_BUNDLE_CHUNK. */
 static int put_chunks(qk_store *s, const char *id, const char *version, const void *data, size_t len)
 {
@@ -354,8 +358,10 @@ static int adopt_bundle_files(qk_store *s, const char *store_path)
     if (rc == QK_OK && step != SQLITE_ROW && step != SQLITE_DONE)
         rc = fail(s, "bundles");
     sqlite3_finalize(st);
+    /* A row whose file was not found keeps its path, for the admin to find
+     * (qk_admin_bundles_missing) and publish again. */
     if (rc == QK_OK)
-        rc = exec(s, "UPDATE bundles SET file = ''");
+        rc = exec(s, "UPDATE bundles SET file = '' WHERE" HELD);
     return rc;
 }
 
@@ -1379,8 +1385,31 @@ static int bundle_put(qk_store *s, const qk_published *p, const void *data, size
     int rc = begin(s);
     if (rc != QK_OK)
         return rc;
+    /* Checked again under the write lock: another publish of the same
+     * version may have come first (the same bytes: nothing to do). */
+    sqlite3_stmt *st = prep(s, "SELECT sha256 FROM bundles WHERE id = ? AND version = ? AND" HELD);
+    if (!st) {
+        rollback(s);
+        return QK_EIO;
+    }
+    text(st, 1, p->id);
+    text(st, 2, p->version);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        const char *had = (const char *)sqlite3_column_text(st, 0);
+        rc = had && strcmp(had, p->sha256) == 0 ? QK_OK : QK_EEXISTS;
+        sqlite3_finalize(st);
+        rollback(s);
+        return rc;
+    }
+    sqlite3_finalize(st);
+    if (step != SQLITE_DONE) {
+        rc = fail(s, "bundles");
+        rollback(s);
+        return rc;
+    }
     /* A row whose bytes an upgrade could not find is taken over. */
-    sqlite3_stmt *st = prep(s, "INSERT OR REPLACE INTO bundles(id, version, title, sha256, key_id,"
+    st = prep(s, "INSERT OR REPLACE INTO bundles(id, version, title, sha256, key_id,"
                                " file, size, published_ms, published_by) VALUES (?,?,?,?,?,'',?,?,?)");
     if (!st)
         rc = QK_EIO;
@@ -1402,10 +1431,6 @@ static int bundle_put(qk_store *s, const qk_published *p, const void *data, size
     rollback(s);
     return rc;
 }
-
-/* Only bundles whose bytes the store holds count as published. */
-#define HELD " EXISTS (SELECT 1 FROM bundle_chunks c WHERE c.id = bundles.id AND" \
-             " c.version = bundles.version AND c.n = 0)"
 
 static int bundle_list(qk_store *s, json_t **out)
 {
@@ -1437,6 +1462,13 @@ static int bundle_get(qk_store *s, const char *id, const char *version, qk_publi
     int rc = step == SQLITE_ROW ? QK_OK : step == SQLITE_DONE ? QK_ENOTFOUND : fail(s, "bundles");
     sqlite3_finalize(st);
     return rc;
+}
+
+static int bundle_missing(qk_store *s, json_t **out)
+{
+    sqlite3_stmt *st = prep(s, "SELECT id, version, file FROM bundles WHERE file <> '' AND NOT" HELD
+                               " ORDER BY id, version");
+    return st ? rows_json(s, st, out) : QK_EIO;
 }
 
 static int bundle_read(qk_store *s, const char *id, const char *version, int64_t off, void *buf,
@@ -1680,6 +1712,7 @@ const qk_store_ops qk__sqlite_store = {
     .bundle_list = bundle_list,
     .bundle_get = bundle_get,
     .bundle_read = bundle_read,
+    .bundle_missing = bundle_missing,
     .backup = backup,
     .stats = stats,
     .checkpoint = checkpoint,

@@ -695,6 +695,13 @@ static void test_upgrade_takes_published_files_in(void **state)
     assert_int_equal(s->ops->bundle_list(s, &list), QK_OK);
     assert_int_equal(json_array_size(list), 2);
     json_decref(list);
+    /* The two not taken in are named with the files they were published as. */
+    assert_int_equal(qk_admin_bundles_missing(s, &list), QK_OK);
+    assert_int_equal(json_array_size(list), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "id")), "changed");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "file")), changed);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(list, 1), "id")), "test.fixture");
+    json_decref(list);
     /* The gone one published again takes its row over, and judges. */
     assert_int_equal(qkt_publish_fixture(s, x->dir), 0);
     assert_int_equal(s->ops->bundle_get(s, "test.fixture", "1", &p), QK_OK);
@@ -703,13 +710,16 @@ static void test_upgrade_takes_published_files_in(void **state)
     assert_int_equal(qk__store_bundle_open(s, "test.fixture", "1", &b), QK_OK);
     assert_int_equal(qk_bundle_info_get(b)->n_questions, 5);
     qk_bundle_close(b);
+    assert_int_equal(qk_admin_bundles_missing(s, &list), QK_OK);
+    assert_int_equal(json_array_size(list), 1);
+    json_decref(list);
     qk_store_close(s);
     assert_int_equal(sqlite3_open(dbp, &db), SQLITE_OK);
     sqlite3_stmt *st = NULL;
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM bundles WHERE file <> ''", -1, &st, NULL),
                      SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 0); /* no row names a file any more */
+    assert_int_equal(sqlite3_column_int(st, 0), 1); /* only the changed one still names its file */
     sqlite3_finalize(st);
     sqlite3_close(db);
     free(got), free(bytes), free(up), free(beside), free(dbp), free(file), free(copy), free(changed);
@@ -743,6 +753,24 @@ static void test_bundles_are_kept_whole(void **state)
         assert_int_equal(x->s->ops->bundle_read(x->s, p.id, p.version, (int64_t)off, back, len - off), QK_OK);
         assert_memory_equal(back, data + off, len - off);
         free(data), free(back);
+    }
+    /* A second put of a version already held: the same bytes change nothing,
+     * other bytes are refused (two publishes racing past their first check). */
+    {
+        unsigned char data[600];
+        memset(data, 7, sizeof data);
+        qk_published p;
+        memset(&p, 0, sizeof p);
+        snprintf(p.id, sizeof p.id, "size.test");
+        snprintf(p.version, sizeof p.version, "0");
+        snprintf(p.sha256, sizeof p.sha256, "x");
+        p.size = sizeof data;
+        assert_int_equal(x->s->ops->bundle_put(x->s, &p, data, sizeof data), QK_OK);
+        snprintf(p.sha256, sizeof p.sha256, "y");
+        assert_int_equal(x->s->ops->bundle_put(x->s, &p, data, sizeof data), QK_EEXISTS);
+        unsigned char back[512];
+        assert_int_equal(x->s->ops->bundle_read(x->s, "size.test", "0", 0, back, 512), QK_OK);
+        assert_int_not_equal(back[0], 7); /* the first bytes kept */
     }
     char *big = qkt_path(x->dir, "big.qkb"), *trust = qkt_path(x->dir, "trust");
     FILE *f = fopen(big, "wb");
