@@ -216,14 +216,26 @@ static int up_to_date(sqlite3 *db, const backend *be)
  * timeout (10 s) and fail. */
 #define REFRESH_CHUNK 262144
 
+static int refresh_txn(sqlite3 *db, const backend *be, int64_t chunk, int *more, char *msg, size_t n);
+
 /* One transaction of a refresh: up to chunk rowids of each source past its
  * high-water mark (read inside the transaction, so two refreshes at once
  * take turns rather than counting anything twice). *more: a source has
  * more. */
-static int refresh_step(sqlite3 *db, const backend *be, int64_t chunk, int *more, char *msg,
-                        size_t n)
+static int refresh_step(sqlite3 *db, const backend *be, const qk__write_turn *turn, int64_t chunk, int *more,
+                        char *msg, size_t n)
 {
     *more = 0;
+    if (turn) /* behind the process's other writers, in order */
+        turn->take(turn->arg);
+    int rc = refresh_txn(db, be, chunk, more, msg, n);
+    if (turn)
+        turn->give(turn->arg);
+    return rc;
+}
+
+static int refresh_txn(sqlite3 *db, const backend *be, int64_t chunk, int *more, char *msg, size_t n)
+{
     int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
     if (rc == 0 && sqlite3_exec(db, rollup_schema, NULL, NULL, NULL) != SQLITE_OK)
         rc = -1;
@@ -271,22 +283,23 @@ static int refresh_step(sqlite3 *db, const backend *be, int64_t chunk, int *more
 }
 
 /* Brings the roll-ups up to date, chunk rowids a transaction. */
-static int refresh_by(sqlite3 *db, const backend *be, int64_t chunk, char *msg, size_t n)
+static int refresh_by(sqlite3 *db, const backend *be, const qk__write_turn *turn, int64_t chunk, char *msg,
+                      size_t n)
 {
     int more = 1, rc = QK_OK;
     while (rc == QK_OK && more && !up_to_date(db, be))
-        rc = refresh_step(db, be, chunk, &more, msg, n);
+        rc = refresh_step(db, be, turn, chunk, &more, msg, n);
     return rc;
 }
 
-static int refresh(sqlite3 *db, const backend *be, char *msg, size_t n)
+static int refresh(sqlite3 *db, const backend *be, const qk__write_turn *turn, char *msg, size_t n)
 {
-    return refresh_by(db, be, REFRESH_CHUNK, msg, n);
+    return refresh_by(db, be, turn, REFRESH_CHUNK, msg, n);
 }
 
 int qk__stats_refresh_local(sqlite3 *db, int64_t chunk, char *msg, size_t n)
 {
-    return refresh_by(db, &local_backend, chunk, msg, n);
+    return refresh_by(db, &local_backend, NULL, chunk, msg, n);
 }
 
 /* A day's month as year * 12 + month - 1, and a month's first day. */
@@ -728,7 +741,8 @@ void qk_stats_name_modes(json_t *table, qk_lang lang)
     }
 }
 
-static int run_stats_db(sqlite3 *db, const backend *be, const char *branch, const qk_stats_query *q,
+static int run_stats_db(sqlite3 *db, const backend *be, const qk__write_turn *turn, const char *branch,
+                        const qk_stats_query *q,
                         qk_lang lang, json_t **out, char *msg, size_t msglen)
 {
     *out = NULL;
@@ -760,7 +774,7 @@ static int run_stats_db(sqlite3 *db, const backend *be, const char *branch, cons
     qk_stats_day_text(q->from_day, from);
     qk_stats_day_text(q->to_day, to);
     json_t *r = json_array();
-    int rc = refresh(db, be, msg, msglen);
+    int rc = refresh(db, be, turn, msg, msglen);
     if (rc == QK_OK)
         rc = rows(db, be->prefix, subj[q->subject].sql, q, branch, lang, r, msg, msglen);
     if (rc != QK_OK) {
@@ -795,7 +809,7 @@ int qk_stats_local(const char *progress_path, const qk_stats_query *q, qk_lang l
     sqlite3 *db = open_progress(progress_path, SQLITE_OPEN_READWRITE, msg, msglen);
     if (!db)
         return QK_EIO;
-    int rc = run_stats_db(db, &local_backend, NULL, q, lang, out, msg, msglen);
+    int rc = run_stats_db(db, &local_backend, NULL, NULL, q, lang, out, msg, msglen);
     sqlite3_close(db);
     return rc;
 }
@@ -815,10 +829,10 @@ int qk_stats_local_pending(const char *progress_path, int64_t *events, char *msg
     return QK_OK;
 }
 
-int qk__stats_sqlite(sqlite3 *db, const char *branch, const qk_stats_query *q, qk_lang lang, json_t **out,
-                     char *msg, size_t msglen)
+int qk__stats_sqlite(sqlite3 *db, const qk__write_turn *turn, const char *branch, const qk_stats_query *q,
+                     qk_lang lang, json_t **out, char *msg, size_t msglen)
 {
-    return run_stats_db(db, &server_backend, branch, q, lang, out, msg, msglen);
+    return run_stats_db(db, &server_backend, turn, branch, q, lang, out, msg, msglen);
 }
 
 void qk_stats_cell_text(json_t *v, char *buf, size_t n)

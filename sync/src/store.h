@@ -235,7 +235,15 @@ int64_t qk__store_now(const qk_store *s);
 int qk__sqlite_store_open(qk_store *s, const char *path);
 /* The statistics over a SQLite store's connection (stats.c). */
 struct sqlite3;
-int qk__stats_sqlite(struct sqlite3 *db, const char *branch, const qk_stats_query *q, qk_lang lang, json_t **out,
+/* A writer's turn among the process's writers of one store file (the
+ * store's ticket lock), taken around each transaction of a refresh. */
+typedef struct qk__write_turn {
+    void (*take)(void *arg);
+    void (*give)(void *arg);
+    void *arg;
+} qk__write_turn;
+int qk__stats_sqlite(struct sqlite3 *db, const qk__write_turn *turn, const char *branch, const qk_stats_query *q,
+                     qk_lang lang, json_t **out,
                      char *msg, size_t msglen);
 
 #endif

@@ -1544,10 +1544,23 @@ static int backup(qk_store *s, const char *dest)
     return rc;
 }
 
+static void turn_take(void *arg)
+{
+    file_lock_take(arg);
+}
+
+static void turn_give(void *arg)
+{
+    file_lock_give(arg);
+}
+
 static int stats(qk_store *s, const char *branch, const qk_stats_query *q, qk_lang lang, json_t **out, char *msg,
                  size_t msglen)
 {
-    return qk__stats_sqlite(db_of(s), branch, q, lang, out, msg, msglen);
+    sq *qs = s->impl;
+    qk__write_turn turn = {turn_take, turn_give, qs->lock};
+    /* (inside a transaction of this connection the turn is held already) */
+    return qk__stats_sqlite(db_of(s), qs->lock && !qs->held ? &turn : NULL, branch, q, lang, out, msg, msglen);
 }
 
 static int checkpoint(qk_store *s, int now)

@@ -148,6 +148,14 @@ static void bundle_opens_from_memory(void **state)
     qk_question_free(q);
     assert_int_equal(qk_bundle_verify(b), QK_OK);
     qk_bundle_close(b);
+    /* a file last written in WAL mode (another tool) opens too */
+    tamper(p, "PRAGMA journal_mode=WAL");
+    bytes = qkt_read(p, &len);
+    assert_int_equal(bytes[18], 2);
+    assert_int_equal(qk_bundle_open_memory(&b, bytes, len, "wal.qkb", QK_BUNDLE_VERIFY, QK_LANG_EN), QK_OK);
+    assert_int_equal(qk_bundle_info_get(b)->n_questions, 5);
+    qk_bundle_close(b);
+    free(bytes);
 
     qkt_build_fixture(t);
     tamper(t, "UPDATE options SET correct = 1 - correct WHERE question_id = 's1'");
