@@ -21,9 +21,13 @@ static char *data_file(cli *c, const char *name)
     return p;
 }
 
-/* Bundles the upgrade to bundles in the database could not take in. */
-static void bundles_missing(cli *c, qk_store *s)
+/* With the old --bundles folder: the published bundles the upgrade did not
+ * find, taken in from it; then those still missing, named. */
+static void bundles_missing(cli *c, qk_store *s, const char *old_dir)
 {
+    size_t taken = 0;
+    if (old_dir && qk_admin_bundles_adopt(s, old_dir, &taken) == QK_OK && taken)
+        out(c, stderr, M_BUNDLES_TAKEN, old_dir, taken);
     json_t *rows = NULL;
     size_t i;
     json_t *r;
@@ -87,7 +91,7 @@ int cmd_serve(cli *c, int argc, char **argv)
         }
     }
     if (gone)
-        out(c, stderr, M_BUNDLES_GONE);
+        out(c, stderr, M_BUNDLES_GONE, gone);
     unsigned long long v;
     if (port_s) {
         if (!parse_uint(port_s, 65535, &v)) {
@@ -150,7 +154,7 @@ int cmd_serve(cli *c, int argc, char **argv)
     char pw[32];
     if (qk_admin_init(s, "admin", pw, sizeof pw) == QK_OK)
         out(c, stdout, M_SERVE_ADMIN, "admin", pw);
-    bundles_missing(c, s);
+    bundles_missing(c, s, gone);
     qk_store_close(s);
 
     sigset_t stop_signals;
@@ -221,7 +225,7 @@ static int admin_opts(cli *c, int argc, char **argv, int first, aopts *o)
         return EXIT_USAGE;
     }
     if (o->gone)
-        out(c, stderr, M_BUNDLES_GONE);
+        out(c, stderr, M_BUNDLES_GONE, o->gone);
     return 0;
 }
 
@@ -589,6 +593,8 @@ int admin_server(cli *c, int argc, char **argv)
         return r;
     }
     qk_store_use_clock(s, &c->clock);
+    if (o.gone)
+        bundles_missing(c, s, o.gone);
     int rc = QK_OK;
     r = EXIT_OK;
     if (strcmp(cmd, "init") == 0 && o.npos == 0) {

@@ -278,7 +278,7 @@ static int admin_import(cli *c, int argc, char **argv)
         return EXIT_USAGE;
     }
     if (bundles)
-        out(c, stderr, M_BUNDLES_GONE);
+        out(c, stderr, M_BUNDLES_GONE, bundles);
     /* The server's key signs the acknowledgements: the store's own (the same
      * whoever runs the import), unless --key names another. */
     qk_key *skey = NULL;
@@ -296,6 +296,9 @@ static int admin_import(cli *c, int argc, char **argv)
         return EXIT_FAIL;
     }
     qk_store_use_clock(s, &c->clock);
+    size_t taken = 0; /* the old folder: what the upgrade did not find there, so that it re-scores */
+    if (bundles && qk_admin_bundles_adopt(s, bundles, &taken) == QK_OK && taken)
+        out(c, stderr, M_BUNDLES_TAKEN, bundles, taken);
     int status = EXIT_OK;
     for (int f = 0; f < n; f++) {
         qk_import_result res;

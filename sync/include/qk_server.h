@@ -64,6 +64,9 @@ int qk_admin_bundle_publish(qk_store *s, const char *file, const char *trust_dir
 /* Bundles published before bundles were kept in the store whose files its
  * upgrade could not read: [{id, version, file}]; publish them again. */
 int qk_admin_bundles_missing(qk_store *s, json_t **out);
+/* Takes those in from dir (the old --bundles folder) by their files' names
+ * when their SHA-256 is the one published; *taken counts them. */
+int qk_admin_bundles_adopt(qk_store *s, const char *dir, size_t *taken);
 int qk_admin_branches(qk_store *s, json_t **out);
 /* Publishes a competition (JSON definition) for a branch (NULL: all), checked
  * against the newest published version of bundle_id. QK_EEXISTS when the id

@@ -494,6 +494,11 @@ int qk_admin_bundles_missing(qk_store *s, json_t **out)
     return s->ops->bundle_missing(s, out);
 }
 
+int qk_admin_bundles_adopt(qk_store *s, const char *dir, size_t *taken)
+{
+    return s->ops->bundle_adopt(s, dir, taken);
+}
+
 int qk_admin_competition_add(qk_store *s, const char *spec_json, const char *bundle_id,
                              const char *branch, const char *by)
 {

@@ -116,6 +116,9 @@ typedef struct qk_store_ops {
     /* Published before the store kept bundles, their files not found by
      * its upgrade: [{id, version, file}]. */
     int (*bundle_missing)(qk_store *s, json_t **out);
+    /* Takes those files in from the paths their rows name, or from dir by
+     * their names, when their SHA-256 is the one published; *taken counts. */
+    int (*bundle_adopt)(qk_store *s, const char *dir, size_t *taken);
     /* len bytes of the bundle's file from offset off into buf; QK_ECORRUPT
      * when the store holds fewer. */
     int (*bundle_read)(qk_store *s, const char *id, const char *version, int64_t off, void *buf,

@@ -317,32 +317,30 @@ static int put_chunks(qk_store *s, const char *id, const char *version, const vo
     return rc;
 }
 
-/* The upgrade to bundles in the store (migration 10): each published
- * bundle's file is read from where its row says, or else from the folder
- * "bundles" beside the store (the default before), and kept when its SHA-256
- * is the one published. A bundle whose file is gone stays unpublished in
- * effect (bundle_get does not find it) until it is published again. */
-static int adopt_bundle_files(qk_store *s, const char *store_path)
+/* Takes in the files of bundles published before the store kept them (rows
+ * naming a file, their bytes not held): each from the path its row names,
+ * or else from dir (by the file's name), when its SHA-256 is the one
+ * published; *taken counts them. A row whose file is not found keeps its
+ * path, for the admin to find (bundle_missing) and publish again. */
+static int adopt_files(qk_store *s, const char *dir, size_t *taken)
 {
-    sqlite3_stmt *st = prep(s, "SELECT id, version, file, sha256 FROM bundles");
+    *taken = 0;
+    sqlite3_stmt *st = prep(s, "SELECT id, version, file, sha256 FROM bundles WHERE file <> '' AND NOT" HELD);
     if (!st)
         return QK_EIO;
-    const char *slash = strrchr(store_path, '/');
-    int dirlen = slash ? (int)(slash - store_path) : 0;
     int rc = QK_OK, step = SQLITE_DONE;
     while (rc == QK_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
         const char *id = (const char *)sqlite3_column_text(st, 0);
         const char *version = (const char *)sqlite3_column_text(st, 1);
         const char *file = (const char *)sqlite3_column_text(st, 2);
         const char *sha = (const char *)sqlite3_column_text(st, 3);
-        if (!id || !version || !file || !sha || !*file)
+        if (!id || !version || !file || !sha)
             continue;
         const char *base = strrchr(file, '/');
-        char beside[4200];
-        snprintf(beside, sizeof beside, "%.*s%sbundles/%s", dirlen, store_path, slash ? "/" : "",
-                 base ? base + 1 : file);
-        const char *where[2] = {file, beside};
-        for (int i = 0; i < 2 && rc == QK_OK; i++) {
+        char other[4200];
+        snprintf(other, sizeof other, "%s/%s", dir ? dir : ".", base ? base + 1 : file);
+        const char *where[2] = {file, dir ? other : NULL};
+        for (int i = 0; i < 2 && where[i] && rc == QK_OK; i++) {
             char *data = NULL, hex[65];
             size_t len = 0;
             if (qk__read_file(where[i], QK_BUNDLE_MAX_BYTES, &data, &len) != QK_OK)
@@ -350,6 +348,7 @@ static int adopt_bundle_files(qk_store *s, const char *store_path)
             qk_sha256_hex(hex, data, len);
             if (strcmp(hex, sha) == 0) {
                 rc = put_chunks(s, id, version, data, len);
+                *taken += rc == QK_OK;
                 i = 2;
             }
             free(data);
@@ -358,11 +357,22 @@ static int adopt_bundle_files(qk_store *s, const char *store_path)
     if (rc == QK_OK && step != SQLITE_ROW && step != SQLITE_DONE)
         rc = fail(s, "bundles");
     sqlite3_finalize(st);
-    /* A row whose file was not found keeps its path, for the admin to find
-     * (qk_admin_bundles_missing) and publish again. */
     if (rc == QK_OK)
-        rc = exec(s, "UPDATE bundles SET file = '' WHERE" HELD);
+        rc = exec(s, "UPDATE bundles SET file = '' WHERE file <> '' AND" HELD);
     return rc;
+}
+
+/* The upgrade to bundles in the store (migration 10): the files, from where
+ * their rows say or from the folder "bundles" beside the store (the default
+ * before). */
+static int adopt_bundle_files(qk_store *s, const char *store_path)
+{
+    const char *slash = strrchr(store_path, '/');
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%.*s%sbundles", slash ? (int)(slash - store_path) : 0, store_path,
+             slash ? "/" : "");
+    size_t taken;
+    return adopt_files(s, dir, &taken);
 }
 
 int qk__sqlite_store_open(qk_store *s, const char *path)
@@ -1471,6 +1481,18 @@ static int bundle_missing(qk_store *s, json_t **out)
     return st ? rows_json(s, st, out) : QK_EIO;
 }
 
+static int bundle_adopt(qk_store *s, const char *dir, size_t *taken)
+{
+    *taken = 0;
+    int rc = begin(s);
+    if (rc != QK_OK)
+        return rc;
+    if ((rc = adopt_files(s, dir, taken)) == QK_OK)
+        return commit(s);
+    rollback(s);
+    return rc;
+}
+
 static int bundle_read(qk_store *s, const char *id, const char *version, int64_t off, void *buf,
                        size_t len)
 {
@@ -1726,6 +1748,7 @@ const qk_store_ops qk__sqlite_store = {
     .bundle_get = bundle_get,
     .bundle_read = bundle_read,
     .bundle_missing = bundle_missing,
+    .bundle_adopt = bundle_adopt,
     .backup = backup,
     .stats = stats,
     .checkpoint = checkpoint,

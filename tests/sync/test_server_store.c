@@ -713,13 +713,30 @@ static void test_upgrade_takes_published_files_in(void **state)
     assert_int_equal(qk_admin_bundles_missing(s, &list), QK_OK);
     assert_int_equal(json_array_size(list), 1);
     json_decref(list);
+    /* The changed one's right file, found in the old --bundles folder. */
+    char *old_dir = qkt_path(x->dir, "old-bundles"), *right = qkt_path(old_dir, "changed.qkb");
+    assert_int_equal(mkdir(old_dir, 0700), 0);
+    f = fopen(right, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(bytes, 1, len, f), len);
+    fclose(f);
+    size_t taken = 9;
+    assert_int_equal(qk_admin_bundles_adopt(s, old_dir, &taken), QK_OK);
+    assert_int_equal(taken, 1);
+    assert_int_equal(s->ops->bundle_get(s, "changed", "4", &p), QK_OK);
+    assert_int_equal(qk_admin_bundles_missing(s, &list), QK_OK);
+    assert_int_equal(json_array_size(list), 0);
+    json_decref(list);
+    assert_int_equal(qk_admin_bundles_adopt(s, old_dir, &taken), QK_OK); /* again: nothing to do */
+    assert_int_equal(taken, 0);
+    free(old_dir), free(right);
     qk_store_close(s);
     assert_int_equal(sqlite3_open(dbp, &db), SQLITE_OK);
     sqlite3_stmt *st = NULL;
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM bundles WHERE file <> ''", -1, &st, NULL),
                      SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 1); /* only the changed one still names its file */
+    assert_int_equal(sqlite3_column_int(st, 0), 0); /* every one taken in: none names a file */
     sqlite3_finalize(st);
     sqlite3_close(db);
     free(got), free(bytes), free(up), free(beside), free(dbp), free(file), free(copy), free(changed);
