@@ -1,6 +1,7 @@
 /* Tests for the server's store and its administration (sync/src/admin.c,
  * store.c, store_sqlite.c): real SQLite files, real PBKDF2, real keys. */
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -637,6 +638,78 @@ static void test_writer_keeps_each_batch_its_own(void **state)
     assert_int_equal(sql_int(x, "SELECT count(*) FROM devices WHERE acked_seq = 100"), W_DEVICES);
 }
 
+/* A batch that fails is undone alone, whichever batches share its
+ * transaction: here the writer waits on another connection's write lock
+ * while three batches queue behind it (taken then as one group), and the
+ * middle one holds an event the store cannot write. */
+typedef struct wjob {
+    qk__writer *w;
+    const char *device;
+    json_t *events;
+    int rc;
+} wjob;
+
+static void *wsubmit(void *arg)
+{
+    wjob *j = arg;
+    qk_import_result r;
+    json_t *conflicts = json_array();
+    char err[512];
+    j->rc = qk__writer_ingest(j->w, j->device, j->events, QK_LANG_EN, &r, conflicts, err, sizeof err);
+    json_decref(conflicts);
+    return NULL;
+}
+
+static void test_writer_undoes_a_failing_batch_alone(void **state)
+{
+    fx *x = *state;
+    char msg[512];
+    qk_clock clock = {1, 1764460800000LL, 0, 0, 0};
+    wdev d[4];
+    memset(d, 0, sizeof d);
+    for (int k = 0; k < 4; k++) {
+        char token[65];
+        qk_key *key = new_key();
+        d[k].k = k;
+        snprintf(d[k].id, sizeof d[k].id, "01930000-0000-7000-8000-0000000000%02d", 20 + k);
+        enrol_ok(x, d[k].id, key, token);
+        qk_key_free(key);
+    }
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(x->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    qk__writer *w = qk__writer_start(x->spec, &clock, 0, msg, sizeof msg);
+    assert_non_null(w);
+    wjob j[4];
+    pthread_t th[4];
+    for (int k = 0; k < 4; k++) {
+        j[k] = (wjob){w, d[k].id, wbatch(&d[k], 0), -1};
+        if (k == 2) /* no payload: the store cannot write it (the API refuses such an event first) */
+            json_object_del(json_array_get(j[k].events, 5), "payload");
+        assert_int_equal(pthread_create(&th[k], NULL, wsubmit, &j[k]), 0);
+        if (k == 0)
+            sched_yield(); /* the first is taken alone and waits for the lock; the rest queue */
+    }
+    for (int spin = 0; spin < 200; spin++)
+        sched_yield();
+    assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    for (int k = 0; k < 4; k++) {
+        pthread_join(th[k], NULL);
+        json_decref(j[k].events);
+    }
+    qk__writer_stop(w);
+    assert_int_equal(j[0].rc, QK_OK);
+    assert_int_equal(j[1].rc, QK_OK);
+    assert_int_not_equal(j[2].rc, QK_OK);
+    assert_int_equal(j[3].rc, QK_OK);
+    char q[256];
+    for (int k = 0; k < 4; k++) {
+        snprintf(q, sizeof q, "SELECT count(*) FROM events WHERE device_id = '%s'", d[k].id);
+        assert_int_equal(sql_int(x, q), k == 2 ? 0 : W_EVENTS); /* none of the failed one's five before it */
+    }
+}
+
 /* The upgrade that moved published bundles into the store: each bundle's
  * file is taken in from where its row says, or from the bundles folder
  * beside the database, when its SHA-256 is the one published; a bundle whose
@@ -809,6 +882,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_upgrade_takes_published_files_in, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_opens_while_another_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_keeps_each_batch_its_own, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_writer_undoes_a_failing_batch_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bundles_are_kept_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_file_is_readable_by_its_owner_only, setup,
                                         teardown),
