@@ -409,6 +409,13 @@ static size_t load_keys(const char *dir, qk_key **keys, size_t cap)
     return n;
 }
 
+static int too_big(qk_store *s, const char *name)
+{
+    char limit[32];
+    snprintf(limit, sizeof limit, "%zu MiB", QK_BUNDLE_MAX_BYTES >> 20);
+    return say(s, QK_ELIMIT, QK_Y_BUNDLE_BIG, name, limit);
+}
+
 int qk_admin_bundle_publish(qk_store *s, const char *file, const char *trust_dir, const char *by,
                             qk_published *out)
 {
@@ -417,11 +424,8 @@ int qk_admin_bundle_publish(qk_store *s, const char *file, const char *trust_dir
     size_t len = 0;
     errno = 0;
     int rc = qk__read_file(file, QK_BUNDLE_MAX_BYTES, &data, &len);
-    if (rc == QK_ELIMIT) {
-        char limit[32];
-        snprintf(limit, sizeof limit, "%zu MiB", QK_BUNDLE_MAX_BYTES >> 20);
-        return say(s, rc, QK_Y_BUNDLE_BIG, file, limit);
-    }
+    if (rc == QK_ELIMIT)
+        return too_big(s, file);
     if (rc != QK_OK)
         return say(s, rc, QK_Y_READ, file, strerror(errno ? errno : EIO));
     rc = qk__admin_bundle_publish_bytes(s, data, len, file, trust_dir, by, out);
@@ -433,11 +437,8 @@ int qk__admin_bundle_publish_bytes(qk_store *s, const char *data, size_t len, co
                                    const char *trust_dir, const char *by, qk_published *out)
 {
     memset(out, 0, sizeof *out);
-    if (len > QK_BUNDLE_MAX_BYTES) {
-        char limit[32];
-        snprintf(limit, sizeof limit, "%zu MiB", QK_BUNDLE_MAX_BYTES >> 20);
-        return say(s, QK_ELIMIT, QK_Y_BUNDLE_BIG, name, limit);
-    }
+    if (len > QK_BUNDLE_MAX_BYTES)
+        return too_big(s, name);
     /* Checked from the very bytes the store will keep. */
     qk_bundle *b = NULL;
     qk_key *keys[64];

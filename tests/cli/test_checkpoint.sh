@@ -9,10 +9,7 @@
 export QUIZKIT_HOME="$WORK/kiosk"
 mini_bundle
 serve_test
-A branch add b1 "第一党支部" >/dev/null
-printf '编号,姓名,支部,科室,PIN\nm1,张三,b1,内科,1111\n' >"$WORK/roster.csv"
-A member import "$WORK/roster.csv" >/dev/null || fail "roster import"
-A bundle publish "$WORK/mini.qkb" --trust "$SRV/trust" >/dev/null 2>&1 || fail "publish"
+branch_fixture 'm1,张三,b1,内科,1111\n'
 CODE=$(A code --branch b1 | grep -o '[A-Z0-9]\{4\}-[A-Z0-9]\{4\}' | head -1)
 "$QK" enroll "$URL" "$CODE" --name kiosk >/dev/null 2>&1 || fail "enrol"
 printf 'B\nAC\n对\n1921|南湖\nA\n' | "$QK" play --bundle test.mini --theme t --order seq >"$WORK/p" 2>&1 ||

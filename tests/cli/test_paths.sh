@@ -47,19 +47,27 @@ code=$(curl -s -o "$WORK/b" -w '%{http_code}' --max-time 10 -H "Authorization: B
        --data-binary @"$WORK/junk" "$URL2/api/v1/bundles")
 expect_eq "a damaged upload is answered" "$code" 422
 expect_contains "naming the upload" "$WORK/b" "upload.qkb"
-code=$(curl -s -o "$WORK/b" -w '%{http_code}' --max-time 10 -H "Authorization: Bearer $TOKEN2" \
-       -H 'Content-Type: application/vnd.quizkit.bundle' --data-binary @"$WORK/mini.qkb" "$URL2/api/v1/bundles")
-expect_eq "a signed bundle is published" "$code" 201
-expect_eq "into the database: no bundles folder" "$(ls -A "$WORK/srv2" | grep -c '^bundles$')" 0
-code=$(curl -s -o "$WORK/dl" -w '%{http_code}' --max-time 10 -H "Authorization: Bearer $TOKEN2" \
-       "$URL2/api/v1/bundles/test.mini/1")
-expect_eq "it downloads" "$code" 200
-expect_eq "byte for byte" "$(cmp -s "$WORK/dl" "$WORK/mini.qkb" && echo same)" same
-code=$(curl -s -o "$WORK/part" -w '%{http_code}' --max-time 10 -H "Authorization: Bearer $TOKEN2" \
-       -H 'Range: bytes=100-299' "$URL2/api/v1/bundles/test.mini/1")
-expect_eq "a range of it downloads" "$code" 206
-expect_eq "the bytes asked for" "$(cmp -s "$WORK/part" <(tail -c +101 "$WORK/mini.qkb" | head -c 200) && echo same)" same
-# A bundle larger than the store's pieces (256 KiB): a picture of 700 KiB.
+# publish_fetch FILE VERSION FROM TO: published over HTTP, kept in the
+# database (no folder), downloaded whole and by the range FROM-TO.
+publish_fetch() {
+    local code
+    code=$(curl -s -o "$WORK/b" -w '%{http_code}' --max-time 10 -H "Authorization: Bearer $TOKEN2" \
+           -H 'Content-Type: application/vnd.quizkit.bundle' --data-binary @"$1" "$URL2/api/v1/bundles")
+    expect_eq "a bundle of $(stat -c %s "$1") bytes is published" "$code" 201
+    expect_eq "into the database: no bundles folder" "$(ls -A "$WORK/srv2" | grep -c '^bundles$')" 0
+    code=$(curl -s -o "$WORK/dl" -w '%{http_code}' --max-time 10 -H "Authorization: Bearer $TOKEN2" \
+           "$URL2/api/v1/bundles/test.mini/$2")
+    expect_eq "it downloads" "$code" 200
+    expect_eq "byte for byte" "$(cmp -s "$WORK/dl" "$1" && echo same)" same
+    code=$(curl -s -o "$WORK/part" -w '%{http_code}' --max-time 10 -H "Authorization: Bearer $TOKEN2" \
+           -H "Range: bytes=$3-$4" "$URL2/api/v1/bundles/test.mini/$2")
+    expect_eq "a range of it downloads ($3-$4)" "$code" 206
+    expect_eq "the bytes asked for" \
+        "$(cmp -s "$WORK/part" <(tail -c +$(($3 + 1)) "$1" | head -c $(($4 - $3 + 1))) && echo same)" same
+}
+publish_fetch "$WORK/mini.qkb" 1 100 299
+# A bundle larger than the store's pieces (256 KiB): a picture of 700 KiB,
+# and a range across two pieces.
 mkdir -p "$WORK/big/images"
 cp "$TESTS/fixtures/mini/bundle.json" "$WORK/big/"
 sed 's|"stem": "中国共产党成立于哪一年？"|"stem": "![图](images/big.png) 中国共产党成立于哪一年？"|' \
@@ -67,18 +75,7 @@ sed 's|"stem": "中国共产党成立于哪一年？"|"stem": "![图](images/big
 { printf '\x89PNG\r\n\x1a\n'; head -c 716800 /dev/urandom; } >"$WORK/big/images/big.png"
 sed -i 's/"version": "1"/"version": "2"/' "$WORK/big/bundle.json"
 "$QK" bundle build "$WORK/big" -o "$WORK/big.qkb" --key "$WORK/pub.key" --quiet || fail "build the big bundle"
-code=$(curl -s -o "$WORK/b" -w '%{http_code}' --max-time 10 -H "Authorization: Bearer $TOKEN2" \
-       -H 'Content-Type: application/vnd.quizkit.bundle' --data-binary @"$WORK/big.qkb" "$URL2/api/v1/bundles")
-expect_eq "a bundle of $(stat -c %s "$WORK/big.qkb") bytes is published" "$code" 201
-code=$(curl -s -o "$WORK/dl" -w '%{http_code}' --max-time 10 -H "Authorization: Bearer $TOKEN2" \
-       "$URL2/api/v1/bundles/test.mini/2")
-expect_eq "it downloads" "$code" 200
-expect_eq "byte for byte, across the store's pieces" "$(cmp -s "$WORK/dl" "$WORK/big.qkb" && echo same)" same
-code=$(curl -s -o "$WORK/part" -w '%{http_code}' --max-time 10 -H "Authorization: Bearer $TOKEN2" \
-       -H 'Range: bytes=262000-600000' "$URL2/api/v1/bundles/test.mini/2")
-expect_eq "a range across two pieces" "$code" 206
-expect_eq "the bytes asked for" \
-    "$(cmp -s "$WORK/part" <(tail -c +262001 "$WORK/big.qkb" | head -c 338001) && echo same)" same
+publish_fetch "$WORK/big.qkb" 2 262000 600000
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$URL2/api/v1/time")
 expect_eq "and the server still answers" "$code" 200
 stop "$SRV2_PID"
