@@ -73,9 +73,10 @@ int cmd_enroll(cli *c, int argc, char **argv)
     qk_client *cl = NULL;
     char *pem = NULL, *path = NULL;
     int status = EXIT_FAIL;
-    if (qk_client_new(&cl, &conf, c->lang, msg, sizeof msg) != QK_OK) {
+    int rc = qk_client_new(&cl, &conf, c->lang, msg, sizeof msg);
+    if (rc != QK_OK) {
         err_text(c, msg);
-        return EXIT_USAGE;
+        return rc == QK_EINVAL ? EXIT_USAGE : EXIT_FAIL; /* the URL, or libcurl missing */
     }
     if (engine_open(c, &e) || device_key(c, &k) || qk_key_public_pem(k, &pem) != QK_OK ||
         !(path = net_conf_path(c)))

@@ -1404,7 +1404,8 @@ qk_server *qk_server_start(const qk_server_config *cfg, char *msg, size_t n)
                       .timeout_s = cfg->timeout_s,
                       .max_conn_per_addr = cfg->max_conn_per_addr,
                       .log = cfg->log,
-                      .clock = &srv->clock};
+                      .clock = &srv->clock,
+                      .lang = srv->lang};
     srv->http = qk_http_start(&o, handle, body_limit, srv, msg, n);
     free(cert);
     free(key);

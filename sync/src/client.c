@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <zlib.h>
 
+#include "netlib.h"
 #include "qk_client.h"
 #include "request.h"
 #include "store.h"
@@ -99,14 +100,12 @@ static int url_ok(const char *url)
 int qk_client_new(qk_client **out, const qk_client_conf *conf, qk_lang lang, char *msg, size_t n)
 {
     *out = NULL;
+    int rc = qk__netlib_curl(lang, msg, n);
+    if (rc != QK_OK)
+        return rc;
     if (!url_ok(conf->url)) {
         qk__ymsgf(lang, msg, n, QK_Y_URL, conf->url);
         return QK_EINVAL;
-    }
-    static int inited;
-    if (!inited) {
-        curl_global_init(CURL_GLOBAL_DEFAULT);
-        inited = 1;
     }
     qk_client *c = calloc(1, sizeof *c);
     if (!c || !(c->curl = curl_easy_init())) {

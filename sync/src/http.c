@@ -15,6 +15,7 @@
 #include <microhttpd.h>
 
 #include "http.h"
+#include "netlib.h"
 
 struct qk_http {
     struct MHD_Daemon *d;
@@ -340,6 +341,8 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
 qk_http *qk_http_start(const qk_http_opts *o, qk_http_handler h, qk_http_limit lim, void *ctx,
                        char *msg, size_t n)
 {
+    if (qk__netlib_mhd(o->lang, msg, n) != QK_OK)
+        return NULL;
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
     const char *addr = o->listen ? o->listen : "127.0.0.1";

@@ -60,6 +60,7 @@ typedef struct qk_http_opts {
     unsigned max_conn_per_addr; /* connections from one address at once (default 32) */
     FILE *log;
     const qk_clock *clock; /* for the log's times (copied); NULL: the system clock */
+    qk_lang lang;          /* of the message when libmicrohttpd cannot be loaded */
 } qk_http_opts;
 
 typedef struct qk_http qk_http;

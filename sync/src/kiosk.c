@@ -1132,7 +1132,8 @@ qk_kiosk *qk_kiosk_start(qk_engine *e, qk_bundle *b, const qk_kiosk_config *cfg,
                       .timeout_s = 60,
                       .max_conn_per_addr = 64, /* every connection is this machine's */
                       .log = cfg->log,
-                      .clock = cfg->clock};
+                      .clock = cfg->clock,
+                      .lang = k->lang};
     k->http = qk_http_start(&o, handle, body_limit, k, msg, n);
     if (!k->http) {
         qk_kiosk_stop(k);
