@@ -197,7 +197,7 @@ static int local_table(cli *c, qk_stats_query *q, json_t **t)
     /* Many events not summed up yet (an old file, or months unsynced): the
      * query takes them in first, seconds on a large file. Say so. */
     int64_t pending = 0;
-    if (qk_stats_local_pending(path, &pending, msg, sizeof msg) == QK_OK && pending >= PENDING_NOTICE)
+    if (qk_stats_local_pending(path, q->from_day, &pending, msg, sizeof msg) == QK_OK && pending >= PENDING_NOTICE)
         out(c, stderr, M_STATS_CATCHING_UP, (long long)pending);
     int rc = qk_stats_local(path, q, c->lang, t, msg, sizeof msg);
     qk_bundle_close(b);

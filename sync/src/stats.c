@@ -8,6 +8,8 @@
 
 #include <sqlite3.h>
 
+#include "quizkit/calendar.h"
+
 #include "qk_stats.h"
 #include "stats_rollup.h"
 #include "store.h"
@@ -73,6 +75,8 @@ static json_t *columns(const col *c, size_t n)
 
 static const char rollup_schema[] =
     "CREATE TABLE IF NOT EXISTS stat_state(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+    /* the latest day the events of each span of rowids can count on (below) */
+    "CREATE TABLE IF NOT EXISTS stat_span(span INTEGER PRIMARY KEY, last_day INTEGER NOT NULL);"
     /* per member (or guest device) and day */
     "CREATE TABLE IF NOT EXISTS stat_day(day INTEGER NOT NULL, member_id TEXT NOT NULL,"
     " acts INTEGER NOT NULL DEFAULT 0, answers INTEGER NOT NULL DEFAULT 0,"
@@ -195,10 +199,127 @@ static int set_state(sqlite3 *db, const char *key, int64_t v)
     return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
-/* 1 when the roll-ups have this definition and have taken in everything: a
- * plain read, so a query with nothing new never takes the write lock (the
- * server keeps ingesting while leaders look). A missing table reads as 0. */
-static int up_to_date(sqlite3 *db, const backend *be)
+/* Events stored before the roll-ups were built (an old file, a definition
+ * changed) are taken in newest first, only as far back as a query's period
+ * needs: a leader's first look at this month on a store of three years
+ * reads this month's events, not every one (docs/performance.md). The
+ * events taken in are always one range of rowids, 'events_lo' < rowid <=
+ * 'events' (stat_state; 'events_lo' 0 or missing: all of them).
+ *
+ * Whether a period needs an older event is decided by spans of 2^shift
+ * rowids below the range, summed when the build begins: the latest day any
+ * of a span's events can count on is its latest own day, or an award's day
+ * when that is later (DESIGN.md decision 10; an answer counts on the day
+ * its attempt began, before it). A period from day F takes in every span
+ * down to the oldest whose last day is F or later. Only a forged device
+ * that sends an answer before its attempt's start (in the order of its
+ * events) could have it counted late: it counts once an earlier period is
+ * asked for. */
+#define SPAN_SHIFT 16
+
+typedef struct window {
+    int64_t chunk;    /* rowids taken in per transaction */
+    int shift;        /* the spans' size when a build begins (2^shift rowids) */
+    int64_t from_day; /* the period's first day (INT64_MIN: every event) */
+} window;
+
+/* The scan for the spans: every event's rowid, time and kind (on a device
+ * its events_member_kind index holds all three, a fifth of the table), and
+ * an award's own day from its payload. */
+static const char sql_span_scan[] = "SELECT rowid, created_ms, kind FROM events";
+static const char sql_award_day[] =
+    "SELECT json_extract(payload, '$.day') FROM events WHERE rowid = ?1 AND json_valid(payload)";
+
+#define SPANS_MAX ((size_t)1 << 20) /* spans noted at most (the shift grows) */
+
+/* Notes the last day of each span of the events up to rowid top in
+ * stat_span, and the shift used in stat_state. 0, or -1 (SQLite's error). */
+static int note_spans(sqlite3 *db, int64_t top, int shift)
+{
+    if (top <= 0) /* no events: nothing below the range */
+        return set_state(db, "span_shift", shift);
+    while ((uint64_t)top >> shift >= SPANS_MAX)
+        shift++;
+    size_t n = (size_t)((uint64_t)top >> shift) + 1;
+    int64_t *last = malloc(n * sizeof *last);
+    if (!last)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        last[i] = INT64_MIN;
+    sqlite3_stmt *st = NULL, *award = NULL;
+    int rc = sqlite3_prepare_v2(db, sql_span_scan, -1, &st, NULL) == SQLITE_OK &&
+                     sqlite3_prepare_v2(db, sql_award_day, -1, &award, NULL) == SQLITE_OK
+                 ? 0
+                 : -1;
+    int step = SQLITE_DONE;
+    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        if (id <= 0 || id > top)
+            continue;
+        int64_t day = qk_beijing_day(sqlite3_column_int64(st, 1)), own;
+        const char *kind = (const char *)sqlite3_column_text(st, 2);
+        if (kind && kind[0] == 'p' && (strcmp(kind, "points.award") == 0 || strcmp(kind, "points.correction") == 0)) {
+            /* the rollup's rule: an award's day when it is a date */
+            sqlite3_bind_int64(award, 1, id);
+            const char *text = sqlite3_step(award) == SQLITE_ROW ? (const char *)sqlite3_column_text(award, 0) : NULL;
+            if (text && strlen(text) == 10 && qk_beijing_parse_date(text, &own) == 0 && own > day)
+                day = own;
+            sqlite3_reset(award);
+        }
+        size_t i = (size_t)((uint64_t)id >> shift);
+        if (day > last[i])
+            last[i] = day;
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = -1;
+    sqlite3_finalize(st);
+    sqlite3_finalize(award);
+    st = NULL;
+    if (rc == 0 && (set_state(db, "span_shift", shift) ||
+                    sqlite3_prepare_v2(db, "INSERT INTO stat_span(span, last_day) VALUES (?1, ?2)", -1, &st,
+                                       NULL) != SQLITE_OK))
+        rc = -1;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (last[i] == INT64_MIN)
+            continue;
+        sqlite3_bind_int64(st, 1, (int64_t)i);
+        sqlite3_bind_int64(st, 2, last[i]);
+        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    free(last);
+    return rc;
+}
+
+/* The rowid above which a period from from_day needs every event (lo when
+ * the range already reaches back far enough). */
+static int64_t needed_above(sqlite3 *db, int64_t lo, int64_t from_day)
+{
+    if (lo <= 0)
+        return lo;
+    int shift = (int)scalar(db, "SELECT value FROM stat_state WHERE key = 'span_shift'", SPAN_SHIFT);
+    sqlite3_stmt *st = NULL;
+    int64_t span = -1;
+    if (sqlite3_prepare_v2(db, "SELECT min(span) FROM stat_span WHERE last_day >= ?1 AND span <= ?2", -1,
+                           &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, from_day);
+        sqlite3_bind_int64(st, 2, lo >> shift);
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+            span = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    if (span < 0)
+        return lo;
+    int64_t first = span << shift; /* the span's first rowid */
+    return first > 0 ? first - 1 : 0;
+}
+
+/* 1 when the roll-ups have this definition, have taken in everything new and
+ * reach back as far as a period from from_day needs: plain reads, so a query
+ * with nothing new never takes the write lock (the server keeps ingesting
+ * while leaders look). A missing table reads as 0. */
+static int up_to_date(sqlite3 *db, const backend *be, int64_t from_day)
 {
     char sql[256];
     snprintf(sql, sizeof sql,
@@ -207,7 +328,10 @@ static int up_to_date(sqlite3 *db, const backend *be)
              " (SELECT max(rowid) FROM events)"
              " AND (SELECT value FROM stat_state WHERE key = 'scores') IS (SELECT max(rowid) FROM %s)",
              ROLLUP_VERSION, be->scores_table);
-    return scalar(db, sql, 0) == 1;
+    if (scalar(db, sql, 0) != 1)
+        return 0;
+    int64_t lo = scalar(db, "SELECT value FROM stat_state WHERE key = 'events_lo'", 0);
+    return needed_above(db, lo, from_day) >= lo;
 }
 
 /* Rowids of each source taken in per transaction: the write lock is held
@@ -216,36 +340,49 @@ static int up_to_date(sqlite3 *db, const backend *be)
  * timeout (10 s) and fail. */
 #define REFRESH_CHUNK 262144
 
-static int refresh_txn(sqlite3 *db, const backend *be, int64_t chunk, int *more, char *msg, size_t n);
+static int refresh_txn(sqlite3 *db, const backend *be, const window *w, int *more, char *msg, size_t n);
 
 /* One transaction of a refresh: up to chunk rowids of each source past its
- * high-water mark (read inside the transaction, so two refreshes at once
- * take turns rather than counting anything twice). *more: a source has
- * more. */
-static int refresh_step(sqlite3 *db, const backend *be, const qk__write_turn *turn, int64_t chunk, int *more,
+ * high-water mark, else of the older events the period needs (read inside
+ * the transaction, so two refreshes at once take turns rather than counting
+ * anything twice). *more: a source has more. */
+static int refresh_step(sqlite3 *db, const backend *be, const qk__write_turn *turn, const window *w, int *more,
                         char *msg, size_t n)
 {
     *more = 0;
     if (turn) /* behind the process's other writers, in order */
         turn->take(turn->arg);
-    int rc = refresh_txn(db, be, chunk, more, msg, n);
+    int rc = refresh_txn(db, be, w, more, msg, n);
     if (turn)
         turn->give(turn->arg);
     return rc;
 }
 
-static int refresh_txn(sqlite3 *db, const backend *be, int64_t chunk, int *more, char *msg, size_t n)
+/* A build begins: nothing is taken in, the events there are now are left
+ * below the range, each span's last day noted. */
+static int begin_build(sqlite3 *db, int shift)
 {
+    int64_t top = scalar(db, "SELECT max(rowid) FROM events", 0);
+    return set_state(db, "version", ROLLUP_VERSION) || set_state(db, "events", top) ||
+                   set_state(db, "events_lo", top) || note_spans(db, top, shift)
+               ? -1
+               : 0;
+}
+
+static int refresh_txn(sqlite3 *db, const backend *be, const window *w, int *more, char *msg, size_t n)
+{
+    int64_t chunk = w->chunk;
     int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
     if (rc == 0 && sqlite3_exec(db, rollup_schema, NULL, NULL, NULL) != SQLITE_OK)
         rc = -1;
     if (rc == 0 && scalar(db, "SELECT value FROM stat_state WHERE key = 'version'", 0) != ROLLUP_VERSION) {
         /* another definition (or none yet): build again from the start */
         rc = sqlite3_exec(db, "DELETE FROM stat_state; DELETE FROM stat_day; DELETE FROM stat_attempts;"
-                              " DELETE FROM stat_answers; DELETE FROM stat_answers_month; DELETE FROM stat_wrong;",
+                              " DELETE FROM stat_answers; DELETE FROM stat_answers_month; DELETE FROM stat_wrong;"
+                              " DELETE FROM stat_span;",
                           NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
         if (rc == 0)
-            rc = set_state(db, "version", ROLLUP_VERSION);
+            rc = begin_build(db, w->shift);
     }
     char sql[128];
     int64_t ev_from = scalar(db, "SELECT value FROM stat_state WHERE key = 'events'", 0);
@@ -271,6 +408,19 @@ static int refresh_txn(sqlite3 *db, const backend *be, int64_t chunk, int *more,
         rc = -1;
     if (rc == 0 && sc_to > sc_from)
         rc = set_state(db, "scores", sc_to);
+    /* then older events, newest first, once the new ones are in */
+    int64_t lo = scalar(db, "SELECT value FROM stat_state WHERE key = 'events_lo'", 0);
+    int64_t need = needed_above(db, lo, w->from_day);
+    if (rc == 0 && ev_to == ev_max && need < lo) {
+        int64_t below = lo - need > chunk ? lo - chunk : need;
+        qk__rollup_opts o = {be->server, be->scored_day == NULL, 0, 0};
+        if (qk__rollup_events(db, &o, below, lo, msg, n) != QK_OK) {
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            return QK_EIO; /* msg says why */
+        }
+        rc = set_state(db, "events_lo", below);
+        lo = below;
+    }
     if (rc == 0 && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         rc = -1;
     if (rc != 0) {
@@ -278,28 +428,31 @@ static int refresh_txn(sqlite3 *db, const backend *be, int64_t chunk, int *more,
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
         return QK_EIO;
     }
-    *more = ev_to < ev_max || sc_to < sc_max;
+    *more = ev_to < ev_max || sc_to < sc_max || need < lo;
     return QK_OK;
 }
 
-/* Brings the roll-ups up to date, chunk rowids a transaction. */
-static int refresh_by(sqlite3 *db, const backend *be, const qk__write_turn *turn, int64_t chunk, char *msg,
+/* Brings the roll-ups up to date for a period, chunk rowids a transaction. */
+static int refresh_by(sqlite3 *db, const backend *be, const qk__write_turn *turn, const window *w, char *msg,
                       size_t n)
 {
     int more = 1, rc = QK_OK;
-    while (rc == QK_OK && more && !up_to_date(db, be))
-        rc = refresh_step(db, be, turn, chunk, &more, msg, n);
+    while (rc == QK_OK && more && !up_to_date(db, be, w->from_day))
+        rc = refresh_step(db, be, turn, w, &more, msg, n);
     return rc;
 }
 
-static int refresh(sqlite3 *db, const backend *be, const qk__write_turn *turn, char *msg, size_t n)
+static int refresh(sqlite3 *db, const backend *be, const qk__write_turn *turn, int64_t from_day, char *msg,
+                   size_t n)
 {
-    return refresh_by(db, be, turn, REFRESH_CHUNK, msg, n);
+    window w = {REFRESH_CHUNK, SPAN_SHIFT, from_day};
+    return refresh_by(db, be, turn, &w, msg, n);
 }
 
-int qk__stats_refresh_local(sqlite3 *db, int64_t chunk, char *msg, size_t n)
+int qk__stats_refresh_local(sqlite3 *db, int64_t chunk, int span_shift, int64_t from_day, char *msg, size_t n)
 {
-    return refresh_by(db, &local_backend, NULL, chunk, msg, n);
+    window w = {chunk, span_shift > 0 ? span_shift : SPAN_SHIFT, from_day};
+    return refresh_by(db, &local_backend, NULL, &w, msg, n);
 }
 
 /* A day's month as year * 12 + month - 1, and a month's first day. */
@@ -774,7 +927,7 @@ static int run_stats_db(sqlite3 *db, const backend *be, const qk__write_turn *tu
     qk_stats_day_text(q->from_day, from);
     qk_stats_day_text(q->to_day, to);
     json_t *r = json_array();
-    int rc = refresh(db, be, turn, msg, msglen);
+    int rc = refresh(db, be, turn, q->from_day, msg, msglen);
     if (rc == QK_OK)
         rc = rows(db, be->prefix, subj[q->subject].sql, q, branch, lang, r, msg, msglen);
     if (rc != QK_OK) {
@@ -793,7 +946,8 @@ static int run_stats_db(sqlite3 *db, const backend *be, const qk__write_turn *tu
 static sqlite3 *open_progress(const char *path, int flags, char *msg, size_t msglen)
 {
     sqlite3 *db = NULL;
-    if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
+    /* one thread uses it: no mutex on every call */
+    if (sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
         snprintf(msg, msglen, "%s: %s", path, db ? sqlite3_errmsg(db) : "?");
         sqlite3_close(db);
         return NULL;
@@ -814,7 +968,8 @@ int qk_stats_local(const char *progress_path, const qk_stats_query *q, qk_lang l
     return rc;
 }
 
-int qk_stats_local_pending(const char *progress_path, int64_t *events, char *msg, size_t msglen)
+int qk_stats_local_pending(const char *progress_path, int64_t from_day, int64_t *events, char *msg,
+                           size_t msglen)
 {
     *events = 0;
     sqlite3 *db = open_progress(progress_path, SQLITE_OPEN_READONLY, msg, msglen);
@@ -825,6 +980,9 @@ int qk_stats_local_pending(const char *progress_path, int64_t *events, char *msg
     int current = scalar(db, "SELECT value FROM stat_state WHERE key = 'version'", 0) == ROLLUP_VERSION;
     int64_t taken = current ? scalar(db, "SELECT value FROM stat_state WHERE key = 'events'", 0) : 0;
     *events = last > taken ? last - taken : 0;
+    /* and the older ones the period reaches back to */
+    int64_t lo = current ? scalar(db, "SELECT value FROM stat_state WHERE key = 'events_lo'", 0) : 0;
+    *events += lo - needed_above(db, lo, from_day);
     sqlite3_close(db);
     return QK_OK;
 }

@@ -29,8 +29,12 @@ typedef struct qk__rollup_opts {
 int qk__rollup_events(struct sqlite3 *db, const qk__rollup_opts *o, int64_t lo, int64_t hi,
                       char *msg, size_t n);
 
-/* Brings a progress file's roll-ups up to date, chunk rowids of events a
- * transaction (stats.c uses 262144; tests, a few). */
-int qk__stats_refresh_local(struct sqlite3 *db, int64_t chunk, char *msg, size_t n);
+/* Brings a progress file's roll-ups up to date for a period from from_day
+ * (INT64_MIN: every event), chunk rowids of events a transaction (stats.c
+ * uses 262144; tests, a few); a build that begins here notes the older
+ * events' last days by spans of 2^span_shift rowids (0: the default, 65536;
+ * tests, a few). */
+int qk__stats_refresh_local(struct sqlite3 *db, int64_t chunk, int span_shift, int64_t from_day, char *msg,
+                            size_t n);
 
 #endif

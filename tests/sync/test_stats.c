@@ -628,7 +628,7 @@ static void rollups_refreshed_a_few_events_a_transaction_are_the_same(void **sta
     int commits = 0;
     sqlite3_commit_hook(db, count_commit, &commits);
     char msg[256] = "";
-    assert_int_equal(qk__stats_refresh_local(db, 3, msg, sizeof msg), QK_OK);
+    assert_int_equal(qk__stats_refresh_local(db, 3, 0, INT64_MIN, msg, sizeof msg), QK_OK);
     sqlite3_close(db);
     char *pieces = rollups(f->path, &empty);
     assert_string_equal(whole, pieces);
@@ -642,22 +642,117 @@ static void rollups_refreshed_a_few_events_a_transaction_are_the_same(void **sta
 static void events_pending_for_the_roll_ups(void **state)
 {
     sfx *f = *state;
-    int64_t pending = -1, total = 0;
+    int64_t pending = -1, total = 0, march = qk_beijing_day(BJ(1, 0, 0));
     char msg[256];
     assert_int_equal(qk_engine_event_count(f->base.e, &total), QK_OK);
-    assert_int_equal(qk_stats_local_pending(f->path, &pending, msg, sizeof msg), QK_OK);
+    assert_int_equal(qk_stats_local_pending(f->path, march, &pending, msg, sizeof msg), QK_OK);
     assert_true(total > 20);
     assert_int_equal(pending, total);
     json_decref(run(f, QK_STATS_MEMBERS, "2026-03-01", "2026-03-31"));
-    assert_int_equal(qk_stats_local_pending(f->path, &pending, msg, sizeof msg), QK_OK);
+    assert_int_equal(qk_stats_local_pending(f->path, march, &pending, msg, sizeof msg), QK_OK);
     assert_int_equal(pending, 0);
     attempt(f, "m4", BJ(20, 8, 0), 1); /* a start, four answers, a finish */
-    assert_int_equal(qk_stats_local_pending(f->path, &pending, msg, sizeof msg), QK_OK);
+    assert_int_equal(qk_stats_local_pending(f->path, march, &pending, msg, sizeof msg), QK_OK);
     assert_int_equal(pending, 6);
     char *missing = qkt_path(f->base.dir, "no-such.db");
-    assert_int_equal(qk_stats_local_pending(missing, &pending, msg, sizeof msg), QK_EIO);
+    assert_int_equal(qk_stats_local_pending(missing, march, &pending, msg, sizeof msg), QK_EIO);
     assert_non_null(strstr(msg, "no-such.db"));
     free(missing);
+}
+
+/* Every subject over each period, as text, in the order asked. */
+static char *periods_text(sfx *f, const char *const (*periods)[2], size_t n)
+{
+    size_t len = 0;
+    char *text = NULL;
+    FILE *out = open_memstream(&text, &len);
+    for (size_t p = 0; p < n; p++) {
+        for (int s = 0; s < QK_STATS_COUNT; s++) {
+            if (s == QK_STATS_FLAGGED) /* the server's only */
+                continue;
+            json_t *t = run(f, (qk_stats_subject)s, periods[p][0], periods[p][1]);
+            char *j = json_dumps(t, JSON_SORT_KEYS);
+            fprintf(out, "%s %s %s\n", periods[p][0], periods[p][1], j);
+            free(j);
+            json_decref(t);
+        }
+    }
+    fclose(out);
+    return text;
+}
+
+/* Starts the roll-ups again, spans of 4 rowids, taking in what a period from
+ * from_day needs; returns what a period from 1 March still needs. */
+static int64_t build_again(sfx *f, int64_t from_day)
+{
+    sqlite3 *db = NULL;
+    char msg[256] = "";
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "DROP TABLE IF EXISTS stat_state", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(qk__stats_refresh_local(db, 5, 2, from_day, msg, sizeof msg), QK_OK);
+    sqlite3_close(db);
+    int64_t pending = -1;
+    assert_int_equal(qk_stats_local_pending(f->path, qk_beijing_day(BJ(1, 0, 0)), &pending, msg, sizeof msg),
+                     QK_OK);
+    return pending;
+}
+
+/* On an old file (or after the definition changed) a first query takes in
+ * only the events its period needs, newest first, and each older period
+ * reaches further back when it is asked for: whatever the order periods are
+ * asked in, every subject gives what a build of every event gives, and so
+ * do the roll-ups once the widest period was asked. An award dated into
+ * May, stored with March's events (its own day counts), is needed by May. */
+static void a_first_query_takes_in_only_what_its_period_needs(void **state)
+{
+    sfx *f = *state;
+    /* an award written on 6 March for 20 May (another device's), then
+     * April and May */
+    sqlite3 *db = NULL;
+    char sql[320];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO events(id, device_id, seq, member_id, kind, payload, created_ms) VALUES"
+             " ('award-may', 'other', 1, 'm2', 'points.award', '{\"day\":\"2026-05-20\",\"amount\":5}', %lld)",
+             (long long)BJ(6, 12, 0));
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    attempt(f, "m1", BJ(41, 10, 0), 1);  /* 10 April */
+    attempt(f, "m4", BJ(42, 23, 50), 0); /* 11 April, to 12 April past midnight */
+    attempt(f, "m2", BJ(64, 8, 0), 1);   /* 3 May */
+    attempt(f, "m4", BJ(81, 21, 0), 1);  /* 20 May */
+    int64_t may = qk_beijing_day(BJ(62, 0, 0));
+    static const char *const periods[][2] = {
+        {"2026-05-01", "2026-05-31"}, {"2026-03-05", "2026-03-06"}, {"2026-04-01", "2026-04-30"},
+        {"2026-05-20", "2026-05-20"}, {"2026-03-01", "2026-05-31"}, {"2026-03-01", "2026-03-31"}};
+    size_t n = sizeof periods / sizeof periods[0];
+
+    /* May first: only May's events and the award are taken in */
+    int64_t pending = build_again(f, may);
+    assert_true(pending > 0);
+    int64_t before_may = pending;
+    char *lazy = periods_text(f, periods, n);
+    int empty = 0;
+    char *lazy_tables = rollups(f->path, &empty);
+    assert_int_equal(build_again(f, INT64_MIN), 0); /* every event, at once */
+    char *whole = periods_text(f, periods, n);
+    char *whole_tables = rollups(f->path, &empty);
+    assert_string_equal(lazy, whole);
+    assert_string_equal(lazy_tables, whole_tables);
+    /* May's members: m2's 5 points from the award dated 20 May */
+    json_t *t = run(f, QK_STATS_MEMBERS, "2026-05-20", "2026-05-20");
+    char *j = json_dumps(t, 0);
+    assert_non_null(strstr(j, "\"m2\", \"李四\""));
+    free(j);
+    json_decref(t);
+    /* April alone takes in fewer than May leaves out: March's stay out */
+    int64_t before_april = build_again(f, qk_beijing_day(BJ(32, 0, 0)));
+    assert_true(before_april > 0);
+    assert_true(before_april < before_may);
+    free(lazy);
+    free(whole);
+    free(lazy_tables);
+    free(whole_tables);
 }
 
 /* The pass reads payloads itself and asks SQLite's json_extract about
@@ -798,6 +893,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(rollups_written_in_pieces_are_the_same, setup, teardown),
         cmocka_unit_test_setup_teardown(payloads_count_as_json_extract_reads_them, setup, teardown),
         cmocka_unit_test_setup_teardown(events_pending_for_the_roll_ups, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_first_query_takes_in_only_what_its_period_needs, setup, teardown),
         cmocka_unit_test_setup_teardown(rollups_refreshed_a_few_events_a_transaction_are_the_same,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(an_event_out_of_range_cannot_stop_the_statistics, setup,
