@@ -1,6 +1,7 @@
 /* store.c: importing batches into the server's store, whatever the backend:
  * verification, idempotency by event id, and the contiguous acknowledgement. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <stdlib.h>
@@ -833,6 +834,135 @@ int qk__store_ingest(qk_store *s, const char *device, const char *pem, json_t *e
     return in ? qk__ingest_end(in, 1) : rc;
 }
 
+/* The file is read on a second thread (gunzip, the body's digest, each
+ * event parsed and checked) while the importing thread stores what it has
+ * read: on two cores parsing, a quarter of an import, overlaps the writes.
+ * The reader runs at most READ_AHEAD events ahead, so memory stays bounded
+ * by a few hundred events whatever the file's size. */
+#define READ_AHEAD 256
+
+enum { READ_DONE, READ_NOT_BATCH, READ_BIG, READ_INVALID };
+
+typedef struct reader {
+    batch_in *b;
+    const char *device;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t ready, room;
+    json_t *q[READ_AHEAD];
+    size_t head, count;
+    int started, done, stop;
+    /* how the reading ended (READ_*), after how many events, which field */
+    int end;
+    size_t n;
+    char field[32];
+} reader;
+
+static int reader_put(reader *rd, json_t *ev)
+{
+    pthread_mutex_lock(&rd->mu);
+    while (rd->count == READ_AHEAD && !rd->stop)
+        pthread_cond_wait(&rd->room, &rd->mu);
+    int stop = rd->stop;
+    if (!stop) {
+        rd->q[(rd->head + rd->count) % READ_AHEAD] = ev;
+        rd->count++;
+        pthread_cond_signal(&rd->ready);
+    }
+    pthread_mutex_unlock(&rd->mu);
+    return stop ? -1 : 0;
+}
+
+static void *reader_main(void *arg)
+{
+    reader *rd = arg;
+    int end = READ_DONE;
+    for (int first = 1;;) {
+        json_t *ev = NULL;
+        int got = next_event(rd->b, &first, &ev);
+        if (got == 0) {
+            if (skip_space(rd->b) != -1) /* something after the array */
+                end = READ_NOT_BATCH;
+            break;
+        }
+        rd->n++;
+        if (got < 0) {
+            end = got == -2 ? READ_BIG : READ_NOT_BATCH;
+            break;
+        }
+        if (!qk__event_valid(ev, rd->device, rd->field, sizeof rd->field)) {
+            json_decref(ev);
+            end = READ_INVALID;
+            break;
+        }
+        if (reader_put(rd, ev) != 0) {
+            json_decref(ev);
+            break;
+        }
+    }
+    pthread_mutex_lock(&rd->mu);
+    rd->end = end;
+    rd->done = 1;
+    pthread_cond_signal(&rd->ready);
+    pthread_mutex_unlock(&rd->mu);
+    return NULL;
+}
+
+static int reader_start(reader *rd, batch_in *b, const char *device)
+{
+    memset(rd, 0, sizeof *rd);
+    rd->b = b;
+    rd->device = device;
+    pthread_mutex_init(&rd->mu, NULL);
+    pthread_cond_init(&rd->ready, NULL);
+    pthread_cond_init(&rd->room, NULL);
+    if (pthread_create(&rd->thread, NULL, reader_main, rd) != 0) {
+        rd->done = 1;
+        rd->end = READ_NOT_BATCH;
+        return -1;
+    }
+    rd->started = 1;
+    return 0;
+}
+
+/* The next event read (the caller owns it), or NULL once the reader ended. */
+static json_t *reader_next(reader *rd)
+{
+    json_t *ev = NULL;
+    pthread_mutex_lock(&rd->mu);
+    while (rd->count == 0 && !rd->done)
+        pthread_cond_wait(&rd->ready, &rd->mu);
+    if (rd->count > 0) {
+        ev = rd->q[rd->head];
+        rd->head = (rd->head + 1) % READ_AHEAD;
+        rd->count--;
+        pthread_cond_signal(&rd->room);
+    }
+    pthread_mutex_unlock(&rd->mu);
+    return ev;
+}
+
+/* Waits for the reader (asking it to stop unless all was taken) and drops
+ * what it read that was not taken. */
+static void reader_stop(reader *rd, int all_taken)
+{
+    pthread_mutex_lock(&rd->mu);
+    if (!all_taken)
+        rd->stop = 1;
+    pthread_cond_signal(&rd->room);
+    pthread_mutex_unlock(&rd->mu);
+    if (rd->started)
+        pthread_join(rd->thread, NULL);
+    while (rd->count > 0) {
+        json_decref(rd->q[rd->head]);
+        rd->head = (rd->head + 1) % READ_AHEAD;
+        rd->count--;
+    }
+    pthread_cond_destroy(&rd->ready);
+    pthread_cond_destroy(&rd->room);
+    pthread_mutex_destroy(&rd->mu);
+}
+
 int qk_store_import(qk_store *s, const char *batch_path, qk_import_result *r)
 {
     memset(r, 0, sizeof *r);
@@ -851,6 +981,7 @@ int qk_store_import(qk_store *s, const char *batch_path, qk_import_result *r)
     const char *sig_hex = json_string_value(json_object_get(head, "signature"));
     const char *device = json_string_value(json_object_get(head, "device_id"));
     int rc = QK_OK;
+    size_t n = 0; /* events read */
     if (b.err && b.err != EILSEQ) {
         qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_READ, batch_path, strerror(b.err));
         rc = QK_EIO;
@@ -877,28 +1008,26 @@ int qk_store_import(qk_store *s, const char *batch_path, qk_import_result *r)
         rc = qk__ingest_begin(s, device, pem, r, NULL, &in);
     /* Why the body is refused, when it is (rc says how). */
     int bad = 0;
-    size_t n = 0;
-    for (int first = 1; rc == QK_OK;) {
-        json_t *ev = NULL;
-        int got = next_event(&b, &first, &ev);
-        if (got == 0)
-            break;
-        n++;
-        char field[32];
-        if (got < 0) {
-            bad = got == -2 ? QK_Y_BATCH_BIG : QK_Y_NOT_BATCH;
-            rc = QK_ECORRUPT;
-        } else if (!qk__event_valid(ev, device, field, sizeof field)) {
-            qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_BATCH_EVENT, batch_path, n, field);
-            rc = QK_ECORRUPT;
-        } else {
-            rc = qk__ingest_event(in, ev);
+    if (rc == QK_OK) {
+        reader rd;
+        if (reader_start(&rd, &b, device) != 0) {
+            qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_OOM);
+            rc = QK_ENOMEM;
         }
-        json_decref(ev);
-    }
-    if (rc == QK_OK && skip_space(&b) != -1) { /* something after the array */
-        bad = QK_Y_NOT_BATCH;
-        rc = QK_ECORRUPT;
+        json_t *ev;
+        while (rc == QK_OK && (ev = reader_next(&rd)) != NULL) {
+            rc = qk__ingest_event(in, ev);
+            json_decref(ev);
+        }
+        reader_stop(&rd, rc == QK_OK);
+        if (rc == QK_OK && rd.end == READ_INVALID) {
+            qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_BATCH_EVENT, batch_path, rd.n, rd.field);
+            rc = QK_ECORRUPT;
+        } else if (rc == QK_OK && rd.end != READ_DONE) {
+            bad = rd.end == READ_BIG ? QK_Y_BATCH_BIG : QK_Y_NOT_BATCH;
+            rc = QK_ECORRUPT;
+        }
+        n = rd.n;
     }
     char got[65] = "";
     if (b.body)

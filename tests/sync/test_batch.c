@@ -318,6 +318,29 @@ static void event_times_are_bounded(void **state)
     assert_int_equal(r.inserted, 3);
 }
 
+/* A file longer than the reader runs ahead of the writes (256 events) is
+ * read on its own thread while its events are stored: taken in whole; with
+ * its last event invalid, nothing is kept and the message names that event
+ * (the events before it were stored, then undone). */
+static void a_long_file_is_read_while_it_is_stored(void **state)
+{
+    sx *x = *state;
+    for (int i = 0; i < 150; i++)
+        play(x, 3); /* a start and three answers each */
+    export(x, 0);
+    rewrite_at(x, x->key, "created_ms", "4611686018427387904", 1);
+    qk_import_result r;
+    assert_int_equal(qk_store_import(x->store, x->batch, &r), QK_ECORRUPT);
+    assert_non_null(strstr(qk_store_errmsg(x->store), "event 600 has a missing or invalid created_ms"));
+    int64_t n = -1;
+    qk_store_event_count(x->store, &n);
+    assert_int_equal(n, 0);
+    export(x, 0);
+    assert_int_equal(qk_store_import(x->store, x->batch, &r), QK_OK);
+    assert_int_equal(r.inserted, 600);
+    assert_int_equal(r.acked_seq, 600);
+}
+
 static void same_id_other_content_is_a_conflict(void **state)
 {
     sx *x = *state;
@@ -889,6 +912,7 @@ int main(void)
         T(event_times_are_bounded),
         T(the_server_judges_points),
         T(a_forged_award_alone_is_judged_too),
+        T(a_long_file_is_read_while_it_is_stored),
         T(same_id_other_content_is_a_conflict),
         T(a_device_keeps_its_key),
         T(acknowledgements_are_checked_on_the_device),
