@@ -455,6 +455,20 @@ int main(int argc, char **argv)
            " p99 %.1f ms%s%s\n", threads ? argv[4] : "default", t_server,
            (double)total / t_server, lat[nb / 2], lat[nb * 99 / 100], failed ? " (SOME BATCHES FAILED)" : "",
            short_acked ? " (SOME DEVICES NOT FULLY ACKED)" : "");
+    /* where the tail is: the slowest bodies, by device and place in its
+     * sequence (the first bodies meet a server that has just started) */
+    printf("slowest bodies (device:body ms):");
+    for (int w = 0; w < 6 && (size_t)w < nb; w++) {
+        double want = lat[nb - 1 - (size_t)w];
+        int shown = 0;
+        for (int k = 0; k < n && !shown; k++)
+            for (int b = 0; b < devs[k].n_bodies && !shown; b++)
+                if (devs[k].lat_ms[b] == want) {
+                    printf(" %d:%d %.0f", k, b, want);
+                    shown = 1;
+                }
+    }
+    printf(" (of %d bodies each)\n", n ? devs[0].n_bodies : 0);
     printf("raw batched SQLite insert: %.2f s, %.0f events/s\n", t_raw, (double)total / t_raw);
     printf("ratio server/raw: %.3f\n", t_raw / t_server);
     printf("\nissue 17 goals: 20 devices syncing at once, re-scoring: >= 20000 events/s, batch p99 <= 250 ms;"
