@@ -363,8 +363,42 @@ static int admin_server_key(cli *c, int argc, char **argv)
     return status;
 }
 
+static void reverse(char **a, char **end)
+{
+    while (a < --end) {
+        char *t = *a;
+        *a++ = *end;
+        *end = t;
+    }
+}
+
+/* `quizkit admin --db sqlite:x import f` as well as `… import f --db
+ * sqlite:x`: options written before the command word (every admin option
+ * takes a value, as the next word or after '=') are moved after it, where
+ * the commands read them. 0, or an exit status. */
+static int options_last(cli *c, int argc, char **argv)
+{
+    int k = 1;
+    while (k < argc && strncmp(argv[k], "--", 2) == 0 && argv[k][2] && !is_help(argv[k]))
+        k += strchr(argv[k], '=') ? 1 : 2;
+    if (k == 1)
+        return 0;
+    if (k >= argc) { /* options only, no command */
+        out(c, stderr, M_ADMIN_USAGE);
+        return EXIT_USAGE;
+    }
+    /* argv[1..k) and argv[k..argc) swap places: three reversals */
+    reverse(argv + 1, argv + k);
+    reverse(argv + k, argv + argc);
+    reverse(argv + 1, argv + argc);
+    return 0;
+}
+
 int cmd_admin(cli *c, int argc, char **argv)
 {
+    int moved = argc > 1 ? options_last(c, argc, argv) : 0;
+    if (moved)
+        return moved;
     if (argc < 2 || is_help(argv[1])) {
         out(c, argc < 2 ? stderr : stdout, M_ADMIN_USAGE);
         return argc < 2 ? EXIT_USAGE : EXIT_OK;

@@ -42,6 +42,12 @@ expect_contains "and says where to get it" "$WORK/a" "quizkit admin server-key"
 FP=$(sed -n 's/^服务器密钥指纹：\([0-9a-f]*\)$/\1/p' "$WORK/fp")
 expect_eq "the admin reads the fingerprint from the store" "${#FP}" 16
 expect_contains "the import named the same fingerprint" "$WORK/i" "服务器密钥指纹 $FP"
+# the database may be named before the command word too
+"$QK" admin --db "sqlite:$SRV/server.db" server-key >"$WORK/fp2" 2>&1
+expect_eq "admin --db DB server-key: the same fingerprint" "$(cat "$WORK/fp2")" "$(cat "$WORK/fp")"
+"$QK" admin --db "sqlite:$SRV/server.db" >"$WORK/o" 2>&1
+expect_eq "admin --db DB with no command is a usage error" "$?" 2
+expect_contains "and shows the commands" "$WORK/o" "server-key"
 "$QK" import-ack "$WORK/ack-"*.json --server-key-id "$FP" >"$WORK/a" 2>&1
 expect_eq "an acknowledgement by any other key is refused, even with a fingerprint" "$?" 1
 expect_contains "naming both keys" "$WORK/a" "不是管理员给出的服务器密钥 $FP"
