@@ -411,9 +411,10 @@ static int admin_remote(cli *c, const char *cmd, const char *sub, const aopts *o
         snprintf(conf.cacert, sizeof conf.cacert, "%s", o->cacert);
     char msg[1024];
     qk_client *cl = NULL;
-    if (qk_client_new(&cl, &conf, c->lang, msg, sizeof msg) != QK_OK) {
+    int made = qk_client_new(&cl, &conf, c->lang, msg, sizeof msg);
+    if (made != QK_OK) {
         err_text(c, msg);
-        return EXIT_USAGE;
+        return made == QK_EINVAL ? EXIT_USAGE : EXIT_FAIL; /* the URL, or libcurl missing */
     }
     /* The login password: QUIZKIT_PASSWORD (scripts) or typed. */
     const char *pw = getenv("QUIZKIT_PASSWORD");

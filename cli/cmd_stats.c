@@ -152,9 +152,10 @@ static int server_table(cli *c, source *src, const qk_stats_query *q, json_t **t
             err(c, M_MISSING_ARG, "--user");
             return EXIT_USAGE;
         }
-        if (qk_client_new(&src->cl, &conf, c->lang, msg, sizeof msg) != QK_OK) {
+        int made = qk_client_new(&src->cl, &conf, c->lang, msg, sizeof msg);
+        if (made != QK_OK) {
             err_text(c, msg);
-            return EXIT_USAGE;
+            return made == QK_EINVAL ? EXIT_USAGE : EXIT_FAIL; /* the URL, or libcurl missing */
         }
         const char *pw = getenv("QUIZKIT_PASSWORD");
         char prompt[256];
@@ -197,7 +198,7 @@ static int local_table(cli *c, qk_stats_query *q, json_t **t)
     /* Many events not summed up yet (an old file, or months unsynced): the
      * query takes them in first, seconds on a large file. Say so. */
     int64_t pending = 0;
-    if (qk_stats_local_pending(path, q->from_day, &pending, msg, sizeof msg) == QK_OK && pending >= PENDING_NOTICE)
+    if (qk_stats_local_pending(path, q, &pending, msg, sizeof msg) == QK_OK && pending >= PENDING_NOTICE)
         out(c, stderr, M_STATS_CATCHING_UP, (long long)pending);
     int rc = qk_stats_local(path, q, c->lang, t, msg, sizeof msg);
     qk_bundle_close(b);

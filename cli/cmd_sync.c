@@ -399,11 +399,17 @@ int cmd_admin(cli *c, int argc, char **argv)
     int moved = argc > 1 ? options_last(c, argc, argv) : 0;
     if (moved)
         return moved;
-    if (argc < 2 || is_help(argv[1])) {
-        out(c, argc < 2 ? stderr : stdout, M_ADMIN_USAGE);
-        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    if (argc < 2) {
+        out(c, stderr, M_ADMIN_USAGE);
+        return EXIT_USAGE;
     }
-    if (argc > 1 && strcmp(argv[1], "import") == 0)
+    for (int i = 1; i < argc; i++) { /* admin --help, admin import --help, … */
+        if (is_help(argv[i])) {
+            out(c, stdout, M_ADMIN_USAGE);
+            return EXIT_OK;
+        }
+    }
+    if (strcmp(argv[1], "import") == 0)
         return admin_import(c, argc, argv);
     if (argc > 1 && strcmp(argv[1], "server-key") == 0)
         return admin_server_key(c, argc, argv);

@@ -55,12 +55,11 @@ int qk_stats_local(const char *progress_path, const qk_stats_query *q, qk_lang l
                    char *msg, size_t msglen);
 
 /* Events of a progress file the statistics' roll-ups have not taken in yet
- * that a period from from_day needs (all of them when the roll-ups are
- * missing or of an older definition: what they need is found as they are
- * built): the next qk_stats_local takes them in first, some 4 us an event,
- * so a caller can say why a first query on an old file takes seconds. Only
- * reads. */
-int qk_stats_local_pending(const char *progress_path, int64_t from_day, int64_t *events, char *msg,
+ * that query q needs (all of them when the roll-ups are missing or of an
+ * older definition: what a period needs is found as they are built): the
+ * next qk_stats_local takes them in first, some 4 us an event, so a caller
+ * can say why a first query on an old file takes seconds. Only reads. */
+int qk_stats_local_pending(const char *progress_path, const qk_stats_query *q, int64_t *events, char *msg,
                            size_t msglen);
 
 /* The server's statistics come from its store: qk_store_stats (qk_server.h). */

@@ -26,6 +26,9 @@ static int open_lib(const char *soname, const char *const *names, void **fns, si
     void *h = dlopen(soname, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
     if (!h) {
         const char *e = dlerror();
+        size_t sn = strlen(soname);
+        if (e && strncmp(e, soname, sn) == 0 && strncmp(e + sn, ": ", 2) == 0)
+            e += sn + 2; /* the message names the library already */
         snprintf(why, wn, "%s", e ? e : "?");
         return -1;
     }

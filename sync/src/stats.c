@@ -70,7 +70,9 @@ static json_t *columns(const col *c, size_t n)
 /* 3: the events' share is summed in one pass in C (stats_rollup.c); an
  * answer counts as right once however its device wrote "correct" (a forged
  * 2 added 2 before). */
-#define ROLLUP_VERSION 3
+/* 4: a build takes older events in by the period asked (stat_span,
+ * 'events_lo'); a binary of 3 would read a partial build as whole. */
+#define ROLLUP_VERSION 4
 #define DAY_OF(ms) QK_SQL_BEIJING_DAY(ms)
 
 static const char rollup_schema[] =
@@ -894,6 +896,14 @@ void qk_stats_name_modes(json_t *table, qk_lang lang)
     }
 }
 
+/* The first day whose events a query's figures need: its period's, or
+ * every day for the subjects that show each member's last day of activity
+ * ever (members, inactive). */
+static int64_t reaches_back(const qk_stats_query *q)
+{
+    return q->subject == QK_STATS_MEMBERS || q->subject == QK_STATS_INACTIVE ? INT64_MIN : q->from_day;
+}
+
 static int run_stats_db(sqlite3 *db, const backend *be, const qk__write_turn *turn, const char *branch,
                         const qk_stats_query *q,
                         qk_lang lang, json_t **out, char *msg, size_t msglen)
@@ -927,7 +937,7 @@ static int run_stats_db(sqlite3 *db, const backend *be, const qk__write_turn *tu
     qk_stats_day_text(q->from_day, from);
     qk_stats_day_text(q->to_day, to);
     json_t *r = json_array();
-    int rc = refresh(db, be, turn, q->from_day, msg, msglen);
+    int rc = refresh(db, be, turn, reaches_back(q), msg, msglen);
     if (rc == QK_OK)
         rc = rows(db, be->prefix, subj[q->subject].sql, q, branch, lang, r, msg, msglen);
     if (rc != QK_OK) {
@@ -968,9 +978,10 @@ int qk_stats_local(const char *progress_path, const qk_stats_query *q, qk_lang l
     return rc;
 }
 
-int qk_stats_local_pending(const char *progress_path, int64_t from_day, int64_t *events, char *msg,
+int qk_stats_local_pending(const char *progress_path, const qk_stats_query *q, int64_t *events, char *msg,
                            size_t msglen)
 {
+    int64_t from_day = reaches_back(q);
     *events = 0;
     sqlite3 *db = open_progress(progress_path, SQLITE_OPEN_READONLY, msg, msglen);
     if (!db)

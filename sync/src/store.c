@@ -1004,8 +1004,11 @@ int qk_store_import(qk_store *s, const char *batch_path, qk_import_result *r)
         qk_key_free(k);
     }
     qk__ingest *in = NULL;
-    if (rc == QK_OK)
-        rc = qk__ingest_begin(s, device, pem, r, NULL, &in);
+    if (rc == QK_OK && ((rc = qk__ingest_begin(s, device, pem, r, NULL, &in)) != QK_OK || in->rc != QK_OK)) {
+        char why[sizeof s->err]; /* a device's key changed: which file said so */
+        memcpy(why, s->err, sizeof why);
+        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_IN_FILE, batch_path, why);
+    }
     /* Why the body is refused, when it is (rc says how). */
     int bad = 0;
     if (rc == QK_OK) {

@@ -458,17 +458,24 @@ int main(int argc, char **argv)
     /* where the tail is: the slowest bodies, by device and place in its
      * sequence (the first bodies meet a server that has just started) */
     printf("slowest bodies (device:body ms):");
+    char *shown = calloc(nb, 1);
     for (int w = 0; w < 6 && (size_t)w < nb; w++) {
-        double want = lat[nb - 1 - (size_t)w];
-        int shown = 0;
-        for (int k = 0; k < n && !shown; k++)
-            for (int b = 0; b < devs[k].n_bodies && !shown; b++)
-                if (devs[k].lat_ms[b] == want) {
-                    printf(" %d:%d %.0f", k, b, want);
-                    shown = 1;
+        size_t at = 0, best = nb;
+        int bk = 0, bb = 0;
+        for (int k = 0; k < n; k++)
+            for (int b = 0; b < devs[k].n_bodies; b++, at++)
+                if (!shown[at] && (best == nb || devs[k].lat_ms[b] > devs[bk].lat_ms[bb])) {
+                    best = at;
+                    bk = k;
+                    bb = b;
                 }
+        if (best < nb) {
+            shown[best] = 1;
+            printf(" %d:%d %.0f", bk, bb, devs[bk].lat_ms[bb]);
+        }
     }
-    printf(" (of %d bodies each)\n", n ? devs[0].n_bodies : 0);
+    free(shown);
+    printf("\n");
     printf("raw batched SQLite insert: %.2f s, %.0f events/s\n", t_raw, (double)total / t_raw);
     printf("ratio server/raw: %.3f\n", t_raw / t_server);
     printf("\nissue 17 goals: 20 devices syncing at once, re-scoring: >= 20000 events/s, batch p99 <= 250 ms;"

@@ -48,6 +48,11 @@ expect_eq "admin --db DB server-key: the same fingerprint" "$(cat "$WORK/fp2")" 
 "$QK" admin --db "sqlite:$SRV/server.db" >"$WORK/o" 2>&1
 expect_eq "admin --db DB with no command is a usage error" "$?" 2
 expect_contains "and shows the commands" "$WORK/o" "server-key"
+"$QK" admin import --help >"$WORK/o" 2>&1
+expect_eq "admin import --help is help, not an unknown option" "$?" 0
+expect_contains "the admin commands" "$WORK/o" "--ack-dir"
+"$QK" import-ack --help >"$WORK/o" 2>&1
+expect_contains "import-ack --help names the fingerprint it needs the first time" "$WORK/o" "--server-key-id"
 "$QK" import-ack "$WORK/ack-"*.json --server-key-id "$FP" >"$WORK/a" 2>&1
 expect_eq "an acknowledgement by any other key is refused, even with a fingerprint" "$?" 1
 expect_contains "naming both keys" "$WORK/a" "不是管理员给出的服务器密钥 $FP"

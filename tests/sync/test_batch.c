@@ -369,6 +369,8 @@ static void a_device_keeps_its_key(void **state)
     assert_int_equal(qk_batch_export(x->e, other, x->batch, 0, &n, msg, sizeof msg), QK_OK);
     assert_int_equal(qk_store_import(x->store, x->batch, &r), QK_ESIGNATURE);
     assert_non_null(strstr(qk_store_errmsg(x->store), "another key"));
+    /* which of the files on the stick it was */
+    assert_non_null(strstr(qk_store_errmsg(x->store), x->batch));
     qk_key_free(other);
 }
 

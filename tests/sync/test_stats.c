@@ -642,20 +642,21 @@ static void rollups_refreshed_a_few_events_a_transaction_are_the_same(void **sta
 static void events_pending_for_the_roll_ups(void **state)
 {
     sfx *f = *state;
-    int64_t pending = -1, total = 0, march = qk_beijing_day(BJ(1, 0, 0));
+    int64_t pending = -1, total = 0;
+    qk_stats_query march = {QK_STATS_PARTICIPATION, qk_beijing_day(BJ(1, 0, 0)), 0, NULL};
     char msg[256];
     assert_int_equal(qk_engine_event_count(f->base.e, &total), QK_OK);
-    assert_int_equal(qk_stats_local_pending(f->path, march, &pending, msg, sizeof msg), QK_OK);
+    assert_int_equal(qk_stats_local_pending(f->path, &march, &pending, msg, sizeof msg), QK_OK);
     assert_true(total > 20);
     assert_int_equal(pending, total);
     json_decref(run(f, QK_STATS_MEMBERS, "2026-03-01", "2026-03-31"));
-    assert_int_equal(qk_stats_local_pending(f->path, march, &pending, msg, sizeof msg), QK_OK);
+    assert_int_equal(qk_stats_local_pending(f->path, &march, &pending, msg, sizeof msg), QK_OK);
     assert_int_equal(pending, 0);
     attempt(f, "m4", BJ(20, 8, 0), 1); /* a start, four answers, a finish */
-    assert_int_equal(qk_stats_local_pending(f->path, march, &pending, msg, sizeof msg), QK_OK);
+    assert_int_equal(qk_stats_local_pending(f->path, &march, &pending, msg, sizeof msg), QK_OK);
     assert_int_equal(pending, 6);
     char *missing = qkt_path(f->base.dir, "no-such.db");
-    assert_int_equal(qk_stats_local_pending(missing, march, &pending, msg, sizeof msg), QK_EIO);
+    assert_int_equal(qk_stats_local_pending(missing, &march, &pending, msg, sizeof msg), QK_EIO);
     assert_non_null(strstr(msg, "no-such.db"));
     free(missing);
 }
@@ -692,8 +693,8 @@ static int64_t build_again(sfx *f, int64_t from_day)
     assert_int_equal(qk__stats_refresh_local(db, 5, 2, from_day, msg, sizeof msg), QK_OK);
     sqlite3_close(db);
     int64_t pending = -1;
-    assert_int_equal(qk_stats_local_pending(f->path, qk_beijing_day(BJ(1, 0, 0)), &pending, msg, sizeof msg),
-                     QK_OK);
+    qk_stats_query march = {QK_STATS_PARTICIPATION, qk_beijing_day(BJ(1, 0, 0)), 0, NULL};
+    assert_int_equal(qk_stats_local_pending(f->path, &march, &pending, msg, sizeof msg), QK_OK);
     return pending;
 }
 
@@ -717,7 +718,7 @@ static void a_first_query_takes_in_only_what_its_period_needs(void **state)
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
-    attempt(f, "m1", BJ(41, 10, 0), 1);  /* 10 April */
+    attempt(f, "m2", BJ(41, 10, 0), 1);  /* 10 April (m1's last stays 6 March, far below) */
     attempt(f, "m4", BJ(42, 23, 50), 0); /* 11 April, to 12 April past midnight */
     attempt(f, "m2", BJ(64, 8, 0), 1);   /* 3 May */
     attempt(f, "m4", BJ(81, 21, 0), 1);  /* 20 May */
@@ -753,6 +754,123 @@ static void a_first_query_takes_in_only_what_its_period_needs(void **state)
     free(whole);
     free(lazy_tables);
     free(whole_tables);
+}
+
+/* The roll-ups' rows for days from `from` on (whole months from its month
+ * on, or the next when it is not the first), every table, as text. */
+static char *rollups_from(const char *path, int64_t from)
+{
+    int64_t m = qk_month_of_day(from);
+    int64_t m1 = qk_month_first_day(m) == from ? m : m + 1;
+    char sql[5][128];
+    snprintf(sql[0], sizeof sql[0], "SELECT * FROM stat_day WHERE day >= %lld ORDER BY 1, 2", (long long)from);
+    snprintf(sql[1], sizeof sql[1], "SELECT * FROM stat_attempts WHERE day >= %lld ORDER BY 1, 2, 3, 4, 5",
+             (long long)from);
+    snprintf(sql[2], sizeof sql[2], "SELECT * FROM stat_answers WHERE day >= %lld ORDER BY 1, 2, 3", (long long)from);
+    snprintf(sql[3], sizeof sql[3], "SELECT * FROM stat_answers_month WHERE month >= %lld ORDER BY 1, 2, 3",
+             (long long)m1);
+    snprintf(sql[4], sizeof sql[4], "SELECT * FROM stat_wrong WHERE day >= %lld ORDER BY 1, 2, 3, 4", (long long)from);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    size_t len = 0;
+    char *text = NULL;
+    FILE *out = open_memstream(&text, &len);
+    for (int t = 0; t < 5; t++) {
+        sqlite3_stmt *st = NULL;
+        assert_int_equal(sqlite3_prepare_v2(db, sql[t], -1, &st, NULL), SQLITE_OK);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            fprintf(out, "%d", t);
+            for (int c = 0; c < sqlite3_column_count(st); c++) {
+                const unsigned char *v = sqlite3_column_text(st, c);
+                fprintf(out, " %s", v ? (const char *)v : "NULL");
+            }
+            fputc('\n', out);
+        }
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+    fclose(out);
+    return text;
+}
+
+/* Built again from nothing for a period from `from`, spans of 2^shift
+ * rowids, chunk rowids a transaction. */
+static void build_for(const char *path, int64_t chunk, int shift, int64_t from)
+{
+    sqlite3 *db = NULL;
+    char msg[256] = "";
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "DROP TABLE IF EXISTS stat_state", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(qk__stats_refresh_local(db, chunk, shift, from, msg, sizeof msg), QK_OK);
+    sqlite3_close(db);
+}
+
+/* For any first day, span size and transaction size, a build for a period
+ * holds, for that period's days, exactly what a build of every event holds:
+ * nothing on a span's edge or a transaction's edge is lost or counted twice
+ * (an off-by-one rowid there fails it), and an award dated later than it
+ * was written (stored among April's events, for 20 May) is taken in. */
+static void a_build_for_a_period_holds_its_days_whole(void **state)
+{
+    sfx *f = *state;
+    char sql[320];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO events(id, device_id, seq, member_id, kind, payload, created_ms) VALUES"
+             " ('award-may', 'other', 1, 'm2', 'points.award', '{\"day\":\"2026-05-20\",\"amount\":5}', %lld)",
+             (long long)BJ(42, 12, 0));
+    attempt(f, "m1", BJ(41, 10, 0), 1);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    attempt(f, "m4", BJ(42, 23, 50), 0); /* across midnight */
+    attempt(f, "m2", BJ(50, 8, 0), 1);
+    attempt(f, "m3", BJ(64, 8, 0), 0);
+    attempt(f, "m1", BJ(81, 21, 0), 1);
+    int64_t first = qk_beijing_day(BJ(1, 0, 0)), last = qk_beijing_day(BJ(84, 0, 0));
+    int checks = 0;
+    for (int shift = 1; shift <= 2; shift++) {
+        for (int64_t chunk = 1; chunk <= 4; chunk += 3) {
+            for (int64_t from = first; from <= last; from += 3) {
+                build_for(f->path, chunk, shift, from);
+                char *lazy = rollups_from(f->path, from);
+                build_for(f->path, 1000, shift, INT64_MIN);
+                char *whole = rollups_from(f->path, from);
+                if (strcmp(lazy, whole) != 0)
+                    fail_msg("spans of %d, %lld a transaction, from day %lld:\n-- for the period\n%s-- whole\n%s",
+                             1 << shift, (long long)chunk, (long long)from, lazy, whole);
+                free(lazy);
+                free(whole);
+                checks++;
+            }
+        }
+    }
+    assert_true(checks > 100);
+}
+
+/* Members and inactive show each member's last day of activity ever: on a
+ * build begun for a later period they take in what came before, and say
+ * what a build of every event says (m1, last active on 6 March, asked
+ * about May). */
+static void the_last_day_of_activity_is_found_however_far_back(void **state)
+{
+    sfx *f = *state;
+    attempt(f, "m4", BJ(64, 8, 0), 1); /* 3 May */
+    qk_stats_subject subjects[] = {QK_STATS_INACTIVE, QK_STATS_MEMBERS};
+    for (int i = 0; i < 2; i++) {
+        build_for(f->path, 5, 1, qk_beijing_day(BJ(62, 0, 0)));
+        json_t *t = run(f, subjects[i], "2026-05-01", "2026-05-31");
+        char *lazy = json_dumps(t, JSON_SORT_KEYS);
+        json_decref(t);
+        build_for(f->path, 1000, 1, INT64_MIN);
+        t = run(f, subjects[i], "2026-05-01", "2026-05-31");
+        char *whole = json_dumps(t, JSON_SORT_KEYS);
+        json_decref(t);
+        assert_string_equal(lazy, whole);
+        assert_non_null(strstr(whole, "2026-03-06"));
+        free(lazy);
+        free(whole);
+    }
 }
 
 /* The pass reads payloads itself and asks SQLite's json_extract about
@@ -894,6 +1012,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(payloads_count_as_json_extract_reads_them, setup, teardown),
         cmocka_unit_test_setup_teardown(events_pending_for_the_roll_ups, setup, teardown),
         cmocka_unit_test_setup_teardown(a_first_query_takes_in_only_what_its_period_needs, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_build_for_a_period_holds_its_days_whole, setup, teardown),
+        cmocka_unit_test_setup_teardown(the_last_day_of_activity_is_found_however_far_back, setup, teardown),
         cmocka_unit_test_setup_teardown(rollups_refreshed_a_few_events_a_transaction_are_the_same,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(an_event_out_of_range_cannot_stop_the_statistics, setup,
