@@ -329,13 +329,9 @@ static void a_long_file_is_read_while_it_is_stored(void **state)
         play(x, 3); /* a start and three answers each */
     export(x, 0);
     rewrite_at(x, x->key, "created_ms", "4611686018427387904", 1);
-    qk_import_result r;
-    assert_int_equal(qk_store_import(x->store, x->batch, &r), QK_ECORRUPT);
-    assert_non_null(strstr(qk_store_errmsg(x->store), "event 600 has a missing or invalid created_ms"));
-    int64_t n = -1;
-    qk_store_event_count(x->store, &n);
-    assert_int_equal(n, 0);
+    refused_whole(x, "event 600 has a missing or invalid created_ms");
     export(x, 0);
+    qk_import_result r;
     assert_int_equal(qk_store_import(x->store, x->batch, &r), QK_OK);
     assert_int_equal(r.inserted, 600);
     assert_int_equal(r.acked_seq, 600);
