@@ -80,8 +80,10 @@ static int period_opt(cli *c, const char *cmd, int argc, char **argv, int *i, pe
 }
 
 /* The period in Beijing days: from the options, or this month. 0, or an
- * exit status. */
-static int period(cli *c, const period_opts *p, qk_stats_query *q)
+ * exit status. local: the figures are this device's, whose progress file is
+ * brought up to date first (a leader asking a server has none, and gets
+ * none made). */
+static int period(cli *c, const period_opts *p, qk_stats_query *q, int local)
 {
     int kinds = (p->from || p->to) + !!p->month + !!p->week + !!p->days;
     if (kinds > 1) {
@@ -89,10 +91,10 @@ static int period(cli *c, const period_opts *p, qk_stats_query *q)
         return EXIT_USAGE;
     }
     qk_engine *e = NULL;
-    if (engine_open(c, &e)) /* also brings an older progress file up to date */
+    if (local && engine_open(c, &e))
         return EXIT_FAIL;
-    int64_t now = qk_engine_now_ms(e);
     qk_engine_close(e);
+    int64_t now = qk_clock_now_ms(&c->clock);
     qk_stats_this_month(now, &q->from_day, &q->to_day);
     char first[16];
     unsigned long long n = 0;
@@ -268,7 +270,7 @@ int cmd_report(cli *c, int argc, char **argv)
         return EXIT_USAGE;
     }
     qk_stats_query q = {0};
-    int status = period(c, &po, &q);
+    int status = period(c, &po, &q, src.local);
     if (status)
         return status;
     /* Every subject; the flagged attempts only from the server (a device
@@ -389,7 +391,7 @@ int cmd_stats(cli *c, int argc, char **argv)
         err(c, M_EXTRA_ARG, "--json");
         return EXIT_USAGE;
     }
-    int status = period(c, &po, &q);
+    int status = period(c, &po, &q, src.local);
     json_t *t = NULL;
     if (!status)
         status = table_for(c, &src, &q, &t);

@@ -145,6 +145,10 @@ S() { QUIZKIT_PASSWORD=leader-pass-1 "$QK" stats "$@" --server "$URL" --user li;
 S participation --json $(period) >"$WORK/p.json" 2>&1
 expect_eq "the leader's branch: five on the roster, all took part" \
     "$(python3 -c 'import json,sys;r=json.load(open(sys.argv[1]))["rows"][0];print(r[2], r[3], r[4])' "$WORK/p.json")" "5 5 100.0"
+QUIZKIT_PASSWORD=leader-pass-1 "$QK" --data-dir "$WORK/leader" stats participation --server "$URL" --user li \
+    $(period) >/dev/null 2>&1
+expect_eq "a leader asking the server gets figures" "$?" 0
+expect_eq "and no progress file (nor device id) of their own made for it" "$(ls -A "$WORK/leader" 2>/dev/null)" ""
 S inactive --json $(period) >"$WORK/i.json" 2>&1
 expect_eq "nobody in b1 left out" "$(python3 -c 'import json,sys;print(len(json.load(open(sys.argv[1]))["rows"]))' "$WORK/i.json")" 0
 S flagged --json $(period) >"$WORK/f.json" 2>&1
