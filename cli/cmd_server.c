@@ -144,26 +144,28 @@ int cmd_serve(cli *c, int argc, char **argv)
         goto out;
     }
     cfg.log = log;
-    /* The first start makes the first admin. */
     qk_store *s = NULL;
     if (qk_store_open(&s, cfg.db, c->lang) != QK_OK) {
         err_text(c, qk_store_errmsg(s));
         qk_store_close(s);
         goto out;
     }
-    char pw[32];
-    if (qk_admin_init(s, "admin", pw, sizeof pw) == QK_OK)
-        out(c, stdout, M_SERVE_ADMIN, "admin", pw);
     bundles_missing(c, s, gone);
-    qk_store_close(s);
 
     sigset_t stop_signals;
     serve_signals_block(&stop_signals); /* before the server's threads start */
     qk_server *srv = qk_server_start(&cfg, msg, sizeof msg);
     if (!srv) {
         err_text(c, msg);
+        qk_store_close(s);
         goto out;
     }
+    /* The first start makes the first admin, once the server could start (a
+     * password shown for a server that then failed would never be shown again). */
+    char pw[32];
+    if (qk_admin_init(s, "admin", pw, sizeof pw) == QK_OK)
+        out(c, stdout, M_SERVE_ADMIN, "admin", pw);
+    qk_store_close(s);
     unsigned port = qk_server_port(srv);
     out(c, stdout, M_SERVE_LISTENING, cfg.tls_cert ? "https" : "http", cfg.listen, port, cfg.db);
     fflush(stdout);

@@ -41,6 +41,12 @@ URL="https://127.0.0.1:$PORT"
 expect_contains "first start prints a one-time admin password" "$SRV/out" "已创建管理员账号 admin，初始密码："
 ADMINPW=$(sed -n 's/.*初始密码：\([0-9a-f-]*\).*/\1/p' "$SRV/out")
 expect_contains "listening on https" "$SRV/out" "https://0.0.0.0:$PORT"
+# A server that cannot start (its port taken) shows no password: the first
+# start that listens does, on the same database.
+"$QK" serve --db "sqlite:$WORK/second.db" --port "$PORT" --log "$WORK/second.log" >"$WORK/o" 2>&1
+expect_eq "a second server on a taken port fails" "$?" 1
+expect_not_contains "and makes no admin it would never show again" "$WORK/o" "初始密码"
+expect_eq "no account in its database" "$(sqlite3 "$WORK/second.db" 'SELECT count(*) FROM users')" 0
 
 A() { "$QK" admin "$@" --db "$DB"; }
 A branch add b1 "第一党支部" >/dev/null && A branch add b2 "第二党支部" >/dev/null
