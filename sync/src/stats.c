@@ -193,6 +193,15 @@ static int64_t scalar(sqlite3 *db, const char *sql, int64_t dflt)
     return v;
 }
 
+/* The roll-ups' state value of key (stat_state), or dflt when it has none
+ * (or there is no stat_state yet). */
+static int64_t state_of(sqlite3 *db, const char *key, int64_t dflt)
+{
+    char sql[96];
+    snprintf(sql, sizeof sql, "SELECT value FROM stat_state WHERE key = '%s'", key);
+    return scalar(db, sql, dflt);
+}
+
 static int set_state(sqlite3 *db, const char *key, int64_t v)
 {
     char sql[160];
@@ -300,7 +309,7 @@ static int64_t needed_above(sqlite3 *db, int64_t lo, int64_t from_day)
 {
     if (lo <= 0)
         return lo;
-    int shift = (int)scalar(db, "SELECT value FROM stat_state WHERE key = 'span_shift'", SPAN_SHIFT);
+    int shift = (int)state_of(db, "span_shift", SPAN_SHIFT);
     sqlite3_stmt *st = NULL;
     int64_t span = -1;
     if (sqlite3_prepare_v2(db, "SELECT min(span) FROM stat_span WHERE last_day >= ?1 AND span <= ?2", -1,
@@ -332,7 +341,7 @@ static int up_to_date(sqlite3 *db, const backend *be, int64_t from_day)
              ROLLUP_VERSION, be->scores_table);
     if (scalar(db, sql, 0) != 1)
         return 0;
-    int64_t lo = scalar(db, "SELECT value FROM stat_state WHERE key = 'events_lo'", 0);
+    int64_t lo = state_of(db, "events_lo", 0);
     return needed_above(db, lo, from_day) >= lo;
 }
 
@@ -377,7 +386,7 @@ static int refresh_txn(sqlite3 *db, const backend *be, const window *w, int *mor
     int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
     if (rc == 0 && sqlite3_exec(db, rollup_schema, NULL, NULL, NULL) != SQLITE_OK)
         rc = -1;
-    if (rc == 0 && scalar(db, "SELECT value FROM stat_state WHERE key = 'version'", 0) != ROLLUP_VERSION) {
+    if (rc == 0 && state_of(db, "version", 0) != ROLLUP_VERSION) {
         /* another definition (or none yet): build again from the start */
         rc = sqlite3_exec(db, "DELETE FROM stat_state; DELETE FROM stat_day; DELETE FROM stat_attempts;"
                               " DELETE FROM stat_answers; DELETE FROM stat_answers_month; DELETE FROM stat_wrong;"
@@ -387,11 +396,11 @@ static int refresh_txn(sqlite3 *db, const backend *be, const window *w, int *mor
             rc = begin_build(db, w->shift);
     }
     char sql[128];
-    int64_t ev_from = scalar(db, "SELECT value FROM stat_state WHERE key = 'events'", 0);
+    int64_t ev_from = state_of(db, "events", 0);
     int64_t ev_max = scalar(db, "SELECT max(rowid) FROM events", 0);
     int64_t ev_to = ev_max > ev_from && ev_max - ev_from > chunk ? ev_from + chunk : ev_max;
     snprintf(sql, sizeof sql, "SELECT max(rowid) FROM %s", be->scores_table);
-    int64_t sc_from = scalar(db, "SELECT value FROM stat_state WHERE key = 'scores'", 0);
+    int64_t sc_from = state_of(db, "scores", 0);
     int64_t sc_max = scalar(db, sql, 0);
     int64_t sc_to = sc_max > sc_from && sc_max - sc_from > chunk ? sc_from + chunk : sc_max;
     if (!be->scored_day) /* a device's scores come with its events (the same rowids) */
@@ -411,7 +420,7 @@ static int refresh_txn(sqlite3 *db, const backend *be, const window *w, int *mor
     if (rc == 0 && sc_to > sc_from)
         rc = set_state(db, "scores", sc_to);
     /* then older events, newest first, once the new ones are in */
-    int64_t lo = scalar(db, "SELECT value FROM stat_state WHERE key = 'events_lo'", 0);
+    int64_t lo = state_of(db, "events_lo", 0);
     int64_t need = needed_above(db, lo, w->from_day);
     if (rc == 0 && ev_to == ev_max && need < lo) {
         int64_t below = lo - need > chunk ? lo - chunk : need;
@@ -988,11 +997,11 @@ int qk_stats_local_pending(const char *progress_path, const qk_stats_query *q, i
         return QK_EIO;
     int64_t last = scalar(db, "SELECT max(rowid) FROM events", 0);
     /* a missing stat_state reads as "none taken in" */
-    int current = scalar(db, "SELECT value FROM stat_state WHERE key = 'version'", 0) == ROLLUP_VERSION;
-    int64_t taken = current ? scalar(db, "SELECT value FROM stat_state WHERE key = 'events'", 0) : 0;
+    int current = state_of(db, "version", 0) == ROLLUP_VERSION;
+    int64_t taken = current ? state_of(db, "events", 0) : 0;
     *events = last > taken ? last - taken : 0;
     /* and the older ones the period reaches back to */
-    int64_t lo = current ? scalar(db, "SELECT value FROM stat_state WHERE key = 'events_lo'", 0) : 0;
+    int64_t lo = current ? state_of(db, "events_lo", 0) : 0;
     *events += lo - needed_above(db, lo, from_day);
     sqlite3_close(db);
     return QK_OK;
