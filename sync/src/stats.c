@@ -104,6 +104,9 @@ static const char rollup_schema[] =
     "CREATE TABLE IF NOT EXISTS stat_answers_month(month INTEGER NOT NULL, q TEXT NOT NULL,"
     " member_id TEXT NOT NULL, n INTEGER NOT NULL, ok INTEGER NOT NULL,"
     " PRIMARY KEY(month, q, member_id)) WITHOUT ROWID;"
+    /* a member's last day of activity among the events below the range
+     * when they had none above it (NULL: none), for members and inactive */
+    "CREATE TABLE IF NOT EXISTS stat_last(member_id TEXT PRIMARY KEY, day INTEGER) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS stat_wrong(day INTEGER NOT NULL, q TEXT NOT NULL,"
     " grp TEXT NOT NULL, resp TEXT NOT NULL, n INTEGER NOT NULL,"
     " PRIMARY KEY(day, grp, q, resp)) WITHOUT ROWID;";
@@ -390,7 +393,7 @@ static int refresh_txn(sqlite3 *db, const backend *be, const window *w, int *mor
         /* another definition (or none yet): build again from the start */
         rc = sqlite3_exec(db, "DELETE FROM stat_state; DELETE FROM stat_day; DELETE FROM stat_attempts;"
                               " DELETE FROM stat_answers; DELETE FROM stat_answers_month; DELETE FROM stat_wrong;"
-                              " DELETE FROM stat_span;",
+                              " DELETE FROM stat_span; DELETE FROM stat_last;",
                           NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
         if (rc == 0)
             rc = begin_build(db, w->shift);
@@ -559,8 +562,9 @@ static int rows(sqlite3 *db, const char *prefix, const char *body, const qk_stat
 #define IN_PERIOD "day BETWEEN ?1 AND ?2 AND member_id IN (SELECT id FROM roster)"
 /* The last day a member was active, ever. */
 #define LAST(m)                                                                                    \
-    "(SELECT date(max(s.day) * 86400, 'unixepoch') FROM stat_day s WHERE s.member_id = " m        \
-    " AND s.acts > 0)"
+    "(SELECT date(max(d) * 86400, 'unixepoch') FROM (SELECT max(s.day) AS d FROM stat_day s"      \
+    " WHERE s.member_id = " m " AND s.acts > 0 UNION ALL SELECT l.day FROM stat_last l"            \
+    " WHERE l.member_id = " m "))"
 
 static const char sql_participation[] =
     "d AS (SELECT member_id FROM stat_day WHERE acts > 0 AND " IN_PERIOD "),"
@@ -905,12 +909,122 @@ void qk_stats_name_modes(json_t *table, qk_lang lang)
     }
 }
 
-/* The first day whose events a query's figures need: its period's, or
- * every day for the subjects that show each member's last day of activity
- * ever (members, inactive). */
-static int64_t reaches_back(const qk_stats_query *q)
+/* Members and inactive show each member's last day of activity ever, and
+ * a first query on an old store must not take in all its years for that
+ * (issue 17: 19 s on 5M events). A member with days in the roll-ups needs
+ * the events below their range ('events_lo') only on a span whose last
+ * day is as late as theirs (the earliest such day over the roster is what
+ * the query's window then reaches back to). A member with none, one who
+ * stopped taking part long ago or never did, has their last day below the
+ * range read once from their own events by their index (the roll-up's
+ * rule, decision 10: an event counts on the day its attempt began) and
+ * noted in stat_last: events are never changed or taken away, and the
+ * range only grows downwards, so the note stays true. */
+#define LAST_BELOW                                                                                 \
+    "(SELECT max(" DAY_OF("coalesce((SELECT st.created_ms FROM events st WHERE st.attempt_id ="   \
+    " e.attempt_id AND st.kind = 'attempt.start' LIMIT 1), e.created_ms)") ")"                     \
+    " FROM events e INDEXED BY events_member_kind WHERE e.member_id = m.id AND e.rowid <= ?1"      \
+    " AND e.created_ms BETWEEN 0 AND " QK_SQL_EVENT_TIME_MAX                                       \
+    /* what the roll-up counts as activity (stats_rollup.c, take) */                              \
+    " AND (e.kind = 'answer' OR e.kind LIKE 'attempt.%' OR e.kind LIKE 'lesson.%'))"
+#define DAYLESS                                                                                    \
+    "dayless AS (SELECT m.id FROM roster m WHERE NOT EXISTS (SELECT 1 FROM stat_last l"           \
+    " WHERE l.member_id = m.id) AND NOT EXISTS (SELECT 1 FROM stat_day s WHERE s.member_id = m.id"  \
+    " AND s.acts > 0))"
+
+static const char sql_dayless_any[] = DAYLESS " SELECT EXISTS (SELECT 1 FROM dayless)";
+static const char sql_note_last[] =
+    DAYLESS ", noted AS (SELECT m.id, " LAST_BELOW " AS day FROM roster m WHERE m.id IN dayless)"
+    " INSERT INTO stat_last(member_id, day) SELECT id, day FROM noted WHERE true";
+/* the earliest last day over members with days and no note */
+static const char sql_reach[] =
+    "one AS (SELECT 1) SELECT min((SELECT max(s.day) FROM stat_day s WHERE s.member_id = m.id"
+    " AND s.acts > 0)) FROM roster m WHERE NOT EXISTS (SELECT 1 FROM stat_last l WHERE l.member_id = m.id)";
+
+/* Runs a roster query (the backend's prefix, then body; ?1 lo, ?6 the
+ * branch): its first column as *v (INT64_MAX for NULL). 0, or -1. */
+static int roster_query(sqlite3 *db, const backend *be, const char *branch, const char *body, int64_t lo,
+                        int64_t *v)
 {
-    return q->subject == QK_STATS_MEMBERS || q->subject == QK_STATS_INACTIVE ? INT64_MIN : q->from_day;
+    size_t len = strlen(be->prefix) + strlen(body) + 1;
+    char *sql = malloc(len);
+    sqlite3_stmt *st = NULL;
+    if (!sql)
+        return -1;
+    snprintf(sql, len, "%s%s", be->prefix, body);
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK ? 0 : -1;
+    free(sql);
+    if (rc == 0) {
+        sqlite3_bind_int64(st, 1, lo);
+        if (branch && sqlite3_bind_parameter_count(st) >= 6)
+            sqlite3_bind_text(st, 6, branch, -1, SQLITE_STATIC);
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW && v)
+            *v = sqlite3_column_type(st, 0) == SQLITE_NULL ? INT64_MAX : sqlite3_column_int64(st, 0);
+        rc = step == SQLITE_ROW || step == SQLITE_DONE ? 0 : -1;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* The first day the members' last days need the roll-ups to reach back to
+ * (INT64_MAX: none before the period's; INT64_MIN when it cannot tell). */
+static int64_t last_days_reach(sqlite3 *db, const backend *be, const char *branch, int64_t lo)
+{
+    int64_t day = INT64_MIN;
+    return roster_query(db, be, branch, sql_reach, lo, &day) == 0 ? day : INT64_MIN;
+}
+
+static int shows_last_days(const qk_stats_query *q)
+{
+    return q->subject == QK_STATS_MEMBERS || q->subject == QK_STATS_INACTIVE;
+}
+
+/* Notes the last day below the range of each member on the roster with no
+ * day in the roll-ups (above), when there is one not noted yet. */
+static int note_last_days(sqlite3 *db, const backend *be, const qk__write_turn *turn, const char *branch,
+                          char *msg, size_t n)
+{
+    int64_t any = 0, lo = state_of(db, "events_lo", 0);
+    if (lo <= 0 || roster_query(db, be, branch, sql_dayless_any, lo, &any) != 0 || any != 1)
+        return QK_OK; /* the roll-ups hold every event; or none to note */
+    if (turn)
+        turn->take(turn->arg);
+    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+    if (rc == 0) { /* the range as it is now, inside the transaction */
+        lo = state_of(db, "events_lo", 0);
+        rc = roster_query(db, be, branch, sql_note_last, lo, NULL);
+        if (sqlite3_exec(db, rc == 0 ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
+            rc = -1;
+    }
+    if (rc != 0) {
+        snprintf(msg, n, "stats: %s", sqlite3_errmsg(db));
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    if (turn)
+        turn->give(turn->arg);
+    return rc == 0 ? QK_OK : QK_EIO;
+}
+
+/* Brings the roll-ups far enough back for every member's last day of
+ * activity, a chunk at a time. */
+static int refresh_last_days(sqlite3 *db, const backend *be, const qk__write_turn *turn, const char *branch,
+                             char *msg, size_t n)
+{
+    for (;;) {
+        int rc = note_last_days(db, be, turn, branch, msg, n);
+        int64_t lo = state_of(db, "events_lo", 0);
+        if (rc != QK_OK || lo <= 0)
+            return rc;
+        window w = {REFRESH_CHUNK, SPAN_SHIFT, last_days_reach(db, be, branch, lo)};
+        if (w.from_day == INT64_MAX || needed_above(db, lo, w.from_day) >= lo)
+            return QK_OK;
+        /* a member's later day found may need older spans again: asked anew */
+        int more = 0;
+        rc = refresh_step(db, be, turn, &w, &more, msg, n);
+        if (rc != QK_OK || (!more && state_of(db, "events_lo", 0) == lo))
+            return rc;
+    }
 }
 
 static int run_stats_db(sqlite3 *db, const backend *be, const qk__write_turn *turn, const char *branch,
@@ -946,7 +1060,9 @@ static int run_stats_db(sqlite3 *db, const backend *be, const qk__write_turn *tu
     qk_stats_day_text(q->from_day, from);
     qk_stats_day_text(q->to_day, to);
     json_t *r = json_array();
-    int rc = refresh(db, be, turn, reaches_back(q), msg, msglen);
+    int rc = refresh(db, be, turn, q->from_day, msg, msglen);
+    if (rc == QK_OK && shows_last_days(q))
+        rc = refresh_last_days(db, be, turn, branch, msg, msglen);
     if (rc == QK_OK)
         rc = rows(db, be->prefix, subj[q->subject].sql, q, branch, lang, r, msg, msglen);
     if (rc != QK_OK) {
@@ -990,7 +1106,6 @@ int qk_stats_local(const char *progress_path, const qk_stats_query *q, qk_lang l
 int qk_stats_local_pending(const char *progress_path, const qk_stats_query *q, int64_t *events, char *msg,
                            size_t msglen)
 {
-    int64_t from_day = reaches_back(q);
     *events = 0;
     sqlite3 *db = open_progress(progress_path, SQLITE_OPEN_READONLY, msg, msglen);
     if (!db)
@@ -1002,6 +1117,11 @@ int qk_stats_local_pending(const char *progress_path, const qk_stats_query *q, i
     *events = last > taken ? last - taken : 0;
     /* and the older ones the period reaches back to */
     int64_t lo = current ? state_of(db, "events_lo", 0) : 0;
+    int64_t from_day = q->from_day;
+    if (lo > 0 && shows_last_days(q)) { /* as far as is known now */
+        int64_t reach = last_days_reach(db, &local_backend, NULL, lo);
+        from_day = reach < from_day ? reach : from_day;
+    }
     *events += lo - needed_above(db, lo, from_day);
     sqlite3_close(db);
     return QK_OK;

@@ -1,9 +1,9 @@
 /* bench_stats: each statistics subject's query time on a progress file
  * holding 100,000 and then 5,000,000 generated events, and the ratio between
  * the two. Data grows the way it does in the field: a branch of 200 members
- * (30 of whom never take part) answering at a steady 4,800 events a day
- * (400 quizzes of 10 answers), so 100,000 events are the last three weeks and
- * 5,000,000 almost three years of history. The query is the leaders' default,
+ * (30 of whom never take part, and 10 stopped two years ago) answering at a
+ * steady 4,800 events a day (400 quizzes of 10 answers), so 100,000 events
+ * are the last three weeks and 5,000,000 almost three years of history. The query is the leaders' default,
  * this month (November 2026), so the answer must not depend on the years
  * before it. Issue 7's goal: under 100 ms per subject at 5M events, and a
  * ratio under 3.
@@ -12,8 +12,10 @@
  * on an old file: this month's share, as a first query takes in only what
  * its period needs), beside the time SQLite takes to read every event's
  * payload once (what a build of every event must read at least), then the
- * first query of the whole history after it (the rest taken in), and the
- * time to bring them up to date after one more day of events.
+ * first query of the whole history after it (the rest taken in), the first
+ * query on the old file of the members and inactive lists (they show each
+ * member's last day of activity ever; issue 17's goal: under 5 s at 5M),
+ * and the time to bring the roll-ups up to date after one more day.
  *
  * usage: bench_stats [SMALL] [LARGE]   (events) */
 #include <stdio.h>
@@ -35,6 +37,7 @@ static double now_s(void)
 
 #define PER_DAY 4800
 #define END_MS (1796054400000LL - 28800000LL) /* 2026-12-01 00:00 Beijing */
+#define LAPSED_MS (END_MS - 730 * 86400000LL)
 
 static void die_db(sqlite3 *db)
 {
@@ -64,6 +67,8 @@ static void add_events(const char *path, long n, int64_t first_ms, long *seq)
         long k0 = *seq;
         int64_t day_ms = first_ms + (int64_t)((k0 - (end - n)) / PER_DAY) * 86400000LL;
         int m = (int)(rand_r(&seed) % 170); /* 30 members never take part */
+        if (m >= 160 && day_ms >= LAPSED_MS) /* and 10 stopped two years before the end */
+            m -= 10;
         int64_t t = day_ms + (int64_t)(rand_r(&seed) % 86000u) * 1000;
         snprintf(member, sizeof member, "m%03d", m);
         snprintf(attempt, sizeof attempt, "a%ld", k0);
@@ -154,8 +159,23 @@ static double query_ms(const char *path, qk_stats_subject s)
 
 typedef struct figures {
     double subject[QK_STATS_COUNT];
-    double build, all, day, scan;
+    double build, all, day, scan, members_first, inactive_first;
 } figures;
+
+/* The file as it was before any roll-up: every stat_ table dropped. */
+static void drop_rollups(const char *path)
+{
+    sqlite3 *db = NULL;
+    if (sqlite3_open(path, &db) != SQLITE_OK ||
+        sqlite3_exec(db,
+                     "DROP TABLE IF EXISTS stat_state; DROP TABLE IF EXISTS stat_span;"
+                     " DROP TABLE IF EXISTS stat_day; DROP TABLE IF EXISTS stat_attempts;"
+                     " DROP TABLE IF EXISTS stat_answers; DROP TABLE IF EXISTS stat_answers_month;"
+                     " DROP TABLE IF EXISTS stat_wrong; DROP TABLE IF EXISTS stat_last",
+                     NULL, NULL, NULL) != SQLITE_OK)
+        die_db(db);
+    sqlite3_close(db);
+}
 
 /* The baseline: every event's payload read once, as a build must. */
 static double scan_ms(const char *path)
@@ -190,6 +210,12 @@ static void measure(const char *path, long *seq, figures *f)
         }
         f->subject[s] = best;
     }
+    /* The first query on the old file again, of the subjects that show
+     * each member's last day of activity ever. */
+    drop_rollups(path);
+    f->members_first = query_ms(path, QK_STATS_MEMBERS);
+    drop_rollups(path);
+    f->inactive_first = query_ms(path, QK_STATS_INACTIVE);
     /* One more day arrives (1 December); the next query takes it in. */
     add_events(path, PER_DAY, END_MS, seq);
     f->day = query_ms(path, QK_STATS_PARTICIPATION);
@@ -207,7 +233,7 @@ int main(int argc, char **argv)
     long small = argc > 1 ? strtol(argv[1], NULL, 10) : 100000;
     long large = argc > 2 ? strtol(argv[2], NULL, 10) : 5000000;
     char *dir = qkt_tmpdir();
-    figures a = {{0}, 0, 0, 0, 0}, b = {{0}, 0, 0, 0, 0};
+    figures a = {{0}, 0, 0, 0, 0, 0, 0}, b = {{0}, 0, 0, 0, 0, 0, 0};
     long seq = 0;
     double t0 = now_s();
     char *p1 = generate(dir, small, &seq);
@@ -228,6 +254,10 @@ int main(int argc, char **argv)
            b.scan, b.build / (b.scan > 0.001 ? b.scan : 0.001));
     printf("%-22s %12.1f %12.1f   (and the first from 2020: %.1fx)\n", "then all since 2020", a.all, b.all,
            b.all / (b.scan > 0.001 ? b.scan : 0.001));
+    printf("%-22s %12.1f %12.1f   (from nothing / read: %.2fx)\n", "members from nothing", a.members_first,
+           b.members_first, b.members_first / (b.scan > 0.001 ? b.scan : 0.001));
+    printf("%-22s %12.1f %12.1f   (from nothing / read: %.2fx)\n", "inactive from nothing", a.inactive_first,
+           b.inactive_first, b.inactive_first / (b.scan > 0.001 ? b.scan : 0.001));
     printf("%-22s %12.1f %12.1f\n", "+1 day (4,800 events)", a.day, b.day);
     printf("(%ld and %ld events at %d a day; goal: under 100 ms each at 5M, ratio under 3)\n", small,
            large, PER_DAY);

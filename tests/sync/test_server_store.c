@@ -512,6 +512,75 @@ static void test_ingest_ack_and_gaps(void **state)
     qk_key_free(key);
 }
 
+/* A leader's first look at members on a store whose roll-ups were built
+ * for May only: their branch's last days come from each member's own
+ * events, not from taking in every older one (March stays out), and are
+ * what a build of every event gives. m1 began a quiz at 23:59 on 5 March
+ * (Beijing) and answered after midnight: last active 5 March. Another
+ * branch's member is no business of this query and is not noted. */
+static void test_members_last_days_on_a_lazy_build(void **state)
+{
+    fx *x = *state;
+    static const char *const who[][2] = {{"m1", "b1"}, {"m2", "b1"}, {"m9", "b2"}};
+    for (int i = 0; i < 3; i++) {
+        qk_roster_member rm = {0};
+        snprintf(rm.id, sizeof rm.id, "%s", who[i][0]);
+        snprintf(rm.name, sizeof rm.name, "成员%d", i);
+        snprintf(rm.branch, sizeof rm.branch, "%s", who[i][1]);
+        assert_int_equal(qk_admin_member_add(x->s, &rm, "1234"), QK_OK);
+    }
+    /* 2026-03-05 23:59 Beijing = 1772726340000 ms; 2026-04-10 12:00 =
+     * 1775793600000; 2026-05-03 10:00 = 1777773600000 */
+    sql(x, "INSERT INTO events(id, device_id, seq, member_id, kind, attempt_id, payload, created_ms,"
+           " received_ms) VALUES"
+           " ('e1', 'd1', 1, 'm1', 'attempt.start', 'a1', '{\"mode\":\"practice\"}', 1772726340000, 0),"
+           " ('e2', 'd1', 2, 'm1', 'answer', 'a1', '{\"q\":\"s1\",\"correct\":true}', 1772726460000, 0),"
+           " ('e3', 'd9', 1, 'm9', 'lesson.finish', NULL, '{}', 1775793600000, 0)");
+    /* a span of rowids (2^16) of April's before May's */
+    sql(x, "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 66000)"
+           " INSERT INTO events(id, device_id, seq, kind, payload, created_ms, received_ms)"
+           " SELECT 'f' || n, 'dx', n, 'device.note', '{}', 1775793600000, 0 FROM c");
+    sql(x, "INSERT INTO events(id, device_id, seq, member_id, kind, attempt_id, payload, created_ms,"
+           " received_ms) VALUES"
+           " ('e4', 'd2', 1, 'm2', 'attempt.start', 'a2', '{\"mode\":\"practice\"}', 1777773600000, 0),"
+           " ('e5', 'd2', 2, 'm2', 'answer', 'a2', '{\"q\":\"s1\",\"correct\":true}', 1777773660000, 0)");
+    qk_stats_query q = {QK_STATS_PARTICIPATION, 0, 0, NULL};
+    assert_int_equal(qk_stats_parse_day("2026-05-01", &q.from_day), 0);
+    assert_int_equal(qk_stats_parse_day("2026-05-31", &q.to_day), 0);
+    json_t *t = NULL;
+    char msg[256];
+    assert_int_equal(qk_store_stats(x->s, "b1", &q, QK_LANG_EN, &t, msg, sizeof msg), QK_OK);
+    json_decref(t);
+    int64_t lo = sql_int(x, "SELECT value FROM stat_state WHERE key = 'events_lo'");
+    assert_true(lo >= 65535); /* March's and April's below the range */
+    char *text[2];
+    for (int pass = 0; pass < 2; pass++) {
+        q.subject = QK_STATS_MEMBERS;
+        assert_int_equal(qk_store_stats(x->s, "b1", &q, QK_LANG_EN, &t, msg, sizeof msg), QK_OK);
+        json_t *rows = json_object_get(t, "rows");
+        assert_int_equal(json_array_size(rows), 2);
+        assert_string_equal(json_string_value(json_array_get(json_array_get(rows, 0), 11)), "2026-03-05");
+        assert_string_equal(json_string_value(json_array_get(json_array_get(rows, 1), 11)), "2026-05-03");
+        text[pass] = json_dumps(t, JSON_SORT_KEYS);
+        json_decref(t);
+        if (pass == 0) {
+            assert_int_equal(sql_int(x, "SELECT value FROM stat_state WHERE key = 'events_lo'"), lo);
+            assert_int_equal(sql_int(x, "SELECT count(*) FROM stat_last WHERE member_id = 'm9'"), 0);
+            /* then every event, from a build asked for since 2020 */
+            sql(x, "DROP TABLE stat_state");
+            q.subject = QK_STATS_PARTICIPATION;
+            assert_int_equal(qk_stats_parse_day("2020-01-01", &q.from_day), 0);
+            assert_int_equal(qk_store_stats(x->s, NULL, &q, QK_LANG_EN, &t, msg, sizeof msg), QK_OK);
+            json_decref(t);
+            assert_int_equal(sql_int(x, "SELECT value FROM stat_state WHERE key = 'events_lo'"), 0);
+            assert_int_equal(qk_stats_parse_day("2026-05-01", &q.from_day), 0);
+        }
+    }
+    assert_string_equal(text[0], text[1]);
+    free(text[0]);
+    free(text[1]);
+}
+
 static void test_backup_is_consistent(void **state)
 {
     fx *x = *state;
@@ -898,6 +967,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_throttle_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ingest_ack_and_gaps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backup_is_consistent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_members_last_days_on_a_lazy_build, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

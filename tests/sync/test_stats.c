@@ -873,6 +873,65 @@ static void the_last_day_of_activity_is_found_however_far_back(void **state)
     }
 }
 
+/* ... without taking in the years before the period: asked about May on a
+ * build begun for May, the members' last days below it are read from each
+ * member's own events, so nothing more is taken in (what a March query
+ * still needs is as before), and they are what a build of every event
+ * gives: m1's 6 March; m4's attempt begun at 23:59 on 31 March, answered
+ * after midnight, on 31 March (the day it began); none for m5, who never
+ * took part. */
+static void the_last_days_take_in_no_more_than_they_need(void **state)
+{
+    sfx *f = *state;
+    member(f->base.e, "m5", "钱七", "内科");
+    qk_session *s = m4_begins_before_midnight(f);
+    qk_item it;
+    assert_int_equal(qk_session_next(s, &it), QK_ROW);
+    f->base.clock.now_ms = BJ(32, 0, 0) + 29000; /* 1 April 00:00:29 */
+    assert_int_equal(qk_session_answer(s, "B", NULL, NULL), QK_OK);
+    qk_session_free(s); /* left unfinished */
+    attempt(f, "m2", BJ(64, 8, 0), 1); /* 3 May */
+    qk_stats_query march = {QK_STATS_PARTICIPATION, qk_beijing_day(BJ(1, 0, 0)), 0, NULL};
+    qk_stats_query may = {QK_STATS_MEMBERS, qk_beijing_day(BJ(62, 0, 0)), qk_beijing_day(BJ(92, 0, 0)), NULL};
+    char msg[256];
+    int64_t for_members = -1, before = -1, after = -1;
+    build_for(f->path, 5, 1, may.from_day);
+    assert_int_equal(qk_stats_local_pending(f->path, &may, &for_members, msg, sizeof msg), QK_OK);
+    assert_int_equal(qk_stats_local_pending(f->path, &march, &before, msg, sizeof msg), QK_OK);
+    assert_int_equal(for_members, 0);
+    assert_true(before > 20);
+    static const char *const want[][2] = {
+        {"m1", "2026-03-06"}, {"m2", "2026-05-03"}, {"m3", "2026-04-01"}, {"m4", "2026-03-31"}, {"m5", NULL}};
+    qk_stats_subject subjects[] = {QK_STATS_MEMBERS, QK_STATS_INACTIVE};
+    for (int k = 0; k < 2; k++) {
+        json_t *t = run(f, subjects[k], "2026-05-01", "2026-05-31");
+        assert_int_equal(qk_stats_local_pending(f->path, &march, &after, msg, sizeof msg), QK_OK);
+        assert_int_equal(after, before);
+        char *lazy = json_dumps(t, JSON_SORT_KEYS);
+        size_t last = k == 0 ? 11 : 3, found = 0;
+        for (size_t i = 0; i < json_array_size(json_object_get(t, "rows")); i++)
+            for (size_t w = 0; w < 5; w++)
+                if (strcmp(sval(row(t, i), 0), want[w][0]) == 0) {
+                    json_t *v = json_array_get(row(t, i), last);
+                    if (want[w][1])
+                        assert_string_equal(json_string_value(v), want[w][1]);
+                    else
+                        assert_true(json_is_null(v));
+                    found++;
+                }
+        assert_int_equal(found, k == 0 ? 5 : 4); /* inactive in May: all but m2 */
+        json_decref(t);
+        build_for(f->path, 1000, 1, INT64_MIN);
+        t = run(f, subjects[k], "2026-05-01", "2026-05-31");
+        char *whole = json_dumps(t, JSON_SORT_KEYS);
+        json_decref(t);
+        assert_string_equal(lazy, whole);
+        free(lazy);
+        free(whole);
+        build_for(f->path, 5, 1, may.from_day);
+    }
+}
+
 /* The pass reads payloads itself and asks SQLite's json_extract about
  * anything it does not read simply; either way a member counts as
  * json_extract reads it: a question id written with an escape is that id,
@@ -1014,6 +1073,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_first_query_takes_in_only_what_its_period_needs, setup, teardown),
         cmocka_unit_test_setup_teardown(a_build_for_a_period_holds_its_days_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(the_last_day_of_activity_is_found_however_far_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(the_last_days_take_in_no_more_than_they_need, setup, teardown),
         cmocka_unit_test_setup_teardown(rollups_refreshed_a_few_events_a_transaction_are_the_same,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(an_event_out_of_range_cannot_stop_the_statistics, setup,
