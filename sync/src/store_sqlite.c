@@ -119,7 +119,8 @@ static const char *const migrations[] = {
 enum {
     S_DEVICE_KEY, S_SET_DEVICE, S_PUT_EVENT, S_PUT_APART, S_SAME_EVENT, S_HELD, S_PUT_SCORE,
     S_MEMBER_BRANCH,
-    S_DEVICE_BRANCH, S_MEMBER_PIN, S_MEMBER_NEW, S_ATTEMPT_EVENTS, S_ATTEMPT_COMP, S_POINT_EVENTS, S_FOLD_GET, S_FOLD_PUT, S_FOLD_FITS, S_EVENTS_MARK, S_TOKEN_USER, S_DEVICE_AUTH, S_DEVICE_GET, S_COUNT
+    S_DEVICE_BRANCH, S_MEMBER_PIN, S_MEMBER_NEW, S_ATTEMPT_EVENTS, S_ATTEMPT_COMP, S_POINT_EVENTS, S_FOLD_GET, S_FOLD_PUT, S_FOLD_FITS, S_EVENTS_MARK, S_TOKEN_USER, S_DEVICE_AUTH, S_DEVICE_GET,
+    S_POINTS_DAYS, S_POINTS_SET, S_POINTS_DEL, S_POINTS_JUDGED, S_COUNT
 };
 
 /* Writers of one store file in this process take turns on a mutex before
@@ -1608,30 +1609,99 @@ static void close_store(qk_store *s)
 
 /* The server's figure for a member: the points of each day (replacing what
  * was there) and the totals, in one transaction. */
+static int by_day(const void *a, const void *b)
+{
+    int64_t x = ((const qk_points_day *)a)->day, y = ((const qk_points_day *)b)->day;
+    return x < y ? -1 : x > y;
+}
+
+/* The member's days as the store holds them, in order (*have, caller frees). */
+static int points_days(qk_store *s, const char *member, qk_points_day **have, size_t *n)
+{
+    *have = NULL;
+    *n = 0;
+    sqlite3_stmt *st = cached(s, S_POINTS_DAYS, "SELECT day, points FROM member_points WHERE member_id = ?"
+                                                " ORDER BY day");
+    if (!st)
+        return QK_EIO;
+    text(st, 1, member);
+    size_t cap = 0;
+    int rc = QK_OK, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            qk_points_day *v = realloc(*have, (cap = cap ? 2 * cap : 64) * sizeof *v);
+            if (!v) {
+                rc = QK_ENOMEM;
+                break;
+            }
+            *have = v;
+        }
+        (*have)[*n].day = sqlite3_column_int64(st, 0);
+        (*have)[(*n)++].points = sqlite3_column_int64(st, 1);
+    }
+    if (rc == QK_OK && step != SQLITE_DONE)
+        rc = fail(s, "member_points");
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int point_day_set(qk_store *s, const char *member, int64_t day, int64_t points)
+{
+    sqlite3_stmt *st = cached(s, S_POINTS_SET, "INSERT OR REPLACE INTO member_points(member_id, day, points)"
+                                               " VALUES (?, ?, ?)");
+    if (!st)
+        return QK_EIO;
+    text(st, 1, member);
+    sqlite3_bind_int64(st, 2, day);
+    sqlite3_bind_int64(st, 3, points);
+    return run(s, st, "points", 0);
+}
+
+static int point_day_drop(qk_store *s, const char *member, int64_t day)
+{
+    sqlite3_stmt *st = cached(s, S_POINTS_DEL, "DELETE FROM member_points WHERE member_id = ? AND day = ?");
+    if (!st)
+        return QK_EIO;
+    text(st, 1, member);
+    sqlite3_bind_int64(st, 2, day);
+    return run(s, st, "points", 0);
+}
+
+/* The member's points by day as the judge found them: only the days that
+ * changed are written (a batch touches a day or two of a member's history,
+ * which grows by a row a day of study; rewriting it all made every batch
+ * slower the longer the server ran). */
 static int points_put(qk_store *s, const char *member, const qk_points_day *days, size_t n,
                       int64_t server_total, const char *bundle_id, const char *bundle_version)
 {
-    int rc = begin(s);
-    sqlite3_stmt *st = rc == QK_OK ? prep(s, "DELETE FROM member_points WHERE member_id = ?") : NULL;
-    if (rc == QK_OK && !st)
-        rc = QK_EIO;
+    qk_points_day *have = NULL, *want = malloc((n ? n : 1) * sizeof *want);
+    size_t nh = 0;
+    int rc = want ? begin(s) : QK_ENOMEM, begun = rc == QK_OK;
     if (rc == QK_OK) {
-        text(st, 1, member);
-        rc = run(s, st, "points", 1);
+        if (n)
+            memcpy(want, days, n * sizeof *want);
+        qsort(want, n, sizeof *want, by_day);
+        rc = points_days(s, member, &have, &nh);
     }
-    for (size_t i = 0; rc == QK_OK && i < n; i++) {
-        if (!(st = prep(s, "INSERT INTO member_points(member_id, day, points) VALUES (?, ?, ?)"))) {
-            rc = QK_EIO;
-            break;
+    for (size_t i = 0, j = 0; rc == QK_OK && (i < nh || j < n);) {
+        if (j == n || (i < nh && have[i].day < want[j].day)) {
+            rc = point_day_drop(s, member, have[i++].day);
+        } else if (i == nh || want[j].day < have[i].day) {
+            rc = point_day_set(s, member, want[j].day, want[j].points);
+            j++;
+        } else {
+            if (have[i].points != want[j].points)
+                rc = point_day_set(s, member, want[j].day, want[j].points);
+            i++;
+            j++;
         }
-        text(st, 1, member);
-        sqlite3_bind_int64(st, 2, days[i].day);
-        sqlite3_bind_int64(st, 3, days[i].points);
-        rc = run(s, st, "points", 1);
     }
+    free(have);
+    free(want);
+    sqlite3_stmt *st = NULL;
     if (rc == QK_OK &&
-        !(st = prep(s, "INSERT OR REPLACE INTO points_judged(member_id, server_total,"
-                       " bundle_id, bundle_version, judged_ms) VALUES (?1, ?2, ?3, ?4, ?5)")))
+        !(st = cached(s, S_POINTS_JUDGED, "INSERT OR REPLACE INTO points_judged(member_id, server_total,"
+                                          " bundle_id, bundle_version, judged_ms) VALUES (?1, ?2, ?3, ?4, ?5)")))
         rc = QK_EIO;
     if (rc == QK_OK) {
         text(st, 1, member);
@@ -1639,11 +1709,11 @@ static int points_put(qk_store *s, const char *member, const qk_points_day *days
         text(st, 3, bundle_id);
         text(st, 4, bundle_version);
         sqlite3_bind_int64(st, 5, qk__store_now(s));
-        rc = run(s, st, "points", 1);
+        rc = run(s, st, "points", 0);
     }
     if (rc == QK_OK)
         rc = commit(s);
-    else
+    else if (begun)
         rollback(s);
     return rc;
 }

@@ -4,6 +4,9 @@
  * them all (group commit), one judge with its bundles and replays for the
  * whole server, and a batch that fails is undone alone. A request's reply is
  * sent only after the transaction holding its batch is on disk. */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE /* pthread_setname_np */
+#endif
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +73,9 @@ static void run_group(qk__writer *w, job *group)
 static void *writer_main(void *arg)
 {
     qk__writer *w = arg;
+#ifdef __linux__
+    pthread_setname_np(pthread_self(), "qk-writer"); /* for top -H, perf, gdb */
+#endif
     pthread_mutex_lock(&w->m);
     for (;;) {
         while (!w->head && !w->stopping)

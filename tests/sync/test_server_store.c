@@ -512,6 +512,37 @@ static void test_ingest_ack_and_gaps(void **state)
     qk_key_free(key);
 }
 
+/* The judge writes a member's points by day as its replay found them:
+ * days gone from the replay (rules changed) go, changed days change, new
+ * days come, the rest stay. */
+static void test_points_by_day_follow_the_replay(void **state)
+{
+    fx *x = *state;
+    static const qk_points_day first[] = {{20500, 5}, {20501, 3}, {20503, 7}};
+    static const qk_points_day then[] = {{20504, 1}, {20501, 4}, {20503, 7}, {20499, 2}}; /* any order */
+    assert_int_equal(x->s->ops->points_put(x->s, "m1", first, 3, 15, "b", "1"), QK_OK);
+    assert_int_equal(x->s->ops->points_put(x->s, "m2", first, 1, 5, "b", "1"), QK_OK);
+    assert_int_equal(x->s->ops->points_put(x->s, "m1", then, 4, 14, "b", "2"), QK_OK);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open(x->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT group_concat(member_id || ':' || day || '=' || points, ' ')"
+                                        " FROM (SELECT * FROM member_points ORDER BY member_id, day)",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0),
+                        "m1:20499=2 m1:20501=4 m1:20503=7 m1:20504=1 m2:20500=5");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    assert_int_equal(sql_int(x, "SELECT server_total FROM points_judged WHERE member_id = 'm1'"), 14);
+    /* none at all: every day goes */
+    assert_int_equal(x->s->ops->points_put(x->s, "m1", NULL, 0, 0, "b", "2"), QK_OK);
+    assert_int_equal(sql_int(x, "SELECT count(*) FROM member_points WHERE member_id = 'm1'"), 0);
+    assert_int_equal(sql_int(x, "SELECT count(*) FROM member_points WHERE member_id = 'm2'"), 1);
+}
+
 /* A leader's first look at members on a store whose roll-ups were built
  * for May only: their branch's last days come from each member's own
  * events, not from taking in every older one (March stays out), and are
@@ -968,6 +999,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ingest_ack_and_gaps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backup_is_consistent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_members_last_days_on_a_lazy_build, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_points_by_day_follow_the_replay, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
