@@ -102,8 +102,9 @@ static void failf(call *c, int status, const char *code, qk__ymsg id, ...)
     fail(c, status, code, buf);
 }
 
-/* Maps a store or admin failure to a status, with the store's message. */
-static void fail_rc(call *c, int rc)
+/* Maps a store or admin failure to a status, with the store's message err
+ * (where: the store's spec, which a reply does not name). */
+static void fail_store(qk_http_resp *rs, qk_lang lang, int rc, const char *err, const char *where)
 {
     static const struct {
         int rc, status;
@@ -114,22 +115,25 @@ static void fail_rc(call *c, int rc)
                {QK_EDIGEST, 422, "bad_bundle"}, {QK_ECORRUPT, 422, "bad_bundle"},
                {QK_EUNSIGNED, 422, "untrusted"}, {QK_EUNTRUSTED, 422, "untrusted"},
                {QK_ESIGNATURE, 422, "bad_signature"}, {QK_ELIMIT, 413, "too_large"}};
-    /* the store's messages name its file: not in a reply */
-    char msg[sizeof c->s->err];
-    const char *err = qk_store_errmsg(c->s), *where = c->s->where;
+    char msg[600];
     const char *at = where && *where ? strstr(err, where) : NULL;
     if (at)
         snprintf(msg, sizeof msg, "%.*s%s%s", (int)(at - err), err,
-                 c->lang == QK_LANG_EN ? "(the server's database)" : "（服务器数据库）", at + strlen(where));
+                 lang == QK_LANG_EN ? "(the server's database)" : "（服务器数据库）", at + strlen(where));
     else
         snprintf(msg, sizeof msg, "%s", err);
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
         if (map[i].rc == rc) {
-            fail(c, map[i].status, map[i].code, msg);
+            qk_http_error(rs, map[i].status, map[i].code, msg);
             return;
         }
     }
-    fail(c, 500, "server_error", msg);
+    qk_http_error(rs, 500, "server_error", msg);
+}
+
+static void fail_rc(call *c, int rc)
+{
+    fail_store(c->rs, c->lang, rc, qk_store_errmsg(c->s), c->s->where);
 }
 
 static void ok(call *c, int status, json_t *body)
@@ -588,6 +592,64 @@ static void h_devices(call *c)
     ok(c, 200, json_pack("{s:s, s:b}", "device_id", id, "revoked", 1));
 }
 
+/* The reply to a batch: what the store made of it. */
+static void events_reply(qk_http_resp *rs, qk_lang lang, const qk_import_result *r, json_t *conflicts)
+{
+    json_t *gaps = json_array();
+    for (size_t g = 0; g < r->n_gaps; g++)
+        json_array_append_new(gaps, json_pack("[I, I]", (json_int_t)r->gaps[g][0],
+                                              (json_int_t)r->gaps[g][1]));
+    json_t *conf = json_array();
+    size_t i;
+    json_t *id;
+    char cmsg[200];
+    qk__ymsgf(lang, cmsg, sizeof cmsg, QK_Y_API_CONFLICT);
+    json_array_foreach(conflicts, i, id)
+    {
+        json_array_append_new(conf, json_pack("{s:O, s:i, s:s}", "id", id, "status", 409, "error",
+                                              cmsg));
+    }
+    qk_http_json(rs, 200, json_pack("{s:I, s:I, s:I, s:o, s:I, s:o, s:I, s:I, s:I, s:I}", "received",
+                                    (json_int_t)r->received, "inserted", (json_int_t)r->inserted,
+                                    "duplicates", (json_int_t)r->duplicates, "conflicts", conf,
+                                    "acked_seq", (json_int_t)r->acked_seq, "gaps", gaps, "rescored",
+                                    (json_int_t)r->rescored, "mismatches", (json_int_t)r->mismatches,
+                                    "unscored", (json_int_t)r->unscored, "apart", (json_int_t)r->apart));
+}
+
+/* A batch on its way through the writer, answered from the writer's thread
+ * once its transaction is on disk: the worker thread that read it serves
+ * its other connections meanwhile (with four workers and twenty devices,
+ * a device's next batch waited behind four others' turns in the writer). */
+typedef struct upload {
+    qk_http_later *later;
+    json_t *events, *conflicts;
+    qk_import_result r;
+    qk_lang lang;
+    const char *where;
+    char device[QK_UUID_STRLEN + 1];
+    char err[512];
+} upload;
+
+static void upload_free(upload *u)
+{
+    json_decref(u->events);
+    json_decref(u->conflicts);
+    free(u);
+}
+
+static void upload_done(void *arg, int rc)
+{
+    upload *u = arg;
+    qk_http_resp rs = {.status = 500, .fd = -1};
+    if (rc != QK_OK)
+        fail_store(&rs, u->lang, rc, u->err, u->where);
+    else
+        events_reply(&rs, u->lang, &u->r, u->conflicts);
+    qk_http_answer(u->later, &rs);
+    upload_free(u);
+}
+
 static void h_events(call *c)
 {
     if (!need_device(c))
@@ -603,37 +665,35 @@ static void h_events(call *c)
     free(plain);
     if (!events)
         return fail(c, forbidden ? 403 : 400, forbidden ? "forbidden" : "bad_event", why);
-    qk_import_result r;
     json_t *conflicts = json_array();
-    int rc = c->srv->writer ? qk__writer_ingest(c->srv->writer, c->dev.id, events, c->lang, &r, conflicts,
-                                                c->s->err, sizeof c->s->err)
-                            : qk__store_ingest(c->s, c->dev.id, NULL, events, &r, conflicts);
+    upload *u = c->srv->writer ? calloc(1, sizeof *u) : NULL;
+    if (u) {
+        *u = (upload){.events = events, .conflicts = conflicts, .lang = c->lang, .where = c->s->where};
+        snprintf(u->device, sizeof u->device, "%s", c->dev.id);
+        if (!(u->later = qk_http_defer(c->rq)) ||
+            qk__writer_submit(c->srv->writer, u->device, events, c->lang, &u->r, conflicts, u->err,
+                              sizeof u->err, upload_done, u) != QK_OK) {
+            if (u->later) { /* deferred: answered all the same */
+                qk_http_resp rs = {.status = 500, .fd = -1};
+                qk_http_error(&rs, 500, "server_error", "out of memory");
+                qk_http_answer(u->later, &rs);
+            } else {
+                fail(c, 500, "server_error", "out of memory");
+            }
+            upload_free(u);
+        }
+        return;
+    }
+    qk_import_result r;
+    int rc = c->srv->writer ? QK_ENOMEM : qk__store_ingest(c->s, c->dev.id, NULL, events, &r, conflicts);
     json_decref(events);
-    if (rc != QK_OK) {
-        json_decref(conflicts);
-        return fail_rc(c, rc);
-    }
-    json_t *gaps = json_array();
-    for (size_t g = 0; g < r.n_gaps; g++)
-        json_array_append_new(gaps, json_pack("[I, I]", (json_int_t)r.gaps[g][0],
-                                              (json_int_t)r.gaps[g][1]));
-    json_t *conf = json_array();
-    size_t i;
-    json_t *id;
-    char cmsg[200];
-    qk__ymsgf(c->lang, cmsg, sizeof cmsg, QK_Y_API_CONFLICT);
-    json_array_foreach(conflicts, i, id)
-    {
-        json_array_append_new(conf, json_pack("{s:O, s:i, s:s}", "id", id, "status", 409, "error",
-                                              cmsg));
-    }
+    if (rc == QK_ENOMEM && c->srv->writer)
+        snprintf(c->s->err, sizeof c->s->err, "out of memory");
+    if (rc != QK_OK)
+        fail_rc(c, rc);
+    else
+        events_reply(c->rs, c->lang, &r, conflicts);
     json_decref(conflicts);
-    ok(c, 200, json_pack("{s:I, s:I, s:I, s:o, s:I, s:o, s:I, s:I, s:I, s:I}", "received",
-                         (json_int_t)r.received, "inserted", (json_int_t)r.inserted, "duplicates",
-                         (json_int_t)r.duplicates, "conflicts", conf, "acked_seq",
-                         (json_int_t)r.acked_seq, "gaps", gaps, "rescored", (json_int_t)r.rescored,
-                         "mismatches", (json_int_t)r.mismatches, "unscored",
-                         (json_int_t)r.unscored, "apart", (json_int_t)r.apart));
 }
 
 static void h_device(call *c)

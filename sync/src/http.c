@@ -27,16 +27,26 @@ struct qk_http {
     qk_clock clock;
     pthread_mutex_t log_lock;
     atomic_int in_flight;
+    atomic_int waiting; /* deferred and not yet answered */
     MHD_socket quiesced;
 };
 
-/* Per request: the body as it arrives. */
+/* Per request: the body as it arrives; and a deferred reply (qk_http_defer):
+ * the handler's thread suspends the connection unless the answer came
+ * first, the answering thread resumes it, and libmicrohttpd then calls
+ * on_request again, which sends the answer. */
 typedef struct pending {
     char *buf;
     size_t len, cap, max;
     size_t dropped; /* of a body past its limit, read and not kept */
     int too_big;
     int64_t start; /* monotonic ms */
+    qk_http *srv;
+    struct MHD_Connection *conn;
+    pthread_mutex_t m; /* the fields below */
+    int deferred, answered, suspended;
+    qk_http_resp answer;
+    char who[96]; /* the handler's, for the log line when it is sent */
 } pending;
 
 int qk_http_is_loopback(const char *addr)
@@ -257,6 +267,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!p)
             return MHD_NO;
         p->start = qk_clock_real_mono_ms();
+        p->srv = s;
+        p->conn = c;
+        p->answer.fd = -1;
+        pthread_mutex_init(&p->m, NULL);
         /* It has sent a request: from now on the full idle timeout (until
          * then it had QK_HTTP_SILENT_TIMEOUT_S, see qk_http_start). */
         MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, s->timeout_s);
@@ -303,12 +317,44 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     client_addr(c, rq.addr, sizeof rq.addr);
     rq.loopback = qk_http_is_loopback(rq.addr);
     qk_http_resp rs = {.status = 500, .fd = -1};
-    if (p->too_big) {
+    if (p->deferred) {
+        /* resumed: the answer is here */
+        pthread_mutex_lock(&p->m);
+        int answered = p->answered;
+        if (answered) {
+            rs = p->answer;
+            p->answer.body = NULL;
+            p->answer.fd = -1;
+            p->answer.read = NULL;
+        }
+        pthread_mutex_unlock(&p->m);
+        if (!answered)
+            return MHD_YES;
+        snprintf(rq.who, sizeof rq.who, "%s", p->who);
+    } else if (p->too_big) {
         char m[128];
         snprintf(m, sizeof m, "the request body is larger than %zu bytes", p->max);
         qk_http_error(&rs, 413, "too_large", m);
     } else {
+        rq.later = p;
         s->handler(s->ctx, &rq, &rs);
+        if (p->deferred) {
+            free(rs.body); /* the answer is what counts */
+            rs = (qk_http_resp){.status = 500, .fd = -1};
+            snprintf(p->who, sizeof p->who, "%s", rq.who);
+            pthread_mutex_lock(&p->m);
+            if (!p->answered) {
+                MHD_suspend_connection(c);
+                p->suspended = 1;
+                pthread_mutex_unlock(&p->m);
+                return MHD_YES;
+            }
+            rs = p->answer; /* answered before it could be suspended */
+            p->answer.body = NULL;
+            p->answer.fd = -1;
+            p->answer.read = NULL;
+            pthread_mutex_unlock(&p->m);
+        }
     }
     log_line(s, &rq, &rs, p);
     if (rs.fd >= 0 && rs.status >= 300) {
@@ -323,6 +369,34 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return send_resp(c, &rs);
 }
 
+qk_http_later *qk_http_defer(qk_http_req *req)
+{
+    pending *p = req->later;
+    if (!p || p->deferred)
+        return NULL;
+    p->deferred = 1;
+    atomic_fetch_add(&p->srv->waiting, 1);
+    return (qk_http_later *)p;
+}
+
+void qk_http_answer(qk_http_later *l, qk_http_resp *resp)
+{
+    pending *p = (pending *)l;
+    qk_http *s = p->srv;
+    pthread_mutex_lock(&p->m);
+    p->answer = *resp;
+    resp->body = NULL;
+    resp->fd = -1;
+    resp->read = NULL;
+    p->answered = 1;
+    if (p->suspended) {
+        p->suspended = 0;
+        MHD_resume_connection(p->conn);
+    }
+    pthread_mutex_unlock(&p->m);
+    atomic_fetch_sub(&s->waiting, 1);
+}
+
 static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
                     enum MHD_RequestTerminationCode why)
 {
@@ -332,6 +406,8 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
     pending *p = *con_cls;
     if (p) {
         free(p->buf);
+        free(p->answer.body);
+        pthread_mutex_destroy(&p->m);
         free(p);
         *con_cls = NULL;
         atomic_fetch_sub(&s->in_flight, 1);
@@ -377,6 +453,7 @@ qk_http *qk_http_start(const qk_http_opts *o, qk_http_handler h, qk_http_limit l
     /* MHD_USE_AUTO: epoll where there is one (select(), with its limit of
      * 1024 descriptors, elsewhere). */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_AUTO |
+                     MHD_ALLOW_SUSPEND_RESUME |
                      (v6 ? MHD_USE_IPv6 : 0);
     int tls = o->cert_pem && o->key_pem;
     if (tls)
@@ -387,7 +464,10 @@ qk_http *qk_http_start(const qk_http_opts *o, qk_http_handler h, qk_http_limit l
     unsigned silent = QK_HTTP_SILENT_TIMEOUT_S < s->timeout_s ? QK_HTTP_SILENT_TIMEOUT_S : s->timeout_s;
     struct MHD_OptionItem opts[] = {
         {MHD_OPTION_SOCK_ADDR, 0, &ss},
-        {MHD_OPTION_THREAD_POOL_SIZE, o->threads ? o->threads : 4, NULL},
+        /* one thread: the polling thread itself, no pool (a pool of 1 or 0
+         * is a warning): the timeout's entry again in its place */
+        {o->threads == 1 ? MHD_OPTION_CONNECTION_TIMEOUT : MHD_OPTION_THREAD_POOL_SIZE,
+         o->threads == 1 ? silent : o->threads ? o->threads : 4, NULL},
         {MHD_OPTION_CONNECTION_LIMIT, o->max_conn ? o->max_conn : 256, NULL},
         {MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_conn_per_addr ? o->max_conn_per_addr : 32, NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, silent, NULL},
@@ -423,7 +503,15 @@ void qk_http_stop(qk_http *s, int grace_ms)
         return;
     /* Stop accepting, let the requests in flight finish, then stop. */
     s->quiesced = MHD_quiesce_daemon(s->d);
-    for (int waited = 0; atomic_load(&s->in_flight) > 0 && waited < grace_ms; waited += 10) {
+    /* A deferred request is waited for however long its answer takes (its
+     * batch is in the writer's queue, which runs until after this), and
+     * then a moment for the answer to go out: libmicrohttpd must not stop
+     * with a connection suspended. */
+    for (int waited = 0, answered_for = 0;; waited += 10) {
+        int deferred = atomic_load(&s->waiting) > 0, busy = atomic_load(&s->in_flight) > 0;
+        if (!deferred && (!busy || (waited >= grace_ms && answered_for >= 200)))
+            break;
+        answered_for = deferred ? 0 : answered_for + 10;
         struct timespec ts = {0, 10L * 1000000};
         nanosleep(&ts, NULL);
     }

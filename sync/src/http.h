@@ -23,6 +23,7 @@ typedef struct qk_http_req {
     int loopback;    /* the client is on this machine */
     void *conn;      /* for qk_http_header / qk_http_query */
     char who[96];    /* filled by the handler, for the log */
+    void *later;     /* qk_http_defer's */
 } qk_http_req;
 
 typedef struct qk_http_resp {
@@ -75,6 +76,16 @@ qk_http *qk_http_start(const qk_http_opts *o, qk_http_handler h, qk_http_limit l
                        char *msg, size_t n);
 unsigned qk_http_port(const qk_http *s);
 void qk_http_stop(qk_http *s, int grace_ms);
+
+/* A reply given later, from any thread: a handler that would wait (a
+ * batch for the writer thread) calls qk_http_defer, hands the token on and
+ * returns at once, leaving resp alone; the worker thread goes on serving
+ * its other connections. qk_http_answer(token, resp) then sends resp (its
+ * body and file taken over), exactly once per token; the request is logged
+ * then. The server's stop waits for every deferred request's answer. */
+typedef struct qk_http_later qk_http_later;
+qk_http_later *qk_http_defer(qk_http_req *req);
+void qk_http_answer(qk_http_later *l, qk_http_resp *resp);
 
 const char *qk_http_header(const qk_http_req *r, const char *name);
 const char *qk_http_query(const qk_http_req *r, const char *name);

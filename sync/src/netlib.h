@@ -43,7 +43,8 @@ int qk__netlib_open(const char *soname, const char *const *names, void **fns, si
     X(MHD_get_connection_info) X(MHD_set_connection_option) X(MHD_lookup_connection_value)  \
     X(MHD_create_response_from_buffer) X(MHD_create_response_from_callback)                 \
     X(MHD_create_response_from_fd_at_offset64) X(MHD_add_response_header)                   \
-    X(MHD_queue_response) X(MHD_destroy_response)
+    X(MHD_queue_response) X(MHD_destroy_response) X(MHD_suspend_connection)                 \
+    X(MHD_resume_connection)
 
 #define QK_NETLIB_PTR(f) __typeof__(f) *f;
 #ifdef CURLVERSION_NOW
@@ -89,6 +90,8 @@ extern struct qk__mhd_fns {
 #define MHD_add_response_header (qk__mhd.MHD_add_response_header)
 #define MHD_queue_response (qk__mhd.MHD_queue_response)
 #define MHD_destroy_response (qk__mhd.MHD_destroy_response)
+#define MHD_suspend_connection (qk__mhd.MHD_suspend_connection)
+#define MHD_resume_connection (qk__mhd.MHD_resume_connection)
 #endif
 #endif
 

@@ -667,6 +667,13 @@ int qk__event_valid(json_t *ev, const char *device, char *why, size_t whylen)
     }
     if (bad && why)
         snprintf(why, whylen, "%s", bad);
+    if (!bad) {
+        json_object_del(ev, QK__PAYLOAD_TEXT);
+        char *text = json_dumps(json_object_get(ev, "payload"), JSON_COMPACT | JSON_SORT_KEYS);
+        if (text) /* else the writer makes it */
+            json_object_set_new(ev, QK__PAYLOAD_TEXT, json_string_nocheck(text));
+        free(text);
+    }
     return bad == NULL;
 }
 

@@ -231,8 +231,13 @@ int qk__ingest_begin(qk_store *s, const char *device, const char *pem, qk_import
 int qk__ingest_event(qk__ingest *in, json_t *ev);
 int qk__ingest_end(qk__ingest *in, int keep);
 /* 1 when the event has every field of the protocol with the right type and
- * comes from device; otherwise 0 with the field named in why. */
+ * comes from device; otherwise 0 with the field named in why. A valid
+ * event also gets its payload as canonical text (compact, keys sorted)
+ * under QK__PAYLOAD_TEXT, made here, on the thread that reads a batch,
+ * rather than on the one writer: whatever a device put under that key is
+ * replaced or removed first. */
 int qk__event_valid(json_t *ev, const char *device, char *why, size_t whylen);
+#define QK__PAYLOAD_TEXT "\x01payload_text"
 /* The server's time: what its own clock says (never a device's). */
 int64_t qk__store_now(const qk_store *s);
 int qk__sqlite_store_open(qk_store *s, const char *path);

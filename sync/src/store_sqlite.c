@@ -192,6 +192,11 @@ typedef struct sq {
     int depth; /* open transactions: the outermost is BEGIN, the inner ones savepoints */
     file_lock *lock; /* this file's writers in this process */
     int held;        /* this connection holds lock->m */
+    /* The last member_branch answer, within one transaction or savepoint
+     * and until a member event: a batch's events are mostly one member's
+     * in a row. */
+    int memo;
+    char memo_member[64], memo_branch[QK_NAME_MAX + 1];
 } sq;
 
 static void file_lock_take(file_lock *l)
@@ -451,6 +456,7 @@ int qk__sqlite_store_open(qk_store *s, const char *path)
 static int begin(qk_store *s)
 {
     sq *q = s->impl;
+    q->memo = 0;
     if (sqlite3_get_autocommit(q->db))
         q->depth = 0; /* SQLite ended it (a full disk, an I/O error): start afresh */
     if (q->depth == 0 && q->lock && !q->held) {
@@ -467,6 +473,7 @@ static int begin(qk_store *s)
 static int commit(qk_store *s)
 {
     sq *q = s->impl;
+    q->memo = 0;
     int rc = exec(s, q->depth > 1 ? "RELEASE inner" : "COMMIT");
     if (rc == QK_OK && q->depth > 0) {
         q->depth--;
@@ -487,6 +494,7 @@ static int commit(qk_store *s)
 static void rollback(qk_store *s)
 {
     sq *q = s->impl;
+    q->memo = 0;
     if (q->depth > 1) {
         sqlite3_exec(q->db, "ROLLBACK TO inner", NULL, NULL, NULL);
         sqlite3_exec(q->db, "RELEASE inner", NULL, NULL, NULL);
@@ -545,7 +553,12 @@ static void bind_event(sqlite3_stmt *st, json_t *ev, const char *payload)
 /* The branch whose roster holds member (*out "" when none holds it). */
 static int member_branch(qk_store *s, const char *member, char *out, size_t n)
 {
+    sq *q = s->impl;
     out[0] = '\0';
+    if (q->memo && strcmp(q->memo_member, member) == 0) {
+        snprintf(out, n, "%s", q->memo_branch);
+        return QK_OK;
+    }
     sqlite3_stmt *st = cached(s, S_MEMBER_BRANCH, "SELECT branch_id FROM members WHERE id = ?");
     if (!st)
         return QK_EIO;
@@ -554,7 +567,14 @@ static int member_branch(qk_store *s, const char *member, char *out, size_t n)
     if (step == SQLITE_ROW)
         copy_col(out, n, st, 0);
     sqlite3_reset(st);
-    return step == SQLITE_ROW || step == SQLITE_DONE ? QK_OK : fail(s, "members");
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return fail(s, "members");
+    q->memo = strlen(member) < sizeof q->memo_member && strlen(out) < sizeof q->memo_branch;
+    if (q->memo) {
+        snprintf(q->memo_member, sizeof q->memo_member, "%s", member);
+        snprintf(q->memo_branch, sizeof q->memo_branch, "%s", out);
+    }
+    return QK_OK;
 }
 
 /* An event is held once, in events or in events_apart: each insert checks
@@ -567,8 +587,11 @@ static int member_branch(qk_store *s, const char *member, char *out, size_t n)
 
 static int put_event(qk_store *s, json_t *ev, const char *branch, int *outcome)
 {
-    /* Canonical payload text, so the same event always compares equal. */
-    char *payload = json_dumps(json_object_get(ev, "payload"), JSON_COMPACT | JSON_SORT_KEYS);
+    /* Canonical payload text, so the same event always compares equal:
+     * made as the batch was read (qk__event_valid), else here. */
+    const char *made = json_string_value(json_object_get(ev, QK__PAYLOAD_TEXT));
+    char *own = made ? NULL : json_dumps(json_object_get(ev, "payload"), JSON_COMPACT | JSON_SORT_KEYS);
+    const char *payload = made ? made : own;
     if (!payload)
         return QK_ENOMEM;
     char home[128] = "";
@@ -615,7 +638,7 @@ static int put_event(qk_store *s, json_t *ev, const char *branch, int *outcome)
             sqlite3_reset(st);
         }
     }
-    free(payload);
+    free(own);
     return rc;
 }
 
@@ -943,6 +966,7 @@ static int competition_spec(qk_store *s, const char *id, const char *bundle_id, 
 
 static int member_event(qk_store *s, const char *branch, json_t *ev)
 {
+    ((sq *)s->impl)->memo = 0; /* the roster may change */
     const char *kind = json_string_value(json_object_get(ev, "kind"));
     const char *member = json_string_value(json_object_get(ev, "member_id"));
     json_t *p = json_object_get(ev, "payload");

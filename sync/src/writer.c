@@ -28,6 +28,8 @@ typedef struct job {
     char *err; /* the store's message when rc is not QK_OK */
     size_t errlen;
     int done;
+    qk__writer_done on_done; /* a job of qk__writer_submit's (heap): called, then freed */
+    void *arg;
     struct job *next;
 } job;
 
@@ -91,9 +93,20 @@ static void *writer_main(void *arg)
         last->next = NULL;
         pthread_mutex_unlock(&w->m);
         run_group(w, group);
+        /* the callers who did not wait, answered outside the lock */
+        for (job *j = group, *next; j; j = next) {
+            next = j->next;
+            if (j->on_done)
+                j->on_done(j->arg, j->rc);
+        }
         pthread_mutex_lock(&w->m);
-        for (job *j = group; j; j = j->next)
-            j->done = 1;
+        for (job *j = group, *next; j; j = next) {
+            next = j->next;
+            if (j->on_done)
+                free(j);
+            else
+                j->done = 1; /* its caller's stack: read by it, once woken */
+        }
         pthread_cond_broadcast(&w->done);
     }
     pthread_mutex_unlock(&w->m);
@@ -132,22 +145,42 @@ qk__writer *qk__writer_start(const char *spec, const qk_clock *clock, int checkp
     return w;
 }
 
+/* Puts j at the end of the queue; the caller holds the lock. */
+static void enqueue(qk__writer *w, job *j)
+{
+    if (w->tail)
+        w->tail->next = j;
+    else
+        w->head = j;
+    w->tail = j;
+    pthread_cond_signal(&w->work);
+}
+
 int qk__writer_ingest(qk__writer *w, const char *device, json_t *events, qk_lang lang,
                       qk_import_result *r, json_t *conflicts, char *err, size_t errlen)
 {
     job j = {.device = device, .events = events, .lang = lang, .r = r, .conflicts = conflicts,
              .err = err, .errlen = errlen};
     pthread_mutex_lock(&w->m);
-    if (w->tail)
-        w->tail->next = &j;
-    else
-        w->head = &j;
-    w->tail = &j;
-    pthread_cond_signal(&w->work);
+    enqueue(w, &j);
     while (!j.done)
         pthread_cond_wait(&w->done, &w->m);
     pthread_mutex_unlock(&w->m);
     return j.rc;
+}
+
+int qk__writer_submit(qk__writer *w, const char *device, json_t *events, qk_lang lang, qk_import_result *r,
+                      json_t *conflicts, char *err, size_t errlen, qk__writer_done done, void *arg)
+{
+    job *j = calloc(1, sizeof *j);
+    if (!j)
+        return QK_ENOMEM;
+    *j = (job){.device = device, .events = events, .lang = lang, .r = r, .conflicts = conflicts,
+               .err = err, .errlen = errlen, .on_done = done, .arg = arg};
+    pthread_mutex_lock(&w->m);
+    enqueue(w, j);
+    pthread_mutex_unlock(&w->m);
+    return QK_OK;
 }
 
 void qk__writer_stop(qk__writer *w)

@@ -23,6 +23,14 @@ qk__writer *qk__writer_start(const char *spec, const qk_clock *clock, int checkp
  * the messages. */
 int qk__writer_ingest(qk__writer *w, const char *device, json_t *events, qk_lang lang,
                       qk_import_result *r, json_t *conflicts, char *err, size_t errlen);
+/* The same without waiting: returns at once, and done(arg, rc) is called
+ * on the writer's thread once the transaction holding the batch is on disk
+ * (or undone). events, r, conflicts and err stay the caller's and must live
+ * until then; done must not call back into the writer. QK_ENOMEM (done not
+ * called) when the batch could not be queued. */
+typedef void (*qk__writer_done)(void *arg, int rc);
+int qk__writer_submit(qk__writer *w, const char *device, json_t *events, qk_lang lang, qk_import_result *r,
+                      json_t *conflicts, char *err, size_t errlen, qk__writer_done done, void *arg);
 /* Lets the batches queued finish, then stops. */
 void qk__writer_stop(qk__writer *w);
 

@@ -476,6 +476,22 @@ int main(int argc, char **argv)
     }
     free(shown);
     printf("\n");
+    /* and the mean by place in each device's sequence */
+    int most = 0;
+    for (int k = 0; k < n; k++)
+        most = devs[k].n_bodies > most ? devs[k].n_bodies : most;
+    printf("mean by body (ms):");
+    for (int b = 0; b < most; b++) {
+        double sum = 0;
+        int cnt = 0;
+        for (int k = 0; k < n; k++)
+            if (b < devs[k].n_bodies) {
+                sum += devs[k].lat_ms[b];
+                cnt++;
+            }
+        printf(" %d:%.0f", b, sum / cnt);
+    }
+    printf("\n");
     printf("raw batched SQLite insert: %.2f s, %.0f events/s\n", t_raw, (double)total / t_raw);
     printf("ratio server/raw: %.3f\n", t_raw / t_server);
     printf("\nissue 17 goals: 20 devices syncing at once, re-scoring: >= 20000 events/s, batch p99 <= 250 ms;"

@@ -1,0 +1,281 @@
+/* Tests for sync/src/http.c's replies given later (qk_http_defer): a real
+ * server on loopback with one worker thread, and plain sockets as clients.
+ * A request whose reply waits (a device's batch in the writer's queue) must
+ * not hold up the other connections that worker serves, the reply must
+ * arrive whole whether it comes before or after the worker has let go of
+ * the connection, and a stop must wait for it. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../sync/src/http.h"
+#include "support.h"
+
+typedef struct held {
+    pthread_mutex_t m;
+    pthread_cond_t cv;
+    qk_http_later *later; /* the /slow request's, once deferred */
+    int release;          /* answer it now */
+    int answered;
+    pthread_t thread;
+    int started;
+} held;
+
+static void *answer_when_released(void *arg)
+{
+    held *h = arg;
+    pthread_mutex_lock(&h->m);
+    while (!h->release)
+        pthread_cond_wait(&h->cv, &h->m);
+    qk_http_later *l = h->later;
+    pthread_mutex_unlock(&h->m);
+    qk_http_resp rs = {.status = 500, .fd = -1};
+    qk_http_json(&rs, 200, json_pack("{s:s}", "said", "later"));
+    qk_http_answer(l, &rs);
+    pthread_mutex_lock(&h->m);
+    h->answered = 1;
+    pthread_mutex_unlock(&h->m);
+    return NULL;
+}
+
+static void handler(void *ctx, qk_http_req *rq, qk_http_resp *rs)
+{
+    held *h = ctx;
+    if (strcmp(rq->path, "/slow") == 0) {
+        qk_http_later *l = qk_http_defer(rq);
+        assert_non_null(l);
+        assert_null(qk_http_defer(rq)); /* once */
+        snprintf(rq->who, sizeof rq->who, "test:slow");
+        pthread_mutex_lock(&h->m);
+        h->later = l;
+        h->started = pthread_create(&h->thread, NULL, answer_when_released, h) == 0;
+        pthread_mutex_unlock(&h->m);
+        return;
+    }
+    if (strcmp(rq->path, "/at-once") == 0) { /* answered before the worker lets go */
+        qk_http_later *l = qk_http_defer(rq);
+        qk_http_resp now = {.status = 500, .fd = -1};
+        qk_http_json(&now, 201, json_pack("{s:s}", "said", "at once"));
+        qk_http_answer(l, &now);
+        return;
+    }
+    qk_http_json(rs, 200, json_pack("{s:s}", "said", "fast"));
+}
+
+static size_t no_limit(void *ctx, const char *method, const char *path)
+{
+    (void)ctx;
+    (void)method;
+    (void)path;
+    return 1024;
+}
+
+static int connect_to(unsigned port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    return fd;
+}
+
+static void send_get(int fd, const char *path)
+{
+    char req[256];
+    int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", path);
+    assert_int_equal(write(fd, req, (size_t)n), n);
+}
+
+/* 1 when fd has something to read within ms. */
+static int readable(int fd, int ms)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    return poll(&p, 1, ms) == 1;
+}
+
+/* The whole reply (the server closes the connection after it). */
+static char *read_all(int fd)
+{
+    size_t len = 0, cap = 4096;
+    char *buf = malloc(cap);
+    for (;;) {
+        assert_true(readable(fd, 10000));
+        ssize_t n = read(fd, buf + len, cap - len - 1);
+        assert_true(n >= 0);
+        if (n == 0)
+            break;
+        len += (size_t)n;
+        if (cap - len < 2)
+            buf = realloc(buf, cap *= 2);
+    }
+    buf[len] = '\0';
+    close(fd);
+    return buf;
+}
+
+typedef struct fx {
+    held h;
+    qk_http *http;
+    unsigned port;
+    char *dir;
+    FILE *log;
+} fx;
+
+static int setup(void **state)
+{
+    fx *x = calloc(1, sizeof *x);
+    pthread_mutex_init(&x->h.m, NULL);
+    pthread_cond_init(&x->h.cv, NULL);
+    x->dir = qkt_tmpdir();
+    char *path = qkt_path(x->dir, "access.log");
+    x->log = fopen(path, "w+");
+    free(path);
+    qk_http_opts o = {.listen = "127.0.0.1", .threads = 1, .log = x->log};
+    char msg[256];
+    x->http = qk_http_start(&o, handler, no_limit, &x->h, msg, sizeof msg);
+    assert_non_null(x->http);
+    x->port = qk_http_port(x->http);
+    *state = x;
+    return 0;
+}
+
+static void release(held *h)
+{
+    pthread_mutex_lock(&h->m);
+    h->release = 1;
+    pthread_cond_broadcast(&h->cv);
+    pthread_mutex_unlock(&h->m);
+}
+
+static int teardown(void **state)
+{
+    fx *x = *state;
+    release(&x->h);
+    qk_http_stop(x->http, 1000);
+    if (x->h.started)
+        pthread_join(x->h.thread, NULL);
+    fclose(x->log);
+    qkt_rmrf(x->dir);
+    free(x->dir);
+    pthread_cond_destroy(&x->h.cv);
+    pthread_mutex_destroy(&x->h.m);
+    free(x);
+    return 0;
+}
+
+/* Waits until the /slow request has been deferred. */
+static void until_deferred(held *h)
+{
+    for (int i = 0; i < 1000; i++) {
+        pthread_mutex_lock(&h->m);
+        int d = h->later != NULL;
+        pthread_mutex_unlock(&h->m);
+        if (d)
+            return;
+        nanosleep(&(struct timespec){0, 10000000}, NULL);
+    }
+    fail_msg("the slow request never reached the handler");
+}
+
+/* With one worker thread: while /slow waits for its answer, /fast on
+ * another connection is answered; then /slow gets its own answer, whole. */
+static void a_waiting_reply_does_not_hold_up_the_worker(void **state)
+{
+    fx *x = *state;
+    int slow = connect_to(x->port);
+    send_get(slow, "/slow");
+    until_deferred(&x->h);
+    int fast = connect_to(x->port);
+    send_get(fast, "/fast");
+    char *r = read_all(fast);
+    assert_non_null(strstr(r, "200 OK"));
+    assert_non_null(strstr(r, "\"said\":\"fast\""));
+    free(r);
+    assert_false(readable(slow, 100)); /* still waiting */
+    release(&x->h);
+    r = read_all(slow);
+    assert_non_null(strstr(r, "200 OK"));
+    assert_non_null(strstr(r, "\"said\":\"later\""));
+    assert_non_null(strstr(r, "Cache-Control: no-store"));
+    free(r);
+    /* logged when sent, with who the handler said it was */
+    fflush(x->log);
+    char line[512];
+    int seen = 0;
+    rewind(x->log);
+    while (fgets(line, sizeof line, x->log))
+        seen += strstr(line, "path=/slow status=200") && strstr(line, "who=test:slow");
+    assert_int_equal(seen, 1);
+}
+
+/* An answer given before the handler returns is sent as well. */
+static void an_answer_before_the_worker_lets_go_is_sent(void **state)
+{
+    fx *x = *state;
+    for (int i = 0; i < 3; i++) {
+        int fd = connect_to(x->port);
+        send_get(fd, "/at-once");
+        char *r = read_all(fd);
+        assert_non_null(strstr(r, "201 Created"));
+        assert_non_null(strstr(r, "\"said\":\"at once\""));
+        free(r);
+    }
+}
+
+typedef struct stopper {
+    qk_http *http;
+    int done;
+    pthread_mutex_t m;
+} stopper;
+
+static void *stop_it(void *arg)
+{
+    stopper *s = arg;
+    qk_http_stop(s->http, 50); /* a grace far shorter than the wait */
+    pthread_mutex_lock(&s->m);
+    s->done = 1;
+    pthread_mutex_unlock(&s->m);
+    return NULL;
+}
+
+/* A stop begun while a reply waits waits for it: the client gets it whole. */
+static void a_stop_waits_for_a_waiting_reply(void **state)
+{
+    fx *x = *state;
+    int slow = connect_to(x->port);
+    send_get(slow, "/slow");
+    until_deferred(&x->h);
+    stopper st = {.http = x->http};
+    pthread_mutex_init(&st.m, NULL);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, stop_it, &st), 0);
+    nanosleep(&(struct timespec){0, 300000000}, NULL);
+    pthread_mutex_lock(&st.m);
+    assert_int_equal(st.done, 0); /* still waiting, past its grace */
+    pthread_mutex_unlock(&st.m);
+    release(&x->h);
+    char *r = read_all(slow);
+    assert_non_null(strstr(r, "\"said\":\"later\""));
+    free(r);
+    pthread_join(t, NULL);
+    assert_int_equal(st.done, 1);
+    pthread_mutex_destroy(&st.m);
+    x->http = NULL; /* stopped */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(a_waiting_reply_does_not_hold_up_the_worker, setup, teardown),
+        cmocka_unit_test_setup_teardown(an_answer_before_the_worker_lets_go_is_sent, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_stop_waits_for_a_waiting_reply, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
