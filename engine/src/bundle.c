@@ -1132,10 +1132,10 @@ void qk_bundle_keep_questions(qk_bundle *b)
 
 static size_t id_hash(const char *id)
 {
-    size_t h = 1469598103934665603u; /* FNV-1a */
+    uint64_t h = 1469598103934665603u; /* FNV-1a, 64-bit on every CPU */
     for (const unsigned char *p = (const unsigned char *)id; *p; p++)
         h = (h ^ *p) * 1099511628211u;
-    return h;
+    return (size_t)(h ^ (h >> 32)); /* both halves count where size_t is 32 bits */
 }
 
 static int kept_grow(qk_bundle *b)

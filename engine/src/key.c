@@ -42,10 +42,19 @@ static int compute_id(qk_key *k)
     return QK_OK;
 }
 
+/* The key's curve: a public accessor from mbedTLS 3.5 on (Debian 13's 3.6),
+ * where the group is a private field; 2.28 (Debian 12's) has the field. */
 static int is_p256(const qk_key *k)
 {
-    return mbedtls_pk_can_do(&k->pk, MBEDTLS_PK_ECKEY) &&
-           mbedtls_pk_ec(k->pk)->grp.id == MBEDTLS_ECP_DP_SECP256R1;
+    if (!mbedtls_pk_can_do(&k->pk, MBEDTLS_PK_ECKEY))
+        return 0;
+#if MBEDTLS_VERSION_NUMBER >= 0x03050000
+    return mbedtls_ecp_keypair_get_group_id(mbedtls_pk_ec(k->pk)) == MBEDTLS_ECP_DP_SECP256R1;
+#elif MBEDTLS_VERSION_NUMBER >= 0x03000000
+    return mbedtls_pk_ec(k->pk)->MBEDTLS_PRIVATE(grp).id == MBEDTLS_ECP_DP_SECP256R1;
+#else
+    return mbedtls_pk_ec(k->pk)->grp.id == MBEDTLS_ECP_DP_SECP256R1;
+#endif
 }
 
 int qk_key_generate(qk_key **out)
