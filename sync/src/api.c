@@ -666,29 +666,35 @@ static void h_events(call *c)
     if (!events)
         return fail(c, forbidden ? 403 : 400, forbidden ? "forbidden" : "bad_event", why);
     json_t *conflicts = json_array();
-    upload *u = c->srv->writer ? calloc(1, sizeof *u) : NULL;
-    if (u) {
-        *u = (upload){.events = events, .conflicts = conflicts, .lang = c->lang, .where = c->s->where};
-        snprintf(u->device, sizeof u->device, "%s", c->dev.id);
-        if (!(u->later = qk_http_defer(c->rq)) ||
-            qk__writer_submit(c->srv->writer, u->device, events, c->lang, &u->r, conflicts, u->err,
-                              sizeof u->err, upload_done, u) != QK_OK) {
-            if (u->later) { /* deferred: answered all the same */
-                qk_http_resp rs = {.status = 500, .fd = -1};
-                qk_http_error(&rs, 500, "server_error", "out of memory");
-                qk_http_answer(u->later, &rs);
-            } else {
-                fail(c, 500, "server_error", "out of memory");
+    qk_http_later *later = c->srv->writer ? qk_http_defer(c->rq) : NULL;
+    if (later) {
+        upload *u = calloc(1, sizeof *u);
+        if (u) {
+            *u = (upload){.later = later, .events = events, .conflicts = conflicts, .lang = c->lang,
+                          .where = c->s->where};
+            snprintf(u->device, sizeof u->device, "%s", c->dev.id);
+        }
+        if (!u || qk__writer_submit(c->srv->writer, u->device, events, c->lang, &u->r, conflicts, u->err,
+                                    sizeof u->err, upload_done, u) != QK_OK) {
+            qk_http_resp rs = {.status = 500, .fd = -1};
+            qk_http_error(&rs, 500, "server_error", "out of memory");
+            qk_http_answer(later, &rs);
+            if (u)
+                upload_free(u);
+            else {
+                json_decref(events);
+                json_decref(conflicts);
             }
-            upload_free(u);
         }
         return;
     }
+    /* Answered here (the server is stopping, or many replies wait): the
+     * worker waits for the writer, as a full queue's back-pressure. */
     qk_import_result r;
-    int rc = c->srv->writer ? QK_ENOMEM : qk__store_ingest(c->s, c->dev.id, NULL, events, &r, conflicts);
+    int rc = c->srv->writer ? qk__writer_ingest(c->srv->writer, c->dev.id, events, c->lang, &r, conflicts,
+                                                c->s->err, sizeof c->s->err)
+                            : qk__store_ingest(c->s, c->dev.id, NULL, events, &r, conflicts);
     json_decref(events);
-    if (rc == QK_ENOMEM && c->srv->writer)
-        snprintf(c->s->err, sizeof c->s->err, "out of memory");
     if (rc != QK_OK)
         fail_rc(c, rc);
     else

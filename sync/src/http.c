@@ -27,7 +27,9 @@ struct qk_http {
     qk_clock clock;
     pthread_mutex_t log_lock;
     atomic_int in_flight;
-    atomic_int waiting; /* deferred and not yet answered */
+    pthread_mutex_t defer_lock; /* waiting and stopping, for qk_http_defer */
+    int waiting;                /* deferred and not yet answered */
+    int stopping;               /* qk_http_stop has begun: no more deferring */
     MHD_socket quiesced;
 };
 
@@ -339,6 +341,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         rq.later = p;
         s->handler(s->ctx, &rq, &rs);
         if (p->deferred) {
+            free(p->buf); /* the handler has read it; a waiting batch holds only its parse */
+            p->buf = NULL;
             free(rs.body); /* the answer is what counts */
             rs = (qk_http_resp){.status = 500, .fd = -1};
             snprintf(p->who, sizeof p->who, "%s", rq.who);
@@ -374,9 +378,25 @@ qk_http_later *qk_http_defer(qk_http_req *req)
     pending *p = req->later;
     if (!p || p->deferred)
         return NULL;
+    qk_http *s = p->srv;
+    pthread_mutex_lock(&s->defer_lock);
+    /* a stop waits only for the deferrals made before it began; and
+     * replies waiting are bounded (each holds a parsed batch) */
+    int ok = !s->stopping && s->waiting < QK_HTTP_DEFER_MAX;
+    s->waiting += ok;
+    pthread_mutex_unlock(&s->defer_lock);
+    if (!ok)
+        return NULL;
     p->deferred = 1;
-    atomic_fetch_add(&p->srv->waiting, 1);
     return (qk_http_later *)p;
+}
+
+static int deferred_now(qk_http *s)
+{
+    pthread_mutex_lock(&s->defer_lock);
+    int n = s->waiting;
+    pthread_mutex_unlock(&s->defer_lock);
+    return n;
 }
 
 void qk_http_answer(qk_http_later *l, qk_http_resp *resp)
@@ -394,7 +414,10 @@ void qk_http_answer(qk_http_later *l, qk_http_resp *resp)
         MHD_resume_connection(p->conn);
     }
     pthread_mutex_unlock(&p->m);
-    atomic_fetch_sub(&s->waiting, 1);
+    /* the last touch of s: a stop waiting for this may free it next */
+    pthread_mutex_lock(&s->defer_lock);
+    s->waiting--;
+    pthread_mutex_unlock(&s->defer_lock);
 }
 
 static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -406,7 +429,11 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
     pending *p = *con_cls;
     if (p) {
         free(p->buf);
-        free(p->answer.body);
+        free(p->answer.body); /* an answer never sent (the client left) */
+        if (p->answer.fd >= 0)
+            close(p->answer.fd);
+        if (p->answer.read && p->answer.read_free)
+            p->answer.read_free(p->answer.read_arg);
         pthread_mutex_destroy(&p->m);
         free(p);
         *con_cls = NULL;
@@ -450,6 +477,7 @@ qk_http *qk_http_start(const qk_http_opts *o, qk_http_handler h, qk_http_limit l
     s->clock = o->clock ? *o->clock : sys;
     s->quiesced = MHD_INVALID_SOCKET;
     pthread_mutex_init(&s->log_lock, NULL);
+    pthread_mutex_init(&s->defer_lock, NULL);
     /* MHD_USE_AUTO: epoll where there is one (select(), with its limit of
      * 1024 descriptors, elsewhere). */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_AUTO |
@@ -482,6 +510,7 @@ qk_http *qk_http_start(const qk_http_opts *o, qk_http_handler h, qk_http_limit l
         snprintf(msg, n, "cannot listen on %s port %u (%s)", addr, o->port,
                  errno ? strerror(errno) : tls ? "check the certificate and key" : "?");
         pthread_mutex_destroy(&s->log_lock);
+        pthread_mutex_destroy(&s->defer_lock);
         free(s);
         return NULL;
     }
@@ -503,12 +532,17 @@ void qk_http_stop(qk_http *s, int grace_ms)
         return;
     /* Stop accepting, let the requests in flight finish, then stop. */
     s->quiesced = MHD_quiesce_daemon(s->d);
+    /* connections kept alive may still send requests: from here on they
+     * are answered in their worker thread, never deferred */
+    pthread_mutex_lock(&s->defer_lock);
+    s->stopping = 1;
+    pthread_mutex_unlock(&s->defer_lock);
     /* A deferred request is waited for however long its answer takes (its
      * batch is in the writer's queue, which runs until after this), and
      * then a moment for the answer to go out: libmicrohttpd must not stop
      * with a connection suspended. */
     for (int waited = 0, answered_for = 0;; waited += 10) {
-        int deferred = atomic_load(&s->waiting) > 0, busy = atomic_load(&s->in_flight) > 0;
+        int deferred = deferred_now(s) > 0, busy = atomic_load(&s->in_flight) > 0;
         if (!deferred && (!busy || (waited >= grace_ms && answered_for >= 200)))
             break;
         answered_for = deferred ? 0 : answered_for + 10;
@@ -519,5 +553,6 @@ void qk_http_stop(qk_http *s, int grace_ms)
     if (s->quiesced != MHD_INVALID_SOCKET)
         close(s->quiesced);
     pthread_mutex_destroy(&s->log_lock);
+    pthread_mutex_destroy(&s->defer_lock);
     free(s);
 }

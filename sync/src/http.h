@@ -84,7 +84,10 @@ void qk_http_stop(qk_http *s, int grace_ms);
  * body and file taken over), exactly once per token; the request is logged
  * then. The server's stop waits for every deferred request's answer. */
 typedef struct qk_http_later qk_http_later;
+/* NULL when the request cannot wait (the server is stopping, or
+ * QK_HTTP_DEFER_MAX replies wait already): answer it in the handler. */
 qk_http_later *qk_http_defer(qk_http_req *req);
+#define QK_HTTP_DEFER_MAX 32
 void qk_http_answer(qk_http_later *l, qk_http_resp *resp);
 
 const char *qk_http_header(const qk_http_req *r, const char *name);

@@ -968,11 +968,12 @@ static int roster_query(sqlite3 *db, const backend *be, const char *branch, cons
 }
 
 /* The first day the members' last days need the roll-ups to reach back to
- * (INT64_MAX: none before the period's; INT64_MIN when it cannot tell). */
-static int64_t last_days_reach(sqlite3 *db, const backend *be, const char *branch, int64_t lo)
+ * (INT64_MAX: none before the period's); -1 when it cannot tell (no
+ * stat_last yet: roll-ups of a binary before it). */
+static int last_days_reach(sqlite3 *db, const backend *be, const char *branch, int64_t lo, int64_t *day)
 {
-    int64_t day = INT64_MIN;
-    return roster_query(db, be, branch, sql_reach, lo, &day) == 0 ? day : INT64_MIN;
+    *day = INT64_MIN;
+    return roster_query(db, be, branch, sql_reach, lo, day);
 }
 
 static int shows_last_days(const qk_stats_query *q)
@@ -986,11 +987,14 @@ static int note_last_days(sqlite3 *db, const backend *be, const qk__write_turn *
                           char *msg, size_t n)
 {
     int64_t any = 0, lo = state_of(db, "events_lo", 0);
-    if (lo <= 0 || roster_query(db, be, branch, sql_dayless_any, lo, &any) != 0 || any != 1)
+    if (lo <= 0 || (roster_query(db, be, branch, sql_dayless_any, lo, &any) == 0 && any != 1))
         return QK_OK; /* the roll-ups hold every event; or none to note */
     if (turn)
         turn->take(turn->arg);
     int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+    /* (roll-ups made before stat_last have none yet) */
+    if (rc == 0 && sqlite3_exec(db, rollup_schema, NULL, NULL, NULL) != SQLITE_OK)
+        rc = -1;
     if (rc == 0) { /* the range as it is now, inside the transaction */
         lo = state_of(db, "events_lo", 0);
         rc = roster_query(db, be, branch, sql_note_last, lo, NULL);
@@ -1016,7 +1020,8 @@ static int refresh_last_days(sqlite3 *db, const backend *be, const qk__write_tur
         int64_t lo = state_of(db, "events_lo", 0);
         if (rc != QK_OK || lo <= 0)
             return rc;
-        window w = {REFRESH_CHUNK, SPAN_SHIFT, last_days_reach(db, be, branch, lo)};
+        window w = {REFRESH_CHUNK, SPAN_SHIFT, INT64_MIN};
+        last_days_reach(db, be, branch, lo, &w.from_day); /* INT64_MIN when unknown: every event */
         if (w.from_day == INT64_MAX || needed_above(db, lo, w.from_day) >= lo)
             return QK_OK;
         /* a member's later day found may need older spans again: asked anew */
@@ -1118,10 +1123,11 @@ int qk_stats_local_pending(const char *progress_path, const qk_stats_query *q, i
     /* and the older ones the period reaches back to */
     int64_t lo = current ? state_of(db, "events_lo", 0) : 0;
     int64_t from_day = q->from_day;
-    if (lo > 0 && shows_last_days(q)) { /* as far as is known now */
-        int64_t reach = last_days_reach(db, &local_backend, NULL, lo);
+    int64_t reach = 0;
+    /* as far as is known now (no stat_last yet: its notes are made from
+     * each member's own events, not by taking older ones in) */
+    if (lo > 0 && shows_last_days(q) && last_days_reach(db, &local_backend, NULL, lo, &reach) == 0)
         from_day = reach < from_day ? reach : from_day;
-    }
     *events += lo - needed_above(db, lo, from_day);
     sqlite3_close(db);
     return QK_OK;

@@ -930,6 +930,19 @@ static void the_last_days_take_in_no_more_than_they_need(void **state)
         free(whole);
         build_for(f->path, 5, 1, may.from_day);
     }
+    /* roll-ups made by the binary before stat_last (the same version):
+     * it is made on the first such query, still without the older events */
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "DROP TABLE stat_last", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(qk_stats_local_pending(f->path, &may, &for_members, msg, sizeof msg), QK_OK);
+    assert_int_equal(for_members, 0);
+    json_t *t = run(f, QK_STATS_MEMBERS, "2026-05-01", "2026-05-31");
+    assert_string_equal(sval(row(t, 0), 11), "2026-03-06");
+    json_decref(t);
+    assert_int_equal(qk_stats_local_pending(f->path, &march, &after, msg, sizeof msg), QK_OK);
+    assert_int_equal(after, before);
 }
 
 /* The pass reads payloads itself and asks SQLite's json_extract about
