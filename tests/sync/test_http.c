@@ -154,6 +154,25 @@ static char *read_all(int fd)
     return buf;
 }
 
+/* A reply's text has its status line and says `said`. */
+static void assert_reply(const char *r, const char *status, const char *said)
+{
+    char want[96];
+    snprintf(want, sizeof want, "\"said\":\"%s\"", said);
+    assert_non_null(strstr(r, status));
+    assert_non_null(strstr(r, want));
+}
+
+/* A request on a connection of its own, and its whole reply checked. */
+static void get_expect(unsigned port, const char *path, const char *status, const char *said)
+{
+    int fd = connect_to(port);
+    send_get(fd, path);
+    char *r = read_all(fd);
+    assert_reply(r, status, said);
+    free(r);
+}
+
 typedef struct fx {
     held h;
     qk_http *http;
@@ -233,17 +252,11 @@ static void a_waiting_reply_does_not_hold_up_the_worker(void **state)
     int slow = connect_to(x->port);
     send_get(slow, "/slow");
     until_deferred(&x->h);
-    int fast = connect_to(x->port);
-    send_get(fast, "/fast");
-    char *r = read_all(fast);
-    assert_non_null(strstr(r, "200 OK"));
-    assert_non_null(strstr(r, "\"said\":\"fast\""));
-    free(r);
+    get_expect(x->port, "/fast", "200 OK", "fast");
     assert_false(readable(slow, 100)); /* still waiting */
     release(&x->h);
-    r = read_all(slow);
-    assert_non_null(strstr(r, "200 OK"));
-    assert_non_null(strstr(r, "\"said\":\"later\""));
+    char *r = read_all(slow);
+    assert_reply(r, "200 OK", "later");
     assert_non_null(strstr(r, "Cache-Control: no-store"));
     free(r);
     /* logged when sent, with who the handler said it was */
@@ -260,14 +273,8 @@ static void a_waiting_reply_does_not_hold_up_the_worker(void **state)
 static void an_answer_before_the_worker_lets_go_is_sent(void **state)
 {
     fx *x = *state;
-    for (int i = 0; i < 3; i++) {
-        int fd = connect_to(x->port);
-        send_get(fd, "/at-once");
-        char *r = read_all(fd);
-        assert_non_null(strstr(r, "201 Created"));
-        assert_non_null(strstr(r, "\"said\":\"at once\""));
-        free(r);
-    }
+    for (int i = 0; i < 3; i++)
+        get_expect(x->port, "/at-once", "201 Created", "at once");
 }
 
 typedef struct stopper {
@@ -303,7 +310,7 @@ static void a_stop_waits_for_a_waiting_reply(void **state)
     pthread_mutex_unlock(&st.m);
     release(&x->h);
     char *r = read_all(slow);
-    assert_non_null(strstr(r, "\"said\":\"later\""));
+    assert_reply(r, "200 OK", "later");
     free(r);
     pthread_join(t, NULL);
     assert_int_equal(st.done, 1);
@@ -324,11 +331,7 @@ static void a_client_gone_while_its_reply_waits(void **state)
     release(&x->h);
     pthread_join(x->h.thread, NULL);
     x->h.started = 0;
-    int fd = connect_to(x->port);
-    send_get(fd, "/fast");
-    char *r = read_all(fd);
-    assert_non_null(strstr(r, "\"said\":\"fast\""));
-    free(r);
+    get_expect(x->port, "/fast", "200 OK", "fast");
 }
 
 /* Replies waiting are bounded: past QK_HTTP_DEFER_MAX the handler answers
@@ -349,15 +352,11 @@ static void waiting_replies_are_bounded(void **state)
             break;
         nanosleep(&(struct timespec){0, 10000000}, NULL);
     }
-    int extra = connect_to(x->port);
-    send_get(extra, "/held");
-    char *r = read_all(extra);
-    assert_non_null(strstr(r, "\"said\":\"not deferred\""));
-    free(r);
+    get_expect(x->port, "/held", "200 OK", "not deferred");
     release(&x->h);
     for (int i = 0; i < QK_HTTP_DEFER_MAX; i++) {
-        r = read_all(fds[i]);
-        assert_non_null(strstr(r, "\"said\":\"held\""));
+        char *r = read_all(fds[i]);
+        assert_reply(r, "200 OK", "held");
         free(r);
     }
 }
