@@ -226,7 +226,7 @@ int main(int argc, char **argv)
     if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         printf("usage: bench_stats [SMALL] [LARGE]\n"
                "  statistics query times on progress files of SMALL (default 100000) and\n"
-               "  LARGE (default 5000000) generated events; about 4 minutes at the defaults.\n"
+               "  LARGE (default 5000000) generated events; about 5 minutes at the defaults.\n"
                "  QK_BENCH_KEEP=1 keeps the files.\n");
         return 0;
     }
