@@ -256,6 +256,15 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, qk_http_resp *rs)
     return ok;
 }
 
+/* Moves a reply: to takes from's body, file and reader, from keeps none. */
+static void move_resp(qk_http_resp *to, qk_http_resp *from)
+{
+    *to = *from;
+    from->body = NULL;
+    from->fd = -1;
+    from->read = NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
@@ -323,12 +332,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         /* resumed: the answer is here */
         pthread_mutex_lock(&p->m);
         int answered = p->answered;
-        if (answered) {
-            rs = p->answer;
-            p->answer.body = NULL;
-            p->answer.fd = -1;
-            p->answer.read = NULL;
-        }
+        if (answered)
+            move_resp(&rs, &p->answer);
         pthread_mutex_unlock(&p->m);
         if (!answered)
             return MHD_YES;
@@ -353,10 +358,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 pthread_mutex_unlock(&p->m);
                 return MHD_YES;
             }
-            rs = p->answer; /* answered before it could be suspended */
-            p->answer.body = NULL;
-            p->answer.fd = -1;
-            p->answer.read = NULL;
+            move_resp(&rs, &p->answer); /* answered before it could be suspended */
             pthread_mutex_unlock(&p->m);
         }
     }
@@ -404,10 +406,7 @@ void qk_http_answer(qk_http_later *l, qk_http_resp *resp)
     pending *p = (pending *)l;
     qk_http *s = p->srv;
     pthread_mutex_lock(&p->m);
-    p->answer = *resp;
-    resp->body = NULL;
-    resp->fd = -1;
-    resp->read = NULL;
+    move_resp(&p->answer, resp);
     p->answered = 1;
     if (p->suspended) {
         p->suspended = 0;

@@ -496,19 +496,30 @@ static void whole_months(int64_t from, int64_t to, int64_t *m1, int64_t *m2, int
     }
 }
 
+/* Prepares a query made of a backend's prefix (its roster and the like)
+ * and a body; SQLite's result code (SQLITE_NOMEM for the text itself). */
+static int prepare_after(sqlite3 *db, const char *prefix, const char *body, sqlite3_stmt **st)
+{
+    size_t len = strlen(prefix) + strlen(body) + 1;
+    char *sql = malloc(len);
+    *st = NULL;
+    if (!sql)
+        return SQLITE_NOMEM;
+    snprintf(sql, len, "%s%s", prefix, body);
+    int rc = sqlite3_prepare_v2(db, sql, -1, st, NULL);
+    free(sql);
+    return rc;
+}
+
 /* Runs a subject's query with the period bound as ?1 and ?2 (Beijing day
  * numbers, inclusive); each result row becomes an array. */
 static int rows(sqlite3 *db, const char *prefix, const char *body, const qk_stats_query *q,
                 const char *branch, qk_lang lang, json_t *out, char *msg, size_t n)
 {
     sqlite3_stmt *st = NULL;
-    size_t len = strlen(prefix) + strlen(body) + 1;
-    char *sql = malloc(len);
-    if (!sql)
+    int prc = prepare_after(db, prefix, body, &st);
+    if (prc == SQLITE_NOMEM)
         return QK_ENOMEM;
-    snprintf(sql, len, "%s%s", prefix, body);
-    int prc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-    free(sql);
     if (prc != SQLITE_OK) {
         snprintf(msg, n, "stats: %s", sqlite3_errmsg(db));
         return QK_EIO;
@@ -560,11 +571,13 @@ static int rows(sqlite3 *db, const char *prefix, const char *body, const qk_stat
 
 /* The period's rows of members on the roster. */
 #define IN_PERIOD "day BETWEEN ?1 AND ?2 AND member_id IN (SELECT id FROM roster)"
-/* The last day a member was active, ever. */
+/* A member's last day of activity in the roll-ups' days (NULL: none). */
+#define HELD_LAST(m) "(SELECT max(s.day) FROM stat_day s WHERE s.member_id = " m " AND s.acts > 0)"
+/* The last day a member was active, ever: the roll-ups' or the one noted
+ * below their range (stat_last). */
 #define LAST(m)                                                                                    \
-    "(SELECT date(max(d) * 86400, 'unixepoch') FROM (SELECT max(s.day) AS d FROM stat_day s"      \
-    " WHERE s.member_id = " m " AND s.acts > 0 UNION ALL SELECT l.day FROM stat_last l"            \
-    " WHERE l.member_id = " m "))"
+    "(SELECT date(max(d) * 86400, 'unixepoch') FROM (SELECT " HELD_LAST(m) " AS d"                \
+    " UNION ALL SELECT l.day FROM stat_last l WHERE l.member_id = " m "))"
 
 static const char sql_participation[] =
     "d AS (SELECT member_id FROM stat_day WHERE acts > 0 AND " IN_PERIOD "),"
@@ -938,22 +951,16 @@ static const char sql_note_last[] =
     " INSERT INTO stat_last(member_id, day) SELECT id, day FROM noted WHERE true";
 /* the earliest last day over members with days and no note */
 static const char sql_reach[] =
-    "one AS (SELECT 1) SELECT min((SELECT max(s.day) FROM stat_day s WHERE s.member_id = m.id"
-    " AND s.acts > 0)) FROM roster m WHERE NOT EXISTS (SELECT 1 FROM stat_last l WHERE l.member_id = m.id)";
+    "one AS (SELECT 1) SELECT min(" HELD_LAST("m.id") ") FROM roster m"
+    " WHERE NOT EXISTS (SELECT 1 FROM stat_last l WHERE l.member_id = m.id)";
 
 /* Runs a roster query (the backend's prefix, then body; ?1 lo, ?6 the
  * branch): its first column as *v (INT64_MAX for NULL). 0, or -1. */
 static int roster_query(sqlite3 *db, const backend *be, const char *branch, const char *body, int64_t lo,
                         int64_t *v)
 {
-    size_t len = strlen(be->prefix) + strlen(body) + 1;
-    char *sql = malloc(len);
     sqlite3_stmt *st = NULL;
-    if (!sql)
-        return -1;
-    snprintf(sql, len, "%s%s", be->prefix, body);
-    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK ? 0 : -1;
-    free(sql);
+    int rc = prepare_after(db, be->prefix, body, &st) == SQLITE_OK ? 0 : -1;
     if (rc == 0) {
         sqlite3_bind_int64(st, 1, lo);
         if (branch && sqlite3_bind_parameter_count(st) >= 6)

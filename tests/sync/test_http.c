@@ -230,18 +230,40 @@ static int teardown(void **state)
     return 0;
 }
 
+/* 1 once met(arg) holds, checked every 10 ms for up to ms; else 0. */
+static int wait_until(int (*met)(void *), void *arg, int ms)
+{
+    for (int waited = 0; waited < ms; waited += 10) {
+        if (met(arg))
+            return 1;
+        nanosleep(&(struct timespec){0, 10000000}, NULL);
+    }
+    return met(arg);
+}
+
+static int slow_deferred(void *arg)
+{
+    held *h = arg;
+    pthread_mutex_lock(&h->m);
+    int d = h->later != NULL;
+    pthread_mutex_unlock(&h->m);
+    return d;
+}
+
+static int all_held(void *arg)
+{
+    held *h = arg;
+    pthread_mutex_lock(&h->m);
+    int n = h->n_many;
+    pthread_mutex_unlock(&h->m);
+    return n == QK_HTTP_DEFER_MAX;
+}
+
 /* Waits until the /slow request has been deferred. */
 static void until_deferred(held *h)
 {
-    for (int i = 0; i < 1000; i++) {
-        pthread_mutex_lock(&h->m);
-        int d = h->later != NULL;
-        pthread_mutex_unlock(&h->m);
-        if (d)
-            return;
-        nanosleep(&(struct timespec){0, 10000000}, NULL);
-    }
-    fail_msg("the slow request never reached the handler");
+    if (!wait_until(slow_deferred, h, 10000))
+        fail_msg("the slow request never reached the handler");
 }
 
 /* With one worker thread: while /slow waits for its answer, /fast on
@@ -293,6 +315,15 @@ static void *stop_it(void *arg)
     return NULL;
 }
 
+static int stopped(void *arg)
+{
+    stopper *st = arg;
+    pthread_mutex_lock(&st->m);
+    int done = st->done;
+    pthread_mutex_unlock(&st->m);
+    return done;
+}
+
 /* A stop begun while a reply waits waits for it: the client gets it whole. */
 static void a_stop_waits_for_a_waiting_reply(void **state)
 {
@@ -327,7 +358,6 @@ static void a_client_gone_while_its_reply_waits(void **state)
     send_get(slow, "/slow");
     until_deferred(&x->h);
     close(slow);
-    nanosleep(&(struct timespec){0, 50000000}, NULL);
     release(&x->h);
     pthread_join(x->h.thread, NULL);
     x->h.started = 0;
@@ -344,14 +374,7 @@ static void waiting_replies_are_bounded(void **state)
         fds[i] = connect_to(x->port);
         send_get(fds[i], "/held");
     }
-    for (int i = 0; i < 1000; i++) { /* all of them deferred */
-        pthread_mutex_lock(&x->h.m);
-        int n = x->h.n_many;
-        pthread_mutex_unlock(&x->h.m);
-        if (n == QK_HTTP_DEFER_MAX)
-            break;
-        nanosleep(&(struct timespec){0, 10000000}, NULL);
-    }
+    assert_true(wait_until(all_held, &x->h, 10000)); /* all of them deferred */
     get_expect(x->port, "/held", "200 OK", "not deferred");
     release(&x->h);
     for (int i = 0; i < QK_HTTP_DEFER_MAX; i++) {
@@ -361,10 +384,16 @@ static void waiting_replies_are_bounded(void **state)
     }
 }
 
-static atomic_int sending;
+static atomic_int sending, replies;
+
+static int some_replies(void *arg)
+{
+    (void)arg;
+    return atomic_load(&replies) >= 20;
+}
 
 /* Keep-alive requests for /quick, one after another, until told to stop or
- * the server goes away; *n counts the replies. */
+ * the server goes away; replies counts what came back. */
 static void *keep_asking(void *arg)
 {
     fx *x = arg;
@@ -392,6 +421,7 @@ static void *keep_asking(void *arg)
                 want = (size_t)(end - buf) + 4 + strtoul(cl + 16, NULL, 10);
             }
         }
+        atomic_fetch_add(&replies, 1);
     }
 out:
     close(fd);
@@ -406,21 +436,16 @@ static void a_stop_amid_kept_alive_requests(void **state)
 {
     fx *x = *state;
     atomic_store(&sending, 1);
+    atomic_store(&replies, 0);
     pthread_t t[4];
     for (int i = 0; i < 4; i++)
         assert_int_equal(pthread_create(&t[i], NULL, keep_asking, x), 0);
-    nanosleep(&(struct timespec){0, 300000000}, NULL);
+    assert_true(wait_until(some_replies, NULL, 10000)); /* the clients are going */
     stopper st = {.http = x->http};
     pthread_mutex_init(&st.m, NULL);
     pthread_t s;
     assert_int_equal(pthread_create(&s, NULL, stop_it, &st), 0);
-    int done = 0;
-    for (int i = 0; i < 300 && !done; i++) { /* up to 3 s; the grace is 50 ms */
-        nanosleep(&(struct timespec){0, 10000000}, NULL);
-        pthread_mutex_lock(&st.m);
-        done = st.done;
-        pthread_mutex_unlock(&st.m);
-    }
+    int done = wait_until(stopped, &st, 3000); /* the grace is 50 ms */
     int still = atomic_load(&sending);
     atomic_store(&sending, 0);
     pthread_join(s, NULL);
