@@ -11,7 +11,10 @@ PKGS=(
     libzip-dev libexpat1-dev python3-openpyxl libreoffice-calc-nogui
     libcmocka-dev sqlite3 python3 util-linux
     libjs-chart.js chromium fonts-noto-cjk
+    emscripten tcl
 )
+# emscripten and tcl: the WebAssembly build (scripts/wasm-build.sh; tcl makes
+# SQLite's amalgamation from its Debian source package).
 # A 32-bit C library for the calendar's 32-bit check (tests/engine/calendar_32bit.sh).
 [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ] && PKGS+=(gcc-multilib)
 # --bench: what tests/bench/bench_auth.sh runs beside the server (wrk, nginx).

@@ -644,6 +644,12 @@ int qk_bundle_open_trusted(qk_bundle **out, const char *path, qk_key *const *tru
                            const char *record, qk_lang lang)
 {
     int64_t began_ms = qk_clock_real_ms(); /* file times are real times, whatever the clock */
+#ifdef __EMSCRIPTEN__
+    /* In WebAssembly the files are emscripten's: one time stamp stands for
+     * the modification and the change time, and utime() sets both, so the
+     * ctime the record rests on proves nothing. Every open verifies in full. */
+    record = NULL;
+#endif
     qk__verified now, seen, again;
     memset(&now, 0, sizeof now);
     memset(&seen, 0, sizeof seen);

@@ -7,9 +7,7 @@
 #include <unistd.h>
 
 #include "support.h"
-#include "qk_server.h"
-#include "../../sync/src/store.h"
-#include "../../sync/src/sync_msg.h"
+#include "support_internal.h"
 
 char *qkt_tmpdir(void)
 {
@@ -115,7 +113,7 @@ static void add_choice(qk_bundle_writer *w, const char *id, const char *theme, q
     assert_int_equal(qk_bundle_writer_question(w, &q), QK_OK);
 }
 
-static void build_fixture(const char *path, const qk_key *key)
+void qkt__build_fixture(const char *path, const qk_key *key)
 {
     qk_bundle_writer *w = NULL;
     assert_int_equal(qk_bundle_writer_open(&w, path, QK_LANG_EN), QK_OK);
@@ -170,55 +168,7 @@ static void build_fixture(const char *path, const qk_key *key)
 
 void qkt_build_fixture(const char *path)
 {
-    build_fixture(path, NULL);
-}
-
-size_t qkt_publish_fixture(qk_store *s, const char *dir)
-{
-    char *pub = qkt_path(dir, "publish"), *trust = qkt_path(pub, "trust");
-    char *kp = qkt_path(trust, "publisher.pub"), *file = qkt_path(pub, "fixture.qkb");
-    mkdir(pub, 0700);
-    mkdir(trust, 0700);
-    qk_key *key = NULL;
-    char msg[256];
-    assert_int_equal(qk_key_generate(&key), QK_OK);
-    unlink(kp);
-    assert_int_equal(qk_key_write(key, NULL, kp, QK_LANG_EN, msg, sizeof msg), QK_OK);
-    unlink(file);
-    build_fixture(file, key);
-    qk_published p;
-    int rc = qk_admin_bundle_publish(s, file, trust, "test", &p);
-    if (rc != QK_OK)
-        fail_msg("publish: %s", qk_store_errmsg(s));
-    qk_key_free(key);
-    free(pub), free(trust), free(kp), free(file);
-    return p.rescored;
-}
-
-int qkt_publish_file(qk_store *s, const char *file)
-{
-    char *data = NULL;
-    size_t len = 0;
-    qk_bundle *b = NULL;
-    int rc = qk__read_file(file, QK_BUNDLE_MAX_BYTES, &data, &len);
-    if (rc == QK_OK)
-        rc = qk_bundle_open_memory(&b, data, len, file, 0, QK_LANG_EN);
-    qk_published p;
-    memset(&p, 0, sizeof p);
-    if (rc == QK_OK) {
-        const qk_bundle_info *i = qk_bundle_info_get(b);
-        snprintf(p.id, sizeof p.id, "%s", i->id);
-        snprintf(p.version, sizeof p.version, "%s", i->version);
-        snprintf(p.title, sizeof p.title, "%s", i->title);
-        snprintf(p.key_id, sizeof p.key_id, "%s", i->publisher_key_id);
-        snprintf(p.by, sizeof p.by, "bench");
-        qk_sha256_hex(p.sha256, data, len);
-        p.size = (int64_t)len;
-        rc = s->ops->bundle_put(s, &p, data, len);
-    }
-    qk_bundle_close(b);
-    free(data);
-    return rc;
+    qkt__build_fixture(path, NULL);
 }
 
 void qkt_open(const char *dir, qk_engine **e, qk_bundle **b)
@@ -231,64 +181,6 @@ void qkt_open(const char *dir, qk_engine **e, qk_bundle **b)
     assert_int_equal(qk_engine_open(e, pp, QK_LANG_EN), QK_OK);
     free(bp);
     free(pp);
-}
-
-static void parsed_diag(const qk_diag *d, void *payload)
-{
-    qkt_parsed *p = payload;
-    if (d->level == QK_DIAG_ERROR)
-        p->errors++;
-    else
-        p->warnings++;
-    if (p->diag_len < sizeof p->diags)
-        p->diag_len += (size_t)snprintf(p->diags + p->diag_len, sizeof p->diags - p->diag_len,
-                                        "%d: %s: %s\n", d->line,
-                                        d->level == QK_DIAG_ERROR ? "error" : "warning", d->message);
-}
-
-static int parsed_add(const qk_question *q, int line, void *payload)
-{
-    qkt_parsed *p = payload;
-    if (p->n == sizeof p->q / sizeof p->q[0])
-        return QK_ELIMIT;
-    qkt_q *o = &p->q[p->n++];
-    memset(o, 0, sizeof *o);
-    snprintf(o->id, sizeof o->id, "%s", q->id);
-    snprintf(o->theme, sizeof o->theme, "%s", q->theme ? q->theme : "");
-    snprintf(o->stem, sizeof o->stem, "%s", q->stem);
-    snprintf(o->explanation, sizeof o->explanation, "%s", q->explanation ? q->explanation : "");
-    size_t len = 0;
-    for (size_t i = 0; i < q->n_options; i++)
-        len += (size_t)snprintf(o->options + len, sizeof o->options - len, "%s%s", i ? "|" : "",
-                                q->options[i].text);
-    char *ans = NULL;
-    if (qk_question_answer_text(&ans, q, NULL, QK_LANG_ZH) == QK_OK)
-        snprintf(o->answer, sizeof o->answer, "%s", ans);
-    free(ans);
-    o->type = q->type;
-    o->scoring = q->scoring;
-    o->points = q->points;
-    o->difficulty = q->difficulty;
-    o->n_tags = q->n_tags;
-    o->line = line;
-    return QK_OK;
-}
-
-void qkt_parse(qk_source_format fmt, const char *text, qkt_parsed *out)
-{
-    memset(out, 0, sizeof *out);
-    qk_content_parse(fmt, "t", text, strlen(text), "默认", QK_LANG_EN, parsed_diag, out, parsed_add,
-                     out);
-}
-
-const qkt_q *qkt_find(const qkt_parsed *p, const char *id)
-{
-    for (size_t i = 0; i < p->n; i++) {
-        if (strcmp(p->q[i].id, id) == 0)
-            return &p->q[i];
-    }
-    fail_msg("no question %s; diagnostics:\n%s", id, p->diags);
-    return NULL;
 }
 
 int qkt_fx_setup(void **state)
@@ -312,20 +204,4 @@ int qkt_fx_teardown(void **state)
     free(f->dir);
     free(f);
     return 0;
-}
-
-int qkt_enrol(qk_store *s, const char *code, const char *device_id, const char *name,
-              const qk_key *key, char token[65], char branch[65])
-{
-    char *pem = NULL;
-    assert_int_equal(qk_key_public_pem(key, &pem), QK_OK);
-    unsigned char digest[32], sig[QK_KEY_SIG_MAX];
-    size_t sl = 0;
-    qk__enrol_digest(digest, code, device_id, pem);
-    assert_int_equal(qk_key_sign(key, digest, sig, &sl), QK_OK);
-    char proof[2 * QK_KEY_SIG_MAX + 1];
-    qk__hex(proof, sig, sl);
-    int rc = qk_enrol(s, code, device_id, name, pem, proof, token, branch);
-    free(pem);
-    return rc;
 }

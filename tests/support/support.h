@@ -56,6 +56,8 @@ void qkt_build_fixture(const char *path);
 /* Opens the fixture (building it first) and an engine in dir. */
 void qkt_open(const char *dir, qk_engine **e, qk_bundle **b);
 
+#ifndef QKT_ENGINE_ONLY
+/* --- the server's store and the importers (support_full.c) --- */
 typedef struct qk_store qk_store;
 /* Publishes the fixture on the server's store as a leader does: signed by a
  * new key its trust folder holds (in dir/publish). Returns how many waiting
@@ -92,5 +94,6 @@ typedef struct qkt_parsed {
 void qkt_parse(qk_source_format fmt, const char *text, qkt_parsed *out);
 /* The parsed question with this id, or fails the test. */
 const qkt_q *qkt_find(const qkt_parsed *p, const char *id);
+#endif /* QKT_ENGINE_ONLY */
 
 #endif

@@ -89,7 +89,9 @@ int qk_bundle_check_signature(qk_bundle *b, qk_key *const *trusted, size_t n);
  * trusted keys and the progress file as well, so keep the record, the
  * bundles and the trusted keys in one folder writable by the app alone, and
  * pass NULL for a file brought in from elsewhere (a USB stick, a download):
- * that is verified in full every time. */
+ * that is verified in full every time. In a WebAssembly build the record is
+ * not used (emscripten's files have no change time of their own): every open
+ * verifies in full. */
 int qk_bundle_open_trusted(qk_bundle **out, const char *path, qk_key *const *trusted, size_t n,
                            const char *record, qk_lang lang);
 /* Key id that signed the bundle, or "" when unsigned; owned by the bundle. */

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The WebAssembly build of the engine, from one command (docs/wasm.md).
+#
+# usage: scripts/wasm-build.sh [test]      (test: also run its suites under node)
+#
+# 1. scripts/wasm-deps.sh builds SQLite, mbedTLS, utf8proc, jansson and cmocka
+#    for wasm from Debian's source packages into build-wasm/deps/prefix;
+# 2. Debian's emscripten builds the engine (QK_ENGINE_ONLY, forced for wasm)
+#    and its test suites into build-wasm;
+# 3. with "test", ctest runs each suite as a wasm program under node, on the
+#    real file system.
+# Needs the packages scripts/install-deps.sh installs (emscripten, tcl among them).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+build="${QK_WASM_BUILD:-$root/build-wasm}"
+export NODE_PATH="${NODE_PATH:-/usr/share/nodejs}"
+case "${1:-}" in
+"" | test) ;;
+-h | --help)
+    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+    exit 0
+    ;;
+*)
+    echo "wasm-build: unknown argument '$1' (usage: scripts/wasm-build.sh [test])" >&2
+    exit 2
+    ;;
+esac
+bash "$root/scripts/wasm-deps.sh" "$build/deps"
+echo "wasm-build: configuring $build"
+emcmake cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release \
+    "-DQK_WASM_PREFIX=$build/deps/prefix" "-DCMAKE_CROSSCOMPILING_EMULATOR=$(command -v node)" \
+    >"$build/configure.log" 2>&1 || {
+    cat "$build/configure.log" >&2
+    exit 1
+}
+echo "wasm-build: building"
+cmake --build "$build" -j"$(nproc)"
+if [ "${1:-}" = test ]; then
+    (cd "$build" && ctest -j"$(nproc)" --output-on-failure)
+fi
