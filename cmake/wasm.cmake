@@ -13,7 +13,9 @@ set(ENV{PKG_CONFIG_LIBDIR} "${QK_WASM_PREFIX}/lib/pkgconfig")
 set(ENV{PKG_CONFIG_PATH} "")
 # cmocka.h declares uintptr_t itself (as unsigned int) unless told it exists.
 add_compile_definitions(_UINTPTR_T)
-# Programs (the tests) run under node with the real file system, so their
-# temporary folders are real ones; memory grows as a big bundle needs.
-add_link_options(-sALLOW_MEMORY_GROWTH=1 -sNODERAWFS=1 -sEXIT_RUNTIME=1
-                 "SHELL:--pre-js ${CMAKE_CURRENT_LIST_DIR}/wasm-node-pre.js")
+# Memory grows as a big bundle needs.
+add_link_options(-sALLOW_MEMORY_GROWTH=1)
+# The test programs run under node with the real file system, so their
+# temporary folders are real ones (tests/CMakeLists.txt links them so).
+set(QK_WASM_TEST_LINK -sNODERAWFS=1 -sEXIT_RUNTIME=1
+    "SHELL:--pre-js ${CMAKE_CURRENT_LIST_DIR}/wasm-node-pre.js")

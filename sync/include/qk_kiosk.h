@@ -36,7 +36,8 @@
 typedef struct qk_kiosk_config {
     unsigned port;   /* 0: any free port */
     const char *web; /* the folder with kiosk/ (default: where the build found web/) */
-    int idle_s;      /* a screen session ends after this long without a request (default 90) */
+    int idle_s;      /* a screen session ends after this long without a request (0: 90;
+                        negative: never, as on a member's own phone) */
     const char *server_conf; /* <data>/server.json: the sync status on the home screen (may be NULL) */
     qk_lang lang;
     FILE *log;       /* one line per request; NULL: none */

@@ -1,7 +1,6 @@
 /* batch.c: batch files (export on the device) and acknowledgement files
- * (applied on the device), plus small helpers shared by the sync module. */
+ * (applied on the device), and reading a file that may be gzipped. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,58 +10,6 @@
 
 #include "qk_sync.h"
 #include "sync_msg.h"
-
-static const char *const catalogue[QK_Y_COUNT][2] = {
-#define MSG(id, zh, en) {zh, en},
-#include "messages.def"
-#undef MSG
-};
-
-#if defined(__GNUC__)
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-#endif
-
-void qk__ymsgv(qk_lang lang, char *buf, size_t n, qk__ymsg id, va_list ap)
-{
-    vsnprintf(buf, n, catalogue[id][lang == QK_LANG_EN ? 1 : 0], ap);
-}
-
-void qk__ymsgf(qk_lang lang, char *buf, size_t n, qk__ymsg id, ...)
-{
-    va_list ap;
-    va_start(ap, id);
-    qk__ymsgv(lang, buf, n, id, ap);
-    va_end(ap);
-}
-
-void qk__hex(char *out, const unsigned char *in, size_t n)
-{
-    static const char h[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = h[in[i] >> 4];
-        out[2 * i + 1] = h[in[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
-static int nibble(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-long qk__unhex(unsigned char *out, size_t cap, const char *hex)
-{
-    size_t n = strlen(hex);
-    if (n % 2 || n / 2 > cap)
-        return -1;
-    for (size_t i = 0; i < n / 2; i++) {
-        int a = nibble(hex[2 * i]), b = nibble(hex[2 * i + 1]);
-        if (a < 0 || b < 0)
-            return -1;
-        out[i] = (unsigned char)(a << 4 | b);
-    }
-    return (long)(n / 2);
-}
 
 char *qk__read_maybe_gz(const char *path, size_t *len, int *err)
 {
@@ -191,8 +138,7 @@ int qk_batch_export(qk_engine *e, const qk_key *device_key, const char *path, in
         return QK_ENOMEM;
     }
     qk_sha256_hex(hash_hex, body, strlen(body));
-    for (size_t i = 0; i < 32; i++)
-        hash[i] = (unsigned char)(nibble(hash_hex[2 * i]) << 4 | nibble(hash_hex[2 * i + 1]));
+    qk__unhex(hash, sizeof hash, hash_hex);
     rc = qk_key_sign(device_key, hash, sig, &sig_len);
     qk__hex(sig_hex, sig, sig_len);
     json_t *head = json_pack("{s:s, s:i, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:s}", "format",

@@ -51,110 +51,10 @@ typedef struct pending {
     char who[96]; /* the handler's, for the log line when it is sent */
 } pending;
 
-int qk_http_is_loopback(const char *addr)
+/* A request's headers and query, from libmicrohttpd's connection. */
+static const char *mhd_lookup(const qk_http_req *r, int query, const char *name)
 {
-    return strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0 ||
-           strncmp(addr, "::ffff:127.", 11) == 0;
-}
-
-const char *qk_http_header(const qk_http_req *r, const char *name)
-{
-    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
-}
-
-const char *qk_http_query(const qk_http_req *r, const char *name)
-{
-    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
-}
-
-void qk_http_add_header(qk_http_resp *r, const char *name, const char *value)
-{
-    if (r->n_headers < 4) {
-        snprintf(r->headers[r->n_headers][0], sizeof r->headers[0][0], "%s", name);
-        snprintf(r->headers[r->n_headers][1], sizeof r->headers[0][1], "%s", value);
-        r->n_headers++;
-    }
-}
-
-void qk_http_json(qk_http_resp *r, int status, json_t *body)
-{
-    free(r->body);
-    r->status = status;
-    r->body = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    r->len = r->body ? strlen(r->body) : 0;
-    r->type = "application/json";
-    json_decref(body);
-    if (!r->body) {
-        r->status = 500;
-        r->body = strdup("{\"error\":{\"code\":\"server_error\",\"message\":\"out of memory\"}}");
-        r->len = r->body ? strlen(r->body) : 0;
-    }
-}
-
-void qk_http_error(qk_http_resp *r, int status, const char *code, const char *message)
-{
-    qk_http_json(r, status, json_pack("{s:{s:s, s:s}}", "error", "code", code, "message",
-                                      message ? message : code));
-}
-
-static const char *type_of(const char *name)
-{
-    static const struct {
-        const char *ext, *type;
-    } types[] = {{".html", "text/html; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
-                 {".js", "text/javascript; charset=utf-8"}, {".json", "application/json"},
-                 {".svg", "image/svg+xml"}, {".png", "image/png"}, {".jpg", "image/jpeg"},
-                 {".woff2", "font/woff2"}, {".ico", "image/x-icon"}};
-    const char *dot = strrchr(name, '.');
-    for (size_t i = 0; dot && i < sizeof types / sizeof types[0]; i++) {
-        if (strcmp(dot, types[i].ext) == 0)
-            return types[i].type;
-    }
-    return "application/octet-stream";
-}
-
-void qk_http_send_file(qk_http_resp *r, const char *path, const char *type)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        if (fd >= 0)
-            close(fd);
-        qk_http_error(r, 404, "not_found", path ? strrchr(path, '/') ? strrchr(path, '/') + 1 : path : "?");
-        return;
-    }
-    r->status = 200;
-    r->fd = fd;
-    r->off = 0;
-    r->flen = (uint64_t)st.st_size;
-    r->type = type ? type : type_of(path);
-    if (strncmp(r->type, "text/html", 9) == 0) {
-        /* pages run only their own scripts and talk only to this server */
-        qk_http_add_header(r, "Content-Security-Policy",
-                           "default-src 'self'; img-src 'self' data: blob:; style-src 'self' "
-                           "'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
-        qk_http_add_header(r, "Referrer-Policy", "no-referrer");
-    }
-}
-
-void qk_http_static(qk_http_resp *r, const char *root, const char *rel)
-{
-    int parts = 1, ok = root && rel && *rel && *rel != '.' && strlen(rel) < 200;
-    for (const char *p = rel; ok && *p; p++) {
-        if (*p == '/') {
-            ok = ++parts <= 2 && p[1] && p[1] != '.' && p[1] != '/';
-        } else {
-            ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-                 *p == '.' || *p == '_' || *p == '-';
-        }
-    }
-    if (!ok) {
-        qk_http_error(r, 404, "not_found", rel ? rel : "?");
-        return;
-    }
-    char path[4400];
-    snprintf(path, sizeof path, "%s/%s", root, rel);
-    qk_http_send_file(r, path, NULL);
+    return MHD_lookup_connection_value(r->conn, query ? MHD_GET_ARGUMENT_KIND : MHD_HEADER_KIND, name);
 }
 
 static void client_addr(struct MHD_Connection *c, char *out, size_t n)
@@ -324,7 +224,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_size = 0;
         return MHD_YES;
     }
-    qk_http_req rq = {.method = method, .path = url, .body = p->buf, .body_len = p->len, .conn = c};
+    qk_http_req rq = {.method = method, .path = url, .body = p->buf, .body_len = p->len, .conn = c,
+                      .lookup = mhd_lookup};
     client_addr(c, rq.addr, sizeof rq.addr);
     rq.loopback = qk_http_is_loopback(rq.addr);
     qk_http_resp rs = {.status = 500, .fd = -1};

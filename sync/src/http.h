@@ -1,7 +1,9 @@
 /* http.h: a small HTTP(S) server on libmicrohttpd, shared by the central
  * server and the kiosk: a thread pool, bounded connections and bodies,
  * timeouts, one log line per request, and a shutdown that lets requests in
- * flight finish. Handlers see a whole request and fill a response. Internal. */
+ * flight finish. Handlers see a whole request and fill a response. Internal.
+ * The request and reply helpers below (http_msg.c) need no server: the phone
+ * app hands its handler requests in-process. */
 #ifndef QK_HTTP_H
 #define QK_HTTP_H
 
@@ -21,7 +23,9 @@ typedef struct qk_http_req {
     size_t body_len;
     char addr[64];   /* the client's address */
     int loopback;    /* the client is on this machine */
-    void *conn;      /* for qk_http_header / qk_http_query */
+    void *conn;      /* the carrier's: libmicrohttpd's connection, or the app's request */
+    /* qk_http_header (query 0) and qk_http_query (query 1) ask the carrier */
+    const char *(*lookup)(const struct qk_http_req *r, int query, const char *name);
     char who[96];    /* filled by the handler, for the log */
     void *later;     /* qk_http_defer's */
 } qk_http_req;

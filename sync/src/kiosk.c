@@ -1,5 +1,7 @@
-/* kiosk.c: the kiosk's local JSON API (qk_kiosk.h). One engine behind one
- * lock: a kiosk has one screen, so requests take turns. */
+/* kiosk.c: the kiosk's local JSON API (qk_kiosk.h), the request handler
+ * alone (kiosk_handler.h): kiosk_serve.c carries it over HTTP on a kiosk,
+ * the phone app in-process. One engine behind one lock: a kiosk has one
+ * screen, so requests take turns. */
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -7,6 +9,7 @@
 #include <strings.h>
 
 #include "http.h"
+#include "kiosk_handler.h"
 #include "qk_client.h"
 #include "qk_kiosk.h"
 #include "sync_msg.h"
@@ -38,7 +41,7 @@ typedef struct screen {
 } screen;
 
 struct qk_kiosk {
-    qk_http *http;
+    qk_http *http; /* kiosk_serve.c's; NULL in the phone app */
     qk_engine *e;
     qk_bundle *b;
     char *web, *server_conf;
@@ -93,9 +96,12 @@ static void end_screen(screen *sc)
     memset(sc, 0, sizeof *sc);
 }
 
-/* Ends the screens left idle longer than the kiosk allows. */
+/* Ends the screens left idle longer than the kiosk allows (a phone's
+ * never: idle_s 0). */
 static void expire_idle(qk_kiosk *k)
 {
+    if (k->idle_s == 0)
+        return;
     int64_t now = qk_engine_now_ms(k->e);
     for (int i = 0; i < MAX_SCREENS; i++) {
         if (k->screens[i].token[0] && now - k->screens[i].last_ms > (int64_t)k->idle_s * 1000)
@@ -1043,14 +1049,14 @@ static const route routes[] = {
 
 static const route media_route = {"GET", "/api/media/", h_media};
 
-static size_t body_limit(void *ctx, const char *m, const char *path)
+size_t qk__kiosk_body_limit(void *ctx, const char *m, const char *path)
 {
     (void)ctx;
     (void)path;
     return strcmp(m, "POST") == 0 ? SMALL_BODY : 0;
 }
 
-static void handle(void *ctx, qk_http_req *rq, qk_http_resp *rs)
+void qk__kiosk_handle(void *ctx, qk_http_req *rq, qk_http_resp *rs)
 {
     qk_kiosk *k = ctx;
     call c = {.k = k, .rq = rq, .rs = rs, .lang = k->lang};
@@ -1098,8 +1104,7 @@ static void handle(void *ctx, qk_http_req *rq, qk_http_resp *rs)
     json_decref(c.body);
 }
 
-qk_kiosk *qk_kiosk_start(qk_engine *e, qk_bundle *b, const qk_kiosk_config *cfg, char *msg,
-                         size_t n)
+qk_kiosk *qk__kiosk_new(qk_engine *e, qk_bundle *b, const qk_kiosk_config *cfg, char *msg, size_t n)
 {
     qk_kiosk *k = calloc(1, sizeof *k);
     if (!k) {
@@ -1109,50 +1114,40 @@ qk_kiosk *qk_kiosk_start(qk_engine *e, qk_bundle *b, const qk_kiosk_config *cfg,
     k->e = e;
     k->b = b;
     k->lang = cfg->lang;
-    k->idle_s = cfg->idle_s > 0 ? cfg->idle_s : 90;
+    k->idle_s = cfg->idle_s > 0 ? cfg->idle_s : cfg->idle_s < 0 ? 0 : 90;
     k->clock_rate = qk_clock_rate(cfg->clock);
     k->web = strdup(cfg->web ? cfg->web : QK_WEB_DIR);
     k->server_conf = cfg->server_conf ? strdup(cfg->server_conf) : NULL;
+    if (!k->web || (cfg->server_conf && !k->server_conf)) {
+        snprintf(msg, n, "out of memory");
+        free(k->web);
+        free(k->server_conf);
+        free(k);
+        return NULL;
+    }
     pthread_mutex_init(&k->lock, NULL);
-    /* without its pages a kiosk shows nothing: say where they were looked for */
-    char page[4300];
-    snprintf(page, sizeof page, "%s/kiosk/index.html", k->web);
-    FILE *f = fopen(page, "rb");
-    if (!f) {
-        qk__ymsgf(k->lang, msg, n, QK_Y_K_NO_PAGES, page);
-        qk_kiosk_stop(k);
-        return NULL;
-    }
-    fclose(f);
-    /* 127.0.0.1 only: the kiosk's screen is this machine's browser */
-    qk_http_opts o = {.listen = "127.0.0.1",
-                      .port = cfg->port,
-                      .threads = 2,
-                      .max_conn = 64,
-                      .timeout_s = 60,
-                      .max_conn_per_addr = 64, /* every connection is this machine's */
-                      .log = cfg->log,
-                      .clock = cfg->clock,
-                      .lang = k->lang};
-    k->http = qk_http_start(&o, handle, body_limit, k, msg, n);
-    if (!k->http) {
-        qk_kiosk_stop(k);
-        return NULL;
-    }
     return k;
 }
 
-unsigned qk_kiosk_port(const qk_kiosk *k)
+const char *qk__kiosk_web(const qk_kiosk *k)
 {
-    return qk_http_port(k->http);
+    return k->web;
 }
 
-void qk_kiosk_stop(qk_kiosk *k)
+qk_http *qk__kiosk_get_http(const qk_kiosk *k)
+{
+    return k->http;
+}
+
+void qk__kiosk_set_http(qk_kiosk *k, qk_http *h)
+{
+    k->http = h;
+}
+
+void qk__kiosk_free(qk_kiosk *k)
 {
     if (!k)
         return;
-    if (k->http)
-        qk_http_stop(k->http, 2000);
     for (int i = 0; i < MAX_SCREENS; i++) {
         if (k->screens[i].token[0])
             end_screen(&k->screens[i]);

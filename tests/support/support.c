@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include "support.h"
-#include "support_internal.h"
 
 char *qkt_tmpdir(void)
 {
@@ -113,7 +112,7 @@ static void add_choice(qk_bundle_writer *w, const char *id, const char *theme, q
     assert_int_equal(qk_bundle_writer_question(w, &q), QK_OK);
 }
 
-void qkt__build_fixture(const char *path, const qk_key *key)
+void qkt_build_fixture_signed(const char *path, const qk_key *key)
 {
     qk_bundle_writer *w = NULL;
     assert_int_equal(qk_bundle_writer_open(&w, path, QK_LANG_EN), QK_OK);
@@ -168,7 +167,7 @@ void qkt__build_fixture(const char *path, const qk_key *key)
 
 void qkt_build_fixture(const char *path)
 {
-    qkt__build_fixture(path, NULL);
+    qkt_build_fixture_signed(path, NULL);
 }
 
 void qkt_open(const char *dir, qk_engine **e, qk_bundle **b)

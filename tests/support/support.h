@@ -53,6 +53,8 @@ int qkt_fx_teardown(void **state);
  *   10 s; full points in the first quarter; streak bonus 100 up to 300; guests;
  *   two entries; teams by branch) */
 void qkt_build_fixture(const char *path);
+/* The same, signed by key (NULL: unsigned, as qkt_build_fixture). */
+void qkt_build_fixture_signed(const char *path, const qk_key *key);
 /* Opens the fixture (building it first) and an engine in dir. */
 void qkt_open(const char *dir, qk_engine **e, qk_bundle **b);
 

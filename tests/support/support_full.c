@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include "support.h"
-#include "support_internal.h"
 #include "qk_server.h"
 #include "../../sync/src/store.h"
 #include "../../sync/src/sync_msg.h"
@@ -24,7 +23,7 @@ size_t qkt_publish_fixture(qk_store *s, const char *dir)
     unlink(kp);
     assert_int_equal(qk_key_write(key, NULL, kp, QK_LANG_EN, msg, sizeof msg), QK_OK);
     unlink(file);
-    qkt__build_fixture(file, key);
+    qkt_build_fixture_signed(file, key);
     qk_published p;
     int rc = qk_admin_bundle_publish(s, file, trust, "test", &p);
     if (rc != QK_OK)

@@ -1,0 +1,44 @@
+/* qk_app.h: the members' phone app's engine (issue 18; DESIGN.md, decision
+ * 14). One progress file, one signed bundle, and the kiosk's screen API
+ * (qk_kiosk.h) answering in-process: the same handler the kiosk serves over
+ * HTTP, with the phone's rules (a phone keeps its member: no idle sign-out).
+ * In the browser this is compiled to WebAssembly and runs in the one Web
+ * Worker that owns the database; natively, the tests make the same calls.
+ *
+ * Only the API is answered here (paths under /api/): the app's pages are the
+ * branch server's files, cached by the browser. */
+#ifndef QK_APP_H
+#define QK_APP_H
+
+#include <stddef.h>
+
+#include "quizkit.h"
+
+typedef struct qk_app qk_app;
+
+/* Opens the progress file dir/progress.db (made when new) and the bundle
+ * file, verified in full and signed by one of the n public keys given as PEM
+ * text. QK_OK, or a status with why in msg (the bundle's own message for a
+ * bundle that fails to verify). */
+int qk_app_open(qk_app **out, const char *dir, const char *bundle, const char *const *trusted_pem,
+                size_t n_trusted, qk_lang lang, char *msg, size_t n);
+/* The engine and bundle the app runs on (owned by the app). */
+qk_engine *qk_app_engine(qk_app *a);
+qk_bundle *qk_app_bundle(qk_app *a);
+void qk_app_close(qk_app *a);
+
+/* One request to the screen API, as the pages make it over HTTP on a kiosk:
+ * method, path (with no query), the session token (the X-Kiosk-Session
+ * header; NULL or "" for none), the page's language ("zh", "en"; NULL: the
+ * app's) and the body (JSON; may be NULL). Never NULL but when out of memory. */
+typedef struct qk_app_reply qk_app_reply;
+qk_app_reply *qk_app_request(qk_app *a, const char *method, const char *path, const char *session,
+                             const char *lang, const char *body, size_t body_len);
+int qk_app_reply_status(const qk_app_reply *r);
+/* The body (NUL-terminated after len bytes) and its media type. */
+const char *qk_app_reply_body(const qk_app_reply *r);
+size_t qk_app_reply_len(const qk_app_reply *r);
+const char *qk_app_reply_type(const qk_app_reply *r);
+void qk_app_reply_free(qk_app_reply *r);
+
+#endif

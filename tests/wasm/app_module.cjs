@@ -1,0 +1,116 @@
+// The phone app's WebAssembly module (build-wasm/app/quizkit-engine.js) used
+// the way the app's Web Worker uses it: the factory, emscripten's file
+// system, and the C functions through ccall. The signed sample bundle and its
+// public key come from the native build.
+//
+// usage: node tests/wasm/app_module.cjs MODULE.js SAMPLES.qkb KEY.pub
+'use strict';
+const assert = require('assert');
+const fs = require('fs');
+
+const [modulePath, bundlePath, keyPath] = process.argv.slice(2);
+if (!modulePath || !bundlePath || !keyPath) {
+  console.error('usage: node app_module.cjs MODULE.js SAMPLES.qkb KEY.pub');
+  process.exit(2);
+}
+
+let passed = 0, failed = 0;
+async function check(name, fn) {
+  try {
+    await fn();
+    passed++;
+    console.log(`ok ${name}`);
+  } catch (e) {
+    failed++;
+    console.log(`FAILED ${name}\n  ${e.stack || e}`);
+  }
+}
+
+async function main() {
+  const QuizkitEngine = require(require('path').resolve(modulePath));
+  // emscripten 3.1.6 under node 18+ would fetch() the .wasm by name: hand it over
+  const M = await QuizkitEngine({ wasmBinary: fs.readFileSync(modulePath.replace(/\.js$/, '.wasm')) });
+  const pem = fs.readFileSync(keyPath, 'utf8');
+  M.FS.mkdir('/phone');
+  M.FS.writeFile('/phone/bundle.qkb', fs.readFileSync(bundlePath));
+
+  const open = (dir, bundle, keys, lang) =>
+    M.ccall('qk_app_js_open', 'number', ['string', 'string', 'string', 'number'], [dir, bundle, keys, lang]);
+  const request = (app, method, path, token, body) => {
+    const text = body === undefined ? null : JSON.stringify(body);
+    const r = M.ccall('qk_app_request', 'number',
+      ['number', 'string', 'string', 'string', 'string', 'string', 'number'],
+      [app, method, path, token || null, 'zh', text, text ? Buffer.byteLength(text) : 0]);
+    assert.notStrictEqual(r, 0, 'a reply');
+    const status = M.ccall('qk_app_reply_status', 'number', ['number'], [r]);
+    const type = M.UTF8ToString(M.ccall('qk_app_reply_type', 'number', ['number'], [r]));
+    const json = M.UTF8ToString(M.ccall('qk_app_reply_body', 'number', ['number'], [r]));
+    M.ccall('qk_app_reply_free', null, ['number'], [r]);
+    assert.strictEqual(type, 'application/json');
+    return { status, body: JSON.parse(json) };
+  };
+
+  await check('the engine says its version', () => {
+    assert.match(M.ccall('qk_version', 'string', [], []), /^\d+\.\d+\.\d+/);
+  });
+
+  await check('a bundle signed by a key it was not given is refused, with why', () => {
+    const other = require('crypto').generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      .publicKey.export({ type: 'spki', format: 'pem' });
+    assert.strictEqual(open('/phone', '/phone/bundle.qkb', '', 0), 0);
+    assert.notStrictEqual(M.ccall('qk_app_js_error', 'string', [], []), '');
+    assert.strictEqual(open('/phone', '/phone/bundle.qkb', other, 1), 0);
+    assert.match(M.ccall('qk_app_js_error', 'string', [], []), /not trusted/);
+  });
+
+  const app = open('/phone', '/phone/bundle.qkb', pem, 0);
+  await check('the signed sample opens with its key', () => {
+    assert.notStrictEqual(app, 0, M.ccall('qk_app_js_error', 'string', [], []));
+  });
+  if (!app) return;
+
+  await check('a guest takes a quiz of a guests\' theme in-process', () => {
+    const home = request(app, 'GET', '/api/home');
+    assert.strictEqual(home.status, 200);
+    assert.strictEqual(home.body.idle_seconds, 0, 'a phone does not sign out by itself');
+    const guest = request(app, 'POST', '/api/guest');
+    assert.strictEqual(guest.status, 200);
+    const token = guest.body.token;
+    const daily = request(app, 'POST', '/api/quiz', token, { mode: 'daily' });
+    assert.strictEqual(daily.status, 403, 'the daily quiz is for members');
+    const themes = request(app, 'GET', '/api/themes', token);
+    assert.strictEqual(themes.status, 200);
+    assert.deepStrictEqual(themes.body.themes.map(t => t.id), ['jiankang']);
+    const q = request(app, 'POST', '/api/quiz', token, { mode: 'practice', theme: 'jiankang' });
+    assert.strictEqual(q.status, 200, JSON.stringify(q.body));
+    assert.strictEqual(q.body.done, false);
+    assert.ok(q.body.item.stem.length > 0);
+    const a = request(app, 'POST', '/api/quiz/answer', token, { response: 'A' });
+    assert.strictEqual(a.status, 200, JSON.stringify(a.body));
+    assert.strictEqual(a.body.feedback.reveal, true);
+  });
+
+  await check('the progress file is in the module\'s file system', () => {
+    const st = M.FS.stat('/phone/progress.db');
+    assert.ok(st.size > 0);
+  });
+
+  await check('only the API is answered, and bad JSON is a 400', () => {
+    assert.strictEqual(request(app, 'GET', '/index.html').status, 404);
+    const r = M.ccall('qk_app_request', 'number',
+      ['number', 'string', 'string', 'string', 'string', 'string', 'number'],
+      [app, 'POST', '/api/login', null, 'en', '{"member":', 11]);
+    assert.strictEqual(M.ccall('qk_app_reply_status', 'number', ['number'], [r]), 400);
+    M.ccall('qk_app_reply_free', null, ['number'], [r]);
+  });
+  M.ccall('qk_app_close', null, ['number'], [app]);
+}
+
+main().then(() => {
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+}, e => {
+  console.log(`FAILED: ${e.stack || e}`);
+  console.log(`${passed} passed, ${failed + 1} failed`);
+  process.exit(1);
+});
