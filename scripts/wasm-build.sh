@@ -19,7 +19,7 @@ export NODE_PATH="${NODE_PATH:-/usr/share/nodejs}"
 case "${1:-}" in
 "" | test) ;;
 -h | --help)
-    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
     ;;
 *)
@@ -29,8 +29,9 @@ case "${1:-}" in
 esac
 # The app module's test opens the native build's signed sample bundle.
 native="${QK_NATIVE_BUILD:-$root/build}"
-if [ "${1:-}" = test ] && [ ! -f "$native/samples.qkb" ]; then
-    echo "wasm-build: the tests use the native build's signed sample ($native/samples.qkb):" \
+if [ "${1:-}" = test ] && { [ ! -f "$native/samples.qkb" ] || [ ! -f "$native/dev-key.pub" ]; }; then
+    echo "wasm-build: the tests use the native build's signed sample and its key" \
+        "($native/samples.qkb, dev-key.pub):" \
         "run scripts/quickstart.sh first, or set QK_NATIVE_BUILD to a native build folder" >&2
     exit 1
 fi

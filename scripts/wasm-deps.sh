@@ -5,7 +5,7 @@
 #
 # Emscripten's own "ports" download from the internet; here every third-party
 # source is the Debian source package of the library the native build links
-# (SQLite, mbedTLS, utf8proc, jansson, and cmocka for the tests), unpacked by
+# (SQLite, mbedTLS, utf8proc, jansson, zlib, and cmocka for the tests), unpacked by
 # `apt-get source` with Debian's patches applied. The deb-src list lives in
 # DIR with its own lists and cache folders, so the machine's binary package
 # lists are left as they are. Nothing fetched goes into the repository.
@@ -33,35 +33,50 @@ done
 
 say() { echo "wasm-deps: $*"; }
 
-# apt-get source from bookworm's deb-src, with a list of its own.
+# apt-get source from bookworm's deb-src, with a list of its own. The
+# security archive's source pool is not reachable from here (its index is,
+# so apt would pick a version it cannot fetch): the sources are bookworm's
+# point release.
 apt_src() {
     cat >"$dir/sources.list" <<'EOF'
 deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm main
-deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian-security bookworm-security main
 EOF
     local opts=(-o "Dir::Etc::sourcelist=$dir/sources.list" -o Dir::Etc::sourceparts=-
                 -o "Dir::State::Lists=$dir/lists" -o "Dir::Cache=$dir/cache"
                 -o APT::Sandbox::User=root -q)
-    if [ ! -e "$dir/lists/.updated" ]; then
-        apt-get "${opts[@]}" update >"$dir/apt-update.log" 2>&1 || {
-            cat "$dir/apt-update.log" >&2
-            echo "wasm-deps: apt-get update of the deb-src list failed" >&2
-            exit 1
-        }
-        touch "$dir/lists/.updated"
-    fi
-    (cd "$dir/src" && apt-get "${opts[@]}" source --only-source "$@" >"$dir/apt-source.log" 2>&1) || {
-        cat "$dir/apt-source.log" >&2
-        echo "wasm-deps: apt-get source $* failed" >&2
-        exit 1
-    }
+    # The list is read once and kept; when a source is gone from it (a
+    # point release replaced it) it is read again, once.
+    local try
+    for try in 1 2; do
+        if [ ! -e "$dir/lists/.updated" ]; then
+            rm -f "$dir"/lists/*Sources*
+            if ! apt-get "${opts[@]}" --error-on=any update >"$dir/apt-update.log" 2>&1 ||
+                ! compgen -G "$dir/lists/*Sources*" >/dev/null; then
+                cat "$dir/apt-update.log" >&2
+                echo "wasm-deps: apt-get update of the deb-src list ($dir/sources.list) failed" >&2
+                exit 1
+            fi
+            touch "$dir/lists/.updated"
+        fi
+        if (cd "$dir/src" && apt-get "${opts[@]}" source --only-source "$@" >"$dir/apt-source.log" 2>&1); then
+            return 0
+        fi
+        rm -f "$dir/lists/.updated"
+    done
+    cat "$dir/apt-source.log" >&2
+    echo "wasm-deps: apt-get source $* failed (log: $dir/apt-source.log)" >&2
+    exit 1
 }
 
-# The unpacked folder of a source package (e.g. src/sqlite3-3.40.1).
+# The unpacked folder of a source package (e.g. src/sqlite3-3.40.1). An
+# unpacked folder counts once dpkg-source finished (its .dsc is beside it).
 src_of() {
     local d
     d=$(find "$dir/src" -mindepth 1 -maxdepth 1 -type d -name "$1-[0-9]*" | sort | tail -1)
-    [ -n "$d" ] || { echo "wasm-deps: no unpacked source for $1 in $dir/src" >&2; exit 1; }
+    if [ -z "$d" ] || ! compgen -G "$dir/src/${1}_*.dsc" >/dev/null; then
+        echo "wasm-deps: no unpacked source for $1 in $dir/src" >&2
+        return 1
+    fi
     echo "$d"
 }
 
@@ -71,15 +86,37 @@ need=()
 [ -e "$prefix/lib/libutf8proc.a" ] || need+=(utf8proc)
 [ -e "$prefix/lib/libjansson.a" ] || need+=(jansson)
 [ -e "$prefix/lib/libcmocka.a" ] || need+=(cmocka)
+[ -e "$prefix/lib/libz.a" ] || need+=(zlib)
 if [ ${#need[@]} -eq 0 ]; then
     say "all libraries in $prefix"
     exit 0
 fi
 missing=()
+build_zlib() {
+    local src b
+    src=$(src_of zlib)
+    b="$dir/build/zlib"
+    mkdir -p "$b"
+    say "zlib: $(basename "$src") with emcc"
+    # deflate and inflate (gzip in memory); not the gz* file functions
+    local objs=()
+    for f in adler32 crc32 deflate inflate infback inffast inftrees trees zutil compress uncompr; do
+        emcc $cflags -c "$src/$f.c" -o "$b/$f.o"
+        objs+=("$b/$f.o")
+    done
+    rm -f "$prefix/lib/libz.a"
+    emar rcs "$prefix/lib/libz.a" "${objs[@]}"
+    cp "$src/zlib.h" "$src/zconf.h" "$prefix/include/"
+}
+
 for p in "${need[@]}"; do
-    find "$dir/src" -mindepth 1 -maxdepth 1 -type d -name "$p-[0-9]*" | grep -q . || missing+=("$p")
+    src_of "$p" >/dev/null 2>&1 || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
+    # an unpacking cut short leaves a folder without its .dsc: start again
+    for p in "${missing[@]}"; do
+        find "$dir/src" -mindepth 1 -maxdepth 1 -type d -name "$p-[0-9]*" -exec rm -rf {} +
+    done
     say "fetching Debian source packages: ${missing[*]}"
     apt_src "${missing[@]}"
 fi
@@ -147,17 +184,19 @@ build_utf8proc() {
 }
 
 for p in "${need[@]}"; do
+    src=$(src_of "$p") # (checked here: a failure inside "$(...)" as an argument would go unseen)
     case $p in
     sqlite3) build_sqlite ;;
-    mbedtls) build_cmake mbedtls "$(src_of mbedtls)" -DENABLE_PROGRAMS=OFF -DENABLE_TESTING=OFF \
+    mbedtls) build_cmake mbedtls "$src" -DENABLE_PROGRAMS=OFF -DENABLE_TESTING=OFF \
         -DUSE_SHARED_MBEDTLS_LIBRARY=OFF -DUSE_STATIC_MBEDTLS_LIBRARY=ON -DMBEDTLS_FATAL_WARNINGS=OFF ;;
     utf8proc) build_utf8proc ;;
-    jansson) build_cmake jansson "$(src_of jansson)" -DJANSSON_BUILD_DOCS=OFF -DJANSSON_EXAMPLES=OFF \
+    zlib) build_zlib ;;
+    jansson) build_cmake jansson "$src" -DJANSSON_BUILD_DOCS=OFF -DJANSSON_EXAMPLES=OFF \
         -DJANSSON_WITHOUT_TESTS=ON -DJANSSON_BUILD_SHARED_LIBS=OFF ;;
     # cmocka.h declares uintptr_t itself unless told it exists (as
     # unsigned int, where wasm32's is unsigned long): the tests say so too
     # (cmake/wasm.cmake). Its stack protector finds no guard in wasm's libc.
-    cmocka) build_cmake cmocka "$(src_of cmocka)" -DWITH_STATIC_LIB=ON -DWITH_EXAMPLES=OFF \
+    cmocka) build_cmake cmocka "$src" -DWITH_STATIC_LIB=ON -DWITH_EXAMPLES=OFF \
         -DUNIT_TESTING=OFF "-DCMAKE_C_FLAGS=$cflags -D_UINTPTR_T" -DWITH_STACK_PROTECTOR_STRONG=OFF \
         -DWITH_STACK_PROTECTOR=OFF ;;
     esac

@@ -11,7 +11,8 @@
  * is stored for them (their answers carry no member id).
  *
  * API (all JSON; errors are {"error": {"code", "message"}} with a 4xx status):
- *   GET  /api/home                  bundle, today's themed day, sync status
+ *   GET  /api/home                  bundle, today's themed day, sync status, idle_seconds
+ *                                   (null on a phone: no sign-out by itself)
  *   POST /api/login {member, pin}   -> {token, member}; 401 wrong PIN, 423 locked
  *   POST /api/guest                 -> {token}
  *   POST /api/logout

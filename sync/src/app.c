@@ -63,11 +63,20 @@ QK_APP_EXPORT int qk_app_open(qk_app **out, const char *dir, const char *bundle,
                               char *msg, size_t n)
 {
     *out = NULL;
+    if (!dir || !bundle) {
+        qk__ymsgf(lang, msg, n, QK_Y_APP_ARGS);
+        return QK_EINVAL;
+    }
+    if (n_trusted == 0) {
+        /* a bundle is trusted for a key, never for want of one */
+        qk__ymsgf(lang, msg, n, QK_Y_APP_NO_KEY);
+        return QK_EUNTRUSTED;
+    }
     qk_app *a = calloc(1, sizeof *a);
-    qk_key **keys = n_trusted ? calloc(n_trusted, sizeof *keys) : NULL;
-    char *progress = dir ? join(dir, "progress.db") : NULL;
-    char *conf = dir ? join(dir, "server.json") : NULL;
-    if (!a || (n_trusted && !keys) || !progress || !conf) {
+    qk_key **keys = calloc(n_trusted, sizeof *keys);
+    char *progress = join(dir, "progress.db");
+    char *conf = join(dir, "server.json");
+    if (!a || !keys || !progress || !conf) {
         qk__ymsgf(lang, msg, n, QK_Y_OOM);
         free(a), free(keys), free(progress), free(conf);
         return QK_ENOMEM;
@@ -160,10 +169,28 @@ QK_APP_EXPORT qk_app_reply *qk_app_request(qk_app *a, const char *method, const 
     qk_app_reply *r = calloc(1, sizeof *r);
     if (!r)
         return NULL;
+    if (!body)
+        body_len = 0;
     carried c = {.session = session, .lang = lang};
-    /* the body as the HTTP layer hands it: a NUL-terminated copy */
+    qk_http_req rq = {.method = method ? method : "GET", .path = path ? path : "/", .loopback = 1,
+                      .conn = &c, .lookup = lookup};
+    snprintf(rq.addr, sizeof rq.addr, "app");
+    qk_http_resp rs = {.status = 200, .fd = -1};
+    int answered = 1;
+    if (!a)
+        qk_http_error(&rs, 500, "server_error", "no app");
+    else if (strncmp(rq.path, "/api/", 5) != 0)
+        qk_http_error(&rs, 404, "not_found", rq.path);
+    else if (body_len > qk__kiosk_body_limit(a->k, rq.method, rq.path))
+        qk_http_error(&rs, 413, "too_large", rq.path);
+    else
+        answered = 0;
+    if (answered)
+        body_len = 0;
+    /* the body as the HTTP layer hands it: a NUL-terminated copy (within
+     * the handler's limit, checked above) */
     char *copy = NULL;
-    if (body && body_len) {
+    if (body_len) {
         copy = malloc(body_len + 1);
         if (!copy) {
             free(r);
@@ -171,19 +198,11 @@ QK_APP_EXPORT qk_app_reply *qk_app_request(qk_app *a, const char *method, const 
         }
         memcpy(copy, body, body_len);
         copy[body_len] = '\0';
+        rq.body = copy;
+        rq.body_len = body_len;
     }
-    qk_http_req rq = {.method = method ? method : "GET", .path = path ? path : "/",
-                      .body = copy, .body_len = copy ? body_len : 0, .loopback = 1,
-                      .conn = &c, .lookup = lookup};
-    snprintf(rq.addr, sizeof rq.addr, "app");
-    qk_http_resp rs = {.status = 200, .fd = -1};
-    if (strncmp(rq.path, "/api/", 5) != 0) {
-        qk_http_error(&rs, 404, "not_found", rq.path);
-    } else if (body_len > qk__kiosk_body_limit(a->k, rq.method, rq.path)) {
-        qk_http_error(&rs, 413, "too_large", rq.path);
-    } else {
+    if (!answered)
         qk__kiosk_handle(a->k, &rq, &rs);
-    }
     free(copy);
     int whole = 1;
     if (rs.fd >= 0 || rs.read)

@@ -118,7 +118,9 @@ static screen *find_screen(qk_kiosk *k, const char *token)
     return NULL;
 }
 
-/* A new screen session (the oldest idle one makes room when all are taken). */
+/* A new screen session. On a kiosk, sessions left idle have ended by now
+ * and all taken means busy; a phone's never end by themselves, so there the
+ * least recently used one (a page reloaded, its token lost) makes room. */
 static screen *new_screen(call *c, const char *member, const char *name)
 {
     qk_kiosk *k = c->k;
@@ -126,6 +128,14 @@ static screen *new_screen(call *c, const char *member, const char *name)
     for (int i = 0; !sc && i < MAX_SCREENS; i++) {
         if (!k->screens[i].token[0])
             sc = &k->screens[i];
+    }
+    if (!sc && k->idle_s == 0) {
+        sc = &k->screens[0];
+        for (int i = 1; i < MAX_SCREENS; i++) {
+            if (k->screens[i].last_ms < sc->last_ms)
+                sc = &k->screens[i];
+        }
+        end_screen(sc);
     }
     if (!sc) {
         fail(c, 503, "busy", QK_Y_K_BUSY);
@@ -258,13 +268,13 @@ static void h_home(call *c)
     qk_client_conf conf;
     char msg[256];
     int enrolled = k->server_conf && qk_client_conf_load(&conf, k->server_conf, msg, sizeof msg) == QK_OK;
-    ok(c, json_pack("{s:{s:s, s:s, s:s}, s:s, s:I, s:f, s:o, s:o, s:{s:I, s:b, s:I}, s:i}",
+    ok(c, json_pack("{s:{s:s, s:s, s:s}, s:s, s:I, s:f, s:o, s:o, s:{s:I, s:b, s:I}, s:o}",
                     "bundle", "id", info->id, "version", info->version, "title", info->title,
                     "today", day, "now_ms", (json_int_t)now, "clock_rate", k->clock_rate,
                     "themed_day", today ? theme_json(today, now, k->b) : json_null(), "competitions",
                     open, "sync", "pending", (json_int_t)(last - acked), "enrolled", enrolled,
                     "last_sync_ms", (json_int_t)(enrolled ? conf.last_sync_ms : 0), "idle_seconds",
-                    k->idle_s));
+                    k->idle_s ? json_integer(k->idle_s) : json_null()));
 }
 
 static void h_login(call *c)
@@ -1065,6 +1075,8 @@ void qk__kiosk_handle(void *ctx, qk_http_req *rq, qk_http_resp *rs)
         c.lang = strncmp(al, "en", 2) == 0 ? QK_LANG_EN : strncmp(al, "zh", 2) == 0 ? QK_LANG_ZH : c.lang;
     if (!rq->loopback)
         return fail(&c, 403, "loopback_only", QK_Y_K_LOOPBACK);
+    if (strncmp(rq->path, "/api/", 5) != 0 && !k->web[0]) /* the phone app's: no pages here */
+        return fail(&c, 404, "not_found", QK_Y_K_NOT_FOUND, rq->method, rq->path);
     if (strncmp(rq->path, "/api/", 5) != 0) {
         /* the kiosk's pages, and what they share with the dashboard (web/common) */
         int common = strncmp(rq->path, "/common/", 8) == 0;
@@ -1108,7 +1120,7 @@ qk_kiosk *qk__kiosk_new(qk_engine *e, qk_bundle *b, const qk_kiosk_config *cfg, 
 {
     qk_kiosk *k = calloc(1, sizeof *k);
     if (!k) {
-        snprintf(msg, n, "out of memory");
+        qk__ymsgf(cfg->lang, msg, n, QK_Y_OOM);
         return NULL;
     }
     k->e = e;
@@ -1119,7 +1131,7 @@ qk_kiosk *qk__kiosk_new(qk_engine *e, qk_bundle *b, const qk_kiosk_config *cfg, 
     k->web = strdup(cfg->web ? cfg->web : QK_WEB_DIR);
     k->server_conf = cfg->server_conf ? strdup(cfg->server_conf) : NULL;
     if (!k->web || (cfg->server_conf && !k->server_conf)) {
-        snprintf(msg, n, "out of memory");
+        qk__ymsgf(cfg->lang, msg, n, QK_Y_OOM);
         free(k->web);
         free(k->server_conf);
         free(k);

@@ -12,33 +12,47 @@
 static char last_error[1024];
 
 /* Opens the app (qk_app_open) trusting the public keys in pems, one PEM
- * block after another; lang 0 zh-CN, 1 English. NULL on failure, with
- * qk_app_js_error() saying why. */
+ * block after another (anything between blocks is ignored); lang 0 zh-CN,
+ * 1 English. NULL on failure, with qk_app_js_error() saying why. */
 EMSCRIPTEN_KEEPALIVE qk_app *qk_app_js_open(const char *dir, const char *bundle, const char *pems,
                                             int lang)
 {
-    static const char end[] = "-----END PUBLIC KEY-----";
+    static const char begin[] = "-----BEGIN PUBLIC KEY-----", end[] = "-----END PUBLIC KEY-----";
     last_error[0] = '\0';
-    const char *keys[16];
-    char *copy = strdup(pems ? pems : "");
-    size_t n = 0;
-    for (char *p = copy; p && *p && n < sizeof keys / sizeof keys[0];) {
-        char *e = strstr(p, end);
+    size_t n = 0, cap = 0;
+    char **keys = NULL;
+    int rc = QK_OK;
+    for (const char *p = pems ? strstr(pems, begin) : NULL; p && rc == QK_OK; p = strstr(p, begin)) {
+        const char *e = strstr(p, end);
         if (!e)
             break;
         e += sizeof end - 1;
-        char after = *e;
-        *e = '\0';
-        keys[n++] = p;
-        p = after ? e + 1 : e;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 4;
+            char **more = realloc(keys, cap * sizeof *keys);
+            if (!more) {
+                rc = QK_ENOMEM;
+                break;
+            }
+            keys = more;
+        }
+        keys[n] = strndup(p, (size_t)(e - p));
+        if (!keys[n])
+            rc = QK_ENOMEM;
+        else
+            n++;
+        p = e;
     }
+    qk_lang l = lang ? QK_LANG_EN : QK_LANG_ZH;
     qk_app *a = NULL;
-    int rc = copy ? qk_app_open(&a, dir, bundle, keys, n, lang ? QK_LANG_EN : QK_LANG_ZH, last_error,
-                                sizeof last_error)
-                  : QK_ENOMEM;
+    if (rc == QK_OK)
+        rc = qk_app_open(&a, dir, bundle, (const char *const *)keys, n, l, last_error,
+                         sizeof last_error);
     if (rc != QK_OK && !last_error[0])
-        snprintf(last_error, sizeof last_error, "%s", qk_strerror(rc, lang ? QK_LANG_EN : QK_LANG_ZH));
-    free(copy);
+        snprintf(last_error, sizeof last_error, "%s", qk_strerror(rc, l));
+    for (size_t i = 0; i < n; i++)
+        free(keys[i]);
+    free(keys);
     return rc == QK_OK ? a : NULL;
 }
 

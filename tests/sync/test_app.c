@@ -124,8 +124,8 @@ static void a_member_takes_a_quiz_in_process(void **state)
     free(token);
 }
 
-/* A kiosk signs a screen out after 90 s; a phone is its member's own and
- * keeps them signed in, a day later too. */
+/* A kiosk signs a screen out after 90 s idle (tests/cli/test_kiosk_api.sh);
+ * a phone is its member's own and keeps them signed in, a day later too. */
 static void a_phone_keeps_its_member(void **state)
 {
     fx *f = *state;
@@ -134,13 +134,28 @@ static void a_phone_keeps_its_member(void **state)
     json_t *j = call(f->a, "GET", "/api/me", token, NULL, 200);
     json_decref(j);
     j = call(f->a, "GET", "/api/home", token, NULL, 200);
-    assert_int_equal(json_integer_value(json_object_get(j, "idle_seconds")), 0);
+    assert_true(json_is_null(json_object_get(j, "idle_seconds"))); /* the pages' countdown is off */
     json_decref(j);
+    /* sessions are never ended by time, so pages reloaded (their tokens
+     * lost) must not fill the app up: the least recently used makes room */
+    char *tokens[9];
+    for (int i = 0; i < 9; i++) {
+        f->clock.now_ms += 1000;
+        tokens[i] = login(f->a);
+    }
+    j = call(f->a, "GET", "/api/me", tokens[8], NULL, 200);
+    json_decref(j);
+    j = call(f->a, "GET", "/api/me", tokens[1], NULL, 200);
+    json_decref(j);
+    j = call(f->a, "GET", "/api/me", tokens[0], NULL, 401);
+    json_decref(j);
+    for (int i = 0; i < 9; i++)
+        free(tokens[i]);
     free(token);
 }
 
 /* A bundle the app was not told to trust, or not signed, or changed, is not
- * opened, and the message says why. */
+ * opened, and the message says why; nor is one when no key is given. */
 static void only_a_trusted_bundle_opens(void **state)
 {
     fx *f = *state;
@@ -159,8 +174,35 @@ static void only_a_trusted_bundle_opens(void **state)
     char *plain = qkt_path(f->dir, "plain.qkb");
     qkt_build_fixture(plain);
     const char *ours[] = {f->pem};
+    msg[0] = '\0';
     assert_int_equal(qk_app_open(&a, phone, plain, ours, 1, QK_LANG_EN, msg, sizeof msg),
                      QK_EUNSIGNED);
+    assert_null(a);
+    assert_non_null(strstr(msg, "not signed"));
+    /* no key at all trusts nothing */
+    assert_int_equal(qk_app_open(&a, phone, f->bundle, NULL, 0, QK_LANG_EN, msg, sizeof msg),
+                     QK_EUNTRUSTED);
+    assert_null(a);
+    assert_non_null(strstr(msg, "no trusted key"));
+    /* a changed byte in the signed bundle: verified in full, refused */
+    size_t len = 0;
+    char *data = qkt_read(f->bundle, &len);
+    const char *stem = "单选二";
+    size_t sl = strlen(stem), at = 0;
+    while (at + sl <= len && memcmp(data + at, stem, sl) != 0)
+        at++;
+    assert_true(at + sl <= len);
+    memcpy(data + at, "单选三", sl);
+    char *changed = qkt_path(f->dir, "changed.qkb");
+    FILE *out = fopen(changed, "wb");
+    assert_non_null(out);
+    assert_int_equal(fwrite(data, 1, len, out), len);
+    assert_int_equal(fclose(out), 0);
+    assert_int_equal(qk_app_open(&a, phone, changed, ours, 1, QK_LANG_EN, msg, sizeof msg),
+                     QK_EDIGEST);
+    assert_null(a);
+    free(data);
+    free(changed);
     const char *junk[] = {"-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----\n"};
     assert_int_equal(qk_app_open(&a, phone, f->bundle, junk, 1, QK_LANG_EN, msg, sizeof msg),
                      QK_EINVAL);

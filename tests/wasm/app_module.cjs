@@ -63,6 +63,19 @@ async function main() {
     assert.match(M.ccall('qk_app_js_error', 'string', [], []), /not trusted/);
   });
 
+  await check('the right key among others opens it, however the blocks are joined', () => {
+    const others = [0, 1, 2].map(() => require('crypto').generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      .publicKey.export({ type: 'spki', format: 'pem' }).trim());
+    const joined = others[0] + others[1] + 'some words between\n' + pem.trim() + others[2];
+    const two = open('/phone', '/phone/bundle.qkb', joined, 0);
+    assert.notStrictEqual(two, 0, M.ccall('qk_app_js_error', 'string', [], []));
+    M.ccall('qk_app_close', null, ['number'], [two]);
+    assert.strictEqual(open('/phone', '/phone/bundle.qkb', others.join('\n'), 1), 0);
+    assert.match(M.ccall('qk_app_js_error', 'string', [], []), /not trusted/);
+    assert.strictEqual(open('/phone', '/phone/bundle.qkb', 'no key here', 1), 0);
+    assert.match(M.ccall('qk_app_js_error', 'string', [], []), /no trusted key/);
+  });
+
   const app = open('/phone', '/phone/bundle.qkb', pem, 0);
   await check('the signed sample opens with its key', () => {
     assert.notStrictEqual(app, 0, M.ccall('qk_app_js_error', 'string', [], []));
@@ -72,7 +85,7 @@ async function main() {
   await check('a guest takes a quiz of a guests\' theme in-process', () => {
     const home = request(app, 'GET', '/api/home');
     assert.strictEqual(home.status, 200);
-    assert.strictEqual(home.body.idle_seconds, 0, 'a phone does not sign out by itself');
+    assert.strictEqual(home.body.idle_seconds, null, 'a phone does not sign out by itself');
     const guest = request(app, 'POST', '/api/guest');
     assert.strictEqual(guest.status, 200);
     const token = guest.body.token;
@@ -99,7 +112,8 @@ async function main() {
     assert.strictEqual(request(app, 'GET', '/index.html').status, 404);
     const r = M.ccall('qk_app_request', 'number',
       ['number', 'string', 'string', 'string', 'string', 'string', 'number'],
-      [app, 'POST', '/api/login', null, 'en', '{"member":', 11]);
+      [app, 'POST', '/api/login', null, 'en', '{"member":', 10]);
+    assert.notStrictEqual(r, 0);
     assert.strictEqual(M.ccall('qk_app_reply_status', 'number', ['number'], [r]), 400);
     M.ccall('qk_app_reply_free', null, ['number'], [r]);
   });

@@ -1108,7 +1108,8 @@ function touched() {
 }
 
 function idleTick() {
-  if (!state.token) return;
+  /* a member's own phone keeps them signed in (idle_seconds null) */
+  if (!state.token || !(state.idleSeconds > 0)) return;
   const left = Math.ceil(state.idleSeconds - (cal.now() - state.lastTouch) / 1000);
   const warnFrom = Math.min(15, Math.max(3, Math.floor(state.idleSeconds / 3)));
   if (left <= 0) {
