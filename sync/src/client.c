@@ -13,6 +13,7 @@
 #include <zlib.h>
 
 #include "netlib.h"
+#include "steps.h"
 #include "qk_client.h"
 #include "request.h"
 #include "store.h"
@@ -381,102 +382,43 @@ char *qk__gzip(const char *in, size_t n, size_t *out_len)
     return out;
 }
 
+/* The steps are push.c's; here they go over libcurl, the events gzipped. */
 int qk_client_push(qk_client *c, qk_engine *e, qk_progress_fn fn, void *ctx, qk_push_result *r,
                    char *msg, size_t n)
 {
-    memset(r, 0, sizeof *r);
-    int64_t acked = 0, last = 0;
-    int rc = qk_engine_sync_state(e, &acked, &last);
-    if (rc != QK_OK) {
-        snprintf(msg, n, "%s", qk_engine_errmsg(e));
-        return rc;
+    qk_push *p = NULL;
+    if (qk__push_new(&p, e, r, c->lang) != QK_OK) {
+        qk__ymsgf(c->lang, msg, n, QK_Y_OOM);
+        return QK_ENOMEM;
     }
-    /* The server may hold more than we know (an answer lost on the way back):
-     * ask it first, so nothing is sent twice needlessly. */
-    json_t *dev = NULL;
-    rc = request(c, "GET", "/api/v1/device", NULL, 0, NULL, 0, &dev, msg, n);
-    if (rc != QK_OK)
-        return rc;
-    json_t *sa = json_object_get(dev, "acked_seq");
-    json_int_t server_acked = json_is_integer(sa) ? json_integer_value(sa) : -1;
-    json_decref(dev);
-    if (server_acked > acked && server_acked <= last && qk_engine_set_acked(e, server_acked) == QK_OK)
-        acked = server_acked;
-    /* The server holds less than it once acknowledged (restored from a
-     * backup): send again from what it holds. */
-    if (server_acked >= 0 && server_acked < acked) {
-        if ((rc = qk_engine_rewind_acked(e, server_acked)) != QK_OK) {
-            snprintf(msg, n, "%s", qk_engine_errmsg(e));
-            return rc;
-        }
-        r->rewound_from = acked;
-        acked = server_acked;
-    }
-    int64_t start = acked, total = last - acked;
-    if (fn && total > 0)
-        fn(ctx, 0, total);
-    while (acked < last) {
-        json_t *events = NULL;
-        int64_t upto = 0;
-        rc = qk__collect_events(e, acked, QK_BATCH_MAX_EVENTS, QK_BATCH_MAX_BYTES * 3 / 4, &events,
-                                &upto);
-        if (rc != QK_OK) {
-            snprintf(msg, n, "%s", qk_engine_errmsg(e));
-            return rc;
-        }
-        size_t count = json_array_size(events);
-        json_t *body = json_pack("{s:o}", "events", events);
-        char *text = body ? json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
-        json_decref(body);
+    json_t *reply = NULL;
+    qk_push_req req;
+    int rc;
+    while ((rc = qk__push_next(p, reply, &req, msg, n)) == QK_ROW) {
+        json_decref(reply);
+        reply = NULL;
+        int64_t done = 0, total = 0;
+        if (fn && qk__push_progress(p, &done, &total))
+            fn(ctx, done, total);
         size_t zlen = 0;
-        char *z = text ? qk__gzip(text, strlen(text), &zlen) : NULL;
-        free(text);
-        if (!z) {
+        char *z = req.body ? qk__gzip(req.body, req.len, &zlen) : NULL;
+        if (req.body && !z) {
             qk__ymsgf(c->lang, msg, n, QK_Y_OOM);
-            return QK_ENOMEM;
+            rc = QK_ENOMEM;
+            break;
         }
-        json_t *reply = NULL;
-        rc = request(c, "POST", "/api/v1/events", z, zlen, "application/json", 1, &reply, msg, n);
+        rc = request(c, req.method, req.path, z, zlen, z ? "application/json" : NULL, z != NULL,
+                     &reply, msg, n);
         free(z);
         if (rc != QK_OK)
-            return rc;
-        r->batches++;
-        r->sent += (int64_t)count;
-        json_t *na = json_object_get(reply, "acked_seq");
-        json_int_t now_acked = json_is_integer(na) ? json_integer_value(na) : -1;
-        r->conflicts += (int64_t)json_array_size(json_object_get(reply, "conflicts"));
-        json_decref(reply);
-        if (now_acked > acked && now_acked <= last) {
-            if ((rc = qk_engine_set_acked(e, now_acked)) != QK_OK) {
-                snprintf(msg, n, "%s", qk_engine_errmsg(e));
-                return rc;
-            }
-            acked = now_acked;
-        } else if (now_acked >= 0 && now_acked < acked && !r->rewound_from) {
-            /* the server lost events while we were sending (restored under
-             * us): once, back to what it holds */
-            if ((rc = qk_engine_rewind_acked(e, now_acked)) != QK_OK) {
-                snprintf(msg, n, "%s", qk_engine_errmsg(e));
-                return rc;
-            }
-            r->rewound_from = acked;
-            acked = now_acked;
-            continue;
-        }
-        if (fn)
-            fn(ctx, acked - start, total);
-        if (acked < upto) {
-            /* The server did not take the batch in full (conflicts): sending it
-             * again would not help. */
-            qk__ymsgf(c->lang, msg, n, QK_Y_CONFLICTS, (long long)(r->conflicts ? r->conflicts : 1));
-            r->acked_seq = acked;
-            r->pending = last - acked;
-            return QK_EEXISTS;
-        }
+            break;
     }
-    r->acked_seq = acked;
-    r->pending = last - acked;
-    return QK_OK;
+    json_decref(reply);
+    int64_t done = 0, total = 0;
+    if (fn && qk__push_progress(p, &done, &total))
+        fn(ctx, done, total);
+    qk__push_free(p);
+    return rc;
 }
 
 int qk_client_pull_roster(qk_client *c, qk_engine *e, qk_client_conf *conf, size_t *changed,

@@ -1078,46 +1078,6 @@ int qk_store_import(qk_store *s, const char *batch_path, qk_import_result *r)
     return rc;
 }
 
-/* What an acknowledgement's signature covers. */
-void qk__ack_digest(unsigned char out[32], const char *device_id, int64_t acked)
-{
-    char text[128], hex[65];
-    snprintf(text, sizeof text, "%s\n%s\n%lld", QK_ACK_FORMAT, device_id, (long long)acked);
-    qk_sha256_hex(hex, text, strlen(text));
-    qk__unhex(out, 32, hex);
-}
-
-int qk__code_norm(const char *code, char out[9])
-{
-    size_t n = 0;
-    memset(out, 0, 9);
-    for (const char *p = code ? code : ""; *p; p++) {
-        if (*p == '-' || *p == ' ')
-            continue;
-        if (n == 8)
-            return 0;
-        out[n++] = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
-    }
-    return n == 8;
-}
-
-void qk__enrol_digest(unsigned char out[32], const char *code, const char *device_id,
-                      const char *pem)
-{
-    char norm[9];
-    qk__code_norm(code, norm);
-    size_t n = strlen(device_id) + strlen(pem) + 64;
-    char *text = malloc(n), hex[65];
-    if (!text) {
-        memset(out, 0, 32); /* verifies against nothing */
-        return;
-    }
-    snprintf(text, n, "quizkit-enrol-1\n%s\n%s\n%s", norm, device_id, pem);
-    qk_sha256_hex(hex, text, strlen(text));
-    qk__unhex(out, 32, hex);
-    free(text);
-}
-
 int qk_store_write_ack(qk_store *s, const char *device_id, const qk_key *server_key,
                        const char *path)
 {

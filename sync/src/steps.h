@@ -1,0 +1,41 @@
+/* push.h: sending a device's events to the server, as the protocol's steps
+ * apart from the transport that carries them: the command's client makes
+ * the requests with libcurl (client.c), the phone app with fetch() (qk_app.h),
+ * and both follow these same steps (DESIGN.md: one protocol layer). Internal.
+ *
+ * The device asks what the server holds (GET /api/v1/device), takes the
+ * server's word when it holds more, goes back when it holds less (restored
+ * from a backup), then posts its unacknowledged events in batches of at most
+ * QK_BATCH_MAX_EVENTS (POST /api/v1/events), applying each acknowledgement. */
+#ifndef QK_PUSH_H
+#define QK_PUSH_H
+
+#include <jansson.h>
+
+#include "qk_client.h"
+
+typedef struct qk_push qk_push;
+
+/* The next request: method and path, and a JSON body (owned by the push,
+ * valid until the next call; NULL for none), which the transport may send
+ * gzipped (Content-Encoding: gzip). */
+typedef struct qk_push_req {
+    const char *method, *path;
+    char *body;
+    size_t len;
+} qk_push_req;
+
+/* A push of e's events; r is filled as it goes (and whole at the end). */
+int qk__push_new(qk_push **out, qk_engine *e, qk_push_result *r, qk_lang lang);
+/* Given the JSON reply to the last request (NULL before the first; a 2xx
+ * reply's, the transport reports any other as a failure itself): QK_ROW with
+ * *req the request to make next; QK_OK when every event is acknowledged; a
+ * status with why in msg otherwise (QK_EEXISTS: the server took a batch only
+ * in part, for conflicts). */
+int qk__push_next(qk_push *p, const json_t *reply, qk_push_req *req, char *msg, size_t n);
+/* 1 once after each step that moved the progress (and once when the total is
+ * known): events acknowledged of those there were to send. */
+int qk__push_progress(qk_push *p, int64_t *done, int64_t *total);
+void qk__push_free(qk_push *p);
+
+#endif
