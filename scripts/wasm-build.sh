@@ -10,7 +10,8 @@
 #    engine and the kiosk's handler) and the test suites into build-wasm;
 # 3. with "test", ctest runs each suite as a wasm program under node, on the
 #    real file system, and the phone app's module as its Web Worker uses it,
-#    on the signed sample of a native build (QK_NATIVE_BUILD, default build/).
+#    on the signed sample of a native build (QK_NATIVE_BUILD, default build/),
+#    enrolling and syncing with that build's `quizkit serve` on loopback.
 # Needs the packages scripts/install-deps.sh installs (emscripten, tcl among them).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -19,7 +20,7 @@ export NODE_PATH="${NODE_PATH:-/usr/share/nodejs}"
 case "${1:-}" in
 "" | test) ;;
 -h | --help)
-    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
     ;;
 *)
@@ -29,9 +30,10 @@ case "${1:-}" in
 esac
 # The app module's test opens the native build's signed sample bundle.
 native="${QK_NATIVE_BUILD:-$root/build}"
-if [ "${1:-}" = test ] && { [ ! -f "$native/samples.qkb" ] || [ ! -f "$native/dev-key.pub" ]; }; then
-    echo "wasm-build: the tests use the native build's signed sample and its key" \
-        "($native/samples.qkb, dev-key.pub):" \
+if [ "${1:-}" = test ] && { [ ! -f "$native/samples.qkb" ] || [ ! -f "$native/dev-key.pub" ] ||
+    [ ! -x "$native/quizkit" ]; }; then
+    echo "wasm-build: the tests use the native build's signed sample, its key and its server" \
+        "($native/samples.qkb, dev-key.pub, quizkit):" \
         "run scripts/quickstart.sh first, or set QK_NATIVE_BUILD to a native build folder" >&2
     exit 1
 fi

@@ -41,4 +41,33 @@ size_t qk_app_reply_len(const qk_app_reply *r);
 const char *qk_app_reply_type(const qk_app_reply *r);
 void qk_app_reply_free(qk_app_reply *r);
 
+/* --- enrolment and sync, over the app's own transport ---
+ * The app makes no request itself: it says which request to make, the
+ * transport (fetch() in the browser) makes it and hands the reply back, until
+ * the work is done. The steps are those the command's client follows over
+ * libcurl; the server sees a device like any other. */
+typedef struct qk_app_net qk_app_net;
+/* Enrols this phone with the branch server at url (its origin, as
+ * "https://host:port") with an enrolment code: the phone's key pair is made
+ * now and kept in dir/device.key, the settings in dir/server.json. */
+qk_app_net *qk_app_enrol(qk_app *a, const char *url, const char *code, const char *name);
+/* Sends every answer the server has not acknowledged (once enrolled). */
+qk_app_net *qk_app_sync(qk_app *a);
+/* Given the reply to the last request (status 0 and no body before the
+ * first): 1, a request to make (below); 0, done (qk_app_net_result); -1,
+ * failed (qk_app_net_error, in the app's language). */
+int qk_app_net_next(qk_app_net *n, int status, const char *body, size_t len);
+const char *qk_app_net_method(const qk_app_net *n);
+const char *qk_app_net_url(const qk_app_net *n);
+/* The device's token, for "Authorization: Bearer ..." ("" before enrolment). */
+const char *qk_app_net_token(const qk_app_net *n);
+/* A JSON body to send (NULL: none), len bytes; it may be sent gzipped. */
+const char *qk_app_net_body(const qk_app_net *n);
+size_t qk_app_net_len(const qk_app_net *n);
+const char *qk_app_net_error(const qk_app_net *n);
+/* What was done, as JSON: {"branch"} for an enrolment; {"sent", "acked_seq",
+ * "pending", "batches"} for a sync. */
+const char *qk_app_net_result(const qk_app_net *n);
+void qk_app_net_free(qk_app_net *n);
+
 #endif

@@ -9,6 +9,8 @@
 #include "http.h"
 #include "kiosk_handler.h"
 #include "qk_app.h"
+#include "qk_client.h"
+#include "steps.h"
 #include "sync_msg.h"
 
 #ifdef __EMSCRIPTEN__
@@ -23,6 +25,7 @@ struct qk_app {
     qk_bundle *b;
     qk_kiosk *k;
     qk_lang lang;
+    char *key_path, *conf_path; /* dir/device.key, dir/server.json */
 };
 
 struct qk_app_reply {
@@ -109,7 +112,12 @@ QK_APP_EXPORT int qk_app_open(qk_app **out, const char *dir, const char *bundle,
             rc = QK_ENOMEM;
     }
     free(progress);
-    free(conf);
+    a->conf_path = conf;
+    a->key_path = join(dir, "device.key");
+    if (rc == QK_OK && !a->key_path) {
+        qk__ymsgf(lang, msg, n, QK_Y_OOM);
+        rc = QK_ENOMEM;
+    }
     if (rc != QK_OK) {
         qk_app_close(a);
         return rc;
@@ -135,6 +143,8 @@ QK_APP_EXPORT void qk_app_close(qk_app *a)
     qk__kiosk_free(a->k);
     qk_engine_close(a->e);
     qk_bundle_close(a->b);
+    free(a->key_path);
+    free(a->conf_path);
     free(a);
 }
 
@@ -256,4 +266,250 @@ QK_APP_EXPORT void qk_app_reply_free(qk_app_reply *r)
         return;
     free(r->body);
     free(r);
+}
+
+/* --- enrolment and sync over the app's transport --- */
+
+typedef enum { NET_ENROL, NET_SYNC } net_kind;
+
+struct qk_app_net {
+    qk_app *a;
+    net_kind kind;
+    int started, finished; /* finished: 1 done, -1 failed */
+    qk_client_conf conf;
+    qk_key *key;
+    char *code, *name;
+    qk_push *push;
+    qk_push_result pr;
+    const char *method;
+    char url[600];
+    char *body; /* owned (enrolment), or the push's */
+    size_t len;
+    char error[1024];
+    char result[256];
+};
+
+static int net_fail(qk_app_net *n, int rc)
+{
+    (void)rc;
+    n->finished = -1;
+    n->method = NULL;
+    return -1;
+}
+
+static void net_request(qk_app_net *n, const char *method, const char *path, char *body, size_t len)
+{
+    n->method = method;
+    snprintf(n->url, sizeof n->url, "%s%s", n->conf.url, path);
+    n->body = body;
+    n->len = len;
+}
+
+qk_app_net *qk_app_enrol(qk_app *a, const char *url, const char *code, const char *name)
+{
+    qk_app_net *n = calloc(1, sizeof *n);
+    if (!n)
+        return NULL;
+    n->a = a;
+    n->kind = NET_ENROL;
+    n->code = strdup(code ? code : "");
+    n->name = strdup(name ? name : "");
+    if (!n->code || !n->name) {
+        qk_app_net_free(n);
+        return NULL;
+    }
+    size_t ul = url ? strlen(url) : 0;
+    while (ul && url[ul - 1] == '/')
+        ul--;
+    if (ul == 0 || ul >= sizeof n->conf.url) {
+        qk__ymsgf(a->lang, n->error, sizeof n->error, QK_Y_APP_URL);
+        n->finished = -1;
+    }
+    snprintf(n->conf.url, sizeof n->conf.url, "%.*s", (int)ul, url ? url : "");
+    return n;
+}
+
+qk_app_net *qk_app_sync(qk_app *a)
+{
+    qk_app_net *n = calloc(1, sizeof *n);
+    if (!n)
+        return NULL;
+    n->a = a;
+    n->kind = NET_SYNC;
+    char msg[256];
+    if (qk_client_conf_load(&n->conf, a->conf_path, msg, sizeof msg) != QK_OK) {
+        qk__ymsgf(a->lang, n->error, sizeof n->error, QK_Y_APP_NOT_ENROLLED);
+        n->finished = -1;
+    }
+    return n;
+}
+
+/* The phone's key pair: the one it has, or a new one kept now. */
+static int device_key(qk_app_net *n)
+{
+    qk_app *a = n->a;
+    char msg[512];
+    if (access(a->key_path, F_OK) == 0) {
+        if (qk_key_load(&n->key, a->key_path, a->lang, msg, sizeof msg) == QK_OK)
+            return QK_OK;
+        snprintf(n->error, sizeof n->error, "%s", msg);
+        return QK_ECORRUPT;
+    }
+    int rc = qk_key_generate(&n->key);
+    if (rc != QK_OK) {
+        qk__ymsgf(a->lang, n->error, sizeof n->error, QK_Y_OOM);
+        return rc;
+    }
+    /* written once, never over another (write_new): a second enrolment
+     * keeps the key the server may know already */
+    rc = qk_key_write(n->key, a->key_path, NULL, a->lang, msg, sizeof msg);
+    if (rc != QK_OK)
+        snprintf(n->error, sizeof n->error, "%s", msg);
+    return rc;
+}
+
+static int enrol_step(qk_app_net *n, const json_t *reply)
+{
+    qk_app *a = n->a;
+    if (!n->started) {
+        n->started = 1;
+        int rc = device_key(n);
+        if (rc != QK_OK)
+            return net_fail(n, rc);
+        json_t *body = qk__enrol_body(a->e, n->code, n->name, n->key);
+        char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+        json_decref(body);
+        if (!text) {
+            qk__ymsgf(a->lang, n->error, sizeof n->error, QK_Y_OOM);
+            return net_fail(n, QK_ENOMEM);
+        }
+        n->body = text;
+        net_request(n, "POST", "/api/v1/enroll", text, strlen(text));
+        return 1;
+    }
+    int rc = qk__enrol_reply(reply, a->e, &n->conf, a->lang, n->error, sizeof n->error);
+    if (rc == QK_OK)
+        rc = qk_client_conf_save(&n->conf, a->conf_path, n->error, sizeof n->error);
+    if (rc != QK_OK)
+        return net_fail(n, rc);
+    json_t *r = json_pack("{s:s, s:s}", "branch", n->conf.branch, "branch_name", n->conf.branch_name);
+    char *text = r ? json_dumps(r, JSON_COMPACT) : NULL;
+    json_decref(r);
+    snprintf(n->result, sizeof n->result, "%s", text ? text : "{}");
+    free(text);
+    n->finished = 1;
+    n->method = NULL;
+    return 0;
+}
+
+static int sync_step(qk_app_net *n, const json_t *reply)
+{
+    qk_app *a = n->a;
+    int rc = QK_OK;
+    if (!n->started) {
+        n->started = 1;
+        rc = qk__push_new(&n->push, a->e, &n->pr, a->lang);
+        if (rc != QK_OK) {
+            qk__ymsgf(a->lang, n->error, sizeof n->error, QK_Y_OOM);
+            return net_fail(n, rc);
+        }
+    }
+    qk_push_req req;
+    rc = qk__push_next(n->push, reply, &req, n->error, sizeof n->error);
+    if (rc == QK_ROW) {
+        net_request(n, req.method, req.path, req.body, req.len);
+        return 1;
+    }
+    if (rc != QK_OK)
+        return net_fail(n, rc);
+    n->conf.last_sync_ms = qk_engine_now_ms(a->e);
+    if (qk_client_conf_save(&n->conf, a->conf_path, n->error, sizeof n->error) != QK_OK)
+        return net_fail(n, QK_EIO);
+    snprintf(n->result, sizeof n->result,
+             "{\"sent\":%lld,\"acked_seq\":%lld,\"pending\":%lld,\"batches\":%d}",
+             (long long)n->pr.sent, (long long)n->pr.acked_seq, (long long)n->pr.pending,
+             n->pr.batches);
+    n->finished = 1;
+    n->method = NULL;
+    return 0;
+}
+
+int qk_app_net_next(qk_app_net *n, int status, const char *body, size_t len)
+{
+    if (!n)
+        return -1;
+    if (n->finished)
+        return n->finished > 0 ? 0 : -1;
+    json_t *reply = NULL;
+    if (n->started) {
+        /* the transport's answer to the request in flight */
+        json_error_t je;
+        reply = body && len ? json_loadb(body, len, 0, &je) : NULL;
+        if (status < 200 || status > 299) {
+            const char *m = json_string_value(json_object_get(json_object_get(reply, "error"), "message"));
+            if (status == 0)
+                qk__ymsgf(n->a->lang, n->error, sizeof n->error, QK_Y_NET, n->conf.url,
+                          m ? m : (body && len ? body : "?"));
+            else
+                qk__ymsgf(n->a->lang, n->error, sizeof n->error, QK_Y_HTTP, (long)status, m ? m : "?");
+            json_decref(reply);
+            return net_fail(n, QK_EIO);
+        }
+        if (!json_is_object(reply)) {
+            json_decref(reply);
+            qk__ymsgf(n->a->lang, n->error, sizeof n->error, QK_Y_BAD_REPLY);
+            return net_fail(n, QK_EIO);
+        }
+    }
+    int r = n->kind == NET_ENROL ? enrol_step(n, reply) : sync_step(n, reply);
+    json_decref(reply);
+    return r;
+}
+
+const char *qk_app_net_method(const qk_app_net *n)
+{
+    return n && n->method ? n->method : "";
+}
+
+const char *qk_app_net_url(const qk_app_net *n)
+{
+    return n && n->method ? n->url : "";
+}
+
+const char *qk_app_net_token(const qk_app_net *n)
+{
+    return n ? n->conf.token : "";
+}
+
+const char *qk_app_net_body(const qk_app_net *n)
+{
+    return n && n->method ? n->body : NULL;
+}
+
+size_t qk_app_net_len(const qk_app_net *n)
+{
+    return n && n->method && n->body ? n->len : 0;
+}
+
+const char *qk_app_net_error(const qk_app_net *n)
+{
+    return n ? n->error : "out of memory";
+}
+
+const char *qk_app_net_result(const qk_app_net *n)
+{
+    return n && n->finished > 0 ? n->result : "{}";
+}
+
+void qk_app_net_free(qk_app_net *n)
+{
+    if (!n)
+        return;
+    qk_key_free(n->key);
+    qk__push_free(n->push);
+    if (n->kind == NET_ENROL)
+        free(n->body);
+    free(n->code);
+    free(n->name);
+    free(n);
 }

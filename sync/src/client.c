@@ -314,50 +314,19 @@ int qk_client_login(qk_client *c, const char *user, const char *password, char *
 int qk_client_enroll(qk_client *c, qk_engine *e, const char *code, const char *name,
                      const qk_key *device_key, qk_client_conf *conf, char *msg, size_t n)
 {
-    char *pem = NULL;
-    unsigned char digest[32], sig[QK_KEY_SIG_MAX];
-    char proof[2 * QK_KEY_SIG_MAX + 1];
-    size_t sl = 0;
-    if (qk_key_public_pem(device_key, &pem) != QK_OK) {
+    json_t *body = qk__enrol_body(e, code, name, device_key);
+    if (!body) {
         qk__ymsgf(c->lang, msg, n, QK_Y_OOM);
         return QK_ENOMEM;
     }
-    /* proof that this device holds its key (qk_enrol) */
-    qk__enrol_digest(digest, code, qk_engine_device_id(e), pem);
-    if (qk_key_sign(device_key, digest, sig, &sl) != QK_OK) {
-        free(pem);
-        qk__ymsgf(c->lang, msg, n, QK_Y_OOM);
-        return QK_EIO;
-    }
-    qk__hex(proof, sig, sl);
     json_t *reply = NULL;
-    int rc = post_json(c, "/api/v1/enroll",
-                       json_pack("{s:s, s:s, s:s, s:s, s:s}", "code", code, "device_id",
-                                 qk_engine_device_id(e), "name", name ? name : "", "public_key",
-                                 pem, "proof", proof),
-                       &reply, msg, n);
-    free(pem);
-    if (rc != QK_OK)
-        return rc;
-    const char *token = json_string_value(json_object_get(reply, "token"));
-    const char *branch = json_string_value(json_object_get(reply, "branch"));
-    if (!token || !branch || strlen(token) >= sizeof conf->token) {
-        json_decref(reply);
-        qk__ymsgf(c->lang, msg, n, QK_Y_BAD_REPLY);
-        return QK_EIO;
-    }
-    snprintf(conf->token, sizeof conf->token, "%s", token);
-    snprintf(conf->branch, sizeof conf->branch, "%s", branch);
-    const char *bname = json_string_value(json_object_get(reply, "branch_name"));
-    snprintf(conf->branch_name, sizeof conf->branch_name, "%s", bname ? bname : "");
-    /* the server's acknowledgement key, pinned at enrolment (DESIGN.md decision 13) */
-    const char *skey = json_string_value(json_object_get(reply, "server_key"));
-    snprintf(conf->server_key, sizeof conf->server_key, "%s", skey && strlen(skey) < sizeof conf->server_key ? skey : "");
-    snprintf(conf->device_id, sizeof conf->device_id, "%s", qk_engine_device_id(e));
-    conf->roster_cursor = 0;
-    c->conf = *conf;
+    int rc = post_json(c, "/api/v1/enroll", body, &reply, msg, n);
+    if (rc == QK_OK)
+        rc = qk__enrol_reply(reply, e, conf, c->lang, msg, n);
+    if (rc == QK_OK)
+        c->conf = *conf;
     json_decref(reply);
-    return QK_OK;
+    return rc;
 }
 
 char *qk__gzip(const char *in, size_t n, size_t *out_len)

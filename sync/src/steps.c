@@ -178,6 +178,51 @@ int qk__push_next(qk_push *p, const json_t *reply, qk_push_req *req, char *msg, 
     return QK_EINVAL;
 }
 
+/* --- enrolment --- */
+
+json_t *qk__enrol_body(qk_engine *e, const char *code, const char *name, const qk_key *device_key)
+{
+    char *pem = NULL;
+    unsigned char digest[32], sig[QK_KEY_SIG_MAX];
+    char proof[2 * QK_KEY_SIG_MAX + 1];
+    size_t sl = 0;
+    if (qk_key_public_pem(device_key, &pem) != QK_OK)
+        return NULL;
+    /* proof that this device holds its key (qk_enrol) */
+    qk__enrol_digest(digest, code, qk_engine_device_id(e), pem);
+    json_t *body = NULL;
+    if (qk_key_sign(device_key, digest, sig, &sl) == QK_OK) {
+        qk__hex(proof, sig, sl);
+        body = json_pack("{s:s, s:s, s:s, s:s, s:s}", "code", code, "device_id",
+                         qk_engine_device_id(e), "name", name ? name : "", "public_key", pem, "proof",
+                         proof);
+    }
+    free(pem);
+    return body;
+}
+
+int qk__enrol_reply(const json_t *reply, qk_engine *e, qk_client_conf *conf, qk_lang lang, char *msg,
+                    size_t n)
+{
+    const char *token = json_string_value(json_object_get(reply, "token"));
+    const char *branch = json_string_value(json_object_get(reply, "branch"));
+    if (!token || !branch || strlen(token) >= sizeof conf->token) {
+        qk__ymsgf(lang, msg, n, QK_Y_BAD_REPLY);
+        return QK_EIO;
+    }
+    snprintf(conf->token, sizeof conf->token, "%s", token);
+    snprintf(conf->branch, sizeof conf->branch, "%s", branch);
+    const char *bname = json_string_value(json_object_get(reply, "branch_name"));
+    snprintf(conf->branch_name, sizeof conf->branch_name, "%s", bname ? bname : "");
+    /* the server's acknowledgement key, pinned at enrolment (DESIGN.md decision 13) */
+    const char *skey = json_string_value(json_object_get(reply, "server_key"));
+    snprintf(conf->server_key, sizeof conf->server_key, "%s",
+             skey && strlen(skey) < sizeof conf->server_key ? skey : "");
+    snprintf(conf->device_id, sizeof conf->device_id, "%s", qk_engine_device_id(e));
+    conf->roster_cursor = 0;
+    return QK_OK;
+}
+
 /* --- what both ends compute alike (sync_msg.h) --- */
 
 /* What an acknowledgement's signature covers. */

@@ -1,14 +1,15 @@
-/* push.h: sending a device's events to the server, as the protocol's steps
- * apart from the transport that carries them: the command's client makes
- * the requests with libcurl (client.c), the phone app with fetch() (qk_app.h),
- * and both follow these same steps (DESIGN.md: one protocol layer). Internal.
+/* steps.h: enrolling a device and sending its events to the server, as the
+ * protocol's steps apart from the transport that carries them: the command's
+ * client makes the requests with libcurl (client.c), the phone app with
+ * fetch() (qk_app.h), and both follow these same steps (DESIGN.md: one
+ * protocol layer). Internal.
  *
  * The device asks what the server holds (GET /api/v1/device), takes the
  * server's word when it holds more, goes back when it holds less (restored
  * from a backup), then posts its unacknowledged events in batches of at most
  * QK_BATCH_MAX_EVENTS (POST /api/v1/events), applying each acknowledgement. */
-#ifndef QK_PUSH_H
-#define QK_PUSH_H
+#ifndef QK_STEPS_H
+#define QK_STEPS_H
 
 #include <jansson.h>
 
@@ -37,5 +38,12 @@ int qk__push_next(qk_push *p, const json_t *reply, qk_push_req *req, char *msg, 
  * known): events acknowledged of those there were to send. */
 int qk__push_progress(qk_push *p, int64_t *done, int64_t *total);
 void qk__push_free(qk_push *p);
+
+/* Enrolment (POST /api/v1/enroll): the body for this device, its key's
+ * proof signed (NULL when out of memory); and the reply taken into conf
+ * (token, branch, the server's pinned key, the device id). */
+json_t *qk__enrol_body(qk_engine *e, const char *code, const char *name, const qk_key *device_key);
+int qk__enrol_reply(const json_t *reply, qk_engine *e, qk_client_conf *conf, qk_lang lang, char *msg,
+                    size_t n);
 
 #endif

@@ -4,11 +4,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "qk_app.h"
 #include "support.h"
+
+#ifndef __EMSCRIPTEN__
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "qk_server.h"
+#endif
 
 typedef struct fx {
     char *dir, *bundle, *pem;
@@ -238,6 +247,178 @@ static void only_the_api_is_answered(void **state)
     free(body);
 }
 
+#ifndef __EMSCRIPTEN__
+/* --- enrolment and sync with the real server, over a transport of the
+ * test's own (as fetch() is the browser's): plain HTTP/1.1 on loopback --- */
+
+typedef struct wire {
+    int status;
+    char *body;
+    size_t len;
+} wire;
+
+static wire http_call(unsigned port, const char *method, const char *path, const char *token,
+                      const char *body, size_t len)
+{
+    wire w = {0, NULL, 0};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return w; /* status 0: no answer, as fetch() rejecting */
+    }
+    char head[1024];
+    int hl = snprintf(head, sizeof head,
+                      "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                      "Content-Type: application/json\r\nContent-Length: %zu\r\n%s%s%s\r\n",
+                      method, path, len, token && *token ? "Authorization: Bearer " : "",
+                      token && *token ? token : "", token && *token ? "\r\n" : "");
+    assert_int_equal(write(fd, head, (size_t)hl), hl);
+    if (len)
+        assert_int_equal(write(fd, body, len), (ssize_t)len);
+    size_t cap = 1 << 16, got = 0;
+    char *buf = malloc(cap);
+    ssize_t r;
+    while ((r = read(fd, buf + got, cap - got - 1)) > 0) {
+        got += (size_t)r;
+        if (got + 1 == cap)
+            buf = realloc(buf, cap *= 2);
+    }
+    close(fd);
+    buf[got] = '\0';
+    char *end = strstr(buf, "\r\n\r\n");
+    assert_non_null(end);
+    w.status = atoi(buf + 9);
+    w.len = got - (size_t)(end + 4 - buf);
+    w.body = malloc(w.len + 1);
+    memcpy(w.body, end + 4, w.len + 1);
+    free(buf);
+    return w;
+}
+
+/* Runs the app's steps over the wire; what qk_app_net_next said last. */
+static int carry(qk_app_net *n, unsigned port, int *requests)
+{
+    int status = 0, r;
+    wire w = {0, NULL, 0};
+    while ((r = qk_app_net_next(n, status, w.body, w.len)) == 1) {
+        free(w.body);
+        const char *url = qk_app_net_url(n);
+        const char *path = strstr(url + strlen("http://"), "/");
+        assert_non_null(path);
+        w = http_call(port, qk_app_net_method(n), path, qk_app_net_token(n), qk_app_net_body(n),
+                      qk_app_net_len(n));
+        status = w.status;
+        (*requests)++;
+    }
+    free(w.body);
+    return r;
+}
+
+/* The phone enrols with a code and sends the member's answers: every event
+ * reaches the server once, a second sync sends nothing, and what went wrong
+ * is said (not enrolled, a code used up, no network). */
+static void the_phone_enrols_and_syncs_with_the_server(void **state)
+{
+    fx *f = *state;
+    char *spec_path = qkt_path(f->dir, "server.db"), spec[4200], msg[512];
+    snprintf(spec, sizeof spec, "sqlite:%s", spec_path);
+    qk_store *s = NULL;
+    assert_int_equal(qk_store_open(&s, spec, QK_LANG_EN), QK_OK);
+    assert_int_equal(qk_admin_branch_add(s, "b1", "第一支部"), QK_OK);
+    qk_roster_member m;
+    memset(&m, 0, sizeof m);
+    snprintf(m.id, sizeof m.id, "m1");
+    snprintf(m.name, sizeof m.name, "张三");
+    snprintf(m.branch, sizeof m.branch, "b1");
+    assert_int_equal(qk_admin_member_add(s, &m, "1234"), QK_OK);
+    qkt_publish_fixture(s, f->dir);
+    char code[QK_CODE_LEN + 1];
+    int64_t exp = 0;
+    assert_int_equal(qk_admin_code_new(s, "b1", "test", 3600000, code, &exp), QK_OK);
+    qk_store_close(s);
+    qk_server_config cfg = {.listen = "127.0.0.1", .port = 0, .db = spec, .threads = 2,
+                            .lang = QK_LANG_EN};
+    qk_server *srv = qk_server_start(&cfg, msg, sizeof msg);
+    assert_non_null(srv);
+    unsigned port = qk_server_port(srv);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/", port);
+
+    /* answers made offline, before the phone ever met the server */
+    char *token = login(f->a);
+    json_t *j = call(f->a, "POST", "/api/quiz", token, "{\"mode\":\"practice\",\"theme\":\"t2\"}", 200);
+    json_decref(j);
+    j = call(f->a, "POST", "/api/quiz/answer", token, "{\"response\":\"A\"}", 200);
+    json_decref(j);
+    j = call(f->a, "POST", "/api/quiz/finish", token, NULL, 200);
+    json_decref(j);
+    int64_t events = 0;
+    assert_int_equal(qk_engine_event_count(qk_app_engine(f->a), &events), QK_OK);
+
+    int requests = 0;
+    qk_app_net *n = qk_app_sync(f->a);
+    assert_int_equal(qk_app_net_next(n, 0, NULL, 0), -1);
+    assert_non_null(strstr(qk_app_net_error(n), "没有注册"));
+    qk_app_net_free(n);
+
+    n = qk_app_enrol(f->a, url, code, "张三的手机");
+    assert_int_equal(carry(n, port, &requests), 0);
+    assert_string_equal(qk_app_net_result(n), "{\"branch\":\"b1\",\"branch_name\":\"第一支部\"}");
+    qk_app_net_free(n);
+    char *conf = qkt_path(f->dir, "phone/server.json"), *key = qkt_path(f->dir, "phone/device.key");
+    assert_int_equal(access(conf, F_OK), 0);
+    assert_int_equal(access(key, F_OK), 0);
+
+    n = qk_app_sync(f->a);
+    requests = 0;
+    assert_int_equal(carry(n, port, &requests), 0);
+    char want[128];
+    snprintf(want, sizeof want, "{\"sent\":%lld,\"acked_seq\":%lld,\"pending\":0,\"batches\":1}",
+             (long long)events, (long long)events);
+    assert_string_equal(qk_app_net_result(n), want);
+    assert_int_equal(requests, 2); /* what the server holds, then one batch */
+    qk_app_net_free(n);
+    /* again: nothing to send, nothing sent */
+    n = qk_app_sync(f->a);
+    assert_int_equal(carry(n, port, &requests), 0);
+    snprintf(want, sizeof want, "{\"sent\":0,\"acked_seq\":%lld,\"pending\":0,\"batches\":0}",
+             (long long)events);
+    assert_string_equal(qk_app_net_result(n), want);
+    qk_app_net_free(n);
+    /* the home screen says the phone is enrolled and when it last synced */
+    j = call(f->a, "GET", "/api/home", token, NULL, 200);
+    assert_true(json_is_true(json_object_get(json_object_get(j, "sync"), "enrolled")));
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "sync"), "pending")), 0);
+    json_decref(j);
+
+    /* a code used up: the server's own words */
+    qk_app_net *again = qk_app_enrol(f->a, url, code, "another");
+    assert_int_equal(carry(again, port, &requests), -1);
+    assert_non_null(strstr(qk_app_net_error(again), "服务器回答 4"));
+    qk_app_net_free(again);
+    /* no network: the transport says so with status 0 */
+    n = qk_app_sync(f->a);
+    assert_int_equal(qk_app_net_next(n, 0, NULL, 0), 1);
+    assert_int_equal(qk_app_net_next(n, 0, "Failed to fetch", 15), -1);
+    assert_non_null(strstr(qk_app_net_error(n), "无法连接服务器"));
+    qk_app_net_free(n);
+
+    qk_server_stop(srv, 1000);
+    assert_int_equal(qk_store_open(&s, spec, QK_LANG_EN), QK_OK);
+    int64_t held = 0;
+    assert_int_equal(qk_store_event_count(s, &held), QK_OK);
+    assert_int_equal(held, events); /* each once */
+    qk_store_close(s);
+    free(conf);
+    free(key);
+    free(token);
+    free(spec_path);
+}
+#endif
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -245,6 +426,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_phone_keeps_its_member, setup, teardown),
         cmocka_unit_test_setup_teardown(only_a_trusted_bundle_opens, setup, teardown),
         cmocka_unit_test_setup_teardown(only_the_api_is_answered, setup, teardown),
+#ifndef __EMSCRIPTEN__
+        cmocka_unit_test_setup_teardown(the_phone_enrols_and_syncs_with_the_server, setup, teardown),
+#endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,16 +1,22 @@
 // The phone app's WebAssembly module (build-wasm/app/quizkit-engine.js) used
 // the way the app's Web Worker uses it: the factory, emscripten's file
-// system, and the C functions through ccall. The signed sample bundle and its
-// public key come from the native build.
+// system, and the C functions through ccall; its enrolment and sync go to a
+// real `quizkit serve` on loopback over node's fetch(), as the browser's would.
+// The signed sample bundle, its public key and the server are the native
+// build's.
 //
-// usage: node tests/wasm/app_module.cjs MODULE.js SAMPLES.qkb KEY.pub
+// usage: node tests/wasm/app_module.cjs MODULE.js SAMPLES.qkb KEY.pub QUIZKIT
 'use strict';
 const assert = require('assert');
 const fs = require('fs');
 
-const [modulePath, bundlePath, keyPath] = process.argv.slice(2);
-if (!modulePath || !bundlePath || !keyPath) {
-  console.error('usage: node app_module.cjs MODULE.js SAMPLES.qkb KEY.pub');
+const os = require('os');
+const path = require('path');
+const { execFileSync, spawn } = require('child_process');
+
+const [modulePath, bundlePath, keyPath, quizkit] = process.argv.slice(2);
+if (!modulePath || !bundlePath || !keyPath || !quizkit) {
+  console.error('usage: node app_module.cjs MODULE.js SAMPLES.qkb KEY.pub QUIZKIT');
   process.exit(2);
 }
 
@@ -98,7 +104,12 @@ async function main() {
     assert.strictEqual(q.status, 200, JSON.stringify(q.body));
     assert.strictEqual(q.body.done, false);
     assert.ok(q.body.item.stem.length > 0);
-    const a = request(app, 'POST', '/api/quiz/answer', token, { response: 'A' });
+    // an answer of the question's kind (the draw is random), as the page sends
+    // it: a letter, 对 or 错, or text in each blank
+    const it = q.body.item;
+    const response = it.type === 'fill' ? Array(it.blanks).fill('不知道').join('|')
+      : it.type === 'judge' ? '对' : 'A';
+    const a = request(app, 'POST', '/api/quiz/answer', token, { response });
     assert.strictEqual(a.status, 200, JSON.stringify(a.body));
     assert.strictEqual(a.body.feedback.reveal, true);
   });
@@ -116,6 +127,93 @@ async function main() {
     assert.notStrictEqual(r, 0);
     assert.strictEqual(M.ccall('qk_app_reply_status', 'number', ['number'], [r]), 400);
     M.ccall('qk_app_reply_free', null, ['number'], [r]);
+  });
+  await check('the phone enrols and syncs with a real server over fetch(), each event once', async () => {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'qk-app-'));
+    const db = `sqlite:${work}/server.db`;
+    const q = (...args) => execFileSync(quizkit, ['--lang', 'en', ...args], { encoding: 'utf8' });
+    fs.mkdirSync(`${work}/trust`);
+    fs.copyFileSync(keyPath, `${work}/trust/dev.pub`);
+    q('admin', 'branch', 'add', 'b1', 'Branch one', '--db', db);
+    q('admin', 'bundle', 'publish', bundlePath, '--db', db, '--trust', `${work}/trust`);
+    const code = q('admin', 'code', '--branch', 'b1', '--db', db).match(/[0-9A-Z]{4}-[0-9A-Z]{4}/)[0];
+    const srv = spawn(quizkit, ['serve', '--db', db, '--port', '0', '--port-file', `${work}/port`,
+      '--trust', `${work}/trust`], { stdio: 'ignore' });
+    try {
+      let port = '';
+      for (let i = 0; i < 200 && !port; i++) {
+        await new Promise(r => setTimeout(r, 50));
+        port = fs.existsSync(`${work}/port`) ? fs.readFileSync(`${work}/port`, 'utf8').trim() : '';
+      }
+      assert.ok(port, 'the server says its port');
+      // the transport, as the app's Worker will have it: fetch(), gzip by CompressionStream
+      const carry = async net => {
+        let status = 0, text = null, r, requests = 0;
+        for (;;) {
+          r = M.ccall('qk_app_net_next', 'number', ['number', 'number', 'string', 'number'],
+            [net, status, text, text ? Buffer.byteLength(text) : 0]);
+          if (r !== 1) return { r, requests };
+          requests++;
+          const method = M.ccall('qk_app_net_method', 'string', ['number'], [net]);
+          const url = M.ccall('qk_app_net_url', 'string', ['number'], [net]);
+          const token = M.ccall('qk_app_net_token', 'string', ['number'], [net]);
+          const bodyPtr = M.ccall('qk_app_net_body', 'number', ['number'], [net]);
+          const headers = { 'Accept-Language': 'zh-CN' };
+          if (token) headers.Authorization = `Bearer ${token}`;
+          let body;
+          if (bodyPtr) {
+            const json = M.UTF8ToString(bodyPtr, M.ccall('qk_app_net_len', 'number', ['number'], [net]));
+            const gz = new Response(new Blob([json]).stream().pipeThrough(new CompressionStream('gzip')));
+            body = new Uint8Array(await gz.arrayBuffer());
+            headers['Content-Type'] = 'application/json';
+            headers['Content-Encoding'] = 'gzip';
+          }
+          try {
+            const resp = await fetch(url, { method, headers, body });
+            status = resp.status;
+            text = await resp.text();
+          } catch (e) {
+            status = 0;
+            text = String(e.message || e);
+          }
+        }
+      };
+      const base = `http://127.0.0.1:${port}`;
+      let net = M.ccall('qk_app_enrol', 'number', ['number', 'string', 'string', 'string'],
+        [app, base, code, '张三的手机']);
+      let out = await carry(net);
+      assert.strictEqual(out.r, 0, M.ccall('qk_app_net_error', 'string', ['number'], [net]));
+      assert.deepStrictEqual(JSON.parse(M.ccall('qk_app_net_result', 'string', ['number'], [net])),
+        { branch: 'b1', branch_name: 'Branch one' });
+      M.ccall('qk_app_net_free', null, ['number'], [net]);
+      net = M.ccall('qk_app_sync', 'number', ['number'], [app]);
+      out = await carry(net);
+      assert.strictEqual(out.r, 0, M.ccall('qk_app_net_error', 'string', ['number'], [net]));
+      const result = JSON.parse(M.ccall('qk_app_net_result', 'string', ['number'], [net]));
+      M.ccall('qk_app_net_free', null, ['number'], [net]);
+      assert.ok(result.sent >= 2, JSON.stringify(result));
+      assert.strictEqual(result.pending, 0);
+      // again: nothing more is sent
+      net = M.ccall('qk_app_sync', 'number', ['number'], [app]);
+      out = await carry(net);
+      assert.strictEqual(out.r, 0);
+      assert.strictEqual(JSON.parse(M.ccall('qk_app_net_result', 'string', ['number'], [net])).sent, 0);
+      M.ccall('qk_app_net_free', null, ['number'], [net]);
+      const held = execFileSync('sqlite3', [`${work}/server.db`,
+        'select count(*), count(distinct id) from events'], { encoding: 'utf8' }).trim();
+      assert.strictEqual(held, `${result.sent}|${result.sent}`, 'each event once on the server');
+      // a server that is not there: the phone says it cannot reach it
+      net = M.ccall('qk_app_enrol', 'number', ['number', 'string', 'string', 'string'],
+        [app, 'http://127.0.0.1:9', code, 'x']);
+      out = await carry(net);
+      assert.strictEqual(out.r, -1);
+      assert.match(M.ccall('qk_app_net_error', 'string', ['number'], [net]), /无法连接服务器/);
+      M.ccall('qk_app_net_free', null, ['number'], [net]);
+    } finally {
+      srv.kill('SIGTERM');
+      await new Promise(r => srv.once('exit', r));
+      fs.rmSync(work, { recursive: true, force: true });
+    }
   });
   M.ccall('qk_app_close', null, ['number'], [app]);
 }
