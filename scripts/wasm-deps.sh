@@ -92,23 +92,6 @@ if [ ${#need[@]} -eq 0 ]; then
     exit 0
 fi
 missing=()
-build_zlib() {
-    local src b
-    src=$(src_of zlib)
-    b="$dir/build/zlib"
-    mkdir -p "$b"
-    say "zlib: $(basename "$src") with emcc"
-    # deflate and inflate (gzip in memory); not the gz* file functions
-    local objs=()
-    for f in adler32 crc32 deflate inflate infback inffast inftrees trees zutil compress uncompr; do
-        emcc $cflags -c "$src/$f.c" -o "$b/$f.o"
-        objs+=("$b/$f.o")
-    done
-    rm -f "$prefix/lib/libz.a"
-    emar rcs "$prefix/lib/libz.a" "${objs[@]}"
-    cp "$src/zlib.h" "$src/zconf.h" "$prefix/include/"
-}
-
 for p in "${need[@]}"; do
     src_of "$p" >/dev/null 2>&1 || missing+=("$p")
 done
@@ -127,10 +110,17 @@ cflags="-O2"
 cmake_common=(-DCMAKE_BUILD_TYPE=Release "-DCMAKE_INSTALL_PREFIX=$prefix" -DBUILD_SHARED_LIBS=OFF
               "-DCMAKE_C_FLAGS=$cflags")
 
+# lib$1.a in the prefix from the objects that follow.
+archive() {
+    local name=$1
+    shift
+    rm -f "$prefix/lib/lib$name.a"
+    emar rcs "$prefix/lib/lib$name.a" "$@"
+}
+
+# Each build_* below works in $dir/build/NAME on the unpacked $src.
 build_sqlite() {
-    local src b
-    src=$(src_of sqlite3)
-    b="$dir/build/sqlite3"
+    local b="$dir/build/sqlite3"
     mkdir -p "$b"
     say "sqlite3: the amalgamation from $(basename "$src") (native tools), then emcc"
     # The amalgamation is made by the source tree's own tools (tclsh, a
@@ -144,8 +134,7 @@ build_sqlite() {
     # (one worker), no extension loading, double-quoted strings are errors.
     emcc $cflags -c "$b/sqlite3.c" -o "$b/sqlite3.o" -DSQLITE_THREADSAFE=0 \
         -DSQLITE_OMIT_LOAD_EXTENSION -DSQLITE_DQS=0 -DSQLITE_DEFAULT_FOREIGN_KEYS=0
-    rm -f "$prefix/lib/libsqlite3.a"
-    emar rcs "$prefix/lib/libsqlite3.a" "$b/sqlite3.o"
+    archive sqlite3 "$b/sqlite3.o"
     cp "$b/sqlite3.h" "$b/sqlite3ext.h" "$prefix/include/"
     local v
     v=$(sed -n 's/^#define SQLITE_VERSION *"\(.*\)"/\1/p' "$b/sqlite3.h")
@@ -153,9 +142,9 @@ build_sqlite() {
         "$prefix" "$v" >"$prefix/lib/pkgconfig/sqlite3.pc"
 }
 
-build_cmake() { # name source-folder cmake-options...
-    local name=$1 src=$2
-    shift 2
+build_cmake() { # name cmake-options...
+    local name=$1
+    shift
     local b="$dir/build/$name"
     say "$name: $(basename "$src") with emcmake"
     mkdir -p "$b"
@@ -169,34 +158,44 @@ build_cmake() { # name source-folder cmake-options...
 }
 
 build_utf8proc() {
-    local src b
-    src=$(src_of utf8proc)
-    b="$dir/build/utf8proc"
+    local b="$dir/build/utf8proc"
     mkdir -p "$b"
     say "utf8proc: $(basename "$src") with emcc"
     # One source file; its tables are included by it.
     emcc $cflags -DUTF8PROC_STATIC -c "$src/utf8proc.c" -o "$b/utf8proc.o"
-    rm -f "$prefix/lib/libutf8proc.a"
-    emar rcs "$prefix/lib/libutf8proc.a" "$b/utf8proc.o"
+    archive utf8proc "$b/utf8proc.o"
     cp "$src/utf8proc.h" "$prefix/include/"
     printf 'prefix=%s\nName: libutf8proc\nDescription: Unicode library (wasm)\nVersion: %s\nLibs: -L${prefix}/lib -lutf8proc\nCflags: -I${prefix}/include -DUTF8PROC_STATIC\n' \
         "$prefix" "$(basename "$src" | sed 's/^utf8proc-//')" >"$prefix/lib/pkgconfig/libutf8proc.pc"
+}
+
+build_zlib() {
+    local b="$dir/build/zlib" objs=() f
+    mkdir -p "$b"
+    say "zlib: $(basename "$src") with emcc"
+    # deflate and inflate (gzip in memory); not the gz* file functions
+    for f in adler32 crc32 deflate inflate infback inffast inftrees trees zutil compress uncompr; do
+        emcc $cflags -c "$src/$f.c" -o "$b/$f.o"
+        objs+=("$b/$f.o")
+    done
+    archive z "${objs[@]}"
+    cp "$src/zlib.h" "$src/zconf.h" "$prefix/include/"
 }
 
 for p in "${need[@]}"; do
     src=$(src_of "$p") # (checked here: a failure inside "$(...)" as an argument would go unseen)
     case $p in
     sqlite3) build_sqlite ;;
-    mbedtls) build_cmake mbedtls "$src" -DENABLE_PROGRAMS=OFF -DENABLE_TESTING=OFF \
+    mbedtls) build_cmake mbedtls -DENABLE_PROGRAMS=OFF -DENABLE_TESTING=OFF \
         -DUSE_SHARED_MBEDTLS_LIBRARY=OFF -DUSE_STATIC_MBEDTLS_LIBRARY=ON -DMBEDTLS_FATAL_WARNINGS=OFF ;;
     utf8proc) build_utf8proc ;;
     zlib) build_zlib ;;
-    jansson) build_cmake jansson "$src" -DJANSSON_BUILD_DOCS=OFF -DJANSSON_EXAMPLES=OFF \
+    jansson) build_cmake jansson -DJANSSON_BUILD_DOCS=OFF -DJANSSON_EXAMPLES=OFF \
         -DJANSSON_WITHOUT_TESTS=ON -DJANSSON_BUILD_SHARED_LIBS=OFF ;;
     # cmocka.h declares uintptr_t itself unless told it exists (as
     # unsigned int, where wasm32's is unsigned long): the tests say so too
     # (cmake/wasm.cmake). Its stack protector finds no guard in wasm's libc.
-    cmocka) build_cmake cmocka "$src" -DWITH_STATIC_LIB=ON -DWITH_EXAMPLES=OFF \
+    cmocka) build_cmake cmocka -DWITH_STATIC_LIB=ON -DWITH_EXAMPLES=OFF \
         -DUNIT_TESTING=OFF "-DCMAKE_C_FLAGS=$cflags -D_UINTPTR_T" -DWITH_STACK_PROTECTOR_STRONG=OFF \
         -DWITH_STACK_PROTECTOR=OFF ;;
     esac
