@@ -290,7 +290,7 @@ static wire http_call(unsigned port, const char *method, const char *path, const
     buf[got] = '\0';
     char *end = strstr(buf, "\r\n\r\n");
     assert_non_null(end);
-    w.status = atoi(buf + 9);
+    w.status = (int)strtol(buf + 9, NULL, 10);
     w.len = got - (size_t)(end + 4 - buf);
     w.body = malloc(w.len + 1);
     memcpy(w.body, end + 4, w.len + 1);
