@@ -3,8 +3,8 @@
 #
 # usage: scripts/wasm-build.sh [test]      (test: also run its suites under node)
 #
-# 1. scripts/wasm-deps.sh builds SQLite, mbedTLS, utf8proc, jansson and cmocka
-#    for wasm from Debian's source packages into build-wasm/deps/prefix;
+# 1. scripts/wasm-deps.sh builds SQLite, mbedTLS, utf8proc, jansson, zlib and
+#    cmocka for wasm from Debian's source packages into build-wasm/deps/prefix;
 # 2. Debian's emscripten builds the engine (QK_ENGINE_ONLY, forced for wasm),
 #    the phone app's module (build-wasm/app/quizkit-engine.{js,wasm}: the
 #    engine and the kiosk's handler) and the test suites into build-wasm;
@@ -30,12 +30,17 @@ case "${1:-}" in
 esac
 # The app module's test opens the native build's signed sample bundle.
 native="${QK_NATIVE_BUILD:-$root/build}"
-if [ "${1:-}" = test ] && { [ ! -f "$native/samples.qkb" ] || [ ! -f "$native/dev-key.pub" ] ||
-    [ ! -x "$native/quizkit" ]; }; then
-    echo "wasm-build: the tests use the native build's signed sample, its key and its server" \
-        "($native/samples.qkb, dev-key.pub, quizkit):" \
-        "run scripts/quickstart.sh first, or set QK_NATIVE_BUILD to a native build folder" >&2
-    exit 1
+if [ "${1:-}" = test ]; then
+    lacking=()
+    for f in samples.qkb dev-key.pub quizkit; do
+        [ -e "$native/$f" ] || lacking+=("$native/$f")
+    done
+    if [ ${#lacking[@]} -gt 0 ]; then
+        echo "wasm-build: the tests use the native build's signed sample, its key and its server;" \
+            "not there: ${lacking[*]}. Run scripts/quickstart.sh first, or set QK_NATIVE_BUILD" \
+            "to a native build folder" >&2
+        exit 1
+    fi
 fi
 bash "$root/scripts/wasm-deps.sh" "$build/deps"
 echo "wasm-build: configuring $build"

@@ -88,7 +88,7 @@ need=()
 [ -e "$prefix/lib/libcmocka.a" ] || need+=(cmocka)
 [ -e "$prefix/lib/libz.a" ] || need+=(zlib)
 if [ ${#need[@]} -eq 0 ]; then
-    say "all libraries in $prefix"
+    say "all libraries in $prefix/lib already"
     exit 0
 fi
 missing=()
@@ -202,5 +202,4 @@ for p in "${need[@]}"; do
 done
 # jansson and cmocka install into lib/ or lib/cmake; their pkg-config files
 # name the prefix they were configured with, which is this one.
-say "done: $prefix"
-ls "$prefix/lib"
+say "done: $(find "$prefix/lib" -maxdepth 1 -name '*.a' | wc -l) libraries in $prefix/lib"

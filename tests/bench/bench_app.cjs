@@ -62,7 +62,7 @@ function nativeVerify() {
   const wasmGz = gz(wasmPath), jsGz = gz(modulePath);
   console.log(`module: ${fs.statSync(wasmPath).size} B wasm, ${wasmGz} B gzipped; ` +
     `loader ${fs.statSync(modulePath).size} B, ${jsGz} B gzipped`);
-  console.log(`download: ${((wasmGz + jsGz) / 1024).toFixed(0)} KiB gzipped (goal: <= 700 KB)`);
+  console.log(`download: ${((wasmGz + jsGz) / 1000).toFixed(0)} KB gzipped (goal: <= 700 KB)`);
   const cold = [], native = [];
   for (let i = 0; i < runs; i++) {
     native.push(nativeVerify());
