@@ -125,6 +125,8 @@ int qk_competition_parse(qk_competition **out, const char *json, qk_lang lang, c
     int oom = 0;
     const char *id = "";
     /* id, title: required strings */
+    if (rc == QK_OK && !qk__json_valid(json))
+        rc = bad(lang, msg, msglen, "", "{...}");
     if (rc == QK_OK) {
         if (field(db, json, "$", &f, tb, sizeof tb, &oom) != QK_OK || !f.type ||
             strcmp(f.type, "object") != 0)

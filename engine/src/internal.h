@@ -27,6 +27,10 @@ typedef struct qk__err {
 
 /* Formats catalogue message id into err and returns code. */
 int qk__errf(qk__err *err, qk_lang lang, int code, qk__msg_id id, ...);
+/* 1 when text is one JSON value and nothing else, by RFC 8259's syntax, at
+ * most 64 arrays and objects deep (json_check.c): text from outside passes
+ * this before it reaches SQLite's JSON functions. */
+int qk__json_valid(const char *text);
 void qk__err_clear(qk__err *err);
 
 char *qk__strdup(const char *s);
