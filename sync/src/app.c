@@ -1,6 +1,5 @@
 /* app.c: the phone app's engine (qk_app.h): the kiosk's handler, reached
  * in-process. */
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -148,30 +147,6 @@ QK_APP_EXPORT void qk_app_close(qk_app *a)
     free(a);
 }
 
-/* A reply the handler gave as a file (fd) or a reader, read whole. */
-static int read_whole(qk_http_resp *rs)
-{
-    uint64_t len = rs->fd >= 0 ? rs->flen : rs->read_len;
-    if (len > ((uint64_t)64 << 20))
-        return 0;
-    char *p = malloc((size_t)len + 1);
-    size_t got = 0;
-    while (p && got < len) {
-        long r = rs->fd >= 0 ? (long)pread(rs->fd, p + got, (size_t)len - got, (off_t)(rs->off + got))
-                             : rs->read(rs->read_arg, got, p + got, (size_t)len - got);
-        if (r <= 0) {
-            free(p);
-            p = NULL;
-            break;
-        }
-        got += (size_t)r;
-    }
-    free(rs->body);
-    rs->body = p;
-    rs->len = p ? (size_t)len : 0;
-    return p != NULL;
-}
-
 QK_APP_EXPORT qk_app_reply *qk_app_request(qk_app *a, const char *method, const char *path,
                                            const char *session, const char *lang, const char *body,
                                            size_t body_len)
@@ -214,14 +189,14 @@ QK_APP_EXPORT qk_app_reply *qk_app_request(qk_app *a, const char *method, const 
     if (!answered)
         qk__kiosk_handle(a->k, &rq, &rs);
     free(copy);
-    int whole = 1;
-    if (rs.fd >= 0 || rs.read)
-        whole = read_whole(&rs);
-    if (rs.fd >= 0)
-        close(rs.fd);
-    if (rs.read_free)
-        rs.read_free(rs.read_arg);
-    if (!whole) {
+    /* The handler answers the app with bodies only: files and readers are
+     * for the pages and bundles it serves over HTTP, which the app has not
+     * (no web folder). Should one come, it is refused, not half-read. */
+    if (rs.fd >= 0 || rs.read) {
+        if (rs.fd >= 0)
+            close(rs.fd);
+        if (rs.read_free)
+            rs.read_free(rs.read_arg);
         free(rs.body);
         rs.body = NULL;
         qk_http_error(&rs, 500, "server_error", rq.path);
@@ -289,9 +264,8 @@ struct qk_app_net {
     char result[256];
 };
 
-static int net_fail(qk_app_net *n, int rc)
+static int net_fail(qk_app_net *n)
 {
-    (void)rc;
     n->finished = -1;
     n->method = NULL;
     return -1;
@@ -375,13 +349,13 @@ static int enrol_step(qk_app_net *n, const json_t *reply)
         n->started = 1;
         int rc = device_key(n);
         if (rc != QK_OK)
-            return net_fail(n, rc);
+            return net_fail(n);
         json_t *body = qk__enrol_body(a->e, n->code, n->name, n->key);
         char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
         json_decref(body);
         if (!text) {
             qk__ymsgf(a->lang, n->error, sizeof n->error, QK_Y_OOM);
-            return net_fail(n, QK_ENOMEM);
+            return net_fail(n);
         }
         n->body = text;
         net_request(n, "POST", "/api/v1/enroll", text, strlen(text));
@@ -391,7 +365,7 @@ static int enrol_step(qk_app_net *n, const json_t *reply)
     if (rc == QK_OK)
         rc = qk_client_conf_save(&n->conf, a->conf_path, n->error, sizeof n->error);
     if (rc != QK_OK)
-        return net_fail(n, rc);
+        return net_fail(n);
     json_t *r = json_pack("{s:s, s:s}", "branch", n->conf.branch, "branch_name", n->conf.branch_name);
     char *text = r ? json_dumps(r, JSON_COMPACT) : NULL;
     json_decref(r);
@@ -411,7 +385,7 @@ static int sync_step(qk_app_net *n, const json_t *reply)
         rc = qk__push_new(&n->push, a->e, &n->pr, a->lang);
         if (rc != QK_OK) {
             qk__ymsgf(a->lang, n->error, sizeof n->error, QK_Y_OOM);
-            return net_fail(n, rc);
+            return net_fail(n);
         }
     }
     qk_push_req req;
@@ -421,10 +395,10 @@ static int sync_step(qk_app_net *n, const json_t *reply)
         return 1;
     }
     if (rc != QK_OK)
-        return net_fail(n, rc);
+        return net_fail(n);
     n->conf.last_sync_ms = qk_engine_now_ms(a->e);
     if (qk_client_conf_save(&n->conf, a->conf_path, n->error, sizeof n->error) != QK_OK)
-        return net_fail(n, QK_EIO);
+        return net_fail(n);
     snprintf(n->result, sizeof n->result,
              "{\"sent\":%lld,\"acked_seq\":%lld,\"pending\":%lld,\"batches\":%d}",
              (long long)n->pr.sent, (long long)n->pr.acked_seq, (long long)n->pr.pending,
@@ -453,12 +427,12 @@ int qk_app_net_next(qk_app_net *n, int status, const char *body, size_t len)
             else
                 qk__ymsgf(n->a->lang, n->error, sizeof n->error, QK_Y_HTTP, (long)status, m ? m : "?");
             json_decref(reply);
-            return net_fail(n, QK_EIO);
+            return net_fail(n);
         }
         if (!json_is_object(reply)) {
             json_decref(reply);
             qk__ymsgf(n->a->lang, n->error, sizeof n->error, QK_Y_BAD_REPLY);
-            return net_fail(n, QK_EIO);
+            return net_fail(n);
         }
     }
     int r = n->kind == NET_ENROL ? enrol_step(n, reply) : sync_step(n, reply);
