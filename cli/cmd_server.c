@@ -75,6 +75,7 @@ int cmd_serve(cli *c, int argc, char **argv)
             (k = opt_value(c, "serve", argc, argv, &i, "--trust", &cfg.trust)) ||
             (k = opt_value(c, "serve", argc, argv, &i, "--web", &cfg.web)) ||
             (k = opt_value(c, "serve", argc, argv, &i, "--chartjs", &cfg.chartjs)) ||
+            (k = opt_value(c, "serve", argc, argv, &i, "--app", &cfg.app)) ||
             (k = opt_value(c, "serve", argc, argv, &i, "--log", &log_path)) ||
             (k = opt_value(c, "serve", argc, argv, &i, "--port-file", &port_file)) ||
             (k = opt_value(c, "serve", argc, argv, &i, "--config", &ignored))) {

@@ -19,7 +19,9 @@ typedef struct qk_app qk_app;
 /* Opens the progress file dir/progress.db (made when new) and the bundle
  * file, verified in full and signed by one of the n public keys given as PEM
  * text. QK_OK, or a status with why in msg (the bundle's own message for a
- * bundle that fails to verify). */
+ * bundle that fails to verify). With bundle NULL (a phone not yet enrolled,
+ * whose first bundle comes from its server) the engine alone is opened:
+ * enrolment and sync work, and the screen API answers 503 "no_bundle". */
 int qk_app_open(qk_app **out, const char *dir, const char *bundle, const char *const *trusted_pem,
                 size_t n_trusted, qk_lang lang, char *msg, size_t n);
 /* The engine and bundle the app runs on (owned by the app). */
@@ -65,8 +67,10 @@ const char *qk_app_net_token(const qk_app_net *n);
 const char *qk_app_net_body(const qk_app_net *n);
 size_t qk_app_net_len(const qk_app_net *n);
 const char *qk_app_net_error(const qk_app_net *n);
-/* What was done, as JSON: {"branch"} for an enrolment; {"sent", "acked_seq",
- * "pending", "batches"} for a sync. */
+/* What was done, as JSON: {"branch", "branch_name", "members"} for an
+ * enrolment; {"sent", "acked_seq", "pending", "batches", "members"} for a
+ * sync (members: the roster's members added or changed; both end with the
+ * branch's roster, so that its members can sign in on the phone). */
 const char *qk_app_net_result(const qk_app_net *n);
 void qk_app_net_free(qk_app_net *n);
 

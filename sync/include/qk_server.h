@@ -67,6 +67,10 @@ int qk_admin_bundles_missing(qk_store *s, json_t **out);
 /* Takes those in from dir (the old --bundles folder) by their files' names
  * when their SHA-256 is the one published; *taken counts them. */
 int qk_admin_bundles_adopt(qk_store *s, const char *dir, size_t *taken);
+/* The publishers' public keys of a trust folder (its *.pub files that read
+ * as keys): [{id, pem}], for the phones' app, which trusts the bundles its
+ * server publishes (docs/app.md). */
+int qk_admin_trusted_keys(const char *trust_dir, json_t **out);
 int qk_admin_branches(qk_store *s, json_t **out);
 /* Publishes a competition (JSON definition) for a branch (NULL: all), checked
  * against the newest published version of bundle_id. QK_EEXISTS when the id
@@ -99,6 +103,8 @@ typedef struct qk_server_config {
     const char *trust;   /* folder of *.pub keys bundles must be signed by */
     const char *web;     /* the pages (web/dashboard); default: where they were built from */
     const char *chartjs; /* Chart.js for the dashboard (default: Debian's libjs-chart.js) */
+    const char *app;     /* the phones' app's WebAssembly module (quizkit-engine.js and .wasm;
+                            default: where the wasm build puts it, build-wasm/app) */
     qk_lang lang;
     FILE *log; /* one line per request; NULL: none */
     const qk_clock *clock; /* the server's clock (copied); NULL: the system clock */

@@ -409,6 +409,28 @@ static size_t load_keys(const char *dir, qk_key **keys, size_t cap)
     return n;
 }
 
+int qk_admin_trusted_keys(const char *trust_dir, json_t **out)
+{
+    qk_key *keys[64];
+    size_t n = load_keys(trust_dir, keys, 64);
+    json_t *rows = json_array();
+    int rc = rows ? QK_OK : QK_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        char *pem = NULL;
+        if (rc == QK_OK && (rc = qk_key_public_pem(keys[i], &pem)) == QK_OK &&
+            json_array_append_new(rows, json_pack("{s:s, s:s}", "id", qk_key_id(keys[i]), "pem", pem)) != 0)
+            rc = QK_ENOMEM;
+        free(pem);
+        qk_key_free(keys[i]);
+    }
+    if (rc != QK_OK) {
+        json_decref(rows);
+        rows = NULL;
+    }
+    *out = rows;
+    return rc;
+}
+
 static int too_big(qk_store *s, const char *name)
 {
     char limit[32];

@@ -38,11 +38,14 @@ struct qk_server {
     int has_checkpointer;
     int stop_pipe[2]; /* written to stop it */
     qk__writer *writer; /* devices' batches, in group commits (writer.c) */
-    char *db, *trust, *web, *chartjs;
+    char *db, *trust, *web, *chartjs, *app;
     qk_lang lang;
     qk_clock clock;
 };
 
+#ifndef QK_APP_DIR
+#define QK_APP_DIR "/usr/share/quizkit/app"
+#endif
 #ifndef QK_WEB_DIR
 #define QK_WEB_DIR "/usr/share/quizkit/web"
 #endif
@@ -711,6 +714,17 @@ static void h_device(call *c)
                          (json_int_t)c->dev.acked_seq, "server_ms", (json_int_t)qk__store_now(c->s)));
 }
 
+/* GET /keys: the keys this server trusts for bundles, for the phones' app
+ * (which holds no key of its own to check the bundles it downloads). */
+static void h_keys(call *c)
+{
+    if (!need_device(c))
+        return;
+    json_t *rows = NULL;
+    int rc = qk_admin_trusted_keys(c->srv->trust, &rows);
+    rc == QK_OK ? ok(c, 200, json_pack("{s:o}", "keys", rows)) : fail(c, 500, "server_error", qk_strerror(rc, c->lang));
+}
+
 static void h_roster(call *c)
 {
     if (!need_device(c))
@@ -1304,6 +1318,7 @@ static const route routes[] = {
     {"POST", "/api/v1/events", h_events, QK_BATCH_MAX_BYTES},
     {"GET", "/api/v1/device", h_device, 0},
     {"GET", "/api/v1/roster", h_roster, 0},
+    {"GET", "/api/v1/keys", h_keys, 0},
     {NULL, "/api/v1/bundles", h_bundles, QK_BUNDLE_MAX_BYTES},
     {"GET", "/api/v1/bundles/", h_bundles, 0},
     {"GET", "/api/v1/competitions/", h_leaderboard, 0},
@@ -1342,6 +1357,28 @@ static size_t body_limit(void *ctx, const char *m, const char *path)
     return r ? r->max_body : SMALL_BODY;
 }
 
+/* The phones' app (docs/app.md) under /app/: the kiosk's page, script and
+ * style as they are (web/kiosk; kiosk.js turns to the app's transport under
+ * /app/), the app's own files (web/app: the Worker, the service worker, the
+ * manifest) and the WebAssembly module from the wasm build. */
+static void app_pages(qk_server *srv, const char *rel, qk_http_resp *rs)
+{
+    char dir[4200];
+    if (!*rel || strcmp(rel, "index.html") == 0 || strcmp(rel, "kiosk.js") == 0 ||
+        strcmp(rel, "kiosk.css") == 0) {
+        snprintf(dir, sizeof dir, "%s/kiosk", srv->web);
+        qk_http_static(rs, dir, *rel ? rel : "index.html");
+    } else if (strncmp(rel, "quizkit-engine.", 15) == 0) {
+        qk_http_static(rs, srv->app, rel);
+    } else {
+        snprintf(dir, sizeof dir, "%s/app", srv->web);
+        qk_http_static(rs, dir, rel);
+    }
+    if (rs->status == 200)
+        /* the service worker keeps its own copies; the browser asks each time */
+        qk_http_add_header(rs, "Cache-Control", "no-cache");
+}
+
 /* The dashboard's pages, as they are in web/dashboard, what they share with
  * the kiosk (web/common), and Chart.js from where the system keeps it;
  * nothing comes from elsewhere. */
@@ -1352,6 +1389,11 @@ static void pages(qk_server *srv, qk_http_req *rq, qk_http_resp *rs)
     if (strcmp(rq->path, "/") == 0 || strcmp(rq->path, "/dashboard") == 0) {
         rs->status = 302;
         qk_http_add_header(rs, "Location", "/dashboard/");
+    } else if (strcmp(rq->path, "/app") == 0) {
+        rs->status = 302;
+        qk_http_add_header(rs, "Location", "/app/");
+    } else if (strncmp(rq->path, "/app/", 5) == 0) {
+        app_pages(srv, rq->path + 5, rs);
     } else if (strcmp(rq->path, "/dashboard/") == 0) {
         qk_http_static(rs, dir, "index.html");
     } else if (strncmp(rq->path, "/dashboard/", 11) == 0) {
@@ -1418,6 +1460,7 @@ qk_server *qk_server_start(const qk_server_config *cfg, char *msg, size_t n)
     srv->trust = cfg->trust ? strdup(cfg->trust) : NULL;
     srv->web = strdup(cfg->web ? cfg->web : QK_WEB_DIR);
     srv->chartjs = strdup(cfg->chartjs ? cfg->chartjs : CHARTJS_DEFAULT);
+    srv->app = strdup(cfg->app ? cfg->app : QK_APP_DIR);
     qk_clock sys = QK_CLOCK_SYSTEM;
     srv->clock = cfg->clock ? *cfg->clock : sys;
     pthread_key_create(&srv->key, close_store);
@@ -1506,5 +1549,6 @@ void qk_server_stop(qk_server *srv, int grace_ms)
     free(srv->trust);
     free(srv->web);
     free(srv->chartjs);
+    free(srv->app);
     free(srv);
 }

@@ -65,17 +65,17 @@ QK_APP_EXPORT int qk_app_open(qk_app **out, const char *dir, const char *bundle,
                               char *msg, size_t n)
 {
     *out = NULL;
-    if (!dir || !bundle) {
+    if (!dir) {
         qk__ymsgf(lang, msg, n, QK_Y_APP_ARGS);
         return QK_EINVAL;
     }
-    if (n_trusted == 0) {
+    if (bundle && n_trusted == 0) {
         /* a bundle is trusted for a key, never for want of one */
         qk__ymsgf(lang, msg, n, QK_Y_APP_NO_KEY);
         return QK_EUNTRUSTED;
     }
     qk_app *a = calloc(1, sizeof *a);
-    qk_key **keys = calloc(n_trusted, sizeof *keys);
+    qk_key **keys = calloc(n_trusted ? n_trusted : 1, sizeof *keys);
     char *progress = join(dir, "progress.db");
     char *conf = join(dir, "server.json");
     if (!a || !keys || !progress || !conf) {
@@ -90,7 +90,7 @@ QK_APP_EXPORT int qk_app_open(qk_app **out, const char *dir, const char *bundle,
         if (rc != QK_OK)
             qk__ymsgf(lang, msg, n, QK_Y_APP_KEY, i + 1);
     }
-    if (rc == QK_OK) {
+    if (rc == QK_OK && bundle) {
         rc = qk_bundle_open_trusted(&a->b, bundle, keys, n_trusted, NULL, lang);
         if (rc != QK_OK)
             snprintf(msg, n, "%s", qk_bundle_errmsg(a->b));
@@ -103,7 +103,7 @@ QK_APP_EXPORT int qk_app_open(qk_app **out, const char *dir, const char *bundle,
         if (rc != QK_OK)
             snprintf(msg, n, "%s", qk_engine_errmsg(a->e));
     }
-    if (rc == QK_OK) {
+    if (rc == QK_OK && bundle) {
         /* a phone keeps its member signed in; the pages are not ours to serve */
         qk_kiosk_config cfg = {.idle_s = -1, .web = "", .server_conf = conf, .lang = lang};
         a->k = qk__kiosk_new(a->e, a->b, &cfg, msg, n);
@@ -166,6 +166,8 @@ QK_APP_EXPORT qk_app_reply *qk_app_request(qk_app *a, const char *method, const 
         qk_http_error(&rs, 500, "server_error", "no app");
     else if (strncmp(rq.path, "/api/", 5) != 0)
         qk_http_error(&rs, 404, "not_found", rq.path);
+    else if (!a->k) /* opened before its first bundle came */
+        qk_http_error(&rs, 503, "no_bundle", rq.path);
     else if (body_len > qk__kiosk_body_limit(a->k, rq.method, rq.path))
         qk_http_error(&rs, 413, "too_large", rq.path);
     else
@@ -251,6 +253,8 @@ struct qk_app_net {
     qk_app *a;
     net_kind kind;
     int started, finished; /* finished: 1 done, -1 failed */
+    int roster;            /* the roster's pages, after the enrolment or the push */
+    size_t members;        /* members added or changed by them */
     qk_client_conf conf;
     qk_key *key;
     char *code, *name;
@@ -258,7 +262,8 @@ struct qk_app_net {
     qk_push_result pr;
     const char *method;
     char url[600];
-    char *body; /* owned (enrolment), or the push's */
+    char *body;  /* to send: the push's, or owned */
+    char *owned; /* the enrolment's body */
     size_t len;
     char error[1024];
     char result[256];
@@ -342,6 +347,8 @@ static int device_key(qk_app_net *n)
     return rc;
 }
 
+static int roster_step(qk_app_net *n, const json_t *reply);
+
 static int enrol_step(qk_app_net *n, const json_t *reply)
 {
     qk_app *a = n->a;
@@ -357,7 +364,7 @@ static int enrol_step(qk_app_net *n, const json_t *reply)
             qk__ymsgf(a->lang, n->error, sizeof n->error, QK_Y_OOM);
             return net_fail(n);
         }
-        n->body = text;
+        n->owned = text;
         net_request(n, "POST", "/api/v1/enroll", text, strlen(text));
         return 1;
     }
@@ -366,11 +373,44 @@ static int enrol_step(qk_app_net *n, const json_t *reply)
         rc = qk_client_conf_save(&n->conf, a->conf_path, n->error, sizeof n->error);
     if (rc != QK_OK)
         return net_fail(n);
-    json_t *r = json_pack("{s:s, s:s}", "branch", n->conf.branch, "branch_name", n->conf.branch_name);
-    char *text = r ? json_dumps(r, JSON_COMPACT) : NULL;
-    json_decref(r);
-    snprintf(n->result, sizeof n->result, "%s", text ? text : "{}");
-    free(text);
+    /* enrolled (kept now); then the branch's members, so that they can sign in */
+    return roster_step(n, NULL);
+}
+
+/* The roster's pages (after the enrolment or the push), then the end: the
+ * settings kept with the roster's cursor, and what was done. */
+static int roster_step(qk_app_net *n, const json_t *reply)
+{
+    qk_app *a = n->a;
+    int rc = QK_ROW;
+    if (n->roster)
+        rc = qk__roster_apply(reply, a->e, &n->conf, &n->members, n->error, sizeof n->error);
+    n->roster = 1;
+    if (rc == QK_ROW) {
+        char path[128];
+        qk__roster_path(&n->conf, path, sizeof path);
+        net_request(n, "GET", path, NULL, 0);
+        return 1;
+    }
+    if (rc != QK_OK)
+        return net_fail(n);
+    if (n->kind == NET_SYNC)
+        n->conf.last_sync_ms = qk_engine_now_ms(a->e);
+    if (qk_client_conf_save(&n->conf, a->conf_path, n->error, sizeof n->error) != QK_OK)
+        return net_fail(n);
+    if (n->kind == NET_ENROL) {
+        json_t *r = json_pack("{s:s, s:s, s:I}", "branch", n->conf.branch, "branch_name",
+                              n->conf.branch_name, "members", (json_int_t)n->members);
+        char *text = r ? json_dumps(r, JSON_COMPACT) : NULL;
+        json_decref(r);
+        snprintf(n->result, sizeof n->result, "%s", text ? text : "{}");
+        free(text);
+    } else {
+        snprintf(n->result, sizeof n->result,
+                 "{\"sent\":%lld,\"acked_seq\":%lld,\"pending\":%lld,\"batches\":%d,\"members\":%zu}",
+                 (long long)n->pr.sent, (long long)n->pr.acked_seq, (long long)n->pr.pending,
+                 n->pr.batches, n->members);
+    }
     n->finished = 1;
     n->method = NULL;
     return 0;
@@ -396,16 +436,8 @@ static int sync_step(qk_app_net *n, const json_t *reply)
     }
     if (rc != QK_OK)
         return net_fail(n);
-    n->conf.last_sync_ms = qk_engine_now_ms(a->e);
-    if (qk_client_conf_save(&n->conf, a->conf_path, n->error, sizeof n->error) != QK_OK)
-        return net_fail(n);
-    snprintf(n->result, sizeof n->result,
-             "{\"sent\":%lld,\"acked_seq\":%lld,\"pending\":%lld,\"batches\":%d}",
-             (long long)n->pr.sent, (long long)n->pr.acked_seq, (long long)n->pr.pending,
-             n->pr.batches);
-    n->finished = 1;
-    n->method = NULL;
-    return 0;
+    /* every answer acknowledged: then the roster's changes */
+    return roster_step(n, NULL);
 }
 
 int qk_app_net_next(qk_app_net *n, int status, const char *body, size_t len)
@@ -435,7 +467,8 @@ int qk_app_net_next(qk_app_net *n, int status, const char *body, size_t len)
             return net_fail(n);
         }
     }
-    int r = n->kind == NET_ENROL ? enrol_step(n, reply) : sync_step(n, reply);
+    int r = n->roster ? roster_step(n, reply)
+            : n->kind == NET_ENROL ? enrol_step(n, reply) : sync_step(n, reply);
     json_decref(reply);
     return r;
 }
@@ -481,8 +514,7 @@ void qk_app_net_free(qk_app_net *n)
         return;
     qk_key_free(n->key);
     qk__push_free(n->push);
-    if (n->kind == NET_ENROL)
-        free(n->body);
+    free(n->owned);
     free(n->code);
     free(n->name);
     free(n);

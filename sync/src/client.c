@@ -396,38 +396,15 @@ int qk_client_pull_roster(qk_client *c, qk_engine *e, qk_client_conf *conf, size
     *changed = 0;
     for (;;) {
         char path[128];
-        snprintf(path, sizeof path, "/api/v1/roster?after=%lld", (long long)conf->roster_cursor);
+        qk__roster_path(conf, path, sizeof path);
         json_t *reply = NULL;
         int rc = request(c, "GET", path, NULL, 0, NULL, 0, &reply, msg, n);
         if (rc != QK_OK)
             return rc;
-        json_t *members = json_object_get(reply, "members");
-        size_t i;
-        json_t *m;
-        json_array_foreach(members, i, m)
-        {
-            rc = qk_member_apply(e, json_string_value(json_object_get(m, "id")),
-                                 json_string_value(json_object_get(m, "name")),
-                                 json_string_value(json_object_get(m, "branch")),
-                                 json_string_value(json_object_get(m, "dept")),
-                                 json_string_value(json_object_get(m, "pin_salt")),
-                                 json_string_value(json_object_get(m, "pin_hash")),
-                                 (int)json_integer_value(json_object_get(m, "pin_iter")));
-            if (rc != QK_OK) {
-                snprintf(msg, n, "%s", qk_engine_errmsg(e));
-                json_decref(reply);
-                return rc;
-            }
-            (*changed)++;
-        }
-        conf->roster_cursor = json_integer_value(json_object_get(reply, "cursor"));
-        const char *bname = json_string_value(json_object_get(reply, "branch_name"));
-        if (bname && bname[0]) /* renamed on the server: the next sync says so */
-            snprintf(conf->branch_name, sizeof conf->branch_name, "%s", bname);
-        int more = json_is_true(json_object_get(reply, "more"));
+        rc = qk__roster_apply(reply, e, conf, changed, msg, n);
         json_decref(reply);
-        if (!more)
-            return QK_OK;
+        if (rc != QK_ROW)
+            return rc;
     }
 }
 

@@ -78,6 +78,8 @@ int qk_server_config_load(qk_server_config *c, const char *path, char *msg, size
             c->web = val;
         else if (strcmp(key, "chartjs") == 0)
             c->chartjs = val;
+        else if (strcmp(key, "app") == 0)
+            c->app = val;
         else if (strcmp(key, "threads") == 0)
             ok = number(val, 256, &c->threads) && c->threads > 0;
         else if (strcmp(key, "max-connections") == 0)

@@ -63,7 +63,8 @@ static const char *type_of(const char *name)
     } types[] = {{".html", "text/html; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
                  {".js", "text/javascript; charset=utf-8"}, {".json", "application/json"},
                  {".svg", "image/svg+xml"}, {".png", "image/png"}, {".jpg", "image/jpeg"},
-                 {".woff2", "font/woff2"}, {".ico", "image/x-icon"}};
+                 {".woff2", "font/woff2"}, {".ico", "image/x-icon"},
+                 {".wasm", "application/wasm"}, {".webmanifest", "application/manifest+json"}};
     const char *dot = strrchr(name, '.');
     for (size_t i = 0; dot && i < sizeof types / sizeof types[0]; i++) {
         if (strcmp(dot, types[i].ext) == 0)

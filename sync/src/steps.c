@@ -264,3 +264,36 @@ void qk__enrol_digest(unsigned char out[32], const char *code, const char *devic
     qk__unhex(out, 32, hex);
     free(text);
 }
+
+void qk__roster_path(const qk_client_conf *conf, char *path, size_t n)
+{
+    snprintf(path, n, "/api/v1/roster?after=%lld", (long long)conf->roster_cursor);
+}
+
+int qk__roster_apply(const json_t *reply, qk_engine *e, qk_client_conf *conf, size_t *changed,
+                     char *msg, size_t n)
+{
+    json_t *members = json_object_get(reply, "members");
+    size_t i;
+    json_t *m;
+    json_array_foreach(members, i, m)
+    {
+        int rc = qk_member_apply(e, json_string_value(json_object_get(m, "id")),
+                                 json_string_value(json_object_get(m, "name")),
+                                 json_string_value(json_object_get(m, "branch")),
+                                 json_string_value(json_object_get(m, "dept")),
+                                 json_string_value(json_object_get(m, "pin_salt")),
+                                 json_string_value(json_object_get(m, "pin_hash")),
+                                 (int)json_integer_value(json_object_get(m, "pin_iter")));
+        if (rc != QK_OK) {
+            snprintf(msg, n, "%s", qk_engine_errmsg(e));
+            return rc;
+        }
+        (*changed)++;
+    }
+    conf->roster_cursor = json_integer_value(json_object_get(reply, "cursor"));
+    const char *bname = json_string_value(json_object_get(reply, "branch_name"));
+    if (bname && bname[0]) /* renamed on the server: the next sync says so */
+        snprintf(conf->branch_name, sizeof conf->branch_name, "%s", bname);
+    return json_is_true(json_object_get(reply, "more")) ? QK_ROW : QK_OK;
+}

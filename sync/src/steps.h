@@ -46,4 +46,13 @@ json_t *qk__enrol_body(qk_engine *e, const char *code, const char *name, const q
 int qk__enrol_reply(const json_t *reply, qk_engine *e, qk_client_conf *conf, qk_lang lang, char *msg,
                     size_t n);
 
+/* The roster (GET /api/v1/roster): the path of the next page of changes
+ * after conf->roster_cursor, and a page's reply applied to e (members added
+ * or changed counted in *changed; the cursor and the branch's name moved in
+ * conf): QK_ROW when another page follows, QK_OK at the end, or a status
+ * with why in msg. */
+void qk__roster_path(const qk_client_conf *conf, char *path, size_t n);
+int qk__roster_apply(const json_t *reply, qk_engine *e, qk_client_conf *conf, size_t *changed,
+                     char *msg, size_t n);
+
 #endif

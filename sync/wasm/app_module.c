@@ -13,7 +13,8 @@ static char last_error[1024];
 
 /* Opens the app (qk_app_open) trusting the public keys in pems, one PEM
  * block after another (anything between blocks is ignored); lang 0 zh-CN,
- * 1 English. NULL on failure, with qk_app_js_error() saying why. */
+ * 1 English; bundle "" for none yet (the engine alone, for the enrolment).
+ * NULL on failure, with qk_app_js_error() saying why. */
 EMSCRIPTEN_KEEPALIVE qk_app *qk_app_js_open(const char *dir, const char *bundle, const char *pems,
                                             int lang)
 {
@@ -46,7 +47,7 @@ EMSCRIPTEN_KEEPALIVE qk_app *qk_app_js_open(const char *dir, const char *bundle,
     qk_lang l = lang ? QK_LANG_EN : QK_LANG_ZH;
     qk_app *a = NULL;
     if (rc == QK_OK)
-        rc = qk_app_open(&a, dir, bundle, (const char *const *)keys, n, l, last_error,
+        rc = qk_app_open(&a, dir, bundle && bundle[0] ? bundle : NULL, (const char *const *)keys, n, l, last_error,
                          sizeof last_error);
     if (rc != QK_OK && !last_error[0])
         snprintf(last_error, sizeof last_error, "%s", qk_strerror(rc, l));

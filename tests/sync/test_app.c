@@ -334,6 +334,15 @@ static void the_phone_enrols_and_syncs_with_the_server(void **state)
     snprintf(m.name, sizeof m.name, "张三");
     snprintf(m.branch, sizeof m.branch, "b1");
     assert_int_equal(qk_admin_member_add(s, &m, "1234"), QK_OK);
+    /* a member the phone has never seen, and one of another branch */
+    snprintf(m.id, sizeof m.id, "m2");
+    snprintf(m.name, sizeof m.name, "李四");
+    assert_int_equal(qk_admin_member_add(s, &m, "5678"), QK_OK);
+    assert_int_equal(qk_admin_branch_add(s, "b2", "第二支部"), QK_OK);
+    snprintf(m.id, sizeof m.id, "x9");
+    snprintf(m.name, sizeof m.name, "王五");
+    snprintf(m.branch, sizeof m.branch, "b2");
+    assert_int_equal(qk_admin_member_add(s, &m, "9999"), QK_OK);
     qkt_publish_fixture(s, f->dir);
     char code[QK_CODE_LEN + 1];
     int64_t exp = 0;
@@ -366,8 +375,14 @@ static void the_phone_enrols_and_syncs_with_the_server(void **state)
 
     n = qk_app_enrol(f->a, url, code, "张三的手机");
     assert_int_equal(carry(n, port, &requests), 0);
-    assert_string_equal(qk_app_net_result(n), "{\"branch\":\"b1\",\"branch_name\":\"第一支部\"}");
+    /* enrolled, then the branch's roster: m1 and m2, not b2's x9 */
+    assert_string_equal(qk_app_net_result(n),
+                        "{\"branch\":\"b1\",\"branch_name\":\"第一支部\",\"members\":2}");
     qk_app_net_free(n);
+    j = call(f->a, "POST", "/api/login", NULL, "{\"member\":\"m2\",\"pin\":\"5678\"}", 200);
+    json_decref(j);
+    j = call(f->a, "POST", "/api/login", NULL, "{\"member\":\"x9\",\"pin\":\"9999\"}", 401);
+    json_decref(j);
     char *conf = qkt_path(f->dir, "phone/server.json"), *key = qkt_path(f->dir, "phone/device.key");
     assert_int_equal(access(conf, F_OK), 0);
     assert_int_equal(access(key, F_OK), 0);
@@ -376,15 +391,17 @@ static void the_phone_enrols_and_syncs_with_the_server(void **state)
     requests = 0;
     assert_int_equal(carry(n, port, &requests), 0);
     char want[128];
-    snprintf(want, sizeof want, "{\"sent\":%lld,\"acked_seq\":%lld,\"pending\":0,\"batches\":1}",
+    snprintf(want, sizeof want,
+             "{\"sent\":%lld,\"acked_seq\":%lld,\"pending\":0,\"batches\":1,\"members\":0}",
              (long long)events, (long long)events);
     assert_string_equal(qk_app_net_result(n), want);
-    assert_int_equal(requests, 2); /* what the server holds, then one batch */
+    assert_int_equal(requests, 3); /* what the server holds, one batch, the roster's changes */
     qk_app_net_free(n);
     /* again: nothing to send, nothing sent */
     n = qk_app_sync(f->a);
     assert_int_equal(carry(n, port, &requests), 0);
-    snprintf(want, sizeof want, "{\"sent\":0,\"acked_seq\":%lld,\"pending\":0,\"batches\":0}",
+    snprintf(want, sizeof want,
+             "{\"sent\":0,\"acked_seq\":%lld,\"pending\":0,\"batches\":0,\"members\":0}",
              (long long)events);
     assert_string_equal(qk_app_net_result(n), want);
     qk_app_net_free(n);
@@ -417,6 +434,69 @@ static void the_phone_enrols_and_syncs_with_the_server(void **state)
     free(token);
     free(spec_path);
 }
+
+/* A new phone has no bundle until its server sends one: the engine opens
+ * alone, the screen API says so (503 no_bundle), and the phone enrols; the
+ * server names the keys its bundles are signed by, for devices only. */
+static void a_new_phone_enrols_before_its_first_bundle(void **state)
+{
+    fx *f = *state;
+    char *spec_path = qkt_path(f->dir, "server.db"), spec[4200], msg[512];
+    snprintf(spec, sizeof spec, "sqlite:%s", spec_path);
+    qk_store *s = NULL;
+    assert_int_equal(qk_store_open(&s, spec, QK_LANG_EN), QK_OK);
+    assert_int_equal(qk_admin_branch_add(s, "b1", "第一支部"), QK_OK);
+    char code[QK_CODE_LEN + 1];
+    int64_t exp = 0;
+    assert_int_equal(qk_admin_code_new(s, "b1", "test", 3600000, code, &exp), QK_OK);
+    qk_store_close(s);
+    char *trust = qkt_path(f->dir, "trust"), *pub = qkt_path(f->dir, "trust/publisher.pub");
+    assert_int_equal(mkdir(trust, 0700), 0);
+    qkt_write(pub, f->pem);
+    qk_server_config cfg = {.listen = "127.0.0.1", .port = 0, .db = spec, .threads = 2,
+                            .lang = QK_LANG_EN, .trust = trust};
+    qk_server *srv = qk_server_start(&cfg, msg, sizeof msg);
+    assert_non_null(srv);
+    unsigned port = qk_server_port(srv);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u", port);
+
+    char *fresh = qkt_path(f->dir, "fresh");
+    assert_int_equal(mkdir(fresh, 0700), 0);
+    qk_app *a = NULL;
+    assert_int_equal(qk_app_open(&a, fresh, NULL, NULL, 0, QK_LANG_EN, msg, sizeof msg), QK_OK);
+    assert_null(qk_app_bundle(a));
+    json_t *j = call(a, "GET", "/api/home", NULL, NULL, 503);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "error"), "code")),
+                        "no_bundle");
+    json_decref(j);
+    int requests = 0;
+    qk_app_net *n = qk_app_enrol(a, url, code, "新手机");
+    assert_int_equal(carry(n, port, &requests), 0);
+    assert_string_equal(qk_app_net_result(n),
+                        "{\"branch\":\"b1\",\"branch_name\":\"第一支部\",\"members\":0}");
+    /* the keys, with the phone's token; none without one */
+    wire w = http_call(port, "GET", "/api/v1/keys", qk_app_net_token(n), NULL, 0);
+    assert_int_equal(w.status, 200);
+    json_error_t je;
+    j = json_loadb(w.body, w.len, 0, &je);
+    free(w.body);
+    json_t *k0 = json_array_get(json_object_get(j, "keys"), 0);
+    assert_int_equal(json_array_size(json_object_get(j, "keys")), 1);
+    assert_string_equal(json_string_value(json_object_get(k0, "id")), qk_key_id(f->key));
+    assert_string_equal(json_string_value(json_object_get(k0, "pem")), f->pem);
+    json_decref(j);
+    w = http_call(port, "GET", "/api/v1/keys", NULL, NULL, 0);
+    assert_int_equal(w.status, 401);
+    free(w.body);
+    qk_app_net_free(n);
+    qk_app_close(a);
+    qk_server_stop(srv, 1000);
+    free(fresh);
+    free(trust);
+    free(pub);
+    free(spec_path);
+}
 #endif
 
 int main(void)
@@ -428,6 +508,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(only_the_api_is_answered, setup, teardown),
 #ifndef __EMSCRIPTEN__
         cmocka_unit_test_setup_teardown(the_phone_enrols_and_syncs_with_the_server, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_new_phone_enrols_before_its_first_bundle, setup, teardown),
 #endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

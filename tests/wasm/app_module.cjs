@@ -184,7 +184,7 @@ async function main() {
       let out = await carry(net);
       assert.strictEqual(out.r, 0, M.ccall('qk_app_net_error', 'string', ['number'], [net]));
       assert.deepStrictEqual(JSON.parse(M.ccall('qk_app_net_result', 'string', ['number'], [net])),
-        { branch: 'b1', branch_name: 'Branch one' });
+        { branch: 'b1', branch_name: 'Branch one', members: 0 });
       M.ccall('qk_app_net_free', null, ['number'], [net]);
       net = M.ccall('qk_app_sync', 'number', ['number'], [app]);
       out = await carry(net);

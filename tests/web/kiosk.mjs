@@ -22,16 +22,17 @@ import { dirname } from 'node:path';
 import {
   bad, cal, expectEq, expectTrue, finish, launch, newPage as open, skip, startServer, stopServer, writeIndex,
 } from './harness.mjs';
+import { answerAll as answerEvery, homeShown, keypad, login, pickAnswer, screen, tap, waitScreen } from './walk.mjs';
 
 const [url, screens, themedUrl, qkBin, dailyHome, fillUrl] = process.argv.slice(2);
 rmSync(screens, { recursive: true, force: true }); /* this run's screens only */
 mkdirSync(screens, { recursive: true });
 const browser = await launch();
+/* Every question answered, the first one's question and feedback photographed. */
+const answerAll = (page, shots) => answerEvery(page, async (what, n) => { if (n === 0) await shot(page, `${shots}-${what}`); });
 const foreign = [];
 const allowed = [url, themedUrl, fillUrl].filter(Boolean).map(u => new URL(u).origin);
 const newPage = viewport => open(browser, viewport, allowed, foreign, { hasTouch: true });
-const screen = page => page.evaluate(() => window.qkKiosk.screen);
-const waitScreen = (page, name) => page.waitForFunction(n => window.qkKiosk.screen === n, name, { timeout: 10000 });
 /* The screen as it is now, at each size (the page is laid out again for each,
  * then given its own size back). */
 const SIZES = [[1080, 1920], [1920, 1080], [390, 844]];
@@ -55,59 +56,7 @@ async function plainChinese(page, where) {
   expectTrue(`${where}: plain Chinese, one form of address, no internal codes`, !m, m && m[0]);
 }
 
-/* Taps (act) and waits until the page has drawn the view that answers the
- * tap: the count of views drawn, read before the tap, must grow. */
-async function tap(page, act) {
-  const before = await page.evaluate(() => window.qkKiosk.drawn);
-  await act();
-  await page.waitForFunction(n => window.qkKiosk.drawn > n, before, { timeout: 10000 });
-}
-
-/* Picks an answer to whatever is asked: the first option, 对, or "x" in each blank. */
-async function pickAnswer(page, item, where = 'q') {
-  if (item.type === 'fill') for (const input of await page.locator(`#${where}-blanks input`).all()) await input.fill('x');
-  else await page.locator(`#${where}-options .option`).first().click();
-}
-
-/* Answers every question until the result. */
-async function answerAll(page, shots) {
-  for (let n = 0; n < 40 && (await screen(page)) === 'quiz'; n++) {
-    const item = await page.evaluate(() => window.qkKiosk.state.quiz.item);
-    await pickAnswer(page, item);
-    if (shots && n === 0) await shot(page, `${shots}-question`);
-    /* the engine's answer: feedback (and a Next button), the next question (an exam), or the end */
-    await tap(page, () => page.click('#q-submit'));
-    if (await page.locator('#q-next').isVisible()) {
-      if (shots && n === 0) await shot(page, `${shots}-feedback`);
-      await tap(page, () => page.click('#q-next'));
-    }
-  }
-  await waitScreen(page, 'result');
-}
-
-async function keypad(page, text) {
-  for (const ch of text) {
-    if (/[a-z]/i.test(ch)) {
-      if (await page.locator('.key[data-key="fn:letters"]').count()) await page.click('.key[data-key="fn:letters"]');
-      await page.click(`.key[data-key="${ch.toUpperCase()}"]`);
-    } else {
-      if (await page.locator('.key[data-key="fn:digits"]').count()) await page.click('.key[data-key="fn:digits"]');
-      await page.click(`.key[data-key="${ch}"]`);
-    }
-  }
-}
-
-async function login(page, member, pin) {
-  await page.click('#go-login');
-  await waitScreen(page, 'login');
-  await keypad(page, member);
-  await page.click('#f-pin');
-  await keypad(page, pin);
-  await page.click('#login-ok');
-}
-
 /* The home screen has heard from the kiosk (and set the page's clock). */
-const homeShown = page => page.waitForFunction(() => window.qkKiosk.state.home !== null, null, { timeout: 10000 });
 
 /* The kiosk's clock, as /api/home has it. */
 const kioskNow = page => page.evaluate(async () => (await (await fetch('/api/home')).json()).now_ms);

@@ -115,10 +115,18 @@ class ApiError extends Error {
   constructor(status, code, message) { super(message); this.status = status; this.code = code; }
 }
 
-async function api(method, path, body) {
+/* The transport: HTTP to the kiosk; on a member's phone (the page served
+ * under /app/, web/app/app.js) the same requests go to the engine in the
+ * app's Web Worker, answered by the same handler. */
+function send(method, path, headers, body) {
+  return window.qkApp ? window.qkApp.request(method, path, headers, body)
+    : fetch(path, { method, headers, body });
+}
+
+async function api(method, path, body, token = state.token) {
   const headers = { 'Accept-Language': state.lang === 'en' ? 'en' : 'zh-CN' };
-  if (state.token) headers['X-Kiosk-Session'] = state.token;
-  const r = await fetch(path, { method, headers, body: body ? JSON.stringify(body) : undefined });
+  if (token) headers['X-Kiosk-Session'] = token;
+  const r = await send(method, path, headers, body ? JSON.stringify(body) : undefined);
   const j = await r.json();
   if (!r.ok) {
     const e = new ApiError(r.status, j.error && j.error.code, (j.error && j.error.message) || `HTTP ${r.status}`);
@@ -299,6 +307,8 @@ async function signIn() {
     state.member = j.member;
     state.guest = false;
     state.lastTouch = cal.now();
+    /* a phone is its member's: the id is there the next time (the PIN is not) */
+    if (window.qkApp) localStorage.setItem('quizkit.member', j.member.id);
     await openMenu();
   } catch (e) {
     err.textContent = e.message;
@@ -314,7 +324,7 @@ async function signIn() {
 async function joinPlayer(err) {
   try {
     const j = await api('POST', '/api/login', { member: state.typed.member, pin: state.typed.pin });
-    await fetch('/api/logout', { method: 'POST', headers: { 'X-Kiosk-Session': j.token } });
+    await api('POST', '/api/logout', undefined, j.token);
     state.setup.slots[state.joining] = { member: j.member.id, pin: state.typed.pin, label: j.member.name };
     state.joining = null;
     drawSetup();
@@ -1128,9 +1138,9 @@ document.addEventListener('DOMContentLoaded', () => {
   drawFields();
   $('go-login').addEventListener('click', () => {
     state.joining = null;
-    state.typed = { member: '', pin: '' };
+    state.typed = { member: (window.qkApp && localStorage.getItem('quizkit.member')) || '', pin: '' };
     $('login-error').hidden = true;
-    pickField('member');
+    pickField(state.typed.member ? 'pin' : 'member');
     show('login');
   });
   $('go-guest').addEventListener('click', () => asGuest().catch(e => { $('sync-status').textContent = e.message; }));
@@ -1180,5 +1190,19 @@ document.addEventListener('DOMContentLoaded', () => {
   for (const ev of ['pointerdown', 'keydown']) document.addEventListener(ev, touched, true);
   setInterval(idleTick, 1000);
   show('home');
-  loadHome().catch(e => { $('sync-status').textContent = e.message; });
+  /* under /app/, the phones' app: its script first, then the engine it opens */
+  const phone = location.pathname.startsWith('/app/') ? startApp() : Promise.resolve();
+  phone.then(() => loadHome()).catch(e => { $('sync-status').textContent = e.message; });
 });
+
+function startApp() {
+  window.qkKiosk.show = show;
+  window.qkKiosk.refresh = () => loadHome();
+  return new Promise((resolve, reject) => {
+    const s = document.createElement('script');
+    s.src = 'app.js';
+    s.onload = () => window.qkApp.start(window.qkKiosk).then(resolve, reject);
+    s.onerror = () => reject(new Error('app.js'));
+    document.head.append(s);
+  });
+}

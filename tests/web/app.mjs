@@ -1,0 +1,218 @@
+// The phones' app (issue 18, docs/app.md) in a real browser: Debian's
+// chromium, headless, at a phone's size (390×844, touch), against a real
+// `quizkit serve` on loopback serving /app/ with the WebAssembly module. As a
+// member would: open the app, enrol the phone with the branch's code (a wrong
+// code first), go offline (the browser offline and the server stopped), sign
+// in, take the daily quiz and a lesson, reload with no network and find the
+// answers kept, see a second tab refused, come back online, sync, and find
+// every event on the server exactly once, re-scored to the device's points.
+//
+// Screens go to SCREENS (build/screens/app): NN-name-390x844.png.
+//
+// usage: node app.mjs QUIZKIT SAMPLES.qkb KEY.pub MODULE_DIR SCREENS
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bad, expectEq, expectTrue, finish, launch, ok } from './harness.mjs';
+import { answerAll, homeShown, login, waitScreen, walkLesson } from './walk.mjs';
+
+const [qk, samples, keyPub, moduleDir, screens] = process.argv.slice(2);
+if (!screens) {
+  console.error('usage: node app.mjs QUIZKIT SAMPLES.qkb KEY.pub MODULE_DIR SCREENS');
+  process.exit(2);
+}
+for (const f of [qk, samples, keyPub, `${moduleDir}/quizkit-engine.wasm`]) {
+  if (!existsSync(f)) {
+    console.log(`FAIL - ${f} is there (the native build, then scripts/wasm-build.sh)`);
+    process.exit(1);
+  }
+}
+rmSync(screens, { recursive: true, force: true });
+mkdirSync(screens, { recursive: true });
+const work = mkdtempSync(join(tmpdir(), 'qk-app-web-'));
+const db = `sqlite:${work}/server.db`;
+/* the walk's own clock is the machine's; the server's and the phone's are the same one */
+const env = { ...process.env, QUIZKIT_HOME: `${work}/home`, LANG: 'C.UTF-8' };
+const admin = (...args) => execFileSync(qk, ['--lang', 'en', 'admin', ...args, '--db', db], { encoding: 'utf8', env });
+const sql = q => execFileSync('sqlite3', [`${work}/server.db`, q], { encoding: 'utf8' }).trim();
+
+mkdirSync(`${work}/trust`);
+execFileSync('cp', [keyPub, `${work}/trust/publisher.pub`]);
+admin('branch', 'add', 'b1', '第一支部');
+admin('branch', 'add', 'b2', '第二支部');
+admin('member', 'add', 'm1', '张三', '--branch', 'b1', '--pin', '1234');
+admin('member', 'add', 'm2', '李四', '--branch', 'b1', '--pin', '5678');
+admin('member', 'add', 'x9', '王五', '--branch', 'b2', '--pin', '9999');
+admin('bundle', 'publish', samples, '--trust', `${work}/trust`);
+const code = admin('code', '--branch', 'b1').match(/[0-9A-Z]{4}-[0-9A-Z]{4}/)[0];
+
+/* The server, on a port of its own choosing the first time and the same
+ * port after (the phone knows its origin). */
+let server = null, port = 0;
+async function serve() {
+  rmSync(`${work}/port`, { force: true });
+  const child = spawn(qk, ['serve', '--db', db, '--trust', `${work}/trust`, '--app', moduleDir,
+    '--port', String(port), '--port-file', `${work}/port`, '--log', `${work}/log`], { env, stdio: 'ignore' });
+  const exited = new Promise(r => child.once('exit', r));
+  for (let i = 0; i < 200 && !(existsSync(`${work}/port`) && readFileSync(`${work}/port`, 'utf8').trim()); i++) {
+    await new Promise(r => setTimeout(r, 50));
+  }
+  port = Number(readFileSync(`${work}/port`, 'utf8').trim());
+  server = { child, exited };
+}
+async function unserve() {
+  if (!server) return;
+  server.child.kill('SIGTERM');
+  await server.exited;
+  server = null;
+}
+process.on('exit', () => {
+  if (server) server.child.kill('SIGKILL');
+  if (process.env.QK_APP_DEBUG) console.log(readFileSync(`${work}/log`, 'utf8'));
+  rmSync(work, { recursive: true, force: true });
+});
+
+let shots = 0;
+const shot = (page, name) => page.screenshot({ path: `${screens}/${String(++shots).padStart(2, '0')}-${name}-390x844.png` });
+const status = page => page.locator('#app-status').textContent();
+
+await serve();
+const origin = `http://127.0.0.1:${port}`;
+const browser = await launch();
+const context = await browser.newContext({
+  viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'zh-CN', deviceScaleFactor: 2,
+});
+const foreign = [];
+context.on('request', r => { if (!r.url().startsWith(origin)) foreign.push(r.url()); });
+const page = await context.newPage();
+page.on('pageerror', e => bad('no script errors', e.message));
+if (process.env.QK_APP_DEBUG) page.on('console', m => console.log(`# console: ${m.text()}`));
+try {
+  // A new phone: the enrolment screen, in Chinese.
+  await page.goto(`${origin}/app/`);
+  await waitScreen(page, 'enrol', 30000);
+  ok('a new phone opens on the enrolment screen');
+  expectEq('the app says what it is', await page.locator('.brand').textContent(), '党员学习');
+  expectEq('the manifest is linked', await page.evaluate(async () => (await (await fetch(document.querySelector('link[rel=manifest]').href)).json()).start_url), '/app/');
+  await shot(page, 'enrol');
+  await page.fill('#enrol-code', 'ZZZZ-ZZZZ');
+  await page.fill('#enrol-name', '张三的手机');
+  await page.click('#enrol-go');
+  await page.locator('#enrol-error').waitFor({ state: 'visible' });
+  expectTrue('a wrong code is refused, in words', /注册码无效/.test(await page.locator('#enrol-error').textContent()),
+    await page.locator('#enrol-error').textContent());
+  expectEq('and no device is made', sql('select count(*) from devices'), '0');
+  await shot(page, 'enrol-wrong-code');
+  await page.fill('#enrol-code', code.toLowerCase());
+  await page.click('#enrol-go');
+  await waitScreen(page, 'home', 30000);
+  await homeShown(page);
+  expectEq('enrolled with the code: one device, of branch b1', sql("select branch_id from devices"), 'b1');
+  expectTrue('the home screen names the branch', (await status(page)).includes('第一支部'), await status(page));
+  expectTrue('and has a sync button', await page.locator('#app-sync').isVisible());
+  expectEq('a phone does not sign out by itself', await page.evaluate(() => window.qkKiosk.state.idleSeconds), null);
+  await shot(page, 'home');
+
+  // The app is kept for use with no network.
+  await page.waitForFunction(() => navigator.serviceWorker && navigator.serviceWorker.controller, null, { timeout: 30000 });
+  ok('the service worker controls the app');
+  const cached = await page.evaluate(async () => (await (await caches.open('quizkit-app-1')).keys()).map(r => new URL(r.url).pathname).sort());
+  expectTrue('it keeps the page, the scripts and the WebAssembly module',
+    ['/app/', '/app/app.js', '/app/kiosk.js', '/app/worker.js', '/app/quizkit-engine.wasm', '/common/calendar.js']
+      .every(p => cached.includes(p)), JSON.stringify(cached));
+
+  // Offline: the browser off the network, and the server gone too.
+  await context.setOffline(true);
+  await unserve();
+  await login(page, 'm1', '1234');
+  await waitScreen(page, 'menu');
+  ok('m1 signs in with no network (the roster came with the enrolment)');
+  await page.click('.tile.mode-daily');
+  await waitScreen(page, 'quiz');
+  expectEq('the daily quiz has five questions', await page.locator('#q-progress').textContent(), '第 1 / 5 题');
+  await answerAll(page, async (what, n) => { if (n === 0) await shot(page, `daily-${what}`); });
+  const detail = await page.locator('#r-detail').textContent();
+  expectTrue('the daily quiz is scored on the phone', /答对 \d \/ 5 题/.test(detail), detail);
+  await shot(page, 'daily-result');
+  await page.click('#r-again');
+  await waitScreen(page, 'menu');
+  await page.click('.tile.mode-lessons');
+  await waitScreen(page, 'lessons');
+  await page.locator('#lesson-list .tile').first().click();
+  await waitScreen(page, 'lesson');
+  await shot(page, 'lesson');
+  const steps = await walkLesson(page);
+  expectTrue('a lesson walked to its end offline', await page.locator('#l-end').isVisible(), JSON.stringify([...steps]));
+  await page.click('#l-end');
+  await waitScreen(page, 'menu');
+  const meBefore = await page.evaluate(async () => {
+    const r = await window.qkApp.request('GET', '/api/me', { 'X-Kiosk-Session': window.qkKiosk.state.token }, null);
+    return r.json();
+  });
+  await page.click('#done');
+  await waitScreen(page, 'home');
+  await homeShown(page);
+  const pending = await page.evaluate(() => window.qkKiosk.state.home.sync.pending);
+  expectTrue('the answers wait to be synced', pending > 5, String(pending));
+
+  // Reload with no network: the app opens from the service worker's copy,
+  // the engine from IndexedDB, every answer kept.
+  await page.reload();
+  await waitScreen(page, 'home', 30000);
+  await page.waitForFunction(() => window.qkKiosk.state.home && window.qkKiosk.state.home.sync, null, { timeout: 30000 });
+  expectEq('after a reload offline, the same records wait', await page.evaluate(() => window.qkKiosk.state.home.sync.pending), pending);
+  await page.click('#go-login');
+  await waitScreen(page, 'login');
+  expectEq('the phone remembers its member (the PIN is asked again)',
+    await page.evaluate(() => [window.qkKiosk.state.typed.member, window.qkKiosk.state.typed.pin]), ['m1', '']);
+  await page.click('#login-back');
+  await waitScreen(page, 'home');
+  await login(page, 'm1', '1234');
+  await waitScreen(page, 'menu');
+  const meAfter = await page.evaluate(async () => {
+    const r = await window.qkApp.request('GET', '/api/me', { 'X-Kiosk-Session': window.qkKiosk.state.token }, null);
+    return r.json();
+  });
+  expectEq("and the member's history and points are those before", [meAfter.history.length, meAfter.total],
+    [meBefore.history.length, meBefore.total]);
+  await shot(page, 'menu-after-reload');
+
+  // A second tab: refused, so that two engines never write at once.
+  const second = await context.newPage();
+  second.on('pageerror', e => bad('no script errors (second tab)', e.message));
+  await second.goto(`${origin}/app/`);
+  await waitScreen(second, 'elsewhere', 30000);
+  expectTrue('a second tab is refused, and says why', /另一个标签页/.test(await second.locator('#s-elsewhere').innerText()));
+  expectEq('and opens no engine of its own', await second.evaluate(() => window.qkKiosk.state.home), null);
+  await second.screenshot({ path: `${screens}/${String(++shots).padStart(2, '0')}-second-tab-390x844.png` });
+  await second.close();
+
+  // Back online: sync, each event once on the server, re-scored the same.
+  await serve();
+  await context.setOffline(false);
+  await page.click('#done');
+  await waitScreen(page, 'home');
+  await page.click('#app-sync');
+  await page.waitForFunction(() => /同步完成|同步没有完成/.test(document.getElementById('app-status').textContent), null, { timeout: 30000 });
+  expectTrue('the sync says what it sent', (await status(page)).includes(`上传 ${pending} 条记录`), await status(page));
+  expectEq('nothing waits any more', await page.evaluate(() => window.qkKiosk.state.home.sync.pending), 0);
+  await shot(page, 'synced');
+  expectEq('every event on the server exactly once', sql('select count(*), count(distinct id) from events'), `${pending}|${pending}`);
+  expectEq("every attempt re-scored by the server to the phone's score",
+    sql("select count(*) >= 1, count(*) = sum(device_score = server_score), sum(mismatch) from attempt_scores"), '1|1|0');
+  expectEq("m1's points on the server are those the phone gave",
+    sql("select claimed = expected from points_claims where member_id = 'm1'"), '1');
+  expectEq('and they are the points the phone shows', Number(sql("select server_total from points_judged where member_id = 'm1'")), meAfter.total);
+  await page.click('#app-sync');
+  await page.waitForFunction(() => /上传 0 条记录/.test(document.getElementById('app-status').textContent), null, { timeout: 30000 });
+  expectEq('a second sync sends nothing again', sql('select count(*) from events'), String(pending));
+  expectEq('the app asked nothing of any other origin', foreign, []);
+} catch (e) {
+  bad('the walk ran to its end', e.stack || e.message);
+  await shot(page, 'failed').catch(() => {});
+} finally {
+  await browser.close();
+  await unserve();
+}
+finish();

@@ -1,0 +1,240 @@
+/* app.js: the phones' app (docs/app.md), around the kiosk's pages. kiosk.js
+ * loads it when the page is served under /app/ and then asks its screen API
+ * of window.qkApp.request() instead of fetch(): the same C handler as on the
+ * kiosk, in the app's Web Worker (worker.js) on the phone's own database.
+ *
+ * Here: one copy of the engine per browser (a second tab is told the app is
+ * open elsewhere: two would each keep their own answers and lose some), the
+ * service worker that keeps the app for use with no network, persistent
+ * storage asked for, the enrolment screen a phone starts on, and the sync
+ * button on the home screen. */
+'use strict';
+(() => {
+  const TEXT = {
+    zh: {
+      brand: '党员学习', opening: '正在打开学习应用……',
+      enrolTitle: '把这部手机注册到支部',
+      enrolSub: '请输入支部书记给你的注册码，再给这部手机起个名字。注册以后，没有网络也能学习，有网络时同步。',
+      code: '注册码', name: '手机名称', namePlaceholder: '例如：张三的手机', enrol: '注册',
+      enrolling: '正在注册……', needCode: '请输入注册码。', needName: '请输入手机名称。',
+      noBundle: '这部手机已注册，但还没有题库。请连上网络后点“同步学习记录”。',
+      elsewhereTitle: '学习应用已在另一个标签页中打开',
+      elsewhereSub: '同一部手机上只能在一个地方打开，这样答题记录才不会丢失。请回到那个标签页继续；或者关掉它，再点下面的按钮。',
+      retry: '在这里打开', sync: '同步学习记录', syncing: '正在同步……',
+      synced: r => `同步完成：上传 ${r.sent} 条记录${r.members ? `，更新 ${r.members} 名成员` : ''}。`,
+      syncFailed: m => `同步没有完成：${m}`, branch: b => `支部：${b}`,
+      failed: m => `学习应用无法打开：${m}`,
+      old: '这个浏览器太旧，无法运行学习应用（需要 Web Worker 和 IndexedDB）。',
+    },
+    en: {
+      brand: 'Member study', opening: 'Opening the study app...',
+      enrolTitle: 'Enrol this phone with your branch',
+      enrolSub: 'Type the enrolment code your branch leader gave you and a name for this phone. Once enrolled, study works with no network and syncs when there is one.',
+      code: 'Enrolment code', name: 'Phone name', namePlaceholder: "e.g. Zhang San's phone", enrol: 'Enrol',
+      enrolling: 'Enrolling...', needCode: 'Type the enrolment code.', needName: 'Type a name for the phone.',
+      noBundle: 'This phone is enrolled but has no questions yet. Connect to a network and tap "Sync my records".',
+      elsewhereTitle: 'The study app is open in another tab',
+      elsewhereSub: 'On one phone it opens in one place only, so that no answer is lost. Go back to that tab, or close it and tap the button below.',
+      retry: 'Open it here', sync: 'Sync my records', syncing: 'Syncing...',
+      synced: r => `Synced: ${r.sent} records sent${r.members ? `, ${r.members} members updated` : ''}.`,
+      syncFailed: m => `The sync did not finish: ${m}`, branch: b => `Branch: ${b}`,
+      failed: m => `The study app could not open: ${m}`,
+      old: 'This browser is too old for the study app (it needs Web Workers and IndexedDB).',
+    },
+  };
+  const $ = id => document.getElementById(id);
+  const lang = () => (document.documentElement.lang === 'en' ? 'en' : 'zh');
+  const t = k => TEXT[lang()][k];
+  let worker = null, seq = 0, kiosk = null, appState = null;
+  const waiting = new Map();
+
+  function call(op, args = {}, transfer = []) {
+    return new Promise((resolve, reject) => {
+      const id = ++seq;
+      waiting.set(id, { resolve, reject });
+      worker.postMessage({ id, op, ...args }, transfer);
+    });
+  }
+
+  function el(tag, attrs = {}, ...kids) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs)) {
+      if (k === 'app') e.dataset.app = v;
+      else e.setAttribute(k, v);
+    }
+    e.append(...kids);
+    return e;
+  }
+
+  /* The app's screens and the sync button, in the kiosk's page; their words
+   * follow the page's language (data-app keys). */
+  function build() {
+    document.body.classList.add('phone');
+    document.head.append(el('link', { rel: 'manifest', href: 'manifest.webmanifest' }),
+      el('link', { rel: 'stylesheet', href: 'app.css' }), el('link', { rel: 'icon', href: 'icon.svg' }),
+      el('meta', { name: 'theme-color', content: '#b71c1c' }));
+    const brand = document.querySelector('.brand');
+    brand.removeAttribute('data-i18n'); /* the app's name, not the kiosk's */
+    brand.dataset.app = 'brand';
+    const main = $('app');
+    main.append(
+      el('section', { id: 's-enrol', class: 'screen', hidden: '' },
+        el('h1', { app: 'enrolTitle' }), el('p', { class: 'sub', app: 'enrolSub' }),
+        el('label', { class: 'app-field' }, el('span', { app: 'code' }),
+          el('input', { id: 'enrol-code', autocomplete: 'off', autocapitalize: 'characters', spellcheck: 'false',
+            placeholder: 'AB12-CD34', maxlength: '32' })),
+        el('label', { class: 'app-field' }, el('span', { app: 'name' }),
+          el('input', { id: 'enrol-name', autocomplete: 'off', maxlength: '64' })),
+        el('p', { id: 'enrol-error', class: 'error', role: 'alert', hidden: '' }),
+        el('button', { type: 'button', id: 'enrol-go', class: 'big primary wide', app: 'enrol' }),
+        el('p', { id: 'enrol-status', class: 'status' })),
+      el('section', { id: 's-elsewhere', class: 'screen', hidden: '' },
+        el('h1', { app: 'elsewhereTitle' }), el('p', { class: 'sub', app: 'elsewhereSub' }),
+        el('button', { type: 'button', id: 'elsewhere-retry', class: 'big primary wide', app: 'retry' })));
+    const home = $('s-home');
+    home.insertBefore(el('button', { type: 'button', id: 'app-sync', class: 'big secondary wide', app: 'sync' }),
+      $('sync-status'));
+    home.append(el('p', { id: 'app-status', class: 'status', role: 'status' }));
+    $('enrol-go').addEventListener('click', enrol);
+    $('app-sync').addEventListener('click', sync);
+    $('elsewhere-retry').addEventListener('click', () => location.reload());
+    words();
+    new MutationObserver(words).observe(document.documentElement, { attributes: true, attributeFilter: ['lang'] });
+  }
+
+  function words() {
+    for (const e of document.querySelectorAll('[data-app]')) e.textContent = t(e.dataset.app);
+    $('enrol-name').placeholder = t('namePlaceholder');
+    document.title = `${t('brand')} · quizkit`;
+  }
+
+  function status(text) {
+    const s = $('app-status');
+    if (s) s.textContent = text || (appState && appState.branch_name ? TEXT[lang()].branch(appState.branch_name) : '');
+  }
+
+  async function enrol() {
+    const code = $('enrol-code').value.trim(), name = $('enrol-name').value.trim();
+    const err = $('enrol-error');
+    err.hidden = true;
+    if (!appState.enrolled && (!code || !name)) {
+      err.textContent = t(code ? 'needName' : 'needCode');
+      err.hidden = false;
+      return;
+    }
+    $('enrol-go').disabled = true;
+    $('enrol-status').textContent = t('enrolling');
+    try {
+      const r = await call(appState.enrolled ? 'sync' : 'enrol', { code, name });
+      appState = r.state;
+      if (appState.bundle) return ready();
+      err.textContent = appState.bundle_error || t('noBundle');
+      err.hidden = false;
+    } catch (e) {
+      err.textContent = e.message;
+      err.hidden = false;
+    } finally {
+      $('enrol-go').disabled = false;
+      $('enrol-status').textContent = '';
+    }
+  }
+
+  async function sync() {
+    const b = $('app-sync');
+    b.disabled = true;
+    status(t('syncing'));
+    try {
+      const r = await call('sync');
+      appState = r.state;
+      await kiosk.refresh();
+      status(TEXT[lang()].synced(r.result));
+    } catch (e) {
+      status(TEXT[lang()].syncFailed(e.message));
+    } finally {
+      b.disabled = false;
+    }
+  }
+
+  let started;
+  function ready() {
+    status();
+    kiosk.show('home');
+    started();
+  }
+
+  /* The lock held for as long as this page lives: true when this page has
+   * it, false when another tab has. */
+  function takeLock() {
+    if (!navigator.locks) return Promise.resolve(true); /* older browsers: one tab is the user's care */
+    return new Promise(resolve => {
+      navigator.locks.request('quizkit-app', { ifAvailable: true }, lock => {
+        resolve(!!lock);
+        return lock ? new Promise(() => {}) : undefined;
+      });
+    });
+  }
+
+  window.qkApp = {
+    /* Resolves once the engine is open on a bundle (after the enrolment, on
+     * a new phone); never, in a tab refused for another. */
+    async start(k) {
+      kiosk = k;
+      build();
+      kiosk.show('home');
+      $('sync-status').textContent = t('opening');
+      if (!window.Worker || !window.indexedDB) {
+        $('sync-status').textContent = t('old');
+        return new Promise(() => {});
+      }
+      if (!(await takeLock())) {
+        kiosk.show('elsewhere');
+        return new Promise(() => {});
+      }
+      if ('serviceWorker' in navigator) {
+        navigator.serviceWorker.register('sw.js').catch(e => console.warn('service worker:', e));
+      }
+      if (navigator.storage && navigator.storage.persist) {
+        navigator.storage.persist().catch(() => {}); /* the browser may ask, or say no */
+      }
+      worker = new Worker('worker.js');
+      worker.onmessage = ev => {
+        const w = waiting.get(ev.data.id);
+        if (!w) return;
+        waiting.delete(ev.data.id);
+        if (ev.data.ok) w.resolve(ev.data.value);
+        else w.reject(new Error(ev.data.error));
+      };
+      try {
+        const wasm = await (await fetch('quizkit-engine.wasm')).arrayBuffer();
+        appState = await call('boot', { lang: lang(), wasm }, [wasm]);
+      } catch (e) {
+        $('sync-status').textContent = TEXT[lang()].failed(e.message);
+        return new Promise(() => {});
+      }
+      return new Promise(resolve => {
+        started = resolve;
+        if (appState.bundle) return ready();
+        /* a new phone, or one whose bundle did not come: the enrolment screen
+         * (or its sync, when the phone is enrolled already) */
+        $('enrol-code').closest('label').hidden = appState.enrolled;
+        $('enrol-name').closest('label').hidden = appState.enrolled;
+        if (appState.enrolled) {
+          $('enrol-go').dataset.app = 'sync';
+          $('enrol-error').textContent = appState.bundle_error || t('noBundle');
+          $('enrol-error').hidden = false;
+          words();
+        }
+        kiosk.show('enrol');
+      });
+    },
+    /* The kiosk's fetch(), answered by the engine: what fetch() would say
+     * of a JSON reply. */
+    async request(method, path, headers, body) {
+      const r = await call('request', {
+        method, path, session: headers['X-Kiosk-Session'] || null,
+        lang: /^en/.test(headers['Accept-Language'] || '') ? 'en' : 'zh', body: body || null,
+      });
+      return { status: r.status, ok: r.status >= 200 && r.status < 300, json: async () => JSON.parse(r.text) };
+    },
+  };
+})();
