@@ -10,10 +10,8 @@
 // Screens go to SCREENS (build/screens/app): NN-name-390x844.png.
 //
 // usage: node app.mjs QUIZKIT SAMPLES.qkb KEY.pub MODULE_DIR SCREENS
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { mkdirSync, rmSync } from 'node:fs';
+import { appServer } from './appserver.mjs';
 import { bad, expectEq, expectTrue, finish, launch, ok } from './harness.mjs';
 import { answerAll, homeShown, login, waitScreen, walkLesson } from './walk.mjs';
 
@@ -22,69 +20,34 @@ if (!screens) {
   console.error('usage: node app.mjs QUIZKIT SAMPLES.qkb KEY.pub MODULE_DIR SCREENS');
   process.exit(2);
 }
-for (const f of [qk, samples, keyPub, `${moduleDir}/quizkit-engine.wasm`]) {
-  if (!existsSync(f)) {
-    console.log(`FAIL - ${f} is there (the native build, then scripts/wasm-build.sh)`);
-    process.exit(1);
-  }
-}
 rmSync(screens, { recursive: true, force: true });
 mkdirSync(screens, { recursive: true });
-const work = mkdtempSync(join(tmpdir(), 'qk-app-web-'));
-const db = `sqlite:${work}/server.db`;
-/* the walk's own clock is the machine's; the server's and the phone's are the same one */
-const env = { ...process.env, QUIZKIT_HOME: `${work}/home`, LANG: 'C.UTF-8' };
-const admin = (...args) => execFileSync(qk, ['--lang', 'en', 'admin', ...args, '--db', db], { encoding: 'utf8', env });
-const sql = q => execFileSync('sqlite3', [`${work}/server.db`, q], { encoding: 'utf8' }).trim();
-
-mkdirSync(`${work}/trust`);
-execFileSync('cp', [keyPub, `${work}/trust/publisher.pub`]);
-admin('branch', 'add', 'b1', '第一支部');
-admin('branch', 'add', 'b2', '第二支部');
-admin('member', 'add', 'm1', '张三', '--branch', 'b1', '--pin', '1234');
-admin('member', 'add', 'm2', '李四', '--branch', 'b1', '--pin', '5678');
-admin('member', 'add', 'x9', '王五', '--branch', 'b2', '--pin', '9999');
-admin('bundle', 'publish', samples, '--trust', `${work}/trust`);
-const code = admin('code', '--branch', 'b1').match(/[0-9A-Z]{4}-[0-9A-Z]{4}/)[0];
-
-/* The server, on a port of its own choosing the first time and the same
- * port after (the phone knows its origin). */
-let server = null, port = 0;
-async function serve() {
-  rmSync(`${work}/port`, { force: true });
-  const child = spawn(qk, ['serve', '--db', db, '--trust', `${work}/trust`, '--app', moduleDir,
-    '--port', String(port), '--port-file', `${work}/port`, '--log', `${work}/log`], { env, stdio: 'ignore' });
-  const exited = new Promise(r => child.once('exit', r));
-  for (let i = 0; i < 200 && !(existsSync(`${work}/port`) && readFileSync(`${work}/port`, 'utf8').trim()); i++) {
-    await new Promise(r => setTimeout(r, 50));
-  }
-  port = Number(readFileSync(`${work}/port`, 'utf8').trim());
-  server = { child, exited };
+/* The walk's clock, the phone's and the server's: the last minutes of 2026 in
+ * Beijing (still 31 December, 15:58, in UTC), running at the real rate. */
+const clock = { now_ms: Date.parse('2026-12-31T23:58:00+08:00'), since_ms: Date.now(), rate: 1 };
+let srv;
+try {
+  srv = await appServer(qk, samples, keyPub, moduleDir, clock);
+} catch (e) {
+  console.log(`FAIL - the server for the app: ${e.message}`);
+  process.exit(1);
 }
-async function unserve() {
-  if (!server) return;
-  server.child.kill('SIGTERM');
-  await server.exited;
-  server = null;
-}
-process.on('exit', () => {
-  if (server) server.child.kill('SIGKILL');
-  if (process.env.QK_APP_DEBUG) console.log(readFileSync(`${work}/log`, 'utf8'));
-  rmSync(work, { recursive: true, force: true });
-});
+const { sql } = srv;
+const code = srv.code();
+if (process.env.QK_APP_DEBUG) process.on('exit', () => console.log(srv.log()));
 
 let shots = 0;
 const shot = (page, name) => page.screenshot({ path: `${screens}/${String(++shots).padStart(2, '0')}-${name}-390x844.png` });
 const status = page => page.locator('#app-status').textContent();
 
-await serve();
-const origin = `http://127.0.0.1:${port}`;
+const origin = srv.origin;
 const browser = await launch();
 const context = await browser.newContext({
   viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'zh-CN', deviceScaleFactor: 2,
 });
 const foreign = [];
 context.on('request', r => { if (!r.url().startsWith(origin)) foreign.push(r.url()); });
+await context.addInitScript(c => { window.qkAppClock = c; }, clock);
 const page = await context.newPage();
 page.on('pageerror', e => bad('no script errors', e.message));
 if (process.env.QK_APP_DEBUG) page.on('console', m => console.log(`# console: ${m.text()}`));
@@ -124,7 +87,13 @@ try {
 
   // Offline: the browser off the network, and the server gone too.
   await context.setOffline(true);
-  await unserve();
+  await srv.stop();
+  // A member of another branch cannot sign in on this branch's phone.
+  await login(page, 'x9', '9999');
+  await page.locator('#login-error').waitFor({ state: 'visible' });
+  expectTrue("another branch's member is not on this phone's roster", await page.locator('#login-error').isVisible());
+  await page.click('#login-back');
+  await waitScreen(page, 'home');
   await login(page, 'm1', '1234');
   await waitScreen(page, 'menu');
   ok('m1 signs in with no network (the roster came with the enrolment)');
@@ -189,7 +158,7 @@ try {
   await second.close();
 
   // Back online: sync, each event once on the server, re-scored the same.
-  await serve();
+  await srv.start();
   await context.setOffline(false);
   await page.click('#done');
   await waitScreen(page, 'home');
@@ -201,6 +170,9 @@ try {
   expectEq('every event on the server exactly once', sql('select count(*), count(distinct id) from events'), `${pending}|${pending}`);
   expectEq("every attempt re-scored by the server to the phone's score",
     sql("select count(*) >= 1, count(*) = sum(device_score = server_score), sum(mismatch) from attempt_scores"), '1|1|0');
+  expectEq("the daily quiz is 31 December's, by the phone's clock in Beijing time",
+    sql("select json_extract(payload, '$.day') from events where kind = 'attempt.start' and json_extract(payload, '$.mode') = 'daily'"),
+    '2026-12-31');
   expectEq("m1's points on the server are those the phone gave",
     sql("select claimed = expected from points_claims where member_id = 'm1'"), '1');
   expectEq('and they are the points the phone shows', Number(sql("select server_total from points_judged where member_id = 'm1'")), meAfter.total);
@@ -213,6 +185,6 @@ try {
   await shot(page, 'failed').catch(() => {});
 } finally {
   await browser.close();
-  await unserve();
+  await srv.stop();
 }
 finish();

@@ -206,7 +206,8 @@
       };
       try {
         const wasm = await (await fetch('quizkit-engine.wasm')).arrayBuffer();
-        appState = await call('boot', { lang: lang(), wasm }, [wasm]);
+        /* window.qkAppClock: another clock, for a demonstration or a test (worker.js) */
+        appState = await call('boot', { lang: lang(), wasm, clock: window.qkAppClock || null }, [wasm]);
       } catch (e) {
         $('sync-status').textContent = TEXT[lang()].failed(e.message);
         return new Promise(() => {});

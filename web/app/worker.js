@@ -6,8 +6,9 @@
  * the lock "quizkit-app" (navigator.locks) for as long as it lives.
  *
  * The page asks by message {id, op, ...} and is answered {id, ok, ...}:
- *   boot {lang}       the files read back from IndexedDB, the engine opened;
- *                     answers the state (below)
+ *   boot {lang, wasm, clock}
+ *                     the module from its bytes, the files read back from
+ *                     IndexedDB, the engine opened; answers the state (below)
  *   request {method, path, session, lang, body}
  *                     the kiosk's screen API, in-process: {status, text}.
  *                     A request that may change something (any but GET) is
@@ -188,11 +189,22 @@ async function network(op, msg) {
   return { result: out.result, state: state() };
 }
 
+/* The engine's clock is the phone's (Date.now(), which emscripten's
+ * clock_gettime reads). A page may set another for a demonstration or a
+ * test, as QUIZKIT_NOW does for the commands (docs/time.md): the instant
+ * now_ms at the real time since_ms, running rate times as fast. The phone's
+ * clock is its member's to set in any case; the server judges by its own. */
+function setClock({ now_ms: now, since_ms: since, rate }) {
+  const real = Date.now.bind(Date);
+  Date.now = () => Math.floor(now + (real() - since) * rate);
+}
+
 async function handle(msg) {
   switch (msg.op) {
     case 'boot': {
       lang = msg.lang === 'en' ? 1 : 0;
       if (!M) {
+        if (msg.clock) setClock(msg.clock);
         M = await QuizkitEngine({ wasmBinary: msg.wasm });
         M.FS.mkdir(DIR);
         M.FS.mount(M.FS.filesystems.IDBFS, {}, DIR);
