@@ -1367,6 +1367,7 @@ static void app_pages(qk_server *srv, const char *rel, qk_http_resp *rs)
     if (!*rel || strcmp(rel, "index.html") == 0 || strcmp(rel, "kiosk.js") == 0 ||
         strcmp(rel, "kiosk.css") == 0) {
         snprintf(dir, sizeof dir, "%s/kiosk", srv->web);
+        rs->wasm_page = 1; /* the app's page compiles the engine (app.js) */
         qk_http_static(rs, dir, *rel ? rel : "index.html");
     } else if (strncmp(rel, "quizkit-engine.", 15) == 0) {
         qk_http_static(rs, srv->app, rel);

@@ -46,7 +46,10 @@ typedef struct qk_http_resp {
     void (*read_free)(void *arg);
     void *read_arg;
     uint64_t read_len;
-    char headers[4][2][160]; /* extra headers */
+    char headers[4][2][256]; /* extra headers */
+    /* a page that compiles WebAssembly (the phones' app): its Content-Security-
+     * Policy allows that ('wasm-unsafe-eval'), and still no other eval */
+    int wasm_page;
     int n_headers;
 } qk_http_resp;
 

@@ -91,8 +91,12 @@ void qk_http_send_file(qk_http_resp *r, const char *path, const char *type)
     if (strncmp(r->type, "text/html", 9) == 0) {
         /* pages run only their own scripts and talk only to this server */
         qk_http_add_header(r, "Content-Security-Policy",
-                           "default-src 'self'; img-src 'self' data: blob:; style-src 'self' "
-                           "'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+                           r->wasm_page
+                               ? "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; img-src 'self' "
+                                 "data: blob:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; "
+                                 "base-uri 'none'; form-action 'self'"
+                               : "default-src 'self'; img-src 'self' data: blob:; style-src 'self' "
+                                 "'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
         qk_http_add_header(r, "Referrer-Policy", "no-referrer");
     }
 }

@@ -10,7 +10,9 @@
 // Screens go to SCREENS (build/screens/app): NN-name-390x844.png.
 //
 // usage: node app.mjs QUIZKIT SAMPLES.qkb KEY.pub MODULE_DIR SCREENS
-import { mkdirSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { deflateSync } from 'node:zlib';
 import { appServer } from './appserver.mjs';
 import { bad, expectEq, expectTrue, finish, launch, ok } from './harness.mjs';
 import { answerAll, homeShown, login, waitScreen, walkLesson } from './walk.mjs';
@@ -36,6 +38,40 @@ const { sql } = srv;
 const code = srv.code();
 if (process.env.QK_APP_DEBUG) process.on('exit', () => console.log(srv.log()));
 
+/* A bundle of one lesson with a picture (a 2x2 red PNG written byte by
+ * byte), signed with the key the samples are (KEY.pub's private half beside
+ * it, KEY.key). */
+function picturesBundle() {
+  const src = `${srv.work}/pics`;
+  mkdirSync(`${src}/images`, { recursive: true });
+  const crc = buf => {
+    let c = ~0;
+    for (const b of buf) { c ^= b; for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1)); }
+    return ~c >>> 0;
+  };
+  const chunk = (kind, data) => {
+    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(kind, 'latin1'), data]);
+    const sum = Buffer.alloc(4); sum.writeUInt32BE(crc(body));
+    return Buffer.concat([len, body, sum]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(2, 0); ihdr.writeUInt32BE(2, 4); ihdr.set([8, 2, 0, 0, 0], 8);
+  const raw = Buffer.from([0, 255, 0, 0, 255, 0, 0, 0, 255, 0, 0, 255, 0, 0]);
+  writeFileSync(`${src}/images/dot.png`, Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
+    chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]));
+  writeFileSync(`${src}/bundle.json`, JSON.stringify({ id: 'test.pics', version: '1', title: '图片测试',
+    themes: [{ id: 't', title: '测试主题', guests: true }], files: ['q.json', 'pic.md'] }));
+  writeFileSync(`${src}/q.json`, JSON.stringify({ theme: 't', questions: [
+    { id: 'p1', type: 'judge', stem: '红色是三原色之一。', answer: '对' }] }));
+  writeFileSync(`${src}/pic.md`, ['---', 'id: lesson-pic', 'title: 看图党课', 'theme: t', 'kind: story', 'minutes: 1',
+    'completion: end', 'scoring: none', '---', '', '## start', '请看这张图：![一个红点](images/dot.png)', '-> end', '',
+    '## end {end}', '学完了。', ''].join('\n'));
+  execFileSync(qk, ['bundle', 'build', src, '-o', `${srv.work}/pics.qkb`, '--key', keyPub.replace(/\.pub$/, '.key'),
+    '--quiet'], { env: srv.env });
+  return `${srv.work}/pics.qkb`;
+}
+
 let shots = 0;
 const shot = (page, name) => page.screenshot({ path: `${screens}/${String(++shots).padStart(2, '0')}-${name}-390x844.png` });
 const status = page => page.locator('#app-status').textContent();
@@ -46,7 +82,7 @@ const context = await browser.newContext({
   viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'zh-CN', deviceScaleFactor: 2,
 });
 const foreign = [];
-context.on('request', r => { if (!r.url().startsWith(origin)) foreign.push(r.url()); });
+context.on('request', r => { if (!r.url().startsWith(origin) && !r.url().startsWith(`blob:${origin}`)) foreign.push(r.url()); });
 await context.addInitScript(c => { window.qkAppClock = c; }, clock);
 const page = await context.newPage();
 page.on('pageerror', e => bad('no script errors', e.message));
@@ -179,6 +215,36 @@ try {
   await page.click('#app-sync');
   await page.waitForFunction(() => /上传 0 条记录/.test(document.getElementById('app-status').textContent), null, { timeout: 30000 });
   expectEq('a second sync sends nothing again', sql('select count(*) from events'), String(pending));
+
+  // A new phone, once the branch has published another bundle: it takes the
+  // newest, and a lesson's picture comes from the bundle in the engine.
+  const pics = picturesBundle();
+  srv.publish(pics);
+  const other = await context.browser().newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'zh-CN' });
+  await other.addInitScript(c => { window.qkAppClock = c; }, clock);
+  other.on('request', r => { if (!r.url().startsWith(origin) && !r.url().startsWith(`blob:${origin}`)) foreign.push(r.url()); });
+  const p2 = await other.newPage();
+  p2.on('pageerror', e => bad('no script errors (second phone)', e.message));
+  await p2.goto(`${origin}/app/`);
+  await waitScreen(p2, 'enrol', 30000);
+  await p2.fill('#enrol-code', srv.code());
+  await p2.fill('#enrol-name', '李四的手机');
+  await p2.click('#enrol-go');
+  await waitScreen(p2, 'home', 30000);
+  await login(p2, 'm2', '5678');
+  await waitScreen(p2, 'menu');
+  await p2.click('.tile.mode-lessons');
+  await waitScreen(p2, 'lessons');
+  expectEq("the new phone runs the newest bundle (its one lesson)", await p2.locator('#lesson-list .tile').count(), 1);
+  await p2.click('#lesson-list .tile[data-lesson="lesson-pic"]');
+  await waitScreen(p2, 'lesson');
+  await p2.waitForFunction(() => { const i = document.querySelector('#s-lesson img'); return i && i.complete && i.naturalWidth > 0; },
+    null, { timeout: 10000 });
+  expectEq("the lesson's picture, from the bundle in the phone's engine (2x2, a blob: URL)",
+    await p2.evaluate(() => { const i = document.querySelector('#s-lesson img'); return [i.naturalWidth, i.src.slice(0, 5), i.alt]; }),
+    [2, 'blob:', '一个红点']);
+  await p2.screenshot({ path: `${screens}/${String(++shots).padStart(2, '0')}-picture-lesson-390x844.png` });
+  await other.close();
   expectEq('the app asked nothing of any other origin', foreign, []);
 } catch (e) {
   bad('the walk ran to its end', e.stack || e.message);

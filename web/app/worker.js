@@ -7,12 +7,14 @@
  *
  * The page asks by message {id, op, ...} and is answered {id, ok, ...}:
  *   boot {lang, wasm, clock}
- *                     the module from its bytes, the files read back from
+ *                     the module compiled by the page, the files read back from
  *                     IndexedDB, the engine opened; answers the state (below)
  *   request {method, path, session, lang, body}
  *                     the kiosk's screen API, in-process: {status, text}.
  *                     A request that may change something (any but GET) is
  *                     answered only once the files are saved to IndexedDB.
+ *   media {path}      a picture of the bundle's (GET /api/media/NAME): {status,
+ *                     type, bytes}
  *   enrol {code, name}, sync
  *                     the protocol's steps (qk_app.h) over fetch() to this
  *                     origin; then the publishers' keys and the newest bundle
@@ -205,12 +207,20 @@ async function handle(msg) {
       lang = msg.lang === 'en' ? 1 : 0;
       if (!M) {
         if (msg.clock) setClock(msg.clock);
-        M = await QuizkitEngine({ wasmBinary: msg.wasm });
+        /* the page's compiled module (a WebAssembly.Module), instantiated here */
+        M = await QuizkitEngine({
+          instantiateWasm(imports, done) {
+            WebAssembly.instantiate(msg.wasm, imports).then(inst => done(inst, msg.wasm));
+            return {};
+          },
+        });
         M.FS.mkdir(DIR);
         M.FS.mount(M.FS.filesystems.IDBFS, {}, DIR);
         await syncfs(true);
       }
+      const t0 = performance.now();
       open();
+      performance.measure('qk-app-open', { start: t0 }); /* verifying the bundle is most of it */
       return state();
     }
     case 'request': {
@@ -218,6 +228,18 @@ async function handle(msg) {
       /* acknowledged once saved: an answer the page saw taken is in IndexedDB */
       if (msg.method !== 'GET') await syncfs(false);
       return r;
+    }
+    case 'media': { /* a picture from the bundle, as bytes */
+      const r = M.ccall('qk_app_request', 'number',
+        ['number', 'string', 'string', 'string', 'string', 'string', 'number'],
+        [app, 'GET', msg.path, null, 'zh', null, 0]);
+      if (!r) throw new Error('out of memory');
+      const status = M.ccall('qk_app_reply_status', 'number', ['number'], [r]);
+      const type = M.ccall('qk_app_reply_type', 'string', ['number'], [r]);
+      const ptr = M.ccall('qk_app_reply_body', 'number', ['number'], [r]);
+      const bytes = M.HEAPU8.slice(ptr, ptr + M.ccall('qk_app_reply_len', 'number', ['number'], [r]));
+      M.ccall('qk_app_reply_free', null, ['number'], [r]);
+      return { status, type, bytes };
     }
     case 'enrol':
     case 'sync':

@@ -762,8 +762,11 @@ function markdown(md) {
 }
 
 function markdownPar(par) {
+  /* a picture from the bundle: over HTTP on a kiosk; on a phone the app
+   * fills it in from its engine (data-media) */
+  const attr = window.qkApp ? 'data-media' : 'src';
   const html = par
-    .replace(/!\[([^\]]*)\]\(([^)\s]+)\)/g, (_, alt, src) => `<img alt="${alt}" src="/api/media/${encodeURIComponent(src)}">`)
+    .replace(/!\[([^\]]*)\]\(([^)\s]+)\)/g, (_, alt, src) => `<img alt="${alt}" ${attr}="/api/media/${encodeURIComponent(src)}">`)
     .replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>')
     .replace(/\n/g, '<br>');
   return `<p>${html}</p>`;
