@@ -11,7 +11,8 @@
 //
 // usage: node app.mjs QUIZKIT SAMPLES.qkb KEY.pub MODULE_DIR SCREENS
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
 import { appServer } from './appserver.mjs';
 import { bad, expectEq, expectTrue, finish, launch, ok } from './harness.mjs';
@@ -41,8 +42,9 @@ if (process.env.QK_APP_DEBUG) process.on('exit', () => console.log(srv.log()));
 /* A bundle of one lesson with a picture (a 2x2 red PNG written byte by
  * byte), signed with the key the samples are (KEY.pub's private half beside
  * it, KEY.key). */
-function picturesBundle() {
+function picturesBundle(version = '1', key = keyPub.replace(/\.pub$/, '.key')) {
   const src = `${srv.work}/pics`;
+  if (!existsSync(key)) execFileSync(qk, ['keygen', '-o', key.replace(/\.key$/, '')], { env: srv.env, stdio: 'ignore' });
   mkdirSync(`${src}/images`, { recursive: true });
   const crc = buf => {
     let c = ~0;
@@ -60,16 +62,16 @@ function picturesBundle() {
   const raw = Buffer.from([0, 255, 0, 0, 255, 0, 0, 0, 255, 0, 0, 255, 0, 0]);
   writeFileSync(`${src}/images/dot.png`, Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
     chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]));
-  writeFileSync(`${src}/bundle.json`, JSON.stringify({ id: 'test.pics', version: '1', title: '图片测试',
+  writeFileSync(`${src}/bundle.json`, JSON.stringify({ id: 'test.pics', version, title: '图片测试',
     themes: [{ id: 't', title: '测试主题', guests: true }], files: ['q.json', 'pic.md'] }));
   writeFileSync(`${src}/q.json`, JSON.stringify({ theme: 't', questions: [
     { id: 'p1', type: 'judge', stem: '红色是三原色之一。', answer: '对' }] }));
   writeFileSync(`${src}/pic.md`, ['---', 'id: lesson-pic', 'title: 看图党课', 'theme: t', 'kind: story', 'minutes: 1',
     'completion: end', 'scoring: none', '---', '', '## start', '请看这张图：![一个红点](images/dot.png)', '-> end', '',
     '## end {end}', '学完了。', ''].join('\n'));
-  execFileSync(qk, ['bundle', 'build', src, '-o', `${srv.work}/pics.qkb`, '--key', keyPub.replace(/\.pub$/, '.key'),
-    '--quiet'], { env: srv.env });
-  return `${srv.work}/pics.qkb`;
+  const out = `${srv.work}/pics-${version}-${key.replace(/^.*\//, '')}.qkb`;
+  execFileSync(qk, ['bundle', 'build', src, '-o', out, '--key', key, '--quiet'], { env: srv.env });
+  return out;
 }
 
 let shots = 0;
@@ -244,6 +246,36 @@ try {
     await p2.evaluate(() => { const i = document.querySelector('#s-lesson img'); return [i.naturalWidth, i.src.slice(0, 5), i.alt]; }),
     [2, 'blob:', '一个红点']);
   await p2.screenshot({ path: `${screens}/${String(++shots).padStart(2, '0')}-picture-lesson-390x844.png` });
+
+  // A forged file on the server: version 2 of that bundle, its bytes in the
+  // store replaced by a file signed with a key nobody trusts. The phone
+  // syncs its answers, refuses the bundle, says why, and keeps version 1.
+  const v2 = picturesBundle('2', keyPub.replace(/\.pub$/, '.key'));
+  srv.publish(v2);
+  const forged = picturesBundle('2', `${srv.work}/stranger.key`);
+  const bytes = readFileSync(forged);
+  sql(`delete from bundle_chunks where id = 'test.pics' and version = '2';
+       insert into bundle_chunks values ('test.pics', '2', 0, readfile('${forged}'));
+       update bundles set size = ${bytes.length}, sha256 = '${createHash('sha256').update(bytes).digest('hex')}'
+        where id = 'test.pics' and version = '2';`);
+  await p2.click('#l-end').catch(() => {});
+  await p2.click('#done');
+  await waitScreen(p2, 'home');
+  await p2.click('#app-sync');
+  await p2.waitForFunction(() => /同步完成|同步没有完成/.test(document.getElementById('app-status').textContent), null, { timeout: 30000 });
+  const said = await status(p2);
+  expectTrue('a forged bundle is refused: the answers synced, the bundle not taken, and why', /同步完成.*没有装上.*信任/.test(said), said);
+  await p2.screenshot({ path: `${screens}/${String(++shots).padStart(2, '0')}-forged-bundle-refused-390x844.png` });
+  const running = () => p2.evaluate(() => window.qkKiosk.state.home.bundle).then(b => `${b.id} ${b.version}`);
+  expectEq('and the phone still runs version 1', await running(), 'test.pics 1');
+  // The real version 2 published in its place: the next sync takes it.
+  sql("delete from bundle_chunks where id = 'test.pics' and version = '2'; delete from bundles where id = 'test.pics' and version = '2';");
+  srv.publish(v2);
+  await p2.click('#app-sync');
+  await p2.waitForFunction(() => /同步完成|同步没有完成/.test(document.getElementById('app-status').textContent) &&
+    window.qkKiosk.state.home.bundle.version === '2', null, { timeout: 30000 }).catch(() => {});
+  expectEq('a new version signed by a trusted key is taken at the next sync', await running(), 'test.pics 2');
+  expectTrue('and the sync says nothing is wrong', !/没有装上/.test(await status(p2)), await status(p2));
   await other.close();
   expectEq('the app asked nothing of any other origin', foreign, []);
 } catch (e) {

@@ -23,6 +23,7 @@
       retry: '在这里打开', sync: '同步学习记录', syncing: '正在同步……',
       synced: r => `同步完成：上传 ${r.sent} 条记录${r.members ? `，更新 ${r.members} 名成员` : ''}。`,
       syncFailed: m => `同步没有完成：${m}`, branch: b => `支部：${b}`,
+      bundleProblem: m => `新的题库包没有装上，仍用原来的：${m}`,
       failed: m => `学习应用无法打开：${m}`,
       old: '这个浏览器太旧，无法运行学习应用（需要 Web Worker 和 IndexedDB）。',
     },
@@ -38,6 +39,7 @@
       retry: 'Open it here', sync: 'Sync my records', syncing: 'Syncing...',
       synced: r => `Synced: ${r.sent} records sent${r.members ? `, ${r.members} members updated` : ''}.`,
       syncFailed: m => `The sync did not finish: ${m}`, branch: b => `Branch: ${b}`,
+      bundleProblem: m => `The new bundle was not taken; the one before stays: ${m}`,
       failed: m => `The study app could not open: ${m}`,
       old: 'This browser is too old for the study app (it needs Web Workers and IndexedDB).',
     },
@@ -143,7 +145,7 @@
       const r = await call(appState.enrolled ? 'sync' : 'enrol', { code, name });
       appState = r.state;
       if (appState.bundle) return ready();
-      err.textContent = appState.bundle_error || t('noBundle');
+      err.textContent = r.bundle_problem || appState.bundle_error || t('noBundle');
       err.hidden = false;
     } catch (e) {
       err.textContent = e.message;
@@ -162,7 +164,7 @@
       const r = await call('sync');
       appState = r.state;
       await kiosk.refresh();
-      status(TEXT[lang()].synced(r.result));
+      status(TEXT[lang()].synced(r.result) + (r.bundle_problem ? ` ${TEXT[lang()].bundleProblem(r.bundle_problem)}` : ''));
     } catch (e) {
       status(TEXT[lang()].syncFailed(e.message));
     } finally {

@@ -18,7 +18,8 @@
  *   enrol {code, name}, sync
  *                     the protocol's steps (qk_app.h) over fetch() to this
  *                     origin; then the publishers' keys and the newest bundle
- *                     when the server has another; answers {result, state}
+ *                     when the server has another; answers {result, state,
+ *                     bundle_problem} (why a new bundle was not taken, or "")
  * The state: {enrolled, bundle, branch_name, bundle_error}. Requests are
  * taken one at a time, in order. */
 'use strict';
@@ -186,9 +187,11 @@ async function network(op, msg) {
   } finally {
     await syncfs(false); /* the settings, the acknowledgements and the roster, kept */
   }
-  await refreshBundle(out.token);
+  /* the answers are the server's now; a bundle that does not come or does
+   * not open is said apart, and the one before stays */
+  const bundleProblem = await refreshBundle(out.token).then(() => '', e => String(e.message || e));
   await syncfs(false);
-  return { result: out.result, state: state() };
+  return { result: out.result, state: state(), bundle_problem: bundleProblem };
 }
 
 /* The engine's clock is the phone's (Date.now(), which emscripten's
