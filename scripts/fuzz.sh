@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-60}
 build=${BUILD_DIR:-build-fuzz}
 CC=clang cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DQK_FUZZ=ON -DQK_SANITIZE=ON >/dev/null
-targets=(answer bundle batch request competition ack verified payload json_source csv_source gift_source aiken_source lesson_source
+targets=(answer bundle batch request competition ack verified payload app_net json_source csv_source gift_source aiken_source lesson_source
          xlsx_source xlsx_parts)
 cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)" --target quizkit "${targets[@]/#/fuzz_}" >/dev/null
 work=$(mktemp -d "${TMPDIR:-/tmp}/qkfuzz-XXXXXX")

@@ -453,9 +453,12 @@ int qk_app_net_next(qk_app_net *n, int status, const char *body, size_t len)
         reply = body && len ? json_loadb(body, len, 0, &je) : NULL;
         if (status < 200 || status > 299) {
             const char *m = json_string_value(json_object_get(json_object_get(reply, "error"), "message"));
+            /* the transport's own words: len bytes, not a C string */
+            char said[256] = "?";
+            if (body && len)
+                snprintf(said, sizeof said, "%.*s", (int)(len < sizeof said ? len : sizeof said - 1), body);
             if (status == 0)
-                qk__ymsgf(n->a->lang, n->error, sizeof n->error, QK_Y_NET, n->conf.url,
-                          m ? m : (body && len ? body : "?"));
+                qk__ymsgf(n->a->lang, n->error, sizeof n->error, QK_Y_NET, n->conf.url, m ? m : said);
             else
                 qk__ymsgf(n->a->lang, n->error, sizeof n->error, QK_Y_HTTP, (long)status, m ? m : "?");
             json_decref(reply);

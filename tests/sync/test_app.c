@@ -419,8 +419,11 @@ static void the_phone_enrols_and_syncs_with_the_server(void **state)
     /* no network: the transport says so with status 0 */
     n = qk_app_sync(f->a);
     assert_int_equal(qk_app_net_next(n, 0, NULL, 0), 1);
-    assert_int_equal(qk_app_net_next(n, 0, "Failed to fetch", 15), -1);
+    /* the transport's words are len bytes, not a C string: only those are said */
+    assert_int_equal(qk_app_net_next(n, 0, "Failed to fetch, and more bytes", 15), -1);
     assert_non_null(strstr(qk_app_net_error(n), "无法连接服务器"));
+    assert_non_null(strstr(qk_app_net_error(n), "Failed to fetch"));
+    assert_null(strstr(qk_app_net_error(n), "more bytes"));
     qk_app_net_free(n);
 
     qk_server_stop(srv, 1000);
