@@ -51,8 +51,11 @@ static void phone(void)
     qk_app_reply *r = qk_app_request(app, "POST", "/api/guest", NULL, "en", NULL, 0);
     const char *t = strstr(qk_app_reply_body(r), "\"token\":\"");
     char token[128] = "";
-    if (t)
-        sscanf(t + 9, "%127[^\"]", token);
+    if (t) {
+        t += 9;
+        size_t n = strcspn(t, "\"");
+        snprintf(token, sizeof token, "%.*s", (int)(n < sizeof token ? n : sizeof token - 1), t);
+    }
     qk_app_reply_free(r);
     static const char *const steps[][2] = {{"/api/quiz", "{\"mode\":\"practice\",\"theme\":\"t2\"}"},
                                            {"/api/quiz/answer", "{\"response\":\"A\"}"},

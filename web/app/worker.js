@@ -221,9 +221,9 @@ async function handle(msg) {
         M.FS.mount(M.FS.filesystems.IDBFS, {}, DIR);
         await syncfs(true);
       }
-      const t0 = performance.now();
+      performance.mark('qk-app-open');
       open();
-      performance.measure('qk-app-open', { start: t0 }); /* verifying the bundle is most of it */
+      performance.measure('qk-app-opened', 'qk-app-open'); /* verifying the bundle is most of it */
       return state();
     }
     case 'request': {
