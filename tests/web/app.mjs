@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { deflateSync } from 'node:zlib';
 import { appServer } from './appserver.mjs';
 import { bad, expectEq, expectTrue, finish, launch, ok } from './harness.mjs';
-import { answerAll, homeShown, login, waitScreen, walkLesson } from './walk.mjs';
+import { answerAll, homeShown, login, pickAnswer, waitScreen, walkLesson } from './walk.mjs';
 
 const [qk, samples, keyPub, moduleDir, screens] = process.argv.slice(2);
 if (!screens) {
@@ -86,7 +86,7 @@ const context = await browser.newContext({
 const foreign = [];
 context.on('request', r => { if (!r.url().startsWith(origin) && !r.url().startsWith(`blob:${origin}`)) foreign.push(r.url()); });
 await context.addInitScript(c => { window.qkAppClock = c; }, clock);
-const page = await context.newPage();
+let page = await context.newPage();
 page.on('pageerror', e => bad('no script errors', e.message));
 if (process.env.QK_APP_DEBUG) page.on('console', m => console.log(`# console: ${m.text()}`));
 try {
@@ -153,6 +153,15 @@ try {
   expectTrue('a lesson walked to its end offline', await page.locator('#l-end').isVisible(), JSON.stringify([...steps]));
   await page.click('#l-end');
   await waitScreen(page, 'menu');
+  // A competition entry, offline too: the phone scores it on its own clock.
+  await page.click('.tile.mode-comps');
+  await waitScreen(page, 'comps');
+  await page.click('#comp-tiles button[data-comp="dangzhang-keshi"]');
+  await waitScreen(page, 'quiz');
+  await answerAll(page);
+  ok('a competition entry played offline to its result');
+  await page.click('#r-again');
+  await waitScreen(page, 'menu');
   const meBefore = await page.evaluate(async () => {
     const r = await window.qkApp.request('GET', '/api/me', { 'X-Kiosk-Session': window.qkKiosk.state.token }, null);
     return r.json();
@@ -160,7 +169,7 @@ try {
   await page.click('#done');
   await waitScreen(page, 'home');
   await homeShown(page);
-  const pending = await page.evaluate(() => window.qkKiosk.state.home.sync.pending);
+  let pending = await page.evaluate(() => window.qkKiosk.state.home.sync.pending);
   expectTrue('the answers wait to be synced', pending > 5, String(pending));
 
   // Reload with no network: the app opens from the service worker's copy,
@@ -195,6 +204,36 @@ try {
   await second.screenshot({ path: `${screens}/${String(++shots).padStart(2, '0')}-second-tab-390x844.png` });
   await second.close();
 
+  // A crash just after an answer is acknowledged: the page and its Worker
+  // end at once (no unload). The answer was saved before the page heard of
+  // it, so the app opened again resumes after it.
+  await page.locator('#theme-list .tile').first().click();
+  await waitScreen(page, 'quiz');
+  const asked = await page.evaluate(() => window.qkKiosk.state.quiz.item);
+  await pickAnswer(page, asked);
+  await page.click('#q-submit');
+  await page.locator('#q-next').waitFor({ state: 'visible' });
+  await page.close({ runBeforeUnload: false });
+  page = await context.newPage();
+  page.on('pageerror', e => bad('no script errors (after the crash)', e.message));
+  await page.goto(`${origin}/app/`);
+  await waitScreen(page, 'home', 30000);
+  await homeShown(page);
+  await login(page, 'm1', '1234');
+  await waitScreen(page, 'menu');
+  await page.locator('#theme-list .tile').first().click();
+  await waitScreen(page, 'quiz');
+  expectTrue('after a crash, the answer acknowledged is kept: the quiz resumes after it',
+    (await page.locator('#q-note').textContent()).includes('已答 1 题'), await page.locator('#q-note').textContent());
+  await page.click('#to-menu');
+  await waitScreen(page, 'menu');
+  const pendingNow = await page.evaluate(async () => {
+    const r = await window.qkApp.request('GET', '/api/home', {}, null);
+    return (await r.json()).sync.pending;
+  });
+  expectTrue('and its records wait with the others', pendingNow > pending, `${pendingNow} after ${pending}`);
+  pending = pendingNow;
+
   // Back online: sync, each event once on the server, re-scored the same.
   await srv.start();
   await context.setOffline(false);
@@ -208,6 +247,9 @@ try {
   expectEq('every event on the server exactly once', sql('select count(*), count(distinct id) from events'), `${pending}|${pending}`);
   expectEq("every attempt re-scored by the server to the phone's score",
     sql("select count(*) >= 1, count(*) = sum(device_score = server_score), sum(mismatch) from attempt_scores"), '1|1|0');
+  expectEq("the competition entry re-scored by the server to the phone's points",
+    sql("select count(*), sum(server_points = device_points), sum(mismatch) from attempt_scores where competition = 'dangzhang-keshi'"),
+    '1|1|0');
   expectEq("the daily quiz is 31 December's, by the phone's clock in Beijing time",
     sql("select json_extract(payload, '$.day') from events where kind = 'attempt.start' and json_extract(payload, '$.mode') = 'daily'"),
     '2026-12-31');
