@@ -102,6 +102,12 @@ int trust_load(cli *c, qk_key ***keys, size_t *n);
 void trust_free(qk_key **keys, size_t n);
 /* Copies a public key into the trust store; prints what it did. */
 int trust_add_file(cli *c, const char *pub, int dev_notice);
+/* share/quizkit/NAME of an installed command (bin/../share/quizkit, found
+ * from where the running binary is, so an install with any --prefix, or one
+ * moved whole, finds its pages and sample) into out: 1 when it exists, 0
+ * when the command runs from its build folder (it then uses the build's and
+ * the source's files, as configured). */
+int share_path(char *out, size_t n, const char *name);
 /* Installed bundle files: caller frees with qk_strv_free. */
 int bundle_installed(cli *c, char ***paths, size_t *n);
 /* The default installed bundle (the first by id), for read-only commands that

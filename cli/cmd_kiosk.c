@@ -115,6 +115,9 @@ int cmd_kiosk(cli *c, int argc, char **argv)
             return EXIT_USAGE;
         }
     }
+    char web_dir[4300]; /* an installed command's pages, beside it (share/quizkit) */
+    if (!cfg.web && share_path(web_dir, sizeof web_dir, "web"))
+        cfg.web = web_dir;
     unsigned long long v = 8090;
     if (port_s && !parse_uint(port_s, 65535, &v)) {
         err(c, M_BAD_VALUE, "--port", port_s);

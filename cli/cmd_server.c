@@ -126,6 +126,12 @@ int cmd_serve(cli *c, int argc, char **argv)
         return EXIT_USAGE;
     }
     char *db_default = NULL, *trust_default = NULL;
+    /* an installed command's pages and app module, beside it (share/quizkit) */
+    char web_dir[4300], app_dir[4300];
+    if (!cfg.web && share_path(web_dir, sizeof web_dir, "web"))
+        cfg.web = web_dir;
+    if (!cfg.app && share_path(app_dir, sizeof app_dir, "app"))
+        cfg.app = app_dir;
     if (!cfg.db) {
         char *p = data_file(c, "server.db");
         size_t n = p ? strlen(p) + 8 : 0;

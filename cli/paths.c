@@ -405,17 +405,39 @@ int bundle_install(cli *c, const char *file, int quiet)
     return status;
 }
 
+int share_path(char *out, size_t n, const char *name)
+{
+    static char share[4096];
+    static int looked;
+    if (!looked) {
+        looked = 1;
+        char exe[4096];
+        ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        char *slash = len > 0 ? (exe[len] = '\0', strrchr(exe, '/')) : NULL;
+        if (slash) {
+            snprintf(share, sizeof share, "%.*s/../share/quizkit", (int)(slash - exe), exe);
+            struct stat st;
+            if (stat(share, &st) != 0 || !S_ISDIR(st.st_mode))
+                share[0] = '\0';
+        }
+    }
+    if (!share[0])
+        return 0;
+    snprintf(out, n, "%s/%s", share, name);
+    return access(out, F_OK) == 0;
+}
+
+/* The sample bundle: QUIZKIT_SAMPLE_BUNDLE, the installed one beside the
+ * command, or the build's. */
 static const char *sample_bundle(void)
 {
-    static const char *const candidates[] = {QK_BUILD_SAMPLE, QK_INSTALL_SAMPLE};
+    static char installed[4300];
     const char *env = getenv("QUIZKIT_SAMPLE_BUNDLE");
     if (env && *env && access(env, R_OK) == 0)
         return env;
-    for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
-        if (access(candidates[i], R_OK) == 0)
-            return candidates[i];
-    }
-    return NULL;
+    if (share_path(installed, sizeof installed, "samples.qkb") && access(installed, R_OK) == 0)
+        return installed;
+    return access(QK_BUILD_SAMPLE, R_OK) == 0 ? QK_BUILD_SAMPLE : NULL;
 }
 
 
