@@ -6,9 +6,10 @@
 # Emscripten's own "ports" download from the internet; here every third-party
 # source is the Debian source package of the library the native build links
 # (SQLite, mbedTLS, utf8proc, jansson, zlib, and cmocka for the tests), unpacked by
-# `apt-get source` with Debian's patches applied. The deb-src list lives in
-# DIR with its own lists and cache folders, so the machine's binary package
-# lists are left as they are. Nothing fetched goes into the repository.
+# `apt-get source` with Debian's patches applied (scripts/debsrc.sh: the
+# deb-src list lives in DIR with its own lists and cache folders, so the
+# machine's binary package lists are left as they are). Nothing fetched goes
+# into the repository.
 #
 # DIR/src holds the unpacked sources, DIR/prefix the static libraries,
 # headers and pkg-config files that cmake/wasm.cmake points the build at.
@@ -19,8 +20,7 @@ dir="${1:-$root/build-wasm/deps}"
 mkdir -p "$dir"
 dir="$(cd "$dir" && pwd)"
 prefix="$dir/prefix"
-mkdir -p "$dir/src" "$dir/lists/partial" "$dir/cache/archives/partial" "$prefix/lib/pkgconfig" \
-    "$prefix/include"
+mkdir -p "$dir/src" "$prefix/lib/pkgconfig" "$prefix/include"
 
 # Debian's emscripten finds its node modules (acorn, terser) only here.
 export NODE_PATH="${NODE_PATH:-/usr/share/nodejs}"
@@ -33,52 +33,7 @@ done
 
 say() { echo "wasm-deps: $*"; }
 
-# apt-get source from bookworm's deb-src, with a list of its own. The
-# security archive's source pool is not reachable from here (its index is,
-# so apt would pick a version it cannot fetch): the sources are bookworm's
-# point release.
-apt_src() {
-    cat >"$dir/sources.list" <<'EOF'
-deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm main
-EOF
-    local opts=(-o "Dir::Etc::sourcelist=$dir/sources.list" -o Dir::Etc::sourceparts=-
-                -o "Dir::State::Lists=$dir/lists" -o "Dir::Cache=$dir/cache"
-                -o APT::Sandbox::User=root -q)
-    # The list is read once and kept; when a source is gone from it (a
-    # point release replaced it) it is read again, once.
-    local try
-    for try in 1 2; do
-        if [ ! -e "$dir/lists/.updated" ]; then
-            rm -f "$dir"/lists/*Sources*
-            if ! apt-get "${opts[@]}" --error-on=any update >"$dir/apt-update.log" 2>&1 ||
-                ! compgen -G "$dir/lists/*Sources*" >/dev/null; then
-                cat "$dir/apt-update.log" >&2
-                echo "wasm-deps: apt-get update of the deb-src list ($dir/sources.list) failed" >&2
-                exit 1
-            fi
-            touch "$dir/lists/.updated"
-        fi
-        if (cd "$dir/src" && apt-get "${opts[@]}" source --only-source "$@" >"$dir/apt-source.log" 2>&1); then
-            return 0
-        fi
-        rm -f "$dir/lists/.updated"
-    done
-    cat "$dir/apt-source.log" >&2
-    echo "wasm-deps: apt-get source $* failed (log: $dir/apt-source.log)" >&2
-    exit 1
-}
-
-# The unpacked folder of a source package (e.g. src/sqlite3-3.40.1). An
-# unpacked folder counts once dpkg-source finished (its .dsc is beside it).
-src_of() {
-    local d
-    d=$(find "$dir/src" -mindepth 1 -maxdepth 1 -type d -name "$1-[0-9]*" | sort | tail -1)
-    if [ -z "$d" ] || ! compgen -G "$dir/src/${1}_*.dsc" >/dev/null; then
-        echo "wasm-deps: no unpacked source for $1 in $dir/src" >&2
-        return 1
-    fi
-    echo "$d"
-}
+. "$root/scripts/debsrc.sh"
 
 need=()
 [ -e "$prefix/lib/libsqlite3.a" ] || need+=(sqlite3)
@@ -93,15 +48,11 @@ if [ ${#need[@]} -eq 0 ]; then
 fi
 missing=()
 for p in "${need[@]}"; do
-    src_of "$p" >/dev/null 2>&1 || missing+=("$p")
+    debsrc_dir "$dir" "$p" >/dev/null 2>&1 || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-    # an unpacking cut short leaves a folder without its .dsc: start again
-    for p in "${missing[@]}"; do
-        find "$dir/src" -mindepth 1 -maxdepth 1 -type d -name "$p-[0-9]*" -exec rm -rf {} +
-    done
-    say "fetching Debian source packages: ${missing[*]}"
-    apt_src "${missing[@]}"
+    say "fetching Debian source packages (bookworm): ${missing[*]}"
+    debsrc_fetch "$dir" bookworm "${missing[@]}"
 fi
 
 # The same flags for every library: optimised, no threads (the engine runs in
@@ -183,7 +134,7 @@ build_zlib() {
 }
 
 for p in "${need[@]}"; do
-    src=$(src_of "$p") # (checked here: a failure inside "$(...)" as an argument would go unseen)
+    src=$(debsrc_dir "$dir" "$p") # (checked here: a failure inside "$(...)" as an argument would go unseen)
     case $p in
     sqlite3) build_sqlite ;;
     mbedtls) build_cmake mbedtls -DENABLE_PROGRAMS=OFF -DENABLE_TESTING=OFF \

@@ -156,6 +156,36 @@ static void media_changes_are_named(void **state)
     free(p);
 }
 
+/* A signature made by another implementation (OpenSSL: `openssl dgst -sha256
+ * -sign` with a P-256 key) verifies, and one bit changed does not: bundles
+ * signed by any build (mbedTLS 2.28 or 3.x, native or WebAssembly) open in
+ * every other. */
+static void a_signature_made_elsewhere_verifies(void **state)
+{
+    (void)state;
+    static const char pem[] = "-----BEGIN PUBLIC KEY-----\n"
+                              "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAES8MdlAwknRQuEWCaMMPyHWYAcDZG\n"
+                              "RL2CygdX0ukb57dzWnSvuec+6H8JTTtDg6POq6x92xXlF8lh1wK9hwPDiA==\n"
+                              "-----END PUBLIC KEY-----\n";
+    /* SHA-256 of "quizkit-kat\n", and the DER signature of it */
+    static const char hash_hex[] = "46e7fad1d611437b093376a88dc387b8028179ed88a6a2863096ade65a77e048";
+    static const char sig_hex[] = "3045022100a9f2618476baa28747828e2ffd9dd3966fdf8b824a1c1653ccdd3ad90b"
+                                  "37195c0220194f3d24fba85823c43d166db07ed4eb1e568d992c3fc17236df6fc86a"
+                                  "1fc6ae";
+    unsigned char hash[32], sig[80];
+    size_t sig_len = (sizeof sig_hex - 1) / 2;
+    for (size_t i = 0; i < 32; i++)
+        hash[i] = (unsigned char)strtoul((char[]){hash_hex[2 * i], hash_hex[2 * i + 1], 0}, NULL, 16);
+    for (size_t i = 0; i < sig_len; i++)
+        sig[i] = (unsigned char)strtoul((char[]){sig_hex[2 * i], sig_hex[2 * i + 1], 0}, NULL, 16);
+    qk_key *k = NULL;
+    assert_int_equal(qk_key_from_pem(&k, pem), QK_OK);
+    assert_int_equal(qk_key_verify(k, hash, sig, sig_len), QK_OK);
+    hash[31] ^= 1;
+    assert_int_equal(qk_key_verify(k, hash, sig, sig_len), QK_ESIGNATURE);
+    qk_key_free(k);
+}
+
 static void versions_compare_by_number(void **state)
 {
     (void)state;
@@ -177,6 +207,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(media_changes_are_named, setup, teardown),
         cmocka_unit_test(versions_compare_by_number),
+        cmocka_unit_test(a_signature_made_elsewhere_verifies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
