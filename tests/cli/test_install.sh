@@ -22,6 +22,22 @@ for f in samples.qkb dev-key.pub web/kiosk/index.html web/kiosk/kiosk.js web/das
     [ -f "$S/$f" ] && ok "installed: share/quizkit/$f" || fail "installed: share/quizkit/$f"
 done
 
+# The man page, in both languages: every command's section, rendered by
+# groff with no warning but CJK text's line breaking.
+for page in "$WORK/moved/share/man/man1/quizkit.1" "$WORK/moved/share/man/zh_CN/man1/quizkit.1"; do
+    if [ -f "$page" ]; then
+        groff -k -man -Tutf8 -ww -Wbreak -z "$page" >"$WORK/groff" 2>&1
+        expect_eq "man page ${page#"$WORK/moved/"} renders without warnings" "$(cat "$WORK/groff")" ""
+        for cmd in play lesson compete kiosk sync serve admin trust; do
+            grep -q "^\.SS quizkit $cmd\$" "$page" || fail "the man page has quizkit $cmd: ${page#"$WORK/moved/"}"
+        done
+    else
+        fail "installed: ${page#"$WORK/moved/"}"
+    fi
+done
+groff -k -man -Tutf8 -rLL=120n "$WORK/moved/share/man/zh_CN/man1/quizkit.1" 2>/dev/null >"$WORK/man.txt"
+expect_contains "the Chinese page shows each command's own help" "$WORK/man.txt" "用法：quizkit play [选项]"
+
 # A first quiz from the installed sample (moved with the tree).
 printf 'A\n' | "$Q" play --theme jiankang --count 1 --order seq >"$WORK/play" 2>&1
 expect_contains "the installed command installs the sample beside it on first use" "$WORK/play" "已安装示例题库"
