@@ -2,7 +2,11 @@
  *
  * Durability (DESIGN.md decision 3): WAL with synchronous=FULL, and each event
  * is its own IMMEDIATE transaction, so the sequence number is taken and the row
- * written under one write lock and is on disk before the caller shows feedback. */
+ * written under one write lock and is on disk before the caller shows feedback.
+ * In the browser (WebAssembly) the journal is a rollback journal instead: the
+ * phone's app saves its files whole to IndexedDB after each answer
+ * (docs/app.md), and a write-ahead log would grow to megabytes, saved whole
+ * each time, where a rollback journal is gone at each commit. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -250,7 +254,11 @@ int qk_engine_open_v2(qk_engine **out, const char *progress_path, qk_lang lang,
     }
     sqlite3_busy_timeout(e->db, 5000);
     sqlite3_extended_result_codes(e->db, 1);
+#ifdef __EMSCRIPTEN__
+    status = exec(e, "PRAGMA journal_mode=DELETE");
+#else
     status = exec(e, "PRAGMA journal_mode=WAL");
+#endif
     if (status == QK_OK)
         status = exec(e, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
     if (status == QK_OK)

@@ -90,6 +90,11 @@ QK_APP_EXPORT int qk_app_open(qk_app **out, const char *dir, const char *bundle,
         if (rc != QK_OK)
             qk__ymsgf(lang, msg, n, QK_Y_APP_KEY, i + 1);
     }
+    /* the commands' clock (QUIZKIT_NOW, docs/time.md): in the browser the
+     * module's environment, which the app's page may set for a test */
+    qk_clock clock;
+    if (rc == QK_OK)
+        rc = qk_clock_from_env(&clock, lang, msg, n);
     if (rc == QK_OK && bundle) {
         rc = qk_bundle_open_trusted(&a->b, bundle, keys, n_trusted, NULL, lang);
         if (rc != QK_OK)
@@ -99,13 +104,14 @@ QK_APP_EXPORT int qk_app_open(qk_app **out, const char *dir, const char *bundle,
         qk_key_free(keys[i]);
     free(keys);
     if (rc == QK_OK) {
-        rc = qk_engine_open(&a->e, progress, lang);
+        rc = qk_engine_open_v2(&a->e, progress, lang, &clock);
         if (rc != QK_OK)
             snprintf(msg, n, "%s", qk_engine_errmsg(a->e));
     }
     if (rc == QK_OK && bundle) {
         /* a phone keeps its member signed in; the pages are not ours to serve */
-        qk_kiosk_config cfg = {.idle_s = -1, .web = "", .server_conf = conf, .lang = lang};
+        qk_kiosk_config cfg = {.idle_s = -1, .web = "", .server_conf = conf, .lang = lang,
+                               .clock = &clock};
         a->k = qk__kiosk_new(a->e, a->b, &cfg, msg, n);
         if (!a->k)
             rc = QK_ENOMEM;

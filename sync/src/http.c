@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -147,7 +148,13 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, qk_http_resp *rs)
         return MHD_NO;
     if (rs->type)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rs->type);
-    MHD_add_response_header(r, "Cache-Control", "no-store");
+    /* nothing is kept by a browser's or a proxy's cache, unless the handler
+     * says otherwise (the phones' app's files: kept, and asked again) */
+    int cache_said = 0;
+    for (int i = 0; i < rs->n_headers; i++)
+        cache_said |= strcasecmp(rs->headers[i][0], "Cache-Control") == 0;
+    if (!cache_said)
+        MHD_add_response_header(r, "Cache-Control", "no-store");
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     for (int i = 0; i < rs->n_headers; i++)
         MHD_add_response_header(r, rs->headers[i][0], rs->headers[i][1]);

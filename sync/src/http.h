@@ -46,7 +46,7 @@ typedef struct qk_http_resp {
     void (*read_free)(void *arg);
     void *read_arg;
     uint64_t read_len;
-    char headers[4][2][256]; /* extra headers */
+    char headers[6][2][256]; /* extra headers */
     /* a page that compiles WebAssembly (the phones' app): its Content-Security-
      * Policy allows that ('wasm-unsafe-eval'), and still no other eval */
     int wasm_page;
@@ -109,6 +109,9 @@ void qk_http_add_header(qk_http_resp *r, const char *name, const char *value);
  * ([A-Za-z0-9._-], not starting with '.'), so nothing outside root can be
  * named; the type from the extension. 404 JSON when there is no such file. */
 void qk_http_static(qk_http_resp *r, const char *root, const char *rel);
+/* For a file reply (after qk_http_static): an ETag from the file's size and
+ * time, and 304 with no body when the request's If-None-Match names it. */
+void qk_http_revalidate(const qk_http_req *rq, qk_http_resp *r);
 /* Serves one named file (a vendor script the system provides). */
 void qk_http_send_file(qk_http_resp *r, const char *path, const char *type);
 

@@ -28,7 +28,7 @@ const char *qk_http_query(const qk_http_req *r, const char *name)
 
 void qk_http_add_header(qk_http_resp *r, const char *name, const char *value)
 {
-    if (r->n_headers < 4) {
+    if (r->n_headers < (int)(sizeof r->headers / sizeof r->headers[0])) {
         snprintf(r->headers[r->n_headers][0], sizeof r->headers[0][0], "%s", name);
         snprintf(r->headers[r->n_headers][1], sizeof r->headers[0][1], "%s", value);
         r->n_headers++;
@@ -98,6 +98,24 @@ void qk_http_send_file(qk_http_resp *r, const char *path, const char *type)
                                : "default-src 'self'; img-src 'self' data: blob:; style-src 'self' "
                                  "'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
         qk_http_add_header(r, "Referrer-Policy", "no-referrer");
+    }
+}
+
+void qk_http_revalidate(const qk_http_req *rq, qk_http_resp *r)
+{
+    struct stat st;
+    if (r->fd < 0 || fstat(r->fd, &st) != 0)
+        return;
+    char etag[80];
+    snprintf(etag, sizeof etag, "\"%llx-%llx.%lx\"", (unsigned long long)st.st_size,
+             (unsigned long long)st.st_mtim.tv_sec, (unsigned long)st.st_mtim.tv_nsec);
+    qk_http_add_header(r, "ETag", etag);
+    const char *inm = qk_http_header(rq, "If-None-Match");
+    if (inm && strcmp(inm, etag) == 0) {
+        close(r->fd);
+        r->fd = -1;
+        r->flen = 0;
+        r->status = 304;
     }
 }
 

@@ -493,8 +493,12 @@ static void h_quiz_finish(call *c)
     json_t *review = json_array();
     qk_item it;
     qk_feedback fb;
+    /* the questions answered, with their right answers; an exam's whole paper
+     * (every question was on it), never the questions a quiz ended before
+     * (a challenge draws the whole theme: its end would list every answer) */
     for (size_t i = 0; qk_session_review(s, i, &it, &fb) == QK_OK; i++)
-        json_array_append_new(review, json_pack("{s:s, s:b, s:s?, s:s?, s:s?}", "stem", it.q->stem,
+        if (fb.given || sum.mode == QK_MODE_EXAM)
+            json_array_append_new(review, json_pack("{s:s, s:b, s:s?, s:s?, s:s?}", "stem", it.q->stem,
                                                 "correct", fb.given && fb.correct, "given", fb.given,
                                                 "right", fb.right, "explanation", fb.explanation));
     ok(c, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:b, s:i, s:i, s:I, s:o}", "attempt_id",

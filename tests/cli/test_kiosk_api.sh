@@ -85,12 +85,14 @@ expect_eq "an answer" "$(call POST /api/quiz/answer "{\"response\":\"$A1\"}" "$T
 expect_eq "practice shows the feedback and the next question" "$(j '"correct" in d["feedback"], d["item"]["index"]')" "True 1"
 expect_eq "no time left to expire outside a challenge" "$(call POST /api/quiz/expire "" "$T")" 409
 expect_eq "finish" "$(call POST /api/quiz/finish "" "$T")" 200
-expect_eq "the summary: 1 answered, a review of every question" "$(j 'd["answered"], len(d["review"]) == d["total"]')" "1 True"
+expect_eq "the summary: 1 answered of the 10, reviewed alone (no answers to questions it never asked)" \
+    "$(j 'd["answered"], d["total"], len(d["review"]), d["review"][0]["given"] is not None')" "1 10 1 True"
 expect_eq "a challenge: one question at a time, each on its own clock" \
     "$(call POST /api/quiz '{"mode":"challenge"}' "$T"; echo; j 'd["item"]["mode"], 0 < d["item"]["remaining_ms"] <= 20000')" "200
 challenge True"
 expect_eq "its time cannot be declared over early" "$(call POST /api/quiz/expire "" "$T")" 409
 expect_eq "the challenge ends" "$(call POST /api/quiz/finish "" "$T")" 200
+expect_eq "with no review of the theme's questions it never asked (no answer sheet)" "$(j 'd["answered"], len(d["review"])')" "0 0"
 expect_eq "the exam keeps its feedback for the end" "$(call POST /api/quiz '{"mode":"exam","theme":"jiankang"}' "$T")" 200
 expect_eq "with a time limit" "$(j 'd["item"]["remaining_ms"] > 0')" True
 call POST /api/quiz/answer "{\"response\":\"$(answer)\"}" "$T" >/dev/null

@@ -31,7 +31,12 @@ static void new_file_gets_schema_wal_and_a_device_id(void **state)
     sqlite3_stmt *st = NULL;
     sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+#ifdef __EMSCRIPTEN__
+    /* the phone's app saves whole files: a rollback journal, gone at each commit */
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "delete");
+#else
     assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+#endif
     sqlite3_finalize(st);
     sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
@@ -55,8 +60,10 @@ static void the_progress_file_is_readable_by_its_owner_only(void **state)
     assert_int_equal(stat(p, &sb), 0);
     assert_int_equal(sb.st_mode & 0777, 0600);
     char *wal = qkt_path(*state, "progress.db-wal");
+#ifndef __EMSCRIPTEN__ /* (no write-ahead log there: engine.c) */
     assert_int_equal(stat(wal, &sb), 0);
     assert_int_equal(sb.st_mode & 0777, 0600);
+#endif
     qk_engine_close(e);
     free(wal);
     free(p);

@@ -260,6 +260,21 @@ try {
   await page.waitForFunction(() => /上传 0 条记录/.test(document.getElementById('app-status').textContent), null, { timeout: 30000 });
   expectEq('a second sync sends nothing again', sql('select count(*) from events'), String(pending));
 
+  // Opened again with a network: the app comes from its copies at once, and
+  // they are checked in the background, each file by its ETag.
+  await page.reload();
+  await waitScreen(page, 'home', 30000);
+  let log = '';
+  for (let i = 0; i < 100 && !/path=\/app\/quizkit-engine\.wasm status=304/.test(log); i++) {
+    await new Promise(r => setTimeout(r, 100));
+    log = srv.log();
+  }
+  expectTrue('an open with a network checks the copies: the module unchanged is a 304, not downloaded again',
+    /path=\/app\/quizkit-engine\.wasm status=304/.test(log));
+  const sizes = [...log.matchAll(/path=\/app\/quizkit-engine\.wasm status=200 in=0 out=(\d+)/g)].map(m => Number(m[1]));
+  expectTrue('and the module travels gzipped (under 700 KB)', sizes.length > 0 && sizes.every(n => n < 700000),
+    JSON.stringify(sizes));
+
   // A new phone, once the branch has published another bundle: it takes the
   // newest, and a lesson's picture comes from the bundle in the engine.
   const pics = picturesBundle();

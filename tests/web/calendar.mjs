@@ -118,10 +118,6 @@ for (const dir of readdirSync(web, { withFileTypes: true }).filter(d => d.isDire
   for (const f of readdirSync(join(web, dir.name)).filter(n => /\.(js|html)$/.test(n))) {
     const rel = `${dir.name}/${f}`;
     if (rel === 'common/calendar.js') continue;
-    /* the phone's engine reads the clock there, as engine/src/clock.c does
-     * natively (Date.now is what its clock_gettime reads; a page may give it
-     * another, docs/app.md): the engine's clock, not a page's */
-    if (rel === 'app/worker.js') continue;
     const src = readFileSync(join(web, dir.name, f), 'utf8');
     if (/\bDate\.now\s*\(|\bnew\s+Date\b|\bDate\s*\(|performance\.now|getTimezoneOffset|toLocale(Date|Time)?String/.test(src))
       readers.push(rel);

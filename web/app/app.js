@@ -25,6 +25,7 @@
       syncFailed: m => `同步没有完成：${m}`, branch: b => `支部：${b}`,
       bundleProblem: m => `新的题库包没有装上，仍用原来的：${m}`,
       failed: m => `学习应用无法打开：${m}`,
+      noOffline: m => `注意：这部手机上还不能离线使用（${m}）。请用支部给的 https:// 地址打开，并确认证书受信任。`,
       old: '这个浏览器太旧，无法运行学习应用（需要 Web Worker 和 IndexedDB）。',
     },
     en: {
@@ -41,6 +42,7 @@
       syncFailed: m => `The sync did not finish: ${m}`, branch: b => `Branch: ${b}`,
       bundleProblem: m => `The new bundle was not taken; the one before stays: ${m}`,
       failed: m => `The study app could not open: ${m}`,
+      noOffline: m => `Note: this phone cannot use the app offline yet (${m}). Open it at the https:// address your branch gave, with a certificate the phone trusts.`,
       old: 'This browser is too old for the study app (it needs Web Workers and IndexedDB).',
     },
   };
@@ -125,9 +127,11 @@
     }
   }
 
+  let offline = ''; /* why the app cannot open offline, when it cannot */
   function status(text) {
     const s = $('app-status');
-    if (s) s.textContent = text || (appState && appState.branch_name ? TEXT[lang()].branch(appState.branch_name) : '');
+    const branch = appState && appState.branch_name ? TEXT[lang()].branch(appState.branch_name) : '';
+    if (s) s.textContent = [text || branch, offline].filter(Boolean).join(' ');
   }
 
   async function enrol() {
@@ -150,6 +154,9 @@
     } catch (e) {
       err.textContent = e.message;
       err.hidden = false;
+      /* enrolled on the server before a later step failed: the next tap syncs */
+      appState = await call('state').catch(() => appState);
+      showEnrol();
     } finally {
       $('enrol-go').disabled = false;
       $('enrol-status').textContent = '';
@@ -180,15 +187,31 @@
   }
 
   /* The lock held for as long as this page lives: true when this page has
-   * it, false when another tab has. */
+   * it, false when another tab keeps it (waited for two seconds: a page
+   * reloaded lets go of its lock as its old copy ends). */
   function takeLock() {
-    if (!navigator.locks) return Promise.resolve(true); /* older browsers: one tab is the user's care */
+    if (!navigator.locks) return Promise.resolve(true); /* older browsers: docs/app.md */
     return new Promise(resolve => {
-      navigator.locks.request('quizkit-app', { ifAvailable: true }, lock => {
+      const signal = typeof AbortSignal.timeout === 'function' ? AbortSignal.timeout(2000) : undefined;
+      navigator.locks.request('quizkit-app', signal ? { signal } : { ifAvailable: true }, lock => {
         resolve(!!lock);
         return lock ? new Promise(() => {}) : undefined;
-      });
+      }).catch(() => resolve(false));
     });
+  }
+
+  /* The enrolment screen, or its sync alone for a phone enrolled already
+   * (whose bundle did not come). */
+  function showEnrol() {
+    $('enrol-code').closest('label').hidden = appState.enrolled;
+    $('enrol-name').closest('label').hidden = appState.enrolled;
+    $('enrol-go').dataset.app = appState.enrolled ? 'sync' : 'enrol';
+    if (appState.enrolled && $('enrol-error').hidden) {
+      $('enrol-error').textContent = appState.bundle_error || t('noBundle');
+      $('enrol-error').hidden = false;
+    }
+    words();
+    kiosk.show('enrol');
   }
 
   window.qkApp = {
@@ -208,13 +231,27 @@
         kiosk.show('elsewhere');
         return new Promise(() => {});
       }
+      /* the copies that let the app open with no network; without them (a
+       * certificate the phone does not trust, a page not on https://) the app
+       * works while online, and says so */
       if ('serviceWorker' in navigator) {
-        navigator.serviceWorker.register('sw.js').catch(e => console.warn('service worker:', e));
+        navigator.serviceWorker.register('sw.js').catch(e => {
+          offline = TEXT[lang()].noOffline(e.message || String(e));
+          status();
+        });
+      } else {
+        offline = TEXT[lang()].noOffline('service worker');
       }
       if (navigator.storage && navigator.storage.persist) {
         navigator.storage.persist().catch(() => {}); /* the browser may ask, or say no */
       }
       worker = new Worker('worker.js');
+      worker.onerror = ev => { /* the engine's Worker died: every request waiting fails, and says so */
+        const why = TEXT[lang()].failed(ev.message || 'worker');
+        for (const w of waiting.values()) w.reject(new Error(why));
+        waiting.clear();
+        $('sync-status').textContent = why;
+      };
       worker.onmessage = ev => {
         const w = waiting.get(ev.data.id);
         if (!w) return;
@@ -242,17 +279,7 @@
       return new Promise(resolve => {
         started = resolve;
         if (appState.bundle) return ready();
-        /* a new phone, or one whose bundle did not come: the enrolment screen
-         * (or its sync, when the phone is enrolled already) */
-        $('enrol-code').closest('label').hidden = appState.enrolled;
-        $('enrol-name').closest('label').hidden = appState.enrolled;
-        if (appState.enrolled) {
-          $('enrol-go').dataset.app = 'sync';
-          $('enrol-error').textContent = appState.bundle_error || t('noBundle');
-          $('enrol-error').hidden = false;
-          words();
-        }
-        kiosk.show('enrol');
+        showEnrol(); /* a new phone, or one whose bundle did not come */
       });
     },
     /* The kiosk's fetch(), answered by the engine: what fetch() would say

@@ -12,30 +12,50 @@
  *   request {method, path, session, lang, body}
  *                     the kiosk's screen API, in-process: {status, text}.
  *                     A request that may change something (any but GET) is
- *                     answered only once the files are saved to IndexedDB.
+ *                     answered only once the files are saved to IndexedDB;
+ *                     when they cannot be, the engine goes back to what is
+ *                     saved and the request fails.
  *   media {path}      a picture of the bundle's (GET /api/media/NAME): {status,
  *                     type, bytes}
  *   enrol {code, name}, sync
  *                     the protocol's steps (qk_app.h) over fetch() to this
  *                     origin; then the publishers' keys and the newest bundle
  *                     when the server has another; answers {result, state,
- *                     bundle_problem} (why a new bundle was not taken, or "")
- * The state: {enrolled, bundle, branch_name, bundle_error}. Requests are
- * taken one at a time, in order. */
+ *                     bundle_problem} (why a new bundle or keys were not
+ *                     taken, or "")
+ *   state             the state: {enrolled, bundle, branch_name, bundle_error}
+ * Requests are taken one at a time, in order (a sync too: the sync button is
+ * on the home screen, where nobody is answering). */
 'use strict';
 importScripts('quizkit-engine.js');
+
+/* IndexedDB's writes durable before they count as done: Chrome completes a
+ * "relaxed" transaction (its default) once the data is handed to the
+ * operating system, before it is on disk; an answer is acknowledged only
+ * once saved, so IDBFS's read-write transactions are opened "strict". */
+{
+  const transaction = IDBDatabase.prototype.transaction;
+  IDBDatabase.prototype.transaction = function (stores, mode, options) {
+    return transaction.call(this, stores, mode,
+      mode === 'readwrite' ? { ...options, durability: 'strict' } : options);
+  };
+}
 
 const DIR = '/qk';
 const BUNDLE = `${DIR}/bundle.qkb`, KEYS = `${DIR}/keys.pem`, META = `${DIR}/bundle.json`;
 const CONF = `${DIR}/server.json`;
+const NET_TIMEOUT_MS = 30000, BUNDLE_TIMEOUT_MS = 300000;
 let M = null, app = 0, lang = 0, bundleError = '';
 
 const exists = p => { try { M.FS.stat(p); return true; } catch (e) { return false; } };
 const readText = p => M.FS.readFile(p, { encoding: 'utf8' });
+const unlink = p => { if (exists(p)) M.FS.unlink(p); };
 const syncfs = populate => new Promise((resolve, reject) =>
   M.FS.syncfs(populate, e => (e ? reject(new Error(`IndexedDB: ${e.message || e}`)) : resolve())));
 const utf8Length = s => new TextEncoder().encode(s).length;
 const lastError = () => M.ccall('qk_app_js_error', 'string', [], []);
+/* a request that ends when the network does not answer in time */
+const timeout = ms => (typeof AbortSignal.timeout === 'function' ? AbortSignal.timeout(ms) : undefined);
 
 function close() {
   if (app) M.ccall('qk_app_close', null, ['number'], [app]);
@@ -50,8 +70,8 @@ function openWith(path, keys) {
   return a ? { app: a } : { error: lastError() };
 }
 
-/* The bundle kept, or none (yet): a bundle that no longer opens (a key
- * withdrawn) leaves the engine open without one, and says why. */
+/* The bundle kept, or none (yet): a bundle that no longer opens leaves the
+ * engine open without one, and says why. */
 function open() {
   close();
   bundleError = '';
@@ -65,24 +85,42 @@ function open() {
   app = r.app;
 }
 
+/* Saves the files to IndexedDB; when that fails, goes back to what is saved
+ * there (and reopens on it), so that what the engine holds is what is kept. */
+async function save() {
+  try {
+    await syncfs(false);
+  } catch (e) {
+    await syncfs(true).catch(() => {});
+    open();
+    throw e;
+  }
+}
+
 function state() {
   let branch = '';
   if (exists(CONF)) {
     try { branch = JSON.parse(readText(CONF)).branch_name || ''; } catch (e) { /* shown as enrolled */ }
   }
-  return { enrolled: exists(CONF), bundle: exists(BUNDLE) && !bundleError, branch_name: branch, bundle_error: bundleError };
+  return { enrolled: exists(CONF), bundle: !!app && exists(BUNDLE) && !bundleError, branch_name: branch,
+           bundle_error: bundleError };
 }
 
-function request({ method, path, session, lang: l, body }) {
+/* One request to the screen API: the reply's status, type and body (as text
+ * or as bytes). */
+function request({ method, path, session, lang: l, body }, bytes = false) {
   const r = M.ccall('qk_app_request', 'number',
     ['number', 'string', 'string', 'string', 'string', 'string', 'number'],
     [app, method, path, session || null, l || 'zh', body || null, body ? utf8Length(body) : 0]);
   if (!r) throw new Error('out of memory');
   const status = M.ccall('qk_app_reply_status', 'number', ['number'], [r]);
+  const type = M.ccall('qk_app_reply_type', 'string', ['number'], [r]);
   const len = M.ccall('qk_app_reply_len', 'number', ['number'], [r]);
-  const text = M.UTF8ToString(M.ccall('qk_app_reply_body', 'number', ['number'], [r]), len);
+  const ptr = M.ccall('qk_app_reply_body', 'number', ['number'], [r]);
+  const out = bytes ? { status, type, bytes: M.HEAPU8.slice(ptr, ptr + len) }
+    : { status, text: M.UTF8ToString(ptr, len) };
   M.ccall('qk_app_reply_free', null, ['number'], [r]);
-  return { status, text };
+  return out;
 }
 
 /* A JSON body, gzipped where the browser can (the server takes both). */
@@ -119,7 +157,7 @@ async function carry(net) {
         if (z.gz) headers['Content-Encoding'] = 'gzip';
       }
       try {
-        const resp = await fetch(url, { method, headers, body, cache: 'no-store' });
+        const resp = await fetch(url, { method, headers, body, cache: 'no-store', signal: timeout(NET_TIMEOUT_MS) });
         status = resp.status;
         text = await resp.text();
       } catch (e) {
@@ -133,16 +171,18 @@ async function carry(net) {
 }
 
 async function getJson(path, token) {
-  const r = await fetch(path, { headers: { Authorization: `Bearer ${token}` }, cache: 'no-store' });
+  const r = await fetch(path, { headers: { Authorization: `Bearer ${token}` }, cache: 'no-store',
+    signal: timeout(NET_TIMEOUT_MS) });
   const j = await r.json().catch(() => ({}));
   if (!r.ok) throw new Error((j.error && j.error.message) || `HTTP ${r.status} ${path}`);
   return j;
 }
 
-/* The publishers' keys and the newest version of the bundle this phone runs
- * (the newest published of all, the first time), when it is not the one kept:
- * downloaded, checked by the engine with the keys, and only then put in place
- * of the old one (which stays when the new one does not open). */
+/* The keys the server names and the newest version of the bundle this phone
+ * runs (the newest published of all, the first time). Whatever changes (the
+ * bundle, the keys, or both) is put in place only once the engine has opened
+ * the bundle with those keys; otherwise the bundle and keys kept stay, and
+ * why is thrown. */
 async function refreshBundle(token) {
   const keys = (await getJson('/api/v1/keys', token)).keys || [];
   const rows = (await getJson('/api/v1/bundles', token)).bundles || [];
@@ -151,28 +191,28 @@ async function refreshBundle(token) {
   const pick = (mine.length ? mine : rows).reduce((a, b) => (!a || b.published_ms > a.published_ms ? b : a), null);
   if (!pick) return; /* nothing published yet */
   const pems = keys.map(k => k.pem).join('\n');
-  if (meta && meta.sha256 === pick.sha256 && exists(BUNDLE) && !bundleError) {
-    M.FS.writeFile(KEYS, pems); /* a key the server added or withdrew */
-    return;
+  const kept = meta && meta.sha256 === pick.sha256 && exists(BUNDLE) && !bundleError;
+  if (kept && exists(KEYS) && readText(KEYS) === pems) return; /* nothing new */
+  if (!kept) {
+    const r = await fetch(`/api/v1/bundles/${encodeURIComponent(pick.id)}/${encodeURIComponent(pick.version)}`,
+      { headers: { Authorization: `Bearer ${token}` }, cache: 'no-store', signal: timeout(BUNDLE_TIMEOUT_MS) });
+    if (!r.ok) throw new Error(`HTTP ${r.status}: ${pick.id} ${pick.version}`);
+    M.FS.writeFile(`${BUNDLE}.new`, new Uint8Array(await r.arrayBuffer()));
   }
-  const r = await fetch(`/api/v1/bundles/${encodeURIComponent(pick.id)}/${encodeURIComponent(pick.version)}`,
-    { headers: { Authorization: `Bearer ${token}` }, cache: 'no-store' });
-  if (!r.ok) throw new Error(`HTTP ${r.status}: ${pick.id} ${pick.version}`);
-  M.FS.writeFile(`${BUNDLE}.new`, new Uint8Array(await r.arrayBuffer()));
   M.FS.writeFile(`${KEYS}.new`, pems);
   close();
-  const tried = openWith(`${BUNDLE}.new`, `${KEYS}.new`);
-  if (!tried.app) {
-    M.FS.unlink(`${BUNDLE}.new`);
-    M.FS.unlink(`${KEYS}.new`);
+  try {
+    const tried = openWith(kept ? BUNDLE : `${BUNDLE}.new`, `${KEYS}.new`);
+    if (!tried.app) throw new Error(tried.error);
+    M.ccall('qk_app_close', null, ['number'], [tried.app]);
+    if (!kept) M.FS.rename(`${BUNDLE}.new`, BUNDLE);
+    M.FS.rename(`${KEYS}.new`, KEYS);
+    if (!kept) M.FS.writeFile(META, JSON.stringify({ id: pick.id, version: pick.version, sha256: pick.sha256 }));
+  } finally {
+    unlink(`${BUNDLE}.new`);
+    unlink(`${KEYS}.new`);
     open();
-    throw new Error(tried.error);
   }
-  M.ccall('qk_app_close', null, ['number'], [tried.app]);
-  M.FS.rename(`${BUNDLE}.new`, BUNDLE);
-  M.FS.rename(`${KEYS}.new`, KEYS);
-  M.FS.writeFile(META, JSON.stringify({ id: pick.id, version: pick.version, sha256: pick.sha256 }));
-  open();
 }
 
 async function network(op, msg) {
@@ -185,23 +225,27 @@ async function network(op, msg) {
   try {
     out = await carry(net);
   } finally {
-    await syncfs(false); /* the settings, the acknowledgements and the roster, kept */
+    await save(); /* the settings, the acknowledgements and the roster, kept */
   }
-  /* the answers are the server's now; a bundle that does not come or does
-   * not open is said apart, and the one before stays */
-  const bundleProblem = await refreshBundle(out.token).then(() => '', e => String(e.message || e));
-  await syncfs(false);
+  /* the answers are the server's now; a bundle or keys that do not come or
+   * do not open are said apart, and those kept before stay */
+  let bundleProblem = '';
+  try {
+    await refreshBundle(out.token);
+    await save();
+  } catch (e) {
+    bundleProblem = String(e.message || e);
+  }
   return { result: out.result, state: state(), bundle_problem: bundleProblem };
 }
 
-/* The engine's clock is the phone's (Date.now(), which emscripten's
- * clock_gettime reads). A page may set another for a demonstration or a
- * test, as QUIZKIT_NOW does for the commands (docs/time.md): the instant
- * now_ms at the real time since_ms, running rate times as fast. The phone's
- * clock is its member's to set in any case; the server judges by its own. */
-function setClock({ now_ms: now, since_ms: since, rate }) {
-  const real = Date.now.bind(Date);
-  Date.now = () => Math.floor(now + (real() - since) * rate);
+/* The clock a page gives (window.qkAppClock, for a demonstration or a test:
+ * the instant now_ms at the real time since_ms, running rate times as fast)
+ * as the commands take theirs (QUIZKIT_NOW, docs/time.md): in the module's
+ * environment, which the engine reads when it opens. */
+function clockEnv({ now_ms: now, since_ms: since, rate }) {
+  return { QUIZKIT_NOW: `@${Math.floor(now / 1000)}`, QUIZKIT_NOW_SINCE: String(since),
+           QUIZKIT_NOW_RATE: String(rate) };
 }
 
 async function handle(msg) {
@@ -209,13 +253,13 @@ async function handle(msg) {
     case 'boot': {
       lang = msg.lang === 'en' ? 1 : 0;
       if (!M) {
-        if (msg.clock) setClock(msg.clock);
         /* the page's compiled module (a WebAssembly.Module), instantiated here */
         M = await QuizkitEngine({
           instantiateWasm(imports, done) {
             WebAssembly.instantiate(msg.wasm, imports).then(inst => done(inst, msg.wasm));
             return {};
           },
+          preRun: [mod => { if (msg.clock) Object.assign(mod.ENV, clockEnv(msg.clock)); }],
         });
         M.FS.mkdir(DIR);
         M.FS.mount(M.FS.filesystems.IDBFS, {}, DIR);
@@ -229,21 +273,11 @@ async function handle(msg) {
     case 'request': {
       const r = request(msg);
       /* acknowledged once saved: an answer the page saw taken is in IndexedDB */
-      if (msg.method !== 'GET') await syncfs(false);
+      if (msg.method !== 'GET') await save();
       return r;
     }
-    case 'media': { /* a picture from the bundle, as bytes */
-      const r = M.ccall('qk_app_request', 'number',
-        ['number', 'string', 'string', 'string', 'string', 'string', 'number'],
-        [app, 'GET', msg.path, null, 'zh', null, 0]);
-      if (!r) throw new Error('out of memory');
-      const status = M.ccall('qk_app_reply_status', 'number', ['number'], [r]);
-      const type = M.ccall('qk_app_reply_type', 'string', ['number'], [r]);
-      const ptr = M.ccall('qk_app_reply_body', 'number', ['number'], [r]);
-      const bytes = M.HEAPU8.slice(ptr, ptr + M.ccall('qk_app_reply_len', 'number', ['number'], [r]));
-      M.ccall('qk_app_reply_free', null, ['number'], [r]);
-      return { status, type, bytes };
-    }
+    case 'media':
+      return request({ method: 'GET', path: msg.path }, true);
     case 'enrol':
     case 'sync':
       return network(msg.op, msg);

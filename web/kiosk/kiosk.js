@@ -233,6 +233,8 @@ function syncText(s) {
   const L = TEXT[state.lang];
   const waiting = s.pending > 0 ? L.pending(s.pending) : t('synced');
   if (!s.enrolled) return s.pending > 0 ? `${t('offline')} · ${waiting}` : t('offline');
+  /* enrolled, never synced, nothing made yet: not "all synced" */
+  if (!(s.last_sync_ms > 0) && !(s.pending > 0)) return t('neverSynced');
   const when = s.last_sync_ms > 0 ? L.lastSync(cal.shortText(s.last_sync_ms)) : t('neverSynced');
   return `${waiting} · ${when}`;
 }
@@ -701,7 +703,8 @@ async function finishQuiz() {
   const s = await api('POST', '/api/quiz/finish');
   const L = TEXT[state.lang];
   $('r-score').textContent = s.max > 0 ? `${Math.round((100 * s.score) / s.max)}%` : '–';
-  $('r-detail').textContent = L.scoreDetail(s.correct, s.total, s.points) +
+  /* a challenge ends at its first miss: out of the questions it asked */
+  $('r-detail').textContent = L.scoreDetail(s.correct, s.mode === 'challenge' ? s.answered : s.total, s.points) +
     (s.mode === 'competition' ? L.compPoints(s.comp_points) : '');
   $('r-review').replaceChildren(...s.review.map(r => {
     const el = document.createElement('li');
