@@ -513,8 +513,13 @@ static int admin_remote(cli *c, const char *cmd, const char *sub, const aopts *o
                 const char *code = json_string_value(json_object_get(reply, "code"));
                 fmt_time(until, sizeof until, (int64_t)json_integer_value(json_object_get(reply, "expires_ms")));
                 const char *bname = json_string_value(json_object_get(reply, "branch_name"));
+                char origin[512]; /* the server's address with no trailing slash, for /app/ */
+                snprintf(origin, sizeof origin, "%s", o->server);
+                for (size_t n = strlen(origin); n > 0 && origin[n - 1] == '/'; n--)
+                    origin[n - 1] = '\0';
                 out(c, stdout, M_ADMIN_CODE_URL, code,
-                    bname ? bname : json_string_value(json_object_get(reply, "branch")), until, o->server, code);
+                    bname ? bname : json_string_value(json_object_get(reply, "branch")), until, o->server, code,
+                    origin);
             }
             free(text);
         }

@@ -20,6 +20,7 @@ expect_eq "report --server: the typed password works" "$?" 0
 PTY --transcript "$WORK/t3" "密码：=>leader-pass-1" -- "$QK" admin code --server "$URL" --user li >/dev/null
 expect_eq "admin code --server: the typed password works" "$?" 0
 expect_contains "and gives a code" "$WORK/t3" "注册码："
+expect_contains "saying where a member's phone enrols with it" "$WORK/t3" "成员手机：用浏览器打开 ${URL%/}/app/"
 PTY --transcript "$WORK/t4" "密码：=>wrong-password" -- "$QK" admin code --server "$URL" --user li >/dev/null
 expect_eq "a wrong typed password is refused" "$?" 1
 PTY --transcript "$WORK/t5" "密码=>new-leader-pw-9" -- "$QK" admin leader add wang --branch b1 --db "$DB" >/dev/null

@@ -58,7 +58,13 @@ export async function keypad(page, text) {
 export async function login(page, member, pin) {
   await page.click('#go-login');
   await waitScreen(page, 'login');
-  if ((await page.evaluate(() => window.qkKiosk.state.typed.member)) !== member) await keypad(page, member);
+  const remembered = await page.evaluate(() => window.qkKiosk.state.typed.member);
+  if (remembered !== member) {
+    /* another id remembered: rubbed out first */
+    await page.click('#f-member');
+    for (let i = 0; i < remembered.length; i++) await page.click('.key[data-key="fn:del"]');
+    await keypad(page, member);
+  }
   await page.click('#f-pin');
   await keypad(page, pin);
   await page.click('#login-ok');
