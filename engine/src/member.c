@@ -496,6 +496,14 @@ int qk_secret_verify(const char *secret, const char *stored)
     return pin_hash(secret, salt, (int)iter, got) == QK_OK && same(got, want, HASH_LEN);
 }
 
+int qk_pin_check(const char *pin, const char *salt_hex, const char *hash_hex, int iter)
+{
+    unsigned char salt[SALT_LEN], want[HASH_LEN], got[HASH_LEN];
+    return qk_pin_valid(pin) && iter >= 1 && iter <= 10000000 && unhex(salt, SALT_LEN, salt_hex) &&
+           unhex(want, HASH_LEN, hash_hex) && pin_hash(pin, salt, iter, got) == QK_OK &&
+           same(got, want, HASH_LEN);
+}
+
 int qk_member_apply(qk_engine *e, const char *id, const char *name, const char *branch,
                     const char *dept, const char *salt_hex, const char *hash_hex, int iter)
 {

@@ -51,8 +51,12 @@ void qk_app_reply_free(qk_app_reply *r);
 typedef struct qk_app_net qk_app_net;
 /* Enrols this phone with the branch server at url (its origin, as
  * "https://host:port") with an enrolment code: the phone's key pair is made
- * now and kept in dir/device.key, the settings in dir/server.json. */
-qk_app_net *qk_app_enrol(qk_app *a, const char *url, const char *code, const char *name);
+ * now and kept in dir/device.key, the settings in dir/server.json. With a
+ * member id and PIN (checked by the server) the phone is that member's own:
+ * it gets that member's row of the roster alone, never the PIN hashes of the
+ * others; with none (NULL or "") it is a shared device, as a kiosk is. */
+qk_app_net *qk_app_enrol(qk_app *a, const char *url, const char *code, const char *name,
+                         const char *member, const char *pin);
 /* Sends every answer the server has not acknowledged (once enrolled). */
 qk_app_net *qk_app_sync(qk_app *a);
 /* Given the reply to the last request (status 0 and no body before the

@@ -88,6 +88,14 @@ int qk_admin_devices(qk_store *s, const char *branch, json_t **out);
  * (used), QK_EEXISTS (device enrolled with another key). */
 int qk_enrol(qk_store *s, const char *code, const char *device_id, const char *name,
              const char *pem, const char *proof, char token[65], char branch[QK_NAME_MAX + 1]);
+/* The same for a member's own phone: member and pin (both, or neither) are
+ * checked against the roster of the code's branch (QK_EAUTH, the code not
+ * used, when they do not match), and the device is bound to that member:
+ * its roster is that member's row only (a phone holds no other member's PIN
+ * hash). */
+int qk_enrol_member(qk_store *s, const char *code, const char *device_id, const char *name,
+                    const char *pem, const char *proof, const char *member, const char *pin,
+                    char token[65], char branch[QK_NAME_MAX + 1]);
 
 typedef struct qk_server_config {
     const char *listen;   /* address; default 127.0.0.1, or 0.0.0.0 with TLS */

@@ -280,6 +280,38 @@ int qk_admin_code_new(qk_store *s, const char *branch, const char *by, int64_t t
 int qk_enrol(qk_store *s, const char *code, const char *device_id, const char *name,
              const char *pem, const char *proof, char token[65], char branch[QK_NAME_MAX + 1])
 {
+    return qk_enrol_member(s, code, device_id, name, pem, proof, NULL, NULL, token, branch);
+}
+
+/* The member a phone is enrolled for, by id and PIN, on the branch's roster:
+ * their id as the roster has it, or QK_EAUTH (a member not there and a wrong
+ * PIN alike, so that the answer tells nothing of who is). */
+static int member_of_phone(qk_store *s, const char *branch, const char *member, const char *pin,
+                           char out[QK_NAME_MAX + 1])
+{
+    json_t *rows = NULL;
+    int64_t cursor = 0;
+    int rc = s->ops->roster(s, branch, member, 0, 1, &rows, &cursor);
+    json_t *m = rc == QK_OK ? json_array_get(rows, 0) : NULL;
+    if (rc == QK_OK) {
+        rc = m && qk_pin_check(pin, json_string_value(json_object_get(m, "pin_salt")),
+                               json_string_value(json_object_get(m, "pin_hash")),
+                               (int)json_integer_value(json_object_get(m, "pin_iter")))
+                 ? QK_OK
+                 : QK_EAUTH;
+        if (rc == QK_OK)
+            snprintf(out, QK_NAME_MAX + 1, "%s", json_string_value(json_object_get(m, "id")));
+    }
+    json_decref(rows);
+    return rc;
+}
+
+int qk_enrol_member(qk_store *s, const char *code, const char *device_id, const char *name,
+                    const char *pem, const char *proof, const char *member, const char *pin,
+                    char token[65], char branch[QK_NAME_MAX + 1])
+{
+    if (!member != !pin || (member && !*member))
+        return say(s, QK_EAUTH, QK_Y_ENROL_MEMBER, NULL, NULL);
     /* The device proves it holds the private key of the public key it sends
      * (a signature over the code, its id and the key): a device id and key
      * copied from a USB file's header enrol nothing. */
@@ -304,6 +336,8 @@ int qk_enrol(qk_store *s, const char *code, const char *device_id, const char *n
         snprintf(d.id, sizeof d.id, "%s", device_id);
         snprintf(d.branch, sizeof d.branch, "%s", branch);
         snprintf(d.name, sizeof d.name, "%s", name ? name : "");
+        if (rc == QK_OK && member)
+            rc = member_of_phone(s, branch, member, pin, d.member);
         char token_hash[65];
         if (rc == QK_OK && (rc = random_hex(token, 32)) == QK_OK) {
             qk_sha256_hex(token_hash, token, 64);
@@ -319,6 +353,7 @@ int qk_enrol(qk_store *s, const char *code, const char *device_id, const char *n
     case QK_ETIMEOUT: return say(s, rc, QK_Y_CODE_EXPIRED, NULL, NULL);
     case QK_ESTATE: return say(s, rc, QK_Y_CODE_USED, NULL, NULL);
     case QK_EEXISTS: return say(s, rc, QK_Y_DEVICE_KEY, device_id, NULL);
+    case QK_EAUTH: return say(s, rc, QK_Y_ENROL_MEMBER, NULL, NULL);
     default: return rc;
     }
 }

@@ -117,7 +117,8 @@ static void fail_store(qk_http_resp *rs, qk_lang lang, int rc, const char *err, 
                {QK_ETIMEOUT, 410, "expired"},   {QK_ESTATE, 409, "used"},
                {QK_EDIGEST, 422, "bad_bundle"}, {QK_ECORRUPT, 422, "bad_bundle"},
                {QK_EUNSIGNED, 422, "untrusted"}, {QK_EUNTRUSTED, 422, "untrusted"},
-               {QK_ESIGNATURE, 422, "bad_signature"}, {QK_ELIMIT, 413, "too_large"}};
+               {QK_ESIGNATURE, 422, "bad_signature"}, {QK_ELIMIT, 413, "too_large"},
+               {QK_EAUTH, 403, "wrong_member"}};
     char msg[600];
     const char *at = where && *where ? strstr(err, where) : NULL;
     if (at)
@@ -409,7 +410,7 @@ static void h_members(call *c)
             return failf(c, 400, "bad_field", QK_Y_API_FIELD, "branch");
         json_t *rows = NULL;
         int64_t cursor = 0;
-        int rc = c->s->ops->roster(c->s, branch, 0, 100000, &rows, &cursor);
+        int rc = c->s->ops->roster(c->s, branch, NULL, 0, 100000, &rows, &cursor);
         if (rc != QK_OK)
             return fail_rc(c, rc);
         size_t i;
@@ -531,6 +532,11 @@ static void h_enroll(call *c)
     const char *proof = pem ? field(c, j, "proof", 1) : NULL;
     if (!proof)
         pem = NULL;
+    /* a member's own phone names its member and their PIN (both optional) */
+    const char *member = pem ? field(c, j, "member", 0) : NULL;
+    const char *pin = member ? field(c, j, "pin", 0) : NULL;
+    if (!pin)
+        pem = NULL; /* (either was not a string: said) */
     qk_key *k = NULL;
     if (pem && !qk_uuid_is_v7(dev)) {
         failf(c, 400, "bad_field", QK_Y_API_FIELD, "device_id");
@@ -540,8 +546,10 @@ static void h_enroll(call *c)
         failf(c, 400, "bad_field", QK_Y_API_FIELD, "public_key");
     } else if (pem && !throttled(c, "enrol", NULL)) {
         char token[65], branch[QK_NAME_MAX + 1];
-        int rc = qk_enrol(c->s, code, dev, name, pem, proof, token, branch);
-        if (rc == QK_ENOTFOUND || rc == QK_ETIMEOUT || rc == QK_ESTATE || rc == QK_ESIGNATURE)
+        int rc = qk_enrol_member(c->s, code, dev, name, pem, proof, member && *member ? member : NULL,
+                                 member && *member ? (pin ? pin : "") : NULL, token, branch);
+        if (rc == QK_ENOTFOUND || rc == QK_ETIMEOUT || rc == QK_ESTATE || rc == QK_ESIGNATURE ||
+            rc == QK_EAUTH)
             count_failure(c, "enrol", NULL);
         if (rc != QK_OK) {
             fail_rc(c, rc);
@@ -736,7 +744,9 @@ static void h_roster(call *c)
         return failf(c, 400, "bad_field", QK_Y_API_FIELD, "after");
     json_t *rows = NULL;
     int64_t cursor = 0;
-    int rc = c->s->ops->roster(c->s, c->dev.branch, after, ROSTER_PAGE, &rows, &cursor);
+    /* a member's own phone: that member's row alone (no other PIN hash) */
+    int rc = c->s->ops->roster(c->s, c->dev.branch, c->dev.member[0] ? c->dev.member : NULL, after,
+                               ROSTER_PAGE, &rows, &cursor);
     if (rc != QK_OK)
         return fail_rc(c, rc);
     size_t n = json_array_size(rows);

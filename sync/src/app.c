@@ -263,7 +263,7 @@ struct qk_app_net {
     size_t members;        /* members added or changed by them */
     qk_client_conf conf;
     qk_key *key;
-    char *code, *name;
+    char *code, *name, *member, *pin;
     qk_push *push;
     qk_push_result pr;
     const char *method;
@@ -290,7 +290,8 @@ static void net_request(qk_app_net *n, const char *method, const char *path, cha
     n->len = len;
 }
 
-qk_app_net *qk_app_enrol(qk_app *a, const char *url, const char *code, const char *name)
+qk_app_net *qk_app_enrol(qk_app *a, const char *url, const char *code, const char *name,
+                         const char *member, const char *pin)
 {
     qk_app_net *n = calloc(1, sizeof *n);
     if (!n)
@@ -299,7 +300,9 @@ qk_app_net *qk_app_enrol(qk_app *a, const char *url, const char *code, const cha
     n->kind = NET_ENROL;
     n->code = strdup(code ? code : "");
     n->name = strdup(name ? name : "");
-    if (!n->code || !n->name) {
+    n->member = strdup(member ? member : "");
+    n->pin = strdup(pin ? pin : "");
+    if (!n->code || !n->name || !n->member || !n->pin) {
         qk_app_net_free(n);
         return NULL;
     }
@@ -364,6 +367,13 @@ static int enrol_step(qk_app_net *n, const json_t *reply)
         if (rc != QK_OK)
             return net_fail(n);
         json_t *body = qk__enrol_body(a->e, n->code, n->name, n->key);
+        /* a member's own phone: the server checks the PIN and binds it */
+        if (body && n->member[0] &&
+            (json_object_set_new(body, "member", json_string(n->member)) != 0 ||
+             json_object_set_new(body, "pin", json_string(n->pin)) != 0)) {
+            json_decref(body);
+            body = NULL;
+        }
         char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
         json_decref(body);
         if (!text) {
@@ -526,5 +536,9 @@ void qk_app_net_free(qk_app_net *n)
     free(n->owned);
     free(n->code);
     free(n->name);
+    free(n->member);
+    if (n->pin) /* not left in memory after use */
+        memset(n->pin, 0, strlen(n->pin));
+    free(n->pin);
     free(n);
 }

@@ -18,6 +18,7 @@ typedef struct qk_device_rec {
     char name[QK_NAME_MAX + 1];
     int revoked;
     int64_t acked_seq;
+    char member[QK_NAME_MAX + 1]; /* a member's own phone: its member ("" for a shared device) */
 } qk_device_rec;
 
 /* A member's points replay as the judge keeps it between batches
@@ -85,8 +86,10 @@ typedef struct qk_store_ops {
      * existing member must already be in to be updated: QK_EPERM otherwise,
      * nothing changed. */
     int (*member_put)(qk_store *s, const qk_roster_member *m, const char *only_branch);
-    int (*roster)(qk_store *s, const char *branch, int64_t after, int limit, json_t **members,
-                  int64_t *cursor);
+    /* The branch's roster after a cursor; member (NULL: all) that member's
+     * row alone (its id compared without regard to case). */
+    int (*roster)(qk_store *s, const char *branch, const char *member, int64_t after, int limit,
+                  json_t **members, int64_t *cursor);
     /* Enrolment codes (only their hash is kept) and device tokens (the same). */
     int (*code_put)(qk_store *s, const char *code_hash, const char *branch, const char *by,
                     int64_t expires_ms);

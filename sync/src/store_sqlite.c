@@ -111,6 +111,8 @@ static const char *const migrations[] = {
     "CREATE TABLE bundle_chunks(id TEXT NOT NULL, version TEXT NOT NULL,\n"
     "  n INTEGER NOT NULL, data BLOB NOT NULL,\n"
     "  PRIMARY KEY(id, version, n));\n",
+    /* 11: a member's own phone, bound to that member at enrolment */
+    "ALTER TABLE devices ADD COLUMN member_id TEXT;\n",
 };
 #define MIGRATION_BUNDLE_BYTES 10
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
@@ -1169,17 +1171,19 @@ static int member_put(qk_store *s, const qk_roster_member *m, const char *only_b
     return rc;
 }
 
-static int roster(qk_store *s, const char *branch, int64_t after, int limit, json_t **members,
-                  int64_t *cursor)
+static int roster(qk_store *s, const char *branch, const char *member, int64_t after, int limit,
+                  json_t **members, int64_t *cursor)
 {
     sqlite3_stmt *st = prep(s, "SELECT id, name, branch_id AS branch, dept, pin_salt, pin_hash,"
                                " pin_iter, roster_seq AS cursor FROM members"
-                               " WHERE branch_id = ? AND roster_seq > ? ORDER BY roster_seq LIMIT ?");
+                               " WHERE branch_id = ?1 AND roster_seq > ?2"
+                               " AND (?4 IS NULL OR id = ?4 COLLATE NOCASE) ORDER BY roster_seq LIMIT ?3");
     if (!st)
         return QK_EIO;
     text(st, 1, branch);
     sqlite3_bind_int64(st, 2, after);
     sqlite3_bind_int(st, 3, limit);
+    text(st, 4, member);
     int rc = rows_json(s, st, members);
     *cursor = after;
     size_t n = rc == QK_OK ? json_array_size(*members) : 0;
@@ -1244,10 +1248,10 @@ static int device_enrol(qk_store *s, const qk_device_rec *d, const char *pem, co
         return rc;
     /* A device seen before by file keeps its events and acknowledgement. */
     sqlite3_stmt *st = prep(s, "INSERT INTO devices(id, public_key, acked_seq, last_seen_ms,"
-                               " branch_id, name, token_hash, enrolled_ms)"
-                               " VALUES (?1,?2,0,?3,?4,?5,?6,?3) ON CONFLICT(id) DO UPDATE SET"
+                               " branch_id, name, token_hash, enrolled_ms, member_id)"
+                               " VALUES (?1,?2,0,?3,?4,?5,?6,?3,NULLIF(?7,'')) ON CONFLICT(id) DO UPDATE SET"
                                " public_key = ?2, branch_id = ?4, name = ?5, token_hash = ?6,"
-                               " enrolled_ms = ?3, revoked_ms = NULL");
+                               " enrolled_ms = ?3, revoked_ms = NULL, member_id = NULLIF(?7,'')");
     if (!st)
         return QK_EIO;
     text(st, 1, d->id);
@@ -1256,6 +1260,7 @@ static int device_enrol(qk_store *s, const qk_device_rec *d, const char *pem, co
     text(st, 4, d->branch);
     text(st, 5, d->name);
     text(st, 6, token_hash);
+    text(st, 7, d->member);
     return run(s, st, "devices", 1);
 }
 
@@ -1268,13 +1273,14 @@ static int device_row(qk_store *s, sqlite3_stmt *st, qk_device_rec *d)
         copy_col(d->name, sizeof d->name, st, 2);
         d->revoked = sqlite3_column_type(st, 3) != SQLITE_NULL;
         d->acked_seq = sqlite3_column_int64(st, 4);
+        copy_col(d->member, sizeof d->member, st, 5);
     }
     int rc = step == SQLITE_ROW ? QK_OK : step == SQLITE_DONE ? QK_ENOTFOUND : fail(s, "devices");
     sqlite3_reset(st);
     return rc;
 }
 
-#define DEVICE_COLS "SELECT id, branch_id, name, revoked_ms, acked_seq FROM devices "
+#define DEVICE_COLS "SELECT id, branch_id, name, revoked_ms, acked_seq, member_id FROM devices "
 
 static int device_auth(qk_store *s, const char *token_hash, qk_device_rec *d)
 {

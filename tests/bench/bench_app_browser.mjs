@@ -95,6 +95,8 @@ let page = await phone.newPage();
 await page.goto(`${srv.origin}/app/`);
 await waitScreen(page, 'enrol', 60000);
 await page.fill('#enrol-code', srv.code());
+await page.fill('#enrol-member', 'm1');
+await page.fill('#enrol-pin', '1234');
 await page.fill('#enrol-name', 'bench');
 await page.click('#enrol-go');
 await waitScreen(page, 'home', 60000);

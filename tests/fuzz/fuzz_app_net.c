@@ -126,7 +126,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *conf = qkt_path(dir, "server.json");
     unlink(conf);
     free(conf);
-    carry(qk_app_enrol(app, "http://fuzz.invalid", "ABCD-EFGH", "fuzz"), &in);
+    carry(qk_app_enrol(app, "http://fuzz.invalid", "ABCD-EFGH", "fuzz", "m1", "1234"), &in);
     carry(qk_app_sync(app), &in);
     qk_engine_sync_state(qk_app_engine(app), &acked_after, &last);
     /* the server's word on what it holds moves the mark either way (a

@@ -373,13 +373,35 @@ static void the_phone_enrols_and_syncs_with_the_server(void **state)
     assert_non_null(strstr(qk_app_net_error(n), "没有注册"));
     qk_app_net_free(n);
 
-    n = qk_app_enrol(f->a, url, code, "张三的手机");
+    /* the phone is enrolled for its member: a wrong PIN, or a member of
+     * another branch, enrols nothing and leaves the code unused */
+    static const char *const wrong[][2] = {{"m1", "0000"}, {"x9", "9999"}, {"nobody", "1234"}};
+    for (size_t i = 0; i < 3; i++) {
+        n = qk_app_enrol(f->a, url, code, "张三的手机", wrong[i][0], wrong[i][1]);
+        assert_int_equal(carry(n, port, &requests), -1);
+        /* (the server's words, in its language: English here) */
+        if (!strstr(qk_app_net_error(n), "403") || !strstr(qk_app_net_error(n), "wrong member id or PIN"))
+            fail_msg("%s", qk_app_net_error(n));
+        qk_app_net_free(n);
+    }
+    n = qk_app_enrol(f->a, url, code, "张三的手机", "M1", "1234");
     assert_int_equal(carry(n, port, &requests), 0);
-    /* enrolled, then the branch's roster: m1 and m2, not b2's x9 */
+    /* enrolled, then its member's row of the roster alone: not m2's, nor
+     * b2's x9 (no other member's PIN hash is on the phone) */
     assert_string_equal(qk_app_net_result(n),
-                        "{\"branch\":\"b1\",\"branch_name\":\"第一支部\",\"members\":2}");
+                        "{\"branch\":\"b1\",\"branch_name\":\"第一支部\",\"members\":1}");
+    /* and its token fetches no more: the server's roster for it is m1's row */
+    wire w = http_call(port, "GET", "/api/v1/roster?after=0", qk_app_net_token(n), NULL, 0);
+    assert_int_equal(w.status, 200);
+    json_error_t je;
+    j = json_loadb(w.body, w.len, 0, &je);
+    free(w.body);
+    assert_int_equal(json_array_size(json_object_get(j, "members")), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(j, "members"), 0), "id")),
+                        "m1");
+    json_decref(j);
     qk_app_net_free(n);
-    j = call(f->a, "POST", "/api/login", NULL, "{\"member\":\"m2\",\"pin\":\"5678\"}", 200);
+    j = call(f->a, "POST", "/api/login", NULL, "{\"member\":\"m2\",\"pin\":\"5678\"}", 401);
     json_decref(j);
     j = call(f->a, "POST", "/api/login", NULL, "{\"member\":\"x9\",\"pin\":\"9999\"}", 401);
     json_decref(j);
@@ -412,7 +434,7 @@ static void the_phone_enrols_and_syncs_with_the_server(void **state)
     json_decref(j);
 
     /* a code used up: the server's own words */
-    qk_app_net *again = qk_app_enrol(f->a, url, code, "another");
+    qk_app_net *again = qk_app_enrol(f->a, url, code, "another", "m1", "1234");
     assert_int_equal(carry(again, port, &requests), -1);
     assert_non_null(strstr(qk_app_net_error(again), "服务器回答 4"));
     qk_app_net_free(again);
@@ -474,7 +496,7 @@ static void a_new_phone_enrols_before_its_first_bundle(void **state)
                         "no_bundle");
     json_decref(j);
     int requests = 0;
-    qk_app_net *n = qk_app_enrol(a, url, code, "新手机");
+    qk_app_net *n = qk_app_enrol(a, url, code, "新手机", NULL, NULL); /* a shared device */
     assert_int_equal(carry(n, port, &requests), 0);
     assert_string_equal(qk_app_net_result(n),
                         "{\"branch\":\"b1\",\"branch_name\":\"第一支部\",\"members\":0}");

@@ -179,8 +179,9 @@ async function main() {
         }
       };
       const base = `http://127.0.0.1:${port}`;
-      let net = M.ccall('qk_app_enrol', 'number', ['number', 'string', 'string', 'string'],
-        [app, base, code, '张三的手机']);
+      // a shared device (no member named: the branch's whole roster, as a kiosk's)
+      let net = M.ccall('qk_app_enrol', 'number', ['number', 'string', 'string', 'string', 'string', 'string'],
+        [app, base, code, '张三的手机', '', '']);
       let out = await carry(net);
       assert.strictEqual(out.r, 0, M.ccall('qk_app_net_error', 'string', ['number'], [net]));
       assert.deepStrictEqual(JSON.parse(M.ccall('qk_app_net_result', 'string', ['number'], [net])),
@@ -203,8 +204,8 @@ async function main() {
         'select count(*), count(distinct id) from events'], { encoding: 'utf8' }).trim();
       assert.strictEqual(held, `${result.sent}|${result.sent}`, 'each event once on the server');
       // a server that is not there: the phone says it cannot reach it
-      net = M.ccall('qk_app_enrol', 'number', ['number', 'string', 'string', 'string'],
-        [app, 'http://127.0.0.1:9', code, 'x']);
+      net = M.ccall('qk_app_enrol', 'number', ['number', 'string', 'string', 'string', 'string', 'string'],
+        [app, 'http://127.0.0.1:9', code, 'x', '', '']);
       out = await carry(net);
       assert.strictEqual(out.r, -1);
       assert.match(M.ccall('qk_app_net_error', 'string', ['number'], [net]), /无法连接服务器/);

@@ -97,19 +97,38 @@ try {
   expectEq('the app says what it is', await page.locator('.brand').textContent(), '党员学习');
   expectEq('the manifest is linked', await page.evaluate(async () => (await (await fetch(document.querySelector('link[rel=manifest]').href)).json()).start_url), '/app/');
   await shot(page, 'enrol');
+  const enrolError = async () => {
+    await page.locator('#enrol-error').waitFor({ state: 'visible' });
+    const said = await page.locator('#enrol-error').textContent();
+    await page.evaluate(() => { document.getElementById('enrol-error').hidden = true; });
+    return said;
+  };
   await page.fill('#enrol-code', 'ZZZZ-ZZZZ');
+  await page.fill('#enrol-member', 'm1');
+  await page.fill('#enrol-pin', '1234');
   await page.fill('#enrol-name', '张三的手机');
   await page.click('#enrol-go');
-  await page.locator('#enrol-error').waitFor({ state: 'visible' });
-  expectTrue('a wrong code is refused, in words', /注册码无效/.test(await page.locator('#enrol-error').textContent()),
-    await page.locator('#enrol-error').textContent());
-  expectEq('and no device is made', sql('select count(*) from devices'), '0');
+  const wrongCode = await enrolError();
+  expectTrue('a wrong code is refused, in words', /注册码无效/.test(wrongCode), wrongCode);
   await shot(page, 'enrol-wrong-code');
+  // The phone is its member's: the server checks the member's PIN.
   await page.fill('#enrol-code', code.toLowerCase());
+  await page.fill('#enrol-pin', '0000');
+  await page.click('#enrol-go');
+  const wrongPin = await enrolError();
+  expectTrue("a wrong PIN for the member is refused, and the code stays unused", /党员编号或 PIN 不对/.test(wrongPin), wrongPin);
+  await page.fill('#enrol-member', 'x9');
+  await page.fill('#enrol-pin', '9999');
+  await page.click('#enrol-go');
+  const otherBranch = await enrolError();
+  expectTrue("so is another branch's member with their own PIN", /党员编号或 PIN 不对/.test(otherBranch), otherBranch);
+  expectEq('and no device is made', sql('select count(*) from devices'), '0');
+  await page.fill('#enrol-member', 'm1');
+  await page.fill('#enrol-pin', '1234');
   await page.click('#enrol-go');
   await waitScreen(page, 'home', 30000);
   await homeShown(page);
-  expectEq('enrolled with the code: one device, of branch b1', sql("select branch_id from devices"), 'b1');
+  expectEq("enrolled with the code: one device, of branch b1, m1's own", sql("select branch_id, member_id from devices"), 'b1|m1');
   expectTrue('the home screen names the branch', (await status(page)).includes('第一支部'), await status(page));
   expectTrue('and has a sync button', await page.locator('#app-sync').isVisible());
   expectEq('a phone does not sign out by itself', await page.evaluate(() => window.qkKiosk.state.idleSeconds), null);
@@ -126,12 +145,15 @@ try {
   // Offline: the browser off the network, and the server gone too.
   await context.setOffline(true);
   await srv.stop();
-  // A member of another branch cannot sign in on this branch's phone.
-  await login(page, 'x9', '9999');
-  await page.locator('#login-error').waitFor({ state: 'visible' });
-  expectTrue("another branch's member is not on this phone's roster", await page.locator('#login-error').isVisible());
-  await page.click('#login-back');
-  await waitScreen(page, 'home');
+  // The phone holds its member alone: a colleague of the branch cannot sign
+  // in on it (their PIN hash is not on it), nor a member of another branch.
+  for (const [who, pin] of [['m2', '5678'], ['x9', '9999']]) {
+    await login(page, who, pin);
+    await page.locator('#login-error').waitFor({ state: 'visible' });
+    expectTrue(`${who} is not on m1's phone`, await page.locator('#login-error').isVisible());
+    await page.click('#login-back');
+    await waitScreen(page, 'home');
+  }
   await login(page, 'm1', '1234');
   await waitScreen(page, 'menu');
   ok('m1 signs in with no network (the roster came with the enrolment)');
@@ -287,6 +309,8 @@ try {
   await p2.goto(`${origin}/app/`);
   await waitScreen(p2, 'enrol', 30000);
   await p2.fill('#enrol-code', srv.code());
+  await p2.fill('#enrol-member', 'm2');
+  await p2.fill('#enrol-pin', '5678');
   await p2.fill('#enrol-name', '李四的手机');
   await p2.click('#enrol-go');
   await waitScreen(p2, 'home', 30000);

@@ -14,7 +14,8 @@
     zh: {
       brand: '党员学习', opening: '正在打开学习应用……',
       enrolTitle: '把这部手机注册到支部',
-      enrolSub: '请输入支部书记给你的注册码，再给这部手机起个名字。注册以后，没有网络也能学习，有网络时同步。',
+      enrolSub: '这部手机注册给你自己：请输入支部书记给你的注册码、你的党员编号和 PIN，再给手机起个名字。注册以后，没有网络也能学习，有网络时同步。',
+      memberId: '党员编号', pin: 'PIN 密码', needMember: '请输入你的党员编号和 PIN。',
       code: '注册码', name: '手机名称', namePlaceholder: '例如：张三的手机', enrol: '注册',
       enrolling: '正在注册……', needCode: '请输入注册码。', needName: '请输入手机名称。',
       noBundle: '这部手机已注册，但还没有题库。请连上网络后点“同步学习记录”。',
@@ -31,7 +32,8 @@
     en: {
       brand: 'Member study', opening: 'Opening the study app...',
       enrolTitle: 'Enrol this phone with your branch',
-      enrolSub: 'Type the enrolment code your branch leader gave you and a name for this phone. Once enrolled, study works with no network and syncs when there is one.',
+      enrolSub: 'This phone is enrolled for you: type the enrolment code your branch leader gave you, your member id and PIN, and a name for the phone. Once enrolled, study works with no network and syncs when there is one.',
+      memberId: 'Member id', pin: 'PIN', needMember: 'Type your member id and PIN.',
       code: 'Enrolment code', name: 'Phone name', namePlaceholder: "e.g. Zhang San's phone", enrol: 'Enrol',
       enrolling: 'Enrolling...', needCode: 'Type the enrolment code.', needName: 'Type a name for the phone.',
       noBundle: 'This phone is enrolled but has no questions yet. Connect to a network and tap "Sync my records".',
@@ -87,6 +89,12 @@
         el('label', { class: 'app-field' }, el('span', { app: 'code' }),
           el('input', { id: 'enrol-code', autocomplete: 'off', autocapitalize: 'characters', spellcheck: 'false',
             placeholder: 'AB12-CD34', maxlength: '32' })),
+        el('label', { class: 'app-field' }, el('span', { app: 'memberId' }),
+          el('input', { id: 'enrol-member', autocomplete: 'username', autocapitalize: 'characters', spellcheck: 'false',
+            maxlength: '32' })),
+        el('label', { class: 'app-field' }, el('span', { app: 'pin' }),
+          el('input', { id: 'enrol-pin', type: 'password', inputmode: 'numeric', autocomplete: 'current-password',
+            maxlength: '12' })),
         el('label', { class: 'app-field' }, el('span', { app: 'name' }),
           el('input', { id: 'enrol-name', autocomplete: 'off', maxlength: '64' })),
         el('p', { id: 'enrol-error', class: 'error', role: 'alert', hidden: '' }),
@@ -136,18 +144,22 @@
 
   async function enrol() {
     const code = $('enrol-code').value.trim(), name = $('enrol-name').value.trim();
+    const member = $('enrol-member').value.trim(), pin = $('enrol-pin').value;
     const err = $('enrol-error');
     err.hidden = true;
-    if (!appState.enrolled && (!code || !name)) {
-      err.textContent = t(code ? 'needName' : 'needCode');
+    if (!appState.enrolled && (!code || !member || !pin || !name)) {
+      err.textContent = t(!code ? 'needCode' : !member || !pin ? 'needMember' : 'needName');
       err.hidden = false;
       return;
     }
     $('enrol-go').disabled = true;
     $('enrol-status').textContent = t('enrolling');
     try {
-      const r = await call(appState.enrolled ? 'sync' : 'enrol', { code, name });
+      const r = await call(appState.enrolled ? 'sync' : 'enrol', { code, name, member, pin });
+      $('enrol-pin').value = '';
       appState = r.state;
+      /* the phone is its member's: the id is there at sign-in (the PIN is not) */
+      if (appState.enrolled && member) localStorage.setItem('quizkit.member', member);
       if (appState.bundle) return ready();
       err.textContent = r.bundle_problem || appState.bundle_error || t('noBundle');
       err.hidden = false;
@@ -203,8 +215,7 @@
   /* The enrolment screen, or its sync alone for a phone enrolled already
    * (whose bundle did not come). */
   function showEnrol() {
-    $('enrol-code').closest('label').hidden = appState.enrolled;
-    $('enrol-name').closest('label').hidden = appState.enrolled;
+    for (const f of ['enrol-code', 'enrol-member', 'enrol-pin', 'enrol-name']) $(f).closest('label').hidden = appState.enrolled;
     $('enrol-go').dataset.app = appState.enrolled ? 'sync' : 'enrol';
     if (appState.enrolled && $('enrol-error').hidden) {
       $('enrol-error').textContent = appState.bundle_error || t('noBundle');

@@ -17,7 +17,7 @@
  *                     saved and the request fails.
  *   media {path}      a picture of the bundle's (GET /api/media/NAME): {status,
  *                     type, bytes}
- *   enrol {code, name}, sync
+ *   enrol {code, name, member, pin}, sync
  *                     the protocol's steps (qk_app.h) over fetch() to this
  *                     origin; then the publishers' keys and the newest bundle
  *                     when the server has another; answers {result, state,
@@ -217,8 +217,8 @@ async function refreshBundle(token) {
 
 async function network(op, msg) {
   const net = op === 'enrol'
-    ? M.ccall('qk_app_enrol', 'number', ['number', 'string', 'string', 'string'],
-      [app, self.location.origin, msg.code || '', msg.name || ''])
+    ? M.ccall('qk_app_enrol', 'number', ['number', 'string', 'string', 'string', 'string', 'string'],
+      [app, self.location.origin, msg.code || '', msg.name || '', msg.member || '', msg.pin || ''])
     : M.ccall('qk_app_sync', 'number', ['number'], [app]);
   if (!net) throw new Error('out of memory');
   let out;

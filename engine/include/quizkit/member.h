@@ -51,6 +51,9 @@ int qk_pin_valid(const char *pin);
 /* The roster travels as hashes: a fresh salt and the PIN's PBKDF2 hash, in hex
  * (the server makes these for members it adds). */
 int qk_pin_hash_new(const char *pin, char salt_hex[33], char hash_hex[65], int *iter);
+/* 1 when pin is the PIN of that salt, hash (hex) and iteration count, else 0
+ * (constant-time comparison); the server's check of a phone's member. */
+int qk_pin_check(const char *pin, const char *salt_hex, const char *hash_hex, int iter);
 /* Adds or updates a member from the server's roster (no event: the roster is
  * the server's, not this device's doing). A changed PIN clears any lockout. */
 int qk_member_apply(qk_engine *e, const char *id, const char *name, const char *branch,
