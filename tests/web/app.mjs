@@ -297,6 +297,39 @@ try {
   expectTrue('and the module travels gzipped (under 700 KB)', sizes.length > 0 && sizes.every(n => n < 700000),
     JSON.stringify(sizes));
 
+  // Revoked by the leader, with an answer not yet synced: the sync says the
+  // server no longer takes the phone and offers to enrol again; with a new
+  // code the same phone comes back, and its answer goes up once.
+  await homeShown(page);
+  await login(page, 'm1', '1234');
+  await waitScreen(page, 'menu');
+  await page.locator('#theme-list .tile').first().click();
+  await waitScreen(page, 'quiz');
+  await pickAnswer(page, await page.evaluate(() => window.qkKiosk.state.quiz.item));
+  await page.click('#q-submit');
+  await page.locator('#q-next').waitFor({ state: 'visible' });
+  await page.click('#done');
+  await waitScreen(page, 'home');
+  const device = sql('select id from devices where member_id = \'m1\'');
+  srv.admin('device', 'revoke', device);
+  const before = Number(sql('select count(*) from events'));
+  await page.click('#app-sync');
+  await waitScreen(page, 'enrol', 30000);
+  expectTrue('a revoked phone is told to enrol again, its records kept',
+    /重新注册/.test(await page.locator('#enrol-error').textContent()), await page.locator('#enrol-error').textContent());
+  await shot(page, 'revoked');
+  await page.fill('#enrol-code', srv.code());
+  await page.fill('#enrol-member', 'm1');
+  await page.fill('#enrol-pin', '1234');
+  await page.fill('#enrol-name', '张三的手机');
+  await page.click('#enrol-go');
+  await waitScreen(page, 'home', 30000);
+  await page.click('#app-sync');
+  await page.waitForFunction(() => /同步完成/.test(document.getElementById('app-status').textContent), null, { timeout: 30000 });
+  expectEq('enrolled again, the same device sends what it kept, each once',
+    [sql('select count(*) from devices'), Number(sql('select count(*) from events')) > before,
+     sql('select count(*) = count(distinct id) from events')], ['1', true, '1']);
+
   // A new phone, once the branch has published another bundle: it takes the
   // newest, and a lesson's picture comes from the bundle in the engine.
   const pics = picturesBundle();

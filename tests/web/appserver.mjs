@@ -36,6 +36,7 @@ export async function appServer(qk, samples, keyPub, moduleDir, clock = null) {
   const s = {
     work, env,
     publish: file => admin('bundle', 'publish', file, '--trust', `${work}/trust`),
+    admin,
     code: () => admin('code', '--branch', 'b1').match(/[0-9A-Z]{4}-[0-9A-Z]{4}/)[0],
     sql: q => execFileSync('sqlite3', [`${work}/server.db`, q], { encoding: 'utf8' }).trim(),
     log: () => (existsSync(`${work}/log`) ? readFileSync(`${work}/log`, 'utf8') : ''),

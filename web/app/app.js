@@ -25,6 +25,7 @@
       synced: r => `同步完成：上传 ${r.sent} 条记录${r.members ? `，更新 ${r.members} 名成员` : ''}。`,
       syncFailed: m => `同步没有完成：${m}`, branch: b => `支部：${b}`,
       bundleProblem: m => `新的题库包没有装上，仍用原来的：${m}`,
+      revoked: '服务器已不再接受这部手机（可能被停用了）。请向支部书记要一个新的注册码重新注册；还没同步的记录都在手机上，注册后会上传。',
       failed: m => `学习应用无法打开：${m}`,
       noOffline: m => `注意：这部手机上还不能离线使用（${m}）。请用支部给的 https:// 地址打开，并确认证书受信任。`,
       old: '这个浏览器太旧，无法运行学习应用（需要 Web Worker 和 IndexedDB）。',
@@ -43,6 +44,7 @@
       synced: r => `Synced: ${r.sent} records sent${r.members ? `, ${r.members} members updated` : ''}.`,
       syncFailed: m => `The sync did not finish: ${m}`, branch: b => `Branch: ${b}`,
       bundleProblem: m => `The new bundle was not taken; the one before stays: ${m}`,
+      revoked: 'The server no longer takes this phone (it may have been revoked). Ask your branch leader for a new enrolment code and enrol again; the records not yet synced stay on the phone and go up once enrolled.',
       failed: m => `The study app could not open: ${m}`,
       noOffline: m => `Note: this phone cannot use the app offline yet (${m}). Open it at the https:// address your branch gave, with a certificate the phone trusts.`,
       old: 'This browser is too old for the study app (it needs Web Workers and IndexedDB).',
@@ -186,15 +188,23 @@
       status(TEXT[lang()].synced(r.result) + (r.bundle_problem ? ` ${TEXT[lang()].bundleProblem(r.bundle_problem)}` : ''));
     } catch (e) {
       status(TEXT[lang()].syncFailed(e.message));
+      if (e.status === 401) { /* revoked: enrolled again with a new code */
+        appState = await call('state').catch(() => appState);
+        $('enrol-error').textContent = t('revoked');
+        $('enrol-error').hidden = false;
+        showEnrol();
+      }
     } finally {
       b.disabled = false;
     }
   }
 
-  let started;
+  let started, began = false;
   function ready() {
     status();
     kiosk.show('home');
+    if (began) kiosk.refresh(); /* enrolled again: the home screen anew */
+    began = true;
     started();
   }
 
@@ -215,6 +225,8 @@
   /* The enrolment screen, or its sync alone for a phone enrolled already
    * (whose bundle did not come). */
   function showEnrol() {
+    /* enrolled again (revoked): its member's id is there already */
+    if (!$('enrol-member').value) $('enrol-member').value = localStorage.getItem('quizkit.member') || '';
     for (const f of ['enrol-code', 'enrol-member', 'enrol-pin', 'enrol-name']) $(f).closest('label').hidden = appState.enrolled;
     $('enrol-go').dataset.app = appState.enrolled ? 'sync' : 'enrol';
     if (appState.enrolled && $('enrol-error').hidden) {
@@ -267,8 +279,13 @@
         const w = waiting.get(ev.data.id);
         if (!w) return;
         waiting.delete(ev.data.id);
-        if (ev.data.ok) w.resolve(ev.data.value);
-        else w.reject(new Error(ev.data.error));
+        if (ev.data.ok) {
+          w.resolve(ev.data.value);
+        } else {
+          const e = new Error(ev.data.error);
+          e.status = ev.data.status;
+          w.reject(e);
+        }
       };
       try {
         /* compiled here, as it streams in (from the service worker's copy,

@@ -24,6 +24,8 @@
  *                     bundle_problem} (why a new bundle or keys were not
  *                     taken, or "")
  *   state             the state: {enrolled, bundle, branch_name, bundle_error}
+ * A failure is answered {id, ok: false, error, status} (status: the server's
+ * answer to a network step, when there was one).
  * Requests are taken one at a time, in order (a sync too: the sync button is
  * on the home screen, where nobody is answering). */
 'use strict';
@@ -142,7 +144,11 @@ async function carry(net) {
         return { result: JSON.parse(M.ccall('qk_app_net_result', 'string', ['number'], [net])),
                  token: M.ccall('qk_app_net_token', 'string', ['number'], [net]) };
       }
-      if (r !== 1) throw new Error(M.ccall('qk_app_net_error', 'string', ['number'], [net]));
+      if (r !== 1) {
+        const e = new Error(M.ccall('qk_app_net_error', 'string', ['number'], [net]));
+        e.status = status; /* the server's answer to the last request (0: none) */
+        throw e;
+      }
       const method = M.ccall('qk_app_net_method', 'string', ['number'], [net]);
       const url = M.ccall('qk_app_net_url', 'string', ['number'], [net]);
       const token = M.ccall('qk_app_net_token', 'string', ['number'], [net]);
@@ -224,6 +230,12 @@ async function network(op, msg) {
   let out;
   try {
     out = await carry(net);
+  } catch (e) {
+    /* the server no longer knows this phone's token (revoked, or a server
+     * restored without it): enrolled no more, so that a new code enrols it
+     * again, the same device with its records */
+    if (op === 'sync' && e.status === 401) unlink(CONF);
+    throw e;
   } finally {
     await save(); /* the settings, the acknowledgements and the roster, kept */
   }
@@ -294,5 +306,5 @@ self.onmessage = ev => {
   const msg = ev.data;
   chain = chain.then(() => handle(msg)).then(
     value => self.postMessage({ id: msg.id, ok: true, value }),
-    e => self.postMessage({ id: msg.id, ok: false, error: String((e && e.message) || e) }));
+    e => self.postMessage({ id: msg.id, ok: false, error: String((e && e.message) || e), status: e && e.status }));
 };
