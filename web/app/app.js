@@ -120,6 +120,7 @@
   function words() {
     for (const e of document.querySelectorAll('[data-app]')) e.textContent = t(e.dataset.app);
     $('enrol-name').placeholder = t('namePlaceholder');
+    if (plain) status();
     document.title = `${t('brand')} · quizkit`;
   }
 
@@ -138,7 +139,9 @@
   }
 
   let offline = ''; /* why the app cannot open offline, when it cannot */
+  let plain = true; /* the status line says the branch alone: redrawn in another language */
   function status(text) {
+    plain = !text;
     const s = $('app-status');
     const branch = appState && appState.branch_name ? TEXT[lang()].branch(appState.branch_name) : '';
     if (s) s.textContent = [text || branch, offline].filter(Boolean).join(' ');
