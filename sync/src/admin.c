@@ -291,14 +291,28 @@ static int member_of_phone(qk_store *s, const char *branch, const char *member, 
 {
     json_t *rows = NULL;
     int64_t cursor = 0;
-    int rc = s->ops->roster(s, branch, member, 0, 1, &rows, &cursor);
-    json_t *m = rc == QK_OK ? json_array_get(rows, 0) : NULL;
+    /* ids compare without regard to case; where the roster holds two that
+     * differ only so, the one typed exactly, or none (never a guess) */
+    int rc = s->ops->roster(s, branch, member, 0, 8, &rows, &cursor);
+    json_t *m = NULL, *r;
+    size_t i;
+    json_array_foreach(rows, i, r)
+    {
+        if (strcmp(json_string_value(json_object_get(r, "id")), member) == 0)
+            m = r;
+    }
+    if (!m && json_array_size(rows) == 1)
+        m = json_array_get(rows, 0);
     if (rc == QK_OK) {
-        rc = m && qk_pin_check(pin, json_string_value(json_object_get(m, "pin_salt")),
-                               json_string_value(json_object_get(m, "pin_hash")),
-                               (int)json_integer_value(json_object_get(m, "pin_iter")))
-                 ? QK_OK
-                 : QK_EAUTH;
+        /* a PIN hashed whether or not the member is there: the time taken
+         * tells nothing of who is on the roster */
+        static const char no_salt[] = "00000000000000000000000000000000";
+        static const char no_hash[] = "0000000000000000000000000000000000000000000000000000000000000000";
+        int right = qk_pin_check(pin, m ? json_string_value(json_object_get(m, "pin_salt")) : no_salt,
+                                 m ? json_string_value(json_object_get(m, "pin_hash")) : no_hash,
+                                 m ? (int)json_integer_value(json_object_get(m, "pin_iter"))
+                                   : QK_PBKDF2_ITERATIONS);
+        rc = m && right ? QK_OK : QK_EAUTH;
         if (rc == QK_OK)
             snprintf(out, QK_NAME_MAX + 1, "%s", json_string_value(json_object_get(m, "id")));
     }

@@ -522,8 +522,22 @@ static void h_codes(call *c)
     json_decref(j);
 }
 
+/* The throttle's key for a phone's member: the id in lower case (ids compare
+ * without regard to case), NULL for a shared device. */
+static const char *member_key(const char *member, char out[QK_NAME_MAX + 8])
+{
+    if (!member || !*member)
+        return NULL;
+    size_t n = 0;
+    for (; member[n] && n < QK_NAME_MAX; n++)
+        out[n] = (char)(member[n] >= 'A' && member[n] <= 'Z' ? member[n] + 32 : member[n]);
+    out[n] = '\0';
+    return out;
+}
+
 static void h_enroll(call *c)
 {
+    char acct[QK_NAME_MAX + 8];
     json_t *j = body_json(c);
     const char *code = j ? field(c, j, "code", 1) : NULL;
     const char *dev = code ? field(c, j, "device_id", 1) : NULL;
@@ -544,13 +558,15 @@ static void h_enroll(call *c)
         failf(c, 400, "bad_field", QK_Y_API_FIELD, "name");
     } else if (pem && qk_key_from_pem(&k, pem) != QK_OK) {
         failf(c, 400, "bad_field", QK_Y_API_FIELD, "public_key");
-    } else if (pem && !throttled(c, "enrol", NULL)) {
+    } else if (pem && !throttled(c, "enrol", member_key(member, acct))) {
         char token[65], branch[QK_NAME_MAX + 1];
         int rc = qk_enrol_member(c->s, code, dev, name, pem, proof, member && *member ? member : NULL,
                                  member && *member ? (pin ? pin : "") : NULL, token, branch);
         if (rc == QK_ENOTFOUND || rc == QK_ETIMEOUT || rc == QK_ESTATE || rc == QK_ESIGNATURE ||
             rc == QK_EAUTH)
-            count_failure(c, "enrol", NULL);
+            /* by address, and by member for a phone's PIN (guessed from
+             * many addresses, a member's PIN still meets the limit) */
+            count_failure(c, "enrol", member_key(member, acct));
         if (rc != QK_OK) {
             fail_rc(c, rc);
         } else {
@@ -744,11 +760,16 @@ static void h_roster(call *c)
         return failf(c, 400, "bad_field", QK_Y_API_FIELD, "after");
     json_t *rows = NULL;
     int64_t cursor = 0;
-    /* a member's own phone: that member's row alone (no other PIN hash) */
+    /* a member's own phone: that member's row alone (no other PIN hash; an id
+     * that differs from it only in case is another member's) */
     int rc = c->s->ops->roster(c->s, c->dev.branch, c->dev.member[0] ? c->dev.member : NULL, after,
                                ROSTER_PAGE, &rows, &cursor);
     if (rc != QK_OK)
         return fail_rc(c, rc);
+    for (size_t k = json_array_size(rows); c->dev.member[0] && k-- > 0;) {
+        if (strcmp(json_string_value(json_object_get(json_array_get(rows, k), "id")), c->dev.member) != 0)
+            json_array_remove(rows, k);
+    }
     size_t n = json_array_size(rows);
     size_t i;
     json_t *m;

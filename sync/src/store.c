@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <zlib.h>
 
@@ -776,7 +777,13 @@ int qk__ingest_event(qk__ingest *in, json_t *ev)
     if (outcome == QK_PUT_CONFLICT && in->conflicts)
         json_array_append(in->conflicts, json_object_get(ev, "id"));
     const char *kind = json_string_value(json_object_get(ev, "kind"));
-    if (rc == QK_OK && outcome == QK_PUT_INSERTED && in->known_dev && kind && strncmp(kind, "member.", 7) == 0)
+    /* a member's own phone changes its own member's roster row, and no one
+     * else's (a phone bound to one member cannot add members or set another's
+     * PIN: the event is kept, the roster unchanged) */
+    const char *evm = json_string_value(json_object_get(ev, "member_id"));
+    int own = !in->known_dev || !in->dev.member[0] || (evm && strcasecmp(evm, in->dev.member) == 0);
+    if (rc == QK_OK && outcome == QK_PUT_INSERTED && in->known_dev && own && kind &&
+        strncmp(kind, "member.", 7) == 0)
         rc = s->ops->member_event(s, in->dev.branch, ev);
     if (rc == QK_OK && outcome == QK_PUT_INSERTED && (rc = note_fresh(in, ev, kind)) != QK_OK)
         qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_OOM);

@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "../../sync/src/store.h" /* the roster as the server keeps it */
 #include "qk_server.h"
 #endif
 
@@ -409,6 +410,12 @@ static void the_phone_enrols_and_syncs_with_the_server(void **state)
     assert_int_equal(access(conf, F_OK), 0);
     assert_int_equal(access(key, F_OK), 0);
 
+    /* the phone, made to add a colleague with a PIN of its choosing (as a
+     * changed app could): the event goes up, the server's roster stays as
+     * the leader made it (a member's phone changes its own member alone) */
+    assert_int_equal(qk_member_add(qk_app_engine(f->a), "m2", "李四", "b1", "0002"), QK_OK);
+    assert_int_equal(qk_member_set_pin(qk_app_engine(f->a), "m2", "0001"), QK_OK);
+    assert_int_equal(qk_engine_event_count(qk_app_engine(f->a), &events), QK_OK);
     n = qk_app_sync(f->a);
     requests = 0;
     assert_int_equal(carry(n, port, &requests), 0);
@@ -453,6 +460,18 @@ static void the_phone_enrols_and_syncs_with_the_server(void **state)
     int64_t held = 0;
     assert_int_equal(qk_store_event_count(s, &held), QK_OK);
     assert_int_equal(held, events); /* each once */
+    json_t *rows = NULL;
+    int64_t cursor = 0;
+    assert_int_equal(s->ops->roster(s, "b1", "m2", 0, 8, &rows, &cursor), QK_OK);
+    json_t *m2 = json_array_get(rows, 0);
+    assert_non_null(m2);
+    const char *salt = json_string_value(json_object_get(m2, "pin_salt"));
+    const char *hash = json_string_value(json_object_get(m2, "pin_hash"));
+    int iter = (int)json_integer_value(json_object_get(m2, "pin_iter"));
+    assert_true(qk_pin_check("5678", salt, hash, iter));
+    assert_false(qk_pin_check("0001", salt, hash, iter));
+    assert_false(qk_pin_check("0002", salt, hash, iter));
+    json_decref(rows);
     qk_store_close(s);
     free(conf);
     free(key);

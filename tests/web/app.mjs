@@ -301,6 +301,8 @@ try {
   // server no longer takes the phone and offers to enrol again; with a new
   // code the same phone comes back, and its answer goes up once.
   await homeShown(page);
+  await page.click('#app-sync'); /* (settings saved again in this page's life) */
+  await page.waitForFunction(() => /同步完成/.test(document.getElementById('app-status').textContent), null, { timeout: 30000 });
   await login(page, 'm1', '1234');
   await waitScreen(page, 'menu');
   await page.locator('#theme-list .tile').first().click();
@@ -317,7 +319,13 @@ try {
   await waitScreen(page, 'enrol', 30000);
   expectTrue('a revoked phone is told to enrol again, its records kept',
     /重新注册/.test(await page.locator('#enrol-error').textContent()), await page.locator('#enrol-error').textContent());
+  expectTrue('with the fields to enrol again (its member filled in)',
+    await page.locator('#enrol-code').isVisible() && (await page.inputValue('#enrol-member')) === 'm1');
   await shot(page, 'revoked');
+  await page.reload();
+  await waitScreen(page, 'enrol', 30000);
+  expectTrue('and opened again, it still asks to enrol', await page.locator('#enrol-code').isVisible() &&
+    /重新注册/.test(await page.locator('#enrol-error').textContent()));
   await page.fill('#enrol-code', srv.code());
   await page.fill('#enrol-member', 'm1');
   await page.fill('#enrol-pin', '1234');

@@ -191,12 +191,10 @@
       status(TEXT[lang()].synced(r.result) + (r.bundle_problem ? ` ${TEXT[lang()].bundleProblem(r.bundle_problem)}` : ''));
     } catch (e) {
       status(TEXT[lang()].syncFailed(e.message));
-      if (e.status === 401) { /* revoked: enrolled again with a new code */
-        appState = await call('state').catch(() => appState);
-        $('enrol-error').textContent = t('revoked');
-        $('enrol-error').hidden = false;
-        showEnrol();
-      }
+      /* revoked (the server's 401), or not enrolled any more: enrolled again
+       * with a new code, the records kept */
+      appState = await call('state').catch(() => appState);
+      if (e.status === 401 || !appState.enrolled) revoked();
     } finally {
       b.disabled = false;
     }
@@ -223,6 +221,14 @@
         return lock ? new Promise(() => {}) : undefined;
       }).catch(() => resolve(false));
     });
+  }
+
+  /* A phone the server no longer takes: the enrolment again, saying why. */
+  function revoked() {
+    $('enrol-code').value = ''; /* the code used before is used up */
+    $('enrol-error').textContent = t('revoked');
+    $('enrol-error').hidden = false;
+    showEnrol();
   }
 
   /* The enrolment screen, or its sync alone for a phone enrolled already
@@ -309,7 +315,9 @@
       performance.mark('qk-app-booted');
       return new Promise(resolve => {
         started = resolve;
-        if (appState.bundle) return ready();
+        if (appState.bundle && appState.enrolled) return ready();
+        /* a phone with a bundle but enrolled no more (revoked) */
+        if (appState.bundle) return revoked();
         showEnrol(); /* a new phone, or one whose bundle did not come */
       });
     },

@@ -49,7 +49,13 @@ const CONF = `${DIR}/server.json`;
 const NET_TIMEOUT_MS = 30000, BUNDLE_TIMEOUT_MS = 300000;
 let M = null, app = 0, lang = 0, bundleError = '';
 
-const exists = p => { try { M.FS.stat(p); return true; } catch (e) { return false; } };
+/* Whether a file is there, by its folder's listing: emscripten 3.1.6's FS
+ * keeps a file replaced by rename (the engine writes server.json so) in its
+ * lookup cache after the file is unlinked, where FS.stat still finds it. */
+const exists = p => {
+  const slash = p.lastIndexOf('/');
+  try { return M.FS.readdir(p.slice(0, slash) || '/').includes(p.slice(slash + 1)); } catch (e) { return false; }
+};
 const readText = p => M.FS.readFile(p, { encoding: 'utf8' });
 const unlink = p => { if (exists(p)) M.FS.unlink(p); };
 const syncfs = populate => new Promise((resolve, reject) =>
