@@ -25,7 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launch, startServer, stopServer } from '../web/harness.mjs';
 import { appServer } from '../web/appserver.mjs';
-import { screen, tap, waitScreen } from '../web/walk.mjs';
+import { enrol, pickAnswer, screen, tap, waitScreen } from '../web/walk.mjs';
 
 const [qk, samples, keyPub, moduleDir, runsArg] = process.argv.slice(2);
 if (!moduleDir) {
@@ -66,9 +66,7 @@ async function firstQuestion(page, url) {
     .filter(m => m.name.startsWith('qk-app-')).map(m => [m.name, m.startTime])));
   const answers = [];
   for (let n = 0; n < 5 && (await screen(page)) === 'quiz'; n++) {
-    const item = await page.evaluate(() => window.qkKiosk.state.quiz.item);
-    if (item.type === 'fill') for (const i of await page.locator('#q-blanks input').all()) await i.fill('x');
-    else await page.locator('#q-options .option').first().click();
+    await pickAnswer(page, await page.evaluate(() => window.qkKiosk.state.quiz.item));
     const a0 = performance.now();
     await tap(page, () => page.click('#q-submit'));
     answers.push(performance.now() - a0);
@@ -94,11 +92,7 @@ const phone = await phoneContext();
 let page = await phone.newPage();
 await page.goto(`${srv.origin}/app/`);
 await waitScreen(page, 'enrol', 60000);
-await page.fill('#enrol-code', srv.code());
-await page.fill('#enrol-member', 'm1');
-await page.fill('#enrol-pin', '1234');
-await page.fill('#enrol-name', 'bench');
-await page.click('#enrol-go');
+await enrol(page, { code: srv.code(), member: 'm1', pin: '1234', name: 'bench' });
 await waitScreen(page, 'home', 60000);
 await page.waitForFunction(() => navigator.serviceWorker.controller, null, { timeout: 60000 });
 await page.close();

@@ -299,6 +299,19 @@ static wire http_call(unsigned port, const char *method, const char *path, const
     return w;
 }
 
+/* GET path of the server with a device's token: the reply's JSON (the
+ * caller decrefs), its status checked. */
+static json_t *get_json(unsigned port, const char *path, const char *token, int want)
+{
+    wire w = http_call(port, "GET", path, token, NULL, 0);
+    assert_int_equal(w.status, want);
+    json_error_t je;
+    json_t *j = json_loadb(w.body, w.len, 0, &je);
+    free(w.body);
+    assert_non_null(j);
+    return j;
+}
+
 /* Runs the app's steps over the wire; what qk_app_net_next said last. */
 static int carry(qk_app_net *n, unsigned port, int *requests)
 {
@@ -392,11 +405,7 @@ static void the_phone_enrols_and_syncs_with_the_server(void **state)
     assert_string_equal(qk_app_net_result(n),
                         "{\"branch\":\"b1\",\"branch_name\":\"第一支部\",\"members\":1}");
     /* and its token fetches no more: the server's roster for it is m1's row */
-    wire w = http_call(port, "GET", "/api/v1/roster?after=0", qk_app_net_token(n), NULL, 0);
-    assert_int_equal(w.status, 200);
-    json_error_t je;
-    j = json_loadb(w.body, w.len, 0, &je);
-    free(w.body);
+    j = get_json(port, "/api/v1/roster?after=0", qk_app_net_token(n), 200);
     assert_int_equal(json_array_size(json_object_get(j, "members")), 1);
     assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(j, "members"), 0), "id")),
                         "m1");
@@ -520,17 +529,13 @@ static void a_new_phone_enrols_before_its_first_bundle(void **state)
     assert_string_equal(qk_app_net_result(n),
                         "{\"branch\":\"b1\",\"branch_name\":\"第一支部\",\"members\":0}");
     /* the keys, with the phone's token; none without one */
-    wire w = http_call(port, "GET", "/api/v1/keys", qk_app_net_token(n), NULL, 0);
-    assert_int_equal(w.status, 200);
-    json_error_t je;
-    j = json_loadb(w.body, w.len, 0, &je);
-    free(w.body);
+    j = get_json(port, "/api/v1/keys", qk_app_net_token(n), 200);
     json_t *k0 = json_array_get(json_object_get(j, "keys"), 0);
     assert_int_equal(json_array_size(json_object_get(j, "keys")), 1);
     assert_string_equal(json_string_value(json_object_get(k0, "id")), qk_key_id(f->key));
     assert_string_equal(json_string_value(json_object_get(k0, "pem")), f->pem);
     json_decref(j);
-    w = http_call(port, "GET", "/api/v1/keys", NULL, NULL, 0);
+    wire w = http_call(port, "GET", "/api/v1/keys", NULL, NULL, 0);
     assert_int_equal(w.status, 401);
     free(w.body);
     qk_app_net_free(n);

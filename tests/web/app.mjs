@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { deflateSync } from 'node:zlib';
 import { appServer } from './appserver.mjs';
 import { bad, expectEq, expectTrue, finish, launch, ok } from './harness.mjs';
-import { answerAll, homeShown, login, pickAnswer, waitScreen, walkLesson } from './walk.mjs';
+import { answerAll, enrol, homeShown, login, pickAnswer, syncApp, waitScreen, walkLesson } from './walk.mjs';
 
 const [qk, samples, keyPub, moduleDir, screens] = process.argv.slice(2);
 if (!screens) {
@@ -103,23 +103,15 @@ try {
     await page.evaluate(() => { document.getElementById('enrol-error').hidden = true; });
     return said;
   };
-  await page.fill('#enrol-code', 'ZZZZ-ZZZZ');
-  await page.fill('#enrol-member', 'm1');
-  await page.fill('#enrol-pin', '1234');
-  await page.fill('#enrol-name', '张三的手机');
-  await page.click('#enrol-go');
+  await enrol(page, { code: 'ZZZZ-ZZZZ', member: 'm1', pin: '1234', name: '张三的手机' });
   const wrongCode = await enrolError();
   expectTrue('a wrong code is refused, in words', /注册码无效/.test(wrongCode), wrongCode);
   await shot(page, 'enrol-wrong-code');
   // The phone is its member's: the server checks the member's PIN.
-  await page.fill('#enrol-code', code.toLowerCase());
-  await page.fill('#enrol-pin', '0000');
-  await page.click('#enrol-go');
+  await enrol(page, { code: code.toLowerCase(), member: 'm1', pin: '0000', name: '张三的手机' });
   const wrongPin = await enrolError();
   expectTrue("a wrong PIN for the member is refused, and the code stays unused", /党员编号或 PIN 不对/.test(wrongPin), wrongPin);
-  await page.fill('#enrol-member', 'x9');
-  await page.fill('#enrol-pin', '9999');
-  await page.click('#enrol-go');
+  await enrol(page, { code: code.toLowerCase(), member: 'x9', pin: '9999', name: '张三的手机' });
   const otherBranch = await enrolError();
   expectTrue("so is another branch's member with their own PIN", /党员编号或 PIN 不对/.test(otherBranch), otherBranch);
   expectEq('and no device is made', sql('select count(*) from devices'), '0');
@@ -261,8 +253,7 @@ try {
   await context.setOffline(false);
   await page.click('#done');
   await waitScreen(page, 'home');
-  await page.click('#app-sync');
-  await page.waitForFunction(() => /同步完成|同步没有完成/.test(document.getElementById('app-status').textContent), null, { timeout: 30000 });
+  await syncApp(page);
   expectTrue('the sync says what it sent', (await status(page)).includes(`上传 ${pending} 条记录`), await status(page));
   expectEq('nothing waits any more', await page.evaluate(() => window.qkKiosk.state.home.sync.pending), 0);
   await shot(page, 'synced');
@@ -301,8 +292,8 @@ try {
   // server no longer takes the phone and offers to enrol again; with a new
   // code the same phone comes back, and its answer goes up once.
   await homeShown(page);
-  await page.click('#app-sync'); /* (settings saved again in this page's life) */
-  await page.waitForFunction(() => /同步完成/.test(document.getElementById('app-status').textContent), null, { timeout: 30000 });
+  /* (the settings saved again in this page's life) */
+  expectTrue('synced before the revocation', /同步完成/.test(await syncApp(page)), await status(page));
   await login(page, 'm1', '1234');
   await waitScreen(page, 'menu');
   await page.locator('#theme-list .tile').first().click();
@@ -326,14 +317,9 @@ try {
   await waitScreen(page, 'enrol', 30000);
   expectTrue('and opened again, it still asks to enrol', await page.locator('#enrol-code').isVisible() &&
     /重新注册/.test(await page.locator('#enrol-error').textContent()));
-  await page.fill('#enrol-code', srv.code());
-  await page.fill('#enrol-member', 'm1');
-  await page.fill('#enrol-pin', '1234');
-  await page.fill('#enrol-name', '张三的手机');
-  await page.click('#enrol-go');
+  await enrol(page, { code: srv.code(), member: 'm1', pin: '1234', name: '张三的手机' });
   await waitScreen(page, 'home', 30000);
-  await page.click('#app-sync');
-  await page.waitForFunction(() => /同步完成/.test(document.getElementById('app-status').textContent), null, { timeout: 30000 });
+  expectTrue('enrolled again, it syncs', /同步完成/.test(await syncApp(page)), await status(page));
   expectEq('enrolled again, the same device sends what it kept, each once',
     [sql('select count(*) from devices'), Number(sql('select count(*) from events')) > before,
      sql('select count(*) = count(distinct id) from events')], ['1', true, '1']);
@@ -349,11 +335,7 @@ try {
   p2.on('pageerror', e => bad('no script errors (second phone)', e.message));
   await p2.goto(`${origin}/app/`);
   await waitScreen(p2, 'enrol', 30000);
-  await p2.fill('#enrol-code', srv.code());
-  await p2.fill('#enrol-member', 'm2');
-  await p2.fill('#enrol-pin', '5678');
-  await p2.fill('#enrol-name', '李四的手机');
-  await p2.click('#enrol-go');
+  await enrol(p2, { code: srv.code(), member: 'm2', pin: '5678', name: '李四的手机' });
   await waitScreen(p2, 'home', 30000);
   await login(p2, 'm2', '5678');
   await waitScreen(p2, 'menu');
@@ -383,9 +365,7 @@ try {
   await p2.click('#l-end').catch(() => {});
   await p2.click('#done');
   await waitScreen(p2, 'home');
-  await p2.click('#app-sync');
-  await p2.waitForFunction(() => /同步完成|同步没有完成/.test(document.getElementById('app-status').textContent), null, { timeout: 30000 });
-  const said = await status(p2);
+  const said = await syncApp(p2);
   expectTrue('a forged bundle is refused: the answers synced, the bundle not taken, and why', /同步完成.*没有装上.*信任/.test(said), said);
   await p2.screenshot({ path: `${screens}/${String(++shots).padStart(2, '0')}-forged-bundle-refused-390x844.png` });
   const running = () => p2.evaluate(() => window.qkKiosk.state.home.bundle).then(b => `${b.id} ${b.version}`);

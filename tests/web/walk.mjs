@@ -89,3 +89,22 @@ export async function walkLesson(page) {
   }
   return seen;
 }
+
+/* The phone app's enrolment screen filled in and 注册 tapped (what follows
+ * is the caller's to wait for). */
+export async function enrol(page, { code, member, pin, name }) {
+  await page.fill('#enrol-code', code);
+  await page.fill('#enrol-member', member);
+  await page.fill('#enrol-pin', pin);
+  await page.fill('#enrol-name', name);
+  await page.click('#enrol-go');
+}
+
+/* The phone app's 同步学习记录 tapped, and the sync waited for to its end,
+ * either way: what the status line then says. */
+export async function syncApp(page) {
+  await page.click('#app-sync');
+  await page.waitForFunction(() => /同步完成|同步没有完成/.test(document.getElementById('app-status').textContent),
+    null, { timeout: 30000 });
+  return page.locator('#app-status').textContent();
+}
