@@ -15,8 +15,10 @@ PKGS=(
 )
 # emscripten and tcl: the WebAssembly build (scripts/wasm-build.sh; tcl makes
 # SQLite's amalgamation from its Debian source package).
-# A 32-bit C library for the calendar's 32-bit check (tests/engine/calendar_32bit.sh).
-[ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ] && PKGS+=(gcc-multilib)
+# A 32-bit C library for the calendar's 32-bit check (tests/engine/calendar_32bit.sh),
+# and qemu-i386 to run its program where the kernel runs no 32-bit programs
+# (some virtual machines' kernels are built without IA32 emulation).
+[ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ] && PKGS+=(gcc-multilib qemu-user)
 # --bench: what tests/bench/bench_auth.sh runs beside the server (wrk, nginx).
 [ "${1:-}" = --bench ] && PKGS+=(wrk nginx-light)
 # Node.js and npm run the browser tests (playwright-core drives chromium);
