@@ -22,8 +22,14 @@ struct qk_bundle {
     qk_bundle_info info;
     char *strings[8]; /* owned manifest strings behind info */
     qk_theme *themes;
+    /* Per theme: when its quiz questions' sorts are consecutive integers,
+     * the first (the question at position p has sort first + p; theme_walk). */
+    struct theme_run {
+        int on;
+        int64_t first;
+    } *runs;
     size_t n_checkpoints; /* questions that belong to lessons, not to quizzes */
-    sqlite3_stmt *q_stmt, *opt_stmt, *blank_stmt, *tag_stmt;
+    sqlite3_stmt *q_stmt, *opt_stmt, *blank_stmt, *tag_stmt, *at_stmt;
     char *signer;
     /* The quiz question lists of the themes drawn from (a bundle never
      * changes once open): read once, kept until the bundle is closed, so a
@@ -202,7 +208,8 @@ static int load_theme_rows(qk_bundle *b)
     if (status != QK_OK)
         return status;
     b->themes = calloc(n ? n : 1, sizeof *b->themes);
-    if (!b->themes)
+    b->runs = calloc(n ? n : 1, sizeof *b->runs);
+    if (!b->themes || !b->runs)
         return QK_ENOMEM;
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(b->db,
@@ -246,30 +253,132 @@ static qk_theme *theme_by_id(qk_bundle *b, const char *id)
     return NULL;
 }
 
-/* Adds (sign 1) or takes off (sign -1) the (theme, count) rows of sql. */
-static int theme_counts(qk_bundle *b, const char *sql, int sign)
+static int cmp_str(const void *a, const void *b)
 {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The ids of the lessons' checkpoint questions, sorted (few). */
+static int checkpoint_ids(qk_bundle *b, char ***out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!b->n_checkpoints)
+        return QK_OK;
+    char **v = calloc(b->n_checkpoints, sizeof *v);
+    if (!v)
+        return QK_ENOMEM;
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(b->db, sql, -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(b->db,
+                           "SELECT id FROM questions WHERE id IN (SELECT question_id FROM"
+                           " lesson_steps WHERE question_id IS NOT NULL) ORDER BY id",
+                           -1, &st, NULL) != SQLITE_OK) {
+        free(v);
         return corrupt(b, sqlite3_errmsg(b->db));
-    int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        qk_theme *t = theme_by_id(b, (const char *)sqlite3_column_text(st, 0));
-        size_t n = (size_t)sqlite3_column_int64(st, 1);
-        if (t && sign > 0)
-            t->n_questions += n;
-        else if (t)
-            t->n_questions = n < t->n_questions ? t->n_questions - n : 0;
     }
-    int status = step == SQLITE_DONE ? QK_OK : corrupt(b, sqlite3_errmsg(b->db));
+    int status = QK_OK, step;
+    while (status == QK_OK && (step = sqlite3_step(st)) == SQLITE_ROW && *n < b->n_checkpoints) {
+        const char *id = (const char *)sqlite3_column_text(st, 0);
+        status = id && (v[*n] = qk__strdup(id)) ? QK_OK : QK_ENOMEM;
+        *n += status == QK_OK;
+    }
+    if (status == QK_OK && (step != SQLITE_DONE || *n != b->n_checkpoints))
+        status = step == SQLITE_DONE ? corrupt(b, "lesson_steps") : corrupt(b, sqlite3_errmsg(b->db));
     sqlite3_finalize(st);
+    if (status != QK_OK) {
+        qk_strv_free(v, *n);
+        *n = 0;
+        return status;
+    }
+    qsort(v, *n, sizeof *v, cmp_str); /* strcmp's order, whatever SQLite's */
+    *out = v;
+    return QK_OK;
+}
+
+/* The end of a theme's rows in theme_walk: n quiz questions, their sorts
+ * consecutive from first when run. A theme met twice (not one group in the
+ * index) has no run. */
+static void theme_done(qk_bundle *b, qk_theme *t, size_t n, int run, int64_t first)
+{
+    if (!t)
+        return;
+    struct theme_run *r = &b->runs[t - b->themes];
+    r->on = run && !t->n_questions;
+    r->first = r->on ? first : 0;
+    t->n_questions += n;
+}
+
+/* One pass over the theme index, (theme, sort, id): each theme's quiz
+ * questions counted (a lesson's checkpoint questions are no quiz's), and
+ * when their sorts are consecutive integers (every sort the one before plus
+ * 1: none missing, no two alike, so that the order (sort, id) is the order
+ * of sort alone) the first noted, so that a draw finds the question at
+ * position p by its sort, first + p, with one lookup in the index
+ * (qk__bundle_theme_at) instead of stepping over the p before it. The
+ * builder numbers them so (bundle_write.c); a bundle numbered otherwise is
+ * drawn from as before. */
+static int theme_walk(qk_bundle *b)
+{
+    for (size_t i = 0; i < b->info.n_themes; i++) {
+        b->themes[i].n_questions = 0;
+        b->runs[i] = (struct theme_run){0, 0};
+    }
+    char **cps = NULL;
+    size_t n_cps = 0;
+    int status = checkpoint_ids(b, &cps, &n_cps);
+    if (status != QK_OK)
+        return status;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(b->db, "SELECT theme, sort, id FROM questions ORDER BY theme, sort, id",
+                           -1, &st, NULL) != SQLITE_OK) {
+        qk_strv_free(cps, n_cps);
+        return corrupt(b, sqlite3_errmsg(b->db));
+    }
+    char *cur = NULL; /* the theme of the rows so far, as stored */
+    qk_theme *t = NULL;
+    size_t n = 0;
+    int64_t first = 0, last = 0;
+    int run = 0, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *theme = (const char *)sqlite3_column_text(st, 0);
+        const char *id = (const char *)sqlite3_column_text(st, 2);
+        if (!theme || !id) {
+            status = sqlite3_errcode(b->db) == SQLITE_NOMEM ? QK_ENOMEM : corrupt(b, "questions");
+            break;
+        }
+        if (n_cps && bsearch(&id, cps, n_cps, sizeof *cps, cmp_str))
+            continue;
+        int integer = sqlite3_column_type(st, 1) == SQLITE_INTEGER;
+        int64_t sort = sqlite3_column_int64(st, 1);
+        if (!cur || strcmp(cur, theme) != 0) {
+            theme_done(b, t, n, run, first);
+            free(cur);
+            if (!(cur = qk__strdup(theme))) {
+                status = QK_ENOMEM;
+                break;
+            }
+            t = theme_by_id(b, cur);
+            n = 0;
+            first = sort;
+            run = integer;
+        } else if (!integer || last == INT64_MAX || sort != last + 1) {
+            run = 0;
+        }
+        n++;
+        last = sort;
+    }
+    if (status == QK_OK && step != SQLITE_DONE)
+        status = corrupt(b, sqlite3_errmsg(b->db));
+    if (status == QK_OK)
+        theme_done(b, t, n, run, first);
+    sqlite3_finalize(st);
+    free(cur);
+    qk_strv_free(cps, n_cps);
     return status;
 }
 
 /* Quiz questions in all and by theme, lessons, media. A lesson's checkpoint
- * questions are no quiz's: they are counted apart (there are few) and taken
- * off, so that the large counts are passes over the theme index instead of
- * a lookup per question. */
+ * questions are no quiz's: they are counted apart (there are few). */
 static int count_contents(qk_bundle *b)
 {
     size_t all = 0;
@@ -283,14 +392,7 @@ static int count_contents(qk_bundle *b)
         (status = count(b, "SELECT count(*) FROM media", &b->info.n_media)) != QK_OK)
         return status;
     b->info.n_questions = all >= b->n_checkpoints ? all - b->n_checkpoints : 0;
-    status = theme_counts(b, "SELECT theme, count(*) FROM questions GROUP BY theme", 1);
-    if (status == QK_OK && b->n_checkpoints)
-        status = theme_counts(b,
-                              "SELECT theme, count(*) FROM questions WHERE id IN (SELECT"
-                              " question_id FROM lesson_steps WHERE question_id IS NOT NULL)"
-                              " GROUP BY theme",
-                              -1);
-    return status;
+    return theme_walk(b);
 }
 
 static int load_themes(qk_bundle *b)
@@ -616,11 +718,14 @@ static void remember(qk_bundle *b, const char *record, qk__verified *e, int64_t 
     e->n_media = b->info.n_media;
     e->n_checkpoints = b->n_checkpoints;
     e->n_themes = b->info.n_themes;
-    e->theme_counts = malloc((e->n_themes ? e->n_themes : 1) * sizeof *e->theme_counts);
-    if (!e->theme_counts)
+    e->themes = malloc((e->n_themes ? e->n_themes : 1) * sizeof *e->themes);
+    if (!e->themes)
         return;
-    for (size_t i = 0; i < e->n_themes; i++)
-        e->theme_counts[i] = b->themes[i].n_questions;
+    for (size_t i = 0; i < e->n_themes; i++) {
+        e->themes[i].count = b->themes[i].n_questions;
+        e->themes[i].run = b->runs[i].on;
+        e->themes[i].first = b->runs[i].first;
+    }
     record_store(record, e);
     qk__verified_clear(e);
 }
@@ -635,8 +740,10 @@ static int recall(qk_bundle *b, const qk__verified *e)
     b->info.n_lessons = (size_t)e->n_lessons;
     b->info.n_media = (size_t)e->n_media;
     b->n_checkpoints = (size_t)e->n_checkpoints;
-    for (size_t i = 0; i < e->n_themes; i++)
-        b->themes[i].n_questions = (size_t)e->theme_counts[i];
+    for (size_t i = 0; i < e->n_themes; i++) {
+        b->themes[i].n_questions = (size_t)e->themes[i].count;
+        b->runs[i] = (struct theme_run){e->themes[i].run, e->themes[i].first};
+    }
     return 1;
 }
 
@@ -674,8 +781,6 @@ int qk_bundle_open_trusted(qk_bundle **out, const char *path, qk_key *const *tru
     qk__verified_clear(&seen);
     if (hit)
         return QK_OK;
-    for (size_t i = 0; i < b->info.n_themes; i++)
-        b->themes[i].n_questions = 0;
     status = count_contents(b);
     if (status == QK_OK)
         status = qk_bundle_verify(b);
@@ -909,19 +1014,67 @@ size_t qk__bundle_theme_count(qk_bundle *b, const char *theme)
     return theme ? (t ? t->n_questions : 0) : b->info.n_questions;
 }
 
-/* A device draws once a process: positions up to this many are looked up
- * one by one in the theme index, each skipping on from the one before
- * (SQLite steps over an index entry faster than it hands one out), so a
- * 10-question draw from a 20,000-question theme copies out 10 ids, not
- * 20,000. More than this, a draw from every theme, or a bundle that keeps
- * its questions (a server's judge: many draws), read the whole list once
- * and keep it. */
+/* A device draws once a process. A theme whose sorts are consecutive
+ * (theme_walk: every bundle the builder makes) has each drawn position
+ * looked up by its sort. Otherwise positions up to this many are looked up one by one in
+ * the theme index, each skipping on from the one before (SQLite steps over
+ * an index entry faster than it hands one out), so a 10-question draw from
+ * a 20,000-question theme copies out 10 ids, not 20,000. More than this, a
+ * draw from every theme, or a bundle that keeps its questions (a server's
+ * judge: many draws), read the whole list once and keep it. */
 #define QK_SEEK_MAX 64
+
+static int prepare_cached(qk_bundle *b, sqlite3_stmt **st, const char *sql);
+
+/* The questions at positions pos of theme t, whose sorts are consecutive
+ * from first (theme_walk): one lookup in the theme index each. */
+static int run_at(qk_bundle *b, const qk_theme *t, int64_t first, const size_t *pos, size_t k,
+                  char **out)
+{
+    int status = QK_OK;
+    for (size_t i = 0; status == QK_OK && i < k; i++) {
+        /* (the walk saw first + n - 1 without overflow) */
+        if (pos[i] >= t->n_questions)
+            return corrupt(b, "questions");
+        if ((status = prepare_cached(b, &b->at_stmt,
+                                     "SELECT id FROM questions WHERE theme = ?1 AND sort = ?2")) !=
+            QK_OK)
+            return status;
+        sqlite3_bind_text(b->at_stmt, 1, t->id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(b->at_stmt, 2, first + (int64_t)pos[i]);
+        int step = sqlite3_step(b->at_stmt);
+        const char *id = step == SQLITE_ROW ? (const char *)sqlite3_column_text(b->at_stmt, 0) : NULL;
+        if (id)
+            status = (out[i] = qk__strdup(id)) ? QK_OK : QK_ENOMEM;
+        else if (step == SQLITE_NOMEM || sqlite3_errcode(b->db) == SQLITE_NOMEM)
+            status = QK_ENOMEM;
+        else /* not there, though the walk or the record said so: damaged */
+            status = corrupt(b, step == SQLITE_ROW || step == SQLITE_DONE ? "questions"
+                                                                          : sqlite3_errmsg(b->db));
+        sqlite3_reset(b->at_stmt);
+    }
+    return status;
+}
+
+int qk__bundle_theme_run(const qk_bundle *b, const char *theme, int64_t *first)
+{
+    for (size_t i = 0; theme && i < b->info.n_themes; i++) {
+        if (strcmp(b->themes[i].id, theme) == 0) {
+            *first = b->runs[i].first;
+            return b->runs[i].on;
+        }
+    }
+    *first = 0;
+    return 0;
+}
 
 int qk__bundle_theme_at(qk_bundle *b, const char *theme, const size_t *pos, size_t k, char **out)
 {
     memset(out, 0, k * sizeof *out);
     const struct theme_list *l = kept_list(b, theme);
+    const qk_theme *t = !l && theme && !b->kept.on ? theme_by_id(b, theme) : NULL;
+    if (t && b->runs[t - b->themes].on)
+        return run_at(b, t, b->runs[t - b->themes].first, pos, k, out);
     /* (every theme at once has no index in (sort, id) order to seek in) */
     if (!l && (k > QK_SEEK_MAX || b->kept.on || !theme)) {
         int rc = read_theme_ids(b, theme);
@@ -1232,6 +1385,7 @@ void qk_bundle_close(qk_bundle *b)
     sqlite3_finalize(b->opt_stmt);
     sqlite3_finalize(b->blank_stmt);
     sqlite3_finalize(b->tag_stmt);
+    sqlite3_finalize(b->at_stmt);
     sqlite3_close(b->db);
     for (size_t i = 0; i < b->info.n_themes; i++) {
         free((char *)b->themes[i].id);
@@ -1240,6 +1394,7 @@ void qk_bundle_close(qk_bundle *b)
         free((char *)b->themes[i].active);
     }
     free(b->themes);
+    free(b->runs);
     for (size_t i = 0; i < 8; i++)
         free(b->strings[i]);
     free(b->path);

@@ -308,7 +308,7 @@ int qk__verified_parse(const char *line, size_t len, qk__verified *e)
     memset(e, 0, sizeof *e);
     const char *p = line, *end = line + len, *t;
     uint64_t n_themes = 0;
-    if (token(&p, end, &t) != 4 || memcmp(t, "qkv1", 4) != 0 || !parse_u64(&p, end, &e->dev) ||
+    if (token(&p, end, &t) != 4 || memcmp(t, "qkv2", 4) != 0 || !parse_u64(&p, end, &e->dev) ||
         !parse_u64(&p, end, &e->ino) || !parse_u64(&p, end, &e->size) ||
         !parse_i64(&p, end, &e->mtime_s) || !parse_i64(&p, end, &e->mtime_ns) ||
         !parse_i64(&p, end, &e->ctime_s) || !parse_i64(&p, end, &e->ctime_ns) ||
@@ -318,12 +318,20 @@ int qk__verified_parse(const char *line, size_t len, qk__verified *e)
         !parse_u64(&p, end, &e->n_checkpoints) || !parse_u64(&p, end, &n_themes) ||
         n_themes > QK__VERIFIED_MAX_THEMES)
         return QK_ECORRUPT;
-    e->theme_counts = malloc((n_themes ? n_themes : 1) * sizeof *e->theme_counts);
-    if (!e->theme_counts)
+    e->themes = malloc((n_themes ? n_themes : 1) * sizeof *e->themes);
+    if (!e->themes)
         return QK_ENOMEM;
     e->n_themes = (size_t)n_themes;
     for (size_t i = 0; i < e->n_themes; i++) {
-        if (!parse_u64(&p, end, &e->theme_counts[i])) {
+        struct qk__verified_theme *th = &e->themes[i];
+        const char *first = NULL;
+        int ok = parse_u64(&p, end, &th->count);
+        if (ok) {
+            first = p;
+            th->run = !(token(&p, end, &t) == 1 && t[0] == '-');
+            th->first = 0;
+        }
+        if (!ok || (th->run && (p = first, !parse_i64(&p, end, &th->first)))) {
             qk__verified_clear(e);
             return QK_ECORRUPT;
         }
@@ -337,20 +345,26 @@ int qk__verified_parse(const char *line, size_t len, qk__verified *e)
 
 void qk__verified_format(qk__buf *out, const qk__verified *e)
 {
-    qk__buf_fmt(out, "qkv1 %llu %llu %llu %lld %lld %lld %lld %s %s %s %llu %llu %llu %llu %zu",
+    qk__buf_fmt(out, "qkv2 %llu %llu %llu %lld %lld %lld %lld %s %s %s %llu %llu %llu %llu %zu",
                 (unsigned long long)e->dev, (unsigned long long)e->ino, (unsigned long long)e->size,
                 (long long)e->mtime_s, (long long)e->mtime_ns, (long long)e->ctime_s,
                 (long long)e->ctime_ns, e->manifest, e->key_id, e->key_sum,
                 (unsigned long long)e->n_questions, (unsigned long long)e->n_lessons,
                 (unsigned long long)e->n_media, (unsigned long long)e->n_checkpoints, e->n_themes);
     for (size_t i = 0; i < e->n_themes; i++)
-        qk__buf_fmt(out, " %llu", (unsigned long long)e->theme_counts[i]);
+    {
+        const struct qk__verified_theme *th = &e->themes[i];
+        if (th->run)
+            qk__buf_fmt(out, " %llu %lld", (unsigned long long)th->count, (long long)th->first);
+        else
+            qk__buf_fmt(out, " %llu -", (unsigned long long)th->count);
+    }
     qk__buf_str(out, "\n");
 }
 
 void qk__verified_clear(qk__verified *e)
 {
-    free(e->theme_counts);
-    e->theme_counts = NULL;
+    free(e->themes);
+    e->themes = NULL;
     e->n_themes = 0;
 }

@@ -53,10 +53,14 @@ int qk__manifest_hash(sqlite3 *db, unsigned char out[32], const char **sqlerr);
 /* One line of a device's verified record (qk_bundle_open_trusted): a bundle
  * file verified in full and signed by a trusted key, and what opening it
  * again needs without reading the whole bundle. The line is
- *   qkv1 DEV INO SIZE MTIME_S MTIME_NS CTIME_S CTIME_NS MANIFEST KEY_ID KEY_SUM
- *        N_QUESTIONS N_LESSONS N_MEDIA N_CHECKPOINTS N_THEMES COUNT...
+ *   qkv2 DEV INO SIZE MTIME_S MTIME_NS CTIME_S CTIME_NS MANIFEST KEY_ID KEY_SUM
+ *        N_QUESTIONS N_LESSONS N_MEDIA N_CHECKPOINTS N_THEMES (COUNT FIRST)...
  * in decimal, MANIFEST and KEY_SUM in hex (the manifest's signed hash, and
- * SHA-256 of the signing key's public PEM), one COUNT a theme in theme order. */
+ * SHA-256 of the signing key's public PEM), a COUNT and a FIRST a theme in
+ * theme order: its quiz questions, and the sort of its first when their
+ * sorts are consecutive integers ("-" when not; bundle.c's theme_walk). A
+ * qkv1 line (the counts alone) is not read: its bundle is verified again and
+ * noted as qkv2. */
 #define QK__VERIFIED_MAX_THEMES 4096
 typedef struct qk__verified {
     uint64_t dev, ino, size;
@@ -66,7 +70,11 @@ typedef struct qk__verified {
     char key_sum[65];
     uint64_t n_questions, n_lessons, n_media, n_checkpoints;
     size_t n_themes;
-    uint64_t *theme_counts; /* n_themes, owned (qk__verified_clear) */
+    struct qk__verified_theme {
+        uint64_t count;
+        int run; /* 0: FIRST is "-" */
+        int64_t first;
+    } *themes; /* n_themes, owned (qk__verified_clear) */
 } qk__verified;
 
 /* Parses one line (without its newline): QK_OK, QK_ENOMEM, or QK_ECORRUPT

@@ -544,6 +544,21 @@ int qk_bundle_writer_commit(qk_bundle_writer *w)
     if (!w->have_manifest || w->committed)
         return qk__errf(&w->err, w->lang, QK_ESTATE, QK_M_W_STATE, "commit");
     int rc = check_competitions(w);
+    /* The questions numbered theme by theme (in the themes' order), each
+     * theme's in the order they came, the lessons' checkpoint questions
+     * after all of them: a theme's quiz questions then have consecutive
+     * sorts, and a draw finds the one at position p by its sort, the
+     * theme's first plus p, with one lookup (bundle.c's theme_walk) instead
+     * of stepping over the p before it. Before the digests, which it
+     * changes. */
+    if (rc == QK_OK)
+        rc = exec(w, "CREATE TEMP TABLE q_sort(id TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;"
+                     "INSERT INTO temp.q_sort SELECT q.id, row_number() OVER (ORDER BY"
+                     " q.id IN (SELECT question_id FROM lesson_steps WHERE question_id IS NOT NULL),"
+                     " t.sort, t.id, q.sort, q.id) - 1"
+                     " FROM questions q JOIN themes t ON t.id = q.theme;"
+                     "UPDATE questions SET sort = (SELECT n FROM temp.q_sort s WHERE s.id = questions.id);"
+                     "DROP TABLE temp.q_sort;");
     if (rc == QK_OK)
         rc = put_manifest(w, "publisher_key_id", w->key ? qk_key_id(w->key) : "");
     if (rc != QK_OK)

@@ -131,6 +131,10 @@ size_t qk__bundle_theme_count(qk_bundle *b, const char *theme);
 /* The ids at positions pos[0..k) of that list, copied into out (which the
  * caller frees, also on failure); positions must be distinct. */
 int qk__bundle_theme_at(qk_bundle *b, const char *theme, const size_t *pos, size_t k, char **out);
+/* 1 when theme's quiz questions have consecutive sorts from *first (a draw
+ * looks each position up by its sort), 0 when a draw steps through the
+ * index; for tests. */
+int qk__bundle_theme_run(const qk_bundle *b, const char *theme, int64_t *first);
 typedef struct qk_competition qk_competition;
 /* A competition a server published for bundle_id, from any database with
  * the competitions(id, bundle_id, spec) table (progress file or server store). */

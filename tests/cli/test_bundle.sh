@@ -151,7 +151,7 @@ ready=$(stat -c '%.3Z' "$QUIZKIT_HOME/bundles/test.mini.qkb" | awk '{ printf "%.
 while [ "$(date +%s%3N)" -le "$ready" ]; do sleep 0.05; done
 printf 'B\n' | "$QK" play --theme t --count 1 --order seq >"$WORK/o" 2>&1
 expect_eq "good copy plays again" "$?" 0
-expect_eq "played bundle remembered" "$(grep -c '^qkv1 ' "$QUIZKIT_HOME/bundles/.verified")" 1
+expect_eq "played bundle remembered" "$(grep -c '^qkv2 ' "$QUIZKIT_HOME/bundles/.verified")" 1
 printf 'B\n' | "$QK" play --theme t --count 1 --order seq >"$WORK/o" 2>&1
 expect_eq "remembered bundle plays" "$?" 0
 touch -r "$QUIZKIT_HOME/bundles/test.mini.qkb" "$WORK/when"

@@ -481,15 +481,27 @@ static void verified_bundle_is_remembered_while_unchanged(void **state)
     size_t len = 0;
     char *text = qkt_read(record, &len);
     char *forged = NULL;
-    const char *counts = strstr(text, " 3 0 0 0 2 2 1\n");
+    /* 3 questions, two themes of 2 and 1, each numbered on from 0 and 2 */
+    const char *counts = strstr(text, " 3 0 0 0 2 2 0 1 2\n");
     assert_non_null(counts);
     size_t head = (size_t)(counts - text);
     forged = malloc(head + 32);
     memcpy(forged, text, head);
-    snprintf(forged + head, 32, " 9 0 0 0 2 2 1\n");
+    snprintf(forged + head, 32, " 9 0 0 0 2 2 0 1 2\n");
     qkt_write(record, forged);
     assert_int_equal(open_trusted(p, key, record, &n), QK_OK);
     assert_int_equal(n, 9);
+    /* a line of the first record's form (qkv1: counts alone, no theme's
+     * first sort) is not read: verified in full, noted anew as qkv2 */
+    snprintf(forged + head, 32, " 9 0 0 0 2 2 1\n");
+    memcpy(forged, "qkv1", 4);
+    qkt_write(record, forged);
+    assert_int_equal(open_trusted(p, key, record, &n), QK_OK);
+    assert_int_equal(n, 3);
+    char *again = qkt_read(record, &len);
+    assert_true(strncmp(again, "qkv2 ", 5) == 0);
+    assert_non_null(strstr(again, " 3 0 0 0 2 2 0 1 2\n"));
+    free(again);
     /* a record that is not one is no harm: verified in full, written anew */
     qkt_write(record, "qkv1 1 2 3\ngarbage\n\n");
     assert_int_equal(open_trusted(p, key, record, &n), QK_OK);

@@ -1,8 +1,10 @@
 /* Tests for engine/src/lesson.c on the sample lessons: every path of the
  * scenario walked with its score, completion rules, resume, points. */
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../engine/src/internal.h" /* qk__bundle_theme_run */
 #include "support.h"
 
 typedef struct fx {
@@ -216,51 +218,102 @@ static void checkpoint_questions_stay_out_of_quizzes(void **state)
     qk_strv_free(ids, n);
 }
 
-/* A device looks a draw's few questions up in the theme index; a server's
- * judge reads the theme's whole list once and picks from it. The two must
+/* A copy of the samples at name with every quiz question's sort rewritten
+ * by expr (of sort); its path. Opened without verification (the digests
+ * change). */
+static char *renumbered(fx *f, const char *name, const char *expr)
+{
+    char *from = qkt_path(f->dir, "samples.qkb"), *to = qkt_path(f->dir, name);
+    size_t len = 0;
+    char *bytes = qkt_read(from, &len);
+    FILE *out = fopen(to, "wb");
+    assert_non_null(out);
+    assert_int_equal(fwrite(bytes, 1, len, out), len);
+    fclose(out);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(to, &db), SQLITE_OK);
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "UPDATE questions SET sort = %s WHERE id NOT IN (SELECT question_id FROM lesson_steps"
+             " WHERE question_id IS NOT NULL)",
+             expr);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_true(sqlite3_changes(db) > 100);
+    sqlite3_close(db);
+    free(bytes);
+    free(from);
+    return to;
+}
+
+/* A device finds a draw's few questions by their sort in the theme index
+ * (the builder numbers each theme's questions on from one sort), or, in a
+ * bundle numbered otherwise, by stepping through the index; a server's
+ * judge reads the theme's whole list once and picks from it. All three must
  * give the same questions for every seed, count and theme, checkpoint
- * questions left out of both (the samples have some). */
+ * questions left out (the samples have some). */
 static void draws_from_the_index_and_from_the_list_agree(void **state)
 {
     fx *f = *state;
-    char *path = qkt_path(f->dir, "samples.qkb");
-    qk_bundle *judge = NULL;
-    assert_int_equal(qk_bundle_open(&judge, path, 0, QK_LANG_EN), QK_OK);
-    qk_bundle_keep_questions(judge);
+    /* the builder's numbering, sorts with gaps, and sorts two alike (in the
+     * order of their ids then): each opened as a device and as a judge */
+    char *paths[] = {qkt_path(f->dir, "samples.qkb"), renumbered(f, "gaps.qkb", "sort * 3 + 7"),
+                     renumbered(f, "ties.qkb", "sort / 2")};
+    qk_bundle *devices[3], *judges[3];
+    for (size_t d = 0; d < 3; d++) {
+        assert_int_equal(qk_bundle_open(&devices[d], paths[d], 0, QK_LANG_EN), QK_OK);
+        assert_int_equal(qk_bundle_open(&judges[d], paths[d], 0, QK_LANG_EN), QK_OK);
+        qk_bundle_keep_questions(judges[d]);
+    }
     const qk_bundle_info *in = qk_bundle_info_get(f->b);
+    for (size_t t = 0; t < in->n_themes; t++) {
+        const char *theme = qk_bundle_theme(f->b, t)->id;
+        int64_t first = -1;
+        assert_int_equal(qk__bundle_theme_run(devices[0], theme, &first), 1);
+        assert_true(first >= 0);
+        assert_int_equal(qk__bundle_theme_run(devices[1], theme, &first), 0);
+        assert_int_equal(qk__bundle_theme_run(devices[2], theme, &first), 0);
+        for (size_t d = 1; d < 3; d++)
+            assert_int_equal(qk_bundle_theme(devices[d], t)->n_questions,
+                             qk_bundle_theme(f->b, t)->n_questions);
+    }
     const size_t counts[] = {1, 10, 64, 65, 0};
     size_t draws = 0;
-    for (size_t t = 0; t <= in->n_themes; t++) {
-        const char *theme = t < in->n_themes ? qk_bundle_theme(f->b, t)->id : NULL;
-        for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
-            for (uint64_t seed = 1; seed <= 6; seed++) {
-                qk_session_spec spec = QK_SESSION_SPEC_INIT;
-                spec.theme = theme;
-                spec.count = counts[c];
-                spec.has_seed = 1;
-                spec.seed = seed * 7919 + c;
-                qk_session *a = NULL, *b = NULL;
-                assert_int_equal(qk_session_start(&a, f->e, f->b, NULL, &spec), QK_OK);
-                assert_int_equal(qk_session_start(&b, f->e, judge, NULL, &spec), QK_OK);
-                qk_item x, y;
-                size_t i = 0;
-                for (; qk_session_review(a, i, &x, NULL) == QK_OK; i++) {
-                    assert_int_equal(qk_session_review(b, i, &y, NULL), QK_OK);
-                    assert_string_equal(x.q->id, y.q->id);
-                    assert_null(strstr(x.q->id, "lesson-"));
+    for (size_t d = 0; d < 3; d++) {
+        for (size_t t = 0; t <= in->n_themes; t++) {
+            const char *theme = t < in->n_themes ? qk_bundle_theme(f->b, t)->id : NULL;
+            for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+                for (uint64_t seed = 1; seed <= 6; seed++) {
+                    qk_session_spec spec = QK_SESSION_SPEC_INIT;
+                    spec.theme = theme;
+                    spec.count = counts[c];
+                    spec.has_seed = 1;
+                    spec.seed = seed * 7919 + c;
+                    qk_session *a = NULL, *b = NULL;
+                    assert_int_equal(qk_session_start(&a, f->e, devices[d], NULL, &spec), QK_OK);
+                    assert_int_equal(qk_session_start(&b, f->e, judges[d], NULL, &spec), QK_OK);
+                    qk_item x, y;
+                    size_t i = 0;
+                    for (; qk_session_review(a, i, &x, NULL) == QK_OK; i++) {
+                        assert_int_equal(qk_session_review(b, i, &y, NULL), QK_OK);
+                        assert_string_equal(x.q->id, y.q->id);
+                        assert_null(strstr(x.q->id, "lesson-"));
+                    }
+                    assert_int_not_equal(qk_session_review(b, i, &y, NULL), QK_OK);
+                    size_t in_theme = theme ? qk_bundle_theme(f->b, t)->n_questions : in->n_questions;
+                    assert_int_equal(i, counts[c] && counts[c] < in_theme ? counts[c] : in_theme);
+                    qk_session_free(a);
+                    qk_session_free(b);
+                    draws++;
                 }
-                assert_int_not_equal(qk_session_review(b, i, &y, NULL), QK_OK);
-                size_t in_theme = theme ? qk_bundle_theme(f->b, t)->n_questions : in->n_questions;
-                assert_int_equal(i, counts[c] && counts[c] < in_theme ? counts[c] : in_theme);
-                qk_session_free(a);
-                qk_session_free(b);
-                draws++;
             }
         }
     }
-    assert_true(draws >= 60);
-    qk_bundle_close(judge);
-    free(path);
+    assert_true(draws >= 180);
+    for (size_t d = 0; d < 3; d++) {
+        qk_bundle_close(devices[d]);
+        qk_bundle_close(judges[d]);
+        free(paths[d]);
+    }
 }
 
 int main(void)

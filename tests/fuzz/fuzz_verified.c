@@ -20,7 +20,8 @@ static int same(const qk__verified *a, const qk__verified *b)
         a->n_checkpoints != b->n_checkpoints || a->n_themes != b->n_themes)
         return 0;
     for (size_t i = 0; i < a->n_themes; i++) {
-        if (a->theme_counts[i] != b->theme_counts[i])
+        if (a->themes[i].count != b->themes[i].count || a->themes[i].run != b->themes[i].run ||
+            a->themes[i].first != b->themes[i].first)
             return 0;
     }
     return 1;
