@@ -199,6 +199,7 @@ typedef struct aopts {
     const char *server, *cacert, *bundle;
     const char *pos[4];
     int npos;
+    int phone; /* code --phone: a code for a member's own phone */
 } aopts;
 
 static int admin_opts(cli *c, int argc, char **argv, int first, aopts *o)
@@ -219,6 +220,8 @@ static int admin_opts(cli *c, int argc, char **argv, int first, aopts *o)
             (k = opt_value(c, "admin", argc, argv, &i, "--bundle", &o->bundle))) {
             if (k < 0)
                 return EXIT_USAGE;
+        } else if (strcmp(argv[i], "--phone") == 0) {
+            o->phone = 1;
         } else if (argv[i][0] == '-' && argv[i][1]) {
             err(c, M_UNKNOWN_OPT, "admin", argv[i]);
             return EXIT_USAGE;
@@ -504,7 +507,8 @@ static int admin_remote(cli *c, const char *cmd, const char *sub, const aopts *o
             err(c, M_BAD_VALUE, "--ttl", o->ttl);
             r = EXIT_USAGE;
         } else {
-            json_t *req = json_pack("{s:s?, s:I}", "branch", o->branch, "ttl_s", (json_int_t)hours * 3600);
+            json_t *req = json_pack("{s:s?, s:I, s:s}", "branch", o->branch, "ttl_s", (json_int_t)hours * 3600,
+                                    "kind", o->phone ? "phone" : "shared");
             char *text = json_dumps(req, JSON_COMPACT);
             json_decref(req);
             if ((rc = qk_client_call(cl, "POST", "/api/v1/enrol-codes", text, strlen(text),
@@ -517,9 +521,11 @@ static int admin_remote(cli *c, const char *cmd, const char *sub, const aopts *o
                 snprintf(origin, sizeof origin, "%s", o->server);
                 for (size_t n = strlen(origin); n > 0 && origin[n - 1] == '/'; n--)
                     origin[n - 1] = '\0';
-                out(c, stdout, M_ADMIN_CODE_URL, code,
-                    bname ? bname : json_string_value(json_object_get(reply, "branch")), until, o->server, code,
-                    origin);
+                const char *label = bname ? bname : json_string_value(json_object_get(reply, "branch"));
+                if (o->phone)
+                    out(c, stdout, M_ADMIN_CODE_PHONE_URL, code, label, until, origin);
+                else
+                    out(c, stdout, M_ADMIN_CODE_URL, code, label, until, o->server, code);
             }
             free(text);
         }
@@ -667,12 +673,15 @@ int admin_server(cli *c, int argc, char **argv)
         } else {
             char code[QK_CODE_LEN + 1], until[64];
             int64_t exp = 0;
-            if ((rc = qk_admin_code_new(s, o.branch, "cli", (int64_t)hours * 3600 * 1000, code,
-                                        &exp)) == QK_OK) {
+            if ((rc = qk_admin_code_new(s, o.branch, "cli", (int64_t)hours * 3600 * 1000,
+                                        o.phone ? QK_CODE_PHONE : QK_CODE_SHARED, code, &exp)) == QK_OK) {
                 fmt_time(until, sizeof until, exp);
                 char bname[260];
                 branch_label(s, o.branch, bname, sizeof bname);
-                out(c, stdout, M_ADMIN_CODE, code, bname, until, code);
+                if (o.phone)
+                    out(c, stdout, M_ADMIN_CODE_PHONE, code, bname, until);
+                else
+                    out(c, stdout, M_ADMIN_CODE, code, bname, until, code);
             }
         }
     } else if (strcmp(cmd, "device") == 0 && strcmp(sub, "list") == 0 && o.npos == 0) {

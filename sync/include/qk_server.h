@@ -38,9 +38,15 @@ int qk_admin_member_put(qk_store *s, const qk_roster_member *m, const char *pin,
  * that have none; only_branch, when not NULL, refuses rows of another. */
 int qk_admin_roster_import(qk_store *s, const char *csv, size_t len, const char *label,
                            const char *branch, const char *only_branch, size_t *added);
-/* A one-time enrolment code (e.g. "K7QF-9MZP") for a branch, valid ttl_ms. */
+/* A one-time enrolment code (e.g. "K7QF-9MZP") for a branch, valid ttl_ms,
+ * for one kind of device: a shared one (a kiosk, `quizkit enroll`: it holds
+ * the branch's whole roster, PIN hashes included) or a member's own phone
+ * (the app: enrolled for a member by id and PIN, it holds their row alone).
+ * A code enrols only its kind, so a code handed to a member for their phone
+ * cannot enrol a device that gets every member's PIN hash. */
 #define QK_CODE_LEN 9
-int qk_admin_code_new(qk_store *s, const char *branch, const char *by, int64_t ttl_ms,
+enum { QK_CODE_SHARED = 0, QK_CODE_PHONE = 1, QK_CODE_ANY = 2 /* made before kinds */ };
+int qk_admin_code_new(qk_store *s, const char *branch, const char *by, int64_t ttl_ms, int kind,
                       char code[QK_CODE_LEN + 1], int64_t *expires_ms);
 int qk_admin_device_revoke(qk_store *s, const char *device_id);
 /* The key that signs this server's acknowledgements: kept in the store (made

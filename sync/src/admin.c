@@ -247,9 +247,11 @@ int qk_admin_roster_import(qk_store *s, const char *csv, size_t len, const char 
     return rc;
 }
 
-int qk_admin_code_new(qk_store *s, const char *branch, const char *by, int64_t ttl_ms,
+int qk_admin_code_new(qk_store *s, const char *branch, const char *by, int64_t ttl_ms, int kind,
                       char code[QK_CODE_LEN + 1], int64_t *expires_ms)
 {
+    if (kind != QK_CODE_SHARED && kind != QK_CODE_PHONE)
+        return QK_EINVAL;
     /* 8 characters from 31 that are hard to confuse (no 0/O, 1/I/L): about 40
      * bits, enough for a code that expires and whose guesses are throttled. */
     static const char alphabet[] = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
@@ -270,7 +272,7 @@ int qk_admin_code_new(qk_store *s, const char *branch, const char *by, int64_t t
     norm[8] = '\0';
     qk_sha256_hex(hash, norm, 8);
     *expires_ms = qk__store_now(s) + ttl_ms;
-    rc = s->ops->code_put(s, hash, branch, by ? by : "", *expires_ms);
+    rc = s->ops->code_put(s, hash, branch, by ? by : "", kind, *expires_ms);
     if (rc == QK_EEXISTS)
         return say(s, QK_ENOTFOUND, QK_Y_NOT_FOUND, s->lang == QK_LANG_EN ? "branch" : "支部",
                    branch);
@@ -345,7 +347,13 @@ int qk_enrol_member(qk_store *s, const char *code, const char *device_id, const 
     qk_sha256_hex(hash, norm, (size_t)n);
     int rc = n == 8 ? s->ops->begin(s) : QK_ENOTFOUND;
     if (rc == QK_OK) {
-        rc = s->ops->code_take(s, hash, device_id, qk__store_now(s), branch);
+        int kind = QK_CODE_ANY;
+        rc = s->ops->code_take(s, hash, device_id, qk__store_now(s), branch, &kind);
+        /* a code enrols its kind of device only; refused, it stays unused */
+        if (rc == QK_OK && kind == QK_CODE_PHONE && !member)
+            rc = say(s, QK_EPERM, QK_Y_CODE_FOR_PHONE, NULL, NULL);
+        else if (rc == QK_OK && kind == QK_CODE_SHARED && member)
+            rc = say(s, QK_EPERM, QK_Y_CODE_FOR_SHARED, NULL, NULL);
         qk_device_rec d = {0};
         snprintf(d.id, sizeof d.id, "%s", device_id);
         snprintf(d.branch, sizeof d.branch, "%s", branch);

@@ -504,20 +504,29 @@ static void h_codes(call *c)
     const char *branch = asked ? branch_for(c, asked) : NULL;
     json_t *ttl = j ? json_object_get(j, "ttl_s") : NULL;
     json_int_t ttl_s = ttl ? json_integer_value(ttl) : (json_int_t)24 * 3600;
+    /* "shared" (the default: a kiosk, `quizkit enroll`) or "phone" */
+    json_t *kj = j ? json_object_get(j, "kind") : NULL;
+    const char *kind = kj ? json_string_value(kj) : "shared";
+    int k = kind && strcmp(kind, "phone") == 0 ? QK_CODE_PHONE
+            : kind && strcmp(kind, "shared") == 0 ? QK_CODE_SHARED
+                                                  : -1;
     if (asked && !branch && is_admin(c)) {
         failf(c, 400, "bad_field", QK_Y_API_FIELD, "branch");
     } else if (branch && ((ttl && !json_is_integer(ttl)) || ttl_s < 60 ||
                           ttl_s > (json_int_t)30 * 24 * 3600)) {
         failf(c, 400, "bad_field", QK_Y_API_FIELD, "ttl_s (60..2592000)");
+    } else if (branch && k < 0) {
+        failf(c, 400, "bad_field", QK_Y_API_FIELD, "kind (shared, phone)");
     } else if (branch) {
         char code[QK_CODE_LEN + 1];
         int64_t exp = 0;
-        int rc = qk_admin_code_new(c->s, branch, c->user.name, ttl_s * 1000, code, &exp);
+        int rc = qk_admin_code_new(c->s, branch, c->user.name, ttl_s * 1000, k, code, &exp);
         if (rc != QK_OK)
             fail_rc(c, rc);
         else
-            ok(c, 201, json_pack("{s:s, s:s, s:o, s:I}", "code", code, "branch", branch, "branch_name",
-                                 branch_name(c, branch), "expires_ms", (json_int_t)exp));
+            ok(c, 201, json_pack("{s:s, s:s, s:o, s:I, s:s}", "code", code, "branch", branch,
+                                 "branch_name", branch_name(c, branch), "expires_ms", (json_int_t)exp,
+                                 "kind", k == QK_CODE_PHONE ? "phone" : "shared"));
     }
     json_decref(j);
 }

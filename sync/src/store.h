@@ -91,12 +91,14 @@ typedef struct qk_store_ops {
     int (*roster)(qk_store *s, const char *branch, const char *member, int64_t after, int limit,
                   json_t **members, int64_t *cursor);
     /* Enrolment codes (only their hash is kept) and device tokens (the same). */
+    /* kind: what the code enrols (QK_CODE_SHARED, QK_CODE_PHONE). */
     int (*code_put)(qk_store *s, const char *code_hash, const char *branch, const char *by,
-                    int64_t expires_ms);
+                    int kind, int64_t expires_ms);
     /* Marks the code used by device_id; QK_ENOTFOUND unknown, QK_ETIMEOUT
-     * expired, QK_ESTATE used already. branch gets the code's branch. */
+     * expired, QK_ESTATE used already. branch gets the code's branch, *kind
+     * its kind (QK_CODE_ANY for a code made before codes had kinds). */
     int (*code_take)(qk_store *s, const char *code_hash, const char *device_id, int64_t now_ms,
-                     char branch[QK_NAME_MAX + 1]);
+                     char branch[QK_NAME_MAX + 1], int *kind);
     /* QK_EEXISTS when the device is enrolled with another key. */
     int (*device_enrol)(qk_store *s, const qk_device_rec *d, const char *pem,
                         const char *token_hash);

@@ -13,6 +13,7 @@
 
 #include <sqlite3.h>
 
+#include "qk_server.h" /* QK_CODE_* */
 #include "store.h"
 #include "sync_msg.h"
 
@@ -113,6 +114,9 @@ static const char *const migrations[] = {
     "  PRIMARY KEY(id, version, n));\n",
     /* 11: a member's own phone, bound to that member at enrolment */
     "ALTER TABLE devices ADD COLUMN member_id TEXT;\n",
+    /* 12: what a code enrols: 'shared' (a kiosk, any device with the whole
+     * roster) or 'phone' (a member's own, bound to them); NULL: made before */
+    "ALTER TABLE enrol_codes ADD COLUMN kind TEXT;\n",
 };
 #define MIGRATION_BUNDLE_BYTES 10
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
@@ -1193,30 +1197,35 @@ static int roster(qk_store *s, const char *branch, const char *member, int64_t a
 }
 
 static int code_put(qk_store *s, const char *code_hash, const char *branch, const char *by,
-                    int64_t expires_ms)
+                    int kind, int64_t expires_ms)
 {
-    sqlite3_stmt *st = prep(s, "INSERT INTO enrol_codes(code_hash, branch_id, created_by, expires_ms)"
-                               " VALUES (?,?,?,?)");
+    sqlite3_stmt *st = prep(s, "INSERT INTO enrol_codes(code_hash, branch_id, created_by, expires_ms,"
+                               " kind) VALUES (?,?,?,?,?)");
     if (!st)
         return QK_EIO;
     text(st, 1, code_hash);
     text(st, 2, branch);
     text(st, 3, by);
     sqlite3_bind_int64(st, 4, expires_ms);
+    text(st, 5, kind == QK_CODE_PHONE ? "phone" : "shared");
     return run(s, st, "enrol_codes", 1);
 }
 
 static int code_take(qk_store *s, const char *code_hash, const char *device_id, int64_t now_ms,
-                     char branch[QK_NAME_MAX + 1])
+                     char branch[QK_NAME_MAX + 1], int *kind)
 {
-    sqlite3_stmt *st = prep(s, "SELECT branch_id, expires_ms, used_ms FROM enrol_codes"
+    sqlite3_stmt *st = prep(s, "SELECT branch_id, expires_ms, used_ms, kind FROM enrol_codes"
                                " WHERE code_hash = ?");
     if (!st)
         return QK_EIO;
     text(st, 1, code_hash);
     int step = sqlite3_step(st);
     int rc = step == SQLITE_ROW ? QK_OK : step == SQLITE_DONE ? QK_ENOTFOUND : fail(s, "codes");
+    *kind = QK_CODE_ANY;
     if (rc == QK_OK) {
+        const char *k = (const char *)sqlite3_column_text(st, 3);
+        if (k)
+            *kind = strcmp(k, "phone") == 0 ? QK_CODE_PHONE : QK_CODE_SHARED;
         copy_col(branch, QK_NAME_MAX + 1, st, 0);
         if (sqlite3_column_type(st, 2) != SQLITE_NULL)
             rc = QK_ESTATE;

@@ -365,7 +365,7 @@ int main(int argc, char **argv)
         int64_t exp;
         qk_key *key = NULL;
         qk_key_generate(&key);
-        if (qk_admin_code_new(s, "b1", "bench", 3600000, code, &exp) != QK_OK ||
+        if (qk_admin_code_new(s, "b1", "bench", 3600000, QK_CODE_SHARED, code, &exp) != QK_OK ||
             qkt_enrol(s, code, devs[k].id, "bench", key, devs[k].token, branch) != QK_OK) {
             fprintf(stderr, "enrol: %s\n", qk_store_errmsg(s));
             return 1;

@@ -20,7 +20,10 @@ expect_eq "report --server: the typed password works" "$?" 0
 PTY --transcript "$WORK/t3" "密码：=>leader-pass-1" -- "$QK" admin code --server "$URL" --user li >/dev/null
 expect_eq "admin code --server: the typed password works" "$?" 0
 expect_contains "and gives a code" "$WORK/t3" "注册码："
-expect_contains "saying where a member's phone enrols with it" "$WORK/t3" "成员手机：用浏览器打开 ${URL%/}/app/"
+expect_contains "for a shared device, saying the command to run" "$WORK/t3" "在设备上运行：quizkit enroll $URL "
+PTY --transcript "$WORK/t3p" "密码：=>leader-pass-1" -- "$QK" admin code --phone --server "$URL" --user li >/dev/null
+expect_eq "admin code --phone --server: a phone's code" "$?" 0
+expect_contains "saying where the member's phone enrols with it" "$WORK/t3p" "党员用手机浏览器打开 ${URL%/}/app/"
 PTY --transcript "$WORK/t4" "密码：=>wrong-password" -- "$QK" admin code --server "$URL" --user li >/dev/null
 expect_eq "a wrong typed password is refused" "$?" 1
 PTY --transcript "$WORK/t5" "密码=>new-leader-pw-9" -- "$QK" admin leader add wang --branch b1 --db "$DB" >/dev/null

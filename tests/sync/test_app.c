@@ -360,7 +360,7 @@ static void the_phone_enrols_and_syncs_with_the_server(void **state)
     qkt_publish_fixture(s, f->dir);
     char code[QK_CODE_LEN + 1];
     int64_t exp = 0;
-    assert_int_equal(qk_admin_code_new(s, "b1", "test", 3600000, code, &exp), QK_OK);
+    assert_int_equal(qk_admin_code_new(s, "b1", "test", 3600000, QK_CODE_PHONE, code, &exp), QK_OK);
     qk_store_close(s);
     qk_server_config cfg = {.listen = "127.0.0.1", .port = 0, .db = spec, .threads = 2,
                             .lang = QK_LANG_EN};
@@ -387,6 +387,13 @@ static void the_phone_enrols_and_syncs_with_the_server(void **state)
     assert_non_null(strstr(qk_app_net_error(n), "没有注册"));
     qk_app_net_free(n);
 
+    /* a phone's code enrols no shared device (which would hold every
+     * member's PIN hash): refused, the code left for the phone */
+    n = qk_app_enrol(f->a, url, code, "共用设备", NULL, NULL);
+    assert_int_equal(carry(n, port, &requests), -1);
+    if (!strstr(qk_app_net_error(n), "403") || !strstr(qk_app_net_error(n), "for a member's own phone"))
+        fail_msg("%s", qk_app_net_error(n));
+    qk_app_net_free(n);
     /* the phone is enrolled for its member: a wrong PIN, or a member of
      * another branch, enrols nothing and leaves the code unused */
     static const char *const wrong[][2] = {{"m1", "0000"}, {"x9", "9999"}, {"nobody", "1234"}};
@@ -501,7 +508,7 @@ static void a_new_phone_enrols_before_its_first_bundle(void **state)
     assert_int_equal(qk_admin_branch_add(s, "b1", "第一支部"), QK_OK);
     char code[QK_CODE_LEN + 1];
     int64_t exp = 0;
-    assert_int_equal(qk_admin_code_new(s, "b1", "test", 3600000, code, &exp), QK_OK);
+    assert_int_equal(qk_admin_code_new(s, "b1", "test", 3600000, QK_CODE_SHARED, code, &exp), QK_OK);
     qk_store_close(s);
     char *trust = qkt_path(f->dir, "trust"), *pub = qkt_path(f->dir, "trust/publisher.pub");
     assert_int_equal(mkdir(trust, 0700), 0);
@@ -524,7 +531,13 @@ static void a_new_phone_enrols_before_its_first_bundle(void **state)
                         "no_bundle");
     json_decref(j);
     int requests = 0;
-    qk_app_net *n = qk_app_enrol(a, url, code, "新手机", NULL, NULL); /* a shared device */
+    /* a shared device's code enrols no member's phone: refused, unused */
+    qk_app_net *n = qk_app_enrol(a, url, code, "新手机", "m1", "1234");
+    assert_int_equal(carry(n, port, &requests), -1);
+    if (!strstr(qk_app_net_error(n), "403") || !strstr(qk_app_net_error(n), "not a phone"))
+        fail_msg("%s", qk_app_net_error(n));
+    qk_app_net_free(n);
+    n = qk_app_enrol(a, url, code, "新手机", NULL, NULL); /* a shared device */
     assert_int_equal(carry(n, port, &requests), 0);
     assert_string_equal(qk_app_net_result(n),
                         "{\"branch\":\"b1\",\"branch_name\":\"第一支部\",\"members\":0}");

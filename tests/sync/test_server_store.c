@@ -78,7 +78,7 @@ static void enrol_ok(fx *x, const char *device, const qk_key *key, char token[65
 {
     char code[QK_CODE_LEN + 1], branch[QK_NAME_MAX + 1];
     int64_t exp;
-    assert_int_equal(qk_admin_code_new(x->s, "b1", "li", 3600000, code, &exp), QK_OK);
+    assert_int_equal(qk_admin_code_new(x->s, "b1", "li", 3600000, QK_CODE_SHARED, code, &exp), QK_OK);
     assert_int_equal(qkt_enrol(x->s, code, device, "kiosk", key, token, branch), QK_OK);
     assert_string_equal(branch, "b1");
 }
@@ -226,7 +226,7 @@ static void test_codes_single_use_and_expiry(void **state)
     char code[QK_CODE_LEN + 1], branch[QK_NAME_MAX + 1], token[65];
     int64_t exp;
     qk_key *key = new_key();
-    assert_int_equal(qk_admin_code_new(x->s, "b1", "li", 3600000, code, &exp), QK_OK);
+    assert_int_equal(qk_admin_code_new(x->s, "b1", "li", 3600000, QK_CODE_SHARED, code, &exp), QK_OK);
     assert_int_equal(strlen(code), 9);
     assert_int_equal(code[4], '-');
     /* Typed by hand: lower case and no dash still work. */
@@ -240,11 +240,21 @@ static void test_codes_single_use_and_expiry(void **state)
                      QK_ESTATE);
     assert_string_equal(qk_store_errmsg(x->s), "the enrolment code has been used");
     assert_int_equal(qkt_enrol(x->s, "ZZZZ-ZZZZ", dev1, "k", key, token, branch), QK_ENOTFOUND);
-    assert_int_equal(qk_admin_code_new(x->s, "b1", "li", 3600000, code, &exp), QK_OK);
+    assert_int_equal(qk_admin_code_new(x->s, "b1", "li", 3600000, QK_CODE_SHARED, code, &exp), QK_OK);
     sql(x, "UPDATE enrol_codes SET expires_ms = 1 WHERE used_ms IS NULL");
     assert_int_equal(qkt_enrol(x->s, code, dev1, "k", key, token, branch), QK_ETIMEOUT);
+    /* A code made before codes had kinds enrols either kind. */
+    assert_int_equal(qk_admin_code_new(x->s, "b1", "li", 3600000, QK_CODE_PHONE, code, &exp), QK_OK);
+    assert_int_equal(qkt_enrol(x->s, code, "01930000-0000-7000-8000-0000000000d3", "k3", key, token,
+                               branch),
+                     QK_EPERM);
+    sql(x, "UPDATE enrol_codes SET kind = NULL WHERE used_ms IS NULL");
+    assert_int_equal(qkt_enrol(x->s, code, "01930000-0000-7000-8000-0000000000d3", "k3", key, token,
+                               branch),
+                     QK_OK);
+    assert_int_equal(qk_admin_code_new(x->s, "b1", "li", 3600000, 7, code, &exp), QK_EINVAL);
     /* A code for a branch that does not exist is refused when made. */
-    assert_int_equal(qk_admin_code_new(x->s, "nope", "li", 3600000, code, &exp), QK_ENOTFOUND);
+    assert_int_equal(qk_admin_code_new(x->s, "nope", "li", 3600000, QK_CODE_SHARED, code, &exp), QK_ENOTFOUND);
     qk_key_free(key);
 }
 
@@ -265,7 +275,7 @@ static void test_tokens_hashed_and_revocable(void **state)
     qk_key *other = new_key();
     char code[QK_CODE_LEN + 1], branch[QK_NAME_MAX + 1], t2[65];
     int64_t exp;
-    assert_int_equal(qk_admin_code_new(x->s, "b1", "li", 3600000, code, &exp), QK_OK);
+    assert_int_equal(qk_admin_code_new(x->s, "b1", "li", 3600000, QK_CODE_SHARED, code, &exp), QK_OK);
     assert_int_equal(qkt_enrol(x->s, code, dev1, "k", other, t2, branch), QK_EEXISTS);
     assert_int_equal(qk_admin_device_revoke(x->s, dev1), QK_OK);
     assert_int_equal(x->s->ops->device_auth(x->s, hash, &d), QK_ENOTFOUND);
@@ -436,7 +446,7 @@ static void test_enrolment_proves_the_device_key(void **state)
     enrol_ok(x, dev1, key, token); /* the real device, in b1 */
     char *pem = NULL;
     assert_int_equal(qk_key_public_pem(key, &pem), QK_OK);
-    assert_int_equal(qk_admin_code_new(x->s, "b2", "mallory", 3600000, code, &exp), QK_OK);
+    assert_int_equal(qk_admin_code_new(x->s, "b2", "mallory", 3600000, QK_CODE_SHARED, code, &exp), QK_OK);
     /* no proof */
     assert_int_equal(qk_enrol(x->s, code, dev1, "x", pem, NULL, t2, branch), QK_ESIGNATURE);
     assert_non_null(strstr(qk_store_errmsg(x->s), dev1));
@@ -450,7 +460,7 @@ static void test_enrolment_proves_the_device_key(void **state)
     assert_int_equal(qk_enrol(x->s, code, dev1, "x", pem, proof, t2, branch), QK_ESIGNATURE);
     /* a proof the real device once made for another code does not carry over */
     char code2[QK_CODE_LEN + 1];
-    assert_int_equal(qk_admin_code_new(x->s, "b2", "mallory", 3600000, code2, &exp), QK_OK);
+    assert_int_equal(qk_admin_code_new(x->s, "b2", "mallory", 3600000, QK_CODE_SHARED, code2, &exp), QK_OK);
     qk__enrol_digest(digest, code, dev1, pem);
     assert_int_equal(qk_key_sign(key, digest, sig, &sl), QK_OK);
     qk__hex(proof, sig, sl);
@@ -852,6 +862,7 @@ static void test_upgrade_takes_published_files_in(void **state)
     assert_int_equal(sqlite3_open(dbp, &db), SQLITE_OK);
     snprintf(q, sizeof q,
              "DROP TABLE bundle_chunks; ALTER TABLE devices DROP COLUMN member_id;"
+             " ALTER TABLE enrol_codes DROP COLUMN kind;"
              " PRAGMA user_version=9;"
              "INSERT INTO bundles VALUES('test.fixture','1','F','%s','k','%s/gone.qkb',%zu,1,'li');"
              "INSERT INTO bundles VALUES('other','2','O','%s','k','%s',%zu,2,'li');"

@@ -37,7 +37,8 @@ export async function appServer(qk, samples, keyPub, moduleDir, clock = null) {
     work, env,
     publish: file => admin('bundle', 'publish', file, '--trust', `${work}/trust`),
     admin,
-    code: () => admin('code', '--branch', 'b1').match(/[0-9A-Z]{4}-[0-9A-Z]{4}/)[0],
+    // a phone's code (a shared device's would be refused by a phone)
+    code: () => admin('code', '--branch', 'b1', '--phone').match(/[0-9A-Z]{4}-[0-9A-Z]{4}/)[0],
     sql: q => execFileSync('sqlite3', [`${work}/server.db`, q], { encoding: 'utf8' }).trim(),
     log: () => (existsSync(`${work}/log`) ? readFileSync(`${work}/log`, 'utf8') : ''),
     get origin() { return `http://127.0.0.1:${port}`; },
