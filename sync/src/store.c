@@ -768,7 +768,8 @@ int qk__ingest_event(qk__ingest *in, json_t *ev)
     if (in->rc != QK_OK)
         return in->rc;
     int outcome = 0;
-    int rc = s->ops->put_event(s, ev, in->known_dev ? in->dev.branch : NULL, &outcome);
+    int rc = s->ops->put_event(s, ev, in->known_dev ? in->dev.branch : NULL,
+                               in->known_dev ? in->dev.member : NULL, &outcome);
     r->received++;
     r->inserted += outcome == QK_PUT_INSERTED || outcome == QK_PUT_APART;
     r->apart += outcome == QK_PUT_APART;

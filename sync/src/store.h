@@ -45,8 +45,10 @@ typedef struct qk_store_ops {
     /* Inserts one event unless held; *outcome says which of QK_PUT_*. With
      * branch (the sending device's), an event of a member on another
      * branch's roster is held apart (QK_PUT_APART): acknowledged, never
-     * counted, judged or scored (docs/protocol.md). */
-    int (*put_event)(qk_store *s, json_t *ev, const char *branch, int *outcome);
+     * counted, judged or scored (docs/protocol.md); with only (the member a
+     * phone is bound to, NULL for a shared device), so is an event naming
+     * any other member. */
+    int (*put_event)(qk_store *s, json_t *ev, const char *branch, const char *only, int *outcome);
     /* The device's held sequence numbers, ascending; caller frees. */
     int (*held_seqs)(qk_store *s, const char *device_id, int64_t after, int64_t **seqs, size_t *n);
     /* The attempt.finish events of bundle id+version whose attempts the

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <sqlite3.h>
@@ -591,7 +592,7 @@ static int member_branch(qk_store *s, const char *member, char *out, size_t n)
     " AND member_id IS ?4 AND bundle_id IS ?5 AND bundle_version IS ?6"                      \
     " AND kind = ?7 AND attempt_id IS ?8 AND payload = ?9 AND created_ms = ?10)"
 
-static int put_event(qk_store *s, json_t *ev, const char *branch, int *outcome)
+static int put_event(qk_store *s, json_t *ev, const char *branch, const char *only, int *outcome)
 {
     /* Canonical payload text, so the same event always compares equal:
      * made as the batch was read (qk__event_valid), else here. */
@@ -603,7 +604,9 @@ static int put_event(qk_store *s, json_t *ev, const char *branch, int *outcome)
     char home[128] = "";
     const char *member = json_string_value(json_object_get(ev, "member_id"));
     int rc = branch && *branch && member ? member_branch(s, member, home, sizeof home) : QK_OK;
-    int apart = home[0] && strcmp(home, branch) != 0;
+    /* (ids compare without regard to case, as the roster's do) */
+    int apart = (home[0] && strcmp(home, branch) != 0) ||
+                (only && *only && member && strcasecmp(member, only) != 0);
     sqlite3_stmt *st =
         rc != QK_OK ? NULL
         : apart     ? cached(s, S_PUT_APART,

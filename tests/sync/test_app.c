@@ -1,6 +1,7 @@
 /* Tests for sync/src/app.c: the phone app's engine, the kiosk's screen API
  * answered in-process (qk_app.h). The same suite runs natively and, built
  * with emscripten, as WebAssembly under node (scripts/wasm-build.sh). */
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -427,10 +428,23 @@ static void the_phone_enrols_and_syncs_with_the_server(void **state)
     assert_int_equal(access(key, F_OK), 0);
 
     /* the phone, made to add a colleague with a PIN of its choosing (as a
-     * changed app could): the event goes up, the server's roster stays as
-     * the leader made it (a member's phone changes its own member alone) */
+     * changed app could) and to answer in their name: the events go up and
+     * are held apart (acknowledged, never counted, scored or judged), and
+     * the server's roster stays as the leader made it (a member's phone
+     * speaks for its own member alone) */
     assert_int_equal(qk_member_add(qk_app_engine(f->a), "m2", "李四", "b1", "0002"), QK_OK);
     assert_int_equal(qk_member_set_pin(qk_app_engine(f->a), "m2", "0001"), QK_OK);
+    j = call(f->a, "POST", "/api/login", NULL, "{\"member\":\"m2\",\"pin\":\"0001\"}", 200);
+    char *as_m2 = strdup(json_string_value(json_object_get(j, "token")));
+    json_decref(j);
+    j = call(f->a, "POST", "/api/quiz", as_m2, "{\"mode\":\"practice\",\"theme\":\"t2\"}", 200);
+    json_decref(j);
+    j = call(f->a, "POST", "/api/quiz/answer", as_m2, "{\"response\":\"A\"}", 200);
+    json_decref(j);
+    j = call(f->a, "POST", "/api/quiz/finish", as_m2, NULL, 200);
+    json_decref(j);
+    free(as_m2);
+    int64_t m1_events = events;
     assert_int_equal(qk_engine_event_count(qk_app_engine(f->a), &events), QK_OK);
     n = qk_app_sync(f->a);
     requests = 0;
@@ -475,7 +489,27 @@ static void the_phone_enrols_and_syncs_with_the_server(void **state)
     assert_int_equal(qk_store_open(&s, spec, QK_LANG_EN), QK_OK);
     int64_t held = 0;
     assert_int_equal(qk_store_event_count(s, &held), QK_OK);
-    assert_int_equal(held, events); /* each once */
+    assert_int_equal(held, m1_events); /* each of m1's once */
+    /* every one naming m2, apart; no score and no points of m2's */
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(spec_path, &db), SQLITE_OK);
+    static const char *const counts[][2] = {
+        {"SELECT count(*) FROM events_apart WHERE member_id = 'm2' AND device_branch = 'b1'", "apart"},
+        {"SELECT count(*) FROM events WHERE member_id = 'm2'", "events"},
+        {"SELECT count(*) FROM events_apart WHERE member_id IS NOT 'm2'", "others apart"},
+        {"SELECT count(*) FROM attempt_scores WHERE attempt_id IN (SELECT attempt_id FROM events_apart)",
+         "scores"},
+        {"SELECT count(*) FROM member_points WHERE member_id = 'm2'", "points"}};
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+        sqlite3_stmt *st = NULL;
+        assert_int_equal(sqlite3_prepare_v2(db, counts[i][0], -1, &st, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        int64_t got = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        if (got != (i == 0 ? events - m1_events : 0))
+            fail_msg("%s: %lld", counts[i][1], (long long)got);
+    }
+    sqlite3_close(db);
     json_t *rows = NULL;
     int64_t cursor = 0;
     assert_int_equal(s->ops->roster(s, "b1", "m2", 0, 8, &rows, &cursor), QK_OK);
