@@ -341,6 +341,18 @@ static qk_member *row_member(sqlite3_stmt *st)
 
 #define MEMBER_COLS "id, name, branch, created_ms, failed, locked_until_ms"
 
+int qk_member_keep_only(qk_engine *e, const char *id)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(e->db, "DELETE FROM members WHERE id <> ? COLLATE NOCASE", -1, &st, NULL) !=
+        SQLITE_OK)
+        return sqlerr(e, "members");
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return step == SQLITE_DONE ? QK_OK : qk__engine_sqlerr(e, step, "members");
+}
+
 int qk_member_get(qk_engine *e, const char *id, qk_member **out)
 {
     *out = NULL;

@@ -23,6 +23,25 @@ static void right_pin_logs_in_wrong_pin_does_not(void **state)
     assert_int_equal(qk_member_login(f->e, "nobody", "2468", NULL), QK_ENOTFOUND);
 }
 
+/* A phone enrolled for one member forgets the others (their PIN hashes
+ * with them); the one kept is found whatever the case it is named in. */
+static void a_phone_keeps_only_its_member(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(qk_member_add(f->e, "1001", "李护士", "护理支部", "2468"), QK_OK);
+    assert_int_equal(qk_member_add(f->e, "Ab7", "王医生", "护理支部", "1357"), QK_OK);
+    assert_int_equal(qk_member_add(f->e, "1003", "赵药师", "护理支部", "8642"), QK_OK);
+    assert_int_equal(qk_member_keep_only(f->e, "aB7"), QK_OK);
+    qk_member **all = NULL;
+    size_t n = 0;
+    assert_int_equal(qk_member_list(f->e, &all, &n), QK_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(all[0]->id, "Ab7");
+    qk_member_list_free(all, n);
+    assert_int_equal(qk_member_login(f->e, "1001", "2468", NULL), QK_ENOTFOUND);
+    assert_int_equal(qk_member_login(f->e, "Ab7", "1357", NULL), QK_OK);
+}
+
 /* Known answers made by another implementation (Python's hashlib.pbkdf2_hmac),
  * so that every build hashes alike: mbedTLS 2.28 and 3.x, native and
  * WebAssembly (the CI builds each). A roster a server made signs in on any
@@ -226,6 +245,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(right_pin_logs_in_wrong_pin_does_not, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_phone_keeps_only_its_member, setup, teardown),
         cmocka_unit_test_setup_teardown(pin_is_never_stored_in_clear, setup, teardown),
         cmocka_unit_test_setup_teardown(pin_hashes_are_those_of_another_implementation, setup,
                                         teardown),

@@ -388,6 +388,9 @@ static void the_phone_enrols_and_syncs_with_the_server(void **state)
     assert_non_null(strstr(qk_app_net_error(n), "没有注册"));
     qk_app_net_free(n);
 
+    /* the phone held another member before (a last owner): forgotten once
+     * it is enrolled for m1 */
+    assert_int_equal(qk_member_add(qk_app_engine(f->a), "k7", "赵六", "", "7777"), QK_OK);
     /* a phone's code enrols no shared device (which would hold every
      * member's PIN hash): refused, the code left for the phone */
     n = qk_app_enrol(f->a, url, code, "共用设备", NULL, NULL);
@@ -423,6 +426,12 @@ static void the_phone_enrols_and_syncs_with_the_server(void **state)
     json_decref(j);
     j = call(f->a, "POST", "/api/login", NULL, "{\"member\":\"x9\",\"pin\":\"9999\"}", 401);
     json_decref(j);
+    j = call(f->a, "POST", "/api/login", NULL, "{\"member\":\"k7\",\"pin\":\"7777\"}", 401);
+    json_decref(j);
+    qk_member *gone = NULL;
+    assert_int_equal(qk_member_get(qk_app_engine(f->a), "k7", &gone), QK_ENOTFOUND);
+    assert_int_equal(qk_member_get(qk_app_engine(f->a), "m1", &gone), QK_OK);
+    qk_member_free(gone);
     char *conf = qkt_path(f->dir, "phone/server.json"), *key = qkt_path(f->dir, "phone/device.key");
     assert_int_equal(access(conf, F_OK), 0);
     assert_int_equal(access(key, F_OK), 0);
@@ -490,24 +499,29 @@ static void the_phone_enrols_and_syncs_with_the_server(void **state)
     int64_t held = 0;
     assert_int_equal(qk_store_event_count(s, &held), QK_OK);
     assert_int_equal(held, m1_events); /* each of m1's once */
-    /* every one naming m2, apart; no score and no points of m2's */
+    /* every one naming m2, apart, and the member.added of the phone's last
+     * owner k7; no score and no points of m2's */
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(spec_path, &db), SQLITE_OK);
-    static const char *const counts[][2] = {
-        {"SELECT count(*) FROM events_apart WHERE member_id = 'm2' AND device_branch = 'b1'", "apart"},
-        {"SELECT count(*) FROM events WHERE member_id = 'm2'", "events"},
-        {"SELECT count(*) FROM events_apart WHERE member_id IS NOT 'm2'", "others apart"},
+    const struct {
+        const char *sql, *what;
+        int64_t want;
+    } counts[] = {
+        {"SELECT count(*) FROM events_apart WHERE member_id = 'm2' AND device_branch = 'b1'", "m2's apart",
+         events - m1_events - 1},
+        {"SELECT count(*) FROM events WHERE member_id = 'm2'", "m2's counted", 0},
+        {"SELECT count(*) FROM events_apart WHERE member_id = 'k7' AND kind = 'member.added'", "k7's apart", 1},
         {"SELECT count(*) FROM attempt_scores WHERE attempt_id IN (SELECT attempt_id FROM events_apart)",
-         "scores"},
-        {"SELECT count(*) FROM member_points WHERE member_id = 'm2'", "points"}};
+         "scores", 0},
+        {"SELECT count(*) FROM member_points WHERE member_id = 'm2'", "points", 0}};
     for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
         sqlite3_stmt *st = NULL;
-        assert_int_equal(sqlite3_prepare_v2(db, counts[i][0], -1, &st, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_prepare_v2(db, counts[i].sql, -1, &st, NULL), SQLITE_OK);
         assert_int_equal(sqlite3_step(st), SQLITE_ROW);
         int64_t got = sqlite3_column_int64(st, 0);
         sqlite3_finalize(st);
-        if (got != (i == 0 ? events - m1_events : 0))
-            fail_msg("%s: %lld", counts[i][1], (long long)got);
+        if (got != counts[i].want)
+            fail_msg("%s: %lld, not %lld", counts[i].what, (long long)got, (long long)counts[i].want);
     }
     sqlite3_close(db);
     json_t *rows = NULL;

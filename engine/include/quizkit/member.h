@@ -41,6 +41,10 @@ int qk_member_set_pin(qk_engine *e, const char *id, const char *pin);
 int qk_member_login(qk_engine *e, const char *id, const char *pin, int64_t *remaining);
 /* Caller frees with qk_member_free(). */
 int qk_member_get(qk_engine *e, const char *id, qk_member **out);
+/* Forgets every member but id (compared without regard to case), as a
+ * member's own phone does once enrolled for them: it holds no one else's PIN
+ * hash. Their records stay in the event log. */
+int qk_member_keep_only(qk_engine *e, const char *id);
 /* All members ordered by id; caller frees with qk_member_list_free(). */
 int qk_member_list(qk_engine *e, qk_member ***out, size_t *n);
 void qk_member_free(qk_member *m);
