@@ -481,8 +481,10 @@ int qk_app_net_next(qk_app_net *n, int status, const char *body, size_t len)
                 snprintf(said, sizeof said, "%.*s", (int)(len < sizeof said ? len : sizeof said - 1), body);
             if (status == 0)
                 qk__ymsgf(n->a->lang, n->error, sizeof n->error, QK_Y_NET, n->conf.url, m ? m : said);
+            else if (m) /* a member reads the server's words, not its status code */
+                snprintf(n->error, sizeof n->error, "%s", m);
             else
-                qk__ymsgf(n->a->lang, n->error, sizeof n->error, QK_Y_HTTP, (long)status, m ? m : "?");
+                qk__ymsgf(n->a->lang, n->error, sizeof n->error, QK_Y_HTTP_BARE, (long)status);
             json_decref(reply);
             return net_fail(n);
         }

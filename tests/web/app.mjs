@@ -114,7 +114,13 @@ try {
   await enrol(page, { code: code.toLowerCase(), member: 'x9', pin: '9999', name: '张三的手机' });
   const otherBranch = await enrolError();
   expectTrue("so is another branch's member with their own PIN", /党员编号或 PIN 不对/.test(otherBranch), otherBranch);
+  // A shared device's code (a kiosk's) enrols no phone.
+  const kioskCode = srv.admin('code', '--branch', 'b1').match(/[0-9A-Z]{4}-[0-9A-Z]{4}/)[0];
+  await enrol(page, { code: kioskCode, member: 'm1', pin: '1234', name: '张三的手机' });
+  const sharedCode = await enrolError();
+  expectTrue("a kiosk's code is refused, saying what it is for", /一体机等共用设备/.test(sharedCode), sharedCode);
   expectEq('and no device is made', sql('select count(*) from devices'), '0');
+  await page.fill('#enrol-code', code);
   await page.fill('#enrol-member', 'm1');
   await page.fill('#enrol-pin', '1234');
   await page.click('#enrol-go');
@@ -123,6 +129,10 @@ try {
   expectEq("enrolled with the code: one device, of branch b1, m1's own", sql("select branch_id, member_id from devices"), 'b1|m1');
   expectTrue('the home screen names the branch', (await status(page)).includes('第一支部'), await status(page));
   expectTrue('and has a sync button', await page.locator('#app-sync').isVisible());
+  expectTrue("and, a member's own phone, no guest or players-in-turn button",
+    !(await page.locator('#go-guest').isVisible()) && !(await page.locator('#go-hotseat').isVisible()));
+  const homeText = await page.locator('#s-home').innerText();
+  expectTrue('nor words of guests', !homeText.includes('访客'), homeText);
   expectEq('a phone does not sign out by itself', await page.evaluate(() => window.qkKiosk.state.idleSeconds), null);
   await shot(page, 'home');
 

@@ -12,6 +12,7 @@ const TEXT = {
     brand: '党员学习一体机', done: '完成，退出', toMenu: '返回菜单', welcome: '欢迎来学习',
     welcomeSub: '党员请登录答题、学习；居民可以访客身份参加健康知识答题。', memberLogin: '党员登录',
     guest: '居民访客', openComps: '正在进行的知识竞赛', compsHint: '登录或以居民访客进入后，点“知识竞赛”参加。', loginTitle: '党员登录', memberId: '党员编号',
+    welcomeSubPhone: '登录后答题、学习，没有网络也可以。', compsHintPhone: '登录后点“知识竞赛”参加。',
     pin: 'PIN 密码', back: '返回', login: '登录', themes: '选择主题', submit: '提交答案', next: '下一题',
     resultTitle: '答题结束', again: '继续学习', meTitle: '我的学习', todayPoints: '今日积分',
     totalPoints: '累计积分', streak: '连续学习', history: '最近答题（北京时间）', stay: '我还在，继续', other: 'English',
@@ -55,6 +56,7 @@ const TEXT = {
     brand: 'Study kiosk', done: 'Done, sign out', toMenu: 'Menu', welcome: 'Welcome',
     welcomeSub: 'Members sign in to study; residents can take the health quiz as guests.', memberLogin: 'Member sign-in',
     guest: 'Resident (guest)', openComps: 'Competitions open now', compsHint: 'Sign in, or come in as a guest, and tap Competitions to take part.', loginTitle: 'Member sign-in', memberId: 'Member id',
+    welcomeSubPhone: 'Sign in to study, with or without a network.', compsHintPhone: 'Sign in and tap Competitions to take part.',
     pin: 'PIN', back: 'Back', login: 'Sign in', themes: 'Pick a theme', submit: 'Submit', next: 'Next',
     resultTitle: 'Finished', again: 'Keep studying', meTitle: 'My study', todayPoints: 'Points today',
     totalPoints: 'Total points', streak: 'Streak', history: 'Recent quizzes (Beijing time)', stay: "I'm still here", other: '中文',
@@ -1140,6 +1142,14 @@ function idleTick() {
 /* --- wiring --- */
 
 document.addEventListener('DOMContentLoaded', () => {
+  if (location.pathname.startsWith('/app/')) {
+    /* a member's own phone: no guests, no players taking turns (the phone
+     * knows its own member alone) */
+    for (const id of ['go-guest', 'go-hotseat']) $(id).hidden = true;
+    for (const el of document.querySelectorAll('[data-i18n="welcomeSub"], [data-i18n="compsHint"]')) {
+      el.dataset.i18n += 'Phone';
+    }
+  }
   applyLang();
   drawFields();
   $('go-login').addEventListener('click', () => {
