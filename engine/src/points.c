@@ -423,6 +423,7 @@ void qk_point_event_read(sqlite3_stmt *st, qk_point_event *ev)
     ev->created_ms = sqlite3_column_int64(st, 9);
     ev->seq = sqlite3_column_int64(st, 10);
     ev->row = sqlite3_column_int64(st, 11);
+    ev->received_ms = sqlite3_column_count(st) > 12 ? sqlite3_column_int64(st, 12) : 0;
 }
 
 struct qk_points_replay {

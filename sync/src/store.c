@@ -302,6 +302,20 @@ static int fold_start(qk_store *s, fold_replay *fr, const char *member, qk_bundl
     return rc;
 }
 
+/* An activity counts on the Beijing day its attempt began by the device's
+ * clock. The judge takes no points for a day that had not yet begun when
+ * the event reached the server (a clock set forward earns nothing ahead of
+ * time; the device's own claim for them then stands out as a mismatch),
+ * give or take an hour of a clock running fast. A device that was offline
+ * and sends later gets them: its days had begun by then. */
+#define AHEAD_GRACE_MS (3600 * 1000)
+
+static int ahead_of_receipt(const qk_point_event *ev)
+{
+    return ev->received_ms > 0 &&
+           qk_beijing_day(ev->counts_at) > qk_beijing_day(ev->received_ms + AHEAD_GRACE_MS);
+}
+
 static int fold_add(fold_replay *fr, const qk_point_event *ev)
 {
     if (ev->row <= fr->after || (fr->device && (!ev->device_id || strcmp(ev->device_id, fr->device) != 0)))
@@ -314,7 +328,7 @@ static int fold_add(fold_replay *fr, const qk_point_event *ev)
     f->last_ms = ev->created_ms;
     f->last_seq = ev->seq;
     snprintf(f->last_device, sizeof f->last_device, "%s", dev);
-    return qk_points_replay_add(fr->r, ev);
+    return ahead_of_receipt(ev) ? QK_OK : qk_points_replay_add(fr->r, ev);
 }
 
 /* Keeps the replay's fold (when it can) and ends it: *total, *days. */

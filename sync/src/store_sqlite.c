@@ -831,7 +831,7 @@ static int attempt_events(qk_store *s, const char *attempt_id, const char *devic
 static int point_events(qk_store *s, const char *member, const char *device, int64_t after,
                         int64_t upto, int (*fn)(void *arg, const qk_point_event *ev), void *arg)
 {
-    sqlite3_stmt *st = cached(s, S_POINT_EVENTS, QK_SQL_POINT_EVENTS);
+    sqlite3_stmt *st = cached(s, S_POINT_EVENTS, QK_SQL_POINT_EVENTS_RECEIVED);
     if (!st)
         return QK_EIO;
     text(st, 1, member);

@@ -551,6 +551,91 @@ static int64_t replayed_points(sx *x, const char *member)
     return total;
 }
 
+/* The server's clock, stopped at at_ms. */
+static void server_at(sx *x, int64_t at_ms)
+{
+    qk_clock c = {.set = 1, .at_ms = at_ms, .anchor_ms = qk_clock_real_mono_ms(), .rate_milli = 0};
+    qk_store_use_clock(x->store, &c);
+}
+
+/* What the server expects the device to have awarded the member, and what
+ * it did (*claimed). */
+static int64_t claim_expected(sx *x, const char *member, int64_t *claimed)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(x->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT claimed, expected FROM points_claims WHERE member_id = ?",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    *claimed = sqlite3_column_int64(st, 0);
+    int64_t v = sqlite3_column_int64(st, 1);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+/* An activity counts on the Beijing day its attempt began by the device's
+ * clock; the server takes no points for a day that had not begun when the
+ * events reached it. A device with its clock set three days ahead earns
+ * nothing there (its own award stands against none expected); what it did
+ * counts once sent after its day began (a device offline for days); a
+ * clock 40 minutes fast at midnight loses nothing. */
+static void points_ahead_of_the_server_are_not_taken(void **state)
+{
+    sx *x = *state;
+    qkt_publish_fixture(x->store, x->dir);
+    const int64_t day = 24LL * 3600 * 1000, start = 1772676000000LL; /* 2026-03-05 10:00 Beijing */
+    server_at(x, start);
+    qkt_clock clock = {start + 3 * day};
+    qk_engine_set_clock(x->e, qkt_clock_fn, &clock);
+    assert_int_equal(qk_member_add(x->e, "m1", "张三", "", "1234"), QK_OK);
+    assert_int_equal(qk_member_add(x->e, "m2", "李四", "", "1234"), QK_OK);
+    assert_int_equal(qk_member_add(x->e, "m3", "王五", "", "1234"), QK_OK);
+    right_quiz(x->e, x->b, "m1", QK_MODE_DAILY, &clock);
+    qk_points_summary p;
+    assert_int_equal(qk_points_summary_get(x->e, x->b, "m1", &p), QK_OK);
+    assert_true(p.total > 0); /* awarded on the device */
+    qk_import_result r;
+    assert_true(export(x, 0) > 0);
+    assert_int_equal(qk_store_import(x->store, x->batch, &r), QK_OK);
+    assert_int_equal(server_points(x, "m1"), 0);
+    int64_t claimed = 0;
+    assert_int_equal(claim_expected(x, "m1", &claimed), 0);
+    assert_int_equal(claimed, p.total);
+
+    /* m2's quiz, the same day by the device, sent once that day has begun */
+    right_quiz(x->e, x->b, "m2", QK_MODE_DAILY, &clock);
+    server_at(x, start + 3 * day + 2 * 3600 * 1000);
+    assert_true(export(x, 0) > 0);
+    assert_int_equal(qk_store_import(x->store, x->batch, &r), QK_OK);
+    assert_int_equal(qk_points_summary_get(x->e, x->b, "m2", &p), QK_OK);
+    assert_true(p.total > 0);
+    assert_int_equal(server_points(x, "m2"), p.total);
+    assert_int_equal(claim_expected(x, "m2", &claimed), p.total);
+    /* and m1's first, received before its day, stays without (m1 judged
+     * again with a later quiz, which counts) */
+    right_quiz(x->e, x->b, "m1", QK_MODE_CHALLENGE, &clock);
+    assert_true(export(x, 0) > 0);
+    assert_int_equal(qk_store_import(x->store, x->batch, &r), QK_OK);
+    assert_int_equal(qk_points_summary_get(x->e, x->b, "m1", &p), QK_OK);
+    int64_t m1_server = server_points(x, "m1");
+    assert_true(m1_server > 0 && m1_server < p.total);
+
+    /* m3 at 00:10 by a clock 40 minutes fast, the server at 23:30 */
+    int64_t midnight = start - 10 * 3600 * 1000 + 5 * day; /* 2026-03-10 00:00 Beijing */
+    clock.now_ms = midnight + 10 * 60 * 1000;
+    server_at(x, midnight - 30 * 60 * 1000);
+    right_quiz(x->e, x->b, "m3", QK_MODE_DAILY, &clock);
+    assert_true(export(x, 0) > 0);
+    assert_int_equal(qk_store_import(x->store, x->batch, &r), QK_OK);
+    assert_int_equal(qk_points_summary_get(x->e, x->b, "m3", &p), QK_OK);
+    assert_true(p.total > 0);
+    assert_int_equal(server_points(x, "m3"), p.total);
+}
+
 /* Issue 17: the judge keeps each member's points replay between batches and
  * adds only the new events when they come after those it has seen. Seen
  * from outside through a kept replay made to hold 1,000 points more than
@@ -916,6 +1001,7 @@ int main(void)
         T(acknowledgements_are_checked_on_the_device),
         T(acknowledgements_are_signed),
         T(server_recomputes_the_device_points),
+        T(points_ahead_of_the_server_are_not_taken),
         T(the_judge_adds_new_events_to_the_replay_it_kept),
         T(the_server_rescores_attempts_and_flags_lies),
     };

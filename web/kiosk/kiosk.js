@@ -910,7 +910,8 @@ async function openComps() {
     card.className = 'comp-card';
     const h = document.createElement('h2');
     h.textContent = c.title;
-    const info = div(`${L.perQuestion(c.questions, c.seconds)}${c.guests ? ' · ' + L.guestsToo : ''}`);
+    const guestsToo = c.guests && !window.qkApp ? ' · ' + L.guestsToo : ''; /* (no guests on a phone) */
+    const info = div(`${L.perQuestion(c.questions, c.seconds)}${guestsToo}`);
     info.className = 'muted';
     const list = document.createElement('ol');
     list.className = 'scores small';

@@ -76,6 +76,7 @@ typedef struct qk_point_event {
     int64_t created_ms;    /* with device_id and seq, its place in replay order */
     int64_t seq;
     int64_t row;           /* its row in the events table (rowid) */
+    int64_t received_ms;   /* when a server received it (QK_SQL_POINT_EVENTS_RECEIVED); 0: not known */
 } qk_point_event;
 
 /* The rows of qk_point_event, in that column order and in replay order,
@@ -92,7 +93,11 @@ typedef struct qk_point_event {
  * attempt's index: without it the planner found the start through the
  * member's index, a walk of all the member's starts for every event (a
  * 12,005-event USB file judged at 4,400 events/s instead of 20,000). */
-#define QK_SQL_POINT_EVENTS                                                                          \
+#define QK_SQL_POINT_EVENTS QK__SQL_POINT_EVENTS_COLS QK__SQL_POINT_EVENTS_FROM
+/* The same with a thirteenth column, the event's received_ms, from a
+ * server's events table. */
+#define QK_SQL_POINT_EVENTS_RECEIVED QK__SQL_POINT_EVENTS_COLS ", e.received_ms" QK__SQL_POINT_EVENTS_FROM
+#define QK__SQL_POINT_EVENTS_COLS                                                                    \
     "SELECT e.kind, coalesce((SELECT s_.created_ms FROM events s_ WHERE s_.attempt_id = e.attempt_id"  \
     " AND s_.kind = 'attempt.start' AND +s_.member_id = e.member_id LIMIT 1), e.created_ms),"          \
     " CASE WHEN e.kind = 'attempt.finish' THEN json_extract(e.payload, '$.correct') END,"             \
@@ -103,7 +108,8 @@ typedef struct qk_point_event {
     " CASE WHEN e.kind = 'attempt.finish' THEN (SELECT json_extract(s.payload, '$.mode') FROM events s" \
     "   WHERE s.attempt_id = e.attempt_id AND s.kind = 'attempt.start' AND +s.member_id = e.member_id)" \
     " END, e.device_id,"                                                                               \
-    " e.created_ms, e.seq, e.rowid"                                                                    \
+    " e.created_ms, e.seq, e.rowid"
+#define QK__SQL_POINT_EVENTS_FROM                                                                    \
     " FROM events e WHERE e.member_id = ?1 AND (?2 IS NULL OR e.device_id = ?2)"                       \
     " AND e.rowid > coalesce(?3, 0) AND e.rowid <= coalesce(?4, 9223372036854775807)"                 \
     " AND e.kind IN ('answer', 'attempt.finish', 'lesson.finish', 'points.correction')"                \
