@@ -308,7 +308,7 @@ static int fold_start(qk_store *s, fold_replay *fr, const char *member, qk_bundl
  * time; the device's own claim for them then stands out as a mismatch),
  * give or take an hour of a clock running fast. A device that was offline
  * and sends later gets them: its days had begun by then. */
-#define AHEAD_GRACE_MS (3600 * 1000)
+#define AHEAD_GRACE_MS ((int64_t)3600 * 1000)
 
 static int ahead_of_receipt(const qk_point_event *ev)
 {
