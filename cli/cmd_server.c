@@ -522,7 +522,12 @@ static int admin_remote(cli *c, const char *cmd, const char *sub, const aopts *o
                 for (size_t n = strlen(origin); n > 0 && origin[n - 1] == '/'; n--)
                     origin[n - 1] = '\0';
                 const char *label = bname ? bname : json_string_value(json_object_get(reply, "branch"));
-                if (o->phone)
+                const char *kind = json_string_value(json_object_get(reply, "kind"));
+                if (o->phone && (!kind || strcmp(kind, "phone") != 0)) {
+                    /* a server from before codes had kinds made a code for any device */
+                    err(c, M_NO_PHONE_CODES, o->server);
+                    r = EXIT_FAIL;
+                } else if (o->phone)
                     out(c, stdout, M_ADMIN_CODE_PHONE_URL, code, label, until, origin);
                 else
                     out(c, stdout, M_ADMIN_CODE_URL, code, label, until, o->server, code);

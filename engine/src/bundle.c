@@ -1033,11 +1033,17 @@ static int run_at(qk_bundle *b, const qk_theme *t, int64_t first, const size_t *
 {
     int status = QK_OK;
     for (size_t i = 0; status == QK_OK && i < k; i++) {
-        /* (the walk saw first + n - 1 without overflow) */
-        if (pos[i] >= t->n_questions)
+        /* (a verified record's first is trusted as its counts are, but
+         * not to be added past the largest integer) */
+        if (pos[i] >= t->n_questions || first > INT64_MAX - (int64_t)pos[i])
             return corrupt(b, "questions");
+        /* a checkpoint question may share a quiz question's sort: never it */
         if ((status = prepare_cached(b, &b->at_stmt,
-                                     "SELECT id FROM questions WHERE theme = ?1 AND sort = ?2")) !=
+                                     b->n_checkpoints
+                                         ? "SELECT id FROM questions WHERE theme = ?1 AND sort = ?2"
+                                           " AND id NOT IN (SELECT question_id FROM lesson_steps"
+                                           " WHERE question_id IS NOT NULL)"
+                                         : "SELECT id FROM questions WHERE theme = ?1 AND sort = ?2")) !=
             QK_OK)
             return status;
         sqlite3_bind_text(b->at_stmt, 1, t->id, -1, SQLITE_STATIC);

@@ -532,7 +532,10 @@ int qk_points_replay_end(qk_points_replay *p, int64_t *total, qk_points_day **da
  * this, so that a server's kept replays are replayed again from the events
  * (a state of another version is refused) rather than continued by other
  * rules. */
-#define REPLAY_RULES 1
+/* 2: a server's judge adds no event whose day had not begun when the
+ * server received it (sync/src/store.c ahead_of_receipt): replays kept
+ * under 1 may hold such points, and are replayed again. */
+#define REPLAY_RULES 2
 
 static void put_i64(qk__buf *o, int64_t v)
 {

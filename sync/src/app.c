@@ -385,6 +385,12 @@ static int enrol_step(qk_app_net *n, const json_t *reply)
         return 1;
     }
     int rc = qk__enrol_reply(reply, a->e, &n->conf, a->lang, n->error, sizeof n->error);
+    /* enrolled for a member: whoever else the phone held before (its last
+     * owner, a shared device's roster) can no longer sign in on it, before
+     * the phone counts as enrolled (a roster fetch that fails after this
+     * leaves nobody else behind) */
+    if (rc == QK_OK && n->member[0] && (rc = qk_member_keep_only(a->e, n->member)) != QK_OK)
+        snprintf(n->error, sizeof n->error, "%s", qk_engine_errmsg(a->e));
     if (rc == QK_OK)
         rc = qk_client_conf_save(&n->conf, a->conf_path, n->error, sizeof n->error);
     if (rc != QK_OK)
@@ -412,12 +418,6 @@ static int roster_step(qk_app_net *n, const json_t *reply)
         return net_fail(n);
     if (n->kind == NET_SYNC)
         n->conf.last_sync_ms = qk_engine_now_ms(a->e);
-    /* enrolled for a member: whoever else the phone held before (its last
-     * owner, a shared device's roster) is forgotten, PIN hashes and all */
-    if (n->kind == NET_ENROL && n->member[0] && qk_member_keep_only(a->e, n->member) != QK_OK) {
-        snprintf(n->error, sizeof n->error, "%s", qk_engine_errmsg(a->e));
-        return net_fail(n);
-    }
     if (qk_client_conf_save(&n->conf, a->conf_path, n->error, sizeof n->error) != QK_OK)
         return net_fail(n);
     if (n->kind == NET_ENROL) {

@@ -796,7 +796,7 @@ int qk__ingest_event(qk__ingest *in, json_t *ev)
      * else's (a phone bound to one member cannot add members or set another's
      * PIN: the event is kept, the roster unchanged) */
     const char *evm = json_string_value(json_object_get(ev, "member_id"));
-    int own = !in->known_dev || !in->dev.member[0] || (evm && strcasecmp(evm, in->dev.member) == 0);
+    int own = !in->known_dev || !in->dev.member[0] || (evm && strcmp(evm, in->dev.member) == 0);
     if (rc == QK_OK && outcome == QK_PUT_INSERTED && in->known_dev && own && kind &&
         strncmp(kind, "member.", 7) == 0)
         rc = s->ops->member_event(s, in->dev.branch, ev);

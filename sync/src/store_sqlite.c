@@ -9,7 +9,6 @@
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include <sqlite3.h>
@@ -604,9 +603,10 @@ static int put_event(qk_store *s, json_t *ev, const char *branch, const char *on
     char home[128] = "";
     const char *member = json_string_value(json_object_get(ev, "member_id"));
     int rc = branch && *branch && member ? member_branch(s, member, home, sizeof home) : QK_OK;
-    /* (ids compare without regard to case, as the roster's do) */
+    /* (exactly: the phone names its member as the roster's row does, and a
+     * roster may hold two ids that differ only in case) */
     int apart = (home[0] && strcmp(home, branch) != 0) ||
-                (only && *only && member && strcasecmp(member, only) != 0);
+                (only && *only && member && strcmp(member, only) != 0);
     sqlite3_stmt *st =
         rc != QK_OK ? NULL
         : apart     ? cached(s, S_PUT_APART,

@@ -967,7 +967,7 @@ static void the_judge_finds_an_attempts_start_by_the_attempt(void **state)
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     assert_int_equal(sqlite3_open(x->db, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, "EXPLAIN QUERY PLAN " QK_SQL_POINT_EVENTS, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "EXPLAIN QUERY PLAN " QK_SQL_POINT_EVENTS_RECEIVED, -1, &st, NULL), SQLITE_OK);
     int lookups = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *detail = (const char *)sqlite3_column_text(st, 3);
