@@ -1,7 +1,7 @@
 /* stats.c: participation statistics (qk_stats.h). Each subject is one SQL
- * query over the events; the local progress file and (later) the server's
- * store share the events' shape, so the queries only differ in where the
- * roster lives. */
+ * query over the roll-ups of the events (the item analysis: three, whose
+ * rows C sums); the local progress file and the server's store share the
+ * events' shape, so the queries only differ in where the roster lives. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +11,7 @@
 #include "quizkit/calendar.h"
 
 #include "qk_stats.h"
+#include "amap.h"
 #include "stats_rollup.h"
 #include "store.h"
 
@@ -511,19 +512,11 @@ static int prepare_after(sqlite3 *db, const char *prefix, const char *body, sqli
     return rc;
 }
 
-/* Runs a subject's query with the period bound as ?1 and ?2 (Beijing day
- * numbers, inclusive); each result row becomes an array. */
-static int rows(sqlite3 *db, const char *prefix, const char *body, const qk_stats_query *q,
-                const char *branch, qk_lang lang, json_t *out, char *msg, size_t n)
+/* Binds a subject's parameters: the period as ?1 and ?2 (Beijing day
+ * numbers, inclusive), the labels some subjects put in their rows, the
+ * branch (?6) and the whole months in the period (?8..?11). */
+static void bind_query(sqlite3_stmt *st, const qk_stats_query *q, const char *branch, qk_lang lang)
 {
-    sqlite3_stmt *st = NULL;
-    int prc = prepare_after(db, prefix, body, &st);
-    if (prc == SQLITE_NOMEM)
-        return QK_ENOMEM;
-    if (prc != SQLITE_OK) {
-        snprintf(msg, n, "stats: %s", sqlite3_errmsg(db));
-        return QK_EIO;
-    }
     sqlite3_bind_int64(st, 1, q->from_day);
     sqlite3_bind_int64(st, 2, q->to_day);
     /* Labels some subjects put in their rows. */
@@ -549,6 +542,22 @@ static int rows(sqlite3 *db, const char *prefix, const char *body, const qk_stat
         sqlite3_bind_int64(st, 10, edge1);
         sqlite3_bind_int64(st, 11, edge2);
     }
+}
+
+/* Runs a subject's query with the period bound as ?1 and ?2 (Beijing day
+ * numbers, inclusive); each result row becomes an array. */
+static int rows(sqlite3 *db, const char *prefix, const char *body, const qk_stats_query *q,
+                const char *branch, qk_lang lang, json_t *out, char *msg, size_t n)
+{
+    sqlite3_stmt *st = NULL;
+    int prc = prepare_after(db, prefix, body, &st);
+    if (prc == SQLITE_NOMEM)
+        return QK_ENOMEM;
+    if (prc != SQLITE_OK) {
+        snprintf(msg, n, "stats: %s", sqlite3_errmsg(db));
+        return QK_EIO;
+    }
+    bind_query(st, q, branch, lang);
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         json_t *r = json_array();
@@ -672,31 +681,38 @@ static const col cols_trend[] = {{"week", "周（周一）", "week (Monday)"},
                                  {"answers", "答题数", "answers"},
                                  {"lessons", "完成党课", "lessons"}};
 
-static const char sql_questions[] =
-    /* whole months from the monthly roll-up (?8..?9), the days around them
-     * from the daily one (?1..?10 and ?11..?2) */
+/* The item analysis: each question's answers, members, facility (the
+ * share right), discrimination (the share right among the strongest 27% of
+ * the period's members by their share right, less among the weakest 27%:
+ * at least one each, ties by id; only with four members or more) and most
+ * chosen wrong answer; hardest first. SQLite gives the rows, C sums them
+ * (item_analysis below): in SQL the 5M-event bench's month took 85-140 ms,
+ * most of it four look-ups into the ranked members for every row and the
+ * sorter of GROUP BY q. */
+/* each question's answers by member: whole months from the monthly roll-up
+ * (?8..?9), the days around them from the daily one (?1..?10 and ?11..?2);
+ * a member may come in more than one row of a question */
+static const char sql_item_answers[] =
     "a AS (SELECT q, member_id, n, ok FROM stat_answers_month WHERE month BETWEEN ?8 AND ?9"
     " AND member_id IN (SELECT id FROM roster) UNION ALL SELECT q, member_id, n, ok FROM stat_answers"
-    " WHERE (day BETWEEN ?1 AND ?10 OR day BETWEEN ?11 AND ?2) AND member_id IN (SELECT id FROM roster)),"
-    " ability AS (SELECT member_id, 1.0 * sum(correct) / sum(answers) AS a FROM stat_day"
+    " WHERE (day BETWEEN ?1 AND ?10 OR day BETWEEN ?11 AND ?2) AND member_id IN (SELECT id FROM roster))"
+    " SELECT q, member_id, n, ok FROM a";
+/* the members who answered in the period, 1 among the strongest, 2 the
+ * weakest (3 both: fewer than four), by their share right */
+static const char sql_item_ranks[] =
+    "ability AS (SELECT member_id, 1.0 * sum(correct) / sum(answers) AS a FROM stat_day"
     " WHERE answers > 0 AND " IN_PERIOD " GROUP BY member_id),"
-    /* the weakest and strongest 27% (at least one each), ties by id */
     " ranked AS (SELECT member_id, (row_number() OVER (ORDER BY a, member_id) >"
     " count(*) OVER () - (27 * count(*) OVER () + 99) / 100) AS top,"
-    " (row_number() OVER (ORDER BY a, member_id) <= (27 * count(*) OVER () + 99) / 100) AS bottom,"
-    " count(*) OVER () AS n FROM ability),"
-    " top AS (SELECT member_id FROM ranked WHERE top), bottom AS (SELECT member_id FROM ranked WHERE bottom),"
-    " per AS (SELECT q, sum(n) AS n, count(DISTINCT member_id) AS members,"
-    " 1.0 * sum(ok) / sum(n) AS fac, (SELECT count(*) FROM ranked) AS nm,"
-    " 1.0 * sum(CASE WHEN member_id IN top THEN ok END) / sum(CASE WHEN member_id IN top THEN n END) AS hi,"
-    " 1.0 * sum(CASE WHEN member_id IN bottom THEN ok END)"
-    " / sum(CASE WHEN member_id IN bottom THEN n END) AS lo FROM a GROUP BY q),"
-    " wrong AS (SELECT q, resp, c FROM (SELECT q, resp, sum(n) AS c, row_number() OVER"
+    " (row_number() OVER (ORDER BY a, member_id) <= (27 * count(*) OVER () + 99) / 100) AS bottom"
+    " FROM ability)"
+    " SELECT member_id, top + 2 * bottom FROM ranked";
+/* each question's most chosen wrong answer (ties by the response) */
+static const char sql_item_wrong[] =
+    "w AS (SELECT q, resp, sum(n) AS c, row_number() OVER"
     " (PARTITION BY q ORDER BY sum(n) DESC, resp) AS k FROM stat_wrong"
-    " WHERE day BETWEEN ?1 AND ?2 AND grp IN (SELECT g FROM groups) GROUP BY q, resp) WHERE k = 1)"
-    " SELECT per.q, n, members, round(fac, 2), CASE WHEN nm >= 4 THEN round(hi - lo, 2) END,"
-    " w.resp || ' (' || w.c || ')' FROM per LEFT JOIN wrong w ON w.q = per.q"
-    " ORDER BY fac, n DESC, per.q";
+    " WHERE day BETWEEN ?1 AND ?2 AND grp IN (SELECT g FROM groups) GROUP BY q, resp)"
+    " SELECT q, resp, c FROM w WHERE k = 1";
 
 #define TOP_WRONG_COL 5 /* top_wrong's place in cols_questions */
 static const col cols_questions[] = {
@@ -704,6 +720,230 @@ static const col cols_questions[] = {
     {"members", "作答人数", "members"},         {"facility", "难度系数（答对率）", "facility"},
     {"discrimination", "区分度", "discrimination"}, {"top_wrong", "最常见错答（次数）", "most chosen wrong answer"},
     {"stem", "题干", "stem"}};
+
+/* A statement of the backend's prefix and body, bound; NULL with msg and
+ * *rc set. */
+static sqlite3_stmt *query_for(sqlite3 *db, const char *prefix, const char *body, const qk_stats_query *q,
+                               const char *branch, qk_lang lang, int *rc, char *msg, size_t n)
+{
+    sqlite3_stmt *st = NULL;
+    int prc = prepare_after(db, prefix, body, &st);
+    if (prc != SQLITE_OK) {
+        *rc = prc == SQLITE_NOMEM ? QK_ENOMEM : QK_EIO;
+        snprintf(msg, n, "stats: %s", sqlite3_errmsg(db));
+        return NULL;
+    }
+    bind_query(st, q, branch, lang);
+    return st;
+}
+
+/* A question's sums (its map's cells). I_WRONG: its most chosen wrong
+ * answer's offset in the texts + 1 (0: none). */
+enum { I_N, I_OK, I_TOP_N, I_TOP_OK, I_LOW_N, I_LOW_OK, I_MEMBERS, I_WRONG, I_WRONG_C, I_CELLS };
+
+typedef struct item {
+    const char *q; /* NUL-terminated: the key */
+    const qk__cell *c;
+    double fac;
+    int has_fac;
+} item;
+
+/* Hardest first (a question nobody answered, before them), then the most
+ * answered, then by id: the order the SQL gave (ORDER BY fac, n DESC, q). */
+static int item_order(const void *a, const void *b)
+{
+    const item *x = a, *y = b;
+    if (x->has_fac != y->has_fac)
+        return x->has_fac - y->has_fac;
+    if (x->has_fac && x->fac != y->fac)
+        return x->fac < y->fac ? -1 : 1;
+    if (x->c[I_N].i != y->c[I_N].i)
+        return x->c[I_N].i > y->c[I_N].i ? -1 : 1;
+    return strcmp(x->q, y->q);
+}
+
+/* v rounded to two places as SQL's round() does (the figures are the ones
+ * the SQL gave), or null. */
+static json_t *rounded(sqlite3_stmt *round2, int has, double v)
+{
+    if (!has)
+        return json_null();
+    sqlite3_reset(round2);
+    sqlite3_bind_double(round2, 1, v);
+    return json_real(sqlite3_step(round2) == SQLITE_ROW ? sqlite3_column_double(round2, 0) : v);
+}
+
+typedef struct items {
+    qk__amap qs, members, pairs; /* question -> sums; member -> rank; question NUL member -> seen */
+    char *texts;                 /* the wrong answers */
+    size_t tlen, tcap;
+    unsigned char *key;
+    size_t kcap;
+} items;
+
+/* key = a NUL b NUL (b may be NULL); its length, or 0 out of memory. */
+static size_t item_key(items *it, const char *a, const char *b)
+{
+    size_t na = strlen(a) + 1, nb = b ? strlen(b) + 1 : 0;
+    unsigned char *k = qk__grown(it->key, &it->kcap, na + nb, 256);
+    if (!k)
+        return 0;
+    it->key = k;
+    memcpy(k, a, na);
+    if (b)
+        memcpy(k + na, b, nb);
+    return na + nb;
+}
+
+static const char *col_str(sqlite3_stmt *st, int i)
+{
+    const char *s = (const char *)sqlite3_column_text(st, i);
+    return s ? s : "";
+}
+
+/* Sums the rows of the three queries into it; the members ranked as *nm. */
+static int item_sums(sqlite3 *db, sqlite3_stmt *ranks, sqlite3_stmt *answers, sqlite3_stmt *wrong, items *it,
+                     int64_t *nm, char *msg, size_t n)
+{
+    int step;
+    *nm = 0;
+    while ((step = sqlite3_step(ranks)) == SQLITE_ROW) {
+        size_t kn = item_key(it, col_str(ranks, 0), NULL);
+        qk__cell *c = kn ? qk__amap_get(&it->members, it->key, kn) : NULL;
+        if (!c)
+            return QK_ENOMEM;
+        c[0].i = sqlite3_column_int64(ranks, 1);
+        (*nm)++;
+    }
+    if (step == SQLITE_DONE) {
+        while ((step = sqlite3_step(answers)) == SQLITE_ROW) {
+            const char *q = col_str(answers, 0), *m = col_str(answers, 1);
+            int64_t an = sqlite3_column_int64(answers, 2), ok = sqlite3_column_int64(answers, 3);
+            size_t kn = item_key(it, m, NULL);
+            const qk__cell *r = kn ? qk__amap_find(&it->members, it->key, kn) : NULL;
+            int64_t rank = r ? r[0].i : 0;
+            kn = item_key(it, q, m);
+            qk__cell *seen = kn ? qk__amap_get(&it->pairs, it->key, kn) : NULL;
+            if (!seen)
+                return QK_ENOMEM;
+            int first = seen[0].i == 0;
+            seen[0].i = 1;
+            qk__cell *c = qk__amap_get(&it->qs, it->key, strlen(q) + 1); /* the key's first part */
+            if (!c)
+                return QK_ENOMEM;
+            c[I_N].i += an;
+            c[I_OK].i += ok;
+            c[I_MEMBERS].i += first;
+            if (rank & 1) {
+                c[I_TOP_N].i += an;
+                c[I_TOP_OK].i += ok;
+            }
+            if (rank & 2) {
+                c[I_LOW_N].i += an;
+                c[I_LOW_OK].i += ok;
+            }
+        }
+    }
+    if (step == SQLITE_DONE) {
+        while ((step = sqlite3_step(wrong)) == SQLITE_ROW) {
+            const char *q = col_str(wrong, 0), *resp = col_str(wrong, 1);
+            size_t kn = item_key(it, q, NULL);
+            qk__cell *c = kn ? qk__amap_find(&it->qs, it->key, kn) : NULL;
+            if (!c) /* wrong answers of a question not in the period's answers */
+                continue;
+            char *t = qk__grown(it->texts, &it->tcap, it->tlen + strlen(resp) + 1, 4096);
+            if (!t)
+                return QK_ENOMEM;
+            it->texts = t;
+            c[I_WRONG].i = (int64_t)it->tlen + 1;
+            c[I_WRONG_C].i = sqlite3_column_int64(wrong, 2);
+            memcpy(t + it->tlen, resp, strlen(resp) + 1);
+            it->tlen += strlen(resp) + 1;
+        }
+    }
+    if (step != SQLITE_DONE) {
+        snprintf(msg, n, "stats: %s", sqlite3_errmsg(db));
+        return step == SQLITE_NOMEM ? QK_ENOMEM : QK_EIO;
+    }
+    return QK_OK;
+}
+
+/* The questions' rows, hardest first, into out. */
+static int item_rows(sqlite3_stmt *round2, items *it, int64_t nm, json_t *out)
+{
+    item *v = malloc((it->qs.n ? it->qs.n : 1) * sizeof *v);
+    if (!v)
+        return QK_ENOMEM;
+    for (size_t i = 0; i < it->qs.n; i++) {
+        uint32_t len;
+        v[i].q = (const char *)qk__rec_key(&it->qs, it->qs.rec[i], &len);
+        v[i].c = qk__rec_cells(&it->qs, it->qs.rec[i]);
+        v[i].has_fac = v[i].c[I_N].i != 0;
+        v[i].fac = v[i].has_fac ? 1.0 * (double)v[i].c[I_OK].i / (double)v[i].c[I_N].i : 0;
+    }
+    qsort(v, it->qs.n, sizeof *v, item_order);
+    int rc = QK_OK;
+    for (size_t i = 0; i < it->qs.n && rc == QK_OK; i++) {
+        const qk__cell *c = v[i].c;
+        int disc = nm >= 4 && c[I_TOP_N].i != 0 && c[I_LOW_N].i != 0;
+        double hi = disc ? 1.0 * (double)c[I_TOP_OK].i / (double)c[I_TOP_N].i : 0;
+        double lo = disc ? 1.0 * (double)c[I_LOW_OK].i / (double)c[I_LOW_N].i : 0;
+        json_t *w = json_null();
+        if (c[I_WRONG].i) {
+            const char *resp = it->texts + c[I_WRONG].i - 1;
+            size_t wn = strlen(resp) + 32;
+            char *t = malloc(wn);
+            if (t) {
+                snprintf(t, wn, "%s (%lld)", resp, (long long)c[I_WRONG_C].i);
+                w = json_string(t);
+            }
+            free(t);
+        }
+        json_t *r = json_pack("[s, I, I, o, o, o]", v[i].q, (json_int_t)c[I_N].i, (json_int_t)c[I_MEMBERS].i,
+                              rounded(round2, v[i].has_fac, v[i].fac), rounded(round2, disc, hi - lo), w);
+        if (!w || !r || json_array_append_new(out, r))
+            rc = QK_ENOMEM;
+    }
+    free(v);
+    return rc;
+}
+
+/* The item analysis (sql_item_* above) as rows into out. */
+static int item_analysis(sqlite3 *db, const char *prefix, const qk_stats_query *q, const char *branch,
+                         qk_lang lang, json_t *out, char *msg, size_t n)
+{
+    items it;
+    memset(&it, 0, sizeof it);
+    it.qs.nv = I_CELLS;
+    it.members.nv = 1;
+    it.pairs.nv = 1;
+    int rc = QK_OK;
+    int64_t nm = 0;
+    sqlite3_stmt *ranks = query_for(db, prefix, sql_item_ranks, q, branch, lang, &rc, msg, n);
+    sqlite3_stmt *answers = rc ? NULL : query_for(db, prefix, sql_item_answers, q, branch, lang, &rc, msg, n);
+    sqlite3_stmt *wrong = rc ? NULL : query_for(db, prefix, sql_item_wrong, q, branch, lang, &rc, msg, n);
+    sqlite3_stmt *round2 = NULL;
+    if (rc == QK_OK && sqlite3_prepare_v2(db, "SELECT round(?1, 2)", -1, &round2, NULL) != SQLITE_OK) {
+        snprintf(msg, n, "stats: %s", sqlite3_errmsg(db));
+        rc = QK_EIO;
+    }
+    if (rc == QK_OK)
+        rc = item_sums(db, ranks, answers, wrong, &it, &nm, msg, n);
+    if (rc == QK_OK)
+        rc = item_rows(round2, &it, nm, out);
+    if (rc == QK_ENOMEM)
+        snprintf(msg, n, "stats: out of memory");
+    sqlite3_finalize(ranks);
+    sqlite3_finalize(answers);
+    sqlite3_finalize(wrong);
+    sqlite3_finalize(round2);
+    qk__amap_free(&it.qs);
+    qk__amap_free(&it.members);
+    qk__amap_free(&it.pairs);
+    free(it.texts);
+    free(it.key);
+    return rc;
+}
 
 /* Attempts whose scores the server doubts: the device's total differs from
  * the server's, answers faster than a competition allows, or begun outside
@@ -1065,7 +1305,7 @@ static int run_stats_db(sqlite3 *db, const backend *be, const qk__write_turn *tu
         {sql_inactive, cols_inactive, sizeof cols_inactive / sizeof(col)},
         {sql_themes, cols_themes, sizeof cols_themes / sizeof(col)},
         {sql_trend, cols_trend, sizeof cols_trend / sizeof(col)},
-        {sql_questions, cols_questions, sizeof cols_questions / sizeof(col)},
+        {NULL, cols_questions, sizeof cols_questions / sizeof(col)}, /* item_analysis */
         {sql_flagged, cols_flagged, sizeof cols_flagged / sizeof(col)},
     };
     char from[QK_DATE_LEN], to[QK_DATE_LEN];
@@ -1075,7 +1315,9 @@ static int run_stats_db(sqlite3 *db, const backend *be, const qk__write_turn *tu
     int rc = refresh(db, be, turn, q->from_day, msg, msglen);
     if (rc == QK_OK && shows_last_days(q))
         rc = refresh_last_days(db, be, turn, branch, msg, msglen);
-    if (rc == QK_OK)
+    if (rc == QK_OK && q->subject == QK_STATS_QUESTIONS)
+        rc = item_analysis(db, be->prefix, q, branch, lang, r, msg, msglen);
+    else if (rc == QK_OK)
         rc = rows(db, be->prefix, subj[q->subject].sql, q, branch, lang, r, msg, msglen);
     if (rc != QK_OK) {
         json_decref(r);

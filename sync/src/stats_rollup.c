@@ -38,184 +38,14 @@
 #include "quizkit/calendar.h"
 #include "quizkit/engine.h"
 
+#include "amap.h"
 #include "json_fields.h"
+
+typedef qk__cell cell;
+typedef qk__amap amap;
 
 #define FLUSH_ROWS (1u << 18) /* rows held in all maps before they are written */
 #define STARTS_MAX (1u << 16) /* attempts' starts remembered before forgetting */
-
-/* ---- a map from a byte key to a row of cells ---------------------------- */
-
-typedef union cell {
-    int64_t i;
-    double d;
-} cell;
-
-/* Each row is one record in an arena: its hash, its key's length, the key,
- * then (8-aligned) its cells; a slot holds the hash's top half and the
- * record's place, so that a probe that misses touches the slot only and a
- * hit one record (the map's cost is its cache misses: 1M events make 3M
- * look-ups). */
-typedef struct amap {
-    unsigned nv;    /* cells per row */
-    size_t n, cap;  /* rows; slots (a power of two, or 0) */
-    uint64_t *slot; /* hash >> 32 << 32 | (record offset / 8 + 1); 0 when empty */
-    size_t *rec;    /* each row's record offset, in order of arrival */
-    size_t rcap;
-    unsigned char *arena; /* the records */
-    size_t alen, acap;
-} amap;
-
-#define REC_KEY 12 /* uint64_t hash, uint32_t key length */
-#define ALIGN8(x) (((x) + 7) & ~(size_t)7)
-
-/* p grown (realloc) to hold need bytes, its capacity doubled from first;
- * NULL out of memory, p and *cap then as they were. */
-static void *grown(void *p, size_t *cap, size_t need, size_t first)
-{
-    if (need <= *cap)
-        return p;
-    size_t c = *cap ? *cap : first;
-    while (c < need)
-        c *= 2;
-    void *np = realloc(p, c);
-    if (np)
-        *cap = c;
-    return np;
-}
-
-static uint64_t fnv1a(const unsigned char *k, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ k[i]) * 0x100000001b3ULL;
-    return h ^ (h >> 29); /* the slot's index takes the low bits */
-}
-
-static uint64_t rec_hash(const amap *m, size_t off)
-{
-    uint64_t h;
-    memcpy(&h, m->arena + off, sizeof h);
-    return h;
-}
-
-/* A record's key (after its length) and its length. */
-static const unsigned char *rec_key(const amap *m, size_t off, uint32_t *len)
-{
-    memcpy(len, m->arena + off + 8, sizeof *len);
-    return m->arena + off + REC_KEY;
-}
-
-static cell *rec_cells(const amap *m, size_t off)
-{
-    uint32_t len;
-    rec_key(m, off, &len);
-    return (cell *)(void *)(m->arena + off + ALIGN8(REC_KEY + (size_t)len));
-}
-
-static uint64_t slot_of(uint64_t h, size_t off)
-{
-    return (h >> 32 << 32) | (uint64_t)(off / 8 + 1);
-}
-
-static int grow_slots(amap *m)
-{
-    size_t cap = m->cap ? m->cap * 2 : 1024;
-    uint64_t *s = calloc(cap, sizeof *s);
-    if (!s)
-        return -1;
-    for (size_t r = 0; r < m->n; r++) {
-        uint64_t h = rec_hash(m, m->rec[r]);
-        size_t i = (size_t)h & (cap - 1);
-        while (s[i])
-            i = (i + 1) & (cap - 1);
-        s[i] = slot_of(h, m->rec[r]);
-    }
-    free(m->slot);
-    m->slot = s;
-    m->cap = cap;
-    return 0;
-}
-
-/* The slot where key k is, or the empty one where it would go. */
-static size_t probe(const amap *m, const unsigned char *k, size_t kn, uint64_t h)
-{
-    size_t i = (size_t)h & (m->cap - 1);
-    for (; m->slot[i]; i = (i + 1) & (m->cap - 1)) {
-        if (m->slot[i] >> 32 != h >> 32)
-            continue;
-        size_t off = (size_t)((m->slot[i] & 0xffffffffu) - 1) * 8;
-        uint32_t len;
-        const unsigned char *rk = rec_key(m, off, &len);
-        if (len == kn && memcmp(rk, k, kn) == 0)
-            break;
-    }
-    return i;
-}
-
-/* The row of key k, added with its cells zero when new; NULL when out of
- * memory. The pointer holds until the map's next amap_get. */
-static cell *amap_get(amap *m, const unsigned char *k, size_t kn)
-{
-    if (kn > UINT32_MAX / 2)
-        return NULL;
-    if (2 * (m->n + 1) > m->cap && grow_slots(m))
-        return NULL;
-    uint64_t h = fnv1a(k, kn);
-    size_t i = probe(m, k, kn, h);
-    if (m->slot[i])
-        return rec_cells(m, (size_t)((m->slot[i] & 0xffffffffu) - 1) * 8);
-    size_t need = ALIGN8(REC_KEY + kn) + m->nv * sizeof(cell);
-    unsigned char *na = grown(m->arena, &m->acap, m->alen + need, 65536);
-    if (!na)
-        return NULL;
-    m->arena = na;
-    if (m->n == m->rcap) {
-        size_t rc = m->rcap ? m->rcap * 2 : 1024;
-        size_t *nr = realloc(m->rec, rc * sizeof *nr);
-        if (!nr)
-            return NULL;
-        m->rec = nr;
-        m->rcap = rc;
-    }
-    size_t off = m->alen;
-    if (off / 8 + 1 > UINT32_MAX)
-        return NULL; /* 32 GB of rows: flushed long before */
-    uint32_t len = (uint32_t)kn;
-    memcpy(m->arena + off, &h, sizeof h);
-    memcpy(m->arena + off + 8, &len, sizeof len);
-    memcpy(m->arena + off + REC_KEY, k, kn);
-    m->alen += need;
-    m->rec[m->n++] = off;
-    m->slot[i] = slot_of(h, off);
-    cell *c = rec_cells(m, off);
-    memset(c, 0, m->nv * sizeof(cell));
-    return c;
-}
-
-/* The row of key k, or NULL. */
-static cell *amap_find(const amap *m, const unsigned char *k, size_t kn)
-{
-    if (!m->cap)
-        return NULL;
-    size_t i = probe(m, k, kn, fnv1a(k, kn));
-    return m->slot[i] ? rec_cells(m, (size_t)((m->slot[i] & 0xffffffffu) - 1) * 8) : NULL;
-}
-
-/* Empties the map, keeping its memory. */
-static void amap_clear(amap *m)
-{
-    if (m->slot)
-        memset(m->slot, 0, m->cap * sizeof *m->slot);
-    m->n = 0;
-    m->alen = 0;
-}
-
-static void amap_free(amap *m)
-{
-    free(m->slot);
-    free(m->rec);
-    free(m->arena);
-}
 
 /* ---- keys: a day (or month) then NUL-terminated texts -------------------- */
 
@@ -227,7 +57,7 @@ typedef struct keybuf {
 
 static void kb_put(keybuf *k, const void *p, size_t n)
 {
-    unsigned char *nb = grown(k->b, &k->cap, k->n + n, 256);
+    unsigned char *nb = qk__grown(k->b, &k->cap, k->n + n, 256);
     if (!nb) {
         k->oom = 1;
         return;
@@ -318,7 +148,7 @@ static ordered *sorted_rows(const amap *m)
         return NULL;
     for (size_t i = 0; i < m->n; i++) {
         uint32_t len;
-        const unsigned char *k = rec_key(m, m->rec[i], &len);
+        const unsigned char *k = qk__rec_key(m, m->rec[i], &len);
         int64_t day;
         memcpy(&day, k, sizeof day);
         o[i].day = (uint64_t)day ^ (UINT64_C(1) << 63);
@@ -386,7 +216,7 @@ static int64_t keep_texts(roll *r, const char *const *s, int count)
     size_t need = 0;
     for (int i = 0; i < count; i++)
         need += strlen(s[i]) + 1;
-    char *nt = grown(r->texts, &r->tcap, r->tlen + need, 4096);
+    char *nt = qk__grown(r->texts, &r->tcap, r->tlen + need, 4096);
     if (!nt)
         return 0;
     r->texts = nt;
@@ -412,8 +242,8 @@ static void room_for_a_start(roll *r)
 {
     if (r->starts.n < r->starts_max)
         return;
-    amap_clear(&r->starts);
-    amap_clear(&r->branch);
+    qk__amap_clear(&r->starts);
+    qk__amap_clear(&r->branch);
     r->tlen = 0;
 }
 
@@ -422,7 +252,7 @@ static void room_for_a_start(roll *r)
 static const cell *start_of(roll *r, const char *attempt)
 {
     size_t an = strlen(attempt);
-    const cell *c = amap_find(&r->starts, (const unsigned char *)attempt, an);
+    const cell *c = qk__amap_find(&r->starts, (const unsigned char *)attempt, an);
     if (c)
         return c;
     room_for_a_start(r);
@@ -434,7 +264,7 @@ static const cell *start_of(roll *r, const char *attempt)
         db_err(r);
         return NULL;
     }
-    cell *s = amap_get(&r->starts, (const unsigned char *)attempt, an);
+    cell *s = qk__amap_get(&r->starts, (const unsigned char *)attempt, an);
     if (!s) {
         oom(r);
         return NULL;
@@ -457,7 +287,7 @@ static const cell *start_of(roll *r, const char *attempt)
 static const char *branch_of(roll *r, const char *member, int *err)
 {
     size_t mn = strlen(member);
-    const cell *c = amap_find(&r->branch, (const unsigned char *)member, mn);
+    const cell *c = qk__amap_find(&r->branch, (const unsigned char *)member, mn);
     if (!c) {
         /* Looked up once per member and pass (again after the starts are
          * forgotten: they share texts); a member the roster lacks is
@@ -467,7 +297,7 @@ static const char *branch_of(roll *r, const char *member, int *err)
         sqlite3_bind_text(st, 1, member, (int)mn, SQLITE_STATIC);
         int rc = sqlite3_step(st);
         cell *nc = rc == SQLITE_ROW || rc == SQLITE_DONE
-                       ? amap_get(&r->branch, (const unsigned char *)member, mn)
+                       ? qk__amap_get(&r->branch, (const unsigned char *)member, mn)
                        : NULL;
         if (nc && rc == SQLITE_ROW) {
             const char *t[1] = {col_text(st, 0)};
@@ -560,12 +390,12 @@ static int flush_map(roll *r, const amap *m, const table *t)
         for (int j = 0; j < ROWS_A_STATEMENT && i < m->n; j++, i++) {
             int base = j * t->cols;
             uint32_t len;
-            const unsigned char *key = rec_key(m, o[i].off, &len);
+            const unsigned char *key = qk__rec_key(m, o[i].off, &len);
             keyrd kr;
             sqlite3_bind_int64(st, base + 1, kr_start(&kr, key, len));
             for (int c = 0; c < t->texts; c++)
                 sqlite3_bind_text(st, base + 2 + c, kr_text(&kr), -1, SQLITE_STATIC);
-            t->bind(st, base + 2 + t->texts, rec_cells(m, o[i].off), m->nv);
+            t->bind(st, base + 2 + t->texts, qk__rec_cells(m, o[i].off), m->nv);
         }
         if (sqlite3_step(st) != SQLITE_DONE)
             rc = db_err(r);
@@ -620,11 +450,11 @@ static int flush(roll *r)
         rc = flush_map(r, &r->month, &month_table);
     if (rc == QK_OK)
         rc = flush_map(r, &r->wrong, &wrong_table);
-    amap_clear(&r->day);
-    amap_clear(&r->att);
-    amap_clear(&r->ans);
-    amap_clear(&r->month);
-    amap_clear(&r->wrong);
+    qk__amap_clear(&r->day);
+    qk__amap_clear(&r->att);
+    qk__amap_clear(&r->ans);
+    qk__amap_clear(&r->month);
+    qk__amap_clear(&r->wrong);
     return rc;
 }
 
@@ -828,10 +658,10 @@ static int64_t add_sat(int64_t a, int64_t b)
 static int note_start(roll *r, const char *attempt, int64_t ms, const char *const t[3])
 {
     size_t an = strlen(attempt);
-    if (amap_find(&r->starts, (const unsigned char *)attempt, an))
+    if (qk__amap_find(&r->starts, (const unsigned char *)attempt, an))
         return QK_OK;
     room_for_a_start(r);
-    cell *s = amap_get(&r->starts, (const unsigned char *)attempt, an);
+    cell *s = qk__amap_get(&r->starts, (const unsigned char *)attempt, an);
     if (!s)
         return oom(r);
     s[S_TEXT].i = keep_texts(r, t, 3);
@@ -894,7 +724,7 @@ static int take(roll *r, sqlite3_stmt *st)
 
     kb_start(kb, day);
     kb_who(kb, member, device);
-    cell *d = kb->oom ? NULL : amap_get(&r->day, kb->b, kb->n);
+    cell *d = kb->oom ? NULL : qk__amap_get(&r->day, kb->b, kb->n);
     if (!d)
         return oom(r);
     d[D_ACTS].i += activity;
@@ -925,7 +755,7 @@ static int take(roll *r, sqlite3_stmt *st)
                     NULL};
         for (int i = 0; i < 3; i++)
             kb_text(kb, start && start[S_HAS].i ? kr_text(&kr) : "");
-        cell *a = kb->oom ? NULL : amap_get(&r->att, kb->b, kb->n);
+        cell *a = kb->oom ? NULL : qk__amap_get(&r->att, kb->b, kb->n);
         if (!a)
             return oom(r);
         if (has) {
@@ -939,7 +769,7 @@ static int take(roll *r, sqlite3_stmt *st)
         kb_who(kb, member, device);
         for (int i = 0; i < 3; i++)
             kb_text(kb, text_or_empty(&v[i]));
-        cell *a = kb->oom ? NULL : amap_get(&r->att, kb->b, kb->n);
+        cell *a = kb->oom ? NULL : qk__amap_get(&r->att, kb->b, kb->n);
         if (!a)
             return oom(r);
         a[A_STARTED].i++;
@@ -950,7 +780,7 @@ static int take(roll *r, sqlite3_stmt *st)
         kb_start(kb, day);
         kb_text(kb, q);
         kb_who(kb, member, device);
-        cell *c = kb->oom ? NULL : amap_get(&r->ans, kb->b, kb->n);
+        cell *c = kb->oom ? NULL : qk__amap_get(&r->ans, kb->b, kb->n);
         if (!c)
             return oom(r);
         c[0].i++;
@@ -958,7 +788,7 @@ static int take(roll *r, sqlite3_stmt *st)
         kb_start(kb, qk_month_of_day(day));
         kb_text(kb, q);
         kb_who(kb, member, device);
-        c = kb->oom ? NULL : amap_get(&r->month, kb->b, kb->n);
+        c = kb->oom ? NULL : qk__amap_get(&r->month, kb->b, kb->n);
         if (!c)
             return oom(r);
         c[0].i++;
@@ -974,7 +804,7 @@ static int take(roll *r, sqlite3_stmt *st)
                 kb_text(kb, grp);
                 kb_text(kb, q);
                 kb_text(kb, resp);
-                c = kb->oom ? NULL : amap_get(&r->wrong, kb->b, kb->n);
+                c = kb->oom ? NULL : qk__amap_get(&r->wrong, kb->b, kb->n);
                 if (!c)
                     return oom(r);
                 c[0].i++;
@@ -1030,13 +860,13 @@ out:
     sqlite3_finalize(r.find_branch);
     for (int i = 0; i < 3; i++)
         free(r.buf[i]);
-    amap_free(&r.day);
-    amap_free(&r.att);
-    amap_free(&r.ans);
-    amap_free(&r.month);
-    amap_free(&r.wrong);
-    amap_free(&r.starts);
-    amap_free(&r.branch);
+    qk__amap_free(&r.day);
+    qk__amap_free(&r.att);
+    qk__amap_free(&r.ans);
+    qk__amap_free(&r.month);
+    qk__amap_free(&r.wrong);
+    qk__amap_free(&r.starts);
+    qk__amap_free(&r.branch);
     free(r.texts);
     free(r.k.b);
     return rc;

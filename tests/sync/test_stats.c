@@ -87,7 +87,9 @@ static json_t *run(sfx *f, qk_stats_subject subject, const char *from, const cha
     assert_int_equal(qk_stats_parse_day(to, &q.to_day), 0);
     json_t *t = NULL;
     char msg[256];
-    assert_int_equal(qk_stats_local(f->path, &q, QK_LANG_EN, &t, msg, sizeof msg), QK_OK);
+    int rc = qk_stats_local(f->path, &q, QK_LANG_EN, &t, msg, sizeof msg);
+    if (rc != QK_OK)
+        fail_msg("stats %s: %s", qk_stats_subject_name(subject), msg);
     return t;
 }
 
@@ -233,6 +235,131 @@ static void item_analysis(void **state)
             assert_true(rval(q, 4) == 0.0); /* everyone got it: it tells them apart not at all */
     }
     json_decref(t);
+}
+
+/* The item analysis as one SQL query over the daily roll-up, as it was
+ * written before it was summed in C (stats.c, item_analysis): the judge. */
+static const char item_judge_sql[] =
+    "WITH roster AS (SELECT id FROM members),"
+    " a AS (SELECT q, member_id, n, ok FROM stat_answers WHERE day BETWEEN ?1 AND ?2"
+    " AND member_id IN (SELECT id FROM roster)),"
+    " ability AS (SELECT member_id, 1.0 * sum(correct) / sum(answers) AS a FROM stat_day"
+    " WHERE answers > 0 AND day BETWEEN ?1 AND ?2 AND member_id IN (SELECT id FROM roster) GROUP BY member_id),"
+    " ranked AS (SELECT member_id, (row_number() OVER (ORDER BY a, member_id) >"
+    " count(*) OVER () - (27 * count(*) OVER () + 99) / 100) AS top,"
+    " (row_number() OVER (ORDER BY a, member_id) <= (27 * count(*) OVER () + 99) / 100) AS bottom FROM ability),"
+    " top AS (SELECT member_id FROM ranked WHERE top), bottom AS (SELECT member_id FROM ranked WHERE bottom),"
+    " per AS (SELECT q, sum(n) AS n, count(DISTINCT member_id) AS members, 1.0 * sum(ok) / sum(n) AS fac,"
+    " (SELECT count(*) FROM ranked) AS nm,"
+    " 1.0 * sum(CASE WHEN member_id IN top THEN ok END) / sum(CASE WHEN member_id IN top THEN n END) AS hi,"
+    " 1.0 * sum(CASE WHEN member_id IN bottom THEN ok END) / sum(CASE WHEN member_id IN bottom THEN n END) AS lo"
+    " FROM a GROUP BY q),"
+    " wrong AS (SELECT q, resp, c FROM (SELECT q, resp, sum(n) AS c, row_number() OVER"
+    " (PARTITION BY q ORDER BY sum(n) DESC, resp) AS k FROM stat_wrong WHERE day BETWEEN ?1 AND ?2"
+    " AND grp = '' GROUP BY q, resp) WHERE k = 1)"
+    " SELECT per.q, n, members, round(fac, 2), CASE WHEN nm >= 4 THEN round(hi - lo, 2) END,"
+    " w.resp || ' (' || w.c || ')' FROM per LEFT JOIN wrong w ON w.q = per.q ORDER BY fac, n DESC, per.q";
+
+/* The item analysis gives what the judge's SQL gives, row for row, for
+ * random answers (members of every strength and some of equal strength,
+ * one answering for a member no longer on the roster, ids that sort in
+ * surprising ways) over random periods: a day, whole months, months with
+ * days around them, a member answering a question both in a whole month and
+ * on a day around it (counted once among its members). */
+static void item_analysis_is_the_plain_sql(void **state)
+{
+    sfx *f = *state;
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+    for (int m = 0; m < 14; m++) {
+        char sql[256];
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO members(id, name, branch, dept, pin_salt, pin_hash, pin_iter, created_ms)"
+                 " VALUES ('r%02d', '成员%02d', 'b1', 'd', x'00', x'00', 1, 0)", m, m);
+        assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    }
+    static const char *const qs[] = {"q1", "q10", "q2", "Q1", "题一", "题二", "q1 ", "z"};
+    sqlite3_stmt *ins = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "INSERT INTO events(id, device_id, seq, member_id, kind, payload, created_ms)"
+                                        " VALUES (?, 'dev9', ?, ?, 'answer', json_object('q', ?, 'correct',"
+                                        " json(?), 'response', ?), ?)",
+                                        -1, &ins, NULL),
+                     SQLITE_OK);
+    unsigned seed = 17;
+    for (int k = 0; k < 1500; k++) {
+        char id[32], who[8];
+        int m = (int)(rand_r(&seed) % 15);
+        if (m == 14)
+            snprintf(who, sizeof who, "gone"); /* not on the roster */
+        else
+            snprintf(who, sizeof who, "r%02d", m);
+        /* r00-r03 always right, r04-r05 never: equal strengths, ties by id */
+        int right = m < 4 ? 1 : m < 6 ? 0 : (int)(rand_r(&seed) % 100) < 20 + 5 * m;
+        snprintf(id, sizeof id, "rand%d", k);
+        sqlite3_bind_text(ins, 1, id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(ins, 2, k + 1);
+        sqlite3_bind_text(ins, 3, who, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(ins, 4, qs[rand_r(&seed) % 8], -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 5, right ? "true" : "false", -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 6, right ? "A" : (const char *[]){"B", "C", "D", "甲"}[rand_r(&seed) % 4], -1,
+                          SQLITE_STATIC);
+        /* 1 February to 31 May 2026, Beijing */
+        sqlite3_bind_int64(ins, 7, BJ(-27, 0, 0) + (int64_t)(rand_r(&seed) % (120u * 1440u)) * 60000);
+        assert_int_equal(sqlite3_step(ins), SQLITE_DONE);
+        sqlite3_reset(ins);
+    }
+    sqlite3_finalize(ins);
+    assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    static const char *const periods[][2] = {
+        {"2026-03-01", "2026-03-31"}, {"2026-02-01", "2026-05-31"}, {"2026-02-20", "2026-04-03"},
+        {"2026-03-15", "2026-03-15"}, {"2026-03-31", "2026-04-01"}, {"2026-01-01", "2026-02-28"},
+        {"2026-04-02", "2026-05-30"}, {"2026-06-01", "2026-06-30"}, {"2026-02-28", "2026-03-31"}};
+    sqlite3_stmt *judge = NULL;
+    int discriminating = 0, members_apart = 0;
+    for (size_t p = 0; p < sizeof periods / sizeof periods[0]; p++) {
+        json_t *t = run(f, QK_STATS_QUESTIONS, periods[p][0], periods[p][1]);
+        json_t *got = json_object_get(t, "rows");
+        if (!judge) /* (the roll-ups' tables made by the first query) */
+            assert_int_equal(sqlite3_prepare_v2(db, item_judge_sql, -1, &judge, NULL), SQLITE_OK);
+        int64_t from = 0, to = 0;
+        qk_stats_parse_day(periods[p][0], &from);
+        qk_stats_parse_day(periods[p][1], &to);
+        sqlite3_reset(judge);
+        sqlite3_bind_int64(judge, 1, from);
+        sqlite3_bind_int64(judge, 2, to);
+        size_t i = 0;
+        for (; sqlite3_step(judge) == SQLITE_ROW; i++) {
+            json_t *r = json_array_get(got, i);
+            if (!r)
+                fail_msg("%s..%s: %zu rows, the judge has more", periods[p][0], periods[p][1], i);
+            assert_string_equal(sval(r, 0), (const char *)sqlite3_column_text(judge, 0));
+            assert_int_equal(ival(r, 1), sqlite3_column_int64(judge, 1));
+            assert_int_equal(ival(r, 2), sqlite3_column_int64(judge, 2));
+            members_apart += ival(r, 2) < ival(r, 1);
+            for (int c = 3; c <= 4; c++) {
+                if (sqlite3_column_type(judge, c) == SQLITE_NULL) {
+                    assert_true(json_is_null(json_array_get(r, (size_t)c)));
+                } else {
+                    assert_true(rval(r, c) == sqlite3_column_double(judge, c));
+                    discriminating += c == 4;
+                }
+            }
+            /* (the set-up's questions, in the bundle, have theirs in words) */
+            if (sqlite3_column_type(judge, 5) == SQLITE_NULL)
+                assert_true(json_is_null(json_array_get(r, 5)));
+            else if (json_is_null(json_array_get(r, 6)))
+                assert_string_equal(sval(r, 5), (const char *)sqlite3_column_text(judge, 5));
+        }
+        assert_int_equal(json_array_size(got), i);
+        json_decref(t);
+    }
+    sqlite3_finalize(judge);
+    sqlite3_close(db);
+    /* the data reaches what is compared: discrimination, repeated members */
+    assert_true(discriminating > 20);
+    assert_true(members_apart > 20);
 }
 
 /* The most chosen wrong answer as a person reads it: the options' texts (a
@@ -1073,6 +1200,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(weekly_trend, setup, teardown),
         cmocka_unit_test_setup_teardown(item_analysis, setup, teardown),
         cmocka_unit_test_setup_teardown(item_analysis_over_any_period, setup, teardown),
+        cmocka_unit_test_setup_teardown(item_analysis_is_the_plain_sql, setup, teardown),
         cmocka_unit_test_setup_teardown(wrong_answers_in_words, setup, teardown),
         cmocka_unit_test_setup_teardown(guests_only_in_anonymous_totals, setup, teardown),
         cmocka_unit_test_setup_teardown(rollups_follow_and_rebuild, setup, teardown),
