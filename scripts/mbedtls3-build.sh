@@ -26,6 +26,7 @@ if [ ! -e "$deps/prefix/lib/libmbedcrypto.a" ]; then
     say "building $(basename "$src") into $deps/prefix"
     cmake -S "$src" -B "$deps/build" -DCMAKE_BUILD_TYPE=Release -DENABLE_TESTING=OFF \
         -DENABLE_PROGRAMS=OFF -DUSE_SHARED_MBEDTLS_LIBRARY=OFF -DMBEDTLS_FATAL_WARNINGS=OFF \
+        -DCMAKE_POSITION_INDEPENDENT_CODE=ON \
         "-DCMAKE_INSTALL_PREFIX=$deps/prefix" >"$deps/configure.log" 2>&1 ||
         { cat "$deps/configure.log"; exit 1; }
     cmake --build "$deps/build" -j "$jobs" >"$deps/build.log" 2>&1 || { tail -40 "$deps/build.log"; exit 1; }

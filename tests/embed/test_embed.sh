@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Issue 20, embed: the engine installed as a library (`cmake --install`: the
+# headers, libquizkit.so and .a, quizkit.pc, the CMake package), and the
+# embedding example of docs/embedding.md (docs/examples/embed.c) built
+# against the installed files alone, four ways: pkg-config with the shared
+# and with the static library, find_package(quizkit) with each. Each program
+# takes three questions of the installed sample bundle and lists its events;
+# the shared library exports the public API alone.
+#   usage: test_embed.sh BUILD_DIR SOURCE_DIR CC [CFLAGS]
+set -u
+BUILD=$1
+SRC=$2
+CC=$3
+CFLAGS=${4:-}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/qkembed-XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+FAILS=0
+ok() { echo "ok - $1"; }
+fail() { FAILS=$((FAILS + 1)); echo "FAIL - $1"; }
+
+if ! cmake --install "$BUILD" --prefix "$WORK/prefix" >"$WORK/install.out" 2>&1; then
+    echo "FAIL - cmake --install: $(tail -5 "$WORK/install.out")"
+    exit 1
+fi
+# moved after install: nothing may point back at the build or the prefix given
+mv "$WORK/prefix" "$WORK/moved"
+P="$WORK/moved"
+LIBDIR=$(dirname "$(find "$P" -name quizkit.pc -print -quit)")
+LIBDIR=${LIBDIR%/pkgconfig}
+for f in include/quizkit/engine.h include/quizkit/session.h; do
+    [ -f "$P/$f" ] && ok "installed: $f" || fail "installed: $f"
+done
+for f in libquizkit.a libquizkit.so libquizkit.so.0 pkgconfig/quizkit.pc cmake/quizkit/quizkitConfig.cmake \
+         cmake/quizkit/quizkitConfigVersion.cmake; do
+    [ -e "$LIBDIR/$f" ] && ok "installed: ${LIBDIR#"$P/"}/$f" || fail "installed: ${LIBDIR#"$P/"}/$f"
+done
+
+# The shared library's exports: the public API, none of the engine's own
+# qk__ helpers and nothing of SQLite's or mbedTLS's.
+nm -D --defined-only "$LIBDIR/libquizkit.so" | awk '{print $3}' | sed 's/@.*//' | sort -u >"$WORK/exports"
+grep -q '^qk_session_start$' "$WORK/exports" && ok "libquizkit.so exports qk_session_start" \
+    || fail "libquizkit.so does not export qk_session_start"
+bad=$(grep -v -E '^(qk_[a-z][A-Za-z0-9_]*|QUIZKIT_0)$' "$WORK/exports" | head -5 | tr '\n' ' ')
+[ -z "$bad" ] && ok "and nothing but the qk_ API ($(wc -l <"$WORK/exports") symbols)" \
+    || fail "libquizkit.so exports more than the API: $bad"
+
+export PKG_CONFIG_PATH="$LIBDIR/pkgconfig"
+EX="$SRC/docs/examples/embed.c"
+# shellcheck disable=SC2086 # (flags are words)
+if $CC $CFLAGS -Wall -Wextra -Werror -o "$WORK/pc_shared" "$EX" $(pkg-config --cflags --libs quizkit) \
+        2>"$WORK/cc1"; then ok "pkg-config: the example builds with the shared library"
+else fail "pkg-config, shared: $(head -5 "$WORK/cc1")"; fi
+# shellcheck disable=SC2086
+if $CC $CFLAGS -Wall -Wextra -Werror -o "$WORK/pc_static" "$EX" \
+        $(pkg-config --cflags quizkit) "$LIBDIR/libquizkit.a" $(pkg-config --libs --static quizkit | sed 's/-lquizkit//') \
+        2>"$WORK/cc2"; then ok "pkg-config --static: the example builds with the static library"
+else fail "pkg-config, static: $(head -5 "$WORK/cc2")"; fi
+if cmake -S "$SRC/tests/embed" -B "$WORK/cm" -DCMAKE_PREFIX_PATH="$P" -DCMAKE_C_COMPILER="$CC" \
+        "-DCMAKE_C_FLAGS=$CFLAGS" "-DEXAMPLE=$EX" >"$WORK/cm.out" 2>&1 &&
+        cmake --build "$WORK/cm" >>"$WORK/cm.out" 2>&1; then
+    ok "find_package(quizkit): the example builds with quizkit::quizkit and quizkit::quizkit_static"
+else
+    fail "find_package(quizkit): $(grep -m5 -i -E 'error|could not' "$WORK/cm.out")"
+fi
+
+# Each program takes its three questions from the installed sample, signed
+# by the installed key, each with its own progress file.
+SAMPLE="$P/share/quizkit/samples.qkb"
+KEY="$P/share/quizkit/dev-key.pub"
+for prog in pc_shared pc_static cm/embed_shared cm/embed_static; do
+    [ -x "$WORK/$prog" ] || continue
+    name=${prog#cm/}
+    if LD_LIBRARY_PATH="$LIBDIR" timeout 60 "$WORK/$prog" "$WORK/$name.db" "$SAMPLE" "$KEY" jiankang >"$WORK/$name.out" 2>&1 &&
+            grep -q '^3/3 ' "$WORK/$name.out" && grep -q ' of 3 right$' "$WORK/$name.out" &&
+            [ "$(grep -c '^event [0-9]* answer$' "$WORK/$name.out")" = 3 ] &&
+            grep -q '^event [0-9]* attempt.finish$' "$WORK/$name.out"; then
+        ok "$name: three questions, three answers and the finish in the log"
+    else
+        fail "$name: $(head -12 "$WORK/$name.out")"
+    fi
+done
+# shared programs use the installed library, not a copy linked in
+if [ -x "$WORK/pc_shared" ]; then
+    LD_LIBRARY_PATH="$LIBDIR" ldd "$WORK/pc_shared" | grep -q "$LIBDIR/libquizkit.so.0" &&
+        ok "the shared build loads the installed libquizkit.so.0" || fail "pc_shared does not load libquizkit.so.0"
+fi
+# A bundle whose content was changed is refused by the example as by the command.
+if [ -x "$WORK/pc_static" ]; then
+    # a question's words changed in place (健康档案 -> 健康记录, the same length)
+    LC_ALL=C sed 's/\xe5\x81\xa5\xe5\xba\xb7\xe6\xa1\xa3\xe6\xa1\x88/\xe5\x81\xa5\xe5\xba\xb7\xe8\xae\xb0\xe5\xbd\x95/' \
+        "$SAMPLE" >"$WORK/forged.qkb"
+    cmp -s "$SAMPLE" "$WORK/forged.qkb" && fail "the forged copy is the same as the sample"
+    if timeout 60 "$WORK/pc_static" "$WORK/forged.db" "$WORK/forged.qkb" "$KEY" jiankang >"$WORK/forged.out" 2>&1; then
+        fail "a changed bundle was taken: $(head -3 "$WORK/forged.out")"
+    else
+        ok "a changed bundle is refused: $(head -1 "$WORK/forged.out")"
+    fi
+fi
+[ "$FAILS" -eq 0 ] || { echo "$FAILS failed"; exit 1; }
