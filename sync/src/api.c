@@ -1221,6 +1221,27 @@ static int stats_scope(call *c, const char **branch, qk_stats_query *q)
     return 0;
 }
 
+/* A new empty file for a workbook, in $TMPDIR (else /tmp), its name in
+ * path (n bytes): 0, or -1 with msg saying where it could not be made (the
+ * file is closed: libxlsxwriter writes it by name). */
+static int temp_workbook(char *path, size_t n, const char *stem, char *msg, size_t msglen)
+{
+    const char *dir = getenv("TMPDIR");
+    if (!dir || dir[0] != '/')
+        dir = "/tmp";
+    int fd = -1;
+    if ((size_t)snprintf(path, n, "%s/%s-XXXXXX", dir, stem) >= n)
+        errno = ENAMETOOLONG;
+    else
+        fd = mkstemp(path);
+    if (fd < 0) {
+        snprintf(msg, msglen, "%s: %s", dir, strerror(errno));
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
 /* GET /stats/{subject}?from=&to=&branch=&format=json|csv|xlsx: a branch's
  * statistics from the server's own scores (leaders: their branch only). */
 static void h_stats(call *c)
@@ -1262,18 +1283,17 @@ static void h_stats(call *c)
         return;
     }
     if (format && strcmp(format, "xlsx") == 0) {
-        char path[] = "/tmp/quizkit-stats-XXXXXX";
-        int fd = mkstemp(path);
-        if (fd >= 0)
-            close(fd);
-        int rc = fd >= 0 ? qk_stats_xlsx(path, &t, 1, c->lang, msg, sizeof msg) : QK_EIO;
+        char path[4096];
+        int made = temp_workbook(path, sizeof path, "quizkit-stats", msg, sizeof msg);
+        int rc = made == 0 ? qk_stats_xlsx(path, &t, 1, c->lang, msg, sizeof msg) : QK_EIO;
         json_decref(t);
         int file = rc == QK_OK ? open(path, O_RDONLY | O_CLOEXEC) : -1;
         struct stat st;
         if (file < 0 || fstat(file, &st) != 0) {
             if (file >= 0)
                 close(file);
-            unlink(path);
+            if (made == 0)
+                unlink(path);
             return fail(c, 500, "server_error", rc == QK_OK ? strerror(errno) : msg);
         }
         unlink(path); /* the open file stays readable until sent */
@@ -1309,15 +1329,12 @@ static void h_report(call *c)
         if (rc == QK_OK)
             server_names(c, t[i]);
     }
-    char path[] = "/tmp/quizkit-report-XXXXXX";
-    int fd = rc == QK_OK ? mkstemp(path) : -1;
-    if (fd >= 0) {
-        close(fd);
+    char path[4096];
+    int made = rc == QK_OK ? temp_workbook(path, sizeof path, "quizkit-report", msg, sizeof msg) : -1;
+    if (made == 0)
         rc = qk_stats_xlsx(path, t, QK_STATS_COUNT, c->lang, msg, sizeof msg);
-    } else if (rc == QK_OK) {
+    else if (rc == QK_OK)
         rc = QK_EIO;
-        snprintf(msg, sizeof msg, "%s", strerror(errno));
-    }
     char disp[160];
     char day[QK_DATE_LEN];
     qk_stats_day_text(q.from_day, day);
@@ -1326,7 +1343,7 @@ static void h_report(call *c)
     for (int i = 0; i < QK_STATS_COUNT; i++)
         json_decref(t[i]);
     if (rc != QK_OK) {
-        if (fd >= 0)
+        if (made == 0)
             unlink(path);
         return fail(c, 500, "server_error", msg);
     }

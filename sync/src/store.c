@@ -6,7 +6,6 @@
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <zlib.h>
 

@@ -7,6 +7,9 @@
 . "$(dirname "$0")/lib.sh"
 export QUIZKIT_HOME="$WORK/kiosk"
 mini_bundle
+# The server's workbooks are made in $TMPDIR (checked below)
+export TMPDIR="$WORK/tmp"
+mkdir -p "$TMPDIR"
 serve_test
 branch_fixture 'm1,张三,b1,内科,1111\nm2,李四,b1,内科,2222\nm3,王五,b1,护理部,3333\nm4,赵六,b1,护理部,4444\nm5,孙七,b1,药房,5555\nm9,周九,b2,内科,9999\n'
 code() { A code --branch "$1" | grep -o '[A-Z0-9]\{4\}-[A-Z0-9]\{4\}' | head -1; }
@@ -192,6 +195,13 @@ expect_contains "the themes JSON keeps the id" \
     <(curl -s -H "Authorization: Bearer $LT" "$URL/api/v1/stats/themes?$SPAN") '"b1-yuedu"'
 curl -s -o "$WORK/api.xlsx" -H "Authorization: Bearer $LT" "$URL/api/v1/stats/trend?format=xlsx"
 expect_eq "XLSX from the API" "$(python3 -c 'import sys,zipfile;print(len([n for n in zipfile.ZipFile(sys.argv[1]).namelist() if n.startswith("xl/worksheets/")]))' "$WORK/api.xlsx")" 2
+expect_eq "and no workbook left behind in TMPDIR" "$(ls -A "$TMPDIR" | grep -c quizkit-)" 0
+# with TMPDIR not a folder the server says so, and where
+mv "$TMPDIR" "$WORK/tmp.kept" && : >"$TMPDIR"
+expect_eq "a workbook the server cannot make is a 500" \
+    "$(curl -s -o "$WORK/b" -w '%{http_code}' -H "Authorization: Bearer $LT" "$URL/api/v1/stats/trend?format=xlsx")" 500
+expect_contains "naming its TMPDIR" "$WORK/b" "$TMPDIR: Not a directory"
+rm -f "$TMPDIR" && mv "$WORK/tmp.kept" "$TMPDIR"
 DT=$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["token"])' "$QUIZKIT_HOME/server.json")
 expect_eq "devices get no statistics" "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $DT" "$URL/api/v1/stats/members")" 403
 expect_eq "bad dates are named" "$(curl -s -o "$WORK/b" -w '%{http_code}' -H "Authorization: Bearer $LT" "$URL/api/v1/stats/members?from=2026-13-01")" 400
