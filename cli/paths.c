@@ -1,5 +1,6 @@
 /* paths.c: the data folder (--data-dir, QUIZKIT_HOME, XDG), the progress file,
  * and installed bundles under <data>/bundles. */
+#define _DEFAULT_SOURCE /* realpath */
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
@@ -417,8 +418,12 @@ int share_path(char *out, size_t n, const char *name)
         if (slash) {
             snprintf(share, sizeof share, "%.*s/../share/quizkit", (int)(slash - exe), exe);
             struct stat st;
+            char *real = realpath(share, NULL); /* as a person would write it: /usr/share/quizkit */
             if (stat(share, &st) != 0 || !S_ISDIR(st.st_mode))
                 share[0] = '\0';
+            else if (real && strlen(real) < sizeof share)
+                memcpy(share, real, strlen(real) + 1);
+            free(real);
         }
     }
     if (!share[0])
@@ -469,6 +474,12 @@ int bundle_open_current(cli *c, const char *which, qk_bundle **b)
             pub = malloc(dlen + 16);
             if (pub)
                 snprintf(pub, dlen + 16, "%.*s/dev-key.pub", (int)dlen, sample);
+        }
+        if (QK_PACKAGED) {
+            /* A package's build key is nobody's to trust unasked: say how to. */
+            err(c, M_NO_BUNDLE_PACKAGED, sample, pub ? pub : "dev-key.pub", pub ? pub : "dev-key.pub", sample);
+            free(pub);
+            return EXIT_FAIL;
         }
         if (pub && access(pub, R_OK) == 0)
             trust_add_file(c, pub, 1);

@@ -12,7 +12,10 @@ PKGS=(
     libcmocka-dev sqlite3 python3 util-linux
     libjs-chart.js chromium fonts-noto-cjk
     emscripten tcl
+    cage systemd
 )
+# cage and systemd: the package's smoke test checks its units with
+# systemd-analyze, which wants the programs they start (scripts/package.sh).
 # emscripten and tcl: the WebAssembly build (scripts/wasm-build.sh; tcl makes
 # SQLite's amalgamation from its Debian source package).
 # A 32-bit C library for the calendar's 32-bit check (tests/engine/calendar_32bit.sh),

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# package.sh: quizkit's Debian package, from a build of its own (build-deb:
+# -DQK_PACKAGE=ON, prefix /usr, no tests; CPack's DEB generator), and with
+# `test` its smoke test on this machine (root; CI does it): the package
+# installed with apt-get; its files, its system user and its units (checked
+# by systemd-analyze); a first run that trusts no key by itself, then a quiz
+# as the message says; the server started as its unit starts it (no
+# systemctl) and asked over HTTP; then removed and purged, the records kept.
+# docs/packaging.md.
+#   usage: scripts/package.sh [test]
+# QK_DEB_BUILD names another build folder than build-deb.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+build="${QK_DEB_BUILD:-$root/build-deb}"
+jobs="$(nproc 2>/dev/null || echo 2)"
+say() { echo "package: $*"; }
+
+mkdir -p "$build"
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr \
+    -DQK_PACKAGE=ON -DQK_TESTS=OFF >"$build/configure.log" 2>&1 || { cat "$build/configure.log"; exit 1; }
+if ! cmake --build "$build" -j "$jobs" >"$build/build.log" 2>&1; then
+    grep -v -E '^\[ *[0-9]+%\] (Building|Linking|Built)' "$build/build.log"
+    exit 1
+fi
+(cd "$build" && cpack -G DEB >cpack.log 2>&1) || { cat "$build/cpack.log"; exit 1; }
+deb=$(ls "$build"/quizkit_*.deb)
+say "built $deb ($(du -k "$deb" | cut -f1) KB)"
+dpkg-deb -f "$deb" Package Version Architecture Depends | sed 's/^/package:   /'
+[ "${1:-}" = test ] || exit 0
+
+# --- the smoke test -------------------------------------------------------
+fails=0
+ok() { echo "ok - $1"; }
+fail() { fails=$((fails + 1)); echo "FAIL - $1"; }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
+[ "$(id -u)" -eq 0 ] || { say "the smoke test installs the package: run it as root"; exit 2; }
+if dpkg-query -W -f='${Status}' quizkit 2>/dev/null | grep -q "install ok installed"; then
+    say "quizkit is installed on this machine already: not touching it"
+    exit 2
+fi
+work=$(mktemp -d)
+server_pid=
+cleanup() {
+    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$deb" >"$work/install.log" 2>&1 ||
+    { cat "$work/install.log"; exit 1; }
+ok "apt-get installs $(basename "$deb")"
+for f in /usr/bin/quizkit /usr/share/quizkit/samples.qkb /usr/share/quizkit/web/kiosk/index.html \
+         /usr/share/man/man1/quizkit.1 /usr/include/quizkit/engine.h /etc/quizkit/serve.conf \
+         /usr/lib/systemd/system/quizkit-serve.service /usr/lib/systemd/system/quizkit-kiosk.service \
+         /usr/lib/systemd/system/quizkit-kiosk-screen.service; do
+    check "installed: $f" test -e "$f"
+done
+check "installed: libquizkit.so.0" sh -c 'ls /usr/lib/*/libquizkit.so.0 /usr/lib/libquizkit.so.0 2>/dev/null | grep -q .'
+check "no private key in the package" sh -c "! dpkg -L quizkit | grep -E '\\.key\$'"
+check "the system user quizkit, home /var/lib/quizkit" \
+    sh -c '[ "$(getent passwd quizkit | cut -d: -f6)" = /var/lib/quizkit ]'
+check "/var/lib/quizkit is the quizkit user's" sh -c '[ "$(stat -c %U /var/lib/quizkit)" = quizkit ]'
+if systemd-analyze verify /usr/lib/systemd/system/quizkit-serve.service \
+        /usr/lib/systemd/system/quizkit-kiosk.service /usr/lib/systemd/system/quizkit-kiosk-screen.service \
+        >"$work/verify" 2>&1; then
+    ok "systemd-analyze verify: the three units"
+else
+    fail "systemd-analyze verify: $(head -5 "$work/verify")"
+fi
+
+# A first run: no bundle, and the sample's build key is not trusted unasked.
+# (setpriv execs the command: the PID is the command's own)
+as_quizkit() { setpriv --reuid=quizkit --regid=quizkit --init-groups "$@"; }
+as_user() { as_quizkit env -u QUIZKIT_SAMPLE_BUNDLE QUIZKIT_HOME="$work/home" "$@"; }
+mkdir -p "$work/home" && chown quizkit "$work" "$work/home"
+rc=0
+as_user quizkit play </dev/null >"$work/first" 2>&1 || rc=$?
+check "a first quiz with no bundle fails (exit 1)" [ "$rc" = 1 ]
+if grep -q "不会自动信任；只想试用的话：quizkit trust add /usr/share/quizkit/dev-key.pub" "$work/first"; then
+    ok "saying the sample's key is not trusted by itself, and how to trust it"
+else
+    fail "the first run said: $(cat "$work/first")"
+fi
+check "and nothing is trusted" sh -c "! ls '$work/home/trust'/*.pub >/dev/null 2>&1"
+as_user quizkit trust add /usr/share/quizkit/dev-key.pub >"$work/trust" 2>&1 || fail "trust add: $(cat "$work/trust")"
+as_user quizkit bundle install /usr/share/quizkit/samples.qkb >"$work/bi" 2>&1 || fail "install: $(cat "$work/bi")"
+printf 'A\n' | as_user quizkit play --theme jiankang --count 1 --order seq >"$work/play" 2>&1 || true
+check "then a quiz runs from the installed command to its end" grep -q "答题结束" "$work/play"
+
+# The server as its unit starts it (its ExecStart), on a port of its own.
+exec_start=$(sed -n 's/^ExecStart=//p' /usr/lib/systemd/system/quizkit-serve.service)
+user=$(sed -n 's/^User=//p' /usr/lib/systemd/system/quizkit-serve.service)
+home=$(sed -n 's/^Environment=QUIZKIT_HOME=//p' /usr/lib/systemd/system/quizkit-serve.service)
+check "the unit runs as quizkit" [ "$user" = quizkit ]
+# shellcheck disable=SC2086 # (the unit's command line, split as systemd splits it)
+setpriv --reuid=quizkit --regid=quizkit --init-groups env QUIZKIT_HOME="$home" $exec_start --port 0 \
+    --port-file "$work/port" >"$work/serve" 2>&1 &
+server_pid=$!
+for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.1; done
+if [ -s "$work/port" ]; then
+    url="http://127.0.0.1:$(cat "$work/port")"
+    check "the server answers /api/v1/time" sh -c "curl -sf '$url/api/v1/time' | grep -q server_ms"
+    check "and serves the dashboard from /usr/share/quizkit/web" \
+        sh -c "curl -sf '$url/dashboard/' | grep -q '<html'"
+    check "its store is in /var/lib/quizkit, the quizkit user's" \
+        sh -c '[ "$(stat -c %U /var/lib/quizkit/server.db)" = quizkit ]'
+    check "the first start shows the admin's one-time password" grep -q "admin" "$work/serve"
+    kill -TERM "$server_pid"
+    rc=0
+    wait "$server_pid" || rc=$?
+    server_pid=
+    if [ "$rc" = 0 ]; then ok "SIGTERM stops it cleanly (exit 0)"
+    else fail "SIGTERM: exit $rc: $(tail -3 "$work/serve")"; fi
+else
+    fail "the server started: $(head -5 "$work/serve")"
+fi
+
+DEBIAN_FRONTEND=noninteractive apt-get remove -y -q quizkit >"$work/remove.log" 2>&1 || fail "apt-get remove"
+check "removed: /usr/bin/quizkit is gone" test ! -e /usr/bin/quizkit
+check "the records stay (/var/lib/quizkit/server.db)" test -e /var/lib/quizkit/server.db
+check "and the settings, until purged" test -e /etc/quizkit/serve.conf
+DEBIAN_FRONTEND=noninteractive apt-get purge -y -q quizkit >"$work/purge.log" 2>&1 || fail "apt-get purge"
+check "purged: the settings are gone" test ! -e /etc/quizkit/serve.conf
+rm -rf /var/lib/quizkit
+userdel quizkit 2>/dev/null || true
+[ "$fails" -eq 0 ] || { say "$fails failed"; exit 1; }
+say "the package's smoke test passed"
