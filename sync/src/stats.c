@@ -763,14 +763,16 @@ static int item_order(const void *a, const void *b)
 }
 
 /* v rounded to two places as SQL's round() does (the figures are the ones
- * the SQL gave), or null. */
+ * the SQL gave), or null; NULL when SQLite could not (out of memory). */
 static json_t *rounded(sqlite3_stmt *round2, int has, double v)
 {
     if (!has)
         return json_null();
     sqlite3_reset(round2);
     sqlite3_bind_double(round2, 1, v);
-    return json_real(sqlite3_step(round2) == SQLITE_ROW ? sqlite3_column_double(round2, 0) : v);
+    if (sqlite3_step(round2) != SQLITE_ROW || sqlite3_column_type(round2, 0) != SQLITE_FLOAT)
+        return NULL;
+    return json_real(sqlite3_column_double(round2, 0));
 }
 
 typedef struct items {
@@ -893,15 +895,21 @@ static int item_rows(sqlite3_stmt *round2, items *it, int64_t nm, json_t *out)
             const char *resp = it->texts + c[I_WRONG].i - 1;
             size_t wn = strlen(resp) + 32;
             char *t = malloc(wn);
+            w = NULL;
             if (t) {
                 snprintf(t, wn, "%s (%lld)", resp, (long long)c[I_WRONG_C].i);
                 w = json_string(t);
             }
             free(t);
         }
-        json_t *r = json_pack("[s, I, I, o, o, o]", v[i].q, (json_int_t)c[I_N].i, (json_int_t)c[I_MEMBERS].i,
-                              rounded(round2, v[i].has_fac, v[i].fac), rounded(round2, disc, hi - lo), w);
-        if (!w || !r || json_array_append_new(out, r))
+        json_t *fac = rounded(round2, v[i].has_fac, v[i].fac), *dis = rounded(round2, disc, hi - lo);
+        json_t *r = w && fac && dis ? json_pack("[s, I, I, O, O, O]", v[i].q, (json_int_t)c[I_N].i,
+                                                (json_int_t)c[I_MEMBERS].i, fac, dis, w)
+                                    : NULL;
+        json_decref(w);
+        json_decref(fac);
+        json_decref(dis);
+        if (!r || json_array_append_new(out, r))
             rc = QK_ENOMEM;
     }
     free(v);
@@ -923,12 +931,28 @@ static int item_analysis(sqlite3 *db, const char *prefix, const qk_stats_query *
     sqlite3_stmt *answers = rc ? NULL : query_for(db, prefix, sql_item_answers, q, branch, lang, &rc, msg, n);
     sqlite3_stmt *wrong = rc ? NULL : query_for(db, prefix, sql_item_wrong, q, branch, lang, &rc, msg, n);
     sqlite3_stmt *round2 = NULL;
-    if (rc == QK_OK && sqlite3_prepare_v2(db, "SELECT round(?1, 2)", -1, &round2, NULL) != SQLITE_OK) {
+    int prc = rc == QK_OK ? sqlite3_prepare_v2(db, "SELECT round(?1, 2)", -1, &round2, NULL) : SQLITE_OK;
+    if (prc != SQLITE_OK) {
+        snprintf(msg, n, "stats: %s", sqlite3_errmsg(db));
+        rc = prc == SQLITE_NOMEM ? QK_ENOMEM : QK_EIO;
+    }
+    /* The three read one snapshot, as the one query they replace did (a
+     * refresh on another connection may commit between them); inside the
+     * caller's transaction when there is one. */
+    int own = rc == QK_OK && sqlite3_get_autocommit(db);
+    if (own && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
         snprintf(msg, n, "stats: %s", sqlite3_errmsg(db));
         rc = QK_EIO;
+        own = 0;
     }
     if (rc == QK_OK)
         rc = item_sums(db, ranks, answers, wrong, &it, &nm, msg, n);
+    if (own) {
+        sqlite3_reset(ranks);
+        sqlite3_reset(answers);
+        sqlite3_reset(wrong);
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL); /* (it wrote nothing) */
+    }
     if (rc == QK_OK)
         rc = item_rows(round2, &it, nm, out);
     if (rc == QK_ENOMEM)

@@ -15,6 +15,10 @@
 #include "key.h"
 #include "question.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define QK_BUNDLE_FORMAT 1
 
 typedef struct qk_bundle qk_bundle;
@@ -180,5 +184,9 @@ int qk_bundle_writer_point_rule(qk_bundle_writer *w, const char *activity, int p
 int qk_bundle_writer_commit(qk_bundle_writer *w);
 /* Frees the writer; removes the temporary file if not committed. NULL is a no-op. */
 void qk_bundle_writer_free(qk_bundle_writer *w);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -15,6 +15,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define QK_BEIJING_OFFSET_MS (8LL * 3600 * 1000)
 #define QK_DAY_MS (86400LL * 1000)
 
@@ -84,5 +88,9 @@ int qk_parse_instant(const char *s, int64_t *unix_ms);
 #define QK_SQL_BEIJING_DAY(ms)                                                                     \
     "(((" ms ") + 28800000 - ((((" ms ") + 28800000) % 86400000) + 86400000) % 86400000)"          \
     " / 86400000)"
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

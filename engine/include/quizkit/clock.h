@@ -22,6 +22,10 @@
 
 #include "common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct qk_clock {
     int set;            /* 0: the system clock (the fields below are unused) */
     int64_t at_ms;      /* the instant shown at the anchor */
@@ -49,5 +53,9 @@ int qk_clock_parse(qk_clock *out, const char *now, const char *rate, const char 
                    qk_lang lang, char *msg, size_t msglen);
 /* The same from the environment variables. */
 int qk_clock_from_env(qk_clock *out, qk_lang lang, char *msg, size_t msglen);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

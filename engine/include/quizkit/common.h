@@ -10,6 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define QK_OK 0
 /* Positive results of step functions (never errors). */
 #define QK_ROW 100  /* qk_session_next: an item is ready */
@@ -57,5 +61,9 @@ const char *qk_version(void);
 /* Hundredths of a point: scores are integers so that partial credit is exact
  * and the same on every device and on the server. */
 typedef int32_t qk_centi;
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -25,6 +25,10 @@
 #include "bundle.h"
 #include "engine.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum qk_team_mode {
     QK_TEAMS_NONE = 0, /* individual */
     QK_TEAMS_DEPT,     /* by department (科室) */
@@ -117,5 +121,9 @@ void qk_board_free(qk_board_row *rows, size_t n);
 /* Entries a member has begun in a competition on this device (finished or
  * not: they all count against the attempts allowed). */
 int qk_competition_entries(qk_engine *e, const char *comp_id, const char *member_id, int *n);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -10,6 +10,10 @@
 
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct qk_csv {
     const char *p, *end;
     int line;
@@ -30,5 +34,9 @@ int qk_csv_next(qk_csv *rd, qk_csv_row *r);
 /* 1 when every field is empty or blank. */
 int qk_csv_blank(const qk_csv_row *r);
 void qk_csv_row_free(qk_csv_row *r);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

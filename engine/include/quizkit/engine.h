@@ -14,6 +14,10 @@
 #include "clock.h"
 #include "common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct qk_engine qk_engine;
 
 /* Schema version this library writes (PRAGMA user_version). */
@@ -84,5 +88,9 @@ int qk_engine_rewind_acked(qk_engine *e, int64_t acked_seq);
 int qk_engine_event_count(qk_engine *e, int64_t *out);
 /* Closes the engine; NULL is a no-op. */
 void qk_engine_close(qk_engine *e);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

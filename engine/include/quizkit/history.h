@@ -4,6 +4,10 @@
 
 #include "engine.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct qk_attempt_row {
     char *attempt_id;
     char *mode;
@@ -25,5 +29,9 @@ typedef struct qk_attempt_row {
  * Caller frees with qk_history_free(). */
 int qk_history_list(qk_engine *e, const char *member_id, qk_attempt_row **rows, size_t *n);
 void qk_history_free(qk_attempt_row *rows, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -28,6 +28,10 @@
 #include "competition.h"
 #include "session.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define QK_HS_MAX_PLAYERS 8
 
 typedef struct qk_hotseat qk_hotseat;
@@ -89,5 +93,9 @@ int qk_hotseat_continue(qk_hotseat *g);
  * 1-based ranks (equal totals share one), by qk_board_cmp. */
 void qk_hotseat_standings(const qk_hotseat *g, size_t order[QK_HS_MAX_PLAYERS], int rank[QK_HS_MAX_PLAYERS]);
 void qk_hotseat_free(qk_hotseat *g);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

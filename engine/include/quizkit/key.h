@@ -8,6 +8,10 @@
 
 #include "common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define QK_KEY_ID_LEN 16
 
 typedef struct qk_key qk_key;
@@ -42,5 +46,9 @@ int qk_key_private_pem(const qk_key *k, char **out);
 /* Reads a private key from PEM text (it can sign). */
 int qk_key_from_private_pem(qk_key **out, const char *pem);
 void qk_key_free(qk_key *k);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -18,6 +18,10 @@
 #include "engine.h"
 #include "session.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define QK_LESSON_MAX_CHOICES 8
 
 typedef enum qk_step_type {
@@ -104,5 +108,9 @@ int qk_lesson_choose(qk_lesson *l, size_t i);
  * answer that cannot be read; nothing is recorded then. */
 int qk_lesson_answer(qk_lesson *l, const char *input, qk_feedback *fb, qk_answer_problem *problem);
 void qk_lesson_free(qk_lesson *l);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

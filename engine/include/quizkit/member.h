@@ -9,6 +9,10 @@
 
 #include "engine.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define QK_MEMBER_MAX_FAILS 5
 #define QK_MEMBER_LOCK_MS (5LL * 60 * 1000)
 #define QK_PIN_MIN 4
@@ -66,5 +70,9 @@ int qk_member_apply(qk_engine *e, const char *id, const char *name, const char *
 int qk_secret_hash(const char *secret, char *out, size_t outlen);
 /* 1 when secret matches stored (constant-time comparison), else 0. */
 int qk_secret_verify(const char *secret, const char *stored);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -15,6 +15,10 @@
 #include "bundle.h"
 #include "question.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define QK_PAD_MAX_KEYS 32
 
 /* The keys for blank (0-based) of fill-in question q, each a NUL-terminated
@@ -23,5 +27,9 @@
  * question or has no such blank. */
 int qk_pad_keys(char ***out, size_t *n, qk_bundle *b, const qk_question *q, size_t blank,
                 const char *salt);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -14,6 +14,10 @@
 #include "bundle.h"
 #include "engine.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum qk_activity {
     QK_ACT_DAILY = 0,   /* "daily": each right answer in the daily quiz */
     QK_ACT_CHALLENGE,   /* "challenge": each right answer of a challenge run */
@@ -155,5 +159,9 @@ int qk_points_recompute(const char *events_db, qk_bundle *b, const char *member_
 int qk_points_recompute_days(const char *events_db, qk_bundle *b, const char *member_id,
                              const char *device_id, int64_t *total, qk_points_day **days,
                              size_t *n_days, char *msg, size_t msglen);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

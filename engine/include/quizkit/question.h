@@ -9,6 +9,10 @@
 
 #include "common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define QK_MAX_OPTIONS 8 /* A..H */
 #define QK_MAX_BLANKS 16
 
@@ -130,5 +134,9 @@ int qk_response_show(char **out, const qk_question *q, const size_t *perm, const
                      qk_lang lang, int flags);
 int qk_question_answer_show(char **out, const qk_question *q, const size_t *perm, qk_lang lang,
                             int flags);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -9,6 +9,10 @@
 
 #include "common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct qk_rng qk_rng;
 
 int qk_rng_new_seeded(qk_rng **out, uint64_t seed);
@@ -22,5 +26,9 @@ int qk_rng_shuffle(qk_rng *rng, size_t *idx, size_t n);
 /* A fresh 64-bit seed from the operating system. */
 int qk_rng_os_seed(uint64_t *out);
 void qk_rng_free(qk_rng *rng);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -20,6 +20,10 @@
 #include "points.h"
 #include "study.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum qk_mode {
     QK_MODE_PRACTICE = 1, /* feedback and 解析 after each answer */
     QK_MODE_EXAM = 2,     /* time limit; results only at the end */
@@ -214,5 +218,9 @@ void qk_rescorer_free(qk_rescorer *r);
 int qk_rescorer_score(qk_rescorer *r, qk_bundle *b, const char *attempt_id, const qk_event_in *ev,
                       size_t n, const char *comp_id, const char *comp_spec, qk_rescore *out,
                       qk_lang lang, char *msg, size_t msglen);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

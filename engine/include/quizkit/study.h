@@ -9,6 +9,10 @@
 #include "calendar.h"
 #include "engine.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define QK_DAILY_DEFAULT_COUNT 5
 #define QK_CHALLENGE_DEFAULT_SECONDS 20
 
@@ -57,5 +61,9 @@ void qk_srs_free(qk_srs_item *v, size_t n);
 
 /* The longest run of right answers in the member's finished challenges. */
 int qk_challenge_best(qk_engine *e, const char *member_id, size_t *best);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -9,6 +9,10 @@
 
 #include "common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Folds s[0..len) into a new NUL-terminated string in *out (caller frees with free()).
  * QK_EINVAL if s is not valid UTF-8. */
 int qk_text_fold(char **out, const char *s, size_t len);
@@ -37,5 +41,9 @@ typedef struct qk_sha256 qk_sha256;
 qk_sha256 *qk_sha256_begin(void);
 void qk_sha256_add(qk_sha256 *h, const void *data, size_t len);
 void qk_sha256_end(qk_sha256 *h, char out[65]);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -7,6 +7,10 @@
 
 #include "common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define QK_UUID_STRLEN 36
 
 /* Generator state: keeps ids strictly increasing within one process even when
@@ -23,5 +27,9 @@ void qk_uuid_v7(qk_uuid_gen *gen, uint64_t unix_ms, const uint8_t rnd[10],
 
 /* 1 if s is a well-formed UUID string of version 7, else 0. */
 int qk_uuid_is_v7(const char *s);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
