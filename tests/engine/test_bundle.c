@@ -90,6 +90,61 @@ static void any_change_fails_verification(void **state)
     }
 }
 
+/* The index a theme's questions are read through holds what the table does:
+ * a byte changed in it (one entry's id made another's, so that a draw gives
+ * s1 twice and m1 never) changes no digest of the table, and was taken as
+ * a verified, signed bundle. */
+static void an_index_that_differs_from_its_table_fails_verification(void **state)
+{
+    char *p = qkt_path(*state, "ix.qkb");
+    qkt_build_fixture(p);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open_v2(p, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT (SELECT rootpage FROM sqlite_schema WHERE name = 'questions_theme'),"
+                                        " (SELECT page_size FROM pragma_page_size)",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    long page = sqlite3_column_int(st, 0), size = sqlite3_column_int(st, 1);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    size_t len = 0;
+    char *data = qkt_read(p, &len);
+    assert_true(page > 1 && (size_t)(page * size) <= len);
+    char *at = NULL; /* "m1" in the index's one page (the fixture's four fit in it) */
+    for (long i = (page - 1) * size; !at && i + 2 <= page * size; i++) {
+        if (memcmp(data + i, "m1", 2) == 0)
+            at = data + i;
+    }
+    assert_non_null(at);
+    int fd = open(p, O_WRONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, "s1", 2, at - data), 2);
+    close(fd);
+    free(data);
+    qk_bundle *b = NULL;
+    assert_int_equal(qk_bundle_open(&b, p, 0, QK_LANG_EN), QK_OK); /* what the change does, unverified: */
+    char **ids = NULL;
+    size_t n = 0;
+    assert_int_equal(qk_bundle_question_ids(b, "t1", &ids, &n), QK_OK);
+    int s1 = 0, m1 = 0;
+    for (size_t i = 0; i < n; i++) {
+        s1 += strcmp(ids[i], "s1") == 0;
+        m1 += strcmp(ids[i], "m1") == 0;
+    }
+    assert_int_equal(s1, 2);
+    assert_int_equal(m1, 0);
+    qk_strv_free(ids, n);
+    qk_bundle_close(b);
+    b = NULL;
+    assert_int_equal(qk_bundle_open(&b, p, QK_BUNDLE_VERIFY, QK_LANG_EN), QK_EDIGEST);
+    assert_non_null(strstr(qk_bundle_errmsg(b), "altered or damaged; changed: questions"));
+    qk_bundle_close(b);
+    free(p);
+}
+
 static void digest_does_not_depend_on_file_layout(void **state)
 {
     char *p = qkt_path(*state, "v.qkb");
@@ -669,6 +724,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(written_bundle_reads_back, setup, teardown),
         cmocka_unit_test_setup_teardown(any_change_fails_verification, setup, teardown),
+        cmocka_unit_test_setup_teardown(an_index_that_differs_from_its_table_fails_verification, setup, teardown),
         cmocka_unit_test_setup_teardown(digest_does_not_depend_on_file_layout, setup, teardown),
         cmocka_unit_test_setup_teardown(not_a_bundle_is_a_clear_error, setup, teardown),
         cmocka_unit_test_setup_teardown(bundle_opens_from_memory, setup, teardown),

@@ -2,8 +2,15 @@
  *
  * A bundle is a SQLite file opened read-only and immutable. Its manifest names
  * a SHA-256 digest of everything the engine reads (schema, themes, questions,
- * options, blanks, tags, media); qk_bundle_verify() recomputes it, so a changed
- * byte anywhere fails with QK_EDIGEST. The format is in docs/bundle-format.md.
+ * options, blanks, tags, media); qk_bundle_verify() recomputes it and checks
+ * that the indexes the engine reads hold exactly their tables' rows, so a
+ * changed byte in anything the engine reads fails with QK_EDIGEST (free space
+ * in a page may change unseen). The format is in docs/bundle-format.md.
+ *
+ * The file must not change while it is open (immutable: SQLite neither locks
+ * nor re-reads it; a file cut short under a mapping can end the process with
+ * SIGBUS): install a new bundle by writing another file and renaming it over
+ * the old, as `quizkit bundle install` does, and open it again.
  *
  * Lifecycle: qk_bundle_open -> (info, themes, questions) -> qk_bundle_close.
  * Like sqlite3_open, qk_bundle_open sets *out even when it fails (unless out of
