@@ -544,20 +544,31 @@ static void bind_query(sqlite3_stmt *st, const qk_stats_query *q, const char *br
     }
 }
 
+/* A statement of the backend's prefix and body, bound; NULL with msg and
+ * *rc set. */
+static sqlite3_stmt *query_for(sqlite3 *db, const char *prefix, const char *body, const qk_stats_query *q,
+                               const char *branch, qk_lang lang, int *rc, char *msg, size_t n)
+{
+    sqlite3_stmt *st = NULL;
+    int prc = prepare_after(db, prefix, body, &st);
+    if (prc != SQLITE_OK) {
+        *rc = prc == SQLITE_NOMEM ? QK_ENOMEM : QK_EIO;
+        snprintf(msg, n, "stats: %s", sqlite3_errmsg(db));
+        return NULL;
+    }
+    bind_query(st, q, branch, lang);
+    return st;
+}
+
 /* Runs a subject's query with the period bound as ?1 and ?2 (Beijing day
  * numbers, inclusive); each result row becomes an array. */
 static int rows(sqlite3 *db, const char *prefix, const char *body, const qk_stats_query *q,
                 const char *branch, qk_lang lang, json_t *out, char *msg, size_t n)
 {
-    sqlite3_stmt *st = NULL;
-    int prc = prepare_after(db, prefix, body, &st);
-    if (prc == SQLITE_NOMEM)
-        return QK_ENOMEM;
-    if (prc != SQLITE_OK) {
-        snprintf(msg, n, "stats: %s", sqlite3_errmsg(db));
-        return QK_EIO;
-    }
-    bind_query(st, q, branch, lang);
+    int rc = QK_OK;
+    sqlite3_stmt *st = query_for(db, prefix, body, q, branch, lang, &rc, msg, n);
+    if (!st)
+        return rc;
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         json_t *r = json_array();
@@ -571,7 +582,7 @@ static int rows(sqlite3 *db, const char *prefix, const char *body, const qk_stat
         }
         json_array_append_new(out, r);
     }
-    int rc = step == SQLITE_DONE ? QK_OK : QK_EIO;
+    rc = step == SQLITE_DONE ? QK_OK : QK_EIO;
     if (rc != QK_OK)
         snprintf(msg, n, "stats: %s", sqlite3_errmsg(db));
     sqlite3_finalize(st);
@@ -720,22 +731,6 @@ static const col cols_questions[] = {
     {"members", "作答人数", "members"},         {"facility", "难度系数（答对率）", "facility"},
     {"discrimination", "区分度", "discrimination"}, {"top_wrong", "最常见错答（次数）", "most chosen wrong answer"},
     {"stem", "题干", "stem"}};
-
-/* A statement of the backend's prefix and body, bound; NULL with msg and
- * *rc set. */
-static sqlite3_stmt *query_for(sqlite3 *db, const char *prefix, const char *body, const qk_stats_query *q,
-                               const char *branch, qk_lang lang, int *rc, char *msg, size_t n)
-{
-    sqlite3_stmt *st = NULL;
-    int prc = prepare_after(db, prefix, body, &st);
-    if (prc != SQLITE_OK) {
-        *rc = prc == SQLITE_NOMEM ? QK_ENOMEM : QK_EIO;
-        snprintf(msg, n, "stats: %s", sqlite3_errmsg(db));
-        return NULL;
-    }
-    bind_query(st, q, branch, lang);
-    return st;
-}
 
 /* A question's sums (its map's cells). I_WRONG: its most chosen wrong
  * answer's offset in the texts + 1 (0: none). */
