@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { deflateSync } from 'node:zlib';
 import { appServer } from './appserver.mjs';
 import { bad, expectEq, expectTrue, finish, launch, ok } from './harness.mjs';
-import { answerAll, enrol, homeShown, login, pickAnswer, syncApp, waitScreen, walkLesson } from './walk.mjs';
+import { answerAll, enrol, homeAfter, homeShown, login, pickAnswer, syncApp, waitScreen, walkLesson } from './walk.mjs';
 
 const [qk, samples, keyPub, moduleDir, screens] = process.argv.slice(2);
 if (!screens) {
@@ -123,9 +123,8 @@ try {
   await page.fill('#enrol-code', code);
   await page.fill('#enrol-member', 'm1');
   await page.fill('#enrol-pin', '1234');
-  await page.click('#enrol-go');
+  await homeAfter(page, () => page.click('#enrol-go'));
   await waitScreen(page, 'home', 30000);
-  await homeShown(page);
   expectEq("enrolled with the code: one device, of branch b1, m1's own", sql("select branch_id, member_id from devices"), 'b1|m1');
   expectTrue('the home screen names the branch', (await status(page)).includes('第一支部'), await status(page));
   expectTrue('and has a sync button', await page.locator('#app-sync').isVisible());
@@ -190,9 +189,8 @@ try {
     const r = await window.qkApp.request('GET', '/api/me', { 'X-Kiosk-Session': window.qkKiosk.state.token }, null);
     return r.json();
   });
-  await page.click('#done');
+  await homeAfter(page, () => page.click('#done'));
   await waitScreen(page, 'home');
-  await homeShown(page);
   let pending = await page.evaluate(() => window.qkKiosk.state.home.sync.pending);
   expectTrue('the answers wait to be synced', pending > 5, String(pending));
 

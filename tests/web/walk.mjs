@@ -11,6 +11,14 @@ export const waitScreen = (page, name, timeout = 10000) =>
 /* The home screen has heard from the kiosk (and set the page's clock). */
 export const homeShown = page => page.waitForFunction(() => window.qkKiosk.state.home !== null, null, { timeout: 10000 });
 
+/* Acts (a tap that leads home) and waits until the home screen has heard from
+ * the kiosk again: state.home kept from an earlier visit is not the answer. */
+export async function homeAfter(page, act, timeout = 30000) {
+  const before = await page.evaluate(() => window.qkKiosk.homes);
+  await act();
+  await page.waitForFunction(n => window.qkKiosk.homes > n, before, { timeout });
+}
+
 /* Taps (act) and waits until the page has drawn the view that answers the
  * tap: the count of views drawn, read before the tap, must grow. */
 export async function tap(page, act) {

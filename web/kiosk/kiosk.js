@@ -104,10 +104,11 @@ const state = {
   lastTouch: cal.now(), field: 'member', typed: { member: '', pin: '' }, letters: false,
   themeMode: 'practice', quiz: null, chosen: new Set(), timer: null, deadline: 0,
 };
-/* What the page shows, for people and for the browser tests; drawn counts
+/* What the page shows, for people and for the browser tests; homes counts
+ * the home screen's answers from the kiosk taken; drawn counts
  * every view drawn (a screen, a question, feedback, a lesson step, a game
  * phase), so a test can wait for the next one. */
-window.qkKiosk = { state, screen: 'home', drawn: 0 };
+window.qkKiosk = { state, screen: 'home', drawn: 0, homes: 0 };
 const drawn = () => { window.qkKiosk.drawn++; };
 const t = k => TEXT[state.lang][k];
 
@@ -205,6 +206,7 @@ async function loadHome(notice) {
   const h = await api('GET', '/api/home');
   cal.setNow(h.now_ms, sent, h.clock_rate); /* the page's clock is the kiosk's */
   state.home = h;
+  window.qkKiosk.homes++;
   nextDay();
   state.idleSeconds = h.idle_seconds;
   const day = $('themed-day');
