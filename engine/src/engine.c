@@ -146,42 +146,74 @@ int qk__engine_uuid(qk_engine *e, char out[QK_UUID_STRLEN + 1])
     return QK_OK;
 }
 
-static int migrate(qk_engine *e, const char *path)
+/* The file's schema version (*version) and, at version 0, whether it holds
+ * anything (*tables), read in the transaction the caller is in. */
+static int schema_of(qk_engine *e, int *version, int *tables)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(e->db, "PRAGMA user_version", -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "user_version");
-    rc = sqlite3_step(st);
-    int version = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    *version = -1;
+    *tables = 0;
+    if (sqlite3_prepare_v2(e->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        *version = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
-    if (version < 0)
-        return qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "user_version");
+    st = NULL;
+    if (*version == 0 && sqlite3_prepare_v2(e->db, "SELECT count(*) FROM sqlite_master", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        *tables = sqlite3_column_int(st, 0);
+    else if (*version == 0)
+        *version = -1;
+    sqlite3_finalize(st);
+    return *version < 0 ? qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "user_version") : QK_OK;
+}
+
+/* Refuses a file that is not a progress file, or is one of a newer quizkit:
+ * read before anything is written to it (not even the switch to WAL). */
+static int ours(qk_engine *e, const char *path, int version, int tables)
+{
     if (version > N_MIGRATIONS)
         return qk__errf(&e->err, e->lang, QK_EFORMAT, QK_M_P_NEWER, path, version, N_MIGRATIONS);
-    if (version == 0) {
-        /* A file with tables but no version is not ours: refuse rather than mix. */
-        st = NULL;
-        sqlite3_prepare_v2(e->db, "SELECT count(*) FROM sqlite_master", -1, &st, NULL);
-        int n = st && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
-        sqlite3_finalize(st);
-        if (n != 0)
-            return qk__errf(&e->err, e->lang, QK_ECORRUPT, QK_M_P_NOTDB, path);
+    /* A file with tables but no version is not ours: refuse rather than mix. */
+    if (version == 0 && tables != 0)
+        return qk__errf(&e->err, e->lang, QK_ECORRUPT, QK_M_P_NOTDB, path);
+    return QK_OK;
+}
+
+static int check_ours(qk_engine *e, const char *path, int *version)
+{
+    int tables = 0;
+    /* one snapshot: a file being set up by another process at this moment
+     * reads as empty or as set up, never as half of each */
+    int status = exec(e, "BEGIN");
+    if (status == QK_OK) {
+        status = schema_of(e, version, &tables);
+        sqlite3_exec(e->db, "COMMIT", NULL, NULL, NULL);
     }
-    for (int v = version; v < N_MIGRATIONS; v++) {
+    return status == QK_OK ? ours(e, path, *version, tables) : status;
+}
+
+/* Brings the file to the newest schema, one migration a transaction. Each
+ * reads the version again once it holds the write lock: another process or
+ * thread opening the same new file at the same moment may have done it. */
+static int migrate(qk_engine *e, const char *path, int version)
+{
+    while (version < N_MIGRATIONS) {
+        int tables = 0, v = 0;
         int status = exec(e, "BEGIN IMMEDIATE");
-        if (status == QK_OK)
+        if (status == QK_OK && (status = schema_of(e, &v, &tables)) == QK_OK)
+            status = ours(e, path, v, tables);
+        int todo = status == QK_OK && v >= 0 && v < N_MIGRATIONS; /* 0: another opener did it */
+        if (todo)
             status = exec(e, migrations[v]);
-        if (status == QK_OK) {
+        if (status == QK_OK && todo) {
             char sql[48];
             snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v + 1);
             status = exec(e, sql);
         }
-        if (status == QK_OK && v == 0) {
+        if (status == QK_OK && todo && v == 0) {
             char id[QK_UUID_STRLEN + 1];
+            sqlite3_stmt *st = NULL;
             status = qk__engine_uuid(e, id);
             if (status == QK_OK) {
-                st = NULL;
                 if (sqlite3_prepare_v2(e->db, "INSERT INTO device(id, created_ms) VALUES (?, ?)", -1,
                                        &st, NULL) != SQLITE_OK)
                     status = qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "device");
@@ -200,6 +232,7 @@ static int migrate(qk_engine *e, const char *path)
             sqlite3_exec(e->db, "ROLLBACK", NULL, NULL, NULL);
             return status;
         }
+        version = todo ? v + 1 : N_MIGRATIONS;
     }
     return QK_OK;
 }
@@ -233,6 +266,8 @@ int qk_engine_open_v2(qk_engine **out, const char *progress_path, qk_lang lang,
         return QK_ENOMEM;
     e->lang = lang;
     qk_engine_use_clock(e, clock);
+    if (!progress_path || !*progress_path)
+        return qk__errf(&e->err, lang, QK_EINVAL, QK_M_P_NOPATH);
     int status = qk_rng_new_random(&e->rng);
     if (status != QK_OK)
         return qk__errf(&e->err, lang, status, QK_M_P_OPEN, progress_path, "entropy");
@@ -254,15 +289,19 @@ int qk_engine_open_v2(qk_engine **out, const char *progress_path, qk_lang lang,
     }
     sqlite3_busy_timeout(e->db, 5000);
     sqlite3_extended_result_codes(e->db, 1);
+    int version = 0;
+    status = check_ours(e, progress_path, &version);
 #ifdef __EMSCRIPTEN__
-    status = exec(e, "PRAGMA journal_mode=DELETE");
+    if (status == QK_OK)
+        status = exec(e, "PRAGMA journal_mode=DELETE");
 #else
-    status = exec(e, "PRAGMA journal_mode=WAL");
+    if (status == QK_OK)
+        status = exec(e, "PRAGMA journal_mode=WAL");
 #endif
     if (status == QK_OK)
         status = exec(e, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
     if (status == QK_OK)
-        status = migrate(e, progress_path);
+        status = migrate(e, progress_path, version);
     if (status == QK_OK)
         status = load_device(e);
     return status;

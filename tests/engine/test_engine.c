@@ -211,18 +211,104 @@ static void garbage_file_is_not_touched(void **state)
     free(p);
 }
 
+/* Another program's SQLite file (a bundle, say, given by mistake) is
+ * refused, and left exactly as it was: not even switched to WAL. */
 static void foreign_sqlite_file_is_refused(void **state)
 {
     char *p = qkt_path(*state, "progress.db");
     sqlite3 *db = NULL;
     sqlite3_open(p, &db);
-    sqlite3_exec(db, "CREATE TABLE mine(x)", NULL, NULL, NULL);
+    sqlite3_exec(db, "CREATE TABLE mine(x); INSERT INTO mine VALUES (1)", NULL, NULL, NULL);
     sqlite3_close(db);
+    size_t n0 = 0, n1 = 0;
+    char *before = qkt_read(p, &n0);
     qk_engine *e = NULL;
     assert_int_equal(qk_engine_open(&e, p, QK_LANG_EN), QK_ECORRUPT);
+    assert_non_null(strstr(qk_engine_errmsg(e), "not a progress file"));
     qk_engine_close(e);
+    char *after = qkt_read(p, &n1);
+    assert_int_equal(n1, n0);
+    assert_memory_equal(after, before, n0);
+    char *wal = qkt_path(*state, "progress.db-wal");
+    assert_int_equal(access(wal, F_OK), -1);
+    free(wal);
+    free(before);
+    free(after);
     free(p);
 }
+
+/* No path, or an empty one (SQLite would open a temporary file, and every
+ * answer would be lost at close), is an error that says so. */
+static void a_progress_file_needs_a_path(void **state)
+{
+    (void)state;
+    qk_engine *e = NULL;
+    assert_int_equal(qk_engine_open(&e, NULL, QK_LANG_EN), QK_EINVAL);
+    assert_non_null(strstr(qk_engine_errmsg(e), "no progress file path"));
+    qk_engine_close(e);
+    assert_int_equal(qk_engine_open(&e, "", QK_LANG_ZH), QK_EINVAL);
+    assert_non_null(strstr(qk_engine_errmsg(e), "进度文件"));
+    qk_engine_close(e);
+}
+
+#ifndef __EMSCRIPTEN__
+/* A kiosk and a command started together on a new progress file: each
+ * process opens it (the schema set up once), and all get the same device.
+ * Before, the one that lost the race for the write lock ran the first
+ * migration again ("table already exists") or took the half-seen file for
+ * another program's. */
+static void many_first_opens_at_once_make_one_device(void **state)
+{
+    enum { N = 8 };
+    char *p = qkt_path(*state, "progress.db");
+    int go[2], ids[2];
+    assert_int_equal(pipe(go), 0);
+    assert_int_equal(pipe(ids), 0);
+    pid_t kids[N];
+    for (int i = 0; i < N; i++) {
+        kids[i] = fork();
+        assert_true(kids[i] >= 0);
+        if (kids[i] == 0) {
+            close(go[1]);
+            char c;
+            (void)!read(go[0], &c, 1); /* all released together: the parent closes it */
+            qk_engine *e = NULL;
+            int rc = qk_engine_open(&e, p, QK_LANG_EN);
+            char line[64] = "";
+            snprintf(line, sizeof line, "%-40.40s\n", rc == QK_OK ? qk_engine_device_id(e) : "failed");
+            if (rc != QK_OK)
+                fprintf(stderr, "open %d: %s\n", i, qk_engine_errmsg(e));
+            (void)!write(ids[1], line, strlen(line));
+            qk_engine_close(e);
+            _exit(rc == QK_OK ? 0 : 1);
+        }
+    }
+    close(go[0]);
+    close(ids[1]);
+    close(go[1]);
+    for (int i = 0; i < N; i++) {
+        int status = 0;
+        assert_int_equal(waitpid(kids[i], &status, 0), kids[i]);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+    char all[N * 41 + 1];
+    size_t got = 0;
+    ssize_t r;
+    while (got < sizeof all - 1 && (r = read(ids[0], all + got, sizeof all - 1 - got)) > 0)
+        got += (size_t)r;
+    close(ids[0]);
+    all[got] = '\0';
+    assert_int_equal(got, (size_t)N * 41);
+    for (int i = 1; i < N; i++)
+        assert_memory_equal(all + (size_t)i * 41, all, 41);
+    char first[37];
+    memcpy(first, all, 36);
+    first[36] = '\0';
+    assert_true(qk_uuid_is_v7(first));
+    free(p);
+}
+#endif
 
 static void newer_schema_is_refused(void **state)
 {
@@ -256,6 +342,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(garbage_file_is_not_touched, setup, teardown),
         cmocka_unit_test_setup_teardown(foreign_sqlite_file_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(newer_schema_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_progress_file_needs_a_path, setup, teardown),
+#ifndef __EMSCRIPTEN__
+        cmocka_unit_test_setup_teardown(many_first_opens_at_once_make_one_device, setup, teardown),
+#endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,6 +23,12 @@ typedef struct qk_engine qk_engine;
 /* Schema version this library writes (PRAGMA user_version). */
 #define QK_PROGRESS_SCHEMA 3
 
+/* Opens the progress file at progress_path, making it (and its device id) on
+ * first open and migrating an older one forward; threads or processes opening
+ * a new file at the same moment all get it, with one device id. A file that
+ * is not a progress file is refused untouched (QK_ECORRUPT), a newer one too
+ * (QK_EFORMAT); NULL or "" is QK_EINVAL. *out is set even on failure (for
+ * qk_engine_errmsg), except out of memory; close it in every case. */
 int qk_engine_open(qk_engine **out, const char *progress_path, qk_lang lang);
 /* The same on a clock (quizkit/clock.h; NULL: the system clock), which the
  * engine copies; everything the engine records or decides by time reads it. */
