@@ -906,6 +906,27 @@ static void h_bundle_get(call *c)
     }
 }
 
+/* The bundle id (into id) a device should run when it has none yet (a new
+ * phone), among those published (rows): the one a leader of its branch
+ * published last, else the one its member last studied with; 0 when
+ * neither is published (the app takes the newest of all). */
+static int suggested_bundle(call *c, json_t *rows, char *id, size_t idn)
+{
+    char version[QK_NAME_MAX + 1];
+    int found = c->s->ops->branch_bundle(c->s, c->dev.branch, id, idn) == QK_OK;
+    if (!found && c->dev.member[0])
+        found = c->s->ops->member_bundle(c->s, c->dev.member, id, idn, version, sizeof version) == QK_OK;
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row)
+    {
+        const char *have = json_string_value(json_object_get(row, "id"));
+        if (found && have && strcmp(have, id) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 static void h_bundles(call *c)
 {
     if (c->who == WHO_NONE)
@@ -916,7 +937,13 @@ static void h_bundles(call *c)
         return h_bundle_get(c);
     json_t *rows = NULL;
     int rc = c->s->ops->bundle_list(c->s, &rows);
-    rc == QK_OK ? ok(c, 200, json_pack("{s:o}", "bundles", rows)) : fail_rc(c, rc);
+    if (rc != QK_OK)
+        return fail_rc(c, rc);
+    char mine[QK_NAME_MAX + 1];
+    json_t *out = json_pack("{s:o}", "bundles", rows);
+    if (out && c->who == WHO_DEVICE && suggested_bundle(c, rows, mine, sizeof mine))
+        json_object_set_new(out, "suggested", json_string(mine));
+    ok(c, 200, out);
 }
 
 /* Calls fn with each published bundle, newest first, until it returns 1. */

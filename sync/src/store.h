@@ -119,6 +119,9 @@ typedef struct qk_store_ops {
      * the newest version when version is NULL, QK_ENOTFOUND when none). */
     int (*bundle_put)(qk_store *s, const qk_published *p, const void *data, size_t len);
     int (*bundle_list)(qk_store *s, json_t **out);
+    /* The id of the bundle a leader of branch published last (still held);
+     * QK_ENOTFOUND when none has. */
+    int (*branch_bundle)(qk_store *s, const char *branch, char *id, size_t idn);
     int (*bundle_get)(qk_store *s, const char *id, const char *version, qk_published *p);
     /* Published before the store kept bundles, their files not found by
      * its upgrade: [{id, version, file}]. */

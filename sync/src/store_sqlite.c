@@ -1492,6 +1492,21 @@ static int bundle_list(qk_store *s, json_t **out)
     return st ? rows_json(s, st, out) : QK_EIO;
 }
 
+static int branch_bundle(qk_store *s, const char *branch, char *id, size_t idn)
+{
+    sqlite3_stmt *st = prep(s, "SELECT bundles.id FROM bundles JOIN users ON users.name = bundles.published_by"
+                               " WHERE users.branch_id = ? AND" HELD " ORDER BY published_ms DESC LIMIT 1");
+    if (!st)
+        return QK_EIO;
+    text(st, 1, branch);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        copy_col(id, idn, st, 0);
+    int rc = step == SQLITE_ROW ? QK_OK : step == SQLITE_DONE ? QK_ENOTFOUND : fail(s, "bundles");
+    sqlite3_finalize(st);
+    return rc;
+}
+
 static int bundle_get(qk_store *s, const char *id, const char *version, qk_published *p)
 {
     sqlite3_stmt *st = prep(s, "SELECT id, version, title, sha256, key_id, size, published_ms,"
@@ -1857,6 +1872,7 @@ const qk_store_ops qk__sqlite_store = {
     .competition_list = competition_list,
     .bundle_put = bundle_put,
     .bundle_list = bundle_list,
+    .branch_bundle = branch_bundle,
     .bundle_get = bundle_get,
     .bundle_read = bundle_read,
     .bundle_missing = bundle_missing,

@@ -114,9 +114,14 @@ static void add_choice(qk_bundle_writer *w, const char *id, const char *theme, q
 
 void qkt_build_fixture_signed(const char *path, const qk_key *key)
 {
+    qkt_build_fixture_as(path, key, "test.fixture");
+}
+
+void qkt_build_fixture_as(const char *path, const qk_key *key, const char *id)
+{
     qk_bundle_writer *w = NULL;
     assert_int_equal(qk_bundle_writer_open(&w, path, QK_LANG_EN), QK_OK);
-    qk_manifest m = {"test.fixture", "1", "Fixture", "zh-CN", 0, 0};
+    qk_manifest m = {id, "1", "Fixture", "zh-CN", 0, 0};
     assert_int_equal(qk_bundle_writer_manifest(w, &m), QK_OK);
     assert_int_equal(qk_bundle_writer_theme(w, "t1", "主题一", "first"), QK_OK);
     assert_int_equal(qk_bundle_writer_theme(w, "t2", "主题二", NULL), QK_OK);

@@ -55,6 +55,8 @@ int qkt_fx_teardown(void **state);
 void qkt_build_fixture(const char *path);
 /* The same, signed by key (NULL: unsigned, as qkt_build_fixture). */
 void qkt_build_fixture_signed(const char *path, const qk_key *key);
+/* The same questions under another bundle id. */
+void qkt_build_fixture_as(const char *path, const qk_key *key, const char *id);
 /* Opens the fixture (building it first) and an engine in dir. */
 void qkt_open(const char *dir, qk_engine **e, qk_bundle **b);
 

@@ -480,6 +480,46 @@ static void the_phone_enrols_and_syncs_with_the_server(void **state)
     assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "sync"), "pending")), 0);
     json_decref(j);
 
+    /* The bundle a new phone of this member would be given (GET /bundles
+     * names it for a device): not the newest published, but the one its
+     * member studies with; once a leader of its branch publishes one, that
+     * one; another branch's leader's newer bundle changes nothing. */
+    char *tdir = qkt_path(f->dir, "trust"), *tpub = qkt_path(f->dir, "trust/k.pub");
+    assert_int_equal(mkdir(tdir, 0700), 0);
+    qkt_write(tpub, f->pem);
+    qk_store *pub = NULL;
+    assert_int_equal(qk_store_open(&pub, spec, QK_LANG_EN), QK_OK);
+    assert_int_equal(qk_admin_user_add(pub, "l1", "leader", "b1", "leader-pass-1"), QK_OK);
+    assert_int_equal(qk_admin_user_add(pub, "l2", "leader", "b2", "leader-pass-2"), QK_OK);
+    json_t *sj = json_load_file(conf, 0, NULL);
+    char *phone_token = strdup(json_string_value(json_object_get(sj, "token")));
+    json_decref(sj);
+    static const struct {
+        const char *id, *by, *suggested;
+    } steps[] = {{"test.newest", "admin", "test.fixture"},
+                 {"test.branch", "l1", "test.branch"},
+                 {"test.other-branch", "l2", "test.branch"}};
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        char *file = qkt_path(f->dir, "published.qkb");
+        unlink(file);
+        qkt_build_fixture_as(file, f->key, steps[i].id);
+        qk_published p;
+        if (qk_admin_bundle_publish(pub, file, tdir, steps[i].by, &p) != QK_OK)
+            fail_msg("publish %s: %s", steps[i].id, qk_store_errmsg(pub));
+        free(file);
+        j = get_json(port, "/api/v1/bundles", phone_token, 200);
+        assert_int_equal(json_array_size(json_object_get(j, "bundles")), i + 2);
+        const char *said = json_string_value(json_object_get(j, "suggested"));
+        if (!said || strcmp(said, steps[i].suggested) != 0)
+            fail_msg("after %s published by %s: suggested %s, not %s", steps[i].id, steps[i].by,
+                     said ? said : "(none)", steps[i].suggested);
+        json_decref(j);
+    }
+    qk_store_close(pub);
+    free(phone_token);
+    free(tdir);
+    free(tpub);
+
     /* a code used up: the server's own words */
     qk_app_net *again = qk_app_enrol(f->a, url, code, "another", "m1", "1234");
     assert_int_equal(carry(again, port, &requests), -1);

@@ -191,15 +191,18 @@ async function getJson(path, token) {
 }
 
 /* The keys the server names and the newest version of the bundle this phone
- * runs (the newest published of all, the first time). Whatever changes (the
- * bundle, the keys, or both) is put in place only once the engine has opened
- * the bundle with those keys; otherwise the bundle and keys kept stay, and
- * why is thrown. */
+ * runs (the first time, the one the server suggests for the phone: its
+ * branch's, or its member's; else the newest published of all). Whatever
+ * changes (the bundle, the keys, or both) is put in place only once the
+ * engine has opened the bundle with those keys; otherwise the bundle and
+ * keys kept stay, and why is thrown. */
 async function refreshBundle(token) {
   const keys = (await getJson('/api/v1/keys', token)).keys || [];
-  const rows = (await getJson('/api/v1/bundles', token)).bundles || [];
+  const listed = await getJson('/api/v1/bundles', token);
+  const rows = listed.bundles || [];
   const meta = exists(META) ? JSON.parse(readText(META)) : null;
-  const mine = rows.filter(b => !meta || b.id === meta.id);
+  const want = meta ? meta.id : listed.suggested;
+  const mine = rows.filter(b => !want || b.id === want);
   const pick = (mine.length ? mine : rows).reduce((a, b) => (!a || b.published_ms > a.published_ms ? b : a), null);
   if (!pick) return; /* nothing published yet */
   const pems = keys.map(k => k.pem).join('\n');
