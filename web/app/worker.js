@@ -93,14 +93,36 @@ function open() {
   app = r.app;
 }
 
+/* The engine takes one caller at a time (exclusive): a page's request with
+ * its save, each step of a sync or an enrolment, a save. A sync's waits for
+ * the network are outside, so that a member's answers are taken while it
+ * runs (inNet counts the syncs under way); syncs and enrolments go one at a
+ * time among themselves (oneNet). */
+let chain = Promise.resolve(), nets = Promise.resolve(), inNet = 0, reopenAfterNet = false;
+function exclusive(fn) {
+  const p = chain.then(fn);
+  chain = p.catch(() => {});
+  return p;
+}
+function oneNet(fn) {
+  const p = nets.then(fn);
+  nets = p.catch(() => {});
+  return p;
+}
+
 /* Saves the files to IndexedDB; when that fails, goes back to what is saved
- * there (and reopens on it), so that what the engine holds is what is kept. */
+ * there (and reopens on it), so that what the engine holds is what is kept:
+ * at once, or, while a sync holds the engine's handle, once the sync ends. */
 async function save() {
   try {
     await syncfs(false);
   } catch (e) {
-    await syncfs(true).catch(() => {});
-    open();
+    if (inNet) {
+      reopenAfterNet = true;
+    } else {
+      await syncfs(true).catch(() => {});
+      open();
+    }
     throw e;
   }
 }
@@ -144,32 +166,38 @@ async function carry(net) {
   let status = 0, text = null;
   try {
     for (;;) {
-      const r = M.ccall('qk_app_net_next', 'number', ['number', 'number', 'string', 'number'],
-        [net, status, text, text ? utf8Length(text) : 0]);
-      if (r === 0) {
-        return { result: JSON.parse(M.ccall('qk_app_net_result', 'string', ['number'], [net])),
-                 token: M.ccall('qk_app_net_token', 'string', ['number'], [net]) };
-      }
-      if (r !== 1) {
-        const e = new Error(M.ccall('qk_app_net_error', 'string', ['number'], [net]));
-        e.status = status; /* the server's answer to the last request (0: none) */
-        throw e;
-      }
-      const method = M.ccall('qk_app_net_method', 'string', ['number'], [net]);
-      const url = M.ccall('qk_app_net_url', 'string', ['number'], [net]);
-      const token = M.ccall('qk_app_net_token', 'string', ['number'], [net]);
-      const bodyPtr = M.ccall('qk_app_net_body', 'number', ['number'], [net]);
+      /* the engine's step, then the network's wait outside it */
+      const step = await exclusive(() => {
+        const r = M.ccall('qk_app_net_next', 'number', ['number', 'number', 'string', 'number'],
+          [net, status, text, text ? utf8Length(text) : 0]);
+        if (r === 0) {
+          return { done: { result: JSON.parse(M.ccall('qk_app_net_result', 'string', ['number'], [net])),
+                           token: M.ccall('qk_app_net_token', 'string', ['number'], [net]) } };
+        }
+        if (r !== 1) {
+          const e = new Error(M.ccall('qk_app_net_error', 'string', ['number'], [net]));
+          e.status = status; /* the server's answer to the last request (0: none) */
+          throw e;
+        }
+        const bodyPtr = M.ccall('qk_app_net_body', 'number', ['number'], [net]);
+        return { method: M.ccall('qk_app_net_method', 'string', ['number'], [net]),
+                 url: M.ccall('qk_app_net_url', 'string', ['number'], [net]),
+                 token: M.ccall('qk_app_net_token', 'string', ['number'], [net]),
+                 body: bodyPtr ? M.UTF8ToString(bodyPtr, M.ccall('qk_app_net_len', 'number', ['number'], [net])) : null };
+      });
+      if (step.done) return step.done;
       const headers = { 'Accept-Language': lang ? 'en' : 'zh-CN' };
-      if (token) headers.Authorization = `Bearer ${token}`;
+      if (step.token) headers.Authorization = `Bearer ${step.token}`;
       let body;
-      if (bodyPtr) {
-        const z = await gzip(M.UTF8ToString(bodyPtr, M.ccall('qk_app_net_len', 'number', ['number'], [net])));
+      if (step.body !== null) {
+        const z = await gzip(step.body);
         body = z.body;
         headers['Content-Type'] = 'application/json';
         if (z.gz) headers['Content-Encoding'] = 'gzip';
       }
       try {
-        const resp = await fetch(url, { method, headers, body, cache: 'no-store', signal: timeout(NET_TIMEOUT_MS) });
+        const resp = await fetch(step.url, { method: step.method, headers, body, cache: 'no-store',
+          signal: timeout(NET_TIMEOUT_MS) });
         status = resp.status;
         text = await resp.text();
       } catch (e) {
@@ -178,7 +206,7 @@ async function carry(net) {
       }
     }
   } finally {
-    M.ccall('qk_app_net_free', null, ['number'], [net]);
+    await exclusive(() => M.ccall('qk_app_net_free', null, ['number'], [net]));
   }
 }
 
@@ -208,56 +236,69 @@ async function refreshBundle(token) {
   const pems = keys.map(k => k.pem).join('\n');
   const kept = meta && meta.sha256 === pick.sha256 && exists(BUNDLE) && !bundleError;
   if (kept && exists(KEYS) && readText(KEYS) === pems) return; /* nothing new */
+  let data = null;
   if (!kept) {
     const r = await fetch(`/api/v1/bundles/${encodeURIComponent(pick.id)}/${encodeURIComponent(pick.version)}`,
       { headers: { Authorization: `Bearer ${token}` }, cache: 'no-store', signal: timeout(BUNDLE_TIMEOUT_MS) });
     if (!r.ok) throw new Error(`HTTP ${r.status}: ${pick.id} ${pick.version}`);
-    M.FS.writeFile(`${BUNDLE}.new`, new Uint8Array(await r.arrayBuffer()));
+    data = new Uint8Array(await r.arrayBuffer());
   }
-  M.FS.writeFile(`${KEYS}.new`, pems);
-  close();
-  try {
-    const tried = openWith(kept ? BUNDLE : `${BUNDLE}.new`, `${KEYS}.new`);
-    if (!tried.app) throw new Error(tried.error);
-    M.ccall('qk_app_close', null, ['number'], [tried.app]);
-    if (!kept) M.FS.rename(`${BUNDLE}.new`, BUNDLE);
-    M.FS.rename(`${KEYS}.new`, KEYS);
-    if (!kept) M.FS.writeFile(META, JSON.stringify({ id: pick.id, version: pick.version, sha256: pick.sha256 }));
-  } finally {
-    unlink(`${BUNDLE}.new`);
-    unlink(`${KEYS}.new`);
-    open();
-  }
+  await exclusive(() => {
+    if (data) M.FS.writeFile(`${BUNDLE}.new`, data);
+    M.FS.writeFile(`${KEYS}.new`, pems);
+    close();
+    try {
+      const tried = openWith(kept ? BUNDLE : `${BUNDLE}.new`, `${KEYS}.new`);
+      if (!tried.app) throw new Error(tried.error);
+      M.ccall('qk_app_close', null, ['number'], [tried.app]);
+      if (!kept) M.FS.rename(`${BUNDLE}.new`, BUNDLE);
+      M.FS.rename(`${KEYS}.new`, KEYS);
+      if (!kept) M.FS.writeFile(META, JSON.stringify({ id: pick.id, version: pick.version, sha256: pick.sha256 }));
+    } finally {
+      unlink(`${BUNDLE}.new`);
+      unlink(`${KEYS}.new`);
+      open();
+    }
+  });
 }
 
 async function network(op, msg) {
-  const net = op === 'enrol'
-    ? M.ccall('qk_app_enrol', 'number', ['number', 'string', 'string', 'string', 'string', 'string'],
-      [app, self.location.origin, msg.code || '', msg.name || '', msg.member || '', msg.pin || ''])
-    : M.ccall('qk_app_sync', 'number', ['number'], [app]);
-  if (!net) throw new Error('out of memory');
-  let out;
+  inNet++;
   try {
-    out = await carry(net);
-  } catch (e) {
-    /* the server no longer knows this phone's token (revoked, or a server
-     * restored without it): enrolled no more, so that a new code enrols it
-     * again, the same device with its records */
-    if (op === 'sync' && e.status === 401) unlink(CONF);
-    throw e;
+    const net = await exclusive(() => (op === 'enrol'
+      ? M.ccall('qk_app_enrol', 'number', ['number', 'string', 'string', 'string', 'string', 'string'],
+        [app, self.location.origin, msg.code || '', msg.name || '', msg.member || '', msg.pin || ''])
+      : M.ccall('qk_app_sync', 'number', ['number'], [app])));
+    if (!net) throw new Error('out of memory');
+    let out;
+    try {
+      out = await carry(net);
+    } catch (e) {
+      /* the server no longer knows this phone's token (revoked, or a server
+       * restored without it): enrolled no more, so that a new code enrols it
+       * again, the same device with its records */
+      if (op === 'sync' && e.status === 401) await exclusive(() => unlink(CONF));
+      throw e;
+    } finally {
+      await exclusive(save); /* the settings, the acknowledgements and the roster, kept */
+    }
+    /* the answers are the server's now; a bundle or keys that do not come or
+     * do not open are said apart, and those kept before stay */
+    let bundleProblem = '';
+    try {
+      await refreshBundle(out.token);
+      await exclusive(save);
+    } catch (e) {
+      bundleProblem = String(e.message || e);
+    }
+    return { result: out.result, state: await exclusive(state), bundle_problem: bundleProblem };
   } finally {
-    await save(); /* the settings, the acknowledgements and the roster, kept */
+    inNet--;
+    if (!inNet && reopenAfterNet) {
+      reopenAfterNet = false; /* a save failed meanwhile: back to what IndexedDB holds */
+      await exclusive(async () => { await syncfs(true).catch(() => {}); open(); }).catch(() => {});
+    }
   }
-  /* the answers are the server's now; a bundle or keys that do not come or
-   * do not open are said apart, and those kept before stay */
-  let bundleProblem = '';
-  try {
-    await refreshBundle(out.token);
-    await save();
-  } catch (e) {
-    bundleProblem = String(e.message || e);
-  }
-  return { result: out.result, state: state(), bundle_problem: bundleProblem };
 }
 
 /* The clock a page gives (window.qkAppClock, for a demonstration or a test:
@@ -299,9 +340,6 @@ async function handle(msg) {
     }
     case 'media':
       return request({ method: 'GET', path: msg.path }, true);
-    case 'enrol':
-    case 'sync':
-      return network(msg.op, msg);
     case 'state':
       return state();
     default:
@@ -309,11 +347,11 @@ async function handle(msg) {
   }
 }
 
-/* one at a time, in the order asked */
-let chain = Promise.resolve();
+/* a page's requests one at a time, in the order asked; a sync beside them */
 self.onmessage = ev => {
   const msg = ev.data;
-  chain = chain.then(() => handle(msg)).then(
+  const run = msg.op === 'enrol' || msg.op === 'sync' ? oneNet(() => network(msg.op, msg)) : exclusive(() => handle(msg));
+  run.then(
     value => self.postMessage({ id: msg.id, ok: true, value }),
     e => self.postMessage({ id: msg.id, ok: false, error: String((e && e.message) || e), status: e && e.status }));
 };
