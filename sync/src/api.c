@@ -252,20 +252,26 @@ static int need_device(call *c)
     return 0;
 }
 
-/* Failures counted per address and per account; 1 when over the limit. */
-static int throttled(call *c, const char *what, const char *account)
+/* Failures counted under keys: "WHAT:addr:ADDRESS", "WHAT:account:NAME" for
+ * an account (a user, a phone's member), "WHAT:code:CODE" for an enrolment
+ * code. */
+static int failures(call *c, const char *what, const char *kind, const char *name, int add)
 {
     char key[200];
-    int n = 0, worst = 0;
-    snprintf(key, sizeof key, "%s:addr:%s", what, c->rq->addr);
-    if (c->s->ops->throttle(c->s, key, qk__store_now(c->s), THROTTLE_WINDOW_MS, 0, &n) == QK_OK)
-        worst = n;
-    if (account) {
-        snprintf(key, sizeof key, "%s:account:%s", what, account);
-        if (c->s->ops->throttle(c->s, key, qk__store_now(c->s), THROTTLE_WINDOW_MS, 0, &n) == QK_OK &&
-            n > worst)
-            worst = n;
-    }
+    int n = 0;
+    snprintf(key, sizeof key, "%s:%s:%s", what, kind, name);
+    return c->s->ops->throttle(c->s, key, qk__store_now(c->s), THROTTLE_WINDOW_MS, add, &n) == QK_OK ? n : 0;
+}
+
+/* 1 (and the 429 said) when the address, the account or the code (NULL:
+ * none) is over the limit of failures. */
+static int throttled(call *c, const char *what, const char *account, const char *code)
+{
+    int worst = failures(c, what, "addr", c->rq->addr, 0);
+    int n = account ? failures(c, what, "account", account, 0) : 0;
+    worst = n > worst ? n : worst;
+    n = code ? failures(c, what, "code", code, 0) : 0;
+    worst = n > worst ? n : worst;
     if (worst < THROTTLE_MAX)
         return 0;
     char secs[16];
@@ -275,16 +281,16 @@ static int throttled(call *c, const char *what, const char *account)
     return 1;
 }
 
-static void count_failure(call *c, const char *what, const char *account)
+/* One failure more: against the address (by_addr), the account and the code
+ * given. */
+static void count_failure(call *c, const char *what, int by_addr, const char *account, const char *code)
 {
-    char key[200];
-    int n;
-    snprintf(key, sizeof key, "%s:addr:%s", what, c->rq->addr);
-    c->s->ops->throttle(c->s, key, qk__store_now(c->s), THROTTLE_WINDOW_MS, 1, &n);
-    if (account) {
-        snprintf(key, sizeof key, "%s:account:%s", what, account);
-        c->s->ops->throttle(c->s, key, qk__store_now(c->s), THROTTLE_WINDOW_MS, 1, &n);
-    }
+    if (by_addr)
+        failures(c, what, "addr", c->rq->addr, 1);
+    if (account)
+        failures(c, what, "account", account, 1);
+    if (code)
+        failures(c, what, "code", code, 1);
 }
 
 static void authenticate(call *c)
@@ -319,10 +325,10 @@ static void h_login(call *c)
     json_t *j = body_json(c);
     const char *user = j ? field(c, j, "user", 1) : NULL;
     const char *pw = user ? field(c, j, "password", 1) : NULL;
-    if (pw && !throttled(c, "login", user)) {
+    if (pw && !throttled(c, "login", user, NULL)) {
         qk_user u;
         if (!qk_admin_login(c->s, user, pw, &u)) {
-            count_failure(c, "login", user);
+            count_failure(c, "login", 1, user, NULL);
             failf(c, 401, "wrong_login", QK_Y_API_LOGIN);
         } else {
             char raw[65], token[68], hash[65];
@@ -544,9 +550,16 @@ static const char *member_key(const char *member, char out[QK_NAME_MAX + 8])
     return out;
 }
 
+/* The throttle's key for an enrolment code: the code as codes are compared
+ * (qk__code_norm), NULL when it is none. */
+static const char *code_key(const char *code, char out[9])
+{
+    return code && qk__code_norm(code, out) ? out : NULL;
+}
+
 static void h_enroll(call *c)
 {
-    char acct[QK_NAME_MAX + 8];
+    char acct[QK_NAME_MAX + 8], ckey[9];
     json_t *j = body_json(c);
     const char *code = j ? field(c, j, "code", 1) : NULL;
     const char *dev = code ? field(c, j, "device_id", 1) : NULL;
@@ -567,15 +580,21 @@ static void h_enroll(call *c)
         failf(c, 400, "bad_field", QK_Y_API_FIELD, "name");
     } else if (pem && qk_key_from_pem(&k, pem) != QK_OK) {
         failf(c, 400, "bad_field", QK_Y_API_FIELD, "public_key");
-    } else if (pem && !throttled(c, "enrol", member_key(member, acct))) {
+    } else if (pem && !throttled(c, "enrol", member_key(member, acct), code_key(code, ckey))) {
         char token[65], branch[QK_NAME_MAX + 1];
         int rc = qk_enrol_member(c->s, code, dev, name, pem, proof, member && *member ? member : NULL,
                                  member && *member ? (pin ? pin : "") : NULL, token, branch);
-        if (rc == QK_ENOTFOUND || rc == QK_ETIMEOUT || rc == QK_ESTATE || rc == QK_ESIGNATURE ||
-            rc == QK_EAUTH)
-            /* by address, and by member for a phone's PIN (guessed from
-             * many addresses, a member's PIN still meets the limit) */
-            count_failure(c, "enrol", member_key(member, acct));
+        /* A code that does not work, or a proof that does not hold, counts
+         * against the address (codes guessed from one address). A wrong
+         * member or PIN (the code worked) counts against the member and the
+         * code, not the address: a member's PIN guessed from many addresses,
+         * or many members' PINs tried with one code, meet the limit, while
+         * the phones of a station, behind one address, do not lock one
+         * another out for their members' typos. */
+        if (rc == QK_ENOTFOUND || rc == QK_ETIMEOUT || rc == QK_ESTATE || rc == QK_ESIGNATURE)
+            count_failure(c, "enrol", 1, NULL, NULL);
+        else if (rc == QK_EAUTH)
+            count_failure(c, "enrol", 0, member_key(member, acct), code_key(code, ckey));
         if (rc != QK_OK) {
             fail_rc(c, rc);
         } else {

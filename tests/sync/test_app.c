@@ -584,6 +584,105 @@ static void the_phone_enrols_and_syncs_with_the_server(void **state)
     free(spec_path);
 }
 
+/* One enrolment from a fresh phone (its own folder under dir, named name):
+ * 0, or -1 with the server's words in why. */
+static int enrol_once(const char *dir, const char *name, unsigned port, const char *code, const char *member,
+                      const char *pin, char *why, size_t n)
+{
+    char *home = qkt_path(dir, name), msg[256], url[64];
+    mkdir(home, 0700);
+    qk_app *a = NULL;
+    assert_int_equal(qk_app_open(&a, home, NULL, NULL, 0, QK_LANG_EN, msg, sizeof msg), QK_OK);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u", port);
+    qk_app_net *net = qk_app_enrol(a, url, code, name, member, pin);
+    int requests = 0, r = carry(net, port, &requests);
+    snprintf(why, n, "%s", r == 0 ? "" : qk_app_net_error(net));
+    qk_app_net_free(net);
+    qk_app_close(a);
+    free(home);
+    return r;
+}
+
+/* The phones of a health-service station reach the server from one address.
+ * Ten members mistyping their PINs there do not lock the eleventh out; but a
+ * member's PIN, many members' PINs with one code, and codes themselves are
+ * each still tried ten times at most in the window. */
+static void a_station_behind_one_address_enrols_its_phones(void **state)
+{
+    fx *f = *state;
+    char *spec_path = qkt_path(f->dir, "server.db"), spec[4200], msg[512], why[512];
+    snprintf(spec, sizeof spec, "sqlite:%s", spec_path);
+    qk_store *s = NULL;
+    assert_int_equal(qk_store_open(&s, spec, QK_LANG_EN), QK_OK);
+    assert_int_equal(qk_admin_branch_add(s, "b1", "第一支部"), QK_OK);
+    enum { MEMBERS = 12, CODES = 16 };
+    for (int i = 1; i <= MEMBERS; i++) {
+        qk_roster_member m;
+        memset(&m, 0, sizeof m);
+        snprintf(m.id, sizeof m.id, "m%02d", i);
+        snprintf(m.name, sizeof m.name, "成员%d", i);
+        snprintf(m.branch, sizeof m.branch, "b1");
+        assert_int_equal(qk_admin_member_add(s, &m, "2468"), QK_OK);
+    }
+    char codes[CODES][QK_CODE_LEN + 1];
+    for (int i = 0; i < CODES; i++) {
+        int64_t exp = 0;
+        assert_int_equal(qk_admin_code_new(s, "b1", "test", 3600000, QK_CODE_PHONE, codes[i], &exp), QK_OK);
+    }
+    qk_store_close(s);
+    qk_server_config cfg = {.listen = "127.0.0.1", .port = 0, .db = spec, .threads = 2, .lang = QK_LANG_EN};
+    qk_server *srv = qk_server_start(&cfg, msg, sizeof msg);
+    assert_non_null(srv);
+    unsigned port = qk_server_port(srv);
+    char *dir = qkt_path(f->dir, "phones"), member[8], name[32];
+    assert_int_equal(mkdir(dir, 0700), 0);
+    int phone = 0;
+#define ENROL(code, who, pin) (snprintf(name, sizeof name, "phone%d", ++phone), \
+                               enrol_once(dir, name, port, code, who, pin, why, sizeof why))
+
+    /* ten members, one typo each, each with their own code */
+    for (int i = 0; i < 10; i++) {
+        snprintf(member, sizeof member, "m%02d", i + 1);
+        assert_int_equal(ENROL(codes[i], member, "1111"), -1);
+        if (!strstr(why, "wrong member id or PIN"))
+            fail_msg("%s: %s", member, why);
+    }
+    if (ENROL(codes[10], "m11", "2468") != 0)
+        fail_msg("the eleventh member of the station: %s", why);
+
+    /* one member's PIN guessed: ten tries, then not even the right one */
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(ENROL(codes[11], "m12", "0000"), -1);
+    assert_int_equal(ENROL(codes[11], "m12", "2468"), -1);
+    if (!strstr(why, "too many failures"))
+        fail_msg("m12's eleventh try: %s", why);
+
+    /* many members' PINs tried with one code: ten, then the code is held */
+    for (int i = 0; i < 10; i++) {
+        snprintf(member, sizeof member, "m%02d", i + 1);
+        assert_int_equal(ENROL(codes[12], member, "9999"), -1);
+    }
+    assert_int_equal(ENROL(codes[12], "m01", "2468"), -1);
+    if (!strstr(why, "too many failures"))
+        fail_msg("the code's eleventh member: %s", why);
+
+    /* codes guessed from the address: ten, then the address is held */
+    for (int i = 0; i < 10; i++) {
+        char guess[16];
+        snprintf(guess, sizeof guess, "ZZZZ-%04d", i);
+        assert_int_equal(ENROL(guess, "m02", "2468"), -1);
+        if (!strstr(why, "code"))
+            fail_msg("guess %d: %s", i, why);
+    }
+    assert_int_equal(ENROL(codes[13], "m02", "2468"), -1);
+    if (!strstr(why, "too many failures"))
+        fail_msg("after ten unknown codes: %s", why);
+#undef ENROL
+    qk_server_stop(srv, 1000);
+    free(dir);
+    free(spec_path);
+}
+
 /* A new phone has no bundle until its server sends one: the engine opens
  * alone, the screen API says so (503 no_bundle), and the phone enrols; the
  * server names the keys its bundles are signed by, for devices only. */
@@ -660,6 +759,7 @@ int main(void)
 #ifndef __EMSCRIPTEN__
         cmocka_unit_test_setup_teardown(the_phone_enrols_and_syncs_with_the_server, setup, teardown),
         cmocka_unit_test_setup_teardown(a_new_phone_enrols_before_its_first_bundle, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_station_behind_one_address_enrols_its_phones, setup, teardown),
 #endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
