@@ -146,49 +146,63 @@ int qk__engine_uuid(qk_engine *e, char out[QK_UUID_STRLEN + 1])
     return QK_OK;
 }
 
-/* The file's schema version (*version) and, at version 0, whether it holds
- * anything (*tables), read in the transaction the caller is in. */
-static int schema_of(qk_engine *e, int *version, int *tables)
+/* The file's schema version (*version) and what it holds: *tables, the
+ * number of its tables and such, and *ours, whether it has the device table
+ * every progress file has from the first migration on; read in the
+ * transaction the caller is in. */
+static int schema_of(qk_engine *e, int *version, int *tables, int *ours)
 {
     sqlite3_stmt *st = NULL;
     *version = -1;
-    *tables = 0;
-    if (sqlite3_prepare_v2(e->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+    *tables = *ours = 0;
+    if (sqlite3_prepare_v2(e->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
         *version = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     st = NULL;
-    if (*version == 0 && sqlite3_prepare_v2(e->db, "SELECT count(*) FROM sqlite_master", -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
+    if (*version >= 0 &&
+        sqlite3_prepare_v2(e->db,
+                           "SELECT count(*), coalesce(sum(type = 'table' AND name = 'device'), 0) "
+                           "FROM sqlite_master",
+                           -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
         *tables = sqlite3_column_int(st, 0);
-    else if (*version == 0)
+        *ours = sqlite3_column_int(st, 1) == 1;
+    } else {
         *version = -1;
+    }
     sqlite3_finalize(st);
-    return *version < 0 ? qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "user_version") : QK_OK;
+    return *version < 0 ? qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "user_version")
+                        : QK_OK;
 }
 
 /* Refuses a file that is not a progress file, or is one of a newer quizkit:
  * read before anything is written to it (not even the switch to WAL). */
-static int ours(qk_engine *e, const char *path, int version, int tables)
+static int ours(qk_engine *e, const char *path, int version, int tables, int has_device)
 {
     if (version > N_MIGRATIONS)
         return qk__errf(&e->err, e->lang, QK_EFORMAT, QK_M_P_NEWER, path, version, N_MIGRATIONS);
-    /* A file with tables but no version is not ours: refuse rather than mix. */
-    if (version == 0 && tables != 0)
+    /* Tables but no version, or a version without our device table: another
+     * program's file. Refuse rather than mix. */
+    if ((version == 0 && tables != 0) || (version > 0 && !has_device))
         return qk__errf(&e->err, e->lang, QK_ECORRUPT, QK_M_P_NOTDB, path);
     return QK_OK;
 }
 
 static int check_ours(qk_engine *e, const char *path, int *version)
 {
-    int tables = 0;
+    int tables = 0, has_device = 0;
     /* one snapshot: a file being set up by another process at this moment
      * reads as empty or as set up, never as half of each */
     int status = exec(e, "BEGIN");
     if (status == QK_OK) {
-        status = schema_of(e, version, &tables);
-        sqlite3_exec(e->db, "COMMIT", NULL, NULL, NULL);
+        status = schema_of(e, version, &tables, &has_device);
+        if (status == QK_OK)
+            status = exec(e, "COMMIT");
+        else
+            sqlite3_exec(e->db, "ROLLBACK", NULL, NULL, NULL); /* (its message kept) */
     }
-    return status == QK_OK ? ours(e, path, *version, tables) : status;
+    return status == QK_OK ? ours(e, path, *version, tables, has_device) : status;
 }
 
 /* Brings the file to the newest schema, one migration a transaction. Each
@@ -197,10 +211,10 @@ static int check_ours(qk_engine *e, const char *path, int *version)
 static int migrate(qk_engine *e, const char *path, int version)
 {
     while (version < N_MIGRATIONS) {
-        int tables = 0, v = 0;
+        int tables = 0, v = 0, has_device = 0;
         int status = exec(e, "BEGIN IMMEDIATE");
-        if (status == QK_OK && (status = schema_of(e, &v, &tables)) == QK_OK)
-            status = ours(e, path, v, tables);
+        if (status == QK_OK && (status = schema_of(e, &v, &tables, &has_device)) == QK_OK)
+            status = ours(e, path, v, tables, has_device);
         int todo = status == QK_OK && v >= 0 && v < N_MIGRATIONS; /* 0: another opener did it */
         if (todo)
             status = exec(e, migrations[v]);
@@ -214,8 +228,8 @@ static int migrate(qk_engine *e, const char *path, int version)
             sqlite3_stmt *st = NULL;
             status = qk__engine_uuid(e, id);
             if (status == QK_OK) {
-                if (sqlite3_prepare_v2(e->db, "INSERT INTO device(id, created_ms) VALUES (?, ?)", -1,
-                                       &st, NULL) != SQLITE_OK)
+                if (sqlite3_prepare_v2(e->db, "INSERT INTO device(id, created_ms) VALUES (?, ?)",
+                                       -1, &st, NULL) != SQLITE_OK)
                     status = qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "device");
                 if (status == QK_OK) {
                     sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
@@ -281,8 +295,8 @@ int qk_engine_open_v2(qk_engine **out, const char *progress_path, qk_lang lang,
         if (fd >= 0)
             close(fd);
     }
-    int rc = sqlite3_open_v2(progress_path, &e->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                             NULL);
+    int rc =
+        sqlite3_open_v2(progress_path, &e->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     if (rc != SQLITE_OK) {
         const char *why = e->db ? sqlite3_errmsg(e->db) : "?";
         return qk__errf(&e->err, lang, QK_EIO, QK_M_P_OPEN, progress_path, why);
@@ -385,8 +399,8 @@ int qk__event_append_tx(qk_engine *e, const qk__event *ev, char id_out[QK_UUID_S
     return status;
 }
 
-int qk_events_each(qk_engine *e, int64_t after_seq, int (*fn)(const qk_event_row *ev, void *payload),
-                   void *payload)
+int qk_events_each(qk_engine *e, int64_t after_seq,
+                   int (*fn)(const qk_event_row *ev, void *payload), void *payload)
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(e->db,

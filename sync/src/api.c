@@ -550,16 +550,21 @@ static const char *member_key(const char *member, char out[QK_NAME_MAX + 8])
     return out;
 }
 
-/* The throttle's key for an enrolment code: the code as codes are compared
- * (qk__code_norm), NULL when it is none. */
-static const char *code_key(const char *code, char out[9])
+/* The throttle's key for an enrolment code: the SHA-256 of the code as codes
+ * are compared (qk__code_norm; a code that still works is never kept in
+ * clear, as enrol_codes keeps only its hash), NULL when it is none. */
+static const char *code_key(const char *code, char out[65])
 {
-    return code && qk__code_norm(code, out) ? out : NULL;
+    char norm[9];
+    if (!code || !qk__code_norm(code, norm))
+        return NULL;
+    qk_sha256_hex(out, norm, 8);
+    return out;
 }
 
 static void h_enroll(call *c)
 {
-    char acct[QK_NAME_MAX + 8], ckey[9];
+    char acct[QK_NAME_MAX + 8], ckey[65];
     json_t *j = body_json(c);
     const char *code = j ? field(c, j, "code", 1) : NULL;
     const char *dev = code ? field(c, j, "device_id", 1) : NULL;

@@ -1495,7 +1495,8 @@ static int bundle_list(qk_store *s, json_t **out)
 static int branch_bundle(qk_store *s, const char *branch, char *id, size_t idn)
 {
     sqlite3_stmt *st = prep(s, "SELECT bundles.id FROM bundles JOIN users ON users.name = bundles.published_by"
-                               " WHERE users.branch_id = ? AND" HELD " ORDER BY published_ms DESC LIMIT 1");
+                               " WHERE users.role = 'leader' AND users.branch_id = ? AND" HELD
+                               " ORDER BY published_ms DESC LIMIT 1");
     if (!st)
         return QK_EIO;
     text(st, 1, branch);

@@ -114,7 +114,8 @@ static void events_cannot_be_changed_or_deleted(void **state)
     char *p = qkt_path(*state, "progress.db");
     sqlite3 *db = NULL;
     sqlite3_open(p, &db);
-    assert_int_not_equal(sqlite3_exec(db, "UPDATE events SET kind = 'x'", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_not_equal(sqlite3_exec(db, "UPDATE events SET kind = 'x'", NULL, NULL, NULL),
+                         SQLITE_OK);
     assert_non_null(strstr(sqlite3_errmsg(db), "append-only"));
     assert_int_not_equal(sqlite3_exec(db, "DELETE FROM events", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
@@ -215,26 +216,31 @@ static void garbage_file_is_not_touched(void **state)
  * refused, and left exactly as it was: not even switched to WAL. */
 static void foreign_sqlite_file_is_refused(void **state)
 {
-    char *p = qkt_path(*state, "progress.db");
-    sqlite3 *db = NULL;
-    sqlite3_open(p, &db);
-    sqlite3_exec(db, "CREATE TABLE mine(x); INSERT INTO mine VALUES (1)", NULL, NULL, NULL);
-    sqlite3_close(db);
-    size_t n0 = 0, n1 = 0;
-    char *before = qkt_read(p, &n0);
-    qk_engine *e = NULL;
-    assert_int_equal(qk_engine_open(&e, p, QK_LANG_EN), QK_ECORRUPT);
-    assert_non_null(strstr(qk_engine_errmsg(e), "not a progress file"));
-    qk_engine_close(e);
-    char *after = qkt_read(p, &n1);
-    assert_int_equal(n1, n0);
-    assert_memory_equal(after, before, n0);
-    char *wal = qkt_path(*state, "progress.db-wal");
-    assert_int_equal(access(wal, F_OK), -1);
-    free(wal);
-    free(before);
-    free(after);
-    free(p);
+    /* without a version, and with a version of its own (2) but not ours */
+    for (int version = 0; version <= 2; version += 2) {
+        char *p = qkt_path(*state, version ? "other.db" : "progress.db");
+        sqlite3 *db = NULL;
+        sqlite3_open(p, &db);
+        sqlite3_exec(db, "CREATE TABLE mine(x); INSERT INTO mine VALUES (1)", NULL, NULL, NULL);
+        if (version)
+            sqlite3_exec(db, "PRAGMA user_version = 2", NULL, NULL, NULL);
+        sqlite3_close(db);
+        size_t n0 = 0, n1 = 0;
+        char *before = qkt_read(p, &n0);
+        qk_engine *e = NULL;
+        assert_int_equal(qk_engine_open(&e, p, QK_LANG_EN), QK_ECORRUPT);
+        assert_non_null(strstr(qk_engine_errmsg(e), "not a progress file"));
+        qk_engine_close(e);
+        char *after = qkt_read(p, &n1);
+        assert_int_equal(n1, n0);
+        assert_memory_equal(after, before, n0);
+        char *wal = qkt_path(*state, version ? "other.db-wal" : "progress.db-wal");
+        assert_int_equal(access(wal, F_OK), -1);
+        free(wal);
+        free(before);
+        free(after);
+        free(p);
+    }
 }
 
 /* No path, or an empty one (SQLite would open a temporary file, and every
@@ -275,7 +281,8 @@ static void many_first_opens_at_once_make_one_device(void **state)
             qk_engine *e = NULL;
             int rc = qk_engine_open(&e, p, QK_LANG_EN);
             char line[64] = "";
-            snprintf(line, sizeof line, "%-40.40s\n", rc == QK_OK ? qk_engine_device_id(e) : "failed");
+            snprintf(line, sizeof line, "%-40.40s\n",
+                     rc == QK_OK ? qk_engine_device_id(e) : "failed");
             if (rc != QK_OK)
                 fprintf(stderr, "open %d: %s\n", i, qk_engine_errmsg(e));
             (void)!write(ids[1], line, strlen(line));
@@ -331,8 +338,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(new_file_gets_schema_wal_and_a_device_id, setup, teardown),
         cmocka_unit_test_setup_teardown(events_cannot_be_changed_or_deleted, setup, teardown),
-        cmocka_unit_test_setup_teardown(acknowledgements_move_forward_and_back_to_what_the_server_holds,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            acknowledgements_move_forward_and_back_to_what_the_server_holds, setup, teardown),
         cmocka_unit_test_setup_teardown(the_progress_file_is_readable_by_its_owner_only, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(sequence_numbers_count_up_per_device, setup, teardown),

@@ -98,7 +98,14 @@ function open() {
  * the network are outside, so that a member's answers are taken while it
  * runs (inNet counts the syncs under way); syncs and enrolments go one at a
  * time among themselves (oneNet). */
-let chain = Promise.resolve(), nets = Promise.resolve(), inNet = 0, reopenAfterNet = false;
+let chain = Promise.resolve(), nets = Promise.resolve(), inNet = 0;
+/* a save that failed while a sync held the engine: its error, until the
+ * sync has ended and the engine has gone back to what IndexedDB holds */
+let unsaved = null;
+/* a member signed in on the page (a screen session lives in the engine's
+ * memory): a new bundle is not put in place under them, since reopening the
+ * engine would end the session; the next sync takes it */
+let signedIn = false;
 function exclusive(fn) {
   const p = chain.then(fn);
   chain = p.catch(() => {});
@@ -112,13 +119,15 @@ function oneNet(fn) {
 
 /* Saves the files to IndexedDB; when that fails, goes back to what is saved
  * there (and reopens on it), so that what the engine holds is what is kept:
- * at once, or, while a sync holds the engine's handle, once the sync ends. */
+ * at once, or, while a sync holds the engine's handle, once the sync has
+ * stopped (until then no change is taken, and the sync stops at its next
+ * step, saving nothing). */
 async function save() {
   try {
     await syncfs(false);
   } catch (e) {
     if (inNet) {
-      reopenAfterNet = true;
+      unsaved = unsaved || e;
     } else {
       await syncfs(true).catch(() => {});
       open();
@@ -168,6 +177,7 @@ async function carry(net) {
     for (;;) {
       /* the engine's step, then the network's wait outside it */
       const step = await exclusive(() => {
+        if (unsaved) throw unsaved;
         const r = M.ccall('qk_app_net_next', 'number', ['number', 'number', 'string', 'number'],
           [net, status, text, text ? utf8Length(text) : 0]);
         if (r === 0) {
@@ -244,6 +254,7 @@ async function refreshBundle(token) {
     data = new Uint8Array(await r.arrayBuffer());
   }
   await exclusive(() => {
+    if (signedIn || unsaved) return; /* (the next sync) */
     if (data) M.FS.writeFile(`${BUNDLE}.new`, data);
     M.FS.writeFile(`${KEYS}.new`, pems);
     close();
@@ -280,23 +291,24 @@ async function network(op, msg) {
       if (op === 'sync' && e.status === 401) await exclusive(() => unlink(CONF));
       throw e;
     } finally {
-      await exclusive(save); /* the settings, the acknowledgements and the roster, kept */
+      /* the settings, the acknowledgements and the roster, kept */
+      await exclusive(() => (unsaved ? undefined : save()));
     }
     /* the answers are the server's now; a bundle or keys that do not come or
      * do not open are said apart, and those kept before stay */
     let bundleProblem = '';
     try {
       await refreshBundle(out.token);
-      await exclusive(save);
+      await exclusive(() => (unsaved ? undefined : save()));
     } catch (e) {
       bundleProblem = String(e.message || e);
     }
     return { result: out.result, state: await exclusive(state), bundle_problem: bundleProblem };
   } finally {
     inNet--;
-    if (!inNet && reopenAfterNet) {
-      reopenAfterNet = false; /* a save failed meanwhile: back to what IndexedDB holds */
-      await exclusive(async () => { await syncfs(true).catch(() => {}); open(); }).catch(() => {});
+    if (!inNet && unsaved) {
+      /* a save failed meanwhile: back to what IndexedDB holds */
+      await exclusive(async () => { unsaved = null; await syncfs(true).catch(() => {}); open(); }).catch(() => {});
     }
   }
 }
@@ -333,7 +345,10 @@ async function handle(msg) {
       return state();
     }
     case 'request': {
+      if (unsaved && msg.method !== 'GET') throw unsaved; /* (until the sync has stopped) */
       const r = request(msg);
+      if (msg.path === '/api/logout' || r.status === 401) signedIn = false;
+      else if (r.status < 300 && (msg.session || msg.path === '/api/login')) signedIn = true;
       /* acknowledged once saved: an answer the page saw taken is in IndexedDB */
       if (msg.method !== 'GET') await save();
       return r;
