@@ -268,8 +268,9 @@ static void h_home(call *c)
     qk_client_conf conf;
     char msg[256];
     int enrolled = k->server_conf && qk_client_conf_load(&conf, k->server_conf, msg, sizeof msg) == QK_OK;
-    ok(c, json_pack("{s:{s:s, s:s, s:s}, s:s, s:I, s:f, s:o, s:o, s:{s:I, s:b, s:I}, s:o}",
-                    "bundle", "id", info->id, "version", info->version, "title", info->title,
+    ok(c, json_pack("{s:{s:s, s:s, s:s, s:i}, s:s, s:I, s:f, s:o, s:o, s:{s:I, s:b, s:I}, s:o}",
+                    "bundle", "id", info->id, "version", info->version, "title", info->title, "daily_count",
+                    info->daily_count > 0 ? info->daily_count : QK_DAILY_DEFAULT_COUNT,
                     "today", day, "now_ms", (json_int_t)now, "clock_rate", k->clock_rate,
                     "themed_day", today ? theme_json(today, now, k->b) : json_null(), "competitions",
                     open, "sync", "pending", (json_int_t)(last - acked), "enrolled", enrolled,

@@ -203,7 +203,9 @@
   let started, began = false;
   function ready() {
     status();
-    kiosk.show('home');
+    /* home, unless the member has already gone on from it (a tap on 党员登录
+     * while the engine was still opening is not undone) */
+    if (['home', 'enrol'].includes(window.qkKiosk.screen)) kiosk.show('home');
     if (began) kiosk.refresh(); /* enrolled again: the home screen anew */
     began = true;
     started();

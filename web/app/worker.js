@@ -211,8 +211,11 @@ async function carry(net) {
         status = resp.status;
         text = await resp.text();
       } catch (e) {
-        status = 0; /* the engine says it could not reach the server */
-        text = String(e.message || e);
+        status = 0; /* the engine says it could not reach the server, in the member's words
+                       rather than the browser's ("Failed to fetch") */
+        const late = e && (e.name === 'TimeoutError' || e.name === 'AbortError');
+        text = late ? (lang ? 'no answer in time' : '服务器没有及时回答')
+          : (lang ? 'no network, or the server is not running' : '没有网络，或者服务器没有开');
       }
     }
   } finally {

@@ -19,7 +19,7 @@ const TEXT = {
     themedDay: t => `今日主题：<strong>${t}</strong>`, pending: n => `待同步 ${n} 条学习记录`, synced: '学习记录已全部同步',
     lastSync: w => `上次同步 ${w}（北京时间）`, offline: '本机未连接服务器，学习记录保存在本机', neverSynced: '尚未同步',
     hello: name => `${name}，你好`, guestWho: '访客', guestMenu: '健康知识答题（访客）',
-    daily: ['每日答题', '每天 5 题，答对得积分'], challenge: ['挑战答题', '连续答对，答错即止'],
+    daily: ['每日答题', n => `每天 ${n} 题，答对得积分`], challenge: ['挑战答题', '连续答对，答错即止'],
     review: ['错题本', '复习答错过的题'], me: ['我的学习', '积分、连续学习天数、答题记录'],
     practice: '主题练习', exam: '模拟考试', practiceHint: '点主题开始练习', examHint: '点主题开始考试（限时，结束后看结果）',
     questions: n => `${n} 道题`, todayTag: '今日主题', progress: (i, n) => `第 ${i} / ${n} 题`,
@@ -31,7 +31,7 @@ const TEXT = {
     needBoth: '请输入党员编号和 PIN', days: n => `${n} 天`, pts: n => `${n} 分`,
     acts: { daily: '每日答题', challenge: '挑战答题', lesson: '党课', competition: '知识竞赛', streak: '连续学习' },
     modes: { daily: '每日答题', practice: '练习', exam: '考试', challenge: '挑战', review: '错题本', competition: '竞赛', lesson: '党课' },
-    letters: 'ABC', digits: '123', del: '删除', noThemes: '暂时没有可选的主题',
+    letters: 'ABC', digits: '123', del: '删除', noThemes: '暂时没有可选的主题', noLessons: '题库里还没有党课',
     types: { single: '单选题', multi: '多选题（可选多项）', judge: '判断题', fill: '填空题' },
     lessonsTitle: '党课', continue: '继续', lessonDone: '学完了，返回', lessons: ['党课', '故事、情景选择和小测验'],
     minutes: n => `约 ${n} 分钟`, lessonCompleted: '本课已完成！',
@@ -63,7 +63,7 @@ const TEXT = {
     themedDay: t => `Today's theme: <strong>${t}</strong>`, pending: n => `${n} records waiting to sync`, synced: 'All records synced',
     lastSync: w => `last sync ${w} (Beijing time)`, offline: 'Not connected to a server; records are kept here', neverSynced: 'not synced yet',
     hello: name => `Hello, ${name}`, guestWho: 'Guest', guestMenu: 'Health quiz (guest)',
-    daily: ['Daily quiz', '5 a day, points for right answers'], challenge: ['Challenge', 'Right in a row until the first miss'],
+    daily: ['Daily quiz', n => `${n} a day, points for right answers`], challenge: ['Challenge', 'Right in a row until the first miss'],
     review: ['Wrong-answer book', 'Go over what you missed'], me: ['My study', 'Points, streak, history'],
     practice: 'Practice', exam: 'Exam', practiceHint: 'Tap a theme to practise', examHint: 'Tap a theme for a timed exam',
     questions: n => `${n} questions`, todayTag: "Today's theme", progress: (i, n) => `Question ${i} of ${n}`,
@@ -75,7 +75,7 @@ const TEXT = {
     needBoth: 'Enter your member id and PIN', days: n => `${n} days`, pts: n => `${n} pts`,
     acts: { daily: 'Daily quiz', challenge: 'Challenge', lesson: 'Lessons', competition: 'Competitions', streak: 'Streak' },
     modes: { daily: 'Daily', practice: 'Practice', exam: 'Exam', challenge: 'Challenge', review: 'Review', competition: 'Competition', lesson: 'Lesson' },
-    letters: 'ABC', digits: '123', del: 'Delete', noThemes: 'No themes to choose from yet',
+    letters: 'ABC', digits: '123', del: 'Delete', noThemes: 'No themes to choose from yet', noLessons: 'The bundle has no lessons yet',
     types: { single: 'One answer', multi: 'One or more answers', judge: 'True or false', fill: 'Fill in' },
     lessonsTitle: 'Lessons', continue: 'Continue', lessonDone: 'Done, back', lessons: ['Lessons', 'Stories, scenario choices and checkpoints'],
     minutes: n => `about ${n} min`, lessonCompleted: 'Lesson completed!',
@@ -404,7 +404,7 @@ async function openMenu() {
   } else {
     const L = TEXT[state.lang];
     modes.replaceChildren(
-      tile(L.daily[0], L.daily[1], () => startQuiz('daily'), 'mode-daily'),
+      tile(L.daily[0], L.daily[1]((state.home && state.home.bundle.daily_count) || 5), () => startQuiz('daily'), 'mode-daily'),
       tile(L.challenge[0], L.challenge[1], () => startQuiz('challenge'), 'mode-challenge'),
       tile(L.review[0], L.review[1], () => startQuiz('review'), 'mode-review'),
       lessonsTile,
@@ -787,7 +787,7 @@ async function openLessons() {
     const b = tile(l.title, `${L.kinds[l.kind] || l.kind} · ${l.theme} · ${L.minutes(l.minutes)}`, () => openLesson(l.id));
     b.dataset.lesson = l.id;
     return b;
-  }) : [li(t('noThemes'))]));
+  }) : [li(t('noLessons'))]));
   show('lessons');
 }
 
