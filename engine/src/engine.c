@@ -205,9 +205,38 @@ static int check_ours(qk_engine *e, const char *path, int *version)
     return status == QK_OK ? ours(e, path, *version, tables, has_device) : status;
 }
 
+/* Migration v (to v + 1) in the write transaction the caller holds; the
+ * first also gives the file its device id. */
+static int migrate_one(qk_engine *e, int v)
+{
+    char sql[48];
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v + 1);
+    int status = exec(e, migrations[v]);
+    if (status == QK_OK)
+        status = exec(e, sql);
+    if (status != QK_OK || v != 0)
+        return status;
+    char id[QK_UUID_STRLEN + 1];
+    sqlite3_stmt *st = NULL;
+    status = qk__engine_uuid(e, id);
+    if (status == QK_OK &&
+        sqlite3_prepare_v2(e->db, "INSERT INTO device(id, created_ms) VALUES (?, ?)", -1, &st,
+                           NULL) != SQLITE_OK)
+        status = qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "device");
+    if (status == QK_OK) {
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 2, qk_engine_now_ms(e));
+        if (sqlite3_step(st) != SQLITE_DONE)
+            status = qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "device");
+    }
+    sqlite3_finalize(st);
+    return status;
+}
+
 /* Brings the file to the newest schema, one migration a transaction. Each
  * reads the version again once it holds the write lock: another process or
- * thread opening the same new file at the same moment may have done it. */
+ * thread opening the same new file at the same moment may have done it (the
+ * version read is then the newest, and nothing is left to do). */
 static int migrate(qk_engine *e, const char *path, int version)
 {
     while (version < N_MIGRATIONS) {
@@ -215,38 +244,15 @@ static int migrate(qk_engine *e, const char *path, int version)
         int status = exec(e, "BEGIN IMMEDIATE");
         if (status == QK_OK && (status = schema_of(e, &v, &tables, &has_device)) == QK_OK)
             status = ours(e, path, v, tables, has_device);
-        int todo = status == QK_OK && v >= 0 && v < N_MIGRATIONS; /* 0: another opener did it */
-        if (todo)
-            status = exec(e, migrations[v]);
-        if (status == QK_OK && todo) {
-            char sql[48];
-            snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v + 1);
-            status = exec(e, sql);
-        }
-        if (status == QK_OK && todo && v == 0) {
-            char id[QK_UUID_STRLEN + 1];
-            sqlite3_stmt *st = NULL;
-            status = qk__engine_uuid(e, id);
-            if (status == QK_OK) {
-                if (sqlite3_prepare_v2(e->db, "INSERT INTO device(id, created_ms) VALUES (?, ?)",
-                                       -1, &st, NULL) != SQLITE_OK)
-                    status = qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "device");
-                if (status == QK_OK) {
-                    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-                    sqlite3_bind_int64(st, 2, qk_engine_now_ms(e));
-                    if (sqlite3_step(st) != SQLITE_DONE)
-                        status = qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), "device");
-                }
-                sqlite3_finalize(st);
-            }
-        }
+        if (status == QK_OK && v >= 0 && v < N_MIGRATIONS)
+            status = migrate_one(e, v);
         if (status == QK_OK)
             status = exec(e, "COMMIT");
         if (status != QK_OK) {
             sqlite3_exec(e->db, "ROLLBACK", NULL, NULL, NULL);
             return status;
         }
-        version = todo ? v + 1 : N_MIGRATIONS;
+        version = v + 1;
     }
     return QK_OK;
 }

@@ -940,12 +940,14 @@ static int suggested_bundle(call *c, json_t *rows, char *id, size_t idn)
     int found = c->s->ops->branch_bundle(c->s, c->dev.branch, id, idn) == QK_OK;
     if (!found && c->dev.member[0])
         found = c->s->ops->member_bundle(c->s, c->dev.member, id, idn, version, sizeof version) == QK_OK;
+    if (!found)
+        return 0;
     size_t i;
     json_t *row;
     json_array_foreach(rows, i, row)
     {
         const char *have = json_string_value(json_object_get(row, "id"));
-        if (found && have && strcmp(have, id) == 0)
+        if (have && strcmp(have, id) == 0)
             return 1;
     }
     return 0;

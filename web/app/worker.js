@@ -98,7 +98,7 @@ function open() {
  * the network are outside, so that a member's answers are taken while it
  * runs (inNet counts the syncs under way); syncs and enrolments go one at a
  * time among themselves (oneNet). */
-let chain = Promise.resolve(), nets = Promise.resolve(), inNet = 0;
+let inNet = 0;
 /* a save that failed while a sync held the engine: its error, until the
  * sync has ended and the engine has gone back to what IndexedDB holds */
 let unsaved = null;
@@ -106,16 +106,18 @@ let unsaved = null;
  * memory): a new bundle is not put in place under them, since reopening the
  * engine would end the session; the next sync takes it */
 let signedIn = false;
-function exclusive(fn) {
-  const p = chain.then(fn);
-  chain = p.catch(() => {});
-  return p;
+/* A line of calls: each runs once those before it have ended, however they ended. */
+function line() {
+  let tail = Promise.resolve();
+  return fn => {
+    const p = tail.then(fn);
+    tail = p.catch(() => {});
+    return p;
+  };
 }
-function oneNet(fn) {
-  const p = nets.then(fn);
-  nets = p.catch(() => {});
-  return p;
-}
+const exclusive = line(), oneNet = line();
+/* a sync's save, unless one has failed during it (then nothing is saved) */
+const saveForSync = () => exclusive(() => (unsaved ? undefined : save()));
 
 /* Saves the files to IndexedDB; when that fails, goes back to what is saved
  * there (and reopens on it), so that what the engine holds is what is kept:
@@ -295,14 +297,14 @@ async function network(op, msg) {
       throw e;
     } finally {
       /* the settings, the acknowledgements and the roster, kept */
-      await exclusive(() => (unsaved ? undefined : save()));
+      await saveForSync();
     }
     /* the answers are the server's now; a bundle or keys that do not come or
      * do not open are said apart, and those kept before stay */
     let bundleProblem = '';
     try {
       await refreshBundle(out.token);
-      await exclusive(() => (unsaved ? undefined : save()));
+      await saveForSync();
     } catch (e) {
       bundleProblem = String(e.message || e);
     }
