@@ -2,6 +2,9 @@
 #define QK_NETLIB_TABLES /* the tables, without the names' redirection */
 #include <curl/curl.h>
 #include <microhttpd.h>
+#if QK_WITH_POSTGRESQL
+#include <libpq-fe.h>
+#endif
 
 #include "netlib.h"
 
@@ -57,10 +60,16 @@ int qk__netlib_open(const char *soname, const char *const *names, void **fns, si
 
 struct qk__curl_fns qk__curl;
 struct qk__mhd_fns qk__mhd;
+#if QK_WITH_POSTGRESQL
+struct qk__pq_fns qk__pq;
+#endif
 
 #define QK_NETLIB_NAME(f) #f,
 static const char *const curl_names[] = {QK_CURL_FNS(QK_NETLIB_NAME)};
 static const char *const mhd_names[] = {QK_MHD_FNS(QK_NETLIB_NAME)};
+#if QK_WITH_POSTGRESQL
+static const char *const pq_names[] = {QK_PQ_FNS(QK_NETLIB_NAME)};
+#endif
 #define COUNT(a) (sizeof(a) / sizeof *(a))
 
 /* The tables are filled through an array of pointers as many as their
@@ -69,6 +78,9 @@ _Static_assert(sizeof(struct qk__curl_fns) == COUNT(curl_names) * sizeof(void *)
                "one pointer per curl name");
 _Static_assert(sizeof(struct qk__mhd_fns) == COUNT(mhd_names) * sizeof(void *),
                "one pointer per MHD name");
+#if QK_WITH_POSTGRESQL
+_Static_assert(sizeof(struct qk__pq_fns) == COUNT(pq_names) * sizeof(void *), "one pointer per libpq name");
+#endif
 
 /* Each library is opened once; the outcome and the loader's reason are kept
  * for every caller, whose language the message is made in. */
@@ -84,6 +96,10 @@ typedef struct {
 
 static lib curl_lib = {PTHREAD_ONCE_INIT, QK_CURL_SONAME, curl_names, &qk__curl, COUNT(curl_names), 0, ""};
 static lib mhd_lib = {PTHREAD_ONCE_INIT, QK_MHD_SONAME, mhd_names, &qk__mhd, COUNT(mhd_names), 0, ""};
+
+#if QK_WITH_POSTGRESQL
+static lib pq_lib = {PTHREAD_ONCE_INIT, QK_PQ_SONAME, pq_names, &qk__pq, COUNT(pq_names), 0, ""};
+#endif
 
 static void load(lib *l)
 {
@@ -126,6 +142,18 @@ int qk__netlib_mhd(qk_lang lang, char *msg, size_t n)
     return loaded(&mhd_lib, load_mhd, lang, msg, n);
 }
 
+#if QK_WITH_POSTGRESQL
+static void load_pq(void)
+{
+    load(&pq_lib);
+}
+
+int qk__netlib_pq(qk_lang lang, char *msg, size_t n)
+{
+    return loaded(&pq_lib, load_pq, lang, msg, n);
+}
+#endif
+
 #else /* linked */
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -143,6 +171,12 @@ int qk__netlib_curl(qk_lang lang, char *msg, size_t n)
 }
 
 int qk__netlib_mhd(qk_lang lang, char *msg, size_t n)
+{
+    (void)lang, (void)msg, (void)n;
+    return QK_OK;
+}
+
+int qk__netlib_pq(qk_lang lang, char *msg, size_t n)
 {
     (void)lang, (void)msg, (void)n;
     return QK_OK;

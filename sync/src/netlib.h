@@ -1,4 +1,5 @@
-/* netlib.h: libcurl and libmicrohttpd, loaded when first needed (internal).
+/* netlib.h: libcurl, libmicrohttpd (and libpq, when built with PostgreSQL),
+ * loaded when first needed (internal).
  *
  * Most runs of quizkit never touch the network: a member's `play`, `lesson`,
  * `review`, a USB export. Linked, libcurl and libmicrohttpd bring 30 more
@@ -24,6 +25,8 @@
  * are linked, and these return QK_OK. */
 int qk__netlib_curl(qk_lang lang, char *msg, size_t n);
 int qk__netlib_mhd(qk_lang lang, char *msg, size_t n);
+/* libpq, for a server whose store is PostgreSQL (store_pg.c): the same. */
+int qk__netlib_pq(qk_lang lang, char *msg, size_t n);
 
 /* Opens soname and looks up count symbols into fns (tests name a missing
  * library or symbol). QK_OK, or QK_EIO and the message. */
@@ -45,6 +48,12 @@ int qk__netlib_open(const char *soname, const char *const *names, void **fns, si
     X(MHD_create_response_from_fd_at_offset64) X(MHD_add_response_header)                   \
     X(MHD_queue_response) X(MHD_destroy_response) X(MHD_suspend_connection)                 \
     X(MHD_resume_connection)
+
+#define QK_PQ_FNS(X)                                                                          \
+    X(PQconnectdb) X(PQstatus) X(PQerrorMessage) X(PQfinish) X(PQexec) X(PQexecParams)         \
+    X(PQprepare) X(PQexecPrepared) X(PQresultStatus) X(PQresultErrorField) X(PQclear)          \
+    X(PQntuples) X(PQnfields) X(PQfname) X(PQgetvalue) X(PQgetlength) X(PQgetisnull)           \
+    X(PQcmdTuples) X(PQftype) X(PQsetNoticeProcessor) X(PQtransactionStatus)
 
 #define QK_NETLIB_PTR(f) __typeof__(f) *f;
 #ifdef CURLVERSION_NOW
@@ -92,6 +101,35 @@ extern struct qk__mhd_fns {
 #define MHD_destroy_response (qk__mhd.MHD_destroy_response)
 #define MHD_suspend_connection (qk__mhd.MHD_suspend_connection)
 #define MHD_resume_connection (qk__mhd.MHD_resume_connection)
+#endif
+#endif
+
+#ifdef LIBPQ_FE_H
+extern struct qk__pq_fns {
+    QK_PQ_FNS(QK_NETLIB_PTR)
+} qk__pq;
+#ifndef QK_NETLIB_TABLES
+#define PQconnectdb (qk__pq.PQconnectdb)
+#define PQstatus (qk__pq.PQstatus)
+#define PQerrorMessage (qk__pq.PQerrorMessage)
+#define PQfinish (qk__pq.PQfinish)
+#define PQexec (qk__pq.PQexec)
+#define PQexecParams (qk__pq.PQexecParams)
+#define PQprepare (qk__pq.PQprepare)
+#define PQexecPrepared (qk__pq.PQexecPrepared)
+#define PQresultStatus (qk__pq.PQresultStatus)
+#define PQresultErrorField (qk__pq.PQresultErrorField)
+#define PQclear (qk__pq.PQclear)
+#define PQntuples (qk__pq.PQntuples)
+#define PQnfields (qk__pq.PQnfields)
+#define PQfname (qk__pq.PQfname)
+#define PQgetvalue (qk__pq.PQgetvalue)
+#define PQgetlength (qk__pq.PQgetlength)
+#define PQgetisnull (qk__pq.PQgetisnull)
+#define PQcmdTuples (qk__pq.PQcmdTuples)
+#define PQftype (qk__pq.PQftype)
+#define PQsetNoticeProcessor (qk__pq.PQsetNoticeProcessor)
+#define PQtransactionStatus (qk__pq.PQtransactionStatus)
 #endif
 #endif
 

@@ -12,6 +12,29 @@
 #include "store.h"
 #include "sync_msg.h"
 
+/* A database URL as messages name it: without its password (in the
+ * user:password@ part or a password= parameter). */
+static char *redacted(const char *url)
+{
+    size_t n = strlen(url);
+    char *out = malloc(n + 8);
+    if (!out)
+        return NULL;
+    const char *scheme = strstr(url, "://"), *at = strchr(url, '@'), *q = strchr(url, '?');
+    const char *colon = scheme ? strchr(scheme + 3, ':') : NULL;
+    if (scheme && at && colon && colon < at && (!q || at < q))
+        snprintf(out, n + 8, "%.*s:***%s", (int)(colon - url), url, at);
+    else
+        snprintf(out, n + 8, "%s", url);
+    char *pw = strstr(out, "password=");
+    if (pw) {
+        char *end = pw + 9 + strcspn(pw + 9, "&");
+        memmove(pw + 12, end, strlen(end) + 1);
+        memcpy(pw + 9, "***", 3);
+    }
+    return out;
+}
+
 int qk_store_open(qk_store **out, const char *spec, qk_lang lang)
 {
     qk_store *s = calloc(1, sizeof *s);
@@ -20,7 +43,14 @@ int qk_store_open(qk_store **out, const char *spec, qk_lang lang)
         return QK_ENOMEM;
     s->lang = lang;
     qk_store_use_clock(s, NULL);
-    s->where = strdup(spec ? spec : "");
+    int pg = spec && (strncmp(spec, "postgresql://", 13) == 0 || strncmp(spec, "postgres://", 11) == 0);
+    s->where = pg ? redacted(spec) : strdup(spec ? spec : "");
+    if (!s->where)
+        return QK_ENOMEM;
+    if (pg) {
+        s->ops = &qk__pg_store;
+        return qk__pg_store_open(s, spec);
+    }
     if (!spec || strncmp(spec, "sqlite:", 7) != 0 || !spec[7]) {
         qk__ymsgf(lang, s->err, sizeof s->err, QK_Y_SPEC, spec ? spec : "");
         return QK_EINVAL;

@@ -206,6 +206,9 @@ struct qk_store {
 };
 
 extern const qk_store_ops qk__sqlite_store;
+/* PostgreSQL (store_pg.c): conninfo is a libpq URL, postgresql://... */
+extern const qk_store_ops qk__pg_store;
+int qk__pg_store_open(qk_store *s, const char *conninfo);
 
 /* The largest bundle a server publishes, and the pieces the store keeps it in. */
 #define QK_BUNDLE_MAX_BYTES ((size_t)64 * 1024 * 1024)

@@ -71,6 +71,15 @@ size_t qkt_publish_fixture(qk_store *s, const char *dir);
 /* The bundle file as the store keeps it once published, without the
  * publication's checks (benchmarks of other things); QK_OK or a status. */
 int qkt_publish_file(qk_store *s, const char *file);
+/* The server's store for a test working in dir: "sqlite:dir/server.db",
+ * or, when the environment's QKT_PG names a PostgreSQL server
+ * (postgresql://user@host:port, as scripts/pg-cluster.sh gives it), a new
+ * database of its own there (issue 19: the same tests on both). Caller frees. */
+char *qkt_store_spec(const char *dir);
+/* The store's tables as a SQLite file the test reads with SQL: the store's
+ * own file, or for PostgreSQL a copy of every table made now, at
+ * dir/snapshot.db (integers as integers, bytea as blobs). Caller frees. */
+char *qkt_store_snapshot(const char *spec, const char *dir);
 /* qk_enrol as a device does it: with the proof made by key (NULL: no proof). */
 int qkt_enrol(qk_store *s, const char *code, const char *device_id, const char *name,
               const qk_key *key, char token[65], char branch[65]);

@@ -132,3 +132,124 @@ int qkt_enrol(qk_store *s, const char *code, const char *device_id, const char *
     free(pem);
     return rc;
 }
+
+/* --- the store's backend: SQLite, or PostgreSQL when QKT_PG is set --- */
+
+#if QK_WITH_POSTGRESQL
+#include <libpq-fe.h>
+#include <sqlite3.h>
+
+static PGconn *pg_connect(const char *url)
+{
+    PGconn *c = PQconnectdb(url);
+    if (PQstatus(c) != CONNECTION_OK)
+        fail_msg("PostgreSQL %s: %s", url, PQerrorMessage(c));
+    return c;
+}
+
+static void pg_exec(PGconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", sql, PQerrorMessage(c));
+    PQclear(r);
+}
+#endif
+
+char *qkt_store_spec(const char *dir)
+{
+    const char *pg = getenv("QKT_PG");
+    if (!pg || !*pg) {
+        char *db = qkt_path(dir, "server.db"), *spec = malloc(strlen(db) + 8);
+        assert_non_null(spec);
+        sprintf(spec, "sqlite:%s", db);
+        free(db);
+        return spec;
+    }
+#if QK_WITH_POSTGRESQL
+    /* a database of its own, named after the test's folder (unique) */
+    const char *base = strrchr(dir, '/');
+    char name[64], sql[128], admin[1024];
+    snprintf(name, sizeof name, "qkt_%s", base ? base + 1 : dir);
+    for (char *p = name; *p; p++)
+        *p = (char)((*p >= 'A' && *p <= 'Z') ? *p + 32 : (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ? *p : '_');
+    snprintf(admin, sizeof admin, "%s/postgres", pg);
+    PGconn *c = pg_connect(admin);
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
+    pg_exec(c, sql);
+    PQfinish(c);
+    char *spec = malloc(strlen(pg) + strlen(name) + 2);
+    assert_non_null(spec);
+    sprintf(spec, "%s/%s", pg, name);
+    return spec;
+#else
+    fail_msg("QKT_PG is set but this build has no PostgreSQL (QK_WITH_POSTGRESQL is off)");
+    return NULL;
+#endif
+}
+
+char *qkt_store_snapshot(const char *spec, const char *dir)
+{
+    if (strncmp(spec, "sqlite:", 7) == 0)
+        return strdup(spec + 7);
+#if QK_WITH_POSTGRESQL
+    char *path = qkt_path(dir, "snapshot.db");
+    unlink(path);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    PGconn *c = pg_connect(spec);
+    PGresult *tables = PQexec(c, "SELECT table_name FROM information_schema.tables"
+                                 " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'");
+    assert_int_equal(PQresultStatus(tables), PGRES_TUPLES_OK);
+    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+    for (int t = 0; t < PQntuples(tables); t++) {
+        const char *name = PQgetvalue(tables, t, 0);
+        char sql[4096];
+        snprintf(sql, sizeof sql, "SELECT * FROM %s", name);
+        PGresult *r = PQexec(c, sql);
+        assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+        int cols = PQnfields(r);
+        size_t at = (size_t)snprintf(sql, sizeof sql, "CREATE TABLE %s(", name);
+        for (int k = 0; k < cols; k++)
+            at += (size_t)snprintf(sql + at, sizeof sql - at, "%s%s", k ? ", " : "", PQfname(r, k));
+        snprintf(sql + at, sizeof sql - at, ")");
+        assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+        at = (size_t)snprintf(sql, sizeof sql, "INSERT INTO %s VALUES (", name);
+        for (int k = 0; k < cols; k++)
+            at += (size_t)snprintf(sql + at, sizeof sql - at, "%s?", k ? ", " : "");
+        snprintf(sql + at, sizeof sql - at, ")");
+        sqlite3_stmt *st = NULL;
+        assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+        for (int i = 0; i < PQntuples(r); i++) {
+            for (int k = 0; k < cols; k++) {
+                Oid type = PQftype(r, k);
+                const char *v = PQgetvalue(r, i, k);
+                if (PQgetisnull(r, i, k)) {
+                    sqlite3_bind_null(st, k + 1);
+                } else if (type == 20 || type == 21 || type == 23) {
+                    sqlite3_bind_int64(st, k + 1, strtoll(v, NULL, 10));
+                } else if (type == 17) { /* bytea, as "\x" and hex */
+                    size_t len = 0;
+                    unsigned char *b = PQunescapeBytea((const unsigned char *)v, &len);
+                    sqlite3_bind_blob(st, k + 1, b, (int)len, SQLITE_TRANSIENT);
+                    PQfreemem(b);
+                } else {
+                    sqlite3_bind_text(st, k + 1, v, -1, SQLITE_TRANSIENT);
+                }
+            }
+            assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+            sqlite3_reset(st);
+        }
+        sqlite3_finalize(st);
+        PQclear(r);
+    }
+    assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    PQclear(tables);
+    PQfinish(c);
+    sqlite3_close(db);
+    return path;
+#else
+    fail_msg("%s: not a SQLite store, and this build has no PostgreSQL", spec);
+    return NULL;
+#endif
+}

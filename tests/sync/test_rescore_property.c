@@ -60,7 +60,7 @@ typedef struct seen {
 
 typedef struct gen {
     uint64_t seed, rng;
-    char *dir, *batch, *db;
+    char *dir, *batch, *spec, *db; /* db: the store's tables as a SQLite file, once done */
     qk_engine *e;
     qk_bundle *b;
     qkt_clock clock;
@@ -712,7 +712,7 @@ static void gen_open(gen *g)
                   g->seed, g->seed);
     g->dir = qkt_tmpdir();
     g->batch = qkt_path(g->dir, "batch.qkd");
-    g->db = qkt_path(g->dir, "server.db");
+    g->spec = qkt_store_spec(g->dir);
     g->clock.now_ms = START_MS;
     open_device(g);
     /* the roster as a server sends it: one PIN hash for all (PBKDF2 is slow) */
@@ -728,9 +728,8 @@ static void gen_open(gen *g)
     assert_int_equal(qk_competition_get(g->b, "c-fixed", &g->fixed), QK_OK);
     assert_int_equal(qk_competition_get(g->b, "c-draw", &g->drawn), QK_OK);
     assert_int_equal(qk_key_generate(&g->key), QK_OK);
-    char spec[4200];
-    snprintf(spec, sizeof spec, "sqlite:%s", g->db);
-    assert_int_equal(qk_store_open(&g->store, spec, QK_LANG_EN), QK_OK);
+    if (qk_store_open(&g->store, g->spec, QK_LANG_EN) != QK_OK)
+        fail_msg("%s", qk_store_errmsg(g->store));
     qkt_publish_fixture(g->store, g->dir);
     /* the server's own time, stopped: it judges nothing by it here */
     qk_clock judge = {1, START_MS + 30 * DAY_MS, 0, 0, 0};
@@ -747,6 +746,7 @@ static void gen_close(gen *g)
     qkt_rmrf(g->dir);
     free(g->dir);
     free(g->batch);
+    free(g->spec);
     free(g->db);
 }
 
@@ -819,6 +819,8 @@ static void the_server_scores_every_attempt_as_the_device_did(void **state)
     sync_now(&g);
     qk_store_close(g.store);
     g.store = NULL;
+    g.db = qkt_store_snapshot(g.spec, g.dir);
+    print_message("rescore property: the store was %s\n", strncmp(g.spec, "sqlite:", 7) == 0 ? "SQLite" : "PostgreSQL");
 
     size_t per_kind[K_COUNT] = {0}, expired = 0, unfinished = 0;
     size_t finished = check_every_finish(&g, per_kind, &expired);
