@@ -209,6 +209,10 @@ extern const qk_store_ops qk__sqlite_store;
 /* PostgreSQL (store_pg.c): conninfo is a libpq URL, postgresql://... */
 extern const qk_store_ops qk__pg_store;
 int qk__pg_store_open(qk_store *s, const char *conninfo);
+/* The advisory lock each write transaction on PostgreSQL takes first, so
+ * that writers take turns across connections and server instances
+ * ("qkstore" in ASCII). */
+#define QK__PG_WRITE_LOCK 31918493002658405
 
 /* The largest bundle a server publishes, and the pieces the store keeps it in. */
 #define QK_BUNDLE_MAX_BYTES ((size_t)64 * 1024 * 1024)

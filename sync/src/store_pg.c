@@ -104,8 +104,10 @@ static const char *const migrations[] = {
 #undef T
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
-/* The advisory lock every write transaction takes first ("qkstore"). */
-#define WRITE_LOCK "SELECT pg_advisory_xact_lock(31918493002658405)"
+/* The advisory lock every write transaction takes first (store.h). */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define WRITE_LOCK "SELECT pg_advisory_xact_lock(" STR(QK__PG_WRITE_LOCK) ")"
 
 /* Statements prepared once per connection (named "qk<n>"). */
 enum {

@@ -76,6 +76,23 @@ int qkt_publish_file(qk_store *s, const char *file);
  * (postgresql://user@host:port, as scripts/pg-cluster.sh gives it), a new
  * database of its own there (issue 19: the same tests on both). Caller frees. */
 char *qkt_store_spec(const char *dir);
+/* SQL run on the store itself (spec as qkt_store_spec gives it), for what a
+ * test sets up or checks beside the store's operations: qkt_store_exec
+ * fails the test on an error; qkt_store_int gives the first column of the
+ * first row as an integer (a boolean as 0 or 1; -1 when there is no row).
+ * The SQL must mean the same on SQLite and PostgreSQL. */
+void qkt_store_exec(const char *spec, const char *sql);
+int64_t qkt_store_int(const char *spec, const char *sql);
+/* A write transaction held on the store from another connection, as a long
+ * `admin import` or another server instance holds one: the store's writers
+ * wait for it (SQLite's write lock; on PostgreSQL the store's advisory
+ * lock). sql (may be NULL) is run inside it; release commits it. */
+typedef struct qkt_hold qkt_hold;
+qkt_hold *qkt_store_hold_writes(const char *spec, const char *sql);
+void qkt_store_release(qkt_hold *h);
+/* 1 when the tests' stores are on PostgreSQL (QKT_PG is set): the tests of
+ * the SQLite file itself (its migrations, locks, query plans) are not run. */
+int qkt_store_is_pg(void);
 /* The store's tables as a SQLite file the test reads with SQL: the store's
  * own file, or for PostgreSQL a copy of every table made now, at
  * dir/snapshot.db (integers as integers, bytea as blobs). Caller frees. */

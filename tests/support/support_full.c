@@ -135,9 +135,9 @@ int qkt_enrol(qk_store *s, const char *code, const char *device_id, const char *
 
 /* --- the store's backend: SQLite, or PostgreSQL when QKT_PG is set --- */
 
+#include <sqlite3.h>
 #if QK_WITH_POSTGRESQL
 #include <libpq-fe.h>
-#include <sqlite3.h>
 
 static PGconn *pg_connect(const char *url)
 {
@@ -156,11 +156,25 @@ static void pg_exec(PGconn *c, const char *sql)
 }
 #endif
 
-char *qkt_store_spec(const char *dir)
+int qkt_store_is_pg(void)
 {
     const char *pg = getenv("QKT_PG");
+    return pg && *pg;
+}
+
+char *qkt_store_spec(const char *dir)
+{
+    /* a process's second store in the same folder gets a name of its own */
+    static unsigned made;
+    char file[32];
+    const char *pg = getenv("QKT_PG");
+    made++;
     if (!pg || !*pg) {
-        char *db = qkt_path(dir, "server.db"), *spec = malloc(strlen(db) + 8);
+        if (made == 1)
+            snprintf(file, sizeof file, "server.db");
+        else
+            snprintf(file, sizeof file, "server%u.db", made);
+        char *db = qkt_path(dir, file), *spec = malloc(strlen(db) + 8);
         assert_non_null(spec);
         sprintf(spec, "sqlite:%s", db);
         free(db);
@@ -170,7 +184,7 @@ char *qkt_store_spec(const char *dir)
     /* a database of its own, named after the test's folder (unique) */
     const char *base = strrchr(dir, '/');
     char name[64], sql[128], admin[1024];
-    snprintf(name, sizeof name, "qkt_%s", base ? base + 1 : dir);
+    snprintf(name, sizeof name, "qkt_%s_%u", base ? base + 1 : dir, made);
     for (char *p = name; *p; p++)
         *p = (char)((*p >= 'A' && *p <= 'Z') ? *p + 32 : (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ? *p : '_');
     snprintf(admin, sizeof admin, "%s/postgres", pg);
@@ -186,6 +200,106 @@ char *qkt_store_spec(const char *dir)
     fail_msg("QKT_PG is set but this build has no PostgreSQL (QK_WITH_POSTGRESQL is off)");
     return NULL;
 #endif
+}
+
+void qkt_store_exec(const char *spec, const char *sql)
+{
+    if (strncmp(spec, "sqlite:", 7) == 0) {
+        sqlite3 *db = NULL;
+        assert_int_equal(sqlite3_open(spec + 7, &db), SQLITE_OK);
+        sqlite3_busy_timeout(db, 5000);
+        if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+            fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+        sqlite3_close(db);
+        return;
+    }
+#if QK_WITH_POSTGRESQL
+    PGconn *c = pg_connect(spec);
+    pg_exec(c, sql);
+    PQfinish(c);
+#else
+    fail_msg("%s: not a SQLite store", spec);
+#endif
+}
+
+int64_t qkt_store_int(const char *spec, const char *sql)
+{
+    int64_t v = -1;
+    if (strncmp(spec, "sqlite:", 7) == 0) {
+        sqlite3 *db = NULL;
+        sqlite3_stmt *st = NULL;
+        assert_int_equal(sqlite3_open(spec + 7, &db), SQLITE_OK);
+        sqlite3_busy_timeout(db, 5000);
+        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+            fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+        if (sqlite3_step(st) == SQLITE_ROW)
+            v = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+        return v;
+    }
+#if QK_WITH_POSTGRESQL
+    PGconn *c = pg_connect(spec);
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", sql, PQerrorMessage(c));
+    if (PQntuples(r) > 0) {
+        const char *t = PQgetvalue(r, 0, 0);
+        v = strcmp(t, "t") == 0 ? 1 : strcmp(t, "f") == 0 ? 0 : strtoll(t, NULL, 10);
+    }
+    PQclear(r);
+    PQfinish(c);
+#else
+    fail_msg("%s: not a SQLite store", spec);
+#endif
+    return v;
+}
+
+struct qkt_hold {
+    sqlite3 *db;
+#if QK_WITH_POSTGRESQL
+    PGconn *c;
+#endif
+};
+
+qkt_hold *qkt_store_hold_writes(const char *spec, const char *sql)
+{
+    qkt_hold *h = calloc(1, sizeof *h);
+    assert_non_null(h);
+    if (strncmp(spec, "sqlite:", 7) == 0) {
+        assert_int_equal(sqlite3_open(spec + 7, &h->db), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(h->db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+        if (sql && sqlite3_exec(h->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+            fail_msg("%s: %s", sql, sqlite3_errmsg(h->db));
+        return h;
+    }
+#if QK_WITH_POSTGRESQL
+    char lock[96];
+    snprintf(lock, sizeof lock, "SELECT pg_advisory_xact_lock(%lld)", (long long)QK__PG_WRITE_LOCK);
+    h->c = pg_connect(spec);
+    pg_exec(h->c, "BEGIN");
+    pg_exec(h->c, lock);
+    if (sql)
+        pg_exec(h->c, sql);
+#else
+    fail_msg("%s: not a SQLite store", spec);
+#endif
+    return h;
+}
+
+void qkt_store_release(qkt_hold *h)
+{
+    if (h->db) {
+        assert_int_equal(sqlite3_exec(h->db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(h->db);
+    }
+#if QK_WITH_POSTGRESQL
+    if (h->c) {
+        pg_exec(h->c, "COMMIT");
+        PQfinish(h->c);
+    }
+#endif
+    free(h);
 }
 
 char *qkt_store_snapshot(const char *spec, const char *dir)
@@ -205,7 +319,7 @@ char *qkt_store_snapshot(const char *spec, const char *dir)
     for (int t = 0; t < PQntuples(tables); t++) {
         const char *name = PQgetvalue(tables, t, 0);
         char sql[4096];
-        snprintf(sql, sizeof sql, "SELECT * FROM %s", name);
+        snprintf(sql, sizeof sql, "SELECT * FROM %s ORDER BY 1", name); /* events: by row */
         PGresult *r = PQexec(c, sql);
         assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
         int cols = PQnfields(r);

@@ -339,7 +339,11 @@ static void the_phone_enrols_and_syncs_with_the_server(void **state)
 {
     fx *f = *state;
     char *spec_path = qkt_path(f->dir, "server.db"), spec[4200], msg[512];
-    snprintf(spec, sizeof spec, "sqlite:%s", spec_path);
+    { /* SQLite, or PostgreSQL under QKT_PG */
+        char *made = qkt_store_spec(f->dir);
+        snprintf(spec, sizeof spec, "%s", made);
+        free(made);
+    }
     qk_store *s = NULL;
     assert_int_equal(qk_store_open(&s, spec, QK_LANG_EN), QK_OK);
     assert_int_equal(qk_admin_branch_add(s, "b1", "第一支部"), QK_OK);
@@ -543,6 +547,8 @@ static void the_phone_enrols_and_syncs_with_the_server(void **state)
     /* every one naming m2, apart, and the member.added of the phone's last
      * owner k7; no score and no points of m2's */
     sqlite3 *db = NULL;
+    free(spec_path);
+    spec_path = qkt_store_snapshot(spec, f->dir); /* the store's tables as they are now */
     assert_int_equal(sqlite3_open(spec_path, &db), SQLITE_OK);
     const struct {
         const char *sql, *what;
@@ -611,7 +617,11 @@ static void a_station_behind_one_address_enrols_its_phones(void **state)
 {
     fx *f = *state;
     char *spec_path = qkt_path(f->dir, "server.db"), spec[4200], msg[512], why[512];
-    snprintf(spec, sizeof spec, "sqlite:%s", spec_path);
+    { /* SQLite, or PostgreSQL under QKT_PG */
+        char *made = qkt_store_spec(f->dir);
+        snprintf(spec, sizeof spec, "%s", made);
+        free(made);
+    }
     qk_store *s = NULL;
     assert_int_equal(qk_store_open(&s, spec, QK_LANG_EN), QK_OK);
     assert_int_equal(qk_admin_branch_add(s, "b1", "第一支部"), QK_OK);
@@ -688,6 +698,8 @@ static void a_station_behind_one_address_enrols_its_phones(void **state)
     snprintf(like, sizeof like, "%%%s%%", norm);
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
+    free(spec_path);
+    spec_path = qkt_store_snapshot(spec, f->dir); /* the store's tables as they are now */
     assert_int_equal(sqlite3_open(spec_path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*), sum(key LIKE ?) FROM throttle", -1, &st, NULL),
                      SQLITE_OK);
@@ -708,7 +720,11 @@ static void a_new_phone_enrols_before_its_first_bundle(void **state)
 {
     fx *f = *state;
     char *spec_path = qkt_path(f->dir, "server.db"), spec[4200], msg[512];
-    snprintf(spec, sizeof spec, "sqlite:%s", spec_path);
+    { /* SQLite, or PostgreSQL under QKT_PG */
+        char *made = qkt_store_spec(f->dir);
+        snprintf(spec, sizeof spec, "%s", made);
+        free(made);
+    }
     qk_store *s = NULL;
     assert_int_equal(qk_store_open(&s, spec, QK_LANG_EN), QK_OK);
     assert_int_equal(qk_admin_branch_add(s, "b1", "第一支部"), QK_OK);

@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 #include <zlib.h>
 
+#include "../../sync/src/store.h"
 #include "../../sync/src/sync_msg.h"
 #include "qk_server.h"
 #include "qk_stats.h"
@@ -15,7 +16,7 @@
 #include "support.h"
 
 typedef struct sx {
-    char *dir, *db, *batch, *ack;
+    char *dir, *spec, *db, *batch, *ack; /* db: the store's tables as a SQLite file (srv) */
     qk_engine *e;
     qk_bundle *b;
     qk_key *key;
@@ -42,15 +43,22 @@ static int setup(void **state)
     sx *x = calloc(1, sizeof *x);
     x->dir = qkt_tmpdir();
     qkt_open(x->dir, &x->e, &x->b);
-    x->db = qkt_path(x->dir, "server.db");
     x->batch = qkt_path(x->dir, "batch.qkd");
     x->ack = qkt_path(x->dir, "ack.json");
     assert_int_equal(qk_key_generate(&x->key), QK_OK);
-    char spec[4200];
-    snprintf(spec, sizeof spec, "sqlite:%s", x->db);
-    assert_int_equal(qk_store_open(&x->store, spec, QK_LANG_EN), QK_OK);
+    x->spec = qkt_store_spec(x->dir);
+    assert_int_equal(qk_store_open(&x->store, x->spec, QK_LANG_EN), QK_OK);
     *state = x;
     return 0;
+}
+
+/* The server's tables as they are now, in a SQLite file (the store's own
+ * file on SQLite; a copy on PostgreSQL). */
+static const char *srv(sx *x)
+{
+    free(x->db);
+    x->db = qkt_store_snapshot(x->spec, x->dir);
+    return x->db;
 }
 
 static int teardown(void **state)
@@ -63,6 +71,7 @@ static int teardown(void **state)
     qkt_rmrf(x->dir);
     free(x->dir);
     free(x->db);
+    free(x->spec);
     free(x->batch);
     free(x->ack);
     free(x);
@@ -495,7 +504,7 @@ static void server_recomputes_the_device_points(void **state)
     assert_true(export(x, 0) > 0);
     qk_import_result r;
     assert_int_equal(qk_store_import(x->store, x->batch, &r), QK_OK);
-    assert_int_equal(qk_points_recompute(x->db, x->b, "m1", &server_total, msg, sizeof msg), QK_OK);
+    assert_int_equal(qk_points_recompute(srv(x), x->b, "m1", &server_total, msg, sizeof msg), QK_OK);
     assert_int_equal(server_total, p.total);
     free(progress);
 }
@@ -504,7 +513,7 @@ static void server_recomputes_the_device_points(void **state)
 static int64_t server_points(sx *x, const char *member)
 {
     sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open_v2(x->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_open_v2(srv(x), &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     sqlite3_stmt *st = NULL;
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT server_total FROM points_judged WHERE member_id = ?", -1,
                                         &st, NULL),
@@ -523,7 +532,7 @@ static int64_t server_points(sx *x, const char *member)
 static int claims_add_up(sx *x, const char *member)
 {
     sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open_v2(x->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_open_v2(srv(x), &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     sqlite3_stmt *st = NULL;
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT claimed, (SELECT coalesce(sum(json_extract(payload, '$.amount')), 0)"
                                             " FROM events e WHERE e.member_id = c.member_id AND e.device_id = c.device_id"
@@ -547,7 +556,7 @@ static int64_t replayed_points(sx *x, const char *member)
 {
     int64_t total = -1;
     char msg[256];
-    assert_int_equal(qk_points_recompute(x->db, x->b, member, &total, msg, sizeof msg), QK_OK);
+    assert_int_equal(qk_points_recompute(srv(x), x->b, member, &total, msg, sizeof msg), QK_OK);
     return total;
 }
 
@@ -563,7 +572,7 @@ static void server_at(sx *x, int64_t at_ms)
 static int64_t claim_expected(sx *x, const char *member, int64_t *claimed)
 {
     sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open_v2(x->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_open_v2(srv(x), &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     sqlite3_stmt *st = NULL;
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT claimed, expected FROM points_claims WHERE member_id = ?",
                                         -1, &st, NULL),
@@ -660,18 +669,10 @@ static void the_judge_adds_new_events_to_the_replay_it_kept(void **state)
     assert_int_equal(first, replayed_points(x, "m1"));
 
     /* The replay kept for every device's events, made 1,000 points richer. */
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(x->db, &db), SQLITE_OK);
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT state FROM points_folds WHERE member_id = 'm1'"
-                                            " AND device_id = ''", -1, &st, NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    qk__points_fold f;
+    assert_int_equal(x->store->ops->points_fold_get(x->store, "m1", NULL, &f), QK_OK);
     qk_points_replay *rp = NULL;
-    assert_int_equal(qk_points_replay_resume(&rp, x->b, sqlite3_column_blob(st, 0),
-                                             (size_t)sqlite3_column_bytes(st, 0)),
-                     QK_OK);
-    sqlite3_finalize(st);
+    assert_int_equal(qk_points_replay_resume(&rp, x->b, f.state, f.len), QK_OK);
     qk_point_event corr = {.kind = "points.correction", .counts_at = clock.now_ms, .amount = 1000};
     assert_int_equal(qk_points_replay_add(rp, &corr), QK_OK);
     unsigned char *blob = NULL;
@@ -680,14 +681,10 @@ static void the_judge_adds_new_events_to_the_replay_it_kept(void **state)
     int64_t t;
     assert_int_equal(qk_points_replay_end(rp, &t, NULL, NULL), QK_OK);
     assert_int_equal(t, first + 1000);
-    assert_int_equal(sqlite3_prepare_v2(db, "UPDATE points_folds SET state = ? WHERE member_id = 'm1'"
-                                            " AND device_id = ''", -1, &st, NULL),
-                     SQLITE_OK);
-    sqlite3_bind_blob(st, 1, blob, (int)len, SQLITE_STATIC);
-    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
-    assert_int_equal(sqlite3_changes(db), 1);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    free(f.state);
+    f.state = blob;
+    f.len = len;
+    assert_int_equal(x->store->ops->points_fold_put(x->store, "m1", NULL, &f), QK_OK);
     free(blob);
 
     /* The next day's quiz on the same device: added to the kept replay. */
@@ -842,16 +839,14 @@ static void the_server_rescores_attempts_and_flags_lies(void **state)
     assert_int_equal(r.mismatches, 0);
     qk_rescore res;
     char msg[256];
-    assert_int_equal(qk_attempt_rescore(x->db, x->b, attempt, &res, QK_LANG_EN, msg, sizeof msg), QK_OK);
+    assert_int_equal(qk_attempt_rescore(srv(x), x->b, attempt, &res, QK_LANG_EN, msg, sizeof msg), QK_OK);
     assert_true(res.finished);
     assert_int_equal(res.server_score, sum.score);
     assert_int_equal(res.device_score, sum.score);
     assert_int_equal(res.answered, 4);
     /* Another device-side copy of the log claims full marks for the same attempt. */
     qk_store *other = NULL;
-    char *db2 = qkt_path(x->dir, "server2.db");
-    char spec2[4200];
-    snprintf(spec2, sizeof spec2, "sqlite:%s", db2);
+    char *spec2 = qkt_store_spec(x->dir);
     assert_int_equal(qk_store_open(&other, spec2, QK_LANG_EN), QK_OK);
     qkt_publish_fixture(other, x->dir);
     size_t len = 0;
@@ -878,9 +873,7 @@ static void the_server_rescores_attempts_and_flags_lies(void **state)
     assert_int_equal(r.mismatches, 1);
     qk_store_close(other);
     /* Without the bundle on the server an attempt cannot be scored, and says so. */
-    char *db3 = qkt_path(x->dir, "server3.db");
-    char spec3[4200];
-    snprintf(spec3, sizeof spec3, "sqlite:%s", db3);
+    char *spec3 = qkt_store_spec(x->dir);
     qk_store *bare = NULL;
     assert_int_equal(qk_store_open(&bare, spec3, QK_LANG_EN), QK_OK);
     play(x, 1);
@@ -896,8 +889,8 @@ static void the_server_rescores_attempts_and_flags_lies(void **state)
     assert_int_equal(r.rescored, 0);
     assert_int_equal(r.unscored, 1);
     qk_store_close(bare);
-    free(db2);
-    free(db3);
+    free(spec2);
+    free(spec3);
 }
 
 /* A device newer than the server draws by rules the server does not know
@@ -946,7 +939,7 @@ static void a_draw_the_server_does_not_know_stays_unscored(void **state)
     assert_int_equal(r.unscored, 1);
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_open(x->db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_open(srv(x), &db), SQLITE_OK);
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT note, server_score IS NULL FROM attempt_scores", -1, &st, NULL),
                      SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
@@ -966,7 +959,7 @@ static void the_judge_finds_an_attempts_start_by_the_attempt(void **state)
     sx *x = *state;
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_open(x->db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_open(srv(x), &db), SQLITE_OK);
     assert_int_equal(sqlite3_prepare_v2(db, "EXPLAIN QUERY PLAN " QK_SQL_POINT_EVENTS_RECEIVED, -1, &st, NULL), SQLITE_OK);
     int lookups = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -988,13 +981,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(a_batch_travels_and_comes_back_acknowledged),
         T(a_draw_the_server_does_not_know_stays_unscored),
-        T(the_judge_finds_an_attempts_start_by_the_attempt),
         T(gaps_hold_back_the_acknowledgement),
         T(an_altered_file_is_refused_whole),
         T(a_streamed_file_is_judged_at_its_end),
         T(event_times_are_bounded),
-        T(the_server_judges_points),
-        T(a_forged_award_alone_is_judged_too),
         T(a_long_file_is_read_while_it_is_stored),
         T(same_id_other_content_is_a_conflict),
         T(a_device_keeps_its_key),
@@ -1005,5 +995,15 @@ int main(void)
         T(the_judge_adds_new_events_to_the_replay_it_kept),
         T(the_server_rescores_attempts_and_flags_lies),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    /* SQLite's query planner; and two that read the points through the
+     * statistics, which a store on PostgreSQL does not have yet (issue 19) */
+    const struct CMUnitTest sqlite_only[] = {
+        T(the_judge_finds_an_attempts_start_by_the_attempt),
+        T(the_server_judges_points),
+        T(a_forged_award_alone_is_judged_too),
+    };
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    if (!qkt_store_is_pg())
+        failed += cmocka_run_group_tests(sqlite_only, NULL, NULL);
+    return failed;
 }

@@ -26,8 +26,11 @@ static int setup(void **state)
 {
     fx *x = calloc(1, sizeof *x);
     x->dir = qkt_tmpdir();
-    x->path = qkt_path(x->dir, "server.db");
-    snprintf(x->spec, sizeof x->spec, "sqlite:%s", x->path);
+    char *spec = qkt_store_spec(x->dir);
+    snprintf(x->spec, sizeof x->spec, "%s", spec);
+    free(spec);
+    /* the store's file, when it is one (tests of the SQLite file itself) */
+    x->path = strdup(strncmp(x->spec, "sqlite:", 7) == 0 ? x->spec + 7 : "");
     assert_int_equal(qk_store_open(&x->s, x->spec, QK_LANG_EN), QK_OK);
     assert_int_equal(qk_admin_branch_add(x->s, "b1", "第一党支部"), QK_OK);
     assert_int_equal(qk_admin_branch_add(x->s, "b2", "第二党支部"), QK_OK);
@@ -48,23 +51,12 @@ static int teardown(void **state)
 
 static void sql(fx *x, const char *q)
 {
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(x->path, &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    assert_int_equal(sqlite3_exec(db, q, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+    qkt_store_exec(x->spec, q);
 }
 
 static int64_t sql_int(fx *x, const char *q)
 {
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_open(x->path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
-    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
+    return qkt_store_int(x->spec, q);
 }
 
 static qk_key *new_key(void)
@@ -536,15 +528,24 @@ static void test_points_by_day_follow_the_replay(void **state)
     assert_int_equal(x->s->ops->points_put(x->s, "m2", first, 1, 5, "b", "1"), QK_OK);
     /* rows written from here on, counted by triggers: only the four days
      * that differ (one kept as it was), not the member's whole history */
-    sql(x, "CREATE TABLE writes(n INTEGER); INSERT INTO writes VALUES (0);"
-           " CREATE TRIGGER wi AFTER INSERT ON member_points BEGIN UPDATE writes SET n = n + 1; END;"
-           " CREATE TRIGGER wu AFTER UPDATE ON member_points BEGIN UPDATE writes SET n = n + 1; END;"
-           " CREATE TRIGGER wd AFTER DELETE ON member_points BEGIN UPDATE writes SET n = n + 1; END;");
+    if (qkt_store_is_pg())
+        sql(x, "CREATE TABLE writes(n integer); INSERT INTO writes VALUES (0);"
+               " CREATE FUNCTION count_write() RETURNS trigger LANGUAGE plpgsql AS"
+               " $$ BEGIN UPDATE writes SET n = n + 1; RETURN NULL; END $$;"
+               " CREATE TRIGGER w AFTER INSERT OR UPDATE OR DELETE ON member_points"
+               " FOR EACH ROW EXECUTE FUNCTION count_write();");
+    else
+        sql(x, "CREATE TABLE writes(n INTEGER); INSERT INTO writes VALUES (0);"
+               " CREATE TRIGGER wi AFTER INSERT ON member_points BEGIN UPDATE writes SET n = n + 1; END;"
+               " CREATE TRIGGER wu AFTER UPDATE ON member_points BEGIN UPDATE writes SET n = n + 1; END;"
+               " CREATE TRIGGER wd AFTER DELETE ON member_points BEGIN UPDATE writes SET n = n + 1; END;");
     assert_int_equal(x->s->ops->points_put(x->s, "m1", then, 4, 14, "b", "2"), QK_OK);
     assert_int_equal(sql_int(x, "SELECT n FROM writes"), 4);
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_open(x->path, &db), SQLITE_OK);
+    char *snap = qkt_store_snapshot(x->spec, x->dir);
+    assert_int_equal(sqlite3_open(snap, &db), SQLITE_OK);
+    free(snap);
     assert_int_equal(sqlite3_prepare_v2(db,
                                         "SELECT group_concat(member_id || ':' || day || '=' || points, ' ')"
                                         " FROM (SELECT * FROM member_points ORDER BY member_id, day)",
@@ -660,11 +661,7 @@ static void test_backup_is_consistent(void **state)
 static void test_store_opens_while_another_writes(void **state)
 {
     fx *x = *state;
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(x->path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE; INSERT INTO branches VALUES('b9','九',1)", NULL,
-                                  NULL, NULL),
-                     SQLITE_OK);
+    qkt_hold *h = qkt_store_hold_writes(x->spec, "INSERT INTO branches VALUES('b9','九',1)");
     qk_store *s = NULL;
     assert_int_equal(qk_store_open(&s, x->spec, QK_LANG_EN), QK_OK);
     json_t *list = NULL;
@@ -672,8 +669,7 @@ static void test_store_opens_while_another_writes(void **state)
     assert_int_equal(json_array_size(list), 2);
     json_decref(list);
     qk_store_close(s);
-    assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+    qkt_store_release(h);
 }
 
 /* Devices' batches sent at once go through the server's one writer, which
@@ -794,9 +790,7 @@ static void test_writer_undoes_a_failing_batch_alone(void **state)
         enrol_ok(x, d[k].id, key, token);
         qk_key_free(key);
     }
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(x->path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    qkt_hold *h = qkt_store_hold_writes(x->spec, NULL);
     qk__writer *w = qk__writer_start(x->spec, &clock, 0, msg, sizeof msg);
     assert_non_null(w);
     wjob j[4];
@@ -811,8 +805,7 @@ static void test_writer_undoes_a_failing_batch_alone(void **state)
     }
     for (int spin = 0; spin < 200; spin++)
         sched_yield();
-    assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+    qkt_store_release(h);
     for (int k = 0; k < 4; k++) {
         pthread_join(th[k], NULL);
         json_decref(j[k].events);
@@ -998,29 +991,37 @@ static void test_bundles_are_kept_whole(void **state)
 
 int main(void)
 {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_migrates_old_store, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_upgrade_takes_published_files_in, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_store_opens_while_another_writes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_writer_keeps_each_batch_its_own, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_writer_undoes_a_failing_batch_alone, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bundles_are_kept_whole, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_store_file_is_readable_by_its_owner_only, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_codes_single_use_and_expiry, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_enrolment_proves_the_device_key, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_published_versions_cannot_name_a_path, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_leaders_write_only_their_branch, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_tokens_hashed_and_revocable, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_accounts_and_login, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_first_admin, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_roster_cursor_and_pin_events, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_roster_all_or_nothing, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_throttle_window, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ingest_ack_and_gaps, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_backup_is_consistent, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_members_last_days_on_a_lazy_build, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_points_by_day_follow_the_replay, setup, teardown),
+        T(test_store_opens_while_another_writes),
+        T(test_writer_keeps_each_batch_its_own),
+        T(test_writer_undoes_a_failing_batch_alone),
+        T(test_bundles_are_kept_whole),
+        T(test_codes_single_use_and_expiry),
+        T(test_enrolment_proves_the_device_key),
+        T(test_published_versions_cannot_name_a_path),
+        T(test_leaders_write_only_their_branch),
+        T(test_tokens_hashed_and_revocable),
+        T(test_accounts_and_login),
+        T(test_first_admin),
+        T(test_roster_cursor_and_pin_events),
+        T(test_roster_all_or_nothing),
+        T(test_throttle_window),
+        T(test_ingest_ack_and_gaps),
+        T(test_points_by_day_follow_the_replay),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    /* The SQLite file itself: its migrations, its mode, its online backup
+     * (PostgreSQL's is pg_dump); and the statistics' roll-ups, which a store
+     * on PostgreSQL does not have yet (issue 19). */
+    const struct CMUnitTest sqlite_only[] = {
+        T(test_migrates_old_store),
+        T(test_upgrade_takes_published_files_in),
+        T(test_store_file_is_readable_by_its_owner_only),
+        T(test_backup_is_consistent),
+        T(test_members_last_days_on_a_lazy_build),
+    };
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    if (!qkt_store_is_pg())
+        failed += cmocka_run_group_tests(sqlite_only, NULL, NULL);
+    return failed;
 }
