@@ -71,6 +71,7 @@ int cmd_serve(cli *c, int argc, char **argv)
             (k = opt_value(c, "serve", argc, argv, &i, "--tls-cert", &cfg.tls_cert)) ||
             (k = opt_value(c, "serve", argc, argv, &i, "--tls-key", &cfg.tls_key)) ||
             (k = opt_value(c, "serve", argc, argv, &i, "--threads", &threads_s)) ||
+            (k = opt_value(c, "serve", argc, argv, &i, "--proxy", &cfg.proxy)) ||
             (k = opt_value(c, "serve", argc, argv, &i, "--bundles", &gone)) ||
             (k = opt_value(c, "serve", argc, argv, &i, "--trust", &cfg.trust)) ||
             (k = opt_value(c, "serve", argc, argv, &i, "--web", &cfg.web)) ||

@@ -13,7 +13,9 @@ PKGS=(
     libjs-chart.js chromium fonts-noto-cjk
     emscripten tcl
     cage systemd
+    postgresql libpq-dev
 )
+# postgresql, libpq-dev: the server's store on PostgreSQL and its tests (issue 19).
 # cage and systemd: the package's smoke test checks its units with
 # systemd-analyze, which wants the programs they start (scripts/package.sh).
 # emscripten and tcl: the WebAssembly build (scripts/wasm-build.sh; tcl makes

@@ -114,6 +114,8 @@ typedef struct qk_server_config {
     unsigned max_conn;   /* connections at once (default 256) */
     unsigned timeout_s;  /* idle connection timeout (default 30; 5 before a request) */
     unsigned max_conn_per_addr; /* connections from one address at once (default 32) */
+    const char *proxy;   /* a reverse proxy's address: its requests come from the last
+                            address of their X-Forwarded-For (NULL: none trusted) */
     const char *trust;   /* folder of *.pub keys bundles must be signed by */
     const char *web;     /* the pages (web/dashboard); default: where they were built from */
     const char *chartjs; /* Chart.js for the dashboard (default: Debian's libjs-chart.js) */

@@ -1640,6 +1640,7 @@ qk_server *qk_server_start(const qk_server_config *cfg, char *msg, size_t n)
                       .max_conn = cfg->max_conn,
                       .timeout_s = cfg->timeout_s,
                       .max_conn_per_addr = cfg->max_conn_per_addr,
+                      .proxy = cfg->proxy,
                       .log = cfg->log,
                       .clock = &srv->clock,
                       .lang = srv->lang};

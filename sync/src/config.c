@@ -72,6 +72,8 @@ int qk_server_config_load(qk_server_config *c, const char *path, char *msg, size
             c->tls_key = val;
         else if (strcmp(key, "bundles") == 0)
             ; /* before bundles were kept in the store: read once by its upgrade */
+        else if (strcmp(key, "proxy") == 0)
+            c->proxy = val;
         else if (strcmp(key, "trust") == 0)
             c->trust = val;
         else if (strcmp(key, "web") == 0)

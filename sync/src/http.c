@@ -32,6 +32,7 @@ struct qk_http {
     int waiting;                /* deferred and not yet answered */
     int stopping;               /* qk_http_stop has begun: no more deferring */
     MHD_socket quiesced;
+    char proxy[64]; /* a reverse proxy's address ("": none), as inet_ntop writes it */
 };
 
 /* Per request: the body as it arrives; and a deferred reply (qk_http_defer):
@@ -70,6 +71,34 @@ static void client_addr(struct MHD_Connection *c, char *out, size_t n)
     else if (sa->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
                   (socklen_t)n);
+}
+
+/* A request the reverse proxy passed on comes from the last address its
+ * X-Forwarded-For names (the one the proxy saw: nginx's
+ * $proxy_add_x_forwarded_for appends it), when that is an address; from
+ * anyone else the header is not believed. */
+static void forwarded_addr(const qk_http *s, struct MHD_Connection *c, char *addr, size_t n)
+{
+    if (!s->proxy[0] || strcmp(addr, s->proxy) != 0)
+        return;
+    const char *xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For");
+    if (!xff)
+        return;
+    const char *last = strrchr(xff, ',');
+    last = last ? last + 1 : xff;
+    while (*last == ' ' || *last == '\t')
+        last++;
+    char ip[64];
+    size_t len = strcspn(last, " \t");
+    if (len == 0 || len >= sizeof ip)
+        return;
+    memcpy(ip, last, len);
+    ip[len] = '\0';
+    unsigned char buf[sizeof(struct in6_addr)];
+    if (inet_pton(AF_INET, ip, buf) == 1)
+        inet_ntop(AF_INET, buf, addr, (socklen_t)n);
+    else if (inet_pton(AF_INET6, ip, buf) == 1)
+        inet_ntop(AF_INET6, buf, addr, (socklen_t)n);
 }
 
 /* One line per request, its time in Beijing time with the offset written
@@ -235,6 +264,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                       .lookup = mhd_lookup};
     client_addr(c, rq.addr, sizeof rq.addr);
     rq.loopback = qk_http_is_loopback(rq.addr);
+    forwarded_addr(s, c, rq.addr, sizeof rq.addr);
     qk_http_resp rs = {.status = 500, .fd = -1};
     if (p->deferred) {
         /* resumed: the answer is here */
@@ -370,11 +400,19 @@ qk_http *qk_http_start(const qk_http_opts *o, qk_http_handler h, qk_http_limit l
         if (inet_pton(AF_INET, addr, &a->sin_addr) != 1)
             goto bad_addr;
     }
+    unsigned char proxy_bin[sizeof(struct in6_addr)];
+    int proxy_v4 = o->proxy && inet_pton(AF_INET, o->proxy, proxy_bin) == 1;
+    if (o->proxy && !proxy_v4 && inet_pton(AF_INET6, o->proxy, proxy_bin) != 1) {
+        snprintf(msg, n, o->lang == QK_LANG_EN ? "--proxy %s: not an IPv4 or IPv6 address" : "--proxy %s 不是 IPv4 或 IPv6 地址", o->proxy);
+        return NULL;
+    }
     qk_http *s = calloc(1, sizeof *s);
     if (!s) {
         snprintf(msg, n, "out of memory");
         return NULL;
     }
+    if (o->proxy) /* written as client_addr writes addresses, to compare */
+        inet_ntop(proxy_v4 ? AF_INET : AF_INET6, proxy_bin, s->proxy, sizeof s->proxy);
     s->handler = h;
     s->limit = lim;
     s->ctx = ctx;
@@ -395,7 +433,11 @@ qk_http *qk_http_start(const qk_http_opts *o, qk_http_handler h, qk_http_limit l
         flags |= MHD_USE_TLS;
     /* One address cannot take every connection (max_conn_per_addr), and a
      * connection that sends nothing is closed after a few seconds: idle
-     * sockets from one host cannot keep the server from everyone else. */
+     * sockets from one host cannot keep the server from everyone else.
+     * Behind a reverse proxy every connection comes from it: the proxy
+     * limits each client (nginx's limit_conn), not this server. */
+    unsigned max_conn = o->max_conn ? o->max_conn : 256;
+    unsigned per_addr = o->proxy ? max_conn : o->max_conn_per_addr ? o->max_conn_per_addr : 32;
     unsigned silent = QK_HTTP_SILENT_TIMEOUT_S < s->timeout_s ? QK_HTTP_SILENT_TIMEOUT_S : s->timeout_s;
     struct MHD_OptionItem opts[] = {
         {MHD_OPTION_SOCK_ADDR, 0, &ss},
@@ -403,8 +445,8 @@ qk_http *qk_http_start(const qk_http_opts *o, qk_http_handler h, qk_http_limit l
          * is a warning): the timeout's entry again in its place */
         {o->threads == 1 ? MHD_OPTION_CONNECTION_TIMEOUT : MHD_OPTION_THREAD_POOL_SIZE,
          o->threads == 1 ? silent : o->threads ? o->threads : 4, NULL},
-        {MHD_OPTION_CONNECTION_LIMIT, o->max_conn ? o->max_conn : 256, NULL},
-        {MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_conn_per_addr ? o->max_conn_per_addr : 32, NULL},
+        {MHD_OPTION_CONNECTION_LIMIT, max_conn, NULL},
+        {MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_addr, NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, silent, NULL},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_done, s},
         {tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, (void *)o->cert_pem},

@@ -66,6 +66,7 @@ typedef struct qk_http_opts {
     const char *cert_pem, *key_pem; /* TLS when both are set */
     unsigned threads, max_conn, timeout_s;
     unsigned max_conn_per_addr; /* connections from one address at once (default 32) */
+    const char *proxy;          /* a reverse proxy's address (NULL: none), see qk_server_config */
     FILE *log;
     const qk_clock *clock; /* for the log's times (copied); NULL: the system clock */
     qk_lang lang;          /* of the message when libmicrohttpd cannot be loaded */

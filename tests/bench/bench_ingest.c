@@ -17,6 +17,12 @@
  * Prints events/s for each, the ratios to raw, and the process's peak RSS
  * after each. Issue 17's goal: judged >= 20,000 events/s and >= 0.25x raw.
  *
+ * With QK_PG_URL set (postgresql://user@host:port, a server of one's own:
+ * scripts/pg-cluster.sh run -- build/tests/bench_ingest ...), the same file
+ * is also imported into stores on PostgreSQL, each a new database, judged
+ * and stored, beside PostgreSQL's own COPY of the same rows into the same
+ * table in one transaction (issue 19's goal: judged >= 0.25x COPY).
+ *
  * usage: bench_ingest BUNDLE.qkb [ATTEMPTS] [MEMBERS]   (default 1000 5) */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +34,9 @@
 
 #include <jansson.h>
 #include <sqlite3.h>
+#if QK_WITH_POSTGRESQL
+#include <libpq-fe.h>
+#endif
 
 #include "../../sync/src/sync_msg.h"
 #include "qk_server.h"
@@ -105,7 +114,45 @@ static int play(qk_engine *e, qk_bundle *b, int attempts, int members)
     return 0;
 }
 
-/* A new store; with bundle (a file), that bundle published in it. */
+#if QK_WITH_POSTGRESQL
+static PGconn *pg_open(const char *url)
+{
+    PGconn *c = PQconnectdb(url);
+    if (PQstatus(c) != CONNECTION_OK) {
+        fprintf(stderr, "%s: %s", url, PQerrorMessage(c));
+        exit(1);
+    }
+    return c;
+}
+
+static void pg_run(PGconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+        fprintf(stderr, "%s: %s", sql, PQerrorMessage(c));
+        exit(1);
+    }
+    PQclear(r);
+}
+
+/* A new, empty database on the server QK_PG_URL names; its URL into url. */
+static void pg_database(const char *name, char *url, size_t n)
+{
+    const char *base = getenv("QK_PG_URL");
+    char sql[256];
+    snprintf(url, n, "%s/postgres", base);
+    PGconn *c = pg_open(url);
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS qkb_%s", name);
+    pg_run(c, sql);
+    snprintf(sql, sizeof sql, "CREATE DATABASE qkb_%s", name);
+    pg_run(c, sql);
+    PQfinish(c);
+    snprintf(url, n, "%s/qkb_%s", base, name);
+}
+#endif
+
+/* A new store; with bundle (a file), that bundle published in it. A name
+ * "pg-..." is a database on PostgreSQL (QK_PG_URL), any other a file in dir. */
 static qk_store *fresh_store(const char *dir, const char *name, const char *bundle)
 {
     char spec[1024];
@@ -115,6 +162,10 @@ static qk_store *fresh_store(const char *dir, const char *name, const char *bund
         unlink(spec);
     }
     snprintf(spec, sizeof spec, "sqlite:%s/%s", dir, name);
+#if QK_WITH_POSTGRESQL
+    if (strncmp(name, "pg", 2) == 0)
+        pg_database(name + 3, spec, sizeof spec);
+#endif
     qk_store *s = NULL;
     if (qk_store_open(&s, spec, QK_LANG_EN) != QK_OK) {
         fprintf(stderr, "store: %s\n", qk_store_errmsg(s));
@@ -215,6 +266,121 @@ static double raw_insert(const char *dir, const char *name, const char *device, 
     sqlite3_close(db);
     return t;
 }
+
+#if QK_WITH_POSTGRESQL
+/* COPY's text format: a tab, a newline and a backslash escaped; NULL as \N. */
+static void copy_field(char **buf, size_t *len, size_t *cap, const char *v, int last)
+{
+    size_t need = *len + (v ? 2 * strlen(v) : 2) + 2;
+    if (need > *cap) {
+        *cap = 2 * need;
+        *buf = realloc(*buf, *cap);
+    }
+    char *o = *buf + *len;
+    if (!v) {
+        *o++ = '\\';
+        *o++ = 'N';
+    }
+    for (const char *p = v; p && *p; p++) {
+        if (*p == '\\' || *p == '\t' || *p == '\n' || *p == '\r') {
+            *o++ = '\\';
+            *o++ = *p == '\t' ? 't' : *p == '\n' ? 'n' : *p == '\r' ? 'r' : '\\';
+        } else {
+            *o++ = *p;
+        }
+    }
+    *o++ = last ? '\n' : '\t';
+    *len = (size_t)(o - *buf);
+}
+
+/* The baseline on PostgreSQL: the batch's rows into a fresh store's events
+ * table with COPY, in one transaction (PostgreSQL's fastest way in). */
+static double pg_copy(const char *dir, const char *name, const char *device, json_t *events)
+{
+    qk_store_close(fresh_store(dir, name, NULL)); /* the same schema */
+    char url[1024];
+    snprintf(url, sizeof url, "%s/qkb_%s", getenv("QK_PG_URL"), name + 3);
+    PGconn *c = pg_open(url);
+    double t0 = now_s();
+    pg_run(c, "BEGIN");
+    PGresult *r = PQexec(c, "COPY events(id, device_id, seq, member_id, bundle_id, bundle_version, kind,"
+                            " attempt_id, payload, created_ms, received_ms) FROM STDIN");
+    if (PQresultStatus(r) != PGRES_COPY_IN) {
+        fprintf(stderr, "COPY: %s", PQerrorMessage(c));
+        exit(1);
+    }
+    PQclear(r);
+    char *buf = NULL;
+    size_t cap = 0;
+    for (size_t i = 0; i < json_array_size(events); i++) {
+        json_t *ev = json_array_get(events, i);
+        char *payload = json_dumps(json_object_get(ev, "payload"), JSON_COMPACT | JSON_SORT_KEYS);
+        char seq[24], ms[24];
+        snprintf(seq, sizeof seq, "%lld", (long long)json_integer_value(json_object_get(ev, "seq")));
+        snprintf(ms, sizeof ms, "%lld", (long long)json_integer_value(json_object_get(ev, "created_ms")));
+        const char *row[11] = {json_string_value(json_object_get(ev, "id")), device, seq,
+                               json_string_value(json_object_get(ev, "member_id")),
+                               json_string_value(json_object_get(ev, "bundle_id")),
+                               json_string_value(json_object_get(ev, "bundle_version")),
+                               json_string_value(json_object_get(ev, "kind")),
+                               json_string_value(json_object_get(ev, "attempt_id")), payload, ms, "1"};
+        size_t len = 0;
+        for (int k = 0; k < 11; k++)
+            copy_field(&buf, &len, &cap, row[k], k == 10);
+        if (PQputCopyData(c, buf, (int)len) != 1) {
+            fprintf(stderr, "COPY: %s", PQerrorMessage(c));
+            exit(1);
+        }
+        free(payload);
+    }
+    free(buf);
+    if (PQputCopyEnd(c, NULL) != 1) {
+        fprintf(stderr, "COPY: %s", PQerrorMessage(c));
+        exit(1);
+    }
+    while ((r = PQgetResult(c)) != NULL) {
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            fprintf(stderr, "COPY: %s", PQerrorMessage(c));
+            exit(1);
+        }
+        PQclear(r);
+    }
+    pg_run(c, "COMMIT");
+    double t = now_s() - t0;
+    PQfinish(c);
+    return t;
+}
+
+/* Issue 19: the same file into stores on PostgreSQL, beside COPY. */
+static void bench_pg(const char *dir, const char *bundles, const char *batch, const char *device, json_t *events)
+{
+    double t_judged[ROUNDS], t_stored[ROUNDS], t_copy[ROUNDS];
+    qk_import_result r, rs;
+    for (int k = 0; k < ROUNDS; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "pg-judged%d", k);
+        qk_store *judged = fresh_store(dir, name, bundles);
+        t_judged[k] = import(judged, batch, &r);
+        qk_store_close(judged);
+        snprintf(name, sizeof name, "pg-stored%d", k);
+        qk_store *stored = fresh_store(dir, name, NULL);
+        t_stored[k] = import(stored, batch, &rs);
+        qk_store_close(stored);
+        snprintf(name, sizeof name, "pg-copy%d", k);
+        t_copy[k] = pg_copy(dir, name, device, events);
+    }
+    double ev = (double)json_array_size(events);
+    double tj = median(t_judged), ts = median(t_stored), tc = median(t_copy);
+    printf("\nPostgreSQL (%s): judged %zu inserted, %zu re-scored, %zu mismatches\n", getenv("QK_PG_URL"),
+           r.inserted, r.rescored, r.mismatches);
+    printf("%-8s %12s %10s %14s\n", "import", "events/s", "seconds", "ratio to COPY");
+    printf("%-8s %12.0f %10.3f %14.3f\n", "judged", ev / tj, tj, tc / tj);
+    printf("%-8s %12.0f %10.3f %14.3f\n", "stored", ev / ts, ts, tc / ts);
+    printf("%-8s %12.0f %10.3f %14.3f\n", "COPY", ev / tc, tc, 1.0);
+    printf("(median of %d imports each, each into a new database; issue 19's goal: judged >= 0.25x COPY)\n",
+           ROUNDS);
+}
+#endif
 
 int main(int argc, char **argv)
 {
@@ -331,6 +497,10 @@ int main(int argc, char **argv)
     printf("\nissue 17 goals: judged >= 20000 events/s and >= 0.25x raw; an import's memory bounded by one batch"
            " (<= 32 MB) whatever the file's size\n");
 
+#if QK_WITH_POSTGRESQL
+    if (getenv("QK_PG_URL") && *getenv("QK_PG_URL"))
+        bench_pg(dir, bundles, batch, qk_engine_device_id(e), events);
+#endif
     json_decref(events);
     qk_key_free(key);
     qk_bundle_close(b);

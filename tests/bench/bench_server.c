@@ -21,6 +21,10 @@
  * events table (WAL, synchronous=FULL, one transaction per body) measured in
  * the same run.
  *
+ * With QK_PG_URL set (postgresql://user@host:port: scripts/pg-cluster.sh run
+ * -- build/tests/bench_server ...), the server's store is a new database on
+ * that PostgreSQL server instead (issue 19); the baseline stays SQLite's.
+ *
  * usage: bench_server BUNDLE.qkb [DEVICES] [ATTEMPTS] [THREADS]   (default 20 100, and the
  * server's default worker threads) */
 #include <pthread.h>
@@ -336,7 +340,11 @@ int main(int argc, char **argv)
     }
     char *dir = qkt_tmpdir();
     char spec[1100], msg[600];
-    snprintf(spec, sizeof spec, "sqlite:%s/server.db", dir);
+    if (getenv("QK_PG_URL") && *getenv("QK_PG_URL"))
+        setenv("QKT_PG", getenv("QK_PG_URL"), 1);
+    char *made = qkt_store_spec(dir); /* sqlite:DIR/server.db, or a database on QK_PG_URL */
+    snprintf(spec, sizeof spec, "%s", made);
+    free(made);
     curl_global_init(CURL_GLOBAL_DEFAULT);
 
     /* The devices. */
@@ -398,10 +406,10 @@ int main(int argc, char **argv)
     qk_server_stop(srv, 5000);
 
     /* What the server holds. */
-    char path[1100];
-    snprintf(path, sizeof path, "%s/server.db", dir);
+    char *path = qkt_store_snapshot(spec, dir); /* the store's file, or its tables copied */
     sqlite3 *db = NULL;
     sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+    free(path);
     int64_t stored = one_int(db, "SELECT count(*) FROM events");
     int64_t scored = one_int(db, "SELECT count(*) FROM attempt_scores");
     int64_t mism = one_int(db, "SELECT count(*) FROM attempt_scores WHERE mismatch != 0");
@@ -451,6 +459,7 @@ int main(int argc, char **argv)
     printf("re-scored: %lld attempts in attempt_scores (%lld competition entries), %lld mismatches;"
            " replies said rescored %zu, mismatches %zu, unscored %zu\n",
            (long long)scored, (long long)comp_scored, (long long)mism, rescored, mismatches, unscored);
+    printf("store: %s\n", strncmp(spec, "sqlite:", 7) == 0 ? "SQLite" : "PostgreSQL");
     printf("server over loopback (%s worker threads): %.2f s, %.0f events/s, batch latency p50 %.1f ms,"
            " p99 %.1f ms%s%s\n", threads ? argv[4] : "default", t_server,
            (double)total / t_server, lat[nb / 2], lat[nb * 99 / 100], failed ? " (SOME BATCHES FAILED)" : "",

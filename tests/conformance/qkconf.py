@@ -8,6 +8,11 @@ suites can run against any storage backend:
 - by default they start `quizkit serve --db sqlite:PATH` themselves on a free
   loopback port (SqliteServer), and can then also look at the store's file
   (the state before and after a refused write) and restore it from a backup;
+- with --pg URL they start it on a new database of their own in that
+  PostgreSQL cluster (PgServer: a libpq URI with no database name, as
+  scripts/pg-cluster.sh run gives in QK_PG_URL), read the store with psql,
+  back it up and restore it with pg_dump and pg_restore, and drop the
+  database at the end;
 - with --url URL --admin-password PW they use a server that is already
   running (ExternalServer; set it up with --trust holding the public half of
   --publisher-key, and pass --db SPEC for `quizkit admin import`); the state
@@ -16,7 +21,8 @@ suites can run against any storage backend:
   fixture makes branches b1 and b2, leaders, members m1, m2, m9...).
 
 Python 3 standard library only (and the openssl command, to sign as a device
-that is not the reference binary: Python has no ECDSA). Every process started here is kept and ended
+that is not the reference binary: Python has no ECDSA; with --pg, psql,
+pg_dump and pg_restore from $QK_PG_BIN or PATH). Every process started here is kept and ended
 (terminated, waited for, killed if it must be) when the suite ends, also on
 SIGTERM/SIGINT."""
 import argparse
@@ -427,6 +433,128 @@ class SqliteServer(Server):
             db.close()
 
 
+class PgServer(SqliteServer):
+    """`quizkit serve` on a PostgreSQL database of its own: made new in the
+    cluster at url (a libpq URI naming no database) under a name no other
+    run uses, dropped when the suite ends. The server runs as on SQLite."""
+
+    def __init__(self, qk, work, trust_dir, url):
+        super().__init__(qk, work, trust_dir)
+        self.path = None
+        self.name = "qk_conf_" + secrets.token_hex(6)
+        self.admin_db = pg_url(url, "postgres")
+        self.db = pg_url(url, self.name)
+        self.dropped = False
+        self._sql(self.admin_db, 'CREATE DATABASE "%s"' % self.name)
+        # (atexit runs last-registered first: this stops the server, if it
+        # still runs, before the database goes, when the suite ends early)
+        atexit.register(self._drop_at_exit)
+
+    def _sql(self, db, sql, env=None):
+        """sql run by psql on db; its output. Any error raises."""
+        r = subprocess.run([pg_tool("psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", db, "-c", sql],
+                           capture_output=True, text=True, timeout=120, env=env)
+        if r.returncode != 0:
+            raise RuntimeError("psql %s: %s: %s" % (db, sql[:200], r.stderr.strip()))
+        return r.stdout
+
+    def _recreate(self):
+        self._sql(self.admin_db, 'DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % self.name)
+        self._sql(self.admin_db, 'CREATE DATABASE "%s"' % self.name)
+
+    def drop(self):
+        """Drops the suite's database (the server stopped first)."""
+        self.stop()
+        if not self.dropped:
+            self._sql(self.admin_db, 'DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % self.name)
+            self.dropped = True
+
+    def _drop_at_exit(self):
+        try:
+            self.drop()
+        except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+            print("# the database %s was not dropped: %s" % (self.name, e), flush=True)
+
+    def finish(self, R):
+        super().finish(R)
+        self._drop_at_exit()
+
+    def backup(self, dest):
+        r = subprocess.run([pg_tool("pg_dump"), "-Fc", "-f", dest, self.db], capture_output=True, text=True,
+                           timeout=120)
+        if r.returncode != 0:
+            raise RuntimeError("pg_dump: " + r.stdout + r.stderr)
+
+    def restore(self, backup):
+        """The disk died: the server stops, its database is made again from
+        the backup, it starts again on the same port."""
+        self.stop()
+        self._recreate()
+        r = subprocess.run([pg_tool("pg_restore"), "--exit-on-error", "--single-transaction", "-d", self.db,
+                            backup], capture_output=True, text=True, timeout=120)
+        if r.returncode != 0:
+            raise RuntimeError("pg_restore: " + r.stdout + r.stderr)
+        self.start()
+
+    def store_state(self):
+        """As SqliteServer's: {table: rows sorted by repr} of the tables of
+        schema public, each row a tuple in the table's column order (values
+        as json_agg gives them), read in read-only transactions. Identity
+        and generated columns are left out, as pragma table_info leaves out
+        SQLite's rowid and generated columns: an identity column (events'
+        rowno) is the store's stand-in for the rowid, and a suite finds the
+        other columns where they are on SQLite (protocol.py's once_each
+        reads events' columns by position)."""
+        env = dict(os.environ, PGOPTIONS="-c default_transaction_read_only=on")
+        cols = json.loads(self._sql(self.db, """
+            select coalesce(json_object_agg(table_name, cols), '{}') from (
+                select c.table_name, json_agg(c.column_name::text order by c.ordinal_position) as cols
+                from information_schema.columns c
+                join information_schema.tables t using (table_schema, table_name)
+                where c.table_schema = 'public' and t.table_type = 'BASE TABLE'
+                    and c.is_identity = 'NO' and c.is_generated = 'NEVER'
+                group by c.table_name) x""", env))
+        tables = sorted(t for t in cols if t not in VOLATILE_TABLES and not t.startswith(VOLATILE_PREFIXES))
+        if not tables:
+            return {}
+        q = " union all ".join(
+            "select %s, (select coalesce(json_agg(r), '[]') from (select %s from %s) r)" %
+            (pg_literal(t), ", ".join(pg_ident(c) for c in cols[t] if c not in VOLATILE_COLUMNS.get(t, ())),
+             pg_ident(t)) for t in tables)
+        rows = json.loads(self._sql(self.db, "select json_object_agg(t, r) from (%s) x(t, r)" % q, env))
+        out = {}
+        for t in tables:
+            keep = [c for c in cols[t] if c not in VOLATILE_COLUMNS.get(t, ())]
+            out[t] = sorted((tuple(r[c] for c in keep) for r in rows[t]), key=repr)
+        return out
+
+
+def pg_url(url, dbname):
+    """The libpq URI url with dbname as its database (its query kept)."""
+    u = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit((u.scheme, u.netloc, "/" + dbname, u.query, u.fragment))
+
+
+def pg_tool(name):
+    """A PostgreSQL client program: from $QK_PG_BIN (scripts/pg-cluster.sh
+    sets it) if it is there, else from PATH."""
+    d = os.environ.get("QK_PG_BIN")
+    if d and os.access(os.path.join(d, name), os.X_OK):
+        return os.path.join(d, name)
+    found = shutil.which(name)
+    if not found:
+        raise RuntimeError("%s not found (set QK_PG_BIN or install postgresql-client)" % name)
+    return found
+
+
+def pg_ident(name):
+    return '"%s"' % name.replace('"', '""')
+
+
+def pg_literal(text):
+    return "'%s'" % text.replace("'", "''")
+
+
 def diff_tables(before, after):
     """The tables whose rows differ."""
     if before is None or after is None:
@@ -441,6 +569,9 @@ def options(doc):
     ap.add_argument("--qk", required=True, help="the quizkit binary (the reference device and importer)")
     ap.add_argument("--tests", required=True, help="the tests/ folder (fixtures)")
     ap.add_argument("--url", help="a running server to test (default: start quizkit serve on SQLite)")
+    ap.add_argument("--pg", metavar="URL", help="start quizkit serve on a new database in this PostgreSQL "
+                    "cluster instead (a libpq URI with no database name, e.g. postgresql://postgres@127.0.0.1:5432; "
+                    "scripts/pg-cluster.sh run gives one in QK_PG_URL); the database is dropped at the end")
     ap.add_argument("--admin-password", help="the password of its account admin (with --url)")
     ap.add_argument("--admin-user", default="admin")
     ap.add_argument("--db", help="with --url: its store spec, for quizkit admin import")
@@ -448,7 +579,12 @@ def options(doc):
     ap.add_argument("--publisher-key", help="with --url: a publisher key (quizkit keygen) whose .pub "
                     "the server trusts (--trust); bundles are signed with it")
     ap.add_argument("--work", help="a folder for the suite's files (default: a new temporary one, removed)")
-    return ap.parse_args()
+    args = ap.parse_args()
+    if args.pg is not None and not args.pg:
+        ap.error("--pg: an empty URL (is QK_PG_URL set? scripts/pg-cluster.sh run sets it)")
+    if args.pg and args.url:
+        ap.error("--pg starts a server of its own: not with --url")
+    return args
 
 
 class Setup:
@@ -484,7 +620,10 @@ class Setup:
             trust = os.path.join(self.work, "srv-trust")
             os.makedirs(trust, exist_ok=True)
             shutil.copy(pub, trust)
-            self.server = SqliteServer(self.qk, self.work, trust)
+            if args.pg:
+                self.server = PgServer(self.qk, self.work, trust, args.pg)
+            else:
+                self.server = SqliteServer(self.qk, self.work, trust)
             self.server.start()
         self.api = Api(self.server.url, args.cacert)
         self.admin = self.api.login(args.admin_user, self.server.admin_password)
