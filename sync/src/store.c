@@ -734,7 +734,12 @@ struct qk__ingest {
     json_t *members;  /* member -> [bundle id, version] of their newest event, or null */
     qk_import_result *r;
     json_t *conflicts;
+    json_t *pending; /* events waiting to be put together (ops->put_events) */
 };
+
+/* Events put at once by a store that can (PostgreSQL: one statement for
+ * many rows instead of a round trip each). */
+#define PUT_GROUP 256
 
 int qk__ingest_begin(qk_store *s, const char *device, const char *pem, qk_import_result *r, json_t *conflicts,
                      qk__ingest **out)
@@ -751,6 +756,13 @@ int qk__ingest_begin(qk_store *s, const char *device, const char *pem, qk_import
         qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_OOM);
         return QK_ENOMEM;
     }
+    if (s->ops->put_events && !(in->pending = json_array())) {
+        json_decref(in->finishes);
+        json_decref(in->members);
+        free(in);
+        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_OOM);
+        return QK_ENOMEM;
+    }
     in->s = s;
     in->r = r;
     in->pem = pem;
@@ -760,6 +772,7 @@ int qk__ingest_begin(qk_store *s, const char *device, const char *pem, qk_import
     if (rc != QK_OK) {
         json_decref(in->finishes);
         json_decref(in->members);
+        json_decref(in->pending);
         free(in);
         return rc;
     }
@@ -804,15 +817,13 @@ static int note_fresh(qk__ingest *in, json_t *ev, const char *kind)
     return rc == 0 ? QK_OK : QK_ENOMEM;
 }
 
-int qk__ingest_event(qk__ingest *in, json_t *ev)
+/* What an event's outcome means for the batch: the counts, the conflicts
+ * named, the roster, and what the judge will look at. */
+static int account(qk__ingest *in, json_t *ev, int outcome)
 {
     qk_store *s = in->s;
     qk_import_result *r = in->r;
-    if (in->rc != QK_OK)
-        return in->rc;
-    int outcome = 0;
-    int rc = s->ops->put_event(s, ev, in->known_dev ? in->dev.branch : NULL,
-                               in->known_dev ? in->dev.member : NULL, &outcome);
+    int rc = QK_OK;
     r->received++;
     r->inserted += outcome == QK_PUT_INSERTED || outcome == QK_PUT_APART;
     r->apart += outcome == QK_PUT_APART;
@@ -831,6 +842,53 @@ int qk__ingest_event(qk__ingest *in, json_t *ev)
         rc = s->ops->member_event(s, in->dev.branch, ev);
     if (rc == QK_OK && outcome == QK_PUT_INSERTED && (rc = note_fresh(in, ev, kind)) != QK_OK)
         qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_OOM);
+    return rc;
+}
+
+/* Puts the events waiting, in their order, and accounts for each. */
+static int flush(qk__ingest *in)
+{
+    size_t n = in->pending ? json_array_size(in->pending) : 0;
+    if (n == 0 || in->rc != QK_OK) {
+        if (in->pending)
+            json_array_clear(in->pending);
+        return in->rc;
+    }
+    json_t *evs[PUT_GROUP];
+    int outcomes[PUT_GROUP] = {0};
+    for (size_t i = 0; i < n; i++)
+        evs[i] = json_array_get(in->pending, i);
+    qk_store *s = in->s;
+    int rc = s->ops->put_events(s, evs, n, in->known_dev ? in->dev.branch : NULL,
+                                in->known_dev ? in->dev.member : NULL, outcomes);
+    for (size_t i = 0; rc == QK_OK && i < n; i++)
+        rc = account(in, evs[i], outcomes[i]);
+    json_array_clear(in->pending);
+    in->rc = rc;
+    return rc;
+}
+
+int qk__ingest_event(qk__ingest *in, json_t *ev)
+{
+    qk_store *s = in->s;
+    if (in->rc != QK_OK)
+        return in->rc;
+    const char *kind = json_string_value(json_object_get(ev, "kind"));
+    int member_ev = kind && strncmp(kind, "member.", 7) == 0;
+    if (in->pending && !member_ev) {
+        if (json_array_append(in->pending, ev) != 0) {
+            qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_OOM);
+            return in->rc = QK_ENOMEM;
+        }
+        return json_array_size(in->pending) < PUT_GROUP ? QK_OK : flush(in);
+    }
+    int rc = flush(in); /* what came before it goes first */
+    int outcome = 0;
+    if (rc == QK_OK)
+        rc = s->ops->put_event(s, ev, in->known_dev ? in->dev.branch : NULL,
+                               in->known_dev ? in->dev.member : NULL, &outcome);
+    if (rc == QK_OK)
+        rc = account(in, ev, outcome);
     in->rc = rc;
     return rc;
 }
@@ -839,7 +897,7 @@ int qk__ingest_end(qk__ingest *in, int keep)
 {
     qk_store *s = in->s;
     qk_import_result *r = in->r;
-    int rc = in->rc;
+    int rc = keep ? flush(in) : in->rc;
     if (rc == QK_OK && !keep)
         rc = QK_ECORRUPT; /* the caller found the batch bad: nothing of it is kept */
     /* The acknowledgement: the highest n with 1..n all held; gaps above it. */
@@ -878,6 +936,7 @@ int qk__ingest_end(qk__ingest *in, int keep)
         r->rescored = r->unscored = r->mismatches = 0; /* nothing was kept */
     json_decref(in->finishes);
     json_decref(in->members);
+    json_decref(in->pending);
     free(in);
     return rc;
 }

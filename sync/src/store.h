@@ -49,6 +49,12 @@ typedef struct qk_store_ops {
      * phone is bound to, NULL for a shared device), so is an event naming
      * any other member. */
     int (*put_event)(qk_store *s, json_t *ev, const char *branch, const char *only, int *outcome);
+    /* Optional (NULL: put_event one at a time): n events at once, with the
+     * outcome each would have had put one by one in that order. Never given
+     * a member event (member.*: the roster it changes decides what comes
+     * after it, so it goes alone, through put_event). */
+    int (*put_events)(qk_store *s, json_t *const *evs, size_t n, const char *branch, const char *only,
+                      int *outcomes);
     /* The device's held sequence numbers, ascending; caller frees. */
     int (*held_seqs)(qk_store *s, const char *device_id, int64_t after, int64_t **seqs, size_t *n);
     /* The attempt.finish events of bundle id+version whose attempts the

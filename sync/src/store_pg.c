@@ -651,6 +651,125 @@ static int put_event(qk_store *s, json_t *ev, const char *branch, const char *on
     return rc;
 }
 
+/* Whether the event is held apart (see store_sqlite.c's put_event). */
+static int apart_of(qk_store *s, json_t *ev, const char *branch, const char *only, char *home, size_t n,
+                    int *apart)
+{
+    const char *member = json_string_value(json_object_get(ev, "member_id"));
+    home[0] = '\0';
+    int rc = branch && *branch && member ? member_branch(s, member, home, n) : QK_OK;
+    *apart = (home[0] && strcmp(home, branch) != 0) || (only && *only && member && strcmp(member, only) != 0);
+    return rc;
+}
+
+/* A run of events not held apart, in one statement: the rows it inserted
+ * come back; an event whose row did not go in (held already, or a second
+ * one in the run with the same id or device and seq) is a resend or a
+ * conflict, as put_event says. */
+#define RUN_COLS 10
+static int put_run(qk_store *s, json_t *const *evs, size_t n, int *outcomes)
+{
+    size_t np = 1 + RUN_COLS * n;
+    const char **v = calloc(np, sizeof *v);
+    char (*num)[24] = calloc(2 * n + 1, sizeof *num);
+    char **own = calloc(n, sizeof *own);
+    size_t cap = 512 + n * 160, at = 0;
+    char *sql = malloc(cap);
+    int rc = v && num && own && sql ? QK_OK : QK_ENOMEM;
+    if (rc == QK_OK) {
+        snprintf(num[2 * n], sizeof num[0], "%lld", (long long)qk__store_now(s));
+        v[0] = num[2 * n];
+        at = (size_t)snprintf(sql, cap,
+                              "INSERT INTO events(" EVENT_COLS ", received_ms) SELECT v.*, $1::bigint FROM (VALUES ");
+    }
+    static const char *const keys[RUN_COLS] = {"id", "device_id", NULL, "member_id", "bundle_id",
+                                               "bundle_version", "kind", "attempt_id", NULL, NULL};
+    for (size_t i = 0; rc == QK_OK && i < n; i++) {
+        json_t *ev = evs[i];
+        const char **row = v + 1 + RUN_COLS * i;
+        for (int k = 0; k < RUN_COLS; k++)
+            if (keys[k])
+                row[k] = json_string_value(json_object_get(ev, keys[k]));
+        snprintf(num[2 * i], sizeof num[0], "%lld", (long long)json_integer_value(json_object_get(ev, "seq")));
+        snprintf(num[2 * i + 1], sizeof num[0], "%lld",
+                 (long long)json_integer_value(json_object_get(ev, "created_ms")));
+        row[2] = num[2 * i];
+        row[9] = num[2 * i + 1];
+        row[8] = json_string_value(json_object_get(ev, QK__PAYLOAD_TEXT));
+        if (!row[8] && !(row[8] = own[i] = json_dumps(json_object_get(ev, "payload"), JSON_COMPACT | JSON_SORT_KEYS)))
+            rc = QK_ENOMEM;
+        size_t p = 2 + RUN_COLS * i;
+        at += (size_t)snprintf(sql + at, cap - at,
+                               "%s($%zu::text,$%zu::text,$%zu::bigint,$%zu::text,$%zu::text,$%zu::text,$%zu::text,"
+                               "$%zu::text,$%zu::text,$%zu::bigint)",
+                               i ? "," : "", p, p + 1, p + 2, p + 3, p + 4, p + 5, p + 6, p + 7, p + 8, p + 9);
+    }
+    PGresult *r = NULL;
+    if (rc == QK_OK) {
+        snprintf(sql + at, cap - at,
+                 ") AS v(id, device_id, seq, member_id, bundle_id, bundle_version, kind, attempt_id, payload,"
+                 " created_ms) WHERE NOT EXISTS (SELECT 1 FROM events_apart a WHERE a.id = v.id OR"
+                 " (a.device_id = v.device_id AND a.seq = v.seq)) ON CONFLICT DO NOTHING RETURNING id");
+        r = PQexecParams(((pg *)s->impl)->c, sql, (int)np, NULL, v, NULL, NULL, 0);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK)
+            rc = fail_with(s, "INSERT INTO events (a run)", PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
+    }
+    /* Each row that went in is its event's: the first of the run with that id. */
+    int rows = rc == QK_OK ? PQntuples(r) : 0;
+    unsigned char *taken = rc == QK_OK ? calloc((size_t)rows + 1, 1) : NULL;
+    if (rc == QK_OK && !taken)
+        rc = QK_ENOMEM;
+    for (size_t i = 0; rc == QK_OK && i < n; i++) {
+        const char *id = v[1 + RUN_COLS * i];
+        int found = 0;
+        for (int k = 0; k < rows && !found; k++)
+            if (!taken[k] && id && strcmp(PQgetvalue(r, k, 0), id) == 0)
+                found = taken[k] = 1;
+        if (found) {
+            outcomes[i] = QK_PUT_INSERTED;
+            continue;
+        }
+        args a = {0};
+        event_args(&a, evs[i], v[1 + RUN_COLS * i + 8]);
+        PGresult *same = NULL;
+        rc = q(s, S_SAME_EVENT, "SELECT " SAME_IN("events") " + " SAME_IN("events_apart"), &a, &same);
+        if (rc == QK_OK)
+            outcomes[i] = int_at(same, 0, 0) == 1 ? QK_PUT_DUPLICATE : QK_PUT_CONFLICT;
+        PQclear(same);
+    }
+    free(taken);
+    PQclear(r);
+    for (size_t i = 0; own && i < n; i++)
+        free(own[i]);
+    free(own);
+    free(num);
+    free(v);
+    free(sql);
+    return rc;
+}
+
+/* Events in runs between those held apart (put one at a time, in place). */
+static int put_events(qk_store *s, json_t *const *evs, size_t n, const char *branch, const char *only,
+                      int *outcomes)
+{
+    int rc = QK_OK;
+    size_t start = 0;
+    for (size_t i = 0; rc == QK_OK && i <= n; i++) {
+        char home[128];
+        int apart = 0;
+        if (i < n)
+            rc = apart_of(s, evs[i], branch, only, home, sizeof home, &apart);
+        if (rc != QK_OK || (i < n && !apart))
+            continue;
+        if (i > start)
+            rc = put_run(s, evs + start, i - start, outcomes + start);
+        if (rc == QK_OK && i < n)
+            rc = put_event(s, evs[i], branch, only, &outcomes[i]);
+        start = i + 1;
+    }
+    return rc;
+}
+
 static int held_seqs(qk_store *s, const char *device_id, int64_t after, int64_t **seqs, size_t *n)
 {
     *seqs = NULL;
@@ -1860,6 +1979,7 @@ const qk_store_ops qk__pg_store = {
     .device_key = device_key,
     .set_device = set_device,
     .put_event = put_event,
+    .put_events = put_events,
     .held_seqs = held_seqs,
     .member_bundle = member_bundle,
     .waiting = waiting,
