@@ -175,7 +175,9 @@ int cmd_serve(cli *c, int argc, char **argv)
         out(c, stdout, M_SERVE_ADMIN, "admin", pw);
     qk_store_close(s);
     unsigned port = qk_server_port(srv);
-    out(c, stdout, M_SERVE_LISTENING, cfg.tls_cert ? "https" : "http", cfg.listen, port, cfg.db);
+    char *shown = qk_store_spec_shown(cfg.db); /* never a password on the screen or in a log */
+    out(c, stdout, M_SERVE_LISTENING, cfg.tls_cert ? "https" : "http", cfg.listen, port, shown ? shown : "");
+    free(shown);
     fflush(stdout);
     if (port_file)
         write_port_file(port_file, port);
@@ -234,7 +236,7 @@ static int admin_opts(cli *c, int argc, char **argv, int first, aopts *o)
         }
     }
     if (!o->db && !o->server) {
-        err(c, M_MISSING_ARG, "--db sqlite:PATH | --server URL");
+        err(c, M_MISSING_ARG, "--db sqlite:PATH | --db postgresql://... | --server URL");
         return EXIT_USAGE;
     }
     if (o->gone)

@@ -346,7 +346,7 @@ static int admin_server_key(cli *c, int argc, char **argv)
         }
     }
     if (!db) {
-        err(c, M_MISSING_ARG, "--db sqlite:PATH");
+        err(c, M_MISSING_ARG, "--db sqlite:PATH | --db postgresql://...");
         return EXIT_USAGE;
     }
     qk_store *s = NULL;

@@ -129,6 +129,10 @@ typedef struct qk_server_config {
 
 typedef struct qk_server qk_server;
 
+/* A database spec as it may be shown (printed, logged): a URL without its
+ * password. Caller frees; NULL when out of memory. */
+char *qk_store_spec_shown(const char *spec);
+
 /* Reads "key = value" lines (# comments) into c; strings point into a buffer
  * the config keeps until qk_server_config_free. Errors name file:line. */
 int qk_server_config_load(qk_server_config *c, const char *path, char *msg, size_t n);

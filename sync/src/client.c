@@ -255,7 +255,12 @@ static int request(qk_client *c, const char *method, const char *path, const voi
     if (c->status < 200 || c->status > 299) {
         c->retryable = c->status >= 500 || c->status == 429 || c->status == 408;
         const char *m = json_string_value(json_object_get(json_object_get(j, "error"), "message"));
-        qk__ymsgf(c->lang, msg, n, QK_Y_HTTP, c->status, m ? m : "?");
+        /* no words of the server's own: a proxy in front said it (nginx's 502
+         * when the instance behind it is gone), or the server could not */
+        char why[256];
+        qk__ymsgf(c->lang, why, sizeof why, c->status >= 502 && c->status <= 504 ? QK_Y_HTTP_GATEWAY
+                                                                                 : QK_Y_HTTP_NO_REASON);
+        qk__ymsgf(c->lang, msg, n, QK_Y_HTTP, c->status, m ? m : why);
         json_decref(j);
         return c->status == 401 || c->status == 403 ? QK_EPERM
                : c->status == 404                    ? QK_ENOTFOUND

@@ -13,11 +13,11 @@
 #include "sync_msg.h"
 
 /* A database URL as messages name it: without its password (in the
- * user:password@ part or a password= parameter). */
+ * user:password@ part or any password= or sslpassword= parameter). */
 static char *redacted(const char *url)
 {
     size_t n = strlen(url);
-    char *out = malloc(n + 8);
+    char *out = malloc(n + 8 + 3 * (n / 9 + 1));
     if (!out)
         return NULL;
     const char *scheme = strstr(url, "://"), *at = strchr(url, '@'), *q = strchr(url, '?');
@@ -26,13 +26,19 @@ static char *redacted(const char *url)
         snprintf(out, n + 8, "%.*s:***%s", (int)(colon - url), url, at);
     else
         snprintf(out, n + 8, "%s", url);
-    char *pw = strstr(out, "password=");
-    if (pw) {
+    /* every value of a key ending in password= (each "***" may be longer
+     * than what it hides: room for one per nine bytes) */
+    for (char *pw = strstr(out, "password="); pw; pw = strstr(pw + 12, "password=")) {
         char *end = pw + 9 + strcspn(pw + 9, "&");
         memmove(pw + 12, end, strlen(end) + 1);
         memcpy(pw + 9, "***", 3);
     }
     return out;
+}
+
+char *qk_store_spec_shown(const char *spec)
+{
+    return spec && strstr(spec, "://") ? redacted(spec) : strdup(spec ? spec : "");
 }
 
 int qk_store_open(qk_store **out, const char *spec, qk_lang lang)

@@ -180,6 +180,9 @@ static void a_bytes(args *a, const void *p, size_t n)
 static int fail_with(qk_store *s, const char *what, const char *why)
 {
     char line[400];
+    if (!why || !*why)
+        why = s->impl ? PQerrorMessage(((pg *)s->impl)->c)
+                      : NULL; /* the connection's own (lost, ...) */
     int wn = (int)strcspn(why ? why : "?", "\n"), sn = (int)strcspn(what, "\n(");
     snprintf(line, sizeof line, "%.*s (%.*s%s)", wn, why ? why : "?", sn > 60 ? 60 : sn, what,
              sn > 60 ? "..." : "");
@@ -187,10 +190,47 @@ static int fail_with(qk_store *s, const char *what, const char *why)
     return QK_EIO;
 }
 
+static void quiet(void *arg, const char *message)
+{
+    (void)arg, (void)message; /* NOTICEs (IF NOT EXISTS ...) are not the user's business */
+}
+
 /* Runs sql (prepared once as statement `which` when which >= 0) and keeps
  * its rows in *out (caller clears; NULL: not wanted). QK_OK, QK_EEXISTS for
  * a constraint (SQLSTATE class 23, as SQLite's SQLITE_CONSTRAINT), else
  * QK_EIO with s->err set. */
+/* A connection the server dropped (restarted, failed over, an idle
+ * connection cut) is made again; the statements it had prepared are gone
+ * with it. */
+static void reconnect(pg *p)
+{
+    PQreset(p->c);
+    memset(p->prepared, 0, sizeof p->prepared);
+    if (PQstatus(p->c) == CONNECTION_OK) {
+        PQsetNoticeProcessor(p->c, quiet, NULL);
+        PQclear(PQexec(p->c, "SET client_min_messages = warning"));
+    }
+}
+
+/* One try of q()'s statement: its result (NULL only when out of memory). */
+static PGresult *run(qk_store *s, int which, const char *sql, const args *a)
+{
+    pg *p = s->impl;
+    if (which < 0)
+        return a->n ? PQexecParams(p->c, sql, a->n, NULL, a->v, a->len, a->fmt, 0)
+                    : PQexec(p->c, sql); /* may be several statements (the schema) */
+    char name[16];
+    snprintf(name, sizeof name, "qk%d", which);
+    if (!p->prepared[which]) {
+        PGresult *r = PQprepare(p->c, name, sql, a->n, NULL);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+            return r;
+        PQclear(r);
+        p->prepared[which] = 1;
+    }
+    return PQexecPrepared(p->c, name, a->n, a->v, a->len, a->fmt, 0);
+}
+
 static int q(qk_store *s, int which, const char *sql, const args *a, PGresult **out)
 {
     pg *p = s->impl;
@@ -199,36 +239,28 @@ static int q(qk_store *s, int which, const char *sql, const args *a, PGresult **
         a = &none;
     if (out)
         *out = NULL;
-    PGresult *r;
-    if (which >= 0) {
-        char name[16];
-        snprintf(name, sizeof name, "qk%d", which);
-        if (!p->prepared[which]) {
-            r = PQprepare(p->c, name, sql, a->n, NULL);
-            int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-            if (!ok) {
-                int rc = fail_with(s, sql, PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
-                PQclear(r);
-                return rc;
-            }
-            PQclear(r);
-            p->prepared[which] = 1;
-        }
-        r = PQexecPrepared(p->c, name, a->n, a->v, a->len, a->fmt, 0);
-    } else if (a->n) {
-        r = PQexecParams(p->c, sql, a->n, NULL, a->v, a->len, a->fmt, 0);
-    } else {
-        r = PQexec(p->c, sql); /* may be several statements (the schema) */
-    }
+    /* Outside a transaction a lost connection is made again and the
+     * statement tried once more (it can only be a read, or the BEGIN of a
+     * write: nothing was done). Inside one, the transaction is lost with
+     * the connection and the caller's write fails, as it must. */
+    if (PQstatus(p->c) == CONNECTION_BAD && p->depth == 0)
+        reconnect(p);
+    PGresult *r = run(s, which, sql, a);
     ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && PQstatus(p->c) == CONNECTION_BAD &&
+        p->depth == 0) {
+        PQclear(r);
+        reconnect(p);
+        r = run(s, which, sql, a);
+        st = PQresultStatus(r);
+    }
     int rc = QK_OK;
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
         const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
         if (state && strncmp(state, "23", 2) == 0)
             rc = QK_EEXISTS;
         else
-            rc = fail_with(
-                s, sql, r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : PQerrorMessage(p->c));
+            rc = fail_with(s, sql, r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL);
     }
     if (rc == QK_OK && out)
         *out = r;
@@ -246,7 +278,7 @@ static int exec(qk_store *s, const char *sql)
 static long changed(PGresult *r)
 {
     const char *n = r ? PQcmdTuples(r) : "";
-    return *n ? atol(n) : 0;
+    return *n ? strtol(n, NULL, 10) : 0;
 }
 
 static const char *val(PGresult *r, int row, int col)
@@ -266,24 +298,30 @@ static void copy_at(char *dst, size_t n, PGresult *r, int row, int col)
     snprintf(dst, n, "%s", v ? v : "");
 }
 
-/* A value read from a device's payload as a number, as SQLite's
- * sqlite3_column_int64 reads json_extract's: true 1, false 0, a number
- * (reals cut toward zero), anything else 0. */
+/* A value read from a device's payload (->> text) as a number, as SQLite's
+ * sqlite3_column_int64 reads json_extract's: true 1, false 0; otherwise the
+ * integer its text begins with (a real is cut toward zero: ->> writes JSON
+ * numbers out in full; a string such as "1e5" or "12abc" gives its leading
+ * digits, "inf" or "abc" 0), saturating at the int64 limits. */
 static int64_t json_num(const char *v)
 {
     if (!v || strcmp(v, "false") == 0)
         return 0;
     if (strcmp(v, "true") == 0)
         return 1;
-    char *end;
-    double d = strtod(v, &end);
-    if (end == v)
-        return 0;
-    if (d >= 9.2e18)
-        return INT64_MAX;
-    if (d <= -9.2e18)
-        return INT64_MIN;
-    return strchr(v, '.') || strchr(v, 'e') || strchr(v, 'E') ? (int64_t)d : strtoll(v, NULL, 10);
+    while (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r')
+        v++;
+    int neg = *v == '-';
+    if (*v == '-' || *v == '+')
+        v++;
+    int64_t x = 0;
+    for (; *v >= '0' && *v <= '9'; v++) {
+        int d = *v - '0';
+        if (x > (INT64_MAX - d) / 10)
+            return neg ? INT64_MIN : INT64_MAX;
+        x = x * 10 + d;
+    }
+    return neg ? -x : x;
 }
 
 /* bytea as PostgreSQL sends it in text ("\x" and hex) into *out (malloc'd). */
@@ -354,17 +392,20 @@ static int begin(qk_store *s)
     pg *p = s->impl;
     p->memo = 0;
     if (p->depth && PQtransactionStatus(p->c) == PQTRANS_IDLE)
-        p->depth = 0; /* the server ended it (the connection was lost and made again) */
-    int rc;
+        p->depth = 0; /* the server ended it (the connection was lost) */
     if (p->depth) {
-        rc = exec(s, "SAVEPOINT qk_nested");
-    } else {
-        rc = exec(s, "BEGIN");
-        if (rc == QK_OK && (rc = exec(s, WRITE_LOCK)) != QK_OK)
-            exec(s, "ROLLBACK");
+        int rc = exec(s, "SAVEPOINT qk_nested");
+        p->depth += rc == QK_OK;
+        return rc;
     }
-    if (rc == QK_OK)
-        p->depth++;
+    int rc = exec(s, "BEGIN");
+    if (rc != QK_OK)
+        return rc;
+    p->depth = 1; /* from here a lost connection is a lost transaction: not tried again */
+    if ((rc = exec(s, WRITE_LOCK)) != QK_OK) {
+        exec(s, "ROLLBACK");
+        p->depth = 0;
+    }
     return rc;
 }
 
@@ -427,11 +468,6 @@ static int write1(qk_store *s, int which, const char *sql, const args *a, PGresu
 
 /* --- opening: the schema --- */
 
-static void quiet(void *arg, const char *message)
-{
-    (void)arg, (void)message; /* NOTICEs (IF NOT EXISTS ...) are not the user's business */
-}
-
 static int schema(qk_store *s)
 {
     PGresult *r;
@@ -452,18 +488,21 @@ static int schema(qk_store *s)
     }
     if ((rc = begin(s)) != QK_OK)
         return rc;
-    /* A database that holds another program's tables is not taken over. */
+    /* A database that holds another program's tables is not taken over
+     * (pg_class: information_schema shows only the tables this role may
+     * use, and another program's may be hidden from it). */
     rc = q(s, -1,
-           "SELECT (SELECT count(*) FROM information_schema.tables WHERE table_schema = "
-           "current_schema()"
-           " AND table_name <> 'qk_schema'), to_regclass('qk_schema') IS NOT NULL",
+           "SELECT (SELECT min(c.relname) FROM pg_class c WHERE c.relnamespace ="
+           " current_schema()::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'f')"
+           " AND c.relname <> 'qk_schema'), to_regclass('qk_schema') IS NOT NULL",
            NULL, &r);
-    int64_t tables = rc == QK_OK ? int_at(r, 0, 0) : 0;
+    char other[128] = "";
+    if (rc == QK_OK && !PQgetisnull(r, 0, 0))
+        copy_at(other, sizeof other, r, 0, 0);
     int ours = rc == QK_OK && strcmp(PQgetvalue(r, 0, 1), "t") == 0;
     PQclear(r);
-    if (rc == QK_OK && tables > 0 && !ours) {
-        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE, s->where,
-                  "the database holds another program's tables");
+    if (rc == QK_OK && other[0] && !ours) {
+        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_PG_FOREIGN, s->where, other);
         rc = QK_EFORMAT;
     }
     if (rc == QK_OK)
@@ -596,7 +635,7 @@ static int member_branch(qk_store *s, const char *member, char *out, size_t n)
 /* An event is held once, in events or in events_apart. */
 #define NOT_IN(t)                                                                                  \
     " WHERE NOT EXISTS (SELECT 1 FROM " t " WHERE id = $1 OR (device_id = $2 AND seq = "           \
-                                          "$3::bigint))"
+    "$3::bigint))"
 #define SAME_IN(t)                                                                                 \
     "(SELECT count(*) FROM " t " WHERE id = $1 AND device_id = $2 AND seq = $3::bigint"            \
     " AND member_id IS NOT DISTINCT FROM $4 AND bundle_id IS NOT DISTINCT FROM $5"                 \
@@ -652,13 +691,14 @@ static int put_event(qk_store *s, json_t *ev, const char *branch, const char *on
 }
 
 /* Whether the event is held apart (see store_sqlite.c's put_event). */
-static int apart_of(qk_store *s, json_t *ev, const char *branch, const char *only, char *home, size_t n,
-                    int *apart)
+static int apart_of(qk_store *s, json_t *ev, const char *branch, const char *only, char *home,
+                    size_t n, int *apart)
 {
     const char *member = json_string_value(json_object_get(ev, "member_id"));
     home[0] = '\0';
     int rc = branch && *branch && member ? member_branch(s, member, home, n) : QK_OK;
-    *apart = (home[0] && strcmp(home, branch) != 0) || (only && *only && member && strcmp(member, only) != 0);
+    *apart = (home[0] && strcmp(home, branch) != 0) ||
+             (only && *only && member && strcmp(member, only) != 0);
     return rc;
 }
 
@@ -671,7 +711,7 @@ static int put_run(qk_store *s, json_t *const *evs, size_t n, int *outcomes)
 {
     size_t np = 1 + RUN_COLS * n;
     const char **v = calloc(np, sizeof *v);
-    char (*num)[24] = calloc(2 * n + 1, sizeof *num);
+    char(*num)[24] = calloc(2 * n + 1, sizeof *num);
     char **own = calloc(n, sizeof *own);
     size_t cap = 512 + n * 160, at = 0;
     char *sql = malloc(cap);
@@ -680,39 +720,47 @@ static int put_run(qk_store *s, json_t *const *evs, size_t n, int *outcomes)
         snprintf(num[2 * n], sizeof num[0], "%lld", (long long)qk__store_now(s));
         v[0] = num[2 * n];
         at = (size_t)snprintf(sql, cap,
-                              "INSERT INTO events(" EVENT_COLS ", received_ms) SELECT v.*, $1::bigint FROM (VALUES ");
+                              "INSERT INTO events(" EVENT_COLS
+                              ", received_ms) SELECT v.*, $1::bigint FROM (VALUES ");
     }
-    static const char *const keys[RUN_COLS] = {"id", "device_id", NULL, "member_id", "bundle_id",
-                                               "bundle_version", "kind", "attempt_id", NULL, NULL};
+    static const char *const keys[RUN_COLS] = {
+        "id",   "device_id",  NULL, "member_id", "bundle_id", "bundle_version",
+        "kind", "attempt_id", NULL, NULL};
     for (size_t i = 0; rc == QK_OK && i < n; i++) {
         json_t *ev = evs[i];
         const char **row = v + 1 + RUN_COLS * i;
         for (int k = 0; k < RUN_COLS; k++)
             if (keys[k])
                 row[k] = json_string_value(json_object_get(ev, keys[k]));
-        snprintf(num[2 * i], sizeof num[0], "%lld", (long long)json_integer_value(json_object_get(ev, "seq")));
+        snprintf(num[2 * i], sizeof num[0], "%lld",
+                 (long long)json_integer_value(json_object_get(ev, "seq")));
         snprintf(num[2 * i + 1], sizeof num[0], "%lld",
                  (long long)json_integer_value(json_object_get(ev, "created_ms")));
         row[2] = num[2 * i];
         row[9] = num[2 * i + 1];
         row[8] = json_string_value(json_object_get(ev, QK__PAYLOAD_TEXT));
-        if (!row[8] && !(row[8] = own[i] = json_dumps(json_object_get(ev, "payload"), JSON_COMPACT | JSON_SORT_KEYS)))
+        if (!row[8] && !(row[8] = own[i] = json_dumps(json_object_get(ev, "payload"),
+                                                      JSON_COMPACT | JSON_SORT_KEYS)))
             rc = QK_ENOMEM;
         size_t p = 2 + RUN_COLS * i;
-        at += (size_t)snprintf(sql + at, cap - at,
-                               "%s($%zu::text,$%zu::text,$%zu::bigint,$%zu::text,$%zu::text,$%zu::text,$%zu::text,"
-                               "$%zu::text,$%zu::text,$%zu::bigint)",
-                               i ? "," : "", p, p + 1, p + 2, p + 3, p + 4, p + 5, p + 6, p + 7, p + 8, p + 9);
+        at += (size_t)snprintf(
+            sql + at, cap - at,
+            "%s($%zu::text,$%zu::text,$%zu::bigint,$%zu::text,$%zu::text,$%zu::text,$%zu::text,"
+            "$%zu::text,$%zu::text,$%zu::bigint)",
+            i ? "," : "", p, p + 1, p + 2, p + 3, p + 4, p + 5, p + 6, p + 7, p + 8, p + 9);
     }
     PGresult *r = NULL;
     if (rc == QK_OK) {
-        snprintf(sql + at, cap - at,
-                 ") AS v(id, device_id, seq, member_id, bundle_id, bundle_version, kind, attempt_id, payload,"
-                 " created_ms) WHERE NOT EXISTS (SELECT 1 FROM events_apart a WHERE a.id = v.id OR"
-                 " (a.device_id = v.device_id AND a.seq = v.seq)) ON CONFLICT DO NOTHING RETURNING id");
+        snprintf(
+            sql + at, cap - at,
+            ") AS v(id, device_id, seq, member_id, bundle_id, bundle_version, kind, attempt_id, "
+            "payload,"
+            " created_ms) WHERE NOT EXISTS (SELECT 1 FROM events_apart a WHERE a.id = v.id OR"
+            " (a.device_id = v.device_id AND a.seq = v.seq)) ON CONFLICT DO NOTHING RETURNING id");
         r = PQexecParams(((pg *)s->impl)->c, sql, (int)np, NULL, v, NULL, NULL, 0);
         if (PQresultStatus(r) != PGRES_TUPLES_OK)
-            rc = fail_with(s, "INSERT INTO events (a run)", PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
+            rc = fail_with(s, "INSERT INTO events (a run)",
+                           PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
     }
     /* Each row that went in is its event's: the first of the run with that id. */
     int rows = rc == QK_OK ? PQntuples(r) : 0;
@@ -732,7 +780,8 @@ static int put_run(qk_store *s, json_t *const *evs, size_t n, int *outcomes)
         args a = {0};
         event_args(&a, evs[i], v[1 + RUN_COLS * i + 8]);
         PGresult *same = NULL;
-        rc = q(s, S_SAME_EVENT, "SELECT " SAME_IN("events") " + " SAME_IN("events_apart"), &a, &same);
+        rc = q(s, S_SAME_EVENT, "SELECT " SAME_IN("events") " + " SAME_IN("events_apart"), &a,
+               &same);
         if (rc == QK_OK)
             outcomes[i] = int_at(same, 0, 0) == 1 ? QK_PUT_DUPLICATE : QK_PUT_CONFLICT;
         PQclear(same);
@@ -749,8 +798,8 @@ static int put_run(qk_store *s, json_t *const *evs, size_t n, int *outcomes)
 }
 
 /* Events in runs between those held apart (put one at a time, in place). */
-static int put_events(qk_store *s, json_t *const *evs, size_t n, const char *branch, const char *only,
-                      int *outcomes)
+static int put_events(qk_store *s, json_t *const *evs, size_t n, const char *branch,
+                      const char *only, int *outcomes)
 {
     int rc = QK_OK;
     size_t start = 0;
@@ -907,7 +956,10 @@ static int put_score(qk_store *s, json_t *finish, const qk_rescore *sc, const ch
         a_int(&a, 0);
         a_int(&a, 0);
     }
-    return q(
+    /* in a savepoint of its own: the judge's writes are best effort within
+     * the batch (store.c's rescore), and on PostgreSQL a failed statement
+     * would end the batch's whole transaction */
+    return write1(
         s, S_PUT_SCORE,
         "INSERT INTO attempt_scores(attempt_id, device_score, server_score, max, mismatch, note,"
         " rescored_ms, member_id, device_id, finished_ms, competition, server_points, "
@@ -1078,17 +1130,20 @@ static int points_fold_put(qk_store *s, const char *member, const char *device,
         a_text(&a, NULL);
     }
     a_bytes(&a, f->state ? (const void *)f->state : "", f->len);
-    return q(
-        s, S_FOLD_PUT,
-        "INSERT INTO points_folds(member_id, device_id, bundle_id, bundle_version, mark, last_ms,"
-        " last_device, last_seq, state) VALUES ($1, $2, $3, $4, $5::bigint, $6::bigint, $7, "
-        "$8::bigint,"
-        " $9::bytea) ON CONFLICT(member_id, device_id) DO UPDATE SET bundle_id = "
-        "EXCLUDED.bundle_id,"
-        " bundle_version = EXCLUDED.bundle_version, mark = EXCLUDED.mark, last_ms = "
-        "EXCLUDED.last_ms,"
-        " last_device = EXCLUDED.last_device, last_seq = EXCLUDED.last_seq, state = EXCLUDED.state",
-        &a, NULL);
+    return write1(/* (in a savepoint: as put_score) */
+                  s, S_FOLD_PUT,
+                  "INSERT INTO points_folds(member_id, device_id, bundle_id, bundle_version, mark, "
+                  "last_ms,"
+                  " last_device, last_seq, state) VALUES ($1, $2, $3, $4, $5::bigint, $6::bigint, "
+                  "$7, "
+                  "$8::bigint,"
+                  " $9::bytea) ON CONFLICT(member_id, device_id) DO UPDATE SET bundle_id = "
+                  "EXCLUDED.bundle_id,"
+                  " bundle_version = EXCLUDED.bundle_version, mark = EXCLUDED.mark, last_ms = "
+                  "EXCLUDED.last_ms,"
+                  " last_device = EXCLUDED.last_device, last_seq = EXCLUDED.last_seq, state = "
+                  "EXCLUDED.state",
+                  &a, NULL);
 }
 
 static int points_fold_fits(qk_store *s, const char *member, const char *device,
@@ -1336,7 +1391,8 @@ static int roster(qk_store *s, const char *branch, const char *member, int64_t a
         s,
         "SELECT id, name, branch_id AS branch, dept, pin_salt, pin_hash, pin_iter,"
         " roster_seq AS cursor FROM members WHERE branch_id = $1 AND roster_seq > $2::bigint"
-        " AND ($4::text IS NULL OR lower(id) = lower($4)) ORDER BY roster_seq LIMIT $3::integer",
+        " AND ($4::text IS NULL OR lower(id) = lower($4::text COLLATE \"C\")) ORDER BY roster_seq "
+        "LIMIT $3::integer",
         &a, members);
     *cursor = after;
     size_t n = rc == QK_OK ? json_array_size(*members) : 0;
@@ -1910,12 +1966,19 @@ static int points_put(qk_store *s, const char *member, const qk_points_day *days
     return rc;
 }
 
-/* A device's awards (payload amounts) summed as SQLite's json_extract and
- * sum() read them: numbers only, anything else 0, so a forged payload
- * cannot fail the batch with a cast. */
-#define AMOUNT                                                                                     \
-    "CASE WHEN jsonb_typeof(payload::jsonb->'amount') = 'number' THEN"                             \
-    " LEAST(GREATEST((payload::jsonb->'amount')::text::numeric, -9e18), 9e18) ELSE 0 END"
+/* A device's awards (payload amounts) summed as SQLite's
+ * sum(json_extract(...)) sums them: a number as it is, true 1, a string by
+ * the number its text begins with ("500" 500, "abc" 0), anything else 0;
+ * nothing a device wrote can fail the batch with a cast (the exponent a
+ * string may carry is kept to three digits; each amount is held within
+ * +-1e19 and the sum within int64, where SQLite's sum of reals saturates). */
+#define AMOUNT_OF(j)                                                                               \
+    "LEAST(GREATEST(CASE jsonb_typeof(" j ") WHEN 'number' THEN (" j ")::text::numeric"            \
+    " WHEN 'boolean' THEN CASE WHEN (" j ")::text = 'true' THEN 1 ELSE 0 END"                      \
+    " WHEN 'string' THEN coalesce(substring((" j ") #>> '{}' from"                                 \
+    " '^\\s*[-+]?(?:[0-9]+\\.?[0-9]*|\\.[0-9]+)(?:[eE][-+]?[0-9]{1,3})?')::numeric, 0)"            \
+    " ELSE 0 END, -1e19), 1e19)"
+#define AMOUNT AMOUNT_OF("payload::jsonb->'amount'")
 
 static int points_claim(qk_store *s, const char *member, const char *device, int64_t expected,
                         int64_t upto)
@@ -1937,7 +2000,9 @@ static int points_claim(qk_store *s, const char *member, const char *device, int
         "   AND kind IN ('points.award', 'points.correction')"
         "   AND rowno > coalesce((SELECT mark FROM points_claims WHERE member_id = $1 AND "
         "device_id = $2), 0)"
-        "   AND rowno <= $5::bigint), -9e18), 9e18))::bigint, $3::bigint, $4::bigint, $5::bigint"
+        "   AND rowno <= $5::bigint), -9223372036854775808), 9223372036854775807))::bigint, "
+        "$3::bigint,"
+        " $4::bigint, $5::bigint"
         " WHERE NOT EXISTS (SELECT 1 FROM points_claims WHERE member_id = $1 AND device_id = $2"
         "  AND mark > $5::bigint)"
         " ON CONFLICT(member_id, device_id) DO UPDATE SET claimed = EXCLUDED.claimed,"

@@ -176,7 +176,7 @@ char *qkt_store_spec(const char *dir)
             snprintf(file, sizeof file, "server%u.db", made);
         char *db = qkt_path(dir, file), *spec = malloc(strlen(db) + 8);
         assert_non_null(spec);
-        sprintf(spec, "sqlite:%s", db);
+        snprintf(spec, strlen(db) + 8, "sqlite:%s", db);
         free(db);
         return spec;
     }
@@ -192,9 +192,10 @@ char *qkt_store_spec(const char *dir)
     snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
     pg_exec(c, sql);
     PQfinish(c);
-    char *spec = malloc(strlen(pg) + strlen(name) + 2);
+    size_t len = strlen(pg) + strlen(name) + 2;
+    char *spec = malloc(len);
     assert_non_null(spec);
-    sprintf(spec, "%s/%s", pg, name);
+    snprintf(spec, len, "%s/%s", pg, name);
     return spec;
 #else
     fail_msg("QKT_PG is set but this build has no PostgreSQL (QK_WITH_POSTGRESQL is off)");

@@ -975,6 +975,91 @@ static void the_judge_finds_an_attempts_start_by_the_attempt(void **state)
     sqlite3_close(db);
 }
 
+/* A device's claim of points is the sum of its award events' amounts, read
+ * as the store reads them whatever a forger wrote there: strings, booleans,
+ * reals, huge or empty values. The claim the store keeps equals SQLite's
+ * sum(json_extract(...)) over the same events (claims_add_up), on either
+ * store; the batch is kept. */
+static void odd_award_amounts_are_summed_as_sqlite_sums_them(void **state)
+{
+    sx *x = *state;
+    qkt_publish_fixture(x->store, x->dir);
+    qkt_clock clock = {1772676000000LL}; /* 2026-03-05 10:00 Beijing */
+    qk_engine_set_clock(x->e, qkt_clock_fn, &clock);
+    assert_int_equal(qk_member_add(x->e, "m1", "张三", "", "1234"), QK_OK);
+    right_quiz(x->e, x->b, "m1", QK_MODE_DAILY, &clock);
+    static const char *const amounts[] = {"\"500\"", "true", "false", "\"abc\"", "\"1e3\"", "2.5",
+                                          "\"12abc\"", "\" 7\"", "-3", "null", "\"\"", "1e5", "\"-2.5e1\"",
+                                          "\"1e999999\"", "[1]", "{\"a\":1}"};
+    char *progress = qkt_path(x->dir, "progress.db");
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(progress, &db), SQLITE_OK);
+    for (size_t i = 0; i < sizeof amounts / sizeof amounts[0]; i++) {
+        char sql[600];
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO events(id, device_id, seq, member_id, kind, payload, created_ms)"
+                 " SELECT '01950000-0000-7000-8000-0000000%05zu', id, (SELECT max(seq) + 1 FROM events),"
+                 " 'm1', 'points.award', '{\"activity\":\"daily\",\"amount\":%s,\"day\":\"2026-03-05\","
+                 "\"ref\":\"x%zu\"}', 1772676060000 + %zu FROM device",
+                 i, amounts[i], i, i);
+        assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    }
+    sqlite3_close(db);
+    free(progress);
+    assert_true(export(x, 0) > 0);
+    qk_import_result r;
+    if (qk_store_import(x->store, x->batch, &r) != QK_OK)
+        fail_msg("the batch was refused: %s", qk_store_errmsg(x->store));
+    assert_int_equal(claims_add_up(x, "m1"), 1);
+}
+
+/* What a device writes in a payload is kept as it is, whatever its size:
+ * a finish naming a competition 12,000 characters long (no bundle on the
+ * server, so it is kept as an unscored entry of that competition) is stored
+ * with the rest of its batch. On PostgreSQL the entry's row is too big for
+ * its index and cannot be written: that write alone fails, in a savepoint,
+ * and the batch is kept (it failed whole, and the device sent it for ever). */
+static void a_huge_payload_value_does_not_fail_the_batch(void **state)
+{
+    sx *x = *state;
+    play(x, 2);
+    qk_session *s = NULL;
+    qk_session_spec spec = QK_SESSION_SPEC_INIT;
+    spec.theme = "t2";
+    assert_int_equal(qk_session_start(&s, x->e, x->b, NULL, &spec), QK_OK);
+    qk_item it;
+    assert_int_equal(qk_session_next(s, &it), QK_ROW);
+    assert_int_equal(qk_session_answer(s, "A", NULL, NULL), QK_OK);
+    assert_int_equal(qk_session_finish(s, NULL), QK_OK);
+    qk_session_free(s);
+    size_t n = export(x, 0);
+    /* random hex: it does not compress below the index's limit */
+    char *huge = malloc(12001);
+    uint64_t r = 20261206;
+    for (int i = 0; i < 12000; i++) {
+        r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+        huge[i] = "0123456789abcdef"[(r >> 33) & 15];
+    }
+    huge[12000] = '\0';
+    json_t *p = json_pack("{s:s, s:i, s:i}", "competition", huge, "score", 100, "max", 100);
+    char *text = json_dumps(p, JSON_COMPACT);
+    rewrite_last(x, x->key, text);
+    qk_import_result res;
+    if (qk_store_import(x->store, x->batch, &res) != QK_OK)
+        fail_msg("the batch was refused: %s", qk_store_errmsg(x->store));
+    assert_int_equal(res.inserted, n);
+    int64_t held = 0;
+    assert_int_equal(qk_store_event_count(x->store, &held), QK_OK);
+    assert_int_equal(held, (int64_t)n);
+    assert_int_equal(res.acked_seq, (int64_t)n);
+    /* and the store goes on: the same file again is all resends */
+    assert_int_equal(qk_store_import(x->store, x->batch, &res), QK_OK);
+    assert_int_equal(res.duplicates, n);
+    json_decref(p);
+    free(text);
+    free(huge);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -994,6 +1079,8 @@ int main(void)
         T(points_ahead_of_the_server_are_not_taken),
         T(the_judge_adds_new_events_to_the_replay_it_kept),
         T(the_server_rescores_attempts_and_flags_lies),
+        T(a_huge_payload_value_does_not_fail_the_batch),
+        T(odd_award_amounts_are_summed_as_sqlite_sums_them),
     };
     /* SQLite's query planner; and two that read the points through the
      * statistics, which a store on PostgreSQL does not have yet (issue 19) */

@@ -989,6 +989,76 @@ static void test_bundles_are_kept_whole(void **state)
     free(big), free(trust);
 }
 
+/* PostgreSQL: a connection the database dropped (a restart, a failover, an
+ * idle connection cut by a firewall) is made again by the next call: the
+ * server goes on without a restart of its own. */
+static void test_a_lost_connection_is_made_again(void **state)
+{
+    fx *x = *state;
+    json_t *list = NULL;
+    assert_int_equal(qk_admin_branches(x->s, &list), QK_OK);
+    json_decref(list);
+    sql(x, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+           " WHERE datname = current_database() AND pid <> pg_backend_pid()");
+    assert_int_equal(qk_admin_branches(x->s, &list), QK_OK); /* a read: tried again */
+    assert_int_equal(json_array_size(list), 2);
+    json_decref(list);
+    sql(x, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+           " WHERE datname = current_database() AND pid <> pg_backend_pid()");
+    assert_int_equal(qk_admin_branch_add(x->s, "b3", "第三党支部"), QK_OK); /* a write: made again at its BEGIN */
+    assert_int_equal(sql_int(x, "SELECT count(*) FROM branches"), 3);
+}
+
+/* PostgreSQL: a database that holds another program's tables is refused
+ * untouched, the table named, also when the role quizkit connects as may
+ * not read that table (it is found in pg_class, which every role sees). */
+static void test_another_programs_database_is_refused(void **state)
+{
+    fx *x = *state;
+    char *spec = qkt_store_spec(x->dir); /* a new, empty database */
+    qkt_store_exec(spec, "CREATE TABLE invoices(id integer); CREATE ROLE qkt_other_owner;"
+                         " ALTER TABLE invoices OWNER TO qkt_other_owner; REVOKE ALL ON invoices FROM PUBLIC");
+    qk_store *s = NULL;
+    assert_int_equal(qk_store_open(&s, spec, QK_LANG_EN), QK_EFORMAT);
+    assert_non_null(strstr(qk_store_errmsg(s), "another program's tables (invoices"));
+    qk_store_close(s);
+    assert_int_equal(qkt_store_int(spec, "SELECT count(*) FROM pg_class WHERE relname IN ('events', 'qk_schema')"), 0);
+    assert_int_equal(qkt_store_int(spec, "SELECT count(*) FROM invoices"), 0); /* still there */
+    qkt_store_exec(spec, "DROP TABLE invoices; DROP ROLE qkt_other_owner");
+    free(spec);
+}
+
+/* A database URL as the server prints and logs it: no password, wherever
+ * libpq would take one from (user:password@, password=, sslpassword=). */
+static void test_a_database_password_is_never_shown(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *spec, *shown;
+    } cases[] = {
+        {"sqlite:/srv/quizkit/server.db", "sqlite:/srv/quizkit/server.db"},
+        {"postgresql://quizkit@db/quizkit", "postgresql://quizkit@db/quizkit"},
+        {"postgresql://quizkit:S3cret@db:5432/quizkit", "postgresql://quizkit:***@db:5432/quizkit"},
+        {"postgresql://quizkit:@db/quizkit", "postgresql://quizkit:***@db/quizkit"},
+        {"postgres://db/quizkit?user=q&password=S3cret", "postgres://db/quizkit?user=q&password=***"},
+        {"postgresql://db/q?sslpassword=abc&password=S3cret&sslmode=require",
+         "postgresql://db/q?sslpassword=***&password=***&sslmode=require"},
+        {"postgresql://db/q?password=", "postgresql://db/q?password=***"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *shown = qk_store_spec_shown(cases[i].spec);
+        assert_string_equal(shown, cases[i].shown);
+        free(shown);
+    }
+    /* and a store's messages name it so */
+    qk_store *s = NULL;
+    assert_int_not_equal(qk_store_open(&s, "postgresql://quizkit:S3cret@127.0.0.1:1/none?connect_timeout=2",
+                                       QK_LANG_EN), QK_OK);
+    assert_null(strstr(qk_store_errmsg(s), "S3cret"));
+    assert_non_null(strstr(qk_store_errmsg(s), "quizkit:***@127.0.0.1:1"));
+    qk_store_close(s);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -1009,6 +1079,7 @@ int main(void)
         T(test_throttle_window),
         T(test_ingest_ack_and_gaps),
         T(test_points_by_day_follow_the_replay),
+        cmocka_unit_test(test_a_database_password_is_never_shown),
     };
     /* The SQLite file itself: its migrations, its mode, its online backup
      * (PostgreSQL's is pg_dump); and the statistics' roll-ups, which a store
@@ -1020,8 +1091,15 @@ int main(void)
         T(test_backup_is_consistent),
         T(test_members_last_days_on_a_lazy_build),
     };
+    /* what only a store on PostgreSQL has */
+    const struct CMUnitTest pg_only[] = {
+        T(test_a_lost_connection_is_made_again),
+        T(test_another_programs_database_is_refused),
+    };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     if (!qkt_store_is_pg())
         failed += cmocka_run_group_tests(sqlite_only, NULL, NULL);
+    else
+        failed += cmocka_run_group_tests(pg_only, NULL, NULL);
     return failed;
 }
