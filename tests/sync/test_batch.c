@@ -509,6 +509,17 @@ static void server_recomputes_the_device_points(void **state)
     free(progress);
 }
 
+/* The fixture published on the server, and on the device (its clock at
+ * *clock, which stays the engine's) member m1 added and through a daily
+ * quiz answered right. */
+static void m1_took_a_daily_quiz(sx *x, qkt_clock *clock)
+{
+    qkt_publish_fixture(x->store, x->dir);
+    qk_engine_set_clock(x->e, qkt_clock_fn, clock);
+    assert_int_equal(qk_member_add(x->e, "m1", "张三", "", "1234"), QK_OK);
+    right_quiz(x->e, x->b, "m1", QK_MODE_DAILY, clock);
+}
+
 /* The server's points, as its statistics read them. */
 static int64_t server_points(sx *x, const char *member)
 {
@@ -656,11 +667,8 @@ static void points_ahead_of_the_server_are_not_taken(void **state)
 static void the_judge_adds_new_events_to_the_replay_it_kept(void **state)
 {
     sx *x = *state;
-    qkt_publish_fixture(x->store, x->dir);
     qkt_clock clock = {1772676000000LL}; /* 2026-03-05 10:00 Beijing */
-    qk_engine_set_clock(x->e, qkt_clock_fn, &clock);
-    assert_int_equal(qk_member_add(x->e, "m1", "张三", "", "1234"), QK_OK);
-    right_quiz(x->e, x->b, "m1", QK_MODE_DAILY, &clock);
+    m1_took_a_daily_quiz(x, &clock);
     qk_import_result r;
     assert_true(export(x, 0) > 0);
     assert_int_equal(qk_store_import(x->store, x->batch, &r), QK_OK);
@@ -983,11 +991,8 @@ static void the_judge_finds_an_attempts_start_by_the_attempt(void **state)
 static void odd_award_amounts_are_summed_as_sqlite_sums_them(void **state)
 {
     sx *x = *state;
-    qkt_publish_fixture(x->store, x->dir);
     qkt_clock clock = {1772676000000LL}; /* 2026-03-05 10:00 Beijing */
-    qk_engine_set_clock(x->e, qkt_clock_fn, &clock);
-    assert_int_equal(qk_member_add(x->e, "m1", "张三", "", "1234"), QK_OK);
-    right_quiz(x->e, x->b, "m1", QK_MODE_DAILY, &clock);
+    m1_took_a_daily_quiz(x, &clock);
     static const char *const amounts[] = {"\"500\"", "true", "false", "\"abc\"", "\"1e3\"", "2.5",
                                           "\"12abc\"", "\" 7\"", "-3", "null", "\"\"", "1e5", "\"-2.5e1\"",
                                           "\"1e999999\"", "[1]", "{\"a\":1}"};
