@@ -32,7 +32,16 @@ set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
 set(CPACK_DEBIAN_PACKAGE_SECTION education)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "${qk_deb_depends}")
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "chromium, cage, fonts-noto-cjk")
+# libpq, opened when the server's store is PostgreSQL (a district's server,
+# docs/deploy.md): recommended, as a branch's server on SQLite never opens it.
+set(qk_deb_recommends "chromium, cage, fonts-noto-cjk")
+if(QK_DLOPEN AND QK_WITH_POSTGRESQL AND QK_PQ_RUNTIME)
+    execute_process(COMMAND dpkg -S "${QK_PQ_RUNTIME}" OUTPUT_VARIABLE owner ERROR_QUIET RESULT_VARIABLE failed)
+    if(NOT failed AND owner MATCHES "^([^:, ]+)")
+        string(APPEND qk_deb_recommends ", ${CMAKE_MATCH_1}")
+    endif()
+endif()
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "${qk_deb_recommends}")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA "${PROJECT_SOURCE_DIR}/packaging/deb/postinst;${PROJECT_SOURCE_DIR}/packaging/deb/postrm")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)

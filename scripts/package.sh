@@ -25,8 +25,13 @@ fi
 (cd "$build" && cpack -G DEB >cpack.log 2>&1) || { cat "$build/cpack.log"; exit 1; }
 deb=$(ls "$build"/quizkit_*.deb)
 say "built $deb ($(du -k "$deb" | cut -f1) KB)"
-dpkg-deb -f "$deb" Package Version Architecture Depends | sed 's/^/package:   /'
+dpkg-deb -f "$deb" Package Version Architecture Depends Recommends | sed 's/^/package:   /'
 [ "${1:-}" = test ] || exit 0
+# a district's server on PostgreSQL opens libpq, which dpkg-shlibdeps cannot see
+if grep -q '^QK_WITH_POSTGRESQL:BOOL=ON' "$build/CMakeCache.txt" && ! dpkg-deb -f "$deb" Recommends | grep -q libpq5; then
+    say "the package does not recommend libpq5 (built with PostgreSQL)"
+    exit 1
+fi
 
 # --- the smoke test -------------------------------------------------------
 fails=0
