@@ -432,11 +432,7 @@ static int commit(qk_store *s)
     /* A transaction a statement failed in: COMMIT would end it as a
      * rollback and say nothing. */
     if (PQtransactionStatus(p->c) == PQTRANS_INERROR) {
-        if (p->depth > 1) {
-            rollback(s);
-            return fail_with(s, "commit", "a statement of the transaction failed");
-        }
-        rollback(s);
+        rollback(s); /* (the savepoint alone, for an inner one) */
         return fail_with(s, "commit", "a statement of the transaction failed");
     }
     int rc = exec(s, p->depth > 1 ? "RELEASE SAVEPOINT qk_nested" : "COMMIT");
@@ -643,6 +639,33 @@ static int member_branch(qk_store *s, const char *member, char *out, size_t n)
     "FROM $8"                                                                                      \
     " AND payload = $9 AND created_ms = $10::bigint)"
 
+/* Whether the event is held apart (see store_sqlite.c's put_event). */
+static int apart_of(qk_store *s, json_t *ev, const char *branch, const char *only, char *home,
+                    size_t n, int *apart)
+{
+    const char *member = json_string_value(json_object_get(ev, "member_id"));
+    home[0] = '\0';
+    int rc = branch && *branch && member ? member_branch(s, member, home, n) : QK_OK;
+    *apart = (home[0] && strcmp(home, branch) != 0) ||
+             (only && *only && member && strcmp(member, only) != 0);
+    return rc;
+}
+
+/* An event that did not go in is held already (by id, or by device and
+ * seq), here or apart: the same content is a harmless resend; anything
+ * else a conflict, not stored. */
+static int held_outcome(qk_store *s, json_t *ev, const char *payload, int *outcome)
+{
+    args a = {0};
+    event_args(&a, ev, payload);
+    PGresult *r = NULL;
+    int rc = q(s, S_SAME_EVENT, "SELECT " SAME_IN("events") " + " SAME_IN("events_apart"), &a, &r);
+    if (rc == QK_OK)
+        *outcome = int_at(r, 0, 0) == 1 ? QK_PUT_DUPLICATE : QK_PUT_CONFLICT;
+    PQclear(r);
+    return rc;
+}
+
 static int put_event(qk_store *s, json_t *ev, const char *branch, const char *only, int *outcome)
 {
     const char *made = json_string_value(json_object_get(ev, QK__PAYLOAD_TEXT));
@@ -651,11 +674,9 @@ static int put_event(qk_store *s, json_t *ev, const char *branch, const char *on
     const char *payload = made ? made : own;
     if (!payload)
         return QK_ENOMEM;
-    char home[128] = "";
-    const char *member = json_string_value(json_object_get(ev, "member_id"));
-    int rc = branch && *branch && member ? member_branch(s, member, home, sizeof home) : QK_OK;
-    int apart = (home[0] && strcmp(home, branch) != 0) ||
-                (only && *only && member && strcmp(member, only) != 0);
+    char home[128];
+    int apart = 0;
+    int rc = apart_of(s, ev, branch, only, home, sizeof home, &apart);
     args a = {0};
     event_args(&a, ev, payload);
     a_int(&a, qk__store_now(s));
@@ -678,27 +699,9 @@ static int put_event(qk_store *s, json_t *ev, const char *branch, const char *on
     if (rc == QK_OK && n == 1) {
         *outcome = apart ? QK_PUT_APART : QK_PUT_INSERTED;
     } else if (rc == QK_OK) {
-        /* Held already: the same content is a harmless resend, anything
-         * else a conflict, not stored. */
-        a.n = 10;
-        rc = q(s, S_SAME_EVENT, "SELECT " SAME_IN("events") " + " SAME_IN("events_apart"), &a, &r);
-        if (rc == QK_OK)
-            *outcome = int_at(r, 0, 0) == 1 ? QK_PUT_DUPLICATE : QK_PUT_CONFLICT;
-        PQclear(r);
+        rc = held_outcome(s, ev, payload, outcome);
     }
     free(own);
-    return rc;
-}
-
-/* Whether the event is held apart (see store_sqlite.c's put_event). */
-static int apart_of(qk_store *s, json_t *ev, const char *branch, const char *only, char *home,
-                    size_t n, int *apart)
-{
-    const char *member = json_string_value(json_object_get(ev, "member_id"));
-    home[0] = '\0';
-    int rc = branch && *branch && member ? member_branch(s, member, home, n) : QK_OK;
-    *apart = (home[0] && strcmp(home, branch) != 0) ||
-             (only && *only && member && strcmp(member, only) != 0);
     return rc;
 }
 
@@ -777,14 +780,7 @@ static int put_run(qk_store *s, json_t *const *evs, size_t n, int *outcomes)
             outcomes[i] = QK_PUT_INSERTED;
             continue;
         }
-        args a = {0};
-        event_args(&a, evs[i], v[1 + RUN_COLS * i + 8]);
-        PGresult *same = NULL;
-        rc = q(s, S_SAME_EVENT, "SELECT " SAME_IN("events") " + " SAME_IN("events_apart"), &a,
-               &same);
-        if (rc == QK_OK)
-            outcomes[i] = int_at(same, 0, 0) == 1 ? QK_PUT_DUPLICATE : QK_PUT_CONFLICT;
-        PQclear(same);
+        rc = held_outcome(s, evs[i], v[1 + RUN_COLS * i + 8], &outcomes[i]);
     }
     free(taken);
     PQclear(r);

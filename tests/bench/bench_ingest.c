@@ -188,6 +188,33 @@ static double import(qk_store *s, const char *batch, qk_import_result *r)
     return now_s() - t0;
 }
 
+/* The batch imported ROUNDS times, each into a fresh store, judged (the
+ * bundle published) and stored only: SQLite files in dir, or with pg
+ * databases on QK_PG_URL. r gets a judged import's result. */
+static void time_imports(const char *dir, int pg, const char *bundles, const char *batch,
+                         double t_judged[ROUNDS], double t_stored[ROUNDS], qk_import_result *r)
+{
+    for (int k = 0; k < ROUNDS; k++) {
+        char name[32];
+        qk_import_result rs;
+        if (pg)
+            snprintf(name, sizeof name, "pg-judged%d", k);
+        else
+            snprintf(name, sizeof name, "judged-%d.db", k);
+        qk_store *judged = fresh_store(dir, name, bundles);
+        t_judged[k] = import(judged, batch, r);
+        qk_store_close(judged);
+        if (pg)
+            snprintf(name, sizeof name, "pg-stored%d", k);
+        else
+            snprintf(name, sizeof name, "stored-%d.db", k);
+        qk_store *stored = fresh_store(dir, name, NULL);
+        t_stored[k] = import(stored, batch, &rs);
+        qk_store_close(stored);
+    }
+}
+
+
 /* The batch's events inserted straight into a store's events table. */
 /* This process's peak resident memory (MB) since its image began (VmHWM:
  * unlike getrusage, nothing of the process it was forked from). */
@@ -272,9 +299,14 @@ static double raw_insert(const char *dir, const char *name, const char *device, 
 static void copy_field(char **buf, size_t *len, size_t *cap, const char *v, int last)
 {
     size_t need = *len + (v ? 2 * strlen(v) : 2) + 2;
-    if (need > *cap) {
+    if (need > *cap || !*buf) {
+        char *grown = realloc(*buf, 2 * need);
+        if (!grown) {
+            fprintf(stderr, "COPY: out of memory\n");
+            exit(1);
+        }
+        *buf = grown;
         *cap = 2 * need;
-        *buf = realloc(*buf, *cap);
     }
     char *o = *buf + *len;
     if (!v) {
@@ -355,17 +387,10 @@ static double pg_copy(const char *dir, const char *name, const char *device, jso
 static void bench_pg(const char *dir, const char *bundles, const char *batch, const char *device, json_t *events)
 {
     double t_judged[ROUNDS], t_stored[ROUNDS], t_copy[ROUNDS];
-    qk_import_result r, rs;
+    qk_import_result r;
+    time_imports(dir, 1, bundles, batch, t_judged, t_stored, &r);
     for (int k = 0; k < ROUNDS; k++) {
         char name[32];
-        snprintf(name, sizeof name, "pg-judged%d", k);
-        qk_store *judged = fresh_store(dir, name, bundles);
-        t_judged[k] = import(judged, batch, &r);
-        qk_store_close(judged);
-        snprintf(name, sizeof name, "pg-stored%d", k);
-        qk_store *stored = fresh_store(dir, name, NULL);
-        t_stored[k] = import(stored, batch, &rs);
-        qk_store_close(stored);
         snprintf(name, sizeof name, "pg-copy%d", k);
         t_copy[k] = pg_copy(dir, name, device, events);
     }
@@ -459,17 +484,9 @@ int main(int argc, char **argv)
      * (one run on a shared VM varies by a fifth). */
     qk_import_result r;
     double t_judged[ROUNDS], t_stored[ROUNDS], t_raw[ROUNDS];
+    time_imports(dir, 0, bundles, batch, t_judged, t_stored, &r);
     for (int k = 0; k < ROUNDS; k++) {
         char name[32];
-        snprintf(name, sizeof name, "judged-%d.db", k);
-        qk_store *judged = fresh_store(dir, name, bundles);
-        t_judged[k] = import(judged, batch, &r);
-        qk_store_close(judged);
-        snprintf(name, sizeof name, "stored-%d.db", k);
-        qk_store *stored = fresh_store(dir, name, NULL);
-        qk_import_result rs;
-        t_stored[k] = import(stored, batch, &rs);
-        qk_store_close(stored);
         snprintf(name, sizeof name, "raw-%d.db", k);
         t_raw[k] = raw_insert(dir, name, qk_engine_device_id(e), events);
     }
