@@ -470,6 +470,47 @@ int qk__stats_refresh_local(sqlite3 *db, int64_t chunk, int span_shift, int64_t 
     return refresh_by(db, &local_backend, NULL, &w, msg, n);
 }
 
+/* Another store's roll-ups (store_pg.c through stats_pg.c) are summed here,
+ * in a SQLite database in memory that holds the events of a range and what
+ * they refer to: the sums are then exactly the SQLite store's, however a
+ * device wrote its payloads (json_extract decides what the one-pass reader
+ * declines), and the other store only adds them to its own tables. */
+static const char stage_schema[] =
+    "CREATE TABLE events(rowid INTEGER PRIMARY KEY, kind TEXT, member_id TEXT, device_id TEXT,"
+    " attempt_id TEXT, created_ms INTEGER, payload TEXT);"
+    "CREATE INDEX events_attempt ON events(attempt_id, kind);"
+    "CREATE TABLE attempt_scores(rowid INTEGER PRIMARY KEY, attempt_id TEXT, member_id TEXT,"
+    " device_id TEXT, finished_ms INTEGER, server_score INTEGER, max INTEGER);"
+    "CREATE TABLE members(id TEXT PRIMARY KEY, branch_id TEXT);";
+
+int qk__stats_stage_open(sqlite3 **db, char *msg, size_t n)
+{
+    *db = NULL;
+    if (sqlite3_open_v2(":memory:", db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+        sqlite3_exec(*db, stage_schema, NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec(*db, rollup_schema, NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(msg, n, "stats: %s", *db ? sqlite3_errmsg(*db) : "out of memory");
+        sqlite3_close(*db);
+        *db = NULL;
+        return QK_ENOMEM;
+    }
+    return QK_OK;
+}
+
+int qk__stats_stage(sqlite3 *db, int64_t ev_lo, int64_t ev_hi, int64_t sc_lo, int64_t sc_hi, char *msg,
+                    size_t n)
+{
+    qk__rollup_opts o = {1, 0, 0, 0}; /* the server's: scores from attempt_scores */
+    if (ev_hi > ev_lo && qk__rollup_events(db, &o, ev_lo, ev_hi, msg, n) != QK_OK)
+        return QK_EIO; /* msg says why */
+    if (sc_hi > sc_lo && (exec_range(db, server_backend.scored_day, sc_lo, sc_hi) ||
+                          exec_range(db, server_backend.scored_themes, sc_lo, sc_hi))) {
+        snprintf(msg, n, "stats: %s", sqlite3_errmsg(db));
+        return QK_EIO;
+    }
+    return QK_OK;
+}
+
 /* A day's month as year * 12 + month - 1, and a month's first day. */
 static int64_t month_of(int64_t day)
 {
@@ -512,35 +553,43 @@ static int prepare_after(sqlite3 *db, const char *prefix, const char *body, sqli
     return rc;
 }
 
-/* Binds a subject's parameters: the period as ?1 and ?2 (Beijing day
- * numbers, inclusive), the labels some subjects put in their rows, the
- * branch (?6) and the whole months in the period (?8..?11). */
+/* A subject's parameters: the period as ?1 and ?2 (Beijing day numbers,
+ * inclusive), the labels some subjects put in their rows, the branch (?6,
+ * NULL: all) and the whole months in the period (?8..?11); numbers as
+ * text in num. */
+void qk__stats_params(const qk_stats_query *q, const char *branch, qk_lang lang, char num[][24],
+                      const char *v[QK__STATS_PARAMS])
+{
+    int en = lang == QK_LANG_EN;
+    int64_t m[4];
+    whole_months(q->from_day, q->to_day, &m[0], &m[1], &m[2], &m[3]);
+    int64_t nums[6] = {q->from_day, q->to_day, m[0], m[1], m[2], m[3]};
+    static const int at[6] = {0, 1, 7, 8, 9, 10};
+    for (int i = 0; i < 6; i++) {
+        snprintf(num[i], 24, "%lld", (long long)nums[i]);
+        v[at[i]] = num[i];
+    }
+    v[2] = en ? "all" : "全部";
+    v[3] = en ? "theme" : "主题";
+    v[4] = en ? "competition" : "竞赛";
+    v[5] = branch;
+    v[6] = en ? "guests (anonymous)" : "访客（匿名）";
+    v[11] = en ? "branch" : "支部";
+}
+
 static void bind_query(sqlite3_stmt *st, const qk_stats_query *q, const char *branch, qk_lang lang)
 {
-    sqlite3_bind_int64(st, 1, q->from_day);
-    sqlite3_bind_int64(st, 2, q->to_day);
-    /* Labels some subjects put in their rows. */
-    int en = lang == QK_LANG_EN;
+    char num[6][24];
+    const char *v[QK__STATS_PARAMS];
+    qk__stats_params(q, branch, lang, num, v);
     int np = sqlite3_bind_parameter_count(st);
-    if (np >= 3)
-        sqlite3_bind_text(st, 3, en ? "all" : "全部", -1, SQLITE_STATIC);
-    if (np >= 5) {
-        sqlite3_bind_text(st, 4, en ? "theme" : "主题", -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, en ? "competition" : "竞赛", -1, SQLITE_STATIC);
-    }
-    if (np >= 6 && branch)
-        sqlite3_bind_text(st, 6, branch, -1, SQLITE_STATIC);
-    if (np >= 7)
-        sqlite3_bind_text(st, 7, en ? "guests (anonymous)" : "访客（匿名）", -1, SQLITE_STATIC);
-    if (np >= 12)
-        sqlite3_bind_text(st, 12, en ? "branch" : "支部", -1, SQLITE_STATIC);
-    if (np >= 11) {
-        int64_t m1, m2, edge1, edge2;
-        whole_months(q->from_day, q->to_day, &m1, &m2, &edge1, &edge2);
-        sqlite3_bind_int64(st, 8, m1);
-        sqlite3_bind_int64(st, 9, m2);
-        sqlite3_bind_int64(st, 10, edge1);
-        sqlite3_bind_int64(st, 11, edge2);
+    for (int i = 0; i < np && i < QK__STATS_PARAMS; i++) {
+        if (!v[i])
+            continue;
+        if (i <= 1 || (i >= 7 && i <= 10)) /* the numbers */
+            sqlite3_bind_int64(st, i + 1, strtoll(v[i], NULL, 10));
+        else
+            sqlite3_bind_text(st, i + 1, v[i], -1, SQLITE_STATIC);
     }
 }
 
@@ -670,7 +719,7 @@ static const char sql_themes[] =
     " THEN member_id END), round(100.0 * sum(pct_sum) / nullif(sum(scored), 0), 1),"
     " sum(h0), sum(h1), sum(h2), sum(h3),"
     " round(min(100.0, 100.0 * sum(scored) / nullif(sum(started), 0)), 1)"
-    " FROM t GROUP BY 1, 2 HAVING sum(scored) > 0 ORDER BY 3 DESC, 1";
+    " FROM t GROUP BY 1, 2 HAVING sum(scored) > 0 ORDER BY 3 DESC, 1, 2";
 
 static const col cols_themes[] = {
     {"theme", "主题或竞赛", "theme or competition"}, {"mode", "方式", "mode"},
@@ -994,6 +1043,21 @@ static const col cols_flagged[] = {
     {"mismatch", "得分不符", "scores differ"}, {"too_fast", "答题过快", "too fast"},
     {"outside_window", "不在竞赛时段", "outside window"}, {"device_id", "终端", "device"}};
 
+/* Each subject's query (NULL: item_analysis) and columns. */
+static const struct {
+    const char *sql;
+    const col *cols;
+    size_t n;
+} subj[QK_STATS_COUNT] = {
+    {sql_participation, cols_participation, sizeof cols_participation / sizeof(col)},
+    {sql_members, cols_members, sizeof cols_members / sizeof(col)},
+    {sql_inactive, cols_inactive, sizeof cols_inactive / sizeof(col)},
+    {sql_themes, cols_themes, sizeof cols_themes / sizeof(col)},
+    {sql_trend, cols_trend, sizeof cols_trend / sizeof(col)},
+    {NULL, cols_questions, sizeof cols_questions / sizeof(col)}, /* item_analysis */
+    {sql_flagged, cols_flagged, sizeof cols_flagged / sizeof(col)},
+};
+
 /* Adds each question's stem from the bundle (the last column; null when
  * not known). */
 static void add_stems(json_t *rows_, qk_bundle *b)
@@ -1303,10 +1367,9 @@ static int run_stats_db(sqlite3 *db, const backend *be, const qk__write_turn *tu
                         qk_lang lang, json_t **out, char *msg, size_t msglen)
 {
     *out = NULL;
-    if ((unsigned)q->subject >= QK_STATS_COUNT || q->to_day < q->from_day) {
-        snprintf(msg, msglen, "stats: bad query");
-        return QK_EINVAL;
-    }
+    int rc0 = qk__stats_query_ok(q, msg, msglen);
+    if (rc0 != QK_OK)
+        return rc0;
     if (q->subject == QK_STATS_FLAGGED && be != &server_backend) {
         snprintf(msg, msglen,
                  lang == QK_LANG_EN
@@ -1314,22 +1377,6 @@ static int run_stats_db(sqlite3 *db, const backend *be, const qk__write_turn *tu
                      : "stats flagged：只有服务器会复核得分，请用 --server 查询");
         return QK_EINVAL;
     }
-    static const struct {
-        const char *sql;
-        const col *cols;
-        size_t n;
-    } subj[QK_STATS_COUNT] = {
-        {sql_participation, cols_participation, sizeof cols_participation / sizeof(col)},
-        {sql_members, cols_members, sizeof cols_members / sizeof(col)},
-        {sql_inactive, cols_inactive, sizeof cols_inactive / sizeof(col)},
-        {sql_themes, cols_themes, sizeof cols_themes / sizeof(col)},
-        {sql_trend, cols_trend, sizeof cols_trend / sizeof(col)},
-        {NULL, cols_questions, sizeof cols_questions / sizeof(col)}, /* item_analysis */
-        {sql_flagged, cols_flagged, sizeof cols_flagged / sizeof(col)},
-    };
-    char from[QK_DATE_LEN], to[QK_DATE_LEN];
-    qk_stats_day_text(q->from_day, from);
-    qk_stats_day_text(q->to_day, to);
     json_t *r = json_array();
     int rc = refresh(db, be, turn, q->from_day, msg, msglen);
     if (rc == QK_OK && shows_last_days(q))
@@ -1342,12 +1389,29 @@ static int run_stats_db(sqlite3 *db, const backend *be, const qk__write_turn *tu
         json_decref(r);
         return rc;
     }
-    if (q->subject == QK_STATS_QUESTIONS)
-        add_stems(r, q->bundle);
-    *out = json_pack("{s:s, s:s, s:s, s:s?, s:o, s:o}", "subject", subject_names[q->subject], "from",
-                     from, "to", to, "branch", branch, "columns",
-                     columns(subj[q->subject].cols, subj[q->subject].n), "rows", r);
+    *out = qk__stats_table(q, branch, r);
     return *out ? QK_OK : QK_ENOMEM;
+}
+
+json_t *qk__stats_table(const qk_stats_query *q, const char *branch, json_t *rows_)
+{
+    char from[QK_DATE_LEN], to[QK_DATE_LEN];
+    qk_stats_day_text(q->from_day, from);
+    qk_stats_day_text(q->to_day, to);
+    if (q->subject == QK_STATS_QUESTIONS)
+        add_stems(rows_, q->bundle);
+    return json_pack("{s:s, s:s, s:s, s:s?, s:o, s:o}", "subject", subject_names[q->subject], "from",
+                     from, "to", to, "branch", branch, "columns",
+                     columns(subj[q->subject].cols, subj[q->subject].n), "rows", rows_);
+}
+
+int qk__stats_query_ok(const qk_stats_query *q, char *msg, size_t msglen)
+{
+    if ((unsigned)q->subject >= QK_STATS_COUNT || q->to_day < q->from_day) {
+        snprintf(msg, msglen, "stats: bad query");
+        return QK_EINVAL;
+    }
+    return QK_OK;
 }
 
 /* A device's progress file for the statistics; NULL with msg naming it. */

@@ -276,5 +276,30 @@ typedef struct qk__write_turn {
 int qk__stats_sqlite(struct sqlite3 *db, const qk__write_turn *turn, const char *branch, const qk_stats_query *q,
                      qk_lang lang, json_t **out,
                      char *msg, size_t msglen);
+/* What another store's statistics share with the SQLite store's (stats.c):
+ * a query checked (QK_EINVAL with msg), and a subject's rows as its table
+ * (rows taken; the questions' stems added; NULL out of memory). */
+int qk__stats_query_ok(const qk_stats_query *q, char *msg, size_t msglen);
+/* A subject's query parameters (stats.c's bind_query): the period's first
+ * and last day (1, 2), labels (3, 4, 5, 7, 12), the branch (6, NULL: all)
+ * and the whole months in the period with the days around them (8..11);
+ * the numbers as text in num. */
+#define QK__STATS_PARAMS 12
+void qk__stats_params(const qk_stats_query *q, const char *branch, qk_lang lang, char num[][24],
+                      const char *v[QK__STATS_PARAMS]);
+json_t *qk__stats_table(const qk_stats_query *q, const char *branch, json_t *rows);
+/* Its roll-ups are summed in a SQLite database in memory (opened with the
+ * tables below and the roll-ups' own): the caller puts in the events of
+ * rowid ev_lo+1..ev_hi (with rowid the store's row number), the other
+ * attempt.start events of their attempts, the scores of rowid
+ * sc_lo+1..sc_hi with their attempts' start and finish events, and the
+ * members of the events; qk__stats_stage sums them into its stat_ tables
+ * exactly as the SQLite store sums its own.
+ *   events(rowid, kind, member_id, device_id, attempt_id, created_ms, payload)
+ *   attempt_scores(rowid, attempt_id, member_id, device_id, finished_ms, server_score, max)
+ *   members(id, branch_id) */
+int qk__stats_stage_open(struct sqlite3 **db, char *msg, size_t n);
+int qk__stats_stage(struct sqlite3 *db, int64_t ev_lo, int64_t ev_hi, int64_t sc_lo, int64_t sc_hi,
+                    char *msg, size_t n);
 
 #endif

@@ -188,11 +188,45 @@ static double import(qk_store *s, const char *batch, qk_import_result *r)
     return now_s() - t0;
 }
 
+/* The statistics on a store just filled: the first query (it builds the
+ * roll-ups of every event) and then each subject once (the roll-ups up to
+ * date), every day of 2000-2099; seconds, and ms a subject. */
+typedef struct stats_times {
+    double build_s, subject_ms;
+} stats_times;
+
+static stats_times time_stats(qk_store *s)
+{
+    stats_times t = {0, 0};
+    qk_stats_query q = {QK_STATS_PARTICIPATION, 0, 0, NULL};
+    qk_stats_parse_day("2000-01-01", &q.from_day);
+    qk_stats_parse_day("2099-12-31", &q.to_day);
+    char msg[512];
+    double t0 = now_s();
+    for (int i = -1; i < QK_STATS_COUNT; i++) {
+        q.subject = i < 0 ? QK_STATS_PARTICIPATION : (qk_stats_subject)i;
+        json_t *out = NULL;
+        if (qk_store_stats(s, NULL, &q, QK_LANG_ZH, &out, msg, sizeof msg) != QK_OK) {
+            fprintf(stderr, "stats: %s\n", msg);
+            exit(1);
+        }
+        json_decref(out);
+        if (i < 0) {
+            t.build_s = now_s() - t0;
+            t0 = now_s();
+        }
+    }
+    t.subject_ms = (now_s() - t0) * 1000 / QK_STATS_COUNT;
+    return t;
+}
+
 /* The batch imported ROUNDS times, each into a fresh store, judged (the
  * bundle published) and stored only: SQLite files in dir, or with pg
- * databases on QK_PG_URL. r gets a judged import's result. */
+ * databases on QK_PG_URL. r gets a judged import's result, st the
+ * statistics' times on the first judged store. */
 static void time_imports(const char *dir, int pg, const char *bundles, const char *batch,
-                         double t_judged[ROUNDS], double t_stored[ROUNDS], qk_import_result *r)
+                         double t_judged[ROUNDS], double t_stored[ROUNDS], qk_import_result *r,
+                         stats_times *st)
 {
     for (int k = 0; k < ROUNDS; k++) {
         char name[32];
@@ -203,6 +237,8 @@ static void time_imports(const char *dir, int pg, const char *bundles, const cha
             snprintf(name, sizeof name, "judged-%d.db", k);
         qk_store *judged = fresh_store(dir, name, bundles);
         t_judged[k] = import(judged, batch, r);
+        if (k == 0)
+            *st = time_stats(judged);
         qk_store_close(judged);
         if (pg)
             snprintf(name, sizeof name, "pg-stored%d", k);
@@ -388,7 +424,8 @@ static void bench_pg(const char *dir, const char *bundles, const char *batch, co
 {
     double t_judged[ROUNDS], t_stored[ROUNDS], t_copy[ROUNDS];
     qk_import_result r;
-    time_imports(dir, 1, bundles, batch, t_judged, t_stored, &r);
+    stats_times st;
+    time_imports(dir, 1, bundles, batch, t_judged, t_stored, &r, &st);
     for (int k = 0; k < ROUNDS; k++) {
         char name[32];
         snprintf(name, sizeof name, "pg-copy%d", k);
@@ -404,6 +441,8 @@ static void bench_pg(const char *dir, const char *bundles, const char *batch, co
     printf("%-8s %12.0f %10.3f %14.3f\n", "COPY", ev / tc, tc, 1.0);
     printf("(median of %d imports each, each into a new database; issue 19's goal: judged >= 0.25x COPY)\n",
            ROUNDS);
+    printf("statistics: roll-ups of the %.0f events built by the first query in %.3f s; then %.1f ms a subject\n",
+           ev, st.build_s, st.subject_ms);
 }
 #endif
 
@@ -484,7 +523,8 @@ int main(int argc, char **argv)
      * (one run on a shared VM varies by a fifth). */
     qk_import_result r;
     double t_judged[ROUNDS], t_stored[ROUNDS], t_raw[ROUNDS];
-    time_imports(dir, 0, bundles, batch, t_judged, t_stored, &r);
+    stats_times sts;
+    time_imports(dir, 0, bundles, batch, t_judged, t_stored, &r, &sts);
     for (int k = 0; k < ROUNDS; k++) {
         char name[32];
         snprintf(name, sizeof name, "raw-%d.db", k);
@@ -508,6 +548,8 @@ int main(int argc, char **argv)
     printf("%-8s %12.0f %10.3f %14.3f\n", "stored", ev / ts, ts, tr / ts);
     printf("%-8s %12.0f %10.3f %14.3f\n", "raw", ev / tr, tr, 1.0);
     printf("(median of %d imports each; peak RSS of this process %ld MB)\n", ROUNDS, rss_judged);
+    printf("statistics: roll-ups of the %.0f events built by the first query in %.3f s; then %.1f ms a subject\n",
+           ev, sts.build_s, sts.subject_ms);
     printf("\nmemory: a process importing the batch (%ld KB gzip file) peaks at %ld MB; opening the store"
            " alone %ld MB: the import adds %ld MB\n",
            file_kb, rss_import, rss_open, rss_import - rss_open);

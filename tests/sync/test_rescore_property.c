@@ -23,6 +23,7 @@
 
 #include <sqlite3.h>
 
+#include "qk_server.h"
 #include "qk_sync.h"
 #include "support.h"
 
@@ -67,6 +68,7 @@ typedef struct gen {
     qk_competition *fixed, *drawn;
     qk_key *key;
     qk_store *store;
+    qk_store *twin; /* on PostgreSQL: a SQLite store that takes the same batches */
     int64_t sent; /* the device's last seq the server holds */
     size_t rescored, mismatches, unscored;
     att *atts;
@@ -134,6 +136,23 @@ static void sync_now(gen *g)
     assert_int_equal(r.conflicts, 0);
     assert_int_equal(r.n_gaps, 0);
     g->sent = r.acked_seq;
+    if (g->twin) {
+        qk_import_result t;
+        if (qk_store_import(g->twin, g->batch, &t) != QK_OK)
+            fail_msg("seed %" PRIu64 ": import (SQLite): %s", g->seed, qk_store_errmsg(g->twin));
+        assert_int_equal(t.inserted, r.inserted);
+        assert_int_equal(t.rescored, r.rescored);
+        assert_int_equal(t.acked_seq, r.acked_seq);
+        /* the roll-ups on PostgreSQL taken in batch by batch now and then
+         * (an attempt's events in two of them, its start in an earlier) */
+        if (g->saw.batches % 4 == 1) {
+            qk_stats_query q = {QK_STATS_PARTICIPATION, 0, 30000, g->b};
+            json_t *t_ = NULL;
+            if (qk_store_stats(g->store, NULL, &q, QK_LANG_ZH, &t_, msg, sizeof msg) != QK_OK)
+                fail_msg("stats on PostgreSQL: %s", msg);
+            json_decref(t_);
+        }
+    }
     g->rescored += r.rescored;
     g->mismatches += r.mismatches;
     g->unscored += r.unscored;
@@ -704,6 +723,30 @@ static uint64_t seed_from_env(void)
     return seed;
 }
 
+/* A server store as the test's server has it: the fixture published, the
+ * two branches and their members (odd ones in b1), the judge's clock
+ * stopped (it judges nothing by it here). */
+static qk_store *server_store(gen *g, const char *spec)
+{
+    qk_store *s = NULL;
+    if (qk_store_open(&s, spec, QK_LANG_EN) != QK_OK)
+        fail_msg("%s", qk_store_errmsg(s));
+    qkt_publish_fixture(s, g->dir);
+    static qk_clock judge = {1, START_MS + 30 * DAY_MS, 0, 0, 0};
+    qk_store_use_clock(s, &judge);
+    assert_int_equal(qk_admin_branch_add(s, "b1", "第一党支部"), QK_OK);
+    assert_int_equal(qk_admin_branch_add(s, "b2", "第二党支部"), QK_OK);
+    for (int m = 0; m < MEMBERS; m++) {
+        qk_roster_member r = {0};
+        snprintf(r.id, sizeof r.id, "%.7s", members[m]);
+        snprintf(r.name, sizeof r.name, "党员%02d", m + 1);
+        snprintf(r.branch, sizeof r.branch, "%s", m % 2 ? "b1" : "b2");
+        snprintf(r.dept, sizeof r.dept, "%s", m % 3 ? "内科" : "外科");
+        assert_int_equal(qk_admin_member_add(s, &r, "1234"), QK_OK);
+    }
+    return s;
+}
+
 static void gen_open(gen *g)
 {
     memset(g, 0, sizeof *g);
@@ -728,12 +771,13 @@ static void gen_open(gen *g)
     assert_int_equal(qk_competition_get(g->b, "c-fixed", &g->fixed), QK_OK);
     assert_int_equal(qk_competition_get(g->b, "c-draw", &g->drawn), QK_OK);
     assert_int_equal(qk_key_generate(&g->key), QK_OK);
-    if (qk_store_open(&g->store, g->spec, QK_LANG_EN) != QK_OK)
-        fail_msg("%s", qk_store_errmsg(g->store));
-    qkt_publish_fixture(g->store, g->dir);
-    /* the server's own time, stopped: it judges nothing by it here */
-    qk_clock judge = {1, START_MS + 30 * DAY_MS, 0, 0, 0};
-    qk_store_use_clock(g->store, &judge);
+    g->store = server_store(g, g->spec);
+    if (qkt_store_is_pg()) {
+        char *twin = qkt_path(g->dir, "twin.db"), spec[4096];
+        snprintf(spec, sizeof spec, "sqlite:%s", twin);
+        g->twin = server_store(g, spec);
+        free(twin);
+    }
 }
 
 static void gen_close(gen *g)
@@ -805,6 +849,61 @@ static int check_points(gen *g)
     return compared;
 }
 
+/* The statistics of the store on PostgreSQL against those of the SQLite
+ * store that took the same batches: every subject, for every branch and
+ * each one, in both languages, over periods inside the events' days,
+ * around them, across months and empty; the same tables, cell for cell
+ * (reals exactly). Returns the tables compared. */
+static int same_statistics(gen *g)
+{
+    static const char *const periods[][2] = {
+        {"2026-03-01", "2026-03-31"}, {"2026-03-05", "2026-03-05"}, {"2026-03-06", "2026-03-08"},
+        {"2026-02-20", "2026-04-10"}, {"2026-03-12", "2026-03-20"}};
+    static const char *const branches[] = {NULL, "b1"};
+    int compared = 0;
+    size_t member_rows = 0, question_rows = 0;
+    for (size_t p = 0; p < sizeof periods / sizeof periods[0]; p++) {
+        qk_stats_query q = {0, 0, 0, g->b};
+        assert_int_equal(qk_stats_parse_day(periods[p][0], &q.from_day), 0);
+        assert_int_equal(qk_stats_parse_day(periods[p][1], &q.to_day), 0);
+        for (int subject = 0; subject < QK_STATS_COUNT; subject++)
+            for (size_t b = 0; b < 2; b++)
+                for (int lang = 0; lang < 2; lang++) {
+                    q.subject = (qk_stats_subject)subject;
+                    qk_lang l = lang ? QK_LANG_EN : QK_LANG_ZH;
+                    json_t *pg = NULL, *lite = NULL;
+                    char msg[512];
+                    if (qk_store_stats(g->store, branches[b], &q, l, &pg, msg, sizeof msg) != QK_OK)
+                        fail_msg("stats %s on PostgreSQL: %s", qk_stats_subject_name(q.subject), msg);
+                    if (qk_store_stats(g->twin, branches[b], &q, l, &lite, msg, sizeof msg) != QK_OK)
+                        fail_msg("stats %s on SQLite: %s", qk_stats_subject_name(q.subject), msg);
+                    if (!json_equal(pg, lite)) {
+                        json_t *pr = json_object_get(pg, "rows"), *lr = json_object_get(lite, "rows");
+                        size_t i = 0;
+                        while (json_equal(json_array_get(pr, i), json_array_get(lr, i)))
+                            i++;
+                        char *a = json_dumps(json_array_get(pr, i), JSON_COMPACT | JSON_ENCODE_ANY);
+                        char *c = json_dumps(json_array_get(lr, i), JSON_COMPACT | JSON_ENCODE_ANY);
+                        print_message("seed %" PRIu64 ": stats %s %s..%s branch %s, row %zu:\n"
+                                      "  PostgreSQL %s\n  SQLite     %s\n",
+                                      g->seed, qk_stats_subject_name(q.subject), periods[p][0], periods[p][1],
+                                      branches[b] ? branches[b] : "(all)", i, a ? a : "(none)", c ? c : "(none)");
+                        fail_msg("the statistics differ on PostgreSQL and SQLite");
+                    }
+                    size_t rows = json_array_size(json_object_get(lite, "rows"));
+                    member_rows += p == 0 && q.subject == QK_STATS_MEMBERS ? rows : 0;
+                    question_rows += p == 0 && q.subject == QK_STATS_QUESTIONS ? rows : 0;
+                    json_decref(pg);
+                    json_decref(lite);
+                    compared++;
+                }
+    }
+    /* what they agree on is not nothing: the whole roster, and questions answered */
+    assert_int_equal(member_rows, 2 * (MEMBERS + MEMBERS / 2));
+    assert_true(question_rows > 8);
+    return compared;
+}
+
 static void the_server_scores_every_attempt_as_the_device_did(void **state)
 {
     (void)state;
@@ -817,6 +916,12 @@ static void the_server_scores_every_attempt_as_the_device_did(void **state)
         one_attempt(&g);
     }
     sync_now(&g);
+    if (g.twin) {
+        print_message("rescore property: %d tables of statistics the same on PostgreSQL and SQLite\n",
+                      same_statistics(&g));
+        qk_store_close(g.twin);
+        g.twin = NULL;
+    }
     qk_store_close(g.store);
     g.store = NULL;
     g.db = qkt_store_snapshot(g.spec, g.dir);

@@ -1082,8 +1082,8 @@ int main(void)
         cmocka_unit_test(test_a_database_password_is_never_shown),
     };
     /* The SQLite file itself: its migrations, its mode, its online backup
-     * (PostgreSQL's is pg_dump); and the statistics' roll-ups, which a store
-     * on PostgreSQL does not have yet (issue 19). */
+     * (PostgreSQL's is pg_dump), and its roll-ups' lazy build of an old file
+     * (a database on PostgreSQL has its roll-ups from its first event on). */
     const struct CMUnitTest sqlite_only[] = {
         T(test_migrates_old_store),
         T(test_upgrade_takes_published_files_in),
