@@ -53,7 +53,8 @@ int qk__netlib_open(const char *soname, const char *const *names, void **fns, si
     X(PQconnectdb) X(PQstatus) X(PQerrorMessage) X(PQfinish) X(PQexec) X(PQexecParams)         \
     X(PQprepare) X(PQexecPrepared) X(PQresultStatus) X(PQresultErrorField) X(PQclear)          \
     X(PQntuples) X(PQnfields) X(PQfname) X(PQgetvalue) X(PQgetlength) X(PQgetisnull)           \
-    X(PQcmdTuples) X(PQftype) X(PQsetNoticeProcessor) X(PQtransactionStatus) X(PQreset)
+    X(PQcmdTuples) X(PQftype) X(PQsetNoticeProcessor) X(PQtransactionStatus) X(PQreset)     \
+    X(PQputCopyData) X(PQputCopyEnd) X(PQgetResult)
 
 #define QK_NETLIB_PTR(f) __typeof__(f) *f;
 #ifdef CURLVERSION_NOW
@@ -131,6 +132,9 @@ extern struct qk__pq_fns {
 #define PQsetNoticeProcessor (qk__pq.PQsetNoticeProcessor)
 #define PQtransactionStatus (qk__pq.PQtransactionStatus)
 #define PQreset (qk__pq.PQreset)
+#define PQputCopyData (qk__pq.PQputCopyData)
+#define PQputCopyEnd (qk__pq.PQputCopyEnd)
+#define PQgetResult (qk__pq.PQgetResult)
 #endif
 #endif
 

@@ -73,7 +73,10 @@ static json_t *columns(const col *c, size_t n)
  * 2 added 2 before). */
 /* 4: a build takes older events in by the period asked (stat_span,
  * 'events_lo'); a binary of 3 would read a partial build as whole. */
-#define ROLLUP_VERSION 4
+/* 5: a finished attempt's fraction counts only when its score is within
+ * 0..max (a forged 1e308 of 1 made infinities that stopped the roll-ups,
+ * and on PostgreSQL overflowed its sums). */
+#define ROLLUP_VERSION 5
 #define DAY_OF(ms) QK_SQL_BEIJING_DAY(ms)
 
 static const char rollup_schema[] =
@@ -125,7 +128,7 @@ static const char rollup_schema[] =
     " WHERE a.rowid > ?1 AND a.rowid <= ?2), "
 #define PCT                                                                                        \
     "pc AS (SELECT attempt_id, who, " DAY_OF("ms") " AS day,"                                      \
-    " CASE WHEN max > 0 THEN 1.0 * score / max END AS pct FROM sc"                                 \
+    " CASE WHEN max > 0 AND score >= 0 AND score <= max THEN 1.0 * score / max END AS pct FROM sc" \
     " WHERE ms BETWEEN 0 AND " QK_SQL_EVENT_TIME_MAX ")"
 
 #define ROLL_SCORED_DAY                                                                            \
@@ -174,14 +177,19 @@ static const backend server_backend = {
     " claims AS (SELECT member_id, device_id, claimed, expected FROM points_claims),"
     " pts AS (SELECT member_id, day, points FROM member_points), "};
 
-static int exec_range(sqlite3 *db, const char *sql, int64_t lo, int64_t hi)
+/* Runs sql with ?1 lo and ?2 hi; 0, or -1 with SQLite's reason in msg
+ * (read before the statement is finalized, which forgets it). */
+static int exec_range(sqlite3 *db, const char *sql, int64_t lo, int64_t hi, char *msg, size_t n)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    sqlite3_bind_int64(st, 1, lo);
-    sqlite3_bind_int64(st, 2, hi);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK ? 0 : -1;
+    if (rc == 0) {
+        sqlite3_bind_int64(st, 1, lo);
+        sqlite3_bind_int64(st, 2, hi);
+        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    }
+    if (rc != 0)
+        snprintf(msg, n, "stats: %s", sqlite3_errmsg(db));
     sqlite3_finalize(st);
     return rc;
 }
@@ -418,9 +426,11 @@ static int refresh_txn(sqlite3 *db, const backend *be, const window *w, int *mor
         rc = set_state(db, "events", ev_to);
     }
     if (rc == 0 && sc_to > sc_from && be->scored_day &&
-        (exec_range(db, be->scored_day, sc_from, sc_to) ||
-         exec_range(db, be->scored_themes, sc_from, sc_to)))
-        rc = -1;
+        (exec_range(db, be->scored_day, sc_from, sc_to, msg, n) ||
+         exec_range(db, be->scored_themes, sc_from, sc_to, msg, n))) {
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return QK_EIO; /* msg says why */
+    }
     if (rc == 0 && sc_to > sc_from)
         rc = set_state(db, "scores", sc_to);
     /* then older events, newest first, once the new ones are in */
@@ -503,12 +513,15 @@ int qk__stats_stage(sqlite3 *db, int64_t ev_lo, int64_t ev_hi, int64_t sc_lo, in
     qk__rollup_opts o = {1, 0, 0, 0}; /* the server's: scores from attempt_scores */
     if (ev_hi > ev_lo && qk__rollup_events(db, &o, ev_lo, ev_hi, msg, n) != QK_OK)
         return QK_EIO; /* msg says why */
-    if (sc_hi > sc_lo && (exec_range(db, server_backend.scored_day, sc_lo, sc_hi) ||
-                          exec_range(db, server_backend.scored_themes, sc_lo, sc_hi))) {
-        snprintf(msg, n, "stats: %s", sqlite3_errmsg(db));
+    if (sc_hi > sc_lo && (exec_range(db, server_backend.scored_day, sc_lo, sc_hi, msg, n) ||
+                          exec_range(db, server_backend.scored_themes, sc_lo, sc_hi, msg, n)))
         return QK_EIO;
-    }
     return QK_OK;
+}
+
+int qk__stats_rollup_version(void)
+{
+    return ROLLUP_VERSION;
 }
 
 /* A day's month as year * 12 + month - 1, and a month's first day. */

@@ -22,7 +22,8 @@
  * The figures are the SQLite store's: the queries compute the same doubles
  * in the same order, and the ones the SQLite store rounds (columns named
  * r1, r2 here) are rounded by SQLite's own round(). tests/sync/
- * test_stats_backends.c compares every subject on both stores. */
+ * test_rescore_property.c, on PostgreSQL, compares every subject with a
+ * SQLite store fed the same batches. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,10 +43,10 @@
 #include "netlib.h"
 #include "store_pg.h"
 
-/* The roll-ups' definition: another one is built again from the start. */
-#define ROLLUP_VERSION 1
-/* Events taken in per transaction (the write lock is held meanwhile). */
+/* Events taken in per transaction (the write lock is held meanwhile), and
+ * the most bytes of their payloads (an event may hold up to 1 MiB). */
 #define CHUNK 65536
+#define CHUNK_BYTES "67108864"
 /* Rows a statement when the sums are added to PostgreSQL's tables. */
 #define ROWS_A_STATEMENT 256
 /* Texts from payloads (a theme, a question id, a wrong answer) longer than
@@ -83,12 +84,19 @@ static const char sql_state[] =
     " coalesce((SELECT max(rowno) FROM events), 0),"
     " coalesce((SELECT max(rowno) FROM attempt_scores), 0)";
 
-#define EVENT_COLS "rowno, kind, member_id, device_id, attempt_id, created_ms, payload"
+/* Only what the roll-ups read (stats_rollup.c's take): the kinds they
+ * count, and the payloads of those whose members they read. */
+#define EVENT_COLS                                                                                 \
+    "rowno, kind, member_id, device_id, attempt_id, created_ms, CASE WHEN kind IN ('answer',"      \
+    " 'attempt.start', 'attempt.finish', 'points.award', 'points.correction') THEN payload END"
+#define COUNTED                                                                                    \
+    " AND (kind = 'answer' OR kind ILIKE 'attempt.%' OR kind ILIKE 'lesson.%'"                    \
+    " OR kind IN ('points.award', 'points.correction'))"
 /* A chunk's events (rowno $1+1..$2), the starts of their attempts that lie
  * elsewhere, and the starts and finishes of the attempts whose scores are
  * taken in (rowno $3+1..$4). */
 static const char sql_fetch_events[] =
-    "SELECT " EVENT_COLS " FROM events WHERE rowno > $1 AND rowno <= $2"
+    "SELECT " EVENT_COLS " FROM events WHERE rowno > $1 AND rowno <= $2" COUNTED
     " UNION ALL SELECT " EVENT_COLS " FROM events WHERE kind = 'attempt.start'"
     " AND attempt_id IN (SELECT attempt_id FROM events WHERE rowno > $1 AND rowno <= $2)"
     " AND NOT (rowno > $1 AND rowno <= $2)"
@@ -275,7 +283,7 @@ static int refresh_step(qk_store *s, int *more, char *msg, size_t n)
         ev_max = int_of(r, 0, 3), sc_max = int_of(r, 0, 4);
         PQclear(r);
     }
-    if (rc == QK_OK && version != ROLLUP_VERSION) { /* another definition, or none yet */
+    if (rc == QK_OK && version != qk__stats_rollup_version()) { /* another definition, or none yet */
         rc = qk__pg_exec(s,
                          "DELETE FROM stat_state; DELETE FROM stat_day; DELETE FROM stat_attempts;"
                          " DELETE FROM stat_answers; DELETE FROM stat_answers_month;"
@@ -284,6 +292,18 @@ static int refresh_step(qk_store *s, int *more, char *msg, size_t n)
         ev_from = sc_from = 0;
     }
     int64_t ev_to = ev_max - ev_from > CHUNK ? ev_from + CHUNK : ev_max;
+    if (rc == QK_OK && ev_to > ev_from) { /* and no more than CHUNK_BYTES of payloads */
+        char sql[512];
+        snprintf(sql, sizeof sql,
+                 "SELECT max(rowno) FROM (SELECT rowno, sum(pg_column_size(payload)) OVER"
+                 " (ORDER BY rowno) AS b FROM events WHERE rowno > %lld AND rowno <= %lld) x"
+                 " WHERE b <= " CHUNK_BYTES, (long long)ev_from, (long long)ev_to);
+        if ((rc = qk__pg_exec(s, sql, 0, NULL, NULL, &r)) == QK_OK) {
+            int64_t fits = int_of(r, 0, 0);
+            ev_to = fits > ev_from ? fits : ev_from + 1; /* at least one */
+            PQclear(r);
+        }
+    }
     int64_t sc_to = sc_max - sc_from > CHUNK ? sc_from + CHUNK : sc_max;
     char num[4][24];
     int64_t marks[4] = {ev_from, ev_to, sc_from, sc_to};
@@ -328,7 +348,7 @@ static int refresh_step(qk_store *s, int *more, char *msg, size_t n)
         snprintf(sql, sizeof sql,
                  "INSERT INTO stat_state(key, value) VALUES ('version', %d), ('events', %lld),"
                  " ('scores', %lld) ON CONFLICT(key) DO UPDATE SET value = EXCLUDED.value",
-                 ROLLUP_VERSION, (long long)ev_to, (long long)sc_to);
+                 qk__stats_rollup_version(), (long long)ev_to, (long long)sc_to);
         rc = qk__pg_exec(s, sql, 0, NULL, NULL, NULL) == QK_OK ? QK_OK : store_err(s, msg, n);
     }
     if (rc == QK_OK && qk__pg_commit(s) != QK_OK)
@@ -349,7 +369,7 @@ static int refresh(qk_store *s, char *msg, size_t n)
         PGresult *r = NULL;
         if (qk__pg_exec(s, sql_state, 0, NULL, NULL, &r) != QK_OK)
             return store_err(s, msg, n);
-        int current = int_of(r, 0, 0) == ROLLUP_VERSION && int_of(r, 0, 1) == int_of(r, 0, 3) &&
+        int current = int_of(r, 0, 0) == qk__stats_rollup_version() && int_of(r, 0, 1) == int_of(r, 0, 3) &&
                       int_of(r, 0, 2) == int_of(r, 0, 4);
         PQclear(r);
         int more = 0, rc = current ? QK_OK : refresh_step(s, &more, msg, n);

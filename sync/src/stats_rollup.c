@@ -476,8 +476,8 @@ static const char payload_sql[] =
     " WHEN 'points.correction' THEN " PAYLOAD("day") " END,"
     " CASE kind WHEN 'answer' THEN CASE WHEN " RIGHT " THEN 1 ELSE 0 END"
     " WHEN 'attempt.start' THEN " PAYLOAD("theme")
-    " WHEN 'attempt.finish' THEN CASE WHEN " PAYLOAD("max") " > 0"
-    " THEN 1.0 * " PAYLOAD("score") " / " PAYLOAD("max") " END"
+    " WHEN 'attempt.finish' THEN CASE WHEN " PAYLOAD("max") " > 0 AND " PAYLOAD("score") " >= 0"
+    " AND " PAYLOAD("score") " <= " PAYLOAD("max") " THEN 1.0 * " PAYLOAD("score") " / " PAYLOAD("max") " END"
     " WHEN 'points.award' THEN coalesce(" PAYLOAD("amount") ", 0)"
     " WHEN 'points.correction' THEN coalesce(" PAYLOAD("amount") ", 0) END,"
     " CASE WHEN kind = 'answer' AND member_id IS NOT NULL AND NOT " RIGHT
@@ -599,6 +599,8 @@ static int read_payload(roll *r, int kind, int member, const char *pl, size_t n,
             return 0;
         if (take_number(&f[0], &score))
             return -1;
+        if (!(score >= 0 && score <= max))
+            return 0; /* not a score of this maximum (forged): no fraction */
         if (!isfinite(score) || !isfinite(max))
             return -1; /* 1e400: SQLite's arithmetic decides (inf/inf is NULL there, NaN here) */
         v[1].type = SQLITE_FLOAT;

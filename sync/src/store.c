@@ -231,15 +231,31 @@ static qk_bundle *find_bundle(qk_store *s, const char *id, const char *version)
     return b;
 }
 
-/* Re-scores one finished attempt from its events as the store holds them,
+/* Re-scores one finished attempt from its events as the store holds them
+ * (evs: those read before for it, with their devices; NULL: read now),
  * with the published competition its start names when the bundle has none
  * of that id. */
-static int rescore_attempt(qk_store *s, qk_bundle *b, const char *attempt, const char *device,
+static int rescore_attempt(qk_store *s, qk_bundle *b, const char *attempt, const char *device, json_t *read,
                            qk_rescore *res, char *msg, size_t msglen)
 {
     json_t *evs = NULL, *start = NULL;
     char *spec = NULL;
-    int rc = s->ops->attempt_events(s, attempt, device ? device : "", &evs);
+    int rc = QK_OK;
+    if (read) { /* the device's own, as attempt_events gives them */
+        evs = json_array();
+        size_t i;
+        json_t *ev;
+        json_array_foreach(read, i, ev)
+        {
+            const char *dev = json_string_value(json_object_get(ev, "device_id"));
+            if (evs && dev && strcmp(dev, device ? device : "") == 0 && json_array_append(evs, ev))
+                rc = QK_ENOMEM;
+        }
+        if (!evs)
+            rc = QK_ENOMEM;
+    } else {
+        rc = s->ops->attempt_events(s, attempt, device ? device : "", &evs);
+    }
     size_t n = json_array_size(evs);
     qk_event_in *in = rc == QK_OK ? calloc(n ? n : 1, sizeof *in) : NULL;
     if (rc == QK_OK && !in)
@@ -263,7 +279,7 @@ static int rescore_attempt(qk_store *s, qk_bundle *b, const char *attempt, const
         rc = qk_rescorer_score(s->judge->rescorer, b, attempt, in, n, spec ? comp : NULL, spec, res, s->lang, msg,
                                msglen);
     else
-        snprintf(msg, msglen, "%s", s->err);
+        snprintf(msg, msglen, "%s", rc == QK_ENOMEM ? "out of memory" : s->err);
     json_decref(start);
     free(in);
     free(spec);
@@ -271,34 +287,113 @@ static int rescore_attempt(qk_store *s, qk_bundle *b, const char *attempt, const
     return rc;
 }
 
+/* Attempts a store that reads many at once (attempts_events) reads at a
+ * time, and scores it writes at a time (put_scores). */
+#define JUDGE_GROUP 256
+
+/* A group's scores, written at once when the store can. */
+typedef struct scores {
+    json_t *finish[JUDGE_GROUP];
+    qk_rescore res[JUDGE_GROUP];
+    const qk_rescore *r[JUDGE_GROUP];
+    char *note[JUDGE_GROUP];
+    size_t n;
+} scores;
+
+static void score_put(qk_store *s, scores *sc, json_t *finish, const qk_rescore *res, const char *note)
+{
+    if (!s->ops->put_scores || !sc) {
+        s->ops->put_score(s, finish, res, note);
+        return;
+    }
+    size_t i = sc->n++;
+    sc->finish[i] = finish;
+    if (res)
+        sc->res[i] = *res;
+    sc->r[i] = res ? &sc->res[i] : NULL;
+    sc->note[i] = strdup(note ? note : "");
+}
+
+static void scores_write(qk_store *s, scores *sc)
+{
+    int whole = 1;
+    for (size_t i = 0; i < sc->n; i++)
+        whole &= sc->note[i] != NULL;
+    if (sc->n && whole)
+        s->ops->put_scores(s, sc->finish, sc->r, (const char *const *)sc->note, sc->n);
+    for (size_t i = 0; i < sc->n; i++) {
+        if (!whole) /* out of memory for a note: one at a time, as they can */
+            s->ops->put_score(s, sc->finish[i], sc->r[i], sc->note[i] ? sc->note[i] : "");
+        free(sc->note[i]);
+    }
+    sc->n = 0;
+}
+
 /* The server is the judge: every newly received finished attempt is scored
- * again from its raw answers, and both scores are kept. */
+ * again from its raw answers, and both scores are kept. The attempts are
+ * taken JUDGE_GROUP at a time: a store that reads many attempts' events at
+ * once (PostgreSQL: a round trip each otherwise) reads them so, and writes
+ * their scores so. */
 static void rescore(qk_store *s, json_t *finishes, qk_import_result *r)
 {
-    for (size_t i = 0; i < json_array_size(finishes); i++) {
-        json_t *ev = json_array_get(finishes, i);
-        const char *kind = json_string_value(json_object_get(ev, "kind"));
-        const char *attempt = json_string_value(json_object_get(ev, "attempt_id"));
-        const char *bid = json_string_value(json_object_get(ev, "bundle_id"));
-        const char *bver = json_string_value(json_object_get(ev, "bundle_version"));
-        if (!kind || strcmp(kind, "attempt.finish") != 0 || !attempt || !bid || !bver)
-            continue;
-        qk_bundle *b = find_bundle(s, bid, bver);
-        qk_rescore res;
-        char msg[512] = "";
-        if (!b) {
-            r->unscored++;
-            s->ops->put_score(s, ev, NULL, "bundle not on the server");
-        } else if (rescore_attempt(s, b, attempt, json_string_value(json_object_get(ev, "device_id")), &res, msg,
-                                   sizeof msg) == QK_OK) {
-            r->rescored++;
-            r->mismatches += res.mismatch ? 1 : 0;
-            s->ops->put_score(s, ev, &res, res.mismatch ? "device score differs" : "");
-        } else {
-            r->unscored++;
-            s->ops->put_score(s, ev, NULL, msg);
+    scores *sc = calloc(1, sizeof *sc);
+    size_t total = json_array_size(finishes);
+    char missing[2 * QK_NAME_MAX + 4] = ""; /* id NUL version of the last bundle not held */
+    for (size_t at = 0; at < total; at += JUDGE_GROUP) {
+        size_t end = total - at > JUDGE_GROUP ? at + JUDGE_GROUP : total;
+        json_t *read = NULL;
+        if (s->ops->attempts_events && sc) {
+            const char *ids[JUDGE_GROUP];
+            size_t n = 0;
+            for (size_t i = at; i < end; i++) {
+                const char *id = json_string_value(json_object_get(json_array_get(finishes, i), "attempt_id"));
+                if (id)
+                    ids[n++] = id;
+            }
+            if (n > 1 && s->ops->attempts_events(s, ids, n, &read) != QK_OK)
+                read = NULL; /* each read again on its own below, and its failure said there */
         }
+        for (size_t i = at; i < end; i++) {
+            json_t *ev = json_array_get(finishes, i);
+            const char *kind = json_string_value(json_object_get(ev, "kind"));
+            const char *attempt = json_string_value(json_object_get(ev, "attempt_id"));
+            const char *bid = json_string_value(json_object_get(ev, "bundle_id"));
+            const char *bver = json_string_value(json_object_get(ev, "bundle_version"));
+            if (!kind || strcmp(kind, "attempt.finish") != 0 || !attempt || !bid || !bver)
+                continue;
+            /* a bundle the server does not hold is looked for once a batch */
+            int gone = missing[0] && strcmp(missing, bid) == 0 && strcmp(missing + strlen(missing) + 1, bver) == 0;
+            qk_bundle *b = gone ? NULL : find_bundle(s, bid, bver);
+            if (!b && strlen(bid) + strlen(bver) + 2 <= sizeof missing) {
+                memcpy(missing, bid, strlen(bid) + 1);
+                memcpy(missing + strlen(bid) + 1, bver, strlen(bver) + 1);
+            }
+            qk_rescore res;
+            char msg[512] = "";
+            json_t *evs = read ? json_object_get(read, attempt) : NULL;
+            if (read && !evs)
+                evs = json_array(); /* none held (the store lost them?): as attempt_events says */
+            else
+                json_incref(evs);
+            if (!b) {
+                r->unscored++;
+                score_put(s, sc, ev, NULL, "bundle not on the server");
+            } else if (rescore_attempt(s, b, attempt, json_string_value(json_object_get(ev, "device_id")), evs,
+                                       &res, msg, sizeof msg) == QK_OK) {
+                r->rescored++;
+                r->mismatches += res.mismatch ? 1 : 0;
+                score_put(s, sc, ev, &res, res.mismatch ? "device score differs" : "");
+            } else {
+                r->unscored++;
+                score_put(s, sc, ev, NULL, msg);
+            }
+            json_decref(evs);
+        }
+        json_decref(read);
+        if (sc)
+            scores_write(s, sc);
     }
+    free(sc);
 }
 
 /* One of the judge's replays of a member's events (every device's, or one

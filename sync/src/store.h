@@ -69,10 +69,19 @@ typedef struct qk_store_ops {
     /* Records a re-scoring of the attempt a finish event closes; the device's
      * and the server's scores (and competition points) are both kept. */
     int (*put_score)(qk_store *s, json_t *finish, const qk_rescore *r, const char *note);
+    /* Optional (NULL: put_score one at a time): n scores (r[i] NULL: not
+     * scored), as n calls of put_score in that order would leave them. */
+    int (*put_scores)(qk_store *s, json_t *const *finishes, const qk_rescore *const *r,
+                      const char *const *notes, size_t n);
     /* Every event of an attempt from the device that made it, as stored, in
      * the device's order (payload as its JSON text; another device's events
      * naming the same attempt are not its); caller frees. */
     int (*attempt_events)(qk_store *s, const char *attempt_id, const char *device_id, json_t **events);
+    /* Optional (NULL: attempt_events one attempt at a time): the events of
+     * n attempts at once, as an object of arrays by attempt id, each event
+     * as attempt_events gives it and its device_id (the caller keeps an
+     * attempt's device's own); caller frees. */
+    int (*attempts_events)(qk_store *s, const char *const *ids, size_t n, json_t **by_attempt);
     /* The spec of the published competition id of bundle_id (*spec NULL when
      * the store holds none); caller frees. */
     int (*competition_spec)(qk_store *s, const char *id, const char *bundle_id, char **spec);
@@ -299,6 +308,8 @@ json_t *qk__stats_table(const qk_stats_query *q, const char *branch, json_t *row
  *   attempt_scores(rowid, attempt_id, member_id, device_id, finished_ms, server_score, max)
  *   members(id, branch_id) */
 int qk__stats_stage_open(struct sqlite3 **db, char *msg, size_t n);
+/* The roll-ups' definition (another one is built again from the start). */
+int qk__stats_rollup_version(void);
 int qk__stats_stage(struct sqlite3 *db, int64_t ev_lo, int64_t ev_hi, int64_t sc_lo, int64_t sc_hi,
                     char *msg, size_t n);
 

@@ -1066,6 +1066,96 @@ static void a_huge_payload_value_does_not_fail_the_batch(void **state)
     free(huge);
 }
 
+/* Every attempt.finish of the batch gets the next of payloads (JSON texts). */
+static void rewrite_finishes(sx *x, const char *const *payloads, size_t n)
+{
+    size_t len = 0, k = 0;
+    int err = 0;
+    char *text = qk__read_maybe_gz(x->batch, &len, &err);
+    assert_non_null(text);
+    json_error_t jerr;
+    json_t *events = json_loads(strchr(text, '\n') + 1, 0, &jerr), *ev;
+    size_t i;
+    json_array_foreach(events, i, ev)
+    {
+        const char *kind = json_string_value(json_object_get(ev, "kind"));
+        if (kind && strcmp(kind, "attempt.finish") == 0 && k < n)
+            json_object_set_new(ev, "payload", json_loads(payloads[k++], 0, &jerr));
+    }
+    assert_int_equal(k, n);
+    char *body = json_dumps(events, JSON_COMPACT | JSON_ENSURE_ASCII);
+    write_body(x, x->key, body);
+    free(body);
+    json_decref(events);
+    free(text);
+}
+
+/* Every subject of the statistics over 2026 answers, each members row
+ * whole (12 cells); *scored: the attempts the themes count as scored. */
+static void statistics_answer(sx *x, int64_t *scored)
+{
+    qk_stats_query q = {0, 0, 0, x->b};
+    assert_int_equal(qk_stats_parse_day("2026-01-01", &q.from_day), 0);
+    assert_int_equal(qk_stats_parse_day("2026-12-31", &q.to_day), 0);
+    *scored = 0;
+    for (int subject = 0; subject < QK_STATS_COUNT; subject++) {
+        q.subject = (qk_stats_subject)subject;
+        json_t *t = NULL;
+        char msg[512];
+        if (qk_store_stats(x->store, NULL, &q, QK_LANG_EN, &t, msg, sizeof msg) != QK_OK)
+            fail_msg("stats %s: %s", qk_stats_subject_name(q.subject), msg);
+        size_t i;
+        json_t *row;
+        json_array_foreach(json_object_get(t, "rows"), i, row)
+        {
+            if (q.subject == QK_STATS_MEMBERS)
+                assert_int_equal(json_array_size(row), 12);
+            if (q.subject == QK_STATS_THEMES)
+                *scored += json_integer_value(json_array_get(row, 2));
+        }
+        json_decref(t);
+    }
+}
+
+/* A forged finish whose score no maximum allows, on a server without the
+ * bundle (so the device's own score is the only one): 1e308 of 1 made an
+ * infinite share that PostgreSQL's sums refused, and with -1e308 beside it
+ * a NaN that SQLite's roll-ups could not keep; either stopped the
+ * statistics for good. Now such a score is not counted as one, on both
+ * stores, and an honest one beside it is. */
+static void a_forged_score_does_not_stop_the_statistics(void **state)
+{
+    sx *x = *state;
+    assert_int_equal(qk_admin_branch_add(x->store, "b1", "第一党支部"), QK_OK);
+    qk_roster_member rm = {0};
+    snprintf(rm.id, sizeof rm.id, "m1");
+    snprintf(rm.name, sizeof rm.name, "张三");
+    snprintf(rm.branch, sizeof rm.branch, "b1");
+    assert_int_equal(qk_admin_member_add(x->store, &rm, "1234"), QK_OK);
+    qkt_clock clock = {1772676000000LL}; /* 5 March 2026, 10:00 Beijing */
+    qk_engine_set_clock(x->e, qkt_clock_fn, &clock);
+    assert_int_equal(qk_member_add(x->e, "m1", "张三", "b1", "1234"), QK_OK);
+    static const char *const forged[] = {
+        "{\"score\":1e308,\"max\":1}",    /* first batch */
+        "{\"score\":1e308,\"max\":1e-300}", /* second: +inf */
+        "{\"score\":-1e308,\"max\":1e-300}", /* and -inf */
+        "{\"score\":3,\"max\":4}"};        /* an honest 75% */
+    int64_t sent = 0, scored = -1;
+    for (int batch = 0; batch < 2; batch++) {
+        for (int k = 0; k < (batch ? 3 : 1); k++)
+            right_quiz(x->e, x->b, "m1", QK_MODE_PRACTICE, &clock);
+        size_t n = export(x, sent);
+        rewrite_finishes(x, forged + batch, batch ? 3 : 1);
+        qk_import_result r;
+        if (qk_store_import(x->store, x->batch, &r) != QK_OK)
+            fail_msg("import: %s", qk_store_errmsg(x->store));
+        assert_int_equal(r.inserted, n);
+        sent = r.acked_seq;
+        statistics_answer(x, &scored); /* the roll-ups taken in batch by batch */
+    }
+    assert_int_equal(scored, 1); /* the honest one */
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -1089,6 +1179,7 @@ int main(void)
         T(odd_award_amounts_are_summed_as_sqlite_sums_them),
         T(the_server_judges_points),
         T(a_forged_award_alone_is_judged_too),
+        T(a_forged_score_does_not_stop_the_statistics),
     };
     /* SQLite's query planner */
     const struct CMUnitTest sqlite_only[] = {
