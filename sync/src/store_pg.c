@@ -766,8 +766,8 @@ static const char run_move[] =
 static int copy_field(char **buf, size_t *len, size_t *cap, const char *v, int last)
 {
     size_t need = *len + (v ? 2 * strlen(v) : 2) + 2;
-    if (need > *cap) {
-        size_t nc = need * 2;
+    if (need > *cap || !*buf) {
+        size_t nc = need < 4096 ? 4096 : need + need / 2;
         char *nb = realloc(*buf, nc);
         if (!nb)
             return QK_ENOMEM;

@@ -24,15 +24,25 @@
  * With QK_PG_URL set (postgresql://user@host:port: scripts/pg-cluster.sh run
  * -- build/tests/bench_server ...), the server's store is a new database on
  * that PostgreSQL server instead (issue 19); the baseline stays SQLite's.
+ * Then, when nginx is installed, the same devices push the same bodies again
+ * to two server instances on another new database, behind nginx (round
+ * robin, as docs/deploy.md sets it up; each instance --proxy 127.0.0.1):
+ * its events/s and latencies, and whether every event is held once and
+ * every device acknowledged to its last event.
  *
  * usage: bench_server BUNDLE.qkb [DEVICES] [ATTEMPTS] [THREADS]   (default 20 100, and the
  * server's default worker threads) */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -321,6 +331,163 @@ static int64_t one_int(sqlite3 *db, const char *sql)
     return v;
 }
 
+/* A loopback port nobody listens on now. */
+static unsigned free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    socklen_t len = sizeof a;
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    unsigned port = 0;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+/* nginx on port in front of the two instances (round robin), its files in
+ * dir/nginx; its pid, or -1. */
+static pid_t start_nginx(const char *dir, unsigned port, unsigned p1, unsigned p2)
+{
+    char root[1024], conf[1100], cmd[2400];
+    snprintf(root, sizeof root, "%s/nginx", dir);
+    snprintf(conf, sizeof conf, "%s/nginx.conf", root);
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/logs'", root);
+    if (system(cmd) != 0)
+        return -1;
+    FILE *f = fopen(conf, "w");
+    if (!f)
+        return -1;
+    fprintf(f,
+            "daemon off; worker_processes 1; pid %s/nginx.pid; error_log %s/logs/error.log;\n"
+            "events { worker_connections 1024; }\n"
+            "http { access_log off; client_max_body_size 64m; client_body_temp_path %s/body;\n"
+            "  proxy_temp_path %s/proxy; fastcgi_temp_path %s/fastcgi; uwsgi_temp_path %s/uwsgi;\n"
+            "  scgi_temp_path %s/scgi;\n"
+            "  upstream quizkit { server 127.0.0.1:%u; server 127.0.0.1:%u; keepalive 64; }\n"
+            "  server { listen 127.0.0.1:%u; location / { proxy_pass http://quizkit;\n"
+            "    proxy_http_version 1.1; proxy_set_header Connection \"\";\n"
+            "    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for; } } }\n",
+            root, root, root, root, root, root, root, p1, p2, port);
+    fclose(f);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execlp("nginx", "nginx", "-p", root, "-c", conf, (char *)NULL);
+        _exit(127);
+    }
+    /* up when it answers */
+    for (int i = 0; pid > 0 && i < 100; i++) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = {0};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = htons((uint16_t)port);
+        int up = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+        if (fd >= 0)
+            close(fd);
+        if (up)
+            return pid;
+        if (waitpid(pid, NULL, WNOHANG) == pid)
+            return -1;
+        nanosleep(&(struct timespec){0, 50000000}, NULL);
+    }
+    if (pid > 0)
+        kill(pid, SIGTERM);
+    return -1;
+}
+
+/* The devices push their bodies again, to two instances on a new database
+ * behind nginx; prints what it measured. 0, or 1 when an event is missing,
+ * held twice, or a device is not acknowledged to its last. */
+static int behind_nginx(const char *bundle_file, const char *dir, dev *devs, int n, unsigned threads)
+{
+    char spec[1100], msg[600];
+    char *made = qkt_store_spec(dir); /* another new database */
+    snprintf(spec, sizeof spec, "%s", made);
+    free(made);
+    qk_store *s = NULL;
+    if (qk_store_open(&s, spec, QK_LANG_EN) != QK_OK || qk_admin_branch_add(s, "b1", "bench") != QK_OK ||
+        qkt_publish_file(s, bundle_file) != QK_OK) {
+        fprintf(stderr, "store: %s\n", qk_store_errmsg(s));
+        return 1;
+    }
+    for (int k = 0; k < n; k++) {
+        char code[QK_CODE_LEN + 1], branch[QK_NAME_MAX + 1];
+        int64_t exp;
+        qk_key *key = NULL;
+        qk_key_generate(&key);
+        if (qk_admin_code_new(s, "b1", "bench", 3600000, QK_CODE_SHARED, code, &exp) != QK_OK ||
+            qkt_enrol(s, code, devs[k].id, "bench", key, devs[k].token, branch) != QK_OK) {
+            fprintf(stderr, "enrol: %s\n", qk_store_errmsg(s));
+            return 1;
+        }
+        qk_key_free(key);
+    }
+    qk_store_close(s);
+    qk_server_config cfg = {.listen = "127.0.0.1", .port = 0, .db = spec, .threads = threads,
+                            .max_conn = (unsigned)n + 80, .proxy = "127.0.0.1", .lang = QK_LANG_EN};
+    qk_server *one = qk_server_start(&cfg, msg, sizeof msg);
+    qk_server *two = one ? qk_server_start(&cfg, msg, sizeof msg) : NULL;
+    unsigned port = free_port();
+    pid_t nginx = two && port ? start_nginx(dir, port, qk_server_port(one), qk_server_port(two)) : -1;
+    if (nginx < 0) {
+        fprintf(stderr, "two instances behind nginx: %s\n", two ? "nginx did not start" : msg);
+        qk_server_stop(one, 5000);
+        qk_server_stop(two, 5000);
+        return 1;
+    }
+    pthread_t *th = calloc((size_t)n, sizeof *th);
+    size_t sent = 0, nb = 0;
+    for (int k = 0; k < n; k++) {
+        devs[k].port = port;
+        devs[k].acked = devs[k].failed = 0;
+        devs[k].rescored = devs[k].mismatches = devs[k].unscored = 0;
+        sent += devs[k].events;
+        nb += (size_t)devs[k].n_bodies;
+    }
+    double t0 = now_s();
+    for (int k = 0; k < n; k++)
+        pthread_create(&th[k], NULL, push, &devs[k]);
+    int failed = 0, short_acked = 0;
+    for (int k = 0; k < n; k++) {
+        pthread_join(th[k], NULL);
+        failed += devs[k].failed;
+        short_acked += devs[k].acked != devs[k].last_seq;
+    }
+    double t = now_s() - t0;
+    kill(nginx, SIGTERM);
+    waitpid(nginx, NULL, 0);
+    qk_server_stop(one, 5000);
+    qk_server_stop(two, 5000);
+    free(th);
+    double *lat = calloc(nb ? nb : 1, sizeof *lat);
+    for (int k = 0, i = 0; k < n; k++)
+        for (int b = 0; b < devs[k].n_bodies; b++)
+            lat[i++] = devs[k].lat_ms[b];
+    qsort(lat, nb, sizeof *lat, cmp_d);
+    char *path = qkt_store_snapshot(spec, dir);
+    sqlite3 *db = NULL;
+    sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+    free(path);
+    int64_t stored = one_int(db, "SELECT count(*) FROM events");
+    int64_t ids = one_int(db, "SELECT count(DISTINCT id) FROM events");
+    int64_t scored = one_int(db, "SELECT count(*) FROM attempt_scores");
+    int64_t mism = one_int(db, "SELECT count(*) FROM attempt_scores WHERE mismatch != 0");
+    sqlite3_close(db);
+    printf("\ntwo instances behind nginx (round robin, %s worker threads each), the same devices and"
+           " bodies, a new database:\n", threads ? "the given" : "default");
+    printf("  %.2f s, %.0f events/s, batch latency p50 %.1f ms, p99 %.1f ms\n", t, (double)sent / t,
+           lat[nb / 2], lat[nb * 99 / 100]);
+    printf("  sent %zu events; the database holds %lld (%lld ids), %lld attempts scored, %lld mismatches;"
+           " %d failed bodies, %d devices short of their last acknowledgement\n",
+           sent, (long long)stored, (long long)ids, (long long)scored, (long long)mism, failed, short_acked);
+    free(lat);
+    return failed || short_acked || stored != (int64_t)sent || ids != stored || mism != 0 ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -505,6 +672,9 @@ int main(int argc, char **argv)
     printf("ratio server/raw: %.3f\n", t_raw / t_server);
     printf("\nissue 17 goals: 20 devices syncing at once, re-scoring: >= 20000 events/s, batch p99 <= 250 ms;"
            " and >= 0.25x raw\n");
+    int nginx_failed = 0;
+    if (strncmp(spec, "sqlite:", 7) != 0 && system("command -v nginx >/dev/null 2>&1") == 0)
+        nginx_failed = behind_nginx(argv[1], dir, devs, n, threads);
 
     for (int k = 0; k < n; k++) {
         for (int b = 0; b < devs[k].n_bodies; b++) {
@@ -520,5 +690,5 @@ int main(int argc, char **argv)
     curl_global_cleanup();
     qkt_rmrf(dir);
     free(dir);
-    return failed || short_acked || mism != 0 ? 1 : 0;
+    return failed || short_acked || mism != 0 || nginx_failed ? 1 : 0;
 }
