@@ -386,6 +386,26 @@ static int unhex(const char *v, int vlen, unsigned char **out, size_t *n)
     return QK_OK;
 }
 
+/* all with item appended (taken), or NULL (all freed) when either is
+ * missing or it could not be; for rows read into an array. */
+static json_t *appended(json_t *all, json_t *item)
+{
+    if (all && item && json_array_append_new(all, item) == 0)
+        return all;
+    if (!all)
+        json_decref(item);
+    json_decref(all);
+    return NULL;
+}
+
+/* The end of a read into JSON: r cleared, *out all (QK_ENOMEM when NULL). */
+static int rows_kept(PGresult *r, json_t *all, json_t **out)
+{
+    PQclear(r);
+    *out = all;
+    return all ? QK_OK : QK_ENOMEM;
+}
+
 /* Rows as a JSON array of objects named by the columns; integers as numbers. */
 static int rows_json(PGresult *r, json_t **out)
 {
@@ -1058,16 +1078,9 @@ static int waiting(qk_store *s, const char *id, const char *version, json_t **ev
                                          : json_null();
             json_object_set_new(o, names[c], j ? j : json_null());
         }
-        if (!o || json_array_append_new(all, o) != 0) {
-            json_decref(all);
-            all = NULL;
-        }
+        all = appended(all, o);
     }
-    PQclear(r);
-    if (!all)
-        return QK_ENOMEM;
-    *events = all;
-    return QK_OK;
+    return rows_kept(r, all, events);
 }
 
 static int member_bundle(qk_store *s, const char *member, char *id, size_t idn, char *version,
@@ -1250,18 +1263,9 @@ static int attempt_events(qk_store *s, const char *attempt_id, const char *devic
     if (rc != QK_OK)
         return rc;
     json_t *all = json_array();
-    for (int i = 0; all && i < PQntuples(r); i++) {
-        json_t *ev = attempt_event(r, i, 0);
-        if (!ev || json_array_append_new(all, ev) != 0) {
-            json_decref(all);
-            all = NULL;
-        }
-    }
-    PQclear(r);
-    if (!all)
-        return QK_ENOMEM;
-    *events = all;
-    return QK_OK;
+    for (int i = 0; all && i < PQntuples(r); i++)
+        all = appended(all, attempt_event(r, i, 0));
+    return rows_kept(r, all, events);
 }
 
 /* The events of n attempts in one query (the judge's; a round trip each
@@ -1297,16 +1301,14 @@ static int attempts_events(qk_store *s, const char *const *ids, size_t n, json_t
             json_decref(ev);
             ev = NULL;
         }
-        if (!list || !ev || json_array_append_new(list, ev) != 0) {
+        if (!list || json_array_append_new(list, ev) != 0) { /* (ev taken, or NULL) */
+            if (!list)
+                json_decref(ev);
             json_decref(all);
             all = NULL;
         }
     }
-    PQclear(r);
-    if (!all)
-        return QK_ENOMEM;
-    *by_attempt = all;
-    return QK_OK;
+    return rows_kept(r, all, by_attempt);
 }
 
 /* QK_SQL_POINT_EVENTS_RECEIVED (quizkit/points.h) in PostgreSQL's words:

@@ -331,6 +331,62 @@ static int64_t one_int(sqlite3 *db, const char *sql)
     return v;
 }
 
+/* What the store at spec holds, to read: its file, or its tables copied. */
+static sqlite3 *held(const char *spec, const char *dir)
+{
+    char *path = qkt_store_snapshot(spec, dir);
+    sqlite3 *db = NULL;
+    sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+    free(path);
+    return db;
+}
+
+/* Every device pushes all its bodies at once to port, each on its own
+ * thread; the seconds until the last is answered. */
+static double push_all(dev *devs, int n, unsigned port, int *failed, int *short_acked)
+{
+    pthread_t *th = calloc((size_t)n, sizeof *th);
+    double t0 = now_s();
+    for (int k = 0; k < n; k++) {
+        devs[k].port = port;
+        pthread_create(&th[k], NULL, push, &devs[k]);
+    }
+    *failed = *short_acked = 0;
+    for (int k = 0; k < n; k++) {
+        pthread_join(th[k], NULL);
+        *failed += devs[k].failed;
+        *short_acked += devs[k].acked != devs[k].last_seq;
+    }
+    free(th);
+    return now_s() - t0;
+}
+
+/* The server's store at spec: one branch, the bundle published, each device
+ * enrolled under its own id (its token in devs). 0, or 1 said on stderr. */
+static int server_store(const char *spec, const char *bundle_file, dev *devs, int n)
+{
+    qk_store *s = NULL;
+    if (qk_store_open(&s, spec, QK_LANG_EN) != QK_OK || qk_admin_branch_add(s, "b1", "bench") != QK_OK ||
+        qkt_publish_file(s, bundle_file) != QK_OK) {
+        fprintf(stderr, "store: %s\n", qk_store_errmsg(s));
+        return 1;
+    }
+    for (int k = 0; k < n; k++) {
+        char code[QK_CODE_LEN + 1], branch[QK_NAME_MAX + 1];
+        int64_t exp;
+        qk_key *key = NULL;
+        qk_key_generate(&key);
+        if (qk_admin_code_new(s, "b1", "bench", 3600000, QK_CODE_SHARED, code, &exp) != QK_OK ||
+            qkt_enrol(s, code, devs[k].id, "bench", key, devs[k].token, branch) != QK_OK) {
+            fprintf(stderr, "enrol: %s\n", qk_store_errmsg(s));
+            return 1;
+        }
+        qk_key_free(key);
+    }
+    qk_store_close(s);
+    return 0;
+}
+
 /* A loopback port nobody listens on now. */
 static unsigned free_port(void)
 {
@@ -408,25 +464,8 @@ static int behind_nginx(const char *bundle_file, const char *dir, dev *devs, int
     char *made = qkt_store_spec(dir); /* another new database */
     snprintf(spec, sizeof spec, "%s", made);
     free(made);
-    qk_store *s = NULL;
-    if (qk_store_open(&s, spec, QK_LANG_EN) != QK_OK || qk_admin_branch_add(s, "b1", "bench") != QK_OK ||
-        qkt_publish_file(s, bundle_file) != QK_OK) {
-        fprintf(stderr, "store: %s\n", qk_store_errmsg(s));
+    if (server_store(spec, bundle_file, devs, n) != 0)
         return 1;
-    }
-    for (int k = 0; k < n; k++) {
-        char code[QK_CODE_LEN + 1], branch[QK_NAME_MAX + 1];
-        int64_t exp;
-        qk_key *key = NULL;
-        qk_key_generate(&key);
-        if (qk_admin_code_new(s, "b1", "bench", 3600000, QK_CODE_SHARED, code, &exp) != QK_OK ||
-            qkt_enrol(s, code, devs[k].id, "bench", key, devs[k].token, branch) != QK_OK) {
-            fprintf(stderr, "enrol: %s\n", qk_store_errmsg(s));
-            return 1;
-        }
-        qk_key_free(key);
-    }
-    qk_store_close(s);
     qk_server_config cfg = {.listen = "127.0.0.1", .port = 0, .db = spec, .threads = threads,
                             .max_conn = (unsigned)n + 80, .proxy = "127.0.0.1", .lang = QK_LANG_EN};
     qk_server *one = qk_server_start(&cfg, msg, sizeof msg);
@@ -439,39 +478,25 @@ static int behind_nginx(const char *bundle_file, const char *dir, dev *devs, int
         qk_server_stop(two, 5000);
         return 1;
     }
-    pthread_t *th = calloc((size_t)n, sizeof *th);
     size_t sent = 0, nb = 0;
     for (int k = 0; k < n; k++) {
-        devs[k].port = port;
         devs[k].acked = devs[k].failed = 0;
         devs[k].rescored = devs[k].mismatches = devs[k].unscored = 0;
         sent += devs[k].events;
         nb += (size_t)devs[k].n_bodies;
     }
-    double t0 = now_s();
-    for (int k = 0; k < n; k++)
-        pthread_create(&th[k], NULL, push, &devs[k]);
     int failed = 0, short_acked = 0;
-    for (int k = 0; k < n; k++) {
-        pthread_join(th[k], NULL);
-        failed += devs[k].failed;
-        short_acked += devs[k].acked != devs[k].last_seq;
-    }
-    double t = now_s() - t0;
+    double t = push_all(devs, n, port, &failed, &short_acked);
     kill(nginx, SIGTERM);
     waitpid(nginx, NULL, 0);
     qk_server_stop(one, 5000);
     qk_server_stop(two, 5000);
-    free(th);
     double *lat = calloc(nb ? nb : 1, sizeof *lat);
     for (int k = 0, i = 0; k < n; k++)
         for (int b = 0; b < devs[k].n_bodies; b++)
             lat[i++] = devs[k].lat_ms[b];
     qsort(lat, nb, sizeof *lat, cmp_d);
-    char *path = qkt_store_snapshot(spec, dir);
-    sqlite3 *db = NULL;
-    sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
-    free(path);
+    sqlite3 *db = held(spec, dir);
     int64_t stored = one_int(db, "SELECT count(*) FROM events");
     int64_t ids = one_int(db, "SELECT count(DISTINCT id) FROM events");
     int64_t scored = one_int(db, "SELECT count(*) FROM attempt_scores");
@@ -529,25 +554,8 @@ int main(int argc, char **argv)
     qk_bundle_close(bundle);
 
     /* The server's store: one branch, each device enrolled under its own id. */
-    qk_store *s = NULL;
-    if (qk_store_open(&s, spec, QK_LANG_EN) != QK_OK || qk_admin_branch_add(s, "b1", "bench") != QK_OK ||
-        qkt_publish_file(s, argv[1]) != QK_OK) {
-        fprintf(stderr, "store: %s\n", qk_store_errmsg(s));
+    if (server_store(spec, argv[1], devs, n) != 0)
         return 1;
-    }
-    for (int k = 0; k < n; k++) {
-        char code[QK_CODE_LEN + 1], branch[QK_NAME_MAX + 1];
-        int64_t exp;
-        qk_key *key = NULL;
-        qk_key_generate(&key);
-        if (qk_admin_code_new(s, "b1", "bench", 3600000, QK_CODE_SHARED, code, &exp) != QK_OK ||
-            qkt_enrol(s, code, devs[k].id, "bench", key, devs[k].token, branch) != QK_OK) {
-            fprintf(stderr, "enrol: %s\n", qk_store_errmsg(s));
-            return 1;
-        }
-        qk_key_free(key);
-    }
-    qk_store_close(s);
 
     qk_server_config cfg = {.listen = "127.0.0.1", .port = 0, .db = spec, .threads = threads,
                             .max_conn = (unsigned)n + 16, .max_conn_per_addr = (unsigned)n + 16,
@@ -557,26 +565,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "server: %s\n", msg);
         return 1;
     }
-    pthread_t *th = calloc((size_t)n, sizeof *th);
-    double t0 = now_s();
-    for (int k = 0; k < n; k++) {
-        devs[k].port = qk_server_port(srv);
-        pthread_create(&th[k], NULL, push, &devs[k]);
-    }
     int failed = 0, short_acked = 0;
-    for (int k = 0; k < n; k++) {
-        pthread_join(th[k], NULL);
-        failed += devs[k].failed;
-        short_acked += devs[k].acked != devs[k].last_seq;
-    }
-    double t_server = now_s() - t0;
+    double t_server = push_all(devs, n, qk_server_port(srv), &failed, &short_acked);
     qk_server_stop(srv, 5000);
 
     /* What the server holds. */
-    char *path = qkt_store_snapshot(spec, dir); /* the store's file, or its tables copied */
-    sqlite3 *db = NULL;
-    sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
-    free(path);
+    sqlite3 *db = held(spec, dir);
     int64_t stored = one_int(db, "SELECT count(*) FROM events");
     int64_t scored = one_int(db, "SELECT count(*) FROM attempt_scores");
     int64_t mism = one_int(db, "SELECT count(*) FROM attempt_scores WHERE mismatch != 0");
@@ -685,7 +679,6 @@ int main(int argc, char **argv)
         free(devs[k].lat_ms);
     }
     free(devs);
-    free(th);
     free(lat);
     curl_global_cleanup();
     qkt_rmrf(dir);

@@ -732,6 +732,20 @@ static void the_judge_adds_new_events_to_the_replay_it_kept(void **state)
     free(dir2);
 }
 
+/* Branch b1 with member m1 on the server's roster, and m1 on the device,
+ * its clock at *clock. */
+static void m1_of_b1(sx *x, qkt_clock *clock)
+{
+    assert_int_equal(qk_admin_branch_add(x->store, "b1", "第一党支部"), QK_OK);
+    qk_roster_member rm = {0};
+    snprintf(rm.id, sizeof rm.id, "m1");
+    snprintf(rm.name, sizeof rm.name, "张三");
+    snprintf(rm.branch, sizeof rm.branch, "b1");
+    assert_int_equal(qk_admin_member_add(x->store, &rm, "1234"), QK_OK);
+    qk_engine_set_clock(x->e, qkt_clock_fn, clock);
+    assert_int_equal(qk_member_add(x->e, "m1", "张三", "b1", "1234"), QK_OK);
+}
+
 /* Issue 14, item 8: a +100 points award forged into a device's log showed
  * as 105 points on the server, where the bundle's rules give 5. The server
  * judges points from the events and the rules: its statistics show its own
@@ -739,15 +753,8 @@ static void the_judge_adds_new_events_to_the_replay_it_kept(void **state)
 static void judge_forged_award(sx *x, int own_batch)
 {
     qkt_publish_fixture(x->store, x->dir);
-    assert_int_equal(qk_admin_branch_add(x->store, "b1", "第一党支部"), QK_OK);
-    qk_roster_member rm = {0};
-    snprintf(rm.id, sizeof rm.id, "m1");
-    snprintf(rm.name, sizeof rm.name, "张三");
-    snprintf(rm.branch, sizeof rm.branch, "b1");
-    assert_int_equal(qk_admin_member_add(x->store, &rm, "1234"), QK_OK);
     qkt_clock clock = {1772676000000LL}; /* 5 March 2026, 10:00 Beijing */
-    qk_engine_set_clock(x->e, qkt_clock_fn, &clock);
-    assert_int_equal(qk_member_add(x->e, "m1", "张三", "b1", "1234"), QK_OK);
+    m1_of_b1(x, &clock);
     qk_session_spec spec = QK_SESSION_SPEC_INIT;
     spec.mode = QK_MODE_DAILY;
     qk_session *s = NULL;
@@ -1126,15 +1133,8 @@ static void statistics_answer(sx *x, int64_t *scored)
 static void a_forged_score_does_not_stop_the_statistics(void **state)
 {
     sx *x = *state;
-    assert_int_equal(qk_admin_branch_add(x->store, "b1", "第一党支部"), QK_OK);
-    qk_roster_member rm = {0};
-    snprintf(rm.id, sizeof rm.id, "m1");
-    snprintf(rm.name, sizeof rm.name, "张三");
-    snprintf(rm.branch, sizeof rm.branch, "b1");
-    assert_int_equal(qk_admin_member_add(x->store, &rm, "1234"), QK_OK);
     qkt_clock clock = {1772676000000LL}; /* 5 March 2026, 10:00 Beijing */
-    qk_engine_set_clock(x->e, qkt_clock_fn, &clock);
-    assert_int_equal(qk_member_add(x->e, "m1", "张三", "b1", "1234"), QK_OK);
+    m1_of_b1(x, &clock);
     static const char *const forged[] = {
         "{\"score\":1e308,\"max\":1}",    /* first batch */
         "{\"score\":1e308,\"max\":1e-300}", /* second: +inf */
