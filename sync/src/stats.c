@@ -75,8 +75,10 @@ static json_t *columns(const col *c, size_t n)
  * 'events_lo'); a binary of 3 would read a partial build as whole. */
 /* 5: a finished attempt's fraction counts only when its score is within
  * 0..max (a forged 1e308 of 1 made infinities that stopped the roll-ups,
- * and on PostgreSQL overflowed its sums). */
-#define ROLLUP_VERSION 5
+ * and on PostgreSQL overflowed its sums). 6: a scored attempt counts once
+ * with its first finish and first start (ten forged starts and finishes of
+ * one attempt id counted it a hundred times). */
+#define ROLLUP_VERSION 6
 #define DAY_OF(ms) QK_SQL_BEIJING_DAY(ms)
 
 static const char rollup_schema[] =
@@ -124,7 +126,8 @@ static const char rollup_schema[] =
     " AND st.kind = 'attempt.start'), a.finished_ms) AS ms,"                                       \
     " coalesce(a.server_score, json_extract(e.payload, '$.score')) AS score,"                      \
     " coalesce(a.max, json_extract(e.payload, '$.max')) AS max FROM attempt_scores a"              \
-    " LEFT JOIN events e ON e.attempt_id = a.attempt_id AND e.kind = 'attempt.finish'"             \
+    " LEFT JOIN events e ON e.rowid = (SELECT f.rowid FROM events f WHERE f.attempt_id ="          \
+    " a.attempt_id AND f.kind = 'attempt.finish' ORDER BY f.rowid LIMIT 1)"                         \
     " WHERE a.rowid > ?1 AND a.rowid <= ?2), "
 #define PCT                                                                                        \
     "pc AS (SELECT attempt_id, who, " DAY_OF("ms") " AS day,"                                      \
@@ -145,7 +148,8 @@ static const char rollup_schema[] =
     " coalesce(json_extract(s.payload, '$.competition'), ''), count(pct), total(pct),"            \
     " count(CASE WHEN pct < 0.6 THEN 1 END), count(CASE WHEN pct >= 0.6 AND pct < 0.8 THEN 1 END)," \
     " count(CASE WHEN pct >= 0.8 AND pct < 1 THEN 1 END), count(CASE WHEN pct >= 1 THEN 1 END)"    \
-    " FROM pc LEFT JOIN events s ON s.attempt_id = pc.attempt_id AND s.kind = 'attempt.start'"     \
+    " FROM pc LEFT JOIN events s ON s.rowid = (SELECT x.rowid FROM events x WHERE x.attempt_id ="  \
+    " pc.attempt_id AND x.kind = 'attempt.start' ORDER BY x.rowid LIMIT 1)"                          \
     " WHERE true GROUP BY 1, 2, 3, 4, 5"                                                          \
     " ON CONFLICT(day, member_id, mode, theme, comp) DO UPDATE SET scored = scored + excluded.scored," \
     " pct_sum = pct_sum + excluded.pct_sum, h0 = h0 + excluded.h0, h1 = h1 + excluded.h1,"         \
@@ -693,9 +697,12 @@ static const col cols_participation[] = {
     {"rate_pct", "参与率%", "rate %"},   {"days_per_member", "人均活跃天数", "active days each"},
     {"attempts", "答题次数", "attempts"}};
 
+/* points: total() cast back, saturating (forged awards summing past 2^63
+ * stopped sum() with "integer overflow": the members list and the report
+ * answered 500 for the whole branch); exact below 2^53. */
 static const char sql_members[] =
     "d AS (SELECT member_id, sum(answers) AS answers, sum(correct) AS correct, sum(lessons) AS lessons,"
-    " sum(points) AS points, sum(acts > 0) AS days, sum(attempts) AS attempts, sum(scored) AS scored,"
+    " CAST(total(points) AS INTEGER) AS points, sum(acts > 0) AS days, sum(attempts) AS attempts, sum(scored) AS scored,"
     " sum(pct_sum) AS pct_sum, max(best_pct) AS best FROM stat_day WHERE " IN_PERIOD
     " GROUP BY member_id)"
     " SELECT m.id, m.name, m.dept, coalesce(d.attempts, 0), coalesce(d.answers, 0),"

@@ -77,6 +77,40 @@ static int64_t int_of(PGresult *r, int row, int col)
 
 /* ---- the roll-ups brought up to date --------------------------------- */
 
+/* The roll-ups' tables: stats.c's, with PostgreSQL's types; made (again)
+ * by a refresh when one is missing (they are derived data: dropped, they
+ * are built again from the events). */
+#define T "text COLLATE \"C\""
+static const char rollup_tables[] =
+    "CREATE TABLE IF NOT EXISTS stat_state(key " T " PRIMARY KEY, value bigint NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS stat_day(day bigint NOT NULL, member_id " T " NOT NULL,"
+    " acts bigint NOT NULL DEFAULT 0, answers bigint NOT NULL DEFAULT 0,"
+    " correct bigint NOT NULL DEFAULT 0, lessons bigint NOT NULL DEFAULT 0,"
+    " points bigint NOT NULL DEFAULT 0, attempts bigint NOT NULL DEFAULT 0,"
+    " scored bigint NOT NULL DEFAULT 0, pct_sum double precision NOT NULL DEFAULT 0,"
+    " best_pct double precision, PRIMARY KEY(day, member_id));"
+    "CREATE INDEX IF NOT EXISTS stat_day_member ON stat_day(member_id, day);"
+    "CREATE TABLE IF NOT EXISTS stat_attempts(day bigint NOT NULL, member_id " T " NOT NULL,"
+    " mode " T " NOT NULL, theme " T " NOT NULL, comp " T " NOT NULL,"
+    " started bigint NOT NULL DEFAULT 0, scored bigint NOT NULL DEFAULT 0,"
+    " pct_sum double precision NOT NULL DEFAULT 0, h0 bigint NOT NULL DEFAULT 0,"
+    " h1 bigint NOT NULL DEFAULT 0, h2 bigint NOT NULL DEFAULT 0, h3 bigint NOT NULL DEFAULT 0,"
+    " PRIMARY KEY(day, member_id, mode, theme, comp));"
+    "CREATE TABLE IF NOT EXISTS stat_answers(day bigint NOT NULL, q " T " NOT NULL,"
+    " member_id " T " NOT NULL, n bigint NOT NULL, ok bigint NOT NULL,"
+    " PRIMARY KEY(day, q, member_id));"
+    "CREATE TABLE IF NOT EXISTS stat_answers_month(month bigint NOT NULL, q " T " NOT NULL,"
+    " member_id " T " NOT NULL, n bigint NOT NULL, ok bigint NOT NULL,"
+    " PRIMARY KEY(month, q, member_id));"
+    "CREATE TABLE IF NOT EXISTS stat_wrong(day bigint NOT NULL, q " T " NOT NULL, grp " T " NOT NULL,"
+    " resp " T " NOT NULL, n bigint NOT NULL, PRIMARY KEY(day, grp, q, resp))";
+#undef T
+#define ROLLUP_TABLES 6
+static const char sql_tables[] =
+    "SELECT count(*) FROM pg_class WHERE relnamespace = current_schema()::regnamespace"
+    " AND relkind = 'r' AND relname IN ('stat_state', 'stat_day', 'stat_attempts', 'stat_answers',"
+    " 'stat_answers_month', 'stat_wrong')";
+
 static const char sql_state[] =
     "SELECT coalesce((SELECT value FROM stat_state WHERE key = 'version'), 0),"
     " coalesce((SELECT value FROM stat_state WHERE key = 'events'), 0),"
@@ -276,14 +310,22 @@ static int refresh_step(qk_store *s, int *more, char *msg, size_t n)
     if (qk__pg_begin(s) != QK_OK)
         return store_err(s, msg, n);
     PGresult *r = NULL;
-    int rc = qk__pg_exec(s, sql_state, 0, NULL, NULL, &r);
+    int rc = qk__pg_exec(s, sql_tables, 0, NULL, NULL, &r);
+    int whole = rc == QK_OK && int_of(r, 0, 0) == ROLLUP_TABLES;
+    PQclear(r);
+    r = NULL;
+    if (rc == QK_OK && !whole)
+        rc = qk__pg_exec(s, rollup_tables, 0, NULL, NULL, NULL);
+    if (rc == QK_OK)
+        rc = qk__pg_exec(s, sql_state, 0, NULL, NULL, &r);
     int64_t version = 0, ev_from = 0, sc_from = 0, ev_max = 0, sc_max = 0;
     if (rc == QK_OK) {
         version = int_of(r, 0, 0), ev_from = int_of(r, 0, 1), sc_from = int_of(r, 0, 2);
         ev_max = int_of(r, 0, 3), sc_max = int_of(r, 0, 4);
         PQclear(r);
     }
-    if (rc == QK_OK && version != qk__stats_rollup_version()) { /* another definition, or none yet */
+    if (rc == QK_OK && (version != qk__stats_rollup_version() || !whole)) {
+        /* another definition, none yet, or a table of them gone: built again */
         rc = qk__pg_exec(s,
                          "DELETE FROM stat_state; DELETE FROM stat_day; DELETE FROM stat_attempts;"
                          " DELETE FROM stat_answers; DELETE FROM stat_answers_month;"
@@ -367,10 +409,15 @@ static int refresh(qk_store *s, char *msg, size_t n)
 {
     for (;;) {
         PGresult *r = NULL;
-        if (qk__pg_exec(s, sql_state, 0, NULL, NULL, &r) != QK_OK)
+        if (qk__pg_exec(s, sql_tables, 0, NULL, NULL, &r) != QK_OK)
             return store_err(s, msg, n);
-        int current = int_of(r, 0, 0) == qk__stats_rollup_version() && int_of(r, 0, 1) == int_of(r, 0, 3) &&
-                      int_of(r, 0, 2) == int_of(r, 0, 4);
+        int current = int_of(r, 0, 0) == ROLLUP_TABLES;
+        PQclear(r);
+        r = NULL;
+        if (current && qk__pg_exec(s, sql_state, 0, NULL, NULL, &r) != QK_OK)
+            return store_err(s, msg, n);
+        current = current && int_of(r, 0, 0) == qk__stats_rollup_version() &&
+                  int_of(r, 0, 1) == int_of(r, 0, 3) && int_of(r, 0, 2) == int_of(r, 0, 4);
         PQclear(r);
         int more = 0, rc = current ? QK_OK : refresh_step(s, &more, msg, n);
         if (current || rc != QK_OK || !more)

@@ -101,35 +101,14 @@ static const char *const migrations[] = {
     "  PRIMARY KEY(member_id, device_id));\n"
     "CREATE TABLE server_key(id integer PRIMARY KEY CHECK (id = 1), private_pem text NOT NULL,\n"
     "  created_ms bigint NOT NULL);\n",
-    /* 2: the statistics' roll-ups (stats_pg.c), the SQLite store's stat_
-     * tables; a score's row number, new each time it is written (as the
-     * SQLite store's INSERT OR REPLACE gives it a new rowid), is the mark
-     * the roll-ups take scores in by */
+    /* 2: a score's row number, new each time it is written (as the SQLite
+     * store's INSERT OR REPLACE gives it a new rowid): the mark the
+     * statistics' roll-ups (stats_pg.c, which makes their tables) take
+     * scores in by */
     "CREATE SEQUENCE attempt_scores_rowno;\n"
     "ALTER TABLE attempt_scores ADD COLUMN rowno bigint NOT NULL\n"
     "  DEFAULT nextval('attempt_scores_rowno');\n"
-    "CREATE UNIQUE INDEX attempt_scores_by_rowno ON attempt_scores(rowno);\n"
-    "CREATE TABLE stat_state(key " T " PRIMARY KEY, value bigint NOT NULL);\n"
-    "CREATE TABLE stat_day(day bigint NOT NULL, member_id " T " NOT NULL,\n"
-    "  acts bigint NOT NULL DEFAULT 0, answers bigint NOT NULL DEFAULT 0,\n"
-    "  correct bigint NOT NULL DEFAULT 0, lessons bigint NOT NULL DEFAULT 0,\n"
-    "  points bigint NOT NULL DEFAULT 0, attempts bigint NOT NULL DEFAULT 0,\n"
-    "  scored bigint NOT NULL DEFAULT 0, pct_sum double precision NOT NULL DEFAULT 0,\n"
-    "  best_pct double precision, PRIMARY KEY(day, member_id));\n"
-    "CREATE INDEX stat_day_member ON stat_day(member_id, day);\n"
-    "CREATE TABLE stat_attempts(day bigint NOT NULL, member_id " T " NOT NULL,\n"
-    "  mode " T " NOT NULL, theme " T " NOT NULL, comp " T " NOT NULL,\n"
-    "  started bigint NOT NULL DEFAULT 0, scored bigint NOT NULL DEFAULT 0,\n"
-    "  pct_sum double precision NOT NULL DEFAULT 0, h0 bigint NOT NULL DEFAULT 0,\n"
-    "  h1 bigint NOT NULL DEFAULT 0, h2 bigint NOT NULL DEFAULT 0, h3 bigint NOT NULL DEFAULT 0,\n"
-    "  PRIMARY KEY(day, member_id, mode, theme, comp));\n"
-    "CREATE TABLE stat_answers(day bigint NOT NULL, q " T " NOT NULL, member_id " T " NOT NULL,\n"
-    "  n bigint NOT NULL, ok bigint NOT NULL, PRIMARY KEY(day, q, member_id));\n"
-    "CREATE TABLE stat_answers_month(month bigint NOT NULL, q " T " NOT NULL,\n"
-    "  member_id " T " NOT NULL, n bigint NOT NULL, ok bigint NOT NULL,\n"
-    "  PRIMARY KEY(month, q, member_id));\n"
-    "CREATE TABLE stat_wrong(day bigint NOT NULL, q " T " NOT NULL, grp " T " NOT NULL,\n"
-    "  resp " T " NOT NULL, n bigint NOT NULL, PRIMARY KEY(day, grp, q, resp));\n",
+    "CREATE UNIQUE INDEX attempt_scores_by_rowno ON attempt_scores(rowno);\n",
 };
 #undef T
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])

@@ -1156,6 +1156,86 @@ static void a_forged_score_does_not_stop_the_statistics(void **state)
     assert_int_equal(scored, 1); /* the honest one */
 }
 
+/* An event id of the protocol's form: like, with its last four digits n. */
+static void fresh_id(char id[64], const char *like, unsigned n)
+{
+    snprintf(id, 64, "%s", like);
+    size_t l = strlen(id);
+    assert_true(l > 4);
+    snprintf(id + l - 4, 5, "%04x", n & 0xffff);
+}
+
+/* A device forging the same attempt three times over (its start and
+ * finish sent again under new ids) and two awards of 9e18 points on two
+ * days: the attempt is counted once (three starts and three finishes were
+ * nine scored attempts), the members list still answers on SQLite (its
+ * sum of the days stopped with "integer overflow": the list and the
+ * report gave 500 for the whole branch), and the roll-ups, dropped, are
+ * built again on both stores. */
+static void forged_repeats_count_once_and_roll_ups_come_back(void **state)
+{
+    sx *x = *state;
+    qkt_clock clock = {1772676000000LL}; /* 5 March 2026, 10:00 Beijing */
+    m1_of_b1(x, &clock);
+    right_quiz(x->e, x->b, "m1", QK_MODE_PRACTICE, &clock);
+    export(x, 0);
+    size_t len = 0;
+    int err = 0;
+    char *text = qk__read_maybe_gz(x->batch, &len, &err);
+    assert_non_null(text);
+    json_error_t jerr;
+    json_t *events = json_loads(strchr(text, '\n') + 1, 0, &jerr), *ev, *copies = json_array();
+    int64_t seq = (int64_t)json_array_size(events);
+    size_t i;
+    json_array_foreach(events, i, ev)
+    {
+        const char *kind = json_string_value(json_object_get(ev, "kind"));
+        if (strcmp(kind, "attempt.start") != 0 && strcmp(kind, "attempt.finish") != 0)
+            continue;
+        for (int k = 1; k <= 2; k++) {
+            json_t *c = json_deep_copy(ev);
+            char id[64];
+            fresh_id(id, json_string_value(json_object_get(ev, "id")), (unsigned)seq);
+            json_object_set_new(c, "id", json_string(id));
+            json_object_set_new(c, "seq", json_integer(++seq));
+            json_array_append_new(copies, c);
+        }
+    }
+    json_t *award = json_deep_copy(json_array_get(copies, 0)); /* m1's, from this device */
+    for (int day = 5; day <= 6; day++) {
+        char id[64], payload[96];
+        fresh_id(id, json_string_value(json_object_get(json_array_get(copies, 0), "id")), (unsigned)seq + 1);
+        snprintf(payload, sizeof payload, "{\"day\":\"2026-03-0%d\",\"amount\":9000000000000000000}", day);
+        json_t *a = json_deep_copy(award);
+        json_object_set_new(a, "id", json_string(id));
+        json_object_set_new(a, "seq", json_integer(++seq));
+        json_object_set_new(a, "kind", json_string("points.award"));
+        json_object_del(a, "attempt_id");
+        json_object_set_new(a, "payload", json_loads(payload, 0, &jerr));
+        json_array_append_new(copies, a);
+    }
+    json_decref(award);
+    json_array_extend(events, copies);
+    char *body = json_dumps(events, JSON_COMPACT | JSON_ENSURE_ASCII);
+    write_body(x, x->key, body);
+    qk_import_result r;
+    if (qk_store_import(x->store, x->batch, &r) != QK_OK)
+        fail_msg("import: %s", qk_store_errmsg(x->store));
+    assert_int_equal(r.inserted, json_array_size(events));
+    int64_t scored = -1;
+    statistics_answer(x, &scored); /* every subject answers: the members list too */
+    assert_int_equal(scored, 1);
+    /* the roll-ups are derived data: dropped, they are built again */
+    qkt_store_exec(x->spec, "DROP TABLE stat_state; DROP TABLE stat_day; DROP TABLE stat_attempts;"
+                            " DROP TABLE stat_answers; DROP TABLE stat_answers_month; DROP TABLE stat_wrong");
+    statistics_answer(x, &scored);
+    assert_int_equal(scored, 1);
+    free(body);
+    json_decref(copies);
+    json_decref(events);
+    free(text);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -1180,6 +1260,7 @@ int main(void)
         T(the_server_judges_points),
         T(a_forged_award_alone_is_judged_too),
         T(a_forged_score_does_not_stop_the_statistics),
+        T(forged_repeats_count_once_and_roll_ups_come_back),
     };
     /* SQLite's query planner */
     const struct CMUnitTest sqlite_only[] = {
