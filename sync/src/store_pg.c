@@ -909,6 +909,7 @@ static int run_direct(qk_store *s, const char *const *v, size_t n, int *done)
 
 static int put_run(qk_store *s, json_t *const *evs, size_t n, int *outcomes)
 {
+    size_t all = n; /* n: those left to tell apart below */
     const char **v = calloc(RUN_COLS * n, sizeof *v);
     char(*num)[24] = calloc(2 * n, sizeof *num);
     char **own = calloc(n, sizeof *own);
@@ -971,7 +972,7 @@ static int put_run(qk_store *s, json_t *const *evs, size_t n, int *outcomes)
     }
     free(taken);
     PQclear(r);
-    for (size_t i = 0; own && i < n; i++)
+    for (size_t i = 0; own && i < all; i++)
         free(own[i]);
     free(own);
     free(num);
