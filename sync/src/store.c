@@ -291,12 +291,14 @@ static int rescore_attempt(qk_store *s, qk_bundle *b, const char *attempt, const
  * time, and scores it writes at a time (put_scores). */
 #define JUDGE_GROUP 256
 
-/* A group's scores, written at once when the store can. */
+/* A group's scores, written at once when the store can; each note is kept
+ * here (a judge's message is on its caller's stack). */
 typedef struct scores {
     json_t *finish[JUDGE_GROUP];
     qk_rescore res[JUDGE_GROUP];
     const qk_rescore *r[JUDGE_GROUP];
-    char *note[JUDGE_GROUP];
+    char note[JUDGE_GROUP][512];
+    const char *notes[JUDGE_GROUP];
     size_t n;
 } scores;
 
@@ -311,21 +313,14 @@ static void score_put(qk_store *s, scores *sc, json_t *finish, const qk_rescore 
     if (res)
         sc->res[i] = *res;
     sc->r[i] = res ? &sc->res[i] : NULL;
-    sc->note[i] = strdup(note ? note : "");
+    snprintf(sc->note[i], sizeof sc->note[i], "%s", note ? note : "");
+    sc->notes[i] = sc->note[i];
 }
 
 static void scores_write(qk_store *s, scores *sc)
 {
-    int whole = 1;
-    for (size_t i = 0; i < sc->n; i++)
-        whole &= sc->note[i] != NULL;
-    if (sc->n && whole)
-        s->ops->put_scores(s, sc->finish, sc->r, (const char *const *)sc->note, sc->n);
-    for (size_t i = 0; i < sc->n; i++) {
-        if (!whole) /* out of memory for a note: one at a time, as they can */
-            s->ops->put_score(s, sc->finish[i], sc->r[i], sc->note[i] ? sc->note[i] : "");
-        free(sc->note[i]);
-    }
+    if (sc->n)
+        s->ops->put_scores(s, sc->finish, sc->r, sc->notes, sc->n);
     sc->n = 0;
 }
 
@@ -338,7 +333,7 @@ static void rescore(qk_store *s, json_t *finishes, qk_import_result *r)
 {
     scores *sc = calloc(1, sizeof *sc);
     size_t total = json_array_size(finishes);
-    char missing[2 * QK_NAME_MAX + 4] = ""; /* id NUL version of the last bundle not held */
+    const char *miss_id = NULL, *miss_ver = NULL; /* the last bundle not held (finishes' texts) */
     for (size_t at = 0; at < total; at += JUDGE_GROUP) {
         size_t end = total - at > JUDGE_GROUP ? at + JUDGE_GROUP : total;
         json_t *read = NULL;
@@ -362,11 +357,11 @@ static void rescore(qk_store *s, json_t *finishes, qk_import_result *r)
             if (!kind || strcmp(kind, "attempt.finish") != 0 || !attempt || !bid || !bver)
                 continue;
             /* a bundle the server does not hold is looked for once a batch */
-            int gone = missing[0] && strcmp(missing, bid) == 0 && strcmp(missing + strlen(missing) + 1, bver) == 0;
+            int gone = miss_id && strcmp(miss_id, bid) == 0 && strcmp(miss_ver, bver) == 0;
             qk_bundle *b = gone ? NULL : find_bundle(s, bid, bver);
-            if (!b && strlen(bid) + strlen(bver) + 2 <= sizeof missing) {
-                memcpy(missing, bid, strlen(bid) + 1);
-                memcpy(missing + strlen(bid) + 1, bver, strlen(bver) + 1);
+            if (!b) {
+                miss_id = bid;
+                miss_ver = bver;
             }
             qk_rescore res;
             char msg[512] = "";
