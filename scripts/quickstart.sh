@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's two commands:
 #   scripts/quickstart.sh play [quizkit play options]   install, build, take a quiz
-#   scripts/quickstart.sh test                          install, build, run every test
+#   scripts/quickstart.sh test [ctest options]          install, build, run every test
 # Environment: QK_SANITIZE=1 builds with ASan+UBSan (clang) into build-asan/;
 # BUILD_DIR overrides the build folder.
 set -euo pipefail
@@ -32,4 +32,4 @@ cmake --build "$build" -j "$jobs"
 if [ "$what" = play ]; then
     exec "$build/quizkit" play "$@"
 fi
-ctest --test-dir "$build" --output-on-failure -j "$jobs"
+ctest --test-dir "$build" --output-on-failure -j "$jobs" "$@"
