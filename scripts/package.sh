@@ -1,19 +1,29 @@
 #!/usr/bin/env bash
 # package.sh: quizkit's Debian package, from a build of its own (build-deb:
 # -DQK_PACKAGE=ON, prefix /usr, no tests; CPack's DEB generator), and with
-# `test` its smoke test on this machine (root; CI does it): the package
-# installed with apt-get; its files, its system user and its units (checked
-# by systemd-analyze); a first run that trusts no key by itself, then a quiz
-# as the message says; the server started as its unit starts it (no
-# systemctl) and asked over HTTP; then removed and purged, the records kept.
-# docs/packaging.md.
+# `test` its smoke test in a clean root (root; CI does it): a minimal Debian
+# 12 made by debootstrap (build-deb/root; the first run fetches it, later
+# runs copy it), the package installed there with apt-get and nothing else
+# beside it; its files, its system user; a first run that trusts no key by
+# itself, then a quiz as the message says; the server started as its unit
+# starts it (no systemctl) and asked over HTTP; its units checked by
+# systemd-analyze (installed in the root after the quiz and the server ran,
+# with the program the kiosk's screen starts); then removed and purged, the
+# records kept. This machine's own packages are not touched. docs/packaging.md.
 #   usage: scripts/package.sh [test]
-# QK_DEB_BUILD names another build folder than build-deb.
+# QK_DEB_BUILD names another build folder than build-deb; QK_DEB_MIRROR the
+# Debian mirror debootstrap and the root's apt use (default deb.debian.org).
 set -euo pipefail
+say() { echo "package: $*"; }
+script="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
+
+if [ "${1:-}" = --in-root ]; then
+    # (inside the clean root: package.sh test runs this part there)
+    deb=${2:?--in-root needs the package}
+else
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${QK_DEB_BUILD:-$root/build-deb}"
 jobs="$(nproc 2>/dev/null || echo 2)"
-say() { echo "package: $*"; }
 
 mkdir -p "$build"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr \
@@ -33,16 +43,47 @@ if grep -q '^QK_WITH_POSTGRESQL:BOOL=ON' "$build/CMakeCache.txt" && ! dpkg-deb -
     exit 1
 fi
 
+# --- the clean root ---------------------------------------------------------
+[ "$(id -u)" -eq 0 ] || { say "the smoke test makes a root and installs the package there: run it as root"; exit 2; }
+mirror=${QK_DEB_MIRROR:-http://deb.debian.org/debian}
+base="$build/root-base"
+croot="$build/root"
+if [ ! -e "$base/.complete" ]; then
+    command -v debootstrap >/dev/null ||
+        { say "installing debootstrap"; DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends debootstrap >/dev/null; }
+    rm -rf --one-file-system "$base"
+    t=$(date +%s)
+    say "making a clean Debian 12 root (debootstrap --variant=minbase bookworm) in $base"
+    debootstrap --variant=minbase bookworm "$base" "$mirror" >"$build/debootstrap.log" 2>&1 ||
+        { tail -30 "$build/debootstrap.log"; say "debootstrap failed (log: $build/debootstrap.log)"; exit 1; }
+    touch "$base/.complete"
+    say "the root took $(($(date +%s) - t)) s"
+fi
+unmount_root() {
+    local m
+    for m in "$croot/proc"; do
+        if mountpoint -q "$m" 2>/dev/null; then umount "$m" || umount -l "$m"; fi
+    done
+}
+unmount_root
+rm -rf --one-file-system "$croot"
+cp -a "$base" "$croot"
+trap unmount_root EXIT
+mount -t proc proc "$croot/proc"
+cp /etc/resolv.conf "$croot/etc/resolv.conf" 2>/dev/null || true
+mkdir -p "$croot/tmp/qk"
+cp "$deb" "$script" "$croot/tmp/qk/"
+rc=0
+chroot "$croot" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+    bash /tmp/qk/package.sh --in-root "/tmp/qk/$(basename "$deb")" || rc=$?
+exit "$rc"
+fi
+
 # --- the smoke test -------------------------------------------------------
 fails=0
 ok() { echo "ok - $1"; }
 fail() { fails=$((fails + 1)); echo "FAIL - $1"; }
 check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
-[ "$(id -u)" -eq 0 ] || { say "the smoke test installs the package: run it as root"; exit 2; }
-if dpkg-query -W -f='${Status}' quizkit 2>/dev/null | grep -q "install ok installed"; then
-    say "quizkit is installed on this machine already: not touching it"
-    exit 2
-fi
 work=$(mktemp -d)
 server_pid=
 cleanup() {
@@ -50,9 +91,19 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$deb" >"$work/install.log" 2>&1 ||
+apt_get() { DEBIAN_FRONTEND=noninteractive apt-get -y -q "$@"; }
+apt_get update >"$work/update.log" 2>&1 || { cat "$work/update.log"; exit 1; }
+# the package with what it depends on, and nothing else
+apt_get install --no-install-recommends "$deb" >"$work/install.log" 2>&1 ||
     { cat "$work/install.log"; exit 1; }
-ok "apt-get installs $(basename "$deb")"
+ok "apt-get installs $(basename "$deb") in a clean Debian 12 root, with its dependencies alone"
+if grep -i -E 'warning|cannot|can.t' "$work/install.log" >"$work/warnings"; then
+    fail "installing it warned: $(head -3 "$work/warnings")"
+else
+    ok "installing it warned of nothing"
+fi
+# what the test itself uses (asks the server over HTTP)
+apt_get install --no-install-recommends curl >"$work/tools.log" 2>&1 || { cat "$work/tools.log"; exit 1; }
 for f in /usr/bin/quizkit /usr/share/quizkit/samples.qkb /usr/share/quizkit/web/kiosk/index.html \
          /usr/share/man/man1/quizkit.1 /usr/include/quizkit/engine.h /etc/quizkit/serve.conf \
          /usr/lib/systemd/system/quizkit-serve.service /usr/lib/systemd/system/quizkit-kiosk.service \
@@ -64,13 +115,6 @@ check "no private key in the package" sh -c "! dpkg -L quizkit | grep -E '\\.key
 check "the system user quizkit, home /var/lib/quizkit" \
     sh -c '[ "$(getent passwd quizkit | cut -d: -f6)" = /var/lib/quizkit ]'
 check "/var/lib/quizkit is the quizkit user's" sh -c '[ "$(stat -c %U /var/lib/quizkit)" = quizkit ]'
-if systemd-analyze verify /usr/lib/systemd/system/quizkit-serve.service \
-        /usr/lib/systemd/system/quizkit-kiosk.service /usr/lib/systemd/system/quizkit-kiosk-screen.service \
-        >"$work/verify" 2>&1; then
-    ok "systemd-analyze verify: the three units"
-else
-    fail "systemd-analyze verify: $(head -5 "$work/verify")"
-fi
 
 # A first run: no bundle, and the sample's build key is not trusted unasked.
 # (setpriv execs the command: the PID is the command's own)
@@ -119,13 +163,24 @@ else
     fail "the server started: $(head -5 "$work/serve")"
 fi
 
-DEBIAN_FRONTEND=noninteractive apt-get remove -y -q quizkit >"$work/remove.log" 2>&1 || fail "apt-get remove"
+# The units, checked by systemd-analyze: it wants systemd's own units, the man
+# page their Documentation= names, and the programs they start (cage starts
+# the kiosk's screen), so these come into the root now, after the rest ran.
+apt_get install --no-install-recommends systemd man-db cage >"$work/verify-tools.log" 2>&1 ||
+    { cat "$work/verify-tools.log"; exit 1; }
+if systemd-analyze verify /usr/lib/systemd/system/quizkit-serve.service \
+        /usr/lib/systemd/system/quizkit-kiosk.service /usr/lib/systemd/system/quizkit-kiosk-screen.service \
+        >"$work/verify" 2>&1; then
+    ok "systemd-analyze verify: the three units"
+else
+    fail "systemd-analyze verify: $(head -5 "$work/verify")"
+fi
+
+apt_get remove quizkit >"$work/remove.log" 2>&1 || fail "apt-get remove"
 check "removed: /usr/bin/quizkit is gone" test ! -e /usr/bin/quizkit
 check "the records stay (/var/lib/quizkit/server.db)" test -e /var/lib/quizkit/server.db
 check "and the settings, until purged" test -e /etc/quizkit/serve.conf
-DEBIAN_FRONTEND=noninteractive apt-get purge -y -q quizkit >"$work/purge.log" 2>&1 || fail "apt-get purge"
+apt_get purge quizkit >"$work/purge.log" 2>&1 || fail "apt-get purge"
 check "purged: the settings are gone" test ! -e /etc/quizkit/serve.conf
-rm -rf /var/lib/quizkit
-userdel quizkit 2>/dev/null || true
 [ "$fails" -eq 0 ] || { say "$fails failed"; exit 1; }
 say "the package's smoke test passed"
