@@ -135,6 +135,29 @@ static int exec(qk_engine *e, const char *sql)
     return rc == SQLITE_OK ? QK_OK : qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), sql);
 }
 
+/* How long an opener waits for another connection's lock on the progress file. */
+#define BUSY_MS 5000
+
+/* Sets the journal mode (sql: its PRAGMA). Switching a file to or from WAL
+ * rewrites its header in a write transaction that starts inside a read one;
+ * SQLite answers SQLITE_BUSY at once, without the busy handler (two such
+ * upgrades waiting for each other would deadlock), while another connection
+ * holds a write lock. Openers of a new file all switch it, so one that comes
+ * while another is switching failed with "database is locked" (seen under
+ * qemu, whose slowness widens the window; a kiosk and a command started
+ * together can hit it anywhere). The failed statement holds no lock, so it
+ * is tried again, for as long as the busy timeout would have waited; the
+ * retry finds the file switched already and writes nothing. */
+static int set_journal_mode(qk_engine *e, const char *sql)
+{
+    int rc = sqlite3_exec(e->db, sql, NULL, NULL, NULL);
+    for (int waited = 0; (rc & 0xff) == SQLITE_BUSY && waited < BUSY_MS; waited += 10) {
+        sqlite3_sleep(10);
+        rc = sqlite3_exec(e->db, sql, NULL, NULL, NULL);
+    }
+    return rc == SQLITE_OK ? QK_OK : qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), sql);
+}
+
 int qk__engine_uuid(qk_engine *e, char out[QK_UUID_STRLEN + 1])
 {
     uint8_t rnd[10];
@@ -307,16 +330,16 @@ int qk_engine_open_v2(qk_engine **out, const char *progress_path, qk_lang lang,
         const char *why = e->db ? sqlite3_errmsg(e->db) : "?";
         return qk__errf(&e->err, lang, QK_EIO, QK_M_P_OPEN, progress_path, why);
     }
-    sqlite3_busy_timeout(e->db, 5000);
+    sqlite3_busy_timeout(e->db, BUSY_MS);
     sqlite3_extended_result_codes(e->db, 1);
     int version = 0;
     status = check_ours(e, progress_path, &version);
 #ifdef __EMSCRIPTEN__
     if (status == QK_OK)
-        status = exec(e, "PRAGMA journal_mode=DELETE");
+        status = set_journal_mode(e, "PRAGMA journal_mode=DELETE");
 #else
     if (status == QK_OK)
-        status = exec(e, "PRAGMA journal_mode=WAL");
+        status = set_journal_mode(e, "PRAGMA journal_mode=WAL");
 #endif
     if (status == QK_OK)
         status = exec(e, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
