@@ -1,10 +1,8 @@
-/* netlib.c: opening libcurl and libmicrohttpd on first use (netlib.h). */
+/* netlib.c: opening a library on first use (netlib.h), and libcurl, the
+ * client's. The server's libmicrohttpd and libpq are netlib_server.c's, in
+ * the server's library, so the client library names neither. */
 #define QK_NETLIB_TABLES /* the tables, without the names' redirection */
 #include <curl/curl.h>
-#include <microhttpd.h>
-#if QK_WITH_POSTGRESQL
-#include <libpq-fe.h>
-#endif
 
 #include "netlib.h"
 
@@ -58,73 +56,20 @@ int qk__netlib_open(const char *soname, const char *const *names, void **fns, si
     return QK_OK;
 }
 
-struct qk__curl_fns qk__curl;
-struct qk__mhd_fns qk__mhd;
-#if QK_WITH_POSTGRESQL
-struct qk__pq_fns qk__pq;
-#endif
-
-#define QK_NETLIB_NAME(f) #f,
-static const char *const curl_names[] = {QK_CURL_FNS(QK_NETLIB_NAME)};
-static const char *const mhd_names[] = {QK_MHD_FNS(QK_NETLIB_NAME)};
-#if QK_WITH_POSTGRESQL
-static const char *const pq_names[] = {QK_PQ_FNS(QK_NETLIB_NAME)};
-#endif
-#define COUNT(a) (sizeof(a) / sizeof *(a))
-
-/* The tables are filled through an array of pointers as many as their
- * members (POSIX: a function's address fits a void *). */
-_Static_assert(sizeof(struct qk__curl_fns) == COUNT(curl_names) * sizeof(void *),
-               "one pointer per curl name");
-_Static_assert(sizeof(struct qk__mhd_fns) == COUNT(mhd_names) * sizeof(void *),
-               "one pointer per MHD name");
-#if QK_WITH_POSTGRESQL
-_Static_assert(sizeof(struct qk__pq_fns) == COUNT(pq_names) * sizeof(void *), "one pointer per libpq name");
-#endif
-
-/* Each library is opened once; the outcome and the loader's reason are kept
- * for every caller, whose language the message is made in. */
-typedef struct {
-    pthread_once_t once;
-    const char *soname;
-    const char *const *names;
-    void *table;
-    size_t count;
-    int failed;
-    char why[400];
-} lib;
-
-static lib curl_lib = {PTHREAD_ONCE_INIT, QK_CURL_SONAME, curl_names, &qk__curl, COUNT(curl_names), 0, ""};
-static lib mhd_lib = {PTHREAD_ONCE_INIT, QK_MHD_SONAME, mhd_names, &qk__mhd, COUNT(mhd_names), 0, ""};
-
-#if QK_WITH_POSTGRESQL
-static lib pq_lib = {PTHREAD_ONCE_INIT, QK_PQ_SONAME, pq_names, &qk__pq, COUNT(pq_names), 0, ""};
-#endif
-
-static void load(lib *l)
+/* The table is filled through an array of pointers as many as its members
+ * (POSIX: a function's address fits a void *), all at once or not at all. */
+void qk__netlib_fill(qk__netlib *l)
 {
     void *fns[32];
-    l->failed = l->count > COUNT(fns) || open_lib(l->soname, l->names, fns, l->count, l->why, sizeof l->why);
+    l->failed = l->count > QK_NETLIB_COUNT(fns) ||
+                open_lib(l->soname, l->names, fns, l->count, l->why, sizeof l->why);
     if (!l->failed)
         memcpy(l->table, fns, l->count * sizeof *fns);
 }
 
-static void load_curl(void)
+int qk__netlib_loaded(qk__netlib *l, void (*fill)(void), qk_lang lang, char *msg, size_t n)
 {
-    load(&curl_lib);
-    /* Once, before any thread uses it (libcurl's rule). */
-    if (!curl_lib.failed)
-        qk__curl.curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-static void load_mhd(void)
-{
-    load(&mhd_lib);
-}
-
-static int loaded(lib *l, void (*init)(void), qk_lang lang, char *msg, size_t n)
-{
-    pthread_once(&l->once, init);
+    pthread_once(&l->once, fill);
     if (l->failed) {
         qk__ymsgf(lang, msg, n, QK_Y_NETLIB, l->soname, l->why);
         return QK_EIO;
@@ -132,27 +77,24 @@ static int loaded(lib *l, void (*init)(void), qk_lang lang, char *msg, size_t n)
     return QK_OK;
 }
 
+struct qk__curl_fns qk__curl;
+static const char *const curl_names[] = {QK_CURL_FNS(QK_NETLIB_NAME)};
+_Static_assert(sizeof(struct qk__curl_fns) == QK_NETLIB_COUNT(curl_names) * sizeof(void *),
+               "one pointer per curl name");
+static qk__netlib curl_lib = QK_NETLIB_INIT(QK_CURL_SONAME, curl_names, &qk__curl);
+
+static void load_curl(void)
+{
+    qk__netlib_fill(&curl_lib);
+    /* Once, before any thread uses it (libcurl's rule). */
+    if (!curl_lib.failed)
+        qk__curl.curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
 int qk__netlib_curl(qk_lang lang, char *msg, size_t n)
 {
-    return loaded(&curl_lib, load_curl, lang, msg, n);
+    return qk__netlib_loaded(&curl_lib, load_curl, lang, msg, n);
 }
-
-int qk__netlib_mhd(qk_lang lang, char *msg, size_t n)
-{
-    return loaded(&mhd_lib, load_mhd, lang, msg, n);
-}
-
-#if QK_WITH_POSTGRESQL
-static void load_pq(void)
-{
-    load(&pq_lib);
-}
-
-int qk__netlib_pq(qk_lang lang, char *msg, size_t n)
-{
-    return loaded(&pq_lib, load_pq, lang, msg, n);
-}
-#endif
 
 #else /* linked */
 
@@ -167,18 +109,6 @@ int qk__netlib_curl(qk_lang lang, char *msg, size_t n)
 {
     (void)lang, (void)msg, (void)n;
     pthread_once(&curl_once, init_curl);
-    return QK_OK;
-}
-
-int qk__netlib_mhd(qk_lang lang, char *msg, size_t n)
-{
-    (void)lang, (void)msg, (void)n;
-    return QK_OK;
-}
-
-int qk__netlib_pq(qk_lang lang, char *msg, size_t n)
-{
-    (void)lang, (void)msg, (void)n;
     return QK_OK;
 }
 

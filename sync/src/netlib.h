@@ -12,7 +12,12 @@
  *
  * A file that calls them includes its library's header, then this one; the
  * calls are written as always (curl_easy_init()) and go through a table of
- * pointers that qk__netlib_curl()/qk__netlib_mhd() fill once. */
+ * pointers that qk__netlib_curl()/qk__netlib_mhd() fill once.
+ *
+ * The loading and libcurl's table are netlib.c's, in the client library
+ * (quizkit_client, what an app embeds); libmicrohttpd's and libpq's tables
+ * are netlib_server.c's, in the server's (quizkit_sync), so a program that
+ * only syncs carries nothing of the server's libraries. */
 #ifndef QK_NETLIB_H
 #define QK_NETLIB_H
 
@@ -34,6 +39,34 @@ int qk__netlib_open(const char *soname, const char *const *names, void **fns, si
                     qk_lang lang, char *msg, size_t n);
 
 #if QK_DLOPEN
+
+#include <pthread.h>
+
+/* One library opened on first use: its soname, the names looked up and the
+ * table of pointers they fill (as many pointers as names). The outcome and
+ * the loader's reason are kept for every later caller. */
+typedef struct qk__netlib {
+    pthread_once_t once;
+    const char *soname;
+    const char *const *names;
+    void *table;
+    size_t count;
+    int failed;
+    char why[400];
+} qk__netlib;
+
+#define QK_NETLIB_NAME(f) #f,
+#define QK_NETLIB_COUNT(a) (sizeof(a) / sizeof *(a))
+/* A qk__netlib for a static array of names and its table. */
+#define QK_NETLIB_INIT(soname, names, table)                                                  \
+    { PTHREAD_ONCE_INIT, soname, names, table, QK_NETLIB_COUNT(names), 0, "" }
+
+/* Opens l's library and fills its table: called once, through pthread_once
+ * (fill is a function of no arguments that calls it for its library). */
+void qk__netlib_fill(qk__netlib *l);
+/* Runs fill once for all threads; QK_OK, or QK_EIO with the message naming
+ * the library and the loader's reason, in lang. */
+int qk__netlib_loaded(qk__netlib *l, void (*fill)(void), qk_lang lang, char *msg, size_t n);
 
 /* The functions quizkit calls, each once in the table. */
 #define QK_CURL_FNS(X)                                                                        \
