@@ -364,6 +364,7 @@ char *qkt_store_snapshot(const char *spec, const char *dir)
     sqlite3_close(db);
     return path;
 #else
+    (void)dir; /* (the PostgreSQL store's copy is made there) */
     fail_msg("%s: not a SQLite store, and this build has no PostgreSQL", spec);
     return NULL;
 #endif
