@@ -146,16 +146,24 @@ static int exec(qk_engine *e, const char *sql)
  * while another is switching failed with "database is locked" (seen under
  * qemu, whose slowness widens the window; a kiosk and a command started
  * together can hit it anywhere). The failed statement holds no lock, so it
- * is tried again, for as long as the busy timeout would have waited; the
- * retry finds the file switched already and writes nothing. */
+ * is tried again, every 10 ms for BUSY_MS in all. The tries after the first
+ * run without the busy handler: each may otherwise wait BUSY_MS itself for
+ * its read lock, and a lock held for good (another program's open
+ * transaction) would be waited for 500 times over, not once. */
 static int set_journal_mode(qk_engine *e, const char *sql)
 {
     int rc = sqlite3_exec(e->db, sql, NULL, NULL, NULL);
+    int retried = (rc & 0xff) == SQLITE_BUSY;
+    if (retried)
+        sqlite3_busy_timeout(e->db, 0);
     for (int waited = 0; (rc & 0xff) == SQLITE_BUSY && waited < BUSY_MS; waited += 10) {
         sqlite3_sleep(10);
         rc = sqlite3_exec(e->db, sql, NULL, NULL, NULL);
     }
-    return rc == SQLITE_OK ? QK_OK : qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), sql);
+    int status = rc == SQLITE_OK ? QK_OK : qk__engine_sqlerr(e, sqlite3_extended_errcode(e->db), sql);
+    if (retried)
+        sqlite3_busy_timeout(e->db, BUSY_MS);
+    return status;
 }
 
 int qk__engine_uuid(qk_engine *e, char out[QK_UUID_STRLEN + 1])
