@@ -2,6 +2,7 @@
 # The README's two commands:
 #   scripts/quickstart.sh play [quizkit play options]   install, build, take a quiz
 #   scripts/quickstart.sh test [ctest options]          install, build, run every test
+#   scripts/quickstart.sh build                         install and build only
 # Environment: QK_SANITIZE=1 builds with ASan+UBSan (clang) into build-asan/;
 # BUILD_DIR overrides the build folder.
 set -euo pipefail
@@ -10,11 +11,11 @@ cd "$here"
 
 what=${1:-}
 case "$what" in
-    play|test) shift ;;
+    play|test|build) shift ;;
     -h|--help|"")
-        sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
         [ -n "$what" ] && exit 0 || exit 2 ;;
-    *) echo "quickstart: unknown command '$what' (use play or test)" >&2; exit 2 ;;
+    *) echo "quickstart: unknown command '$what' (use play, test or build)" >&2; exit 2 ;;
 esac
 
 bash scripts/install-deps.sh
@@ -29,6 +30,7 @@ else
 fi
 cmake --build "$build" -j "$jobs"
 
+[ "$what" != build ] || exit 0
 if [ "$what" = play ]; then
     exec "$build/quizkit" play "$@"
 fi

@@ -6,12 +6,18 @@
 # and with the static library, find_package(quizkit) with each. Each program
 # takes three questions of the installed sample bundle and lists its events;
 # the shared library exports the public API alone.
-#   usage: test_embed.sh BUILD_DIR SOURCE_DIR CC [CFLAGS]
+# A cross build (scripts/cross-build.sh arm64 --full) passes its toolchain
+# file and sysroot: the example is compiled for the target with them (the
+# sysroot's .pc files, find_package inside the find root) and its programs
+# run through binfmt_misc, as the suites' do.
+#   usage: test_embed.sh BUILD_DIR SOURCE_DIR CC [CFLAGS [TOOLCHAIN_FILE SYSROOT]]
 set -u
 BUILD=$1
 SRC=$2
 CC=$3
 CFLAGS=${4:-}
+TOOLCHAIN=${5:-}
+SYSROOT=${6:-}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/qkembed-XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 FAILS=0
@@ -45,6 +51,15 @@ bad=$(grep -v -E '^(qk_[a-z][A-Za-z0-9_]*|QUIZKIT_0)$' "$WORK/exports" | head -5
     || fail "libquizkit.so exports more than the API: $bad"
 
 export PKG_CONFIG_PATH="$LIBDIR/pkgconfig"
+if [ -n "$SYSROOT" ]; then
+    # the target's .pc files alone, their paths as they are: the sysroot's
+    # (-I/usr/include, -L/usr/lib/TRIPLET) are the compiler's own under
+    # --sysroot, and the prefix's are absolute already
+    triplet=$($CC -dumpmachine)
+    export PKG_CONFIG_LIBDIR="$SYSROOT/usr/lib/$triplet/pkgconfig:$SYSROOT/usr/share/pkgconfig"
+    unset PKG_CONFIG_SYSROOT_DIR
+    CFLAGS="$CFLAGS --sysroot=$SYSROOT"
+fi
 EX="$SRC/docs/examples/embed.c"
 # shellcheck disable=SC2086 # (flags are words)
 if $CC $CFLAGS -Wall -Wextra -Werror -o "$WORK/pc_shared" "$EX" $(pkg-config --cflags --libs quizkit) \
@@ -63,19 +78,40 @@ else fail "pkg-config, static: $(head -5 "$WORK/cc2")"; fi
 } >"$WORK/cxx.cpp"
 CXX=${CXX:-c++}
 # shellcheck disable=SC2086
-if $CXX $CFLAGS -Wall -Wextra -Werror -o "$WORK/cxx" "$WORK/cxx.cpp" $(pkg-config --cflags --libs quizkit) \
+if [ -n "$SYSROOT" ]; then
+    # (no cross C++ compiler in the cross toolchain: what this checks, the
+    # headers as C++ and their extern "C", is the same on every CPU)
+    echo "skip - C++: cross build (the native build checks the headers as C++)"
+elif $CXX $CFLAGS -Wall -Wextra -Werror -o "$WORK/cxx" "$WORK/cxx.cpp" $(pkg-config --cflags --libs quizkit) \
         2>"$WORK/cxx.err" && LD_LIBRARY_PATH="$LIBDIR" timeout 60 "$WORK/cxx"; then
     ok "C++: every header compiles and qk_engine_open links (extern \"C\")"
 else
     fail "C++: $(head -5 "$WORK/cxx.err")"
 fi
-if cmake -S "$SRC/tests/embed" -B "$WORK/cm" -DCMAKE_PREFIX_PATH="$P" -DCMAKE_C_COMPILER="$CC" \
+cross=()
+if [ -n "$TOOLCHAIN" ]; then
+    # the build's toolchain file, with the installed prefix inside the find
+    # root (its packages are searched there alone)
+    printf 'include("%s")\nlist(APPEND CMAKE_FIND_ROOT_PATH "%s")\n' "$TOOLCHAIN" "$P" >"$WORK/toolchain.cmake"
+    cross=("-DCMAKE_TOOLCHAIN_FILE=$WORK/toolchain.cmake")
+fi
+if cmake -S "$SRC/tests/embed" -B "$WORK/cm" "${cross[@]}" -DCMAKE_PREFIX_PATH="$P" -DCMAKE_C_COMPILER="$CC" \
         "-DCMAKE_C_FLAGS=$CFLAGS" "-DEXAMPLE=$EX" >"$WORK/cm.out" 2>&1 &&
         cmake --build "$WORK/cm" >>"$WORK/cm.out" 2>&1; then
     ok "find_package(quizkit): the example builds with quizkit::quizkit and quizkit::quizkit_static"
 else
     fail "find_package(quizkit): $(grep -m5 -i -E 'error|could not' "$WORK/cm.out")"
 fi
+
+# Each program is built for the library's CPU (a cross build's: the target's)
+machine() { readelf -h "$1" 2>/dev/null | sed -n 's/^ *Machine: *//p'; }
+want=$(machine "$LIBDIR/libquizkit.so.0")
+for prog in pc_shared pc_static cm/embed_shared cm/embed_static; do
+    [ -x "$WORK/$prog" ] || continue
+    got=$(machine "$WORK/$prog")
+    [ -n "$want" ] && [ "$got" = "$want" ] && ok "${prog#cm/} is built for $want" \
+        || fail "${prog#cm/} is built for '$got', libquizkit.so.0 for '$want'"
+done
 
 # Each program takes its three questions from the installed sample, signed
 # by the installed key, each with its own progress file.
@@ -93,10 +129,18 @@ for prog in pc_shared pc_static cm/embed_shared cm/embed_static; do
         fail "$name: $(head -12 "$WORK/$name.out")"
     fi
 done
-# shared programs use the installed library, not a copy linked in
+# shared programs use the installed library, not a copy linked in: the
+# libraries the program's own loader (the sysroot's, when cross) loads for it
 if [ -x "$WORK/pc_shared" ]; then
-    LD_LIBRARY_PATH="$LIBDIR" ldd "$WORK/pc_shared" | grep -q "$LIBDIR/libquizkit.so.0" &&
-        ok "the shared build loads the installed libquizkit.so.0" || fail "pc_shared does not load libquizkit.so.0"
+    interp=$(readelf -l "$WORK/pc_shared" | sed -n 's/.*Requesting program interpreter: \(.*\)]$/\1/p')
+    if [ -z "$interp" ]; then
+        fail "pc_shared names no program interpreter"
+    elif LD_LIBRARY_PATH="$LIBDIR" "$SYSROOT$interp" --list "$WORK/pc_shared" >"$WORK/loaded" 2>&1 &&
+            grep -q "libquizkit.so.0 => $LIBDIR/libquizkit.so.0 " "$WORK/loaded"; then
+        ok "the shared build loads the installed libquizkit.so.0"
+    else
+        fail "pc_shared does not load $LIBDIR/libquizkit.so.0: $(head -5 "$WORK/loaded")"
+    fi
 fi
 # A bundle whose content was changed is refused by the example as by the command.
 if [ -x "$WORK/pc_static" ]; then
