@@ -49,9 +49,18 @@ fi
 mirror=${QK_DEB_MIRROR:-http://deb.debian.org/debian}
 base="$build/root-base"
 croot="$build/root"
+# Every mount under a folder, deepest first (a debootstrap killed halfway
+# leaves its /proc and /sys mounted in the base; the root has /proc).
+unmount_under() {
+    local m
+    while IFS= read -r m; do
+        umount "$m" 2>/dev/null || umount -l "$m"
+    done < <(awk -v d="$(realpath -m "$1")" '$2 == d || index($2, d "/") == 1 { print $2 }' /proc/self/mounts | sort -r)
+}
 if [ ! -e "$base/.complete" ]; then
     command -v debootstrap >/dev/null ||
         { say "installing debootstrap"; DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends debootstrap >/dev/null; }
+    unmount_under "$base"
     rm -rf --one-file-system "$base"
     t=$(date +%s)
     say "making a clean Debian 12 root (debootstrap --variant=minbase bookworm) in $base"
@@ -60,22 +69,26 @@ if [ ! -e "$base/.complete" ]; then
     touch "$base/.complete"
     say "the root took $(($(date +%s) - t)) s"
 fi
-unmount_root() {
-    local m
-    for m in "$croot/proc"; do
-        if mountpoint -q "$m" 2>/dev/null; then umount "$m" || umount -l "$m"; fi
-    done
-}
+unmount_root() { unmount_under "$croot"; }
 unmount_root
 rm -rf --one-file-system "$croot"
 cp -a "$base" "$croot"
 trap unmount_root EXIT
 mount -t proc proc "$croot/proc"
 cp /etc/resolv.conf "$croot/etc/resolv.conf" 2>/dev/null || true
+# no service is started while packages go in (the usual policy of a chroot):
+# the test starts the server itself, as its unit would
+printf '#!/bin/sh\nexit 101\n' >"$croot/usr/sbin/policy-rc.d"
+chmod 755 "$croot/usr/sbin/policy-rc.d"
 mkdir -p "$croot/tmp/qk"
 cp "$deb" "$script" "$croot/tmp/qk/"
 rc=0
-chroot "$croot" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+# (the machine's proxy, if it has one, for the root's apt)
+proxy=()
+for v in http_proxy https_proxy no_proxy; do
+    [ -z "${!v:-}" ] || proxy+=("$v=${!v}")
+done
+chroot "$croot" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "${proxy[@]}" \
     bash /tmp/qk/package.sh --in-root "/tmp/qk/$(basename "$deb")" || rc=$?
 exit "$rc"
 fi
