@@ -222,7 +222,10 @@ if [ "$full" = yes ]; then
     if [ "$(cat "$full_stamp" 2>/dev/null)" = "${full_pkgs[*]}" ]; then
         took full-sysroot "$t0" kept
     else
-        rm -f "$full_stamp"
+        # (the engine's stamp goes too until this is done: unpacking writes
+        # over files the engine's packages put there, and a run cut short
+        # here must leave a sysroot that is fetched again, by either kind)
+        rm -f "$full_stamp" "$stamp"
         say "fetching the whole project's $arch packages and their dependencies (apt cache: $full_cache)"
         rm -rf "$full_cache"
         mkdir -p "$full_cache/archives/partial"
@@ -249,6 +252,7 @@ if [ "$full" = yes ]; then
             esac
         done
         [ "$n" -gt 0 ] || fail "apt downloaded nothing (log: $deps/apt-full.log)"
+        printf '%s\n' "$want" >"$stamp"
         printf '%s\n' "${full_pkgs[*]}" >"$full_stamp"
         say "sysroot: $n packages of the whole project unpacked"
         took full-sysroot "$t0"
