@@ -222,10 +222,7 @@ if [ "$full" = yes ]; then
     if [ "$(cat "$full_stamp" 2>/dev/null)" = "${full_pkgs[*]}" ]; then
         took full-sysroot "$t0" kept
     else
-        # (the engine's stamp goes too until this is done: unpacking writes
-        # over files the engine's packages put there, and a run cut short
-        # here must leave a sysroot that is fetched again, by either kind)
-        rm -f "$full_stamp" "$stamp"
+        rm -f "$full_stamp"
         say "fetching the whole project's $arch packages and their dependencies (apt cache: $full_cache)"
         rm -rf "$full_cache"
         mkdir -p "$full_cache/archives/partial"
@@ -243,6 +240,10 @@ if [ "$full" = yes ]; then
                 { cat "$deps/apt-update.log" >&2; fail "apt-get update of $deps/sources.list failed"; }
             touch "$deps/lists/.updated"
         done
+        # (the engine's stamp goes too until this is done: unpacking writes
+        # over files the engine's packages put there, and a run cut short
+        # here must leave a sysroot that is fetched again, by either kind)
+        rm -f "$stamp"
         n=0
         for d in "$full_cache"/archives/*.deb; do
             case "$(dpkg-deb -f "$d" Architecture)" in

@@ -55,7 +55,11 @@ unmount_under() {
     local m
     while IFS= read -r m; do
         umount "$m" 2>/dev/null || umount -l "$m"
-    done < <(awk -v d="$(realpath -m "$1")" '$2 == d || index($2, d "/") == 1 { print $2 }' /proc/self/mounts | sort -r)
+    done < <(QK_UNDER=$(realpath -m "$1") awk '
+        { m = $2   # the kernel writes a space, a tab and a backslash as \040 \011 \134
+          gsub(/\\040/, " ", m); gsub(/\\011/, "\t", m); gsub(/\\134/, "\\", m)
+          d = ENVIRON["QK_UNDER"]
+          if (m == d || index(m, d "/") == 1) print m }' /proc/self/mounts | LC_ALL=C sort -r)
 }
 if [ ! -e "$base/.complete" ]; then
     command -v debootstrap >/dev/null ||
@@ -85,7 +89,7 @@ cp "$deb" "$script" "$croot/tmp/qk/"
 rc=0
 # (the machine's proxy, if it has one, for the root's apt)
 proxy=()
-for v in http_proxy https_proxy no_proxy; do
+for v in http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY; do
     [ -z "${!v:-}" ] || proxy+=("$v=${!v}")
 done
 chroot "$croot" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "${proxy[@]}" \

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's two commands:
+# The README's two commands (and the build alone, which CI uses):
 #   scripts/quickstart.sh play [quizkit play options]   install, build, take a quiz
 #   scripts/quickstart.sh test [ctest options]          install, build, run every test
 #   scripts/quickstart.sh build                         install and build only
@@ -11,7 +11,10 @@ cd "$here"
 
 what=${1:-}
 case "$what" in
-    play|test|build) shift ;;
+    play|test) shift ;;
+    build)
+        shift
+        [ $# -eq 0 ] || { echo "quickstart: build takes no options (got: $*)" >&2; exit 2; } ;;
     -h|--help|"")
         sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
         [ -n "$what" ] && exit 0 || exit 2 ;;

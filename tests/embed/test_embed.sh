@@ -52,9 +52,11 @@ bad=$(grep -v -E '^(qk_[a-z][A-Za-z0-9_]*|QUIZKIT_0)$' "$WORK/exports" | head -5
 
 export PKG_CONFIG_PATH="$LIBDIR/pkgconfig"
 if [ -n "$SYSROOT" ]; then
-    # the target's .pc files alone, their paths as they are: the sysroot's
-    # (-I/usr/include, -L/usr/lib/TRIPLET) are the compiler's own under
-    # --sysroot, and the prefix's are absolute already
+    # the target's .pc files alone, their paths as they are: pkg-config
+    # leaves out -I/usr/include; an -L/usr/lib/TRIPLET it gives is not put
+    # under --sysroot by the linker (only "="-paths are), but names nothing
+    # on a host without TRIPLET's libraries, and the linker then finds them
+    # in the sysroot by itself; the prefix's paths are absolute already
     triplet=$($CC -dumpmachine)
     export PKG_CONFIG_LIBDIR="$SYSROOT/usr/lib/$triplet/pkgconfig:$SYSROOT/usr/share/pkgconfig"
     unset PKG_CONFIG_SYSROOT_DIR
@@ -136,7 +138,7 @@ if [ -x "$WORK/pc_shared" ]; then
     if [ -z "$interp" ]; then
         fail "pc_shared names no program interpreter"
     elif LD_LIBRARY_PATH="$LIBDIR" "$SYSROOT$interp" --list "$WORK/pc_shared" >"$WORK/loaded" 2>&1 &&
-            grep -q "libquizkit.so.0 => $LIBDIR/libquizkit.so.0 " "$WORK/loaded"; then
+            grep -qF "libquizkit.so.0 => $LIBDIR/libquizkit.so.0 " "$WORK/loaded"; then
         ok "the shared build loads the installed libquizkit.so.0"
     else
         fail "pc_shared does not load $LIBDIR/libquizkit.so.0: $(head -5 "$WORK/loaded")"
