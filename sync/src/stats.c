@@ -748,12 +748,23 @@ static const col cols_themes[] = {
     {"from_60", "60–79%", "60-79%"}, {"from_80", "80–99%", "80-99%"}, {"full", "满分", "full marks"},
     {"completion_pct", "完成率%", "completion %"}};
 
-/* Weeks start on Monday (1970-01-01 was a Thursday: day + 3 is 0 on Mondays mod 7). */
+/* Weeks start on Monday (1970-01-01 was a Thursday: day + 3 is 0 on Mondays
+ * mod 7). Every week of the period is a row, a week without activity one of
+ * zeros (a gap would draw as a line across it, and the weeks a branch
+ * stopped would not show at all), from the period's first day or the
+ * store's first activity, whichever is later, to its last or the store's
+ * latest activity, whichever is earlier (no weeks before anything happened
+ * or after the last thing that did); none at all when the period has no
+ * activity of the group asked. */
 static const char sql_trend[] =
-    "d AS (SELECT * FROM stat_day WHERE " IN_PERIOD ")"
-    " SELECT date((day - (day + 3) % 7) * 86400, 'unixepoch') AS week,"
-    " count(DISTINCT CASE WHEN acts > 0 THEN member_id END), sum(attempts), sum(answers), sum(lessons)"
-    " FROM d GROUP BY week HAVING sum(acts) > 0 ORDER BY week";
+    "d AS (SELECT * FROM stat_day WHERE " IN_PERIOD "),"
+    " b AS (SELECT max(?1, min(day)) AS lo, min(?2, max(day)) AS hi FROM stat_day),"
+    " w(week) AS (SELECT lo - (lo + 3) % 7 FROM b WHERE lo <= hi AND EXISTS (SELECT 1 FROM d WHERE acts > 0)"
+    " UNION ALL SELECT week + 7 FROM w, b WHERE week + 7 <= hi)"
+    " SELECT date(w.week * 86400, 'unixepoch') AS week,"
+    " count(DISTINCT CASE WHEN acts > 0 THEN member_id END), coalesce(sum(attempts), 0),"
+    " coalesce(sum(answers), 0), coalesce(sum(lessons), 0)"
+    " FROM w LEFT JOIN d ON d.day - (d.day + 3) % 7 = w.week GROUP BY w.week ORDER BY w.week";
 
 static const col cols_trend[] = {{"week", "周（周一）", "week (Monday)"},
                                  {"active", "参与人数", "active members"},

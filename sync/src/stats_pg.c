@@ -499,12 +499,17 @@ static const char sql_themes[] =
     " CASE WHEN sum(started) <> 0 THEN least(100::float8, " RATE("sum(scored)", "sum(started)") ")"
     " END AS r1 FROM t GROUP BY 1, 2 HAVING sum(scored) > 0 ORDER BY 3 DESC, 1, 2";
 
-/* Weeks start on Monday (1970-01-01 was a Thursday: day + 3 is 0 on Mondays mod 7). */
+/* Weeks start on Monday (1970-01-01 was a Thursday: day + 3 is 0 on Mondays
+ * mod 7); every week of the period, as stats.c's sql_trend says. */
 static const char sql_trend[] =
-    PREFIX "d AS (SELECT * FROM stat_day WHERE " IN_PERIOD ")"
-    " SELECT " DATE("day - (day + 3) % 7") " AS week,"
-    " count(DISTINCT CASE WHEN acts > 0 THEN member_id END), sum(attempts), sum(answers), sum(lessons)"
-    " FROM d GROUP BY week HAVING sum(acts) > 0 ORDER BY week";
+    PREFIX "d AS (SELECT * FROM stat_day WHERE " IN_PERIOD "),"
+    " b AS (SELECT greatest($1, min(day)) AS lo, least($2, max(day)) AS hi FROM stat_day),"
+    " w AS (SELECT generate_series(lo - (lo + 3) % 7, hi, 7) AS week FROM b"
+    " WHERE lo <= hi AND EXISTS (SELECT 1 FROM d WHERE acts > 0))"
+    " SELECT " DATE("w.week") " AS week,"
+    " count(DISTINCT CASE WHEN acts > 0 THEN member_id END), coalesce(sum(attempts), 0),"
+    " coalesce(sum(answers), 0), coalesce(sum(lessons), 0)"
+    " FROM w LEFT JOIN d ON d.day - (d.day + 3) % 7 = w.week GROUP BY w.week ORDER BY w.week";
 
 /* The item analysis (stats.c's item_analysis, in one query): each
  * question's answers, members, facility and discrimination (the share right

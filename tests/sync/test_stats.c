@@ -190,13 +190,33 @@ static void weekly_trend(void **state)
 {
     sfx *f = *state;
     json_t *t = run(f, QK_STATS_TREND, "2026-03-01", "2026-03-31");
-    assert_int_equal(json_array_size(json_object_get(t, "rows")), 2);
+    /* every week from the first activity to the period's end: the three
+     * weeks between with nothing are rows of zeros, not left out */
+    assert_int_equal(json_array_size(json_object_get(t, "rows")), 5);
     assert_string_equal(sval(row(t, 0), 0), "2026-03-02"); /* the Monday of 5 and 6 March */
     assert_int_equal(ival(row(t, 0), 1), 1);
     assert_int_equal(ival(row(t, 0), 2), 2);
     assert_int_equal(ival(row(t, 0), 3), 8);
-    assert_string_equal(sval(row(t, 1), 0), "2026-03-30");
-    assert_int_equal(ival(row(t, 1), 3), 4);
+    static const char *const empty[] = {"2026-03-09", "2026-03-16", "2026-03-23"};
+    for (int i = 0; i < 3; i++) {
+        json_t *r = row(t, (size_t)i + 1);
+        assert_string_equal(sval(r, 0), empty[i]);
+        for (size_t c = 1; c <= 4; c++)
+            assert_int_equal(ival(r, c), 0);
+    }
+    assert_string_equal(sval(row(t, 4), 0), "2026-03-30");
+    assert_int_equal(ival(row(t, 4), 3), 4);
+    json_decref(t);
+    /* no week before the first activity, none after the latest (1 April,
+     * in the week of 30 March): not eight weeks of February and April zeros */
+    t = run(f, QK_STATS_TREND, "2026-02-01", "2026-04-30");
+    assert_int_equal(json_array_size(json_object_get(t, "rows")), 5);
+    assert_string_equal(sval(row(t, 0), 0), "2026-03-02");
+    assert_string_equal(sval(row(t, 4), 0), "2026-03-30");
+    json_decref(t);
+    /* a period with nothing in it has no weeks at all (the chart says so) */
+    t = run(f, QK_STATS_TREND, "2026-02-01", "2026-02-28");
+    assert_int_equal(json_array_size(json_object_get(t, "rows")), 0);
     json_decref(t);
 }
 
