@@ -759,12 +759,12 @@ static const col cols_themes[] = {
 static const char sql_trend[] =
     "d AS (SELECT * FROM stat_day WHERE " IN_PERIOD "),"
     " b AS (SELECT max(?1, min(day)) AS lo, min(?2, max(day)) AS hi FROM stat_day),"
+    " a AS (SELECT day - (day + 3) % 7 AS week, count(DISTINCT CASE WHEN acts > 0 THEN member_id END) AS n,"
+    " sum(attempts) AS attempts, sum(answers) AS answers, sum(lessons) AS lessons FROM d GROUP BY 1),"
     " w(week) AS (SELECT lo - (lo + 3) % 7 FROM b WHERE lo <= hi AND EXISTS (SELECT 1 FROM d WHERE acts > 0)"
     " UNION ALL SELECT week + 7 FROM w, b WHERE week + 7 <= hi)"
-    " SELECT date(w.week * 86400, 'unixepoch') AS week,"
-    " count(DISTINCT CASE WHEN acts > 0 THEN member_id END), coalesce(sum(attempts), 0),"
-    " coalesce(sum(answers), 0), coalesce(sum(lessons), 0)"
-    " FROM w LEFT JOIN d ON d.day - (d.day + 3) % 7 = w.week GROUP BY w.week ORDER BY w.week";
+    " SELECT date(w.week * 86400, 'unixepoch') AS week, coalesce(a.n, 0), coalesce(a.attempts, 0),"
+    " coalesce(a.answers, 0), coalesce(a.lessons, 0) FROM w LEFT JOIN a ON a.week = w.week ORDER BY w.week";
 
 static const col cols_trend[] = {{"week", "周（周一）", "week (Monday)"},
                                  {"active", "参与人数", "active members"},

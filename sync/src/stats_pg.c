@@ -504,12 +504,12 @@ static const char sql_themes[] =
 static const char sql_trend[] =
     PREFIX "d AS (SELECT * FROM stat_day WHERE " IN_PERIOD "),"
     " b AS (SELECT greatest($1, min(day)) AS lo, least($2, max(day)) AS hi FROM stat_day),"
+    " a AS (SELECT day - (day + 3) % 7 AS week, count(DISTINCT CASE WHEN acts > 0 THEN member_id END) AS n,"
+    " sum(attempts) AS attempts, sum(answers) AS answers, sum(lessons) AS lessons FROM d GROUP BY 1),"
     " w AS (SELECT generate_series(lo - (lo + 3) % 7, hi, 7) AS week FROM b"
     " WHERE lo <= hi AND EXISTS (SELECT 1 FROM d WHERE acts > 0))"
-    " SELECT " DATE("w.week") " AS week,"
-    " count(DISTINCT CASE WHEN acts > 0 THEN member_id END), coalesce(sum(attempts), 0),"
-    " coalesce(sum(answers), 0), coalesce(sum(lessons), 0)"
-    " FROM w LEFT JOIN d ON d.day - (d.day + 3) % 7 = w.week GROUP BY w.week ORDER BY w.week";
+    " SELECT " DATE("w.week") " AS week, coalesce(a.n, 0), coalesce(a.attempts, 0),"
+    " coalesce(a.answers, 0), coalesce(a.lessons, 0) FROM w LEFT JOIN a ON a.week = w.week ORDER BY w.week";
 
 /* The item analysis (stats.c's item_analysis, in one query): each
  * question's answers, members, facility and discrimination (the share right
