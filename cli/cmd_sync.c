@@ -313,8 +313,12 @@ static int admin_import(cli *c, int argc, char **argv)
             out(c, stdout, M_APART, res.apart);
         for (size_t g = 0; g < res.n_gaps; g++)
             out(c, stdout, M_GAP, (long long)res.gaps[g][0], (long long)res.gaps[g][1]);
-        if (res.rescored || res.unscored)
-            out(c, stdout, M_RESCORED, res.rescored, res.mismatches, res.unscored);
+        if (res.rescored)
+            out(c, stdout, M_RESCORED, res.rescored, res.mismatches);
+        if (res.no_bundle)
+            out(c, stdout, M_UNSCORED_NO_BUNDLE, res.no_bundle);
+        if (res.unscored > res.no_bundle)
+            out(c, stdout, M_UNSCORED_REPLAY, res.unscored - res.no_bundle);
         char ack[4096];
         snprintf(ack, sizeof ack, "%s/ack-%s.json", ack_dir, res.device_id);
         if (qk_store_write_ack(s, res.device_id, skey, ack) != QK_OK) {

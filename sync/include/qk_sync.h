@@ -78,7 +78,10 @@ typedef struct qk_import_result {
     int64_t gaps[QK_MAX_GAPS][2];
     size_t rescored;   /* finished attempts scored again from their raw answers */
     size_t mismatches; /* of those, the device's score differed: flagged, not trusted */
-    size_t unscored;   /* no bundle of the attempt's id and version on the server */
+    size_t unscored;   /* not scored: no bundle of the attempt's id and version on the
+                          server, or its events do not replay with it (the reason is
+                          kept with the attempt's score, attempt_scores.note) */
+    size_t no_bundle;  /* of those, the bundle is not on the server */
 } qk_import_result;
 
 /* Verifies and imports a batch file in one transaction. QK_ECORRUPT for a

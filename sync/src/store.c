@@ -372,6 +372,7 @@ static void rescore(qk_store *s, json_t *finishes, qk_import_result *r)
                 json_incref(evs);
             if (!b) {
                 r->unscored++;
+                r->no_bundle++;
                 score_put(s, sc, ev, NULL, "bundle not on the server");
             } else if (rescore_attempt(s, b, attempt, json_string_value(json_object_get(ev, "device_id")), evs,
                                        &res, msg, sizeof msg) == QK_OK) {
@@ -1029,7 +1030,7 @@ int qk__ingest_end(qk__ingest *in, int keep)
         s->ops->rollback(s);
     }
     if (rc != QK_OK)
-        r->rescored = r->unscored = r->mismatches = 0; /* nothing was kept */
+        r->rescored = r->unscored = r->no_bundle = r->mismatches = 0; /* nothing was kept */
     json_decref(in->finishes);
     json_decref(in->members);
     json_decref(in->pending);

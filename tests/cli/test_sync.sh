@@ -15,6 +15,16 @@ expect_eq "export exits 0" "$?" 0
 expect_contains "export counts" "$WORK/e" "已导出 7 条记录"
 expect_eq "device key kept private" "$(stat -c %a "$QUIZKIT_HOME/device.key")" 600
 
+# A server that does not have the bundle yet keeps the attempt and says why
+# it could not score it (and nothing about events that do not replay).
+BARE="$WORK/bare"
+mkdir -p "$BARE"
+"$QK" admin import "$WORK/stick.qkd" --db "sqlite:$BARE/server.db" --ack-dir "$BARE" >"$WORK/ib" 2>&1
+expect_eq "import to a server without the bundle exits 0" "$?" 0
+expect_contains "the attempt not scored, for want of its bundle" "$WORK/ib" "1 次答题无法评分：服务器上没有对应题库（发布后会补评）"
+expect_not_contains "no replay failure claimed" "$WORK/ib" "无法按题库重放"
+expect_not_contains "nothing said re-scored" "$WORK/ib" "重新评分"
+
 # The server's admin publishes the bundle (kept in the database), then imports.
 mkdir -p "$SRV/trust" && cp "$WORK/pub.pub" "$SRV/trust/"
 "$QK" admin bundle publish "$WORK/mini.qkb" --db "sqlite:$SRV/server.db" --trust "$SRV/trust" >"$WORK/p" 2>&1

@@ -904,6 +904,7 @@ static void the_server_rescores_attempts_and_flags_lies(void **state)
     assert_int_equal(qk_store_import(bare, x->batch, &r), QK_OK);
     assert_int_equal(r.rescored, 0);
     assert_int_equal(r.unscored, 1);
+    assert_int_equal(r.no_bundle, 1); /* and why */
     qk_store_close(bare);
     free(spec2);
     free(spec3);
@@ -953,6 +954,7 @@ static void a_draw_the_server_does_not_know_stays_unscored(void **state)
     assert_int_equal(qk_store_import(x->store, x->batch, &r), QK_OK);
     assert_int_equal(r.rescored, 0);
     assert_int_equal(r.unscored, 1);
+    assert_int_equal(r.no_bundle, 0); /* the bundle is there: the draw is what fails */
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     assert_int_equal(sqlite3_open(srv(x), &db), SQLITE_OK);
