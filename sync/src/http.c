@@ -33,6 +33,8 @@ struct qk_http {
     int stopping;               /* qk_http_stop has begun: no more deferring */
     MHD_socket quiesced;
     char proxy[64]; /* a reverse proxy's address ("": none), as inet_ntop writes it */
+    qk_lang lang;
+    atomic_int xff_warned; /* an X-Forwarded-For came with no --proxy: said once */
 };
 
 /* Per request: the body as it arrives; and a deferred reply (qk_http_defer):
@@ -77,9 +79,28 @@ static void client_addr(struct MHD_Connection *c, char *out, size_t n)
  * X-Forwarded-For names (the one the proxy saw: nginx's
  * $proxy_add_x_forwarded_for appends it), when that is an address; from
  * anyone else the header is not believed. */
-static void forwarded_addr(const qk_http *s, struct MHD_Connection *c, char *addr, size_t n)
+static void forwarded_addr(qk_http *s, struct MHD_Connection *c, char *addr, size_t n)
 {
-    if (!s->proxy[0] || strcmp(addr, s->proxy) != 0)
+    if (!s->proxy[0]) {
+        /* Most likely a reverse proxy nobody named: then every device is
+         * its one address, and one person's failures lock out everyone.
+         * Said once, on the server's standard error (the journal under
+         * systemd); the header is not believed either way. */
+        if (!atomic_load(&s->xff_warned) && MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For") &&
+            !atomic_exchange(&s->xff_warned, 1))
+            fprintf(stderr,
+                    s->lang == QK_LANG_EN
+                        ? "quizkit: warning: a request from %s came with X-Forwarded-For, but no --proxy was "
+                          "given: if this server is behind a reverse proxy (nginx), give its address with "
+                          "--proxy, or every device counts as the proxy's one address (one person's wrong "
+                          "enrolment codes would lock out everyone); the header is not believed\n"
+                        : "quizkit: 警告：来自 %s 的请求带有 X-Forwarded-For，但没有给 --proxy：如果服务器在反向代理"
+                          "（nginx）之后，请用 --proxy 给出代理的地址，否则所有设备都算作代理这一个地址（一个人猜错"
+                          "注册码，所有人都会被暂时拒绝）；这个请求头不被采信\n",
+                    addr);
+        return;
+    }
+    if (strcmp(addr, s->proxy) != 0)
         return;
     const char *xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For");
     if (!xff)
@@ -413,6 +434,7 @@ qk_http *qk_http_start(const qk_http_opts *o, qk_http_handler h, qk_http_limit l
     }
     if (o->proxy) /* written as client_addr writes addresses, to compare */
         inet_ntop(proxy_v4 ? AF_INET : AF_INET6, proxy_bin, s->proxy, sizeof s->proxy);
+    s->lang = o->lang;
     s->handler = h;
     s->limit = lim;
     s->ctx = ctx;

@@ -56,4 +56,15 @@ expect_contains "another device is answered at once" "$WORK/flood" "other 200"
 after=$(sed -n 's/^after \([0-9]*\) .*/\1/p' "$WORK/flood")
 expect_eq "silent connections are closed within seconds" "$after" 0
 expect_eq "the server still answers" "$(curl -s -o /dev/null -w '%{http_code}' "$URL/api/v1/time")" 200
+
+# A server started without --proxy that gets X-Forwarded-For is most likely
+# behind a proxy nobody named: it says so, once, on its standard error.
+expect_not_contains "no warning before any X-Forwarded-For" "$SRV/out" "X-Forwarded-For"
+for ip in 198.51.100.7 198.51.100.8; do
+    curl -s -o /dev/null -H "X-Forwarded-For: $ip" "$URL/api/v1/time"
+done
+expect_contains "the server warns that --proxy is missing" "$SRV/out" "请求带有 X-Forwarded-For，但没有给 --proxy"
+expect_contains "and names the address it came from" "$SRV/out" "来自 127.0.0.1 的请求"
+expect_eq "once, not for every request" "$(grep -c 'X-Forwarded-For' "$SRV/out")" 1
+expect_not_contains "the header is not believed" "$SRV/log" "addr=198.51.100"
 finish
