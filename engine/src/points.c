@@ -315,6 +315,15 @@ typedef struct replay {
     int oom; /* an event could not be counted in full: the result is no total */
 } replay;
 
+/* *x += v, held at INT64_MIN or INT64_MAX rather than overflowing: a
+ * correction's amount is a device's number (a forged INT64_MAX twice
+ * would otherwise wrap, or stop a sanitized build). */
+static void add_sat(int64_t *x, int64_t v)
+{
+    if (__builtin_add_overflow(*x, v, x))
+        *x = v < 0 ? INT64_MIN : INT64_MAX;
+}
+
 static day_award *day_of(replay *r, int64_t day)
 {
     for (size_t i = 0; i < r->n_days; i++) {
@@ -383,7 +392,7 @@ static void streak_bonus(replay *r, int64_t day)
         if (bonus > r->rules[QK_ACT_STREAK].daily_cap - d->amount[QK_ACT_STREAK])
             bonus = r->rules[QK_ACT_STREAK].daily_cap - d->amount[QK_ACT_STREAK];
         d->amount[QK_ACT_STREAK] += bonus;
-        r->total += bonus;
+        add_sat(&r->total, bonus);
     }
 }
 
@@ -399,7 +408,7 @@ static void award(replay *r, qk_activity a, int units, int64_t day)
     int room = r->rules[a].daily_cap - d->amount[a];
     int amount = room <= 0 ? 0 : want > room ? room : (int)want;
     d->amount[a] += amount;
-    r->total += amount;
+    add_sat(&r->total, amount);
     streak_bonus(r, day);
 }
 
@@ -481,8 +490,8 @@ int qk_points_replay_add(qk_points_replay *p, const qk_point_event *ev)
             p->oom = 1;
             return QK_ENOMEM;
         }
-        d->correction += ev->amount;
-        r->total += ev->amount;
+        add_sat(&d->correction, ev->amount);
+        add_sat(&r->total, ev->amount);
     }
     return QK_OK;
 }
@@ -504,7 +513,7 @@ int qk_points_replay_end(qk_points_replay *p, int64_t *total, qk_points_day **da
             for (size_t i = 0; i < r->n_days; i++) {
                 int64_t sum = r->days[i].correction;
                 for (int a = 0; a < QK_ACT_COUNT; a++)
-                    sum += r->days[i].amount[a];
+                    add_sat(&sum, r->days[i].amount[a]);
                 (*days)[i].day = r->days[i].day;
                 (*days)[i].points = sum;
             }

@@ -397,6 +397,38 @@ static void the_replay_counts_competitions_like_the_device(void **state)
     free(path);
 }
 
+/* A correction's amount is a device's number on the server: forged ones
+ * at the ends of int64 are held there, not wrapped (nor undefined). */
+static void corrections_past_int64_are_held_at_its_ends(void **state)
+{
+    fx *f = *state;
+    const int64_t big[2] = {INT64_MAX, INT64_MIN};
+    for (int k = 0; k < 2; k++) {
+        qk_points_replay *r = NULL;
+        assert_int_equal(qk_points_replay_new(&r, f->b), QK_OK);
+        qk_point_event ev[] = {
+            {.kind = "points.correction", .counts_at = MAR5_10AM, .amount = big[k]},
+            {.kind = "answer", .counts_at = MAR5_10AM},
+            {.kind = "attempt.finish", .counts_at = MAR5_10AM, .correct = 5, .answered = 5, .mode = "daily"},
+            {.kind = "points.correction", .counts_at = MAR5_10AM, .amount = big[k]},
+        };
+        for (size_t i = 0; i < sizeof ev / sizeof ev[0]; i++)
+            assert_int_equal(qk_points_replay_add(r, &ev[i]), QK_OK);
+        int64_t total = 0;
+        qk_points_day *days = NULL;
+        size_t n = 0;
+        assert_int_equal(qk_points_replay_end(r, &total, &days, &n), QK_OK);
+        assert_true(total == big[k]);
+        assert_int_equal(n, 1);
+        /* the day: the held correction and the day's few awards, same sign */
+        if (k == 0)
+            assert_true(days[0].points == INT64_MAX);
+        else
+            assert_true(days[0].points > INT64_MIN && days[0].points < INT64_MIN + 1000);
+        free(days);
+    }
+}
+
 /* The server keeps a member's replay between batches (issue 17): a replay
  * saved after any number of events and resumed gives, for the events after,
  * exactly what one replay of them all gives: caps, the streak, lessons
@@ -650,6 +682,7 @@ int main(void)
         T(a_past_days_unfinished_daily_is_finished_on_its_own_day),
         T(resume_continues_only_the_mode_and_theme_chosen),
         T(the_replay_counts_competitions_like_the_device),
+        T(corrections_past_int64_are_held_at_its_ends),
         T(a_saved_replay_resumes_as_one_replay),
         T(another_members_start_changes_nothing),
         T(a_guest_never_continues_another_guests_daily_quiz),
