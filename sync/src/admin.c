@@ -552,7 +552,11 @@ int qk__admin_bundle_publish_bytes(qk_store *s, const char *data, size_t len, co
     memset(&old, 0, sizeof old);
     if (s->ops->bundle_get(s, out->id, out->version, &old) == QK_OK) {
         if (strcmp(old.sha256, out->sha256) == 0) {
-            *out = old; /* the same file again: nothing to do */
+            /* The same file again: nothing to store; attempts still waiting
+             * for it (a publish cut short while it scored them) are scored. */
+            *out = old;
+            if (qk__store_rescore_waiting(s, out->id, out->version, &out->rescored) != QK_OK)
+                out->rescored = 0;
             return QK_OK;
         }
         return say(s, QK_EEXISTS, QK_Y_BUNDLE_SAME, out->id, out->version);
