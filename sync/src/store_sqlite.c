@@ -387,6 +387,48 @@ static int adopt_bundle_files(qk_store *s, const char *store_path)
     return adopt_files(s, dir, &taken);
 }
 
+/* PRAGMA application_id of a server store ("qksv"): a store is told from
+ * any other SQLite file (a device's progress file has migrations of its own
+ * numbered from 1 as well) before anything is written to it. */
+#define STORE_APP_ID 0x716b7376
+
+/* What the file at db is, read without writing: 1 a server store (or one
+ * made before stores were marked, which has its tables: marked when the
+ * migrations' lock is taken), 0 an empty file (a new store), -1 some other
+ * SQLite file; -2 when it cannot be read (SQLite says why). */
+static int store_kind(sqlite3 *db, int *marked)
+{
+    sqlite3_stmt *st = NULL;
+    int app = -1, version = -1, tables = -1, ours = 0;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT (SELECT application_id FROM pragma_application_id),"
+                           " (SELECT user_version FROM pragma_user_version),"
+                           " (SELECT count(*) FROM sqlite_schema WHERE type = 'table'),"
+                           " (SELECT count(*) FROM sqlite_schema WHERE type = 'table'"
+                           "  AND name IN ('events', 'devices'))",
+                           -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        app = sqlite3_column_int(st, 0);
+        version = sqlite3_column_int(st, 1);
+        tables = sqlite3_column_int(st, 2);
+        ours = sqlite3_column_int(st, 3);
+    }
+    sqlite3_finalize(st);
+    *marked = app == STORE_APP_ID;
+    if (tables < 0)
+        return -2;
+    if (app == STORE_APP_ID)
+        return 1;
+    if (app != 0)
+        return -1;
+    if (version == 0 && tables == 0)
+        return 0;
+    /* unmarked: a store of before has its events and devices from the
+     * first one on (user_version 0 then); a device's progress file has
+     * events, but its device table is "device" */
+    return ours == 2 ? 1 : -1;
+}
+
 int qk__sqlite_store_open(qk_store *s, const char *path)
 {
     sq *q = calloc(1, sizeof *q);
@@ -412,6 +454,18 @@ int qk__sqlite_store_open(qk_store *s, const char *path)
     s->impl = q;
     q->lock = file_lock_get(path);
     sqlite3_busy_timeout(q->db, 10000);
+    /* another program's file is left exactly as it is (not even its
+     * journal mode is changed) */
+    int marked = 0;
+    int kind = store_kind(q->db, &marked);
+    if (kind == -2) {
+        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE, path, sqlite3_errmsg(q->db));
+        return QK_EIO;
+    }
+    if (kind < 0) {
+        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE_FOREIGN, path);
+        return QK_EFORMAT;
+    }
     int rc = exec(s, "PRAGMA journal_mode=WAL");
     if (rc == QK_OK)
         rc = exec(s, "PRAGMA synchronous=FULL");
@@ -427,7 +481,7 @@ int qk__sqlite_store_open(qk_store *s, const char *path)
         current = st && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
         sqlite3_finalize(st);
     }
-    if (rc == QK_OK && current == N_MIGRATIONS)
+    if (rc == QK_OK && current == N_MIGRATIONS && marked)
         return QK_OK;
     if (rc == QK_OK)
         rc = exec(s, "BEGIN IMMEDIATE");
@@ -438,6 +492,11 @@ int qk__sqlite_store_open(qk_store *s, const char *path)
         if (have < 0 || have > N_MIGRATIONS) {
             qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE, path, "schema version");
             rc = QK_EFORMAT;
+        }
+        if (rc == QK_OK && !marked) {
+            char mark[64];
+            snprintf(mark, sizeof mark, "PRAGMA application_id=%d", STORE_APP_ID);
+            rc = exec(s, mark);
         }
         for (int m = have; rc == QK_OK && m < N_MIGRATIONS; m++) {
             char ver[64];

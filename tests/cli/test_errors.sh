@@ -88,4 +88,26 @@ fi
 # --data-dir and QUIZKIT_HOME choose where progress lives.
 printf 'A\n' | "$QK" --data-dir "$WORK/elsewhere" play --bundle "$WORK/mini.qkb" --theme u --order seq >/dev/null 2>&1
 expect_eq "--data-dir holds the progress file" "$(test -f "$WORK/elsewhere/progress.db" && echo yes)" yes
+
+# A server command given a device's progress file (or any other SQLite file)
+# as its database refuses it and leaves it exactly as it was: the store's
+# migrations used to run on it (its own numbers taken for the store's).
+P="$WORK/elsewhere/progress.db"
+sum_before=$(sha256sum "$P" | cut -d' ' -f1)
+mode_before=$(sqlite3 "$P" 'PRAGMA journal_mode')
+expect_eq "admin on a progress file: exit 1" "$(run admin branch list --db "sqlite:$P")" 1
+expect_contains "it says what the file is not" "$WORK/o" "不是 quizkit 服务器的数据库"
+expect_contains "and names it" "$WORK/o" "$P"
+expect_eq "the progress file is untouched" "$(sha256sum "$P" | cut -d' ' -f1)" "$sum_before"
+expect_eq "its journal mode too" "$(sqlite3 "$P" 'PRAGMA journal_mode')" "$mode_before"
+sqlite3 "$WORK/notes.db" 'CREATE TABLE notes(t TEXT); INSERT INTO notes VALUES ("mine")'
+expect_eq "serve on another program's SQLite file: exit 1" "$(run serve --db "sqlite:$WORK/notes.db" --port 0)" 1
+expect_contains "refused, not taken over" "$WORK/o" "不是 quizkit 服务器的数据库"
+expect_eq "nothing added to it" "$(sqlite3 "$WORK/notes.db" "SELECT group_concat(name) FROM sqlite_schema")" notes
+# a new file, and a store made before stores were marked, are taken
+expect_eq "admin on a new file makes a store" "$(run admin branch add b1 一支部 --db "sqlite:$WORK/new.db")" 0
+sqlite3 "$WORK/new.db" 'PRAGMA application_id=0'
+expect_eq "an unmarked store of before opens" "$(run admin branch list --db "sqlite:$WORK/new.db")" 0
+expect_contains "with what it held" "$WORK/o" "一支部"
+expect_eq "and is marked as a store" "$(sqlite3 "$WORK/new.db" 'PRAGMA application_id')" 1902867318
 finish
