@@ -96,6 +96,7 @@ static int period(cli *c, const period_opts *p, qk_stats_query *q, int local)
     qk_engine_close(e);
     int64_t now = qk_clock_now_ms(&c->clock);
     qk_stats_this_month(now, &q->from_day, &q->to_day);
+    q->today = qk_beijing_day(now);
     char first[16];
     unsigned long long n = 0;
     if (p->month) {

@@ -543,8 +543,10 @@ int qk_points_replay_end(qk_points_replay *p, int64_t *total, qk_points_day **da
  * rules. */
 /* 2: a server's judge adds no event whose day had not begun when the
  * server received it (sync/src/store.c ahead_of_receipt): replays kept
- * under 1 may hold such points, and are replayed again. */
-#define REPLAY_RULES 2
+ * under 1 may hold such points, and are replayed again.
+ * 3: sums are held at the ends of int64 (add_sat): a kept total that a
+ * forged correction wrapped is replayed again. */
+#define REPLAY_RULES 3
 
 static void put_i64(qk__buf *o, int64_t v)
 {

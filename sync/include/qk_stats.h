@@ -41,6 +41,8 @@ typedef struct qk_stats_query {
     qk_stats_subject subject;
     int64_t from_day, to_day; /* Beijing day numbers, inclusive */
     qk_bundle *bundle;        /* optional: question stems for the questions subject */
+    int64_t today;            /* Beijing day number of now, where the trend's weeks end
+                                 (0: unknown: they end at the last activity) */
 } qk_stats_query;
 
 /* "YYYY-MM-DD" -> Beijing day number; 0 on success. */

@@ -1263,6 +1263,7 @@ static int stats_scope(call *c, const char **branch, qk_stats_query *q)
         return 0;
     const char *from = qk_http_query(c->rq, "from"), *to = qk_http_query(c->rq, "to");
     qk_stats_this_month(qk__store_now(c->s), &q->from_day, &q->to_day);
+    q->today = qk_beijing_day(qk__store_now(c->s));
     if (from && qk_stats_parse_day(from, &q->from_day))
         failf(c, 400, "bad_field", QK_Y_API_FIELD, "from (YYYY-MM-DD)");
     else if (to && qk_stats_parse_day(to, &q->to_day))

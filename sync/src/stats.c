@@ -572,17 +572,17 @@ static int prepare_after(sqlite3 *db, const char *prefix, const char *body, sqli
 
 /* A subject's parameters: the period as ?1 and ?2 (Beijing day numbers,
  * inclusive), the labels some subjects put in their rows, the branch (?6,
- * NULL: all) and the whole months in the period (?8..?11); numbers as
- * text in num. */
+ * NULL: all), the whole months in the period (?8..?11) and today (?13, 0:
+ * unknown); numbers as text in num. */
 void qk__stats_params(const qk_stats_query *q, const char *branch, qk_lang lang, char num[][24],
                       const char *v[QK__STATS_PARAMS])
 {
     int en = lang == QK_LANG_EN;
     int64_t m[4];
     whole_months(q->from_day, q->to_day, &m[0], &m[1], &m[2], &m[3]);
-    int64_t nums[6] = {q->from_day, q->to_day, m[0], m[1], m[2], m[3]};
-    static const int at[6] = {0, 1, 7, 8, 9, 10};
-    for (int i = 0; i < 6; i++) {
+    int64_t nums[7] = {q->from_day, q->to_day, m[0], m[1], m[2], m[3], q->today};
+    static const int at[7] = {0, 1, 7, 8, 9, 10, 12};
+    for (int i = 0; i < 7; i++) {
         snprintf(num[i], 24, "%lld", (long long)nums[i]);
         v[at[i]] = num[i];
     }
@@ -596,14 +596,14 @@ void qk__stats_params(const qk_stats_query *q, const char *branch, qk_lang lang,
 
 static void bind_query(sqlite3_stmt *st, const qk_stats_query *q, const char *branch, qk_lang lang)
 {
-    char num[6][24];
+    char num[7][24];
     const char *v[QK__STATS_PARAMS];
     qk__stats_params(q, branch, lang, num, v);
     int np = sqlite3_bind_parameter_count(st);
     for (int i = 0; i < np && i < QK__STATS_PARAMS; i++) {
         if (!v[i])
             continue;
-        if (i <= 1 || (i >= 7 && i <= 10)) /* the numbers */
+        if (i <= 1 || (i >= 7 && i <= 10) || i == 12) /* the numbers */
             sqlite3_bind_int64(st, i + 1, strtoll(v[i], NULL, 10));
         else
             sqlite3_bind_text(st, i + 1, v[i], -1, SQLITE_STATIC);
@@ -709,7 +709,7 @@ static const char sql_members[] =
     " round(100.0 * d.correct / nullif(d.answers, 0), 1), round(100.0 * d.pct_sum / nullif(d.scored, 0), 1),"
     " round(100.0 * d.best, 1), coalesce(d.lessons, 0),"
     /* the server's own figure for a member it could judge; else the devices' */
-    " CASE WHEN m.id IN (SELECT member_id FROM judged) THEN (SELECT coalesce(sum(points), 0)"
+    " CASE WHEN m.id IN (SELECT member_id FROM judged) THEN (SELECT CAST(total(points) AS INTEGER)"
     "  FROM pts WHERE pts.member_id = m.id AND pts.day BETWEEN ?1 AND ?2)"
     "  ELSE coalesce(d.points, 0) END, coalesce(d.days, 0), "
     LAST("m.id") " FROM roster m LEFT JOIN d ON d.member_id = m.id ORDER BY m.id";
@@ -749,20 +749,24 @@ static const col cols_themes[] = {
     {"completion_pct", "完成率%", "completion %"}};
 
 /* Weeks start on Monday (1970-01-01 was a Thursday: day + 3 is 0 on Mondays
- * mod 7). Every week of the period is a row, a week without activity one of
- * zeros (a gap would draw as a line across it, and the weeks a branch
- * stopped would not show at all), from the period's first day or the
- * store's first activity, whichever is later, to its last or the store's
- * latest activity, whichever is earlier (no weeks before anything happened
- * or after the last thing that did); none at all when the period has no
- * activity of the group asked. */
+ * mod 7; kept 0..6 for days before 1970 too). Every week is a row, a week
+ * without activity one of zeros (a gap would draw as a line across it, and
+ * the weeks a branch stopped would not show at all): from the group's first
+ * activity in the period to the period's end or today (?13), whichever is
+ * earlier (its last activity when today is not known, or when that is
+ * later: a device's clock ahead), ten years at most (a forged day cannot
+ * make a request of half a million rows); none when the period has no
+ * activity of the group. Only the group's own days and today bound it:
+ * nothing of another branch shows. */
+#define MONDAY(d) "(" d " - ((" d " + 3) % 7 + 7) % 7)"
 static const char sql_trend[] =
     "d AS (SELECT * FROM stat_day WHERE " IN_PERIOD "),"
-    " b AS (SELECT max(?1, min(day)) AS lo, min(?2, max(day)) AS hi FROM stat_day),"
-    " a AS (SELECT day - (day + 3) % 7 AS week, count(DISTINCT CASE WHEN acts > 0 THEN member_id END) AS n,"
+    " f AS (SELECT min(day) AS first, CASE WHEN ?13 > 0 THEN min(?2, max(?13, max(day)))"
+    " ELSE max(day) END AS hi FROM d WHERE acts > 0),"
+    " b AS (SELECT max(first, hi - 3653) AS lo, hi FROM f WHERE first IS NOT NULL),"
+    " a AS (SELECT " MONDAY("day") " AS week, count(DISTINCT CASE WHEN acts > 0 THEN member_id END) AS n,"
     " sum(attempts) AS attempts, sum(answers) AS answers, sum(lessons) AS lessons FROM d GROUP BY 1),"
-    " w(week) AS (SELECT lo - (lo + 3) % 7 FROM b WHERE lo <= hi AND EXISTS (SELECT 1 FROM d WHERE acts > 0)"
-    " UNION ALL SELECT week + 7 FROM w, b WHERE week + 7 <= hi)"
+    " w(week) AS (SELECT " MONDAY("lo") " FROM b UNION ALL SELECT week + 7 FROM w, b WHERE week + 7 <= hi)"
     " SELECT date(w.week * 86400, 'unixepoch') AS week, coalesce(a.n, 0), coalesce(a.attempts, 0),"
     " coalesce(a.answers, 0), coalesce(a.lessons, 0) FROM w LEFT JOIN a ON a.week = w.week ORDER BY w.week";
 

@@ -499,15 +499,17 @@ static const char sql_themes[] =
     " CASE WHEN sum(started) <> 0 THEN least(100::float8, " RATE("sum(scored)", "sum(started)") ")"
     " END AS r1 FROM t GROUP BY 1, 2 HAVING sum(scored) > 0 ORDER BY 3 DESC, 1, 2";
 
-/* Weeks start on Monday (1970-01-01 was a Thursday: day + 3 is 0 on Mondays
- * mod 7); every week of the period, as stats.c's sql_trend says. */
+/* Weeks start on Monday; every week from the group's first activity in the
+ * period to today, as stats.c's sql_trend says. */
+#define MONDAY(d) "(" d " - ((" d " + 3) % 7 + 7) % 7)"
 static const char sql_trend[] =
     PREFIX "d AS (SELECT * FROM stat_day WHERE " IN_PERIOD "),"
-    " b AS (SELECT greatest($1, min(day)) AS lo, least($2, max(day)) AS hi FROM stat_day),"
-    " a AS (SELECT day - (day + 3) % 7 AS week, count(DISTINCT CASE WHEN acts > 0 THEN member_id END) AS n,"
+    " f AS (SELECT min(day) AS first, CASE WHEN $13 > 0 THEN least($2, greatest($13, max(day)))"
+    " ELSE max(day) END AS hi FROM d WHERE acts > 0),"
+    " b AS (SELECT greatest(first, hi - 3653) AS lo, hi FROM f WHERE first IS NOT NULL),"
+    " a AS (SELECT " MONDAY("day") " AS week, count(DISTINCT CASE WHEN acts > 0 THEN member_id END) AS n,"
     " sum(attempts) AS attempts, sum(answers) AS answers, sum(lessons) AS lessons FROM d GROUP BY 1),"
-    " w AS (SELECT generate_series(lo - (lo + 3) % 7, hi, 7) AS week FROM b"
-    " WHERE lo <= hi AND EXISTS (SELECT 1 FROM d WHERE acts > 0))"
+    " w AS (SELECT generate_series(" MONDAY("lo") ", hi, 7) AS week FROM b)"
     " SELECT " DATE("w.week") " AS week, coalesce(a.n, 0), coalesce(a.attempts, 0),"
     " coalesce(a.answers, 0), coalesce(a.lessons, 0) FROM w LEFT JOIN a ON a.week = w.week ORDER BY w.week";
 
@@ -591,9 +593,9 @@ static json_t *cell(PGresult *r, int row, int col, sqlite3_stmt *round)
 static int subject_rows(qk_store *s, const qk_stats_query *q, const char *branch, qk_lang lang,
                         json_t *out, char *msg, size_t n)
 {
-    static const Oid types[QK__STATS_PARAMS] = {O_INT8, O_INT8, O_TEXT, O_TEXT, O_TEXT, O_TEXT,
-                                                O_TEXT, O_INT8, O_INT8, O_INT8, O_INT8, O_TEXT};
-    char num[6][24];
+    static const Oid types[QK__STATS_PARAMS] = {O_INT8, O_INT8, O_TEXT, O_TEXT, O_TEXT, O_TEXT, O_TEXT,
+                                                O_INT8, O_INT8, O_INT8, O_INT8, O_TEXT, O_INT8};
+    char num[7][24];
     const char *v[QK__STATS_PARAMS];
     qk__stats_params(q, branch, lang, num, v);
     PGresult *r = NULL;

@@ -373,7 +373,7 @@ static void rescore(qk_store *s, json_t *finishes, qk_import_result *r)
             if (!b) {
                 r->unscored++;
                 r->no_bundle++;
-                score_put(s, sc, ev, NULL, "bundle not on the server");
+                score_put(s, sc, ev, NULL, QK__NOTE_NO_BUNDLE);
             } else if (rescore_attempt(s, b, attempt, json_string_value(json_object_get(ev, "device_id")), evs,
                                        &res, msg, sizeof msg) == QK_OK) {
                 r->rescored++;

@@ -290,10 +290,13 @@ int qk__stats_sqlite(struct sqlite3 *db, const qk__write_turn *turn, const char 
  * (rows taken; the questions' stems added; NULL out of memory). */
 int qk__stats_query_ok(const qk_stats_query *q, char *msg, size_t msglen);
 /* A subject's query parameters (stats.c's bind_query): the period's first
- * and last day (1, 2), labels (3, 4, 5, 7, 12), the branch (6, NULL: all)
- * and the whole months in the period with the days around them (8..11);
- * the numbers as text in num. */
-#define QK__STATS_PARAMS 12
+ * and last day (1, 2), labels (3, 4, 5, 7, 12), the branch (6, NULL: all),
+ * the whole months in the period with the days around them (8..11) and
+ * today (13, 0: unknown); the numbers as text in num (7 of them). */
+#define QK__STATS_PARAMS 13
+/* The note of a finished attempt kept unscored because its bundle is not on
+ * the server: what publishing that bundle scores (ops->waiting). */
+#define QK__NOTE_NO_BUNDLE "bundle not on the server"
 void qk__stats_params(const qk_stats_query *q, const char *branch, qk_lang lang, char num[][24],
                       const char *v[QK__STATS_PARAMS]);
 json_t *qk__stats_table(const qk_stats_query *q, const char *branch, json_t *rows);

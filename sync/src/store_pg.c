@@ -1040,7 +1040,8 @@ static int waiting(qk_store *s, const char *id, const char *version, json_t **ev
                " e.bundle_version, e.kind, e.attempt_id, e.payload, e.created_ms"
                " FROM events e JOIN attempt_scores a ON a.attempt_id = e.attempt_id"
                " WHERE e.kind = 'attempt.finish' AND e.bundle_id = $1"
-               " AND e.bundle_version = $2 AND a.server_score IS NULL ORDER BY e.created_ms, e.id",
+               " AND e.bundle_version = $2 AND a.server_score IS NULL AND a.note = '" QK__NOTE_NO_BUNDLE "'"
+               " ORDER BY e.created_ms, e.id",
                &a, &r);
     if (rc != QK_OK)
         return rc;

@@ -403,8 +403,8 @@ static int store_kind(sqlite3 *db, int *marked)
     if (sqlite3_prepare_v2(db,
                            "SELECT (SELECT application_id FROM pragma_application_id),"
                            " (SELECT user_version FROM pragma_user_version),"
-                           " (SELECT count(*) FROM sqlite_schema WHERE type = 'table'),"
-                           " (SELECT count(*) FROM sqlite_schema WHERE type = 'table'"
+                           " (SELECT count(*) FROM sqlite_master WHERE type = 'table'),"
+                           " (SELECT count(*) FROM sqlite_master WHERE type = 'table'"
                            "  AND name IN ('events', 'devices'))",
                            -1, &st, NULL) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW) {
@@ -429,6 +429,23 @@ static int store_kind(sqlite3 *db, int *marked)
     return ours == 2 ? 1 : -1;
 }
 
+/* store_kind on a read-only connection of its own, so that another
+ * program's file is left exactly as it was (a read-write connection to a
+ * file in WAL mode checkpoints it when it closes); why: SQLite's words
+ * when it returns -2. */
+static int probe_kind(const char *path, int *marked, char *why, size_t n)
+{
+    sqlite3 *db = NULL;
+    int kind = -2;
+    *marked = 0;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK)
+        kind = store_kind(db, marked);
+    if (kind == -2)
+        snprintf(why, n, "%s", db ? sqlite3_errmsg(db) : "?");
+    sqlite3_close(db);
+    return kind;
+}
+
 int qk__sqlite_store_open(qk_store *s, const char *path)
 {
     sq *q = calloc(1, sizeof *q);
@@ -439,6 +456,19 @@ int qk__sqlite_store_open(qk_store *s, const char *path)
         int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd >= 0)
             close(fd);
+    }
+    /* another program's file is refused before anything is written to it
+     * (not even its journal mode is changed) */
+    int marked = 0;
+    char why[256];
+    int kind = probe_kind(path, &marked, why, sizeof why);
+    if (kind == -2 || kind == -1) {
+        if (kind == -2)
+            qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE, path, why);
+        else
+            qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE_FOREIGN, path);
+        free(q);
+        return kind == -2 ? QK_EIO : QK_EFORMAT;
     }
     /* A store is used by one thread at a time (the server keeps one per
      * worker thread), so its connection needs no mutex of SQLite's own:
@@ -454,18 +484,6 @@ int qk__sqlite_store_open(qk_store *s, const char *path)
     s->impl = q;
     q->lock = file_lock_get(path);
     sqlite3_busy_timeout(q->db, 10000);
-    /* another program's file is left exactly as it is (not even its
-     * journal mode is changed) */
-    int marked = 0;
-    int kind = store_kind(q->db, &marked);
-    if (kind == -2) {
-        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE, path, sqlite3_errmsg(q->db));
-        return QK_EIO;
-    }
-    if (kind < 0) {
-        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE_FOREIGN, path);
-        return QK_EFORMAT;
-    }
     int rc = exec(s, "PRAGMA journal_mode=WAL");
     if (rc == QK_OK)
         rc = exec(s, "PRAGMA synchronous=FULL");
@@ -750,6 +768,7 @@ static int waiting(qk_store *s, const char *id, const char *version, json_t **ev
                                " FROM events e JOIN attempt_scores a ON a.attempt_id = e.attempt_id"
                                " WHERE e.kind = 'attempt.finish' AND e.bundle_id = ?1"
                                " AND e.bundle_version = ?2 AND a.server_score IS NULL"
+                               " AND a.note = '" QK__NOTE_NO_BUNDLE "'"
                                " ORDER BY e.created_ms, e.id");
     if (!st)
         return QK_EIO;

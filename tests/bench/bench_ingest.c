@@ -198,7 +198,7 @@ typedef struct stats_times {
 static stats_times time_stats(qk_store *s)
 {
     stats_times t = {0, 0};
-    qk_stats_query q = {QK_STATS_PARTICIPATION, 0, 0, NULL};
+    qk_stats_query q = {QK_STATS_PARTICIPATION, 0, 0, NULL, 0};
     qk_stats_parse_day("2000-01-01", &q.from_day);
     qk_stats_parse_day("2099-12-31", &q.to_day);
     char msg[512];

@@ -137,7 +137,7 @@ static char *generate(const char *dir, long n, long *seq)
 
 static double query_from_ms(const char *path, qk_stats_subject s, const char *from)
 {
-    qk_stats_query q = {s, 0, 0, NULL};
+    qk_stats_query q = {s, 0, 0, NULL, 0};
     qk_stats_parse_day(from, &q.from_day);
     qk_stats_parse_day("2026-11-30", &q.to_day);
     json_t *t = NULL;

@@ -60,6 +60,8 @@ expect_eq "the server still answers" "$(curl -s -o /dev/null -w '%{http_code}' "
 # A server started without --proxy that gets X-Forwarded-For is most likely
 # behind a proxy nobody named: it says so, once, on its standard error.
 expect_not_contains "no warning before any X-Forwarded-For" "$SRV/out" "X-Forwarded-For"
+logged() { grep -c 'addr=127.0.0.1 method=GET path=/api/v1/time' "$SRV/log"; }
+before=$(logged)
 for ip in 198.51.100.7 198.51.100.8; do
     curl -s -o /dev/null -H "X-Forwarded-For: $ip" "$URL/api/v1/time"
 done
@@ -67,4 +69,5 @@ expect_contains "the server warns that --proxy is missing" "$SRV/out" "请求带
 expect_contains "and names the address it came from" "$SRV/out" "来自 127.0.0.1 的请求"
 expect_eq "once, not for every request" "$(grep -c 'X-Forwarded-For' "$SRV/out")" 1
 expect_not_contains "the header is not believed" "$SRV/log" "addr=198.51.100"
+expect_eq "the two requests are logged from where they came" "$(($(logged) - before))" 2
 finish

@@ -37,11 +37,19 @@ A bundle publish "$WORK/mini.qkb" --trust "$SRV/trust" >"$WORK/p" 2>&1
 expect_not_contains "a second publish scores nothing again" "$WORK/p" "次答题评分"
 # A publish cut short while it scored (the server stopped): an entry left
 # waiting is scored by publishing the same file again.
-sqlite3 "$SRV/server.db" "UPDATE attempt_scores SET server_score = NULL WHERE member_id = 'm2'"
+sqlite3 "$SRV/server.db" "UPDATE attempt_scores SET server_score = NULL, note = 'bundle not on the server' WHERE member_id = 'm2'"
 A bundle publish "$WORK/mini.qkb" --trust "$SRV/trust" >"$WORK/p" 2>&1
 expect_contains "publishing the same file again scores what still waits" "$WORK/p" "已为等待这个题库包的 1 次答题评分"
 expect_eq "m2's entry has its score again" \
     "$(sqlite3 "$SRV/server.db" "SELECT server_score IS NOT NULL FROM attempt_scores WHERE member_id = 'm2'")" 1
+# An attempt the server could not score for another reason (its events do
+# not replay with the bundle) is not written again by each publish: a new
+# row would be counted again by the statistics.
+sqlite3 "$SRV/server.db" "UPDATE attempt_scores SET server_score = NULL, note = 'events do not replay' WHERE member_id = 'm1'"
+row_before=$(sqlite3 "$SRV/server.db" "SELECT rowid, note FROM attempt_scores WHERE member_id = 'm1'")
+A bundle publish "$WORK/mini.qkb" --trust "$SRV/trust" >"$WORK/p" 2>&1
+expect_not_contains "nothing scored again" "$WORK/p" "次答题评分"
+expect_eq "its row is left as it was" "$(sqlite3 "$SRV/server.db" "SELECT rowid, note FROM attempt_scores WHERE member_id = 'm1'")" "$row_before"
 # A competition of the branch that nobody has played: its board says so.
 printf '{"id": "b1-kong", "title": "空榜测试", "questions": ["q3", "u1"], "seconds": 25}\n' >"$WORK/comp.json"
 A competition add "$WORK/comp.json" --bundle test.mini --branch b1 >"$WORK/p" 2>&1 || fail "competition: $(cat "$WORK/p")"

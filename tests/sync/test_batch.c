@@ -793,7 +793,7 @@ static void judge_forged_award(sx *x, int own_batch)
     assert_int_equal(qk_store_import(x->store, x->batch, &r), QK_OK);
     if (own_batch)
         assert_int_equal(r.inserted, 1); /* the award alone, naming no bundle */
-    qk_stats_query q = {QK_STATS_MEMBERS, 0, 0, x->b};
+    qk_stats_query q = {QK_STATS_MEMBERS, 0, 0, x->b, 0};
     assert_int_equal(qk_stats_parse_day("2026-03-01", &q.from_day), 0);
     assert_int_equal(qk_stats_parse_day("2026-03-31", &q.to_day), 0);
     json_t *t = NULL;
@@ -1103,7 +1103,7 @@ static void rewrite_finishes(sx *x, const char *const *payloads, size_t n)
  * whole (12 cells); *scored: the attempts the themes count as scored. */
 static void statistics_answer(sx *x, int64_t *scored)
 {
-    qk_stats_query q = {0, 0, 0, x->b};
+    qk_stats_query q = {0, 0, 0, x->b, 0};
     assert_int_equal(qk_stats_parse_day("2026-01-01", &q.from_day), 0);
     assert_int_equal(qk_stats_parse_day("2026-12-31", &q.to_day), 0);
     *scored = 0;

@@ -20,6 +20,7 @@
 
 static const char *watched; /* the store's file */
 static int watched_opens;
+static int watched_probes; /* read-only: the store's look at what the file is, before it writes */
 static int other_opens;
 static int memory_opens; /* of these, databases in memory (a bundle from the store's bytes) */
 
@@ -40,7 +41,9 @@ int __wrap_sqlite3_open(const char *file, sqlite3 **db);
 
 int __wrap_sqlite3_open_v2(const char *file, sqlite3 **db, int flags, const char *vfs)
 {
-    if (is_watched(file))
+    if (is_watched(file) && (flags & SQLITE_OPEN_READONLY))
+        watched_probes++;
+    else if (is_watched(file))
         watched_opens++;
     else
         other_opens++;
@@ -105,6 +108,7 @@ static void nothing_but_the_store_opens_its_file(void **state)
     qk_store *s = NULL;
     assert_int_equal(qk_store_open(&s, spec, QK_LANG_EN), QK_OK);
     assert_int_equal(watched_opens, 1); /* the store itself */
+    assert_int_equal(watched_probes, 1); /* and its look before, read-only */
     assert_int_equal(qk_admin_branch_add(s, "b1", "第一党支部"), QK_OK);
     qk_roster_member rm = {0};
     snprintf(rm.id, sizeof rm.id, "m1");

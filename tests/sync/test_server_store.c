@@ -595,7 +595,7 @@ static void test_members_last_days_on_a_lazy_build(void **state)
            " received_ms) VALUES"
            " ('e4', 'd2', 1, 'm2', 'attempt.start', 'a2', '{\"mode\":\"practice\"}', 1777773600000, 0),"
            " ('e5', 'd2', 2, 'm2', 'answer', 'a2', '{\"q\":\"s1\",\"correct\":true}', 1777773660000, 0)");
-    qk_stats_query q = {QK_STATS_PARTICIPATION, 0, 0, NULL};
+    qk_stats_query q = {QK_STATS_PARTICIPATION, 0, 0, NULL, 0};
     assert_int_equal(qk_stats_parse_day("2026-05-01", &q.from_day), 0);
     assert_int_equal(qk_stats_parse_day("2026-05-31", &q.to_day), 0);
     json_t *t = NULL;

@@ -80,17 +80,25 @@ static int teardown(void **state)
     return 0;
 }
 
-static json_t *run(sfx *f, qk_stats_subject subject, const char *from, const char *to)
+/* A subject's table for a period, on a given day (NULL: not known). */
+static json_t *run_on(sfx *f, qk_stats_subject subject, const char *from, const char *to, const char *today)
 {
-    qk_stats_query q = {subject, 0, 0, f->base.b};
+    qk_stats_query q = {subject, 0, 0, f->base.b, 0};
     assert_int_equal(qk_stats_parse_day(from, &q.from_day), 0);
     assert_int_equal(qk_stats_parse_day(to, &q.to_day), 0);
+    if (today)
+        assert_int_equal(qk_stats_parse_day(today, &q.today), 0);
     json_t *t = NULL;
     char msg[256];
     int rc = qk_stats_local(f->path, &q, QK_LANG_EN, &t, msg, sizeof msg);
     if (rc != QK_OK)
         fail_msg("stats %s: %s", qk_stats_subject_name(subject), msg);
     return t;
+}
+
+static json_t *run(sfx *f, qk_stats_subject subject, const char *from, const char *to)
+{
+    return run_on(f, subject, from, to, NULL);
 }
 
 static json_t *row(json_t *t, size_t i)
@@ -207,8 +215,18 @@ static void weekly_trend(void **state)
     assert_string_equal(sval(row(t, 4), 0), "2026-03-30");
     assert_int_equal(ival(row(t, 4), 3), 4);
     json_decref(t);
+    /* the weeks after the last activity, up to today, are zeros too (a
+     * branch that stopped shows it), but none past the period's end */
+    t = run_on(f, QK_STATS_TREND, "2026-03-01", "2026-04-30", "2026-04-21");
+    assert_int_equal(json_array_size(json_object_get(t, "rows")), 8);
+    assert_string_equal(sval(row(t, 7), 0), "2026-04-20");
+    assert_int_equal(ival(row(t, 7), 2), 0);
+    json_decref(t);
+    t = run_on(f, QK_STATS_TREND, "2026-03-01", "2026-03-31", "2026-06-01");
+    assert_int_equal(json_array_size(json_object_get(t, "rows")), 5);
+    json_decref(t);
     /* no week before the first activity, none after the latest (1 April,
-     * in the week of 30 March): not eight weeks of February and April zeros */
+     * in the week of 30 March) when today is not known */
     t = run(f, QK_STATS_TREND, "2026-02-01", "2026-04-30");
     assert_int_equal(json_array_size(json_object_get(t, "rows")), 5);
     assert_string_equal(sval(row(t, 0), 0), "2026-03-02");
@@ -790,7 +808,7 @@ static void events_pending_for_the_roll_ups(void **state)
 {
     sfx *f = *state;
     int64_t pending = -1, total = 0;
-    qk_stats_query march = {QK_STATS_PARTICIPATION, qk_beijing_day(BJ(1, 0, 0)), 0, NULL};
+    qk_stats_query march = {QK_STATS_PARTICIPATION, qk_beijing_day(BJ(1, 0, 0)), 0, NULL, 0};
     char msg[256];
     assert_int_equal(qk_engine_event_count(f->base.e, &total), QK_OK);
     assert_int_equal(qk_stats_local_pending(f->path, &march, &pending, msg, sizeof msg), QK_OK);
@@ -840,7 +858,7 @@ static int64_t build_again(sfx *f, int64_t from_day)
     assert_int_equal(qk__stats_refresh_local(db, 5, 2, from_day, msg, sizeof msg), QK_OK);
     sqlite3_close(db);
     int64_t pending = -1;
-    qk_stats_query march = {QK_STATS_PARTICIPATION, qk_beijing_day(BJ(1, 0, 0)), 0, NULL};
+    qk_stats_query march = {QK_STATS_PARTICIPATION, qk_beijing_day(BJ(1, 0, 0)), 0, NULL, 0};
     assert_int_equal(qk_stats_local_pending(f->path, &march, &pending, msg, sizeof msg), QK_OK);
     return pending;
 }
@@ -1038,8 +1056,8 @@ static void the_last_days_take_in_no_more_than_they_need(void **state)
     assert_int_equal(qk_session_answer(s, "B", NULL, NULL), QK_OK);
     qk_session_free(s); /* left unfinished */
     attempt(f, "m2", BJ(64, 8, 0), 1); /* 3 May */
-    qk_stats_query march = {QK_STATS_PARTICIPATION, qk_beijing_day(BJ(1, 0, 0)), 0, NULL};
-    qk_stats_query may = {QK_STATS_MEMBERS, qk_beijing_day(BJ(62, 0, 0)), qk_beijing_day(BJ(92, 0, 0)), NULL};
+    qk_stats_query march = {QK_STATS_PARTICIPATION, qk_beijing_day(BJ(1, 0, 0)), 0, NULL, 0};
+    qk_stats_query may = {QK_STATS_MEMBERS, qk_beijing_day(BJ(62, 0, 0)), qk_beijing_day(BJ(92, 0, 0)), NULL, 0};
     char msg[256];
     int64_t for_members = -1, before = -1, after = -1;
     build_for(f->path, 5, 1, may.from_day);
@@ -1162,7 +1180,7 @@ static void an_event_out_of_range_cannot_stop_the_statistics(void **state)
                      SQLITE_OK);
     sqlite3_close(db);
     for (int s = 0; s < QK_STATS_FLAGGED; s++) {
-        qk_stats_query q = {(qk_stats_subject)s, 0, 0, f->base.b};
+        qk_stats_query q = {(qk_stats_subject)s, 0, 0, f->base.b, 0};
         assert_int_equal(qk_stats_parse_day("2026-03-01", &q.from_day), 0);
         assert_int_equal(qk_stats_parse_day("2026-03-31", &q.to_day), 0);
         json_t *t = NULL;

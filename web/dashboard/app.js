@@ -292,7 +292,8 @@ function weekLabel(monday) {
 const BAR_MAX = 48;
 
 function drawTrend(trend) {
-  const n = trend.rows.length;
+  // weeks with any activity (the weeks between are rows of zeros)
+  const n = trend.rows.filter(r => r.slice(1).some(v => v > 0)).length;
   $('trend-note').textContent = n === 0 ? t('noWeeks') : n < 3 ? TEXT[state.lang].fewWeeks(n) : '';
   $('trend-note').hidden = n >= 3;
   if (!window.Chart) return;
