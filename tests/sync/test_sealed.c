@@ -32,12 +32,10 @@ static int is_watched(const char *file)
     char path[4200];
     if (strncmp(file, "file:", 5) == 0) { /* a URI: its path, %XX decoded, to the query */
         size_t n = 0;
-        static const char digits[] = "0123456789ABCDEF";
         for (const char *p = file + 5; *p && *p != '?' && n + 1 < sizeof path; p++) {
-            const char *hi = *p == '%' && p[1] ? strchr(digits, p[1]) : NULL;
-            const char *lo = hi && p[2] ? strchr(digits, p[2]) : NULL;
-            if (hi && lo) {
-                path[n++] = (char)((hi - digits) * 16 + (lo - digits));
+            unsigned hex;
+            if (*p == '%' && sscanf(p + 1, "%2x", &hex) == 1) {
+                path[n++] = (char)hex;
                 p += 2;
             } else {
                 path[n++] = *p;
