@@ -444,21 +444,21 @@ static int probe_kind(const char *path, int *marked, char *why, size_t n)
         return 0;
     /* file:PATH?immutable=1, the path percent-encoded but for / and the
      * unreserved characters */
-    size_t cap = strlen(path) * 3 + 32, at = 0;
-    char *uri = malloc(cap);
+    size_t len = strlen(path);
+    char *uri = malloc(len * 3 + 32);
     if (!uri) {
         snprintf(why, n, "out of memory");
         return -2;
     }
-    at += (size_t)snprintf(uri, cap, "file:");
+    char *o = uri + sprintf(uri, "file:");
     for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
         if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
             strchr("/-._~", *p))
-            uri[at++] = (char)*p;
+            *o++ = (char)*p;
         else
-            at += (size_t)snprintf(uri + at, cap - at, "%%%02X", *p);
+            o += sprintf(o, "%%%02X", *p);
     }
-    snprintf(uri + at, cap - at, "?immutable=1");
+    strcpy(o, "?immutable=1");
     sqlite3 *db = NULL;
     int kind = -2;
     if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL) ==
@@ -487,16 +487,15 @@ int qk__sqlite_store_open(qk_store *s, const char *path)
     /* a folder, a folder missing, a file that is not SQLite or is another
      * program's: refused before anything is written to it (not even its
      * journal mode is changed) */
-    struct stat sb = {0};
-    int marked = 0, kind = 0, memory = strcmp(path, ":memory:") == 0;
-    int missing = !memory && stat(path, &sb) != 0 ? errno : 0;
+    struct stat sb;
+    int marked = 0, kind = 0;
     char why[256] = "";
-    if (missing && missing != ENOENT) {
-        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE, path, strerror(missing));
+    if (strcmp(path, ":memory:") != 0 && stat(path, &sb) != 0 && errno != ENOENT) {
+        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE, path, strerror(errno));
         free(q);
         return QK_EIO;
     }
-    if (missing) {
+    if (strcmp(path, ":memory:") != 0 && stat(path, &sb) != 0) {
         const char *slash = strrchr(path, '/');
         char dir[4200];
         snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
@@ -504,7 +503,7 @@ int qk__sqlite_store_open(qk_store *s, const char *path)
         free(q);
         return QK_ENOTFOUND;
     }
-    if (!memory && S_ISDIR(sb.st_mode)) {
+    if (strcmp(path, ":memory:") != 0 && S_ISDIR(sb.st_mode)) {
         qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE_DIR, path);
         free(q);
         return QK_EINVAL;
@@ -522,7 +521,7 @@ int qk__sqlite_store_open(qk_store *s, const char *path)
     }
     /* a new store, in a file made empty before (not by the open above):
      * readable by its owner only, as above */
-    if (kind == 0 && !memory && (sb.st_mode & 077))
+    if (kind == 0 && strcmp(path, ":memory:") != 0 && (sb.st_mode & 077))
         chmod(path, 0600);
     /* A store is used by one thread at a time (the server keeps one per
      * worker thread), so its connection needs no mutex of SQLite's own:
