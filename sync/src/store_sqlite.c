@@ -2,7 +2,6 @@
  * file, WAL, created on first use). Events are keyed by their UUIDv7 id,
  * which keeps inserts at the right edge of the index (DESIGN.md decision 2).
  * One store is one connection: the server opens one per worker thread. */
-#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/stat.h>
@@ -405,11 +404,8 @@ static int store_kind(sqlite3 *db, int *marked)
                            "SELECT (SELECT application_id FROM pragma_application_id),"
                            " (SELECT user_version FROM pragma_user_version),"
                            " (SELECT count(*) FROM sqlite_master WHERE type = 'table'),"
-                           /* a store's first tables, by their columns */
-                           " (SELECT count(*) FROM pragma_table_info('events')"
-                           "  WHERE name IN ('id', 'device_id', 'seq', 'kind', 'payload', 'created_ms'))"
-                           " + (SELECT count(*) FROM pragma_table_info('devices')"
-                           "  WHERE name IN ('id', 'public_key', 'acked_seq'))",
+                           " (SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+                           "  AND name IN ('events', 'devices'))",
                            -1, &st, NULL) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW) {
         app = sqlite3_column_int(st, 0);
@@ -427,49 +423,26 @@ static int store_kind(sqlite3 *db, int *marked)
         return -1;
     if (version == 0 && tables == 0)
         return 0;
-    /* unmarked: a store of before has its events and devices, with these
-     * columns, from the first one on (user_version 0 then); a device's
-     * progress file has events, but its device table is "device" */
-    return ours == 9 ? 1 : -1;
+    /* unmarked: a store of before has its events and devices from the
+     * first one on (user_version 0 then); a device's progress file has
+     * events, but its device table is "device" */
+    return ours == 2 ? 1 : -1;
 }
 
-/* store_kind of the file at path as it is on disk, read as an immutable
- * file (no lock, no -wal or -shm made or read), so that another program's
- * file is left exactly as it was, even one in WAL mode; -3 when it is not an
- * SQLite file at all; why: SQLite's words when it returns -2. */
+/* store_kind on a read-only connection of its own, so that another
+ * program's file is left exactly as it was (a read-write connection to a
+ * file in WAL mode checkpoints it when it closes); why: SQLite's words
+ * when it returns -2. */
 static int probe_kind(const char *path, int *marked, char *why, size_t n)
 {
-    *marked = 0;
-    if (strcmp(path, ":memory:") == 0)
-        return 0;
-    /* file:PATH?immutable=1, the path percent-encoded but for / and the
-     * unreserved characters */
-    size_t len = strlen(path);
-    char *uri = malloc(len * 3 + 32);
-    if (!uri) {
-        snprintf(why, n, "out of memory");
-        return -2;
-    }
-    char *o = uri + sprintf(uri, "file:");
-    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-            strchr("/-._~", *p))
-            *o++ = (char)*p;
-        else
-            o += sprintf(o, "%%%02X", *p);
-    }
-    strcpy(o, "?immutable=1");
     sqlite3 *db = NULL;
     int kind = -2;
-    if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL) ==
-        SQLITE_OK)
+    *marked = 0;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK)
         kind = store_kind(db, marked);
-    if (kind == -2 && db && sqlite3_extended_errcode(db) == SQLITE_NOTADB)
-        kind = -3;
-    else if (kind == -2)
+    if (kind == -2)
         snprintf(why, n, "%s", db ? sqlite3_errmsg(db) : "?");
     sqlite3_close(db);
-    free(uri);
     return kind;
 }
 
@@ -484,45 +457,19 @@ int qk__sqlite_store_open(qk_store *s, const char *path)
         if (fd >= 0)
             close(fd);
     }
-    /* a folder, a folder missing, a file that is not SQLite or is another
-     * program's: refused before anything is written to it (not even its
-     * journal mode is changed) */
-    struct stat sb;
-    int marked = 0, kind = 0;
-    char why[256] = "";
-    if (strcmp(path, ":memory:") != 0 && stat(path, &sb) != 0 && errno != ENOENT) {
-        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE, path, strerror(errno));
-        free(q);
-        return QK_EIO;
-    }
-    if (strcmp(path, ":memory:") != 0 && stat(path, &sb) != 0) {
-        const char *slash = strrchr(path, '/');
-        char dir[4200];
-        snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
-        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE_NO_DIR, dir[0] ? dir : "/");
-        free(q);
-        return QK_ENOTFOUND;
-    }
-    if (strcmp(path, ":memory:") != 0 && S_ISDIR(sb.st_mode)) {
-        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE_DIR, path);
-        free(q);
-        return QK_EINVAL;
-    }
-    kind = probe_kind(path, &marked, why, sizeof why);
-    if (kind < 0) {
-        if (kind == -3)
-            qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE_NOT_SQLITE, path);
-        else if (kind == -2)
+    /* another program's file is refused before anything is written to it
+     * (not even its journal mode is changed) */
+    int marked = 0;
+    char why[256];
+    int kind = probe_kind(path, &marked, why, sizeof why);
+    if (kind == -2 || kind == -1) {
+        if (kind == -2)
             qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE, path, why);
         else
             qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE_FOREIGN, path);
         free(q);
         return kind == -2 ? QK_EIO : QK_EFORMAT;
     }
-    /* a new store, in a file made empty before (not by the open above):
-     * readable by its owner only, as above */
-    if (kind == 0 && strcmp(path, ":memory:") != 0 && (sb.st_mode & 077))
-        chmod(path, 0600);
     /* A store is used by one thread at a time (the server keeps one per
      * worker thread), so its connection needs no mutex of SQLite's own:
      * taking one on every call was a tenth of a small request's time. */
@@ -537,12 +484,6 @@ int qk__sqlite_store_open(qk_store *s, const char *path)
     s->impl = q;
     q->lock = file_lock_get(path);
     sqlite3_busy_timeout(q->db, 10000);
-    /* looked at again with what its -wal holds (the look above saw the file
-     * alone): still nothing written */
-    if (store_kind(q->db, &marked) < 0) {
-        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE_FOREIGN, path);
-        return QK_EFORMAT;
-    }
     int rc = exec(s, "PRAGMA journal_mode=WAL");
     if (rc == QK_OK)
         rc = exec(s, "PRAGMA synchronous=FULL");

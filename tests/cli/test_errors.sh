@@ -100,27 +100,10 @@ expect_contains "it says what the file is not" "$WORK/o" "不是 quizkit 服务�
 expect_contains "and names it" "$WORK/o" "$P"
 expect_eq "the progress file is untouched" "$(sha256sum "$P" | cut -d' ' -f1)" "$sum_before"
 expect_eq "its journal mode too" "$(sqlite3 "$P" 'PRAGMA journal_mode')" "$mode_before"
-expect_eq "no -wal or -shm left beside it" "$(ls "$P"-wal "$P"-shm 2>/dev/null)" ""
 sqlite3 "$WORK/notes.db" 'CREATE TABLE notes(t TEXT); INSERT INTO notes VALUES ("mine")'
 expect_eq "serve on another program's SQLite file: exit 1" "$(run serve --db "sqlite:$WORK/notes.db" --port 0)" 1
 expect_contains "refused, not taken over" "$WORK/o" "不是 quizkit 服务器的数据库"
 expect_eq "nothing added to it" "$(sqlite3 "$WORK/notes.db" "SELECT group_concat(name) FROM sqlite_schema")" notes
-sqlite3 "$WORK/look.db" 'CREATE TABLE events(a); CREATE TABLE devices(b)'
-sum_look=$(sha256sum "$WORK/look.db" | cut -d' ' -f1)
-expect_eq "a file that only has tables of those names: exit 1" "$(run admin branch list --db "sqlite:$WORK/look.db")" 1
-expect_contains "refused as another program's" "$WORK/o" "不是 quizkit 服务器的数据库"
-expect_eq "and left as it was" "$(sha256sum "$WORK/look.db" | cut -d' ' -f1)" "$sum_look"
-echo "a note, not a database" >"$WORK/text.txt"
-expect_eq "a text file: exit 1" "$(run admin branch list --db "sqlite:$WORK/text.txt")" 1
-expect_contains "it is not SQLite, said in Chinese" "$WORK/o" "不是 SQLite 数据库文件，没有改动它"
-expect_eq "a folder: exit 1" "$(run admin branch list --db "sqlite:$WORK")" 1
-expect_contains "it is a folder" "$WORK/o" "是一个文件夹，不是数据库文件"
-expect_eq "a folder that does not exist: exit 1" "$(run admin branch list --db "sqlite:$WORK/nosuch/s.db")" 1
-expect_contains "the folder named" "$WORK/o" "放服务器数据库的文件夹 $WORK/nosuch 不存在"
-: >"$WORK/empty.db"
-chmod 644 "$WORK/empty.db"
-expect_eq "an empty file made before: a store" "$(run admin branch list --db "sqlite:$WORK/empty.db")" 0
-expect_eq "readable by its owner only" "$(stat -c %a "$WORK/empty.db")" 600
 # a new file, and a store made before stores were marked, are taken
 expect_eq "admin on a new file makes a store" "$(run admin branch add b1 一支部 --db "sqlite:$WORK/new.db")" 0
 sqlite3 "$WORK/new.db" 'PRAGMA application_id=0'

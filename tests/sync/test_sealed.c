@@ -29,21 +29,6 @@ static int is_watched(const char *file)
     struct stat a, b;
     if (!watched || !file)
         return 0;
-    char path[4200];
-    if (strncmp(file, "file:", 5) == 0) { /* a URI: its path, %XX decoded, to the query */
-        size_t n = 0;
-        for (const char *p = file + 5; *p && *p != '?' && n + 1 < sizeof path; p++) {
-            unsigned hex;
-            if (*p == '%' && sscanf(p + 1, "%2x", &hex) == 1) {
-                path[n++] = (char)hex;
-                p += 2;
-            } else {
-                path[n++] = *p;
-            }
-        }
-        path[n] = '\0';
-        file = path;
-    }
     if (stat(file, &a) == 0 && stat(watched, &b) == 0)
         return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
     return strcmp(file, watched) == 0;
