@@ -438,8 +438,10 @@ static int probe_kind(const char *path, int *marked, char *why, size_t n)
     sqlite3 *db = NULL;
     int kind = -2;
     *marked = 0;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK)
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK) {
+        sqlite3_busy_timeout(db, 10000); /* a running server's store: wait as its connections do */
         kind = store_kind(db, marked);
+    }
     if (kind == -2)
         snprintf(why, n, "%s", db ? sqlite3_errmsg(db) : "?");
     sqlite3_close(db);
