@@ -77,8 +77,10 @@ static json_t *columns(const col *c, size_t n)
  * 0..max (a forged 1e308 of 1 made infinities that stopped the roll-ups,
  * and on PostgreSQL overflowed its sums). 6: a scored attempt counts once
  * with its first finish and first start (ten forged starts and finishes of
- * one attempt id counted it a hundred times). */
-#define ROLLUP_VERSION 6
+ * one attempt id counted it a hundred times). 7: a server's attempt scored
+ * again counts once, with its latest score (stat_scored): one scored when
+ * its bundle came counted twice. */
+#define ROLLUP_VERSION 7
 #define DAY_OF(ms) QK_SQL_BEIJING_DAY(ms)
 
 static const char rollup_schema[] =
@@ -115,11 +117,26 @@ static const char rollup_schema[] =
     "CREATE TABLE IF NOT EXISTS stat_last(member_id TEXT PRIMARY KEY, day INTEGER) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS stat_wrong(day INTEGER NOT NULL, q TEXT NOT NULL,"
     " grp TEXT NOT NULL, resp TEXT NOT NULL, n INTEGER NOT NULL,"
-    " PRIMARY KEY(day, grp, q, resp)) WITHOUT ROWID;";
+    " PRIMARY KEY(day, grp, q, resp)) WITHOUT ROWID;"
+    /* each re-scored attempt's share of the sums (the server's; below) */
+    "CREATE TABLE IF NOT EXISTS stat_scored(attempt_id TEXT PRIMARY KEY, day INTEGER,"
+    " member_id TEXT NOT NULL, mode TEXT NOT NULL, theme TEXT NOT NULL, comp TEXT NOT NULL, pct REAL);"
+    "CREATE INDEX IF NOT EXISTS stat_scored_day ON stat_scored(day, member_id);";
 
 /* Finished attempts as the server re-scored them (attempt_scores, rowid in
  * ?1..?2); a device's own scores are summed with its events
- * (qk__rollup_opts.finish_scores). */
+ * (qk__rollup_opts.finish_scores).
+ *
+ * An attempt's score row is written again when the server scores it later
+ * (its bundle published after its events came: the row noted as waiting
+ * becomes a score) or a device sends its finish again; the row then has a
+ * new rowid and is taken in again. So each attempt's share of the sums is
+ * kept in stat_scored (its day, whom, mode, theme, competition and
+ * fraction; day NULL when its time is outside the protocol's range and it
+ * counts nowhere), and a row taken in again takes its old share out of the
+ * sums as it adds the new one: an attempt counts once, with its latest
+ * score. A best score cannot be taken out of a maximum, so a day and member
+ * that lost a share get theirs again from stat_scored. */
 #define SERVER_SCORES                                                                              \
     "WITH sc AS (SELECT a.attempt_id, coalesce(a.member_id, 'guest:' || a.device_id) AS who,"      \
     " coalesce((SELECT st.created_ms FROM events st WHERE st.attempt_id = a.attempt_id"           \
@@ -129,41 +146,75 @@ static const char rollup_schema[] =
     " LEFT JOIN events e ON e.rowid = (SELECT f.rowid FROM events f WHERE f.attempt_id ="          \
     " a.attempt_id AND f.kind = 'attempt.finish' ORDER BY f.rowid LIMIT 1)"                         \
     " WHERE a.rowid > ?1 AND a.rowid <= ?2), "
-#define PCT                                                                                        \
-    "pc AS (SELECT attempt_id, who, " DAY_OF("ms") " AS day,"                                      \
-    " CASE WHEN max > 0 AND score >= 0 AND score <= max THEN 1.0 * score / max END AS pct FROM sc" \
-    " WHERE ms BETWEEN 0 AND " QK_SQL_EVENT_TIME_MAX ")"
 
-#define ROLL_SCORED_DAY                                                                            \
-    PCT " INSERT INTO stat_day(day, member_id, attempts, scored, pct_sum, best_pct)"               \
-    " SELECT day, who, count(*), count(pct), total(pct), max(pct) FROM pc WHERE true GROUP BY 1, 2" \
-    " ON CONFLICT(day, member_id) DO UPDATE SET attempts = attempts + excluded.attempts,"          \
-    " scored = scored + excluded.scored, pct_sum = pct_sum + excluded.pct_sum,"                    \
-    " best_pct = CASE WHEN best_pct IS NULL OR excluded.best_pct > best_pct"                       \
-    " THEN excluded.best_pct ELSE best_pct END"
-#define ROLL_SCORED_THEMES                                                                         \
-    PCT " INSERT INTO stat_attempts(day, member_id, mode, theme, comp, scored, pct_sum, h0, h1, h2, h3)" \
-    " SELECT pc.day, pc.who, coalesce(json_extract(s.payload, '$.mode'), ''),"                     \
-    " coalesce(json_extract(s.payload, '$.theme'), ''),"                                          \
-    " coalesce(json_extract(s.payload, '$.competition'), ''), count(pct), total(pct),"            \
-    " count(CASE WHEN pct < 0.6 THEN 1 END), count(CASE WHEN pct >= 0.6 AND pct < 0.8 THEN 1 END)," \
-    " count(CASE WHEN pct >= 0.8 AND pct < 1 THEN 1 END), count(CASE WHEN pct >= 1 THEN 1 END)"    \
-    " FROM pc LEFT JOIN events s ON s.rowid = (SELECT x.rowid FROM events x WHERE x.attempt_id ="  \
-    " pc.attempt_id AND x.kind = 'attempt.start' ORDER BY x.rowid LIMIT 1)"                          \
-    " WHERE true GROUP BY 1, 2, 3, 4, 5"                                                          \
-    " ON CONFLICT(day, member_id, mode, theme, comp) DO UPDATE SET scored = scored + excluded.scored," \
-    " pct_sum = pct_sum + excluded.pct_sum, h0 = h0 + excluded.h0, h1 = h1 + excluded.h1,"         \
-    " h2 = h2 + excluded.h2, h3 = h3 + excluded.h3"
+/* The shares of the scores taken in now, and the days and members whose
+ * old shares they replace (their best scores are found again). */
+static const char scores_temp[] =
+    "CREATE TEMP TABLE IF NOT EXISTS stat_new(attempt_id TEXT PRIMARY KEY, day INTEGER,"
+    " member_id TEXT, mode TEXT, theme TEXT, comp TEXT, pct REAL);"
+    "CREATE TEMP TABLE IF NOT EXISTS stat_old(day INTEGER, member_id TEXT);"
+    "DELETE FROM temp.stat_new; DELETE FROM temp.stat_old";
+
+static const char scores_new[] =
+    SERVER_SCORES
+    "pc AS (SELECT attempt_id, who, CASE WHEN ms BETWEEN 0 AND " QK_SQL_EVENT_TIME_MAX " THEN "
+    DAY_OF("ms") " END AS day,"
+    " CASE WHEN max > 0 AND score >= 0 AND score <= max THEN 1.0 * score / max END AS pct FROM sc)"
+    " INSERT OR REPLACE INTO temp.stat_new(attempt_id, day, member_id, mode, theme, comp, pct)"
+    " SELECT pc.attempt_id, pc.day, pc.who, coalesce(json_extract(s.payload, '$.mode'), ''),"
+    " coalesce(json_extract(s.payload, '$.theme'), ''),"
+    " coalesce(json_extract(s.payload, '$.competition'), ''), pc.pct"
+    " FROM pc LEFT JOIN events s ON s.rowid = (SELECT x.rowid FROM events x WHERE x.attempt_id ="
+    " pc.attempt_id AND x.kind = 'attempt.start' ORDER BY x.rowid LIMIT 1)";
+
+/* Each share with its sign: -1 for an old one taken out, 1 for a new one. */
+#define SHARES                                                                                     \
+    "(SELECT o.day, o.member_id, o.mode, o.theme, o.comp, o.pct, -1 AS g FROM stat_scored o"       \
+    " WHERE o.day IS NOT NULL AND o.attempt_id IN (SELECT attempt_id FROM temp.stat_new)"          \
+    " UNION ALL SELECT day, member_id, mode, theme, comp, pct, 1 FROM temp.stat_new"                \
+    " WHERE day IS NOT NULL)"
+
+static const char scores_old[] =
+    "INSERT INTO temp.stat_old SELECT DISTINCT o.day, o.member_id FROM stat_scored o"
+    " WHERE o.day IS NOT NULL AND o.attempt_id IN (SELECT attempt_id FROM temp.stat_new)";
+
+static const char scores_day[] =
+    "INSERT INTO stat_day(day, member_id, attempts, scored, pct_sum, best_pct)"
+    " SELECT day, member_id, sum(g), sum(CASE WHEN pct IS NOT NULL THEN g ELSE 0 END), total(g * pct),"
+    " max(CASE WHEN g > 0 THEN pct END) FROM " SHARES " WHERE true GROUP BY 1, 2"
+    " ON CONFLICT(day, member_id) DO UPDATE SET attempts = attempts + excluded.attempts,"
+    " scored = scored + excluded.scored, pct_sum = pct_sum + excluded.pct_sum,"
+    " best_pct = CASE WHEN best_pct IS NULL OR excluded.best_pct > best_pct"
+    " THEN excluded.best_pct ELSE best_pct END";
+
+static const char scores_themes[] =
+    "INSERT INTO stat_attempts(day, member_id, mode, theme, comp, scored, pct_sum, h0, h1, h2, h3)"
+    " SELECT day, member_id, mode, theme, comp, sum(CASE WHEN pct IS NOT NULL THEN g ELSE 0 END),"
+    " total(g * pct), sum(CASE WHEN pct < 0.6 THEN g ELSE 0 END),"
+    " sum(CASE WHEN pct >= 0.6 AND pct < 0.8 THEN g ELSE 0 END),"
+    " sum(CASE WHEN pct >= 0.8 AND pct < 1 THEN g ELSE 0 END), sum(CASE WHEN pct >= 1 THEN g ELSE 0 END)"
+    " FROM " SHARES " WHERE true GROUP BY 1, 2, 3, 4, 5"
+    " ON CONFLICT(day, member_id, mode, theme, comp) DO UPDATE SET scored = scored + excluded.scored,"
+    " pct_sum = pct_sum + excluded.pct_sum, h0 = h0 + excluded.h0, h1 = h1 + excluded.h1,"
+    " h2 = h2 + excluded.h2, h3 = h3 + excluded.h3";
+
+static const char scores_keep[] =
+    "INSERT OR REPLACE INTO stat_scored(attempt_id, day, member_id, mode, theme, comp, pct)"
+    " SELECT attempt_id, day, member_id, mode, theme, comp, pct FROM temp.stat_new";
+
+static const char scores_best[] =
+    "UPDATE stat_day SET best_pct = (SELECT max(s.pct) FROM stat_scored s WHERE s.day = stat_day.day"
+    " AND s.member_id = stat_day.member_id) WHERE (day, member_id) IN (SELECT day, member_id FROM temp.stat_old)";
 
 typedef struct backend {
     const char *scores_table;            /* where finished attempts' scores are */
     int server;                          /* wrong answers by branch; scores re-scored */
-    const char *scored_day, *scored_themes; /* NULL: with the events */
+    int rescored;                        /* 0: scores come with the events */
     const char *prefix;                  /* the roster and guests for a query */
 } backend;
 
 static const backend local_backend = {
-    "events", 0, NULL, NULL,
+    "events", 0, 0,
     "WITH roster AS (SELECT id, name, dept, branch FROM members),"
     " bnames AS (SELECT '' AS id, '' AS name WHERE 0),"
     " guests AS (SELECT 'guest:' || id AS k FROM device), groups AS (SELECT '' AS g),"
@@ -171,7 +222,7 @@ static const backend local_backend = {
     " claims AS (SELECT '' AS member_id, '' AS device_id, 0 AS claimed, 0 AS expected WHERE 0),"
     " pts AS (SELECT '' AS member_id, 0 AS day, 0 AS points WHERE 0), "};
 static const backend server_backend = {
-    "attempt_scores", 1, SERVER_SCORES ROLL_SCORED_DAY, SERVER_SCORES ROLL_SCORED_THEMES,
+    "attempt_scores", 1, 1,
     "WITH roster AS (SELECT id, name, dept, branch_id AS branch FROM members"
     " WHERE ?6 IS NULL OR branch_id = ?6), bnames AS (SELECT id, name FROM branches),"
     " guests AS (SELECT 'guest:' || id AS k FROM devices WHERE ?6 IS NULL OR branch_id = ?6),"
@@ -196,6 +247,23 @@ static int exec_range(sqlite3 *db, const char *sql, int64_t lo, int64_t hi, char
         snprintf(msg, n, "stats: %s", sqlite3_errmsg(db));
     sqlite3_finalize(st);
     return rc;
+}
+
+/* Takes in the scores of rowid lo+1..hi (above): each attempt's old share
+ * out, its new one in; best: the best scores of the days and members that
+ * lost a share found again from stat_scored (a staging database, which
+ * holds only the shares it was given, leaves that to its store). */
+static int take_scores(sqlite3 *db, int64_t lo, int64_t hi, int best, char *msg, size_t n)
+{
+    if (sqlite3_exec(db, scores_temp, NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(msg, n, "stats: %s", sqlite3_errmsg(db));
+        return -1;
+    }
+    const char *const steps[] = {scores_new, scores_old, scores_day, scores_themes, scores_keep, scores_best};
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0] - (best ? 0 : 1); i++)
+        if (exec_range(db, steps[i], lo, hi, msg, n))
+            return -1;
+    return 0;
 }
 
 static int64_t scalar(sqlite3 *db, const char *sql, int64_t dflt)
@@ -406,7 +474,7 @@ static int refresh_txn(sqlite3 *db, const backend *be, const window *w, int *mor
         /* another definition (or none yet): build again from the start */
         rc = sqlite3_exec(db, "DELETE FROM stat_state; DELETE FROM stat_day; DELETE FROM stat_attempts;"
                               " DELETE FROM stat_answers; DELETE FROM stat_answers_month; DELETE FROM stat_wrong;"
-                              " DELETE FROM stat_span; DELETE FROM stat_last;",
+                              " DELETE FROM stat_span; DELETE FROM stat_last; DELETE FROM stat_scored;",
                           NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
         if (rc == 0)
             rc = begin_build(db, w->shift);
@@ -419,19 +487,17 @@ static int refresh_txn(sqlite3 *db, const backend *be, const window *w, int *mor
     int64_t sc_from = state_of(db, "scores", 0);
     int64_t sc_max = scalar(db, sql, 0);
     int64_t sc_to = sc_max > sc_from && sc_max - sc_from > chunk ? sc_from + chunk : sc_max;
-    if (!be->scored_day) /* a device's scores come with its events (the same rowids) */
+    if (!be->rescored) /* a device's scores come with its events (the same rowids) */
         sc_to = ev_to > ev_from ? ev_to : sc_to;
     if (rc == 0 && ev_to > ev_from) {
-        qk__rollup_opts o = {be->server, be->scored_day == NULL, 0, 0};
+        qk__rollup_opts o = {be->server, !be->rescored, 0, 0};
         if (qk__rollup_events(db, &o, ev_from, ev_to, msg, n) != QK_OK) {
             sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
             return QK_EIO; /* msg says why */
         }
         rc = set_state(db, "events", ev_to);
     }
-    if (rc == 0 && sc_to > sc_from && be->scored_day &&
-        (exec_range(db, be->scored_day, sc_from, sc_to, msg, n) ||
-         exec_range(db, be->scored_themes, sc_from, sc_to, msg, n))) {
+    if (rc == 0 && sc_to > sc_from && be->rescored && take_scores(db, sc_from, sc_to, 1, msg, n)) {
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
         return QK_EIO; /* msg says why */
     }
@@ -442,7 +508,7 @@ static int refresh_txn(sqlite3 *db, const backend *be, const window *w, int *mor
     int64_t need = needed_above(db, lo, w->from_day);
     if (rc == 0 && ev_to == ev_max && need < lo) {
         int64_t below = lo - need > chunk ? lo - chunk : need;
-        qk__rollup_opts o = {be->server, be->scored_day == NULL, 0, 0};
+        qk__rollup_opts o = {be->server, !be->rescored, 0, 0};
         if (qk__rollup_events(db, &o, below, lo, msg, n) != QK_OK) {
             sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
             return QK_EIO; /* msg says why */
@@ -517,8 +583,7 @@ int qk__stats_stage(sqlite3 *db, int64_t ev_lo, int64_t ev_hi, int64_t sc_lo, in
     qk__rollup_opts o = {1, 0, 0, 0}; /* the server's: scores from attempt_scores */
     if (ev_hi > ev_lo && qk__rollup_events(db, &o, ev_lo, ev_hi, msg, n) != QK_OK)
         return QK_EIO; /* msg says why */
-    if (sc_hi > sc_lo && (exec_range(db, server_backend.scored_day, sc_lo, sc_hi, msg, n) ||
-                          exec_range(db, server_backend.scored_themes, sc_lo, sc_hi, msg, n)))
+    if (sc_hi > sc_lo && take_scores(db, sc_lo, sc_hi, 0, msg, n))
         return QK_EIO;
     return QK_OK;
 }

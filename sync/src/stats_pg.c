@@ -12,7 +12,10 @@
  * chunk's events and what they refer to (qk__stats_stage): what a device
  * wrote in its payloads is read exactly as the SQLite store reads it, and
  * nothing a device sent is cast in PostgreSQL's SQL. The sums are then
- * added to PostgreSQL's tables with multi-row upserts.
+ * added to PostgreSQL's tables with multi-row upserts. An attempt scored
+ * again brings its old share of the sums (stat_scored) into the staging
+ * database, which takes it out as it adds the new; its best score is
+ * found again here, from every share PostgreSQL holds.
  *
  * A district's database holds the roll-ups from its first event on, so the
  * SQLite store's reach into older events by spans (stat_span, stat_last:
@@ -103,13 +106,17 @@ static const char rollup_tables[] =
     " member_id " T " NOT NULL, n bigint NOT NULL, ok bigint NOT NULL,"
     " PRIMARY KEY(month, q, member_id));"
     "CREATE TABLE IF NOT EXISTS stat_wrong(day bigint NOT NULL, q " T " NOT NULL, grp " T " NOT NULL,"
-    " resp " T " NOT NULL, n bigint NOT NULL, PRIMARY KEY(day, grp, q, resp))";
+    " resp " T " NOT NULL, n bigint NOT NULL, PRIMARY KEY(day, grp, q, resp));"
+    "CREATE TABLE IF NOT EXISTS stat_scored(attempt_id " T " PRIMARY KEY, day bigint,"
+    " member_id " T " NOT NULL, mode " T " NOT NULL, theme " T " NOT NULL, comp " T " NOT NULL,"
+    " pct double precision);"
+    "CREATE INDEX IF NOT EXISTS stat_scored_day ON stat_scored(day, member_id)";
 #undef T
-#define ROLLUP_TABLES 6
+#define ROLLUP_TABLES 7
 static const char sql_tables[] =
     "SELECT count(*) FROM pg_class WHERE relnamespace = current_schema()::regnamespace"
     " AND relkind = 'r' AND relname IN ('stat_state', 'stat_day', 'stat_attempts', 'stat_answers',"
-    " 'stat_answers_month', 'stat_wrong')";
+    " 'stat_answers_month', 'stat_wrong', 'stat_scored')";
 
 static const char sql_state[] =
     "SELECT coalesce((SELECT value FROM stat_state WHERE key = 'version'), 0),"
@@ -142,6 +149,11 @@ static const char sql_fetch_members[] =
 static const char sql_fetch_scores[] =
     "SELECT rowno, attempt_id, member_id, device_id, finished_ms, server_score, max"
     " FROM attempt_scores WHERE rowno > $3 AND rowno <= $4";
+/* The shares in the sums of the attempts whose scores are taken in again
+ * (stats.c takes them out as it adds the new ones). */
+static const char sql_fetch_shares[] =
+    "SELECT attempt_id, day, member_id, mode, theme, comp, pct FROM stat_scored WHERE attempt_id IN"
+    " (SELECT attempt_id FROM attempt_scores WHERE rowno > $3 AND rowno <= $4)";
 
 /* Copies a PostgreSQL result into a staging table (insert: its n
  * parameters; the columns in ints are numbers, the others texts). */
@@ -223,6 +235,20 @@ static const push pushes[] = {
      " ON CONFLICT(day, grp, q, resp) DO UPDATE SET n = t.n + EXCLUDED.n",
      5,
      {O_INT8, O_TEXT, O_TEXT, O_TEXT, O_INT8}},
+    /* the attempts' new shares, in place of their old ones */
+    {"SELECT attempt_id, day, member_id, mode, theme, comp, pct FROM stat_scored",
+     "INSERT INTO stat_scored AS t(attempt_id, day, member_id, mode, theme, comp, pct) VALUES",
+     " ON CONFLICT(attempt_id) DO UPDATE SET day = EXCLUDED.day, member_id = EXCLUDED.member_id,"
+     " mode = EXCLUDED.mode, theme = EXCLUDED.theme, comp = EXCLUDED.comp, pct = EXCLUDED.pct",
+     7,
+     {O_TEXT, O_INT8, O_TEXT, O_TEXT, O_TEXT, O_TEXT, O_FLOAT8}},
+    /* then the best scores of the days and members that lost a share */
+    {"SELECT day, member_id FROM temp.stat_old",
+     "UPDATE stat_day AS t SET best_pct = (SELECT max(s.pct) FROM stat_scored s WHERE s.day = t.day"
+     " AND s.member_id = t.member_id) FROM (VALUES",
+     ") AS o(day, member_id) WHERE t.day = o.day AND t.member_id = o.member_id",
+     2,
+     {O_INT8, O_TEXT}},
 };
 
 /* The statement for rows rows of a push ("... VALUES ($1, ..), (..) ON ..."). */
@@ -329,7 +355,7 @@ static int refresh_step(qk_store *s, int *more, char *msg, size_t n)
         rc = qk__pg_exec(s,
                          "DELETE FROM stat_state; DELETE FROM stat_day; DELETE FROM stat_attempts;"
                          " DELETE FROM stat_answers; DELETE FROM stat_answers_month;"
-                         " DELETE FROM stat_wrong",
+                         " DELETE FROM stat_wrong; DELETE FROM stat_scored",
                          0, NULL, NULL, NULL);
         ev_from = sc_from = 0;
     }
@@ -369,6 +395,7 @@ static int refresh_step(qk_store *s, int *more, char *msg, size_t n)
             {sql_fetch_members, "INSERT OR IGNORE INTO members VALUES (?1, ?2)", 2, 0},
             {sql_fetch_scores, "INSERT INTO attempt_scores VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", 4,
              1u << 0 | 1u << 4 | 1u << 5 | 1u << 6},
+            {sql_fetch_shares, "INSERT INTO stat_scored VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", 4, 1u << 1},
         };
         sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
         for (size_t i = 0; rc == QK_OK && i < sizeof stage / sizeof stage[0]; i++) {

@@ -304,9 +304,11 @@ json_t *qk__stats_table(const qk_stats_query *q, const char *branch, json_t *row
  * tables below and the roll-ups' own): the caller puts in the events of
  * rowid ev_lo+1..ev_hi (with rowid the store's row number), the other
  * attempt.start events of their attempts, the scores of rowid
- * sc_lo+1..sc_hi with their attempts' start and finish events, and the
- * members of the events; qk__stats_stage sums them into its stat_ tables
- * exactly as the SQLite store sums its own.
+ * sc_lo+1..sc_hi with their attempts' start and finish events, the shares
+ * those attempts already have in the sums (stat_scored), and the members
+ * of the events; qk__stats_stage sums them into its stat_ tables exactly
+ * as the SQLite store sums its own (a share replaced comes out as a
+ * negative sum; the days and members that lost one are in temp.stat_old).
  *   events(rowid, kind, member_id, device_id, attempt_id, created_ms, payload)
  *   attempt_scores(rowid, attempt_id, member_id, device_id, finished_ms, server_score, max)
  *   members(id, branch_id) */

@@ -1238,12 +1238,126 @@ static void forged_repeats_count_once_and_roll_ups_come_back(void **state)
     free(text);
 }
 
+/* m1's row of the members list for 2026 (its own copy). */
+static json_t *m1_in_members(sx *x)
+{
+    qk_stats_query q = {QK_STATS_MEMBERS, 0, 0, x->b, 0};
+    assert_int_equal(qk_stats_parse_day("2026-01-01", &q.from_day), 0);
+    assert_int_equal(qk_stats_parse_day("2026-12-31", &q.to_day), 0);
+    json_t *t = NULL;
+    char msg[512];
+    if (qk_store_stats(x->store, NULL, &q, QK_LANG_EN, &t, msg, sizeof msg) != QK_OK)
+        fail_msg("stats members: %s", msg);
+    json_t *rows = json_object_get(t, "rows");
+    assert_int_equal(json_array_size(rows), 1);
+    json_t *row = json_deep_copy(json_array_get(rows, 0));
+    assert_string_equal(json_string_value(json_array_get(row, 0)), "m1");
+    json_decref(t);
+    return row;
+}
+
+static double cell_number(json_t *row, size_t i)
+{
+    json_t *v = json_array_get(row, i);
+    if (!json_is_number(v))
+        fail_msg("cell %zu is not a number", i);
+    return json_number_value(v);
+}
+
+/* A member's attempt that reached the server before its bundle: counted
+ * with the device's own score (here a lie: 100%, every answer wrong), and
+ * scored by the server once the bundle is published. Its score row was
+ * written again, taken in again by the statistics, and the attempt counted
+ * twice (2 attempts, 2 scored in the themes, the best 100% kept): it counts
+ * once, with the server's score. Both stores. */
+static void an_attempt_scored_when_its_bundle_comes_counts_once(void **state)
+{
+    sx *x = *state;
+    qkt_clock clock = {1772676000000LL}; /* 5 March 2026, 10:00 Beijing */
+    m1_of_b1(x, &clock);
+    qk_session_spec spec = QK_SESSION_SPEC_INIT;
+    spec.mode = QK_MODE_PRACTICE;
+    spec.order = QK_ORDER_SEQUENTIAL;
+    qk_session *s = NULL;
+    assert_int_equal(qk_session_start(&s, x->e, x->b, "m1", &spec), QK_OK);
+    qk_item it;
+    while (qk_session_next(s, &it) == QK_ROW) { /* every answer wrong */
+        const qk_question *q = it.q;
+        char in[16] = "";
+        if (q->type == QK_Q_JUDGE)
+            snprintf(in, sizeof in, "%s", q->judge_answer ? "错" : "对");
+        else if (q->type == QK_Q_FILL)
+            snprintf(in, sizeof in, "1949|北京"); /* two blanks, both wrong */
+        else
+            for (size_t d = 0; d < q->n_options && !in[0]; d++)
+                if (!q->options[it.perm[d]].correct)
+                    in[0] = (char)('A' + d);
+        assert_int_equal(qk_session_answer(s, in, NULL, NULL), QK_OK);
+        clock.now_ms += 1000;
+    }
+    assert_int_equal(qk_session_finish(s, NULL), QK_OK);
+    qk_session_free(s);
+    export(x, 0);
+    size_t len = 0;
+    int err = 0;
+    char *text = qk__read_maybe_gz(x->batch, &len, &err);
+    assert_non_null(text);
+    json_error_t jerr;
+    json_t *events = json_loads(strchr(text, '\n') + 1, 0, &jerr), *ev;
+    size_t i, finishes = 0;
+    json_array_foreach(events, i, ev)
+    {
+        if (strcmp(json_string_value(json_object_get(ev, "kind")), "attempt.finish") != 0)
+            continue;
+        json_t *p = json_object_get(ev, "payload");
+        assert_int_equal(json_integer_value(json_object_get(p, "score")), 0);
+        json_object_set(p, "score", json_object_get(p, "max")); /* the device says: all right */
+        finishes++;
+    }
+    assert_int_equal(finishes, 1);
+    char *body = json_dumps(events, JSON_COMPACT | JSON_ENSURE_ASCII);
+    write_body(x, x->key, body);
+    free(body);
+    json_decref(events);
+    free(text);
+    qk_import_result r;
+    if (qk_store_import(x->store, x->batch, &r) != QK_OK)
+        fail_msg("import: %s", qk_store_errmsg(x->store));
+    assert_int_equal(r.no_bundle, 1);
+
+    int64_t scored = -1;
+    statistics_answer(x, &scored); /* the roll-ups take the waiting row in */
+    assert_int_equal(scored, 1);
+    json_t *row = m1_in_members(x);
+    assert_int_equal((int)cell_number(row, 3), 1);            /* attempts */
+    assert_true(cell_number(row, 6) == 100.0);                /* average: the device's word */
+    assert_true(cell_number(row, 7) == 100.0);                /* best */
+    json_decref(row);
+
+    assert_int_equal(qkt_publish_fixture(x->store, x->dir), 1); /* scored now */
+    statistics_answer(x, &scored);
+    assert_int_equal(scored, 1);
+    row = m1_in_members(x);
+    assert_int_equal((int)cell_number(row, 3), 1);
+    assert_true(cell_number(row, 6) == 0.0); /* the server's score, in place of the device's */
+    assert_true(cell_number(row, 7) == 0.0);
+    json_decref(row);
+
+    /* built again from nothing, the same */
+    qkt_store_exec(x->spec, "DROP TABLE stat_state");
+    row = m1_in_members(x);
+    assert_int_equal((int)cell_number(row, 3), 1);
+    assert_true(cell_number(row, 7) == 0.0);
+    json_decref(row);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(a_batch_travels_and_comes_back_acknowledged),
         T(a_draw_the_server_does_not_know_stays_unscored),
+        T(an_attempt_scored_when_its_bundle_comes_counts_once),
         T(gaps_hold_back_the_acknowledgement),
         T(an_altered_file_is_refused_whole),
         T(a_streamed_file_is_judged_at_its_end),
