@@ -2,6 +2,7 @@
  * file, WAL, created on first use). Events are keyed by their UUIDv7 id,
  * which keeps inserts at the right edge of the index (DESIGN.md decision 2).
  * One store is one connection: the server opens one per worker thread. */
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/stat.h>
@@ -423,16 +424,32 @@ static int store_kind(sqlite3 *db, int *marked)
         return -1;
     if (version == 0 && tables == 0)
         return 0;
-    /* unmarked: a store of before has its events and devices from the
-     * first one on (user_version 0 then); a device's progress file has
-     * events, but its device table is "device" */
-    return ours == 2 ? 1 : -1;
+    /* unmarked: a store of before has the first tables with their columns
+     * (the oldest had events and devices only; a device's progress file
+     * has events, but its device table is "device"; another program's
+     * file with tables of these names lacks the columns) */
+    if (ours != 2)
+        return -1;
+    int first = 0;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT (SELECT count(*) FROM pragma_table_info('events') WHERE name IN"
+                           " ('device_id', 'seq', 'kind', 'payload', 'created_ms', 'received_ms')) = 6"
+                           " AND (SELECT count(*) FROM pragma_table_info('devices') WHERE name IN"
+                           " ('public_key', 'acked_seq', 'last_seen_ms')) = 3",
+                           -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        first = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return first ? 1 : -1;
 }
 
 /* store_kind on a read-only connection of its own, so that another
  * program's file is left exactly as it was (a read-write connection to a
  * file in WAL mode checkpoints it when it closes); why: SQLite's words
- * when it returns -2. */
+ * when it returns -2. (A file in WAL mode that nothing has open gets an
+ * empty -wal and a -shm beside it from the look, as from any reader; they
+ * are not taken away: a program that opens the file meanwhile would lose
+ * what it writes.) */
 static int probe_kind(const char *path, int *marked, char *why, size_t n)
 {
     sqlite3 *db = NULL;
@@ -448,23 +465,155 @@ static int probe_kind(const char *path, int *marked, char *why, size_t n)
     return kind;
 }
 
+enum { LOOK_NEW, LOOK_MARKED, LOOK_PROBE };
+
+/* The first n bytes of the file (fewer when it is shorter): the file's
+ * size read, or -1. Read through SQLite's own VFS, never a descriptor of
+ * our own: closing one would drop the POSIX locks of every connection this
+ * process has to the file (a server's other workers), and the store would
+ * be damaged; SQLite's unix VFS keeps such a descriptor until they go. */
+static int64_t read_header(const char *path, unsigned char *h, size_t n)
+{
+    sqlite3_vfs *vfs = sqlite3_vfs_find(NULL);
+    if (!vfs)
+        return -1;
+    char *full = sqlite3_malloc(vfs->mxPathname + 1);
+    sqlite3_file *f = sqlite3_malloc(vfs->szOsFile);
+    const char *name = NULL;
+    int64_t got = -1;
+    if (full && f && vfs->xFullPathname(vfs, path, vfs->mxPathname + 1, full) == SQLITE_OK)
+        name = sqlite3_create_filename(full, "", "", 0, NULL);
+    if (f)
+        memset(f, 0, (size_t)vfs->szOsFile);
+    int out = 0;
+    if (name && vfs->xOpen(vfs, name, f, SQLITE_OPEN_MAIN_DB | SQLITE_OPEN_READONLY, &out) == SQLITE_OK) {
+        sqlite3_int64 size = 0;
+        if (f->pMethods->xFileSize(f, &size) == SQLITE_OK) {
+            int amt = size < (sqlite3_int64)n ? (int)size : (int)n;
+            got = amt == 0 || f->pMethods->xRead(f, h, amt, 0) == SQLITE_OK ? amt : -1;
+        }
+    }
+    if (f && f->pMethods)
+        f->pMethods->xClose(f);
+    sqlite3_free_filename((char *)name);
+    sqlite3_free(f);
+    sqlite3_free(full);
+    return got;
+}
+
+/* The folder of path exists (a path without one is in the current folder). */
+static int folder_exists(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return 1;
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    struct stat st;
+    return stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* What is at path, looked at with plain reads before SQLite opens it
+ * (SQLite's own words for a folder or a text file are English and vague):
+ * nothing (then made, 0600: password hashes, PINs, every answer) or an
+ * empty file, LOOK_NEW; a SQLite file marked as a store, LOOK_MARKED; an
+ * unmarked one (a store of before, or one whose mark is still in its WAL),
+ * LOOK_PROBE. Anything else is refused untouched, saying what it is. */
+static int look_at(qk_store *s, const char *path, int *look)
+{
+    struct stat st;
+    for (int tries = 0; stat(path, &st) != 0; tries++) {
+        int e = errno;
+        if ((e == ENOENT || e == ENOTDIR) && !folder_exists(path)) {
+            qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE_NO_DIR, path);
+            return QK_ENOTFOUND;
+        }
+        if (e == EACCES) {
+            qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE_NO_ACCESS, path);
+            return QK_EIO;
+        }
+        if (e != ENOENT) {
+            qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE, path, strerror(e));
+            return QK_EIO;
+        }
+        int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+            close(fd);
+            *look = LOOK_NEW;
+            return QK_OK;
+        }
+        if (errno != EEXIST || tries) { /* EEXIST: made meanwhile, looked at again */
+            int oe = errno;
+            if (oe == EACCES)
+                qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE_NO_ACCESS, path);
+            else
+                qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE, path, strerror(oe));
+            return QK_EIO;
+        }
+    }
+    if (S_ISDIR(st.st_mode)) {
+        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE_IS_DIR, path, path);
+        return QK_EINVAL;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE_NOT_FILE, path);
+        return QK_EINVAL;
+    }
+    if (access(path, R_OK | W_OK) != 0) {
+        int e = errno;
+        if (e == EACCES || e == EROFS || e == EPERM)
+            qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE_NO_ACCESS, path);
+        else
+            qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE, path, strerror(e));
+        return QK_EIO;
+    }
+    unsigned char h[100];
+    int64_t got = read_header(path, h, sizeof h);
+    if (got < 0) {
+        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE, path, strerror(EIO));
+        return QK_EIO;
+    }
+    if (got == 0) { /* an empty file (made for the store, say): one, 0600 */
+        if ((st.st_mode & 077) && st.st_uid == geteuid())
+            (void)chmod(path, 0600);
+        *look = LOOK_NEW;
+        return QK_OK;
+    }
+    if (got < (int64_t)sizeof h || memcmp(h, "SQLite format 3", 16) != 0) {
+        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE_NOT_SQLITE, path);
+        return QK_EFORMAT;
+    }
+    uint32_t app = (uint32_t)h[68] << 24 | (uint32_t)h[69] << 16 | (uint32_t)h[70] << 8 | h[71];
+    if (app != 0 && app != STORE_APP_ID) {
+        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE_FOREIGN, path);
+        return QK_EFORMAT;
+    }
+    *look = app == STORE_APP_ID ? LOOK_MARKED : LOOK_PROBE;
+    return QK_OK;
+}
+
 int qk__sqlite_store_open(qk_store *s, const char *path)
 {
     sq *q = calloc(1, sizeof *q);
     if (!q)
         return QK_ENOMEM;
-    /* accounts' password hashes, the roster's PINs, every answer: 0600 */
-    if (strcmp(path, ":memory:") != 0) {
-        int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (fd >= 0)
-            close(fd);
-    }
     /* another program's file is refused before anything is written to it
      * (not even its journal mode is changed) */
-    int marked = 0;
+    int marked = 0, look = LOOK_PROBE;
     char why[256];
-    int kind = probe_kind(path, &marked, why, sizeof why);
-    if (kind == -2 || kind == -1) {
+    int kind = 1;
+    if (strcmp(path, ":memory:") != 0) {
+        int lrc = look_at(s, path, &look);
+        if (lrc != QK_OK) {
+            free(q);
+            return lrc;
+        }
+    }
+    if (look == LOOK_MARKED)
+        marked = 1;
+    else if (look == LOOK_PROBE)
+        kind = probe_kind(path, &marked, why, sizeof why);
+    if (kind < 0) {
         if (kind == -2)
             qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE, path, why);
         else

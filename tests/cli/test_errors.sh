@@ -100,6 +100,29 @@ expect_contains "it says what the file is not" "$WORK/o" "不是 quizkit 服务�
 expect_contains "and names it" "$WORK/o" "$P"
 expect_eq "the progress file is untouched" "$(sha256sum "$P" | cut -d' ' -f1)" "$sum_before"
 expect_eq "its journal mode too" "$(sqlite3 "$P" 'PRAGMA journal_mode')" "$mode_before"
+expect_eq "(a progress file in WAL mode)" "$mode_before" wal
+# what is not a SQLite file is named for what it is, in the user's words
+expect_eq "a folder as the database: exit 1" "$(run admin branch list --db "sqlite:$WORK")" 1
+expect_contains "it says it is a folder" "$WORK/o" "$WORK 是一个文件夹，不是服务器数据库文件"
+expect_not_contains "not SQLite's English" "$WORK/o" "unable to open"
+expect_eq "a database in a missing folder: exit 1" "$(run admin branch list --db "sqlite:$WORK/nope/server.db")" 1
+expect_contains "it says the folder is missing" "$WORK/o" "$WORK/nope/server.db 所在的文件夹不存在"
+expect_eq "and makes nothing" "$(ls -d "$WORK/nope" 2>/dev/null)" ""
+printf '编号,姓名\n' >"$WORK/roster.db"
+expect_eq "a text file as the database: exit 1" "$(run admin branch list --db "sqlite:$WORK/roster.db")" 1
+expect_contains "it says it is not a SQLite file" "$WORK/o" "不是 SQLite 数据库文件"
+expect_not_contains "not SQLite's English" "$WORK/o" "file is not a database"
+expect_eq "the text file is untouched" "$(cat "$WORK/roster.db")" "编号,姓名"
+# tables that only share a store's names are not a store of before
+sqlite3 "$WORK/lookalike.db" 'CREATE TABLE events(x); CREATE TABLE devices(y)'
+expect_eq "a file with tables named events and devices: exit 1" "$(run admin branch list --db "sqlite:$WORK/lookalike.db")" 1
+expect_contains "refused as another program's file" "$WORK/o" "不是 quizkit 服务器的数据库"
+expect_eq "its tables as they were" "$(sqlite3 "$WORK/lookalike.db" "SELECT group_concat(name) FROM sqlite_schema")" "events,devices"
+# an empty file made for the store becomes one, readable by its owner only
+: >"$WORK/made.db"
+chmod 0644 "$WORK/made.db"
+expect_eq "an empty file becomes a store" "$(run admin branch add b1 一支部 --db "sqlite:$WORK/made.db")" 0
+expect_eq "made 0600 (password hashes, PINs, every answer)" "$(stat -c %a "$WORK/made.db")" 600
 sqlite3 "$WORK/notes.db" 'CREATE TABLE notes(t TEXT); INSERT INTO notes VALUES ("mine")'
 expect_eq "serve on another program's SQLite file: exit 1" "$(run serve --db "sqlite:$WORK/notes.db" --port 0)" 1
 expect_contains "refused, not taken over" "$WORK/o" "不是 quizkit 服务器的数据库"
