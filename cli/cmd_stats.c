@@ -130,7 +130,10 @@ static int period(cli *c, const period_opts *p, qk_stats_query *q, int local)
         return EXIT_USAGE;
     }
     if (q->to_day < q->from_day) {
-        err(c, M_BAD_VALUE, "--to", p->to ? p->to : "");
+        char to[QK_DATE_LEN], from[QK_DATE_LEN];
+        qk_stats_day_text(q->to_day, to);
+        qk_stats_day_text(q->from_day, from);
+        err(c, M_STATS_TO_BEFORE_FROM, to, from);
         return EXIT_USAGE;
     }
     return 0;

@@ -1268,8 +1268,12 @@ static int stats_scope(call *c, const char **branch, qk_stats_query *q)
         failf(c, 400, "bad_field", QK_Y_API_FIELD, "from (YYYY-MM-DD)");
     else if (to && qk_stats_parse_day(to, &q->to_day))
         failf(c, 400, "bad_field", QK_Y_API_FIELD, "to (YYYY-MM-DD)");
-    else if (q->to_day < q->from_day)
-        failf(c, 400, "bad_field", QK_Y_API_FIELD, "to (not before from)");
+    else if (q->to_day < q->from_day) {
+        char t[QK_DATE_LEN], f[QK_DATE_LEN];
+        qk_stats_day_text(q->to_day, t);
+        qk_stats_day_text(q->from_day, f);
+        failf(c, 400, "bad_field", QK_Y_API_PERIOD, t, f);
+    }
     else
         return 1;
     return 0;

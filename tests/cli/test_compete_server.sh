@@ -205,6 +205,8 @@ rm -f "$TMPDIR" && mv "$WORK/tmp.kept" "$TMPDIR"
 DT=$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["token"])' "$QUIZKIT_HOME/server.json")
 expect_eq "devices get no statistics" "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $DT" "$URL/api/v1/stats/members")" 403
 expect_eq "bad dates are named" "$(curl -s -o "$WORK/b" -w '%{http_code}' -H "Authorization: Bearer $LT" "$URL/api/v1/stats/members?from=2026-13-01")" 400
+expect_eq "a period that ends before it begins: 400" "$(curl -s -o "$WORK/b" -w '%{http_code}' -H "Authorization: Bearer $LT" "$URL/api/v1/stats/members?from=2026-03-31&to=2026-03-01")" 400
+expect_contains "saying so with both days" "$WORK/b" "期间的结束 2026-03-01 早于开始 2026-03-31"
 QUIZKIT_PASSWORD=leader-pass-1 "$QK" report --xlsx "$WORK/branch.xlsx" --server "$URL" --user li 2>"$WORK/e"
 expect_eq "the monthly report from the server" "$?" 0
 expect_eq "with every sheet" "$(python3 -c 'import sys,zipfile;print(len([n for n in zipfile.ZipFile(sys.argv[1]).namelist() if n.startswith("xl/worksheets/")]))' "$WORK/branch.xlsx")" 8

@@ -72,6 +72,12 @@ expect_eq "unknown subject is a usage error" "$?" 2
 expect_contains "bad date named" "$WORK/o" "--from 的值无效：2026-02-30"
 "$QK" stats members --local --from 2026-03-31 --to 2026-03-01 >"$WORK/o" 2>&1
 expect_eq "an empty period is refused" "$?" 2
+expect_contains "it says the end is before the start" "$WORK/o" "期间的结束 2026-03-01 早于开始 2026-03-31"
+# --to alone, before this month: the start it is before is named (Beijing's
+# month: at 00:30 on 1 January it is already January there)
+frozen_at 2026-12-31T16:30:00Z "$QK" stats members --local --to 2026-12-31 >"$WORK/o" 2>&1
+expect_eq "--to before this month alone: usage error" "$?" 2
+expect_contains "it names this month's first day as the start" "$WORK/o" "期间的结束 2026-12-31 早于开始 2027-01-01（没有给 --from 时，开始是本月 1 日）"
 "$QK" stats members >"$WORK/o" 2>&1
 expect_contains "the data source must be said" "$WORK/o" "--local"
 
