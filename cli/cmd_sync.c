@@ -316,7 +316,8 @@ static int admin_import(cli *c, int argc, char **argv)
         if (res.rescored)
             out(c, stdout, M_RESCORED, res.rescored, res.mismatches);
         if (res.no_bundle)
-            out(c, stdout, M_UNSCORED_NO_BUNDLE, res.no_bundle);
+            out(c, stdout, res.no_bundle_others ? M_UNSCORED_NO_BUNDLES : M_UNSCORED_NO_BUNDLE, res.no_bundle,
+                res.no_bundle_id, res.no_bundle_version);
         if (res.unscored > res.no_bundle)
             out(c, stdout, M_UNSCORED_REPLAY, res.unscored - res.no_bundle);
         char ack[4096];

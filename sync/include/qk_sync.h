@@ -82,6 +82,10 @@ typedef struct qk_import_result {
                           server, or its events do not replay with it (the reason is
                           kept with the attempt's score, attempt_scores.note) */
     size_t no_bundle;  /* of those, the bundle is not on the server */
+    /* the first such bundle (what to publish), and whether attempts of
+     * others were left unscored too */
+    char no_bundle_id[QK_NAME_MAX + 1], no_bundle_version[QK_NAME_MAX + 1];
+    int no_bundle_others;
 } qk_import_result;
 
 /* Verifies and imports a batch file in one transaction. QK_ECORRUPT for a

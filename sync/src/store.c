@@ -373,6 +373,12 @@ static void rescore(qk_store *s, json_t *finishes, qk_import_result *r)
             if (!b) {
                 r->unscored++;
                 r->no_bundle++;
+                if (!r->no_bundle_id[0]) {
+                    snprintf(r->no_bundle_id, sizeof r->no_bundle_id, "%s", bid);
+                    snprintf(r->no_bundle_version, sizeof r->no_bundle_version, "%s", bver);
+                } else if (strcmp(r->no_bundle_id, bid) != 0 || strcmp(r->no_bundle_version, bver) != 0) {
+                    r->no_bundle_others = 1;
+                }
                 score_put(s, sc, ev, NULL, QK__NOTE_NO_BUNDLE);
             } else if (rescore_attempt(s, b, attempt, json_string_value(json_object_get(ev, "device_id")), evs,
                                        &res, msg, sizeof msg) == QK_OK) {
@@ -1029,8 +1035,11 @@ int qk__ingest_end(qk__ingest *in, int keep)
     } else {
         s->ops->rollback(s);
     }
-    if (rc != QK_OK)
+    if (rc != QK_OK) {
         r->rescored = r->unscored = r->no_bundle = r->mismatches = 0; /* nothing was kept */
+        r->no_bundle_id[0] = r->no_bundle_version[0] = '\0';
+        r->no_bundle_others = 0;
+    }
     json_decref(in->finishes);
     json_decref(in->members);
     json_decref(in->pending);

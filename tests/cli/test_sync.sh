@@ -21,7 +21,7 @@ BARE="$WORK/bare"
 mkdir -p "$BARE"
 "$QK" admin import "$WORK/stick.qkd" --db "sqlite:$BARE/server.db" --ack-dir "$BARE" >"$WORK/ib" 2>&1
 expect_eq "import to a server without the bundle exits 0" "$?" 0
-expect_contains "the attempt not scored, for want of its bundle" "$WORK/ib" "1 次答题无法评分：服务器上没有对应题库（发布后会补评）"
+expect_contains "the attempt not scored, for want of its bundle" "$WORK/ib" "1 次答题无法评分：服务器上没有题库 test.mini 版本 1（用 quizkit admin bundle publish 发布后会补评）"
 expect_not_contains "no replay failure claimed" "$WORK/ib" "无法按题库重放"
 expect_not_contains "nothing said re-scored" "$WORK/ib" "重新评分"
 

@@ -1324,6 +1324,8 @@ static void an_attempt_scored_when_its_bundle_comes_counts_once(void **state)
     if (qk_store_import(x->store, x->batch, &r) != QK_OK)
         fail_msg("import: %s", qk_store_errmsg(x->store));
     assert_int_equal(r.no_bundle, 1);
+    assert_string_equal(r.no_bundle_id, "test.fixture"); /* what to publish */
+    assert_int_equal(r.no_bundle_others, 0);
 
     int64_t scored = -1;
     statistics_answer(x, &scored); /* the roll-ups take the waiting row in */
