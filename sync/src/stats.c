@@ -157,8 +157,10 @@ static const char scores_temp[] =
 
 static const char scores_new[] =
     SERVER_SCORES
-    "pc AS (SELECT attempt_id, who, CASE WHEN ms BETWEEN 0 AND " QK_SQL_EVENT_TIME_MAX " THEN "
-    DAY_OF("ms") " END AS day,"
+    /* a row of before the scores named their member and device (both NULL)
+     * counts nowhere, as one outside the protocol's times */
+    "pc AS (SELECT attempt_id, coalesce(who, '') AS who, CASE WHEN who IS NOT NULL AND ms BETWEEN 0 AND "
+    QK_SQL_EVENT_TIME_MAX " THEN " DAY_OF("ms") " END AS day,"
     " CASE WHEN max > 0 AND score >= 0 AND score <= max THEN 1.0 * score / max END AS pct FROM sc)"
     " INSERT OR REPLACE INTO temp.stat_new(attempt_id, day, member_id, mode, theme, comp, pct)"
     " SELECT pc.attempt_id, pc.day, pc.who, coalesce(json_extract(s.payload, '$.mode'), ''),"
@@ -568,7 +570,9 @@ int qk__stats_stage_open(sqlite3 **db, char *msg, size_t n)
     *db = NULL;
     if (sqlite3_open_v2(":memory:", db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
         sqlite3_exec(*db, stage_schema, NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_exec(*db, rollup_schema, NULL, NULL, NULL) != SQLITE_OK) {
+        sqlite3_exec(*db, rollup_schema, NULL, NULL, NULL) != SQLITE_OK ||
+        /* made here too: a chunk without scores pushes them (empty) */
+        sqlite3_exec(*db, scores_temp, NULL, NULL, NULL) != SQLITE_OK) {
         snprintf(msg, n, "stats: %s", *db ? sqlite3_errmsg(*db) : "out of memory");
         sqlite3_close(*db);
         *db = NULL;

@@ -481,7 +481,8 @@ static int64_t read_header(const char *path, unsigned char *h, size_t n)
     sqlite3_file *f = sqlite3_malloc(vfs->szOsFile);
     const char *name = NULL;
     int64_t got = -1;
-    if (full && f && vfs->xFullPathname(vfs, path, vfs->mxPathname + 1, full) == SQLITE_OK)
+    /* SQLITE_OK_SYMLINK when the path went through a link: as good */
+    if (full && f && (vfs->xFullPathname(vfs, path, vfs->mxPathname + 1, full) & 0xff) == SQLITE_OK)
         name = sqlite3_create_filename(full, "", "", 0, NULL);
     if (f)
         memset(f, 0, (size_t)vfs->szOsFile);
@@ -501,16 +502,48 @@ static int64_t read_header(const char *path, unsigned char *h, size_t n)
     return got;
 }
 
-/* The folder of path exists (a path without one is in the current folder). */
-static int folder_exists(const char *path)
+/* The folder of path (a path without one is in the current folder). */
+static void folder_of(const char *path, char *dir, size_t n)
 {
     const char *slash = strrchr(path, '/');
     if (!slash)
-        return 1;
+        snprintf(dir, n, ".");
+    else
+        snprintf(dir, n, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+}
+
+static int folder_exists(const char *path)
+{
     char dir[4200];
-    snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    folder_of(path, dir, sizeof dir);
     struct stat st;
     return stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Says why path cannot be used, in the user's words where we have them
+ * (creating: it was being made in its folder). */
+static int say_errno(qk_store *s, const char *path, int e, int creating)
+{
+    char dir[4200];
+    struct stat st;
+    if ((e == ENOENT || e == ENOTDIR) && !folder_exists(path)) {
+        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE_NO_DIR, path);
+        return QK_ENOTFOUND;
+    }
+    if (e == EEXIST && lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE_DANGLING, path);
+        return QK_ENOTFOUND;
+    }
+    if (e == EROFS)
+        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE_READ_ONLY_FS, path);
+    else if ((e == EACCES || e == EPERM) && creating) {
+        folder_of(path, dir, sizeof dir);
+        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE_DIR_NO_WRITE, dir);
+    } else if (e == EACCES || e == EPERM)
+        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE_NO_ACCESS, path);
+    else
+        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE, path, strerror(e));
+    return QK_EIO;
 }
 
 /* What is at path, looked at with plain reads before SQLite opens it
@@ -524,32 +557,17 @@ static int look_at(qk_store *s, const char *path, int *look)
     struct stat st;
     for (int tries = 0; stat(path, &st) != 0; tries++) {
         int e = errno;
-        if ((e == ENOENT || e == ENOTDIR) && !folder_exists(path)) {
-            qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE_NO_DIR, path);
-            return QK_ENOTFOUND;
-        }
-        if (e == EACCES) {
-            qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE_NO_ACCESS, path);
-            return QK_EIO;
-        }
-        if (e != ENOENT) {
-            qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE, path, strerror(e));
-            return QK_EIO;
-        }
+        if (e != ENOENT)
+            return say_errno(s, path, e, 0);
         int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd >= 0) {
             close(fd);
             *look = LOOK_NEW;
             return QK_OK;
         }
-        if (errno != EEXIST || tries) { /* EEXIST: made meanwhile, looked at again */
-            int oe = errno;
-            if (oe == EACCES)
-                qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE_NO_ACCESS, path);
-            else
-                qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE, path, strerror(oe));
-            return QK_EIO;
-        }
+        /* EEXIST: made meanwhile (looked at again), or a dangling link */
+        if (errno != EEXIST || tries)
+            return say_errno(s, path, errno, 1);
     }
     if (S_ISDIR(st.st_mode)) {
         qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE_IS_DIR, path, path);
@@ -559,16 +577,17 @@ static int look_at(qk_store *s, const char *path, int *look)
         qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE_NOT_FILE, path);
         return QK_EINVAL;
     }
-    if (access(path, R_OK | W_OK) != 0) {
-        int e = errno;
-        if (e == EACCES || e == EROFS || e == EPERM)
-            qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE_NO_ACCESS, path);
-        else
-            qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE, path, strerror(e));
-        return QK_EIO;
-    }
+    if (access(path, R_OK | W_OK) != 0)
+        return say_errno(s, path, errno, 0);
     unsigned char h[100];
     int64_t got = read_header(path, h, sizeof h);
+    /* shorter than a header: being made by another program or thread (its
+     * first page not written whole yet), looked at again a few times */
+    for (int tries = 0; got > 0 && got < (int64_t)sizeof h && tries < 10; tries++) {
+        struct timespec pause = {0, 20000000L}; /* 20 ms */
+        nanosleep(&pause, NULL);
+        got = read_header(path, h, sizeof h);
+    }
     if (got < 0) {
         qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE, path, strerror(EIO));
         return QK_EIO;

@@ -123,6 +123,14 @@ expect_eq "its tables as they were" "$(sqlite3 "$WORK/lookalike.db" "SELECT grou
 chmod 0644 "$WORK/made.db"
 expect_eq "an empty file becomes a store" "$(run admin branch add b1 一支部 --db "sqlite:$WORK/made.db")" 0
 expect_eq "made 0600 (password hashes, PINs, every answer)" "$(stat -c %a "$WORK/made.db")" 600
+# a store reached through a symbolic link opens (SQLite resolves it), and a
+# link to nothing is named as such
+ln -s "$WORK" "$WORK/via"
+expect_eq "a store through a linked folder opens" "$(run admin branch list --db "sqlite:$WORK/via/made.db")" 0
+expect_contains "with what it holds" "$WORK/o" "一支部"
+ln -s "$WORK/gone.db" "$WORK/dangling.db"
+expect_eq "a link to nothing: exit 1" "$(run admin branch list --db "sqlite:$WORK/dangling.db")" 1
+expect_contains "it says the link points nowhere" "$WORK/o" "是一个符号链接，指向的文件不存在"
 sqlite3 "$WORK/notes.db" 'CREATE TABLE notes(t TEXT); INSERT INTO notes VALUES ("mine")'
 expect_eq "serve on another program's SQLite file: exit 1" "$(run serve --db "sqlite:$WORK/notes.db" --port 0)" 1
 expect_contains "refused, not taken over" "$WORK/o" "不是 quizkit 服务器的数据库"

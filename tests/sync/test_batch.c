@@ -1264,6 +1264,40 @@ static double cell_number(json_t *row, size_t i)
     return json_number_value(v);
 }
 
+/* A batch with answers but no finished attempt (a member stopped half-way;
+ * the rest comes in a later sync): the statistics take its events in with
+ * no score among them. On PostgreSQL such a step failed ("no such table:
+ * temp.stat_old") and the statistics stopped until a score came. */
+static void statistics_of_a_batch_without_a_finish(void **state)
+{
+    sx *x = *state;
+    qkt_clock clock = {1772676000000LL}; /* 5 March 2026, 10:00 Beijing */
+    m1_of_b1(x, &clock);
+    qkt_publish_fixture(x->store, x->dir);
+    qk_session_spec spec = QK_SESSION_SPEC_INIT;
+    spec.mode = QK_MODE_PRACTICE;
+    spec.order = QK_ORDER_SEQUENTIAL;
+    qk_session *s = NULL;
+    assert_int_equal(qk_session_start(&s, x->e, x->b, "m1", &spec), QK_OK);
+    qk_item it;
+    assert_int_equal(qk_session_next(s, &it), QK_ROW);
+    assert_int_equal(qk_session_answer(s, it.q->type == QK_Q_FILL ? "1921|南湖" : "A", NULL, NULL), QK_OK);
+    qk_session_free(s); /* left unfinished */
+    assert_true(export(x, 0) >= 2); /* its start and answer */
+    qk_import_result r;
+    if (qk_store_import(x->store, x->batch, &r) != QK_OK)
+        fail_msg("import: %s", qk_store_errmsg(x->store));
+    assert_int_equal(r.rescored + r.unscored, 0);
+    int64_t scored = -1;
+    statistics_answer(x, &scored); /* every subject answers */
+    assert_int_equal(scored, 0);
+    json_t *row = m1_in_members(x);
+    assert_int_equal((int)cell_number(row, 3), 0);  /* no finished attempt */
+    assert_int_equal((int)cell_number(row, 4), 1);  /* one answer */
+    assert_int_equal((int)cell_number(row, 10), 1); /* one active day */
+    json_decref(row);
+}
+
 /* A member's attempt that reached the server before its bundle: counted
  * with the device's own score (here a lie: 100%, every answer wrong), and
  * scored by the server once the bundle is published. Its score row was
@@ -1360,6 +1394,7 @@ int main(void)
         T(a_batch_travels_and_comes_back_acknowledged),
         T(a_draw_the_server_does_not_know_stays_unscored),
         T(an_attempt_scored_when_its_bundle_comes_counts_once),
+        T(statistics_of_a_batch_without_a_finish),
         T(gaps_hold_back_the_acknowledgement),
         T(an_altered_file_is_refused_whole),
         T(a_streamed_file_is_judged_at_its_end),
