@@ -10,6 +10,13 @@
 #include "qk_client.h"
 #include "qk_server.h"
 
+/* A text member of a server's reply, "?" when it has none. */
+static const char *text_of(json_t *reply, const char *key)
+{
+    const char *v = json_string_value(json_object_get(reply, key));
+    return v ? v : "?";
+}
+
 static char *data_file(cli *c, const char *name)
 {
     if (data_dir_ready(c))
@@ -555,10 +562,17 @@ static int admin_remote(cli *c, const char *cmd, const char *sub, const aopts *o
         } else if ((rc = qk_client_call(cl, "POST", "/api/v1/bundles", data, len,
                                         "application/vnd.quizkit.bundle", &reply, msg,
                                         sizeof msg)) == QK_OK) {
-            out(c, stdout, M_ADMIN_PUBLISHED, json_string_value(json_object_get(reply, "id")),
-                json_string_value(json_object_get(reply, "version")),
-                (long long)json_integer_value(json_object_get(reply, "size")),
-                json_string_value(json_object_get(reply, "key_id")));
+            char day[QK_DATE_LEN];
+            qk_beijing_date((int64_t)json_integer_value(json_object_get(reply, "published_ms")), day);
+            if (json_is_true(json_object_get(reply, "already_published")))
+                out(c, stdout, M_ADMIN_ALREADY_PUBLISHED, text_of(reply, "id"), text_of(reply, "version"), day,
+                    text_of(reply, "published_by"));
+            else
+                out(c, stdout, M_ADMIN_PUBLISHED, text_of(reply, "id"), text_of(reply, "version"),
+                    (long long)json_integer_value(json_object_get(reply, "size")), text_of(reply, "key_id"));
+            size_t waited = (size_t)json_integer_value(json_object_get(reply, "rescored"));
+            if (waited)
+                out(c, stdout, M_ADMIN_RESCORED_WAITING, waited);
         }
     } else {
         err(c, M_ADMIN_NEEDS_DB, cmd);
@@ -728,7 +742,12 @@ int admin_server(cli *c, int argc, char **argv)
         char *trust = o.trust ? NULL : data_file(c, "trust");
         qk_published p;
         if ((rc = qk_admin_bundle_publish(s, o.pos[0], o.trust ? o.trust : trust, "cli", &p)) == QK_OK) {
-            out(c, stdout, M_ADMIN_PUBLISHED, p.id, p.version, (long long)p.size, p.key_id);
+            char day[QK_DATE_LEN];
+            qk_beijing_date(p.published_ms, day);
+            if (p.already)
+                out(c, stdout, M_ADMIN_ALREADY_PUBLISHED, p.id, p.version, day, p.by);
+            else
+                out(c, stdout, M_ADMIN_PUBLISHED, p.id, p.version, (long long)p.size, p.key_id);
             if (p.rescored)
                 out(c, stdout, M_ADMIN_RESCORED_WAITING, p.rescored);
         }

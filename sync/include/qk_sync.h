@@ -57,6 +57,7 @@ typedef struct qk_published {
     int64_t published_ms;
     char by[QK_NAME_MAX + 1];
     size_t rescored; /* on publish: attempts that waited for it, scored now */
+    int already;     /* on publish: this file was published before (nothing changed) */
 } qk_published;
 
 /* spec: "sqlite:PATH" (created on first use, WAL). *out is set even on

@@ -555,6 +555,7 @@ int qk__admin_bundle_publish_bytes(qk_store *s, const char *data, size_t len, co
             /* The same file again: nothing to store; attempts still waiting
              * for it (a publish cut short while it scored them) are scored. */
             *out = old;
+            out->already = 1;
             if (qk__store_rescore_waiting(s, out->id, out->version, &out->rescored) != QK_OK)
                 out->rescored = 0;
             return QK_OK;

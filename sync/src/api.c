@@ -820,9 +820,12 @@ static void h_bundle_publish(call *c)
                                             "upload.qkb", c->srv->trust, c->user.name, &p);
     if (rc != QK_OK)
         return fail_rc(c, rc);
-    ok(c, 201, json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "id", p.id, "version", p.version,
-                         "sha256", p.sha256, "key_id", p.key_id, "size", (json_int_t)p.size,
-                         "rescored", (json_int_t)p.rescored));
+    /* the same file again: 200 and already_published, with when and by whom */
+    ok(c, p.already ? 200 : 201,
+       json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:b, s:I, s:s}", "id", p.id, "version", p.version, "sha256",
+                 p.sha256, "key_id", p.key_id, "size", (json_int_t)p.size, "rescored", (json_int_t)p.rescored,
+                 "already_published", p.already, "published_ms", (json_int_t)p.published_ms, "published_by",
+                 p.by));
 }
 
 /* A bundle's bytes from the store as a reply takes them (qk_http_resp.read),

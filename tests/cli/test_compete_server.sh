@@ -117,6 +117,12 @@ R competition add "$WORK/comp.json" --bundle nope >"$WORK/o" 2>&1
 expect_contains "the bundle must be published" "$WORK/o" "服务器回答 404"
 R competition add "$WORK/comp.json" --bundle test.mini --branch b2 >"$WORK/o" 2>&1
 expect_contains "a leader publishes for own branch only" "$WORK/o" "服务器回答 403"
+# The same bundle file published again through the server: said so, nothing changed
+R bundle publish "$WORK/mini.qkb" >"$WORK/o" 2>&1
+expect_eq "publishing the same file again succeeds" "$?" 0
+expect_contains "and says it was published before, by whom" "$WORK/o" "test.mini 版本 1 已经发布过（同一个文件，"
+expect_contains "by whom" "$WORK/o" "由 cli 发布），没有改动"
+expect_not_contains "not 'published' as new" "$WORK/o" "已发布 test.mini"
 "$QK" sync >/dev/null 2>&1
 "$QK" compete list >"$WORK/o" 2>&1
 expect_contains "the kiosk received it" "$WORK/o" "一支部月度竞赛"

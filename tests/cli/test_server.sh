@@ -212,7 +212,7 @@ R bundle publish "$SAMPLE" >"$WORK/o" 2>&1
 expect_eq "a bundle signed by a key the server does not trust is refused" "$?" 1
 expect_contains "with the reason" "$WORK/o" "服务器回答 422"
 R bundle publish "$WORK/mini.qkb" >"$WORK/o" 2>&1
-expect_contains "publishing the same file again is harmless" "$WORK/o" "已发布 test.mini 版本 1"
+expect_contains "publishing the same file again is harmless, and said so" "$WORK/o" "test.mini 版本 1 已经发布过（同一个文件"
 R device list >"$WORK/o" 2>&1
 expect_contains "leader lists own devices" "$WORK/o" "kiosk-1"
 QUIZKIT_PASSWORD=wrong "$QK" admin code --server "$URL" --user li --cacert "$WORK/ca.pem" >"$WORK/o" 2>&1
