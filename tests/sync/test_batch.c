@@ -154,8 +154,8 @@ static void rewrite_last(sx *x, const qk_key *key, const char *new_payload)
     rewrite_at(x, key, "payload", new_payload, 1);
 }
 
-/* field of the first (or last) event set to value (JSON text). */
-static void rewrite_at(sx *x, const qk_key *key, const char *field, const char *value, int last)
+/* The events of the exported batch file (after its header line). */
+static json_t *batch_events(sx *x)
 {
     size_t len = 0;
     int err = 0;
@@ -163,13 +163,22 @@ static void rewrite_at(sx *x, const qk_key *key, const char *field, const char *
     assert_non_null(text);
     json_error_t jerr;
     json_t *events = json_loads(strchr(text, '\n') + 1, 0, &jerr);
+    assert_non_null(events);
+    free(text);
+    return events;
+}
+
+/* field of the first (or last) event set to value (JSON text). */
+static void rewrite_at(sx *x, const qk_key *key, const char *field, const char *value, int last)
+{
+    json_error_t jerr;
+    json_t *events = batch_events(x);
     size_t at = last ? json_array_size(events) - 1 : 0;
     json_object_set_new(json_array_get(events, at), field, json_loads(value, JSON_DECODE_ANY, &jerr));
     char *body = json_dumps(events, JSON_COMPACT | JSON_ENSURE_ASCII);
     write_body(x, key, body);
     free(body);
     json_decref(events);
-    free(text);
 }
 
 static void an_altered_file_is_refused_whole(void **state)
@@ -1181,12 +1190,8 @@ static void forged_repeats_count_once_and_roll_ups_come_back(void **state)
     m1_of_b1(x, &clock);
     right_quiz(x->e, x->b, "m1", QK_MODE_PRACTICE, &clock);
     export(x, 0);
-    size_t len = 0;
-    int err = 0;
-    char *text = qk__read_maybe_gz(x->batch, &len, &err);
-    assert_non_null(text);
     json_error_t jerr;
-    json_t *events = json_loads(strchr(text, '\n') + 1, 0, &jerr), *ev, *copies = json_array();
+    json_t *events = batch_events(x), *ev, *copies = json_array();
     int64_t seq = (int64_t)json_array_size(events);
     size_t i;
     json_array_foreach(events, i, ev)
@@ -1235,7 +1240,6 @@ static void forged_repeats_count_once_and_roll_ups_come_back(void **state)
     free(body);
     json_decref(copies);
     json_decref(events);
-    free(text);
 }
 
 /* m1's row of the members list for 2026 (its own copy). */
@@ -1264,6 +1268,19 @@ static double cell_number(json_t *row, size_t i)
     return json_number_value(v);
 }
 
+/* Member m1 of b1 (on the device, its clock at *clock) begins a practice,
+ * its questions in order. */
+static qk_session *m1_starts_a_practice(sx *x, qkt_clock *clock)
+{
+    m1_of_b1(x, clock);
+    qk_session_spec spec = QK_SESSION_SPEC_INIT;
+    spec.mode = QK_MODE_PRACTICE;
+    spec.order = QK_ORDER_SEQUENTIAL;
+    qk_session *s = NULL;
+    assert_int_equal(qk_session_start(&s, x->e, x->b, "m1", &spec), QK_OK);
+    return s;
+}
+
 /* A batch with answers but no finished attempt (a member stopped half-way;
  * the rest comes in a later sync): the statistics take its events in with
  * no score among them. On PostgreSQL such a step failed ("no such table:
@@ -1272,13 +1289,8 @@ static void statistics_of_a_batch_without_a_finish(void **state)
 {
     sx *x = *state;
     qkt_clock clock = {1772676000000LL}; /* 5 March 2026, 10:00 Beijing */
-    m1_of_b1(x, &clock);
     qkt_publish_fixture(x->store, x->dir);
-    qk_session_spec spec = QK_SESSION_SPEC_INIT;
-    spec.mode = QK_MODE_PRACTICE;
-    spec.order = QK_ORDER_SEQUENTIAL;
-    qk_session *s = NULL;
-    assert_int_equal(qk_session_start(&s, x->e, x->b, "m1", &spec), QK_OK);
+    qk_session *s = m1_starts_a_practice(x, &clock);
     qk_item it;
     assert_int_equal(qk_session_next(s, &it), QK_ROW);
     assert_int_equal(qk_session_answer(s, it.q->type == QK_Q_FILL ? "1921|南湖" : "A", NULL, NULL), QK_OK);
@@ -1308,12 +1320,7 @@ static void an_attempt_scored_when_its_bundle_comes_counts_once(void **state)
 {
     sx *x = *state;
     qkt_clock clock = {1772676000000LL}; /* 5 March 2026, 10:00 Beijing */
-    m1_of_b1(x, &clock);
-    qk_session_spec spec = QK_SESSION_SPEC_INIT;
-    spec.mode = QK_MODE_PRACTICE;
-    spec.order = QK_ORDER_SEQUENTIAL;
-    qk_session *s = NULL;
-    assert_int_equal(qk_session_start(&s, x->e, x->b, "m1", &spec), QK_OK);
+    qk_session *s = m1_starts_a_practice(x, &clock);
     qk_item it;
     while (qk_session_next(s, &it) == QK_ROW) { /* every answer wrong */
         const qk_question *q = it.q;
@@ -1332,12 +1339,7 @@ static void an_attempt_scored_when_its_bundle_comes_counts_once(void **state)
     assert_int_equal(qk_session_finish(s, NULL), QK_OK);
     qk_session_free(s);
     export(x, 0);
-    size_t len = 0;
-    int err = 0;
-    char *text = qk__read_maybe_gz(x->batch, &len, &err);
-    assert_non_null(text);
-    json_error_t jerr;
-    json_t *events = json_loads(strchr(text, '\n') + 1, 0, &jerr), *ev;
+    json_t *events = batch_events(x), *ev;
     size_t i, finishes = 0;
     json_array_foreach(events, i, ev)
     {
@@ -1353,7 +1355,6 @@ static void an_attempt_scored_when_its_bundle_comes_counts_once(void **state)
     write_body(x, x->key, body);
     free(body);
     json_decref(events);
-    free(text);
     qk_import_result r;
     if (qk_store_import(x->store, x->batch, &r) != QK_OK)
         fail_msg("import: %s", qk_store_errmsg(x->store));
