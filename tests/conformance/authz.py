@@ -248,8 +248,8 @@ CELLS = [
      409, NOTHING),
     ("POST /bundles", "li", "write: signed by a key the server does not trust", POST("/bundles", FILE("mini_rogue")),
      422, NOTHING),
-    ("POST /bundles", "admin", "write: version 1 again, the same file", POST("/bundles", FILE("mini_v1")),
-     201, NOTHING),
+    ("POST /bundles", "admin", "write: version 1 again, the same file: said to be published before",
+     POST("/bundles", FILE("mini_v1")), 200, READ(says(already_published=True))),
 
     ("GET /competitions/{id}/leaderboard", "none", "read", GET(BOARD), 401, READ()),
     ("GET /competitions/{id}/leaderboard", "dev-b1", "read own", GET(BOARD), 200, READ(says(branch="b1"))),
