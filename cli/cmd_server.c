@@ -1,6 +1,7 @@
 /* cmd_server.c: the central server: `quizkit serve` and the `quizkit admin`
  * commands that work on its database directly (--db). */
 #include <errno.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,21 @@
 #include "cli.h"
 #include "qk_client.h"
 #include "qk_server.h"
+
+/* Who a command on the database itself is done by (who made a code, who
+ * published): the system account running it, "cli" when it has no name. */
+static const char *local_user(void)
+{
+    static char name[64];
+    struct passwd pw, *found = NULL;
+    char buf[1024];
+    if (!name[0])
+        snprintf(name, sizeof name, "%s",
+                 getpwuid_r(geteuid(), &pw, buf, sizeof buf, &found) == 0 && found && found->pw_name[0]
+                     ? found->pw_name
+                     : "cli");
+    return name;
+}
 
 /* A text member of a server's reply, "?" when it has none. */
 static const char *text_of(json_t *reply, const char *key)
@@ -695,7 +711,7 @@ int admin_server(cli *c, int argc, char **argv)
         } else {
             char code[QK_CODE_LEN + 1], until[64];
             int64_t exp = 0;
-            if ((rc = qk_admin_code_new(s, o.branch, "cli", (int64_t)hours * 3600 * 1000,
+            if ((rc = qk_admin_code_new(s, o.branch, local_user(), (int64_t)hours * 3600 * 1000,
                                         o.phone ? QK_CODE_PHONE : QK_CODE_SHARED, code, &exp)) == QK_OK) {
                 fmt_time(until, sizeof until, exp);
                 char bname[260];
@@ -725,7 +741,7 @@ int admin_server(cli *c, int argc, char **argv)
         } else if (!spec) {
             err(c, M_DATA_DIR, o.pos[0], strerror(errno ? errno : EIO));
             r = EXIT_FAIL;
-        } else if ((rc = qk_admin_competition_add(s, spec, o.bundle, o.branch, "cli")) == QK_OK) {
+        } else if ((rc = qk_admin_competition_add(s, spec, o.bundle, o.branch, local_user())) == QK_OK) {
             out(c, stdout, M_ADMIN_COMP_ADDED, o.pos[0], o.bundle, o.branch ? o.branch : M(c, M_ALL_BRANCHES));
         }
         free(spec);
@@ -741,7 +757,7 @@ int admin_server(cli *c, int argc, char **argv)
     } else if (strcmp(cmd, "bundle") == 0 && strcmp(sub, "publish") == 0 && o.npos == 1) {
         char *trust = o.trust ? NULL : data_file(c, "trust");
         qk_published p;
-        if ((rc = qk_admin_bundle_publish(s, o.pos[0], o.trust ? o.trust : trust, "cli", &p)) == QK_OK) {
+        if ((rc = qk_admin_bundle_publish(s, o.pos[0], o.trust ? o.trust : trust, local_user(), &p)) == QK_OK) {
             char day[QK_DATE_LEN];
             qk_beijing_date(p.published_ms, day);
             if (p.already)

@@ -133,7 +133,12 @@ static int period(cli *c, const period_opts *p, qk_stats_query *q, int local)
         char to[QK_DATE_LEN], from[QK_DATE_LEN];
         qk_stats_day_text(q->to_day, to);
         qk_stats_day_text(q->from_day, from);
-        err(c, M_STATS_TO_BEFORE_FROM, to, from);
+        if (p->from && p->to)
+            err(c, M_STATS_BACKWARDS, to, from);
+        else if (p->from)
+            err(c, M_STATS_FROM_AFTER_TO, from, to);
+        else
+            err(c, M_STATS_TO_BEFORE_FROM, to, from);
         return EXIT_USAGE;
     }
     return 0;

@@ -154,7 +154,7 @@ void term_pad(FILE *f, const char *s, size_t width)
 
 void term_table(FILE *f, const char *const *rows, size_t n_rows, int bold_header, int color)
 {
-    enum { MAXCOL = 12 };
+    enum { MAXCOL = 32 }; /* the widest table (stats flagged) has 14 */
     size_t widths[MAXCOL] = {0};
     size_t ncol = 0;
     for (size_t r = 0; r < n_rows; r++) {

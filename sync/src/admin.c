@@ -507,6 +507,11 @@ int qk_admin_bundle_publish(qk_store *s, const char *file, const char *trust_dir
         return too_big(s, file);
     if (rc != QK_OK)
         return say(s, rc, QK_Y_READ, file, strerror(errno ? errno : EIO));
+    struct stat st;
+    if (!trust_dir || stat(trust_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        free(data);
+        return say(s, QK_ENOTFOUND, QK_Y_TRUST_DIR, trust_dir ? trust_dir : "", NULL);
+    }
     rc = qk__admin_bundle_publish_bytes(s, data, len, file, trust_dir, by, out);
     free(data);
     return rc;

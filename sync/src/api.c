@@ -1268,14 +1268,19 @@ static int stats_scope(call *c, const char **branch, qk_stats_query *q)
     qk_stats_this_month(qk__store_now(c->s), &q->from_day, &q->to_day);
     q->today = qk_beijing_day(qk__store_now(c->s));
     if (from && qk_stats_parse_day(from, &q->from_day))
-        failf(c, 400, "bad_field", QK_Y_API_FIELD, "from (YYYY-MM-DD)");
+        failf(c, 400, "bad_field", QK_Y_API_DATE, "from", from);
     else if (to && qk_stats_parse_day(to, &q->to_day))
-        failf(c, 400, "bad_field", QK_Y_API_FIELD, "to (YYYY-MM-DD)");
+        failf(c, 400, "bad_field", QK_Y_API_DATE, "to", to);
     else if (q->to_day < q->from_day) {
         char t[QK_DATE_LEN], f[QK_DATE_LEN];
         qk_stats_day_text(q->to_day, t);
         qk_stats_day_text(q->from_day, f);
-        failf(c, 400, "bad_field", QK_Y_API_PERIOD, t, f);
+        if (from && to)
+            failf(c, 400, "bad_field", QK_Y_API_BACKWARDS, t, f);
+        else if (from)
+            failf(c, 400, "bad_field", QK_Y_API_FROM_AFTER_TO, f, t);
+        else
+            failf(c, 400, "bad_field", QK_Y_API_PERIOD, t, f);
     }
     else
         return 1;

@@ -39,7 +39,9 @@ void qk_http_json(qk_http_resp *r, int status, json_t *body)
 {
     free(r->body);
     r->status = status;
-    r->body = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    /* 15 significant digits: a figure rounded to 33.3 is sent as 33.3, not
+     * as the nearest double's 33.299999999999997 */
+    r->body = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
     r->len = r->body ? strlen(r->body) : 0;
     r->type = "application/json";
     json_decref(body);

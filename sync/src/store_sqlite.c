@@ -579,6 +579,12 @@ static int look_at(qk_store *s, const char *path, int *look)
     }
     if (access(path, R_OK | W_OK) != 0)
         return say_errno(s, path, errno, 0);
+    char dir[4200];
+    folder_of(path, dir, sizeof dir);
+    if (access(dir, W_OK | X_OK) != 0 && errno != EROFS) { /* WAL: -wal and -shm beside the file */
+        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE_DIR_NO_WAL, path, dir);
+        return QK_EIO;
+    }
     unsigned char h[100];
     int64_t got = read_header(path, h, sizeof h);
     /* shorter than a header: being made by another program or thread (its

@@ -121,7 +121,7 @@ expect_contains "a leader publishes for own branch only" "$WORK/o" "服务器回
 R bundle publish "$WORK/mini.qkb" >"$WORK/o" 2>&1
 expect_eq "publishing the same file again succeeds" "$?" 0
 expect_contains "and says it was published before, by whom" "$WORK/o" "test.mini 版本 1 已经发布过（同一个文件，"
-expect_contains "by whom" "$WORK/o" "由 cli 发布），没有改动"
+expect_contains "by whom: the account that ran the command" "$WORK/o" "由 $(id -un) 发布），没有改动"
 expect_not_contains "not 'published' as new" "$WORK/o" "已发布 test.mini"
 "$QK" sync >/dev/null 2>&1
 "$QK" compete list >"$WORK/o" 2>&1
@@ -166,9 +166,18 @@ expect_eq "the tampered entry is listed apart, with both totals" \
     "[('m5', 'mini-cup', True)]"
 expect_eq "every listed entry is doubtful (scores differ, too fast or outside the window)" \
     "$(python3 -c 'import json,sys;r=json.load(open(sys.argv[1]))["rows"];print(len(r) > 0 and all(x[10] or x[11] or x[12] for x in r))' "$WORK/f.json")" True
+S flagged $(period) >"$WORK/f.txt" 2>&1
+expect_contains "its table's last columns apart (14 of them)" "$WORK/f.txt" "不在竞赛时段  终端"
+expect_eq "every line of the table as wide as its header up to the last column" \
+    "$(python3 -c 'import sys,unicodedata as u
+w=lambda s: sum(2 if u.east_asian_width(ch) in "WF" else 1 for ch in s)
+ls=[l.rstrip("\n") for l in open(sys.argv[1], encoding="utf-8") if l.strip()]
+i=[k for k, l in enumerate(ls) if "不在竞赛时段" in l][0]; h=ls[i]; at=w(h[:h.rindex("终端")])
+rows=[l for l in ls[i+1:] if l.startswith(("20", "-"))]
+print(len(rows) > 0 and all(w(l[:len(l)-len(l.split()[-1])]) == at for l in rows))' "$WORK/f.txt" 2>&1)" True
 S flagged --month 2020-01 >"$WORK/f0" 2>&1
 expect_eq "no flagged attempts in a month: exit 0" "$?" 0
-expect_contains "no flagged attempts: one line that says so" "$WORK/f0" "这段时间没有被标记的答题：每次答题的得分都与服务器复核一致。"
+expect_contains "no flagged attempts: one line that says so" "$WORK/f0" "这段时间没有被标记的答题：服务器复核过的得分都与终端一致。"
 expect_not_contains "no flagged attempts: no headers over nothing" "$WORK/f0" "终端得分"
 "$QK" stats flagged --local >"$WORK/o" 2>&1
 expect_eq "a kiosk cannot list flagged attempts (it does not re-score)" "$?" 1
@@ -191,6 +200,10 @@ expect_contains "and holds the branch's members" "$WORK/api.csv" "孙七"
 # in words; the JSON keeps the ids for programs.
 # (the test's own period: a month may end while it runs)
 SPAN="from=$FROM&to=$(clock_date)"
+# rounded figures travel as written (33.3), not as the nearest double's 17 digits
+curl -s -H "Authorization: Bearer $LT" "$URL/api/v1/stats/themes?$SPAN" >"$WORK/themes.json"
+expect_eq "the API's figures are as rounded" \
+    "$(python3 -c 'import re,sys;t=open(sys.argv[1]).read();print(len(re.findall(r"\d\.\d+", t)) > 0, re.findall(r"\d\.\d{4,}", t))' "$WORK/themes.json")" "True []"
 curl -s -o "$WORK/themes.csv" -H "Authorization: Bearer $LT" "$URL/api/v1/stats/themes?format=csv&$SPAN"
 expect_contains "the themes CSV names the branch's competition" "$WORK/themes.csv" "一支部月度竞赛,竞赛"
 expect_not_contains "not by its id" "$WORK/themes.csv" "b1-yuedu"
@@ -211,6 +224,7 @@ rm -f "$TMPDIR" && mv "$WORK/tmp.kept" "$TMPDIR"
 DT=$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["token"])' "$QUIZKIT_HOME/server.json")
 expect_eq "devices get no statistics" "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $DT" "$URL/api/v1/stats/members")" 403
 expect_eq "bad dates are named" "$(curl -s -o "$WORK/b" -w '%{http_code}' -H "Authorization: Bearer $LT" "$URL/api/v1/stats/members?from=2026-13-01")" 400
+expect_contains "as not a date, with the value" "$WORK/b" "字段 from 不是有效的日期（YYYY-MM-DD）：2026-13-01"
 expect_eq "a period that ends before it begins: 400" "$(curl -s -o "$WORK/b" -w '%{http_code}' -H "Authorization: Bearer $LT" "$URL/api/v1/stats/members?from=2026-03-31&to=2026-03-01")" 400
 expect_contains "saying so with both days" "$WORK/b" "期间的结束 2026-03-01 早于开始 2026-03-31"
 QUIZKIT_PASSWORD=leader-pass-1 "$QK" report --xlsx "$WORK/branch.xlsx" --server "$URL" --user li 2>"$WORK/e"

@@ -131,6 +131,20 @@ expect_contains "with what it holds" "$WORK/o" "一支部"
 ln -s "$WORK/gone.db" "$WORK/dangling.db"
 expect_eq "a link to nothing: exit 1" "$(run admin branch list --db "sqlite:$WORK/dangling.db")" 1
 expect_contains "it says the link points nowhere" "$WORK/o" "是一个符号链接，指向的文件不存在"
+# a store in a folder its user cannot write (root could)
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+    nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$QK" "$@" >"$WORK/o" 2>&1; echo $?; }
+    mkdir -p "$WORK/locked"
+    cp "$WORK/made.db" "$WORK/locked/server.db"
+    chown -R 65534:65534 "$WORK/locked"
+    chmod 0555 "$WORK/locked"
+    chmod 0755 "$WORK"
+    expect_eq "a store whose folder cannot be written: exit 1" "$(nobody admin branch list --db "sqlite:$WORK/locked/server.db")" 1
+    expect_contains "it says the folder must be writable, and why" "$WORK/o" "所在的文件夹 $WORK/locked 不可写：数据库要在它旁边建 -wal 和 -shm 文件"
+    expect_not_contains "not SQLite's English" "$WORK/o" "readonly database"
+    expect_eq "a new store there: exit 1" "$(nobody admin branch list --db "sqlite:$WORK/locked/new.db")" 1
+    expect_contains "it says it cannot make the file there" "$WORK/o" "不能在文件夹 $WORK/locked 里新建服务器数据库：没有写权限"
+fi
 sqlite3 "$WORK/notes.db" 'CREATE TABLE notes(t TEXT); INSERT INTO notes VALUES ("mine")'
 expect_eq "serve on another program's SQLite file: exit 1" "$(run serve --db "sqlite:$WORK/notes.db" --port 0)" 1
 expect_contains "refused, not taken over" "$WORK/o" "不是 quizkit 服务器的数据库"

@@ -36,6 +36,9 @@ expect_not_contains "nothing waits any more" "$WORK/o" "在等服务器评分"
 A bundle publish "$WORK/mini.qkb" --trust "$SRV/trust" >"$WORK/p" 2>&1
 expect_not_contains "a second publish scores nothing again" "$WORK/p" "次答题评分"
 expect_contains "it says the file was published before" "$WORK/p" "test.mini 版本 1 已经发布过（同一个文件"
+A bundle publish "$WORK/mini.qkb" --trust "$WORK/no-such-trust" >"$WORK/p" 2>&1
+expect_eq "a trust folder that does not exist: exit 1" "$?" 1
+expect_contains "it is named as missing" "$WORK/p" "信任的发布者公钥文件夹 $WORK/no-such-trust 不存在"
 # A publish cut short while it scored (the server stopped): an entry left
 # waiting is scored by publishing the same file again.
 sqlite3 "$SRV/server.db" "UPDATE attempt_scores SET server_score = NULL, note = 'bundle not on the server' WHERE member_id = 'm2'"

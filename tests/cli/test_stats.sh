@@ -72,7 +72,11 @@ expect_eq "unknown subject is a usage error" "$?" 2
 expect_contains "bad date named" "$WORK/o" "--from 的值无效：2026-02-30"
 "$QK" stats members --local --from 2026-03-31 --to 2026-03-01 >"$WORK/o" 2>&1
 expect_eq "an empty period is refused" "$?" 2
-expect_contains "it says the end is before the start" "$WORK/o" "期间的结束 2026-03-01 早于开始 2026-03-31"
+expect_contains "it says the end is before the start" "$WORK/o" "期间的结束 2026-03-01 早于开始 2026-03-31；请把 --from 和 --to 对调"
+# --from alone, after this month: the end it is after is named
+frozen_at 2026-12-02T02:00:00Z "$QK" stats members --local --from 2027-02-01 >"$WORK/o" 2>&1
+expect_eq "--from after this month alone: usage error" "$?" 2
+expect_contains "it names this month's last day as the end" "$WORK/o" "期间的开始 2027-02-01 晚于结束 2026-12-31（没有给 --to 时，结束是本月最后一天）"
 # --to alone, before this month: the start it is before is named (Beijing's
 # month: at 00:30 on 1 January it is already January there)
 frozen_at 2026-12-31T16:30:00Z "$QK" stats members --local --to 2026-12-31 >"$WORK/o" 2>&1
