@@ -148,6 +148,7 @@ static int period(cli *c, const period_opts *p, qk_stats_query *q, int local)
 typedef struct source {
     int local;
     const char *server, *user, *cacert, *branch;
+    int names;     /* the server's tables with titles and mode names (for people, not --json) */
     qk_client *cl; /* logged in, once */
 } source;
 
@@ -183,8 +184,9 @@ static int server_table(cli *c, source *src, const qk_stats_query *q, json_t **t
     char path[512], from[QK_DATE_LEN], to[QK_DATE_LEN];
     qk_stats_day_text(q->from_day, from);
     qk_stats_day_text(q->to_day, to);
-    snprintf(path, sizeof path, "/api/v1/stats/%s?from=%s&to=%s%s%s", qk_stats_subject_name(q->subject),
-             from, to, src->branch ? "&branch=" : "", src->branch ? src->branch : "");
+    snprintf(path, sizeof path, "/api/v1/stats/%s?from=%s&to=%s%s%s%s", qk_stats_subject_name(q->subject),
+             from, to, src->branch ? "&branch=" : "", src->branch ? src->branch : "",
+             src->names ? "&names=1" : "");
     if (qk_client_call(src->cl, "GET", path, NULL, 0, NULL, t, msg, sizeof msg) != QK_OK) {
         err_text(c, msg);
         return EXIT_FAIL;
@@ -273,6 +275,7 @@ int cmd_report(cli *c, int argc, char **argv)
             return EXIT_USAGE;
         }
     }
+    src.names = 1;
     if (!xlsx || (!src.local == !src.server)) {
         err(c, M_MISSING_ARG, !xlsx ? "--xlsx FILE" : "--local | --server URL");
         out(c, stderr, M_REPORT_USAGE);
@@ -392,6 +395,7 @@ int cmd_stats(cli *c, int argc, char **argv)
         out(c, stderr, M_STATS_USAGE);
         return EXIT_USAGE;
     }
+    src.names = !as_json;
     if (!src.local == !src.server) {
         err(c, M_STATS_NEED_SOURCE);
         return EXIT_USAGE;

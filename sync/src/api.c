@@ -1333,7 +1333,10 @@ static void h_stats(call *c)
     char disp[160];
     snprintf(disp, sizeof disp, "attachment; filename=\"quizkit-%s-%s.%s\"", c->rest,
              json_string_value(json_object_get(t, "from")), format ? format : "json");
-    if (format && strcmp(format, "json") != 0)
+    /* a table for people: titles and mode names (a CSV or a workbook; JSON
+     * when asked with names=1, as the CLI's tables ask) */
+    const char *names = qk_http_query(c->rq, "names");
+    if ((format && strcmp(format, "json") != 0) || (names && strcmp(names, "1") == 0))
         server_names(c, t);
     if (format && strcmp(format, "csv") == 0) {
         size_t len = 0;

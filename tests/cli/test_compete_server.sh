@@ -158,6 +158,15 @@ QUIZKIT_PASSWORD=leader-pass-1 "$QK" --data-dir "$WORK/leader" stats participati
     $(period) >/dev/null 2>&1
 expect_eq "a leader asking the server gets figures" "$?" 0
 expect_eq "and no progress file (nor device id) of their own made for it" "$(ls -A "$WORK/leader" 2>/dev/null)" ""
+# a leader's machine holds no bundle: the server's tables come with titles
+QUIZKIT_PASSWORD=leader-pass-1 "$QK" --data-dir "$WORK/leader" stats themes --server "$URL" --user li \
+    $(period) >"$WORK/th.txt" 2>&1
+expect_contains "a competition by its title on a machine without the bundle" "$WORK/th.txt" "测试杯"
+expect_not_contains "not by its id" "$WORK/th.txt" "mini-cup"
+QUIZKIT_PASSWORD=leader-pass-1 "$QK" --data-dir "$WORK/leader" stats themes --json --server "$URL" --user li \
+    $(period) >"$WORK/th.json" 2>&1
+expect_contains "--json keeps the ids (for programs)" "$WORK/th.json" '"mini-cup"'
+expect_eq "still nothing of their own made" "$(ls -A "$WORK/leader" 2>/dev/null)" ""
 S inactive --json $(period) >"$WORK/i.json" 2>&1
 expect_eq "nobody in b1 left out" "$(python3 -c 'import json,sys;print(len(json.load(open(sys.argv[1]))["rows"]))' "$WORK/i.json")" 0
 S flagged --json $(period) >"$WORK/f.json" 2>&1
