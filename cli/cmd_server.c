@@ -26,6 +26,27 @@ static const char *local_user(void)
     return name;
 }
 
+/* POST /api/v1/bundles?name=FILE, the file's own name (its last part,
+ * percent-encoded) for the server's messages about it. */
+static const char *upload_path(char *path, size_t n, const char *file)
+{
+    const char *base = strrchr(file, '/');
+    base = base ? base + 1 : file;
+    size_t at = (size_t)snprintf(path, n, "/api/v1/bundles?name=");
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)base; *p && at + 4 < n; p++) {
+        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr("-._~", *p)) {
+            path[at++] = (char)*p;
+        } else {
+            path[at++] = '%';
+            path[at++] = hex[*p >> 4];
+            path[at++] = hex[*p & 15];
+        }
+    }
+    path[at] = '\0';
+    return path;
+}
+
 /* A text member of a server's reply, "?" when it has none. */
 static const char *text_of(json_t *reply, const char *key)
 {
@@ -575,7 +596,7 @@ static int admin_remote(cli *c, const char *cmd, const char *sub, const aopts *o
         if (!(data = read_all(o->pos[0], &len))) {
             err(c, M_DATA_DIR, o->pos[0], strerror(errno ? errno : EIO));
             r = EXIT_FAIL;
-        } else if ((rc = qk_client_call(cl, "POST", "/api/v1/bundles", data, len,
+        } else if ((rc = qk_client_call(cl, "POST", upload_path(path, sizeof path, o->pos[0]), data, len,
                                         "application/vnd.quizkit.bundle", &reply, msg,
                                         sizeof msg)) == QK_OK) {
             char day[QK_DATE_LEN];

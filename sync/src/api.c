@@ -815,9 +815,16 @@ static void h_bundle_publish(call *c)
 {
     if (!need_user(c, 0))
         return;
+    /* the file's name as the uploader gave it (?name=), for the messages
+     * alone: plain text without a folder, else "upload.qkb" */
+    const char *name = qk_http_query(c->rq, "name");
+    size_t nlen = name ? strlen(name) : 0;
+    int plain = nlen > 0 && nlen <= 120 && qk_text_valid(name, nlen) && !strchr(name, '/') && !strchr(name, '\\');
+    for (size_t i = 0; plain && i < nlen; i++)
+        plain = (unsigned char)name[i] >= 0x20 && name[i] != 0x7f;
     qk_published p;
     int rc = qk__admin_bundle_publish_bytes(c->s, c->rq->body ? c->rq->body : "", c->rq->body_len,
-                                            "upload.qkb", c->srv->trust, c->user.name, &p);
+                                            plain ? name : "upload.qkb", c->srv->trust, c->user.name, &p);
     if (rc != QK_OK)
         return fail_rc(c, rc);
     /* the same file again: 200 and already_published, with when and by whom */

@@ -211,6 +211,8 @@ expect_contains "and is told why" "$WORK/o" "服务器回答 403"
 R bundle publish "$SAMPLE" >"$WORK/o" 2>&1
 expect_eq "a bundle signed by a key the server does not trust is refused" "$?" 1
 expect_contains "with the reason" "$WORK/o" "服务器回答 422"
+expect_contains "naming the file as it was given" "$WORK/o" "$(basename "$SAMPLE") 未通过校验"
+expect_not_contains "not a name of the server's own" "$WORK/o" "upload.qkb"
 R bundle publish "$WORK/mini.qkb" >"$WORK/o" 2>&1
 expect_contains "publishing the same file again is harmless, and said so" "$WORK/o" "test.mini 版本 1 已经发布过（同一个文件"
 R device list >"$WORK/o" 2>&1
