@@ -58,6 +58,10 @@ static const char *const migrations[] = {
     "ALTER TABLE members ADD COLUMN dept TEXT NOT NULL DEFAULT '';\n"
     "CREATE TABLE competitions(id TEXT PRIMARY KEY, bundle_id TEXT NOT NULL,\n"
     "  spec TEXT NOT NULL, received_ms INTEGER NOT NULL);\n",
+    /* 3 -> 4: the file marked as a progress file ('qkdv'), so that a
+     * program given it in place of its own file (a server given it as its
+     * database) can tell by its header alone, before it opens it */
+    "PRAGMA application_id = 1902863478;\n", /* QK_PROGRESS_APP_ID */
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -609,6 +609,10 @@ static int look_at(qk_store *s, const char *path, int *look)
         return QK_EFORMAT;
     }
     uint32_t app = (uint32_t)h[68] << 24 | (uint32_t)h[69] << 16 | (uint32_t)h[70] << 8 | h[71];
+    if (app == QK_PROGRESS_APP_ID) { /* a device's progress file (quizkit/engine.h) */
+        qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE_PROGRESS, path);
+        return QK_EFORMAT;
+    }
     if (app != 0 && app != STORE_APP_ID) {
         qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE_FOREIGN, path);
         return QK_EFORMAT;

@@ -96,11 +96,12 @@ P="$WORK/elsewhere/progress.db"
 sum_before=$(sha256sum "$P" | cut -d' ' -f1)
 mode_before=$(sqlite3 "$P" 'PRAGMA journal_mode')
 expect_eq "admin on a progress file: exit 1" "$(run admin branch list --db "sqlite:$P")" 1
-expect_contains "it says what the file is not" "$WORK/o" "不是 quizkit 服务器的数据库"
+expect_contains "it says what the file is, and is not" "$WORK/o" "是设备的进度文件，不是 quizkit 服务器的数据库"
 expect_contains "and names it" "$WORK/o" "$P"
 expect_eq "the progress file is untouched" "$(sha256sum "$P" | cut -d' ' -f1)" "$sum_before"
 expect_eq "its journal mode too" "$(sqlite3 "$P" 'PRAGMA journal_mode')" "$mode_before"
 expect_eq "(a progress file in WAL mode)" "$mode_before" wal
+expect_eq "told by its header: no -wal or -shm left beside it" "$(ls "$P"-wal "$P"-shm 2>/dev/null)" ""
 # what is not a SQLite file is named for what it is, in the user's words
 expect_eq "a folder as the database: exit 1" "$(run admin branch list --db "sqlite:$WORK")" 1
 expect_contains "it says it is a folder" "$WORK/o" "$WORK 是一个文件夹，不是服务器数据库文件"

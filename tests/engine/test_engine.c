@@ -42,7 +42,18 @@ static void new_file_gets_schema_wal_and_a_device_id(void **state)
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_int_equal(sqlite3_column_int(st, 0), QK_PROGRESS_SCHEMA);
     sqlite3_finalize(st);
+    /* marked as a progress file, in the file's own header once it is closed */
+    sqlite3_prepare_v2(db, "PRAGMA application_id", -1, &st, NULL);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), QK_PROGRESS_APP_ID);
+    sqlite3_finalize(st);
     sqlite3_close(db);
+    unsigned char h[100];
+    FILE *f = fopen(p, "rb");
+    assert_non_null(f);
+    assert_int_equal(fread(h, 1, sizeof h, f), sizeof h);
+    fclose(f);
+    assert_int_equal((uint32_t)h[68] << 24 | (uint32_t)h[69] << 16 | (uint32_t)h[70] << 8 | h[71], QK_PROGRESS_APP_ID);
     free(p);
 }
 
