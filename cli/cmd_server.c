@@ -12,17 +12,24 @@
 #include "qk_server.h"
 
 /* Who a command on the database itself is done by (who made a code, who
- * published): the system account running it, "cli" when it has no name. */
+ * published): the system account running it on this machine, "root@srv"
+ * ("uid1000@srv" without a name). The "@" keeps it apart from the server's
+ * own accounts, whose names cannot hold one (a leader's name would make a
+ * bundle published here that branch's suggested one). */
 static const char *local_user(void)
 {
-    static char name[64];
+    static char name[160];
+    if (name[0])
+        return name;
     struct passwd pw, *found = NULL;
-    char buf[1024];
-    if (!name[0])
-        snprintf(name, sizeof name, "%s",
-                 getpwuid_r(geteuid(), &pw, buf, sizeof buf, &found) == 0 && found && found->pw_name[0]
-                     ? found->pw_name
-                     : "cli");
+    char buf[1024], host[64] = "";
+    if (gethostname(host, sizeof host - 1) != 0 || !host[0])
+        snprintf(host, sizeof host, "localhost");
+    host[strcspn(host, ".")] = '\0';
+    if (getpwuid_r(geteuid(), &pw, buf, sizeof buf, &found) == 0 && found && found->pw_name[0])
+        snprintf(name, sizeof name, "%.60s@%s", found->pw_name, host);
+    else
+        snprintf(name, sizeof name, "uid%lu@%s", (unsigned long)geteuid(), host);
     return name;
 }
 

@@ -58,10 +58,6 @@ static const char *const migrations[] = {
     "ALTER TABLE members ADD COLUMN dept TEXT NOT NULL DEFAULT '';\n"
     "CREATE TABLE competitions(id TEXT PRIMARY KEY, bundle_id TEXT NOT NULL,\n"
     "  spec TEXT NOT NULL, received_ms INTEGER NOT NULL);\n",
-    /* 3 -> 4: the file marked as a progress file ('qkdv'), so that a
-     * program given it in place of its own file (a server given it as its
-     * database) can tell by its header alone, before it opens it */
-    "PRAGMA application_id = 1902863478;\n", /* QK_PROGRESS_APP_ID */
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -292,6 +288,26 @@ static int migrate(qk_engine *e, const char *path, int version)
     return QK_OK;
 }
 
+/* Marks the file as a progress file (QK_PROGRESS_APP_ID), once: a program
+ * given it in place of its own file (a server given it as its database)
+ * tells it by its header alone. A header field, not a migration: an older
+ * quizkit still opens the file. Best effort: a file that cannot be written
+ * now is marked another time. */
+static void mark(qk_engine *e)
+{
+    sqlite3_stmt *st = NULL;
+    int app = -1;
+    if (sqlite3_prepare_v2(e->db, "PRAGMA application_id", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        app = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (app == 0) {
+        char sql[48];
+        snprintf(sql, sizeof sql, "PRAGMA application_id = %d", (int)QK_PROGRESS_APP_ID);
+        sqlite3_exec(e->db, sql, NULL, NULL, NULL);
+    }
+}
+
 static int load_device(qk_engine *e)
 {
     sqlite3_stmt *st = NULL;
@@ -359,6 +375,8 @@ int qk_engine_open_v2(qk_engine **out, const char *progress_path, qk_lang lang,
         status = migrate(e, progress_path, version);
     if (status == QK_OK)
         status = load_device(e);
+    if (status == QK_OK)
+        mark(e);
     return status;
 }
 

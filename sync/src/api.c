@@ -105,6 +105,23 @@ static void failf(call *c, int status, const char *code, qk__ymsg id, ...)
     fail(c, status, code, buf);
 }
 
+/* A request's value as an answer may quote it: UTF-8 text of at most max
+ * bytes without control characters, else "…" (a reply must be valid UTF-8,
+ * and says no more than it was told). */
+static const char *shown_long(const char *v, size_t max)
+{
+    size_t n = strlen(v);
+    int ok = n <= max && qk_text_valid(v, n);
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (unsigned char)v[i] >= 0x20 && v[i] != 0x7f;
+    return ok ? v : "…";
+}
+
+static const char *shown(const char *v)
+{
+    return shown_long(v, 40);
+}
+
 /* Maps a store or admin failure to a status, with the store's message err
  * (where: the store's spec, which a reply does not name). */
 static void fail_store(qk_http_resp *rs, qk_lang lang, int rc, const char *err, const char *where)
@@ -818,10 +835,8 @@ static void h_bundle_publish(call *c)
     /* the file's name as the uploader gave it (?name=), for the messages
      * alone: plain text without a folder, else "upload.qkb" */
     const char *name = qk_http_query(c->rq, "name");
-    size_t nlen = name ? strlen(name) : 0;
-    int plain = nlen > 0 && nlen <= 120 && qk_text_valid(name, nlen) && !strchr(name, '/') && !strchr(name, '\\');
-    for (size_t i = 0; plain && i < nlen; i++)
-        plain = (unsigned char)name[i] >= 0x20 && name[i] != 0x7f;
+    int plain = name && name[0] && strcmp(shown_long(name, 120), name) == 0 && !strchr(name, '/') &&
+                !strchr(name, '\\');
     qk_published p;
     int rc = qk__admin_bundle_publish_bytes(c->s, c->rq->body ? c->rq->body : "", c->rq->body_len,
                                             plain ? name : "upload.qkb", c->srv->trust, c->user.name, &p);
@@ -1275,9 +1290,9 @@ static int stats_scope(call *c, const char **branch, qk_stats_query *q)
     qk_stats_this_month(qk__store_now(c->s), &q->from_day, &q->to_day);
     q->today = qk_beijing_day(qk__store_now(c->s));
     if (from && qk_stats_parse_day(from, &q->from_day))
-        failf(c, 400, "bad_field", QK_Y_API_DATE, "from", from);
+        failf(c, 400, "bad_field", QK_Y_API_DATE, "from", shown(from));
     else if (to && qk_stats_parse_day(to, &q->to_day))
-        failf(c, 400, "bad_field", QK_Y_API_DATE, "to", to);
+        failf(c, 400, "bad_field", QK_Y_API_DATE, "to", shown(to));
     else if (q->to_day < q->from_day) {
         char t[QK_DATE_LEN], f[QK_DATE_LEN];
         qk_stats_day_text(q->to_day, t);

@@ -2,6 +2,7 @@
  * file, WAL, created on first use). Events are keyed by their UUIDv7 id,
  * which keeps inserts at the right edge of the index (DESIGN.md decision 2).
  * One store is one connection: the server opens one per worker thread. */
+#define _DEFAULT_SOURCE /* realpath */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -520,6 +521,26 @@ static int folder_exists(const char *path)
     return stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* 1 when SQLite can keep its -wal and -shm beside the file (as this
+ * process's effective user): in the folder of the file the path leads to
+ * (through links, as SQLite follows them), or both are there already and
+ * writable. A read-only file system is left to the checks that name it. */
+static int wal_room(const char *path)
+{
+    char *real = realpath(path, NULL), dir[4200], side[4300];
+    const char *p = real ? real : path;
+    folder_of(p, dir, sizeof dir);
+    int ok = faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) == 0 || errno == EROFS;
+    if (!ok) {
+        snprintf(side, sizeof side, "%s-wal", p);
+        ok = faccessat(AT_FDCWD, side, R_OK | W_OK, AT_EACCESS) == 0;
+        snprintf(side, sizeof side, "%s-shm", p);
+        ok = ok && faccessat(AT_FDCWD, side, R_OK | W_OK, AT_EACCESS) == 0;
+    }
+    free(real);
+    return ok;
+}
+
 /* Says why path cannot be used, in the user's words where we have them
  * (creating: it was being made in its folder). */
 static int say_errno(qk_store *s, const char *path, int e, int creating)
@@ -579,9 +600,10 @@ static int look_at(qk_store *s, const char *path, int *look)
     }
     if (access(path, R_OK | W_OK) != 0)
         return say_errno(s, path, errno, 0);
-    char dir[4200];
-    folder_of(path, dir, sizeof dir);
-    if (access(dir, W_OK | X_OK) != 0 && errno != EROFS) { /* WAL: -wal and -shm beside the file */
+    if (!wal_room(path)) {
+        char dir[4200], *real = realpath(path, NULL);
+        folder_of(real ? real : path, dir, sizeof dir);
+        free(real);
         qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE_DIR_NO_WAL, path, dir);
         return QK_EIO;
     }

@@ -121,7 +121,7 @@ expect_contains "a leader publishes for own branch only" "$WORK/o" "服务器回
 R bundle publish "$WORK/mini.qkb" >"$WORK/o" 2>&1
 expect_eq "publishing the same file again succeeds" "$?" 0
 expect_contains "and says it was published before, by whom" "$WORK/o" "test.mini 版本 1 已经发布过（同一个文件，"
-expect_contains "by whom: the account that ran the command" "$WORK/o" "由 $(id -un) 发布），没有改动"
+expect_contains "by whom: the account that ran the command, on its machine" "$WORK/o" "由 $(id -un 2>/dev/null || echo "uid$(id -u)")@$(uname -n | cut -d. -f1) 发布），没有改动"
 expect_not_contains "not 'published' as new" "$WORK/o" "已发布 test.mini"
 "$QK" sync >/dev/null 2>&1
 "$QK" compete list >"$WORK/o" 2>&1
@@ -234,6 +234,8 @@ DT=$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["token"])' "
 expect_eq "devices get no statistics" "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $DT" "$URL/api/v1/stats/members")" 403
 expect_eq "bad dates are named" "$(curl -s -o "$WORK/b" -w '%{http_code}' -H "Authorization: Bearer $LT" "$URL/api/v1/stats/members?from=2026-13-01")" 400
 expect_contains "as not a date, with the value" "$WORK/b" "字段 from 不是有效的日期（YYYY-MM-DD）：2026-13-01"
+expect_eq "a value that is not UTF-8 is a 400 too (not a 500)" "$(curl -s -o "$WORK/b" -w '%{http_code}' -H "Authorization: Bearer $LT" "$URL/api/v1/stats/members?from=%FF%FE")" 400
+expect_contains "not quoted back" "$WORK/b" "字段 from 不是有效的日期（YYYY-MM-DD）：…"
 expect_eq "a period that ends before it begins: 400" "$(curl -s -o "$WORK/b" -w '%{http_code}' -H "Authorization: Bearer $LT" "$URL/api/v1/stats/members?from=2026-03-31&to=2026-03-01")" 400
 expect_contains "saying so with both days" "$WORK/b" "期间的结束 2026-03-01 早于开始 2026-03-31"
 QUIZKIT_PASSWORD=leader-pass-1 "$QK" report --xlsx "$WORK/branch.xlsx" --server "$URL" --user li 2>"$WORK/e"

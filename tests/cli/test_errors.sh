@@ -145,6 +145,14 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
     expect_not_contains "not SQLite's English" "$WORK/o" "readonly database"
     expect_eq "a new store there: exit 1" "$(nobody admin branch list --db "sqlite:$WORK/locked/new.db")" 1
     expect_contains "it says it cannot make the file there" "$WORK/o" "不能在文件夹 $WORK/locked 里新建服务器数据库：没有写权限"
+    # a link in a folder it cannot write, to a store in one it can: SQLite
+    # keeps -wal and -shm beside the store itself, so it opens
+    mkdir -p "$WORK/etc-like" "$WORK/var-like"
+    cp "$WORK/made.db" "$WORK/var-like/server.db"
+    chown -R 65534:65534 "$WORK/var-like"
+    ln -s "$WORK/var-like/server.db" "$WORK/etc-like/server.db"
+    expect_eq "a link from a folder it cannot write, to one it can: opens" "$(nobody admin branch list --db "sqlite:$WORK/etc-like/server.db")" 0
+    expect_contains "with what it holds" "$WORK/o" "一支部"
 fi
 sqlite3 "$WORK/notes.db" 'CREATE TABLE notes(t TEXT); INSERT INTO notes VALUES ("mine")'
 expect_eq "serve on another program's SQLite file: exit 1" "$(run serve --db "sqlite:$WORK/notes.db" --port 0)" 1

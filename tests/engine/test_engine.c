@@ -54,6 +54,21 @@ static void new_file_gets_schema_wal_and_a_device_id(void **state)
     assert_int_equal(fread(h, 1, sizeof h, f), sizeof h);
     fclose(f);
     assert_int_equal((uint32_t)h[68] << 24 | (uint32_t)h[69] << 16 | (uint32_t)h[70] << 8 | h[71], QK_PROGRESS_APP_ID);
+    /* a file of before (unmarked) is marked when it is opened, its schema
+     * version unchanged: an older quizkit still opens it */
+    sqlite3_open(p, &db);
+    sqlite3_exec(db, "PRAGMA application_id = 0", NULL, NULL, NULL);
+    sqlite3_close(db);
+    assert_int_equal(qk_engine_open(&e, p, QK_LANG_EN), QK_OK);
+    qk_engine_close(e);
+    sqlite3_open(p, &db);
+    sqlite3_prepare_v2(db, "SELECT (SELECT application_id FROM pragma_application_id),"
+                           " (SELECT user_version FROM pragma_user_version)", -1, &st, NULL);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), QK_PROGRESS_APP_ID);
+    assert_int_equal(sqlite3_column_int(st, 1), QK_PROGRESS_SCHEMA);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
     free(p);
 }
 

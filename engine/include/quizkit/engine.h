@@ -21,9 +21,9 @@ extern "C" {
 typedef struct qk_engine qk_engine;
 
 /* Schema version this library writes (PRAGMA user_version). */
-#define QK_PROGRESS_SCHEMA 4
-/* A progress file's PRAGMA application_id ("qkdv", from schema 4 on): other
- * programs can tell one from their own files by its header. */
+#define QK_PROGRESS_SCHEMA 3
+/* A progress file's PRAGMA application_id ("qkdv", set when it is opened):
+ * other programs can tell one from their own files by its header. */
 #define QK_PROGRESS_APP_ID 0x716b6476
 
 /* Opens the progress file at progress_path, making it (and its device id) on
