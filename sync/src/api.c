@@ -835,8 +835,7 @@ static void h_bundle_publish(call *c)
     /* the file's name as the uploader gave it (?name=), for the messages
      * alone: plain text without a folder, else "upload.qkb" */
     const char *name = qk_http_query(c->rq, "name");
-    int plain = name && name[0] && strcmp(shown_long(name, 120), name) == 0 && !strchr(name, '/') &&
-                !strchr(name, '\\');
+    int plain = name && name[0] && shown_long(name, 120) == name && !strpbrk(name, "/\\");
     qk_published p;
     int rc = qk__admin_bundle_publish_bytes(c->s, c->rq->body ? c->rq->body : "", c->rq->body_len,
                                             plain ? name : "upload.qkb", c->srv->trust, c->user.name, &p);

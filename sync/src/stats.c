@@ -169,16 +169,16 @@ static const char scores_new[] =
     " FROM pc LEFT JOIN events s ON s.rowid = (SELECT x.rowid FROM events x WHERE x.attempt_id ="
     " pc.attempt_id AND x.kind = 'attempt.start' ORDER BY x.rowid LIMIT 1)";
 
+/* The shares counted so far of the attempts taken in now */
+#define OLD_SHARES                                                                                 \
+    " stat_scored o WHERE o.day IS NOT NULL AND o.attempt_id IN (SELECT attempt_id FROM temp.stat_new)"
 /* Each share with its sign: -1 for an old one taken out, 1 for a new one. */
 #define SHARES                                                                                     \
-    "(SELECT o.day, o.member_id, o.mode, o.theme, o.comp, o.pct, -1 AS g FROM stat_scored o"       \
-    " WHERE o.day IS NOT NULL AND o.attempt_id IN (SELECT attempt_id FROM temp.stat_new)"          \
+    "(SELECT o.day, o.member_id, o.mode, o.theme, o.comp, o.pct, -1 AS g FROM" OLD_SHARES          \
     " UNION ALL SELECT day, member_id, mode, theme, comp, pct, 1 FROM temp.stat_new"                \
     " WHERE day IS NOT NULL)"
 
-static const char scores_old[] =
-    "INSERT INTO temp.stat_old SELECT DISTINCT o.day, o.member_id FROM stat_scored o"
-    " WHERE o.day IS NOT NULL AND o.attempt_id IN (SELECT attempt_id FROM temp.stat_new)";
+static const char scores_old[] = "INSERT INTO temp.stat_old SELECT DISTINCT o.day, o.member_id FROM" OLD_SHARES;
 
 static const char scores_day[] =
     "INSERT INTO stat_day(day, member_id, attempts, scored, pct_sum, best_pct)"
@@ -261,11 +261,11 @@ static int take_scores(sqlite3 *db, int64_t lo, int64_t hi, int best, char *msg,
         snprintf(msg, n, "stats: %s", sqlite3_errmsg(db));
         return -1;
     }
-    const char *const steps[] = {scores_new, scores_old, scores_day, scores_themes, scores_keep, scores_best};
-    for (size_t i = 0; i < sizeof steps / sizeof steps[0] - (best ? 0 : 1); i++)
+    const char *const steps[] = {scores_new, scores_old, scores_day, scores_themes, scores_keep};
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
         if (exec_range(db, steps[i], lo, hi, msg, n))
             return -1;
-    return 0;
+    return best ? exec_range(db, scores_best, lo, hi, msg, n) : 0;
 }
 
 static int64_t scalar(sqlite3 *db, const char *sql, int64_t dflt)

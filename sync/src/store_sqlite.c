@@ -406,8 +406,11 @@ static int store_kind(sqlite3 *db, int *marked)
                            "SELECT (SELECT application_id FROM pragma_application_id),"
                            " (SELECT user_version FROM pragma_user_version),"
                            " (SELECT count(*) FROM sqlite_master WHERE type = 'table'),"
-                           " (SELECT count(*) FROM sqlite_master WHERE type = 'table'"
-                           "  AND name IN ('events', 'devices'))",
+                           /* the first tables' columns, 9 in a store of before */
+                           " (SELECT count(*) FROM pragma_table_info('events') WHERE name IN"
+                           "  ('device_id', 'seq', 'kind', 'payload', 'created_ms', 'received_ms'))"
+                           " + (SELECT count(*) FROM pragma_table_info('devices') WHERE name IN"
+                           "  ('public_key', 'acked_seq', 'last_seen_ms'))",
                            -1, &st, NULL) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW) {
         app = sqlite3_column_int(st, 0);
@@ -429,19 +432,7 @@ static int store_kind(sqlite3 *db, int *marked)
      * (the oldest had events and devices only; a device's progress file
      * has events, but its device table is "device"; another program's
      * file with tables of these names lacks the columns) */
-    if (ours != 2)
-        return -1;
-    int first = 0;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT (SELECT count(*) FROM pragma_table_info('events') WHERE name IN"
-                           " ('device_id', 'seq', 'kind', 'payload', 'created_ms', 'received_ms')) = 6"
-                           " AND (SELECT count(*) FROM pragma_table_info('devices') WHERE name IN"
-                           " ('public_key', 'acked_seq', 'last_seen_ms')) = 3",
-                           -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        first = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    return first ? 1 : -1;
+    return ours == 9 ? 1 : -1;
 }
 
 /* store_kind on a read-only connection of its own, so that another
@@ -523,13 +514,14 @@ static int folder_exists(const char *path)
 
 /* 1 when SQLite can keep its -wal and -shm beside the file (as this
  * process's effective user): in the folder of the file the path leads to
- * (through links, as SQLite follows them), or both are there already and
- * writable. A read-only file system is left to the checks that name it. */
-static int wal_room(const char *path)
+ * (through links, as SQLite follows them; dir, n bytes), or both are there
+ * already and writable. A read-only file system is left to the checks that
+ * name it. */
+static int wal_room(const char *path, char *dir, size_t n)
 {
-    char *real = realpath(path, NULL), dir[4200], side[4300];
+    char *real = realpath(path, NULL), side[4300];
     const char *p = real ? real : path;
-    folder_of(p, dir, sizeof dir);
+    folder_of(p, dir, n);
     int ok = faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) == 0 || errno == EROFS;
     if (!ok) {
         snprintf(side, sizeof side, "%s-wal", p);
@@ -600,10 +592,8 @@ static int look_at(qk_store *s, const char *path, int *look)
     }
     if (access(path, R_OK | W_OK) != 0)
         return say_errno(s, path, errno, 0);
-    if (!wal_room(path)) {
-        char dir[4200], *real = realpath(path, NULL);
-        folder_of(real ? real : path, dir, sizeof dir);
-        free(real);
+    char dir[4200];
+    if (!wal_room(path, dir, sizeof dir)) {
         qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE_DIR_NO_WAL, path, dir);
         return QK_EIO;
     }
@@ -650,9 +640,7 @@ int qk__sqlite_store_open(qk_store *s, const char *path)
         return QK_ENOMEM;
     /* another program's file is refused before anything is written to it
      * (not even its journal mode is changed) */
-    int marked = 0, look = LOOK_PROBE;
-    char why[256];
-    int kind = 1;
+    int look = LOOK_NEW; /* ":memory:" is always a new store */
     if (strcmp(path, ":memory:") != 0) {
         int lrc = look_at(s, path, &look);
         if (lrc != QK_OK) {
@@ -660,10 +648,9 @@ int qk__sqlite_store_open(qk_store *s, const char *path)
             return lrc;
         }
     }
-    if (look == LOOK_MARKED)
-        marked = 1;
-    else if (look == LOOK_PROBE)
-        kind = probe_kind(path, &marked, why, sizeof why);
+    char why[256];
+    int marked = look == LOOK_MARKED;
+    int kind = look == LOOK_PROBE ? probe_kind(path, &marked, why, sizeof why) : 1;
     if (kind < 0) {
         if (kind == -2)
             qk__ymsgf(s->lang, s->err, sizeof s->err, QK_Y_STORE, path, why);
